@@ -1,0 +1,102 @@
+# tlswatch - passive TLS / STARTTLS / cleartext session analyzer.
+#
+#   make            build build/tlswatch
+#   make check      install missing packages, build, run every test (also under ASan/UBSan)
+#   make demo       install missing packages, build, analyze the captures in pcaps/
+#   make corpus     run over ../shared/corpus/ndpi when it exists
+#   make bench      benchmark (never part of check)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+PKGS      = libpcap libndpi ncursesw
+SHELL     = /bin/bash
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc/proto $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS   = $(PKG_LIBS) -lm -lpthread
+
+SRCS     := $(wildcard src/*.c src/proto/*.c src/sink/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+OBJS      = $(SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)
+
+.PHONY: all deps check unit e2e test-asan demo corpus bench install uninstall clean \
+	format format-check pcaps
+
+all: $(BUILD)/tlswatch
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tlswatch: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) $(CMOCKA_LIBS)
+
+-include $(OBJS:.o=.d)
+
+deps:
+	@tools/install-deps.sh
+
+# Unit tests of one build (BUILD=...). Each cmocka binary prints its own summary.
+unit: $(TEST_BINS)
+	@fail=0; for t in $(TEST_BINS); do \
+		echo "== $$t"; $$t || fail=1; \
+	done; exit $$fail
+
+# End-to-end golden tests over pcaps/ with one build's binary.
+e2e: $(BUILD)/tlswatch
+	@tests/e2e/run.sh $(BUILD)/tlswatch
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test-asan:
+	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" unit e2e
+
+check: deps
+	$(MAKE) all unit e2e
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
+	@tests/live/run.sh $(BUILD)/tlswatch
+	@echo "make check: all suites passed"
+
+demo: deps
+	$(MAKE) all
+	@tools/demo.sh $(BUILD)/tlswatch
+
+corpus: $(BUILD)/tlswatch
+	@tools/corpus.sh $(BUILD)/tlswatch ../shared/corpus/ndpi
+
+pcaps:
+	tools/record-pcaps.sh
+
+install: $(BUILD)/tlswatch
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/tlswatch $(DESTDIR)$(PREFIX)/bin/tlswatch
+	install -m 0644 docs/tlswatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlswatch.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tlswatch $(DESTDIR)$(PREFIX)/share/man/man1/tlswatch.1
+
+FORMAT_FILES = $(wildcard include/*.h src/*.c src/proto/*.c src/sink/*.c tests/unit/*.c tests/unit/*.h bench/*.c tools/*.c)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)

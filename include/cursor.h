@@ -1,0 +1,59 @@
+/*
+ * cursor.h - bounds-checked readers over untrusted bytes.
+ *
+ * Every parser in tlswatch reads hostile input through these. The shape follows
+ * the CBS idea: a reader returns true on success and false on error, and on
+ * failure it leaves the cursor exactly where it was, so a caller can stop, keep
+ * what it has and mark an anomaly without ever reading out of bounds.
+ *
+ * A cursor never owns the bytes it points to.
+ *
+ * The text_* helpers are the one place where case-insensitive ASCII matching is
+ * done; protocol files must not hand-roll their own.
+ */
+#ifndef TLSWATCH_CURSOR_H
+#define TLSWATCH_CURSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cursor {
+	const uint8_t *p;
+	size_t len;
+};
+
+void cursor_init(struct cursor *c, const uint8_t *p, size_t len);
+size_t cursor_remaining(const struct cursor *c);
+
+bool cursor_get_u8(struct cursor *c, uint8_t *out);
+bool cursor_get_u16(struct cursor *c, uint16_t *out); /* network order */
+bool cursor_get_u24(struct cursor *c, uint32_t *out);
+bool cursor_get_u32(struct cursor *c, uint32_t *out);
+bool cursor_skip(struct cursor *c, size_t n);
+/* Splits the next n bytes off into *out. */
+bool cursor_get_bytes(struct cursor *c, struct cursor *out, size_t n);
+/* Reads a length prefix of 1, 2 or 3 bytes, then that many bytes into *out. */
+bool cursor_get_u8_prefixed(struct cursor *c, struct cursor *out);
+bool cursor_get_u16_prefixed(struct cursor *c, struct cursor *out);
+bool cursor_get_u24_prefixed(struct cursor *c, struct cursor *out);
+
+/* ASCII case-insensitive helpers over (pointer, length) byte strings. */
+bool text_equal_ci(const uint8_t *p, size_t n, const char *word);
+bool text_prefix_ci(const uint8_t *p, size_t n, const char *prefix);
+/* Offset of the first case-insensitive occurrence of needle, or -1. */
+long text_find_ci(const uint8_t *p, size_t n, const char *needle);
+/* True when word occurs in p as a whole token (delimited by start/end, space,
+ * tab, CR, LF, or one of the characters in delims). */
+bool text_has_token_ci(const uint8_t *p, size_t n, const char *word, const char *delims);
+/* Length without trailing CR/LF. */
+size_t text_trim_eol(const uint8_t *p, size_t n);
+/*
+ * Copies p into out (size outsz, always NUL-terminated) escaping it for
+ * display: printable ASCII as is, backslash as "\\", everything else as \xHH,
+ * CR and LF as \r \n. Output is cut (never mid-escape) when it does not fit.
+ * Returns the number of input bytes represented.
+ */
+size_t text_escape(char *out, size_t outsz, const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * proto.h - the contract between the core and the service parsers.
+ *
+ * A service parser (src/proto/<name>.c) reads the reassembled cleartext of one
+ * session and records facts in a struct proto_facts: what the server offered,
+ * what the client asked, what was answered, logins seen. It never prints, never
+ * touches another parser and never calls TLS code: when the upgrade is agreed
+ * it sets facts->switch_to_tls and returns how many bytes it consumed; the core
+ * hands the rest of the stream to the TLS parser (the Suricata way).
+ *
+ * Adding a protocol: one file with a `const struct proto_desc proto_<name>`
+ * and one line in src/proto/proto_list.h.
+ *
+ * Text protocols share the line assembler below: in-order bytes are scanned in
+ * place and only a partial line at the end of a segment is copied, under
+ * LINE_CAP; a longer line is cut, flagged, and the rest discarded until LF.
+ */
+#ifndef TLSWATCH_PROTO_H
+#define TLSWATCH_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cursor.h"
+#include "reasm.h"
+
+#define LINE_CAP 1024      /* longest line kept whole; longer ones are cut */
+#define EVIDENCE_MAX 200   /* bytes of an offending line kept as evidence */
+#define LOGIN_MAX 4        /* logins remembered per session (more are counted) */
+#define LOGIN_FIELD_MAX 64
+
+/* ---- Facts ---------------------------------------------------------------- */
+
+/* Anomaly bits (proto_facts.anomalies): hostile or odd input, never fatal. */
+enum {
+	PROTO_ANOM_LINE_TOO_LONG = 1u << 0,
+	PROTO_ANOM_BAD_SYNTAX = 1u << 1,
+	PROTO_ANOM_GAP = 1u << 2,          /* a gap in the stream: parser stopped */
+	PROTO_ANOM_PIPELINE_CAP = 1u << 3, /* too many outstanding commands */
+	PROTO_ANOM_BAD_LITERAL = 1u << 4,
+};
+
+/* Downgrade and injection indicators a parser can see inside one session. */
+enum {
+	IND_CAPA_MASKED = 1u << 0,        /* capability overwritten (XXXXXXXX) */
+	IND_UPGRADE_REFUSED = 1u << 1,    /* upgrade asked, error returned */
+	IND_CMD_INJECTION = 1u << 2,      /* client bytes after the upgrade command */
+	IND_RESP_INJECTION = 1u << 3,     /* server bytes after its go-ahead */
+	IND_PREAUTH = 1u << 4,            /* IMAP PREAUTH greeting */
+	IND_CMD_MASKED = 1u << 5,         /* client upgrade command overwritten */
+};
+
+enum login_outcome {
+	LOGIN_UNKNOWN = 0,
+	LOGIN_SUCCESS,
+	LOGIN_FAILURE,
+};
+
+struct login {
+	char mechanism[16];                /* "PLAIN", "LOGIN", "USER", "CRAM-MD5" ... */
+	char username[LOGIN_FIELD_MAX];
+	char secret[LOGIN_FIELD_MAX];      /* only ever rendered with --show-secrets */
+	bool has_secret;                   /* a reusable secret crossed the wire */
+	enum login_outcome outcome;
+};
+
+struct proto_facts {
+	bool greeting;           /* the server's banner was seen */
+	bool capa_seen;          /* a capability list was seen (EHLO, CAPA, CAPABILITY) */
+	bool tls_offered;        /* ... and it offered the upgrade */
+	bool upgrade_requested;  /* client asked (STARTTLS, STLS, ...) */
+	bool upgrade_accepted;   /* server said go ahead */
+	bool upgrade_refused;    /* server answered the request with an error */
+	bool cleartext_after_refusal; /* a command followed the refusal in the clear */
+	bool auth_cleartext_offered;  /* server offered password logins before TLS
+				       * (EHLO AUTH PLAIN/LOGIN, IMAP without
+				       * LOGINDISABLED, POP3 USER or SASL PLAIN) */
+	bool switch_to_tls;      /* set by the parser: the rest of both streams is TLS */
+	uint32_t indicators;     /* IND_* */
+	uint32_t anomalies;      /* PROTO_ANOM_* */
+	uint32_t cap_hits;       /* lines cut, pipeline overflows ... */
+	uint32_t commands;       /* client commands parsed */
+	/* Evidence for the first indicator raised: the offending bytes, raw (the
+	 * sink escapes them). */
+	uint8_t evidence[EVIDENCE_MAX];
+	uint16_t evidence_len;
+	/* Logins seen in cleartext, in order. */
+	struct login logins[LOGIN_MAX];
+	uint8_t n_logins;
+	uint32_t logins_dropped; /* more than LOGIN_MAX */
+};
+
+/* Records an indicator and, when it is the first one, its evidence. */
+void proto_facts_indicate(struct proto_facts *f, uint32_t ind, const uint8_t *ev, size_t ev_len);
+/* Appends a login (or counts it in logins_dropped); returns it or NULL. */
+struct login *proto_facts_add_login(struct proto_facts *f, const char *mechanism);
+
+/* ---- Parser descriptor ---------------------------------------------------- */
+
+enum sniff_result {
+	SNIFF_NO = 0,     /* certainly not this protocol */
+	SNIFF_MORE = 1,   /* cannot tell yet (too few bytes) */
+	SNIFF_WEAK = 2,   /* plausible (e.g. a bare "220 " greeting) */
+	SNIFF_STRONG = 3, /* unmistakable (e.g. "220 host ESMTP") */
+};
+
+struct proto_desc {
+	const char *name;                /* service name in outputs: "smtp" */
+	const uint16_t *ports;           /* cleartext ports this parser expects, 0-ended */
+	size_t state_size;               /* bytes of opaque per-session state */
+	/* Looks at the first bytes of one direction of a new session. */
+	enum sniff_result (*sniff)(enum dir dir, const uint8_t *p, size_t len);
+	void (*init)(void *state);
+	/*
+	 * Consumes in-order cleartext of one direction. Returns the number of bytes
+	 * consumed; less than len only when it set f->switch_to_tls (the rest is
+	 * TLS) or gave up on the stream. Must be safe on any input and must give
+	 * the same facts whatever the chunking of the stream.
+	 */
+	size_t (*feed)(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p,
+		       size_t len);
+	/* A gap in one direction; the parser resynchronises or stops. */
+	void (*gap)(void *state, struct proto_facts *f, enum dir dir);
+	/* Frees anything the state holds (the state memory itself is the core's). */
+	void (*fini)(void *state);
+};
+
+/* The registered parsers, in proto_list.h order, NULL-terminated. */
+extern const struct proto_desc *const proto_all[];
+const struct proto_desc *proto_by_name(const char *name);
+bool proto_has_port(const struct proto_desc *d, uint16_t port);
+
+/* ---- Line assembler shared by text protocols ------------------------------ */
+
+struct line_asm {
+	uint8_t buf[LINE_CAP];
+	size_t len;       /* bytes of a partial line held in buf */
+	bool discarding;  /* the current line overflowed: drop until LF */
+	uint32_t cut;     /* lines cut at LINE_CAP */
+};
+
+void line_asm_init(struct line_asm *la);
+/*
+ * Looks for the next complete line (ending in LF) in p[0..n), continuing a
+ * partial line held from earlier calls. Returns true with *line/*line_len set
+ * (the line includes its CR LF; it points into p, or into la->buf when it was
+ * assembled across calls, and stays valid until the next call) and *used = the
+ * bytes of p consumed. Returns false when no complete line is available: all of
+ * p was consumed (*used = n) and kept as a partial line. A line longer than
+ * LINE_CAP is returned cut to LINE_CAP with *cut set; the rest of it, up to the
+ * LF, is then discarded.
+ */
+bool line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used,
+	       const uint8_t **line, size_t *line_len, bool *cut);
+/* Drops any partial line (after a gap). */
+void line_asm_reset(struct line_asm *la);
+
+/* Splits "CODE SP text" / "CODE-text" reply lines: returns the 3-digit code or
+ * -1, and *last = false for a continuation line ("250-"). */
+int line_reply_code(const uint8_t *line, size_t n, bool *last);
+
+/* Skips bytes of a body that ends with "\r\n.\r\n" (SMTP DATA, POP3 multi-line
+ * responses). `matched` carries how much of the terminator ended the previous
+ * chunk; start it at 2 when the body starts at a line boundary. Returns the
+ * number of bytes of p consumed, and sets *done when the terminator was
+ * consumed. */
+size_t body_skip_dot(uint8_t *matched, const uint8_t *p, size_t n, bool *done);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * tls.h - TLS record and handshake parser (facts only, no decryption).
+ *
+ * Reads the unencrypted part of a TLS (or SSLv2-compatible) conversation from
+ * the two reassembled byte streams of a session and records what a verdict
+ * needs: ClientHello (legacy version, supported_versions, SNI, ALPN, cipher
+ * suites), ServerHello (negotiated version, TLS 1.3 through supported_versions,
+ * cipher suite), plaintext Alerts, and whether encrypted traffic flowed both
+ * ways (the handshake completed).
+ *
+ * References: RFC 5246 (TLS 1.2), RFC 8446 (TLS 1.3), RFC 6066 (SNI),
+ * RFC 7301 (ALPN), RFC 6101 appendix E / RFC 5246 appendix E.2 (SSLv2-compatible
+ * ClientHello).
+ *
+ * Records may be split across segments and handshake messages across records;
+ * only ClientHello and ServerHello are reassembled (under TLS_HS_CAP), every
+ * other message is skipped by length. A parser never allocates when fed a
+ * stream that is not TLS: it sets not_tls for that direction and stops.
+ */
+#ifndef TLSWATCH_TLS_H
+#define TLSWATCH_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reasm.h"
+
+#define TLS_HS_CAP 32768 /* largest ClientHello/ServerHello we reassemble */
+#define TLS_SNI_MAX 256
+#define TLS_ALPN_MAX 64
+
+/* Anomaly bits recorded in tls_facts.anomalies. */
+enum {
+	TLS_ANOM_BAD_RECORD = 1u << 0,    /* record header malformed mid-stream */
+	TLS_ANOM_BAD_HANDSHAKE = 1u << 1, /* hello truncated or inconsistent */
+	TLS_ANOM_HS_CAP = 1u << 2,        /* a hello exceeded TLS_HS_CAP */
+	TLS_ANOM_GAP = 1u << 3,           /* stream gap: parsing stopped */
+};
+
+struct tls_facts {
+	/* ClientHello */
+	bool client_hello;
+	bool sslv2_hello;          /* SSLv2-compatible ClientHello format */
+	uint16_t client_version;   /* legacy_version of the ClientHello */
+	uint16_t client_max_version; /* highest of supported_versions, else legacy */
+	uint16_t n_ciphers_offered;
+	bool weak_cipher_offered;  /* any offered suite is weak (tls_cipher_is_weak) */
+	char sni[TLS_SNI_MAX];     /* first host_name, NUL-terminated, "" when absent */
+	char alpn[TLS_ALPN_MAX];   /* offered protocols joined by ',' (cut to fit) */
+
+	/* ServerHello */
+	bool server_hello;
+	uint16_t version;          /* negotiated (supported_versions wins over legacy) */
+	uint16_t cipher;           /* negotiated cipher suite */
+	char alpn_selected[TLS_ALPN_MAX];
+
+	/* Alerts readable in the clear (before that direction is encrypted) */
+	bool alert;
+	enum dir alert_dir;
+	uint8_t alert_level;       /* 1 warning, 2 fatal */
+	uint8_t alert_desc;
+
+	/* Per direction */
+	bool not_tls[2];           /* bytes in this direction were not TLS records */
+	bool encrypted[2];         /* this direction sent CCS or encrypted records */
+	uint32_t records[2];
+	uint64_t first_bytes_len[2]; /* when not_tls: how many bytes were not TLS */
+	uint8_t first_bytes[2][64];  /* when not_tls: the first bytes (evidence) */
+
+	/* Handshake completed: server_hello and encrypted records both ways, and
+	 * no fatal alert in the clear. Once true the session outcome is settled. */
+	bool established;
+
+	uint32_t anomalies;        /* TLS_ANOM_* */
+	uint32_t cap_hits;         /* hellos dropped for TLS_HS_CAP */
+};
+
+/* Per-direction parse state (private layout, embedded for allocation-free use). */
+struct tls_dir_state {
+	uint8_t hdr[5];            /* record header being assembled */
+	uint8_t hdr_len;
+	uint8_t rec_type;
+	uint32_t rec_left;         /* body bytes of the current record still to come */
+	bool in_record;
+	bool stopped;              /* not TLS or gap: ignore the rest */
+	bool sslv2;                /* current record is an SSLv2 record */
+	/* handshake message reassembly (ClientHello / ServerHello only) */
+	uint8_t hs_hdr[4];
+	uint8_t hs_hdr_len;
+	uint8_t hs_type;
+	uint32_t hs_len;           /* body length of the current handshake message */
+	uint32_t hs_have;          /* body bytes seen so far */
+	uint8_t *hs_buf;           /* malloc'd only for CH/SH, freed when done */
+	bool hs_skip;              /* not interesting or over the cap: skip it */
+};
+
+struct tls_parser {
+	struct tls_dir_state d[2];
+};
+
+void tls_parser_init(struct tls_parser *t);
+/* Frees what the parser holds. The parser can be reused after tls_parser_init. */
+void tls_parser_free(struct tls_parser *t);
+
+/*
+ * Feeds in-order bytes of one direction. Returns the number of bytes consumed
+ * (always len: a TLS stream never hands bytes back). Safe on any input.
+ */
+size_t tls_feed(struct tls_parser *t, struct tls_facts *f, enum dir dir, const uint8_t *p,
+		size_t len);
+/* A gap in one direction: parsing of that direction stops (records cannot be
+ * resynchronised reliably). */
+void tls_gap(struct tls_parser *t, struct tls_facts *f, enum dir dir);
+
+/*
+ * Does this look like the start of a TLS conversation from a client?
+ * Returns 1 (yes: a handshake record 0x16 0x03 0x00-0x04, or an SSLv2-format
+ * ClientHello), 0 (no), or -1 (too few bytes to tell).
+ */
+int tls_sniff_client(const uint8_t *p, size_t len);
+/* Same for any TLS record start (handshake, alert, CCS, app data), used for
+ * the server side and for bytes after an accepted upgrade. */
+int tls_sniff_record(const uint8_t *p, size_t len);
+
+/* "SSLv2", "SSLv3", "TLSv1.0" .. "TLSv1.3", or "0xXXXX" in buf. */
+const char *tls_version_name(uint16_t v, char buf[8]);
+/* IANA name ("TLS_AES_128_GCM_SHA256") for known suites, else "0xXXXX" in buf. */
+const char *tls_cipher_name(uint16_t c, char buf[8]);
+/* NULL, EXPORT, RC4, anonymous, DES or 3DES suites. */
+bool tls_cipher_is_weak(uint16_t c);
+/* SSLv2, SSLv3, TLS 1.0, TLS 1.1. */
+bool tls_version_is_obsolete(uint16_t v);
+/* Alert description name ("handshake_failure"), or NULL. */
+const char *tls_alert_name(uint8_t desc);
+
+#endif

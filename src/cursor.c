@@ -1,0 +1,232 @@
+/*
+ * cursor.c - bounds-checked readers over untrusted bytes (see cursor.h).
+ */
+#include "cursor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void
+cursor_init(struct cursor *c, const uint8_t *p, size_t len)
+{
+	c->p = p;
+	c->len = p ? len : 0;
+}
+
+size_t
+cursor_remaining(const struct cursor *c)
+{
+	return c->len;
+}
+
+/* Reads an n-byte big-endian integer (n <= 4). */
+static bool
+cursor_get_be(struct cursor *c, size_t n, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (c->len < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | c->p[i];
+	c->p += n;
+	c->len -= n;
+	*out = v;
+	return true;
+}
+
+bool
+cursor_get_u8(struct cursor *c, uint8_t *out)
+{
+	uint32_t v;
+
+	if (!cursor_get_be(c, 1, &v))
+		return false;
+	*out = (uint8_t)v;
+	return true;
+}
+
+bool
+cursor_get_u16(struct cursor *c, uint16_t *out)
+{
+	uint32_t v;
+
+	if (!cursor_get_be(c, 2, &v))
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+bool
+cursor_get_u24(struct cursor *c, uint32_t *out)
+{
+	return cursor_get_be(c, 3, out);
+}
+
+bool
+cursor_get_u32(struct cursor *c, uint32_t *out)
+{
+	return cursor_get_be(c, 4, out);
+}
+
+bool
+cursor_skip(struct cursor *c, size_t n)
+{
+	if (c->len < n)
+		return false;
+	c->p += n;
+	c->len -= n;
+	return true;
+}
+
+bool
+cursor_get_bytes(struct cursor *c, struct cursor *out, size_t n)
+{
+	if (c->len < n)
+		return false;
+	cursor_init(out, c->p, n);
+	c->p += n;
+	c->len -= n;
+	return true;
+}
+
+/* Length-prefixed field; on failure the cursor is left where it was. */
+static bool
+cursor_get_prefixed(struct cursor *c, size_t prefix, struct cursor *out)
+{
+	struct cursor save = *c;
+	uint32_t n;
+
+	if (!cursor_get_be(c, prefix, &n) || !cursor_get_bytes(c, out, n)) {
+		*c = save;
+		return false;
+	}
+	return true;
+}
+
+bool
+cursor_get_u8_prefixed(struct cursor *c, struct cursor *out)
+{
+	return cursor_get_prefixed(c, 1, out);
+}
+
+bool
+cursor_get_u16_prefixed(struct cursor *c, struct cursor *out)
+{
+	return cursor_get_prefixed(c, 2, out);
+}
+
+bool
+cursor_get_u24_prefixed(struct cursor *c, struct cursor *out)
+{
+	return cursor_get_prefixed(c, 3, out);
+}
+
+static uint8_t
+ascii_lower(uint8_t ch)
+{
+	return (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + ('a' - 'A')) : ch;
+}
+
+bool
+text_prefix_ci(const uint8_t *p, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	if (n < k)
+		return false;
+	for (size_t i = 0; i < k; i++)
+		if (ascii_lower(p[i]) != ascii_lower((uint8_t)prefix[i]))
+			return false;
+	return true;
+}
+
+bool
+text_equal_ci(const uint8_t *p, size_t n, const char *word)
+{
+	return n == strlen(word) && text_prefix_ci(p, n, word);
+}
+
+long
+text_find_ci(const uint8_t *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	if (k == 0)
+		return 0;
+	for (size_t i = 0; i + k <= n; i++)
+		if (text_prefix_ci(p + i, n - i, needle))
+			return (long)i;
+	return -1;
+}
+
+static bool
+is_token_delim(uint8_t ch, const char *delims)
+{
+	if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+		return true;
+	return delims && ch != 0 && strchr(delims, ch) != NULL;
+}
+
+bool
+text_has_token_ci(const uint8_t *p, size_t n, const char *word, const char *delims)
+{
+	size_t k = strlen(word);
+
+	if (k == 0)
+		return false;
+	for (size_t i = 0; i + k <= n; i++) {
+		if (i > 0 && !is_token_delim(p[i - 1], delims))
+			continue;
+		if (!text_prefix_ci(p + i, n - i, word))
+			continue;
+		if (i + k == n || is_token_delim(p[i + k], delims))
+			return true;
+	}
+	return false;
+}
+
+size_t
+text_trim_eol(const uint8_t *p, size_t n)
+{
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+size_t
+text_escape(char *out, size_t outsz, const uint8_t *p, size_t n)
+{
+	size_t o = 0, i;
+
+	if (outsz == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char tmp[5];
+		size_t k;
+		uint8_t ch = p[i];
+
+		if (ch == '\\') {
+			memcpy(tmp, "\\\\", 2);
+			k = 2;
+		} else if (ch == '\r') {
+			memcpy(tmp, "\\r", 2);
+			k = 2;
+		} else if (ch == '\n') {
+			memcpy(tmp, "\\n", 2);
+			k = 2;
+		} else if (ch >= 0x20 && ch < 0x7f) {
+			tmp[0] = (char)ch;
+			k = 1;
+		} else {
+			snprintf(tmp, sizeof(tmp), "\\x%02x", ch);
+			k = 4;
+		}
+		if (o + k >= outsz)
+			break;
+		memcpy(out + o, tmp, k);
+		o += k;
+	}
+	out[o] = '\0';
+	return i;
+}

@@ -1,0 +1,191 @@
+/*
+ * proto.c - the parser registry and the helpers every text protocol shares:
+ * fact recording, the line assembler, reply codes and dot-terminated bodies.
+ */
+#include "proto.h"
+
+#include <string.h>
+
+#define PROTO(name) extern const struct proto_desc proto_##name;
+#include "proto_list.h"
+#undef PROTO
+
+const struct proto_desc *const proto_all[] = {
+#define PROTO(name) &proto_##name,
+#include "proto_list.h"
+#undef PROTO
+	NULL,
+};
+
+const struct proto_desc *
+proto_by_name(const char *name)
+{
+	for (size_t i = 0; proto_all[i]; i++)
+		if (strcmp(proto_all[i]->name, name) == 0)
+			return proto_all[i];
+	return NULL;
+}
+
+bool
+proto_has_port(const struct proto_desc *d, uint16_t port)
+{
+	for (const uint16_t *p = d->ports; p && *p; p++)
+		if (*p == port)
+			return true;
+	return false;
+}
+
+void
+proto_facts_indicate(struct proto_facts *f, uint32_t ind, const uint8_t *ev, size_t ev_len)
+{
+	if (f->indicators == 0 && ev) {
+		if (ev_len > EVIDENCE_MAX)
+			ev_len = EVIDENCE_MAX;
+		memcpy(f->evidence, ev, ev_len);
+		f->evidence_len = (uint16_t)ev_len;
+	}
+	f->indicators |= ind;
+}
+
+struct login *
+proto_facts_add_login(struct proto_facts *f, const char *mechanism)
+{
+	struct login *l;
+
+	if (f->n_logins >= LOGIN_MAX) {
+		f->logins_dropped++;
+		return NULL;
+	}
+	l = &f->logins[f->n_logins++];
+	memset(l, 0, sizeof(*l));
+	strncpy(l->mechanism, mechanism, sizeof(l->mechanism) - 1);
+	return l;
+}
+
+void
+line_asm_init(struct line_asm *la)
+{
+	la->len = 0;
+	la->discarding = false;
+	la->cut = 0;
+}
+
+void
+line_asm_reset(struct line_asm *la)
+{
+	la->len = 0;
+	la->discarding = false;
+}
+
+bool
+line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used, const uint8_t **line,
+	  size_t *line_len, bool *cut)
+{
+	const uint8_t *lf;
+	size_t off = 0;
+
+	*cut = false;
+	/* Finish discarding the tail of an overlong line. */
+	while (la->discarding) {
+		lf = memchr(p + off, '\n', n - off);
+		if (!lf) {
+			*used = n;
+			return false;
+		}
+		off = (size_t)(lf - p) + 1;
+		la->discarding = false;
+	}
+	lf = memchr(p + off, '\n', n - off);
+	if (la->len == 0 && lf && (size_t)(lf - (p + off)) + 1 <= LINE_CAP) {
+		/* The common case: a whole line inside this chunk, used in place. */
+		*line = p + off;
+		*line_len = (size_t)(lf - (p + off)) + 1;
+		*used = off + *line_len;
+		return true;
+	}
+	/* Assemble into the buffer. */
+	{
+		size_t want = lf ? (size_t)(lf - (p + off)) + 1 : n - off;
+		size_t room = LINE_CAP - la->len;
+		size_t take = want < room ? want : room;
+
+		memcpy(la->buf + la->len, p + off, take);
+		la->len += take;
+		if (take < want) {
+			/* Overlong: hand out what fits, drop the rest up to LF. */
+			*line = la->buf;
+			*line_len = la->len;
+			*cut = true;
+			la->cut++;
+			la->len = 0;
+			if (lf) {
+				*used = (size_t)(lf - p) + 1;
+			} else {
+				la->discarding = true;
+				*used = n;
+			}
+			return true;
+		}
+		if (!lf) {
+			*used = n;
+			return false;
+		}
+		*line = la->buf;
+		*line_len = la->len;
+		*used = off + take;
+		la->len = 0;
+		return true;
+	}
+}
+
+int
+line_reply_code(const uint8_t *line, size_t n, bool *last)
+{
+	if (n < 3)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (line[i] < '0' || line[i] > '9')
+			return -1;
+	if (n == 3 || line[3] == ' ' || line[3] == '\r' || line[3] == '\n')
+		*last = true;
+	else if (line[3] == '-')
+		*last = false;
+	else
+		return -1;
+	return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+}
+
+size_t
+body_skip_dot(uint8_t *matched, const uint8_t *p, size_t n, bool *done)
+{
+	static const uint8_t term[5] = { '\r', '\n', '.', '\r', '\n' };
+	size_t i = 0;
+
+	*done = false;
+	while (i < n) {
+		if (*matched == 0) {
+			/* Jump to the next CR with memchr: bodies are long. */
+			const uint8_t *cr = memchr(p + i, '\r', n - i);
+
+			if (!cr)
+				return n;
+			i = (size_t)(cr - p);
+		}
+		if (p[i] == term[*matched]) {
+			(*matched)++;
+			i++;
+			if (*matched == sizeof(term)) {
+				*matched = 0;
+				*done = true;
+				return i;
+			}
+		} else if (p[i] == '\r') {
+			*matched = 1;
+			i++;
+		} else {
+			*matched = 0;
+			i++;
+		}
+	}
+	return i;
+}
