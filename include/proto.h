@@ -143,7 +143,7 @@ struct line_asm {
 void line_asm_init(struct line_asm *la);
 /*
  * Looks for the next complete line (ending in LF) in p[0..n), continuing a
- * partial line held from earlier calls. Returns true with *line/*line_len set
+ * partial line held from earlier calls. Returns true with *line and *line_len set
  * (the line includes its CR LF; it points into p, or into la->buf when it was
  * assembled across calls, and stays valid until the next call) and *used = the
  * bytes of p consumed. Returns false when no complete line is available: all of
