@@ -1,0 +1,53 @@
+/*
+ * capture.h - packet sources through libpcap: saved captures (pcap and
+ * pcapng, "-" for standard input) and live interfaces, with a BPF filter.
+ */
+#ifndef TLSWATCH_CAPTURE_H
+#define TLSWATCH_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct capture_live_opts {
+	const char *iface;
+	int snaplen;      /* 0: libpcap's default (262144) */
+	bool promisc;
+	int buffer_kib;   /* 0: libpcap's default */
+};
+
+struct capture;
+
+/* Each returns NULL with one line in err on failure. */
+struct capture *capture_open_file(const char *path, char *err, size_t errsz);
+struct capture *capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz);
+/* Compiles and installs a BPF filter expression; -1 with err on failure. */
+int capture_set_filter(struct capture *c, const char *expr, char *err, size_t errsz);
+int capture_datalink(const struct capture *c);
+/* libpcap's name of a link type ("EN10MB"), or "unknown". */
+const char *capture_link_name(int dlt);
+const char *capture_name(const struct capture *c);
+bool capture_is_live(const struct capture *c);
+
+enum capture_status {
+	CAPTURE_PACKET,   /* *frame, *caplen, *ts_us are set */
+	CAPTURE_TIMEOUT,  /* live: no packet within the read timeout */
+	CAPTURE_END,      /* end of file, or the loop was broken */
+	CAPTURE_ERROR,    /* err is set (truncated or corrupt file, interface gone) */
+};
+
+enum capture_status capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
+				 uint64_t *ts_us, char *err, size_t errsz);
+/* Makes a blocked capture_next return CAPTURE_END (async-signal-safe). */
+void capture_break(struct capture *c);
+/* Live counters; false when unavailable. */
+bool capture_counters(struct capture *c, uint64_t *received, uint64_t *dropped,
+		      uint64_t *ifdropped);
+/* For files: bytes read so far and the file size (0 when unknown, e.g. a pipe). */
+void capture_progress(struct capture *c, uint64_t *done, uint64_t *total);
+void capture_close(struct capture *c);
+
+/* Switches to this user (and its groups) after the capture is open. */
+int capture_drop_privileges(const char *user, char *err, size_t errsz);
+
+#endif

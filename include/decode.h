@@ -1,0 +1,59 @@
+/*
+ * decode.h - link, network and transport decoding of one captured frame.
+ *
+ * Supported link types: Ethernet (with 802.1Q / 802.1ad / QinQ tags), Linux
+ * cooked capture v1 and v2 (`-i any`), BSD NULL and LOOP, raw IP (DLT_RAW,
+ * LINKTYPE_IPV4, LINKTYPE_IPV6). Network: IPv4 (options skipped, fragments
+ * counted and not reassembled) and IPv6 (hop-by-hop, routing, destination
+ * options, fragment, AH and mobility headers skipped). Transport: TCP and UDP.
+ *
+ * Nothing is copied: the packet record points into the frame.
+ */
+#ifndef TLSWATCH_DECODE_H
+#define TLSWATCH_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	TCP_FIN = 0x01,
+	TCP_SYN = 0x02,
+	TCP_RST = 0x04,
+	TCP_PSH = 0x08,
+	TCP_ACK = 0x10,
+};
+
+struct packet {
+	uint64_t ts_us;            /* capture time, microseconds since the epoch */
+	uint8_t family;            /* 4 or 6 */
+	uint8_t l4;                /* 6 (TCP) or 17 (UDP) */
+	uint8_t src[16], dst[16];  /* IPv4 in the first 4 bytes */
+	uint16_t sport, dport;
+	uint32_t seq, ack;         /* TCP only */
+	uint8_t tcp_flags;
+	const uint8_t *l3;         /* start of the IP header (for nDPI) */
+	size_t l3_len;             /* captured bytes from l3 on, trimmed to the IP length */
+	const uint8_t *payload;
+	size_t payload_len;        /* captured payload bytes */
+	bool payload_cut;          /* the capture holds fewer bytes than the IP length says */
+};
+
+enum decode_result {
+	DECODE_OK = 0,
+	DECODE_UNSUPPORTED_LINK,
+	DECODE_NOT_IP,         /* ARP, LLDP, ... */
+	DECODE_OTHER_L4,       /* ICMP, SCTP, ... */
+	DECODE_FRAGMENT,       /* IP fragment: not reassembled */
+	DECODE_TRUNCATED,      /* headers cut by the snap length or the frame */
+	DECODE_MALFORMED,      /* impossible header values */
+	DECODE_RESULTS,
+};
+
+/* Decodes one frame of link type dlt (a DLT_* value from pcap_datalink()). */
+enum decode_result decode_packet(int dlt, const uint8_t *frame, size_t caplen, struct packet *out);
+/* True when decode_packet knows this link type. */
+bool decode_link_supported(int dlt);
+const char *decode_result_name(enum decode_result r);
+
+#endif

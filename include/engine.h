@@ -1,0 +1,53 @@
+/*
+ * engine.h - the pipeline driver: frame -> decode -> flow table -> TCP
+ * reassembly -> session -> verdict, and finished sessions and their alerts
+ * handed to the caller.
+ *
+ * One engine per capture run. It owns every flow and session; the caller
+ * only receives read-only records through the callbacks, valid during the
+ * call.
+ */
+#ifndef TLSWATCH_ENGINE_H
+#define TLSWATCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "stats.h"
+
+struct engine_config {
+	size_t max_flows;           /* flow table limit (idlest evicted beyond) */
+	uint64_t idle_timeout_us;   /* an open flow idle this long is finished */
+	uint64_t linger_us;         /* a closed flow absorbs late packets this long */
+	size_t stream_cap;          /* out-of-order bytes per half-stream */
+	uint64_t ooo_cap;           /* out-of-order bytes, all streams */
+	bool use_ndpi;
+};
+
+void engine_config_defaults(struct engine_config *c);
+
+struct engine_output {
+	void *ctx;
+	void (*session)(void *ctx, const struct session *s);
+	void (*alert)(void *ctx, const struct alert *a);
+};
+
+struct engine;
+
+/* NULL with a message in err on failure. */
+struct engine *engine_new(const struct engine_config *cfg, const struct engine_output *out,
+			  char *err, size_t errsz);
+/* Processes one captured frame of link type dlt. */
+void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
+		   uint64_t ts_us);
+/* Expires idle flows as of now (live captures call it when no packet comes). */
+void engine_tick(struct engine *e, uint64_t now_us);
+/* Finishes every open session (end of capture, or the user stopped it). */
+void engine_finish_all(struct engine *e);
+struct stats *engine_stats(struct engine *e);
+size_t engine_open_flows(const struct engine *e);
+void engine_free(struct engine *e);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * flow.h - the bidirectional flow table.
+ *
+ * A flow is keyed by its 5-tuple in either direction. The table owns no
+ * memory of its entries: the caller embeds `struct flow` in its own record,
+ * allocates and frees it, and the table only links it (hash chain and an
+ * LRU list ordered by last activity). That keeps the table free of
+ * per-packet allocation and lets eviction pick the idlest flow in O(1).
+ *
+ * The hash is symmetric (both directions hash alike), so a future
+ * multi-threaded dispatcher can route both halves of a flow to one worker.
+ */
+#ifndef TLSWATCH_FLOW_H
+#define TLSWATCH_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct flow_key {
+	uint8_t family; /* 4 or 6 */
+	uint8_t l4;     /* 6 TCP, 17 UDP */
+	uint16_t port[2];
+	uint8_t addr[2][16];
+};
+
+struct flow {
+	struct flow_key key;      /* index 0 is the client side */
+	uint32_t hash;
+	struct flow *hnext;       /* hash chain */
+	struct flow *lru_prev, *lru_next;
+	uint64_t ts_last_us;
+};
+
+struct flow_table;
+
+/* Creates a table sized for about max_flows entries; NULL on allocation failure. */
+struct flow_table *flow_table_new(size_t max_flows);
+/* Frees the table (not its entries). */
+void flow_table_free(struct flow_table *t);
+
+uint32_t flow_key_hash(const struct flow_key *k);
+/* Finds the flow of this packet's 5-tuple. *reversed is true when the key is
+ * the flow's key seen from the other side (index 1 to index 0). */
+struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k, uint32_t hash,
+			       bool *reversed);
+/* Links f (key and hash already set) as the most recently used flow. */
+void flow_table_insert(struct flow_table *t, struct flow *f, uint64_t ts_us);
+void flow_table_remove(struct flow_table *t, struct flow *f);
+/* Marks f as active now (moves it to the LRU tail). */
+void flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us);
+/* The least recently active flow, or NULL when empty. */
+struct flow *flow_table_oldest(const struct flow_table *t);
+size_t flow_table_count(const struct flow_table *t);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * session.h - one TCP session: the facts gathered about it and what was
+ * decided. This is the record every sink renders.
+ *
+ * The session module drives the analysis of a session's two byte streams:
+ * it sniffs the first bytes to pick a service parser (or the TLS parser for
+ * implicit TLS), feeds the parser, switches to the TLS parser when the parser
+ * reports an agreed upgrade, and stops parsing (bypass) once the outcome can
+ * no longer change. It also holds the vocabulary of DESIGN.md: verdicts,
+ * reasons and alert kinds, with their stable names.
+ */
+#ifndef TLSWATCH_SESSION_H
+#define TLSWATCH_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "reasm.h"
+#include "tls.h"
+
+enum verdict {
+	VERDICT_UNKNOWN = 0,
+	VERDICT_IMPLICIT_TLS,
+	VERDICT_STARTTLS,
+	VERDICT_CLEARTEXT,
+	VERDICT_DOWNGRADED,
+	VERDICT_TLS_FAILED,
+	VERDICT_COUNT,
+};
+
+enum reason {
+	REASON_NONE = 0,
+	/* cleartext */
+	REASON_NOT_OFFERED,
+	REASON_NOT_REQUESTED,
+	REASON_NO_TLS_PROTOCOL,
+	/* downgraded */
+	REASON_CAPABILITY_STRIPPED,
+	REASON_CAPABILITY_MASKED,
+	REASON_UPGRADE_REFUSED,
+	REASON_NO_TLS_AFTER_ACCEPT,
+	REASON_TLS_FALLBACK,
+	REASON_PLAINTEXT_ON_TLS_PORT,
+	/* tls-failed */
+	REASON_ALERT,
+	REASON_CLOSED,
+	/* unknown */
+	REASON_MIDSTREAM,
+	REASON_NO_PAYLOAD,
+	REASON_UNRECOGNIZED,
+	REASON_GAP,
+	REASON_COUNT,
+};
+
+enum alert_kind {
+	ALERT_CAPABILITY_STRIPPED = 0,
+	ALERT_CAPABILITY_MASKED,
+	ALERT_UPGRADE_REFUSED,
+	ALERT_NO_TLS_AFTER_ACCEPT,
+	ALERT_TLS_FALLBACK,
+	ALERT_PLAINTEXT_ON_TLS_PORT,
+	ALERT_CLEARTEXT_LOGIN,
+	ALERT_CMD_INJECTION,
+	ALERT_RESP_INJECTION,
+	ALERT_PREAUTH_BYPASS,
+	ALERT_TLS_OBSOLETE_VERSION,
+	ALERT_TLS_WEAK_CIPHER,
+	ALERT_KIND_COUNT,
+};
+
+enum severity {
+	SEVERITY_LOW = 0,
+	SEVERITY_MEDIUM,
+	SEVERITY_HIGH,
+};
+
+/* How the session ended. */
+enum session_end {
+	END_OPEN = 0,    /* still open */
+	END_FIN,         /* both sides closed */
+	END_RST,         /* reset */
+	END_IDLE,        /* idle timeout */
+	END_EVICTED,     /* flow table full: evicted as the idlest */
+	END_CAPTURE,     /* the capture ended (or the user stopped it) */
+};
+
+/* Which bytes the session is currently being parsed as. */
+enum session_mode {
+	MODE_SNIFF = 0,  /* not identified yet */
+	MODE_PLAIN,      /* a service parser reads it */
+	MODE_TLS,        /* the TLS parser reads it */
+	MODE_BYPASS,     /* outcome settled: bytes are only counted */
+	MODE_OPAQUE,     /* unrecognized or lost sync: bytes are only counted */
+};
+
+#define SESSION_SNIFF_CHUNKS 4 /* payload chunks looked at before giving up */
+#define NDPI_NAME_MAX 32
+
+struct session {
+	uint64_t id;
+	uint64_t ts_first_us, ts_last_us;
+	uint8_t family;            /* 4 or 6 */
+	uint8_t l4;                /* 6 */
+	uint8_t client_ip[16], server_ip[16];
+	uint16_t client_port, server_port;
+
+	const struct proto_desc *proto; /* the service parser, once identified */
+	const char *service;       /* service name for outputs ("smtp", "tls", ...) */
+	enum session_mode mode;
+	enum session_end end;
+	bool syn_seen;             /* the client's SYN was captured */
+	bool midstream;            /* picked up after the start */
+	bool gap;                  /* bytes were missing from a stream */
+	bool gap_undecided;        /* ... before the outcome was known */
+	bool implicit_tls;         /* the first client payload was a TLS handshake */
+	bool plain_seen;           /* a service parser recognised cleartext */
+	uint8_t sniff_chunks;
+
+	uint64_t packets;
+	uint64_t bytes[2];         /* payload bytes per direction */
+	uint64_t bypassed_bytes;   /* payload not parsed because the outcome was settled */
+
+	struct proto_facts pf;
+	struct tls_facts tf;
+	char ndpi[NDPI_NAME_MAX];  /* nDPI's protocol name, "" when not consulted */
+
+	/* Filled when the session is judged (session_finish). */
+	enum verdict verdict;
+	enum reason reason;
+	uint32_t alerts;           /* 1u << enum alert_kind */
+
+	/* Parser state, owned by the session. */
+	void *pstate;
+	struct tls_parser *tls;
+};
+
+/* One alert: per session (raised when it is judged) or cross-session. */
+struct alert {
+	enum alert_kind kind;
+	enum severity severity;
+	uint64_t session_id;
+	uint64_t ts_us;
+	uint8_t family;
+	uint8_t server_ip[16];
+	uint16_t server_port;
+	const char *service;
+	char evidence[EVIDENCE_MAX * 4 + 1]; /* escaped, cut */
+};
+
+const char *verdict_name(enum verdict v);
+const char *reason_name(enum reason r);       /* NULL for REASON_NONE */
+const char *alert_kind_name(enum alert_kind k);
+const char *severity_name(enum severity s);
+const char *session_end_name(enum session_end e);
+/* Parses an alert kind name; -1 when unknown. */
+int alert_kind_parse(const char *name);
+
+/* Starts a session (zeroes it and sets the identity fields). */
+void session_init(struct session *s, uint64_t id, uint64_t ts_us);
+/* In-order bytes or a gap from reassembly. */
+void session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len);
+void session_on_gap(struct session *s, enum dir dir, size_t len);
+/* True when no further byte can change the outcome (the engine may stop
+ * reassembling and only count). */
+bool session_settled(const struct session *s);
+/* Frees the parser state (facts stay). */
+void session_release(struct session *s);
+/* Formats an address of this session ("127.0.0.1", "::1"). */
+void session_addr_str(uint8_t family, const uint8_t *addr, char *out, size_t outsz);
+
+#endif

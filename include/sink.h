@@ -1,0 +1,46 @@
+/*
+ * sink.h - renderers of the analysis: text report, JSON Lines (and later the
+ * dashboard). All render the same records: sessions and alerts as they are
+ * produced, the per-port / per-server summary and the counters at the end.
+ * Sinks never decide anything; secrets are shown only when asked for.
+ */
+#ifndef TLSWATCH_SINK_H
+#define TLSWATCH_SINK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "session.h"
+#include "stats.h"
+#include "summary.h"
+
+struct sink {
+	void (*session)(struct sink *k, const struct session *s);
+	void (*alert)(struct sink *k, const struct alert *a);
+	/* End of the run: summary rows and counters. */
+	void (*finish)(struct sink *k, struct summary *sum, const struct stats *st);
+	void (*free)(struct sink *k);
+	FILE *out;
+	bool show_secrets;
+	bool live;       /* a live capture: flush after every record */
+	void *priv;
+};
+
+/* Text report on out (not closed by the sink). NULL when out of memory. */
+struct sink *sink_text_new(FILE *out, bool show_secrets, bool live);
+/* JSON Lines on out; the sink closes out when close_out is set. */
+struct sink *sink_json_new(FILE *out, bool close_out, bool show_secrets, bool live);
+
+/* "2026-11-25T06:30:01.123456Z" (RFC 3339, UTC). */
+void sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
+/* "127.0.0.1:25", "[::1]:25". */
+void sink_format_endpoint(uint8_t family, const uint8_t *ip, uint16_t port, char *buf,
+			  size_t bufsz);
+/* What to print for a login secret. */
+const char *sink_secret(const struct login *l, bool show_secrets, const char *redacted);
+const char *login_outcome_name(enum login_outcome o);
+/* Writes the counters as "name value" pairs through fn. */
+void sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		     void *ctx);
+
+#endif

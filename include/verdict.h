@@ -1,0 +1,31 @@
+/*
+ * verdict.h - decides a session's verdict, reason and alerts from its facts.
+ *
+ * A pure function of the session record (and the port table): no I/O, no
+ * cross-session state (that is correlate.h's job), so it is tested by
+ * building session records by hand.
+ */
+#ifndef TLSWATCH_VERDICT_H
+#define TLSWATCH_VERDICT_H
+
+#include <stddef.h>
+
+#include "session.h"
+
+struct verdict_input {
+	bool ndpi_cleartext; /* nDPI identified a protocol it knows as unencrypted */
+};
+
+/*
+ * Sets s->verdict, s->reason and s->alerts, and writes the alert records the
+ * session raises into out (at most max; returns how many). The session must be
+ * finished (s->end set).
+ */
+size_t verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out,
+		     size_t max);
+
+/* Fills the identity fields of an alert from its session. */
+void verdict_alert_init(struct alert *a, const struct session *s, enum alert_kind kind,
+			enum severity sev);
+
+#endif

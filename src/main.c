@@ -1,0 +1,556 @@
+/*
+ * main.c - command line: wires the options to the capture, the engine and
+ * the sinks. No protocol logic lives here.
+ *
+ * Exit status: 0 done; 1 an alert named by --fail-on was raised; 2 usage or
+ * I/O error (what was analysed before the error is still reported).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "engine.h"
+#include "sink.h"
+#include "summary.h"
+
+#define TLSWATCH_VERSION "0.1.0"
+#define MAX_SOURCES 64
+#define MAX_SINKS 2
+
+struct options {
+	const char *files[MAX_SOURCES];
+	size_t n_files;
+	const char *iface;
+	bool promisc;
+	int snaplen;
+	const char *user;
+	const char *json_path;
+	bool stats;
+	int tui;                 /* -1 auto, 0 never, 1 forced */
+	bool quiet;
+	uint32_t fail_on;        /* alert kind bits */
+	bool show_secrets;
+	char *filter;
+	struct engine_config ecfg;
+};
+
+struct run {
+	struct options *opt;
+	struct sink *sinks[MAX_SINKS];
+	size_t n_sinks;
+	struct summary *summary;
+	uint32_t alerts_seen;    /* alert kind bits raised */
+	uint64_t summary_failures;
+};
+
+/* The capture being read, for the signal handler only. */
+static struct capture *volatile current_capture;
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	if (current_capture)
+		capture_break(current_capture);
+}
+
+static void
+usage(FILE *o)
+{
+	fputs("Usage: tlswatch [OPTIONS] (-r FILE ... | -i IFACE) [FILTER]\n"
+	      "\n"
+	      "Passive analyzer: which sessions are encrypted (implicit TLS or STARTTLS),\n"
+	      "which stayed in cleartext, and which were downgraded.\n"
+	      "\n"
+	      "Sources:\n"
+	      "  -r, --read FILE        read a pcap or pcapng capture ('-' = stdin); repeatable\n"
+	      "  -i, --interface IFACE  capture live on IFACE ('any' for all interfaces)\n"
+	      "  -p, --no-promiscuous   do not put the interface in promiscuous mode\n"
+	      "  -s, --snaplen BYTES    bytes captured per packet (default 262144)\n"
+	      "  -Z, --user USER        drop privileges to USER once the interface is open\n"
+	      "  FILTER                 a BPF filter expression, as with tcpdump\n"
+	      "\n"
+	      "Output:\n"
+	      "      --json FILE|-      write JSON Lines to FILE; '-' writes them to stdout\n"
+	      "                         instead of the text report\n"
+	      "      --stats            print counters (packets, flows, evictions, caps, drops)\n"
+	      "                         on stderr at the end\n"
+	      "      --show-secrets     show login secrets (redacted by default)\n"
+	      "      --fail-on KINDS    exit 1 if an alert of one of these kinds (comma\n"
+	      "                         separated, or 'any') was raised\n"
+	      "      --tui, --no-tui    force or forbid the dashboard (not in this version:\n"
+	      "                         the text report is used)\n"
+	      "  -q, --quiet            no progress line while reading files\n"
+	      "\n"
+	      "Limits:\n"
+	      "      --max-flows N      flows tracked at once; the idlest is evicted beyond\n"
+	      "                         (default 262144)\n"
+	      "      --idle-timeout S   seconds of silence before a flow is finished (default 300)\n"
+	      "      --no-ndpi          do not consult nDPI for unrecognised sessions\n"
+	      "\n"
+	      "  -h, --help             this help\n"
+	      "  -V, --version          version\n"
+	      "\n"
+	      "Exit status: 0 done, 1 an alert named by --fail-on was raised, 2 usage or I/O "
+	      "error.\n",
+	      o);
+}
+
+static int
+parse_fail_on(const char *arg, uint32_t *mask)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int rc = 0;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int k;
+
+		if (strcmp(tok, "any") == 0) {
+			*mask = ~0u;
+			continue;
+		}
+		k = alert_kind_parse(tok);
+		if (k < 0) {
+			fprintf(stderr, "tlswatch: --fail-on: unknown alert kind '%s'\n", tok);
+			rc = -1;
+			break;
+		}
+		*mask |= 1u << k;
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+parse_number(const char *opt, const char *arg, unsigned long long min, unsigned long long max,
+	     unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max || arg[0] == '-') {
+		fprintf(stderr, "tlswatch: %s: expected a number from %llu to %llu, got '%s'\n", opt,
+			min, max, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Returns 0, or 2 for a usage error (message printed), or -1 for --help/--version. */
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	enum {
+		OPT_JSON = 256,
+		OPT_STATS,
+		OPT_TUI,
+		OPT_NO_TUI,
+		OPT_FAIL_ON,
+		OPT_SHOW_SECRETS,
+		OPT_MAX_FLOWS,
+		OPT_IDLE,
+		OPT_NO_NDPI,
+	};
+	static const struct option longopts[] = {
+		{ "read", required_argument, NULL, 'r' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "no-promiscuous", no_argument, NULL, 'p' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "user", required_argument, NULL, 'Z' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "json", required_argument, NULL, OPT_JSON },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "tui", no_argument, NULL, OPT_TUI },
+		{ "no-tui", no_argument, NULL, OPT_NO_TUI },
+		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+		{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
+		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long long v;
+	size_t flen = 0;
+	int ch;
+
+	o->promisc = true;
+	o->tui = -1;
+	engine_config_defaults(&o->ecfg);
+	while ((ch = getopt_long(argc, argv, "+r:i:ps:Z:qhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			if (o->n_files == MAX_SOURCES) {
+				fprintf(stderr, "tlswatch: at most %d -r files\n", MAX_SOURCES);
+				return 2;
+			}
+			o->files[o->n_files++] = optarg;
+			break;
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'p':
+			o->promisc = false;
+			break;
+		case 's':
+			if (parse_number("-s", optarg, 64, 262144, &v) < 0)
+				return 2;
+			o->snaplen = (int)v;
+			break;
+		case 'Z':
+			o->user = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		case 'V':
+			printf("tlswatch %s\n", TLSWATCH_VERSION);
+			return -1;
+		case OPT_JSON:
+			o->json_path = optarg;
+			break;
+		case OPT_STATS:
+			o->stats = true;
+			break;
+		case OPT_TUI:
+			o->tui = 1;
+			break;
+		case OPT_NO_TUI:
+			o->tui = 0;
+			break;
+		case OPT_FAIL_ON:
+			if (parse_fail_on(optarg, &o->fail_on) < 0)
+				return 2;
+			break;
+		case OPT_SHOW_SECRETS:
+			o->show_secrets = true;
+			break;
+		case OPT_MAX_FLOWS:
+			if (parse_number("--max-flows", optarg, 1, 100000000, &v) < 0)
+				return 2;
+			o->ecfg.max_flows = (size_t)v;
+			break;
+		case OPT_IDLE:
+			if (parse_number("--idle-timeout", optarg, 1, 86400 * 7, &v) < 0)
+				return 2;
+			o->ecfg.idle_timeout_us = v * 1000000ull;
+			if (o->ecfg.linger_us > o->ecfg.idle_timeout_us)
+				o->ecfg.linger_us = o->ecfg.idle_timeout_us;
+			break;
+		case OPT_NO_NDPI:
+			o->ecfg.use_ndpi = false;
+			break;
+		default:
+			fputs("Try 'tlswatch --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (o->n_files == 0 && !o->iface) {
+		fputs("tlswatch: nothing to read: give -r FILE or -i IFACE (see --help)\n", stderr);
+		return 2;
+	}
+	if (o->n_files && o->iface) {
+		fputs("tlswatch: -r and -i cannot be combined\n", stderr);
+		return 2;
+	}
+	for (int i = optind; i < argc; i++)
+		flen += strlen(argv[i]) + 1;
+	if (flen) {
+		o->filter = calloc(1, flen);
+		if (!o->filter)
+			return 2;
+		for (int i = optind; i < argc; i++) {
+			if (i > optind)
+				strcat(o->filter, " ");
+			strcat(o->filter, argv[i]);
+		}
+	}
+	return 0;
+}
+
+static void
+on_session(void *ctx, const struct session *s)
+{
+	struct run *r = ctx;
+
+	if (summary_add(r->summary, s) < 0)
+		r->summary_failures++;
+	for (size_t i = 0; i < r->n_sinks; i++)
+		r->sinks[i]->session(r->sinks[i], s);
+}
+
+static void
+on_alert(void *ctx, const struct alert *a)
+{
+	struct run *r = ctx;
+
+	r->alerts_seen |= 1u << a->kind;
+	for (size_t i = 0; i < r->n_sinks; i++)
+		r->sinks[i]->alert(r->sinks[i], a);
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct progress {
+	bool on;
+	double start, last;
+	bool shown;
+};
+
+static void
+progress_show(struct progress *pg, struct capture *c, const struct stats *st, bool final)
+{
+	uint64_t done, total;
+	double now = now_seconds(), rate;
+
+	if (!pg->on || (!final && now - pg->last < 0.25))
+		return;
+	pg->last = now;
+	capture_progress(c, &done, &total);
+	rate = now > pg->start ? (double)done / (now - pg->start) : 0;
+	if (final) {
+		if (pg->shown)
+			fputs("\r\033[K", stderr);
+		pg->shown = false;
+		return;
+	}
+	fprintf(stderr, "\r\033[K%s: %.1f", capture_name(c), (double)done / 1048576.0);
+	if (total) {
+		fprintf(stderr, " / %.1f MiB (%.0f%%)", (double)total / 1048576.0,
+			100.0 * (double)done / (double)total);
+	} else {
+		fputs(" MiB", stderr);
+	}
+	fprintf(stderr, "  %.1f MiB/s  %" PRIu64 " sessions", rate / 1048576.0, st->sessions);
+	if (total && rate > 0 && done <= total)
+		fprintf(stderr, "  %.0f s left", (double)(total - done) / rate);
+	pg->shown = true;
+}
+
+/* Reads one source to its end; returns 0, or 2 after an I/O error. */
+static int
+run_source(struct run *r, struct engine *e, struct capture *c)
+{
+	struct options *o = r->opt;
+	struct progress pg = { 0 };
+	char err[512];
+	int dlt = capture_datalink(c);
+	int rc = 0;
+
+	if (o->filter && capture_set_filter(c, o->filter, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlswatch: %s\n", err);
+		return 2;
+	}
+	pg.on = !capture_is_live(c) && !o->quiet && isatty(STDERR_FILENO);
+	pg.start = pg.last = now_seconds();
+	current_capture = c;
+	while (!stop_requested) {
+		const uint8_t *frame;
+		size_t caplen;
+		uint64_t ts;
+		enum capture_status cs = capture_next(c, &frame, &caplen, &ts, err, sizeof(err));
+
+		if (cs == CAPTURE_PACKET) {
+			engine_packet(e, dlt, frame, caplen, ts);
+			if ((engine_stats(e)->packets & 4095) == 0)
+				progress_show(&pg, c, engine_stats(e), false);
+		} else if (cs == CAPTURE_TIMEOUT) {
+			engine_tick(e, (uint64_t)time(NULL) * 1000000u);
+		} else if (cs == CAPTURE_END) {
+			break;
+		} else {
+			fprintf(stderr, "%stlswatch: %s (results up to this point are reported)\n",
+				pg.shown ? "\n" : "", err);
+			rc = 2;
+			break;
+		}
+	}
+	current_capture = NULL;
+	progress_show(&pg, c, engine_stats(e), true);
+	if (capture_is_live(c)) {
+		struct stats *st = engine_stats(e);
+
+		if (capture_counters(c, &st->pcap_received, &st->pcap_dropped, &st->pcap_ifdropped))
+			st->pcap_stats_valid = 1;
+	}
+	return rc;
+}
+
+static void
+print_stat(void *ctx, const char *name, uint64_t v)
+{
+	fprintf(ctx, "  %-26s %" PRIu64 "\n", name, v);
+}
+
+static int
+open_sinks(struct run *r)
+{
+	struct options *o = r->opt;
+	bool live = o->iface != NULL;
+	bool json_stdout = o->json_path && strcmp(o->json_path, "-") == 0;
+
+	if (o->json_path) {
+		FILE *f = json_stdout ? stdout : fopen(o->json_path, "w");
+
+		if (!f) {
+			fprintf(stderr, "tlswatch: --json %s: %s\n", o->json_path, strerror(errno));
+			return 2;
+		}
+		r->sinks[r->n_sinks] = sink_json_new(f, !json_stdout, o->show_secrets, live);
+		if (!r->sinks[r->n_sinks])
+			return 2;
+		r->n_sinks++;
+	}
+	if (!json_stdout) {
+		r->sinks[r->n_sinks] = sink_text_new(stdout, o->show_secrets, live);
+		if (!r->sinks[r->n_sinks])
+			return 2;
+		r->n_sinks++;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct run r;
+	struct engine_output out;
+	struct engine *e = NULL;
+	char err[512];
+	int rc, status = 0;
+	struct sigaction sa;
+
+	memset(&o, 0, sizeof(o));
+	memset(&r, 0, sizeof(r));
+	rc = parse_options(argc, argv, &o);
+	if (rc != 0) {
+		free(o.filter);
+		return rc < 0 ? 0 : rc;
+	}
+	r.opt = &o;
+	if (o.tui == 1)
+		fputs("tlswatch: the dashboard is not part of this version; using the text report\n",
+		      stderr);
+	if (o.show_secrets)
+		fputs("tlswatch: --show-secrets: login secrets will appear in the output\n", stderr);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r.summary = summary_new();
+	if (!r.summary) {
+		fputs("tlswatch: out of memory\n", stderr);
+		status = 2;
+		goto done;
+	}
+	status = open_sinks(&r);
+	if (status)
+		goto done;
+	out.ctx = &r;
+	out.session = on_session;
+	out.alert = on_alert;
+	e = engine_new(&o.ecfg, &out, err, sizeof(err));
+	if (!e) {
+		fprintf(stderr, "tlswatch: %s\n", err);
+		status = 2;
+		goto done;
+	}
+
+	if (o.iface) {
+		struct capture_live_opts lo = { o.iface, o.snaplen, o.promisc, 0 };
+		struct capture *c = capture_open_live(&lo, err, sizeof(err));
+
+		if (!c) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			status = 2;
+			goto done;
+		}
+		if (o.user && capture_drop_privileges(o.user, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			capture_close(c);
+			status = 2;
+			goto done;
+		}
+		if (!decode_link_supported(capture_datalink(c))) {
+			fprintf(stderr, "tlswatch: %s: unsupported link type %d\n", o.iface,
+				capture_datalink(c));
+			capture_close(c);
+			status = 2;
+			goto done;
+		}
+		if (!o.quiet)
+			fprintf(stderr, "tlswatch: listening on %s, Ctrl-C to stop\n", o.iface);
+		rc = run_source(&r, e, c);
+		if (rc)
+			status = rc;
+		capture_close(c);
+	} else {
+		for (size_t i = 0; i < o.n_files && !stop_requested; i++) {
+			struct capture *c = capture_open_file(o.files[i], err, sizeof(err));
+
+			if (!c) {
+				fprintf(stderr, "tlswatch: %s\n", err);
+				status = 2;
+				continue;
+			}
+			if (!decode_link_supported(capture_datalink(c))) {
+				fprintf(stderr, "tlswatch: %s: unsupported link type %d (%s)\n",
+					o.files[i], capture_datalink(c),
+					capture_link_name(capture_datalink(c)));
+				capture_close(c);
+				status = 2;
+				continue;
+			}
+			rc = run_source(&r, e, c);
+			if (rc)
+				status = rc;
+			capture_close(c);
+		}
+	}
+	engine_finish_all(e);
+	for (size_t i = 0; i < r.n_sinks; i++)
+		r.sinks[i]->finish(r.sinks[i], r.summary, engine_stats(e));
+	if (o.stats) {
+		fputs("tlswatch statistics:\n", stderr);
+		sink_stats_each(engine_stats(e), print_stat, stderr);
+	}
+	if (status == 0 && (r.alerts_seen & o.fail_on))
+		status = 1;
+done:
+	for (size_t i = 0; i < r.n_sinks; i++)
+		r.sinks[i]->free(r.sinks[i]);
+	engine_free(e);
+	summary_free(r.summary);
+	free(o.filter);
+	return status;
+}

@@ -1,0 +1,319 @@
+/*
+ * session.c - drives the analysis of one session's byte streams (see
+ * session.h): content sniffing, the service parser, the switch to TLS on an
+ * agreed upgrade, and bypass once the outcome is settled.
+ */
+#include "session.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services.h"
+
+static const char *const verdict_names[VERDICT_COUNT] = {
+	[VERDICT_UNKNOWN] = "unknown",
+	[VERDICT_IMPLICIT_TLS] = "implicit-tls",
+	[VERDICT_STARTTLS] = "starttls",
+	[VERDICT_CLEARTEXT] = "cleartext",
+	[VERDICT_DOWNGRADED] = "downgraded",
+	[VERDICT_TLS_FAILED] = "tls-failed",
+};
+
+static const char *const reason_names[REASON_COUNT] = {
+	[REASON_NONE] = NULL,
+	[REASON_NOT_OFFERED] = "not-offered",
+	[REASON_NOT_REQUESTED] = "not-requested",
+	[REASON_NO_TLS_PROTOCOL] = "no-tls-protocol",
+	[REASON_CAPABILITY_STRIPPED] = "capability-stripped",
+	[REASON_CAPABILITY_MASKED] = "capability-masked",
+	[REASON_UPGRADE_REFUSED] = "upgrade-refused",
+	[REASON_NO_TLS_AFTER_ACCEPT] = "no-tls-after-accept",
+	[REASON_TLS_FALLBACK] = "tls-fallback",
+	[REASON_PLAINTEXT_ON_TLS_PORT] = "plaintext-on-tls-port",
+	[REASON_ALERT] = "alert",
+	[REASON_CLOSED] = "closed",
+	[REASON_MIDSTREAM] = "midstream",
+	[REASON_NO_PAYLOAD] = "no-payload",
+	[REASON_UNRECOGNIZED] = "unrecognized",
+	[REASON_GAP] = "gap",
+};
+
+static const char *const alert_kind_names[ALERT_KIND_COUNT] = {
+	[ALERT_CAPABILITY_STRIPPED] = "capability-stripped",
+	[ALERT_CAPABILITY_MASKED] = "capability-masked",
+	[ALERT_UPGRADE_REFUSED] = "upgrade-refused",
+	[ALERT_NO_TLS_AFTER_ACCEPT] = "no-tls-after-accept",
+	[ALERT_TLS_FALLBACK] = "tls-fallback",
+	[ALERT_PLAINTEXT_ON_TLS_PORT] = "plaintext-on-tls-port",
+	[ALERT_CLEARTEXT_LOGIN] = "cleartext-login",
+	[ALERT_CMD_INJECTION] = "starttls-command-injection",
+	[ALERT_RESP_INJECTION] = "starttls-response-injection",
+	[ALERT_PREAUTH_BYPASS] = "preauth-bypass",
+	[ALERT_TLS_OBSOLETE_VERSION] = "tls-obsolete-version",
+	[ALERT_TLS_WEAK_CIPHER] = "tls-weak-cipher",
+};
+
+const char *
+verdict_name(enum verdict v)
+{
+	return (unsigned)v < VERDICT_COUNT ? verdict_names[v] : "unknown";
+}
+
+const char *
+reason_name(enum reason r)
+{
+	return (unsigned)r < REASON_COUNT ? reason_names[r] : NULL;
+}
+
+const char *
+alert_kind_name(enum alert_kind k)
+{
+	return (unsigned)k < ALERT_KIND_COUNT ? alert_kind_names[k] : "?";
+}
+
+int
+alert_kind_parse(const char *name)
+{
+	for (int k = 0; k < ALERT_KIND_COUNT; k++)
+		if (strcmp(alert_kind_names[k], name) == 0)
+			return k;
+	return -1;
+}
+
+const char *
+severity_name(enum severity s)
+{
+	switch (s) {
+	case SEVERITY_LOW:
+		return "low";
+	case SEVERITY_MEDIUM:
+		return "medium";
+	case SEVERITY_HIGH:
+		return "high";
+	}
+	return "?";
+}
+
+const char *
+session_end_name(enum session_end e)
+{
+	switch (e) {
+	case END_OPEN:
+		return "open";
+	case END_FIN:
+		return "fin";
+	case END_RST:
+		return "rst";
+	case END_IDLE:
+		return "idle";
+	case END_EVICTED:
+		return "evicted";
+	case END_CAPTURE:
+		return "capture-end";
+	}
+	return "?";
+}
+
+void
+session_addr_str(uint8_t family, const uint8_t *addr, char *out, size_t outsz)
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, out, (socklen_t)outsz))
+		snprintf(out, outsz, "?");
+}
+
+void
+session_init(struct session *s, uint64_t id, uint64_t ts_us)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->ts_first_us = s->ts_last_us = ts_us;
+	s->l4 = 6;
+	s->service = "unknown";
+}
+
+void
+session_release(struct session *s)
+{
+	if (s->pstate) {
+		if (s->proto && s->proto->fini)
+			s->proto->fini(s->pstate);
+		free(s->pstate);
+		s->pstate = NULL;
+	}
+	if (s->tls) {
+		tls_parser_free(s->tls);
+		free(s->tls);
+		s->tls = NULL;
+	}
+}
+
+bool
+session_settled(const struct session *s)
+{
+	return s->mode == MODE_BYPASS || s->mode == MODE_OPAQUE;
+}
+
+/* Leaves the service parser and reads the rest of both streams as TLS. */
+static void
+session_start_tls(struct session *s)
+{
+	if (s->pstate) {
+		if (s->proto->fini)
+			s->proto->fini(s->pstate);
+		free(s->pstate);
+		s->pstate = NULL;
+	}
+	s->tls = calloc(1, sizeof(*s->tls));
+	if (!s->tls) {
+		s->mode = MODE_OPAQUE;
+		return;
+	}
+	tls_parser_init(s->tls);
+	s->mode = MODE_TLS;
+}
+
+/* Stops parsing: the outcome is settled or cannot be learnt any more. */
+static void
+session_stop(struct session *s, enum session_mode mode)
+{
+	session_release(s);
+	s->mode = mode;
+}
+
+/*
+ * Picks the service parser that claims these first bytes. A weak claim (a bare
+ * "220 " banner that FTP shares with SMTP) is taken only on the parser's own
+ * port or on a port no known service owns; otherwise sniffing waits for more.
+ */
+static const struct proto_desc *
+session_pick_parser(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool *wait)
+{
+	const struct proto_desc *weak = NULL;
+	bool tls_port;
+	const struct service_ports *owner = services_by_port(s->server_port, s->l4, &tls_port);
+
+	*wait = false;
+	for (size_t i = 0; proto_all[i]; i++) {
+		const struct proto_desc *d = proto_all[i];
+		enum sniff_result r = d->sniff(dir, p, len);
+
+		if (r == SNIFF_STRONG)
+			return d;
+		if (r == SNIFF_MORE)
+			*wait = true;
+		if (r == SNIFF_WEAK) {
+			bool own = proto_has_port(d, s->server_port) ||
+				   (owner && strcmp(owner->name, d->name) == 0);
+
+			if (own || !owner)
+				weak = weak ? weak : d;
+			else
+				*wait = true;
+		}
+	}
+	return weak;
+}
+
+/* Returns true when a mode was chosen and the bytes should be fed. */
+static bool
+session_sniff(struct session *s, enum dir dir, const uint8_t *p, size_t len)
+{
+	const struct proto_desc *d;
+	bool wait;
+
+	if (dir == DIR_C2S && tls_sniff_client(p, len) == 1) {
+		/* Even without the SYN, a ClientHello before any server byte is
+		 * the start of the conversation. */
+		s->implicit_tls = s->bytes[DIR_S2C] == 0;
+		session_start_tls(s);
+		return s->mode == MODE_TLS;
+	}
+	if (s->midstream && tls_sniff_record(p, len) == 1) {
+		/* Picked up inside a TLS conversation. */
+		session_start_tls(s);
+		return s->mode == MODE_TLS;
+	}
+	d = session_pick_parser(s, dir, p, len, &wait);
+	if (d) {
+		s->pstate = calloc(1, d->state_size ? d->state_size : 1);
+		if (!s->pstate) {
+			s->mode = MODE_OPAQUE;
+			return false;
+		}
+		d->init(s->pstate);
+		s->proto = d;
+		s->service = d->name;
+		s->plain_seen = true;
+		s->mode = MODE_PLAIN;
+		return true;
+	}
+	if (++s->sniff_chunks >= SESSION_SNIFF_CHUNKS && !(wait && len < 8))
+		s->mode = MODE_OPAQUE;
+	return false;
+}
+
+void
+session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len)
+{
+	s->bytes[dir] += len;
+	while (len > 0) {
+		size_t used;
+
+		switch (s->mode) {
+		case MODE_SNIFF:
+			if (!session_sniff(s, dir, p, len))
+				return;
+			break;
+		case MODE_PLAIN:
+			used = s->proto->feed(s->pstate, &s->pf, dir, p, len);
+			if (used > len)
+				used = len;
+			if (!s->pf.switch_to_tls) {
+				if (used < len)
+					session_stop(s, MODE_OPAQUE); /* the parser gave up */
+				return;
+			}
+			session_start_tls(s);
+			p += used;
+			len -= used;
+			break;
+		case MODE_TLS:
+			tls_feed(s->tls, &s->tf, dir, p, len);
+			if (s->tf.established)
+				session_stop(s, MODE_BYPASS);
+			else if (s->tls->d[DIR_C2S].stopped && s->tls->d[DIR_S2C].stopped)
+				session_stop(s, MODE_OPAQUE);
+			return;
+		case MODE_BYPASS:
+		case MODE_OPAQUE:
+			s->bypassed_bytes += len;
+			return;
+		}
+	}
+}
+
+void
+session_on_gap(struct session *s, enum dir dir, size_t len)
+{
+	(void)len;
+	s->gap = true;
+	switch (s->mode) {
+	case MODE_SNIFF:
+		s->gap_undecided = true;
+		break;
+	case MODE_PLAIN:
+		s->gap_undecided = true;
+		if (s->proto->gap)
+			s->proto->gap(s->pstate, &s->pf, dir);
+		break;
+	case MODE_TLS:
+		s->gap_undecided = !s->tf.client_hello;
+		tls_gap(s->tls, &s->tf, dir);
+		break;
+	case MODE_BYPASS:
+	case MODE_OPAQUE:
+		break;
+	}
+}

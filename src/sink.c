@@ -1,0 +1,106 @@
+/*
+ * sink.c - helpers shared by the renderers (see sink.h).
+ */
+#include "sink.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+void
+sink_format_time(uint64_t ts_us, char *buf, size_t bufsz)
+{
+	time_t t = (time_t)(ts_us / 1000000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, bufsz, "?");
+		return;
+	}
+	snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ts_us % 1000000));
+}
+
+void
+sink_format_endpoint(uint8_t family, const uint8_t *ip, uint16_t port, char *buf, size_t bufsz)
+{
+	char a[64];
+
+	session_addr_str(family, ip, a, sizeof(a));
+	if (family == 6)
+		snprintf(buf, bufsz, "[%s]:%u", a, port);
+	else
+		snprintf(buf, bufsz, "%s:%u", a, port);
+}
+
+const char *
+sink_secret(const struct login *l, bool show_secrets, const char *redacted)
+{
+	if (!l->has_secret)
+		return NULL;
+	return show_secrets ? l->secret : redacted;
+}
+
+const char *
+login_outcome_name(enum login_outcome o)
+{
+	switch (o) {
+	case LOGIN_SUCCESS:
+		return "success";
+	case LOGIN_FAILURE:
+		return "failure";
+	case LOGIN_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+void
+sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		void *ctx)
+{
+	const struct reasm_stats *r = &st->reasm;
+
+	fn(ctx, "packets", st->packets);
+	fn(ctx, "bytes", st->bytes);
+	fn(ctx, "tcp_packets", st->tcp_packets);
+	fn(ctx, "udp_packets_not_analysed", st->udp_packets);
+	fn(ctx, "not_ip", st->decode[DECODE_NOT_IP]);
+	fn(ctx, "other_l4", st->decode[DECODE_OTHER_L4]);
+	fn(ctx, "ip_fragments_skipped", st->decode[DECODE_FRAGMENT]);
+	fn(ctx, "truncated_headers", st->decode[DECODE_TRUNCATED]);
+	fn(ctx, "malformed_headers", st->decode[DECODE_MALFORMED]);
+	fn(ctx, "unsupported_link", st->decode[DECODE_UNSUPPORTED_LINK]);
+	fn(ctx, "payload_cut_by_snaplen", st->payload_cut);
+	fn(ctx, "stray_packets", st->stray_packets);
+	fn(ctx, "late_packets", st->late_packets);
+	fn(ctx, "flows_created", st->flows_created);
+	fn(ctx, "flows_closed", st->flows_closed);
+	fn(ctx, "flows_idle_timeout", st->flows_idle);
+	fn(ctx, "flows_evicted", st->flows_evicted);
+	fn(ctx, "flows_open_at_end", st->flows_at_end);
+	fn(ctx, "flows_max_concurrent", st->flows_max_seen);
+	fn(ctx, "sessions", st->sessions);
+	fn(ctx, "alerts", st->alerts);
+	fn(ctx, "alerts_dropped", st->alerts_dropped);
+	fn(ctx, "bypassed_bytes", st->bypassed_bytes);
+	fn(ctx, "parser_cap_hits", st->parser_cap_hits);
+	fn(ctx, "logins_dropped", st->logins_dropped);
+	fn(ctx, "alloc_failures", st->alloc_failures);
+	fn(ctx, "ndpi_flows", st->ndpi_flows);
+	fn(ctx, "ndpi_identified", st->ndpi_identified);
+	fn(ctx, "segments_in_order", r->segments_in_order);
+	fn(ctx, "segments_out_of_order", r->segments_ooo);
+	fn(ctx, "segments_retransmitted", r->segments_retrans);
+	fn(ctx, "segments_overlapping", r->segments_overlap);
+	fn(ctx, "stream_gaps", r->gaps);
+	fn(ctx, "stream_gap_bytes", r->gap_bytes);
+	fn(ctx, "reasm_stream_cap_hits", r->cap_stream_hits);
+	fn(ctx, "reasm_global_cap_hits", r->cap_global_hits);
+	if (st->pcap_stats_valid) {
+		fn(ctx, "pcap_received", st->pcap_received);
+		fn(ctx, "pcap_dropped", st->pcap_dropped);
+		fn(ctx, "pcap_ifdropped", st->pcap_ifdropped);
+	}
+}

@@ -1,0 +1,246 @@
+/*
+ * verdict.c - from a finished session's facts to its verdict, reason and
+ * alerts (DESIGN.md: "Vocabulary"). The rules, in order:
+ *
+ *  1. No payload at all: unknown/no-payload.
+ *  2. The first client payload was a TLS handshake: implicit-tls, or
+ *     tls-failed when the handshake visibly failed.
+ *  3. A service parser read cleartext:
+ *     - upgrade accepted: starttls when a TLS handshake followed; downgraded
+ *       no-tls-after-accept when the next bytes were not TLS; tls-failed when
+ *       the handshake failed or the connection closed before it;
+ *     - upgrade refused: downgraded/upgrade-refused;
+ *     - capability masked: downgraded/capability-masked;
+ *     - on a TLS-only port: downgraded/plaintext-on-tls-port;
+ *     - offered, not used: cleartext/not-requested; else cleartext/not-offered.
+ *  4. TLS picked up midstream: implicit-tls when a ClientHello was seen,
+ *     otherwise unknown/midstream.
+ *  5. Otherwise unknown (midstream, gap, unrecognized), or cleartext/
+ *     no-tls-protocol when nDPI recognised an unencrypted protocol.
+ *
+ * Alerts: each downgrade indicator, injections, PREAUTH, each cleartext
+ * login, and an obsolete version or weak cipher on negotiated TLS.
+ */
+#include "verdict.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "services.h"
+
+void
+verdict_alert_init(struct alert *a, const struct session *s, enum alert_kind kind,
+		   enum severity sev)
+{
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->severity = sev;
+	a->session_id = s->id;
+	a->ts_us = s->ts_last_us;
+	a->family = s->family;
+	memcpy(a->server_ip, s->server_ip, sizeof(a->server_ip));
+	a->server_port = s->server_port;
+	a->service = s->service;
+}
+
+struct alert_out {
+	struct alert *out;
+	size_t max, n;
+	struct session *s;
+};
+
+/* Raises an alert with raw evidence bytes (escaped here). */
+static struct alert *
+raise_alert(struct alert_out *ao, enum alert_kind kind, enum severity sev, const uint8_t *ev,
+	    size_t ev_len)
+{
+	struct alert *a;
+
+	ao->s->alerts |= 1u << kind;
+	if (ao->n >= ao->max)
+		return NULL;
+	a = &ao->out[ao->n++];
+	verdict_alert_init(a, ao->s, kind, sev);
+	if (ev)
+		text_escape(a->evidence, sizeof(a->evidence), ev,
+			    ev_len > EVIDENCE_MAX ? EVIDENCE_MAX : ev_len);
+	return a;
+}
+
+static void
+raise_alert_text(struct alert_out *ao, enum alert_kind kind, enum severity sev, const char *text)
+{
+	raise_alert(ao, kind, sev, (const uint8_t *)text, strlen(text));
+}
+
+/* The handshake visibly failed: a fatal alert in the clear, or the
+ * connection ended (not the capture) before the handshake completed. */
+static enum reason
+tls_failure(const struct session *s)
+{
+	const struct tls_facts *t = &s->tf;
+
+	if (t->alert && t->alert_level == 2 && !t->established)
+		return REASON_ALERT;
+	if (!t->established && (s->end == END_FIN || s->end == END_RST))
+		return REASON_CLOSED;
+	return REASON_NONE;
+}
+
+static void
+judge_tls_params(struct alert_out *ao)
+{
+	const struct tls_facts *t = &ao->s->tf;
+	char buf[8], ev[96];
+
+	if (!t->server_hello)
+		return;
+	if (tls_version_is_obsolete(t->version)) {
+		snprintf(ev, sizeof(ev), "negotiated %s", tls_version_name(t->version, buf));
+		raise_alert_text(ao, ALERT_TLS_OBSOLETE_VERSION, SEVERITY_MEDIUM, ev);
+	}
+	if (tls_cipher_is_weak(t->cipher)) {
+		snprintf(ev, sizeof(ev), "negotiated %s", tls_cipher_name(t->cipher, buf));
+		raise_alert_text(ao, ALERT_TLS_WEAK_CIPHER, SEVERITY_MEDIUM, ev);
+	}
+}
+
+static void
+judge_logins(struct alert_out *ao)
+{
+	const struct proto_facts *pf = &ao->s->pf;
+
+	for (size_t i = 0; i < pf->n_logins; i++) {
+		const struct login *l = &pf->logins[i];
+		char ev[160];
+
+		snprintf(ev, sizeof(ev), "%s %s user=%s", ao->s->service, l->mechanism,
+			 l->username[0] ? l->username : "?");
+		raise_alert_text(ao, ALERT_CLEARTEXT_LOGIN,
+				 l->has_secret ? SEVERITY_HIGH : SEVERITY_LOW, ev);
+	}
+}
+
+static void
+judge_plain(struct alert_out *ao, bool tls_port)
+{
+	struct session *s = ao->s;
+	const struct proto_facts *pf = &s->pf;
+	const struct tls_facts *t = &s->tf;
+	enum reason fail;
+
+	if (pf->indicators & IND_PREAUTH)
+		raise_alert(ao, ALERT_PREAUTH_BYPASS, SEVERITY_MEDIUM, pf->evidence,
+			    pf->evidence_len);
+	if (pf->indicators & IND_CMD_INJECTION)
+		raise_alert(ao, ALERT_CMD_INJECTION, SEVERITY_HIGH, pf->evidence,
+			    pf->evidence_len);
+	if (pf->indicators & IND_RESP_INJECTION)
+		raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, pf->evidence,
+			    pf->evidence_len);
+	judge_logins(ao);
+
+	if (pf->switch_to_tls) {
+		if (t->not_tls[DIR_C2S] || (t->not_tls[DIR_S2C] && !t->client_hello)) {
+			enum dir d = t->not_tls[DIR_C2S] ? DIR_C2S : DIR_S2C;
+
+			s->verdict = VERDICT_DOWNGRADED;
+			s->reason = REASON_NO_TLS_AFTER_ACCEPT;
+			raise_alert(ao, ALERT_NO_TLS_AFTER_ACCEPT, SEVERITY_HIGH, t->first_bytes[d],
+				    (size_t)t->first_bytes_len[d]);
+			return;
+		}
+		if (t->not_tls[DIR_S2C]) {
+			/* The client started TLS, the server side answered with
+			 * cleartext: bytes slipped in after the go-ahead. */
+			s->verdict = VERDICT_DOWNGRADED;
+			s->reason = REASON_NO_TLS_AFTER_ACCEPT;
+			raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, t->first_bytes[DIR_S2C],
+				    (size_t)t->first_bytes_len[DIR_S2C]);
+			return;
+		}
+		fail = tls_failure(s);
+		if (fail != REASON_NONE) {
+			s->verdict = VERDICT_TLS_FAILED;
+			s->reason = fail;
+		} else {
+			s->verdict = VERDICT_STARTTLS;
+		}
+		judge_tls_params(ao);
+		return;
+	}
+	if (pf->upgrade_refused) {
+		s->verdict = VERDICT_DOWNGRADED;
+		s->reason = REASON_UPGRADE_REFUSED;
+		raise_alert(ao, ALERT_UPGRADE_REFUSED, SEVERITY_HIGH, pf->evidence,
+			    pf->evidence_len);
+		return;
+	}
+	if (pf->indicators & (IND_CAPA_MASKED | IND_CMD_MASKED)) {
+		s->verdict = VERDICT_DOWNGRADED;
+		s->reason = REASON_CAPABILITY_MASKED;
+		raise_alert(ao, ALERT_CAPABILITY_MASKED, SEVERITY_HIGH, pf->evidence,
+			    pf->evidence_len);
+		return;
+	}
+	if (tls_port) {
+		char ev[64];
+
+		snprintf(ev, sizeof(ev), "%s in cleartext on TLS port %u/tcp", s->service,
+			 s->server_port);
+		s->verdict = VERDICT_DOWNGRADED;
+		s->reason = REASON_PLAINTEXT_ON_TLS_PORT;
+		raise_alert_text(ao, ALERT_PLAINTEXT_ON_TLS_PORT, SEVERITY_HIGH, ev);
+		return;
+	}
+	s->verdict = VERDICT_CLEARTEXT;
+	s->reason = pf->tls_offered ? REASON_NOT_REQUESTED : REASON_NOT_OFFERED;
+}
+
+size_t
+verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out, size_t max)
+{
+	struct alert_out ao = { out, max, 0, s };
+	bool tls_port;
+	enum reason fail;
+
+	s->verdict = VERDICT_UNKNOWN;
+	s->reason = REASON_NONE;
+	s->alerts = 0;
+	services_by_port(s->server_port, s->l4, &tls_port);
+
+	if (s->bytes[DIR_C2S] == 0 && s->bytes[DIR_S2C] == 0) {
+		s->reason = s->midstream ? REASON_MIDSTREAM : REASON_NO_PAYLOAD;
+		return 0;
+	}
+	if (s->implicit_tls) {
+		fail = tls_failure(s);
+		s->verdict = fail != REASON_NONE ? VERDICT_TLS_FAILED : VERDICT_IMPLICIT_TLS;
+		s->reason = fail;
+		judge_tls_params(&ao);
+		return ao.n;
+	}
+	if (s->plain_seen) {
+		judge_plain(&ao, tls_port);
+		return ao.n;
+	}
+	if (s->tf.client_hello) {
+		s->verdict = VERDICT_IMPLICIT_TLS;
+		judge_tls_params(&ao);
+		return ao.n;
+	}
+	if (s->mode == MODE_TLS || (s->tf.records[0] + s->tf.records[1] > 0)) {
+		s->reason = REASON_MIDSTREAM;
+		return 0;
+	}
+	if (s->midstream)
+		s->reason = REASON_MIDSTREAM;
+	else if (s->gap_undecided)
+		s->reason = REASON_GAP;
+	else if (in && in->ndpi_cleartext) {
+		s->verdict = VERDICT_CLEARTEXT;
+		s->reason = REASON_NO_TLS_PROTOCOL;
+	} else
+		s->reason = REASON_UNRECOGNIZED;
+	return ao.n;
+}
