@@ -48,6 +48,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) $(CMOCKA_LIBS)
 
+$(BUILD)/tools/pcap-mutate: tools/pcap-mutate.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 -include $(OBJS:.o=.d)
 
 deps:
@@ -60,8 +64,8 @@ unit: $(TEST_BINS)
 	done; exit $$fail
 
 # End-to-end golden tests over pcaps/ with one build's binary.
-e2e: $(BUILD)/tlswatch
-	@tests/e2e/run.sh $(BUILD)/tlswatch
+e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
+	@BUILD_DIR=$(BUILD) tests/e2e/run.sh $(BUILD)/tlswatch
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -71,6 +75,7 @@ test-asan:
 check: deps
 	$(MAKE) all unit e2e
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
+	ASAN_OPTIONS=detect_leaks=1 tools/corpus.sh $(BUILD)/asan/tlswatch ../shared/corpus/ndpi
 	@tests/live/run.sh $(BUILD)/tlswatch
 	@echo "make check: all suites passed"
 

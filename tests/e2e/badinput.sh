@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Bad input gets one clear line on stderr and exit status 2, never a crash;
+# what was analysed before an error is still reported. Also checks the exit
+# status contract (--fail-on) and that secrets stay redacted.
+#   badinput.sh BINARY TMPDIR
+set -u
+bin=$1 tmp=$2
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+fails=0
+
+# expect NAME STATUS STDERR-REGEX -- ARGS...
+expect() {
+	local name=$1 want=$2 re=$3
+	shift 4
+	local rc=0
+	"$bin" "$@" >"$tmp/bad.out" 2>"$tmp/bad.err" || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "FAIL bad-input $name: exit $rc, want $want"; sed 's/^/  /' "$tmp/bad.err" | head -5
+		fails=$((fails + 1))
+	elif [ -n "$re" ] && ! grep -Eq "$re" "$tmp/bad.err"; then
+		echo "FAIL bad-input $name: stderr does not match /$re/:"; sed 's/^/  /' "$tmp/bad.err" | head -5
+		fails=$((fails + 1))
+	elif grep -Eq 'AddressSanitizer|runtime error|Segmentation' "$tmp/bad.err"; then
+		echo "FAIL bad-input $name: sanitizer or crash report"; head -20 "$tmp/bad.err"
+		fails=$((fails + 1))
+	fi
+}
+
+good=$(ls "$top"/pcaps/*.pcap 2>/dev/null | head -1)
+: >"$tmp/empty.pcap"
+head -c 4096 /dev/urandom >"$tmp/random.pcap"
+mkdir -p "$tmp/adir"
+
+expect no-source 2 'nothing to read' -- -q
+expect missing-file 2 'No such file' -- -q -r "$tmp/does-not-exist.pcap"
+expect empty-file 2 'tlswatch: .*empty.pcap' -- -q -r "$tmp/empty.pcap"
+expect random-bytes 2 'tlswatch: .*random.pcap' -- -q -r "$tmp/random.pcap"
+expect directory 2 'tlswatch: ' -- -q -r "$tmp/adir"
+expect unknown-option 2 'Try' -- --no-such-option
+expect bad-number 2 'expected a number' -- -q --max-flows abc -r x
+expect bad-fail-on 2 'unknown alert kind' -- -q --fail-on nonsense -r x
+expect r-and-i 2 'cannot be combined' -- -q -r x -i lo
+expect unknown-interface 2 'no such interface|No such device|doesn.t exist' -- -q -i tlswatch-nonexistent0
+expect json-unwritable 2 '--json' -- -q -r "$good" --json /nonexistent-dir/out.jsonl
+expect bad-filter 2 'bad filter' -- -q -r "$good" 'port port port'
+expect help 0 '' -- --help
+expect version 0 '' -- --version
+
+if [ -n "$good" ]; then
+	size=$(stat -c %s "$good")
+	# Cut in the middle of the last packets: the sessions before the cut are
+	# still reported, and the error is one line.
+	head -c $((size - 50)) "$good" >"$tmp/truncated.pcap"
+	expect truncated 2 'truncated|results up to this point' -- -q -r "$tmp/truncated.pcap"
+	if ! grep -q '^#1 ' "$tmp/bad.out"; then
+		echo "FAIL bad-input truncated: sessions before the cut were not reported"
+		fails=$((fails + 1))
+	fi
+	# A later bad file does not lose the earlier good one.
+	expect good-then-missing 2 'No such file' -- -q -r "$good" -r "$tmp/nope.pcap"
+	grep -q '^#1 ' "$tmp/bad.out" || { echo "FAIL bad-input good-then-missing: report lost"; fails=$((fails + 1)); }
+	# stdin
+	rc=0; "$bin" -q -r - <"$good" >"$tmp/stdin.out" 2>&1 || rc=$?
+	[ $rc -eq 0 ] && grep -q '^#1 ' "$tmp/stdin.out" || { echo "FAIL bad-input stdin: rc=$rc"; fails=$((fails + 1)); }
+fi
+
+# Exit status 1 with --fail-on when such an alert was raised, 0 otherwise.
+login=$(ls "$top"/pcaps/*login*.pcap "$top"/pcaps/*cleartext*.pcap 2>/dev/null | head -1)
+if [ -n "$login" ]; then
+	expect fail-on-any 1 '' -- -q -r "$login" --fail-on any
+fi
+tlsonly=$(ls "$top"/pcaps/imaps-993.pcap 2>/dev/null | head -1)
+if [ -n "$tlsonly" ]; then
+	expect fail-on-not-raised 0 '' -- -q -r "$tlsonly" --fail-on cleartext-login
+fi
+
+# Hostile packets: mutated copies of every capture never crash the analyzer.
+mut="$top/${BUILD_DIR:-build}/tools/pcap-mutate"
+if [ -x "$mut" ]; then
+	for p in "$top"/pcaps/*.pcap; do
+		[ -f "$p" ] || continue
+		for seed in 1 2 3; do
+			"$mut" "$p" "$tmp/mut.pcap" "$seed" 2>/dev/null || continue
+			rc=0; "$bin" -q -r "$tmp/mut.pcap" --json /dev/null >/dev/null 2>"$tmp/mut.err" || rc=$?
+			if [ $rc -gt 2 ] || grep -Eq 'AddressSanitizer|runtime error' "$tmp/mut.err"; then
+				echo "FAIL hostile: $(basename "$p") seed $seed: rc=$rc"; head -20 "$tmp/mut.err"
+				fails=$((fails + 1))
+			fi
+		done
+	done
+fi
+
+[ $fails -eq 0 ] && echo "bad-input: all checks passed"
+[ $fails -eq 0 ]

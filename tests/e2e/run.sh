@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# End-to-end tests: runs the real binary over the captures in pcaps/ and
+# compares what a user sees (the text report, and the JSON Lines without the
+# internal `stats` record) with the golden files in tests/e2e/expected/.
+#
+#   tests/e2e/run.sh BINARY            run every test in TESTLIST
+#   tests/e2e/run.sh BINARY --update   rewrite the golden files (then review the diff!)
+#
+# TESTLIST lines: NAME PCAP FORMAT [OPTIONS...]   (FORMAT: text | json)
+set -u
+bin=${1:?usage: run.sh BINARY [--update]}
+update=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+export TZ=GMT0 LC_ALL=C
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+run_one() {
+	local name=$1 pcap=$2 format=$3
+	shift 3
+	local exp="$here/expected/$name.$format" out="$tmp/$name.$format" rc=0
+	if [ ! -f "$top/pcaps/$pcap" ]; then
+		echo "FAIL $name: missing capture pcaps/$pcap"
+		fail=$((fail + 1))
+		return
+	fi
+	if [ "$format" = json ]; then
+		"$bin" -q -r "$top/pcaps/$pcap" --json - "$@" >"$out.raw" 2>"$tmp/$name.err" || rc=$?
+		grep -v '"type":"stats"' "$out.raw" >"$out" || true
+	else
+		"$bin" -q -r "$top/pcaps/$pcap" "$@" >"$out" 2>"$tmp/$name.err" || rc=$?
+	fi
+	if [ $rc -ne 0 ]; then
+		echo "FAIL $name: exit status $rc"; sed 's/^/  /' "$tmp/$name.err" | head -5
+		fail=$((fail + 1))
+		return
+	fi
+	if [ "$update" = --update ]; then
+		cp "$out" "$exp"
+		pass=$((pass + 1))
+		return
+	fi
+	if [ ! -f "$exp" ]; then
+		echo "FAIL $name: no golden file ($exp); run with --update and review"
+		fail=$((fail + 1))
+	elif diff -u "$exp" "$out" >"$tmp/$name.diff"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name: output differs from $exp"
+		head -40 "$tmp/$name.diff" | sed 's/^/  /'
+		fail=$((fail + 1))
+	fi
+}
+
+while read -r name pcap format opts; do
+	case "$name" in ''|'#'*) continue ;; esac
+	# shellcheck disable=SC2086
+	run_one "$name" "$pcap" "$format" $opts
+done <"$here/TESTLIST"
+
+# Every capture must get the verdicts pcaps/README.md states (verdicts.tsv).
+while IFS=$'\t' read -r pcap want; do
+	case "$pcap" in ''|'#'*) continue ;; esac
+	got=$("$bin" -q -r "$top/pcaps/$pcap" --json - 2>/dev/null |
+		sed -n 's/.*"type":"session".*"service":"\([^"]*\)","verdict":"\([^"]*\)","reason":\("[^"]*"\|null\).*/\1 \2 \3/p' |
+		tr -d '"' | sed 's/ null$//' | sort | paste -sd, -)
+	if [ "$got" = "$want" ]; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL verdicts $pcap: want '$want' got '$got'"
+		fail=$((fail + 1))
+	fi
+done <"$here/verdicts.tsv"
+
+# Bad input, exit codes and redaction.
+if ! "$here/badinput.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
+echo "e2e: $pass passed, $fail failed"
+[ $fail -eq 0 ]
