@@ -5,7 +5,8 @@
  * cooked capture v1 and v2 (`-i any`), BSD NULL and LOOP, raw IP (DLT_RAW,
  * LINKTYPE_IPV4, LINKTYPE_IPV6). Network: IPv4 (options skipped, fragments
  * counted and not reassembled) and IPv6 (hop-by-hop, routing, destination
- * options, fragment, AH and mobility headers skipped). Transport: TCP and UDP.
+ * options, fragment, AH and mobility headers skipped), with one level of
+ * IP-in-IP tunnelling (protocol 4 and 41: 6in4, 4in6). Transport: TCP and UDP.
  *
  * Nothing is copied: the packet record points into the frame.
  */
@@ -37,6 +38,7 @@ struct packet {
 	const uint8_t *payload;
 	size_t payload_len;        /* captured payload bytes */
 	bool payload_cut;          /* the capture holds fewer bytes than the IP length says */
+	bool tunneled;             /* decoded from inside an IP-in-IP (6in4, 4in6 ...) tunnel */
 };
 
 enum decode_result {

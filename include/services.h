@@ -18,11 +18,17 @@ struct service_ports {
 	uint16_t clear[4];   /* 0-terminated */
 	uint16_t tls[4];     /* implicit TLS ports, 0-terminated */
 	bool udp_tls;        /* the TLS port also carries DTLS over UDP */
+	bool has_upgrade;    /* the protocol has an in-band upgrade (STARTTLS ...) */
 };
 
 /* The service whose cleartext or TLS port this is (tcp when l4 == 6), or NULL.
  * *tls_port tells which of the two lists matched. */
 const struct service_ports *services_by_port(uint16_t port, uint8_t l4, bool *tls_port);
+/* The table entry of a service name, or NULL. */
+const struct service_ports *services_by_name(const char *name);
+/* Our service name for an nDPI protocol name ("FTP_CONTROL" -> "ftp",
+ * "IMAPS" -> "imap"); NULL when there is no such service in the table. */
+const char *services_by_ndpi(const char *ndpi_name);
 /* Service name for an ALPN protocol id ("imap", "pop3", "smtp", "h2" -> "http"), or NULL. */
 const char *services_by_alpn(const char *alpn);
 

@@ -91,11 +91,13 @@ enum session_mode {
 	MODE_SNIFF = 0,  /* not identified yet */
 	MODE_PLAIN,      /* a service parser reads it */
 	MODE_TLS,        /* the TLS parser reads it */
+	MODE_WATCH,      /* unrecognised cleartext: only watched for a ClientHello */
 	MODE_BYPASS,     /* outcome settled: bytes are only counted */
 	MODE_OPAQUE,     /* unrecognized or lost sync: bytes are only counted */
 };
 
 #define SESSION_SNIFF_CHUNKS 4 /* payload chunks looked at before giving up */
+#define SESSION_WATCH_BYTES 65536 /* unrecognised bytes watched for a late TLS start */
 #define NDPI_NAME_MAX 32
 
 struct session {
@@ -116,6 +118,7 @@ struct session {
 	bool gap_undecided;        /* ... before the outcome was known */
 	bool implicit_tls;         /* the first client payload was a TLS handshake */
 	bool plain_seen;           /* a service parser recognised cleartext */
+	bool tls_after_cleartext;  /* a ClientHello followed unrecognised cleartext */
 	uint8_t sniff_chunks;
 
 	uint64_t packets;
@@ -165,6 +168,9 @@ void session_on_gap(struct session *s, enum dir dir, size_t len);
 /* True when no further byte can change the outcome (the engine may stop
  * reassembling and only count). */
 bool session_settled(const struct session *s);
+/* Names the service of a session no service parser claimed: from the TLS
+ * ALPN, else from the port table, else "tls" for TLS, else "unknown". */
+void session_name_service(struct session *s);
 /* Frees the parser state (facts stay). */
 void session_release(struct session *s);
 /* Formats an address of this session ("127.0.0.1", "::1"). */

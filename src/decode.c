@@ -145,6 +145,11 @@ decode_l4(struct cursor *c, uint8_t proto, size_t ip_payload_len, bool cut, stru
 	uint8_t off_flags, flags;
 	size_t hlen;
 
+	if ((proto == 4 || proto == 41) && !out->tunneled) {
+		/* IP in IP (RFC 2003, RFC 4213): analyse the inner packet. */
+		out->tunneled = true;
+		return decode_ip(c, out);
+	}
 	out->l4 = proto;
 	if (proto == 6) {
 		if (!cursor_get_u16(&l4, &out->sport) || !cursor_get_u16(&l4, &out->dport) ||

@@ -150,6 +150,7 @@ engine_report(struct engine *e, struct conn *c, enum session_end end)
 			e->st.ndpi_identified++;
 	}
 	s->end = end;
+	session_name_service(s);
 	vin.ndpi_cleartext = c->ndpi_cleartext;
 	n = verdict_judge(s, &vin, alerts, ENGINE_ALERTS_MAX);
 	e->st.sessions++;

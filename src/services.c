@@ -9,28 +9,28 @@
 #include <string.h>
 
 static const struct service_ports services_table[] = {
-	{ "smtp", { 25, 587, 24, 0 }, { 465, 0 }, false },
-	{ "pop3", { 110, 0 }, { 995, 0 }, false },
-	{ "imap", { 143, 0 }, { 993, 0 }, false },
-	{ "ftp", { 21, 20, 0 }, { 990, 989, 0 }, false },
-	{ "ldap", { 389, 0 }, { 636, 0 }, false },
-	{ "nntp", { 119, 0 }, { 563, 0 }, false },
-	{ "xmpp", { 5222, 5269, 0 }, { 5223, 0 }, false },
-	{ "sieve", { 4190, 0 }, { 0 }, false },
-	{ "irc", { 6667, 0 }, { 6697, 0 }, false },
-	{ "postgres", { 5432, 0 }, { 0 }, false },
-	{ "mysql", { 3306, 0 }, { 0 }, false },
-	{ "http", { 80, 8080, 0 }, { 443, 8443, 0 }, true },
-	{ "telnet", { 23, 0 }, { 992, 0 }, false },
-	{ "dns", { 53, 0 }, { 853, 0 }, true },
-	{ "radius", { 1812, 1813, 3799, 0 }, { 2083, 0 }, true },
-	{ "diameter", { 3868, 0 }, { 5868, 0 }, false },
-	{ "snmp", { 161, 162, 0 }, { 10161, 10162, 0 }, true },
-	{ "syslog", { 514, 601, 0 }, { 6514, 0 }, true },
-	{ "stun", { 3478, 0 }, { 5349, 0 }, true },
-	{ "sip", { 5060, 0 }, { 5061, 0 }, false },
-	{ "mpls-in-udp", { 6635, 0 }, { 6636, 0 }, true },
-	{ "gre-in-udp", { 4754, 0 }, { 4755, 0 }, true },
+	{ "smtp", { 25, 587, 24, 0 }, { 465, 0 }, false, true },
+	{ "pop3", { 110, 0 }, { 995, 0 }, false, true },
+	{ "imap", { 143, 0 }, { 993, 0 }, false, true },
+	{ "ftp", { 21, 20, 0 }, { 990, 989, 0 }, false, true },
+	{ "ldap", { 389, 0 }, { 636, 0 }, false, true },
+	{ "nntp", { 119, 0 }, { 563, 0 }, false, true },
+	{ "xmpp", { 5222, 5269, 0 }, { 5223, 0 }, false, true },
+	{ "sieve", { 4190, 0 }, { 0 }, false, true },
+	{ "irc", { 6667, 0 }, { 6697, 0 }, false, true },
+	{ "postgres", { 5432, 0 }, { 0 }, false, true },
+	{ "mysql", { 3306, 0 }, { 0 }, false, true },
+	{ "http", { 80, 8080, 0 }, { 443, 8443, 0 }, true, false },
+	{ "telnet", { 23, 0 }, { 992, 0 }, false, true },
+	{ "dns", { 53, 0 }, { 853, 0 }, true, false },
+	{ "radius", { 1812, 1813, 3799, 0 }, { 2083, 0 }, true, false },
+	{ "diameter", { 3868, 0 }, { 5868, 0 }, false, false },
+	{ "snmp", { 161, 162, 0 }, { 10161, 10162, 0 }, true, false },
+	{ "syslog", { 514, 601, 0 }, { 6514, 0 }, true, false },
+	{ "stun", { 3478, 0 }, { 5349, 0 }, true, false },
+	{ "sip", { 5060, 0 }, { 5061, 0 }, false, false },
+	{ "mpls-in-udp", { 6635, 0 }, { 6636, 0 }, true, false },
+	{ "gre-in-udp", { 4754, 0 }, { 4755, 0 }, true, false },
 };
 
 static bool
@@ -60,6 +60,39 @@ services_by_port(uint16_t port, uint8_t l4, bool *tls_port)
 		}
 	}
 	*tls_port = false;
+	return NULL;
+}
+
+const struct service_ports *
+services_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(services_table) / sizeof(services_table[0]); i++)
+		if (strcmp(services_table[i].name, name) == 0)
+			return &services_table[i];
+	return NULL;
+}
+
+const char *
+services_by_ndpi(const char *ndpi_name)
+{
+	static const struct {
+		const char *ndpi, *service;
+	} map[] = {
+		{ "SMTP", "smtp" },       { "SMTPS", "smtp" },         { "POP3", "pop3" },
+		{ "POPS", "pop3" },       { "IMAP", "imap" },          { "IMAPS", "imap" },
+		{ "FTP_CONTROL", "ftp" }, { "FTPS", "ftp" },           { "FTP_DATA", "ftp" },
+		{ "LDAP", "ldap" },       { "Usenet", "nntp" },        { "Jabber", "xmpp" },
+		{ "IRC", "irc" },         { "PostgreSQL", "postgres" }, { "MySQL", "mysql" },
+		{ "HTTP", "http" },       { "Telnet", "telnet" },      { "DNS", "dns" },
+		{ "RADIUS", "radius" },   { "Diameter", "diameter" },  { "SNMP", "snmp" },
+		{ "Syslog", "syslog" },   { "STUN", "stun" },          { "SIP", "sip" },
+		{ "TLS", "tls" },         { "DoH_DoT", "dns" },
+	};
+	size_t n = strcspn(ndpi_name, ".");
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strlen(map[i].ndpi) == n && strncmp(ndpi_name, map[i].ndpi, n) == 0)
+			return map[i].service;
 	return NULL;
 }
 

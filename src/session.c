@@ -224,14 +224,19 @@ session_sniff(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 	bool wait;
 
 	if (dir == DIR_C2S && tls_sniff_client(p, len) == 1) {
-		/* Even without the SYN, a ClientHello before any server byte is
-		 * the start of the conversation. */
-		s->implicit_tls = s->bytes[DIR_S2C] == 0;
+		/* Even without the SYN, a ClientHello before any other byte is the
+		 * start of the conversation; after unrecognised cleartext it is an
+		 * upgrade by a protocol no parser reads. */
+		if (s->bytes[DIR_S2C] == 0 && s->bytes[DIR_C2S] == len)
+			s->implicit_tls = true;
+		else
+			s->tls_after_cleartext = true;
 		session_start_tls(s);
 		return s->mode == MODE_TLS;
 	}
-	if (s->midstream && tls_sniff_record(p, len) == 1) {
-		/* Picked up inside a TLS conversation. */
+	if ((s->midstream || s->bytes[DIR_C2S] == 0) && tls_sniff_record(p, len) == 1) {
+		/* Picked up inside a TLS conversation, or only the server side
+		 * of it was captured. */
 		session_start_tls(s);
 		return s->mode == MODE_TLS;
 	}
@@ -250,7 +255,7 @@ session_sniff(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 		return true;
 	}
 	if (++s->sniff_chunks >= SESSION_SNIFF_CHUNKS && !(wait && len < 8))
-		s->mode = MODE_OPAQUE;
+		s->mode = MODE_WATCH;
 	return false;
 }
 
@@ -286,12 +291,48 @@ session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 			else if (s->tls->d[DIR_C2S].stopped && s->tls->d[DIR_S2C].stopped)
 				session_stop(s, MODE_OPAQUE);
 			return;
+		case MODE_WATCH:
+			/* A protocol no parser reads may still upgrade (FTP AUTH TLS,
+			 * IRC STARTTLS ...): a ClientHello starting a client chunk
+			 * is that upgrade. */
+			if (dir == DIR_C2S && tls_sniff_client(p, len) == 1) {
+				s->tls_after_cleartext = true;
+				session_start_tls(s);
+				break;
+			}
+			if (s->bytes[0] + s->bytes[1] > SESSION_WATCH_BYTES)
+				session_stop(s, MODE_OPAQUE);
+			return;
 		case MODE_BYPASS:
 		case MODE_OPAQUE:
 			s->bypassed_bytes += len;
 			return;
 		}
 	}
+}
+
+void
+session_name_service(struct session *s)
+{
+	const struct service_ports *sp;
+	const char *by_alpn = NULL;
+	bool tls_port;
+
+	if (s->proto)
+		return; /* named by content */
+	if (s->tf.alpn_selected[0])
+		by_alpn = services_by_alpn(s->tf.alpn_selected);
+	else if (s->tf.alpn[0])
+		by_alpn = services_by_alpn(s->tf.alpn);
+	sp = services_by_port(s->server_port, s->l4, &tls_port);
+	if (by_alpn)
+		s->service = by_alpn;
+	else if (s->ndpi[0] && services_by_ndpi(s->ndpi))
+		s->service = services_by_ndpi(s->ndpi);
+	else if (sp)
+		s->service = sp->name;
+	else if (s->tf.client_hello || s->tf.server_hello)
+		s->service = "tls";
 }
 
 void
@@ -311,6 +352,9 @@ session_on_gap(struct session *s, enum dir dir, size_t len)
 	case MODE_TLS:
 		s->gap_undecided = !s->tf.client_hello;
 		tls_gap(s->tls, &s->tf, dir);
+		break;
+	case MODE_WATCH:
+		s->gap_undecided = true;
 		break;
 	case MODE_BYPASS:
 	case MODE_OPAQUE:

@@ -13,10 +13,13 @@
  *     - capability masked: downgraded/capability-masked;
  *     - on a TLS-only port: downgraded/plaintext-on-tls-port;
  *     - offered, not used: cleartext/not-requested; else cleartext/not-offered.
- *  4. TLS picked up midstream: implicit-tls when a ClientHello was seen,
- *     otherwise unknown/midstream.
- *  5. Otherwise unknown (midstream, gap, unrecognized), or cleartext/
- *     no-tls-protocol when nDPI recognised an unencrypted protocol.
+ *  4. TLS not from the first client byte: after unrecognised cleartext it is
+ *     an upgrade by a protocol no parser reads (starttls); picked up midstream
+ *     or with only the server side captured, a ClientHello or ServerHello
+ *     still shows TLS from the start (implicit-tls); else unknown/midstream.
+ *  5. Otherwise unknown (midstream, gap, unrecognized), or cleartext when
+ *     nDPI recognised an unencrypted protocol: not-offered when the protocol
+ *     has an upgrade (none was seen), no-tls-protocol when it has none.
  *
  * Alerts: each downgrade indicator, injections, PREAUTH, each cleartext
  * login, and an obsolete version or weak cipher on negotiated TLS.
@@ -82,7 +85,10 @@ tls_failure(const struct session *s)
 
 	if (t->alert && t->alert_level == 2 && !t->established)
 		return REASON_ALERT;
-	if (!t->established && (s->end == END_FIN || s->end == END_RST))
+	/* A client that sent encrypted records got through its part of the
+	 * handshake (the server side may simply not be in the capture). */
+	if (!t->established && !t->encrypted[DIR_C2S] && s->bytes[DIR_C2S] > 0 &&
+	    (s->end == END_FIN || s->end == END_RST))
 		return REASON_CLOSED;
 	return REASON_NONE;
 }
@@ -224,12 +230,17 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 		judge_plain(&ao, tls_port);
 		return ao.n;
 	}
-	if (s->tf.client_hello) {
-		s->verdict = VERDICT_IMPLICIT_TLS;
+	if (s->tf.client_hello || s->tf.server_hello) {
+		fail = tls_failure(s);
+		if (fail != REASON_NONE)
+			s->verdict = VERDICT_TLS_FAILED;
+		else
+			s->verdict = s->tls_after_cleartext ? VERDICT_STARTTLS : VERDICT_IMPLICIT_TLS;
+		s->reason = fail;
 		judge_tls_params(&ao);
 		return ao.n;
 	}
-	if (s->mode == MODE_TLS || (s->tf.records[0] + s->tf.records[1] > 0)) {
+	if (s->tf.records[0] + s->tf.records[1] > 0) {
 		s->reason = REASON_MIDSTREAM;
 		return 0;
 	}
@@ -238,8 +249,12 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 	else if (s->gap_undecided)
 		s->reason = REASON_GAP;
 	else if (in && in->ndpi_cleartext) {
+		/* Recognised by nDPI only: no parser saw an offer. A protocol that
+		 * has an upgrade did not show one; the others have none. */
+		const struct service_ports *sp = services_by_name(s->service);
+
 		s->verdict = VERDICT_CLEARTEXT;
-		s->reason = REASON_NO_TLS_PROTOCOL;
+		s->reason = sp && sp->has_upgrade ? REASON_NOT_OFFERED : REASON_NO_TLS_PROTOCOL;
 	} else
 		s->reason = REASON_UNRECOGNIZED;
 	return ao.n;
