@@ -93,10 +93,17 @@ struct tls_dir_state {
 	uint32_t hs_have;          /* body bytes seen so far */
 	uint8_t *hs_buf;           /* malloc'd only for CH/SH, freed when done */
 	bool hs_skip;              /* not interesting or over the cap: skip it */
+	bool started;              /* a valid record header was seen */
+	bool clear_done;           /* encrypted: handshake/alert bodies unreadable */
+	bool hello_done;           /* this direction's hello has been parsed */
+	uint8_t alert_buf[2];      /* alert (level, description) being assembled */
+	uint8_t alert_have;
 };
 
 struct tls_parser {
 	struct tls_dir_state d[2];
+	bool hrr;                  /* a HelloRetryRequest was seen */
+	bool tls13;                /* TLS 1.3 known (HelloRetryRequest or ServerHello) */
 };
 
 void tls_parser_init(struct tls_parser *t);
