@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "correlate.h"
 #include "session.h"
 #include "stats.h"
 
@@ -24,6 +25,7 @@ struct engine_config {
 	size_t stream_cap;          /* out-of-order bytes per half-stream */
 	uint64_t ooo_cap;           /* out-of-order bytes, all streams */
 	bool use_ndpi;
+	struct correlate_config corr;
 };
 
 void engine_config_defaults(struct engine_config *c);
@@ -36,9 +38,12 @@ struct engine_output {
 
 struct engine;
 
-/* NULL with a message in err on failure. */
+/* NULL with a message in err on failure. A problem that is not fatal (a
+ * corrupt state file) leaves a message in err and returns the engine. */
 struct engine *engine_new(const struct engine_config *cfg, const struct engine_output *out,
 			  char *err, size_t errsz);
+/* Writes the --state file, if any; -1 with err on failure. */
+int engine_save_state(struct engine *e, char *err, size_t errsz);
 /* Processes one captured frame of link type dlt. */
 void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
 		   uint64_t ts_us);

@@ -35,6 +35,9 @@ struct stats {
 	uint64_t alloc_failures;
 	uint64_t ndpi_flows;       /* flows nDPI was consulted for */
 	uint64_t ndpi_identified;
+	uint64_t servers_forgotten; /* correlation memory full: oldest server dropped */
+	uint64_t pairs_forgotten;   /* ... oldest client/server pair dropped */
+	uint64_t state_servers_loaded;
 	struct reasm_stats reasm;
 	/* libpcap's counters for live captures */
 	uint64_t pcap_received, pcap_dropped, pcap_ifdropped;

@@ -29,7 +29,7 @@
 #include "services.h"
 #include "verdict.h"
 
-#define ENGINE_ALERTS_MAX (ALERT_KIND_COUNT + LOGIN_MAX)
+#define ENGINE_ALERTS_MAX (2 * ALERT_KIND_COUNT + LOGIN_MAX)
 
 struct conn {
 	struct flow flow;          /* first: the table links this */
@@ -48,6 +48,7 @@ struct engine {
 	struct engine_output out;
 	struct flow_table *flows;
 	struct dpi *dpi;
+	struct correlate *corr;
 	struct stats st;
 	uint64_t next_id;
 	uint64_t now_us;
@@ -63,6 +64,7 @@ engine_config_defaults(struct engine_config *c)
 	c->stream_cap = 256 * 1024;
 	c->ooo_cap = 64ull * 1024 * 1024;
 	c->use_ndpi = true;
+	correlate_config_defaults(&c->corr);
 }
 
 struct engine *
@@ -90,16 +92,45 @@ engine_new(const struct engine_config *cfg, const struct engine_output *out, cha
 		if (!e->dpi)
 			goto fail;
 	}
+	e->corr = correlate_new(&cfg->corr, err, errsz);
+	if (!e->corr) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
 	return e;
 fail:
+	dpi_free(e->dpi);
 	flow_table_free(e->flows);
 	free(e);
 	return NULL;
 }
 
+int
+engine_save_state(struct engine *e, char *err, size_t errsz)
+{
+	return correlate_save(e->corr, err, errsz);
+}
+
+/* Alerts about earlier sessions, raised by the correlation. */
+static void
+engine_late_alert(void *ctx, const struct alert *a)
+{
+	struct engine *e = ctx;
+
+	e->st.alerts++;
+	if (e->out.alert)
+		e->out.alert(e->out.ctx, a);
+}
+
 struct stats *
 engine_stats(struct engine *e)
 {
+	struct correlate_stats cs;
+
+	correlate_stats_get(e->corr, &cs);
+	e->st.servers_forgotten = cs.servers_forgotten;
+	e->st.pairs_forgotten = cs.pairs_forgotten;
+	e->st.state_servers_loaded = cs.state_servers_loaded;
 	return &e->st;
 }
 
@@ -153,6 +184,7 @@ engine_report(struct engine *e, struct conn *c, enum session_end end)
 	session_name_service(s);
 	vin.ndpi_cleartext = c->ndpi_cleartext;
 	n = verdict_judge(s, &vin, alerts, ENGINE_ALERTS_MAX);
+	n += correlate_session(e->corr, s, alerts + n, ENGINE_ALERTS_MAX - n, engine_late_alert, e);
 	e->st.sessions++;
 	e->st.alerts += n;
 	e->st.parser_cap_hits += s->pf.cap_hits + s->tf.cap_hits;
@@ -456,5 +488,6 @@ engine_free(struct engine *e)
 	engine_finish_all(e);
 	flow_table_free(e->flows);
 	dpi_free(e->dpi);
+	correlate_free(e->corr);
 	free(e);
 }

@@ -97,6 +97,12 @@ usage(FILE *o)
 	      "      --idle-timeout S   seconds of silence before a flow is finished (default 300)\n"
 	      "      --no-ndpi          do not consult nDPI for unrecognised sessions\n"
 	      "\n"
+	      "Correlation across sessions:\n"
+	      "      --state FILE       remember which servers offered STARTTLS between runs\n"
+	      "                         (a corrupt file is reported and ignored)\n"
+	      "      --fallback-window S  a cleartext retry within S seconds of a failed TLS\n"
+	      "                         handshake is a tls-fallback downgrade (default 300)\n"
+	      "\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -164,6 +170,8 @@ parse_options(int argc, char **argv, struct options *o)
 		OPT_MAX_FLOWS,
 		OPT_IDLE,
 		OPT_NO_NDPI,
+		OPT_STATE,
+		OPT_FALLBACK_WINDOW,
 	};
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
@@ -183,6 +191,8 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "fallback-window", required_argument, NULL, OPT_FALLBACK_WINDOW },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
@@ -257,6 +267,14 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_NDPI:
 			o->ecfg.use_ndpi = false;
+			break;
+		case OPT_STATE:
+			o->ecfg.corr.state_path = optarg;
+			break;
+		case OPT_FALLBACK_WINDOW:
+			if (parse_number("--fallback-window", optarg, 1, 86400, &v) < 0)
+				return 2;
+			o->ecfg.corr.fallback_window_us = v * 1000000ull;
 			break;
 		default:
 			fputs("Try 'tlswatch --help'.\n", stderr);
@@ -479,12 +497,15 @@ main(int argc, char **argv)
 	out.ctx = &r;
 	out.session = on_session;
 	out.alert = on_alert;
+	err[0] = '\0';
 	e = engine_new(&o.ecfg, &out, err, sizeof(err));
 	if (!e) {
 		fprintf(stderr, "tlswatch: %s\n", err);
 		status = 2;
 		goto done;
 	}
+	if (err[0])
+		fprintf(stderr, "tlswatch: warning: %s\n", err);
 
 	if (o.iface) {
 		struct capture_live_opts lo = { o.iface, o.snaplen, o.promisc, 0 };
@@ -538,6 +559,10 @@ main(int argc, char **argv)
 		}
 	}
 	engine_finish_all(e);
+	if (engine_save_state(e, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlswatch: %s\n", err);
+		status = 2;
+	}
 	for (size_t i = 0; i < r.n_sinks; i++)
 		r.sinks[i]->finish(r.sinks[i], r.summary, engine_stats(e));
 	if (o.stats) {

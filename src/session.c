@@ -53,6 +53,8 @@ static const char *const alert_kind_names[ALERT_KIND_COUNT] = {
 	[ALERT_PREAUTH_BYPASS] = "preauth-bypass",
 	[ALERT_TLS_OBSOLETE_VERSION] = "tls-obsolete-version",
 	[ALERT_TLS_WEAK_CIPHER] = "tls-weak-cipher",
+	[ALERT_AUTH_OFFERED_CLEARTEXT] = "auth-offered-in-cleartext",
+	[ALERT_LOGIN_BRUTEFORCE] = "login-bruteforce",
 };
 
 const char *

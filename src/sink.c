@@ -90,6 +90,9 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "alloc_failures", st->alloc_failures);
 	fn(ctx, "ndpi_flows", st->ndpi_flows);
 	fn(ctx, "ndpi_identified", st->ndpi_identified);
+	fn(ctx, "correlation_servers_forgotten", st->servers_forgotten);
+	fn(ctx, "correlation_pairs_forgotten", st->pairs_forgotten);
+	fn(ctx, "state_servers_loaded", st->state_servers_loaded);
 	fn(ctx, "segments_in_order", r->segments_in_order);
 	fn(ctx, "segments_out_of_order", r->segments_ooo);
 	fn(ctx, "segments_retransmitted", r->segments_retrans);

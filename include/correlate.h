@@ -1,0 +1,81 @@
+/*
+ * correlate.h - facts that only show across sessions.
+ *
+ * Fed with every finished, judged session (in the order sessions end), it
+ * remembers per server what its capability lists offered, and per client and
+ * server which TLS handshakes failed, and raises what no single session shows:
+ *
+ *  - capability-stripped: a server (address + port) listed its capabilities
+ *    without the upgrade while it offered the upgrade in other sessions (this
+ *    run, or an earlier run remembered in the state file). A session that
+ *    lacks the offer after the server was seen offering it is re-judged at once
+ *    (verdict downgraded/capability-stripped). Sessions that lacked it *before*
+ *    the first offer was seen were already reported as cleartext: they get a
+ *    capability-stripped alert referencing their ids when the evidence arrives.
+ *  - tls-fallback: a TLS handshake from a client to a server:port failed and
+ *    the same client came back to the same server:port within the window and
+ *    stayed in cleartext: that session is re-judged downgraded/tls-fallback.
+ *  - auth-offered-in-cleartext: once per server, a server that offered
+ *    password logins before TLS.
+ *  - login-bruteforce: repeated login failures from one client against one
+ *    server within a window.
+ *
+ * No parser knows this module exists. Memory is bounded: at most
+ * CORRELATE_MAX_SERVERS servers and CORRELATE_MAX_PAIRS client/server pairs
+ * are remembered, the least recently seen forgotten first (counted).
+ *
+ * --state FILE keeps the servers' capability history between runs. It is
+ * written atomically (temporary file, fsync, rename); a corrupt or unreadable
+ * state file is reported once and ignored, never fatal.
+ */
+#ifndef TLSWATCH_CORRELATE_H
+#define TLSWATCH_CORRELATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+
+#define CORRELATE_MAX_SERVERS 65536
+#define CORRELATE_MAX_PAIRS 65536
+#define CORRELATE_IDS 8 /* session ids remembered per server and kind */
+
+struct correlate_config {
+	uint64_t fallback_window_us;   /* default 300 s */
+	uint64_t bruteforce_window_us; /* default 600 s */
+	unsigned bruteforce_failures;  /* failures in the window that raise it (default 5) */
+	const char *state_path;        /* NULL: no state file */
+};
+
+struct correlate_stats {
+	uint64_t servers_forgotten;
+	uint64_t pairs_forgotten;
+	uint64_t state_servers_loaded;
+	bool state_corrupt;
+};
+
+struct correlate;
+
+typedef void (*correlate_alert_fn)(void *ctx, const struct alert *a);
+
+void correlate_config_defaults(struct correlate_config *c);
+/*
+ * NULL only when out of memory. A state file that cannot be read or parsed is
+ * reported in warn (empty otherwise) and ignored.
+ */
+struct correlate *correlate_new(const struct correlate_config *cfg, char *warn, size_t warnsz);
+/*
+ * Takes one finished, judged session. May change s->verdict, s->reason and
+ * s->alerts (re-judging it); alerts about this session are written into out
+ * (at most max; the number is returned) for the caller to emit after the
+ * session; alerts about earlier sessions go through fn at once.
+ */
+size_t correlate_session(struct correlate *c, struct session *s, struct alert *out, size_t max,
+			 correlate_alert_fn fn, void *ctx);
+/* Writes the state file (when configured). -1 with err on failure. */
+int correlate_save(struct correlate *c, char *err, size_t errsz);
+void correlate_stats_get(const struct correlate *c, struct correlate_stats *out);
+void correlate_free(struct correlate *c);
+
+#endif

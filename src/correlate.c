@@ -1,0 +1,571 @@
+/*
+ * correlate.c - cross-session facts (see correlate.h for what and why).
+ *
+ * Two bounded maps with an LRU list each: servers (address, port) and pairs
+ * (client address, server address, server port). When a map is full the
+ * least recently seen entry is forgotten and counted.
+ *
+ * State file format (text, one record per line, '#' comments):
+ *   tlswatch-state 1
+ *   server <4|6> <address> <port> <service> offered <last-seen-us>
+ */
+#include "correlate.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "verdict.h"
+
+#define KEY_LEN 40
+
+struct centry {
+	struct centry *hnext, *prev, *next;
+	uint32_t hash;
+	uint8_t key[KEY_LEN];
+};
+
+struct cmap {
+	struct centry **buckets;
+	size_t mask, count, max, entry_size;
+	struct centry *head, *tail; /* head: least recently used */
+	uint64_t forgotten;
+};
+
+struct server_rec {
+	struct centry e;
+	uint8_t family;
+	uint8_t ip[16];
+	uint16_t port;
+	char service[16];
+	bool offered;            /* offered in this run */
+	bool offered_state;      /* offered in an earlier run (state file) */
+	bool auth_alerted;
+	uint64_t last_seen_us;
+	uint64_t offered_ids[CORRELATE_IDS];
+	unsigned n_offered_ids;
+	uint64_t lacked_ids[CORRELATE_IDS]; /* lacked it before any offer was seen */
+	unsigned n_lacked_ids;
+};
+
+#define BF_RING 32
+
+struct pair_rec {
+	struct centry e;
+	bool failed;             /* a TLS handshake failed */
+	uint64_t failed_ts_us;
+	uint64_t failed_id;
+	uint64_t fail_ts[BF_RING]; /* login failure times, a ring */
+	unsigned fail_n, fail_head;
+};
+
+struct correlate {
+	struct correlate_config cfg;
+	struct cmap servers, pairs;
+	struct correlate_stats st;
+};
+
+static uint32_t
+cmap_hash(const uint8_t *key)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < KEY_LEN; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static int
+cmap_init(struct cmap *m, size_t max, size_t entry_size)
+{
+	size_t n = 1024;
+
+	while (n < max)
+		n <<= 1;
+	m->buckets = calloc(n, sizeof(*m->buckets));
+	if (!m->buckets)
+		return -1;
+	m->mask = n - 1;
+	m->max = max;
+	m->entry_size = entry_size;
+	return 0;
+}
+
+static void
+cmap_unlink_lru(struct cmap *m, struct centry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		m->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		m->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void
+cmap_append_lru(struct cmap *m, struct centry *e)
+{
+	e->prev = m->tail;
+	e->next = NULL;
+	if (m->tail)
+		m->tail->next = e;
+	else
+		m->head = e;
+	m->tail = e;
+}
+
+static void
+cmap_remove(struct cmap *m, struct centry *e)
+{
+	struct centry **pp = &m->buckets[e->hash & m->mask];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	cmap_unlink_lru(m, e);
+	m->count--;
+	free(e);
+}
+
+/* Finds the entry for key (making it the most recent), or creates it. */
+static struct centry *
+cmap_get(struct cmap *m, const uint8_t *key, bool create)
+{
+	uint32_t h = cmap_hash(key);
+	struct centry *e;
+
+	for (e = m->buckets[h & m->mask]; e; e = e->hnext)
+		if (e->hash == h && memcmp(e->key, key, KEY_LEN) == 0) {
+			cmap_unlink_lru(m, e);
+			cmap_append_lru(m, e);
+			return e;
+		}
+	if (!create)
+		return NULL;
+	if (m->count >= m->max && m->head) {
+		cmap_remove(m, m->head);
+		m->forgotten++;
+	}
+	e = calloc(1, m->entry_size);
+	if (!e)
+		return NULL;
+	e->hash = h;
+	memcpy(e->key, key, KEY_LEN);
+	e->hnext = m->buckets[h & m->mask];
+	m->buckets[h & m->mask] = e;
+	cmap_append_lru(m, e);
+	m->count++;
+	return e;
+}
+
+static void
+cmap_free(struct cmap *m)
+{
+	while (m->head)
+		cmap_remove(m, m->head);
+	free(m->buckets);
+}
+
+static void
+server_key(uint8_t *key, uint8_t family, const uint8_t *ip, uint16_t port)
+{
+	memset(key, 0, KEY_LEN);
+	key[0] = family;
+	memcpy(key + 1, ip, 16);
+	key[17] = (uint8_t)(port >> 8);
+	key[18] = (uint8_t)port;
+}
+
+static struct server_rec *
+server_get(struct correlate *c, uint8_t family, const uint8_t *ip, uint16_t port, bool create)
+{
+	uint8_t key[KEY_LEN];
+	struct server_rec *r;
+
+	server_key(key, family, ip, port);
+	r = (struct server_rec *)cmap_get(&c->servers, key, create);
+	if (r && r->family == 0) {
+		r->family = family;
+		memcpy(r->ip, ip, 16);
+		r->port = port;
+	}
+	return r;
+}
+
+static struct pair_rec *
+pair_get(struct correlate *c, const struct session *s)
+{
+	uint8_t key[KEY_LEN];
+
+	server_key(key, s->family, s->server_ip, s->server_port);
+	memcpy(key + 20, s->client_ip, 16);
+	return (struct pair_rec *)cmap_get(&c->pairs, key, true);
+}
+
+void
+correlate_config_defaults(struct correlate_config *c)
+{
+	c->fallback_window_us = 300ull * 1000000;
+	c->bruteforce_window_us = 600ull * 1000000;
+	c->bruteforce_failures = 5;
+	c->state_path = NULL;
+}
+
+/* Parses the state file; on any error the loaded entries are dropped. */
+static void
+correlate_load(struct correlate *c, char *warn, size_t warnsz)
+{
+	FILE *f = fopen(c->cfg.state_path, "r");
+	char line[512];
+	unsigned lineno = 0;
+
+	if (!f) {
+		if (errno != ENOENT) {
+			snprintf(warn, warnsz, "state file %s: %s (ignored)", c->cfg.state_path,
+				 strerror(errno));
+			c->st.state_corrupt = true;
+		}
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char addr[64], service[16], what[16];
+		unsigned family, port;
+		uint64_t last;
+		uint8_t ip[16] = { 0 };
+		struct server_rec *r;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (lineno == 1) {
+			if (strcmp(line, "tlswatch-state 1\n") != 0)
+				goto corrupt;
+			continue;
+		}
+		if (sscanf(line, "server %u %63s %u %15s %15s %" SCNu64, &family, addr, &port, service,
+			   what, &last) != 6 ||
+		    (family != 4 && family != 6) || port == 0 || port > 65535 ||
+		    strcmp(what, "offered") != 0 ||
+		    inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, ip) != 1)
+			goto corrupt;
+		r = server_get(c, (uint8_t)family, ip, (uint16_t)port, true);
+		if (!r)
+			break;
+		r->offered_state = true;
+		r->last_seen_us = last;
+		snprintf(r->service, sizeof(r->service), "%s", service);
+		c->st.state_servers_loaded++;
+	}
+	if (lineno == 0)
+		goto corrupt;
+	fclose(f);
+	return;
+corrupt:
+	fclose(f);
+	snprintf(warn, warnsz, "state file %s: line %u is not valid: state ignored",
+		 c->cfg.state_path, lineno);
+	c->st.state_corrupt = true;
+	c->st.state_servers_loaded = 0;
+	cmap_free(&c->servers);
+	cmap_init(&c->servers, CORRELATE_MAX_SERVERS, sizeof(struct server_rec));
+}
+
+struct correlate *
+correlate_new(const struct correlate_config *cfg, char *warn, size_t warnsz)
+{
+	struct correlate *c = calloc(1, sizeof(*c));
+
+	if (warnsz)
+		warn[0] = '\0';
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	if (cmap_init(&c->servers, CORRELATE_MAX_SERVERS, sizeof(struct server_rec)) < 0 ||
+	    cmap_init(&c->pairs, CORRELATE_MAX_PAIRS, sizeof(struct pair_rec)) < 0) {
+		correlate_free(c);
+		return NULL;
+	}
+	if (cfg->state_path)
+		correlate_load(c, warn, warnsz);
+	return c;
+}
+
+void
+correlate_stats_get(const struct correlate *c, struct correlate_stats *out)
+{
+	*out = c->st;
+	out->servers_forgotten = c->servers.forgotten;
+	out->pairs_forgotten = c->pairs.forgotten;
+}
+
+/* "#3, #5" from a list of ids. */
+static void
+format_ids(char *buf, size_t bufsz, const uint64_t *ids, unsigned n)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n && i < CORRELATE_IDS && o < bufsz; i++)
+		o += (size_t)snprintf(buf + o, bufsz - o, "%s#%" PRIu64, i ? ", " : "", ids[i]);
+}
+
+static void
+push_id(uint64_t *ids, unsigned *n, uint64_t id)
+{
+	if (*n < CORRELATE_IDS)
+		ids[(*n)++] = id;
+}
+
+struct out_list {
+	struct alert *out;
+	size_t max, n;
+};
+
+static struct alert *
+out_add(struct out_list *o, const struct session *s, enum alert_kind kind, enum severity sev)
+{
+	struct alert *a;
+
+	if (o->n >= o->max)
+		return NULL;
+	a = &o->out[o->n++];
+	verdict_alert_init(a, s, kind, sev);
+	return a;
+}
+
+static const char *
+upgrade_word(const char *service)
+{
+	if (strcmp(service, "pop3") == 0)
+		return "STLS";
+	return "STARTTLS";
+}
+
+static void
+correlate_capabilities(struct server_rec *r, struct session *s, struct out_list *o,
+		       correlate_alert_fn fn, void *ctx)
+{
+	const struct proto_facts *pf = &s->pf;
+	char ids[128];
+
+	if (!s->plain_seen || !pf->capa_seen)
+		return;
+	if (pf->tls_offered) {
+		if (!r->offered && r->n_lacked_ids > 0) {
+			/* Evidence after the fact: earlier sessions lacked the offer. */
+			for (unsigned i = 0; i < r->n_lacked_ids; i++) {
+				struct alert a;
+
+				verdict_alert_init(&a, s, ALERT_CAPABILITY_STRIPPED, SEVERITY_HIGH);
+				a.session_id = r->lacked_ids[i];
+				snprintf(a.evidence, sizeof(a.evidence),
+					 "%s not offered in session #%" PRIu64
+					 " but offered by the same server in session #%" PRIu64,
+					 upgrade_word(s->service), r->lacked_ids[i], s->id);
+				if (fn)
+					fn(ctx, &a);
+			}
+			r->n_lacked_ids = 0;
+		}
+		r->offered = true;
+		push_id(r->offered_ids, &r->n_offered_ids, s->id);
+		return;
+	}
+	if (pf->indicators & (IND_CAPA_MASKED | IND_CMD_MASKED))
+		return; /* masked, already judged */
+	if (r->offered || r->offered_state) {
+		struct alert *a;
+
+		if (s->verdict != VERDICT_CLEARTEXT)
+			return; /* a stronger finding already stands */
+		s->verdict = VERDICT_DOWNGRADED;
+		s->reason = REASON_CAPABILITY_STRIPPED;
+		s->alerts |= 1u << ALERT_CAPABILITY_STRIPPED;
+		a = out_add(o, s, ALERT_CAPABILITY_STRIPPED, SEVERITY_HIGH);
+		if (!a)
+			return;
+		if (r->offered) {
+			format_ids(ids, sizeof(ids), r->offered_ids, r->n_offered_ids);
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "%s not offered, but offered by the same server in session%s %s",
+				 upgrade_word(s->service), r->n_offered_ids > 1 ? "s" : "", ids);
+		} else {
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "%s not offered, but offered by the same server in an earlier run "
+				 "(state file)",
+				 upgrade_word(s->service));
+		}
+		return;
+	}
+	push_id(r->lacked_ids, &r->n_lacked_ids, s->id);
+}
+
+static void
+correlate_fallback(struct correlate *c, struct pair_rec *p, struct session *s,
+		   struct out_list *o)
+{
+	if (s->verdict == VERDICT_TLS_FAILED) {
+		p->failed = true;
+		p->failed_ts_us = s->ts_last_us;
+		p->failed_id = s->id;
+		return;
+	}
+	if (s->verdict != VERDICT_CLEARTEXT || !p->failed)
+		return;
+	if (s->ts_first_us < p->failed_ts_us ||
+	    s->ts_first_us - p->failed_ts_us > c->cfg.fallback_window_us)
+		return;
+	{
+		struct alert *a;
+
+		s->verdict = VERDICT_DOWNGRADED;
+		s->reason = REASON_TLS_FALLBACK;
+		s->alerts |= 1u << ALERT_TLS_FALLBACK;
+		a = out_add(o, s, ALERT_TLS_FALLBACK, SEVERITY_HIGH);
+		if (a)
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "TLS handshake failed in session #%" PRIu64
+				 " %.1f s earlier; the client came back without TLS",
+				 p->failed_id, (double)(s->ts_first_us - p->failed_ts_us) / 1e6);
+	}
+}
+
+static void
+correlate_bruteforce(struct correlate *c, struct pair_rec *p, struct session *s,
+		     struct out_list *o)
+{
+	unsigned need = c->cfg.bruteforce_failures;
+
+	if (need == 0 || need > BF_RING)
+		return;
+	for (size_t i = 0; i < s->pf.n_logins; i++) {
+		unsigned in_window = 0;
+
+		if (s->pf.logins[i].outcome != LOGIN_FAILURE)
+			continue;
+		p->fail_ts[p->fail_head] = s->ts_last_us;
+		p->fail_head = (p->fail_head + 1) % BF_RING;
+		if (p->fail_n < BF_RING)
+			p->fail_n++;
+		for (unsigned k = 0; k < p->fail_n; k++)
+			if (s->ts_last_us - p->fail_ts[k] <= c->cfg.bruteforce_window_us &&
+			    p->fail_ts[k] <= s->ts_last_us)
+				in_window++;
+		if (in_window >= need) {
+			struct alert *a = out_add(o, s, ALERT_LOGIN_BRUTEFORCE, SEVERITY_MEDIUM);
+
+			s->alerts |= 1u << ALERT_LOGIN_BRUTEFORCE;
+			if (a)
+				snprintf(a->evidence, sizeof(a->evidence),
+					 "%u failed logins from this client within %.0f s, last "
+					 "user=%s",
+					 in_window, (double)c->cfg.bruteforce_window_us / 1e6,
+					 s->pf.logins[i].username[0] ? s->pf.logins[i].username
+								     : "?");
+			p->fail_n = 0; /* one alert per burst */
+			p->fail_head = 0;
+		}
+	}
+}
+
+size_t
+correlate_session(struct correlate *c, struct session *s, struct alert *out, size_t max,
+		  correlate_alert_fn fn, void *ctx)
+{
+	struct out_list o = { out, max, 0 };
+	struct server_rec *r;
+	struct pair_rec *p;
+
+	r = server_get(c, s->family, s->server_ip, s->server_port, true);
+	if (r) {
+		r->last_seen_us = s->ts_last_us;
+		snprintf(r->service, sizeof(r->service), "%s", s->service);
+		correlate_capabilities(r, s, &o, fn, ctx);
+		if (s->plain_seen && s->pf.auth_cleartext_offered && !r->auth_alerted) {
+			struct alert *a = out_add(&o, s, ALERT_AUTH_OFFERED_CLEARTEXT, SEVERITY_LOW);
+
+			r->auth_alerted = true;
+			s->alerts |= 1u << ALERT_AUTH_OFFERED_CLEARTEXT;
+			if (a)
+				snprintf(a->evidence, sizeof(a->evidence),
+					 "%s server offers password logins before TLS", s->service);
+		}
+	}
+	if (s->verdict == VERDICT_TLS_FAILED || s->verdict == VERDICT_CLEARTEXT ||
+	    s->pf.n_logins > 0) {
+		p = pair_get(c, s);
+		if (p) {
+			correlate_fallback(c, p, s, &o);
+			correlate_bruteforce(c, p, s, &o);
+		}
+	}
+	return o.n;
+}
+
+int
+correlate_save(struct correlate *c, char *err, size_t errsz)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd;
+
+	if (!c->cfg.state_path)
+		return 0;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", c->cfg.state_path) >= sizeof(tmp)) {
+		snprintf(err, errsz, "state file path too long");
+		return -1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		snprintf(err, errsz, "state file %s: %s", c->cfg.state_path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return -1;
+	}
+	fputs("tlswatch-state 1\n", f);
+	for (struct centry *e = c->servers.head; e; e = e->next) {
+		struct server_rec *r = (struct server_rec *)e;
+		char addr[64];
+
+		if (!r->offered && !r->offered_state)
+			continue;
+		session_addr_str(r->family, r->ip, addr, sizeof(addr));
+		fprintf(f, "server %u %s %u %s offered %" PRIu64 "\n", r->family, addr, r->port,
+			r->service[0] ? r->service : "unknown", r->last_seen_us);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		snprintf(err, errsz, "state file %s: %s", c->cfg.state_path, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) != 0 || rename(tmp, c->cfg.state_path) != 0) {
+		snprintf(err, errsz, "state file %s: %s", c->cfg.state_path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+void
+correlate_free(struct correlate *c)
+{
+	if (!c)
+		return;
+	if (c->servers.buckets)
+		cmap_free(&c->servers);
+	if (c->pairs.buckets)
+		cmap_free(&c->pairs);
+	free(c);
+}
