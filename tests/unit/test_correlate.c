@@ -1,0 +1,319 @@
+/*
+ * test_correlate.c - cross-session facts: capability-stripped in both
+ * orders, tls-fallback windows, the state file across two runs (and a
+ * corrupt one), auth offered once per server, login bruteforce, bounds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "correlate.h"
+
+struct late {
+	struct alert a[16];
+	size_t n;
+};
+
+static void
+collect(void *ctx, const struct alert *a)
+{
+	struct late *l = ctx;
+
+	if (l->n < 16)
+		l->a[l->n++] = *a;
+}
+
+/* A finished SMTP session to 10.0.0.1:port from 10.0.0.<client>. */
+static void
+mk(struct session *s, uint64_t id, uint64_t t_sec, uint16_t port, uint8_t client)
+{
+	session_init(s, id, t_sec * 1000000);
+	s->ts_last_us = s->ts_first_us + 1000;
+	s->family = 4;
+	s->server_ip[0] = 10;
+	s->server_ip[3] = 1;
+	s->client_ip[0] = 10;
+	s->client_ip[3] = client;
+	s->server_port = port;
+	s->client_port = 40000;
+	s->service = "smtp";
+	s->plain_seen = true;
+	s->end = END_FIN;
+}
+
+static void
+mk_capa(struct session *s, uint64_t id, uint64_t t, bool offered)
+{
+	mk(s, id, t, 25, 2);
+	s->pf.capa_seen = true;
+	s->pf.tls_offered = offered;
+	s->verdict = VERDICT_CLEARTEXT;
+	s->reason = offered ? REASON_NOT_REQUESTED : REASON_NOT_OFFERED;
+}
+
+static struct correlate *
+new_corr(const char *state)
+{
+	struct correlate_config cfg;
+	char warn[256];
+	struct correlate *c;
+
+	correlate_config_defaults(&cfg);
+	cfg.state_path = state;
+	c = correlate_new(&cfg, warn, sizeof(warn));
+	assert_non_null(c);
+	assert_string_equal(warn, "");
+	return c;
+}
+
+static void
+test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct session s1, s2;
+	struct alert out[8];
+	struct late l = { 0 };
+
+	(void)st;
+	mk_capa(&s1, 1, 100, true);
+	assert_int_equal(correlate_session(c, &s1, out, 8, collect, &l), 0);
+	mk_capa(&s2, 2, 110, false);
+	assert_int_equal(correlate_session(c, &s2, out, 8, collect, &l), 1);
+	assert_int_equal(s2.verdict, VERDICT_DOWNGRADED);
+	assert_int_equal(s2.reason, REASON_CAPABILITY_STRIPPED);
+	assert_int_equal(out[0].kind, ALERT_CAPABILITY_STRIPPED);
+	assert_int_equal(out[0].session_id, 2);
+	assert_non_null(strstr(out[0].evidence, "#1"));
+	assert_int_equal(l.n, 0);
+	correlate_free(c);
+}
+
+static void
+test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct session s1, s2, s3;
+	struct alert out[8];
+	struct late l = { 0 };
+
+	(void)st;
+	mk_capa(&s1, 1, 100, false);
+	assert_int_equal(correlate_session(c, &s1, out, 8, collect, &l), 0);
+	assert_int_equal(s1.verdict, VERDICT_CLEARTEXT);
+	mk_capa(&s2, 2, 101, false);
+	correlate_session(c, &s2, out, 8, collect, &l);
+	mk_capa(&s3, 3, 102, true);
+	assert_int_equal(correlate_session(c, &s3, out, 8, collect, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.a[0].session_id, 1);
+	assert_int_equal(l.a[1].session_id, 2);
+	assert_int_equal(l.a[0].kind, ALERT_CAPABILITY_STRIPPED);
+	assert_non_null(strstr(l.a[0].evidence, "#3"));
+	assert_int_equal(s3.verdict, VERDICT_CLEARTEXT);
+	correlate_free(c);
+}
+
+static void
+test_other_ports_and_masked_or_starttls_sessions_are_not_stripped(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct session s1, s2, s3, s4;
+	struct alert out[8];
+	struct late l = { 0 };
+
+	(void)st;
+	mk_capa(&s1, 1, 100, true);
+	correlate_session(c, &s1, out, 8, collect, &l);
+	mk_capa(&s2, 2, 101, false);
+	s2.server_port = 587;
+	assert_int_equal(correlate_session(c, &s2, out, 8, collect, &l), 0);
+	assert_int_equal(s2.verdict, VERDICT_CLEARTEXT);
+	mk_capa(&s3, 3, 102, false);
+	s3.pf.indicators = IND_CAPA_MASKED;
+	s3.verdict = VERDICT_DOWNGRADED;
+	s3.reason = REASON_CAPABILITY_MASKED;
+	assert_int_equal(correlate_session(c, &s3, out, 8, collect, &l), 0);
+	assert_int_equal(s3.reason, REASON_CAPABILITY_MASKED);
+	mk_capa(&s4, 4, 103, false);
+	s4.pf.capa_seen = false; /* HELO: no capability list, no evidence */
+	assert_int_equal(correlate_session(c, &s4, out, 8, collect, &l), 0);
+	assert_int_equal(s4.verdict, VERDICT_CLEARTEXT);
+	correlate_free(c);
+}
+
+static void
+test_cleartext_retry_after_a_failed_handshake_is_a_fallback(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct session f, r1, r2, other;
+	struct alert out[8];
+
+	(void)st;
+	mk(&f, 1, 1000, 25, 2);
+	f.verdict = VERDICT_TLS_FAILED;
+	f.reason = REASON_ALERT;
+	correlate_session(c, &f, out, 8, NULL, NULL);
+	mk(&other, 2, 1010, 25, 3); /* another client */
+	other.verdict = VERDICT_CLEARTEXT;
+	assert_int_equal(correlate_session(c, &other, out, 8, NULL, NULL), 0);
+	assert_int_equal(other.verdict, VERDICT_CLEARTEXT);
+	mk(&r1, 3, 1020, 25, 2);
+	r1.verdict = VERDICT_CLEARTEXT;
+	r1.reason = REASON_NOT_REQUESTED;
+	assert_int_equal(correlate_session(c, &r1, out, 8, NULL, NULL), 1);
+	assert_int_equal(r1.verdict, VERDICT_DOWNGRADED);
+	assert_int_equal(r1.reason, REASON_TLS_FALLBACK);
+	assert_int_equal(out[0].kind, ALERT_TLS_FALLBACK);
+	assert_non_null(strstr(out[0].evidence, "#1"));
+	mk(&r2, 4, 1000 + 301, 25, 2); /* outside the 300 s window */
+	r2.verdict = VERDICT_CLEARTEXT;
+	assert_int_equal(correlate_session(c, &r2, out, 8, NULL, NULL), 0);
+	assert_int_equal(r2.verdict, VERDICT_CLEARTEXT);
+	correlate_free(c);
+}
+
+static void
+test_the_state_file_carries_offers_to_the_next_run(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX";
+	int fd = mkstemp(path);
+	struct correlate *c;
+	struct session s1, s2;
+	struct alert out[8];
+	char err[256];
+
+	(void)st;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path); /* a missing state file is not an error */
+	c = new_corr(path);
+	mk_capa(&s1, 1, 100, true);
+	correlate_session(c, &s1, out, 8, NULL, NULL);
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	correlate_free(c);
+
+	c = new_corr(path);
+	mk_capa(&s2, 1, 200, false);
+	assert_int_equal(correlate_session(c, &s2, out, 8, NULL, NULL), 1);
+	assert_int_equal(s2.reason, REASON_CAPABILITY_STRIPPED);
+	assert_non_null(strstr(out[0].evidence, "earlier run"));
+	correlate_free(c);
+	unlink(path);
+}
+
+static void
+test_a_corrupt_state_file_is_reported_and_ignored(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX";
+	int fd = mkstemp(path);
+	struct correlate_config cfg;
+	struct correlate *c;
+	struct session s;
+	struct alert out[8];
+	char warn[256];
+
+	(void)st;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\ngarbage\n", 60), 60);
+	close(fd);
+	correlate_config_defaults(&cfg);
+	cfg.state_path = path;
+	c = correlate_new(&cfg, warn, sizeof(warn));
+	assert_non_null(c);
+	assert_non_null(strstr(warn, "ignored"));
+	mk_capa(&s, 1, 100, false);
+	assert_int_equal(correlate_session(c, &s, out, 8, NULL, NULL), 0);
+	assert_int_equal(s.verdict, VERDICT_CLEARTEXT);
+	correlate_free(c);
+	unlink(path);
+}
+
+static void
+test_auth_offered_in_cleartext_is_raised_once_per_server(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct session s1, s2;
+	struct alert out[8];
+
+	(void)st;
+	mk_capa(&s1, 1, 100, true);
+	s1.pf.auth_cleartext_offered = true;
+	assert_int_equal(correlate_session(c, &s1, out, 8, NULL, NULL), 1);
+	assert_int_equal(out[0].kind, ALERT_AUTH_OFFERED_CLEARTEXT);
+	assert_int_equal(out[0].severity, SEVERITY_LOW);
+	mk_capa(&s2, 2, 101, true);
+	s2.pf.auth_cleartext_offered = true;
+	assert_int_equal(correlate_session(c, &s2, out, 8, NULL, NULL), 0);
+	correlate_free(c);
+}
+
+static void
+test_five_failed_logins_in_the_window_raise_one_bruteforce_alert(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct alert out[8];
+	size_t total = 0;
+
+	(void)st;
+	for (int i = 0; i < 6; i++) {
+		struct session s;
+		struct login *l;
+
+		mk(&s, (uint64_t)i + 1, 100 + (uint64_t)i, 143, 7);
+		s.verdict = VERDICT_CLEARTEXT;
+		l = proto_facts_add_login(&s.pf, "LOGIN");
+		strcpy(l->username, "alice");
+		l->outcome = LOGIN_FAILURE;
+		total += correlate_session(c, &s, out, 8, NULL, NULL);
+	}
+	assert_int_equal(total, 1);
+	assert_int_equal(out[0].kind, ALERT_LOGIN_BRUTEFORCE);
+	assert_non_null(strstr(out[0].evidence, "alice"));
+	correlate_free(c);
+}
+
+static void
+test_memory_is_bounded_and_forgetting_is_counted(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct correlate_stats cs;
+	struct alert out[8];
+
+	(void)st;
+	for (uint32_t i = 0; i < CORRELATE_MAX_SERVERS + 100; i++) {
+		struct session s;
+
+		mk_capa(&s, i + 1, 100, true);
+		s.server_ip[1] = (uint8_t)(i >> 16);
+		s.server_ip[2] = (uint8_t)(i >> 8);
+		s.server_ip[3] = (uint8_t)i;
+		correlate_session(c, &s, out, 8, NULL, NULL);
+	}
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.servers_forgotten, 100);
+	correlate_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped),
+		cmocka_unit_test(test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert),
+		cmocka_unit_test(test_other_ports_and_masked_or_starttls_sessions_are_not_stripped),
+		cmocka_unit_test(test_cleartext_retry_after_a_failed_handshake_is_a_fallback),
+		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
+		cmocka_unit_test(test_a_corrupt_state_file_is_reported_and_ignored),
+		cmocka_unit_test(test_auth_offered_in_cleartext_is_raised_once_per_server),
+		cmocka_unit_test(test_five_failed_logins_in_the_window_raise_one_bruteforce_alert),
+		cmocka_unit_test(test_memory_is_bounded_and_forgetting_is_counted),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
