@@ -1,0 +1,1138 @@
+/*
+ * test_decode.c - unit tests for link, network and transport decoding
+ * (src/decode.c).
+ *
+ * Frames are built byte by byte with the small writers below (no checksums:
+ * the decoder does not verify them). Every decode runs on a heap copy of
+ * exactly caplen bytes, so AddressSanitizer catches any read past the frame.
+ * Addresses are loopback and documentation addresses; nothing is sent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <pcap/dlt.h>
+
+#include "decode.h"
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+/* ---- frame writer ---- */
+
+struct frame {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void
+put(struct frame *f, const void *p, size_t n)
+{
+	assert_true(f->n + n <= sizeof(f->b));
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void
+put8(struct frame *f, uint8_t v)
+{
+	put(f, &v, 1);
+}
+
+static void
+put16(struct frame *f, uint16_t v)
+{
+	put8(f, (uint8_t)(v >> 8));
+	put8(f, (uint8_t)v);
+}
+
+static void
+put32(struct frame *f, uint32_t v)
+{
+	put16(f, (uint16_t)(v >> 16));
+	put16(f, (uint16_t)v);
+}
+
+static void
+put_zeros(struct frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put8(f, 0);
+}
+
+static const uint8_t ip4_client[4] = {127, 0, 0, 1};
+static const uint8_t ip4_server[4] = {127, 0, 0, 2};
+/* 2001:db8::1 and 2001:db8::2 (documentation prefix) */
+static const uint8_t ip6_client[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t ip6_server[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+static const char PAYLOAD[] = "EHLO client.example\r\n";
+#define PAYLOAD_LEN (sizeof(PAYLOAD) - 1)
+
+/* Destination and source MAC, then the first ethertype. */
+static void
+put_eth(struct frame *f, uint16_t type)
+{
+	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
+
+	put(f, macs, sizeof(macs));
+	put16(f, type);
+}
+
+/* An IPv4 header of ihl words whose total length covers l4_len more bytes. */
+static void
+put_ipv4_opts(struct frame *f, uint8_t proto, size_t l4_len, uint8_t ihl, uint16_t frag)
+{
+	put8(f, (uint8_t)(0x40 | ihl));
+	put8(f, 0);
+	put16(f, (uint16_t)(ihl * 4 + l4_len));
+	put16(f, 0x1234); /* id */
+	put16(f, frag);
+	put8(f, 64);
+	put8(f, proto);
+	put16(f, 0); /* checksum */
+	put(f, ip4_client, 4);
+	put(f, ip4_server, 4);
+	for (int i = 5; i < ihl; i++)
+		put32(f, 0x01010101); /* NOP options */
+}
+
+static void
+put_ipv4(struct frame *f, uint8_t proto, size_t l4_len)
+{
+	put_ipv4_opts(f, proto, l4_len, 5, 0x4000 /* DF */);
+}
+
+static void
+put_ipv6(struct frame *f, uint8_t next, size_t plen)
+{
+	put32(f, 0x60000000);
+	put16(f, (uint16_t)plen);
+	put8(f, next);
+	put8(f, 64);
+	put(f, ip6_client, 16);
+	put(f, ip6_server, 16);
+}
+
+/* A TCP header of doff words (NOP options past the first 20 bytes). */
+static void
+put_tcp_doff(struct frame *f, uint8_t doff)
+{
+	put16(f, 40000);
+	put16(f, 25);
+	put32(f, 0x01020304);
+	put32(f, 0xa0b0c0d0);
+	put8(f, (uint8_t)(doff << 4));
+	put8(f, TCP_PSH | TCP_ACK);
+	put16(f, 65535); /* window */
+	put16(f, 0);	 /* checksum */
+	put16(f, 0);	 /* urgent */
+	for (int i = 5; i < doff; i++)
+		put32(f, 0x01010101);
+}
+
+static void
+put_tcp(struct frame *f)
+{
+	put_tcp_doff(f, 5);
+}
+
+static void
+put_udp(struct frame *f, size_t payload_len)
+{
+	put16(f, 5353);
+	put16(f, 53);
+	put16(f, (uint16_t)(8 + payload_len));
+	put16(f, 0);
+}
+
+static void
+put_payload(struct frame *f)
+{
+	put(f, PAYLOAD, PAYLOAD_LEN);
+}
+
+/* Ethernet + IPv4 + TCP + PAYLOAD. */
+static void
+build_eth_ipv4_tcp(struct frame *f)
+{
+	f->n = 0;
+	put_eth(f, 0x0800);
+	put_ipv4(f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(f);
+	put_payload(f);
+}
+
+/* ---- decoding on an exact-size heap copy ---- */
+
+struct decoded {
+	enum decode_result r;
+	struct packet pk;
+	uint8_t *copy; /* the bytes decoded (pointers in pk point here) */
+};
+
+static enum decode_result
+decode_copy(struct decoded *d, int dlt, const uint8_t *frame, size_t caplen)
+{
+	free(d->copy);
+	d->copy = malloc(caplen ? caplen : 1);
+	assert_non_null(d->copy);
+	if (caplen)
+		memcpy(d->copy, frame, caplen);
+	memset(&d->pk, 0, sizeof(d->pk));
+	d->r = decode_packet(dlt, d->copy, caplen, &d->pk);
+	return d->r;
+}
+
+static void
+decoded_free(struct decoded *d)
+{
+	free(d->copy);
+	d->copy = NULL;
+}
+
+/* Offset of the decoded payload in the decoded frame. */
+static size_t
+payload_offset(const struct decoded *d)
+{
+	assert_non_null(d->pk.payload);
+	assert_true(d->pk.payload >= d->copy);
+	return (size_t)(d->pk.payload - d->copy);
+}
+
+static void
+assert_tcp4_identity(const struct packet *pk)
+{
+	assert_int_equal(pk->family, 4);
+	assert_int_equal(pk->l4, 6);
+	assert_memory_equal(pk->src, ip4_client, 4);
+	assert_memory_equal(pk->dst, ip4_server, 4);
+	for (int i = 4; i < 16; i++) {
+		assert_int_equal(pk->src[i], 0);
+		assert_int_equal(pk->dst[i], 0);
+	}
+	assert_int_equal(pk->sport, 40000);
+	assert_int_equal(pk->dport, 25);
+	assert_int_equal(pk->seq, 0x01020304);
+	assert_int_equal(pk->ack, 0xa0b0c0d0);
+	assert_int_equal(pk->tcp_flags, TCP_PSH | TCP_ACK);
+}
+
+static void
+assert_payload_is(const struct decoded *d, size_t off)
+{
+	assert_int_equal(payload_offset(d), off);
+	assert_int_equal(d->pk.payload_len, PAYLOAD_LEN);
+	assert_memory_equal(d->pk.payload, PAYLOAD, PAYLOAD_LEN);
+	assert_false(d->pk.payload_cut);
+}
+
+/* ---- Ethernet ---- */
+
+static void
+test_decode_ethernet_ipv4_tcp_frame_gives_addresses_ports_flags_and_payload(void **state)
+{
+	struct frame f;
+	struct decoded d = {0};
+
+	(void)state;
+	build_eth_ipv4_tcp(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_tcp4_identity(&d.pk);
+	assert_payload_is(&d, 14 + 20 + 20);
+	assert_ptr_equal(d.pk.l3, d.copy + 14);
+	assert_int_equal(d.pk.l3_len, 20 + 20 + PAYLOAD_LEN);
+	assert_false(d.pk.tunneled);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ethernet_with_one_8021q_tag_reaches_the_ip_header(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x8100);
+	put16(&f, 0x0064); /* TCI: VLAN 100 */
+	put16(&f, 0x0800);
+	put_ipv4(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_tcp4_identity(&d.pk);
+	assert_ptr_equal(d.pk.l3, d.copy + 18);
+	assert_payload_is(&d, 18 + 40);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ethernet_with_qinq_8021ad_and_8021q_tags_reaches_the_ip_header(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x88a8);
+	put16(&f, 0x00c8); /* S-tag */
+	put16(&f, 0x8100);
+	put16(&f, 0x0064); /* C-tag */
+	put16(&f, 0x86dd);
+	put_ipv6(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.family, 6);
+	assert_int_equal(d.pk.l4, 6);
+	assert_memory_equal(d.pk.src, ip6_client, 16);
+	assert_memory_equal(d.pk.dst, ip6_server, 16);
+	assert_ptr_equal(d.pk.l3, d.copy + 22);
+	assert_int_equal(d.pk.l3_len, 40 + 20 + PAYLOAD_LEN);
+	assert_payload_is(&d, 22 + 60);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ethernet_padding_is_trimmed_by_the_ipv4_total_length(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	/* A 2-byte segment: 14 + 20 + 20 + 2 = 56, padded to the 60-byte minimum. */
+	put_eth(&f, 0x0800);
+	put_ipv4(&f, 6, 20 + 2);
+	put_tcp(&f);
+	put(&f, "ok", 2);
+	put(&f, "\xee\xee\xee\xee", 4); /* padding that looks like data */
+	assert_int_equal(f.n, 60);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.payload_len, 2);
+	assert_memory_equal(d.pk.payload, "ok", 2);
+	assert_false(d.pk.payload_cut);
+	assert_int_equal(d.pk.l3_len, 42);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ethernet_padding_after_a_bare_ack_gives_no_payload(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_ipv4(&f, 6, 20);
+	put_tcp(&f);
+	put_zeros(&f, 6);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.payload_len, 0);
+	assert_false(d.pk.payload_cut);
+	assert_int_equal(d.pk.l3_len, 40);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ethernet_trailer_after_ipv6_is_not_payload(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x86dd);
+	put_ipv6(&f, 17, 8 + 3);
+	put_udp(&f, 3);
+	put(&f, "abc", 3);
+	put(&f, "FCS!", 4); /* a captured frame check sequence */
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.l4, 17);
+	assert_int_equal(d.pk.payload_len, 3);
+	assert_memory_equal(d.pk.payload, "abc", 3);
+	assert_int_equal(d.pk.l3_len, 40 + 8 + 3);
+	assert_false(d.pk.payload_cut);
+	decoded_free(&d);
+}
+
+static void
+test_decode_arp_frame_is_not_ip(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0806);
+	put16(&f, 1);	   /* hardware: Ethernet */
+	put16(&f, 0x0800); /* protocol: IPv4 */
+	put8(&f, 6);
+	put8(&f, 4);
+	put16(&f, 1); /* request */
+	put_zeros(&f, 6);
+	put(&f, ip4_client, 4);
+	put_zeros(&f, 6);
+	put(&f, ip4_server, 4);
+	put_zeros(&f, 18);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_NOT_IP);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ethertype_ip_with_a_bad_version_nibble_is_not_ip(void **state)
+{
+	struct frame f;
+	struct decoded d = {0};
+
+	(void)state;
+	build_eth_ipv4_tcp(&f);
+	f.b[14] = 0x55;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_NOT_IP);
+	decoded_free(&d);
+}
+
+/* ---- other link types ---- */
+
+static void
+test_decode_linux_sll_frame_reaches_the_ip_header(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put16(&f, 0); /* packet type: to us */
+	put16(&f, 1); /* ARPHRD_ETHER */
+	put16(&f, 6); /* address length */
+	put(&f, "\x02\x00\x00\x00\x00\x01\x00\x00", 8);
+	put16(&f, 0x0800);
+	put_ipv4(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_LINUX_SLL, f.b, f.n), DECODE_OK);
+	assert_tcp4_identity(&d.pk);
+	assert_ptr_equal(d.pk.l3, d.copy + 16);
+	assert_payload_is(&d, 16 + 40);
+	decoded_free(&d);
+}
+
+static void
+test_decode_linux_sll2_frame_reaches_the_ipv6_header(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put16(&f, 0x86dd); /* protocol */
+	put16(&f, 0);	   /* reserved */
+	put32(&f, 2);	   /* interface index */
+	put16(&f, 1);	   /* ARPHRD_ETHER */
+	put8(&f, 4);	   /* packet type: outgoing */
+	put8(&f, 6);	   /* address length */
+	put(&f, "\x02\x00\x00\x00\x00\x01\x00\x00", 8);
+	put_ipv6(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_LINUX_SLL2, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.family, 6);
+	assert_memory_equal(d.pk.src, ip6_client, 16);
+	assert_ptr_equal(d.pk.l3, d.copy + 20);
+	assert_payload_is(&d, 20 + 60);
+	decoded_free(&d);
+}
+
+static void
+test_decode_linux_sll2_arp_is_not_ip(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put16(&f, 0x0806);
+	put_zeros(&f, 18);
+	put_zeros(&f, 28);
+	assert_int_equal(decode_copy(&d, DLT_LINUX_SLL2, f.b, f.n), DECODE_NOT_IP);
+	decoded_free(&d);
+}
+
+static void
+test_decode_dlt_null_with_a_host_order_address_family_reaches_the_ip_header(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+	uint32_t af = 2; /* AF_INET, in host byte order */
+
+	(void)state;
+	put(&f, &af, 4);
+	put_ipv4(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_NULL, f.b, f.n), DECODE_OK);
+	assert_tcp4_identity(&d.pk);
+	assert_ptr_equal(d.pk.l3, d.copy + 4);
+	assert_payload_is(&d, 4 + 40);
+	decoded_free(&d);
+}
+
+static void
+test_decode_dlt_null_with_a_bsd_ipv6_family_value_reaches_the_ipv6_header(void **state)
+{
+	/* AF_INET6 is 24, 28 or 30 depending on the BSD: the IP version decides. */
+	static const uint32_t afs[] = {24, 28, 30};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(afs) / sizeof(afs[0]); i++) {
+		struct frame f = {.n = 0};
+		struct decoded d = {0};
+
+		put(&f, &afs[i], 4);
+		put_ipv6(&f, 6, 20 + PAYLOAD_LEN);
+		put_tcp(&f);
+		put_payload(&f);
+		assert_int_equal(decode_copy(&d, DLT_NULL, f.b, f.n), DECODE_OK);
+		assert_int_equal(d.pk.family, 6);
+		assert_payload_is(&d, 4 + 60);
+		decoded_free(&d);
+	}
+}
+
+static void
+test_decode_dlt_loop_with_a_network_order_address_family_reaches_the_ip_header(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put32(&f, 2); /* AF_INET, network byte order */
+	put_ipv4(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_LOOP, f.b, f.n), DECODE_OK);
+	assert_tcp4_identity(&d.pk);
+	assert_payload_is(&d, 4 + 40);
+	decoded_free(&d);
+}
+
+static void
+test_decode_dlt_null_shorter_than_its_family_field_is_truncated(void **state)
+{
+	static const uint8_t b[3] = {2, 0, 0};
+	struct decoded d = {0};
+
+	(void)state;
+	assert_int_equal(decode_copy(&d, DLT_NULL, b, sizeof(b)), DECODE_TRUNCATED);
+	assert_int_equal(decode_copy(&d, DLT_LOOP, b, sizeof(b)), DECODE_TRUNCATED);
+	decoded_free(&d);
+}
+
+static void
+test_decode_raw_ipv4_reaches_the_tcp_header(void **state)
+{
+	static const int dlts[] = {DLT_RAW, 101, DLT_IPV4};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++) {
+		struct frame f = {.n = 0};
+		struct decoded d = {0};
+
+		put_ipv4(&f, 6, 20 + PAYLOAD_LEN);
+		put_tcp(&f);
+		put_payload(&f);
+		assert_int_equal(decode_copy(&d, dlts[i], f.b, f.n), DECODE_OK);
+		assert_tcp4_identity(&d.pk);
+		assert_ptr_equal(d.pk.l3, d.copy);
+		assert_payload_is(&d, 40);
+		decoded_free(&d);
+	}
+}
+
+static void
+test_decode_raw_ipv6_skips_hop_by_hop_and_destination_options_before_tcp(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+	size_t plen = 8 + 16 + 20 + PAYLOAD_LEN;
+
+	(void)state;
+	put_ipv6(&f, 0, plen);
+	/* hop-by-hop: next = destination options, 8 bytes (PadN) */
+	put8(&f, 60);
+	put8(&f, 0);
+	put8(&f, 1);
+	put8(&f, 4);
+	put_zeros(&f, 4);
+	/* destination options: next = TCP, 16 bytes */
+	put8(&f, 6);
+	put8(&f, 1);
+	put8(&f, 1);
+	put8(&f, 12);
+	put_zeros(&f, 12);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.family, 6);
+	assert_int_equal(d.pk.l4, 6);
+	assert_memory_equal(d.pk.src, ip6_client, 16);
+	assert_memory_equal(d.pk.dst, ip6_server, 16);
+	assert_int_equal(d.pk.sport, 40000);
+	assert_int_equal(d.pk.dport, 25);
+	assert_int_equal(d.pk.l3_len, 40 + plen);
+	assert_payload_is(&d, 40 + 8 + 16 + 20);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ipv6_extension_header_longer_than_the_payload_is_malformed(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	/* The payload length says 8, the hop-by-hop header says 16. */
+	put_ipv6(&f, 0, 8);
+	put8(&f, 6);
+	put8(&f, 1);
+	put_zeros(&f, 14);
+	assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), DECODE_MALFORMED);
+	decoded_free(&d);
+}
+
+static void
+put_ipv6_fragment(struct frame *f, uint16_t offset_m, size_t l4_len)
+{
+	put_ipv6(f, 44, 8 + l4_len);
+	put8(f, 6); /* next: TCP */
+	put8(f, 0);
+	put16(f, offset_m);
+	put32(f, 0xdeadbeef); /* identification */
+}
+
+static void
+test_decode_ipv6_first_fragment_with_more_fragments_is_a_fragment(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_ipv6_fragment(&f, 0x0001, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), DECODE_FRAGMENT);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ipv6_later_fragment_is_a_fragment(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_ipv6_fragment(&f, (uint16_t)(185 << 3), 16); /* offset 1480, last */
+	put_zeros(&f, 16);
+	assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), DECODE_FRAGMENT);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ipv6_atomic_fragment_is_decoded_as_a_whole_packet(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	/* Offset 0 and M = 0 (RFC 6946); the reserved bits must not matter. */
+	put_ipv6_fragment(&f, 0x0006, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.l4, 6);
+	assert_int_equal(d.pk.dport, 25);
+	assert_payload_is(&d, 40 + 8 + 20);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ipv4_fragments_are_fragments_but_dont_fragment_is_not(void **state)
+{
+	static const struct {
+		uint16_t frag;
+		enum decode_result want;
+	} cases[] = {
+		{0x2000, DECODE_FRAGMENT}, /* MF, offset 0: first fragment */
+		{0x00b9, DECODE_FRAGMENT}, /* offset 185, last fragment */
+		{0x20b9, DECODE_FRAGMENT}, /* middle fragment */
+		{0x4000, DECODE_OK},	   /* DF only */
+		{0x0000, DECODE_OK},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct frame f = {.n = 0};
+		struct decoded d = {0};
+
+		put_ipv4_opts(&f, 6, 20 + PAYLOAD_LEN, 5, cases[i].frag);
+		put_tcp(&f);
+		put_payload(&f);
+		assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), cases[i].want);
+		decoded_free(&d);
+	}
+}
+
+/* ---- transport ---- */
+
+static void
+test_decode_udp_gives_ports_and_payload(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_ipv4(&f, 17, 8 + PAYLOAD_LEN);
+	put_udp(&f, PAYLOAD_LEN);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.family, 4);
+	assert_int_equal(d.pk.l4, 17);
+	assert_int_equal(d.pk.sport, 5353);
+	assert_int_equal(d.pk.dport, 53);
+	assert_payload_is(&d, 14 + 20 + 8);
+	decoded_free(&d);
+}
+
+static void
+test_decode_icmp_and_icmpv6_are_other_l4(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_ipv4(&f, 1, 8);
+	put32(&f, 0x08000000); /* echo request */
+	put32(&f, 0x00010001);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OTHER_L4);
+
+	f.n = 0;
+	put_ipv6(&f, 58, 8);
+	put32(&f, 0x80000000);
+	put32(&f, 0x00010001);
+	assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), DECODE_OTHER_L4);
+	decoded_free(&d);
+}
+
+static void
+test_decode_tcp_options_are_skipped_to_the_payload(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_ipv4(&f, 6, 32 + PAYLOAD_LEN);
+	put_tcp_doff(&f, 8);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_payload_is(&d, 14 + 20 + 32);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ipv4_options_are_skipped_to_the_tcp_header(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_ipv4_opts(&f, 6, 20 + PAYLOAD_LEN, 7, 0);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_tcp4_identity(&d.pk);
+	assert_int_equal(d.pk.l3_len, 28 + 20 + PAYLOAD_LEN);
+	assert_payload_is(&d, 14 + 28 + 20);
+	decoded_free(&d);
+}
+
+static void
+test_decode_tcp_data_offset_below_five_is_malformed(void **state)
+{
+	(void)state;
+	for (uint8_t doff = 0; doff < 5; doff++) {
+		struct frame f;
+		struct decoded d = {0};
+
+		build_eth_ipv4_tcp(&f);
+		f.b[14 + 20 + 12] = (uint8_t)(doff << 4);
+		assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_MALFORMED);
+		decoded_free(&d);
+	}
+}
+
+static void
+test_decode_tcp_data_offset_past_the_ip_length_is_malformed(void **state)
+{
+	struct frame f;
+	struct decoded d = {0};
+
+	(void)state;
+	/* doff 15 = 60 bytes, but the IP packet holds only 20 + PAYLOAD_LEN. */
+	build_eth_ipv4_tcp(&f);
+	f.b[14 + 20 + 12] = 0xf0;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_MALFORMED);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ipv4_header_length_below_five_words_is_malformed(void **state)
+{
+	(void)state;
+	for (uint8_t ihl = 0; ihl < 5; ihl++) {
+		struct frame f;
+		struct decoded d = {0};
+
+		build_eth_ipv4_tcp(&f);
+		f.b[14] = (uint8_t)(0x40 | ihl);
+		assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_MALFORMED);
+		decoded_free(&d);
+	}
+}
+
+static void
+test_decode_ipv4_total_length_below_the_header_length_is_malformed(void **state)
+{
+	struct frame f;
+	struct decoded d = {0};
+
+	(void)state;
+	build_eth_ipv4_tcp(&f);
+	f.b[14 + 2] = 0;
+	f.b[14 + 3] = 19;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_MALFORMED);
+	decoded_free(&d);
+}
+
+static void
+test_decode_snaplen_cut_payload_sets_payload_cut_and_keeps_what_was_captured(void **state)
+{
+	struct frame f;
+	struct decoded d = {0};
+	size_t caplen;
+
+	(void)state;
+	build_eth_ipv4_tcp(&f);
+	caplen = 14 + 40 + 5;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, caplen), DECODE_OK);
+	assert_tcp4_identity(&d.pk);
+	assert_true(d.pk.payload_cut);
+	assert_int_equal(d.pk.payload_len, 5);
+	assert_memory_equal(d.pk.payload, PAYLOAD, 5);
+	assert_int_equal(d.pk.l3_len, 40 + 5);
+	decoded_free(&d);
+}
+
+static void
+test_decode_unsupported_link_type_is_reported_as_such(void **state)
+{
+	struct frame f;
+	struct decoded d = {0};
+
+	(void)state;
+	build_eth_ipv4_tcp(&f);
+	assert_int_equal(decode_copy(&d, DLT_PPP, f.b, f.n), DECODE_UNSUPPORTED_LINK);
+	assert_int_equal(decode_copy(&d, 147 /* DLT_USER0 */, f.b, f.n), DECODE_UNSUPPORTED_LINK);
+	assert_int_equal(decode_copy(&d, -1, f.b, f.n), DECODE_UNSUPPORTED_LINK);
+	assert_false(decode_link_supported(DLT_PPP));
+	assert_false(decode_link_supported(-1));
+	assert_true(decode_link_supported(DLT_EN10MB));
+	assert_true(decode_link_supported(DLT_LINUX_SLL));
+	assert_true(decode_link_supported(DLT_LINUX_SLL2));
+	assert_true(decode_link_supported(DLT_NULL));
+	assert_true(decode_link_supported(DLT_LOOP));
+	assert_true(decode_link_supported(DLT_RAW));
+	decoded_free(&d);
+}
+
+static void
+test_decode_result_names_are_stable_strings(void **state)
+{
+	(void)state;
+	assert_string_equal(decode_result_name(DECODE_OK), "ok");
+	assert_string_equal(decode_result_name(DECODE_TRUNCATED), "truncated");
+	assert_string_equal(decode_result_name(DECODE_MALFORMED), "malformed");
+	assert_string_equal(decode_result_name(DECODE_FRAGMENT), "fragment");
+	for (int r = 0; r < DECODE_RESULTS; r++)
+		assert_non_null(decode_result_name((enum decode_result)r));
+	assert_string_equal(decode_result_name(DECODE_RESULTS), "?");
+}
+
+/* ---- tunnels ---- */
+
+static void
+test_decode_ipv4_in_ipv4_decodes_the_inner_packet_and_marks_it_tunneled(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_ipv4(&f, 4, 20 + 20 + PAYLOAD_LEN);
+	put_ipv4(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_true(d.pk.tunneled);
+	assert_tcp4_identity(&d.pk);
+	assert_ptr_equal(d.pk.l3, d.copy + 34);
+	assert_payload_is(&d, 14 + 20 + 40);
+	decoded_free(&d);
+}
+
+static void
+test_decode_ipv6_in_ipv4_decodes_the_inner_ipv6_packet(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_ipv4(&f, 41, 40 + 20 + PAYLOAD_LEN);
+	put_ipv6(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), DECODE_OK);
+	assert_true(d.pk.tunneled);
+	assert_int_equal(d.pk.family, 6);
+	assert_memory_equal(d.pk.src, ip6_client, 16);
+	assert_payload_is(&d, 20 + 60);
+	decoded_free(&d);
+}
+
+/* ---- every truncation of valid frames ---- */
+
+/*
+ * Decodes every prefix of a valid frame: a prefix that ends before the last
+ * header byte is TRUNCATED; any longer one is OK with the captured part of
+ * the payload, cut unless it is the whole frame.
+ */
+static void
+check_every_prefix(int dlt, const struct frame *f, size_t hdr_end)
+{
+	struct decoded d = {0};
+
+	for (size_t n = 0; n <= f->n; n++) {
+		enum decode_result r = decode_copy(&d, dlt, f->b, n);
+
+		if (n < hdr_end) {
+			if (r != DECODE_TRUNCATED)
+				fail_msg("prefix of %zu bytes (headers end at %zu): %s", n, hdr_end,
+					 decode_result_name(r));
+			continue;
+		}
+		if (r != DECODE_OK)
+			fail_msg("prefix of %zu bytes: %s", n, decode_result_name(r));
+		assert_int_equal(payload_offset(&d), hdr_end);
+		assert_int_equal(d.pk.payload_len, n - hdr_end);
+		assert_true(d.pk.payload + d.pk.payload_len <= d.copy + n);
+		assert_true(d.pk.l3 + d.pk.l3_len <= d.copy + n);
+		assert_int_equal(d.pk.payload_cut, n < f->n);
+	}
+	decoded_free(&d);
+}
+
+static void
+test_decode_every_prefix_of_an_ethernet_ipv4_tcp_frame_is_truncated_or_cut(void **state)
+{
+	struct frame f;
+
+	(void)state;
+	build_eth_ipv4_tcp(&f);
+	check_every_prefix(DLT_EN10MB, &f, 14 + 40);
+}
+
+static void
+test_decode_every_prefix_of_a_qinq_ipv6_frame_with_options_is_truncated_or_cut(void **state)
+{
+	struct frame f = {.n = 0};
+
+	(void)state;
+	put_eth(&f, 0x88a8);
+	put16(&f, 1);
+	put16(&f, 0x8100);
+	put16(&f, 2);
+	put16(&f, 0x86dd);
+	put_ipv6(&f, 0, 8 + 32 + PAYLOAD_LEN);
+	put8(&f, 6);
+	put8(&f, 0);
+	put_zeros(&f, 6);
+	put_tcp_doff(&f, 8);
+	put_payload(&f);
+	check_every_prefix(DLT_EN10MB, &f, 22 + 40 + 8 + 32);
+}
+
+static void
+test_decode_every_prefix_of_sll_sll2_null_and_raw_frames_is_truncated_or_cut(void **state)
+{
+	struct frame f = {.n = 0};
+
+	(void)state;
+	put16(&f, 0);
+	put16(&f, 1);
+	put16(&f, 6);
+	put_zeros(&f, 8);
+	put16(&f, 0x0800);
+	put_ipv4_opts(&f, 6, 20 + PAYLOAD_LEN, 6, 0);
+	put_tcp(&f);
+	put_payload(&f);
+	check_every_prefix(DLT_LINUX_SLL, &f, 16 + 24 + 20);
+
+	f.n = 0;
+	put16(&f, 0x0800);
+	put_zeros(&f, 18);
+	put_ipv4(&f, 17, 8 + PAYLOAD_LEN);
+	put_udp(&f, PAYLOAD_LEN);
+	put_payload(&f);
+	check_every_prefix(DLT_LINUX_SLL2, &f, 20 + 20 + 8);
+
+	f.n = 0;
+	put32(&f, 0x02000000);
+	put_ipv4(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	check_every_prefix(DLT_NULL, &f, 4 + 40);
+
+	f.n = 0;
+	put_ipv4(&f, 4, 20 + 20 + PAYLOAD_LEN);
+	put_ipv4(&f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&f);
+	put_payload(&f);
+	check_every_prefix(DLT_RAW, &f, 20 + 20 + 20);
+}
+
+static void
+test_decode_every_prefix_of_a_fragment_is_truncated_or_a_fragment(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_ipv4_opts(&f, 6, 20 + PAYLOAD_LEN, 5, 0x2000);
+	put_tcp(&f);
+	put_payload(&f);
+	for (size_t n = 0; n <= f.n; n++) {
+		enum decode_result r = decode_copy(&d, DLT_EN10MB, f.b, n);
+
+		assert_int_equal(r, n < 14 + 20 ? DECODE_TRUNCATED : DECODE_FRAGMENT);
+	}
+	decoded_free(&d);
+}
+
+static void
+test_decode_any_single_byte_change_never_reads_outside_the_frame(void **state)
+{
+	struct frame base = {.n = 0};
+	struct decoded d = {0};
+	static const uint8_t values[] = {0x00, 0x01, 0x04, 0x06, 0x11, 0x29, 0x2c,
+					 0x3c, 0x45, 0x4f, 0x60, 0x80, 0xf0, 0xff};
+
+	(void)state;
+	/* QinQ, IPv6 with hop-by-hop, then 4in6 tunnel with a TCP segment. */
+	put_eth(&base, 0x88a8);
+	put16(&base, 1);
+	put16(&base, 0x8100);
+	put16(&base, 2);
+	put16(&base, 0x86dd);
+	put_ipv6(&base, 0, 8 + 20 + 20 + PAYLOAD_LEN);
+	put8(&base, 4);
+	put8(&base, 0);
+	put_zeros(&base, 6);
+	put_ipv4(&base, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&base);
+	put_payload(&base);
+	for (size_t i = 0; i < base.n; i++) {
+		for (size_t v = 0; v < sizeof(values); v++) {
+			struct frame f = base;
+			enum decode_result r;
+
+			f.b[i] = values[v];
+			r = decode_copy(&d, DLT_EN10MB, f.b, f.n);
+			assert_true((unsigned)r < DECODE_RESULTS);
+			if (r != DECODE_OK)
+				continue;
+			assert_true(d.pk.family == 4 || d.pk.family == 6);
+			assert_true(d.pk.l4 == 6 || d.pk.l4 == 17);
+			assert_true(d.pk.payload >= d.copy);
+			assert_true(d.pk.payload + d.pk.payload_len <= d.copy + f.n);
+			assert_true(d.pk.l3 >= d.copy);
+			assert_true(d.pk.l3 + d.pk.l3_len <= d.copy + f.n);
+		}
+	}
+	decoded_free(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_decode_ethernet_ipv4_tcp_frame_gives_addresses_ports_flags_and_payload),
+		cmocka_unit_test(test_decode_ethernet_with_one_8021q_tag_reaches_the_ip_header),
+		cmocka_unit_test(
+			test_decode_ethernet_with_qinq_8021ad_and_8021q_tags_reaches_the_ip_header),
+		cmocka_unit_test(test_decode_ethernet_padding_is_trimmed_by_the_ipv4_total_length),
+		cmocka_unit_test(test_decode_ethernet_padding_after_a_bare_ack_gives_no_payload),
+		cmocka_unit_test(test_decode_ethernet_trailer_after_ipv6_is_not_payload),
+		cmocka_unit_test(test_decode_arp_frame_is_not_ip),
+		cmocka_unit_test(test_decode_ethertype_ip_with_a_bad_version_nibble_is_not_ip),
+		cmocka_unit_test(test_decode_linux_sll_frame_reaches_the_ip_header),
+		cmocka_unit_test(test_decode_linux_sll2_frame_reaches_the_ipv6_header),
+		cmocka_unit_test(test_decode_linux_sll2_arp_is_not_ip),
+		cmocka_unit_test(
+			test_decode_dlt_null_with_a_host_order_address_family_reaches_the_ip_header),
+		cmocka_unit_test(
+			test_decode_dlt_null_with_a_bsd_ipv6_family_value_reaches_the_ipv6_header),
+		cmocka_unit_test(
+			test_decode_dlt_loop_with_a_network_order_address_family_reaches_the_ip_header),
+		cmocka_unit_test(test_decode_dlt_null_shorter_than_its_family_field_is_truncated),
+		cmocka_unit_test(test_decode_raw_ipv4_reaches_the_tcp_header),
+		cmocka_unit_test(
+			test_decode_raw_ipv6_skips_hop_by_hop_and_destination_options_before_tcp),
+		cmocka_unit_test(
+			test_decode_ipv6_extension_header_longer_than_the_payload_is_malformed),
+		cmocka_unit_test(test_decode_ipv6_first_fragment_with_more_fragments_is_a_fragment),
+		cmocka_unit_test(test_decode_ipv6_later_fragment_is_a_fragment),
+		cmocka_unit_test(test_decode_ipv6_atomic_fragment_is_decoded_as_a_whole_packet),
+		cmocka_unit_test(test_decode_ipv4_fragments_are_fragments_but_dont_fragment_is_not),
+		cmocka_unit_test(test_decode_udp_gives_ports_and_payload),
+		cmocka_unit_test(test_decode_icmp_and_icmpv6_are_other_l4),
+		cmocka_unit_test(test_decode_tcp_options_are_skipped_to_the_payload),
+		cmocka_unit_test(test_decode_ipv4_options_are_skipped_to_the_tcp_header),
+		cmocka_unit_test(test_decode_tcp_data_offset_below_five_is_malformed),
+		cmocka_unit_test(test_decode_tcp_data_offset_past_the_ip_length_is_malformed),
+		cmocka_unit_test(test_decode_ipv4_header_length_below_five_words_is_malformed),
+		cmocka_unit_test(
+			test_decode_ipv4_total_length_below_the_header_length_is_malformed),
+		cmocka_unit_test(
+			test_decode_snaplen_cut_payload_sets_payload_cut_and_keeps_what_was_captured),
+		cmocka_unit_test(test_decode_unsupported_link_type_is_reported_as_such),
+		cmocka_unit_test(test_decode_result_names_are_stable_strings),
+		cmocka_unit_test(
+			test_decode_ipv4_in_ipv4_decodes_the_inner_packet_and_marks_it_tunneled),
+		cmocka_unit_test(test_decode_ipv6_in_ipv4_decodes_the_inner_ipv6_packet),
+		cmocka_unit_test(
+			test_decode_every_prefix_of_an_ethernet_ipv4_tcp_frame_is_truncated_or_cut),
+		cmocka_unit_test(
+			test_decode_every_prefix_of_a_qinq_ipv6_frame_with_options_is_truncated_or_cut),
+		cmocka_unit_test(
+			test_decode_every_prefix_of_sll_sll2_null_and_raw_frames_is_truncated_or_cut),
+		cmocka_unit_test(test_decode_every_prefix_of_a_fragment_is_truncated_or_a_fragment),
+		cmocka_unit_test(test_decode_any_single_byte_change_never_reads_outside_the_frame),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
