@@ -98,7 +98,14 @@ decode_packet(int dlt, const uint8_t *frame, size_t caplen, struct packet *out)
 	struct cursor c;
 	uint16_t type;
 	uint32_t af;
+	uint64_t ts_us = out->ts_us;
 
+	/* Every field comes from this frame: a record reused across frames must
+	 * not keep, say, `tunneled` (which would also stop the next tunnel from
+	 * being decoded) or a TCP packet's flags on a UDP one. The timestamp is
+	 * the caller's. */
+	memset(out, 0, sizeof(*out));
+	out->ts_us = ts_us;
 	cursor_init(&c, frame, caplen);
 	switch (dlt) {
 	case DLT_EN10MB:

@@ -912,6 +912,45 @@ test_decode_ipv6_in_ipv4_decodes_the_inner_ipv6_packet(void **state)
 	decoded_free(&d);
 }
 
+static void
+test_decode_reused_packet_record_keeps_nothing_from_the_previous_frame(void **state)
+{
+	struct frame tun = {.n = 0}, plain, udp = {.n = 0};
+	struct packet pk;
+	enum decode_result r;
+
+	(void)state;
+	put_ipv4(&tun, 4, 20 + 20 + PAYLOAD_LEN);
+	put_ipv4(&tun, 6, 20 + PAYLOAD_LEN);
+	put_tcp(&tun);
+	put_payload(&tun);
+	build_eth_ipv4_tcp(&plain);
+	put_ipv4(&udp, 17, 8);
+	put_udp(&udp, 0);
+
+	memset(&pk, 0, sizeof(pk));
+	assert_int_equal(decode_packet(DLT_RAW, tun.b, tun.n, &pk), DECODE_OK);
+	assert_true(pk.tunneled);
+	/* The same record, as a capture loop might reuse it; the timestamp is
+	 * the caller's and stays. */
+	pk.ts_us = 42;
+	r = decode_packet(DLT_EN10MB, plain.b, plain.n, &pk);
+	assert_int_equal(r, DECODE_OK);
+	assert_false(pk.tunneled);
+	assert_int_equal(pk.ts_us, 42);
+	/* A tunnel after a tunnel is still recognised. */
+	assert_int_equal(decode_packet(DLT_RAW, tun.b, tun.n, &pk), DECODE_OK);
+	assert_true(pk.tunneled);
+	assert_int_equal(pk.l4, 6);
+	/* UDP after TCP: no TCP leftovers. */
+	assert_int_equal(decode_packet(DLT_RAW, udp.b, udp.n, &pk), DECODE_OK);
+	assert_int_equal(pk.l4, 17);
+	assert_int_equal(pk.tcp_flags, 0);
+	assert_int_equal(pk.seq, 0);
+	assert_int_equal(pk.ack, 0);
+	assert_int_equal(pk.payload_len, 0);
+}
+
 /* ---- every truncation of valid frames ---- */
 
 /*
@@ -1124,6 +1163,8 @@ main(void)
 		cmocka_unit_test(
 			test_decode_ipv4_in_ipv4_decodes_the_inner_packet_and_marks_it_tunneled),
 		cmocka_unit_test(test_decode_ipv6_in_ipv4_decodes_the_inner_ipv6_packet),
+		cmocka_unit_test(
+			test_decode_reused_packet_record_keeps_nothing_from_the_previous_frame),
 		cmocka_unit_test(
 			test_decode_every_prefix_of_an_ethernet_ipv4_tcp_frame_is_truncated_or_cut),
 		cmocka_unit_test(
