@@ -29,6 +29,8 @@
 #define EVIDENCE_MAX 200   /* bytes of an offending line kept as evidence */
 #define LOGIN_MAX 4        /* logins remembered per session (more are counted) */
 #define LOGIN_FIELD_MAX 64
+#define CAPA_TEXT_MAX 160  /* capability keywords kept for display */
+#define REPLY_TEXT_MAX 96  /* the server's answer to the upgrade request */
 
 /* ---- Facts ---------------------------------------------------------------- */
 
@@ -81,6 +83,11 @@ struct proto_facts {
 	uint32_t anomalies;      /* PROTO_ANOM_* */
 	uint32_t cap_hits;       /* lines cut, pipeline overflows ... */
 	uint32_t commands;       /* client commands parsed */
+	/* For display: the capability keywords seen before TLS (space separated,
+	 * cut at CAPA_TEXT_MAX) and the server's answer to the upgrade request
+	 * (printable, cut). */
+	char capa[CAPA_TEXT_MAX];
+	char upgrade_reply[REPLY_TEXT_MAX];
 	/* Evidence for the first indicator raised: the offending bytes, raw (the
 	 * sink escapes them). */
 	uint8_t evidence[EVIDENCE_MAX];
@@ -93,6 +100,10 @@ struct proto_facts {
 
 /* Records an indicator and, when it is the first one, its evidence. */
 void proto_facts_indicate(struct proto_facts *f, uint32_t ind, const uint8_t *ev, size_t ev_len);
+/* Appends one capability keyword to f->capa (ignored once full). */
+void proto_facts_add_capa(struct proto_facts *f, const uint8_t *word, size_t n);
+/* Keeps the server's answer to the upgrade request (CR LF dropped). */
+void proto_facts_set_upgrade_reply(struct proto_facts *f, const uint8_t *line, size_t n);
 /* Appends a login (or counts it in logins_dropped); returns it or NULL. */
 struct login *proto_facts_add_login(struct proto_facts *f, const char *mechanism);
 

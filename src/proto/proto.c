@@ -47,6 +47,37 @@ proto_facts_indicate(struct proto_facts *f, uint32_t ind, const uint8_t *ev, siz
 	f->indicators |= ind;
 }
 
+/* Copies n bytes as printable ASCII ('?' for anything else). */
+static void
+copy_printable(char *dst, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '?';
+	dst[n] = '\0';
+}
+
+void
+proto_facts_add_capa(struct proto_facts *f, const uint8_t *word, size_t n)
+{
+	size_t have = strlen(f->capa);
+	size_t need = n + (have ? 1 : 0);
+
+	if (n == 0 || have + need >= sizeof(f->capa))
+		return;
+	if (have)
+		f->capa[have++] = ' ';
+	copy_printable(f->capa + have, word, n);
+}
+
+void
+proto_facts_set_upgrade_reply(struct proto_facts *f, const uint8_t *line, size_t n)
+{
+	n = text_trim_eol(line, n);
+	if (n >= sizeof(f->upgrade_reply))
+		n = sizeof(f->upgrade_reply) - 1;
+	copy_printable(f->upgrade_reply, line, n);
+}
+
 struct login *
 proto_facts_add_login(struct proto_facts *f, const char *mechanism)
 {
