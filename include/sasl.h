@@ -1,0 +1,75 @@
+/*
+ * sasl.h - the client side of SASL exchanges (RFC 4422) as mail protocols
+ * carry them in cleartext: base64 (RFC 4648) and the credentials inside the
+ * common mechanisms, plus the one place login fields are sanitised.
+ *
+ * The protocol parsers (IMAP AUTHENTICATE, POP3 AUTH, SMTP AUTH ...) frame
+ * the exchange: they find the mechanism name, the optional initial response
+ * and each later client response, and hand them over one at a time. This
+ * module turns them into a struct login. It never prints and keeps no state
+ * of its own beyond the struct sasl_exchange the caller owns.
+ */
+#ifndef TLSWATCH_SASL_H
+#define TLSWATCH_SASL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+/* Mechanisms whose responses carry something worth recording. */
+enum sasl_mech {
+	SASL_MECH_OTHER = 0,   /* recorded by name only (SCRAM, GSSAPI, NTLM ...) */
+	SASL_MECH_PLAIN,       /* RFC 4616: [authzid] NUL authcid NUL passwd */
+	SASL_MECH_LOGIN,       /* draft-murchison-sasl-login: username, then password */
+	SASL_MECH_CRAM_MD5,    /* RFC 2195: "username SP hexdigest", no reusable secret */
+	SASL_MECH_XOAUTH2,     /* "user=U^Aauth=Bearer T^A^A" */
+	SASL_MECH_OAUTHBEARER, /* RFC 7628: gs2 header "n,a=U," then kvpairs */
+};
+
+/* One exchange in progress; zero it (or call sasl_exchange_start) per AUTH. */
+struct sasl_exchange {
+	enum sasl_mech mech;
+	uint8_t responses; /* client responses seen, the initial response included */
+};
+
+/*
+ * Copies p[0..n) into dst (size dstsz, always NUL-terminated when dstsz > 0),
+ * cut to dstsz - 1 bytes, every byte outside printable ASCII replaced by '?'.
+ * _append adds after what dst already holds (for values that arrive in pieces,
+ * like IMAP literals). dst may be NULL: nothing happens.
+ */
+void sasl_field_set(char *dst, size_t dstsz, const uint8_t *p, size_t n);
+void sasl_field_append(char *dst, size_t dstsz, const uint8_t *p, size_t n);
+
+/*
+ * Decodes base64 text in[0..n) into out (size outsz). Padding may be left
+ * out; anything outside the alphabet, data after '=', more than two '=' or a
+ * lone trailing character make it fail. Returns false on bad input or when
+ * out is too small; *out_len is the number of bytes written either way.
+ */
+bool sasl_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t outsz, size_t *out_len);
+
+/*
+ * Recognises a mechanism name and writes it, uppercased and sanitised, into
+ * name (size namesz; pass sizeof(struct login.mechanism)).
+ */
+enum sasl_mech sasl_mech_parse(const uint8_t *p, size_t n, char *name, size_t namesz);
+
+/* Splits a decoded PLAIN message into l->username (authcid) and l->secret;
+ * false when it lacks the two NULs. l may be NULL (only checks). */
+bool sasl_plain_parse(const uint8_t *msg, size_t n, struct login *l);
+
+void sasl_exchange_start(struct sasl_exchange *x, enum sasl_mech mech);
+/*
+ * Interprets the next client response, given as its base64 text without the
+ * line end ("=" is an empty initial response). Fills l (which may be NULL when
+ * the login was not recorded). Returns false when the text is not base64 or
+ * the mechanism's message is malformed. Only the first 768 decoded bytes of a
+ * response are looked at; a caller holding a cut line passes whole base64
+ * quanta only.
+ */
+bool sasl_exchange_response(struct sasl_exchange *x, struct login *l, const uint8_t *b64, size_t n);
+
+#endif

@@ -1,0 +1,818 @@
+/*
+ * imap.c - Internet Message Access Protocol (IMAP) parser: STARTTLS and
+ * cleartext logins.
+ *
+ * References: RFC 9051 (IMAP4rev2) and RFC 3501 (IMAP4rev1), RFC 2595
+ * (STARTTLS, LOGINDISABLED), RFC 4959 (SASL-IR), RFC 7888 (LITERAL+/-),
+ * RFC 3516 (literal8), RFC 4978 (COMPRESS); SASL framing in sasl.c.
+ *
+ * Grammar subset (both directions are split into lines; a line ending in a
+ * literal announcement "{n}", "{n+}" or "~{n}" is followed by n raw bytes and
+ * the rest of the same command or response on the next line):
+ *   client:  tag SP STARTTLS
+ *            tag SP LOGIN SP astring SP astring   (atom, quoted, literal)
+ *            tag SP AUTHENTICATE SP mech [SP initial-response]
+ *              then one base64 line per "+" continuation, "*" to cancel
+ *            tag SP COMPRESS SP mech              (parsing stops on OK)
+ *            tag SP anything-else                 (counted, literals skipped)
+ *   server:  "* OK" / "* PREAUTH" / "* BYE" greeting, with an optional
+ *              "[CAPABILITY ...]" response code
+ *            "* CAPABILITY" SP tokens
+ *            tag SP (OK|NO|BAD) [SP "[CAPABILITY ...]"] text
+ *            "+" continuations and other untagged data (literals skipped)
+ *
+ * Facts: greeting, capabilities (STARTTLS, LOGINDISABLED, AUTH=PLAIN/LOGIN,
+ * masked tokens such as "XXXXXXXX"), the STARTTLS request and its tagged
+ * answer, injected client bytes after STARTTLS, a PREAUTH greeting, logins and
+ * their outcome. auth_cleartext_offered: a capability list without
+ * LOGINDISABLED, or one offering AUTH=PLAIN / AUTH=LOGIN anyway. On the tagged
+ * OK to STARTTLS, or when the client's first byte after it is 0x16 (a TLS
+ * handshake record), the parser sets switch_to_tls and returns the bytes
+ * consumed up to there. One byte decides, not 0x16 0x03: a chunk may end after
+ * it, and the verdict must not depend on chunking; no IMAP command starts with
+ * 0x16, and the TLS parser judges what follows.
+ *
+ * Not handled: a synchronizing literal the server refuses (the parser assumes
+ * the client sent it), capability lists split across literals, SASL security
+ * layers (the stream after such an AUTHENTICATE is read as text), IDLE/DONE
+ * beyond not counting DONE, ID and other commands' arguments, NOTIFY and
+ * server-side data beyond skipping literals. Capabilities seen once logged in
+ * (or after PREAUTH) do not change tls_offered / auth_cleartext_offered.
+ */
+#include <string.h>
+
+#include "cursor.h"
+#include "proto.h"
+#include "sasl.h"
+
+#define IMAP_TAG_MAX 64	   /* bytes of a tag kept to match its reply */
+#define IMAP_PENDING_MAX 8 /* tagged commands awaiting their reply */
+#define IMAP_TAIL_MAX 32   /* end of an overlong line, kept to find a literal */
+#define IMAP_LITERAL_DIGITS 19
+
+enum imap_cmd {
+	IMAP_CMD_NONE = 0,
+	IMAP_CMD_STARTTLS,
+	IMAP_CMD_LOGIN,
+	IMAP_CMD_AUTHENTICATE,
+	IMAP_CMD_COMPRESS,
+};
+
+/* A command whose tagged reply matters. */
+struct imap_pending {
+	uint8_t tag[IMAP_TAG_MAX];
+	size_t tag_len; /* full length; only the first IMAP_TAG_MAX bytes are kept */
+	enum imap_cmd cmd;
+	int login; /* index in facts->logins, or -1 */
+};
+
+/* One direction of the session. */
+struct imap_half {
+	struct line_asm la;
+	uint64_t literal_left; /* raw literal bytes still to come */
+	bool after_literal;    /* the next line continues the one before the literal */
+	bool skipping_tail;    /* discarding the rest of an overlong line */
+	uint8_t tail[IMAP_TAIL_MAX];
+	size_t tail_len;
+};
+
+struct imap_state {
+	struct imap_half half[2];
+	bool stopped;	    /* gap or compression: nothing more is parsed */
+	bool server_spoke;  /* the first server line has been seen */
+	bool authenticated; /* PREAUTH or a successful login */
+	/* A LOGIN whose arguments continue after a literal. */
+	bool login_open;
+	unsigned login_arg; /* next argument: 0 user, 1 password, 2 done */
+	int login;	    /* its index in facts->logins, or -1 */
+	int literal_field;  /* login argument the current client literal fills, or -1 */
+	/* AUTHENTICATE in progress: client lines are SASL responses. */
+	bool sasl_open;
+	struct sasl_exchange sasl;
+	int sasl_login;
+	/* STARTTLS sent, its tagged reply not seen yet. */
+	bool tls_wait;
+	bool tls_wait_bytes; /* client bytes followed the STARTTLS line */
+	bool injection_open; /* ... and they were not TLS: flag their first line */
+	struct imap_pending pending[IMAP_PENDING_MAX];
+	size_t n_pending;
+};
+
+/* ---- small readers -------------------------------------------------------- */
+
+static bool
+imap_is_space(uint8_t ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static void
+imap_skip_spaces(struct cursor *c)
+{
+	while (cursor_remaining(c) > 0 && imap_is_space(c->p[0]))
+		cursor_skip(c, 1);
+}
+
+/* Splits off the next space-delimited token, after skipping spaces. */
+static bool
+imap_get_token(struct cursor *c, struct cursor *tok)
+{
+	size_t i = 0;
+
+	imap_skip_spaces(c);
+	while (i < c->len && !imap_is_space(c->p[i]))
+		i++;
+	return i > 0 && cursor_get_bytes(c, tok, i);
+}
+
+/* A capability or command overwritten by a middlebox keeps its length and
+ * is (almost) all 'X': "XXXXXXXX", "XXXXXXXA". */
+static bool
+imap_token_is_masked(const uint8_t *p, size_t n)
+{
+	size_t x = 0;
+
+	if (n < 4)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == 'X' || p[i] == 'x')
+			x++;
+	return x * 4 >= n * 3;
+}
+
+/*
+ * Recognises a literal announcement at the end of a line (line end already
+ * trimmed): "{n}", "{n+}" (LITERAL+), "~{n}" (literal8). Sets *size and
+ * returns true; false when there is none. An announcement with too many
+ * digits is flagged and ignored.
+ */
+static bool
+imap_literal_at_end(const uint8_t *p, size_t n, uint64_t *size, struct proto_facts *f)
+{
+	size_t end, i, digits;
+	uint64_t v = 0;
+
+	if (n < 3 || p[n - 1] != '}')
+		return false;
+	end = n - 1;
+	if (p[end - 1] == '+')
+		end--;
+	i = end;
+	while (i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9')
+		i--;
+	digits = end - i;
+	if (digits == 0 || i == 0 || p[i - 1] != '{')
+		return false;
+	if (digits > IMAP_LITERAL_DIGITS) {
+		f->anomalies |= PROTO_ANOM_BAD_LITERAL;
+		return false;
+	}
+	for (size_t k = i; k < end; k++)
+		v = v * 10 + (uint64_t)(p[k] - '0');
+	*size = v;
+	return true;
+}
+
+static struct login *
+imap_login_at(struct proto_facts *f, int idx)
+{
+	return idx >= 0 && idx < f->n_logins ? &f->logins[idx] : NULL;
+}
+
+static int
+imap_add_login(struct proto_facts *f, const char *mechanism)
+{
+	return proto_facts_add_login(f, mechanism) ? f->n_logins - 1 : -1;
+}
+
+/* ---- pending tagged commands ---------------------------------------------- */
+
+static void
+imap_pending_add(struct imap_state *s, struct proto_facts *f, struct cursor tag, enum imap_cmd cmd,
+		 int login)
+{
+	struct imap_pending *pe;
+
+	if (s->n_pending >= IMAP_PENDING_MAX) {
+		f->anomalies |= PROTO_ANOM_PIPELINE_CAP;
+		f->cap_hits++;
+		return;
+	}
+	pe = &s->pending[s->n_pending++];
+	pe->tag_len = tag.len;
+	memcpy(pe->tag, tag.p, tag.len < IMAP_TAG_MAX ? tag.len : IMAP_TAG_MAX);
+	pe->cmd = cmd;
+	pe->login = login;
+}
+
+/* Removes and returns (in *out) the command with this tag. */
+static bool
+imap_pending_take(struct imap_state *s, struct cursor tag, struct imap_pending *out)
+{
+	size_t keep = tag.len < IMAP_TAG_MAX ? tag.len : IMAP_TAG_MAX;
+
+	for (size_t i = 0; i < s->n_pending; i++) {
+		struct imap_pending *pe = &s->pending[i];
+
+		if (pe->tag_len != tag.len || memcmp(pe->tag, tag.p, keep) != 0)
+			continue;
+		*out = *pe;
+		memmove(pe, pe + 1, (s->n_pending - i - 1) * sizeof(*pe));
+		s->n_pending--;
+		return true;
+	}
+	return false;
+}
+
+/* ---- capabilities ----------------------------------------------------------- */
+
+/* Reads capability tokens from c (up to ']' when in a response code). */
+static void
+imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, bool in_code,
+		  const uint8_t *line, size_t line_len)
+{
+	struct cursor tok;
+	bool starttls = false, logindisabled = false, auth_plain = false, masked = false;
+
+	if (in_code) {
+		const uint8_t *close = memchr(c.p, ']', c.len);
+
+		if (close)
+			c.len = (size_t)(close - c.p);
+	}
+	while (imap_get_token(&c, &tok)) {
+		if (text_equal_ci(tok.p, tok.len, "STARTTLS"))
+			starttls = true;
+		else if (text_equal_ci(tok.p, tok.len, "LOGINDISABLED"))
+			logindisabled = true;
+		else if (text_equal_ci(tok.p, tok.len, "AUTH=PLAIN") ||
+			 text_equal_ci(tok.p, tok.len, "AUTH=LOGIN"))
+			auth_plain = true;
+		else if (imap_token_is_masked(tok.p, tok.len))
+			masked = true;
+	}
+	f->capa_seen = true;
+	if (masked)
+		proto_facts_indicate(f, IND_CAPA_MASKED, line, line_len);
+	if (s->authenticated)
+		return;
+	if (starttls)
+		f->tls_offered = true;
+	/* RFC 2595: LOGINDISABLED forbids LOGIN; SASL PLAIN/LOGIN offered next to
+	 * it would still put a password on the wire. */
+	if (!logindisabled || auth_plain)
+		f->auth_cleartext_offered = true;
+}
+
+/* A "[CAPABILITY ...]" response code at the start of resp-text. */
+static void
+imap_resp_code(struct imap_state *s, struct proto_facts *f, struct cursor text, const uint8_t *line,
+	       size_t line_len)
+{
+	imap_skip_spaces(&text);
+	if (text_prefix_ci(text.p, text.len, "[CAPABILITY ")) {
+		cursor_skip(&text, strlen("[CAPABILITY "));
+		imap_capabilities(s, f, text, true, line, line_len);
+	}
+}
+
+/* ---- client ----------------------------------------------------------------- */
+
+/*
+ * Reads LOGIN arguments from c, continuing with s->login_arg. A literal ends
+ * the line: its bytes go to the argument it announces.
+ */
+static void
+imap_login_args(struct imap_state *s, struct proto_facts *f, struct cursor c)
+{
+	struct login *l = imap_login_at(f, s->login);
+
+	while (s->login_arg < 2) {
+		char *dst = NULL;
+		size_t dstsz = 0;
+		uint8_t ch;
+
+		imap_skip_spaces(&c);
+		if (cursor_remaining(&c) == 0)
+			return;
+		if (l) {
+			dst = s->login_arg == 0 ? l->username : l->secret;
+			dstsz = s->login_arg == 0 ? sizeof(l->username) : sizeof(l->secret);
+			if (s->login_arg == 1)
+				l->has_secret = true;
+		}
+		ch = c.p[0];
+		if (ch == '{') {
+			/* A literal: the last thing on the line; its bytes follow. */
+			struct cursor tok;
+			uint64_t size;
+
+			if (!imap_get_token(&c, &tok) || cursor_remaining(&c) > 0 ||
+			    !imap_literal_at_end(tok.p, tok.len, &size, f)) {
+				f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+				return;
+			}
+			s->literal_field = (int)s->login_arg++;
+			return;
+		}
+		if (ch == '"') {
+			/* quoted = DQUOTE *(QUOTED-CHAR / "\" quoted-specials) DQUOTE */
+			bool closed = false;
+
+			cursor_skip(&c, 1);
+			while (cursor_get_u8(&c, &ch)) {
+				if (ch == '"') {
+					closed = true;
+					break;
+				}
+				if (ch == '\\' && !cursor_get_u8(&c, &ch))
+					break;
+				sasl_field_append(dst, dstsz, &ch, 1);
+			}
+			if (!closed)
+				f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+		} else {
+			struct cursor atom;
+
+			if (imap_get_token(&c, &atom))
+				sasl_field_append(dst, dstsz, atom.p, atom.len);
+		}
+		s->login_arg++;
+	}
+}
+
+/* One line of an AUTHENTICATE exchange after the command. */
+static void
+imap_sasl_line(struct imap_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
+{
+	if (n == 1 && p[0] == '*') {
+		s->sasl_open = false; /* cancelled: the tagged BAD follows */
+		return;
+	}
+	if (cut)
+		n -= n % 4;
+	if (!sasl_exchange_response(&s->sasl, imap_login_at(f, s->sasl_login), p, n))
+		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+}
+
+static void
+imap_client_command(struct imap_state *s, struct proto_facts *f, const uint8_t *line, size_t n,
+		    bool cut)
+{
+	struct cursor c, tag, cmd;
+
+	cursor_init(&c, line, n);
+	if (!imap_get_token(&c, &tag) || !imap_get_token(&c, &cmd))
+		return; /* blank line, or "DONE" ending IDLE */
+	f->commands++;
+	if (f->upgrade_refused)
+		f->cleartext_after_refusal = true;
+
+	if (text_equal_ci(cmd.p, cmd.len, "STARTTLS")) {
+		f->upgrade_requested = true;
+		s->tls_wait = true;
+		s->tls_wait_bytes = false;
+		imap_pending_add(s, f, tag, IMAP_CMD_STARTTLS, -1);
+	} else if (text_equal_ci(cmd.p, cmd.len, "LOGIN")) {
+		s->login = imap_add_login(f, "LOGIN");
+		s->login_arg = 0;
+		s->login_open = true;
+		imap_pending_add(s, f, tag, IMAP_CMD_LOGIN, s->login);
+		imap_login_args(s, f, c);
+	} else if (text_equal_ci(cmd.p, cmd.len, "AUTHENTICATE")) {
+		struct cursor mech, ir;
+		char name[sizeof(((struct login *)0)->mechanism)];
+		enum sasl_mech m;
+
+		if (!imap_get_token(&c, &mech)) {
+			f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+			return;
+		}
+		m = sasl_mech_parse(mech.p, mech.len, name, sizeof(name));
+		s->sasl_login = imap_add_login(f, name);
+		sasl_exchange_start(&s->sasl, m);
+		s->sasl_open = true;
+		imap_pending_add(s, f, tag, IMAP_CMD_AUTHENTICATE, s->sasl_login);
+		if (imap_get_token(&c, &ir)) /* RFC 4959 initial response */
+			imap_sasl_line(s, f, ir.p, ir.len, cut);
+	} else if (text_equal_ci(cmd.p, cmd.len, "COMPRESS")) {
+		imap_pending_add(s, f, tag, IMAP_CMD_COMPRESS, -1);
+	} else if (imap_token_is_masked(cmd.p, cmd.len)) {
+		proto_facts_indicate(f, IND_CMD_MASKED, line, n);
+	}
+}
+
+static void
+imap_client_line(struct imap_state *s, struct proto_facts *f, const uint8_t *line, size_t len,
+		 bool cut)
+{
+	struct imap_half *h = &s->half[DIR_C2S];
+	size_t n = text_trim_eol(line, len);
+
+	s->literal_field = -1;
+	if (s->injection_open) {
+		s->injection_open = false;
+		proto_facts_indicate(f, IND_CMD_INJECTION, line, n);
+	}
+	if (h->after_literal) {
+		struct cursor c;
+
+		cursor_init(&c, line, n);
+		if (s->login_open)
+			imap_login_args(s, f, c);
+		return;
+	}
+	if (s->sasl_open) {
+		imap_sasl_line(s, f, line, n, cut);
+		return;
+	}
+	s->login_open = false;
+	imap_client_command(s, f, line, n, cut);
+}
+
+/* ---- server ----------------------------------------------------------------- */
+
+/* The tagged reply to a command we track. Returns true on switch_to_tls. */
+static bool
+imap_tagged_reply(struct imap_state *s, struct proto_facts *f, const struct imap_pending *pe,
+		  bool ok, struct cursor text, const uint8_t *line, size_t n)
+{
+	struct login *l = imap_login_at(f, pe->login);
+	const struct line_asm *cla = &s->half[DIR_C2S].la;
+
+	switch (pe->cmd) {
+	case IMAP_CMD_STARTTLS:
+		s->tls_wait = false;
+		if (s->injection_open) {
+			/* Injected bytes without their line end yet. */
+			s->injection_open = false;
+			proto_facts_indicate(f, IND_CMD_INJECTION, cla->buf, cla->len);
+		}
+		if (ok) {
+			f->upgrade_accepted = true;
+			f->switch_to_tls = true;
+			return true;
+		}
+		f->upgrade_refused = true;
+		proto_facts_indicate(f, IND_UPGRADE_REFUSED, line, n);
+		break;
+	case IMAP_CMD_LOGIN:
+	case IMAP_CMD_AUTHENTICATE:
+		if (pe->cmd == IMAP_CMD_AUTHENTICATE)
+			s->sasl_open = false;
+		if (l)
+			l->outcome = ok ? LOGIN_SUCCESS : LOGIN_FAILURE;
+		if (ok)
+			s->authenticated = true;
+		break;
+	case IMAP_CMD_COMPRESS:
+		/* Both streams are deflated from here on. */
+		if (ok)
+			s->stopped = true;
+		break;
+	case IMAP_CMD_NONE:
+		break;
+	}
+	if (ok)
+		imap_resp_code(s, f, text, line, n);
+	return false;
+}
+
+/* Returns true when the parser switched the session to TLS. */
+static bool
+imap_server_line(struct imap_state *s, struct proto_facts *f, const uint8_t *line, size_t len)
+{
+	size_t n = text_trim_eol(line, len);
+	bool first = !s->server_spoke;
+	struct cursor c, tag, word;
+	struct imap_pending pe;
+
+	s->server_spoke = true;
+	if (s->half[DIR_S2C].after_literal)
+		return false; /* the rest of a FETCH or other data */
+	cursor_init(&c, line, n);
+	if (!imap_get_token(&c, &tag) || !imap_get_token(&c, &word))
+		return false;
+	if (text_equal_ci(tag.p, tag.len, "*")) {
+		bool greet = text_equal_ci(word.p, word.len, "OK") ||
+			     text_equal_ci(word.p, word.len, "PREAUTH") ||
+			     text_equal_ci(word.p, word.len, "BYE");
+
+		if (first && greet) {
+			f->greeting = true;
+			if (text_equal_ci(word.p, word.len, "PREAUTH")) {
+				s->authenticated = true;
+				proto_facts_indicate(f, IND_PREAUTH, line, n);
+			}
+		}
+		if (greet || text_equal_ci(word.p, word.len, "NO") ||
+		    text_equal_ci(word.p, word.len, "BAD"))
+			imap_resp_code(s, f, c, line, n);
+		else if (text_equal_ci(word.p, word.len, "CAPABILITY"))
+			imap_capabilities(s, f, c, false, line, n);
+		return false;
+	}
+	if (tag.p[0] == '+')
+		return false; /* continuation request */
+	if (!imap_pending_take(s, tag, &pe))
+		return false;
+	if (text_equal_ci(word.p, word.len, "OK"))
+		return imap_tagged_reply(s, f, &pe, true, c, line, n);
+	if (text_equal_ci(word.p, word.len, "NO") || text_equal_ci(word.p, word.len, "BAD"))
+		return imap_tagged_reply(s, f, &pe, false, c, line, n);
+	f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+	return false;
+}
+
+/* ---- line framing ------------------------------------------------------------- */
+
+static void
+imap_tail_push(struct imap_half *h, const uint8_t *p, size_t n)
+{
+	if (n >= IMAP_TAIL_MAX) {
+		memcpy(h->tail, p + n - IMAP_TAIL_MAX, IMAP_TAIL_MAX);
+		h->tail_len = IMAP_TAIL_MAX;
+		return;
+	}
+	if (h->tail_len + n > IMAP_TAIL_MAX) {
+		size_t drop = h->tail_len + n - IMAP_TAIL_MAX;
+
+		memmove(h->tail, h->tail + drop, h->tail_len - drop);
+		h->tail_len -= drop;
+	}
+	memcpy(h->tail + h->tail_len, p, n);
+	h->tail_len += n;
+}
+
+/* The end of a (possibly overlong) line: does a literal follow? */
+static void
+imap_line_end(struct imap_state *s, struct proto_facts *f, enum dir dir, const uint8_t *end,
+	      size_t n)
+{
+	struct imap_half *h = &s->half[dir];
+	uint64_t size;
+
+	n = text_trim_eol(end, n);
+	if (imap_literal_at_end(end, n, &size, f)) {
+		h->literal_left = size;
+		h->after_literal = true;
+		return;
+	}
+	h->after_literal = false;
+	if (dir == DIR_C2S) {
+		s->literal_field = -1;
+		if (s->login_open && s->login_arg < 2)
+			f->anomalies |= PROTO_ANOM_BAD_SYNTAX; /* LOGIN lacks an argument */
+		s->login_open = false;
+	}
+}
+
+/* Literal bytes: skipped, or kept when they are a LOGIN argument. */
+static size_t
+imap_literal_bytes(struct imap_state *s, struct proto_facts *f, enum dir dir, const uint8_t *p,
+		   size_t n)
+{
+	struct imap_half *h = &s->half[dir];
+	struct login *l;
+
+	if ((uint64_t)n > h->literal_left)
+		n = (size_t)h->literal_left;
+	h->literal_left -= n;
+	if (dir == DIR_C2S && s->literal_field >= 0 && (l = imap_login_at(f, s->login)) != NULL) {
+		if (s->literal_field == 0)
+			sasl_field_append(l->username, sizeof(l->username), p, n);
+		else
+			sasl_field_append(l->secret, sizeof(l->secret), p, n);
+	}
+	return n;
+}
+
+static size_t
+imap_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t len)
+{
+	struct imap_state *s = state;
+	struct imap_half *h = &s->half[dir];
+	size_t off = 0;
+
+	if (s->stopped || f->switch_to_tls)
+		return 0;
+	while (off < len && !s->stopped) {
+		const uint8_t *line;
+		size_t used, line_len, held;
+		bool cut;
+
+		if (dir == DIR_C2S && s->tls_wait && !s->tls_wait_bytes) {
+			/* First client bytes after STARTTLS, before its reply. */
+			s->tls_wait_bytes = true;
+			if (p[off] == 0x16) {
+				/* A TLS handshake record: the client went ahead. */
+				f->upgrade_accepted = true;
+				f->switch_to_tls = true;
+				return off;
+			}
+			s->injection_open = true;
+		}
+		if (h->literal_left > 0) {
+			off += imap_literal_bytes(s, f, dir, p + off, len - off);
+			continue;
+		}
+		if (h->skipping_tail) {
+			const uint8_t *lf = memchr(p + off, '\n', len - off);
+			size_t n = lf ? (size_t)(lf - (p + off)) + 1 : len - off;
+
+			imap_tail_push(h, p + off, n);
+			off += n;
+			if (lf) {
+				h->skipping_tail = false;
+				imap_line_end(s, f, dir, h->tail, h->tail_len);
+			}
+			continue;
+		}
+		held = h->la.len;
+		if (!line_next(&h->la, p + off, len - off, &used, &line, &line_len, &cut))
+			break;
+		if (cut) {
+			/* The line so far is the held part plus p[off, off + used)
+			 * (line_next never enters a call discarding: we reset it
+			 * after every cut); its first LINE_CAP bytes came back, the
+			 * rest was dropped. Keep the end: does a literal follow? */
+			size_t dropped = held + used - LINE_CAP;
+
+			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
+			f->cap_hits++;
+			h->tail_len = 0;
+			imap_tail_push(h, line, line_len);
+			imap_tail_push(h, p + off + used - dropped, dropped);
+			if (h->la.discarding) {
+				/* Finish the line here so its end can be seen. */
+				line_asm_reset(&h->la);
+				h->skipping_tail = true;
+			}
+		}
+		off += used;
+		if (dir == DIR_C2S) {
+			imap_client_line(s, f, line, line_len, cut);
+		} else if (imap_server_line(s, f, line, line_len)) {
+			return off;
+		}
+		if (!cut)
+			imap_line_end(s, f, dir, line, line_len);
+		else if (!h->skipping_tail)
+			imap_line_end(s, f, dir, h->tail, h->tail_len);
+	}
+	return s->stopped ? off : len;
+}
+
+/* ---- descriptor ------------------------------------------------------------- */
+
+static void
+imap_init(void *state)
+{
+	struct imap_state *s = state;
+
+	memset(s, 0, sizeof(*s));
+	line_asm_init(&s->half[DIR_C2S].la);
+	line_asm_init(&s->half[DIR_S2C].la);
+	s->login = -1;
+	s->literal_field = -1;
+	s->sasl_login = -1;
+}
+
+static void
+imap_gap(void *state, struct proto_facts *f, enum dir dir)
+{
+	struct imap_state *s = state;
+
+	(void)dir;
+	f->anomalies |= PROTO_ANOM_GAP;
+	s->stopped = true;
+}
+
+static void
+imap_fini(void *state)
+{
+	(void)state; /* nothing allocated */
+}
+
+/* Could p[0..n) still grow into word (case-insensitive)? */
+static bool
+imap_sniff_could_be(const uint8_t *p, size_t n, const char *word)
+{
+	char head[24];
+
+	if (n > strlen(word) || n >= sizeof(head) || memchr(p, 0, n))
+		return false;
+	memcpy(head, p, n);
+	head[n] = '\0';
+	return text_prefix_ci((const uint8_t *)word, strlen(word), head);
+}
+
+static bool
+imap_sniff_delim(uint8_t ch)
+{
+	return ch == ' ' || ch == '\r' || ch == '\n';
+}
+
+/* tag = 1*<any ASTRING-CHAR except "+"> */
+static bool
+imap_sniff_tag_char(uint8_t ch)
+{
+	return ch > 0x20 && ch < 0x7f && !strchr("(){%*\"\\+", ch);
+}
+
+/* A server greeting: "* OK", "* PREAUTH" or "* BYE". */
+static enum sniff_result
+imap_sniff_server(const uint8_t *p, size_t len)
+{
+	static const char *const greetings[] = {"* OK", "* PREAUTH", "* BYE"};
+	bool more = false;
+
+	for (size_t i = 0; i < sizeof(greetings) / sizeof(greetings[0]); i++) {
+		size_t k = strlen(greetings[i]);
+		const uint8_t *lf;
+		struct cursor rest;
+		size_t line_len;
+
+		if (imap_sniff_could_be(p, len, greetings[i])) {
+			more = true;
+			continue;
+		}
+		if (!text_prefix_ci(p, len, greetings[i]) || !imap_sniff_delim(p[k]))
+			continue;
+		lf = memchr(p, '\n', len);
+		line_len = lf ? (size_t)(lf - p) : len;
+		cursor_init(&rest, p + k, line_len - k);
+		imap_skip_spaces(&rest);
+		if (text_prefix_ci(rest.p, rest.len, "[CAPABILITY") ||
+		    text_find_ci(p, line_len, "IMAP") >= 0)
+			return SNIFF_STRONG;
+		return !lf && len < LINE_CAP ? SNIFF_MORE : SNIFF_WEAK;
+	}
+	return more ? SNIFF_MORE : SNIFF_NO;
+}
+
+/* A client speaking first: "a001 CAPABILITY", "A1 LOGIN u p", "x STARTTLS". */
+static enum sniff_result
+imap_sniff_client(const uint8_t *p, size_t len)
+{
+	static const char *const commands[] = {
+		"CAPABILITY", "STARTTLS", "LOGIN",  "AUTHENTICATE", "LOGOUT", "NOOP",
+		"ID",	      "ENABLE",	  "SELECT", "EXAMINE",	    "LIST",   "STATUS",
+	};
+	size_t i = 0, m;
+	const uint8_t *rest;
+	bool more = false;
+
+	while (i < len && i < IMAP_TAG_MAX && imap_sniff_tag_char(p[i]))
+		i++;
+	if (i == len)
+		return len < IMAP_TAG_MAX ? SNIFF_MORE : SNIFF_NO;
+	if (i == 0 || p[i] != ' ')
+		return SNIFF_NO;
+	rest = p + i + 1;
+	m = len - i - 1;
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		size_t w = strlen(commands[k]);
+		const uint8_t *lf;
+		struct cursor args, a1, a2;
+
+		if (imap_sniff_could_be(rest, m, commands[k])) {
+			more = true;
+			continue;
+		}
+		if (!text_prefix_ci(rest, m, commands[k]) || !imap_sniff_delim(rest[w]))
+			continue;
+		if (strcmp(commands[k], "LOGIN") != 0)
+			return SNIFF_STRONG;
+		/* "AUTH LOGIN dXNl" (SMTP, POP3) has one argument, LOGIN two. */
+		lf = memchr(rest, '\n', m);
+		cursor_init(&args, rest + w, (lf ? (size_t)(lf - rest) : m) - w);
+		args.len = text_trim_eol(args.p, args.len);
+		if (imap_get_token(&args, &a1) &&
+		    (a1.p[0] == '{' || a1.p[0] == '"' || imap_get_token(&args, &a2)))
+			return SNIFF_STRONG;
+		return lf ? SNIFF_NO : SNIFF_MORE;
+	}
+	return more ? SNIFF_MORE : SNIFF_NO;
+}
+
+static enum sniff_result
+imap_sniff(enum dir dir, const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return SNIFF_MORE;
+	return dir == DIR_S2C ? imap_sniff_server(p, len) : imap_sniff_client(p, len);
+}
+
+static const uint16_t imap_ports[] = {143, 0};
+
+const struct proto_desc proto_imap = {
+	.name = "imap",
+	.ports = imap_ports,
+	.state_size = sizeof(struct imap_state),
+	.sniff = imap_sniff,
+	.init = imap_init,
+	.feed = imap_feed,
+	.gap = imap_gap,
+	.fini = imap_fini,
+};

@@ -1,0 +1,575 @@
+/*
+ * pop3.c - Post Office Protocol version 3 (POP3) parser: STLS and cleartext
+ * logins.
+ *
+ * References: RFC 1939 (POP3, USER/PASS, APOP), RFC 2449 (CAPA, PIPELINING),
+ * RFC 2595 (STLS), RFC 5034 (SASL AUTH), RFC 1734 (AUTH); SASL framing in
+ * sasl.c.
+ *
+ * Grammar subset:
+ *   client:  keyword [SP arguments] CRLF
+ *            CAPA | STLS | USER name | PASS rest-of-line | APOP name digest
+ *            AUTH [mech [initial-response]], then one base64 line per "+"
+ *              continuation, "*" to cancel
+ *            LIST/UIDL without argument, RETR, TOP (multi-line answers)
+ *   server:  "+OK" / "-ERR" [SP text] CRLF, answering commands in order
+ *            (pipelining allowed), "+" [SP base64] continuations, and after
+ *            +OK to a multi-line command a body ending in CRLF "." CRLF:
+ *            CAPA lines and the AUTH mechanism list are read line by line,
+ *            other bodies (messages!) are skipped unparsed.
+ *
+ * Facts: greeting, CAPA (STLS, USER, SASL PLAIN/LOGIN, masked tokens such as
+ * "XXXX"), the STLS request and its answer, injected client bytes after STLS,
+ * logins and their outcome. On +OK to STLS, or when the client's first byte
+ * after it is 0x16 (a TLS handshake record; one byte decides so that chunking
+ * cannot change the verdict), the parser sets switch_to_tls and returns the
+ * bytes consumed up to there.
+ *
+ * Not handled: a server that answers a multi-line command this file does not
+ * know with a multi-line body (it would be read as responses), more than
+ * POP3_QUEUE_MAX pipelined commands, SASL security layers, the APOP digest
+ * (never a reusable secret). Capabilities seen after a successful login do
+ * not change tls_offered / auth_cleartext_offered.
+ */
+#include <string.h>
+
+#include "cursor.h"
+#include "proto.h"
+#include "sasl.h"
+
+#define POP3_QUEUE_MAX 64 /* commands sent, answer not seen yet */
+
+/* What a command's answer means to us. */
+enum pop3_cmd {
+	POP3_CMD_OTHER = 0, /* single-line answer */
+	POP3_CMD_CAPA,
+	POP3_CMD_STLS,
+	POP3_CMD_USER,
+	POP3_CMD_LOGIN,	    /* PASS, APOP: the answer is the outcome */
+	POP3_CMD_AUTH,	    /* AUTH mech: ends the exchange, the answer is the outcome */
+	POP3_CMD_AUTH_LIST, /* bare AUTH: +OK then a mechanism list */
+	POP3_CMD_MULTI,	    /* LIST, UIDL, RETR, TOP: +OK then a body to skip */
+};
+
+/* How the next server bytes are read. */
+enum pop3_mode {
+	POP3_MODE_REPLY = 0, /* status lines */
+	POP3_MODE_CAPA,	     /* CAPA lines until "." */
+	POP3_MODE_LIST,	     /* other lines until "." (AUTH mechanisms) */
+	POP3_MODE_BODY,	     /* raw body until CRLF "." CRLF */
+};
+
+struct pop3_queued {
+	enum pop3_cmd cmd;
+	int login; /* index in facts->logins, or -1 */
+};
+
+struct pop3_state {
+	struct line_asm la[2];
+	bool stopped;	    /* after a gap */
+	bool server_spoke;  /* the first server line has been seen */
+	bool authenticated; /* a login succeeded */
+	enum pop3_mode mode;
+	uint8_t dot_matched; /* body_skip_dot progress */
+	struct pop3_queued queue[POP3_QUEUE_MAX];
+	size_t q_head, q_len;
+	char user[LOGIN_FIELD_MAX]; /* from the last USER */
+	/* AUTH in progress: client lines are SASL responses. */
+	bool sasl_open;
+	struct sasl_exchange sasl;
+	int sasl_login;
+	/* STLS sent, its answer not seen yet. */
+	bool tls_wait;
+	bool tls_wait_bytes; /* client bytes followed the STLS line */
+	bool injection_open; /* ... and they were not TLS: flag their first line */
+};
+
+/* ---- small readers -------------------------------------------------------- */
+
+static void
+pop3_skip_spaces(struct cursor *c)
+{
+	while (cursor_remaining(c) > 0 && (c->p[0] == ' ' || c->p[0] == '\t'))
+		cursor_skip(c, 1);
+}
+
+/* Splits off the next space-delimited token, after skipping spaces. */
+static bool
+pop3_get_token(struct cursor *c, struct cursor *tok)
+{
+	size_t i = 0;
+
+	pop3_skip_spaces(c);
+	while (i < c->len && c->p[i] != ' ' && c->p[i] != '\t')
+		i++;
+	return i > 0 && cursor_get_bytes(c, tok, i);
+}
+
+/* Overwritten by a middlebox that keeps the length: "XXXX", "XXXXXXXA". */
+static bool
+pop3_token_is_masked(const uint8_t *p, size_t n)
+{
+	size_t x = 0;
+
+	if (n < 4)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == 'X' || p[i] == 'x')
+			x++;
+	return x * 4 >= n * 3;
+}
+
+static struct login *
+pop3_login_at(struct proto_facts *f, int idx)
+{
+	return idx >= 0 && idx < f->n_logins ? &f->logins[idx] : NULL;
+}
+
+static int
+pop3_add_login(struct proto_facts *f, const char *mechanism)
+{
+	return proto_facts_add_login(f, mechanism) ? f->n_logins - 1 : -1;
+}
+
+/* "+OK" or "-ERR" followed by the end or a space. */
+static bool
+pop3_is_status(const uint8_t *p, size_t n, const char *word)
+{
+	size_t k = strlen(word);
+
+	return text_prefix_ci(p, n, word) && (n == k || p[k] == ' ' || p[k] == '\t');
+}
+
+/* ---- command queue ---------------------------------------------------------- */
+
+static void
+pop3_queue_push(struct pop3_state *s, struct proto_facts *f, enum pop3_cmd cmd, int login)
+{
+	if (s->q_len >= POP3_QUEUE_MAX) {
+		f->anomalies |= PROTO_ANOM_PIPELINE_CAP;
+		f->cap_hits++;
+		return;
+	}
+	s->queue[(s->q_head + s->q_len) % POP3_QUEUE_MAX] = (struct pop3_queued){cmd, login};
+	s->q_len++;
+}
+
+static bool
+pop3_queue_pop(struct pop3_state *s, struct pop3_queued *out)
+{
+	if (s->q_len == 0)
+		return false;
+	*out = s->queue[s->q_head];
+	s->q_head = (s->q_head + 1) % POP3_QUEUE_MAX;
+	s->q_len--;
+	return true;
+}
+
+/* ---- client ----------------------------------------------------------------- */
+
+static void
+pop3_sasl_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
+{
+	if (n == 1 && p[0] == '*') {
+		s->sasl_open = false; /* cancelled: -ERR follows */
+		return;
+	}
+	if (cut)
+		n -= n % 4;
+	if (!sasl_exchange_response(&s->sasl, pop3_login_at(f, s->sasl_login), p, n))
+		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+}
+
+static void
+pop3_auth(struct pop3_state *s, struct proto_facts *f, struct cursor args, bool cut)
+{
+	struct cursor mech, ir;
+	char name[sizeof(((struct login *)0)->mechanism)];
+	enum sasl_mech m;
+
+	if (!pop3_get_token(&args, &mech)) {
+		pop3_queue_push(s, f, POP3_CMD_AUTH_LIST, -1);
+		return;
+	}
+	m = sasl_mech_parse(mech.p, mech.len, name, sizeof(name));
+	s->sasl_login = pop3_add_login(f, name);
+	sasl_exchange_start(&s->sasl, m);
+	s->sasl_open = true;
+	pop3_queue_push(s, f, POP3_CMD_AUTH, s->sasl_login);
+	if (pop3_get_token(&args, &ir)) /* RFC 5034 initial response */
+		pop3_sasl_line(s, f, ir.p, ir.len, cut);
+}
+
+static void
+pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line, size_t len,
+		 bool cut)
+{
+	size_t n = text_trim_eol(line, len);
+	struct cursor c, kw, arg;
+	struct login *l;
+	int idx;
+
+	if (s->injection_open) {
+		s->injection_open = false;
+		proto_facts_indicate(f, IND_CMD_INJECTION, line, n);
+	}
+	if (s->sasl_open) {
+		pop3_sasl_line(s, f, line, n, cut);
+		return;
+	}
+	cursor_init(&c, line, n);
+	if (!pop3_get_token(&c, &kw))
+		return; /* blank line */
+	f->commands++;
+	if (f->upgrade_refused)
+		f->cleartext_after_refusal = true;
+
+	if (text_equal_ci(kw.p, kw.len, "CAPA")) {
+		pop3_queue_push(s, f, POP3_CMD_CAPA, -1);
+	} else if (text_equal_ci(kw.p, kw.len, "STLS")) {
+		f->upgrade_requested = true;
+		s->tls_wait = true;
+		s->tls_wait_bytes = false;
+		pop3_queue_push(s, f, POP3_CMD_STLS, -1);
+	} else if (text_equal_ci(kw.p, kw.len, "USER")) {
+		pop3_skip_spaces(&c);
+		sasl_field_set(s->user, sizeof(s->user), c.p, c.len);
+		pop3_queue_push(s, f, POP3_CMD_USER, -1);
+	} else if (text_equal_ci(kw.p, kw.len, "PASS")) {
+		/* RFC 1939: the password may contain spaces; it is the rest. */
+		if (cursor_remaining(&c) > 0)
+			cursor_skip(&c, 1);
+		idx = pop3_add_login(f, "USER");
+		if ((l = pop3_login_at(f, idx)) != NULL) {
+			memcpy(l->username, s->user, sizeof(l->username));
+			sasl_field_set(l->secret, sizeof(l->secret), c.p, c.len);
+			l->has_secret = true;
+		}
+		pop3_queue_push(s, f, POP3_CMD_LOGIN, idx);
+	} else if (text_equal_ci(kw.p, kw.len, "APOP")) {
+		idx = pop3_add_login(f, "APOP");
+		if ((l = pop3_login_at(f, idx)) != NULL && pop3_get_token(&c, &arg))
+			sasl_field_set(l->username, sizeof(l->username), arg.p, arg.len);
+		pop3_queue_push(s, f, POP3_CMD_LOGIN, idx);
+	} else if (text_equal_ci(kw.p, kw.len, "AUTH")) {
+		pop3_auth(s, f, c, cut);
+	} else if (text_equal_ci(kw.p, kw.len, "LIST") || text_equal_ci(kw.p, kw.len, "UIDL")) {
+		pop3_queue_push(s, f, pop3_get_token(&c, &arg) ? POP3_CMD_OTHER : POP3_CMD_MULTI,
+				-1);
+	} else if (text_equal_ci(kw.p, kw.len, "RETR") || text_equal_ci(kw.p, kw.len, "TOP")) {
+		pop3_queue_push(s, f, POP3_CMD_MULTI, -1);
+	} else {
+		if (pop3_token_is_masked(kw.p, kw.len))
+			proto_facts_indicate(f, IND_CMD_MASKED, line, n);
+		pop3_queue_push(s, f, POP3_CMD_OTHER, -1);
+	}
+}
+
+/* ---- server ----------------------------------------------------------------- */
+
+/* One line of a CAPA answer (RFC 2449: "capa-tag *(SP param)"). */
+static void
+pop3_capa_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line, size_t n)
+{
+	struct cursor c, tag, param;
+
+	cursor_init(&c, line, n);
+	if (!pop3_get_token(&c, &tag))
+		return;
+	if (pop3_token_is_masked(tag.p, tag.len))
+		proto_facts_indicate(f, IND_CAPA_MASKED, line, n);
+	if (s->authenticated)
+		return;
+	if (text_equal_ci(tag.p, tag.len, "STLS")) {
+		f->tls_offered = true;
+	} else if (text_equal_ci(tag.p, tag.len, "USER")) {
+		f->auth_cleartext_offered = true;
+	} else if (text_equal_ci(tag.p, tag.len, "SASL")) {
+		while (pop3_get_token(&c, &param))
+			if (text_equal_ci(param.p, param.len, "PLAIN") ||
+			    text_equal_ci(param.p, param.len, "LOGIN"))
+				f->auth_cleartext_offered = true;
+	}
+}
+
+/* A status line answering the oldest command. Returns true on switch_to_tls. */
+static bool
+pop3_reply(struct pop3_state *s, struct proto_facts *f, bool ok, const uint8_t *line, size_t n)
+{
+	const struct line_asm *cla = &s->la[DIR_C2S];
+	struct pop3_queued q;
+	struct login *l;
+
+	if (!pop3_queue_pop(s, &q))
+		return false; /* an answer to something we did not see */
+	switch (q.cmd) {
+	case POP3_CMD_CAPA:
+		if (ok) {
+			f->capa_seen = true;
+			s->mode = POP3_MODE_CAPA;
+		}
+		break;
+	case POP3_CMD_STLS:
+		s->tls_wait = false;
+		if (s->injection_open) {
+			/* Injected bytes without their line end yet. */
+			s->injection_open = false;
+			proto_facts_indicate(f, IND_CMD_INJECTION, cla->buf, cla->len);
+		}
+		if (ok) {
+			f->upgrade_accepted = true;
+			f->switch_to_tls = true;
+			return true;
+		}
+		f->upgrade_refused = true;
+		proto_facts_indicate(f, IND_UPGRADE_REFUSED, line, n);
+		break;
+	case POP3_CMD_AUTH:
+		s->sasl_open = false;
+		/* fall through */
+	case POP3_CMD_LOGIN:
+		if ((l = pop3_login_at(f, q.login)) != NULL)
+			l->outcome = ok ? LOGIN_SUCCESS : LOGIN_FAILURE;
+		if (ok)
+			s->authenticated = true;
+		break;
+	case POP3_CMD_AUTH_LIST:
+		if (ok)
+			s->mode = POP3_MODE_LIST;
+		break;
+	case POP3_CMD_MULTI:
+		if (ok) {
+			s->mode = POP3_MODE_BODY;
+			s->dot_matched = 2; /* the body starts at a line boundary */
+		}
+		break;
+	case POP3_CMD_USER:
+	case POP3_CMD_OTHER:
+		break;
+	}
+	return false;
+}
+
+/* Returns true when the parser switched the session to TLS. */
+static bool
+pop3_server_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line, size_t len)
+{
+	size_t n = text_trim_eol(line, len);
+	bool first = !s->server_spoke;
+
+	s->server_spoke = true;
+	if (s->mode == POP3_MODE_CAPA || s->mode == POP3_MODE_LIST) {
+		if (n == 1 && line[0] == '.')
+			s->mode = POP3_MODE_REPLY;
+		else if (s->mode == POP3_MODE_CAPA)
+			pop3_capa_line(s, f, line, n);
+		return false;
+	}
+	if (pop3_is_status(line, n, "+OK") || pop3_is_status(line, n, "-ERR")) {
+		bool ok = line[0] == '+';
+
+		if (first && s->q_len == 0) {
+			f->greeting = true;
+			return false;
+		}
+		return pop3_reply(s, f, ok, line, n);
+	}
+	if (n >= 1 && line[0] == '+' && (n == 1 || line[1] == ' '))
+		return false; /* SASL continuation */
+	f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+	return false;
+}
+
+/* ---- feed ------------------------------------------------------------------- */
+
+static size_t
+pop3_feed_server(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, size_t len)
+{
+	struct line_asm *la = &s->la[DIR_S2C];
+	size_t off = 0;
+
+	while (off < len) {
+		const uint8_t *line;
+		size_t used, line_len;
+		bool cut, done;
+
+		if (s->mode == POP3_MODE_BODY) {
+			if (la->discarding) {
+				/* The tail of an overlong +OK line comes first. */
+				const uint8_t *lf = memchr(p + off, '\n', len - off);
+
+				if (!lf)
+					return len;
+				off = (size_t)(lf - p) + 1;
+				line_asm_reset(la);
+				continue;
+			}
+			off += body_skip_dot(&s->dot_matched, p + off, len - off, &done);
+			if (done)
+				s->mode = POP3_MODE_REPLY;
+			continue;
+		}
+		if (!line_next(la, p + off, len - off, &used, &line, &line_len, &cut))
+			break;
+		off += used;
+		if (cut) {
+			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
+			f->cap_hits++;
+		}
+		if (pop3_server_line(s, f, line, line_len))
+			return off;
+	}
+	return len;
+}
+
+static size_t
+pop3_feed_client(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const uint8_t *line;
+		size_t used, line_len;
+		bool cut;
+
+		if (s->tls_wait && !s->tls_wait_bytes) {
+			/* First client bytes after STLS, before its answer. */
+			s->tls_wait_bytes = true;
+			if (p[off] == 0x16) {
+				/* A TLS handshake record: the client went ahead. */
+				f->upgrade_accepted = true;
+				f->switch_to_tls = true;
+				return off;
+			}
+			s->injection_open = true;
+		}
+		if (!line_next(&s->la[DIR_C2S], p + off, len - off, &used, &line, &line_len, &cut))
+			break;
+		off += used;
+		if (cut) {
+			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
+			f->cap_hits++;
+		}
+		pop3_client_line(s, f, line, line_len, cut);
+	}
+	return len;
+}
+
+static size_t
+pop3_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t len)
+{
+	struct pop3_state *s = state;
+
+	if (s->stopped || f->switch_to_tls)
+		return 0;
+	return dir == DIR_C2S ? pop3_feed_client(s, f, p, len) : pop3_feed_server(s, f, p, len);
+}
+
+/* ---- descriptor ------------------------------------------------------------- */
+
+static void
+pop3_init(void *state)
+{
+	struct pop3_state *s = state;
+
+	memset(s, 0, sizeof(*s));
+	line_asm_init(&s->la[DIR_C2S]);
+	line_asm_init(&s->la[DIR_S2C]);
+	s->sasl_login = -1;
+}
+
+static void
+pop3_gap(void *state, struct proto_facts *f, enum dir dir)
+{
+	struct pop3_state *s = state;
+
+	(void)dir;
+	f->anomalies |= PROTO_ANOM_GAP;
+	s->stopped = true;
+}
+
+static void
+pop3_fini(void *state)
+{
+	(void)state; /* nothing allocated */
+}
+
+/* Could p[0..n) still grow into word (case-insensitive)? */
+static bool
+pop3_sniff_could_be(const uint8_t *p, size_t n, const char *word)
+{
+	char head[16];
+
+	if (n > strlen(word) || n >= sizeof(head) || memchr(p, 0, n))
+		return false;
+	memcpy(head, p, n);
+	head[n] = '\0';
+	return text_prefix_ci((const uint8_t *)word, strlen(word), head);
+}
+
+/* "+OK" greeting: STRONG with "POP3", "ready" or an APOP <...@...> stamp. */
+static enum sniff_result
+pop3_sniff_server(const uint8_t *p, size_t len)
+{
+	const uint8_t *lf, *lt, *at, *gt;
+	size_t n;
+
+	if (pop3_sniff_could_be(p, len, "+OK"))
+		return SNIFF_MORE;
+	if (!text_prefix_ci(p, len, "+OK") || (p[3] != ' ' && p[3] != '\r' && p[3] != '\n'))
+		return SNIFF_NO;
+	lf = memchr(p, '\n', len);
+	n = lf ? (size_t)(lf - p) : len;
+	if (text_find_ci(p, n, "POP3") >= 0 || text_find_ci(p, n, "ready") >= 0)
+		return SNIFF_STRONG;
+	lt = memchr(p, '<', n);
+	at = lt ? memchr(lt, '@', n - (size_t)(lt - p)) : NULL;
+	gt = at ? memchr(at, '>', n - (size_t)(at - p)) : NULL;
+	if (gt)
+		return SNIFF_STRONG;
+	return !lf && len < LINE_CAP ? SNIFF_MORE : SNIFF_WEAK;
+}
+
+/* A client speaking first: CAPA, STLS, "USER ", "AUTH ", "APOP ". */
+static enum sniff_result
+pop3_sniff_client(const uint8_t *p, size_t len)
+{
+	static const char *const spaced[] = {"USER ", "AUTH ", "APOP "};
+	static const char *const bare[] = {"CAPA", "STLS"};
+	bool more = false;
+
+	for (size_t i = 0; i < sizeof(spaced) / sizeof(spaced[0]); i++) {
+		if (text_prefix_ci(p, len, spaced[i]))
+			return SNIFF_STRONG;
+		more |= pop3_sniff_could_be(p, len, spaced[i]);
+	}
+	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+		size_t k = strlen(bare[i]);
+
+		if (text_prefix_ci(p, len, bare[i]) && len > k && (p[k] == '\r' || p[k] == '\n'))
+			return SNIFF_STRONG;
+		more |= pop3_sniff_could_be(p, len, bare[i]);
+	}
+	return more ? SNIFF_MORE : SNIFF_NO;
+}
+
+static enum sniff_result
+pop3_sniff(enum dir dir, const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return SNIFF_MORE;
+	return dir == DIR_S2C ? pop3_sniff_server(p, len) : pop3_sniff_client(p, len);
+}
+
+static const uint16_t pop3_ports[] = {110, 0};
+
+const struct proto_desc proto_pop3 = {
+	.name = "pop3",
+	.ports = pop3_ports,
+	.state_size = sizeof(struct pop3_state),
+	.sniff = pop3_sniff,
+	.init = pop3_init,
+	.feed = pop3_feed,
+	.gap = pop3_gap,
+	.fini = pop3_fini,
+};

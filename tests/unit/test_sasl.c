@@ -1,0 +1,262 @@
+/*
+ * test_sasl.c - base64, login field sanitising and SASL client responses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sasl.h"
+
+#define BYTES(s) (const uint8_t *)(s), (sizeof(s) - 1)
+
+static void
+test_sasl_base64_decodes_the_rfc4648_vectors(void **unused)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{"", ""},
+		{"Zg==", "f"},
+		{"Zm8=", "fo"},
+		{"Zm9v", "foo"},
+		{"Zm9vYg==", "foob"},
+		{"Zm9vYmE=", "fooba"},
+		{"Zm9vYmFy", "foobar"},
+	};
+	uint8_t out[16];
+	size_t n;
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_true(sasl_base64_decode((const uint8_t *)v[i].in, strlen(v[i].in), out,
+					       sizeof(out), &n));
+		assert_int_equal(n, strlen(v[i].out));
+		assert_memory_equal(out, v[i].out, n);
+	}
+}
+
+static void
+test_sasl_base64_accepts_missing_padding(void **unused)
+{
+	uint8_t out[16];
+	size_t n;
+
+	(void)unused;
+	assert_true(sasl_base64_decode(BYTES("Zm9vYg"), out, sizeof(out), &n));
+	assert_int_equal(n, 4);
+	assert_memory_equal(out, "foob", 4);
+}
+
+static void
+test_sasl_base64_rejects_bad_input(void **unused)
+{
+	uint8_t out[16];
+	size_t n;
+
+	(void)unused;
+	assert_false(sasl_base64_decode(BYTES("Zm9v!"), out, sizeof(out), &n));
+	assert_false(sasl_base64_decode(BYTES("Zg==Zg=="), out, sizeof(out), &n));
+	assert_false(sasl_base64_decode(BYTES("Z"), out, sizeof(out), &n));
+	assert_false(sasl_base64_decode(BYTES("Zg==="), out, sizeof(out), &n));
+	assert_false(sasl_base64_decode(BYTES("Zg="), out, sizeof(out), &n));
+	assert_false(sasl_base64_decode(BYTES("Zm9v YmFy"), out, sizeof(out), &n));
+}
+
+static void
+test_sasl_base64_never_writes_past_the_output(void **unused)
+{
+	uint8_t out[4] = {0};
+	size_t n;
+
+	(void)unused;
+	assert_false(sasl_base64_decode(BYTES("Zm9vYmFy"), out, 2, &n));
+	assert_int_equal(n, 2);
+	assert_int_equal(out[2], 0);
+}
+
+static void
+test_sasl_fields_are_cut_and_nonprintables_replaced(void **unused)
+{
+	char dst[8];
+	uint8_t raw[] = {'a', 0, 'b', '\r', '\n', 0xc3, 0xa9};
+
+	(void)unused;
+	sasl_field_set(dst, sizeof(dst), raw, sizeof(raw));
+	assert_string_equal(dst, "a?b????");
+	sasl_field_set(dst, sizeof(dst), BYTES("abcdefghijkl"));
+	assert_string_equal(dst, "abcdefg");
+	sasl_field_set(dst, sizeof(dst), BYTES("ab"));
+	sasl_field_append(dst, sizeof(dst), BYTES("cdefghij"));
+	assert_string_equal(dst, "abcdefg");
+	sasl_field_set(NULL, 0, BYTES("x")); /* no crash */
+}
+
+static void
+test_sasl_mechanism_names_are_uppercased_and_cut(void **unused)
+{
+	char name[16];
+
+	(void)unused;
+	assert_int_equal(sasl_mech_parse(BYTES("plain"), name, sizeof(name)), SASL_MECH_PLAIN);
+	assert_string_equal(name, "PLAIN");
+	assert_int_equal(sasl_mech_parse(BYTES("Cram-MD5"), name, sizeof(name)),
+			 SASL_MECH_CRAM_MD5);
+	assert_string_equal(name, "CRAM-MD5");
+	assert_int_equal(sasl_mech_parse(BYTES("SCRAM-SHA-256-PLUS"), name, sizeof(name)),
+			 SASL_MECH_OTHER);
+	assert_string_equal(name, "SCRAM-SHA-256-P");
+}
+
+static void
+test_sasl_plain_gives_authcid_and_password(void **unused)
+{
+	struct login l = {0};
+
+	(void)unused;
+	assert_true(sasl_plain_parse(BYTES("admin\0alice\0s3cr3t"), &l));
+	assert_string_equal(l.username, "alice");
+	assert_string_equal(l.secret, "s3cr3t");
+	assert_true(l.has_secret);
+	assert_false(sasl_plain_parse(BYTES("alice\0s3cr3t"), &l));
+	assert_false(sasl_plain_parse(BYTES(""), &l));
+	assert_true(sasl_plain_parse(BYTES("\0bob\0"), &l));
+	assert_string_equal(l.username, "bob");
+	assert_string_equal(l.secret, "");
+}
+
+static void
+test_sasl_plain_response_is_decoded(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	sasl_exchange_start(&x, SASL_MECH_PLAIN);
+	assert_true(sasl_exchange_response(&x, &l, BYTES("AGFsaWNlAHMzY3IzdA==")));
+	assert_string_equal(l.username, "alice");
+	assert_string_equal(l.secret, "s3cr3t");
+	assert_true(l.has_secret);
+}
+
+static void
+test_sasl_login_takes_username_then_password(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	sasl_exchange_start(&x, SASL_MECH_LOGIN);
+	assert_true(sasl_exchange_response(&x, &l, BYTES("YWxpY2U=")));
+	assert_string_equal(l.username, "alice");
+	assert_false(l.has_secret);
+	assert_true(sasl_exchange_response(&x, &l, BYTES("czNjcjN0")));
+	assert_string_equal(l.secret, "s3cr3t");
+	assert_true(l.has_secret);
+}
+
+static void
+test_sasl_cram_md5_gives_a_username_and_no_secret(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	sasl_exchange_start(&x, SASL_MECH_CRAM_MD5);
+	assert_true(sasl_exchange_response(
+		&x, &l, BYTES("YWxpY2UgM2RiYzg4ZjA2MjQ3NzZhNzM3YjM5MDkzZjZlYjY0Mjc=")));
+	assert_string_equal(l.username, "alice");
+	assert_false(l.has_secret);
+	assert_string_equal(l.secret, "");
+}
+
+static void
+test_sasl_xoauth2_gives_user_and_bearer_token(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	sasl_exchange_start(&x, SASL_MECH_XOAUTH2);
+	assert_true(sasl_exchange_response(
+		&x, &l, BYTES("dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnRvawEB")));
+	assert_string_equal(l.username, "alice@example.com");
+	assert_string_equal(l.secret, "ya29.tok");
+	assert_true(l.has_secret);
+	/* The empty response after a failure changes nothing. */
+	assert_true(sasl_exchange_response(&x, &l, BYTES("")));
+	assert_string_equal(l.username, "alice@example.com");
+}
+
+static void
+test_sasl_oauthbearer_takes_the_user_from_the_gs2_header(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	sasl_exchange_start(&x, SASL_MECH_OAUTHBEARER);
+	assert_true(sasl_exchange_response(
+		&x, &l,
+		BYTES("bixhPWJvYkBleGFtcGxlLmNvbSwBaG9zdD1tYWlsAXBvcnQ9MTQzAWF1dGg9QmVhcmVyIHRvaz"
+		      "EyMwEB")));
+	assert_string_equal(l.username, "bob@example.com");
+	assert_string_equal(l.secret, "tok123");
+	assert_true(l.has_secret);
+}
+
+static void
+test_sasl_bad_base64_is_reported_and_a_null_login_is_fine(void **unused)
+{
+	struct sasl_exchange x;
+
+	(void)unused;
+	sasl_exchange_start(&x, SASL_MECH_PLAIN);
+	assert_false(sasl_exchange_response(&x, NULL, BYTES("not base64!")));
+	sasl_exchange_start(&x, SASL_MECH_PLAIN);
+	assert_true(sasl_exchange_response(&x, NULL, BYTES("AGFsaWNlAHMzY3IzdA==")));
+	sasl_exchange_start(&x, SASL_MECH_PLAIN);
+	assert_false(sasl_exchange_response(&x, NULL, BYTES("="))); /* empty: no NULs */
+	sasl_exchange_start(&x, SASL_MECH_OTHER);
+	assert_true(sasl_exchange_response(&x, NULL, BYTES("=")));
+}
+
+static void
+test_sasl_long_responses_are_read_in_bounds(void **unused)
+{
+	static uint8_t b64[4000];
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	memset(b64, 'Q', sizeof(b64)); /* "QQQQ" decodes to 0x41 0x04 0x10 */
+	sasl_exchange_start(&x, SASL_MECH_LOGIN);
+	assert_true(sasl_exchange_response(&x, &l, b64, sizeof(b64)));
+	assert_int_equal(strlen(l.username), LOGIN_FIELD_MAX - 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sasl_base64_decodes_the_rfc4648_vectors),
+		cmocka_unit_test(test_sasl_base64_accepts_missing_padding),
+		cmocka_unit_test(test_sasl_base64_rejects_bad_input),
+		cmocka_unit_test(test_sasl_base64_never_writes_past_the_output),
+		cmocka_unit_test(test_sasl_fields_are_cut_and_nonprintables_replaced),
+		cmocka_unit_test(test_sasl_mechanism_names_are_uppercased_and_cut),
+		cmocka_unit_test(test_sasl_plain_gives_authcid_and_password),
+		cmocka_unit_test(test_sasl_plain_response_is_decoded),
+		cmocka_unit_test(test_sasl_login_takes_username_then_password),
+		cmocka_unit_test(test_sasl_cram_md5_gives_a_username_and_no_secret),
+		cmocka_unit_test(test_sasl_xoauth2_gives_user_and_bearer_token),
+		cmocka_unit_test(test_sasl_oauthbearer_takes_the_user_from_the_gs2_header),
+		cmocka_unit_test(test_sasl_bad_base64_is_reported_and_a_null_login_is_fine),
+		cmocka_unit_test(test_sasl_long_responses_are_read_in_bounds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
