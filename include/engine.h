@@ -25,6 +25,8 @@ struct engine_config {
 	size_t stream_cap;          /* out-of-order bytes per half-stream */
 	uint64_t ooo_cap;           /* out-of-order bytes, all streams */
 	bool use_ndpi;
+	bool show_secrets;          /* evidence pcaps may then hold login secrets */
+	const char *evidence_dir;   /* --evidence: write alerted sessions' packets here */
 	struct correlate_config corr;
 };
 

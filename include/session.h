@@ -152,6 +152,7 @@ struct alert {
 	uint16_t server_port;
 	const char *service;
 	char evidence[EVIDENCE_MAX * 4 + 1]; /* escaped, cut */
+	char pcap[512];            /* --evidence file with the session's packets, or "" */
 };
 
 const char *verdict_name(enum verdict v);

@@ -38,6 +38,10 @@ struct stats {
 	uint64_t servers_forgotten; /* correlation memory full: oldest server dropped */
 	uint64_t pairs_forgotten;   /* ... oldest client/server pair dropped */
 	uint64_t state_servers_loaded;
+	uint64_t evidence_files;
+	uint64_t evidence_failed;
+	uint64_t evidence_withheld;   /* not written: the session carried a login secret */
+	uint64_t evidence_packets_dropped; /* over the evidence caps */
 	struct reasm_stats reasm;
 	/* libpcap's counters for live captures */
 	uint64_t pcap_received, pcap_dropped, pcap_ifdropped;

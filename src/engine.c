@@ -18,12 +18,15 @@
  */
 #include "engine.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decode.h"
 #include "dpi.h"
+#include "evidence.h"
 #include "flow.h"
 #include "reasm.h"
 #include "services.h"
@@ -41,6 +44,7 @@ struct conn {
 	bool ndpi_cleartext;
 	bool fin[2];
 	bool closed;               /* session reported; lingering */
+	struct evidence_buf ev;    /* --evidence: packets until settled */
 };
 
 struct engine {
@@ -49,6 +53,7 @@ struct engine {
 	struct flow_table *flows;
 	struct dpi *dpi;
 	struct correlate *corr;
+	struct evidence_stats evs;
 	struct stats st;
 	uint64_t next_id;
 	uint64_t now_us;
@@ -131,6 +136,7 @@ engine_stats(struct engine *e)
 	e->st.servers_forgotten = cs.servers_forgotten;
 	e->st.pairs_forgotten = cs.pairs_forgotten;
 	e->st.state_servers_loaded = cs.state_servers_loaded;
+	e->st.evidence_packets_dropped = e->evs.packets_dropped;
 	return &e->st;
 }
 
@@ -159,6 +165,56 @@ engine_free_conn_buffers(struct engine *e, struct conn *c)
 	reasm_half_free(&c->half[1], &e->st.reasm);
 	dpi_flow_free(&c->dpi);
 	session_release(&c->sess);
+	evidence_free(&c->ev, &e->evs);
+}
+
+/* Could this session still raise an alert of its own? Once the outcome is
+ * settled, a session without indicators, logins or weak TLS cannot, and its
+ * evidence packets can go. */
+static bool
+engine_may_alert(const struct session *s)
+{
+	return s->pf.indicators || s->pf.n_logins || s->tf.not_tls[0] || s->tf.not_tls[1] ||
+	       (s->tf.server_hello &&
+		(tls_version_is_obsolete(s->tf.version) || tls_cipher_is_weak(s->tf.cipher)));
+}
+
+static bool
+engine_has_secret(const struct session *s)
+{
+	for (size_t i = 0; i < s->pf.n_logins; i++)
+		if (s->pf.logins[i].has_secret)
+			return true;
+	return false;
+}
+
+/* Writes the session's kept packets for its alerts; names the file in them. */
+static void
+engine_write_evidence(struct engine *e, struct conn *c, struct alert *alerts, size_t n)
+{
+	const struct session *s = &c->sess;
+	char path[512], err[600], ts[40];
+	time_t t = (time_t)(s->ts_first_us / 1000000);
+	struct tm tm;
+
+	if (!e->cfg.evidence_dir || n == 0 || !c->ev.head)
+		return;
+	if (engine_has_secret(s) && !e->cfg.show_secrets) {
+		e->st.evidence_withheld++;
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(path, sizeof(path), "%s/%s-session%" PRIu64 "-%s-%u.pcap", e->cfg.evidence_dir, ts,
+		 s->id, s->service, s->server_port);
+	if (evidence_write(&c->ev, path, err, sizeof(err)) < 0) {
+		if (e->st.evidence_failed++ == 0)
+			fprintf(stderr, "tlswatch: --evidence: %s\n", err);
+		return;
+	}
+	e->st.evidence_files++;
+	for (size_t i = 0; i < n; i++)
+		snprintf(alerts[i].pcap, sizeof(alerts[i].pcap), "%s", path);
 }
 
 /* Judges the session and hands it and its alerts to the output. */
@@ -185,6 +241,7 @@ engine_report(struct engine *e, struct conn *c, enum session_end end)
 	vin.ndpi_cleartext = c->ndpi_cleartext;
 	n = verdict_judge(s, &vin, alerts, ENGINE_ALERTS_MAX);
 	n += correlate_session(e->corr, s, alerts + n, ENGINE_ALERTS_MAX - n, engine_late_alert, e);
+	engine_write_evidence(e, c, alerts, n);
 	e->st.sessions++;
 	e->st.alerts += n;
 	e->st.parser_cap_hits += s->pf.cap_hits + s->tf.cap_hits;
@@ -286,6 +343,7 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	c->flow.hash = hash;
 	reasm_half_init(&c->half[0]);
 	reasm_half_init(&c->half[1]);
+	evidence_init(&c->ev);
 	s = &c->sess;
 	session_init(s, e->next_id++, pk->ts_us);
 	s->family = pk->family;
@@ -345,7 +403,8 @@ engine_consult_ndpi(struct engine *e, struct conn *c, const struct packet *pk)
 }
 
 static void
-engine_tcp(struct engine *e, const struct packet *pk)
+engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
+	   size_t caplen)
 {
 	struct flow_key k;
 	struct flow *f;
@@ -405,6 +464,8 @@ engine_tcp(struct engine *e, const struct packet *pk)
 	flow_table_touch(e->flows, &c->flow, pk->ts_us);
 	if (pk->payload_cut)
 		e->st.payload_cut++;
+	if (e->cfg.evidence_dir && !session_settled(s))
+		evidence_keep(&c->ev, &e->evs, dlt, pk->ts_us, frame, caplen);
 
 	if (session_settled(s)) {
 		s->bytes[dir] += pk->payload_len;
@@ -419,6 +480,8 @@ engine_tcp(struct engine *e, const struct packet *pk)
 			/* Outcome settled: drop what reassembly still holds. */
 			reasm_half_free(&c->half[0], &e->st.reasm);
 			reasm_half_free(&c->half[1], &e->st.reasm);
+			if (!engine_may_alert(s))
+				evidence_free(&c->ev, &e->evs);
 		}
 	}
 	engine_consult_ndpi(e, c, pk);
@@ -463,7 +526,7 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 		return;
 	}
 	e->st.tcp_packets++;
-	engine_tcp(e, &pk);
+	engine_tcp(e, &pk, dlt, frame, caplen);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +86,9 @@ usage(FILE *o)
 	      "      --stats            print counters (packets, flows, evictions, caps, drops)\n"
 	      "                         on stderr at the end\n"
 	      "      --show-secrets     show login secrets (redacted by default)\n"
+	      "      --evidence DIR     write the packets of every alerted session to a pcap\n"
+	      "                         file in DIR, named in the alert (not for sessions\n"
+	      "                         carrying a login secret, unless --show-secrets)\n"
 	      "      --fail-on KINDS    exit 1 if an alert of one of these kinds (comma\n"
 	      "                         separated, or 'any') was raised\n"
 	      "      --tui, --no-tui    force or forbid the dashboard (not in this version:\n"
@@ -172,6 +176,7 @@ parse_options(int argc, char **argv, struct options *o)
 		OPT_NO_NDPI,
 		OPT_STATE,
 		OPT_FALLBACK_WINDOW,
+		OPT_EVIDENCE,
 	};
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
@@ -193,6 +198,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "fallback-window", required_argument, NULL, OPT_FALLBACK_WINDOW },
+		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
@@ -252,6 +258,7 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SHOW_SECRETS:
 			o->show_secrets = true;
+			o->ecfg.show_secrets = true;
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_number("--max-flows", optarg, 1, 100000000, &v) < 0)
@@ -270,6 +277,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_STATE:
 			o->ecfg.corr.state_path = optarg;
+			break;
+		case OPT_EVIDENCE:
+			o->ecfg.evidence_dir = optarg;
 			break;
 		case OPT_FALLBACK_WINDOW:
 			if (parse_number("--fallback-window", optarg, 1, 86400, &v) < 0)
@@ -485,6 +495,19 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (o.ecfg.evidence_dir) {
+		struct stat sb;
+
+		if (stat(o.ecfg.evidence_dir, &sb) < 0 && errno == ENOENT)
+			mkdir(o.ecfg.evidence_dir, 0750);
+		if (stat(o.ecfg.evidence_dir, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
+		    access(o.ecfg.evidence_dir, W_OK | X_OK) < 0) {
+			fprintf(stderr, "tlswatch: --evidence %s: not a writable directory\n",
+				o.ecfg.evidence_dir);
+			free(o.filter);
+			return 2;
+		}
+	}
 	r.summary = summary_new();
 	if (!r.summary) {
 		fputs("tlswatch: out of memory\n", stderr);

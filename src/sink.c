@@ -93,6 +93,10 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "correlation_servers_forgotten", st->servers_forgotten);
 	fn(ctx, "correlation_pairs_forgotten", st->pairs_forgotten);
 	fn(ctx, "state_servers_loaded", st->state_servers_loaded);
+	fn(ctx, "evidence_files", st->evidence_files);
+	fn(ctx, "evidence_files_failed", st->evidence_failed);
+	fn(ctx, "evidence_withheld_secrets", st->evidence_withheld);
+	fn(ctx, "evidence_packets_dropped", st->evidence_packets_dropped);
 	fn(ctx, "segments_in_order", r->segments_in_order);
 	fn(ctx, "segments_out_of_order", r->segments_ooo);
 	fn(ctx, "segments_retransmitted", r->segments_retrans);

@@ -181,6 +181,10 @@ json_alert(struct sink *k, const struct alert *a)
 	json_str_or_null(o, a->service);
 	fputs(",\"evidence\":", o);
 	json_str(o, a->evidence);
+	if (a->pcap[0]) {
+		fputs(",\"pcap\":", o);
+		json_str(o, a->pcap);
+	}
 	fputs("}\n", o);
 	if (k->live)
 		fflush(o);

@@ -133,9 +133,10 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 		char srv[64];
 
 		sink_format_endpoint(a->family, a->server_ip, a->server_port, srv, sizeof(srv));
-		fprintf(o, "  %-6s %-28s session #%" PRIu64 "  %s %s  %s\n",
+		fprintf(o, "  %-6s %-28s session #%" PRIu64 "  %s %s  %s%s%s\n",
 			severity_name(a->severity), alert_kind_name(a->kind), a->session_id, srv,
-			a->service ? a->service : "?", a->evidence);
+			a->service ? a->service : "?", a->evidence, a->pcap[0] ? "  pcap=" : "",
+			a->pcap);
 	}
 	if (p->not_kept)
 		fprintf(o, "  ... %" PRIu64 " more alerts not listed (see --json)\n", p->not_kept);
