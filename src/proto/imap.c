@@ -226,6 +226,20 @@ imap_pending_take(struct imap_state *s, struct cursor tag, struct imap_pending *
 
 /* ---- capabilities ----------------------------------------------------------- */
 
+/* Keeps a capability keyword for display, once (lists are often repeated). */
+static void
+imap_keep_capa(struct proto_facts *f, const uint8_t *word, size_t n)
+{
+	char key[LOGIN_FIELD_MAX];
+
+	if (n < sizeof(key)) {
+		sasl_field_set(key, sizeof(key), word, n);
+		if (text_has_token_ci((const uint8_t *)f->capa, strlen(f->capa), key, NULL))
+			return;
+	}
+	proto_facts_add_capa(f, word, n);
+}
+
 /* Reads capability tokens from c (up to ']' when in a response code). */
 static void
 imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, bool in_code,
@@ -241,6 +255,7 @@ imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, 
 			c.len = (size_t)(close - c.p);
 	}
 	while (imap_get_token(&c, &tok)) {
+		imap_keep_capa(f, tok.p, tok.len);
 		if (text_equal_ci(tok.p, tok.len, "STARTTLS"))
 			starttls = true;
 		else if (text_equal_ci(tok.p, tok.len, "LOGINDISABLED"))
@@ -443,6 +458,7 @@ imap_tagged_reply(struct imap_state *s, struct proto_facts *f, const struct imap
 	switch (pe->cmd) {
 	case IMAP_CMD_STARTTLS:
 		s->tls_wait = false;
+		proto_facts_set_upgrade_reply(f, line, n);
 		if (s->injection_open) {
 			/* Injected bytes without their line end yet. */
 			s->injection_open = false;

@@ -267,7 +267,22 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 
 /* ---- server ----------------------------------------------------------------- */
 
-/* One line of a CAPA answer (RFC 2449: "capa-tag *(SP param)"). */
+/* Keeps a capability keyword for display, once (CAPA may be asked again). */
+static void
+pop3_keep_capa(struct proto_facts *f, const uint8_t *word, size_t n)
+{
+	char key[LOGIN_FIELD_MAX];
+
+	if (n < sizeof(key)) {
+		sasl_field_set(key, sizeof(key), word, n);
+		if (text_has_token_ci((const uint8_t *)f->capa, strlen(f->capa), key, NULL))
+			return;
+	}
+	proto_facts_add_capa(f, word, n);
+}
+
+/* One line of a CAPA answer (RFC 2449: "capa-tag *(SP param)"); its tag is
+ * the keyword kept for display. */
 static void
 pop3_capa_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line, size_t n)
 {
@@ -276,6 +291,7 @@ pop3_capa_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line,
 	cursor_init(&c, line, n);
 	if (!pop3_get_token(&c, &tag))
 		return;
+	pop3_keep_capa(f, tag.p, tag.len);
 	if (pop3_token_is_masked(tag.p, tag.len))
 		proto_facts_indicate(f, IND_CAPA_MASKED, line, n);
 	if (s->authenticated)
@@ -311,6 +327,7 @@ pop3_reply(struct pop3_state *s, struct proto_facts *f, bool ok, const uint8_t *
 		break;
 	case POP3_CMD_STLS:
 		s->tls_wait = false;
+		proto_facts_set_upgrade_reply(f, line, n);
 		if (s->injection_open) {
 			/* Injected bytes without their line end yet. */
 			s->injection_open = false;

@@ -89,6 +89,8 @@ test_imap_starttls_accepted_hands_the_client_hello_to_tls(void **unused)
 	assert_int_equal(r.after_switch[DIR_C2S], 10);
 	assert_memory_equal(r.after_bytes[DIR_C2S], "\x16\x03\x01\x00\x05", 5);
 	assert_int_equal(r.after_switch[DIR_S2C], 0);
+	assert_string_equal(r.facts.capa, "IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED");
+	assert_string_equal(r.facts.upgrade_reply, "a002 OK Begin TLS negotiation now.");
 }
 
 static void
@@ -173,6 +175,24 @@ test_imap_refused_starttls_then_cleartext_is_flagged(void **unused)
 	assert_int_equal(r.facts.indicators, IND_UPGRADE_REFUSED);
 	assert_evidence(&r.facts, "a1 NO [UNAVAILABLE] TLS not available");
 	assert_login(&r.facts, 0, "LOGIN", "bob", "hunter2", true, LOGIN_FAILURE);
+}
+
+static void
+test_imap_capability_keywords_and_the_upgrade_reply_are_kept_for_display(void **unused)
+{
+	const struct step t[] = {
+		S("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n"),
+		C("a1 CAPABILITY\r\n"),
+		S("* CAPABILITY IMAP4rev1 starttls LOGINDISABLED ID\r\na1 OK\r\n"),
+		C("a2 STARTTLS\r\n"),
+		S("a2 NO \x01TLS unavailable\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_string_equal(r.facts.capa, "IMAP4rev1 STARTTLS LOGINDISABLED ID");
+	assert_string_equal(r.facts.upgrade_reply, "a2 NO ?TLS unavailable");
 }
 
 static void
@@ -958,6 +978,8 @@ main(void)
 		cmocka_unit_test(test_imap_starttls_offered_but_not_used_leaves_a_cleartext_login),
 		cmocka_unit_test(test_imap_starttls_not_offered_is_seen_in_the_capability_response),
 		cmocka_unit_test(test_imap_refused_starttls_then_cleartext_is_flagged),
+		cmocka_unit_test(
+			test_imap_capability_keywords_and_the_upgrade_reply_are_kept_for_display),
 		cmocka_unit_test(test_imap_bad_reply_to_starttls_counts_as_refused),
 		cmocka_unit_test(test_imap_masked_capability_is_flagged),
 		cmocka_unit_test(test_imap_masked_capability_in_the_greeting_code_is_flagged),

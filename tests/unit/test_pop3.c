@@ -93,6 +93,8 @@ test_pop3_stls_accepted_hands_the_client_hello_to_tls(void **unused)
 	assert_int_equal(r.facts.commands, 2);
 	assert_int_equal(r.after_switch[DIR_C2S], 10);
 	assert_memory_equal(r.after_bytes[DIR_C2S], "\x16\x03\x01\x00\x05", 5);
+	assert_string_equal(r.facts.capa, "CAPA TOP UIDL RESP-CODES PIPELINING STLS USER SASL");
+	assert_string_equal(r.facts.upgrade_reply, "+OK Begin TLS negotiation now.");
 }
 
 static void
@@ -195,6 +197,8 @@ test_pop3_refused_stls_then_cleartext_is_flagged(void **unused)
 	assert_true(r.facts.cleartext_after_refusal);
 	assert_int_equal(r.facts.indicators, IND_UPGRADE_REFUSED);
 	assert_evidence(&r.facts, "-ERR [SYS/TEMP] TLS not available");
+	assert_string_equal(r.facts.upgrade_reply, "-ERR [SYS/TEMP] TLS not available");
+	assert_string_equal(r.facts.capa, "");
 	assert_login(&r.facts, 0, "USER", "bob", "hunter2", true, LOGIN_FAILURE);
 }
 
@@ -405,8 +409,9 @@ test_pop3_capabilities_after_login_do_not_count_as_offers(void **unused)
 {
 	const struct step t[] = {
 		S("+OK ready\r\n"),
-		C("USER a\r\nPASS b\r\nCAPA\r\n"),
-		S("+OK\r\n+OK\r\n+OK\r\nSTLS\r\nUSER\r\n.\r\n"),
+		C("CAPA\r\nUSER a\r\nPASS b\r\nCAPA\r\n"),
+		S("+OK\r\nUSER\r\nSASL "
+		  "CRAM-MD5\r\n.\r\n+OK\r\n+OK\r\n+OK\r\nSTLS\r\nuser\r\n.\r\n"),
 	};
 	struct replay_result r;
 
@@ -414,7 +419,8 @@ test_pop3_capabilities_after_login_do_not_count_as_offers(void **unused)
 	pop3_run(t, N_STEPS(t), &r);
 	assert_true(r.facts.capa_seen);
 	assert_false(r.facts.tls_offered);
-	assert_false(r.facts.auth_cleartext_offered);
+	assert_true(r.facts.auth_cleartext_offered); /* from the first CAPA */
+	assert_string_equal(r.facts.capa, "USER SASL STLS");
 	assert_login(&r.facts, 0, "USER", "a", "b", true, LOGIN_SUCCESS);
 }
 
