@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# tests/live/run.sh — live-capture test of tlswatch on a real interface.
+#
+#   tests/live/run.sh BINARY        run tlswatch -i on the client's veth
+#   tests/live/run.sh --tcpdump     the same harness with tcpdump in place of
+#                                   tlswatch (checks the capture has STARTTLS)
+#
+# Creates two network namespaces joined by a veth pair (10.231.0.1/30 server,
+# 10.231.0.2/30 client: our own test hosts, the traffic never leaves the
+# namespaces), starts a real Postfix with STARTTLS on 10.231.0.1:25 in the
+# server namespace (tools/lab/lab.sh --profile smtp), starts
+# `BINARY -i VETH --no-tui -q --json OUT` in the client namespace, sends one
+# mail with `swaks --tls` from the client namespace, stops tlswatch with
+# SIGINT and checks that OUT has a session record with "verdict":"starttls",
+# "service":"smtp" and "server_port":25.
+# Prints "SKIP: live netns test: REASON" and exits 0 when namespaces cannot
+# be made (not root, no CAP_NET_ADMIN) or the lab packages cannot be
+# installed. Everything started is stopped by PID and the namespaces are
+# deleted on exit.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+mode=tlswatch
+bin=""
+case "${1:-}" in
+--tcpdump) mode=tcpdump ;;
+"") echo "usage: tests/live/run.sh BINARY | --tcpdump" >&2; exit 2 ;;
+*) bin=$1 ;;
+esac
+
+ns_srv=tlsw-srv-$$
+ns_cli=tlsw-cli-$$
+veth_srv=tlws$$
+veth_cli=tlwc$$
+srv_ip=10.231.0.1
+cli_ip=10.231.0.2
+tmp=""
+cap_pid=""
+lab_root=""
+ns_made=0
+
+say()
+{
+	echo "live: $*" >&2
+}
+
+skip()
+{
+	echo "SKIP: live netns test: $*"
+	exit 0
+}
+
+fail()
+{
+	echo "FAIL: live netns test: $*"
+	exit 1
+}
+
+cleanup()
+{
+	local rc=$?
+	if [ -n "$cap_pid" ] && kill -0 "$cap_pid" 2>/dev/null; then
+		kill -KILL "$cap_pid" 2>/dev/null
+		wait "$cap_pid" 2>/dev/null
+	fi
+	if [ -n "$lab_root" ] && [ -e "$lab_root/.tlswatch-lab" ]; then
+		ip netns exec "$ns_srv" "$top/tools/lab/lab.sh" stop "$lab_root" >/dev/null 2>&1 ||
+			"$top/tools/lab/lab.sh" stop "$lab_root" >/dev/null 2>&1 || rc=1
+	fi
+	if [ $ns_made -eq 1 ]; then
+		ip netns del "$ns_cli" 2>/dev/null
+		ip netns del "$ns_srv" 2>/dev/null
+	fi
+	[ -n "$tmp" ] && rm -rf "$tmp"
+	exit $rc
+}
+
+# The lab needs postfix and swaks (with TLS support); install them if missing.
+ensure_packages()
+{
+	local missing=0 p
+	for p in postfix swaks libnet-ssleay-perl openssl; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing=1
+	done
+	[ $missing -eq 0 ] && return 0
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null
+	"$top/tools/install-deps.sh" postfix swaks libnet-ssleay-perl openssl >&2 ||
+		skip "cannot install postfix/swaks"
+}
+
+make_namespaces()
+{
+	ip netns add "$ns_srv" 2>/dev/null || skip "cannot create a network namespace (need root / CAP_NET_ADMIN)"
+	ns_made=1
+	ip netns add "$ns_cli" || fail "cannot create the client namespace"
+	ip link add "$veth_srv" type veth peer name "$veth_cli" || skip "cannot create a veth pair"
+	ip link set "$veth_srv" netns "$ns_srv" || fail "moving $veth_srv"
+	ip link set "$veth_cli" netns "$ns_cli" || fail "moving $veth_cli"
+	ip -n "$ns_srv" addr add "$srv_ip/30" dev "$veth_srv" &&
+		ip -n "$ns_srv" link set lo up &&
+		ip -n "$ns_srv" link set "$veth_srv" up &&
+		ip -n "$ns_cli" addr add "$cli_ip/30" dev "$veth_cli" &&
+		ip -n "$ns_cli" link set lo up &&
+		ip -n "$ns_cli" link set "$veth_cli" up || fail "configuring the veth pair"
+	# Wait until both ends report carrier (bounded).
+	local i
+	for i in $(seq 1 50); do
+		if ip -n "$ns_srv" link show "$veth_srv" | grep -q LOWER_UP &&
+			ip -n "$ns_cli" link show "$veth_cli" | grep -q LOWER_UP; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "the veth pair did not come up"
+}
+
+# Waits until the capturer ($cap_pid) has a packet socket open in the client
+# namespace, at most 10 s; falls back to a short sleep where ss cannot tell.
+wait_capturer()
+{
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$cap_pid" 2>/dev/null || return 1
+		if ip netns exec "$ns_cli" ss -0 -p 2>/dev/null | grep -q "pid=$cap_pid,"; then
+			sleep 0.2
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+
+stop_capturer()
+{
+	local i
+	kill -INT "$cap_pid" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$cap_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$cap_pid" 2>/dev/null; then
+		kill -KILL "$cap_pid" 2>/dev/null
+		wait "$cap_pid" 2>/dev/null
+		cap_pid=""
+		fail "$mode did not exit within 10 s of SIGINT"
+	fi
+	wait "$cap_pid"
+	cap_rc=$?
+	cap_pid=""
+}
+
+# One JSON line with all the wanted key/value pairs (spaces after ':' allowed).
+json_has_session()
+{
+	grep -E '"type" *: *"session"' "$1" |
+		grep -E '"verdict" *: *"starttls"' |
+		grep -E '"service" *: *"smtp"' |
+		grep -qE '"server_port" *: *25([^0-9]|$)'
+}
+
+main()
+{
+	if [ "$mode" = tlswatch ]; then
+		case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
+		[ -x "$bin" ] || fail "no executable $bin"
+	fi
+	[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces need CAP_NET_ADMIN)"
+	command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	make_namespaces
+	ensure_packages
+	tmp=$(mktemp -d /tmp/tlswatch-live.XXXXXX)
+	chmod 0755 "$tmp"
+	lab_root=$tmp/lab
+	ip netns exec "$ns_srv" "$top/tools/lab/lab.sh" start "$lab_root" --profile smtp \
+		--smtp-addr "$srv_ip" 2>"$tmp/lab.log" || { cat "$tmp/lab.log"; fail "postfix did not start"; }
+
+	local out=$tmp/out.jsonl pcap=$tmp/live.pcap
+	if [ "$mode" = tlswatch ]; then
+		ip netns exec "$ns_cli" "$bin" -i "$veth_cli" --no-tui -q --json "$out" \
+			>"$tmp/tlswatch.out" 2>"$tmp/tlswatch.err" &
+	else
+		ip netns exec "$ns_cli" tcpdump -Z root -U --immediate-mode -n -i "$veth_cli" -w "$pcap" \
+			"tcp and host $srv_ip and port 25" 2>"$tmp/tlswatch.err" &
+	fi
+	cap_pid=$!
+	wait_capturer || { cat "$tmp/tlswatch.err"; fail "$mode exited before the test traffic"; }
+
+	ip netns exec "$ns_cli" swaks --server "$srv_ip" --port 25 --tls --tls-sni mail.tlswatch.test \
+		--helo client.tlswatch.test --from sender@client.tlswatch.test --to alice@tlswatch.test \
+		--header "Subject: tlswatch live test" --body "small test message" --timeout 10 \
+		>"$tmp/swaks.log" 2>&1 || { cat "$tmp/swaks.log"; fail "swaks could not send the mail"; }
+	sleep 1
+	stop_capturer
+
+	if [ "$mode" = tcpdump ]; then
+		local text
+		text=$(tcpdump -nr "$pcap" -A 2>/dev/null)
+		if grep -q 'STARTTLS' <<<"$text" && grep -q '220 2.0.0 Ready to start TLS' <<<"$text" &&
+			grep -q 'Flags \[S\],' <<<"$text"; then
+			echo "PASS: live netns test (tcpdump): STARTTLS session to $srv_ip:25 captured on $veth_cli"
+			return 0
+		fi
+		fail "the tcpdump capture lacks the STARTTLS session"
+	fi
+	if [ "$cap_rc" -ne 0 ]; then
+		sed 's/^/  /' "$tmp/tlswatch.err" | head -20
+		fail "tlswatch exited with status $cap_rc"
+	fi
+	[ -s "$out" ] || { sed 's/^/  /' "$tmp/tlswatch.err" | head -20; fail "tlswatch wrote no JSON to $out"; }
+	if json_has_session "$out"; then
+		echo "PASS: live netns test: tlswatch -i $veth_cli saw smtp/starttls to $srv_ip:25"
+		return 0
+	fi
+	echo "  JSON written by tlswatch:"
+	sed 's/^/  /' "$out" | head -20
+	fail "no session record with verdict starttls, service smtp, server_port 25"
+}
+
+main
