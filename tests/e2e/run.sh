@@ -81,5 +81,11 @@ else
 	pass=$((pass + 1))
 fi
 
+if ! "$here/features.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 echo "e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]
