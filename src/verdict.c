@@ -158,9 +158,13 @@ judge_plain(struct alert_out *ao, bool tls_port)
 		}
 		if (t->not_tls[DIR_S2C]) {
 			/* The client started TLS, the server side answered with
-			 * cleartext: bytes slipped in after the go-ahead. */
+			 * cleartext: bytes slipped in after the go-ahead. The
+			 * reason's own alert is raised too, as for every
+			 * downgrade reason. */
 			s->verdict = VERDICT_DOWNGRADED;
 			s->reason = REASON_NO_TLS_AFTER_ACCEPT;
+			raise_alert(ao, ALERT_NO_TLS_AFTER_ACCEPT, SEVERITY_HIGH,
+				    t->first_bytes[DIR_S2C], (size_t)t->first_bytes_len[DIR_S2C]);
 			raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, t->first_bytes[DIR_S2C],
 				    (size_t)t->first_bytes_len[DIR_S2C]);
 			return;

@@ -407,6 +407,27 @@ test_verdict_starttls_accepted_then_cleartext_from_the_server_only_is_downgraded
 }
 
 static void
+test_verdict_server_cleartext_after_the_client_hello_raises_the_alert_its_reason_names(void **state)
+{
+	static const char ev[] = "454 TLS not available\r\n";
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	/* DESIGN.md: each downgrade reason also raises the alert of that name. */
+	smtp_upgraded(&s);
+	tls_hello_only(&s.tf);
+	s.tf.not_tls[DIR_S2C] = true;
+	s.tf.first_bytes_len[DIR_S2C] = strlen(ev);
+	memcpy(s.tf.first_bytes[DIR_S2C], ev, strlen(ev));
+	judge(&s, &j);
+	assert_verdict(&s, "downgraded", "no-tls-after-accept");
+	assert_alerts(&s, &j, ALERTS(ALERT_NO_TLS_AFTER_ACCEPT, ALERT_RESP_INJECTION));
+	assert_string_equal(alert_find(&j, ALERT_NO_TLS_AFTER_ACCEPT)->evidence,
+			    "454 TLS not available\\r\\n");
+}
+
+static void
 test_verdict_starttls_accepted_and_connection_closed_before_any_handshake_is_tls_failed_closed(
 	void **state)
 {
@@ -1056,6 +1077,8 @@ main(void)
 			test_verdict_starttls_accepted_then_cleartext_from_the_client_is_downgraded_no_tls_after_accept),
 		cmocka_unit_test(
 			test_verdict_starttls_accepted_then_cleartext_from_the_server_only_is_downgraded),
+		cmocka_unit_test(
+			test_verdict_server_cleartext_after_the_client_hello_raises_the_alert_its_reason_names),
 		cmocka_unit_test(
 			test_verdict_starttls_accepted_and_connection_closed_before_any_handshake_is_tls_failed_closed),
 		cmocka_unit_test(
