@@ -31,6 +31,9 @@ struct sink *sink_text_new(FILE *out, bool show_secrets, bool live);
 /* JSON Lines on out; the sink closes out when close_out is set. */
 struct sink *sink_json_new(FILE *out, bool close_out, bool show_secrets, bool live);
 
+/* Writes one alert as its JSON Lines record ({"type":"alert",...} and a
+ * newline) on o; the --json sink and --alert-exec (its stdin) both use it. */
+void sink_json_alert(FILE *o, const struct alert *a);
 /* "2026-11-25T06:30:01.123456Z" (RFC 3339, UTC). */
 void sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
 /* "127.0.0.1:25", "[::1]:25". */

@@ -164,11 +164,10 @@ json_session(struct sink *k, const struct session *s)
 		fflush(o);
 }
 
-static void
-json_alert(struct sink *k, const struct alert *a)
+/* Shared with --alert-exec (its stdin is this line), so the two never differ. */
+void
+sink_json_alert(FILE *o, const struct alert *a)
 {
-	FILE *o = k->out;
-
 	fputs("{\"type\":\"alert\",\"kind\":", o);
 	json_str(o, alert_kind_name(a->kind));
 	fputs(",\"severity\":", o);
@@ -186,8 +185,14 @@ json_alert(struct sink *k, const struct alert *a)
 		json_str(o, a->pcap);
 	}
 	fputs("}\n", o);
+}
+
+static void
+json_alert(struct sink *k, const struct alert *a)
+{
+	sink_json_alert(k->out, a);
 	if (k->live)
-		fflush(o);
+		fflush(k->out);
 }
 
 static void
