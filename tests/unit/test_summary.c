@@ -1,0 +1,448 @@
+/*
+ * test_summary.c - unit tests for the per-port and per-server summary
+ * (src/summary.c).
+ *
+ * Sessions are built by hand with the fields the summary reads (server
+ * address and port, transport, service, verdict, logins, alerts and the
+ * capability facts), added, and the sorted rows are checked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "summary.h"
+
+/* A judged TCP session to 127.0.0.<host>:port. */
+static void
+session_to(struct session *s, uint8_t host, uint16_t port, const char *service, enum verdict v)
+{
+	session_init(s, 1, 1000);
+	s->family = 4;
+	s->client_ip[0] = 127;
+	s->client_ip[3] = 100;
+	s->server_ip[0] = 127;
+	s->server_ip[3] = host;
+	s->client_port = 40000;
+	s->server_port = port;
+	s->service = service;
+	s->verdict = v;
+	s->bytes[DIR_C2S] = s->bytes[DIR_S2C] = 10;
+}
+
+static void
+add(struct summary *sum, struct session *s)
+{
+	assert_int_equal(summary_add(sum, s), 0);
+}
+
+static const struct summary_row *
+port_row(struct summary *sum, uint16_t port)
+{
+	size_t n;
+	const struct summary_row *r = summary_ports(sum, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (r[i].port == port && r[i].l4 == 6)
+			return &r[i];
+	return NULL;
+}
+
+static const struct summary_row *
+server_row(struct summary *sum, uint8_t host, uint16_t port)
+{
+	size_t n;
+	const struct summary_row *r = summary_servers(sum, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (r[i].family == 4 && r[i].ip[3] == host && r[i].port == port)
+			return &r[i];
+	return NULL;
+}
+
+/* A small mixed population: two SMTP servers on 25, one on 465, IMAP on 143. */
+static void
+populate(struct summary *sum)
+{
+	struct session s;
+
+	session_to(&s, 2, 25, "smtp", VERDICT_CLEARTEXT);
+	add(sum, &s);
+	session_to(&s, 2, 25, "smtp", VERDICT_STARTTLS);
+	add(sum, &s);
+	session_to(&s, 2, 25, "smtp", VERDICT_STARTTLS);
+	add(sum, &s);
+	session_to(&s, 3, 25, "smtp", VERDICT_DOWNGRADED);
+	s.alerts = 1u << ALERT_UPGRADE_REFUSED;
+	add(sum, &s);
+	session_to(&s, 2, 465, "smtp", VERDICT_IMPLICIT_TLS);
+	add(sum, &s);
+	session_to(&s, 2, 465, "smtp", VERDICT_TLS_FAILED);
+	add(sum, &s);
+	session_to(&s, 3, 143, "imap", VERDICT_CLEARTEXT);
+	s.pf.n_logins = 2;
+	s.alerts = 1u << ALERT_CLEARTEXT_LOGIN;
+	add(sum, &s);
+}
+
+static void
+test_summary_counts_sessions_and_verdicts_per_port(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_row *r;
+	size_t n;
+
+	(void)state;
+	assert_non_null(sum);
+	populate(sum);
+	summary_ports(sum, &n);
+	assert_int_equal(n, 3);
+
+	r = port_row(sum, 25);
+	assert_non_null(r);
+	assert_int_equal(r->family, 0);
+	assert_int_equal(r->l4, 6);
+	assert_int_equal(r->sessions, 4);
+	assert_int_equal(r->verdicts[VERDICT_CLEARTEXT], 1);
+	assert_int_equal(r->verdicts[VERDICT_STARTTLS], 2);
+	assert_int_equal(r->verdicts[VERDICT_DOWNGRADED], 1);
+	assert_int_equal(r->alerts, 1);
+	assert_int_equal(r->logins, 0);
+	assert_string_equal(r->service, "smtp");
+
+	r = port_row(sum, 465);
+	assert_int_equal(r->sessions, 2);
+	assert_int_equal(r->verdicts[VERDICT_IMPLICIT_TLS], 1);
+	assert_int_equal(r->verdicts[VERDICT_TLS_FAILED], 1);
+
+	r = port_row(sum, 143);
+	assert_int_equal(r->sessions, 1);
+	assert_int_equal(r->logins, 2);
+	assert_int_equal(r->alerts, 1);
+	assert_string_equal(r->service, "imap");
+	summary_free(sum);
+}
+
+static void
+test_summary_counts_sessions_per_server_address_and_port(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_row *r;
+	size_t n;
+
+	(void)state;
+	populate(sum);
+	summary_servers(sum, &n);
+	assert_int_equal(n, 4);
+
+	r = server_row(sum, 2, 25);
+	assert_non_null(r);
+	assert_int_equal(r->family, 4);
+	assert_int_equal(r->ip[0], 127);
+	assert_int_equal(r->sessions, 3);
+	assert_int_equal(r->verdicts[VERDICT_STARTTLS], 2);
+	assert_int_equal(r->alerts, 0);
+
+	r = server_row(sum, 3, 25);
+	assert_int_equal(r->sessions, 1);
+	assert_int_equal(r->verdicts[VERDICT_DOWNGRADED], 1);
+	assert_int_equal(r->alerts, 1);
+
+	assert_int_equal(server_row(sum, 2, 465)->sessions, 2);
+	assert_int_equal(server_row(sum, 3, 143)->logins, 2);
+	assert_null(server_row(sum, 3, 465));
+	summary_free(sum);
+}
+
+static void
+test_summary_ports_are_sorted_by_number_whatever_the_arrival_order(void **state)
+{
+	static const uint16_t ports[] = {993, 25, 65535, 110, 1, 587, 143, 25};
+	struct summary *sum = summary_new();
+	const struct summary_row *r;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		struct session s;
+
+		session_to(&s, 2, ports[i], "unknown", VERDICT_UNKNOWN);
+		add(sum, &s);
+	}
+	r = summary_ports(sum, &n);
+	assert_int_equal(n, 7);
+	for (size_t i = 1; i < n; i++)
+		assert_true(r[i - 1].port < r[i].port);
+	assert_int_equal(r[0].port, 1);
+	assert_int_equal(r[1].port, 25);
+	assert_int_equal(r[1].sessions, 2);
+	assert_int_equal(r[6].port, 65535);
+	summary_free(sum);
+}
+
+static void
+test_summary_servers_are_sorted_by_address_then_port_with_ipv4_first(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_row *r;
+	struct session s;
+	size_t n;
+
+	(void)state;
+	session_to(&s, 9, 25, "smtp", VERDICT_CLEARTEXT);
+	s.family = 6;
+	memset(s.server_ip, 0, 16);
+	s.server_ip[15] = 1; /* ::1 */
+	add(sum, &s);
+	session_to(&s, 10, 993, "imap", VERDICT_IMPLICIT_TLS);
+	add(sum, &s);
+	session_to(&s, 2, 993, "imap", VERDICT_IMPLICIT_TLS);
+	add(sum, &s);
+	session_to(&s, 10, 143, "imap", VERDICT_STARTTLS);
+	add(sum, &s);
+	session_to(&s, 2, 25, "smtp", VERDICT_STARTTLS);
+	add(sum, &s);
+
+	r = summary_servers(sum, &n);
+	assert_int_equal(n, 5);
+	assert_int_equal(r[0].family, 4);
+	assert_int_equal(r[0].ip[3], 2);
+	assert_int_equal(r[0].port, 25);
+	assert_int_equal(r[1].ip[3], 2);
+	assert_int_equal(r[1].port, 993);
+	assert_int_equal(r[2].ip[3], 10);
+	assert_int_equal(r[2].port, 143);
+	assert_int_equal(r[3].ip[3], 10);
+	assert_int_equal(r[3].port, 993);
+	assert_int_equal(r[4].family, 6);
+	assert_int_equal(r[4].ip[15], 1);
+	summary_free(sum);
+}
+
+static void
+test_summary_tcp_and_udp_on_one_port_are_separate_rows(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_row *r;
+	struct session s;
+	size_t n;
+
+	(void)state;
+	session_to(&s, 2, 853, "dns", VERDICT_IMPLICIT_TLS);
+	add(sum, &s);
+	session_to(&s, 2, 853, "dns", VERDICT_IMPLICIT_TLS);
+	s.l4 = 17;
+	add(sum, &s);
+	r = summary_ports(sum, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0].l4, 6);
+	assert_int_equal(r[1].l4, 17);
+	assert_int_equal(r[0].sessions, 1);
+	assert_int_equal(r[1].sessions, 1);
+	summary_servers(sum, &n);
+	assert_int_equal(n, 2);
+	summary_free(sum);
+}
+
+static void
+test_summary_encrypted_share_counts_implicit_tls_and_starttls_only(void **state)
+{
+	struct summary *sum = summary_new();
+	struct summary_row empty;
+
+	(void)state;
+	populate(sum);
+	/* Port 25: 2 starttls of 4. Port 465: 1 implicit-tls, 1 tls-failed. */
+	assert_true(summary_encrypted_share(port_row(sum, 25)) == 0.5);
+	assert_true(summary_encrypted_share(port_row(sum, 465)) == 0.5);
+	assert_true(summary_encrypted_share(port_row(sum, 143)) == 0.0);
+	assert_true(summary_encrypted_share(server_row(sum, 2, 25)) * 3 == 2.0);
+	memset(&empty, 0, sizeof(empty));
+	assert_true(summary_encrypted_share(&empty) == 0.0);
+	summary_free(sum);
+}
+
+static void
+test_summary_row_is_named_after_the_first_identified_service(void **state)
+{
+	struct summary *sum = summary_new();
+	struct session s;
+
+	(void)state;
+	session_to(&s, 2, 2525, "unknown", VERDICT_UNKNOWN);
+	add(sum, &s);
+	assert_string_equal(port_row(sum, 2525)->service, "unknown");
+	session_to(&s, 2, 2525, "smtp", VERDICT_CLEARTEXT);
+	add(sum, &s);
+	assert_string_equal(port_row(sum, 2525)->service, "smtp");
+	assert_string_equal(server_row(sum, 2, 2525)->service, "smtp");
+	/* Later sessions, identified or not, do not rename it. */
+	session_to(&s, 2, 2525, "http", VERDICT_CLEARTEXT);
+	add(sum, &s);
+	session_to(&s, 2, 2525, "unknown", VERDICT_UNKNOWN);
+	add(sum, &s);
+	assert_string_equal(port_row(sum, 2525)->service, "smtp");
+	assert_string_equal(server_row(sum, 2, 2525)->service, "smtp");
+	assert_int_equal(port_row(sum, 2525)->sessions, 4);
+	summary_free(sum);
+}
+
+static void
+test_summary_tls_offered_and_not_offered_follow_the_capability_lists_seen(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_row *r;
+	struct session s;
+
+	(void)state;
+	/* No capability list: neither flag. */
+	session_to(&s, 2, 25, "smtp", VERDICT_CLEARTEXT);
+	s.pf.tls_offered = true; /* without capa_seen this says nothing */
+	add(sum, &s);
+	r = server_row(sum, 2, 25);
+	assert_false(r->tls_offered);
+	assert_false(r->tls_not_offered);
+
+	session_to(&s, 2, 25, "smtp", VERDICT_STARTTLS);
+	s.pf.capa_seen = true;
+	s.pf.tls_offered = true;
+	add(sum, &s);
+	r = server_row(sum, 2, 25);
+	assert_true(r->tls_offered);
+	assert_false(r->tls_not_offered);
+
+	session_to(&s, 2, 25, "smtp", VERDICT_CLEARTEXT);
+	s.pf.capa_seen = true;
+	add(sum, &s);
+	r = server_row(sum, 2, 25);
+	assert_true(r->tls_offered);
+	assert_true(r->tls_not_offered);
+	r = port_row(sum, 25);
+	assert_true(r->tls_offered);
+	assert_true(r->tls_not_offered);
+
+	/* Another server that never offered it. */
+	session_to(&s, 3, 25, "smtp", VERDICT_CLEARTEXT);
+	s.pf.capa_seen = true;
+	add(sum, &s);
+	r = server_row(sum, 3, 25);
+	assert_false(r->tls_offered);
+	assert_true(r->tls_not_offered);
+	summary_free(sum);
+}
+
+static void
+test_summary_many_servers_through_several_rehashes_are_each_counted(void **state)
+{
+	enum { SERVERS = 5000, PORTS = 3 };
+	static const uint16_t ports[PORTS] = {25, 143, 993};
+	struct summary *sum = summary_new();
+	const struct summary_row *r;
+	size_t n;
+
+	(void)state;
+	/* Server i gets i % 4 + 1 sessions on its port, added round-robin. */
+	for (int round = 0; round < 4; round++) {
+		for (uint32_t i = 0; i < SERVERS; i++) {
+			struct session s;
+
+			if ((int)(i % 4) < round)
+				continue;
+			session_to(&s, 0, ports[i % PORTS], "smtp",
+				   round % 2 ? VERDICT_STARTTLS : VERDICT_CLEARTEXT);
+			s.server_ip[1] = (uint8_t)(i >> 16);
+			s.server_ip[2] = (uint8_t)(i >> 8);
+			s.server_ip[3] = (uint8_t)i;
+			add(sum, &s);
+		}
+	}
+	r = summary_servers(sum, &n);
+	assert_int_equal(n, SERVERS);
+	for (uint32_t i = 0; i < SERVERS; i++) {
+		uint32_t ip = (uint32_t)r[i].ip[1] << 16 | (uint32_t)r[i].ip[2] << 8 | r[i].ip[3];
+
+		/* sorted by address: row i is server i */
+		assert_int_equal(ip, i);
+		assert_int_equal(r[i].port, ports[i % PORTS]);
+		assert_int_equal(r[i].sessions, i % 4 + 1);
+		assert_int_equal(r[i].verdicts[VERDICT_CLEARTEXT] + r[i].verdicts[VERDICT_STARTTLS],
+				 i % 4 + 1);
+	}
+	r = summary_ports(sum, &n);
+	assert_int_equal(n, PORTS);
+	{
+		uint64_t total = 0;
+
+		for (size_t i = 0; i < n; i++)
+			total += r[i].sessions;
+		/* 1 + 2 + 3 + 4 sessions per 4 servers */
+		assert_int_equal(total, SERVERS / 4 * 10);
+	}
+	summary_free(sum);
+}
+
+static void
+test_summary_add_after_sorting_still_finds_the_existing_rows(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_row *r;
+	struct session s;
+	size_t n;
+
+	(void)state;
+	populate(sum);
+	/* Sorting moves rows around; the index must follow. */
+	summary_ports(sum, &n);
+	summary_servers(sum, &n);
+	populate(sum);
+	r = summary_ports(sum, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(port_row(sum, 25)->sessions, 8);
+	assert_int_equal(port_row(sum, 465)->sessions, 4);
+	assert_int_equal(port_row(sum, 143)->sessions, 2);
+	assert_int_equal(port_row(sum, 143)->logins, 4);
+	summary_servers(sum, &n);
+	assert_int_equal(n, 4);
+	assert_int_equal(server_row(sum, 2, 25)->sessions, 6);
+	assert_int_equal(server_row(sum, 3, 25)->sessions, 2);
+
+	/* A new row after a sort lands in order next time. */
+	session_to(&s, 1, 20, "ftp", VERDICT_CLEARTEXT);
+	add(sum, &s);
+	r = summary_ports(sum, &n);
+	assert_int_equal(n, 4);
+	assert_int_equal(r[0].port, 20);
+	r = summary_servers(sum, &n);
+	assert_int_equal(n, 5);
+	assert_int_equal(r[0].ip[3], 1);
+	summary_free(sum);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_summary_counts_sessions_and_verdicts_per_port),
+		cmocka_unit_test(test_summary_counts_sessions_per_server_address_and_port),
+		cmocka_unit_test(
+			test_summary_ports_are_sorted_by_number_whatever_the_arrival_order),
+		cmocka_unit_test(
+			test_summary_servers_are_sorted_by_address_then_port_with_ipv4_first),
+		cmocka_unit_test(test_summary_tcp_and_udp_on_one_port_are_separate_rows),
+		cmocka_unit_test(
+			test_summary_encrypted_share_counts_implicit_tls_and_starttls_only),
+		cmocka_unit_test(test_summary_row_is_named_after_the_first_identified_service),
+		cmocka_unit_test(
+			test_summary_tls_offered_and_not_offered_follow_the_capability_lists_seen),
+		cmocka_unit_test(
+			test_summary_many_servers_through_several_rehashes_are_each_counted),
+		cmocka_unit_test(test_summary_add_after_sorting_still_finds_the_existing_rows),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
