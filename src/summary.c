@@ -89,7 +89,13 @@ row_set_get(struct row_set *rs, const struct summary_row *k)
 	size_t j;
 
 	if (rs->sorted || (rs->n + 1) * 2 > rs->index_size) {
-		if (row_set_rehash(rs, rs->index_size ? rs->index_size * 2 : 64) < 0)
+		/* Grow only for the load: a rebuild after a sort keeps the
+		 * size, or sorting between adds would double it every time. */
+		size_t size = rs->index_size ? rs->index_size : 64;
+
+		while ((rs->n + 1) * 2 > size)
+			size *= 2;
+		if (row_set_rehash(rs, size) < 0)
 			return NULL;
 		rs->sorted = false;
 	}

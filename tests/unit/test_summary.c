@@ -423,6 +423,34 @@ test_summary_add_after_sorting_still_finds_the_existing_rows(void **state)
 	summary_free(sum);
 }
 
+static void
+test_summary_sorting_after_every_add_keeps_counts_and_memory_bounded(void **state)
+{
+	struct summary *sum = summary_new();
+	size_t n;
+
+	(void)state;
+	/* A live dashboard refreshes the summary between sessions: a few
+	 * hundred add-then-sort rounds over a handful of rows. */
+	for (int i = 0; i < 300; i++) {
+		struct session s;
+
+		session_to(&s, (uint8_t)(2 + i % 3), (uint16_t)(i % 2 ? 25 : 587), "smtp",
+			   VERDICT_STARTTLS);
+		assert_int_equal(summary_add(sum, &s), 0);
+		summary_ports(sum, &n);
+		summary_servers(sum, &n);
+	}
+	summary_ports(sum, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(port_row(sum, 25)->sessions, 150);
+	assert_int_equal(port_row(sum, 587)->sessions, 150);
+	summary_servers(sum, &n);
+	assert_int_equal(n, 6);
+	assert_int_equal(server_row(sum, 2, 587)->sessions, 50);
+	summary_free(sum);
+}
+
 int
 main(void)
 {
@@ -442,6 +470,8 @@ main(void)
 		cmocka_unit_test(
 			test_summary_many_servers_through_several_rehashes_are_each_counted),
 		cmocka_unit_test(test_summary_add_after_sorting_still_finds_the_existing_rows),
+		cmocka_unit_test(
+			test_summary_sorting_after_every_add_keeps_counts_and_memory_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
