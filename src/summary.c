@@ -179,7 +179,9 @@ static const struct summary_row *
 row_set_sorted(struct row_set *rs, size_t *n)
 {
 	if (!rs->sorted) {
-		qsort(rs->rows, rs->n, sizeof(*rs->rows), row_cmp);
+		/* rows is NULL while empty, and qsort must not be given NULL. */
+		if (rs->n > 1)
+			qsort(rs->rows, rs->n, sizeof(*rs->rows), row_cmp);
 		rs->sorted = true; /* the index is rebuilt on the next add */
 	}
 	*n = rs->n;

@@ -451,6 +451,22 @@ test_summary_sorting_after_every_add_keeps_counts_and_memory_bounded(void **stat
 	summary_free(sum);
 }
 
+static void
+test_summary_empty_summary_has_no_rows(void **state)
+{
+	struct summary *sum = summary_new();
+	size_t n = 99;
+
+	(void)state;
+	summary_ports(sum, &n);
+	assert_int_equal(n, 0);
+	n = 99;
+	summary_servers(sum, &n);
+	assert_int_equal(n, 0);
+	summary_free(sum);
+	summary_free(NULL);
+}
+
 int
 main(void)
 {
@@ -472,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_summary_add_after_sorting_still_finds_the_existing_rows),
 		cmocka_unit_test(
 			test_summary_sorting_after_every_add_keeps_counts_and_memory_bounded),
+		cmocka_unit_test(test_summary_empty_summary_has_no_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
