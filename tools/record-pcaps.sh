@@ -377,7 +377,7 @@ install_deps()
 {
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	"$REPO/tools/install-deps.sh" postfix dovecot-imapd dovecot-pop3d swaks \
-		libnet-ssleay-perl libio-socket-inet6-perl openssl curl tcpdump wireshark-common \
+		libnet-ssleay-perl libio-socket-inet6-perl openssl curl tcpdump wireshark-common tshark \
 		python3 iproute2
 }
 

@@ -104,8 +104,8 @@ make_namespaces()
 		ip -n "$ns_cli" link set lo up &&
 		ip -n "$ns_cli" link set "$veth_cli" up || fail "configuring the veth pair"
 	# Wait until both ends report carrier (bounded).
-	local i
-	for i in $(seq 1 50); do
+	local _
+	for _ in $(seq 1 50); do
 		if ip -n "$ns_srv" link show "$veth_srv" | grep -q LOWER_UP &&
 			ip -n "$ns_cli" link show "$veth_cli" | grep -q LOWER_UP; then
 			return 0
@@ -116,11 +116,11 @@ make_namespaces()
 }
 
 # Waits until the capturer ($cap_pid) has a packet socket open in the client
-# namespace, at most 10 s; falls back to a short sleep where ss cannot tell.
+# namespace; where ss cannot show it, goes on after 10 s. Fails if it exited.
 wait_capturer()
 {
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		kill -0 "$cap_pid" 2>/dev/null || return 1
 		if ip netns exec "$ns_cli" ss -0 -p 2>/dev/null | grep -q "pid=$cap_pid,"; then
 			sleep 0.2
@@ -133,9 +133,9 @@ wait_capturer()
 
 stop_capturer()
 {
-	local i
+	local _
 	kill -INT "$cap_pid" 2>/dev/null
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$cap_pid" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tools/lab/capture.sh — capture helpers for the tlswatch capture lab, sourced
 # by tools/record-pcaps.sh (bash). One capture runs at a time:
 #
