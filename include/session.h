@@ -98,7 +98,7 @@ enum session_mode {
 	MODE_OPAQUE,     /* unrecognized or lost sync: bytes are only counted */
 };
 
-#define SESSION_SNIFF_CHUNKS 4 /* payload chunks looked at before giving up */
+#define SESSION_SNIFF_BYTES 160 /* first bytes per direction held while sniffing */
 #define SESSION_WATCH_BYTES 65536 /* unrecognised bytes watched for a late TLS start */
 #define NDPI_NAME_MAX 32
 
@@ -121,7 +121,6 @@ struct session {
 	bool implicit_tls;         /* the first client payload was a TLS handshake */
 	bool plain_seen;           /* a service parser recognised cleartext */
 	bool tls_after_cleartext;  /* a ClientHello followed unrecognised cleartext */
-	uint8_t sniff_chunks;
 
 	uint64_t packets;
 	uint64_t bytes[2];         /* payload bytes per direction */
@@ -137,6 +136,7 @@ struct session {
 	uint32_t alerts;           /* 1u << enum alert_kind */
 
 	/* Parser state, owned by the session. */
+	struct session_sniff *sniff; /* while identifying: the first bytes */
 	void *pstate;
 	struct tls_parser *tls;
 };

@@ -138,6 +138,8 @@ session_init(struct session *s, uint64_t id, uint64_t ts_us)
 void
 session_release(struct session *s)
 {
+	free(s->sniff);
+	s->sniff = NULL;
 	if (s->pstate) {
 		if (s->proto && s->proto->fini)
 			s->proto->fini(s->pstate);
@@ -187,7 +189,8 @@ session_stop(struct session *s, enum session_mode mode)
 /*
  * Picks the service parser that claims these first bytes. A weak claim (a bare
  * "220 " banner that FTP shares with SMTP) is taken only on the parser's own
- * port or on a port no known service owns; otherwise sniffing waits for more.
+ * port or on a port no known service owns. *wait is set when a parser needs
+ * more bytes of this direction to decide.
  */
 static const struct proto_desc *
 session_pick_parser(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool *wait)
@@ -209,70 +212,169 @@ session_pick_parser(struct session *s, enum dir dir, const uint8_t *p, size_t le
 			bool own = proto_has_port(d, s->server_port) ||
 				   (owner && strcmp(owner->name, d->name) == 0);
 
+			/* On another service's port a weak claim is not taken:
+			 * the other direction may still decide. */
 			if (own || !owner)
 				weak = weak ? weak : d;
-			else
-				*wait = true;
 		}
 	}
 	return weak;
 }
 
-/* Returns true when a mode was chosen and the bytes should be fed. */
-static bool
-session_sniff(struct session *s, enum dir dir, const uint8_t *p, size_t len)
-{
-	const struct proto_desc *d;
-	bool wait;
+/* The first bytes of each direction, held while no parser has decided. */
+struct session_sniff {
+	uint8_t buf[2][SESSION_SNIFF_BYTES];
+	uint16_t len[2];
+	bool exhausted[2]; /* nobody claims this direction's first bytes */
+	bool dropped[2];   /* bytes of an exhausted direction were not kept */
+};
 
-	if (dir == DIR_C2S && tls_sniff_client(p, len) == 1) {
-		/* Even without the SYN, a ClientHello before any other byte is the
-		 * start of the conversation; after unrecognised cleartext it is an
-		 * upgrade by a protocol no parser reads. */
-		if (s->bytes[DIR_S2C] == 0 && s->bytes[DIR_C2S] == len)
-			s->implicit_tls = true;
-		else
-			s->tls_after_cleartext = true;
-		session_start_tls(s);
-		return s->mode == MODE_TLS;
+static void session_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len);
+
+/* Starts the chosen service parser. */
+static bool
+session_start_parser(struct session *s, const struct proto_desc *d)
+{
+	s->pstate = calloc(1, d->state_size ? d->state_size : 1);
+	if (!s->pstate) {
+		s->mode = MODE_OPAQUE;
+		return false;
 	}
-	if ((s->midstream || s->bytes[DIR_C2S] == 0) && tls_sniff_record(p, len) == 1) {
+	d->init(s->pstate);
+	s->proto = d;
+	s->service = d->name;
+	s->plain_seen = true;
+	s->mode = MODE_PLAIN;
+	return true;
+}
+
+/*
+ * A mode was chosen: hands the held bytes to it, the other direction's first
+ * (unless some of them were dropped), then the rest of the current chunk.
+ */
+static void
+session_sniff_replay(struct session *s, enum dir dir, const uint8_t *p, size_t len, size_t held)
+{
+	struct session_sniff *sn = s->sniff;
+	enum dir other = (enum dir)(1 - dir);
+
+	s->sniff = NULL;
+	if (sn->len[other] > 0 && !sn->dropped[other])
+		session_feed(s, other, sn->buf[other], sn->len[other]);
+	if (sn->len[dir] > 0)
+		session_feed(s, dir, sn->buf[dir], sn->len[dir]);
+	if (len > held)
+		session_feed(s, dir, p + held, len - held);
+	free(sn);
+}
+
+/*
+ * Identifies the session from its first bytes: a TLS ClientHello (implicit
+ * TLS), TLS records (picked up midstream), or a service parser's claim. Up to
+ * SESSION_SNIFF_BYTES per direction are held until someone decides, so the
+ * outcome does not depend on how the stream was cut. A direction nobody
+ * claims is exhausted; when both are, the session is unrecognised (watched).
+ */
+static void
+session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len)
+{
+	struct session_sniff *sn = s->sniff;
+	const struct proto_desc *d;
+	const uint8_t *b;
+	size_t n, held;
+	bool wait = false;
+	int t;
+
+	if (!sn) {
+		sn = s->sniff = calloc(1, sizeof(*sn));
+		if (!sn) {
+			s->mode = MODE_OPAQUE;
+			return;
+		}
+	}
+	if (sn->exhausted[dir] || sn->len[dir] > 0) {
+		/* A ClientHello starting a later chunk, after cleartext nobody
+		 * claimed, is an upgrade by a protocol no parser reads. */
+		if (dir == DIR_C2S && tls_sniff_client(p, len) == 1) {
+			s->tls_after_cleartext = true;
+			free(sn);
+			s->sniff = NULL;
+			session_start_tls(s);
+			session_feed(s, dir, p, len);
+			return;
+		}
+		if (sn->exhausted[dir]) {
+			sn->dropped[dir] = true;
+			return;
+		}
+	}
+	held = len < (size_t)(SESSION_SNIFF_BYTES - sn->len[dir])
+		       ? len
+		       : (size_t)(SESSION_SNIFF_BYTES - sn->len[dir]);
+	memcpy(sn->buf[dir] + sn->len[dir], p, held);
+	sn->len[dir] = (uint16_t)(sn->len[dir] + held);
+	if (held < len)
+		sn->dropped[dir] = true;
+	b = sn->buf[dir];
+	n = sn->len[dir];
+
+	if (dir == DIR_C2S) {
+		t = tls_sniff_client(b, n);
+		if (t == 1) {
+			/* Even without the SYN, a ClientHello before any other byte
+			 * is the start of the conversation; after cleartext nobody
+			 * claimed it is an upgrade by a protocol no parser reads. */
+			if (sn->len[DIR_S2C] == 0 && s->bytes[DIR_S2C] == 0 &&
+			    s->bytes[DIR_C2S] - (len - held) == n)
+				s->implicit_tls = true;
+			else
+				s->tls_after_cleartext = true;
+			session_start_tls(s);
+			session_sniff_replay(s, dir, p, len, held);
+			return;
+		}
+		if (t < 0)
+			wait = true;
+	}
+	if ((s->midstream || s->bytes[DIR_C2S] == 0) && tls_sniff_record(b, n) == 1) {
 		/* Picked up inside a TLS conversation, or only the server side
 		 * of it was captured. */
 		session_start_tls(s);
-		return s->mode == MODE_TLS;
+		session_sniff_replay(s, dir, p, len, held);
+		return;
 	}
-	d = session_pick_parser(s, dir, p, len, &wait);
+	{
+		bool pwait;
+
+		d = session_pick_parser(s, dir, b, n, &pwait);
+		wait = wait || pwait;
+	}
 	if (d) {
-		s->pstate = calloc(1, d->state_size ? d->state_size : 1);
-		if (!s->pstate) {
-			s->mode = MODE_OPAQUE;
-			return false;
-		}
-		d->init(s->pstate);
-		s->proto = d;
-		s->service = d->name;
-		s->plain_seen = true;
-		s->mode = MODE_PLAIN;
-		return true;
+		if (session_start_parser(s, d))
+			session_sniff_replay(s, dir, p, len, held);
+		return;
 	}
-	if (++s->sniff_chunks >= SESSION_SNIFF_CHUNKS && !(wait && len < 8))
+	if (wait && n < SESSION_SNIFF_BYTES)
+		return; /* hold: more bytes may decide */
+	sn->exhausted[dir] = true;
+	if (sn->exhausted[DIR_C2S] && sn->exhausted[DIR_S2C]) {
+		free(sn);
+		s->sniff = NULL;
 		s->mode = MODE_WATCH;
-	return false;
+	}
 }
 
-void
-session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len)
+/* Feeds bytes to whatever reads the session now (bytes already counted). */
+static void
+session_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 {
-	s->bytes[dir] += len;
 	while (len > 0) {
 		size_t used;
 
 		switch (s->mode) {
 		case MODE_SNIFF:
-			if (!session_sniff(s, dir, p, len))
-				return;
-			break;
+			session_sniff_feed(s, dir, p, len);
+			return;
 		case MODE_PLAIN:
 			used = s->proto->feed(s->pstate, &s->pf, dir, p, len);
 			if (used > len)
@@ -311,6 +413,13 @@ session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 			return;
 		}
 	}
+}
+
+void
+session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len)
+{
+	s->bytes[dir] += len;
+	session_feed(s, dir, p, len);
 }
 
 void

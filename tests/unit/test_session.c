@@ -1,0 +1,265 @@
+/*
+ * test_session.c - the session driver with the real parsers: content
+ * sniffing, the switch to TLS at the agreed upgrade (bytes after the go-ahead
+ * in the same chunk go to the TLS parser), bypass once established, a late
+ * ClientHello after unrecognised cleartext, gaps; each replayed in chunks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "session.h"
+#include "verdict.h"
+
+/* A minimal TLS 1.2 ClientHello (no extensions) and ServerHello. */
+static const uint8_t client_hello[] = {
+	0x16, 0x03, 0x01, 0x00, 0x2d, 0x01, 0x00, 0x00, 0x29, 0x03, 0x03, 1, 2, 3, 4, 5, 6, 7, 8,
+	9,    10,   11,   12,   13,   14,   15,   16,   17,   18,   19,   20, 21, 22, 23, 24, 25, 26,
+	27,   28,   29,   30,   31,   32,   0x00, 0x00, 0x02, 0xc0, 0x2f, 0x01, 0x00,
+};
+static const uint8_t server_hello[] = {
+	0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, 0x00, 0x26, 0x03, 0x03, 1, 2, 3, 4, 5, 6, 7, 8,
+	9,    10,   11,   12,   13,   14,   15,   16,   17,   18,   19,   20, 21, 22, 23, 24, 25, 26,
+	27,   28,   29,   30,   31,   32,   0x00, 0xc0, 0x2f, 0x00,
+};
+static const uint8_t ccs_and_data[] = {
+	0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef,
+};
+
+struct piece {
+	enum dir dir;
+	const uint8_t *p;
+	size_t n;
+};
+
+#define TXT(d, s) { (d), (const uint8_t *)(s), sizeof(s) - 1 }
+#define BIN(d, a) { (d), (a), sizeof(a) }
+
+static void
+run(struct session *s, uint16_t port, const struct piece *pc, size_t n, size_t chunk)
+{
+	session_init(s, 1, 1000000);
+	s->family = 4;
+	s->server_port = port;
+	s->client_port = 40000;
+	for (size_t i = 0; i < n; i++)
+		for (size_t off = 0; off < pc[i].n;) {
+			size_t k = chunk && chunk < pc[i].n - off ? chunk : pc[i].n - off;
+
+			session_on_data(s, pc[i].dir, pc[i].p + off, k);
+			off += k;
+		}
+	s->end = END_CAPTURE;
+}
+
+static enum verdict
+judge(struct session *s)
+{
+	struct alert a[32];
+	struct verdict_input in = { false };
+
+	session_name_service(s);
+	verdict_judge(s, &in, a, 32);
+	return s->verdict;
+}
+
+static const size_t chunks[] = { 1, 2, 3, 7, 64, 0 };
+
+static void
+test_smtp_starttls_switches_to_tls_and_bypasses_once_established(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "220 mail.example ESMTP\r\n"),
+		TXT(DIR_C2S, "EHLO c\r\n"),
+		TXT(DIR_S2C, "250-mail.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n"),
+		TXT(DIR_C2S, "STARTTLS\r\n"),
+		TXT(DIR_S2C, "220 2.0.0 Ready to start TLS\r\n"),
+		BIN(DIR_C2S, client_hello),
+		BIN(DIR_S2C, server_hello),
+		BIN(DIR_S2C, ccs_and_data),
+		BIN(DIR_C2S, ccs_and_data),
+		TXT(DIR_C2S, "anything after this is only counted"),
+	};
+
+	(void)st;
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct session s;
+
+		run(&s, 25, pc, sizeof(pc) / sizeof(pc[0]), chunks[c]);
+		assert_string_equal(s.service, "smtp");
+		assert_true(s.pf.switch_to_tls);
+		assert_true(s.tf.client_hello);
+		assert_true(s.tf.established);
+		assert_int_equal(s.mode, MODE_BYPASS);
+		/* the rest of the client's record and the trailing text */
+		assert_true(s.bypassed_bytes >= 35);
+		assert_null(s.pstate);
+		assert_null(s.tls);
+		assert_int_equal(judge(&s), VERDICT_STARTTLS);
+		session_release(&s);
+	}
+}
+
+static void
+test_cleartext_after_the_go_ahead_in_the_same_chunk_is_not_tls(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "220 mail.example ESMTP\r\n"),
+		TXT(DIR_C2S, "EHLO c\r\n"),
+		TXT(DIR_S2C, "250-mail.example\r\n250 STARTTLS\r\n"),
+		TXT(DIR_C2S, "STARTTLS\r\n"),
+		TXT(DIR_S2C, "220 2.0.0 Ready to start TLS\r\n250 injected\r\n"),
+	};
+
+	(void)st;
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct session s;
+
+		run(&s, 25, pc, sizeof(pc) / sizeof(pc[0]), chunks[c]);
+		assert_true(s.tf.not_tls[DIR_S2C]);
+		assert_int_equal(judge(&s), VERDICT_DOWNGRADED);
+		assert_int_equal(s.reason, REASON_NO_TLS_AFTER_ACCEPT);
+		session_release(&s);
+	}
+}
+
+static void
+test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "220 (vsFTPd 3.0.3)\r\n"),
+		TXT(DIR_C2S, "AUTH TLS\r\n"),
+		TXT(DIR_S2C, "234 Proceed with negotiation.\r\n"),
+		TXT(DIR_C2S, "FEAT\r\n"),
+		TXT(DIR_S2C, "211 End\r\n"),
+		BIN(DIR_C2S, client_hello),
+		BIN(DIR_S2C, server_hello),
+	};
+	struct session s;
+
+	(void)st;
+	run(&s, 21, pc, sizeof(pc) / sizeof(pc[0]), 0);
+	assert_false(s.plain_seen); /* no parser claims FTP */
+	assert_true(s.tls_after_cleartext);
+	assert_int_equal(judge(&s), VERDICT_STARTTLS);
+	assert_string_equal(s.service, "ftp");
+	session_release(&s);
+}
+
+static void
+test_implicit_tls_on_any_port_is_named_by_port_or_tls(void **st)
+{
+	const struct piece pc[] = { BIN(DIR_C2S, client_hello), BIN(DIR_S2C, server_hello) };
+	struct session s;
+
+	(void)st;
+	run(&s, 465, pc, 2, 0);
+	assert_true(s.implicit_tls);
+	assert_int_equal(judge(&s), VERDICT_IMPLICIT_TLS);
+	assert_string_equal(s.service, "smtp");
+	session_release(&s);
+	run(&s, 8443, pc, 2, 0);
+	judge(&s);
+	assert_string_equal(s.service, "http");
+	session_release(&s);
+	run(&s, 40001, pc, 2, 0);
+	assert_int_equal(judge(&s), VERDICT_IMPLICIT_TLS);
+	assert_string_equal(s.service, "tls");
+	session_release(&s);
+}
+
+static void
+test_smtp_on_a_nonstandard_port_is_recognised_by_content(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "220 mail.example ESMTP Postfix\r\n"),
+		TXT(DIR_C2S, "EHLO c\r\n"),
+		TXT(DIR_S2C, "250-mail.example\r\n250 PIPELINING\r\n"),
+		TXT(DIR_C2S, "QUIT\r\n"),
+	};
+	struct session s;
+
+	(void)st;
+	run(&s, 2526, pc, sizeof(pc) / sizeof(pc[0]), 0);
+	assert_string_equal(s.service, "smtp");
+	assert_int_equal(judge(&s), VERDICT_CLEARTEXT);
+	assert_int_equal(s.reason, REASON_NOT_OFFERED);
+	session_release(&s);
+}
+
+static void
+test_plaintext_smtp_on_465_is_a_downgrade(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "220 mail.example ESMTP\r\n"),
+		TXT(DIR_C2S, "EHLO c\r\n"),
+		TXT(DIR_S2C, "250 mail.example\r\n"),
+	};
+	struct session s;
+
+	(void)st;
+	run(&s, 465, pc, 3, 0);
+	assert_int_equal(judge(&s), VERDICT_DOWNGRADED);
+	assert_int_equal(s.reason, REASON_PLAINTEXT_ON_TLS_PORT);
+	session_release(&s);
+}
+
+static void
+test_a_gap_before_anything_is_recognised_leaves_the_session_unknown(void **st)
+{
+	struct session s;
+
+	(void)st;
+	session_init(&s, 1, 0);
+	s.server_port = 40000;
+	session_on_gap(&s, DIR_C2S, 100);
+	session_on_data(&s, DIR_C2S, (const uint8_t *)"\x01\x02\x03\x04", 4);
+	s.end = END_FIN;
+	assert_int_equal(judge(&s), VERDICT_UNKNOWN);
+	assert_int_equal(s.reason, REASON_GAP);
+	assert_true(s.gap);
+	session_release(&s);
+}
+
+static void
+test_junk_never_crashes_and_ends_opaque(void **st)
+{
+	uint8_t junk[4096];
+	struct session s;
+	uint32_t x = 12345;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(junk); i++) {
+		x = x * 1103515245u + 12345u;
+		junk[i] = (uint8_t)(x >> 16);
+	}
+	session_init(&s, 1, 0);
+	s.server_port = 25;
+	for (int round = 0; round < 40; round++)
+		session_on_data(&s, (enum dir)(round & 1), junk, sizeof(junk));
+	assert_true(s.mode == MODE_OPAQUE || s.mode == MODE_PLAIN || s.mode == MODE_TLS);
+	s.end = END_CAPTURE;
+	judge(&s);
+	session_release(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_smtp_starttls_switches_to_tls_and_bypasses_once_established),
+		cmocka_unit_test(test_cleartext_after_the_go_ahead_in_the_same_chunk_is_not_tls),
+		cmocka_unit_test(test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade),
+		cmocka_unit_test(test_implicit_tls_on_any_port_is_named_by_port_or_tls),
+		cmocka_unit_test(test_smtp_on_a_nonstandard_port_is_recognised_by_content),
+		cmocka_unit_test(test_plaintext_smtp_on_465_is_a_downgrade),
+		cmocka_unit_test(test_a_gap_before_anything_is_recognised_leaves_the_session_unknown),
+		cmocka_unit_test(test_junk_never_crashes_and_ends_opaque),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
