@@ -18,7 +18,7 @@ expect() {
 	if [ "$rc" -ne "$want" ]; then
 		echo "FAIL bad-input $name: exit $rc, want $want"; sed 's/^/  /' "$tmp/bad.err" | head -5
 		fails=$((fails + 1))
-	elif [ -n "$re" ] && ! grep -Eq "$re" "$tmp/bad.err"; then
+	elif [ -n "$re" ] && ! grep -Eq -- "$re" "$tmp/bad.err"; then
 		echo "FAIL bad-input $name: stderr does not match /$re/:"; sed 's/^/  /' "$tmp/bad.err" | head -5
 		fails=$((fails + 1))
 	elif grep -Eq 'AddressSanitizer|runtime error|Segmentation' "$tmp/bad.err"; then
