@@ -76,6 +76,16 @@ raise_alert_text(struct alert_out *ao, enum alert_kind kind, enum severity sev, 
 	raise_alert(ao, kind, sev, (const uint8_t *)text, strlen(text));
 }
 
+/* How many of the non-TLS bytes of one direction are kept as evidence:
+ * first_bytes_len counts the bytes that were not TLS, which may be more
+ * than first_bytes holds. */
+static size_t
+not_tls_evidence_len(const struct tls_facts *t, enum dir d)
+{
+	return t->first_bytes_len[d] < sizeof(t->first_bytes[d]) ? (size_t)t->first_bytes_len[d]
+								   : sizeof(t->first_bytes[d]);
+}
+
 /* The handshake visibly failed: a fatal alert in the clear, or the
  * connection ended (not the capture) before the handshake completed. */
 static enum reason
@@ -153,7 +163,7 @@ judge_plain(struct alert_out *ao, bool tls_port)
 			s->verdict = VERDICT_DOWNGRADED;
 			s->reason = REASON_NO_TLS_AFTER_ACCEPT;
 			raise_alert(ao, ALERT_NO_TLS_AFTER_ACCEPT, SEVERITY_HIGH, t->first_bytes[d],
-				    (size_t)t->first_bytes_len[d]);
+				    not_tls_evidence_len(t, d));
 			return;
 		}
 		if (t->not_tls[DIR_S2C]) {
@@ -164,9 +174,9 @@ judge_plain(struct alert_out *ao, bool tls_port)
 			s->verdict = VERDICT_DOWNGRADED;
 			s->reason = REASON_NO_TLS_AFTER_ACCEPT;
 			raise_alert(ao, ALERT_NO_TLS_AFTER_ACCEPT, SEVERITY_HIGH,
-				    t->first_bytes[DIR_S2C], (size_t)t->first_bytes_len[DIR_S2C]);
+				    t->first_bytes[DIR_S2C], not_tls_evidence_len(t, DIR_S2C));
 			raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, t->first_bytes[DIR_S2C],
-				    (size_t)t->first_bytes_len[DIR_S2C]);
+				    not_tls_evidence_len(t, DIR_S2C));
 			return;
 		}
 		fail = tls_failure(s);

@@ -428,6 +428,30 @@ test_verdict_server_cleartext_after_the_client_hello_raises_the_alert_its_reason
 }
 
 static void
+test_verdict_non_tls_evidence_never_reads_past_the_bytes_kept(void **state)
+{
+	struct session s;
+	struct judged j;
+	const struct alert *a;
+	char want[64 * 4 + 1] = "";
+
+	(void)state;
+	/* tls.h: first_bytes_len is "how many bytes were not TLS", which may be
+	 * more than the 64 kept in first_bytes. */
+	smtp_upgraded(&s);
+	s.tf.not_tls[DIR_S2C] = true;
+	memset(s.tf.first_bytes[DIR_S2C], 'A', sizeof(s.tf.first_bytes[DIR_S2C]));
+	s.tf.first_bytes_len[DIR_S2C] = 5000;
+	s.tf.established = true; /* the bytes after the array are not evidence */
+	s.tf.anomalies = 0x01010101;
+	judge(&s, &j);
+	a = alert_find(&j, ALERT_NO_TLS_AFTER_ACCEPT);
+	assert_non_null(a);
+	memset(want, 'A', 64);
+	assert_string_equal(a->evidence, want);
+}
+
+static void
 test_verdict_starttls_accepted_and_connection_closed_before_any_handshake_is_tls_failed_closed(
 	void **state)
 {
@@ -1079,6 +1103,7 @@ main(void)
 			test_verdict_starttls_accepted_then_cleartext_from_the_server_only_is_downgraded),
 		cmocka_unit_test(
 			test_verdict_server_cleartext_after_the_client_hello_raises_the_alert_its_reason_names),
+		cmocka_unit_test(test_verdict_non_tls_evidence_never_reads_past_the_bytes_kept),
 		cmocka_unit_test(
 			test_verdict_starttls_accepted_and_connection_closed_before_any_handshake_is_tls_failed_closed),
 		cmocka_unit_test(
