@@ -767,13 +767,24 @@ imap_sniff_server(const uint8_t *p, size_t len)
 	return more ? SNIFF_MORE : SNIFF_NO;
 }
 
-/* A client speaking first: "a001 CAPABILITY", "A1 LOGIN u p", "x STARTTLS". */
+/*
+ * A client speaking first: "a001 CAPABILITY", "A1 LOGIN u p", "x STARTTLS".
+ * CAPABILITY, STARTTLS, AUTHENTICATE and a two-argument LOGIN after a tag are
+ * IMAP's own: a strong claim. The other commands are common words that other
+ * protocols' first lines can hold after any word (IRCv3 "CAP LIST", a Redis
+ * inline "GET STATUS"): only a weak claim.
+ */
 static enum sniff_result
 imap_sniff_client(const uint8_t *p, size_t len)
 {
-	static const char *const commands[] = {
-		"CAPABILITY", "STARTTLS", "LOGIN",  "AUTHENTICATE", "LOGOUT", "NOOP",
-		"ID",	      "ENABLE",	  "SELECT", "EXAMINE",	    "LIST",   "STATUS",
+	static const struct {
+		const char *name;
+		enum sniff_result claim;
+	} commands[] = {
+		{"CAPABILITY", SNIFF_STRONG}, {"STARTTLS", SNIFF_STRONG}, {"LOGIN", SNIFF_STRONG},
+		{"AUTHENTICATE", SNIFF_STRONG}, {"LOGOUT", SNIFF_WEAK},	 {"NOOP", SNIFF_WEAK},
+		{"ID", SNIFF_WEAK},		{"ENABLE", SNIFF_WEAK},	 {"SELECT", SNIFF_WEAK},
+		{"EXAMINE", SNIFF_WEAK},	{"LIST", SNIFF_WEAK},	 {"STATUS", SNIFF_WEAK},
 	};
 	size_t i = 0, m;
 	const uint8_t *rest;
@@ -788,18 +799,19 @@ imap_sniff_client(const uint8_t *p, size_t len)
 	rest = p + i + 1;
 	m = len - i - 1;
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
-		size_t w = strlen(commands[k]);
+		const char *name = commands[k].name;
+		size_t w = strlen(name);
 		const uint8_t *lf;
 		struct cursor args, a1, a2;
 
-		if (imap_sniff_could_be(rest, m, commands[k])) {
+		if (imap_sniff_could_be(rest, m, name)) {
 			more = true;
 			continue;
 		}
-		if (!text_prefix_ci(rest, m, commands[k]) || !imap_sniff_delim(rest[w]))
+		if (!text_prefix_ci(rest, m, name) || !imap_sniff_delim(rest[w]))
 			continue;
-		if (strcmp(commands[k], "LOGIN") != 0)
-			return SNIFF_STRONG;
+		if (strcmp(name, "LOGIN") != 0)
+			return commands[k].claim;
 		/* "AUTH LOGIN dXNl" (SMTP, POP3) has one argument, LOGIN two. */
 		lf = memchr(rest, '\n', m);
 		cursor_init(&args, rest + w, (lf ? (size_t)(lf - rest) : m) - w);

@@ -547,19 +547,64 @@ pop3_sniff_server(const uint8_t *p, size_t len)
 	return !lf && len < LINE_CAP ? SNIFF_MORE : SNIFF_WEAK;
 }
 
-/* A client speaking first: CAPA, STLS, "USER ", "AUTH ", "APOP ". */
+/*
+ * The client's first line is "USER ..." or "AUTH ...", commands POP3 shares
+ * with FTP (RFC 959 USER, RFC 2228 / RFC 4217 "AUTH TLS") and IRC (RFC 2812
+ * "USER user mode unused :realname"). Returns SNIFF_NO when the line has
+ * their shape: USER with more than one argument, AUTH naming an FTP security
+ * mechanism (TLS, SSL, TLS-C, TLS-P: no SASL mechanism is called that).
+ * Otherwise a weak claim, or SNIFF_MORE while the deciding token is still
+ * incomplete.
+ */
+static enum sniff_result
+pop3_sniff_shared(const uint8_t *p, size_t len)
+{
+	static const char *const ftp_mechs[] = {"TLS", "SSL", "TLS-C", "TLS-P"};
+	const uint8_t *lf = memchr(p, '\n', len);
+	struct cursor line, kw, arg;
+	size_t args = 0;
+	bool open;
+
+	cursor_init(&line, p, text_trim_eol(p, lf ? (size_t)(lf - p) + 1 : len));
+	pop3_get_token(&line, &kw);
+	if (text_equal_ci(kw.p, kw.len, "USER")) {
+		while (pop3_get_token(&line, &arg))
+			args++;
+		if (args > 1)
+			return SNIFF_NO;
+		return lf ? SNIFF_WEAK : SNIFF_MORE;
+	}
+	if (!pop3_get_token(&line, &arg))
+		return lf ? SNIFF_WEAK : SNIFF_MORE;
+	open = !lf && cursor_remaining(&line) == 0; /* the mechanism may go on */
+	for (size_t i = 0; i < sizeof(ftp_mechs) / sizeof(ftp_mechs[0]); i++) {
+		if (text_equal_ci(arg.p, arg.len, ftp_mechs[i]) && !open)
+			return SNIFF_NO;
+		if (open && pop3_sniff_could_be(arg.p, arg.len, ftp_mechs[i]))
+			return SNIFF_MORE;
+	}
+	return SNIFF_WEAK;
+}
+
+/*
+ * A client speaking first. CAPA, STLS and "APOP " are POP3's own: a strong
+ * claim. "USER " and "AUTH " are shared with FTP (RFC 959, RFC 2228 "AUTH
+ * TLS") and IRC (RFC 2812 "USER"): a weak claim at most, none when the line
+ * has FTP's or IRC's shape. "PASS " is never claimed: POP3 sends it only after
+ * USER, and IRC opens with it.
+ */
 static enum sniff_result
 pop3_sniff_client(const uint8_t *p, size_t len)
 {
-	static const char *const spaced[] = {"USER ", "AUTH ", "APOP "};
 	static const char *const bare[] = {"CAPA", "STLS"};
 	bool more = false;
 
-	for (size_t i = 0; i < sizeof(spaced) / sizeof(spaced[0]); i++) {
-		if (text_prefix_ci(p, len, spaced[i]))
-			return SNIFF_STRONG;
-		more |= pop3_sniff_could_be(p, len, spaced[i]);
-	}
+	if (text_prefix_ci(p, len, "APOP "))
+		return SNIFF_STRONG;
+	if (text_prefix_ci(p, len, "USER ") || text_prefix_ci(p, len, "AUTH "))
+		return pop3_sniff_shared(p, len);
+	more = pop3_sniff_could_be(p, len, "APOP ") || pop3_sniff_could_be(p, len, "USER ") ||
+	       pop3_sniff_could_be(p, len, "AUTH ");
 	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
 		size_t k = strlen(bare[i]);
 

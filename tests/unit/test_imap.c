@@ -825,6 +825,8 @@ test_imap_sniff_tells_greetings_and_commands(void **unused)
 		{DIR_C2S, "A1 LOGIN {5}\r\n", SNIFF_STRONG},
 		{DIR_C2S, "x STARTTLS\r\n", SNIFF_STRONG},
 		{DIR_C2S, "a1 authenticate PLAIN\r\n", SNIFF_STRONG},
+		{DIR_C2S, "a1 NOOP\r\n", SNIFF_WEAK},
+		{DIR_C2S, "A142 SELECT INBOX\r\n", SNIFF_WEAK},
 		{DIR_C2S, "a001 CAPA", SNIFF_MORE},
 		{DIR_C2S, "a001", SNIFF_MORE},
 		{DIR_C2S, "A1 LOGIN alice", SNIFF_MORE},
@@ -846,6 +848,35 @@ test_imap_sniff_tells_greetings_and_commands(void **unused)
 		if (got != v[i].want)
 			fail_msg("sniff(%s, \"%s\") = %d, want %d",
 				 v[i].dir == DIR_C2S ? "c2s" : "s2c", v[i].text, got, v[i].want);
+	}
+}
+
+/* The first lines of other protocols: only IMAP's own commands after a tag
+ * are a strong claim, the common words at most a weak one. */
+static void
+test_imap_sniff_other_protocols_first_lines_are_weak_at_most(void **unused)
+{
+	static const struct {
+		const char *text;
+		enum sniff_result want;
+	} v[] = {
+		{"CAP LIST\r\n", SNIFF_WEAK},	   /* IRCv3 */
+		{"GET STATUS\r\n", SNIFF_WEAK},   /* Redis inline command */
+		{"HELP LIST\r\n", SNIFF_WEAK},    /* FTP */
+		{"USER anonymous\r\n", SNIFF_NO}, /* FTP */
+		{"AUTH TLS\r\n", SNIFF_NO},	   /* FTP */
+		{"USER xxxxx +iw xxxxx :Xxxxxx Xxxx\r\n", SNIFF_NO}, /* IRC */
+		{"NICK molochtest\r\n", SNIFF_NO},
+		{"AUTHINFO USER bob\r\n", SNIFF_NO}, /* NNTP */
+	};
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		enum sniff_result got =
+			proto_imap.sniff(DIR_C2S, (const uint8_t *)v[i].text, strlen(v[i].text));
+
+		if (got != v[i].want)
+			fail_msg("sniff(\"%s\") = %d, want %d", v[i].text, got, v[i].want);
 	}
 }
 
@@ -1015,6 +1046,7 @@ main(void)
 		cmocka_unit_test(test_imap_overlong_fetch_line_still_skips_its_literal),
 		cmocka_unit_test(test_imap_gap_stops_the_parser),
 		cmocka_unit_test(test_imap_sniff_tells_greetings_and_commands),
+		cmocka_unit_test(test_imap_sniff_other_protocols_first_lines_are_weak_at_most),
 		cmocka_unit_test(test_imap_junk_empty_and_truncated_input_never_crash),
 	};
 

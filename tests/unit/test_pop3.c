@@ -589,13 +589,18 @@ test_pop3_sniff_tells_greetings_and_commands(void **unused)
 		{DIR_S2C, "220 mail ESMTP\r\n", SNIFF_NO},
 		{DIR_C2S, "CAPA\r\n", SNIFF_STRONG},
 		{DIR_C2S, "capa\n", SNIFF_STRONG},
-		{DIR_C2S, "USER alice\r\n", SNIFF_STRONG},
+		{DIR_C2S, "USER alice\r\n", SNIFF_WEAK},
 		{DIR_C2S, "STLS\r\n", SNIFF_STRONG},
-		{DIR_C2S, "AUTH PLAIN\r\n", SNIFF_STRONG},
+		{DIR_C2S, "AUTH PLAIN\r\n", SNIFF_WEAK},
+		{DIR_C2S, "AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=\r\n", SNIFF_WEAK},
 		{DIR_C2S, "APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n", SNIFF_STRONG},
 		{DIR_C2S, "CAP", SNIFF_MORE},
 		{DIR_C2S, "CAPA", SNIFF_MORE},
 		{DIR_C2S, "USER", SNIFF_MORE},
+		{DIR_C2S, "USER alice", SNIFF_MORE},
+		{DIR_C2S, "AUTH TL", SNIFF_MORE},
+		{DIR_C2S, "AUTH TLS", SNIFF_MORE},
+		{DIR_C2S, "AUTH PLA", SNIFF_WEAK},
 		{DIR_C2S, "CAPABILITY\r\n", SNIFF_NO},
 		{DIR_C2S, "a1 CAPABILITY\r\n", SNIFF_NO},
 		{DIR_C2S, "EHLO x\r\n", SNIFF_NO},
@@ -610,6 +615,48 @@ test_pop3_sniff_tells_greetings_and_commands(void **unused)
 		if (got != v[i].want)
 			fail_msg("sniff(%s, \"%s\") = %d, want %d",
 				 v[i].dir == DIR_C2S ? "c2s" : "s2c", v[i].text, got, v[i].want);
+	}
+}
+
+/* FTP (USER, AUTH TLS) and IRC (USER, PASS) open with commands POP3 also has:
+ * those first lines must never be a strong POP3 claim, which would win on any
+ * port (an FTP "AUTH TLS" was read as a POP3 login with mechanism TLS). */
+static void
+test_pop3_sniff_ftp_and_irc_first_lines_are_weak_at_most(void **unused)
+{
+	static const char *const weak_at_most[] = {
+		"USER anonymous\r\n",
+		"AUTH TLS\r\n",
+		"AUTH SSL\r\n",
+		"auth tls\r\n",
+		"PASS NcFTP@\r\n",
+		"USER hello\r\n",
+		"USER xxxxx +iw xxxxx :Xxxxxx Xxxx\r\n",
+		"PASS secret\r\nNICK molochtest\r\n",
+	};
+	static const char *const not_at_all[] = {
+		"AUTH TLS\r\n",
+		"AUTH TLS-C\r\n",
+		"AUTH SSL \r\n",
+		"USER guest 0 * :Ronnie Reagan\r\n",
+		"USER xxxxx +iw xxxxx :Xxxxxx Xxxx",
+		"PASS secret\r\n",
+	};
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(weak_at_most) / sizeof(weak_at_most[0]); i++) {
+		const char *t = weak_at_most[i];
+		enum sniff_result got = proto_pop3.sniff(DIR_C2S, (const uint8_t *)t, strlen(t));
+
+		if (got == SNIFF_STRONG)
+			fail_msg("sniff(\"%s\") is strong", t);
+	}
+	for (size_t i = 0; i < sizeof(not_at_all) / sizeof(not_at_all[0]); i++) {
+		const char *t = not_at_all[i];
+		enum sniff_result got = proto_pop3.sniff(DIR_C2S, (const uint8_t *)t, strlen(t));
+
+		if (got != SNIFF_NO)
+			fail_msg("sniff(\"%s\") = %d, want SNIFF_NO", t, got);
 	}
 }
 
@@ -740,6 +787,7 @@ main(void)
 		cmocka_unit_test(test_pop3_more_pipelined_commands_than_kept_are_flagged),
 		cmocka_unit_test(test_pop3_gap_stops_the_parser),
 		cmocka_unit_test(test_pop3_sniff_tells_greetings_and_commands),
+		cmocka_unit_test(test_pop3_sniff_ftp_and_irc_first_lines_are_weak_at_most),
 		cmocka_unit_test(test_pop3_junk_empty_and_truncated_input_never_crash),
 	};
 

@@ -1076,6 +1076,19 @@ test_smtp_sniff_client_hello_commands_are_strong(void **unused)
 	assert_int_equal(sniff_str(DIR_C2S, "220 mx ESMTP\r\n"), SNIFF_NO);
 }
 
+/* SMTP claims a client's first line only for its hellos: AUTH, shared with
+ * FTP ("AUTH TLS") and POP3, is no claim at all. */
+static void
+test_smtp_sniff_client_auth_and_other_shared_commands_are_no(void **unused)
+{
+	(void)unused;
+	assert_int_equal(sniff_str(DIR_C2S, "AUTH TLS\r\n"), SNIFF_NO);
+	assert_int_equal(sniff_str(DIR_C2S, "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n"), SNIFF_NO);
+	assert_int_equal(sniff_str(DIR_C2S, "USER anonymous\r\n"), SNIFF_NO);
+	assert_int_equal(sniff_str(DIR_C2S, "STARTTLS\r\n"), SNIFF_NO);
+	assert_int_equal(sniff_str(DIR_C2S, "MAIL FROM:<a@b>\r\n"), SNIFF_NO);
+}
+
 static void
 test_smtp_sniff_short_input_asks_for_more_and_junk_is_no(void **unused)
 {
@@ -1366,6 +1379,7 @@ main(void)
 		cmocka_unit_test(test_smtp_sniff_esmtp_and_lmtp_banners_are_strong),
 		cmocka_unit_test(test_smtp_sniff_bare_220_and_ftp_banners_are_weak_at_most),
 		cmocka_unit_test(test_smtp_sniff_client_hello_commands_are_strong),
+		cmocka_unit_test(test_smtp_sniff_client_auth_and_other_shared_commands_are_no),
 		cmocka_unit_test(test_smtp_sniff_short_input_asks_for_more_and_junk_is_no),
 		cmocka_unit_test(test_smtp_descriptor_names_ports_and_hooks),
 		cmocka_unit_test(test_smtp_line_longer_than_line_cap_is_cut_and_flagged),
