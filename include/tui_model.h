@@ -1,0 +1,235 @@
+/*
+ * tui_model.h - the dashboard's data: session rows, alerts, per-port
+ * aggregates, run counters, and the view over them (sort, filter, problems
+ * only, pause). It knows nothing of the screen: src/sink/tui.c draws from
+ * it and tests/unit/test_tui_model.c drives it directly.
+ *
+ * Memory is bounded: the model keeps the most recent max_rows sessions and
+ * the most recent max_alerts alerts (older ones are dropped and counted),
+ * while the per-port aggregates count every session ever added, computed by
+ * src/summary.c so the dashboard and the text report cannot disagree.
+ *
+ * Login secrets are never copied into the model: a row knows only whether a
+ * secret crossed the wire, and the detail text shows it as ********.
+ *
+ * Not thread-safe: the dashboard holds its own lock around every call.
+ */
+#ifndef TLSWATCH_TUI_MODEL_H
+#define TLSWATCH_TUI_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "stats.h"
+#include "summary.h"
+
+#define TUI_MAX_ROWS_DEFAULT 10000
+#define TUI_FILTER_MAX 128   /* longest filter expression */
+#define TUI_ENDPOINT_MAX 56  /* "[ffff:...:ffff]:65535" */
+#define TUI_HAY_MAX 384	     /* lower-case text a bare filter word is looked for in */
+#define TUI_EVIDENCE_MAX 161 /* escaped evidence kept on a row */
+#define TUI_LINE_MAX 256     /* one line of detail text */
+
+/* Orders of the sessions list, cycled by `s`. */
+enum tui_sort {
+	TUI_SORT_NEWEST = 0, /* most recently finished first (the default) */
+	TUI_SORT_START,	     /* latest start time first */
+	TUI_SORT_SERVER,     /* server address, then port */
+	TUI_SORT_VERDICT,    /* worst first: downgraded, tls-failed, cleartext, unknown, ... */
+	TUI_SORT_SERVICE,    /* service name */
+	TUI_SORT_COUNT,
+};
+
+/* How a piece of text should look; the view maps tones to colours, and
+ * every tone that matters also has a marker character so that a
+ * monochrome terminal still tells them apart. */
+enum tui_tone {
+	TUI_TONE_NORMAL = 0,
+	TUI_TONE_GOOD,	  /* encrypted */
+	TUI_TONE_WARN,	  /* cleartext */
+	TUI_TONE_BAD,	  /* downgraded, failed, alerts */
+	TUI_TONE_DIM,	  /* unknown, secondary */
+	TUI_TONE_HEADING, /* a section title in the detail text */
+};
+
+/* A login as the dashboard keeps it: never the secret. */
+struct tui_login {
+	char mechanism[16];
+	char username[LOGIN_FIELD_MAX];
+	bool has_secret;
+	enum login_outcome outcome;
+};
+
+/* One finished session, copied from its struct session. */
+struct tui_row {
+	uint64_t seq; /* arrival order, from 1 */
+	uint64_t id;
+	uint64_t ts_first_us, ts_last_us;
+	uint8_t family;
+	uint8_t client_ip[16], server_ip[16];
+	uint16_t client_port, server_port;
+	char client[TUI_ENDPOINT_MAX];	    /* "127.0.0.1:40000", "[::1]:40000" */
+	char client_addr[TUI_ENDPOINT_MAX]; /* "127.0.0.1", "::1" */
+	char server[TUI_ENDPOINT_MAX];
+	const char *service; /* static string */
+	enum verdict verdict;
+	enum reason reason;
+	uint32_t alerts; /* 1u << enum alert_kind */
+	enum session_end end;
+	bool midstream, gap;
+	uint64_t packets, bytes[2];
+	/* the upgrade */
+	bool capa_seen, tls_offered, upgrade_requested, upgrade_accepted, upgrade_refused;
+	bool auth_cleartext_offered;
+	char capa[CAPA_TEXT_MAX];
+	char upgrade_reply[REPLY_TEXT_MAX];
+	char evidence[TUI_EVIDENCE_MAX]; /* escaped, cut */
+	/* TLS */
+	bool client_hello, server_hello, established, sslv2_hello;
+	uint16_t tls_version, tls_cipher, client_max_version;
+	char sni[TLS_SNI_MAX];
+	char alpn[TLS_ALPN_MAX];
+	char alpn_selected[TLS_ALPN_MAX];
+	bool tls_alert;
+	enum dir tls_alert_dir;
+	uint8_t tls_alert_level, tls_alert_desc;
+	/* logins seen in cleartext */
+	struct tui_login logins[LOGIN_MAX];
+	uint8_t n_logins;
+	uint32_t logins_dropped;
+	char ndpi[NDPI_NAME_MAX];
+	char hay[TUI_HAY_MAX]; /* lower-case words a bare filter term is looked for in */
+};
+
+/* One alert, numbered in arrival order. */
+struct tui_alert {
+	uint64_t seq;
+	struct alert a;
+	char server[TUI_ENDPOINT_MAX];
+};
+
+/* The header's numbers. */
+struct tui_counters {
+	uint64_t packets, bytes;
+	uint64_t open_flows;
+	uint64_t sessions;	       /* sessions finished (all of them, kept or not) */
+	uint64_t alerts;	       /* alerts raised (all of them) */
+	uint64_t drops;		       /* libpcap drops (kernel + interface) */
+	bool drops_known;	       /* a live capture reported its counters */
+	uint64_t evicted;	       /* flows evicted from a full table */
+	double packet_rate, byte_rate; /* per second; averages once done */
+	uint64_t elapsed_us;
+	bool done; /* the capture ended (finish was called) */
+};
+
+/* Lines of text for the detail view; owned by the caller (tui_text_free). */
+struct tui_text_line {
+	enum tui_tone tone;
+	char text[TUI_LINE_MAX];
+};
+struct tui_text {
+	struct tui_text_line *lines;
+	size_t n, cap;
+};
+
+struct tui_model;
+
+/* max_rows and max_alerts are at least 1. NULL when out of memory. */
+struct tui_model *tui_model_new(size_t max_rows, size_t max_alerts);
+void tui_model_free(struct tui_model *m);
+
+/* ---- Input (called from the capture side) --------------------------------- */
+
+/* Copies what the dashboard shows of a finished session and counts it in
+ * the per-port aggregates. -1 when the aggregates ran out of memory
+ * (counted in tui_model_add_failures); the row is kept anyway. */
+int tui_model_add_session(struct tui_model *m, const struct session *s);
+void tui_model_add_alert(struct tui_model *m, const struct alert *a);
+/* Run counters as of now_us (any monotonic clock, microseconds). The first
+ * call starts the elapsed time. */
+void tui_model_set_stats(struct tui_model *m, const struct stats *st, size_t open_flows,
+			 uint64_t now_us);
+/* The capture ended: the elapsed time stops and rates become averages. */
+void tui_model_set_done(struct tui_model *m, uint64_t now_us);
+
+/* ---- Totals ----------------------------------------------------------------- */
+
+const struct tui_counters *tui_model_counters(const struct tui_model *m);
+uint64_t tui_model_sessions_seen(const struct tui_model *m);
+uint64_t tui_model_rows_kept(const struct tui_model *m);
+uint64_t tui_model_rows_dropped(const struct tui_model *m);
+uint64_t tui_model_alerts_seen(const struct tui_model *m);
+uint64_t tui_model_alerts_dropped(const struct tui_model *m);
+uint64_t tui_model_add_failures(const struct tui_model *m);
+/* Per-port rows exactly as src/summary.c computes them for every session
+ * added (sorted by port); frozen while paused. Valid until the next call
+ * into the model. */
+const struct summary_row *tui_model_ports(struct tui_model *m, size_t *n);
+
+/* ---- The view --------------------------------------------------------------- */
+
+void tui_model_set_sort(struct tui_model *m, enum tui_sort sort);
+enum tui_sort tui_model_sort(const struct tui_model *m);
+const char *tui_sort_name(enum tui_sort sort);
+/*
+ * Filter expression: words separated by spaces, all must match. A word is
+ * `port:N` (server port), `service:NAME`, `verdict:NAME` (prefix, so
+ * `verdict:clear` works), `reason:NAME`, `ip:TEXT` (client or server
+ * address contains TEXT), `user:TEXT`, `alert:TEXT` (an alert kind contains
+ * TEXT; `alert:` alone = any alert), or plain text looked for (case
+ * insensitive) in the service, verdict, reason, both endpoints, TLS version,
+ * SNI, ALPN, user names, alert kinds and nDPI name. A leading `!` negates a
+ * word. "" (or NULL) clears the filter. Returns -1 (and changes nothing)
+ * when the expression is longer than TUI_FILTER_MAX - 1.
+ */
+int tui_model_set_filter(struct tui_model *m, const char *expr);
+const char *tui_model_filter(const struct tui_model *m);
+/* Only sessions that are cleartext, downgraded, tls-failed or have alerts. */
+void tui_model_set_problems_only(struct tui_model *m, bool on);
+bool tui_model_problems_only(const struct tui_model *m);
+/* Paused: the sessions list, alerts list and per-port panel stop changing
+ * (the counters do not); new sessions are still counted and kept. Changing
+ * the sort or the filter while paused re-reads the current data. */
+void tui_model_set_paused(struct tui_model *m, bool on);
+bool tui_model_paused(const struct tui_model *m);
+
+/* Sessions in the view, in view order. tui_model_row returns NULL for a row
+ * dropped since the view was frozen by a pause. Pointers are valid until
+ * the next call into the model that changes it. */
+size_t tui_model_rows(struct tui_model *m);
+const struct tui_row *tui_model_row(struct tui_model *m, size_t i);
+/* Alerts in the view (the filter applies), newest first. */
+size_t tui_model_alerts(struct tui_model *m);
+const struct tui_alert *tui_model_alert(struct tui_model *m, size_t i);
+/* Lookups by session id and by alert sequence number (NULL when not kept). */
+const struct tui_row *tui_model_find_row(const struct tui_model *m, uint64_t session_id);
+const struct tui_alert *tui_model_find_alert(const struct tui_model *m, uint64_t seq);
+
+/* ---- Helpers shared by the view and the tests -------------------------------- */
+
+bool tui_row_is_problem(const struct tui_row *r);
+/* Does the row pass the filter expression (NULL or "" passes everything)? */
+bool tui_row_matches(const struct tui_row *r, const char *expr);
+bool tui_alert_matches(const struct tui_alert *a, const char *expr);
+enum tui_tone tui_verdict_tone(enum verdict v);
+/* '+' encrypted, '~' cleartext, '!' downgraded, 'x' tls-failed, '?' unknown. */
+char tui_verdict_marker(enum verdict v);
+/* "1.3", "1.2", "SSL3" ... for the narrow TLS column; "" without TLS. */
+const char *tui_tls_short(const struct tui_row *r, char buf[8]);
+/* "08:12:12" (UTC) */
+void tui_format_clock(uint64_t ts_us, char *buf, size_t bufsz);
+/* 1234 -> "1234", 123456 -> "123.5k", 12345678 -> "12.3M" ... */
+void tui_format_count(double v, char *buf, size_t bufsz);
+
+/*
+ * The detail text of a session (and of each of its alerts still kept) or
+ * of an alert (and of its session when still kept). Returns -1 when the
+ * session or alert is no longer kept, or out of memory. out is reset first.
+ */
+int tui_model_detail_session(const struct tui_model *m, uint64_t session_id, struct tui_text *out);
+int tui_model_detail_alert(const struct tui_model *m, uint64_t alert_seq, struct tui_text *out);
+void tui_text_free(struct tui_text *t);
+
+#endif
