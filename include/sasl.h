@@ -20,10 +20,12 @@
 
 /* Mechanisms whose responses carry something worth recording. */
 enum sasl_mech {
-	SASL_MECH_OTHER = 0,   /* recorded by name only (SCRAM, GSSAPI, NTLM ...) */
+	SASL_MECH_OTHER = 0,   /* recorded by name only (GSSAPI, NTLM, EXTERNAL ...) */
 	SASL_MECH_PLAIN,       /* RFC 4616: [authzid] NUL authcid NUL passwd */
 	SASL_MECH_LOGIN,       /* draft-murchison-sasl-login: username, then password */
 	SASL_MECH_CRAM_MD5,    /* RFC 2195: "username SP hexdigest", no reusable secret */
+	SASL_MECH_DIGEST_MD5,  /* RFC 2831: username="U" among the directives, no secret */
+	SASL_MECH_SCRAM,       /* RFC 5802, any SCRAM-*: gs2 header then n=U, no secret */
 	SASL_MECH_XOAUTH2,     /* "user=U^Aauth=Bearer T^A^A" */
 	SASL_MECH_OAUTHBEARER, /* RFC 7628: gs2 header "n,a=U," then kvpairs */
 };
@@ -71,5 +73,19 @@ void sasl_exchange_start(struct sasl_exchange *x, enum sasl_mech mech);
  * quanta only.
  */
 bool sasl_exchange_response(struct sasl_exchange *x, struct login *l, const uint8_t *b64, size_t n);
+
+enum sasl_line {
+	SASL_LINE_OK = 0,
+	SASL_LINE_CANCEL, /* "*": the client gave up, the server answers an error */
+	SASL_LINE_BAD,    /* not base64, or the mechanism's message is malformed */
+};
+
+/*
+ * One client line of an exchange, its line end trimmed: "*" cancels it
+ * (RFC 4422), anything else is a response. cut: the line was cut at LINE_CAP,
+ * so only its whole base64 quanta are read.
+ */
+enum sasl_line sasl_exchange_line(struct sasl_exchange *x, struct login *l, const uint8_t *p,
+				  size_t n, bool cut);
 
 #endif

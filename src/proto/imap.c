@@ -360,14 +360,16 @@ imap_login_args(struct imap_state *s, struct proto_facts *f, struct cursor c)
 static void
 imap_sasl_line(struct imap_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
 {
-	if (n == 1 && p[0] == '*') {
-		s->sasl_open = false; /* cancelled: the tagged BAD follows */
-		return;
-	}
-	if (cut)
-		n -= n % 4;
-	if (!sasl_exchange_response(&s->sasl, imap_login_at(f, s->sasl_login), p, n))
+	switch (sasl_exchange_line(&s->sasl, imap_login_at(f, s->sasl_login), p, n, cut)) {
+	case SASL_LINE_CANCEL:
+		s->sasl_open = false; /* the tagged BAD follows */
+		break;
+	case SASL_LINE_BAD:
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+		break;
+	case SASL_LINE_OK:
+		break;
+	}
 }
 
 static void

@@ -170,14 +170,16 @@ pop3_queue_pop(struct pop3_state *s, struct pop3_queued *out)
 static void
 pop3_sasl_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
 {
-	if (n == 1 && p[0] == '*') {
-		s->sasl_open = false; /* cancelled: -ERR follows */
-		return;
-	}
-	if (cut)
-		n -= n % 4;
-	if (!sasl_exchange_response(&s->sasl, pop3_login_at(f, s->sasl_login), p, n))
+	switch (sasl_exchange_line(&s->sasl, pop3_login_at(f, s->sasl_login), p, n, cut)) {
+	case SASL_LINE_CANCEL:
+		s->sasl_open = false; /* -ERR follows */
+		break;
+	case SASL_LINE_BAD:
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+		break;
+	case SASL_LINE_OK:
+		break;
+	}
 }
 
 static void

@@ -2,20 +2,27 @@
  * sasl.c - client SASL responses seen in cleartext (see sasl.h).
  *
  * References: RFC 4422 (SASL), RFC 4648 (base64), RFC 4616 (PLAIN),
- * draft-murchison-sasl-login-00 (LOGIN), RFC 2195 (CRAM-MD5), RFC 7628
+ * draft-murchison-sasl-login-00 (LOGIN), RFC 2195 (CRAM-MD5), RFC 2831
+ * (DIGEST-MD5), RFC 5802 (SCRAM), RFC 5801 (GS2 header), RFC 7628
  * (OAUTHBEARER), Google's XOAUTH2 description.
  *
- * Grammar subset:
+ * Grammar subset (what the client's first response carries, except LOGIN):
  *   PLAIN        message   = [authzid] NUL authcid NUL passwd
  *   LOGIN        response1 = username, response2 = password (the initial
  *                response, when a client sends one, is the username)
  *   CRAM-MD5     response  = username SP digest          (no reusable secret)
+ *   DIGEST-MD5   response  = directives, one of them username="U" (quoted,
+ *                with backslash escapes) or username=U   (no reusable secret)
+ *   SCRAM-*      message   = gs2-header ("n,," / "y,a=Z," / "p=cb,") "n=" U
+ *                "," "r=" nonce ...                      (no reusable secret)
  *   XOAUTH2      message   = "user=" U ^A "auth=Bearer " T ^A ^A
  *   OAUTHBEARER  message   = gs2-header ("n,a=U,") ^A *(key "=" value ^A) ^A
+ * The SCRAM and GS2 user names are saslnames: "=2C" and "=3D" stand for ","
+ * and "=" and are decoded.
  *
- * Not handled: DIGEST-MD5, SCRAM-*, GSSAPI, NTLM, EXTERNAL (recorded by
- * mechanism name only), "=2C"/"=3D" escapes in the OAUTHBEARER authzid (kept
- * as sent), SASL security layers negotiated by a mechanism.
+ * Not handled: GSSAPI, NTLM, EXTERNAL (recorded by mechanism name only), the
+ * DIGEST-MD5 authzid and realm, UTF-8 user names (their bytes become '?'),
+ * SASL security layers negotiated by a mechanism.
  */
 #include "sasl.h"
 
@@ -102,30 +109,6 @@ sasl_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t outsz, size
 	return true;
 }
 
-enum sasl_mech
-sasl_mech_parse(const uint8_t *p, size_t n, char *name, size_t namesz)
-{
-	static const struct {
-		const char *name;
-		enum sasl_mech mech;
-	} known[] = {
-		{"PLAIN", SASL_MECH_PLAIN},
-		{"LOGIN", SASL_MECH_LOGIN},
-		{"CRAM-MD5", SASL_MECH_CRAM_MD5},
-		{"XOAUTH2", SASL_MECH_XOAUTH2},
-		{"OAUTHBEARER", SASL_MECH_OAUTHBEARER},
-	};
-
-	sasl_field_set(name, namesz, p, n);
-	for (size_t i = 0; name && name[i]; i++)
-		if (name[i] >= 'a' && name[i] <= 'z')
-			name[i] = (char)(name[i] - 'a' + 'A');
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (text_equal_ci(p, n, known[i].name))
-			return known[i].mech;
-	return SASL_MECH_OTHER;
-}
-
 /* Splits c at the next `sep` byte: *field gets what precedes it, the
  * separator is skipped. The last field takes what is left. */
 static bool
@@ -141,6 +124,107 @@ sasl_next_field(struct cursor *c, uint8_t sep, struct cursor *field)
 	if (!cursor_get_bytes(c, field, (size_t)(hit - c->p)))
 		return false;
 	return cursor_skip(c, 1);
+}
+
+enum sasl_mech
+sasl_mech_parse(const uint8_t *p, size_t n, char *name, size_t namesz)
+{
+	static const struct {
+		const char *name;
+		enum sasl_mech mech;
+	} known[] = {
+		{"PLAIN", SASL_MECH_PLAIN},
+		{"LOGIN", SASL_MECH_LOGIN},
+		{"CRAM-MD5", SASL_MECH_CRAM_MD5},
+		{"DIGEST-MD5", SASL_MECH_DIGEST_MD5},
+		{"XOAUTH2", SASL_MECH_XOAUTH2},
+		{"OAUTHBEARER", SASL_MECH_OAUTHBEARER},
+	};
+
+	sasl_field_set(name, namesz, p, n);
+	for (size_t i = 0; name && name[i]; i++)
+		if (name[i] >= 'a' && name[i] <= 'z')
+			name[i] = (char)(name[i] - 'a' + 'A');
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (text_equal_ci(p, n, known[i].name))
+			return known[i].mech;
+	/* SCRAM-SHA-1, SCRAM-SHA-256, their -PLUS variants ... share a grammar. */
+	if (text_prefix_ci(p, n, "SCRAM-"))
+		return SASL_MECH_SCRAM;
+	return SASL_MECH_OTHER;
+}
+
+/* sasl_field_set for a saslname (RFC 5802): "=2C" and "=3D" are decoded to
+ * "," and "=" first. */
+static void
+sasl_field_set_saslname(char *dst, size_t dstsz, const uint8_t *p, size_t n)
+{
+	sasl_field_set(dst, dstsz, p, 0);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t ch = p[i];
+
+		if (text_prefix_ci(p + i, n - i, "=2C")) {
+			ch = ',';
+			i += 2;
+		} else if (text_prefix_ci(p + i, n - i, "=3D")) {
+			ch = '=';
+			i += 2;
+		}
+		sasl_field_append(dst, dstsz, &ch, 1);
+	}
+}
+
+/* Finds attribute "key=" among the comma-separated fields of p, starting at
+ * field number `from` (SCRAM messages and GS2 headers). */
+static bool
+sasl_attr_find(const uint8_t *p, size_t n, char key, unsigned from, struct cursor *value)
+{
+	struct cursor c, field;
+	unsigned i = 0;
+
+	cursor_init(&c, p, n);
+	while (sasl_next_field(&c, ',', &field)) {
+		if (i++ >= from && field.len >= 2 && field.p[0] == (uint8_t)key &&
+		    field.p[1] == '=') {
+			cursor_init(value, field.p + 2, field.len - 2);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* DIGEST-MD5: username="..." (or unquoted) among the client's directives. */
+static void
+sasl_digest_md5_parse(const uint8_t *msg, size_t n, struct login *l)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		long at = text_find_ci(msg + off, n - off, "username=");
+		uint8_t val[LOGIN_FIELD_MAX];
+		size_t i, o = 0;
+
+		if (at < 0)
+			return;
+		i = off + (size_t)at;
+		off = i + strlen("username=");
+		if (i > 0 && msg[i - 1] != ',' && msg[i - 1] != ' ' && msg[i - 1] != '\t')
+			continue; /* the end of another directive's name */
+		if (off < n && msg[off] == '"') {
+			for (i = off + 1; i < n && msg[i] != '"'; i++) {
+				if (msg[i] == '\\' && i + 1 < n)
+					i++;
+				if (o < sizeof(val))
+					val[o++] = msg[i];
+			}
+		} else {
+			for (i = off; i < n && msg[i] != ','; i++)
+				if (o < sizeof(val))
+					val[o++] = msg[i];
+		}
+		sasl_field_set(l->username, sizeof(l->username), val, o);
+		return;
+	}
 }
 
 bool
@@ -187,18 +271,17 @@ sasl_oauth_parse(const uint8_t *msg, size_t n, struct login *l)
 				cursor_skip(&v, 7);
 			if (l) {
 				sasl_field_set(l->secret, sizeof(l->secret), v.p, v.len);
-				l->has_secret = true;
+				l->has_secret = v.len > 0;
 			}
 			any = true;
 		} else if (text_prefix_ci(field.p, field.len, "n,") ||
 			   text_prefix_ci(field.p, field.len, "y,") ||
 			   text_prefix_ci(field.p, field.len, "p=")) {
-			struct cursor gs2 = field, part;
+			struct cursor authzid;
 
-			while (sasl_next_field(&gs2, ',', &part))
-				if (text_prefix_ci(part.p, part.len, "a=") && l)
-					sasl_field_set(l->username, sizeof(l->username), part.p + 2,
-						       part.len - 2);
+			if (l && sasl_attr_find(field.p, field.len, 'a', 1, &authzid))
+				sasl_field_set_saslname(l->username, sizeof(l->username),
+							authzid.p, authzid.len);
 			any = true;
 		}
 	}
@@ -249,6 +332,21 @@ sasl_exchange_response(struct sasl_exchange *x, struct login *l, const uint8_t *
 					       (size_t)(sp - msg));
 		}
 		break;
+	case SASL_MECH_DIGEST_MD5:
+		/* The second response (to rspauth) is empty. */
+		if (step == 0 && l)
+			sasl_digest_md5_parse(msg, len, l);
+		break;
+	case SASL_MECH_SCRAM:
+		/* client-first-message; the later client-final has no user. */
+		if (step == 0 && l) {
+			struct cursor user;
+
+			if (sasl_attr_find(msg, len, 'n', 2, &user))
+				sasl_field_set_saslname(l->username, sizeof(l->username), user.p,
+							user.len);
+		}
+		break;
 	case SASL_MECH_XOAUTH2:
 	case SASL_MECH_OAUTHBEARER:
 		/* A failed XOAUTH2 attempt ends with an empty response: fine. */
@@ -259,4 +357,14 @@ sasl_exchange_response(struct sasl_exchange *x, struct login *l, const uint8_t *
 		break;
 	}
 	return ok;
+}
+
+enum sasl_line
+sasl_exchange_line(struct sasl_exchange *x, struct login *l, const uint8_t *p, size_t n, bool cut)
+{
+	if (n == 1 && p[0] == '*')
+		return SASL_LINE_CANCEL;
+	if (cut)
+		n -= n % 4;
+	return sasl_exchange_response(x, l, p, n) ? SASL_LINE_OK : SASL_LINE_BAD;
 }

@@ -6,9 +6,8 @@
  * which logins crossed the wire in the clear.
  *
  * References: RFC 5321 (SMTP), RFC 3207 (STARTTLS), RFC 2920 (PIPELINING),
- * RFC 3030 (CHUNKING, BDAT), RFC 2033 (LMTP), RFC 4954 (AUTH), RFC 4616 (PLAIN),
- * draft-murchison-sasl-login (LOGIN), RFC 2195 (CRAM-MD5), RFC 2831 (DIGEST-MD5),
- * RFC 5802 (SCRAM), RFC 7628 (OAUTHBEARER), Google's XOAUTH2.
+ * RFC 3030 (CHUNKING, BDAT), RFC 2033 (LMTP), RFC 4954 (AUTH); the SASL
+ * messages themselves are read by sasl.c.
  *
  * Grammar subset parsed:
  *   client:  verb [SP args] CRLF for EHLO HELO LHLO STARTTLS AUTH MAIL RCPT RSET
@@ -58,8 +57,8 @@
  *    line); any later client command except QUIT sets cleartext_after_refusal.
  *  - Every AUTH command records a login (mechanism upper-cased); its outcome is
  *    LOGIN_SUCCESS on a 2xx final reply and LOGIN_FAILURE on 4xx/5xx (a "*"
- *    cancel ends that way too). Fields are cut to LOGIN_FIELD_MAX - 1 bytes and
- *    non-printable bytes become '?'.
+ *    cancel ends that way too). The initial response and every client line
+ *    after a 334 go to sasl.c, which fills the login's fields.
  *  - A gap in either direction stops the parser: replies can no longer be
  *    matched to commands. Everything after it is consumed unread.
  *
@@ -71,15 +70,13 @@
  *    (they are skipped as body until the refusal is read).
  *  - A line cut at LINE_CAP is used as cut (PROTO_ANOM_LINE_TOO_LONG): a long
  *    XOAUTH2 token yields the username and the token's beginning only.
- *  - The NTLM and GSSAPI exchanges are not decoded (mechanism only), nor are
- *    UTF-8 user names (their bytes become '?').
  *  - ETRN, TURN, VRFY/EXPN and BURL are counted as commands, nothing more.
- *  - Base64 and SASL message decoding live here for now; they belong in one
- *    module shared with IMAP and POP3 (src/proto/sasl.c).
  */
 #include "proto.h"
 
 #include <string.h>
+
+#include "sasl.h"
 
 #define SMTP_FIFO_CAP 64
 #define SMTP_TLS_HANDSHAKE 0x16 /* first byte of a TLS handshake record */
@@ -118,17 +115,6 @@ enum smtp_reply_target {
 	TARGET_HEAD, /* the head of the FIFO */
 };
 
-enum smtp_mech {
-	MECH_OTHER = 0,
-	MECH_PLAIN,
-	MECH_LOGIN,
-	MECH_CRAM_MD5,
-	MECH_DIGEST_MD5,
-	MECH_SCRAM,
-	MECH_XOAUTH2,
-	MECH_OAUTHBEARER,
-};
-
 struct smtp_state {
 	struct line_asm line[2]; /* indexed by enum dir */
 	bool stopped;		 /* after a gap */
@@ -158,10 +144,8 @@ struct smtp_state {
 	/* The AUTH exchange in progress. */
 	bool auth_active;
 	bool auth_expect_client; /* a 334 was read: the next client line is SASL */
-	bool auth_first_done;	 /* the first non-empty SASL message was read */
-	enum smtp_mech auth_mech;
-	uint32_t auth_step; /* client SASL messages read, initial response = 0 */
-	int auth_login;	    /* index in f->logins, -1 when dropped */
+	struct sasl_exchange sasl;
+	int auth_login; /* index in f->logins, -1 when dropped */
 };
 
 /* ---- Small text helpers ---------------------------------------------------- */
@@ -200,81 +184,6 @@ smtp_token_is_masked(const uint8_t *p, size_t n)
 		if (p[i] != 'X' && p[i] != 'x')
 			other++;
 	return other <= n / 4;
-}
-
-/* Copies a login field: cut to dstsz - 1, non-printable bytes as '?'. With
- * saslname, the SCRAM/GS2 escapes "=2C" and "=3D" are decoded first. */
-static void
-smtp_field_set(char *dst, size_t dstsz, const uint8_t *p, size_t n, bool saslname)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o + 1 < dstsz; i++) {
-		uint8_t ch = p[i];
-
-		if (saslname && ch == '=' && n - i >= 3) {
-			if (text_prefix_ci(p + i, n - i, "=2C")) {
-				ch = ',';
-				i += 2;
-			} else if (text_prefix_ci(p + i, n - i, "=3D")) {
-				ch = '=';
-				i += 2;
-			}
-		}
-		dst[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	dst[o] = '\0';
-}
-
-static int
-smtp_base64_value(uint8_t ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decodes base64 (RFC 4648) into out, at most outsz bytes (the rest is
- * dropped). Padding is optional and a trailing partial quantum is decoded as
- * far as it goes, so a line cut at LINE_CAP still yields its beginning.
- * Returns false on a character outside the alphabet or data after '='.
- * TODO: move to proto.c as proto_base64_decode() for IMAP and POP3.
- */
-static bool
-smtp_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t outsz, size_t *outlen)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0, i;
-
-	for (i = 0; i < n && in[i] != '='; i++) {
-		int v = smtp_base64_value(in[i]);
-
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o < outsz)
-				out[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	for (; i < n; i++)
-		if (in[i] != '=')
-			return false;
-	*outlen = o;
-	return true;
 }
 
 /* ---- Command FIFO ------------------------------------------------------------ */
@@ -348,209 +257,19 @@ smtp_auth_login(struct smtp_state *st, struct proto_facts *f)
 	return &f->logins[st->auth_login];
 }
 
-/* Finds attribute "key=" among the comma-separated fields of p, starting at
- * field number `from` (SCRAM and GS2 headers). */
-static bool
-smtp_attr_find(const uint8_t *p, size_t n, char key, unsigned from, const uint8_t **v, size_t *vn)
-{
-	size_t off = 0;
-	unsigned field = 0;
-
-	while (off <= n) {
-		const uint8_t *comma = memchr(p + off, ',', n - off);
-		size_t end = comma ? (size_t)(comma - p) : n;
-
-		if (field >= from && end - off >= 2 && p[off] == (uint8_t)key &&
-		    p[off + 1] == '=') {
-			*v = p + off + 2;
-			*vn = end - off - 2;
-			return true;
-		}
-		if (!comma)
-			break;
-		off = end + 1;
-		field++;
-	}
-	return false;
-}
-
-/* DIGEST-MD5: username="..." (or unquoted) in the client's first response. */
+/* One client SASL line: the initial response or a response to a 334. */
 static void
-smtp_sasl_digest_md5(struct login *l, const uint8_t *p, size_t n)
+smtp_auth_data(struct smtp_state *st, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
 {
-	size_t off = 0;
-
-	while (off < n) {
-		long at = text_find_ci(p + off, n - off, "username=");
-		size_t i, start, o = 0;
-		uint8_t val[LOGIN_FIELD_MAX];
-
-		if (at < 0)
-			return;
-		i = off + (size_t)at;
-		off = i + 9;
-		if (i > 0 && p[i - 1] != ',' && p[i - 1] != ' ' && p[i - 1] != '\t')
-			continue;
-		start = off;
-		if (start < n && p[start] == '"') {
-			for (i = start + 1; i < n && p[i] != '"'; i++) {
-				if (p[i] == '\\' && i + 1 < n)
-					i++;
-				if (o < sizeof(val))
-					val[o++] = p[i];
-			}
-		} else {
-			for (i = start; i < n && p[i] != ','; i++)
-				if (o < sizeof(val))
-					val[o++] = p[i];
-		}
-		smtp_field_set(l->username, sizeof(l->username), val, o, false);
-		return;
-	}
-}
-
-/* XOAUTH2 / OAUTHBEARER key-value segments separated by 0x01: user=, auth=. */
-static void
-smtp_sasl_oauth(struct login *l, const uint8_t *p, size_t n, bool bearer_gs2)
-{
-	size_t off = 0;
-	bool first = true;
-
-	while (off < n) {
-		const uint8_t *sep = memchr(p + off, 0x01, n - off);
-		size_t end = sep ? (size_t)(sep - p) : n;
-		const uint8_t *seg = p + off;
-		size_t sn = end - off;
-
-		if (first && bearer_gs2) {
-			const uint8_t *v;
-			size_t vn;
-
-			if (smtp_attr_find(seg, sn, 'a', 1, &v, &vn))
-				smtp_field_set(l->username, sizeof(l->username), v, vn, true);
-		} else if (text_prefix_ci(seg, sn, "user=")) {
-			smtp_field_set(l->username, sizeof(l->username), seg + 5, sn - 5, false);
-		} else if (text_prefix_ci(seg, sn, "auth=")) {
-			seg += 5;
-			sn -= 5;
-			if (text_prefix_ci(seg, sn, "Bearer ")) {
-				seg += 7;
-				sn -= 7;
-			}
-			smtp_field_set(l->secret, sizeof(l->secret), seg, sn, false);
-			l->has_secret = sn > 0;
-		}
-		first = false;
-		off = end + 1;
-	}
-}
-
-/* One client SASL message (initial response or a response to a 334). */
-static void
-smtp_auth_data(struct smtp_state *st, struct proto_facts *f, const uint8_t *p, size_t n)
-{
-	uint8_t buf[LINE_CAP];
-	size_t len;
-	struct login *l;
-	uint32_t step = st->auth_step++;
-	bool first;
-
-	if (n == 1 && p[0] == '*')
-		return; /* cancelled: the server answers 501 */
-	if (!smtp_base64_decode(p, n, buf, sizeof(buf), &len)) {
+	/* A "*" cancel needs nothing: the server answers it with a 501. */
+	if (sasl_exchange_line(&st->sasl, smtp_auth_login(st, f), p, n, cut) == SASL_LINE_BAD)
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-		return;
-	}
-	l = smtp_auth_login(st, f);
-	if (!l)
-		return;
-	if (st->auth_mech == MECH_LOGIN) {
-		if (step == 0) {
-			smtp_field_set(l->username, sizeof(l->username), buf, len, false);
-		} else if (step == 1) {
-			smtp_field_set(l->secret, sizeof(l->secret), buf, len, false);
-			l->has_secret = true;
-		}
-		return;
-	}
-	/* The other mechanisms carry what we want in the first non-empty message. */
-	first = !st->auth_first_done && len > 0;
-	if (!first)
-		return;
-	st->auth_first_done = true;
-	switch (st->auth_mech) {
-	case MECH_PLAIN: {
-		/* authzid NUL authcid NUL passwd */
-		const uint8_t *nul1 = memchr(buf, 0, len);
-		const uint8_t *nul2 =
-			nul1 ? memchr(nul1 + 1, 0, len - (size_t)(nul1 + 1 - buf)) : NULL;
-
-		if (!nul2) {
-			f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-			break;
-		}
-		smtp_field_set(l->username, sizeof(l->username), nul1 + 1,
-			       (size_t)(nul2 - nul1 - 1), false);
-		smtp_field_set(l->secret, sizeof(l->secret), nul2 + 1,
-			       len - (size_t)(nul2 + 1 - buf), false);
-		l->has_secret = true;
-		break;
-	}
-	case MECH_CRAM_MD5: {
-		/* user SP hex-digest; the user name may itself hold spaces */
-		size_t k = len;
-
-		while (k > 0 && buf[k - 1] != ' ')
-			k--;
-		smtp_field_set(l->username, sizeof(l->username), buf, k ? k - 1 : len, false);
-		break;
-	}
-	case MECH_DIGEST_MD5:
-		smtp_sasl_digest_md5(l, buf, len);
-		break;
-	case MECH_SCRAM: {
-		/* gs2-cbind-flag "," [authzid] "," n=user,r=nonce */
-		const uint8_t *v;
-		size_t vn;
-
-		if (smtp_attr_find(buf, len, 'n', 2, &v, &vn))
-			smtp_field_set(l->username, sizeof(l->username), v, vn, true);
-		break;
-	}
-	case MECH_XOAUTH2:
-		smtp_sasl_oauth(l, buf, len, false);
-		break;
-	case MECH_OAUTHBEARER:
-		smtp_sasl_oauth(l, buf, len, true);
-		break;
-	default:
-		break;
-	}
-}
-
-static enum smtp_mech
-smtp_mech_parse(const uint8_t *p, size_t n)
-{
-	if (text_equal_ci(p, n, "PLAIN"))
-		return MECH_PLAIN;
-	if (text_equal_ci(p, n, "LOGIN"))
-		return MECH_LOGIN;
-	if (text_equal_ci(p, n, "CRAM-MD5"))
-		return MECH_CRAM_MD5;
-	if (text_equal_ci(p, n, "DIGEST-MD5"))
-		return MECH_DIGEST_MD5;
-	if (text_prefix_ci(p, n, "SCRAM-"))
-		return MECH_SCRAM;
-	if (text_equal_ci(p, n, "XOAUTH2"))
-		return MECH_XOAUTH2;
-	if (text_equal_ci(p, n, "OAUTHBEARER"))
-		return MECH_OAUTHBEARER;
-	return MECH_OTHER;
 }
 
 /* "AUTH" SP mechanism [SP initial-response] */
 static void
-smtp_auth_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *args, size_t n)
+smtp_auth_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *args, size_t n,
+		bool cut)
 {
 	char mech[sizeof(((struct login *)0)->mechanism)];
 	size_t mn = smtp_token_len(args, n, NULL);
@@ -562,20 +281,14 @@ smtp_auth_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *arg
 		smtp_fifo_push(st, f, CMD_OTHER, 1);
 		return;
 	}
-	smtp_field_set(mech, sizeof(mech), args, mn, false);
-	for (char *c = mech; *c; c++)
-		if (*c >= 'a' && *c <= 'z')
-			*c = (char)(*c - 'a' + 'A');
+	sasl_exchange_start(&st->sasl, sasl_mech_parse(args, mn, mech, sizeof(mech)));
 	l = proto_facts_add_login(f, mech);
 	st->auth_active = true;
 	st->auth_expect_client = false;
-	st->auth_first_done = false;
-	st->auth_mech = smtp_mech_parse(args, mn);
-	st->auth_step = 0;
 	st->auth_login = l ? (int)(l - f->logins) : -1;
 	off = smtp_skip_space(args, n, mn);
 	if (off < n)
-		smtp_auth_data(st, f, args + off, smtp_token_len(args + off, n - off, NULL));
+		smtp_auth_data(st, f, args + off, smtp_token_len(args + off, n - off, NULL), cut);
 	smtp_fifo_push(st, f, CMD_AUTH, 1);
 }
 
@@ -636,7 +349,8 @@ smtp_bdat_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *arg
 }
 
 static void
-smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *line, size_t n)
+smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *line, size_t n,
+		 bool cut)
 {
 	size_t tn = text_trim_eol(line, n);
 	size_t vn = smtp_token_len(line, tn, NULL);
@@ -650,7 +364,7 @@ smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *li
 	}
 	if (st->auth_expect_client) {
 		st->auth_expect_client = false;
-		smtp_auth_data(st, f, line, tn);
+		smtp_auth_data(st, f, line, tn, cut);
 		smtp_fifo_push(st, f, CMD_AUTH, 1);
 		return;
 	}
@@ -674,7 +388,7 @@ smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *li
 		smtp_fifo_push(st, f, CMD_STARTTLS, 1);
 		break;
 	case CMD_AUTH:
-		smtp_auth_start(st, f, line + args_off, tn - args_off);
+		smtp_auth_start(st, f, line + args_off, tn - args_off, cut);
 		break;
 	case CMD_DATA:
 		smtp_fifo_push(st, f, CMD_DATA, 1);
@@ -742,7 +456,7 @@ smtp_feed_client(struct smtp_state *st, struct proto_facts *f, const uint8_t *p,
 			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
 			f->cap_hits++;
 		}
-		smtp_client_line(st, f, line, n);
+		smtp_client_line(st, f, line, n, cut);
 	}
 	return len;
 }

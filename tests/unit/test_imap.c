@@ -615,6 +615,42 @@ test_imap_authenticate_xoauth2_keeps_user_and_token(void **unused)
 	assert_login(&r.facts, 0, "XOAUTH2", "alice@example.com", "ya29.tok", true, LOGIN_SUCCESS);
 }
 
+/* DIGEST-MD5 and SCRAM come from the SASL module SMTP shares. */
+static void
+test_imap_authenticate_scram_and_digest_md5_give_the_username(void **unused)
+{
+	const struct step t[] = {
+		S("* OK ready\r\n"),
+		/* n,,n=us=2Cer=3Dx,r=rOprNGfwEbeRWgbNEkqO */
+		C("a1 AUTHENTICATE SCRAM-SHA-256 "
+		  "biwsbj11cz0yQ2VyPTNEeCxyPXJPcHJOR2Z3RWJlUldnYk5Fa3FP\r\n"),
+		S("+ cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxz"
+		  "PVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY=\r\n"),
+		C("Yz1iaXdzLHI9ck9wck5HZndFYmVSV2diTkVrcU8laHZZRHBXVWEyUmFUQ0FmdXhGSWxqKWhObEYk"
+		  "azAscD1kSHpiWmFwV0lrNGpVaE4rVXRlOXl0YWc5empmTUhnc3FtbWl6N0FuZFZRPQ==\r\n"),
+		S("a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+		C("a2 AUTHENTICATE DIGEST-MD5\r\n"),
+		S("+ cmVhbG09ImVsd29vZC5pbm5vc29mdC5jb20iLG5vbmNlPSJPQTZNRzl0RVFHbTJoaCIscW9wPSJh"
+		  "dXRoIixhbGdvcml0aG09bWQ1LXNlc3MsY2hhcnNldD11dGYtOA==\r\n"),
+		/* charset=utf-8,username="chris",realm=...,response=...,qop=auth */
+		C("Y2hhcnNldD11dGYtOCx1c2VybmFtZT0iY2hyaXMiLHJlYWxtPSJlbHdvb2QuaW5ub3NvZnQuY29tIixu"
+		  "b25jZT0iT0E2TUc5dEVRR20yaGgiLG5jPTAwMDAwMDAxLGNub25jZT0iT0E2TUhYaDZWcVRyUmsiLGRp"
+		  "Z2VzdC11cmk9ImltYXAvZWx3b29kLmlubm9zb2Z0LmNvbSIscmVzcG9uc2U9ZDM4OGRhZDkwZDRiYmQ3"
+		  "NjBhMTUyMzIxZjIxNDNhZjcscW9wPWF1dGg=\r\n"),
+		S("+ cnNwYXV0aD1lYTQwZjYwMzM1YzQyN2I1NTI3Yjg0ZGJhYmNkZmZmZA==\r\n"),
+		C("\r\n"),
+		S("a2 OK Logged in\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.anomalies, 0);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "SCRAM-SHA-256", "us,er=x", "", false, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "DIGEST-MD5", "chris", "", false, LOGIN_SUCCESS);
+}
+
 static void
 test_imap_authenticate_cancelled_by_star(void **unused)
 {
@@ -1037,6 +1073,7 @@ main(void)
 		cmocka_unit_test(test_imap_authenticate_login_takes_two_continuations),
 		cmocka_unit_test(test_imap_authenticate_cram_md5_has_no_secret),
 		cmocka_unit_test(test_imap_authenticate_xoauth2_keeps_user_and_token),
+		cmocka_unit_test(test_imap_authenticate_scram_and_digest_md5_give_the_username),
 		cmocka_unit_test(test_imap_authenticate_cancelled_by_star),
 		cmocka_unit_test(test_imap_authenticate_with_bad_base64_is_odd_syntax),
 		cmocka_unit_test(test_imap_starttls_inside_append_and_fetch_literals_is_ignored),

@@ -370,6 +370,26 @@ test_pop3_auth_login_takes_two_continuations(void **unused)
 	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
 }
 
+/* SCRAM comes from the SASL module SMTP shares. */
+static void
+test_pop3_auth_scram_gives_the_unescaped_username(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),
+		C("AUTH SCRAM-SHA-1\r\n"),
+		S("+ \r\n"),
+		/* n,,n=us=2Cer=3Dx,r=rOprNGfwEbeRWgbNEkqO */
+		C("biwsbj11cz0yQ2VyPTNEeCxyPXJPcHJOR2Z3RWJlUldnYk5Fa3FP\r\n"),
+		S("-ERR [AUTH] Authentication failed.\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.anomalies, 0);
+	assert_login(&r.facts, 0, "SCRAM-SHA-1", "us,er=x", "", false, LOGIN_FAILURE);
+}
+
 static void
 test_pop3_auth_cancelled_by_star(void **unused)
 {
@@ -777,6 +797,7 @@ main(void)
 		cmocka_unit_test(test_pop3_auth_plain_with_initial_response),
 		cmocka_unit_test(test_pop3_auth_plain_after_continuation_can_fail),
 		cmocka_unit_test(test_pop3_auth_login_takes_two_continuations),
+		cmocka_unit_test(test_pop3_auth_scram_gives_the_unescaped_username),
 		cmocka_unit_test(test_pop3_auth_cancelled_by_star),
 		cmocka_unit_test(test_pop3_apop_has_a_username_and_no_secret),
 		cmocka_unit_test(test_pop3_capabilities_after_login_do_not_count_as_offers),

@@ -107,8 +107,16 @@ test_sasl_mechanism_names_are_uppercased_and_cut(void **unused)
 			 SASL_MECH_CRAM_MD5);
 	assert_string_equal(name, "CRAM-MD5");
 	assert_int_equal(sasl_mech_parse(BYTES("SCRAM-SHA-256-PLUS"), name, sizeof(name)),
-			 SASL_MECH_OTHER);
+			 SASL_MECH_SCRAM);
 	assert_string_equal(name, "SCRAM-SHA-256-P");
+	assert_int_equal(sasl_mech_parse(BYTES("scram-sha-1"), name, sizeof(name)),
+			 SASL_MECH_SCRAM);
+	assert_string_equal(name, "SCRAM-SHA-1");
+	assert_int_equal(sasl_mech_parse(BYTES("digest-md5"), name, sizeof(name)),
+			 SASL_MECH_DIGEST_MD5);
+	assert_string_equal(name, "DIGEST-MD5");
+	assert_int_equal(sasl_mech_parse(BYTES("SCRAM"), name, sizeof(name)), SASL_MECH_OTHER);
+	assert_int_equal(sasl_mech_parse(BYTES("NTLM"), name, sizeof(name)), SASL_MECH_OTHER);
 }
 
 static void
@@ -209,6 +217,121 @@ test_sasl_oauthbearer_takes_the_user_from_the_gs2_header(void **unused)
 }
 
 static void
+test_sasl_oauthbearer_user_escapes_are_decoded_and_an_empty_token_is_no_secret(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	/* n,a=a=3Db=2Cc@example.com,^Ahost=mail^Aauth=Bearer ^A^A */
+	sasl_exchange_start(&x, SASL_MECH_OAUTHBEARER);
+	assert_true(sasl_exchange_response(
+		&x, &l, BYTES("bixhPWE9M0RiPTJDY0BleGFtcGxlLmNvbSwBaG9zdD1tYWlsAWF1dGg9QmVhcmVyIAEB")));
+	assert_string_equal(l.username, "a=b,c@example.com");
+	assert_string_equal(l.secret, "");
+	assert_false(l.has_secret);
+}
+
+/* charset=utf-8,username="ch\"ris",realm="elwood",nonce=...,response=...,qop=auth */
+#define DIGEST_RESPONSE                                                                            \
+	"Y2hhcnNldD11dGYtOCx1c2VybmFtZT0iY2hcInJpcyIscmVhbG09ImVsd29vZCIsbm9uY2U9Ik9BNk1HOXRFUUdt" \
+	"MmhoIixuYz0wMDAwMDAwMSxjbm9uY2U9Ik9BNk1IWGg2VnFUclJrIixkaWdlc3QtdXJpPSJpbWFwL2Vsd29vZCIs" \
+	"cmVzcG9uc2U9ZDM4OGRhZDkwZDRiYmQ3NjBhMTUyMzIxZjIxNDNhZjcscW9wPWF1dGg="
+
+static void
+test_sasl_digest_md5_gives_the_quoted_username_and_no_secret(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	sasl_exchange_start(&x, SASL_MECH_DIGEST_MD5);
+	assert_true(sasl_exchange_response(&x, &l, BYTES(DIGEST_RESPONSE)));
+	assert_string_equal(l.username, "ch\"ris");
+	assert_false(l.has_secret);
+	/* The empty answer to rspauth changes nothing. */
+	assert_true(sasl_exchange_response(&x, &l, BYTES("")));
+	assert_string_equal(l.username, "ch\"ris");
+	assert_string_equal(l.secret, "");
+}
+
+static void
+test_sasl_digest_md5_skips_directives_that_only_end_in_username(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	/* xusername="evil", username=bob,realm=x */
+	sasl_exchange_start(&x, SASL_MECH_DIGEST_MD5);
+	assert_true(sasl_exchange_response(
+		&x, &l, BYTES("eHVzZXJuYW1lPSJldmlsIiwgdXNlcm5hbWU9Ym9iLHJlYWxtPXg=")));
+	assert_string_equal(l.username, "bob");
+	/* No username at all: the mechanism is recorded, nothing else. */
+	memset(&l, 0, sizeof(l));
+	sasl_exchange_start(&x, SASL_MECH_DIGEST_MD5);
+	assert_true(sasl_exchange_response(&x, &l, BYTES("cmVhbG09Ingi"))); /* realm="x" */
+	assert_string_equal(l.username, "");
+}
+
+static void
+test_sasl_scram_gives_the_unescaped_username_and_no_secret(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	/* n,,n=us=2Cer=3Dx,r=rOprNGfwEbeRWgbNEkqO */
+	sasl_exchange_start(&x, SASL_MECH_SCRAM);
+	assert_true(sasl_exchange_response(
+		&x, &l, BYTES("biwsbj11cz0yQ2VyPTNEeCxyPXJPcHJOR2Z3RWJlUldnYk5Fa3FP")));
+	assert_string_equal(l.username, "us,er=x");
+	assert_false(l.has_secret);
+	/* The client-final message (c=biws,r=...,p=proof) names no user. */
+	assert_true(sasl_exchange_response(
+		&x, &l,
+		BYTES("Yz1iaXdzLHI9ck9wck5HZndFYmVSV2diTkVrcU8laHZZRHBXVWEyUmFUQ0FmdXhGSWxqKWhO"
+		      "bEYkazAscD1kSHpiWmFwV0lrNGpVaE4rVXRlOXl0YWc5empmTUhnc3FtbWl6N0FuZFZRPQ==")));
+	assert_string_equal(l.username, "us,er=x");
+	assert_string_equal(l.secret, "");
+}
+
+static void
+test_sasl_scram_user_is_the_n_attribute_not_the_authzid(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	/* n,a=adm=2Cin,n=bob,r=fyko */
+	sasl_exchange_start(&x, SASL_MECH_SCRAM);
+	assert_true(sasl_exchange_response(&x, &l, BYTES("bixhPWFkbT0yQ2luLG49Ym9iLHI9Znlrbw==")));
+	assert_string_equal(l.username, "bob");
+}
+
+static void
+test_sasl_exchange_line_cancels_on_star_and_reads_whole_quanta_of_a_cut_line(void **unused)
+{
+	struct sasl_exchange x;
+	struct login l = {0};
+
+	(void)unused;
+	sasl_exchange_start(&x, SASL_MECH_LOGIN);
+	assert_int_equal(sasl_exchange_line(&x, &l, BYTES("*"), false), SASL_LINE_CANCEL);
+	assert_string_equal(l.username, "");
+	/* "YWxpY2U=" is alice; cut after "YWxpY2" the first quantum "ali" is read. */
+	sasl_exchange_start(&x, SASL_MECH_LOGIN);
+	assert_int_equal(sasl_exchange_line(&x, &l, BYTES("YWxpY2"), true), SASL_LINE_OK);
+	assert_string_equal(l.username, "ali");
+	sasl_exchange_start(&x, SASL_MECH_LOGIN);
+	assert_int_equal(sasl_exchange_line(&x, &l, BYTES("YWxpY"), false), SASL_LINE_BAD);
+	sasl_exchange_start(&x, SASL_MECH_PLAIN);
+	assert_int_equal(sasl_exchange_line(&x, &l, BYTES("AGFsaWNlAHMzY3IzdA=="), false),
+			 SASL_LINE_OK);
+	assert_string_equal(l.username, "alice");
+}
+
+static void
 test_sasl_bad_base64_is_reported_and_a_null_login_is_fine(void **unused)
 {
 	struct sasl_exchange x;
@@ -222,6 +345,10 @@ test_sasl_bad_base64_is_reported_and_a_null_login_is_fine(void **unused)
 	assert_false(sasl_exchange_response(&x, NULL, BYTES("="))); /* empty: no NULs */
 	sasl_exchange_start(&x, SASL_MECH_OTHER);
 	assert_true(sasl_exchange_response(&x, NULL, BYTES("=")));
+	sasl_exchange_start(&x, SASL_MECH_SCRAM);
+	assert_true(sasl_exchange_response(&x, NULL, BYTES("biwsbj1hbGljZSxyPWFiY2RlZg==")));
+	sasl_exchange_start(&x, SASL_MECH_DIGEST_MD5);
+	assert_true(sasl_exchange_response(&x, NULL, BYTES(DIGEST_RESPONSE)));
 }
 
 static void
@@ -254,6 +381,14 @@ main(void)
 		cmocka_unit_test(test_sasl_cram_md5_gives_a_username_and_no_secret),
 		cmocka_unit_test(test_sasl_xoauth2_gives_user_and_bearer_token),
 		cmocka_unit_test(test_sasl_oauthbearer_takes_the_user_from_the_gs2_header),
+		cmocka_unit_test(
+			test_sasl_oauthbearer_user_escapes_are_decoded_and_an_empty_token_is_no_secret),
+		cmocka_unit_test(test_sasl_digest_md5_gives_the_quoted_username_and_no_secret),
+		cmocka_unit_test(test_sasl_digest_md5_skips_directives_that_only_end_in_username),
+		cmocka_unit_test(test_sasl_scram_gives_the_unescaped_username_and_no_secret),
+		cmocka_unit_test(test_sasl_scram_user_is_the_n_attribute_not_the_authzid),
+		cmocka_unit_test(
+			test_sasl_exchange_line_cancels_on_star_and_reads_whole_quanta_of_a_cut_line),
 		cmocka_unit_test(test_sasl_bad_base64_is_reported_and_a_null_login_is_fine),
 		cmocka_unit_test(test_sasl_long_responses_are_read_in_bounds),
 	};

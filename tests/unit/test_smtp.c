@@ -1156,6 +1156,55 @@ test_smtp_line_longer_than_line_cap_is_cut_and_flagged(void **unused)
 	assert_true(r.facts.switch_to_tls);
 }
 
+/* The cut line keeps 1009 characters of the token, 252 quanta and one more
+ * character: only the whole quanta are decoded, the login keeps its user and
+ * the token's beginning, and the cut is no base64 error. */
+static void
+test_smtp_auth_initial_response_cut_at_line_cap_keeps_the_username(void **unused)
+{
+	static const char prefix[] = "AUTH   XOAUTH2 "; /* 15 bytes */
+	static const char msg_head[] = "user=carol@example.com\001auth=Bearer ";
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static char line[2048];
+	uint8_t msg[1200];
+	size_t n = 0, o;
+	struct step t[] = {
+		AUTH_SESSION_START,
+		C(line),
+		S("535 5.7.8 Username and Password not accepted\r\n"),
+	};
+	struct replay_result r;
+	char token[LOGIN_FIELD_MAX];
+
+	(void)unused;
+	memcpy(msg, msg_head, strlen(msg_head));
+	n = strlen(msg_head);
+	memset(msg + n, 't', 1000);
+	n += 1000;
+	msg[n++] = 1;
+	msg[n++] = 1;
+	strcpy(line, prefix);
+	o = strlen(line);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)msg[i] << 16 | (i + 1 < n ? (uint32_t)msg[i + 1] << 8 : 0) |
+			     (i + 2 < n ? msg[i + 2] : 0);
+
+		line[o++] = b64[v >> 18];
+		line[o++] = b64[(v >> 12) & 63];
+		line[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		line[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	strcpy(line + o, "\r\n");
+	assert_true(o > LINE_CAP);
+	memset(token, 't', sizeof(token) - 1);
+	token[sizeof(token) - 1] = '\0';
+	REPLAY_ALL(t, &r);
+	assert_true(r.facts.anomalies & PROTO_ANOM_LINE_TOO_LONG);
+	assert_false(r.facts.anomalies & PROTO_ANOM_BAD_SYNTAX);
+	assert_login(&r.facts, 0, "XOAUTH2", "carol@example.com", token, LOGIN_FAILURE);
+}
+
 static void
 test_smtp_gap_stops_the_parser_and_consumes_the_rest(void **unused)
 {
@@ -1383,6 +1432,7 @@ main(void)
 		cmocka_unit_test(test_smtp_sniff_short_input_asks_for_more_and_junk_is_no),
 		cmocka_unit_test(test_smtp_descriptor_names_ports_and_hooks),
 		cmocka_unit_test(test_smtp_line_longer_than_line_cap_is_cut_and_flagged),
+		cmocka_unit_test(test_smtp_auth_initial_response_cut_at_line_cap_keeps_the_username),
 		cmocka_unit_test(test_smtp_gap_stops_the_parser_and_consumes_the_rest),
 		cmocka_unit_test(test_smtp_empty_feeds_change_nothing),
 		cmocka_unit_test(test_smtp_every_truncation_of_a_session_is_safe),
