@@ -167,6 +167,14 @@ bool line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used,
 /* Drops any partial line (after a gap). */
 void line_asm_reset(struct line_asm *la);
 
+/*
+ * A keyword a middlebox overwrote keeps its length and becomes X's: a token of
+ * at least 4 bytes of which at most a quarter are not 'X' (either case):
+ * "XXXXXXXX", "XXXXXXXA", "xxxx". Real extension names (XCLIENT, XFORWARD,
+ * XEXCH50, X-EXPS, XLIST) are never that.
+ */
+bool proto_token_is_masked(const uint8_t *p, size_t n);
+
 /* Splits "CODE SP text" / "CODE-text" reply lines: returns the 3-digit code or
  * -1, and *last = false for a continuation line ("250-"). */
 int line_reply_code(const uint8_t *line, size_t n, bool *last);

@@ -125,21 +125,6 @@ imap_get_token(struct cursor *c, struct cursor *tok)
 	return i > 0 && cursor_get_bytes(c, tok, i);
 }
 
-/* A capability or command overwritten by a middlebox keeps its length and
- * is (almost) all 'X': "XXXXXXXX", "XXXXXXXA". */
-static bool
-imap_token_is_masked(const uint8_t *p, size_t n)
-{
-	size_t x = 0;
-
-	if (n < 4)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == 'X' || p[i] == 'x')
-			x++;
-	return x * 4 >= n * 3;
-}
-
 /*
  * Recognises a literal announcement at the end of a line (line end already
  * trimmed): "{n}", "{n+}" (LITERAL+), "~{n}" (literal8). Sets *size and
@@ -263,7 +248,7 @@ imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, 
 		else if (text_equal_ci(tok.p, tok.len, "AUTH=PLAIN") ||
 			 text_equal_ci(tok.p, tok.len, "AUTH=LOGIN"))
 			auth_plain = true;
-		else if (imap_token_is_masked(tok.p, tok.len))
+		else if (proto_token_is_masked(tok.p, tok.len))
 			masked = true;
 	}
 	f->capa_seen = true;
@@ -414,7 +399,7 @@ imap_client_command(struct imap_state *s, struct proto_facts *f, const uint8_t *
 			imap_sasl_line(s, f, ir.p, ir.len, cut);
 	} else if (text_equal_ci(cmd.p, cmd.len, "COMPRESS")) {
 		imap_pending_add(s, f, tag, IMAP_CMD_COMPRESS, -1);
-	} else if (imap_token_is_masked(cmd.p, cmd.len)) {
+	} else if (proto_token_is_masked(cmd.p, cmd.len)) {
 		proto_facts_indicate(f, IND_CMD_MASKED, line, n);
 	}
 }

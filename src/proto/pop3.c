@@ -105,20 +105,6 @@ pop3_get_token(struct cursor *c, struct cursor *tok)
 	return i > 0 && cursor_get_bytes(c, tok, i);
 }
 
-/* Overwritten by a middlebox that keeps the length: "XXXX", "XXXXXXXA". */
-static bool
-pop3_token_is_masked(const uint8_t *p, size_t n)
-{
-	size_t x = 0;
-
-	if (n < 4)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == 'X' || p[i] == 'x')
-			x++;
-	return x * 4 >= n * 3;
-}
-
 static struct login *
 pop3_login_at(struct proto_facts *f, int idx)
 {
@@ -261,7 +247,7 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 	} else if (text_equal_ci(kw.p, kw.len, "RETR") || text_equal_ci(kw.p, kw.len, "TOP")) {
 		pop3_queue_push(s, f, POP3_CMD_MULTI, -1);
 	} else {
-		if (pop3_token_is_masked(kw.p, kw.len))
+		if (proto_token_is_masked(kw.p, kw.len))
 			proto_facts_indicate(f, IND_CMD_MASKED, line, n);
 		pop3_queue_push(s, f, POP3_CMD_OTHER, -1);
 	}
@@ -294,7 +280,7 @@ pop3_capa_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line,
 	if (!pop3_get_token(&c, &tag))
 		return;
 	pop3_keep_capa(f, tag.p, tag.len);
-	if (pop3_token_is_masked(tag.p, tag.len))
+	if (proto_token_is_masked(tag.p, tag.len))
 		proto_facts_indicate(f, IND_CAPA_MASKED, line, n);
 	if (s->authenticated)
 		return;

@@ -1,6 +1,7 @@
 /*
  * proto.c - the parser registry and the helpers every text protocol shares:
- * fact recording, the line assembler, reply codes and dot-terminated bodies.
+ * fact recording, the line assembler, masked keywords, reply codes and
+ * dot-terminated bodies.
  */
 #include "proto.h"
 
@@ -167,6 +168,19 @@ line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used, const u
 		la->len = 0;
 		return true;
 	}
+}
+
+bool
+proto_token_is_masked(const uint8_t *p, size_t n)
+{
+	size_t other = 0;
+
+	if (n < 4)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 'X' && p[i] != 'x')
+			other++;
+	return other * 4 <= n;
 }
 
 int

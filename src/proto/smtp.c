@@ -37,9 +37,8 @@
  *  - Client bytes right after DATA are the message body, without waiting for
  *    the 354: a client that sends early means them as a body. A non-354 reply
  *    to DATA ends the body mode and command parsing resumes.
- *  - A masked keyword is a token of at least 4 characters of which at most a
- *    quarter are not 'X' (either case): `XXXXXXXA`, `XXXXXXXX`, `XXXX`. Real
- *    extension names (XCLIENT, XFORWARD, XEXCH50, X-EXPS) are never that.
+ *  - A masked keyword is one proto_token_is_masked() recognises (`XXXXXXXA`,
+ *    `XXXXXXXX`, `XXXX`; never XCLIENT, XFORWARD, XEXCH50, X-EXPS).
  *    IND_CAPA_MASKED is raised for such a keyword in an EHLO/LHLO reply,
  *    IND_CMD_MASKED for a client command verb of that shape (the middlebox
  *    overwrote STARTTLS or another verb).
@@ -169,21 +168,6 @@ smtp_skip_space(const uint8_t *p, size_t n, size_t off)
 	while (off < n && (p[off] == ' ' || p[off] == '\t'))
 		off++;
 	return off;
-}
-
-/* A keyword overwritten by a middlebox keeps its length and becomes X's (see
- * the header comment for the rule). */
-static bool
-smtp_token_is_masked(const uint8_t *p, size_t n)
-{
-	size_t other = 0;
-
-	if (n < 4)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 'X' && p[i] != 'x')
-			other++;
-	return other <= n / 4;
 }
 
 /* ---- Command FIFO ------------------------------------------------------------ */
@@ -378,7 +362,7 @@ smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *li
 	}
 	if (st->refused && cmd != CMD_QUIT)
 		f->cleartext_after_refusal = true;
-	if (!known && smtp_token_is_masked(line, vn))
+	if (!known && proto_token_is_masked(line, vn))
 		proto_facts_indicate(f, IND_CMD_MASKED, line, n);
 
 	switch (cmd) {
@@ -478,7 +462,7 @@ smtp_capability_line(struct proto_facts *f, const uint8_t *line, size_t n, const
 	    (text_has_token_ci(text + kn + 1, tn - kn - 1, "PLAIN", "=") ||
 	     text_has_token_ci(text + kn + 1, tn - kn - 1, "LOGIN", "=")))
 		f->auth_cleartext_offered = true;
-	if (smtp_token_is_masked(text, kn))
+	if (proto_token_is_masked(text, kn))
 		proto_facts_indicate(f, IND_CAPA_MASKED, line, n);
 }
 
