@@ -41,6 +41,9 @@ bool cursor_get_u24_prefixed(struct cursor *c, struct cursor *out);
 /* ASCII case-insensitive helpers over (pointer, length) byte strings. */
 bool text_equal_ci(const uint8_t *p, size_t n, const char *word);
 bool text_prefix_ci(const uint8_t *p, size_t n, const char *prefix);
+/* p could still grow into word: p is a prefix of word, word itself included
+ * (what a sniffer asks of the first bytes before it can tell). */
+bool text_could_be_prefix_ci(const uint8_t *p, size_t n, const char *word);
 /* Offset of the first case-insensitive occurrence of needle, or -1. */
 long text_find_ci(const uint8_t *p, size_t n, const char *needle);
 /* True when word occurs in p as a whole token (delimited by start/end, space,

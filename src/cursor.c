@@ -142,6 +142,17 @@ text_prefix_ci(const uint8_t *p, size_t n, const char *prefix)
 }
 
 bool
+text_could_be_prefix_ci(const uint8_t *p, size_t n, const char *word)
+{
+	if (n > strlen(word))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (ascii_lower(p[i]) != ascii_lower((uint8_t)word[i]))
+			return false;
+	return true;
+}
+
+bool
 text_equal_ci(const uint8_t *p, size_t n, const char *word)
 {
 	return n == strlen(word) && text_prefix_ci(p, n, word);

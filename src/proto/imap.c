@@ -697,19 +697,6 @@ imap_fini(void *state)
 	(void)state; /* nothing allocated */
 }
 
-/* Could p[0..n) still grow into word (case-insensitive)? */
-static bool
-imap_sniff_could_be(const uint8_t *p, size_t n, const char *word)
-{
-	char head[24];
-
-	if (n > strlen(word) || n >= sizeof(head) || memchr(p, 0, n))
-		return false;
-	memcpy(head, p, n);
-	head[n] = '\0';
-	return text_prefix_ci((const uint8_t *)word, strlen(word), head);
-}
-
 static bool
 imap_sniff_delim(uint8_t ch)
 {
@@ -736,7 +723,7 @@ imap_sniff_server(const uint8_t *p, size_t len)
 		struct cursor rest;
 		size_t line_len;
 
-		if (imap_sniff_could_be(p, len, greetings[i])) {
+		if (text_could_be_prefix_ci(p, len, greetings[i])) {
 			more = true;
 			continue;
 		}
@@ -791,7 +778,7 @@ imap_sniff_client(const uint8_t *p, size_t len)
 		const uint8_t *lf;
 		struct cursor args, a1, a2;
 
-		if (imap_sniff_could_be(rest, m, name)) {
+		if (text_could_be_prefix_ci(rest, m, name)) {
 			more = true;
 			continue;
 		}

@@ -499,19 +499,6 @@ pop3_fini(void *state)
 	(void)state; /* nothing allocated */
 }
 
-/* Could p[0..n) still grow into word (case-insensitive)? */
-static bool
-pop3_sniff_could_be(const uint8_t *p, size_t n, const char *word)
-{
-	char head[16];
-
-	if (n > strlen(word) || n >= sizeof(head) || memchr(p, 0, n))
-		return false;
-	memcpy(head, p, n);
-	head[n] = '\0';
-	return text_prefix_ci((const uint8_t *)word, strlen(word), head);
-}
-
 /* "+OK" greeting: STRONG with "POP3", "ready" or an APOP <...@...> stamp. */
 static enum sniff_result
 pop3_sniff_server(const uint8_t *p, size_t len)
@@ -519,7 +506,7 @@ pop3_sniff_server(const uint8_t *p, size_t len)
 	const uint8_t *lf, *lt, *at, *gt;
 	size_t n;
 
-	if (pop3_sniff_could_be(p, len, "+OK"))
+	if (text_could_be_prefix_ci(p, len, "+OK"))
 		return SNIFF_MORE;
 	if (!text_prefix_ci(p, len, "+OK") || (p[3] != ' ' && p[3] != '\r' && p[3] != '\n'))
 		return SNIFF_NO;
@@ -568,7 +555,7 @@ pop3_sniff_shared(const uint8_t *p, size_t len)
 	for (size_t i = 0; i < sizeof(ftp_mechs) / sizeof(ftp_mechs[0]); i++) {
 		if (text_equal_ci(arg.p, arg.len, ftp_mechs[i]) && !open)
 			return SNIFF_NO;
-		if (open && pop3_sniff_could_be(arg.p, arg.len, ftp_mechs[i]))
+		if (open && text_could_be_prefix_ci(arg.p, arg.len, ftp_mechs[i]))
 			return SNIFF_MORE;
 	}
 	return SNIFF_WEAK;
@@ -591,14 +578,14 @@ pop3_sniff_client(const uint8_t *p, size_t len)
 		return SNIFF_STRONG;
 	if (text_prefix_ci(p, len, "USER ") || text_prefix_ci(p, len, "AUTH "))
 		return pop3_sniff_shared(p, len);
-	more = pop3_sniff_could_be(p, len, "APOP ") || pop3_sniff_could_be(p, len, "USER ") ||
-	       pop3_sniff_could_be(p, len, "AUTH ");
+	more = text_could_be_prefix_ci(p, len, "APOP ") || text_could_be_prefix_ci(p, len, "USER ") ||
+	       text_could_be_prefix_ci(p, len, "AUTH ");
 	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
 		size_t k = strlen(bare[i]);
 
 		if (text_prefix_ci(p, len, bare[i]) && len > k && (p[k] == '\r' || p[k] == '\n'))
 			return SNIFF_STRONG;
-		more |= pop3_sniff_could_be(p, len, bare[i]);
+		more |= text_could_be_prefix_ci(p, len, bare[i]);
 	}
 	return more ? SNIFF_MORE : SNIFF_NO;
 }

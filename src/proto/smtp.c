@@ -621,19 +621,9 @@ smtp_sniff_words(const uint8_t *p, size_t len, const char *const *words, size_t 
 	int r = -1;
 
 	for (size_t i = 0; i < n_words; i++) {
-		size_t k = strlen(words[i]);
-		char part[16];
-
-		if (len >= k) {
-			if (text_prefix_ci(p, len, words[i]))
-				return 1;
-			continue;
-		}
-		if (k >= sizeof(part))
-			continue;
-		memcpy(part, words[i], len);
-		part[len] = '\0';
-		if (text_equal_ci(p, len, part))
+		if (text_prefix_ci(p, len, words[i]))
+			return 1;
+		if (text_could_be_prefix_ci(p, len, words[i]))
 			r = 0;
 	}
 	return r;

@@ -314,6 +314,35 @@ test_text_prefix_ci_matches_only_when_the_whole_prefix_is_present(void **state)
 	assert_false(text_prefix_ci(U8S("HELO"), 4, "EHLO"));
 }
 
+/* ---- text_could_be_prefix_ci ---- */
+
+static void
+test_text_could_be_prefix_ci_accepts_every_beginning_of_the_word_and_the_word(void **state)
+{
+	(void)state;
+	assert_true(text_could_be_prefix_ci(U8S(""), 0, "STLS"));
+	assert_true(text_could_be_prefix_ci(U8S("s"), 1, "STLS"));
+	assert_true(text_could_be_prefix_ci(U8S("sTl"), 3, "STLS"));
+	assert_true(text_could_be_prefix_ci(U8S("stls"), 4, "STLS"));
+	assert_true(text_could_be_prefix_ci(U8S("* o"), 3, "* OK"));
+	assert_true(text_could_be_prefix_ci(U8S(""), 0, ""));
+}
+
+static void
+test_text_could_be_prefix_ci_rejects_a_mismatch_and_anything_longer(void **state)
+{
+	(void)state;
+	assert_false(text_could_be_prefix_ci(U8S("STLSX"), 5, "STLS"));
+	assert_false(text_could_be_prefix_ci(U8S("STLS "), 5, "STLS"));
+	assert_false(text_could_be_prefix_ci(U8S("STX"), 3, "STLS"));
+	assert_false(text_could_be_prefix_ci(U8S("x"), 1, "STLS"));
+	assert_false(text_could_be_prefix_ci(U8S("x"), 1, ""));
+	/* Case folding is ASCII only, and the length decides, not a NUL. */
+	assert_false(text_could_be_prefix_ci(U8S("S\0"), 2, "STLS"));
+	assert_false(text_could_be_prefix_ci(U8S("\xd3"), 1, "STLS"));
+	assert_true(text_could_be_prefix_ci(U8S("STXX"), 2, "STLS"));
+}
+
 /* ---- text_find_ci ---- */
 
 static void
@@ -574,6 +603,9 @@ main(void)
 		cmocka_unit_test(
 			test_text_equal_ci_ignores_ascii_case_and_requires_the_same_length),
 		cmocka_unit_test(test_text_prefix_ci_matches_only_when_the_whole_prefix_is_present),
+		cmocka_unit_test(
+			test_text_could_be_prefix_ci_accepts_every_beginning_of_the_word_and_the_word),
+		cmocka_unit_test(test_text_could_be_prefix_ci_rejects_a_mismatch_and_anything_longer),
 		cmocka_unit_test(
 			test_text_find_ci_returns_the_first_offset_at_start_middle_and_end),
 		cmocka_unit_test(test_text_find_ci_restarts_after_a_partial_match),
