@@ -1,0 +1,397 @@
+/*
+ * syslog.c - --syslog: one message per alert on the local syslog socket.
+ *
+ * The message is written here rather than with syslog(3) so that the socket
+ * can be chosen (tests use their own, TLSWATCH_SYSLOG_SOCKET) and no process
+ * global state (openlog) is involved. The header is the syslog(3) socket
+ * format, "<PRI>Mmm dd hh:mm:ss tlswatch[PID]: ", because that is what the
+ * local daemons parse on /dev/log (rsyslog's imuxsock and journald do not
+ * parse an RFC 5424 header there); the message then starts with one RFC 5424
+ * SD-ELEMENT (RFC 5424 section 6.3, PARAM-VALUE escaping of '"', '\' and ']')
+ * and goes on with the evidence, so RFC 5424-aware tooling can take the
+ * fields apart and a person can read the line:
+ *
+ *   <84>Nov 25 08:12:13 tlswatch[4242]: [tlswatch@32473 kind="cleartext-login"
+ *   severity="high" session="1" ts="2026-11-25T08:12:13.469686Z"
+ *   server="127.0.0.3:587" service="smtp"] smtp PLAIN user=alice
+ *
+ * Severity to syslog level: high -> warning, medium -> notice, low -> info.
+ * Sends never block (MSG_DONTWAIT): a full socket buffer drops the message and
+ * counts it. A broken connection (daemon restarted) is reopened once per
+ * alert. Not handled: remote syslog (UDP/TCP 514, TLS 6514), RFC 5424 framing
+ * on the local socket, non-ASCII evidence (already \xHH-escaped upstream).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "alertout.h"
+
+struct syslog_state {
+	int fd;	     /* -1 when not connected */
+	bool stream; /* /dev/log is a SOCK_STREAM socket (NUL-framed) */
+	int facility;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct alertout_counters c;
+	bool warned_failed, warned_dropped;
+};
+
+/* A bounded writer: never overflows, always NUL-terminated; once something
+ * did not fit nothing more is written, so a cut message is a prefix of the
+ * whole one and never ends in half an escape. */
+struct outbuf {
+	char *p;
+	size_t cap; /* usable bytes, NUL excluded */
+	size_t len;
+	bool full;
+};
+
+static void
+out_bytes(struct outbuf *b, const char *s, size_t n)
+{
+	if (b->full)
+		return;
+	if (n > b->cap - b->len) {
+		n = b->cap - b->len;
+		b->full = true;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+out_str(struct outbuf *b, const char *s)
+{
+	out_bytes(b, s, strlen(s));
+}
+
+/* Text as a PARAM-VALUE (sd set: '"', '\' and ']' get a backslash) or as
+ * the free-form message; anything outside printable ASCII becomes \xHH so a
+ * message is always one line of ASCII. */
+static void
+out_text(struct outbuf *b, const char *s, bool sd)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		char tmp[5];
+		size_t n;
+
+		if (sd && (*c == '"' || *c == '\\' || *c == ']')) {
+			tmp[0] = '\\';
+			tmp[1] = (char)*c;
+			n = 2;
+		} else if (*c < 0x20 || *c >= 0x7f) {
+			snprintf(tmp, sizeof(tmp), "\\x%02x", *c);
+			n = 4;
+		} else {
+			tmp[0] = (char)*c;
+			n = 1;
+		}
+		if (b->full || n > b->cap - b->len) {
+			b->full = true;
+			return;
+		}
+		out_bytes(b, tmp, n);
+	}
+}
+
+static void
+out_param(struct outbuf *b, const char *name, const char *value)
+{
+	out_str(b, " ");
+	out_str(b, name);
+	out_str(b, "=\"");
+	out_text(b, value, true);
+	out_str(b, "\"");
+}
+
+int
+alertout_syslog_level(enum severity s)
+{
+	switch (s) {
+	case SEVERITY_HIGH:
+		return LOG_WARNING;
+	case SEVERITY_MEDIUM:
+		return LOG_NOTICE;
+	case SEVERITY_LOW:
+		break;
+	}
+	return LOG_INFO;
+}
+
+int
+alertout_facility_parse(const char *name)
+{
+	static const struct {
+		const char *name;
+		int facility;
+	} tab[] = {
+		{"auth", LOG_AUTH},	{"authpriv", LOG_AUTHPRIV}, {"daemon", LOG_DAEMON},
+		{"mail", LOG_MAIL},	{"user", LOG_USER},	    {"local0", LOG_LOCAL0},
+		{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},	    {"local3", LOG_LOCAL3},
+		{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},	    {"local6", LOG_LOCAL6},
+		{"local7", LOG_LOCAL7},
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(name, tab[i].name) == 0)
+			return tab[i].facility;
+	return -1;
+}
+
+size_t
+alertout_syslog_format(char *buf, size_t bufsz, int facility, const struct alert *a, time_t now,
+		       pid_t pid)
+{
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct outbuf b = {buf, bufsz ? bufsz - 1 : 0, 0, false};
+	char tmp[160];
+	struct tm tm;
+
+	if (bufsz == 0)
+		return 0;
+	buf[0] = '\0';
+	if (!localtime_r(&now, &tm))
+		memset(&tm, 0, sizeof(tm));
+	snprintf(tmp, sizeof(tmp), "<%d>%s %2d %02d:%02d:%02d tlswatch[%ld]: [" ALERTOUT_SD_ID,
+		 (facility & LOG_FACMASK) | alertout_syslog_level(a->severity),
+		 months[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)pid);
+	out_str(&b, tmp);
+	out_param(&b, "kind", alert_kind_name(a->kind));
+	out_param(&b, "severity", severity_name(a->severity));
+	snprintf(tmp, sizeof(tmp), "%" PRIu64, a->session_id);
+	out_param(&b, "session", tmp);
+	sink_format_time(a->ts_us, tmp, sizeof(tmp));
+	out_param(&b, "ts", tmp);
+	sink_format_endpoint(a->family, a->server_ip, a->server_port, tmp, sizeof(tmp));
+	out_param(&b, "server", tmp);
+	if (a->service && a->service[0])
+		out_param(&b, "service", a->service);
+	if (a->pcap[0])
+		out_param(&b, "pcap", a->pcap);
+	out_str(&b, "]");
+	if (a->evidence[0]) {
+		out_str(&b, " ");
+		out_text(&b, a->evidence, false);
+	}
+	return b.len;
+}
+
+static void
+syslog_close(struct syslog_state *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+}
+
+/* Connects to st->path, as a datagram socket or, where /dev/log is a stream
+ * socket, as a stream. Returns 0, or -1 with errno set. */
+static int
+syslog_connect(struct syslog_state *st)
+{
+	static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+	struct sockaddr_un sa;
+	int err = 0;
+
+	syslog_close(st);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, st->path, strlen(st->path) + 1);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			st->fd = fd;
+			st->stream = types[i] == SOCK_STREAM;
+			return 0;
+		}
+		err = errno;
+		close(fd);
+		if (err != EPROTOTYPE)
+			break;
+	}
+	errno = err;
+	return -1;
+}
+
+/* One send attempt: 1 sent, 0 would block (dropped), -1 error (errno set). */
+static int
+syslog_send(struct syslog_state *st, const char *msg, size_t len)
+{
+	ssize_t n;
+
+	if (st->fd < 0 && syslog_connect(st) < 0)
+		return -1;
+	/* On a stream the NUL ends the message, as syslog(3) frames it. */
+	n = send(st->fd, msg, st->stream ? len + 1 : len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n >= 0 && (size_t)n == (st->stream ? len + 1 : len))
+		return 1;
+	if (n >= 0) {
+		/* A partial message on a stream: the framing is lost, start over. */
+		syslog_close(st);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+		return 0;
+	return -1;
+}
+
+static void
+syslog_alert(struct sink *k, const struct alert *a)
+{
+	struct syslog_state *st = k->priv;
+	char msg[ALERTOUT_SYSLOG_MAX];
+	size_t len =
+		alertout_syslog_format(msg, sizeof(msg), st->facility, a, time(NULL), getpid());
+	int r;
+
+	st->c.alerts++;
+	r = syslog_send(st, msg, len);
+	if (r < 0 && errno != EMSGSIZE) {
+		/* The daemon may have restarted: reconnect once and retry. */
+		syslog_close(st);
+		r = syslog_send(st, msg, len);
+	}
+	if (r > 0) {
+		st->c.sent++;
+	} else if (r == 0) {
+		st->c.dropped++;
+		if (!st->warned_dropped)
+			fprintf(stderr,
+				"tlswatch: --syslog: %s is full (the daemon is behind); alerts "
+				"are dropped and counted\n",
+				st->path);
+		st->warned_dropped = true;
+	} else {
+		st->c.failed++;
+		if (!st->warned_failed)
+			fprintf(stderr,
+				"tlswatch: --syslog: cannot send to %s: %s (further failures "
+				"are only counted)\n",
+				st->path, strerror(errno));
+		st->warned_failed = true;
+	}
+}
+
+static void
+syslog_session(struct sink *k, const struct session *s)
+{
+	(void)k;
+	(void)s;
+}
+
+static void
+syslog_finish(struct sink *k, struct summary *sum, const struct stats *stats)
+{
+	struct syslog_state *st = k->priv;
+
+	(void)sum;
+	(void)stats;
+	if (st->c.failed || st->c.dropped)
+		fprintf(stderr,
+			"tlswatch: --syslog: %" PRIu64 " alerts: %" PRIu64 " sent, %" PRIu64
+			" failed, %" PRIu64 " dropped\n",
+			st->c.alerts, st->c.sent, st->c.failed, st->c.dropped);
+}
+
+static void
+syslog_free(struct sink *k)
+{
+	struct syslog_state *st;
+
+	if (!k)
+		return;
+	st = k->priv;
+	if (st) {
+		syslog_close(st);
+		free(st);
+	}
+	free(k);
+}
+
+void
+alertout_syslog_defaults(struct alertout_syslog_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->facility = LOG_AUTHPRIV;
+}
+
+struct sink *
+sink_syslog_new(const struct alertout_syslog_opts *o, char *err, size_t errsz)
+{
+	struct sink *k = calloc(1, sizeof(*k));
+	struct syslog_state *st = calloc(1, sizeof(*st));
+	const char *path = o->socket_path;
+
+	if (!k || !st) {
+		snprintf(err, errsz, "--syslog: out of memory");
+		goto fail;
+	}
+	st->fd = -1;
+	if (!path)
+		path = getenv(ALERTOUT_SYSLOG_ENV);
+	if (!path || !*path)
+		path = ALERTOUT_SYSLOG_SOCKET;
+	if (strlen(path) >= sizeof(st->path)) {
+		snprintf(err, errsz, "--syslog: socket path too long: %s", path);
+		goto fail;
+	}
+	memcpy(st->path, path, strlen(path) + 1);
+	st->facility = o->facility & LOG_FACMASK;
+	if (syslog_connect(st) < 0) {
+		snprintf(err, errsz, "--syslog: cannot connect to %s: %s", st->path,
+			 strerror(errno));
+		goto fail;
+	}
+	k->session = syslog_session;
+	k->alert = syslog_alert;
+	k->finish = syslog_finish;
+	k->free = syslog_free;
+	k->priv = st;
+	return k;
+fail:
+	free(st);
+	free(k);
+	return NULL;
+}
+
+void
+sink_syslog_counters(const struct sink *k, struct alertout_counters *c)
+{
+	const struct syslog_state *st = k->priv;
+
+	*c = st->c;
+}
+
+void
+alertout_stats_each(const struct sink *syslog_k, const struct sink *exec_k,
+		    void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx)
+{
+	struct alertout_counters c;
+
+	if (syslog_k) {
+		sink_syslog_counters(syslog_k, &c);
+		fn(ctx, "syslog_sent", c.sent);
+		fn(ctx, "syslog_failed", c.failed);
+		fn(ctx, "syslog_dropped", c.dropped);
+	}
+	if (exec_k) {
+		sink_exec_counters(exec_k, &c);
+		fn(ctx, "alert_exec_ran", c.ran);
+		fn(ctx, "alert_exec_succeeded", c.sent);
+		fn(ctx, "alert_exec_failed", c.failed);
+		fn(ctx, "alert_exec_dropped", c.dropped);
+	}
+}
