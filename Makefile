@@ -33,7 +33,7 @@ TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all deps check unit e2e test-asan demo corpus bench install uninstall clean \
-	format format-check pcaps
+	format format-check pcaps fuzz fuzz-regress
 
 all: $(BUILD)/tlswatch
 
@@ -67,10 +67,35 @@ unit: $(TEST_BINS)
 e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
 	@BUILD_DIR=$(BUILD) tests/e2e/run.sh $(BUILD)/tlswatch
 
+# Fuzzing (clang's libFuzzer): `make fuzz FUZZ_SECONDS=300`. Inputs that ever
+# crashed are kept in tests/fuzz/regressions/ and replayed by every check.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = session engine
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+			-Iinclude -Isrc/proto $(PKG_CFLAGS) tests/fuzz/fuzz_$$t.c $(LIB_SRCS) \
+			-o $(BUILD)/fuzz/fuzz_$$t $(LDLIBS) || exit 1; \
+		mkdir -p $(BUILD)/fuzz/corpus_$$t; \
+		cp -n tests/fuzz/regressions/$$t/* $(BUILD)/fuzz/corpus_$$t/ 2>/dev/null; \
+		(cd $(BUILD)/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			corpus_$$t) || exit 1; \
+	done
+
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_STANDALONE -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+fuzz-regress: $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		$(BUILD)/tests/fuzz_$$t tests/fuzz/regressions/$$t/* || exit 1; \
+	done
+
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-asan:
-	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" unit e2e
+	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" unit e2e fuzz-regress
 
 check: deps
 	$(MAKE) all unit e2e
