@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alertout.h"
 #include "capture.h"
 #include "engine.h"
 #include "sink.h"
@@ -23,7 +24,7 @@
 
 #define TLSWATCH_VERSION "0.1.0"
 #define MAX_SOURCES 64
-#define MAX_SINKS 2
+#define MAX_SINKS 4
 
 struct options {
 	const char *files[MAX_SOURCES];
@@ -40,6 +41,9 @@ struct options {
 	bool show_secrets;
 	char *filter;
 	struct engine_config ecfg;
+	bool syslog;
+	struct alertout_syslog_opts syslog_opts;
+	struct alertout_exec_opts exec_opts; /* command NULL: no --alert-exec */
 };
 
 struct run {
@@ -49,6 +53,7 @@ struct run {
 	struct summary *summary;
 	uint32_t alerts_seen;    /* alert kind bits raised */
 	uint64_t summary_failures;
+	struct sink *syslog_sink, *exec_sink;
 };
 
 /* The capture being read, for the signal handler only. */
@@ -91,6 +96,17 @@ usage(FILE *o)
 	      "                         carrying a login secret, unless --show-secrets)\n"
 	      "      --fail-on KINDS    exit 1 if an alert of one of these kinds (comma\n"
 	      "                         separated, or 'any') was raised\n"
+	      "      --syslog[=FACILITY]  send each alert to the local syslog; FACILITY is\n"
+	      "                         authpriv (default), auth, daemon, mail, user or\n"
+	      "                         local0..local7\n"
+	      "      --alert-exec CMD   run CMD with /bin/sh -c for each alert, the alert's\n"
+	      "                         JSON record on its stdin\n"
+	      "      --alert-exec-max N  commands running at once (default 4)\n"
+	      "      --alert-exec-queue N  alerts waiting for a free slot (default 256);\n"
+	      "                         beyond, alerts are dropped and counted\n"
+	      "      --alert-exec-timeout S  a command running longer than S seconds is\n"
+	      "                         terminated; also the longest wait for commands\n"
+	      "                         at the end (default 5)\n"
 	      "      --tui, --no-tui    force or forbid the dashboard (not in this version:\n"
 	      "                         the text report is used)\n"
 	      "  -q, --quiet            no progress line while reading files\n"
@@ -177,6 +193,11 @@ parse_options(int argc, char **argv, struct options *o)
 		OPT_STATE,
 		OPT_FALLBACK_WINDOW,
 		OPT_EVIDENCE,
+		OPT_SYSLOG,
+		OPT_ALERT_EXEC,
+		OPT_ALERT_EXEC_MAX,
+		OPT_ALERT_EXEC_QUEUE,
+		OPT_ALERT_EXEC_TIMEOUT,
 	};
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
@@ -199,6 +220,11 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "fallback-window", required_argument, NULL, OPT_FALLBACK_WINDOW },
 		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
+		{ "syslog", optional_argument, NULL, OPT_SYSLOG },
+		{ "alert-exec", required_argument, NULL, OPT_ALERT_EXEC },
+		{ "alert-exec-max", required_argument, NULL, OPT_ALERT_EXEC_MAX },
+		{ "alert-exec-queue", required_argument, NULL, OPT_ALERT_EXEC_QUEUE },
+		{ "alert-exec-timeout", required_argument, NULL, OPT_ALERT_EXEC_TIMEOUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
@@ -208,6 +234,8 @@ parse_options(int argc, char **argv, struct options *o)
 	o->promisc = true;
 	o->tui = -1;
 	engine_config_defaults(&o->ecfg);
+	alertout_syslog_defaults(&o->syslog_opts);
+	alertout_exec_defaults(&o->exec_opts);
 	while ((ch = getopt_long(argc, argv, "+r:i:ps:Z:qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
@@ -277,6 +305,39 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_STATE:
 			o->ecfg.corr.state_path = optarg;
+			break;
+		case OPT_SYSLOG:
+			o->syslog = true;
+			if (optarg) {
+				int f = alertout_facility_parse(optarg);
+
+				if (f < 0) {
+					fprintf(stderr,
+						"tlswatch: --syslog: unknown facility '%s' (auth, "
+						"authpriv, daemon, mail, user, local0..local7)\n",
+						optarg);
+					return 2;
+				}
+				o->syslog_opts.facility = f;
+			}
+			break;
+		case OPT_ALERT_EXEC:
+			o->exec_opts.command = optarg;
+			break;
+		case OPT_ALERT_EXEC_MAX:
+			if (parse_number("--alert-exec-max", optarg, 1, 256, &v) < 0)
+				return 2;
+			o->exec_opts.max_running = (unsigned)v;
+			break;
+		case OPT_ALERT_EXEC_QUEUE:
+			if (parse_number("--alert-exec-queue", optarg, 0, 65536, &v) < 0)
+				return 2;
+			o->exec_opts.queue_max = (unsigned)v;
+			break;
+		case OPT_ALERT_EXEC_TIMEOUT:
+			if (parse_number("--alert-exec-timeout", optarg, 1, 3600, &v) < 0)
+				return 2;
+			o->exec_opts.timeout_ms = (unsigned)v * 1000u;
 			break;
 		case OPT_EVIDENCE:
 			o->ecfg.evidence_dir = optarg;
@@ -405,10 +466,15 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 
 		if (cs == CAPTURE_PACKET) {
 			engine_packet(e, dlt, frame, caplen, ts);
-			if ((engine_stats(e)->packets & 4095) == 0)
+			if ((engine_stats(e)->packets & 4095) == 0) {
 				progress_show(&pg, c, engine_stats(e), false);
+				if (r->exec_sink)
+					sink_exec_poll(r->exec_sink);
+			}
 		} else if (cs == CAPTURE_TIMEOUT) {
 			engine_tick(e, (uint64_t)time(NULL) * 1000000u);
+			if (r->exec_sink)
+				sink_exec_poll(r->exec_sink);
 		} else if (cs == CAPTURE_END) {
 			break;
 		} else {
@@ -441,7 +507,26 @@ open_sinks(struct run *r)
 	struct options *o = r->opt;
 	bool live = o->iface != NULL;
 	bool json_stdout = o->json_path && strcmp(o->json_path, "-") == 0;
+	char err[256];
 
+	/* Alert outputs first: finish runs in this order, so the commands are
+	 * done and the counters final before the report and the stats. */
+	if (o->syslog) {
+		r->syslog_sink = sink_syslog_new(&o->syslog_opts, err, sizeof(err));
+		if (!r->syslog_sink) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			return 2;
+		}
+		r->sinks[r->n_sinks++] = r->syslog_sink;
+	}
+	if (o->exec_opts.command) {
+		r->exec_sink = sink_exec_new(&o->exec_opts, err, sizeof(err));
+		if (!r->exec_sink) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			return 2;
+		}
+		r->sinks[r->n_sinks++] = r->exec_sink;
+	}
 	if (o->json_path) {
 		FILE *f = json_stdout ? stdout : fopen(o->json_path, "w");
 
@@ -591,6 +676,7 @@ main(int argc, char **argv)
 	if (o.stats) {
 		fputs("tlswatch statistics:\n", stderr);
 		sink_stats_each(engine_stats(e), print_stat, stderr);
+		alertout_stats_each(r.syslog_sink, r.exec_sink, print_stat, stderr);
 	}
 	if (status == 0 && (r.alerts_seen & o.fail_on))
 		status = 1;

@@ -81,6 +81,12 @@ else
 	pass=$((pass + 1))
 fi
 
+if ! "$here/alertout.sh" "$bin"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 if ! "$here/features.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))
 else
