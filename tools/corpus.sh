@@ -41,23 +41,35 @@ done
 # session record matches PATTERN), "some-session" (at least one does),
 # "no-session" (none does), "some-alert"/"no-alert" likewise for alerts.
 echo
-while IFS=$'\t' read -r name what pattern; do
-	case "$name" in ''|'#'*) continue ;; esac
-	j="$tmp/$name.jsonl"
-	[ -f "$j" ] || { echo "SKIP $name: not in corpus"; continue; }
+check_one() {
+	local name=$1 what=$2 pattern=$3 j="$tmp/$1.jsonl" n ok=""
+	[ -f "$j" ] || { echo "SKIP $name: not in corpus"; return; }
 	case $what in
 	all-sessions) n=$(grep '"type":"session"' "$j" | grep -vc -- "$pattern"); ok=$([ "$n" -eq 0 ] && echo y) ;;
 	some-session) n=$(grep '"type":"session"' "$j" | grep -c -- "$pattern"); ok=$([ "$n" -gt 0 ] && echo y) ;;
 	no-session) n=$(grep '"type":"session"' "$j" | grep -c -- "$pattern"); ok=$([ "$n" -eq 0 ] && echo y) ;;
 	some-alert) n=$(grep '"type":"alert"' "$j" | grep -c -- "$pattern"); ok=$([ "$n" -gt 0 ] && echo y) ;;
 	no-alert) n=$(grep '"type":"alert"' "$j" | grep -c -- "$pattern"); ok=$([ "$n" -eq 0 ] && echo y) ;;
-	*) echo "corpus-expect: bad line: $name $what"; bad=1; continue ;;
+	*) echo "corpus-expect: bad line: $name $what"; bad=1; return ;;
 	esac
 	if [ "$ok" = y ]; then
 		echo "ok   $name $what $pattern"
 	else
 		echo "FAIL $name $what $pattern"
 		bad=1
+	fi
+}
+# A CAPTURE of '*' applies to every capture.
+while IFS=$'\t' read -r name what pattern; do
+	case "$name" in ''|'#'*) continue ;; esac
+	if [ "$name" = '*' ]; then
+		for j in "$tmp"/*.jsonl; do
+			check_one "$(basename "$j" .jsonl)" "$what" "$pattern"
+		done | grep -v '^ok ' || true
+		[ -n "$(for j in "$tmp"/*.jsonl; do check_one "$(basename "$j" .jsonl)" "$what" "$pattern"; done | grep '^FAIL')" ] && bad=1
+		echo "checked * $what $pattern"
+	else
+		check_one "$name" "$what" "$pattern"
 	fi
 done <"$here/corpus-expect.tsv"
 exit $bad
