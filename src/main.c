@@ -642,6 +642,16 @@ main(int argc, char **argv)
 		rc = run_source(&r, e, c);
 		if (rc)
 			status = rc;
+		{
+			/* Like tcpdump: a live run always says what the kernel dropped. */
+			const struct stats *st = engine_stats(e);
+
+			if (st->pcap_stats_valid)
+				fprintf(stderr,
+					"tlswatch: %" PRIu64 " packets received by filter, %" PRIu64
+					" dropped by kernel, %" PRIu64 " dropped by interface\n",
+					st->pcap_received, st->pcap_dropped, st->pcap_ifdropped);
+		}
 		capture_close(c);
 	} else {
 		for (size_t i = 0; i < o.n_files && !stop_requested; i++) {
