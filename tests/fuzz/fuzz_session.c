@@ -54,30 +54,4 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef FUZZ_STANDALONE
-int
-main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		uint8_t *buf;
-		long n;
-
-		if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0) {
-			fprintf(stderr, "fuzz_session: cannot read %s\n", argv[i]);
-			return 2;
-		}
-		rewind(f);
-		buf = malloc((size_t)n + 1);
-		if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			fprintf(stderr, "fuzz_session: cannot read %s\n", argv[i]);
-			return 2;
-		}
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, (size_t)n);
-		free(buf);
-	}
-	printf("fuzz_session: %d regression inputs replayed\n", argc - 1);
-	return 0;
-}
-#endif
+#include "standalone.h"
