@@ -26,6 +26,7 @@
 #include "reasm.h"
 
 #define LINE_CAP 1024      /* longest line kept whole; longer ones are cut */
+#define LINE_TAIL_MAX 32   /* end of a cut line kept (an IMAP literal "{n}") */
 #define EVIDENCE_MAX 200   /* bytes of an offending line kept as evidence */
 #define LOGIN_MAX 4        /* logins remembered per session (more are counted) */
 #define LOGIN_FIELD_MAX 64
@@ -149,6 +150,10 @@ struct line_asm {
 	size_t len;       /* bytes of a partial line held in buf */
 	bool discarding;  /* the current line overflowed: drop until LF */
 	uint32_t cut;     /* lines cut at LINE_CAP */
+	/* The last LINE_TAIL_MAX bytes (or fewer) of the line cut most recently,
+	 * its LF included; complete once discarding is false again. */
+	uint8_t tail[LINE_TAIL_MAX];
+	size_t tail_len;
 };
 
 void line_asm_init(struct line_asm *la);
@@ -159,11 +164,21 @@ void line_asm_init(struct line_asm *la);
  * assembled across calls, and stays valid until the next call) and *used = the
  * bytes of p consumed. Returns false when no complete line is available: all of
  * p was consumed (*used = n) and kept as a partial line. A line longer than
- * LINE_CAP is returned cut to LINE_CAP with *cut set; the rest of it, up to the
- * LF, is then discarded.
+ * LINE_CAP is returned cut to LINE_CAP with *cut set, as soon as LINE_CAP bytes
+ * are there; the rest of it, up to the LF, is then discarded (la->discarding
+ * until the LF is seen), and its end kept in la->tail.
  */
 bool line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used,
 	       const uint8_t **line, size_t *line_len, bool *cut);
+/*
+ * Drops the rest of a cut line, up to and including its LF, keeping its end
+ * in la->tail. Returns true when the LF was reached: *used counts the bytes of
+ * p up to it, la->tail is complete and la->discarding false. Returns false
+ * when all of p was dropped (*used = n). line_next does this itself before
+ * looking for the next line; a caller that must act where the cut line ends
+ * (IMAP: a literal announced at its end) calls it first while la->discarding.
+ */
+bool line_discard_rest(struct line_asm *la, const uint8_t *p, size_t n, size_t *used);
 /* Drops any partial line (after a gap). */
 void line_asm_reset(struct line_asm *la);
 

@@ -47,7 +47,6 @@
 
 #define IMAP_TAG_MAX 64	   /* bytes of a tag kept to match its reply */
 #define IMAP_PENDING_MAX 8 /* tagged commands awaiting their reply */
-#define IMAP_TAIL_MAX 32   /* end of an overlong line, kept to find a literal */
 #define IMAP_LITERAL_DIGITS 19
 
 enum imap_cmd {
@@ -71,9 +70,6 @@ struct imap_half {
 	struct line_asm la;
 	uint64_t literal_left; /* raw literal bytes still to come */
 	bool after_literal;    /* the next line continues the one before the literal */
-	bool skipping_tail;    /* discarding the rest of an overlong line */
-	uint8_t tail[IMAP_TAIL_MAX];
-	size_t tail_len;
 };
 
 struct imap_state {
@@ -529,24 +525,6 @@ imap_server_line(struct imap_state *s, struct proto_facts *f, const uint8_t *lin
 
 /* ---- line framing ------------------------------------------------------------- */
 
-static void
-imap_tail_push(struct imap_half *h, const uint8_t *p, size_t n)
-{
-	if (n >= IMAP_TAIL_MAX) {
-		memcpy(h->tail, p + n - IMAP_TAIL_MAX, IMAP_TAIL_MAX);
-		h->tail_len = IMAP_TAIL_MAX;
-		return;
-	}
-	if (h->tail_len + n > IMAP_TAIL_MAX) {
-		size_t drop = h->tail_len + n - IMAP_TAIL_MAX;
-
-		memmove(h->tail, h->tail + drop, h->tail_len - drop);
-		h->tail_len -= drop;
-	}
-	memcpy(h->tail + h->tail_len, p, n);
-	h->tail_len += n;
-}
-
 /* The end of a (possibly overlong) line: does a literal follow? */
 static void
 imap_line_end(struct imap_state *s, struct proto_facts *f, enum dir dir, const uint8_t *end,
@@ -601,7 +579,7 @@ imap_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 		return 0;
 	while (off < len && !s->stopped) {
 		const uint8_t *line;
-		size_t used, line_len, held;
+		size_t used, line_len;
 		bool cut;
 
 		if (dir == DIR_C2S && s->tls_wait && !s->tls_wait_bytes) {
@@ -619,38 +597,20 @@ imap_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 			off += imap_literal_bytes(s, f, dir, p + off, len - off);
 			continue;
 		}
-		if (h->skipping_tail) {
-			const uint8_t *lf = memchr(p + off, '\n', len - off);
-			size_t n = lf ? (size_t)(lf - (p + off)) + 1 : len - off;
+		if (h->la.discarding) {
+			/* The rest of an overlong line: a literal may follow its end. */
+			bool ended = line_discard_rest(&h->la, p + off, len - off, &used);
 
-			imap_tail_push(h, p + off, n);
-			off += n;
-			if (lf) {
-				h->skipping_tail = false;
-				imap_line_end(s, f, dir, h->tail, h->tail_len);
-			}
+			off += used;
+			if (ended)
+				imap_line_end(s, f, dir, h->la.tail, h->la.tail_len);
 			continue;
 		}
-		held = h->la.len;
 		if (!line_next(&h->la, p + off, len - off, &used, &line, &line_len, &cut))
 			break;
 		if (cut) {
-			/* The line so far is the held part plus p[off, off + used)
-			 * (line_next never enters a call discarding: we reset it
-			 * after every cut); its first LINE_CAP bytes came back, the
-			 * rest was dropped. Keep the end: does a literal follow? */
-			size_t dropped = held + used - LINE_CAP;
-
 			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
 			f->cap_hits++;
-			h->tail_len = 0;
-			imap_tail_push(h, line, line_len);
-			imap_tail_push(h, p + off + used - dropped, dropped);
-			if (h->la.discarding) {
-				/* Finish the line here so its end can be seen. */
-				line_asm_reset(&h->la);
-				h->skipping_tail = true;
-			}
 		}
 		off += used;
 		if (dir == DIR_C2S) {
@@ -660,8 +620,8 @@ imap_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 		}
 		if (!cut)
 			imap_line_end(s, f, dir, line, line_len);
-		else if (!h->skipping_tail)
-			imap_line_end(s, f, dir, h->tail, h->tail_len);
+		else if (!h->la.discarding)
+			imap_line_end(s, f, dir, h->la.tail, h->la.tail_len); /* ended here */
 	}
 	return s->stopped ? off : len;
 }

@@ -400,13 +400,10 @@ pop3_feed_server(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, 
 
 		if (s->mode == POP3_MODE_BODY) {
 			if (la->discarding) {
-				/* The tail of an overlong +OK line comes first. */
-				const uint8_t *lf = memchr(p + off, '\n', len - off);
-
-				if (!lf)
+				/* The rest of an overlong +OK line comes first. */
+				if (!line_discard_rest(la, p + off, len - off, &used))
 					return len;
-				off = (size_t)(lf - p) + 1;
-				line_asm_reset(la);
+				off += used;
 				continue;
 			}
 			off += body_skip_dot(&s->dot_matched, p + off, len - off, &done);

@@ -100,6 +100,7 @@ line_asm_init(struct line_asm *la)
 	la->len = 0;
 	la->discarding = false;
 	la->cut = 0;
+	la->tail_len = 0;
 }
 
 void
@@ -107,6 +108,41 @@ line_asm_reset(struct line_asm *la)
 {
 	la->len = 0;
 	la->discarding = false;
+	la->tail_len = 0;
+}
+
+/* Appends p[0..n) to la->tail, keeping only the last LINE_TAIL_MAX bytes. */
+static void
+line_tail_push(struct line_asm *la, const uint8_t *p, size_t n)
+{
+	if (n >= LINE_TAIL_MAX) {
+		memcpy(la->tail, p + n - LINE_TAIL_MAX, LINE_TAIL_MAX);
+		la->tail_len = LINE_TAIL_MAX;
+		return;
+	}
+	if (la->tail_len + n > LINE_TAIL_MAX) {
+		size_t drop = la->tail_len + n - LINE_TAIL_MAX;
+
+		memmove(la->tail, la->tail + drop, la->tail_len - drop);
+		la->tail_len -= drop;
+	}
+	memcpy(la->tail + la->tail_len, p, n);
+	la->tail_len += n;
+}
+
+bool
+line_discard_rest(struct line_asm *la, const uint8_t *p, size_t n, size_t *used)
+{
+	const uint8_t *lf = n ? memchr(p, '\n', n) : NULL;
+	size_t take = lf ? (size_t)(lf - p) + 1 : n;
+
+	if (take)
+		line_tail_push(la, p, take);
+	*used = take;
+	if (!lf)
+		return false;
+	la->discarding = false;
+	return true;
 }
 
 bool
@@ -117,15 +153,10 @@ line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used, const u
 	size_t off = 0;
 
 	*cut = false;
-	/* Finish discarding the tail of an overlong line. */
-	while (la->discarding) {
-		lf = memchr(p + off, '\n', n - off);
-		if (!lf) {
-			*used = n;
-			return false;
-		}
-		off = (size_t)(lf - p) + 1;
-		la->discarding = false;
+	/* Finish discarding the rest of an overlong line. */
+	if (la->discarding && !line_discard_rest(la, p, n, &off)) {
+		*used = n;
+		return false;
 	}
 	lf = memchr(p + off, '\n', n - off);
 	if (la->len == 0 && lf && (size_t)(lf - (p + off)) + 1 <= LINE_CAP) {
@@ -145,17 +176,18 @@ line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used, const u
 		la->len += take;
 		if (take < want) {
 			/* Overlong: hand out what fits, drop the rest up to LF. */
+			size_t rest;
+
 			*line = la->buf;
 			*line_len = la->len;
 			*cut = true;
 			la->cut++;
 			la->len = 0;
-			if (lf) {
-				*used = (size_t)(lf - p) + 1;
-			} else {
-				la->discarding = true;
-				*used = n;
-			}
+			la->tail_len = 0;
+			line_tail_push(la, la->buf, LINE_CAP);
+			la->discarding = true;
+			off += take;
+			*used = line_discard_rest(la, p + off, n - off, &rest) ? off + rest : n;
 			return true;
 		}
 		if (!lf) {

@@ -812,6 +812,42 @@ test_imap_overlong_fetch_line_still_skips_its_literal(void **unused)
 	assert_false(r.facts.tls_offered);
 }
 
+/* The literal announcement straddles the cut at LINE_CAP, or lies far past
+ * it: either way its bytes (a STARTTLS and a LOGIN here) are data. */
+static void
+test_imap_overlong_append_line_still_skips_its_literal(void **unused)
+{
+	static const char literal[] = "a2 STARTTLS\r\na3 LOGIN eve pw\r\n";
+	static const size_t lengths[] = {LINE_CAP + 1, LINE_CAP + 2, LINE_CAP + 3, LINE_CAP + 5,
+					 LINE_CAP + 8, LINE_CAP + 40, 2 * LINE_CAP + 7};
+	static char line[3 * LINE_CAP];
+	struct step t[] = {
+		S("* OK IMAP4rev1 ready\r\n"),
+		C(""),
+		C(literal),
+		C(")\r\n"),
+		S("a1 OK APPEND completed\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		char end[32];
+		size_t k = (size_t)snprintf(end, sizeof(end), " {%zu}\r\n", strlen(literal));
+		size_t n = (size_t)snprintf(line, sizeof(line), "a1 APPEND INBOX (");
+
+		memset(line + n, 'f', lengths[i] - k - n);
+		memcpy(line + lengths[i] - k, end, k + 1);
+		assert_int_equal(strlen(line), lengths[i]);
+		t[1].text = line;
+		imap_run(t, N_STEPS(t), &r);
+		assert_true(r.facts.anomalies & PROTO_ANOM_LINE_TOO_LONG);
+		assert_false(r.facts.upgrade_requested);
+		assert_int_equal(r.facts.n_logins, 0);
+		assert_int_equal(r.facts.commands, 1);
+	}
+}
+
 static void
 test_imap_gap_stops_the_parser(void **unused)
 {
@@ -1081,6 +1117,7 @@ main(void)
 		cmocka_unit_test(test_imap_compress_stops_parsing),
 		cmocka_unit_test(test_imap_overlong_line_is_cut_and_flagged),
 		cmocka_unit_test(test_imap_overlong_fetch_line_still_skips_its_literal),
+		cmocka_unit_test(test_imap_overlong_append_line_still_skips_its_literal),
 		cmocka_unit_test(test_imap_gap_stops_the_parser),
 		cmocka_unit_test(test_imap_sniff_tells_greetings_and_commands),
 		cmocka_unit_test(test_imap_sniff_other_protocols_first_lines_are_weak_at_most),

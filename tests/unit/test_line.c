@@ -1,6 +1,7 @@
 /*
  * test_line.c - the helpers src/proto/proto.c gives every text protocol: the
- * masked-keyword rule and the line assembler.
+ * masked-keyword rule and the line assembler (cut lines and their tail, in
+ * every chunk size from 1 to 64 bytes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,6 +68,167 @@ test_line_masked_reads_only_the_given_bytes(void **unused)
 	assert_false(proto_token_is_masked(NULL, 0));
 }
 
+/* ---- line_next: cut lines and their tail ---------------------------------------- */
+
+/* What one pass over a stream through line_next saw. */
+struct line_run {
+	size_t lines;              /* lines returned, cut ones included */
+	size_t cut_lines;          /* ... of which cut */
+	uint8_t first_cut[LINE_CAP]; /* the first cut line as returned */
+	size_t first_cut_len;
+	uint8_t tail[LINE_TAIL_MAX]; /* la.tail when the first cut line ended */
+	size_t tail_len;
+	uint8_t last[64]; /* the last line returned */
+	size_t last_len;
+};
+
+/*
+ * Feeds p[0..n) in chunks of `chunk` bytes. With `stop`, a cut line's end is
+ * awaited with line_discard_rest (as IMAP does), and the tail recorded when it
+ * returns true; without, line_next discards on its own and the tail is read
+ * once the next line came back.
+ */
+static void
+line_run(const uint8_t *p, size_t n, size_t chunk, bool stop, struct line_run *r)
+{
+	struct line_asm la;
+	bool tail_due = false;
+
+	memset(r, 0, sizeof(*r));
+	line_asm_init(&la);
+	for (size_t off = 0; off < n;) {
+		size_t end = off + chunk < n ? off + chunk : n;
+
+		while (off < end) {
+			const uint8_t *line;
+			size_t used, len;
+			bool cut;
+
+			if (stop && la.discarding) {
+				bool ended = line_discard_rest(&la, p + off, end - off, &used);
+
+				assert_true(used <= end - off);
+				off += used;
+				if (ended) {
+					assert_false(la.discarding);
+					memcpy(r->tail, la.tail, la.tail_len);
+					r->tail_len = la.tail_len;
+					tail_due = false;
+				}
+				continue;
+			}
+			if (!line_next(&la, p + off, end - off, &used, &line, &len, &cut)) {
+				assert_int_equal(used, end - off);
+				off = end;
+				break;
+			}
+			assert_true(used > 0 && used <= end - off);
+			off += used;
+			if (tail_due && !la.discarding) {
+				/* line_next finished the cut line and returned the next. */
+				memcpy(r->tail, la.tail, la.tail_len);
+				r->tail_len = la.tail_len;
+				tail_due = false;
+			}
+			r->lines++;
+			if (cut && r->cut_lines++ == 0) {
+				memcpy(r->first_cut, line, len);
+				r->first_cut_len = len;
+				tail_due = true;
+			}
+			if (cut && tail_due && stop && !la.discarding) {
+				memcpy(r->tail, la.tail, la.tail_len); /* ended in this chunk */
+				r->tail_len = la.tail_len;
+				tail_due = false;
+			}
+			r->last_len = len < sizeof(r->last) ? len : sizeof(r->last);
+			memcpy(r->last, line, r->last_len);
+		}
+	}
+	assert_int_equal(la.cut, r->cut_lines);
+}
+
+static void
+test_line_cut_lines_keep_the_same_tail_whatever_the_chunking(void **unused)
+{
+	static const size_t lengths[] = {
+		LINE_CAP + 1,  LINE_CAP + 2,  LINE_CAP + 3,	LINE_CAP + 31,
+		LINE_CAP + 32, LINE_CAP + 33, 2 * LINE_CAP + 5, 3 * LINE_CAP,
+	};
+	static uint8_t stream[4 * LINE_CAP];
+
+	(void)unused;
+	for (size_t li = 0; li < sizeof(lengths) / sizeof(lengths[0]); li++) {
+		size_t len = lengths[li], n;
+		const uint8_t *want_tail;
+
+		/* "abc...{42}\r\n" then a short line. */
+		for (size_t i = 0; i + 6 < len; i++)
+			stream[i] = (uint8_t)('a' + i % 26);
+		n = len - 6;
+		memcpy(stream + n, "{42}\r\nnext\r\n", 12);
+		n += 12;
+		want_tail = stream + len - LINE_TAIL_MAX;
+		for (size_t chunk = 1; chunk <= 64; chunk++) {
+			for (int stop = 0; stop <= 1; stop++) {
+				struct line_run r;
+
+				line_run(stream, n, chunk, stop, &r);
+				if (r.lines != 2 || r.cut_lines != 1)
+					fail_msg("length %zu, chunks of %zu: %zu lines, %zu cut", len,
+						 chunk, r.lines, r.cut_lines);
+				assert_int_equal(r.first_cut_len, LINE_CAP);
+				assert_memory_equal(r.first_cut, stream, LINE_CAP);
+				if (r.tail_len != LINE_TAIL_MAX ||
+				    memcmp(r.tail, want_tail, LINE_TAIL_MAX) != 0)
+					fail_msg("length %zu, chunks of %zu: wrong tail", len, chunk);
+				assert_int_equal(r.last_len, 6);
+				assert_memory_equal(r.last, "next\r\n", 6);
+			}
+		}
+	}
+}
+
+static void
+test_line_a_line_of_exactly_line_cap_bytes_is_not_cut(void **unused)
+{
+	static uint8_t stream[LINE_CAP + 6];
+
+	(void)unused;
+	memset(stream, 'x', LINE_CAP - 2);
+	memcpy(stream + LINE_CAP - 2, "\r\nnext\r\n", 8);
+	for (size_t chunk = 1; chunk <= 64; chunk++) {
+		struct line_run r;
+
+		line_run(stream, sizeof(stream), chunk, false, &r);
+		assert_int_equal(r.lines, 2);
+		assert_int_equal(r.cut_lines, 0);
+	}
+}
+
+static void
+test_line_discard_rest_drops_everything_until_the_lf(void **unused)
+{
+	struct line_asm la;
+	size_t used;
+
+	(void)unused;
+	line_asm_init(&la);
+	la.discarding = true;
+	assert_false(line_discard_rest(&la, BYTES("no line end here"), &used));
+	assert_int_equal(used, 16);
+	assert_true(la.discarding);
+	assert_false(line_discard_rest(&la, NULL, 0, &used));
+	assert_int_equal(used, 0);
+	assert_true(line_discard_rest(&la, BYTES(" {7}\r\nrest"), &used));
+	assert_int_equal(used, 6);
+	assert_false(la.discarding);
+	assert_int_equal(la.tail_len, 22);
+	assert_memory_equal(la.tail, "no line end here {7}\r\n", 22);
+	line_asm_reset(&la);
+	assert_int_equal(la.tail_len, 0);
+}
+
 int
 main(void)
 {
@@ -75,6 +237,9 @@ main(void)
 		cmocka_unit_test(test_line_a_quarter_of_other_bytes_is_still_masked),
 		cmocka_unit_test(test_line_short_tokens_and_real_extensions_are_not_masked),
 		cmocka_unit_test(test_line_masked_reads_only_the_given_bytes),
+		cmocka_unit_test(test_line_cut_lines_keep_the_same_tail_whatever_the_chunking),
+		cmocka_unit_test(test_line_a_line_of_exactly_line_cap_bytes_is_not_cut),
+		cmocka_unit_test(test_line_discard_rest_drops_everything_until_the_lf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
