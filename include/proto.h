@@ -25,13 +25,13 @@
 #include "cursor.h"
 #include "reasm.h"
 
-#define LINE_CAP 1024      /* longest line kept whole; longer ones are cut */
-#define LINE_TAIL_MAX 32   /* end of a cut line kept (an IMAP literal "{n}") */
-#define EVIDENCE_MAX 200   /* bytes of an offending line kept as evidence */
-#define LOGIN_MAX 4        /* logins remembered per session (more are counted) */
+#define LINE_CAP 1024	 /* longest line kept whole; longer ones are cut */
+#define LINE_TAIL_MAX 32 /* end of a cut line kept (an IMAP literal "{n}") */
+#define EVIDENCE_MAX 200 /* bytes of an offending line kept as evidence */
+#define LOGIN_MAX 4	 /* logins remembered per session (more are counted) */
 #define LOGIN_FIELD_MAX 64
-#define CAPA_TEXT_MAX 160  /* capability keywords kept for display */
-#define REPLY_TEXT_MAX 96  /* the server's answer to the upgrade request */
+#define CAPA_TEXT_MAX 160 /* capability keywords kept for display */
+#define REPLY_TEXT_MAX 96 /* the server's answer to the upgrade request */
 
 /* ---- Facts ---------------------------------------------------------------- */
 
@@ -39,19 +39,19 @@
 enum {
 	PROTO_ANOM_LINE_TOO_LONG = 1u << 0,
 	PROTO_ANOM_BAD_SYNTAX = 1u << 1,
-	PROTO_ANOM_GAP = 1u << 2,          /* a gap in the stream: parser stopped */
+	PROTO_ANOM_GAP = 1u << 2,	   /* a gap in the stream: parser stopped */
 	PROTO_ANOM_PIPELINE_CAP = 1u << 3, /* too many outstanding commands */
 	PROTO_ANOM_BAD_LITERAL = 1u << 4,
 };
 
 /* Downgrade and injection indicators a parser can see inside one session. */
 enum {
-	IND_CAPA_MASKED = 1u << 0,        /* capability overwritten (XXXXXXXX) */
-	IND_UPGRADE_REFUSED = 1u << 1,    /* upgrade asked, error returned */
-	IND_CMD_INJECTION = 1u << 2,      /* client bytes after the upgrade command */
-	IND_RESP_INJECTION = 1u << 3,     /* server bytes after its go-ahead */
-	IND_PREAUTH = 1u << 4,            /* IMAP PREAUTH greeting */
-	IND_CMD_MASKED = 1u << 5,         /* client upgrade command overwritten */
+	IND_CAPA_MASKED = 1u << 0,     /* capability overwritten (XXXXXXXX) */
+	IND_UPGRADE_REFUSED = 1u << 1, /* upgrade asked, error returned */
+	IND_CMD_INJECTION = 1u << 2,   /* client bytes after the upgrade command */
+	IND_RESP_INJECTION = 1u << 3,  /* server bytes after its go-ahead */
+	IND_PREAUTH = 1u << 4,	       /* IMAP PREAUTH greeting */
+	IND_CMD_MASKED = 1u << 5,      /* client upgrade command overwritten */
 };
 
 enum login_outcome {
@@ -61,29 +61,29 @@ enum login_outcome {
 };
 
 struct login {
-	char mechanism[16];                /* "PLAIN", "LOGIN", "USER", "CRAM-MD5" ... */
+	char mechanism[16]; /* "PLAIN", "LOGIN", "USER", "CRAM-MD5" ... */
 	char username[LOGIN_FIELD_MAX];
-	char secret[LOGIN_FIELD_MAX];      /* only ever rendered with --show-secrets */
-	bool has_secret;                   /* a reusable secret crossed the wire */
+	char secret[LOGIN_FIELD_MAX]; /* only ever rendered with --show-secrets */
+	bool has_secret;	      /* a reusable secret crossed the wire */
 	enum login_outcome outcome;
 };
 
 struct proto_facts {
-	bool greeting;           /* the server's banner was seen */
-	bool capa_seen;          /* a capability list was seen (EHLO, CAPA, CAPABILITY) */
-	bool tls_offered;        /* ... and it offered the upgrade */
-	bool upgrade_requested;  /* client asked (STARTTLS, STLS, ...) */
-	bool upgrade_accepted;   /* server said go ahead */
-	bool upgrade_refused;    /* server answered the request with an error */
+	bool greeting;		      /* the server's banner was seen */
+	bool capa_seen;		      /* a capability list was seen (EHLO, CAPA, CAPABILITY) */
+	bool tls_offered;	      /* ... and it offered the upgrade */
+	bool upgrade_requested;	      /* client asked (STARTTLS, STLS, ...) */
+	bool upgrade_accepted;	      /* server said go ahead */
+	bool upgrade_refused;	      /* server answered the request with an error */
 	bool cleartext_after_refusal; /* a command followed the refusal in the clear */
 	bool auth_cleartext_offered;  /* server offered password logins before TLS
 				       * (EHLO AUTH PLAIN/LOGIN, IMAP without
 				       * LOGINDISABLED, POP3 USER or SASL PLAIN) */
-	bool switch_to_tls;      /* set by the parser: the rest of both streams is TLS */
-	uint32_t indicators;     /* IND_* */
-	uint32_t anomalies;      /* PROTO_ANOM_* */
-	uint32_t cap_hits;       /* lines cut, pipeline overflows ... */
-	uint32_t commands;       /* client commands parsed */
+	bool switch_to_tls;	      /* set by the parser: the rest of both streams is TLS */
+	uint32_t indicators;	      /* IND_* */
+	uint32_t anomalies;	      /* PROTO_ANOM_* */
+	uint32_t cap_hits;	      /* lines cut, pipeline overflows ... */
+	uint32_t commands;	      /* client commands parsed */
 	/* For display: the capability keywords seen before TLS (space separated,
 	 * cut at CAPA_TEXT_MAX) and the server's answer to the upgrade request
 	 * (printable, cut). */
@@ -111,16 +111,16 @@ struct login *proto_facts_add_login(struct proto_facts *f, const char *mechanism
 /* ---- Parser descriptor ---------------------------------------------------- */
 
 enum sniff_result {
-	SNIFF_NO = 0,     /* certainly not this protocol */
-	SNIFF_MORE = 1,   /* cannot tell yet (too few bytes) */
-	SNIFF_WEAK = 2,   /* plausible (e.g. a bare "220 " greeting) */
+	SNIFF_NO = 0,	  /* certainly not this protocol */
+	SNIFF_MORE = 1,	  /* cannot tell yet (too few bytes) */
+	SNIFF_WEAK = 2,	  /* plausible (e.g. a bare "220 " greeting) */
 	SNIFF_STRONG = 3, /* unmistakable (e.g. "220 host ESMTP") */
 };
 
 struct proto_desc {
-	const char *name;                /* service name in outputs: "smtp" */
-	const uint16_t *ports;           /* cleartext ports this parser expects, 0-ended */
-	size_t state_size;               /* bytes of opaque per-session state */
+	const char *name;      /* service name in outputs: "smtp" */
+	const uint16_t *ports; /* cleartext ports this parser expects, 0-ended */
+	size_t state_size;     /* bytes of opaque per-session state */
 	/* Looks at the first bytes of one direction of a new session. */
 	enum sniff_result (*sniff)(enum dir dir, const uint8_t *p, size_t len);
 	void (*init)(void *state);
@@ -147,9 +147,9 @@ bool proto_has_port(const struct proto_desc *d, uint16_t port);
 
 struct line_asm {
 	uint8_t buf[LINE_CAP];
-	size_t len;       /* bytes of a partial line held in buf */
-	bool discarding;  /* the current line overflowed: drop until LF */
-	uint32_t cut;     /* lines cut at LINE_CAP */
+	size_t len;	 /* bytes of a partial line held in buf */
+	bool discarding; /* the current line overflowed: drop until LF */
+	uint32_t cut;	 /* lines cut at LINE_CAP */
 	/* The last LINE_TAIL_MAX bytes (or fewer) of the line cut most recently,
 	 * its LF included; complete once discarding is false again. */
 	uint8_t tail[LINE_TAIL_MAX];
@@ -168,8 +168,8 @@ void line_asm_init(struct line_asm *la);
  * are there; the rest of it, up to the LF, is then discarded (la->discarding
  * until the LF is seen), and its end kept in la->tail.
  */
-bool line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used,
-	       const uint8_t **line, size_t *line_len, bool *cut);
+bool line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used, const uint8_t **line,
+	       size_t *line_len, bool *cut);
 /*
  * Drops the rest of a cut line, up to and including its LF, keeping its end
  * in la->tail. Returns true when the LF was reached: *used counts the bytes of

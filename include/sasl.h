@@ -77,7 +77,7 @@ bool sasl_exchange_response(struct sasl_exchange *x, struct login *l, const uint
 enum sasl_line {
 	SASL_LINE_OK = 0,
 	SASL_LINE_CANCEL, /* "*": the client gave up, the server answers an error */
-	SASL_LINE_BAD,    /* not base64, or the mechanism's message is malformed */
+	SASL_LINE_BAD,	  /* not base64, or the mechanism's message is malformed */
 };
 
 /*

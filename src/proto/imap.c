@@ -715,10 +715,12 @@ imap_sniff_client(const uint8_t *p, size_t len)
 		const char *name;
 		enum sniff_result claim;
 	} commands[] = {
-		{"CAPABILITY", SNIFF_STRONG}, {"STARTTLS", SNIFF_STRONG}, {"LOGIN", SNIFF_STRONG},
-		{"AUTHENTICATE", SNIFF_STRONG}, {"LOGOUT", SNIFF_WEAK},	 {"NOOP", SNIFF_WEAK},
-		{"ID", SNIFF_WEAK},		{"ENABLE", SNIFF_WEAK},	 {"SELECT", SNIFF_WEAK},
-		{"EXAMINE", SNIFF_WEAK},	{"LIST", SNIFF_WEAK},	 {"STATUS", SNIFF_WEAK},
+		{"CAPABILITY", SNIFF_STRONG}, {"STARTTLS", SNIFF_STRONG},
+		{"LOGIN", SNIFF_STRONG},      {"AUTHENTICATE", SNIFF_STRONG},
+		{"LOGOUT", SNIFF_WEAK},	      {"NOOP", SNIFF_WEAK},
+		{"ID", SNIFF_WEAK},	      {"ENABLE", SNIFF_WEAK},
+		{"SELECT", SNIFF_WEAK},	      {"EXAMINE", SNIFF_WEAK},
+		{"LIST", SNIFF_WEAK},	      {"STATUS", SNIFF_WEAK},
 	};
 	size_t i = 0, m;
 	const uint8_t *rest;

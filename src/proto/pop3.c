@@ -575,8 +575,8 @@ pop3_sniff_client(const uint8_t *p, size_t len)
 		return SNIFF_STRONG;
 	if (text_prefix_ci(p, len, "USER ") || text_prefix_ci(p, len, "AUTH "))
 		return pop3_sniff_shared(p, len);
-	more = text_could_be_prefix_ci(p, len, "APOP ") || text_could_be_prefix_ci(p, len, "USER ") ||
-	       text_could_be_prefix_ci(p, len, "AUTH ");
+	more = text_could_be_prefix_ci(p, len, "APOP ") ||
+	       text_could_be_prefix_ci(p, len, "USER ") || text_could_be_prefix_ci(p, len, "AUTH ");
 	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
 		size_t k = strlen(bare[i]);
 

@@ -235,7 +235,7 @@ line_reply_code(const uint8_t *line, size_t n, bool *last)
 size_t
 body_skip_dot(uint8_t *matched, const uint8_t *p, size_t n, bool *done)
 {
-	static const uint8_t term[5] = { '\r', '\n', '.', '\r', '\n' };
+	static const uint8_t term[5] = {'\r', '\n', '.', '\r', '\n'};
 	size_t i = 0;
 
 	*done = false;

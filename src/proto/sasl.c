@@ -133,12 +133,9 @@ sasl_mech_parse(const uint8_t *p, size_t n, char *name, size_t namesz)
 		const char *name;
 		enum sasl_mech mech;
 	} known[] = {
-		{"PLAIN", SASL_MECH_PLAIN},
-		{"LOGIN", SASL_MECH_LOGIN},
-		{"CRAM-MD5", SASL_MECH_CRAM_MD5},
-		{"DIGEST-MD5", SASL_MECH_DIGEST_MD5},
-		{"XOAUTH2", SASL_MECH_XOAUTH2},
-		{"OAUTHBEARER", SASL_MECH_OAUTHBEARER},
+		{"PLAIN", SASL_MECH_PLAIN},	  {"LOGIN", SASL_MECH_LOGIN},
+		{"CRAM-MD5", SASL_MECH_CRAM_MD5}, {"DIGEST-MD5", SASL_MECH_DIGEST_MD5},
+		{"XOAUTH2", SASL_MECH_XOAUTH2},	  {"OAUTHBEARER", SASL_MECH_OAUTHBEARER},
 	};
 
 	sasl_field_set(name, namesz, p, n);
@@ -280,8 +277,8 @@ sasl_oauth_parse(const uint8_t *msg, size_t n, struct login *l)
 			struct cursor authzid;
 
 			if (l && sasl_attr_find(field.p, field.len, 'a', 1, &authzid))
-				sasl_field_set_saslname(l->username, sizeof(l->username),
-							authzid.p, authzid.len);
+				sasl_field_set_saslname(l->username, sizeof(l->username), authzid.p,
+							authzid.len);
 			any = true;
 		}
 	}

@@ -605,7 +605,8 @@ main(void)
 		cmocka_unit_test(test_text_prefix_ci_matches_only_when_the_whole_prefix_is_present),
 		cmocka_unit_test(
 			test_text_could_be_prefix_ci_accepts_every_beginning_of_the_word_and_the_word),
-		cmocka_unit_test(test_text_could_be_prefix_ci_rejects_a_mismatch_and_anything_longer),
+		cmocka_unit_test(
+			test_text_could_be_prefix_ci_rejects_a_mismatch_and_anything_longer),
 		cmocka_unit_test(
 			test_text_find_ci_returns_the_first_offset_at_start_middle_and_end),
 		cmocka_unit_test(test_text_find_ci_restarts_after_a_partial_match),

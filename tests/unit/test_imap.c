@@ -818,12 +818,12 @@ static void
 test_imap_overlong_append_line_still_skips_its_literal(void **unused)
 {
 	static const char literal[] = "a2 STARTTLS\r\na3 LOGIN eve pw\r\n";
-	static const size_t lengths[] = {LINE_CAP + 1, LINE_CAP + 2, LINE_CAP + 3, LINE_CAP + 5,
-					 LINE_CAP + 8, LINE_CAP + 40, 2 * LINE_CAP + 7};
+	/* Bytes past LINE_CAP: the marker " {30}\r\n" is 7 bytes long. */
+	static const size_t over[] = {1, 2, 3, 5, 8, 40, LINE_CAP + 7};
 	static char line[3 * LINE_CAP];
 	struct step t[] = {
 		S("* OK IMAP4rev1 ready\r\n"),
-		C(""),
+		C(""), /* the overlong APPEND line, set below */
 		C(literal),
 		C(")\r\n"),
 		S("a1 OK APPEND completed\r\n"),
@@ -831,14 +831,15 @@ test_imap_overlong_append_line_still_skips_its_literal(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+	for (size_t i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+		size_t len = LINE_CAP + over[i];
 		char end[32];
 		size_t k = (size_t)snprintf(end, sizeof(end), " {%zu}\r\n", strlen(literal));
 		size_t n = (size_t)snprintf(line, sizeof(line), "a1 APPEND INBOX (");
 
-		memset(line + n, 'f', lengths[i] - k - n);
-		memcpy(line + lengths[i] - k, end, k + 1);
-		assert_int_equal(strlen(line), lengths[i]);
+		memset(line + n, 'f', len - k - n);
+		memcpy(line + len - k, end, k + 1);
+		assert_int_equal(strlen(line), len);
 		t[1].text = line;
 		imap_run(t, N_STEPS(t), &r);
 		assert_true(r.facts.anomalies & PROTO_ANOM_LINE_TOO_LONG);
@@ -932,11 +933,11 @@ test_imap_sniff_other_protocols_first_lines_are_weak_at_most(void **unused)
 		const char *text;
 		enum sniff_result want;
 	} v[] = {
-		{"CAP LIST\r\n", SNIFF_WEAK},	   /* IRCv3 */
-		{"GET STATUS\r\n", SNIFF_WEAK},   /* Redis inline command */
-		{"HELP LIST\r\n", SNIFF_WEAK},    /* FTP */
-		{"USER anonymous\r\n", SNIFF_NO}, /* FTP */
-		{"AUTH TLS\r\n", SNIFF_NO},	   /* FTP */
+		{"CAP LIST\r\n", SNIFF_WEAK},			     /* IRCv3 */
+		{"GET STATUS\r\n", SNIFF_WEAK},			     /* Redis inline command */
+		{"HELP LIST\r\n", SNIFF_WEAK},			     /* FTP */
+		{"USER anonymous\r\n", SNIFF_NO},		     /* FTP */
+		{"AUTH TLS\r\n", SNIFF_NO},			     /* FTP */
 		{"USER xxxxx +iw xxxxx :Xxxxxx Xxxx\r\n", SNIFF_NO}, /* IRC */
 		{"NICK molochtest\r\n", SNIFF_NO},
 		{"AUTHINFO USER bob\r\n", SNIFF_NO}, /* NNTP */

@@ -32,13 +32,13 @@ static void
 test_line_a_quarter_of_other_bytes_is_still_masked(void **unused)
 {
 	(void)unused;
-	assert_true(proto_token_is_masked(BYTES("XXXXXXXA")));  /* 1 of 8 */
-	assert_true(proto_token_is_masked(BYTES("XXXXXXAA")));  /* 2 of 8 */
+	assert_true(proto_token_is_masked(BYTES("XXXXXXXA")));	/* 1 of 8 */
+	assert_true(proto_token_is_masked(BYTES("XXXXXXAA")));	/* 2 of 8 */
 	assert_false(proto_token_is_masked(BYTES("XXXXXAAA"))); /* 3 of 8 */
-	assert_true(proto_token_is_masked(BYTES("XXXA")));      /* 1 of 4 */
-	assert_false(proto_token_is_masked(BYTES("XXAA")));     /* 2 of 4 */
-	assert_true(proto_token_is_masked(BYTES("XXXXA")));     /* 1 of 5 */
-	assert_false(proto_token_is_masked(BYTES("XXXAA")));    /* 2 of 5 */
+	assert_true(proto_token_is_masked(BYTES("XXXA")));	/* 1 of 4 */
+	assert_false(proto_token_is_masked(BYTES("XXAA")));	/* 2 of 4 */
+	assert_true(proto_token_is_masked(BYTES("XXXXA")));	/* 1 of 5 */
+	assert_false(proto_token_is_masked(BYTES("XXXAA")));	/* 2 of 5 */
 }
 
 static void
@@ -72,8 +72,8 @@ test_line_masked_reads_only_the_given_bytes(void **unused)
 
 /* What one pass over a stream through line_next saw. */
 struct line_run {
-	size_t lines;              /* lines returned, cut ones included */
-	size_t cut_lines;          /* ... of which cut */
+	size_t lines;		     /* lines returned, cut ones included */
+	size_t cut_lines;	     /* ... of which cut */
 	uint8_t first_cut[LINE_CAP]; /* the first cut line as returned */
 	size_t first_cut_len;
 	uint8_t tail[LINE_TAIL_MAX]; /* la.tail when the first cut line ended */
@@ -151,15 +151,13 @@ line_run(const uint8_t *p, size_t n, size_t chunk, bool stop, struct line_run *r
 static void
 test_line_cut_lines_keep_the_same_tail_whatever_the_chunking(void **unused)
 {
-	static const size_t lengths[] = {
-		LINE_CAP + 1,  LINE_CAP + 2,  LINE_CAP + 3,	LINE_CAP + 31,
-		LINE_CAP + 32, LINE_CAP + 33, 2 * LINE_CAP + 5, 3 * LINE_CAP,
-	};
+	/* Bytes past LINE_CAP, around the size of the tail and far beyond. */
+	static const size_t over[] = {1, 2, 3, 31, 32, 33, LINE_CAP + 5, 2 * LINE_CAP};
 	static uint8_t stream[4 * LINE_CAP];
 
 	(void)unused;
-	for (size_t li = 0; li < sizeof(lengths) / sizeof(lengths[0]); li++) {
-		size_t len = lengths[li], n;
+	for (size_t li = 0; li < sizeof(over) / sizeof(over[0]); li++) {
+		size_t len = LINE_CAP + over[li], n;
 		const uint8_t *want_tail;
 
 		/* "abc...{42}\r\n" then a short line. */
@@ -175,13 +173,14 @@ test_line_cut_lines_keep_the_same_tail_whatever_the_chunking(void **unused)
 
 				line_run(stream, n, chunk, stop, &r);
 				if (r.lines != 2 || r.cut_lines != 1)
-					fail_msg("length %zu, chunks of %zu: %zu lines, %zu cut", len,
-						 chunk, r.lines, r.cut_lines);
+					fail_msg("length %zu, chunks of %zu: %zu lines, %zu cut",
+						 len, chunk, r.lines, r.cut_lines);
 				assert_int_equal(r.first_cut_len, LINE_CAP);
 				assert_memory_equal(r.first_cut, stream, LINE_CAP);
 				if (r.tail_len != LINE_TAIL_MAX ||
 				    memcmp(r.tail, want_tail, LINE_TAIL_MAX) != 0)
-					fail_msg("length %zu, chunks of %zu: wrong tail", len, chunk);
+					fail_msg("length %zu, chunks of %zu: wrong tail", len,
+						 chunk);
 				assert_int_equal(r.last_len, 6);
 				assert_memory_equal(r.last, "next\r\n", 6);
 			}

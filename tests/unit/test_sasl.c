@@ -226,7 +226,8 @@ test_sasl_oauthbearer_user_escapes_are_decoded_and_an_empty_token_is_no_secret(v
 	/* n,a=a=3Db=2Cc@example.com,^Ahost=mail^Aauth=Bearer ^A^A */
 	sasl_exchange_start(&x, SASL_MECH_OAUTHBEARER);
 	assert_true(sasl_exchange_response(
-		&x, &l, BYTES("bixhPWE9M0RiPTJDY0BleGFtcGxlLmNvbSwBaG9zdD1tYWlsAWF1dGg9QmVhcmVyIAEB")));
+		&x, &l,
+		BYTES("bixhPWE9M0RiPTJDY0BleGFtcGxlLmNvbSwBaG9zdD1tYWlsAWF1dGg9QmVhcmVyIAEB")));
 	assert_string_equal(l.username, "a=b,c@example.com");
 	assert_string_equal(l.secret, "");
 	assert_false(l.has_secret);

@@ -1432,7 +1432,8 @@ main(void)
 		cmocka_unit_test(test_smtp_sniff_short_input_asks_for_more_and_junk_is_no),
 		cmocka_unit_test(test_smtp_descriptor_names_ports_and_hooks),
 		cmocka_unit_test(test_smtp_line_longer_than_line_cap_is_cut_and_flagged),
-		cmocka_unit_test(test_smtp_auth_initial_response_cut_at_line_cap_keeps_the_username),
+		cmocka_unit_test(
+			test_smtp_auth_initial_response_cut_at_line_cap_keeps_the_username),
 		cmocka_unit_test(test_smtp_gap_stops_the_parser_and_consumes_the_rest),
 		cmocka_unit_test(test_smtp_empty_feeds_change_nothing),
 		cmocka_unit_test(test_smtp_every_truncation_of_a_session_is_safe),
