@@ -37,6 +37,11 @@ bool cursor_get_bytes(struct cursor *c, struct cursor *out, size_t n);
 bool cursor_get_u8_prefixed(struct cursor *c, struct cursor *out);
 bool cursor_get_u16_prefixed(struct cursor *c, struct cursor *out);
 bool cursor_get_u24_prefixed(struct cursor *c, struct cursor *out);
+/* Skips spaces and tabs. */
+void cursor_skip_blanks(struct cursor *c);
+/* Skips spaces and tabs, then splits off the bytes up to the next space, tab
+ * or the end into *tok; false (cursor unchanged) when no byte is left. */
+bool cursor_get_token(struct cursor *c, struct cursor *tok);
 
 /* ASCII case-insensitive helpers over (pointer, length) byte strings. */
 bool text_equal_ci(const uint8_t *p, size_t n, const char *word);

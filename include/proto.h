@@ -105,8 +105,16 @@ void proto_facts_indicate(struct proto_facts *f, uint32_t ind, const uint8_t *ev
 void proto_facts_add_capa(struct proto_facts *f, const uint8_t *word, size_t n);
 /* Keeps the server's answer to the upgrade request (CR LF dropped). */
 void proto_facts_set_upgrade_reply(struct proto_facts *f, const uint8_t *line, size_t n);
+/* Like proto_facts_add_capa, but skips a keyword f->capa already holds
+ * (capability lists are often sent more than once). */
+void proto_facts_add_capa_once(struct proto_facts *f, const uint8_t *word, size_t n);
 /* Appends a login (or counts it in logins_dropped); returns it or NULL. */
 struct login *proto_facts_add_login(struct proto_facts *f, const char *mechanism);
+/* The same, returning the login's index in f->logins or -1: what parser state
+ * keeps of a login a later reply completes. */
+int proto_facts_add_login_index(struct proto_facts *f, const char *mechanism);
+/* The login at index idx, or NULL for -1 (or any index not in use). */
+struct login *proto_facts_login(struct proto_facts *f, int idx);
 
 /* ---- Parser descriptor ---------------------------------------------------- */
 

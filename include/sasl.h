@@ -74,18 +74,23 @@ void sasl_exchange_start(struct sasl_exchange *x, enum sasl_mech mech);
  */
 bool sasl_exchange_response(struct sasl_exchange *x, struct login *l, const uint8_t *b64, size_t n);
 
-enum sasl_line {
-	SASL_LINE_OK = 0,
-	SASL_LINE_CANCEL, /* "*": the client gave up, the server answers an error */
-	SASL_LINE_BAD,	  /* not base64, or the mechanism's message is malformed */
-};
+/*
+ * Starts the exchange an AUTH or AUTHENTICATE command opens: recognises the
+ * mechanism named by mech[0..n) and records a login under that name in f.
+ * Returns the login's index in f->logins, or -1 when it was only counted.
+ */
+int sasl_exchange_begin(struct sasl_exchange *x, struct proto_facts *f, const uint8_t *mech,
+			size_t n);
 
 /*
- * One client line of an exchange, its line end trimmed: "*" cancels it
- * (RFC 4422), anything else is a response. cut: the line was cut at LINE_CAP,
- * so only its whole base64 quanta are read.
+ * One client line of the exchange, its line end trimmed, for the login at
+ * index `login` of f (-1: not recorded). "*" cancels the exchange (RFC 4422):
+ * returns false, the server answers with an error. Anything else is a
+ * response; one that is not base64 or not the mechanism's message sets
+ * PROTO_ANOM_BAD_SYNTAX in f. cut: the line was cut at LINE_CAP, so only its
+ * whole base64 quanta are read.
  */
-enum sasl_line sasl_exchange_line(struct sasl_exchange *x, struct login *l, const uint8_t *p,
-				  size_t n, bool cut);
+bool sasl_exchange_line(struct sasl_exchange *x, struct proto_facts *f, int login, const uint8_t *p,
+			size_t n, bool cut);
 
 #endif

@@ -122,6 +122,37 @@ cursor_get_u24_prefixed(struct cursor *c, struct cursor *out)
 	return cursor_get_prefixed(c, 3, out);
 }
 
+static bool
+cursor_is_blank(uint8_t ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+void
+cursor_skip_blanks(struct cursor *c)
+{
+	while (c->len > 0 && cursor_is_blank(c->p[0])) {
+		c->p++;
+		c->len--;
+	}
+}
+
+bool
+cursor_get_token(struct cursor *c, struct cursor *tok)
+{
+	struct cursor save = *c;
+	size_t i = 0;
+
+	cursor_skip_blanks(c);
+	while (i < c->len && !cursor_is_blank(c->p[i]))
+		i++;
+	if (i == 0) {
+		*c = save;
+		return false;
+	}
+	return cursor_get_bytes(c, tok, i);
+}
+
 static uint8_t
 ascii_lower(uint8_t ch)
 {

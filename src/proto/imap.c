@@ -96,31 +96,6 @@ struct imap_state {
 
 /* ---- small readers -------------------------------------------------------- */
 
-static bool
-imap_is_space(uint8_t ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-static void
-imap_skip_spaces(struct cursor *c)
-{
-	while (cursor_remaining(c) > 0 && imap_is_space(c->p[0]))
-		cursor_skip(c, 1);
-}
-
-/* Splits off the next space-delimited token, after skipping spaces. */
-static bool
-imap_get_token(struct cursor *c, struct cursor *tok)
-{
-	size_t i = 0;
-
-	imap_skip_spaces(c);
-	while (i < c->len && !imap_is_space(c->p[i]))
-		i++;
-	return i > 0 && cursor_get_bytes(c, tok, i);
-}
-
 /*
  * Recognises a literal announcement at the end of a line (line end already
  * trimmed): "{n}", "{n+}" (LITERAL+), "~{n}" (literal8). Sets *size and
@@ -152,18 +127,6 @@ imap_literal_at_end(const uint8_t *p, size_t n, uint64_t *size, struct proto_fac
 		v = v * 10 + (uint64_t)(p[k] - '0');
 	*size = v;
 	return true;
-}
-
-static struct login *
-imap_login_at(struct proto_facts *f, int idx)
-{
-	return idx >= 0 && idx < f->n_logins ? &f->logins[idx] : NULL;
-}
-
-static int
-imap_add_login(struct proto_facts *f, const char *mechanism)
-{
-	return proto_facts_add_login(f, mechanism) ? f->n_logins - 1 : -1;
 }
 
 /* ---- pending tagged commands ---------------------------------------------- */
@@ -207,20 +170,6 @@ imap_pending_take(struct imap_state *s, struct cursor tag, struct imap_pending *
 
 /* ---- capabilities ----------------------------------------------------------- */
 
-/* Keeps a capability keyword for display, once (lists are often repeated). */
-static void
-imap_keep_capa(struct proto_facts *f, const uint8_t *word, size_t n)
-{
-	char key[LOGIN_FIELD_MAX];
-
-	if (n < sizeof(key)) {
-		sasl_field_set(key, sizeof(key), word, n);
-		if (text_has_token_ci((const uint8_t *)f->capa, strlen(f->capa), key, NULL))
-			return;
-	}
-	proto_facts_add_capa(f, word, n);
-}
-
 /* Reads capability tokens from c (up to ']' when in a response code). */
 static void
 imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, bool in_code,
@@ -235,8 +184,8 @@ imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, 
 		if (close)
 			c.len = (size_t)(close - c.p);
 	}
-	while (imap_get_token(&c, &tok)) {
-		imap_keep_capa(f, tok.p, tok.len);
+	while (cursor_get_token(&c, &tok)) {
+		proto_facts_add_capa_once(f, tok.p, tok.len);
 		if (text_equal_ci(tok.p, tok.len, "STARTTLS"))
 			starttls = true;
 		else if (text_equal_ci(tok.p, tok.len, "LOGINDISABLED"))
@@ -265,7 +214,7 @@ static void
 imap_resp_code(struct imap_state *s, struct proto_facts *f, struct cursor text, const uint8_t *line,
 	       size_t line_len)
 {
-	imap_skip_spaces(&text);
+	cursor_skip_blanks(&text);
 	if (text_prefix_ci(text.p, text.len, "[CAPABILITY ")) {
 		cursor_skip(&text, strlen("[CAPABILITY "));
 		imap_capabilities(s, f, text, true, line, line_len);
@@ -281,14 +230,14 @@ imap_resp_code(struct imap_state *s, struct proto_facts *f, struct cursor text, 
 static void
 imap_login_args(struct imap_state *s, struct proto_facts *f, struct cursor c)
 {
-	struct login *l = imap_login_at(f, s->login);
+	struct login *l = proto_facts_login(f, s->login);
 
 	while (s->login_arg < 2) {
 		char *dst = NULL;
 		size_t dstsz = 0;
 		uint8_t ch;
 
-		imap_skip_spaces(&c);
+		cursor_skip_blanks(&c);
 		if (cursor_remaining(&c) == 0)
 			return;
 		if (l) {
@@ -303,7 +252,7 @@ imap_login_args(struct imap_state *s, struct proto_facts *f, struct cursor c)
 			struct cursor tok;
 			uint64_t size;
 
-			if (!imap_get_token(&c, &tok) || cursor_remaining(&c) > 0 ||
+			if (!cursor_get_token(&c, &tok) || cursor_remaining(&c) > 0 ||
 			    !imap_literal_at_end(tok.p, tok.len, &size, f)) {
 				f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 				return;
@@ -330,7 +279,7 @@ imap_login_args(struct imap_state *s, struct proto_facts *f, struct cursor c)
 		} else {
 			struct cursor atom;
 
-			if (imap_get_token(&c, &atom))
+			if (cursor_get_token(&c, &atom))
 				sasl_field_append(dst, dstsz, atom.p, atom.len);
 		}
 		s->login_arg++;
@@ -341,16 +290,8 @@ imap_login_args(struct imap_state *s, struct proto_facts *f, struct cursor c)
 static void
 imap_sasl_line(struct imap_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
 {
-	switch (sasl_exchange_line(&s->sasl, imap_login_at(f, s->sasl_login), p, n, cut)) {
-	case SASL_LINE_CANCEL:
-		s->sasl_open = false; /* the tagged BAD follows */
-		break;
-	case SASL_LINE_BAD:
-		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-		break;
-	case SASL_LINE_OK:
-		break;
-	}
+	if (!sasl_exchange_line(&s->sasl, f, s->sasl_login, p, n, cut))
+		s->sasl_open = false; /* cancelled: the tagged BAD follows */
 }
 
 static void
@@ -360,7 +301,7 @@ imap_client_command(struct imap_state *s, struct proto_facts *f, const uint8_t *
 	struct cursor c, tag, cmd;
 
 	cursor_init(&c, line, n);
-	if (!imap_get_token(&c, &tag) || !imap_get_token(&c, &cmd))
+	if (!cursor_get_token(&c, &tag) || !cursor_get_token(&c, &cmd))
 		return; /* blank line, or "DONE" ending IDLE */
 	f->commands++;
 	if (f->upgrade_refused)
@@ -372,26 +313,22 @@ imap_client_command(struct imap_state *s, struct proto_facts *f, const uint8_t *
 		s->tls_wait_bytes = false;
 		imap_pending_add(s, f, tag, IMAP_CMD_STARTTLS, -1);
 	} else if (text_equal_ci(cmd.p, cmd.len, "LOGIN")) {
-		s->login = imap_add_login(f, "LOGIN");
+		s->login = proto_facts_add_login_index(f, "LOGIN");
 		s->login_arg = 0;
 		s->login_open = true;
 		imap_pending_add(s, f, tag, IMAP_CMD_LOGIN, s->login);
 		imap_login_args(s, f, c);
 	} else if (text_equal_ci(cmd.p, cmd.len, "AUTHENTICATE")) {
 		struct cursor mech, ir;
-		char name[sizeof(((struct login *)0)->mechanism)];
-		enum sasl_mech m;
 
-		if (!imap_get_token(&c, &mech)) {
+		if (!cursor_get_token(&c, &mech)) {
 			f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 			return;
 		}
-		m = sasl_mech_parse(mech.p, mech.len, name, sizeof(name));
-		s->sasl_login = imap_add_login(f, name);
-		sasl_exchange_start(&s->sasl, m);
+		s->sasl_login = sasl_exchange_begin(&s->sasl, f, mech.p, mech.len);
 		s->sasl_open = true;
 		imap_pending_add(s, f, tag, IMAP_CMD_AUTHENTICATE, s->sasl_login);
-		if (imap_get_token(&c, &ir)) /* RFC 4959 initial response */
+		if (cursor_get_token(&c, &ir)) /* RFC 4959 initial response */
 			imap_sasl_line(s, f, ir.p, ir.len, cut);
 	} else if (text_equal_ci(cmd.p, cmd.len, "COMPRESS")) {
 		imap_pending_add(s, f, tag, IMAP_CMD_COMPRESS, -1);
@@ -435,7 +372,7 @@ static bool
 imap_tagged_reply(struct imap_state *s, struct proto_facts *f, const struct imap_pending *pe,
 		  bool ok, struct cursor text, const uint8_t *line, size_t n)
 {
-	struct login *l = imap_login_at(f, pe->login);
+	struct login *l = proto_facts_login(f, pe->login);
 	const struct line_asm *cla = &s->half[DIR_C2S].la;
 
 	switch (pe->cmd) {
@@ -490,7 +427,7 @@ imap_server_line(struct imap_state *s, struct proto_facts *f, const uint8_t *lin
 	if (s->half[DIR_S2C].after_literal)
 		return false; /* the rest of a FETCH or other data */
 	cursor_init(&c, line, n);
-	if (!imap_get_token(&c, &tag) || !imap_get_token(&c, &word))
+	if (!cursor_get_token(&c, &tag) || !cursor_get_token(&c, &word))
 		return false;
 	if (text_equal_ci(tag.p, tag.len, "*")) {
 		bool greet = text_equal_ci(word.p, word.len, "OK") ||
@@ -559,7 +496,8 @@ imap_literal_bytes(struct imap_state *s, struct proto_facts *f, enum dir dir, co
 	if ((uint64_t)n > h->literal_left)
 		n = (size_t)h->literal_left;
 	h->literal_left -= n;
-	if (dir == DIR_C2S && s->literal_field >= 0 && (l = imap_login_at(f, s->login)) != NULL) {
+	if (dir == DIR_C2S && s->literal_field >= 0 &&
+	    (l = proto_facts_login(f, s->login)) != NULL) {
 		if (s->literal_field == 0)
 			sasl_field_append(l->username, sizeof(l->username), p, n);
 		else
@@ -692,7 +630,7 @@ imap_sniff_server(const uint8_t *p, size_t len)
 		lf = memchr(p, '\n', len);
 		line_len = lf ? (size_t)(lf - p) : len;
 		cursor_init(&rest, p + k, line_len - k);
-		imap_skip_spaces(&rest);
+		cursor_skip_blanks(&rest);
 		if (text_prefix_ci(rest.p, rest.len, "[CAPABILITY") ||
 		    text_find_ci(p, line_len, "IMAP") >= 0)
 			return SNIFF_STRONG;
@@ -752,8 +690,8 @@ imap_sniff_client(const uint8_t *p, size_t len)
 		lf = memchr(rest, '\n', m);
 		cursor_init(&args, rest + w, (lf ? (size_t)(lf - rest) : m) - w);
 		args.len = text_trim_eol(args.p, args.len);
-		if (imap_get_token(&args, &a1) &&
-		    (a1.p[0] == '{' || a1.p[0] == '"' || imap_get_token(&args, &a2)))
+		if (cursor_get_token(&args, &a1) &&
+		    (a1.p[0] == '{' || a1.p[0] == '"' || cursor_get_token(&args, &a2)))
 			return SNIFF_STRONG;
 		return lf ? SNIFF_NO : SNIFF_MORE;
 	}

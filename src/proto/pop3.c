@@ -86,37 +86,6 @@ struct pop3_state {
 
 /* ---- small readers -------------------------------------------------------- */
 
-static void
-pop3_skip_spaces(struct cursor *c)
-{
-	while (cursor_remaining(c) > 0 && (c->p[0] == ' ' || c->p[0] == '\t'))
-		cursor_skip(c, 1);
-}
-
-/* Splits off the next space-delimited token, after skipping spaces. */
-static bool
-pop3_get_token(struct cursor *c, struct cursor *tok)
-{
-	size_t i = 0;
-
-	pop3_skip_spaces(c);
-	while (i < c->len && c->p[i] != ' ' && c->p[i] != '\t')
-		i++;
-	return i > 0 && cursor_get_bytes(c, tok, i);
-}
-
-static struct login *
-pop3_login_at(struct proto_facts *f, int idx)
-{
-	return idx >= 0 && idx < f->n_logins ? &f->logins[idx] : NULL;
-}
-
-static int
-pop3_add_login(struct proto_facts *f, const char *mechanism)
-{
-	return proto_facts_add_login(f, mechanism) ? f->n_logins - 1 : -1;
-}
-
 /* "+OK" or "-ERR" followed by the end or a space. */
 static bool
 pop3_is_status(const uint8_t *p, size_t n, const char *word)
@@ -156,35 +125,23 @@ pop3_queue_pop(struct pop3_state *s, struct pop3_queued *out)
 static void
 pop3_sasl_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
 {
-	switch (sasl_exchange_line(&s->sasl, pop3_login_at(f, s->sasl_login), p, n, cut)) {
-	case SASL_LINE_CANCEL:
-		s->sasl_open = false; /* -ERR follows */
-		break;
-	case SASL_LINE_BAD:
-		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-		break;
-	case SASL_LINE_OK:
-		break;
-	}
+	if (!sasl_exchange_line(&s->sasl, f, s->sasl_login, p, n, cut))
+		s->sasl_open = false; /* cancelled: -ERR follows */
 }
 
 static void
 pop3_auth(struct pop3_state *s, struct proto_facts *f, struct cursor args, bool cut)
 {
 	struct cursor mech, ir;
-	char name[sizeof(((struct login *)0)->mechanism)];
-	enum sasl_mech m;
 
-	if (!pop3_get_token(&args, &mech)) {
+	if (!cursor_get_token(&args, &mech)) {
 		pop3_queue_push(s, f, POP3_CMD_AUTH_LIST, -1);
 		return;
 	}
-	m = sasl_mech_parse(mech.p, mech.len, name, sizeof(name));
-	s->sasl_login = pop3_add_login(f, name);
-	sasl_exchange_start(&s->sasl, m);
+	s->sasl_login = sasl_exchange_begin(&s->sasl, f, mech.p, mech.len);
 	s->sasl_open = true;
 	pop3_queue_push(s, f, POP3_CMD_AUTH, s->sasl_login);
-	if (pop3_get_token(&args, &ir)) /* RFC 5034 initial response */
+	if (cursor_get_token(&args, &ir)) /* RFC 5034 initial response */
 		pop3_sasl_line(s, f, ir.p, ir.len, cut);
 }
 
@@ -206,7 +163,7 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 		return;
 	}
 	cursor_init(&c, line, n);
-	if (!pop3_get_token(&c, &kw))
+	if (!cursor_get_token(&c, &kw))
 		return; /* blank line */
 	f->commands++;
 	if (f->upgrade_refused)
@@ -220,29 +177,29 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 		s->tls_wait_bytes = false;
 		pop3_queue_push(s, f, POP3_CMD_STLS, -1);
 	} else if (text_equal_ci(kw.p, kw.len, "USER")) {
-		pop3_skip_spaces(&c);
+		cursor_skip_blanks(&c);
 		sasl_field_set(s->user, sizeof(s->user), c.p, c.len);
 		pop3_queue_push(s, f, POP3_CMD_USER, -1);
 	} else if (text_equal_ci(kw.p, kw.len, "PASS")) {
 		/* RFC 1939: the password may contain spaces; it is the rest. */
 		if (cursor_remaining(&c) > 0)
 			cursor_skip(&c, 1);
-		idx = pop3_add_login(f, "USER");
-		if ((l = pop3_login_at(f, idx)) != NULL) {
+		idx = proto_facts_add_login_index(f, "USER");
+		if ((l = proto_facts_login(f, idx)) != NULL) {
 			memcpy(l->username, s->user, sizeof(l->username));
 			sasl_field_set(l->secret, sizeof(l->secret), c.p, c.len);
 			l->has_secret = true;
 		}
 		pop3_queue_push(s, f, POP3_CMD_LOGIN, idx);
 	} else if (text_equal_ci(kw.p, kw.len, "APOP")) {
-		idx = pop3_add_login(f, "APOP");
-		if ((l = pop3_login_at(f, idx)) != NULL && pop3_get_token(&c, &arg))
+		idx = proto_facts_add_login_index(f, "APOP");
+		if ((l = proto_facts_login(f, idx)) != NULL && cursor_get_token(&c, &arg))
 			sasl_field_set(l->username, sizeof(l->username), arg.p, arg.len);
 		pop3_queue_push(s, f, POP3_CMD_LOGIN, idx);
 	} else if (text_equal_ci(kw.p, kw.len, "AUTH")) {
 		pop3_auth(s, f, c, cut);
 	} else if (text_equal_ci(kw.p, kw.len, "LIST") || text_equal_ci(kw.p, kw.len, "UIDL")) {
-		pop3_queue_push(s, f, pop3_get_token(&c, &arg) ? POP3_CMD_OTHER : POP3_CMD_MULTI,
+		pop3_queue_push(s, f, cursor_get_token(&c, &arg) ? POP3_CMD_OTHER : POP3_CMD_MULTI,
 				-1);
 	} else if (text_equal_ci(kw.p, kw.len, "RETR") || text_equal_ci(kw.p, kw.len, "TOP")) {
 		pop3_queue_push(s, f, POP3_CMD_MULTI, -1);
@@ -255,20 +212,6 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 
 /* ---- server ----------------------------------------------------------------- */
 
-/* Keeps a capability keyword for display, once (CAPA may be asked again). */
-static void
-pop3_keep_capa(struct proto_facts *f, const uint8_t *word, size_t n)
-{
-	char key[LOGIN_FIELD_MAX];
-
-	if (n < sizeof(key)) {
-		sasl_field_set(key, sizeof(key), word, n);
-		if (text_has_token_ci((const uint8_t *)f->capa, strlen(f->capa), key, NULL))
-			return;
-	}
-	proto_facts_add_capa(f, word, n);
-}
-
 /* One line of a CAPA answer (RFC 2449: "capa-tag *(SP param)"); its tag is
  * the keyword kept for display. */
 static void
@@ -277,9 +220,9 @@ pop3_capa_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line,
 	struct cursor c, tag, param;
 
 	cursor_init(&c, line, n);
-	if (!pop3_get_token(&c, &tag))
+	if (!cursor_get_token(&c, &tag))
 		return;
-	pop3_keep_capa(f, tag.p, tag.len);
+	proto_facts_add_capa_once(f, tag.p, tag.len);
 	if (proto_token_is_masked(tag.p, tag.len))
 		proto_facts_indicate(f, IND_CAPA_MASKED, line, n);
 	if (s->authenticated)
@@ -289,7 +232,7 @@ pop3_capa_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line,
 	} else if (text_equal_ci(tag.p, tag.len, "USER")) {
 		f->auth_cleartext_offered = true;
 	} else if (text_equal_ci(tag.p, tag.len, "SASL")) {
-		while (pop3_get_token(&c, &param))
+		while (cursor_get_token(&c, &param))
 			if (text_equal_ci(param.p, param.len, "PLAIN") ||
 			    text_equal_ci(param.p, param.len, "LOGIN"))
 				f->auth_cleartext_offered = true;
@@ -333,7 +276,7 @@ pop3_reply(struct pop3_state *s, struct proto_facts *f, bool ok, const uint8_t *
 		s->sasl_open = false;
 		/* fall through */
 	case POP3_CMD_LOGIN:
-		if ((l = pop3_login_at(f, q.login)) != NULL)
+		if ((l = proto_facts_login(f, q.login)) != NULL)
 			l->outcome = ok ? LOGIN_SUCCESS : LOGIN_FAILURE;
 		if (ok)
 			s->authenticated = true;
@@ -538,15 +481,16 @@ pop3_sniff_shared(const uint8_t *p, size_t len)
 	bool open;
 
 	cursor_init(&line, p, text_trim_eol(p, lf ? (size_t)(lf - p) + 1 : len));
-	pop3_get_token(&line, &kw);
+	if (!cursor_get_token(&line, &kw))
+		return SNIFF_NO;
 	if (text_equal_ci(kw.p, kw.len, "USER")) {
-		while (pop3_get_token(&line, &arg))
+		while (cursor_get_token(&line, &arg))
 			args++;
 		if (args > 1)
 			return SNIFF_NO;
 		return lf ? SNIFF_WEAK : SNIFF_MORE;
 	}
-	if (!pop3_get_token(&line, &arg))
+	if (!cursor_get_token(&line, &arg))
 		return lf ? SNIFF_WEAK : SNIFF_MORE;
 	open = !lf && cursor_remaining(&line) == 0; /* the mechanism may go on */
 	for (size_t i = 0; i < sizeof(ftp_mechs) / sizeof(ftp_mechs[0]); i++) {

@@ -71,6 +71,19 @@ proto_facts_add_capa(struct proto_facts *f, const uint8_t *word, size_t n)
 }
 
 void
+proto_facts_add_capa_once(struct proto_facts *f, const uint8_t *word, size_t n)
+{
+	char key[64]; /* longer keywords are added without looking */
+
+	if (n < sizeof(key)) {
+		copy_printable(key, word, n);
+		if (text_has_token_ci((const uint8_t *)f->capa, strlen(f->capa), key, NULL))
+			return;
+	}
+	proto_facts_add_capa(f, word, n);
+}
+
+void
 proto_facts_set_upgrade_reply(struct proto_facts *f, const uint8_t *line, size_t n)
 {
 	n = text_trim_eol(line, n);
@@ -92,6 +105,20 @@ proto_facts_add_login(struct proto_facts *f, const char *mechanism)
 	memset(l, 0, sizeof(*l));
 	strncpy(l->mechanism, mechanism, sizeof(l->mechanism) - 1);
 	return l;
+}
+
+int
+proto_facts_add_login_index(struct proto_facts *f, const char *mechanism)
+{
+	struct login *l = proto_facts_add_login(f, mechanism);
+
+	return l ? (int)(l - f->logins) : -1;
+}
+
+struct login *
+proto_facts_login(struct proto_facts *f, int idx)
+{
+	return idx >= 0 && idx < f->n_logins ? &f->logins[idx] : NULL;
 }
 
 void

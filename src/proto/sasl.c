@@ -356,12 +356,24 @@ sasl_exchange_response(struct sasl_exchange *x, struct login *l, const uint8_t *
 	return ok;
 }
 
-enum sasl_line
-sasl_exchange_line(struct sasl_exchange *x, struct login *l, const uint8_t *p, size_t n, bool cut)
+int
+sasl_exchange_begin(struct sasl_exchange *x, struct proto_facts *f, const uint8_t *mech, size_t n)
+{
+	char name[sizeof(((struct login *)0)->mechanism)];
+
+	sasl_exchange_start(x, sasl_mech_parse(mech, n, name, sizeof(name)));
+	return proto_facts_add_login_index(f, name);
+}
+
+bool
+sasl_exchange_line(struct sasl_exchange *x, struct proto_facts *f, int login, const uint8_t *p,
+		   size_t n, bool cut)
 {
 	if (n == 1 && p[0] == '*')
-		return SASL_LINE_CANCEL;
+		return false;
 	if (cut)
 		n -= n % 4;
-	return sasl_exchange_response(x, l, p, n) ? SASL_LINE_OK : SASL_LINE_BAD;
+	if (!sasl_exchange_response(x, proto_facts_login(f, login), p, n))
+		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+	return true;
 }

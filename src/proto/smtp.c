@@ -233,53 +233,33 @@ smtp_fifo_push(struct smtp_state *st, struct proto_facts *f, enum smtp_cmd cmd, 
 
 /* ---- SASL ------------------------------------------------------------------- */
 
-static struct login *
-smtp_auth_login(struct smtp_state *st, struct proto_facts *f)
-{
-	if (st->auth_login < 0 || st->auth_login >= f->n_logins)
-		return NULL;
-	return &f->logins[st->auth_login];
-}
-
-/* One client SASL line: the initial response or a response to a 334. */
-static void
-smtp_auth_data(struct smtp_state *st, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
-{
-	/* A "*" cancel needs nothing: the server answers it with a 501. */
-	if (sasl_exchange_line(&st->sasl, smtp_auth_login(st, f), p, n, cut) == SASL_LINE_BAD)
-		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-}
-
 /* "AUTH" SP mechanism [SP initial-response] */
 static void
 smtp_auth_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *args, size_t n,
 		bool cut)
 {
-	char mech[sizeof(((struct login *)0)->mechanism)];
 	size_t mn = smtp_token_len(args, n, NULL);
 	size_t off;
-	struct login *l;
 
 	if (mn == 0) {
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 		smtp_fifo_push(st, f, CMD_OTHER, 1);
 		return;
 	}
-	sasl_exchange_start(&st->sasl, sasl_mech_parse(args, mn, mech, sizeof(mech)));
-	l = proto_facts_add_login(f, mech);
+	st->auth_login = sasl_exchange_begin(&st->sasl, f, args, mn);
 	st->auth_active = true;
 	st->auth_expect_client = false;
-	st->auth_login = l ? (int)(l - f->logins) : -1;
 	off = smtp_skip_space(args, n, mn);
-	if (off < n)
-		smtp_auth_data(st, f, args + off, smtp_token_len(args + off, n - off, NULL), cut);
+	if (off < n) /* the initial response (a "*" cancel needs nothing: 501 follows) */
+		sasl_exchange_line(&st->sasl, f, st->auth_login, args + off,
+				   smtp_token_len(args + off, n - off, NULL), cut);
 	smtp_fifo_push(st, f, CMD_AUTH, 1);
 }
 
 static void
 smtp_auth_end(struct smtp_state *st, struct proto_facts *f, enum login_outcome outcome)
 {
-	struct login *l = smtp_auth_login(st, f);
+	struct login *l = proto_facts_login(f, st->auth_login);
 
 	if (l)
 		l->outcome = outcome;
@@ -348,7 +328,7 @@ smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *li
 	}
 	if (st->auth_expect_client) {
 		st->auth_expect_client = false;
-		smtp_auth_data(st, f, line, tn, cut);
+		sasl_exchange_line(&st->sasl, f, st->auth_login, line, tn, cut);
 		smtp_fifo_push(st, f, CMD_AUTH, 1);
 		return;
 	}

@@ -281,6 +281,47 @@ test_cursor_nested_prefixed_fields_stay_inside_their_parent(void **state)
 	assert_cursor_at(&outer, b + 2, 3);
 }
 
+/* ---- cursor_skip_blanks / cursor_get_token ---- */
+
+static void
+test_cursor_get_token_splits_on_spaces_and_tabs_and_skips_runs_of_them(void **state)
+{
+	const uint8_t *b = U8S("  a1\tLOGIN  \t alice\r\n");
+	struct cursor c, tok;
+
+	(void)state;
+	cursor_init(&c, b, strlen((const char *)b));
+	assert_true(cursor_get_token(&c, &tok));
+	assert_ptr_equal(tok.p, b + 2);
+	assert_int_equal(tok.len, 2);
+	assert_true(cursor_get_token(&c, &tok));
+	assert_int_equal(tok.len, 5);
+	assert_memory_equal(tok.p, "LOGIN", 5);
+	assert_true(cursor_get_token(&c, &tok));
+	assert_memory_equal(tok.p, "alice\r\n", 7); /* CR LF is no delimiter */
+	assert_int_equal(tok.len, 7);
+	assert_cursor_at(&c, b + strlen((const char *)b), 0);
+}
+
+static void
+test_cursor_get_token_on_blanks_only_fails_and_leaves_the_cursor(void **state)
+{
+	const uint8_t *b = U8S(" \t ");
+	struct cursor c, tok = {NULL, 0};
+
+	(void)state;
+	cursor_init(&c, b, 3);
+	assert_false(cursor_get_token(&c, &tok));
+	assert_cursor_at(&c, b, 3);
+	assert_null(tok.p);
+	cursor_skip_blanks(&c);
+	assert_cursor_at(&c, b + 3, 0);
+	assert_false(cursor_get_token(&c, &tok));
+	cursor_init(&c, NULL, 0);
+	cursor_skip_blanks(&c);
+	assert_false(cursor_get_token(&c, &tok));
+}
+
 /* ---- text_equal_ci / text_prefix_ci ---- */
 
 static void
@@ -602,6 +643,9 @@ main(void)
 		cmocka_unit_test(test_cursor_nested_prefixed_fields_stay_inside_their_parent),
 		cmocka_unit_test(
 			test_text_equal_ci_ignores_ascii_case_and_requires_the_same_length),
+		cmocka_unit_test(
+			test_cursor_get_token_splits_on_spaces_and_tabs_and_skips_runs_of_them),
+		cmocka_unit_test(test_cursor_get_token_on_blanks_only_fails_and_leaves_the_cursor),
 		cmocka_unit_test(test_text_prefix_ci_matches_only_when_the_whole_prefix_is_present),
 		cmocka_unit_test(
 			test_text_could_be_prefix_ci_accepts_every_beginning_of_the_word_and_the_word),

@@ -68,6 +68,47 @@ test_line_masked_reads_only_the_given_bytes(void **unused)
 	assert_false(proto_token_is_masked(NULL, 0));
 }
 
+/* ---- logins and capabilities by index ------------------------------------------ */
+
+static void
+test_line_logins_are_found_by_index_and_dropped_ones_are_minus_one(void **unused)
+{
+	struct proto_facts f = {0};
+	int idx[LOGIN_MAX + 1];
+
+	(void)unused;
+	for (int i = 0; i <= LOGIN_MAX; i++)
+		idx[i] = proto_facts_add_login_index(&f, "USER");
+	for (int i = 0; i < LOGIN_MAX; i++) {
+		assert_int_equal(idx[i], i);
+		assert_ptr_equal(proto_facts_login(&f, i), &f.logins[i]);
+	}
+	assert_int_equal(idx[LOGIN_MAX], -1);
+	assert_int_equal(f.logins_dropped, 1);
+	assert_null(proto_facts_login(&f, -1));
+	assert_null(proto_facts_login(&f, LOGIN_MAX));
+	f.n_logins = 1;
+	assert_null(proto_facts_login(&f, 1)); /* not in use */
+}
+
+static void
+test_line_capability_keywords_are_kept_once(void **unused)
+{
+	struct proto_facts f = {0};
+
+	(void)unused;
+	proto_facts_add_capa_once(&f, BYTES("STLS"));
+	proto_facts_add_capa_once(&f, BYTES("SASL"));
+	proto_facts_add_capa_once(&f, BYTES("stls"));
+	proto_facts_add_capa_once(&f, BYTES("STL"));
+	proto_facts_add_capa_once(&f, BYTES("SASL"));
+	assert_string_equal(f.capa, "STLS SASL STL");
+	/* Non-printable bytes are compared as kept ('?'). */
+	proto_facts_add_capa_once(&f, (const uint8_t *)"A\001", 2);
+	proto_facts_add_capa_once(&f, BYTES("A?"));
+	assert_string_equal(f.capa, "STLS SASL STL A?");
+}
+
 /* ---- line_next: cut lines and their tail ---------------------------------------- */
 
 /* What one pass over a stream through line_next saw. */
@@ -236,6 +277,9 @@ main(void)
 		cmocka_unit_test(test_line_a_quarter_of_other_bytes_is_still_masked),
 		cmocka_unit_test(test_line_short_tokens_and_real_extensions_are_not_masked),
 		cmocka_unit_test(test_line_masked_reads_only_the_given_bytes),
+		cmocka_unit_test(
+			test_line_logins_are_found_by_index_and_dropped_ones_are_minus_one),
+		cmocka_unit_test(test_line_capability_keywords_are_kept_once),
 		cmocka_unit_test(test_line_cut_lines_keep_the_same_tail_whatever_the_chunking),
 		cmocka_unit_test(test_line_a_line_of_exactly_line_cap_bytes_is_not_cut),
 		cmocka_unit_test(test_line_discard_rest_drops_everything_until_the_lf),

@@ -313,23 +313,47 @@ test_sasl_scram_user_is_the_n_attribute_not_the_authzid(void **unused)
 static void
 test_sasl_exchange_line_cancels_on_star_and_reads_whole_quanta_of_a_cut_line(void **unused)
 {
+	struct proto_facts f = {0};
 	struct sasl_exchange x;
-	struct login l = {0};
+	int login;
 
 	(void)unused;
-	sasl_exchange_start(&x, SASL_MECH_LOGIN);
-	assert_int_equal(sasl_exchange_line(&x, &l, BYTES("*"), false), SASL_LINE_CANCEL);
-	assert_string_equal(l.username, "");
+	login = sasl_exchange_begin(&x, &f, BYTES("login"));
+	assert_int_equal(login, 0);
+	assert_string_equal(f.logins[0].mechanism, "LOGIN");
+	assert_false(sasl_exchange_line(&x, &f, login, BYTES("*"), false));
+	assert_string_equal(f.logins[0].username, "");
 	/* "YWxpY2U=" is alice; cut after "YWxpY2" the first quantum "ali" is read. */
-	sasl_exchange_start(&x, SASL_MECH_LOGIN);
-	assert_int_equal(sasl_exchange_line(&x, &l, BYTES("YWxpY2"), true), SASL_LINE_OK);
-	assert_string_equal(l.username, "ali");
-	sasl_exchange_start(&x, SASL_MECH_LOGIN);
-	assert_int_equal(sasl_exchange_line(&x, &l, BYTES("YWxpY"), false), SASL_LINE_BAD);
-	sasl_exchange_start(&x, SASL_MECH_PLAIN);
-	assert_int_equal(sasl_exchange_line(&x, &l, BYTES("AGFsaWNlAHMzY3IzdA=="), false),
-			 SASL_LINE_OK);
-	assert_string_equal(l.username, "alice");
+	login = sasl_exchange_begin(&x, &f, BYTES("LOGIN"));
+	assert_true(sasl_exchange_line(&x, &f, login, BYTES("YWxpY2"), true));
+	assert_string_equal(f.logins[1].username, "ali");
+	assert_int_equal(f.anomalies, 0);
+	login = sasl_exchange_begin(&x, &f, BYTES("LOGIN"));
+	assert_true(sasl_exchange_line(&x, &f, login, BYTES("YWxpY"), false));
+	assert_true(f.anomalies & PROTO_ANOM_BAD_SYNTAX);
+	login = sasl_exchange_begin(&x, &f, BYTES("Plain"));
+	assert_true(sasl_exchange_line(&x, &f, login, BYTES("AGFsaWNlAHMzY3IzdA=="), false));
+	assert_string_equal(f.logins[3].mechanism, "PLAIN");
+	assert_string_equal(f.logins[3].username, "alice");
+	assert_true(f.logins[3].has_secret);
+}
+
+static void
+test_sasl_exchange_past_login_max_is_counted_and_still_read(void **unused)
+{
+	struct proto_facts f = {0};
+	struct sasl_exchange x;
+	int login = 0;
+
+	(void)unused;
+	for (int i = 0; i <= LOGIN_MAX; i++)
+		login = sasl_exchange_begin(&x, &f, BYTES("PLAIN"));
+	assert_int_equal(login, -1);
+	assert_int_equal(f.n_logins, LOGIN_MAX);
+	assert_int_equal(f.logins_dropped, 1);
+	assert_true(sasl_exchange_line(&x, &f, login, BYTES("AGFsaWNlAHMzY3IzdA=="), false));
+	assert_true(sasl_exchange_line(&x, &f, login, BYTES("!!"), false));
+	assert_true(f.anomalies & PROTO_ANOM_BAD_SYNTAX);
 }
 
 static void
@@ -390,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_sasl_scram_user_is_the_n_attribute_not_the_authzid),
 		cmocka_unit_test(
 			test_sasl_exchange_line_cancels_on_star_and_reads_whole_quanta_of_a_cut_line),
+		cmocka_unit_test(test_sasl_exchange_past_login_max_is_counted_and_still_read),
 		cmocka_unit_test(test_sasl_bad_base64_is_reported_and_a_null_login_is_fine),
 		cmocka_unit_test(test_sasl_long_responses_are_read_in_bounds),
 	};
