@@ -191,6 +191,49 @@ bool line_discard_rest(struct line_asm *la, const uint8_t *p, size_t n, size_t *
 void line_asm_reset(struct line_asm *la);
 
 /*
+ * line_next for a parser: a cut line is also recorded in f
+ * (PROTO_ANOM_LINE_TOO_LONG, cap_hits).
+ */
+bool proto_line_next(struct proto_facts *f, struct line_asm *la, const uint8_t *p, size_t n,
+		     size_t *used, const uint8_t **line, size_t *line_len, bool *cut);
+
+/* ---- Between the client's upgrade request and the server's answer -------- */
+
+/*
+ * For the protocols whose client waits for the answer to STARTTLS / STLS
+ * (IMAP, POP3): the client's first byte after the request decides. 0x16 (a
+ * TLS handshake record) means the client went ahead, the capture shows its
+ * ClientHello before the answer; anything else is command injection
+ * (CVE-2011-0411), whose evidence is the first injected line, or the injected
+ * bytes without a line end when the answer comes first. One byte decides, so
+ * that chunking cannot change the verdict.
+ */
+struct upgrade_wait {
+	bool pending;	   /* the request was sent, its answer not read */
+	bool client_spoke; /* client bytes followed the request */
+	bool injection;	   /* ... and were not TLS: flag their first line */
+};
+
+/* The client sent the upgrade request: sets f->upgrade_requested. */
+void upgrade_wait_begin(struct upgrade_wait *w, struct proto_facts *f);
+/* Call with the first byte of every client chunk before parsing it. Returns
+ * true when the client went ahead with TLS: upgrade_accepted and
+ * switch_to_tls are set, and the chunk from that byte on is TLS. */
+bool upgrade_wait_client_byte(struct upgrade_wait *w, struct proto_facts *f, uint8_t first);
+/* A complete client line (line end trimmed): flagged when it is the first
+ * injected one. */
+void upgrade_wait_client_line(struct upgrade_wait *w, struct proto_facts *f, const uint8_t *line,
+			      size_t n);
+/*
+ * The server's answer, ok when it is the go-ahead; partial is the client's
+ * line assembler (injected bytes still without their line end). Keeps the
+ * answer for display, then sets upgrade_accepted and switch_to_tls, or
+ * upgrade_refused and IND_UPGRADE_REFUSED (evidence: the answer). Returns ok.
+ */
+bool upgrade_wait_answer(struct upgrade_wait *w, struct proto_facts *f, bool ok,
+			 const uint8_t *line, size_t n, const struct line_asm *partial);
+
+/*
  * A keyword a middlebox overwrote keeps its length and becomes X's: a token of
  * at least 4 bytes of which at most a quarter are not 'X' (either case):
  * "XXXXXXXX", "XXXXXXXA", "xxxx". Real extension names (XCLIENT, XFORWARD,

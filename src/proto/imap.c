@@ -87,9 +87,7 @@ struct imap_state {
 	struct sasl_exchange sasl;
 	int sasl_login;
 	/* STARTTLS sent, its tagged reply not seen yet. */
-	bool tls_wait;
-	bool tls_wait_bytes; /* client bytes followed the STARTTLS line */
-	bool injection_open; /* ... and they were not TLS: flag their first line */
+	struct upgrade_wait tls_wait;
 	struct imap_pending pending[IMAP_PENDING_MAX];
 	size_t n_pending;
 };
@@ -308,9 +306,7 @@ imap_client_command(struct imap_state *s, struct proto_facts *f, const uint8_t *
 		f->cleartext_after_refusal = true;
 
 	if (text_equal_ci(cmd.p, cmd.len, "STARTTLS")) {
-		f->upgrade_requested = true;
-		s->tls_wait = true;
-		s->tls_wait_bytes = false;
+		upgrade_wait_begin(&s->tls_wait, f);
 		imap_pending_add(s, f, tag, IMAP_CMD_STARTTLS, -1);
 	} else if (text_equal_ci(cmd.p, cmd.len, "LOGIN")) {
 		s->login = proto_facts_add_login_index(f, "LOGIN");
@@ -345,10 +341,7 @@ imap_client_line(struct imap_state *s, struct proto_facts *f, const uint8_t *lin
 	size_t n = text_trim_eol(line, len);
 
 	s->literal_field = -1;
-	if (s->injection_open) {
-		s->injection_open = false;
-		proto_facts_indicate(f, IND_CMD_INJECTION, line, n);
-	}
+	upgrade_wait_client_line(&s->tls_wait, f, line, n);
 	if (h->after_literal) {
 		struct cursor c;
 
@@ -373,24 +366,11 @@ imap_tagged_reply(struct imap_state *s, struct proto_facts *f, const struct imap
 		  bool ok, struct cursor text, const uint8_t *line, size_t n)
 {
 	struct login *l = proto_facts_login(f, pe->login);
-	const struct line_asm *cla = &s->half[DIR_C2S].la;
 
 	switch (pe->cmd) {
 	case IMAP_CMD_STARTTLS:
-		s->tls_wait = false;
-		proto_facts_set_upgrade_reply(f, line, n);
-		if (s->injection_open) {
-			/* Injected bytes without their line end yet. */
-			s->injection_open = false;
-			proto_facts_indicate(f, IND_CMD_INJECTION, cla->buf, cla->len);
-		}
-		if (ok) {
-			f->upgrade_accepted = true;
-			f->switch_to_tls = true;
+		if (upgrade_wait_answer(&s->tls_wait, f, ok, line, n, &s->half[DIR_C2S].la))
 			return true;
-		}
-		f->upgrade_refused = true;
-		proto_facts_indicate(f, IND_UPGRADE_REFUSED, line, n);
 		break;
 	case IMAP_CMD_LOGIN:
 	case IMAP_CMD_AUTHENTICATE:
@@ -520,17 +500,8 @@ imap_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 		size_t used, line_len;
 		bool cut;
 
-		if (dir == DIR_C2S && s->tls_wait && !s->tls_wait_bytes) {
-			/* First client bytes after STARTTLS, before its reply. */
-			s->tls_wait_bytes = true;
-			if (p[off] == 0x16) {
-				/* A TLS handshake record: the client went ahead. */
-				f->upgrade_accepted = true;
-				f->switch_to_tls = true;
-				return off;
-			}
-			s->injection_open = true;
-		}
+		if (dir == DIR_C2S && upgrade_wait_client_byte(&s->tls_wait, f, p[off]))
+			return off; /* the client went ahead with TLS */
 		if (h->literal_left > 0) {
 			off += imap_literal_bytes(s, f, dir, p + off, len - off);
 			continue;
@@ -544,12 +515,8 @@ imap_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 				imap_line_end(s, f, dir, h->la.tail, h->la.tail_len);
 			continue;
 		}
-		if (!line_next(&h->la, p + off, len - off, &used, &line, &line_len, &cut))
+		if (!proto_line_next(f, &h->la, p + off, len - off, &used, &line, &line_len, &cut))
 			break;
-		if (cut) {
-			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
-			f->cap_hits++;
-		}
 		off += used;
 		if (dir == DIR_C2S) {
 			imap_client_line(s, f, line, line_len, cut);

@@ -79,9 +79,7 @@ struct pop3_state {
 	struct sasl_exchange sasl;
 	int sasl_login;
 	/* STLS sent, its answer not seen yet. */
-	bool tls_wait;
-	bool tls_wait_bytes; /* client bytes followed the STLS line */
-	bool injection_open; /* ... and they were not TLS: flag their first line */
+	struct upgrade_wait tls_wait;
 };
 
 /* ---- small readers -------------------------------------------------------- */
@@ -154,10 +152,7 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 	struct login *l;
 	int idx;
 
-	if (s->injection_open) {
-		s->injection_open = false;
-		proto_facts_indicate(f, IND_CMD_INJECTION, line, n);
-	}
+	upgrade_wait_client_line(&s->tls_wait, f, line, n);
 	if (s->sasl_open) {
 		pop3_sasl_line(s, f, line, n, cut);
 		return;
@@ -172,9 +167,7 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 	if (text_equal_ci(kw.p, kw.len, "CAPA")) {
 		pop3_queue_push(s, f, POP3_CMD_CAPA, -1);
 	} else if (text_equal_ci(kw.p, kw.len, "STLS")) {
-		f->upgrade_requested = true;
-		s->tls_wait = true;
-		s->tls_wait_bytes = false;
+		upgrade_wait_begin(&s->tls_wait, f);
 		pop3_queue_push(s, f, POP3_CMD_STLS, -1);
 	} else if (text_equal_ci(kw.p, kw.len, "USER")) {
 		cursor_skip_blanks(&c);
@@ -243,7 +236,6 @@ pop3_capa_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line,
 static bool
 pop3_reply(struct pop3_state *s, struct proto_facts *f, bool ok, const uint8_t *line, size_t n)
 {
-	const struct line_asm *cla = &s->la[DIR_C2S];
 	struct pop3_queued q;
 	struct login *l;
 
@@ -257,21 +249,7 @@ pop3_reply(struct pop3_state *s, struct proto_facts *f, bool ok, const uint8_t *
 		}
 		break;
 	case POP3_CMD_STLS:
-		s->tls_wait = false;
-		proto_facts_set_upgrade_reply(f, line, n);
-		if (s->injection_open) {
-			/* Injected bytes without their line end yet. */
-			s->injection_open = false;
-			proto_facts_indicate(f, IND_CMD_INJECTION, cla->buf, cla->len);
-		}
-		if (ok) {
-			f->upgrade_accepted = true;
-			f->switch_to_tls = true;
-			return true;
-		}
-		f->upgrade_refused = true;
-		proto_facts_indicate(f, IND_UPGRADE_REFUSED, line, n);
-		break;
+		return upgrade_wait_answer(&s->tls_wait, f, ok, line, n, &s->la[DIR_C2S]);
 	case POP3_CMD_AUTH:
 		s->sasl_open = false;
 		/* fall through */
@@ -354,13 +332,9 @@ pop3_feed_server(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, 
 				s->mode = POP3_MODE_REPLY;
 			continue;
 		}
-		if (!line_next(la, p + off, len - off, &used, &line, &line_len, &cut))
+		if (!proto_line_next(f, la, p + off, len - off, &used, &line, &line_len, &cut))
 			break;
 		off += used;
-		if (cut) {
-			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
-			f->cap_hits++;
-		}
 		if (pop3_server_line(s, f, line, line_len))
 			return off;
 	}
@@ -377,24 +351,12 @@ pop3_feed_client(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, 
 		size_t used, line_len;
 		bool cut;
 
-		if (s->tls_wait && !s->tls_wait_bytes) {
-			/* First client bytes after STLS, before its answer. */
-			s->tls_wait_bytes = true;
-			if (p[off] == 0x16) {
-				/* A TLS handshake record: the client went ahead. */
-				f->upgrade_accepted = true;
-				f->switch_to_tls = true;
-				return off;
-			}
-			s->injection_open = true;
-		}
-		if (!line_next(&s->la[DIR_C2S], p + off, len - off, &used, &line, &line_len, &cut))
+		if (upgrade_wait_client_byte(&s->tls_wait, f, p[off]))
+			return off; /* the client went ahead with TLS */
+		if (!proto_line_next(f, &s->la[DIR_C2S], p + off, len - off, &used, &line,
+				     &line_len, &cut))
 			break;
 		off += used;
-		if (cut) {
-			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
-			f->cap_hits++;
-		}
 		pop3_client_line(s, f, line, line_len, cut);
 	}
 	return len;

@@ -1,7 +1,7 @@
 /*
  * proto.c - the parser registry and the helpers every text protocol shares:
- * fact recording, the line assembler, masked keywords, reply codes and
- * dot-terminated bodies.
+ * fact recording, the line assembler, the wait for the answer to an upgrade
+ * request, masked keywords, reply codes and dot-terminated bodies.
  */
 #include "proto.h"
 
@@ -227,6 +227,69 @@ line_next(struct line_asm *la, const uint8_t *p, size_t n, size_t *used, const u
 		la->len = 0;
 		return true;
 	}
+}
+
+bool
+proto_line_next(struct proto_facts *f, struct line_asm *la, const uint8_t *p, size_t n,
+		size_t *used, const uint8_t **line, size_t *line_len, bool *cut)
+{
+	if (!line_next(la, p, n, used, line, line_len, cut))
+		return false;
+	if (*cut) {
+		f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
+		f->cap_hits++;
+	}
+	return true;
+}
+
+void
+upgrade_wait_begin(struct upgrade_wait *w, struct proto_facts *f)
+{
+	f->upgrade_requested = true;
+	w->pending = true;
+	w->client_spoke = false;
+}
+
+bool
+upgrade_wait_client_byte(struct upgrade_wait *w, struct proto_facts *f, uint8_t first)
+{
+	if (!w->pending || w->client_spoke)
+		return false;
+	w->client_spoke = true;
+	if (first == 0x16) {
+		f->upgrade_accepted = true;
+		f->switch_to_tls = true;
+		return true;
+	}
+	w->injection = true;
+	return false;
+}
+
+void
+upgrade_wait_client_line(struct upgrade_wait *w, struct proto_facts *f, const uint8_t *line,
+			 size_t n)
+{
+	if (w->injection) {
+		w->injection = false;
+		proto_facts_indicate(f, IND_CMD_INJECTION, line, n);
+	}
+}
+
+bool
+upgrade_wait_answer(struct upgrade_wait *w, struct proto_facts *f, bool ok, const uint8_t *line,
+		    size_t n, const struct line_asm *partial)
+{
+	w->pending = false;
+	proto_facts_set_upgrade_reply(f, line, n);
+	upgrade_wait_client_line(w, f, partial->buf, partial->len);
+	if (ok) {
+		f->upgrade_accepted = true;
+		f->switch_to_tls = true;
+		return true;
+	}
+	f->upgrade_refused = true;
+	proto_facts_indicate(f, IND_UPGRADE_REFUSED, line, n);
+	return false;
 }
 
 bool

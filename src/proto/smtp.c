@@ -411,15 +411,11 @@ smtp_feed_client(struct smtp_state *st, struct proto_facts *f, const uint8_t *p,
 			f->switch_to_tls = true;
 			return off;
 		}
-		if (!line_next(la, p + off, len - off, &used, &line, &n, &cut)) {
+		if (!proto_line_next(f, la, p + off, len - off, &used, &line, &n, &cut)) {
 			off += used;
 			break;
 		}
 		off += used;
-		if (cut) {
-			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
-			f->cap_hits++;
-		}
 		smtp_client_line(st, f, line, n, cut);
 	}
 	return len;
@@ -578,13 +574,9 @@ smtp_feed_server(struct smtp_state *st, struct proto_facts *f, const uint8_t *p,
 		size_t n, used;
 		bool cut;
 
-		if (!line_next(la, p + off, len - off, &used, &line, &n, &cut))
+		if (!proto_line_next(f, la, p + off, len - off, &used, &line, &n, &cut))
 			break;
 		off += used;
-		if (cut) {
-			f->anomalies |= PROTO_ANOM_LINE_TOO_LONG;
-			f->cap_hits++;
-		}
 		if (smtp_server_line(st, f, line, n))
 			return off;
 	}

@@ -1,6 +1,7 @@
 /*
  * test_line.c - the helpers src/proto/proto.c gives every text protocol: the
- * masked-keyword rule and the line assembler (cut lines and their tail, in
+ * masked-keyword rule, login and capability records, the wait for the answer
+ * to an upgrade request, and the line assembler (cut lines and their tail, in
  * every chunk size from 1 to 64 bytes).
  */
 #include <setjmp.h>
@@ -107,6 +108,69 @@ test_line_capability_keywords_are_kept_once(void **unused)
 	proto_facts_add_capa_once(&f, (const uint8_t *)"A\001", 2);
 	proto_facts_add_capa_once(&f, BYTES("A?"));
 	assert_string_equal(f.capa, "STLS SASL STL A?");
+}
+
+/* ---- upgrade_wait ---------------------------------------------------------------- */
+
+static void
+test_line_a_handshake_byte_after_the_upgrade_request_switches_to_tls(void **unused)
+{
+	struct proto_facts f = {0};
+	struct upgrade_wait w = {0};
+
+	(void)unused;
+	assert_false(upgrade_wait_client_byte(&w, &f, 0x16)); /* nothing asked yet */
+	upgrade_wait_begin(&w, &f);
+	assert_true(f.upgrade_requested);
+	assert_true(upgrade_wait_client_byte(&w, &f, 0x16));
+	assert_true(f.upgrade_accepted);
+	assert_true(f.switch_to_tls);
+	assert_int_equal(f.indicators, 0);
+}
+
+static void
+test_line_other_bytes_after_the_upgrade_request_are_injection(void **unused)
+{
+	struct proto_facts f = {0};
+	struct upgrade_wait w = {0};
+	struct line_asm la;
+
+	(void)unused;
+	line_asm_init(&la);
+	upgrade_wait_begin(&w, &f);
+	assert_false(upgrade_wait_client_byte(&w, &f, 'a'));
+	assert_false(upgrade_wait_client_byte(&w, &f, 0x16)); /* only the first byte counts */
+	upgrade_wait_client_line(&w, &f, BYTES("a2 LOGIN eve pw"));
+	upgrade_wait_client_line(&w, &f, BYTES("a3 NOOP"));
+	assert_int_equal(f.indicators, IND_CMD_INJECTION);
+	assert_int_equal(f.evidence_len, 15);
+	assert_memory_equal(f.evidence, "a2 LOGIN eve pw", 15);
+	assert_true(upgrade_wait_answer(&w, &f, true, BYTES("a1 OK Begin TLS\r\n"), &la));
+	assert_true(f.switch_to_tls);
+	assert_string_equal(f.upgrade_reply, "a1 OK Begin TLS");
+}
+
+static void
+test_line_injected_bytes_without_line_end_are_flagged_on_a_refusal(void **unused)
+{
+	struct proto_facts f = {0};
+	struct upgrade_wait w = {0};
+	struct line_asm la;
+	const uint8_t *line;
+	size_t used, n;
+	bool cut;
+
+	(void)unused;
+	line_asm_init(&la);
+	upgrade_wait_begin(&w, &f);
+	assert_false(upgrade_wait_client_byte(&w, &f, 'Q'));
+	assert_false(line_next(&la, BYTES("QUIT"), &used, &line, &n, &cut));
+	assert_false(upgrade_wait_answer(&w, &f, false, BYTES("-ERR not now\r\n"), &la));
+	assert_true(f.upgrade_refused);
+	assert_false(f.switch_to_tls);
+	assert_int_equal(f.indicators, IND_CMD_INJECTION | IND_UPGRADE_REFUSED);
+	assert_int_equal(f.evidence_len, 4); /* the first indicator's evidence */
+	assert_memory_equal(f.evidence, "QUIT", 4);
 }
 
 /* ---- line_next: cut lines and their tail ---------------------------------------- */
@@ -269,6 +333,30 @@ test_line_discard_rest_drops_everything_until_the_lf(void **unused)
 	assert_int_equal(la.tail_len, 0);
 }
 
+static void
+test_line_a_parser_cut_line_is_recorded_in_the_facts(void **unused)
+{
+	static uint8_t stream[LINE_CAP + 10];
+	struct proto_facts f = {0};
+	struct line_asm la;
+	const uint8_t *line;
+	size_t used, n;
+	bool cut;
+
+	(void)unused;
+	line_asm_init(&la);
+	assert_true(proto_line_next(&f, &la, BYTES("short\r\n"), &used, &line, &n, &cut));
+	assert_false(cut);
+	assert_int_equal(f.anomalies, 0);
+	memset(stream, 'x', sizeof(stream) - 2);
+	memcpy(stream + sizeof(stream) - 2, "\r\n", 2);
+	assert_true(proto_line_next(&f, &la, stream, sizeof(stream), &used, &line, &n, &cut));
+	assert_true(cut);
+	assert_int_equal(used, sizeof(stream));
+	assert_int_equal(f.anomalies, PROTO_ANOM_LINE_TOO_LONG);
+	assert_int_equal(f.cap_hits, 1);
+}
+
 int
 main(void)
 {
@@ -280,9 +368,15 @@ main(void)
 		cmocka_unit_test(
 			test_line_logins_are_found_by_index_and_dropped_ones_are_minus_one),
 		cmocka_unit_test(test_line_capability_keywords_are_kept_once),
+		cmocka_unit_test(
+			test_line_a_handshake_byte_after_the_upgrade_request_switches_to_tls),
+		cmocka_unit_test(test_line_other_bytes_after_the_upgrade_request_are_injection),
+		cmocka_unit_test(
+			test_line_injected_bytes_without_line_end_are_flagged_on_a_refusal),
 		cmocka_unit_test(test_line_cut_lines_keep_the_same_tail_whatever_the_chunking),
 		cmocka_unit_test(test_line_a_line_of_exactly_line_cap_bytes_is_not_cut),
 		cmocka_unit_test(test_line_discard_rest_drops_everything_until_the_lf),
+		cmocka_unit_test(test_line_a_parser_cut_line_is_recorded_in_the_facts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
