@@ -7,6 +7,7 @@
 #ifndef TLSWATCH_SINK_H
 #define TLSWATCH_SINK_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -20,9 +21,19 @@ struct sink {
 	/* End of the run: summary rows and counters. */
 	void (*finish)(struct sink *k, struct summary *sum, const struct stats *st);
 	void (*free)(struct sink *k);
+	/* The dashboard only (NULL in the other sinks): */
+	/* Run counters, about ten times a second from the capture loop. */
+	void (*tick)(struct sink *k, const struct stats *st, size_t open_flows);
+	/* After finish: blocks until the user quits or *stop is set (a signal),
+	 * then gives the terminal back. */
+	void (*wait)(struct sink *k, volatile sig_atomic_t *stop);
+	/* The user asked to quit: the capture should stop. */
+	bool (*quit_requested)(struct sink *k);
 	FILE *out;
 	bool show_secrets;
 	bool live;       /* a live capture: flush after every record */
+	bool summary_only; /* text: no session lines (the dashboard shows them);
+			    * alerts and the summary at finish */
 	void *priv;
 };
 
@@ -30,6 +41,12 @@ struct sink {
 struct sink *sink_text_new(FILE *out, bool show_secrets, bool live);
 /* JSON Lines on out; the sink closes out when close_out is set. */
 struct sink *sink_json_new(FILE *out, bool close_out, bool show_secrets, bool live);
+/* The ncurses dashboard on stdout (keys from /dev/tty): source names the
+ * interface or the capture, replay_speed is 0 for as fast as possible,
+ * max_rows bounds the sessions and alerts kept (0: TUI_MAX_ROWS_DEFAULT).
+ * NULL with a message in err when there is no usable terminal. */
+struct sink *sink_tui_new(const char *source, bool live, double replay_speed, size_t max_rows,
+			  char *err, size_t errsz);
 
 /* Writes one alert as its JSON Lines record ({"type":"alert",...} and a
  * newline) on o; the --json sink and --alert-exec (its stdin) both use it. */

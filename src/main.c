@@ -24,7 +24,8 @@
 
 #define TLSWATCH_VERSION "0.1.0"
 #define MAX_SOURCES 64
-#define MAX_SINKS 4
+#define MAX_SINKS 5
+#define TUI_TICK_S 0.1 /* dashboard counters: at most ten times a second */
 
 struct options {
 	const char *files[MAX_SOURCES];
@@ -36,6 +37,8 @@ struct options {
 	const char *json_path;
 	bool stats;
 	int tui;                 /* -1 auto, 0 never, 1 forced */
+	double replay_speed;     /* 0: as fast as possible; 1: recorded pace */
+	size_t max_rows;         /* dashboard: sessions and alerts kept */
 	bool quiet;
 	uint32_t fail_on;        /* alert kind bits */
 	bool show_secrets;
@@ -54,6 +57,10 @@ struct run {
 	uint32_t alerts_seen;    /* alert kind bits raised */
 	uint64_t summary_failures;
 	struct sink *syslog_sink, *exec_sink;
+	bool want_tui;           /* open the dashboard before the first source */
+	struct sink *tui;        /* the dashboard, once open */
+	struct sink *text;       /* the text report (summary only under the dashboard) */
+	double next_tick;        /* wall clock of the next dashboard tick */
 };
 
 /* The capture being read, for the signal handler only. */
@@ -107,8 +114,12 @@ usage(FILE *o)
 	      "      --alert-exec-timeout S  a command running longer than S seconds is\n"
 	      "                         terminated; also the longest wait for commands\n"
 	      "                         at the end (default 5)\n"
-	      "      --tui, --no-tui    force or forbid the dashboard (not in this version:\n"
-	      "                         the text report is used)\n"
+	      "      --tui, --no-tui    force or forbid the dashboard (default: on for -i\n"
+	      "                         when stdout is a terminal; never without one)\n"
+	      "      --replay-speed X   with -r: replay at X times the recorded pace\n"
+	      "                         (default: as fast as possible)\n"
+	      "      --max-rows N       dashboard: sessions and alerts kept for display\n"
+	      "                         (default 10000; counts stay exact)\n"
 	      "  -q, --quiet            no progress line while reading files\n"
 	      "\n"
 	      "Limits:\n"
@@ -198,6 +209,8 @@ parse_options(int argc, char **argv, struct options *o)
 		OPT_ALERT_EXEC_MAX,
 		OPT_ALERT_EXEC_QUEUE,
 		OPT_ALERT_EXEC_TIMEOUT,
+		OPT_REPLAY_SPEED,
+		OPT_MAX_ROWS,
 	};
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
@@ -225,6 +238,8 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "alert-exec-max", required_argument, NULL, OPT_ALERT_EXEC_MAX },
 		{ "alert-exec-queue", required_argument, NULL, OPT_ALERT_EXEC_QUEUE },
 		{ "alert-exec-timeout", required_argument, NULL, OPT_ALERT_EXEC_TIMEOUT },
+		{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
+		{ "max-rows", required_argument, NULL, OPT_MAX_ROWS },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
@@ -279,6 +294,26 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_TUI:
 			o->tui = 0;
+			break;
+		case OPT_REPLAY_SPEED: {
+			char *end;
+
+			errno = 0;
+			o->replay_speed = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->replay_speed >= 0.001) ||
+			    o->replay_speed > 1e6) {
+				fprintf(stderr,
+					"tlswatch: --replay-speed: expected a factor from 0.001 to "
+					"1000000, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
+		case OPT_MAX_ROWS:
+			if (parse_number("--max-rows", optarg, 10, 10000000, &v) < 0)
+				return 2;
+			o->max_rows = (size_t)v;
 			break;
 		case OPT_FAIL_ON:
 			if (parse_fail_on(optarg, &o->fail_on) < 0)
@@ -441,12 +476,64 @@ progress_show(struct progress *pg, struct capture *c, const struct stats *st, bo
 	pg->shown = true;
 }
 
+/* Dashboard: counters about ten times a second (wall clock, never per
+ * packet), and `q` stops the capture. */
+static void
+tui_poll(struct run *r, struct engine *e, struct capture *c)
+{
+	double now = now_seconds();
+	struct stats *st;
+
+	if (!r->tui || now < r->next_tick)
+		return;
+	r->next_tick = now + TUI_TICK_S;
+	st = engine_stats(e);
+	if (capture_is_live(c) &&
+	    capture_counters(c, &st->pcap_received, &st->pcap_dropped, &st->pcap_ifdropped))
+		st->pcap_stats_valid = 1;
+	r->tui->tick(r->tui, st, engine_open_flows(e));
+	if (r->tui->quit_requested(r->tui)) {
+		stop_requested = 1;
+		capture_break(c);
+	}
+}
+
+struct pace {
+	bool started;
+	uint64_t ts0;
+	double wall0;
+};
+
+/* --replay-speed: waits until the packet at ts is due (the gap from the
+ * first packet, divided by the speed); time going backwards restarts it. */
+static void
+replay_pace(struct run *r, struct engine *e, struct capture *c, struct pace *p, uint64_t ts)
+{
+	double target, now;
+
+	if (!p->started || ts < p->ts0) {
+		p->started = true;
+		p->ts0 = ts;
+		p->wall0 = now_seconds();
+		return;
+	}
+	target = p->wall0 + (double)(ts - p->ts0) / 1e6 / r->opt->replay_speed;
+	while (!stop_requested && (now = now_seconds()) < target) {
+		double d = target - now > 0.05 ? 0.05 : target - now;
+		struct timespec sl = { 0, (long)(d * 1e9) };
+
+		nanosleep(&sl, NULL); /* a signal cuts it short */
+		tui_poll(r, e, c);
+	}
+}
+
 /* Reads one source to its end; returns 0, or 2 after an I/O error. */
 static int
 run_source(struct run *r, struct engine *e, struct capture *c)
 {
 	struct options *o = r->opt;
 	struct progress pg = { 0 };
+	struct pace pace = { 0 };
 	char err[512];
 	int dlt = capture_datalink(c);
 	int rc = 0;
@@ -455,7 +542,7 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 		fprintf(stderr, "tlswatch: %s\n", err);
 		return 2;
 	}
-	pg.on = !capture_is_live(c) && !o->quiet && isatty(STDERR_FILENO);
+	pg.on = !capture_is_live(c) && !o->quiet && isatty(STDERR_FILENO) && !r->tui;
 	pg.start = pg.last = now_seconds();
 	current_capture = c;
 	while (!stop_requested) {
@@ -465,6 +552,8 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 		enum capture_status cs = capture_next(c, &frame, &caplen, &ts, err, sizeof(err));
 
 		if (cs == CAPTURE_PACKET) {
+			if (o->replay_speed > 0 && !capture_is_live(c))
+				replay_pace(r, e, c, &pace, ts);
 			engine_packet(e, dlt, frame, caplen, ts);
 			if ((engine_stats(e)->packets & 4095) == 0) {
 				progress_show(&pg, c, engine_stats(e), false);
@@ -483,6 +572,7 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 			rc = 2;
 			break;
 		}
+		tui_poll(r, e, c);
 	}
 	current_capture = NULL;
 	progress_show(&pg, c, engine_stats(e), true);
@@ -543,9 +633,57 @@ open_sinks(struct run *r)
 		r->sinks[r->n_sinks] = sink_text_new(stdout, o->show_secrets, live);
 		if (!r->sinks[r->n_sinks])
 			return 2;
-		r->n_sinks++;
+		r->text = r->sinks[r->n_sinks++];
 	}
 	return 0;
+}
+
+/* Dashboard: --tui forces it, --no-tui forbids it, -i wants it; never
+ * without a terminal on stdout (or with the JSON Lines there). */
+static bool
+want_tui(const struct options *o)
+{
+	bool json_stdout = o->json_path && strcmp(o->json_path, "-") == 0;
+
+	if (o->tui == 0 || (o->tui < 0 && !o->iface))
+		return false;
+	if (json_stdout || !isatty(STDOUT_FILENO)) {
+		if (o->tui == 1)
+			fprintf(stderr, "tlswatch: --tui: %s; using the text report\n",
+				json_stdout ? "stdout carries the JSON Lines"
+					    : "stdout is not a terminal");
+		return false;
+	}
+	return true;
+}
+
+/* Opens the dashboard just before the first packet, so that a source that
+ * cannot be opened is reported on a plain terminal. On failure the text
+ * report stays as it was. */
+static void
+start_tui(struct run *r)
+{
+	struct options *o = r->opt;
+	char src[160], err[256];
+
+	if (!r->want_tui || r->tui)
+		return;
+	r->want_tui = false;
+	if (o->iface)
+		snprintf(src, sizeof(src), "%s", o->iface);
+	else if (o->n_files > 1)
+		snprintf(src, sizeof(src), "%s +%zu", o->files[0], o->n_files - 1);
+	else
+		snprintf(src, sizeof(src), "%s", o->n_files ? o->files[0] : "?");
+	r->tui = sink_tui_new(src, o->iface != NULL, o->iface ? 0 : o->replay_speed, o->max_rows,
+			      err, sizeof(err));
+	if (!r->tui) {
+		fprintf(stderr, "tlswatch: dashboard: %s; using the text report\n", err);
+		return;
+	}
+	r->sinks[r->n_sinks++] = r->tui;
+	if (r->text)
+		r->text->summary_only = true;
 }
 
 int
@@ -567,9 +705,7 @@ main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	r.opt = &o;
-	if (o.tui == 1)
-		fputs("tlswatch: the dashboard is not part of this version; using the text report\n",
-		      stderr);
+	r.want_tui = want_tui(&o);
 	if (o.show_secrets)
 		fputs("tlswatch: --show-secrets: login secrets will appear in the output\n", stderr);
 
@@ -639,6 +775,7 @@ main(int argc, char **argv)
 		}
 		if (!o.quiet)
 			fprintf(stderr, "tlswatch: listening on %s, Ctrl-C to stop\n", o.iface);
+		start_tui(&r);
 		rc = run_source(&r, e, c);
 		if (rc)
 			status = rc;
@@ -670,6 +807,7 @@ main(int argc, char **argv)
 				status = 2;
 				continue;
 			}
+			start_tui(&r);
 			rc = run_source(&r, e, c);
 			if (rc)
 				status = rc;
@@ -681,8 +819,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "tlswatch: %s\n", err);
 		status = 2;
 	}
+	if (r.tui) {
+		/* The final state stays on screen until q (or a signal); the
+		 * terminal is back when wait returns, then the report follows. */
+		r.tui->finish(r.tui, r.summary, engine_stats(e));
+		r.tui->wait(r.tui, &stop_requested);
+	}
 	for (size_t i = 0; i < r.n_sinks; i++)
-		r.sinks[i]->finish(r.sinks[i], r.summary, engine_stats(e));
+		if (r.sinks[i] != r.tui)
+			r.sinks[i]->finish(r.sinks[i], r.summary, engine_stats(e));
 	if (o.stats) {
 		fputs("tlswatch statistics:\n", stderr);
 		sink_stats_each(engine_stats(e), print_stat, stderr);

@@ -1081,7 +1081,7 @@ detail_upgrade(const struct tui_row *r, struct tui_text *t)
 	text_add(t, TUI_TONE_HEADING, "Upgrade to TLS");
 	if (r->capa_seen)
 		text_add(t, TUI_TONE_NORMAL, "  capabilities  %s",
-			 r->capa[0] ? r->capa : "(empty list)");
+			 r->capa[0] ? r->capa : "(list seen; keywords not recorded)");
 	else
 		text_add(t, TUI_TONE_DIM, "  capabilities  (no capability list seen)");
 	if (r->capa_seen)

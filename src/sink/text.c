@@ -47,6 +47,8 @@ text_session(struct sink *k, const struct session *s)
 	char ts[40], cli[64], srv[64];
 	const char *reason = reason_name(s->reason);
 
+	if (k->summary_only)
+		return; /* the dashboard shows the sessions */
 	sink_format_time(s->ts_first_us, ts, sizeof(ts));
 	sink_format_endpoint(s->family, s->client_ip, s->client_port, cli, sizeof(cli));
 	sink_format_endpoint(s->family, s->server_ip, s->server_port, srv, sizeof(srv));

@@ -1,0 +1,394 @@
+#!/usr/bin/env bash
+# tests/e2e/tui.sh BINARY - the dashboard end to end, as a person would
+# check it: the real binary runs in a detached tmux session of a fixed size
+# on captures from pcaps/ (replay mode), keys are sent with send-keys and the
+# screen is read back with capture-pane.
+#
+# Checks:
+#  - for every capture in pcaps/: the per-port panel shows the same numbers
+#    as the text report's "Per port:" table, and q gives the terminal back;
+#  - on the richest capture: a cleartext session flagged with its marker,
+#    the / filter narrowing the list, Enter opening the detail view (TLS
+#    version, capability keywords), f (problems only), s (sort), p (pause),
+#    ? (help), a window resize, a login's secret never on screen, q leaving
+#    the alternate screen with the summary printed after it;
+#  - 80x24 still shows the header, every port row and the key line;
+#  - NO_COLOR: no colour escapes, the markers still there;
+#  - Ctrl-C, SIGTERM and q during a slow --replay-speed replay restore the
+#    terminal; --replay-speed paces the replay;
+#  - --tui without a terminal on stdout: a warning and the text report.
+# Prints PASS/FAIL lines, exits 1 when anything failed. tmux runs on a
+# private socket, killed on exit; it is installed when missing.
+set -uo pipefail
+
+if [ $# -ne 1 ]; then
+	echo "usage: tests/e2e/tui.sh BINARY" >&2
+	exit 2
+fi
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$top" || exit 2
+
+if ! command -v tmux >/dev/null; then
+	tools/install-deps.sh tmux >&2 || true
+fi
+if ! command -v tmux >/dev/null; then
+	echo "FAIL: tui: tmux is missing and could not be installed"
+	exit 1
+fi
+
+sock=tlsw-tui-$$
+tmp=$(mktemp -d)
+fails=0
+passes=0
+
+cleanup()
+{
+	tmux -L "$sock" kill-server 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+pass()
+{
+	passes=$((passes + 1))
+	echo "PASS: tui: $*"
+}
+
+fail()
+{
+	fails=$((fails + 1))
+	echo "FAIL: tui: $*"
+}
+
+T()
+{
+	tmux -L "$sock" -f /dev/null "$@"
+}
+
+screen()
+{
+	T capture-pane -p -t tui
+}
+
+# wait_for REGEX [SECONDS]: until the screen shows it.
+wait_for()
+{
+	local pat=$1 limit=$((${2:-10} * 10)) i=0
+	while [ $i -lt $limit ]; do
+		screen | grep -qE -- "$pat" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# A fresh pane of W x H with a plain shell; extra environment in $3.
+pane()
+{
+	T kill-session -t tui 2>/dev/null
+	T new-session -d -s tui -x "$1" -y "$2" -- \
+		env ${3:-} PS1='tui$ ' bash --norc --noprofile || return 1
+	T set-option -t tui status off >/dev/null
+	wait_for '^tui\$' 5
+}
+
+# run CMD: types it in the pane, followed by an EXIT=status line.
+run()
+{
+	T send-keys -t tui -l "clear; $1; echo EXIT=\$?"
+	T send-keys -t tui Enter
+}
+
+keys()
+{
+	T send-keys -t tui "$@"
+	sleep 0.3
+}
+
+# The terminal is back: the command ended with status 0, the alternate
+# screen is left, the cursor visible and the keypad back in normal mode.
+restored()
+{
+	wait_for '^EXIT=[0-9]+' 10 || return 1
+	screen | grep -q '^EXIT=0$' || return 1
+	[ "$(T display -p -t tui '#{alternate_on}#{cursor_flag}#{keypad_cursor_flag}')" = "010" ]
+}
+
+# Per-port rows of the dashboard: port service and the eight counts.
+screen_ports()
+{
+	screen | awk '/^PORT +SERVICE/ { on = 1; next }
+		on && /^[0-9]+\/(tcp|udp) / { print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10; next }
+		on { exit }'
+}
+
+# The same rows from the text report.
+text_ports()
+{
+	"$bin" -q --no-tui "$@" 2>/dev/null | awk '/^Per port:/ { on = 1; next }
+		on && /^  PORT/ { next }
+		on && /^  [0-9]+\/(tcp|udp) / { print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10; next }
+		on { exit }'
+}
+
+shown_ports()
+{
+	screen | sed -n 's/^[> ] Ports  \([0-9]*\).*/\1/p' | head -1
+}
+
+# ---- every capture: the per-port numbers, and q -------------------------------
+pane 120 40 || {
+	fail "cannot start tmux"
+	exit 1
+}
+n_caps=0
+for f in pcaps/*.pcap pcaps/*.pcapng; do
+	[ -e "$f" ] || continue
+	n_caps=$((n_caps + 1))
+	name=$(basename "$f")
+	text_ports -r "$f" >"$tmp/text"
+	run "'$bin' -q -r '$f' --tui"
+	if ! wait_for 'REPLAY DONE' 10; then
+		fail "$name: the replay did not reach its final state"
+		screen | sed 's/^/    /' | head -12
+		keys q
+		restored >/dev/null
+		continue
+	fi
+	screen_ports >"$tmp/screen"
+	if [ "$(wc -l <"$tmp/screen")" != "$(shown_ports)" ]; then
+		fail "$name: the ports panel shows $(wc -l <"$tmp/screen") of $(shown_ports) rows"
+	elif diff -u "$tmp/text" "$tmp/screen" >"$tmp/diff"; then
+		pass "$name: per-port numbers equal the text report ($(wc -l <"$tmp/text") ports)"
+	else
+		fail "$name: per-port numbers differ from the text report"
+		sed 's/^/    /' "$tmp/diff"
+	fi
+	keys q
+	if restored; then
+		pass "$name: q exits and restores the terminal"
+	else
+		fail "$name: q did not restore the terminal"
+	fi
+done
+[ $n_caps -gt 0 ] || fail "no capture in pcaps/"
+
+# ---- the richest capture, key by key ---------------------------------------------
+rich=pcaps/mixed-mail.pcapng
+pane 120 40
+run "'$bin' -q -r $rich --tui"
+if wait_for 'REPLAY DONE' 10; then
+	pass "mixed-mail: the replay stays open on its final state"
+else
+	fail "mixed-mail: no final state"
+fi
+screen >"$tmp/rich"
+if grep -qE '^[0-9:]{8} .*~ cleartext/not-offered' "$tmp/rich"; then
+	pass "mixed-mail: the cleartext session is flagged with ~"
+else
+	fail "mixed-mail: no flagged cleartext session"
+fi
+if grep -qE '^[0-9:]{8} .*\+ starttls +1\.3' "$tmp/rich"; then
+	pass "mixed-mail: starttls sessions carry + and their TLS version"
+else
+	fail "mixed-mail: no + starttls row with its TLS version"
+fi
+if grep -q 'Sessions  6 shown / 6 seen' "$tmp/rich" && grep -q 'auth-offered-in-cleartext' "$tmp/rich"; then
+	pass "mixed-mail: sessions and alerts panels are filled"
+else
+	fail "mixed-mail: sessions or alerts panel wrong"
+fi
+
+keys / p o r t : 4 6 5 Enter
+screen >"$tmp/filtered"
+rows=$(grep -cE '^[0-9:]{8} ' "$tmp/filtered")
+if grep -q 'Sessions  1 shown / 6 seen.*filter: port:465' "$tmp/filtered" && [ "$rows" = 1 ] &&
+	grep -qE '^[0-9:]{8} .*127\.0\.0\.1:465 ' "$tmp/filtered"; then
+	pass "filter: / port:465 narrows the list to the one session"
+else
+	fail "filter: / port:465 did not narrow the list ($rows rows)"
+fi
+keys Escape
+if screen | grep -q 'Sessions  6 shown / 6 seen'; then
+	pass "filter: Esc clears it"
+else
+	fail "filter: Esc did not clear it"
+fi
+
+keys / p o p 3 Enter Enter
+screen >"$tmp/detail"
+if grep -q 'Details: session #' "$tmp/detail" && grep -q 'version       TLSv1.3' "$tmp/detail" &&
+	grep -qE 'capabilities  .*STLS' "$tmp/detail" && grep -q 'accepted: "+OK' "$tmp/detail"; then
+	pass "detail: Enter shows the TLS version, capability keywords and the upgrade answer"
+else
+	fail "detail: Enter did not show the session's details"
+	sed 's/^/    /' "$tmp/detail" | head -30
+fi
+keys Escape Escape
+keys f
+if screen | grep -q 'Sessions  3 shown / 6 seen.*problems only'; then
+	pass "f: problems only keeps the 2 cleartext sessions and the one with an alert"
+else
+	fail "f: problems only"
+	screen | grep Sessions
+fi
+keys f s
+if screen | grep -q 'sort: start time'; then
+	pass "s: the sort cycles to start time"
+else
+	fail "s: no sort change"
+fi
+keys p
+if screen | grep -q 'PAUSED'; then
+	pass "p: the display says PAUSED"
+else
+	fail "p: not paused"
+fi
+keys p '?'
+if screen | grep -q 'Filter words' && screen | grep -q 'Markers'; then
+	pass "?: the help screen"
+else
+	fail "?: no help"
+fi
+keys Escape Tab Enter
+if screen | grep -q 'Details: alert' && screen | grep -q 'Alert  ! low  auth-offered-in-cleartext'; then
+	pass "Tab to the alerts, Enter: the alert's details"
+else
+	fail "alert details"
+fi
+keys Escape
+T resize-window -t tui -x 100 -y 30
+sleep 0.5
+screen_ports >"$tmp/resized"
+text_ports -r "$rich" >"$tmp/text"
+if [ "$(screen | wc -l)" = 30 ] && screen | head -1 | grep -q '^ tlswatch  REPLAY DONE' &&
+	diff -q "$tmp/text" "$tmp/resized" >/dev/null && screen | tail -1 | grep -q 'q quit'; then
+	pass "resize to 100x30 redraws header, ports and key line"
+else
+	fail "resize did not redraw correctly"
+	screen | sed 's/^/    /'
+fi
+keys q
+if restored && screen | grep -q '^Per port:' && ! screen | grep -qE '^#[0-9]+ '; then
+	pass "q: terminal restored, the summary printed after the dashboard (no session lines)"
+else
+	fail "q: terminal or summary wrong after exit"
+	screen | sed 's/^/    /' | tail -15
+fi
+
+# ---- a login: the secret never appears ------------------------------------------------
+login=pcaps/smtp-auth-plain-cleartext.pcap
+secret=$("$bin" -q --no-tui --show-secrets -r $login 2>/dev/null | sed -n 's/.* secret=\([^ ]*\) .*/\1/p' | head -1)
+pane 120 40
+run "'$bin' -q -r $login --tui"
+wait_for 'REPLAY DONE' 10
+keys Enter
+screen >"$tmp/login"
+if [ -n "$secret" ] && grep -q 'user=alice secret=\*\*\*\*\*\*\*\* ' "$tmp/login" &&
+	! grep -qF -- "$secret" "$tmp/login" && grep -q 'cleartext-login' "$tmp/login"; then
+	pass "login: user shown, secret redacted as ********"
+else
+	fail "login: secret handling (secret='$secret')"
+fi
+keys q
+restored >/dev/null
+
+# ---- 80x24 --------------------------------------------------------------------------
+pane 80 24
+run "'$bin' -q -r $rich --tui"
+wait_for 'REPLAY DONE' 10
+screen >"$tmp/small"
+screen_ports >"$tmp/small_ports"
+text_ports -r "$rich" >"$tmp/text"
+if head -1 "$tmp/small" | grep -q 'REPLAY DONE' && diff -q "$tmp/text" "$tmp/small_ports" >/dev/null &&
+	grep -qE '~ cleartext' "$tmp/small" && tail -1 "$tmp/small" | grep -q 'q quit' &&
+	grep -q 'Alerts  1 shown' "$tmp/small"; then
+	pass "80x24: header, every port row, a cleartext session, alerts and the key line fit"
+else
+	fail "80x24 layout"
+	sed 's/^/    /' "$tmp/small"
+fi
+cp "$tmp/small" "$tmp/screen-80x24.txt"
+keys q
+restored || fail "80x24: q did not restore the terminal"
+
+# ---- colours and NO_COLOR -------------------------------------------------------------
+pane 120 40
+run "'$bin' -q -r $rich --tui"
+wait_for 'REPLAY DONE' 10
+if T capture-pane -e -p -t tui | grep -qE $'\e\\[([0-9;]*;)?3[123]m'; then
+	pass "colours: green/yellow/red are used"
+else
+	fail "colours: no colour escapes seen"
+fi
+keys q
+restored >/dev/null
+pane 120 40 NO_COLOR=1
+run "'$bin' -q -r $rich --tui"
+wait_for 'REPLAY DONE' 10
+if ! T capture-pane -e -p -t tui | grep -qE $'\e\\[([0-9;]*;)?3[0-7]m' &&
+	screen | grep -q '~ cleartext' && screen | grep -q '+ starttls'; then
+	pass "NO_COLOR: no colours, markers still tell the verdicts apart"
+else
+	fail "NO_COLOR: colours used or markers missing"
+fi
+keys q
+restored >/dev/null
+
+# ---- stopping a slow replay: q, Ctrl-C, SIGTERM -----------------------------------------
+for how in q C-c TERM; do
+	pane 120 40
+	run "'$bin' -q -r $rich --tui --replay-speed 0.02"
+	if ! wait_for 'replaying' 5; then
+		fail "$how: slow replay did not start"
+		continue
+	fi
+	sleep 0.5
+	case $how in
+	TERM)
+		pid=$(pgrep -P "$(T display -p -t tui '#{pane_pid}')" -f tlswatch | head -1)
+		kill -TERM "$pid"
+		;;
+	*) T send-keys -t tui "$how" ;;
+	esac
+	if restored && screen | grep -q '^Per port:'; then
+		pass "$how during a replay: stops, restores the terminal, prints the summary"
+	else
+		fail "$how during a replay"
+		screen | sed 's/^/    /' | tail -8
+	fi
+done
+
+# ---- --replay-speed paces the replay ----------------------------------------------------
+# mixed-mail spans about 0.46 s of packet time: x0.1 takes about 4.6 s.
+pane 120 40
+start=$(date +%s.%N)
+run "'$bin' -q -r $rich --tui --replay-speed 0.1"
+wait_for 'REPLAY DONE' 20
+took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+if awk -v t="$took" 'BEGIN { exit !(t > 3.5 && t < 12) }' && screen | grep -q 'replay x0.1'; then
+	pass "--replay-speed 0.1: the replay took $took s at a tenth of the recorded pace"
+else
+	fail "--replay-speed 0.1 took $took s"
+fi
+keys q
+restored >/dev/null
+
+# ---- no terminal ------------------------------------------------------------------------
+"$bin" -q -r $rich --tui >"$tmp/out" 2>"$tmp/err"
+if grep -q 'stdout is not a terminal; using the text report' "$tmp/err" &&
+	grep -qE '^#1 ' "$tmp/out" && grep -q '^Per port:' "$tmp/out"; then
+	pass "--tui without a terminal: a warning and the text report"
+else
+	fail "--tui without a terminal"
+fi
+"$bin" -q -r $rich --tui --json - >"$tmp/out" 2>"$tmp/err"
+if grep -q 'stdout carries the JSON Lines' "$tmp/err" && grep -q '"type":"session"' "$tmp/out"; then
+	pass "--tui with --json -: a warning and the JSON Lines"
+else
+	fail "--tui with --json -"
+fi
+
+echo "tui: $passes passed, $fails failed"
+[ $fails -eq 0 ]
