@@ -101,6 +101,7 @@ check: deps
 	$(MAKE) all unit e2e
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
 	ASAN_OPTIONS=detect_leaks=1 tools/corpus.sh $(BUILD)/asan/tlswatch ../shared/corpus/ndpi
+	@tests/e2e/tui.sh $(BUILD)/tlswatch
 	@tests/live/run.sh $(BUILD)/tlswatch
 	@echo "make check: all suites passed"
 
