@@ -210,44 +210,30 @@ line_run(const uint8_t *p, size_t n, size_t chunk, bool stop, struct line_run *r
 			bool cut;
 
 			if (stop && la.discarding) {
-				bool ended = line_discard_rest(&la, p + off, end - off, &used);
-
+				line_discard_rest(&la, p + off, end - off, &used);
 				assert_true(used <= end - off);
 				off += used;
-				if (ended) {
-					assert_false(la.discarding);
-					memcpy(r->tail, la.tail, la.tail_len);
-					r->tail_len = la.tail_len;
-					tail_due = false;
+			} else if (line_next(&la, p + off, end - off, &used, &line, &len, &cut)) {
+				assert_true(used > 0 && used <= end - off);
+				off += used;
+				r->lines++;
+				if (cut && r->cut_lines++ == 0) {
+					memcpy(r->first_cut, line, len);
+					r->first_cut_len = len;
+					tail_due = true;
 				}
-				continue;
-			}
-			if (!line_next(&la, p + off, end - off, &used, &line, &len, &cut)) {
+				r->last_len = len < sizeof(r->last) ? len : sizeof(r->last);
+				memcpy(r->last, line, r->last_len);
+			} else {
 				assert_int_equal(used, end - off);
 				off = end;
-				break;
 			}
-			assert_true(used > 0 && used <= end - off);
-			off += used;
 			if (tail_due && !la.discarding) {
-				/* line_next finished the cut line and returned the next. */
+				/* The cut line has ended: its tail is complete. */
 				memcpy(r->tail, la.tail, la.tail_len);
 				r->tail_len = la.tail_len;
 				tail_due = false;
 			}
-			r->lines++;
-			if (cut && r->cut_lines++ == 0) {
-				memcpy(r->first_cut, line, len);
-				r->first_cut_len = len;
-				tail_due = true;
-			}
-			if (cut && tail_due && stop && !la.discarding) {
-				memcpy(r->tail, la.tail, la.tail_len); /* ended in this chunk */
-				r->tail_len = la.tail_len;
-				tail_due = false;
-			}
-			r->last_len = len < sizeof(r->last) ? len : sizeof(r->last);
-			memcpy(r->last, line, r->last_len);
 		}
 	}
 	assert_int_equal(la.cut, r->cut_lines);
