@@ -112,6 +112,9 @@ demo: deps
 corpus: $(BUILD)/tlswatch
 	@tools/corpus.sh $(BUILD)/tlswatch ../shared/corpus/ndpi
 
+bench: all
+	@bench/run.sh $(BUILD)/tlswatch
+
 pcaps:
 	tools/record-pcaps.sh
 

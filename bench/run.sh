@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# bench/run.sh BINARY - the benchmark of `make bench` (docs/performance.md).
+#
+# Builds the capture generator and the bare libpcap loop, generates the
+# captures once (bench/out/, reused while the generator, the templates in
+# pcaps/ and the size are unchanged), installs the tools it compares against
+# when missing, then on the big capture, from the page cache, takes the
+# median wall time of several runs and the peak RSS of: the bare loop,
+# tcpdump -w /dev/null, ndpiReader, tshark with a STARTTLS display filter and
+# tlswatch. Prints a table, writes it to bench/out/results.csv, prints
+# tlswatch's --stats, runs the flood tests (1M SYN-only flows, heavy
+# reordering; fails if tlswatch's peak RSS exceeds the bound derived from its
+# caps or a cap is hit without its counter moving) and a first profile.
+#
+# Environment (defaults in brackets):
+#   BENCH_SIZE_MB [1100]     size of the benchmark capture, MiB
+#   BENCH_RUNS [5]           runs per tool (median); BENCH_TSHARK_RUNS [3]
+#   BENCH_TOOLS              [bare tcpdump ndpiReader tshark tlswatch]
+#   BENCH_SYN_FLOWS [1000000]  BENCH_REORDER_MB [300]
+#   BENCH_FLOOD [1]  BENCH_PROFILE [1]  BENCH_PROFILE_MB [200] (callgrind slice)
+#   BENCH_BASE_MB [64] BENCH_FLOW_BYTES [2560] BENCH_OOO_MB [64]: the RSS bound
+#   BENCH_INSTALL [1]        0: never install packages (skip missing tools)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BIN=${1:?usage: bench/run.sh path/to/tlswatch}
+[ -x "$BIN" ] || { echo "bench: $BIN is not an executable" >&2; exit 2; }
+BIN=$(realpath "$BIN")
+
+OUT=bench/out
+SIZE_MB=${BENCH_SIZE_MB:-1100}
+RUNS=${BENCH_RUNS:-5}
+TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
+TOOLS=${BENCH_TOOLS:-bare tcpdump ndpiReader tshark tlswatch}
+SYN_FLOWS=${BENCH_SYN_FLOWS:-1000000}
+REORDER_MB=${BENCH_REORDER_MB:-300}
+PROFILE_MB=${BENCH_PROFILE_MB:-200}
+DO_FLOOD=${BENCH_FLOOD:-1}
+DO_PROFILE=${BENCH_PROFILE:-1}
+BASE_MB=${BENCH_BASE_MB:-64}
+FLOW_BYTES=${BENCH_FLOW_BYTES:-2560}
+OOO_MB=${BENCH_OOO_MB:-64}
+DEFAULT_MAX_FLOWS=262144
+STARTTLS_FILTER='smtp.req.command == "STARTTLS" or imap.request contains "STARTTLS" or pop.request.command == "STLS"'
+
+mkdir -p "$OUT"
+say() { printf '\n== %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# ---- tools ---------------------------------------------------------------
+pkgs=(tshark libndpi-bin hyperfine time)
+[ "$DO_PROFILE" = 1 ] && pkgs+=(valgrind linux-perf)
+if [ "${BENCH_INSTALL:-1}" = 1 ]; then
+	if ! have tshark; then
+		# wireshark-common asks whether non-root users may capture: no.
+		sudo=""
+		[ "$(id -u)" -ne 0 ] && sudo=sudo
+		echo 'wireshark-common wireshark-common/install-setuid boolean false' |
+			$sudo debconf-set-selections
+	fi
+	tools/install-deps.sh "${pkgs[@]}" ||
+		echo "bench: could not install some tools; those are skipped" >&2
+fi
+
+# ---- build ---------------------------------------------------------------
+WARN="-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers"
+CCFLAGS="-std=c11 -D_GNU_SOURCE $WARN -O2 -g $(pkg-config --cflags libpcap 2>/dev/null)"
+PCAP_LIBS=$(pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
+for prog in gen-pcap bare-loop; do
+	if [ ! -x "$OUT/$prog" ] || [ "bench/$prog.c" -nt "$OUT/$prog" ]; then
+		${CC:-cc} $CCFLAGS -o "$OUT/$prog" "bench/$prog.c" $PCAP_LIBS -lm
+	fi
+done
+
+# ---- captures (generated once; the name carries what they depend on) -----
+key=$({ "$OUT/gen-pcap" --version; cat bench/gen-pcap.c; for f in $(ls pcaps/*.pcap pcaps/*.pcapng | LC_ALL=C sort); do
+	cat "$f"; done; } | sha256sum | cut -c1-10)
+MAIN=$OUT/main-${SIZE_MB}M-$key.pcap
+SLICE=$OUT/main-${PROFILE_MB}M-$key.pcap
+REORDER=$OUT/reorder-${REORDER_MB}M-$key.pcap
+SYNFLOOD=$OUT/synflood-${SYN_FLOWS}-$key.pcap
+wanted=("$MAIN")
+[ "$DO_FLOOD" = 1 ] && wanted+=("$REORDER" "$SYNFLOOD")
+[ "$DO_PROFILE" = 1 ] && wanted+=("$SLICE")
+for f in "$OUT"/*.pcap; do # captures of another generator version or size
+	[ -e "$f" ] || continue
+	keep=0
+	for w in "${wanted[@]}"; do [ "$f" = "$w" ] && keep=1; done
+	[ $keep = 1 ] || { echo "bench: removing stale $f"; rm -f "$f"; }
+done
+gen() { # gen FILE ARGS...
+	local f=$1
+	shift
+	if [ -s "$f" ]; then
+		echo "bench: reusing $f"
+	else
+		say "generating $f"
+		"$OUT/gen-pcap" "$@"
+	fi
+}
+gen "$MAIN" main "$MAIN" "$SIZE_MB" pcaps
+[ "$DO_FLOOD" = 1 ] && gen "$REORDER" reorder "$REORDER" "$REORDER_MB" pcaps
+[ "$DO_FLOOD" = 1 ] && gen "$SYNFLOOD" synflood "$SYNFLOOD" "$SYN_FLOWS"
+[ "$DO_PROFILE" = 1 ] && gen "$SLICE" main "$SLICE" "$PROFILE_MB" pcaps
+
+# ---- measuring -----------------------------------------------------------
+stat_of() { # stat_of FILE NAME: a counter from tlswatch --stats
+	awk -v n="$2" '$1 == n { print $2; exit }' "$1"
+}
+
+# measure NAME RUNS CMD...: median wall seconds and peak RSS (KiB) of RUNS
+# runs; sets WALL and RSS; the last run's stdout is kept in $OUT/out-NAME.txt.
+measure() {
+	local name=$1 runs=$2
+	shift 2
+	local rssf=$OUT/rss-$name.txt
+	rm -f "$rssf"
+	if have hyperfine; then
+		local q=() a
+		for a in "$@"; do q+=("$(printf '%q' "$a")"); done
+		hyperfine -N --style basic --runs "$runs" --export-json "$OUT/hyperfine-$name.json" \
+			--output="$OUT/out-$name.txt" \
+			"/usr/bin/time -a -o $rssf -f %M ${q[*]}" >"$OUT/hyperfine-$name.log" 2>&1 ||
+			{ cat "$OUT/hyperfine-$name.log" >&2; return 1; }
+		WALL=$(awk -F'[:,]' '/"median"/ { gsub(/ /, "", $2); print $2; exit }' \
+			"$OUT/hyperfine-$name.json")
+	else
+		local i t0 t1 times=()
+		for ((i = 0; i < runs; i++)); do
+			t0=$(date +%s.%N)
+			/usr/bin/time -a -o "$rssf" -f %M "$@" >"$OUT/out-$name.txt" 2>/dev/null
+			t1=$(date +%s.%N)
+			times+=("$(echo "$t1 - $t0" | bc -l)")
+		done
+		WALL=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END {
+			print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	fi
+	RSS=$(grep -E '^[0-9]+$' "$rssf" | sort -n | tail -1)
+}
+
+say "capture"
+cat "$MAIN" >/dev/null # warm-up read: every tool reads from the page cache
+read -r _ PACKETS _ CAPBYTES < <("$OUT/bare-loop" "$MAIN")
+FILE_BYTES=$(stat -c %s "$MAIN")
+"$BIN" -q -r "$MAIN" --json /dev/null --stats >/dev/null 2>"$OUT/tlswatch-stats.txt"
+SESSIONS=$(stat_of "$OUT/tlswatch-stats.txt" sessions)
+echo "$MAIN: $FILE_BYTES bytes, $PACKETS packets, $SESSIONS sessions (tlswatch's count)"
+if [ "$SIZE_MB" -ge 1024 ] && [ "$FILE_BYTES" -lt 1073741824 ]; then
+	echo "bench: $MAIN is smaller than 1 GiB" >&2
+	exit 1
+fi
+
+CSV=$OUT/results.csv
+echo "tool,runs,wall_s,MB_per_s,packets_per_s,sessions_per_s,peak_rss_MB,ratio_to_bare" >"$CSV"
+rows=()
+BARE_WALL=""
+run_tool() { # run_tool NAME RUNS CMD...
+	local name=$1 runs=$2
+	shift 2
+	echo "bench: $name x$runs: $*" >&2
+	if ! measure "$name" "$runs" "$@"; then
+		echo "bench: $name failed; left out of the table" >&2
+		return 0
+	fi
+	[ "$name" = bare ] && BARE_WALL=$WALL
+	local line
+	line=$(awk -v n="$name" -v r="$runs" -v w="$WALL" -v b="$FILE_BYTES" -v p="$PACKETS" \
+		-v s="$SESSIONS" -v rss="$RSS" -v bw="${BARE_WALL:-0}" 'BEGIN {
+		printf "%s,%d,%.3f,%.1f,%.0f,%.0f,%.1f,%s\n", n, r, w, b / 1e6 / w, p / w, s / w,
+			rss / 1024, (bw > 0 ? sprintf("%.3f", bw / w) : "") }')
+	echo "$line" >>"$CSV"
+	rows+=("$line")
+}
+
+say "tools (median of runs, page cache warm; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ))"
+for t in $TOOLS; do
+	case $t in
+	bare) run_tool bare "$RUNS" "$OUT/bare-loop" "$MAIN" ;;
+	tcpdump)
+		have tcpdump && run_tool tcpdump "$RUNS" tcpdump -r "$MAIN" -w /dev/null ;;
+	ndpiReader)
+		if have ndpiReader; then
+			# the summary (not -q) says how many packets it read: checked below
+			run_tool ndpiReader "$RUNS" ndpiReader -i "$MAIN"
+			n=$(sed -n 's/.*IP packets: *\([0-9]*\) *of \([0-9]*\) packets total.*/\2/p' \
+				"$OUT/out-ndpiReader.txt" | tail -1)
+			[ "$n" = "$PACKETS" ] ||
+				echo "bench: WARNING ndpiReader read ${n:-?} of $PACKETS packets" >&2
+		fi ;;
+	tshark)
+		if have tshark; then
+			run_tool tshark "$TSHARK_RUNS" tshark -n -r "$MAIN" -Y "$STARTTLS_FILTER"
+			echo "bench: tshark matched $(wc -l <"$OUT/out-tshark.txt") STARTTLS/STLS commands" >&2
+		fi ;;
+	tlswatch) run_tool tlswatch "$RUNS" "$BIN" -q -r "$MAIN" --json /dev/null ;;
+	*) echo "bench: unknown tool $t" >&2 ;;
+	esac
+done
+
+print_table() { # print_table CSV
+	awk -F, 'NR == 1 { printf "%-11s %4s %9s %9s %11s %11s %10s %8s\n", "tool", "runs",
+		"wall s", "MB/s", "packets/s", "sessions/s", "peak RSS", "x bare"; next }
+		{ printf "%-11s %4s %9.3f %9.1f %11.0f %11.0f %7.1f MB %8s\n", $1, $2, $3, $4, $5,
+			$6, $7, $8 }' "$1"
+}
+say "results ($MAIN, $((FILE_BYTES / 1000000)) MB, $PACKETS packets, $SESSIONS sessions)"
+print_table "$CSV"
+echo "(MB = 10^6 bytes of capture file; x bare = bare loop wall / tool wall; CSV: $CSV)"
+
+say "tlswatch --stats on $MAIN"
+grep -E '^ +(packets|tcp_packets|stray|late|flows_|sessions|alerts |bypassed|parser_cap|ndpi_|segments_|stream_gap|reasm_)' \
+	"$OUT/tlswatch-stats.txt" || cat "$OUT/tlswatch-stats.txt"
+
+# ---- floods --------------------------------------------------------------
+fail=0
+if [ "$DO_FLOOD" = 1 ]; then
+	say "flood tests (bound: ${BASE_MB} MiB + max_flows x ${FLOW_BYTES} B + ${OOO_MB} MiB out-of-order cap)"
+	FCSV=$OUT/flood.csv
+	echo "capture,max_flows,wall_s,MB_per_s,packets_per_s,peak_rss_MB,bound_MB,flows_evicted,flows_max_concurrent,reasm_stream_cap_hits,reasm_global_cap_hits,stream_gaps" >"$FCSV"
+	flood() { # flood NAME FILE MAX_FLOWS [OPTIONS...]
+		local name=$1 f=$2 mf=$3
+		shift 3
+		local sf=$OUT/stats-$name.txt t0 t1 wall rss bound pk
+		cat "$f" >/dev/null
+		t0=$(date +%s.%N)
+		/usr/bin/time -o "$OUT/rss-$name.txt" -f %M "$BIN" -q -r "$f" --json /dev/null --stats "$@" \
+			>/dev/null 2>"$sf"
+		t1=$(date +%s.%N)
+		wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+		rss=$(grep -E '^[0-9]+$' "$OUT/rss-$name.txt" | tail -1)
+		pk=$(stat_of "$sf" packets)
+		bound=$(awk -v b="$BASE_MB" -v m="$mf" -v fb="$FLOW_BYTES" -v o="$OOO_MB" \
+			'BEGIN { printf "%.0f", b + m * fb / 1048576 + o }')
+		printf '%-24s max-flows %-7s %7.3f s %8.1f MB/s %9.0f packets/s  peak RSS %7.1f MB (bound %s MB)\n' \
+			"$name" "$mf" "$wall" "$(awk -v s="$(stat -c %s "$f")" -v w="$wall" 'BEGIN { print s / 1e6 / w }')" \
+			"$(awk -v p="$pk" -v w="$wall" 'BEGIN { print p / w }')" "$(awk -v r="$rss" 'BEGIN { print r / 1024 }')" "$bound"
+		local k
+		for k in flows_created flows_evicted flows_max_concurrent flows_open_at_end sessions \
+			segments_out_of_order segments_retransmitted stream_gaps stream_gap_bytes \
+			reasm_stream_cap_hits reasm_global_cap_hits; do
+			printf '    %-24s %s\n' "$k" "$(stat_of "$sf" $k)"
+		done
+		echo "$name,$mf,$wall,$(awk -v s="$(stat -c %s "$f")" -v w="$wall" 'BEGIN { printf "%.1f", s / 1e6 / w }'),$(awk -v p="$pk" -v w="$wall" 'BEGIN { printf "%.0f", p / w }'),$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }'),$bound,$(stat_of "$sf" flows_evicted),$(stat_of "$sf" flows_max_concurrent),$(stat_of "$sf" reasm_stream_cap_hits),$(stat_of "$sf" reasm_global_cap_hits),$(stat_of "$sf" stream_gaps)" >>"$FCSV"
+		if [ $((rss / 1024)) -gt "$bound" ]; then
+			echo "bench: FAIL $name: peak RSS $((rss / 1024)) MiB exceeds the bound $bound MiB" >&2
+			fail=1
+		fi
+		if [ "$(stat_of "$sf" flows_max_concurrent)" -gt "$mf" ]; then
+			echo "bench: FAIL $name: more than $mf flows at once" >&2
+			fail=1
+		fi
+		FLOOD_STATS=$sf
+	}
+	nonzero() { # nonzero STATS COUNTER WHY
+		local v
+		v=$(stat_of "$1" "$2")
+		if [ "${v:-0}" -eq 0 ]; then
+			echo "bench: FAIL $2 is 0 although $3" >&2
+			fail=1
+		fi
+	}
+	flood synflood-default "$SYNFLOOD" $DEFAULT_MAX_FLOWS
+	[ "$SYN_FLOWS" -gt $DEFAULT_MAX_FLOWS ] &&
+		nonzero "$FLOOD_STATS" flows_evicted "$SYN_FLOWS flows exceed --max-flows $DEFAULT_MAX_FLOWS"
+	flood synflood-100k "$SYNFLOOD" 100000 --max-flows 100000
+	[ "$SYN_FLOWS" -gt 100000 ] &&
+		nonzero "$FLOOD_STATS" flows_evicted "$SYN_FLOWS flows exceed --max-flows 100000"
+	flood reorder-default "$REORDER" $DEFAULT_MAX_FLOWS
+	nonzero "$FLOOD_STATS" reasm_stream_cap_hits "segments held back by more than 256 KiB"
+	nonzero "$FLOOD_STATS" stream_gaps "segments were never captured"
+	flood reorder-100k "$REORDER" 100000 --max-flows 100000
+	echo "(CSV: $FCSV)"
+fi
+
+# ---- profile -------------------------------------------------------------
+if [ "$DO_PROFILE" = 1 ]; then
+	say "profile"
+	if have perf && perf stat -e instructions true 2>&1 | grep -q '[0-9] *instructions'; then
+		perf stat -e instructions,cycles,task-clock -o "$OUT/perf-stat.txt" \
+			"$BIN" -q -r "$MAIN" --json /dev/null >/dev/null 2>&1 || true
+	elif have perf; then
+		echo "perf: no hardware counters here (instructions <not supported>); task-clock and cpu-clock sampling"
+		perf stat -e task-clock,page-faults,context-switches -o "$OUT/perf-stat.txt" \
+			"$BIN" -q -r "$MAIN" --json /dev/null >/dev/null 2>&1 || true
+	fi
+	if have perf; then
+		grep -vE '^\s*$|^#' "$OUT/perf-stat.txt" || true
+		if perf record -q -e cpu-clock -F 2000 -o "$OUT/perf.data" \
+			"$BIN" -q -r "$MAIN" --json /dev/null >/dev/null 2>&1; then
+			perf report -i "$OUT/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
+				grep -vE '^#|^\s*$' | awk 'NR <= 30' >"$OUT/profile-perf.txt"
+			echo "perf record -e cpu-clock, $MAIN (self time, top 30; $OUT/profile-perf.txt):"
+			cat "$OUT/profile-perf.txt"
+		fi
+	fi
+	if have valgrind && have callgrind_annotate; then
+		echo
+		echo "callgrind on $SLICE (instructions, exclusive; $OUT/profile-callgrind.txt):"
+		valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
+			"$BIN" -q -r "$SLICE" --json /dev/null >/dev/null 2>"$OUT/callgrind.log" || true
+		callgrind_annotate --inclusive=no "$OUT/callgrind.out" 2>/dev/null |
+			sed -n '/PROGRAM TOTALS/,$p' | grep -vE '^-+$|^\s*$|^Ir' | awk 'NR <= 31' \
+			>"$OUT/profile-callgrind.txt"
+		cat "$OUT/profile-callgrind.txt"
+		callgrind_annotate --inclusive=yes "$OUT/callgrind.out" 2>/dev/null |
+			sed -n '/PROGRAM TOTALS/,$p' | grep -vE '^-+$|^\s*$|^Ir' | awk 'NR <= 41' \
+			>"$OUT/profile-callgrind-inclusive.txt"
+		# the fixed start-up cost (nDPI's tables), to read the slice's profile against
+		valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-startup.out" \
+			"$BIN" -q -r pcaps/smtp-no-starttls.pcap --json /dev/null >/dev/null 2>&1 || true
+		echo "start-up alone (one 21-packet capture): $(callgrind_annotate "$OUT/callgrind-startup.out" \
+			2>/dev/null | awk '/PROGRAM TOTALS/ { print $1; exit }') instructions"
+	fi
+fi
+
+[ $fail = 0 ] || { echo "bench: FAILED (see above)" >&2; exit 1; }
+echo
+echo "bench: done"
