@@ -44,7 +44,9 @@ struct sink *sink_json_new(FILE *out, bool close_out, bool show_secrets, bool li
 /* The ncurses dashboard on stdout (keys from /dev/tty): source names the
  * interface or the capture, replay_speed is 0 for as fast as possible,
  * max_rows bounds the sessions and alerts kept (0: TUI_MAX_ROWS_DEFAULT).
- * NULL with a message in err when there is no usable terminal. */
+ * Call it from the capture thread, with a SIGINT handler installed that
+ * stops the capture: `q` sends that thread SIGINT. NULL with a message in
+ * err when there is no usable terminal. */
 struct sink *sink_tui_new(const char *source, bool live, double replay_speed, size_t max_rows,
 			  char *err, size_t errsz);
 

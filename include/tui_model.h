@@ -151,6 +151,10 @@ void tui_model_add_alert(struct tui_model *m, const struct alert *a);
  * call starts the elapsed time. */
 void tui_model_set_stats(struct tui_model *m, const struct stats *st, size_t open_flows,
 			 uint64_t now_us);
+/* The clock moved on without new counters (a live capture waiting for
+ * packets): the elapsed time follows, and rates fall to 0 once no counters
+ * came for a second. */
+void tui_model_set_time(struct tui_model *m, uint64_t now_us);
 /* The capture ended: the elapsed time stops and rates become averages. */
 void tui_model_set_done(struct tui_model *m, uint64_t now_us);
 

@@ -491,7 +491,11 @@ tui_poll(struct run *r, struct engine *e, struct capture *c)
 	if (capture_is_live(c) &&
 	    capture_counters(c, &st->pcap_received, &st->pcap_dropped, &st->pcap_ifdropped))
 		st->pcap_stats_valid = 1;
-	r->tui->tick(r->tui, st, engine_open_flows(e));
+	/* Sessions still open: every flow becomes one session when it ends
+	 * (the flow table also holds closed flows for a while). */
+	r->tui->tick(r->tui, st,
+		     st->flows_created > st->sessions ? (size_t)(st->flows_created - st->sessions)
+						      : 0);
 	if (r->tui->quit_requested(r->tui)) {
 		stop_requested = 1;
 		capture_break(c);

@@ -67,7 +67,7 @@ struct tui_model {
 	/* counters */
 	struct tui_counters c;
 	bool started;
-	uint64_t start_us, rate_t_us, rate_packets, rate_bytes;
+	uint64_t start_us, rate_t_us, rate_packets, rate_bytes, stats_us;
 
 	/* view parameters */
 	enum tui_sort sort;
@@ -500,6 +500,7 @@ tui_model_set_stats(struct tui_model *m, const struct stats *st, size_t open_flo
 		c->drops = st->pcap_dropped + st->pcap_ifdropped;
 		c->drops_known = true;
 	}
+	m->stats_us = now_us;
 	if (!m->started) {
 		m->started = true;
 		m->start_us = m->rate_t_us = now_us;
@@ -516,6 +517,21 @@ tui_model_set_stats(struct tui_model *m, const struct stats *st, size_t open_flo
 		m->rate_t_us = now_us;
 		m->rate_packets = st->packets;
 		m->rate_bytes = st->bytes;
+	}
+}
+
+void
+tui_model_set_time(struct tui_model *m, uint64_t now_us)
+{
+	struct tui_counters *c = &m->c;
+
+	if (c->done || !m->started || now_us < m->stats_us)
+		return;
+	c->elapsed_us = now_us - m->start_us;
+	if (now_us - m->stats_us > 1000000) {
+		c->packet_rate = c->byte_rate = 0;
+		/* The next rate is measured from the counters of the next tick. */
+		m->rate_t_us = now_us;
 	}
 }
 

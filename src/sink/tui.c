@@ -10,6 +10,9 @@
  * timeout), copies what fits on the screen from the model under the lock
  * and draws from that copy, at most about ten times a second and only when
  * something changed. Drawing therefore never slows the capture down.
+ * `q` sets quit_requested and sends SIGINT to the thread that created the
+ * sink (the capture thread), whose handler must stop the capture: a live
+ * capture waiting for packets stops at once, the same way as on Ctrl-C.
  *
  * Terminal. The screen is opened on stdout (keys come from /dev/tty, so
  * `-r -` still works) and given back by wait() or free(); main calls one of
@@ -119,6 +122,7 @@ struct tui {
 	/* Set up before the UI thread starts, torn down after it ended. */
 	pthread_t thread;
 	bool running, closed;
+	pthread_t capture_thread; /* created the sink; gets SIGINT on q */
 	SCREEN *scr;
 	FILE *tty_in;
 	bool color;
@@ -442,6 +446,7 @@ snap_take(struct tui *t, struct layout *lay_out)
 	pthread_mutex_lock(&t->lock);
 	changed = atomic_load(&t->gen) != t->drawn_gen;
 	t->drawn_gen = atomic_load(&t->gen);
+	tui_model_set_time(m, now_us());
 	sn->c = *tui_model_counters(m);
 	sn->rows_dropped = tui_model_rows_dropped(m);
 	sn->alerts_dropped = tui_model_alerts_dropped(m);
@@ -1383,6 +1388,10 @@ ui_main(void *arg)
 		while (ch != ERR) {
 			if (!ui_key(t, ch)) {
 				atomic_store(&t->quit, true);
+				/* A live capture may be blocked waiting for packets:
+				 * the capture thread's SIGINT handler stops it at once
+				 * and restores the screen on the way out. */
+				pthread_kill(t->capture_thread, SIGINT);
 				break;
 			}
 			keyed = true;
@@ -1641,6 +1650,7 @@ sink_tui_new(const char *source, bool live, double replay_speed, size_t max_rows
 	snprintf(t->source, sizeof(t->source), "%s", source ? source : "?");
 	t->live = live;
 	t->speed = replay_speed;
+	t->capture_thread = pthread_self();
 	t->focus = PANEL_SESSIONS;
 	t->closed = false;
 	tui_model_set_stats(t->m, &(struct stats){0}, 0, now_us());

@@ -705,6 +705,13 @@ test_tui_model_rates_are_measured_over_half_a_second_and_averaged_when_done(void
 	tui_model_set_stats(m, &st, 0, 3000000);
 	assert_true(c->drops_known);
 	assert_int_equal(c->drops, 5);
+	/* No counters for over a second: the clock goes on, rates fall to 0. */
+	tui_model_set_time(m, 3500000);
+	assert_int_equal(c->elapsed_us, 2500000);
+	assert_true(c->packet_rate > 0);
+	tui_model_set_time(m, 4100000);
+	assert_int_equal(c->elapsed_us, 3100000);
+	assert_true(c->packet_rate == 0 && c->byte_rate == 0);
 	tui_model_set_done(m, 5000000);
 	assert_true(c->done);
 	assert_int_equal(c->elapsed_us, 4000000);
@@ -712,7 +719,9 @@ test_tui_model_rates_are_measured_over_half_a_second_and_averaged_when_done(void
 	/* Frozen once done. */
 	st.packets = 99999;
 	tui_model_set_stats(m, &st, 0, 9000000);
+	tui_model_set_time(m, 9000000);
 	assert_int_equal(c->packets, 1000);
+	assert_int_equal(c->elapsed_us, 4000000);
 	tui_model_free(m);
 }
 
