@@ -754,7 +754,8 @@ out_packet(struct out *o, uint64_t ts_us, const struct tcp_pkt *k)
 	wr16(tcp + 14, 64240);
 	wr16(tcp + 16, 0);
 	wr16(tcp + 18, 0);
-	memcpy(tcp + 20, k->payload, k->len);
+	if (k->len)
+		memcpy(tcp + 20, k->payload, k->len);
 	memset(pseudo, 0, sizeof(pseudo));
 	memcpy(pseudo, k->src, al);
 	memcpy(pseudo + al, k->dst, al);
@@ -1497,7 +1498,7 @@ gen_synflood(struct out *o, uint64_t flows)
 		src[1] = (uint8_t)(16 + (i >> 16) % 224);
 		src[2] = (uint8_t)(i >> 8);
 		src[3] = (uint8_t)i;
-		k.sport = (uint16_t)(1024 + (i / (224ull << 16)) * 7919 % 64000);
+		k.sport = (uint16_t)(1024 + i * 7919 % 64000);
 		k.dport = ports[i % (sizeof(ports) / sizeof(ports[0]))];
 		k.seq = (uint32_t)rng_next(&r);
 		k.ip_id = (uint16_t)i;

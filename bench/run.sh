@@ -82,6 +82,7 @@ SYNFLOOD=$OUT/synflood-${SYN_FLOWS}-$key.pcap
 wanted=("$MAIN")
 [ "$DO_FLOOD" = 1 ] && wanted+=("$REORDER" "$SYNFLOOD")
 [ "$DO_PROFILE" = 1 ] && wanted+=("$SLICE")
+rm -f "$OUT"/*.pcap.tmp # left by an interrupted generation
 for f in "$OUT"/*.pcap; do # captures of another generator version or size
 	[ -e "$f" ] || continue
 	keep=0
