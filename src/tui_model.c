@@ -82,6 +82,7 @@ struct tui_model {
 	uint64_t *view_alerts;
 	size_t n_view_alerts;
 	const struct tui_row **sort_buf;
+	size_t view_rows_cap, sort_cap, view_alerts_cap; /* grow with the rings */
 	bool view_stale;   /* parameters changed: rebuild even when paused */
 	bool data_changed; /* rows or alerts added: rebuild unless paused */
 	struct summary_row *frozen_ports;
@@ -152,10 +153,7 @@ tui_model_new(size_t max_rows, size_t max_alerts)
 	ring_init(&m->rows, sizeof(struct tui_row), max_rows);
 	ring_init(&m->alerts, sizeof(struct tui_alert), max_alerts);
 	m->sum = summary_new();
-	m->view_rows = calloc(max_rows, sizeof(*m->view_rows));
-	m->sort_buf = calloc(max_rows, sizeof(*m->sort_buf));
-	m->view_alerts = calloc(max_alerts, sizeof(*m->view_alerts));
-	if (!m->sum || !m->view_rows || !m->sort_buf || !m->view_alerts) {
+	if (!m->sum) {
 		tui_model_free(m);
 		return NULL;
 	}
@@ -943,6 +941,23 @@ cmp_service(const void *a, const void *b)
 	return c ? c : cmp_newest(a, b);
 }
 
+/* Grows an array to hold want items; false (array unchanged) when out of
+ * memory. */
+static bool
+array_fit(void **p, size_t *cap, size_t want, size_t size)
+{
+	void *np;
+
+	if (want <= *cap)
+		return true;
+	np = realloc(*p, want * size);
+	if (!np)
+		return false;
+	*p = np;
+	*cap = want;
+	return true;
+}
+
 static void
 view_rebuild(struct tui_model *m)
 {
@@ -952,9 +967,15 @@ view_rebuild(struct tui_model *m)
 		[TUI_SORT_SERVICE] = cmp_service,
 	};
 	uint64_t total = m->rows.total, kept = ring_kept(&m->rows);
-	size_t n = 0;
+	size_t n = 0, room;
 
-	for (uint64_t seq = total - kept + 1; seq <= total; seq++) {
+	/* The arrays follow the rings' size; short of memory, the view holds
+	 * the newest that fit. */
+	array_fit((void **)&m->sort_buf, &m->sort_cap, (size_t)kept, sizeof(*m->sort_buf));
+	array_fit((void **)&m->view_rows, &m->view_rows_cap, (size_t)kept, sizeof(*m->view_rows));
+	room = m->sort_cap < m->view_rows_cap ? m->sort_cap : m->view_rows_cap;
+	/* Newest first: that is the default order already. */
+	for (uint64_t seq = total; seq > total - kept && n < room; seq--) {
 		const struct tui_row *r = ring_get(&m->rows, seq);
 
 		if (!r || (m->problems_only && !tui_row_is_problem(r)) ||
@@ -962,17 +983,8 @@ view_rebuild(struct tui_model *m)
 			continue;
 		m->sort_buf[n++] = r;
 	}
-	if (m->sort == TUI_SORT_NEWEST) {
-		/* Already in arrival order: reverse it. */
-		for (size_t i = 0; i < n / 2; i++) {
-			const struct tui_row *t = m->sort_buf[i];
-
-			m->sort_buf[i] = m->sort_buf[n - 1 - i];
-			m->sort_buf[n - 1 - i] = t;
-		}
-	} else {
+	if (m->sort != TUI_SORT_NEWEST && n > 1)
 		qsort(m->sort_buf, n, sizeof(*m->sort_buf), cmps[m->sort]);
-	}
 	for (size_t i = 0; i < n; i++)
 		m->view_rows[i] = m->sort_buf[i]->seq;
 	m->n_view_rows = n;
@@ -980,7 +992,9 @@ view_rebuild(struct tui_model *m)
 	total = m->alerts.total;
 	kept = ring_kept(&m->alerts);
 	n = 0;
-	for (uint64_t seq = total; seq > total - kept; seq--) {
+	array_fit((void **)&m->view_alerts, &m->view_alerts_cap, (size_t)kept,
+		  sizeof(*m->view_alerts));
+	for (uint64_t seq = total; seq > total - kept && n < m->view_alerts_cap; seq--) {
 		const struct tui_alert *a = ring_get(&m->alerts, seq);
 
 		if (a && filter_alert(&m->filter, a))
