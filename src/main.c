@@ -481,10 +481,13 @@ progress_show(struct progress *pg, struct capture *c, const struct stats *st, bo
 static void
 tui_poll(struct run *r, struct engine *e, struct capture *c)
 {
-	double now = now_seconds();
+	double now;
 	struct stats *st;
 
-	if (!r->tui || now < r->next_tick)
+	if (!r->tui)
+		return; /* no clock read per packet without a dashboard */
+	now = now_seconds();
+	if (now < r->next_tick)
 		return;
 	r->next_tick = now + TUI_TICK_S;
 	st = engine_stats(e);

@@ -75,6 +75,10 @@ proto_facts_add_capa_once(struct proto_facts *f, const uint8_t *word, size_t n)
 {
 	char key[64]; /* longer keywords are added without looking */
 
+	/* Once the display text is full nothing more can be kept: don't look
+	 * (long capability lists would otherwise be scanned once per token). */
+	if (strlen(f->capa) + n + 1 >= sizeof(f->capa))
+		return;
 	if (n < sizeof(key)) {
 		copy_printable(key, word, n);
 		if (text_has_token_ci((const uint8_t *)f->capa, strlen(f->capa), key, NULL))
