@@ -23,14 +23,83 @@ struct cursor {
 	size_t len;
 };
 
-void cursor_init(struct cursor *c, const uint8_t *p, size_t len);
-size_t cursor_remaining(const struct cursor *c);
+/*
+ * The fixed-size readers are inline: every header field of every packet goes
+ * through them, and a call per field showed in the profile.
+ */
+static inline void
+cursor_init(struct cursor *c, const uint8_t *p, size_t len)
+{
+	c->p = p;
+	c->len = p ? len : 0;
+}
 
-bool cursor_get_u8(struct cursor *c, uint8_t *out);
-bool cursor_get_u16(struct cursor *c, uint16_t *out); /* network order */
-bool cursor_get_u24(struct cursor *c, uint32_t *out);
-bool cursor_get_u32(struct cursor *c, uint32_t *out);
-bool cursor_skip(struct cursor *c, size_t n);
+static inline size_t
+cursor_remaining(const struct cursor *c)
+{
+	return c->len;
+}
+
+/* Reads an n-byte big-endian integer (n <= 4). */
+static inline bool
+cursor_get_be(struct cursor *c, size_t n, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (c->len < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | c->p[i];
+	c->p += n;
+	c->len -= n;
+	*out = v;
+	return true;
+}
+
+static inline bool
+cursor_get_u8(struct cursor *c, uint8_t *out)
+{
+	if (c->len < 1)
+		return false;
+	*out = c->p[0];
+	c->p++;
+	c->len--;
+	return true;
+}
+
+/* Network order. */
+static inline bool
+cursor_get_u16(struct cursor *c, uint16_t *out)
+{
+	if (c->len < 2)
+		return false;
+	*out = (uint16_t)(c->p[0] << 8 | c->p[1]);
+	c->p += 2;
+	c->len -= 2;
+	return true;
+}
+
+static inline bool
+cursor_get_u24(struct cursor *c, uint32_t *out)
+{
+	return cursor_get_be(c, 3, out);
+}
+
+static inline bool
+cursor_get_u32(struct cursor *c, uint32_t *out)
+{
+	return cursor_get_be(c, 4, out);
+}
+
+static inline bool
+cursor_skip(struct cursor *c, size_t n)
+{
+	if (c->len < n)
+		return false;
+	c->p += n;
+	c->len -= n;
+	return true;
+}
 /* Splits the next n bytes off into *out. */
 bool cursor_get_bytes(struct cursor *c, struct cursor *out, size_t n);
 /* Reads a length prefix of 1, 2 or 3 bytes, then that many bytes into *out. */

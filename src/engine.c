@@ -508,8 +508,7 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 
 	e->st.packets++;
 	e->st.bytes += caplen;
-	memset(&pk, 0, sizeof(pk));
-	r = decode_packet(dlt, frame, caplen, &pk);
+	r = decode_packet(dlt, frame, caplen, &pk); /* clears pk */
 	e->st.decode[r]++;
 	if (ts_us > e->now_us)
 		e->now_us = ts_us;

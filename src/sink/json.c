@@ -10,35 +10,72 @@
 
 #include "sink.h"
 
+/*
+ * Per-record writers use the unlocked stdio calls and format numbers by hand:
+ * a sink is only ever driven from one thread, and printf's format parsing
+ * was a fifth of the run time in the first profile.
+ */
+static inline void
+json_raw(FILE *o, const char *s)
+{
+	fputs_unlocked(s, o);
+}
+
+static void
+json_u64(FILE *o, uint64_t v)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fwrite_unlocked(buf + i, 1, sizeof(buf) - i, o);
+}
+
 static void
 json_str(FILE *o, const char *s)
 {
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc_unlocked('"', o);
+	while (*p) {
+		const unsigned char *run = p;
+
+		/* Copy the longest run that needs no escape in one call. */
+		while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			fwrite_unlocked(run, 1, (size_t)(p - run), o);
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"':
-			fputs("\\\"", o);
+			json_raw(o, "\\\"");
 			break;
 		case '\\':
-			fputs("\\\\", o);
+			json_raw(o, "\\\\");
 			break;
 		case '\n':
-			fputs("\\n", o);
+			json_raw(o, "\\n");
 			break;
 		case '\r':
-			fputs("\\r", o);
+			json_raw(o, "\\r");
 			break;
 		case '\t':
-			fputs("\\t", o);
+			json_raw(o, "\\t");
 			break;
-		default:
-			if (*p < 0x20 || *p >= 0x7f)
-				fprintf(o, "\\u%04x", *p);
-			else
-				fputc(*p, o);
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+
+			fwrite_unlocked(u, 1, sizeof(u), o);
 		}
+		}
+		p++;
 	}
-	fputc('"', o);
+	fputc_unlocked('"', o);
 }
 
 /* A string, or null when s is NULL or empty. */
@@ -48,7 +85,13 @@ json_str_or_null(FILE *o, const char *s)
 	if (s && *s)
 		json_str(o, s);
 	else
-		fputs("null", o);
+		json_raw(o, "null");
+}
+
+static void
+json_bool(FILE *o, bool b)
+{
+	json_raw(o, b ? "true" : "false");
 }
 
 static void
@@ -76,29 +119,31 @@ json_tls(FILE *o, const struct session *s)
 	char b[8];
 
 	if (!t->client_hello && !t->server_hello) {
-		fputs("null", o);
+		json_raw(o, "null");
 		return;
 	}
-	fputs("{\"version\":", o);
+	json_raw(o, "{\"version\":");
 	json_str_or_null(o, t->server_hello ? tls_version_name(t->version, b) : NULL);
-	fputs(",\"cipher\":", o);
+	json_raw(o, ",\"cipher\":");
 	json_str_or_null(o, t->server_hello ? tls_cipher_name(t->cipher, b) : NULL);
-	fputs(",\"sni\":", o);
+	json_raw(o, ",\"sni\":");
 	json_str_or_null(o, t->sni);
-	fputs(",\"alpn\":", o);
+	json_raw(o, ",\"alpn\":");
 	json_str_or_null(o, t->alpn_selected[0] ? t->alpn_selected : t->alpn);
-	fputs(",\"client_max_version\":", o);
+	json_raw(o, ",\"client_max_version\":");
 	json_str_or_null(o, t->client_hello ? tls_version_name(t->client_max_version, b) : NULL);
-	fputs(",\"established\":", o);
-	fputs(t->established ? "true" : "false", o);
+	json_raw(o, ",\"established\":");
+	json_bool(o, t->established);
 	if (t->alert) {
-		fputs(",\"alert\":{\"from\":", o);
+		json_raw(o, ",\"alert\":{\"from\":");
 		json_str(o, t->alert_dir == DIR_C2S ? "client" : "server");
-		fprintf(o, ",\"level\":%u,\"description\":", t->alert_level);
+		json_raw(o, ",\"level\":");
+		json_u64(o, t->alert_level);
+		json_raw(o, ",\"description\":");
 		json_str_or_null(o, tls_alert_name(t->alert_desc));
-		fputc('}', o);
+		fputc_unlocked('}', o);
 	}
-	fputc('}', o);
+	fputc_unlocked('}', o);
 }
 
 static void
@@ -107,59 +152,71 @@ json_session(struct sink *k, const struct session *s)
 	FILE *o = k->out;
 	const char *sep;
 
-	fprintf(o, "{\"type\":\"session\",\"id\":%" PRIu64 ",\"ts_first\":", s->id);
+	json_raw(o, "{\"type\":\"session\",\"id\":");
+	json_u64(o, s->id);
+	json_raw(o, ",\"ts_first\":");
 	json_time(o, s->ts_first_us);
-	fputs(",\"ts_last\":", o);
+	json_raw(o, ",\"ts_last\":");
 	json_time(o, s->ts_last_us);
-	fputs(",\"transport\":\"tcp\",\"client_ip\":", o);
+	json_raw(o, ",\"transport\":\"tcp\",\"client_ip\":");
 	json_ip(o, s->family, s->client_ip);
-	fprintf(o, ",\"client_port\":%u,\"server_ip\":", s->client_port);
+	json_raw(o, ",\"client_port\":");
+	json_u64(o, s->client_port);
+	json_raw(o, ",\"server_ip\":");
 	json_ip(o, s->family, s->server_ip);
-	fprintf(o, ",\"server_port\":%u,\"service\":", s->server_port);
+	json_raw(o, ",\"server_port\":");
+	json_u64(o, s->server_port);
+	json_raw(o, ",\"service\":");
 	json_str(o, s->service);
-	fputs(",\"verdict\":", o);
+	json_raw(o, ",\"verdict\":");
 	json_str(o, verdict_name(s->verdict));
-	fputs(",\"reason\":", o);
+	json_raw(o, ",\"reason\":");
 	json_str_or_null(o, reason_name(s->reason));
-	fputs(",\"tls\":", o);
+	json_raw(o, ",\"tls\":");
 	json_tls(o, s);
-	fputs(",\"upgrade\":{\"offered\":", o);
-	fputs(s->pf.tls_offered ? "true" : "false", o);
-	fputs(",\"requested\":", o);
-	fputs(s->pf.upgrade_requested ? "true" : "false", o);
-	fputs(",\"accepted\":", o);
-	fputs(s->pf.upgrade_accepted || s->pf.switch_to_tls ? "true" : "false", o);
-	fputs("},\"logins\":[", o);
+	json_raw(o, ",\"upgrade\":{\"offered\":");
+	json_bool(o, s->pf.tls_offered);
+	json_raw(o, ",\"requested\":");
+	json_bool(o, s->pf.upgrade_requested);
+	json_raw(o, ",\"accepted\":");
+	json_bool(o, s->pf.upgrade_accepted || s->pf.switch_to_tls);
+	json_raw(o, "},\"logins\":[");
 	for (size_t i = 0; i < s->pf.n_logins; i++) {
 		const struct login *l = &s->pf.logins[i];
 
-		fputs(i ? ",{\"mechanism\":" : "{\"mechanism\":", o);
+		json_raw(o, i ? ",{\"mechanism\":" : "{\"mechanism\":");
 		json_str(o, l->mechanism);
-		fputs(",\"username\":", o);
+		json_raw(o, ",\"username\":");
 		json_str_or_null(o, l->username);
-		fputs(",\"secret\":", o);
+		json_raw(o, ",\"secret\":");
 		json_str(o, l->has_secret ? (k->show_secrets ? l->secret : "redacted") : "none");
-		fputs(",\"outcome\":", o);
+		json_raw(o, ",\"outcome\":");
 		json_str(o, login_outcome_name(l->outcome));
-		fputc('}', o);
+		fputc_unlocked('}', o);
 	}
-	fputs("],\"alerts\":[", o);
+	json_raw(o, "],\"alerts\":[");
 	sep = "";
 	for (int a = 0; a < ALERT_KIND_COUNT; a++)
 		if (s->alerts & (1u << a)) {
-			fputs(sep, o);
+			json_raw(o, sep);
 			json_str(o, alert_kind_name((enum alert_kind)a));
 			sep = ",";
 		}
-	fprintf(o,
-		"],\"packets\":%" PRIu64 ",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64
-		",\"midstream\":%s,\"gap\":%s,\"end\":",
-		s->packets, s->bytes[DIR_C2S], s->bytes[DIR_S2C], s->midstream ? "true" : "false",
-		s->gap ? "true" : "false");
+	json_raw(o, "],\"packets\":");
+	json_u64(o, s->packets);
+	json_raw(o, ",\"bytes_c2s\":");
+	json_u64(o, s->bytes[DIR_C2S]);
+	json_raw(o, ",\"bytes_s2c\":");
+	json_u64(o, s->bytes[DIR_S2C]);
+	json_raw(o, ",\"midstream\":");
+	json_bool(o, s->midstream);
+	json_raw(o, ",\"gap\":");
+	json_bool(o, s->gap);
+	json_raw(o, ",\"end\":");
 	json_str(o, session_end_name(s->end));
-	fputs(",\"ndpi\":", o);
+	json_raw(o, ",\"ndpi\":");
 	json_str_or_null(o, s->ndpi);
-	fputs("}\n", o);
+	json_raw(o, "}\n");
 	if (k->live)
 		fflush(o);
 }
@@ -168,23 +225,27 @@ json_session(struct sink *k, const struct session *s)
 void
 sink_json_alert(FILE *o, const struct alert *a)
 {
-	fputs("{\"type\":\"alert\",\"kind\":", o);
+	json_raw(o, "{\"type\":\"alert\",\"kind\":");
 	json_str(o, alert_kind_name(a->kind));
-	fputs(",\"severity\":", o);
+	json_raw(o, ",\"severity\":");
 	json_str(o, severity_name(a->severity));
-	fprintf(o, ",\"session\":%" PRIu64 ",\"ts\":", a->session_id);
+	json_raw(o, ",\"session\":");
+	json_u64(o, a->session_id);
+	json_raw(o, ",\"ts\":");
 	json_time(o, a->ts_us);
-	fputs(",\"server_ip\":", o);
+	json_raw(o, ",\"server_ip\":");
 	json_ip(o, a->family, a->server_ip);
-	fprintf(o, ",\"server_port\":%u,\"service\":", a->server_port);
+	json_raw(o, ",\"server_port\":");
+	json_u64(o, a->server_port);
+	json_raw(o, ",\"service\":");
 	json_str_or_null(o, a->service);
-	fputs(",\"evidence\":", o);
+	json_raw(o, ",\"evidence\":");
 	json_str(o, a->evidence);
 	if (a->pcap[0]) {
-		fputs(",\"pcap\":", o);
+		json_raw(o, ",\"pcap\":");
 		json_str(o, a->pcap);
 	}
-	fputs("}\n", o);
+	json_raw(o, "}\n");
 }
 
 static void

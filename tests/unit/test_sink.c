@@ -1,0 +1,96 @@
+/*
+ * test_sink.c - the helpers every renderer shares: the hand-made RFC 3339
+ * time formatter agrees with gmtime_r over a wide range, endpoints are
+ * bracketed for IPv6, secrets are redacted unless asked for.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "sink.h"
+
+static void
+test_time_formatting_agrees_with_gmtime_from_1970_to_2100(void **st)
+{
+	uint64_t x = 88172645463325252ull;
+
+	(void)st;
+	for (int i = 0; i < 200000; i++) {
+		uint64_t us;
+		time_t t;
+		struct tm tm;
+		char want[64], got[64];
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		us = x % (4102444800ull * 1000000ull); /* up to 2100-01-01 */
+		if (i < 4)
+			us = (uint64_t[]){ 0, 951782400ull * 1000000 + 1, 1709164799ull * 1000000 + 999999,
+					   4102444799ull * 1000000 }[i];
+		t = (time_t)(us / 1000000);
+		gmtime_r(&t, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (unsigned)(us % 1000000));
+		sink_format_time(us, got, sizeof(got));
+		assert_string_equal(got, want);
+	}
+}
+
+static void
+test_time_formatting_never_overflows_a_small_buffer(void **st)
+{
+	char buf[8];
+
+	(void)st;
+	sink_format_time(1764057600ull * 1000000, buf, sizeof(buf));
+	assert_int_equal(strlen(buf), 7);
+	assert_memory_equal(buf, "2025-11", 7);
+}
+
+static void
+test_endpoints_bracket_ipv6_and_not_ipv4(void **st)
+{
+	uint8_t v4[16] = { 127, 0, 0, 1 }, v6[16] = { 0 };
+	char buf[64];
+
+	(void)st;
+	v6[15] = 1;
+	sink_format_endpoint(4, v4, 25, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.1:25");
+	sink_format_endpoint(6, v6, 25, buf, sizeof(buf));
+	assert_string_equal(buf, "[::1]:25");
+}
+
+static void
+test_secrets_are_redacted_unless_asked_for(void **st)
+{
+	struct login l;
+
+	(void)st;
+	memset(&l, 0, sizeof(l));
+	strcpy(l.secret, "hunter2");
+	assert_null(sink_secret(&l, false, "***")); /* no secret crossed the wire */
+	l.has_secret = true;
+	assert_string_equal(sink_secret(&l, false, "***"), "***");
+	assert_string_equal(sink_secret(&l, true, "***"), "hunter2");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_formatting_agrees_with_gmtime_from_1970_to_2100),
+		cmocka_unit_test(test_time_formatting_never_overflows_a_small_buffer),
+		cmocka_unit_test(test_endpoints_bracket_ipv6_and_not_ipv4),
+		cmocka_unit_test(test_secrets_are_redacted_unless_asked_for),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
