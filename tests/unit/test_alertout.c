@@ -686,7 +686,7 @@ test_alertout_stats_name_the_counters_of_the_outputs_in_use(void **state)
 
 	(void)state;
 	alert_fill(&a, ALERT_CLEARTEXT_LOGIN, SEVERITY_HIGH, "x");
-	k = exec_sink("exit 1", 1, 0, 5000);
+	k = exec_sink("sleep 1; exit 1", 1, 0, 5000); /* still running at the second alert */
 	k->alert(k, &a);
 	k->alert(k, &a);
 	k->finish(k, NULL, NULL);
