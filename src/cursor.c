@@ -141,10 +141,15 @@ bool
 text_has_token_ci(const uint8_t *p, size_t n, const char *word, const char *delims)
 {
 	size_t k = strlen(word);
+	uint8_t first;
 
 	if (k == 0)
 		return false;
+	first = ascii_lower((uint8_t)word[0]);
 	for (size_t i = 0; i + k <= n; i++) {
+		/* Cheap rejections first: this runs over every capability line. */
+		if (ascii_lower(p[i]) != first)
+			continue;
 		if (i > 0 && !is_token_delim(p[i - 1], delims))
 			continue;
 		if (!text_prefix_ci(p + i, n - i, word))

@@ -52,8 +52,34 @@ text_session(struct sink *k, const struct session *s)
 	sink_format_time(s->ts_first_us, ts, sizeof(ts));
 	sink_format_endpoint(s->family, s->client_ip, s->client_port, cli, sizeof(cli));
 	sink_format_endpoint(s->family, s->server_ip, s->server_port, srv, sizeof(srv));
-	fprintf(o, "#%" PRIu64 "  %s  %s > %s  %s  %s%s%s", s->id, ts, cli, srv, s->service,
-		verdict_name(s->verdict), reason ? "/" : "", reason ? reason : "");
+	{
+		/* The common part of the line without printf (it runs per session). */
+		char id[24];
+		size_t i = sizeof(id) - 1;
+		uint64_t v = s->id;
+
+		id[i] = '\0';
+		do {
+			id[--i] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		fputc_unlocked('#', o);
+		fputs_unlocked(id + i, o);
+		fputs_unlocked("  ", o);
+		fputs_unlocked(ts, o);
+		fputs_unlocked("  ", o);
+		fputs_unlocked(cli, o);
+		fputs_unlocked(" > ", o);
+		fputs_unlocked(srv, o);
+		fputs_unlocked("  ", o);
+		fputs_unlocked(s->service, o);
+		fputs_unlocked("  ", o);
+		fputs_unlocked(verdict_name(s->verdict), o);
+		if (reason) {
+			fputc_unlocked('/', o);
+			fputs_unlocked(reason, o);
+		}
+	}
 	if (s->tf.client_hello || s->tf.server_hello)
 		text_tls(o, s);
 	for (size_t i = 0; i < s->pf.n_logins; i++) {

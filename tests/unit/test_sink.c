@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+
 #include <cmocka.h>
 
 #include "sink.h"
@@ -56,6 +58,28 @@ test_time_formatting_never_overflows_a_small_buffer(void **st)
 }
 
 static void
+test_ipv4_addresses_print_as_inet_ntop_does(void **st)
+{
+	uint32_t x = 2463534242u;
+
+	(void)st;
+	for (int i = 0; i < 100000; i++) {
+		uint8_t a[16] = { 0 };
+		char want[64], got[64];
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		memcpy(a, &x, 4);
+		if (i < 3)
+			memset(a, i == 0 ? 0 : i == 1 ? 255 : 10, 4);
+		inet_ntop(AF_INET, a, want, sizeof(want));
+		session_addr_str(4, a, got, sizeof(got));
+		assert_string_equal(got, want);
+	}
+}
+
+static void
 test_endpoints_bracket_ipv6_and_not_ipv4(void **st)
 {
 	uint8_t v4[16] = { 127, 0, 0, 1 }, v6[16] = { 0 };
@@ -89,6 +113,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_formatting_agrees_with_gmtime_from_1970_to_2100),
 		cmocka_unit_test(test_time_formatting_never_overflows_a_small_buffer),
+		cmocka_unit_test(test_ipv4_addresses_print_as_inet_ntop_does),
 		cmocka_unit_test(test_endpoints_bracket_ipv6_and_not_ipv4),
 		cmocka_unit_test(test_secrets_are_redacted_unless_asked_for),
 	};
