@@ -163,6 +163,7 @@ static bool crash_termios_ok;
 static char crash_seq[256];
 static size_t crash_seq_len;
 static volatile sig_atomic_t crash_armed;
+static bool crash_installed;
 static volatile sig_atomic_t crash_stderr = -1;
 
 static void
@@ -220,6 +221,7 @@ crash_arm(int saved_stderr)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < N_CRASH_SIGNALS; i++)
 		sigaction(crash_signals[i], &sa, &crash_old[i]);
+	crash_installed = true;
 	crash_armed = 1;
 }
 
@@ -227,6 +229,9 @@ static void
 crash_disarm(void)
 {
 	crash_armed = 0;
+	if (!crash_installed)
+		return;
+	crash_installed = false;
 	for (size_t i = 0; i < N_CRASH_SIGNALS; i++)
 		sigaction(crash_signals[i], &crash_old[i], NULL);
 	crash_stderr = -1;
@@ -559,8 +564,8 @@ draw_header(struct tui *t)
 		snprintf(line, sizeof(line), " tlswatch  %s  elapsed %s  replay x%g %s", state, e,
 			 t->speed, t->source);
 	else
-		snprintf(line, sizeof(line), " tlswatch  %s  elapsed %s  replay (max speed) %s",
-			 state, e, t->source);
+		snprintf(line, sizeof(line), " tlswatch  %s  elapsed %s  replay %s%s", state, e,
+			 t->source, COLS >= 100 ? " (max speed)" : "");
 	put(0, 0, COLS, bar, line);
 	if (COLS >= 100 && (int)strlen(line) < COLS - 9)
 		put(0, COLS - 8, 8, bar, "? help");
@@ -1647,6 +1652,9 @@ sink_tui_new(const char *source, bool live, double replay_speed, size_t max_rows
 		goto fail;
 	}
 	pthread_mutex_init(&t->lock, NULL);
+	/* A capture by its file name: the directory would crowd the header. */
+	if (source && !live && strrchr(source, '/') && strrchr(source, '/')[1])
+		source = strrchr(source, '/') + 1;
 	snprintf(t->source, sizeof(t->source), "%s", source ? source : "?");
 	t->live = live;
 	t->speed = replay_speed;
