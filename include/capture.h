@@ -11,9 +11,9 @@
 
 struct capture_live_opts {
 	const char *iface;
-	int snaplen;      /* 0: libpcap's default (262144) */
+	int snaplen; /* 0: libpcap's default (262144) */
 	bool promisc;
-	int buffer_kib;   /* 0: libpcap's default */
+	int buffer_kib; /* 0: libpcap's default */
 };
 
 struct capture;
@@ -30,10 +30,10 @@ const char *capture_name(const struct capture *c);
 bool capture_is_live(const struct capture *c);
 
 enum capture_status {
-	CAPTURE_PACKET,   /* *frame, *caplen, *ts_us are set */
-	CAPTURE_TIMEOUT,  /* live: no packet within the read timeout */
-	CAPTURE_END,      /* end of file, or the loop was broken */
-	CAPTURE_ERROR,    /* err is set (truncated or corrupt file, interface gone) */
+	CAPTURE_PACKET,	 /* *frame, *caplen, *ts_us are set */
+	CAPTURE_TIMEOUT, /* live: no packet within the read timeout */
+	CAPTURE_END,	 /* end of file, or the loop was broken */
+	CAPTURE_ERROR,	 /* err is set (truncated or corrupt file, interface gone) */
 };
 
 enum capture_status capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,

@@ -45,7 +45,7 @@ struct correlate_config {
 	uint64_t fallback_window_us;   /* default 300 s */
 	uint64_t bruteforce_window_us; /* default 600 s */
 	unsigned bruteforce_failures;  /* failures in the window that raise it (default 5) */
-	const char *state_path;        /* NULL: no state file */
+	const char *state_path;	       /* NULL: no state file */
 };
 
 struct correlate_stats {

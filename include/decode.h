@@ -26,29 +26,29 @@ enum {
 };
 
 struct packet {
-	uint64_t ts_us;            /* capture time, microseconds since the epoch */
-	uint8_t family;            /* 4 or 6 */
-	uint8_t l4;                /* 6 (TCP) or 17 (UDP) */
-	uint8_t src[16], dst[16];  /* IPv4 in the first 4 bytes */
+	uint64_t ts_us;		  /* capture time, microseconds since the epoch */
+	uint8_t family;		  /* 4 or 6 */
+	uint8_t l4;		  /* 6 (TCP) or 17 (UDP) */
+	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
 	uint16_t sport, dport;
-	uint32_t seq, ack;         /* TCP only */
+	uint32_t seq, ack; /* TCP only */
 	uint8_t tcp_flags;
-	const uint8_t *l3;         /* start of the IP header (for nDPI) */
-	size_t l3_len;             /* captured bytes from l3 on, trimmed to the IP length */
+	const uint8_t *l3; /* start of the IP header (for nDPI) */
+	size_t l3_len;	   /* captured bytes from l3 on, trimmed to the IP length */
 	const uint8_t *payload;
-	size_t payload_len;        /* captured payload bytes */
-	bool payload_cut;          /* the capture holds fewer bytes than the IP length says */
-	bool tunneled;             /* decoded from inside an IP-in-IP (6in4, 4in6 ...) tunnel */
+	size_t payload_len; /* captured payload bytes */
+	bool payload_cut;   /* the capture holds fewer bytes than the IP length says */
+	bool tunneled;	    /* decoded from inside an IP-in-IP (6in4, 4in6 ...) tunnel */
 };
 
 enum decode_result {
 	DECODE_OK = 0,
 	DECODE_UNSUPPORTED_LINK,
-	DECODE_NOT_IP,         /* ARP, LLDP, ... */
-	DECODE_OTHER_L4,       /* ICMP, SCTP, ... */
-	DECODE_FRAGMENT,       /* IP fragment: not reassembled */
-	DECODE_TRUNCATED,      /* headers cut by the snap length or the frame */
-	DECODE_MALFORMED,      /* impossible header values */
+	DECODE_NOT_IP,	  /* ARP, LLDP, ... */
+	DECODE_OTHER_L4,  /* ICMP, SCTP, ... */
+	DECODE_FRAGMENT,  /* IP fragment: not reassembled */
+	DECODE_TRUNCATED, /* headers cut by the snap length or the frame */
+	DECODE_MALFORMED, /* impossible header values */
 	DECODE_RESULTS,
 };
 

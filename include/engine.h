@@ -19,14 +19,14 @@
 #include "stats.h"
 
 struct engine_config {
-	size_t max_flows;           /* flow table limit (idlest evicted beyond) */
-	uint64_t idle_timeout_us;   /* an open flow idle this long is finished */
-	uint64_t linger_us;         /* a closed flow absorbs late packets this long */
-	size_t stream_cap;          /* out-of-order bytes per half-stream */
-	uint64_t ooo_cap;           /* out-of-order bytes, all streams */
+	size_t max_flows;	  /* flow table limit (idlest evicted beyond) */
+	uint64_t idle_timeout_us; /* an open flow idle this long is finished */
+	uint64_t linger_us;	  /* a closed flow absorbs late packets this long */
+	size_t stream_cap;	  /* out-of-order bytes per half-stream */
+	uint64_t ooo_cap;	  /* out-of-order bytes, all streams */
 	bool use_ndpi;
-	bool show_secrets;          /* evidence pcaps may then hold login secrets */
-	const char *evidence_dir;   /* --evidence: write alerted sessions' packets here */
+	bool show_secrets;	  /* evidence pcaps may then hold login secrets */
+	const char *evidence_dir; /* --evidence: write alerted sessions' packets here */
 	struct correlate_config corr;
 };
 
@@ -47,8 +47,7 @@ struct engine *engine_new(const struct engine_config *cfg, const struct engine_o
 /* Writes the --state file, if any; -1 with err on failure. */
 int engine_save_state(struct engine *e, char *err, size_t errsz);
 /* Processes one captured frame of link type dlt. */
-void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
-		   uint64_t ts_us);
+void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us);
 /* Expires idle flows as of now (live captures call it when no packet comes). */
 void engine_tick(struct engine *e, uint64_t now_us);
 /* Finishes every open session (end of capture, or the user stopped it). */

@@ -14,15 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EVIDENCE_SESSION_CAP (1024 * 1024)       /* bytes kept per session */
+#define EVIDENCE_SESSION_CAP (1024 * 1024)	  /* bytes kept per session */
 #define EVIDENCE_GLOBAL_CAP (64ull * 1024 * 1024) /* bytes kept, all sessions */
 
 struct evidence_stats {
-	uint64_t bytes_now;        /* kept, all sessions */
-	uint64_t packets_dropped;  /* not kept: a cap was reached */
+	uint64_t bytes_now;	  /* kept, all sessions */
+	uint64_t packets_dropped; /* not kept: a cap was reached */
 	uint64_t files_written;
 	uint64_t files_failed;
-	uint64_t files_withheld;   /* not written: the session carries a login secret */
+	uint64_t files_withheld; /* not written: the session carries a login secret */
 };
 
 struct evidence_pkt;
@@ -30,8 +30,8 @@ struct evidence_pkt;
 struct evidence_buf {
 	struct evidence_pkt *head, *tail;
 	size_t bytes;
-	int dlt;                   /* link type of the kept frames (-1: none yet) */
-	bool truncated;            /* some packets were not kept */
+	int dlt;	/* link type of the kept frames (-1: none yet) */
+	bool truncated; /* some packets were not kept */
 };
 
 void evidence_init(struct evidence_buf *b);

@@ -19,15 +19,15 @@
 
 struct flow_key {
 	uint8_t family; /* 4 or 6 */
-	uint8_t l4;     /* 6 TCP, 17 UDP */
+	uint8_t l4;	/* 6 TCP, 17 UDP */
 	uint16_t port[2];
 	uint8_t addr[2][16];
 };
 
 struct flow {
-	struct flow_key key;      /* index 0 is the client side */
+	struct flow_key key; /* index 0 is the client side */
 	uint32_t hash;
-	struct flow *hnext;       /* hash chain */
+	struct flow *hnext; /* hash chain */
 	struct flow *lru_prev, *lru_next;
 	uint64_t ts_last_us;
 };

@@ -39,35 +39,35 @@ enum reasm_event {
 	REASM_GAP,
 };
 
-typedef void (*reasm_deliver_fn)(void *ctx, enum dir dir, enum reasm_event ev,
-				 const uint8_t *data, size_t len);
+typedef void (*reasm_deliver_fn)(void *ctx, enum dir dir, enum reasm_event ev, const uint8_t *data,
+				 size_t len);
 
 /* Counters shared by every stream of one run (the global cap lives here). */
 struct reasm_stats {
-	uint64_t ooo_bytes_now;     /* currently buffered, all streams */
-	uint64_t ooo_bytes_cap;     /* global cap on the above */
-	size_t stream_cap;          /* per half-stream cap on buffered bytes */
+	uint64_t ooo_bytes_now; /* currently buffered, all streams */
+	uint64_t ooo_bytes_cap; /* global cap on the above */
+	size_t stream_cap;	/* per half-stream cap on buffered bytes */
 	uint64_t segments_in_order;
-	uint64_t segments_ooo;      /* buffered out of order */
-	uint64_t segments_retrans;  /* wholly already seen */
-	uint64_t segments_overlap;  /* partly already seen, trimmed */
+	uint64_t segments_ooo;	   /* buffered out of order */
+	uint64_t segments_retrans; /* wholly already seen */
+	uint64_t segments_overlap; /* partly already seen, trimmed */
 	uint64_t gaps;
 	uint64_t gap_bytes;
-	uint64_t cap_stream_hits;   /* per-stream cap forced a gap */
-	uint64_t cap_global_hits;   /* global cap forced a gap */
+	uint64_t cap_stream_hits; /* per-stream cap forced a gap */
+	uint64_t cap_global_hits; /* global cap forced a gap */
 };
 
 struct reasm_seg; /* private: one buffered out-of-order segment */
 
 struct reasm_half {
-	uint32_t next_seq;      /* next byte expected */
-	bool started;           /* next_seq is valid */
+	uint32_t next_seq; /* next byte expected */
+	bool started;	   /* next_seq is valid */
 	bool syn_seen;
 	bool fin_seen;
-	bool midstream;         /* started without a SYN */
-	struct reasm_seg *ooo;  /* sorted by sequence, non-overlapping */
+	bool midstream;	       /* started without a SYN */
+	struct reasm_seg *ooo; /* sorted by sequence, non-overlapping */
 	size_t ooo_bytes;
-	uint64_t delivered;     /* bytes handed to the consumer */
+	uint64_t delivered; /* bytes handed to the consumer */
 };
 
 void reasm_half_init(struct reasm_half *h);
@@ -77,9 +77,8 @@ void reasm_half_init(struct reasm_half *h);
  * deliver() zero or more times. Never fails: a cap that is hit turns into a
  * gap event and a counter in st.
  */
-void reasm_push(struct reasm_half *h, struct reasm_stats *st, enum dir dir, uint32_t seq,
-		bool syn, bool fin, const uint8_t *data, size_t len, reasm_deliver_fn deliver,
-		void *ctx);
+void reasm_push(struct reasm_half *h, struct reasm_stats *st, enum dir dir, uint32_t seq, bool syn,
+		bool fin, const uint8_t *data, size_t len, reasm_deliver_fn deliver, void *ctx);
 
 /*
  * The peer acknowledged everything before ack: if this half has a hole before

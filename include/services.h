@@ -15,10 +15,10 @@
 
 struct service_ports {
 	const char *name;
-	uint16_t clear[4];   /* 0-terminated */
-	uint16_t tls[4];     /* implicit TLS ports, 0-terminated */
-	bool udp_tls;        /* the TLS port also carries DTLS over UDP */
-	bool has_upgrade;    /* the protocol has an in-band upgrade (STARTTLS ...) */
+	uint16_t clear[4]; /* 0-terminated */
+	uint16_t tls[4];   /* implicit TLS ports, 0-terminated */
+	bool udp_tls;	   /* the TLS port also carries DTLS over UDP */
+	bool has_upgrade;  /* the protocol has an in-band upgrade (STARTTLS ...) */
 };
 
 /* The service whose cleartext or TLS port this is (tcp when l4 == 6), or NULL.

@@ -80,60 +80,60 @@ enum severity {
 
 /* How the session ended. */
 enum session_end {
-	END_OPEN = 0,    /* still open */
-	END_FIN,         /* both sides closed */
-	END_RST,         /* reset */
-	END_IDLE,        /* idle timeout */
-	END_EVICTED,     /* flow table full: evicted as the idlest */
-	END_CAPTURE,     /* the capture ended (or the user stopped it) */
+	END_OPEN = 0, /* still open */
+	END_FIN,      /* both sides closed */
+	END_RST,      /* reset */
+	END_IDLE,     /* idle timeout */
+	END_EVICTED,  /* flow table full: evicted as the idlest */
+	END_CAPTURE,  /* the capture ended (or the user stopped it) */
 };
 
 /* Which bytes the session is currently being parsed as. */
 enum session_mode {
-	MODE_SNIFF = 0,  /* not identified yet */
-	MODE_PLAIN,      /* a service parser reads it */
-	MODE_TLS,        /* the TLS parser reads it */
-	MODE_WATCH,      /* unrecognised cleartext: only watched for a ClientHello */
-	MODE_BYPASS,     /* outcome settled: bytes are only counted */
-	MODE_OPAQUE,     /* unrecognized or lost sync: bytes are only counted */
+	MODE_SNIFF = 0, /* not identified yet */
+	MODE_PLAIN,	/* a service parser reads it */
+	MODE_TLS,	/* the TLS parser reads it */
+	MODE_WATCH,	/* unrecognised cleartext: only watched for a ClientHello */
+	MODE_BYPASS,	/* outcome settled: bytes are only counted */
+	MODE_OPAQUE,	/* unrecognized or lost sync: bytes are only counted */
 };
 
-#define SESSION_SNIFF_BYTES 160 /* first bytes per direction held while sniffing */
+#define SESSION_SNIFF_BYTES 160	  /* first bytes per direction held while sniffing */
 #define SESSION_WATCH_BYTES 65536 /* unrecognised bytes watched for a late TLS start */
 #define NDPI_NAME_MAX 32
 
 struct session {
 	uint64_t id;
 	uint64_t ts_first_us, ts_last_us;
-	uint8_t family;            /* 4 or 6 */
-	uint8_t l4;                /* 6 */
+	uint8_t family; /* 4 or 6 */
+	uint8_t l4;	/* 6 */
 	uint8_t client_ip[16], server_ip[16];
 	uint16_t client_port, server_port;
 
 	const struct proto_desc *proto; /* the service parser, once identified */
-	const char *service;       /* service name for outputs ("smtp", "tls", ...) */
+	const char *service;		/* service name for outputs ("smtp", "tls", ...) */
 	enum session_mode mode;
 	enum session_end end;
-	bool syn_seen;             /* the client's SYN was captured */
-	bool midstream;            /* picked up after the start */
-	bool gap;                  /* bytes were missing from a stream */
-	bool gap_undecided;        /* ... before the outcome was known */
-	bool implicit_tls;         /* the first client payload was a TLS handshake */
-	bool plain_seen;           /* a service parser recognised cleartext */
-	bool tls_after_cleartext;  /* a ClientHello followed unrecognised cleartext */
+	bool syn_seen;		  /* the client's SYN was captured */
+	bool midstream;		  /* picked up after the start */
+	bool gap;		  /* bytes were missing from a stream */
+	bool gap_undecided;	  /* ... before the outcome was known */
+	bool implicit_tls;	  /* the first client payload was a TLS handshake */
+	bool plain_seen;	  /* a service parser recognised cleartext */
+	bool tls_after_cleartext; /* a ClientHello followed unrecognised cleartext */
 
 	uint64_t packets;
-	uint64_t bytes[2];         /* payload bytes per direction */
-	uint64_t bypassed_bytes;   /* payload not parsed because the outcome was settled */
+	uint64_t bytes[2];	 /* payload bytes per direction */
+	uint64_t bypassed_bytes; /* payload not parsed because the outcome was settled */
 
 	struct proto_facts pf;
 	struct tls_facts tf;
-	char ndpi[NDPI_NAME_MAX];  /* nDPI's protocol name, "" when not consulted */
+	char ndpi[NDPI_NAME_MAX]; /* nDPI's protocol name, "" when not consulted */
 
 	/* Filled when the session is judged (session_finish). */
 	enum verdict verdict;
 	enum reason reason;
-	uint32_t alerts;           /* 1u << enum alert_kind */
+	uint32_t alerts; /* 1u << enum alert_kind */
 
 	/* Parser state, owned by the session. */
 	struct session_sniff *sniff; /* while identifying: the first bytes */
@@ -152,11 +152,11 @@ struct alert {
 	uint16_t server_port;
 	const char *service;
 	char evidence[EVIDENCE_MAX * 4 + 1]; /* escaped, cut */
-	char pcap[512];            /* --evidence file with the session's packets, or "" */
+	char pcap[512];			     /* --evidence file with the session's packets, or "" */
 };
 
 const char *verdict_name(enum verdict v);
-const char *reason_name(enum reason r);       /* NULL for REASON_NONE */
+const char *reason_name(enum reason r); /* NULL for REASON_NONE */
 const char *alert_kind_name(enum alert_kind k);
 const char *severity_name(enum severity s);
 const char *session_end_name(enum session_end e);

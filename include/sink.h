@@ -31,7 +31,7 @@ struct sink {
 	bool (*quit_requested)(struct sink *k);
 	FILE *out;
 	bool show_secrets;
-	bool live;       /* a live capture: flush after every record */
+	bool live;	   /* a live capture: flush after every record */
 	bool summary_only; /* text: no session lines (the dashboard shows them);
 			    * alerts and the summary at finish */
 	void *priv;

@@ -12,35 +12,35 @@
 #include "reasm.h"
 
 struct stats {
-	uint64_t packets;          /* frames read */
-	uint64_t bytes;            /* captured bytes */
+	uint64_t packets; /* frames read */
+	uint64_t bytes;	  /* captured bytes */
 	uint64_t decode[DECODE_RESULTS];
 	uint64_t tcp_packets;
-	uint64_t udp_packets;      /* decoded, not analysed (TCP only for now) */
-	uint64_t payload_cut;      /* TCP segments cut by the snap length */
-	uint64_t stray_packets;    /* no flow and nothing to start one (lone ACK/FIN/RST) */
-	uint64_t late_packets;     /* after their session was closed */
+	uint64_t udp_packets;	/* decoded, not analysed (TCP only for now) */
+	uint64_t payload_cut;	/* TCP segments cut by the snap length */
+	uint64_t stray_packets; /* no flow and nothing to start one (lone ACK/FIN/RST) */
+	uint64_t late_packets;	/* after their session was closed */
 	uint64_t flows_created;
-	uint64_t flows_closed;     /* FIN or RST */
-	uint64_t flows_idle;       /* idle timeout */
-	uint64_t flows_evicted;    /* table full: the idlest was finished early */
-	uint64_t flows_at_end;     /* still open when the capture ended */
-	uint64_t flows_max_seen;   /* high-water mark of the flow table */
-	uint64_t sessions;         /* sessions reported */
-	uint64_t alerts;           /* alerts raised */
-	uint64_t alerts_dropped;   /* alerts beyond the per-session limit */
-	uint64_t bypassed_bytes;   /* payload counted, not parsed (outcome settled) */
-	uint64_t parser_cap_hits;  /* lines cut, pipelines overflowed, hellos too large */
-	uint64_t logins_dropped;   /* logins beyond LOGIN_MAX in one session */
+	uint64_t flows_closed;	  /* FIN or RST */
+	uint64_t flows_idle;	  /* idle timeout */
+	uint64_t flows_evicted;	  /* table full: the idlest was finished early */
+	uint64_t flows_at_end;	  /* still open when the capture ended */
+	uint64_t flows_max_seen;  /* high-water mark of the flow table */
+	uint64_t sessions;	  /* sessions reported */
+	uint64_t alerts;	  /* alerts raised */
+	uint64_t alerts_dropped;  /* alerts beyond the per-session limit */
+	uint64_t bypassed_bytes;  /* payload counted, not parsed (outcome settled) */
+	uint64_t parser_cap_hits; /* lines cut, pipelines overflowed, hellos too large */
+	uint64_t logins_dropped;  /* logins beyond LOGIN_MAX in one session */
 	uint64_t alloc_failures;
-	uint64_t ndpi_flows;       /* flows nDPI was consulted for */
+	uint64_t ndpi_flows; /* flows nDPI was consulted for */
 	uint64_t ndpi_identified;
 	uint64_t servers_forgotten; /* correlation memory full: oldest server dropped */
 	uint64_t pairs_forgotten;   /* ... oldest client/server pair dropped */
 	uint64_t state_servers_loaded;
 	uint64_t evidence_files;
 	uint64_t evidence_failed;
-	uint64_t evidence_withheld;   /* not written: the session carried a login secret */
+	uint64_t evidence_withheld;	   /* not written: the session carried a login secret */
 	uint64_t evidence_packets_dropped; /* over the evidence caps */
 	struct reasm_stats reasm;
 	/* libpcap's counters for live captures */

@@ -12,17 +12,17 @@
 #include "session.h"
 
 struct summary_row {
-	uint8_t family;            /* 0 for a port row */
+	uint8_t family; /* 0 for a port row */
 	uint8_t ip[16];
 	uint16_t port;
 	uint8_t l4;
-	const char *service;       /* static string */
+	const char *service; /* static string */
 	uint64_t sessions;
 	uint64_t verdicts[VERDICT_COUNT];
-	uint64_t logins;           /* cleartext logins */
-	uint64_t alerts;           /* sessions with at least one alert */
-	bool tls_offered;          /* some session saw the upgrade offered */
-	bool tls_not_offered;      /* some session saw capabilities without it */
+	uint64_t logins;      /* cleartext logins */
+	uint64_t alerts;      /* sessions with at least one alert */
+	bool tls_offered;     /* some session saw the upgrade offered */
+	bool tls_not_offered; /* some session saw capabilities without it */
 };
 
 struct summary;

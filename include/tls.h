@@ -32,38 +32,38 @@
 
 /* Anomaly bits recorded in tls_facts.anomalies. */
 enum {
-	TLS_ANOM_BAD_RECORD = 1u << 0,    /* record header malformed mid-stream */
+	TLS_ANOM_BAD_RECORD = 1u << 0,	  /* record header malformed mid-stream */
 	TLS_ANOM_BAD_HANDSHAKE = 1u << 1, /* hello truncated or inconsistent */
-	TLS_ANOM_HS_CAP = 1u << 2,        /* a hello exceeded TLS_HS_CAP */
-	TLS_ANOM_GAP = 1u << 3,           /* stream gap: parsing stopped */
+	TLS_ANOM_HS_CAP = 1u << 2,	  /* a hello exceeded TLS_HS_CAP */
+	TLS_ANOM_GAP = 1u << 3,		  /* stream gap: parsing stopped */
 };
 
 struct tls_facts {
 	/* ClientHello */
 	bool client_hello;
-	bool sslv2_hello;          /* SSLv2-compatible ClientHello format */
-	uint16_t client_version;   /* legacy_version of the ClientHello */
+	bool sslv2_hello;	     /* SSLv2-compatible ClientHello format */
+	uint16_t client_version;     /* legacy_version of the ClientHello */
 	uint16_t client_max_version; /* highest of supported_versions, else legacy */
 	uint16_t n_ciphers_offered;
-	bool weak_cipher_offered;  /* any offered suite is weak (tls_cipher_is_weak) */
-	char sni[TLS_SNI_MAX];     /* first host_name, NUL-terminated, "" when absent */
-	char alpn[TLS_ALPN_MAX];   /* offered protocols joined by ',' (cut to fit) */
+	bool weak_cipher_offered; /* any offered suite is weak (tls_cipher_is_weak) */
+	char sni[TLS_SNI_MAX];	  /* first host_name, NUL-terminated, "" when absent */
+	char alpn[TLS_ALPN_MAX];  /* offered protocols joined by ',' (cut to fit) */
 
 	/* ServerHello */
 	bool server_hello;
-	uint16_t version;          /* negotiated (supported_versions wins over legacy) */
-	uint16_t cipher;           /* negotiated cipher suite */
+	uint16_t version; /* negotiated (supported_versions wins over legacy) */
+	uint16_t cipher;  /* negotiated cipher suite */
 	char alpn_selected[TLS_ALPN_MAX];
 
 	/* Alerts readable in the clear (before that direction is encrypted) */
 	bool alert;
 	enum dir alert_dir;
-	uint8_t alert_level;       /* 1 warning, 2 fatal */
+	uint8_t alert_level; /* 1 warning, 2 fatal */
 	uint8_t alert_desc;
 
 	/* Per direction */
-	bool not_tls[2];           /* bytes in this direction were not TLS records */
-	bool encrypted[2];         /* this direction sent CCS or encrypted records */
+	bool not_tls[2];   /* bytes in this direction were not TLS records */
+	bool encrypted[2]; /* this direction sent CCS or encrypted records */
 	uint32_t records[2];
 	uint64_t first_bytes_len[2]; /* when not_tls: how many bytes were not TLS */
 	uint8_t first_bytes[2][64];  /* when not_tls: the first bytes (evidence) */
@@ -72,38 +72,38 @@ struct tls_facts {
 	 * no fatal alert in the clear. Once true the session outcome is settled. */
 	bool established;
 
-	uint32_t anomalies;        /* TLS_ANOM_* */
-	uint32_t cap_hits;         /* hellos dropped for TLS_HS_CAP */
+	uint32_t anomalies; /* TLS_ANOM_* */
+	uint32_t cap_hits;  /* hellos dropped for TLS_HS_CAP */
 };
 
 /* Per-direction parse state (private layout, embedded for allocation-free use). */
 struct tls_dir_state {
-	uint8_t hdr[5];            /* record header being assembled */
+	uint8_t hdr[5]; /* record header being assembled */
 	uint8_t hdr_len;
 	uint8_t rec_type;
-	uint32_t rec_left;         /* body bytes of the current record still to come */
+	uint32_t rec_left; /* body bytes of the current record still to come */
 	bool in_record;
-	bool stopped;              /* not TLS or gap: ignore the rest */
-	bool sslv2;                /* current record is an SSLv2 record */
+	bool stopped; /* not TLS or gap: ignore the rest */
+	bool sslv2;   /* current record is an SSLv2 record */
 	/* handshake message reassembly (ClientHello / ServerHello only) */
 	uint8_t hs_hdr[4];
 	uint8_t hs_hdr_len;
 	uint8_t hs_type;
-	uint32_t hs_len;           /* body length of the current handshake message */
-	uint32_t hs_have;          /* body bytes seen so far */
-	uint8_t *hs_buf;           /* malloc'd only for CH/SH, freed when done */
-	bool hs_skip;              /* not interesting or over the cap: skip it */
-	bool started;              /* a valid record header was seen */
-	bool clear_done;           /* encrypted: handshake/alert bodies unreadable */
-	bool hello_done;           /* this direction's hello has been parsed */
-	uint8_t alert_buf[2];      /* alert (level, description) being assembled */
+	uint32_t hs_len;      /* body length of the current handshake message */
+	uint32_t hs_have;     /* body bytes seen so far */
+	uint8_t *hs_buf;      /* malloc'd only for CH/SH, freed when done */
+	bool hs_skip;	      /* not interesting or over the cap: skip it */
+	bool started;	      /* a valid record header was seen */
+	bool clear_done;      /* encrypted: handshake/alert bodies unreadable */
+	bool hello_done;      /* this direction's hello has been parsed */
+	uint8_t alert_buf[2]; /* alert (level, description) being assembled */
 	uint8_t alert_have;
 };
 
 struct tls_parser {
 	struct tls_dir_state d[2];
-	bool hrr;                  /* a HelloRetryRequest was seen */
-	bool tls13;                /* TLS 1.3 known (HelloRetryRequest or ServerHello) */
+	bool hrr;   /* a HelloRetryRequest was seen */
+	bool tls13; /* TLS 1.3 known (HelloRetryRequest or ServerHello) */
 };
 
 void tls_parser_init(struct tls_parser *t);

@@ -18,7 +18,7 @@ struct capture {
 	char name[256];
 	bool live;
 	uint64_t file_size;
-	FILE *file;       /* the FILE* libpcap reads (not owned) */
+	FILE *file; /* the FILE* libpcap reads (not owned) */
 };
 
 static struct capture *
@@ -83,13 +83,15 @@ capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz)
 		if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
 			snprintf(err, errsz, "%s: no such interface (%s)", o->iface, why);
 		else if (rc == PCAP_ERROR_PERM_DENIED)
-			snprintf(err, errsz, "%s: permission denied (capturing needs root or "
-					     "CAP_NET_RAW): %s",
+			snprintf(err, errsz,
+				 "%s: permission denied (capturing needs root or "
+				 "CAP_NET_RAW): %s",
 				 o->iface, why);
 		else if (rc == PCAP_ERROR_IFACE_NOT_UP)
 			snprintf(err, errsz, "%s: interface is down", o->iface);
 		else
-			snprintf(err, errsz, "%s: %s", o->iface, why[0] ? why : pcap_statustostr(rc));
+			snprintf(err, errsz, "%s: %s", o->iface,
+				 why[0] ? why : pcap_statustostr(rc));
 		goto fail;
 	}
 	return c;
@@ -145,8 +147,8 @@ capture_is_live(const struct capture *c)
 }
 
 enum capture_status
-capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t *ts_us,
-	     char *err, size_t errsz)
+capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t *ts_us, char *err,
+	     size_t errsz)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;

@@ -43,8 +43,8 @@ struct server_rec {
 	uint8_t ip[16];
 	uint16_t port;
 	char service[16];
-	bool offered;            /* offered in this run */
-	bool offered_state;      /* offered in an earlier run (state file) */
+	bool offered;	    /* offered in this run */
+	bool offered_state; /* offered in an earlier run (state file) */
 	bool auth_alerted;
 	uint64_t last_seen_us;
 	uint64_t offered_ids[CORRELATE_IDS];
@@ -57,7 +57,7 @@ struct server_rec {
 
 struct pair_rec {
 	struct centry e;
-	bool failed;             /* a TLS handshake failed */
+	bool failed; /* a TLS handshake failed */
 	uint64_t failed_ts_us;
 	uint64_t failed_id;
 	uint64_t fail_ts[BF_RING]; /* login failure times, a ring */
@@ -240,7 +240,7 @@ correlate_load(struct correlate *c, char *warn, size_t warnsz)
 		char addr[64], service[16], what[16];
 		unsigned family, port;
 		uint64_t last;
-		uint8_t ip[16] = { 0 };
+		uint8_t ip[16] = {0};
 		struct server_rec *r;
 
 		lineno++;
@@ -251,8 +251,8 @@ correlate_load(struct correlate *c, char *warn, size_t warnsz)
 				goto corrupt;
 			continue;
 		}
-		if (sscanf(line, "server %u %63s %u %15s %15s %" SCNu64, &family, addr, &port, service,
-			   what, &last) != 6 ||
+		if (sscanf(line, "server %u %63s %u %15s %15s %" SCNu64, &family, addr, &port,
+			   service, what, &last) != 6 ||
 		    (family != 4 && family != 6) || port == 0 || port > 65535 ||
 		    strcmp(what, "offered") != 0 ||
 		    inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, ip) != 1)
@@ -410,8 +410,7 @@ correlate_capabilities(struct server_rec *r, struct session *s, struct out_list 
 }
 
 static void
-correlate_fallback(struct correlate *c, struct pair_rec *p, struct session *s,
-		   struct out_list *o)
+correlate_fallback(struct correlate *c, struct pair_rec *p, struct session *s, struct out_list *o)
 {
 	if (s->verdict == VERDICT_TLS_FAILED) {
 		p->failed = true;
@@ -440,8 +439,7 @@ correlate_fallback(struct correlate *c, struct pair_rec *p, struct session *s,
 }
 
 static void
-correlate_bruteforce(struct correlate *c, struct pair_rec *p, struct session *s,
-		     struct out_list *o)
+correlate_bruteforce(struct correlate *c, struct pair_rec *p, struct session *s, struct out_list *o)
 {
 	unsigned need = c->cfg.bruteforce_failures;
 
@@ -481,7 +479,7 @@ size_t
 correlate_session(struct correlate *c, struct session *s, struct alert *out, size_t max,
 		  correlate_alert_fn fn, void *ctx)
 {
-	struct out_list o = { out, max, 0 };
+	struct out_list o = {out, max, 0};
 	struct server_rec *r;
 	struct pair_rec *p;
 
@@ -491,7 +489,8 @@ correlate_session(struct correlate *c, struct session *s, struct alert *out, siz
 		snprintf(r->service, sizeof(r->service), "%s", s->service);
 		correlate_capabilities(r, s, &o, fn, ctx);
 		if (s->plain_seen && s->pf.auth_cleartext_offered && !r->auth_alerted) {
-			struct alert *a = out_add(&o, s, ALERT_AUTH_OFFERED_CLEARTEXT, SEVERITY_LOW);
+			struct alert *a =
+				out_add(&o, s, ALERT_AUTH_OFFERED_CLEARTEXT, SEVERITY_LOW);
 
 			r->auth_alerted = true;
 			s->alerts |= 1u << ALERT_AUTH_OFFERED_CLEARTEXT;

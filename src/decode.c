@@ -253,7 +253,7 @@ decode_ipv6(struct cursor *c, struct packet *out)
 		size_t elen;
 
 		switch (next) {
-		case 0:   /* hop-by-hop */
+		case 0:	  /* hop-by-hop */
 		case 43:  /* routing */
 		case 60:  /* destination options */
 		case 135: /* mobility */

@@ -35,7 +35,7 @@
 #define ENGINE_ALERTS_MAX (2 * ALERT_KIND_COUNT + LOGIN_MAX)
 
 struct conn {
-	struct flow flow;          /* first: the table links this */
+	struct flow flow; /* first: the table links this */
 	struct reasm_half half[2];
 	struct session sess;
 	struct dpi_flow *dpi;
@@ -43,8 +43,8 @@ struct conn {
 	bool dpi_done;
 	bool ndpi_cleartext;
 	bool fin[2];
-	bool closed;               /* session reported; lingering */
-	struct evidence_buf ev;    /* --evidence: packets until settled */
+	bool closed;		/* session reported; lingering */
+	struct evidence_buf ev; /* --evidence: packets until settled */
 };
 
 struct engine {
@@ -403,8 +403,7 @@ engine_consult_ndpi(struct engine *e, struct conn *c, const struct packet *pk)
 }
 
 static void
-engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
-	   size_t caplen)
+engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame, size_t caplen)
 {
 	struct flow_key k;
 	struct flow *f;
@@ -471,8 +470,8 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		s->bytes[dir] += pk->payload_len;
 		s->bypassed_bytes += pk->payload_len;
 	} else {
-		reasm_push(&c->half[dir], &e->st.reasm, dir, pk->seq, syn,
-			   pk->tcp_flags & TCP_FIN, pk->payload, pk->payload_len, engine_deliver, s);
+		reasm_push(&c->half[dir], &e->st.reasm, dir, pk->seq, syn, pk->tcp_flags & TCP_FIN,
+			   pk->payload, pk->payload_len, engine_deliver, s);
 		if (ack && !session_settled(s))
 			reasm_ack(&c->half[1 - dir], &e->st.reasm, (enum dir)(1 - dir), pk->ack,
 				  engine_deliver, s);

@@ -90,12 +90,14 @@ flow_key_match(const struct flow_key *a, const struct flow_key *b, bool *reverse
 		return false;
 	alen = a->family == 6 ? 16 : 4;
 	if (a->port[0] == b->port[0] && a->port[1] == b->port[1] &&
-	    memcmp(a->addr[0], b->addr[0], alen) == 0 && memcmp(a->addr[1], b->addr[1], alen) == 0) {
+	    memcmp(a->addr[0], b->addr[0], alen) == 0 &&
+	    memcmp(a->addr[1], b->addr[1], alen) == 0) {
 		*reversed = false;
 		return true;
 	}
 	if (a->port[0] == b->port[1] && a->port[1] == b->port[0] &&
-	    memcmp(a->addr[0], b->addr[1], alen) == 0 && memcmp(a->addr[1], b->addr[0], alen) == 0) {
+	    memcmp(a->addr[0], b->addr[1], alen) == 0 &&
+	    memcmp(a->addr[1], b->addr[0], alen) == 0) {
 		*reversed = true;
 		return true;
 	}

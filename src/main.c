@@ -36,11 +36,11 @@ struct options {
 	const char *user;
 	const char *json_path;
 	bool stats;
-	int tui;                 /* -1 auto, 0 never, 1 forced */
-	double replay_speed;     /* 0: as fast as possible; 1: recorded pace */
-	size_t max_rows;         /* dashboard: sessions and alerts kept */
+	int tui;	     /* -1 auto, 0 never, 1 forced */
+	double replay_speed; /* 0: as fast as possible; 1: recorded pace */
+	size_t max_rows;     /* dashboard: sessions and alerts kept */
 	bool quiet;
-	uint32_t fail_on;        /* alert kind bits */
+	uint32_t fail_on; /* alert kind bits */
 	bool show_secrets;
 	char *filter;
 	struct engine_config ecfg;
@@ -54,13 +54,13 @@ struct run {
 	struct sink *sinks[MAX_SINKS];
 	size_t n_sinks;
 	struct summary *summary;
-	uint32_t alerts_seen;    /* alert kind bits raised */
+	uint32_t alerts_seen; /* alert kind bits raised */
 	uint64_t summary_failures;
 	struct sink *syslog_sink, *exec_sink;
-	bool want_tui;           /* open the dashboard before the first source */
-	struct sink *tui;        /* the dashboard, once open */
-	struct sink *text;       /* the text report (summary only under the dashboard) */
-	double next_tick;        /* wall clock of the next dashboard tick */
+	bool want_tui;	   /* open the dashboard before the first source */
+	struct sink *tui;  /* the dashboard, once open */
+	struct sink *text; /* the text report (summary only under the dashboard) */
+	double next_tick;  /* wall clock of the next dashboard tick */
 };
 
 /* The capture being read, for the signal handler only. */
@@ -125,7 +125,8 @@ usage(FILE *o)
 	      "Limits:\n"
 	      "      --max-flows N      flows tracked at once; the idlest is evicted beyond\n"
 	      "                         (default 262144)\n"
-	      "      --idle-timeout S   seconds of silence before a flow is finished (default 300)\n"
+	      "      --idle-timeout S   seconds of silence before a flow is finished (default "
+	      "300)\n"
 	      "      --no-ndpi          do not consult nDPI for unrecognised sessions\n"
 	      "\n"
 	      "Correlation across sessions:\n"
@@ -179,8 +180,8 @@ parse_number(const char *opt, const char *arg, unsigned long long min, unsigned 
 	errno = 0;
 	v = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || v < min || v > max || arg[0] == '-') {
-		fprintf(stderr, "tlswatch: %s: expected a number from %llu to %llu, got '%s'\n", opt,
-			min, max, arg);
+		fprintf(stderr, "tlswatch: %s: expected a number from %llu to %llu, got '%s'\n",
+			opt, min, max, arg);
 		return -1;
 	}
 	*out = v;
@@ -213,34 +214,34 @@ parse_options(int argc, char **argv, struct options *o)
 		OPT_MAX_ROWS,
 	};
 	static const struct option longopts[] = {
-		{ "read", required_argument, NULL, 'r' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "no-promiscuous", no_argument, NULL, 'p' },
-		{ "snaplen", required_argument, NULL, 's' },
-		{ "user", required_argument, NULL, 'Z' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "json", required_argument, NULL, OPT_JSON },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "tui", no_argument, NULL, OPT_TUI },
-		{ "no-tui", no_argument, NULL, OPT_NO_TUI },
-		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-		{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
-		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
-		{ "state", required_argument, NULL, OPT_STATE },
-		{ "fallback-window", required_argument, NULL, OPT_FALLBACK_WINDOW },
-		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
-		{ "syslog", optional_argument, NULL, OPT_SYSLOG },
-		{ "alert-exec", required_argument, NULL, OPT_ALERT_EXEC },
-		{ "alert-exec-max", required_argument, NULL, OPT_ALERT_EXEC_MAX },
-		{ "alert-exec-queue", required_argument, NULL, OPT_ALERT_EXEC_QUEUE },
-		{ "alert-exec-timeout", required_argument, NULL, OPT_ALERT_EXEC_TIMEOUT },
-		{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
-		{ "max-rows", required_argument, NULL, OPT_MAX_ROWS },
-		{ NULL, 0, NULL, 0 },
+		{"read", required_argument, NULL, 'r'},
+		{"interface", required_argument, NULL, 'i'},
+		{"no-promiscuous", no_argument, NULL, 'p'},
+		{"snaplen", required_argument, NULL, 's'},
+		{"user", required_argument, NULL, 'Z'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"json", required_argument, NULL, OPT_JSON},
+		{"stats", no_argument, NULL, OPT_STATS},
+		{"tui", no_argument, NULL, OPT_TUI},
+		{"no-tui", no_argument, NULL, OPT_NO_TUI},
+		{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+		{"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+		{"state", required_argument, NULL, OPT_STATE},
+		{"fallback-window", required_argument, NULL, OPT_FALLBACK_WINDOW},
+		{"evidence", required_argument, NULL, OPT_EVIDENCE},
+		{"syslog", optional_argument, NULL, OPT_SYSLOG},
+		{"alert-exec", required_argument, NULL, OPT_ALERT_EXEC},
+		{"alert-exec-max", required_argument, NULL, OPT_ALERT_EXEC_MAX},
+		{"alert-exec-queue", required_argument, NULL, OPT_ALERT_EXEC_QUEUE},
+		{"alert-exec-timeout", required_argument, NULL, OPT_ALERT_EXEC_TIMEOUT},
+		{"replay-speed", required_argument, NULL, OPT_REPLAY_SPEED},
+		{"max-rows", required_argument, NULL, OPT_MAX_ROWS},
+		{NULL, 0, NULL, 0},
 	};
 	unsigned long long v;
 	size_t flen = 0;
@@ -531,7 +532,7 @@ replay_pace(struct run *r, struct engine *e, struct capture *c, struct pace *p, 
 	target = p->wall0 + (double)(ts - p->ts0) / 1e6 / r->opt->replay_speed;
 	while (!stop_requested && (now = now_seconds()) < target) {
 		double d = target - now > 0.05 ? 0.05 : target - now;
-		struct timespec sl = { 0, (long)(d * 1e9) };
+		struct timespec sl = {0, (long)(d * 1e9)};
 
 		nanosleep(&sl, NULL); /* a signal cuts it short */
 		tui_poll(r, e, c);
@@ -543,8 +544,8 @@ static int
 run_source(struct run *r, struct engine *e, struct capture *c)
 {
 	struct options *o = r->opt;
-	struct progress pg = { 0 };
-	struct pace pace = { 0 };
+	struct progress pg = {0};
+	struct pace pace = {0};
 	char err[512];
 	int dlt = capture_datalink(c);
 	int rc = 0;
@@ -718,7 +719,8 @@ main(int argc, char **argv)
 	r.opt = &o;
 	r.want_tui = want_tui(&o);
 	if (o.show_secrets)
-		fputs("tlswatch: --show-secrets: login secrets will appear in the output\n", stderr);
+		fputs("tlswatch: --show-secrets: login secrets will appear in the output\n",
+		      stderr);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -763,7 +765,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "tlswatch: warning: %s\n", err);
 
 	if (o.iface) {
-		struct capture_live_opts lo = { o.iface, o.snaplen, o.promisc, 0 };
+		struct capture_live_opts lo = {o.iface, o.snaplen, o.promisc, 0};
 		struct capture *c = capture_open_live(&lo, err, sizeof(err));
 
 		if (!c) {

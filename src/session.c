@@ -13,12 +13,9 @@
 #include "services.h"
 
 static const char *const verdict_names[VERDICT_COUNT] = {
-	[VERDICT_UNKNOWN] = "unknown",
-	[VERDICT_IMPLICIT_TLS] = "implicit-tls",
-	[VERDICT_STARTTLS] = "starttls",
-	[VERDICT_CLEARTEXT] = "cleartext",
-	[VERDICT_DOWNGRADED] = "downgraded",
-	[VERDICT_TLS_FAILED] = "tls-failed",
+	[VERDICT_UNKNOWN] = "unknown",	     [VERDICT_IMPLICIT_TLS] = "implicit-tls",
+	[VERDICT_STARTTLS] = "starttls",     [VERDICT_CLEARTEXT] = "cleartext",
+	[VERDICT_DOWNGRADED] = "downgraded", [VERDICT_TLS_FAILED] = "tls-failed",
 };
 
 static const char *const reason_names[REASON_COUNT] = {

@@ -83,7 +83,7 @@ static size_t
 not_tls_evidence_len(const struct tls_facts *t, enum dir d)
 {
 	return t->first_bytes_len[d] < sizeof(t->first_bytes[d]) ? (size_t)t->first_bytes_len[d]
-								   : sizeof(t->first_bytes[d]);
+								 : sizeof(t->first_bytes[d]);
 }
 
 /* The handshake visibly failed: a fatal alert in the clear, or the
@@ -149,8 +149,7 @@ judge_plain(struct alert_out *ao, bool tls_port)
 		raise_alert(ao, ALERT_PREAUTH_BYPASS, SEVERITY_MEDIUM, pf->evidence,
 			    pf->evidence_len);
 	if (pf->indicators & IND_CMD_INJECTION)
-		raise_alert(ao, ALERT_CMD_INJECTION, SEVERITY_HIGH, pf->evidence,
-			    pf->evidence_len);
+		raise_alert(ao, ALERT_CMD_INJECTION, SEVERITY_HIGH, pf->evidence, pf->evidence_len);
 	if (pf->indicators & IND_RESP_INJECTION)
 		raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, pf->evidence,
 			    pf->evidence_len);
@@ -175,8 +174,8 @@ judge_plain(struct alert_out *ao, bool tls_port)
 			s->reason = REASON_NO_TLS_AFTER_ACCEPT;
 			raise_alert(ao, ALERT_NO_TLS_AFTER_ACCEPT, SEVERITY_HIGH,
 				    t->first_bytes[DIR_S2C], not_tls_evidence_len(t, DIR_S2C));
-			raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, t->first_bytes[DIR_S2C],
-				    not_tls_evidence_len(t, DIR_S2C));
+			raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH,
+				    t->first_bytes[DIR_S2C], not_tls_evidence_len(t, DIR_S2C));
 			return;
 		}
 		fail = tls_failure(s);
@@ -220,7 +219,7 @@ judge_plain(struct alert_out *ao, bool tls_port)
 size_t
 verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out, size_t max)
 {
-	struct alert_out ao = { out, max, 0, s };
+	struct alert_out ao = {out, max, 0, s};
 	bool tls_port;
 	enum reason fail;
 
@@ -249,7 +248,8 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 		if (fail != REASON_NONE)
 			s->verdict = VERDICT_TLS_FAILED;
 		else
-			s->verdict = s->tls_after_cleartext ? VERDICT_STARTTLS : VERDICT_IMPLICIT_TLS;
+			s->verdict =
+				s->tls_after_cleartext ? VERDICT_STARTTLS : VERDICT_IMPLICIT_TLS;
 		s->reason = fail;
 		judge_tls_params(&ao);
 		return ao.n;

@@ -68,7 +68,7 @@ json_str(FILE *o, const char *s)
 			json_raw(o, "\\t");
 			break;
 		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+			char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
 
 			fwrite_unlocked(u, 1, sizeof(u), o);
 		}
@@ -260,7 +260,7 @@ static void
 json_row(FILE *o, const struct summary_row *r)
 {
 	static const char *const keys[VERDICT_COUNT] = {
-		[VERDICT_UNKNOWN] = "unknown",       [VERDICT_IMPLICIT_TLS] = "implicit-tls",
+		[VERDICT_UNKNOWN] = "unknown",	     [VERDICT_IMPLICIT_TLS] = "implicit-tls",
 		[VERDICT_STARTTLS] = "starttls",     [VERDICT_CLEARTEXT] = "cleartext",
 		[VERDICT_DOWNGRADED] = "downgraded", [VERDICT_TLS_FAILED] = "tls-failed",
 	};
@@ -296,7 +296,7 @@ json_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	FILE *o = k->out;
 	const struct summary_row *rows;
 	size_t n;
-	struct json_stats_ctx sc = { o, "" };
+	struct json_stats_ctx sc = {o, ""};
 
 	rows = summary_ports(sum, &n);
 	for (size_t i = 0; i < n; i++) {

@@ -23,7 +23,8 @@ text_tls(FILE *o, const struct session *s)
 	char b1[8], b2[8];
 
 	if (t->server_hello) {
-		fprintf(o, "  %s %s", tls_version_name(t->version, b1), tls_cipher_name(t->cipher, b2));
+		fprintf(o, "  %s %s", tls_version_name(t->version, b1),
+			tls_cipher_name(t->cipher, b2));
 	} else if (t->client_hello) {
 		fprintf(o, "  (client offered up to %s)",
 			tls_version_name(t->client_max_version, b1));
@@ -139,10 +140,11 @@ text_summary_row(FILE *o, const char *first, const struct summary_row *r)
 	fprintf(o,
 		"  %-24s %-8s %8" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64
 		" %10" PRIu64 " %8" PRIu64 " %7" PRIu64 " %9.0f%%",
-		first, r->service ? r->service : "?", r->sessions, r->verdicts[VERDICT_IMPLICIT_TLS],
-		r->verdicts[VERDICT_STARTTLS], r->verdicts[VERDICT_CLEARTEXT],
-		r->verdicts[VERDICT_DOWNGRADED], r->verdicts[VERDICT_TLS_FAILED],
-		r->verdicts[VERDICT_UNKNOWN], r->logins, 100.0 * summary_encrypted_share(r));
+		first, r->service ? r->service : "?", r->sessions,
+		r->verdicts[VERDICT_IMPLICIT_TLS], r->verdicts[VERDICT_STARTTLS],
+		r->verdicts[VERDICT_CLEARTEXT], r->verdicts[VERDICT_DOWNGRADED],
+		r->verdicts[VERDICT_TLS_FAILED], r->verdicts[VERDICT_UNKNOWN], r->logins,
+		100.0 * summary_encrypted_share(r));
 }
 
 static void
@@ -173,7 +175,8 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	fprintf(o, "\nPer port:\n");
 	text_summary_header(o, "PORT");
 	for (size_t i = 0; i < n; i++) {
-		snprintf(first, sizeof(first), "%u/%s", rows[i].port, rows[i].l4 == 17 ? "udp" : "tcp");
+		snprintf(first, sizeof(first), "%u/%s", rows[i].port,
+			 rows[i].l4 == 17 ? "udp" : "tcp");
 		text_summary_row(o, first, &rows[i]);
 		fputc('\n', o);
 	}
@@ -181,7 +184,8 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	fprintf(o, "\nPer server:\n");
 	text_summary_header(o, "SERVER");
 	for (size_t i = 0; i < n; i++) {
-		sink_format_endpoint(rows[i].family, rows[i].ip, rows[i].port, first, sizeof(first));
+		sink_format_endpoint(rows[i].family, rows[i].ip, rows[i].port, first,
+				     sizeof(first));
 		text_summary_row(o, first, &rows[i]);
 		if (rows[i].tls_offered && rows[i].tls_not_offered)
 			fprintf(o, "  upgrade offered in some sessions only");

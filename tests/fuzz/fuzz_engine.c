@@ -35,7 +35,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct engine_config cfg;
-	struct engine_output out = { NULL, drop_session, drop_alert };
+	struct engine_output out = {NULL, drop_session, drop_alert};
 	struct engine *e;
 	char err[256];
 	size_t off = 0;

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct session s;
 	struct alert alerts[32];
-	struct verdict_input in = { false };
+	struct verdict_input in = {false};
 	size_t off = 2;
 
 	if (size < 2)

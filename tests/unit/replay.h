@@ -15,12 +15,18 @@
 
 struct step {
 	enum dir dir;
-	const char *text;  /* bytes to send; NUL-terminated unless len is set */
-	size_t len;        /* 0: strlen(text) */
+	const char *text; /* bytes to send; NUL-terminated unless len is set */
+	size_t len;	  /* 0: strlen(text) */
 };
 
-#define C(s) { DIR_C2S, (s), 0 }
-#define S(s) { DIR_S2C, (s), 0 }
+#define C(s)                                                                                       \
+	{                                                                                          \
+		DIR_C2S, (s), 0                                                                    \
+	}
+#define S(s)                                                                                       \
+	{                                                                                          \
+		DIR_S2C, (s), 0                                                                    \
+	}
 
 /* Bytes left over after switch_to_tls, per direction (what the core would
  * give the TLS parser). */
@@ -57,7 +63,8 @@ replay(const struct proto_desc *d, const struct step *steps, size_t n_steps, siz
 				enum dir dd = steps[i].dir;
 				for (size_t k = 0; k < n; k++)
 					if (r->after_switch[dd] + k < sizeof(r->after_bytes[dd]))
-						r->after_bytes[dd][r->after_switch[dd] + k] = p[off + k];
+						r->after_bytes[dd][r->after_switch[dd] + k] =
+							p[off + k];
 				r->after_switch[dd] += n;
 				off += n;
 				continue;
@@ -76,7 +83,7 @@ replay(const struct proto_desc *d, const struct step *steps, size_t n_steps, siz
 }
 
 /* The chunk sizes every transcript is replayed with (0 = whole steps). */
-static const size_t replay_chunks[] = { 1, 2, 3, 7, 64, 0 };
+static const size_t replay_chunks[] = {1, 2, 3, 7, 64, 0};
 #define REPLAY_N_CHUNKS (sizeof(replay_chunks) / sizeof(replay_chunks[0]))
 
 /* Facts that must not depend on chunking (line-cut counters may). */

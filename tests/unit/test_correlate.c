@@ -79,7 +79,7 @@ test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped(void **st)
 	struct correlate *c = new_corr(NULL);
 	struct session s1, s2;
 	struct alert out[8];
-	struct late l = { 0 };
+	struct late l = {0};
 
 	(void)st;
 	mk_capa(&s1, 1, 100, true);
@@ -101,7 +101,7 @@ test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert(void **st)
 	struct correlate *c = new_corr(NULL);
 	struct session s1, s2, s3;
 	struct alert out[8];
-	struct late l = { 0 };
+	struct late l = {0};
 
 	(void)st;
 	mk_capa(&s1, 1, 100, false);
@@ -126,7 +126,7 @@ test_other_ports_and_masked_or_starttls_sessions_are_not_stripped(void **st)
 	struct correlate *c = new_corr(NULL);
 	struct session s1, s2, s3, s4;
 	struct alert out[8];
-	struct late l = { 0 };
+	struct late l = {0};
 
 	(void)st;
 	mk_capa(&s1, 1, 100, true);
@@ -221,7 +221,9 @@ test_a_corrupt_state_file_is_reported_and_ignored(void **st)
 
 	(void)st;
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\ngarbage\n", 60), 60);
+	assert_int_equal(
+		write(fd, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\ngarbage\n", 60),
+		60);
 	close(fd);
 	correlate_config_defaults(&cfg);
 	cfg.state_path = path;
@@ -305,8 +307,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped),
-		cmocka_unit_test(test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert),
+		cmocka_unit_test(
+			test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped),
+		cmocka_unit_test(
+			test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert),
 		cmocka_unit_test(test_other_ports_and_masked_or_starttls_sessions_are_not_stripped),
 		cmocka_unit_test(test_cleartext_retry_after_a_failed_handshake_is_a_fallback),
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),

@@ -18,14 +18,16 @@
 
 /* A minimal TLS 1.2 ClientHello (no extensions) and ServerHello. */
 static const uint8_t client_hello[] = {
-	0x16, 0x03, 0x01, 0x00, 0x2d, 0x01, 0x00, 0x00, 0x29, 0x03, 0x03, 1, 2, 3, 4, 5, 6, 7, 8,
-	9,    10,   11,   12,   13,   14,   15,   16,   17,   18,   19,   20, 21, 22, 23, 24, 25, 26,
-	27,   28,   29,   30,   31,   32,   0x00, 0x00, 0x02, 0xc0, 0x2f, 0x01, 0x00,
+	0x16, 0x03, 0x01, 0x00, 0x2d, 0x01, 0x00, 0x00, 0x29, 0x03, 0x03, 1,  2,
+	3,    4,    5,	  6,	7,    8,    9,	  10,	11,   12,   13,	  14, 15,
+	16,   17,   18,	  19,	20,   21,   22,	  23,	24,   25,   26,	  27, 28,
+	29,   30,   31,	  32,	0x00, 0x00, 0x02, 0xc0, 0x2f, 0x01, 0x00,
 };
 static const uint8_t server_hello[] = {
-	0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, 0x00, 0x26, 0x03, 0x03, 1, 2, 3, 4, 5, 6, 7, 8,
-	9,    10,   11,   12,   13,   14,   15,   16,   17,   18,   19,   20, 21, 22, 23, 24, 25, 26,
-	27,   28,   29,   30,   31,   32,   0x00, 0xc0, 0x2f, 0x00,
+	0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, 0x00, 0x26, 0x03, 0x03, 1,
+	2,    3,    4,	  5,	6,    7,    8,	  9,	10,   11,   12,	  13,
+	14,   15,   16,	  17,	18,   19,   20,	  21,	22,   23,   24,	  25,
+	26,   27,   28,	  29,	30,   31,   32,	  0x00, 0xc0, 0x2f, 0x00,
 };
 static const uint8_t ccs_and_data[] = {
 	0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef,
@@ -37,8 +39,14 @@ struct piece {
 	size_t n;
 };
 
-#define TXT(d, s) { (d), (const uint8_t *)(s), sizeof(s) - 1 }
-#define BIN(d, a) { (d), (a), sizeof(a) }
+#define TXT(d, s)                                                                                  \
+	{                                                                                          \
+		(d), (const uint8_t *)(s), sizeof(s) - 1                                           \
+	}
+#define BIN(d, a)                                                                                  \
+	{                                                                                          \
+		(d), (a), sizeof(a)                                                                \
+	}
 
 static void
 run(struct session *s, uint16_t port, const struct piece *pc, size_t n, size_t chunk)
@@ -61,14 +69,14 @@ static enum verdict
 judge(struct session *s)
 {
 	struct alert a[32];
-	struct verdict_input in = { false };
+	struct verdict_input in = {false};
 
 	session_name_service(s);
 	verdict_judge(s, &in, a, 32);
 	return s->verdict;
 }
 
-static const size_t chunks[] = { 1, 2, 3, 7, 64, 0 };
+static const size_t chunks[] = {1, 2, 3, 7, 64, 0};
 
 static void
 test_smtp_starttls_switches_to_tls_and_bypasses_once_established(void **st)
@@ -154,7 +162,7 @@ test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade(void **st)
 static void
 test_implicit_tls_on_any_port_is_named_by_port_or_tls(void **st)
 {
-	const struct piece pc[] = { BIN(DIR_C2S, client_hello), BIN(DIR_S2C, server_hello) };
+	const struct piece pc[] = {BIN(DIR_C2S, client_hello), BIN(DIR_S2C, server_hello)};
 	struct session s;
 
 	(void)st;
@@ -258,7 +266,8 @@ main(void)
 		cmocka_unit_test(test_implicit_tls_on_any_port_is_named_by_port_or_tls),
 		cmocka_unit_test(test_smtp_on_a_nonstandard_port_is_recognised_by_content),
 		cmocka_unit_test(test_plaintext_smtp_on_465_is_a_downgrade),
-		cmocka_unit_test(test_a_gap_before_anything_is_recognised_leaves_the_session_unknown),
+		cmocka_unit_test(
+			test_a_gap_before_anything_is_recognised_leaves_the_session_unknown),
 		cmocka_unit_test(test_junk_never_crashes_and_ends_opaque),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,8 +34,9 @@ test_time_formatting_agrees_with_gmtime_from_1970_to_2100(void **st)
 		x ^= x << 17;
 		us = x % (4102444800ull * 1000000ull); /* up to 2100-01-01 */
 		if (i < 4)
-			us = (uint64_t[]){ 0, 951782400ull * 1000000 + 1, 1709164799ull * 1000000 + 999999,
-					   4102444799ull * 1000000 }[i];
+			us = (uint64_t[]){0, 951782400ull * 1000000 + 1,
+					  1709164799ull * 1000000 + 999999,
+					  4102444799ull * 1000000}[i];
 		t = (time_t)(us / 1000000);
 		gmtime_r(&t, &tm);
 		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
@@ -64,7 +65,7 @@ test_ipv4_addresses_print_as_inet_ntop_does(void **st)
 
 	(void)st;
 	for (int i = 0; i < 100000; i++) {
-		uint8_t a[16] = { 0 };
+		uint8_t a[16] = {0};
 		char want[64], got[64];
 
 		x ^= x << 13;
@@ -82,7 +83,7 @@ test_ipv4_addresses_print_as_inet_ntop_does(void **st)
 static void
 test_endpoints_bracket_ipv6_and_not_ipv4(void **st)
 {
-	uint8_t v4[16] = { 127, 0, 0, 1 }, v6[16] = { 0 };
+	uint8_t v4[16] = {127, 0, 0, 1}, v6[16] = {0};
 	char buf[64];
 
 	(void)st;
