@@ -100,6 +100,7 @@ enum session_mode {
 
 #define SESSION_SNIFF_BYTES 160	  /* first bytes per direction held while sniffing */
 #define SESSION_WATCH_BYTES 65536 /* unrecognised bytes watched for a late TLS start */
+#define SESSION_PRE_TLS_TEXT 1024 /* text read over where TLS must start */
 #define NDPI_NAME_MAX 32
 
 struct session {
@@ -121,6 +122,12 @@ struct session {
 	bool implicit_tls;	  /* the first client payload was a TLS handshake */
 	bool plain_seen;	  /* a service parser recognised cleartext */
 	bool tls_after_cleartext; /* a ClientHello followed unrecognised cleartext */
+	bool tls_started[2];	  /* after the upgrade: this direction's TLS began */
+	bool in_pre_tls_line[2];
+	uint32_t pre_tls_text[2]; /* text bytes read over where TLS had to start
+				   * (evidence in tf.first_bytes) */
+	bool resp_unprompted;	  /* server text after the go-ahead came before
+				   * the client began its handshake */
 
 	uint64_t packets;
 	uint64_t bytes[2];	 /* payload bytes per direction */

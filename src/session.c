@@ -377,6 +377,59 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 	}
 }
 
+/*
+ * Where TLS must start (after an agreed upgrade), lines of text are read
+ * over and kept as evidence instead of ending TLS parsing: an on-path
+ * attacker may slip a response ("250 injected") or a command in before the
+ * handshake, which then goes on. The decision is made on the first byte (a
+ * TLS record starts with content type 20..23, an SSLv2 hello with the high
+ * bit set; text with printable ASCII), so it does not depend on chunking.
+ * At most SESSION_PRE_TLS_TEXT bytes are read over; what follows goes to
+ * the TLS parser, which calls it not TLS. Returns the bytes consumed.
+ */
+static size_t
+session_skip_pre_tls_text(struct session *s, enum dir dir, const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		uint8_t b = p[off];
+
+		if (!s->in_pre_tls_line[dir]) {
+			bool text = (b >= 0x20 && b < 0x7f) || b == '\r' || b == '\n';
+
+			if (!text || s->pre_tls_text[dir] >= SESSION_PRE_TLS_TEXT) {
+				s->tls_started[dir] = true; /* the TLS parser judges the rest */
+				return off;
+			}
+			s->in_pre_tls_line[dir] = true;
+			/* Server text that no ClientHello prompted was pipelined
+			 * behind the go-ahead: an injection, whether or not the
+			 * client then starts TLS. */
+			if (dir == DIR_S2C && !s->tls_started[DIR_C2S])
+				s->resp_unprompted = true;
+		}
+		{
+			const uint8_t *lf = memchr(p + off, '\n', len - off);
+			size_t n = lf ? (size_t)(lf - (p + off)) + 1 : len - off;
+			struct tls_facts *t = &s->tf;
+
+			if (t->first_bytes_len[dir] < sizeof(t->first_bytes[dir])) {
+				size_t k = sizeof(t->first_bytes[dir]) - t->first_bytes_len[dir];
+
+				k = k < n ? k : n;
+				memcpy(t->first_bytes[dir] + t->first_bytes_len[dir], p + off, k);
+				t->first_bytes_len[dir] += k;
+			}
+			s->pre_tls_text[dir] += (uint32_t)n;
+			off += n;
+			if (lf)
+				s->in_pre_tls_line[dir] = false;
+		}
+	}
+	return off;
+}
+
 /* Feeds bytes to whatever reads the session now (bytes already counted). */
 static void
 session_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len)
@@ -402,6 +455,13 @@ session_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 			len -= used;
 			break;
 		case MODE_TLS:
+			if (!s->tls_started[dir]) {
+				used = session_skip_pre_tls_text(s, dir, p, len);
+				p += used;
+				len -= used;
+				if (len == 0)
+					return;
+			}
 			tls_feed(s->tls, &s->tf, dir, p, len);
 			if (s->tf.established)
 				session_stop(s, MODE_BYPASS);

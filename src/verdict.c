@@ -156,28 +156,34 @@ judge_plain(struct alert_out *ao, bool tls_port)
 	judge_logins(ao);
 
 	if (pf->switch_to_tls) {
-		if (t->not_tls[DIR_C2S] || (t->not_tls[DIR_S2C] && !t->client_hello)) {
-			enum dir d = t->not_tls[DIR_C2S] ? DIR_C2S : DIR_S2C;
+		bool text_c = t->not_tls[DIR_C2S] || s->pre_tls_text[DIR_C2S];
+		bool text_s = t->not_tls[DIR_S2C] || s->pre_tls_text[DIR_S2C];
+
+		/* After the go-ahead, a side that never started TLS: the upgrade
+		 * did not happen, whatever was said. */
+		if ((text_c && !t->client_hello) || (text_s && !t->server_hello)) {
+			enum dir d = text_c && !t->client_hello ? DIR_C2S : DIR_S2C;
 
 			s->verdict = VERDICT_DOWNGRADED;
 			s->reason = REASON_NO_TLS_AFTER_ACCEPT;
 			raise_alert(ao, ALERT_NO_TLS_AFTER_ACCEPT, SEVERITY_HIGH, t->first_bytes[d],
 				    not_tls_evidence_len(t, d));
+			/* A plaintext answer to the ClientHello is the server not
+			 * doing TLS; text sent before any ClientHello was also
+			 * slipped in behind the go-ahead. */
+			if (s->resp_unprompted)
+				raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH,
+					    t->first_bytes[DIR_S2C],
+					    not_tls_evidence_len(t, DIR_S2C));
 			return;
 		}
-		if (t->not_tls[DIR_S2C]) {
-			/* The client started TLS, the server side answered with
-			 * cleartext: bytes slipped in after the go-ahead. The
-			 * reason's own alert is raised too, as for every
-			 * downgrade reason. */
-			s->verdict = VERDICT_DOWNGRADED;
-			s->reason = REASON_NO_TLS_AFTER_ACCEPT;
-			raise_alert(ao, ALERT_NO_TLS_AFTER_ACCEPT, SEVERITY_HIGH,
-				    t->first_bytes[DIR_S2C], not_tls_evidence_len(t, DIR_S2C));
+		/* Text slipped in before a handshake that then went on. */
+		if (text_s)
 			raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH,
 				    t->first_bytes[DIR_S2C], not_tls_evidence_len(t, DIR_S2C));
-			return;
-		}
+		if (text_c && !(pf->indicators & IND_CMD_INJECTION))
+			raise_alert(ao, ALERT_CMD_INJECTION, SEVERITY_HIGH, t->first_bytes[DIR_C2S],
+				    not_tls_evidence_len(t, DIR_C2S));
 		fail = tls_failure(s);
 		if (fail != REASON_NONE) {
 			s->verdict = VERDICT_TLS_FAILED;

@@ -129,9 +129,119 @@ test_cleartext_after_the_go_ahead_in_the_same_chunk_is_not_tls(void **st)
 		struct session s;
 
 		run(&s, 25, pc, sizeof(pc) / sizeof(pc[0]), chunks[c]);
-		assert_true(s.tf.not_tls[DIR_S2C]);
+		assert_int_equal(s.pre_tls_text[DIR_S2C], 14);
+		assert_memory_equal(s.tf.first_bytes[DIR_S2C], "250 injected\r\n", 14);
 		assert_int_equal(judge(&s), VERDICT_DOWNGRADED);
 		assert_int_equal(s.reason, REASON_NO_TLS_AFTER_ACCEPT);
+		session_release(&s);
+	}
+}
+
+static void
+test_text_slipped_in_before_a_handshake_that_goes_on_is_read_over(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "220 mail.example ESMTP\r\n"),
+		TXT(DIR_C2S, "EHLO c\r\n"),
+		TXT(DIR_S2C, "250-mail.example\r\n250 STARTTLS\r\n"),
+		TXT(DIR_C2S, "STARTTLS\r\n"),
+		TXT(DIR_S2C, "220 2.0.0 Ready to start TLS\r\n250 injected\r\n"),
+		BIN(DIR_C2S, client_hello),
+		BIN(DIR_S2C, server_hello),
+		BIN(DIR_S2C, ccs_and_data),
+		BIN(DIR_C2S, ccs_and_data),
+	};
+
+	(void)st;
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct session s;
+		struct alert a[32];
+		struct verdict_input in = {false};
+		size_t n;
+
+		run(&s, 25, pc, sizeof(pc) / sizeof(pc[0]), chunks[c]);
+		assert_true(s.tf.established);
+		assert_false(s.tf.not_tls[DIR_S2C]);
+		session_name_service(&s);
+		n = verdict_judge(&s, &in, a, 32);
+		assert_int_equal(s.verdict, VERDICT_STARTTLS);
+		assert_int_equal(n, 1);
+		assert_int_equal(a[0].kind, ALERT_RESP_INJECTION);
+		assert_string_equal(a[0].evidence, "250 injected\\r\\n");
+		session_release(&s);
+	}
+}
+
+static size_t
+judge_alerts(struct session *s, struct alert *a, size_t max)
+{
+	struct verdict_input in = {false};
+
+	session_name_service(s);
+	return verdict_judge(s, &in, a, max);
+}
+
+static bool
+has_alert(const struct alert *a, size_t n, enum alert_kind kind)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].kind == kind)
+			return true;
+	return false;
+}
+
+static void
+test_server_text_before_any_client_hello_is_injection_and_no_tls(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"),
+		TXT(DIR_C2S, "A001 STARTTLS\r\n"),
+		TXT(DIR_S2C, "A001 OK Begin TLS negotiation now.\r\n* OK injected\r\n"),
+	};
+
+	(void)st;
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct session s;
+		struct alert a[32];
+		size_t n;
+
+		run(&s, 143, pc, sizeof(pc) / sizeof(pc[0]), chunks[c]);
+		assert_true(s.resp_unprompted);
+		n = judge_alerts(&s, a, 32);
+		assert_int_equal(s.verdict, VERDICT_DOWNGRADED);
+		assert_int_equal(s.reason, REASON_NO_TLS_AFTER_ACCEPT);
+		assert_true(has_alert(a, n, ALERT_NO_TLS_AFTER_ACCEPT));
+		assert_true(has_alert(a, n, ALERT_RESP_INJECTION));
+		session_release(&s);
+	}
+}
+
+static void
+test_server_text_answering_the_client_hello_is_no_tls_but_not_injection(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "220 mail.example ESMTP\r\n"),
+		TXT(DIR_C2S, "EHLO c\r\n"),
+		TXT(DIR_S2C, "250-mail.example\r\n250 STARTTLS\r\n"),
+		TXT(DIR_C2S, "STARTTLS\r\n"),
+		TXT(DIR_S2C, "220 2.0.0 Ready to start TLS\r\n"),
+		BIN(DIR_C2S, client_hello),
+		TXT(DIR_S2C, "500 5.5.2 Error: command not recognized\r\n"),
+	};
+
+	(void)st;
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct session s;
+		struct alert a[32];
+		size_t n;
+
+		run(&s, 25, pc, sizeof(pc) / sizeof(pc[0]), chunks[c]);
+		assert_false(s.resp_unprompted);
+		n = judge_alerts(&s, a, 32);
+		assert_int_equal(s.verdict, VERDICT_DOWNGRADED);
+		assert_int_equal(s.reason, REASON_NO_TLS_AFTER_ACCEPT);
+		assert_true(has_alert(a, n, ALERT_NO_TLS_AFTER_ACCEPT));
+		assert_false(has_alert(a, n, ALERT_RESP_INJECTION));
 		session_release(&s);
 	}
 }
@@ -262,6 +372,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_starttls_switches_to_tls_and_bypasses_once_established),
 		cmocka_unit_test(test_cleartext_after_the_go_ahead_in_the_same_chunk_is_not_tls),
+		cmocka_unit_test(test_text_slipped_in_before_a_handshake_that_goes_on_is_read_over),
+		cmocka_unit_test(test_server_text_before_any_client_hello_is_injection_and_no_tls),
+		cmocka_unit_test(
+			test_server_text_answering_the_client_hello_is_no_tls_but_not_injection),
 		cmocka_unit_test(test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade),
 		cmocka_unit_test(test_implicit_tls_on_any_port_is_named_by_port_or_tls),
 		cmocka_unit_test(test_smtp_on_a_nonstandard_port_is_recognised_by_content),

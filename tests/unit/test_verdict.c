@@ -422,9 +422,48 @@ test_verdict_server_cleartext_after_the_client_hello_raises_the_alert_its_reason
 	memcpy(s.tf.first_bytes[DIR_S2C], ev, strlen(ev));
 	judge(&s, &j);
 	assert_verdict(&s, "downgraded", "no-tls-after-accept");
-	assert_alerts(&s, &j, ALERTS(ALERT_NO_TLS_AFTER_ACCEPT, ALERT_RESP_INJECTION));
+	/* The server never started TLS: the upgrade did not happen. That is
+	 * the finding; no injection is claimed when no handshake followed. */
+	assert_alerts(&s, &j, ALERTS(ALERT_NO_TLS_AFTER_ACCEPT));
 	assert_string_equal(alert_find(&j, ALERT_NO_TLS_AFTER_ACCEPT)->evidence,
 			    "454 TLS not available\\r\\n");
+}
+
+static void
+test_verdict_text_before_a_handshake_that_went_on_is_response_injection(void **state)
+{
+	static const char ev[] = "250 injected\r\n";
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	smtp_upgraded(&s);
+	tls_established(&s.tf);
+	s.pre_tls_text[DIR_S2C] = sizeof(ev) - 1;
+	s.tf.first_bytes_len[DIR_S2C] = sizeof(ev) - 1;
+	memcpy(s.tf.first_bytes[DIR_S2C], ev, sizeof(ev) - 1);
+	judge(&s, &j);
+	assert_verdict(&s, "starttls", NULL);
+	assert_alerts(&s, &j, ALERTS(ALERT_RESP_INJECTION));
+	assert_string_equal(alert_find(&j, ALERT_RESP_INJECTION)->evidence, "250 injected\\r\\n");
+}
+
+static void
+test_verdict_server_text_and_no_server_hello_after_the_go_ahead_is_no_tls_after_accept(void **state)
+{
+	static const char ev[] = "500 5.5.2 Error: command not recognized\r\n";
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	smtp_upgraded(&s);
+	tls_hello_only(&s.tf);
+	s.pre_tls_text[DIR_S2C] = sizeof(ev) - 1;
+	s.tf.first_bytes_len[DIR_S2C] = sizeof(ev) - 1;
+	memcpy(s.tf.first_bytes[DIR_S2C], ev, sizeof(ev) - 1);
+	judge(&s, &j);
+	assert_verdict(&s, "downgraded", "no-tls-after-accept");
+	assert_alerts(&s, &j, ALERTS(ALERT_NO_TLS_AFTER_ACCEPT));
 }
 
 static void
@@ -1104,6 +1143,10 @@ main(void)
 		cmocka_unit_test(
 			test_verdict_server_cleartext_after_the_client_hello_raises_the_alert_its_reason_names),
 		cmocka_unit_test(test_verdict_non_tls_evidence_never_reads_past_the_bytes_kept),
+		cmocka_unit_test(
+			test_verdict_text_before_a_handshake_that_went_on_is_response_injection),
+		cmocka_unit_test(
+			test_verdict_server_text_and_no_server_hello_after_the_go_ahead_is_no_tls_after_accept),
 		cmocka_unit_test(
 			test_verdict_starttls_accepted_and_connection_closed_before_any_handshake_is_tls_failed_closed),
 		cmocka_unit_test(
