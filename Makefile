@@ -117,6 +117,7 @@ bench: all
 
 pcaps:
 	tools/record-pcaps.sh
+	tools/record-downgrades.sh
 
 install: $(BUILD)/tlswatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

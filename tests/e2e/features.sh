@@ -76,5 +76,22 @@ rc=0; "$bin" -q -r "$top/pcaps/smtp-starttls-not-used.pcap" --state "$st" >/dev/
 grep -q 'state ignored' "$tmp/st.err" || fail "corrupt state file not reported"
 grep -q '^tlswatch-state 1' "$st" || fail "corrupt state file not replaced on save"
 
+# --state across two runs: the offer seen in run 1 (the clean session of
+# downgrade-smtp-strip through the proxy) makes the stripped session of run 2
+# (alone in its run) capability-stripped; without the state it is not-offered.
+strip="$top/pcaps/downgrade-smtp-strip.pcap"
+st2="$tmp/strip.state"
+rm -f "$st2"
+"$bin" -q -r "$strip" --state "$st2" 'tcp port 48850' >/dev/null 2>&1 || fail "strip state run 1"
+grep -q '^server 4 127.0.0.10 25 smtp offered ' "$st2" || fail "state run 1 did not remember 127.0.0.10:25"
+"$bin" -q -r "$strip" --json - 'tcp port 48856' 2>/dev/null | grep -q '"verdict":"cleartext","reason":"not-offered"' ||
+	fail "stripped session alone without state is not cleartext/not-offered"
+"$bin" -q -r "$strip" --state "$st2" --json "$tmp/strip2.jsonl" 'tcp port 48856' >/dev/null 2>&1 ||
+	fail "strip state run 2"
+grep -q '"type":"session".*"verdict":"downgraded","reason":"capability-stripped"' "$tmp/strip2.jsonl" ||
+	fail "run 2 with the state file did not judge the stripped session capability-stripped"
+grep -q '"type":"alert","kind":"capability-stripped"' "$tmp/strip2.jsonl" ||
+	fail "run 2 raised no capability-stripped alert"
+
 [ $fails -eq 0 ] && echo "features: all checks passed"
 [ $fails -eq 0 ]
