@@ -7,7 +7,8 @@
 # when missing, then on the big capture, from the page cache, takes the
 # median wall time of several runs and the peak RSS of: the bare loop,
 # tcpdump -w /dev/null, ndpiReader, tshark with a STARTTLS display filter and
-# tlswatch. Prints a table, writes it to bench/out/results.csv, prints
+# tlswatch (one thread, and --threads 2, whose output must be the same).
+# Prints a table, writes it to bench/out/results.csv, prints
 # tlswatch's --stats, runs the flood tests (1M SYN-only flows, heavy
 # reordering; fails if tlswatch's peak RSS exceeds the bound derived from its
 # caps or a cap is hit without its counter moving) and a first profile.
@@ -15,7 +16,7 @@
 # Environment (defaults in brackets):
 #   BENCH_SIZE_MB [1100]     size of the benchmark capture, MiB
 #   BENCH_RUNS [5]           runs per tool (median); BENCH_TSHARK_RUNS [3]
-#   BENCH_TOOLS              [bare tcpdump ndpiReader tshark tlswatch]
+#   BENCH_TOOLS              [bare tcpdump ndpiReader tshark tlswatch tlswatch-2t]
 #   BENCH_SYN_FLOWS [1000000]  BENCH_REORDER_MB [300]
 #   BENCH_FLOOD [1]  BENCH_PROFILE [1]  BENCH_PROFILE_MB [200] (callgrind slice)
 #   BENCH_BASE_MB [64] BENCH_FLOW_BYTES [2560] BENCH_OOO_MB [64]: the RSS bound
@@ -31,7 +32,7 @@ OUT=bench/out
 SIZE_MB=${BENCH_SIZE_MB:-1100}
 RUNS=${BENCH_RUNS:-5}
 TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
-TOOLS=${BENCH_TOOLS:-bare tcpdump ndpiReader tshark tlswatch}
+TOOLS=${BENCH_TOOLS:-bare tcpdump ndpiReader tshark tlswatch tlswatch-2t}
 SYN_FLOWS=${BENCH_SYN_FLOWS:-1000000}
 REORDER_MB=${BENCH_REORDER_MB:-300}
 PROFILE_MB=${BENCH_PROFILE_MB:-200}
@@ -194,14 +195,25 @@ for t in $TOOLS; do
 			echo "bench: tshark matched $(wc -l <"$OUT/out-tshark.txt") STARTTLS/STLS commands" >&2
 		fi ;;
 	tlswatch) run_tool tlswatch "$RUNS" "$BIN" -q -r "$MAIN" --json /dev/null ;;
+	tlswatch-2t)
+		run_tool tlswatch-2t "$RUNS" "$BIN" -q -r "$MAIN" --json /dev/null --threads 2
+		# Two workers must say exactly what one thread says (stats aside).
+		"$BIN" -q -r "$MAIN" --json - | grep -v '"type":"stats"' | md5sum >"$OUT/out-1t.md5"
+		"$BIN" -q -r "$MAIN" --json - --threads 2 | grep -v '"type":"stats"' | md5sum >"$OUT/out-2t.md5"
+		if cmp -s "$OUT/out-1t.md5" "$OUT/out-2t.md5"; then
+			echo "bench: --threads 2 output identical to one thread on $MAIN" >&2
+		else
+			echo "bench: FAIL --threads 2 output differs from one thread on $MAIN" >&2
+			THREADS_DIFFER=1
+		fi ;;
 	*) echo "bench: unknown tool $t" >&2 ;;
 	esac
 done
 
 print_table() { # print_table CSV
-	awk -F, 'NR == 1 { printf "%-11s %4s %9s %9s %11s %11s %10s %8s\n", "tool", "runs",
+	awk -F, 'NR == 1 { printf "%-12s %4s %9s %9s %11s %11s %10s %8s\n", "tool", "runs",
 		"wall s", "MB/s", "packets/s", "sessions/s", "peak RSS", "x bare"; next }
-		{ printf "%-11s %4s %9.3f %9.1f %11.0f %11.0f %7.1f MB %8s\n", $1, $2, $3, $4, $5,
+		{ printf "%-12s %4s %9.3f %9.1f %11.0f %11.0f %7.1f MB %8s\n", $1, $2, $3, $4, $5,
 			$6, $7, $8 }' "$1"
 }
 say "results ($MAIN, $((FILE_BYTES / 1000000)) MB, $PACKETS packets, $SESSIONS sessions)"
@@ -213,7 +225,7 @@ grep -E '^ +(packets|tcp_packets|stray|late|flows_|sessions|alerts |bypassed|par
 	"$OUT/tlswatch-stats.txt" || cat "$OUT/tlswatch-stats.txt"
 
 # ---- floods --------------------------------------------------------------
-fail=0
+fail=${THREADS_DIFFER:-0}
 if [ "$DO_FLOOD" = 1 ]; then
 	say "flood tests (bound: ${BASE_MB} MiB + max_flows x ${FLOW_BYTES} B + ${OOO_MB} MiB out-of-order cap)"
 	FCSV=$OUT/flood.csv

@@ -5,7 +5,9 @@
  *
  * One engine per capture run. It owns every flow and session; the caller
  * only receives read-only records through the callbacks, valid during the
- * call.
+ * call. With threads > 1 the flows are spread over worker threads, but the
+ * callbacks are still made on the caller's thread, from engine_packet,
+ * engine_tick and engine_finish_all, in the same order as with one thread.
  */
 #ifndef TLSWATCH_ENGINE_H
 #define TLSWATCH_ENGINE_H
@@ -27,6 +29,7 @@ struct engine_config {
 	bool use_ndpi;
 	bool show_secrets;	  /* evidence pcaps may then hold login secrets */
 	const char *evidence_dir; /* --evidence: write alerted sessions' packets here */
+	unsigned threads;	  /* --threads: workers (1: everything on the caller's thread) */
 	struct correlate_config corr;
 };
 
@@ -48,6 +51,8 @@ struct engine *engine_new(const struct engine_config *cfg, const struct engine_o
 int engine_save_state(struct engine *e, char *err, size_t errsz);
 /* Processes one captured frame of link type dlt. */
 void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us);
+/* Frames given to engine_packet so far (cheap: no counters are gathered). */
+uint64_t engine_packet_count(const struct engine *e);
 /* Expires idle flows as of now (live captures call it when no packet comes). */
 void engine_tick(struct engine *e, uint64_t now_us);
 /* Finishes every open session (end of capture, or the user stopped it). */

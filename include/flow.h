@@ -4,11 +4,12 @@
  * A flow is keyed by its 5-tuple in either direction. The table owns no
  * memory of its entries: the caller embeds `struct flow` in its own record,
  * allocates and frees it, and the table only links it (hash chain and an
- * LRU list ordered by last activity). That keeps the table free of
- * per-packet allocation and lets eviction pick the idlest flow in O(1).
+ * LRU list ordered by last activity, one for open flows and one for closed
+ * flows that linger). That keeps the table free of per-packet allocation and
+ * lets expiry and eviction pick the idlest flow in O(1).
  *
- * The hash is symmetric (both directions hash alike), so a future
- * multi-threaded dispatcher can route both halves of a flow to one worker.
+ * The hash is symmetric (both directions hash alike), so the multi-threaded
+ * dispatcher (engine.c) routes both halves of a flow to one worker.
  */
 #ifndef TLSWATCH_FLOW_H
 #define TLSWATCH_FLOW_H
@@ -30,6 +31,7 @@ struct flow {
 	struct flow *hnext; /* hash chain */
 	struct flow *lru_prev, *lru_next;
 	uint64_t ts_last_us;
+	bool closed; /* on the closed list (flow_table_close) */
 };
 
 struct flow_table;
@@ -49,8 +51,16 @@ void flow_table_insert(struct flow_table *t, struct flow *f, uint64_t ts_us);
 void flow_table_remove(struct flow_table *t, struct flow *f);
 /* Marks f as active now (moves it to the LRU tail). */
 void flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us);
-/* The least recently active flow, or NULL when empty. */
+/* Moves f from the open flows to the closed ones (which linger to absorb
+ * late packets); its place among them follows its last activity. */
+void flow_table_close(struct flow_table *t, struct flow *f);
+/* The flow to evict when the table is full: the oldest closed flow (it has
+ * nothing left to report), else the least recently active open one; NULL
+ * when empty. */
 struct flow *flow_table_oldest(const struct flow_table *t);
+/* The least recently active open (or closed) flow, or NULL. */
+struct flow *flow_table_oldest_open(const struct flow_table *t);
+struct flow *flow_table_oldest_closed(const struct flow_table *t);
 size_t flow_table_count(const struct flow_table *t);
 
 #endif

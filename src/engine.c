@@ -15,10 +15,31 @@
  *  - At the end of the capture every open session is finished (END_CAPTURE).
  * Finishing flushes reassembly (holes become gap events), judges the session
  * and hands it and its alerts to the output.
+ *
+ * Workers (--threads N, N > 1): the engine the caller holds becomes the
+ * front. It decodes each frame, counts it, and hands TCP packets to one of N
+ * worker engines chosen by the symmetric flow hash, so both directions of a
+ * flow meet in one worker; each worker has its own flow table, reassembly and
+ * nDPI. A worker does everything up to the verdict and hands finished
+ * sessions back; the front judges them, runs the correlation and feeds the
+ * output, in the order one thread would have: every finished session carries
+ * an order key (the index of the packet that finished it, the stage within
+ * that packet, and for expiry the index of the flow's last packet, which is
+ * its place in the LRU order) and the front merges the workers' queues by
+ * that key, taking a session only when no worker can still produce an
+ * earlier one. Session ids are given by the front in the order the workers
+ * created the flows (each creation is reported with its key too). Expiry is
+ * decided by the front from packet times and broadcast to every worker at
+ * the same packet index. The caps are divided among the workers (max_flows,
+ * ooo_cap); while no cap is reached the output is the same as with one
+ * thread.
  */
 #include "engine.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +50,7 @@
 #include "evidence.h"
 #include "flow.h"
 #include "reasm.h"
+#include "ring.h"
 #include "services.h"
 #include "verdict.h"
 
@@ -45,7 +67,28 @@ struct conn {
 	bool fin[2];
 	bool closed;		/* session reported; lingering */
 	struct evidence_buf ev; /* --evidence: packets until settled */
+	uint64_t last_idx;	/* index of the flow's last packet: its LRU rank */
 };
+
+/* Where a finished session stands in the order one thread reports them:
+ * the index of the packet (or tick) that finished it, the stage within
+ * that packet, and, for flows expired together, their LRU rank. */
+struct order_key {
+	uint64_t idx;
+	uint64_t stage;
+	uint64_t sub;
+};
+
+enum {
+	STAGE_EXPIRE = 0, /* idle flows expired before the packet */
+	STAGE_EVICT = 1,  /* the idlest flow finished to make room */
+	STAGE_CREATE = 2, /* the packet's flow created */
+	STAGE_CLOSE = 3,  /* the packet's RST or last FIN */
+	STAGE_TICK = 4,	  /* ticks after the packet: STAGE_TICK + n */
+};
+
+struct workers;
+struct worker;
 
 struct engine {
 	struct engine_config cfg;
@@ -58,6 +101,11 @@ struct engine {
 	uint64_t next_id;
 	uint64_t now_us;
 	uint64_t last_expire_us;
+	uint64_t pkt_idx;      /* packets so far; the current packet's index */
+	uint64_t key_idx;      /* order key of the work being done (workers) */
+	uint64_t expire_stage; /* stage of the expiry being done */
+	struct worker *self;   /* in a worker: where finished sessions go */
+	struct workers *par;   /* in the front of --threads N: the workers */
 };
 
 void
@@ -69,12 +117,21 @@ engine_config_defaults(struct engine_config *c)
 	c->stream_cap = 256 * 1024;
 	c->ooo_cap = 64ull * 1024 * 1024;
 	c->use_ndpi = true;
+	c->threads = 1;
 	correlate_config_defaults(&c->corr);
 }
 
-struct engine *
-engine_new(const struct engine_config *cfg, const struct engine_output *out, char *err,
-	   size_t errsz)
+/* What an engine does: everything (one thread), only the flows (a worker),
+ * or only the judging and the correlation (the front of the workers). */
+enum engine_role {
+	ROLE_SINGLE,
+	ROLE_WORKER,
+	ROLE_FRONT,
+};
+
+static struct engine *
+engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
+	     enum engine_role role, char *err, size_t errsz)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 
@@ -83,24 +140,29 @@ engine_new(const struct engine_config *cfg, const struct engine_output *out, cha
 		return NULL;
 	}
 	e->cfg = *cfg;
-	e->out = *out;
+	if (out)
+		e->out = *out;
 	e->next_id = 1;
 	e->st.reasm.stream_cap = cfg->stream_cap;
 	e->st.reasm.ooo_bytes_cap = cfg->ooo_cap;
-	e->flows = flow_table_new(cfg->max_flows);
-	if (!e->flows) {
-		snprintf(err, errsz, "out of memory for %zu flows", cfg->max_flows);
-		goto fail;
-	}
-	if (cfg->use_ndpi) {
-		e->dpi = dpi_new(err, errsz);
-		if (!e->dpi)
+	if (role != ROLE_FRONT) {
+		e->flows = flow_table_new(cfg->max_flows);
+		if (!e->flows) {
+			snprintf(err, errsz, "out of memory for %zu flows", cfg->max_flows);
 			goto fail;
+		}
+		if (cfg->use_ndpi) {
+			e->dpi = dpi_new(err, errsz);
+			if (!e->dpi)
+				goto fail;
+		}
 	}
-	e->corr = correlate_new(&cfg->corr, err, errsz);
-	if (!e->corr) {
-		snprintf(err, errsz, "out of memory");
-		goto fail;
+	if (role != ROLE_WORKER) {
+		e->corr = correlate_new(&cfg->corr, err, errsz);
+		if (!e->corr) {
+			snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
 	}
 	return e;
 fail:
@@ -108,6 +170,26 @@ fail:
 	flow_table_free(e->flows);
 	free(e);
 	return NULL;
+}
+
+static int par_start(struct engine *e, char *err, size_t errsz);
+static void par_free(struct engine *e);
+
+struct engine *
+engine_new(const struct engine_config *cfg, const struct engine_output *out, char *err,
+	   size_t errsz)
+{
+	struct engine *e;
+
+	if (cfg->threads <= 1)
+		return engine_alloc(cfg, out, ROLE_SINGLE, err, errsz);
+	e = engine_alloc(cfg, out, ROLE_FRONT, err, errsz);
+	if (e && par_start(e, err, errsz) < 0) {
+		par_free(e); /* stops the workers that started; nothing was sent */
+		engine_free(e);
+		return NULL;
+	}
+	return e;
 }
 
 int
@@ -127,23 +209,36 @@ engine_late_alert(void *ctx, const struct alert *a)
 		e->out.alert(e->out.ctx, a);
 }
 
-struct stats *
-engine_stats(struct engine *e)
+static struct stats *par_stats(struct engine *e);
+
+/* This engine's own counters, complete. */
+static void
+engine_stats_local(struct engine *e)
 {
 	struct correlate_stats cs;
 
-	correlate_stats_get(e->corr, &cs);
-	e->st.servers_forgotten = cs.servers_forgotten;
-	e->st.pairs_forgotten = cs.pairs_forgotten;
-	e->st.state_servers_loaded = cs.state_servers_loaded;
+	if (e->corr) {
+		correlate_stats_get(e->corr, &cs);
+		e->st.servers_forgotten = cs.servers_forgotten;
+		e->st.pairs_forgotten = cs.pairs_forgotten;
+		e->st.state_servers_loaded = cs.state_servers_loaded;
+	}
 	e->st.evidence_packets_dropped = e->evs.packets_dropped;
-	return &e->st;
+}
+
+static size_t par_open_flows(const struct engine *e);
+
+struct stats *
+engine_stats(struct engine *e)
+{
+	engine_stats_local(e);
+	return e->par ? par_stats(e) : &e->st;
 }
 
 size_t
 engine_open_flows(const struct engine *e)
 {
-	return flow_table_count(e->flows);
+	return e->par ? par_open_flows(e) : flow_table_count(e->flows);
 }
 
 /* Reassembly's consumer: bytes and gaps go to the session. */
@@ -190,14 +285,14 @@ engine_has_secret(const struct session *s)
 
 /* Writes the session's kept packets for its alerts; names the file in them. */
 static void
-engine_write_evidence(struct engine *e, struct conn *c, struct alert *alerts, size_t n)
+engine_write_evidence(struct engine *e, const struct session *s, const struct evidence_buf *ev,
+		      struct alert *alerts, size_t n)
 {
-	const struct session *s = &c->sess;
 	char path[512], err[600], ts[40];
 	time_t t = (time_t)(s->ts_first_us / 1000000);
 	struct tm tm;
 
-	if (!e->cfg.evidence_dir || n == 0 || !c->ev.head)
+	if (!e->cfg.evidence_dir || n == 0 || !ev->head)
 		return;
 	if (engine_has_secret(s) && !e->cfg.show_secrets) {
 		e->st.evidence_withheld++;
@@ -207,7 +302,7 @@ engine_write_evidence(struct engine *e, struct conn *c, struct alert *alerts, si
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(path, sizeof(path), "%s/%s-session%" PRIu64 "-%s-%u.pcap", e->cfg.evidence_dir, ts,
 		 s->id, s->service, s->server_port);
-	if (evidence_write(&c->ev, path, err, sizeof(err)) < 0) {
+	if (evidence_write(ev, path, err, sizeof(err)) < 0) {
 		if (e->st.evidence_failed++ == 0)
 			fprintf(stderr, "tlswatch: --evidence: %s\n", err);
 		return;
@@ -217,14 +312,41 @@ engine_write_evidence(struct engine *e, struct conn *c, struct alert *alerts, si
 		snprintf(alerts[i].pcap, sizeof(alerts[i].pcap), "%s", path);
 }
 
-/* Judges the session and hands it and its alerts to the output. */
+/* Judges a finished session (reassembly flushed, end set) and hands it and
+ * its alerts to the output; ev holds its kept packets. */
+static void
+engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
+	     bool ndpi_cleartext)
+{
+	struct alert alerts[ENGINE_ALERTS_MAX];
+	struct verdict_input vin;
+	size_t n;
+
+	session_name_service(s);
+	vin.ndpi_cleartext = ndpi_cleartext;
+	n = verdict_judge(s, &vin, alerts, ENGINE_ALERTS_MAX);
+	n += correlate_session(e->corr, s, alerts + n, ENGINE_ALERTS_MAX - n, engine_late_alert, e);
+	engine_write_evidence(e, s, ev, alerts, n);
+	e->st.sessions++;
+	e->st.alerts += n;
+	e->st.parser_cap_hits += s->pf.cap_hits + s->tf.cap_hits;
+	e->st.logins_dropped += s->pf.logins_dropped;
+	e->st.bypassed_bytes += s->bypassed_bytes;
+	if (e->out.session)
+		e->out.session(e->out.ctx, s);
+	for (size_t i = 0; i < n; i++)
+		if (e->out.alert)
+			e->out.alert(e->out.ctx, &alerts[i]);
+}
+
+static void worker_hand_back(struct engine *e, struct conn *c, const struct order_key *key);
+
+/* Finishes the session: flushes reassembly, lets nDPI give its answer, and
+ * judges it here or (in a worker) hands it back to the front. */
 static void
 engine_report(struct engine *e, struct conn *c, enum session_end end)
 {
 	struct session *s = &c->sess;
-	struct alert alerts[ENGINE_ALERTS_MAX];
-	struct verdict_input vin;
-	size_t n;
 
 	if (!session_settled(s)) {
 		reasm_flush(&c->half[DIR_C2S], &e->st.reasm, DIR_C2S, engine_deliver, s);
@@ -237,23 +359,22 @@ engine_report(struct engine *e, struct conn *c, enum session_end end)
 			e->st.ndpi_identified++;
 	}
 	s->end = end;
-	session_name_service(s);
-	vin.ndpi_cleartext = c->ndpi_cleartext;
-	n = verdict_judge(s, &vin, alerts, ENGINE_ALERTS_MAX);
-	n += correlate_session(e->corr, s, alerts + n, ENGINE_ALERTS_MAX - n, engine_late_alert, e);
-	engine_write_evidence(e, c, alerts, n);
-	e->st.sessions++;
-	e->st.alerts += n;
-	e->st.parser_cap_hits += s->pf.cap_hits + s->tf.cap_hits;
-	e->st.logins_dropped += s->pf.logins_dropped;
-	e->st.bypassed_bytes += s->bypassed_bytes;
-	if (e->out.session)
-		e->out.session(e->out.ctx, s);
-	for (size_t i = 0; i < n; i++)
-		if (e->out.alert)
-			e->out.alert(e->out.ctx, &alerts[i]);
+	if (e->self) {
+		struct order_key key = {e->key_idx, STAGE_CLOSE, 0};
+
+		if (end == END_EVICTED) {
+			key.stage = STAGE_EVICT;
+		} else if (end == END_IDLE || end == END_CAPTURE) {
+			key.stage = e->expire_stage;
+			key.sub = c->last_idx;
+		}
+		worker_hand_back(e, c, &key);
+	} else {
+		engine_judge(e, s, &c->ev, c->ndpi_cleartext);
+	}
 	engine_free_conn_buffers(e, c);
 	c->closed = true;
+	flow_table_close(e->flows, &c->flow);
 }
 
 static void
@@ -273,29 +394,37 @@ engine_retire(struct engine *e, struct conn *c, enum session_end end)
 	engine_remove(e, c);
 }
 
+/* Finishes open flows idle for idle_timeout_us (oldest first, so in LRU
+ * order) and forgets closed flows that lingered linger_us. */
 static void
 engine_expire(struct engine *e, uint64_t now)
 {
 	struct flow *f;
 
-	while ((f = flow_table_oldest(e->flows)) != NULL) {
-		struct conn *c = (struct conn *)f;
-		uint64_t limit = c->closed ? e->cfg.linger_us : e->cfg.idle_timeout_us;
-
-		if (f->ts_last_us + limit > now)
+	while ((f = flow_table_oldest_open(e->flows)) != NULL) {
+		if (f->ts_last_us + e->cfg.idle_timeout_us > now)
 			break;
-		if (!c->closed)
-			e->st.flows_idle++;
-		engine_retire(e, c, END_IDLE);
+		e->st.flows_idle++;
+		engine_retire(e, (struct conn *)f, END_IDLE);
+	}
+	while ((f = flow_table_oldest_closed(e->flows)) != NULL) {
+		if (f->ts_last_us + e->cfg.linger_us > now)
+			break;
+		engine_remove(e, (struct conn *)f);
 	}
 }
+
+static void par_tick(struct engine *e);
 
 void
 engine_tick(struct engine *e, uint64_t now_us)
 {
 	if (now_us > e->now_us)
 		e->now_us = now_us;
-	engine_expire(e, e->now_us);
+	if (e->par)
+		par_tick(e);
+	else
+		engine_expire(e, e->now_us);
 }
 
 /* Is this port one a server is expected on? */
@@ -311,6 +440,8 @@ engine_server_port(uint16_t port)
 			return true;
 	return false;
 }
+
+static void worker_created(struct engine *e, uint64_t idx);
 
 static struct conn *
 engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, uint32_t hash)
@@ -334,6 +465,7 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 		e->st.alloc_failures++;
 		return NULL;
 	}
+	c->last_idx = e->pkt_idx;
 	c->flow.key.family = pk->family;
 	c->flow.key.l4 = pk->l4;
 	c->flow.key.port[ci] = pk->sport;
@@ -345,7 +477,9 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	reasm_half_init(&c->half[1]);
 	evidence_init(&c->ev);
 	s = &c->sess;
-	session_init(s, e->next_id++, pk->ts_us);
+	/* A worker names a session by the packet that created it; the front
+	 * gives the id in creation order. */
+	session_init(s, e->self ? e->pkt_idx : e->next_id++, pk->ts_us);
 	s->family = pk->family;
 	memcpy(s->client_ip, c->flow.key.addr[0], 16);
 	memcpy(s->server_ip, c->flow.key.addr[1], 16);
@@ -353,6 +487,8 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	s->server_port = c->flow.key.port[1];
 	flow_table_insert(e->flows, &c->flow, pk->ts_us);
 	e->st.flows_created++;
+	if (e->self)
+		worker_created(e, e->pkt_idx);
 	if (flow_table_count(e->flows) > e->st.flows_max_seen)
 		e->st.flows_max_seen = flow_table_count(e->flows);
 	return c;
@@ -402,6 +538,22 @@ engine_consult_ndpi(struct engine *e, struct conn *c, const struct packet *pk)
 	}
 }
 
+/* The packet's flow key (sender first) and its symmetric hash. */
+static uint32_t
+engine_packet_key(const struct packet *pk, struct flow_key *k)
+{
+	size_t alen = pk->family == 6 ? 16 : 4;
+
+	memset(k, 0, sizeof(*k));
+	k->family = pk->family;
+	k->l4 = pk->l4;
+	k->port[0] = pk->sport;
+	k->port[1] = pk->dport;
+	memcpy(k->addr[0], pk->src, alen);
+	memcpy(k->addr[1], pk->dst, alen);
+	return flow_key_hash(k);
+}
+
 static void
 engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame, size_t caplen)
 {
@@ -412,17 +564,9 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	uint32_t hash;
 	bool reversed = false;
 	enum dir dir;
-	size_t alen = pk->family == 6 ? 16 : 4;
 	bool syn = pk->tcp_flags & TCP_SYN, ack = pk->tcp_flags & TCP_ACK;
 
-	memset(&k, 0, sizeof(k));
-	k.family = pk->family;
-	k.l4 = pk->l4;
-	k.port[0] = pk->sport;
-	k.port[1] = pk->dport;
-	memcpy(k.addr[0], pk->src, alen);
-	memcpy(k.addr[1], pk->dst, alen);
-	hash = flow_key_hash(&k);
+	hash = engine_packet_key(pk, &k);
 	f = flow_table_lookup(e->flows, &k, hash, &reversed);
 	c = (struct conn *)f;
 	if (c && c->closed) {
@@ -461,6 +605,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	if (syn && !ack && dir == DIR_C2S)
 		s->syn_seen = true;
 	flow_table_touch(e->flows, &c->flow, pk->ts_us);
+	c->last_idx = e->pkt_idx;
 	if (pk->payload_cut)
 		e->st.payload_cut++;
 	if (e->cfg.evidence_dir && !session_settled(s))
@@ -499,6 +644,11 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	}
 }
 
+static void par_expire(struct engine *e);
+static void par_dispatch(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
+			 size_t caplen);
+static void par_finish(struct engine *e);
+
 void
 engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us)
 {
@@ -507,6 +657,7 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 
 	e->st.packets++;
 	e->st.bytes += caplen;
+	e->pkt_idx = e->st.packets;
 	r = decode_packet(dlt, frame, caplen, &pk); /* clears pk */
 	e->st.decode[r]++;
 	if (ts_us > e->now_us)
@@ -514,31 +665,54 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 	/* Expire at most once per packet-time second: cheap and timely. */
 	if (e->now_us >= e->last_expire_us + 1000000) {
 		e->last_expire_us = e->now_us;
-		engine_expire(e, e->now_us);
+		if (e->par)
+			par_expire(e);
+		else
+			engine_expire(e, e->now_us);
 	}
-	if (r != DECODE_OK)
-		return;
-	pk.ts_us = ts_us;
-	if (pk.l4 == 17) {
-		e->st.udp_packets++;
-		return;
+	if (r == DECODE_OK) {
+		pk.ts_us = ts_us;
+		if (pk.l4 == 17) {
+			e->st.udp_packets++;
+		} else {
+			e->st.tcp_packets++;
+			if (e->par)
+				par_dispatch(e, &pk, dlt, frame, caplen);
+			else
+				engine_tcp(e, &pk, dlt, frame, caplen);
+		}
 	}
-	e->st.tcp_packets++;
-	engine_tcp(e, &pk, dlt, frame, caplen);
+}
+
+uint64_t
+engine_packet_count(const struct engine *e)
+{
+	return e->st.packets;
+}
+
+/* Finishes every open flow in LRU order and forgets the closed ones. */
+static void
+engine_finish_local(struct engine *e)
+{
+	struct flow *f;
+
+	if (!e->flows)
+		return; /* the front of the workers holds no flow */
+	while ((f = flow_table_oldest_open(e->flows)) != NULL) {
+		e->st.flows_at_end++;
+		engine_retire(e, (struct conn *)f, END_CAPTURE);
+	}
+	while ((f = flow_table_oldest_closed(e->flows)) != NULL)
+		engine_remove(e, (struct conn *)f);
 }
 
 void
 engine_finish_all(struct engine *e)
 {
-	struct flow *f;
-
-	while ((f = flow_table_oldest(e->flows)) != NULL) {
-		struct conn *c = (struct conn *)f;
-
-		if (!c->closed)
-			e->st.flows_at_end++;
-		engine_retire(e, c, END_CAPTURE);
-	}
+	if (e->par)
+		par_finish(e);
+	else
+		engine_finish_local(e);
 }
 
 void
@@ -547,8 +721,665 @@ engine_free(struct engine *e)
 	if (!e)
 		return;
 	engine_finish_all(e);
+	par_free(e);
 	flow_table_free(e->flows);
 	dpi_free(e->dpi);
 	correlate_free(e->corr);
 	free(e);
+}
+
+/* ------------------------------------------------------------- workers */
+
+/* Messages from the front to a worker, and back. */
+enum msg_type {
+	MSG_PACKET = 1, /* a TCP packet of the worker's flows */
+	MSG_EXPIRE,	/* expire idle flows (at a packet, or a tick) */
+	MSG_FINISH,	/* the capture ended: finish every flow, then stop */
+	MSG_CREATED,	/* back: a flow was created */
+	MSG_REPORT,	/* back: a finished session, to be judged */
+};
+
+struct msg_packet {
+	uint32_t type;
+	int dlt;
+	uint64_t idx;
+	struct packet pk; /* pointers rebuilt from the offsets below */
+	size_t l3_off, payload_off;
+	size_t caplen;
+	uint8_t frame[];
+};
+
+struct msg_expire {
+	uint32_t type;
+	uint64_t idx, stage, now_us;
+};
+
+struct msg_created {
+	uint32_t type;
+	struct order_key key;
+	uint64_t provisional; /* the worker's id: the creating packet's index */
+};
+
+struct msg_report {
+	uint32_t type;
+	bool ndpi_cleartext;
+	struct order_key key;
+	struct evidence_buf ev; /* owned by the message until judged */
+	struct session s;	/* parser state released, facts kept */
+};
+
+/* Provisional id (creating packet) -> session id, for the sessions the
+ * workers have open: open addressing, linear probing, deletion by shifting
+ * back. Keys are never 0 (packet indexes start at 1). */
+struct idmap {
+	uint64_t *key, *val;
+	size_t mask, count;
+};
+
+struct worker {
+	struct engine *e;
+	struct workers *par;
+	pthread_t thread;
+	bool running;
+	struct ring in, out;
+	_Atomic uint64_t done; /* messages processed */
+	uint64_t sent;	       /* messages sent (the front's count) */
+	/* Lower bound of the order keys of what the worker still has to
+	 * hand back: the key its current message starts at. Published
+	 * under a sequence lock (floor_seq odd while writing). */
+	_Atomic uint64_t floor_seq, floor_idx, floor_stage;
+	pthread_mutex_t snap_mu; /* the worker's counters, for engine_stats */
+	struct stats snap;
+	size_t snap_flows;
+};
+
+struct workers {
+	size_t n;
+	struct worker *w;
+	struct order_key next; /* lower bound of what the front may still send */
+	uint64_t ticks;	       /* ticks since the last packet */
+	bool finished;
+	bool draining;
+	struct idmap ids;
+	struct stats agg; /* what engine_stats returns */
+};
+
+#define WORKER_RING_IN (8u << 20)
+#define WORKER_RING_OUT (8u << 20)
+
+static bool
+key_less(const struct order_key *a, const struct order_key *b)
+{
+	if (a->idx != b->idx)
+		return a->idx < b->idx;
+	if (a->stage != b->stage)
+		return a->stage < b->stage;
+	return a->sub < b->sub;
+}
+
+static const struct order_key key_max = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+
+static size_t
+idmap_slot(const struct idmap *m, uint64_t k)
+{
+	return (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & m->mask;
+}
+
+static int
+idmap_grow(struct idmap *m)
+{
+	size_t n = m->mask ? (m->mask + 1) * 2 : 1024;
+	uint64_t *key = calloc(n, sizeof(*key)), *val = calloc(n, sizeof(*val));
+	struct idmap old = *m;
+
+	if (!key || !val) {
+		free(key);
+		free(val);
+		return -1;
+	}
+	m->key = key;
+	m->val = val;
+	m->mask = n - 1;
+	m->count = 0;
+	for (size_t i = 0; old.mask && i <= old.mask; i++) {
+		if (old.key[i]) {
+			size_t j = idmap_slot(m, old.key[i]);
+
+			while (m->key[j])
+				j = (j + 1) & m->mask;
+			m->key[j] = old.key[i];
+			m->val[j] = old.val[i];
+			m->count++;
+		}
+	}
+	free(old.key);
+	free(old.val);
+	return 0;
+}
+
+static int
+idmap_put(struct idmap *m, uint64_t k, uint64_t v)
+{
+	size_t j;
+
+	if ((m->count + 1) * 2 > m->mask + 1 && idmap_grow(m) < 0)
+		return -1;
+	j = idmap_slot(m, k);
+	while (m->key[j])
+		j = (j + 1) & m->mask;
+	m->key[j] = k;
+	m->val[j] = v;
+	m->count++;
+	return 0;
+}
+
+/* Removes k and returns its value; 0 when absent. */
+static uint64_t
+idmap_take(struct idmap *m, uint64_t k)
+{
+	size_t j, i;
+	uint64_t v;
+
+	if (!m->mask)
+		return 0;
+	for (j = idmap_slot(m, k); m->key[j] != k; j = (j + 1) & m->mask)
+		if (!m->key[j])
+			return 0;
+	v = m->val[j];
+	/* Shift back the entries that probed past the freed slot. */
+	for (i = (j + 1) & m->mask; m->key[i]; i = (i + 1) & m->mask) {
+		size_t home = idmap_slot(m, m->key[i]);
+
+		if (((i - home) & m->mask) >= ((i - j) & m->mask)) {
+			m->key[j] = m->key[i];
+			m->val[j] = m->val[i];
+			j = i;
+		}
+	}
+	m->key[j] = 0;
+	m->count--;
+	return v;
+}
+
+static void
+worker_set_floor(struct worker *w, uint64_t idx, uint64_t stage)
+{
+	uint64_t seq = atomic_load_explicit(&w->floor_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&w->floor_seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&w->floor_idx, idx, memory_order_relaxed);
+	atomic_store_explicit(&w->floor_stage, stage, memory_order_relaxed);
+	atomic_store_explicit(&w->floor_seq, seq + 2, memory_order_release);
+}
+
+static void
+worker_floor(struct worker *w, struct order_key *k)
+{
+	uint64_t s1, s2;
+
+	do {
+		s1 = atomic_load_explicit(&w->floor_seq, memory_order_acquire);
+		k->idx = atomic_load_explicit(&w->floor_idx, memory_order_relaxed);
+		k->stage = atomic_load_explicit(&w->floor_stage, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&w->floor_seq, memory_order_relaxed);
+	} while ((s1 & 1) || s1 != s2);
+	k->sub = 0;
+}
+
+/* A worker's counters, copied where the front can read them. */
+static void
+worker_snapshot(struct worker *w)
+{
+	engine_stats_local(w->e);
+	pthread_mutex_lock(&w->snap_mu);
+	w->snap = w->e->st;
+	w->snap_flows = flow_table_count(w->e->flows);
+	pthread_mutex_unlock(&w->snap_mu);
+}
+
+/* In a worker: a flow was created by packet idx (the session's id for now). */
+static void
+worker_created(struct engine *e, uint64_t idx)
+{
+	struct worker *w = e->self;
+	struct msg_created *m = ring_reserve(&w->out, sizeof(*m), NULL, NULL);
+
+	m->type = MSG_CREATED;
+	m->key = (struct order_key){e->key_idx, STAGE_CREATE, 0};
+	m->provisional = idx;
+	ring_commit(&w->out);
+}
+
+/* In a worker: hands a finished session (and its kept packets) back to the
+ * front, which judges it. */
+static void
+worker_hand_back(struct engine *e, struct conn *c, const struct order_key *key)
+{
+	struct worker *w = e->self;
+	struct msg_report *m = ring_reserve(&w->out, sizeof(*m), NULL, NULL);
+
+	m->type = MSG_REPORT;
+	m->key = *key;
+	m->ndpi_cleartext = c->ndpi_cleartext;
+	m->ev = c->ev;
+	e->evs.bytes_now -= c->ev.bytes;
+	evidence_init(&c->ev);
+	m->s = c->sess;
+	m->s.sniff = NULL;
+	m->s.pstate = NULL;
+	m->s.tls = NULL;
+	ring_commit(&w->out);
+}
+
+static void
+worker_packet(struct engine *e, struct msg_packet *m)
+{
+	struct packet pk = m->pk;
+
+	pk.l3 = m->pk.l3 ? m->frame + m->l3_off : NULL;
+	pk.payload = m->pk.payload ? m->frame + m->payload_off : NULL;
+	e->pkt_idx = m->idx;
+	e->key_idx = m->idx;
+	engine_tcp(e, &pk, m->dlt, m->frame, m->caplen);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->e;
+	uint64_t done = 0;
+	bool finish = false;
+
+	while (!finish) {
+		size_t len;
+		uint32_t *type;
+
+		if (ring_empty(&w->in))
+			worker_snapshot(w); /* idle: let the counters be seen */
+		type = ring_peek_wait(&w->in, &len);
+		if (*type == MSG_PACKET) {
+			struct msg_packet *m = (struct msg_packet *)type;
+
+			worker_set_floor(w, m->idx, STAGE_EVICT);
+			worker_packet(e, m);
+		} else if (*type == MSG_EXPIRE) {
+			struct msg_expire *m = (struct msg_expire *)type;
+
+			worker_set_floor(w, m->idx, m->stage);
+			e->key_idx = m->idx;
+			e->expire_stage = m->stage;
+			engine_expire(e, m->now_us);
+		} else {
+			worker_set_floor(w, UINT64_MAX, 0);
+			e->key_idx = UINT64_MAX;
+			e->expire_stage = 0;
+			engine_finish_local(e);
+			finish = true;
+		}
+		ring_release(&w->in);
+		done++;
+		if (finish || (done & 1023) == 0)
+			worker_snapshot(w);
+		atomic_store_explicit(&w->done, done, memory_order_release);
+	}
+	return NULL;
+}
+
+/* The front: a message from a worker, in the order one thread made them. */
+static void
+par_take(struct engine *e, uint32_t *type)
+{
+	struct workers *P = e->par;
+
+	if (*type == MSG_CREATED) {
+		struct msg_created *m = (struct msg_created *)type;
+
+		if (idmap_put(&P->ids, m->provisional, e->next_id) < 0)
+			e->st.alloc_failures++;
+		e->next_id++;
+	} else {
+		struct msg_report *m = (struct msg_report *)type;
+		struct evidence_stats evs = {m->ev.bytes, 0, 0, 0, 0};
+
+		m->s.id = idmap_take(&P->ids, m->s.id);
+		engine_judge(e, &m->s, &m->ev, m->ndpi_cleartext);
+		evidence_free(&m->ev, &evs);
+	}
+}
+
+/* The front: takes every message of the workers that no worker can still
+ * precede, smallest order key first. */
+static void
+par_drain(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	if (P->draining)
+		return;
+	P->draining = true;
+	for (;;) {
+		struct order_key bound = key_max, best = key_max, k;
+		struct worker *from = NULL;
+		uint32_t *msg = NULL;
+
+		for (size_t i = 0; i < P->n; i++) {
+			struct worker *w = &P->w[i];
+			uint64_t done = atomic_load_explicit(&w->done, memory_order_acquire);
+			size_t len;
+			uint32_t *m;
+
+			/* What the worker may still hand back: read before its
+			 * queue, so nothing it adds afterwards is below it. */
+			if (done == w->sent)
+				k = P->next;
+			else
+				worker_floor(w, &k);
+			m = ring_peek(&w->out, &len);
+			if (!m) {
+				if (key_less(&k, &bound))
+					bound = k;
+				continue;
+			}
+			k = *m == MSG_CREATED ? ((struct msg_created *)m)->key
+					      : ((struct msg_report *)m)->key;
+			if (!from || key_less(&k, &best)) {
+				best = k;
+				from = w;
+				msg = m;
+			}
+		}
+		if (!from || !key_less(&best, &bound))
+			break;
+		par_take(e, msg);
+		ring_release(&from->out);
+	}
+	P->draining = false;
+}
+
+static void
+par_drain_cb(void *ctx)
+{
+	par_drain(ctx);
+}
+
+/* The front: waits until every worker has done all it was sent, taking
+ * their output meanwhile. */
+static void
+par_sync(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	for (size_t i = 0; i < P->n; i++)
+		ring_flush(&P->w[i].in);
+	for (;;) {
+		bool idle = true;
+
+		par_drain(e);
+		for (size_t i = 0; i < P->n; i++)
+			if (atomic_load_explicit(&P->w[i].done, memory_order_acquire) !=
+			    P->w[i].sent)
+				idle = false;
+		if (idle)
+			break;
+		sched_yield();
+	}
+	par_drain(e);
+}
+
+static void
+par_send_expire(struct engine *e, uint64_t idx, uint64_t stage)
+{
+	struct workers *P = e->par;
+
+	for (size_t i = 0; i < P->n; i++) {
+		struct worker *w = &P->w[i];
+		struct msg_expire *m = ring_reserve(&w->in, sizeof(*m), par_drain_cb, e);
+
+		m->type = MSG_EXPIRE;
+		m->idx = idx;
+		m->stage = stage;
+		m->now_us = e->now_us;
+		ring_commit(&w->in);
+		w->sent++;
+	}
+}
+
+/* Expiry before packet pkt_idx, in every worker. */
+static void
+par_expire(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	P->next = (struct order_key){e->pkt_idx, STAGE_EXPIRE, 0};
+	par_send_expire(e, e->pkt_idx, STAGE_EXPIRE);
+	P->next = (struct order_key){e->pkt_idx, STAGE_EVICT, 0};
+}
+
+static void
+par_dispatch(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
+	     size_t caplen)
+{
+	struct workers *P = e->par;
+	struct flow_key k;
+	uint32_t hash = engine_packet_key(pk, &k);
+	/* The high bits choose the worker; the flow table uses the low ones. */
+	struct worker *w = &P->w[((uint64_t)hash * P->n) >> 32];
+	struct msg_packet *m;
+
+	P->ticks = 0;
+	if (P->next.idx != e->pkt_idx)
+		P->next = (struct order_key){e->pkt_idx, STAGE_EVICT, 0};
+	if (sizeof(*m) + caplen > WORKER_RING_IN / 4 - 64) {
+		e->st.alloc_failures++; /* larger than any libpcap snapshot */
+		return;
+	}
+	m = ring_reserve(&w->in, sizeof(*m) + caplen, par_drain_cb, e);
+	m->type = MSG_PACKET;
+	m->dlt = dlt;
+	m->idx = e->pkt_idx;
+	m->pk = *pk;
+	m->l3_off = pk->l3 ? (size_t)(pk->l3 - frame) : 0;
+	m->payload_off = pk->payload ? (size_t)(pk->payload - frame) : 0;
+	m->caplen = caplen;
+	memcpy(m->frame, frame, caplen);
+	ring_commit_batch(&w->in);
+	w->sent++;
+	P->next = (struct order_key){e->pkt_idx, STAGE_TICK, 0};
+	/* Taking the output every few packets keeps the queues short; the
+	 * packets are published in batches too. */
+	if ((e->pkt_idx & 1023) == 0) {
+		for (size_t i = 0; i < P->n; i++)
+			ring_flush(&P->w[i].in);
+		par_drain(e);
+	}
+}
+
+static void
+par_tick(struct engine *e)
+{
+	struct workers *P = e->par;
+	uint64_t stage = STAGE_TICK + P->ticks++;
+
+	if (P->finished)
+		return;
+	P->next = (struct order_key){e->pkt_idx, stage, 0};
+	par_send_expire(e, e->pkt_idx, stage);
+	P->next = (struct order_key){e->pkt_idx, stage + 1, 0};
+	par_sync(e);
+}
+
+static void
+par_finish(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	if (P->finished)
+		return;
+	P->next = (struct order_key){UINT64_MAX, 0, 0};
+	for (size_t i = 0; i < P->n; i++) {
+		struct worker *w = &P->w[i];
+		uint32_t *m = ring_reserve(&w->in, sizeof(*m), par_drain_cb, e);
+
+		*m = MSG_FINISH;
+		ring_commit(&w->in);
+		w->sent++;
+	}
+	P->next = key_max;
+	P->finished = true;
+	par_sync(e);
+	for (size_t i = 0; i < P->n; i++) {
+		pthread_join(P->w[i].thread, NULL);
+		P->w[i].running = false;
+	}
+}
+
+static void
+stats_add(struct stats *to, const struct stats *from)
+{
+	to->payload_cut += from->payload_cut;
+	to->stray_packets += from->stray_packets;
+	to->late_packets += from->late_packets;
+	to->flows_created += from->flows_created;
+	to->flows_closed += from->flows_closed;
+	to->flows_idle += from->flows_idle;
+	to->flows_evicted += from->flows_evicted;
+	to->flows_at_end += from->flows_at_end;
+	to->flows_max_seen += from->flows_max_seen; /* sum of the workers' highs */
+	to->alerts_dropped += from->alerts_dropped;
+	to->alloc_failures += from->alloc_failures;
+	to->ndpi_flows += from->ndpi_flows;
+	to->ndpi_identified += from->ndpi_identified;
+	to->evidence_packets_dropped += from->evidence_packets_dropped;
+	to->reasm.ooo_bytes_now += from->reasm.ooo_bytes_now;
+	to->reasm.segments_in_order += from->reasm.segments_in_order;
+	to->reasm.segments_ooo += from->reasm.segments_ooo;
+	to->reasm.segments_retrans += from->reasm.segments_retrans;
+	to->reasm.segments_overlap += from->reasm.segments_overlap;
+	to->reasm.gaps += from->reasm.gaps;
+	to->reasm.gap_bytes += from->reasm.gap_bytes;
+	to->reasm.cap_stream_hits += from->reasm.cap_stream_hits;
+	to->reasm.cap_global_hits += from->reasm.cap_global_hits;
+}
+
+/* The front's counters plus what the workers last published. The workers
+ * count the flows; the front counts packets, sessions and alerts. */
+static struct stats *
+par_stats(struct engine *e)
+{
+	struct workers *P = e->par;
+	struct stats *a = &P->agg;
+	uint64_t rx = a->pcap_received, drop = a->pcap_dropped, ifdrop = a->pcap_ifdropped;
+	int valid = a->pcap_stats_valid;
+
+	*a = e->st;
+	a->reasm.stream_cap = e->cfg.stream_cap;
+	a->reasm.ooo_bytes_cap = e->cfg.ooo_cap;
+	for (size_t i = 0; i < P->n; i++) {
+		pthread_mutex_lock(&P->w[i].snap_mu);
+		stats_add(a, &P->w[i].snap);
+		pthread_mutex_unlock(&P->w[i].snap_mu);
+	}
+	a->pcap_received = rx;
+	a->pcap_dropped = drop;
+	a->pcap_ifdropped = ifdrop;
+	a->pcap_stats_valid = valid;
+	return a;
+}
+
+static size_t
+par_open_flows(const struct engine *e)
+{
+	struct workers *P = e->par;
+	size_t n = 0;
+
+	for (size_t i = 0; i < P->n; i++) {
+		pthread_mutex_lock(&P->w[i].snap_mu);
+		n += P->w[i].snap_flows;
+		pthread_mutex_unlock(&P->w[i].snap_mu);
+	}
+	return n;
+}
+
+/* Creates the workers of the front engine e (cfg.threads of them), each
+ * with its share of the caps. */
+static int
+par_start(struct engine *e, char *err, size_t errsz)
+{
+	struct workers *P = calloc(1, sizeof(*P));
+	struct engine_config wc = e->cfg;
+	size_t n = e->cfg.threads;
+
+	if (!P || !(P->w = calloc(n, sizeof(*P->w)))) {
+		free(P);
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	e->par = P;
+	wc.max_flows = (e->cfg.max_flows + n - 1) / n;
+	wc.ooo_cap = e->cfg.ooo_cap / n;
+	wc.threads = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct worker *w = &P->w[i];
+
+		w->par = P;
+		pthread_mutex_init(&w->snap_mu, NULL);
+		P->n = i + 1;
+		w->e = engine_alloc(&wc, NULL, ROLE_WORKER, err, errsz);
+		if (!w->e)
+			return -1;
+		w->e->self = w;
+		if (ring_init(&w->in, WORKER_RING_IN) < 0 ||
+		    ring_init(&w->out, WORKER_RING_OUT) < 0) {
+			snprintf(err, errsz, "out of memory for the workers' queues");
+			return -1;
+		}
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			snprintf(err, errsz, "cannot start worker thread %zu", i + 1);
+			return -1;
+		}
+		w->running = true;
+		{
+			char name[16];
+
+			snprintf(name, sizeof(name), "tlswatch-w%u", (unsigned)(i % 64));
+			pthread_setname_np(w->thread, name); /* for top -H and perf */
+		}
+	}
+	return 0;
+}
+
+static void
+par_free(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	if (!P)
+		return;
+	for (size_t i = 0; i < P->n; i++) {
+		struct worker *w = &P->w[i];
+
+		if (w->running) {
+			/* Only when start-up failed half way: nothing was sent. */
+			uint32_t *m = ring_reserve(&w->in, sizeof(*m), NULL, NULL);
+
+			*m = MSG_FINISH;
+			ring_commit(&w->in);
+			pthread_join(w->thread, NULL);
+		}
+		if (w->e) {
+			w->e->self = NULL;
+			engine_free(w->e);
+		}
+		ring_destroy(&w->in);
+		ring_destroy(&w->out);
+		pthread_mutex_destroy(&w->snap_mu);
+	}
+	free(P->ids.key);
+	free(P->ids.val);
+	free(P->w);
+	free(P);
+	e->par = NULL;
 }

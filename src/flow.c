@@ -10,8 +10,11 @@ struct flow_table {
 	struct flow **buckets;
 	size_t mask;
 	size_t count;
-	struct flow *lru_head; /* oldest */
-	struct flow *lru_tail; /* newest */
+	/* Two LRU lists, each oldest first: open flows, and closed flows that
+	 * linger. Each list has one time limit, so expiry can stop at the first
+	 * flow of a list that is not due, whatever the other list holds. */
+	struct flow *lru_head[2];
+	struct flow *lru_tail[2];
 };
 
 struct flow_table *
@@ -116,27 +119,31 @@ flow_table_lookup(struct flow_table *t, const struct flow_key *k, uint32_t hash,
 static void
 flow_lru_unlink(struct flow_table *t, struct flow *f)
 {
+	int l = f->closed;
+
 	if (f->lru_prev)
 		f->lru_prev->lru_next = f->lru_next;
 	else
-		t->lru_head = f->lru_next;
+		t->lru_head[l] = f->lru_next;
 	if (f->lru_next)
 		f->lru_next->lru_prev = f->lru_prev;
 	else
-		t->lru_tail = f->lru_prev;
+		t->lru_tail[l] = f->lru_prev;
 	f->lru_prev = f->lru_next = NULL;
 }
 
 static void
 flow_lru_append(struct flow_table *t, struct flow *f)
 {
-	f->lru_prev = t->lru_tail;
+	int l = f->closed;
+
+	f->lru_prev = t->lru_tail[l];
 	f->lru_next = NULL;
-	if (t->lru_tail)
-		t->lru_tail->lru_next = f;
+	if (t->lru_tail[l])
+		t->lru_tail[l]->lru_next = f;
 	else
-		t->lru_head = f;
-	t->lru_tail = f;
+		t->lru_head[l] = f;
+	t->lru_tail[l] = f;
 }
 
 void
@@ -147,6 +154,7 @@ flow_table_insert(struct flow_table *t, struct flow *f, uint64_t ts_us)
 	f->hnext = *b;
 	*b = f;
 	f->ts_last_us = ts_us;
+	f->closed = false;
 	flow_lru_append(t, f);
 	t->count++;
 }
@@ -172,16 +180,38 @@ flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us)
 	/* Captures can step back in time slightly (merged files, clock jumps):
 	 * the LRU order then follows arrival, which is what eviction needs. */
 	f->ts_last_us = ts_us;
-	if (t->lru_tail != f) {
+	if (t->lru_tail[f->closed] != f) {
 		flow_lru_unlink(t, f);
 		flow_lru_append(t, f);
 	}
 }
 
+void
+flow_table_close(struct flow_table *t, struct flow *f)
+{
+	if (f->closed)
+		return;
+	flow_lru_unlink(t, f);
+	f->closed = true;
+	flow_lru_append(t, f);
+}
+
 struct flow *
 flow_table_oldest(const struct flow_table *t)
 {
-	return t->lru_head;
+	return t->lru_head[1] ? t->lru_head[1] : t->lru_head[0];
+}
+
+struct flow *
+flow_table_oldest_open(const struct flow_table *t)
+{
+	return t->lru_head[0];
+}
+
+struct flow *
+flow_table_oldest_closed(const struct flow_table *t)
+{
+	return t->lru_head[1];
 }
 
 size_t

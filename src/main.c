@@ -128,6 +128,9 @@ usage(FILE *o)
 	      "      --idle-timeout S   seconds of silence before a flow is finished (default "
 	      "300)\n"
 	      "      --no-ndpi          do not consult nDPI for unrecognised sessions\n"
+	      "      --threads N        spread the flows over N worker threads (default 1);\n"
+	      "                         the output is the same, the flow and reassembly\n"
+	      "                         caps are shared out among the workers\n"
 	      "\n"
 	      "Correlation across sessions:\n"
 	      "      --state FILE       remember which servers offered STARTTLS between runs\n"
@@ -212,6 +215,7 @@ parse_options(int argc, char **argv, struct options *o)
 		OPT_ALERT_EXEC_TIMEOUT,
 		OPT_REPLAY_SPEED,
 		OPT_MAX_ROWS,
+		OPT_THREADS,
 	};
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
@@ -241,6 +245,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{"alert-exec-timeout", required_argument, NULL, OPT_ALERT_EXEC_TIMEOUT},
 		{"replay-speed", required_argument, NULL, OPT_REPLAY_SPEED},
 		{"max-rows", required_argument, NULL, OPT_MAX_ROWS},
+		{"threads", required_argument, NULL, OPT_THREADS},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long long v;
@@ -335,6 +340,11 @@ parse_options(int argc, char **argv, struct options *o)
 			o->ecfg.idle_timeout_us = v * 1000000ull;
 			if (o->ecfg.linger_us > o->ecfg.idle_timeout_us)
 				o->ecfg.linger_us = o->ecfg.idle_timeout_us;
+			break;
+		case OPT_THREADS:
+			if (parse_number("--threads", optarg, 1, 64, &v) < 0)
+				return 2;
+			o->ecfg.threads = (unsigned)v;
 			break;
 		case OPT_NO_NDPI:
 			o->ecfg.use_ndpi = false;
@@ -567,7 +577,7 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 			if (o->replay_speed > 0 && !capture_is_live(c))
 				replay_pace(r, e, c, &pace, ts);
 			engine_packet(e, dlt, frame, caplen, ts);
-			if ((engine_stats(e)->packets & 4095) == 0) {
+			if ((engine_packet_count(e) & 4095) == 0) {
 				progress_show(&pg, c, engine_stats(e), false);
 				if (r->exec_sink)
 					sink_exec_poll(r->exec_sink);

@@ -87,6 +87,12 @@ else
 	pass=$((pass + 1))
 fi
 
+if ! "$here/threads.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 if ! "$here/features.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))
 else

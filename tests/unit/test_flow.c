@@ -362,6 +362,44 @@ test_flow_oldest_follows_insertion_order_and_touch_moves_a_flow_to_the_end(void 
 }
 
 static void
+test_flow_closed_flows_have_their_own_list_and_are_evicted_first(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct flow f[4];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		struct flow_key k = key_make(4, (uint16_t)(200 + i), 143);
+
+		flow_set(&f[i], &k);
+		flow_table_insert(t, &f[i], (uint64_t)(10 * i));
+	}
+	flow_table_close(t, &f[2]);
+	flow_table_close(t, &f[1]);
+	flow_table_close(t, &f[1]); /* closing twice changes nothing */
+	/* Open: 0, 3 (oldest first); closed: 2, 1 (in the order they closed). */
+	assert_ptr_equal(flow_table_oldest_open(t), &f[0]);
+	assert_ptr_equal(f[0].lru_next, &f[3]);
+	assert_null(f[3].lru_next);
+	assert_ptr_equal(flow_table_oldest_closed(t), &f[2]);
+	assert_ptr_equal(f[2].lru_next, &f[1]);
+	assert_true(f[1].closed && f[2].closed && !f[0].closed);
+	/* Eviction takes a closed flow first, even a younger one. */
+	assert_ptr_equal(flow_table_oldest(t), &f[2]);
+	flow_table_remove(t, &f[2]);
+	flow_table_remove(t, &f[1]);
+	assert_null(flow_table_oldest_closed(t));
+	assert_ptr_equal(flow_table_oldest(t), &f[0]);
+	/* A closed flow touched stays on the closed list. */
+	flow_table_close(t, &f[0]);
+	flow_table_touch(t, &f[0], 99);
+	assert_ptr_equal(flow_table_oldest_open(t), &f[3]);
+	assert_ptr_equal(flow_table_oldest_closed(t), &f[0]);
+	assert_int_equal(flow_table_count(t), 2);
+	flow_table_free(t);
+}
+
+static void
 test_flow_touch_with_an_older_time_still_follows_arrival_order(void **state)
 {
 	struct flow_table *t = flow_table_new(16);
@@ -609,6 +647,7 @@ main(void)
 		cmocka_unit_test(
 			test_flow_many_flows_removed_in_random_order_keep_oldest_right_after_each),
 		cmocka_unit_test(test_flow_table_free_of_null_is_harmless),
+		cmocka_unit_test(test_flow_closed_flows_have_their_own_list_and_are_evicted_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tests/e2e/threads.sh BINARY TMPDIR - --threads N says exactly what one
+# thread says: the text report and the JSON Lines (all but the internal
+# `stats` record) of every capture in pcaps/, of all of them read in one run
+# (-r repeated: times jump back between files), and of that run with a 1 s
+# idle timeout (flows expire in the middle, in every worker at once); each
+# capture with 2 workers, the whole set with 2, 3 and 4. The counters a user reads in --stats agree too.
+set -u
+bin=${1:?usage: threads.sh BINARY TMPDIR}
+tmp=${2:?usage: threads.sh BINARY TMPDIR}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export TZ=GMT0 LC_ALL=C
+fails=0 checks=0
+fail() { echo "FAIL threads: $*"; fails=$((fails + 1)); }
+
+# same "N..." NAME ARGS...: compares the outputs of 1 and N threads for ARGS.
+same() {
+	local counts=$1 name=$2 n
+	shift 2
+	"$bin" -q "$@" --json - 2>/dev/null | grep -v '"type":"stats"' >"$tmp/t1.json"
+	"$bin" -q "$@" >"$tmp/t1.txt" 2>/dev/null
+	[ -s "$tmp/t1.json" ] || fail "$name: no output with one thread"
+	for n in $counts; do
+		checks=$((checks + 1))
+		timeout 60 "$bin" -q "$@" --json - --threads $n 2>/dev/null | grep -v '"type":"stats"' >"$tmp/tn.json"
+		cmp -s "$tmp/t1.json" "$tmp/tn.json" || { fail "$name: JSON differs with --threads $n";
+			diff "$tmp/t1.json" "$tmp/tn.json" | head -6 | sed 's/^/  /'; }
+		timeout 60 "$bin" -q "$@" --threads $n >"$tmp/tn.txt" 2>/dev/null
+		cmp -s "$tmp/t1.txt" "$tmp/tn.txt" || fail "$name: text differs with --threads $n"
+	done
+}
+
+all=()
+for f in "$top"/pcaps/*.pcap "$top"/pcaps/*.pcapng; do
+	same 2 "$(basename "$f")" -r "$f"
+	all+=(-r "$f")
+done
+same "2 3 4" "all captures in one run" "${all[@]}"
+same "2 3 4" "all captures, --idle-timeout 1" "${all[@]}" --idle-timeout 1
+
+# The counters: packets, flows and sessions add up the same.
+"$bin" -q "${all[@]}" --json /dev/null --stats 2>"$tmp/s1" >/dev/null
+"$bin" -q "${all[@]}" --json /dev/null --stats --threads 3 2>"$tmp/s3" >/dev/null
+for k in packets tcp_packets flows_created flows_closed flows_open_at_end sessions alerts \
+	segments_in_order segments_out_of_order segments_retransmitted stray_packets late_packets; do
+	a=$(awk -v n="$k" '$1 == n { print $2 }' "$tmp/s1")
+	b=$(awk -v n="$k" '$1 == n { print $2 }' "$tmp/s3")
+	checks=$((checks + 1))
+	[ -n "$a" ] && [ "$a" = "$b" ] || fail "--stats $k: one thread '$a', three '$b'"
+done
+
+# Bad values are usage errors.
+for v in 0 65 x; do
+	rc=0; "$bin" -q -r "$top/pcaps/smtp-no-starttls.pcap" --threads $v >/dev/null 2>"$tmp/err" || rc=$?
+	checks=$((checks + 1))
+	[ $rc -eq 2 ] && grep -q -- '--threads' "$tmp/err" || fail "--threads $v: exit $rc, not a usage error"
+done
+
+[ $fails -eq 0 ] && echo "threads: $checks checks passed"
+[ $fails -eq 0 ]
