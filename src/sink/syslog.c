@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -41,7 +42,15 @@ struct syslog_state {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct alertout_counters c;
 	bool warned_failed, warned_dropped;
+	bool stalled; /* the last wait for room ran out: drop without waiting */
 };
+
+/* How long one alert may wait for room in a full socket; after that the
+ * daemon counts as stalled and alerts are dropped at once until one gets
+ * through. A burst of alerts larger than the socket's queue (often only 10
+ * datagrams) then waits for a daemon that is reading, instead of losing
+ * alerts, and a daemon that hangs costs the capture this much only once. */
+#define SYSLOG_WAIT_MS 50
 
 /* A bounded writer: never overflows, always NUL-terminated; once something
  * did not fit nothing more is written, so a cut message is a prefix of the
@@ -264,7 +273,15 @@ syslog_alert(struct sink *k, const struct alert *a)
 		syslog_close(st);
 		r = syslog_send(st, msg, len);
 	}
+	if (r == 0 && !st->stalled) {
+		struct pollfd pfd = {st->fd, POLLOUT, 0};
+
+		if (poll(&pfd, 1, SYSLOG_WAIT_MS) > 0)
+			r = syslog_send(st, msg, len);
+		st->stalled = r == 0;
+	}
 	if (r > 0) {
+		st->stalled = false;
 		st->c.sent++;
 	} else if (r == 0) {
 		st->c.dropped++;

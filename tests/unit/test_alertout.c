@@ -11,6 +11,7 @@
  * failures are counted, and alerts == sent + failed + dropped at the end.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -311,6 +312,59 @@ test_alertout_syslog_sink_drops_and_counts_when_the_daemon_is_behind(void **stat
 	assert_int_equal(c.failed, 0);
 	assert_int_equal(c.sent + c.dropped, 5000);
 	assert_true(mono_ms() - t0 < 5000);
+	k->finish(k, NULL, NULL);
+	k->free(k);
+	listener_close(&l);
+}
+
+struct slow_reader {
+	int fd;
+	int want, got;
+};
+
+/* A daemon that reads, but slower than alerts come: 1 ms a message. */
+static void *
+slow_reader_main(void *arg)
+{
+	struct slow_reader *r = arg;
+	char buf[4096];
+	uint64_t t0 = mono_ms();
+
+	while (r->got < r->want && mono_ms() - t0 < 10000) {
+		struct timespec ts = {0, 1000000};
+
+		nanosleep(&ts, NULL);
+		if (recv(r->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			r->got++;
+	}
+	return NULL;
+}
+
+static void
+test_alertout_syslog_sink_waits_for_a_slow_daemon_instead_of_dropping_a_burst(void **state)
+{
+	struct listener l;
+	struct sink *k;
+	struct alert a;
+	struct alertout_counters c;
+	struct slow_reader r = {.want = 100};
+	pthread_t t;
+
+	(void)state;
+	listener_open(&l, "slow");
+	r.fd = l.fd;
+	k = syslog_sink_at(l.path);
+	alert_fill(&a, ALERT_CLEARTEXT_LOGIN, SEVERITY_HIGH, "burst");
+	assert_int_equal(pthread_create(&t, NULL, slow_reader_main, &r), 0);
+	/* 100 alerts at once: far more than the socket queues. */
+	for (int i = 0; i < 100; i++)
+		k->alert(k, &a);
+	pthread_join(t, NULL);
+	sink_syslog_counters(k, &c);
+	assert_int_equal(c.alerts, 100);
+	assert_int_equal(c.sent, 100);
+	assert_int_equal(c.dropped + c.failed, 0);
+	assert_int_equal(r.got, 100);
 	k->finish(k, NULL, NULL);
 	k->free(k);
 	listener_close(&l);
@@ -718,6 +772,8 @@ main(void)
 		cmocka_unit_test(test_alertout_syslog_sink_sends_one_datagram_per_alert),
 		cmocka_unit_test(
 			test_alertout_syslog_sink_drops_and_counts_when_the_daemon_is_behind),
+		cmocka_unit_test(
+			test_alertout_syslog_sink_waits_for_a_slow_daemon_instead_of_dropping_a_burst),
 		cmocka_unit_test(
 			test_alertout_syslog_sink_counts_sends_to_a_vanished_socket_as_failed),
 		cmocka_unit_test(test_alertout_syslog_sink_refuses_a_socket_nobody_listens_on),
