@@ -4,7 +4,8 @@
 # `stats` record) of every capture in pcaps/, of all of them read in one run
 # (-r repeated: times jump back between files), and of that run with a 1 s
 # idle timeout (flows expire in the middle, in every worker at once); each
-# capture with 2 workers, the whole set with 2, 3 and 4. The counters a user reads in --stats agree too.
+# capture with 2 workers, the whole set with 2, 3 and 4. The counters a
+# user reads in --stats agree too, and --evidence writes the same files.
 set -u
 bin=${1:?usage: threads.sh BINARY TMPDIR}
 tmp=${2:?usage: threads.sh BINARY TMPDIR}
@@ -48,6 +49,16 @@ for k in packets tcp_packets flows_created flows_closed flows_open_at_end sessio
 	checks=$((checks + 1))
 	[ -n "$a" ] && [ "$a" = "$b" ] || fail "--stats $k: one thread '$a', three '$b'"
 done
+
+# --evidence: the same pcap files, byte for byte, written by the reader.
+mkdir -p "$tmp/ev1" "$tmp/ev2"
+"$bin" -q "${all[@]}" --evidence "$tmp/ev1" --show-secrets --json /dev/null >/dev/null 2>&1
+"$bin" -q "${all[@]}" --evidence "$tmp/ev2" --show-secrets --json /dev/null --threads 2 >/dev/null 2>&1
+(cd "$tmp/ev1" && md5sum -- *) >"$tmp/ev1.sums" 2>/dev/null
+(cd "$tmp/ev2" && md5sum -- *) >"$tmp/ev2.sums" 2>/dev/null
+checks=$((checks + 1))
+[ -s "$tmp/ev1.sums" ] && cmp -s "$tmp/ev1.sums" "$tmp/ev2.sums" ||
+	fail "--evidence files differ with --threads 2 ($(wc -l <"$tmp/ev1.sums") with one thread)"
 
 # Bad values are usage errors.
 for v in 0 65 x; do
