@@ -8,8 +8,9 @@
  *    well-known port, else the first sender. A lone ACK/FIN/RST with no flow
  *    is counted as stray and starts nothing.
  *  - RST, or FIN from both sides, finishes the session at once; the flow then
- *    lingers closed for linger_us to absorb late packets (counted), and a new
- *    SYN on the same 5-tuple replaces it.
+ *    lingers closed for linger_us to absorb late packets (counted), as a bare
+ *    struct flow (the session and its buffers are freed), and a new SYN on
+ *    the same 5-tuple replaces it.
  *  - An open flow idle for idle_timeout_us is finished (END_IDLE); when the
  *    table is full the idlest flow is finished early (END_EVICTED).
  *  - At the end of the capture every open session is finished (END_CAPTURE).
@@ -65,7 +66,6 @@ struct conn {
 	bool dpi_done;
 	bool ndpi_cleartext;
 	bool fin[2];
-	bool closed;		/* session reported; lingering */
 	struct evidence_buf ev; /* --evidence: packets until settled */
 	uint64_t last_idx;	/* index of the flow's last packet: its LRU rank */
 };
@@ -373,25 +373,44 @@ engine_report(struct engine *e, struct conn *c, enum session_end end)
 		engine_judge(e, s, &c->ev, c->ndpi_cleartext);
 	}
 	engine_free_conn_buffers(e, c);
-	c->closed = true;
-	flow_table_close(e->flows, &c->flow);
 }
 
+/* Forgets a flow: an open one with its session (struct conn), a closed one
+ * (only its struct flow is left, see engine_bury). */
 static void
-engine_remove(struct engine *e, struct conn *c)
+engine_remove(struct engine *e, struct flow *f)
 {
+	flow_table_remove(e->flows, f);
+	if (!f->closed)
+		engine_free_conn_buffers(e, (struct conn *)f);
+	free(f);
+}
+
+/* A reported flow lingers closed to absorb late packets: only its key and
+ * times are kept (a struct flow, not the 2 KiB struct conn). */
+static void
+engine_bury(struct engine *e, struct conn *c)
+{
+	struct flow *t = malloc(sizeof(*t));
+
 	flow_table_remove(e->flows, &c->flow);
-	engine_free_conn_buffers(e, c);
+	if (t) {
+		*t = c->flow;
+		flow_table_insert(e->flows, t, c->flow.ts_last_us);
+		flow_table_close(e->flows, t);
+	} else {
+		e->st.alloc_failures++; /* then it does not linger */
+	}
 	free(c);
 }
 
 /* Finishes (if still open) and removes a flow. */
 static void
-engine_retire(struct engine *e, struct conn *c, enum session_end end)
+engine_retire(struct engine *e, struct flow *f, enum session_end end)
 {
-	if (!c->closed)
-		engine_report(e, c, end);
-	engine_remove(e, c);
+	if (!f->closed)
+		engine_report(e, (struct conn *)f, end);
+	engine_remove(e, f);
 }
 
 /* Finishes open flows idle for idle_timeout_us (oldest first, so in LRU
@@ -405,12 +424,12 @@ engine_expire(struct engine *e, uint64_t now)
 		if (f->ts_last_us + e->cfg.idle_timeout_us > now)
 			break;
 		e->st.flows_idle++;
-		engine_retire(e, (struct conn *)f, END_IDLE);
+		engine_retire(e, f, END_IDLE);
 	}
 	while ((f = flow_table_oldest_closed(e->flows)) != NULL) {
 		if (f->ts_last_us + e->cfg.linger_us > now)
 			break;
-		engine_remove(e, (struct conn *)f);
+		engine_remove(e, f);
 	}
 }
 
@@ -452,7 +471,7 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	size_t alen = pk->family == 6 ? 16 : 4;
 
 	if (flow_table_count(e->flows) >= e->cfg.max_flows) {
-		struct conn *old = (struct conn *)flow_table_oldest(e->flows);
+		struct flow *old = flow_table_oldest(e->flows);
 
 		if (old) {
 			if (!old->closed)
@@ -568,16 +587,15 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 
 	hash = engine_packet_key(pk, &k);
 	f = flow_table_lookup(e->flows, &k, hash, &reversed);
-	c = (struct conn *)f;
-	if (c && c->closed) {
-		if (syn && !ack) {
-			engine_remove(e, c); /* a new connection on the same 5-tuple */
-			c = NULL;
-		} else {
+	if (f && f->closed) {
+		if (!(syn && !ack)) {
 			e->st.late_packets++;
 			return;
 		}
+		engine_remove(e, f); /* a new connection on the same 5-tuple */
+		f = NULL;
 	}
+	c = (struct conn *)f;
 	if (!c) {
 		bool src_client;
 
@@ -633,6 +651,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	if (pk->tcp_flags & TCP_RST) {
 		e->st.flows_closed++;
 		engine_report(e, c, END_RST);
+		engine_bury(e, c);
 		return;
 	}
 	if (pk->tcp_flags & TCP_FIN) {
@@ -640,6 +659,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		if (c->fin[0] && c->fin[1]) {
 			e->st.flows_closed++;
 			engine_report(e, c, END_FIN);
+			engine_bury(e, c);
 		}
 	}
 }
@@ -700,10 +720,10 @@ engine_finish_local(struct engine *e)
 		return; /* the front of the workers holds no flow */
 	while ((f = flow_table_oldest_open(e->flows)) != NULL) {
 		e->st.flows_at_end++;
-		engine_retire(e, (struct conn *)f, END_CAPTURE);
+		engine_retire(e, f, END_CAPTURE);
 	}
 	while ((f = flow_table_oldest_closed(e->flows)) != NULL)
-		engine_remove(e, (struct conn *)f);
+		engine_remove(e, f);
 }
 
 void
@@ -804,8 +824,8 @@ struct workers {
 	struct stats agg; /* what engine_stats returns */
 };
 
-#define WORKER_RING_IN (8u << 20)
-#define WORKER_RING_OUT (8u << 20)
+#define WORKER_RING_IN (4u << 20)
+#define WORKER_RING_OUT (2u << 20)
 
 static bool
 key_less(const struct order_key *a, const struct order_key *b)

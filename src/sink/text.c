@@ -10,9 +10,13 @@
 
 #define TEXT_ALERTS_KEPT 100000 /* alerts listed at the end; more are counted */
 
+/* The alerts are listed after the sessions, so their lines are kept until
+ * then: formatted at once, in one growing buffer (a line is about 150
+ * bytes where a struct alert is 1.4 KiB). */
 struct text_priv {
-	struct alert *alerts;
-	size_t n, cap;
+	char *lines;
+	size_t len, cap; /* bytes of lines */
+	size_t n;	 /* alerts kept */
 	uint64_t not_kept;
 };
 
@@ -111,19 +115,41 @@ static void
 text_alert(struct sink *k, const struct alert *a)
 {
 	struct text_priv *p = k->priv;
+	char line[1600], srv[64];
+	int n;
 
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct alert *na;
+	if (p->n >= TEXT_ALERTS_KEPT) {
+		p->not_kept++;
+		return;
+	}
+	sink_format_endpoint(a->family, a->server_ip, a->server_port, srv, sizeof(srv));
+	n = snprintf(line, sizeof(line), "  %-6s %-28s session #%" PRIu64 "  %s %s  %s%s%s\n",
+		     severity_name(a->severity), alert_kind_name(a->kind), a->session_id, srv,
+		     a->service ? a->service : "?", a->evidence, a->pcap[0] ? "  pcap=" : "",
+		     a->pcap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (p->len + (size_t)n > p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16384;
+		char *nl;
 
-		if (cap > TEXT_ALERTS_KEPT || !(na = realloc(p->alerts, cap * sizeof(*na)))) {
+		while (cap < p->len + (size_t)n)
+			cap *= 2;
+		nl = realloc(p->lines, cap);
+		if (!nl) {
 			p->not_kept++;
 			return;
 		}
-		p->alerts = na;
+		p->lines = nl;
 		p->cap = cap;
 	}
-	p->alerts[p->n++] = *a;
+	memcpy(p->lines + p->len, line, (size_t)n);
+	p->len += (size_t)n;
+	p->n++;
 }
 
 static void
@@ -158,16 +184,8 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 
 	(void)st;
 	fprintf(o, "\nAlerts: %zu\n", p->n + (size_t)p->not_kept);
-	for (size_t i = 0; i < p->n; i++) {
-		const struct alert *a = &p->alerts[i];
-		char srv[64];
-
-		sink_format_endpoint(a->family, a->server_ip, a->server_port, srv, sizeof(srv));
-		fprintf(o, "  %-6s %-28s session #%" PRIu64 "  %s %s  %s%s%s\n",
-			severity_name(a->severity), alert_kind_name(a->kind), a->session_id, srv,
-			a->service ? a->service : "?", a->evidence, a->pcap[0] ? "  pcap=" : "",
-			a->pcap);
-	}
+	if (p->len)
+		fwrite(p->lines, 1, p->len, o);
 	if (p->not_kept)
 		fprintf(o, "  ... %" PRIu64 " more alerts not listed (see --json)\n", p->not_kept);
 
@@ -203,7 +221,7 @@ text_free(struct sink *k)
 {
 	struct text_priv *p = k->priv;
 
-	free(p->alerts);
+	free(p->lines);
 	free(p);
 	free(k);
 }
