@@ -32,6 +32,7 @@ struct flow {
 	struct flow *lru_prev, *lru_next;
 	uint64_t ts_last_us;
 	bool closed; /* on the closed list (flow_table_close) */
+	bool packed; /* the caller's mark: its record is in packed form */
 };
 
 struct flow_table;

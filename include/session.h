@@ -183,6 +183,13 @@ bool session_settled(const struct session *s);
 void session_name_service(struct session *s);
 /* Frees the parser state (facts stay). */
 void session_release(struct session *s);
+/* A settled session's facts in few bytes: the record with its runs of zero
+ * bytes (empty strings, unused login slots) squeezed out. The session must
+ * hold no parser state (session_release). Returns the packed length, or 0
+ * when it would not fit in cap. */
+size_t session_pack(const struct session *s, uint8_t *out, size_t cap);
+/* Restores a record packed by session_pack; false if in is not one. */
+bool session_unpack(struct session *s, const uint8_t *in, size_t len);
 /* Formats an address of this session ("127.0.0.1", "::1"). */
 void session_addr_str(uint8_t family, const uint8_t *addr, char *out, size_t outsz);
 

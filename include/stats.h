@@ -26,6 +26,7 @@ struct stats {
 	uint64_t flows_evicted;	  /* table full: the idlest was finished early */
 	uint64_t flows_at_end;	  /* still open when the capture ended */
 	uint64_t flows_max_seen;  /* high-water mark of the flow table */
+	uint64_t flows_packed;	  /* settled sessions kept packed until they end */
 	uint64_t sessions;	  /* sessions reported */
 	uint64_t alerts;	  /* alerts raised */
 	uint64_t alerts_dropped;  /* alerts beyond the per-session limit */

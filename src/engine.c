@@ -70,6 +70,22 @@ struct conn {
 	uint64_t last_idx;	/* index of the flow's last packet: its LRU rank */
 };
 
+/* An open flow whose session is settled (TLS established: nothing more to
+ * parse) and has nothing left to keep (no nDPI, no evidence packets) costs
+ * only this: the counters packets still move, and the session record
+ * packed (session_pack), about a quarter of its 1.9 KiB. It becomes a
+ * struct conn again, off the table, only to be reported. */
+struct conn_packed {
+	struct flow flow; /* first; flow.packed is set */
+	bool fin[2];
+	bool ndpi_cleartext;
+	bool syn_seen;
+	uint64_t last_idx;
+	uint64_t packets, ts_last_us, bytes[2], bypassed_bytes;
+	size_t len;
+	uint8_t data[]; /* the session, packed */
+};
+
 /* Where a finished session stands in the order one thread reports them:
  * the index of the packet (or tick) that finished it, the stage within
  * that packet, and, for flows expired together, their LRU rank. */
@@ -375,32 +391,110 @@ engine_report(struct engine *e, struct conn *c, enum session_end end)
 	engine_free_conn_buffers(e, c);
 }
 
-/* Forgets a flow: an open one with its session (struct conn), a closed one
- * (only its struct flow is left, see engine_bury). */
+/* Forgets a flow: an open one with its session (struct conn), a packed one,
+ * or a closed one (only its struct flow is left, see engine_bury). */
 static void
 engine_remove(struct engine *e, struct flow *f)
 {
 	flow_table_remove(e->flows, f);
-	if (!f->closed)
+	if (!f->closed && !f->packed)
 		engine_free_conn_buffers(e, (struct conn *)f);
 	free(f);
 }
 
 /* A reported flow lingers closed to absorb late packets: only its key and
- * times are kept (a struct flow, not the 2 KiB struct conn). */
+ * times are kept (a struct flow, not the 2 KiB struct conn). f is the
+ * flow in the table, first member of its record, which is freed. */
 static void
-engine_bury(struct engine *e, struct conn *c)
+engine_bury(struct engine *e, struct flow *f)
 {
 	struct flow *t = malloc(sizeof(*t));
 
-	flow_table_remove(e->flows, &c->flow);
+	flow_table_remove(e->flows, f);
 	if (t) {
-		*t = c->flow;
-		flow_table_insert(e->flows, t, c->flow.ts_last_us);
+		*t = *f;
+		t->packed = false;
+		flow_table_insert(e->flows, t, f->ts_last_us);
 		flow_table_close(e->flows, t);
 	} else {
 		e->st.alloc_failures++; /* then it does not linger */
 	}
+	free(f);
+}
+
+/* Packs a settled session that keeps nothing else (see struct
+ * conn_packed); c is freed and replaced in the table, at its place. */
+static void
+engine_pack(struct engine *e, struct conn *c)
+{
+	uint8_t buf[sizeof(struct session) + 64];
+	size_t len = session_pack(&c->sess, buf, sizeof(buf));
+	struct conn_packed *p;
+
+	if (len == 0 || !(p = malloc(sizeof(*p) + len)))
+		return; /* stays unpacked: nothing lost */
+	p->flow = c->flow;
+	p->flow.packed = true;
+	p->fin[0] = c->fin[0];
+	p->fin[1] = c->fin[1];
+	p->ndpi_cleartext = c->ndpi_cleartext;
+	p->syn_seen = c->sess.syn_seen;
+	p->last_idx = c->last_idx;
+	p->packets = c->sess.packets;
+	p->ts_last_us = c->sess.ts_last_us;
+	p->bytes[0] = c->sess.bytes[0];
+	p->bytes[1] = c->sess.bytes[1];
+	p->bypassed_bytes = c->sess.bypassed_bytes;
+	p->len = len;
+	memcpy(p->data, buf, len);
+	/* The packet just touched c: it is the newest open flow, and so is p. */
+	flow_table_remove(e->flows, &c->flow);
+	flow_table_insert(e->flows, &p->flow, c->flow.ts_last_us);
+	engine_free_conn_buffers(e, c);
+	free(c);
+	e->st.flows_packed++;
+}
+
+/* The struct conn of a packed flow, off the table, to be reported (the
+ * caller frees it); NULL when out of memory. */
+static struct conn *
+engine_unpack(struct engine *e, const struct conn_packed *p)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c || !session_unpack(&c->sess, p->data, p->len)) {
+		free(c);
+		e->st.alloc_failures++;
+		return NULL;
+	}
+	c->flow = p->flow;
+	c->flow.packed = false;
+	c->fin[0] = p->fin[0];
+	c->fin[1] = p->fin[1];
+	c->ndpi_cleartext = p->ndpi_cleartext;
+	c->dpi_done = true;
+	c->last_idx = p->last_idx;
+	c->sess.syn_seen = p->syn_seen;
+	c->sess.packets = p->packets;
+	c->sess.ts_last_us = p->ts_last_us;
+	c->sess.bytes[0] = p->bytes[0];
+	c->sess.bytes[1] = p->bytes[1];
+	c->sess.bypassed_bytes = p->bypassed_bytes;
+	reasm_half_init(&c->half[0]);
+	reasm_half_init(&c->half[1]);
+	evidence_init(&c->ev);
+	return c;
+}
+
+/* Reports a packed flow's session (the flow stays in the table). */
+static void
+engine_report_packed(struct engine *e, struct conn_packed *p, enum session_end end)
+{
+	struct conn *c = engine_unpack(e, p);
+
+	if (!c)
+		return;
+	engine_report(e, c, end);
 	free(c);
 }
 
@@ -408,7 +502,9 @@ engine_bury(struct engine *e, struct conn *c)
 static void
 engine_retire(struct engine *e, struct flow *f, enum session_end end)
 {
-	if (!f->closed)
+	if (f->packed)
+		engine_report_packed(e, (struct conn_packed *)f, end);
+	else if (!f->closed)
 		engine_report(e, (struct conn *)f, end);
 	engine_remove(e, f);
 }
@@ -573,6 +669,9 @@ engine_packet_key(const struct packet *pk, struct flow_key *k)
 	return flow_key_hash(k);
 }
 
+static void engine_tcp_packed(struct engine *e, struct conn_packed *p, const struct packet *pk,
+			      bool reversed);
+
 static void
 engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame, size_t caplen)
 {
@@ -594,6 +693,10 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		}
 		engine_remove(e, f); /* a new connection on the same 5-tuple */
 		f = NULL;
+	}
+	if (f && f->packed) {
+		engine_tcp_packed(e, (struct conn_packed *)f, pk, reversed);
+		return;
 	}
 	c = (struct conn *)f;
 	if (!c) {
@@ -651,7 +754,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	if (pk->tcp_flags & TCP_RST) {
 		e->st.flows_closed++;
 		engine_report(e, c, END_RST);
-		engine_bury(e, c);
+		engine_bury(e, &c->flow);
 		return;
 	}
 	if (pk->tcp_flags & TCP_FIN) {
@@ -659,7 +762,43 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		if (c->fin[0] && c->fin[1]) {
 			e->st.flows_closed++;
 			engine_report(e, c, END_FIN);
-			engine_bury(e, c);
+			engine_bury(e, &c->flow);
+			return;
+		}
+	}
+	if (session_settled(s) && c->dpi_done && !c->ev.head)
+		engine_pack(e, c);
+}
+
+/* A packet of a packed flow: counted, and the end of the session seen. */
+static void
+engine_tcp_packed(struct engine *e, struct conn_packed *p, const struct packet *pk, bool reversed)
+{
+	enum dir dir = reversed ? DIR_S2C : DIR_C2S;
+	bool syn = pk->tcp_flags & TCP_SYN, ack = pk->tcp_flags & TCP_ACK;
+
+	p->packets++;
+	p->ts_last_us = pk->ts_us;
+	if (syn && !ack && dir == DIR_C2S)
+		p->syn_seen = true;
+	flow_table_touch(e->flows, &p->flow, pk->ts_us);
+	p->last_idx = e->pkt_idx;
+	if (pk->payload_cut)
+		e->st.payload_cut++;
+	p->bytes[dir] += pk->payload_len;
+	p->bypassed_bytes += pk->payload_len;
+	if (pk->tcp_flags & TCP_RST) {
+		e->st.flows_closed++;
+		engine_report_packed(e, p, END_RST);
+		engine_bury(e, &p->flow);
+		return;
+	}
+	if (pk->tcp_flags & TCP_FIN) {
+		p->fin[dir] = true;
+		if (p->fin[0] && p->fin[1]) {
+			e->st.flows_closed++;
+			engine_report_packed(e, p, END_FIN);
+			engine_bury(e, &p->flow);
 		}
 	}
 }
@@ -1268,6 +1407,7 @@ stats_add(struct stats *to, const struct stats *from)
 	to->flows_evicted += from->flows_evicted;
 	to->flows_at_end += from->flows_at_end;
 	to->flows_max_seen += from->flows_max_seen; /* sum of the workers' highs */
+	to->flows_packed += from->flows_packed;
 	to->alerts_dropped += from->alerts_dropped;
 	to->alloc_failures += from->alloc_failures;
 	to->ndpi_flows += from->ndpi_flows;

@@ -119,6 +119,7 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "flows_evicted", st->flows_evicted);
 	fn(ctx, "flows_open_at_end", st->flows_at_end);
 	fn(ctx, "flows_max_concurrent", st->flows_max_seen);
+	fn(ctx, "flows_packed", st->flows_packed);
 	fn(ctx, "sessions", st->sessions);
 	fn(ctx, "alerts", st->alerts);
 	fn(ctx, "alerts_dropped", st->alerts_dropped);
