@@ -18,6 +18,7 @@
 #define EVIDENCE_GLOBAL_CAP (64ull * 1024 * 1024) /* bytes kept, all sessions */
 
 struct evidence_stats {
+	uint64_t cap;		  /* cap on bytes_now; 0: EVIDENCE_GLOBAL_CAP */
 	uint64_t bytes_now;	  /* kept, all sessions */
 	uint64_t packets_dropped; /* not kept: a cap was reached */
 	uint64_t files_written;

@@ -12,7 +12,10 @@
  *    struct flow (the session and its buffers are freed), and a new SYN on
  *    the same 5-tuple replaces it.
  *  - An open flow idle for idle_timeout_us is finished (END_IDLE); when the
- *    table is full the idlest flow is finished early (END_EVICTED).
+ *    table is full the idlest flow is finished early (END_EVICTED). Flows are
+ *    stamped with the engine's clock (the latest packet time), not their
+ *    packet's time, so each LRU list is in time order even when capture
+ *    times step back, and expiry can stop at the first flow not yet due.
  *  - At the end of the capture every open session is finished (END_CAPTURE).
  * Finishing flushes reassembly (holes become gap events), judges the session
  * and hands it and its alerts to the output.
@@ -80,6 +83,7 @@ struct conn_packed {
 	bool fin[2];
 	bool ndpi_cleartext;
 	bool syn_seen;
+	uint64_t id; /* the session's (a worker's provisional one) */
 	uint64_t last_idx;
 	uint64_t packets, ts_last_us, bytes[2], bypassed_bytes;
 	size_t len;
@@ -439,6 +443,7 @@ engine_pack(struct engine *e, struct conn *c)
 	p->fin[1] = c->fin[1];
 	p->ndpi_cleartext = c->ndpi_cleartext;
 	p->syn_seen = c->sess.syn_seen;
+	p->id = c->sess.id;
 	p->last_idx = c->last_idx;
 	p->packets = c->sess.packets;
 	p->ts_last_us = c->sess.ts_last_us;
@@ -455,17 +460,17 @@ engine_pack(struct engine *e, struct conn *c)
 	e->st.flows_packed++;
 }
 
-/* The struct conn of a packed flow, off the table, to be reported (the
- * caller frees it); NULL when out of memory. */
-static struct conn *
-engine_unpack(struct engine *e, const struct conn_packed *p)
+/* Rebuilds the struct conn of a packed flow in c, off the table, to be
+ * reported. A record that does not unpack (it cannot happen: it was packed
+ * here) still yields the session's identity, so it is reported, and
+ * counted in alloc_failures. */
+static void
+engine_unpack(struct engine *e, const struct conn_packed *p, struct conn *c)
 {
-	struct conn *c = calloc(1, sizeof(*c));
-
-	if (!c || !session_unpack(&c->sess, p->data, p->len)) {
-		free(c);
+	memset(c, 0, sizeof(*c));
+	if (!session_unpack(&c->sess, p->data, p->len)) {
 		e->st.alloc_failures++;
-		return NULL;
+		session_init(&c->sess, p->id, p->ts_last_us);
 	}
 	c->flow = p->flow;
 	c->flow.packed = false;
@@ -483,19 +488,16 @@ engine_unpack(struct engine *e, const struct conn_packed *p)
 	reasm_half_init(&c->half[0]);
 	reasm_half_init(&c->half[1]);
 	evidence_init(&c->ev);
-	return c;
 }
 
 /* Reports a packed flow's session (the flow stays in the table). */
 static void
 engine_report_packed(struct engine *e, struct conn_packed *p, enum session_end end)
 {
-	struct conn *c = engine_unpack(e, p);
+	struct conn c;
 
-	if (!c)
-		return;
-	engine_report(e, c, end);
-	free(c);
+	engine_unpack(e, p, &c);
+	engine_report(e, &c, end);
 }
 
 /* Finishes (if still open) and removes a flow. */
@@ -600,7 +602,7 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	memcpy(s->server_ip, c->flow.key.addr[1], 16);
 	s->client_port = c->flow.key.port[0];
 	s->server_port = c->flow.key.port[1];
-	flow_table_insert(e->flows, &c->flow, pk->ts_us);
+	flow_table_insert(e->flows, &c->flow, e->now_us);
 	e->st.flows_created++;
 	if (e->self)
 		worker_created(e, e->pkt_idx);
@@ -671,6 +673,7 @@ engine_packet_key(const struct packet *pk, struct flow_key *k)
 
 static void engine_tcp_packed(struct engine *e, struct conn_packed *p, const struct packet *pk,
 			      bool reversed);
+static void worker_evidence_room(struct engine *e);
 
 static void
 engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame, size_t caplen)
@@ -725,12 +728,15 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	s->ts_last_us = pk->ts_us;
 	if (syn && !ack && dir == DIR_C2S)
 		s->syn_seen = true;
-	flow_table_touch(e->flows, &c->flow, pk->ts_us);
+	flow_table_touch(e->flows, &c->flow, e->now_us);
 	c->last_idx = e->pkt_idx;
 	if (pk->payload_cut)
 		e->st.payload_cut++;
-	if (e->cfg.evidence_dir && !session_settled(s))
+	if (e->cfg.evidence_dir && !session_settled(s)) {
+		if (e->self)
+			worker_evidence_room(e);
 		evidence_keep(&c->ev, &e->evs, dlt, pk->ts_us, frame, caplen);
+	}
 
 	if (session_settled(s)) {
 		s->bytes[dir] += pk->payload_len;
@@ -781,7 +787,7 @@ engine_tcp_packed(struct engine *e, struct conn_packed *p, const struct packet *
 	p->ts_last_us = pk->ts_us;
 	if (syn && !ack && dir == DIR_C2S)
 		p->syn_seen = true;
-	flow_table_touch(e->flows, &p->flow, pk->ts_us);
+	flow_table_touch(e->flows, &p->flow, e->now_us);
 	p->last_idx = e->pkt_idx;
 	if (pk->payload_cut)
 		e->st.payload_cut++;
@@ -902,6 +908,7 @@ struct msg_packet {
 	uint32_t type;
 	int dlt;
 	uint64_t idx;
+	uint64_t now_us;  /* the reader's clock: the latest packet time */
 	struct packet pk; /* pointers rebuilt from the offsets below */
 	size_t l3_off, payload_off;
 	size_t caplen;
@@ -947,7 +954,9 @@ struct worker {
 	 * hand back: the key its current message starts at. Published
 	 * under a sequence lock (floor_seq odd while writing). */
 	_Atomic uint64_t floor_seq, floor_idx, floor_stage;
-	pthread_mutex_t snap_mu; /* the worker's counters, for engine_stats */
+	_Atomic uint64_t ev_transit; /* evidence bytes handed back, not yet freed */
+	uint64_t ev_cap;	     /* this worker's share of the evidence cap */
+	pthread_mutex_t snap_mu;     /* the worker's counters, for engine_stats */
 	struct stats snap;
 	size_t snap_flows;
 };
@@ -1123,13 +1132,28 @@ worker_hand_back(struct engine *e, struct conn *c, const struct order_key *key)
 	m->key = *key;
 	m->ndpi_cleartext = c->ndpi_cleartext;
 	m->ev = c->ev;
+	/* Still memory until the reader frees it: counted against this
+	 * worker's share of the cap meanwhile (worker_evidence_room). */
 	e->evs.bytes_now -= c->ev.bytes;
+	if (c->ev.bytes)
+		atomic_fetch_add(&w->ev_transit, c->ev.bytes);
 	evidence_init(&c->ev);
 	m->s = c->sess;
 	m->s.sniff = NULL;
 	m->s.pstate = NULL;
 	m->s.tls = NULL;
 	ring_commit(&w->out);
+}
+
+/* In a worker: what is left of its evidence cap, less what is on its way
+ * to the reader. */
+static void
+worker_evidence_room(struct engine *e)
+{
+	struct worker *w = e->self;
+	uint64_t transit = atomic_load_explicit(&w->ev_transit, memory_order_relaxed);
+
+	e->evs.cap = transit < w->ev_cap ? w->ev_cap - transit : 1;
 }
 
 static void
@@ -1141,6 +1165,7 @@ worker_packet(struct engine *e, struct msg_packet *m)
 	pk.payload = m->pk.payload ? m->frame + m->payload_off : NULL;
 	e->pkt_idx = m->idx;
 	e->key_idx = m->idx;
+	e->now_us = m->now_us;
 	engine_tcp(e, &pk, m->dlt, m->frame, m->caplen);
 }
 
@@ -1189,7 +1214,7 @@ worker_main(void *arg)
 
 /* The front: a message from a worker, in the order one thread made them. */
 static void
-par_take(struct engine *e, uint32_t *type)
+par_take(struct engine *e, struct worker *from, uint32_t *type)
 {
 	struct workers *P = e->par;
 
@@ -1201,11 +1226,15 @@ par_take(struct engine *e, uint32_t *type)
 		e->next_id++;
 	} else {
 		struct msg_report *m = (struct msg_report *)type;
-		struct evidence_stats evs = {m->ev.bytes, 0, 0, 0, 0};
+		uint64_t kept = m->ev.bytes;
+		struct evidence_stats evs = {0, kept, 0, 0, 0, 0};
 
 		m->s.id = idmap_take(&P->ids, m->s.id);
 		engine_judge(e, &m->s, &m->ev, m->ndpi_cleartext);
 		evidence_free(&m->ev, &evs);
+		/* Freed: the worker may keep that much again. */
+		if (kept)
+			atomic_fetch_sub(&from->ev_transit, kept);
 	}
 }
 
@@ -1252,16 +1281,24 @@ par_drain(struct engine *e)
 		}
 		if (!from || !key_less(&best, &bound))
 			break;
-		par_take(e, msg);
+		par_take(e, from, msg);
 		ring_release(&from->out);
 	}
 	P->draining = false;
 }
 
+/* While the reader waits for room in a worker's ring: every worker must
+ * see all it was sent (a worker idle in front of an unpublished batch
+ * would keep its floor, and so every other worker's output, where it is),
+ * then the output is taken. */
 static void
 par_drain_cb(void *ctx)
 {
-	par_drain(ctx);
+	struct engine *e = ctx;
+
+	for (size_t i = 0; i < e->par->n; i++)
+		ring_flush(&e->par->w[i].in);
+	par_drain(e);
 }
 
 /* The front: waits until every worker has done all it was sent, taking
@@ -1339,6 +1376,7 @@ par_dispatch(struct engine *e, const struct packet *pk, int dlt, const uint8_t *
 	m->type = MSG_PACKET;
 	m->dlt = dlt;
 	m->idx = e->pkt_idx;
+	m->now_us = e->now_us;
 	m->pk = *pk;
 	m->l3_off = pk->l3 ? (size_t)(pk->l3 - frame) : 0;
 	m->payload_off = pk->payload ? (size_t)(pk->payload - frame) : 0;
@@ -1491,6 +1529,8 @@ par_start(struct engine *e, char *err, size_t errsz)
 		if (!w->e)
 			return -1;
 		w->e->self = w;
+		w->ev_cap = EVIDENCE_GLOBAL_CAP / n;
+		w->e->evs.cap = w->ev_cap;
 		if (ring_init(&w->in, WORKER_RING_IN) < 0 ||
 		    ring_init(&w->out, WORKER_RING_OUT) < 0) {
 			snprintf(err, errsz, "out of memory for the workers' queues");

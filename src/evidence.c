@@ -31,7 +31,7 @@ evidence_keep(struct evidence_buf *b, struct evidence_stats *st, int dlt, uint64
 	struct evidence_pkt *p;
 
 	if ((b->dlt != -1 && b->dlt != dlt) || b->bytes + caplen > EVIDENCE_SESSION_CAP ||
-	    st->bytes_now + caplen > EVIDENCE_GLOBAL_CAP) {
+	    st->bytes_now + caplen > (st->cap ? st->cap : EVIDENCE_GLOBAL_CAP)) {
 		b->truncated = true;
 		st->packets_dropped++;
 		return;
