@@ -84,6 +84,7 @@ struct conn_packed {
 	bool ndpi_cleartext;
 	bool syn_seen;
 	uint64_t id; /* the session's (a worker's provisional one) */
+	uint64_t ts_first_us;
 	uint64_t last_idx;
 	uint64_t packets, ts_last_us, bytes[2], bypassed_bytes;
 	size_t len;
@@ -444,6 +445,7 @@ engine_pack(struct engine *e, struct conn *c)
 	p->ndpi_cleartext = c->ndpi_cleartext;
 	p->syn_seen = c->sess.syn_seen;
 	p->id = c->sess.id;
+	p->ts_first_us = c->sess.ts_first_us;
 	p->last_idx = c->last_idx;
 	p->packets = c->sess.packets;
 	p->ts_last_us = c->sess.ts_last_us;
@@ -469,8 +471,16 @@ engine_unpack(struct engine *e, const struct conn_packed *p, struct conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	if (!session_unpack(&c->sess, p->data, p->len)) {
+		struct session *s = &c->sess;
+		size_t alen = p->flow.key.family == 6 ? 16 : 4;
+
 		e->st.alloc_failures++;
-		session_init(&c->sess, p->id, p->ts_last_us);
+		session_init(s, p->id, p->ts_first_us);
+		s->family = p->flow.key.family;
+		memcpy(s->client_ip, p->flow.key.addr[0], alen);
+		memcpy(s->server_ip, p->flow.key.addr[1], alen);
+		s->client_port = p->flow.key.port[0];
+		s->server_port = p->flow.key.port[1];
 	}
 	c->flow = p->flow;
 	c->flow.packed = false;
@@ -772,7 +782,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 			return;
 		}
 	}
-	if (session_settled(s) && c->dpi_done && !c->ev.head)
+	if (session_settled(s) && (c->dpi_done || !e->dpi) && !c->ev.head)
 		engine_pack(e, c);
 }
 

@@ -553,6 +553,9 @@ session_on_gap(struct session *s, enum dir dir, size_t len)
  * than its non-zero part.
  */
 #define PACK_MIN_ZEROS 8
+/* A literal is at most 0xffff bytes, and can overshoot its bound by up to
+ * PACK_MIN_ZEROS: the whole record must stay below that. */
+_Static_assert(sizeof(struct session) < 0xffff - PACK_MIN_ZEROS, "session too large to pack");
 
 static bool
 pack_put16(uint8_t *out, size_t cap, size_t *o, size_t v)

@@ -127,8 +127,10 @@ text_alert(struct sink *k, const struct alert *a)
 		     severity_name(a->severity), alert_kind_name(a->kind), a->session_id, srv,
 		     a->service ? a->service : "?", a->evidence, a->pcap[0] ? "  pcap=" : "",
 		     a->pcap);
-	if (n < 0)
+	if (n < 0) {
+		p->not_kept++;
 		return;
+	}
 	if ((size_t)n >= sizeof(line)) {
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';

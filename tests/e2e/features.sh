@@ -93,5 +93,12 @@ grep -q '"type":"session".*"verdict":"downgraded","reason":"capability-stripped"
 grep -q '"type":"alert","kind":"capability-stripped"' "$tmp/strip2.jsonl" ||
 	fail "run 2 raised no capability-stripped alert"
 
+# A settled (TLS) session is kept packed, with nDPI and without.
+for opt in "" --no-ndpi; do
+	n=$("$bin" -q -r "$top/pcaps/smtp-starttls-tls13.pcap" --json /dev/null --stats $opt 2>&1 >/dev/null |
+		awk '$1 == "flows_packed" { print $2 }')
+	[ "${n:-0}" -ge 1 ] || fail "no settled session packed ${opt:-with nDPI} (flows_packed '${n}')"
+done
+
 [ $fails -eq 0 ] && echo "features: all checks passed"
 [ $fails -eq 0 ]
