@@ -683,6 +683,25 @@ engine_packet_key(const struct packet *pk, struct flow_key *k)
 
 static void engine_tcp_packed(struct engine *e, struct conn_packed *p, const struct packet *pk,
 			      bool reversed);
+
+/* Does this packet end its flow? A RST, or the FIN that completes both
+ * sides' (fin records what each side sent); counted in flows_closed. */
+static enum session_end
+engine_packet_end(struct engine *e, const struct packet *pk, bool fin[2], enum dir dir)
+{
+	enum session_end end = END_OPEN;
+
+	if (pk->tcp_flags & TCP_RST) {
+		end = END_RST;
+	} else if (pk->tcp_flags & TCP_FIN) {
+		fin[dir] = true;
+		if (fin[0] && fin[1])
+			end = END_FIN;
+	}
+	if (end != END_OPEN)
+		e->st.flows_closed++;
+	return end;
+}
 static void worker_evidence_room(struct engine *e);
 
 static void
@@ -695,6 +714,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	uint32_t hash;
 	bool reversed = false;
 	enum dir dir;
+	enum session_end end;
 	bool syn = pk->tcp_flags & TCP_SYN, ack = pk->tcp_flags & TCP_ACK;
 
 	hash = engine_packet_key(pk, &k);
@@ -767,20 +787,11 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	}
 	engine_consult_ndpi(e, c, pk);
 
-	if (pk->tcp_flags & TCP_RST) {
-		e->st.flows_closed++;
-		engine_report(e, c, END_RST);
+	end = engine_packet_end(e, pk, c->fin, dir);
+	if (end != END_OPEN) {
+		engine_report(e, c, end);
 		engine_bury(e, &c->flow);
 		return;
-	}
-	if (pk->tcp_flags & TCP_FIN) {
-		c->fin[dir] = true;
-		if (c->fin[0] && c->fin[1]) {
-			e->st.flows_closed++;
-			engine_report(e, c, END_FIN);
-			engine_bury(e, &c->flow);
-			return;
-		}
 	}
 	if (session_settled(s) && (c->dpi_done || !e->dpi) && !c->ev.head)
 		engine_pack(e, c);
@@ -791,6 +802,7 @@ static void
 engine_tcp_packed(struct engine *e, struct conn_packed *p, const struct packet *pk, bool reversed)
 {
 	enum dir dir = reversed ? DIR_S2C : DIR_C2S;
+	enum session_end end;
 	bool syn = pk->tcp_flags & TCP_SYN, ack = pk->tcp_flags & TCP_ACK;
 
 	p->packets++;
@@ -803,19 +815,10 @@ engine_tcp_packed(struct engine *e, struct conn_packed *p, const struct packet *
 		e->st.payload_cut++;
 	p->bytes[dir] += pk->payload_len;
 	p->bypassed_bytes += pk->payload_len;
-	if (pk->tcp_flags & TCP_RST) {
-		e->st.flows_closed++;
-		engine_report_packed(e, p, END_RST);
+	end = engine_packet_end(e, pk, p->fin, dir);
+	if (end != END_OPEN) {
+		engine_report_packed(e, p, end);
 		engine_bury(e, &p->flow);
-		return;
-	}
-	if (pk->tcp_flags & TCP_FIN) {
-		p->fin[dir] = true;
-		if (p->fin[0] && p->fin[1]) {
-			e->st.flows_closed++;
-			engine_report_packed(e, p, END_FIN);
-			engine_bury(e, &p->flow);
-		}
 	}
 }
 
