@@ -35,8 +35,8 @@
  * created the flows (each creation is reported with its key too). Expiry is
  * decided by the front from packet times and broadcast to every worker at
  * the same packet index. The caps are divided among the workers (max_flows,
- * ooo_cap); while no cap is reached the output is the same as with one
- * thread.
+ * ooo_cap, the evidence cap); while no cap is reached the output is the same
+ * as with one thread.
  */
 #include "engine.h"
 
@@ -76,7 +76,7 @@ struct conn {
 /* An open flow whose session is settled (TLS established: nothing more to
  * parse) and has nothing left to keep (no nDPI, no evidence packets) costs
  * only this: the counters packets still move, and the session record
- * packed (session_pack), about a quarter of its 1.9 KiB. It becomes a
+ * packed (session_pack: 150-330 of its 1,904 bytes on real mail). It becomes a
  * struct conn again, off the table, only to be reported. */
 struct conn_packed {
 	struct flow flow; /* first; flow.packed is set */

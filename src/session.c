@@ -384,7 +384,8 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
  * handshake, which then goes on. The decision is made on the first byte (a
  * TLS record starts with content type 20..23, an SSLv2 hello with the high
  * bit set; text with printable ASCII), so it does not depend on chunking.
- * At most SESSION_PRE_TLS_TEXT bytes are read over; what follows goes to
+ * At most SESSION_PRE_TLS_TEXT bytes are read over, however long a line
+ * (the cut falls on the same byte for any chunking); what follows goes to
  * the TLS parser, which calls it not TLS. Returns the bytes consumed.
  */
 static size_t
@@ -395,11 +396,15 @@ session_skip_pre_tls_text(struct session *s, enum dir dir, const uint8_t *p, siz
 	while (off < len) {
 		uint8_t b = p[off];
 
+		if (s->pre_tls_text[dir] >= SESSION_PRE_TLS_TEXT) {
+			s->tls_started[dir] = true; /* the TLS parser judges the rest */
+			return off;
+		}
 		if (!s->in_pre_tls_line[dir]) {
 			bool text = (b >= 0x20 && b < 0x7f) || b == '\r' || b == '\n';
 
-			if (!text || s->pre_tls_text[dir] >= SESSION_PRE_TLS_TEXT) {
-				s->tls_started[dir] = true; /* the TLS parser judges the rest */
+			if (!text) {
+				s->tls_started[dir] = true;
 				return off;
 			}
 			s->in_pre_tls_line[dir] = true;
@@ -412,7 +417,13 @@ session_skip_pre_tls_text(struct session *s, enum dir dir, const uint8_t *p, siz
 		{
 			const uint8_t *lf = memchr(p + off, '\n', len - off);
 			size_t n = lf ? (size_t)(lf - (p + off)) + 1 : len - off;
+			size_t room = SESSION_PRE_TLS_TEXT - s->pre_tls_text[dir];
 			struct tls_facts *t = &s->tf;
+
+			if (n > room) { /* a line without end: the cap cuts it */
+				n = room;
+				lf = NULL;
+			}
 
 			if (t->first_bytes_len[dir] < sizeof(t->first_bytes[dir])) {
 				size_t k = sizeof(t->first_bytes[dir]) - t->first_bytes_len[dir];

@@ -172,6 +172,34 @@ test_text_slipped_in_before_a_handshake_that_goes_on_is_read_over(void **st)
 	}
 }
 
+static void
+test_endless_text_after_the_go_ahead_is_read_over_only_up_to_the_cap(void **st)
+{
+	static char line[3001];
+	struct piece pc[] = {
+		TXT(DIR_S2C, "220 mail.example ESMTP\r\n"),
+		TXT(DIR_C2S, "EHLO c\r\n"),
+		TXT(DIR_S2C, "250-mail.example\r\n250 STARTTLS\r\n"),
+		TXT(DIR_C2S, "STARTTLS\r\n"),
+		TXT(DIR_S2C, "220 2.0.0 Ready to start TLS\r\n"),
+		{DIR_S2C, (const uint8_t *)line, 3000},
+	};
+
+	(void)st;
+	memset(line, 'A', 3000); /* no LF: one line that never ends */
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct session s;
+
+		run(&s, 25, pc, sizeof(pc) / sizeof(pc[0]), chunks[c]);
+		assert_int_equal(s.pre_tls_text[DIR_S2C], SESSION_PRE_TLS_TEXT);
+		assert_true(s.tls_started[DIR_S2C]);
+		assert_true(s.tf.not_tls[DIR_S2C]); /* the rest went to the TLS parser */
+		assert_int_equal(judge(&s), VERDICT_DOWNGRADED);
+		assert_int_equal(s.reason, REASON_NO_TLS_AFTER_ACCEPT);
+		session_release(&s);
+	}
+}
+
 static size_t
 judge_alerts(struct session *s, struct alert *a, size_t max)
 {
@@ -430,6 +458,8 @@ main(void)
 		cmocka_unit_test(test_cleartext_after_the_go_ahead_in_the_same_chunk_is_not_tls),
 		cmocka_unit_test(test_text_slipped_in_before_a_handshake_that_goes_on_is_read_over),
 		cmocka_unit_test(test_server_text_before_any_client_hello_is_injection_and_no_tls),
+		cmocka_unit_test(
+			test_endless_text_after_the_go_ahead_is_read_over_only_up_to_the_cap),
 		cmocka_unit_test(
 			test_server_text_answering_the_client_hello_is_no_tls_but_not_injection),
 		cmocka_unit_test(test_a_settled_session_packs_small_and_unpacks_to_the_same_record),
