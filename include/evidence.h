@@ -39,8 +39,11 @@ void evidence_init(struct evidence_buf *b);
 /* Copies one frame (caps permitting). */
 void evidence_keep(struct evidence_buf *b, struct evidence_stats *st, int dlt, uint64_t ts_us,
 		   const uint8_t *frame, size_t caplen);
-/* Writes the kept frames as a pcap file; -1 with err on failure. */
-int evidence_write(const struct evidence_buf *b, const char *path, char *err, size_t errsz);
+/* Writes the kept frames as a new pcap file name in directory dirfd (created
+ * 0600, never over an existing name or through a symlink: outfile.h); -1 with
+ * err on failure. */
+int evidence_write(const struct evidence_buf *b, int dirfd, const char *name, char *err,
+		   size_t errsz);
 void evidence_free(struct evidence_buf *b, struct evidence_stats *st);
 
 #endif

@@ -84,15 +84,14 @@ struct tls_dir_state {
 	uint32_t rec_left; /* body bytes of the current record still to come */
 	bool in_record;
 	bool stopped; /* not TLS or gap: ignore the rest */
-	bool sslv2;   /* current record is an SSLv2 record */
+	bool sslv2;   /* current record is an SSLv2 ClientHello being read */
 	/* handshake message reassembly (ClientHello / ServerHello only) */
 	uint8_t hs_hdr[4];
 	uint8_t hs_hdr_len;
 	uint8_t hs_type;
 	uint32_t hs_len;      /* body length of the current handshake message */
 	uint32_t hs_have;     /* body bytes seen so far */
-	uint8_t *hs_buf;      /* malloc'd only for CH/SH, freed when done */
-	bool hs_skip;	      /* not interesting or over the cap: skip it */
+	uint8_t *hs_buf;      /* malloc'd only for CH/SH, freed when done; NULL: skip */
 	bool started;	      /* a valid record header was seen */
 	bool clear_done;      /* encrypted: handshake/alert bodies unreadable */
 	bool hello_done;      /* this direction's hello has been parsed */

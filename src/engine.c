@@ -139,6 +139,7 @@ engine_config_defaults(struct engine_config *c)
 	c->ooo_cap = 64ull * 1024 * 1024;
 	c->use_ndpi = true;
 	c->threads = 1;
+	c->evidence_dirfd = -1;
 	correlate_config_defaults(&c->corr);
 }
 
@@ -309,11 +310,11 @@ static void
 engine_write_evidence(struct engine *e, const struct session *s, const struct evidence_buf *ev,
 		      struct alert *alerts, size_t n)
 {
-	char path[512], err[600], ts[40];
+	char name[256], path[512], err[600], ts[40];
 	time_t t = (time_t)(s->ts_first_us / 1000000);
 	struct tm tm;
 
-	if (!e->cfg.evidence_dir || n == 0 || !ev->head)
+	if (e->cfg.evidence_dirfd < 0 || n == 0 || !ev->head)
 		return;
 	if (engine_has_secret(s) && !e->cfg.show_secrets) {
 		e->st.evidence_withheld++;
@@ -321,9 +322,11 @@ engine_write_evidence(struct engine *e, const struct session *s, const struct ev
 	}
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(path, sizeof(path), "%s/%s-session%" PRIu64 "-%s-%u.pcap", e->cfg.evidence_dir, ts,
-		 s->id, s->service, s->server_port);
-	if (evidence_write(ev, path, err, sizeof(err)) < 0) {
+	snprintf(name, sizeof(name), "%s-session%" PRIu64 "-%s-%u.pcap", ts, s->id, s->service,
+		 s->server_port);
+	snprintf(path, sizeof(path), "%s/%s", e->cfg.evidence_dir ? e->cfg.evidence_dir : ".",
+		 name);
+	if (evidence_write(ev, e->cfg.evidence_dirfd, name, err, sizeof(err)) < 0) {
 		if (e->st.evidence_failed++ == 0)
 			fprintf(stderr, "tlswatch: --evidence: %s\n", err);
 		return;
@@ -762,7 +765,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	c->last_idx = e->pkt_idx;
 	if (pk->payload_cut)
 		e->st.payload_cut++;
-	if (e->cfg.evidence_dir && !session_settled(s)) {
+	if (e->cfg.evidence_dirfd >= 0 && !session_settled(s)) {
 		if (e->self)
 			worker_evidence_room(e);
 		evidence_keep(&c->ev, &e->evs, dlt, pk->ts_us, frame, caplen);

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "outfile.h"
 
 struct evidence_pkt {
 	struct evidence_pkt *next;
@@ -57,26 +60,37 @@ evidence_keep(struct evidence_buf *b, struct evidence_stats *st, int dlt, uint64
 }
 
 int
-evidence_write(const struct evidence_buf *b, const char *path, char *err, size_t errsz)
+evidence_write(const struct evidence_buf *b, int dirfd, const char *name, char *err, size_t errsz)
 {
 	pcap_t *dead = NULL;
 	pcap_dumper_t *d = NULL;
-	int rc = -1;
+	FILE *fp = NULL;
+	int rc = -1, fd;
 
 	if (b->dlt < 0) {
-		snprintf(err, errsz, "%s: no packets kept", path);
+		snprintf(err, errsz, "%s: no packets kept", name);
 		return -1;
 	}
 	dead = pcap_open_dead(b->dlt, 262144);
 	if (!dead) {
-		snprintf(err, errsz, "%s: cannot create a capture handle", path);
+		snprintf(err, errsz, "%s: cannot create a capture handle", name);
 		goto fail;
 	}
-	d = pcap_dump_open(dead, path);
+	fd = outfile_create_at(dirfd, name, err, errsz);
+	if (fd < 0)
+		goto fail;
+	fp = fdopen(fd, "wb");
+	if (!fp) {
+		snprintf(err, errsz, "%s: %s", name, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	d = pcap_dump_fopen(dead, fp);
 	if (!d) {
-		snprintf(err, errsz, "%s", pcap_geterr(dead));
+		snprintf(err, errsz, "%s: %s", name, pcap_geterr(dead));
 		goto fail;
 	}
+	fp = NULL; /* the dumper owns it now */
 	for (const struct evidence_pkt *p = b->head; p; p = p->next) {
 		struct pcap_pkthdr h;
 
@@ -86,13 +100,15 @@ evidence_write(const struct evidence_buf *b, const char *path, char *err, size_t
 		pcap_dump((u_char *)d, &h, p->data);
 	}
 	if (pcap_dump_flush(d) != 0) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		snprintf(err, errsz, "%s: %s", name, strerror(errno));
 		goto fail;
 	}
 	rc = 0;
 fail:
 	if (d)
 		pcap_dump_close(d);
+	if (fp)
+		fclose(fp);
 	if (dead)
 		pcap_close(dead);
 	return rc;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "alertout.h"
 #include "capture.h"
 #include "engine.h"
+#include "outfile.h"
 #include "sink.h"
 #include "summary.h"
 
@@ -100,7 +102,8 @@ usage(FILE *o)
 	      "      --show-secrets     show login secrets (redacted by default)\n"
 	      "      --evidence DIR     write the packets of every alerted session to a pcap\n"
 	      "                         file in DIR, named in the alert (not for sessions\n"
-	      "                         carrying a login secret, unless --show-secrets)\n"
+	      "                         carrying a login secret, unless --show-secrets);\n"
+	      "                         files are created 0600, never through a symlink\n"
 	      "      --fail-on KINDS    exit 1 if an alert of one of these kinds (comma\n"
 	      "                         separated, or 'any') was raised\n"
 	      "      --syslog[=FACILITY]  send each alert to the local syslog; FACILITY is\n"
@@ -640,10 +643,10 @@ open_sinks(struct run *r)
 		r->sinks[r->n_sinks++] = r->exec_sink;
 	}
 	if (o->json_path) {
-		FILE *f = json_stdout ? stdout : fopen(o->json_path, "w");
+		FILE *f = json_stdout ? stdout : outfile_open(o->json_path, err, sizeof(err));
 
 		if (!f) {
-			fprintf(stderr, "tlswatch: --json %s: %s\n", o->json_path, strerror(errno));
+			fprintf(stderr, "tlswatch: --json %s\n", err);
 			return 2;
 		}
 		r->sinks[r->n_sinks] = sink_json_new(f, !json_stdout, o->show_secrets, live);
@@ -739,15 +742,24 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (o.ecfg.evidence_dir) {
-		struct stat sb;
+	if (o.ecfg.evidence_dir || o.ecfg.corr.state_path) {
+		uid_t zuid = (uid_t)-1;
+		struct passwd *pw = o.user ? getpwnam(o.user) : NULL;
 
-		if (stat(o.ecfg.evidence_dir, &sb) < 0 && errno == ENOENT)
-			mkdir(o.ecfg.evidence_dir, 0750);
-		if (stat(o.ecfg.evidence_dir, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
-		    access(o.ecfg.evidence_dir, W_OK | X_OK) < 0) {
-			fprintf(stderr, "tlswatch: --evidence %s: not a writable directory\n",
-				o.ecfg.evidence_dir);
+		if (pw)
+			zuid = pw->pw_uid;
+		if (o.ecfg.evidence_dir) {
+			o.ecfg.evidence_dirfd =
+				outfile_dir_open(o.ecfg.evidence_dir, true, zuid, err, sizeof(err));
+			if (o.ecfg.evidence_dirfd < 0) {
+				fprintf(stderr, "tlswatch: --evidence %s\n", err);
+				free(o.filter);
+				return 2;
+			}
+		}
+		if (o.ecfg.corr.state_path &&
+		    outfile_check_parent(o.ecfg.corr.state_path, zuid, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tlswatch: --state %s\n", err);
 			free(o.filter);
 			return 2;
 		}
@@ -862,6 +874,8 @@ done:
 	for (size_t i = 0; i < r.n_sinks; i++)
 		r.sinks[i]->free(r.sinks[i]);
 	engine_free(e);
+	if (o.ecfg.evidence_dirfd >= 0)
+		close(o.ecfg.evidence_dirfd);
 	summary_free(r.summary);
 	free(o.filter);
 	return status;

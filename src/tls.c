@@ -111,7 +111,13 @@ tls_update_established(struct tls_facts *f)
 		f->established = true;
 }
 
-/* Drops the handshake message being reassembled, if any. */
+/*
+ * Drops the handshake message being reassembled, if any, including an SSLv2
+ * ClientHello record: its bytes went to the same buffer, so its state goes
+ * with it (the rest of that record is then skipped by record length only).
+ * hs_buf is the one flag for "collecting": nothing else says whether bytes
+ * may be copied, so no state can outlive the buffer it refers to.
+ */
 static void
 tls_hs_reset(struct tls_dir_state *ds)
 {
@@ -121,7 +127,21 @@ tls_hs_reset(struct tls_dir_state *ds)
 	ds->hs_type = 0;
 	ds->hs_len = 0;
 	ds->hs_have = 0;
-	ds->hs_skip = false;
+	ds->sslv2 = false;
+}
+
+/* Body bytes of the message being reassembled: copied when it is collected
+ * (hs_buf set), counted either way. Never writes past hs_len. */
+static void
+tls_hs_collect(struct tls_dir_state *ds, const uint8_t *p, size_t n)
+{
+	if (ds->hs_buf && ds->hs_have <= ds->hs_len && n <= ds->hs_len - ds->hs_have)
+		memcpy(ds->hs_buf + ds->hs_have, p, n);
+	else if (ds->hs_buf) {
+		free(ds->hs_buf); /* more bytes than announced: not collectable */
+		ds->hs_buf = NULL;
+	}
+	ds->hs_have += (uint32_t)n;
 }
 
 /* This direction is encrypted from now on: handshake and alert records are
@@ -132,7 +152,7 @@ tls_end_cleartext(struct tls_dir_state *ds, struct tls_facts *f)
 	if (ds->clear_done)
 		return;
 	ds->clear_done = true;
-	if (ds->hs_hdr_len > 0)
+	if (ds->hs_hdr_len > 0 || ds->sslv2)
 		f->anomalies |= TLS_ANOM_BAD_HANDSHAKE;
 	tls_hs_reset(ds);
 	ds->alert_have = 0;
@@ -471,7 +491,6 @@ tls_hs_begin(struct tls_parser *t, struct tls_facts *f, enum dir dir)
 	(void)cursor_get_u24(&c, &len);
 	ds->hs_len = len;
 	ds->hs_have = 0;
-	ds->hs_skip = true;
 	wanted = !ds->hello_done && ((dir == DIR_C2S && ds->hs_type == HS_CLIENT_HELLO) ||
 				     (dir == DIR_S2C && ds->hs_type == HS_SERVER_HELLO));
 	if (!wanted)
@@ -482,8 +501,6 @@ tls_hs_begin(struct tls_parser *t, struct tls_facts *f, enum dir dir)
 		return;
 	}
 	ds->hs_buf = malloc(len ? len : 1);
-	if (ds->hs_buf)
-		ds->hs_skip = false;
 }
 
 /* A handshake message is complete. */
@@ -529,9 +546,7 @@ tls_hs_feed(struct tls_parser *t, struct tls_facts *f, enum dir dir, const uint8
 
 		if (take > n)
 			take = n;
-		if (!ds->hs_skip)
-			memcpy(ds->hs_buf + ds->hs_have, p, take);
-		ds->hs_have += (uint32_t)take;
+		tls_hs_collect(ds, p, take);
 		p += take;
 		n -= take;
 		if (ds->hs_have == ds->hs_len)
@@ -622,21 +637,15 @@ tls_record_begin_sslv2(struct tls_dir_state *ds)
 {
 	uint32_t len = ((uint32_t)(ds->hdr[0] & 0x7f) << 8) | ds->hdr[1];
 
+	tls_hs_reset(ds);
 	ds->sslv2 = true;
 	ds->rec_type = 0;
 	ds->rec_left = len - 3;
-	tls_hs_reset(ds);
 	ds->hs_type = HS_CLIENT_HELLO;
 	ds->hs_len = len;
-	ds->hs_skip = true;
-	if (len <= TLS_HS_CAP) {
+	if (len <= TLS_HS_CAP)
 		ds->hs_buf = malloc(len);
-		if (ds->hs_buf) {
-			memcpy(ds->hs_buf, ds->hdr + 2, 3);
-			ds->hs_skip = false;
-		}
-	}
-	ds->hs_have = 3;
+	tls_hs_collect(ds, ds->hdr + 2, 3);
 }
 
 static void
@@ -673,9 +682,7 @@ tls_record_body(struct tls_parser *t, struct tls_facts *f, enum dir dir, const u
 	struct tls_dir_state *ds = &t->d[dir];
 
 	if (ds->sslv2) {
-		if (!ds->hs_skip)
-			memcpy(ds->hs_buf + ds->hs_have, p, n);
-		ds->hs_have += (uint32_t)n;
+		tls_hs_collect(ds, p, n);
 		return;
 	}
 	if (ds->clear_done)
@@ -695,7 +702,6 @@ tls_record_end(struct tls_parser *t, struct tls_facts *f, enum dir dir)
 	ds->in_record = false;
 	if (!ds->sslv2)
 		return;
-	ds->sslv2 = false;
 	if (ds->hs_buf) {
 		uint8_t *buf = ds->hs_buf;
 		uint32_t len = ds->hs_len;

@@ -61,7 +61,35 @@ for f in "$top"/pcaps/downgrade-*.pcap; do
 	[ -s "$tmp/ev2.fails" ] && { cat "$tmp/ev2.fails"; fails=$((fails + 1)); }
 done
 "$bin" -q -r "$tls10" --evidence /nonexistent/dir/x >/dev/null 2>"$tmp/everr" && fail "--evidence into a bad path accepted"
-grep -q 'not a writable directory' "$tmp/everr" || fail "--evidence bad path message"
+grep -q -- '--evidence /nonexistent/dir/x: No such file' "$tmp/everr" || fail "--evidence bad path message"
+
+# Hardening finding 2: evidence names are predictable, so a local user could
+# plant symlinks under them; root must never write through one. Every output
+# file is created 0600; a symlink as --json FILE is refused; a directory that
+# others may write to is refused.
+strip="$top/pcaps/downgrade-smtp-strip.pcap"
+rm -rf "$tmp/ev3"; mkdir -m 0700 "$tmp/ev3"
+"$bin" -q -r "$strip" --evidence "$tmp/ev3" --json "$tmp/ev3.jsonl" >/dev/null 2>&1
+names=$(cd "$tmp/ev3" && ls)
+[ -n "$names" ] || fail "evidence: the strip capture wrote no file"
+for n in $names; do
+	[ "$(stat -c %a "$tmp/ev3/$n")" = 600 ] || fail "evidence file $n is not mode 0600"
+done
+[ "$(stat -c %a "$tmp/ev3.jsonl")" = 600 ] || fail "--json FILE is not created 0600"
+rm -rf "$tmp/ev3"/*; echo precious >"$tmp/victim"
+for n in $names; do ln -s "$tmp/victim" "$tmp/ev3/$n"; done
+"$bin" -q -r "$strip" --evidence "$tmp/ev3" --stats >/dev/null 2>"$tmp/ev3.err"
+[ "$(cat "$tmp/victim")" = precious ] || fail "evidence: a planted symlink was followed"
+grep -q 'File exists' "$tmp/ev3.err" || fail "evidence: the refused file is not reported"
+ln -sf "$tmp/victim" "$tmp/json-link"
+rc=0; "$bin" -q -r "$strip" --json "$tmp/json-link" >/dev/null 2>"$tmp/jl.err" || rc=$?
+{ [ "$rc" = 2 ] && grep -q 'symbolic link' "$tmp/jl.err"; } || fail "--json through a symlink not refused"
+[ "$(cat "$tmp/victim")" = precious ] || fail "--json wrote through a symlink"
+mkdir -m 0777 "$tmp/open-dir"; chmod 0777 "$tmp/open-dir"
+rc=0; "$bin" -q -r "$strip" --evidence "$tmp/open-dir" >/dev/null 2>"$tmp/od.err" || rc=$?
+{ [ "$rc" = 2 ] && grep -q 'writable by others' "$tmp/od.err"; } || fail "--evidence in a world-writable directory accepted"
+rc=0; "$bin" -q -r "$strip" --state "$tmp/open-dir/s.state" >/dev/null 2>"$tmp/od.err" || rc=$?
+{ [ "$rc" = 2 ] && grep -q 'writable by others' "$tmp/od.err"; } || fail "--state in a world-writable directory accepted"
 
 # --state: written atomically with the servers that offered the upgrade;
 # a corrupt state file is reported and ignored.

@@ -701,6 +701,43 @@ test_sslv2_compatible_client_hello_is_parsed(void **state)
 }
 
 static void
+test_tls13_server_hello_in_the_middle_of_an_sslv2_hello_does_not_crash(void **state)
+{
+	struct bytes hello = {.n = 0}, s2c = {.n = 0}, sh = {.n = 0}, sexts = {.n = 0};
+	struct tls_facts f;
+
+	(void)state;
+	/* Regression (hardening finding 1): the TLS 1.3 ServerHello ended the
+	 * client's cleartext and freed its handshake buffer while the SSLv2
+	 * record was still being read; the next client bytes were copied to NULL. */
+	put_u8(&hello, 0x80);
+	put_u8(&hello, 9 + 3 + 16);
+	put_u8(&hello, 1);
+	put_u16(&hello, 0x0301);
+	put_u16(&hello, 3);
+	put_u16(&hello, 0);
+	put_u16(&hello, 16);
+	put_mem(&hello, "\x00\x00\x2f", 3);
+	for (int i = 0; i < 16; i++)
+		put_u8(&hello, 0x44);
+	ext_server_version(&sexts, 0x0304);
+	server_hello(&sh, 0x0303, NULL, 0x1301, &sexts);
+	record(&s2c, 22, 0x0303, sh.b, sh.n);
+	const struct tls_vec_step steps[] = {
+		{DIR_C2S, 9, hello.b},
+		STEP(DIR_S2C, s2c),
+		{DIR_C2S, hello.n - 9, hello.b + 9},
+		{DIR_C2S, 5, (const uint8_t *)"\x17\x03\x03\x00\x00"},
+	};
+
+	replay_all_chunkings(steps, 4, &f);
+	assert_true(f.server_hello);
+	assert_int_equal(f.version, 0x0304);
+	assert_false(f.client_hello); /* the hello was cut, never parsed */
+	assert_true(f.anomalies & TLS_ANOM_BAD_HANDSHAKE);
+}
+
+static void
 test_sslv2_hello_with_lying_cipher_length_is_an_anomaly(void **state)
 {
 	struct bytes c2s = {.n = 0};
@@ -1429,6 +1466,8 @@ main(void)
 			test_hand_made_hello_retry_request_waits_for_the_real_server_hello),
 		cmocka_unit_test(test_sslv2_compatible_client_hello_is_parsed),
 		cmocka_unit_test(test_sslv2_hello_with_lying_cipher_length_is_an_anomaly),
+		cmocka_unit_test(
+			test_tls13_server_hello_in_the_middle_of_an_sslv2_hello_does_not_crash),
 		cmocka_unit_test(
 			test_plaintext_fatal_alert_after_client_hello_prevents_established),
 		cmocka_unit_test(test_fatal_alert_after_a_warning_alert_is_the_one_kept),

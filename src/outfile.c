@@ -1,0 +1,142 @@
+/*
+ * outfile.c - output files that cannot be redirected by a planted link.
+ * The rules and the reasons are in include/outfile.h.
+ */
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool
+outfile_owner_ok(uid_t owner, uid_t also_ok)
+{
+	return owner == 0 || owner == geteuid() || (also_ok != (uid_t)-1 && owner == also_ok);
+}
+
+/* The ownership and mode rules for a directory open at fd. */
+static int
+outfile_dir_check(int fd, const char *path, uid_t also_ok, char *err, size_t errsz)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!outfile_owner_ok(sb.st_uid, also_ok)) {
+		snprintf(err, errsz, "%s: directory is owned by another user (uid %u)", path,
+			 (unsigned)sb.st_uid);
+		return -1;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errsz, "%s: directory is writable by %s (chmod go-w)", path,
+			 (sb.st_mode & S_IWOTH) ? "others" : "its group");
+		return -1;
+	}
+	return 0;
+}
+
+int
+outfile_dir_open(const char *path, bool create, uid_t also_ok, char *err, size_t errsz)
+{
+	int fd;
+
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errsz, "%s: %s", path,
+			 errno == ELOOP || errno == ENOTDIR ? "not a directory (or a symlink)"
+							    : strerror(errno));
+		return -1;
+	}
+	if (outfile_dir_check(fd, path, also_ok, err, errsz) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+outfile_check_parent(const char *path, uid_t also_ok, char *err, size_t errsz)
+{
+	char copy[4096];
+	const char *dir;
+	int fd;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy)) {
+		snprintf(err, errsz, "%s: path too long", path);
+		return -1;
+	}
+	dir = dirname(copy);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errsz, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (outfile_dir_check(fd, dir, also_ok, err, errsz) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+outfile_create_at(int dirfd, const char *name, char *err, size_t errsz)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		snprintf(err, errsz, "%s: %s", name, strerror(errno));
+	return fd;
+}
+
+FILE *
+outfile_open(const char *path, char *err, size_t errsz)
+{
+	struct stat sb;
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errsz, "%s: %s", path,
+			 errno == ELOOP ? "is a symbolic link (refused)" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISREG(sb.st_mode)) {
+		if (!outfile_owner_ok(sb.st_uid, (uid_t)-1) || sb.st_nlink > 1) {
+			snprintf(err, errsz, "%s: %s (refused)", path,
+				 sb.st_nlink > 1 ? "has other hard links"
+						 : "belongs to another user");
+			goto fail;
+		}
+		if (ftruncate(fd, 0) < 0) {
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else if (S_ISDIR(sb.st_mode)) {
+		snprintf(err, errsz, "%s: is a directory", path);
+		goto fail;
+	}
+	if (!(f = fdopen(fd, "w"))) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	return f;
+fail:
+	close(fd);
+	return NULL;
+}
