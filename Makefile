@@ -67,29 +67,48 @@ unit: $(TEST_BINS)
 e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
 	@BUILD_DIR=$(BUILD) tests/e2e/run.sh $(BUILD)/tlswatch
 
-# Fuzzing (clang's libFuzzer): `make fuzz FUZZ_SECONDS=300`. Inputs that ever
-# crashed are kept in tests/fuzz/regressions/ and replayed by every check.
+# Fuzzing (clang's libFuzzer): `make fuzz FUZZ_SECONDS=300` runs every target
+# that long (FUZZ_TARGETS=tls for one). Seeds come from the project's own
+# captures (tests/fuzz/seeds.py), dictionaries from tests/fuzz/dict/. A crash
+# stops the run with its input in $(BUILD)/fuzz/crashes_<target>/; inputs that
+# ever crashed are kept in tests/fuzz/regressions/<target>/ and replayed by
+# every check (fuzz-regress).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = session engine
-fuzz:
-	@mkdir -p $(BUILD)/fuzz
+FUZZ_TARGETS = session engine pcap tls smtp imap pop3 sasl decode reasm state
+FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Iinclude -Isrc/proto $(PKG_CFLAGS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $< $(LIB_SRCS) -o $@ $(LDLIBS)
+
+$(BUILD)/fuzz/seeds/.done: tests/fuzz/seeds.py $(wildcard pcaps/*.pcap pcaps/*.pcapng)
+	@mkdir -p $(dir $@)
+	python3 tests/fuzz/seeds.py $(dir $@) $(wildcard pcaps/*.pcap pcaps/*.pcapng)
+	@touch $@
+
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seeds/.done
 	@for t in $(FUZZ_TARGETS); do \
-		clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-			-Iinclude -Isrc/proto $(PKG_CFLAGS) tests/fuzz/fuzz_$$t.c $(LIB_SRCS) \
-			-o $(BUILD)/fuzz/fuzz_$$t $(LDLIBS) || exit 1; \
-		mkdir -p $(BUILD)/fuzz/corpus_$$t; \
-		cp -n tests/fuzz/regressions/$$t/* $(BUILD)/fuzz/corpus_$$t/ 2>/dev/null; \
-		(cd $(BUILD)/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			corpus_$$t) || exit 1; \
+		c=$(BUILD)/fuzz/corpus_$$t; mkdir -p $$c $(BUILD)/fuzz/crashes_$$t; \
+		cp -n tests/fuzz/regressions/$$t/* $$c/ 2>/dev/null; \
+		seed=$$(case $$t in session) echo conv;; engine) echo engine;; pcap) echo pcap;; \
+			tls|smtp|imap|pop3) echo stream;; esac); \
+		[ -n "$$seed" ] && cp -n $(BUILD)/fuzz/seeds/$$seed/* $$c/ 2>/dev/null; \
+		dict=; [ -f tests/fuzz/dict/$$t.dict ] && dict=-dict=tests/fuzz/dict/$$t.dict; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=20 \
+			-rss_limit_mb=2048 -print_final_stats=1 $$dict \
+			-artifact_prefix=$(BUILD)/fuzz/crashes_$$t/ $$c || exit 1; \
 	done
 
-$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DFUZZ_STANDALONE -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_STANDALONE -Itests/fuzz -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 fuzz-regress: $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
-		$(BUILD)/tests/fuzz_$$t tests/fuzz/regressions/$$t/* || exit 1; \
+		set -- tests/fuzz/regressions/$$t/*; [ -e "$$1" ] || continue; \
+		$(BUILD)/tests/fuzz_$$t "$$@" || exit 1; \
 	done
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -128,7 +147,7 @@ install: $(BUILD)/tlswatch
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlswatch $(DESTDIR)$(PREFIX)/share/man/man1/tlswatch.1
 
-FORMAT_FILES = $(wildcard include/*.h src/*.c src/proto/*.c src/sink/*.c tests/unit/*.c tests/unit/*.h bench/*.c tools/*.c)
+FORMAT_FILES = $(wildcard include/*.h src/*.c src/proto/*.c src/sink/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c tools/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

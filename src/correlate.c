@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "verdict.h"
@@ -68,6 +69,10 @@ struct correlate {
 	struct correlate_config cfg;
 	struct cmap servers, pairs;
 	struct correlate_stats st;
+	/* What the state file was at start: the save keeps what it could not
+	 * read (unreadable: never touched; bad_file: moved to .bad) and the last
+	 * good one (existed, clean: linked to .bak). */
+	bool existed, unreadable, bad_file;
 };
 
 static uint32_t
@@ -220,63 +225,124 @@ correlate_config_defaults(struct correlate_config *c)
 	c->state_path = NULL;
 }
 
-/* Parses the state file; on any error the loaded entries are dropped. */
+/*
+ * One "server ..." line of the state file, its LF already checked. Returns
+ * false when it is not valid (the caller skips it and says so).
+ */
+static bool
+correlate_load_line(struct correlate *c, const char *line)
+{
+	char addr[64], service[16], what[16], extra;
+	unsigned family, port;
+	uint64_t last;
+	uint8_t ip[16] = {0};
+	struct server_rec *r;
+
+	if (sscanf(line, "server %u %63s %u %15s %15s %" SCNu64 " %c", &family, addr, &port,
+		   service, what, &last, &extra) != 6 ||
+	    (family != 4 && family != 6) || port == 0 || port > 65535 ||
+	    strcmp(what, "offered") != 0 ||
+	    inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, ip) != 1)
+		return false;
+	for (const char *p = service; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return false;
+	r = server_get(c, (uint8_t)family, ip, (uint16_t)port, true);
+	if (!r)
+		return true; /* table full: counted by server_get as forgotten */
+	r->offered_state = true;
+	r->last_seen_us = last;
+	snprintf(r->service, sizeof(r->service), "%s", service);
+	c->st.state_servers_loaded++;
+	return true;
+}
+
+/*
+ * Reads the state file. Only a regular file is read (a FIFO or device would
+ * block start-up or never end); it is opened without blocking. A file that
+ * cannot be read at all, or whose first line is not the header, is ignored
+ * whole and marked so that the save never overwrites it. Otherwise each line
+ * is checked on its own: a bad line (a truncated last line included) is
+ * skipped and counted, the good ones are kept.
+ */
 static void
 correlate_load(struct correlate *c, char *warn, size_t warnsz)
 {
-	FILE *f = fopen(c->cfg.state_path, "r");
+	const char *path = c->cfg.state_path;
 	char line[512];
-	unsigned lineno = 0;
+	unsigned lineno = 0, bad = 0, first_bad = 0;
+	struct stat sb;
+	FILE *f = NULL;
+	int fd;
 
-	if (!f) {
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		if (errno != ENOENT) {
-			snprintf(warn, warnsz, "state file %s: %s (ignored)", c->cfg.state_path,
-				 strerror(errno));
+			snprintf(warn, warnsz, "state file %s: %s (ignored, and not overwritten)",
+				 path, strerror(errno));
 			c->st.state_corrupt = true;
+			c->unreadable = true;
 		}
 		return;
 	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(warn, warnsz,
+			 "state file %s: not a regular file (ignored, and not overwritten)", path);
+		c->st.state_corrupt = true;
+		c->unreadable = true;
+		close(fd);
+		return;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		c->unreadable = true;
+		return;
+	}
+	c->existed = true;
 	while (fgets(line, sizeof(line), f)) {
-		char addr[64], service[16], what[16];
-		unsigned family, port;
-		uint64_t last;
-		uint8_t ip[16] = {0};
-		struct server_rec *r;
+		size_t n = strlen(line);
+		bool whole = n > 0 && line[n - 1] == '\n';
 
 		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
+		if (!whole) /* longer than any valid line, or cut short: drop its rest */
+			while (n == sizeof(line) - 1 && line[n - 1] != '\n' &&
+			       fgets(line, sizeof(line), f))
+				n = strlen(line);
 		if (lineno == 1) {
-			if (strcmp(line, "tlswatch-state 1\n") != 0)
-				goto corrupt;
+			if (!whole || strcmp(line, "tlswatch-state 1\n") != 0) {
+				snprintf(warn, warnsz,
+					 "state file %s: line 1 is not \"tlswatch-state 1\": state "
+					 "ignored (kept as %s.bad when the new state is saved)",
+					 path, path);
+				c->st.state_corrupt = true;
+				c->bad_file = true;
+				fclose(f);
+				return;
+			}
 			continue;
 		}
-		if (sscanf(line, "server %u %63s %u %15s %15s %" SCNu64, &family, addr, &port,
-			   service, what, &last) != 6 ||
-		    (family != 4 && family != 6) || port == 0 || port > 65535 ||
-		    strcmp(what, "offered") != 0 ||
-		    inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, ip) != 1)
-			goto corrupt;
-		r = server_get(c, (uint8_t)family, ip, (uint16_t)port, true);
-		if (!r)
-			break;
-		r->offered_state = true;
-		r->last_seen_us = last;
-		snprintf(r->service, sizeof(r->service), "%s", service);
-		c->st.state_servers_loaded++;
+		if (whole && (line[0] == '#' || line[0] == '\n'))
+			continue;
+		if (!whole || !correlate_load_line(c, line)) {
+			if (bad++ == 0)
+				first_bad = lineno;
+		}
 	}
-	if (lineno == 0)
-		goto corrupt;
 	fclose(f);
-	return;
-corrupt:
-	fclose(f);
-	snprintf(warn, warnsz, "state file %s: line %u is not valid: state ignored",
-		 c->cfg.state_path, lineno);
-	c->st.state_corrupt = true;
-	c->st.state_servers_loaded = 0;
-	cmap_free(&c->servers);
-	cmap_init(&c->servers, CORRELATE_MAX_SERVERS, sizeof(struct server_rec));
+	if (lineno == 0) {
+		snprintf(warn, warnsz, "state file %s: empty: state ignored", path);
+		c->st.state_corrupt = true;
+		c->bad_file = true;
+	} else if (bad > 0) {
+		snprintf(warn, warnsz,
+			 "state file %s: line %u is not valid (%u bad line%s skipped, %" PRIu64
+			 " servers loaded; the file is kept as %s.bad when the new state is saved)",
+			 path, first_bad, bad, bad == 1 ? "" : "s", c->st.state_servers_loaded,
+			 path);
+		c->st.state_corrupt = true;
+		c->bad_file = true;
+	}
 }
 
 struct correlate *
@@ -513,13 +579,20 @@ correlate_session(struct correlate *c, struct session *s, struct alert *out, siz
 int
 correlate_save(struct correlate *c, char *err, size_t errsz)
 {
-	char tmp[4096];
+	char tmp[4096], keep[4096];
 	FILE *f;
 	int fd;
 
 	if (!c->cfg.state_path)
 		return 0;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", c->cfg.state_path) >= sizeof(tmp)) {
+	if (c->unreadable) {
+		snprintf(err, errsz, "state file %s: not saved: it could not be read at start",
+			 c->cfg.state_path);
+		return -1;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", c->cfg.state_path) >= sizeof(tmp) ||
+	    (size_t)snprintf(keep, sizeof(keep), "%s.%s", c->cfg.state_path,
+			     c->bad_file ? "bad" : "bak") >= sizeof(keep)) {
 		snprintf(err, errsz, "state file path too long");
 		return -1;
 	}
@@ -549,7 +622,25 @@ correlate_save(struct correlate *c, char *err, size_t errsz)
 		unlink(tmp);
 		return -1;
 	}
-	if (fclose(f) != 0 || rename(tmp, c->cfg.state_path) != 0) {
+	if (fclose(f) != 0) {
+		snprintf(err, errsz, "state file %s: %s", c->cfg.state_path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	/* The old file: a bad one is moved aside, a good one kept as .bak (a
+	 * hard link, so the state path is never missing). */
+	if (c->existed) {
+		unlink(keep);
+		if ((c->bad_file ? rename(c->cfg.state_path, keep)
+				 : link(c->cfg.state_path, keep)) < 0 &&
+		    errno != ENOENT) {
+			snprintf(err, errsz, "state file %s: cannot keep the old file as %s: %s",
+				 c->cfg.state_path, keep, strerror(errno));
+			unlink(tmp);
+			return -1;
+		}
+	}
+	if (rename(tmp, c->cfg.state_path) != 0) {
 		snprintf(err, errsz, "state file %s: %s", c->cfg.state_path, strerror(errno));
 		unlink(tmp);
 		return -1;

@@ -103,6 +103,12 @@ rc=0; "$bin" -q -r "$top/pcaps/smtp-starttls-not-used.pcap" --state "$st" >/dev/
 [ $rc -eq 0 ] || fail "corrupt state file is fatal (exit $rc)"
 grep -q 'state ignored' "$tmp/st.err" || fail "corrupt state file not reported"
 grep -q '^tlswatch-state 1' "$st" || fail "corrupt state file not replaced on save"
+grep -q '^not a state file' "$st.bad" || fail "corrupt state file not kept as .bad"
+# A FIFO as the state file neither blocks start-up nor is replaced (finding 7).
+rm -f "$tmp/fifo.state"; mkfifo "$tmp/fifo.state"
+rc=0; timeout 20 "$bin" -q -r "$top/pcaps/smtp-starttls-not-used.pcap" --state "$tmp/fifo.state" >/dev/null 2>"$tmp/st.err" || rc=$?
+{ [ $rc -eq 2 ] && grep -q 'not a regular file' "$tmp/st.err" && [ -p "$tmp/fifo.state" ]; } ||
+	fail "a FIFO as --state: exit $rc (want 2 after the run, the FIFO left alone)"
 
 # --state across two runs: the offer seen in run 1 (the clean session of
 # downgrade-smtp-strip through the proxy) makes the stripped session of run 2

@@ -99,5 +99,12 @@ else
 	pass=$((pass + 1))
 fi
 
+# Hostile captures of the hardening findings (tests/hostile/).
+if ! "$here/../hostile/run.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 echo "e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
 
 #include "correlate.h"
@@ -208,33 +210,151 @@ test_the_state_file_carries_offers_to_the_next_run(void **st)
 	unlink(path);
 }
 
+/* Writes text to a new temporary file; its path is in path. */
 static void
-test_a_corrupt_state_file_is_reported_and_ignored(void **st)
+state_write(char *path, const char *text)
 {
-	char path[] = "/tmp/tlswatch-state-XXXXXX";
 	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static struct correlate *
+state_open(const char *path, char *warn, size_t warnsz)
+{
 	struct correlate_config cfg;
+	struct correlate *c;
+
+	correlate_config_defaults(&cfg);
+	cfg.state_path = path;
+	c = correlate_new(&cfg, warn, warnsz);
+	assert_non_null(c);
+	return c;
+}
+
+static void
+state_cleanup(const char *path)
+{
+	char p[256];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s.bak", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s.bad", path);
+	unlink(p);
+}
+
+static void
+test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX", bad[64], warn[256], err[256];
 	struct correlate *c;
 	struct session s;
 	struct alert out[8];
-	char warn[256];
+	struct correlate_stats cs;
 
 	(void)st;
-	assert_true(fd >= 0);
-	assert_int_equal(
-		write(fd, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\ngarbage\n", 60),
-		60);
-	close(fd);
-	correlate_config_defaults(&cfg);
-	cfg.state_path = path;
-	c = correlate_new(&cfg, warn, sizeof(warn));
-	assert_non_null(c);
-	assert_non_null(strstr(warn, "ignored"));
+	state_write(path, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\ngarbage\n");
+	c = state_open(path, warn, sizeof(warn));
+	assert_non_null(strstr(warn, "line 3 is not valid (1 bad line skipped, 1 servers loaded"));
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.state_servers_loaded, 1);
+	mk_capa(&s, 1, 100, false);
+	assert_int_equal(correlate_session(c, &s, out, 8, NULL, NULL), 1);
+	assert_int_equal(s.reason, REASON_CAPABILITY_STRIPPED);
+	/* The file that held the bad line is kept aside, not lost. */
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	snprintf(bad, sizeof(bad), "%s.bad", path);
+	assert_int_equal(access(bad, F_OK), 0);
+	correlate_free(c);
+	state_cleanup(path);
+}
+
+static void
+test_a_truncated_last_state_line_is_not_accepted(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX", warn[256];
+	struct correlate *c;
+	struct correlate_stats cs;
+
+	(void)st;
+	/* The last line lost its end (a crash mid-write): its port reads as 2. */
+	state_write(path, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\n"
+			  "server 4 10.0.0.2 2");
+	c = state_open(path, warn, sizeof(warn));
+	assert_non_null(strstr(warn, "line 3 is not valid"));
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.state_servers_loaded, 1);
+	correlate_free(c);
+	state_cleanup(path);
+}
+
+static void
+test_a_state_file_without_its_header_is_ignored_and_kept_aside(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX", bad[64], warn[256], err[256];
+	struct correlate *c;
+	struct session s;
+	struct alert out[8];
+	FILE *f;
+	char line[64];
+
+	(void)st;
+	state_write(path, "server 4 10.0.0.1 25 smtp offered 1\n");
+	c = state_open(path, warn, sizeof(warn));
+	assert_non_null(strstr(warn, "state ignored"));
 	mk_capa(&s, 1, 100, false);
 	assert_int_equal(correlate_session(c, &s, out, 8, NULL, NULL), 0);
-	assert_int_equal(s.verdict, VERDICT_CLEARTEXT);
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	snprintf(bad, sizeof(bad), "%s.bad", path);
+	f = fopen(bad, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "server 4 10.0.0.1 25 smtp offered 1\n");
+	fclose(f);
+	correlate_free(c);
+	state_cleanup(path);
+}
+
+static void
+test_a_good_state_file_is_kept_as_bak_when_replaced(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX", bak[64], warn[256], err[256];
+	struct correlate *c;
+
+	(void)st;
+	state_write(path, "tlswatch-state 1\nserver 4 10.0.0.9 25 smtp offered 1\n");
+	c = state_open(path, warn, sizeof(warn));
+	assert_string_equal(warn, "");
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	snprintf(bak, sizeof(bak), "%s.bak", path);
+	assert_int_equal(access(bak, F_OK), 0);
+	correlate_free(c);
+	state_cleanup(path);
+}
+
+static void
+test_a_fifo_as_state_file_neither_blocks_nor_is_replaced(void **st)
+{
+	char dir[] = "/tmp/tlswatch-state-XXXXXX", path[64], warn[256], err[256];
+	struct correlate *c;
+	struct stat sb;
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	c = state_open(path, warn, sizeof(warn)); /* would block forever before */
+	assert_non_null(strstr(warn, "not a regular file"));
+	assert_int_equal(correlate_save(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not saved"));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
 	correlate_free(c);
 	unlink(path);
+	rmdir(dir);
 }
 
 static void
@@ -314,7 +434,11 @@ main(void)
 		cmocka_unit_test(test_other_ports_and_masked_or_starttls_sessions_are_not_stripped),
 		cmocka_unit_test(test_cleartext_retry_after_a_failed_handshake_is_a_fallback),
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
-		cmocka_unit_test(test_a_corrupt_state_file_is_reported_and_ignored),
+		cmocka_unit_test(test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept),
+		cmocka_unit_test(test_a_truncated_last_state_line_is_not_accepted),
+		cmocka_unit_test(test_a_state_file_without_its_header_is_ignored_and_kept_aside),
+		cmocka_unit_test(test_a_good_state_file_is_kept_as_bak_when_replaced),
+		cmocka_unit_test(test_a_fifo_as_state_file_neither_blocks_nor_is_replaced),
 		cmocka_unit_test(test_auth_offered_in_cleartext_is_raised_once_per_server),
 		cmocka_unit_test(test_five_failed_logins_in_the_window_raise_one_bruteforce_alert),
 		cmocka_unit_test(test_memory_is_bounded_and_forgetting_is_counted),
