@@ -30,6 +30,7 @@ struct sink {
 	/* The user asked to quit: the capture should stop. */
 	bool (*quit_requested)(struct sink *k);
 	FILE *out;
+	int write_errno; /* errno of the first failed flush of out (0: none) */
 	bool show_secrets;
 	bool live;	   /* a live capture: flush after every record */
 	bool summary_only; /* text: no session lines (the dashboard shows them);
@@ -53,6 +54,9 @@ struct sink *sink_tui_new(const char *source, bool live, double replay_speed, si
 /* Writes one alert as its JSON Lines record ({"type":"alert",...} and a
  * newline) on o; the --json sink and --alert-exec (its stdin) both use it. */
 void sink_json_alert(FILE *o, const struct alert *a);
+/* Flushes k->out, keeping the errno of the first failure in k->write_errno
+ * (stdio forgets it; the caller reports it when it closes the output). */
+void sink_flush(struct sink *k);
 /* "2026-11-25T06:30:01.123456Z" (RFC 3339, UTC). */
 void sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
 /* "127.0.0.1:25", "[::1]:25". */

@@ -59,10 +59,12 @@ struct run {
 	uint32_t alerts_seen; /* alert kind bits raised */
 	uint64_t summary_failures;
 	struct sink *syslog_sink, *exec_sink;
-	bool want_tui;	   /* open the dashboard before the first source */
-	struct sink *tui;  /* the dashboard, once open */
-	struct sink *text; /* the text report (summary only under the dashboard) */
-	double next_tick;  /* wall clock of the next dashboard tick */
+	bool want_tui;		      /* open the dashboard before the first source */
+	struct sink *tui;	      /* the dashboard, once open */
+	struct sink *text;	      /* the text report (summary only under the dashboard) */
+	double next_tick;	      /* wall clock of the next dashboard tick */
+	FILE *json_file;	      /* --json FILE, opened and closed here */
+	int json_errno, stdout_errno; /* first write errors the sinks saw */
 };
 
 /* The capture being read, for the signal handler only. */
@@ -552,6 +554,14 @@ replay_pace(struct run *r, struct engine *e, struct capture *c, struct pace *p, 
 	}
 }
 
+/* A write to the JSON file or to standard output failed (a full disk, a
+ * closed pipe): the run stops, nothing more can be reported. */
+static bool
+run_output_failed(const struct run *r)
+{
+	return (r->json_file && ferror(r->json_file)) || ferror(stdout);
+}
+
 /* Reads one source to its end; returns 0, or 2 after an I/O error. */
 static int
 run_source(struct run *r, struct engine *e, struct capture *c)
@@ -584,11 +594,15 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 				progress_show(&pg, c, engine_stats(e), false);
 				if (r->exec_sink)
 					sink_exec_poll(r->exec_sink);
+				if (run_output_failed(r))
+					break;
 			}
 		} else if (cs == CAPTURE_TIMEOUT) {
 			engine_tick(e, (uint64_t)time(NULL) * 1000000u);
 			if (r->exec_sink)
 				sink_exec_poll(r->exec_sink);
+			if (run_output_failed(r))
+				break;
 		} else if (cs == CAPTURE_END) {
 			break;
 		} else {
@@ -608,6 +622,48 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 			st->pcap_stats_valid = 1;
 	}
 	return rc;
+}
+
+/* Flushes and closes one output; says what failed, once. A closed pipe on
+ * standard output (the reader, like head, has seen enough) is not reported. */
+static int
+output_close(FILE *f, const char *what, int saved_errno)
+{
+	int failed = ferror(f) || saved_errno;
+	int e = saved_errno;
+
+	if (fflush(f) != 0 && !e) {
+		failed = 1;
+		e = errno;
+	}
+	if (fclose(f) != 0 && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	if (!failed)
+		return 0;
+	if (f != stdout || e != EPIPE)
+		fprintf(stderr, "tlswatch: %s: write error: %s\n", what,
+			e ? strerror(e) : "output failed");
+	return -1;
+}
+
+/* Closes the JSON file and standard output: exit status 2 when a write
+ * failed, whenever it happened. */
+static int
+run_close_outputs(struct run *r, int status)
+{
+	char what[300];
+
+	if (r->json_file) {
+		snprintf(what, sizeof(what), "--json %s", r->opt->json_path);
+		if (output_close(r->json_file, what, r->json_errno) < 0)
+			status = 2;
+		r->json_file = NULL;
+	}
+	if (output_close(stdout, "standard output", r->stdout_errno) < 0)
+		status = 2;
+	return status;
 }
 
 static void
@@ -649,7 +705,9 @@ open_sinks(struct run *r)
 			fprintf(stderr, "tlswatch: --json %s\n", err);
 			return 2;
 		}
-		r->sinks[r->n_sinks] = sink_json_new(f, !json_stdout, o->show_secrets, live);
+		if (!json_stdout)
+			r->json_file = f;
+		r->sinks[r->n_sinks] = sink_json_new(f, false, o->show_secrets, live);
 		if (!r->sinks[r->n_sinks])
 			return 2;
 		r->n_sinks++;
@@ -826,7 +884,8 @@ main(int argc, char **argv)
 		}
 		capture_close(c);
 	} else {
-		for (size_t i = 0; i < o.n_files && !stop_requested; i++) {
+		for (size_t i = 0; i < o.n_files && !stop_requested && !run_output_failed(&r);
+		     i++) {
 			struct capture *c = capture_open_file(o.files[i], err, sizeof(err));
 
 			if (!c) {
@@ -871,8 +930,16 @@ main(int argc, char **argv)
 	if (status == 0 && (r.alerts_seen & o.fail_on))
 		status = 1;
 done:
-	for (size_t i = 0; i < r.n_sinks; i++)
+	for (size_t i = 0; i < r.n_sinks; i++) {
+		int *saved = r.sinks[i]->out == stdout				 ? &r.stdout_errno
+			     : r.sinks[i]->out && r.sinks[i]->out == r.json_file ? &r.json_errno
+										 : NULL;
+
+		if (saved && !*saved)
+			*saved = r.sinks[i]->write_errno;
 		r.sinks[i]->free(r.sinks[i]);
+	}
+	status = run_close_outputs(&r, status);
 	engine_free(e);
 	if (o.ecfg.evidence_dirfd >= 0)
 		close(o.ecfg.evidence_dirfd);

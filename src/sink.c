@@ -3,6 +3,8 @@
  */
 #include "sink.h"
 
+#include <errno.h>
+
 #include <inttypes.h>
 #include <string.h>
 
@@ -149,4 +151,11 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 		fn(ctx, "pcap_dropped", st->pcap_dropped);
 		fn(ctx, "pcap_ifdropped", st->pcap_ifdropped);
 	}
+}
+
+void
+sink_flush(struct sink *k)
+{
+	if (fflush(k->out) != 0 && k->write_errno == 0)
+		k->write_errno = errno ? errno : EIO;
 }

@@ -218,7 +218,7 @@ json_session(struct sink *k, const struct session *s)
 	json_str_or_null(o, s->ndpi);
 	json_raw(o, "}\n");
 	if (k->live)
-		fflush(o);
+		sink_flush(k);
 }
 
 /* Shared with --alert-exec (its stdin is this line), so the two never differ. */
@@ -253,7 +253,7 @@ json_alert(struct sink *k, const struct alert *a)
 {
 	sink_json_alert(k->out, a);
 	if (k->live)
-		fflush(k->out);
+		sink_flush(k);
 }
 
 static void
@@ -319,7 +319,7 @@ json_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	fputs("{\"type\":\"stats\",", o);
 	sink_stats_each(st, json_stat, &sc);
 	fputs("}\n", o);
-	fflush(o);
+	sink_flush(k);
 }
 
 static void

@@ -108,7 +108,7 @@ text_session(struct sink *k, const struct session *s)
 		fprintf(o, "  ndpi=%s", s->ndpi);
 	fputc('\n', o);
 	if (k->live)
-		fflush(o);
+		sink_flush(k);
 }
 
 static void
@@ -215,7 +215,7 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 			fprintf(o, "  upgrade not offered");
 		fputc('\n', o);
 	}
-	fflush(o);
+	sink_flush(k);
 }
 
 static void

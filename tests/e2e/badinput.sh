@@ -65,6 +65,30 @@ if [ -n "$good" ]; then
 	[ $rc -eq 0 ] && grep -q '^#1 ' "$tmp/stdin.out" || { echo "FAIL bad-input stdin: rc=$rc"; fails=$((fails + 1)); }
 fi
 
+# Hardening finding 5: a failed output is exit 2 with one clear line, and the
+# run stops (here: the files after the failure are not read); a reader that
+# closes the pipe early (head) ends the run without a message.
+if [ -n "$good" ]; then
+	expect json-dev-full 2 '^tlswatch: --json /dev/full: write error: No space left on device$' -- \
+		-q -r "$good" --json /dev/full
+	[ "$(wc -l <"$tmp/bad.err")" = 1 ] || { echo "FAIL bad-input json-dev-full: more than one line"; fails=$((fails + 1)); }
+	rc=0; "$bin" -q -r "$good" >/dev/full 2>"$tmp/full.err" || rc=$?
+	{ [ $rc -eq 2 ] && grep -q '^tlswatch: standard output: write error: No space left on device$' "$tmp/full.err"; } ||
+		{ echo "FAIL bad-input stdout-dev-full: rc=$rc"; fails=$((fails + 1)); }
+	many=(); for i in $(seq 40); do many+=(-r "$good"); done
+	rc=0; "$bin" -q "${many[@]}" --json /dev/full --stats >/dev/null 2>"$tmp/many.err" || rc=$?
+	one=$("$bin" -q -r "$good" --json /dev/null --stats 2>&1 >/dev/null | awk '$1 == "packets" {print $2}')
+	got=$(awk '$1 == "packets" {print $2}' "$tmp/many.err")
+	{ [ $rc -eq 2 ] && [ -n "$got" ] && [ "$got" -lt $((one * 40)) ]; } ||
+		{ echo "FAIL bad-input json-dev-full-stops: rc=$rc, $got packets read of $((one * 40))"; fails=$((fails + 1)); }
+	# About 200 KB of JSON, more than a pipe holds (64 KiB), so the writer
+	# must meet the closed end.
+	many=(); for i in $(seq 60); do many+=(-r "$top/pcaps/mixed-mail.pcapng"); done
+	("$bin" -q --json - "${many[@]}" 2>"$tmp/pipe.err"; echo $? >"$tmp/pipe.rc") | head -c 10 >/dev/null
+	{ [ "$(cat "$tmp/pipe.rc")" = 2 ] && [ ! -s "$tmp/pipe.err" ]; } ||
+		{ echo "FAIL bad-input closed-pipe: rc=$(cat "$tmp/pipe.rc"), stderr: $(head -2 "$tmp/pipe.err")"; fails=$((fails + 1)); }
+fi
+
 # Exit status 1 with --fail-on when such an alert was raised, 0 otherwise.
 login=$(ls "$top"/pcaps/*login*.pcap "$top"/pcaps/*cleartext*.pcap 2>/dev/null | head -1)
 if [ -n "$login" ]; then
