@@ -28,6 +28,7 @@ struct engine_config {
 	uint64_t ooo_cap;	  /* out-of-order bytes, all streams */
 	bool use_ndpi;
 	bool show_secrets;	  /* evidence pcaps may then hold login secrets */
+	bool show_empty;	  /* report flows without payload as sessions too */
 	const char *evidence_dir; /* --evidence: alerted sessions' packets go here ... */
 	int evidence_dirfd;	  /* ... through this (outfile_dir_open; -1: none) */
 	unsigned threads;	  /* --threads: workers (1: everything on the caller's thread) */

@@ -28,6 +28,8 @@ struct stats {
 	uint64_t flows_max_seen;  /* high-water mark of the flow table */
 	uint64_t flows_packed;	  /* settled sessions kept packed until they end */
 	uint64_t sessions;	  /* sessions reported */
+	uint64_t sessions_empty;  /* flows without payload: counted, not reported
+				   * (unless --show-empty) */
 	uint64_t alerts;	  /* alerts raised */
 	uint64_t alerts_dropped;  /* alerts beyond the per-session limit */
 	uint64_t bypassed_bytes;  /* payload counted, not parsed (outcome settled) */

@@ -346,6 +346,12 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 	struct verdict_input vin;
 	size_t n;
 
+	if (s->bytes[DIR_C2S] + s->bytes[DIR_S2C] == 0 && !s->gap && !e->cfg.show_empty) {
+		/* An unanswered SYN, a handshake and a close: nothing was said,
+		 * nothing to judge. Counted, kept out of the sessions and shares. */
+		e->st.sessions_empty++;
+		return;
+	}
 	session_name_service(s);
 	vin.ndpi_cleartext = ndpi_cleartext;
 	n = verdict_judge(s, &vin, alerts, ENGINE_ALERTS_MAX);
@@ -738,7 +744,10 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	if (!c) {
 		bool src_client;
 
-		if (!syn && pk->payload_len == 0) {
+		/* Nothing to start a flow: a lone ACK, or a FIN or RST (with or
+		 * without data) whose connection ended before, e.g. a FIN
+		 * retransmitted after its closed flow was forgotten. */
+		if (!syn && (pk->payload_len == 0 || (pk->tcp_flags & (TCP_FIN | TCP_RST)))) {
 			e->st.stray_packets++;
 			return;
 		}

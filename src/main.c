@@ -102,6 +102,8 @@ usage(FILE *o)
 	      "      --stats            print counters (packets, flows, evictions, caps, drops)\n"
 	      "                         on stderr at the end\n"
 	      "      --show-secrets     show login secrets (redacted by default)\n"
+	      "      --show-empty       also report flows that carried no payload (unanswered\n"
+	      "                         SYNs, handshakes only): counted, not listed, by default\n"
 	      "      --evidence DIR     write the packets of every alerted session to a pcap\n"
 	      "                         file in DIR, named in the alert (not for sessions\n"
 	      "                         carrying a login secret, unless --show-secrets);\n"
@@ -221,6 +223,7 @@ parse_options(int argc, char **argv, struct options *o)
 		OPT_REPLAY_SPEED,
 		OPT_MAX_ROWS,
 		OPT_THREADS,
+		OPT_SHOW_EMPTY,
 	};
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
@@ -251,6 +254,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{"replay-speed", required_argument, NULL, OPT_REPLAY_SPEED},
 		{"max-rows", required_argument, NULL, OPT_MAX_ROWS},
 		{"threads", required_argument, NULL, OPT_THREADS},
+		{"show-empty", no_argument, NULL, OPT_SHOW_EMPTY},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long long v;
@@ -333,6 +337,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_SHOW_SECRETS:
 			o->show_secrets = true;
 			o->ecfg.show_secrets = true;
+			break;
+		case OPT_SHOW_EMPTY:
+			o->ecfg.show_empty = true;
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_number("--max-flows", optarg, 1, 100000000, &v) < 0)
@@ -514,11 +521,13 @@ tui_poll(struct run *r, struct engine *e, struct capture *c)
 	if (capture_is_live(c) &&
 	    capture_counters(c, &st->pcap_received, &st->pcap_dropped, &st->pcap_ifdropped))
 		st->pcap_stats_valid = 1;
-	/* Sessions still open: every flow becomes one session when it ends
-	 * (the flow table also holds closed flows for a while). */
+	/* Sessions still open: every flow becomes one session (or an empty
+	 * one, counted apart) when it ends (the flow table also holds closed
+	 * flows for a while). */
+	uint64_t ended = st->sessions + st->sessions_empty;
+
 	r->tui->tick(r->tui, st,
-		     st->flows_created > st->sessions ? (size_t)(st->flows_created - st->sessions)
-						      : 0);
+		     st->flows_created > ended ? (size_t)(st->flows_created - ended) : 0);
 	if (r->tui->quit_requested(r->tui)) {
 		stop_requested = 1;
 		capture_break(c);

@@ -123,6 +123,7 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "flows_max_concurrent", st->flows_max_seen);
 	fn(ctx, "flows_packed", st->flows_packed);
 	fn(ctx, "sessions", st->sessions);
+	fn(ctx, "sessions_without_payload", st->sessions_empty);
 	fn(ctx, "alerts", st->alerts);
 	fn(ctx, "alerts_dropped", st->alerts_dropped);
 	fn(ctx, "bypassed_bytes", st->bypassed_bytes);

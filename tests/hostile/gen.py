@@ -128,8 +128,56 @@ def case_sslv2_then_tls13_server_hello(cap):
     t.close()
 
 
+def tls_client_hello(sni=b"mail.example.test"):
+    name = struct.pack("!BH", 0, len(sni)) + sni
+    sni_ext = struct.pack("!HHH", 0x0000, len(name) + 2, len(name)) + name
+    vers = struct.pack("!HHB", 0x002B, 3, 2) + struct.pack("!H", 0x0304)
+    exts = sni_ext + vers
+    body = struct.pack("!H", 0x0303) + b"\x11" * 32 + b"\x00"
+    body += struct.pack("!HH", 2, 0x1301) + b"\x01\x00"
+    body += struct.pack("!H", len(exts)) + exts
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+CCS = b"\x14\x03\x03\x00\x01\x01"
+APPDATA = b"\x17\x03\x03\x00\x08" + b"\xaa" * 8
+
+
+def implicit_tls_session(cap, cport, sport=993):
+    t = Tcp(cap, C, S, cport, sport)
+    t.handshake()
+    t.c2s(tls_client_hello())
+    t.s2c(tls13_server_hello() + CCS + APPDATA)
+    t.c2s(CCS + APPDATA)
+    t.close()
+    return t
+
+
+def case_syn_flood_beside_one_tls_session(cap):
+    """Finding 6: 1,000 spoofed SYNs must not be 1,000 sessions, nor pull the
+    encrypted share of the port down to 0%."""
+    implicit_tls_session(cap, 40100)
+    for i in range(1000):
+        src = [10, 66, i >> 8, i & 0xFF]
+        t = Tcp(cap, src, S, 20000 + i, 993)
+        t.seg(True, 0x02)
+
+
+def case_fin_retransmitted_after_the_flow_was_forgotten(cap):
+    """Finding 6: a server retransmits its last data with FIN for a minute,
+    long after the flow was closed and forgotten: no new session."""
+    t = implicit_tls_session(cap, 40200)
+    for _ in range(4):
+        t.sseq -= 9  # the same segment again
+        cap.t += 20.0
+        t.seg(False, 0x19, b"\x17\x03\x03\x00\x04abcd")
+
+
 CASES = {
     "sslv2-then-tls13-server-hello": case_sslv2_then_tls13_server_hello,
+    "syn-flood-beside-one-tls-session": case_syn_flood_beside_one_tls_session,
+    "fin-retransmitted-after-the-flow-was-forgotten": case_fin_retransmitted_after_the_flow_was_forgotten,
 }
 
 
