@@ -74,7 +74,7 @@ e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
 # ever crashed are kept in tests/fuzz/regressions/<target>/ and replayed by
 # every check (fuzz-regress).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = session engine pcap tls smtp imap pop3 sasl decode reasm state
+FUZZ_TARGETS = session engine pcap tls smtp imap pop3 sasl decode reasm ipfrag state
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Isrc/proto $(PKG_CFLAGS)
 

@@ -39,6 +39,16 @@ struct packet {
 	size_t payload_len; /* captured payload bytes */
 	bool payload_cut;   /* the capture holds fewer bytes than the IP length says */
 	bool tunneled;	    /* decoded from inside an IP-in-IP (6in4, 4in6 ...) tunnel */
+	/* Set with DECODE_FRAGMENT: the fragment, for ipfrag.h. */
+	struct {
+		uint32_t id;	     /* IPv4 identification, or the IPv6 fragment header's */
+		uint32_t offset;     /* bytes into the datagram's payload */
+		bool more;	     /* more fragments follow */
+		uint8_t proto;	     /* protocol (IPv6: the fragment header's next header) */
+		uint16_t hdr_len;    /* IPv4 header bytes at l3 (kept from the first fragment) */
+		const uint8_t *data; /* the fragment's bytes */
+		size_t data_len;     /* ... all of them captured (else not a fragment to keep) */
+	} frag;
 };
 
 enum decode_result {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "correlate.h"
+#include "ipfrag.h"
 #include "session.h"
 #include "stats.h"
 
@@ -27,11 +28,12 @@ struct engine_config {
 	size_t stream_cap;	  /* out-of-order bytes per half-stream */
 	uint64_t ooo_cap;	  /* out-of-order bytes, all streams */
 	bool use_ndpi;
-	bool show_secrets;	  /* evidence pcaps may then hold login secrets */
-	bool show_empty;	  /* report flows without payload as sessions too */
-	const char *evidence_dir; /* --evidence: alerted sessions' packets go here ... */
-	int evidence_dirfd;	  /* ... through this (outfile_dir_open; -1: none) */
-	unsigned threads;	  /* --threads: workers (1: everything on the caller's thread) */
+	bool show_secrets;	   /* evidence pcaps may then hold login secrets */
+	bool show_empty;	   /* report flows without payload as sessions too */
+	const char *evidence_dir;  /* --evidence: alerted sessions' packets go here ... */
+	int evidence_dirfd;	   /* ... through this (outfile_dir_open; -1: none) */
+	unsigned threads;	   /* --threads: workers (1: everything on the caller's thread) */
+	struct ipfrag_config frag; /* IP fragment reassembly limits */
 	struct correlate_config corr;
 };
 

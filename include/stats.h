@@ -9,12 +9,14 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "ipfrag.h"
 #include "reasm.h"
 
 struct stats {
 	uint64_t packets; /* frames read */
 	uint64_t bytes;	  /* captured bytes */
 	uint64_t decode[DECODE_RESULTS];
+	struct ipfrag_stats frag; /* IP fragment reassembly (the reader's) */
 	uint64_t tcp_packets;
 	uint64_t udp_packets;	/* decoded, not analysed (TCP only for now) */
 	uint64_t payload_cut;	/* TCP segments cut by the snap length */

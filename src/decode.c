@@ -193,12 +193,12 @@ decode_ipv4(struct cursor *c, struct packet *out)
 {
 	struct cursor ip = *c;
 	uint8_t vihl, proto;
-	uint16_t total, frag;
+	uint16_t total, id, frag;
 	size_t hlen;
 	bool cut = false;
 
 	if (!cursor_get_u8(&ip, &vihl) || !cursor_skip(&ip, 1) || !cursor_get_u16(&ip, &total) ||
-	    !cursor_skip(&ip, 2) || !cursor_get_u16(&ip, &frag) || !cursor_skip(&ip, 1) ||
+	    !cursor_get_u16(&ip, &id) || !cursor_get_u16(&ip, &frag) || !cursor_skip(&ip, 1) ||
 	    !cursor_get_u8(&ip, &proto) || !cursor_skip(&ip, 2))
 		return DECODE_TRUNCATED;
 	hlen = (size_t)(vihl & 0x0f) * 4;
@@ -218,8 +218,18 @@ decode_ipv4(struct cursor *c, struct packet *out)
 	} else {
 		out->l3_len = total;
 	}
-	if (frag & 0x3fff)
-		return DECODE_FRAGMENT; /* MF set or offset non-zero */
+	if (frag & 0x3fff) { /* MF set or offset non-zero */
+		out->frag.id = id;
+		out->frag.offset = (uint32_t)(frag & 0x1fff) * 8;
+		out->frag.more = (frag & 0x2000) != 0;
+		out->frag.proto = proto;
+		out->frag.hdr_len = (uint16_t)hlen;
+		if (!cut && c->len >= total) {
+			out->frag.data = c->p + hlen;
+			out->frag.data_len = total - hlen;
+		}
+		return DECODE_FRAGMENT;
+	}
 	if (!cursor_skip(c, hlen))
 		return DECODE_TRUNCATED;
 	return decode_l4(c, proto, total - hlen, cut, out);
@@ -266,14 +276,26 @@ decode_ipv6(struct cursor *c, struct packet *out)
 				return DECODE_TRUNCATED;
 			elen = ((size_t)hlen8 + 2) * 4;
 			break;
-		case 44: { /* fragment */
+		case 44: { /* fragment (RFC 8200 4.5) */
 			uint16_t offm;
+			uint32_t id;
 
 			if (!cursor_get_u8(&ext, &next) || !cursor_skip(&ext, 1) ||
-			    !cursor_get_u16(&ext, &offm))
+			    !cursor_get_u16(&ext, &offm) || !cursor_get_u32(&ext, &id))
 				return DECODE_TRUNCATED;
-			if (offm & 0xfff9)
-				return DECODE_FRAGMENT; /* offset != 0 or more fragments */
+			if (plen < 8)
+				return DECODE_MALFORMED;
+			if (offm & 0xfff9) { /* offset != 0 or more fragments */
+				out->frag.id = id;
+				out->frag.offset = (uint32_t)(offm & 0xfff8);
+				out->frag.more = (offm & 1) != 0;
+				out->frag.proto = next;
+				if (!cut && c->len >= plen) {
+					out->frag.data = c->p + 8;
+					out->frag.data_len = (size_t)plen - 8;
+				}
+				return DECODE_FRAGMENT;
+			}
 			elen = 8;
 			break;
 		}

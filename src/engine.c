@@ -117,6 +117,7 @@ struct engine {
 	struct flow_table *flows;
 	struct dpi *dpi;
 	struct correlate *corr;
+	struct ipfrag *frag; /* the reader's (single thread or front) */
 	struct evidence_stats evs;
 	struct stats st;
 	uint64_t next_id;
@@ -140,6 +141,7 @@ engine_config_defaults(struct engine_config *c)
 	c->use_ndpi = true;
 	c->threads = 1;
 	c->evidence_dirfd = -1;
+	ipfrag_config_defaults(&c->frag);
 	correlate_config_defaults(&c->corr);
 }
 
@@ -181,13 +183,16 @@ engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 	}
 	if (role != ROLE_WORKER) {
 		e->corr = correlate_new(&cfg->corr, err, errsz);
-		if (!e->corr) {
+		e->frag = ipfrag_new(&cfg->frag);
+		if (!e->corr || !e->frag) {
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
 	}
 	return e;
 fail:
+	correlate_free(e->corr);
+	ipfrag_free(e->frag);
 	dpi_free(e->dpi);
 	flow_table_free(e->flows);
 	free(e);
@@ -246,6 +251,8 @@ engine_stats_local(struct engine *e)
 		e->st.state_servers_loaded = cs.state_servers_loaded;
 	}
 	e->st.evidence_packets_dropped = e->evs.packets_dropped;
+	if (e->frag)
+		e->st.frag = *ipfrag_stats(e->frag);
 }
 
 static size_t par_open_flows(const struct engine *e);
@@ -852,9 +859,17 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 	e->st.decode[r]++;
 	if (ts_us > e->now_us)
 		e->now_us = ts_us;
+	if (r == DECODE_FRAGMENT && !pk.tunneled && e->frag) {
+		/* The fragment that completes a datagram becomes the packet: the
+		 * whole datagram behind this fragment's link header. */
+		if (ipfrag_add(e->frag, &pk, frame, ts_us, &frame, &caplen))
+			r = decode_packet(dlt, frame, caplen, &pk);
+	}
 	/* Expire at most once per packet-time second: cheap and timely. */
 	if (e->now_us >= e->last_expire_us + 1000000) {
 		e->last_expire_us = e->now_us;
+		if (e->frag)
+			ipfrag_expire(e->frag, e->now_us);
 		if (e->par)
 			par_expire(e);
 		else
@@ -915,6 +930,7 @@ engine_free(struct engine *e)
 	flow_table_free(e->flows);
 	dpi_free(e->dpi);
 	correlate_free(e->corr);
+	ipfrag_free(e->frag);
 	free(e);
 }
 

@@ -108,7 +108,13 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "udp_packets_not_analysed", st->udp_packets);
 	fn(ctx, "not_ip", st->decode[DECODE_NOT_IP]);
 	fn(ctx, "other_l4", st->decode[DECODE_OTHER_L4]);
-	fn(ctx, "ip_fragments_skipped", st->decode[DECODE_FRAGMENT]);
+	fn(ctx, "ip_fragments", st->decode[DECODE_FRAGMENT]);
+	fn(ctx, "ip_datagrams_reassembled", st->frag.reassembled);
+	fn(ctx, "ip_frag_timeouts", st->frag.timeouts);
+	fn(ctx, "ip_frag_evicted", st->frag.evicted);
+	fn(ctx, "ip_frag_overlaps_dropped", st->frag.overlaps);
+	fn(ctx, "ip_frag_malformed", st->frag.malformed);
+	fn(ctx, "ip_frag_uncaptured", st->frag.uncaptured);
 	fn(ctx, "truncated_headers", st->decode[DECODE_TRUNCATED]);
 	fn(ctx, "malformed_headers", st->decode[DECODE_MALFORMED]);
 	fn(ctx, "unsupported_link", st->decode[DECODE_UNSUPPORTED_LINK]);

@@ -218,6 +218,14 @@ judge_plain(struct alert_out *ao, bool tls_port)
 		raise_alert_text(ao, ALERT_PLAINTEXT_ON_TLS_PORT, SEVERITY_HIGH, ev);
 		return;
 	}
+	if (s->gap_undecided) {
+		/* Bytes are missing (lost by the capture, cut by the snap length,
+		 * a fragment that never completed): they may have held the upgrade
+		 * request or a login, so "cleartext" would be a guess. */
+		s->verdict = VERDICT_UNKNOWN;
+		s->reason = REASON_GAP;
+		return;
+	}
 	s->verdict = VERDICT_CLEARTEXT;
 	s->reason = pf->tls_offered ? REASON_NOT_REQUESTED : REASON_NOT_OFFERED;
 }

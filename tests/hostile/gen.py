@@ -41,6 +41,25 @@ def tcp(src, dst, sport, dport, seq, ack, flags, data=b""):
     return hdr[:16] + struct.pack("!H", c) + hdr[18:] + data
 
 
+def tcp6(src, dst, sport, dport, seq, ack, flags, data=b""):
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4,
+                      flags, 65535, 0, 0)
+    pseudo = bytes(src) + bytes(dst) + struct.pack("!IxxxB", len(hdr) + len(data), 6)
+    c = csum(pseudo + hdr + data)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + data
+
+
+def ip6_frag(src, dst, nxt, payload, ident, offset, more):
+    fh = struct.pack("!BBHI", nxt, 0, offset | (1 if more else 0), ident)
+    return struct.pack("!IHBB16s16s", 6 << 28, len(fh) + len(payload), 44, 64, bytes(src),
+                       bytes(dst)) + fh + payload
+
+
+def eth6(frame_ip, to_server=True):
+    dst, src = (MAC_S, MAC_C) if to_server else (MAC_C, MAC_S)
+    return dst + src + b"\x86\xdd" + frame_ip
+
+
 def eth(frame_ip, to_server=True):
     dst, src = (MAC_S, MAC_C) if to_server else (MAC_C, MAC_S)
     return dst + src + b"\x08\x00" + frame_ip
@@ -80,6 +99,41 @@ class Tcp:
         else:
             t = tcp(self.sip, self.cip, self.sport, self.cport, self.sseq, self.cseq, flags, data)
             self.cap.add(eth(ip4(self.sip, self.cip, 6, t, ip_id), False))
+            self.sseq += len(data) + (1 if flags & 0x03 else 0)
+
+    def seg_fragments(self, to_server, flags, data, cuts, order=None, evil=None, v6=False):
+        """One segment sent as IP fragments: cuts are the offsets (multiples
+        of 8) where the IP payload is cut; order lists the fragments in the
+        order they are sent; evil = (index, bytes) sends that fragment a
+        first, with other bytes (the real one then overlaps and changes them)."""
+        src, dst, sp, dp, seq, ack = (
+            (self.cip, self.sip, self.cport, self.sport, self.cseq, self.sseq) if to_server else
+            (self.sip, self.cip, self.sport, self.cport, self.sseq, self.cseq))
+        if v6:
+            t = tcp6(src, dst, sp, dp, seq, ack, flags, data)
+        else:
+            t = tcp(src, dst, sp, dp, seq, ack, flags, data)
+        bounds = [0] + list(cuts) + [len(t)]
+        frags = []
+        for i in range(len(bounds) - 1):
+            part = t[bounds[i]:bounds[i + 1]]
+            more = i < len(bounds) - 2
+            if v6:
+                frags.append(ip6_frag(src, dst, 6, part, 0x1234, bounds[i], more))
+            else:
+                frags.append(ip4(src, dst, 6, part, 0x4242, bounds[i], more))
+        sent = [frags[i] for i in (order or range(len(frags)))]
+        if evil:
+            i, other = evil
+            part = bytes(other) + t[bounds[i] + len(other):bounds[i + 1]]
+            more = i < len(bounds) - 2
+            sent.insert(0, ip6_frag(src, dst, 6, part, 0x1234, bounds[i], more) if v6 else
+                        ip4(src, dst, 6, part, 0x4242, bounds[i], more))
+        for f in sent:
+            self.cap.add(eth(f, to_server) if not v6 else eth6(f, to_server))
+        if to_server:
+            self.cseq += len(data) + (1 if flags & 0x03 else 0)
+        else:
             self.sseq += len(data) + (1 if flags & 0x03 else 0)
 
     def handshake(self):
@@ -174,10 +228,61 @@ def case_fin_retransmitted_after_the_flow_was_forgotten(cap):
         t.seg(False, 0x19, b"\x17\x03\x03\x00\x04abcd")
 
 
+def smtp_login_in_fragments(cap, cport, **frag):
+    """An SMTP session whose AUTH PLAIN segment is sent in IP fragments."""
+    t = Tcp(cap, C, S, cport, 587)
+    t.handshake()
+    t.s2c(b"220 mail.example.test ESMTP\r\n")
+    t.c2s(b"EHLO client.example.test\r\n")
+    t.s2c(b"250-mail.example.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+    t.seg_fragments(True, 0x18, b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", **frag)
+    t.s2c(b"235 2.7.0 Authentication successful\r\n")
+    t.c2s(b"QUIT\r\n")
+    t.s2c(b"221 2.0.0 Bye\r\n")
+    t.close()
+
+
+def case_login_in_ipv4_fragments(cap):
+    """Finding 3: a cleartext AUTH PLAIN cut into three IPv4 fragments, sent
+    out of order, must be seen like any other."""
+    smtp_login_in_fragments(cap, 40300, cuts=[16, 32], order=[2, 0, 1])
+
+
+def case_login_in_ipv6_fragments(cap):
+    """Finding 3, IPv6: the same login in IPv6 fragments (fragment header)."""
+    global C, S
+    c4, s4 = C, S
+    C = [0x20, 0x01, 0x0D, 0xB8] + [0] * 11 + [1]
+    S = [0x20, 0x01, 0x0D, 0xB8] + [0] * 11 + [2]
+    try:
+        t = Tcp(cap, C, S, 40400, 587)
+        for to_server, flags, data in [(True, 0x02, b""), (False, 0x12, b""), (True, 0x10, b"")]:
+            t.seg_fragments(to_server, flags, data, cuts=[], v6=True)
+        t.seg_fragments(False, 0x18, b"220 mail.example.test ESMTP\r\n", cuts=[], v6=True)
+        t.seg_fragments(True, 0x18, b"EHLO c\r\n", cuts=[], v6=True)
+        t.seg_fragments(False, 0x18, b"250-mail.example.test\r\n250 AUTH PLAIN\r\n", cuts=[],
+                        v6=True)
+        t.seg_fragments(True, 0x18, b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", cuts=[24],
+                        order=[1, 0], v6=True)
+        t.seg_fragments(False, 0x18, b"235 2.7.0 ok\r\n", cuts=[], v6=True)
+    finally:
+        C, S = c4, s4
+
+
+def case_overlapping_fragments_change_the_login(cap):
+    """Finding 3, evasion: a second copy of a fragment with other bytes. The
+    datagram is dropped, so the segment is missing: the session must not be
+    judged as if those bytes were absent (no silent cleartext verdict)."""
+    smtp_login_in_fragments(cap, 40500, cuts=[16, 32], evil=(1, b"XXXXXXXX"))
+
+
 CASES = {
     "sslv2-then-tls13-server-hello": case_sslv2_then_tls13_server_hello,
     "syn-flood-beside-one-tls-session": case_syn_flood_beside_one_tls_session,
     "fin-retransmitted-after-the-flow-was-forgotten": case_fin_retransmitted_after_the_flow_was_forgotten,
+    "login-in-ipv4-fragments": case_login_in_ipv4_fragments,
+    "login-in-ipv6-fragments": case_login_in_ipv6_fragments,
+    "overlapping-fragments-change-the-login": case_overlapping_fragments_change_the_login,
 }
 
 
