@@ -128,6 +128,10 @@ struct session {
 				   * (evidence in tf.first_bytes) */
 	bool resp_unprompted;	  /* server text after the go-ahead came before
 				   * the client began its handshake */
+	/* No parser and no TLS claimed the first bytes: the first of them (the
+	 * client's, else the server's), as evidence for a TLS-only port. */
+	uint8_t unrecognized[64];
+	uint8_t unrecognized_len;
 
 	uint64_t packets;
 	uint64_t bytes[2];	 /* payload bytes per direction */

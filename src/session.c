@@ -371,6 +371,12 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 		return; /* hold: more bytes may decide */
 	sn->exhausted[dir] = true;
 	if (sn->exhausted[DIR_C2S] && sn->exhausted[DIR_S2C]) {
+		enum dir first = sn->len[DIR_C2S] > 0 ? DIR_C2S : DIR_S2C;
+
+		s->unrecognized_len = (uint8_t)(sn->len[first] < sizeof(s->unrecognized)
+							? sn->len[first]
+							: sizeof(s->unrecognized));
+		memcpy(s->unrecognized, sn->buf[first], s->unrecognized_len);
 		free(sn);
 		s->sniff = NULL;
 		s->mode = MODE_WATCH;

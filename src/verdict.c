@@ -230,6 +230,18 @@ judge_plain(struct alert_out *ao, bool tls_port)
 	s->reason = pf->tls_offered ? REASON_NOT_REQUESTED : REASON_NOT_OFFERED;
 }
 
+/* Plaintext: at least 4 bytes, all printable ASCII or TAB, CR, LF. */
+static bool
+verdict_is_text(const uint8_t *p, size_t n)
+{
+	if (n < 4)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((p[i] < 0x20 || p[i] > 0x7e) && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
 size_t
 verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out, size_t max)
 {
@@ -272,9 +284,17 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 		s->reason = REASON_MIDSTREAM;
 		return 0;
 	}
-	if (s->midstream)
+	if (s->midstream) {
 		s->reason = REASON_MIDSTREAM;
-	else if (s->gap_undecided)
+	} else if (tls_port && verdict_is_text(s->unrecognized, s->unrecognized_len)) {
+		/* Text no parser knows where only TLS belongs (993, 465 ...):
+		 * whatever it is, it was not protected. (Binary bytes may be
+		 * another encryption, e.g. obfuscated VPNs: they stay unknown.) */
+		s->verdict = VERDICT_DOWNGRADED;
+		s->reason = REASON_PLAINTEXT_ON_TLS_PORT;
+		raise_alert(&ao, ALERT_PLAINTEXT_ON_TLS_PORT, SEVERITY_HIGH, s->unrecognized,
+			    s->unrecognized_len);
+	} else if (s->gap_undecided)
 		s->reason = REASON_GAP;
 	else if (in && in->ndpi_cleartext) {
 		/* Recognised by nDPI only: no parser saw an offer. A protocol that

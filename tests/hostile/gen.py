@@ -276,6 +276,15 @@ def case_overlapping_fragments_change_the_login(cap):
     smtp_login_in_fragments(cap, 40500, cuts=[16, 32], evil=(1, b"XXXXXXXX"))
 
 
+def case_unrecognised_plaintext_on_an_implicit_tls_port(cap):
+    """Finding 10: text no parser knows, on 993 where only TLS belongs."""
+    t = Tcp(cap, C, S, 40600, 993)
+    t.handshake()
+    t.c2s(b"HELLO there, this is not TLS\r\n")
+    t.s2c(b"whatever you say\r\n")
+    t.close()
+
+
 CASES = {
     "sslv2-then-tls13-server-hello": case_sslv2_then_tls13_server_hello,
     "syn-flood-beside-one-tls-session": case_syn_flood_beside_one_tls_session,
@@ -283,6 +292,7 @@ CASES = {
     "login-in-ipv4-fragments": case_login_in_ipv4_fragments,
     "login-in-ipv6-fragments": case_login_in_ipv6_fragments,
     "overlapping-fragments-change-the-login": case_overlapping_fragments_change_the_login,
+    "unrecognised-plaintext-on-an-implicit-tls-port": case_unrecognised_plaintext_on_an_implicit_tls_port,
 }
 
 

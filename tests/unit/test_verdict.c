@@ -597,6 +597,57 @@ test_verdict_plaintext_smtp_on_port_465_is_downgraded_plaintext_on_tls_port(void
 }
 
 static void
+test_verdict_unrecognised_text_on_port_993_is_plaintext_on_tls_port(void **state)
+{
+	static const char text[] = "HELLO there\r\n";
+	struct session s;
+	struct judged j;
+	const struct alert *a;
+
+	(void)state;
+	session_make(&s, "imap", 993);
+	s.mode = MODE_WATCH;
+	memcpy(s.unrecognized, text, sizeof(text) - 1);
+	s.unrecognized_len = sizeof(text) - 1;
+	judge(&s, &j);
+	assert_verdict(&s, "downgraded", "plaintext-on-tls-port");
+	assert_alerts(&s, &j, ALERTS(ALERT_PLAINTEXT_ON_TLS_PORT));
+	a = alert_find(&j, ALERT_PLAINTEXT_ON_TLS_PORT);
+	assert_non_null(strstr(a->evidence, "HELLO there"));
+}
+
+static void
+test_verdict_unrecognised_binary_on_port_993_stays_unknown(void **state)
+{
+	static const uint8_t noise[8] = {0x25, 0x00, 0x45, 0x14, 0x04, 0x11, 0x8a, 0xb5};
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	session_make(&s, "imap", 993);
+	s.mode = MODE_WATCH;
+	memcpy(s.unrecognized, noise, sizeof(noise));
+	s.unrecognized_len = sizeof(noise);
+	judge(&s, &j);
+	assert_verdict(&s, "unknown", "unrecognized");
+	assert_no_alerts(&s, &j);
+}
+
+static void
+test_verdict_cleartext_with_a_gap_is_unknown_gap(void **state)
+{
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	smtp_plain(&s, 587, false);
+	s.gap = true;
+	s.gap_undecided = true;
+	judge(&s, &j);
+	assert_verdict(&s, "unknown", "gap");
+}
+
+static void
 test_verdict_plaintext_on_other_tls_only_ports_is_downgraded(void **state)
 {
 	static const struct {
@@ -1159,6 +1210,10 @@ main(void)
 		cmocka_unit_test(
 			test_verdict_plaintext_smtp_on_port_465_is_downgraded_plaintext_on_tls_port),
 		cmocka_unit_test(test_verdict_plaintext_on_other_tls_only_ports_is_downgraded),
+		cmocka_unit_test(
+			test_verdict_unrecognised_text_on_port_993_is_plaintext_on_tls_port),
+		cmocka_unit_test(test_verdict_unrecognised_binary_on_port_993_stays_unknown),
+		cmocka_unit_test(test_verdict_cleartext_with_a_gap_is_unknown_gap),
 		cmocka_unit_test(
 			test_verdict_starttls_offered_but_not_used_is_cleartext_not_requested),
 		cmocka_unit_test(test_verdict_starttls_not_offered_is_cleartext_not_offered),
