@@ -35,5 +35,7 @@ bool dpi_process(struct dpi *d, struct dpi_flow **fp, const uint8_t *l3, size_t 
 void dpi_giveup(struct dpi *d, struct dpi_flow **fp, char *name, size_t namesz, bool *cleartext);
 /* Frees a flow's state without a decision. */
 void dpi_flow_free(struct dpi_flow **fp);
+/* Bytes one flow's state takes (the engine's memcap counts them). */
+size_t dpi_flow_size(void);
 
 #endif

@@ -23,6 +23,7 @@
 
 struct engine_config {
 	size_t max_flows;	  /* flow table limit (idlest evicted beyond) */
+	uint64_t memcap;	  /* bytes for flows and their state (idlest evicted beyond) */
 	uint64_t idle_timeout_us; /* an open flow idle this long is finished */
 	uint64_t linger_us;	  /* a closed flow absorbs late packets this long */
 	size_t stream_cap;	  /* out-of-order bytes per half-stream */

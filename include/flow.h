@@ -31,8 +31,9 @@ struct flow {
 	struct flow *hnext; /* hash chain */
 	struct flow *lru_prev, *lru_next;
 	uint64_t ts_last_us;
-	bool closed; /* on the closed list (flow_table_close) */
-	bool packed; /* the caller's mark: its record is in packed form */
+	bool closed;  /* on the closed list (flow_table_close) */
+	bool packed;  /* the caller's mark: its record is in packed form */
+	uint32_t mem; /* bytes the caller accounts to this record (its memcap) */
 };
 
 struct flow_table;

@@ -187,6 +187,9 @@ bool session_settled(const struct session *s);
 void session_name_service(struct session *s);
 /* Frees the parser state (facts stay). */
 void session_release(struct session *s);
+/* Heap bytes the session holds now besides itself (sniff buffer, parser
+ * state, TLS parser and its hellos): what the engine's memcap counts. */
+size_t session_heap_bytes(const struct session *s);
 /* A settled session's facts in few bytes: the record with its runs of zero
  * bytes (empty strings, unused login slots) squeezed out. The session must
  * hold no parser state (session_release). Returns the packed length, or 0

@@ -108,6 +108,8 @@ struct tls_parser {
 void tls_parser_init(struct tls_parser *t);
 /* Frees what the parser holds. The parser can be reused after tls_parser_init. */
 void tls_parser_free(struct tls_parser *t);
+/* Heap bytes the parser holds now (hellos being reassembled). */
+size_t tls_parser_heap_bytes(const struct tls_parser *t);
 
 /*
  * Feeds in-order bytes of one direction. Returns the number of bytes consumed

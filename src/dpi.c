@@ -70,6 +70,12 @@ dpi_describe(struct dpi *d, ndpi_protocol proto, char *name, size_t namesz, bool
 	*cleartext = !ndpi_is_encrypted_proto(d->mod, proto);
 }
 
+size_t
+dpi_flow_size(void)
+{
+	return sizeof(struct dpi_flow);
+}
+
 bool
 dpi_process(struct dpi *d, struct dpi_flow **fp, const uint8_t *l3, size_t l3_len, uint64_t ts_us,
 	    uint32_t *packets, char *name, size_t namesz, bool *cleartext)

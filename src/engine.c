@@ -124,6 +124,7 @@ struct engine {
 	uint64_t now_us;
 	uint64_t last_expire_us;
 	uint64_t pkt_idx;      /* packets so far; the current packet's index */
+	uint64_t mem_now;      /* bytes accounted to the flow records (flow.mem) */
 	uint64_t key_idx;      /* order key of the work being done (workers) */
 	uint64_t expire_stage; /* stage of the expiry being done */
 	struct worker *self;   /* in a worker: where finished sessions go */
@@ -134,6 +135,7 @@ void
 engine_config_defaults(struct engine_config *c)
 {
 	c->max_flows = 262144;
+	c->memcap = 512ull << 20;
 	c->idle_timeout_us = 300ull * 1000000;
 	c->linger_us = 30ull * 1000000;
 	c->stream_cap = 256 * 1024;
@@ -253,6 +255,7 @@ engine_stats_local(struct engine *e)
 	e->st.evidence_packets_dropped = e->evs.packets_dropped;
 	if (e->frag)
 		e->st.frag = *ipfrag_stats(e->frag);
+	e->st.memory_now = e->mem_now;
 }
 
 static size_t par_open_flows(const struct engine *e);
@@ -412,6 +415,49 @@ engine_report(struct engine *e, struct conn *c, enum session_end end)
 	engine_free_conn_buffers(e, c);
 }
 
+/*
+ * The memcap: every record in the flow table (struct conn with what its
+ * session holds, a packed session, a lingering closed flow) carries in
+ * flow.mem the bytes it was last accounted for; mem_now is their sum.
+ */
+static void
+engine_mem_set(struct engine *e, struct flow *f, size_t bytes)
+{
+	e->mem_now = e->mem_now - f->mem + bytes;
+	f->mem = (uint32_t)(bytes < UINT32_MAX ? bytes : UINT32_MAX);
+	if (e->mem_now > e->st.memory_max)
+		e->st.memory_max = e->mem_now;
+}
+
+/* What an open flow holds: the record, the session's parser state, nDPI's
+ * flow, buffered out-of-order segments and kept evidence packets. */
+static size_t
+engine_conn_bytes(const struct engine *e, const struct conn *c)
+{
+	(void)e;
+	return sizeof(*c) + session_heap_bytes(&c->sess) + (c->dpi ? dpi_flow_size() : 0) +
+	       c->half[0].ooo_bytes + c->half[1].ooo_bytes + c->ev.bytes;
+}
+
+static void engine_retire(struct engine *e, struct flow *f, enum session_end end);
+
+/* Makes room for need more bytes under the memcap: the idlest flows (closed
+ * ones first) are finished early, never keep (the flow at hand). */
+static void
+engine_mem_room(struct engine *e, size_t need, const struct flow *keep)
+{
+	struct flow *old;
+
+	if (e->cfg.memcap == 0)
+		return;
+	while (e->mem_now + need > e->cfg.memcap && (old = flow_table_oldest(e->flows)) != NULL &&
+	       old != keep) {
+		if (!old->closed)
+			e->st.flows_evicted_memcap++;
+		engine_retire(e, old, END_EVICTED);
+	}
+}
+
 /* Forgets a flow: an open one with its session (struct conn), a packed one,
  * or a closed one (only its struct flow is left, see engine_bury). */
 static void
@@ -420,6 +466,7 @@ engine_remove(struct engine *e, struct flow *f)
 	flow_table_remove(e->flows, f);
 	if (!f->closed && !f->packed)
 		engine_free_conn_buffers(e, (struct conn *)f);
+	e->mem_now -= f->mem;
 	free(f);
 }
 
@@ -437,8 +484,10 @@ engine_bury(struct engine *e, struct flow *f)
 		t->packed = false;
 		flow_table_insert(e->flows, t, f->ts_last_us);
 		flow_table_close(e->flows, t);
+		engine_mem_set(e, t, sizeof(*t));
 	} else {
 		e->st.alloc_failures++; /* then it does not linger */
+		e->mem_now -= f->mem;
 	}
 	free(f);
 }
@@ -475,6 +524,7 @@ engine_pack(struct engine *e, struct conn *c)
 	flow_table_insert(e->flows, &p->flow, c->flow.ts_last_us);
 	engine_free_conn_buffers(e, c);
 	free(c);
+	engine_mem_set(e, &p->flow, sizeof(*p) + len);
 	e->st.flows_packed++;
 }
 
@@ -603,11 +653,13 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 			engine_retire(e, old, END_EVICTED);
 		}
 	}
+	engine_mem_room(e, sizeof(*c), NULL);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		e->st.alloc_failures++;
 		return NULL;
 	}
+	engine_mem_set(e, &c->flow, sizeof(*c));
 	c->last_idx = e->pkt_idx;
 	c->flow.key.family = pk->family;
 	c->flow.key.l4 = pk->l4;
@@ -812,8 +864,12 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		engine_bury(e, &c->flow);
 		return;
 	}
-	if (session_settled(s) && (c->dpi_done || !e->dpi) && !c->ev.head)
+	if (session_settled(s) && (c->dpi_done || !e->dpi) && !c->ev.head) {
 		engine_pack(e, c);
+		return;
+	}
+	engine_mem_set(e, &c->flow, engine_conn_bytes(e, c));
+	engine_mem_room(e, 0, &c->flow);
 }
 
 /* A packet of a packed flow: counted, and the end of the session seen. */
@@ -1487,6 +1543,9 @@ stats_add(struct stats *to, const struct stats *from)
 	to->flows_at_end += from->flows_at_end;
 	to->flows_max_seen += from->flows_max_seen; /* sum of the workers' highs */
 	to->flows_packed += from->flows_packed;
+	to->flows_evicted_memcap += from->flows_evicted_memcap;
+	to->memory_now += from->memory_now;
+	to->memory_max += from->memory_max; /* sum of the workers' highs */
 	to->alerts_dropped += from->alerts_dropped;
 	to->alloc_failures += from->alloc_failures;
 	to->ndpi_flows += from->ndpi_flows;
@@ -1559,6 +1618,7 @@ par_start(struct engine *e, char *err, size_t errsz)
 	e->par = P;
 	wc.max_flows = (e->cfg.max_flows + n - 1) / n;
 	wc.ooo_cap = e->cfg.ooo_cap / n;
+	wc.memcap = e->cfg.memcap / n;
 	wc.threads = 1;
 	for (size_t i = 0; i < n; i++) {
 		struct worker *w = &P->w[i];

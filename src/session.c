@@ -242,6 +242,20 @@ struct session_sniff {
 	bool dropped[2];   /* bytes of an exhausted direction were not kept */
 };
 
+size_t
+session_heap_bytes(const struct session *s)
+{
+	size_t n = 0;
+
+	if (s->sniff)
+		n += sizeof(*s->sniff);
+	if (s->pstate)
+		n += s->proto && s->proto->state_size ? s->proto->state_size : 1;
+	if (s->tls)
+		n += sizeof(*s->tls) + tls_parser_heap_bytes(s->tls);
+	return n;
+}
+
 static void session_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len);
 
 /* Starts the chosen service parser. */

@@ -122,6 +122,9 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "stray_packets", st->stray_packets);
 	fn(ctx, "late_packets", st->late_packets);
 	fn(ctx, "flows_created", st->flows_created);
+	fn(ctx, "flows_evicted_memcap", st->flows_evicted_memcap);
+	fn(ctx, "memory_bytes", st->memory_now);
+	fn(ctx, "memory_max_bytes", st->memory_max);
 	fn(ctx, "flows_closed", st->flows_closed);
 	fn(ctx, "flows_idle_timeout", st->flows_idle);
 	fn(ctx, "flows_evicted", st->flows_evicted);

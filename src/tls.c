@@ -787,6 +787,17 @@ tls_parser_free(struct tls_parser *t)
 }
 
 size_t
+tls_parser_heap_bytes(const struct tls_parser *t)
+{
+	size_t n = 0;
+
+	for (int d = 0; d < 2; d++)
+		if (t->d[d].hs_buf)
+			n += t->d[d].hs_len ? t->d[d].hs_len : 1;
+	return n;
+}
+
+size_t
 tls_feed(struct tls_parser *t, struct tls_facts *f, enum dir dir, const uint8_t *p, size_t len)
 {
 	struct tls_dir_state *ds;

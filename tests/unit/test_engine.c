@@ -1,0 +1,174 @@
+/*
+ * test_engine.c - the engine's memory cap: flows and what their sessions
+ * hold are accounted; beyond --memcap the idlest flows are finished early
+ * (reported, counted), and the accounting returns to zero when every flow
+ * is gone.
+ */
+#include <pcap/dlt.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+
+struct seen {
+	size_t sessions;
+	size_t evicted;
+};
+
+static void
+on_session(void *ctx, const struct session *s)
+{
+	struct seen *n = ctx;
+
+	n->sessions++;
+	if (s->end == END_EVICTED)
+		n->evicted++;
+}
+
+static void
+on_alert(void *ctx, const struct alert *a)
+{
+	(void)ctx;
+	(void)a;
+}
+
+/* A raw IPv4 TCP packet from client i to 10.0.0.1:25. */
+static size_t
+packet(uint8_t *f, unsigned i, uint8_t flags, uint32_t seq, const char *data)
+{
+	size_t dlen = data ? strlen(data) : 0, total = 40 + dlen;
+
+	memset(f, 0, 40);
+	f[0] = 0x45;
+	f[2] = (uint8_t)(total >> 8);
+	f[3] = (uint8_t)total;
+	f[8] = 64;
+	f[9] = 6;
+	f[12] = 10, f[13] = 1, f[14] = (uint8_t)(i >> 8), f[15] = (uint8_t)i;
+	f[16] = 10, f[19] = 1;
+	f[20] = (uint8_t)((20000 + i) >> 8), f[21] = (uint8_t)(20000 + i);
+	f[23] = 25;
+	f[24] = (uint8_t)(seq >> 24), f[25] = (uint8_t)(seq >> 16);
+	f[26] = (uint8_t)(seq >> 8), f[27] = (uint8_t)seq;
+	f[32] = 5 << 4;
+	f[33] = flags;
+	if (dlen)
+		memcpy(f + 40, data, dlen);
+	return total;
+}
+
+/* n clients each open a connection and send one unfinished SMTP line, so
+ * every flow keeps a session with parser state. */
+static void
+run(struct engine *e, unsigned n)
+{
+	uint8_t f[128];
+	size_t len;
+
+	for (unsigned i = 0; i < n; i++) {
+		len = packet(f, i, 0x02, 1000, NULL);
+		engine_packet(e, DLT_RAW, f, len, 1000000 + i);
+		len = packet(f, i, 0x18, 1001, "EHLO client.example");
+		engine_packet(e, DLT_RAW, f, len, 1000000 + i);
+	}
+}
+
+static void
+test_engine_memcap_finishes_the_idlest_flows_and_bounds_the_memory(void **state)
+{
+	struct engine_config cfg;
+	struct seen seen = {0};
+	struct engine_output out = {&seen, on_session, on_alert};
+	struct engine *e;
+	char err[256];
+	struct stats *st;
+
+	(void)state;
+	engine_config_defaults(&cfg);
+	cfg.use_ndpi = false;
+	cfg.memcap = 200 * 1024;
+	e = engine_new(&cfg, &out, err, sizeof(err));
+	assert_non_null(e);
+	run(e, 2000);
+	st = engine_stats(e);
+	assert_true(st->flows_evicted_memcap > 1000);
+	assert_true(st->memory_max <= cfg.memcap);
+	assert_true(st->memory_now <= cfg.memcap);
+	assert_int_equal(seen.evicted, st->flows_evicted_memcap);
+	engine_finish_all(e);
+	st = engine_stats(e);
+	assert_int_equal(st->memory_now, 0);
+	assert_int_equal(seen.sessions, 2000); /* evicted sessions are reported */
+	engine_free(e);
+}
+
+static void
+test_engine_without_a_memcap_keeps_every_flow(void **state)
+{
+	struct engine_config cfg;
+	struct seen seen = {0};
+	struct engine_output out = {&seen, on_session, on_alert};
+	struct engine *e;
+	char err[256];
+	struct stats *st;
+
+	(void)state;
+	engine_config_defaults(&cfg);
+	cfg.use_ndpi = false;
+	cfg.memcap = 0;
+	e = engine_new(&cfg, &out, err, sizeof(err));
+	assert_non_null(e);
+	run(e, 2000);
+	st = engine_stats(e);
+	assert_int_equal(st->flows_evicted_memcap, 0);
+	assert_true(st->memory_now > 200 * 1024);
+	assert_int_equal(seen.sessions, 0);
+	engine_free(e);
+	assert_int_equal(seen.sessions, 2000);
+}
+
+static void
+test_engine_memcap_is_shared_out_among_workers(void **state)
+{
+	struct engine_config cfg;
+	struct seen seen = {0};
+	struct engine_output out = {&seen, on_session, on_alert};
+	struct engine *e;
+	char err[256];
+	struct stats *st;
+
+	(void)state;
+	engine_config_defaults(&cfg);
+	cfg.use_ndpi = false;
+	cfg.memcap = 200 * 1024;
+	cfg.threads = 2;
+	e = engine_new(&cfg, &out, err, sizeof(err));
+	assert_non_null(e);
+	run(e, 2000);
+	engine_finish_all(e);
+	st = engine_stats(e);
+	assert_true(st->flows_evicted_memcap > 1000);
+	assert_true(st->memory_max <= cfg.memcap);
+	assert_int_equal(seen.sessions, 2000);
+	engine_free(e);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_engine_memcap_finishes_the_idlest_flows_and_bounds_the_memory),
+		cmocka_unit_test(test_engine_without_a_memcap_keeps_every_flow),
+		cmocka_unit_test(test_engine_memcap_is_shared_out_among_workers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
