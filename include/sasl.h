@@ -34,6 +34,9 @@ enum sasl_mech {
 struct sasl_exchange {
 	enum sasl_mech mech;
 	uint8_t responses; /* client responses seen, the initial response included */
+	uint8_t prompts;   /* server challenges (SMTP 334, POP3/IMAP "+") to it read */
+	bool initial;	   /* the command carried an initial response */
+	bool open;	   /* started; not ended by the server's answer nor a "*" */
 };
 
 /*
@@ -85,12 +88,44 @@ int sasl_exchange_begin(struct sasl_exchange *x, struct proto_facts *f, const ui
 /*
  * One client line of the exchange, its line end trimmed, for the login at
  * index `login` of f (-1: not recorded). "*" cancels the exchange (RFC 4422):
- * returns false, the server answers with an error. Anything else is a
- * response; one that is not base64 or not the mechanism's message sets
- * PROTO_ANOM_BAD_SYNTAX in f. cut: the line was cut at LINE_CAP, so only its
- * whole base64 quanta are read.
+ * returns false and closes it, the server answers with an error. Anything
+ * else is a response; one that is not base64 or not the mechanism's message
+ * sets PROTO_ANOM_BAD_SYNTAX in f. cut: the line was cut at LINE_CAP, so only
+ * its whole base64 quanta are read.
  */
 bool sasl_exchange_line(struct sasl_exchange *x, struct proto_facts *f, int login, const uint8_t *p,
 			size_t n, bool cut);
+
+/* sasl_exchange_line for the initial response on the command line itself
+ * (RFC 4954, RFC 5034, RFC 4959 SASL-IR): the server sends no empty
+ * challenge for it. */
+bool sasl_exchange_initial(struct sasl_exchange *x, struct proto_facts *f, int login,
+			   const uint8_t *p, size_t n, bool cut);
+
+/*
+ * Pipelining. A client need not wait for the server's challenge before it
+ * sends a response: the server reads the next line after the command as the
+ * first response, whenever it arrived. So the next client line takes one of
+ * the exchange's response slots when the exchange is open and either
+ *  - it answers a challenge already read (*prompted: it is a response), or
+ *  - the mechanism lets the client send it unasked: the first message of a
+ *    client-first mechanism (PLAIN, XOAUTH2, SCRAM ...), LOGIN's user name
+ *    and password; never CRAM-MD5 or DIGEST-MD5, where the server speaks
+ *    first. An initial response uses one of these.
+ * An unasked line in a slot is still only what the server will read there
+ * if it goes on with the exchange: the protocol decides whether it reads it
+ * as a response (sasl_exchange_line) or, when it is none (a command verb,
+ * not base64), as a command (sasl_exchange_skip). prompted may be NULL.
+ */
+bool sasl_exchange_wants_line(const struct sasl_exchange *x, bool *prompted);
+/* The client line in a slot was read as a command: the slot is used. */
+void sasl_exchange_skip(struct sasl_exchange *x);
+/* Whether p[0..n) (line end trimmed) has the shape of a client response: "*",
+ * "=" or base64 (whole quanta of a cut line, as sasl_exchange_line reads). */
+bool sasl_line_is_response(const uint8_t *p, size_t n, bool cut);
+/* The server sent a challenge to this exchange. */
+void sasl_exchange_prompt(struct sasl_exchange *x);
+/* The server answered the exchange with its outcome: no more responses. */
+void sasl_exchange_end(struct sasl_exchange *x);
 
 #endif

@@ -12,7 +12,8 @@
  *   client:  tag SP STARTTLS
  *            tag SP LOGIN SP astring SP astring   (atom, quoted, literal)
  *            tag SP AUTHENTICATE SP mech [SP initial-response]
- *              then one base64 line per "+" continuation, "*" to cancel
+ *              then one base64 line per "+" continuation (or sent before it:
+ *              pipelined), "*" to cancel
  *            tag SP COMPRESS SP mech              (parsing stops on OK)
  *            tag SP anything-else                 (counted, literals skipped)
  *   server:  "* OK" / "* PREAUTH" / "* BYE" greeting, with an optional
@@ -20,6 +21,18 @@
  *            "* CAPABILITY" SP tokens
  *            tag SP (OK|NO|BAD) [SP "[CAPABILITY ...]"] text
  *            "+" continuations and other untagged data (literals skipped)
+ *
+ * Pipelined SASL: the server reads the line after AUTHENTICATE as the
+ * response to its "+" whenever the client sent it, so that line takes a
+ * response slot of the exchange (sasl_exchange_wants_line): after a "+" was
+ * read, or before it for what the mechanism sends unasked (PLAIN's message,
+ * LOGIN's user name and password). A line in a slot that was asked for is a
+ * response; one sent unasked is a response when it looks like one (base64 or
+ * "*"; an IMAP command has a tag and a space), else a command (a LOGIN
+ * pipelined after an initial response: the password is recorded). Replies
+ * are matched by tag, so nothing else depends on how the server read it. A
+ * "+" counts as a challenge to the client's latest exchange only when that is
+ * the oldest AUTHENTICATE still waiting for its tagged reply.
  *
  * Facts: greeting, capabilities (STARTTLS, LOGINDISABLED, AUTH=PLAIN/LOGIN,
  * masked tokens such as "XXXXXXXX"), the STARTTLS request and its tagged
@@ -34,7 +47,9 @@
  *
  * Not handled: a synchronizing literal the server refuses (the parser assumes
  * the client sent it), capability lists split across literals, SASL security
- * layers (the stream after such an AUTHENTICATE is read as text), IDLE/DONE
+ * layers (the stream after such an AUTHENTICATE is read as text), a command
+ * pipelined into a response slot that the server then reads as a response
+ * (it stays among the pending commands, never answered), IDLE/DONE
  * beyond not counting DONE, ID and other commands' arguments, NOTIFY and
  * server-side data beyond skipping literals. Capabilities seen once logged in
  * (or after PREAUTH) do not change tls_offered / auth_cleartext_offered.
@@ -62,7 +77,8 @@ struct imap_pending {
 	uint8_t tag[IMAP_TAG_MAX];
 	size_t tag_len; /* full length; only the first IMAP_TAG_MAX bytes are kept */
 	enum imap_cmd cmd;
-	int login; /* index in facts->logins, or -1 */
+	int login;    /* index in facts->logins, or -1 */
+	uint32_t seq; /* IMAP_CMD_AUTHENTICATE: the exchange it starts */
 };
 
 /* One direction of the session. */
@@ -82,10 +98,10 @@ struct imap_state {
 	unsigned login_arg; /* next argument: 0 user, 1 password, 2 done */
 	int login;	    /* its index in facts->logins, or -1 */
 	int literal_field;  /* login argument the current client literal fills, or -1 */
-	/* AUTHENTICATE in progress: client lines are SASL responses. */
-	bool sasl_open;
-	struct sasl_exchange sasl;
-	int sasl_login;
+	/* SASL exchanges, numbered from 1 as AUTHENTICATE commands are read. */
+	struct sasl_exchange sasl; /* the client's latest */
+	uint32_t auth_seq;	   /* ... its number */
+	int sasl_login;		   /* ... its login, or -1 */
 	/* STARTTLS sent, its tagged reply not seen yet. */
 	struct upgrade_wait tls_wait;
 	struct imap_pending pending[IMAP_PENDING_MAX];
@@ -129,7 +145,8 @@ imap_literal_at_end(const uint8_t *p, size_t n, uint64_t *size, struct proto_fac
 
 /* ---- pending tagged commands ---------------------------------------------- */
 
-static void
+/* Returns the new entry, or NULL when too many are pending. */
+static struct imap_pending *
 imap_pending_add(struct imap_state *s, struct proto_facts *f, struct cursor tag, enum imap_cmd cmd,
 		 int login)
 {
@@ -138,13 +155,15 @@ imap_pending_add(struct imap_state *s, struct proto_facts *f, struct cursor tag,
 	if (s->n_pending >= IMAP_PENDING_MAX) {
 		f->anomalies |= PROTO_ANOM_PIPELINE_CAP;
 		f->cap_hits++;
-		return;
+		return NULL;
 	}
 	pe = &s->pending[s->n_pending++];
 	pe->tag_len = tag.len;
 	memcpy(pe->tag, tag.p, tag.len < IMAP_TAG_MAX ? tag.len : IMAP_TAG_MAX);
 	pe->cmd = cmd;
 	pe->login = login;
+	pe->seq = 0;
+	return pe;
 }
 
 /* Removes and returns (in *out) the command with this tag. */
@@ -284,14 +303,6 @@ imap_login_args(struct imap_state *s, struct proto_facts *f, struct cursor c)
 	}
 }
 
-/* One line of an AUTHENTICATE exchange after the command. */
-static void
-imap_sasl_line(struct imap_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
-{
-	if (!sasl_exchange_line(&s->sasl, f, s->sasl_login, p, n, cut))
-		s->sasl_open = false; /* cancelled: the tagged BAD follows */
-}
-
 static void
 imap_client_command(struct imap_state *s, struct proto_facts *f, const uint8_t *line, size_t n,
 		    bool cut)
@@ -316,16 +327,20 @@ imap_client_command(struct imap_state *s, struct proto_facts *f, const uint8_t *
 		imap_login_args(s, f, c);
 	} else if (text_equal_ci(cmd.p, cmd.len, "AUTHENTICATE")) {
 		struct cursor mech, ir;
+		struct imap_pending *pe;
 
 		if (!cursor_get_token(&c, &mech)) {
 			f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 			return;
 		}
 		s->sasl_login = sasl_exchange_begin(&s->sasl, f, mech.p, mech.len);
-		s->sasl_open = true;
-		imap_pending_add(s, f, tag, IMAP_CMD_AUTHENTICATE, s->sasl_login);
+		if (++s->auth_seq == 0)
+			s->auth_seq = 1; /* 0 names no exchange */
+		pe = imap_pending_add(s, f, tag, IMAP_CMD_AUTHENTICATE, s->sasl_login);
+		if (pe)
+			pe->seq = s->auth_seq;
 		if (cursor_get_token(&c, &ir)) /* RFC 4959 initial response */
-			imap_sasl_line(s, f, ir.p, ir.len, cut);
+			sasl_exchange_initial(&s->sasl, f, s->sasl_login, ir.p, ir.len, cut);
 	} else if (text_equal_ci(cmd.p, cmd.len, "COMPRESS")) {
 		imap_pending_add(s, f, tag, IMAP_CMD_COMPRESS, -1);
 	} else if (proto_token_is_masked(cmd.p, cmd.len)) {
@@ -339,6 +354,7 @@ imap_client_line(struct imap_state *s, struct proto_facts *f, const uint8_t *lin
 {
 	struct imap_half *h = &s->half[DIR_C2S];
 	size_t n = text_trim_eol(line, len);
+	bool prompted;
 
 	s->literal_field = -1;
 	upgrade_wait_client_line(&s->tls_wait, f, line, n);
@@ -350,9 +366,13 @@ imap_client_line(struct imap_state *s, struct proto_facts *f, const uint8_t *lin
 			imap_login_args(s, f, c);
 		return;
 	}
-	if (s->sasl_open) {
-		imap_sasl_line(s, f, line, n, cut);
-		return;
+	if (sasl_exchange_wants_line(&s->sasl, &prompted)) {
+		/* A response slot (see the header comment). */
+		if (prompted || sasl_line_is_response(line, n, cut)) {
+			sasl_exchange_line(&s->sasl, f, s->sasl_login, line, n, cut);
+			return;
+		}
+		sasl_exchange_skip(&s->sasl);
 	}
 	s->login_open = false;
 	imap_client_command(s, f, line, n, cut);
@@ -374,8 +394,8 @@ imap_tagged_reply(struct imap_state *s, struct proto_facts *f, const struct imap
 		break;
 	case IMAP_CMD_LOGIN:
 	case IMAP_CMD_AUTHENTICATE:
-		if (pe->cmd == IMAP_CMD_AUTHENTICATE)
-			s->sasl_open = false;
+		if (pe->cmd == IMAP_CMD_AUTHENTICATE && pe->seq == s->auth_seq)
+			sasl_exchange_end(&s->sasl);
 		if (l)
 			l->outcome = ok ? LOGIN_SUCCESS : LOGIN_FAILURE;
 		if (ok)
@@ -392,6 +412,21 @@ imap_tagged_reply(struct imap_state *s, struct proto_facts *f, const struct imap
 	if (ok)
 		imap_resp_code(s, f, text, line, n);
 	return false;
+}
+
+/* A "+" continuation request: a challenge to the client's latest exchange
+ * when the server is in it, i.e. it is the oldest AUTHENTICATE waiting for
+ * its tagged reply (otherwise the "+" is for an older one, or a literal). */
+static void
+imap_continuation(struct imap_state *s)
+{
+	for (size_t i = 0; i < s->n_pending; i++) {
+		if (s->pending[i].cmd != IMAP_CMD_AUTHENTICATE)
+			continue;
+		if (s->pending[i].seq == s->auth_seq)
+			sasl_exchange_prompt(&s->sasl);
+		return;
+	}
 }
 
 /* Returns true when the parser switched the session to TLS. */
@@ -428,8 +463,10 @@ imap_server_line(struct imap_state *s, struct proto_facts *f, const uint8_t *lin
 			imap_capabilities(s, f, c, false, line, n);
 		return false;
 	}
-	if (tag.p[0] == '+')
-		return false; /* continuation request */
+	if (tag.p[0] == '+') {
+		imap_continuation(s);
+		return false;
+	}
 	if (!imap_pending_take(s, tag, &pe))
 		return false;
 	if (text_equal_ci(word.p, word.len, "OK"))

@@ -10,13 +10,26 @@
  *   client:  keyword [SP arguments] CRLF
  *            CAPA | STLS | USER name | PASS rest-of-line | APOP name digest
  *            AUTH [mech [initial-response]], then one base64 line per "+"
- *              continuation, "*" to cancel
+ *              continuation (or sent before it: pipelined), "*" to cancel
  *            LIST/UIDL without argument, RETR, TOP (multi-line answers)
  *   server:  "+OK" / "-ERR" [SP text] CRLF, answering commands in order
  *            (pipelining allowed), "+" [SP base64] continuations, and after
  *            +OK to a multi-line command a body ending in CRLF "." CRLF:
  *            CAPA lines and the AUTH mechanism list are read line by line,
  *            other bodies (messages!) are skipped unparsed.
+ *
+ * Pipelined SASL: the server reads the line after AUTH as the response to its
+ * "+" whenever the client sent it, so that line takes a response slot of the
+ * exchange (sasl_exchange_wants_line): after a "+" was read, or before it for
+ * what the mechanism sends unasked (PLAIN's message, LOGIN's user name and
+ * password). A line in a slot that was asked for is a response; one sent
+ * unasked is a response when it looks like one (base64 or "*", not a POP3
+ * keyword), else a command (USER/PASS pipelined after an AUTH initial
+ * response: the password is recorded). Every line of an exchange gets exactly
+ * one server line, a "+" continuation or the status, so continuations are
+ * queued answers too; each queued line names the exchange whose slot it took,
+ * and its answer is read as that exchange's when the server is in it (it sent
+ * a "+" and no status yet), else as the answer to the line as a command.
  *
  * Facts: greeting, CAPA (STLS, USER, SASL PLAIN/LOGIN, masked tokens such as
  * "XXXX"), the STLS request and its answer, injected client bytes after STLS,
@@ -46,7 +59,8 @@ enum pop3_cmd {
 	POP3_CMD_STLS,
 	POP3_CMD_USER,
 	POP3_CMD_LOGIN,	    /* PASS, APOP: the answer is the outcome */
-	POP3_CMD_AUTH,	    /* AUTH mech: ends the exchange, the answer is the outcome */
+	POP3_CMD_AUTH,	    /* AUTH mech: "+" continues the exchange, a status ends it */
+	POP3_CMD_SASL,	    /* a client line read as a SASL response */
 	POP3_CMD_AUTH_LIST, /* bare AUTH: +OK then a mechanism list */
 	POP3_CMD_MULTI,	    /* LIST, UIDL, RETR, TOP: +OK then a body to skip */
 };
@@ -60,8 +74,11 @@ enum pop3_mode {
 };
 
 struct pop3_queued {
-	enum pop3_cmd cmd;
-	int login; /* index in facts->logins, or -1 */
+	enum pop3_cmd cmd; /* what the line is as a command */
+	int login;	   /* index in facts->logins, or -1 */
+	uint32_t seq;	   /* POP3_CMD_AUTH: the exchange it starts */
+	uint32_t slot;	   /* the exchange in which the line took a response slot, 0: none */
+	int slot_login;	   /* the login of that exchange */
 };
 
 struct pop3_state {
@@ -74,10 +91,14 @@ struct pop3_state {
 	struct pop3_queued queue[POP3_QUEUE_MAX];
 	size_t q_head, q_len;
 	char user[LOGIN_FIELD_MAX]; /* from the last USER */
-	/* AUTH in progress: client lines are SASL responses. */
-	bool sasl_open;
-	struct sasl_exchange sasl;
-	int sasl_login;
+	/* SASL exchanges, numbered from 1 as AUTH commands are read. */
+	struct sasl_exchange sasl; /* the client's latest */
+	uint32_t auth_seq;	   /* ... its number */
+	int sasl_login;		   /* ... its login, or -1 */
+	uint32_t srv_auth;	   /* the exchange the server is in (it sent "+"), 0: none */
+	/* The client line being read: the response slot it takes, 0: none. */
+	uint32_t line_slot;
+	int line_slot_login;
 	/* STLS sent, its answer not seen yet. */
 	struct upgrade_wait tls_wait;
 };
@@ -95,16 +116,23 @@ pop3_is_status(const uint8_t *p, size_t n, const char *word)
 
 /* ---- command queue ---------------------------------------------------------- */
 
-static void
+/* Queues a command, stamped with the response slot of the client line being
+ * read. Returns the entry, or NULL when the queue is full. */
+static struct pop3_queued *
 pop3_queue_push(struct pop3_state *s, struct proto_facts *f, enum pop3_cmd cmd, int login)
 {
+	struct pop3_queued *q;
+
 	if (s->q_len >= POP3_QUEUE_MAX) {
 		f->anomalies |= PROTO_ANOM_PIPELINE_CAP;
 		f->cap_hits++;
-		return;
+		return NULL;
 	}
-	s->queue[(s->q_head + s->q_len) % POP3_QUEUE_MAX] = (struct pop3_queued){cmd, login};
+	q = &s->queue[(s->q_head + s->q_len) % POP3_QUEUE_MAX];
+	*q = (struct pop3_queued){
+		.cmd = cmd, .login = login, .slot = s->line_slot, .slot_login = s->line_slot_login};
 	s->q_len++;
+	return q;
 }
 
 static bool
@@ -121,26 +149,61 @@ pop3_queue_pop(struct pop3_state *s, struct pop3_queued *out)
 /* ---- client ----------------------------------------------------------------- */
 
 static void
-pop3_sasl_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool cut)
-{
-	if (!sasl_exchange_line(&s->sasl, f, s->sasl_login, p, n, cut))
-		s->sasl_open = false; /* cancelled: -ERR follows */
-}
-
-static void
 pop3_auth(struct pop3_state *s, struct proto_facts *f, struct cursor args, bool cut)
 {
 	struct cursor mech, ir;
+	struct pop3_queued *q;
 
 	if (!cursor_get_token(&args, &mech)) {
 		pop3_queue_push(s, f, POP3_CMD_AUTH_LIST, -1);
 		return;
 	}
 	s->sasl_login = sasl_exchange_begin(&s->sasl, f, mech.p, mech.len);
-	s->sasl_open = true;
-	pop3_queue_push(s, f, POP3_CMD_AUTH, s->sasl_login);
+	if (++s->auth_seq == 0)
+		s->auth_seq = 1; /* 0 names no exchange */
+	if ((q = pop3_queue_push(s, f, POP3_CMD_AUTH, s->sasl_login)) != NULL)
+		q->seq = s->auth_seq;
 	if (cursor_get_token(&args, &ir)) /* RFC 5034 initial response */
-		pop3_sasl_line(s, f, ir.p, ir.len, cut);
+		sasl_exchange_initial(&s->sasl, f, s->sasl_login, ir.p, ir.len, cut);
+}
+
+/* The POP3 keywords (RFC 1939, 2449, 2595, 5034, 6856): a bare one is a
+ * command, never taken for base64. */
+static bool
+pop3_is_keyword(struct cursor kw)
+{
+	static const char *const words[] = {
+		"USER", "PASS", "APOP", "AUTH", "CAPA", "STLS", "STAT", "LIST", "RETR",
+		"DELE", "NOOP", "RSET", "QUIT", "TOP",	"UIDL", "LAST", "UTF8", "LANG",
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (text_equal_ci(kw.p, kw.len, words[i]))
+			return true;
+	return false;
+}
+
+/* Whether the client line takes a response slot of the exchange, and is read
+ * as a response (true: done) or as a command (see the header comment). */
+static bool
+pop3_sasl_slot(struct pop3_state *s, struct proto_facts *f, const uint8_t *line, size_t n, bool cut)
+{
+	struct cursor c, kw;
+	bool prompted;
+
+	if (!sasl_exchange_wants_line(&s->sasl, &prompted))
+		return false;
+	s->line_slot = s->auth_seq;
+	s->line_slot_login = s->sasl_login;
+	cursor_init(&c, line, n);
+	if (prompted || ((!cursor_get_token(&c, &kw) || !pop3_is_keyword(kw)) &&
+			 sasl_line_is_response(line, n, cut))) {
+		sasl_exchange_line(&s->sasl, f, s->sasl_login, line, n, cut);
+		pop3_queue_push(s, f, POP3_CMD_SASL, -1);
+		return true;
+	}
+	sasl_exchange_skip(&s->sasl);
+	return false;
 }
 
 static void
@@ -153,13 +216,16 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 	int idx;
 
 	upgrade_wait_client_line(&s->tls_wait, f, line, n);
-	if (s->sasl_open) {
-		pop3_sasl_line(s, f, line, n, cut);
+	s->line_slot = 0;
+	if (pop3_sasl_slot(s, f, line, n, cut)) {
+		s->line_slot = 0;
 		return;
 	}
 	cursor_init(&c, line, n);
-	if (!cursor_get_token(&c, &kw))
+	if (!cursor_get_token(&c, &kw)) {
+		s->line_slot = 0;
 		return; /* blank line */
+	}
 	f->commands++;
 	if (f->upgrade_refused)
 		f->cleartext_after_refusal = true;
@@ -201,6 +267,7 @@ pop3_client_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 			proto_facts_indicate(f, IND_CMD_MASKED, line, n);
 		pop3_queue_push(s, f, POP3_CMD_OTHER, -1);
 	}
+	s->line_slot = 0;
 }
 
 /* ---- server ----------------------------------------------------------------- */
@@ -232,15 +299,76 @@ pop3_capa_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *line,
 	}
 }
 
+/* What the server answered inside exchange `seq` (whose login is `login`):
+ * a "+" continuation, or the status that is its outcome. */
+enum pop3_answer { POP3_ANSWER_ERR = 0, POP3_ANSWER_OK, POP3_ANSWER_CONTINUE };
+
+static void
+pop3_auth_answer(struct pop3_state *s, struct proto_facts *f, uint32_t seq, int login,
+		 enum pop3_answer a)
+{
+	struct login *l;
+
+	if (a == POP3_ANSWER_CONTINUE) {
+		s->srv_auth = seq;
+		if (seq == s->auth_seq)
+			sasl_exchange_prompt(&s->sasl);
+		return;
+	}
+	if ((l = proto_facts_login(f, login)) != NULL)
+		l->outcome = a == POP3_ANSWER_OK ? LOGIN_SUCCESS : LOGIN_FAILURE;
+	if (a == POP3_ANSWER_OK)
+		s->authenticated = true;
+	s->srv_auth = 0;
+	if (seq == s->auth_seq)
+		sasl_exchange_end(&s->sasl);
+}
+
+/* Whether the server read the line of q as a response of the exchange it is
+ * in; then whatever waited for the command's answer is undone. */
+static bool
+pop3_in_exchange(struct pop3_state *s, const struct pop3_queued *q)
+{
+	if (q->slot == 0 || q->slot != s->srv_auth)
+		return false;
+	if (q->cmd == POP3_CMD_STLS)
+		s->tls_wait.pending = false;
+	else if (q->cmd == POP3_CMD_AUTH && q->seq == s->auth_seq)
+		sasl_exchange_end(&s->sasl); /* never started on the server */
+	return true;
+}
+
+/* A "+" continuation: the answer to the oldest line when that is part of an
+ * exchange; anything else ignores it. */
+static void
+pop3_continuation(struct pop3_state *s, struct proto_facts *f)
+{
+	struct pop3_queued *head = s->q_len ? &s->queue[s->q_head] : NULL;
+	struct pop3_queued q;
+
+	if (!head || (head->cmd != POP3_CMD_AUTH && (head->slot == 0 || head->slot != s->srv_auth)))
+		return;
+	pop3_queue_pop(s, &q);
+	if (pop3_in_exchange(s, &q))
+		pop3_auth_answer(s, f, q.slot, q.slot_login, POP3_ANSWER_CONTINUE);
+	else
+		pop3_auth_answer(s, f, q.seq, q.login, POP3_ANSWER_CONTINUE);
+}
+
 /* A status line answering the oldest command. Returns true on switch_to_tls. */
 static bool
 pop3_reply(struct pop3_state *s, struct proto_facts *f, bool ok, const uint8_t *line, size_t n)
 {
+	enum pop3_answer a = ok ? POP3_ANSWER_OK : POP3_ANSWER_ERR;
 	struct pop3_queued q;
 	struct login *l;
 
 	if (!pop3_queue_pop(s, &q))
 		return false; /* an answer to something we did not see */
+	if (pop3_in_exchange(s, &q)) {
+		pop3_auth_answer(s, f, q.slot, q.slot_login, a);
+		return false;
+	}
 	switch (q.cmd) {
 	case POP3_CMD_CAPA:
 		if (ok) {
@@ -251,8 +379,8 @@ pop3_reply(struct pop3_state *s, struct proto_facts *f, bool ok, const uint8_t *
 	case POP3_CMD_STLS:
 		return upgrade_wait_answer(&s->tls_wait, f, ok, line, n, &s->la[DIR_C2S]);
 	case POP3_CMD_AUTH:
-		s->sasl_open = false;
-		/* fall through */
+		pop3_auth_answer(s, f, q.seq, q.login, a);
+		break;
 	case POP3_CMD_LOGIN:
 		if ((l = proto_facts_login(f, q.login)) != NULL)
 			l->outcome = ok ? LOGIN_SUCCESS : LOGIN_FAILURE;
@@ -269,6 +397,7 @@ pop3_reply(struct pop3_state *s, struct proto_facts *f, bool ok, const uint8_t *
 			s->dot_matched = 2; /* the body starts at a line boundary */
 		}
 		break;
+	case POP3_CMD_SASL: /* the exchange was over: read as an unknown command */
 	case POP3_CMD_USER:
 	case POP3_CMD_OTHER:
 		break;
@@ -300,8 +429,10 @@ pop3_server_line(struct pop3_state *s, struct proto_facts *f, const uint8_t *lin
 		}
 		return pop3_reply(s, f, ok, line, n);
 	}
-	if (n >= 1 && line[0] == '+' && (n == 1 || line[1] == ' '))
-		return false; /* SASL continuation */
+	if (n >= 1 && line[0] == '+' && (n == 1 || line[1] == ' ')) {
+		pop3_continuation(s, f); /* SASL continuation */
+		return false;
+	}
 	f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 	return false;
 }
@@ -383,6 +514,7 @@ pop3_init(void *state)
 	line_asm_init(&s->la[DIR_C2S]);
 	line_asm_init(&s->la[DIR_S2C]);
 	s->sasl_login = -1;
+	s->line_slot_login = -1;
 }
 
 static void

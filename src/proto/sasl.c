@@ -290,6 +290,9 @@ sasl_exchange_start(struct sasl_exchange *x, enum sasl_mech mech)
 {
 	x->mech = mech;
 	x->responses = 0;
+	x->prompts = 0;
+	x->initial = false;
+	x->open = true;
 }
 
 bool
@@ -369,11 +372,85 @@ bool
 sasl_exchange_line(struct sasl_exchange *x, struct proto_facts *f, int login, const uint8_t *p,
 		   size_t n, bool cut)
 {
-	if (n == 1 && p[0] == '*')
+	if (n == 1 && p[0] == '*') {
+		x->open = false;
 		return false;
+	}
 	if (cut)
 		n -= n % 4;
 	if (!sasl_exchange_response(x, proto_facts_login(f, login), p, n))
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 	return true;
+}
+
+bool
+sasl_exchange_initial(struct sasl_exchange *x, struct proto_facts *f, int login, const uint8_t *p,
+		      size_t n, bool cut)
+{
+	x->initial = true;
+	return sasl_exchange_line(x, f, login, p, n, cut);
+}
+
+/* Responses a client may send before the server's first challenge (see
+ * sasl.h), the initial response included. */
+static unsigned
+sasl_mech_unprompted(enum sasl_mech mech)
+{
+	switch (mech) {
+	case SASL_MECH_LOGIN:
+		return 2; /* user name, password */
+	case SASL_MECH_CRAM_MD5:
+	case SASL_MECH_DIGEST_MD5:
+		return 0; /* the client answers the server's challenge */
+	default:
+		return 1; /* the client's first message */
+	}
+}
+
+bool
+sasl_exchange_wants_line(const struct sasl_exchange *x, bool *prompted)
+{
+	/* Lines after the command; each answers the challenge of its rank,
+	 * with or without an initial response (no empty challenge for it). */
+	unsigned lines = x->responses - (x->initial && x->responses > 0 ? 1u : 0u);
+	bool asked = x->open && lines < x->prompts;
+
+	if (prompted)
+		*prompted = asked;
+	return asked || (x->open && x->responses < sasl_mech_unprompted(x->mech));
+}
+
+void
+sasl_exchange_skip(struct sasl_exchange *x)
+{
+	if (x->responses < UINT8_MAX)
+		x->responses++;
+}
+
+bool
+sasl_line_is_response(const uint8_t *p, size_t n, bool cut)
+{
+	uint8_t msg[SASL_DECODED_MAX];
+	size_t len;
+
+	if (n == 1 && (p[0] == '*' || p[0] == '='))
+		return true;
+	if (cut)
+		n -= n % 4;
+	if (n > SASL_DECODED_MAX / 3 * 4)
+		n = SASL_DECODED_MAX / 3 * 4;
+	return sasl_base64_decode(p, n, msg, sizeof(msg), &len);
+}
+
+void
+sasl_exchange_prompt(struct sasl_exchange *x)
+{
+	if (x->open && x->prompts < UINT8_MAX)
+		x->prompts++;
+}
+
+void
+sasl_exchange_end(struct sasl_exchange *x)
+{
+	x->open = false;
 }

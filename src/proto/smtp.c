@@ -13,11 +13,13 @@
  *   client:  verb [SP args] CRLF for EHLO HELO LHLO STARTTLS AUTH MAIL RCPT RSET
  *            DATA BDAT QUIT (anything else is "another command");
  *            AUTH SP mechanism [SP initial-response]; SASL responses (base64 or
- *            "*") after a 334; the DATA body up to CRLF "." CRLF; BDAT SP size
- *            [SP LAST] followed by exactly size octets.
+ *            "*") after a 334, or before it (pipelined, see below); the DATA
+ *            body up to CRLF "." CRLF; BDAT SP size [SP LAST] followed by
+ *            exactly size octets.
  *   server:  reply lines code ("-" / SP) text CRLF; multi-line replies end at
- *            the first line with SP; EHLO/LHLO keywords one per line
- *            (STARTTLS, AUTH mech..., AUTH=mech...).
+ *            the first line with SP (or, flagged, at a line with another
+ *            code); EHLO/LHLO keywords one per line (STARTTLS, AUTH mech...,
+ *            AUTH=mech...).
  *
  * Matching: commands are queued in a FIFO as they are read (PIPELINING lets a
  * client send many at once) and every complete reply answers the head of the
@@ -57,16 +59,33 @@
  *  - Every AUTH command records a login (mechanism upper-cased); its outcome is
  *    LOGIN_SUCCESS on a 2xx final reply and LOGIN_FAILURE on 4xx/5xx (a "*"
  *    cancel ends that way too). The initial response and every client line
- *    after a 334 go to sasl.c, which fills the login's fields.
+ *    in a response slot (below) go to sasl.c, which fills the login's fields.
+ *  - Pipelined SASL. The server reads the line after AUTH as the response to
+ *    its 334 whenever the client sent it, so the client line that follows an
+ *    AUTH takes a response slot (sasl_exchange_wants_line): after a 334 was
+ *    read, or before it for what the mechanism sends unasked (PLAIN's
+ *    message, LOGIN's user name and password). A line in a slot that was
+ *    asked for is a response. One sent unasked is a response when it looks
+ *    like one (base64 or "*", not a command verb), or else a command (what
+ *    the client meant: an `AUTH PLAIN <message>` there records its secret).
+ *    Either way every line gets exactly one reply, so the FIFO stays
+ *    aligned; each entry names the exchange whose slot it took, and its
+ *    reply is read as that exchange's (334, or the outcome) when the server
+ *    is in that exchange (it answered the AUTH with 334 and gave no outcome
+ *    yet), else as the reply to the line as a command: a STARTTLS pipelined
+ *    after a refused AUTH still switches to TLS, and responses the server
+ *    read as unknown commands change nothing.
  *  - A gap in either direction stops the parser: replies can no longer be
  *    matched to commands. Everything after it is consumed unread.
  *
  * Not handled yet:
  *  - An injected line with no LF before the server's 220 is not flagged (only
  *    complete lines are evidence).
- *  - A client that sends SASL responses before the 334 prompt (they are read
- *    as commands), or further commands after a DATA that is then refused
- *    (they are skipped as body until the refusal is read).
+ *  - Further commands after a DATA that is then refused (they are skipped as
+ *    body until the refusal is read); a pipelined line taken as a command
+ *    that the server then reads as a SASL response only undoes DATA's body
+ *    mode and STARTTLS's wait, not what it recorded (a `STARTTLS` there
+ *    still counts as requested).
  *  - A line cut at LINE_CAP is used as cut (PROTO_ANOM_LINE_TOO_LONG): a long
  *    XOAUTH2 token yields the username and the token's beginning only.
  *  - ETRN, TURN, VRFY/EXPN and BURL are counted as commands, nothing more.
@@ -87,7 +106,8 @@ enum smtp_cmd {
 	CMD_HELO,
 	CMD_EHLO, /* EHLO and LHLO: the reply is a capability list */
 	CMD_STARTTLS,
-	CMD_AUTH, /* AUTH and each SASL response after a 334 */
+	CMD_AUTH, /* the AUTH command */
+	CMD_SASL, /* a client line read as a SASL response */
 	CMD_MAIL,
 	CMD_RCPT,
 	CMD_RSET,
@@ -98,8 +118,12 @@ enum smtp_cmd {
 };
 
 struct smtp_pending {
-	uint8_t cmd;	  /* enum smtp_cmd */
-	uint32_t replies; /* replies still due; 0: one per LMTP recipient, not yet known */
+	uint8_t cmd;	   /* enum smtp_cmd: what the line is as a command */
+	int8_t login;	   /* CMD_AUTH: the login it records (-1: dropped) */
+	int8_t slot_login; /* the login of the exchange `slot` names */
+	uint32_t seq;	   /* CMD_AUTH: the exchange it starts */
+	uint32_t slot;	   /* the exchange in which the line took a response slot, 0: none */
+	uint32_t replies;  /* replies still due; 0: one per LMTP recipient, not yet known */
 };
 
 enum smtp_client_mode {
@@ -139,12 +163,18 @@ struct smtp_state {
 	uint32_t reply_lines;
 	enum smtp_reply_target reply_target;
 	uint32_t rcpt_ok; /* accepted recipients of the current transaction */
+	/* Its latest line (cut), in case the next line, with another code, ends it. */
+	uint8_t reply_last[EVIDENCE_MAX];
+	size_t reply_last_len;
 
-	/* The AUTH exchange in progress. */
-	bool auth_active;
-	bool auth_expect_client; /* a 334 was read: the next client line is SASL */
-	struct sasl_exchange sasl;
-	int auth_login; /* index in f->logins, -1 when dropped */
+	/* SASL exchanges, numbered from 1 as AUTH commands are read. */
+	struct sasl_exchange sasl; /* the client's latest */
+	uint32_t auth_seq;	   /* ... its number */
+	int auth_login;		   /* ... its login in f->logins, -1 when dropped */
+	uint32_t srv_auth;	   /* the exchange the server is in (it sent a 334), 0: none */
+	/* The client line being read: the response slot it takes, 0: none. */
+	uint32_t line_slot;
+	int line_slot_login;
 };
 
 /* ---- Small text helpers ---------------------------------------------------- */
@@ -205,30 +235,39 @@ smtp_fifo_add_count(struct smtp_pending *e, uint32_t replies)
 static bool
 smtp_cmd_mergeable(enum smtp_cmd cmd)
 {
-	return cmd != CMD_AUTH && cmd != CMD_DATA && cmd != CMD_DATA_END;
+	return cmd != CMD_AUTH && cmd != CMD_SASL && cmd != CMD_DATA && cmd != CMD_DATA_END;
 }
 
-/* Queues a command expecting `replies` replies (0: one per LMTP recipient). */
-static void
+/* Queues a command expecting `replies` replies (0: one per LMTP recipient),
+ * stamped with the response slot of the client line being read. Returns the
+ * new entry, or NULL when it was merged into the tail or lost at the cap. */
+static struct smtp_pending *
 smtp_fifo_push(struct smtp_state *st, struct proto_facts *f, enum smtp_cmd cmd, uint32_t replies)
 {
 	struct smtp_pending *tail = st->fifo_n ? smtp_fifo_at(st, st->fifo_n - 1) : NULL;
 
-	if (tail && tail->cmd == cmd && smtp_cmd_mergeable(cmd) && replies) {
+	if (tail && tail->cmd == cmd && smtp_cmd_mergeable(cmd) && replies && tail->slot == 0 &&
+	    st->line_slot == 0) {
 		smtp_fifo_add_count(tail, replies);
-		return;
+		return NULL;
 	}
 	if (st->fifo_n == SMTP_FIFO_CAP) {
 		/* Keep the reply count right, lose what the command was. */
 		f->anomalies |= PROTO_ANOM_PIPELINE_CAP;
 		f->cap_hits++;
 		tail->cmd = CMD_LOST;
+		tail->slot = 0;
 		smtp_fifo_add_count(tail, replies ? replies : 1);
-		return;
+		return NULL;
 	}
 	tail = smtp_fifo_at(st, st->fifo_n++);
+	memset(tail, 0, sizeof(*tail));
 	tail->cmd = (uint8_t)cmd;
 	tail->replies = replies;
+	tail->login = -1;
+	tail->slot = st->line_slot;
+	tail->slot_login = (int8_t)st->line_slot_login;
+	return tail;
 }
 
 /* ---- SASL ------------------------------------------------------------------- */
@@ -239,6 +278,7 @@ smtp_auth_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *arg
 		bool cut)
 {
 	size_t mn = smtp_token_len(args, n, NULL);
+	struct smtp_pending *e;
 	size_t off;
 
 	if (mn == 0) {
@@ -247,24 +287,72 @@ smtp_auth_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *arg
 		return;
 	}
 	st->auth_login = sasl_exchange_begin(&st->sasl, f, args, mn);
-	st->auth_active = true;
-	st->auth_expect_client = false;
+	if (++st->auth_seq == 0)
+		st->auth_seq = 1; /* 0 names no exchange */
 	off = smtp_skip_space(args, n, mn);
 	if (off < n) /* the initial response (a "*" cancel needs nothing: 501 follows) */
-		sasl_exchange_line(&st->sasl, f, st->auth_login, args + off,
-				   smtp_token_len(args + off, n - off, NULL), cut);
-	smtp_fifo_push(st, f, CMD_AUTH, 1);
+		sasl_exchange_initial(&st->sasl, f, st->auth_login, args + off,
+				      smtp_token_len(args + off, n - off, NULL), cut);
+	e = smtp_fifo_push(st, f, CMD_AUTH, 1);
+	if (e) {
+		e->seq = st->auth_seq;
+		e->login = (int8_t)st->auth_login;
+	}
 }
 
+/* A reply the server gave inside exchange `seq` (whose login is `login`):
+ * a 334 challenge, or its outcome. */
 static void
-smtp_auth_end(struct smtp_state *st, struct proto_facts *f, enum login_outcome outcome)
+smtp_auth_reply(struct smtp_state *st, struct proto_facts *f, uint32_t seq, int login, int code)
 {
-	struct login *l = proto_facts_login(f, st->auth_login);
+	int cls = code / 100;
+	struct login *l;
 
-	if (l)
-		l->outcome = outcome;
-	st->auth_active = false;
-	st->auth_expect_client = false;
+	if (code == 334) {
+		st->srv_auth = seq;
+		if (seq == st->auth_seq)
+			sasl_exchange_prompt(&st->sasl);
+		return;
+	}
+	if (cls != 2 && cls != 4 && cls != 5)
+		return;
+	if ((l = proto_facts_login(f, login)) != NULL)
+		l->outcome = cls == 2 ? LOGIN_SUCCESS : LOGIN_FAILURE;
+	st->srv_auth = 0;
+	if (seq == st->auth_seq)
+		sasl_exchange_end(&st->sasl);
+}
+
+/* Whether the server read the line of e as a response of the exchange it is
+ * in (see "Pipelined SASL" above). */
+static bool
+smtp_entry_in_exchange(const struct smtp_state *st, const struct smtp_pending *e)
+{
+	return e->slot != 0 && e->slot == st->srv_auth;
+}
+
+/* The server read a line the client meant as a command as a SASL response:
+ * undo what waits for the command's reply. */
+static void
+smtp_command_was_response(struct smtp_state *st, const struct smtp_pending *e)
+{
+	switch ((enum smtp_cmd)e->cmd) {
+	case CMD_DATA:
+		if (st->cmode == CMODE_BODY) {
+			st->cmode = CMODE_CMD;
+			st->dot_matched = 0;
+		}
+		break;
+	case CMD_STARTTLS:
+		st->starttls_pending = false;
+		break;
+	case CMD_AUTH:
+		if (e->seq == st->auth_seq)
+			sasl_exchange_end(&st->sasl); /* never started on the server */
+		break;
+	default:
+		break;
+	}
 }
 
 /* ---- Client direction ---------------------------------------------------------- */
@@ -273,10 +361,40 @@ static const struct {
 	const char *verb;
 	enum smtp_cmd cmd;
 } smtp_verbs[] = {
-	{"EHLO", CMD_EHLO}, {"HELO", CMD_HELO}, {"LHLO", CMD_EHLO}, {"STARTTLS", CMD_STARTTLS},
-	{"AUTH", CMD_AUTH}, {"MAIL", CMD_MAIL}, {"RCPT", CMD_RCPT}, {"RSET", CMD_RSET},
-	{"DATA", CMD_DATA}, {"BDAT", CMD_BDAT}, {"QUIT", CMD_QUIT},
+	{"EHLO", CMD_EHLO},
+	{"HELO", CMD_HELO},
+	{"LHLO", CMD_EHLO},
+	{"STARTTLS", CMD_STARTTLS},
+	{"AUTH", CMD_AUTH},
+	{"MAIL", CMD_MAIL},
+	{"RCPT", CMD_RCPT},
+	{"RSET", CMD_RSET},
+	{"DATA", CMD_DATA},
+	{"BDAT", CMD_BDAT},
+	{"QUIT", CMD_QUIT},
+	/* Read as "another command"; listed so that a bare one is never taken for
+	 * base64 (see smtp_client_line). */
+	{"NOOP", CMD_OTHER},
+	{"HELP", CMD_OTHER},
+	{"VRFY", CMD_OTHER},
+	{"EXPN", CMD_OTHER},
+	{"ETRN", CMD_OTHER},
+	{"TURN", CMD_OTHER},
 };
+
+/* The command p[0..n) names; *known false for anything not listed. */
+static enum smtp_cmd
+smtp_verb_lookup(const uint8_t *p, size_t n, bool *known)
+{
+	for (size_t i = 0; i < sizeof(smtp_verbs) / sizeof(smtp_verbs[0]); i++) {
+		if (text_equal_ci(p, n, smtp_verbs[i].verb)) {
+			*known = true;
+			return smtp_verbs[i].cmd;
+		}
+	}
+	*known = false;
+	return CMD_OTHER;
+}
 
 /* "BDAT" SP chunk-size [SP "LAST"] */
 static void
@@ -319,27 +437,27 @@ smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *li
 	size_t tn = text_trim_eol(line, n);
 	size_t vn = smtp_token_len(line, tn, NULL);
 	size_t args_off = smtp_skip_space(line, tn, vn);
-	enum smtp_cmd cmd = CMD_OTHER;
-	bool known = false;
+	bool known, prompted;
+	enum smtp_cmd cmd = smtp_verb_lookup(line, vn, &known);
 
 	if (st->starttls_pending && !st->injection_seen) {
 		st->injection_seen = true;
 		proto_facts_indicate(f, IND_CMD_INJECTION, line, n);
 	}
-	if (st->auth_expect_client) {
-		st->auth_expect_client = false;
-		sasl_exchange_line(&st->sasl, f, st->auth_login, line, tn, cut);
-		smtp_fifo_push(st, f, CMD_AUTH, 1);
-		return;
+	st->line_slot = 0;
+	if (sasl_exchange_wants_line(&st->sasl, &prompted)) {
+		/* A response slot (see "Pipelined SASL" above). */
+		st->line_slot = st->auth_seq;
+		st->line_slot_login = st->auth_login;
+		if (prompted || (!known && sasl_line_is_response(line, tn, cut))) {
+			sasl_exchange_line(&st->sasl, f, st->auth_login, line, tn, cut);
+			smtp_fifo_push(st, f, CMD_SASL, 1);
+			st->line_slot = 0;
+			return;
+		}
+		sasl_exchange_skip(&st->sasl);
 	}
 	f->commands++;
-	for (size_t i = 0; i < sizeof(smtp_verbs) / sizeof(smtp_verbs[0]); i++) {
-		if (text_equal_ci(line, vn, smtp_verbs[i].verb)) {
-			cmd = smtp_verbs[i].cmd;
-			known = true;
-			break;
-		}
-	}
 	if (st->refused && cmd != CMD_QUIT)
 		f->cleartext_after_refusal = true;
 	if (!known && proto_token_is_masked(line, vn))
@@ -371,6 +489,7 @@ smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *li
 		smtp_fifo_push(st, f, cmd, 1);
 		break;
 	}
+	st->line_slot = 0;
 }
 
 static size_t
@@ -476,6 +595,11 @@ smtp_reply_done(struct smtp_state *st, struct proto_facts *f, const uint8_t *lin
 	if (head->replies == 0) /* LMTP: one reply per accepted recipient */
 		head->replies = st->rcpt_ok ? st->rcpt_ok : 1;
 
+	if (smtp_entry_in_exchange(st, head)) {
+		smtp_command_was_response(st, head);
+		smtp_auth_reply(st, f, head->slot, head->slot_login, code);
+		goto answered;
+	}
 	switch ((enum smtp_cmd)head->cmd) {
 	case CMD_EHLO:
 		if (cls == 2)
@@ -496,15 +620,10 @@ smtp_reply_done(struct smtp_state *st, struct proto_facts *f, const uint8_t *lin
 		}
 		break;
 	case CMD_AUTH:
-		if (!st->auth_active)
-			break;
-		if (code == 334)
-			st->auth_expect_client = true;
-		else if (cls == 2)
-			smtp_auth_end(st, f, LOGIN_SUCCESS);
-		else if (cls == 4 || cls == 5)
-			smtp_auth_end(st, f, LOGIN_FAILURE);
+		smtp_auth_reply(st, f, head->seq, head->login, code);
 		break;
+	case CMD_SASL:
+		break; /* the exchange was over: the server read an unknown command */
 	case CMD_MAIL:
 	case CMD_RSET:
 	case CMD_HELO:
@@ -524,9 +643,19 @@ smtp_reply_done(struct smtp_state *st, struct proto_facts *f, const uint8_t *lin
 	default:
 		break;
 	}
+answered:
 	if (--head->replies == 0)
 		smtp_fifo_pop(st);
 	return sw;
+}
+
+static void
+smtp_reply_begin(struct smtp_state *st, int code)
+{
+	st->in_reply = true;
+	st->reply_code = code;
+	st->reply_lines = 0;
+	st->reply_target = smtp_reply_target(st, code);
 }
 
 /* One server line. Returns true when the stream switches to TLS after it. */
@@ -542,23 +671,30 @@ smtp_server_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *li
 		return false;
 	}
 	if (!st->in_reply) {
-		st->in_reply = true;
-		st->reply_code = code;
-		st->reply_lines = 0;
-		st->reply_target = smtp_reply_target(st, code);
+		smtp_reply_begin(st, code);
 	} else if (code != st->reply_code) {
+		/* The reply before never had its last line (a server answering
+		 * pipelined commands, a cut reply): it ends there, and this line
+		 * starts the next one, so that later replies stay matched. */
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+		st->in_reply = false;
+		if (smtp_reply_done(st, f, st->reply_last, st->reply_last_len))
+			return true;
+		smtp_reply_begin(st, code);
 	}
 	head = smtp_fifo_peek(st);
 	if (st->reply_target == TARGET_HEAD && head && head->cmd == CMD_EHLO &&
-	    st->reply_code == 250 && st->reply_lines > 0) {
+	    !smtp_entry_in_exchange(st, head) && st->reply_code == 250 && st->reply_lines > 0) {
 		size_t tn = text_trim_eol(line, n);
 
 		smtp_capability_line(f, line, n, line + (tn > 4 ? 4 : tn), tn > 4 ? tn - 4 : 0);
 	}
 	st->reply_lines++;
-	if (!last)
+	if (!last) {
+		st->reply_last_len = n < sizeof(st->reply_last) ? n : sizeof(st->reply_last);
+		memcpy(st->reply_last, line, st->reply_last_len);
 		return false;
+	}
 	st->in_reply = false;
 	return smtp_reply_done(st, f, line, n);
 }
@@ -642,6 +778,7 @@ smtp_init(void *state)
 	line_asm_init(&st->line[DIR_C2S]);
 	line_asm_init(&st->line[DIR_S2C]);
 	st->auth_login = -1;
+	st->line_slot_login = -1;
 }
 
 static size_t

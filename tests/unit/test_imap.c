@@ -667,6 +667,159 @@ test_imap_authenticate_cancelled_by_star(void **unused)
 	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
 }
 
+/* ---- Pipelined SASL ---------------------------------------------------------------- */
+
+static void
+test_imap_authenticate_plain_pipelined_before_the_continuation_records_the_secret(void **unused)
+{
+	const struct step t[] = {
+		S("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n"),
+		C("a1 AUTHENTICATE PLAIN\r\nAGFsaWNlAHMzY3IzdA==\r\na2 SELECT INBOX\r\n"),
+		S("+ \r\na1 OK Logged in\r\n* 2 EXISTS\r\na2 OK [READ-WRITE] Select "
+		  "completed.\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 1);
+	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 2);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_imap_authenticate_login_pipelined_before_the_continuations_records_the_secret(void **unused)
+{
+	const struct step t[] = {
+		S("* OK IMAP4rev1 ready\r\n"),
+		C("a1 AUTHENTICATE LOGIN\r\nYWxpY2U=\r\nczNjcjN0\r\n"),
+		S("+ VXNlcm5hbWU6\r\n+ UGFzc3dvcmQ6\r\na1 NO [AUTHENTICATIONFAILED] failed\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cr3t", true, LOGIN_FAILURE);
+	assert_int_equal(r.facts.commands, 1);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_imap_login_pipelined_after_an_authenticate_initial_response_records_the_secret(void **unused)
+{
+	const struct step t[] = {
+		S("* OK IMAP4rev1 ready\r\n"),
+		C("a1 AUTHENTICATE PLAIN AGFsaWNlAHdyb25n\r\na2 LOGIN bob hunter2\r\n"),
+		S("a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\na2 OK Logged in\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "alice", "wrong", true, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "LOGIN", "bob", "hunter2", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 2);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_imap_login_pipelined_after_capability_records_the_secret(void **unused)
+{
+	const struct step t[] = {
+		S("* OK IMAP4rev1 ready\r\n"),
+		C("a1 CAPABILITY\r\na2 LOGIN bob hunter2\r\n"),
+		S("* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n"
+		  "a2 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_true(r.facts.tls_offered);
+	assert_login(&r.facts, 0, "LOGIN", "bob", "hunter2", true, LOGIN_FAILURE);
+	assert_int_equal(r.facts.commands, 2);
+}
+
+static void
+test_imap_pipelined_authenticates_get_their_outcomes_in_order(void **unused)
+{
+	const struct step t[] = {
+		S("* OK IMAP4rev1 ready\r\n"),
+		C("a1 AUTHENTICATE PLAIN\r\nAGJvYgBodW50ZXIy\r\na2 AUTHENTICATE "
+		  "LOGIN\r\nYWxpY2U=\r\n"
+		  "czNjcjN0\r\n"),
+		S("+ \r\na1 NO [AUTHENTICATIONFAILED] failed\r\n+ VXNlcm5hbWU6\r\n+ "
+		  "UGFzc3dvcmQ6\r\n"
+		  "a2 OK Logged in\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "bob", "hunter2", true, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "LOGIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 2);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_imap_pipelined_star_cancels_and_the_next_line_is_a_command(void **unused)
+{
+	const struct step t[] = {
+		S("* OK IMAP4rev1 ready\r\n"),
+		C("a1 AUTHENTICATE PLAIN\r\n*\r\na2 LOGIN bob hunter2\r\n"),
+		S("+ \r\na1 BAD Authentication aborted\r\na2 OK Logged in\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "LOGIN", "bob", "hunter2", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 2);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_imap_a_command_after_authenticate_was_refused_is_not_a_sasl_response(void **unused)
+{
+	const struct step t[] = {
+		S("* OK IMAP4rev1 ready\r\n"),
+		C("a1 AUTHENTICATE PLAIN\r\n"),
+		S("a1 NO [CANNOT] Unsupported mechanism\r\n"),
+		C("a2 LOGIN bob hunter2\r\n"),
+		S("a2 OK Logged in\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "LOGIN", "bob", "hunter2", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_imap_pipelined_non_base64_line_invents_no_secret(void **unused)
+{
+	const struct step t[] = {
+		S("* OK IMAP4rev1 ready\r\n"),
+		C("a1 AUTHENTICATE PLAIN\r\nbob hunter2\r\n"),
+		S("+ \r\na1 BAD Invalid base64 data\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	imap_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 1);
+	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
+}
+
 static void
 test_imap_authenticate_with_bad_base64_is_odd_syntax(void **unused)
 {
@@ -1112,6 +1265,18 @@ main(void)
 		cmocka_unit_test(test_imap_authenticate_xoauth2_keeps_user_and_token),
 		cmocka_unit_test(test_imap_authenticate_scram_and_digest_md5_give_the_username),
 		cmocka_unit_test(test_imap_authenticate_cancelled_by_star),
+		cmocka_unit_test(
+			test_imap_authenticate_plain_pipelined_before_the_continuation_records_the_secret),
+		cmocka_unit_test(
+			test_imap_authenticate_login_pipelined_before_the_continuations_records_the_secret),
+		cmocka_unit_test(
+			test_imap_login_pipelined_after_an_authenticate_initial_response_records_the_secret),
+		cmocka_unit_test(test_imap_login_pipelined_after_capability_records_the_secret),
+		cmocka_unit_test(test_imap_pipelined_authenticates_get_their_outcomes_in_order),
+		cmocka_unit_test(test_imap_pipelined_star_cancels_and_the_next_line_is_a_command),
+		cmocka_unit_test(
+			test_imap_a_command_after_authenticate_was_refused_is_not_a_sasl_response),
+		cmocka_unit_test(test_imap_pipelined_non_base64_line_invents_no_secret),
 		cmocka_unit_test(test_imap_authenticate_with_bad_base64_is_odd_syntax),
 		cmocka_unit_test(test_imap_starttls_inside_append_and_fetch_literals_is_ignored),
 		cmocka_unit_test(test_imap_line_after_a_server_literal_is_not_a_response),

@@ -409,6 +409,162 @@ test_pop3_auth_cancelled_by_star(void **unused)
 	assert_login(&r.facts, 0, "LOGIN", "", "", false, LOGIN_FAILURE);
 }
 
+/* ---- Pipelined SASL (RFC 2449 PIPELINING) ------------------------------------------ */
+
+static void
+test_pop3_auth_plain_pipelined_before_the_continuation_records_the_secret(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),
+		C("AUTH PLAIN\r\nAGJvYgBodW50ZXIy\r\n"), /* \0bob\0hunter2 */
+		S("+ \r\n-ERR [AUTH] Authentication failed.\r\n"),
+		C("AUTH PLAIN\r\nAGFsaWNlAHMzY3IzdA==\r\nSTAT\r\n"), /* \0alice\0s3cr3t */
+		S("+ \r\n+OK Logged in.\r\n+OK 2 320\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "bob", "hunter2", true, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "PLAIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 3); /* AUTH, AUTH, STAT */
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_pop3_auth_login_pipelined_before_the_continuations_records_the_secret(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),
+		C("AUTH LOGIN\r\nYWxpY2U=\r\nczNjcjN0\r\n"),
+		S("+ VXNlcm5hbWU6\r\n+ UGFzc3dvcmQ6\r\n+OK Logged in.\r\n"),
+		C("STAT\r\n"),
+		S("+OK 2 320\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 2);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_pop3_user_and_pass_pipelined_after_an_initial_response_record_the_secret(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),
+		C("AUTH PLAIN AGFsaWNlAHdyb25n\r\nUSER bob\r\nPASS hunter2\r\n"), /* \0alice\0wrong
+										   */
+		S("-ERR [AUTH] Authentication failed.\r\n+OK\r\n+OK Logged in.\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "alice", "wrong", true, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "USER", "bob", "hunter2", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 3);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_pop3_user_and_pass_pipelined_after_capa_record_the_secret(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),
+		C("CAPA\r\nUSER bob\r\nPASS hunter2\r\n"),
+		S(CAPA_STLS "+OK\r\n-ERR [AUTH] Invalid password\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_true(r.facts.capa_seen);
+	assert_true(r.facts.tls_offered);
+	assert_login(&r.facts, 0, "USER", "bob", "hunter2", true, LOGIN_FAILURE);
+	assert_int_equal(r.facts.commands, 3);
+}
+
+static void
+test_pop3_responses_pipelined_into_a_refused_auth_keep_later_outcomes_in_order(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),
+		C("AUTH PLAIN\r\nAGFsaWNlAHMzY3IzdA==\r\nUSER bob\r\nPASS hunter2\r\n"),
+		S("-ERR Unsupported mechanism\r\n-ERR Unknown command\r\n+OK\r\n"
+		  "-ERR [AUTH] Invalid password\r\n"),
+		C("STAT\r\n"),
+		S("-ERR Not logged in\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	/* The password crossed the wire even though the server never read it. */
+	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cr3t", true, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "USER", "bob", "hunter2", true, LOGIN_FAILURE);
+	assert_int_equal(r.facts.commands, 4);
+}
+
+static void
+test_pop3_pipelined_star_cancels_and_the_next_lines_are_commands(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),
+		C("AUTH LOGIN\r\n*\r\nUSER bob\r\nPASS hunter2\r\n"),
+		S("+ VXNlcm5hbWU6\r\n-ERR authentication aborted\r\n+OK\r\n+OK Logged in.\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "LOGIN", "", "", false, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "USER", "bob", "hunter2", true, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 3);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_pop3_a_command_after_auth_was_refused_is_not_a_sasl_response(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),   C("AUTH PLAIN\r\n"),	    S("-ERR Unsupported mechanism\r\n"),
+		C("STAT\r\n"), S("-ERR Not logged in\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 1);
+	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
+	assert_int_equal(r.facts.commands, 2);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_pop3_pipelined_non_base64_line_invents_no_secret(void **unused)
+{
+	const struct step t[] = {
+		S(GREETING),
+		C("AUTH PLAIN\r\nbob hunter2\r\n"),
+		S("+ \r\n-ERR [AUTH] Invalid base64 data\r\n"),
+		C("QUIT\r\n"),
+		S("+OK bye\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	pop3_run(t, N_STEPS(t), &r);
+	assert_int_equal(r.facts.n_logins, 1);
+	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
+}
+
 static void
 test_pop3_apop_has_a_username_and_no_secret(void **unused)
 {
@@ -799,6 +955,18 @@ main(void)
 		cmocka_unit_test(test_pop3_auth_login_takes_two_continuations),
 		cmocka_unit_test(test_pop3_auth_scram_gives_the_unescaped_username),
 		cmocka_unit_test(test_pop3_auth_cancelled_by_star),
+		cmocka_unit_test(
+			test_pop3_auth_plain_pipelined_before_the_continuation_records_the_secret),
+		cmocka_unit_test(
+			test_pop3_auth_login_pipelined_before_the_continuations_records_the_secret),
+		cmocka_unit_test(
+			test_pop3_user_and_pass_pipelined_after_an_initial_response_record_the_secret),
+		cmocka_unit_test(test_pop3_user_and_pass_pipelined_after_capa_record_the_secret),
+		cmocka_unit_test(
+			test_pop3_responses_pipelined_into_a_refused_auth_keep_later_outcomes_in_order),
+		cmocka_unit_test(test_pop3_pipelined_star_cancels_and_the_next_lines_are_commands),
+		cmocka_unit_test(test_pop3_a_command_after_auth_was_refused_is_not_a_sasl_response),
+		cmocka_unit_test(test_pop3_pipelined_non_base64_line_invents_no_secret),
 		cmocka_unit_test(test_pop3_apop_has_a_username_and_no_secret),
 		cmocka_unit_test(test_pop3_capabilities_after_login_do_not_count_as_offers),
 		cmocka_unit_test(test_pop3_midstream_first_server_line_answers_a_command),

@@ -390,6 +390,73 @@ test_sasl_long_responses_are_read_in_bounds(void **unused)
 	assert_int_equal(strlen(l.username), LOGIN_FIELD_MAX - 1);
 }
 
+static void
+test_sasl_exchange_wants_the_responses_a_mechanism_may_pipeline(void **unused)
+{
+	struct proto_facts f = {0};
+	struct sasl_exchange x;
+	bool prompted = true;
+	int login;
+
+	(void)unused;
+	/* PLAIN: one message unasked, none after an initial response. */
+	login = sasl_exchange_begin(&x, &f, BYTES("PLAIN"));
+	assert_true(sasl_exchange_wants_line(&x, &prompted));
+	assert_false(prompted);
+	assert_true(sasl_exchange_line(&x, &f, login, BYTES("AGFsaWNlAHMzY3IzdA=="), false));
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+	sasl_exchange_prompt(&x); /* the 334 the client did not wait for */
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+	login = sasl_exchange_begin(&x, &f, BYTES("PLAIN"));
+	assert_true(sasl_exchange_initial(&x, &f, login, BYTES("AGFsaWNlAHMzY3IzdA=="), false));
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+	/* A server asking for more still gets the next line, as asked for. */
+	sasl_exchange_prompt(&x);
+	assert_true(sasl_exchange_wants_line(&x, &prompted));
+	assert_true(prompted);
+	/* LOGIN: user name and password unasked; one after an initial user name. */
+	login = sasl_exchange_begin(&x, &f, BYTES("LOGIN"));
+	assert_true(sasl_exchange_wants_line(&x, NULL));
+	sasl_exchange_skip(&x); /* read as a command */
+	assert_true(sasl_exchange_wants_line(&x, &prompted));
+	assert_false(prompted);
+	assert_true(sasl_exchange_line(&x, &f, login, BYTES("czNjcjN0"), false));
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+	assert_string_equal(f.logins[2].secret, "s3cr3t");
+	assert_true(f.logins[2].has_secret);
+	/* CRAM-MD5: nothing before the server's challenge. */
+	sasl_exchange_begin(&x, &f, BYTES("CRAM-MD5"));
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+	sasl_exchange_prompt(&x);
+	assert_true(sasl_exchange_wants_line(&x, &prompted));
+	assert_true(prompted);
+	/* Ended by the server, or cancelled: nothing more, even when asked. */
+	sasl_exchange_end(&x);
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+	sasl_exchange_prompt(&x);
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+	sasl_exchange_start(&x, SASL_MECH_LOGIN);
+	assert_false(sasl_exchange_line(&x, &f, -1, BYTES("*"), false));
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+	/* A zeroed exchange was never started. */
+	memset(&x, 0, sizeof(x));
+	assert_false(sasl_exchange_wants_line(&x, NULL));
+}
+
+static void
+test_sasl_line_is_response_takes_base64_star_and_equals_only(void **unused)
+{
+	(void)unused;
+	assert_true(sasl_line_is_response(BYTES("AGFsaWNlAHMzY3IzdA=="), false));
+	assert_true(sasl_line_is_response(BYTES("*"), false));
+	assert_true(sasl_line_is_response(BYTES("="), false));
+	assert_true(sasl_line_is_response(BYTES(""), false));
+	assert_false(sasl_line_is_response(BYTES("MAIL FROM:<a@b>"), false));
+	assert_false(sasl_line_is_response(BYTES("a2 LOGIN bob pw"), false));
+	assert_false(sasl_line_is_response(BYTES("YWxpY"), false));
+	assert_true(sasl_line_is_response(BYTES("YWxpY"), true)); /* cut: whole quanta */
+}
+
 int
 main(void)
 {
@@ -417,6 +484,8 @@ main(void)
 		cmocka_unit_test(test_sasl_exchange_past_login_max_is_counted_and_still_read),
 		cmocka_unit_test(test_sasl_bad_base64_is_reported_and_a_null_login_is_fine),
 		cmocka_unit_test(test_sasl_long_responses_are_read_in_bounds),
+		cmocka_unit_test(test_sasl_exchange_wants_the_responses_a_mechanism_may_pipeline),
+		cmocka_unit_test(test_sasl_line_is_response_takes_base64_star_and_equals_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

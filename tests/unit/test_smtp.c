@@ -1031,6 +1031,262 @@ test_smtp_bad_base64_in_auth_is_an_anomaly(void **unused)
 	assert_login(&r.facts, 0, "PLAIN", "", NULL, LOGIN_FAILURE);
 }
 
+/* ---- Pipelined SASL ------------------------------------------------------------- */
+
+static void
+test_smtp_auth_login_pipelined_before_the_prompt_records_the_secret(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH LOGIN\r\nYWxpY2U=\r\nczNjcmV0\r\n"), /* alice, s3cret */
+		S("334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 2.7.0 Authentication "
+		  "successful\r\n"),
+		C("MAIL FROM:<alice@example.net>\r\n"),
+		S("250 2.1.0 Ok\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_int_equal(r.facts.n_logins, 1);
+	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cret", LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 3); /* EHLO, AUTH, MAIL */
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_smtp_auth_login_user_pipelined_then_password_after_the_prompt(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH LOGIN\r\nYWxpY2U=\r\n"),
+		S("334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n"),
+		C("czNjcmV0\r\n"),
+		S("535 5.7.8 Error: authentication failed\r\n"),
+		C("QUIT\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cret", LOGIN_FAILURE);
+	assert_int_equal(r.facts.commands, 3);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_smtp_auth_plain_pipelined_before_the_prompt_records_the_secret(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH PLAIN\r\nYWRtaW4AYm9iAGh1bnRlcjI=\r\n"), /* admin\0bob\0hunter2 */
+		S("334 \r\n535 5.7.8 Error: authentication failed\r\n"),
+		C("AUTH PLAIN\r\nAGFsaWNlAHMzY3JldA==\r\n"), /* \0alice\0s3cret */
+		S("334 \r\n235 2.7.0 Authentication successful\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "bob", "hunter2", LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "PLAIN", "alice", "s3cret", LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 3);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_smtp_ehlo_and_auth_plain_pipelined_before_the_ehlo_reply_records_the_secret(void **unused)
+{
+	static const struct step t[] = {
+		S("220 mx ESMTP\r\n"),
+		C("EHLO c\r\nAUTH PLAIN\r\nAGFsaWNlAHMzY3JldA==\r\n"),
+		S("250-mx\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n334 \r\n"
+		  "235 2.7.0 Authentication successful\r\n"),
+		C("MAIL FROM:<alice@example.net>\r\n"),
+		S("250 2.1.0 Ok\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_true(r.facts.capa_seen);
+	assert_true(r.facts.auth_cleartext_offered);
+	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cret", LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 3);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_smtp_ehlo_reply_without_its_final_line_still_matches_the_auth_replies(void **unused)
+{
+	static const struct step t[] = {
+		S("220 mx ESMTP\r\n"),
+		C("EHLO c\r\nAUTH PLAIN\r\nAGFsaWNlAHMzY3JldA==\r\n"),
+		S("250-mx\r\n250-AUTH PLAIN LOGIN\r\n334 \r\n535 5.7.8 Error: authentication "
+		  "failed\r\n"),
+		C("EHLO c\r\nAUTH PLAIN AGJvYgBodW50ZXIy\r\n"), /* \0bob\0hunter2 */
+		S("250-mx\r\n250-AUTH PLAIN LOGIN\r\n235 2.7.0 Authentication successful\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_true(r.facts.capa_seen);
+	assert_true(r.facts.auth_cleartext_offered);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cret", LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "PLAIN", "bob", "hunter2", LOGIN_SUCCESS);
+	assert_true(r.facts.anomalies & PROTO_ANOM_BAD_SYNTAX); /* the unended replies */
+}
+
+static void
+test_smtp_pipelined_exchanges_get_their_outcomes_in_order(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH PLAIN AGJvYgBodW50ZXIy\r\nAUTH LOGIN\r\nYWxpY2U=\r\nczNjcmV0\r\n"
+		  "MAIL FROM:<alice@example.net>\r\n"),
+		S("535 5.7.8 Error: authentication failed\r\n334 VXNlcm5hbWU6\r\n"
+		  "334 UGFzc3dvcmQ6\r\n235 2.7.0 Authentication successful\r\n250 2.1.0 Ok\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "bob", "hunter2", LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "LOGIN", "alice", "s3cret", LOGIN_SUCCESS);
+	assert_int_equal(r.facts.commands, 4);
+}
+
+static void
+test_smtp_responses_pipelined_into_a_refused_auth_are_read_as_commands_by_the_server(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH LOGIN\r\nYWxpY2U=\r\nczNjcmV0\r\nAUTH PLAIN AGJvYgBodW50ZXIy\r\n"),
+		S("504 5.5.4 Unrecognized authentication type\r\n"
+		  "502 5.5.2 Error: command not recognized\r\n"
+		  "502 5.5.2 Error: command not recognized\r\n"
+		  "235 2.7.0 Authentication successful\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	/* The password crossed the wire even though the server never read it. */
+	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cret", LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "PLAIN", "bob", "hunter2", LOGIN_SUCCESS);
+}
+
+static void
+test_smtp_starttls_pipelined_after_a_refused_auth_still_switches_to_tls(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH LOGIN\r\nSTARTTLS\r\n"),
+		S("530 5.7.0 Must issue a STARTTLS command first\r\n220 2.0.0 Ready to start "
+		  "TLS\r\n"),
+		CB(CLIENT_HELLO),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_login(&r.facts, 0, "LOGIN", "", NULL, LOGIN_FAILURE);
+	assert_true(r.facts.upgrade_requested);
+	assert_true(r.facts.upgrade_accepted);
+	assert_true(r.facts.switch_to_tls);
+	assert_int_equal(r.after_switch[DIR_C2S], 10);
+}
+
+static void
+test_smtp_a_command_after_auth_was_refused_is_not_a_sasl_response(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH PLAIN\r\n"),
+		S("504 5.5.4 Unrecognized authentication type\r\n"),
+		C("MAIL FROM:<a@b>\r\n"),
+		S("250 2.1.0 Ok\r\n"),
+		C("RCPT TO:<c@d>\r\n"),
+		S("250 2.1.5 Ok\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_int_equal(r.facts.n_logins, 1);
+	assert_login(&r.facts, 0, "PLAIN", "", NULL, LOGIN_FAILURE);
+	assert_int_equal(r.facts.commands, 4);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_smtp_pipelined_star_cancels_and_the_next_line_is_a_command(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH LOGIN\r\n*\r\nMAIL FROM:<a@b>\r\n"),
+		S("334 VXNlcm5hbWU6\r\n501 5.7.0 Authentication aborted\r\n250 2.1.0 Ok\r\n"),
+		C("AUTH PLAIN\r\n*\r\nQUIT\r\n"),
+		S("334 \r\n501 5.7.0 Authentication aborted\r\n221 Bye\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "LOGIN", "", NULL, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "PLAIN", "", NULL, LOGIN_FAILURE);
+	assert_int_equal(r.facts.commands, 5);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+static void
+test_smtp_pipelined_non_base64_line_invents_no_secret(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH PLAIN\r\nalice s3cret\r\n"),
+		S("334 \r\n501 5.5.2 Cannot decode response\r\n"),
+		C("AUTH LOGIN\r\nYWxpY2U=\r\nnot base64!\r\n"),
+		S("334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n501 5.5.2 Cannot decode response\r\n"),
+		C("MAIL FROM:<a@b>\r\n"),
+		S("250 2.1.0 Ok\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_int_equal(r.facts.n_logins, 2);
+	assert_login(&r.facts, 0, "PLAIN", "", NULL, LOGIN_FAILURE);
+	assert_login(&r.facts, 1, "LOGIN", "alice", NULL, LOGIN_FAILURE);
+}
+
+static void
+test_smtp_commands_pipelined_after_an_initial_response_are_commands(void **unused)
+{
+	static const struct step t[] = {
+		AUTH_SESSION_START,
+		C("AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\nMAIL FROM:<a@b>\r\nRCPT "
+		  "TO:<c@d>\r\nDATA\r\n"),
+		S("235 2.7.0 Authentication successful\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+		  "354 End data with <CR><LF>.<CR><LF>\r\n"),
+		C("STARTTLS inside the body\r\n.\r\nQUIT\r\n"),
+	};
+	struct replay_result r;
+
+	(void)unused;
+	REPLAY_ALL(t, &r);
+	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cret", LOGIN_SUCCESS);
+	assert_false(r.facts.upgrade_requested);
+	assert_int_equal(r.facts.commands, 6);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
 /* ---- Sniffing ------------------------------------------------------------------- */
 
 static enum sniff_result
@@ -1425,6 +1681,26 @@ main(void)
 		cmocka_unit_test(test_smtp_login_fields_are_cut_and_made_printable),
 		cmocka_unit_test(test_smtp_more_logins_than_login_max_are_counted_as_dropped),
 		cmocka_unit_test(test_smtp_bad_base64_in_auth_is_an_anomaly),
+		cmocka_unit_test(
+			test_smtp_auth_login_pipelined_before_the_prompt_records_the_secret),
+		cmocka_unit_test(
+			test_smtp_auth_login_user_pipelined_then_password_after_the_prompt),
+		cmocka_unit_test(
+			test_smtp_auth_plain_pipelined_before_the_prompt_records_the_secret),
+		cmocka_unit_test(
+			test_smtp_ehlo_and_auth_plain_pipelined_before_the_ehlo_reply_records_the_secret),
+		cmocka_unit_test(
+			test_smtp_ehlo_reply_without_its_final_line_still_matches_the_auth_replies),
+		cmocka_unit_test(test_smtp_pipelined_exchanges_get_their_outcomes_in_order),
+		cmocka_unit_test(
+			test_smtp_responses_pipelined_into_a_refused_auth_are_read_as_commands_by_the_server),
+		cmocka_unit_test(
+			test_smtp_starttls_pipelined_after_a_refused_auth_still_switches_to_tls),
+		cmocka_unit_test(test_smtp_a_command_after_auth_was_refused_is_not_a_sasl_response),
+		cmocka_unit_test(test_smtp_pipelined_star_cancels_and_the_next_line_is_a_command),
+		cmocka_unit_test(test_smtp_pipelined_non_base64_line_invents_no_secret),
+		cmocka_unit_test(
+			test_smtp_commands_pipelined_after_an_initial_response_are_commands),
 		cmocka_unit_test(test_smtp_sniff_esmtp_and_lmtp_banners_are_strong),
 		cmocka_unit_test(test_smtp_sniff_bare_220_and_ftp_banners_are_weak_at_most),
 		cmocka_unit_test(test_smtp_sniff_client_hello_commands_are_strong),
