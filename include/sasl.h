@@ -41,7 +41,8 @@ struct sasl_exchange {
 
 /*
  * Copies p[0..n) into dst (size dstsz, always NUL-terminated when dstsz > 0),
- * cut to dstsz - 1 bytes, every byte outside printable ASCII replaced by '?'.
+ * every byte outside printable ASCII replaced by '?'; a value longer than
+ * dstsz - 1 is cut to its first dstsz - 4 characters followed by "...".
  * _append adds after what dst already holds (for values that arrive in pieces,
  * like IMAP literals). dst may be NULL: nothing happens.
  */

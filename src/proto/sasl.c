@@ -40,6 +40,17 @@ sasl_field_append(char *dst, size_t dstsz, const uint8_t *p, size_t n)
 	if (!dst || dstsz == 0)
 		return;
 	len = strnlen(dst, dstsz - 1);
+	if (n > dstsz - 1 - len && dstsz > 4) {
+		/* Too long: the first dstsz - 4 characters and "...", so a cut
+		 * value is never taken for a whole one. The same whether the value
+		 * comes whole or in pieces (IMAP literals). */
+		size_t keep = dstsz - 4;
+
+		for (size_t i = 0; i < n && len < keep; i++)
+			dst[len++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+		memcpy(dst + keep, "...", 4);
+		return;
+	}
 	for (size_t i = 0; i < n && len < dstsz - 1; i++)
 		dst[len++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
 	dst[len] = '\0';
