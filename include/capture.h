@@ -1,6 +1,8 @@
 /*
- * capture.h - packet sources through libpcap: saved captures (pcap and
- * pcapng, "-" for standard input) and live interfaces, with a BPF filter.
+ * capture.h - packet sources: saved captures (pcap through libpcap, pcapng
+ * through a reader of our own that allows interfaces of different link
+ * types in one file; "-" for standard input) and live interfaces through
+ * libpcap, with a BPF filter.
  */
 #ifndef TLSWATCH_CAPTURE_H
 #define TLSWATCH_CAPTURE_H
@@ -21,8 +23,12 @@ struct capture;
 /* Each returns NULL with one line in err on failure. */
 struct capture *capture_open_file(const char *path, char *err, size_t errsz);
 struct capture *capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz);
-/* Compiles and installs a BPF filter expression; -1 with err on failure. */
+/* Compiles and installs a BPF filter expression; -1 with err on failure. In a
+ * pcapng file it is compiled for each link type met: one that appears later
+ * and does not compile for it ends the file with CAPTURE_ERROR. */
 int capture_set_filter(struct capture *c, const char *expr, char *err, size_t errsz);
+/* The source's link type (DLT_*); for pcapng, its first interface's. Each
+ * packet's own is the one capture_next gives. */
 int capture_datalink(const struct capture *c);
 /* libpcap's name of a link type ("EN10MB"), or "unknown". */
 const char *capture_link_name(int dlt);
@@ -30,14 +36,16 @@ const char *capture_name(const struct capture *c);
 bool capture_is_live(const struct capture *c);
 
 enum capture_status {
-	CAPTURE_PACKET,	 /* *frame, *caplen, *ts_us are set */
+	CAPTURE_PACKET,	 /* *frame, *caplen, *ts_us, *dlt are set */
 	CAPTURE_TIMEOUT, /* live: no packet within the read timeout */
 	CAPTURE_END,	 /* end of file, or the loop was broken */
 	CAPTURE_ERROR,	 /* err is set (truncated or corrupt file, interface gone) */
 };
 
+/* *frame stays valid until the next call; *dlt is the packet's link type
+ * (DLT_*), which in a pcapng file may differ from one interface to the next. */
 enum capture_status capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
-				 uint64_t *ts_us, char *err, size_t errsz);
+				 uint64_t *ts_us, int *dlt, char *err, size_t errsz);
 /* Makes a blocked capture_next return CAPTURE_END (async-signal-safe). */
 void capture_break(struct capture *c);
 /* Live counters; false when unavailable. */

@@ -579,7 +579,6 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 	struct progress pg = {0};
 	struct pace pace = {0};
 	char err[512];
-	int dlt = capture_datalink(c);
 	int rc = 0;
 
 	if (o->filter && capture_set_filter(c, o->filter, err, sizeof(err)) < 0) {
@@ -593,7 +592,9 @@ run_source(struct run *r, struct engine *e, struct capture *c)
 		const uint8_t *frame;
 		size_t caplen;
 		uint64_t ts;
-		enum capture_status cs = capture_next(c, &frame, &caplen, &ts, err, sizeof(err));
+		int dlt; /* per packet: a pcapng file may mix link types */
+		enum capture_status cs =
+			capture_next(c, &frame, &caplen, &ts, &dlt, err, sizeof(err));
 
 		if (cs == CAPTURE_PACKET) {
 			if (o->replay_speed > 0 && !capture_is_live(c))

@@ -115,5 +115,37 @@ if [ -x "$mut" ]; then
 	done
 fi
 
+# Hardening finding 8: a pcapng file whose interfaces have different link
+# types (Ethernet and Linux cooked, as dumpcap writes them) is read whole:
+# each packet with its own link type, timestamps in each interface's
+# resolution, a block of an unknown type skipped, a filter compiled per link
+# type; a truncated copy is exit 2 with one line and keeps what came before.
+multi="$tmp/multi-link.pcapng"
+if python3 "$top/tests/hostile/pcapng_multi.py" "$multi" >"$tmp/multi.expect"; then
+	expect pcapng-multi-link 0 '' -- -q -r "$multi" --json -
+	multi_bad() { echo "FAIL bad-input pcapng-multi-link: $1"; fails=$((fails + 1)); }
+	[ "$(grep -c '"type":"session"' "$tmp/bad.out")" = 2 ] || multi_bad "not two sessions"
+	grep -q '"type":"alert","kind":"cleartext-login".*"server_port":25,' "$tmp/bad.out" ||
+		multi_bad "no cleartext-login alert on port 25"
+	while read -r port first last; do
+		grep -q "\"ts_first\":\"$first\",\"ts_last\":\"$last\",.*\"server_port\":$port," "$tmp/bad.out" ||
+			multi_bad "no session on port $port from $first to $last"
+	done <"$tmp/multi.expect"
+	expect pcapng-multi-link-filter 0 '' -- -q -r "$multi" --json - 'tcp port 587'
+	{ [ "$(grep -c '"type":"session"' "$tmp/bad.out")" = 1 ] &&
+		grep -q '"type":"session".*"server_port":587,' "$tmp/bad.out"; } ||
+		{ echo "FAIL bad-input pcapng-multi-link-filter: 'tcp port 587' kept other sessions"; fails=$((fails + 1)); }
+	size=$(stat -c %s "$multi")
+	head -c $((size - 30)) "$multi" >"$tmp/multi-cut.pcapng"
+	expect pcapng-multi-link-truncated 2 '^tlswatch: .*multi-cut.pcapng: truncated pcapng file' -- \
+		-q -r "$tmp/multi-cut.pcapng" --json -
+	[ "$(wc -l <"$tmp/bad.err")" = 1 ] ||
+		{ echo "FAIL bad-input pcapng-multi-link-truncated: more than one line"; fails=$((fails + 1)); }
+	grep -q '"type":"session".*"server_port":25,' "$tmp/bad.out" ||
+		{ echo "FAIL bad-input pcapng-multi-link-truncated: the first session was lost"; fails=$((fails + 1)); }
+else
+	echo "FAIL bad-input pcapng-multi-link: the generator failed"; fails=$((fails + 1))
+fi
+
 [ $fails -eq 0 ] && echo "bad-input: all checks passed"
 [ $fails -eq 0 ]

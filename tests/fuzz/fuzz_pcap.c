@@ -1,9 +1,10 @@
 /*
  * fuzz_pcap.c - libFuzzer target for the whole program path of `-r FILE`:
- * the bytes are a capture file (pcap or pcapng, any link type libpcap
- * accepts), read by capture.c through libpcap and fed to the engine with
- * nDPI off and small caps, then every session judged. Truncated or corrupt
- * files must end in CAPTURE_ERROR or CAPTURE_END, never a crash or a leak.
+ * the bytes are a capture file, pcap (read through libpcap) or pcapng (read
+ * by capture.c's own reader; its interfaces may mix link types and each
+ * packet goes to the engine with its own), fed to the engine with nDPI off
+ * and small caps, then every session judged. Truncated or corrupt files
+ * must end in CAPTURE_ERROR or CAPTURE_END, never a crash or a leak.
  *
  * The file is handed over through a memfd (/proc/self/fd/N), so the real
  * capture_open_file runs.
@@ -38,13 +39,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct engine_output out = {NULL, drop_session, drop_alert};
-	struct engine_config cfg;
+	struct engine_config cfg = {0}; /* the defaults set only what is not 0 */
 	struct capture *c;
 	struct engine *e;
 	char path[64], err[256];
 	const uint8_t *frame;
 	size_t caplen;
 	uint64_t ts;
+	int dlt;
 	int fd = memfd_create("fuzz.pcap", 0);
 
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
@@ -64,8 +66,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!e)
 		abort();
 	if (decode_link_supported(capture_datalink(c)))
-		while (capture_next(c, &frame, &caplen, &ts, err, sizeof(err)) == CAPTURE_PACKET)
-			engine_packet(e, capture_datalink(c), frame, caplen, ts);
+		while (capture_next(c, &frame, &caplen, &ts, &dlt, err, sizeof(err)) ==
+		       CAPTURE_PACKET)
+			engine_packet(e, dlt, frame, caplen, ts);
 	engine_finish_all(e);
 	engine_free(e);
 	capture_close(c);
