@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -960,6 +961,12 @@ capture_drop_privileges(const char *user, char *err, size_t errsz)
 	}
 	if (pw->pw_uid != 0 && setuid(0) == 0) {
 		snprintf(err, errsz, "-Z %s: privileges could not be dropped", user);
+		return -1;
+	}
+	/* Nothing run from here on (--alert-exec commands) can gain privileges
+	 * back through a set-user-ID program or file capabilities. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errsz, "-Z %s: PR_SET_NO_NEW_PRIVS: %s", user, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -132,6 +132,8 @@ usage(FILE *o)
 	      "Limits:\n"
 	      "      --max-flows N      flows tracked at once; the idlest is evicted beyond\n"
 	      "                         (default 262144)\n"
+	      "      --memcap SIZE      bytes for all flows and their state (K, M, G; 0: no\n"
+	      "                         limit); the idlest are finished beyond (default 512M)\n"
 	      "      --idle-timeout S   seconds of silence before a flow is finished (default "
 	      "300)\n"
 	      "      --no-ndpi          do not consult nDPI for unrecognised sessions\n"
@@ -198,6 +200,36 @@ parse_number(const char *opt, const char *arg, unsigned long long min, unsigned 
 	return 0;
 }
 
+/* A byte count with an optional K, M or G suffix (powers of 1024); 0 means
+ * no limit. */
+static int
+parse_size(const char *opt, const char *arg, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v, mult = 1;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		mult = 1ull << 10;
+	else if (*end == 'M' || *end == 'm')
+		mult = 1ull << 20;
+	else if (*end == 'G' || *end == 'g')
+		mult = 1ull << 30;
+	if (mult > 1)
+		end++;
+	if (errno || end == arg || *end || arg[0] == '-' || v > (1ull << 50) / mult ||
+	    (v > 0 && v * mult < (1ull << 20))) {
+		fprintf(stderr,
+			"tlswatch: %s: expected a size of at least 1M (K, M, G suffixes) or 0 for "
+			"no limit, got '%s'\n",
+			opt, arg);
+		return -1;
+	}
+	*out = v * mult;
+	return 0;
+}
+
 /* Returns 0, or 2 for a usage error (message printed), or -1 for --help/--version. */
 static int
 parse_options(int argc, char **argv, struct options *o)
@@ -224,6 +256,7 @@ parse_options(int argc, char **argv, struct options *o)
 		OPT_MAX_ROWS,
 		OPT_THREADS,
 		OPT_SHOW_EMPTY,
+		OPT_MEMCAP,
 	};
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
@@ -255,6 +288,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{"max-rows", required_argument, NULL, OPT_MAX_ROWS},
 		{"threads", required_argument, NULL, OPT_THREADS},
 		{"show-empty", no_argument, NULL, OPT_SHOW_EMPTY},
+		{"memcap", required_argument, NULL, OPT_MEMCAP},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long long v;
@@ -340,6 +374,11 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SHOW_EMPTY:
 			o->ecfg.show_empty = true;
+			break;
+		case OPT_MEMCAP:
+			if (parse_size("--memcap", optarg, &v) < 0)
+				return 2;
+			o->ecfg.memcap = v;
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_number("--max-flows", optarg, 1, 100000000, &v) < 0)

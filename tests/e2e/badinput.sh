@@ -39,6 +39,8 @@ expect random-bytes 2 'tlswatch: .*random.pcap' -- -q -r "$tmp/random.pcap"
 expect directory 2 'tlswatch: ' -- -q -r "$tmp/adir"
 expect unknown-option 2 'Try' -- --no-such-option
 expect bad-number 2 'expected a number' -- -q --max-flows abc -r x
+expect bad-memcap 2 'expected a size' -- -q --memcap 12Q -r x
+expect tiny-memcap 2 'at least 1M' -- -q --memcap 100K -r x
 expect bad-fail-on 2 'unknown alert kind' -- -q --fail-on nonsense -r x
 expect r-and-i 2 'cannot be combined' -- -q -r x -i lo
 expect unknown-interface 2 'no such interface|No such device|doesn.t exist' -- -q -i tlswatch-nonexistent0

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -684,6 +686,30 @@ test_capture_pcap_file_from_a_pipe_is_still_read_by_libpcap(void **state)
 	capture_close(c);
 }
 
+static void
+test_capture_drop_privileges_also_forbids_gaining_them_back(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* make check and CI run as root */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+
+		/* In the child: 3 = the drop failed, else NoNewPrivs and the uid. */
+		if (capture_drop_privileges("nobody", err, sizeof(err)) < 0)
+			_exit(3);
+		_exit(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 && geteuid() != 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
@@ -710,6 +736,7 @@ main(void)
 		cmocka_unit_test(test_capture_progress_counts_the_bytes_read_of_the_file),
 		cmocka_unit_test(test_capture_break_ends_a_pcapng_file_early),
 		cmocka_unit_test(test_capture_pcap_file_from_a_pipe_is_still_read_by_libpcap),
+		cmocka_unit_test(test_capture_drop_privileges_also_forbids_gaining_them_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
