@@ -432,9 +432,8 @@ engine_mem_set(struct engine *e, struct flow *f, size_t bytes)
 /* What an open flow holds: the record, the session's parser state, nDPI's
  * flow, buffered out-of-order segments and kept evidence packets. */
 static size_t
-engine_conn_bytes(const struct engine *e, const struct conn *c)
+engine_conn_bytes(const struct conn *c)
 {
-	(void)e;
 	return sizeof(*c) + session_heap_bytes(&c->sess) + (c->dpi ? dpi_flow_size() : 0) +
 	       c->half[0].ooo_bytes + c->half[1].ooo_bytes + c->ev.bytes;
 }
@@ -868,7 +867,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		engine_pack(e, c);
 		return;
 	}
-	engine_mem_set(e, &c->flow, engine_conn_bytes(e, c));
+	engine_mem_set(e, &c->flow, engine_conn_bytes(c));
 	engine_mem_room(e, 0, &c->flow);
 }
 
