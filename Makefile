@@ -33,7 +33,7 @@ TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all deps check unit e2e test-asan demo corpus bench install uninstall clean \
-	format format-check pcaps fuzz fuzz-regress
+	format format-check pcaps fuzz fuzz-regress afl
 
 all: $(BUILD)/tlswatch
 
@@ -100,6 +100,20 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seeds/.done
 			-rss_limit_mb=2048 -print_final_stats=1 $$dict \
 			-artifact_prefix=$(BUILD)/fuzz/crashes_$$t/ $$c || exit 1; \
 	done
+
+# AFL++ (Debian afl++) on the whole binary, the captures in pcaps/ as seeds:
+# `make afl AFL_SECONDS=3600`. Findings land in $(BUILD)/afl/out/default/crashes/.
+AFL_SECONDS ?= 600
+afl:
+	@command -v afl-clang-fast >/dev/null || { echo "make afl: install afl++ (apt-get install afl++)" >&2; exit 1; }
+	$(MAKE) BUILD=$(BUILD)/afl CC=afl-clang-fast CFLAGS="-O1 -g" EXTRA_CFLAGS=-Wno-error \
+		AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_QUIET=1 $(BUILD)/afl/tlswatch
+	@mkdir -p $(BUILD)/afl/in && find pcaps -name '*.pcap*' -size -20k -exec cp -n {} $(BUILD)/afl/in/ \;
+	AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+		afl-fuzz -V $(AFL_SECONDS) -m none -t 5000 -i $(BUILD)/afl/in -o $(BUILD)/afl/out \
+		-- $(BUILD)/afl/tlswatch -q --stats --show-empty --json - -r @@ >/dev/null
+	@n=$$(ls $(BUILD)/afl/out/default/crashes 2>/dev/null | grep -vc README); \
+		echo "afl: $$n crashing inputs in $(BUILD)/afl/out/default/crashes"; [ "$$n" = 0 ]
 
 $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
