@@ -111,7 +111,7 @@ afl:
 	@mkdir -p $(BUILD)/afl/in && find pcaps -name '*.pcap*' -size -20k -exec cp -n {} $(BUILD)/afl/in/ \;
 	AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 		afl-fuzz -V $(AFL_SECONDS) -m none -t 5000 -i $(BUILD)/afl/in -o $(BUILD)/afl/out \
-		-- $(BUILD)/afl/tlswatch -q --stats --show-empty --json - -r @@ >/dev/null
+		-- $(BUILD)/afl/tlswatch -q --stats --show-empty --json - -r @@
 	@n=$$(ls $(BUILD)/afl/out/default/crashes 2>/dev/null | grep -vc README); \
 		echo "afl: $$n crashing inputs in $(BUILD)/afl/out/default/crashes"; [ "$$n" = 0 ]
 
