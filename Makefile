@@ -25,7 +25,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc/proto $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS   = $(PKG_LIBS) -lm -lpthread
 
-SRCS     := $(wildcard src/*.c src/proto/*.c src/sink/*.c)
+SRCS     := $(sort $(shell find src -name '*.c'))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 OBJS      = $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -161,7 +161,7 @@ install: $(BUILD)/tlswatch
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlswatch $(DESTDIR)$(PREFIX)/share/man/man1/tlswatch.1
 
-FORMAT_FILES = $(wildcard include/*.h src/*.c src/proto/*.c src/sink/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c tools/*.c)
+FORMAT_FILES = $(wildcard include/*.h) $(SRCS) $(shell find src -name '*.h') $(wildcard tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c tools/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
