@@ -9,7 +9,7 @@
  * hands the rest of the stream to the TLS parser (the Suricata way).
  *
  * Adding a protocol: one file with a `const struct proto_desc proto_<name>`
- * and one line in src/proto/proto_list.h.
+ * and one line in src/proto/proto_list.h (docs/architecture.md has the recipe).
  *
  * Text protocols share the line assembler below: in-order bytes are scanned in
  * place and only a partial line at the end of a segment is copied, under
@@ -125,10 +125,42 @@ enum sniff_result {
 	SNIFF_STRONG = 3, /* unmistakable (e.g. "220 host ESMTP") */
 };
 
+/* Transports a service runs on (proto_desc.transports, .tls_transports). */
+enum {
+	PROTO_TCP = 1u << 0,
+	PROTO_UDP = 1u << 1,
+};
+
+#define PROTO_PORTS_MAX 6 /* per list, the last one 0 */
+#define PROTO_NAMES_MAX 4 /* nDPI names, ALPN ids per protocol, NULL-ended */
+
+/*
+ * The words of a protocol's in-band upgrade, as the outputs name them. A
+ * protocol without one (HTTP, DNS ...) leaves request NULL.
+ */
+struct proto_upgrade {
+	const char *offer;   /* the capability the server offers: "STARTTLS", "STLS" */
+	const char *request; /* the client's request: "STARTTLS", "STLS", "AUTH TLS" */
+	const char *accept;  /* the server's go-ahead: "220", "+OK", "OK" */
+};
+
+/*
+ * One protocol: what it is, where it is expected and, when tlswatch has a
+ * parser for it, the parser. Every port, name, nDPI name, ALPN id and upgrade
+ * word the program knows comes from these descriptors (src/proto/proto_list.h
+ * lists them). A protocol known by port and name only has no callbacks.
+ */
 struct proto_desc {
-	const char *name;      /* service name in outputs: "smtp" */
-	const uint16_t *ports; /* cleartext ports this parser expects, 0-ended */
-	size_t state_size;     /* bytes of opaque per-session state */
+	const char *name;   /* service name in outputs: "smtp" */
+	const char *rfc;    /* the specifications its parser follows: "RFC 5321, RFC 3207" */
+	uint8_t transports; /* PROTO_TCP | PROTO_UDP */
+	uint16_t clear_ports[PROTO_PORTS_MAX]; /* cleartext ports, 0-ended */
+	uint16_t tls_ports[PROTO_PORTS_MAX];   /* implicit TLS ports, 0-ended */
+	uint8_t tls_transports;		       /* ... TLS on TCP, DTLS/QUIC on UDP */
+	struct proto_upgrade upgrade;	       /* request NULL: none */
+	const char *ndpi[PROTO_NAMES_MAX];     /* nDPI protocol names */
+	const char *alpn[PROTO_NAMES_MAX];     /* ALPN protocol ids (RFC 7301) */
+	size_t state_size;		       /* bytes of opaque per-session state */
 	/* Looks at the first bytes of one direction of a new session. */
 	enum sniff_result (*sniff)(enum dir dir, const uint8_t *p, size_t len);
 	void (*init)(void *state);
@@ -140,16 +172,33 @@ struct proto_desc {
 	 */
 	size_t (*feed)(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p,
 		       size_t len);
+	/* One UDP datagram of one direction (services over UDP); same rules as
+	 * feed, except that datagrams are never joined. */
+	void (*datagram)(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p,
+			 size_t len);
 	/* A gap in one direction; the parser resynchronises or stops. */
 	void (*gap)(void *state, struct proto_facts *f, enum dir dir);
 	/* Frees anything the state holds (the state memory itself is the core's). */
 	void (*fini)(void *state);
 };
 
-/* The registered parsers, in proto_list.h order, NULL-terminated. */
+/* Every registered protocol, in proto_list.h order, NULL-terminated. */
 extern const struct proto_desc *const proto_all[];
 const struct proto_desc *proto_by_name(const char *name);
+/* Is port one of d's cleartext ports? */
 bool proto_has_port(const struct proto_desc *d, uint16_t port);
+/* The protocol whose cleartext or implicit-TLS port this is on transport l4
+ * (6 TCP, 17 UDP), or NULL; *tls_port tells which of the two lists matched. */
+const struct proto_desc *proto_by_port(uint16_t port, uint8_t l4, bool *tls_port);
+/* Our service name for an nDPI protocol name ("FTP_CONTROL" -> "ftp",
+ * "IMAPS" -> "imap", "TLS.Google" -> "tls"); NULL when no protocol has it. */
+const char *proto_name_by_ndpi(const char *ndpi_name);
+/* Service name for an ALPN protocol id ("imap", "h2" -> "http"); the id may
+ * be the first of a comma-separated list. NULL when no protocol has it. */
+const char *proto_name_by_alpn(const char *alpn);
+/* The client's upgrade request of a service ("STLS" for pop3), or
+ * "STARTTLS" for a service without its own word. */
+const char *proto_upgrade_word(const char *service);
 
 /* ---- Line assembler shared by text protocols ------------------------------ */
 

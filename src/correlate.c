@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "verdict.h"
 
 #define KEY_LEN 40
@@ -408,14 +409,6 @@ out_add(struct out_list *o, const struct session *s, enum alert_kind kind, enum 
 	return a;
 }
 
-static const char *
-upgrade_word(const char *service)
-{
-	if (strcmp(service, "pop3") == 0)
-		return "STLS";
-	return "STARTTLS";
-}
-
 static void
 correlate_capabilities(struct server_rec *r, struct session *s, struct out_list *o,
 		       correlate_alert_fn fn, void *ctx)
@@ -436,7 +429,7 @@ correlate_capabilities(struct server_rec *r, struct session *s, struct out_list 
 				snprintf(a.evidence, sizeof(a.evidence),
 					 "%s not offered in session #%" PRIu64
 					 " but offered by the same server in session #%" PRIu64,
-					 upgrade_word(s->service), r->lacked_ids[i], s->id);
+					 proto_upgrade_word(s->service), r->lacked_ids[i], s->id);
 				if (fn)
 					fn(ctx, &a);
 			}
@@ -463,12 +456,13 @@ correlate_capabilities(struct server_rec *r, struct session *s, struct out_list 
 			format_ids(ids, sizeof(ids), r->offered_ids, r->n_offered_ids);
 			snprintf(a->evidence, sizeof(a->evidence),
 				 "%s not offered, but offered by the same server in session%s %s",
-				 upgrade_word(s->service), r->n_offered_ids > 1 ? "s" : "", ids);
+				 proto_upgrade_word(s->service), r->n_offered_ids > 1 ? "s" : "",
+				 ids);
 		} else {
 			snprintf(a->evidence, sizeof(a->evidence),
 				 "%s not offered, but offered by the same server in an earlier run "
 				 "(state file)",
-				 upgrade_word(s->service));
+				 proto_upgrade_word(s->service));
 		}
 		return;
 	}

@@ -55,7 +55,6 @@
 #include "flow.h"
 #include "reasm.h"
 #include "ring.h"
-#include "services.h"
 #include "verdict.h"
 
 #define ENGINE_ALERTS_MAX (2 * ALERT_KIND_COUNT + LOGIN_MAX)
@@ -625,12 +624,7 @@ engine_server_port(uint16_t port)
 {
 	bool tls_port;
 
-	if (services_by_port(port, 6, &tls_port))
-		return true;
-	for (size_t i = 0; proto_all[i]; i++)
-		if (proto_has_port(proto_all[i], port))
-			return true;
-	return false;
+	return proto_by_port(port, 6, &tls_port) != NULL;
 }
 
 static void worker_created(struct engine *e, uint64_t idx);

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "services.h"
-
 static const char *const verdict_names[VERDICT_COUNT] = {
 	[VERDICT_UNKNOWN] = "unknown",	     [VERDICT_IMPLICIT_TLS] = "implicit-tls",
 	[VERDICT_STARTTLS] = "starttls",     [VERDICT_CLEARTEXT] = "cleartext",
@@ -210,20 +208,23 @@ session_pick_parser(struct session *s, enum dir dir, const uint8_t *p, size_t le
 {
 	const struct proto_desc *weak = NULL;
 	bool tls_port;
-	const struct service_ports *owner = services_by_port(s->server_port, s->l4, &tls_port);
+	const struct proto_desc *owner = proto_by_port(s->server_port, s->l4, &tls_port);
 
 	*wait = false;
 	for (size_t i = 0; proto_all[i]; i++) {
 		const struct proto_desc *d = proto_all[i];
-		enum sniff_result r = d->sniff(dir, p, len);
+		enum sniff_result r;
+
+		if (!d->sniff)
+			continue;
+		r = d->sniff(dir, p, len);
 
 		if (r == SNIFF_STRONG)
 			return d;
 		if (r == SNIFF_MORE)
 			*wait = true;
 		if (r == SNIFF_WEAK) {
-			bool own = proto_has_port(d, s->server_port) ||
-				   (owner && strcmp(owner->name, d->name) == 0);
+			bool own = owner == d;
 
 			/* On another service's port a weak claim is not taken:
 			 * the other direction may still decide. */
@@ -529,21 +530,21 @@ session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 void
 session_name_service(struct session *s)
 {
-	const struct service_ports *sp;
+	const struct proto_desc *sp;
 	const char *by_alpn = NULL;
 	bool tls_port;
 
 	if (s->proto)
 		return; /* named by content */
 	if (s->tf.alpn_selected[0])
-		by_alpn = services_by_alpn(s->tf.alpn_selected);
+		by_alpn = proto_name_by_alpn(s->tf.alpn_selected);
 	else if (s->tf.alpn[0])
-		by_alpn = services_by_alpn(s->tf.alpn);
-	sp = services_by_port(s->server_port, s->l4, &tls_port);
+		by_alpn = proto_name_by_alpn(s->tf.alpn);
+	sp = proto_by_port(s->server_port, s->l4, &tls_port);
 	if (by_alpn)
 		s->service = by_alpn;
-	else if (s->ndpi[0] && services_by_ndpi(s->ndpi))
-		s->service = services_by_ndpi(s->ndpi);
+	else if (s->ndpi[0] && proto_name_by_ndpi(s->ndpi))
+		s->service = proto_name_by_ndpi(s->ndpi);
 	else if (sp)
 		s->service = sp->name;
 	else if (s->tf.client_hello || s->tf.server_hello)

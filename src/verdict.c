@@ -29,8 +29,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "services.h"
-
 void
 verdict_alert_init(struct alert *a, const struct session *s, enum alert_kind kind,
 		   enum severity sev)
@@ -252,7 +250,7 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 	s->verdict = VERDICT_UNKNOWN;
 	s->reason = REASON_NONE;
 	s->alerts = 0;
-	services_by_port(s->server_port, s->l4, &tls_port);
+	proto_by_port(s->server_port, s->l4, &tls_port);
 
 	if (s->bytes[DIR_C2S] == 0 && s->bytes[DIR_S2C] == 0) {
 		s->reason = s->midstream ? REASON_MIDSTREAM : REASON_NO_PAYLOAD;
@@ -299,10 +297,10 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 	else if (in && in->ndpi_cleartext) {
 		/* Recognised by nDPI only: no parser saw an offer. A protocol that
 		 * has an upgrade did not show one; the others have none. */
-		const struct service_ports *sp = services_by_name(s->service);
+		const struct proto_desc *sp = proto_by_name(s->service);
 
 		s->verdict = VERDICT_CLEARTEXT;
-		s->reason = sp && sp->has_upgrade ? REASON_NOT_OFFERED : REASON_NO_TLS_PROTOCOL;
+		s->reason = sp && sp->upgrade.request ? REASON_NOT_OFFERED : REASON_NO_TLS_PROTOCOL;
 	} else
 		s->reason = REASON_UNRECOGNIZED;
 	return ao.n;

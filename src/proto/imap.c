@@ -710,11 +710,16 @@ imap_sniff(enum dir dir, const uint8_t *p, size_t len)
 	return dir == DIR_S2C ? imap_sniff_server(p, len) : imap_sniff_client(p, len);
 }
 
-static const uint16_t imap_ports[] = {143, 0};
-
 const struct proto_desc proto_imap = {
 	.name = "imap",
-	.ports = imap_ports,
+	.rfc = "RFC 9051, RFC 3501, RFC 2595, RFC 8314",
+	.transports = PROTO_TCP,
+	.clear_ports = {143},
+	.tls_ports = {993},
+	.tls_transports = PROTO_TCP,
+	.upgrade = {"STARTTLS", "STARTTLS", "OK"},
+	.ndpi = {"IMAP", "IMAPS"},
+	.alpn = {"imap"},
 	.state_size = sizeof(struct imap_state),
 	.sniff = imap_sniff,
 	.init = imap_init,

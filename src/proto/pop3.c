@@ -633,11 +633,16 @@ pop3_sniff(enum dir dir, const uint8_t *p, size_t len)
 	return dir == DIR_S2C ? pop3_sniff_server(p, len) : pop3_sniff_client(p, len);
 }
 
-static const uint16_t pop3_ports[] = {110, 0};
-
 const struct proto_desc proto_pop3 = {
 	.name = "pop3",
-	.ports = pop3_ports,
+	.rfc = "RFC 1939, RFC 2449, RFC 2595, RFC 5034, RFC 8314",
+	.transports = PROTO_TCP,
+	.clear_ports = {110},
+	.tls_ports = {995},
+	.tls_transports = PROTO_TCP,
+	.upgrade = {"STLS", "STLS", "+OK"},
+	.ndpi = {"POP3", "POPS"},
+	.alpn = {"pop3"},
 	.state_size = sizeof(struct pop3_state),
 	.sniff = pop3_sniff,
 	.init = pop3_init,

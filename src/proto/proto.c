@@ -1,40 +1,11 @@
 /*
- * proto.c - the parser registry and the helpers every text protocol shares:
- * fact recording, the line assembler, the wait for the answer to an upgrade
- * request, masked keywords, reply codes and dot-terminated bodies.
+ * proto.c - the helpers every text protocol shares: fact recording, the line
+ * assembler, the wait for the answer to an upgrade request, masked keywords,
+ * reply codes and dot-terminated bodies.
  */
 #include "proto.h"
 
 #include <string.h>
-
-#define PROTO(name) extern const struct proto_desc proto_##name;
-#include "proto_list.h"
-#undef PROTO
-
-const struct proto_desc *const proto_all[] = {
-#define PROTO(name) &proto_##name,
-#include "proto_list.h"
-#undef PROTO
-	NULL,
-};
-
-const struct proto_desc *
-proto_by_name(const char *name)
-{
-	for (size_t i = 0; proto_all[i]; i++)
-		if (strcmp(proto_all[i]->name, name) == 0)
-			return proto_all[i];
-	return NULL;
-}
-
-bool
-proto_has_port(const struct proto_desc *d, uint16_t port)
-{
-	for (const uint16_t *p = d->ports; p && *p; p++)
-		if (*p == port)
-			return true;
-	return false;
-}
 
 void
 proto_facts_indicate(struct proto_facts *f, uint32_t ind, const uint8_t *ev, size_t ev_len)

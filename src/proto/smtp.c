@@ -813,11 +813,16 @@ smtp_fini(void *state)
 	(void)state; /* nothing allocated */
 }
 
-static const uint16_t smtp_ports[] = {25, 587, 24, 0};
-
 const struct proto_desc proto_smtp = {
 	.name = "smtp",
-	.ports = smtp_ports,
+	.rfc = "RFC 5321, RFC 3207, RFC 4954, RFC 8314",
+	.transports = PROTO_TCP,
+	.clear_ports = {25, 587, 24},
+	.tls_ports = {465},
+	.tls_transports = PROTO_TCP,
+	.upgrade = {"STARTTLS", "STARTTLS", "220"},
+	.ndpi = {"SMTP", "SMTPS"},
+	.alpn = {"smtp"},
 	.state_size = sizeof(struct smtp_state),
 	.sniff = smtp_sniff,
 	.init = smtp_init,

@@ -16,7 +16,6 @@
 
 #include <cmocka.h>
 
-#include "services.h"
 #include "session.h"
 #include "verdict.h"
 

@@ -1,0 +1,195 @@
+/*
+ * others.c - the TLS-capable services tlswatch knows by name, port, nDPI
+ * name and ALPN id only (DESIGN.md's table; IANA service names and port
+ * assignments, RFC 8314 for mail, RFC 7858 for DNS over TLS, RFC 6614 for
+ * RADIUS over TLS, RFC 6083/6733 for Diameter, RFC 6353 for SNMP, RFC 5425
+ * for syslog, RFC 7350 for STUN/TURN, RFC 3261 for SIP). A session of one of
+ * them is named by its port or by nDPI and judged without a parser. When a
+ * service gets its parser, its descriptor moves to its own file.
+ */
+#include "proto.h"
+
+#define TCP PROTO_TCP
+#define BOTH (PROTO_TCP | PROTO_UDP)
+
+const struct proto_desc proto_ftp = {
+	.name = "ftp",
+	.transports = TCP,
+	.clear_ports = {21, 20},
+	.tls_ports = {990, 989},
+	.tls_transports = TCP,
+	.upgrade = {"AUTH TLS", "AUTH TLS", "234"},
+	.ndpi = {"FTP_CONTROL", "FTPS", "FTP_DATA"},
+	.alpn = {"ftp"},
+};
+
+const struct proto_desc proto_ldap = {
+	.name = "ldap",
+	.transports = TCP,
+	.clear_ports = {389},
+	.tls_ports = {636},
+	.tls_transports = TCP,
+	.upgrade = {"StartTLS", "StartTLS", "success"},
+	.ndpi = {"LDAP"},
+	.alpn = {"ldap"},
+};
+
+const struct proto_desc proto_nntp = {
+	.name = "nntp",
+	.transports = TCP,
+	.clear_ports = {119},
+	.tls_ports = {563},
+	.tls_transports = TCP,
+	.upgrade = {"STARTTLS", "STARTTLS", "382"},
+	.ndpi = {"Usenet"},
+	.alpn = {"nntp"},
+};
+
+const struct proto_desc proto_xmpp = {
+	.name = "xmpp",
+	.transports = TCP,
+	.clear_ports = {5222, 5269},
+	.tls_ports = {5223},
+	.tls_transports = TCP,
+	.upgrade = {"<starttls/>", "<starttls/>", "<proceed/>"},
+	.ndpi = {"Jabber"},
+	.alpn = {"xmpp-client", "xmpp-server"},
+};
+
+const struct proto_desc proto_sieve = {
+	.name = "sieve",
+	.transports = TCP,
+	.clear_ports = {4190},
+	.upgrade = {"STARTTLS", "STARTTLS", "OK"},
+	.alpn = {"managesieve"},
+};
+
+const struct proto_desc proto_irc = {
+	.name = "irc",
+	.transports = TCP,
+	.clear_ports = {6667},
+	.tls_ports = {6697},
+	.tls_transports = TCP,
+	.upgrade = {"tls", "STARTTLS", "670"},
+	.ndpi = {"IRC"},
+	.alpn = {"irc"},
+};
+
+const struct proto_desc proto_postgres = {
+	.name = "postgres",
+	.transports = TCP,
+	.clear_ports = {5432},
+	.upgrade = {"S", "SSLRequest", "S"},
+	.ndpi = {"PostgreSQL"},
+	.alpn = {"postgresql"},
+};
+
+const struct proto_desc proto_mysql = {
+	.name = "mysql",
+	.transports = TCP,
+	.clear_ports = {3306},
+	.upgrade = {"CLIENT_SSL", "SSLRequest", "CLIENT_SSL"},
+	.ndpi = {"MySQL"},
+};
+
+const struct proto_desc proto_http = {
+	.name = "http",
+	.transports = TCP,
+	.clear_ports = {80, 8080},
+	.tls_ports = {443, 8443},
+	.tls_transports = BOTH, /* QUIC */
+	.ndpi = {"HTTP"},
+	.alpn = {"http/1.1", "http/1.0", "h2", "h3"},
+};
+
+const struct proto_desc proto_telnet = {
+	.name = "telnet",
+	.transports = TCP,
+	.clear_ports = {23},
+	.tls_ports = {992},
+	.tls_transports = TCP,
+	.upgrade = {"START_TLS", "START_TLS", "START_TLS"},
+	.ndpi = {"Telnet"},
+};
+
+const struct proto_desc proto_dns = {
+	.name = "dns",
+	.transports = BOTH,
+	.clear_ports = {53},
+	.tls_ports = {853},
+	.tls_transports = BOTH,
+	.ndpi = {"DNS", "DoH_DoT"},
+	.alpn = {"dot"},
+};
+
+const struct proto_desc proto_radius = {
+	.name = "radius",
+	.transports = BOTH,
+	.clear_ports = {1812, 1813, 3799},
+	.tls_ports = {2083},
+	.tls_transports = BOTH,
+	.ndpi = {"RADIUS"},
+	.alpn = {"radius/1.0"},
+};
+
+const struct proto_desc proto_diameter = {
+	.name = "diameter",
+	.transports = TCP,
+	.clear_ports = {3868},
+	.tls_ports = {5868},
+	.tls_transports = TCP,
+	.ndpi = {"Diameter"},
+};
+
+const struct proto_desc proto_snmp = {
+	.name = "snmp",
+	.transports = BOTH,
+	.clear_ports = {161, 162},
+	.tls_ports = {10161, 10162},
+	.tls_transports = BOTH,
+	.ndpi = {"SNMP"},
+};
+
+const struct proto_desc proto_syslog = {
+	.name = "syslog",
+	.transports = BOTH,
+	.clear_ports = {514, 601},
+	.tls_ports = {6514},
+	.tls_transports = BOTH,
+	.ndpi = {"Syslog"},
+};
+
+const struct proto_desc proto_stun = {
+	.name = "stun",
+	.transports = BOTH,
+	.clear_ports = {3478},
+	.tls_ports = {5349},
+	.tls_transports = BOTH,
+	.ndpi = {"STUN"},
+};
+
+const struct proto_desc proto_sip = {
+	.name = "sip",
+	.transports = BOTH,
+	.clear_ports = {5060},
+	.tls_ports = {5061},
+	.tls_transports = TCP,
+	.ndpi = {"SIP"},
+	.alpn = {"sip/2"},
+};
+
+const struct proto_desc proto_mpls_in_udp = {
+	.name = "mpls-in-udp",
+	.transports = PROTO_UDP,
+	.clear_ports = {6635},
+	.tls_ports = {6636},
+	.tls_transports = PROTO_UDP,
+};
+
+const struct proto_desc proto_gre_in_udp = {
+	.name = "gre-in-udp",
+	.transports = PROTO_UDP,
+	.clear_ports = {4754},
+	.tls_ports = {4755},
+	.tls_transports = PROTO_UDP,
+};
