@@ -21,11 +21,16 @@
 #include "session.h"
 #include "stats.h"
 
+/* Seconds of silence that end a UDP flow (--udp-timeout): UDP has no end
+ * of its own, and its exchanges (a DNS query and its answer) are short. */
+#define ENGINE_UDP_TIMEOUT_DEFAULT 60
+
 struct engine_config {
 	size_t max_flows;	  /* flow table limit (idlest evicted beyond) */
 	uint64_t memcap;	  /* bytes for flows and their state (idlest evicted beyond) */
 	uint64_t idle_timeout_us; /* an open flow idle this long is finished */
 	uint64_t linger_us;	  /* a closed flow absorbs late packets this long */
+	uint64_t udp_timeout_us;  /* a UDP flow idle this long is finished */
 	size_t stream_cap;	  /* out-of-order bytes per half-stream */
 	uint64_t ooo_cap;	  /* out-of-order bytes, all streams */
 	bool use_ndpi;

@@ -57,12 +57,14 @@ void flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us);
  * late packets); its place among them follows its last activity. */
 void flow_table_close(struct flow_table *t, struct flow *f);
 /* The flow to evict when the table is full: the oldest closed flow (it has
- * nothing left to report), else the least recently active open one; NULL
- * when empty. */
+ * nothing left to report), else the least recently active open one (TCP or
+ * UDP; a tie goes to TCP); NULL when empty. */
 struct flow *flow_table_oldest(const struct flow_table *t);
-/* The least recently active open (or closed) flow, or NULL. */
+/* The least recently active open TCP flow, closed flow, or open UDP flow
+ * (UDP flows have their own list: their own idle timeout), or NULL. */
 struct flow *flow_table_oldest_open(const struct flow_table *t);
 struct flow *flow_table_oldest_closed(const struct flow_table *t);
+struct flow *flow_table_oldest_udp(const struct flow_table *t);
 size_t flow_table_count(const struct flow_table *t);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * session.h - one TCP session: the facts gathered about it and what was
+ * session.h - one TCP or UDP session: the facts gathered about it and what was
  * decided. This is the record every sink renders.
  *
  * The session module drives the analysis of a session's two byte streams:
@@ -107,7 +107,7 @@ struct session {
 	uint64_t id;
 	uint64_t ts_first_us, ts_last_us;
 	uint8_t family; /* 4 or 6 */
-	uint8_t l4;	/* 6 */
+	uint8_t l4;	/* 6 TCP, 17 UDP */
 	uint8_t client_ip[16], server_ip[16];
 	uint16_t client_port, server_port;
 
@@ -171,6 +171,8 @@ const char *reason_name(enum reason r); /* NULL for REASON_NONE */
 const char *alert_kind_name(enum alert_kind k);
 const char *severity_name(enum severity s);
 const char *session_end_name(enum session_end e);
+/* "tcp" or "udp" for a transport protocol number (6, 17). */
+const char *transport_name(uint8_t l4);
 /* Parses an alert kind name; -1 when unknown. */
 int alert_kind_parse(const char *name);
 
@@ -179,6 +181,10 @@ void session_init(struct session *s, uint64_t id, uint64_t ts_us);
 /* In-order bytes or a gap from reassembly. */
 void session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len);
 void session_on_gap(struct session *s, enum dir dir, size_t len);
+/* One UDP datagram (cut: the capture holds only its first len bytes). No
+ * UDP service has a parser yet: the first datagram with bytes is kept as
+ * the session's evidence and the rest is only counted. */
+void session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool cut);
 /* True when no further byte can change the outcome (the engine may stop
  * reassembling and only count). */
 bool session_settled(const struct session *s);

@@ -18,7 +18,7 @@ struct stats {
 	uint64_t decode[DECODE_RESULTS];
 	struct ipfrag_stats frag; /* IP fragment reassembly (the reader's) */
 	uint64_t tcp_packets;
-	uint64_t udp_packets;	/* decoded, not analysed (TCP only for now) */
+	uint64_t udp_packets;
 	uint64_t payload_cut;	/* TCP segments cut by the snap length */
 	uint64_t stray_packets; /* no flow and nothing to start one (lone ACK/FIN/RST) */
 	uint64_t late_packets;	/* after their session was closed */

@@ -1,7 +1,7 @@
 /*
  * verdict.h - decides a session's verdict, reason and alerts from its facts.
  *
- * A pure function of the session record (and the port table): no I/O, no
+ * A pure function of the session record (and the protocol registry): no I/O, no
  * cross-session state (that is correlate.h's job), so it is tested by
  * building session records by hand.
  */
@@ -23,6 +23,11 @@ struct verdict_input {
  */
 size_t verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out,
 		     size_t max);
+
+/* Could a session whose outcome is settled still raise an alert of its
+ * own? Not without indicators, logins, non-TLS bytes or weak TLS: then the
+ * engine lets its evidence packets go. */
+bool verdict_may_alert(const struct session *s);
 
 /* Fills the identity fields of an alert from its session. */
 void verdict_alert_init(struct alert *a, const struct session *s, enum alert_kind kind,

@@ -1,13 +1,15 @@
 /*
  * correlate.c - cross-session facts (see correlate.h for what and why).
  *
- * Two bounded maps with an LRU list each: servers (address, port) and pairs
- * (client address, server address, server port). When a map is full the
+ * Two bounded maps with an LRU list each: servers (address, port,
+ * transport) and pairs (client address, server address, server port,
+ * transport). When a map is full the
  * least recently seen entry is forgotten and counted.
  *
  * State file format (text, one record per line, '#' comments):
  *   tlswatch-state 1
- *   server <4|6> <address> <port> <service> offered <last-seen-us>
+ *   server <4|6> <address> <port>[/udp] <service> offered <last-seen-us>
+ * (a bare port, or "<port>/tcp", is TCP).
  */
 #include "correlate.h"
 
@@ -44,6 +46,7 @@ struct server_rec {
 	uint8_t family;
 	uint8_t ip[16];
 	uint16_t port;
+	uint8_t l4; /* 6 TCP, 17 UDP */
 	char service[16];
 	bool offered;	    /* offered in this run */
 	bool offered_state; /* offered in an earlier run (state file) */
@@ -182,27 +185,30 @@ cmap_free(struct cmap *m)
 }
 
 static void
-server_key(uint8_t *key, uint8_t family, const uint8_t *ip, uint16_t port)
+server_key(uint8_t *key, uint8_t family, const uint8_t *ip, uint16_t port, uint8_t l4)
 {
 	memset(key, 0, KEY_LEN);
 	key[0] = family;
 	memcpy(key + 1, ip, 16);
 	key[17] = (uint8_t)(port >> 8);
 	key[18] = (uint8_t)port;
+	key[19] = l4;
 }
 
 static struct server_rec *
-server_get(struct correlate *c, uint8_t family, const uint8_t *ip, uint16_t port, bool create)
+server_get(struct correlate *c, uint8_t family, const uint8_t *ip, uint16_t port, uint8_t l4,
+	   bool create)
 {
 	uint8_t key[KEY_LEN];
 	struct server_rec *r;
 
-	server_key(key, family, ip, port);
+	server_key(key, family, ip, port, l4);
 	r = (struct server_rec *)cmap_get(&c->servers, key, create);
 	if (r && r->family == 0) {
 		r->family = family;
 		memcpy(r->ip, ip, 16);
 		r->port = port;
+		r->l4 = l4;
 	}
 	return r;
 }
@@ -212,7 +218,7 @@ pair_get(struct correlate *c, const struct session *s)
 {
 	uint8_t key[KEY_LEN];
 
-	server_key(key, s->family, s->server_ip, s->server_port);
+	server_key(key, s->family, s->server_ip, s->server_port, s->l4);
 	memcpy(key + 20, s->client_ip, 16);
 	return (struct pair_rec *)cmap_get(&c->pairs, key, true);
 }
@@ -233,22 +239,31 @@ correlate_config_defaults(struct correlate_config *c)
 static bool
 correlate_load_line(struct correlate *c, const char *line)
 {
-	char addr[64], service[16], what[16], extra;
+	char addr[64], service[16], what[16], portstr[16], extra;
 	unsigned family, port;
 	uint64_t last;
-	uint8_t ip[16] = {0};
+	uint8_t ip[16] = {0}, l4;
 	struct server_rec *r;
+	int used = 0;
 
-	if (sscanf(line, "server %u %63s %u %15s %15s %" SCNu64 " %c", &family, addr, &port,
+	if (sscanf(line, "server %u %63s %15s %15s %15s %" SCNu64 " %c", &family, addr, portstr,
 		   service, what, &last, &extra) != 6 ||
-	    (family != 4 && family != 6) || port == 0 || port > 65535 ||
+	    sscanf(portstr, "%u%n", &port, &used) != 1 || portstr[0] < '0' || portstr[0] > '9')
+		return false;
+	if (portstr[used] == '\0' || strcmp(portstr + used, "/tcp") == 0)
+		l4 = 6;
+	else if (strcmp(portstr + used, "/udp") == 0)
+		l4 = 17;
+	else
+		return false;
+	if ((family != 4 && family != 6) || port == 0 || port > 65535 ||
 	    strcmp(what, "offered") != 0 ||
 	    inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, ip) != 1)
 		return false;
 	for (const char *p = service; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
 			return false;
-	r = server_get(c, (uint8_t)family, ip, (uint16_t)port, true);
+	r = server_get(c, (uint8_t)family, ip, (uint16_t)port, l4, true);
 	if (!r)
 		return true; /* table full: counted by server_get as forgotten */
 	r->offered_state = true;
@@ -543,7 +558,7 @@ correlate_session(struct correlate *c, struct session *s, struct alert *out, siz
 	struct server_rec *r;
 	struct pair_rec *p;
 
-	r = server_get(c, s->family, s->server_ip, s->server_port, true);
+	r = server_get(c, s->family, s->server_ip, s->server_port, s->l4, true);
 	if (r) {
 		r->last_seen_us = s->ts_last_us;
 		snprintf(r->service, sizeof(r->service), "%s", s->service);
@@ -607,8 +622,9 @@ correlate_save(struct correlate *c, char *err, size_t errsz)
 		if (!r->offered && !r->offered_state)
 			continue;
 		session_addr_str(r->family, r->ip, addr, sizeof(addr));
-		fprintf(f, "server %u %s %u %s offered %" PRIu64 "\n", r->family, addr, r->port,
-			r->service[0] ? r->service : "unknown", r->last_seen_us);
+		fprintf(f, "server %u %s %u%s %s offered %" PRIu64 "\n", r->family, addr, r->port,
+			r->l4 == 17 ? "/udp" : "", r->service[0] ? r->service : "unknown",
+			r->last_seen_us);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		snprintf(err, errsz, "state file %s: %s", c->cfg.state_path, strerror(errno));

@@ -6,15 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum {
+	FLOW_LIST_OPEN = 0,
+	FLOW_LIST_CLOSED = 1,
+	FLOW_LIST_UDP = 2,
+};
+
+/* The LRU list a flow is on. */
+static int
+flow_list(const struct flow *f)
+{
+	if (f->closed)
+		return FLOW_LIST_CLOSED;
+	return f->key.l4 == 17 ? FLOW_LIST_UDP : FLOW_LIST_OPEN;
+}
+
 struct flow_table {
 	struct flow **buckets;
 	size_t mask;
 	size_t count;
-	/* Two LRU lists, each oldest first: open flows, and closed flows that
-	 * linger. Each list has one time limit, so expiry can stop at the first
-	 * flow of a list that is not due, whatever the other list holds. */
-	struct flow *lru_head[2];
-	struct flow *lru_tail[2];
+	/* Three LRU lists, each oldest first: open TCP flows, closed flows that
+	 * linger, open UDP flows (FLOW_LIST_*). Each list has one time limit, so
+	 * expiry can stop at the first flow of a list that is not due, whatever
+	 * the others hold. */
+	struct flow *lru_head[3];
+	struct flow *lru_tail[3];
 };
 
 struct flow_table *
@@ -119,7 +135,7 @@ flow_table_lookup(struct flow_table *t, const struct flow_key *k, uint32_t hash,
 static void
 flow_lru_unlink(struct flow_table *t, struct flow *f)
 {
-	int l = f->closed;
+	int l = flow_list(f);
 
 	if (f->lru_prev)
 		f->lru_prev->lru_next = f->lru_next;
@@ -135,7 +151,7 @@ flow_lru_unlink(struct flow_table *t, struct flow *f)
 static void
 flow_lru_append(struct flow_table *t, struct flow *f)
 {
-	int l = f->closed;
+	int l = flow_list(f);
 
 	f->lru_prev = t->lru_tail[l];
 	f->lru_next = NULL;
@@ -180,7 +196,7 @@ flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us)
 	/* Captures can step back in time slightly (merged files, clock jumps):
 	 * the LRU order then follows arrival, which is what eviction needs. */
 	f->ts_last_us = ts_us;
-	if (t->lru_tail[f->closed] != f) {
+	if (t->lru_tail[flow_list(f)] != f) {
 		flow_lru_unlink(t, f);
 		flow_lru_append(t, f);
 	}
@@ -199,19 +215,31 @@ flow_table_close(struct flow_table *t, struct flow *f)
 struct flow *
 flow_table_oldest(const struct flow_table *t)
 {
-	return t->lru_head[1] ? t->lru_head[1] : t->lru_head[0];
+	struct flow *tcp = t->lru_head[FLOW_LIST_OPEN], *udp = t->lru_head[FLOW_LIST_UDP];
+
+	if (t->lru_head[FLOW_LIST_CLOSED])
+		return t->lru_head[FLOW_LIST_CLOSED];
+	if (tcp && udp)
+		return udp->ts_last_us < tcp->ts_last_us ? udp : tcp;
+	return tcp ? tcp : udp;
 }
 
 struct flow *
 flow_table_oldest_open(const struct flow_table *t)
 {
-	return t->lru_head[0];
+	return t->lru_head[FLOW_LIST_OPEN];
 }
 
 struct flow *
 flow_table_oldest_closed(const struct flow_table *t)
 {
-	return t->lru_head[1];
+	return t->lru_head[FLOW_LIST_CLOSED];
+}
+
+struct flow *
+flow_table_oldest_udp(const struct flow_table *t)
+{
+	return t->lru_head[FLOW_LIST_UDP];
 }
 
 size_t

@@ -94,6 +94,12 @@ severity_name(enum severity s)
 }
 
 const char *
+transport_name(uint8_t l4)
+{
+	return l4 == 17 ? "udp" : "tcp";
+}
+
+const char *
 session_end_name(enum session_end e)
 {
 	switch (e) {
@@ -549,6 +555,27 @@ session_name_service(struct session *s)
 		s->service = sp->name;
 	else if (s->tf.client_hello || s->tf.server_hello)
 		s->service = "tls";
+}
+
+void
+session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool cut)
+{
+	s->bytes[dir] += len;
+	if (s->mode != MODE_SNIFF) {
+		s->bypassed_bytes += len;
+		return;
+	}
+	if (cut) {
+		/* Bytes of it are missing: what it was cannot be told. */
+		s->gap = true;
+		s->gap_undecided = true;
+	}
+	if (len == 0)
+		return;
+	s->unrecognized_len =
+		(uint8_t)(len < sizeof(s->unrecognized) ? len : sizeof(s->unrecognized));
+	memcpy(s->unrecognized, p, s->unrecognized_len);
+	s->mode = MODE_OPAQUE;
 }
 
 void

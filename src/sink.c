@@ -105,7 +105,7 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "packets", st->packets);
 	fn(ctx, "bytes", st->bytes);
 	fn(ctx, "tcp_packets", st->tcp_packets);
-	fn(ctx, "udp_packets_not_analysed", st->udp_packets);
+	fn(ctx, "udp_packets", st->udp_packets);
 	fn(ctx, "not_ip", st->decode[DECODE_NOT_IP]);
 	fn(ctx, "other_l4", st->decode[DECODE_OTHER_L4]);
 	fn(ctx, "ip_fragments", st->decode[DECODE_FRAGMENT]);

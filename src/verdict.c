@@ -209,8 +209,8 @@ judge_plain(struct alert_out *ao, bool tls_port)
 	if (tls_port) {
 		char ev[64];
 
-		snprintf(ev, sizeof(ev), "%s in cleartext on TLS port %u/tcp", s->service,
-			 s->server_port);
+		snprintf(ev, sizeof(ev), "%s in cleartext on TLS port %u/%s", s->service,
+			 s->server_port, transport_name(s->l4));
 		s->verdict = VERDICT_DOWNGRADED;
 		s->reason = REASON_PLAINTEXT_ON_TLS_PORT;
 		raise_alert_text(ao, ALERT_PLAINTEXT_ON_TLS_PORT, SEVERITY_HIGH, ev);
@@ -304,4 +304,12 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 	} else
 		s->reason = REASON_UNRECOGNIZED;
 	return ao.n;
+}
+
+bool
+verdict_may_alert(const struct session *s)
+{
+	return s->pf.indicators || s->pf.n_logins || s->tf.not_tls[0] || s->tf.not_tls[1] ||
+	       (s->tf.server_hello &&
+		(tls_version_is_obsolete(s->tf.version) || tls_cipher_is_weak(s->tf.cipher)));
 }

@@ -158,7 +158,9 @@ json_session(struct sink *k, const struct session *s)
 	json_time(o, s->ts_first_us);
 	json_raw(o, ",\"ts_last\":");
 	json_time(o, s->ts_last_us);
-	json_raw(o, ",\"transport\":\"tcp\",\"client_ip\":");
+	json_raw(o, ",\"transport\":\"");
+	json_raw(o, transport_name(s->l4));
+	json_raw(o, "\",\"client_ip\":");
 	json_ip(o, s->family, s->client_ip);
 	json_raw(o, ",\"client_port\":");
 	json_u64(o, s->client_port);
@@ -301,7 +303,7 @@ json_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	rows = summary_ports(sum, &n);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(o, "{\"type\":\"port\",\"transport\":\"%s\",\"port\":%u",
-			rows[i].l4 == 17 ? "udp" : "tcp", rows[i].port);
+			transport_name(rows[i].l4), rows[i].port);
 		json_row(o, &rows[i]);
 		fputs("}\n", o);
 	}
@@ -310,7 +312,7 @@ json_finish(struct sink *k, struct summary *sum, const struct stats *st)
 		fputs("{\"type\":\"server\",\"server_ip\":", o);
 		json_ip(o, rows[i].family, rows[i].ip);
 		fprintf(o, ",\"server_port\":%u,\"transport\":\"%s\"", rows[i].port,
-			rows[i].l4 == 17 ? "udp" : "tcp");
+			transport_name(rows[i].l4));
 		json_row(o, &rows[i]);
 		fprintf(o, ",\"upgrade_offered\":%s,\"upgrade_not_offered\":%s}\n",
 			rows[i].tls_offered ? "true" : "false",

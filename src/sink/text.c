@@ -195,8 +195,7 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	fprintf(o, "\nPer port:\n");
 	text_summary_header(o, "PORT");
 	for (size_t i = 0; i < n; i++) {
-		snprintf(first, sizeof(first), "%u/%s", rows[i].port,
-			 rows[i].l4 == 17 ? "udp" : "tcp");
+		snprintf(first, sizeof(first), "%u/%s", rows[i].port, transport_name(rows[i].l4));
 		text_summary_row(o, first, &rows[i]);
 		fputc('\n', o);
 	}

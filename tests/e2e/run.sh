@@ -99,6 +99,13 @@ else
 	pass=$((pass + 1))
 fi
 
+# UDP flows as sessions (a generated capture).
+if ! "$here/udp.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 # Hostile captures of the hardening findings (tests/hostile/).
 if ! "$here/../hostile/run.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))

@@ -292,6 +292,43 @@ test_a_truncated_last_state_line_is_not_accepted(void **st)
 }
 
 static void
+test_state_lines_carry_the_transport_and_keep_it_on_save(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX", warn[256], err[256], line[128];
+	struct correlate *c;
+	struct correlate_stats cs;
+	FILE *f;
+	int n = 0, udp = 0, tcp = 0;
+
+	(void)st;
+	/* A bare port and "/tcp" are TCP, "/udp" UDP; another suffix is not
+	 * valid. The same address and port on both transports are two servers. */
+	state_write(path, "tlswatch-state 1\nserver 4 10.0.0.1 53 dns offered 1\n"
+			  "server 4 10.0.0.1 53/udp dns offered 2\n"
+			  "server 4 10.0.0.2 25/tcp smtp offered 3\n"
+			  "server 4 10.0.0.3 25/sctp smtp offered 4\n");
+	c = state_open(path, warn, sizeof(warn));
+	assert_non_null(strstr(warn, "line 5 is not valid"));
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.state_servers_loaded, 3);
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		udp += strcmp(line, "server 4 10.0.0.1 53/udp dns offered 2\n") == 0;
+		tcp += strcmp(line, "server 4 10.0.0.1 53 dns offered 1\n") == 0 ||
+		       strcmp(line, "server 4 10.0.0.2 25 smtp offered 3\n") == 0;
+	}
+	fclose(f);
+	assert_int_equal(n, 4); /* the header and three servers */
+	assert_int_equal(udp, 1);
+	assert_int_equal(tcp, 2);
+	correlate_free(c);
+	state_cleanup(path);
+}
+
+static void
 test_a_state_file_without_its_header_is_ignored_and_kept_aside(void **st)
 {
 	char path[] = "/tmp/tlswatch-state-XXXXXX", bad[64], warn[256], err[256];
@@ -436,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
 		cmocka_unit_test(test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept),
 		cmocka_unit_test(test_a_truncated_last_state_line_is_not_accepted),
+		cmocka_unit_test(test_state_lines_carry_the_transport_and_keep_it_on_save),
 		cmocka_unit_test(test_a_state_file_without_its_header_is_ignored_and_kept_aside),
 		cmocka_unit_test(test_a_good_state_file_is_kept_as_bak_when_replaced),
 		cmocka_unit_test(test_a_fifo_as_state_file_neither_blocks_nor_is_replaced),

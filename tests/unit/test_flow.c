@@ -400,6 +400,46 @@ test_flow_closed_flows_have_their_own_list_and_are_evicted_first(void **state)
 }
 
 static void
+test_flow_udp_flows_have_their_own_list_and_eviction_takes_the_idlest_of_both(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct flow f[4];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		struct flow_key k = key_make(4, (uint16_t)(300 + i), 53);
+
+		k.l4 = i % 2 ? 17 : 6; /* 0, 2 TCP; 1, 3 UDP */
+		flow_set(&f[i], &k);
+		flow_table_insert(t, &f[i], (uint64_t)(10 * i));
+	}
+	assert_ptr_equal(flow_table_oldest_open(t), &f[0]);
+	assert_ptr_equal(f[0].lru_next, &f[2]);
+	assert_ptr_equal(flow_table_oldest_udp(t), &f[1]);
+	assert_ptr_equal(f[1].lru_next, &f[3]);
+	assert_ptr_equal(flow_table_oldest(t), &f[0]);
+	/* The TCP flow touched: the idlest is now the UDP one. */
+	flow_table_touch(t, &f[0], 40);
+	assert_ptr_equal(flow_table_oldest(t), &f[1]);
+	assert_ptr_equal(flow_table_oldest_open(t), &f[2]);
+	/* A UDP flow touched moves within the UDP list only. */
+	flow_table_touch(t, &f[1], 50);
+	assert_ptr_equal(flow_table_oldest_udp(t), &f[3]);
+	assert_ptr_equal(flow_table_oldest(t), &f[2]);
+	/* Closed, it joins the closed list, and eviction takes it first. */
+	flow_table_close(t, &f[3]);
+	assert_ptr_equal(flow_table_oldest_udp(t), &f[1]);
+	assert_null(f[1].lru_next);
+	assert_ptr_equal(flow_table_oldest_closed(t), &f[3]);
+	assert_ptr_equal(flow_table_oldest(t), &f[3]);
+	flow_table_remove(t, &f[3]);
+	flow_table_remove(t, &f[1]);
+	assert_null(flow_table_oldest_udp(t));
+	assert_int_equal(flow_table_count(t), 2);
+	flow_table_free(t);
+}
+
+static void
 test_flow_touch_with_an_older_time_still_follows_arrival_order(void **state)
 {
 	struct flow_table *t = flow_table_new(16);
@@ -648,6 +688,8 @@ main(void)
 			test_flow_many_flows_removed_in_random_order_keep_oldest_right_after_each),
 		cmocka_unit_test(test_flow_table_free_of_null_is_harmless),
 		cmocka_unit_test(test_flow_closed_flows_have_their_own_list_and_are_evicted_first),
+		cmocka_unit_test(
+			test_flow_udp_flows_have_their_own_list_and_eviction_takes_the_idlest_of_both),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

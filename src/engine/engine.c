@@ -1,0 +1,251 @@
+/*
+ * engine.c - the pipeline driver (see engine.h).
+ *
+ * The engine takes decoded frames (IP fragments reassembled first) and
+ * hands each TCP or UDP packet to its role's path (internal.h): the flows
+ * (flows.c, tcp.c, udp.c) in a single thread, or the workers (workers.c);
+ * finished sessions are judged and output in judge.c.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "correlate.h"
+
+void
+engine_config_defaults(struct engine_config *c)
+{
+	c->max_flows = 262144;
+	c->memcap = 512ull << 20;
+	c->idle_timeout_us = 300ull * 1000000;
+	c->linger_us = 30ull * 1000000;
+	c->udp_timeout_us = ENGINE_UDP_TIMEOUT_DEFAULT * 1000000ull;
+	c->stream_cap = 256 * 1024;
+	c->ooo_cap = 64ull * 1024 * 1024;
+	c->use_ndpi = true;
+	c->threads = 1;
+	c->evidence_dirfd = -1;
+	ipfrag_config_defaults(&c->frag);
+	correlate_config_defaults(&c->corr);
+}
+
+struct engine *
+engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
+	     enum engine_role role, char *err, size_t errsz)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	e->cfg = *cfg;
+	e->ops = role == ROLE_SINGLE   ? &engine_ops_single
+		 : role == ROLE_WORKER ? &engine_ops_worker
+				       : &engine_ops_front;
+	if (out)
+		e->out = *out;
+	e->next_id = 1;
+	e->st.reasm.stream_cap = cfg->stream_cap;
+	e->st.reasm.ooo_bytes_cap = cfg->ooo_cap;
+	if (role != ROLE_FRONT) {
+		e->flows = flow_table_new(cfg->max_flows);
+		if (!e->flows) {
+			snprintf(err, errsz, "out of memory for %zu flows", cfg->max_flows);
+			goto fail;
+		}
+		if (cfg->use_ndpi) {
+			e->dpi = dpi_new(err, errsz);
+			if (!e->dpi)
+				goto fail;
+		}
+	}
+	if (role != ROLE_WORKER) {
+		e->corr = correlate_new(&cfg->corr, err, errsz);
+		e->frag = ipfrag_new(&cfg->frag);
+		if (!e->corr || !e->frag) {
+			snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
+	}
+	return e;
+fail:
+	correlate_free(e->corr);
+	ipfrag_free(e->frag);
+	dpi_free(e->dpi);
+	flow_table_free(e->flows);
+	free(e);
+	return NULL;
+}
+
+struct engine *
+engine_new(const struct engine_config *cfg, const struct engine_output *out, char *err,
+	   size_t errsz)
+{
+	struct engine *e;
+
+	if (cfg->threads <= 1)
+		return engine_alloc(cfg, out, ROLE_SINGLE, err, errsz);
+	e = engine_alloc(cfg, out, ROLE_FRONT, err, errsz);
+	if (e && par_start(e, err, errsz) < 0) {
+		par_free(e); /* stops the workers that started; nothing was sent */
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+int
+engine_save_state(struct engine *e, char *err, size_t errsz)
+{
+	return correlate_save(e->corr, err, errsz);
+}
+
+/* This engine's own counters, complete. */
+void
+engine_stats_local(struct engine *e)
+{
+	struct correlate_stats cs;
+
+	if (e->corr) {
+		correlate_stats_get(e->corr, &cs);
+		e->st.servers_forgotten = cs.servers_forgotten;
+		e->st.pairs_forgotten = cs.pairs_forgotten;
+		e->st.state_servers_loaded = cs.state_servers_loaded;
+	}
+	e->st.evidence_packets_dropped = e->evs.packets_dropped;
+	if (e->frag)
+		e->st.frag = *ipfrag_stats(e->frag);
+	e->st.memory_now = e->mem_now;
+}
+
+struct stats *
+engine_stats(struct engine *e)
+{
+	engine_stats_local(e);
+	return e->ops->stats(e);
+}
+
+size_t
+engine_open_flows(const struct engine *e)
+{
+	return e->ops->open_flows(e);
+}
+
+/* A decoded TCP or UDP packet, in a role that owns flows. */
+void
+engine_flow_packet(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
+		   size_t caplen)
+{
+	if (pk->l4 == 17)
+		engine_udp(e, pk, dlt, frame, caplen);
+	else
+		engine_tcp(e, pk, dlt, frame, caplen);
+}
+
+void
+engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us)
+{
+	struct packet pk;
+	enum decode_result r;
+
+	e->st.packets++;
+	e->st.bytes += caplen;
+	e->pkt_idx = e->st.packets;
+	r = decode_packet(dlt, frame, caplen, &pk); /* clears pk */
+	e->st.decode[r]++;
+	if (ts_us > e->now_us)
+		e->now_us = ts_us;
+	if (r == DECODE_FRAGMENT && !pk.tunneled && e->frag) {
+		/* The fragment that completes a datagram becomes the packet: the
+		 * whole datagram behind this fragment's link header. */
+		if (ipfrag_add(e->frag, &pk, frame, ts_us, &frame, &caplen))
+			r = decode_packet(dlt, frame, caplen, &pk);
+	}
+	/* Expire at most once per packet-time second: cheap and timely. */
+	if (e->now_us >= e->last_expire_us + 1000000) {
+		e->last_expire_us = e->now_us;
+		if (e->frag)
+			ipfrag_expire(e->frag, e->now_us);
+		e->ops->expire(e);
+	}
+	if (r == DECODE_OK) {
+		pk.ts_us = ts_us;
+		if (pk.l4 == 17)
+			e->st.udp_packets++;
+		else
+			e->st.tcp_packets++;
+		e->ops->packet(e, &pk, dlt, frame, caplen);
+	}
+}
+
+uint64_t
+engine_packet_count(const struct engine *e)
+{
+	return e->st.packets;
+}
+
+void
+engine_tick(struct engine *e, uint64_t now_us)
+{
+	if (now_us > e->now_us)
+		e->now_us = now_us;
+	e->ops->tick(e);
+}
+
+void
+engine_finish_all(struct engine *e)
+{
+	e->ops->finish(e);
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	engine_finish_all(e);
+	par_free(e);
+	flow_table_free(e->flows);
+	dpi_free(e->dpi);
+	correlate_free(e->corr);
+	ipfrag_free(e->frag);
+	free(e);
+}
+
+void
+engine_local_expire(struct engine *e)
+{
+	engine_expire(e, e->now_us);
+}
+
+struct stats *
+engine_local_stats(struct engine *e)
+{
+	return &e->st;
+}
+
+size_t
+engine_local_open_flows(const struct engine *e)
+{
+	return flow_table_count(e->flows);
+}
+
+static uint64_t
+single_session_id(struct engine *e)
+{
+	return e->next_id++;
+}
+
+/* One thread: owns the flows, judges what it finishes. */
+const struct engine_ops engine_ops_single = {
+	.packet = engine_flow_packet,
+	.expire = engine_local_expire,
+	.tick = engine_local_expire,
+	.finish = engine_finish_local,
+	.stats = engine_local_stats,
+	.open_flows = engine_local_open_flows,
+	.session_id = single_session_id,
+	.finished = engine_judge_conn,
+};

@@ -1,0 +1,413 @@
+/*
+ * flows.c - the engine's flow records: creation, memory accounting (the
+ * memcap), packing of settled sessions, lingering after the end, expiry,
+ * and the finishing of a session (reassembly flushed, nDPI's last word,
+ * then the role's finished hook).
+ *
+ * Lifecycle (TCP; UDP in udp.c):
+ *  - A SYN starts a flow with its sender as the client; a SYN-ACK seen first
+ *    starts it with the receiver as the client. A segment with payload and no
+ *    known flow starts a "midstream" flow: the client is the side not on a
+ *    well-known port, else the first sender. A lone ACK/FIN/RST with no flow
+ *    is counted as stray and starts nothing.
+ *  - RST, or FIN from both sides, finishes the session at once; the flow then
+ *    lingers closed for linger_us to absorb late packets (counted), as a bare
+ *    struct flow (the session and its buffers are freed), and a new SYN on
+ *    the same 5-tuple replaces it.
+ *  - An open flow idle for idle_timeout_us (a UDP flow: udp_timeout_us) is
+ *    finished (END_IDLE); when the table is full the idlest flow is finished
+ *    early (END_EVICTED). Flows are stamped with the engine's clock (the
+ *    latest packet time), not their packet's time, so each LRU list is in
+ *    time order even when capture times step back, and expiry can stop at
+ *    the first flow not yet due.
+ *  - At the end of the capture every open session is finished (END_CAPTURE).
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void engine_retire(struct engine *e, struct flow *f, enum session_end end);
+
+/* Reassembly's consumer: bytes and gaps go to the session. */
+void
+engine_deliver(void *ctx, enum dir dir, enum reasm_event ev, const uint8_t *data, size_t len)
+{
+	struct session *s = ctx;
+
+	if (ev == REASM_DATA)
+		session_on_data(s, dir, data, len);
+	else
+		session_on_gap(s, dir, len);
+}
+
+void
+engine_free_conn_buffers(struct engine *e, struct conn *c)
+{
+	reasm_half_free(&c->half[0], &e->st.reasm);
+	reasm_half_free(&c->half[1], &e->st.reasm);
+	dpi_flow_free(&c->dpi);
+	session_release(&c->sess);
+	evidence_free(&c->ev, &e->evs);
+}
+
+/* Finishes the session: flushes reassembly, lets nDPI give its answer, and
+ * has it judged (the role's finished hook). */
+void
+engine_report(struct engine *e, struct conn *c, enum session_end end)
+{
+	struct session *s = &c->sess;
+
+	if (!session_settled(s)) {
+		reasm_flush(&c->half[DIR_C2S], &e->st.reasm, DIR_C2S, engine_deliver, s);
+		reasm_flush(&c->half[DIR_S2C], &e->st.reasm, DIR_S2C, engine_deliver, s);
+	}
+	if (!c->dpi_done && c->dpi) {
+		dpi_giveup(e->dpi, &c->dpi, s->ndpi, sizeof(s->ndpi), &c->ndpi_cleartext);
+		c->dpi_done = true;
+		if (s->ndpi[0])
+			e->st.ndpi_identified++;
+	}
+	s->end = end;
+	e->ops->finished(e, c);
+	engine_free_conn_buffers(e, c);
+}
+
+/*
+ * The memcap: every record in the flow table (struct conn with what its
+ * session holds, a packed session, a lingering closed flow) carries in
+ * flow.mem the bytes it was last accounted for; mem_now is their sum.
+ */
+void
+engine_mem_set(struct engine *e, struct flow *f, size_t bytes)
+{
+	e->mem_now = e->mem_now - f->mem + bytes;
+	f->mem = (uint32_t)(bytes < UINT32_MAX ? bytes : UINT32_MAX);
+	if (e->mem_now > e->st.memory_max)
+		e->st.memory_max = e->mem_now;
+}
+
+/* What an open flow holds: the record, the session's parser state, nDPI's
+ * flow, buffered out-of-order segments and kept evidence packets. */
+size_t
+engine_conn_bytes(const struct conn *c)
+{
+	return sizeof(*c) + session_heap_bytes(&c->sess) + (c->dpi ? dpi_flow_size() : 0) +
+	       c->half[0].ooo_bytes + c->half[1].ooo_bytes + c->ev.bytes;
+}
+
+/* Makes room for need more bytes under the memcap: the idlest flows (closed
+ * ones first) are finished early, never keep (the flow at hand). */
+void
+engine_mem_room(struct engine *e, size_t need, const struct flow *keep)
+{
+	struct flow *old;
+
+	if (e->cfg.memcap == 0)
+		return;
+	while (e->mem_now + need > e->cfg.memcap && (old = flow_table_oldest(e->flows)) != NULL &&
+	       old != keep) {
+		if (!old->closed)
+			e->st.flows_evicted_memcap++;
+		engine_retire(e, old, END_EVICTED);
+	}
+}
+
+/* Forgets a flow: an open one with its session (struct conn), a packed one,
+ * or a closed one (only its struct flow is left, see engine_bury). */
+void
+engine_remove(struct engine *e, struct flow *f)
+{
+	flow_table_remove(e->flows, f);
+	if (!f->closed && !f->packed)
+		engine_free_conn_buffers(e, (struct conn *)f);
+	e->mem_now -= f->mem;
+	free(f);
+}
+
+/* A reported flow lingers closed to absorb late packets: only its key and
+ * times are kept (a struct flow, not the 2 KiB struct conn). f is the
+ * flow in the table, first member of its record, which is freed. */
+void
+engine_bury(struct engine *e, struct flow *f)
+{
+	struct flow *t = malloc(sizeof(*t));
+
+	flow_table_remove(e->flows, f);
+	if (t) {
+		*t = *f;
+		t->packed = false;
+		flow_table_insert(e->flows, t, f->ts_last_us);
+		flow_table_close(e->flows, t);
+		engine_mem_set(e, t, sizeof(*t));
+	} else {
+		e->st.alloc_failures++; /* then it does not linger */
+		e->mem_now -= f->mem;
+	}
+	free(f);
+}
+
+/* Packs a settled session that keeps nothing else (see struct
+ * conn_packed); c is freed and replaced in the table, at its place. */
+void
+engine_pack(struct engine *e, struct conn *c)
+{
+	uint8_t buf[sizeof(struct session) + 64];
+	size_t len = session_pack(&c->sess, buf, sizeof(buf));
+	struct conn_packed *p;
+
+	if (len == 0 || !(p = malloc(sizeof(*p) + len)))
+		return; /* stays unpacked: nothing lost */
+	p->flow = c->flow;
+	p->flow.packed = true;
+	p->fin[0] = c->fin[0];
+	p->fin[1] = c->fin[1];
+	p->ndpi_cleartext = c->ndpi_cleartext;
+	p->syn_seen = c->sess.syn_seen;
+	p->id = c->sess.id;
+	p->ts_first_us = c->sess.ts_first_us;
+	p->last_idx = c->last_idx;
+	p->packets = c->sess.packets;
+	p->ts_last_us = c->sess.ts_last_us;
+	p->bytes[0] = c->sess.bytes[0];
+	p->bytes[1] = c->sess.bytes[1];
+	p->bypassed_bytes = c->sess.bypassed_bytes;
+	p->len = len;
+	memcpy(p->data, buf, len);
+	/* The packet just touched c: it is the newest open flow, and so is p. */
+	flow_table_remove(e->flows, &c->flow);
+	flow_table_insert(e->flows, &p->flow, c->flow.ts_last_us);
+	engine_free_conn_buffers(e, c);
+	free(c);
+	engine_mem_set(e, &p->flow, sizeof(*p) + len);
+	e->st.flows_packed++;
+}
+
+/* Rebuilds the struct conn of a packed flow in c, off the table, to be
+ * reported. A record that does not unpack (it cannot happen: it was packed
+ * here) still yields the session's identity, so it is reported, and
+ * counted in alloc_failures. */
+static void
+engine_unpack(struct engine *e, const struct conn_packed *p, struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (!session_unpack(&c->sess, p->data, p->len)) {
+		struct session *s = &c->sess;
+		size_t alen = p->flow.key.family == 6 ? 16 : 4;
+
+		e->st.alloc_failures++;
+		session_init(s, p->id, p->ts_first_us);
+		s->family = p->flow.key.family;
+		s->l4 = p->flow.key.l4;
+		memcpy(s->client_ip, p->flow.key.addr[0], alen);
+		memcpy(s->server_ip, p->flow.key.addr[1], alen);
+		s->client_port = p->flow.key.port[0];
+		s->server_port = p->flow.key.port[1];
+	}
+	c->flow = p->flow;
+	c->flow.packed = false;
+	c->fin[0] = p->fin[0];
+	c->fin[1] = p->fin[1];
+	c->ndpi_cleartext = p->ndpi_cleartext;
+	c->dpi_done = true;
+	c->last_idx = p->last_idx;
+	c->sess.syn_seen = p->syn_seen;
+	c->sess.packets = p->packets;
+	c->sess.ts_last_us = p->ts_last_us;
+	c->sess.bytes[0] = p->bytes[0];
+	c->sess.bytes[1] = p->bytes[1];
+	c->sess.bypassed_bytes = p->bypassed_bytes;
+	reasm_half_init(&c->half[0]);
+	reasm_half_init(&c->half[1]);
+	evidence_init(&c->ev);
+}
+
+/* Reports a packed flow's session (the flow stays in the table). */
+void
+engine_report_packed(struct engine *e, struct conn_packed *p, enum session_end end)
+{
+	struct conn c;
+
+	engine_unpack(e, p, &c);
+	engine_report(e, &c, end);
+}
+
+/* Finishes (if still open) and removes a flow. */
+static void
+engine_retire(struct engine *e, struct flow *f, enum session_end end)
+{
+	if (f->packed)
+		engine_report_packed(e, (struct conn_packed *)f, end);
+	else if (!f->closed)
+		engine_report(e, (struct conn *)f, end);
+	engine_remove(e, f);
+}
+
+/* Finishes open flows idle for their timeout (TCP's, then UDP's, each
+ * oldest first, so in LRU order) and forgets closed flows that lingered
+ * linger_us. */
+void
+engine_expire(struct engine *e, uint64_t now)
+{
+	struct flow *f;
+
+	while ((f = flow_table_oldest_open(e->flows)) != NULL) {
+		if (f->ts_last_us + e->cfg.idle_timeout_us > now)
+			break;
+		e->st.flows_idle++;
+		engine_retire(e, f, END_IDLE);
+	}
+	while ((f = flow_table_oldest_udp(e->flows)) != NULL) {
+		if (f->ts_last_us + e->cfg.udp_timeout_us > now)
+			break;
+		e->st.flows_idle++;
+		engine_retire(e, f, END_IDLE);
+	}
+	while ((f = flow_table_oldest_closed(e->flows)) != NULL) {
+		if (f->ts_last_us + e->cfg.linger_us > now)
+			break;
+		engine_remove(e, f);
+	}
+}
+
+/* Is this port one a server is expected on? */
+static bool
+engine_server_port(uint16_t port, uint8_t l4)
+{
+	bool tls_port;
+
+	return proto_by_port(port, l4, &tls_port) != NULL;
+}
+
+/* Who is the client of a flow first seen through this packet? */
+bool
+engine_src_is_client(const struct packet *pk)
+{
+	bool syn = pk->tcp_flags & TCP_SYN, ack = pk->tcp_flags & TCP_ACK;
+	bool dport_known, sport_known;
+
+	if (syn)
+		return !ack; /* SYN from the client, SYN-ACK from the server */
+	dport_known = engine_server_port(pk->dport, pk->l4);
+	sport_known = engine_server_port(pk->sport, pk->l4);
+	if (dport_known != sport_known)
+		return dport_known;
+	if (pk->sport != pk->dport && (pk->sport < 1024) != (pk->dport < 1024))
+		return pk->dport < 1024;
+	return true; /* the first sender */
+}
+
+struct conn *
+engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, uint32_t hash)
+{
+	struct conn *c;
+	struct session *s;
+	int ci = src_is_client ? 0 : 1;
+	size_t alen = pk->family == 6 ? 16 : 4;
+
+	if (flow_table_count(e->flows) >= e->cfg.max_flows) {
+		struct flow *old = flow_table_oldest(e->flows);
+
+		if (old) {
+			if (!old->closed)
+				e->st.flows_evicted++;
+			engine_retire(e, old, END_EVICTED);
+		}
+	}
+	engine_mem_room(e, sizeof(*c), NULL);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		e->st.alloc_failures++;
+		return NULL;
+	}
+	engine_mem_set(e, &c->flow, sizeof(*c));
+	c->last_idx = e->pkt_idx;
+	c->flow.key.family = pk->family;
+	c->flow.key.l4 = pk->l4;
+	c->flow.key.port[ci] = pk->sport;
+	c->flow.key.port[1 - ci] = pk->dport;
+	memcpy(c->flow.key.addr[ci], pk->src, alen);
+	memcpy(c->flow.key.addr[1 - ci], pk->dst, alen);
+	c->flow.hash = hash;
+	reasm_half_init(&c->half[0]);
+	reasm_half_init(&c->half[1]);
+	evidence_init(&c->ev);
+	s = &c->sess;
+	session_init(s, e->ops->session_id(e), pk->ts_us);
+	s->family = pk->family;
+	s->l4 = pk->l4;
+	memcpy(s->client_ip, c->flow.key.addr[0], 16);
+	memcpy(s->server_ip, c->flow.key.addr[1], 16);
+	s->client_port = c->flow.key.port[0];
+	s->server_port = c->flow.key.port[1];
+	flow_table_insert(e->flows, &c->flow, e->now_us);
+	e->st.flows_created++;
+	if (e->ops->created)
+		e->ops->created(e);
+	if (flow_table_count(e->flows) > e->st.flows_max_seen)
+		e->st.flows_max_seen = flow_table_count(e->flows);
+	return c;
+}
+
+/* nDPI gets the packets of a session the own sniffers have not recognised. */
+void
+engine_consult_ndpi(struct engine *e, struct conn *c, const struct packet *pk)
+{
+	struct session *s = &c->sess;
+
+	if (!e->dpi || c->dpi_done)
+		return;
+	if (s->plain_seen || s->tf.records[0] || s->tf.records[1] || s->mode == MODE_TLS) {
+		/* Recognised by content: nDPI is not needed any more. */
+		dpi_flow_free(&c->dpi);
+		c->dpi_done = true;
+		return;
+	}
+	if (!c->dpi && pk->payload_len == 0)
+		return; /* start nDPI with the first unrecognised payload */
+	if (!c->dpi)
+		e->st.ndpi_flows++;
+	if (dpi_process(e->dpi, &c->dpi, pk->l3, pk->l3_len, pk->ts_us, &c->dpi_packets, s->ndpi,
+			sizeof(s->ndpi), &c->ndpi_cleartext)) {
+		c->dpi_done = true;
+		if (s->ndpi[0])
+			e->st.ndpi_identified++;
+	}
+}
+
+/* The packet's flow key (sender first) and its symmetric hash. */
+uint32_t
+engine_packet_key(const struct packet *pk, struct flow_key *k)
+{
+	size_t alen = pk->family == 6 ? 16 : 4;
+
+	memset(k, 0, sizeof(*k));
+	k->family = pk->family;
+	k->l4 = pk->l4;
+	k->port[0] = pk->sport;
+	k->port[1] = pk->dport;
+	memcpy(k->addr[0], pk->src, alen);
+	memcpy(k->addr[1], pk->dst, alen);
+	return flow_key_hash(k);
+}
+
+/* Finishes every open flow in LRU order (TCP, then UDP) and forgets the
+ * closed ones. */
+void
+engine_finish_local(struct engine *e)
+{
+	struct flow *f;
+
+	if (!e->flows)
+		return; /* the front of the workers holds no flow */
+	while ((f = flow_table_oldest_open(e->flows)) != NULL) {
+		e->st.flows_at_end++;
+		engine_retire(e, f, END_CAPTURE);
+	}
+	while ((f = flow_table_oldest_udp(e->flows)) != NULL) {
+		e->st.flows_at_end++;
+		engine_retire(e, f, END_CAPTURE);
+	}
+	while ((f = flow_table_oldest_closed(e->flows)) != NULL)
+		engine_remove(e, f);
+}

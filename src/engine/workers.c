@@ -1,0 +1,676 @@
+/*
+ * workers.c - the engine over several threads (--threads N, N > 1).
+ *
+ * Workers (--threads N, N > 1): the engine the caller holds becomes the
+ * front. It decodes each frame, counts it, and hands TCP packets to one of N
+ * worker engines chosen by the symmetric flow hash, so both directions of a
+ * flow meet in one worker; each worker has its own flow table, reassembly and
+ * nDPI. A worker does everything up to the verdict and hands finished
+ * sessions back; the front judges them, runs the correlation and feeds the
+ * output, in the order one thread would have: every finished session carries
+ * an order key (the index of the packet that finished it, the stage within
+ * that packet, and for expiry the index of the flow's last packet, which is
+ * its place in the LRU order) and the front merges the workers' queues by
+ * that key, taking a session only when no worker can still produce an
+ * earlier one. Session ids are given by the front in the order the workers
+ * created the flows (each creation is reported with its key too). Expiry is
+ * decided by the front from packet times and broadcast to every worker at
+ * the same packet index. The caps are divided among the workers (max_flows,
+ * ooo_cap, the evidence cap); while no cap is reached the output is the same
+ * as with one thread.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idmap.h"
+#include "ring.h"
+
+/* Messages from the front to a worker, and back. */
+enum msg_type {
+	MSG_PACKET = 1, /* a TCP packet of the worker's flows */
+	MSG_EXPIRE,	/* expire idle flows (at a packet, or a tick) */
+	MSG_FINISH,	/* the capture ended: finish every flow, then stop */
+	MSG_CREATED,	/* back: a flow was created */
+	MSG_REPORT,	/* back: a finished session, to be judged */
+};
+
+struct msg_packet {
+	uint32_t type;
+	int dlt;
+	uint64_t idx;
+	uint64_t now_us;  /* the reader's clock: the latest packet time */
+	struct packet pk; /* pointers rebuilt from the offsets below */
+	size_t l3_off, payload_off;
+	size_t caplen;
+	uint8_t frame[];
+};
+
+struct msg_expire {
+	uint32_t type;
+	uint64_t idx, stage, now_us;
+};
+
+struct msg_created {
+	uint32_t type;
+	struct order_key key;
+	uint64_t provisional; /* the worker's id: the creating packet's index */
+};
+
+struct msg_report {
+	uint32_t type;
+	bool ndpi_cleartext;
+	struct order_key key;
+	struct evidence_buf ev; /* owned by the message until judged */
+	struct session s;	/* parser state released, facts kept */
+};
+
+struct worker {
+	struct engine *e;
+	struct workers *par;
+	pthread_t thread;
+	bool running;
+	struct ring in, out;
+	_Atomic uint64_t done; /* messages processed */
+	uint64_t sent;	       /* messages sent (the front's count) */
+	/* Lower bound of the order keys of what the worker still has to
+	 * hand back: the key its current message starts at. Published
+	 * under a sequence lock (floor_seq odd while writing). */
+	_Atomic uint64_t floor_seq, floor_idx, floor_stage;
+	_Atomic uint64_t ev_transit; /* evidence bytes handed back, not yet freed */
+	uint64_t ev_cap;	     /* this worker's share of the evidence cap */
+	pthread_mutex_t snap_mu;     /* the worker's counters, for engine_stats */
+	struct stats snap;
+	size_t snap_flows;
+};
+
+struct workers {
+	size_t n;
+	struct worker *w;
+	struct order_key next; /* lower bound of what the front may still send */
+	uint64_t ticks;	       /* ticks since the last packet */
+	bool finished;
+	bool draining;
+	struct idmap ids;
+	struct stats agg; /* what engine_stats returns */
+};
+
+#define WORKER_RING_IN (4u << 20)
+#define WORKER_RING_OUT (2u << 20)
+
+static bool
+key_less(const struct order_key *a, const struct order_key *b)
+{
+	if (a->idx != b->idx)
+		return a->idx < b->idx;
+	if (a->stage != b->stage)
+		return a->stage < b->stage;
+	return a->sub < b->sub;
+}
+
+static const struct order_key key_max = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+
+static void
+worker_set_floor(struct worker *w, uint64_t idx, uint64_t stage)
+{
+	uint64_t seq = atomic_load_explicit(&w->floor_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&w->floor_seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&w->floor_idx, idx, memory_order_relaxed);
+	atomic_store_explicit(&w->floor_stage, stage, memory_order_relaxed);
+	atomic_store_explicit(&w->floor_seq, seq + 2, memory_order_release);
+}
+
+static void
+worker_floor(struct worker *w, struct order_key *k)
+{
+	uint64_t s1, s2;
+
+	do {
+		s1 = atomic_load_explicit(&w->floor_seq, memory_order_acquire);
+		k->idx = atomic_load_explicit(&w->floor_idx, memory_order_relaxed);
+		k->stage = atomic_load_explicit(&w->floor_stage, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&w->floor_seq, memory_order_relaxed);
+	} while ((s1 & 1) || s1 != s2);
+	k->sub = 0;
+}
+
+/* A worker's counters, copied where the front can read them. */
+static void
+worker_snapshot(struct worker *w)
+{
+	engine_stats_local(w->e);
+	pthread_mutex_lock(&w->snap_mu);
+	w->snap = w->e->st;
+	w->snap_flows = flow_table_count(w->e->flows);
+	pthread_mutex_unlock(&w->snap_mu);
+}
+
+/* In a worker: a flow was created by the packet at hand, whose index is
+ * the session's id for now. */
+static void
+worker_created(struct engine *e)
+{
+	struct worker *w = e->self;
+	struct msg_created *m = ring_reserve(&w->out, sizeof(*m), NULL, NULL);
+
+	m->type = MSG_CREATED;
+	m->key = (struct order_key){e->key_idx, STAGE_CREATE, 0};
+	m->provisional = e->pkt_idx;
+	ring_commit(&w->out);
+}
+
+/* In a worker: hands a finished session (and its kept packets) back to the
+ * front, which judges it, with its place in the order one thread would
+ * have reported it. */
+static void
+worker_finished(struct engine *e, struct conn *c)
+{
+	struct worker *w = e->self;
+	struct msg_report *m = ring_reserve(&w->out, sizeof(*m), NULL, NULL);
+	struct order_key key = {e->key_idx, STAGE_CLOSE, 0};
+	enum session_end end = c->sess.end;
+
+	if (end == END_EVICTED) {
+		key.stage = STAGE_EVICT;
+	} else if (end == END_IDLE || end == END_CAPTURE) {
+		key.stage = e->expire_stage;
+		key.sub = c->last_idx | (c->flow.key.l4 == 17 ? ORDER_SUB_UDP : 0);
+	}
+	m->type = MSG_REPORT;
+	m->key = key;
+	m->ndpi_cleartext = c->ndpi_cleartext;
+	m->ev = c->ev;
+	/* Still memory until the reader frees it: counted against this
+	 * worker's share of the cap meanwhile (worker_evidence_room). */
+	e->evs.bytes_now -= c->ev.bytes;
+	if (c->ev.bytes)
+		atomic_fetch_add(&w->ev_transit, c->ev.bytes);
+	evidence_init(&c->ev);
+	m->s = c->sess;
+	m->s.sniff = NULL;
+	m->s.pstate = NULL;
+	m->s.tls = NULL;
+	ring_commit(&w->out);
+}
+
+/* In a worker: what is left of its evidence cap, less what is on its way
+ * to the reader. */
+static void
+worker_evidence_room(struct engine *e)
+{
+	struct worker *w = e->self;
+	uint64_t transit = atomic_load_explicit(&w->ev_transit, memory_order_relaxed);
+
+	e->evs.cap = transit < w->ev_cap ? w->ev_cap - transit : 1;
+}
+
+/* In a worker: the session being created is named by its packet. */
+static uint64_t
+worker_session_id(struct engine *e)
+{
+	return e->pkt_idx;
+}
+
+static void
+worker_packet(struct engine *e, struct msg_packet *m)
+{
+	struct packet pk = m->pk;
+
+	pk.l3 = m->pk.l3 ? m->frame + m->l3_off : NULL;
+	pk.payload = m->pk.payload ? m->frame + m->payload_off : NULL;
+	e->pkt_idx = m->idx;
+	e->key_idx = m->idx;
+	e->now_us = m->now_us;
+	engine_flow_packet(e, &pk, m->dlt, m->frame, m->caplen);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->e;
+	uint64_t done = 0;
+	bool finish = false;
+
+	while (!finish) {
+		size_t len;
+		uint32_t *type;
+
+		if (ring_empty(&w->in))
+			worker_snapshot(w); /* idle: let the counters be seen */
+		type = ring_peek_wait(&w->in, &len);
+		if (*type == MSG_PACKET) {
+			struct msg_packet *m = (struct msg_packet *)type;
+
+			worker_set_floor(w, m->idx, STAGE_EVICT);
+			worker_packet(e, m);
+		} else if (*type == MSG_EXPIRE) {
+			struct msg_expire *m = (struct msg_expire *)type;
+
+			worker_set_floor(w, m->idx, m->stage);
+			e->key_idx = m->idx;
+			e->expire_stage = m->stage;
+			engine_expire(e, m->now_us);
+		} else {
+			worker_set_floor(w, UINT64_MAX, 0);
+			e->key_idx = UINT64_MAX;
+			e->expire_stage = 0;
+			engine_finish_local(e);
+			finish = true;
+		}
+		ring_release(&w->in);
+		done++;
+		if (finish || (done & 1023) == 0)
+			worker_snapshot(w);
+		atomic_store_explicit(&w->done, done, memory_order_release);
+	}
+	return NULL;
+}
+
+/* The front: a message from a worker, in the order one thread made them. */
+static void
+par_take(struct engine *e, struct worker *from, uint32_t *type)
+{
+	struct workers *P = e->par;
+
+	if (*type == MSG_CREATED) {
+		struct msg_created *m = (struct msg_created *)type;
+
+		if (idmap_put(&P->ids, m->provisional, e->next_id) < 0)
+			e->st.alloc_failures++;
+		e->next_id++;
+	} else {
+		struct msg_report *m = (struct msg_report *)type;
+		uint64_t kept = m->ev.bytes;
+		struct evidence_stats evs = {0, kept, 0, 0, 0, 0};
+
+		m->s.id = idmap_take(&P->ids, m->s.id);
+		engine_judge(e, &m->s, &m->ev, m->ndpi_cleartext);
+		evidence_free(&m->ev, &evs);
+		/* Freed: the worker may keep that much again. */
+		if (kept)
+			atomic_fetch_sub(&from->ev_transit, kept);
+	}
+}
+
+/* The front: takes every message of the workers that no worker can still
+ * precede, smallest order key first. */
+static void
+par_drain(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	if (P->draining)
+		return;
+	P->draining = true;
+	for (;;) {
+		struct order_key bound = key_max, best = key_max, k;
+		struct worker *from = NULL;
+		uint32_t *msg = NULL;
+
+		for (size_t i = 0; i < P->n; i++) {
+			struct worker *w = &P->w[i];
+			uint64_t done = atomic_load_explicit(&w->done, memory_order_acquire);
+			size_t len;
+			uint32_t *m;
+
+			/* What the worker may still hand back: read before its
+			 * queue, so nothing it adds afterwards is below it. */
+			if (done == w->sent)
+				k = P->next;
+			else
+				worker_floor(w, &k);
+			m = ring_peek(&w->out, &len);
+			if (!m) {
+				if (key_less(&k, &bound))
+					bound = k;
+				continue;
+			}
+			k = *m == MSG_CREATED ? ((struct msg_created *)m)->key
+					      : ((struct msg_report *)m)->key;
+			if (!from || key_less(&k, &best)) {
+				best = k;
+				from = w;
+				msg = m;
+			}
+		}
+		if (!from || !key_less(&best, &bound))
+			break;
+		par_take(e, from, msg);
+		ring_release(&from->out);
+	}
+	P->draining = false;
+}
+
+/* While the reader waits for room in a worker's ring: every worker must
+ * see all it was sent (a worker idle in front of an unpublished batch
+ * would keep its floor, and so every other worker's output, where it is),
+ * then the output is taken. */
+static void
+par_drain_cb(void *ctx)
+{
+	struct engine *e = ctx;
+
+	for (size_t i = 0; i < e->par->n; i++)
+		ring_flush(&e->par->w[i].in);
+	par_drain(e);
+}
+
+/* The front: waits until every worker has done all it was sent, taking
+ * their output meanwhile. */
+static void
+par_sync(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	for (size_t i = 0; i < P->n; i++)
+		ring_flush(&P->w[i].in);
+	for (;;) {
+		bool idle = true;
+
+		par_drain(e);
+		for (size_t i = 0; i < P->n; i++)
+			if (atomic_load_explicit(&P->w[i].done, memory_order_acquire) !=
+			    P->w[i].sent)
+				idle = false;
+		if (idle)
+			break;
+		sched_yield();
+	}
+	par_drain(e);
+}
+
+static void
+par_send_expire(struct engine *e, uint64_t idx, uint64_t stage)
+{
+	struct workers *P = e->par;
+
+	for (size_t i = 0; i < P->n; i++) {
+		struct worker *w = &P->w[i];
+		struct msg_expire *m = ring_reserve(&w->in, sizeof(*m), par_drain_cb, e);
+
+		m->type = MSG_EXPIRE;
+		m->idx = idx;
+		m->stage = stage;
+		m->now_us = e->now_us;
+		ring_commit(&w->in);
+		w->sent++;
+	}
+}
+
+/* Expiry before packet pkt_idx, in every worker. */
+static void
+par_expire(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	P->next = (struct order_key){e->pkt_idx, STAGE_EXPIRE, 0};
+	par_send_expire(e, e->pkt_idx, STAGE_EXPIRE);
+	P->next = (struct order_key){e->pkt_idx, STAGE_EVICT, 0};
+}
+
+static void
+par_dispatch(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
+	     size_t caplen)
+{
+	struct workers *P = e->par;
+	struct flow_key k;
+	uint32_t hash = engine_packet_key(pk, &k);
+	/* The high bits choose the worker; the flow table uses the low ones. */
+	struct worker *w = &P->w[((uint64_t)hash * P->n) >> 32];
+	struct msg_packet *m;
+
+	P->ticks = 0;
+	if (P->next.idx != e->pkt_idx)
+		P->next = (struct order_key){e->pkt_idx, STAGE_EVICT, 0};
+	if (sizeof(*m) + caplen > WORKER_RING_IN / 4 - 64) {
+		e->st.alloc_failures++; /* larger than any libpcap snapshot */
+		return;
+	}
+	m = ring_reserve(&w->in, sizeof(*m) + caplen, par_drain_cb, e);
+	m->type = MSG_PACKET;
+	m->dlt = dlt;
+	m->idx = e->pkt_idx;
+	m->now_us = e->now_us;
+	m->pk = *pk;
+	m->l3_off = pk->l3 ? (size_t)(pk->l3 - frame) : 0;
+	m->payload_off = pk->payload ? (size_t)(pk->payload - frame) : 0;
+	m->caplen = caplen;
+	memcpy(m->frame, frame, caplen);
+	ring_commit_batch(&w->in);
+	w->sent++;
+	P->next = (struct order_key){e->pkt_idx, STAGE_TICK, 0};
+	/* Taking the output every few packets keeps the queues short; the
+	 * packets are published in batches too. */
+	if ((e->pkt_idx & 1023) == 0) {
+		for (size_t i = 0; i < P->n; i++)
+			ring_flush(&P->w[i].in);
+		par_drain(e);
+	}
+}
+
+static void
+par_tick(struct engine *e)
+{
+	struct workers *P = e->par;
+	uint64_t stage = STAGE_TICK + P->ticks++;
+
+	if (P->finished)
+		return;
+	P->next = (struct order_key){e->pkt_idx, stage, 0};
+	par_send_expire(e, e->pkt_idx, stage);
+	P->next = (struct order_key){e->pkt_idx, stage + 1, 0};
+	par_sync(e);
+}
+
+static void
+par_finish(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	if (P->finished)
+		return;
+	P->next = (struct order_key){UINT64_MAX, 0, 0};
+	for (size_t i = 0; i < P->n; i++) {
+		struct worker *w = &P->w[i];
+		uint32_t *m = ring_reserve(&w->in, sizeof(*m), par_drain_cb, e);
+
+		*m = MSG_FINISH;
+		ring_commit(&w->in);
+		w->sent++;
+	}
+	P->next = key_max;
+	P->finished = true;
+	par_sync(e);
+	for (size_t i = 0; i < P->n; i++) {
+		pthread_join(P->w[i].thread, NULL);
+		P->w[i].running = false;
+	}
+}
+
+static void
+stats_add(struct stats *to, const struct stats *from)
+{
+	to->payload_cut += from->payload_cut;
+	to->stray_packets += from->stray_packets;
+	to->late_packets += from->late_packets;
+	to->flows_created += from->flows_created;
+	to->flows_closed += from->flows_closed;
+	to->flows_idle += from->flows_idle;
+	to->flows_evicted += from->flows_evicted;
+	to->flows_at_end += from->flows_at_end;
+	to->flows_max_seen += from->flows_max_seen; /* sum of the workers' highs */
+	to->flows_packed += from->flows_packed;
+	to->flows_evicted_memcap += from->flows_evicted_memcap;
+	to->memory_now += from->memory_now;
+	to->memory_max += from->memory_max; /* sum of the workers' highs */
+	to->alerts_dropped += from->alerts_dropped;
+	to->alloc_failures += from->alloc_failures;
+	to->ndpi_flows += from->ndpi_flows;
+	to->ndpi_identified += from->ndpi_identified;
+	to->evidence_packets_dropped += from->evidence_packets_dropped;
+	to->reasm.ooo_bytes_now += from->reasm.ooo_bytes_now;
+	to->reasm.segments_in_order += from->reasm.segments_in_order;
+	to->reasm.segments_ooo += from->reasm.segments_ooo;
+	to->reasm.segments_retrans += from->reasm.segments_retrans;
+	to->reasm.segments_overlap += from->reasm.segments_overlap;
+	to->reasm.gaps += from->reasm.gaps;
+	to->reasm.gap_bytes += from->reasm.gap_bytes;
+	to->reasm.cap_stream_hits += from->reasm.cap_stream_hits;
+	to->reasm.cap_global_hits += from->reasm.cap_global_hits;
+}
+
+/* The front's counters plus what the workers last published. The workers
+ * count the flows; the front counts packets, sessions and alerts. */
+static struct stats *
+par_stats(struct engine *e)
+{
+	struct workers *P = e->par;
+	struct stats *a = &P->agg;
+	uint64_t rx = a->pcap_received, drop = a->pcap_dropped, ifdrop = a->pcap_ifdropped;
+	int valid = a->pcap_stats_valid;
+
+	*a = e->st;
+	a->reasm.stream_cap = e->cfg.stream_cap;
+	a->reasm.ooo_bytes_cap = e->cfg.ooo_cap;
+	for (size_t i = 0; i < P->n; i++) {
+		pthread_mutex_lock(&P->w[i].snap_mu);
+		stats_add(a, &P->w[i].snap);
+		pthread_mutex_unlock(&P->w[i].snap_mu);
+	}
+	a->pcap_received = rx;
+	a->pcap_dropped = drop;
+	a->pcap_ifdropped = ifdrop;
+	a->pcap_stats_valid = valid;
+	return a;
+}
+
+static size_t
+par_open_flows(const struct engine *e)
+{
+	struct workers *P = e->par;
+	size_t n = 0;
+
+	for (size_t i = 0; i < P->n; i++) {
+		pthread_mutex_lock(&P->w[i].snap_mu);
+		n += P->w[i].snap_flows;
+		pthread_mutex_unlock(&P->w[i].snap_mu);
+	}
+	return n;
+}
+
+/* Creates the workers of the front engine e (cfg.threads of them), each
+ * with its share of the caps. */
+int
+par_start(struct engine *e, char *err, size_t errsz)
+{
+	struct workers *P = calloc(1, sizeof(*P));
+	struct engine_config wc = e->cfg;
+	size_t n = e->cfg.threads;
+
+	if (!P || !(P->w = calloc(n, sizeof(*P->w)))) {
+		free(P);
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	e->par = P;
+	wc.max_flows = (e->cfg.max_flows + n - 1) / n;
+	wc.ooo_cap = e->cfg.ooo_cap / n;
+	wc.memcap = e->cfg.memcap / n;
+	wc.threads = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct worker *w = &P->w[i];
+
+		w->par = P;
+		pthread_mutex_init(&w->snap_mu, NULL);
+		P->n = i + 1;
+		w->e = engine_alloc(&wc, NULL, ROLE_WORKER, err, errsz);
+		if (!w->e)
+			return -1;
+		w->e->self = w;
+		w->ev_cap = EVIDENCE_GLOBAL_CAP / n;
+		w->e->evs.cap = w->ev_cap;
+		if (ring_init(&w->in, WORKER_RING_IN) < 0 ||
+		    ring_init(&w->out, WORKER_RING_OUT) < 0) {
+			snprintf(err, errsz, "out of memory for the workers' queues");
+			return -1;
+		}
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			snprintf(err, errsz, "cannot start worker thread %zu", i + 1);
+			return -1;
+		}
+		w->running = true;
+		{
+			char name[16];
+
+			snprintf(name, sizeof(name), "tlswatch-w%u", (unsigned)(i % 64));
+			pthread_setname_np(w->thread, name); /* for top -H and perf */
+		}
+	}
+	return 0;
+}
+
+void
+par_free(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	if (!P)
+		return;
+	for (size_t i = 0; i < P->n; i++) {
+		struct worker *w = &P->w[i];
+
+		if (w->running) {
+			/* Only when start-up failed half way: nothing was sent. */
+			uint32_t *m = ring_reserve(&w->in, sizeof(*m), NULL, NULL);
+
+			*m = MSG_FINISH;
+			ring_commit(&w->in);
+			pthread_join(w->thread, NULL);
+		}
+		if (w->e) {
+			w->e->self = NULL;
+			engine_free(w->e);
+		}
+		ring_destroy(&w->in);
+		ring_destroy(&w->out);
+		pthread_mutex_destroy(&w->snap_mu);
+	}
+	idmap_free(&P->ids);
+	free(P->w);
+	free(P);
+	e->par = NULL;
+}
+
+/* A worker owns flows like the single thread; it hands what it finishes
+ * to the front. Expiry and the end come as messages (worker_main). */
+const struct engine_ops engine_ops_worker = {
+	.packet = engine_flow_packet,
+	.expire = engine_local_expire,
+	.tick = engine_local_expire,
+	.finish = engine_finish_local,
+	.stats = engine_local_stats,
+	.open_flows = engine_local_open_flows,
+	.session_id = worker_session_id,
+	.created = worker_created,
+	.finished = worker_finished,
+	.evidence_room = worker_evidence_room,
+};
+
+/* The front owns no flow: it dispatches, and judges what comes back. */
+const struct engine_ops engine_ops_front = {
+	.packet = par_dispatch,
+	.expire = par_expire,
+	.tick = par_tick,
+	.finish = par_finish,
+	.stats = par_stats,
+	.open_flows = par_open_flows,
+};
