@@ -103,7 +103,10 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seeds/.done
 
 # AFL++ (Debian afl++) on the whole binary, the captures in pcaps/ as seeds:
 # `make afl AFL_SECONDS=3600`. Findings land in $(BUILD)/afl/out/default/crashes/.
+# nDPI's start-up (0.2 s) would run before every input (the fork server
+# forks at main): AFL_ARGS leaves nDPI out unless told otherwise.
 AFL_SECONDS ?= 600
+AFL_ARGS ?= -q --stats --show-empty --no-ndpi --json -
 afl:
 	@command -v afl-clang-fast >/dev/null || { echo "make afl: install afl++ (apt-get install afl++)" >&2; exit 1; }
 	$(MAKE) BUILD=$(BUILD)/afl CC=afl-clang-fast CFLAGS="-O1 -g" EXTRA_CFLAGS=-Wno-error \
@@ -111,7 +114,7 @@ afl:
 	@mkdir -p $(BUILD)/afl/in && find pcaps -name '*.pcap*' -size -20k -exec cp -n {} $(BUILD)/afl/in/ \;
 	AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 		afl-fuzz -V $(AFL_SECONDS) -m none -t 5000 -i $(BUILD)/afl/in -o $(BUILD)/afl/out \
-		-- $(BUILD)/afl/tlswatch -q --stats --show-empty --json - -r @@
+		-- $(BUILD)/afl/tlswatch $(AFL_ARGS) -r @@
 	@n=$$(ls $(BUILD)/afl/out/default/crashes 2>/dev/null | grep -vc README); \
 		echo "afl: $$n crashing inputs in $(BUILD)/afl/out/default/crashes"; [ "$$n" = 0 ]
 
