@@ -44,9 +44,10 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tlswatch: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/case_filter.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -include tests/unit/case_filter.h \
+		-o $@ $< $(LIB_OBJS) $(LDLIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tools/pcap-mutate: tools/pcap-mutate.c
 	@mkdir -p $(dir $@)
@@ -58,14 +59,16 @@ deps:
 	@tools/install-deps.sh
 
 # Unit tests of one build (BUILD=...). Each cmocka binary prints its own summary.
+# One binary: `make unit TESTS=test_flow`; one case of it: add TEST_CASE='*udp*'.
 unit: $(TEST_BINS)
 	@fail=0; for t in $(TEST_BINS); do \
 		echo "== $$t"; $$t || fail=1; \
 	done; exit $$fail
 
 # End-to-end golden tests over pcaps/ with one build's binary.
+# One capture's golden tests only: `make e2e E2E_ONLY=smtp-starttls-tls12`.
 e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
-	@BUILD_DIR=$(BUILD) tests/e2e/run.sh $(BUILD)/tlswatch
+	@BUILD_DIR=$(BUILD) tests/e2e/run.sh $(BUILD)/tlswatch $(if $(E2E_ONLY),--only $(E2E_ONLY))
 
 # Fuzzing (clang's libFuzzer): `make fuzz FUZZ_SECONDS=300` runs every target
 # that long (FUZZ_TARGETS=tls for one). Seeds come from the project's own

@@ -5,11 +5,18 @@
 #
 #   tests/e2e/run.sh BINARY            run every test in TESTLIST
 #   tests/e2e/run.sh BINARY --update   rewrite the golden files (then review the diff!)
+#   tests/e2e/run.sh BINARY --only NAME  only the TESTLIST lines named NAME
+#                                      (text and json), nothing else
 #
 # TESTLIST lines: NAME PCAP FORMAT [OPTIONS...]   (FORMAT: text | json)
 set -u
-bin=${1:?usage: run.sh BINARY [--update]}
+bin=${1:?usage: run.sh BINARY [--update | --only NAME]}
 update=${2:-}
+only=
+if [ "$update" = --only ]; then
+	only=${3:?usage: run.sh BINARY --only NAME}
+	update=
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 export TZ=GMT0 LC_ALL=C
@@ -56,9 +63,16 @@ run_one() {
 
 while read -r name pcap format opts; do
 	case "$name" in ''|'#'*) continue ;; esac
+	[ -z "$only" ] || [ "$name" = "$only" ] || continue
 	# shellcheck disable=SC2086
 	run_one "$name" "$pcap" "$format" $opts
 done <"$here/TESTLIST"
+
+if [ -n "$only" ]; then
+	echo "e2e --only $only: $pass passed, $fail failed"
+	[ $pass -gt 0 ] && [ $fail -eq 0 ]
+	exit
+fi
 
 # Every capture must get the verdicts pcaps/README.md states (verdicts.tsv).
 while IFS=$'\t' read -r pcap want; do
