@@ -204,19 +204,23 @@ session_stop(struct session *s, enum session_mode mode)
 }
 
 /*
- * Picks the service parser that claims these first bytes. A weak claim (a bare
- * "220 " banner that FTP shares with SMTP) is taken only on the parser's own
- * port or on a port no known service owns. *wait is set when a parser needs
- * more bytes of this direction to decide.
+ * Picks the service parser that claims these first bytes. A strong claim
+ * wins at once. A weak claim (a bare "220 " banner, which FTP and NNTP
+ * servers send too) is taken on the parser's own port; on another service's
+ * port never; on a port no service owns it is returned with *weak set, and
+ * the caller holds it until the client's first bytes confirm it (or a byte
+ * cap). *wait is set when a parser needs more bytes of this direction.
  */
 static const struct proto_desc *
-session_pick_parser(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool *wait)
+session_pick_parser(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool *wait,
+		    bool *weak_claim)
 {
-	const struct proto_desc *weak = NULL;
+	const struct proto_desc *weak = NULL, *own_weak = NULL;
 	bool tls_port;
 	const struct proto_desc *owner = proto_by_port(s->server_port, s->l4, &tls_port);
 
 	*wait = false;
+	*weak_claim = false;
 	for (size_t i = 0; proto_all[i]; i++) {
 		const struct proto_desc *d = proto_all[i];
 		enum sniff_result r;
@@ -224,20 +228,20 @@ session_pick_parser(struct session *s, enum dir dir, const uint8_t *p, size_t le
 		if (!d->sniff)
 			continue;
 		r = d->sniff(dir, p, len);
-
 		if (r == SNIFF_STRONG)
 			return d;
 		if (r == SNIFF_MORE)
 			*wait = true;
 		if (r == SNIFF_WEAK) {
-			bool own = owner == d;
-
-			/* On another service's port a weak claim is not taken:
-			 * the other direction may still decide. */
-			if (own || !owner)
-				weak = weak ? weak : d;
+			if (owner == d)
+				own_weak = d;
+			else if (!owner && !weak)
+				weak = d;
 		}
 	}
+	if (own_weak)
+		return own_weak;
+	*weak_claim = weak != NULL;
 	return weak;
 }
 
@@ -247,6 +251,10 @@ struct session_sniff {
 	uint16_t len[2];
 	bool exhausted[2]; /* nobody claims this direction's first bytes */
 	bool dropped[2];   /* bytes of an exhausted direction were not kept */
+	/* The server's first bytes are a weak claim on a port no service
+	 * owns: held until the client's first bytes confirm or refute it
+	 * (session_weak_claim). */
+	const struct proto_desc *held_claim;
 };
 
 size_t
@@ -300,6 +308,40 @@ session_sniff_replay(struct session *s, enum dir dir, const uint8_t *p, size_t l
 	if (len > held)
 		session_feed(s, dir, p + held, len - held);
 	free(sn);
+}
+
+enum held_claim {
+	CLAIM_TAKE,
+	CLAIM_HOLD,
+	CLAIM_REFUTED,
+};
+
+/*
+ * A server's weak claim on a port no service owns (a bare "220 ") is final
+ * only when the client's first bytes are claimed by the same parser (its
+ * EHLO), or when the server has said SESSION_SNIFF_BYTES with the client
+ * silent; it is refuted when the client spoke and nobody claims its bytes.
+ * Until then it is held, so that the client's first command, not the order
+ * of proto_list.h, decides between protocols whose servers greet alike. A
+ * client's weak claim ("USER bob", which POP3 and FTP share) is taken at
+ * once unless the server's first bytes are certainly not its protocol.
+ */
+static enum held_claim
+session_weak_claim(const struct session_sniff *sn, const struct proto_desc *d, enum dir dir,
+		   size_t n)
+{
+	if (dir == DIR_C2S) {
+		/* Unless the server's first bytes already said it is not. */
+		if (sn->len[DIR_S2C] > 0 &&
+		    d->sniff(DIR_S2C, sn->buf[DIR_S2C], sn->len[DIR_S2C]) == SNIFF_NO)
+			return CLAIM_REFUTED;
+		return CLAIM_TAKE;
+	}
+	if (sn->exhausted[DIR_C2S])
+		return CLAIM_REFUTED;
+	if (sn->len[DIR_C2S] == 0 && n >= SESSION_SNIFF_BYTES)
+		return CLAIM_TAKE;
+	return CLAIM_HOLD;
 }
 
 /*
@@ -378,10 +420,20 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 		return;
 	}
 	{
-		bool pwait;
+		bool pwait, weak;
 
-		d = session_pick_parser(s, dir, b, n, &pwait);
+		d = session_pick_parser(s, dir, b, n, &pwait, &weak);
 		wait = wait || pwait;
+		if (d && weak) {
+			enum held_claim h = session_weak_claim(sn, d, dir, n);
+
+			if (h == CLAIM_HOLD) {
+				sn->held_claim = d; /* the client's first bytes will tell */
+				return;
+			}
+			if (h == CLAIM_REFUTED)
+				d = NULL;
+		}
 	}
 	if (d) {
 		if (session_start_parser(s, d))
@@ -391,6 +443,12 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 	if (wait && n < SESSION_SNIFF_BYTES)
 		return; /* hold: more bytes may decide */
 	sn->exhausted[dir] = true;
+	if (dir == DIR_C2S && sn->held_claim) {
+		/* The client's first bytes are not the held claim's protocol
+		 * (nor any other): the server's greeting proved nothing. */
+		sn->held_claim = NULL;
+		sn->exhausted[DIR_S2C] = true;
+	}
 	if (sn->exhausted[DIR_C2S] && sn->exhausted[DIR_S2C]) {
 		enum dir first = sn->len[DIR_C2S] > 0 ? DIR_C2S : DIR_S2C;
 

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,6 +395,73 @@ test_smtp_on_a_nonstandard_port_is_recognised_by_content(void **st)
 	session_release(&s);
 }
 
+/* A bare "220 " (FTP, NNTP and SMTP servers all greet so) on a port no
+ * service owns is SMTP only once the client's first command says so. */
+static void
+test_a_weak_greeting_on_an_unowned_port_waits_for_the_client(void **st)
+{
+	const struct piece smtp[] = {
+		TXT(DIR_S2C, "220 ready\r\n"),
+		TXT(DIR_C2S, "EHLO c\r\n"),
+		TXT(DIR_S2C, "250 ok\r\n"),
+	};
+	const struct piece ftp[] = {
+		TXT(DIR_S2C, "220 ready\r\n"),
+		TXT(DIR_C2S, "USER bob\r\n"),
+		TXT(DIR_S2C, "331 Password required\r\n"),
+	};
+	const struct piece alone[] = {TXT(DIR_S2C, "220 ready\r\n")};
+	struct session s;
+
+	(void)st;
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		run(&s, 4000, smtp, 3, chunks[c]);
+		assert_string_equal(s.service, "smtp");
+		assert_true(s.plain_seen);
+		session_release(&s);
+
+		run(&s, 4000, ftp, 3, chunks[c]);
+		assert_false(s.plain_seen);
+		assert_int_equal(judge(&s), VERDICT_UNKNOWN);
+		assert_int_equal(s.reason, REASON_UNRECOGNIZED);
+		assert_string_equal(s.service, "unknown");
+		session_release(&s);
+
+		run(&s, 4000, alone, 1, chunks[c]);
+		assert_false(s.plain_seen); /* still held: nothing proves SMTP */
+		session_release(&s);
+
+		/* On SMTP's own port the greeting is enough. */
+		run(&s, 25, alone, 1, chunks[c]);
+		assert_true(s.plain_seen);
+		assert_string_equal(s.service, "smtp");
+		session_release(&s);
+	}
+}
+
+/* A server that says SESSION_SNIFF_BYTES of weak greeting with the client
+ * silent is taken at its word (only the server side may be captured). */
+static void
+test_a_long_weak_greeting_with_the_client_silent_is_taken(void **st)
+{
+	char greet[400];
+	struct piece pc[1];
+	struct session s;
+	size_t n = 0;
+
+	(void)st;
+	while (n < SESSION_SNIFF_BYTES + 20)
+		n += (size_t)snprintf(greet + n, sizeof(greet) - n, "220-welcome\r\n");
+	n += (size_t)snprintf(greet + n, sizeof(greet) - n, "220 ready\r\n");
+	pc[0] = (struct piece){DIR_S2C, (const uint8_t *)greet, n};
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		run(&s, 4000, pc, 1, chunks[c]);
+		assert_true(s.plain_seen);
+		assert_string_equal(s.service, "smtp");
+		session_release(&s);
+	}
+}
+
 static void
 test_plaintext_smtp_on_465_is_a_downgrade(void **st)
 {
@@ -467,6 +535,8 @@ main(void)
 		cmocka_unit_test(test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade),
 		cmocka_unit_test(test_implicit_tls_on_any_port_is_named_by_port_or_tls),
 		cmocka_unit_test(test_smtp_on_a_nonstandard_port_is_recognised_by_content),
+		cmocka_unit_test(test_a_weak_greeting_on_an_unowned_port_waits_for_the_client),
+		cmocka_unit_test(test_a_long_weak_greeting_with_the_client_silent_is_taken),
 		cmocka_unit_test(test_plaintext_smtp_on_465_is_a_downgrade),
 		cmocka_unit_test(
 			test_a_gap_before_anything_is_recognised_leaves_the_session_unknown),
