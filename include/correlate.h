@@ -8,13 +8,13 @@
  *  - capability-stripped: a server (address + port) listed its capabilities
  *    without the upgrade while it offered the upgrade in other sessions (this
  *    run, or an earlier run remembered in the state file). A session that
- *    lacks the offer after the server was seen offering it is re-judged at once
- *    (verdict downgraded/capability-stripped). Sessions that lacked it *before*
+ *    lacks the offer after the server was seen offering it is downgraded/
+ *    capability-stripped (struct correlate_facts). Sessions that lacked it *before*
  *    the first offer was seen were already reported as cleartext: they get a
  *    capability-stripped alert referencing their ids when the evidence arrives.
  *  - tls-fallback: a TLS handshake from a client to a server:port failed and
  *    the same client came back to the same server:port within the window and
- *    stayed in cleartext: that session is re-judged downgraded/tls-fallback.
+ *    stayed in cleartext: that session is downgraded/tls-fallback.
  *  - auth-offered-in-cleartext: once per server, a server that offered
  *    password logins before TLS.
  *  - login-bruteforce: repeated login failures from one client against one
@@ -66,13 +66,26 @@ void correlate_config_defaults(struct correlate_config *c);
  */
 struct correlate *correlate_new(const struct correlate_config *cfg, char *warn, size_t warnsz);
 /*
- * Takes one finished, judged session. May change s->verdict, s->reason and
- * s->alerts (re-judging it); alerts about this session are written into out
- * (at most max; the number is returned) for the caller to emit after the
- * session; alerts about earlier sessions go through fn at once.
+ * What the other sessions say about one: the verdict and reason it should
+ * have (its own judgement, or downgraded for capability-stripped or
+ * tls-fallback) and the alert kinds raised on it. verdict_apply_correlation
+ * (verdict.h) makes them the session's.
  */
-size_t correlate_session(struct correlate *c, struct session *s, struct alert *out, size_t max,
-			 correlate_alert_fn fn, void *ctx);
+struct correlate_facts {
+	enum verdict verdict;
+	enum reason reason;
+	uint32_t alerts; /* 1u << enum alert_kind, added to the session's own */
+};
+
+/*
+ * Takes one finished, judged session and learns from it; the session is
+ * not changed. Its cross-session findings go to cf; alerts about it are
+ * written into out (at most max; the number is returned) for the caller to
+ * emit after the session; alerts about earlier sessions go through fn at
+ * once.
+ */
+size_t correlate_observe(struct correlate *c, const struct session *s, struct correlate_facts *cf,
+			 struct alert *out, size_t max, correlate_alert_fn fn, void *ctx);
 /* Writes the state file (when configured). -1 with err on failure. */
 int correlate_save(struct correlate *c, char *err, size_t errsz);
 void correlate_stats_get(const struct correlate *c, struct correlate_stats *out);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "correlate.h"
 #include "session.h"
 
 struct verdict_input {
@@ -23,6 +24,12 @@ struct verdict_input {
  */
 size_t verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out,
 		     size_t max);
+
+/*
+ * The second half of the judgement: what correlation found across sessions
+ * (correlate_observe) becomes the session's verdict, reason and alerts.
+ */
+void verdict_apply_correlation(struct session *s, const struct correlate_facts *cf);
 
 /* Could a session whose outcome is settled still raise an alert of its
  * own? Not without indicators, logins, non-TLS bytes or weak TLS: then the

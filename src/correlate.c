@@ -425,8 +425,8 @@ out_add(struct out_list *o, const struct session *s, enum alert_kind kind, enum 
 }
 
 static void
-correlate_capabilities(struct server_rec *r, struct session *s, struct out_list *o,
-		       correlate_alert_fn fn, void *ctx)
+correlate_capabilities(struct server_rec *r, const struct session *s, struct correlate_facts *cf,
+		       struct out_list *o, correlate_alert_fn fn, void *ctx)
 {
 	const struct proto_facts *pf = &s->pf;
 	char ids[128];
@@ -459,11 +459,11 @@ correlate_capabilities(struct server_rec *r, struct session *s, struct out_list 
 	if (r->offered || r->offered_state) {
 		struct alert *a;
 
-		if (s->verdict != VERDICT_CLEARTEXT)
+		if (cf->verdict != VERDICT_CLEARTEXT)
 			return; /* a stronger finding already stands */
-		s->verdict = VERDICT_DOWNGRADED;
-		s->reason = REASON_CAPABILITY_STRIPPED;
-		s->alerts |= 1u << ALERT_CAPABILITY_STRIPPED;
+		cf->verdict = VERDICT_DOWNGRADED;
+		cf->reason = REASON_CAPABILITY_STRIPPED;
+		cf->alerts |= 1u << ALERT_CAPABILITY_STRIPPED;
 		a = out_add(o, s, ALERT_CAPABILITY_STRIPPED, SEVERITY_HIGH);
 		if (!a)
 			return;
@@ -485,15 +485,16 @@ correlate_capabilities(struct server_rec *r, struct session *s, struct out_list 
 }
 
 static void
-correlate_fallback(struct correlate *c, struct pair_rec *p, struct session *s, struct out_list *o)
+correlate_fallback(struct correlate *c, struct pair_rec *p, const struct session *s,
+		   struct correlate_facts *cf, struct out_list *o)
 {
-	if (s->verdict == VERDICT_TLS_FAILED) {
+	if (cf->verdict == VERDICT_TLS_FAILED) {
 		p->failed = true;
 		p->failed_ts_us = s->ts_last_us;
 		p->failed_id = s->id;
 		return;
 	}
-	if (s->verdict != VERDICT_CLEARTEXT || !p->failed)
+	if (cf->verdict != VERDICT_CLEARTEXT || !p->failed)
 		return;
 	if (s->ts_first_us < p->failed_ts_us ||
 	    s->ts_first_us - p->failed_ts_us > c->cfg.fallback_window_us)
@@ -501,9 +502,9 @@ correlate_fallback(struct correlate *c, struct pair_rec *p, struct session *s, s
 	{
 		struct alert *a;
 
-		s->verdict = VERDICT_DOWNGRADED;
-		s->reason = REASON_TLS_FALLBACK;
-		s->alerts |= 1u << ALERT_TLS_FALLBACK;
+		cf->verdict = VERDICT_DOWNGRADED;
+		cf->reason = REASON_TLS_FALLBACK;
+		cf->alerts |= 1u << ALERT_TLS_FALLBACK;
 		a = out_add(o, s, ALERT_TLS_FALLBACK, SEVERITY_HIGH);
 		if (a)
 			snprintf(a->evidence, sizeof(a->evidence),
@@ -514,7 +515,8 @@ correlate_fallback(struct correlate *c, struct pair_rec *p, struct session *s, s
 }
 
 static void
-correlate_bruteforce(struct correlate *c, struct pair_rec *p, struct session *s, struct out_list *o)
+correlate_bruteforce(struct correlate *c, struct pair_rec *p, const struct session *s,
+		     struct correlate_facts *cf, struct out_list *o)
 {
 	unsigned need = c->cfg.bruteforce_failures;
 
@@ -536,7 +538,7 @@ correlate_bruteforce(struct correlate *c, struct pair_rec *p, struct session *s,
 		if (in_window >= need) {
 			struct alert *a = out_add(o, s, ALERT_LOGIN_BRUTEFORCE, SEVERITY_MEDIUM);
 
-			s->alerts |= 1u << ALERT_LOGIN_BRUTEFORCE;
+			cf->alerts |= 1u << ALERT_LOGIN_BRUTEFORCE;
 			if (a)
 				snprintf(a->evidence, sizeof(a->evidence),
 					 "%u failed logins from this client within %.0f s, last "
@@ -551,35 +553,38 @@ correlate_bruteforce(struct correlate *c, struct pair_rec *p, struct session *s,
 }
 
 size_t
-correlate_session(struct correlate *c, struct session *s, struct alert *out, size_t max,
-		  correlate_alert_fn fn, void *ctx)
+correlate_observe(struct correlate *c, const struct session *s, struct correlate_facts *cf,
+		  struct alert *out, size_t max, correlate_alert_fn fn, void *ctx)
 {
 	struct out_list o = {out, max, 0};
 	struct server_rec *r;
 	struct pair_rec *p;
 
+	cf->verdict = s->verdict;
+	cf->reason = s->reason;
+	cf->alerts = 0;
 	r = server_get(c, s->family, s->server_ip, s->server_port, s->l4, true);
 	if (r) {
 		r->last_seen_us = s->ts_last_us;
 		snprintf(r->service, sizeof(r->service), "%s", s->service);
-		correlate_capabilities(r, s, &o, fn, ctx);
+		correlate_capabilities(r, s, cf, &o, fn, ctx);
 		if (s->plain_seen && s->pf.auth_cleartext_offered && !r->auth_alerted) {
 			struct alert *a =
 				out_add(&o, s, ALERT_AUTH_OFFERED_CLEARTEXT, SEVERITY_LOW);
 
 			r->auth_alerted = true;
-			s->alerts |= 1u << ALERT_AUTH_OFFERED_CLEARTEXT;
+			cf->alerts |= 1u << ALERT_AUTH_OFFERED_CLEARTEXT;
 			if (a)
 				snprintf(a->evidence, sizeof(a->evidence),
 					 "%s server offers password logins before TLS", s->service);
 		}
 	}
-	if (s->verdict == VERDICT_TLS_FAILED || s->verdict == VERDICT_CLEARTEXT ||
+	if (cf->verdict == VERDICT_TLS_FAILED || cf->verdict == VERDICT_CLEARTEXT ||
 	    s->pf.n_logins > 0) {
 		p = pair_get(c, s);
 		if (p) {
-			correlate_fallback(c, p, s, &o);
-			correlate_bruteforce(c, p, s, &o);
+			correlate_fallback(c, p, s, cf, &o);
+			correlate_bruteforce(c, p, s, cf, &o);
 		}
 	}
 	return o.n;

@@ -313,3 +313,11 @@ verdict_may_alert(const struct session *s)
 	       (s->tf.server_hello &&
 		(tls_version_is_obsolete(s->tf.version) || tls_cipher_is_weak(s->tf.cipher)));
 }
+
+void
+verdict_apply_correlation(struct session *s, const struct correlate_facts *cf)
+{
+	s->verdict = cf->verdict;
+	s->reason = cf->reason;
+	s->alerts |= cf->alerts;
+}

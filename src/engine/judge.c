@@ -71,6 +71,7 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 {
 	struct alert alerts[ENGINE_ALERTS_MAX];
 	struct verdict_input vin;
+	struct correlate_facts cf;
 	size_t n;
 
 	if (s->bytes[DIR_C2S] + s->bytes[DIR_S2C] == 0 && !s->gap && !e->cfg.show_empty) {
@@ -82,7 +83,9 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 	session_name_service(s);
 	vin.ndpi_cleartext = ndpi_cleartext;
 	n = verdict_judge(s, &vin, alerts, ENGINE_ALERTS_MAX);
-	n += correlate_session(e->corr, s, alerts + n, ENGINE_ALERTS_MAX - n, engine_late_alert, e);
+	n += correlate_observe(e->corr, s, &cf, alerts + n, ENGINE_ALERTS_MAX - n,
+			       engine_late_alert, e);
+	verdict_apply_correlation(s, &cf);
 	engine_write_evidence(e, s, ev, alerts, n);
 	e->st.sessions++;
 	e->st.alerts += n;

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "correlate.h"
+#include "verdict.h"
 
 struct late {
 	struct alert a[16];
@@ -60,6 +61,19 @@ mk_capa(struct session *s, uint64_t id, uint64_t t, bool offered)
 	s->reason = offered ? REASON_NOT_REQUESTED : REASON_NOT_OFFERED;
 }
 
+/* What the engine's judge does after verdict_judge (the test sets the
+ * session's own verdict): correlation's facts, then made the session's. */
+static size_t
+judge_with(struct correlate *c, struct session *s, struct alert *out, size_t max,
+	   correlate_alert_fn fn, void *ctx)
+{
+	struct correlate_facts cf;
+	size_t n = correlate_observe(c, s, &cf, out, max, fn, ctx);
+
+	verdict_apply_correlation(s, &cf);
+	return n;
+}
+
 static struct correlate *
 new_corr(const char *state)
 {
@@ -75,6 +89,36 @@ new_corr(const char *state)
 	return c;
 }
 
+/* correlate_observe only reports: the session keeps its own verdict until
+ * the judge applies the facts. */
+static void
+test_correlation_reports_facts_and_leaves_the_session_alone(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct correlate_facts cf;
+	struct session s1, s2;
+	struct alert out[8];
+
+	(void)st;
+	mk_capa(&s1, 1, 100, true);
+	assert_int_equal(correlate_observe(c, &s1, &cf, out, 8, NULL, NULL), 0);
+	assert_int_equal(cf.verdict, VERDICT_CLEARTEXT);
+	assert_int_equal(cf.reason, REASON_NOT_REQUESTED);
+	assert_int_equal(cf.alerts, 0);
+	mk_capa(&s2, 2, 110, false);
+	assert_int_equal(correlate_observe(c, &s2, &cf, out, 8, NULL, NULL), 1);
+	assert_int_equal(s2.verdict, VERDICT_CLEARTEXT);
+	assert_int_equal(s2.reason, REASON_NOT_OFFERED);
+	assert_int_equal(s2.alerts, 0);
+	assert_int_equal(cf.verdict, VERDICT_DOWNGRADED);
+	assert_int_equal(cf.reason, REASON_CAPABILITY_STRIPPED);
+	assert_int_equal(cf.alerts, 1u << ALERT_CAPABILITY_STRIPPED);
+	verdict_apply_correlation(&s2, &cf);
+	assert_int_equal(s2.verdict, VERDICT_DOWNGRADED);
+	assert_true(s2.alerts & (1u << ALERT_CAPABILITY_STRIPPED));
+	correlate_free(c);
+}
+
 static void
 test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped(void **st)
 {
@@ -85,9 +129,9 @@ test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped(void **st)
 
 	(void)st;
 	mk_capa(&s1, 1, 100, true);
-	assert_int_equal(correlate_session(c, &s1, out, 8, collect, &l), 0);
+	assert_int_equal(judge_with(c, &s1, out, 8, collect, &l), 0);
 	mk_capa(&s2, 2, 110, false);
-	assert_int_equal(correlate_session(c, &s2, out, 8, collect, &l), 1);
+	assert_int_equal(judge_with(c, &s2, out, 8, collect, &l), 1);
 	assert_int_equal(s2.verdict, VERDICT_DOWNGRADED);
 	assert_int_equal(s2.reason, REASON_CAPABILITY_STRIPPED);
 	assert_int_equal(out[0].kind, ALERT_CAPABILITY_STRIPPED);
@@ -107,12 +151,12 @@ test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert(void **st)
 
 	(void)st;
 	mk_capa(&s1, 1, 100, false);
-	assert_int_equal(correlate_session(c, &s1, out, 8, collect, &l), 0);
+	assert_int_equal(judge_with(c, &s1, out, 8, collect, &l), 0);
 	assert_int_equal(s1.verdict, VERDICT_CLEARTEXT);
 	mk_capa(&s2, 2, 101, false);
-	correlate_session(c, &s2, out, 8, collect, &l);
+	judge_with(c, &s2, out, 8, collect, &l);
 	mk_capa(&s3, 3, 102, true);
-	assert_int_equal(correlate_session(c, &s3, out, 8, collect, &l), 0);
+	assert_int_equal(judge_with(c, &s3, out, 8, collect, &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.a[0].session_id, 1);
 	assert_int_equal(l.a[1].session_id, 2);
@@ -132,20 +176,20 @@ test_other_ports_and_masked_or_starttls_sessions_are_not_stripped(void **st)
 
 	(void)st;
 	mk_capa(&s1, 1, 100, true);
-	correlate_session(c, &s1, out, 8, collect, &l);
+	judge_with(c, &s1, out, 8, collect, &l);
 	mk_capa(&s2, 2, 101, false);
 	s2.server_port = 587;
-	assert_int_equal(correlate_session(c, &s2, out, 8, collect, &l), 0);
+	assert_int_equal(judge_with(c, &s2, out, 8, collect, &l), 0);
 	assert_int_equal(s2.verdict, VERDICT_CLEARTEXT);
 	mk_capa(&s3, 3, 102, false);
 	s3.pf.indicators = IND_CAPA_MASKED;
 	s3.verdict = VERDICT_DOWNGRADED;
 	s3.reason = REASON_CAPABILITY_MASKED;
-	assert_int_equal(correlate_session(c, &s3, out, 8, collect, &l), 0);
+	assert_int_equal(judge_with(c, &s3, out, 8, collect, &l), 0);
 	assert_int_equal(s3.reason, REASON_CAPABILITY_MASKED);
 	mk_capa(&s4, 4, 103, false);
 	s4.pf.capa_seen = false; /* HELO: no capability list, no evidence */
-	assert_int_equal(correlate_session(c, &s4, out, 8, collect, &l), 0);
+	assert_int_equal(judge_with(c, &s4, out, 8, collect, &l), 0);
 	assert_int_equal(s4.verdict, VERDICT_CLEARTEXT);
 	correlate_free(c);
 }
@@ -161,22 +205,22 @@ test_cleartext_retry_after_a_failed_handshake_is_a_fallback(void **st)
 	mk(&f, 1, 1000, 25, 2);
 	f.verdict = VERDICT_TLS_FAILED;
 	f.reason = REASON_ALERT;
-	correlate_session(c, &f, out, 8, NULL, NULL);
+	judge_with(c, &f, out, 8, NULL, NULL);
 	mk(&other, 2, 1010, 25, 3); /* another client */
 	other.verdict = VERDICT_CLEARTEXT;
-	assert_int_equal(correlate_session(c, &other, out, 8, NULL, NULL), 0);
+	assert_int_equal(judge_with(c, &other, out, 8, NULL, NULL), 0);
 	assert_int_equal(other.verdict, VERDICT_CLEARTEXT);
 	mk(&r1, 3, 1020, 25, 2);
 	r1.verdict = VERDICT_CLEARTEXT;
 	r1.reason = REASON_NOT_REQUESTED;
-	assert_int_equal(correlate_session(c, &r1, out, 8, NULL, NULL), 1);
+	assert_int_equal(judge_with(c, &r1, out, 8, NULL, NULL), 1);
 	assert_int_equal(r1.verdict, VERDICT_DOWNGRADED);
 	assert_int_equal(r1.reason, REASON_TLS_FALLBACK);
 	assert_int_equal(out[0].kind, ALERT_TLS_FALLBACK);
 	assert_non_null(strstr(out[0].evidence, "#1"));
 	mk(&r2, 4, 1000 + 301, 25, 2); /* outside the 300 s window */
 	r2.verdict = VERDICT_CLEARTEXT;
-	assert_int_equal(correlate_session(c, &r2, out, 8, NULL, NULL), 0);
+	assert_int_equal(judge_with(c, &r2, out, 8, NULL, NULL), 0);
 	assert_int_equal(r2.verdict, VERDICT_CLEARTEXT);
 	correlate_free(c);
 }
@@ -197,13 +241,13 @@ test_the_state_file_carries_offers_to_the_next_run(void **st)
 	unlink(path); /* a missing state file is not an error */
 	c = new_corr(path);
 	mk_capa(&s1, 1, 100, true);
-	correlate_session(c, &s1, out, 8, NULL, NULL);
+	judge_with(c, &s1, out, 8, NULL, NULL);
 	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
 	correlate_free(c);
 
 	c = new_corr(path);
 	mk_capa(&s2, 1, 200, false);
-	assert_int_equal(correlate_session(c, &s2, out, 8, NULL, NULL), 1);
+	assert_int_equal(judge_with(c, &s2, out, 8, NULL, NULL), 1);
 	assert_int_equal(s2.reason, REASON_CAPABILITY_STRIPPED);
 	assert_non_null(strstr(out[0].evidence, "earlier run"));
 	correlate_free(c);
@@ -262,7 +306,7 @@ test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept(void **st)
 	correlate_stats_get(c, &cs);
 	assert_int_equal(cs.state_servers_loaded, 1);
 	mk_capa(&s, 1, 100, false);
-	assert_int_equal(correlate_session(c, &s, out, 8, NULL, NULL), 1);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 1);
 	assert_int_equal(s.reason, REASON_CAPABILITY_STRIPPED);
 	/* The file that held the bad line is kept aside, not lost. */
 	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
@@ -343,7 +387,7 @@ test_a_state_file_without_its_header_is_ignored_and_kept_aside(void **st)
 	c = state_open(path, warn, sizeof(warn));
 	assert_non_null(strstr(warn, "state ignored"));
 	mk_capa(&s, 1, 100, false);
-	assert_int_equal(correlate_session(c, &s, out, 8, NULL, NULL), 0);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
 	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
 	snprintf(bad, sizeof(bad), "%s.bad", path);
 	f = fopen(bad, "r");
@@ -404,12 +448,12 @@ test_auth_offered_in_cleartext_is_raised_once_per_server(void **st)
 	(void)st;
 	mk_capa(&s1, 1, 100, true);
 	s1.pf.auth_cleartext_offered = true;
-	assert_int_equal(correlate_session(c, &s1, out, 8, NULL, NULL), 1);
+	assert_int_equal(judge_with(c, &s1, out, 8, NULL, NULL), 1);
 	assert_int_equal(out[0].kind, ALERT_AUTH_OFFERED_CLEARTEXT);
 	assert_int_equal(out[0].severity, SEVERITY_LOW);
 	mk_capa(&s2, 2, 101, true);
 	s2.pf.auth_cleartext_offered = true;
-	assert_int_equal(correlate_session(c, &s2, out, 8, NULL, NULL), 0);
+	assert_int_equal(judge_with(c, &s2, out, 8, NULL, NULL), 0);
 	correlate_free(c);
 }
 
@@ -430,7 +474,7 @@ test_five_failed_logins_in_the_window_raise_one_bruteforce_alert(void **st)
 		l = proto_facts_add_login(&s.pf, "LOGIN");
 		strcpy(l->username, "alice");
 		l->outcome = LOGIN_FAILURE;
-		total += correlate_session(c, &s, out, 8, NULL, NULL);
+		total += judge_with(c, &s, out, 8, NULL, NULL);
 	}
 	assert_int_equal(total, 1);
 	assert_int_equal(out[0].kind, ALERT_LOGIN_BRUTEFORCE);
@@ -453,7 +497,7 @@ test_memory_is_bounded_and_forgetting_is_counted(void **st)
 		s.server_ip[1] = (uint8_t)(i >> 16);
 		s.server_ip[2] = (uint8_t)(i >> 8);
 		s.server_ip[3] = (uint8_t)i;
-		correlate_session(c, &s, out, 8, NULL, NULL);
+		judge_with(c, &s, out, 8, NULL, NULL);
 	}
 	correlate_stats_get(c, &cs);
 	assert_int_equal(cs.servers_forgotten, 100);
@@ -464,6 +508,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_correlation_reports_facts_and_leaves_the_session_alone),
 		cmocka_unit_test(
 			test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped),
 		cmocka_unit_test(
