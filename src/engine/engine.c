@@ -41,9 +41,10 @@ engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 		return NULL;
 	}
 	e->cfg = *cfg;
-	e->ops = role == ROLE_SINGLE   ? &engine_ops_single
-		 : role == ROLE_WORKER ? &engine_ops_worker
-				       : &engine_ops_front;
+	e->ops = role == ROLE_FRONT ? &engine_ops_front : &engine_ops_local;
+	e->own = role == ROLE_SINGLE   ? &engine_owner_single
+		 : role == ROLE_WORKER ? &engine_owner_worker
+				       : NULL;
 	if (out)
 		e->out = *out;
 	e->next_id = 1;
@@ -238,14 +239,18 @@ single_session_id(struct engine *e)
 	return e->next_id++;
 }
 
-/* One thread: owns the flows, judges what it finishes. */
-const struct engine_ops engine_ops_single = {
+/* The roles that own flows (single thread, worker) are driven alike. */
+const struct engine_ops engine_ops_local = {
 	.packet = engine_flow_packet,
 	.expire = engine_local_expire,
 	.tick = engine_local_expire,
 	.finish = engine_finish_local,
 	.stats = engine_local_stats,
 	.open_flows = engine_local_open_flows,
+};
+
+/* One thread: names and judges its sessions itself. */
+const struct engine_owner engine_owner_single = {
 	.session_id = single_session_id,
 	.finished = engine_judge_conn,
 };

@@ -69,7 +69,7 @@ engine_report(struct engine *e, struct conn *c, enum session_end end)
 			e->st.ndpi_identified++;
 	}
 	s->end = end;
-	e->ops->finished(e, c);
+	e->own->finished(e, c);
 	engine_free_conn_buffers(e, c);
 }
 
@@ -333,7 +333,7 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	reasm_half_init(&c->half[1]);
 	evidence_init(&c->ev);
 	s = &c->sess;
-	session_init(s, e->ops->session_id(e), pk->ts_us);
+	session_init(s, e->own->session_id(e), pk->ts_us);
 	s->family = pk->family;
 	s->l4 = pk->l4;
 	memcpy(s->client_ip, c->flow.key.addr[0], 16);
@@ -342,8 +342,8 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	s->server_port = c->flow.key.port[1];
 	flow_table_insert(e->flows, &c->flow, e->now_us);
 	e->st.flows_created++;
-	if (e->ops->created)
-		e->ops->created(e);
+	if (e->own->created)
+		e->own->created(e);
 	if (flow_table_count(e->flows) > e->st.flows_max_seen)
 		e->st.flows_max_seen = flow_table_count(e->flows);
 	return c;

@@ -90,9 +90,12 @@ struct workers;
 struct worker;
 
 /*
- * What differs between the roles. The roles that own flows (single,
- * worker) share every TCP and UDP code path and differ only in the last
- * four hooks; the front owns no flow and hands packets to the workers.
+ * What differs between the roles, in two parts. How the engine is driven
+ * (struct engine_ops): the roles that own flows (single, worker) share
+ * engine_ops_local; the front owns no flow and hands packets to the
+ * workers. What a flow owner does with its sessions (struct engine_owner):
+ * the single thread names and judges them itself, a worker hands them to
+ * the front.
  */
 struct engine_ops {
 	/* A decoded TCP or UDP packet. */
@@ -103,6 +106,9 @@ struct engine_ops {
 	void (*finish)(struct engine *e);	  /* finish every flow */
 	struct stats *(*stats)(struct engine *e); /* counters, complete */
 	size_t (*open_flows)(const struct engine *e);
+};
+
+struct engine_owner {
 	/* The id of a session being created. */
 	uint64_t (*session_id)(struct engine *e);
 	/* A flow was created (NULL: nothing to do). */
@@ -116,6 +122,7 @@ struct engine_ops {
 
 struct engine {
 	const struct engine_ops *ops;
+	const struct engine_owner *own; /* NULL in the front */
 	struct engine_config cfg;
 	struct engine_output out;
 	struct flow_table *flows;
@@ -180,9 +187,11 @@ void engine_judge(struct engine *e, struct session *s, const struct evidence_buf
 void engine_judge_conn(struct engine *e, struct conn *c);
 
 /* workers.c */
-extern const struct engine_ops engine_ops_front, engine_ops_worker;
+extern const struct engine_ops engine_ops_front;
+extern const struct engine_owner engine_owner_worker;
 /* engine.c */
-extern const struct engine_ops engine_ops_single;
+extern const struct engine_ops engine_ops_local;
+extern const struct engine_owner engine_owner_single;
 int par_start(struct engine *e, char *err, size_t errsz);
 void par_free(struct engine *e);
 

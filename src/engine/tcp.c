@@ -50,8 +50,8 @@ engine_tcp_bytes(struct engine *e, struct conn *c, const struct packet *pk, int 
 		return true;
 	}
 	if (e->cfg.evidence_dirfd >= 0) {
-		if (e->ops->evidence_room)
-			e->ops->evidence_room(e);
+		if (e->own->evidence_room)
+			e->own->evidence_room(e);
 		evidence_keep(&c->ev, &e->evs, dlt, pk->ts_us, frame, caplen);
 	}
 	reasm_push(&c->half[dir], &e->st.reasm, dir, pk->seq, syn, pk->tcp_flags & TCP_FIN,

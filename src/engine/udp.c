@@ -39,8 +39,8 @@ engine_udp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		s->bypassed_bytes += pk->payload_len;
 	} else {
 		if (e->cfg.evidence_dirfd >= 0) {
-			if (e->ops->evidence_room)
-				e->ops->evidence_room(e);
+			if (e->own->evidence_room)
+				e->own->evidence_room(e);
 			evidence_keep(&c->ev, &e->evs, dlt, pk->ts_us, frame, caplen);
 		}
 		session_on_datagram(s, dir, pk->payload, pk->payload_len, pk->payload_cut);

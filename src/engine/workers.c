@@ -650,15 +650,9 @@ par_free(struct engine *e)
 	e->par = NULL;
 }
 
-/* A worker owns flows like the single thread; it hands what it finishes
- * to the front. Expiry and the end come as messages (worker_main). */
-const struct engine_ops engine_ops_worker = {
-	.packet = engine_flow_packet,
-	.expire = engine_local_expire,
-	.tick = engine_local_expire,
-	.finish = engine_finish_local,
-	.stats = engine_local_stats,
-	.open_flows = engine_local_open_flows,
+/* A worker owns flows like the single thread (engine_ops_local) and hands
+ * what it finishes to the front. */
+const struct engine_owner engine_owner_worker = {
 	.session_id = worker_session_id,
 	.created = worker_created,
 	.finished = worker_finished,

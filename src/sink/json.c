@@ -38,6 +38,11 @@ static void
 json_str(FILE *o, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	/* RFC 8259 7: the two-character escapes; other control bytes and
+	 * bytes past ASCII are written as \u00XX. */
+	static const char *const short_escape[0x7f] = {
+		['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t",
+	};
 	const unsigned char *p = (const unsigned char *)s;
 
 	fputc_unlocked('"', o);
@@ -51,27 +56,12 @@ json_str(FILE *o, const char *s)
 			fwrite_unlocked(run, 1, (size_t)(p - run), o);
 		if (!*p)
 			break;
-		switch (*p) {
-		case '"':
-			json_raw(o, "\\\"");
-			break;
-		case '\\':
-			json_raw(o, "\\\\");
-			break;
-		case '\n':
-			json_raw(o, "\\n");
-			break;
-		case '\r':
-			json_raw(o, "\\r");
-			break;
-		case '\t':
-			json_raw(o, "\\t");
-			break;
-		default: {
+		if (*p < 0x7f && short_escape[*p]) {
+			json_raw(o, short_escape[*p]);
+		} else {
 			char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
 
 			fwrite_unlocked(u, 1, sizeof(u), o);
-		}
 		}
 		p++;
 	}
