@@ -1,8 +1,10 @@
 /*
  * tui_model.h - the dashboard's data: session rows, alerts, per-port
  * aggregates, run counters, and the view over them (sort, filter, problems
- * only, pause). It knows nothing of the screen: src/sink/tui.c draws from
- * it and tests/unit/test_tui_model.c drives it directly.
+ * only, pause). It knows nothing of the screen: the files under
+ * src/sink/tui/ draw from it and tests/unit/test_tui_model.c drives it
+ * directly. It is implemented by src/sink/tui/model.c (storage, input),
+ * model_view.c (filter, sort, pause) and model_text.c (text).
  *
  * Memory is bounded: the model keeps the most recent max_rows sessions and
  * the most recent max_alerts alerts (older ones are dropped and counted),

@@ -83,9 +83,14 @@ wait_for()
 	return 1
 }
 
-# A fresh pane of W x H with a plain shell; extra environment in $3.
+# A fresh pane of W x H with a plain shell; extra environment in $3. A
+# session "keep" holds the tmux server up, so killing the previous pane
+# never lets the server exit under the next new-session (it did, about one
+# run in five: "server exited unexpectedly").
 pane()
 {
+	T has-session -t keep 2>/dev/null ||
+		T new-session -d -s keep -x 20 -y 5 -- sleep 100000 || return 1
 	T kill-session -t tui 2>/dev/null
 	T new-session -d -s tui -x "$1" -y "$2" -- \
 		env ${3:-} PS1='tui$ ' bash --norc --noprofile || return 1

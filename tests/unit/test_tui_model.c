@@ -1,5 +1,5 @@
 /*
- * test_tui_model.c - the dashboard's data model (src/tui_model.c) without a
+ * test_tui_model.c - the dashboard's data model (src/sink/tui/model*.c) without a
  * terminal: sort orders, the filter language, problems only, pause, bounded
  * rows and alerts with exact per-port counts (checked against
  * src/summary.c on the same sessions), rates, and the detail text (which

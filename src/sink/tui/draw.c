@@ -1,0 +1,652 @@
+/*
+ * draw.c - draws one frame of the dashboard from the snapshot (snapshot.c)
+ * with curses: the header (state, source, counters), the ports, sessions
+ * and alerts panels, the detail and help views, and the footer (key hints,
+ * the filter being typed, a passing status message).
+ *
+ * A frame starts from an erased screen and is written through put(), which
+ * cuts text to its column and pads it with spaces; curses sends only what
+ * changed. Tones (tui_model.h) become colours, or attributes only under
+ * NO_COLOR or on a terminal without colours; the verdict markers carry the
+ * meaning either way. Everything shown is ASCII.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dashboard.h"
+
+/* ---- Cells -------------------------------------------------------------------------- */
+
+static attr_t
+tone_attr(const struct tui *t, enum tui_tone tone)
+{
+	switch (tone) {
+	case TUI_TONE_GOOD:
+		return t->color ? COLOR_PAIR(PAIR_GOOD) : A_NORMAL;
+	case TUI_TONE_WARN:
+		return t->color ? COLOR_PAIR(PAIR_WARN) | A_BOLD : A_BOLD;
+	case TUI_TONE_BAD:
+		return t->color ? COLOR_PAIR(PAIR_BAD) | A_BOLD : A_BOLD | A_UNDERLINE;
+	case TUI_TONE_DIM:
+		return t->color ? COLOR_PAIR(PAIR_DIM) : A_DIM;
+	case TUI_TONE_HEADING:
+		return t->color ? COLOR_PAIR(PAIR_HEADING) | A_BOLD : A_BOLD;
+	case TUI_TONE_NORMAL:
+		break;
+	}
+	return A_NORMAL;
+}
+
+/* Writes s at (y, x), cut to w columns and padded with spaces to w. */
+static void
+put(int y, int x, int w, attr_t a, const char *s)
+{
+	int n = 0;
+
+	if (w <= 0 || x >= COLS || y >= LINES)
+		return;
+	if (x + w > COLS)
+		w = COLS - x;
+	attrset(a);
+	while (s[n] && n < w)
+		n++;
+	mvaddnstr(y, x, s, n);
+	for (int i = n; i < w; i++)
+		addch(' ');
+	attrset(A_NORMAL);
+}
+
+/* The same, right-aligned (numbers). */
+static void
+put_right(int y, int x, int w, attr_t a, const char *s)
+{
+	int n = (int)strlen(s);
+
+	if (n >= w) {
+		put(y, x, w, a, s + (n - w));
+		return;
+	}
+	put(y, x, w - n, a, "");
+	put(y, x + w - n, n, a, s);
+}
+
+static void
+fmt_u64(uint64_t v, int w, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%" PRIu64, v);
+	if ((int)strlen(buf) > w)
+		tui_format_count((double)v, buf, bufsz);
+}
+
+static void
+fmt_elapsed(uint64_t us, char *buf, size_t bufsz)
+{
+	uint64_t s = us / 1000000;
+
+	snprintf(buf, bufsz, "%" PRIu64 ":%02u:%02u", s / 3600, (unsigned)(s / 60 % 60),
+		 (unsigned)(s % 60));
+}
+
+/* ---- Drawing ---------------------------------------------------------------------- */
+
+static void
+draw_header(struct tui *t)
+{
+	const struct snap *sn = &t->snap;
+	const struct tui_counters *c = &sn->c;
+	char line[512], a[32], b[32], e[32], r1[32], r2[32], drops[32], o[32], cl[32], ev[32];
+	const char *state;
+	attr_t bar = t->color ? COLOR_PAIR(PAIR_BAR) | A_BOLD : A_REVERSE;
+
+	fmt_elapsed(c->elapsed_us, e, sizeof(e));
+	if (t->paused)
+		state = "PAUSED (capture goes on)";
+	else if (c->done && t->live)
+		state = "STOPPED - q quits";
+	else if (c->done)
+		state = "REPLAY DONE - q quits";
+	else
+		state = t->live ? "running" : "replaying";
+	/* The state first: it must survive a narrow terminal. */
+	if (t->live)
+		snprintf(line, sizeof(line), " tlswatch  %s  elapsed %s  live %s", state, e,
+			 t->source);
+	else if (t->speed > 0)
+		snprintf(line, sizeof(line), " tlswatch  %s  elapsed %s  replay x%g %s", state, e,
+			 t->speed, t->source);
+	else
+		snprintf(line, sizeof(line), " tlswatch  %s  elapsed %s  replay %s%s", state, e,
+			 t->source, COLS >= 100 ? " (max speed)" : "");
+	put(0, 0, COLS, bar, line);
+	if (COLS >= 100 && (int)strlen(line) < COLS - 9)
+		put(0, COLS - 8, 8, bar, "? help");
+
+	tui_format_count((double)c->packets, a, sizeof(a));
+	tui_format_count((double)c->bytes, b, sizeof(b));
+	tui_format_count(c->packet_rate, r1, sizeof(r1));
+	tui_format_count(c->byte_rate, r2, sizeof(r2));
+	if (c->drops_known)
+		tui_format_count((double)c->drops, drops, sizeof(drops));
+	else
+		snprintf(drops, sizeof(drops), "%s", t->live ? "?" : "-");
+	tui_format_count((double)c->open_flows, o, sizeof(o));
+	tui_format_count((double)c->sessions, cl, sizeof(cl));
+	tui_format_count((double)c->evicted, ev, sizeof(ev));
+	if (COLS >= 110)
+		snprintf(line, sizeof(line),
+			 " packets %s (%s/s%s)  bytes %s (%s/s)  sessions %s open %s closed"
+			 "  alerts %" PRIu64 "  drops %s  evicted %s",
+			 a, r1, c->done ? " avg" : "", b, r2, o, cl, c->alerts, drops, ev);
+	else
+		snprintf(line, sizeof(line),
+			 " pkts %s @%s/s  bytes %s @%s/s  open %s  closed %s  drops %s  evicted %s",
+			 a, r1, b, r2, o, cl, drops, ev);
+	put(1, 0, COLS, (c->drops || c->evicted) ? tone_attr(t, TUI_TONE_WARN) : A_NORMAL, line);
+}
+
+static void
+draw_title(struct tui *t, int y, enum panel p, const char *text)
+{
+	attr_t a = (t->focus == p && t->view == VIEW_MAIN) ? A_REVERSE | A_BOLD : A_BOLD;
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s%s", t->focus == p ? "> " : "  ", text);
+	put(y, 0, COLS, a, line);
+}
+
+/* A bar for the share encrypted: "[####....] 50%". */
+static void
+draw_bar(struct tui *t, int y, int x, int w, double share, attr_t base)
+{
+	char pct[8];
+	int inner = w - 7, full;
+
+	snprintf(pct, sizeof(pct), "%3.0f%%", share * 100);
+	if (inner < 3) {
+		put_right(y, x, w, base, pct);
+		return;
+	}
+	full = (int)(share * inner + 0.5);
+	put(y, x, 1, base, "[");
+	for (int i = 0; i < inner; i++)
+		put(y, x + 1 + i, 1,
+		    base | (i < full ? tone_attr(t, TUI_TONE_GOOD) : tone_attr(t, TUI_TONE_DIM)),
+		    i < full ? "#" : ".");
+	put(y, x + 1 + inner, 1, base, "]");
+	put_right(y, x + 2 + inner, 5, base, pct);
+}
+
+static void
+draw_ports(struct tui *t, const struct layout *l)
+{
+	static const char *const heads[] = {"SESS", "IMPL", "STLS", "CLEAR",
+					    "DOWN", "FAIL", "UNKN", "LOGIN"};
+	const struct snap *sn = &t->snap;
+	int nw = COLS >= 100 ? 7 : 6, x, y = l->ports_y;
+	int barx = 9 + 1 + 8 + 1 + 8 * nw + 1;
+	char title[256];
+
+	snprintf(title, sizeof(title), "Ports  %zu", sn->n_ports);
+	draw_title(t, y++, PANEL_PORTS, title);
+	put(y, 0, COLS, A_UNDERLINE, "");
+	put(y, 0, 9, A_UNDERLINE, "PORT");
+	put(y, 10, 8, A_UNDERLINE, "SERVICE");
+	for (int i = 0; i < 8; i++)
+		put_right(y, 19 + i * nw, nw, A_UNDERLINE, heads[i]);
+	put(y, barx, COLS - barx, A_UNDERLINE, "ENCRYPTED");
+	y++;
+	if (!sn->n_ports)
+		put(y, 2, COLS - 2, tone_attr(t, TUI_TONE_DIM), "(no session finished yet)");
+	for (size_t i = 0; i < sn->ports_n; i++, y++) {
+		const struct summary_row *r = &sn->ports[i];
+		bool sel = t->focus == PANEL_PORTS &&
+			   t->pane[PANEL_PORTS].top + i == t->pane[PANEL_PORTS].cursor;
+		attr_t base = sel ? A_REVERSE : A_NORMAL;
+		uint64_t v[8] = {
+			r->sessions,
+			r->verdicts[VERDICT_IMPLICIT_TLS],
+			r->verdicts[VERDICT_STARTTLS],
+			r->verdicts[VERDICT_CLEARTEXT],
+			r->verdicts[VERDICT_DOWNGRADED],
+			r->verdicts[VERDICT_TLS_FAILED],
+			r->verdicts[VERDICT_UNKNOWN],
+			r->logins,
+		};
+		static const enum tui_tone tones[8] = {
+			TUI_TONE_NORMAL, TUI_TONE_GOOD, TUI_TONE_GOOD, TUI_TONE_WARN,
+			TUI_TONE_BAD,	 TUI_TONE_BAD,	TUI_TONE_DIM,  TUI_TONE_BAD,
+		};
+		char buf[32];
+
+		put(y, 0, COLS, base, "");
+		snprintf(buf, sizeof(buf), "%u/%s", r->port, r->l4 == 17 ? "udp" : "tcp");
+		put(y, 0, 9, base, buf);
+		put(y, 10, 8, base, r->service ? r->service : "?");
+		x = 19;
+		for (int k = 0; k < 8; k++, x += nw) {
+			fmt_u64(v[k], nw - 1, buf, sizeof(buf));
+			put_right(y, x, nw, base | (v[k] && k ? tone_attr(t, tones[k]) : A_NORMAL),
+				  buf);
+		}
+		if (COLS - barx >= 5)
+			draw_bar(t, y, barx, COLS - barx > 28 ? 28 : COLS - barx,
+				 summary_encrypted_share(r), base);
+	}
+}
+
+enum scol {
+	SC_TIME,
+	SC_CLIENT,
+	SC_SERVER,
+	SC_SERVICE,
+	SC_VERDICT,
+	SC_TLS,
+	SC_USER,
+	SC_ALERT,
+	SC_N
+};
+
+static void
+row_user(const struct tui_row *r, char *buf, size_t bufsz)
+{
+	if (!r->n_logins) {
+		buf[0] = '\0';
+		return;
+	}
+	if (r->n_logins > 1 || r->logins_dropped)
+		snprintf(buf, bufsz, "%s+%u",
+			 r->logins[0].username[0] ? r->logins[0].username : "?",
+			 (unsigned)(r->n_logins - 1 + r->logins_dropped));
+	else
+		snprintf(buf, bufsz, "%s", r->logins[0].username[0] ? r->logins[0].username : "?");
+}
+
+static void
+row_verdict(const struct tui_row *r, char *buf, size_t bufsz)
+{
+	const char *reason = reason_name(r->reason);
+
+	snprintf(buf, bufsz, "%c %s%s%s", tui_verdict_marker(r->verdict), verdict_name(r->verdict),
+		 reason ? "/" : "", reason ? reason : "");
+}
+
+static int
+alert_count(uint32_t bits)
+{
+	int n = 0;
+
+	for (; bits; bits &= bits - 1)
+		n++;
+	return n;
+}
+
+/* Column widths for the sessions panel: what the visible rows need, then
+ * shrunk in a fixed order until the line fits (the client's port goes
+ * first: the detail view has it). */
+static void
+session_widths(const struct snap *sn, int w[SC_N])
+{
+	struct {
+		enum scol col;
+		int min;
+	} shrink[] = {
+		{SC_USER, 8},	  {SC_CLIENT, 0 /* address only */},
+		{SC_VERDICT, 18}, {SC_SERVER, 15},
+		{SC_USER, 5},	  {SC_VERDICT, 12},
+		{SC_SERVER, 9},	  {SC_CLIENT, 4},
+		{SC_VERDICT, 8},
+	};
+	int total, client_addr = 6;
+	char buf[128];
+
+	w[SC_TIME] = 8;
+	w[SC_CLIENT] = 6;
+	w[SC_SERVER] = 6;
+	w[SC_SERVICE] = COLS >= 100 ? 7 : 5;
+	w[SC_VERDICT] = 7;
+	w[SC_TLS] = 4;
+	w[SC_USER] = 4;
+	w[SC_ALERT] = 2;
+	for (size_t i = 0; i < sn->rows_n; i++) {
+		const struct tui_row *r = &sn->rows[i];
+		int n;
+
+		if (!r->seq)
+			continue;
+		if ((n = (int)strlen(r->client)) > w[SC_CLIENT])
+			w[SC_CLIENT] = n;
+		if ((n = (int)strlen(r->client_addr)) > client_addr)
+			client_addr = n;
+		if ((n = (int)strlen(r->server)) > w[SC_SERVER])
+			w[SC_SERVER] = n;
+		row_verdict(r, buf, sizeof(buf));
+		if ((n = (int)strlen(buf)) > w[SC_VERDICT])
+			w[SC_VERDICT] = n;
+		row_user(r, buf, sizeof(buf));
+		if ((n = (int)strlen(buf)) > w[SC_USER])
+			w[SC_USER] = n;
+	}
+	if (w[SC_USER] > 16)
+		w[SC_USER] = 16;
+	shrink[1].min = client_addr;
+	total = SC_N - 1;
+	for (int i = 0; i < SC_N; i++)
+		total += w[i];
+	for (size_t s = 0; s < sizeof(shrink) / sizeof(shrink[0]) && total > COLS; s++) {
+		int *cw = &w[shrink[s].col];
+		int cut = total - COLS;
+
+		if (*cw <= shrink[s].min)
+			continue;
+		if (*cw - cut < shrink[s].min)
+			cut = *cw - shrink[s].min;
+		*cw -= cut;
+		total -= cut;
+	}
+}
+
+static void
+draw_sessions(struct tui *t, const struct layout *l)
+{
+	static const char *const heads[SC_N] = {"TIME",	   "CLIENT", "SERVER", "SERVICE",
+						"VERDICT", "TLS",    "USER",   "A"};
+	const struct snap *sn = &t->snap;
+	int w[SC_N], x, y = l->sessions_y;
+	char title[512], extra[256];
+
+	extra[0] = '\0';
+	if (sn->rows_dropped)
+		snprintf(extra, sizeof(extra), " (%" PRIu64 " older not kept)", sn->rows_dropped);
+	snprintf(title, sizeof(title), "Sessions  %zu shown / %" PRIu64 " seen%s  sort: %s%s%s%s%s",
+		 sn->n_rows, sn->c.sessions, extra, tui_sort_name(sn->sort),
+		 sn->filter[0] ? "  filter: " : "", sn->filter,
+		 sn->problems_only ? "  problems only" : "", t->paused ? "  PAUSED" : "");
+	draw_title(t, y++, PANEL_SESSIONS, title);
+	session_widths(sn, w);
+	put(y, 0, COLS, A_UNDERLINE, "");
+	x = 0;
+	for (int c = 0; c < SC_N; c++) {
+		put(y, x, w[c], A_UNDERLINE, c == SC_SERVICE && w[c] < 7 ? "SVC" : heads[c]);
+		x += w[c] + 1;
+	}
+	y++;
+	if (!sn->n_rows)
+		put(y, 2, COLS - 2, tone_attr(t, TUI_TONE_DIM),
+		    sn->c.sessions ? "(no session matches the filter)"
+				   : "(no session finished yet)");
+	for (size_t i = 0; i < sn->rows_n; i++, y++) {
+		const struct tui_row *r = &sn->rows[i];
+		bool sel = t->focus == PANEL_SESSIONS &&
+			   t->pane[PANEL_SESSIONS].top + i == t->pane[PANEL_SESSIONS].cursor;
+		attr_t base = sel ? A_REVERSE : A_NORMAL;
+		char buf[128], vb[8];
+
+		put(y, 0, COLS, base, "");
+		if (!r->seq) {
+			put(y, 2, COLS - 2, base | tone_attr(t, TUI_TONE_DIM), "(no longer kept)");
+			continue;
+		}
+		x = 0;
+		tui_format_clock(r->ts_first_us, buf, sizeof(buf));
+		put(y, x, w[SC_TIME], base, buf);
+		x += w[SC_TIME] + 1;
+		put(y, x, w[SC_CLIENT], base,
+		    (int)strlen(r->client) <= w[SC_CLIENT] ? r->client : r->client_addr);
+		x += w[SC_CLIENT] + 1;
+		put(y, x, w[SC_SERVER], base, r->server);
+		x += w[SC_SERVER] + 1;
+		put(y, x, w[SC_SERVICE], base, r->service);
+		x += w[SC_SERVICE] + 1;
+		row_verdict(r, buf, sizeof(buf));
+		put(y, x, w[SC_VERDICT], base | tone_attr(t, tui_verdict_tone(r->verdict)), buf);
+		x += w[SC_VERDICT] + 1;
+		put(y, x, w[SC_TLS], base | (r->server_hello ? tone_attr(t, TUI_TONE_GOOD) : 0),
+		    tui_tls_short(r, vb));
+		x += w[SC_TLS] + 1;
+		row_user(r, buf, sizeof(buf));
+		put(y, x, w[SC_USER], base | (r->n_logins ? tone_attr(t, TUI_TONE_BAD) : 0), buf);
+		x += w[SC_USER] + 1;
+		if (r->alerts) {
+			snprintf(buf, sizeof(buf), "!%d", alert_count(r->alerts));
+			put(y, x, w[SC_ALERT], base | tone_attr(t, TUI_TONE_BAD), buf);
+		}
+	}
+}
+
+static void
+draw_alerts(struct tui *t, const struct layout *l)
+{
+	const struct snap *sn = &t->snap;
+	bool wide = COLS >= 100;
+	int y = l->alerts_y, x, srvw = 6;
+	char title[256], extra[128];
+
+	extra[0] = '\0';
+	if (sn->alerts_dropped)
+		snprintf(extra, sizeof(extra), " (%" PRIu64 " older not kept)", sn->alerts_dropped);
+	snprintf(title, sizeof(title), "Alerts  %zu shown / %" PRIu64 " raised%s", sn->n_alerts,
+		 sn->c.alerts, extra);
+	draw_title(t, y++, PANEL_ALERTS, title);
+	for (size_t i = 0; i < sn->alerts_n; i++)
+		if ((int)strlen(sn->alerts[i].server) > srvw)
+			srvw = (int)strlen(sn->alerts[i].server);
+	if (srvw > 24)
+		srvw = 24;
+	put(y, 0, COLS, A_UNDERLINE, "");
+	x = 0;
+	if (wide) {
+		put(y, x, 8, A_UNDERLINE, "TIME");
+		x += 9;
+	}
+	put(y, x, 8, A_UNDERLINE, "SEVERITY");
+	put(y, x + 9, 27, A_UNDERLINE, "KIND");
+	put(y, x + 37, 7, A_UNDERLINE, "SESSION");
+	put(y, x + 45, srvw, A_UNDERLINE, "SERVER");
+	put(y, x + 46 + srvw, COLS - (x + 46 + srvw), A_UNDERLINE, "EVIDENCE");
+	y++;
+	if (!sn->n_alerts)
+		put(y, 2, COLS - 2, tone_attr(t, TUI_TONE_DIM),
+		    sn->c.alerts ? "(no alert matches the filter)" : "(no alert raised)");
+	for (size_t i = 0; i < sn->alerts_n; i++, y++) {
+		const struct tui_alert *ta = &sn->alerts[i];
+		const struct alert *a = &ta->a;
+		bool sel = t->focus == PANEL_ALERTS &&
+			   t->pane[PANEL_ALERTS].top + i == t->pane[PANEL_ALERTS].cursor;
+		attr_t base = sel ? A_REVERSE : A_NORMAL;
+		attr_t sev =
+			tone_attr(t, a->severity == SEVERITY_LOW ? TUI_TONE_WARN : TUI_TONE_BAD);
+		char buf[64];
+
+		put(y, 0, COLS, base, "");
+		if (!ta->seq) {
+			put(y, 2, COLS - 2, base | tone_attr(t, TUI_TONE_DIM), "(no longer kept)");
+			continue;
+		}
+		x = 0;
+		if (wide) {
+			tui_format_clock(a->ts_us, buf, sizeof(buf));
+			put(y, x, 8, base, buf);
+			x += 9;
+		}
+		snprintf(buf, sizeof(buf), "! %s", severity_name(a->severity));
+		put(y, x, 8, base | sev, buf);
+		put(y, x + 9, 27, base | sev, alert_kind_name(a->kind));
+		snprintf(buf, sizeof(buf), "#%" PRIu64, a->session_id);
+		put(y, x + 37, 7, base, buf);
+		put(y, x + 45, srvw, base, ta->server);
+		put(y, x + 46 + srvw, COLS - (x + 46 + srvw), base, a->evidence);
+	}
+}
+
+/* Draws one line of detail or help text, wrapped under its value column
+ * (the first 16 characters of "  label         value" lines); returns the
+ * screen lines used (only counted when y is past the end). */
+static int
+draw_wrapped(int y, int y_end, attr_t a, const char *text, bool draw)
+{
+	int len = (int)strlen(text), used = 0, pos = 0, width = COLS - 1;
+	int indent = (len > 16 && text[0] == ' ' && text[1] == ' ' && text[2] != ' ' &&
+		      text[15] == ' ' && width > 40)
+			     ? 16
+			     : 2;
+
+	if (len == 0) {
+		if (draw && y < y_end)
+			put(y, 0, COLS, a, "");
+		return 1;
+	}
+	while (pos < len) {
+		int lead = pos ? indent : 0, room = width - lead, n = len - pos;
+		char chunk[TUI_LINE_MAX + 1];
+
+		if (room < 10)
+			room = 10;
+		if (n > room) {
+			/* Break at the last space that fits, else hard. */
+			int cut = room;
+
+			while (cut > room / 2 && text[pos + cut] != ' ')
+				cut--;
+			n = text[pos + cut] == ' ' ? cut : room;
+		}
+		if (draw && y + used < y_end) {
+			memcpy(chunk, text + pos, (size_t)n);
+			chunk[n] = '\0';
+			put(y + used, 0, lead, A_NORMAL, "");
+			put(y + used, lead, COLS - lead, a, chunk);
+		}
+		used++;
+		pos += n;
+		while (pos < len && text[pos] == ' ' && pos > 0 && n < len)
+			pos++;
+	}
+	return used;
+}
+
+static void
+draw_lines(struct tui *t, const struct layout *l, const struct tui_text *tx, size_t *top,
+	   const char *title)
+{
+	int y = l->body_y + 1, y_end = l->body_y + l->body_h;
+	size_t total = 0;
+
+	put(l->body_y, 0, COLS, A_REVERSE | A_BOLD, title);
+	/* Count screen lines to bound the scroll. */
+	for (size_t i = 0; i < tx->n; i++)
+		total += (size_t)draw_wrapped(0, 0, 0, tx->lines[i].text, false);
+	if (total > (size_t)(y_end - y)) {
+		if (*top > total - (size_t)(y_end - y))
+			*top = total - (size_t)(y_end - y);
+	} else {
+		*top = 0;
+	}
+	{
+		size_t skip = *top;
+
+		for (size_t i = 0; i < tx->n && y < y_end; i++) {
+			int used = draw_wrapped(0, 0, 0, tx->lines[i].text, false);
+
+			if (skip >= (size_t)used) {
+				skip -= (size_t)used;
+				continue;
+			}
+			/* A wrapped line cut by the top: start with it anyway. */
+			skip = 0;
+			y += draw_wrapped(y, y_end, tone_attr(t, tx->lines[i].tone),
+					  tx->lines[i].text, true);
+		}
+	}
+	while (y < y_end)
+		put(y++, 0, COLS, A_NORMAL, "");
+}
+
+/* The help screen; its key lines come from the key table (keys.c). */
+static void
+draw_help(struct tui *t, const struct layout *l)
+{
+	struct tui_text tx = {0};
+	struct tui_text_line lines[TUI_HELP_LINES_MAX];
+
+	tx.lines = lines;
+	tx.n = tui_help_lines(lines, TUI_HELP_LINES_MAX);
+	draw_lines(t, l, &tx, &t->help_top, " Help   (Esc or ? to go back, q to quit)");
+}
+
+static void
+draw_footer(struct tui *t)
+{
+	char line[512];
+	int y = LINES - 1;
+
+	if (t->editing) {
+		snprintf(line, sizeof(line), " Filter: %s", t->edit);
+		put(y, 0, COLS - 1, A_BOLD, line);
+		if (COLS > 60) {
+			const char *hint = "Enter keep  Esc cancel  ? help";
+			int hx = COLS - 1 - (int)strlen(hint);
+
+			if (hx > (int)strlen(line) + 2)
+				put(y, hx, (int)strlen(hint), tone_attr(t, TUI_TONE_DIM), hint);
+		}
+		return;
+	}
+	if (t->status[0] && tui_now_us() < t->status_until) {
+		put(y, 0, COLS - 1, tone_attr(t, TUI_TONE_WARN), t->status);
+		return;
+	}
+	if (t->view == VIEW_DETAIL)
+		put(y, 0, COLS - 1, A_NORMAL,
+		    " Esc back  Up/Down PgUp/PgDn scroll  q quit  ? help");
+	else if (t->view == VIEW_HELP)
+		put(y, 0, COLS - 1, A_NORMAL, " Esc back  q quit");
+	else
+		put(y, 0, COLS - 1, A_NORMAL,
+		    " q quit  ? help  Tab panel  Enter detail  / filter  f problems  s sort  p "
+		    "pause");
+}
+
+void
+tui_draw(struct tui *t)
+{
+	struct layout l;
+
+	tui_snap_take(t, &l);
+	erase();
+	draw_header(t);
+	if (l.too_small) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "terminal too small (%dx%d): the dashboard needs %dx%d",
+			 COLS, LINES, MIN_COLS, MIN_LINES);
+		put(LINES / 2, 0, COLS, A_BOLD, msg);
+	} else if (t->view == VIEW_HELP) {
+		draw_help(t, &l);
+	} else if (t->view == VIEW_DETAIL) {
+		char title[128];
+
+		if (t->snap.detail_gone) {
+			t->snap.detail.n = 0;
+			snprintf(title, sizeof(title), " %s no longer kept   (Esc to go back)",
+				 t->detail_alert ? "Alert" : "Session");
+		} else {
+			snprintf(title, sizeof(title),
+				 " Details: %s %s%" PRIu64 "   (Esc to go back)",
+				 t->detail_alert ? "alert" : "session", t->detail_alert ? "" : "#",
+				 t->detail_key);
+		}
+		draw_lines(t, &l, &t->snap.detail, &t->detail_top, title);
+	} else {
+		draw_ports(t, &l);
+		draw_sessions(t, &l);
+		draw_alerts(t, &l);
+	}
+	draw_footer(t);
+	if (t->editing) {
+		curs_set(1);
+		move(LINES - 1, 9 + (int)t->edit_len < COLS - 1 ? 9 + (int)t->edit_len : COLS - 1);
+	} else {
+		curs_set(0);
+	}
+	refresh();
+}
