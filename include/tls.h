@@ -16,6 +16,10 @@
  * only ClientHello and ServerHello are reassembled (under TLS_HS_CAP), every
  * other message is skipped by length. A parser never allocates when fed a
  * stream that is not TLS: it sets not_tls for that direction and stops.
+ *
+ * Implemented in src/tls/: record.c (this API: records, reassembly, alerts,
+ * sniffers), hello.c (the hello messages alone, tls_hello.h, for DTLS and
+ * QUIC too), names.c (version, suite and alert names, the weak-suite table).
  */
 #ifndef TLSWATCH_TLS_H
 #define TLSWATCH_TLS_H

@@ -1,9 +1,10 @@
 /*
  * fuzz_tls.c - libFuzzer target for the TLS record and handshake parser
- * (src/tls.c): any two-way byte stream, with gaps, fed whole and a byte at a
- * time, must give the same facts, with printable SNI and ALPN, and never a
- * crash or a leak (the SSLv2-hello use-after-reset of hardening finding 1
- * was found this way).
+ * (src/tls/, through tls.h): any two-way byte stream, with gaps, fed whole
+ * and a byte at a time, must give the same facts, with printable SNI and
+ * ALPN, and never a crash or a leak (the SSLv2-hello use-after-reset of
+ * hardening finding 1 was found this way). The hello parser alone has its
+ * own target, fuzz_tlshello.c.
  *
  * Input: records [ctl][len][len bytes]; ctl bit 0 the direction, bit 7 a gap
  * in that direction before the data.

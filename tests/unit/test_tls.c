@@ -1,5 +1,6 @@
 /*
- * test_tls.c - unit tests of the TLS record/handshake parser (src/tls.c).
+ * test_tls.c - unit tests of the TLS record/handshake parser (src/tls/:
+ * record.c through tls.h, hello.c also alone through tls_hello.h).
  *
  * Two kinds of input: real conversations captured from openssl on loopback
  * (tls_vectors.h, made by gen_tls_vectors.sh) and hand-built records for the
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "tls.h"
+#include "tls_hello.h"
 #include "tls_vectors.h"
 
 static const size_t chunks[] = {1, 2, 3, 7, 64, 0};
@@ -658,6 +660,44 @@ test_hand_made_hello_retry_request_waits_for_the_real_server_hello(void **state)
 	replay_all_chunkings(steps, 5, &f);
 	assert_true(f.established);
 	assert_int_equal(f.cipher, 0x1301);
+	assert_int_equal(f.anomalies, 0);
+}
+
+static void
+test_server_hello_after_a_hello_retry_request_ends_the_cleartext_even_without_tls13(void **state)
+{
+	static const uint16_t suites[] = {0x1301, 0xc02f};
+	static const uint8_t fatal_alert[2] = {2, 40};
+	struct bytes sexts = {.n = 0}, ch = {.n = 0}, hrr = {.n = 0}, sh = {.n = 0};
+	struct bytes c1 = {.n = 0}, s1 = {.n = 0}, c2 = {.n = 0}, s2 = {.n = 0};
+	struct tls_facts f;
+
+	(void)state;
+	client_hello(&ch, 0x0303, suites, 2, NULL);
+	record(&c1, 22, 0x0301, ch.b, ch.n);
+	ext_server_version(&sexts, 0x0304);
+	server_hello(&hrr, 0x0303, hrr_random, 0x1301, &sexts);
+	record(&s1, 22, 0x0303, hrr.b, hrr.n);
+	/* the final ServerHello claims TLS 1.2: after a HelloRetryRequest the
+	 * session is TLS 1.3 anyway (RFC 8446 4.1.4), so what follows is not
+	 * read in the clear, in either direction */
+	server_hello(&sh, 0x0303, NULL, 0xc02f, NULL);
+	record(&s2, 22, 0x0303, sh.b, sh.n);
+	record(&s2, 21, 0x0303, fatal_alert, 2);
+	record(&c2, 21, 0x0303, fatal_alert, 2);
+	const struct tls_vec_step steps[] = {
+		STEP(DIR_C2S, c1),
+		STEP(DIR_S2C, s1),
+		STEP(DIR_S2C, s2),
+		STEP(DIR_C2S, c2),
+	};
+
+	replay_all_chunkings(steps, 4, &f);
+	assert_true(f.server_hello);
+	assert_int_equal(f.version, 0x0303);
+	assert_int_equal(f.cipher, 0xc02f);
+	assert_false(f.alert);
+	assert_false(f.encrypted[DIR_C2S]);
 	assert_int_equal(f.anomalies, 0);
 }
 
@@ -1315,6 +1355,222 @@ test_parser_can_be_reused_after_free_and_init(void **state)
 	tls_parser_free(&r.p); /* twice is harmless */
 }
 
+/* ---- the hello unit alone (tls_hello.h), as DTLS and QUIC call it ---- */
+
+/* The body of a handshake message built above (its 4-byte header dropped). */
+static const uint8_t *
+hs_body(const struct bytes *msg, size_t *len)
+{
+	assert_true(msg->n >= 4);
+	*len = msg->n - 4;
+	return msg->b + 4;
+}
+
+/* A DTLS ClientHello body (RFC 6347 4.2.1): a cookie after the session id,
+ * DTLS version numbers (0xfefd 1.2, 0xfefc 1.3) in supported_versions. */
+static void
+dtls_client_hello_body(struct bytes *out, const uint8_t *cookie, size_t cookie_len)
+{
+	static const uint16_t suites[] = {0x1301, 0xc02b, 0x000a};
+	static const uint16_t versions[] = {0x3a3a, 0xfefd, 0xfefc};
+	static const char *const alpn[] = {"coap"};
+	struct bytes exts = {.n = 0};
+	size_t list;
+
+	ext_sni(&exts, "dtls.example.test", 17);
+	ext_alpn(&exts, alpn, 1);
+	ext_client_versions(&exts, versions, 3);
+	put_u16(out, 0xfefd);
+	for (int i = 0; i < 32; i++)
+		put_u8(out, 0x44);
+	put_u8(out, 0); /* session id */
+	put_u8(out, (unsigned)cookie_len);
+	put_mem(out, cookie, cookie_len);
+	list = open_len(out, 2);
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		put_u16(out, suites[i]);
+	close_len(out, list, 2);
+	put_u8(out, 1); /* compression: null */
+	put_u8(out, 0);
+	put_u16(out, (unsigned)exts.n);
+	put_mem(out, exts.b, exts.n);
+}
+
+static void
+test_hello_unit_reads_a_dtls_client_hello_after_its_cookie(void **state)
+{
+	static const uint8_t cookie[16] = {0x10, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
+					   0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+	struct bytes body = {.n = 0};
+	struct tls_facts f;
+
+	(void)state;
+	dtls_client_hello_body(&body, cookie, sizeof(cookie));
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tls_hello_parse_client(&f, body.b, body.n, TLS_HELLO_DTLS), TLS_HELLO_OK);
+	assert_true(f.client_hello);
+	assert_false(f.sslv2_hello);
+	assert_int_equal(f.client_version, 0xfefd);
+	assert_int_equal(f.client_max_version, 0xfefc); /* DTLS 1.3: the lower number */
+	assert_int_equal(f.n_ciphers_offered, 3);
+	assert_true(f.weak_cipher_offered);
+	assert_string_equal(f.sni, "dtls.example.test");
+	assert_string_equal(f.alpn, "coap");
+	assert_int_equal(f.anomalies, 0);
+
+	/* Read as TLS, the cookie length is taken for the suites length. */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tls_hello_parse_client(&f, body.b, body.n, TLS_HELLO_TLS),
+			 TLS_HELLO_MALFORMED);
+	assert_false(f.client_hello);
+	assert_int_equal(f.anomalies, TLS_ANOM_BAD_HANDSHAKE);
+}
+
+static void
+test_hello_unit_dtls_client_hello_with_an_empty_cookie_gives_the_tls_facts(void **state)
+{
+	static const uint16_t suites[] = {0x0a0a, 0xc02f, 0x0005};
+	static const uint16_t versions[] = {0x0304};
+	static const char *const alpn[] = {"h2", "http/1.1"};
+	struct bytes exts = {.n = 0}, ch = {.n = 0}, dtls = {.n = 0};
+	struct tls_facts tls_f, dtls_f;
+	const uint8_t *b;
+	size_t n;
+
+	(void)state;
+	ext_sni(&exts, "same.example.test", 17);
+	ext_alpn(&exts, alpn, 2);
+	ext_client_versions(&exts, versions, 1);
+	client_hello(&ch, 0x0303, suites, 3, &exts);
+	b = hs_body(&ch, &n);
+	put_mem(&dtls, b, 2 + 32 + 1); /* version, random, empty session id */
+	put_u8(&dtls, 0);	       /* empty cookie */
+	put_mem(&dtls, b + 35, n - 35);
+
+	memset(&tls_f, 0, sizeof(tls_f));
+	memset(&dtls_f, 0, sizeof(dtls_f));
+	assert_int_equal(tls_hello_parse_client(&tls_f, b, n, TLS_HELLO_TLS), TLS_HELLO_OK);
+	assert_int_equal(tls_hello_parse_client(&dtls_f, dtls.b, dtls.n, TLS_HELLO_DTLS),
+			 TLS_HELLO_OK);
+	assert_memory_equal(&tls_f, &dtls_f, sizeof(tls_f));
+	assert_string_equal(tls_f.alpn, "h2,http/1.1");
+	assert_int_equal(tls_f.client_max_version, 0x0304);
+	assert_int_equal(tls_f.n_ciphers_offered, 2);
+}
+
+static void
+test_hello_unit_tells_ok_retry_encrypted_and_malformed_apart(void **state)
+{
+	struct bytes sexts = {.n = 0}, dexts = {.n = 0};
+	struct bytes sh12 = {.n = 0}, hrr = {.n = 0}, sh13 = {.n = 0}, dsh13 = {.n = 0};
+	struct tls_facts f, zero;
+	const uint8_t *b;
+	size_t n;
+
+	(void)state;
+	memset(&zero, 0, sizeof(zero));
+	ext_server_version(&sexts, 0x0304);
+	ext_server_version(&dexts, 0xfefc);
+	server_hello(&sh12, 0x0303, NULL, 0xc02f, NULL);
+	server_hello(&hrr, 0x0303, hrr_random, 0x1302, &sexts);
+	server_hello(&sh13, 0x0303, NULL, 0x1301, &sexts);
+	server_hello(&dsh13, 0xfefd, NULL, 0x1301, &dexts);
+
+	memset(&f, 0, sizeof(f));
+	b = hs_body(&sh12, &n);
+	assert_int_equal(tls_hello_parse_server(&f, b, n, TLS_HELLO_TLS), TLS_HELLO_OK);
+	assert_true(f.server_hello);
+	assert_int_equal(f.version, 0x0303);
+	assert_int_equal(f.cipher, 0xc02f);
+
+	memset(&f, 0, sizeof(f));
+	b = hs_body(&hrr, &n);
+	assert_int_equal(tls_hello_parse_server(&f, b, n, TLS_HELLO_TLS), TLS_HELLO_RETRY);
+	assert_false(f.server_hello);
+	assert_int_equal(f.version, 0x0304);
+	assert_int_equal(f.cipher, 0x1302);
+
+	memset(&f, 0, sizeof(f));
+	b = hs_body(&sh13, &n);
+	assert_int_equal(tls_hello_parse_server(&f, b, n, TLS_HELLO_TLS), TLS_HELLO_ENCRYPTED);
+	assert_true(f.server_hello);
+	assert_int_equal(f.version, 0x0304);
+	assert_int_equal(f.anomalies, 0);
+
+	/* cut inside the random: nothing but the anomaly is recorded */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tls_hello_parse_server(&f, b, 20, TLS_HELLO_TLS), TLS_HELLO_MALFORMED);
+	zero.anomalies = TLS_ANOM_BAD_HANDSHAKE;
+	assert_memory_equal(&f, &zero, sizeof(f));
+
+	/* DTLS 1.3 is 0xfefc (RFC 9147); to a TLS reader it is just a version */
+	memset(&f, 0, sizeof(f));
+	b = hs_body(&dsh13, &n);
+	assert_int_equal(tls_hello_parse_server(&f, b, n, TLS_HELLO_DTLS), TLS_HELLO_ENCRYPTED);
+	assert_int_equal(f.version, 0xfefc);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tls_hello_parse_server(&f, b, n, TLS_HELLO_TLS), TLS_HELLO_OK);
+}
+
+static void
+test_hello_unit_client_hello_cut_after_its_suites_keeps_what_was_read(void **state)
+{
+	static const uint16_t suites[] = {0x1301, 0x0004};
+	struct bytes ch = {.n = 0};
+	struct tls_facts f;
+	const uint8_t *b;
+	size_t n;
+
+	(void)state;
+	client_hello(&ch, 0x0303, suites, 2, NULL);
+	b = hs_body(&ch, &n);
+	memset(&f, 0, sizeof(f));
+	/* version, random, session id, suites: the compression methods are cut */
+	assert_int_equal(tls_hello_parse_client(&f, b, 2 + 32 + 1 + 2 + 4, TLS_HELLO_TLS),
+			 TLS_HELLO_MALFORMED);
+	assert_true(f.client_hello);
+	assert_int_equal(f.n_ciphers_offered, 2);
+	assert_true(f.weak_cipher_offered);
+	assert_int_equal(f.anomalies, TLS_ANOM_BAD_HANDSHAKE);
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tls_hello_parse_client(&f, b, 0, TLS_HELLO_TLS), TLS_HELLO_MALFORMED);
+	assert_false(f.client_hello);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tls_hello_parse_client(&f, NULL, 0, TLS_HELLO_DTLS), TLS_HELLO_MALFORMED);
+}
+
+static void
+test_hello_unit_reads_an_sslv2_client_hello_from_its_message_type(void **state)
+{
+	struct bytes rec = {.n = 0};
+	struct tls_facts f;
+
+	(void)state;
+	put_u8(&rec, 1);
+	put_u16(&rec, 0x0300);
+	put_u16(&rec, 6);
+	put_u16(&rec, 0);
+	put_u16(&rec, 16);
+	put_mem(&rec, "\x07\x00\xc0", 3); /* SSL_CK_DES_192_EDE3_CBC_WITH_MD5 */
+	put_mem(&rec, "\x00\x00\x35", 3); /* TLS_RSA_WITH_AES_256_CBC_SHA */
+	for (int i = 0; i < 16; i++)
+		put_u8(&rec, 0x55);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tls_hello_parse_sslv2(&f, rec.b, rec.n), TLS_HELLO_OK);
+	assert_true(f.client_hello);
+	assert_true(f.sslv2_hello);
+	assert_int_equal(f.client_version, 0x0300);
+	assert_int_equal(f.n_ciphers_offered, 2);
+	assert_true(f.weak_cipher_offered);
+	assert_int_equal(f.anomalies, 0);
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tls_hello_parse_sslv2(&f, rec.b, 8), TLS_HELLO_MALFORMED);
+	assert_false(f.client_hello);
+	assert_int_equal(f.anomalies, TLS_ANOM_BAD_HANDSHAKE);
+}
+
 /* ---- sniffers and names ---- */
 
 static void
@@ -1464,6 +1720,8 @@ main(void)
 		cmocka_unit_test(test_supported_versions_with_only_grease_keeps_the_legacy_version),
 		cmocka_unit_test(
 			test_hand_made_hello_retry_request_waits_for_the_real_server_hello),
+		cmocka_unit_test(
+			test_server_hello_after_a_hello_retry_request_ends_the_cleartext_even_without_tls13),
 		cmocka_unit_test(test_sslv2_compatible_client_hello_is_parsed),
 		cmocka_unit_test(test_sslv2_hello_with_lying_cipher_length_is_an_anomaly),
 		cmocka_unit_test(
@@ -1491,6 +1749,13 @@ main(void)
 		cmocka_unit_test(
 			test_random_mutations_of_real_hellos_never_crash_and_ignore_chunking),
 		cmocka_unit_test(test_parser_can_be_reused_after_free_and_init),
+		cmocka_unit_test(test_hello_unit_reads_a_dtls_client_hello_after_its_cookie),
+		cmocka_unit_test(
+			test_hello_unit_dtls_client_hello_with_an_empty_cookie_gives_the_tls_facts),
+		cmocka_unit_test(test_hello_unit_tells_ok_retry_encrypted_and_malformed_apart),
+		cmocka_unit_test(
+			test_hello_unit_client_hello_cut_after_its_suites_keeps_what_was_read),
+		cmocka_unit_test(test_hello_unit_reads_an_sslv2_client_hello_from_its_message_type),
 		cmocka_unit_test(test_client_sniffer_needs_three_bytes_for_a_handshake_record),
 		cmocka_unit_test(test_client_sniffer_recognises_an_sslv2_hello_on_its_fifth_byte),
 		cmocka_unit_test(test_record_sniffer_accepts_any_record_type),
