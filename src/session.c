@@ -5,142 +5,9 @@
  */
 #include "session.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const verdict_names[VERDICT_COUNT] = {
-	[VERDICT_UNKNOWN] = "unknown",	     [VERDICT_IMPLICIT_TLS] = "implicit-tls",
-	[VERDICT_STARTTLS] = "starttls",     [VERDICT_CLEARTEXT] = "cleartext",
-	[VERDICT_DOWNGRADED] = "downgraded", [VERDICT_TLS_FAILED] = "tls-failed",
-};
-
-static const char *const reason_names[REASON_COUNT] = {
-	[REASON_NONE] = NULL,
-	[REASON_NOT_OFFERED] = "not-offered",
-	[REASON_NOT_REQUESTED] = "not-requested",
-	[REASON_NO_TLS_PROTOCOL] = "no-tls-protocol",
-	[REASON_CAPABILITY_STRIPPED] = "capability-stripped",
-	[REASON_CAPABILITY_MASKED] = "capability-masked",
-	[REASON_UPGRADE_REFUSED] = "upgrade-refused",
-	[REASON_NO_TLS_AFTER_ACCEPT] = "no-tls-after-accept",
-	[REASON_TLS_FALLBACK] = "tls-fallback",
-	[REASON_PLAINTEXT_ON_TLS_PORT] = "plaintext-on-tls-port",
-	[REASON_ALERT] = "alert",
-	[REASON_CLOSED] = "closed",
-	[REASON_MIDSTREAM] = "midstream",
-	[REASON_NO_PAYLOAD] = "no-payload",
-	[REASON_UNRECOGNIZED] = "unrecognized",
-	[REASON_GAP] = "gap",
-};
-
-static const char *const alert_kind_names[ALERT_KIND_COUNT] = {
-	[ALERT_CAPABILITY_STRIPPED] = "capability-stripped",
-	[ALERT_CAPABILITY_MASKED] = "capability-masked",
-	[ALERT_UPGRADE_REFUSED] = "upgrade-refused",
-	[ALERT_NO_TLS_AFTER_ACCEPT] = "no-tls-after-accept",
-	[ALERT_TLS_FALLBACK] = "tls-fallback",
-	[ALERT_PLAINTEXT_ON_TLS_PORT] = "plaintext-on-tls-port",
-	[ALERT_CLEARTEXT_LOGIN] = "cleartext-login",
-	[ALERT_CMD_INJECTION] = "starttls-command-injection",
-	[ALERT_RESP_INJECTION] = "starttls-response-injection",
-	[ALERT_PREAUTH_BYPASS] = "preauth-bypass",
-	[ALERT_TLS_OBSOLETE_VERSION] = "tls-obsolete-version",
-	[ALERT_TLS_WEAK_CIPHER] = "tls-weak-cipher",
-	[ALERT_AUTH_OFFERED_CLEARTEXT] = "auth-offered-in-cleartext",
-	[ALERT_LOGIN_BRUTEFORCE] = "login-bruteforce",
-};
-
-const char *
-verdict_name(enum verdict v)
-{
-	return (unsigned)v < VERDICT_COUNT ? verdict_names[v] : "unknown";
-}
-
-const char *
-reason_name(enum reason r)
-{
-	return (unsigned)r < REASON_COUNT ? reason_names[r] : NULL;
-}
-
-const char *
-alert_kind_name(enum alert_kind k)
-{
-	return (unsigned)k < ALERT_KIND_COUNT ? alert_kind_names[k] : "?";
-}
-
-int
-alert_kind_parse(const char *name)
-{
-	for (int k = 0; k < ALERT_KIND_COUNT; k++)
-		if (strcmp(alert_kind_names[k], name) == 0)
-			return k;
-	return -1;
-}
-
-const char *
-severity_name(enum severity s)
-{
-	switch (s) {
-	case SEVERITY_LOW:
-		return "low";
-	case SEVERITY_MEDIUM:
-		return "medium";
-	case SEVERITY_HIGH:
-		return "high";
-	}
-	return "?";
-}
-
-const char *
-transport_name(uint8_t l4)
-{
-	return l4 == 17 ? "udp" : "tcp";
-}
-
-const char *
-session_end_name(enum session_end e)
-{
-	switch (e) {
-	case END_OPEN:
-		return "open";
-	case END_FIN:
-		return "fin";
-	case END_RST:
-		return "rst";
-	case END_IDLE:
-		return "idle";
-	case END_EVICTED:
-		return "evicted";
-	case END_CAPTURE:
-		return "capture-end";
-	}
-	return "?";
-}
-
-void
-session_addr_str(uint8_t family, const uint8_t *addr, char *out, size_t outsz)
-{
-	if (family != 6 && outsz >= 16) {
-		/* IPv4 by hand: every record prints two addresses. */
-		char *o = out;
-
-		for (int i = 0; i < 4; i++) {
-			unsigned v = addr[i];
-
-			if (v >= 100)
-				*o++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*o++ = (char)('0' + v / 10 % 10);
-			*o++ = (char)('0' + v % 10);
-			*o++ = i < 3 ? '.' : '\0';
-		}
-		return;
-	}
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, out, (socklen_t)outsz))
-		snprintf(out, outsz, "?");
-}
 
 void
 session_init(struct session *s, uint64_t id, uint64_t ts_us)
@@ -344,6 +211,62 @@ session_weak_claim(const struct session_sniff *sn, const struct proto_desc *d, e
 	return CLAIM_HOLD;
 }
 
+/* Returned by session_sniff_parser for a claim held back (never used as a
+ * descriptor). */
+static const struct proto_desc held_back;
+
+/*
+ * The service parser that claims the held first bytes of dir, or NULL;
+ * &held_back when a weak claim waits for the other side. *wait is set when
+ * a parser needs more bytes.
+ */
+static const struct proto_desc *
+session_sniff_parser(struct session *s, struct session_sniff *sn, enum dir dir, bool *wait)
+{
+	bool pwait, weak;
+	const struct proto_desc *d =
+		session_pick_parser(s, dir, sn->buf[dir], sn->len[dir], &pwait, &weak);
+
+	*wait = *wait || pwait;
+	if (d && weak) {
+		enum held_claim h = session_weak_claim(sn, d, dir, sn->len[dir]);
+
+		if (h == CLAIM_HOLD) {
+			sn->held_claim = d; /* the client's first bytes will tell */
+			return &held_back;
+		}
+		if (h == CLAIM_REFUTED)
+			return NULL;
+	}
+	return d;
+}
+
+/* Nobody claims dir's first bytes; when the other side is exhausted too,
+ * the session is unrecognised (watched for a late ClientHello). */
+static void
+session_sniff_exhausted(struct session *s, struct session_sniff *sn, enum dir dir)
+{
+	enum dir first;
+
+	sn->exhausted[dir] = true;
+	if (dir == DIR_C2S && sn->held_claim) {
+		/* The client's first bytes are not the held claim's protocol
+		 * (nor any other): the server's greeting proved nothing. */
+		sn->held_claim = NULL;
+		sn->exhausted[DIR_S2C] = true;
+	}
+	if (!sn->exhausted[DIR_C2S] || !sn->exhausted[DIR_S2C])
+		return;
+	first = sn->len[DIR_C2S] > 0 ? DIR_C2S : DIR_S2C;
+	s->unrecognized_len =
+		(uint8_t)(sn->len[first] < sizeof(s->unrecognized) ? sn->len[first]
+								   : sizeof(s->unrecognized));
+	memcpy(s->unrecognized, sn->buf[first], s->unrecognized_len);
+	free(sn);
+	s->sniff = NULL;
+	s->mode = MODE_WATCH;
+}
+
 /*
  * Identifies the session from its first bytes: a TLS ClientHello (implicit
  * TLS), TLS records (picked up midstream), or a service parser's claim. Up to
@@ -419,22 +342,9 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 		session_sniff_replay(s, dir, p, len, held);
 		return;
 	}
-	{
-		bool pwait, weak;
-
-		d = session_pick_parser(s, dir, b, n, &pwait, &weak);
-		wait = wait || pwait;
-		if (d && weak) {
-			enum held_claim h = session_weak_claim(sn, d, dir, n);
-
-			if (h == CLAIM_HOLD) {
-				sn->held_claim = d; /* the client's first bytes will tell */
-				return;
-			}
-			if (h == CLAIM_REFUTED)
-				d = NULL;
-		}
-	}
+	d = session_sniff_parser(s, sn, dir, &wait);
+	if (d == &held_back)
+		return; /* a weak claim waits for the other side */
 	if (d) {
 		if (session_start_parser(s, d))
 			session_sniff_replay(s, dir, p, len, held);
@@ -442,24 +352,7 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 	}
 	if (wait && n < SESSION_SNIFF_BYTES)
 		return; /* hold: more bytes may decide */
-	sn->exhausted[dir] = true;
-	if (dir == DIR_C2S && sn->held_claim) {
-		/* The client's first bytes are not the held claim's protocol
-		 * (nor any other): the server's greeting proved nothing. */
-		sn->held_claim = NULL;
-		sn->exhausted[DIR_S2C] = true;
-	}
-	if (sn->exhausted[DIR_C2S] && sn->exhausted[DIR_S2C]) {
-		enum dir first = sn->len[DIR_C2S] > 0 ? DIR_C2S : DIR_S2C;
-
-		s->unrecognized_len = (uint8_t)(sn->len[first] < sizeof(s->unrecognized)
-							? sn->len[first]
-							: sizeof(s->unrecognized));
-		memcpy(s->unrecognized, sn->buf[first], s->unrecognized_len);
-		free(sn);
-		s->sniff = NULL;
-		s->mode = MODE_WATCH;
-	}
+	session_sniff_exhausted(s, sn, dir);
 }
 
 /*
@@ -661,91 +554,4 @@ session_on_gap(struct session *s, enum dir dir, size_t len)
 	case MODE_OPAQUE:
 		break;
 	}
-}
-
-/*
- * Packing: the record's bytes as runs of [u16 literal length][literal bytes]
- * [u16 zero count], until the record's size is reached. Zero runs shorter
- * than 8 bytes stay inside literals, so a packed record is never much larger
- * than its non-zero part.
- */
-#define PACK_MIN_ZEROS 8
-/* A literal is at most 0xffff bytes, and can overshoot its bound by up to
- * PACK_MIN_ZEROS: the whole record must stay below that. */
-_Static_assert(sizeof(struct session) < 0xffff - PACK_MIN_ZEROS, "session too large to pack");
-
-static bool
-pack_put16(uint8_t *out, size_t cap, size_t *o, size_t v)
-{
-	if (*o + 2 > cap)
-		return false;
-	out[(*o)++] = (uint8_t)(v >> 8);
-	out[(*o)++] = (uint8_t)v;
-	return true;
-}
-
-size_t
-session_pack(const struct session *s, uint8_t *out, size_t cap)
-{
-	const uint8_t *b = (const uint8_t *)s;
-	size_t n = sizeof(*s), i = 0, o = 0;
-
-	if (s->sniff || s->pstate || s->tls)
-		return 0;
-	while (i < n) {
-		size_t lit = i, zeros = 0;
-
-		/* The literal ends where a long enough run of zeros starts. */
-		while (lit < n && lit - i < 0xffff) {
-			size_t z = lit;
-
-			while (z < n && b[z] == 0 && z - lit < PACK_MIN_ZEROS)
-				z++;
-			if (z - lit == PACK_MIN_ZEROS || z == n)
-				break;
-			lit = z + 1;
-		}
-		if (lit > n)
-			lit = n;
-		while (lit + zeros < n && b[lit + zeros] == 0 && zeros < 0xffff)
-			zeros++;
-		if (!pack_put16(out, cap, &o, lit - i) || o + (lit - i) > cap)
-			return 0;
-		memcpy(out + o, b + i, lit - i);
-		o += lit - i;
-		if (!pack_put16(out, cap, &o, zeros))
-			return 0;
-		i = lit + zeros;
-	}
-	return o;
-}
-
-bool
-session_unpack(struct session *s, const uint8_t *in, size_t len)
-{
-	uint8_t *b = (uint8_t *)s;
-	size_t n = sizeof(*s), i = 0, o = 0;
-
-	while (i < n) {
-		size_t lit, zeros;
-
-		if (o + 2 > len)
-			return false;
-		lit = (size_t)in[o] << 8 | in[o + 1];
-		o += 2;
-		if (lit > n - i || lit > len - o)
-			return false;
-		memcpy(b + i, in + o, lit);
-		i += lit;
-		o += lit;
-		if (o + 2 > len)
-			return false;
-		zeros = (size_t)in[o] << 8 | in[o + 1];
-		o += 2;
-		if (zeros > n - i)
-			return false;
-		memset(b + i, 0, zeros);
-		i += zeros;
-	}
-	return o == len;
 }
