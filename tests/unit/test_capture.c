@@ -1,5 +1,5 @@
 /*
- * test_capture.c - unit tests for the pcapng reader of src/capture.c
+ * test_capture.c - unit tests for the pcapng reader of src/capture/
  * (hardening finding 8: interfaces of different link types in one file).
  *
  * Files are built byte by byte with the writer below, in either byte order

@@ -1,0 +1,384 @@
+/*
+ * capture.c - packet sources (see capture.h): live interfaces and pcap files
+ * through libpcap, pcapng files through our own reader (pcapng.c, which
+ * says why), and the calls of capture.h dispatched to the one in use.
+ *
+ * A file's first four bytes tell pcap from pcapng. A regular file is then
+ * rewound for libpcap; a pipe cannot be, so libpcap reads it through a
+ * stream that gives those bytes back first (capture_wrap_read), and the
+ * pcapng reader reads through capture_read_raw, which does the same.
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "pcapng.h"
+
+struct capture {
+	pcap_t *p;	   /* live interfaces and pcap files; NULL for pcapng */
+	struct pcapng *ng; /* pcapng files */
+	char name[256];
+	bool live;
+	uint64_t file_size;
+	FILE *file;	      /* the file opened (or stdin); NULL when live */
+	bool close_file;      /* capture_close closes file (libpcap does not) */
+	bool pcap_reads_file; /* libpcap reads file itself (not through wrap) */
+	FILE *wrap;	      /* libpcap reads a pipe through this (see capture_wrap_read) */
+	uint8_t head[4];      /* the first bytes, read to tell pcap from pcapng */
+	size_t head_len, head_pos;
+	uint64_t bytes_read; /* through head and capture_read_raw */
+};
+
+static struct capture *
+capture_alloc(const char *name, char *err, size_t errsz)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	return c;
+}
+
+/* Reads up to n bytes: first what is left of head, then from the file. */
+static size_t
+capture_read_raw(struct capture *c, void *dst, size_t n)
+{
+	uint8_t *d = dst;
+	size_t got = 0;
+
+	while (got < n && c->head_pos < c->head_len)
+		d[got++] = c->head[c->head_pos++];
+	if (got < n)
+		got += fread(d + got, 1, n - got, c->file);
+	c->bytes_read += got;
+	return got;
+}
+
+/*
+ * A pipe cannot be rewound after the four bytes that tell pcap from pcapng
+ * were read: libpcap then reads through this stream, which gives them back
+ * first. The cookie is the capture; closing the stream leaves the file open
+ * (capture_close closes it).
+ */
+static ssize_t
+capture_wrap_read(void *cookie, char *dst, size_t n)
+{
+	struct capture *c = cookie;
+	size_t got = capture_read_raw(c, dst, n);
+
+	return got == 0 && ferror(c->file) ? -1 : (ssize_t)got;
+}
+
+static int
+capture_wrap_close(void *cookie)
+{
+	(void)cookie;
+	return 0;
+}
+
+/* Hands the file to libpcap, rewound to where it started (pos) when it can
+ * be, else through capture_wrap_read. */
+static int
+capture_open_pcap(struct capture *c, long pos, char *err, size_t errsz)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	FILE *f = c->file;
+
+	if (pos >= 0 && fseek(c->file, pos, SEEK_SET) == 0) {
+		c->head_len = c->head_pos = 0;
+		c->pcap_reads_file = true;
+	} else {
+		cookie_io_functions_t io = {.read = capture_wrap_read, .close = capture_wrap_close};
+
+		clearerr(c->file);
+		c->wrap = fopencookie(c, "rb", io);
+		if (!c->wrap) {
+			snprintf(err, errsz, "%s: %s", c->name, strerror(errno));
+			return -1;
+		}
+		f = c->wrap;
+	}
+	c->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, perr);
+	if (!c->p) {
+		snprintf(err, errsz, "%s: %s", c->name, perr);
+		return -1;
+	}
+	/* libpcap closes what it reads (never stdin), the wrapper included. */
+	if (c->pcap_reads_file)
+		c->close_file = false;
+	c->wrap = NULL;
+	return 0;
+}
+
+static size_t
+capture_ng_read(void *ctx, void *dst, size_t n)
+{
+	return capture_read_raw(ctx, dst, n);
+}
+
+static bool
+capture_ng_error(void *ctx)
+{
+	struct capture *c = ctx;
+
+	return ferror(c->file) != 0;
+}
+
+/* The file starts with a Section Header Block: the pcapng reader takes it
+ * from its first byte (head included). */
+static int
+capture_open_pcapng(struct capture *c, char *err, size_t errsz)
+{
+	struct pcapng_io io = {.read = capture_ng_read, .error = capture_ng_error, .ctx = c};
+
+	c->ng = pcapng_open(c->name, &io, err, errsz);
+	return c->ng ? 0 : -1;
+}
+
+struct capture *
+capture_open_file(const char *path, char *err, size_t errsz)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	struct capture *c = capture_alloc(is_stdin ? "<stdin>" : path, err, errsz);
+	struct stat sb;
+	long pos;
+
+	if (!c)
+		return NULL;
+	c->file = is_stdin ? stdin : fopen(path, "rb");
+	if (!c->file) {
+		snprintf(err, errsz, "%s: %s", c->name, strerror(errno));
+		goto fail;
+	}
+	c->close_file = !is_stdin;
+	if (fstat(fileno(c->file), &sb) == 0 && S_ISREG(sb.st_mode))
+		c->file_size = (uint64_t)sb.st_size;
+	pos = ftell(c->file);
+	c->head_len = fread(c->head, 1, sizeof(c->head), c->file);
+	if (ferror(c->file)) {
+		snprintf(err, errsz, "%s: %s", c->name, strerror(errno));
+		goto fail;
+	}
+	if (c->head_len == 4 && memcmp(c->head, "\x0a\x0d\x0d\x0a", 4) == 0) {
+		if (capture_open_pcapng(c, err, errsz) < 0)
+			goto fail;
+	} else if (capture_open_pcap(c, pos, err, errsz) < 0) {
+		goto fail;
+	}
+	return c;
+fail:
+	capture_close(c);
+	return NULL;
+}
+
+struct capture *
+capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	struct capture *c = capture_alloc(o->iface, err, errsz);
+	int rc;
+
+	if (!c)
+		return NULL;
+	c->live = true;
+	c->p = pcap_create(o->iface, perr);
+	if (!c->p) {
+		snprintf(err, errsz, "%s: %s", o->iface, perr);
+		goto fail;
+	}
+	pcap_set_snaplen(c->p, o->snaplen > 0 ? o->snaplen : 262144);
+	pcap_set_promisc(c->p, o->promisc ? 1 : 0);
+	pcap_set_immediate_mode(c->p, 1);
+	pcap_set_timeout(c->p, 200);
+	if (o->buffer_kib > 0)
+		pcap_set_buffer_size(c->p, o->buffer_kib * 1024);
+	rc = pcap_activate(c->p);
+	if (rc < 0) {
+		const char *why = pcap_geterr(c->p);
+
+		if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+			snprintf(err, errsz, "%s: no such interface (%s)", o->iface, why);
+		else if (rc == PCAP_ERROR_PERM_DENIED)
+			snprintf(err, errsz,
+				 "%s: permission denied (capturing needs root or "
+				 "CAP_NET_RAW): %s",
+				 o->iface, why);
+		else if (rc == PCAP_ERROR_IFACE_NOT_UP)
+			snprintf(err, errsz, "%s: interface is down", o->iface);
+		else
+			snprintf(err, errsz, "%s: %s", o->iface,
+				 why[0] ? why : pcap_statustostr(rc));
+		goto fail;
+	}
+	return c;
+fail:
+	if (c->p)
+		pcap_close(c->p);
+	free(c);
+	return NULL;
+}
+
+int
+capture_set_filter(struct capture *c, const char *expr, char *err, size_t errsz)
+{
+	struct bpf_program prog;
+
+	if (c->ng)
+		return pcapng_set_filter(c->ng, expr, err, errsz);
+	if (pcap_compile(c->p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errsz, "bad filter '%s': %s", expr, pcap_geterr(c->p));
+		return -1;
+	}
+	if (pcap_setfilter(c->p, &prog) < 0) {
+		snprintf(err, errsz, "cannot set filter: %s", pcap_geterr(c->p));
+		pcap_freecode(&prog);
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
+int
+capture_datalink(const struct capture *c)
+{
+	return c->ng ? pcapng_datalink(c->ng) : pcap_datalink(c->p);
+}
+
+const char *
+capture_link_name(int dlt)
+{
+	const char *n = pcap_datalink_val_to_name(dlt);
+
+	return n ? n : "unknown";
+}
+
+const char *
+capture_name(const struct capture *c)
+{
+	return c->name;
+}
+
+bool
+capture_is_live(const struct capture *c)
+{
+	return c->live;
+}
+
+enum capture_status
+capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t *ts_us, int *dlt,
+	     char *err, size_t errsz)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	if (c->ng)
+		return pcapng_next(c->ng, frame, caplen, ts_us, dlt, err, errsz);
+	rc = pcap_next_ex(c->p, &h, &data);
+	switch (rc) {
+	case 1:
+		*frame = data;
+		*caplen = h->caplen;
+		*ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		*dlt = pcap_datalink(c->p);
+		return CAPTURE_PACKET;
+	case 0:
+		return CAPTURE_TIMEOUT;
+	case PCAP_ERROR_BREAK:
+		return CAPTURE_END;
+	default:
+		snprintf(err, errsz, "%s: %s", c->name, pcap_geterr(c->p));
+		return CAPTURE_ERROR;
+	}
+}
+
+void
+capture_break(struct capture *c)
+{
+	if (c->ng)
+		pcapng_break(c->ng);
+	else
+		pcap_breakloop(c->p);
+}
+
+bool
+capture_counters(struct capture *c, uint64_t *received, uint64_t *dropped, uint64_t *ifdropped)
+{
+	struct pcap_stat ps;
+
+	if (!c->live || pcap_stats(c->p, &ps) < 0)
+		return false;
+	*received = ps.ps_recv;
+	*dropped = ps.ps_drop;
+	*ifdropped = ps.ps_ifdrop;
+	return true;
+}
+
+void
+capture_progress(struct capture *c, uint64_t *done, uint64_t *total)
+{
+	long pos = c->pcap_reads_file ? ftell(c->file) : -1;
+
+	/* Otherwise our pcapng reader, or libpcap through the wrapper: both
+	 * read through capture_read_raw, which counts. */
+	*done = c->pcap_reads_file ? (pos > 0 ? (uint64_t)pos : 0) : c->bytes_read;
+	*total = c->file_size;
+}
+
+void
+capture_close(struct capture *c)
+{
+	if (!c)
+		return;
+	if (c->p)
+		pcap_close(c->p);
+	if (c->wrap)
+		fclose(c->wrap);
+	if (c->close_file && c->file)
+		fclose(c->file);
+	pcapng_close(c->ng);
+	free(c);
+}
+
+int
+capture_drop_privileges(const char *user, char *err, size_t errsz)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		snprintf(err, errsz, "-Z %s: no such user", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		snprintf(err, errsz, "-Z %s: cannot switch user: %s", user, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		snprintf(err, errsz, "-Z %s: privileges could not be dropped", user);
+		return -1;
+	}
+	/* Nothing run from here on (--alert-exec commands) can gain privileges
+	 * back through a set-user-ID program or file capabilities. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errsz, "-Z %s: PR_SET_NO_NEW_PRIVS: %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,572 @@
+/*
+ * options.c - tlswatch's command line options as one table (cli_table):
+ * each entry gives an option's long name, short letter, argument, what it
+ * does with the argument (the field of struct cli_options it sets, with its
+ * limits, or its own parser) and its --help text. getopt_long's option
+ * array, its short-option string, the dispatcher and the usage text are all
+ * made from it, so an option is added in one place.
+ *
+ * Conventions kept from the getopt switch this replaces (the e2e tests
+ * check them): an option with a short letter is named "-s" in its error
+ * messages, one without "--memcap"; every usage error is one line on
+ * stderr and exit status 2; options stop at the first operand ("+"), and
+ * the operands are the BPF filter, joined by spaces.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h" /* alert_kind_parse */
+
+#define TLSWATCH_VERSION "0.1.0"
+
+/* What parsing an option asks of the caller: go on, stop with a usage
+ * error (message printed), or stop and exit 0 (--help, --version). */
+#define CLI_OK 0
+#define CLI_USAGE 2
+#define CLI_DONE (-1)
+
+/* What an option does with its argument. */
+enum cli_action {
+	CLI_SET,     /* no argument: sets an integer or bool field to value */
+	CLI_STRING,  /* stores the argument (argv's own string, not copied) */
+	CLI_NUMBER,  /* a decimal number from min to max, times scale */
+	CLI_SIZE,    /* a byte count with a K, M or G suffix (cli_parse_size) */
+	CLI_CALL,    /* its own parser */
+	CLI_OPERAND, /* not an option: the operands, listed in --help only */
+};
+
+/* The groups of --help, in the order they are listed. */
+enum cli_group {
+	CLI_SOURCES,
+	CLI_OUTPUT,
+	CLI_LIMITS,
+	CLI_CORRELATION,
+	CLI_ABOUT,
+};
+
+static const char *const cli_group_heading[] = {
+	[CLI_SOURCES] = "Sources:\n",
+	[CLI_OUTPUT] = "Output:\n",
+	[CLI_LIMITS] = "Limits:\n",
+	[CLI_CORRELATION] = "Correlation across sessions:\n",
+	[CLI_ABOUT] = "", /* -h and -V, after a blank line */
+};
+
+struct cli_option {
+	enum cli_group group;
+	const char *name; /* long name without "--"; NULL for CLI_OPERAND */
+	char letter;	  /* short option; 0: none */
+	int has_arg;	  /* no_argument, required_argument, optional_argument */
+	const char *arg;  /* the argument's name in --help */
+	enum cli_action action;
+	/* CLI_SET, CLI_STRING, CLI_NUMBER, CLI_SIZE: the field (see CLI_FIELD).
+	 * Integer fields are stored by their size: 1 is a bool, 4 an int or
+	 * unsigned, 8 a size_t or uint64_t. */
+	size_t offset, size;
+	unsigned long long value;    /* CLI_SET */
+	unsigned long long min, max; /* CLI_NUMBER: the argument's limits ... */
+	unsigned long long scale;    /* ... and what it is multiplied by (0: 1) */
+	/* CLI_CALL: flag is the option's name for messages ("-r", "--syslog"),
+	 * arg NULL when an optional argument was not given; returns CLI_OK,
+	 * CLI_USAGE or CLI_DONE. */
+	int (*parse)(struct cli_options *o, const char *flag, const char *arg);
+	/* Lines of --help, '\n' between them; NULL: listed on the line of the
+	 * option before ("--tui, --no-tui"). */
+	const char *help;
+};
+
+#define CLI_FIELD(member)                                                                          \
+	.offset = offsetof(struct cli_options, member),                                            \
+	.size = sizeof(((struct cli_options *)0)->member)
+
+static int cli_parse_file(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_fail_on(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_syslog(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_replay_speed(struct cli_options *o, const char *flag, const char *arg);
+static int cli_print_help(struct cli_options *o, const char *flag, const char *arg);
+static int cli_print_version(struct cli_options *o, const char *flag, const char *arg);
+
+/* Every option, in the order of --help. */
+static const struct cli_option cli_table[] = {
+	{CLI_SOURCES, "read", 'r', required_argument, "FILE", CLI_CALL, .parse = cli_parse_file,
+	 .help = "read a pcap or pcapng capture ('-' = stdin); repeatable"},
+	{CLI_SOURCES, "interface", 'i', required_argument, "IFACE", CLI_STRING, CLI_FIELD(iface),
+	 .help = "capture live on IFACE ('any' for all interfaces)"},
+	{CLI_SOURCES, "no-promiscuous", 'p', no_argument, NULL, CLI_SET, CLI_FIELD(promisc),
+	 .value = false, .help = "do not put the interface in promiscuous mode"},
+	{CLI_SOURCES, "snaplen", 's', required_argument, "BYTES", CLI_NUMBER, CLI_FIELD(snaplen),
+	 .min = 64, .max = 262144, .help = "bytes captured per packet (default 262144)"},
+	{CLI_SOURCES, "user", 'Z', required_argument, "USER", CLI_STRING, CLI_FIELD(user),
+	 .help = "drop privileges to USER once the interface is open"},
+	{CLI_SOURCES, NULL, 0, no_argument, "FILTER", CLI_OPERAND,
+	 .help = "a BPF filter expression, as with tcpdump"},
+
+	{CLI_OUTPUT, "json", 0, required_argument, "FILE|-", CLI_STRING, CLI_FIELD(json_path),
+	 .help = "write JSON Lines to FILE; '-' writes them to stdout\n"
+		 "instead of the text report"},
+	{CLI_OUTPUT, "stats", 0, no_argument, NULL, CLI_SET, CLI_FIELD(stats), .value = true,
+	 .help = "print counters (packets, flows, evictions, caps, drops)\n"
+		 "on stderr at the end"},
+	{CLI_OUTPUT, "show-secrets", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.show_secrets),
+	 .value = true, .help = "show login secrets (redacted by default)"},
+	{CLI_OUTPUT, "show-empty", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.show_empty),
+	 .value = true,
+	 .help = "also report flows that carried no payload (unanswered\n"
+		 "SYNs, handshakes only): counted, not listed, by default"},
+	{CLI_OUTPUT, "evidence", 0, required_argument, "DIR", CLI_STRING,
+	 CLI_FIELD(ecfg.evidence_dir),
+	 .help = "write the packets of every alerted session to a pcap\n"
+		 "file in DIR, named in the alert (not for sessions\n"
+		 "carrying a login secret, unless --show-secrets);\n"
+		 "files are created 0600, never through a symlink"},
+	{CLI_OUTPUT, "fail-on", 0, required_argument, "KINDS", CLI_CALL, .parse = cli_parse_fail_on,
+	 .help = "exit 1 if an alert of one of these kinds (comma\n"
+		 "separated, or 'any') was raised"},
+	{CLI_OUTPUT, "syslog", 0, optional_argument, "FACILITY", CLI_CALL,
+	 .parse = cli_parse_syslog,
+	 .help = "send each alert to the local syslog; FACILITY is\n"
+		 "authpriv (default), auth, daemon, mail, user or\n"
+		 "local0..local7"},
+	{CLI_OUTPUT, "alert-exec", 0, required_argument, "CMD", CLI_STRING,
+	 CLI_FIELD(exec_opts.command),
+	 .help = "run CMD with /bin/sh -c for each alert, the alert's\n"
+		 "JSON record on its stdin"},
+	{CLI_OUTPUT, "alert-exec-max", 0, required_argument, "N", CLI_NUMBER,
+	 CLI_FIELD(exec_opts.max_running), .min = 1, .max = 256,
+	 .help = "commands running at once (default 4)"},
+	{CLI_OUTPUT, "alert-exec-queue", 0, required_argument, "N", CLI_NUMBER,
+	 CLI_FIELD(exec_opts.queue_max), .min = 0, .max = 65536,
+	 .help = "alerts waiting for a free slot (default 256);\n"
+		 "beyond, alerts are dropped and counted"},
+	{CLI_OUTPUT, "alert-exec-timeout", 0, required_argument, "S", CLI_NUMBER,
+	 CLI_FIELD(exec_opts.timeout_ms), .min = 1, .max = 3600, .scale = 1000,
+	 .help = "a command running longer than S seconds is\n"
+		 "terminated; also the longest wait for commands\n"
+		 "at the end (default 5)"},
+	{CLI_OUTPUT, "tui", 0, no_argument, NULL, CLI_SET, CLI_FIELD(tui), .value = 1,
+	 .help = "force or forbid the dashboard (default: on for -i\n"
+		 "when stdout is a terminal; never without one)"},
+	{CLI_OUTPUT, "no-tui", 0, no_argument, NULL, CLI_SET, CLI_FIELD(tui), .value = 0},
+	{CLI_OUTPUT, "replay-speed", 0, required_argument, "X", CLI_CALL,
+	 .parse = cli_parse_replay_speed,
+	 .help = "with -r: replay at X times the recorded pace\n"
+		 "(default: as fast as possible)"},
+	{CLI_OUTPUT, "max-rows", 0, required_argument, "N", CLI_NUMBER, CLI_FIELD(max_rows),
+	 .min = 10, .max = 10000000,
+	 .help = "dashboard: sessions and alerts kept for display\n"
+		 "(default 10000; counts stay exact)"},
+	{CLI_OUTPUT, "quiet", 'q', no_argument, NULL, CLI_SET, CLI_FIELD(quiet), .value = true,
+	 .help = "no progress line while reading files"},
+
+	{CLI_LIMITS, "max-flows", 0, required_argument, "N", CLI_NUMBER, CLI_FIELD(ecfg.max_flows),
+	 .min = 1, .max = 100000000,
+	 .help = "flows tracked at once; the idlest is evicted beyond\n"
+		 "(default 262144)"},
+	{CLI_LIMITS, "memcap", 0, required_argument, "SIZE", CLI_SIZE, CLI_FIELD(ecfg.memcap),
+	 .help = "bytes for all flows and their state (K, M, G; 0: no\n"
+		 "limit); the idlest are finished beyond (default 512M)"},
+	{CLI_LIMITS, "idle-timeout", 0, required_argument, "S", CLI_NUMBER,
+	 CLI_FIELD(ecfg.idle_timeout_us), .min = 1, .max = 86400 * 7, .scale = 1000000,
+	 .help = "seconds of silence before a flow is finished (default 300)"},
+	{CLI_LIMITS, "no-ndpi", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.use_ndpi),
+	 .value = false, .help = "do not consult nDPI for unrecognised sessions"},
+	{CLI_LIMITS, "threads", 0, required_argument, "N", CLI_NUMBER, CLI_FIELD(ecfg.threads),
+	 .min = 1, .max = 64,
+	 .help = "spread the flows over N worker threads (default 1);\n"
+		 "the output is the same; the flow, reassembly and\n"
+		 "evidence caps are shared out among the workers"},
+
+	{CLI_CORRELATION, "state", 0, required_argument, "FILE", CLI_STRING,
+	 CLI_FIELD(ecfg.corr.state_path),
+	 .help = "remember which servers offered STARTTLS between runs\n"
+		 "(a corrupt file is reported and ignored)"},
+	{CLI_CORRELATION, "fallback-window", 0, required_argument, "S", CLI_NUMBER,
+	 CLI_FIELD(ecfg.corr.fallback_window_us), .min = 1, .max = 86400, .scale = 1000000,
+	 .help = "a cleartext retry within S seconds of a failed TLS\n"
+		 "handshake is a tls-fallback downgrade (default 300)"},
+
+	{CLI_ABOUT, "help", 'h', no_argument, NULL, CLI_CALL, .parse = cli_print_help,
+	 .help = "this help"},
+	{CLI_ABOUT, "version", 'V', no_argument, NULL, CLI_CALL, .parse = cli_print_version,
+	 .help = "version"},
+};
+
+#define CLI_N_OPTIONS (sizeof(cli_table) / sizeof(cli_table[0]))
+
+/* getopt_long's value for an option: its letter, or beyond every char. */
+static int
+cli_option_val(size_t index)
+{
+	return cli_table[index].letter ? cli_table[index].letter : 256 + (int)index;
+}
+
+/* ---- --help ---- */
+
+#define CLI_HELP_COLUMN 25 /* where the help text starts */
+
+/* The option as --help shows it, without indentation ("--syslog[=FACILITY]"). */
+static void
+cli_label_append(char *label, size_t size, const struct cli_option *opt)
+{
+	size_t n = strlen(label);
+
+	if (opt->action == CLI_OPERAND)
+		snprintf(label + n, size - n, "%s", opt->arg);
+	else if (opt->has_arg == optional_argument)
+		snprintf(label + n, size - n, "--%s[=%s]", opt->name, opt->arg);
+	else if (opt->has_arg == required_argument)
+		snprintf(label + n, size - n, "--%s %s", opt->name, opt->arg);
+	else
+		snprintf(label + n, size - n, "--%s", opt->name);
+}
+
+/* One entry of --help (with the entries after it that share its line): the
+ * label, then the help lines aligned at CLI_HELP_COLUMN, or two spaces after
+ * a longer label. */
+static void
+cli_usage_entry(FILE *f, size_t index)
+{
+	const struct cli_option *opt = &cli_table[index];
+	char label[128] = "";
+	const char *line = opt->help, *nl;
+	size_t len;
+
+	if (opt->letter)
+		snprintf(label, sizeof(label), "  -%c, ", opt->letter);
+	else
+		snprintf(label, sizeof(label), "%s", opt->action == CLI_OPERAND ? "  " : "      ");
+	cli_label_append(label, sizeof(label), opt);
+	for (size_t j = index + 1; j < CLI_N_OPTIONS && !cli_table[j].help; j++) {
+		len = strlen(label);
+		snprintf(label + len, sizeof(label) - len, ", ");
+		cli_label_append(label, sizeof(label), &cli_table[j]);
+	}
+	len = strlen(label);
+	fprintf(f, "%s%*s", label, len + 2 < CLI_HELP_COLUMN ? CLI_HELP_COLUMN - (int)len : 2, "");
+	while ((nl = strchr(line, '\n')) != NULL) {
+		fprintf(f, "%.*s\n%*s", (int)(nl - line), line, CLI_HELP_COLUMN, "");
+		line = nl + 1;
+	}
+	fprintf(f, "%s\n", line);
+}
+
+static void
+cli_usage(FILE *f)
+{
+	fputs("Usage: tlswatch [OPTIONS] (-r FILE ... | -i IFACE) [FILTER]\n"
+	      "\n"
+	      "Passive analyzer: which sessions are encrypted (implicit TLS or STARTTLS),\n"
+	      "which stayed in cleartext, and which were downgraded.\n",
+	      f);
+	for (size_t i = 0; i < CLI_N_OPTIONS; i++) {
+		if (!cli_table[i].help)
+			continue; /* on the line of the option before */
+		if (i == 0 || cli_table[i].group != cli_table[i - 1].group)
+			fprintf(f, "\n%s", cli_group_heading[cli_table[i].group]);
+		cli_usage_entry(f, i);
+	}
+	fputs("\nExit status: 0 done, 1 an alert named by --fail-on was raised, 2 usage or I/O "
+	      "error.\n",
+	      f);
+}
+
+static int
+cli_print_help(struct cli_options *o, const char *flag, const char *arg)
+{
+	(void)o;
+	(void)flag;
+	(void)arg;
+	cli_usage(stdout);
+	return CLI_DONE;
+}
+
+static int
+cli_print_version(struct cli_options *o, const char *flag, const char *arg)
+{
+	(void)o;
+	(void)flag;
+	(void)arg;
+	printf("tlswatch %s\n", TLSWATCH_VERSION);
+	return CLI_DONE;
+}
+
+/* ---- arguments ---- */
+
+static bool
+cli_parse_number(const char *flag, const char *arg, unsigned long long min, unsigned long long max,
+		 unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max || arg[0] == '-') {
+		fprintf(stderr, "tlswatch: %s: expected a number from %llu to %llu, got '%s'\n",
+			flag, min, max, arg);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024); 0 means
+ * no limit, anything else is at least 1M. */
+static bool
+cli_parse_size(const char *flag, const char *arg, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v, mult = 1;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		mult = 1ull << 10;
+	else if (*end == 'M' || *end == 'm')
+		mult = 1ull << 20;
+	else if (*end == 'G' || *end == 'g')
+		mult = 1ull << 30;
+	if (mult > 1)
+		end++;
+	if (errno || end == arg || *end || arg[0] == '-' || v > (1ull << 50) / mult ||
+	    (v > 0 && v * mult < (1ull << 20))) {
+		fprintf(stderr,
+			"tlswatch: %s: expected a size of at least 1M (K, M, G suffixes) or 0 for "
+			"no limit, got '%s'\n",
+			flag, arg);
+		return false;
+	}
+	*out = v * mult;
+	return true;
+}
+
+static int
+cli_parse_file(struct cli_options *o, const char *flag, const char *arg)
+{
+	(void)flag;
+	if (o->n_files == CLI_MAX_FILES) {
+		fprintf(stderr, "tlswatch: at most %d -r files\n", CLI_MAX_FILES);
+		return CLI_USAGE;
+	}
+	o->files[o->n_files++] = arg;
+	return CLI_OK;
+}
+
+/* Alert kinds separated by commas, or "any"; added to o->fail_on. */
+static int
+cli_parse_fail_on(struct cli_options *o, const char *flag, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int rc = CLI_OK;
+
+	(void)flag;
+	if (!copy)
+		return CLI_USAGE;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int k;
+
+		if (strcmp(tok, "any") == 0) {
+			o->fail_on = ~0u;
+			continue;
+		}
+		k = alert_kind_parse(tok);
+		if (k < 0) {
+			fprintf(stderr, "tlswatch: --fail-on: unknown alert kind '%s'\n", tok);
+			rc = CLI_USAGE;
+			break;
+		}
+		o->fail_on |= 1u << k;
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+cli_parse_syslog(struct cli_options *o, const char *flag, const char *arg)
+{
+	int f;
+
+	o->syslog = true;
+	if (!arg)
+		return CLI_OK;
+	f = alertout_facility_parse(arg);
+	if (f < 0) {
+		fprintf(stderr,
+			"tlswatch: %s: unknown facility '%s' (auth, authpriv, daemon, mail, user, "
+			"local0..local7)\n",
+			flag, arg);
+		return CLI_USAGE;
+	}
+	o->syslog_opts.facility = f;
+	return CLI_OK;
+}
+
+static int
+cli_parse_replay_speed(struct cli_options *o, const char *flag, const char *arg)
+{
+	char *end;
+
+	errno = 0;
+	o->replay_speed = strtod(arg, &end);
+	if (errno || end == arg || *end || !(o->replay_speed >= 0.001) || o->replay_speed > 1e6) {
+		fprintf(stderr, "tlswatch: %s: expected a factor from 0.001 to 1000000, got '%s'\n",
+			flag, arg);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* Stores v in the option's field, by the field's size (see struct cli_option). */
+static void
+cli_store_integer(struct cli_options *o, const struct cli_option *opt, unsigned long long v)
+{
+	char *field = (char *)o + opt->offset;
+
+	if (opt->size == sizeof(bool)) {
+		bool b = v != 0;
+
+		memcpy(field, &b, sizeof(b));
+	} else if (opt->size == sizeof(uint32_t)) {
+		uint32_t u = (uint32_t)v;
+
+		memcpy(field, &u, sizeof(u));
+	} else {
+		uint64_t u = v;
+
+		memcpy(field, &u, sizeof(u));
+	}
+}
+
+/* Does what the table says option opt does with arg. */
+static int
+cli_apply(struct cli_options *o, const struct cli_option *opt, const char *arg)
+{
+	char flag[64];
+	unsigned long long v;
+
+	if (opt->letter)
+		snprintf(flag, sizeof(flag), "-%c", opt->letter);
+	else
+		snprintf(flag, sizeof(flag), "--%s", opt->name);
+	switch (opt->action) {
+	case CLI_SET:
+		cli_store_integer(o, opt, opt->value);
+		return CLI_OK;
+	case CLI_STRING:
+		memcpy((char *)o + opt->offset, &arg, sizeof(arg));
+		return CLI_OK;
+	case CLI_NUMBER:
+		if (!cli_parse_number(flag, arg, opt->min, opt->max, &v))
+			return CLI_USAGE;
+		cli_store_integer(o, opt, v * (opt->scale ? opt->scale : 1));
+		return CLI_OK;
+	case CLI_SIZE:
+		if (!cli_parse_size(flag, arg, &v))
+			return CLI_USAGE;
+		cli_store_integer(o, opt, v);
+		return CLI_OK;
+	case CLI_CALL:
+		return opt->parse(o, flag, arg);
+	case CLI_OPERAND:
+		break;
+	}
+	return CLI_USAGE;
+}
+
+/* The operands, joined by spaces, are the BPF filter. */
+static int
+cli_join_filter(struct cli_options *o, int argc, char **argv, int first)
+{
+	size_t len = 0;
+
+	for (int i = first; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if (len == 0)
+		return CLI_OK;
+	o->filter = calloc(1, len);
+	if (!o->filter)
+		return CLI_USAGE;
+	for (int i = first; i < argc; i++) {
+		if (i > first)
+			strcat(o->filter, " ");
+		strcat(o->filter, argv[i]);
+	}
+	return CLI_OK;
+}
+
+static void
+cli_options_defaults(struct cli_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->promisc = true;
+	o->tui = -1;
+	engine_config_defaults(&o->ecfg);
+	alertout_syslog_defaults(&o->syslog_opts);
+	alertout_exec_defaults(&o->exec_opts);
+}
+
+int
+cli_options_parse(int argc, char **argv, struct cli_options *o)
+{
+	struct option longopts[CLI_N_OPTIONS + 1];
+	char shortopts[2 + 3 * CLI_N_OPTIONS] = "+"; /* stop at the first operand */
+	size_t n_long = 0, n_short = 1;
+	int ch, rc;
+
+	cli_options_defaults(o);
+	for (size_t i = 0; i < CLI_N_OPTIONS; i++) {
+		const struct cli_option *opt = &cli_table[i];
+
+		if (opt->name)
+			longopts[n_long++] =
+				(struct option){opt->name, opt->has_arg, NULL, cli_option_val(i)};
+		if (opt->letter) {
+			shortopts[n_short++] = opt->letter;
+			if (opt->has_arg != no_argument)
+				shortopts[n_short++] = ':';
+			if (opt->has_arg == optional_argument)
+				shortopts[n_short++] = ':';
+		}
+	}
+	longopts[n_long] = (struct option){NULL, 0, NULL, 0};
+	shortopts[n_short] = '\0';
+
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		size_t i = 0;
+
+		while (i < CLI_N_OPTIONS && cli_option_val(i) != ch)
+			i++;
+		if (i == CLI_N_OPTIONS) {
+			/* getopt has said what was wrong ('?') */
+			fputs("Try 'tlswatch --help'.\n", stderr);
+			return CLI_USAGE;
+		}
+		rc = cli_apply(o, &cli_table[i], optarg);
+		if (rc != CLI_OK)
+			return rc;
+	}
+	/* A closed flow lingers no longer than an open one may stay idle. */
+	if (o->ecfg.linger_us > o->ecfg.idle_timeout_us)
+		o->ecfg.linger_us = o->ecfg.idle_timeout_us;
+	if (o->n_files == 0 && !o->iface) {
+		fputs("tlswatch: nothing to read: give -r FILE or -i IFACE (see --help)\n", stderr);
+		return CLI_USAGE;
+	}
+	if (o->n_files && o->iface) {
+		fputs("tlswatch: -r and -i cannot be combined\n", stderr);
+		return CLI_USAGE;
+	}
+	return cli_join_filter(o, argc, argv, optind);
+}
+
+void
+cli_options_free(struct cli_options *o)
+{
+	free(o->filter);
+	o->filter = NULL;
+}

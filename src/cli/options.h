@@ -1,0 +1,47 @@
+/*
+ * options.h - tlswatch's command line: what the options ask for, parsed from
+ * argv by the one table in options.c (which also makes --help).
+ */
+#ifndef TLSWATCH_CLI_OPTIONS_H
+#define TLSWATCH_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alertout.h"
+#include "engine.h"
+
+#define CLI_MAX_FILES 64 /* -r given more often is a usage error */
+
+struct cli_options {
+	const char *files[CLI_MAX_FILES]; /* -r, argv's own strings */
+	size_t n_files;
+	const char *iface; /* -i; NULL: read files */
+	bool promisc;
+	int snaplen; /* 0: libpcap's default */
+	const char *user;
+	const char *json_path; /* "-": JSON Lines on stdout instead of the text */
+	bool stats;
+	int tui;	     /* -1 auto, 0 never, 1 forced */
+	double replay_speed; /* 0: as fast as possible; 1: recorded pace */
+	size_t max_rows;     /* dashboard: sessions and alerts kept; 0: its default */
+	bool quiet;
+	uint32_t fail_on; /* alert kind bits */
+	char *filter;	  /* the operands joined by spaces; NULL: none */
+	bool syslog;
+	struct alertout_syslog_opts syslog_opts;
+	struct alertout_exec_opts exec_opts; /* command NULL: no --alert-exec */
+	struct engine_config ecfg;	     /* ecfg.show_secrets is --show-secrets */
+};
+
+/*
+ * Fills o from argv (o need not be initialised). Returns 0 to run, 2 after
+ * a usage error (one message on stderr), or -1 when --help or --version
+ * printed what was asked and the program should exit 0. Whatever it
+ * returns, cli_options_free releases o.
+ */
+int cli_options_parse(int argc, char **argv, struct cli_options *o);
+void cli_options_free(struct cli_options *o);
+
+#endif

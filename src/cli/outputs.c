@@ -1,0 +1,252 @@
+/*
+ * outputs.c - the sinks of one run (see outputs.h): which are opened for
+ * which options, the fan-out of the engine's sessions and alerts to them,
+ * and the end of the run (the dashboard's last screen, the report, the
+ * --stats counters, the outputs flushed and closed).
+ *
+ * Write errors: the sinks keep the errno of their first failed write; the
+ * JSON file and standard output are closed here and a failure is reported
+ * once, as exit status 2. A closed pipe on standard output (the reader, like
+ * head, has seen enough) is exit status 2 without a message.
+ */
+#include "outputs.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alertout.h"
+#include "outfile.h"
+
+static bool
+cli_json_on_stdout(const struct cli_options *o)
+{
+	return o->json_path && strcmp(o->json_path, "-") == 0;
+}
+
+/* Dashboard: --tui forces it, --no-tui forbids it, -i wants it; never
+ * without a terminal on stdout (or with the JSON Lines there). */
+static bool
+cli_want_tui(const struct cli_options *o)
+{
+	bool json_stdout = cli_json_on_stdout(o);
+
+	if (o->tui == 0 || (o->tui < 0 && !o->iface))
+		return false;
+	if (json_stdout || !isatty(STDOUT_FILENO)) {
+		if (o->tui == 1)
+			fprintf(stderr, "tlswatch: --tui: %s; using the text report\n",
+				json_stdout ? "stdout carries the JSON Lines"
+					    : "stdout is not a terminal");
+		return false;
+	}
+	return true;
+}
+
+void
+cli_outputs_init(struct cli_outputs *out, const struct cli_options *o)
+{
+	memset(out, 0, sizeof(*out));
+	out->opt = o;
+	out->want_tui = cli_want_tui(o);
+}
+
+static void
+cli_on_session(void *ctx, const struct session *s)
+{
+	struct cli_outputs *out = ctx;
+
+	if (summary_add(out->summary, s) < 0)
+		out->summary_failures++;
+	for (size_t i = 0; i < out->n_sinks; i++)
+		out->sinks[i]->session(out->sinks[i], s);
+}
+
+static void
+cli_on_alert(void *ctx, const struct alert *a)
+{
+	struct cli_outputs *out = ctx;
+
+	out->alerts_seen |= 1u << a->kind;
+	for (size_t i = 0; i < out->n_sinks; i++)
+		out->sinks[i]->alert(out->sinks[i], a);
+}
+
+struct engine_output
+cli_outputs_engine_output(struct cli_outputs *out)
+{
+	return (struct engine_output){.ctx = out, .session = cli_on_session, .alert = cli_on_alert};
+}
+
+int
+cli_outputs_open(struct cli_outputs *out)
+{
+	const struct cli_options *o = out->opt;
+	bool live = o->iface != NULL, json_stdout = cli_json_on_stdout(o);
+	bool show_secrets = o->ecfg.show_secrets;
+	char err[256];
+
+	out->summary = summary_new();
+	if (!out->summary) {
+		fputs("tlswatch: out of memory\n", stderr);
+		return 2;
+	}
+	/* Alert outputs first: finish runs in this order, so the commands are
+	 * done and the counters final before the report and the stats. */
+	if (o->syslog) {
+		out->syslog_sink = sink_syslog_new(&o->syslog_opts, err, sizeof(err));
+		if (!out->syslog_sink) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			return 2;
+		}
+		out->sinks[out->n_sinks++] = out->syslog_sink;
+	}
+	if (o->exec_opts.command) {
+		out->exec_sink = sink_exec_new(&o->exec_opts, err, sizeof(err));
+		if (!out->exec_sink) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			return 2;
+		}
+		out->sinks[out->n_sinks++] = out->exec_sink;
+	}
+	if (o->json_path) {
+		FILE *f = json_stdout ? stdout : outfile_open(o->json_path, err, sizeof(err));
+
+		if (!f) {
+			fprintf(stderr, "tlswatch: --json %s\n", err);
+			return 2;
+		}
+		if (!json_stdout)
+			out->json_file = f;
+		out->sinks[out->n_sinks] = sink_json_new(f, false, show_secrets, live);
+		if (!out->sinks[out->n_sinks])
+			return 2;
+		out->n_sinks++;
+	}
+	if (!json_stdout) {
+		out->sinks[out->n_sinks] = sink_text_new(stdout, show_secrets, live);
+		if (!out->sinks[out->n_sinks])
+			return 2;
+		out->text = out->sinks[out->n_sinks++];
+	}
+	return 0;
+}
+
+void
+cli_outputs_start_tui(struct cli_outputs *out)
+{
+	const struct cli_options *o = out->opt;
+	char src[160], err[256];
+
+	if (!out->want_tui || out->tui)
+		return;
+	out->want_tui = false;
+	if (o->iface)
+		snprintf(src, sizeof(src), "%s", o->iface);
+	else if (o->n_files > 1)
+		snprintf(src, sizeof(src), "%s +%zu", o->files[0], o->n_files - 1);
+	else
+		snprintf(src, sizeof(src), "%s", o->n_files ? o->files[0] : "?");
+	out->tui = sink_tui_new(src, o->iface != NULL, o->iface ? 0 : o->replay_speed, o->max_rows,
+				err, sizeof(err));
+	if (!out->tui) {
+		fprintf(stderr, "tlswatch: dashboard: %s; using the text report\n", err);
+		return;
+	}
+	out->sinks[out->n_sinks++] = out->tui;
+	if (out->text)
+		out->text->summary_only = true;
+}
+
+bool
+cli_outputs_failed(const struct cli_outputs *out)
+{
+	return (out->json_file && ferror(out->json_file)) || ferror(stdout);
+}
+
+void
+cli_outputs_poll(struct cli_outputs *out)
+{
+	if (out->exec_sink)
+		sink_exec_poll(out->exec_sink);
+}
+
+static void
+cli_print_stat(void *ctx, const char *name, uint64_t v)
+{
+	fprintf(ctx, "  %-26s %" PRIu64 "\n", name, v);
+}
+
+void
+cli_outputs_finish(struct cli_outputs *out, const struct stats *st, volatile sig_atomic_t *stop)
+{
+	if (out->tui) {
+		/* The final state stays on screen until q (or a signal); the
+		 * terminal is back when wait returns, then the report follows. */
+		out->tui->finish(out->tui, out->summary, st);
+		out->tui->wait(out->tui, stop);
+	}
+	for (size_t i = 0; i < out->n_sinks; i++)
+		if (out->sinks[i] != out->tui)
+			out->sinks[i]->finish(out->sinks[i], out->summary, st);
+	if (out->opt->stats) {
+		fputs("tlswatch statistics:\n", stderr);
+		sink_stats_each(st, cli_print_stat, stderr);
+		alertout_stats_each(out->syslog_sink, out->exec_sink, cli_print_stat, stderr);
+	}
+}
+
+/* Flushes and closes one output; says what failed, once. */
+static int
+cli_output_close(FILE *f, const char *what, int saved_errno)
+{
+	int failed = ferror(f) || saved_errno;
+	int e = saved_errno;
+
+	if (fflush(f) != 0 && !e) {
+		failed = 1;
+		e = errno;
+	}
+	if (fclose(f) != 0 && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	if (!failed)
+		return 0;
+	if (f != stdout || e != EPIPE)
+		fprintf(stderr, "tlswatch: %s: write error: %s\n", what,
+			e ? strerror(e) : "output failed");
+	return -1;
+}
+
+int
+cli_outputs_close(struct cli_outputs *out, int status)
+{
+	char what[300];
+
+	/* Each output's first write error, as its sink saw it, before the sink
+	 * goes. */
+	for (size_t i = 0; i < out->n_sinks; i++) {
+		struct sink *k = out->sinks[i];
+		int *saved = k->out == stdout			  ? &out->stdout_errno
+			     : k->out && k->out == out->json_file ? &out->json_errno
+								  : NULL;
+
+		if (saved && !*saved)
+			*saved = k->write_errno;
+		k->free(k);
+	}
+	out->n_sinks = 0;
+	if (out->json_file) {
+		snprintf(what, sizeof(what), "--json %s", out->opt->json_path);
+		if (cli_output_close(out->json_file, what, out->json_errno) < 0)
+			status = 2;
+		out->json_file = NULL;
+	}
+	if (cli_output_close(stdout, "standard output", out->stdout_errno) < 0)
+		status = 2;
+	summary_free(out->summary);
+	out->summary = NULL;
+	return status;
+}
