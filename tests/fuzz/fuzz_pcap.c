@@ -1,7 +1,7 @@
 /*
  * fuzz_pcap.c - libFuzzer target for the whole program path of `-r FILE`:
  * the bytes are a capture file, pcap (read through libpcap) or pcapng (read
- * by the own pcapng reader (src/capture/pcapng.c); its interfaces may mix link types and each
+ * by src/capture/pcapng.c; its interfaces may mix link types and each
  * packet goes to the engine with its own), fed to the engine with nDPI off
  * and small caps, then every session judged. Truncated or corrupt files
  * must end in CAPTURE_ERROR or CAPTURE_END, never a crash or a leak.
