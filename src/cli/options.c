@@ -172,7 +172,11 @@ static const struct cli_option cli_table[] = {
 		 "limit); the idlest are finished beyond (default 512M)"},
 	{CLI_LIMITS, "idle-timeout", 0, required_argument, "S", CLI_NUMBER,
 	 CLI_FIELD(ecfg.idle_timeout_us), .min = 1, .max = 86400 * 7, .scale = 1000000,
-	 .help = "seconds of silence before a flow is finished (default 300)"},
+	 .help = "seconds of silence before a TCP flow is finished (default 300)"},
+	{CLI_LIMITS, "udp-timeout", 0, required_argument, "S", CLI_NUMBER,
+	 CLI_FIELD(ecfg.udp_timeout_us), .min = 1, .max = 86400 * 7, .scale = 1000000,
+	 .help = "seconds of silence before a UDP flow is finished\n"
+		 "(default 60: UDP has no end of its own)"},
 	{CLI_LIMITS, "no-ndpi", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.use_ndpi),
 	 .value = false, .help = "do not consult nDPI for unrecognised sessions"},
 	{CLI_LIMITS, "threads", 0, required_argument, "N", CLI_NUMBER, CLI_FIELD(ecfg.threads),

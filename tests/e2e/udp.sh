@@ -5,8 +5,8 @@
 # text report, the client picked by port when the server speaks first,
 # nDPI naming DNS (cleartext/no-tls-protocol), an unknown exchange
 # (unknown/unrecognized), text on 853/udp (plaintext-on-tls-port), the UDP
-# idle timeout splitting a flow silent for two minutes, and the same output
-# with --threads 2.
+# idle timeout splitting a flow silent for two minutes (not with
+# --udp-timeout 300), and the same output with --threads 2.
 set -u
 bin=$1 tmp=$2/udp
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +37,12 @@ n=$(grep -c '"client_port":40004,.*"server_port":9999' "$tmp/one.json")
 [ "$n" = 2 ] || fail "a flow silent for 120 s must be two sessions (UDP idle timeout 60 s), got $n"
 checks=$((checks + 1))
 grep -q '"client_port":40004,.*"end":"idle"' "$tmp/one.json" || fail "the first of them must end idle"
+checks=$((checks + 1))
+n=$("$bin" -q -r "$pcap" --json - --udp-timeout 300 | grep -c '"client_port":40004,.*"server_port":9999')
+[ "$n" = 1 ] || fail "--udp-timeout 300 must keep the flow silent for 120 s one session, got $n"
+checks=$((checks + 1))
+"$bin" -q -r "$pcap" --udp-timeout 0 >/dev/null 2>"$tmp/err0" && fail "--udp-timeout 0 accepted"
+grep -q 'udp-timeout' "$tmp/err0" || fail "--udp-timeout 0: no message naming the option"
 checks=$((checks + 1))
 cmp -s "$tmp/one.json" "$tmp/two.json" || fail "--threads 2 differs: $(diff "$tmp/one.json" "$tmp/two.json" | head -5)"
 
