@@ -102,6 +102,55 @@ json_ip(FILE *o, uint8_t family, const uint8_t *ip)
 	json_str(o, a);
 }
 
+/* A key (with its leading comma and colon: ",\"packets\":") and its value. */
+static void
+json_kv_u64(FILE *o, const char *key, uint64_t v)
+{
+	json_raw(o, key);
+	json_u64(o, v);
+}
+
+static void
+json_kv_time(FILE *o, const char *key, uint64_t us)
+{
+	json_raw(o, key);
+	json_time(o, us);
+}
+
+static void
+json_kv_bool(FILE *o, const char *key, bool v)
+{
+	json_raw(o, key);
+	json_bool(o, v);
+}
+
+static void
+json_kv_str(FILE *o, const char *key, const char *v)
+{
+	json_raw(o, key);
+	json_str(o, v);
+}
+
+static void
+json_kv_str_or_null(FILE *o, const char *key, const char *v)
+{
+	json_raw(o, key);
+	json_str_or_null(o, v);
+}
+
+/* ,"<side>_ip":"...","<side>_port":N */
+static void
+json_endpoint(FILE *o, const char *side, uint8_t family, const uint8_t *ip, uint16_t port)
+{
+	json_raw(o, ",\"");
+	json_raw(o, side);
+	json_raw(o, "_ip\":");
+	json_ip(o, family, ip);
+	json_raw(o, ",\"");
+	json_raw(o, side);
+	json_kv_u64(o, "_port\":", port);
+}
+
 static void
 json_tls(FILE *o, const struct session *s)
 {
@@ -112,25 +161,20 @@ json_tls(FILE *o, const struct session *s)
 		json_raw(o, "null");
 		return;
 	}
-	json_raw(o, "{\"version\":");
-	json_str_or_null(o, t->server_hello ? tls_version_name(t->version, b) : NULL);
-	json_raw(o, ",\"cipher\":");
-	json_str_or_null(o, t->server_hello ? tls_cipher_name(t->cipher, b) : NULL);
-	json_raw(o, ",\"sni\":");
-	json_str_or_null(o, t->sni);
-	json_raw(o, ",\"alpn\":");
-	json_str_or_null(o, t->alpn_selected[0] ? t->alpn_selected : t->alpn);
-	json_raw(o, ",\"client_max_version\":");
-	json_str_or_null(o, t->client_hello ? tls_version_name(t->client_max_version, b) : NULL);
-	json_raw(o, ",\"established\":");
-	json_bool(o, t->established);
+	json_kv_str_or_null(
+		o, "{\"version\":", t->server_hello ? tls_version_name(t->version, b) : NULL);
+	json_kv_str_or_null(o,
+			    ",\"cipher\":", t->server_hello ? tls_cipher_name(t->cipher, b) : NULL);
+	json_kv_str_or_null(o, ",\"sni\":", t->sni);
+	json_kv_str_or_null(o, ",\"alpn\":", t->alpn_selected[0] ? t->alpn_selected : t->alpn);
+	json_kv_str_or_null(o, ",\"client_max_version\":",
+			    t->client_hello ? tls_version_name(t->client_max_version, b) : NULL);
+	json_kv_bool(o, ",\"established\":", t->established);
 	if (t->alert) {
-		json_raw(o, ",\"alert\":{\"from\":");
-		json_str(o, t->alert_dir == DIR_C2S ? "client" : "server");
-		json_raw(o, ",\"level\":");
-		json_u64(o, t->alert_level);
-		json_raw(o, ",\"description\":");
-		json_str_or_null(o, tls_alert_name(t->alert_desc));
+		json_kv_str(o,
+			    ",\"alert\":{\"from\":", t->alert_dir == DIR_C2S ? "client" : "server");
+		json_kv_u64(o, ",\"level\":", t->alert_level);
+		json_kv_str_or_null(o, ",\"description\":", tls_alert_name(t->alert_desc));
 		fputc_unlocked('}', o);
 	}
 	fputc_unlocked('}', o);
@@ -142,48 +186,32 @@ json_session(struct sink *k, const struct session *s)
 	FILE *o = k->out;
 	const char *sep;
 
-	json_raw(o, "{\"type\":\"session\",\"id\":");
-	json_u64(o, s->id);
-	json_raw(o, ",\"ts_first\":");
-	json_time(o, s->ts_first_us);
-	json_raw(o, ",\"ts_last\":");
-	json_time(o, s->ts_last_us);
+	json_kv_u64(o, "{\"type\":\"session\",\"id\":", s->id);
+	json_kv_time(o, ",\"ts_first\":", s->ts_first_us);
+	json_kv_time(o, ",\"ts_last\":", s->ts_last_us);
 	json_raw(o, ",\"transport\":\"");
 	json_raw(o, transport_name(s->l4));
-	json_raw(o, "\",\"client_ip\":");
-	json_ip(o, s->family, s->client_ip);
-	json_raw(o, ",\"client_port\":");
-	json_u64(o, s->client_port);
-	json_raw(o, ",\"server_ip\":");
-	json_ip(o, s->family, s->server_ip);
-	json_raw(o, ",\"server_port\":");
-	json_u64(o, s->server_port);
-	json_raw(o, ",\"service\":");
-	json_str(o, s->service);
-	json_raw(o, ",\"verdict\":");
-	json_str(o, verdict_name(s->verdict));
-	json_raw(o, ",\"reason\":");
-	json_str_or_null(o, reason_name(s->reason));
+	json_raw(o, "\"");
+	json_endpoint(o, "client", s->family, s->client_ip, s->client_port);
+	json_endpoint(o, "server", s->family, s->server_ip, s->server_port);
+	json_kv_str(o, ",\"service\":", s->service);
+	json_kv_str(o, ",\"verdict\":", verdict_name(s->verdict));
+	json_kv_str_or_null(o, ",\"reason\":", reason_name(s->reason));
 	json_raw(o, ",\"tls\":");
 	json_tls(o, s);
-	json_raw(o, ",\"upgrade\":{\"offered\":");
-	json_bool(o, s->pf.tls_offered);
-	json_raw(o, ",\"requested\":");
-	json_bool(o, s->pf.upgrade_requested);
-	json_raw(o, ",\"accepted\":");
-	json_bool(o, s->pf.upgrade_accepted || s->pf.switch_to_tls);
+	json_kv_bool(o, ",\"upgrade\":{\"offered\":", s->pf.tls_offered);
+	json_kv_bool(o, ",\"requested\":", s->pf.upgrade_requested);
+	json_kv_bool(o, ",\"accepted\":", s->pf.upgrade_accepted || s->pf.switch_to_tls);
 	json_raw(o, "},\"logins\":[");
 	for (size_t i = 0; i < s->pf.n_logins; i++) {
 		const struct login *l = &s->pf.logins[i];
 
 		json_raw(o, i ? ",{\"mechanism\":" : "{\"mechanism\":");
 		json_str(o, l->mechanism);
-		json_raw(o, ",\"username\":");
-		json_str_or_null(o, l->username);
-		json_raw(o, ",\"secret\":");
-		json_str(o, l->has_secret ? (k->show_secrets ? l->secret : "redacted") : "none");
-		json_raw(o, ",\"outcome\":");
-		json_str(o, login_outcome_name(l->outcome));
+		json_kv_str_or_null(o, ",\"username\":", l->username);
+		json_kv_str(o, ",\"secret\":",
+			    l->has_secret ? (k->show_secrets ? l->secret : "redacted") : "none");
+		json_kv_str(o, ",\"outcome\":", login_outcome_name(l->outcome));
 		fputc_unlocked('}', o);
 	}
 	json_raw(o, "],\"alerts\":[");
@@ -194,20 +222,13 @@ json_session(struct sink *k, const struct session *s)
 			json_str(o, alert_kind_name((enum alert_kind)a));
 			sep = ",";
 		}
-	json_raw(o, "],\"packets\":");
-	json_u64(o, s->packets);
-	json_raw(o, ",\"bytes_c2s\":");
-	json_u64(o, s->bytes[DIR_C2S]);
-	json_raw(o, ",\"bytes_s2c\":");
-	json_u64(o, s->bytes[DIR_S2C]);
-	json_raw(o, ",\"midstream\":");
-	json_bool(o, s->midstream);
-	json_raw(o, ",\"gap\":");
-	json_bool(o, s->gap);
-	json_raw(o, ",\"end\":");
-	json_str(o, session_end_name(s->end));
-	json_raw(o, ",\"ndpi\":");
-	json_str_or_null(o, s->ndpi);
+	json_kv_u64(o, "],\"packets\":", s->packets);
+	json_kv_u64(o, ",\"bytes_c2s\":", s->bytes[DIR_C2S]);
+	json_kv_u64(o, ",\"bytes_s2c\":", s->bytes[DIR_S2C]);
+	json_kv_bool(o, ",\"midstream\":", s->midstream);
+	json_kv_bool(o, ",\"gap\":", s->gap);
+	json_kv_str(o, ",\"end\":", session_end_name(s->end));
+	json_kv_str_or_null(o, ",\"ndpi\":", s->ndpi);
 	json_raw(o, "}\n");
 	if (k->live)
 		sink_flush(k);
@@ -217,25 +238,15 @@ json_session(struct sink *k, const struct session *s)
 void
 sink_json_alert(FILE *o, const struct alert *a)
 {
-	json_raw(o, "{\"type\":\"alert\",\"kind\":");
-	json_str(o, alert_kind_name(a->kind));
-	json_raw(o, ",\"severity\":");
-	json_str(o, severity_name(a->severity));
-	json_raw(o, ",\"session\":");
-	json_u64(o, a->session_id);
-	json_raw(o, ",\"ts\":");
-	json_time(o, a->ts_us);
-	json_raw(o, ",\"server_ip\":");
-	json_ip(o, a->family, a->server_ip);
-	json_raw(o, ",\"server_port\":");
-	json_u64(o, a->server_port);
-	json_raw(o, ",\"service\":");
-	json_str_or_null(o, a->service);
-	json_raw(o, ",\"evidence\":");
-	json_str(o, a->evidence);
+	json_kv_str(o, "{\"type\":\"alert\",\"kind\":", alert_kind_name(a->kind));
+	json_kv_str(o, ",\"severity\":", severity_name(a->severity));
+	json_kv_u64(o, ",\"session\":", a->session_id);
+	json_kv_time(o, ",\"ts\":", a->ts_us);
+	json_endpoint(o, "server", a->family, a->server_ip, a->server_port);
+	json_kv_str_or_null(o, ",\"service\":", a->service);
+	json_kv_str(o, ",\"evidence\":", a->evidence);
 	if (a->pcap[0]) {
-		json_raw(o, ",\"pcap\":");
-		json_str(o, a->pcap);
+		json_kv_str(o, ",\"pcap\":", a->pcap);
 	}
 	json_raw(o, "}\n");
 }
