@@ -181,9 +181,11 @@ void session_init(struct session *s, uint64_t id, uint64_t ts_us);
 /* In-order bytes or a gap from reassembly. */
 void session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len);
 void session_on_gap(struct session *s, enum dir dir, size_t len);
-/* One UDP datagram (cut: the capture holds only its first len bytes). No
- * UDP service has a parser yet: the first datagram with bytes is kept as
- * the session's evidence and the rest is only counted. */
+/* One UDP datagram (cut: the capture holds only its first len bytes). The
+ * first one with bytes picks the parser (a registered protocol on UDP with
+ * a datagram callback: a strong claim, or a weak one on its own port),
+ * which then gets every datagram of both directions; a session no parser
+ * claims keeps that datagram as evidence and is only counted. */
 void session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool cut);
 /* True when no further byte can change the outcome (the engine may stop
  * reassembling and only count). */
@@ -191,6 +193,9 @@ bool session_settled(const struct session *s);
 /* Names the service of a session no service parser claimed: from the TLS
  * ALPN, else from the port table, else "tls" for TLS, else "unknown". */
 void session_name_service(struct session *s);
+/* Identifies sessions against list (NULL-ended) instead of the registry;
+ * NULL restores the registry. For tests of parsers not in the registry. */
+void session_use_registry(const struct proto_desc *const *list);
 /* Frees the parser state (facts stay). */
 void session_release(struct session *s);
 /* Heap bytes the session holds now besides itself (sniff buffer, parser

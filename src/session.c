@@ -70,6 +70,28 @@ session_stop(struct session *s, enum session_mode mode)
 	s->mode = mode;
 }
 
+/* The protocols sessions are identified against: the registry, or a test's
+ * own list (session_use_registry). */
+static const struct proto_desc *const *session_registry = proto_all;
+
+void
+session_use_registry(const struct proto_desc *const *list)
+{
+	session_registry = list ? list : proto_all;
+}
+
+/* Can d's parser read this session: its transport, and the callback that
+ * transport needs (feed for TCP streams, datagram for UDP)? */
+static bool
+session_parser_fits(const struct session *s, const struct proto_desc *d)
+{
+	if (!d->sniff)
+		return false;
+	if (s->l4 == 17)
+		return (d->transports & PROTO_UDP) && d->datagram;
+	return (d->transports & PROTO_TCP) && d->feed;
+}
+
 /*
  * Picks the service parser that claims these first bytes. A strong claim
  * wins at once. A weak claim (a bare "220 " banner, which FTP and NNTP
@@ -88,11 +110,11 @@ session_pick_parser(struct session *s, enum dir dir, const uint8_t *p, size_t le
 
 	*wait = false;
 	*weak_claim = false;
-	for (size_t i = 0; proto_all[i]; i++) {
-		const struct proto_desc *d = proto_all[i];
+	for (size_t i = 0; session_registry[i]; i++) {
+		const struct proto_desc *d = session_registry[i];
 		enum sniff_result r;
 
-		if (!d->sniff)
+		if (!session_parser_fits(s, d))
 			continue;
 		r = d->sniff(dir, p, len);
 		if (r == SNIFF_STRONG)
@@ -511,18 +533,40 @@ session_name_service(struct session *s)
 void
 session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool cut)
 {
+	const struct proto_desc *d = NULL;
+
 	s->bytes[dir] += len;
+	if (cut) {
+		/* Bytes of it are missing: what it said cannot all be told. */
+		s->gap = true;
+		if (s->mode == MODE_SNIFF)
+			s->gap_undecided = true;
+	}
+	if (s->mode == MODE_PLAIN) {
+		s->proto->datagram(s->pstate, &s->pf, dir, p, len);
+		return;
+	}
 	if (s->mode != MODE_SNIFF) {
 		s->bypassed_bytes += len;
 		return;
 	}
-	if (cut) {
-		/* Bytes of it are missing: what it was cannot be told. */
-		s->gap = true;
-		s->gap_undecided = true;
-	}
 	if (len == 0)
 		return;
+	{
+		bool wait, weak;
+
+		/* One datagram is a whole message: a strong claim, or a weak one
+		 * on the protocol's own port, is taken; nothing is held. */
+		d = session_pick_parser(s, dir, p, len, &wait, &weak);
+		if (weak)
+			d = NULL;
+	}
+	if (d && session_start_parser(s, d)) {
+		d->datagram(s->pstate, &s->pf, dir, p, len);
+		return;
+	}
+	if (s->mode != MODE_SNIFF)
+		return; /* out of memory: opaque */
 	s->unrecognized_len =
 		(uint8_t)(len < sizeof(s->unrecognized) ? len : sizeof(s->unrecognized));
 	memcpy(s->unrecognized, p, s->unrecognized_len);

@@ -462,6 +462,106 @@ test_a_long_weak_greeting_with_the_client_silent_is_taken(void **st)
 	}
 }
 
+/* A UDP protocol for the test: datagrams starting "PING" (strong), or "P"
+ * (weak); each datagram read counts as a command. */
+static enum sniff_result
+udp_ping_sniff(enum dir dir, const uint8_t *p, size_t len)
+{
+	(void)dir;
+	if (len >= 4 && memcmp(p, "PING", 4) == 0)
+		return SNIFF_STRONG;
+	return len >= 1 && p[0] == 'P' ? SNIFF_WEAK : SNIFF_NO;
+}
+
+static void
+udp_ping_init(void *state)
+{
+	memset(state, 0, sizeof(int));
+}
+
+static void
+udp_ping_datagram(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t len)
+{
+	(void)p;
+	(void)len;
+	++*(int *)state;
+	f->commands += dir == DIR_C2S;
+}
+
+static void
+udp_ping_gap(void *state, struct proto_facts *f, enum dir dir)
+{
+	(void)state;
+	(void)f;
+	(void)dir;
+}
+
+static const struct proto_desc udp_ping = {
+	.name = "ping",
+	.transports = PROTO_UDP,
+	.state_size = sizeof(int),
+	.sniff = udp_ping_sniff,
+	.init = udp_ping_init,
+	.datagram = udp_ping_datagram,
+	.gap = udp_ping_gap,
+};
+
+static void
+udp_run(struct session *s, uint16_t port, const char *const *dgrams, size_t n)
+{
+	session_init(s, 1, 1000000);
+	s->family = 4;
+	s->l4 = 17;
+	s->server_port = port;
+	s->client_port = 40000;
+	for (size_t i = 0; i < n; i++)
+		session_on_datagram(s, (enum dir)(i % 2), (const uint8_t *)dgrams[i],
+				    strlen(dgrams[i]), false);
+	s->end = END_IDLE;
+}
+
+/* UDP datagrams reach the datagram callback of the protocol that claims
+ * the first one, whole, in both directions (a weak claim counts only on the
+ * protocol's own port, as for TCP: session_pick_parser); an unclaimed flow
+ * is kept as evidence and counted. */
+static void
+test_udp_datagrams_reach_the_parser_that_claims_the_first(void **st)
+{
+	static const struct proto_desc *const list[] = {&udp_ping, NULL};
+	const char *const strong[] = {"PING 1", "PONG 1", "PING 2", "PONG 2"};
+	const char *const weak[] = {"P?", "PONG"};
+	const char *const other[] = {"hello", "PING"};
+	struct session s;
+
+	(void)st;
+	session_use_registry(list);
+	udp_run(&s, 40001, strong, 4);
+	assert_true(s.plain_seen);
+	assert_string_equal(s.service, "ping");
+	assert_int_equal(*(int *)s.pstate, 4);
+	assert_int_equal(s.pf.commands, 2);
+	assert_int_equal(s.bytes[DIR_C2S], 12);
+	session_release(&s);
+
+	udp_run(&s, 40001, weak, 2); /* weak: nothing holds a datagram */
+	assert_false(s.plain_seen);
+	session_release(&s);
+
+	udp_run(&s, 40001, other, 2); /* the first datagram decides */
+	assert_false(s.plain_seen);
+	assert_int_equal(s.unrecognized_len, 5);
+	assert_int_equal(judge(&s), VERDICT_UNKNOWN);
+	assert_int_equal(s.reason, REASON_UNRECOGNIZED);
+	session_release(&s);
+
+	/* A TCP session never goes to a UDP-only parser. */
+	session_use_registry(list);
+	run(&s, 7777, (const struct piece[]){TXT(DIR_C2S, "PING 1")}, 1, 0);
+	assert_false(s.plain_seen);
+	session_release(&s);
+	session_use_registry(NULL);
+}
+
 static void
 test_plaintext_smtp_on_465_is_a_downgrade(void **st)
 {
@@ -537,6 +637,7 @@ main(void)
 		cmocka_unit_test(test_smtp_on_a_nonstandard_port_is_recognised_by_content),
 		cmocka_unit_test(test_a_weak_greeting_on_an_unowned_port_waits_for_the_client),
 		cmocka_unit_test(test_a_long_weak_greeting_with_the_client_silent_is_taken),
+		cmocka_unit_test(test_udp_datagrams_reach_the_parser_that_claims_the_first),
 		cmocka_unit_test(test_plaintext_smtp_on_465_is_a_downgrade),
 		cmocka_unit_test(
 			test_a_gap_before_anything_is_recognised_leaves_the_session_unknown),
