@@ -85,7 +85,8 @@ not_tls_evidence_len(const struct tls_facts *t, enum dir d)
 }
 
 /* The handshake visibly failed: a fatal alert in the clear, or the
- * connection ended (not the capture) before the handshake completed. */
+ * connection ended (not the capture) before the handshake completed
+ * (REASON_GAP instead when bytes of the session were missing). */
 static enum reason
 tls_failure(const struct session *s)
 {
@@ -97,8 +98,17 @@ tls_failure(const struct session *s)
 	 * handshake (the server side may simply not be in the capture). */
 	if (!t->established && !t->encrypted[DIR_C2S] && s->bytes[DIR_C2S] > 0 &&
 	    (s->end == END_FIN || s->end == END_RST))
-		return REASON_CLOSED;
+		/* Bytes missing (a capture loss, a short snaplen) may have held
+		 * the rest of the handshake: that is not a failure. */
+		return s->gap ? REASON_GAP : REASON_CLOSED;
 	return REASON_NONE;
+}
+
+/* The verdict of a TLS handshake that did not complete for reason r. */
+static enum verdict
+tls_failed_verdict(enum reason r)
+{
+	return r == REASON_GAP ? VERDICT_UNKNOWN : VERDICT_TLS_FAILED;
 }
 
 static void
@@ -184,7 +194,7 @@ judge_plain(struct alert_out *ao, bool tls_port)
 				    not_tls_evidence_len(t, DIR_C2S));
 		fail = tls_failure(s);
 		if (fail != REASON_NONE) {
-			s->verdict = VERDICT_TLS_FAILED;
+			s->verdict = tls_failed_verdict(fail);
 			s->reason = fail;
 		} else {
 			s->verdict = VERDICT_STARTTLS;
@@ -258,7 +268,7 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 	}
 	if (s->implicit_tls) {
 		fail = tls_failure(s);
-		s->verdict = fail != REASON_NONE ? VERDICT_TLS_FAILED : VERDICT_IMPLICIT_TLS;
+		s->verdict = fail != REASON_NONE ? tls_failed_verdict(fail) : VERDICT_IMPLICIT_TLS;
 		s->reason = fail;
 		judge_tls_params(&ao);
 		return ao.n;
@@ -270,7 +280,7 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 	if (s->tf.client_hello || s->tf.server_hello) {
 		fail = tls_failure(s);
 		if (fail != REASON_NONE)
-			s->verdict = VERDICT_TLS_FAILED;
+			s->verdict = tls_failed_verdict(fail);
 		else
 			s->verdict =
 				s->tls_after_cleartext ? VERDICT_STARTTLS : VERDICT_IMPLICIT_TLS;

@@ -100,7 +100,9 @@ static const struct cli_option cli_table[] = {
 	{CLI_SOURCES, "no-promiscuous", 'p', no_argument, NULL, CLI_SET, CLI_FIELD(promisc),
 	 .value = false, .help = "do not put the interface in promiscuous mode"},
 	{CLI_SOURCES, "snaplen", 's', required_argument, "BYTES", CLI_NUMBER, CLI_FIELD(snaplen),
-	 .min = 64, .max = 262144, .help = "bytes captured per packet (default 262144)"},
+	 .min = 0, .max = 262144,
+	 .help = "bytes captured per packet (default and 0: 262144); a\n"
+		 "short one makes the sessions that miss bytes unknown"},
 	{CLI_SOURCES, "user", 'Z', required_argument, "USER", CLI_STRING, CLI_FIELD(user),
 	 .help = "drop privileges to USER once the interface is open"},
 	{CLI_SOURCES, NULL, 0, no_argument, "FILTER", CLI_OPERAND,

@@ -190,6 +190,13 @@ cli_outputs_finish(struct cli_outputs *out, const struct stats *st, volatile sig
 	for (size_t i = 0; i < out->n_sinks; i++)
 		if (out->sinks[i] != out->tui)
 			out->sinks[i]->finish(out->sinks[i], out->summary, st);
+	if (st->payload_cut)
+		/* Truncated payload is never read as absent payload (those
+		 * sessions are unknown/gap), but the user must know why. */
+		fprintf(stderr,
+			"tlswatch: warning: %" PRIu64 " packets were cut by the capture's snapshot "
+			"length; sessions that missed bytes are unknown/gap (capture with -s 0)\n",
+			st->payload_cut);
 	if (out->opt->stats) {
 		fputs("tlswatch statistics:\n", stderr);
 		sink_stats_each(st, cli_print_stat, stderr);

@@ -120,6 +120,13 @@ else
 	pass=$((pass + 1))
 fi
 
+# Captures cut by a short snapshot length.
+if ! "$here/snaplen.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 # Hostile captures of the hardening findings (tests/hostile/).
 if ! "$here/../hostile/run.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))

@@ -305,6 +305,43 @@ test_verdict_implicit_tls_closed_by_fin_before_the_handshake_completed_is_tls_fa
 	assert_verdict(&s, "tls-failed", "closed");
 }
 
+/* Bytes were missing (a short snaplen, a capture loss): the rest of the
+ * handshake may have been in them, so an unfinished one is unknown/gap;
+ * a fatal alert seen in the clear is still a failure, and a STARTTLS
+ * session the same. */
+static void
+test_verdict_unfinished_handshake_with_missing_bytes_is_unknown_gap(void **state)
+{
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	implicit_tls(&s, 993);
+	tls_hello_only(&s.tf);
+	s.gap = true;
+	judge(&s, &j);
+	assert_verdict(&s, "unknown", "gap");
+	assert_no_alerts(&s, &j);
+
+	implicit_tls(&s, 465);
+	tls_hello_only(&s.tf);
+	s.gap = true;
+	s.tf.alert = true;
+	s.tf.alert_dir = DIR_S2C;
+	s.tf.alert_level = 2;
+	s.tf.alert_desc = 40;
+	judge(&s, &j);
+	assert_verdict(&s, "tls-failed", "alert");
+
+	session_make(&s, "unknown", 40443);
+	s.mode = MODE_TLS;
+	s.tls_after_cleartext = true;
+	tls_hello_only(&s.tf);
+	s.gap = true;
+	judge(&s, &j);
+	assert_verdict(&s, "unknown", "gap");
+}
+
 static void
 test_verdict_implicit_tls_cut_by_the_end_of_the_capture_is_still_implicit_tls(void **state)
 {
@@ -1181,6 +1218,8 @@ main(void)
 			test_verdict_implicit_tls_reset_before_the_handshake_completed_is_tls_failed_closed),
 		cmocka_unit_test(
 			test_verdict_implicit_tls_closed_by_fin_before_the_handshake_completed_is_tls_failed_closed),
+		cmocka_unit_test(
+			test_verdict_unfinished_handshake_with_missing_bytes_is_unknown_gap),
 		cmocka_unit_test(
 			test_verdict_implicit_tls_cut_by_the_end_of_the_capture_is_still_implicit_tls),
 		cmocka_unit_test(
