@@ -108,6 +108,10 @@ void proto_facts_set_upgrade_reply(struct proto_facts *f, const uint8_t *line, s
 /* Like proto_facts_add_capa, but skips a keyword f->capa already holds
  * (capability lists are often sent more than once). */
 void proto_facts_add_capa_once(struct proto_facts *f, const uint8_t *word, size_t n);
+/* One keyword of a capability list: kept once for display, and
+ * IND_CAPA_MASKED (evidence: the line) when it is masked. */
+void proto_facts_capa_keyword(struct proto_facts *f, const uint8_t *word, size_t n,
+			      const uint8_t *line, size_t line_len);
 /* Appends a login (or counts it in logins_dropped); returns it or NULL. */
 struct login *proto_facts_add_login(struct proto_facts *f, const char *mechanism);
 /* The same, returning the login's index in f->logins or -1: what parser state
@@ -115,6 +119,9 @@ struct login *proto_facts_add_login(struct proto_facts *f, const char *mechanism
 int proto_facts_add_login_index(struct proto_facts *f, const char *mechanism);
 /* The login at index idx, or NULL for -1 (or any index not in use). */
 struct login *proto_facts_login(struct proto_facts *f, int idx);
+/* The server answered the login at index idx (-1: nothing happens):
+ * LOGIN_SUCCESS when ok, else LOGIN_FAILURE. */
+void proto_facts_login_outcome(struct proto_facts *f, int idx, bool ok);
 
 /* ---- Parser descriptor ---------------------------------------------------- */
 
@@ -281,6 +288,17 @@ void upgrade_wait_client_line(struct upgrade_wait *w, struct proto_facts *f, con
  */
 bool upgrade_wait_answer(struct upgrade_wait *w, struct proto_facts *f, bool ok,
 			 const uint8_t *line, size_t n, const struct line_asm *partial);
+
+/* A keyword and what it stands for, in a parser's command or mechanism table. */
+struct proto_word {
+	const char *word;
+	int value;
+};
+
+/* The entry of table[0..n) whose word p[0..len) is (ASCII case-insensitive),
+ * or NULL. */
+const struct proto_word *proto_word_find(const struct proto_word *table, size_t n, const uint8_t *p,
+					 size_t len);
 
 /*
  * A keyword a middlebox overwrote keeps its length and becomes X's: a token of

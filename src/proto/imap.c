@@ -4,7 +4,8 @@
  *
  * References: RFC 9051 (IMAP4rev2) and RFC 3501 (IMAP4rev1), RFC 2595
  * (STARTTLS, LOGINDISABLED), RFC 4959 (SASL-IR), RFC 7888 (LITERAL+/-),
- * RFC 3516 (literal8), RFC 4978 (COMPRESS); SASL framing in sasl.c.
+ * RFC 3516 (literal8), RFC 4978 (COMPRESS); SASL framing in sasl.c, lines
+ * and the numbering of SASL exchanges in line.c.
  *
  * Grammar subset (both directions are split into lines; a line ending in a
  * literal announcement "{n}", "{n+}" or "~{n}" is followed by n raw bytes and
@@ -57,8 +58,7 @@
 #include <string.h>
 
 #include "cursor.h"
-#include "proto.h"
-#include "sasl.h"
+#include "line.h"
 
 #define IMAP_TAG_MAX 64	   /* bytes of a tag kept to match its reply */
 #define IMAP_PENDING_MAX 8 /* tagged commands awaiting their reply */
@@ -72,38 +72,37 @@ enum imap_cmd {
 	IMAP_CMD_COMPRESS,
 };
 
-/* A command whose tagged reply matters. */
+/*
+ * A command whose tagged reply matters. Replies are matched by tag, in any
+ * order, and a tag we never saw is ignored: a list searched by tag, not the
+ * engine's FIFO (whose answers come in order).
+ */
 struct imap_pending {
 	uint8_t tag[IMAP_TAG_MAX];
-	size_t tag_len; /* full length; only the first IMAP_TAG_MAX bytes are kept */
+	uint16_t tag_len; /* full length (a line's at most); the first IMAP_TAG_MAX kept */
 	enum imap_cmd cmd;
 	int login;    /* index in facts->logins, or -1 */
 	uint32_t seq; /* IMAP_CMD_AUTHENTICATE: the exchange it starts */
 };
 
-/* One direction of the session. */
-struct imap_half {
-	struct line_asm la;
-	uint64_t literal_left; /* raw literal bytes still to come */
-	bool after_literal;    /* the next line continues the one before the literal */
+_Static_assert(LINE_CAP <= UINT16_MAX, "a tag's length fits imap_pending.tag_len");
+
+/* The literal of one direction. */
+struct imap_literal {
+	uint64_t left;	    /* raw literal bytes still to come */
+	bool after_literal; /* the next line continues the one before the literal */
 };
 
 struct imap_state {
-	struct imap_half half[2];
-	bool stopped;	    /* gap or compression: nothing more is parsed */
-	bool server_spoke;  /* the first server line has been seen */
-	bool authenticated; /* PREAUTH or a successful login */
+	struct line_conn conn;	    /* first: the line engine's; stopped also by COMPRESS */
+	struct imap_literal lit[2]; /* indexed by enum dir */
+	bool authenticated;	    /* PREAUTH or a successful login */
 	/* A LOGIN whose arguments continue after a literal. */
 	bool login_open;
-	unsigned login_arg; /* next argument: 0 user, 1 password, 2 done */
-	int login;	    /* its index in facts->logins, or -1 */
-	int literal_field;  /* login argument the current client literal fills, or -1 */
-	/* SASL exchanges, numbered from 1 as AUTHENTICATE commands are read. */
-	struct sasl_exchange sasl; /* the client's latest */
-	uint32_t auth_seq;	   /* ... its number */
-	int sasl_login;		   /* ... its login, or -1 */
-	/* STARTTLS sent, its tagged reply not seen yet. */
-	struct upgrade_wait tls_wait;
+	unsigned login_arg;	      /* next argument: 0 user, 1 password, 2 done */
+	int login;		      /* its index in facts->logins, or -1 */
+	int literal_field;	      /* login argument the current client literal fills, or -1 */
+	struct upgrade_wait tls_wait; /* STARTTLS sent, its tagged reply not seen yet */
 	struct imap_pending pending[IMAP_PENDING_MAX];
 	size_t n_pending;
 };
@@ -158,7 +157,7 @@ imap_pending_add(struct imap_state *s, struct proto_facts *f, struct cursor tag,
 		return NULL;
 	}
 	pe = &s->pending[s->n_pending++];
-	pe->tag_len = tag.len;
+	pe->tag_len = (uint16_t)tag.len;
 	memcpy(pe->tag, tag.p, tag.len < IMAP_TAG_MAX ? tag.len : IMAP_TAG_MAX);
 	pe->cmd = cmd;
 	pe->login = login;
@@ -193,7 +192,7 @@ imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, 
 		  const uint8_t *line, size_t line_len)
 {
 	struct cursor tok;
-	bool starttls = false, logindisabled = false, auth_plain = false, masked = false;
+	bool starttls = false, logindisabled = false, auth_plain = false;
 
 	if (in_code) {
 		const uint8_t *close = memchr(c.p, ']', c.len);
@@ -202,7 +201,7 @@ imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, 
 			c.len = (size_t)(close - c.p);
 	}
 	while (cursor_get_token(&c, &tok)) {
-		proto_facts_add_capa_once(f, tok.p, tok.len);
+		proto_facts_capa_keyword(f, tok.p, tok.len, line, line_len);
 		if (text_equal_ci(tok.p, tok.len, "STARTTLS"))
 			starttls = true;
 		else if (text_equal_ci(tok.p, tok.len, "LOGINDISABLED"))
@@ -210,12 +209,8 @@ imap_capabilities(struct imap_state *s, struct proto_facts *f, struct cursor c, 
 		else if (text_equal_ci(tok.p, tok.len, "AUTH=PLAIN") ||
 			 text_equal_ci(tok.p, tok.len, "AUTH=LOGIN"))
 			auth_plain = true;
-		else if (proto_token_is_masked(tok.p, tok.len))
-			masked = true;
 	}
 	f->capa_seen = true;
-	if (masked)
-		proto_facts_indicate(f, IND_CAPA_MASKED, line, line_len);
 	if (s->authenticated)
 		return;
 	if (starttls)
@@ -328,54 +323,23 @@ imap_client_command(struct imap_state *s, struct proto_facts *f, const uint8_t *
 	} else if (text_equal_ci(cmd.p, cmd.len, "AUTHENTICATE")) {
 		struct cursor mech, ir;
 		struct imap_pending *pe;
+		uint32_t seq;
 
 		if (!cursor_get_token(&c, &mech)) {
 			f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 			return;
 		}
-		s->sasl_login = sasl_exchange_begin(&s->sasl, f, mech.p, mech.len);
-		if (++s->auth_seq == 0)
-			s->auth_seq = 1; /* 0 names no exchange */
-		pe = imap_pending_add(s, f, tag, IMAP_CMD_AUTHENTICATE, s->sasl_login);
+		seq = login_track_begin(&s->conn.auth, f, mech.p, mech.len);
+		pe = imap_pending_add(s, f, tag, IMAP_CMD_AUTHENTICATE, s->conn.auth.login);
 		if (pe)
-			pe->seq = s->auth_seq;
+			pe->seq = seq;
 		if (cursor_get_token(&c, &ir)) /* RFC 4959 initial response */
-			sasl_exchange_initial(&s->sasl, f, s->sasl_login, ir.p, ir.len, cut);
+			login_track_initial(&s->conn.auth, f, ir.p, ir.len, cut);
 	} else if (text_equal_ci(cmd.p, cmd.len, "COMPRESS")) {
 		imap_pending_add(s, f, tag, IMAP_CMD_COMPRESS, -1);
 	} else if (proto_token_is_masked(cmd.p, cmd.len)) {
 		proto_facts_indicate(f, IND_CMD_MASKED, line, n);
 	}
-}
-
-static void
-imap_client_line(struct imap_state *s, struct proto_facts *f, const uint8_t *line, size_t len,
-		 bool cut)
-{
-	struct imap_half *h = &s->half[DIR_C2S];
-	size_t n = text_trim_eol(line, len);
-	bool prompted;
-
-	s->literal_field = -1;
-	upgrade_wait_client_line(&s->tls_wait, f, line, n);
-	if (h->after_literal) {
-		struct cursor c;
-
-		cursor_init(&c, line, n);
-		if (s->login_open)
-			imap_login_args(s, f, c);
-		return;
-	}
-	if (sasl_exchange_wants_line(&s->sasl, &prompted)) {
-		/* A response slot (see the header comment). */
-		if (prompted || sasl_line_is_response(line, n, cut)) {
-			sasl_exchange_line(&s->sasl, f, s->sasl_login, line, n, cut);
-			return;
-		}
-		sasl_exchange_skip(&s->sasl);
-	}
-	s->login_open = false;
-	imap_client_command(s, f, line, n, cut);
 }
 
 /* ---- server ----------------------------------------------------------------- */
@@ -385,26 +349,21 @@ static bool
 imap_tagged_reply(struct imap_state *s, struct proto_facts *f, const struct imap_pending *pe,
 		  bool ok, struct cursor text, const uint8_t *line, size_t n)
 {
-	struct login *l = proto_facts_login(f, pe->login);
-
 	switch (pe->cmd) {
 	case IMAP_CMD_STARTTLS:
-		if (upgrade_wait_answer(&s->tls_wait, f, ok, line, n, &s->half[DIR_C2S].la))
+		if (upgrade_wait_answer(&s->tls_wait, f, ok, line, n, &s->conn.la[DIR_C2S]))
 			return true;
 		break;
 	case IMAP_CMD_LOGIN:
 	case IMAP_CMD_AUTHENTICATE:
-		if (pe->cmd == IMAP_CMD_AUTHENTICATE && pe->seq == s->auth_seq)
-			sasl_exchange_end(&s->sasl);
-		if (l)
-			l->outcome = ok ? LOGIN_SUCCESS : LOGIN_FAILURE;
+		login_track_outcome(&s->conn.auth, f, pe->seq, pe->login, ok); /* LOGIN: seq 0 */
 		if (ok)
 			s->authenticated = true;
 		break;
 	case IMAP_CMD_COMPRESS:
 		/* Both streams are deflated from here on. */
 		if (ok)
-			s->stopped = true;
+			s->conn.stopped = true;
 		break;
 	case IMAP_CMD_NONE:
 		break;
@@ -421,25 +380,25 @@ static void
 imap_continuation(struct imap_state *s)
 {
 	for (size_t i = 0; i < s->n_pending; i++) {
-		if (s->pending[i].cmd != IMAP_CMD_AUTHENTICATE)
-			continue;
-		if (s->pending[i].seq == s->auth_seq)
-			sasl_exchange_prompt(&s->sasl);
-		return;
+		if (s->pending[i].cmd == IMAP_CMD_AUTHENTICATE) {
+			login_track_challenge(&s->conn.auth, s->pending[i].seq);
+			return;
+		}
 	}
 }
 
-/* Returns true when the parser switched the session to TLS. */
+/* A server line (a cut one is read as cut; its end, literal or not, is
+ * seen). Returns true when the parser switched the session to TLS. */
 static bool
-imap_server_line(struct imap_state *s, struct proto_facts *f, const uint8_t *line, size_t len)
+imap_server_line(void *state, struct proto_facts *f, const struct line_view *l)
 {
-	size_t n = text_trim_eol(line, len);
-	bool first = !s->server_spoke;
+	struct imap_state *s = state;
+	const uint8_t *line = l->p;
+	size_t n = l->tn;
 	struct cursor c, tag, word;
 	struct imap_pending pe;
 
-	s->server_spoke = true;
-	if (s->half[DIR_S2C].after_literal)
+	if (s->lit[DIR_S2C].after_literal)
 		return false; /* the rest of a FETCH or other data */
 	cursor_init(&c, line, n);
 	if (!cursor_get_token(&c, &tag) || !cursor_get_token(&c, &word))
@@ -449,7 +408,7 @@ imap_server_line(struct imap_state *s, struct proto_facts *f, const uint8_t *lin
 			     text_equal_ci(word.p, word.len, "PREAUTH") ||
 			     text_equal_ci(word.p, word.len, "BYE");
 
-		if (first && greet) {
+		if (l->first && greet) {
 			f->greeting = true;
 			if (text_equal_ci(word.p, word.len, "PREAUTH")) {
 				s->authenticated = true;
@@ -479,21 +438,21 @@ imap_server_line(struct imap_state *s, struct proto_facts *f, const uint8_t *lin
 
 /* ---- line framing ------------------------------------------------------------- */
 
-/* The end of a (possibly overlong) line: does a literal follow? */
+/* Where a line ends (a cut line: its last bytes): does a literal follow? */
 static void
-imap_line_end(struct imap_state *s, struct proto_facts *f, enum dir dir, const uint8_t *end,
-	      size_t n)
+imap_line_end(void *state, struct proto_facts *f, enum dir dir, const uint8_t *end, size_t n)
 {
-	struct imap_half *h = &s->half[dir];
+	struct imap_state *s = state;
+	struct imap_literal *lit = &s->lit[dir];
 	uint64_t size;
 
 	n = text_trim_eol(end, n);
 	if (imap_literal_at_end(end, n, &size, f)) {
-		h->literal_left = size;
-		h->after_literal = true;
+		lit->left = size;
+		lit->after_literal = true;
 		return;
 	}
-	h->after_literal = false;
+	lit->after_literal = false;
 	if (dir == DIR_C2S) {
 		s->literal_field = -1;
 		if (s->login_open && s->login_arg < 2)
@@ -502,17 +461,49 @@ imap_line_end(struct imap_state *s, struct proto_facts *f, enum dir dir, const u
 	}
 }
 
-/* Literal bytes: skipped, or kept when they are a LOGIN argument. */
-static size_t
-imap_literal_bytes(struct imap_state *s, struct proto_facts *f, enum dir dir, const uint8_t *p,
-		   size_t n)
+/* A client line: the rest of a command after a literal, a SASL response in
+ * a slot of the exchange (see the header comment; replies are matched by
+ * tag, so the slot itself is not needed afterwards), or a command. */
+static bool
+imap_client_line(void *state, struct proto_facts *f, const struct line_view *l)
 {
-	struct imap_half *h = &s->half[dir];
+	struct imap_state *s = state;
+	struct cursor c;
+
+	s->literal_field = -1;
+	upgrade_wait_client_line(&s->tls_wait, f, l->p, l->tn);
+	if (s->lit[DIR_C2S].after_literal) {
+		cursor_init(&c, l->p, l->tn);
+		if (s->login_open)
+			imap_login_args(s, f, c);
+	} else if (!login_track_client_line(&s->conn.auth, f, l->p, l->tn, l->cut, false)) {
+		s->login_open = false;
+		imap_client_command(s, f, l->p, l->tn, l->cut);
+	}
+	return false;
+}
+
+/*
+ * Bytes read raw before the next line: the client's first byte after
+ * STARTTLS (see upgrade_wait), then literal bytes, skipped or kept when they
+ * are a LOGIN argument.
+ */
+static size_t
+imap_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t n, bool *stop)
+{
+	struct imap_state *s = state;
+	struct imap_literal *lit = &s->lit[dir];
 	struct login *l;
 
-	if ((uint64_t)n > h->literal_left)
-		n = (size_t)h->literal_left;
-	h->literal_left -= n;
+	if (dir == DIR_C2S && upgrade_wait_client_byte(&s->tls_wait, f, p[0])) {
+		*stop = true; /* the client went ahead with TLS */
+		return 0;
+	}
+	if (lit->left == 0)
+		return 0;
+	if ((uint64_t)n > lit->left)
+		n = (size_t)lit->left;
+	lit->left -= n;
 	if (dir == DIR_C2S && s->literal_field >= 0 &&
 	    (l = proto_facts_login(f, s->login)) != NULL) {
 		if (s->literal_field == 0)
@@ -523,80 +514,22 @@ imap_literal_bytes(struct imap_state *s, struct proto_facts *f, enum dir dir, co
 	return n;
 }
 
-static size_t
-imap_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t len)
-{
-	struct imap_state *s = state;
-	struct imap_half *h = &s->half[dir];
-	size_t off = 0;
-
-	if (s->stopped || f->switch_to_tls)
-		return 0;
-	while (off < len && !s->stopped) {
-		const uint8_t *line;
-		size_t used, line_len;
-		bool cut;
-
-		if (dir == DIR_C2S && upgrade_wait_client_byte(&s->tls_wait, f, p[off]))
-			return off; /* the client went ahead with TLS */
-		if (h->literal_left > 0) {
-			off += imap_literal_bytes(s, f, dir, p + off, len - off);
-			continue;
-		}
-		if (h->la.discarding) {
-			/* The rest of an overlong line: a literal may follow its end. */
-			bool ended = line_discard_rest(&h->la, p + off, len - off, &used);
-
-			off += used;
-			if (ended)
-				imap_line_end(s, f, dir, h->la.tail, h->la.tail_len);
-			continue;
-		}
-		if (!proto_line_next(f, &h->la, p + off, len - off, &used, &line, &line_len, &cut))
-			break;
-		off += used;
-		if (dir == DIR_C2S) {
-			imap_client_line(s, f, line, line_len, cut);
-		} else if (imap_server_line(s, f, line, line_len)) {
-			return off;
-		}
-		if (!cut)
-			imap_line_end(s, f, dir, line, line_len);
-		else if (!h->la.discarding)
-			imap_line_end(s, f, dir, h->la.tail, h->la.tail_len); /* ended here */
-	}
-	return s->stopped ? off : len;
-}
-
 /* ---- descriptor ------------------------------------------------------------- */
+
+/* After a gap or COMPRESS the rest of both streams is handed back unread. */
+static const struct line_ops imap_ops = {
+	.dir = {[DIR_C2S] = {imap_raw, imap_client_line, imap_line_end},
+		[DIR_S2C] = {imap_raw, imap_server_line, imap_line_end}},
+};
 
 static void
 imap_init(void *state)
 {
 	struct imap_state *s = state;
 
-	memset(s, 0, sizeof(*s));
-	line_asm_init(&s->half[DIR_C2S].la);
-	line_asm_init(&s->half[DIR_S2C].la);
+	line_conn_init(s, sizeof(*s), &imap_ops);
 	s->login = -1;
 	s->literal_field = -1;
-	s->sasl_login = -1;
-}
-
-static void
-imap_gap(void *state, struct proto_facts *f, enum dir dir)
-{
-	struct imap_state *s = state;
-
-	(void)dir;
-	f->anomalies |= PROTO_ANOM_GAP;
-	s->stopped = true;
-}
-
-static void
-imap_fini(void *state)
-{
-	(void)state; /* nothing allocated */
 }
 
 static bool
@@ -653,10 +586,7 @@ imap_sniff_server(const uint8_t *p, size_t len)
 static enum sniff_result
 imap_sniff_client(const uint8_t *p, size_t len)
 {
-	static const struct {
-		const char *name;
-		enum sniff_result claim;
-	} commands[] = {
+	static const struct proto_word commands[] = {
 		{"CAPABILITY", SNIFF_STRONG}, {"STARTTLS", SNIFF_STRONG},
 		{"LOGIN", SNIFF_STRONG},      {"AUTHENTICATE", SNIFF_STRONG},
 		{"LOGOUT", SNIFF_WEAK},	      {"NOOP", SNIFF_WEAK},
@@ -677,7 +607,7 @@ imap_sniff_client(const uint8_t *p, size_t len)
 	rest = p + i + 1;
 	m = len - i - 1;
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
-		const char *name = commands[k].name;
+		const char *name = commands[k].word;
 		size_t w = strlen(name);
 		const uint8_t *lf;
 		struct cursor args, a1, a2;
@@ -689,7 +619,7 @@ imap_sniff_client(const uint8_t *p, size_t len)
 		if (!text_prefix_ci(rest, m, name) || !imap_sniff_delim(rest[w]))
 			continue;
 		if (strcmp(name, "LOGIN") != 0)
-			return commands[k].claim;
+			return (enum sniff_result)commands[k].value;
 		/* "AUTH LOGIN dXNl" (SMTP, POP3) has one argument, LOGIN two. */
 		lf = memchr(rest, '\n', m);
 		cursor_init(&args, rest + w, (lf ? (size_t)(lf - rest) : m) - w);
@@ -723,7 +653,7 @@ const struct proto_desc proto_imap = {
 	.state_size = sizeof(struct imap_state),
 	.sniff = imap_sniff,
 	.init = imap_init,
-	.feed = imap_feed,
-	.gap = imap_gap,
-	.fini = imap_fini,
+	.feed = line_conn_feed,
+	.gap = line_conn_gap,
+	.fini = line_conn_fini,
 };

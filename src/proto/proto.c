@@ -1,7 +1,8 @@
 /*
  * proto.c - the helpers every text protocol shares: fact recording, the line
- * assembler, the wait for the answer to an upgrade request, masked keywords,
- * reply codes and dot-terminated bodies.
+ * assembler, the wait for the answer to an upgrade request, keyword tables,
+ * masked keywords, reply codes and dot-terminated bodies. The engine built on
+ * them (lines per direction, commands, logins) is line.c.
  */
 #include "proto.h"
 
@@ -59,6 +60,15 @@ proto_facts_add_capa_once(struct proto_facts *f, const uint8_t *word, size_t n)
 }
 
 void
+proto_facts_capa_keyword(struct proto_facts *f, const uint8_t *word, size_t n, const uint8_t *line,
+			 size_t line_len)
+{
+	proto_facts_add_capa_once(f, word, n);
+	if (proto_token_is_masked(word, n))
+		proto_facts_indicate(f, IND_CAPA_MASKED, line, line_len);
+}
+
+void
 proto_facts_set_upgrade_reply(struct proto_facts *f, const uint8_t *line, size_t n)
 {
 	n = text_trim_eol(line, n);
@@ -94,6 +104,15 @@ struct login *
 proto_facts_login(struct proto_facts *f, int idx)
 {
 	return idx >= 0 && idx < f->n_logins ? &f->logins[idx] : NULL;
+}
+
+void
+proto_facts_login_outcome(struct proto_facts *f, int idx, bool ok)
+{
+	struct login *l = proto_facts_login(f, idx);
+
+	if (l)
+		l->outcome = ok ? LOGIN_SUCCESS : LOGIN_FAILURE;
 }
 
 void
@@ -265,6 +284,15 @@ upgrade_wait_answer(struct upgrade_wait *w, struct proto_facts *f, bool ok, cons
 	f->upgrade_refused = true;
 	proto_facts_indicate(f, IND_UPGRADE_REFUSED, line, n);
 	return false;
+}
+
+const struct proto_word *
+proto_word_find(const struct proto_word *table, size_t n, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (text_equal_ci(p, len, table[i].word))
+			return &table[i];
+	return NULL;
 }
 
 bool

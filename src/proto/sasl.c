@@ -140,22 +140,19 @@ sasl_next_field(struct cursor *c, uint8_t sep, struct cursor *field)
 enum sasl_mech
 sasl_mech_parse(const uint8_t *p, size_t n, char *name, size_t namesz)
 {
-	static const struct {
-		const char *name;
-		enum sasl_mech mech;
-	} known[] = {
+	static const struct proto_word known[] = {
 		{"PLAIN", SASL_MECH_PLAIN},	  {"LOGIN", SASL_MECH_LOGIN},
 		{"CRAM-MD5", SASL_MECH_CRAM_MD5}, {"DIGEST-MD5", SASL_MECH_DIGEST_MD5},
 		{"XOAUTH2", SASL_MECH_XOAUTH2},	  {"OAUTHBEARER", SASL_MECH_OAUTHBEARER},
 	};
+	const struct proto_word *w;
 
 	sasl_field_set(name, namesz, p, n);
 	for (size_t i = 0; name && name[i]; i++)
 		if (name[i] >= 'a' && name[i] <= 'z')
 			name[i] = (char)(name[i] - 'a' + 'A');
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (text_equal_ci(p, n, known[i].name))
-			return known[i].mech;
+	if ((w = proto_word_find(known, sizeof(known) / sizeof(known[0]), p, n)) != NULL)
+		return (enum sasl_mech)w->value;
 	/* SCRAM-SHA-1, SCRAM-SHA-256, their -PLUS variants ... share a grammar. */
 	if (text_prefix_ci(p, n, "SCRAM-"))
 		return SASL_MECH_SCRAM;

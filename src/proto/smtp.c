@@ -7,7 +7,8 @@
  *
  * References: RFC 5321 (SMTP), RFC 3207 (STARTTLS), RFC 2920 (PIPELINING),
  * RFC 3030 (CHUNKING, BDAT), RFC 2033 (LMTP), RFC 4954 (AUTH); the SASL
- * messages themselves are read by sasl.c.
+ * messages themselves are read by sasl.c; lines, multi-line replies, the
+ * command FIFO and the numbering of SASL exchanges are line.c's.
  *
  * Grammar subset parsed:
  *   client:  verb [SP args] CRLF for EHLO HELO LHLO STARTTLS AUTH MAIL RCPT RSET
@@ -24,7 +25,7 @@
  * Matching: commands are queued in a FIFO as they are read (PIPELINING lets a
  * client send many at once) and every complete reply answers the head of the
  * queue. Consecutive commands of the same kind share one entry with a count,
- * so a long pipelined RCPT list costs one entry; at SMTP_FIFO_CAP distinct
+ * so a long pipelined RCPT list costs one entry; at CMD_FIFO_CAP distinct
  * entries the newest entry absorbs the overflow as "lost" commands (their
  * replies are still counted, so later replies stay aligned) and
  * PROTO_ANOM_PIPELINE_CAP is set. LMTP answers the end of DATA and BDAT LAST
@@ -90,16 +91,13 @@
  *    XOAUTH2 token yields the username and the token's beginning only.
  *  - ETRN, TURN, VRFY/EXPN and BURL are counted as commands, nothing more.
  */
-#include "proto.h"
+#include "line.h"
 
 #include <string.h>
 
-#include "sasl.h"
-
-#define SMTP_FIFO_CAP 64
 #define SMTP_TLS_HANDSHAKE 0x16 /* first byte of a TLS handshake record */
 
-/* What a queued command expects as an answer. */
+/* What a queued command expects as an answer (cmd_entry.cmd). */
 enum smtp_cmd {
 	CMD_OTHER = 0,
 	CMD_LOST, /* absorbed by a FIFO overflow: reply counted, not read */
@@ -117,15 +115,6 @@ enum smtp_cmd {
 	CMD_QUIT,
 };
 
-struct smtp_pending {
-	uint8_t cmd;	   /* enum smtp_cmd: what the line is as a command */
-	int8_t login;	   /* CMD_AUTH: the login it records (-1: dropped) */
-	int8_t slot_login; /* the login of the exchange `slot` names */
-	uint32_t seq;	   /* CMD_AUTH: the exchange it starts */
-	uint32_t slot;	   /* the exchange in which the line took a response slot, 0: none */
-	uint32_t replies;  /* replies still due; 0: one per LMTP recipient, not yet known */
-};
-
 enum smtp_client_mode {
 	CMODE_CMD = 0, /* command lines (or SASL responses) */
 	CMODE_BODY,    /* DATA body, until CRLF "." CRLF */
@@ -139,14 +128,9 @@ enum smtp_reply_target {
 };
 
 struct smtp_state {
-	struct line_asm line[2]; /* indexed by enum dir */
-	bool stopped;		 /* after a gap */
+	struct line_conn conn; /* first: the line engine's */
 	bool lmtp;
-
-	/* Outstanding commands, oldest first (a ring). */
-	struct smtp_pending fifo[SMTP_FIFO_CAP];
-	unsigned fifo_head;
-	unsigned fifo_n;
+	struct cmd_fifo fifo; /* outstanding commands */
 
 	/* Client direction. */
 	enum smtp_client_mode cmode;
@@ -156,25 +140,11 @@ struct smtp_state {
 	bool injection_seen;
 	bool refused; /* a STARTTLS was refused */
 
-	/* Server direction: the reply being read. */
-	bool in_reply;
+	/* Server direction: the reply being read and what it answers. */
+	struct line_reply reply;
 	bool first_reply_seen;
-	int reply_code;
-	uint32_t reply_lines;
 	enum smtp_reply_target reply_target;
 	uint32_t rcpt_ok; /* accepted recipients of the current transaction */
-	/* Its latest line (cut), in case the next line, with another code, ends it. */
-	uint8_t reply_last[EVIDENCE_MAX];
-	size_t reply_last_len;
-
-	/* SASL exchanges, numbered from 1 as AUTH commands are read. */
-	struct sasl_exchange sasl; /* the client's latest */
-	uint32_t auth_seq;	   /* ... its number */
-	int auth_login;		   /* ... its login in f->logins, -1 when dropped */
-	uint32_t srv_auth;	   /* the exchange the server is in (it sent a 334), 0: none */
-	/* The client line being read: the response slot it takes, 0: none. */
-	uint32_t line_slot;
-	int line_slot_login;
 };
 
 /* ---- Small text helpers ---------------------------------------------------- */
@@ -202,35 +172,6 @@ smtp_skip_space(const uint8_t *p, size_t n, size_t off)
 
 /* ---- Command FIFO ------------------------------------------------------------ */
 
-static struct smtp_pending *
-smtp_fifo_at(struct smtp_state *st, unsigned k)
-{
-	return &st->fifo[(st->fifo_head + k) % SMTP_FIFO_CAP];
-}
-
-static struct smtp_pending *
-smtp_fifo_peek(struct smtp_state *st)
-{
-	return st->fifo_n ? smtp_fifo_at(st, 0) : NULL;
-}
-
-static void
-smtp_fifo_pop(struct smtp_state *st)
-{
-	if (st->fifo_n == 0)
-		return;
-	st->fifo_head = (st->fifo_head + 1) % SMTP_FIFO_CAP;
-	st->fifo_n--;
-}
-
-static void
-smtp_fifo_add_count(struct smtp_pending *e, uint32_t replies)
-{
-	uint32_t have = e->replies ? e->replies : 1;
-
-	e->replies = have > UINT32_MAX - replies ? UINT32_MAX : have + replies;
-}
-
 /* Entries whose reply is read on its own (state rides on it) never merge. */
 static bool
 smtp_cmd_mergeable(enum smtp_cmd cmd)
@@ -241,33 +182,17 @@ smtp_cmd_mergeable(enum smtp_cmd cmd)
 /* Queues a command expecting `replies` replies (0: one per LMTP recipient),
  * stamped with the response slot of the client line being read. Returns the
  * new entry, or NULL when it was merged into the tail or lost at the cap. */
-static struct smtp_pending *
-smtp_fifo_push(struct smtp_state *st, struct proto_facts *f, enum smtp_cmd cmd, uint32_t replies)
+static struct cmd_entry *
+smtp_push(struct smtp_state *st, struct proto_facts *f, enum smtp_cmd cmd, uint32_t replies)
 {
-	struct smtp_pending *tail = st->fifo_n ? smtp_fifo_at(st, st->fifo_n - 1) : NULL;
+	struct cmd_entry *e;
 
-	if (tail && tail->cmd == cmd && smtp_cmd_mergeable(cmd) && replies && tail->slot == 0 &&
-	    st->line_slot == 0) {
-		smtp_fifo_add_count(tail, replies);
+	if (smtp_cmd_mergeable(cmd) && cmd_fifo_merge(&st->fifo, &st->conn.auth, cmd, replies))
 		return NULL;
-	}
-	if (st->fifo_n == SMTP_FIFO_CAP) {
-		/* Keep the reply count right, lose what the command was. */
-		f->anomalies |= PROTO_ANOM_PIPELINE_CAP;
-		f->cap_hits++;
-		tail->cmd = CMD_LOST;
-		tail->slot = 0;
-		smtp_fifo_add_count(tail, replies ? replies : 1);
-		return NULL;
-	}
-	tail = smtp_fifo_at(st, st->fifo_n++);
-	memset(tail, 0, sizeof(*tail));
-	tail->cmd = (uint8_t)cmd;
-	tail->replies = replies;
-	tail->login = -1;
-	tail->slot = st->line_slot;
-	tail->slot_login = (int8_t)st->line_slot_login;
-	return tail;
+	e = cmd_fifo_push(&st->fifo, f, &st->conn.auth, cmd, -1, replies);
+	if (!e) /* keep the reply count right, lose what the command was */
+		cmd_fifo_absorb(&st->fifo, CMD_LOST, replies ? replies : 1);
+	return e;
 }
 
 /* ---- SASL ------------------------------------------------------------------- */
@@ -278,25 +203,24 @@ smtp_auth_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *arg
 		bool cut)
 {
 	size_t mn = smtp_token_len(args, n, NULL);
-	struct smtp_pending *e;
+	struct cmd_entry *e;
+	uint32_t seq;
 	size_t off;
 
 	if (mn == 0) {
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-		smtp_fifo_push(st, f, CMD_OTHER, 1);
+		smtp_push(st, f, CMD_OTHER, 1);
 		return;
 	}
-	st->auth_login = sasl_exchange_begin(&st->sasl, f, args, mn);
-	if (++st->auth_seq == 0)
-		st->auth_seq = 1; /* 0 names no exchange */
+	seq = login_track_begin(&st->conn.auth, f, args, mn);
 	off = smtp_skip_space(args, n, mn);
 	if (off < n) /* the initial response (a "*" cancel needs nothing: 501 follows) */
-		sasl_exchange_initial(&st->sasl, f, st->auth_login, args + off,
-				      smtp_token_len(args + off, n - off, NULL), cut);
-	e = smtp_fifo_push(st, f, CMD_AUTH, 1);
+		login_track_initial(&st->conn.auth, f, args + off,
+				    smtp_token_len(args + off, n - off, NULL), cut);
+	e = smtp_push(st, f, CMD_AUTH, 1);
 	if (e) {
-		e->seq = st->auth_seq;
-		e->login = (int8_t)st->auth_login;
+		e->seq = seq;
+		e->login = (int8_t)st->conn.auth.login;
 	}
 }
 
@@ -306,61 +230,29 @@ static void
 smtp_auth_reply(struct smtp_state *st, struct proto_facts *f, uint32_t seq, int login, int code)
 {
 	int cls = code / 100;
-	struct login *l;
 
-	if (code == 334) {
-		st->srv_auth = seq;
-		if (seq == st->auth_seq)
-			sasl_exchange_prompt(&st->sasl);
-		return;
-	}
-	if (cls != 2 && cls != 4 && cls != 5)
-		return;
-	if ((l = proto_facts_login(f, login)) != NULL)
-		l->outcome = cls == 2 ? LOGIN_SUCCESS : LOGIN_FAILURE;
-	st->srv_auth = 0;
-	if (seq == st->auth_seq)
-		sasl_exchange_end(&st->sasl);
-}
-
-/* Whether the server read the line of e as a response of the exchange it is
- * in (see "Pipelined SASL" above). */
-static bool
-smtp_entry_in_exchange(const struct smtp_state *st, const struct smtp_pending *e)
-{
-	return e->slot != 0 && e->slot == st->srv_auth;
+	if (code == 334)
+		login_track_challenge(&st->conn.auth, seq);
+	else if (cls == 2 || cls == 4 || cls == 5)
+		login_track_outcome(&st->conn.auth, f, seq, login, cls == 2);
 }
 
 /* The server read a line the client meant as a command as a SASL response:
  * undo what waits for the command's reply. */
 static void
-smtp_command_was_response(struct smtp_state *st, const struct smtp_pending *e)
+smtp_command_was_response(struct smtp_state *st, const struct cmd_entry *e)
 {
-	switch ((enum smtp_cmd)e->cmd) {
-	case CMD_DATA:
-		if (st->cmode == CMODE_BODY) {
-			st->cmode = CMODE_CMD;
-			st->dot_matched = 0;
-		}
-		break;
-	case CMD_STARTTLS:
+	if (e->cmd == CMD_DATA && st->cmode == CMODE_BODY) {
+		st->cmode = CMODE_CMD;
+		st->dot_matched = 0;
+	} else if (e->cmd == CMD_STARTTLS) {
 		st->starttls_pending = false;
-		break;
-	case CMD_AUTH:
-		if (e->seq == st->auth_seq)
-			sasl_exchange_end(&st->sasl); /* never started on the server */
-		break;
-	default:
-		break;
 	}
 }
 
 /* ---- Client direction ---------------------------------------------------------- */
 
-static const struct {
-	const char *verb;
-	enum smtp_cmd cmd;
-} smtp_verbs[] = {
+static const struct proto_word smtp_verbs[] = {
 	{"EHLO", CMD_EHLO},
 	{"HELO", CMD_HELO},
 	{"LHLO", CMD_EHLO},
@@ -386,14 +278,11 @@ static const struct {
 static enum smtp_cmd
 smtp_verb_lookup(const uint8_t *p, size_t n, bool *known)
 {
-	for (size_t i = 0; i < sizeof(smtp_verbs) / sizeof(smtp_verbs[0]); i++) {
-		if (text_equal_ci(p, n, smtp_verbs[i].verb)) {
-			*known = true;
-			return smtp_verbs[i].cmd;
-		}
-	}
-	*known = false;
-	return CMD_OTHER;
+	const struct proto_word *w =
+		proto_word_find(smtp_verbs, sizeof(smtp_verbs) / sizeof(smtp_verbs[0]), p, n);
+
+	*known = w != NULL;
+	return w ? (enum smtp_cmd)w->value : CMD_OTHER;
 }
 
 /* "BDAT" SP chunk-size [SP "LAST"] */
@@ -407,13 +296,13 @@ smtp_bdat_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *arg
 
 	if (dn == 0 || dn > 19) { /* 19 digits always fit in 64 bits */
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-		smtp_fifo_push(st, f, CMD_OTHER, 1);
+		smtp_push(st, f, CMD_OTHER, 1);
 		return;
 	}
 	for (size_t i = 0; i < dn; i++) {
 		if (args[i] < '0' || args[i] > '9') {
 			f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-			smtp_fifo_push(st, f, CMD_OTHER, 1);
+			smtp_push(st, f, CMD_OTHER, 1);
 			return;
 		}
 		size = size * 10 + (uint64_t)(args[i] - '0');
@@ -421,123 +310,107 @@ smtp_bdat_start(struct smtp_state *st, struct proto_facts *f, const uint8_t *arg
 	off = smtp_skip_space(args, n, dn);
 	last = text_equal_ci(args + off, smtp_token_len(args + off, n - off, NULL), "LAST");
 	if (last)
-		smtp_fifo_push(st, f, CMD_DATA_END, st->lmtp ? 0 : 1);
+		smtp_push(st, f, CMD_DATA_END, st->lmtp ? 0 : 1);
 	else
-		smtp_fifo_push(st, f, CMD_BDAT, 1);
+		smtp_push(st, f, CMD_BDAT, 1);
 	if (size > 0) {
 		st->cmode = CMODE_BDAT;
 		st->bdat_left = size;
 	}
 }
 
-static void
-smtp_client_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *line, size_t n,
-		 bool cut)
+/* A client command line (or a SASL response in a slot of the exchange). */
+static bool
+smtp_client_line(void *state, struct proto_facts *f, const struct line_view *l)
 {
-	size_t tn = text_trim_eol(line, n);
-	size_t vn = smtp_token_len(line, tn, NULL);
-	size_t args_off = smtp_skip_space(line, tn, vn);
-	bool known, prompted;
+	struct smtp_state *st = state;
+	const uint8_t *line = l->p;
+	size_t vn = smtp_token_len(line, l->tn, NULL);
+	size_t args_off = smtp_skip_space(line, l->tn, vn);
+	bool known;
 	enum smtp_cmd cmd = smtp_verb_lookup(line, vn, &known);
 
 	if (st->starttls_pending && !st->injection_seen) {
 		st->injection_seen = true;
-		proto_facts_indicate(f, IND_CMD_INJECTION, line, n);
+		proto_facts_indicate(f, IND_CMD_INJECTION, line, l->len);
 	}
-	st->line_slot = 0;
-	if (sasl_exchange_wants_line(&st->sasl, &prompted)) {
+	if (login_track_client_line(&st->conn.auth, f, line, l->tn, l->cut, known)) {
 		/* A response slot (see "Pipelined SASL" above). */
-		st->line_slot = st->auth_seq;
-		st->line_slot_login = st->auth_login;
-		if (prompted || (!known && sasl_line_is_response(line, tn, cut))) {
-			sasl_exchange_line(&st->sasl, f, st->auth_login, line, tn, cut);
-			smtp_fifo_push(st, f, CMD_SASL, 1);
-			st->line_slot = 0;
-			return;
-		}
-		sasl_exchange_skip(&st->sasl);
+		smtp_push(st, f, CMD_SASL, 1);
+		return false;
 	}
 	f->commands++;
 	if (st->refused && cmd != CMD_QUIT)
 		f->cleartext_after_refusal = true;
 	if (!known && proto_token_is_masked(line, vn))
-		proto_facts_indicate(f, IND_CMD_MASKED, line, n);
+		proto_facts_indicate(f, IND_CMD_MASKED, line, l->len);
 
 	switch (cmd) {
 	case CMD_STARTTLS:
 		f->upgrade_requested = true;
 		st->starttls_pending = true;
-		smtp_fifo_push(st, f, CMD_STARTTLS, 1);
+		smtp_push(st, f, CMD_STARTTLS, 1);
 		break;
 	case CMD_AUTH:
-		smtp_auth_start(st, f, line + args_off, tn - args_off, cut);
+		smtp_auth_start(st, f, line + args_off, l->tn - args_off, l->cut);
 		break;
 	case CMD_DATA:
-		smtp_fifo_push(st, f, CMD_DATA, 1);
+		smtp_push(st, f, CMD_DATA, 1);
 		st->cmode = CMODE_BODY;
 		st->dot_matched = 2; /* the body starts at a line boundary */
 		break;
 	case CMD_BDAT:
-		smtp_bdat_start(st, f, line + args_off, tn - args_off);
+		smtp_bdat_start(st, f, line + args_off, l->tn - args_off);
 		break;
 	case CMD_EHLO:
 		if (text_equal_ci(line, vn, "LHLO"))
 			st->lmtp = true;
-		smtp_fifo_push(st, f, cmd, 1);
+		smtp_push(st, f, cmd, 1);
 		break;
 	default:
-		smtp_fifo_push(st, f, cmd, 1);
+		smtp_push(st, f, cmd, 1);
 		break;
 	}
-	st->line_slot = 0;
+	return false;
 }
 
+/* Client bytes read before the next line: a DATA body, a BDAT chunk, or the
+ * ClientHello of a client that started TLS before we read the 220. */
 static size_t
-smtp_feed_client(struct smtp_state *st, struct proto_facts *f, const uint8_t *p, size_t len)
+smtp_client_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t n,
+		bool *stop)
 {
-	struct line_asm *la = &st->line[DIR_C2S];
-	size_t off = 0;
+	struct smtp_state *st = state;
+	const struct line_asm *la = &st->conn.la[dir];
+	uint64_t take;
+	size_t used;
+	bool done;
 
-	while (off < len) {
-		const uint8_t *line;
-		size_t n, used;
-		bool cut, done;
-
-		if (st->cmode == CMODE_BODY) {
-			off += body_skip_dot(&st->dot_matched, p + off, len - off, &done);
-			if (done) {
-				st->cmode = CMODE_CMD;
-				smtp_fifo_push(st, f, CMD_DATA_END, st->lmtp ? 0 : 1);
-			}
-			continue;
+	switch (st->cmode) {
+	case CMODE_BODY:
+		used = body_skip_dot(&st->dot_matched, p, n, &done);
+		if (done) {
+			st->cmode = CMODE_CMD;
+			smtp_push(st, f, CMD_DATA_END, st->lmtp ? 0 : 1);
 		}
-		if (st->cmode == CMODE_BDAT) {
-			uint64_t take = len - off;
-
-			if (take > st->bdat_left)
-				take = st->bdat_left;
-			off += (size_t)take;
-			st->bdat_left -= take;
-			if (st->bdat_left == 0)
-				st->cmode = CMODE_CMD;
-			continue;
-		}
-		if (st->starttls_pending && la->len == 0 && !la->discarding &&
-		    p[off] == SMTP_TLS_HANDSHAKE) {
-			/* The client started TLS before we read the 220 (see header). */
-			st->starttls_pending = false;
-			f->upgrade_accepted = true;
-			f->switch_to_tls = true;
-			return off;
-		}
-		if (!proto_line_next(f, la, p + off, len - off, &used, &line, &n, &cut)) {
-			off += used;
-			break;
-		}
-		off += used;
-		smtp_client_line(st, f, line, n, cut);
+		return used;
+	case CMODE_BDAT:
+		take = n < st->bdat_left ? n : st->bdat_left;
+		st->bdat_left -= take;
+		if (st->bdat_left == 0)
+			st->cmode = CMODE_CMD;
+		return (size_t)take;
+	case CMODE_CMD:
+		break;
 	}
-	return len;
+	if (st->starttls_pending && la->len == 0 && !la->discarding && p[0] == SMTP_TLS_HANDSHAKE) {
+		/* The client started TLS before we read the 220 (see header). */
+		st->starttls_pending = false;
+		f->upgrade_accepted = true;
+		f->switch_to_tls = true;
+		*stop = true;
+	}
+	return 0;
 }
 
 /* ---- Server direction ---------------------------------------------------------- */
@@ -561,45 +434,48 @@ smtp_capability_line(struct proto_facts *f, const uint8_t *line, size_t n, const
 		proto_facts_indicate(f, IND_CAPA_MASKED, line, n);
 }
 
-/* Decides what the reply starting now answers. */
-static enum smtp_reply_target
-smtp_reply_target(struct smtp_state *st, int code)
+/* A reply starts: decides what it answers. */
+static void
+smtp_reply_begin(void *state, int code)
 {
-	struct smtp_pending *head = smtp_fifo_peek(st);
+	struct smtp_state *st = state;
+	struct cmd_entry *head = cmd_fifo_peek(&st->fifo);
 	bool first = !st->first_reply_seen;
 
 	st->first_reply_seen = true;
 	if (first && !head && (code == 220 || code == 421 || code == 554))
-		return TARGET_GREETING;
-	if (first && head && code == 220 && head->cmd != CMD_STARTTLS)
-		return TARGET_GREETING; /* the client spoke before the banner */
-	return head ? TARGET_HEAD : TARGET_NONE;
+		st->reply_target = TARGET_GREETING;
+	else if (first && head && code == 220 && head->cmd != CMD_STARTTLS)
+		st->reply_target = TARGET_GREETING; /* the client spoke before the banner */
+	else
+		st->reply_target = head ? TARGET_HEAD : TARGET_NONE;
 }
 
-/* A complete reply to the head command. Returns true when the stream switches
- * to TLS after this reply. */
-static bool
-smtp_reply_done(struct smtp_state *st, struct proto_facts *f, const uint8_t *line, size_t n)
+/* One line of a reply: the keywords of the EHLO/LHLO reply. */
+static void
+smtp_reply_line(void *state, struct proto_facts *f, const uint8_t *line, size_t n)
 {
-	struct smtp_pending *head = smtp_fifo_peek(st);
-	int code = st->reply_code;
+	struct smtp_state *st = state;
+	struct cmd_entry *head = cmd_fifo_peek(&st->fifo);
+	size_t tn;
+
+	if (st->reply_target != TARGET_HEAD || !head || head->cmd != CMD_EHLO ||
+	    login_track_in_exchange(&st->conn.auth, head) || st->reply.code != 250 ||
+	    st->reply.lines == 0)
+		return;
+	tn = text_trim_eol(line, n);
+	smtp_capability_line(f, line, n, line + (tn > 4 ? 4 : tn), tn > 4 ? tn - 4 : 0);
+}
+
+/* The reply to the command at the head, read as that command's. Returns
+ * true when the stream switches to TLS after it. */
+static bool
+smtp_command_reply(struct smtp_state *st, struct proto_facts *f, const struct cmd_entry *head,
+		   const uint8_t *line, size_t n)
+{
+	int code = st->reply.code;
 	int cls = code / 100;
-	bool sw = false;
 
-	if (st->reply_target == TARGET_GREETING) {
-		f->greeting = true;
-		return false;
-	}
-	if (st->reply_target != TARGET_HEAD || !head)
-		return false;
-	if (head->replies == 0) /* LMTP: one reply per accepted recipient */
-		head->replies = st->rcpt_ok ? st->rcpt_ok : 1;
-
-	if (smtp_entry_in_exchange(st, head)) {
-		smtp_command_was_response(st, head);
-		smtp_auth_reply(st, f, head->slot, head->slot_login, code);
-		goto answered;
-	}
 	switch ((enum smtp_cmd)head->cmd) {
 	case CMD_EHLO:
 		if (cls == 2)
@@ -610,8 +486,9 @@ smtp_reply_done(struct smtp_state *st, struct proto_facts *f, const uint8_t *lin
 		if (code == 220) {
 			f->upgrade_accepted = true;
 			f->switch_to_tls = true;
-			sw = true;
-		} else if (cls == 4 || cls == 5) {
+			return true;
+		}
+		if (cls == 4 || cls == 5) {
 			f->upgrade_refused = true;
 			st->refused = true;
 			proto_facts_indicate(f, IND_UPGRADE_REFUSED, line, n);
@@ -622,8 +499,6 @@ smtp_reply_done(struct smtp_state *st, struct proto_facts *f, const uint8_t *lin
 	case CMD_AUTH:
 		smtp_auth_reply(st, f, head->seq, head->login, code);
 		break;
-	case CMD_SASL:
-		break; /* the exchange was over: the server read an unknown command */
 	case CMD_MAIL:
 	case CMD_RSET:
 	case CMD_HELO:
@@ -641,82 +516,51 @@ smtp_reply_done(struct smtp_state *st, struct proto_facts *f, const uint8_t *lin
 		}
 		break;
 	default:
-		break;
+		break; /* CMD_SASL: the exchange was over, an unknown command */
 	}
-answered:
-	if (--head->replies == 0)
-		smtp_fifo_pop(st);
+	return false;
+}
+
+/* A complete reply (its last line). Returns true when the stream switches
+ * to TLS after it. */
+static bool
+smtp_reply_done(void *state, struct proto_facts *f, const uint8_t *line, size_t n)
+{
+	struct smtp_state *st = state;
+	struct cmd_entry *head = cmd_fifo_peek(&st->fifo);
+	bool sw = false;
+
+	if (st->reply_target == TARGET_GREETING) {
+		f->greeting = true;
+		return false;
+	}
+	if (st->reply_target != TARGET_HEAD || !head)
+		return false;
+	if (head->replies == 0) /* LMTP: one reply per accepted recipient */
+		head->replies = st->rcpt_ok ? st->rcpt_ok : 1;
+	if (login_track_read_as_response(&st->conn.auth, head)) {
+		smtp_command_was_response(st, head);
+		smtp_auth_reply(st, f, head->slot, head->slot_login, st->reply.code);
+	} else {
+		sw = smtp_command_reply(st, f, head, line, n);
+	}
+	cmd_fifo_answered(&st->fifo);
 	return sw;
 }
 
-static void
-smtp_reply_begin(struct smtp_state *st, int code)
-{
-	st->in_reply = true;
-	st->reply_code = code;
-	st->reply_lines = 0;
-	st->reply_target = smtp_reply_target(st, code);
-}
+static const struct line_reply_ops smtp_reply_ops = {
+	.begin = smtp_reply_begin,
+	.line = smtp_reply_line,
+	.done = smtp_reply_done,
+};
 
-/* One server line. Returns true when the stream switches to TLS after it. */
+/* A server line (a cut one is read as cut). */
 static bool
-smtp_server_line(struct smtp_state *st, struct proto_facts *f, const uint8_t *line, size_t n)
+smtp_server_line(void *state, struct proto_facts *f, const struct line_view *l)
 {
-	bool last = false;
-	int code = line_reply_code(line, n, &last);
-	struct smtp_pending *head;
+	struct smtp_state *st = state;
 
-	if (code < 0) {
-		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-		return false;
-	}
-	if (!st->in_reply) {
-		smtp_reply_begin(st, code);
-	} else if (code != st->reply_code) {
-		/* The reply before never had its last line (a server answering
-		 * pipelined commands, a cut reply): it ends there, and this line
-		 * starts the next one, so that later replies stay matched. */
-		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-		st->in_reply = false;
-		if (smtp_reply_done(st, f, st->reply_last, st->reply_last_len))
-			return true;
-		smtp_reply_begin(st, code);
-	}
-	head = smtp_fifo_peek(st);
-	if (st->reply_target == TARGET_HEAD && head && head->cmd == CMD_EHLO &&
-	    !smtp_entry_in_exchange(st, head) && st->reply_code == 250 && st->reply_lines > 0) {
-		size_t tn = text_trim_eol(line, n);
-
-		smtp_capability_line(f, line, n, line + (tn > 4 ? 4 : tn), tn > 4 ? tn - 4 : 0);
-	}
-	st->reply_lines++;
-	if (!last) {
-		st->reply_last_len = n < sizeof(st->reply_last) ? n : sizeof(st->reply_last);
-		memcpy(st->reply_last, line, st->reply_last_len);
-		return false;
-	}
-	st->in_reply = false;
-	return smtp_reply_done(st, f, line, n);
-}
-
-static size_t
-smtp_feed_server(struct smtp_state *st, struct proto_facts *f, const uint8_t *p, size_t len)
-{
-	struct line_asm *la = &st->line[DIR_S2C];
-	size_t off = 0;
-
-	while (off < len) {
-		const uint8_t *line;
-		size_t n, used;
-		bool cut;
-
-		if (!proto_line_next(f, la, p + off, len - off, &used, &line, &n, &cut))
-			break;
-		off += used;
-		if (smtp_server_line(st, f, line, n))
-			return off;
-	}
-	return len;
+	return line_reply_read(&st->reply, &smtp_reply_ops, st, f, l->p, l->len);
 }
 
 /* ---- Descriptor ---------------------------------------------------------------- */
@@ -769,48 +613,18 @@ smtp_sniff(enum dir dir, const uint8_t *p, size_t len)
 	return SNIFF_WEAK;
 }
 
+/* After a gap, replies can no longer be matched to commands: everything is
+ * consumed unread. */
+static const struct line_ops smtp_ops = {
+	.dir = {[DIR_C2S] = {smtp_client_raw, smtp_client_line},
+		[DIR_S2C] = {NULL, smtp_server_line}},
+	.consume_after_stop = true,
+};
+
 static void
 smtp_init(void *state)
 {
-	struct smtp_state *st = state;
-
-	memset(st, 0, sizeof(*st));
-	line_asm_init(&st->line[DIR_C2S]);
-	line_asm_init(&st->line[DIR_S2C]);
-	st->auth_login = -1;
-	st->line_slot_login = -1;
-}
-
-static size_t
-smtp_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t len)
-{
-	struct smtp_state *st = state;
-
-	if (f->switch_to_tls)
-		return 0; /* not ours any more: the rest is TLS */
-	if (st->stopped || !p || len == 0)
-		return len;
-	if (dir == DIR_C2S)
-		return smtp_feed_client(st, f, p, len);
-	return smtp_feed_server(st, f, p, len);
-}
-
-static void
-smtp_gap(void *state, struct proto_facts *f, enum dir dir)
-{
-	struct smtp_state *st = state;
-
-	(void)dir;
-	f->anomalies |= PROTO_ANOM_GAP;
-	st->stopped = true;
-	line_asm_reset(&st->line[DIR_C2S]);
-	line_asm_reset(&st->line[DIR_S2C]);
-}
-
-static void
-smtp_fini(void *state)
-{
-	(void)state; /* nothing allocated */
+	line_conn_init(state, sizeof(struct smtp_state), &smtp_ops);
 }
 
 const struct proto_desc proto_smtp = {
@@ -826,7 +640,7 @@ const struct proto_desc proto_smtp = {
 	.state_size = sizeof(struct smtp_state),
 	.sniff = smtp_sniff,
 	.init = smtp_init,
-	.feed = smtp_feed,
-	.gap = smtp_gap,
-	.fini = smtp_fini,
+	.feed = line_conn_feed,
+	.gap = line_conn_gap,
+	.fini = line_conn_fini,
 };

@@ -1,8 +1,9 @@
 /*
  * test_line.c - the helpers src/proto/proto.c gives every text protocol: the
- * masked-keyword rule, login and capability records, the wait for the answer
- * to an upgrade request, and the line assembler (cut lines and their tail, in
- * every chunk size from 1 to 64 bytes).
+ * masked-keyword rule, login and capability records, keyword tables, the wait
+ * for the answer to an upgrade request, and the line assembler (cut lines
+ * and their tail, in every chunk size from 1 to 64 bytes). The engine built
+ * on them (src/proto/line.c) has test_line_engine.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +109,55 @@ test_line_capability_keywords_are_kept_once(void **unused)
 	proto_facts_add_capa_once(&f, (const uint8_t *)"A\001", 2);
 	proto_facts_add_capa_once(&f, BYTES("A?"));
 	assert_string_equal(f.capa, "STLS SASL STL A?");
+}
+
+static void
+test_line_a_masked_capability_keyword_is_kept_and_flagged_with_its_line(void **unused)
+{
+	struct proto_facts f = {0};
+
+	(void)unused;
+	proto_facts_capa_keyword(&f, BYTES("STLS"), BYTES("STLS\r\n"));
+	assert_int_equal(f.indicators, 0);
+	proto_facts_capa_keyword(&f, BYTES("XXXX"), BYTES("XXXX\r\n"));
+	proto_facts_capa_keyword(&f, BYTES("XXXXXXXA"), BYTES("* CAPABILITY XXXXXXXA"));
+	assert_string_equal(f.capa, "STLS XXXX XXXXXXXA");
+	assert_int_equal(f.indicators, IND_CAPA_MASKED);
+	assert_int_equal(f.evidence_len, 6); /* the first one's line */
+	assert_memory_equal(f.evidence, "XXXX\r\n", 6);
+}
+
+static void
+test_line_a_login_outcome_lands_on_its_index_only(void **unused)
+{
+	struct proto_facts f = {0};
+	int idx = proto_facts_add_login_index(&f, "USER");
+
+	(void)unused;
+	proto_facts_login_outcome(&f, -1, true); /* dropped: nothing happens */
+	proto_facts_login_outcome(&f, 1, true);	 /* not in use */
+	assert_int_equal(f.logins[idx].outcome, LOGIN_UNKNOWN);
+	proto_facts_login_outcome(&f, idx, true);
+	assert_int_equal(f.logins[idx].outcome, LOGIN_SUCCESS);
+	proto_facts_login_outcome(&f, idx, false);
+	assert_int_equal(f.logins[idx].outcome, LOGIN_FAILURE);
+}
+
+static void
+test_line_words_are_found_whatever_their_case_and_only_whole(void **unused)
+{
+	static const struct proto_word table[] = {{"EHLO", 1}, {"STARTTLS", 2}, {"", 3}};
+	const struct proto_word *w;
+
+	(void)unused;
+	w = proto_word_find(table, 3, BYTES("starttls"));
+	assert_non_null(w);
+	assert_int_equal(w->value, 2);
+	assert_null(proto_word_find(table, 3, BYTES("STARTTL")));
+	assert_null(proto_word_find(table, 3, BYTES("EHLOX")));
+	assert_null(proto_word_find(table, 2, BYTES("")));
+	assert_int_equal(proto_word_find(table, 3, BYTES(""))->value, 3);
+	assert_null(proto_word_find(table, 0, BYTES("EHLO")));
 }
 
 /* ---- upgrade_wait ---------------------------------------------------------------- */
@@ -354,6 +404,10 @@ main(void)
 		cmocka_unit_test(
 			test_line_logins_are_found_by_index_and_dropped_ones_are_minus_one),
 		cmocka_unit_test(test_line_capability_keywords_are_kept_once),
+		cmocka_unit_test(
+			test_line_a_masked_capability_keyword_is_kept_and_flagged_with_its_line),
+		cmocka_unit_test(test_line_a_login_outcome_lands_on_its_index_only),
+		cmocka_unit_test(test_line_words_are_found_whatever_their_case_and_only_whole),
 		cmocka_unit_test(
 			test_line_a_handshake_byte_after_the_upgrade_request_switches_to_tls),
 		cmocka_unit_test(test_line_other_bytes_after_the_upgrade_request_are_injection),
