@@ -113,6 +113,19 @@ engine_mem_room(struct engine *e, size_t need, const struct flow *keep)
 	}
 }
 
+/* Accounts what an open flow holds now. Room is made first (the idlest
+ * other flows finished), so that the total, and memory_max, never exceed
+ * the memcap because this flow grew. */
+void
+engine_mem_update(struct engine *e, struct conn *c)
+{
+	size_t now = engine_conn_bytes(c);
+
+	if (now > c->flow.mem)
+		engine_mem_room(e, now - c->flow.mem, &c->flow);
+	engine_mem_set(e, &c->flow, now);
+}
+
 /* Forgets a flow: an open one with its session (struct conn), a packed one,
  * or a closed one (only its struct flow is left, see engine_bury). */
 void

@@ -161,6 +161,7 @@ void engine_free_conn_buffers(struct engine *e, struct conn *c);
 void engine_mem_set(struct engine *e, struct flow *f, size_t bytes);
 size_t engine_conn_bytes(const struct conn *c);
 void engine_mem_room(struct engine *e, size_t need, const struct flow *keep);
+void engine_mem_update(struct engine *e, struct conn *c);
 void engine_remove(struct engine *e, struct flow *f);
 void engine_bury(struct engine *e, struct flow *f);
 void engine_pack(struct engine *e, struct conn *c);

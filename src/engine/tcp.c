@@ -144,8 +144,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		engine_pack(e, c);
 		return;
 	}
-	engine_mem_set(e, &c->flow, engine_conn_bytes(c));
-	engine_mem_room(e, 0, &c->flow);
+	engine_mem_update(e, c);
 }
 
 /* A packet of a packed flow: counted, and the end of the session seen. */

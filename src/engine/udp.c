@@ -46,6 +46,5 @@ engine_udp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 		session_on_datagram(s, dir, pk->payload, pk->payload_len, pk->payload_cut);
 	}
 	engine_consult_ndpi(e, c, pk);
-	engine_mem_set(e, &c->flow, engine_conn_bytes(c));
-	engine_mem_room(e, 0, &c->flow);
+	engine_mem_update(e, c);
 }

@@ -109,6 +109,36 @@ test_engine_memcap_finishes_the_idlest_flows_and_bounds_the_memory(void **state)
 	engine_free(e);
 }
 
+/* A flow that grows (its parser state arrives with its first bytes) gets
+ * room made before it is accounted: whatever the cap, the high-water mark
+ * never passes it (it did by up to one parser state). */
+static void
+test_engine_memory_never_exceeds_the_memcap_whatever_its_size(void **state)
+{
+	(void)state;
+	for (uint64_t cap = 24 * 1024; cap <= 96 * 1024; cap += 1000) {
+		struct engine_config cfg;
+		struct seen seen = {0};
+		struct engine_output out = {&seen, on_session, on_alert};
+		struct engine *e;
+		char err[256];
+		struct stats *st;
+
+		engine_config_defaults(&cfg);
+		cfg.use_ndpi = false;
+		cfg.memcap = cap;
+		e = engine_new(&cfg, &out, err, sizeof(err));
+		assert_non_null(e);
+		run(e, 100);
+		st = engine_stats(e);
+		assert_true(st->flows_evicted_memcap > 0);
+		if (st->memory_max > cap)
+			fail_msg("memcap %llu: memory_max %llu", (unsigned long long)cap,
+				 (unsigned long long)st->memory_max);
+		engine_free(e);
+	}
+}
+
 static void
 test_engine_without_a_memcap_keeps_every_flow(void **state)
 {
@@ -166,6 +196,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			test_engine_memcap_finishes_the_idlest_flows_and_bounds_the_memory),
+		cmocka_unit_test(test_engine_memory_never_exceeds_the_memcap_whatever_its_size),
 		cmocka_unit_test(test_engine_without_a_memcap_keeps_every_flow),
 		cmocka_unit_test(test_engine_memcap_is_shared_out_among_workers),
 	};
