@@ -78,7 +78,7 @@ e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
 # every check (fuzz-regress); a target without any keeps a few hand-made
 # inputs there (one per mode of its harness), so that it is replayed too.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = session engine pcap tls tlshello smtp imap pop3 sasl line proto registry decode reasm ipfrag state
+FUZZ_TARGETS = session engine pcap tls tlshello smtp imap pop3 sasl line proto registry others decode reasm ipfrag state
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Isrc/proto $(PKG_CFLAGS)
 
