@@ -116,6 +116,31 @@ engine_mem_room(struct engine *e, size_t need, const struct flow *keep)
 /* Accounts what an open flow holds now. Room is made first (the idlest
  * other flows finished), so that the total, and memory_max, never exceed
  * the memcap because this flow grew. */
+/* A packet of an open flow: counted, its time kept, the flow made the
+ * newest in its LRU list (stamped with the engine's clock). */
+void
+engine_conn_seen(struct engine *e, struct conn *c, const struct packet *pk)
+{
+	c->sess.packets++;
+	c->sess.ts_last_us = pk->ts_us;
+	flow_table_touch(e->flows, &c->flow, e->now_us);
+	c->last_idx = e->pkt_idx;
+	if (pk->payload_cut)
+		e->st.payload_cut++;
+}
+
+/* --evidence: the frame is kept while the session's outcome is open. */
+void
+engine_keep_evidence(struct engine *e, struct conn *c, const struct packet *pk, int dlt,
+		     const uint8_t *frame, size_t caplen)
+{
+	if (e->cfg.evidence_dirfd < 0)
+		return;
+	if (e->own->evidence_room)
+		e->own->evidence_room(e);
+	evidence_keep(&c->ev, &e->evs, dlt, pk->ts_us, frame, caplen);
+}
+
 void
 engine_mem_update(struct engine *e, struct conn *c)
 {

@@ -162,6 +162,9 @@ void engine_mem_set(struct engine *e, struct flow *f, size_t bytes);
 size_t engine_conn_bytes(const struct conn *c);
 void engine_mem_room(struct engine *e, size_t need, const struct flow *keep);
 void engine_mem_update(struct engine *e, struct conn *c);
+void engine_conn_seen(struct engine *e, struct conn *c, const struct packet *pk);
+void engine_keep_evidence(struct engine *e, struct conn *c, const struct packet *pk, int dlt,
+			  const uint8_t *frame, size_t caplen);
 void engine_remove(struct engine *e, struct flow *f);
 void engine_bury(struct engine *e, struct flow *f);
 void engine_pack(struct engine *e, struct conn *c);

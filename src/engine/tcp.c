@@ -49,11 +49,7 @@ engine_tcp_bytes(struct engine *e, struct conn *c, const struct packet *pk, int 
 		s->bypassed_bytes += pk->payload_len;
 		return true;
 	}
-	if (e->cfg.evidence_dirfd >= 0) {
-		if (e->own->evidence_room)
-			e->own->evidence_room(e);
-		evidence_keep(&c->ev, &e->evs, dlt, pk->ts_us, frame, caplen);
-	}
+	engine_keep_evidence(e, c, pk, dlt, frame, caplen);
 	reasm_push(&c->half[dir], &e->st.reasm, dir, pk->seq, syn, pk->tcp_flags & TCP_FIN,
 		   pk->payload, pk->payload_len, engine_deliver, s);
 	if (ack && !session_settled(s))
@@ -123,14 +119,9 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	}
 	dir = reversed ? DIR_S2C : DIR_C2S;
 	s = &c->sess;
-	s->packets++;
-	s->ts_last_us = pk->ts_us;
 	if (syn && !ack && dir == DIR_C2S)
 		s->syn_seen = true;
-	flow_table_touch(e->flows, &c->flow, e->now_us);
-	c->last_idx = e->pkt_idx;
-	if (pk->payload_cut)
-		e->st.payload_cut++;
+	engine_conn_seen(e, c, pk);
 	settled = engine_tcp_bytes(e, c, pk, dlt, frame, caplen, dir);
 	engine_consult_ndpi(e, c, pk);
 

@@ -28,21 +28,12 @@ engine_udp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	}
 	dir = reversed ? DIR_S2C : DIR_C2S;
 	s = &c->sess;
-	s->packets++;
-	s->ts_last_us = pk->ts_us;
-	flow_table_touch(e->flows, &c->flow, e->now_us);
-	c->last_idx = e->pkt_idx;
-	if (pk->payload_cut)
-		e->st.payload_cut++;
+	engine_conn_seen(e, c, pk);
 	if (session_settled(s)) {
 		s->bytes[dir] += pk->payload_len;
 		s->bypassed_bytes += pk->payload_len;
 	} else {
-		if (e->cfg.evidence_dirfd >= 0) {
-			if (e->own->evidence_room)
-				e->own->evidence_room(e);
-			evidence_keep(&c->ev, &e->evs, dlt, pk->ts_us, frame, caplen);
-		}
+		engine_keep_evidence(e, c, pk, dlt, frame, caplen);
 		session_on_datagram(s, dir, pk->payload, pk->payload_len, pk->payload_cut);
 	}
 	engine_consult_ndpi(e, c, pk);

@@ -80,22 +80,31 @@ run(struct engine *e, unsigned n)
 	}
 }
 
+/* An engine without nDPI under the given memcap, its output counted in seen. */
+static struct engine *
+memcap_engine(struct engine_config *cfg, uint64_t memcap, struct seen *seen)
+{
+	struct engine_output out = {seen, on_session, on_alert};
+	struct engine *e;
+	char err[256];
+
+	engine_config_defaults(cfg);
+	cfg->use_ndpi = false;
+	cfg->memcap = memcap;
+	e = engine_new(cfg, &out, err, sizeof(err));
+	assert_non_null(e);
+	return e;
+}
+
 static void
 test_engine_memcap_finishes_the_idlest_flows_and_bounds_the_memory(void **state)
 {
 	struct engine_config cfg;
 	struct seen seen = {0};
-	struct engine_output out = {&seen, on_session, on_alert};
-	struct engine *e;
-	char err[256];
+	struct engine *e = memcap_engine(&cfg, 200 * 1024, &seen);
 	struct stats *st;
 
 	(void)state;
-	engine_config_defaults(&cfg);
-	cfg.use_ndpi = false;
-	cfg.memcap = 200 * 1024;
-	e = engine_new(&cfg, &out, err, sizeof(err));
-	assert_non_null(e);
 	run(e, 2000);
 	st = engine_stats(e);
 	assert_true(st->flows_evicted_memcap > 1000);
@@ -119,16 +128,9 @@ test_engine_memory_never_exceeds_the_memcap_whatever_its_size(void **state)
 	for (uint64_t cap = 24 * 1024; cap <= 96 * 1024; cap += 1000) {
 		struct engine_config cfg;
 		struct seen seen = {0};
-		struct engine_output out = {&seen, on_session, on_alert};
-		struct engine *e;
-		char err[256];
+		struct engine *e = memcap_engine(&cfg, cap, &seen);
 		struct stats *st;
 
-		engine_config_defaults(&cfg);
-		cfg.use_ndpi = false;
-		cfg.memcap = cap;
-		e = engine_new(&cfg, &out, err, sizeof(err));
-		assert_non_null(e);
 		run(e, 100);
 		st = engine_stats(e);
 		assert_true(st->flows_evicted_memcap > 0);
