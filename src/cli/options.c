@@ -94,7 +94,7 @@ static int cli_print_version(struct cli_options *o, const char *flag, const char
 /* Every option, in the order of --help. */
 static const struct cli_option cli_table[] = {
 	{CLI_SOURCES, "read", 'r', required_argument, "FILE", CLI_CALL, .parse = cli_parse_file,
-	 .help = "read a pcap or pcapng capture ('-' = stdin); repeatable"},
+	 .help = "read a pcap or pcapng capture ('-' = stdin); repeatable, up to 1024"},
 	{CLI_SOURCES, "interface", 'i', required_argument, "IFACE", CLI_STRING, CLI_FIELD(iface),
 	 .help = "capture live on IFACE ('any' for all interfaces)"},
 	{CLI_SOURCES, "no-promiscuous", 'p', no_argument, NULL, CLI_SET, CLI_FIELD(promisc),

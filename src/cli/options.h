@@ -12,7 +12,7 @@
 #include "alertout.h"
 #include "engine.h"
 
-#define CLI_MAX_FILES 64 /* -r given more often is a usage error */
+#define CLI_MAX_FILES 1024 /* -r given more often is a usage error */
 
 struct cli_options {
 	const char *files[CLI_MAX_FILES]; /* -r, argv's own strings */

@@ -104,6 +104,36 @@ test_cli_linger_never_outlasts_the_idle_timeout(void **state)
 	cli_options_free(&o);
 }
 
+/* A whole directory of captures fits (the e2e suite reads all of pcaps/
+ * at once); one more than CLI_MAX_FILES is a usage error. */
+static void
+test_cli_many_files_up_to_the_limit(void **state)
+{
+	static char *argv[2 * CLI_MAX_FILES + 4];
+	struct cli_options o;
+	int argc = 0;
+
+	(void)state;
+	argv[argc++] = (char *)"tlswatch";
+	for (int i = 0; i < CLI_MAX_FILES; i++) {
+		argv[argc++] = (char *)"-r";
+		argv[argc++] = (char *)"a.pcap";
+	}
+	argv[argc] = NULL;
+	optind = 0;
+	opterr = 0;
+	assert_int_equal(cli_options_parse(argc, argv, &o), 0);
+	assert_int_equal(o.n_files, CLI_MAX_FILES);
+	assert_true(CLI_MAX_FILES >= 1024);
+	cli_options_free(&o);
+	argv[argc++] = (char *)"-r";
+	argv[argc++] = (char *)"b.pcap";
+	argv[argc] = NULL;
+	optind = 0;
+	assert_int_equal(cli_options_parse(argc, argv, &o), 2);
+	cli_options_free(&o);
+}
+
 static void
 test_cli_usage_errors_are_status_2(void **state)
 {
@@ -133,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_cli_every_kind_of_option_sets_its_field),
 		cmocka_unit_test(test_cli_defaults_come_from_the_engine),
 		cmocka_unit_test(test_cli_linger_never_outlasts_the_idle_timeout),
+		cmocka_unit_test(test_cli_many_files_up_to_the_limit),
 		cmocka_unit_test(test_cli_usage_errors_are_status_2),
 	};
 
