@@ -30,8 +30,10 @@
 #define EVIDENCE_MAX 200 /* bytes of an offending line kept as evidence */
 #define LOGIN_MAX 4	 /* logins remembered per session (more are counted) */
 #define LOGIN_FIELD_MAX 64
-#define CAPA_TEXT_MAX 160 /* capability keywords kept for display */
-#define REPLY_TEXT_MAX 96 /* the server's answer to the upgrade request */
+#define CAPA_TEXT_MAX 160   /* capability keywords kept for display */
+#define REPLY_TEXT_MAX 96   /* the server's answer to the upgrade request */
+#define PROTO_OWN_MAX 32    /* bytes of a protocol's own facts (proto_facts.own) */
+#define PROTO_EXPECT_RING 4 /* connections announced, kept until the core reads them */
 
 /* ---- Facts ---------------------------------------------------------------- */
 
@@ -65,7 +67,21 @@ struct login {
 	char username[LOGIN_FIELD_MAX];
 	char secret[LOGIN_FIELD_MAX]; /* only ever rendered with --show-secrets */
 	bool has_secret;	      /* a reusable secret crossed the wire */
+	bool anonymous;		      /* a guest login (FTP anonymous): listed, no alert */
 	enum login_outcome outcome;
+};
+
+/*
+ * A connection a session announced for later (FTP's PASV and EPSV replies,
+ * PORT and EPRT commands): the endpoint that will accept it. The core links
+ * the connection that comes to it to the announcing session.
+ */
+struct proto_expect {
+	uint8_t family;	   /* 4 or 6; 0: the address is the announcer's peer (EPSV) */
+	uint8_t addr[16];  /* as announced (may be a NAT's inside address) */
+	uint16_t port;	   /* the port that will accept */
+	bool by_server;	   /* passive: the server accepts; else the client does */
+	bool tls_possible; /* the upgrade was offered or in use when it was announced */
 };
 
 struct proto_facts {
@@ -97,6 +113,14 @@ struct proto_facts {
 	struct login logins[LOGIN_MAX];
 	uint8_t n_logins;
 	uint32_t logins_dropped; /* more than LOGIN_MAX */
+	/* Connections announced (proto_facts_expect): a ring the core reads
+	 * after each feed; n_expect counts every announcement. */
+	struct proto_expect expect[PROTO_EXPECT_RING];
+	uint32_t n_expect;
+	/* The protocol's own facts, laid out by its parser (at most
+	 * PROTO_OWN_MAX bytes, zero when none) and rendered by its descriptor's
+	 * write callback: facts that outlive the parser state. */
+	uint8_t own[PROTO_OWN_MAX];
 };
 
 /* Records an indicator and, when it is the first one, its evidence. */
@@ -119,6 +143,8 @@ struct login *proto_facts_add_login(struct proto_facts *f, const char *mechanism
 int proto_facts_add_login_index(struct proto_facts *f, const char *mechanism);
 /* The login at index idx, or NULL for -1 (or any index not in use). */
 struct login *proto_facts_login(struct proto_facts *f, int idx);
+/* Announces a connection to come (see struct proto_expect). */
+void proto_facts_expect(struct proto_facts *f, const struct proto_expect *x);
 /* The server answered the login at index idx (-1: nothing happens):
  * LOGIN_SUCCESS when ok, else LOGIN_FAILURE. */
 void proto_facts_login_outcome(struct proto_facts *f, int idx, bool ok);
@@ -149,6 +175,18 @@ struct proto_upgrade {
 	const char *offer;   /* the capability the server offers: "STARTTLS", "STLS" */
 	const char *request; /* the client's request: "STARTTLS", "STLS", "AUTH TLS" */
 	const char *accept;  /* the server's go-ahead: "220", "+OK", "OK" */
+};
+
+/*
+ * Where a protocol's own fields go: the sinks pass one of these to its
+ * descriptor's write callback and render each field under the protocol's
+ * name (JSON: "ftp":{"prot":"P", ...}; text: ftp[prot=P ...]). Values are
+ * printable ASCII.
+ */
+struct proto_writer {
+	void *ctx;
+	void (*str)(void *ctx, const char *key, const char *value);
+	void (*num)(void *ctx, const char *key, uint64_t value);
 };
 
 /*
@@ -187,6 +225,16 @@ struct proto_desc {
 	void (*gap)(void *state, struct proto_facts *f, enum dir dir);
 	/* Frees anything the state holds (the state memory itself is the core's). */
 	void (*fini)(void *state);
+	/* Renders f->own, the facts only this protocol has; writes nothing when
+	 * it has none to show. NULL: no own fields. */
+	void (*write)(const struct proto_facts *f, const struct proto_writer *w);
+	/* The service of the connections its sessions announce (FTP: ftp-data),
+	 * NULL when they announce none. */
+	const struct proto_desc *data;
+	/* Sessions of this service are another session's data connections: they
+	 * are named by that link, never by their bytes, and judged by what they
+	 * carry (TLS or not). */
+	bool data_channel;
 };
 
 /* Every registered protocol, in proto_list.h order, NULL-terminated. */
@@ -307,6 +355,16 @@ const struct proto_word *proto_word_find(const struct proto_word *table, size_t 
  * XEXCH50, X-EXPS, XLIST) are never that.
  */
 bool proto_token_is_masked(const uint8_t *p, size_t n);
+
+/*
+ * A literal announcement at the end of a line (line end already trimmed),
+ * as IMAP (RFC 9051) and ManageSieve (RFC 5804) write them: "{n}", "{n+}"
+ * (non-synchronizing), "~{n}" (IMAP literal8). Sets *size and returns true;
+ * false when there is none. One of more than PROTO_LITERAL_DIGITS digits is
+ * flagged (PROTO_ANOM_BAD_LITERAL) and ignored.
+ */
+#define PROTO_LITERAL_DIGITS 19
+bool proto_literal_at_end(const uint8_t *p, size_t n, uint64_t *size, struct proto_facts *f);
 
 /* Splits "CODE SP text" / "CODE-text" reply lines: returns the 3-digit code or
  * -1, and *last = false for a continuation line ("250-"). */

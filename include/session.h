@@ -69,6 +69,7 @@ enum alert_kind {
 	ALERT_TLS_WEAK_CIPHER,
 	ALERT_AUTH_OFFERED_CLEARTEXT,
 	ALERT_LOGIN_BRUTEFORCE,
+	ALERT_DATA_CLEARTEXT, /* an encrypted control session's data went in the clear */
 	ALERT_KIND_COUNT,
 };
 
@@ -140,6 +141,15 @@ struct session {
 	struct proto_facts pf;
 	struct tls_facts tf;
 	char ndpi[NDPI_NAME_MAX]; /* nDPI's protocol name, "" when not consulted */
+	/* A data connection (its service is a data_channel): the session that
+	 * announced it, and how it was linked (1 announced, 2 inferred from an
+	 * encrypted control session's hosts; 0 not a data connection). */
+	uint64_t control_id;
+	uint8_t link;
+	bool link_tls; /* ... TLS was offered or in use on the control session */
+	/* A control session: its data connections judged before it, and how
+	 * many of them carried cleartext. */
+	uint32_t data_sessions, data_cleartext;
 
 	/* Filled when the session is judged (session_finish). */
 	enum verdict verdict;

@@ -46,6 +46,10 @@ struct stats {
 	uint64_t servers_forgotten; /* correlation memory full: oldest server dropped */
 	uint64_t pairs_forgotten;   /* ... oldest client/server pair dropped */
 	uint64_t state_servers_loaded;
+	uint64_t links_announced; /* data connections announced (FTP PASV, PORT ...) */
+	uint64_t links_linked;	  /* data sessions linked to an announcement */
+	uint64_t links_inferred;  /* ... to an encrypted control session's hosts */
+	uint64_t links_dropped;	  /* announcements forgotten: the table was full */
 	uint64_t evidence_files;
 	uint64_t evidence_failed;
 	uint64_t evidence_withheld;	   /* not written: the session carried a login secret */

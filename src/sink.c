@@ -144,6 +144,10 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "correlation_servers_forgotten", st->servers_forgotten);
 	fn(ctx, "correlation_pairs_forgotten", st->pairs_forgotten);
 	fn(ctx, "state_servers_loaded", st->state_servers_loaded);
+	fn(ctx, "data_links_announced", st->links_announced);
+	fn(ctx, "data_links_linked", st->links_linked);
+	fn(ctx, "data_links_inferred", st->links_inferred);
+	fn(ctx, "data_links_dropped", st->links_dropped);
 	fn(ctx, "evidence_files", st->evidence_files);
 	fn(ctx, "evidence_files_failed", st->evidence_failed);
 	fn(ctx, "evidence_withheld_secrets", st->evidence_withheld);

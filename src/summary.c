@@ -145,6 +145,10 @@ summary_add(struct summary *sum, const struct session *s)
 
 	memset(&k, 0, sizeof(k));
 	k.port = s->server_port;
+	/* Data connections (ftp-data) use ephemeral ports: they are counted
+	 * under their service's port, one row rather than one per transfer. */
+	if (s->link && s->proto && s->proto->clear_ports[0])
+		k.port = s->proto->clear_ports[0];
 	k.l4 = s->l4;
 	r = row_set_get(&sum->ports, &k);
 	if (!r)

@@ -17,6 +17,10 @@
  *     an upgrade by a protocol no parser reads (starttls); picked up midstream
  *     or with only the server side captured, a ClientHello or ServerHello
  *     still shows TLS from the start (implicit-tls); else unknown/midstream.
+ *  Before 2: a data connection linked to its control session (FTP's
+ *     ftp-data) is implicit-tls when it carries a TLS handshake, else
+ *     cleartext (not-requested when TLS was offered or in use on the control
+ *     session, else not-offered).
  *  5. Otherwise unknown (midstream, gap, unrecognized), or cleartext when
  *     nDPI recognised an unencrypted protocol: not-offered when the protocol
  *     has an upgrade (none was seen), no-tls-protocol when it has none.
@@ -138,6 +142,8 @@ judge_logins(struct alert_out *ao)
 		const struct login *l = &pf->logins[i];
 		char ev[160];
 
+		if (l->anonymous)
+			continue; /* nobody's credentials: listed, not alerted */
 		snprintf(ev, sizeof(ev), "%s %s user=%s", ao->s->service, l->mechanism,
 			 l->username[0] ? l->username : "?");
 		raise_alert_text(ao, ALERT_CLEARTEXT_LOGIN,
@@ -250,6 +256,33 @@ verdict_is_text(const uint8_t *p, size_t n)
 	return true;
 }
 
+/*
+ * A data connection (FTP's) has no upgrade of its own: it carries TLS from
+ * its first byte (either side's: in active mode the TLS client is the TCP
+ * server) or it carries cleartext, which its control session could have
+ * protected (not-requested) or not (not-offered).
+ */
+static void
+judge_data_channel(struct alert_out *ao)
+{
+	struct session *s = ao->s;
+	enum reason fail;
+
+	if (s->tf.client_hello || s->tf.server_hello) {
+		fail = tls_failure(s);
+		s->verdict = fail != REASON_NONE ? tls_failed_verdict(fail) : VERDICT_IMPLICIT_TLS;
+		s->reason = fail;
+		judge_tls_params(ao);
+		return;
+	}
+	if (s->tf.records[0] + s->tf.records[1] > 0) {
+		s->reason = REASON_MIDSTREAM; /* TLS records, no handshake seen */
+		return;
+	}
+	s->verdict = VERDICT_CLEARTEXT;
+	s->reason = s->link_tls ? REASON_NOT_REQUESTED : REASON_NOT_OFFERED;
+}
+
 size_t
 verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out, size_t max)
 {
@@ -265,6 +298,10 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 	if (s->bytes[DIR_C2S] == 0 && s->bytes[DIR_S2C] == 0) {
 		s->reason = s->midstream ? REASON_MIDSTREAM : REASON_NO_PAYLOAD;
 		return 0;
+	}
+	if (s->proto && s->proto->data_channel) {
+		judge_data_channel(&ao);
+		return ao.n;
 	}
 	if (s->implicit_tls) {
 		fail = tls_failure(s);

@@ -49,6 +49,7 @@ static const char *const alert_kind_names[ALERT_KIND_COUNT] = {
 	[ALERT_TLS_WEAK_CIPHER] = "tls-weak-cipher",
 	[ALERT_AUTH_OFFERED_CLEARTEXT] = "auth-offered-in-cleartext",
 	[ALERT_LOGIN_BRUTEFORCE] = "login-bruteforce",
+	[ALERT_DATA_CLEARTEXT] = "data-cleartext",
 };
 
 const char *

@@ -65,13 +65,15 @@ engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 	if (role != ROLE_WORKER) {
 		e->corr = correlate_new(&cfg->corr, err, errsz);
 		e->frag = ipfrag_new(&cfg->frag);
-		if (!e->corr || !e->frag) {
+		e->links = links_new();
+		if (!e->corr || !e->frag || !e->links) {
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
 	}
 	return e;
 fail:
+	links_free(e->links);
 	correlate_free(e->corr);
 	ipfrag_free(e->frag);
 	dpi_free(e->dpi);
@@ -114,6 +116,15 @@ engine_stats_local(struct engine *e)
 		e->st.servers_forgotten = cs.servers_forgotten;
 		e->st.pairs_forgotten = cs.pairs_forgotten;
 		e->st.state_servers_loaded = cs.state_servers_loaded;
+	}
+	if (e->links) {
+		struct link_stats ls;
+
+		links_stats(e->links, &ls);
+		e->st.links_announced = ls.announced;
+		e->st.links_linked = ls.linked;
+		e->st.links_inferred = ls.inferred;
+		e->st.links_dropped = ls.dropped;
 	}
 	e->st.evidence_packets_dropped = e->evs.packets_dropped;
 	if (e->frag)
@@ -209,6 +220,7 @@ engine_free(struct engine *e)
 	engine_finish_all(e);
 	par_free(e);
 	flow_table_free(e->flows);
+	links_free(e->links);
 	dpi_free(e->dpi);
 	correlate_free(e->corr);
 	ipfrag_free(e->frag);
@@ -250,7 +262,15 @@ const struct engine_ops engine_ops_local = {
 };
 
 /* One thread: names and judges its sessions itself. */
+/* The single thread judges: the note goes straight to its links. */
+static void
+single_link(struct engine *e, const struct link_note *n)
+{
+	links_note(e->links, n);
+}
+
 const struct engine_owner engine_owner_single = {
 	.session_id = single_session_id,
 	.finished = engine_judge_conn,
+	.link = single_link,
 };

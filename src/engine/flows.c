@@ -413,6 +413,65 @@ engine_consult_ndpi(struct engine *e, struct conn *c, const struct packet *pk)
 	}
 }
 
+/* The service whose data connections this session may announce, or NULL:
+ * its parser's, or for implicit TLS its port's. */
+static const struct proto_desc *
+engine_data_service(const struct session *s)
+{
+	bool tls_port;
+	const struct proto_desc *d = s->proto;
+
+	if (!d && s->implicit_tls)
+		d = proto_by_port(s->server_port, s->l4, &tls_port);
+	return d ? d->data : NULL;
+}
+
+void
+engine_harvest_links(struct engine *e, struct conn *c)
+{
+	struct session *s = &c->sess;
+	const struct proto_desc *data = engine_data_service(s);
+	size_t alen = s->family == 6 ? 16 : 4;
+	struct link_note n;
+
+	if (!data || !e->own->link)
+		return;
+	if (s->pf.n_expect - c->expect_seen > PROTO_EXPECT_RING) {
+		/* More in one segment than the ring holds: the oldest are gone. */
+		e->st.links_dropped += s->pf.n_expect - c->expect_seen - PROTO_EXPECT_RING;
+		c->expect_seen = s->pf.n_expect - PROTO_EXPECT_RING;
+	}
+	for (; c->expect_seen < s->pf.n_expect; c->expect_seen++) {
+		const struct proto_expect *x = &s->pf.expect[c->expect_seen % PROTO_EXPECT_RING];
+		const uint8_t *seen = x->by_server ? s->server_ip : s->client_ip;
+
+		memset(&n, 0, sizeof(n));
+		n.control = s->id;
+		n.ts_us = s->ts_last_us;
+		n.data = data;
+		n.family = x->family ? x->family : s->family;
+		if (n.family != s->family)
+			continue; /* an EPRT of the other family: nothing we can match */
+		memcpy(n.addr, x->family ? x->addr : seen, alen);
+		memcpy(n.seen, seen, alen);
+		n.port = x->port;
+		n.tls_possible = x->tls_possible;
+		e->own->link(e, &n);
+	}
+	if (!c->pair_sent && (s->implicit_tls || s->pf.switch_to_tls)) {
+		c->pair_sent = true;
+		memset(&n, 0, sizeof(n));
+		n.control = s->id;
+		n.ts_us = s->ts_last_us;
+		n.data = data;
+		n.pair = true;
+		n.family = s->family;
+		memcpy(n.client, s->client_ip, alen);
+		memcpy(n.server, s->server_ip, alen);
+		e->own->link(e, &n);
+	}
+}
+
 /* The packet's flow key (sender first) and its symmetric hash. */
 uint32_t
 engine_packet_key(const struct packet *pk, struct flow_key *k)

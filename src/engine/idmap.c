@@ -60,6 +60,19 @@ idmap_put(struct idmap *m, uint64_t k, uint64_t v)
 }
 
 uint64_t
+idmap_get(const struct idmap *m, uint64_t k)
+{
+	size_t j;
+
+	if (!m->mask)
+		return 0;
+	for (j = idmap_slot(m, k); m->key[j] != k; j = (j + 1) & m->mask)
+		if (!m->key[j])
+			return 0;
+	return m->val[j];
+}
+
+uint64_t
 idmap_take(struct idmap *m, uint64_t k)
 {
 	size_t j, i;

@@ -18,6 +18,8 @@ struct idmap {
 
 /* Adds k -> v; -1 when out of memory. */
 int idmap_put(struct idmap *m, uint64_t k, uint64_t v);
+/* k's value; 0 when absent. */
+uint64_t idmap_get(const struct idmap *m, uint64_t k);
 /* Removes k and returns its value; 0 when absent. */
 uint64_t idmap_take(struct idmap *m, uint64_t k);
 void idmap_free(struct idmap *m);

@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "evidence.h"
 #include "flow.h"
+#include "links.h"
 #include "reasm.h"
 
 #define ENGINE_ALERTS_MAX (2 * ALERT_KIND_COUNT + LOGIN_MAX)
@@ -36,6 +37,8 @@ struct conn {
 	bool fin[2];
 	struct evidence_buf ev; /* --evidence: packets until settled */
 	uint64_t last_idx;	/* index of the flow's last packet: its LRU rank */
+	uint32_t expect_seen;	/* announcements (sess.pf.n_expect) handed on */
+	bool pair_sent;		/* the encrypted control session's hosts handed on */
 };
 
 /* An open flow whose session is settled (TLS established: nothing more to
@@ -118,6 +121,9 @@ struct engine_owner {
 	void (*finished)(struct engine *e, struct conn *c);
 	/* Before keeping an evidence packet (NULL: nothing to do). */
 	void (*evidence_room)(struct engine *e);
+	/* A session announced a data connection, or its address pair stands
+	 * for its hidden announcements: to whoever judges. */
+	void (*link)(struct engine *e, const struct link_note *n);
 };
 
 struct engine {
@@ -129,6 +135,7 @@ struct engine {
 	struct dpi *dpi;
 	struct correlate *corr;
 	struct ipfrag *frag; /* the reader's (single thread or front) */
+	struct links *links; /* data connections' links (single thread or front) */
 	struct evidence_stats evs;
 	struct stats st;
 	uint64_t next_id;
@@ -183,6 +190,9 @@ void engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_
 		size_t caplen);
 void engine_udp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
 		size_t caplen);
+
+/* links.c's notes from the flows: after each segment's bytes. */
+void engine_harvest_links(struct engine *e, struct conn *c);
 
 /* judge.c */
 void engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,

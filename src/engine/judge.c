@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "verdict.h"
@@ -63,6 +64,30 @@ engine_write_evidence(struct engine *e, const struct session *s, const struct ev
 		snprintf(alerts[i].pcap, sizeof(alerts[i].pcap), "%s", path);
 }
 
+/*
+ * A control session whose data connections were judged before it: their
+ * tally, and data-cleartext when the control connection was encrypted but
+ * files went in the clear (PROT C, or data that ignored PROT P).
+ */
+static size_t
+engine_judge_data(struct engine *e, struct session *s, struct alert *out, size_t max)
+{
+	char ev[160];
+
+	links_control_judged(e->links, s);
+	if (s->data_cleartext == 0 ||
+	    (s->verdict != VERDICT_STARTTLS && s->verdict != VERDICT_IMPLICIT_TLS))
+		return 0;
+	s->alerts |= 1u << ALERT_DATA_CLEARTEXT;
+	if (max == 0)
+		return 0;
+	verdict_alert_init(out, s, ALERT_DATA_CLEARTEXT, SEVERITY_MEDIUM);
+	snprintf(ev, sizeof(ev), "%u of %u data connections in cleartext, control connection %s",
+		 s->data_cleartext, s->data_sessions, verdict_name(s->verdict));
+	text_escape(out->evidence, sizeof(out->evidence), (const uint8_t *)ev, strlen(ev));
+	return 1;
+}
+
 /* Judges a finished session (reassembly flushed, end set) and hands it and
  * its alerts to the output; ev holds its kept packets. */
 void
@@ -80,9 +105,14 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 		e->st.sessions_empty++;
 		return;
 	}
+	links_claim(e->links, s);
 	session_name_service(s);
 	vin.ndpi_cleartext = ndpi_cleartext;
 	n = verdict_judge(s, &vin, alerts, ENGINE_ALERTS_MAX);
+	if (s->link)
+		links_data_judged(e->links, s);
+	else
+		n += engine_judge_data(e, s, alerts + n, ENGINE_ALERTS_MAX - n);
 	n += correlate_observe(e->corr, s, &cf, alerts + n, ENGINE_ALERTS_MAX - n,
 			       engine_late_alert, e);
 	verdict_apply_correlation(s, &cf);

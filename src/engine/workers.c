@@ -38,6 +38,7 @@ enum msg_type {
 	MSG_FINISH,	/* the capture ended: finish every flow, then stop */
 	MSG_CREATED,	/* back: a flow was created */
 	MSG_REPORT,	/* back: a finished session, to be judged */
+	MSG_LINK,	/* back: a session announced a data connection */
 };
 
 struct msg_packet {
@@ -60,6 +61,12 @@ struct msg_created {
 	uint32_t type;
 	struct order_key key;
 	uint64_t provisional; /* the worker's id: the creating packet's index */
+};
+
+struct msg_link {
+	uint32_t type;
+	struct order_key key;
+	struct link_note n; /* n.control: the worker's provisional id */
 };
 
 struct msg_report {
@@ -201,6 +208,20 @@ worker_finished(struct engine *e, struct conn *c)
 	ring_commit(&w->out);
 }
 
+/* In a worker: a note for the front's links, in its place in the order
+ * (after the packet's flow was created, before anything it finishes). */
+static void
+worker_link(struct engine *e, const struct link_note *n)
+{
+	struct worker *w = e->self;
+	struct msg_link *m = ring_reserve(&w->out, sizeof(*m), NULL, NULL);
+
+	m->type = MSG_LINK;
+	m->key = (struct order_key){e->key_idx, STAGE_CREATE, 1};
+	m->n = *n;
+	ring_commit(&w->out);
+}
+
 /* In a worker: what is left of its evidence cap, less what is on its way
  * to the reader. */
 static void
@@ -287,6 +308,12 @@ par_take(struct engine *e, struct worker *from, uint32_t *type)
 		if (idmap_put(&P->ids, m->provisional, e->next_id) < 0)
 			e->st.alloc_failures++;
 		e->next_id++;
+	} else if (*type == MSG_LINK) {
+		struct msg_link *m = (struct msg_link *)type;
+
+		m->n.control = idmap_get(&P->ids, m->n.control);
+		if (m->n.control)
+			links_note(e->links, &m->n);
 	} else {
 		struct msg_report *m = (struct msg_report *)type;
 		uint64_t kept = m->ev.bytes;
@@ -657,6 +684,7 @@ const struct engine_owner engine_owner_worker = {
 	.created = worker_created,
 	.finished = worker_finished,
 	.evidence_room = worker_evidence_room,
+	.link = worker_link,
 };
 
 /* The front owns no flow: it dispatches, and judges what comes back. */

@@ -62,7 +62,6 @@
 
 #define IMAP_TAG_MAX 64	   /* bytes of a tag kept to match its reply */
 #define IMAP_PENDING_MAX 8 /* tagged commands awaiting their reply */
-#define IMAP_LITERAL_DIGITS 19
 
 enum imap_cmd {
 	IMAP_CMD_NONE = 0,
@@ -108,39 +107,6 @@ struct imap_state {
 };
 
 /* ---- small readers -------------------------------------------------------- */
-
-/*
- * Recognises a literal announcement at the end of a line (line end already
- * trimmed): "{n}", "{n+}" (LITERAL+), "~{n}" (literal8). Sets *size and
- * returns true; false when there is none. An announcement with too many
- * digits is flagged and ignored.
- */
-static bool
-imap_literal_at_end(const uint8_t *p, size_t n, uint64_t *size, struct proto_facts *f)
-{
-	size_t end, i, digits;
-	uint64_t v = 0;
-
-	if (n < 3 || p[n - 1] != '}')
-		return false;
-	end = n - 1;
-	if (p[end - 1] == '+')
-		end--;
-	i = end;
-	while (i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9')
-		i--;
-	digits = end - i;
-	if (digits == 0 || i == 0 || p[i - 1] != '{')
-		return false;
-	if (digits > IMAP_LITERAL_DIGITS) {
-		f->anomalies |= PROTO_ANOM_BAD_LITERAL;
-		return false;
-	}
-	for (size_t k = i; k < end; k++)
-		v = v * 10 + (uint64_t)(p[k] - '0');
-	*size = v;
-	return true;
-}
 
 /* ---- pending tagged commands ---------------------------------------------- */
 
@@ -265,7 +231,7 @@ imap_login_args(struct imap_state *s, struct proto_facts *f, struct cursor c)
 			uint64_t size;
 
 			if (!cursor_get_token(&c, &tok) || cursor_remaining(&c) > 0 ||
-			    !imap_literal_at_end(tok.p, tok.len, &size, f)) {
+			    !proto_literal_at_end(tok.p, tok.len, &size, f)) {
 				f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 				return;
 			}
@@ -447,7 +413,7 @@ imap_line_end(void *state, struct proto_facts *f, enum dir dir, const uint8_t *e
 	uint64_t size;
 
 	n = text_trim_eol(end, n);
-	if (imap_literal_at_end(end, n, &size, f)) {
+	if (proto_literal_at_end(end, n, &size, f)) {
 		lit->left = size;
 		lit->after_literal = true;
 		return;

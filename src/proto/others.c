@@ -12,17 +12,6 @@
 #define TCP PROTO_TCP
 #define BOTH (PROTO_TCP | PROTO_UDP)
 
-const struct proto_desc proto_ftp = {
-	.name = "ftp",
-	.transports = TCP,
-	.clear_ports = {21, 20},
-	.tls_ports = {990, 989},
-	.tls_transports = TCP,
-	.upgrade = {"AUTH TLS", "AUTH TLS", "234"},
-	.ndpi = {"FTP_CONTROL", "FTPS", "FTP_DATA"},
-	.alpn = {"ftp"},
-};
-
 const struct proto_desc proto_ldap = {
 	.name = "ldap",
 	.transports = TCP,
@@ -54,14 +43,6 @@ const struct proto_desc proto_xmpp = {
 	.upgrade = {"<starttls/>", "<starttls/>", "<proceed/>"},
 	.ndpi = {"Jabber"},
 	.alpn = {"xmpp-client", "xmpp-server"},
-};
-
-const struct proto_desc proto_sieve = {
-	.name = "sieve",
-	.transports = TCP,
-	.clear_ports = {4190},
-	.upgrade = {"STARTTLS", "STARTTLS", "OK"},
-	.alpn = {"managesieve"},
 };
 
 const struct proto_desc proto_irc = {

@@ -116,6 +116,13 @@ proto_facts_login_outcome(struct proto_facts *f, int idx, bool ok)
 }
 
 void
+proto_facts_expect(struct proto_facts *f, const struct proto_expect *x)
+{
+	f->expect[f->n_expect % PROTO_EXPECT_RING] = *x;
+	f->n_expect++;
+}
+
+void
 line_asm_init(struct line_asm *la)
 {
 	la->len = 0;
@@ -358,4 +365,34 @@ body_skip_dot(uint8_t *matched, const uint8_t *p, size_t n, bool *done)
 		}
 	}
 	return i;
+}
+
+/*
+ * proto_literal_at_end (proto.h).
+ */
+bool
+proto_literal_at_end(const uint8_t *p, size_t n, uint64_t *size, struct proto_facts *f)
+{
+	size_t end, i, digits;
+	uint64_t v = 0;
+
+	if (n < 3 || p[n - 1] != '}')
+		return false;
+	end = n - 1;
+	if (p[end - 1] == '+')
+		end--;
+	i = end;
+	while (i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9')
+		i--;
+	digits = end - i;
+	if (digits == 0 || i == 0 || p[i - 1] != '{')
+		return false;
+	if (digits > PROTO_LITERAL_DIGITS) {
+		f->anomalies |= PROTO_ANOM_BAD_LITERAL;
+		return false;
+	}
+	for (size_t k = i; k < end; k++)
+		v = v * 10 + (uint64_t)(p[k] - '0');
+	*size = v;
+	return true;
 }

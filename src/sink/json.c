@@ -180,6 +180,64 @@ json_tls(FILE *o, const struct session *s)
 	fputc_unlocked('}', o);
 }
 
+/* A protocol's own fields: "name":{"key":value,...}, nothing when none. */
+struct json_own {
+	FILE *o;
+	const char *name;
+	bool opened;
+};
+
+static void
+json_own_key(struct json_own *w, const char *key)
+{
+	json_raw(w->o, w->opened ? "," : ",\"");
+	if (!w->opened) {
+		json_raw(w->o, w->name);
+		json_raw(w->o, "\":{");
+		w->opened = true;
+	}
+	json_str(w->o, key);
+	fputc_unlocked(':', w->o);
+}
+
+static void
+json_own_str(void *ctx, const char *key, const char *value)
+{
+	json_own_key(ctx, key);
+	json_str(((struct json_own *)ctx)->o, value);
+}
+
+static void
+json_own_num(void *ctx, const char *key, uint64_t value)
+{
+	json_own_key(ctx, key);
+	json_kv_u64(((struct json_own *)ctx)->o, "", value);
+}
+
+/* The links of a data connection or of a control session, then the
+ * protocol's own fields. */
+static void
+json_session_extra(FILE *o, const struct session *s)
+{
+	if (s->link) {
+		json_kv_u64(o, ",\"control\":", s->control_id);
+		json_kv_str(o, ",\"link\":", s->link == 1 ? "announced" : "inferred");
+	}
+	if (s->data_sessions) {
+		json_kv_u64(o, ",\"data\":{\"sessions\":", s->data_sessions);
+		json_kv_u64(o, ",\"cleartext\":", s->data_cleartext);
+		fputc_unlocked('}', o);
+	}
+	if (s->proto && s->proto->write) {
+		struct json_own w = {o, s->proto->name, false};
+		struct proto_writer pw = {&w, json_own_str, json_own_num};
+
+		s->proto->write(&s->pf, &pw);
+		if (w.opened)
+			fputc_unlocked('}', o);
+	}
+}
+
 static void
 json_session(struct sink *k, const struct session *s)
 {
@@ -229,6 +287,7 @@ json_session(struct sink *k, const struct session *s)
 	json_kv_bool(o, ",\"gap\":", s->gap);
 	json_kv_str(o, ",\"end\":", session_end_name(s->end));
 	json_kv_str_or_null(o, ",\"ndpi\":", s->ndpi);
+	json_session_extra(o, s);
 	json_raw(o, "}\n");
 	if (k->live)
 		sink_flush(k);

@@ -45,6 +45,8 @@ text_tls(FILE *o, const struct session *s)
 			t->alert_dir == DIR_C2S ? "client" : "server");
 }
 
+static void text_session_extra(FILE *o, const struct session *s);
+
 static void
 text_session(struct sink *k, const struct session *s)
 {
@@ -106,9 +108,59 @@ text_session(struct sink *k, const struct session *s)
 	}
 	if (s->ndpi[0])
 		fprintf(o, "  ndpi=%s", s->ndpi);
+	text_session_extra(o, s);
 	fputc('\n', o);
 	if (k->live)
 		sink_flush(k);
+}
+
+/* A protocol's own fields: "  ftp[prot=P passive=2]", nothing when none. */
+struct text_own {
+	FILE *o;
+	const char *name;
+	bool opened;
+};
+
+static void
+text_own_key(struct text_own *w, const char *key)
+{
+	if (!w->opened)
+		fprintf(w->o, "  %s[%s=", w->name, key);
+	else
+		fprintf(w->o, " %s=", key);
+	w->opened = true;
+}
+
+static void
+text_own_str(void *ctx, const char *key, const char *value)
+{
+	text_own_key(ctx, key);
+	fputs(value, ((struct text_own *)ctx)->o);
+}
+
+static void
+text_own_num(void *ctx, const char *key, uint64_t value)
+{
+	text_own_key(ctx, key);
+	fprintf(((struct text_own *)ctx)->o, "%" PRIu64, value);
+}
+
+static void
+text_session_extra(FILE *o, const struct session *s)
+{
+	if (s->link)
+		fprintf(o, "  control=#%" PRIu64 " (%s)", s->control_id,
+			s->link == 1 ? "announced" : "inferred");
+	if (s->data_sessions)
+		fprintf(o, "  data=%u cleartext=%u", s->data_sessions, s->data_cleartext);
+	if (s->proto && s->proto->write) {
+		struct text_own w = {o, s->proto->name, false};
+		struct proto_writer pw = {&w, text_own_str, text_own_num};
+
+		s->proto->write(&s->pf, &pw);
+		if (w.opened)
+			fputc(']', o);
+	}
 }
 
 static void

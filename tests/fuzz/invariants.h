@@ -52,4 +52,37 @@ fuzz_check_proto_facts(const struct proto_facts *f)
 		fuzz_check_login(&f->logins[i]);
 }
 
+/* A protocol's own fields: printable keys and values. */
+static inline void
+fuzz_own_str(void *ctx, const char *key, const char *value)
+{
+	(void)ctx;
+	fuzz_check_text(key, strlen(key) + 1, "own field key");
+	fuzz_check_text(value, strlen(value) + 1, "own field value");
+}
+
+static inline void
+fuzz_own_num(void *ctx, const char *key, uint64_t value)
+{
+	(void)ctx;
+	(void)value;
+	fuzz_check_text(key, strlen(key) + 1, "own field key");
+}
+
+/* What the parser announced and its own fields, as the sinks render them. */
+static inline void
+fuzz_check_own(const struct proto_desc *d, const struct proto_facts *f)
+{
+	struct proto_writer w = {NULL, fuzz_own_str, fuzz_own_num};
+
+	for (unsigned i = 0; i < PROTO_EXPECT_RING && i < f->n_expect; i++) {
+		const struct proto_expect *x = &f->expect[i];
+
+		if (x->port == 0 || (x->family != 0 && x->family != 4 && x->family != 6))
+			fuzz_fail("an announced endpoint without a port or family");
+	}
+	if (d->write)
+		d->write(f, &w);
+}
+
 #endif

@@ -73,6 +73,7 @@ fuzz_proto_run(const struct proto_desc *d, const uint8_t *data, size_t size, siz
 		off += len;
 	}
 	fuzz_check_proto_facts(&r->f);
+	fuzz_check_own(d, &r->f);
 	if (d->fini)
 		d->fini(st);
 	free(st);

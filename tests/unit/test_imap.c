@@ -12,52 +12,12 @@
 #include <cmocka.h>
 
 #include "proto.h"
-#include "replay.h"
+#include "transcript.h"
 
 extern const struct proto_desc proto_imap;
 
-#define CB(s)                                                                                      \
-	{                                                                                          \
-		DIR_C2S, (s), sizeof(s) - 1                                                        \
-	} /* binary client bytes */
-#define N_STEPS(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Replays in every chunk size; the facts and the bytes left for TLS must be
  * the same each time. *whole gets the run with whole steps. */
-static void
-imap_run(const struct step *steps, size_t n, struct replay_result *whole)
-{
-	replay(&proto_imap, steps, n, 0, whole);
-	for (size_t i = 0; i < REPLAY_N_CHUNKS; i++) {
-		struct replay_result r;
-
-		replay(&proto_imap, steps, n, replay_chunks[i], &r);
-		if (!replay_facts_equal(&r.facts, &whole->facts))
-			fail_msg("facts differ with chunks of %zu bytes", replay_chunks[i]);
-		assert_int_equal(r.after_switch[DIR_C2S], whole->after_switch[DIR_C2S]);
-		assert_int_equal(r.after_switch[DIR_S2C], whole->after_switch[DIR_S2C]);
-	}
-}
-
-static void
-assert_evidence(const struct proto_facts *f, const char *want)
-{
-	assert_int_equal(f->evidence_len, strlen(want));
-	assert_memory_equal(f->evidence, want, f->evidence_len);
-}
-
-static void
-assert_login(const struct proto_facts *f, size_t i, const char *mech, const char *user,
-	     const char *secret, bool has_secret, enum login_outcome outcome)
-{
-	assert_true(i < f->n_logins);
-	assert_string_equal(f->logins[i].mechanism, mech);
-	assert_string_equal(f->logins[i].username, user);
-	assert_string_equal(f->logins[i].secret, secret);
-	assert_int_equal(f->logins[i].has_secret, has_secret);
-	assert_int_equal(f->logins[i].outcome, outcome);
-}
-
 /* ---- STARTTLS ----------------------------------------------------------------- */
 
 static void
@@ -75,7 +35,7 @@ test_imap_starttls_accepted_hands_the_client_hello_to_tls(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.greeting);
 	assert_true(r.facts.capa_seen);
 	assert_true(r.facts.tls_offered);
@@ -104,7 +64,7 @@ test_imap_bytes_after_the_tagged_ok_are_left_for_tls(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.switch_to_tls);
 	assert_true(r.facts.upgrade_accepted);
 	assert_int_equal(r.after_switch[DIR_S2C], 7);
@@ -123,7 +83,7 @@ test_imap_starttls_offered_but_not_used_leaves_a_cleartext_login(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.tls_offered);
 	assert_true(r.facts.auth_cleartext_offered);
 	assert_false(r.facts.upgrade_requested);
@@ -144,7 +104,7 @@ test_imap_starttls_not_offered_is_seen_in_the_capability_response(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.greeting);
 	assert_true(r.facts.capa_seen);
 	assert_false(r.facts.tls_offered);
@@ -166,7 +126,7 @@ test_imap_refused_starttls_then_cleartext_is_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.upgrade_requested);
 	assert_false(r.facts.upgrade_accepted);
 	assert_true(r.facts.upgrade_refused);
@@ -190,7 +150,7 @@ test_imap_capability_keywords_and_the_upgrade_reply_are_kept_for_display(void **
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_string_equal(r.facts.capa, "IMAP4rev1 STARTTLS LOGINDISABLED ID");
 	assert_string_equal(r.facts.upgrade_reply, "a2 NO ?TLS unavailable");
 }
@@ -206,7 +166,7 @@ test_imap_bad_reply_to_starttls_counts_as_refused(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.upgrade_refused);
 	assert_false(r.facts.cleartext_after_refusal);
 	assert_int_equal(r.facts.indicators, IND_UPGRADE_REFUSED);
@@ -223,7 +183,7 @@ test_imap_masked_capability_is_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_false(r.facts.tls_offered);
 	assert_int_equal(r.facts.indicators, IND_CAPA_MASKED);
 	assert_evidence(&r.facts, "* CAPABILITY IMAP4rev1 XXXXXXXX AUTH=PLAIN");
@@ -238,7 +198,7 @@ test_imap_masked_capability_in_the_greeting_code_is_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, IND_CAPA_MASKED);
 	assert_false(r.facts.auth_cleartext_offered);
 }
@@ -252,7 +212,7 @@ test_imap_ordinary_x_capabilities_are_not_masked(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, 0);
 }
 
@@ -268,7 +228,7 @@ test_imap_masked_starttls_command_is_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_false(r.facts.upgrade_requested);
 	assert_int_equal(r.facts.indicators, IND_CAPA_MASKED | IND_CMD_MASKED);
 	assert_evidence(&r.facts, "* OK [CAPABILITY IMAP4rev1 XXXXXXXX] ready");
@@ -285,7 +245,7 @@ test_imap_masked_command_alone_keeps_its_evidence(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, IND_CMD_MASKED);
 	assert_evidence(&r.facts, "a1 XXXXXXXX");
 }
@@ -302,7 +262,7 @@ test_imap_commands_injected_after_starttls_are_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, IND_CMD_INJECTION);
 	assert_evidence(&r.facts, "a2 LOGIN mallory pw");
 	assert_true(r.facts.upgrade_accepted);
@@ -323,7 +283,7 @@ test_imap_injected_bytes_without_line_end_are_flagged_on_the_reply(void **unused
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, IND_CMD_INJECTION);
 	assert_evidence(&r.facts, "a2 NOOP");
 	assert_true(r.facts.switch_to_tls);
@@ -341,7 +301,7 @@ test_imap_client_hello_before_the_reply_switches_to_tls(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, 0);
 	assert_true(r.facts.upgrade_accepted);
 	assert_true(r.facts.switch_to_tls);
@@ -359,7 +319,7 @@ test_imap_client_hello_in_the_starttls_segment_is_not_injection(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, 0);
 	assert_true(r.facts.switch_to_tls);
 	assert_int_equal(r.after_switch[DIR_C2S], 7);
@@ -376,7 +336,7 @@ test_imap_preauth_greeting_is_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.greeting);
 	assert_true(r.facts.capa_seen);
 	assert_int_equal(r.facts.indicators, IND_PREAUTH);
@@ -396,7 +356,7 @@ test_imap_bye_greeting_is_a_greeting(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.greeting);
 	assert_false(r.facts.capa_seen);
 }
@@ -414,7 +374,7 @@ test_imap_login_with_quoted_and_escaped_arguments(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_login(&r.facts, 0, "LOGIN", "al ice", "p\"w\\d x", true, LOGIN_SUCCESS);
 }
@@ -435,7 +395,7 @@ test_imap_login_with_synchronizing_literals(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_int_equal(r.facts.commands, 2);
 	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
@@ -454,7 +414,7 @@ test_imap_login_literal_with_line_ends_and_commands_inside_is_data(void **unused
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_false(r.facts.upgrade_requested);
 	assert_int_equal(r.facts.commands, 1);
 	assert_login(&r.facts, 0, "LOGIN", "alice", "p??a9 STARTTLS??", true, LOGIN_FAILURE);
@@ -470,7 +430,7 @@ test_imap_login_mixing_quoted_and_literal(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_login(&r.facts, 0, "LOGIN", "bob", "pw!", true, LOGIN_SUCCESS);
 }
 
@@ -485,7 +445,7 @@ test_imap_login_without_password_is_odd_syntax(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.anomalies & PROTO_ANOM_BAD_SYNTAX);
 	assert_login(&r.facts, 0, "LOGIN", "bob", "", false, LOGIN_FAILURE);
 }
@@ -506,7 +466,7 @@ test_imap_long_username_is_cut_and_nonprintables_replaced(void **unused)
 	t[1].text = line;
 	memset(want, 'u', sizeof(want) - 4);
 	memcpy(want + sizeof(want) - 4, "...", 4); /* cut, and marked so */
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_login(&r.facts, 0, "LOGIN", want, "tab?here", true, LOGIN_SUCCESS);
 }
 
@@ -522,7 +482,7 @@ test_imap_more_logins_than_kept_are_counted(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, LOGIN_MAX);
 	assert_int_equal(r.facts.logins_dropped, 2);
 	assert_login(&r.facts, 3, "LOGIN", "u4", "p", true, LOGIN_FAILURE);
@@ -541,7 +501,7 @@ test_imap_authenticate_plain_with_initial_response(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_true(r.facts.auth_cleartext_offered);
 	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
@@ -561,7 +521,7 @@ test_imap_authenticate_plain_after_continuation_can_fail(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.commands, 2);
 	assert_login(&r.facts, 0, "PLAIN", "bob", "hunter2", true, LOGIN_FAILURE);
 }
@@ -577,7 +537,7 @@ test_imap_authenticate_login_takes_two_continuations(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.commands, 1);
 	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
 }
@@ -595,7 +555,7 @@ test_imap_authenticate_cram_md5_has_no_secret(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_login(&r.facts, 0, "CRAM-MD5", "alice", "", false, LOGIN_SUCCESS);
 }
 
@@ -611,7 +571,7 @@ test_imap_authenticate_xoauth2_keeps_user_and_token(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_login(&r.facts, 0, "XOAUTH2", "alice@example.com", "ya29.tok", true, LOGIN_SUCCESS);
 }
 
@@ -644,7 +604,7 @@ test_imap_authenticate_scram_and_digest_md5_give_the_username(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "SCRAM-SHA-256", "us,er=x", "", false, LOGIN_FAILURE);
@@ -661,7 +621,7 @@ test_imap_authenticate_cancelled_by_star(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.commands, 2);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
@@ -681,7 +641,7 @@ test_imap_authenticate_plain_pipelined_before_the_continuation_records_the_secre
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 1);
 	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
 	assert_int_equal(r.facts.commands, 2);
@@ -699,7 +659,7 @@ test_imap_authenticate_login_pipelined_before_the_continuations_records_the_secr
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cr3t", true, LOGIN_FAILURE);
 	assert_int_equal(r.facts.commands, 1);
 	assert_int_equal(r.facts.anomalies, 0);
@@ -716,7 +676,7 @@ test_imap_login_pipelined_after_an_authenticate_initial_response_records_the_sec
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "PLAIN", "alice", "wrong", true, LOGIN_FAILURE);
 	assert_login(&r.facts, 1, "LOGIN", "bob", "hunter2", true, LOGIN_SUCCESS);
@@ -736,7 +696,7 @@ test_imap_login_pipelined_after_capability_records_the_secret(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.tls_offered);
 	assert_login(&r.facts, 0, "LOGIN", "bob", "hunter2", true, LOGIN_FAILURE);
 	assert_int_equal(r.facts.commands, 2);
@@ -757,7 +717,7 @@ test_imap_pipelined_authenticates_get_their_outcomes_in_order(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "PLAIN", "bob", "hunter2", true, LOGIN_FAILURE);
 	assert_login(&r.facts, 1, "LOGIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
@@ -776,7 +736,7 @@ test_imap_pipelined_star_cancels_and_the_next_line_is_a_command(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
 	assert_login(&r.facts, 1, "LOGIN", "bob", "hunter2", true, LOGIN_SUCCESS);
@@ -797,7 +757,7 @@ test_imap_a_command_after_authenticate_was_refused_is_not_a_sasl_response(void *
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
 	assert_login(&r.facts, 1, "LOGIN", "bob", "hunter2", true, LOGIN_SUCCESS);
@@ -815,7 +775,7 @@ test_imap_pipelined_non_base64_line_invents_no_secret(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 1);
 	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
 }
@@ -831,7 +791,7 @@ test_imap_authenticate_with_bad_base64_is_odd_syntax(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.anomalies & PROTO_ANOM_BAD_SYNTAX);
 	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
 }
@@ -869,7 +829,7 @@ test_imap_starttls_inside_append_and_fetch_literals_is_ignored(void **unused)
 		 strlen(FETCH_BODY));
 	t[3].text = append;
 	t[8].text = fetch;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_false(r.facts.upgrade_requested);
 	assert_false(r.facts.tls_offered);
 	assert_false(r.facts.capa_seen);
@@ -891,7 +851,7 @@ test_imap_line_after_a_server_literal_is_not_a_response(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_false(r.facts.capa_seen);
 	assert_false(r.facts.tls_offered);
 }
@@ -908,7 +868,7 @@ test_imap_compress_stops_parsing(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_false(r.facts.upgrade_requested);
 	assert_false(r.facts.tls_offered);
 	assert_int_equal(r.facts.commands, 1);
@@ -932,7 +892,7 @@ test_imap_overlong_line_is_cut_and_flagged(void **unused)
 	memset(line + 8, 'x', sizeof(line) - 11);
 	memcpy(line + sizeof(line) - 3, "\r\n", 3);
 	t[1].text = line;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.anomalies & PROTO_ANOM_LINE_TOO_LONG);
 	assert_true(r.facts.cap_hits >= 1);
 	assert_int_equal(r.facts.commands, 2);
@@ -959,7 +919,7 @@ test_imap_overlong_fetch_line_still_skips_its_literal(void **unused)
 	snprintf(line + 2000, sizeof(line) - 2000, "\") BODY[] {%zu}\r\n",
 		 strlen("* CAPABILITY IMAP4rev1 STARTTLS\r\n"));
 	t[2].text = line;
-	imap_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_imap, t, N_STEPS(t), &r);
 	assert_true(r.facts.anomalies & PROTO_ANOM_LINE_TOO_LONG);
 	assert_false(r.facts.capa_seen);
 	assert_false(r.facts.tls_offered);
@@ -994,7 +954,7 @@ test_imap_overlong_append_line_still_skips_its_literal(void **unused)
 		memcpy(line + len - k, end, k + 1);
 		assert_int_equal(strlen(line), len);
 		t[1].text = line;
-		imap_run(t, N_STEPS(t), &r);
+		transcript_run(&proto_imap, t, N_STEPS(t), &r);
 		assert_true(r.facts.anomalies & PROTO_ANOM_LINE_TOO_LONG);
 		assert_false(r.facts.upgrade_requested);
 		assert_int_equal(r.facts.n_logins, 0);
@@ -1211,7 +1171,7 @@ test_imap_junk_empty_and_truncated_input_never_crash(void **unused)
 			t[i].text = (const char *)bufs[i];
 			t[i].len = n;
 		}
-		imap_run(t, 8, &r);
+		transcript_run(&proto_imap, t, 8, &r);
 	}
 
 	/* Every truncation of a real session. */
@@ -1221,7 +1181,7 @@ test_imap_junk_empty_and_truncated_input_never_crash(void **unused)
 
 			memcpy(t, full, sizeof(t));
 			t[i].len = k;
-			imap_run(t, i + 1, &r);
+			transcript_run(&proto_imap, t, i + 1, &r);
 		}
 	}
 }

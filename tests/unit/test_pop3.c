@@ -12,15 +12,9 @@
 #include <cmocka.h>
 
 #include "proto.h"
-#include "replay.h"
+#include "transcript.h"
 
 extern const struct proto_desc proto_pop3;
-
-#define CB(s)                                                                                      \
-	{                                                                                          \
-		DIR_C2S, (s), sizeof(s) - 1                                                        \
-	} /* binary client bytes */
-#define N_STEPS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define GREETING "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"
 #define CAPA_STLS                                                                                  \
@@ -29,40 +23,6 @@ extern const struct proto_desc proto_pop3;
 
 /* Replays in every chunk size; the facts and the bytes left for TLS must be
  * the same each time. *whole gets the run with whole steps. */
-static void
-pop3_run(const struct step *steps, size_t n, struct replay_result *whole)
-{
-	replay(&proto_pop3, steps, n, 0, whole);
-	for (size_t i = 0; i < REPLAY_N_CHUNKS; i++) {
-		struct replay_result r;
-
-		replay(&proto_pop3, steps, n, replay_chunks[i], &r);
-		if (!replay_facts_equal(&r.facts, &whole->facts))
-			fail_msg("facts differ with chunks of %zu bytes", replay_chunks[i]);
-		assert_int_equal(r.after_switch[DIR_C2S], whole->after_switch[DIR_C2S]);
-		assert_int_equal(r.after_switch[DIR_S2C], whole->after_switch[DIR_S2C]);
-	}
-}
-
-static void
-assert_evidence(const struct proto_facts *f, const char *want)
-{
-	assert_int_equal(f->evidence_len, strlen(want));
-	assert_memory_equal(f->evidence, want, f->evidence_len);
-}
-
-static void
-assert_login(const struct proto_facts *f, size_t i, const char *mech, const char *user,
-	     const char *secret, bool has_secret, enum login_outcome outcome)
-{
-	assert_true(i < f->n_logins);
-	assert_string_equal(f->logins[i].mechanism, mech);
-	assert_string_equal(f->logins[i].username, user);
-	assert_string_equal(f->logins[i].secret, secret);
-	assert_int_equal(f->logins[i].has_secret, has_secret);
-	assert_int_equal(f->logins[i].outcome, outcome);
-}
-
 /* ---- STLS ------------------------------------------------------------------------- */
 
 static void
@@ -79,7 +39,7 @@ test_pop3_stls_accepted_hands_the_client_hello_to_tls(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.greeting);
 	assert_true(r.facts.capa_seen);
 	assert_true(r.facts.tls_offered);
@@ -108,7 +68,7 @@ test_pop3_bytes_after_the_stls_ok_are_left_for_tls(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.switch_to_tls);
 	assert_int_equal(r.after_switch[DIR_S2C], 5);
 	assert_memory_equal(r.after_bytes[DIR_S2C], "\x16\x03\x03xy", 5);
@@ -131,7 +91,7 @@ test_pop3_stls_offered_but_not_used_leaves_a_cleartext_login(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.tls_offered);
 	assert_false(r.facts.upgrade_requested);
 	assert_false(r.facts.switch_to_tls);
@@ -152,7 +112,7 @@ test_pop3_stls_not_offered_and_no_cleartext_auth(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.capa_seen);
 	assert_false(r.facts.tls_offered);
 	assert_false(r.facts.auth_cleartext_offered);
@@ -169,7 +129,7 @@ test_pop3_capa_refused_is_not_a_capability_list(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_false(r.facts.capa_seen);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_int_equal(r.facts.n_logins, 0);
@@ -190,7 +150,7 @@ test_pop3_refused_stls_then_cleartext_is_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.upgrade_requested);
 	assert_true(r.facts.upgrade_refused);
 	assert_false(r.facts.upgrade_accepted);
@@ -213,7 +173,7 @@ test_pop3_masked_capability_is_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_false(r.facts.tls_offered);
 	assert_true(r.facts.auth_cleartext_offered);
 	assert_int_equal(r.facts.indicators, IND_CAPA_MASKED);
@@ -231,7 +191,7 @@ test_pop3_masked_stls_command_is_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_false(r.facts.upgrade_requested);
 	assert_false(r.facts.upgrade_refused);
 	assert_int_equal(r.facts.indicators, IND_CMD_MASKED);
@@ -250,7 +210,7 @@ test_pop3_commands_injected_after_stls_are_flagged(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, IND_CMD_INJECTION);
 	assert_evidence(&r.facts, "USER mallory");
 	assert_true(r.facts.upgrade_accepted);
@@ -270,7 +230,7 @@ test_pop3_injected_bytes_without_line_end_are_flagged_on_the_reply(void **unused
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, IND_CMD_INJECTION);
 	assert_evidence(&r.facts, "NOOP");
 }
@@ -286,7 +246,7 @@ test_pop3_client_hello_before_the_reply_switches_to_tls(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, 0);
 	assert_true(r.facts.upgrade_accepted);
 	assert_true(r.facts.switch_to_tls);
@@ -311,7 +271,7 @@ test_pop3_user_pass_failure_keeps_a_password_with_spaces(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "USER", "alice", "my secret pw", true, LOGIN_FAILURE);
 	assert_login(&r.facts, 1, "USER", "alice", "right", true, LOGIN_SUCCESS);
@@ -328,7 +288,7 @@ test_pop3_auth_plain_with_initial_response(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
 }
@@ -348,7 +308,7 @@ test_pop3_auth_plain_after_continuation_can_fail(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.commands, 2);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_login(&r.facts, 0, "PLAIN", "bob", "hunter2", true, LOGIN_FAILURE);
@@ -365,7 +325,7 @@ test_pop3_auth_login_takes_two_continuations(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.commands, 1);
 	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
 }
@@ -385,7 +345,7 @@ test_pop3_auth_scram_gives_the_unescaped_username(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.anomalies, 0);
 	assert_login(&r.facts, 0, "SCRAM-SHA-1", "us,er=x", "", false, LOGIN_FAILURE);
 }
@@ -404,7 +364,7 @@ test_pop3_auth_cancelled_by_star(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.commands, 2);
 	assert_login(&r.facts, 0, "LOGIN", "", "", false, LOGIN_FAILURE);
 }
@@ -424,7 +384,7 @@ test_pop3_auth_plain_pipelined_before_the_continuation_records_the_secret(void *
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "PLAIN", "bob", "hunter2", true, LOGIN_FAILURE);
 	assert_login(&r.facts, 1, "PLAIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
@@ -445,7 +405,7 @@ test_pop3_auth_login_pipelined_before_the_continuations_records_the_secret(void 
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_login(&r.facts, 0, "LOGIN", "alice", "s3cr3t", true, LOGIN_SUCCESS);
 	assert_int_equal(r.facts.commands, 2);
 	assert_int_equal(r.facts.anomalies, 0);
@@ -463,7 +423,7 @@ test_pop3_user_and_pass_pipelined_after_an_initial_response_record_the_secret(vo
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "PLAIN", "alice", "wrong", true, LOGIN_FAILURE);
 	assert_login(&r.facts, 1, "USER", "bob", "hunter2", true, LOGIN_SUCCESS);
@@ -482,7 +442,7 @@ test_pop3_user_and_pass_pipelined_after_capa_record_the_secret(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.capa_seen);
 	assert_true(r.facts.tls_offered);
 	assert_login(&r.facts, 0, "USER", "bob", "hunter2", true, LOGIN_FAILURE);
@@ -503,7 +463,7 @@ test_pop3_responses_pipelined_into_a_refused_auth_keep_later_outcomes_in_order(v
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	/* The password crossed the wire even though the server never read it. */
 	assert_login(&r.facts, 0, "PLAIN", "alice", "s3cr3t", true, LOGIN_FAILURE);
@@ -522,7 +482,7 @@ test_pop3_pipelined_star_cancels_and_the_next_lines_are_commands(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 2);
 	assert_login(&r.facts, 0, "LOGIN", "", "", false, LOGIN_FAILURE);
 	assert_login(&r.facts, 1, "USER", "bob", "hunter2", true, LOGIN_SUCCESS);
@@ -540,7 +500,7 @@ test_pop3_a_command_after_auth_was_refused_is_not_a_sasl_response(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 1);
 	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
 	assert_int_equal(r.facts.commands, 2);
@@ -560,7 +520,7 @@ test_pop3_pipelined_non_base64_line_invents_no_secret(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 1);
 	assert_login(&r.facts, 0, "PLAIN", "", "", false, LOGIN_FAILURE);
 }
@@ -576,7 +536,7 @@ test_pop3_apop_has_a_username_and_no_secret(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_login(&r.facts, 0, "APOP", "mrose", "", false, LOGIN_SUCCESS);
 }
 
@@ -592,7 +552,7 @@ test_pop3_capabilities_after_login_do_not_count_as_offers(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.capa_seen);
 	assert_false(r.facts.tls_offered);
 	assert_true(r.facts.auth_cleartext_offered); /* from the first CAPA */
@@ -610,7 +570,7 @@ test_pop3_midstream_first_server_line_answers_a_command(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_false(r.facts.greeting);
 	assert_login(&r.facts, 0, "USER", "bob", "x", true, LOGIN_SUCCESS);
 }
@@ -640,7 +600,7 @@ test_pop3_stls_and_ok_inside_a_message_body_are_ignored(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.capa_seen);
 	assert_false(r.facts.tls_offered);
 	assert_false(r.facts.upgrade_accepted);
@@ -665,7 +625,7 @@ test_pop3_bare_auth_lists_mechanisms(void **unused)
 	struct replay_result r;
 
 	(void)unused;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.indicators, 0);
 	assert_int_equal(r.facts.n_logins, 1);
 	assert_login(&r.facts, 0, "USER", "bob", "x", true, LOGIN_SUCCESS);
@@ -693,7 +653,7 @@ test_pop3_overlong_lines_are_cut_and_flagged(void **unused)
 	memcpy(sline + sizeof(sline) - 3, "\r\n", 3);
 	t[1].text = cline;
 	t[4].text = sline;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.anomalies & PROTO_ANOM_LINE_TOO_LONG);
 	assert_true(r.facts.cap_hits >= 2);
 	assert_int_equal(r.facts.commands, 3);
@@ -716,7 +676,7 @@ test_pop3_more_pipelined_commands_than_kept_are_flagged(void **unused)
 	for (size_t i = 0; i < 80; i++)
 		memcpy(many + i * 6, "NOOP\r\n", 6);
 	t[1].text = many;
-	pop3_run(t, N_STEPS(t), &r);
+	transcript_run(&proto_pop3, t, N_STEPS(t), &r);
 	assert_true(r.facts.anomalies & PROTO_ANOM_PIPELINE_CAP);
 	assert_int_equal(r.facts.commands, 80);
 }
@@ -919,7 +879,7 @@ test_pop3_junk_empty_and_truncated_input_never_crash(void **unused)
 			t[i].text = (const char *)bufs[i];
 			t[i].len = n;
 		}
-		pop3_run(t, 8, &r);
+		transcript_run(&proto_pop3, t, 8, &r);
 	}
 
 	for (size_t i = 0; i < N_STEPS(full); i++) {
@@ -928,7 +888,7 @@ test_pop3_junk_empty_and_truncated_input_never_crash(void **unused)
 
 			memcpy(t, full, sizeof(t));
 			t[i].len = k;
-			pop3_run(t, i + 1, &r);
+			transcript_run(&proto_pop3, t, i + 1, &r);
 		}
 	}
 }

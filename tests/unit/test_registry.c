@@ -389,6 +389,40 @@ assert_printable(const char *field, size_t size)
 }
 
 static void
+own_str(void *ctx, const char *key, const char *value)
+{
+	(void)ctx;
+	assert_printable(key, strlen(key) + 1);
+	assert_printable(value, strlen(value) + 1);
+	assert_true(key[0] != '\0');
+}
+
+static void
+own_num(void *ctx, const char *key, uint64_t value)
+{
+	(void)ctx;
+	(void)value;
+	assert_printable(key, strlen(key) + 1);
+	assert_true(key[0] != '\0');
+}
+
+/* The protocol's own fields as a sink renders them, and the endpoints it
+ * announced: printable keys and values, a port for every endpoint. */
+static void
+assert_own_printable(const struct proto_desc *d, const struct proto_facts *f)
+{
+	struct proto_writer w = {NULL, own_str, own_num};
+
+	for (unsigned i = 0; i < PROTO_EXPECT_RING && i < f->n_expect; i++) {
+		assert_true(f->expect[i].port != 0);
+		assert_true(f->expect[i].family == 0 || f->expect[i].family == 4 ||
+			    f->expect[i].family == 6);
+	}
+	if (d->write)
+		d->write(f, &w);
+}
+
+static void
 assert_facts_printable(const struct proto_facts *f)
 {
 	assert_printable(f->capa, sizeof(f->capa));
@@ -422,6 +456,7 @@ test_feed_facts_do_not_depend_on_chunking(void **state)
 			conv_run(d, conv, size, 1, SIZE_MAX, &bytes);
 			conv_run(d, conv, size, 0, SIZE_MAX, &random);
 			assert_facts_printable(&whole.f);
+			assert_own_printable(d, &whole.f);
 			if (memcmp(&whole, &bytes, sizeof(whole)) != 0 ||
 			    memcmp(&whole, &random, sizeof(whole)) != 0)
 				fail_msg("%s: facts depend on chunking (conversation %d)", d->name,
@@ -452,6 +487,7 @@ test_feed_survives_input_cut_anywhere(void **state)
 			for (int k = 0; k < 8; k++) {
 				conv_run(d, conv, size, 0, rng() % (size + 1), &r);
 				assert_facts_printable(&r.f);
+				assert_own_printable(d, &r.f);
 			}
 		}
 	}

@@ -2,13 +2,13 @@
 """tools/lab/mitm.py - a man-in-the-middle for the tlswatch capture lab.
 
 Listens on a loopback address and relays every connection to a real server
-of the lab (postfix, dovecot), tampering with the STARTTLS/STLS upgrade the
-way downgrade attackers and broken middleboxes do. It exists so that
+of the lab (postfix, dovecot, vsftpd), tampering with the STARTTLS/STLS/AUTH
+TLS upgrade the way downgrade attackers and broken middleboxes do. It exists so that
 pcaps/downgrade-*.pcap show both sides of a real attack: what the victim
 client saw (victim <-> proxy) and what the server saw (proxy <-> server).
 Python 3 standard library only; loopback only.
 
-  mitm.py --listen ADDR:PORT --upstream ADDR:PORT --proto smtp|imap|pop3
+  mitm.py --listen ADDR:PORT --upstream ADDR:PORT --proto smtp|imap|pop3|ftp
           --modes MODE[,MODE...] [--source ADDR] [--count N] [--ready FILE]
 
 Each accepted connection takes the next mode of --modes (the last one
@@ -18,18 +18,24 @@ address), so one capture filter `host ADDR` records both sides. With
 --count N the proxy exits after its N-th connection has ended. --ready FILE
 is written once the socket listens. SIGTERM or SIGINT stop it.
 
-Modes (RFC 3207 SMTP STARTTLS, RFC 2595 IMAP STARTTLS and POP3 STLS):
+Modes (RFC 3207 SMTP STARTTLS, RFC 2595 IMAP STARTTLS and POP3 STLS, RFC
+4217 FTP AUTH TLS; for FTP the upgrade command is AUTH TLS, AUTH SSL, AUTH
+TLS-C or AUTH TLS-P, its go-ahead a 2xx reply, 234):
   pass            relay unchanged (the upgrade and TLS pass through)
   strip           remove STARTTLS/STLS from the capability lists: the EHLO
-                  reply line, IMAP CAPABILITY and [CAPABILITY ...], POP3 CAPA
+                  reply line, IMAP CAPABILITY and [CAPABILITY ...], POP3 CAPA;
+                  FTP: every " AUTH ..." line of the FEAT reply
   mask            overwrite the keyword with X's of the same length, as some
                   firewalls do: 250-STARTTLS -> 250-XXXXXXXA, IMAP STARTTLS
-                  -> XXXXXXXX, POP3 STLS -> XXXX
+                  -> XXXXXXXX, POP3 STLS -> XXXX, FTP FEAT " AUTH TLS" ->
+                  " XXXX XXX"
   mask-command    overwrite the client's upgrade command with X's on its way
-                  to the server (STARTTLS -> XXXXXXXX, STLS -> XXXX); the
-                  server's "unknown command" goes back to the client
+                  to the server (STARTTLS -> XXXXXXXX, STLS -> XXXX, AUTH TLS
+                  -> XXXX XXX); the server's "unknown command" goes back to
+                  the client
   refuse          answer the client's upgrade command itself (454 4.7.0 /
-                  tag NO / -ERR), never forward it, keep relaying cleartext
+                  tag NO / -ERR / FTP 534), never forward it, keep relaying
+                  cleartext
   accept-no-tls   answer the upgrade itself with the server's go-ahead text,
                   never forward it; answer the client's ClientHello with the
                   plaintext error a server gives to garbage; the client's
@@ -40,7 +46,8 @@ Modes (RFC 3207 SMTP STARTTLS, RFC 2595 IMAP STARTTLS and POP3 STLS):
                   aborts with a plaintext unexpected_message alert, which is
                   relayed to the server
   inject-response after the server's go-ahead, append a plaintext line in the
-                  same segment (220 ... + "250 injected"), then relay TLS
+                  same segment (220 ... + "250 injected"; FTP 234 ... + "200
+                  injected"), then relay TLS
   preauth         (imap) rewrite the greeting "* OK" to "* PREAUTH"
   weak-tls        answer the upgrade itself and terminate TLS with the victim
                   using TLS 1.0 and an anonymous key exchange
@@ -49,11 +56,24 @@ Modes (RFC 3207 SMTP STARTTLS, RFC 2595 IMAP STARTTLS and POP3 STLS):
                   old TLS stack would; relay the decrypted commands to the
                   server in cleartext (the server never sees STARTTLS)
 
+FTP data connections: while the control connection is in cleartext, every
+passive-mode reply of the server (227 Entering Passive Mode (h,h,h,h,p,p) and
+229 Entering Extended Passive Mode (|||p|)) makes the proxy listen on its own
+address, on the same port when it is free (another one otherwise), and tell
+the victim that address instead of the server's; the one data connection
+the victim makes there is relayed byte for byte to the server's port, from
+--source, so the capture filter `host ADDR` records both sides of the data
+connections too. The data is never tampered with.
+
 Not handled: SMTP BDAT chunks and IMAP literals are relayed as lines (fine for
 the lab's clients); commands pipelined before the upgrade command in the same
 segment get their answers after the proxy's own answer (refuse,
 accept-no-tls, weak-tls); a refusal by the real server is relayed, but the
-proxy stops reading client lines after it; IPv6; other protocols.
+proxy stops reading client lines after it; FTP active mode (PORT and EPRT
+are relayed unchanged: they name the victim's address, which vsftpd refuses
+as it is not the proxy's), FTP data connections announced after the upgrade
+(inside TLS the proxy cannot see them) and weak-tls for FTP; IPv6; other
+protocols.
 """
 import argparse
 import asyncio
@@ -77,28 +97,33 @@ HS_SERVER_HELLO = 2
 HS_SERVER_HELLO_DONE = 14
 
 # What the proxy says when it answers in the server's place. The go-ahead and
-# the answers to garbage are the lab servers' own texts (Postfix, Dovecot), so
-# the victim cannot tell; the refusals use the codes of RFC 3207 (454) and
-# RFC 2595 (NO, -ERR).
+# the answers to garbage are the lab servers' own texts (Postfix, Dovecot,
+# vsftpd), so the victim cannot tell; the refusals use the codes of RFC 3207
+# (454), RFC 2595 (NO, -ERR) and RFC 2228 (534, "Request denied for policy
+# reasons").
 REFUSAL = {
     "smtp": b"454 4.7.0 TLS not available\r\n",
     "imap": b"%s NO [UNAVAILABLE] TLS not available\r\n",
     "pop3": b"-ERR TLS not available\r\n",
+    "ftp": b"534 Request denied for policy reasons.\r\n",
 }
 GO_AHEAD = {
     "smtp": b"220 2.0.0 Ready to start TLS\r\n",
     "imap": b"%s OK Begin TLS negotiation now.\r\n",
     "pop3": b"+OK Begin TLS negotiation now.\r\n",
+    "ftp": b"234 Proceed with negotiation.\r\n",
 }
 GARBAGE_REPLY = {
     "smtp": b"500 5.5.2 Error: command not recognized\r\n",
     "imap": b"* BAD Error in IMAP command received by server.\r\n",
     "pop3": b"-ERR Unknown command.\r\n",
+    "ftp": b"530 Please login with USER and PASS.\r\n",
 }
 INJECTED = {
     "smtp": b"250 injected\r\n",
     "imap": b"* OK injected\r\n",
     "pop3": b"+OK injected\r\n",
+    "ftp": b"200 injected\r\n",
 }
 
 IMAP_CAPA = re.compile(rb"^(\* CAPABILITY |[^ ]+ OK \[CAPABILITY |\* (OK|PREAUTH) \[CAPABILITY )",
@@ -106,6 +131,11 @@ IMAP_CAPA = re.compile(rb"^(\* CAPABILITY |[^ ]+ OK \[CAPABILITY |\* (OK|PREAUTH
 IMAP_STARTTLS_TOKEN = re.compile(rb"(?i)(?<= )STARTTLS(?=[ \]\r\n])")
 IMAP_STARTTLS_WORD = re.compile(rb"(?i) STARTTLS(?=[ \]\r\n])")
 SMTP_STARTTLS_LINE = re.compile(rb"(?i)^250([- ])STARTTLS[ \t]*\r?\n$")
+FTP_AUTH_MECHS = (b"TLS", b"SSL", b"TLS-C", b"TLS-P")
+FTP_FEAT_AUTH = re.compile(rb"(?i)^ AUTH[ \t]")
+FTP_FINAL = re.compile(rb"^[0-9]{3} ")
+FTP_PASV = re.compile(rb"^227 .*?([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)")
+FTP_EPSV = re.compile(rb"^229 .*?\((.)\1\1([0-9]+)\1\)")
 
 
 def log(msg):
@@ -168,6 +198,9 @@ class Relay:
         self.s2c_rest = b""
         self.upgrade_tag = None  # the upgrade command forwarded, its reply not seen yet
         self.in_capa = False     # POP3: inside a CAPA response
+        self.in_feat = False     # FTP: FEAT sent, its reply not complete yet
+        self.data_servers = []   # FTP: listeners for announced passive data connections
+        self.data_tasks = []     # FTP: relays of data connections
         self.greeted = False
         self.first_tls = b""     # break-tls: server TLS bytes held until the type byte
         self.broken = False
@@ -186,9 +219,14 @@ class Relay:
             return b""
         if self.proto == "imap" and len(words) == 2 and words[1].upper() == b"STARTTLS":
             return words[0]
+        if (self.proto == "ftp" and len(words) == 2 and words[0].upper() == b"AUTH"
+                and words[1].upper() in FTP_AUTH_MECHS):
+            return b""
         return None
 
     def masked_command(self, line, tag):
+        if self.proto == "ftp":
+            return re.sub(rb"[^ \t\r\n]", b"X", line.rstrip(b"\r\n")) + b"\r\n"
         word = b"STLS" if self.proto == "pop3" else b"STARTTLS"
         masked = b"X" * len(word)
         return (tag + b" " + masked if tag else masked) + b"\r\n"
@@ -202,6 +240,11 @@ class Relay:
             return line[:1] == b"2"
         if self.proto == "pop3":
             return line.startswith(b"+OK")
+        if self.proto == "ftp":
+            # RFC 959 multi-line replies: "234-..." lines, then "234 ...".
+            if not FTP_FINAL.match(line):
+                return None
+            return line[:1] == b"2"
         if line.startswith(self.upgrade_tag + b" "):
             return line[len(self.upgrade_tag) + 1:].upper().startswith(b"OK")
         return None
@@ -237,6 +280,12 @@ class Relay:
             if line.rstrip(b"\r\n").upper() == b"STLS" and self.in_capa:
                 return b"XXXX\r\n" if self.mode == "mask" else None
             return line
+        if self.proto == "ftp":
+            if not self.in_feat or not FTP_FEAT_AUTH.match(line):
+                return line
+            if self.mode == "mask":
+                return b" " + re.sub(rb"[^ \t\r\n]", b"X", line[1:])
+            return None
         if not IMAP_CAPA.match(line):
             return line
         if self.mode == "mask":
@@ -252,6 +301,10 @@ class Relay:
         for i, line in enumerate(lines):
             if self.proto == "pop3" and self.in_capa and line.rstrip(b"\r\n") == b".":
                 self.in_capa = False
+            if self.proto == "ftp" and self.in_feat and FTP_FINAL.match(line):
+                self.in_feat = False
+            if self.proto == "ftp" and self.upgrade_tag is None:
+                line = await self.ftp_passive(line)
             if self.upgrade_tag is not None:
                 accepted = self.reply_final(line)
                 if accepted is not None:
@@ -285,6 +338,91 @@ class Relay:
             log("#%d: ServerHello turned into ServerHelloDone" % self.number)
         return bytes(buf)
 
+    # ------------------------------------------------------------ FTP data
+
+    async def ftp_passive(self, line):
+        """A server line; a passive-mode reply is rewritten to announce a
+        listener of the proxy that relays to the server's data port."""
+        m = FTP_PASV.match(line)
+        if m:
+            port = int(m.group(5)) * 256 + int(m.group(6))
+            mine = await self.data_listen(port)
+            addr = self.args.listen[0].replace(".", ",").encode()
+            return (line[:m.start(1)] + addr + b",%d,%d" % (mine >> 8, mine & 0xff)
+                    + line[m.end(6):])
+        m = FTP_EPSV.match(line)
+        if m:
+            mine = await self.data_listen(int(m.group(2)))
+            return line[:m.start(2)] + b"%d" % mine + line[m.end(2):]
+        return line
+
+    async def data_listen(self, port):
+        """Listens for one data connection of the victim on the proxy's
+        address (on port when it is free) and returns the port."""
+        host = self.args.listen[0]
+        holder = {}
+
+        async def accepted(reader, writer):
+            holder["server"].close()
+            task = asyncio.current_task()
+            self.data_tasks.append(task)
+            await self.data_relay(port, reader, writer)
+
+        try:
+            server = await asyncio.start_server(accepted, host, port, reuse_address=True)
+        except OSError:
+            server = await asyncio.start_server(accepted, host, 0, reuse_address=True)
+        holder["server"] = server
+        self.data_servers.append(server)
+        mine = server.sockets[0].getsockname()[1]
+        log("#%d: passive data: %s:%d relays to %s:%d" % (self.number, host, mine,
+                                                          self.args.upstream[0], port))
+        return mine
+
+    async def data_relay(self, port, c_reader, c_writer):
+        c_writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((self.args.source, 0))
+        sock.setblocking(False)
+        try:
+            await asyncio.get_running_loop().sock_connect(sock, (self.args.upstream[0], port))
+        except OSError as err:
+            log("#%d: data connection to port %d: %r" % (self.number, port, err))
+            sock.close()
+            reset(c_writer)
+            return
+        s_reader, s_writer = await asyncio.open_connection(sock=sock)
+        peer = c_writer.get_extra_info("peername")
+        log("#%d: data connection %s:%d -> %s:%d" % (self.number, peer[0], peer[1],
+                                                      self.args.upstream[0], port))
+
+        async def pipe(reader, writer):
+            while True:
+                data = await read_or_reset(reader)
+                if data is None:
+                    reset(writer)
+                    return
+                if not data:
+                    half_close(writer)
+                    return
+                writer.write(data)
+                await writer.drain()
+
+        await asyncio.gather(pipe(c_reader, s_writer), pipe(s_reader, c_writer),
+                             return_exceptions=True)
+        s_writer.close()
+        c_writer.close()
+        log("#%d: data connection to port %d closed" % (self.number, port))
+
+    async def data_close(self):
+        """Closes the listeners nobody connected to, waits for the relays."""
+        for server in self.data_servers:
+            server.close()
+        pending = [t for t in self.data_tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+
     # ------------------------------------------------------------ client lines
 
     async def from_client(self, data):
@@ -301,6 +439,8 @@ class Relay:
             words = line.split()
             if self.proto == "pop3" and words and words[0].upper() == b"CAPA":
                 self.in_capa = True
+            if self.proto == "ftp" and words and words[0].upper() == b"FEAT":
+                self.in_feat = True
             tag = self.upgrade_command(line)
             if tag is None:
                 out.append(line)
@@ -481,6 +621,7 @@ class Relay:
         for t in done:
             if t.exception() is not None:
                 log("#%d: %r" % (self.number, t.exception()))
+        await self.data_close()
         self.sw.close()
         self.cw.close()
         log("#%d: closed" % self.number)
@@ -539,7 +680,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", type=host_port, required=True)
     parser.add_argument("--upstream", type=host_port, required=True)
-    parser.add_argument("--proto", choices=["smtp", "imap", "pop3"], required=True)
+    parser.add_argument("--proto", choices=["smtp", "imap", "pop3", "ftp"], required=True)
     parser.add_argument("--modes", required=True)
     parser.add_argument("--source", help="upstream source address (default: listen address)")
     parser.add_argument("--count", type=int, default=0)
@@ -553,6 +694,8 @@ def main():
             parser.error("unknown mode %s (one of %s)" % (m, ", ".join(MODES)))
     if "preauth" in args.modes and args.proto != "imap":
         parser.error("preauth is an IMAP mode")
+    if "weak-tls" in args.modes and args.proto == "ftp":
+        parser.error("weak-tls is not for FTP")
     args.source = args.source or args.listen[0]
     if not args.source.startswith("127."):
         parser.error("loopback (127.0.0.0/8) only: %s" % args.source)

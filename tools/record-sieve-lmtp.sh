@@ -1,0 +1,590 @@
+#!/usr/bin/env bash
+# tools/record-sieve-lmtp.sh — records the ManageSieve and LMTP captures in
+# pcaps/ (sieve-*.pcap, lmtp-*.pcap) from a real Dovecot 2.3 with Pigeonhole
+# from Debian (dovecot-managesieved, dovecot-lmtpd, dovecot-sieve), started
+# by this script as its own instances with a configuration in a private root
+# (never /etc), and real clients (sieve-connect, python3-sievelib through
+# tools/lab/clients/sieveclient.py, swaks), all on loopback. Must run as root
+# (or through sudo).
+#
+#   tools/record-sieve-lmtp.sh              record every capture of this set
+#   tools/record-sieve-lmtp.sh NAME...      only these (e.g. sieve-starttls)
+#   tools/record-sieve-lmtp.sh --list       list the capture names
+#
+# Options: --out DIR (default pcaps/), --root DIR (private root, default
+# /tmp/tlswatch-sieve-lmtp-rec), --no-install (install nothing; otherwise the
+# missing Debian packages are installed with apt-get, without starting
+# Debian's own dovecot service).
+#
+# Servers (tools/lab/dovecot/sieve-lmtp.conf.in, one instance each):
+#   dovecot "tlswatch-sieve"        127.0.0.1:4190 ManageSieve, STARTTLS offered
+#                                   127.0.0.1:24   LMTP, STARTTLS offered
+#   dovecot "tlswatch-sieve-nossl"  127.0.0.2:4190 ManageSieve, ssl = no
+# Both allow PLAIN/LOGIN in cleartext (disable_plaintext_auth = no), take the
+# lab's users (tools/lab/dovecot/users) and a fresh certificate from
+# tools/lab/gen-cert.sh, and share one mail root where alice's Sieve script
+# "tlswatch-lab" is stored and active before the first capture (so that every
+# capture has the same content whatever the order). LMTP runs it on delivery.
+# Each instance runs in UTS and mount namespaces of its own: host name
+# mail.tlswatch.test, and a private /etc/hosts bound over the real one inside
+# the namespace only, which answers Dovecot's look-up of its own name (no DNS
+# query leaves the machine; /etc is never written). The clients get
+# addresses, never names (sieve-connect --nosrv: no SRV look-up).
+#
+# Each capture is one rec_NAME function: tcpdump on lo with a filter on the
+# server's address and port, one client, stop. The file must hold complete
+# TCP sessions (SYN to FIN, cap_verify from tools/lab/capture.sh) and show
+# in cleartext what its name says (check_content below) before it is moved
+# into the output directory. Both Dovecot instances are stopped by PID from
+# the EXIT trap, which then checks with `ss -ltnp` that nothing of theirs
+# still listens. Bytes differ between runs (keys, timestamps, ports,
+# Dovecot's session ids); content does not.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB=$REPO/tools/lab
+# shellcheck source=tools/lab/capture.sh
+. "$LAB/capture.sh"
+
+OUT=$REPO/pcaps
+ROOT=/tmp/tlswatch-sieve-lmtp-rec
+MARKER=.tlswatch-sieve-lmtp
+INSTALL=1
+WORK=""
+CUR=""
+# sievelib is a Debian package: Debian's python, not whatever python3 is first in PATH.
+DEB_PYTHON=/usr/bin/python3
+MAIL_UID=65534
+MAIL_GID=65534
+POLICY_RC=/usr/sbin/policy-rc.d
+POLICY_RC_OURS=0
+
+TLS_ADDR=127.0.0.1  # instance with ssl = yes: ManageSieve and LMTP
+NOSSL_ADDR=127.0.0.2  # instance with ssl = no: ManageSieve only
+SIEVE_PORT=4190
+LMTP_PORT=24
+INSTANCES=(tls nossl)
+STARTED=()
+
+# Lab users (tools/lab/dovecot/users); documented in pcaps/README.md.
+ALICE_PW=AlicePass2024
+WRONG_PW=WrongPass999
+
+CAPTURES=(
+	sieve-starttls sieve-cleartext-login sieve-login-failed sieve-no-starttls
+	lmtp-starttls lmtp-cleartext
+)
+
+PACKAGES=(dovecot-core dovecot-managesieved dovecot-sieve dovecot-lmtpd sieve-connect
+	python3 python3-sievelib swaks libnet-ssleay-perl libio-socket-inet6-perl openssl
+	tcpdump tshark iproute2 util-linux)
+
+log()
+{
+	echo "record-sieve-lmtp: $*" >&2
+}
+
+die()
+{
+	log "$*"
+	exit 1
+}
+
+# ---------------------------------------------------------------- clients
+
+# Runs a client; its output goes to $WORK/$CUR.log (CUR = current capture).
+# A client that fails ends the whole run (the EXIT trap stops everything).
+run_client()
+{
+	local rc=0
+	"$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ]; then
+		cat "$WORK/$CUR.log" >&2
+		log "$CUR: client failed (exit status $rc): $1"
+		exit 1
+	fi
+}
+
+# sieve-connect (it always sends STARTTLS when the server offers it) with the
+# lab's CA file and name; runs the commands of file $1 (--exec), the
+# password comes on fd 5. --nosrv: no DNS look-up, ever.
+lab_sieve_connect()
+{
+	local server=$1 cmds=$2
+	shift 2
+	run_client timeout 30 sieve-connect --nosrv --server "$server" --port "$SIEVE_PORT" \
+		--user alice --passwordfd 5 --authmech PLAIN \
+		--tlscafile "$ROOT/tls/cert.pem" --tlshostname mail.tlswatch.test \
+		"$@" --exec "$cmds" 5<<<"$ALICE_PW"
+}
+
+# python3-sievelib: AUTHENTICATE "PLAIN" "<base64>" without STARTTLS.
+lab_sieveclient()
+{
+	run_client timeout 30 "$DEB_PYTHON" "$LAB/clients/sieveclient.py" "$@"
+}
+
+# swaks with the lab's fixed identity and a tiny message, LMTP; extra args follow.
+lab_swaks_lmtp()
+{
+	run_client timeout 30 swaks --protocol LMTP --server "$TLS_ADDR" --port "$LMTP_PORT" \
+		--helo client.tlswatch.test --from sender@client.tlswatch.test \
+		--to alice@tlswatch.test \
+		--header "Subject: tlswatch lab" --header "Message-Id: <lab@client.tlswatch.test>" \
+		--body "small test message" "$@"
+}
+
+# Capture filter for exactly one server endpoint (address and port).
+server_filter()
+{
+	local addr=$1 port=$2
+	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
+}
+
+# ----------------------------------------------------------- ManageSieve
+
+# sieve-connect: capabilities (STARTTLS listed), STARTTLS, OK, TLS 1.3, then
+# (encrypted) capabilities again, AUTHENTICATE PLAIN, PUTSCRIPT, SETACTIVE,
+# LISTSCRIPTS, LOGOUT.
+rec_sieve-starttls()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$SIEVE_PORT")"
+	lab_sieve_connect "$TLS_ADDR" "$ROOT/sieve/starttls.cmds"
+	cap_stop
+}
+
+# sievelib, no STARTTLS although offered: AUTHENTICATE "PLAIN" "..." in
+# cleartext, OK "Logged in.", LISTSCRIPTS, LOGOUT.
+rec_sieve-cleartext-login()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$SIEVE_PORT")"
+	lab_sieveclient "$TLS_ADDR" "$SIEVE_PORT" --user alice --password "$ALICE_PW"
+	cap_stop
+}
+
+# The same with the wrong password: NO "Authentication failed." (after
+# Dovecot's 2 s failure delay), LOGOUT.
+rec_sieve-login-failed()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$SIEVE_PORT")"
+	lab_sieveclient "$TLS_ADDR" "$SIEVE_PORT" --user alice --password "$WRONG_PW" --expect-fail
+	cap_stop
+}
+
+# sieve-connect to the instance without ssl: no STARTTLS in the
+# capabilities; --clearchan lets it go on in cleartext (it sends the PLAIN
+# initial response as a literal: AUTHENTICATE "PLAIN" {28+}), LISTSCRIPTS, LOGOUT.
+rec_sieve-no-starttls()
+{
+	cap_start "$1" lo "$(server_filter "$NOSSL_ADDR" "$SIEVE_PORT")"
+	lab_sieve_connect "$NOSSL_ADDR" "$ROOT/sieve/list.cmds" --clearchan
+	cap_stop
+}
+
+# ------------------------------------------------------------------ LMTP
+
+# swaks --tls: LHLO (lists STARTTLS), STARTTLS, 220, TLS 1.3, then LHLO,
+# MAIL, RCPT, DATA, QUIT encrypted; Dovecot delivers to alice's INBOX.
+rec_lmtp-starttls()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LMTP_PORT")"
+	lab_swaks_lmtp --tls --tls-sni mail.tlswatch.test
+	cap_stop
+}
+
+# swaks without --tls: LHLO lists STARTTLS, the mail goes in cleartext.
+rec_lmtp-cleartext()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LMTP_PORT")"
+	lab_swaks_lmtp
+	cap_stop
+}
+
+# ------------------------------------------------------- content checks
+
+# What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
+# one fixed string per line: the cleartext part says what the name says, and
+# nothing that belongs inside TLS is in the clear.
+content_rules()
+{
+	case "$1" in
+	sieve-starttls)
+		cat <<-'EOF'
+			+"IMPLEMENTATION" "Dovecot (Debian) Pigeonhole"
+			+"STARTTLS"
+			+OK "mail.tlswatch.test ready (tlswatch-lab)"
+			+STARTTLS
+			+OK "Begin TLS negotiation now."
+			-AUTHENTICATE
+			-PUTSCRIPT
+			-Logged in
+		EOF
+		;;
+	sieve-cleartext-login)
+		cat <<-'EOF'
+			+"STARTTLS"
+			+"SASL" "PLAIN LOGIN"
+			+AUTHENTICATE "PLAIN" "AGFsaWNlAEFsaWNlUGFzczIwMjQ="
+			+OK "Logged in."
+			+LISTSCRIPTS
+			+"tlswatch-lab" ACTIVE
+			+LOGOUT
+			+OK "Logout completed."
+			-Begin TLS
+		EOF
+		;;
+	sieve-login-failed)
+		cat <<-'EOF'
+			+"STARTTLS"
+			+AUTHENTICATE "PLAIN" "AGFsaWNlAFdyb25nUGFzczk5OQ=="
+			+NO "Authentication failed."
+			+LOGOUT
+			-Logged in
+			-Begin TLS
+		EOF
+		;;
+	sieve-no-starttls)
+		cat <<-'EOF'
+			+"SASL" "PLAIN LOGIN"
+			+AUTHENTICATE "PLAIN" {28+}
+			+AGFsaWNlAEFsaWNlUGFzczIwMjQ=
+			+OK "Logged in."
+			+LISTSCRIPTS
+			+"tlswatch-lab" ACTIVE
+			+LOGOUT
+			-STARTTLS
+		EOF
+		;;
+	lmtp-starttls)
+		cat <<-'EOF'
+			+220 mail.tlswatch.test mail.tlswatch.test ready (tlswatch-lab)
+			+LHLO client.tlswatch.test
+			+250 STARTTLS
+			+220 2.0.0 Begin TLS negotiation now.
+			-MAIL FROM
+			-Saved
+		EOF
+		;;
+	lmtp-cleartext)
+		cat <<-'EOF'
+			+LHLO client.tlswatch.test
+			+250 STARTTLS
+			+MAIL FROM:<sender@client.tlswatch.test>
+			+RCPT TO:<alice@tlswatch.test>
+			+Subject: tlswatch lab
+			+Saved
+			+221 2.0.0 Bye
+			-Begin TLS
+		EOF
+		;;
+	esac
+}
+
+check_content()
+{
+	local name=$1 file=$2 text rule ok=0
+	text=$(tcpdump -nr "$file" -A 2>/dev/null)
+	while IFS= read -r rule; do
+		[ -n "$rule" ] || continue
+		case "$rule" in
+		+*)
+			grep -qF -- "${rule#+}" <<<"$text" ||
+				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
+			;;
+		-*)
+			! grep -qF -- "${rule#-}" <<<"$text" ||
+				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
+			;;
+		esac
+	done < <(content_rules "$name")
+	return $ok
+}
+
+# ---------------------------------------------------------------- servers
+
+inst_dir()
+{
+	echo "$ROOT/dovecot-$1"
+}
+
+inst_pid()
+{
+	local f pid
+	f=$(inst_dir "$1")/run/master.pid
+	[ -r "$f" ] || return 0
+	pid=$(tr -dc '0-9' <"$f")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+	return 0
+}
+
+# Waits until every ADDR:PORT given is in LISTEN state.
+wait_listen()
+{
+	local want tries=0 missing have
+	while :; do
+		missing=()
+		have=$(ss -ltnH | awk '{print $4}')
+		for want in "$@"; do
+			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
+		done
+		[ ${#missing[@]} -eq 0 ] && return 0
+		tries=$((tries + 1))
+		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
+		sleep 0.1
+	done
+}
+
+# Refuses to start when anything (Debian's own dovecot, another run of this
+# script) already listens on a port this set needs, on any address.
+check_ports_free()
+{
+	local busy
+	busy=$(ss -ltnpH | awk -v a="$SIEVE_PORT" -v b="$LMTP_PORT" \
+		'{ n = split($4, p, ":"); if (p[n] == a || p[n] == b) print }')
+	[ -z "$busy" ] || die "port $SIEVE_PORT or $LMTP_PORT already in use (stop that first):
+$busy"
+}
+
+prepare_root()
+{
+	case "$ROOT" in
+	/*) ;;
+	*) die "--root must be an absolute path: $ROOT" ;;
+	esac
+	[ "$ROOT" != / ] || die "refusing --root /"
+	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
+		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
+	fi
+	local i
+	for i in "${INSTANCES[@]}"; do
+		[ -z "$(inst_pid "$i")" ] || die "dovecot $i already running in $ROOT; stop it first"
+	done
+	mkdir -p "$ROOT"
+	chmod 0755 "$ROOT"
+	touch "$ROOT/$MARKER"
+	rm -rf "$ROOT/tls" "$ROOT/mail" "$ROOT/sieve" "$ROOT/dovecot-tls" "$ROOT/dovecot-nossl" "$ROOT/users" \
+		"$ROOT/hosts"
+	"$LAB/gen-cert.sh" "$ROOT/tls"
+	install -m 0640 -o root -g dovecot "$LAB/dovecot/users" "$ROOT/users"
+	printf '127.0.0.1\tmail.tlswatch.test localhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+		>"$ROOT/hosts"
+
+	# alice's Sieve script, stored and active before the first capture.
+	mkdir -p "$ROOT/sieve" "$ROOT/mail/alice/sieve"
+	cat >"$ROOT/sieve/tlswatch-lab.sieve" <<-'EOF'
+		require "fileinto";
+		# tlswatch capture lab: keep the lab's test messages in INBOX.
+		if header :contains "subject" "tlswatch lab" {
+		  keep;
+		  stop;
+		}
+	EOF
+	cp "$ROOT/sieve/tlswatch-lab.sieve" "$ROOT/mail/alice/sieve/tlswatch-lab.sieve"
+	ln -s sieve/tlswatch-lab.sieve "$ROOT/mail/alice/.dovecot.sieve"
+	chown -R -h "$MAIL_UID:$MAIL_GID" "$ROOT/mail"
+	# sieve-connect command files (--exec).
+	printf 'upload %s tlswatch-lab\nactivate tlswatch-lab\nlist\nquit\n' \
+		"$ROOT/sieve/tlswatch-lab.sieve" >"$ROOT/sieve/starttls.cmds"
+	printf 'list\nquit\n' >"$ROOT/sieve/list.cmds"
+}
+
+# Starts one instance: inst_start NAME ADDR SSL PROTOCOLS
+inst_start()
+{
+	local name=$1 addr=$2 ssl=$3 protocols=$4 dir
+	dir=$(inst_dir "$name")
+	mkdir -p "$dir/run" "$dir/state"
+	chmod 0755 "$dir" "$dir/run"
+	sed -e "s|@DOV@|$dir|g" -e "s|@TLS@|$ROOT/tls|g" -e "s|@MAIL@|$ROOT/mail|g" \
+		-e "s|@MAIL_UID@|$MAIL_UID|g" -e "s|@MAIL_GID@|$MAIL_GID|g" -e "s|@USERS@|$ROOT/users|g" \
+		-e "s|@LISTEN@|$addr|g" -e "s|@INSTANCE@|tlswatch-sieve-$name|g" -e "s|@SSL@|$ssl|g" \
+		-e "s|@PROTOCOLS@|$protocols|g" "$LAB/dovecot/sieve-lmtp.conf.in" >"$dir/dovecot.conf"
+	STARTED+=("$name")
+	# As tools/lab/lab.sh: its own UTS namespace named mail.tlswatch.test
+	# when allowed, so the recording machine's name is in no greeting. Dovecot
+	# resolves its host name when it starts: a mount namespace of its own with
+	# a private /etc/hosts (bind mount, seen by Dovecot only) answers that, so
+	# no DNS query leaves the machine.
+	if unshare --uts --mount true 2>/dev/null; then
+		unshare --uts --mount sh -c \
+			'hostname mail.tlswatch.test && mount --bind "$2" /etc/hosts && exec dovecot -c "$1"' \
+			sh "$dir/dovecot.conf" "$ROOT/hosts" ||
+			die "dovecot $name did not start (see $dir/dovecot.log)"
+	else
+		dovecot -c "$dir/dovecot.conf" || die "dovecot $name did not start (see $dir/dovecot.log)"
+	fi
+}
+
+start_servers()
+{
+	check_ports_free
+	prepare_root
+	inst_start tls "$TLS_ADDR" yes "sieve lmtp"
+	inst_start nossl "$NOSSL_ADDR" no "sieve"
+	wait_listen "$TLS_ADDR:$SIEVE_PORT" "$TLS_ADDR:$LMTP_PORT" "$NOSSL_ADDR:$SIEVE_PORT"
+	log "dovecot $(dovecot --version | cut -d' ' -f1) started: ManageSieve $TLS_ADDR:$SIEVE_PORT" \
+		"(STARTTLS), LMTP $TLS_ADDR:$LMTP_PORT (STARTTLS), ManageSieve $NOSSL_ADDR:$SIEVE_PORT (no TLS)"
+}
+
+# All descendants of a pid, from /proc.
+descendants()
+{
+	local parent=$1 p ppid
+	for p in /proc/[0-9]*; do
+		ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) || continue
+		if [ "$ppid" = "$parent" ]; then
+			echo "${p#/proc/}"
+			descendants "${p#/proc/}"
+		fi
+	done
+}
+
+# SIGTERM to each master by PID (from its pid file, only if it is a dovecot),
+# waits for it and its children (SIGKILL by PID after 10 s), then checks
+# that none of them still listens.
+stop_servers()
+{
+	local name pid masters=() all=() left p tries=0 rc=0
+	for name in "${STARTED[@]}"; do
+		pid=$(inst_pid "$name")
+		[ -n "$pid" ] || continue
+		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != dovecot ]; then
+			log "pid $pid of instance $name is not a dovecot; not touching it"
+			continue
+		fi
+		masters+=("$pid")
+		all+=("$pid")
+		mapfile -t -O ${#all[@]} all < <(descendants "$pid")
+	done
+	STARTED=()
+	[ ${#masters[@]} -gt 0 ] || return 0
+	kill -TERM "${masters[@]}" 2>/dev/null || true
+	while :; do
+		left=()
+		for p in "${all[@]}"; do
+			kill -0 "$p" 2>/dev/null && left+=("$p")
+		done
+		[ ${#left[@]} -eq 0 ] && break
+		tries=$((tries + 1))
+		if [ $tries -ge 100 ]; then
+			log "still alive after 10 s, SIGKILL: ${left[*]}"
+			kill -KILL "${left[@]}" 2>/dev/null || true
+			sleep 0.2
+			break
+		fi
+		sleep 0.1
+	done
+	for p in "${all[@]}"; do
+		if ss -ltnpH | grep -q "pid=$p,"; then
+			log "pid $p still listens after stop"
+			rc=1
+		fi
+	done
+	log "dovecot stopped (${#all[@]} processes)"
+	return $rc
+}
+
+# ---------------------------------------------------------------- driver
+
+cleanup()
+{
+	local rc=$?
+	cap_stop
+	stop_servers || rc=1
+	restore_policy_rc
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	exit $rc
+}
+
+# Debian starts a package's service when it is installed; its dovecot would
+# listen on every address, 4190 included. While installing, a policy-rc.d
+# of our own (only when there is none) keeps every service from starting.
+restore_policy_rc()
+{
+	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-sieve-lmtp' "$POLICY_RC" 2>/dev/null; then
+		rm -f "$POLICY_RC"
+	fi
+	POLICY_RC_OURS=0
+}
+
+install_deps()
+{
+	local p missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	log "installing ${missing[*]}"
+	if [ ! -e "$POLICY_RC" ]; then
+		printf '#!/bin/sh\n# tlswatch record-sieve-lmtp: no service starts during its apt-get install\nexit 101\n' \
+			>"$POLICY_RC"
+		chmod 0755 "$POLICY_RC"
+		POLICY_RC_OURS=1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	restore_policy_rc
+}
+
+record_one()
+{
+	local name=$1 file tmp try
+	file=$name.pcap
+	tmp=$WORK/$file
+	CUR=$name
+	for try in 1 2 3; do
+		: >"$WORK/$name.log"
+		rm -f "$tmp"
+		log "recording $file"
+		"rec_$name" "$tmp"
+		if cap_verify "$tmp" 1 && check_content "$name" "$tmp"; then
+			mv "$tmp" "$OUT/$file"
+			chmod 0644 "$OUT/$file"
+			return 0
+		fi
+		log "$name: capture incomplete or not as expected (try $try of 3)"
+	done
+	cat "$WORK/$name.log" >&2
+	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
+	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
+	return 1
+}
+
+main()
+{
+	local names=() n argv=("$@")
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--out) OUT=${2:?}; shift 2 ;;
+		--root) ROOT=${2:?}; shift 2 ;;
+		--no-install) INSTALL=0; shift ;;
+		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
+		-h | --help) sed -n '2,41p' "$0"; exit 0 ;;
+		-*) log "unknown option: $1"; exit 2 ;;
+		*) names+=("$1"); shift ;;
+		esac
+	done
+	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
+	for n in "${names[@]}"; do
+		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
+	done
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
+		exec sudo -E "$0" "${argv[@]}"
+	fi
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	[ $INSTALL -eq 0 ] || install_deps
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
+	start_servers
+	for n in "${names[@]}"; do
+		record_one "$n"
+	done
+	log "recorded ${#names[@]} captures into $OUT"
+}
+
+main "$@"
