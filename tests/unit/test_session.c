@@ -335,22 +335,20 @@ static void
 test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade(void **st)
 {
 	const struct piece pc[] = {
-		TXT(DIR_S2C, "220 (vsFTPd 3.0.3)\r\n"),
-		TXT(DIR_C2S, "AUTH TLS\r\n"),
-		TXT(DIR_S2C, "234 Proceed with negotiation.\r\n"),
-		TXT(DIR_C2S, "FEAT\r\n"),
-		TXT(DIR_S2C, "211 End\r\n"),
+		TXT(DIR_S2C, ":irc.example.org NOTICE * :*** Looking up your hostname...\r\n"),
+		TXT(DIR_C2S, "STARTTLS\r\n"),
+		TXT(DIR_S2C, ":irc.example.org 670 * :STARTTLS successful, go ahead\r\n"),
 		BIN(DIR_C2S, client_hello),
 		BIN(DIR_S2C, server_hello),
 	};
 	struct session s;
 
 	(void)st;
-	run(&s, 21, pc, sizeof(pc) / sizeof(pc[0]), 0);
-	assert_false(s.plain_seen); /* no parser claims FTP */
+	run(&s, 6667, pc, sizeof(pc) / sizeof(pc[0]), 0);
+	assert_false(s.plain_seen); /* no parser claims IRC (yet) */
 	assert_true(s.tls_after_cleartext);
 	assert_int_equal(judge(&s), VERDICT_STARTTLS);
-	assert_string_equal(s.service, "ftp");
+	assert_string_equal(s.service, "irc");
 	session_release(&s);
 }
 
