@@ -337,6 +337,16 @@ void upgrade_wait_client_line(struct upgrade_wait *w, struct proto_facts *f, con
 bool upgrade_wait_answer(struct upgrade_wait *w, struct proto_facts *f, bool ok,
 			 const uint8_t *line, size_t n, const struct line_asm *partial);
 
+/* proto_desc.gap of a parser whose state begins with `bool stopped`
+ * (LDAP, PostgreSQL): message boundaries are lost, parsing ends. */
+void proto_gap_stop(void *state, struct proto_facts *f, enum dir dir);
+
+/* Binary protocols: client bytes p[0..n) read while w waits for the answer
+ * and its first byte was no TLS record: kept in kept (up to EVIDENCE_MAX)
+ * as the injection's evidence, which upgrade_wait_answer flags. */
+void upgrade_wait_keep(const struct upgrade_wait *w, struct line_asm *kept, const uint8_t *p,
+		       size_t n);
+
 /* A keyword and what it stands for, in a parser's command or mechanism table. */
 struct proto_word {
 	const char *word;

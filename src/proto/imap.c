@@ -86,15 +86,9 @@ struct imap_pending {
 
 _Static_assert(LINE_CAP <= UINT16_MAX, "a tag's length fits imap_pending.tag_len");
 
-/* The literal of one direction. */
-struct imap_literal {
-	uint64_t left;	    /* raw literal bytes still to come */
-	bool after_literal; /* the next line continues the one before the literal */
-};
-
 struct imap_state {
 	struct line_conn conn;	    /* first: the line engine's; stopped also by COMPRESS */
-	struct imap_literal lit[2]; /* indexed by enum dir */
+	struct line_literal lit[2]; /* indexed by enum dir */
 	bool authenticated;	    /* PREAUTH or a successful login */
 	/* A LOGIN whose arguments continue after a literal. */
 	bool login_open;
@@ -409,16 +403,10 @@ static void
 imap_line_end(void *state, struct proto_facts *f, enum dir dir, const uint8_t *end, size_t n)
 {
 	struct imap_state *s = state;
-	struct imap_literal *lit = &s->lit[dir];
-	uint64_t size;
+	struct line_literal *lit = &s->lit[dir];
 
-	n = text_trim_eol(end, n);
-	if (proto_literal_at_end(end, n, &size, f)) {
-		lit->left = size;
-		lit->after_literal = true;
+	if (line_literal_end(lit, f, end, n))
 		return;
-	}
-	lit->after_literal = false;
 	if (dir == DIR_C2S) {
 		s->literal_field = -1;
 		if (s->login_open && s->login_arg < 2)
@@ -458,18 +446,15 @@ static size_t
 imap_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t n, bool *stop)
 {
 	struct imap_state *s = state;
-	struct imap_literal *lit = &s->lit[dir];
+	struct line_literal *lit = &s->lit[dir];
 	struct login *l;
 
 	if (dir == DIR_C2S && upgrade_wait_client_byte(&s->tls_wait, f, p[0])) {
 		*stop = true; /* the client went ahead with TLS */
 		return 0;
 	}
-	if (lit->left == 0)
+	if ((n = line_literal_take(lit, n)) == 0)
 		return 0;
-	if ((uint64_t)n > lit->left)
-		n = (size_t)lit->left;
-	lit->left -= n;
 	if (dir == DIR_C2S && s->literal_field >= 0 &&
 	    (l = proto_facts_login(f, s->login)) != NULL) {
 		if (s->literal_field == 0)

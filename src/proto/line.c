@@ -206,6 +206,56 @@ login_track_outcome(struct login_track *t, struct proto_facts *f, uint32_t seq, 
 		sasl_exchange_end(&t->sasl);
 }
 
+bool
+line_command(struct proto_facts *f, const struct line_view *l, const struct proto_word *table,
+	     size_t n, const struct proto_word **w, struct cursor *kw, struct cursor *rest)
+{
+	cursor_init(rest, l->p, l->tn);
+	*w = NULL;
+	if (!cursor_get_token(rest, kw))
+		return false;
+	f->commands++;
+	if (f->upgrade_refused)
+		f->cleartext_after_refusal = true;
+	*w = proto_word_find(table, n, kw->p, kw->len);
+	return true;
+}
+
+size_t
+line_body_skip(struct line_conn *conn, enum dir dir, uint8_t *matched, const uint8_t *p, size_t n,
+	       bool *done)
+{
+	struct line_asm *la = &conn->la[dir];
+	size_t used;
+
+	*done = false;
+	if (la->discarding) {
+		line_discard_rest(la, p, n, &used);
+		return used;
+	}
+	return body_skip_dot(matched, p, n, done);
+}
+
+bool
+line_literal_end(struct line_literal *lit, struct proto_facts *f, const uint8_t *end, size_t n)
+{
+	uint64_t size;
+
+	lit->after_literal = proto_literal_at_end(end, text_trim_eol(end, n), &size, f);
+	if (lit->after_literal)
+		lit->left = size;
+	return lit->after_literal;
+}
+
+size_t
+line_literal_take(struct line_literal *lit, size_t n)
+{
+	if ((uint64_t)n > lit->left)
+		n = (size_t)lit->left;
+	lit->left -= n;
+	return n;
+}
+
 void
 login_pair_user(struct login_pair *u, const uint8_t *name, size_t n)
 {

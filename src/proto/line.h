@@ -158,6 +158,40 @@ size_t line_conn_feed(void *state, struct proto_facts *f, enum dir dir, const ui
 void line_conn_gap(void *state, struct proto_facts *f, enum dir dir);
 void line_conn_fini(void *state);
 
+/* ---- Helpers a parser's callbacks share --------------------------------------- */
+
+/*
+ * A client line as a command: its first token, looked up in table[0..n);
+ * counted in f->commands, and cleartext after a refused upgrade noted.
+ * False for a blank line. *w is the entry or NULL, *kw the token, *rest
+ * what follows it.
+ */
+bool line_command(struct proto_facts *f, const struct line_view *l, const struct proto_word *table,
+		  size_t n, const struct proto_word **w, struct cursor *kw, struct cursor *rest);
+
+/*
+ * A raw callback's body skip (POP3 multi-line answers, NNTP data blocks):
+ * the rest of an overlong status line first, then bytes up to CRLF "."
+ * CRLF (body_skip_dot, progress in *matched). Returns the bytes taken;
+ * *done when the body ended.
+ */
+size_t line_body_skip(struct line_conn *conn, enum dir dir, uint8_t *matched, const uint8_t *p,
+		      size_t n, bool *done);
+
+/* A literal announced at the end of a line (IMAP, ManageSieve). */
+struct line_literal {
+	uint64_t left;	    /* raw bytes still to come */
+	bool after_literal; /* the next line continues the one before it */
+};
+
+/* At a line's end (the end callback, end[0..n) with its line end): arms
+ * lit when a literal is announced there; returns whether it was. */
+bool line_literal_end(struct line_literal *lit, struct proto_facts *f, const uint8_t *end,
+		      size_t n);
+/* In a raw callback: how many of the n bytes at hand are the literal's
+ * (taken from lit->left). */
+size_t line_literal_take(struct line_literal *lit, size_t n);
+
 /* ---- Numbered replies ---------------------------------------------------------- */
 
 /* What a parser does with the replies it reads (SMTP, LMTP). */

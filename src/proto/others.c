@@ -12,28 +12,6 @@
 #define TCP PROTO_TCP
 #define BOTH (PROTO_TCP | PROTO_UDP)
 
-const struct proto_desc proto_ldap = {
-	.name = "ldap",
-	.transports = TCP,
-	.clear_ports = {389},
-	.tls_ports = {636},
-	.tls_transports = TCP,
-	.upgrade = {"StartTLS", "StartTLS", "success"},
-	.ndpi = {"LDAP"},
-	.alpn = {"ldap"},
-};
-
-const struct proto_desc proto_nntp = {
-	.name = "nntp",
-	.transports = TCP,
-	.clear_ports = {119},
-	.tls_ports = {563},
-	.tls_transports = TCP,
-	.upgrade = {"STARTTLS", "STARTTLS", "382"},
-	.ndpi = {"Usenet"},
-	.alpn = {"nntp"},
-};
-
 const struct proto_desc proto_xmpp = {
 	.name = "xmpp",
 	.transports = TCP,
@@ -54,15 +32,6 @@ const struct proto_desc proto_irc = {
 	.upgrade = {"tls", "STARTTLS", "670"},
 	.ndpi = {"IRC"},
 	.alpn = {"irc"},
-};
-
-const struct proto_desc proto_postgres = {
-	.name = "postgres",
-	.transports = TCP,
-	.clear_ports = {5432},
-	.upgrade = {"S", "SSLRequest", "S"},
-	.ndpi = {"PostgreSQL"},
-	.alpn = {"postgresql"},
 };
 
 const struct proto_desc proto_mysql = {

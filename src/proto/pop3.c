@@ -377,7 +377,6 @@ pop3_server_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t 
 		bool *stop)
 {
 	struct pop3_state *s = state;
-	struct line_asm *la = &s->conn.la[dir];
 	size_t used;
 	bool done;
 
@@ -385,11 +384,7 @@ pop3_server_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t 
 	(void)stop;
 	if (s->mode != POP3_MODE_BODY)
 		return 0;
-	if (la->discarding) {
-		line_discard_rest(la, p, n, &used);
-		return used;
-	}
-	used = body_skip_dot(&s->dot_matched, p, n, &done);
+	used = line_body_skip(&s->conn, dir, &s->dot_matched, p, n, &done);
 	if (done)
 		s->mode = POP3_MODE_REPLY;
 	return used;

@@ -293,6 +293,29 @@ upgrade_wait_answer(struct upgrade_wait *w, struct proto_facts *f, bool ok, cons
 	return false;
 }
 
+void
+proto_gap_stop(void *state, struct proto_facts *f, enum dir dir)
+{
+	bool *stopped = state;
+
+	(void)dir;
+	f->anomalies |= PROTO_ANOM_GAP;
+	*stopped = true;
+}
+
+void
+upgrade_wait_keep(const struct upgrade_wait *w, struct line_asm *kept, const uint8_t *p, size_t n)
+{
+	size_t room = EVIDENCE_MAX - kept->len;
+
+	if (!w->pending || !w->injection)
+		return;
+	if (n > room)
+		n = room;
+	memcpy(kept->buf + kept->len, p, n);
+	kept->len += n;
+}
+
 const struct proto_word *
 proto_word_find(const struct proto_word *table, size_t n, const uint8_t *p, size_t len)
 {

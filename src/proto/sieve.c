@@ -49,9 +49,8 @@ enum sieve_cmd {
 
 /* The literal of one direction. */
 struct sieve_literal {
-	uint64_t left;	    /* raw bytes still to come */
-	bool after_literal; /* the next line continues the one before the literal */
-	bool keep;	    /* client: the bytes are an AUTHENTICATE string */
+	struct line_literal l;
+	bool keep; /* client: the bytes are an AUTHENTICATE string */
 };
 
 /* An AUTHENTICATE line whose strings arrive as literals. */
@@ -166,14 +165,9 @@ sieve_command(struct sieve_state *s, struct proto_facts *f, const struct line_vi
 	const struct proto_word *w;
 	struct cursor c, kw;
 
-	cursor_init(&c, l->p, l->tn);
-	if (!cursor_get_token(&c, &kw))
+	if (!line_command(f, l, sieve_verbs, sizeof(sieve_verbs) / sizeof(sieve_verbs[0]), &w, &kw,
+			  &c))
 		return;
-	f->commands++;
-	if (f->upgrade_refused)
-		f->cleartext_after_refusal = true;
-	w = proto_word_find(sieve_verbs, sizeof(sieve_verbs) / sizeof(sieve_verbs[0]), kw.p,
-			    kw.len);
 	switch ((enum sieve_cmd)(w ? w->value : SIEVE_CMD_OTHER)) {
 	case SIEVE_CMD_STARTTLS:
 		upgrade_wait_begin(&s->tls_wait, f);
@@ -216,7 +210,7 @@ sieve_client_line(void *state, struct proto_facts *f, const struct line_view *l)
 
 	upgrade_wait_client_line(&s->tls_wait, f, l->p, l->tn);
 	cursor_init(&c, l->p, l->tn);
-	if (s->lit[DIR_C2S].after_literal) {
+	if (s->lit[DIR_C2S].l.after_literal) {
 		/* The line goes on after a literal AUTHENTICATE string. */
 		if (s->args.response) {
 			sieve_sasl_response(s, f, s->args.buf, s->args.len, s->args.cut);
@@ -329,7 +323,7 @@ sieve_server_line(void *state, struct proto_facts *f, const struct line_view *l)
 	struct cursor c, kw;
 	bool ok, bye;
 
-	if (s->lit[DIR_S2C].after_literal)
+	if (s->lit[DIR_S2C].l.after_literal)
 		return false; /* the rest of a line whose literal was skipped */
 	cursor_init(&c, l->p, l->tn);
 	if (!cursor_get_token(&c, &kw))
@@ -360,20 +354,14 @@ sieve_line_end(void *state, struct proto_facts *f, enum dir dir, const uint8_t *
 {
 	struct sieve_state *s = state;
 	struct sieve_literal *lit = &s->lit[dir];
-	uint64_t size;
 
-	n = text_trim_eol(end, n);
-	if (proto_literal_at_end(end, n, &size, f)) {
-		lit->left = size;
-		lit->after_literal = true;
-		lit->keep = dir == DIR_C2S && (s->args.open || s->args.response);
-		if (lit->keep) {
-			s->args.len = 0;
-			s->args.cut = false;
-		}
+	if (!line_literal_end(&lit->l, f, end, n))
 		return;
+	lit->keep = dir == DIR_C2S && (s->args.open || s->args.response);
+	if (lit->keep) {
+		s->args.len = 0;
+		s->args.cut = false;
 	}
-	lit->after_literal = false;
 }
 
 /* The client's first byte after STARTTLS, then literal bytes: skipped, or
@@ -388,11 +376,8 @@ sieve_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 		*stop = true;
 		return 0;
 	}
-	if (lit->left == 0)
+	if ((n = line_literal_take(&lit->l, n)) == 0)
 		return 0;
-	if ((uint64_t)n > lit->left)
-		n = (size_t)lit->left;
-	lit->left -= n;
 	if (lit->keep) {
 		size_t room = sizeof(s->args.buf) - s->args.len;
 

@@ -1,0 +1,668 @@
+#!/usr/bin/env bash
+# tools/record-postgres.sh — records the PostgreSQL captures in pcaps/
+# (postgres-*.pcap) from a real PostgreSQL 15 from Debian (postgresql-15:
+# initdb and postgres from /usr/lib/postgresql/15/bin, not the pg_wrapper,
+# not pg_ctlcluster), started by this
+# script as its own instances in a private root (never /etc, never Debian's
+# own cluster), and real clients (psql, python3-psycopg2 through
+# tools/lab/clients/pgclient.py; both are libpq), all on loopback. Must run
+# as root (or through sudo).
+#
+#   tools/record-postgres.sh              record every capture of this set
+#   tools/record-postgres.sh NAME...      only these (e.g. postgres-ssl)
+#   tools/record-postgres.sh --list       list the capture names
+#
+# Options: --out DIR (default pcaps/), --root DIR (private root, default
+# /tmp/tlswatch-postgres-rec), --no-install (install nothing; otherwise the
+# missing Debian packages are installed with apt-get, without starting
+# Debian's own cluster).
+#
+# Servers (tools/lab/postgres/postgresql.conf.in, one instance each, a fresh
+# initdb in ROOT/pg-NAME/data on every run, run as the postgres system user):
+#   "tlswatch-pg-tls"    127.0.0.1:5432 ssl = on (certificate for
+#                        db.tlswatch.test), pg_hba-tls.conf
+#   "tlswatch-pg-nossl"  127.0.0.2:5432 ssl = off, pg_hba-nossl.conf
+# Roles (tools/lab/postgres/roles.sql): alice and carol with SCRAM secrets,
+# bob with an md5 secret; database tlswatch. pg_hba.conf chooses the method
+# per user: over TLS SCRAM; without TLS alice `password` (the password in the
+# clear), bob `md5`, carol `scram-sha-256`. Each instance has its Unix socket
+# in the private root (peer authentication, used only to create the roles).
+# Nothing resolves a name: the servers listen on numeric addresses and log
+# none, the clients get hostaddr (the name db.tlswatch.test goes only into
+# SNI and the certificate check) and gssencmode=disable (no Kerberos, no
+# GSSENCRequest), so no DNS query leaves the machine.
+#
+# Each capture is one rec_NAME function: tcpdump on lo with a filter on the
+# server's address and port, one client, stop. The file must hold one
+# complete TCP session (SYN to FIN, cap_verify from tools/lab/capture.sh) and
+# show in cleartext what its name says (check_content below) before it is
+# moved into the output directory. Both postmasters are stopped by PID from
+# the EXIT trap, which then checks with `ss -ltnp` that nothing of theirs
+# still listens. Bytes differ between runs (keys, salts, nonces, timestamps,
+# ports, backend keys); content does not.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB=$REPO/tools/lab
+# shellcheck source=tools/lab/capture.sh
+. "$LAB/capture.sh"
+
+OUT=$REPO/pcaps
+ROOT=/tmp/tlswatch-postgres-rec
+MARKER=.tlswatch-postgres
+INSTALL=1
+WORK=""
+CUR=""
+# psycopg2 is a Debian package: Debian's python, not whatever python3 is first in PATH.
+DEB_PYTHON=/usr/bin/python3
+PG_USER=postgres
+PG_BIN=""
+POLICY_RC=/usr/sbin/policy-rc.d
+POLICY_RC_OURS=0
+# Tries per capture: postgres-ssl loses a race about one time in five (see
+# rec_postgres-ssl); 5 tries make a failed run unlikely.
+TRIES=5
+
+TLS_ADDR=127.0.0.1  # instance with ssl = on
+NOSSL_ADDR=127.0.0.2  # instance with ssl = off
+PG_PORT=5432
+CERT_NAME=db.tlswatch.test
+INSTANCES=(tls nossl)
+STARTED=()
+
+# Lab roles (tools/lab/postgres/roles.sql); documented in pcaps/README.md.
+ALICE_PW=AlicePass2024
+BOB_PW=BobPass2024
+CAROL_PW=CarolPass2024
+WRONG_PW=WrongPass999
+
+CAPTURES=(
+	postgres-ssl postgres-ssl-refused postgres-cleartext-password
+	postgres-login-failed postgres-md5 postgres-scram
+)
+
+PACKAGES=(postgresql postgresql-client python3 python3-psycopg2 openssl
+	tcpdump tshark iproute2 util-linux)
+
+log()
+{
+	echo "record-postgres: $*" >&2
+}
+
+die()
+{
+	log "$*"
+	exit 1
+}
+
+# ---------------------------------------------------------------- clients
+
+# Runs a client with a clean environment (no ~/.psqlrc, ~/.pgpass,
+# ~/.postgresql or PG* variables of the caller); the password goes in
+# PGPASSWORD (never on a command line). Its output goes to $WORK/$CUR.log
+# (CUR = current capture). A client that fails ends the whole run (the EXIT
+# trap stops everything).
+#   run_client PASSWORD COMMAND...
+run_client()
+{
+	local pw=$1 rc=0
+	shift
+	env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 PGCLIENTENCODING=UTF8 \
+		PGPASSWORD="$pw" timeout 30 "$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ]; then
+		cat "$WORK/$CUR.log" >&2
+		log "$CUR: client failed (exit status $rc): $1"
+		exit 1
+	fi
+}
+
+# A libpq connection string: lab_conninfo ADDR USER SSLMODE [more key=value].
+# hostaddr: no name is resolved; host: the name for SNI and the certificate.
+lab_conninfo()
+{
+	local addr=$1 user=$2 sslmode=$3
+	shift 3
+	echo "host=$CERT_NAME hostaddr=$addr port=$PG_PORT user=$user dbname=tlswatch" \
+		"sslmode=$sslmode gssencmode=disable sslrootcert=$ROOT/tls/cert.pem connect_timeout=10 $*"
+}
+
+# psql (libpq): one connection, `SELECT 1`, Terminate.
+#   lab_psql PASSWORD ADDR USER SSLMODE
+lab_psql()
+{
+	local pw=$1
+	shift
+	run_client "$pw" psql -X -w -A -t -v ON_ERROR_STOP=1 -d "$(lab_conninfo "$@")" -c 'SELECT 1'
+}
+
+# psql with a wrong password: it must fail with 28P01 (psql's exit status 2).
+#   lab_psql_fail PASSWORD ADDR USER SSLMODE
+lab_psql_fail()
+{
+	local pw=$1 rc=0
+	shift
+	env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 PGCLIENTENCODING=UTF8 \
+		PGPASSWORD="$pw" timeout 30 psql -X -w -A -t -d "$(lab_conninfo "$@")" -c 'SELECT 1' \
+		>>"$WORK/$CUR.log" 2>&1 || rc=$?
+	if [ $rc -ne 2 ] || ! grep -q 'password authentication failed for user' "$WORK/$CUR.log"; then
+		cat "$WORK/$CUR.log" >&2
+		log "$CUR: psql did not fail as expected (exit status $rc)"
+		exit 1
+	fi
+}
+
+# python3-psycopg2: one connection, autocommit, `SELECT 1`, close.
+#   lab_pgclient PASSWORD ADDR USER SSLMODE [pgclient.py options]
+lab_pgclient()
+{
+	local pw=$1 addr=$2 user=$3 sslmode=$4
+	shift 4
+	run_client "$pw" "$DEB_PYTHON" "$LAB/clients/pgclient.py" --hostaddr "$addr" \
+		--host "$CERT_NAME" --user "$user" --sslmode "$sslmode" \
+		--sslrootcert "$ROOT/tls/cert.pem" "$@"
+}
+
+# Capture filter for exactly one server endpoint (address and port).
+server_filter()
+{
+	local addr=$1 port=$2
+	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
+}
+
+# ------------------------------------------------------------ captures
+
+# psql sslmode=require: SSLRequest, 'S', TLS 1.3 (SNI db.tlswatch.test,
+# a HelloRetryRequest for secp256r1: the server's ssl_ecdh_curve is
+# prime256v1); StartupMessage, SCRAM login, SELECT 1, Terminate all inside
+# TLS. libpq sends its close_notify and closes (FIN); the server's
+# close_notify, coming after that, is answered with a RST. When the server's
+# close_notify comes first (about one time in five), libpq's close is a RST
+# alone, without a FIN: cap_verify rejects that and the capture is made again.
+rec_postgres-ssl()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	lab_psql "$ALICE_PW" "$TLS_ADDR" alice require
+	cap_stop
+}
+
+# psycopg2 sslmode=prefer to the instance with ssl = off: SSLRequest, 'N',
+# then on the same connection the StartupMessage, AuthenticationCleartextPassword,
+# the PasswordMessage, AuthenticationOk, SELECT 1, Terminate in cleartext.
+rec_postgres-ssl-refused()
+{
+	cap_start "$1" lo "$(server_filter "$NOSSL_ADDR" "$PG_PORT")"
+	lab_pgclient "$ALICE_PW" "$NOSSL_ADDR" alice prefer
+	cap_stop
+}
+
+# psql sslmode=disable although the server has ssl = on: StartupMessage
+# (alice), AuthenticationCleartextPassword (R 3), PasswordMessage,
+# AuthenticationOk, SELECT 1, Terminate.
+rec_postgres-cleartext-password()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	lab_psql "$ALICE_PW" "$TLS_ADDR" alice disable
+	cap_stop
+}
+
+# The same with the wrong password: ErrorResponse 28P01, the server closes.
+rec_postgres-login-failed()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	lab_psql_fail "$WRONG_PW" "$TLS_ADDR" alice disable
+	cap_stop
+}
+
+# psycopg2 sslmode=disable as bob (md5 secret, hba md5):
+# AuthenticationMD5Password (R 5, salt), PasswordMessage "md5<hash>".
+rec_postgres-md5()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	lab_pgclient "$BOB_PW" "$TLS_ADDR" bob disable
+	cap_stop
+}
+
+# psycopg2 sslmode=disable as carol (hba scram-sha-256): AuthenticationSASL
+# (R 10, SCRAM-SHA-256 only: no TLS, no -PLUS), SASLInitialResponse,
+# R 11 (continue), SASLResponse, R 12 (final), AuthenticationOk.
+rec_postgres-scram()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	lab_pgclient "$CAROL_PW" "$TLS_ADDR" carol disable
+	cap_stop
+}
+
+# ------------------------------------------------------- content checks
+
+# What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
+# one fixed string per line (non-printable bytes are dots in tcpdump -A):
+# the cleartext part says what the name says, and nothing that belongs
+# inside TLS is in the clear.
+content_rules()
+{
+	case "$1" in
+	postgres-ssl)
+		cat <<-'EOF'
+			+db.tlswatch.test
+			-application_name
+			-alice
+			-database
+			-SCRAM-SHA-256
+			-SELECT 1
+			-server_version
+		EOF
+		;;
+	postgres-ssl-refused)
+		cat <<-'EOF'
+			+user.alice.database.tlswatch.
+			+AlicePass2024.
+			+server_version.15.
+			+SELECT 1.
+			-WrongPass
+			-db.tlswatch.test
+		EOF
+		;;
+	postgres-cleartext-password)
+		cat <<-'EOF'
+			+user.alice.database.tlswatch.
+			+application_name.psql.
+			+AlicePass2024.
+			+server_version.15.
+			+SELECT 1.
+			-db.tlswatch.test
+		EOF
+		;;
+	postgres-login-failed)
+		cat <<-'EOF'
+			+user.alice.database.tlswatch.
+			+WrongPass999.
+			+SFATAL
+			+C28P01
+			+password authentication failed for user "alice"
+			-AlicePass2024
+			-server_version
+			-SELECT 1
+		EOF
+		;;
+	postgres-md5)
+		cat <<-'EOF'
+			+user.bob.database.tlswatch.
+			+md5
+			+server_version.15.
+			+SELECT 1.
+			-BobPass2024
+			-SCRAM-SHA-256
+		EOF
+		;;
+	postgres-scram)
+		cat <<-'EOF'
+			+user.carol.database.tlswatch.
+			+SCRAM-SHA-256..
+			+n,,n=,r=
+			+c=biws,r=
+			+server_version.15.
+			+SELECT 1.
+			-SCRAM-SHA-256-PLUS
+			-CarolPass2024
+		EOF
+		;;
+	esac
+}
+
+check_content()
+{
+	local name=$1 file=$2 text rule ok=0
+	text=$(tcpdump -nr "$file" -A 2>/dev/null)
+	while IFS= read -r rule; do
+		[ -n "$rule" ] || continue
+		case "$rule" in
+		+*)
+			grep -qF -- "${rule#+}" <<<"$text" ||
+				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
+			;;
+		-*)
+			! grep -qF -- "${rule#-}" <<<"$text" ||
+				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
+			;;
+		esac
+	done < <(content_rules "$name")
+	check_first_bytes "$name" "$file" || ok=1
+	return $ok
+}
+
+# The client's first 8 bytes (int32 length, int32 code) and, after an
+# SSLRequest, the server's one-byte answer, from the TCP payloads in order
+# (tshark's fields; skipped without tshark). SSLRequest is 00000008 04d2162f
+# (80877103), a StartupMessage 3.0 is LLLLLLLL 00030000; never a
+# GSSENCRequest (04d21630).
+check_first_bytes()
+{
+	local name=$1 file=$2 client server want_c want_s
+	command -v tshark >/dev/null || return 0
+	client=$(tshark -n -r "$file" -Y "tcp.len > 0 and tcp.dstport == $PG_PORT" -T fields \
+		-e tcp.payload 2>/dev/null | tr -d ':\n')
+	server=$(tshark -n -r "$file" -Y "tcp.len > 0 and tcp.srcport == $PG_PORT" -T fields \
+		-e tcp.payload 2>/dev/null | tr -d ':\n')
+	case "$name" in
+	postgres-ssl) want_c=0000000804d2162f16; want_s=53 ;;
+	postgres-ssl-refused) want_c=0000000804d2162f........00030000; want_s=4e52 ;;
+	*) want_c=........00030000; want_s=52 ;;
+	esac
+	if ! grep -qE "^$want_c" <<<"$client"; then
+		log "$name: client's first bytes are not as expected ($want_c): ${client:0:40}"
+		return 1
+	fi
+	if ! grep -qE "^$want_s" <<<"$server"; then
+		log "$name: server's first bytes are not as expected ($want_s): ${server:0:40}"
+		return 1
+	fi
+	if grep -q '^........04d21630' <<<"$client"; then
+		log "$name: a GSSENCRequest was sent"
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------- servers
+
+inst_dir()
+{
+	echo "$ROOT/pg-$1"
+}
+
+# The postmaster's PID from its postmaster.pid, if it runs.
+inst_pid()
+{
+	local f pid
+	f=$(inst_dir "$1")/data/postmaster.pid
+	[ -r "$f" ] || return 0
+	pid=$(head -n1 "$f" | tr -dc '0-9')
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+	return 0
+}
+
+# Runs a command as the postgres system user, in the private root, with a
+# clean environment.
+as_pg()
+(
+	cd "$ROOT" && exec env -i PATH="$PG_BIN:/usr/bin:/bin" HOME="$ROOT" LC_ALL=C.UTF-8 \
+		setpriv --reuid="$PG_USER" --regid="$PG_USER" --init-groups -- "$@"
+)
+
+# Waits until every ADDR:PORT given is in LISTEN state.
+wait_listen()
+{
+	local want tries=0 missing have
+	while :; do
+		missing=()
+		have=$(ss -ltnH | awk '{print $4}')
+		for want in "$@"; do
+			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
+		done
+		[ ${#missing[@]} -eq 0 ] && return 0
+		tries=$((tries + 1))
+		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
+		sleep 0.1
+	done
+}
+
+# Refuses to start when anything (Debian's own cluster, another run of this
+# script) already listens on port 5432, on any address.
+check_ports_free()
+{
+	local busy
+	busy=$(ss -ltnpH | awk -v a="$PG_PORT" '{ n = split($4, p, ":"); if (p[n] == a) print }')
+	[ -z "$busy" ] || die "port $PG_PORT already in use (stop that first):
+$busy"
+}
+
+# The PostgreSQL binaries of Debian's package (not the pg_wrapper in
+# /usr/bin): the highest version installed, 15 on Debian 12.
+find_pg_bin()
+{
+	local d
+	while IFS= read -r d; do
+		[ -x "$d/initdb" ] && [ -x "$d/postgres" ] && PG_BIN=$d
+	done < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V)
+	[ -n "$PG_BIN" ] || die "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin (package postgresql)"
+	getent passwd "$PG_USER" >/dev/null || die "no system user $PG_USER (package postgresql-common)"
+}
+
+prepare_root()
+{
+	case "$ROOT" in
+	/*) ;;
+	*) die "--root must be an absolute path: $ROOT" ;;
+	esac
+	[ "$ROOT" != / ] || die "refusing --root /"
+	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
+		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
+	fi
+	local i
+	for i in "${INSTANCES[@]}"; do
+		[ -z "$(inst_pid "$i")" ] || die "postgres $i already running in $ROOT; stop it first"
+	done
+	mkdir -p "$ROOT"
+	chmod 0755 "$ROOT"
+	touch "$ROOT/$MARKER"
+	rm -rf "$ROOT/tls" "$ROOT/pg-tls" "$ROOT/pg-nossl"
+	# The clients' copy of the certificate (sslrootcert) stays root's.
+	"$LAB/gen-cert.sh" "$ROOT/tls" "$CERT_NAME"
+	mkdir -p "$WORK/home"
+}
+
+# Creates and starts one instance: inst_start NAME ADDR SSL
+inst_start()
+{
+	local name=$1 addr=$2 ssl=$3 dir pid
+	dir=$(inst_dir "$name")
+	mkdir -p "$dir/tls" "$dir/run"
+	# The server's key must belong to the server's user, mode 0600.
+	install -m 0644 -o "$PG_USER" "$ROOT/tls/cert.pem" "$dir/tls/cert.pem"
+	install -m 0600 -o "$PG_USER" "$ROOT/tls/key.pem" "$dir/tls/key.pem"
+	chown "$PG_USER:" "$dir" "$dir/tls" "$dir/run"
+	chmod 0700 "$dir" "$dir/run"
+	as_pg initdb -D "$dir/data" -U postgres --auth-local=peer --auth-host=reject \
+		--encoding=UTF8 --locale=C --no-instructions >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; die "initdb for $name failed"; }
+	sed -e "s|@INSTANCE@|tlswatch-pg-$name|g" -e "s|@LISTEN@|$addr|g" \
+		-e "s|@SOCKDIR@|$dir/run|g" -e "s|@SSL@|$ssl|g" -e "s|@TLS@|$dir/tls|g" \
+		"$LAB/postgres/postgresql.conf.in" >"$dir/data/postgresql.conf"
+	install -m 0600 -o "$PG_USER" "$LAB/postgres/pg_hba-$name.conf" "$dir/data/pg_hba.conf"
+	STARTED+=("$name")
+	# The postmaster's PID is read from its postmaster.pid (inst_pid).
+	as_pg postgres -D "$dir/data" >"$dir/postgres.log" 2>&1 </dev/null &
+	pid=$!
+	local tries=0
+	until [ -n "$(inst_pid "$name")" ] && [ -S "$dir/run/.s.PGSQL.$PG_PORT" ]; do
+		tries=$((tries + 1))
+		if [ $tries -ge 100 ] || ! kill -0 "$pid" 2>/dev/null; then
+			cat "$dir/postgres.log" >&2
+			die "postgres $name did not start (see $dir/postgres.log)"
+		fi
+		sleep 0.1
+	done
+	as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$dir/run" -p "$PG_PORT" -U postgres -d postgres \
+		-f - <"$LAB/postgres/roles.sql" >"$dir/roles.log" 2>&1 ||
+		{ cat "$dir/roles.log" >&2; die "creating the roles in $name failed"; }
+}
+
+start_servers()
+{
+	check_ports_free
+	prepare_root
+	inst_start tls "$TLS_ADDR" on
+	inst_start nossl "$NOSSL_ADDR" off
+	wait_listen "$TLS_ADDR:$PG_PORT" "$NOSSL_ADDR:$PG_PORT"
+	log "$("$PG_BIN/postgres" --version) started: $TLS_ADDR:$PG_PORT (ssl = on," \
+		"$CERT_NAME), $NOSSL_ADDR:$PG_PORT (ssl = off)"
+}
+
+# All descendants of a pid, from /proc.
+descendants()
+{
+	local parent=$1 p ppid
+	for p in /proc/[0-9]*; do
+		ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) || continue
+		if [ "$ppid" = "$parent" ]; then
+			echo "${p#/proc/}"
+			descendants "${p#/proc/}"
+		fi
+	done
+}
+
+# SIGINT (fast shutdown) to each postmaster by PID (from its postmaster.pid,
+# only if it is a postgres), waits for it and its children (SIGKILL by PID
+# after 10 s), then checks that none of them still listens.
+stop_servers()
+{
+	local name pid masters=() all=() left p tries=0 rc=0
+	for name in "${STARTED[@]}"; do
+		pid=$(inst_pid "$name")
+		[ -n "$pid" ] || continue
+		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != postgres ]; then
+			log "pid $pid of instance $name is not a postgres; not touching it"
+			continue
+		fi
+		masters+=("$pid")
+		all+=("$pid")
+		mapfile -t -O ${#all[@]} all < <(descendants "$pid")
+	done
+	STARTED=()
+	[ ${#masters[@]} -gt 0 ] || return 0
+	kill -INT "${masters[@]}" 2>/dev/null || true
+	while :; do
+		left=()
+		for p in "${all[@]}"; do
+			kill -0 "$p" 2>/dev/null && left+=("$p")
+		done
+		[ ${#left[@]} -eq 0 ] && break
+		tries=$((tries + 1))
+		if [ $tries -ge 100 ]; then
+			log "still alive after 10 s, SIGKILL: ${left[*]}"
+			kill -KILL "${left[@]}" 2>/dev/null || true
+			sleep 0.2
+			break
+		fi
+		sleep 0.1
+	done
+	# Reap the postmasters (children of this shell).
+	for p in "${masters[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	for p in "${all[@]}"; do
+		if ss -ltnpH | grep -q "pid=$p,"; then
+			log "pid $p still listens after stop"
+			rc=1
+		fi
+	done
+	log "postgres stopped (${#all[@]} processes)"
+	return $rc
+}
+
+# ---------------------------------------------------------------- driver
+
+cleanup()
+{
+	local rc=$?
+	cap_stop
+	stop_servers || rc=1
+	restore_policy_rc
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	exit $rc
+}
+
+# Debian starts a package's service when it is installed; the postgresql
+# package would create and start its own cluster "15/main" on localhost:5432.
+# While installing, a policy-rc.d of our own (only when there is none) keeps
+# every service from starting (the cluster is still created, and left
+# stopped; this script never touches it).
+restore_policy_rc()
+{
+	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-postgres' "$POLICY_RC" 2>/dev/null; then
+		rm -f "$POLICY_RC"
+	fi
+	POLICY_RC_OURS=0
+}
+
+install_deps()
+{
+	local p missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	log "installing ${missing[*]}"
+	if [ ! -e "$POLICY_RC" ]; then
+		printf '#!/bin/sh\n# tlswatch record-postgres: no service starts during its apt-get install\nexit 101\n' \
+			>"$POLICY_RC"
+		chmod 0755 "$POLICY_RC"
+		POLICY_RC_OURS=1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	restore_policy_rc
+}
+
+record_one()
+{
+	local name=$1 file tmp try
+	file=$name.pcap
+	tmp=$WORK/$file
+	CUR=$name
+	for try in $(seq "$TRIES"); do
+		: >"$WORK/$name.log"
+		rm -f "$tmp"
+		log "recording $file"
+		"rec_$name" "$tmp"
+		if cap_verify "$tmp" 1 && check_content "$name" "$tmp"; then
+			mv "$tmp" "$OUT/$file"
+			chmod 0644 "$OUT/$file"
+			return 0
+		fi
+		log "$name: capture incomplete or not as expected (try $try of $TRIES)"
+	done
+	cat "$WORK/$name.log" >&2
+	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
+	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
+	return 1
+}
+
+main()
+{
+	local names=() n argv=("$@")
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--out) OUT=${2:?}; shift 2 ;;
+		--root) ROOT=${2:?}; shift 2 ;;
+		--no-install) INSTALL=0; shift ;;
+		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
+		-h | --help) sed -n '2,42p' "$0"; exit 0 ;;
+		-*) log "unknown option: $1"; exit 2 ;;
+		*) names+=("$1"); shift ;;
+		esac
+	done
+	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
+	for n in "${names[@]}"; do
+		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
+	done
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
+		exec sudo -E "$0" "${argv[@]}"
+	fi
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	[ $INSTALL -eq 0 ] || install_deps
+	find_pg_bin
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
+	start_servers
+	for n in "${names[@]}"; do
+		record_one "$n"
+	done
+	log "recorded ${#names[@]} captures into $OUT"
+}
+
+main "$@"
