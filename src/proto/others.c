@@ -23,17 +23,6 @@ const struct proto_desc proto_xmpp = {
 	.alpn = {"xmpp-client", "xmpp-server"},
 };
 
-const struct proto_desc proto_irc = {
-	.name = "irc",
-	.transports = TCP,
-	.clear_ports = {6667},
-	.tls_ports = {6697},
-	.tls_transports = TCP,
-	.upgrade = {"tls", "STARTTLS", "670"},
-	.ndpi = {"IRC"},
-	.alpn = {"irc"},
-};
-
 const struct proto_desc proto_mysql = {
 	.name = "mysql",
 	.transports = TCP,

@@ -335,20 +335,22 @@ static void
 test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade(void **st)
 {
 	const struct piece pc[] = {
-		TXT(DIR_S2C, ":irc.example.org NOTICE * :*** Looking up your hostname...\r\n"),
-		TXT(DIR_C2S, "STARTTLS\r\n"),
-		TXT(DIR_S2C, ":irc.example.org 670 * :STARTTLS successful, go ahead\r\n"),
+		/* A private protocol on a port nobody owns, with an upgrade of its
+		 * own: no parser knows it. */
+		TXT(DIR_S2C, "* HELLO acme-sync 2.1\r\n"),
+		TXT(DIR_C2S, "GO-SECURE\r\n"),
+		TXT(DIR_S2C, "+ go ahead\r\n"),
 		BIN(DIR_C2S, client_hello),
 		BIN(DIR_S2C, server_hello),
 	};
 	struct session s;
 
 	(void)st;
-	run(&s, 6667, pc, sizeof(pc) / sizeof(pc[0]), 0);
-	assert_false(s.plain_seen); /* no parser claims IRC (yet) */
+	run(&s, 2750, pc, sizeof(pc) / sizeof(pc[0]), 0);
+	assert_false(s.plain_seen); /* no parser claims it */
 	assert_true(s.tls_after_cleartext);
 	assert_int_equal(judge(&s), VERDICT_STARTTLS);
-	assert_string_equal(s.service, "irc");
+	assert_string_equal(s.service, "tls");
 	session_release(&s);
 }
 
