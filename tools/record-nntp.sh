@@ -1,0 +1,799 @@
+#!/usr/bin/env bash
+# tools/record-nntp.sh — records the NNTP captures in pcaps/ (nntp-*.pcap,
+# nntps-563.pcap) from real INN 2.7 daemons from Debian (inn2: nnrpd, the
+# reader server, and innd, the transit server), started by this script as
+# its own instances with a configuration in a private root (never
+# /etc/news), and a real client (Python's standard nntplib through
+# tools/lab/clients/nntpclient.py), all on loopback. Must run as root (or
+# through sudo).
+#
+#   tools/record-nntp.sh              record every capture of this set
+#   tools/record-nntp.sh NAME...      only these (e.g. nntp-starttls)
+#   tools/record-nntp.sh --list       list the capture names
+#
+# Options: --out DIR (default pcaps/), --root DIR (private root, default
+# /tmp/tlswatch-nntp-rec), --no-install (install nothing; otherwise the
+# missing Debian packages are installed with apt-get, without starting
+# Debian's own innd).
+#
+# Servers (tools/lab/inn/*, one inn.conf per INN instance, through INNCONF):
+#   nnrpd -D -S  127.0.0.1:563  implicit TLS (NNTPS)
+#   nnrpd -D     127.0.0.1:119  STARTTLS and AUTHINFO USER (and SASL) offered
+#   innd         127.0.0.2:119  no TLS: INN's transit server, which has none
+#                               (nnrpd always offers STARTTLS, whatever its
+#                               configuration); AUTHINFO USER/PASS for its
+#                               peer 127.0.0.1 (incoming.conf)
+# nnrpd takes the lab's user alice from a crypt() password file checked by
+# ckpasswd (readers.conf), innd the same password from incoming.conf; both
+# allow the login before TLS. nnrpd spools posted articles (-o) instead of
+# handing them to an innd, so every capture has the same content whatever
+# the order. A fresh certificate for news.tlswatch.test comes from
+# tools/lab/gen-cert.sh.
+# Each daemon and each INN tool the script runs (tdx-util, makedbz, ctlinnd)
+# runs in UTS and mount namespaces of its own: host name news.tlswatch.test
+# (a name with a dot: INN asks no resolver for its own name), and a private
+# /etc/hosts bound over the real one inside the namespace only; inn.conf sets
+# domain, fromhost, pathhost and server, nnrpd runs with -n (no reverse
+# look-up of clients), and the client gets addresses, never names (the name
+# only for SNI and the certificate check). A tcpdump on every interface
+# watches for DNS (ports 53, 5353, 5355) from before the servers start to
+# after they stop: any packet there fails the run.
+#
+# Each capture is one rec_NAME function: tcpdump on lo with a filter on the
+# server's address and port, one client, stop. The file must hold complete
+# TCP sessions (SYN to FIN, cap_verify from tools/lab/capture.sh) and show
+# in cleartext what its name says (check_content below) before it is moved
+# into the output directory. The daemons are stopped by PID from the EXIT
+# trap (innd first with `ctlinnd shutdown`), which then checks with
+# `ss -ltnp` that nothing of theirs still listens. Bytes differ between
+# runs (keys, timestamps, ports, nnrpd's recommended Message-ID); content
+# does not.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB=$REPO/tools/lab
+# shellcheck source=tools/lab/capture.sh
+. "$LAB/capture.sh"
+
+OUT=$REPO/pcaps
+ROOT=/tmp/tlswatch-nntp-rec
+MARKER=.tlswatch-nntp
+INSTALL=1
+WORK=""
+CUR=""
+# nntplib is in the standard library of Debian's python3 (3.11); not whatever
+# python3 is first in PATH.
+DEB_PYTHON=/usr/bin/python3
+INN_BIN=/usr/lib/news/bin
+NEWS_USER=news
+NEWS_GROUP=news
+SERVER_NAME=news.tlswatch.test
+POLICY_RC=/usr/sbin/policy-rc.d
+POLICY_RC_OURS=0
+USE_NS=0
+DNS_PID=""
+DNS_FILE=""
+
+TLS_ADDR=127.0.0.1  # nnrpd: STARTTLS on 119, implicit TLS on 563
+NOTLS_ADDR=127.0.0.2  # innd: no TLS
+NNTP_PORT=119
+NNTPS_PORT=563
+INSTANCES=(nnrpd nnrpd-563 innd)
+STARTED=()
+
+# Lab user; documented in pcaps/README.md.
+ALICE_PW=AlicePass2024
+WRONG_PW=WrongPass999
+
+CAPTURES=(
+	nntp-starttls nntp-authinfo-cleartext nntp-login-failed nntp-no-starttls nntps-563
+	nntp-post
+)
+
+# libsasl2-modules: the SASL mechanisms nnrpd lists (a Recommends of
+# libsasl2-2, installed explicitly so that CAPABILITIES is the same on every
+# machine).
+PACKAGES=(inn2 libsasl2-modules python3 openssl tcpdump tshark iproute2 util-linux)
+
+log()
+{
+	echo "record-nntp: $*" >&2
+}
+
+die()
+{
+	log "$*"
+	exit 1
+}
+
+# ---------------------------------------------------------------- clients
+
+# Runs a client; its output goes to $WORK/$CUR.log (CUR = current capture).
+# A client that fails ends the whole run (the EXIT trap stops everything).
+run_client()
+{
+	local rc=0
+	"$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ]; then
+		cat "$WORK/$CUR.log" >&2
+		log "$CUR: client failed (exit status $rc): $1"
+		exit 1
+	fi
+}
+
+# nntplib through tools/lab/clients/nntpclient.py: ADDR PORT and options;
+# user alice, the lab's CA file and server name (SNI) for TLS.
+lab_nntp()
+{
+	local addr=$1 port=$2
+	shift 2
+	run_client timeout 60 "$DEB_PYTHON" "$LAB/clients/nntpclient.py" "$addr" "$port" \
+		--name "$SERVER_NAME" --cafile "$ROOT/tls/cert.pem" --user alice "$@"
+}
+
+# Capture filter for exactly one server endpoint (address and port).
+server_filter()
+{
+	local addr=$1 port=$2
+	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
+}
+
+# ------------------------------------------------------------------ NNTP
+
+# nnrpd: greeting, CAPABILITIES (STARTTLS, AUTHINFO USER SASL), STARTTLS,
+# 382, TLS 1.3, then inside TLS CAPABILITIES, AUTHINFO USER/PASS, 281,
+# CAPABILITIES, LIST, GROUP tlswatch.lab, QUIT.
+rec_nntp-starttls()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTP_PORT")"
+	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW" --starttls --group tlswatch.lab
+	cap_stop
+}
+
+# nnrpd, no STARTTLS although offered: AUTHINFO USER alice, 381, AUTHINFO
+# PASS, 281, CAPABILITIES, LIST, GROUP tlswatch.lab, QUIT in cleartext.
+rec_nntp-authinfo-cleartext()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTP_PORT")"
+	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW" --group tlswatch.lab
+	cap_stop
+}
+
+# The same with the wrong password: 481 Authentication failed, QUIT.
+rec_nntp-login-failed()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTP_PORT")"
+	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$WRONG_PW" --expect-fail
+	cap_stop
+}
+
+# innd (no TLS at all): CAPABILITIES without STARTTLS (AUTHINFO USER),
+# AUTHINFO USER/PASS, 281, CAPABILITIES, LIST, QUIT, all in cleartext.
+rec_nntp-no-starttls()
+{
+	cap_start "$1" lo "$(server_filter "$NOTLS_ADDR" "$NNTP_PORT")"
+	lab_nntp "$NOTLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW"
+	cap_stop
+}
+
+# nnrpd -S: TLS from the first byte (SNI news.tlswatch.test), then the
+# greeting, CAPABILITIES, AUTHINFO, LIST, QUIT inside TLS.
+rec_nntps-563()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTPS_PORT")"
+	lab_nntp "$TLS_ADDR" "$NNTPS_PORT" --password "$ALICE_PW" --tls
+	cap_stop
+}
+
+# nnrpd, cleartext login, then POST: 340, a small article, ".", 240
+# (spooled by nnrpd -o), QUIT.
+rec_nntp-post()
+{
+	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTP_PORT")"
+	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW" --post
+	cap_stop
+}
+
+# ------------------------------------------------------- content checks
+
+# What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
+# one fixed string per line: the cleartext part says what the name says, and
+# nothing that belongs inside TLS is in the clear. nntplib sends AUTHINFO in
+# lower case.
+content_rules()
+{
+	case "$1" in
+	nntp-starttls)
+		cat <<-'EOF'
+			+200 news.tlswatch.test InterNetNews NNRP server INN
+			+CAPABILITIES
+			+AUTHINFO USER
+			+STARTTLS
+			+382 Begin TLS negotiation now
+			+news.tlswatch.test
+			-authinfo user
+			-AlicePass2024
+			-281 Authentication
+			-215 Newsgroups
+			-tlswatch.lab
+		EOF
+		;;
+	nntp-authinfo-cleartext)
+		cat <<-'EOF'
+			+200 news.tlswatch.test InterNetNews NNRP server INN
+			+CAPABILITIES
+			+AUTHINFO USER
+			+STARTTLS
+			+authinfo user alice
+			+381 Enter password
+			+authinfo pass AlicePass2024
+			+281 Authentication succeeded
+			+215 Newsgroups in form "group high low status"
+			+tlswatch.lab 0000000000 0000000001 y
+			+GROUP tlswatch.lab
+			+211 0 1 0 tlswatch.lab
+			+QUIT
+			+205 Bye!
+			-382 Begin TLS
+		EOF
+		;;
+	nntp-login-failed)
+		cat <<-'EOF'
+			+STARTTLS
+			+AUTHINFO USER
+			+authinfo user alice
+			+381 Enter password
+			+authinfo pass WrongPass999
+			+481 Authentication failed
+			+205 Bye!
+			-281 Authentication
+			-382 Begin TLS
+		EOF
+		;;
+	nntp-no-starttls)
+		cat <<-'EOF'
+			+200 news.tlswatch.test InterNetNews server INN
+			+ready (transit mode)
+			+CAPABILITIES
+			+AUTHINFO USER
+			+authinfo user alice
+			+381 Enter password
+			+authinfo pass AlicePass2024
+			+281 Authentication succeeded
+			+215 Newsgroups in form "group high low status"
+			+tlswatch.lab 0000000000 0000000001 y
+			+205 Bye!
+			-STARTTLS
+		EOF
+		;;
+	nntps-563)
+		cat <<-'EOF'
+			+news.tlswatch.test
+			-InterNetNews
+			-CAPABILITIES
+			-authinfo
+			-AlicePass2024
+			-tlswatch.lab
+		EOF
+		;;
+	nntp-post)
+		cat <<-'EOF'
+			+STARTTLS
+			+authinfo user alice
+			+authinfo pass AlicePass2024
+			+281 Authentication succeeded
+			+POST
+			+340 Ok, recommended Message-ID
+			+Newsgroups: tlswatch.lab
+			+Subject: tlswatch lab
+			+Message-ID: <lab@client.tlswatch.test>
+			+small test article
+			+240 Article received <lab@client.tlswatch.test>
+			+205 Bye!
+			-382 Begin TLS
+		EOF
+		;;
+	esac
+}
+
+check_content()
+{
+	local name=$1 file=$2 text rule ok=0
+	text=$(tcpdump -nr "$file" -A 2>/dev/null)
+	while IFS= read -r rule; do
+		[ -n "$rule" ] || continue
+		case "$rule" in
+		+*)
+			grep -qF -- "${rule#+}" <<<"$text" ||
+				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
+			;;
+		-*)
+			! grep -qF -- "${rule#-}" <<<"$text" ||
+				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
+			;;
+		esac
+	done < <(content_rules "$name")
+	return $ok
+}
+
+# ------------------------------------------------------------ namespaces
+
+# Runs a command in UTS and mount namespaces of its own (when the kernel
+# allows them): host name news.tlswatch.test and the private root's hosts
+# file bound over /etc/hosts, seen by that command only.
+lab_ns()
+{
+	if [ $USE_NS -eq 1 ]; then
+		unshare --uts --mount sh -c \
+			'hostname "$1" && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"' \
+			sh "$SERVER_NAME" "$ROOT/hosts" "$@"
+	else
+		"$@"
+	fi
+}
+
+# An INN tool as the news user with the given inn.conf: as_news CONF CMD...
+as_news()
+{
+	local conf=$1
+	shift
+	lab_ns env INNCONF="$conf" setpriv --reuid "$NEWS_USER" --regid "$NEWS_GROUP" --init-groups "$@"
+}
+
+# ---------------------------------------------------------------- servers
+
+# inn.conf of an instance; pid file of an instance.
+inst_conf()
+{
+	case "$1" in
+	innd) echo "$ROOT/etc/inn-innd.conf" ;;
+	*) echo "$ROOT/etc/inn-nnrpd.conf" ;;
+	esac
+}
+
+inst_pidfile()
+{
+	case "$1" in
+	innd) echo "$ROOT/run-innd/innd.pid" ;;
+	nnrpd) echo "$ROOT/run-nnrpd/nnrpd.pid" ;;
+	nnrpd-563) echo "$ROOT/run-nnrpd/nnrpd-$NNTPS_PORT.pid" ;;
+	esac
+}
+
+inst_comm()
+{
+	case "$1" in
+	innd) echo innd ;;
+	*) echo nnrpd ;;
+	esac
+}
+
+# True if the process exists and is not a zombie (the daemons detach, so
+# their parent is init, which may reap them late).
+alive()
+{
+	local st
+	st=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+inst_pid()
+{
+	local f pid
+	f=$(inst_pidfile "$1")
+	[ -r "$f" ] || return 0
+	pid=$(tr -dc '0-9' <"$f")
+	[ -n "$pid" ] && alive "$pid" && echo "$pid"
+	return 0
+}
+
+# Waits until every ADDR:PORT given is in LISTEN state.
+wait_listen()
+{
+	local want tries=0 missing have
+	while :; do
+		missing=()
+		have=$(ss -ltnH | awk '{print $4}')
+		for want in "$@"; do
+			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
+		done
+		[ ${#missing[@]} -eq 0 ] && return 0
+		tries=$((tries + 1))
+		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
+		sleep 0.1
+	done
+}
+
+# Refuses to start when anything (Debian's own innd, another run of this
+# script) already listens on a port this set needs, on any address.
+check_ports_free()
+{
+	local busy
+	busy=$(ss -ltnpH | awk -v a="$NNTP_PORT" -v b="$NNTPS_PORT" \
+		'{ n = split($4, p, ":"); if (p[n] == a || p[n] == b) print }')
+	[ -z "$busy" ] || die "port $NNTP_PORT or $NNTPS_PORT already in use (stop that first;" \
+		"Debian's own: invoke-rc.d inn2 stop):
+$busy"
+}
+
+# Writes a template with the private root's values: render SRC DST RUN BIND NOREADER
+render()
+{
+	sed -e "s|@ROOT@|$ROOT|g" -e "s|@RUN@|$3|g" -e "s|@BIND@|$4|g" -e "s|@NOREADER@|$5|g" \
+		-e "s|@PASSWORD@|$ALICE_PW|g" "$1" >"$2"
+}
+
+prepare_root()
+{
+	case "$ROOT" in
+	/*) ;;
+	*) die "--root must be an absolute path: $ROOT" ;;
+	esac
+	[ "$ROOT" != / ] || die "refusing --root /"
+	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
+		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
+	fi
+	local i g flag d
+	for i in "${INSTANCES[@]}"; do
+		[ -z "$(inst_pid "$i")" ] || die "$i already running in $ROOT; stop it first"
+	done
+	mkdir -p "$ROOT"
+	chmod 0755 "$ROOT"
+	touch "$ROOT/$MARKER"
+	rm -rf "${ROOT:?}/tls" "${ROOT:?}/etc" "${ROOT:?}/db" "${ROOT:?}/spool" "${ROOT:?}/log" \
+		"${ROOT:?}/run-nnrpd" "${ROOT:?}/run-innd" "${ROOT:?}/filter" "${ROOT:?}/http" \
+		"${ROOT:?}/hosts"
+	for d in etc db log run-nnrpd run-innd filter http spool/articles spool/overview \
+		spool/incoming/tmp spool/outgoing spool/archive; do
+		mkdir -p "$ROOT/$d"
+	done
+	"$LAB/gen-cert.sh" "$ROOT/tls" "$SERVER_NAME"
+	printf '127.0.0.1\t%s localhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$SERVER_NAME" \
+		>"$ROOT/hosts"
+	chmod 0644 "$ROOT/hosts"
+
+	render "$LAB/inn/inn.conf.in" "$ROOT/etc/inn-nnrpd.conf" "$ROOT/run-nnrpd" "$TLS_ADDR" false
+	render "$LAB/inn/inn.conf.in" "$ROOT/etc/inn-innd.conf" "$ROOT/run-innd" "$NOTLS_ADDR" true
+	render "$LAB/inn/readers.conf.in" "$ROOT/etc/readers.conf" - - -
+	render "$LAB/inn/incoming.conf.in" "$ROOT/etc/incoming.conf" - - -
+	cp "$LAB/inn/newsfeeds" "$LAB/inn/storage.conf" "$ROOT/etc/"
+	cp "$LAB/inn/active" "$LAB/inn/newsgroups" "$ROOT/db/"
+	: >"$ROOT/db/active.times"
+	: >"$ROOT/db/history"
+	# alice's password for ckpasswd -f: SHA-512 crypt, a fresh salt each run.
+	printf 'alice:%s\n' "$(openssl passwd -6 "$ALICE_PW")" >"$ROOT/etc/newsusers"
+	chown -R "$NEWS_USER:$NEWS_GROUP" "$ROOT/tls" "$ROOT/etc" "$ROOT/db" "$ROOT/spool" \
+		"$ROOT/log" "$ROOT/run-nnrpd" "$ROOT/run-innd" "$ROOT/filter" "$ROOT/http"
+	chmod 0600 "$ROOT/tls/key.pem" "$ROOT/etc/newsusers" "$ROOT/etc/incoming.conf"
+
+	# The overview index of each group (nnrpd opens it before the greeting)
+	# and an empty history database (innd).
+	while read -r g _ _ flag; do
+		as_news "$ROOT/etc/inn-nnrpd.conf" "$INN_BIN/tdx-util" -c -f "$flag" -n "$g" ||
+			die "tdx-util could not create group $g"
+	done <"$ROOT/db/active"
+	(cd "$ROOT/db" && as_news "$ROOT/etc/inn-innd.conf" "$INN_BIN/makedbz" -i -o) ||
+		die "makedbz could not create the history database"
+}
+
+# nnrpd as a standalone daemon (-D): it binds as root, then runs as news,
+# detaches and writes its pid file. -n: no reverse look-up of clients; -o:
+# posted articles are spooled, not handed to innd.
+start_nnrpd()
+{
+	local name=$1
+	shift
+	STARTED+=("$name")
+	lab_ns env INNCONF="$(inst_conf "$name")" "$INN_BIN/nnrpd" -D -n -o "$@" ||
+		die "nnrpd $name did not start"
+}
+
+# innd as news (it refuses root); innbind (setuid root) binds port 119 for
+# it. It detaches and writes its pid file.
+start_innd()
+{
+	STARTED+=(innd)
+	as_news "$(inst_conf innd)" "$INN_BIN/innd" || die "innd did not start"
+}
+
+start_servers()
+{
+	prepare_root
+	start_nnrpd nnrpd -b "$TLS_ADDR" -p "$NNTP_PORT"
+	start_nnrpd nnrpd-563 -S -b "$TLS_ADDR" -p "$NNTPS_PORT"
+	start_innd
+	wait_listen "$TLS_ADDR:$NNTP_PORT" "$TLS_ADDR:$NNTPS_PORT" "$NOTLS_ADDR:$NNTP_PORT"
+	log "INN $(dpkg-query -W -f='${Version}' inn2 2>/dev/null || echo '?') started:" \
+		"nnrpd $TLS_ADDR:$NNTP_PORT (STARTTLS), nnrpd -S $TLS_ADDR:$NNTPS_PORT (implicit TLS)," \
+		"innd $NOTLS_ADDR:$NNTP_PORT (no TLS)"
+}
+
+# All descendants of a pid, from /proc.
+descendants()
+{
+	local parent=$1 p ppid
+	for p in /proc/[0-9]*; do
+		ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) || continue
+		if [ "$ppid" = "$parent" ]; then
+			echo "${p#/proc/}"
+			descendants "${p#/proc/}"
+		fi
+	done
+}
+
+# innd first with `ctlinnd shutdown` (its own way; it does not act on
+# SIGTERM at once), then SIGTERM to each daemon by PID (from its pid file,
+# only if it is what it should be), waits for it and its children (SIGKILL
+# by PID after 10 s), then checks that none of them still listens.
+stop_servers()
+{
+	local name pid masters=() all=() left p tries=0 rc=0
+	for name in "${STARTED[@]}"; do
+		pid=$(inst_pid "$name")
+		[ -n "$pid" ] || continue
+		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != "$(inst_comm "$name")" ]; then
+			log "pid $pid of instance $name is not an $(inst_comm "$name"); not touching it"
+			continue
+		fi
+		masters+=("$pid")
+		all+=("$pid")
+		mapfile -t -O ${#all[@]} all < <(descendants "$pid")
+		if [ "$name" = innd ]; then
+			as_news "$(inst_conf innd)" "$INN_BIN/ctlinnd" -s -t 10 shutdown "tlswatch lab done" ||
+				log "ctlinnd shutdown failed; innd gets SIGTERM"
+		fi
+	done
+	STARTED=()
+	[ ${#masters[@]} -gt 0 ] || return 0
+	for p in "${masters[@]}"; do
+		! alive "$p" || kill -TERM "$p" 2>/dev/null || true
+	done
+	while :; do
+		left=()
+		for p in "${all[@]}"; do
+			alive "$p" && left+=("$p")
+		done
+		[ ${#left[@]} -eq 0 ] && break
+		tries=$((tries + 1))
+		if [ $tries -ge 100 ]; then
+			log "still alive after 10 s, SIGKILL: ${left[*]}"
+			kill -KILL "${left[@]}" 2>/dev/null || true
+			sleep 0.2
+			break
+		fi
+		sleep 0.1
+	done
+	for p in "${all[@]}"; do
+		if ss -ltnpH | grep -q "pid=$p,"; then
+			log "pid $p still listens after stop"
+			rc=1
+		fi
+	done
+	log "INN stopped (${#all[@]} processes)"
+	return $rc
+}
+
+# ------------------------------------------------------------- DNS watch
+
+# A tcpdump on every interface for DNS, mDNS and LLMNR while the servers
+# run: the lab must not ask any resolver off the machine.
+dns_watch_start()
+{
+	local tries=0
+	DNS_FILE=$WORK/dns.pcap
+	tcpdump -Z root -U --immediate-mode -n -i any -w "$DNS_FILE" \
+		'port 53 or port 5353 or port 5355' 2>"$DNS_FILE.err" &
+	DNS_PID=$!
+	until grep -qE '^(tcpdump: )?listening on' "$DNS_FILE.err" 2>/dev/null; do
+		tries=$((tries + 1))
+		if [ $tries -ge 100 ] || ! kill -0 "$DNS_PID" 2>/dev/null; then
+			cat "$DNS_FILE.err" >&2
+			DNS_PID=""
+			die "the DNS watch (tcpdump -i any) did not start"
+		fi
+		sleep 0.1
+	done
+}
+
+# Any packet written, or matched by the filter (a packet still in the ring
+# when tcpdump stops is counted there, not written), fails the run.
+dns_watch_stop()
+{
+	local seen matched
+	[ -n "$DNS_PID" ] || return 0
+	sleep 0.5
+	kill -INT "$DNS_PID" 2>/dev/null || true
+	wait "$DNS_PID" 2>/dev/null || true
+	DNS_PID=""
+	seen=$(tcpdump -nr "$DNS_FILE" 2>/dev/null || true)
+	matched=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} received by filter.*/\1/p' "$DNS_FILE.err")
+	if [ -n "$seen" ] || [ "${matched:-0}" -gt 0 ]; then
+		log "DNS packets were seen while the lab ran (${matched:-?} matched; something resolved a name):"
+		[ -z "$seen" ] || echo "$seen" >&2
+		return 1
+	fi
+	log "no DNS packet on any interface while the lab ran"
+}
+
+# ---------------------------------------------------------------- driver
+
+cleanup()
+{
+	local rc=$?
+	cap_stop
+	stop_servers || rc=1
+	dns_watch_stop || rc=1
+	restore_policy_rc
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	exit $rc
+}
+
+# Debian starts a package's service when it is installed; its innd would
+# listen on every address, port 119 included. While installing, a
+# policy-rc.d of our own (only when there is none) keeps every service from
+# starting.
+restore_policy_rc()
+{
+	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-nntp' "$POLICY_RC" 2>/dev/null; then
+		rm -f "$POLICY_RC"
+	fi
+	POLICY_RC_OURS=0
+}
+
+# Debian's innd, if it runs (its pid file, and the process is an innd).
+debian_innd_pid()
+{
+	local pid
+	[ -r /run/news/innd.pid ] || return 0
+	pid=$(tr -dc '0-9' </run/news/innd.pid)
+	[ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = innd ] && echo "$pid"
+	return 0
+}
+
+# Stops Debian's innd by its PID if the install started it after all.
+stop_debian_innd()
+{
+	local pid=$1 tries=0
+	log "the inn2 package started Debian's innd (pid $pid); stopping it"
+	setpriv --reuid "$NEWS_USER" --regid "$NEWS_GROUP" --init-groups \
+		"$INN_BIN/ctlinnd" -s -t 10 shutdown "tlswatch record-nntp" || kill -TERM "$pid" 2>/dev/null || true
+	while alive "$pid"; do
+		tries=$((tries + 1))
+		[ $tries -lt 100 ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
+		sleep 0.1
+	done
+}
+
+install_deps()
+{
+	local p missing=() before after hosts
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	log "installing ${missing[*]}"
+	if [ ! -e "$POLICY_RC" ]; then
+		printf '#!/bin/sh\n# tlswatch record-nntp: no service starts during its apt-get install\nexit 101\n' \
+			>"$POLICY_RC"
+		chmod 0755 "$POLICY_RC"
+		POLICY_RC_OURS=1
+	fi
+	before=$(debian_innd_pid)
+	export DEBIAN_FRONTEND=noninteractive
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+	# inn2's postinst runs innconfval, which fails ("hostname does not resolve
+	# or domain not set in inn.conf") on a machine whose name has no domain,
+	# and then asks `hostname --fqdn`. So apt-get runs with the host name
+	# news.tlswatch.test in a UTS namespace of its own, a copy of /etc/hosts
+	# naming it bound over /etc/hosts in a mount namespace of its own: the
+	# package configures, /etc/news is left as Debian ships it, and that name
+	# is never asked of DNS.
+	if unshare --uts --mount true 2>/dev/null; then
+		hosts=$WORK/install-hosts
+		cp /etc/hosts "$hosts"
+		printf '127.0.1.1\t%s\n' "$SERVER_NAME" >>"$hosts"
+		chmod 0644 "$hosts"
+		unshare --uts --mount sh -c \
+			'hostname "$1" && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"' \
+			sh "$SERVER_NAME" "$hosts" \
+			apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
+			"${missing[@]}" >"$WORK/apt.log" 2>&1 ||
+			{ tail -n 30 "$WORK/apt.log" >&2; die "apt-get install failed: ${missing[*]}"; }
+	else
+		apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" \
+			>"$WORK/apt.log" 2>&1 || {
+			tail -n 30 "$WORK/apt.log" >&2
+			die "apt-get install failed: ${missing[*]} (inn2 needs a host name with a domain to configure)"
+		}
+	fi
+	restore_policy_rc
+	after=$(debian_innd_pid)
+	if [ -n "$after" ] && [ "$after" != "$before" ]; then
+		stop_debian_innd "$after"
+	fi
+}
+
+check_tools()
+{
+	local t
+	for t in nnrpd innd ctlinnd tdx-util makedbz auth/passwd/ckpasswd; do
+		[ -x "$INN_BIN/$t" ] || die "$INN_BIN/$t missing (Debian package inn2)"
+	done
+	for t in tcpdump setpriv openssl ss; do
+		command -v "$t" >/dev/null || die "$t missing"
+	done
+	"$DEB_PYTHON" -W ignore -c 'import nntplib, ssl' 2>/dev/null ||
+		die "$DEB_PYTHON has no nntplib or ssl (Debian 12's python3 3.11 has both)"
+	id "$NEWS_USER" >/dev/null 2>&1 || die "no user $NEWS_USER (created by inn2)"
+}
+
+record_one()
+{
+	local name=$1 file tmp try
+	file=$name.pcap
+	tmp=$WORK/$file
+	CUR=$name
+	for try in 1 2 3; do
+		: >"$WORK/$name.log"
+		rm -f "$tmp"
+		log "recording $file"
+		"rec_$name" "$tmp"
+		if cap_verify "$tmp" 1 && check_content "$name" "$tmp"; then
+			mv "$tmp" "$OUT/$file"
+			chmod 0644 "$OUT/$file"
+			return 0
+		fi
+		log "$name: capture incomplete or not as expected (try $try of 3)"
+	done
+	cat "$WORK/$name.log" >&2
+	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
+	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
+	return 1
+}
+
+main()
+{
+	local names=() n argv=("$@")
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--out) OUT=${2:?}; shift 2 ;;
+		--root) ROOT=${2:?}; shift 2 ;;
+		--no-install) INSTALL=0; shift ;;
+		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
+		-h | --help) sed -n '2,50p' "$0"; exit 0 ;;
+		-*) log "unknown option: $1"; exit 2 ;;
+		*) names+=("$1"); shift ;;
+		esac
+	done
+	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
+	for n in "${names[@]}"; do
+		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
+	done
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
+		exec sudo -E "$0" "${argv[@]}"
+	fi
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
+	[ $INSTALL -eq 0 ] || install_deps
+	check_tools
+	if unshare --uts --mount true 2>/dev/null; then
+		USE_NS=1
+	else
+		log "no UTS/mount namespaces here: INN runs with the machine's host name" \
+			"(inn.conf still names the server; the DNS watch tells if anything was asked)"
+	fi
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	check_ports_free
+	dns_watch_start
+	start_servers
+	for n in "${names[@]}"; do
+		record_one "$n"
+	done
+	log "recorded ${#names[@]} captures into $OUT"
+}
+
+main "$@"
