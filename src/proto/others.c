@@ -23,14 +23,6 @@ const struct proto_desc proto_xmpp = {
 	.alpn = {"xmpp-client", "xmpp-server"},
 };
 
-const struct proto_desc proto_mysql = {
-	.name = "mysql",
-	.transports = TCP,
-	.clear_ports = {3306},
-	.upgrade = {"CLIENT_SSL", "SSLRequest", "CLIENT_SSL"},
-	.ndpi = {"MySQL"},
-};
-
 const struct proto_desc proto_http = {
 	.name = "http",
 	.transports = TCP,
