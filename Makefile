@@ -164,6 +164,7 @@ pcaps:
 	tools/record-ldap.sh
 	tools/record-postgres.sh
 	tools/record-nntp.sh
+	tools/record-irc.sh
 
 install: $(BUILD)/tlswatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -19,7 +19,8 @@
  * (670: switch to TLS; 691 or 421 unknown command: refused), client bytes
  * after STARTTLS (injection; 0x16 first: the client went ahead), logins in
  * the clear: PASS (server password, mechanism PASS, the NICK as user;
- * 001 welcome: success, 464: failure), SASL AUTHENTICATE (PLAIN gives user
+ * 001 welcome: success, 464 or an ERROR closing the link before the
+ * welcome: failure), SASL AUTHENTICATE (PLAIN gives user
  * and secret; 903 success, 904 failure), NickServ IDENTIFY [account]
  * password (mechanism NICKSERV; no outcome on the wire that a parser can
  * trust: unknown).
@@ -256,6 +257,12 @@ irc_server_line(void *state, struct proto_facts *f, const struct line_view *l)
 		irc_cap(f, rest, l);
 	else if (text_equal_ci(cmd.p, cmd.len, "AUTHENTICATE") && s->sasl_open)
 		login_track_challenge(&s->conn.auth, s->sasl_seq);
+	else if (text_equal_ci(cmd.p, cmd.len, "ERROR") && !s->registered) {
+		/* Closed before the welcome: the PASS was refused (InspIRCd says
+		 * "Access denied by configuration" rather than 464). */
+		proto_facts_login_outcome(f, s->pass_login, false);
+		s->pass_login = -1;
+	}
 	return false;
 }
 

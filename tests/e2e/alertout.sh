@@ -43,7 +43,7 @@ bad() {
 }
 
 # The passwords of pcaps/README.md, plain and as they travel (base64).
-secrets=(AlicePass2024 FtpAlice2024 WrongPass999 'Pass" 2024' 'Pass\" 2024' 'Pass\\" 2024'
+secrets=(AlicePass2024 FtpAlice2024 ServerPass2024 CarolPass2024 BobPass2024 WrongPass999 'Pass" 2024' 'Pass\" 2024' 'Pass\\" 2024'
 	AGFsaWNlAEFsaWNlUGFzczIwMjQ= QWxpY2VQYXNzMjAyNA== AGFsaWNlAFdyb25nUGFzczk5OQ==)
 
 # no_secret NAME FILE...: fails NAME when any password appears in the files.

@@ -61,7 +61,16 @@ test_irc_pass_succeeds_with_the_welcome_and_fails_with_464(void **unused)
 	(void)unused;
 	transcript_run(&proto_irc, ok, N_STEPS(ok), &r);
 	assert_login(&r.facts, 0, "PASS", "alice", "ServerPass2024", true, LOGIN_SUCCESS);
+	const struct step closed[] = {
+		S(NOTICE),
+		C("PASS WrongPass999\r\nNICK alice\r\nUSER alice 0 * :Alice\r\n"),
+		S("ERROR :Closing link: (alice@127.0.0.1) [Access denied by configuration]\r\n"),
+	};
+
 	transcript_run(&proto_irc, bad, N_STEPS(bad), &r);
+	assert_login(&r.facts, 0, "PASS", "alice", "WrongPass999", true, LOGIN_FAILURE);
+	/* InspIRCd closes the link instead of answering 464. */
+	transcript_run(&proto_irc, closed, N_STEPS(closed), &r);
 	assert_login(&r.facts, 0, "PASS", "alice", "WrongPass999", true, LOGIN_FAILURE);
 }
 
