@@ -165,6 +165,7 @@ pcaps:
 	tools/record-postgres.sh
 	tools/record-nntp.sh
 	tools/record-irc.sh
+	tools/record-mysql.sh
 
 install: $(BUILD)/tlswatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
