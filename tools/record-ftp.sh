@@ -35,9 +35,10 @@
 # the ports, as ::1 is shared).
 #
 # Each capture is one rec_NAME function: it starts tcpdump, runs the client
-# (and the proxy), stops the capture; the file is then checked (ftp_verify:
-# the expected number of TCP sessions, each from its SYN to a FIN from both
-# sides or a RST, no kernel drop, no hole in a stream; then what must and
+# (and the proxy), stops the capture; the file is then checked
+# (verify_capture: the expected number of TCP sessions, each from its SYN to
+# a FIN from both sides or a RST, no kernel drop, no hole in a stream; then
+# what must and
 # must not be in the cleartext payload) before it is moved into the output
 # directory. Everything started here (vsftpd, proxy, tcpdump) is stopped by
 # PID from the EXIT trap, and `ss -ltnp` must then show none of it.
@@ -47,13 +48,11 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/tools/lab
-# shellcheck source=tools/lab/capture.sh
-. "$LAB/capture.sh"
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
 
-OUT=$REPO/pcaps
 ROOT=/tmp/tlswatch-lab-ftp
-INSTALL=1
-WORK=""
+WORK_TEMPLATE=/tmp/tlswatch-rec-ftp.XXXXXX
 ROOT_READY=0
 PYTHON=${PYTHON:-python3}
 MARKER=.tlswatch-ftp-lab
@@ -61,7 +60,6 @@ MARKER=.tlswatch-ftp-lab
 TLS_ADDR=127.0.0.21
 PLAIN_ADDR=127.0.0.22
 MITM_ADDR=127.0.0.30
-MITM_PID=""
 
 # Lab logins; documented in pcaps/README.md.
 FTP_USER=ftpalice
@@ -84,51 +82,15 @@ DOWNGRADE_CAPTURES=(
 	downgrade-ftp-command-injection downgrade-ftp-response-injection
 	downgrade-ftp-accept-no-tls downgrade-ftp-990-plaintext
 )
-
-log()
-{
-	echo "record-ftp: $*" >&2
-}
-
-die()
-{
-	log "$*"
-	exit 1
-}
+CAPTURES=("${FTP_CAPTURES[@]}" "${DOWNGRADE_CAPTURES[@]}")
 
 # ---------------------------------------------------------------- clients
-
-# Runs a client; its output goes to $WORK/$CUR.log. A failing client ends
-# the run (the EXIT trap stops everything).
-run_client()
-{
-	local rc=0
-	"$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: client failed (exit status $rc): $1"
-		exit 1
-	fi
-}
-
-# expect_fail REGEX CMD...: CMD must fail and its output match REGEX.
-expect_fail()
-{
-	local pattern=$1 rc=0
-	shift
-	"$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -eq 0 ] || ! grep -qE "$pattern" "$WORK/$CUR.log"; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: expected a failure matching /$pattern/ (exit status $rc): $1"
-		exit 1
-	fi
-}
+# run_client, expect_fail and lab_curl: tools/lab/record-lib.sh.
 
 # The client's log must match REGEX (what the client saw).
 expect_log()
 {
-	grep -qE "$1" "$WORK/$CUR.log" ||
-		{ cat "$WORK/$CUR.log" >&2; log "$CUR: the client log lacks /$1/"; exit 1; }
+	grep -qE "$1" "$WORK/$CUR.log" || client_die "the client log lacks /$1/"
 }
 
 ftpclient()
@@ -147,11 +109,6 @@ lftp_cmd()
 set net:timeout 10; set cmd:fail-exit yes; set xfer:clobber yes; $1"
 }
 
-lab_curl()
-{
-	run_client curl -sS -v --max-time 20 "$@"
-}
-
 # ---------------------------------------------------------------- vsftpd
 
 # Substitutes @ROOT@ and @NAME@ in the lab's vsftpd templates.
@@ -162,19 +119,6 @@ vsftpd_conf()
 		sed -e "s|@ROOT@|$ROOT|g" -e "s|@NAME@|$name|g"
 }
 
-# Waits until ADDR:PORT (ss syntax) listens, by PID.
-wait_listen()
-{
-	local want=$1 pid=$2 tries=0
-	until ss -ltnpH | awk -v w="$want" -v p="pid=$pid," '$4 == w && index($0, p)' | grep -q .; do
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ] || ! kill -0 "$pid" 2>/dev/null; then
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 vsftpd_start()
 {
 	local name=$1 addr=$2 pid
@@ -183,7 +127,7 @@ vsftpd_start()
 	vsftpd "$ROOT/$name.conf" >"$ROOT/$name.out" 2>&1 &
 	pid=$!
 	VSFTPD_PID[$name]=$pid
-	if ! wait_listen "$addr" "$pid"; then
+	if ! wait_listen -p "$pid" "$addr"; then
 		cat "$ROOT/$name.out" >&2
 		ss -ltnp >&2
 		# Debian's own vsftpd service (started by the package where an init
@@ -194,57 +138,19 @@ e.g. the vsftpd service of the package: systemctl stop vsftpd)"
 	fi
 }
 
-# All descendants of a pid, from /proc.
-descendants()
-{
-	local parent=$1 p ppid
-	for p in /proc/[0-9]*; do
-		ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) || continue
-		if [ "$ppid" = "$parent" ]; then
-			echo "${p#/proc/}"
-			descendants "${p#/proc/}"
-		fi
-	done
-}
-
-# Stops every vsftpd started here (SIGTERM by PID, SIGKILL after 10 s, each
-# with its session processes) and checks that none of them still listens.
+# Stops every vsftpd started here (by PID, each with its session
+# processes: stop_masters) and checks that none of them still listens.
 vsftpd_stop_all()
 {
-	local name pid all=() left p tries=0 rc=0
+	local name pid pids=()
 	for name in "${!VSFTPD_PID[@]}"; do
 		pid=${VSFTPD_PID[$name]}
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = vsftpd ] || continue
-		all+=("$pid")
-		mapfile -t -O ${#all[@]} all < <(descendants "$pid")
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	while [ ${#all[@]} -gt 0 ]; do
-		left=()
-		for p in "${all[@]}"; do
-			kill -0 "$p" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] &&
-				left+=("$p")
-		done
-		[ ${#left[@]} -eq 0 ] && break
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ]; then
-			log "vsftpd still alive after 10 s, SIGKILL: ${left[*]}"
-			kill -KILL "${left[@]}" 2>/dev/null || true
-			break
-		fi
-		sleep 0.1
-	done
-	for name in "${!VSFTPD_PID[@]}"; do
-		wait "${VSFTPD_PID[$name]}" 2>/dev/null || true
-	done
-	for p in "${all[@]}"; do
-		if ss -ltnpH | grep -q "pid=$p,"; then
-			log "vsftpd pid $p still listens after stop"
-			rc=1
+		if pid_is "$pid" vsftpd; then
+			pids+=("$pid")
 		fi
 	done
 	VSFTPD_PID=()
-	return $rc
+	stop_masters TERM vsftpd "${pids[@]}"
 }
 
 # The lab root: a private directory (marker file), world-readable so that the
@@ -252,16 +158,8 @@ vsftpd_stop_all()
 # which belong to root and are read-only (vsftpd refuses a writable chroot).
 lab_prepare()
 {
-	case "$ROOT" in
-	/*) ;;
-	*) die "--root must be an absolute path: $ROOT" ;;
-	esac
-	[ "$ROOT" != / ] || die "refusing --root /"
-	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
-		die "$ROOT exists, is not empty and is not an FTP lab root (no $MARKER)"
-	fi
-	mkdir -p "$ROOT"
-	touch "$ROOT/$MARKER"
+	# shellcheck disable=SC2119  # no server instances to check (no pid files)
+	claim_root
 	ROOT_READY=1
 	rm -rf "$ROOT/files" "$ROOT/anon" "$ROOT/empty" "$ROOT/tls"
 	mkdir -p "$ROOT/files" "$ROOT/anon" "$ROOT/empty"
@@ -290,7 +188,9 @@ lab_user()
 	fi
 }
 
-lab_start()
+# The lab (hook of tools/lab/record-lib.sh's recorder_main): the root, the
+# local user, every vsftpd instance, and one login to check PAM.
+start_servers()
 {
 	local i name addr
 	lab_prepare
@@ -309,75 +209,6 @@ lab_start()
 		die "$FTP_USER cannot log in to vsftpd (PAM: /etc/pam.d/vsftpd, /etc/shells, /etc/ftpusers)"
 	fi
 	log "vsftpd started: ${INSTANCES[*]}"
-}
-
-# ---------------------------------------------------------------- proxy
-
-# mitm_start LISTEN_PORT UPSTREAM MODES COUNT
-mitm_start()
-{
-	local lport=$1 upstream=$2 modes=$3 count=$4 tries=0
-	rm -f "$WORK/mitm.ready"
-	"$PYTHON" "$LAB/mitm.py" --listen "$MITM_ADDR:$lport" --upstream "$upstream" \
-		--proto ftp --modes "$modes" --count "$count" --timeout 60 \
-		--ready "$WORK/mitm.ready" >>"$WORK/$CUR.mitm.log" 2>&1 &
-	MITM_PID=$!
-	until [ -f "$WORK/mitm.ready" ]; do
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ] || ! kill -0 "$MITM_PID" 2>/dev/null; then
-			cat "$WORK/$CUR.mitm.log" >&2
-			die "$CUR: the proxy did not start"
-		fi
-		sleep 0.1
-	done
-}
-
-# Waits for the proxy to exit on its own (it has handled COUNT control
-# connections and their data connections); after 60 s it is stopped by PID.
-mitm_wait()
-{
-	local tries=0 rc=0
-	[ -n "$MITM_PID" ] || return 0
-	while kill -0 "$MITM_PID" 2>/dev/null; do
-		tries=$((tries + 1))
-		if [ $tries -ge 600 ]; then
-			log "$CUR: the proxy is still running after 60 s; stopping it"
-			kill -TERM "$MITM_PID" 2>/dev/null || true
-			break
-		fi
-		sleep 0.1
-	done
-	wait "$MITM_PID" || rc=$?
-	MITM_PID=""
-	cat "$WORK/$CUR.mitm.log" >>"$WORK/$CUR.log"
-	if [ $rc -ne 0 ] || grep -q 'Traceback' "$WORK/$CUR.mitm.log"; then
-		cat "$WORK/$CUR.mitm.log" >&2
-		die "$CUR: the proxy failed (exit status $rc)"
-	fi
-}
-
-mitm_stop()
-{
-	[ -n "$MITM_PID" ] || return 0
-	kill -TERM "$MITM_PID" 2>/dev/null || true
-	wait "$MITM_PID" 2>/dev/null || true
-	MITM_PID=""
-}
-
-# proxied LISTEN_PORT UPSTREAM MODES COUNT FILE; the caller runs the clients
-# and calls proxied_end.
-proxied()
-{
-	local lport=$1 upstream=$2 modes=$3 count=$4 file=$5
-	: >"$WORK/$CUR.mitm.log"
-	cap_start "$file" lo "tcp and host $MITM_ADDR"
-	mitm_start "$lport" "$upstream" "$modes" "$count"
-}
-
-proxied_end()
-{
-	mitm_wait
-	cap_stop
 }
 
 # ------------------------------------------------------------ FTP set
@@ -471,7 +302,7 @@ rec_ftp-anonymous()
 # and the opportunistic ftpclient.py logs in and lists in cleartext.
 rec_downgrade-ftp-strip()
 {
-	proxied 21 $TLS_ADDR:21 pass,strip 2 "$1"
+	proxied ftp 21 $TLS_ADDR:21 pass,strip 2 "$1"
 	ftpclient $MITM_ADDR 21 --feat --tls auth --opportunistic --user "$FTP_USER" --password "$FTP_PW"
 	ftpclient $MITM_ADDR 21 --feat --tls auth --opportunistic --user "$FTP_USER" --password "$FTP_PW" \
 		--transfer pasv:list
@@ -482,7 +313,7 @@ rec_downgrade-ftp-strip()
 
 rec_downgrade-ftp-mask()
 {
-	proxied 21 $TLS_ADDR:21 mask 1 "$1"
+	proxied ftp 21 $TLS_ADDR:21 mask 1 "$1"
 	ftpclient $MITM_ADDR 21 --feat --tls auth --opportunistic --user "$FTP_USER" --password "$FTP_PW" \
 		--transfer pasv:list
 	proxied_end
@@ -494,7 +325,7 @@ rec_downgrade-ftp-mask()
 # (ftp:ssl-force no), lists and fetches the file.
 rec_downgrade-ftp-refuse()
 {
-	proxied 21 $TLS_ADDR:21 refuse 1 "$1"
+	proxied ftp 21 $TLS_ADDR:21 refuse 1 "$1"
 	run_client lftp_cmd "open -u $FTP_USER,$FTP_PW ftp://$MITM_ADDR; ls; get readme.txt -o $WORK/readme.txt"
 	proxied_end
 	expect_log '<--- 534 Request denied for policy reasons'
@@ -516,21 +347,18 @@ rec_downgrade-ftp-command-injection()
 # when it starts TLS and goes on inside TLS (PWD, NOOP).
 rec_downgrade-ftp-response-injection()
 {
-	proxied 21 $TLS_ADDR:21 inject-response 1 "$1"
+	proxied ftp 21 $TLS_ADDR:21 inject-response 1 "$1"
 	run_client lftp_cmd "open -u $FTP_USER,$FTP_PW ftp://$MITM_ADDR; quote NOOP"
 	proxied_end
 	expect_log '<--- 230 Login successful'
-	if grep -q 'injected' "$WORK/$CUR.log"; then
-		cat "$WORK/$CUR.log" >&2
-		die "$CUR: lftp took the injected line"
-	fi
+	! grep -q 'injected' "$WORK/$CUR.log" || client_die "lftp took the injected line"
 }
 
 # The proxy answers AUTH TLS with 234 itself and lftp's ClientHello with
 # vsftpd's text for garbage; lftp's handshake fails and it gives up.
 rec_downgrade-ftp-accept-no-tls()
 {
-	proxied 21 $TLS_ADDR:21 accept-no-tls 1 "$1"
+	proxied ftp 21 $TLS_ADDR:21 accept-no-tls 1 "$1"
 	expect_fail 'gnutls_handshake' lftp_cmd "open -u $FTP_USER,$FTP_PW ftp://$MITM_ADDR; quote NOOP"
 	proxied_end
 }
@@ -540,7 +368,7 @@ rec_downgrade-ftp-accept-no-tls()
 # and lists the directory (EPSV, relayed by the proxy).
 rec_downgrade-ftp-990-plaintext()
 {
-	proxied 990 $TLS_ADDR:21 pass 1 "$1"
+	proxied ftp 990 $TLS_ADDR:21 pass 1 "$1"
 	lab_curl -u "$FTP_USER:$FTP_PW" "ftp://$MITM_ADDR:990/"
 	proxied_end
 	expect_log 'readme\.txt'
@@ -635,46 +463,14 @@ for line in sys.stdin:
 '
 }
 
-# Checks that FILE holds SESSIONS complete TCP sessions: one SYN each (the
-# first packet of its stream), each ended by a FIN from both sides or by a
-# RST (vsftpd ends some sessions with a reset, see pcaps/README.md); no
-# kernel drop, no hole in a stream. Then the payload checks (capture_payload).
-ftp_verify()
+# Checks that FILE holds the capture's complete TCP sessions, each from its
+# SYN to a FIN from both sides or a RST (vsftpd ends some sessions with a
+# reset, see pcaps/README.md; cap_verify_streams), then the payload checks
+# (capture_payload).
+verify_capture()
 {
-	local name=$1 file=$2 sessions report text want count n
-	sessions=$(capture_sessions "$name")
-	report=$(tshark -n -r "$file" -T fields -e tcp.stream -e frame.number -e ip.src -e ipv6.src \
-		-e tcp.srcport -e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.reset \
-		2>/dev/null |
-		awk -F'\t' -v want="$sessions" '
-			{ s = $1; side = $3 $4 ":" $5 }
-			!(s in seen) { seen[s] = 1; first[s] = ($6 == 1 && $7 == 0) }
-			$6 == 1 && $7 == 0 { syn[s]++; client[s] = side }
-			$8 == 1 { if (side == client[s]) cfin[s] = 1; else sfin[s] = 1 }
-			$9 == 1 { rst[s] = 1 }
-			END {
-				n = 0
-				for (s in seen) {
-					n++
-					if (syn[s] != 1 || !first[s]) print "stream " s ": " syn[s] + 0 " SYN, first packet no SYN"
-					else if (!rst[s] && !(cfin[s] && sfin[s])) print "stream " s ": not closed"
-				}
-				if (n != want) print n " TCP sessions, " want " expected"
-			}')
-	if [ -n "$report" ]; then
-		echo "capture: $file: $report" >&2
-		return 1
-	fi
-	if grep -qE '(^|[^0-9])[1-9][0-9]* packets dropped by kernel' "$file.err" 2>/dev/null; then
-		echo "capture: $file: the capturer dropped packets:" >&2
-		cat "$file.err" >&2
-		return 1
-	fi
-	if [ "$(tshark -n -r "$file" -Y 'tcp.analysis.lost_segment or tcp.analysis.ack_lost_segment' \
-		2>/dev/null | wc -l)" -ne 0 ]; then
-		echo "capture: $file: a hole in a TCP stream" >&2
-		return 1
-	fi
+	local name=$1 file=$2 text want count n
+	cap_verify_streams "$file" "$(capture_sessions "$name")" || return 1
 	text=$(payload_text "$file")
 	while IFS= read -r want; do
 		[ -n "$want" ] || continue
@@ -696,81 +492,21 @@ ftp_verify()
 }
 
 # ---------------------------------------------------------------- driver
-
-cleanup()
-{
-	local rc=$?
-	cap_stop
-	mitm_stop
-	vsftpd_stop_all || rc=1
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	[ $ROOT_READY -eq 1 ] && rm -rf "$ROOT/files" "$ROOT/anon" "$ROOT/empty" "$ROOT/tls"
-	exit $rc
-}
+# Hooks of tools/lab/record-lib.sh's recorder_main (and verify_capture above).
 
 install_deps()
 {
 	"$REPO/tools/install-deps.sh" vsftpd lftp curl openssl tcpdump tshark python3 iproute2 passwd
 }
 
-record_one()
+stop_servers()
 {
-	local name=$1 file tmp try
-	file=$name.pcap
-	tmp=$WORK/$file
-	CUR=$name
-	for try in 1 2 3; do
-		: >"$WORK/$name.log"
-		rm -f "$tmp"
-		log "recording $file"
-		"rec_$name" "$tmp"
-		if ftp_verify "$name" "$tmp"; then
-			mv "$tmp" "$OUT/$file"
-			chmod 0644 "$OUT/$file"
-			return 0
-		fi
-		log "$name: capture incomplete or unexpected (try $try of 3)"
-	done
-	cat "$WORK/$name.log" >&2
-	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
-	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
-	return 1
-}
-
-main()
-{
-	local names=() n argv=("$@") t0
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--out) OUT=${2:?}; shift 2 ;;
-		--root) ROOT=${2:?}; shift 2 ;;
-		--no-install) INSTALL=0; shift ;;
-		--list) printf '%s\n' "${FTP_CAPTURES[@]}" "${DOWNGRADE_CAPTURES[@]}"; exit 0 ;;
-		-h | --help) sed -n '2,45p' "$0"; exit 0 ;;
-		-*) log "unknown option: $1"; exit 2 ;;
-		*) names+=("${1%.pcap}"); shift ;;
-		esac
-	done
-	[ ${#names[@]} -gt 0 ] || names=("${FTP_CAPTURES[@]}" "${DOWNGRADE_CAPTURES[@]}")
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
-		exec sudo -E "$0" "${argv[@]}"
+	local rc=0
+	vsftpd_stop_all || rc=1
+	if [ $ROOT_READY -eq 1 ]; then
+		rm -rf "$ROOT/files" "$ROOT/anon" "$ROOT/empty" "$ROOT/tls"
 	fi
-	for n in "${names[@]}"; do
-		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
-	done
-	t0=$SECONDS
-	[ $INSTALL -eq 0 ] || install_deps
-	mkdir -p "$OUT"
-	OUT=$(cd "$OUT" && pwd)
-	WORK=$(mktemp -d /tmp/tlswatch-rec-ftp.XXXXXX)
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	lab_start
-	for n in "${names[@]}"; do
-		record_one "$n"
-	done
-	log "recorded ${#names[@]} captures into $OUT in $((SECONDS - t0)) s"
+	return $rc
 }
 
-main "$@"
+recorder_main "$@"

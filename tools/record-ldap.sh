@@ -55,21 +55,14 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/tools/lab
-# shellcheck source=tools/lab/capture.sh
-. "$LAB/capture.sh"
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
 
-OUT=$REPO/pcaps
 ROOT=/tmp/tlswatch-ldap-rec
 MARKER=.tlswatch-ldap
-INSTALL=1
-WORK=""
-CUR=""
 # ldap3 is a Debian package: Debian's python, not whatever python3 is first in PATH.
 DEB_PYTHON=/usr/bin/python3
 SLAPD=/usr/sbin/slapd
-POLICY_RC=/usr/sbin/policy-rc.d
-POLICY_RC_OURS=0
-DNS_PID=""
 
 TLS_ADDR=127.0.0.1  # instance with TLS: StartTLS on 389 and 3268, ldaps on 636
 NOTLS_ADDR=127.0.0.2  # instance without any TLS
@@ -95,35 +88,20 @@ CAPTURES=(
 # libsasl2-modules: the PLAIN mechanism, for slapd and ldapsearch.
 PACKAGES=(slapd ldap-utils libsasl2-modules python3 python3-ldap3 openssl tcpdump tshark
 	iproute2 util-linux)
-
-log()
-{
-	echo "record-ldap: $*" >&2
-}
-
-die()
-{
-	log "$*"
-	exit 1
-}
+# slapd's postinst would write a configuration under /etc/ldap.
+DEBCONF_EXTRA=('slapd slapd/no_configuration boolean true')
 
 # ---------------------------------------------------------------- clients
+# run_client: tools/lab/record-lib.sh.
 
-# Runs a client; its output goes to $WORK/$CUR.log (CUR = current capture).
-# A client that fails ends the whole run (the EXIT trap stops everything).
-# Clients run with HOME and the working directory in the private root, so
-# no ~/.ldaprc or ./ldaprc of the caller changes what they send; TLS checks
-# the lab's certificate (CA file, name = the address, SAN IP 127.0.0.1).
-run_client()
+# ldap_env CMD...: runs CMD (within 30 s) with HOME and the working
+# directory in the private root, so no ~/.ldaprc or ./ldaprc of the caller
+# changes what it sends; TLS checks the lab's certificate (CA file, name =
+# the address, SAN IP 127.0.0.1).
+ldap_env()
 {
-	local rc=0
-	(cd "$ROOT/home" && env HOME="$ROOT/home" LDAPTLS_CACERT="$ROOT/tls/cert.pem" \
-		LDAPTLS_REQCERT=demand "$@") >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: client failed (exit status $rc): $1"
-		exit 1
-	fi
+	(cd "$ROOT/home" && exec env HOME="$ROOT/home" LDAPTLS_CACERT="$ROOT/tls/cert.pem" \
+		LDAPTLS_REQCERT=demand timeout 30 "$@")
 }
 
 # ldapsearch URI [options]: a subtree search of the suffix, all attributes.
@@ -131,7 +109,7 @@ lab_ldapsearch()
 {
 	local uri=$1
 	shift
-	run_client timeout 30 ldapsearch -H "$uri" -o nettimeout=10 -b "$SUFFIX" "$@"
+	run_client ldap_env ldapsearch -H "$uri" -o nettimeout=10 -b "$SUFFIX" "$@"
 }
 
 # The same, where the bind must fail: ldapsearch exits 49 (invalidCredentials).
@@ -139,26 +117,14 @@ lab_ldapsearch_fail()
 {
 	local uri=$1 rc=0
 	shift
-	(cd "$ROOT/home" && env HOME="$ROOT/home" timeout 30 ldapsearch -H "$uri" -o nettimeout=10 \
-		-b "$SUFFIX" "$@") >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 49 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: ldapsearch exit status $rc, expected 49 (invalid credentials)"
-		exit 1
-	fi
+	ldap_env ldapsearch -H "$uri" -o nettimeout=10 -b "$SUFFIX" "$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
+	[ $rc -eq 49 ] || client_die "ldapsearch exit status $rc, expected 49 (invalid credentials)"
 }
 
 # python3-ldap3: StartTLS, simple bind, search, unbind.
 lab_ldapclient()
 {
-	run_client timeout 30 "$DEB_PYTHON" "$LAB/clients/ldapclient.py" "$@"
-}
-
-# Capture filter for exactly one server endpoint (address and port).
-server_filter()
-{
-	local addr=$1 port=$2
-	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
+	run_client ldap_env "$DEB_PYTHON" "$LAB/clients/ldapclient.py" "$@"
 }
 
 # ------------------------------------------------------------- captures
@@ -167,7 +133,7 @@ server_filter()
 # bind, the search and the unbind inside TLS.
 rec_ldap-starttls()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LDAP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LDAP_PORT")"
 	lab_ldapsearch "ldap://$TLS_ADDR" -ZZ -x -D "$ALICE_DN" -w "$ALICE_PW"
 	cap_stop
 }
@@ -175,7 +141,7 @@ rec_ldap-starttls()
 # ldaps: TLS from the first byte, the bind inside.
 rec_ldaps-636()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LDAPS_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LDAPS_PORT")"
 	lab_ldapsearch "ldaps://$TLS_ADDR" -x -D "$ALICE_DN" -w "$ALICE_PW"
 	cap_stop
 }
@@ -183,7 +149,7 @@ rec_ldaps-636()
 # No -Z: the simple bind with the password in cleartext, success, search, unbind.
 rec_ldap-simple-bind-cleartext()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LDAP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LDAP_PORT")"
 	lab_ldapsearch "ldap://$TLS_ADDR" -x -D "$ALICE_DN" -w "$ALICE_PW"
 	cap_stop
 }
@@ -191,7 +157,7 @@ rec_ldap-simple-bind-cleartext()
 # The wrong password: invalidCredentials (49); ldapsearch unbinds and exits.
 rec_ldap-bind-failed()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LDAP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LDAP_PORT")"
 	lab_ldapsearch_fail "ldap://$TLS_ADDR" -x -D "$ALICE_DN" -w "$WRONG_PW"
 	cap_stop
 }
@@ -199,7 +165,7 @@ rec_ldap-bind-failed()
 # Anonymous simple bind (empty name and password), search, unbind.
 rec_ldap-anonymous()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LDAP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LDAP_PORT")"
 	lab_ldapsearch "ldap://$TLS_ADDR" -x
 	cap_stop
 }
@@ -210,7 +176,7 @@ rec_ldap-anonymous()
 # in cleartext.
 rec_ldap-starttls-refused()
 {
-	cap_start "$1" lo "$(server_filter "$NOTLS_ADDR" "$LDAP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$NOTLS_ADDR" "$LDAP_PORT")"
 	lab_ldapsearch "ldap://$NOTLS_ADDR" -Z -x -D "$ALICE_DN" -w "$ALICE_PW"
 	cap_stop
 }
@@ -218,7 +184,7 @@ rec_ldap-starttls-refused()
 # python3-ldap3: start_tls(), then bind, search and unbind inside TLS.
 rec_ldap-python-ldap3()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LDAP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LDAP_PORT")"
 	lab_ldapclient "$TLS_ADDR" "$LDAP_PORT" --user "$ALICE_DN" --password "$ALICE_PW" \
 		--base "$SUFFIX" --starttls --cafile "$ROOT/tls/cert.pem"
 	cap_stop
@@ -227,7 +193,7 @@ rec_ldap-python-ldap3()
 # A simple bind in cleartext to the global catalog port.
 rec_ldap-gc-3268()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$GC_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$GC_PORT")"
 	lab_ldapsearch "ldap://$TLS_ADDR:$GC_PORT" -x -D "$ALICE_DN" -w "$ALICE_PW"
 	cap_stop
 }
@@ -238,7 +204,7 @@ rec_ldap-gc-3268()
 # SASL (answered by /etc/hosts).
 rec_ldap-sasl-plain()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LDAP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LDAP_PORT")"
 	lab_ldapsearch "ldap://$TLS_ADDR" -Y PLAIN -O none -U alice -w "$ALICE_PW"
 	cap_stop
 }
@@ -246,7 +212,7 @@ rec_ldap-sasl-plain()
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
-# one fixed string per line; "=LINE" lines are the exact list, in order, of
+# one fixed string per line (check_cleartext); "=LINE" lines are the exact list, in order, of
 # the LDAP messages tshark decodes in the clear (see ldap_messages), and
 # "tls" says that a TLS ServerHello must be there.
 content_rules()
@@ -421,20 +387,10 @@ segment_summary()
 
 check_content()
 {
-	local name=$1 file=$2 port=$3 text rule ok=0 want got
-	text=$(tcpdump -nr "$file" -A 2>/dev/null)
-	want=""
+	local name=$1 file=$2 port=$3 rule ok=0 want="" got
+	check_cleartext "$name" "$file" < <(content_rules "$name") || ok=1
 	while IFS= read -r rule; do
-		[ -n "$rule" ] || continue
 		case "$rule" in
-		+*)
-			grep -qF -- "${rule#+}" <<<"$text" ||
-				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
-			;;
-		-*)
-			! grep -qF -- "${rule#-}" <<<"$text" ||
-				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
-			;;
 		=*)
 			want+="${rule#=}"$'\n'
 			;;
@@ -469,67 +425,16 @@ inst_dir()
 # The pid of instance $1 from its pid file, only while that is a running slapd.
 inst_pid()
 {
-	local f pid
-	f=$(inst_dir "$1")/run/slapd.pid
-	[ -r "$f" ] || return 0
-	pid=$(tr -dc '0-9' <"$f")
-	[ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = slapd ] && echo "$pid"
-	return 0
-}
-
-# Waits until every ADDR:PORT given is in LISTEN state.
-wait_listen()
-{
-	local want tries=0 missing have
-	while :; do
-		missing=()
-		have=$(ss -ltnH | awk '{print $4}')
-		for want in "$@"; do
-			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
-		done
-		[ ${#missing[@]} -eq 0 ] && return 0
-		tries=$((tries + 1))
-		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
-		sleep 0.1
-	done
-}
-
-# Refuses to start when anything (Debian's own slapd, another run of this
-# script) already listens on a port this set needs, on any address.
-check_ports_free()
-{
-	local busy
-	busy=$(ss -ltnpH | awk -v a="$LDAP_PORT" -v b="$LDAPS_PORT" -v c="$GC_PORT" \
-		'{ n = split($4, p, ":"); if (p[n] == a || p[n] == b || p[n] == c) print }')
-	[ -z "$busy" ] || die "port $LDAP_PORT, $LDAPS_PORT or $GC_PORT already in use (stop that first):
-$busy"
+	pidfile_pid "$(inst_dir "$1")/run/slapd.pid" slapd
 }
 
 prepare_root()
 {
-	case "$ROOT" in
-	/*) ;;
-	*) die "--root must be an absolute path: $ROOT" ;;
-	esac
-	[ "$ROOT" != / ] || die "refusing --root /"
-	case "$ROOT/" in
-	/etc/*) die "refusing --root under /etc: $ROOT" ;;
-	esac
-	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
-		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
-	fi
-	local i
-	for i in "${INSTANCES[@]}"; do
-		[ -z "$(inst_pid "$i")" ] || die "slapd $i already running in $ROOT; stop it first"
-	done
-	mkdir -p "$ROOT"
-	chmod 0755 "$ROOT"
-	touch "$ROOT/$MARKER"
+	claim_root "${INSTANCES[@]}"
 	rm -rf "${ROOT:?}/tls" "${ROOT:?}/home" "$ROOT/hosts" "$ROOT/base.ldif" "$ROOT/slapd-tls" "$ROOT/slapd-notls"
 	mkdir -p "$ROOT/home"
 	"$LAB/gen-cert.sh" "$ROOT/tls" ldap.tlswatch.test
-	printf '127.0.0.1\tldap.tlswatch.test localhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
-		>"$ROOT/hosts"
+	write_hosts "$ROOT/hosts" ldap.tlswatch.test
 	sed -e "s|@ALICE_PW@|$ALICE_PW|g" "$LAB/slapd/base.ldif.in" >"$ROOT/base.ldif"
 }
 
@@ -565,21 +470,23 @@ inst_start()
 	# As tools/record-sieve-lmtp.sh: its own UTS namespace named
 	# ldap.tlswatch.test when allowed, and a mount namespace with a private
 	# /etc/hosts (bind mount, seen by slapd only) that answers slapd's
-	# look-up of its own name, so no DNS query leaves the machine.
-	if unshare --uts --mount true 2>/dev/null; then
-		unshare --uts --mount sh -c \
-			'hostname ldap.tlswatch.test && mount --bind "$2" /etc/hosts && exec "$3" -f "$1" -h "$4" -d stats' \
-			sh "$dir/slapd.conf" "$ROOT/hosts" "$SLAPD" "$urls" 2>"$dir/slapd.log" &
-	else
-		"$SLAPD" -f "$dir/slapd.conf" -h "$urls" -d stats 2>"$dir/slapd.log" &
-	fi
+	# look-up of its own name, so no DNS query leaves the machine. NS_CMD
+	# execs slapd: $! is slapd's pid.
+	ns_cmd ldap.tlswatch.test "$ROOT/hosts"
+	"${NS_CMD[@]}" "$SLAPD" -f "$dir/slapd.conf" -h "$urls" -d stats 2>"$dir/slapd.log" &
 	PIDS[$name]=$!
 	STARTED+=("$name")
 }
 
 start_servers()
 {
-	check_ports_free
+	[ -x "$SLAPD" ] || die "$SLAPD not found (install slapd, or run without --no-install)"
+	# Port 53 on every interface for the whole run: a warning for any DNS
+	# query seen (other programs on the machine may send some).
+	dns_watch_start 'port 53'
+	# Refuses to start when anything (Debian's own slapd, another run of this
+	# script) already listens on a port this set needs, on any address.
+	check_ports_free "$LDAP_PORT" "$LDAPS_PORT" "$GC_PORT"
 	prepare_root
 	inst_config tls yes
 	inst_config notls no
@@ -598,133 +505,33 @@ start_servers()
 
 # SIGTERM to each slapd by the PID this script holds (only if it still is a
 # slapd), waits for it (SIGKILL by PID after 10 s), then checks that it no
-# longer listens.
+# longer listens (stop_masters).
 stop_servers()
 {
-	local name pid pids=() left p tries=0 rc=0
+	local name pid pids=()
 	for name in "${STARTED[@]}"; do
 		pid=${PIDS[$name]:-}
 		[ -n "$pid" ] || continue
-		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != slapd ]; then
-			kill -0 "$pid" 2>/dev/null && log "pid $pid of instance $name is not a slapd; not touching it"
-			continue
+		if pid_is "$pid" slapd; then
+			pids+=("$pid")
+		elif kill -0 "$pid" 2>/dev/null; then
+			log "pid $pid of instance $name is not a slapd; not touching it"
 		fi
-		pids+=("$pid")
 	done
 	STARTED=()
-	[ ${#pids[@]} -gt 0 ] || return 0
-	kill -TERM "${pids[@]}" 2>/dev/null || true
-	while :; do
-		left=()
-		for p in "${pids[@]}"; do
-			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = slapd ] && left+=("$p")
-		done
-		[ ${#left[@]} -eq 0 ] && break
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ]; then
-			log "still alive after 10 s, SIGKILL: ${left[*]}"
-			kill -KILL "${left[@]}" 2>/dev/null || true
-			sleep 0.2
-			break
-		fi
-		sleep 0.1
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
-		if ss -ltnpH | grep -q "pid=$p,"; then
-			log "pid $p still listens after stop"
-			rc=1
-		fi
-	done
-	log "slapd stopped (pids ${pids[*]})"
-	return $rc
-}
-
-# ------------------------------------------------------------ DNS watch
-
-# tcpdump on every interface for port 53 while servers and clients run: the
-# lab must not send a DNS query anywhere (other programs on the machine may,
-# so this warns and shows the queries rather than failing).
-dns_watch_start()
-{
-	tcpdump -Z root -n -U -i any -w "$WORK/dns.pcap" 'port 53' 2>"$WORK/dns.err" &
-	DNS_PID=$!
-	local tries=0
-	until grep -q 'listening on' "$WORK/dns.err" 2>/dev/null; do
-		tries=$((tries + 1))
-		if [ $tries -ge 50 ] || ! kill -0 "$DNS_PID" 2>/dev/null; then
-			log "DNS watch did not start (no check of DNS queries):"
-			cat "$WORK/dns.err" >&2
-			DNS_PID=""
-			return 0
-		fi
-		sleep 0.1
-	done
-}
-
-dns_watch_stop()
-{
-	[ -n "$DNS_PID" ] || return 0
-	kill -INT "$DNS_PID" 2>/dev/null || true
-	wait "$DNS_PID" 2>/dev/null || true
-	DNS_PID=""
-	local seen
-	seen=$(tcpdump -nr "$WORK/dns.pcap" 2>/dev/null || true)
-	if [ -n "$seen" ]; then
-		log "WARNING: DNS traffic on the machine during the run (this lab sends none itself):"
-		echo "$seen" >&2
-	else
-		log "no DNS query during the run"
-	fi
+	stop_masters TERM slapd "${pids[@]}"
 }
 
 # ---------------------------------------------------------------- driver
-
-cleanup()
-{
-	local rc=$?
-	cap_stop
-	stop_servers || rc=1
-	dns_watch_stop
-	restore_policy_rc
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	exit $rc
-}
+# Hooks of tools/lab/record-lib.sh's recorder_main (and the servers' above).
 
 # Debian starts a package's service when it is installed, and slapd's
 # postinst would also write a configuration under /etc/ldap: debconf's
-# slapd/no_configuration skips that, and while installing a policy-rc.d of
-# our own (only when there is none) keeps every service from starting.
-restore_policy_rc()
-{
-	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-ldap' "$POLICY_RC" 2>/dev/null; then
-		rm -f "$POLICY_RC"
-	fi
-	POLICY_RC_OURS=0
-}
-
+# slapd/no_configuration (DEBCONF_EXTRA) skips that, and install_packages
+# keeps every service from starting (policy-rc.d).
 install_deps()
 {
-	local p missing=()
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	log "installing ${missing[*]}"
-	if [ ! -e "$POLICY_RC" ]; then
-		printf '#!/bin/sh\n# tlswatch record-ldap: no service starts during its apt-get install\nexit 101\n' \
-			>"$POLICY_RC"
-		chmod 0755 "$POLICY_RC"
-		POLICY_RC_OURS=1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	debconf-set-selections <<-'EOF'
-		slapd slapd/no_configuration boolean true
-		wireshark-common wireshark-common/install-setuid boolean false
-	EOF
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-	restore_policy_rc
+	install_packages "${PACKAGES[@]}"
 }
 
 # The server port of a capture (for tshark's decode-as).
@@ -737,70 +544,17 @@ capture_port()
 	esac
 }
 
-record_one()
+# One complete TCP session and the content rules; then, for
+# pcaps/README.md, the LDAP messages in the clear per frame.
+verify_capture()
 {
-	local name=$1 file tmp try port
-	file=$name.pcap
-	tmp=$WORK/$file
+	local name=$1 file=$2 port
 	port=$(capture_port "$name")
-	CUR=$name
-	for try in 1 2 3; do
-		: >"$WORK/$name.log"
-		rm -f "$tmp"
-		log "recording $file"
-		"rec_$name" "$tmp"
-		if cap_verify "$tmp" 1 && check_content "$name" "$tmp" "$port"; then
-			if command -v tshark >/dev/null; then
-				log "$name: LDAP in the clear, per frame:"
-				segment_summary "$tmp" "$port" >&2
-			fi
-			mv "$tmp" "$OUT/$file"
-			chmod 0644 "$OUT/$file"
-			return 0
-		fi
-		log "$name: capture incomplete or not as expected (try $try of 3)"
-	done
-	cat "$WORK/$name.log" >&2
-	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
-	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
-	return 1
-}
-
-main()
-{
-	local names=() n argv=("$@")
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--out) OUT=${2:?}; shift 2 ;;
-		--root) ROOT=${2:?}; shift 2 ;;
-		--no-install) INSTALL=0; shift ;;
-		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
-		-h | --help) sed -n '2,53p' "$0"; exit 0 ;;
-		-*) log "unknown option: $1"; exit 2 ;;
-		*) names+=("$1"); shift ;;
-		esac
-	done
-	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
-	for n in "${names[@]}"; do
-		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
-	done
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
-		exec sudo -E "$0" "${argv[@]}"
+	cap_verify "$file" 1 && check_content "$name" "$file" "$port" || return 1
+	if command -v tshark >/dev/null; then
+		log "$name: LDAP in the clear, per frame:"
+		segment_summary "$file" "$port" >&2
 	fi
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	[ $INSTALL -eq 0 ] || install_deps
-	[ -x "$SLAPD" ] || die "$SLAPD not found (install slapd, or run without --no-install)"
-	mkdir -p "$OUT"
-	OUT=$(cd "$OUT" && pwd)
-	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
-	dns_watch_start
-	start_servers
-	for n in "${names[@]}"; do
-		record_one "$n"
-	done
-	log "recorded ${#names[@]} captures into $OUT in ${SECONDS} s"
 }
 
-main "$@"
+recorder_main "$@"

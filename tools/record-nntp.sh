@@ -52,15 +52,11 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/tools/lab
-# shellcheck source=tools/lab/capture.sh
-. "$LAB/capture.sh"
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
 
-OUT=$REPO/pcaps
 ROOT=/tmp/tlswatch-nntp-rec
 MARKER=.tlswatch-nntp
-INSTALL=1
-WORK=""
-CUR=""
 # nntplib is in the standard library of Debian's python3 (3.11); not whatever
 # python3 is first in PATH.
 DEB_PYTHON=/usr/bin/python3
@@ -68,11 +64,6 @@ INN_BIN=/usr/lib/news/bin
 NEWS_USER=news
 NEWS_GROUP=news
 SERVER_NAME=news.tlswatch.test
-POLICY_RC=/usr/sbin/policy-rc.d
-POLICY_RC_OURS=0
-USE_NS=0
-DNS_PID=""
-DNS_FILE=""
 
 TLS_ADDR=127.0.0.1  # nnrpd: STARTTLS on 119, implicit TLS on 563
 NOTLS_ADDR=127.0.0.2  # innd: no TLS
@@ -95,31 +86,8 @@ CAPTURES=(
 # machine).
 PACKAGES=(inn2 libsasl2-modules python3 openssl tcpdump tshark iproute2 util-linux)
 
-log()
-{
-	echo "record-nntp: $*" >&2
-}
-
-die()
-{
-	log "$*"
-	exit 1
-}
-
 # ---------------------------------------------------------------- clients
-
-# Runs a client; its output goes to $WORK/$CUR.log (CUR = current capture).
-# A client that fails ends the whole run (the EXIT trap stops everything).
-run_client()
-{
-	local rc=0
-	"$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: client failed (exit status $rc): $1"
-		exit 1
-	fi
-}
+# run_client: tools/lab/record-lib.sh.
 
 # nntplib through tools/lab/clients/nntpclient.py: ADDR PORT and options;
 # user alice, the lab's CA file and server name (SNI) for TLS.
@@ -131,13 +99,6 @@ lab_nntp()
 		--name "$SERVER_NAME" --cafile "$ROOT/tls/cert.pem" --user alice "$@"
 }
 
-# Capture filter for exactly one server endpoint (address and port).
-server_filter()
-{
-	local addr=$1 port=$2
-	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
-}
-
 # ------------------------------------------------------------------ NNTP
 
 # nnrpd: greeting, CAPABILITIES (STARTTLS, AUTHINFO USER SASL), STARTTLS,
@@ -145,7 +106,7 @@ server_filter()
 # CAPABILITIES, LIST, GROUP tlswatch.lab, QUIT.
 rec_nntp-starttls()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$NNTP_PORT")"
 	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW" --starttls --group tlswatch.lab
 	cap_stop
 }
@@ -154,7 +115,7 @@ rec_nntp-starttls()
 # PASS, 281, CAPABILITIES, LIST, GROUP tlswatch.lab, QUIT in cleartext.
 rec_nntp-authinfo-cleartext()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$NNTP_PORT")"
 	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW" --group tlswatch.lab
 	cap_stop
 }
@@ -162,7 +123,7 @@ rec_nntp-authinfo-cleartext()
 # The same with the wrong password: 481 Authentication failed, QUIT.
 rec_nntp-login-failed()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$NNTP_PORT")"
 	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$WRONG_PW" --expect-fail
 	cap_stop
 }
@@ -171,7 +132,7 @@ rec_nntp-login-failed()
 # AUTHINFO USER/PASS, 281, CAPABILITIES, LIST, QUIT, all in cleartext.
 rec_nntp-no-starttls()
 {
-	cap_start "$1" lo "$(server_filter "$NOTLS_ADDR" "$NNTP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$NOTLS_ADDR" "$NNTP_PORT")"
 	lab_nntp "$NOTLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW"
 	cap_stop
 }
@@ -180,7 +141,7 @@ rec_nntp-no-starttls()
 # greeting, CAPABILITIES, AUTHINFO, LIST, QUIT inside TLS.
 rec_nntps-563()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTPS_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$NNTPS_PORT")"
 	lab_nntp "$TLS_ADDR" "$NNTPS_PORT" --password "$ALICE_PW" --tls
 	cap_stop
 }
@@ -189,7 +150,7 @@ rec_nntps-563()
 # (spooled by nnrpd -o), QUIT.
 rec_nntp-post()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$NNTP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$NNTP_PORT")"
 	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW" --post
 	cap_stop
 }
@@ -197,9 +158,9 @@ rec_nntp-post()
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
-# one fixed string per line: the cleartext part says what the name says, and
-# nothing that belongs inside TLS is in the clear. nntplib sends AUTHINFO in
-# lower case.
+# one fixed string per line (check_cleartext): the cleartext part says what
+# the name says, and nothing that belongs inside TLS is in the clear.
+# nntplib sends AUTHINFO in lower case.
 content_rules()
 {
 	case "$1" in
@@ -296,40 +257,21 @@ content_rules()
 	esac
 }
 
-check_content()
+# One complete TCP session, and the content rules.
+verify_capture()
 {
-	local name=$1 file=$2 text rule ok=0
-	text=$(tcpdump -nr "$file" -A 2>/dev/null)
-	while IFS= read -r rule; do
-		[ -n "$rule" ] || continue
-		case "$rule" in
-		+*)
-			grep -qF -- "${rule#+}" <<<"$text" ||
-				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
-			;;
-		-*)
-			! grep -qF -- "${rule#-}" <<<"$text" ||
-				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
-			;;
-		esac
-	done < <(content_rules "$name")
-	return $ok
+	cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1")
 }
 
 # ------------------------------------------------------------ namespaces
 
 # Runs a command in UTS and mount namespaces of its own (when the kernel
 # allows them): host name news.tlswatch.test and the private root's hosts
-# file bound over /etc/hosts, seen by that command only.
+# file bound over /etc/hosts, seen by that command only (ns_cmd).
 lab_ns()
 {
-	if [ $USE_NS -eq 1 ]; then
-		unshare --uts --mount sh -c \
-			'hostname "$1" && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"' \
-			sh "$SERVER_NAME" "$ROOT/hosts" "$@"
-	else
-		"$@"
-	fi
+	ns_cmd "$SERVER_NAME" "$ROOT/hosts"
+	"${NS_CMD[@]}" "$@"
 }
 
 # An INN tool as the news user with the given inn.conf: as_news CONF CMD...
@@ -368,52 +310,11 @@ inst_comm()
 	esac
 }
 
-# True if the process exists and is not a zombie (the daemons detach, so
-# their parent is init, which may reap them late).
-alive()
-{
-	local st
-	st=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
+# The pid of an instance from its pid file, while it runs (the daemons
+# detach, so their parent is init, which may reap them late: pid_alive).
 inst_pid()
 {
-	local f pid
-	f=$(inst_pidfile "$1")
-	[ -r "$f" ] || return 0
-	pid=$(tr -dc '0-9' <"$f")
-	[ -n "$pid" ] && alive "$pid" && echo "$pid"
-	return 0
-}
-
-# Waits until every ADDR:PORT given is in LISTEN state.
-wait_listen()
-{
-	local want tries=0 missing have
-	while :; do
-		missing=()
-		have=$(ss -ltnH | awk '{print $4}')
-		for want in "$@"; do
-			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
-		done
-		[ ${#missing[@]} -eq 0 ] && return 0
-		tries=$((tries + 1))
-		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
-		sleep 0.1
-	done
-}
-
-# Refuses to start when anything (Debian's own innd, another run of this
-# script) already listens on a port this set needs, on any address.
-check_ports_free()
-{
-	local busy
-	busy=$(ss -ltnpH | awk -v a="$NNTP_PORT" -v b="$NNTPS_PORT" \
-		'{ n = split($4, p, ":"); if (p[n] == a || p[n] == b) print }')
-	[ -z "$busy" ] || die "port $NNTP_PORT or $NNTPS_PORT already in use (stop that first;" \
-		"Debian's own: invoke-rc.d inn2 stop):
-$busy"
+	pidfile_pid "$(inst_pidfile "$1")"
 }
 
 # Writes a template with the private root's values: render SRC DST RUN BIND NOREADER
@@ -425,21 +326,8 @@ render()
 
 prepare_root()
 {
-	case "$ROOT" in
-	/*) ;;
-	*) die "--root must be an absolute path: $ROOT" ;;
-	esac
-	[ "$ROOT" != / ] || die "refusing --root /"
-	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
-		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
-	fi
-	local i g flag d
-	for i in "${INSTANCES[@]}"; do
-		[ -z "$(inst_pid "$i")" ] || die "$i already running in $ROOT; stop it first"
-	done
-	mkdir -p "$ROOT"
-	chmod 0755 "$ROOT"
-	touch "$ROOT/$MARKER"
+	local g flag d
+	claim_root "${INSTANCES[@]}"
 	rm -rf "${ROOT:?}/tls" "${ROOT:?}/etc" "${ROOT:?}/db" "${ROOT:?}/spool" "${ROOT:?}/log" \
 		"${ROOT:?}/run-nnrpd" "${ROOT:?}/run-innd" "${ROOT:?}/filter" "${ROOT:?}/http" \
 		"${ROOT:?}/hosts"
@@ -448,9 +336,7 @@ prepare_root()
 		mkdir -p "$ROOT/$d"
 	done
 	"$LAB/gen-cert.sh" "$ROOT/tls" "$SERVER_NAME"
-	printf '127.0.0.1\t%s localhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$SERVER_NAME" \
-		>"$ROOT/hosts"
-	chmod 0644 "$ROOT/hosts"
+	write_hosts "$ROOT/hosts" "$SERVER_NAME"
 
 	render "$LAB/inn/inn.conf.in" "$ROOT/etc/inn-nnrpd.conf" "$ROOT/run-nnrpd" "$TLS_ADDR" false
 	render "$LAB/inn/inn.conf.in" "$ROOT/etc/inn-innd.conf" "$ROOT/run-innd" "$NOTLS_ADDR" true
@@ -498,6 +384,15 @@ start_innd()
 
 start_servers()
 {
+	check_tools
+	ns_available || log "no UTS/mount namespaces here: INN runs with the machine's host name" \
+		"(inn.conf still names the server; the DNS watch tells if anything was asked)"
+	# Refuses to start when anything (Debian's own innd, another run of this
+	# script) already listens on a port this set needs, on any address.
+	check_ports_free --hint "Debian's own: invoke-rc.d inn2 stop" "$NNTP_PORT" "$NNTPS_PORT"
+	# DNS, mDNS and LLMNR on every interface while the servers run: the lab
+	# must not ask any resolver off the machine; any packet fails the run.
+	dns_watch_start 'port 53 or port 5353 or port 5355' strict
 	prepare_root
 	start_nnrpd nnrpd -b "$TLS_ADDR" -p "$NNTP_PORT"
 	start_nnrpd nnrpd-563 -S -b "$TLS_ADDR" -p "$NNTPS_PORT"
@@ -508,206 +403,69 @@ start_servers()
 		"innd $NOTLS_ADDR:$NNTP_PORT (no TLS)"
 }
 
-# All descendants of a pid, from /proc.
-descendants()
-{
-	local parent=$1 p ppid
-	for p in /proc/[0-9]*; do
-		ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) || continue
-		if [ "$ppid" = "$parent" ]; then
-			echo "${p#/proc/}"
-			descendants "${p#/proc/}"
-		fi
-	done
-}
-
 # innd first with `ctlinnd shutdown` (its own way; it does not act on
 # SIGTERM at once), then SIGTERM to each daemon by PID (from its pid file,
 # only if it is what it should be), waits for it and its children (SIGKILL
-# by PID after 10 s), then checks that none of them still listens.
+# by PID after 10 s), then checks that none of them still listens
+# (stop_masters).
 stop_servers()
 {
-	local name pid masters=() all=() left p tries=0 rc=0
+	local name pid masters=()
 	for name in "${STARTED[@]}"; do
-		pid=$(inst_pid "$name")
+		pid=$(instance_masters "$(inst_comm "$name")" "$name")
 		[ -n "$pid" ] || continue
-		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != "$(inst_comm "$name")" ]; then
-			log "pid $pid of instance $name is not an $(inst_comm "$name"); not touching it"
-			continue
-		fi
 		masters+=("$pid")
-		all+=("$pid")
-		mapfile -t -O ${#all[@]} all < <(descendants "$pid")
 		if [ "$name" = innd ]; then
 			as_news "$(inst_conf innd)" "$INN_BIN/ctlinnd" -s -t 10 shutdown "tlswatch lab done" ||
 				log "ctlinnd shutdown failed; innd gets SIGTERM"
 		fi
 	done
 	STARTED=()
-	[ ${#masters[@]} -gt 0 ] || return 0
-	for p in "${masters[@]}"; do
-		! alive "$p" || kill -TERM "$p" 2>/dev/null || true
-	done
-	while :; do
-		left=()
-		for p in "${all[@]}"; do
-			alive "$p" && left+=("$p")
-		done
-		[ ${#left[@]} -eq 0 ] && break
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ]; then
-			log "still alive after 10 s, SIGKILL: ${left[*]}"
-			kill -KILL "${left[@]}" 2>/dev/null || true
-			sleep 0.2
-			break
-		fi
-		sleep 0.1
-	done
-	for p in "${all[@]}"; do
-		if ss -ltnpH | grep -q "pid=$p,"; then
-			log "pid $p still listens after stop"
-			rc=1
-		fi
-	done
-	log "INN stopped (${#all[@]} processes)"
-	return $rc
-}
-
-# ------------------------------------------------------------- DNS watch
-
-# A tcpdump on every interface for DNS, mDNS and LLMNR while the servers
-# run: the lab must not ask any resolver off the machine.
-dns_watch_start()
-{
-	local tries=0
-	DNS_FILE=$WORK/dns.pcap
-	tcpdump -Z root -U --immediate-mode -n -i any -w "$DNS_FILE" \
-		'port 53 or port 5353 or port 5355' 2>"$DNS_FILE.err" &
-	DNS_PID=$!
-	until grep -qE '^(tcpdump: )?listening on' "$DNS_FILE.err" 2>/dev/null; do
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ] || ! kill -0 "$DNS_PID" 2>/dev/null; then
-			cat "$DNS_FILE.err" >&2
-			DNS_PID=""
-			die "the DNS watch (tcpdump -i any) did not start"
-		fi
-		sleep 0.1
-	done
-}
-
-# Any packet written, or matched by the filter (a packet still in the ring
-# when tcpdump stops is counted there, not written), fails the run.
-dns_watch_stop()
-{
-	local seen matched
-	[ -n "$DNS_PID" ] || return 0
-	sleep 0.5
-	kill -INT "$DNS_PID" 2>/dev/null || true
-	wait "$DNS_PID" 2>/dev/null || true
-	DNS_PID=""
-	seen=$(tcpdump -nr "$DNS_FILE" 2>/dev/null || true)
-	matched=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} received by filter.*/\1/p' "$DNS_FILE.err")
-	if [ -n "$seen" ] || [ "${matched:-0}" -gt 0 ]; then
-		log "DNS packets were seen while the lab ran (${matched:-?} matched; something resolved a name):"
-		[ -z "$seen" ] || echo "$seen" >&2
-		return 1
-	fi
-	log "no DNS packet on any interface while the lab ran"
+	stop_masters TERM INN "${masters[@]}"
 }
 
 # ---------------------------------------------------------------- driver
-
-cleanup()
-{
-	local rc=$?
-	cap_stop
-	stop_servers || rc=1
-	dns_watch_stop || rc=1
-	restore_policy_rc
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	exit $rc
-}
-
-# Debian starts a package's service when it is installed; its innd would
-# listen on every address, port 119 included. While installing, a
-# policy-rc.d of our own (only when there is none) keeps every service from
-# starting.
-restore_policy_rc()
-{
-	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-nntp' "$POLICY_RC" 2>/dev/null; then
-		rm -f "$POLICY_RC"
-	fi
-	POLICY_RC_OURS=0
-}
+# Hooks of tools/lab/record-lib.sh's recorder_main (and the servers' above).
 
 # Debian's innd, if it runs (its pid file, and the process is an innd).
 debian_innd_pid()
 {
-	local pid
-	[ -r /run/news/innd.pid ] || return 0
-	pid=$(tr -dc '0-9' </run/news/innd.pid)
-	[ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = innd ] && echo "$pid"
-	return 0
+	pidfile_pid /run/news/innd.pid innd
 }
 
 # Stops Debian's innd by its PID if the install started it after all.
 stop_debian_innd()
 {
-	local pid=$1 tries=0
+	local pid=$1
 	log "the inn2 package started Debian's innd (pid $pid); stopping it"
 	setpriv --reuid "$NEWS_USER" --regid "$NEWS_GROUP" --init-groups \
 		"$INN_BIN/ctlinnd" -s -t 10 shutdown "tlswatch record-nntp" || kill -TERM "$pid" 2>/dev/null || true
-	while alive "$pid"; do
-		tries=$((tries + 1))
-		[ $tries -lt 100 ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
-		sleep 0.1
-	done
+	wait_gone "Debian's innd" "$pid"
 }
 
+# Debian starts a package's service when it is installed; its innd would
+# listen on every address, port 119 included: install_packages keeps every
+# service from starting (policy-rc.d), and an innd that starts all the same
+# is stopped.
 install_deps()
 {
-	local p missing=() before after hosts
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	log "installing ${missing[*]}"
-	if [ ! -e "$POLICY_RC" ]; then
-		printf '#!/bin/sh\n# tlswatch record-nntp: no service starts during its apt-get install\nexit 101\n' \
-			>"$POLICY_RC"
-		chmod 0755 "$POLICY_RC"
-		POLICY_RC_OURS=1
-	fi
+	local before after hosts
 	before=$(debian_innd_pid)
-	export DEBIAN_FRONTEND=noninteractive
-	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
 	# inn2's postinst runs innconfval, which fails ("hostname does not resolve
 	# or domain not set in inn.conf") on a machine whose name has no domain,
 	# and then asks `hostname --fqdn`. So apt-get runs with the host name
 	# news.tlswatch.test in a UTS namespace of its own, a copy of /etc/hosts
-	# naming it bound over /etc/hosts in a mount namespace of its own: the
-	# package configures, /etc/news is left as Debian ships it, and that name
-	# is never asked of DNS.
-	if unshare --uts --mount true 2>/dev/null; then
-		hosts=$WORK/install-hosts
-		cp /etc/hosts "$hosts"
-		printf '127.0.1.1\t%s\n' "$SERVER_NAME" >>"$hosts"
-		chmod 0644 "$hosts"
-		unshare --uts --mount sh -c \
-			'hostname "$1" && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"' \
-			sh "$SERVER_NAME" "$hosts" \
-			apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
-			"${missing[@]}" >"$WORK/apt.log" 2>&1 ||
-			{ tail -n 30 "$WORK/apt.log" >&2; die "apt-get install failed: ${missing[*]}"; }
-	else
-		apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" \
-			>"$WORK/apt.log" 2>&1 || {
-			tail -n 30 "$WORK/apt.log" >&2
-			die "apt-get install failed: ${missing[*]} (inn2 needs a host name with a domain to configure)"
-		}
-	fi
-	restore_policy_rc
+	# naming it bound over /etc/hosts in a mount namespace of its own
+	# (APT_PREFIX): the package configures, /etc/news is left as Debian ships
+	# it, and that name is never asked of DNS. Without namespaces, inn2 needs
+	# a host name with a domain to configure.
+	hosts=$WORK/install-hosts
+	cp /etc/hosts "$hosts"
+	printf '127.0.1.1\t%s\n' "$SERVER_NAME" >>"$hosts"
+	chmod 0644 "$hosts"
+	ns_cmd "$SERVER_NAME" "$hosts"
+	APT_PREFIX=("${NS_CMD[@]}")
+	install_packages "${PACKAGES[@]}"
 	after=$(debian_innd_pid)
 	if [ -n "$after" ] && [ "$after" != "$before" ]; then
 		stop_debian_innd "$after"
@@ -728,72 +486,4 @@ check_tools()
 	id "$NEWS_USER" >/dev/null 2>&1 || die "no user $NEWS_USER (created by inn2)"
 }
 
-record_one()
-{
-	local name=$1 file tmp try
-	file=$name.pcap
-	tmp=$WORK/$file
-	CUR=$name
-	for try in 1 2 3; do
-		: >"$WORK/$name.log"
-		rm -f "$tmp"
-		log "recording $file"
-		"rec_$name" "$tmp"
-		if cap_verify "$tmp" 1 && check_content "$name" "$tmp"; then
-			mv "$tmp" "$OUT/$file"
-			chmod 0644 "$OUT/$file"
-			return 0
-		fi
-		log "$name: capture incomplete or not as expected (try $try of 3)"
-	done
-	cat "$WORK/$name.log" >&2
-	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
-	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
-	return 1
-}
-
-main()
-{
-	local names=() n argv=("$@")
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--out) OUT=${2:?}; shift 2 ;;
-		--root) ROOT=${2:?}; shift 2 ;;
-		--no-install) INSTALL=0; shift ;;
-		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
-		-h | --help) sed -n '2,50p' "$0"; exit 0 ;;
-		-*) log "unknown option: $1"; exit 2 ;;
-		*) names+=("$1"); shift ;;
-		esac
-	done
-	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
-	for n in "${names[@]}"; do
-		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
-	done
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
-		exec sudo -E "$0" "${argv[@]}"
-	fi
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
-	[ $INSTALL -eq 0 ] || install_deps
-	check_tools
-	if unshare --uts --mount true 2>/dev/null; then
-		USE_NS=1
-	else
-		log "no UTS/mount namespaces here: INN runs with the machine's host name" \
-			"(inn.conf still names the server; the DNS watch tells if anything was asked)"
-	fi
-	mkdir -p "$OUT"
-	OUT=$(cd "$OUT" && pwd)
-	check_ports_free
-	dns_watch_start
-	start_servers
-	for n in "${names[@]}"; do
-		record_one "$n"
-	done
-	log "recorded ${#names[@]} captures into $OUT"
-}
-
-main "$@"
+recorder_main "$@"

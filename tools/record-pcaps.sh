@@ -21,14 +21,10 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/tools/lab
-# shellcheck source=tools/lab/capture.sh
-. "$LAB/capture.sh"
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
 
-OUT=$REPO/pcaps
 ROOT=/tmp/tlswatch-lab-rec
-INSTALL=1
-WORK=""
-LAB_STARTED=0
 PYTHON=${PYTHON:-python3}
 
 # Lab users (tools/lab/dovecot/users); documented in pcaps/README.md.
@@ -52,59 +48,20 @@ LOGIN_CAPTURES=(
 	pop3-user-pass pop3-auth-plain
 	imap-starttls-login pop3-stls-user-pass smtp-starttls-auth-login
 )
-
-log()
-{
-	echo "record-pcaps: $*" >&2
-}
+CAPTURES=("${BASE_CAPTURES[@]}" "${LOGIN_CAPTURES[@]}")
 
 # ---------------------------------------------------------------- clients
-
-# Runs a client; its output goes to $WORK/$CUR.log (CUR = current capture).
-# A client that fails ends the whole run (the EXIT trap stops everything),
-# also when called from a context where set -e does not apply.
-run_client()
-{
-	local rc=0
-	"$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: client failed (exit status $rc): $1"
-		exit 1
-	fi
-}
+# run_client, expect_fail and lab_curl: tools/lab/record-lib.sh.
 
 # swaks with the lab's fixed identity and a tiny message; extra args follow.
 lab_swaks()
 {
-	run_client swaks --helo client.tlswatch.test --from sender@client.tlswatch.test \
-		--to alice@tlswatch.test \
-		--header "Subject: tlswatch lab" --header "Message-Id: <lab@client.tlswatch.test>" \
-		--body "small test message" "$@"
+	run_client swaks "${SWAKS_ARGS[@]}" "$@"
 }
 
 lab_mailclient()
 {
 	run_client "$PYTHON" "$LAB/clients/mailclient.py" "$@"
-}
-
-lab_curl()
-{
-	run_client curl -sS -v --max-time 20 "$@"
-}
-
-# Runs a client that is expected to fail: expect_fail REGEX CMD... succeeds
-# when CMD fails and its output matches REGEX (the expected failure).
-expect_fail()
-{
-	local pattern=$1 rc=0
-	shift
-	"$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -eq 0 ] || ! grep -qE "$pattern" "$WORK/$CUR.log"; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: expected a failure matching /$pattern/ (exit status $rc): $1"
-		exit 1
-	fi
 }
 
 # ----------------------------------------------------------- first set
@@ -344,6 +301,7 @@ rec_smtp-starttls-auth-login()
 }
 
 # ---------------------------------------------------------------- driver
+# Hooks of tools/lab/record-lib.sh's recorder_main.
 
 # File name and number of TCP sessions of a capture.
 capture_file()
@@ -362,83 +320,24 @@ capture_sessions()
 	esac
 }
 
-cleanup()
+verify_capture()
 {
-	local rc=$?
-	cap_stop
-	if [ $LAB_STARTED -eq 1 ]; then
-		"$LAB/lab.sh" stop "$ROOT" || rc=1
-	fi
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	exit $rc
+	cap_verify "$2" "$(capture_sessions "$1")"
 }
 
 install_deps()
 {
-	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-	"$REPO/tools/install-deps.sh" postfix dovecot-imapd dovecot-pop3d swaks \
-		libnet-ssleay-perl libio-socket-inet6-perl openssl curl tcpdump wireshark-common tshark \
-		python3 iproute2
+	mail_lab_install
 }
 
-record_one()
+start_servers()
 {
-	local name=$1 file tmp try
-	declare -F "rec_$name" >/dev/null || { log "unknown capture: $name"; return 2; }
-	file=$(capture_file "$name")
-	tmp=$WORK/$file
-	CUR=$name
-	for try in 1 2 3; do
-		: >"$WORK/$name.log"
-		rm -f "$tmp"
-		log "recording $file"
-		"rec_$name" "$tmp"
-		if cap_verify "$tmp" "$(capture_sessions "$name")"; then
-			mv "$tmp" "$OUT/$file"
-			chmod 0644 "$OUT/$file"
-			return 0
-		fi
-		log "$name: capture incomplete (try $try of 3)"
-	done
-	cat "$WORK/$name.log" >&2
-	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
-	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
-	return 1
+	mail_lab_start
 }
 
-main()
+stop_servers()
 {
-	local names=() n argv=("$@")
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--out) OUT=${2:?}; shift 2 ;;
-		--root) ROOT=${2:?}; shift 2 ;;
-		--no-install) INSTALL=0; shift ;;
-		--list) printf '%s\n' "${BASE_CAPTURES[@]}" "${LOGIN_CAPTURES[@]}"; exit 0 ;;
-		-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
-		-*) log "unknown option: $1"; exit 2 ;;
-		*) names+=("$1"); shift ;;
-		esac
-	done
-	[ ${#names[@]} -gt 0 ] || names=("${BASE_CAPTURES[@]}" "${LOGIN_CAPTURES[@]}")
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
-		exec sudo -E "$0" "${argv[@]}"
-	fi
-	for n in "${names[@]}"; do
-		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
-	done
-	[ $INSTALL -eq 0 ] || install_deps
-	mkdir -p "$OUT"
-	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	"$LAB/lab.sh" start "$ROOT"
-	LAB_STARTED=1
-	for n in "${names[@]}"; do
-		record_one "$n"
-	done
-	log "recorded ${#names[@]} captures into $OUT"
+	mail_lab_stop
 }
 
-main "$@"
+recorder_main "$@"

@@ -44,21 +44,15 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/tools/lab
-# shellcheck source=tools/lab/capture.sh
-. "$LAB/capture.sh"
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
 
-OUT=$REPO/pcaps
 ROOT=/tmp/tlswatch-postgres-rec
 MARKER=.tlswatch-postgres
-INSTALL=1
-WORK=""
-CUR=""
 # psycopg2 is a Debian package: Debian's python, not whatever python3 is first in PATH.
 DEB_PYTHON=/usr/bin/python3
 PG_USER=postgres
 PG_BIN=""
-POLICY_RC=/usr/sbin/policy-rc.d
-POLICY_RC_OURS=0
 # Tries per capture: postgres-ssl loses a race about one time in five (see
 # rec_postgres-ssl); 5 tries make a failed run unlikely.
 TRIES=5
@@ -84,36 +78,19 @@ CAPTURES=(
 PACKAGES=(postgresql postgresql-client python3 python3-psycopg2 openssl
 	tcpdump tshark iproute2 util-linux)
 
-log()
-{
-	echo "record-postgres: $*" >&2
-}
-
-die()
-{
-	log "$*"
-	exit 1
-}
-
 # ---------------------------------------------------------------- clients
+# run_client: tools/lab/record-lib.sh.
 
-# Runs a client with a clean environment (no ~/.psqlrc, ~/.pgpass,
-# ~/.postgresql or PG* variables of the caller); the password goes in
-# PGPASSWORD (never on a command line). Its output goes to $WORK/$CUR.log
-# (CUR = current capture). A client that fails ends the whole run (the EXIT
-# trap stops everything).
-#   run_client PASSWORD COMMAND...
-run_client()
+# Runs a client (within 30 s) with a clean environment (no ~/.psqlrc,
+# ~/.pgpass, ~/.postgresql or PG* variables of the caller); the password
+# goes in PGPASSWORD (never on a command line).
+#   pg_env PASSWORD COMMAND...
+pg_env()
 {
-	local pw=$1 rc=0
+	local pw=$1
 	shift
 	env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 PGCLIENTENCODING=UTF8 \
-		PGPASSWORD="$pw" timeout 30 "$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: client failed (exit status $rc): $1"
-		exit 1
-	fi
+		PGPASSWORD="$pw" timeout 30 "$@"
 }
 
 # A libpq connection string: lab_conninfo ADDR USER SSLMODE [more key=value].
@@ -132,7 +109,7 @@ lab_psql()
 {
 	local pw=$1
 	shift
-	run_client "$pw" psql -X -w -A -t -v ON_ERROR_STOP=1 -d "$(lab_conninfo "$@")" -c 'SELECT 1'
+	run_client pg_env "$pw" psql -X -w -A -t -v ON_ERROR_STOP=1 -d "$(lab_conninfo "$@")" -c 'SELECT 1'
 }
 
 # psql with a wrong password: it must fail with 28P01 (psql's exit status 2).
@@ -141,13 +118,9 @@ lab_psql_fail()
 {
 	local pw=$1 rc=0
 	shift
-	env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 PGCLIENTENCODING=UTF8 \
-		PGPASSWORD="$pw" timeout 30 psql -X -w -A -t -d "$(lab_conninfo "$@")" -c 'SELECT 1' \
-		>>"$WORK/$CUR.log" 2>&1 || rc=$?
+	pg_env "$pw" psql -X -w -A -t -d "$(lab_conninfo "$@")" -c 'SELECT 1' >>"$WORK/$CUR.log" 2>&1 || rc=$?
 	if [ $rc -ne 2 ] || ! grep -q 'password authentication failed for user' "$WORK/$CUR.log"; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: psql did not fail as expected (exit status $rc)"
-		exit 1
+		client_die "psql did not fail as expected (exit status $rc)"
 	fi
 }
 
@@ -157,16 +130,9 @@ lab_pgclient()
 {
 	local pw=$1 addr=$2 user=$3 sslmode=$4
 	shift 4
-	run_client "$pw" "$DEB_PYTHON" "$LAB/clients/pgclient.py" --hostaddr "$addr" \
+	run_client pg_env "$pw" "$DEB_PYTHON" "$LAB/clients/pgclient.py" --hostaddr "$addr" \
 		--host "$CERT_NAME" --user "$user" --sslmode "$sslmode" \
 		--sslrootcert "$ROOT/tls/cert.pem" "$@"
-}
-
-# Capture filter for exactly one server endpoint (address and port).
-server_filter()
-{
-	local addr=$1 port=$2
-	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
 }
 
 # ------------------------------------------------------------ captures
@@ -180,7 +146,7 @@ server_filter()
 # alone, without a FIN: cap_verify rejects that and the capture is made again.
 rec_postgres-ssl()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$PG_PORT")"
 	lab_psql "$ALICE_PW" "$TLS_ADDR" alice require
 	cap_stop
 }
@@ -190,7 +156,7 @@ rec_postgres-ssl()
 # the PasswordMessage, AuthenticationOk, SELECT 1, Terminate in cleartext.
 rec_postgres-ssl-refused()
 {
-	cap_start "$1" lo "$(server_filter "$NOSSL_ADDR" "$PG_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$NOSSL_ADDR" "$PG_PORT")"
 	lab_pgclient "$ALICE_PW" "$NOSSL_ADDR" alice prefer
 	cap_stop
 }
@@ -200,7 +166,7 @@ rec_postgres-ssl-refused()
 # AuthenticationOk, SELECT 1, Terminate.
 rec_postgres-cleartext-password()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$PG_PORT")"
 	lab_psql "$ALICE_PW" "$TLS_ADDR" alice disable
 	cap_stop
 }
@@ -208,7 +174,7 @@ rec_postgres-cleartext-password()
 # The same with the wrong password: ErrorResponse 28P01, the server closes.
 rec_postgres-login-failed()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$PG_PORT")"
 	lab_psql_fail "$WRONG_PW" "$TLS_ADDR" alice disable
 	cap_stop
 }
@@ -217,7 +183,7 @@ rec_postgres-login-failed()
 # AuthenticationMD5Password (R 5, salt), PasswordMessage "md5<hash>".
 rec_postgres-md5()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$PG_PORT")"
 	lab_pgclient "$BOB_PW" "$TLS_ADDR" bob disable
 	cap_stop
 }
@@ -227,7 +193,7 @@ rec_postgres-md5()
 # R 11 (continue), SASLResponse, R 12 (final), AuthenticationOk.
 rec_postgres-scram()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$PG_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$PG_PORT")"
 	lab_pgclient "$CAROL_PW" "$TLS_ADDR" carol disable
 	cap_stop
 }
@@ -235,7 +201,8 @@ rec_postgres-scram()
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
-# one fixed string per line (non-printable bytes are dots in tcpdump -A):
+# one fixed string per line (check_cleartext; non-printable bytes are dots
+# in tcpdump -A):
 # the cleartext part says what the name says, and nothing that belongs
 # inside TLS is in the clear.
 content_rules()
@@ -309,23 +276,12 @@ content_rules()
 	esac
 }
 
-check_content()
+# One complete TCP session, the content rules and the first bytes.
+verify_capture()
 {
-	local name=$1 file=$2 text rule ok=0
-	text=$(tcpdump -nr "$file" -A 2>/dev/null)
-	while IFS= read -r rule; do
-		[ -n "$rule" ] || continue
-		case "$rule" in
-		+*)
-			grep -qF -- "${rule#+}" <<<"$text" ||
-				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
-			;;
-		-*)
-			! grep -qF -- "${rule#-}" <<<"$text" ||
-				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
-			;;
-		esac
-	done < <(content_rules "$name")
+	local name=$1 file=$2 ok=0
+	cap_verify "$file" 1 || return 1
+	check_cleartext "$name" "$file" < <(content_rules "$name") || ok=1
 	check_first_bytes "$name" "$file" || ok=1
 	return $ok
 }
@@ -372,12 +328,7 @@ inst_dir()
 # The postmaster's PID from its postmaster.pid, if it runs.
 inst_pid()
 {
-	local f pid
-	f=$(inst_dir "$1")/data/postmaster.pid
-	[ -r "$f" ] || return 0
-	pid=$(head -n1 "$f" | tr -dc '0-9')
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-	return 0
+	pidfile_pid "$(inst_dir "$1")/data/postmaster.pid"
 }
 
 # Runs a command as the postgres system user, in the private root, with a
@@ -387,33 +338,6 @@ as_pg()
 	cd "$ROOT" && exec env -i PATH="$PG_BIN:/usr/bin:/bin" HOME="$ROOT" LC_ALL=C.UTF-8 \
 		setpriv --reuid="$PG_USER" --regid="$PG_USER" --init-groups -- "$@"
 )
-
-# Waits until every ADDR:PORT given is in LISTEN state.
-wait_listen()
-{
-	local want tries=0 missing have
-	while :; do
-		missing=()
-		have=$(ss -ltnH | awk '{print $4}')
-		for want in "$@"; do
-			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
-		done
-		[ ${#missing[@]} -eq 0 ] && return 0
-		tries=$((tries + 1))
-		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
-		sleep 0.1
-	done
-}
-
-# Refuses to start when anything (Debian's own cluster, another run of this
-# script) already listens on port 5432, on any address.
-check_ports_free()
-{
-	local busy
-	busy=$(ss -ltnpH | awk -v a="$PG_PORT" '{ n = split($4, p, ":"); if (p[n] == a) print }')
-	[ -z "$busy" ] || die "port $PG_PORT already in use (stop that first):
-$busy"
-}
 
 # The PostgreSQL binaries of Debian's package (not the pg_wrapper in
 # /usr/bin): the highest version installed, 15 on Debian 12.
@@ -429,25 +353,17 @@ find_pg_bin()
 
 prepare_root()
 {
-	case "$ROOT" in
-	/*) ;;
-	*) die "--root must be an absolute path: $ROOT" ;;
-	esac
-	[ "$ROOT" != / ] || die "refusing --root /"
-	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
-		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
-	fi
-	local i
-	for i in "${INSTANCES[@]}"; do
-		[ -z "$(inst_pid "$i")" ] || die "postgres $i already running in $ROOT; stop it first"
-	done
-	mkdir -p "$ROOT"
-	chmod 0755 "$ROOT"
-	touch "$ROOT/$MARKER"
+	claim_root "${INSTANCES[@]}"
 	rm -rf "$ROOT/tls" "$ROOT/pg-tls" "$ROOT/pg-nossl"
 	# The clients' copy of the certificate (sslrootcert) stays root's.
 	"$LAB/gen-cert.sh" "$ROOT/tls" "$CERT_NAME"
 	mkdir -p "$WORK/home"
+}
+
+# True once instance $1 has written its pid file and made its socket.
+inst_ready()
+{
+	[ -n "$(inst_pid "$1")" ] && [ -S "$(inst_dir "$1")/run/.s.PGSQL.$PG_PORT" ]
 }
 
 # Creates and starts one instance: inst_start NAME ADDR SSL
@@ -472,15 +388,10 @@ inst_start()
 	# The postmaster's PID is read from its postmaster.pid (inst_pid).
 	as_pg postgres -D "$dir/data" >"$dir/postgres.log" 2>&1 </dev/null &
 	pid=$!
-	local tries=0
-	until [ -n "$(inst_pid "$name")" ] && [ -S "$dir/run/.s.PGSQL.$PG_PORT" ]; do
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ] || ! kill -0 "$pid" 2>/dev/null; then
-			cat "$dir/postgres.log" >&2
-			die "postgres $name did not start (see $dir/postgres.log)"
-		fi
-		sleep 0.1
-	done
+	if ! wait_until -p "$pid" inst_ready "$name"; then
+		cat "$dir/postgres.log" >&2
+		die "postgres $name did not start (see $dir/postgres.log)"
+	fi
 	as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$dir/run" -p "$PG_PORT" -U postgres -d postgres \
 		-f - <"$LAB/postgres/roles.sql" >"$dir/roles.log" 2>&1 ||
 		{ cat "$dir/roles.log" >&2; die "creating the roles in $name failed"; }
@@ -488,7 +399,10 @@ inst_start()
 
 start_servers()
 {
-	check_ports_free
+	find_pg_bin
+	# Refuses to start when anything (Debian's own cluster, another run of
+	# this script) already listens on port 5432, on any address.
+	check_ports_free "$PG_PORT"
 	prepare_root
 	inst_start tls "$TLS_ADDR" on
 	inst_start nossl "$NOSSL_ADDR" off
@@ -497,172 +411,28 @@ start_servers()
 		"$CERT_NAME), $NOSSL_ADDR:$PG_PORT (ssl = off)"
 }
 
-# All descendants of a pid, from /proc.
-descendants()
-{
-	local parent=$1 p ppid
-	for p in /proc/[0-9]*; do
-		ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) || continue
-		if [ "$ppid" = "$parent" ]; then
-			echo "${p#/proc/}"
-			descendants "${p#/proc/}"
-		fi
-	done
-}
-
 # SIGINT (fast shutdown) to each postmaster by PID (from its postmaster.pid,
 # only if it is a postgres), waits for it and its children (SIGKILL by PID
-# after 10 s), then checks that none of them still listens.
+# after 10 s), reaps the postmasters (children of this shell), then checks
+# that none of them still listens (stop_masters).
 stop_servers()
 {
-	local name pid masters=() all=() left p tries=0 rc=0
-	for name in "${STARTED[@]}"; do
-		pid=$(inst_pid "$name")
-		[ -n "$pid" ] || continue
-		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != postgres ]; then
-			log "pid $pid of instance $name is not a postgres; not touching it"
-			continue
-		fi
-		masters+=("$pid")
-		all+=("$pid")
-		mapfile -t -O ${#all[@]} all < <(descendants "$pid")
-	done
+	local masters
+	mapfile -t masters < <(instance_masters postgres "${STARTED[@]}")
 	STARTED=()
-	[ ${#masters[@]} -gt 0 ] || return 0
-	kill -INT "${masters[@]}" 2>/dev/null || true
-	while :; do
-		left=()
-		for p in "${all[@]}"; do
-			kill -0 "$p" 2>/dev/null && left+=("$p")
-		done
-		[ ${#left[@]} -eq 0 ] && break
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ]; then
-			log "still alive after 10 s, SIGKILL: ${left[*]}"
-			kill -KILL "${left[@]}" 2>/dev/null || true
-			sleep 0.2
-			break
-		fi
-		sleep 0.1
-	done
-	# Reap the postmasters (children of this shell).
-	for p in "${masters[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	for p in "${all[@]}"; do
-		if ss -ltnpH | grep -q "pid=$p,"; then
-			log "pid $p still listens after stop"
-			rc=1
-		fi
-	done
-	log "postgres stopped (${#all[@]} processes)"
-	return $rc
+	stop_masters INT postgres "${masters[@]}"
 }
 
 # ---------------------------------------------------------------- driver
-
-cleanup()
-{
-	local rc=$?
-	cap_stop
-	stop_servers || rc=1
-	restore_policy_rc
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	exit $rc
-}
+# Hooks of tools/lab/record-lib.sh's recorder_main (and the servers' above).
 
 # Debian starts a package's service when it is installed; the postgresql
 # package would create and start its own cluster "15/main" on localhost:5432.
-# While installing, a policy-rc.d of our own (only when there is none) keeps
-# every service from starting (the cluster is still created, and left
-# stopped; this script never touches it).
-restore_policy_rc()
-{
-	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-postgres' "$POLICY_RC" 2>/dev/null; then
-		rm -f "$POLICY_RC"
-	fi
-	POLICY_RC_OURS=0
-}
-
+# install_packages keeps every service from starting (policy-rc.d; the
+# cluster is still created, and left stopped; this script never touches it).
 install_deps()
 {
-	local p missing=()
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	log "installing ${missing[*]}"
-	if [ ! -e "$POLICY_RC" ]; then
-		printf '#!/bin/sh\n# tlswatch record-postgres: no service starts during its apt-get install\nexit 101\n' \
-			>"$POLICY_RC"
-		chmod 0755 "$POLICY_RC"
-		POLICY_RC_OURS=1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-	restore_policy_rc
+	install_packages "${PACKAGES[@]}"
 }
 
-record_one()
-{
-	local name=$1 file tmp try
-	file=$name.pcap
-	tmp=$WORK/$file
-	CUR=$name
-	for try in $(seq "$TRIES"); do
-		: >"$WORK/$name.log"
-		rm -f "$tmp"
-		log "recording $file"
-		"rec_$name" "$tmp"
-		if cap_verify "$tmp" 1 && check_content "$name" "$tmp"; then
-			mv "$tmp" "$OUT/$file"
-			chmod 0644 "$OUT/$file"
-			return 0
-		fi
-		log "$name: capture incomplete or not as expected (try $try of $TRIES)"
-	done
-	cat "$WORK/$name.log" >&2
-	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
-	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
-	return 1
-}
-
-main()
-{
-	local names=() n argv=("$@")
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--out) OUT=${2:?}; shift 2 ;;
-		--root) ROOT=${2:?}; shift 2 ;;
-		--no-install) INSTALL=0; shift ;;
-		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
-		-h | --help) sed -n '2,42p' "$0"; exit 0 ;;
-		-*) log "unknown option: $1"; exit 2 ;;
-		*) names+=("$1"); shift ;;
-		esac
-	done
-	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
-	for n in "${names[@]}"; do
-		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
-	done
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
-		exec sudo -E "$0" "${argv[@]}"
-	fi
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	[ $INSTALL -eq 0 ] || install_deps
-	find_pg_bin
-	mkdir -p "$OUT"
-	OUT=$(cd "$OUT" && pwd)
-	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
-	start_servers
-	for n in "${names[@]}"; do
-		record_one "$n"
-	done
-	log "recorded ${#names[@]} captures into $OUT"
-}
-
-main "$@"
+recorder_main "$@"

@@ -43,21 +43,15 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/tools/lab
-# shellcheck source=tools/lab/capture.sh
-. "$LAB/capture.sh"
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
 
-OUT=$REPO/pcaps
 ROOT=/tmp/tlswatch-sieve-lmtp-rec
 MARKER=.tlswatch-sieve-lmtp
-INSTALL=1
-WORK=""
-CUR=""
 # sievelib is a Debian package: Debian's python, not whatever python3 is first in PATH.
 DEB_PYTHON=/usr/bin/python3
 MAIL_UID=65534
 MAIL_GID=65534
-POLICY_RC=/usr/sbin/policy-rc.d
-POLICY_RC_OURS=0
 
 TLS_ADDR=127.0.0.1  # instance with ssl = yes: ManageSieve and LMTP
 NOSSL_ADDR=127.0.0.2  # instance with ssl = no: ManageSieve only
@@ -79,31 +73,8 @@ PACKAGES=(dovecot-core dovecot-managesieved dovecot-sieve dovecot-lmtpd sieve-co
 	python3 python3-sievelib swaks libnet-ssleay-perl libio-socket-inet6-perl openssl
 	tcpdump tshark iproute2 util-linux)
 
-log()
-{
-	echo "record-sieve-lmtp: $*" >&2
-}
-
-die()
-{
-	log "$*"
-	exit 1
-}
-
 # ---------------------------------------------------------------- clients
-
-# Runs a client; its output goes to $WORK/$CUR.log (CUR = current capture).
-# A client that fails ends the whole run (the EXIT trap stops everything).
-run_client()
-{
-	local rc=0
-	"$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: client failed (exit status $rc): $1"
-		exit 1
-	fi
-}
+# run_client: tools/lab/record-lib.sh.
 
 # sieve-connect (it always sends STARTTLS when the server offers it) with the
 # lab's CA file and name; runs the commands of file $1 (--exec), the
@@ -128,17 +99,7 @@ lab_sieveclient()
 lab_swaks_lmtp()
 {
 	run_client timeout 30 swaks --protocol LMTP --server "$TLS_ADDR" --port "$LMTP_PORT" \
-		--helo client.tlswatch.test --from sender@client.tlswatch.test \
-		--to alice@tlswatch.test \
-		--header "Subject: tlswatch lab" --header "Message-Id: <lab@client.tlswatch.test>" \
-		--body "small test message" "$@"
-}
-
-# Capture filter for exactly one server endpoint (address and port).
-server_filter()
-{
-	local addr=$1 port=$2
-	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
+		"${SWAKS_ARGS[@]}" "$@"
 }
 
 # ----------------------------------------------------------- ManageSieve
@@ -148,7 +109,7 @@ server_filter()
 # LISTSCRIPTS, LOGOUT.
 rec_sieve-starttls()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$SIEVE_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$SIEVE_PORT")"
 	lab_sieve_connect "$TLS_ADDR" "$ROOT/sieve/starttls.cmds"
 	cap_stop
 }
@@ -157,7 +118,7 @@ rec_sieve-starttls()
 # cleartext, OK "Logged in.", LISTSCRIPTS, LOGOUT.
 rec_sieve-cleartext-login()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$SIEVE_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$SIEVE_PORT")"
 	lab_sieveclient "$TLS_ADDR" "$SIEVE_PORT" --user alice --password "$ALICE_PW"
 	cap_stop
 }
@@ -166,7 +127,7 @@ rec_sieve-cleartext-login()
 # Dovecot's 2 s failure delay), LOGOUT.
 rec_sieve-login-failed()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$SIEVE_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$SIEVE_PORT")"
 	lab_sieveclient "$TLS_ADDR" "$SIEVE_PORT" --user alice --password "$WRONG_PW" --expect-fail
 	cap_stop
 }
@@ -176,7 +137,7 @@ rec_sieve-login-failed()
 # initial response as a literal: AUTHENTICATE "PLAIN" {28+}), LISTSCRIPTS, LOGOUT.
 rec_sieve-no-starttls()
 {
-	cap_start "$1" lo "$(server_filter "$NOSSL_ADDR" "$SIEVE_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$NOSSL_ADDR" "$SIEVE_PORT")"
 	lab_sieve_connect "$NOSSL_ADDR" "$ROOT/sieve/list.cmds" --clearchan
 	cap_stop
 }
@@ -187,7 +148,7 @@ rec_sieve-no-starttls()
 # MAIL, RCPT, DATA, QUIT encrypted; Dovecot delivers to alice's INBOX.
 rec_lmtp-starttls()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LMTP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LMTP_PORT")"
 	lab_swaks_lmtp --tls --tls-sni mail.tlswatch.test
 	cap_stop
 }
@@ -195,7 +156,7 @@ rec_lmtp-starttls()
 # swaks without --tls: LHLO lists STARTTLS, the mail goes in cleartext.
 rec_lmtp-cleartext()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$LMTP_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LMTP_PORT")"
 	lab_swaks_lmtp
 	cap_stop
 }
@@ -203,8 +164,8 @@ rec_lmtp-cleartext()
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
-# one fixed string per line: the cleartext part says what the name says, and
-# nothing that belongs inside TLS is in the clear.
+# one fixed string per line (check_cleartext): the cleartext part says what
+# the name says, and nothing that belongs inside TLS is in the clear.
 content_rules()
 {
 	case "$1" in
@@ -280,24 +241,10 @@ content_rules()
 	esac
 }
 
-check_content()
+# One complete TCP session, and the content rules.
+verify_capture()
 {
-	local name=$1 file=$2 text rule ok=0
-	text=$(tcpdump -nr "$file" -A 2>/dev/null)
-	while IFS= read -r rule; do
-		[ -n "$rule" ] || continue
-		case "$rule" in
-		+*)
-			grep -qF -- "${rule#+}" <<<"$text" ||
-				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
-			;;
-		-*)
-			! grep -qF -- "${rule#-}" <<<"$text" ||
-				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
-			;;
-		esac
-	done < <(content_rules "$name")
-	return $ok
+	cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1")
 }
 
 # ---------------------------------------------------------------- servers
@@ -307,67 +254,20 @@ inst_dir()
 	echo "$ROOT/dovecot-$1"
 }
 
+# The pid of instance $1's master from its pid file, while it runs.
 inst_pid()
 {
-	local f pid
-	f=$(inst_dir "$1")/run/master.pid
-	[ -r "$f" ] || return 0
-	pid=$(tr -dc '0-9' <"$f")
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-	return 0
-}
-
-# Waits until every ADDR:PORT given is in LISTEN state.
-wait_listen()
-{
-	local want tries=0 missing have
-	while :; do
-		missing=()
-		have=$(ss -ltnH | awk '{print $4}')
-		for want in "$@"; do
-			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
-		done
-		[ ${#missing[@]} -eq 0 ] && return 0
-		tries=$((tries + 1))
-		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
-		sleep 0.1
-	done
-}
-
-# Refuses to start when anything (Debian's own dovecot, another run of this
-# script) already listens on a port this set needs, on any address.
-check_ports_free()
-{
-	local busy
-	busy=$(ss -ltnpH | awk -v a="$SIEVE_PORT" -v b="$LMTP_PORT" \
-		'{ n = split($4, p, ":"); if (p[n] == a || p[n] == b) print }')
-	[ -z "$busy" ] || die "port $SIEVE_PORT or $LMTP_PORT already in use (stop that first):
-$busy"
+	pidfile_pid "$(inst_dir "$1")/run/master.pid"
 }
 
 prepare_root()
 {
-	case "$ROOT" in
-	/*) ;;
-	*) die "--root must be an absolute path: $ROOT" ;;
-	esac
-	[ "$ROOT" != / ] || die "refusing --root /"
-	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
-		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
-	fi
-	local i
-	for i in "${INSTANCES[@]}"; do
-		[ -z "$(inst_pid "$i")" ] || die "dovecot $i already running in $ROOT; stop it first"
-	done
-	mkdir -p "$ROOT"
-	chmod 0755 "$ROOT"
-	touch "$ROOT/$MARKER"
+	claim_root "${INSTANCES[@]}"
 	rm -rf "$ROOT/tls" "$ROOT/mail" "$ROOT/sieve" "$ROOT/dovecot-tls" "$ROOT/dovecot-nossl" "$ROOT/users" \
 		"$ROOT/hosts"
 	"$LAB/gen-cert.sh" "$ROOT/tls"
 	install -m 0640 -o root -g dovecot "$LAB/dovecot/users" "$ROOT/users"
-	printf '127.0.0.1\tmail.tlswatch.test localhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
-		>"$ROOT/hosts"
+	write_hosts "$ROOT/hosts" mail.tlswatch.test
 
 	# alice's Sieve script, stored and active before the first capture.
 	mkdir -p "$ROOT/sieve" "$ROOT/mail/alice/sieve"
@@ -405,19 +305,15 @@ inst_start()
 	# resolves its host name when it starts: a mount namespace of its own with
 	# a private /etc/hosts (bind mount, seen by Dovecot only) answers that, so
 	# no DNS query leaves the machine.
-	if unshare --uts --mount true 2>/dev/null; then
-		unshare --uts --mount sh -c \
-			'hostname mail.tlswatch.test && mount --bind "$2" /etc/hosts && exec dovecot -c "$1"' \
-			sh "$dir/dovecot.conf" "$ROOT/hosts" ||
-			die "dovecot $name did not start (see $dir/dovecot.log)"
-	else
-		dovecot -c "$dir/dovecot.conf" || die "dovecot $name did not start (see $dir/dovecot.log)"
-	fi
+	ns_cmd mail.tlswatch.test "$ROOT/hosts"
+	"${NS_CMD[@]}" dovecot -c "$dir/dovecot.conf" || die "dovecot $name did not start (see $dir/dovecot.log)"
 }
 
 start_servers()
 {
-	check_ports_free
+	# Refuses to start when anything (Debian's own dovecot, another run of
+	# this script) already listens on a port this set needs, on any address.
+	check_ports_free "$SIEVE_PORT" "$LMTP_PORT"
 	prepare_root
 	inst_start tls "$TLS_ADDR" yes "sieve lmtp"
 	inst_start nossl "$NOSSL_ADDR" no "sieve"
@@ -426,165 +322,25 @@ start_servers()
 		"(STARTTLS), LMTP $TLS_ADDR:$LMTP_PORT (STARTTLS), ManageSieve $NOSSL_ADDR:$SIEVE_PORT (no TLS)"
 }
 
-# All descendants of a pid, from /proc.
-descendants()
-{
-	local parent=$1 p ppid
-	for p in /proc/[0-9]*; do
-		ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) || continue
-		if [ "$ppid" = "$parent" ]; then
-			echo "${p#/proc/}"
-			descendants "${p#/proc/}"
-		fi
-	done
-}
-
 # SIGTERM to each master by PID (from its pid file, only if it is a dovecot),
 # waits for it and its children (SIGKILL by PID after 10 s), then checks
-# that none of them still listens.
+# that none of them still listens (stop_masters).
 stop_servers()
 {
-	local name pid masters=() all=() left p tries=0 rc=0
-	for name in "${STARTED[@]}"; do
-		pid=$(inst_pid "$name")
-		[ -n "$pid" ] || continue
-		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != dovecot ]; then
-			log "pid $pid of instance $name is not a dovecot; not touching it"
-			continue
-		fi
-		masters+=("$pid")
-		all+=("$pid")
-		mapfile -t -O ${#all[@]} all < <(descendants "$pid")
-	done
+	local masters
+	mapfile -t masters < <(instance_masters dovecot "${STARTED[@]}")
 	STARTED=()
-	[ ${#masters[@]} -gt 0 ] || return 0
-	kill -TERM "${masters[@]}" 2>/dev/null || true
-	while :; do
-		left=()
-		for p in "${all[@]}"; do
-			kill -0 "$p" 2>/dev/null && left+=("$p")
-		done
-		[ ${#left[@]} -eq 0 ] && break
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ]; then
-			log "still alive after 10 s, SIGKILL: ${left[*]}"
-			kill -KILL "${left[@]}" 2>/dev/null || true
-			sleep 0.2
-			break
-		fi
-		sleep 0.1
-	done
-	for p in "${all[@]}"; do
-		if ss -ltnpH | grep -q "pid=$p,"; then
-			log "pid $p still listens after stop"
-			rc=1
-		fi
-	done
-	log "dovecot stopped (${#all[@]} processes)"
-	return $rc
+	stop_masters TERM dovecot "${masters[@]}"
 }
 
 # ---------------------------------------------------------------- driver
+# Hooks of tools/lab/record-lib.sh's recorder_main (and the servers' above).
 
-cleanup()
-{
-	local rc=$?
-	cap_stop
-	stop_servers || rc=1
-	restore_policy_rc
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	exit $rc
-}
-
-# Debian starts a package's service when it is installed; its dovecot would
-# listen on every address, 4190 included. While installing, a policy-rc.d
-# of our own (only when there is none) keeps every service from starting.
-restore_policy_rc()
-{
-	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-sieve-lmtp' "$POLICY_RC" 2>/dev/null; then
-		rm -f "$POLICY_RC"
-	fi
-	POLICY_RC_OURS=0
-}
-
+# Debian's own dovecot would listen on every address, 4190 included:
+# install_packages keeps it from starting (policy-rc.d).
 install_deps()
 {
-	local p missing=()
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	log "installing ${missing[*]}"
-	if [ ! -e "$POLICY_RC" ]; then
-		printf '#!/bin/sh\n# tlswatch record-sieve-lmtp: no service starts during its apt-get install\nexit 101\n' \
-			>"$POLICY_RC"
-		chmod 0755 "$POLICY_RC"
-		POLICY_RC_OURS=1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-	restore_policy_rc
+	install_packages "${PACKAGES[@]}"
 }
 
-record_one()
-{
-	local name=$1 file tmp try
-	file=$name.pcap
-	tmp=$WORK/$file
-	CUR=$name
-	for try in 1 2 3; do
-		: >"$WORK/$name.log"
-		rm -f "$tmp"
-		log "recording $file"
-		"rec_$name" "$tmp"
-		if cap_verify "$tmp" 1 && check_content "$name" "$tmp"; then
-			mv "$tmp" "$OUT/$file"
-			chmod 0644 "$OUT/$file"
-			return 0
-		fi
-		log "$name: capture incomplete or not as expected (try $try of 3)"
-	done
-	cat "$WORK/$name.log" >&2
-	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
-	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
-	return 1
-}
-
-main()
-{
-	local names=() n argv=("$@")
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--out) OUT=${2:?}; shift 2 ;;
-		--root) ROOT=${2:?}; shift 2 ;;
-		--no-install) INSTALL=0; shift ;;
-		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
-		-h | --help) sed -n '2,41p' "$0"; exit 0 ;;
-		-*) log "unknown option: $1"; exit 2 ;;
-		*) names+=("$1"); shift ;;
-		esac
-	done
-	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
-	for n in "${names[@]}"; do
-		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
-	done
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
-		exec sudo -E "$0" "${argv[@]}"
-	fi
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	[ $INSTALL -eq 0 ] || install_deps
-	mkdir -p "$OUT"
-	OUT=$(cd "$OUT" && pwd)
-	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
-	start_servers
-	for n in "${names[@]}"; do
-		record_one "$n"
-	done
-	log "recorded ${#names[@]} captures into $OUT"
-}
-
-main "$@"
+recorder_main "$@"
