@@ -430,12 +430,22 @@ void
 engine_harvest_links(struct engine *e, struct conn *c)
 {
 	struct session *s = &c->sess;
-	const struct proto_desc *data = engine_data_service(s);
+	const struct proto_desc *data;
 	size_t alen = s->family == 6 ? 16 : 4;
 	struct link_note n;
 
-	if (!data || !e->own->link)
+	/* Per segment: nothing new to hand on is the common case, settled
+	 * before any lookup. */
+	if (s->pf.n_expect == c->expect_seen &&
+	    (c->pair_sent || !(s->implicit_tls || s->pf.switch_to_tls)))
 		return;
+	data = engine_data_service(s);
+	if (!data || !e->own->link) {
+		/* Encrypted and announcing nothing (HTTPS, SMTP after STARTTLS):
+		 * never looked up again. */
+		c->pair_sent = c->pair_sent || s->implicit_tls || s->pf.switch_to_tls;
+		return;
+	}
 	if (s->pf.n_expect - c->expect_seen > PROTO_EXPECT_RING) {
 		/* More in one segment than the ring holds: the oldest are gone. */
 		e->st.links_dropped += s->pf.n_expect - c->expect_seen - PROTO_EXPECT_RING;
