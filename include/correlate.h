@@ -12,7 +12,8 @@
  *    capability-stripped (struct correlate_facts). Sessions that lacked it *before*
  *    the first offer was seen were already reported as cleartext: they get a
  *    capability-stripped alert referencing their ids when the evidence arrives.
- *  - tls-fallback: a TLS handshake from a client to a server:port failed and
+ *  - tls-fallback: a TLS handshake from a client to a server:port failed (or
+ *    the upgrade was accepted and no TLS followed: no-tls-after-accept) and
  *    the same client came back to the same server:port within the window and
  *    stayed in cleartext: that session is downgraded/tls-fallback.
  *  - auth-offered-in-cleartext: once per server, a server that offered

@@ -62,7 +62,8 @@ struct server_rec {
 
 struct pair_rec {
 	struct centry e;
-	bool failed; /* a TLS handshake failed */
+	bool failed;	    /* a TLS handshake failed, or an accepted upgrade broke */
+	bool failed_broken; /* ... the latter: go-ahead, then no TLS */
 	uint64_t failed_ts_us;
 	uint64_t failed_id;
 	uint64_t fail_ts[BF_RING]; /* login failure times, a ring */
@@ -484,12 +485,21 @@ correlate_capabilities(struct server_rec *r, const struct session *s, struct cor
 	push_id(r->lacked_ids, &r->n_lacked_ids, s->id);
 }
 
+/* An upgrade the server (or whoever answered for it) accepted, after which
+ * no TLS came: for the client that is a failed handshake like any other. */
+static bool
+broken_upgrade(const struct correlate_facts *cf)
+{
+	return cf->verdict == VERDICT_DOWNGRADED && cf->reason == REASON_NO_TLS_AFTER_ACCEPT;
+}
+
 static void
 correlate_fallback(struct correlate *c, struct pair_rec *p, const struct session *s,
 		   struct correlate_facts *cf, struct out_list *o)
 {
-	if (cf->verdict == VERDICT_TLS_FAILED) {
+	if (cf->verdict == VERDICT_TLS_FAILED || broken_upgrade(cf)) {
 		p->failed = true;
+		p->failed_broken = broken_upgrade(cf);
 		p->failed_ts_us = s->ts_last_us;
 		p->failed_id = s->id;
 		return;
@@ -508,8 +518,10 @@ correlate_fallback(struct correlate *c, struct pair_rec *p, const struct session
 		a = out_add(o, s, ALERT_TLS_FALLBACK, SEVERITY_HIGH);
 		if (a)
 			snprintf(a->evidence, sizeof(a->evidence),
-				 "TLS handshake failed in session #%" PRIu64
+				 "%s in session #%" PRIu64
 				 " %.1f s earlier; the client came back without TLS",
+				 p->failed_broken ? "upgrade accepted but no TLS followed"
+						  : "TLS handshake failed",
 				 p->failed_id, (double)(s->ts_first_us - p->failed_ts_us) / 1e6);
 	}
 }
@@ -580,7 +592,7 @@ correlate_observe(struct correlate *c, const struct session *s, struct correlate
 		}
 	}
 	if (cf->verdict == VERDICT_TLS_FAILED || cf->verdict == VERDICT_CLEARTEXT ||
-	    s->pf.n_logins > 0) {
+	    broken_upgrade(cf) || s->pf.n_logins > 0) {
 		p = pair_get(c, s);
 		if (p) {
 			correlate_fallback(c, p, s, cf, &o);

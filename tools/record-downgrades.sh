@@ -49,6 +49,7 @@ ALICE_PW=AlicePass2024
 CAPTURES=(
 	downgrade-smtp-strip downgrade-smtp-strip-late downgrade-smtp-mask downgrade-smtp-mask-command
 	downgrade-smtp-refuse downgrade-smtp-accept-no-tls downgrade-smtp-tls-fallback
+	downgrade-smtp-tls-fallback-no-tls
 	downgrade-smtp-response-injection downgrade-smtp-command-injection
 	downgrade-smtp-command-injection-split downgrade-smtp-465-plaintext
 	downgrade-smtp-weak-tls
@@ -259,8 +260,23 @@ rec_downgrade-smtp-accept-no-tls()
 
 rec_downgrade-smtp-tls-fallback()
 {
+	sender_fallback break-tls "$1"
+}
+
+# The same, but the proxy says 220 to STARTTLS itself and answers the
+# ClientHello in cleartext (issue 10: the broken upgrade is the failed
+# attempt the cleartext retry falls back from).
+rec_downgrade-smtp-tls-fallback-no-tls()
+{
+	sender_fallback accept-no-tls "$1"
+}
+
+# sender_fallback MODE FILE: the relaying Postfix's held mail is released
+# through the proxy, whose first connection has MODE and the second passes.
+sender_fallback()
+{
 	sender_start
-	proxied smtp 25 $SERVER_ADDR:25 break-tls,pass 2 "$1"
+	proxied smtp 25 $SERVER_ADDR:25 "$1",pass 2 "$2"
 	run_client sender_submit
 	wait_until sender_on_hold || die "$CUR: the message was not put on hold"
 	sleep 2
@@ -447,7 +463,7 @@ rec_downgrade-pop3-response-injection()
 capture_sessions()
 {
 	case "$1" in
-	*-strip | *-strip-late | *-tls-fallback) echo 4 ;;
+	*-strip | *-strip-late | *-tls-fallback | *-tls-fallback-no-tls) echo 4 ;;
 	*-command-injection | *-command-injection-split) echo 1 ;;
 	*) echo 2 ;;
 	esac

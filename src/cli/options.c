@@ -194,7 +194,8 @@ static const struct cli_option cli_table[] = {
 	{CLI_CORRELATION, "fallback-window", 0, required_argument, "S", CLI_NUMBER,
 	 CLI_FIELD(ecfg.corr.fallback_window_us), .min = 1, .max = 86400, .scale = 1000000,
 	 .help = "a cleartext retry within S seconds of a failed TLS\n"
-		 "handshake is a tls-fallback downgrade (default 300)"},
+		 "handshake (or of an accepted upgrade no TLS followed)\n"
+		 "is a tls-fallback downgrade (default 300)"},
 
 	{CLI_ABOUT, "help", 'h', no_argument, NULL, CLI_CALL, .parse = cli_print_help,
 	 .help = "this help"},

@@ -225,6 +225,43 @@ test_cleartext_retry_after_a_failed_handshake_is_a_fallback(void **st)
 	correlate_free(c);
 }
 
+/* Issue 10: Postfix behind a proxy that said 220 to STARTTLS and answered
+ * the ClientHello in cleartext retried in cleartext; the broken session
+ * (no-tls-after-accept) counts as the failed attempt. */
+static void
+test_cleartext_retry_after_a_broken_upgrade_is_a_fallback(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct session b, r, late;
+	struct alert out[8];
+
+	(void)st;
+	mk(&b, 1, 1000, 25, 2);
+	b.verdict = VERDICT_DOWNGRADED;
+	b.reason = REASON_NO_TLS_AFTER_ACCEPT;
+	assert_int_equal(judge_with(c, &b, out, 8, NULL, NULL), 0);
+	assert_int_equal(b.reason, REASON_NO_TLS_AFTER_ACCEPT);
+	mk(&r, 2, 1002, 25, 2);
+	r.verdict = VERDICT_CLEARTEXT;
+	r.reason = REASON_NOT_REQUESTED;
+	assert_int_equal(judge_with(c, &r, out, 8, NULL, NULL), 1);
+	assert_int_equal(r.verdict, VERDICT_DOWNGRADED);
+	assert_int_equal(r.reason, REASON_TLS_FALLBACK);
+	assert_int_equal(out[0].kind, ALERT_TLS_FALLBACK);
+	assert_non_null(strstr(out[0].evidence, "upgrade accepted but no TLS followed in session #1"));
+	/* Another downgrade (a refusal) is no failed attempt. */
+	mk(&b, 3, 2000, 25, 5);
+	b.verdict = VERDICT_DOWNGRADED;
+	b.reason = REASON_UPGRADE_REFUSED;
+	judge_with(c, &b, out, 8, NULL, NULL);
+	mk(&late, 4, 2001, 25, 5);
+	late.verdict = VERDICT_CLEARTEXT;
+	late.reason = REASON_NOT_REQUESTED;
+	assert_int_equal(judge_with(c, &late, out, 8, NULL, NULL), 0);
+	assert_int_equal(late.verdict, VERDICT_CLEARTEXT);
+	correlate_free(c);
+}
+
 static void
 test_the_state_file_carries_offers_to_the_next_run(void **st)
 {
@@ -515,6 +552,7 @@ main(void)
 			test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert),
 		cmocka_unit_test(test_other_ports_and_masked_or_starttls_sessions_are_not_stripped),
 		cmocka_unit_test(test_cleartext_retry_after_a_failed_handshake_is_a_fallback),
+		cmocka_unit_test(test_cleartext_retry_after_a_broken_upgrade_is_a_fallback),
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
 		cmocka_unit_test(test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept),
 		cmocka_unit_test(test_a_truncated_last_state_line_is_not_accepted),
