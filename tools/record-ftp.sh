@@ -85,13 +85,7 @@ DOWNGRADE_CAPTURES=(
 CAPTURES=("${FTP_CAPTURES[@]}" "${DOWNGRADE_CAPTURES[@]}")
 
 # ---------------------------------------------------------------- clients
-# run_client, expect_fail and lab_curl: tools/lab/record-lib.sh.
-
-# The client's log must match REGEX (what the client saw).
-expect_log()
-{
-	grep -qE "$1" "$WORK/$CUR.log" || client_die "the client log lacks /$1/"
-}
+# run_client, expect_fail, expect_log and lab_curl: tools/lab/record-lib.sh.
 
 ftpclient()
 {

@@ -69,6 +69,11 @@ TLS_ADDR=127.0.0.1  # nnrpd: STARTTLS on 119, implicit TLS on 563
 NOTLS_ADDR=127.0.0.2  # innd: no TLS
 NNTP_PORT=119
 NNTPS_PORT=563
+# The man in the middle (tools/lab/mitm.py, record-lib.sh's proxied) listens
+# here and relays to nnrpd on TLS_ADDR; both sides are in the downgrade-nntp-*
+# captures.
+MITM_ADDR=127.0.0.30
+PYTHON=$DEB_PYTHON
 INSTANCES=(nnrpd nnrpd-563 innd)
 STARTED=()
 
@@ -79,6 +84,8 @@ WRONG_PW=WrongPass999
 CAPTURES=(
 	nntp-starttls nntp-authinfo-cleartext nntp-login-failed nntp-no-starttls nntps-563
 	nntp-post
+	downgrade-nntp-strip downgrade-nntp-mask downgrade-nntp-refuse downgrade-nntp-accept-no-tls
+	downgrade-nntp-response-injection
 )
 
 # libsasl2-modules: the SASL mechanisms nnrpd lists (a Recommends of
@@ -153,6 +160,72 @@ rec_nntp-post()
 	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$NNTP_PORT")"
 	lab_nntp "$TLS_ADDR" "$NNTP_PORT" --password "$ALICE_PW" --post
 	cap_stop
+}
+
+# ------------------------------------------------------------ downgrades
+# Through the proxy, with nntplib as an opportunistic client (STARTTLS when
+# listed, cleartext when it is missing or refused).
+
+lab_nntp_victim()
+{
+	lab_nntp $MITM_ADDR $NNTP_PORT --password "$ALICE_PW" --starttls --opportunistic "$@"
+}
+
+# A first session through unchanged (STARTTLS, TLS), then a second whose
+# CAPABILITIES lost STARTTLS: nntplib logs in in cleartext.
+rec_downgrade-nntp-strip()
+{
+	proxied nntp $NNTP_PORT $TLS_ADDR:$NNTP_PORT pass,strip 2 "$1"
+	lab_nntp_victim
+	lab_nntp_victim
+	proxied_end
+	expect_log 'tls: TLSv1.3'
+	expect_log 'STARTTLS not offered'
+}
+
+# STARTTLS overwritten with XXXXXXXX in CAPABILITIES.
+rec_downgrade-nntp-mask()
+{
+	proxied nntp $NNTP_PORT $TLS_ADDR:$NNTP_PORT mask 1 "$1"
+	lab_nntp_victim
+	proxied_end
+	expect_log 'STARTTLS not offered'
+}
+
+# The proxy answers STARTTLS with 580; nntplib logs in in cleartext.
+rec_downgrade-nntp-refuse()
+{
+	proxied nntp $NNTP_PORT $TLS_ADDR:$NNTP_PORT refuse 1 "$1"
+	lab_nntp_victim
+	proxied_end
+	expect_log 'STARTTLS refused: 580'
+}
+
+# The proxy says 382 itself and answers the ClientHello with nnrpd's
+# "500 What?": nntplib's handshake fails.
+rec_downgrade-nntp-accept-no-tls()
+{
+	proxied nntp $NNTP_PORT $TLS_ADDR:$NNTP_PORT accept-no-tls 1 "$1"
+	expect_fail 'SSL|ssl' lab_nntp_victim_raw
+	proxied_end
+}
+
+# "200 injected" after nnrpd's 382, in the same segment: nntplib drops the
+# buffered line when it wraps the socket, and the session goes on in TLS.
+rec_downgrade-nntp-response-injection()
+{
+	proxied nntp $NNTP_PORT $TLS_ADDR:$NNTP_PORT inject-response 1 "$1"
+	lab_nntp_victim
+	proxied_end
+	expect_log 'tls: TLSv1.3'
+}
+
+# lab_nntp_victim without run_client (for expect_fail).
+lab_nntp_victim_raw()
+{
+	timeout 60 "$DEB_PYTHON" "$LAB/clients/nntpclient.py" $MITM_ADDR $NNTP_PORT \
+		--name "$SERVER_NAME" --cafile "$ROOT/tls/cert.pem" --user alice \
+		--password "$ALICE_PW" --starttls --opportunistic
 }
 
 # ------------------------------------------------------- content checks
@@ -237,6 +310,28 @@ content_rules()
 			-tlswatch.lab
 		EOF
 		;;
+	downgrade-nntp-strip | downgrade-nntp-mask | downgrade-nntp-refuse)
+		cat <<-'EOF'
+			+authinfo pass AlicePass2024
+			+281 Authentication succeeded
+		EOF
+		[ "$1" != downgrade-nntp-mask ] || echo '+XXXXXXXX'
+		[ "$1" != downgrade-nntp-refuse ] || echo '+580 Can not initiate TLS negotiation'
+		;;
+	downgrade-nntp-accept-no-tls)
+		cat <<-'EOF'
+			+382 Begin TLS negotiation now
+			+500 What?
+			-AlicePass2024
+		EOF
+		;;
+	downgrade-nntp-response-injection)
+		cat <<-'EOF'
+			+382 Begin TLS negotiation now
+			+200 injected
+			-AlicePass2024
+		EOF
+		;;
 	nntp-post)
 		cat <<-'EOF'
 			+STARTTLS
@@ -257,10 +352,15 @@ content_rules()
 	esac
 }
 
-# One complete TCP session, and the content rules.
+# One complete TCP session (two per victim connection through the proxy),
+# and the content rules.
 verify_capture()
 {
-	cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1")
+	case "$1" in
+	downgrade-nntp-strip) cap_verify_streams "$2" 4 ;;
+	downgrade-*) cap_verify_streams "$2" 2 ;; # an attack may end with a reset
+	*) cap_verify "$2" 1 ;;
+	esac && check_cleartext "$1" "$2" < <(content_rules "$1")
 }
 
 # ------------------------------------------------------------ namespaces

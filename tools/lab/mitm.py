@@ -2,13 +2,13 @@
 """tools/lab/mitm.py - a man-in-the-middle for the tlswatch capture lab.
 
 Listens on a loopback address and relays every connection to a real server
-of the lab (postfix, dovecot, vsftpd), tampering with the STARTTLS/STLS/AUTH
-TLS upgrade the way downgrade attackers and broken middleboxes do. It exists so that
+of the lab (postfix, dovecot, vsftpd, INN's nnrpd), tampering with the
+STARTTLS/STLS/AUTH TLS upgrade the way downgrade attackers and broken middleboxes do. It exists so that
 pcaps/downgrade-*.pcap show both sides of a real attack: what the victim
 client saw (victim <-> proxy) and what the server saw (proxy <-> server).
 Python 3 standard library only; loopback only.
 
-  mitm.py --listen ADDR:PORT --upstream ADDR:PORT --proto smtp|imap|pop3|ftp
+  mitm.py --listen ADDR:PORT --upstream ADDR:PORT --proto smtp|imap|pop3|ftp|nntp
           --modes MODE[,MODE...] [--source ADDR] [--count N] [--ready FILE]
 
 Each accepted connection takes the next mode of --modes (the last one
@@ -19,22 +19,24 @@ address), so one capture filter `host ADDR` records both sides. With
 is written once the socket listens. SIGTERM or SIGINT stop it.
 
 Modes (RFC 3207 SMTP STARTTLS, RFC 2595 IMAP STARTTLS and POP3 STLS, RFC
-4217 FTP AUTH TLS; for FTP the upgrade command is AUTH TLS, AUTH SSL, AUTH
-TLS-C or AUTH TLS-P, its go-ahead a 2xx reply, 234):
+4217 FTP AUTH TLS, RFC 4642 NNTP STARTTLS; for FTP the upgrade command is
+AUTH TLS, AUTH SSL, AUTH TLS-C or AUTH TLS-P, its go-ahead a 2xx reply, 234;
+for NNTP the go-ahead is 382):
   pass            relay unchanged (the upgrade and TLS pass through)
   strip           remove STARTTLS/STLS from the capability lists: the EHLO
-                  reply line, IMAP CAPABILITY and [CAPABILITY ...], POP3 CAPA;
-                  FTP: every " AUTH ..." line of the FEAT reply
+                  reply line, IMAP CAPABILITY and [CAPABILITY ...], POP3 CAPA,
+                  the NNTP CAPABILITIES list; FTP: every " AUTH ..." line of
+                  the FEAT reply
   mask            overwrite the keyword with X's of the same length, as some
                   firewalls do: 250-STARTTLS -> 250-XXXXXXXA, IMAP STARTTLS
-                  -> XXXXXXXX, POP3 STLS -> XXXX, FTP FEAT " AUTH TLS" ->
-                  " XXXX XXX"
+                  -> XXXXXXXX, POP3 STLS -> XXXX, NNTP STARTTLS -> XXXXXXXX,
+                  FTP FEAT " AUTH TLS" -> " XXXX XXX"
   mask-command    overwrite the client's upgrade command with X's on its way
                   to the server (STARTTLS -> XXXXXXXX, STLS -> XXXX, AUTH TLS
                   -> XXXX XXX); the server's "unknown command" goes back to
                   the client
   refuse          answer the client's upgrade command itself (454 4.7.0 /
-                  tag NO / -ERR / FTP 534), never forward it, keep relaying
+                  tag NO / -ERR / FTP 534 / NNTP 580), never forward it, keep relaying
                   cleartext
   accept-no-tls   answer the upgrade itself with the server's go-ahead text,
                   never forward it; answer the client's ClientHello with the
@@ -73,7 +75,7 @@ proxy stops reading client lines after it; FTP active mode (PORT and EPRT
 are relayed unchanged: they name the victim's address, which vsftpd refuses
 as it is not the proxy's), FTP data connections announced after the upgrade
 (inside TLS the proxy cannot see them) and weak-tls for FTP; IPv6; other
-protocols.
+protocols. NNTP: an article a client posts is relayed as lines.
 """
 import argparse
 import asyncio
@@ -106,24 +108,28 @@ REFUSAL = {
     "imap": b"%s NO [UNAVAILABLE] TLS not available\r\n",
     "pop3": b"-ERR TLS not available\r\n",
     "ftp": b"534 Request denied for policy reasons.\r\n",
+    "nntp": b"580 Can not initiate TLS negotiation\r\n",
 }
 GO_AHEAD = {
     "smtp": b"220 2.0.0 Ready to start TLS\r\n",
     "imap": b"%s OK Begin TLS negotiation now.\r\n",
     "pop3": b"+OK Begin TLS negotiation now.\r\n",
     "ftp": b"234 Proceed with negotiation.\r\n",
+    "nntp": b"382 Begin TLS negotiation now\r\n",
 }
 GARBAGE_REPLY = {
     "smtp": b"500 5.5.2 Error: command not recognized\r\n",
     "imap": b"* BAD Error in IMAP command received by server.\r\n",
     "pop3": b"-ERR Unknown command.\r\n",
     "ftp": b"530 Please login with USER and PASS.\r\n",
+    "nntp": b"500 What?\r\n",
 }
 INJECTED = {
     "smtp": b"250 injected\r\n",
     "imap": b"* OK injected\r\n",
     "pop3": b"+OK injected\r\n",
     "ftp": b"200 injected\r\n",
+    "nntp": b"200 injected\r\n",
 }
 
 IMAP_CAPA = re.compile(rb"^(\* CAPABILITY |[^ ]+ OK \[CAPABILITY |\* (OK|PREAUTH) \[CAPABILITY )",
@@ -217,6 +223,8 @@ class Relay:
             return b""
         if self.proto == "pop3" and len(words) == 1 and words[0].upper() == b"STLS":
             return b""
+        if self.proto == "nntp" and len(words) == 1 and words[0].upper() == b"STARTTLS":
+            return b""
         if self.proto == "imap" and len(words) == 2 and words[1].upper() == b"STARTTLS":
             return words[0]
         if (self.proto == "ftp" and len(words) == 2 and words[0].upper() == b"AUTH"
@@ -245,6 +253,8 @@ class Relay:
             if not FTP_FINAL.match(line):
                 return None
             return line[:1] == b"2"
+        if self.proto == "nntp":
+            return line[:4] == b"382 "
         if line.startswith(self.upgrade_tag + b" "):
             return line[len(self.upgrade_tag) + 1:].upper().startswith(b"OK")
         return None
@@ -280,6 +290,10 @@ class Relay:
             if line.rstrip(b"\r\n").upper() == b"STLS" and self.in_capa:
                 return b"XXXX\r\n" if self.mode == "mask" else None
             return line
+        if self.proto == "nntp":
+            if line.strip().upper() == b"STARTTLS" and self.in_capa:
+                return b"XXXXXXXX\r\n" if self.mode == "mask" else None
+            return line
         if self.proto == "ftp":
             if not self.in_feat or not FTP_FEAT_AUTH.match(line):
                 return line
@@ -299,7 +313,7 @@ class Relay:
         lines, self.s2c_rest = split_lines(self.s2c_rest + data)
         out = []
         for i, line in enumerate(lines):
-            if self.proto == "pop3" and self.in_capa and line.rstrip(b"\r\n") == b".":
+            if self.proto in ("pop3", "nntp") and self.in_capa and line.rstrip(b"\r\n") == b".":
                 self.in_capa = False
             if self.proto == "ftp" and self.in_feat and FTP_FINAL.match(line):
                 self.in_feat = False
@@ -438,6 +452,8 @@ class Relay:
         for i, line in enumerate(lines):
             words = line.split()
             if self.proto == "pop3" and words and words[0].upper() == b"CAPA":
+                self.in_capa = True
+            if self.proto == "nntp" and words and words[0].upper() == b"CAPABILITIES":
                 self.in_capa = True
             if self.proto == "ftp" and words and words[0].upper() == b"FEAT":
                 self.in_feat = True
@@ -680,7 +696,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", type=host_port, required=True)
     parser.add_argument("--upstream", type=host_port, required=True)
-    parser.add_argument("--proto", choices=["smtp", "imap", "pop3", "ftp"], required=True)
+    parser.add_argument("--proto", choices=["smtp", "imap", "pop3", "ftp", "nntp"], required=True)
     parser.add_argument("--modes", required=True)
     parser.add_argument("--source", help="upstream source address (default: listen address)")
     parser.add_argument("--count", type=int, default=0)

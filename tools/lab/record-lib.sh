@@ -185,6 +185,13 @@ client_die()
 	die "$CUR: $*"
 }
 
+# expect_log REGEX: the clients' log of the capture ($WORK/$CUR.log) must
+# match REGEX, else the run ends.
+expect_log()
+{
+	grep -qE "$1" "$WORK/$CUR.log" || client_die "the client log lacks /$1/"
+}
+
 # run_client CMD...: runs CMD (a program or a function) with its output
 # appended to $WORK/$CUR.log. A CMD that fails ends the whole run (the EXIT
 # trap stops everything), also when called where set -e does not apply.

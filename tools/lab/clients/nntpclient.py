@@ -6,12 +6,16 @@ still present and working here), a real NNTP client with STARTTLS (RFC 4642)
 and AUTHINFO USER/PASS (RFC 4643).
 
   nntpclient.py ADDR PORT --user U --password P [--name NAME] [--cafile FILE]
-                [--starttls | --tls] [--group G] [--post] [--expect-fail]
+                [--starttls [--opportunistic] | --tls] [--group G] [--post]
+                [--expect-fail]
 
 The session, in order:
   - the greeting, then CAPABILITIES (nntplib asks at once);
   - with --starttls: STARTTLS (an error if CAPABILITIES did not list it),
     382, the TLS handshake, CAPABILITIES again inside TLS;
+    with --opportunistic, a STARTTLS the server did not list or refused
+    (580) is no error: the session goes on in cleartext, as opportunistic
+    clients do (what a man in the middle counts on);
     with --tls: TLS from the first byte (implicit TLS, port 563);
   - AUTHINFO USER, AUTHINFO PASS (nntplib sends both in lower case:
     `authinfo user alice`, `authinfo pass ...`);
@@ -92,6 +96,7 @@ def main():
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--starttls", action="store_true")
     mode.add_argument("--tls", action="store_true")
+    ap.add_argument("--opportunistic", action="store_true")
     ap.add_argument("--group")
     ap.add_argument("--post", action="store_true")
     ap.add_argument("--expect-fail", action="store_true")
@@ -111,14 +116,26 @@ def main():
     print("server offers STARTTLS:", "STARTTLS" in caps)
     print("server offers AUTHINFO:", " ".join(caps.get("AUTHINFO", [])) or "no")
 
+    tls = args.tls
     if args.starttls:
         if "STARTTLS" not in caps:
             print("STARTTLS not offered", file=sys.stderr)
-            client.quit()
-            return 1
-        client.starttls(tls_context(args.cafile))
-    if args.starttls or args.tls:
+            if not args.opportunistic:
+                client.quit()
+                return 1
+        else:
+            try:
+                client.starttls(tls_context(args.cafile))
+                tls = True
+            except nntplib.NNTPError as e:
+                print("STARTTLS refused:", e, file=sys.stderr)
+                if not args.opportunistic:
+                    client.quit()
+                    return 1
+    if tls:
         print("tls:", client.sock.version(), client.sock.cipher()[0])
+    else:
+        print("tls: none, cleartext")
 
     try:
         client.login(args.user, args.password, usenetrc=False)
