@@ -83,6 +83,7 @@ STARTTLS_OID=1.3.6.1.4.1.1466.20037
 CAPTURES=(
 	ldap-starttls ldaps-636 ldap-simple-bind-cleartext ldap-bind-failed ldap-anonymous
 	ldap-starttls-refused ldap-python-ldap3 ldap-gc-3268 ldap-sasl-plain
+	ldap-rootdse-offered-login ldap-rootdse-not-offered-login
 )
 
 # libsasl2-modules: the PLAIN mechanism, for slapd and ldapsearch.
@@ -209,6 +210,27 @@ rec_ldap-sasl-plain()
 	cap_stop
 }
 
+# python3-ldap3 reads the root DSE first (supportedExtension lists StartTLS)
+# and binds in cleartext anyway: offered, not requested.
+rec_ldap-rootdse-offered-login()
+{
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$LDAP_PORT")"
+	lab_ldapclient "$TLS_ADDR" "$LDAP_PORT" --user "$ALICE_DN" --password "$ALICE_PW" \
+		--base "$SUFFIX" --root-dse
+	cap_stop
+	expect_log 'server offers StartTLS: True'
+}
+
+# The same against the instance without TLS: its root DSE lists no StartTLS.
+rec_ldap-rootdse-not-offered-login()
+{
+	cap_start "$1" lo "$(cap_server_filter "$NOTLS_ADDR" "$LDAP_PORT")"
+	lab_ldapclient "$NOTLS_ADDR" "$LDAP_PORT" --user "$ALICE_DN" --password "$ALICE_PW" \
+		--base "$SUFFIX" --root-dse
+	cap_stop
+	expect_log 'server offers StartTLS: False'
+}
+
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
@@ -252,6 +274,46 @@ content_rules()
 			=2 searchResEntry $ALICE_DN
 			=2 searchResDone 0
 			=3 unbindRequest
+		EOF
+		;;
+	ldap-rootdse-offered-login)
+		cat <<-EOF
+			+supportedExtension
+			+$STARTTLS_OID
+			+$ALICE_DN
+			+$ALICE_PW
+			+tlswatch capture lab
+			=1 searchRequest
+			=1 searchResEntry
+			=1 searchResDone 0
+			=2 bindRequest simple $ALICE_DN
+			=2 bindResponse 0
+			=3 searchRequest $SUFFIX
+			=3 searchResEntry $SUFFIX
+			=3 searchResEntry ou=people,$SUFFIX
+			=3 searchResEntry $ALICE_DN
+			=3 searchResDone 0
+			=4 unbindRequest
+		EOF
+		;;
+	ldap-rootdse-not-offered-login)
+		cat <<-EOF
+			+supportedExtension
+			+$ALICE_DN
+			+$ALICE_PW
+			+tlswatch capture lab
+			-$STARTTLS_OID
+			=1 searchRequest
+			=1 searchResEntry
+			=1 searchResDone 0
+			=2 bindRequest simple $ALICE_DN
+			=2 bindResponse 0
+			=3 searchRequest $SUFFIX
+			=3 searchResEntry $SUFFIX
+			=3 searchResEntry ou=people,$SUFFIX
+			=3 searchResEntry $ALICE_DN
+			=3 searchResDone 0
+			=4 unbindRequest
 		EOF
 		;;
 	ldap-bind-failed)

@@ -15,11 +15,14 @@
  *           ExtendedRequest 0x77 { requestName [0] }, UnbindRequest 0x42,
  *           anything else (counted);
  *   server: BindResponse 0x61, ExtendedResponse 0x78 (LDAPResult first:
- *           resultCode ENUMERATED), SearchResultEntry 0x64 (only looked at
- *           for the StartTLS OID: a root DSE listing it in
- *           supportedExtension offers the upgrade).
+ *           resultCode ENUMERATED), SearchResultEntry 0x64 { objectName,
+ *           attributes SEQUENCE OF { type, vals SET OF value } }: only the
+ *           supportedExtension attribute is read (RFC 4512 5.1: the root
+ *           DSE, objectName "", lists the extended operations there).
  *
- * Facts: StartTLS requested (its message id kept) and its response: result
+ * Facts: the root DSE's supportedExtension, the server's capability list
+ * (capa_seen; the StartTLS OID among its values offers the upgrade, shown
+ * as StartTLS); StartTLS requested (its message id kept) and its response: result
  * 0 switches to TLS after the response, anything else is refused and a
  * later request is cleartext after the refusal; client bytes after the
  * StartTLS request before its response (injection; 0x16: the client went
@@ -212,11 +215,39 @@ ldap_bind_response(struct ldap_state *s, struct proto_facts *f, uint32_t msgid, 
 	}
 }
 
+/* A SearchResultEntry (op: its content). The root DSE's supportedExtension
+ * is the capability list; the same attribute in another entry still names
+ * the extensions of this server. */
+static void
+ldap_entry(struct proto_facts *f, struct cursor op)
+{
+	struct cursor name, attrs, attr, type, vals, val;
+	uint8_t tag;
+
+	if (!ber_next(&op, &tag, &name) || tag != 0x04 || !ber_next(&op, &tag, &attrs) ||
+	    tag != 0x30)
+		return;
+	while (ber_next(&attrs, &tag, &attr)) {
+		if (tag != 0x30 || !ber_next(&attr, &tag, &type) || tag != 0x04 ||
+		    !ber_next(&attr, &tag, &vals) || tag != 0x31 ||
+		    !text_equal_ci(type.p, type.len, "supportedExtension"))
+			continue;
+		if (name.len == 0)
+			f->capa_seen = true;
+		while (ber_next(&vals, &tag, &val)) {
+			if (tag == 0x04 && text_equal_ci(val.p, val.len, LDAP_STARTTLS_OID)) {
+				f->tls_offered = true;
+				proto_facts_add_capa_once(f, (const uint8_t *)"StartTLS", 8);
+			}
+		}
+	}
+}
+
 /* Returns true when the stream switches to TLS after this message. */
 static bool
 ldap_server_message(struct ldap_state *s, struct proto_facts *f, struct cursor c)
 {
-	struct cursor msg, op, all = c;
+	struct cursor msg, op;
 	uint32_t msgid, result;
 	uint8_t tag;
 	char reply[48];
@@ -227,9 +258,7 @@ ldap_server_message(struct ldap_state *s, struct proto_facts *f, struct cursor c
 		return false;
 	}
 	if (tag == 0x64) {
-		/* A root DSE (or any entry) naming the StartTLS extension. */
-		if (text_find_ci(all.p, all.len, LDAP_STARTTLS_OID) >= 0)
-			f->tls_offered = true;
+		ldap_entry(f, op);
 		return false;
 	}
 	if ((tag != 0x61 && tag != 0x78) || !ber_uint(&op, 0x0a, &result))

@@ -46,6 +46,19 @@ extern const struct proto_desc proto_ldap;
 	"\x30\x39\x02\x01\x02\x64\x34\x04\x00\x30\x30\x30\x2e\x04\x12supportedExtension\x31\x18"   \
 	"\x04\x16"                                                                                 \
 	"1.3.6.1.4.1.1466.20037"
+/* slapd without TLS: supportedExtension lists only Who am I? and Modify
+ * Password. */
+#define ROOTDSE_NO_TLS                                                                             \
+	"\x30\x53\x02\x01\x02\x64\x4e\x04\x00\x30\x4a\x30\x48\x04\x12supportedExtension\x31\x32"   \
+	"\x04\x17"                                                                                 \
+	"1.3.6.1.4.1.4203.1.11.1"                                                                  \
+	"\x04\x17"                                                                                 \
+	"1.3.6.1.4.1.4203.1.11.3"
+/* An ordinary entry whose description happens to hold the OID. */
+#define ENTRY_WITH_OID_TEXT                                                                        \
+	"\x30\x3b\x02\x01\x02\x64\x36\x04\x04o=x1\x30\x2e\x30\x2c\x04\x0b"                          \
+	"description\x31\x1d\x04\x1b"                                                             \
+	"see 1.3.6.1.4.1.1466.20037!"
 
 static void
 test_ldap_starttls_accepted_switches_to_tls(void **unused)
@@ -122,7 +135,38 @@ test_ldap_root_dse_listing_starttls_is_an_offer(void **unused)
 
 	(void)unused;
 	transcript_run(&proto_ldap, t, N_STEPS(t), &r);
+	assert_true(r.facts.capa_seen);
 	assert_true(r.facts.tls_offered);
+	assert_string_equal(r.facts.capa, "StartTLS");
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+/* A root DSE without the OID is a capability list without the offer: the
+ * evidence a cross-session strip needs. */
+static void
+test_ldap_root_dse_without_starttls_is_a_list_without_offer(void **unused)
+{
+	const struct step t[] = {CB(BIND_ANON), SB(BIND_OK1), SB(ROOTDSE_NO_TLS)};
+	struct replay_result r;
+
+	(void)unused;
+	transcript_run(&proto_ldap, t, N_STEPS(t), &r);
+	assert_true(r.facts.capa_seen);
+	assert_false(r.facts.tls_offered);
+	assert_int_equal(r.facts.anomalies, 0);
+}
+
+/* The OID in another attribute of another entry is data, not an offer. */
+static void
+test_ldap_oid_text_in_an_entry_is_no_offer(void **unused)
+{
+	const struct step t[] = {CB(BIND_ANON), SB(BIND_OK1), SB(ENTRY_WITH_OID_TEXT)};
+	struct replay_result r;
+
+	(void)unused;
+	transcript_run(&proto_ldap, t, N_STEPS(t), &r);
+	assert_false(r.facts.capa_seen);
+	assert_false(r.facts.tls_offered);
 }
 
 static void
@@ -193,6 +237,8 @@ main(void)
 		cmocka_unit_test(test_ldap_failed_bind_and_anonymous_bind),
 		cmocka_unit_test(test_ldap_sasl_plain_bind_gives_user_and_secret),
 		cmocka_unit_test(test_ldap_root_dse_listing_starttls_is_an_offer),
+		cmocka_unit_test(test_ldap_root_dse_without_starttls_is_a_list_without_offer),
+		cmocka_unit_test(test_ldap_oid_text_in_an_entry_is_no_offer),
 		cmocka_unit_test(test_ldap_bind_injected_after_starttls_is_flagged),
 		cmocka_unit_test(test_ldap_long_lengths_and_skipped_messages),
 		cmocka_unit_test(test_ldap_sniff_tells_requests),

@@ -5,14 +5,17 @@ pure Python: its own BER encoder, not libldap); it needs Debian's
 /usr/bin/python3, where that package is installed.
 
   ldapclient.py HOST PORT --user DN --password P --base DN
-                [--starttls --cafile FILE] [--expect-fail]
+                [--root-dse] [--starttls --cafile FILE] [--expect-fail]
 
 The session, one message at a time (ldap3's SYNC strategy): with
+--root-dse first an anonymous read of the root DSE's supportedExtension
+(a base search of "" before any bind, as clients do to learn whether the
+server offers StartTLS; the answer is printed), then with
 --starttls the StartTLS extended request (1.3.6.1.4.1.1466.20037) first and
 the TLS handshake (TLS 1.2 or later, the server's certificate checked
 against --cafile, no SNI: the host is an address), then a simple bind, on
 success a subtree search of --base for (objectClass=*), and an unbind at the
-end. No root DSE or schema read (get_info=NONE), so nothing else is sent;
+end. No schema read (get_info=NONE), so nothing else is sent;
 the address is used as given (no DNS look-up). With --expect-fail a refused
 bind (invalidCredentials) is the expected outcome (exit 0).
 """
@@ -20,7 +23,9 @@ import argparse
 import ssl
 import sys
 
-from ldap3 import NONE, SIMPLE, SUBTREE, SYNC, Connection, Server, Tls
+from ldap3 import BASE, NONE, SIMPLE, SUBTREE, SYNC, Connection, Server, Tls
+
+STARTTLS_OID = "1.3.6.1.4.1.1466.20037"
 
 
 def main():
@@ -31,6 +36,7 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--base", required=True)
     ap.add_argument("--starttls", action="store_true")
+    ap.add_argument("--root-dse", action="store_true")
     ap.add_argument("--cafile")
     ap.add_argument("--expect-fail", action="store_true")
     args = ap.parse_args()
@@ -47,6 +53,15 @@ def main():
                       authentication=SIMPLE, client_strategy=SYNC, auto_bind=False,
                       receive_timeout=10, raise_exceptions=False)
     conn.open()
+    if args.root_dse:
+        if not conn.search("", "(objectClass=*)", search_scope=BASE,
+                           attributes=["supportedExtension"]):
+            print("root DSE read failed:", conn.result, file=sys.stderr)
+            conn.unbind()
+            return 1
+        exts = conn.response[0]["attributes"].get("supportedExtension", [])
+        print("root DSE supportedExtension:", " ".join(exts))
+        print("server offers StartTLS:", STARTTLS_OID in exts)
     if args.starttls:
         if not conn.start_tls():
             print("StartTLS failed:", conn.result, file=sys.stderr)
