@@ -276,10 +276,10 @@ content_rules()
 			=3 unbindRequest
 		EOF
 		;;
-	ldap-rootdse-offered-login)
+	ldap-rootdse-offered-login | ldap-rootdse-not-offered-login)
+		# The root DSE read (msg 1), then the cleartext bind, search, unbind.
 		cat <<-EOF
 			+supportedExtension
-			+$STARTTLS_OID
 			+$ALICE_DN
 			+$ALICE_PW
 			+tlswatch capture lab
@@ -295,26 +295,11 @@ content_rules()
 			=3 searchResDone 0
 			=4 unbindRequest
 		EOF
-		;;
-	ldap-rootdse-not-offered-login)
-		cat <<-EOF
-			+supportedExtension
-			+$ALICE_DN
-			+$ALICE_PW
-			+tlswatch capture lab
-			-$STARTTLS_OID
-			=1 searchRequest
-			=1 searchResEntry
-			=1 searchResDone 0
-			=2 bindRequest simple $ALICE_DN
-			=2 bindResponse 0
-			=3 searchRequest $SUFFIX
-			=3 searchResEntry $SUFFIX
-			=3 searchResEntry ou=people,$SUFFIX
-			=3 searchResEntry $ALICE_DN
-			=3 searchResDone 0
-			=4 unbindRequest
-		EOF
+		if [ "$1" = ldap-rootdse-offered-login ]; then
+			echo "+$STARTTLS_OID"
+		else
+			echo "-$STARTTLS_OID"
+		fi
 		;;
 	ldap-bind-failed)
 		cat <<-EOF
