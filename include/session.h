@@ -167,10 +167,12 @@ struct alert {
 	enum alert_kind kind;
 	enum severity severity;
 	uint64_t session_id;
+	uint64_t flow_id; /* the session's (flowid.h) */
 	uint64_t ts_us;
 	uint8_t family;
-	uint8_t server_ip[16];
-	uint16_t server_port;
+	uint8_t l4;
+	uint8_t client_ip[16], server_ip[16];
+	uint16_t client_port, server_port;
 	const char *service;
 	char evidence[EVIDENCE_MAX * 4 + 1]; /* escaped, cut */
 	char pcap[512];			     /* --evidence file with the session's packets, or "" */
@@ -188,6 +190,9 @@ int alert_kind_parse(const char *name);
 
 /* Starts a session (zeroes it and sets the identity fields). */
 void session_init(struct session *s, uint64_t id, uint64_t ts_us);
+/* The session's flow id (flowid.h): from its transport, endpoints and first
+ * packet's time, the same in every output and run. */
+uint64_t session_flow_id(const struct session *s);
 /* In-order bytes or a gap from reassembly. */
 void session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len);
 void session_on_gap(struct session *s, enum dir dir, size_t len);

@@ -41,6 +41,14 @@ struct cmap {
 	uint64_t forgotten;
 };
 
+/* A session that lacked the offer before any was seen: what a late
+ * capability-stripped alert about it must name. */
+struct lacked {
+	uint64_t id, flow_id;
+	uint8_t client_ip[16];
+	uint16_t client_port;
+};
+
 struct server_rec {
 	struct centry e;
 	uint8_t family;
@@ -54,7 +62,7 @@ struct server_rec {
 	uint64_t last_seen_us;
 	uint64_t offered_ids[CORRELATE_IDS];
 	unsigned n_offered_ids;
-	uint64_t lacked_ids[CORRELATE_IDS]; /* lacked it before any offer was seen */
+	struct lacked lacked[CORRELATE_IDS]; /* lacked it before any offer was seen */
 	unsigned n_lacked_ids;
 };
 
@@ -441,11 +449,14 @@ correlate_capabilities(struct server_rec *r, const struct session *s, struct cor
 				struct alert a;
 
 				verdict_alert_init(&a, s, ALERT_CAPABILITY_STRIPPED, SEVERITY_HIGH);
-				a.session_id = r->lacked_ids[i];
+				a.session_id = r->lacked[i].id;
+				a.flow_id = r->lacked[i].flow_id;
+				memcpy(a.client_ip, r->lacked[i].client_ip, sizeof(a.client_ip));
+				a.client_port = r->lacked[i].client_port;
 				snprintf(a.evidence, sizeof(a.evidence),
 					 "%s not offered in session #%" PRIu64
 					 " but offered by the same server in session #%" PRIu64,
-					 proto_upgrade_word(s->service), r->lacked_ids[i], s->id);
+					 proto_upgrade_word(s->service), r->lacked[i].id, s->id);
 				if (fn)
 					fn(ctx, &a);
 			}
@@ -482,7 +493,14 @@ correlate_capabilities(struct server_rec *r, const struct session *s, struct cor
 		}
 		return;
 	}
-	push_id(r->lacked_ids, &r->n_lacked_ids, s->id);
+	if (r->n_lacked_ids < CORRELATE_IDS) {
+		struct lacked *l = &r->lacked[r->n_lacked_ids++];
+
+		l->id = s->id;
+		l->flow_id = session_flow_id(s);
+		memcpy(l->client_ip, s->client_ip, sizeof(l->client_ip));
+		l->client_port = s->client_port;
+	}
 }
 
 /* An upgrade the server (or whoever answered for it) accepted, after which

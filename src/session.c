@@ -5,9 +5,18 @@
  */
 #include "session.h"
 
+#include "flowid.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+uint64_t
+session_flow_id(const struct session *s)
+{
+	return flow_id(s->family, s->l4, s->client_ip, s->client_port, s->server_ip,
+		       s->server_port, s->ts_first_us);
+}
 
 void
 session_init(struct session *s, uint64_t id, uint64_t ts_us)

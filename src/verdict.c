@@ -41,9 +41,13 @@ verdict_alert_init(struct alert *a, const struct session *s, enum alert_kind kin
 	a->kind = kind;
 	a->severity = sev;
 	a->session_id = s->id;
+	a->flow_id = session_flow_id(s);
 	a->ts_us = s->ts_last_us;
 	a->family = s->family;
+	a->l4 = s->l4;
+	memcpy(a->client_ip, s->client_ip, sizeof(a->client_ip));
 	memcpy(a->server_ip, s->server_ip, sizeof(a->server_ip));
+	a->client_port = s->client_port;
 	a->server_port = s->server_port;
 	a->service = s->service;
 }

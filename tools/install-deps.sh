@@ -4,8 +4,8 @@
 # passed as arguments (the capture recorder and the benchmark add theirs).
 set -euo pipefail
 
-pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev
-	tcpdump iproute2 tmux "$@")
+pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev
+	tcpdump iproute2 tmux tshark "$@")
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -27,4 +27,5 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q >/dev/null
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	"${missing[@]}" >/dev/null

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowid.h"
 #include "sink.h"
 
 /*
@@ -151,6 +152,17 @@ json_endpoint(FILE *o, const char *side, uint8_t family, const uint8_t *ip, uint
 	json_kv_u64(o, "_port\":", port);
 }
 
+/* ,"community_id":"1:..." (null when it cannot be computed). */
+static void
+json_community_id(FILE *o, uint8_t family, uint8_t l4, const uint8_t *cip, uint16_t cport,
+		  const uint8_t *sip, uint16_t sport)
+{
+	char cid[COMMUNITY_ID_LEN];
+
+	community_id(cid, family, l4, cip, cport, sip, sport);
+	json_kv_str_or_null(o, ",\"community_id\":", cid[0] ? cid : NULL);
+}
+
 static void
 json_tls(FILE *o, const struct session *s)
 {
@@ -245,6 +257,9 @@ json_session(struct sink *k, const struct session *s)
 	const char *sep;
 
 	json_kv_u64(o, "{\"type\":\"session\",\"id\":", s->id);
+	json_kv_u64(o, ",\"flow_id\":", session_flow_id(s));
+	json_community_id(o, s->family, s->l4, s->client_ip, s->client_port, s->server_ip,
+			  s->server_port);
 	json_kv_time(o, ",\"ts_first\":", s->ts_first_us);
 	json_kv_time(o, ",\"ts_last\":", s->ts_last_us);
 	json_raw(o, ",\"transport\":\"");
@@ -300,7 +315,14 @@ sink_json_alert(FILE *o, const struct alert *a)
 	json_kv_str(o, "{\"type\":\"alert\",\"kind\":", alert_kind_name(a->kind));
 	json_kv_str(o, ",\"severity\":", severity_name(a->severity));
 	json_kv_u64(o, ",\"session\":", a->session_id);
+	json_kv_u64(o, ",\"flow_id\":", a->flow_id);
+	json_community_id(o, a->family, a->l4, a->client_ip, a->client_port, a->server_ip,
+			  a->server_port);
 	json_kv_time(o, ",\"ts\":", a->ts_us);
+	json_raw(o, ",\"transport\":\"");
+	json_raw(o, transport_name(a->l4));
+	json_raw(o, "\"");
+	json_endpoint(o, "client", a->family, a->client_ip, a->client_port);
 	json_endpoint(o, "server", a->family, a->server_ip, a->server_port);
 	json_kv_str_or_null(o, ",\"service\":", a->service);
 	json_kv_str(o, ",\"evidence\":", a->evidence);

@@ -113,6 +113,13 @@ else
 	pass=$((pass + 1))
 fi
 
+# Event identifiers: community_id equal to tshark's, flow ids stable.
+if ! "$here/flowid.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 # UDP flows as sessions (a generated capture).
 if ! "$here/udp.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))

@@ -162,6 +162,12 @@ test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert(void **st)
 	assert_int_equal(l.a[1].session_id, 2);
 	assert_int_equal(l.a[0].kind, ALERT_CAPABILITY_STRIPPED);
 	assert_non_null(strstr(l.a[0].evidence, "#3"));
+	/* Each late alert names its own session's flow, not the one that
+	 * brought the evidence. */
+	assert_int_equal(l.a[0].flow_id, session_flow_id(&s1));
+	assert_int_equal(l.a[1].flow_id, session_flow_id(&s2));
+	assert_int_not_equal(l.a[1].flow_id, session_flow_id(&s3));
+	assert_int_equal(l.a[0].client_port, s1.client_port);
 	assert_int_equal(s3.verdict, VERDICT_CLEARTEXT);
 	correlate_free(c);
 }
