@@ -71,6 +71,11 @@ IRC_PORT=6667
 IRCS_PORT=6697
 CERT_NAME=irc.tlswatch.test
 CHANNEL='#tlswatch'
+# The man in the middle (tools/lab/mitm.py, record-lib.sh's proxied) listens
+# here and relays to the instance "tls"; both sides are in the
+# downgrade-irc-* captures.
+MITM_ADDR=127.0.0.30
+PYTHON=$DEB_PYTHON
 INSTANCES=(tls notls)
 declare -A PIDS=()
 
@@ -82,6 +87,8 @@ ALICE_PW=AlicePass2024
 CAPTURES=(
 	irc-starttls irc-pass-cleartext irc-pass-failed irc-nickserv-identify ircs-6697
 	irc-starttls-refused
+	downgrade-irc-strip downgrade-irc-refuse downgrade-irc-accept-no-tls
+	downgrade-irc-response-injection
 )
 
 PACKAGES=(inspircd python3 python3-irc openssl tcpdump tshark iproute2 util-linux)
@@ -172,6 +179,62 @@ rec_irc-starttls-refused()
 	lab_irc "" "" --addr "$NOTLS_ADDR" --port "$IRC_PORT" --tls starttls --no-cap \
 		--expect-refusal
 	cap_stop
+}
+
+# ------------------------------------------------------------ downgrades
+# Through the proxy, with python3-irc as an opportunistic client (STARTTLS
+# when CAP LS lists "tls", cleartext when it is missing or refused; PASS
+# either way). No mask: "tls" masked is "XXX" (mitm.py refuses it).
+
+lab_irc_victim()
+{
+	lab_irc "$SERVER_PW" "" --addr "$MITM_ADDR" --port "$IRC_PORT" --tls starttls --opportunistic \
+		--join "$CHANNEL"
+}
+
+# A first session through unchanged (STARTTLS, TLS), then a second whose
+# CAP LS lost "tls": the client registers with PASS in cleartext.
+rec_downgrade-irc-strip()
+{
+	proxied irc $IRC_PORT $TLS_ADDR:$IRC_PORT pass,strip 2 "$1"
+	lab_irc_victim
+	lab_irc_victim
+	proxied_end
+	expect_log 'tls: TLSv1.3'
+	expect_log 'STARTTLS not offered'
+}
+
+# The proxy answers STARTTLS with InspIRCd's 691; the client goes on in
+# cleartext.
+rec_downgrade-irc-refuse()
+{
+	proxied irc $IRC_PORT $TLS_ADDR:$IRC_PORT refuse 1 "$1"
+	lab_irc_victim
+	proxied_end
+	expect_log 'STARTTLS refused \(691\)'
+}
+
+# The proxy says 670 itself and swallows the ClientHello; InspIRCd, which
+# got only CAP LS, closes the unregistered link after its registration
+# timeout (20 s) with an ERROR line that the proxy relays: the victim's
+# handshake fails on it.
+rec_downgrade-irc-accept-no-tls()
+{
+	proxied irc $IRC_PORT $TLS_ADDR:$IRC_PORT accept-no-tls 1 "$1"
+	expect_fail 'SSL|ssl' irc_env "$SERVER_PW" "" --addr "$MITM_ADDR" --port "$IRC_PORT" \
+		--tls starttls --opportunistic
+	proxied_end
+}
+
+# ":irc.tlswatch.test NOTICE * :injected" after InspIRCd's 670, in the same
+# segment: the library reads both lines before the socket is wrapped, and
+# the session goes on in TLS.
+rec_downgrade-irc-response-injection()
+{
+	proxied irc $IRC_PORT $TLS_ADDR:$IRC_PORT inject-response 1 "$1"
+	lab_irc_victim
+	proxied_end
+	expect_log 'tls: TLSv1.3'
 }
 
 # ------------------------------------------------------- content checks
@@ -282,14 +345,46 @@ content_rules()
 			-irc.tlswatch.test
 		EOF
 		;;
+	downgrade-irc-strip | downgrade-irc-refuse)
+		cat <<-'EOF'
+			+:irc.tlswatch.test CAP * LS :inspircd.org/poison inspircd.org/standard-replies
+			+PASS ServerPass2024
+			+:irc.tlswatch.test 001 alice :Welcome to the tlswatch IRC Network alice!alice@127.0.0.30
+			+PRIVMSG #tlswatch :hello from the tlswatch lab
+		EOF
+		[ "$1" != downgrade-irc-refuse ] || echo '+:irc.tlswatch.test 691 * :STARTTLS is not enabled'
+		;;
+	downgrade-irc-accept-no-tls)
+		cat <<-'EOF'
+			+:irc.tlswatch.test 670 * :STARTTLS successful, go ahead with TLS handshake
+			+ERROR :Closing link:
+			+[Registration timeout]
+			-ServerPass2024
+		EOF
+		;;
+	downgrade-irc-response-injection)
+		cat <<-'EOF'
+			+:irc.tlswatch.test 670 * :STARTTLS successful, go ahead with TLS handshake
+			+:irc.tlswatch.test NOTICE * :injected
+			-ServerPass2024
+		EOF
+		;;
 	esac
 }
 
-# One complete TCP session, the content rules and each side's bytes.
+# One complete TCP session, the content rules and each side's bytes; through
+# the proxy two sessions per victim connection (an attack may end one with
+# a reset) and the content rules.
 verify_capture()
 {
-	cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1") &&
-		check_streams "$1" "$2"
+	case "$1" in
+	downgrade-irc-strip) cap_verify_streams "$2" 4 && check_cleartext "$1" "$2" < <(content_rules "$1") ;;
+	downgrade-*) cap_verify_streams "$2" 2 && check_cleartext "$1" "$2" < <(content_rules "$1") ;;
+	*)
+		cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1") &&
+			check_streams "$1" "$2"
+		;;
+	esac
 }
 
 # Each side's bytes in order (tshark's TCP payloads; skipped without
@@ -409,7 +504,7 @@ inst_start()
 		"$IRCD" --nofork --config "$dir/inspircd.conf") >"$dir/inspircd.out" 2>&1 </dev/null &
 	pid=$!
 	PIDS[$name]=$pid
-	if ! wait_until -p "$pid" grep -q 'InspIRCd is now running' "$dir/inspircd.out"; then
+	if ! wait_until -p "$pid" grep -qs 'InspIRCd is now running' "$dir/inspircd.out"; then
 		cat "$dir/inspircd.out" "$dir/ircd.log" >&2 2>/dev/null || true
 		die "inspircd $name did not start (see $dir/inspircd.out, $dir/ircd.log)"
 	fi
