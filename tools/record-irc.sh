@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/record-irc.sh — records the IRC captures in pcaps/ (irc-*.pcap,
-# ircs-6697.pcap) from a real InspIRCd 3 from Debian (inspircd 3.15:
+# ircs-6697.pcap, downgrade-irc-*.pcap through tools/lab/mitm.py) from a
+# real InspIRCd 3 from Debian (inspircd 3.15:
 # /usr/sbin/inspircd --nofork), started by this script as its own instances
 # with a configuration in a private root (never /etc/inspircd, never
 # Debian's own service), and a real client library (python3-irc, the `irc`
