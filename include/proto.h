@@ -251,9 +251,11 @@ const char *proto_name_by_ndpi(const char *ndpi_name);
 /* Service name for an ALPN protocol id ("imap", "h2" -> "http"); the id may
  * be the first of a comma-separated list. NULL when no protocol has it. */
 const char *proto_name_by_alpn(const char *alpn);
-/* The client's upgrade request of a service ("STLS" for pop3), or
- * "STARTTLS" for a service without its own word. */
-const char *proto_upgrade_word(const char *service);
+/* The capability by which a server of service offers the upgrade, in the
+ * protocol's own word ("STLS" for pop3, "AUTH TLS" for ftp, "tls" for irc's
+ * CAP LS, "CLIENT_SSL" for mysql), or "STARTTLS" for a service without one:
+ * what a stripped session lacked. */
+const char *proto_offer_word(const char *service);
 
 /* ---- Line assembler shared by text protocols ------------------------------ */
 

@@ -456,7 +456,7 @@ correlate_capabilities(struct server_rec *r, const struct session *s, struct cor
 				snprintf(a.evidence, sizeof(a.evidence),
 					 "%s not offered in session #%" PRIu64
 					 " but offered by the same server in session #%" PRIu64,
-					 proto_upgrade_word(s->service), r->lacked[i].id, s->id);
+					 proto_offer_word(s->service), r->lacked[i].id, s->id);
 				if (fn)
 					fn(ctx, &a);
 			}
@@ -483,13 +483,13 @@ correlate_capabilities(struct server_rec *r, const struct session *s, struct cor
 			format_ids(ids, sizeof(ids), r->offered_ids, r->n_offered_ids);
 			snprintf(a->evidence, sizeof(a->evidence),
 				 "%s not offered, but offered by the same server in session%s %s",
-				 proto_upgrade_word(s->service), r->n_offered_ids > 1 ? "s" : "",
+				 proto_offer_word(s->service), r->n_offered_ids > 1 ? "s" : "",
 				 ids);
 		} else {
 			snprintf(a->evidence, sizeof(a->evidence),
 				 "%s not offered, but offered by the same server in an earlier run "
 				 "(state file)",
-				 proto_upgrade_word(s->service));
+				 proto_offer_word(s->service));
 		}
 		return;
 	}

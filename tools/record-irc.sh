@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/record-irc.sh — records the IRC captures in pcaps/ (irc-*.pcap,
-# ircs-6697.pcap) from a real InspIRCd 3 from Debian (inspircd 3.15:
+# ircs-6697.pcap, downgrade-irc-*.pcap through tools/lab/mitm.py) from a
+# real InspIRCd 3 from Debian (inspircd 3.15:
 # /usr/sbin/inspircd --nofork), started by this script as its own instances
 # with a configuration in a private root (never /etc/inspircd, never
 # Debian's own service), and a real client library (python3-irc, the `irc`
@@ -42,35 +43,28 @@
 #
 # Each capture is one rec_NAME function: tcpdump on lo with a filter on the
 # server's address and port, one client, stop. The file must hold one
-# complete TCP session (SYN to FIN, cap_verify from tools/lab/capture.sh) and
-# show in cleartext what its name says (check_content below) before it is
-# moved into the output directory. Both inspircd are stopped by PID (SIGINT)
-# from the EXIT trap, which then checks with `ss -ltnp` that nothing of theirs still
-# listens. Bytes differ between runs (keys, timestamps, ports); content does
+# complete TCP session (SYN to FIN, cap_verify from tools/lab/capture.sh),
+# show in cleartext what its name says (content_rules below) and start each
+# side's bytes as it should (check_streams) before it is moved into the
+# output directory. Both inspircd are stopped by PID (SIGINT) from the EXIT
+# trap, which then checks with `ss -ltnp` that nothing of theirs still
+# listens. What all recorders share (driver, logging, processes, private
+# root, packages, DNS watch) is tools/lab/record-lib.sh. Bytes differ between runs (keys, timestamps, ports); content does
 # not.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/tools/lab
-# shellcheck source=tools/lab/capture.sh
-. "$LAB/capture.sh"
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
 
-OUT=$REPO/pcaps
 ROOT=/tmp/tlswatch-irc-rec
 MARKER=.tlswatch-irc
-INSTALL=1
-WORK=""
-CUR=""
 # python3-irc is a Debian package: Debian's python, not whatever python3 is
 # first in PATH.
 DEB_PYTHON=/usr/bin/python3
 IRCD=/usr/sbin/inspircd
 IRC_USER=irc
-POLICY_RC=/usr/sbin/policy-rc.d
-POLICY_RC_OURS=0
-DNS_PID=""
-DNS_FILE=""
-TRIES=3
 
 TLS_ADDR=127.0.0.1  # instance "tls": 6667 (STARTTLS) and 6697 (TLS)
 NOTLS_ADDR=127.0.0.2  # instance "notls": 6667, no TLS
@@ -78,6 +72,11 @@ IRC_PORT=6667
 IRCS_PORT=6697
 CERT_NAME=irc.tlswatch.test
 CHANNEL='#tlswatch'
+# The man in the middle (tools/lab/mitm.py, record-lib.sh's proxied) listens
+# here and relays to the instance "tls"; both sides are in the
+# downgrade-irc-* captures.
+MITM_ADDR=127.0.0.30
+PYTHON=$DEB_PYTHON
 INSTANCES=(tls notls)
 declare -A PIDS=()
 
@@ -89,51 +88,35 @@ ALICE_PW=AlicePass2024
 CAPTURES=(
 	irc-starttls irc-pass-cleartext irc-pass-failed irc-nickserv-identify ircs-6697
 	irc-starttls-refused
+	downgrade-irc-strip downgrade-irc-refuse downgrade-irc-accept-no-tls
+	downgrade-irc-response-injection
 )
 
 PACKAGES=(inspircd python3 python3-irc openssl tcpdump tshark iproute2 util-linux)
 
-log()
-{
-	echo "record-irc: $*" >&2
-}
-
-die()
-{
-	log "$*"
-	exit 1
-}
-
 # ---------------------------------------------------------------- clients
 
-# Runs tools/lab/clients/ircclient.py (python3-irc) with a clean
-# environment; the passwords go in IRC_PASSWORD (the server password, PASS)
-# and NICKSERV_PASSWORD, never on a command line. Its output goes to
-# $WORK/$CUR.log (CUR = current capture). A client that fails ends the whole
-# run (the EXIT trap stops everything).
-#   lab_irc SERVER_PASSWORD NICKSERV_PASSWORD ircclient.py-options...
-lab_irc()
+# run_client: tools/lab/record-lib.sh.
+
+# tools/lab/clients/ircclient.py (python3-irc) with a clean environment
+# (within 60 s); the passwords go in IRC_PASSWORD (the server password,
+# PASS) and NICKSERV_PASSWORD, never on a command line.
+#   irc_env SERVER_PASSWORD NICKSERV_PASSWORD ircclient.py-options...
+irc_env()
 {
-	local pw=$1 nspw=$2 rc=0 envs=()
+	local pw=$1 nspw=$2 envs=()
 	shift 2
 	[ -z "$pw" ] || envs+=("IRC_PASSWORD=$pw")
 	[ -z "$nspw" ] || envs+=("NICKSERV_PASSWORD=$nspw")
 	env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 ${envs[@]+"${envs[@]}"} \
 		timeout 60 "$DEB_PYTHON" "$LAB/clients/ircclient.py" --servername "$CERT_NAME" \
-		--cafile "$ROOT/tls/cert.pem" --nick alice --user alice --realname Alice "$@" \
-		>>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: client failed (exit status $rc)"
-		exit 1
-	fi
+		--cafile "$ROOT/tls/cert.pem" --nick alice --user alice --realname Alice "$@"
 }
 
-# Capture filter for exactly one server endpoint (address and port).
-server_filter()
+# irc_env through run_client: a client that fails ends the whole run.
+lab_irc()
 {
-	local addr=$1 port=$2
-	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
+	run_client irc_env "$@"
 }
 
 # ------------------------------------------------------------ captures
@@ -143,7 +126,7 @@ server_filter()
 # end of MOTD), JOIN #tlswatch, PRIVMSG, QUIT all inside TLS.
 rec_irc-starttls()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$IRC_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$IRC_PORT")"
 	lab_irc "$SERVER_PW" "" --addr "$TLS_ADDR" --port "$IRC_PORT" --tls starttls \
 		--join "$CHANNEL"
 	cap_stop
@@ -154,7 +137,7 @@ rec_irc-starttls()
 # QUIT, all in cleartext.
 rec_irc-pass-cleartext()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$IRC_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$IRC_PORT")"
 	lab_irc "$SERVER_PW" "" --addr "$TLS_ADDR" --port "$IRC_PORT" --join "$CHANNEL"
 	cap_stop
 }
@@ -164,7 +147,7 @@ rec_irc-pass-cleartext()
 # (it sends no 464) and closes.
 rec_irc-pass-failed()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$IRC_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$IRC_PORT")"
 	lab_irc "$WRONG_PW" "" --addr "$TLS_ADDR" --port "$IRC_PORT" --expect-fail
 	cap_stop
 }
@@ -173,7 +156,7 @@ rec_irc-pass-failed()
 # `PRIVMSG NickServ :IDENTIFY alice AlicePass2024`: 401 No such nick.
 rec_irc-nickserv-identify()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$IRC_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$IRC_PORT")"
 	lab_irc "$SERVER_PW" "$ALICE_PW" --addr "$TLS_ADDR" --port "$IRC_PORT" --identify alice
 	cap_stop
 }
@@ -182,7 +165,7 @@ rec_irc-nickserv-identify()
 # CAP END, registration, JOIN, PRIVMSG, QUIT inside.
 rec_ircs-6697()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$IRCS_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$IRCS_PORT")"
 	lab_irc "$SERVER_PW" "" --addr "$TLS_ADDR" --port "$IRCS_PORT" --tls implicit \
 		--join "$CHANNEL"
 	cap_stop
@@ -193,16 +176,73 @@ rec_ircs-6697()
 # USER, registration, QUIT.
 rec_irc-starttls-refused()
 {
-	cap_start "$1" lo "$(server_filter "$NOTLS_ADDR" "$IRC_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$NOTLS_ADDR" "$IRC_PORT")"
 	lab_irc "" "" --addr "$NOTLS_ADDR" --port "$IRC_PORT" --tls starttls --no-cap \
 		--expect-refusal
 	cap_stop
 }
 
+# ------------------------------------------------------------ downgrades
+# Through the proxy, with python3-irc as an opportunistic client (STARTTLS
+# when CAP LS lists "tls", cleartext when it is missing or refused; PASS
+# either way). No mask: "tls" masked is "XXX" (mitm.py refuses it).
+
+lab_irc_victim()
+{
+	lab_irc "$SERVER_PW" "" --addr "$MITM_ADDR" --port "$IRC_PORT" --tls starttls --opportunistic \
+		--join "$CHANNEL"
+}
+
+# A first session through unchanged (STARTTLS, TLS), then a second whose
+# CAP LS lost "tls": the client registers with PASS in cleartext.
+rec_downgrade-irc-strip()
+{
+	proxied irc $IRC_PORT $TLS_ADDR:$IRC_PORT pass,strip 2 "$1"
+	lab_irc_victim
+	lab_irc_victim
+	proxied_end
+	expect_log 'tls: TLSv1.3'
+	expect_log 'STARTTLS not offered'
+}
+
+# The proxy answers STARTTLS with InspIRCd's 691; the client goes on in
+# cleartext.
+rec_downgrade-irc-refuse()
+{
+	proxied irc $IRC_PORT $TLS_ADDR:$IRC_PORT refuse 1 "$1"
+	lab_irc_victim
+	proxied_end
+	expect_log 'STARTTLS refused \(691\)'
+}
+
+# The proxy says 670 itself and swallows the ClientHello; InspIRCd, which
+# got only CAP LS, closes the unregistered link after its registration
+# timeout (20 s) with an ERROR line that the proxy relays: the victim's
+# handshake fails on it.
+rec_downgrade-irc-accept-no-tls()
+{
+	proxied irc $IRC_PORT $TLS_ADDR:$IRC_PORT accept-no-tls 1 "$1"
+	expect_fail 'SSL|ssl' irc_env "$SERVER_PW" "" --addr "$MITM_ADDR" --port "$IRC_PORT" \
+		--tls starttls --opportunistic
+	proxied_end
+}
+
+# ":irc.tlswatch.test NOTICE * :injected" after InspIRCd's 670, in the same
+# segment: the library reads both lines before the socket is wrapped, and
+# the session goes on in TLS.
+rec_downgrade-irc-response-injection()
+{
+	proxied irc $IRC_PORT $TLS_ADDR:$IRC_PORT inject-response 1 "$1"
+	lab_irc_victim
+	proxied_end
+	expect_log 'tls: TLSv1.3'
+}
+
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
-# one fixed string per line (non-printable bytes are dots in tcpdump -A):
+# one fixed string per line (check_cleartext; non-printable bytes are dots
+# in tcpdump -A):
 # the cleartext part says what the name says, and nothing that belongs
 # inside TLS is in the clear.
 content_rules()
@@ -306,28 +346,46 @@ content_rules()
 			-irc.tlswatch.test
 		EOF
 		;;
+	downgrade-irc-strip | downgrade-irc-refuse)
+		cat <<-'EOF'
+			+:irc.tlswatch.test CAP * LS :inspircd.org/poison inspircd.org/standard-replies
+			+PASS ServerPass2024
+			+:irc.tlswatch.test 001 alice :Welcome to the tlswatch IRC Network alice!alice@127.0.0.30
+			+PRIVMSG #tlswatch :hello from the tlswatch lab
+		EOF
+		[ "$1" != downgrade-irc-refuse ] || echo '+:irc.tlswatch.test 691 * :STARTTLS is not enabled'
+		;;
+	downgrade-irc-accept-no-tls)
+		cat <<-'EOF'
+			+:irc.tlswatch.test 670 * :STARTTLS successful, go ahead with TLS handshake
+			+ERROR :Closing link:
+			+[Registration timeout]
+			-ServerPass2024
+		EOF
+		;;
+	downgrade-irc-response-injection)
+		cat <<-'EOF'
+			+:irc.tlswatch.test 670 * :STARTTLS successful, go ahead with TLS handshake
+			+:irc.tlswatch.test NOTICE * :injected
+			-ServerPass2024
+		EOF
+		;;
 	esac
 }
 
-check_content()
+# One complete TCP session, the content rules and each side's bytes; through
+# the proxy two sessions per victim connection (an attack may end one with
+# a reset) and the content rules.
+verify_capture()
 {
-	local name=$1 file=$2 text rule ok=0
-	text=$(tcpdump -nr "$file" -A 2>/dev/null)
-	while IFS= read -r rule; do
-		[ -n "$rule" ] || continue
-		case "$rule" in
-		+*)
-			grep -qF -- "${rule#+}" <<<"$text" ||
-				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
-			;;
-		-*)
-			! grep -qF -- "${rule#-}" <<<"$text" ||
-				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
-			;;
-		esac
-	done < <(content_rules "$name")
-	check_streams "$name" "$file" || ok=1
-	return $ok
+	case "$1" in
+	downgrade-irc-strip) cap_verify_streams "$2" 4 && check_cleartext "$1" "$2" < <(content_rules "$1") ;;
+	downgrade-*) cap_verify_streams "$2" 2 && check_cleartext "$1" "$2" < <(content_rules "$1") ;;
+	*)
+		cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1") &&
+			check_streams "$1" "$2"
+		;;
+	esac
 }
 
 # Each side's bytes in order (tshark's TCP payloads; skipped without
@@ -388,65 +446,16 @@ inst_dir()
 	echo "$ROOT/irc-$1"
 }
 
-alive()
+# The pid of instance NAME while it runs: the one this script started, or
+# (before that, for claim_root) the one its pid file names.
+inst_pid()
 {
-	local st
-	st=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-# PID of a live inspircd from a pid file, if any.
-pidfile_ircd()
-{
-	local f=$1 pid
-	[ -r "$f" ] || return 0
-	pid=$(tr -dc '0-9' <"$f")
-	[ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = inspircd ] &&
-		echo "$pid"
-	return 0
-}
-
-# Live processes running Debian's inspircd binary, one PID a line.
-ircd_pids()
-{
-	local p
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/exe" 2>/dev/null)" = "$IRCD" ] && alive "${p#/proc/}" && echo "${p#/proc/}"
-	done
-	return 0
-}
-
-# Waits until every ADDR:PORT given is in LISTEN state.
-wait_listen()
-{
-	local want tries=0 missing have
-	while :; do
-		missing=()
-		have=$(ss -ltnH | awk '{print $4}')
-		for want in "$@"; do
-			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
-		done
-		[ ${#missing[@]} -eq 0 ] && return 0
-		tries=$((tries + 1))
-		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
-		sleep 0.1
-	done
-}
-
-# Refuses to start when anything (Debian's own inspircd, another run of this
-# script, any other program) already listens on 6667 or 6697 on one of the
-# lab's addresses or on a wildcard address.
-check_ports_free()
-{
-	local busy
-	busy=$(ss -ltnpH | awk -v p1="$IRC_PORT" -v p2="$IRCS_PORT" -v a1="$TLS_ADDR" -v a2="$NOTLS_ADDR" '{
-		n = split($4, p, ":"); port = p[n]; addr = substr($4, 1, length($4) - length(port) - 1)
-		if ((port == p1 || port == p2) &&
-		    (addr == a1 || addr == a2 || addr == "0.0.0.0" || addr == "*" || addr == "[::]" || addr == "[::ffff:0.0.0.0]"))
-			print
-	}')
-	[ -z "$busy" ] || die "port $IRC_PORT or $IRCS_PORT already in use on $TLS_ADDR/$NOTLS_ADDR (stop that first):
-$busy"
+	local pid=${PIDS[$1]:-}
+	if [ -n "$pid" ]; then
+		pid_alive "$pid" && echo "$pid"
+		return 0
+	fi
+	pidfile_pid "$(inst_dir "$1")/inspircd.pid" inspircd
 }
 
 # On a machine with AppArmor, Debian's profile usr.sbin.inspircd confines
@@ -465,22 +474,7 @@ check_apparmor()
 
 prepare_root()
 {
-	case "$ROOT" in
-	/*) ;;
-	*) die "--root must be an absolute path: $ROOT" ;;
-	esac
-	[ "$ROOT" != / ] || die "refusing --root /"
-	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
-		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
-	fi
-	local i
-	for i in "${INSTANCES[@]}"; do
-		[ -z "$(pidfile_ircd "$(inst_dir "$i")/inspircd.pid")" ] ||
-			die "inspircd $i already running in $ROOT; stop it first"
-	done
-	mkdir -p "$ROOT"
-	chmod 0755 "$ROOT"
-	touch "$ROOT/$MARKER"
+	claim_root "${INSTANCES[@]}"
 	rm -rf "${ROOT:?}/tls" "$ROOT/irc-tls" "$ROOT/irc-notls"
 	# The client's copy of the certificate (--cafile) stays root's.
 	"$LAB/gen-cert.sh" "$ROOT/tls" "$CERT_NAME"
@@ -491,7 +485,7 @@ prepare_root()
 #   inst_start NAME ADDR
 inst_start()
 {
-	local name=$1 addr=$2 dir pid tries=0 f
+	local name=$1 addr=$2 dir pid f
 	dir=$(inst_dir "$name")
 	mkdir -p "$dir/tls" "$dir/data"
 	for f in common.conf inspircd-"$name".conf; do
@@ -511,24 +505,27 @@ inst_start()
 		"$IRCD" --nofork --config "$dir/inspircd.conf") >"$dir/inspircd.out" 2>&1 </dev/null &
 	pid=$!
 	PIDS[$name]=$pid
-	until grep -q 'InspIRCd is now running' "$dir/inspircd.out" 2>/dev/null; do
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ] || ! alive "$pid"; then
-			cat "$dir/inspircd.out" "$dir/ircd.log" >&2 2>/dev/null || true
-			die "inspircd $name did not start (see $dir/inspircd.out, $dir/ircd.log)"
-		fi
-		sleep 0.1
-	done
+	if ! wait_until -p "$pid" grep -qs 'InspIRCd is now running' "$dir/inspircd.out"; then
+		cat "$dir/inspircd.out" "$dir/ircd.log" >&2 2>/dev/null || true
+		die "inspircd $name did not start (see $dir/inspircd.out, $dir/ircd.log)"
+	fi
 }
 
 start_servers()
 {
-	check_ports_free
+	check_tools
+	# Refuses to start when anything (Debian's own inspircd, another run of
+	# this script) already listens on 6667 or 6697, on any address.
+	check_ports_free --hint "Debian's own: invoke-rc.d inspircd stop" "$IRC_PORT" "$IRCS_PORT"
 	check_apparmor
+	# DNS, mDNS and LLMNR on every interface while the servers run: the lab
+	# must not ask any resolver; any packet fails the run.
+	dns_watch_start 'port 53 or port 5353 or port 5355' strict
 	prepare_root
 	inst_start tls "$TLS_ADDR"
 	inst_start notls "$NOTLS_ADDR"
-	wait_listen "$TLS_ADDR:$IRC_PORT" "$TLS_ADDR:$IRCS_PORT" "$NOTLS_ADDR:$IRC_PORT"
+	wait_listen "$TLS_ADDR:$IRC_PORT" "$TLS_ADDR:$IRCS_PORT" "$NOTLS_ADDR:$IRC_PORT" ||
+		die "inspircd is not listening"
 	log "$("$IRCD" --version 2>/dev/null | head -n1) started: $TLS_ADDR:$IRC_PORT (STARTTLS)," \
 		"$TLS_ADDR:$IRCS_PORT (TLS, $CERT_NAME), $NOTLS_ADDR:$IRC_PORT (no TLS)" \
 		"[pids ${PIDS[tls]} ${PIDS[notls]}]"
@@ -536,163 +533,48 @@ start_servers()
 
 # SIGINT to each inspircd this script started, by PID (only if it still is
 # an inspircd), waits for it (SIGKILL by PID after 10 s), reaps it, then
-# checks that none of them still listens. Not SIGTERM: InspIRCd 3.15.0-1
-# from Debian ends its SIGTERM shutdown in a segmentation fault (and a core
-# file) once ssl_gnutls is loaded, after it has unloaded its modules.
-# It does not handle SIGINT, which ends it at once; by then no client is
-# connected and it keeps no database, so nothing is lost.
+# checks that none of them still listens (stop_masters). Not SIGTERM:
+# InspIRCd 3.15.0-1 from Debian ends its SIGTERM shutdown in a segmentation
+# fault (and a core file) once ssl_gnutls is loaded, after it has unloaded
+# its modules. It does not handle SIGINT, which ends it at once; by then no
+# client is connected and it keeps no database, so nothing is lost.
 stop_servers()
 {
-	local name pid pids=() left p tries=0 rc=0
-	for name in "${!PIDS[@]}"; do
-		pid=${PIDS[$name]}
-		alive "$pid" || continue
-		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != inspircd ]; then
-			log "pid $pid of instance $name is not an inspircd; not touching it"
-			continue
-		fi
-		pids+=("$pid")
-	done
-	local all=("${PIDS[@]}")
+	local masters
+	mapfile -t masters < <(instance_masters inspircd "${!PIDS[@]}")
 	PIDS=()
-	if [ ${#pids[@]} -gt 0 ]; then
-		kill -INT "${pids[@]}" 2>/dev/null || true
-		while :; do
-			left=()
-			for p in "${pids[@]}"; do
-				alive "$p" && left+=("$p")
-			done
-			[ ${#left[@]} -eq 0 ] && break
-			tries=$((tries + 1))
-			if [ $tries -ge 100 ]; then
-				log "still alive after 10 s, SIGKILL: ${left[*]}"
-				kill -KILL "${left[@]}" 2>/dev/null || true
-				sleep 0.2
-				break
-			fi
-			sleep 0.1
-		done
-	fi
-	for p in ${all[@]+"${all[@]}"}; do
-		wait "$p" 2>/dev/null || true
-		if alive "$p"; then
-			log "pid $p still running after stop"
-			rc=1
-		elif ss -ltnpH | grep -q "pid=$p,"; then
-			log "pid $p still listens after stop"
-			rc=1
-		fi
-	done
-	[ ${#all[@]} -eq 0 ] || log "inspircd stopped (${#pids[@]} running, pids ${all[*]})"
-	return $rc
-}
-
-# ------------------------------------------------------------ DNS watch
-
-# tcpdump on every interface for DNS, mDNS and LLMNR while servers and
-# clients run: the lab must send no query anywhere (another program on the
-# machine may, and would fail the run too: re-run then).
-dns_watch_start()
-{
-	local tries=0
-	DNS_FILE=$WORK/dns.pcap
-	tcpdump -Z root -U --immediate-mode -n -i any -w "$DNS_FILE" \
-		'port 53 or port 5353 or port 5355' 2>"$DNS_FILE.err" &
-	DNS_PID=$!
-	until grep -qE '^(tcpdump: )?listening on' "$DNS_FILE.err" 2>/dev/null; do
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ] || ! kill -0 "$DNS_PID" 2>/dev/null; then
-			cat "$DNS_FILE.err" >&2
-			DNS_PID=""
-			die "the DNS watch (tcpdump -i any) did not start"
-		fi
-		sleep 0.1
-	done
-}
-
-# Any packet written, or matched by the filter (a packet still in the ring
-# when tcpdump stops is counted there, not written), fails the run.
-dns_watch_stop()
-{
-	local seen matched
-	[ -n "$DNS_PID" ] || return 0
-	sleep 0.5
-	kill -INT "$DNS_PID" 2>/dev/null || true
-	wait "$DNS_PID" 2>/dev/null || true
-	DNS_PID=""
-	seen=$(tcpdump -nr "$DNS_FILE" 2>/dev/null || true)
-	matched=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} received by filter.*/\1/p' "$DNS_FILE.err")
-	if [ -n "$seen" ] || [ "${matched:-0}" -gt 0 ]; then
-		log "DNS packets were seen while the lab ran (${matched:-?} matched; something resolved a name):"
-		[ -z "$seen" ] || echo "$seen" >&2
-		return 1
-	fi
-	log "no DNS packet on any interface while the lab ran"
+	stop_masters INT inspircd "${masters[@]}"
 }
 
 # ---------------------------------------------------------------- driver
+# Hooks of tools/lab/record-lib.sh's recorder_main (and the servers' above).
 
-cleanup()
+# Live processes running Debian's inspircd binary, one PID a line.
+ircd_pids()
 {
-	local rc=$?
-	cap_stop
-	stop_servers || rc=1
-	dns_watch_stop || rc=1
-	restore_policy_rc
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	exit $rc
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$IRCD" ] && pid_alive "${p#/proc/}" && echo "${p#/proc/}"
+	done
+	return 0
 }
 
 # Debian starts a package's service when it is installed; inspircd's
-# default configuration listens on 127.0.0.1:6667. While installing, a
-# policy-rc.d of our own (only when there is none) keeps every service from
-# starting.
-restore_policy_rc()
-{
-	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-irc' "$POLICY_RC" 2>/dev/null; then
-		rm -f "$POLICY_RC"
-	fi
-	POLICY_RC_OURS=0
-}
-
-# Stops, by PID, an inspircd that the install started after all (a
-# policy-rc.d that was already there and allowed it).
-stop_debian_ircd()
-{
-	local pid=$1 tries=0
-	log "the inspircd package started Debian's inspircd (pid $pid); stopping it"
-	kill -TERM "$pid" 2>/dev/null || true
-	while alive "$pid"; do
-		tries=$((tries + 1))
-		[ $tries -lt 100 ] || { kill -KILL "$pid" 2>/dev/null || true; break; }
-		sleep 0.1
-	done
-}
-
+# default configuration listens on 127.0.0.1:6667. install_packages keeps
+# every service from starting (policy-rc.d); an inspircd that starts all the
+# same (a policy-rc.d that was already there and allowed it) is stopped by
+# PID.
 install_deps()
 {
-	local p missing=() before after
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	log "installing ${missing[*]}"
-	if [ ! -e "$POLICY_RC" ]; then
-		printf '#!/bin/sh\n# tlswatch record-irc: no service starts during its apt-get install\nexit 101\n' \
-			>"$POLICY_RC"
-		chmod 0755 "$POLICY_RC"
-		POLICY_RC_OURS=1
-	fi
+	local p before after
 	before=$(ircd_pids)
-	export DEBIAN_FRONTEND=noninteractive
-	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" \
-		>"$WORK/apt.log" 2>&1 || { tail -n 30 "$WORK/apt.log" >&2; die "apt-get install failed: ${missing[*]}"; }
-	restore_policy_rc
+	install_packages "${PACKAGES[@]}"
 	after=$(ircd_pids)
 	for p in $after; do
-		grep -qx "$p" <<<"$before" || stop_debian_ircd "$p"
+		grep -qx "$p" <<<"$before" && continue
+		log "the inspircd package started Debian's inspircd (pid $p); stopping it"
+		kill -TERM "$p" 2>/dev/null || true
+		wait_gone "Debian's inspircd" "$p"
 	done
 }
 
@@ -711,65 +593,4 @@ check_tools()
 	id "$IRC_USER" >/dev/null 2>&1 || die "no user $IRC_USER (Debian's base-passwd has it)"
 }
 
-record_one()
-{
-	local name=$1 file tmp try
-	file=$name.pcap
-	tmp=$WORK/$file
-	CUR=$name
-	for try in $(seq "$TRIES"); do
-		: >"$WORK/$name.log"
-		rm -f "$tmp"
-		log "recording $file"
-		"rec_$name" "$tmp"
-		if cap_verify "$tmp" 1 && check_content "$name" "$tmp"; then
-			mv "$tmp" "$OUT/$file"
-			chmod 0644 "$OUT/$file"
-			return 0
-		fi
-		log "$name: capture incomplete or not as expected (try $try of $TRIES)"
-	done
-	cat "$WORK/$name.log" >&2
-	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
-	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
-	return 1
-}
-
-main()
-{
-	local names=() n argv=("$@")
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--out) OUT=${2:?}; shift 2 ;;
-		--root) ROOT=${2:?}; shift 2 ;;
-		--no-install) INSTALL=0; shift ;;
-		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
-		-h | --help) sed -n '2,50p' "$0"; exit 0 ;;
-		-*) log "unknown option: $1"; exit 2 ;;
-		*) names+=("$1"); shift ;;
-		esac
-	done
-	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
-	for n in "${names[@]}"; do
-		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
-	done
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
-		exec sudo -E "$0" "${argv[@]}"
-	fi
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
-	[ $INSTALL -eq 0 ] || install_deps
-	check_tools
-	mkdir -p "$OUT"
-	OUT=$(cd "$OUT" && pwd)
-	dns_watch_start
-	start_servers
-	for n in "${names[@]}"; do
-		record_one "$n"
-	done
-	log "recorded ${#names[@]} captures into $OUT"
-}
-
-main "$@"
+recorder_main "$@"

@@ -40,38 +40,31 @@
 # Each capture is one rec_NAME function: tcpdump on lo with a filter on the
 # server's address and port, one client, stop. The file must hold one
 # complete TCP session (SYN to FIN or RST, no drop, no hole: cap_verify from
-# tools/lab/capture.sh), show in cleartext what its name says (check_content,
+# tools/lab/capture.sh), show in cleartext what its name says (content_rules,
 # on `tcpdump -A`) and, with tshark, have the Handshake and response it
 # should (check_handshake: CLIENT_SSL offered or not, requested or not, user,
 # plugins, error code) before it is moved into the output directory. Both
 # servers are stopped by PID (SIGTERM, a clean shutdown) from the EXIT trap,
 # which then checks with `ss -ltnp` that nothing of theirs still listens.
 # Bytes differ between runs (keys, nonces, scrambles, thread ids, ports);
-# content does not.
+# content does not. What all recorders share (driver, logging, processes,
+# private root, packages, DNS watch) is tools/lab/record-lib.sh.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/tools/lab
-# shellcheck source=tools/lab/capture.sh
-. "$LAB/capture.sh"
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
 
-OUT=$REPO/pcaps
 ROOT=/tmp/tlswatch-mysql-rec
 MARKER=.tlswatch-mysql
-INSTALL=1
-WORK=""
-CUR=""
 # pymysql is a Debian package: Debian's python, not whatever python3 is first in PATH.
 DEB_PYTHON=/usr/bin/python3
 MARIADBD=/usr/sbin/mariadbd
 DB_USER=mysql
-POLICY_RC=/usr/sbin/policy-rc.d
-POLICY_RC_OURS=0
-# Tries per capture: a capture that is incomplete or not as expected is made
-# again (none has needed a second try so far).
-TRIES=3
-DNS_PID=""
-DNS_FILE=""
+# mariadb-install-db, a start and a clean shutdown take a few seconds each:
+# wait up to 30 s (record-lib.sh's wait_until, wait_listen, wait_gone).
+WAIT_TIMEOUT=30
 
 TLS_ADDR=127.0.0.1  # server with TLS (CLIENT_SSL offered)
 NOSSL_ADDR=127.0.0.2  # server with skip-ssl
@@ -95,65 +88,46 @@ CAPTURES=(
 PACKAGES=(mariadb-server mariadb-client python3 python3-pymysql openssl
 	tcpdump tshark iproute2 util-linux mount libpam-modules)
 
-log()
-{
-	echo "record-mysql: $*" >&2
-}
-
-die()
-{
-	log "$*"
-	exit 1
-}
-
 # ---------------------------------------------------------------- clients
+# run_client: tools/lab/record-lib.sh.
 
-# Runs a client with a clean environment (no ~/.my.cnf, no MYSQL_* variables
-# of the caller; HOME is an empty directory); the password goes in MYSQL_PWD
-# (never on a command line). Its output goes to $WORK/$CUR.log (CUR =
-# current capture). A client that fails ends the whole run (the EXIT trap
-# stops everything).
-#   run_client PASSWORD COMMAND...
-run_client()
+# Runs a client (within 30 s) with a clean environment (no ~/.my.cnf, no
+# MYSQL_* variables of the caller; HOME is an empty directory); the password
+# goes in MYSQL_PWD (never on a command line).
+#   my_env PASSWORD COMMAND...
+my_env()
 {
-	local pw=$1 rc=0
+	local pw=$1
 	shift
-	env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 MYSQL_PWD="$pw" \
-		timeout 30 "$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: client failed (exit status $rc): $1"
-		exit 1
-	fi
+	env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 MYSQL_PWD="$pw" timeout 30 "$@"
 }
 
 # The mariadb client (libmariadb): --no-defaults (no option file at all),
 # TCP to a numeric address, database tlswatch, `SELECT 1`, COM_QUIT.
-#   lab_mariadb PASSWORD ADDR USER [more mariadb options]
-lab_mariadb()
+#   mariadb_cmd PASSWORD ADDR USER [more mariadb options]
+mariadb_cmd()
 {
 	local pw=$1 addr=$2 user=$3
 	shift 3
-	run_client "$pw" mariadb --no-defaults --protocol=TCP --host="$addr" --port="$MY_PORT" \
+	my_env "$pw" mariadb --no-defaults --protocol=TCP --host="$addr" --port="$MY_PORT" \
 		--user="$user" --database=tlswatch --connect-timeout=10 --batch \
 		--skip-column-names "$@" --execute="SELECT 1"
 }
 
-# The mariadb client with a wrong password: it must fail with ERROR 1045
-# (exit status 1).
-#   lab_mariadb_fail PASSWORD ADDR USER [more mariadb options]
+# mariadb_cmd through run_client: a client that fails ends the whole run.
+lab_mariadb()
+{
+	run_client mariadb_cmd "$@"
+}
+
+# mariadb_cmd with a wrong password: it must fail with ERROR 1045 (exit
+# status 1).
 lab_mariadb_fail()
 {
-	local pw=$1 addr=$2 user=$3 rc=0
-	shift 3
-	env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 MYSQL_PWD="$pw" \
-		timeout 30 mariadb --no-defaults --protocol=TCP --host="$addr" --port="$MY_PORT" \
-		--user="$user" --database=tlswatch --connect-timeout=10 --batch \
-		--skip-column-names "$@" --execute="SELECT 1" >>"$WORK/$CUR.log" 2>&1 || rc=$?
+	local rc=0
+	mariadb_cmd "$@" >>"$WORK/$CUR.log" 2>&1 || rc=$?
 	if [ $rc -ne 1 ] || ! grep -q '^ERROR 1045 (28000): Access denied for user' "$WORK/$CUR.log"; then
-		cat "$WORK/$CUR.log" >&2
-		log "$CUR: mariadb did not fail as expected (exit status $rc)"
-		exit 1
+		client_die "mariadb did not fail as expected (exit status $rc)"
 	fi
 }
 
@@ -163,15 +137,8 @@ lab_mysqlclient()
 {
 	local pw=$1 addr=$2 user=$3
 	shift 3
-	run_client "$pw" "$DEB_PYTHON" "$LAB/clients/mysqlclient.py" --host "$addr" \
+	run_client my_env "$pw" "$DEB_PYTHON" "$LAB/clients/mysqlclient.py" --host "$addr" \
 		--port "$MY_PORT" --user "$user" "$@"
-}
-
-# Capture filter for exactly one server endpoint (address and port).
-server_filter()
-{
-	local addr=$1 port=$2
-	echo "tcp and ((dst host $addr and dst port $port) or (src host $addr and src port $port))"
 }
 
 # ------------------------------------------------------------ captures
@@ -183,7 +150,7 @@ server_filter()
 # COM_QUIT all inside TLS. No SNI (the host is an IP address).
 rec_mysql-ssl()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$MY_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$MY_PORT")"
 	lab_mariadb "$ALICE_PW" "$TLS_ADDR" alice --ssl --ssl-ca="$ROOT/tls/cert.pem" \
 		--ssl-verify-server-cert
 	cap_stop
@@ -195,7 +162,7 @@ rec_mysql-ssl()
 # `SELECT 1`, COM_QUIT, all in cleartext.
 rec_mysql-native-cleartext()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$MY_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$MY_PORT")"
 	lab_mariadb "$ALICE_PW" "$TLS_ADDR" alice --skip-ssl
 	cap_stop
 }
@@ -203,7 +170,7 @@ rec_mysql-native-cleartext()
 # The same with the wrong password: ERR 1045 (28000), the server closes.
 rec_mysql-login-failed()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$MY_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$MY_PORT")"
 	lab_mariadb_fail "$WRONG_PW" "$TLS_ADDR" alice --skip-ssl
 	cap_stop
 }
@@ -214,7 +181,7 @@ rec_mysql-login-failed()
 # mysql_native_password), OK, `SELECT 1`, COM_QUIT.
 rec_mysql-no-ssl()
 {
-	cap_start "$1" lo "$(server_filter "$NOSSL_ADDR" "$MY_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$NOSSL_ADDR" "$MY_PORT")"
 	lab_mariadb "$ALICE_PW" "$NOSSL_ADDR" alice --ssl
 	cap_stop
 }
@@ -226,7 +193,7 @@ rec_mysql-no-ssl()
 # PAM (pam_exec) accepts it, OK, `SELECT 1`, COM_QUIT.
 rec_mysql-clear-password()
 {
-	cap_start "$1" lo "$(server_filter "$TLS_ADDR" "$MY_PORT")"
+	cap_start "$1" lo "$(cap_server_filter "$TLS_ADDR" "$MY_PORT")"
 	lab_mysqlclient "$CAROL_PW" "$TLS_ADDR" carol --no-ssl
 	cap_stop
 }
@@ -234,7 +201,8 @@ rec_mysql-clear-password()
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
-# one fixed string per line (non-printable bytes are dots in tcpdump -A):
+# one fixed string per line (check_cleartext; non-printable bytes are dots
+# in tcpdump -A):
 # the cleartext part says what the name says, and nothing that belongs
 # inside TLS is in the clear.
 content_rules()
@@ -300,25 +268,11 @@ content_rules()
 	esac
 }
 
-check_content()
+# One complete TCP session, the content rules and the Handshake.
+verify_capture()
 {
-	local name=$1 file=$2 text rule ok=0
-	text=$(tcpdump -nr "$file" -A 2>/dev/null)
-	while IFS= read -r rule; do
-		[ -n "$rule" ] || continue
-		case "$rule" in
-		+*)
-			grep -qF -- "${rule#+}" <<<"$text" ||
-				{ log "$name: expected in cleartext, not found: ${rule#+}"; ok=1; }
-			;;
-		-*)
-			! grep -qF -- "${rule#-}" <<<"$text" ||
-				{ log "$name: must not be in cleartext, found: ${rule#-}"; ok=1; }
-			;;
-		esac
-	done < <(content_rules "$name")
-	check_handshake "$name" "$file" || ok=1
-	return $ok
+	cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1") &&
+		check_handshake "$1" "$2"
 }
 
 # What the Handshake and the client's answer say, with tshark (skipped
@@ -385,7 +339,7 @@ check_handshake()
 		log "  want: $want"
 		return 1
 	fi
-	echo "$name: server caps $scaps, client caps $ccaps: $facts" >"$WORK/$name.handshake"
+	log "$name: server caps $scaps, client caps $ccaps: $facts"
 }
 
 # ---------------------------------------------------------------- servers
@@ -395,36 +349,16 @@ inst_dir()
 	echo "$ROOT/db-$1"
 }
 
-alive()
+# The pid of server NAME while it runs: the one this script started, or
+# (before that, for claim_root) the one its pid file names.
+inst_pid()
 {
-	kill -0 "$1" 2>/dev/null
-}
-
-# Waits until every ADDR:PORT given is in LISTEN state.
-wait_listen()
-{
-	local want tries=0 missing have
-	while :; do
-		missing=()
-		have=$(ss -ltnH | awk '{print $4}')
-		for want in "$@"; do
-			grep -qxF -- "$want" <<<"$have" || missing+=("$want")
-		done
-		[ ${#missing[@]} -eq 0 ] && return 0
-		tries=$((tries + 1))
-		[ $tries -lt 100 ] || { log "not listening after 10 s: ${missing[*]}"; return 1; }
-		sleep 0.1
-	done
-}
-
-# Refuses to start when anything (Debian's own mariadb, another run of this
-# script) already listens on port 3306, on any address.
-check_ports_free()
-{
-	local busy
-	busy=$(ss -ltnpH | awk -v a="$MY_PORT" '{ n = split($4, p, ":"); if (p[n] == a) print }')
-	[ -z "$busy" ] || die "port $MY_PORT already in use (stop that first):
-$busy"
+	local pid=${SERVER_PID[$1]:-}
+	if [ -n "$pid" ]; then
+		pid_alive "$pid" && echo "$pid"
+		return 0
+	fi
+	pidfile_pid "$(inst_dir "$1")/run/mariadbd.pid" mariadbd
 }
 
 check_tools()
@@ -448,24 +382,7 @@ check_tools()
 
 prepare_root()
 {
-	case "$ROOT" in
-	/*) ;;
-	*) die "--root must be an absolute path: $ROOT" ;;
-	esac
-	[ "$ROOT" != / ] || die "refusing --root /"
-	if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -e "$ROOT/$MARKER" ]; then
-		die "$ROOT exists, is not empty and is not a root of this script (no $MARKER)"
-	fi
-	local i pid
-	for i in "${INSTANCES[@]}"; do
-		pid=$(tr -dc '0-9' 2>/dev/null <"$(inst_dir "$i")/run/mariadbd.pid" || true)
-		if [ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mariadbd ]; then
-			die "mariadbd $i already running in $ROOT (pid $pid); stop it first"
-		fi
-	done
-	mkdir -p "$ROOT"
-	chmod 0755 "$ROOT"
-	touch "$ROOT/$MARKER"
+	claim_root "${INSTANCES[@]}"
 	rm -rf "$ROOT/tls" "$ROOT/pam" "$ROOT/pam.d" "$ROOT/db-tls" "$ROOT/db-nossl"
 	# The clients' copy of the certificate (--ssl-ca) stays root's.
 	"$LAB/gen-cert.sh" "$ROOT/tls" "$CERT_NAME"
@@ -519,10 +436,19 @@ inst_init()
 		{ cat "$dir/install-db.log" >&2; die "mariadb-install-db for $name made no $dir/data/mysql"; }
 }
 
+# True once server NAME, started as PID, has made its socket and written
+# PID into its pid file: inst_ready NAME PID
+inst_ready()
+{
+	local dir
+	dir=$(inst_dir "$1")
+	[ -S "$dir/run/mysqld.sock" ] && [ "$(tr -dc '0-9' 2>/dev/null <"$dir/run/mariadbd.pid")" = "$2" ]
+}
+
 # Starts one server and creates its users: inst_start NAME
 inst_start()
 {
-	local name=$1 dir pid tries=0
+	local name=$1 dir pid
 	dir=$(inst_dir "$name")
 	STARTED+=("$name")
 	# unshare (a mount namespace: ROOT/pam.d on /etc/pam.d), sh, setpriv and
@@ -535,14 +461,10 @@ inst_start()
 		>"$dir/mariadbd.log" 2>&1 </dev/null &
 	pid=$!
 	SERVER_PID[$name]=$pid
-	until [ -S "$dir/run/mysqld.sock" ] && [ "$(tr -dc '0-9' 2>/dev/null <"$dir/run/mariadbd.pid")" = "$pid" ]; do
-		tries=$((tries + 1))
-		if [ $tries -ge 300 ] || ! alive "$pid"; then
-			cat "$dir/mariadbd.log" >&2
-			die "mariadbd $name did not start (see $dir/mariadbd.log)"
-		fi
-		sleep 0.1
-	done
+	if ! wait_until -p "$pid" inst_ready "$name" "$pid"; then
+		cat "$dir/mariadbd.log" >&2
+		die "mariadbd $name did not start (see $dir/mariadbd.log)"
+	fi
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mariadbd ] || die "pid $pid of $name is not mariadbd"
 	mariadb --no-defaults --protocol=SOCKET --socket="$dir/run/mysqld.sock" --user=root --batch \
 		<"$LAB/mariadb/users.sql" >"$dir/users.log" 2>&1 ||
@@ -552,6 +474,13 @@ inst_start()
 start_servers()
 {
 	local tls_job nossl_job tls_rc=0 nossl_rc=0
+	check_tools
+	# Refuses to start when anything (Debian's own mariadb, another run of
+	# this script) already listens on port 3306, on any address.
+	check_ports_free "$MY_PORT"
+	# DNS, mDNS and LLMNR on every interface while the servers run: the lab
+	# must not ask any resolver; any packet fails the run.
+	dns_watch_start 'port 53 or port 5353 or port 5355' strict
 	prepare_root
 	inst_init tls "$TLS_ADDR" &
 	tls_job=$!
@@ -563,147 +492,26 @@ start_servers()
 	[ $((tls_rc + nossl_rc)) -eq 0 ] || die "preparing the servers failed"
 	inst_start tls
 	inst_start nossl
-	wait_listen "$TLS_ADDR:$MY_PORT" "$NOSSL_ADDR:$MY_PORT"
+	wait_listen "$TLS_ADDR:$MY_PORT" "$NOSSL_ADDR:$MY_PORT" || die "mariadbd is not listening"
 	log "$("$MARIADBD" --version | sed 's/ *for debian.*//') started:" \
 		"$TLS_ADDR:$MY_PORT (pid ${SERVER_PID[tls]}, TLS, $CERT_NAME)," \
 		"$NOSSL_ADDR:$MY_PORT (pid ${SERVER_PID[nossl]}, skip-ssl)"
 }
 
-# All descendants of a pid, from /proc.
-descendants()
-{
-	local parent=$1 p ppid
-	for p in /proc/[0-9]*; do
-		ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) || continue
-		if [ "$ppid" = "$parent" ]; then
-			echo "${p#/proc/}"
-			descendants "${p#/proc/}"
-		fi
-	done
-}
-
 # SIGTERM (a clean shutdown) to each mariadbd by the PID this script holds
 # (only if it is a mariadbd), waits for it and its children (auth_pam_tool;
-# SIGKILL by PID after 30 s), then checks that none of them still listens.
+# SIGKILL by PID after 30 s), reaps it, then checks that none of them still
+# listens (stop_masters).
 stop_servers()
 {
-	local name pid masters=() all=() left p tries=0 rc=0
-	for name in "${STARTED[@]}"; do
-		pid=${SERVER_PID[$name]:-}
-		if [ -z "$pid" ] || ! alive "$pid"; then
-			continue
-		fi
-		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != mariadbd ]; then
-			log "pid $pid of server $name is not a mariadbd; not touching it"
-			continue
-		fi
-		masters+=("$pid")
-		all+=("$pid")
-		mapfile -t -O ${#all[@]} all < <(descendants "$pid")
-	done
+	local masters
+	mapfile -t masters < <(instance_masters mariadbd "${STARTED[@]}")
 	STARTED=()
-	[ ${#masters[@]} -gt 0 ] || return 0
-	kill -TERM "${masters[@]}" 2>/dev/null || true
-	while :; do
-		left=()
-		for p in "${all[@]}"; do
-			alive "$p" && left+=("$p")
-		done
-		[ ${#left[@]} -eq 0 ] && break
-		tries=$((tries + 1))
-		if [ $tries -ge 300 ]; then
-			log "still alive after 30 s, SIGKILL: ${left[*]}"
-			kill -KILL "${left[@]}" 2>/dev/null || true
-			sleep 0.2
-			break
-		fi
-		sleep 0.1
-	done
-	# Reap the servers (children of this shell).
-	for p in "${masters[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	for p in "${all[@]}"; do
-		if ss -ltnpH | grep -q "pid=$p,"; then
-			log "pid $p still listens after stop"
-			rc=1
-		fi
-		if alive "$p"; then
-			log "pid $p still runs after stop"
-			rc=1
-		fi
-	done
-	log "mariadbd stopped (${#masters[@]} servers, ${#all[@]} processes)"
-	return $rc
-}
-
-# ------------------------------------------------------------- DNS watch
-
-# A tcpdump on every interface for DNS, mDNS and LLMNR while the servers
-# run: the lab must not ask any resolver off the machine.
-dns_watch_start()
-{
-	local tries=0
-	DNS_FILE=$WORK/dns.pcap
-	tcpdump -Z root -U --immediate-mode -n -i any -w "$DNS_FILE" \
-		'port 53 or port 5353 or port 5355' 2>"$DNS_FILE.err" &
-	DNS_PID=$!
-	until grep -qE '^(tcpdump: )?listening on' "$DNS_FILE.err" 2>/dev/null; do
-		tries=$((tries + 1))
-		if [ $tries -ge 100 ] || ! alive "$DNS_PID"; then
-			cat "$DNS_FILE.err" >&2
-			DNS_PID=""
-			die "the DNS watch (tcpdump -i any) did not start"
-		fi
-		sleep 0.1
-	done
-}
-
-# Any packet written, or matched by the filter (a packet still in the ring
-# when tcpdump stops is counted there, not written), fails the run.
-dns_watch_stop()
-{
-	local seen matched
-	[ -n "$DNS_PID" ] || return 0
-	sleep 0.5
-	kill -INT "$DNS_PID" 2>/dev/null || true
-	wait "$DNS_PID" 2>/dev/null || true
-	DNS_PID=""
-	seen=$(tcpdump -nr "$DNS_FILE" 2>/dev/null || true)
-	matched=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} received by filter.*/\1/p' "$DNS_FILE.err")
-	if [ -n "$seen" ] || [ "${matched:-0}" -gt 0 ]; then
-		log "DNS packets were seen while the lab ran (${matched:-?} matched; something resolved a name):"
-		[ -z "$seen" ] || echo "$seen" >&2
-		return 1
-	fi
-	log "no DNS packet on any interface while the lab ran"
+	stop_masters TERM mariadbd "${masters[@]}"
 }
 
 # ---------------------------------------------------------------- driver
-
-cleanup()
-{
-	local rc=$?
-	cap_stop
-	stop_servers || rc=1
-	dns_watch_stop || rc=1
-	restore_policy_rc
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	exit $rc
-}
-
-# Debian starts a package's service when it is installed; mariadb-server
-# would start its own server on /var/lib/mysql, listening on
-# 127.0.0.1:3306. While installing, a policy-rc.d of our own (only when
-# there is none) keeps every service from starting (the datadir is still
-# created, and left stopped; this script never touches it).
-restore_policy_rc()
-{
-	if [ $POLICY_RC_OURS -eq 1 ] && grep -q 'tlswatch record-mysql' "$POLICY_RC" 2>/dev/null; then
-		rm -f "$POLICY_RC"
-	fi
-	POLICY_RC_OURS=0
-}
+# Hooks of tools/lab/record-lib.sh's recorder_main (and the servers' above).
 
 # PIDs of the MariaDB/MySQL servers running now, from /proc.
 server_pids()
@@ -717,117 +525,24 @@ server_pids()
 	done | sort -n
 }
 
-# Stops, by PID, the servers that the install started after all (a
-# policy-rc.d that was already there and lets services start).
-stop_new_servers()
+# Debian starts a package's service when it is installed; mariadb-server
+# would start its own server on /var/lib/mysql, listening on
+# 127.0.0.1:3306. install_packages keeps every service from starting
+# (policy-rc.d; the datadir is still created, and left stopped; this script
+# never touches it); a server that starts all the same (a policy-rc.d that
+# was already there and lets services start) is stopped by PID.
+install_deps()
 {
-	local before=$1 after p new=() tries=0
-	after=$(server_pids)
-	for p in $after; do
+	local before p new=()
+	before=$(server_pids)
+	install_packages "${PACKAGES[@]}"
+	for p in $(server_pids); do
 		grep -qxF "$p" <<<"$before" || new+=("$p")
 	done
 	[ ${#new[@]} -gt 0 ] || return 0
 	log "the install started a MariaDB server (pid ${new[*]}); stopping it"
 	kill -TERM "${new[@]}" 2>/dev/null || true
-	for p in "${new[@]}"; do
-		while alive "$p"; do
-			tries=$((tries + 1))
-			if [ $tries -ge 300 ]; then
-				kill -KILL "$p" 2>/dev/null || true
-				break
-			fi
-			sleep 0.1
-		done
-	done
+	wait_gone "the install's MariaDB server" "${new[@]}"
 }
 
-install_deps()
-{
-	local p missing=() before
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -gt 0 ] || return 0
-	log "installing ${missing[*]}"
-	if [ ! -e "$POLICY_RC" ]; then
-		printf '#!/bin/sh\n# tlswatch record-mysql: no service starts during its apt-get install\nexit 101\n' \
-			>"$POLICY_RC"
-		chmod 0755 "$POLICY_RC"
-		POLICY_RC_OURS=1
-	fi
-	before=$(server_pids)
-	export DEBIAN_FRONTEND=noninteractive
-	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" \
-		>"$WORK/apt.log" 2>&1 || { tail -n 30 "$WORK/apt.log" >&2; die "apt-get install failed: ${missing[*]}"; }
-	restore_policy_rc
-	stop_new_servers "$before"
-}
-
-record_one()
-{
-	local name=$1 file tmp try
-	file=$name.pcap
-	tmp=$WORK/$file
-	CUR=$name
-	for try in $(seq "$TRIES"); do
-		: >"$WORK/$name.log"
-		rm -f "$tmp"
-		log "recording $file"
-		"rec_$name" "$tmp"
-		if cap_verify "$tmp" 1 && check_content "$name" "$tmp"; then
-			mv "$tmp" "$OUT/$file"
-			chmod 0644 "$OUT/$file"
-			return 0
-		fi
-		log "$name: capture incomplete or not as expected (try $try of $TRIES)"
-	done
-	cat "$WORK/$name.log" >&2
-	cp "$tmp" "/tmp/tlswatch-rec-failed-$file"
-	log "$name: giving up; last capture kept as /tmp/tlswatch-rec-failed-$file"
-	return 1
-}
-
-main()
-{
-	local names=() n argv=("$@")
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--out) OUT=${2:?}; shift 2 ;;
-		--root) ROOT=${2:?}; shift 2 ;;
-		--no-install) INSTALL=0; shift ;;
-		--list) printf '%s\n' "${CAPTURES[@]}"; exit 0 ;;
-		-h | --help) sed -n '2,50p' "$0"; exit 0 ;;
-		-*) log "unknown option: $1"; exit 2 ;;
-		*) names+=("$1"); shift ;;
-		esac
-	done
-	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
-	for n in "${names[@]}"; do
-		declare -F "rec_$n" >/dev/null || { log "unknown capture: $n (see --list)"; exit 2; }
-	done
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || { log "must run as root"; exit 2; }
-		exec sudo -E "$0" "${argv[@]}"
-	fi
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	WORK=$(mktemp -d /tmp/tlswatch-rec.XXXXXX)
-	[ $INSTALL -eq 0 ] || install_deps
-	check_tools
-	mkdir -p "$OUT"
-	OUT=$(cd "$OUT" && pwd)
-	check_ports_free
-	dns_watch_start
-	start_servers
-	for n in "${names[@]}"; do
-		record_one "$n"
-	done
-	for n in "${names[@]}"; do
-		[ ! -s "$WORK/$n.handshake" ] || log "$(cat "$WORK/$n.handshake")"
-	done
-	log "recorded ${#names[@]} captures into $OUT"
-}
-
-main "$@"
+recorder_main "$@"

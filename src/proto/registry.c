@@ -104,9 +104,9 @@ proto_name_by_alpn(const char *alpn)
 }
 
 const char *
-proto_upgrade_word(const char *service)
+proto_offer_word(const char *service)
 {
 	const struct proto_desc *d = proto_by_name(service);
 
-	return d && d->upgrade.request ? d->upgrade.request : "STARTTLS";
+	return d && d->upgrade.offer ? d->upgrade.offer : "STARTTLS";
 }

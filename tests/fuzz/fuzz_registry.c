@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[n] = '\0';
 	check_name(proto_name_by_alpn(text));
 	check_name(proto_name_by_ndpi(text));
-	if (!proto_upgrade_word(text))
+	if (!proto_offer_word(text))
 		fuzz_fail("no upgrade word");
 	d = proto_by_name(text);
 	if (d && strcmp(d->name, text) != 0)

@@ -141,6 +141,39 @@ test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped(void **st)
 	correlate_free(c);
 }
 
+/* The evidence names what the stripped session lacked in its protocol's own
+ * word: IRC's CAP LS token "tls", MySQL's CLIENT_SSL flag, not the request
+ * (STARTTLS, SSLRequest) nobody could send. */
+static void
+test_stripped_evidence_names_the_offer_in_the_protocols_own_word(void **st)
+{
+	static const struct {
+		const char *service, *word;
+	} cases[] = {
+		{"smtp", "STARTTLS not offered, "},
+		{"irc", "tls not offered, "},
+		{"mysql", "CLIENT_SSL not offered, "},
+		{"ftp", "AUTH TLS not offered, "},
+	};
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct correlate *c = new_corr(NULL);
+		struct session s1, s2;
+		struct alert out[8];
+
+		mk_capa(&s1, 1, 100, true);
+		s1.service = cases[i].service;
+		judge_with(c, &s1, out, 8, NULL, NULL);
+		mk_capa(&s2, 2, 110, false);
+		s2.service = cases[i].service;
+		assert_int_equal(judge_with(c, &s2, out, 8, NULL, NULL), 1);
+		assert_int_equal(out[0].kind, ALERT_CAPABILITY_STRIPPED);
+		assert_ptr_equal(strstr(out[0].evidence, cases[i].word), out[0].evidence);
+		correlate_free(c);
+	}
+}
+
 static void
 test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert(void **st)
 {
@@ -556,6 +589,7 @@ main(void)
 			test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped),
 		cmocka_unit_test(
 			test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert),
+		cmocka_unit_test(test_stripped_evidence_names_the_offer_in_the_protocols_own_word),
 		cmocka_unit_test(test_other_ports_and_masked_or_starttls_sessions_are_not_stripped),
 		cmocka_unit_test(test_cleartext_retry_after_a_failed_handshake_is_a_fallback),
 		cmocka_unit_test(test_cleartext_retry_after_a_broken_upgrade_is_a_fallback),

@@ -162,8 +162,8 @@ test_every_lookup_is_derived_from_the_descriptors(void **state)
 		}
 		for (size_t k = 0; k < PROTO_NAMES_MAX && d->alpn[k]; k++)
 			assert_string_equal(proto_name_by_alpn(d->alpn[k]), d->name);
-		assert_string_equal(proto_upgrade_word(d->name),
-				    d->upgrade.request ? d->upgrade.request : "STARTTLS");
+		assert_string_equal(proto_offer_word(d->name),
+				    d->upgrade.offer ? d->upgrade.offer : "STARTTLS");
 	}
 	assert_string_equal(proto_name_by_ndpi("TLS.Amazon"), "tls");
 	assert_null(proto_name_by_ndpi("NoSuchProtocol"));

@@ -2,13 +2,13 @@
 """tools/lab/mitm.py - a man-in-the-middle for the tlswatch capture lab.
 
 Listens on a loopback address and relays every connection to a real server
-of the lab (postfix, dovecot, vsftpd, INN's nnrpd), tampering with the
-STARTTLS/STLS/AUTH TLS upgrade the way downgrade attackers and broken middleboxes do. It exists so that
+of the lab (postfix, dovecot, vsftpd, INN's nnrpd, InspIRCd), tampering with
+the STARTTLS/STLS/AUTH TLS upgrade the way downgrade attackers and broken middleboxes do. It exists so that
 pcaps/downgrade-*.pcap show both sides of a real attack: what the victim
 client saw (victim <-> proxy) and what the server saw (proxy <-> server).
 Python 3 standard library only; loopback only.
 
-  mitm.py --listen ADDR:PORT --upstream ADDR:PORT --proto smtp|imap|pop3|ftp|nntp
+  mitm.py --listen ADDR:PORT --upstream ADDR:PORT --proto smtp|imap|pop3|ftp|nntp|irc
           --modes MODE[,MODE...] [--source ADDR] [--count N] [--ready FILE]
 
 Each accepted connection takes the next mode of --modes (the last one
@@ -19,29 +19,37 @@ address), so one capture filter `host ADDR` records both sides. With
 is written once the socket listens. SIGTERM or SIGINT stop it.
 
 Modes (RFC 3207 SMTP STARTTLS, RFC 2595 IMAP STARTTLS and POP3 STLS, RFC
-4217 FTP AUTH TLS, RFC 4642 NNTP STARTTLS; for FTP the upgrade command is
-AUTH TLS, AUTH SSL, AUTH TLS-C or AUTH TLS-P, its go-ahead a 2xx reply, 234;
-for NNTP the go-ahead is 382):
+4217 FTP AUTH TLS, RFC 4642 NNTP STARTTLS, the IRCv3 "tls" capability and
+STARTTLS extension; for FTP the upgrade command is AUTH TLS, AUTH SSL, AUTH
+TLS-C or AUTH TLS-P, its go-ahead a 2xx reply, 234; for NNTP the go-ahead is
+382; for IRC the offer is "tls" in the CAP LS (LIST, NEW) reply, the
+go-ahead numeric 670, a refusal 691 or 421):
   pass            relay unchanged (the upgrade and TLS pass through)
   strip           remove STARTTLS/STLS from the capability lists: the EHLO
                   reply line, IMAP CAPABILITY and [CAPABILITY ...], POP3 CAPA,
                   the NNTP CAPABILITIES list; FTP: every " AUTH ..." line of
-                  the FEAT reply
+                  the FEAT reply; IRC: the "tls" token of CAP LS
   mask            overwrite the keyword with X's of the same length, as some
                   firewalls do: 250-STARTTLS -> 250-XXXXXXXA, IMAP STARTTLS
                   -> XXXXXXXX, POP3 STLS -> XXXX, NNTP STARTTLS -> XXXXXXXX,
-                  FTP FEAT " AUTH TLS" -> " XXXX XXX"
+                  FTP FEAT " AUTH TLS" -> " XXXX XXX". Not for IRC: its
+                  token "tls" would become "XXX", three letters that look
+                  like any other capability name, not like a mask
   mask-command    overwrite the client's upgrade command with X's on its way
                   to the server (STARTTLS -> XXXXXXXX, STLS -> XXXX, AUTH TLS
                   -> XXXX XXX); the server's "unknown command" goes back to
                   the client
   refuse          answer the client's upgrade command itself (454 4.7.0 /
-                  tag NO / -ERR / FTP 534 / NNTP 580), never forward it, keep relaying
-                  cleartext
+                  tag NO / -ERR / FTP 534 / NNTP 580 / IRC 691), never
+                  forward it, keep relaying cleartext
   accept-no-tls   answer the upgrade itself with the server's go-ahead text,
                   never forward it; answer the client's ClientHello with the
                   plaintext error a server gives to garbage; the client's
-                  TLS fails and it hangs up
+                  TLS fails and it hangs up. IRC: InspIRCd says nothing to
+                  garbage from a client that has not registered, so the
+                  proxy says nothing either; the real server closes the
+                  link after its registration timeout with its own ERROR
+                  line, which the proxy relays to the victim
   break-tls       forward the upgrade, its go-ahead and the ClientHello;
                   corrupt the server's first handshake message (ServerHello,
                   type 2, becomes type 14, ServerHelloDone) so the client
@@ -49,7 +57,8 @@ for NNTP the go-ahead is 382):
                   relayed to the server
   inject-response after the server's go-ahead, append a plaintext line in the
                   same segment (220 ... + "250 injected"; FTP 234 ... + "200
-                  injected"), then relay TLS
+                  injected"; IRC 670 ... + NOTICE * :injected), then relay
+                  TLS
   preauth         (imap) rewrite the greeting "* OK" to "* PREAUTH"
   weak-tls        answer the upgrade itself and terminate TLS with the victim
                   using TLS 1.0 and an anonymous key exchange
@@ -75,7 +84,11 @@ proxy stops reading client lines after it; FTP active mode (PORT and EPRT
 are relayed unchanged: they name the victim's address, which vsftpd refuses
 as it is not the proxy's), FTP data connections announced after the upgrade
 (inside TLS the proxy cannot see them) and weak-tls for FTP; IPv6; other
-protocols. NNTP: an article a client posts is relayed as lines.
+protocols. NNTP: an article a client posts is relayed as lines. IRC: the
+proxy's 670/691 use the server name of the server's first line (the lab's
+irc.tlswatch.test until the server has said anything) and "*" as the
+target, which is what InspIRCd says before NICK; "sts" (a policy that
+also asks for TLS) is left alone.
 """
 import argparse
 import asyncio
@@ -100,15 +113,18 @@ HS_SERVER_HELLO_DONE = 14
 
 # What the proxy says when it answers in the server's place. The go-ahead and
 # the answers to garbage are the lab servers' own texts (Postfix, Dovecot,
-# vsftpd), so the victim cannot tell; the refusals use the codes of RFC 3207
-# (454), RFC 2595 (NO, -ERR) and RFC 2228 (534, "Request denied for policy
-# reasons").
+# vsftpd, INN, InspIRCd), so the victim cannot tell; the refusals use the
+# codes of RFC 3207 (454), RFC 2595 (NO, -ERR) and RFC 2228 (534, "Request
+# denied for policy reasons"), IRC's the text InspIRCd's starttls module
+# sends without a TLS provider. IRC's %s is the server's name; its garbage
+# reply is None: InspIRCd answers garbage with silence.
 REFUSAL = {
     "smtp": b"454 4.7.0 TLS not available\r\n",
     "imap": b"%s NO [UNAVAILABLE] TLS not available\r\n",
     "pop3": b"-ERR TLS not available\r\n",
     "ftp": b"534 Request denied for policy reasons.\r\n",
     "nntp": b"580 Can not initiate TLS negotiation\r\n",
+    "irc": b":%s 691 * :STARTTLS is not enabled\r\n",
 }
 GO_AHEAD = {
     "smtp": b"220 2.0.0 Ready to start TLS\r\n",
@@ -116,6 +132,7 @@ GO_AHEAD = {
     "pop3": b"+OK Begin TLS negotiation now.\r\n",
     "ftp": b"234 Proceed with negotiation.\r\n",
     "nntp": b"382 Begin TLS negotiation now\r\n",
+    "irc": b":%s 670 * :STARTTLS successful, go ahead with TLS handshake\r\n",
 }
 GARBAGE_REPLY = {
     "smtp": b"500 5.5.2 Error: command not recognized\r\n",
@@ -123,6 +140,7 @@ GARBAGE_REPLY = {
     "pop3": b"-ERR Unknown command.\r\n",
     "ftp": b"530 Please login with USER and PASS.\r\n",
     "nntp": b"500 What?\r\n",
+    "irc": None,
 }
 INJECTED = {
     "smtp": b"250 injected\r\n",
@@ -130,7 +148,9 @@ INJECTED = {
     "pop3": b"+OK injected\r\n",
     "ftp": b"200 injected\r\n",
     "nntp": b"200 injected\r\n",
+    "irc": b":%s NOTICE * :injected\r\n",
 }
+IRC_SERVER_NAME = b"irc.tlswatch.test"
 
 IMAP_CAPA = re.compile(rb"^(\* CAPABILITY |[^ ]+ OK \[CAPABILITY |\* (OK|PREAUTH) \[CAPABILITY )",
                        re.IGNORECASE)
@@ -142,6 +162,9 @@ FTP_FEAT_AUTH = re.compile(rb"(?i)^ AUTH[ \t]")
 FTP_FINAL = re.compile(rb"^[0-9]{3} ")
 FTP_PASV = re.compile(rb"^227 .*?([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)")
 FTP_EPSV = re.compile(rb"^229 .*?\((.)\1\1([0-9]+)\1\)")
+# IRCv3 capability lists: [":server "] "CAP" target LS|LIST|NEW ["*"] ":" list
+IRC_CAP_LIST = re.compile(rb"^((?::[^ ]+ +)?CAP +[^ ]+ +(?:LS|LIST|NEW) +(?:\* +)?:)(.*?)(\r?\n)$",
+                          re.IGNORECASE)
 
 
 def log(msg):
@@ -208,6 +231,7 @@ class Relay:
         self.data_servers = []   # FTP: listeners for announced passive data connections
         self.data_tasks = []     # FTP: relays of data connections
         self.greeted = False
+        self.server_name = None  # IRC: the prefix of the server's first line
         self.first_tls = b""     # break-tls: server TLS bytes held until the type byte
         self.broken = False
         self.tls_victim = None   # weak-tls: (SSLObject, incoming, outgoing) towards the victim
@@ -229,6 +253,8 @@ class Relay:
             return words[0]
         if (self.proto == "ftp" and len(words) == 2 and words[0].upper() == b"AUTH"
                 and words[1].upper() in FTP_AUTH_MECHS):
+            return b""
+        if self.proto == "irc" and len(words) == 1 and words[0].upper() == b"STARTTLS":
             return b""
         return None
 
@@ -255,11 +281,21 @@ class Relay:
             return line[:1] == b"2"
         if self.proto == "nntp":
             return line[:4] == b"382 "
+        if self.proto == "irc":
+            # Numerics answer in any order: only 670 and 691/421 decide.
+            words = line.split()
+            if words and words[0].startswith(b":"):
+                words = words[1:]
+            if not words or words[0] not in (b"670", b"691", b"421"):
+                return None
+            return words[0] == b"670"
         if line.startswith(self.upgrade_tag + b" "):
             return line[len(self.upgrade_tag) + 1:].upper().startswith(b"OK")
         return None
 
     def fill(self, template, tag):
+        if self.proto == "irc":
+            return template % (self.server_name or IRC_SERVER_NAME)
         return template % tag if b"%s" in template else template
 
     # ------------------------------------------------------------ server lines
@@ -269,6 +305,8 @@ class Relay:
         if self.mode == "preauth" and not self.greeted and line[:5].upper() == b"* OK ":
             line = b"* PREAUTH " + line[5:]
         self.greeted = True
+        if self.proto == "irc" and self.server_name is None and line.startswith(b":"):
+            self.server_name = line[1:].split(b" ", 1)[0]
         if self.mode in ("strip", "mask"):
             line = self.tamper_capability(line, out)
             if line is None:
@@ -294,6 +332,13 @@ class Relay:
             if line.strip().upper() == b"STARTTLS" and self.in_capa:
                 return b"XXXXXXXX\r\n" if self.mode == "mask" else None
             return line
+        if self.proto == "irc":
+            m = IRC_CAP_LIST.match(line)
+            if not m:
+                return line
+            caps = [c for c in m.group(2).split(b" ")
+                    if c and c.split(b"=", 1)[0] != b"tls"]
+            return m.group(1) + b" ".join(caps) + m.group(3)
         if self.proto == "ftp":
             if not self.in_feat or not FTP_FEAT_AUTH.match(line):
                 return line
@@ -326,7 +371,7 @@ class Relay:
                     if accepted:
                         out.append(line)
                         if self.mode == "inject-response":
-                            out.append(INJECTED[self.proto])
+                            out.append(self.fill(INJECTED[self.proto], b""))
                         # Whatever follows is TLS (or injected by the server).
                         rest = b"".join(lines[i + 1:]) + self.s2c_rest
                         self.s2c_rest = b""
@@ -445,7 +490,8 @@ class Relay:
             return data
         if self.c2s == "swallow":
             # accept-no-tls: the ClientHello meets a server that reads text.
-            await self.to_victim(GARBAGE_REPLY[self.proto])
+            if GARBAGE_REPLY[self.proto] is not None:
+                await self.to_victim(GARBAGE_REPLY[self.proto])
             return b""
         lines, self.c2s_rest = split_lines(self.c2s_rest + data)
         out = []
@@ -473,7 +519,7 @@ class Relay:
                 log("#%d: accepting the upgrade, no TLS follows" % self.number)
                 await self.to_victim(self.fill(GO_AHEAD[self.proto], tag))
                 self.c2s = "swallow"
-                if rest:
+                if rest and GARBAGE_REPLY[self.proto] is not None:
                     await self.to_victim(GARBAGE_REPLY[self.proto])
                 return b"".join(out)
             if self.mode == "weak-tls":
@@ -696,7 +742,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", type=host_port, required=True)
     parser.add_argument("--upstream", type=host_port, required=True)
-    parser.add_argument("--proto", choices=["smtp", "imap", "pop3", "ftp", "nntp"], required=True)
+    parser.add_argument("--proto", choices=["smtp", "imap", "pop3", "ftp", "nntp", "irc"],
+                        required=True)
     parser.add_argument("--modes", required=True)
     parser.add_argument("--source", help="upstream source address (default: listen address)")
     parser.add_argument("--count", type=int, default=0)
@@ -712,6 +759,9 @@ def main():
         parser.error("preauth is an IMAP mode")
     if "weak-tls" in args.modes and args.proto == "ftp":
         parser.error("weak-tls is not for FTP")
+    if "mask" in args.modes and args.proto == "irc":
+        parser.error("mask is not for IRC: its token \"tls\" masked is \"XXX\", which does"
+                     " not look masked")
     args.source = args.source or args.listen[0]
     if not args.source.startswith("127."):
         parser.error("loopback (127.0.0.0/8) only: %s" % args.source)

@@ -36,6 +36,7 @@
 OUT=$REPO/pcaps                         # --out
 INSTALL=1                               # 0 with --no-install
 TRIES=3                                 # recordings of one capture before giving up
+WAIT_TIMEOUT=10                         # seconds wait_until, wait_listen and wait_gone wait
 WORK_TEMPLATE=/tmp/tlswatch-rec.XXXXXX  # mktemp template of the work directory
 POLICY_RC=/usr/sbin/policy-rc.d
 DEBCONF_EXTRA=()                        # debconf selections install_packages adds
@@ -355,7 +356,8 @@ proxied_end()
 # ---------------------------------------------------------------- processes
 
 # wait_until [-p PID] CMD...: runs CMD every 0.1 s until it succeeds (returns
-# 0); returns 1 after 10 s, or as soon as PID (when given) has exited.
+# 0); returns 1 after WAIT_TIMEOUT s, or as soon as PID (when given) has
+# exited.
 wait_until()
 {
 	local pid="" tries=0
@@ -365,7 +367,7 @@ wait_until()
 	fi
 	until "$@"; do
 		tries=$((tries + 1))
-		if [ $tries -ge 100 ] || { [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; }; then
+		if [ $tries -ge $((WAIT_TIMEOUT * 10)) ] || { [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; }; then
 			return 1
 		fi
 		sleep 0.1
@@ -397,7 +399,7 @@ all_listening()
 
 # wait_listen [-p PID] ADDR:PORT...: waits until every ADDR:PORT is in
 # LISTEN state (owned by PID with -p); logs the missing ones and returns 1
-# after 10 s, or as soon as PID has exited.
+# after WAIT_TIMEOUT s, or as soon as PID has exited.
 wait_listen()
 {
 	local pid=- wait_opt=() missing
@@ -411,7 +413,7 @@ wait_listen()
 	if [ "$pid" != - ] && ! kill -0 "$pid" 2>/dev/null; then
 		log "not listening: $missing (pid $pid has exited)"
 	else
-		log "not listening after 10 s: $missing"
+		log "not listening after $WAIT_TIMEOUT s: $missing"
 	fi
 	return 1
 }
@@ -460,7 +462,8 @@ pidfile_pid()
 }
 
 # wait_gone WHAT PID...: waits until none of the PIDs is alive (pid_alive);
-# after 10 s SIGKILLs those left (logged, WHAT names them) and waits 0.2 s.
+# after WAIT_TIMEOUT s SIGKILLs those left (logged, WHAT names them) and
+# waits 0.2 s.
 wait_gone()
 {
 	local what=$1 left p tries=0
@@ -472,8 +475,8 @@ wait_gone()
 		done
 		[ ${#left[@]} -eq 0 ] && return 0
 		tries=$((tries + 1))
-		if [ $tries -ge 100 ]; then
-			log "$what still alive after 10 s, SIGKILL: ${left[*]}"
+		if [ $tries -ge $((WAIT_TIMEOUT * 10)) ]; then
+			log "$what still alive after $WAIT_TIMEOUT s, SIGKILL: ${left[*]}"
 			kill -KILL "${left[@]}" 2>/dev/null || true
 			sleep 0.2
 			return 0

@@ -8,6 +8,7 @@ where that package is installed.
                [--no-cap] [--servername NAME] [--cafile FILE]
                [--nick N] [--user U] [--realname R] [--join CHAN --say TEXT]
                [--identify ACCOUNT] [--expect-refusal] [--expect-fail]
+               [--opportunistic]
 
 Passwords come from the environment, never the command line: IRC_PASSWORD
 (the server password, sent as PASS when set) and NICKSERV_PASSWORD (with
@@ -20,7 +21,11 @@ Passwords come from the environment, never the command line: IRC_PASSWORD
   --tls starttls   STARTTLS; on 670 the library's socket is wrapped in TLS
                    (Python's ssl) and everything after is inside TLS. With
                    --expect-refusal the answer must be 691 (or 421) and the
-                   client goes on in cleartext.
+                   client goes on in cleartext. With --opportunistic, as
+                   clients that "use TLS when offered" do: no STARTTLS when
+                   CAP LS does not list "tls" ("STARTTLS not offered"), and
+                   a refusal is no error: cleartext then ("STARTTLS
+                   refused"). Either way PASS follows in the clear.
   PASS, NICK, USER (NICK N, USER U 0 * :R), CAP END (after CAP LS).
   Registration:    waits for 001 and the end of the MOTD; with
                    --expect-fail the server must refuse instead (464, or
@@ -161,6 +166,7 @@ class Session:
         if a.tls == "implicit":
             self.tls_info()
 
+        caps = []
         if not a.no_cap:
             self.conn.cap("LS", "302")
             if self.wait("cap") != "cap":
@@ -168,7 +174,10 @@ class Session:
             caps = " ".join(self.seen["cap"][0][1][1:]).split()
             print("server capabilities:", " ".join(caps))
 
-        if a.tls == "starttls":
+        offered = a.no_cap or "tls" in [c.split("=", 1)[0] for c in caps]
+        if a.tls == "starttls" and a.opportunistic and not offered:
+            print("STARTTLS not offered: going on in cleartext")
+        elif a.tls == "starttls":
             self.conn.send_raw("STARTTLS")
             got = self.wait("670", "691", "unknowncommand")
             if got == "670":
@@ -177,7 +186,7 @@ class Session:
                 self.conn.start_tls(self.tls_context(), a.servername)
                 self.tls_info()
             elif got in ("691", "unknowncommand"):
-                if not a.expect_refusal:
+                if not (a.expect_refusal or a.opportunistic):
                     raise Failed("STARTTLS refused (%s)" % got)
                 print("STARTTLS refused (%s): going on in cleartext" % got)
             else:
@@ -229,6 +238,8 @@ def main():
     ap.add_argument("--identify", metavar="ACCOUNT")
     ap.add_argument("--expect-refusal", action="store_true")
     ap.add_argument("--expect-fail", action="store_true")
+    ap.add_argument("--opportunistic", action="store_true",
+                    help="with --tls starttls: cleartext when tls is not offered or refused")
     args = ap.parse_args()
     if args.identify and "NICKSERV_PASSWORD" not in os.environ:
         print("NICKSERV_PASSWORD is not set", file=sys.stderr)
