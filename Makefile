@@ -166,6 +166,7 @@ pcaps:
 	tools/record-nntp.sh
 	tools/record-irc.sh
 	tools/record-mysql.sh
+	tools/record-http.sh
 
 install: $(BUILD)/tlswatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
