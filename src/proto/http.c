@@ -654,6 +654,8 @@ static bool
 http_switched(struct http_state *s, struct proto_facts *f, const struct http_req *r,
 	      const struct http_msg *m)
 {
+	const char *to = m->other[0] ? m->other : "?";
+
 	if ((m->upgrade & UPG_TLS) || (m->upgrade == 0 && r->upgrade == UPG_TLS)) {
 		proto_facts_set_upgrade_reply(f, s->status_line, s->status_len);
 		if (s->up_injected) {
@@ -670,8 +672,6 @@ http_switched(struct http_state *s, struct proto_facts *f, const struct http_req
 	}
 	/* Another protocol (websocket, h2c ...): the request was granted, and
 	 * nothing after this header block is HTTP/1. */
-	const char *to = m->other[0] ? m->other : "?";
-
 	sasl_field_set(http_own(f)->switched, sizeof(http_own(f)->switched), (const uint8_t *)to,
 		       strlen(to));
 	proto_facts_login_outcome(f, r->login, true);
