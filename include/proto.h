@@ -169,12 +169,16 @@ enum {
 
 /*
  * The words of a protocol's in-band upgrade, as the outputs name them. A
- * protocol without one (HTTP, DNS ...) leaves request NULL.
+ * protocol without one (DNS, SIP ...) leaves request NULL.
  */
 struct proto_upgrade {
 	const char *offer;   /* the capability the server offers: "STARTTLS", "STLS" */
 	const char *request; /* the client's request: "STARTTLS", "STLS", "AUTH TLS" */
 	const char *accept;  /* the server's go-ahead: "220", "+OK", "OK" */
+	/* Seldom deployed (HTTP's RFC 2817 upgrade): a session in which neither
+	 * side mentions it is judged as a protocol without one
+	 * (cleartext/no-tls-protocol), not as not-offered. */
+	bool seldom;
 };
 
 /*

@@ -67,6 +67,12 @@ enum sasl_mech sasl_mech_parse(const uint8_t *p, size_t n, char *name, size_t na
  * false when it lacks the two NULs. l may be NULL (only checks). */
 bool sasl_plain_parse(const uint8_t *msg, size_t n, struct login *l);
 
+/* The user of a digest response: username="U" (quoted, with backslash
+ * escapes) or username=U among comma-separated directives, as SASL
+ * DIGEST-MD5 (RFC 2831) and HTTP Digest (RFC 7616) send it; l->username
+ * stays as it was when there is none. */
+void sasl_digest_username(const uint8_t *msg, size_t n, struct login *l);
+
 void sasl_exchange_start(struct sasl_exchange *x, enum sasl_mech mech);
 /*
  * Interprets the next client response, given as its base64 text without the

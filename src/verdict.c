@@ -12,7 +12,9 @@
  *     - upgrade refused: downgraded/upgrade-refused;
  *     - capability masked: downgraded/capability-masked;
  *     - on a TLS-only port: downgraded/plaintext-on-tls-port;
- *     - offered, not used: cleartext/not-requested; else cleartext/not-offered.
+ *     - offered, not used: cleartext/not-requested; else cleartext/not-offered
+ *       (no-tls-protocol for an upgrade seldom deployed that neither side
+ *       mentioned: HTTP's).
  *  4. TLS not from the first client byte: after unrecognised cleartext it is
  *     an upgrade by a protocol no parser reads (starttls); picked up midstream
  *     or with only the server side captured, a ClientHello or ServerHello
@@ -23,7 +25,8 @@
  *     session, else not-offered).
  *  5. Otherwise unknown (midstream, gap, unrecognized), or cleartext when
  *     nDPI recognised an unencrypted protocol: not-offered when the protocol
- *     has an upgrade (none was seen), no-tls-protocol when it has none.
+ *     has an upgrade (none was seen), no-tls-protocol when it has none (or
+ *     one seldom deployed).
  *
  * Alerts: each downgrade indicator, injections, PREAUTH, each cleartext
  * login, and an obsolete version or weak cipher on negotiated TLS.
@@ -245,7 +248,12 @@ judge_plain(struct alert_out *ao, bool tls_port)
 		return;
 	}
 	s->verdict = VERDICT_CLEARTEXT;
-	s->reason = pf->tls_offered ? REASON_NOT_REQUESTED : REASON_NOT_OFFERED;
+	if (pf->tls_offered)
+		s->reason = REASON_NOT_REQUESTED;
+	else if (!pf->upgrade_requested && s->proto && s->proto->upgrade.seldom)
+		s->reason = REASON_NO_TLS_PROTOCOL; /* nobody mentioned it */
+	else
+		s->reason = REASON_NOT_OFFERED;
 }
 
 /* Plaintext: at least 4 bytes, all printable ASCII or TAB, CR, LF. */
@@ -351,7 +359,9 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 		const struct proto_desc *sp = proto_by_name(s->service);
 
 		s->verdict = VERDICT_CLEARTEXT;
-		s->reason = sp && sp->upgrade.request ? REASON_NOT_OFFERED : REASON_NO_TLS_PROTOCOL;
+		s->reason = sp && sp->upgrade.request && !sp->upgrade.seldom
+				    ? REASON_NOT_OFFERED
+				    : REASON_NO_TLS_PROTOCOL;
 	} else
 		s->reason = REASON_UNRECOGNIZED;
 	return ao.n;

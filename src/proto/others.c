@@ -23,16 +23,6 @@ const struct proto_desc proto_xmpp = {
 	.alpn = {"xmpp-client", "xmpp-server"},
 };
 
-const struct proto_desc proto_http = {
-	.name = "http",
-	.transports = TCP,
-	.clear_ports = {80, 8080},
-	.tls_ports = {443, 8443},
-	.tls_transports = BOTH, /* QUIC */
-	.ndpi = {"HTTP"},
-	.alpn = {"http/1.1", "http/1.0", "h2", "h3"},
-};
-
 const struct proto_desc proto_telnet = {
 	.name = "telnet",
 	.transports = TCP,

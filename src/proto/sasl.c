@@ -198,9 +198,8 @@ sasl_attr_find(const uint8_t *p, size_t n, char key, unsigned from, struct curso
 	return false;
 }
 
-/* DIGEST-MD5: username="..." (or unquoted) among the client's directives. */
-static void
-sasl_digest_md5_parse(const uint8_t *msg, size_t n, struct login *l)
+void
+sasl_digest_username(const uint8_t *msg, size_t n, struct login *l)
 {
 	size_t off = 0;
 
@@ -343,7 +342,7 @@ sasl_exchange_response(struct sasl_exchange *x, struct login *l, const uint8_t *
 	case SASL_MECH_DIGEST_MD5:
 		/* The second response (to rspauth) is empty. */
 		if (step == 0 && l)
-			sasl_digest_md5_parse(msg, len, l);
+			sasl_digest_username(msg, len, l);
 		break;
 	case SASL_MECH_SCRAM:
 		/* client-first-message; the later client-final has no user. */

@@ -44,7 +44,8 @@ bad() {
 
 # The passwords of pcaps/README.md, plain and as they travel (base64).
 secrets=(AlicePass2024 FtpAlice2024 ServerPass2024 CarolPass2024 BobPass2024 WrongPass999 'Pass" 2024' 'Pass\" 2024' 'Pass\\" 2024'
-	AGFsaWNlAEFsaWNlUGFzczIwMjQ= QWxpY2VQYXNzMjAyNA== AGFsaWNlAFdyb25nUGFzczk5OQ==)
+	AGFsaWNlAEFsaWNlUGFzczIwMjQ= QWxpY2VQYXNzMjAyNA== AGFsaWNlAFdyb25nUGFzczk5OQ==
+	YWxpY2U6QWxpY2VQYXNzMjAyNA== YWxpY2U6V3JvbmdQYXNzOTk5)
 
 # no_secret NAME FILE...: fails NAME when any password appears in the files.
 no_secret() {

@@ -11,7 +11,8 @@ fails=0
 fail() { echo "FAIL features: $*"; fails=$((fails + 1)); }
 
 # The passwords documented in pcaps/README.md, as they cross the wire.
-secrets=(AlicePass2024 FtpAlice2024 ServerPass2024 CarolPass2024 BobPass2024 'Bob "Pass" 2024' WrongPass999 AGFsaWNlAEFsaWNlUGFzczIwMjQ= QWxpY2VQYXNzMjAyNA== AGFsaWNlAFdyb25nUGFzczk5OQ==)
+secrets=(AlicePass2024 FtpAlice2024 ServerPass2024 CarolPass2024 BobPass2024 'Bob "Pass" 2024' WrongPass999 AGFsaWNlAEFsaWNlUGFzczIwMjQ= QWxpY2VQYXNzMjAyNA== AGFsaWNlAFdyb25nUGFzczk5OQ==
+	YWxpY2U6QWxpY2VQYXNzMjAyNA== YWxpY2U6V3JvbmdQYXNzOTk5)
 logins=()
 for f in "$top"/pcaps/*login*.pcap "$top"/pcaps/*auth*.pcap "$top"/pcaps/*user-pass*.pcap "$top"/pcaps/imap-cleartext.pcap "$top"/pcaps/pop3-cleartext.pcap; do
 	[ -f "$f" ] && logins+=(-r "$f")

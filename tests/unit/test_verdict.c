@@ -1069,6 +1069,40 @@ test_verdict_ndpi_cleartext_protocol_without_upgrade_is_cleartext_no_tls_protoco
 	}
 }
 
+/* HTTP's RFC 2817 upgrade is seldom deployed: a session in which nobody
+ * mentions it has no upgrade to speak of; one whose client asked and the
+ * server never offered is not-offered; one whose server offered is
+ * not-requested. */
+static void
+test_verdict_http_upgrade_unmentioned_is_no_tls_protocol_asked_not_offered(void **state)
+{
+	extern const struct proto_desc proto_http;
+	static const struct {
+		bool requested, offered;
+		const char *reason;
+	} cases[] = {
+		{false, false, "no-tls-protocol"},
+		{true, false, "not-offered"},
+		{false, true, "not-requested"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct session s;
+		struct judged j;
+
+		session_make(&s, "http", 80);
+		s.mode = MODE_PLAIN;
+		s.plain_seen = true;
+		s.proto = &proto_http;
+		s.pf.upgrade_requested = cases[i].requested;
+		s.pf.tls_offered = cases[i].offered;
+		judge(&s, &j);
+		assert_verdict(&s, "cleartext", cases[i].reason);
+		assert_no_alerts(&s, &j);
+	}
+}
+
 static void
 test_verdict_ndpi_cleartext_protocol_with_an_upgrade_is_cleartext_not_offered(void **state)
 {
@@ -1281,6 +1315,8 @@ main(void)
 		cmocka_unit_test(
 			test_verdict_ndpi_cleartext_protocol_with_an_upgrade_is_cleartext_not_offered),
 		cmocka_unit_test(test_verdict_midstream_and_gap_win_over_an_ndpi_opinion),
+		cmocka_unit_test(
+			test_verdict_http_upgrade_unmentioned_is_no_tls_protocol_asked_not_offered),
 		cmocka_unit_test(
 			test_verdict_alert_limit_is_respected_and_every_kind_is_still_flagged),
 		cmocka_unit_test(test_verdict_long_evidence_is_cut_and_stays_nul_terminated),
