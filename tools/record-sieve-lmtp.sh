@@ -57,6 +57,10 @@ TLS_ADDR=127.0.0.1  # instance with ssl = yes: ManageSieve and LMTP
 NOSSL_ADDR=127.0.0.2  # instance with ssl = no: ManageSieve only
 SIEVE_PORT=4190
 LMTP_PORT=24
+# The man in the middle of the downgrade-sieve-* captures (tools/lab/mitm.py,
+# record-lib.sh's proxied) listens here and relays to the TLS instance.
+MITM_ADDR=127.0.0.30
+PYTHON=$DEB_PYTHON
 INSTANCES=(tls nossl)
 STARTED=()
 
@@ -67,6 +71,8 @@ WRONG_PW=WrongPass999
 CAPTURES=(
 	sieve-starttls sieve-cleartext-login sieve-login-failed sieve-no-starttls
 	lmtp-starttls lmtp-cleartext
+	downgrade-sieve-strip downgrade-sieve-mask downgrade-sieve-refuse
+	downgrade-sieve-accept-no-tls downgrade-sieve-response-injection
 )
 
 PACKAGES=(dovecot-core dovecot-managesieved dovecot-sieve dovecot-lmtpd sieve-connect
@@ -93,6 +99,65 @@ lab_sieve_connect()
 lab_sieveclient()
 {
 	run_client timeout 30 "$DEB_PYTHON" "$LAB/clients/sieveclient.py" "$@"
+}
+
+# ------------------------------------------------------------ downgrades
+# Through the proxy, with sievelib as an opportunistic client (STARTTLS when
+# listed and accepted, else AUTHENTICATE in cleartext).
+
+lab_sieve_victim()
+{
+	lab_sieveclient $MITM_ADDR "$SIEVE_PORT" --user alice --password "$ALICE_PW" \
+		--opportunistic
+}
+
+# The first session through unchanged (STARTTLS, TLS), the second without
+# "STARTTLS" in the greeting: the login goes in cleartext.
+rec_downgrade-sieve-strip()
+{
+	proxied sieve "$SIEVE_PORT" "$TLS_ADDR:$SIEVE_PORT" pass,strip 2 "$1"
+	lab_sieve_victim
+	lab_sieve_victim
+	proxied_end
+	expect_log 'tls: TLSv1'
+	expect_log 'STARTTLS not offered'
+}
+
+rec_downgrade-sieve-mask()
+{
+	proxied sieve "$SIEVE_PORT" "$TLS_ADDR:$SIEVE_PORT" mask 1 "$1"
+	lab_sieve_victim
+	proxied_end
+	expect_log 'STARTTLS not offered'
+}
+
+# The proxy answers STARTTLS as Dovecot without TLS does.
+rec_downgrade-sieve-refuse()
+{
+	proxied sieve "$SIEVE_PORT" "$TLS_ADDR:$SIEVE_PORT" refuse 1 "$1"
+	lab_sieve_victim
+	proxied_end
+	expect_log 'STARTTLS refused'
+}
+
+# The proxy says OK to STARTTLS and answers the ClientHello with Dovecot's
+# reply to garbage: sievelib's handshake fails.
+rec_downgrade-sieve-accept-no-tls()
+{
+	proxied sieve "$SIEVE_PORT" "$TLS_ADDR:$SIEVE_PORT" accept-no-tls 1 "$1"
+	expect_fail 'SSL|ssl' "$DEB_PYTHON" "$LAB/clients/sieveclient.py" $MITM_ADDR "$SIEVE_PORT" \
+		--user alice --password "$ALICE_PW" --opportunistic
+	proxied_end
+}
+
+# 'OK "injected"' in the segment of the go-ahead: sievelib keeps it, takes
+# it inside TLS as the end of the capability list, finds no SASL and gives up.
+rec_downgrade-sieve-response-injection()
+{
+	proxied sieve "$SIEVE_PORT" "$TLS_ADDR:$SIEVE_PORT" inject-response 1 "$1"
+	expect_fail 'SASL not supported' "$DEB_PYTHON" "$LAB/clients/sieveclient.py" $MITM_ADDR \
+		"$SIEVE_PORT" --user alice --password "$ALICE_PW" --opportunistic
+	proxied_end
 }
 
 # swaks with the lab's fixed identity and a tiny message, LMTP; extra args follow.
@@ -169,6 +234,28 @@ rec_lmtp-cleartext()
 content_rules()
 {
 	case "$1" in
+	downgrade-sieve-strip | downgrade-sieve-mask | downgrade-sieve-refuse)
+		cat <<-'EOF'
+			+AUTHENTICATE "PLAIN"
+			+OK "Logged in."
+		EOF
+		[ "$1" != downgrade-sieve-mask ] || echo '+"XXXXXXXX"'
+		[ "$1" != downgrade-sieve-refuse ] || echo "+NO \"TLS support isn't enabled.\""
+		;;
+	downgrade-sieve-accept-no-tls)
+		cat <<-'EOF'
+			+OK "Begin TLS negotiation now."
+			+NO "Error in MANAGESIEVE command received by server."
+			-AUTHENTICATE
+		EOF
+		;;
+	downgrade-sieve-response-injection)
+		cat <<-'EOF'
+			+OK "Begin TLS negotiation now."
+			+OK "injected"
+			-AUTHENTICATE
+		EOF
+		;;
 	sieve-starttls)
 		cat <<-'EOF'
 			+"IMPLEMENTATION" "Dovecot (Debian) Pigeonhole"
@@ -241,10 +328,15 @@ content_rules()
 	esac
 }
 
-# One complete TCP session, and the content rules.
+# One complete TCP session (two per victim connection through the proxy,
+# where an attack may end with a reset), and the content rules.
 verify_capture()
 {
-	cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1")
+	case "$1" in
+	downgrade-sieve-strip) cap_verify_streams "$2" 4 ;;
+	downgrade-*) cap_verify_streams "$2" 2 ;;
+	*) cap_verify "$2" 1 ;;
+	esac && check_cleartext "$1" "$2" < <(content_rules "$1")
 }
 
 # ---------------------------------------------------------------- servers

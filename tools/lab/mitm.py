@@ -2,13 +2,15 @@
 """tools/lab/mitm.py - a man-in-the-middle for the tlswatch capture lab.
 
 Listens on a loopback address and relays every connection to a real server
-of the lab (postfix, dovecot, vsftpd, INN's nnrpd, InspIRCd), tampering with
+of the lab (postfix, dovecot, vsftpd, INN's nnrpd, InspIRCd, dovecot's
+managesieved), tampering with
 the STARTTLS/STLS/AUTH TLS upgrade the way downgrade attackers and broken middleboxes do. It exists so that
 pcaps/downgrade-*.pcap show both sides of a real attack: what the victim
 client saw (victim <-> proxy) and what the server saw (proxy <-> server).
 Python 3 standard library only; loopback only.
 
-  mitm.py --listen ADDR:PORT --upstream ADDR:PORT --proto smtp|imap|pop3|ftp|nntp|irc
+  mitm.py --listen ADDR:PORT --upstream ADDR:PORT
+          --proto smtp|imap|pop3|ftp|nntp|irc|sieve
           --modes MODE[,MODE...] [--source ADDR] [--count N] [--ready FILE]
 
 Each accepted connection takes the next mode of --modes (the last one
@@ -23,16 +25,19 @@ Modes (RFC 3207 SMTP STARTTLS, RFC 2595 IMAP STARTTLS and POP3 STLS, RFC
 STARTTLS extension; for FTP the upgrade command is AUTH TLS, AUTH SSL, AUTH
 TLS-C or AUTH TLS-P, its go-ahead a 2xx reply, 234; for NNTP the go-ahead is
 382; for IRC the offer is "tls" in the CAP LS (LIST, NEW) reply, the
-go-ahead numeric 670, a refusal 691 or 421):
+go-ahead numeric 670, a refusal 691 or 421; RFC 5804 ManageSieve: the offer
+is the "STARTTLS" capability line, the go-ahead OK, a refusal NO or BYE):
   pass            relay unchanged (the upgrade and TLS pass through)
   strip           remove STARTTLS/STLS from the capability lists: the EHLO
                   reply line, IMAP CAPABILITY and [CAPABILITY ...], POP3 CAPA,
                   the NNTP CAPABILITIES list; FTP: every " AUTH ..." line of
-                  the FEAT reply; IRC: the "tls" token of CAP LS
+                  the FEAT reply; IRC: the "tls" token of CAP LS; ManageSieve:
+                  the "STARTTLS" line
   mask            overwrite the keyword with X's of the same length, as some
                   firewalls do: 250-STARTTLS -> 250-XXXXXXXA, IMAP STARTTLS
                   -> XXXXXXXX, POP3 STLS -> XXXX, NNTP STARTTLS -> XXXXXXXX,
-                  FTP FEAT " AUTH TLS" -> " XXXX XXX". Not for IRC: its
+                  ManageSieve "STARTTLS" -> "XXXXXXXX", FTP FEAT " AUTH TLS"
+                  -> " XXXX XXX". Not for IRC: its
                   token "tls" would become "XXX", three letters that look
                   like any other capability name, not like a mask
   mask-command    overwrite the client's upgrade command with X's on its way
@@ -40,7 +45,7 @@ go-ahead numeric 670, a refusal 691 or 421):
                   -> XXXX XXX); the server's "unknown command" goes back to
                   the client
   refuse          answer the client's upgrade command itself (454 4.7.0 /
-                  tag NO / -ERR / FTP 534 / NNTP 580 / IRC 691), never
+                  tag NO / -ERR / FTP 534 / NNTP 580 / IRC 691 / Sieve NO), never
                   forward it, keep relaying cleartext
   accept-no-tls   answer the upgrade itself with the server's go-ahead text,
                   never forward it; answer the client's ClientHello with the
@@ -117,7 +122,8 @@ HS_SERVER_HELLO_DONE = 14
 # codes of RFC 3207 (454), RFC 2595 (NO, -ERR) and RFC 2228 (534, "Request
 # denied for policy reasons"), IRC's the text InspIRCd's starttls module
 # sends without a TLS provider. IRC's %s is the server's name; its garbage
-# reply is None: InspIRCd answers garbage with silence.
+# reply is None: InspIRCd answers garbage with silence. ManageSieve's are
+# Dovecot's (Pigeonhole): its refusal is what an instance without TLS says.
 REFUSAL = {
     "smtp": b"454 4.7.0 TLS not available\r\n",
     "imap": b"%s NO [UNAVAILABLE] TLS not available\r\n",
@@ -125,6 +131,7 @@ REFUSAL = {
     "ftp": b"534 Request denied for policy reasons.\r\n",
     "nntp": b"580 Can not initiate TLS negotiation\r\n",
     "irc": b":%s 691 * :STARTTLS is not enabled\r\n",
+    "sieve": b"NO \"TLS support isn't enabled.\"\r\n",
 }
 GO_AHEAD = {
     "smtp": b"220 2.0.0 Ready to start TLS\r\n",
@@ -133,6 +140,7 @@ GO_AHEAD = {
     "ftp": b"234 Proceed with negotiation.\r\n",
     "nntp": b"382 Begin TLS negotiation now\r\n",
     "irc": b":%s 670 * :STARTTLS successful, go ahead with TLS handshake\r\n",
+    "sieve": b"OK \"Begin TLS negotiation now.\"\r\n",
 }
 GARBAGE_REPLY = {
     "smtp": b"500 5.5.2 Error: command not recognized\r\n",
@@ -141,6 +149,7 @@ GARBAGE_REPLY = {
     "ftp": b"530 Please login with USER and PASS.\r\n",
     "nntp": b"500 What?\r\n",
     "irc": None,
+    "sieve": b"NO \"Error in MANAGESIEVE command received by server.\"\r\n",
 }
 INJECTED = {
     "smtp": b"250 injected\r\n",
@@ -149,6 +158,7 @@ INJECTED = {
     "ftp": b"200 injected\r\n",
     "nntp": b"200 injected\r\n",
     "irc": b":%s NOTICE * :injected\r\n",
+    "sieve": b"OK \"injected\"\r\n",
 }
 IRC_SERVER_NAME = b"irc.tlswatch.test"
 
@@ -256,6 +266,8 @@ class Relay:
             return b""
         if self.proto == "irc" and len(words) == 1 and words[0].upper() == b"STARTTLS":
             return b""
+        if self.proto == "sieve" and len(words) == 1 and words[0].upper() == b"STARTTLS":
+            return b""
         return None
 
     def masked_command(self, line, tag):
@@ -281,6 +293,12 @@ class Relay:
             return line[:1] == b"2"
         if self.proto == "nntp":
             return line[:4] == b"382 "
+        if self.proto == "sieve":
+            # RFC 5804: OK, NO or BYE end a response; other lines are data.
+            word = line.split(b" ", 1)[0].rstrip(b"\r\n").upper()
+            if word not in (b"OK", b"NO", b"BYE"):
+                return None
+            return word == b"OK"
         if self.proto == "irc":
             # Numerics answer in any order: only 670 and 691/421 decide.
             words = line.split()
@@ -331,6 +349,11 @@ class Relay:
         if self.proto == "nntp":
             if line.strip().upper() == b"STARTTLS" and self.in_capa:
                 return b"XXXXXXXX\r\n" if self.mode == "mask" else None
+            return line
+        if self.proto == "sieve":
+            # The capability lines of the greeting (and of CAPABILITY).
+            if line.strip().upper() == b'"STARTTLS"':
+                return b'"XXXXXXXX"\r\n' if self.mode == "mask" else None
             return line
         if self.proto == "irc":
             m = IRC_CAP_LIST.match(line)
@@ -742,7 +765,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", type=host_port, required=True)
     parser.add_argument("--upstream", type=host_port, required=True)
-    parser.add_argument("--proto", choices=["smtp", "imap", "pop3", "ftp", "nntp", "irc"],
+    parser.add_argument("--proto", choices=["smtp", "imap", "pop3", "ftp", "nntp", "irc", "sieve"],
                         required=True)
     parser.add_argument("--modes", required=True)
     parser.add_argument("--source", help="upstream source address (default: listen address)")
