@@ -33,16 +33,6 @@ const struct proto_desc proto_http = {
 	.alpn = {"http/1.1", "http/1.0", "h2", "h3"},
 };
 
-const struct proto_desc proto_telnet = {
-	.name = "telnet",
-	.transports = TCP,
-	.clear_ports = {23},
-	.tls_ports = {992},
-	.tls_transports = TCP,
-	.upgrade = {"START_TLS", "START_TLS", "START_TLS"},
-	.ndpi = {"Telnet"},
-};
-
 const struct proto_desc proto_dns = {
 	.name = "dns",
 	.transports = BOTH,
