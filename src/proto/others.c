@@ -23,16 +23,6 @@ const struct proto_desc proto_xmpp = {
 	.alpn = {"xmpp-client", "xmpp-server"},
 };
 
-const struct proto_desc proto_telnet = {
-	.name = "telnet",
-	.transports = TCP,
-	.clear_ports = {23},
-	.tls_ports = {992},
-	.tls_transports = TCP,
-	.upgrade = {"START_TLS", "START_TLS", "START_TLS"},
-	.ndpi = {"Telnet"},
-};
-
 const struct proto_desc proto_dns = {
 	.name = "dns",
 	.transports = BOTH,
