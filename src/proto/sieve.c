@@ -381,7 +381,8 @@ sieve_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 	if (lit->keep) {
 		size_t room = sizeof(s->args.buf) - s->args.len;
 
-		if (n > room) {
+		/* One cap hit per string cut, however its bytes were chunked. */
+		if (n > room && !s->args.cut) {
 			s->args.cut = true;
 			f->cap_hits++;
 		}

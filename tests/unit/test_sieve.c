@@ -233,6 +233,31 @@ test_sieve_junk_and_truncated_input_never_crash(void **unused)
 	}
 }
 
+/* Fuzzing found it: a literal AUTHENTICATE string longer than the parser
+ * keeps was counted as a cap hit once per chunk that overflowed, so the
+ * count depended on how the bytes arrived. One string cut, one hit. */
+static void
+test_sieve_long_literal_string_is_one_cap_hit_in_any_chunking(void **unused)
+{
+	static char big[2048 + 64];
+	struct step t[] = {
+		S(GREETING_PLAIN),
+		C("AUTHENTICATE \"PLAIN\" {2048+}\r\n"),
+		{DIR_C2S, big, 2048},
+		C("\r\n"),
+	};
+	struct replay_result whole, r;
+
+	(void)unused;
+	memset(big, 'A', 2048);
+	replay(&proto_sieve, t, N_STEPS(t), 0, &whole);
+	assert_int_equal(whole.facts.cap_hits, 1);
+	for (size_t i = 0; i < REPLAY_N_CHUNKS; i++) {
+		replay(&proto_sieve, t, N_STEPS(t), replay_chunks[i], &r);
+		assert_int_equal(r.facts.cap_hits, 1);
+	}
+}
+
 int
 main(void)
 {
@@ -247,6 +272,7 @@ main(void)
 		cmocka_unit_test(test_sieve_script_literals_are_skipped),
 		cmocka_unit_test(test_sieve_sniff_tells_greetings_and_commands),
 		cmocka_unit_test(test_sieve_junk_and_truncated_input_never_crash),
+		cmocka_unit_test(test_sieve_long_literal_string_is_one_cap_hit_in_any_chunking),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
