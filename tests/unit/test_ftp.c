@@ -24,39 +24,6 @@ extern const struct proto_desc proto_ftp_data;
 	" PROT\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"
 #define FEAT_PLAIN "211-Features:\r\n EPRT\r\n EPSV\r\n PASV\r\n SIZE\r\n211 End\r\n"
 
-/* The own fields as the sinks would see them: "key=value;..." */
-struct own_text {
-	char buf[256];
-};
-
-static void
-own_str(void *ctx, const char *key, const char *value)
-{
-	struct own_text *t = ctx;
-	size_t n = strlen(t->buf);
-
-	snprintf(t->buf + n, sizeof(t->buf) - n, "%s=%s;", key, value);
-}
-
-static void
-own_num(void *ctx, const char *key, uint64_t value)
-{
-	struct own_text *t = ctx;
-	size_t n = strlen(t->buf);
-
-	snprintf(t->buf + n, sizeof(t->buf) - n, "%s=%llu;", key, (unsigned long long)value);
-}
-
-static const char *
-own_fields(const struct proto_facts *f, struct own_text *t)
-{
-	struct proto_writer w = {t, own_str, own_num};
-
-	memset(t, 0, sizeof(*t));
-	proto_ftp.write(f, &w);
-	return t->buf;
-}
-
 static void
 assert_expect(const struct proto_facts *f, uint32_t i, uint8_t family, const char *addr4,
 	      uint16_t port, bool by_server)
@@ -100,7 +67,7 @@ test_ftp_auth_tls_accepted_hands_the_client_hello_to_tls(void **unused)
 	assert_int_equal(r.after_switch[DIR_C2S], 10);
 	assert_string_equal(r.facts.upgrade_reply, "234 Proceed with negotiation.");
 	assert_string_equal(r.facts.capa, "AUTH EPRT EPSV MDTM PASV PBSZ PROT REST SIZE TVFS UTF8");
-	assert_string_equal(own_fields(&r.facts, &o), "");
+	assert_string_equal(own_fields(&proto_ftp, &r.facts, &o), "");
 }
 
 static void
@@ -304,7 +271,7 @@ test_ftp_pasv_and_epsv_replies_announce_the_server_endpoint(void **unused)
 	assert_expect(&r.facts, 1, 0, NULL, 40001, true);
 	assert_expect(&r.facts, 2, 4, "\x0a\x01\x02\x03", 1025, true);
 	assert_true(r.facts.expect[0].tls_possible);
-	assert_string_equal(own_fields(&r.facts, &o), "passive=3;");
+	assert_string_equal(own_fields(&proto_ftp, &r.facts, &o), "passive=3;");
 }
 
 static void
@@ -331,7 +298,7 @@ test_ftp_port_and_eprt_announce_the_client_endpoint_once_accepted(void **unused)
 	assert_expect(&r.facts, 1, 6, NULL, 40002, false);
 	assert_memory_equal(r.facts.expect[1].addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
 	assert_false(r.facts.expect[0].tls_possible);
-	assert_string_equal(own_fields(&r.facts, &o), "active=2;bad_ports=1;");
+	assert_string_equal(own_fields(&proto_ftp, &r.facts, &o), "active=2;bad_ports=1;");
 }
 
 static void
@@ -356,7 +323,7 @@ test_ftp_hostile_pasv_replies_announce_nothing(void **unused)
 	(void)unused;
 	transcript_run(&proto_ftp, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_expect, 0);
-	assert_string_equal(own_fields(&r.facts, &o), "bad_ports=5;");
+	assert_string_equal(own_fields(&proto_ftp, &r.facts, &o), "bad_ports=5;");
 }
 
 static void
@@ -378,7 +345,7 @@ test_ftp_prot_level_is_kept_when_accepted(void **unused)
 
 	(void)unused;
 	transcript_run(&proto_ftp, t, N_STEPS(t), &r);
-	assert_string_equal(own_fields(&r.facts, &o), "prot=C;ccc=accepted;");
+	assert_string_equal(own_fields(&proto_ftp, &r.facts, &o), "prot=C;ccc=accepted;");
 }
 
 static void

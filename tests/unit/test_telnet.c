@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "session.h"
+#include "session_pieces.h"
 #include "transcript.h"
 #include "verdict.h"
 
@@ -51,39 +52,6 @@ extern const struct proto_desc proto_telnet;
 #define STLS_FOLLOWS IAC SB START_TLS "\x01" IAC SE
 #define CLIENT_HELLO "\x16\x03\x01\x00\x05hello"
 #define SERVER_HELLO "\x16\x03\x03\x00\x05hello"
-
-/* The own fields as the sinks would see them: "key=value;..." */
-struct own_text {
-	char buf[128];
-};
-
-static void
-own_str(void *ctx, const char *key, const char *value)
-{
-	struct own_text *t = ctx;
-	size_t n = strlen(t->buf);
-
-	snprintf(t->buf + n, sizeof(t->buf) - n, "%s=%s;", key, value);
-}
-
-static void
-own_num(void *ctx, const char *key, uint64_t value)
-{
-	struct own_text *t = ctx;
-	size_t n = strlen(t->buf);
-
-	snprintf(t->buf + n, sizeof(t->buf) - n, "%s=%llu;", key, (unsigned long long)value);
-}
-
-static const char *
-own_fields(const struct proto_facts *f, struct own_text *t)
-{
-	struct proto_writer w = {t, own_str, own_num};
-
-	memset(t, 0, sizeof(*t));
-	proto_telnet.write(f, &w);
-	return t->buf;
-}
 
 /* ---- logins ------------------------------------------------------------------- */
 
@@ -357,7 +325,7 @@ test_telnet_auth_ssl_accepted_switches_to_tls(void **unused)
 	assert_int_equal(r.after_switch[DIR_C2S], 10);
 	assert_int_equal(r.after_switch[DIR_S2C], 10);
 	assert_memory_equal(r.after_bytes[DIR_C2S], CLIENT_HELLO, 10);
-	assert_string_equal(own_fields(&r.facts, &o), "upgrade=auth-ssl;");
+	assert_string_equal(own_fields(&proto_telnet, &r.facts, &o), "upgrade=auth-ssl;");
 }
 
 /* The ServerHello in the same segment as the REPLY: the bytes after its
@@ -466,7 +434,7 @@ test_telnet_start_tls_follows_from_both_sides_switches_to_tls(void **unused)
 	assert_int_equal(r.facts.indicators, 0);
 	assert_int_equal(r.after_switch[DIR_C2S], 10);
 	assert_int_equal(r.after_switch[DIR_S2C], 10);
-	assert_string_equal(own_fields(&r.facts, &o), "upgrade=start-tls;");
+	assert_string_equal(own_fields(&proto_telnet, &r.facts, &o), "upgrade=start-tls;");
 }
 
 /* The server's DONT to the client's WILL is a refusal; a client's WONT to
@@ -582,7 +550,7 @@ test_telnet_encrypt_start_stops_reading(void **unused)
 	(void)unused;
 	transcript_run(&proto_telnet, t, N_STEPS(t), &r);
 	assert_int_equal(r.facts.n_logins, 0);
-	assert_string_equal(own_fields(&r.facts, &o), "encrypt=started;");
+	assert_string_equal(own_fields(&proto_telnet, &r.facts, &o), "encrypt=started;");
 }
 
 static void
@@ -634,39 +602,6 @@ test_telnet_sniff_wants_a_negotiation_or_a_login_prompt(void **unused)
 
 /* ---- through the session driver and the verdict ------------------------------ */
 
-/* A minimal TLS 1.2 ClientHello (no extensions), ServerHello, and the
- * records that make a handshake established. */
-static const uint8_t client_hello[] = {
-	0x16, 0x03, 0x01, 0x00, 0x2d, 0x01, 0x00, 0x00, 0x29, 0x03, 0x03, 1,  2,
-	3,    4,    5,	  6,	7,    8,    9,	  10,	11,   12,   13,	  14, 15,
-	16,   17,   18,	  19,	20,   21,   22,	  23,	24,   25,   26,	  27, 28,
-	29,   30,   31,	  32,	0x00, 0x00, 0x02, 0xc0, 0x2f, 0x01, 0x00,
-};
-static const uint8_t server_hello[] = {
-	0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, 0x00, 0x26, 0x03, 0x03, 1,
-	2,    3,    4,	  5,	6,    7,    8,	  9,	10,   11,   12,	  13,
-	14,   15,   16,	  17,	18,   19,   20,	  21,	22,   23,   24,	  25,
-	26,   27,   28,	  29,	30,   31,   32,	  0x00, 0xc0, 0x2f, 0x00,
-};
-static const uint8_t ccs_and_data[] = {
-	0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef,
-};
-
-struct piece {
-	enum dir dir;
-	const uint8_t *p;
-	size_t n;
-};
-
-#define TXT(d, s)                                                                                  \
-	{                                                                                          \
-		(d), (const uint8_t *)(s), sizeof(s) - 1                                           \
-	}
-#define BIN(d, a)                                                                                  \
-	{                                                                                          \
-		(d), (a), sizeof(a)                                                                \
-	}
-
 static const size_t session_chunks[] = {1, 2, 3, 7, 64, 0};
 
 /* Feeds the pieces through a session on port `port` in chunks of `chunk`
@@ -677,17 +612,7 @@ session_run(struct session *s, uint16_t port, const struct piece *pc, size_t n, 
 	struct alert a[32];
 	struct verdict_input in = {false};
 
-	session_init(s, 1, 1000000);
-	s->family = 4;
-	s->server_port = port;
-	s->client_port = 40000;
-	for (size_t i = 0; i < n; i++)
-		for (size_t off = 0; off < pc[i].n;) {
-			size_t k = chunk && chunk < pc[i].n - off ? chunk : pc[i].n - off;
-
-			session_on_data(s, pc[i].dir, pc[i].p + off, k);
-			off += k;
-		}
+	session_feed_pieces(s, port, pc, n, chunk);
 	s->end = END_FIN;
 	session_name_service(s);
 	verdict_judge(s, &in, a, 32);

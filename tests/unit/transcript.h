@@ -6,6 +6,7 @@
 #ifndef TLSWATCH_TEST_TRANSCRIPT_H
 #define TLSWATCH_TEST_TRANSCRIPT_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include "proto.h"
@@ -53,6 +54,41 @@ assert_login(const struct proto_facts *f, size_t i, const char *mech, const char
 	assert_string_equal(f->logins[i].secret, secret);
 	assert_int_equal(f->logins[i].has_secret, has_secret);
 	assert_int_equal(f->logins[i].outcome, outcome);
+}
+
+
+/* A protocol's own fields as the sinks would see them: "key=value;..." */
+struct own_text {
+	char buf[256];
+};
+
+static inline void
+own_text_str(void *ctx, const char *key, const char *value)
+{
+	struct own_text *t = ctx;
+	size_t n = strlen(t->buf);
+
+	snprintf(t->buf + n, sizeof(t->buf) - n, "%s=%s;", key, value);
+}
+
+static inline void
+own_text_num(void *ctx, const char *key, uint64_t value)
+{
+	struct own_text *t = ctx;
+	size_t n = strlen(t->buf);
+
+	snprintf(t->buf + n, sizeof(t->buf) - n, "%s=%llu;", key, (unsigned long long)value);
+}
+
+/* d's own fields of f, rendered into t; returns t->buf. */
+static inline const char *
+own_fields(const struct proto_desc *d, const struct proto_facts *f, struct own_text *t)
+{
+	struct proto_writer w = {t, own_text_str, own_text_num};
+
+	memset(t, 0, sizeof(*t));
+	d->write(f, &w);
+	return t->buf;
 }
 
 #endif
