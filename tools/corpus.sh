@@ -50,7 +50,7 @@ check_one() {
 	no-session) n=$(grep '"type":"session"' "$j" | grep -c -- "$pattern"); ok=$([ "$n" -eq 0 ] && echo y) ;;
 	some-alert) n=$(grep '"type":"alert"' "$j" | grep -c -- "$pattern"); ok=$([ "$n" -gt 0 ] && echo y) ;;
 	no-alert) n=$(grep '"type":"alert"' "$j" | grep -c -- "$pattern"); ok=$([ "$n" -eq 0 ] && echo y) ;;
-	*) echo "corpus-expect: bad line: $name $what"; bad=1; return ;;
+	*) echo "FAIL corpus-expect: bad line: $name $what"; bad=1; return ;;
 	esac
 	if [ "$ok" = y ]; then
 		echo "ok   $name $what $pattern"
