@@ -393,6 +393,8 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
  * handshake, which then goes on. The decision is made on the first byte (a
  * TLS record starts with content type 20..23, an SSLv2 hello with the high
  * bit set; text with printable ASCII), so it does not depend on chunking.
+ * A line ends at LF, or at '>': XML streams (XMPP) have no line ends, and
+ * the handshake may follow an element's '>' directly.
  * At most SESSION_PRE_TLS_TEXT bytes are read over, however long a line
  * (the cut falls on the same byte for any chunking); what follows goes to
  * the TLS parser, which calls it not TLS. Returns the bytes consumed.
@@ -425,9 +427,15 @@ session_skip_pre_tls_text(struct session *s, enum dir dir, const uint8_t *p, siz
 		}
 		{
 			const uint8_t *lf = memchr(p + off, '\n', len - off);
-			size_t n = lf ? (size_t)(lf - (p + off)) + 1 : len - off;
+			const uint8_t *gt =
+				memchr(p + off, '>', lf ? (size_t)(lf - (p + off)) : len - off);
 			size_t room = SESSION_PRE_TLS_TEXT - s->pre_tls_text[dir];
 			struct tls_facts *t = &s->tf;
+			size_t n;
+
+			if (gt)
+				lf = gt;
+			n = lf ? (size_t)(lf - (p + off)) + 1 : len - off;
 
 			if (n > room) { /* a line without end: the cap cuts it */
 				n = room;

@@ -12,17 +12,6 @@
 #define TCP PROTO_TCP
 #define BOTH (PROTO_TCP | PROTO_UDP)
 
-const struct proto_desc proto_xmpp = {
-	.name = "xmpp",
-	.transports = TCP,
-	.clear_ports = {5222, 5269},
-	.tls_ports = {5223},
-	.tls_transports = TCP,
-	.upgrade = {"<starttls/>", "<starttls/>", "<proceed/>"},
-	.ndpi = {"Jabber"},
-	.alpn = {"xmpp-client", "xmpp-server"},
-};
-
 const struct proto_desc proto_dns = {
 	.name = "dns",
 	.transports = BOTH,

@@ -132,6 +132,51 @@ test_text_slipped_in_before_a_handshake_that_goes_on_is_read_over(void **st)
 	}
 }
 
+/* XML has no line ends: text slipped in after <proceed/> ends at its '>',
+ * and the ServerHello right after it in the same chunk is still one. */
+static void
+test_xml_text_slipped_in_before_a_handshake_ends_at_its_gt(void **st)
+{
+	uint8_t injected[256];
+	static const char text[] =
+		"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><success xmlns='x'/>";
+	const struct piece pc[] = {
+		TXT(DIR_C2S, "<stream:stream to='x' xmlns='jabber:client' "
+			     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"),
+		TXT(DIR_S2C, "<stream:stream from='x' xmlns='jabber:client' "
+			     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+			     "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+			     "</stream:features>"),
+		TXT(DIR_C2S, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+		{DIR_S2C, injected, sizeof(text) - 1 + sizeof(server_hello)},
+		BIN(DIR_C2S, client_hello),
+		BIN(DIR_S2C, ccs_and_data),
+		BIN(DIR_C2S, ccs_and_data),
+	};
+
+	(void)st;
+	memcpy(injected, text, sizeof(text) - 1);
+	memcpy(injected + sizeof(text) - 1, server_hello, sizeof(server_hello));
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct session s;
+		struct alert a[32];
+		struct verdict_input in = {false};
+		size_t n;
+
+		run(&s, 5222, pc, sizeof(pc) / sizeof(pc[0]), chunks[c]);
+		assert_string_equal(s.service, "xmpp");
+		assert_true(s.tf.server_hello);
+		assert_true(s.tf.established);
+		session_name_service(&s);
+		n = verdict_judge(&s, &in, a, 32);
+		assert_int_equal(s.verdict, VERDICT_STARTTLS);
+		assert_int_equal(n, 1);
+		assert_int_equal(a[0].kind, ALERT_RESP_INJECTION);
+		assert_string_equal(a[0].evidence, "<success xmlns='x'/>");
+		session_release(&s);
+	}
+}
+
 static void
 test_endless_text_after_the_go_ahead_is_read_over_only_up_to_the_cap(void **st)
 {
@@ -584,6 +629,7 @@ main(void)
 		cmocka_unit_test(test_smtp_starttls_switches_to_tls_and_bypasses_once_established),
 		cmocka_unit_test(test_cleartext_after_the_go_ahead_in_the_same_chunk_is_not_tls),
 		cmocka_unit_test(test_text_slipped_in_before_a_handshake_that_goes_on_is_read_over),
+		cmocka_unit_test(test_xml_text_slipped_in_before_a_handshake_ends_at_its_gt),
 		cmocka_unit_test(test_server_text_before_any_client_hello_is_injection_and_no_tls),
 		cmocka_unit_test(
 			test_endless_text_after_the_go_ahead_is_read_over_only_up_to_the_cap),
