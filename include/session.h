@@ -36,6 +36,7 @@ enum reason {
 	REASON_NOT_OFFERED,
 	REASON_NOT_REQUESTED,
 	REASON_NO_TLS_PROTOCOL,
+	REASON_OFFER_UNSEEN, /* no capability list seen: offered or not, unknown */
 	/* downgraded */
 	REASON_CAPABILITY_STRIPPED,
 	REASON_CAPABILITY_MASKED,

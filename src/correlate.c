@@ -59,6 +59,7 @@ struct server_rec {
 	bool offered;	    /* offered in this run */
 	bool offered_state; /* offered in an earlier run (state file) */
 	bool auth_alerted;
+	bool upgraded;	    /* some session of this run upgraded to TLS */
 	uint64_t last_seen_us;
 	uint64_t offered_ids[CORRELATE_IDS];
 	unsigned n_offered_ids;
@@ -598,6 +599,11 @@ correlate_observe(struct correlate *c, const struct session *s, struct correlate
 		r->last_seen_us = s->ts_last_us;
 		snprintf(r->service, sizeof(r->service), "%s", s->service);
 		correlate_capabilities(r, s, cf, &o, fn, ctx);
+		if (s->verdict == VERDICT_STARTTLS)
+			r->upgraded = true;
+		if (cf->verdict == VERDICT_CLEARTEXT && cf->reason == REASON_OFFER_UNSEEN &&
+		    (r->offered || r->offered_state || r->upgraded))
+			cf->reason = REASON_NOT_REQUESTED; /* the server is known to offer */
 		if (s->plain_seen && s->pf.auth_cleartext_offered && !r->auth_alerted) {
 			struct alert *a =
 				out_add(&o, s, ALERT_AUTH_OFFERED_CLEARTEXT, SEVERITY_LOW);

@@ -12,7 +12,8 @@
  *     - upgrade refused: downgraded/upgrade-refused;
  *     - capability masked: downgraded/capability-masked;
  *     - on a TLS-only port: downgraded/plaintext-on-tls-port;
- *     - offered, not used: cleartext/not-requested; else cleartext/not-offered
+ *     - offered, not used: cleartext/not-requested; no offer list seen and
+ *       no request: cleartext/offer-unseen; else cleartext/not-offered
  *       (no-tls-protocol for an upgrade seldom deployed that neither side
  *       mentioned: HTTP's).
  *  4. TLS not from the first client byte: after unrecognised cleartext it is
@@ -252,6 +253,12 @@ judge_plain(struct alert_out *ao, bool tls_port)
 		s->reason = REASON_NOT_REQUESTED;
 	else if (!pf->upgrade_requested && s->proto && s->proto->upgrade.seldom)
 		s->reason = REASON_NO_TLS_PROTOCOL; /* nobody mentioned it */
+	else if (!pf->capa_seen && !pf->upgrade_requested)
+		/* Neither the server's list (EHLO, CAPA, FEAT ...) nor an answer
+		 * to a request for TLS: whether the server offers it is not on the
+		 * wire (correlation turns it into not-requested when another
+		 * session showed the offer). */
+		s->reason = REASON_OFFER_UNSEEN;
 	else
 		s->reason = REASON_NOT_OFFERED;
 }

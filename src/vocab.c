@@ -20,6 +20,7 @@ static const char *const reason_names[REASON_COUNT] = {
 	[REASON_NOT_OFFERED] = "not-offered",
 	[REASON_NOT_REQUESTED] = "not-requested",
 	[REASON_NO_TLS_PROTOCOL] = "no-tls-protocol",
+	[REASON_OFFER_UNSEEN] = "offer-unseen",
 	[REASON_CAPABILITY_STRIPPED] = "capability-stripped",
 	[REASON_CAPABILITY_MASKED] = "capability-masked",
 	[REASON_UPGRADE_REFUSED] = "upgrade-refused",

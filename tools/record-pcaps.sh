@@ -47,6 +47,7 @@ LOGIN_CAPTURES=(
 	imap-login imap-authenticate-plain-sasl-ir imap-login-failed
 	pop3-user-pass pop3-auth-plain
 	imap-starttls-login pop3-stls-user-pass smtp-starttls-auth-login
+	pop3-user-pass-no-capa pop3-capa-then-no-capa
 )
 CAPTURES=("${BASE_CAPTURES[@]}" "${LOGIN_CAPTURES[@]}")
 
@@ -270,6 +271,24 @@ rec_pop3-user-pass()
 	cap_stop
 }
 
+# A client that never asks for the capabilities: whether the server offers
+# STLS is not in this session (offer-unseen) ...
+rec_pop3-user-pass-no-capa()
+{
+	cap_start "$1" lo 'tcp and host 127.0.0.1 and port 110'
+	lab_mailclient pop3 127.0.0.1 110 --no-capa --user alice --password "$ALICE_PW"
+	cap_stop
+}
+
+# ... unless another session showed it (not-requested).
+rec_pop3-capa-then-no-capa()
+{
+	cap_start "$1" lo 'tcp and host 127.0.0.1 and port 110'
+	lab_mailclient pop3 127.0.0.1 110
+	lab_mailclient pop3 127.0.0.1 110 --no-capa --user alice --password "$ALICE_PW"
+	cap_stop
+}
+
 rec_pop3-auth-plain()
 {
 	cap_start "$1" lo 'tcp and host 127.0.0.1 and port 110'
@@ -316,6 +335,7 @@ capture_sessions()
 {
 	case "$1" in
 	mixed-mail) echo 6 ;;
+	pop3-capa-then-no-capa) echo 2 ;;
 	*) echo 1 ;;
 	esac
 }

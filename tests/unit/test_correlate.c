@@ -89,6 +89,43 @@ new_corr(const char *state)
 	return c;
 }
 
+/* A session that showed no capability list (offer-unseen) is not-requested
+ * once the same server is known to offer TLS, by a list or by an upgrade,
+ * and never capability-stripped: nothing was seen to be missing. */
+static void
+test_offer_unseen_becomes_not_requested_when_the_server_is_known_to_offer(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct session s, up;
+	struct alert out[8];
+
+	(void)st;
+	mk(&s, 1, 100, 110, 2);
+	s.verdict = VERDICT_CLEARTEXT;
+	s.reason = REASON_OFFER_UNSEEN;
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	assert_int_equal(s.reason, REASON_OFFER_UNSEEN); /* nothing known yet */
+	mk_capa(&s, 2, 110, true);
+	s.server_port = 110;
+	judge_with(c, &s, out, 8, NULL, NULL);
+	mk(&s, 3, 120, 110, 3);
+	s.verdict = VERDICT_CLEARTEXT;
+	s.reason = REASON_OFFER_UNSEEN;
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	assert_int_equal(s.verdict, VERDICT_CLEARTEXT);
+	assert_int_equal(s.reason, REASON_NOT_REQUESTED);
+	/* Another server, known only by a session that upgraded. */
+	mk(&up, 4, 130, 389, 2);
+	up.verdict = VERDICT_STARTTLS;
+	judge_with(c, &up, out, 8, NULL, NULL);
+	mk(&s, 5, 140, 389, 3);
+	s.verdict = VERDICT_CLEARTEXT;
+	s.reason = REASON_OFFER_UNSEEN;
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	assert_int_equal(s.reason, REASON_NOT_REQUESTED);
+	correlate_free(c);
+}
+
 /* correlate_observe only reports: the session keeps its own verdict until
  * the judge applies the facts. */
 static void
@@ -585,6 +622,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_correlation_reports_facts_and_leaves_the_session_alone),
+		cmocka_unit_test(
+			test_offer_unseen_becomes_not_requested_when_the_server_is_known_to_offer),
 		cmocka_unit_test(
 			test_a_session_lacking_the_offer_after_one_that_had_it_is_stripped),
 		cmocka_unit_test(

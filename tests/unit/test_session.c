@@ -380,6 +380,42 @@ test_implicit_tls_on_any_port_is_named_by_port_or_tls(void **st)
 	session_release(&s);
 }
 
+/* Issue 14, finding 5: a POP3 client that never sends CAPA cannot show
+ * whether the server offers STLS; "not-offered" would claim it does not. */
+static void
+test_pop3_without_capa_is_offer_unseen_not_not_offered(void **st)
+{
+	const struct piece pc[] = {
+		TXT(DIR_S2C, "+OK Dovecot ready.\r\n"),
+		TXT(DIR_C2S, "USER alice\r\n"),
+		TXT(DIR_S2C, "+OK\r\n"),
+		TXT(DIR_C2S, "PASS secret\r\n"),
+		TXT(DIR_S2C, "+OK Logged in.\r\n"),
+		TXT(DIR_C2S, "QUIT\r\n"),
+		TXT(DIR_S2C, "+OK Logging out.\r\n"),
+	};
+	const struct piece with_capa[] = {
+		TXT(DIR_S2C, "+OK Dovecot ready.\r\n"),
+		TXT(DIR_C2S, "CAPA\r\n"),
+		TXT(DIR_S2C, "+OK\r\nUSER\r\nUIDL\r\n.\r\n"),
+		TXT(DIR_C2S, "QUIT\r\n"),
+		TXT(DIR_S2C, "+OK Logging out.\r\n"),
+	};
+	struct session s;
+
+	(void)st;
+	run(&s, 110, pc, sizeof(pc) / sizeof(pc[0]), 0);
+	assert_int_equal(judge(&s), VERDICT_CLEARTEXT);
+	assert_int_equal(s.reason, REASON_OFFER_UNSEEN);
+	assert_int_equal(s.pf.n_logins, 1);
+	session_release(&s);
+	/* A list without STLS is still "not offered". */
+	run(&s, 110, with_capa, sizeof(with_capa) / sizeof(with_capa[0]), 0);
+	assert_int_equal(judge(&s), VERDICT_CLEARTEXT);
+	assert_int_equal(s.reason, REASON_NOT_OFFERED);
+	session_release(&s);
+}
+
 static void
 test_smtp_on_a_nonstandard_port_is_recognised_by_content(void **st)
 {
@@ -639,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_a_session_with_parser_state_is_not_packed),
 		cmocka_unit_test(test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade),
 		cmocka_unit_test(test_implicit_tls_on_any_port_is_named_by_port_or_tls),
+		cmocka_unit_test(test_pop3_without_capa_is_offer_unseen_not_not_offered),
 		cmocka_unit_test(test_smtp_on_a_nonstandard_port_is_recognised_by_content),
 		cmocka_unit_test(test_a_weak_greeting_on_an_unowned_port_waits_for_the_client),
 		cmocka_unit_test(test_a_long_weak_greeting_with_the_client_silent_is_taken),

@@ -728,9 +728,16 @@ test_verdict_starttls_not_offered_is_cleartext_not_offered(void **state)
 	assert_verdict(&s, "cleartext", "not-offered");
 	assert_no_alerts(&s, &j);
 
-	/* No capability list seen at all: nothing was offered either. */
+	/* No capability list seen at all: whether TLS was offered is not on
+	 * the wire (issue 14, finding 5), so not "not-offered". */
 	smtp_plain(&s, 2525, false);
 	s.pf.capa_seen = false;
+	judge(&s, &j);
+	assert_verdict(&s, "cleartext", "offer-unseen");
+	/* ... but a client that asked and got no go-ahead saw the answer. */
+	smtp_plain(&s, 2525, false);
+	s.pf.capa_seen = false;
+	s.pf.upgrade_requested = true;
 	judge(&s, &j);
 	assert_verdict(&s, "cleartext", "not-offered");
 }

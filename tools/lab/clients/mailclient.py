@@ -9,7 +9,8 @@ Both first ask for the capabilities (imaplib: CAPABILITY; POP3: CAPA, which
 poplib's stls() sends by itself), then upgrade when asked (STARTTLS / STLS,
 then the capabilities again). Without --user the session then only reads the
 capabilities and logs out (IMAP: CAPABILITY, NOOP, LOGOUT; POP3: CAPA,
-QUIT). With --user it logs in (IMAP LOGIN, always sending the password as a
+QUIT); POP3 --no-capa leaves CAPA out, as old clients and scripts do. With
+--user it logs in (IMAP LOGIN, always sending the password as a
 quoted string; POP3 USER/PASS), then IMAP SELECT INBOX / POP3 STAT, then
 LOGOUT / QUIT. With --expect-fail a
 refused login is the expected outcome (exit 0) and the client logs out
@@ -118,7 +119,8 @@ def run_pop3(args, ctx):
     # sends CAPA itself, to check that STLS is offered) and again after STLS.
     if args.tls == "stls":
         conn.lab_stls(ctx)
-    conn.capa()
+    if not args.no_capa:
+        conn.capa()
     if args.user is None:
         conn.quit()
         return 0
@@ -150,6 +152,8 @@ def main():
     parser.add_argument("--password", default="")
     parser.add_argument("--expect-fail", action="store_true")
     parser.add_argument("--tls13", action="store_true", help="require TLS 1.3")
+    parser.add_argument("--no-capa", action="store_true",
+                        help="pop3 without STLS: never send CAPA (old clients, scripts)")
     args = parser.parse_args()
     ctx = make_context(ssl.TLSVersion.TLSv1_3 if args.tls13 else None)
     if args.protocol == "imap":
