@@ -143,6 +143,7 @@ check: deps
 	ASAN_OPTIONS=detect_leaks=1 tools/corpus.sh $(BUILD)/asan/tlswatch ../shared/corpus/ndpi
 	@tests/e2e/tui.sh $(BUILD)/tlswatch
 	@tests/live/run.sh $(BUILD)/tlswatch
+	@tests/live/privdrop.sh $(BUILD)/tlswatch
 	@tests/live/tui.sh $(BUILD)/tlswatch
 	@echo "make check: all suites passed"
 

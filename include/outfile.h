@@ -28,8 +28,10 @@
 /*
  * Opens directory path for creating files in it, after creating it (mode
  * 0700) when create is set and it does not exist. The owner may be root, the
- * effective user, or also_ok (the -Z user; (uid_t)-1 for none). Returns a
- * descriptor (caller closes) or -1 with a message in err.
+ * effective user, or also_ok (the -Z user; (uid_t)-1 for none). With a -Z
+ * user, files are written there after the drop: the directory must be that
+ * user's (one created now is given to it). Returns a descriptor (caller
+ * closes) or -1 with a message in err.
  */
 int outfile_dir_open(const char *path, bool create, uid_t also_ok, char *err, size_t errsz);
 

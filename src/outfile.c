@@ -41,14 +41,50 @@ outfile_dir_check(int fd, const char *path, uid_t also_ok, char *err, size_t err
 	return 0;
 }
 
+/*
+ * Files are written in the directory after -Z, as also_ok: since a directory
+ * writable by its group or others is refused, that user must own it. One
+ * made just now (made) is given to it.
+ */
+static int
+outfile_dir_writer(int fd, const char *path, bool made, uid_t also_ok, char *err, size_t errsz)
+{
+	struct stat sb;
+
+	if (also_ok == (uid_t)-1 || also_ok == geteuid())
+		return 0;
+	if (made && fchown(fd, also_ok, (gid_t)-1) < 0) {
+		snprintf(err, errsz, "%s: cannot give it to uid %u: %s", path, (unsigned)also_ok,
+			 strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (sb.st_uid != also_ok) {
+		snprintf(err, errsz,
+			 "%s: owned by uid %u, but written after -Z as uid %u: chown the "
+			 "directory to that user",
+			 path, (unsigned)sb.st_uid, (unsigned)also_ok);
+		return -1;
+	}
+	return 0;
+}
+
 int
 outfile_dir_open(const char *path, bool create, uid_t also_ok, char *err, size_t errsz)
 {
+	bool made = false;
 	int fd;
 
-	if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		return -1;
+	if (create) {
+		if (mkdir(path, 0700) == 0)
+			made = true;
+		else if (errno != EEXIST) {
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+			return -1;
+		}
 	}
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
@@ -57,7 +93,8 @@ outfile_dir_open(const char *path, bool create, uid_t also_ok, char *err, size_t
 							    : strerror(errno));
 		return -1;
 	}
-	if (outfile_dir_check(fd, path, also_ok, err, errsz) < 0) {
+	if (outfile_dir_check(fd, path, also_ok, err, errsz) < 0 ||
+	    outfile_dir_writer(fd, path, made, also_ok, err, errsz) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -81,7 +118,8 @@ outfile_check_parent(const char *path, uid_t also_ok, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (outfile_dir_check(fd, dir, also_ok, err, errsz) < 0) {
+	if (outfile_dir_check(fd, dir, also_ok, err, errsz) < 0 ||
+	    outfile_dir_writer(fd, dir, false, also_ok, err, errsz) < 0) {
 		close(fd);
 		return -1;
 	}
