@@ -28,7 +28,8 @@
 struct engine_config {
 	size_t max_flows;	  /* flow table limit (idlest evicted beyond) */
 	uint64_t memcap;	  /* bytes for flows and their state (idlest evicted beyond) */
-	uint64_t idle_timeout_us; /* an open flow idle this long is finished */
+	uint64_t idle_timeout_us; /* an open flow idle this long is finished ... */
+	uint64_t established_timeout_us; /* ... an established TCP session this long */
 	uint64_t linger_us;	  /* a closed flow absorbs late packets this long */
 	uint64_t udp_timeout_us;  /* a UDP flow idle this long is finished */
 	size_t stream_cap;	  /* out-of-order bytes per half-stream */

@@ -32,6 +32,7 @@ struct flow {
 	struct flow *lru_prev, *lru_next;
 	uint64_t ts_last_us;
 	bool closed;  /* on the closed list (flow_table_close) */
+	bool dormant; /* open, silent past the idle timeout (flow_table_make_dormant) */
 	bool packed;  /* the caller's mark: its record is in packed form */
 	uint32_t mem; /* bytes the caller accounts to this record (its memcap) */
 };
@@ -57,12 +58,17 @@ void flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us);
  * late packets); its place among them follows its last activity. */
 void flow_table_close(struct flow_table *t, struct flow *f);
 /* The flow to evict when the table is full: the oldest closed flow (it has
- * nothing left to report), else the least recently active open one (TCP or
- * UDP; a tie goes to TCP); NULL when empty. */
+ * nothing left to report), else the dormant one silent longest, else the
+ * least recently active open one (TCP or UDP; a tie goes to TCP); NULL when
+ * empty. */
 struct flow *flow_table_oldest(const struct flow_table *t);
 /* The least recently active open TCP flow, closed flow, or open UDP flow
  * (UDP flows have their own list: their own idle timeout), or NULL. */
 struct flow *flow_table_oldest_open(const struct flow_table *t);
+/* An open TCP flow silent past the short timeout, kept on a list of its own
+ * (a longer limit) until a packet touches it again or it expires. */
+void flow_table_make_dormant(struct flow_table *t, struct flow *f);
+struct flow *flow_table_oldest_dormant(const struct flow_table *t);
 struct flow *flow_table_oldest_closed(const struct flow_table *t);
 struct flow *flow_table_oldest_udp(const struct flow_table *t);
 size_t flow_table_count(const struct flow_table *t);

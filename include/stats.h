@@ -25,6 +25,8 @@ struct stats {
 	uint64_t flows_created;
 	uint64_t flows_closed;	       /* FIN or RST */
 	uint64_t flows_idle;	       /* idle timeout */
+	uint64_t flows_dormant;	       /* established, silent past the idle timeout: kept */
+	uint64_t flows_resumed;	       /* ... then woken by a packet (one session, not two) */
 	uint64_t flows_evicted;	       /* table full: the idlest was finished early */
 	uint64_t flows_at_end;	       /* still open when the capture ended */
 	uint64_t flows_max_seen;       /* high-water mark of the flow table */

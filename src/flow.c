@@ -10,6 +10,7 @@ enum {
 	FLOW_LIST_OPEN = 0,
 	FLOW_LIST_CLOSED = 1,
 	FLOW_LIST_UDP = 2,
+	FLOW_LIST_DORMANT = 3,
 };
 
 /* The LRU list a flow is on. */
@@ -18,6 +19,8 @@ flow_list(const struct flow *f)
 {
 	if (f->closed)
 		return FLOW_LIST_CLOSED;
+	if (f->dormant)
+		return FLOW_LIST_DORMANT;
 	return f->key.l4 == 17 ? FLOW_LIST_UDP : FLOW_LIST_OPEN;
 }
 
@@ -25,12 +28,13 @@ struct flow_table {
 	struct flow **buckets;
 	size_t mask;
 	size_t count;
-	/* Three LRU lists, each oldest first: open TCP flows, closed flows that
-	 * linger, open UDP flows (FLOW_LIST_*). Each list has one time limit, so
-	 * expiry can stop at the first flow of a list that is not due, whatever
-	 * the others hold. */
-	struct flow *lru_head[3];
-	struct flow *lru_tail[3];
+	/* Four LRU lists, each oldest first: open TCP flows, closed flows that
+	 * linger, open UDP flows, and established TCP sessions silent past the
+	 * idle timeout (FLOW_LIST_*). Each list has one time limit, so expiry
+	 * can stop at the first flow of a list that is not due, whatever the
+	 * others hold. */
+	struct flow *lru_head[4];
+	struct flow *lru_tail[4];
 };
 
 struct flow_table *
@@ -196,10 +200,24 @@ flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us)
 	/* Captures can step back in time slightly (merged files, clock jumps):
 	 * the LRU order then follows arrival, which is what eviction needs. */
 	f->ts_last_us = ts_us;
-	if (t->lru_tail[flow_list(f)] != f) {
+	if (f->dormant) {
+		flow_lru_unlink(t, f);
+		f->dormant = false; /* it speaks again: back among the open */
+		flow_lru_append(t, f);
+	} else if (t->lru_tail[flow_list(f)] != f) {
 		flow_lru_unlink(t, f);
 		flow_lru_append(t, f);
 	}
+}
+
+void
+flow_table_make_dormant(struct flow_table *t, struct flow *f)
+{
+	if (f->closed || f->dormant)
+		return;
+	flow_lru_unlink(t, f);
+	f->dormant = true;
+	flow_lru_append(t, f);
 }
 
 void
@@ -209,6 +227,7 @@ flow_table_close(struct flow_table *t, struct flow *f)
 		return;
 	flow_lru_unlink(t, f);
 	f->closed = true;
+	f->dormant = false;
 	flow_lru_append(t, f);
 }
 
@@ -219,6 +238,8 @@ flow_table_oldest(const struct flow_table *t)
 
 	if (t->lru_head[FLOW_LIST_CLOSED])
 		return t->lru_head[FLOW_LIST_CLOSED];
+	if (t->lru_head[FLOW_LIST_DORMANT])
+		return t->lru_head[FLOW_LIST_DORMANT]; /* older than any open one */
 	if (tcp && udp)
 		return udp->ts_last_us < tcp->ts_last_us ? udp : tcp;
 	return tcp ? tcp : udp;
@@ -240,6 +261,12 @@ struct flow *
 flow_table_oldest_udp(const struct flow_table *t)
 {
 	return t->lru_head[FLOW_LIST_UDP];
+}
+
+struct flow *
+flow_table_oldest_dormant(const struct flow_table *t)
+{
+	return t->lru_head[FLOW_LIST_DORMANT];
 }
 
 size_t

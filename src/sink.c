@@ -127,6 +127,8 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "memory_max_bytes", st->memory_max);
 	fn(ctx, "flows_closed", st->flows_closed);
 	fn(ctx, "flows_idle_timeout", st->flows_idle);
+	fn(ctx, "flows_dormant", st->flows_dormant);
+	fn(ctx, "flows_resumed", st->flows_resumed);
 	fn(ctx, "flows_evicted", st->flows_evicted);
 	fn(ctx, "flows_open_at_end", st->flows_at_end);
 	fn(ctx, "flows_max_concurrent", st->flows_max_seen);

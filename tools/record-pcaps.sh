@@ -47,7 +47,7 @@ LOGIN_CAPTURES=(
 	imap-login imap-authenticate-plain-sasl-ir imap-login-failed
 	pop3-user-pass pop3-auth-plain
 	imap-starttls-login pop3-stls-user-pass smtp-starttls-auth-login
-	pop3-user-pass-no-capa pop3-capa-then-no-capa
+	pop3-user-pass-no-capa pop3-capa-then-no-capa imap-login-idle
 )
 CAPTURES=("${BASE_CAPTURES[@]}" "${LOGIN_CAPTURES[@]}")
 
@@ -268,6 +268,15 @@ rec_pop3-user-pass()
 {
 	cap_start "$1" lo 'tcp and host 127.0.0.1 and port 110'
 	lab_mailclient pop3 127.0.0.1 110 --user bob --password "$BOB_PW"
+	cap_stop
+}
+
+# A login, then IDLE: 4 seconds in which neither side says anything (the
+# tests shorten tlswatch's idle timeout to see that the session is not split).
+rec_imap-login-idle()
+{
+	cap_start "$1" lo 'tcp and host 127.0.0.1 and port 143'
+	lab_mailclient imap 127.0.0.1 143 --user alice --password "$ALICE_PW" --idle 4
 	cap_stop
 }
 

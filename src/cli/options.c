@@ -174,7 +174,13 @@ static const struct cli_option cli_table[] = {
 		 "limit); the idlest are finished beyond (default 512M)"},
 	{CLI_LIMITS, "idle-timeout", 0, required_argument, "S", CLI_NUMBER,
 	 CLI_FIELD(ecfg.idle_timeout_us), .min = 1, .max = 86400 * 7, .scale = 1000000,
-	 .help = "seconds of silence before a TCP flow is finished (default 300)"},
+	 .help = "seconds of silence before a TCP flow is finished\n"
+		 "(default 300); an established session waits longer:"},
+	{CLI_LIMITS, "established-timeout", 0, required_argument, "S", CLI_NUMBER,
+	 CLI_FIELD(ecfg.established_timeout_us), .min = 1, .max = 86400 * 7, .scale = 1000000,
+	 .help = "seconds of silence before a TCP session both sides\n"
+		 "spoke in and neither closed is finished (default\n"
+		 "3600: IMAP IDLE waits up to 29 minutes)"},
 	{CLI_LIMITS, "udp-timeout", 0, required_argument, "S", CLI_NUMBER,
 	 CLI_FIELD(ecfg.udp_timeout_us), .min = 1, .max = 86400 * 7, .scale = 1000000,
 	 .help = "seconds of silence before a UDP flow is finished\n"
@@ -558,6 +564,8 @@ cli_options_parse(int argc, char **argv, struct cli_options *o)
 			return rc;
 	}
 	/* A closed flow lingers no longer than an open one may stay idle. */
+	if (o->ecfg.established_timeout_us < o->ecfg.idle_timeout_us)
+		o->ecfg.established_timeout_us = o->ecfg.idle_timeout_us;
 	if (o->ecfg.linger_us > o->ecfg.idle_timeout_us)
 		o->ecfg.linger_us = o->ecfg.idle_timeout_us;
 	if (o->n_files == 0 && !o->iface) {

@@ -19,6 +19,7 @@ engine_config_defaults(struct engine_config *c)
 	c->max_flows = 262144;
 	c->memcap = 512ull << 20;
 	c->idle_timeout_us = 300ull * 1000000;
+	c->established_timeout_us = 3600ull * 1000000;
 	c->linger_us = 30ull * 1000000;
 	c->udp_timeout_us = ENGINE_UDP_TIMEOUT_DEFAULT * 1000000ull;
 	c->stream_cap = 256 * 1024;

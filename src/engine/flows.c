@@ -15,7 +15,8 @@
  *    struct flow (the session and its buffers are freed), and a new SYN on
  *    the same 5-tuple replaces it.
  *  - An open flow idle for idle_timeout_us (a UDP flow: udp_timeout_us) is
- *    finished (END_IDLE); when the table is full the idlest flow is finished
+ *    finished (END_IDLE), except an established TCP session, which waits
+ *    dormant until established_timeout_us (a packet wakes it, counted); when the table is full the idlest flow is finished
  *    early (END_EVICTED). Flows are stamped with the engine's clock (the
  *    latest packet time), not their packet's time, so each LRU list is in
  *    time order even when capture times step back, and expiry can stop at
@@ -123,6 +124,8 @@ engine_conn_seen(struct engine *e, struct conn *c, const struct packet *pk)
 {
 	c->sess.packets++;
 	c->sess.ts_last_us = pk->ts_us;
+	if (c->flow.dormant)
+		e->st.flows_resumed++;
 	flow_table_touch(e->flows, &c->flow, e->now_us);
 	c->last_idx = e->pkt_idx;
 	if (pk->payload_cut)
@@ -281,17 +284,46 @@ engine_retire(struct engine *e, struct flow *f, enum session_end end)
 	engine_remove(e, f);
 }
 
+/* An established session (both sides spoke, neither closed) may be silent
+ * for long: IMAP IDLE up to 29 minutes (RFC 2177), a paused relay. */
+static bool
+engine_established(const struct flow *f)
+{
+	const struct conn_packed *p = (const struct conn_packed *)f;
+	const struct conn *c = (const struct conn *)f;
+
+	if (f->packed)
+		return p->bytes[0] && p->bytes[1] && !p->fin[0] && !p->fin[1];
+	return c->sess.bytes[0] && c->sess.bytes[1] && !c->fin[0] && !c->fin[1];
+}
+
 /* Finishes open flows idle for their timeout (TCP's, then UDP's, each
  * oldest first, so in LRU order) and forgets closed flows that lingered
- * linger_us. */
+ * linger_us. An established TCP session silent past idle_timeout_us is not
+ * finished but goes dormant until established_timeout_us: a packet brings
+ * it back whole (no second, midstream session). The open and the dormant
+ * lists are walked together, oldest first, so that sessions are finished
+ * in the order of their last packet, as the workers' merge expects. */
 void
 engine_expire(struct engine *e, uint64_t now)
 {
 	struct flow *f;
 
-	while ((f = flow_table_oldest_open(e->flows)) != NULL) {
-		if (f->ts_last_us + e->cfg.idle_timeout_us > now)
+	for (;;) {
+		struct flow *o = flow_table_oldest_open(e->flows);
+		struct flow *d = flow_table_oldest_dormant(e->flows);
+		bool o_due = o && o->ts_last_us + e->cfg.idle_timeout_us <= now;
+		bool d_due = d && d->ts_last_us + e->cfg.established_timeout_us <= now;
+
+		if (!o_due && !d_due)
 			break;
+		f = o_due && (!d_due || o->ts_last_us < d->ts_last_us) ? o : d;
+		if (f == o && engine_established(f) &&
+		    f->ts_last_us + e->cfg.established_timeout_us > now) {
+			flow_table_make_dormant(e->flows, f);
+			e->st.flows_dormant++;
+			continue;
+		}
 		e->st.flows_idle++;
 		engine_retire(e, f, END_IDLE);
 	}
@@ -507,6 +539,10 @@ engine_finish_local(struct engine *e)
 
 	if (!e->flows)
 		return; /* the front of the workers holds no flow */
+	while ((f = flow_table_oldest_dormant(e->flows)) != NULL) {
+		e->st.flows_at_end++; /* older than any open one */
+		engine_retire(e, f, END_CAPTURE);
+	}
 	while ((f = flow_table_oldest_open(e->flows)) != NULL) {
 		e->st.flows_at_end++;
 		engine_retire(e, f, END_CAPTURE);

@@ -151,6 +151,8 @@ engine_tcp_packed(struct engine *e, struct conn_packed *p, const struct packet *
 	p->ts_last_us = pk->ts_us;
 	if (syn && !ack && dir == DIR_C2S)
 		p->syn_seen = true;
+	if (p->flow.dormant)
+		e->st.flows_resumed++;
 	flow_table_touch(e->flows, &p->flow, e->now_us);
 	p->last_idx = e->pkt_idx;
 	if (pk->payload_cut)

@@ -532,6 +532,8 @@ stats_add(struct stats *to, const struct stats *from)
 	to->flows_created += from->flows_created;
 	to->flows_closed += from->flows_closed;
 	to->flows_idle += from->flows_idle;
+	to->flows_dormant += from->flows_dormant;
+	to->flows_resumed += from->flows_resumed;
 	to->flows_evicted += from->flows_evicted;
 	to->flows_at_end += from->flows_at_end;
 	to->flows_max_seen += from->flows_max_seen; /* sum of the workers' highs */

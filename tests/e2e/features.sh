@@ -135,5 +135,22 @@ for opt in "" --no-ndpi; do
 	[ "${n:-0}" -ge 1 ] || fail "no settled session packed ${opt:-with nDPI} (flows_packed '${n}')"
 done
 
+# Issue 14, finding 6: an established session silent past --idle-timeout
+# (a real IMAP IDLE of 4 s, the timeout cut to 1 s) is one session, woken by
+# DONE; with --established-timeout 1 as well it is cut in two, as it was
+# before the dormant list existed.
+idle=$top/pcaps/imap-login-idle.pcap
+for thr in 1 2; do
+	"$bin" -q -r "$idle" --idle-timeout 1 --threads $thr --stats >"$tmp/idle.txt" 2>"$tmp/idle.err" ||
+		fail "idle run exit $?"
+	[ "$(grep -c '^#' "$tmp/idle.txt")" = 1 ] || fail "IMAP IDLE past --idle-timeout was split (threads $thr)"
+	grep -q 'cleartext/not-requested  login=LOGIN user=alice' "$tmp/idle.txt" ||
+		fail "IMAP IDLE session lost its verdict or login (threads $thr)"
+	awk '$1 == "flows_dormant" && $2 == 1 { d = 1 } $1 == "flows_resumed" && $2 == 1 { r = 1 }
+		END { exit !(d && r) }' "$tmp/idle.err" || fail "flows_dormant/flows_resumed not 1 (threads $thr)"
+done
+"$bin" -q -r "$idle" --idle-timeout 1 --established-timeout 1 >"$tmp/idle2.txt" 2>/dev/null
+[ "$(grep -c '^#' "$tmp/idle2.txt")" = 2 ] || fail "--established-timeout 1 did not end the IDLE session"
+
 [ $fails -eq 0 ] && echo "features: all checks passed"
 [ $fails -eq 0 ]

@@ -9,7 +9,8 @@ Both first ask for the capabilities (imaplib: CAPABILITY; POP3: CAPA, which
 poplib's stls() sends by itself), then upgrade when asked (STARTTLS / STLS,
 then the capabilities again). Without --user the session then only reads the
 capabilities and logs out (IMAP: CAPABILITY, NOOP, LOGOUT; POP3: CAPA,
-QUIT); POP3 --no-capa leaves CAPA out, as old clients and scripts do. With
+QUIT); IMAP --idle S goes IDLE for S seconds after the login (SELECT INBOX,
+IDLE, DONE); POP3 --no-capa leaves CAPA out, as old clients and scripts do. With
 --user it logs in (IMAP LOGIN, always sending the password as a
 quoted string; POP3 USER/PASS), then IMAP SELECT INBOX / POP3 STAT, then
 LOGOUT / QUIT. With --expect-fail a
@@ -22,6 +23,7 @@ import imaplib
 import poplib
 import ssl
 import sys
+import time
 
 
 def make_context(minimum=None):
@@ -82,6 +84,20 @@ class LabPOP3SSL(poplib.POP3_SSL):
         return self.context.wrap_socket(sock, server_hostname=self.sni)
 
 
+def lab_idle(conn, seconds):
+    """IMAP IDLE (RFC 2177) after SELECT INBOX: the client says nothing for
+    `seconds`, then DONE. imaplib has no IDLE of its own."""
+    conn.select("INBOX")
+    tag = conn._new_tag()
+    conn.send(tag + b" IDLE\r\n")
+    if not conn.readline().startswith(b"+"):
+        raise SystemExit("imap IDLE refused")
+    time.sleep(seconds)
+    conn.send(b"DONE\r\n")
+    while not conn.readline().startswith(tag + b" "):
+        pass
+
+
 def run_imap(args, ctx):
     if args.tls == "implicit":
         conn = LabIMAP4SSL(args.host, args.port, args.sni, ctx)
@@ -102,6 +118,8 @@ def run_imap(args, ctx):
             return 0
         print("imap login failed: %s" % err, file=sys.stderr)
         return 1
+    if args.idle:
+        lab_idle(conn, args.idle)
     conn.select("INBOX")
     conn.logout()
     if args.expect_fail:
@@ -152,6 +170,8 @@ def main():
     parser.add_argument("--password", default="")
     parser.add_argument("--expect-fail", action="store_true")
     parser.add_argument("--tls13", action="store_true", help="require TLS 1.3")
+    parser.add_argument("--idle", type=float, default=0,
+                        help="imap with --user: IDLE this many seconds after the login")
     parser.add_argument("--no-capa", action="store_true",
                         help="pop3 without STLS: never send CAPA (old clients, scripts)")
     args = parser.parse_args()
