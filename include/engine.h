@@ -30,10 +30,10 @@ struct engine_config {
 	uint64_t memcap;	  /* bytes for flows and their state (idlest evicted beyond) */
 	uint64_t idle_timeout_us; /* an open flow idle this long is finished ... */
 	uint64_t established_timeout_us; /* ... an established TCP session this long */
-	uint64_t linger_us;	  /* a closed flow absorbs late packets this long */
-	uint64_t udp_timeout_us;  /* a UDP flow idle this long is finished */
-	size_t stream_cap;	  /* out-of-order bytes per half-stream */
-	uint64_t ooo_cap;	  /* out-of-order bytes, all streams */
+	uint64_t linger_us;		 /* a closed flow absorbs late packets this long */
+	uint64_t udp_timeout_us;	 /* a UDP flow idle this long is finished */
+	size_t stream_cap;		 /* out-of-order bytes per half-stream */
+	uint64_t ooo_cap;		 /* out-of-order bytes, all streams */
 	bool use_ndpi;
 	bool show_secrets;	   /* evidence pcaps may then hold login secrets */
 	bool show_empty;	   /* report flows without payload as sessions too */

@@ -46,18 +46,20 @@ line_conn_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *
 		size_t used = 0;
 		bool stop = false, sw;
 
+		if (la->discarding) {
+			/* The rest of a cut line is still that line: never raw bytes
+			 * (a body, a literal), whatever the chunking; the parser sees
+			 * its end. */
+			if (line_discard_rest(la, p + off, len - off, &used) && ops->end)
+				ops->end(state, f, dir, la->tail, la->tail_len);
+			off += used;
+			continue;
+		}
 		if (ops->raw)
 			used = ops->raw(state, f, dir, p + off, len - off, &stop);
 		if (stop)
 			return off + used;
 		if (used > 0) {
-			off += used;
-			continue;
-		}
-		if (ops->end && la->discarding) {
-			/* The rest of a cut line, whose end the parser sees. */
-			if (line_discard_rest(la, p + off, len - off, &used))
-				ops->end(state, f, dir, la->tail, la->tail_len);
 			off += used;
 			continue;
 		}
@@ -219,21 +221,6 @@ line_command(struct proto_facts *f, const struct line_view *l, const struct prot
 		f->cleartext_after_refusal = true;
 	*w = proto_word_find(table, n, kw->p, kw->len);
 	return true;
-}
-
-size_t
-line_body_skip(struct line_conn *conn, enum dir dir, uint8_t *matched, const uint8_t *p, size_t n,
-	       bool *done)
-{
-	struct line_asm *la = &conn->la[dir];
-	size_t used;
-
-	*done = false;
-	if (la->discarding) {
-		line_discard_rest(la, p, n, &used);
-		return used;
-	}
-	return body_skip_dot(matched, p, n, done);
 }
 
 bool

@@ -112,7 +112,8 @@ struct line_view {
 struct line_dir_ops {
 	/*
 	 * Bytes read raw before the next line (a body, a literal, the first
-	 * byte after an upgrade request). Returns how many of p[0..n) (n > 0)
+	 * byte after an upgrade request); never offered the rest of a cut
+	 * line, which stays part of that line. Returns how many of p[0..n) (n > 0)
 	 * it took, 0 to have the next line read; sets *stop when the stream
 	 * ends after those bytes (the rest is TLS). NULL: lines only.
 	 */
@@ -168,15 +169,6 @@ void line_conn_fini(void *state);
  */
 bool line_command(struct proto_facts *f, const struct line_view *l, const struct proto_word *table,
 		  size_t n, const struct proto_word **w, struct cursor *kw, struct cursor *rest);
-
-/*
- * A raw callback's body skip (POP3 multi-line answers, NNTP data blocks):
- * the rest of an overlong status line first, then bytes up to CRLF "."
- * CRLF (body_skip_dot, progress in *matched). Returns the bytes taken;
- * *done when the body ended.
- */
-size_t line_body_skip(struct line_conn *conn, enum dir dir, uint8_t *matched, const uint8_t *p,
-		      size_t n, bool *done);
 
 /* A literal announced at the end of a line (IMAP, ManageSieve). */
 struct line_literal {

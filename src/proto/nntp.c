@@ -345,11 +345,12 @@ nntp_server_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t 
 	size_t used;
 	bool done;
 
+	(void)dir;
 	(void)f;
 	(void)stop;
 	if (s->mode != NNTP_MODE_BODY)
 		return 0;
-	used = line_body_skip(&s->conn, dir, &s->dot_matched, p, n, &done);
+	used = body_skip_dot(&s->dot_matched, p, n, &done);
 	if (done)
 		s->mode = NNTP_MODE_REPLY;
 	return used;
