@@ -59,7 +59,7 @@ struct server_rec {
 	bool offered;	    /* offered in this run */
 	bool offered_state; /* offered in an earlier run (state file) */
 	bool auth_alerted;
-	bool upgraded;	    /* some session of this run upgraded to TLS */
+	bool upgraded; /* some session of this run upgraded to TLS */
 	uint64_t last_seen_us;
 	uint64_t offered_ids[CORRELATE_IDS];
 	unsigned n_offered_ids;

@@ -14,8 +14,8 @@
 uint64_t
 session_flow_id(const struct session *s)
 {
-	return flow_id(s->family, s->l4, s->client_ip, s->client_port, s->server_ip,
-		       s->server_port, s->ts_first_us);
+	return flow_id(s->family, s->l4, s->client_ip, s->client_port, s->server_ip, s->server_port,
+		       s->ts_first_us);
 }
 
 void

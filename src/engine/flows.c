@@ -16,8 +16,8 @@
  *    the same 5-tuple replaces it.
  *  - An open flow idle for idle_timeout_us (a UDP flow: udp_timeout_us) is
  *    finished (END_IDLE), except an established TCP session, which waits
- *    dormant until established_timeout_us (a packet wakes it, counted); when the table is full the idlest flow is finished
- *    early (END_EVICTED). Flows are stamped with the engine's clock (the
+ *    dormant until established_timeout_us (a packet wakes it, counted); when the table is full the
+ * idlest flow is finished early (END_EVICTED). Flows are stamped with the engine's clock (the
  *    latest packet time), not their packet's time, so each LRU list is in
  *    time order even when capture times step back, and expiry can stop at
  *    the first flow not yet due.

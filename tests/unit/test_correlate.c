@@ -324,7 +324,8 @@ test_cleartext_retry_after_a_broken_upgrade_is_a_fallback(void **st)
 	assert_int_equal(r.verdict, VERDICT_DOWNGRADED);
 	assert_int_equal(r.reason, REASON_TLS_FALLBACK);
 	assert_int_equal(out[0].kind, ALERT_TLS_FALLBACK);
-	assert_non_null(strstr(out[0].evidence, "upgrade accepted but no TLS followed in session #1"));
+	assert_non_null(
+		strstr(out[0].evidence, "upgrade accepted but no TLS followed in session #1"));
 	/* Another downgrade (a refusal) is no failed attempt. */
 	mk(&b, 3, 2000, 25, 5);
 	b.verdict = VERDICT_DOWNGRADED;

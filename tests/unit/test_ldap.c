@@ -56,8 +56,8 @@ extern const struct proto_desc proto_ldap;
 	"1.3.6.1.4.1.4203.1.11.3"
 /* An ordinary entry whose description happens to hold the OID. */
 #define ENTRY_WITH_OID_TEXT                                                                        \
-	"\x30\x3b\x02\x01\x02\x64\x36\x04\x04o=x1\x30\x2e\x30\x2c\x04\x0b"                          \
-	"description\x31\x1d\x04\x1b"                                                             \
+	"\x30\x3b\x02\x01\x02\x64\x36\x04\x04o=x1\x30\x2e\x30\x2c\x04\x0b"                         \
+	"description\x31\x1d\x04\x1b"                                                              \
 	"see 1.3.6.1.4.1.1466.20037!"
 
 static void

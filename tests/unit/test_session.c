@@ -395,10 +395,8 @@ test_pop3_without_capa_is_offer_unseen_not_not_offered(void **st)
 		TXT(DIR_S2C, "+OK Logging out.\r\n"),
 	};
 	const struct piece with_capa[] = {
-		TXT(DIR_S2C, "+OK Dovecot ready.\r\n"),
-		TXT(DIR_C2S, "CAPA\r\n"),
-		TXT(DIR_S2C, "+OK\r\nUSER\r\nUIDL\r\n.\r\n"),
-		TXT(DIR_C2S, "QUIT\r\n"),
+		TXT(DIR_S2C, "+OK Dovecot ready.\r\n"),	      TXT(DIR_C2S, "CAPA\r\n"),
+		TXT(DIR_S2C, "+OK\r\nUSER\r\nUIDL\r\n.\r\n"), TXT(DIR_C2S, "QUIT\r\n"),
 		TXT(DIR_S2C, "+OK Logging out.\r\n"),
 	};
 	struct session s;

@@ -56,7 +56,6 @@ assert_login(const struct proto_facts *f, size_t i, const char *mech, const char
 	assert_int_equal(f->logins[i].outcome, outcome);
 }
 
-
 /* A protocol's own fields as the sinks would see them: "key=value;..." */
 struct own_text {
 	char buf[256];
