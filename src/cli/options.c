@@ -87,6 +87,8 @@ struct cli_option {
 static int cli_parse_file(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_fail_on(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_syslog(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_syslog_format(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_syslog_to(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_replay_speed(struct cli_options *o, const char *flag, const char *arg);
 static int cli_print_help(struct cli_options *o, const char *flag, const char *arg);
 static int cli_print_version(struct cli_options *o, const char *flag, const char *arg);
@@ -134,6 +136,15 @@ static const struct cli_option cli_table[] = {
 	 .help = "send each alert to the local syslog; FACILITY is\n"
 		 "authpriv (default), auth, daemon, mail, user or\n"
 		 "local0..local7"},
+	{CLI_OUTPUT, "syslog-format", 0, required_argument, "FORMAT", CLI_CALL,
+	 .parse = cli_parse_syslog_format,
+	 .help = "rfc5424 (default) or rfc3164 (the syslog(3)\n"
+		 "socket format); implies --syslog"},
+	{CLI_OUTPUT, "syslog-to", 0, required_argument, "TARGET", CLI_CALL,
+	 .parse = cli_parse_syslog_to,
+	 .help = "send the syslog messages to TARGET, a unix socket\n"
+		 "path or udp:HOST:PORT, instead of /dev/log;\n"
+		 "implies --syslog"},
 	{CLI_OUTPUT, "alert-exec", 0, required_argument, "CMD", CLI_STRING,
 	 CLI_FIELD(exec_opts.command),
 	 .help = "run CMD with /bin/sh -c for each alert, the alert's\n"
@@ -410,6 +421,33 @@ cli_parse_syslog(struct cli_options *o, const char *flag, const char *arg)
 		return CLI_USAGE;
 	}
 	o->syslog_opts.facility = f;
+	return CLI_OK;
+}
+
+static int
+cli_parse_syslog_format(struct cli_options *o, const char *flag, const char *arg)
+{
+	o->syslog = true;
+	if (strcmp(arg, "rfc5424") == 0) {
+		o->syslog_opts.format = ALERTOUT_SYSLOG_RFC5424;
+	} else if (strcmp(arg, "rfc3164") == 0) {
+		o->syslog_opts.format = ALERTOUT_SYSLOG_RFC3164;
+	} else {
+		fprintf(stderr, "tlswatch: %s: expected rfc5424 or rfc3164, got '%s'\n", flag, arg);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+static int
+cli_parse_syslog_to(struct cli_options *o, const char *flag, const char *arg)
+{
+	if (!*arg) {
+		fprintf(stderr, "tlswatch: %s: empty target\n", flag);
+		return CLI_USAGE;
+	}
+	o->syslog = true;
+	o->syslog_opts.socket_path = arg;
 	return CLI_OK;
 }
 

@@ -101,6 +101,13 @@ else
 	pass=$((pass + 1))
 fi
 
+# RFC 5424 syslog parsed by a real rsyslogd of the test's own.
+if ! "$here/rsyslog.sh" "$bin"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 if ! "$here/threads.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))
 else
