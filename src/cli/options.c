@@ -111,11 +111,21 @@ static const struct cli_option cli_table[] = {
 	 .help = "a BPF filter expression, as with tcpdump"},
 
 	{CLI_OUTPUT, "json", 0, required_argument, "FILE|-", CLI_STRING, CLI_FIELD(json_path),
-	 .help = "write JSON Lines to FILE; '-' writes them to stdout\n"
-		 "instead of the text report"},
+	 .help = "write JSON Lines to FILE (appended to; reopened on\n"
+		 "SIGHUP); '-' writes them to stdout instead of the\n"
+		 "text report"},
+	{CLI_OUTPUT, "json-truncate", 0, no_argument, NULL, CLI_SET, CLI_FIELD(json_truncate),
+	 .value = true,
+	 .help = "empty an existing --json FILE first (by default the\n"
+		 "records are appended to it)"},
 	{CLI_OUTPUT, "stats", 0, no_argument, NULL, CLI_SET, CLI_FIELD(stats), .value = true,
 	 .help = "print counters (packets, flows, evictions, caps, drops)\n"
 		 "on stderr at the end"},
+	{CLI_OUTPUT, "stats-interval", 0, required_argument, "S", CLI_NUMBER,
+	 CLI_FIELD(stats_interval), .min = 1, .max = 86400,
+	 .help = "also print the counters every S seconds while\n"
+		 "running: one line on stderr, and a stats record\n"
+		 "with --json"},
 	{CLI_OUTPUT, "show-secrets", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.show_secrets),
 	 .value = true, .help = "show login secrets (redacted by default)"},
 	{CLI_OUTPUT, "show-empty", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.show_empty),

@@ -341,7 +341,8 @@ syslog_resolve(struct syslog_state *st, char *err, size_t errsz)
 		hlen = (size_t)(port - spec);
 		port++;
 	}
-	if (hlen == 0 || hlen >= sizeof(host) || !*port || strspn(port, "0123456789") != strlen(port))
+	if (hlen == 0 || hlen >= sizeof(host) || !*port ||
+	    strspn(port, "0123456789") != strlen(port))
 		goto bad;
 	memcpy(host, spec, hlen);
 	host[hlen] = '\0';
@@ -399,10 +400,10 @@ syslog_alert(struct sink *k, const struct alert *a)
 		len = alertout_syslog_format(msg, sizeof(msg), st->facility, a, now.tv_sec,
 					     getpid());
 	else
-		len = alertout_syslog_format_5424(
-			msg, sizeof(msg), st->facility, a,
-			(uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u,
-			st->hostname, getpid());
+		len = alertout_syslog_format_5424(msg, sizeof(msg), st->facility, a,
+						  (uint64_t)now.tv_sec * 1000000u +
+							  (uint64_t)now.tv_nsec / 1000u,
+						  st->hostname, getpid());
 
 	st->c.alerts++;
 	r = syslog_send(st, msg, len);

@@ -108,6 +108,13 @@ else
 	pass=$((pass + 1))
 fi
 
+# Service life: SIGHUP reopens --json, append, --stats-interval, the unit.
+if ! "$here/service.sh" "$bin"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 if ! "$here/threads.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))
 else

@@ -266,7 +266,8 @@ test_alertout_syslog_5424_param_values_escape_quote_backslash_and_bracket(void *
 	assert_non_null(strstr(buf, " service=\"a\\\"b\\\\c\\]d\" "));
 	assert_non_null(strstr(buf, " pcap=\"/x/\\\"\\\\\\]/1.pcap\"] "));
 	/* MSG is free-form: not escaped. */
-	assert_non_null(strstr(buf, "] tls-fallback from [::1]:43416 to [::1]:587 (a\"b\\c]d): ev]\"\\"));
+	assert_non_null(
+		strstr(buf, "] tls-fallback from [::1]:43416 to [::1]:587 (a\"b\\c]d): ev]\"\\"));
 }
 
 static void
@@ -938,13 +939,16 @@ main(void)
 		cmocka_unit_test(test_alertout_facility_names_parse_and_others_are_refused),
 		cmocka_unit_test(
 			test_alertout_syslog_5424_message_has_the_rfc5424_header_and_the_same_sd_element),
-		cmocka_unit_test(test_alertout_syslog_5424_message_without_hostname_uses_the_nilvalue),
+		cmocka_unit_test(
+			test_alertout_syslog_5424_message_without_hostname_uses_the_nilvalue),
 		cmocka_unit_test(
 			test_alertout_syslog_5424_param_values_escape_quote_backslash_and_bracket),
 		cmocka_unit_test(
 			test_alertout_syslog_5424_message_is_cut_at_every_buffer_size_without_overflow),
-		cmocka_unit_test(test_alertout_syslog_sink_refuses_rfc3164_to_udp_and_a_malformed_target),
-		cmocka_unit_test(test_alertout_syslog_sink_sends_rfc5424_datagrams_to_a_udp_address),
+		cmocka_unit_test(
+			test_alertout_syslog_sink_refuses_rfc3164_to_udp_and_a_malformed_target),
+		cmocka_unit_test(
+			test_alertout_syslog_sink_sends_rfc5424_datagrams_to_a_udp_address),
 		cmocka_unit_test(test_alertout_syslog_sink_sends_one_datagram_per_alert),
 		cmocka_unit_test(
 			test_alertout_syslog_sink_drops_and_counts_when_the_daemon_is_behind),
