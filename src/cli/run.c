@@ -9,8 +9,11 @@
  * and everything analysed so far is reported. SIGHUP only sets another
  * flag (with SA_RESTART, so a read from a FIFO goes on): the output files
  * are reopened between two packets, before the next one is analysed, so
- * every record goes whole to the old file or to the new one. Those flags
- * and the capture are the only state shared with the signal handlers.
+ * every record goes whole to the old file or to the new one. On a terminal
+ * (standard output or error is one, the dashboard included) SIGHUP means
+ * the terminal went away and ends the run like SIGTERM, as tcpdump users
+ * expect; a service has no terminal and gets the reopen. Those flags and
+ * the capture are the only state shared with the signal handlers.
  */
 #include "run.h"
 
@@ -42,6 +45,7 @@ struct run {
 static struct capture *volatile current_capture;
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
+static volatile sig_atomic_t hangup_stops; /* running on a terminal */
 
 static void
 run_on_signal(int sig)
@@ -55,8 +59,10 @@ run_on_signal(int sig)
 static void
 run_on_hangup(int sig)
 {
-	(void)sig;
-	reopen_requested = 1;
+	if (hangup_stops)
+		run_on_signal(sig);
+	else
+		reopen_requested = 1;
 }
 
 static void
@@ -69,8 +75,10 @@ run_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	hangup_stops = isatty(STDOUT_FILENO) || isatty(STDERR_FILENO);
 	sa.sa_handler = run_on_hangup;
-	sa.sa_flags = SA_RESTART;
+	/* A reopen must not cut a read short; an end must. */
+	sa.sa_flags = hangup_stops ? 0 : SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

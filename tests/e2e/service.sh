@@ -5,6 +5,8 @@
 #     test feeds is rotated between two parts of a capture; every session
 #     and alert record is in exactly one of the two files, none lost, none
 #     twice, and the union equals a run over the whole capture;
+#   - on a terminal (the dashboard or not), SIGHUP (the terminal went away)
+#     ends the run with its report;
 #   - --json FILE appends by default, --json-truncate empties it first;
 #   - --stats-interval: paced by --replay-speed, at least two running stats
 #     lines on stderr and stats records with "ts" and "interval" in --json;
@@ -164,6 +166,48 @@ if wait_for 20 has_records "$tmp/ro/out.json"; then
 else
 	bad "hup-reopen-fails: no record reached --json" "$tmp/hup2.err"
 	exec 3>&-
+fi
+
+# On a terminal, SIGHUP means the terminal went away: the run ends (with its
+# report), as with SIGTERM, instead of living on unseen. script(1) gives it
+# a terminal; tlswatch is ready once its SIGHUP handler is in place (bit 0
+# of SigCgt in /proc/PID/status).
+hup_caught() {
+	local p
+	p=$(pgrep -P "$1") || return 1
+	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = tlswatch ] || return 1
+	[ $((0x$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null || echo 0) & 1)) -eq 1 ]
+}
+# hup_on_terminal NAME ARGS...
+hup_on_terminal() {
+	local name=$1 script_pid
+	shift
+	script -qfec "'$bin' -r '$top/pcaps/imap-login.pcap' --replay-speed 0.02 $*" \
+		"$tmp/$name.tty" </dev/null >/dev/null 2>&1 &
+	script_pid=$!
+	tty_ready() { hup_caught "$script_pid"; }
+	script_done() { ! kill -0 "$script_pid" 2>/dev/null; }
+	if wait_for 20 tty_ready; then
+		tw_pid=$(pgrep -P "$script_pid")
+		kill -HUP "$tw_pid"
+		if wait_for 20 script_done; then
+			tw_pid=
+			if grep -aq 'COMMAND_EXIT_CODE="0"' "$tmp/$name.tty" && grep -aq 'Per server:' "$tmp/$name.tty"; then ok; else bad "$name: no report or a bad exit status" "$tmp/$name.tty"; fi
+		else
+			bad "$name: SIGHUP did not end a run on a terminal"
+		fi
+	else
+		bad "$name: the run did not start" "$tmp/$name.tty"
+	fi
+	[ -n "$tw_pid" ] && kill "$tw_pid" 2>/dev/null
+	wait "$script_pid" 2>/dev/null
+	tw_pid=
+}
+if command -v script >/dev/null; then
+	hup_on_terminal hup-tui --tui
+	hup_on_terminal hup-terminal --no-tui
+else
+	echo "SKIP service: script(1) is missing; SIGHUP on a terminal not checked"
 fi
 
 # ---------------------------------------------------------------- append
