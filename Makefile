@@ -5,7 +5,7 @@
 #   make demo       install missing packages, build, analyze the captures in pcaps/
 #   make corpus     run over ../shared/corpus/ndpi when it exists
 #   make bench      benchmark (never part of check)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binary, man page, docs in share/doc/tlswatch)
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -171,13 +171,21 @@ pcaps:
 	tools/record-telnet.sh
 	tools/record-xmpp.sh
 
+# The docs the man page refers to (FILES), with the service examples.
+DOC_FILES = README.md $(wildcard docs/*.md) docs/tlswatch.service docs/tlswatch.logrotate \
+	docs/tlswatch.default
+DOCDIR   ?= $(PREFIX)/share/doc/tlswatch
+
 install: $(BUILD)/tlswatch
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BUILD)/tlswatch $(DESTDIR)$(PREFIX)/bin/tlswatch
 	install -m 0644 docs/tlswatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlswatch.1
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlswatch $(DESTDIR)$(PREFIX)/share/man/man1/tlswatch.1
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 FORMAT_FILES = $(wildcard include/*.h) $(SRCS) $(shell find src -name '*.h') $(wildcard tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c tools/*.c)
 format:

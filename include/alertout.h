@@ -2,9 +2,11 @@
  * alertout.h - alert outputs: sinks that hand each alert to something outside
  * tlswatch as it is raised (docs/alerts.md).
  *
- *   syslog  one message per alert on the local syslog socket (/dev/log), in the
- *           syslog(3) socket format with an RFC 5424 STRUCTURED-DATA element
- *           (RFC 5424 section 6.3) at the start of the message.
+ *   syslog  one message per alert on the local syslog socket (/dev/log) or
+ *           to a UDP address: RFC 5424 with one STRUCTURED-DATA element (RFC
+ *           5424 section 6.3) by default, or the syslog(3) socket format
+ *           (RFC 3164 style) with the same element at the start of the
+ *           message.
  *   exec    runs a shell command per alert with the alert's JSON Lines record
  *           on its stdin; bounded concurrency and a bounded queue, so a slow
  *           command never blocks the capture.
@@ -44,9 +46,17 @@ struct alertout_counters {
 /* Room for one message, header included. */
 #define ALERTOUT_SYSLOG_MAX 2048
 
+enum alertout_syslog_format {
+	ALERTOUT_SYSLOG_RFC5424, /* "<PRI>1 TIMESTAMP HOST tlswatch PID KIND [SD] MSG" */
+	ALERTOUT_SYSLOG_RFC3164, /* "<PRI>Mmm dd hh:mm:ss tlswatch[PID]: [SD] MSG" */
+};
+
 struct alertout_syslog_opts {
-	int facility;		 /* LOG_AUTHPRIV, LOG_LOCAL0 ... as in <syslog.h> */
-	const char *socket_path; /* NULL: $TLSWATCH_SYSLOG_SOCKET, else /dev/log */
+	int facility; /* LOG_AUTHPRIV, LOG_LOCAL0 ... as in <syslog.h> */
+	enum alertout_syslog_format format;
+	/* A unix socket path or "udp:HOST:PORT" (--syslog-to); NULL:
+	 * $TLSWATCH_SYSLOG_SOCKET, else /dev/log. */
+	const char *socket_path;
 };
 
 #define ALERTOUT_EXEC_RUNNING 4 /* commands at once */
@@ -61,7 +71,7 @@ struct alertout_exec_opts {
 				 longest wait at the end of the run; 0: default */
 };
 
-/* Sets the defaults (facility authpriv; 4 running, queue 256, 5 s). */
+/* Sets the defaults (facility authpriv, RFC 5424; 4 running, queue 256, 5 s). */
 void alertout_syslog_defaults(struct alertout_syslog_opts *o);
 void alertout_exec_defaults(struct alertout_exec_opts *o);
 
@@ -69,8 +79,9 @@ void alertout_exec_defaults(struct alertout_exec_opts *o);
  * Returns the <syslog.h> value (LOG_AUTHPRIV ...), or -1 when unknown. */
 int alertout_facility_parse(const char *name);
 
-/* Connects to the syslog socket. NULL with a reason in err when it cannot
- * (no socket, out of memory): a start-up error. Later send failures are
+/* Connects to the syslog socket (or the UDP address). NULL with a reason in
+ * err when it cannot (no socket, a bad address, RFC 3164 asked for a UDP
+ * target, out of memory): a start-up error. Later send failures are
  * counted, reported once on stderr, and the socket is reconnected. */
 struct sink *sink_syslog_new(const struct alertout_syslog_opts *o, char *err, size_t errsz);
 /* NULL with a reason in err when out of memory or the command is empty. */
@@ -94,13 +105,24 @@ void alertout_stats_each(const struct sink *syslog_k, const struct sink *exec_k,
 
 /*
  * The syslog message of one alert, NUL-terminated in buf (cut to bufsz - 1
- * bytes; ALERTOUT_SYSLOG_MAX is enough): "<PRI>Mmm dd hh:mm:ss tlswatch[PID]:
- * [tlswatch@32473 kind=... ] EVIDENCE", the time being now in local time.
- * PARAM-VALUEs escape '"', '\' and ']'; bytes outside printable ASCII become
- * \xHH. Returns the length written. Exposed for the unit tests.
+ * bytes; ALERTOUT_SYSLOG_MAX is enough). Both formats carry the same
+ * SD-ELEMENT, [tlswatch@32473 kind= severity= session= flow_id= community_id=
+ * ts= transport= client= server= service= pcap=] (service and pcap when
+ * known, community_id for TCP and UDP), then the message "KIND from CLIENT
+ * to SERVER (SERVICE): EVIDENCE". PARAM-VALUEs escape '"', '\' and ']'; bytes
+ * outside printable ASCII become \xHH. Return the length written. Exposed
+ * for the unit tests.
+ *
+ * alertout_syslog_format: the syslog(3) socket format, "<PRI>Mmm dd
+ * hh:mm:ss tlswatch[PID]: [SD] MSG", the time being now in local time.
+ * alertout_syslog_format_5424: RFC 5424, "<PRI>1 TIMESTAMP HOSTNAME tlswatch
+ * PID KIND [SD] MSG", TIMESTAMP now_us in UTC with microseconds, HOSTNAME
+ * "-" when NULL or empty.
  */
 size_t alertout_syslog_format(char *buf, size_t bufsz, int facility, const struct alert *a,
 			      time_t now, pid_t pid);
+size_t alertout_syslog_format_5424(char *buf, size_t bufsz, int facility, const struct alert *a,
+				   uint64_t now_us, const char *hostname, pid_t pid);
 /* Syslog severity (LOG_WARNING, LOG_NOTICE, LOG_INFO) of an alert severity. */
 int alertout_syslog_level(enum severity s);
 

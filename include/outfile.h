@@ -12,8 +12,8 @@
  * - files in it are created with openat(O_CREAT|O_EXCL|O_NOFOLLOW), mode 0600;
  * - a named output file (--json FILE) is opened with O_NOFOLLOW (a symlink as
  *   the last component is refused; directories above it are followed), created
- *   0600, and an existing regular file is truncated only when it belongs to
- *   the running user (or root) and has no other hard link. Character devices
+ *   0600, and an existing regular file is appended to (or truncated) only when
+ *   it belongs to the running user (or root) and has no other hard link. Character devices
  *   and FIFOs (/dev/null, a named pipe) are written as they are (a FIFO
  *   waits for its reader, as with tcpdump -w).
  */
@@ -43,8 +43,16 @@ int outfile_check_parent(const char *path, uid_t also_ok, char *err, size_t errs
  * exists (even as a symlink). Returns a descriptor or -1 with err. */
 int outfile_create_at(int dirfd, const char *name, char *err, size_t errsz);
 
-/* Opens path for writing by the rules above. Returns a stream (caller
- * closes) or NULL with a message in err. */
+/* Opens path for writing by the rules above, appending (O_APPEND) or
+ * truncating an existing file. Returns a stream (caller closes) or NULL with
+ * a message in err. outfile_open truncates. */
+FILE *outfile_open_mode(const char *path, bool append, char *err, size_t errsz);
 FILE *outfile_open(const char *path, char *err, size_t errsz);
+
+/* For log rotation (SIGHUP): flushes f, then opens path again by the same
+ * rules, appending (creating it when it was renamed away), and puts the new
+ * file under f's descriptor, so f's holders write there from now on. 0, or
+ * -1 with err and f still writing where it did. */
+int outfile_reopen(FILE *f, const char *path, char *err, size_t errsz);
 
 #endif

@@ -137,18 +137,19 @@ outfile_create_at(int dirfd, const char *name, char *err, size_t errsz)
 	return fd;
 }
 
-FILE *
-outfile_open(const char *path, char *err, size_t errsz)
+/* Opens path by the rules of outfile.h; the descriptor, or -1 with err. */
+static int
+outfile_open_fd(const char *path, bool append, char *err, size_t errsz)
 {
 	struct stat sb;
-	FILE *f;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (append ? O_APPEND : 0),
+		  0600);
 	if (fd < 0) {
 		snprintf(err, errsz, "%s: %s", path,
 			 errno == ELOOP ? "is a symbolic link (refused)" : strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if (fstat(fd, &sb) < 0) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
@@ -161,7 +162,7 @@ outfile_open(const char *path, char *err, size_t errsz)
 						 : "belongs to another user");
 			goto fail;
 		}
-		if (ftruncate(fd, 0) < 0) {
+		if (!append && ftruncate(fd, 0) < 0) {
 			snprintf(err, errsz, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
@@ -169,12 +170,54 @@ outfile_open(const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: is a directory", path);
 		goto fail;
 	}
-	if (!(f = fdopen(fd, "w"))) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	return f;
+	return fd;
 fail:
 	close(fd);
-	return NULL;
+	return -1;
+}
+
+FILE *
+outfile_open_mode(const char *path, bool append, char *err, size_t errsz)
+{
+	int fd = outfile_open_fd(path, append, err, errsz);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, append ? "a" : "w"))) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+FILE *
+outfile_open(const char *path, char *err, size_t errsz)
+{
+	return outfile_open_mode(path, false, err, errsz);
+}
+
+int
+outfile_reopen(FILE *f, const char *path, char *err, size_t errsz)
+{
+	int fd;
+
+	/* What is buffered belongs to the old file: it goes there first. */
+	if (fflush(f) != 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = outfile_open_fd(path, true, err, errsz);
+	if (fd < 0)
+		return -1;
+	/* The stream keeps its descriptor number: whoever holds f (a sink)
+	 * writes to the new file from its next record on. */
+	if (dup3(fd, fileno(f), O_CLOEXEC) < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }

@@ -87,6 +87,8 @@ struct cli_option {
 static int cli_parse_file(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_fail_on(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_syslog(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_syslog_format(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_syslog_to(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_replay_speed(struct cli_options *o, const char *flag, const char *arg);
 static int cli_print_help(struct cli_options *o, const char *flag, const char *arg);
 static int cli_print_version(struct cli_options *o, const char *flag, const char *arg);
@@ -109,11 +111,21 @@ static const struct cli_option cli_table[] = {
 	 .help = "a BPF filter expression, as with tcpdump"},
 
 	{CLI_OUTPUT, "json", 0, required_argument, "FILE|-", CLI_STRING, CLI_FIELD(json_path),
-	 .help = "write JSON Lines to FILE; '-' writes them to stdout\n"
-		 "instead of the text report"},
+	 .help = "write JSON Lines to FILE (appended to; reopened on\n"
+		 "SIGHUP); '-' writes them to stdout instead of the\n"
+		 "text report"},
+	{CLI_OUTPUT, "json-truncate", 0, no_argument, NULL, CLI_SET, CLI_FIELD(json_truncate),
+	 .value = true,
+	 .help = "empty an existing --json FILE first (by default the\n"
+		 "records are appended to it)"},
 	{CLI_OUTPUT, "stats", 0, no_argument, NULL, CLI_SET, CLI_FIELD(stats), .value = true,
 	 .help = "print counters (packets, flows, evictions, caps, drops)\n"
 		 "on stderr at the end"},
+	{CLI_OUTPUT, "stats-interval", 0, required_argument, "S", CLI_NUMBER,
+	 CLI_FIELD(stats_interval), .min = 1, .max = 86400,
+	 .help = "also print the counters every S seconds while\n"
+		 "running: one line on stderr, and a stats record\n"
+		 "with --json"},
 	{CLI_OUTPUT, "show-secrets", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.show_secrets),
 	 .value = true, .help = "show login secrets (redacted by default)"},
 	{CLI_OUTPUT, "show-empty", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.show_empty),
@@ -134,6 +146,15 @@ static const struct cli_option cli_table[] = {
 	 .help = "send each alert to the local syslog; FACILITY is\n"
 		 "authpriv (default), auth, daemon, mail, user or\n"
 		 "local0..local7"},
+	{CLI_OUTPUT, "syslog-format", 0, required_argument, "FORMAT", CLI_CALL,
+	 .parse = cli_parse_syslog_format,
+	 .help = "rfc5424 (default) or rfc3164 (the syslog(3)\n"
+		 "socket format); implies --syslog"},
+	{CLI_OUTPUT, "syslog-to", 0, required_argument, "TARGET", CLI_CALL,
+	 .parse = cli_parse_syslog_to,
+	 .help = "send the syslog messages to TARGET, a unix socket\n"
+		 "path or udp:HOST:PORT, instead of /dev/log;\n"
+		 "implies --syslog"},
 	{CLI_OUTPUT, "alert-exec", 0, required_argument, "CMD", CLI_STRING,
 	 CLI_FIELD(exec_opts.command),
 	 .help = "run CMD with /bin/sh -c for each alert, the alert's\n"
@@ -416,6 +437,33 @@ cli_parse_syslog(struct cli_options *o, const char *flag, const char *arg)
 		return CLI_USAGE;
 	}
 	o->syslog_opts.facility = f;
+	return CLI_OK;
+}
+
+static int
+cli_parse_syslog_format(struct cli_options *o, const char *flag, const char *arg)
+{
+	o->syslog = true;
+	if (strcmp(arg, "rfc5424") == 0) {
+		o->syslog_opts.format = ALERTOUT_SYSLOG_RFC5424;
+	} else if (strcmp(arg, "rfc3164") == 0) {
+		o->syslog_opts.format = ALERTOUT_SYSLOG_RFC3164;
+	} else {
+		fprintf(stderr, "tlswatch: %s: expected rfc5424 or rfc3164, got '%s'\n", flag, arg);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+static int
+cli_parse_syslog_to(struct cli_options *o, const char *flag, const char *arg)
+{
+	if (!*arg) {
+		fprintf(stderr, "tlswatch: %s: empty target\n", flag);
+		return CLI_USAGE;
+	}
+	o->syslog = true;
+	o->syslog_opts.socket_path = arg;
 	return CLI_OK;
 }
 

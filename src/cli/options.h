@@ -33,6 +33,10 @@ struct cli_options {
 	struct alertout_syslog_opts syslog_opts;
 	struct alertout_exec_opts exec_opts; /* command NULL: no --alert-exec */
 	struct engine_config ecfg;	     /* ecfg.show_secrets is --show-secrets */
+	/* --json-truncate: empty --json FILE first instead of appending. */
+	bool json_truncate;
+	/* --stats-interval: seconds between running counters; 0: none. */
+	unsigned stats_interval;
 };
 
 /*

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alertout.h"
@@ -79,11 +81,30 @@ cli_outputs_engine_output(struct cli_outputs *out)
 	return (struct engine_output){.ctx = out, .session = cli_on_session, .alert = cli_on_alert};
 }
 
+/* A live interface, or a capture read as it is written (a FIFO, a pipe on
+ * stdin): the outputs are flushed after every record, so that what was
+ * seen is readable at once, and not only at the end of the run. */
+static bool
+cli_sources_are_streams(const struct cli_options *o)
+{
+	struct stat sb;
+
+	if (o->iface)
+		return true;
+	for (size_t i = 0; i < o->n_files; i++) {
+		if (strcmp(o->files[i], "-") == 0)
+			return true;
+		if (stat(o->files[i], &sb) == 0 && S_ISFIFO(sb.st_mode))
+			return true;
+	}
+	return false;
+}
+
 int
 cli_outputs_open(struct cli_outputs *out)
 {
 	const struct cli_options *o = out->opt;
-	bool live = o->iface != NULL, json_stdout = cli_json_on_stdout(o);
+	bool live = cli_sources_are_streams(o), json_stdout = cli_json_on_stdout(o);
 	bool show_secrets = o->ecfg.show_secrets;
 	char err[256];
 
@@ -111,7 +132,11 @@ cli_outputs_open(struct cli_outputs *out)
 		out->sinks[out->n_sinks++] = out->exec_sink;
 	}
 	if (o->json_path) {
-		FILE *f = json_stdout ? stdout : outfile_open(o->json_path, err, sizeof(err));
+		/* Appended to unless --json-truncate: a restart (or a run
+		 * after logrotate's copytruncate) never loses what was there. */
+		FILE *f = json_stdout ? stdout
+				      : outfile_open_mode(o->json_path, !o->json_truncate, err,
+							  sizeof(err));
 
 		if (!f) {
 			fprintf(stderr, "tlswatch: --json %s\n", err);
@@ -170,6 +195,70 @@ cli_outputs_poll(struct cli_outputs *out)
 {
 	if (out->exec_sink)
 		sink_exec_poll(out->exec_sink);
+}
+
+int
+cli_outputs_reopen(struct cli_outputs *out)
+{
+	char err[512];
+
+	if (!out->json_file)
+		return 0;
+	if (outfile_reopen(out->json_file, out->opt->json_path, err, sizeof(err)) < 0) {
+		fprintf(stderr,
+			"tlswatch: SIGHUP: cannot reopen --json %s; still writing to the "
+			"file open before\n",
+			err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The running counters: "name=value ..." on stderr, and a JSON object. */
+struct cli_stats_line {
+	FILE *f;
+	const char *sep;
+	bool json;
+};
+
+static void
+cli_stats_line_add(void *ctx, const char *name, uint64_t v)
+{
+	struct cli_stats_line *l = ctx;
+
+	if (l->json)
+		fprintf(l->f, ",\"%s\":%" PRIu64, name, v);
+	else
+		fprintf(l->f, "%s%s=%" PRIu64, l->sep, name, v);
+	l->sep = " ";
+}
+
+void
+cli_outputs_stats(struct cli_outputs *out, const struct stats *st)
+{
+	struct cli_stats_line l = {stderr, "", false};
+	FILE *j = out->json_file ? out->json_file : cli_json_on_stdout(out->opt) ? stdout : NULL;
+	struct timespec now;
+	char ts[40];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	sink_format_time((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u, ts,
+			 sizeof(ts));
+	fprintf(stderr, "tlswatch: stats %s: ", ts);
+	sink_stats_each(st, cli_stats_line_add, &l);
+	alertout_stats_each(out->syslog_sink, out->exec_sink, cli_stats_line_add, &l);
+	fputc('\n', stderr);
+	if (!j)
+		return;
+	/* The same keys as the closing stats record, plus when and "interval"
+	 * to tell a running record from the final one. */
+	fprintf(j, "{\"type\":\"stats\",\"ts\":\"%s\",\"interval\":%u", ts,
+		out->opt->stats_interval);
+	l = (struct cli_stats_line){j, "", true};
+	sink_stats_each(st, cli_stats_line_add, &l);
+	alertout_stats_each(out->syslog_sink, out->exec_sink, cli_stats_line_add, &l);
+	fputs("}\n", j);
+	fflush(j);
 }
 
 static void

@@ -51,6 +51,13 @@ void cli_outputs_start_tui(struct cli_outputs *out);
 bool cli_outputs_failed(const struct cli_outputs *out);
 /* Lets the --alert-exec queue move (call it now and then while reading). */
 void cli_outputs_poll(struct cli_outputs *out);
+/* SIGHUP: the --json file is opened again by its name (appending, created
+ * when logrotate renamed it away), what was buffered going to the old one
+ * first. 0, or -1 with a warning on stderr (the old file stays in use). */
+int cli_outputs_reopen(struct cli_outputs *out);
+/* --stats-interval: the counters so far, one line on stderr and, with
+ * --json, a stats record with "ts" and "interval". */
+void cli_outputs_stats(struct cli_outputs *out, const struct stats *st);
 /* End of the run: the dashboard's final state until q or *stop, then the
  * report, then with --stats the counters on stderr. */
 void cli_outputs_finish(struct cli_outputs *out, const struct stats *st,

@@ -6,8 +6,14 @@
  *
  * A signal (SIGINT, SIGTERM, or q on the dashboard) only sets a flag and
  * breaks the capture being read; the run then ends as if the sources had,
- * and everything analysed so far is reported. That flag and the capture are
- * the only state shared with the signal handler.
+ * and everything analysed so far is reported. SIGHUP only sets another
+ * flag (with SA_RESTART, so a read from a FIFO goes on): the output files
+ * are reopened between two packets, before the next one is analysed, so
+ * every record goes whole to the old file or to the new one. On a terminal
+ * (standard output or error is one, the dashboard included) SIGHUP means
+ * the terminal went away and ends the run like SIGTERM, as tcpdump users
+ * expect; a service has no terminal and gets the reopen. Those flags and
+ * the capture are the only state shared with the signal handlers.
  */
 #include "run.h"
 
@@ -31,12 +37,15 @@ struct run {
 	const struct cli_options *opt;
 	struct cli_outputs out;
 	struct engine *engine;
-	double next_tick; /* wall clock of the next dashboard tick */
+	double next_tick;  /* wall clock of the next dashboard tick */
+	double next_stats; /* monotonic time of the next --stats-interval line */
 };
 
 /* The capture being read, for the signal handler only. */
 static struct capture *volatile current_capture;
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reopen_requested;
+static volatile sig_atomic_t hangup_stops; /* running on a terminal */
 
 static void
 run_on_signal(int sig)
@@ -45,6 +54,15 @@ run_on_signal(int sig)
 	stop_requested = 1;
 	if (current_capture)
 		capture_break(current_capture);
+}
+
+static void
+run_on_hangup(int sig)
+{
+	if (hangup_stops)
+		run_on_signal(sig);
+	else
+		reopen_requested = 1;
 }
 
 static void
@@ -57,6 +75,11 @@ run_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	hangup_stops = isatty(STDOUT_FILENO) || isatty(STDERR_FILENO);
+	sa.sa_handler = run_on_hangup;
+	/* A reopen must not cut a read short; an end must. */
+	sa.sa_flags = hangup_stops ? 0 : SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -67,6 +90,37 @@ run_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Between two packets (and while idle or pacing): the output files
+ * reopened after a SIGHUP, and the --stats-interval counters when due. */
+static void
+run_service(struct run *r, struct capture *c)
+{
+	struct timespec ts;
+	double now;
+	struct stats *st;
+
+	if (reopen_requested) {
+		reopen_requested = 0;
+		cli_outputs_reopen(&r->out);
+	}
+	if (!r->opt->stats_interval)
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (r->next_stats == 0)
+		r->next_stats = now + r->opt->stats_interval;
+	if (now < r->next_stats)
+		return;
+	r->next_stats += r->opt->stats_interval;
+	if (r->next_stats <= now) /* a long stall: no burst of lines after it */
+		r->next_stats = now + r->opt->stats_interval;
+	st = engine_stats(r->engine);
+	if (capture_is_live(c) &&
+	    capture_counters(c, &st->pcap_received, &st->pcap_dropped, &st->pcap_ifdropped))
+		st->pcap_stats_valid = 1;
+	cli_outputs_stats(&r->out, st);
 }
 
 /* The progress line on stderr while a file is read. */
@@ -167,6 +221,7 @@ run_replay_pace(struct run *r, struct capture *c, struct pace *p, uint64_t ts)
 
 		nanosleep(&sl, NULL); /* a signal cuts it short */
 		run_tui_poll(r, c);
+		run_service(r, c);
 	}
 }
 
@@ -196,6 +251,9 @@ run_source(struct run *r, struct capture *c)
 		enum capture_status cs =
 			capture_next(c, &frame, &caplen, &ts, &dlt, err, sizeof(err));
 
+		/* Before the packet: a SIGHUP that came while waiting for it
+		 * moves every record it leads to into the new file. */
+		run_service(r, c);
 		if (cs == CAPTURE_PACKET) {
 			if (o->replay_speed > 0 && !capture_is_live(c))
 				run_replay_pace(r, c, &pace, ts);

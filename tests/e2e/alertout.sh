@@ -132,11 +132,20 @@ run_syslog() {
 if run_syslog syslog-default -r "$smtp" --syslog; then ok; else bad "syslog-default: exit status" "$tmp/syslog-default.err"; fi
 n=$(wc -l <"$tmp/syslog-default.msgs")
 if [ "$n" -eq "$n_smtp" ]; then ok; else bad "syslog-default: $n messages for $n_smtp alerts" "$tmp/syslog-default.msgs"; fi
-# authpriv (10) * 8 + warning (4) = 84 for the high-severity cleartext login.
-if grep -Eq '^<84>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} tlswatch\[[0-9]+\]: \[tlswatch@32473 kind="cleartext-login" severity="high" session="[0-9]+" ts="[0-9T:.Z-]+" server="127\.0\.0\.3:587" service="smtp"\] smtp PLAIN user=alice$' "$tmp/syslog-default.msgs"; then
+# authpriv (10) * 8 + warning (4) = 84 for the high-severity cleartext login,
+# in RFC 5424 by default (rsyslog.sh has a real rsyslog parse it).
+sd='\[tlswatch@32473 kind="cleartext-login" severity="high" session="[0-9]+" flow_id="[0-9]+" community_id="1:[A-Za-z0-9+/]{27}=" ts="[0-9T:.Z-]+" transport="tcp" client="127\.0\.0\.1:[0-9]+" server="127\.0\.0\.3:587" service="smtp"\] cleartext-login from 127\.0\.0\.1:[0-9]+ to 127\.0\.0\.3:587 \(smtp\): smtp PLAIN user=alice$'
+if grep -Eq '^<84>1 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z [!-~]+ tlswatch [0-9]+ cleartext-login '"$sd" "$tmp/syslog-default.msgs"; then
 	ok
 else
-	bad "syslog-default: no well-formed cleartext-login message" "$tmp/syslog-default.msgs"
+	bad "syslog-default: no well-formed RFC 5424 cleartext-login message" "$tmp/syslog-default.msgs"
+fi
+# The syslog(3) socket format on request, with the same SD-ELEMENT.
+run_syslog syslog-3164 -r "$smtp" --syslog --syslog-format rfc3164
+if grep -Eq '^<84>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} tlswatch\[[0-9]+\]: '"$sd" "$tmp/syslog-3164.msgs"; then
+	ok
+else
+	bad "syslog-3164: no well-formed cleartext-login message" "$tmp/syslog-3164.msgs"
 fi
 # authpriv + info (6) = 86 for the low-severity finding.
 if grep -q '^<86>.*kind="auth-offered-in-cleartext" severity="low"' "$tmp/syslog-default.msgs"; then ok; else bad "syslog-default: low severity is not LOG_INFO" "$tmp/syslog-default.msgs"; fi

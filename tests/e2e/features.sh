@@ -48,7 +48,7 @@ tls10="$top/pcaps/smtp-starttls-handshake-fails.pcap"
 for f in "$top"/pcaps/downgrade-*.pcap; do
 	[ -f "$f" ] || continue
 	rm -rf "$tmp/ev2"; mkdir -p "$tmp/ev2"
-	"$bin" -q -r "$f" --evidence "$tmp/ev2" --json "$tmp/ev2.jsonl" >/dev/null 2>&1
+	"$bin" -q -r "$f" --evidence "$tmp/ev2" --json "$tmp/ev2.jsonl" --json-truncate >/dev/null 2>&1
 	# Every file named in an alert exists and holds that one session (a
 	# cross-session alert such as capability-stripped cannot be reproduced
 	# from one session's packets, so only the session is checked).

@@ -101,6 +101,20 @@ else
 	pass=$((pass + 1))
 fi
 
+# RFC 5424 syslog parsed by a real rsyslogd of the test's own.
+if ! "$here/rsyslog.sh" "$bin"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
+# Service life: SIGHUP reopens --json, append, --stats-interval, the unit.
+if ! "$here/service.sh" "$bin"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 if ! "$here/threads.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))
 else

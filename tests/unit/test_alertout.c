@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -45,6 +47,11 @@ alert_fill(struct alert *a, enum alert_kind kind, enum severity sev, const char 
 	a->server_ip[0] = 127;
 	a->server_ip[3] = 3;
 	a->server_port = 587;
+	a->client_ip[0] = 127;
+	a->client_ip[3] = 1;
+	a->client_port = 43416;
+	a->l4 = 6;
+	a->flow_id = 2995276656117235u;
 	a->service = "smtp";
 	snprintf(a->evidence, sizeof(a->evidence), "%s", evidence);
 }
@@ -76,8 +83,12 @@ test_alertout_syslog_message_has_the_socket_header_and_one_sd_element(void **sta
 	char buf[ALERTOUT_SYSLOG_MAX];
 	const char *want = "<84>Nov 25 08:12:13 tlswatch[42]: [tlswatch@32473 "
 			   "kind=\"cleartext-login\" severity=\"high\" session=\"7\" "
-			   "ts=\"2026-11-25T08:12:13.469686Z\" server=\"127.0.0.3:587\" "
-			   "service=\"smtp\"] smtp PLAIN user=alice";
+			   "flow_id=\"2995276656117235\" "
+			   "community_id=\"1:95Mtv+rT+ASx3iMlDGXmIM2RiK0=\" "
+			   "ts=\"2026-11-25T08:12:13.469686Z\" transport=\"tcp\" "
+			   "client=\"127.0.0.1:43416\" server=\"127.0.0.3:587\" "
+			   "service=\"smtp\"] cleartext-login from 127.0.0.1:43416 to "
+			   "127.0.0.3:587 (smtp): smtp PLAIN user=alice";
 	size_t n;
 
 	(void)state;
@@ -121,7 +132,7 @@ test_alertout_syslog_param_values_escape_quote_backslash_and_bracket(void **stat
 	assert_non_null(strstr(buf, " server=\"[::1\\]:587\" "));
 	assert_non_null(strstr(buf, " service=\"a\\\"b\\\\c\\]d\"]"));
 	/* The free-form message after the SD-ELEMENT is not escaped. */
-	assert_non_null(strstr(buf, "\"] ev]\"\\"));
+	assert_non_null(strstr(buf, "(a\"b\\c]d): ev]\"\\"));
 	assert_int_equal(buf[strlen(buf) - 1], '\\');
 }
 
@@ -136,13 +147,13 @@ test_alertout_syslog_message_is_one_line_of_ascii(void **state)
 	a.service = "s\r";
 	alertout_syslog_format(buf, sizeof(buf), LOG_AUTHPRIV, &a, T_NOW, 1);
 	assert_non_null(strstr(buf, "service=\"s\\x0d\""));
-	assert_non_null(strstr(buf, "] a\\x0ab\\xff"));
+	assert_non_null(strstr(buf, "(s\\x0d): a\\x0ab\\xff"));
 	for (const unsigned char *p = (const unsigned char *)buf; *p; p++)
 		assert_true(*p >= 0x20 && *p < 0x7f);
 }
 
 static void
-test_alertout_syslog_message_without_service_or_evidence_ends_after_the_sd(void **state)
+test_alertout_syslog_message_without_service_or_evidence_ends_with_the_endpoints(void **state)
 {
 	struct alert a;
 	char buf[ALERTOUT_SYSLOG_MAX];
@@ -153,8 +164,10 @@ test_alertout_syslog_message_without_service_or_evidence_ends_after_the_sd(void 
 	snprintf(a.pcap, sizeof(a.pcap), "/var/x/7.pcap");
 	alertout_syslog_format(buf, sizeof(buf), LOG_AUTHPRIV, &a, T_NOW, 1);
 	assert_null(strstr(buf, "service="));
-	assert_non_null(strstr(buf, " pcap=\"/var/x/7.pcap\"]"));
-	assert_int_equal(buf[strlen(buf) - 1], ']');
+	assert_non_null(strstr(buf, " pcap=\"/var/x/7.pcap\"] "));
+	/* The message names the endpoints and stops there. */
+	assert_non_null(strstr(buf, "] login-bruteforce from 127.0.0.1:43416 to 127.0.0.3:587"));
+	assert_int_equal(buf[strlen(buf) - 1], '7');
 }
 
 static void
@@ -187,6 +200,160 @@ test_alertout_syslog_message_is_cut_at_every_buffer_size_without_overflow(void *
 			assert_true(b[n - 1] != '\\' || (n >= 2 && b[n - 2] == '\\'));
 		free(b);
 	}
+}
+
+/* ---- RFC 5424 ---- */
+
+static void
+test_alertout_syslog_5424_message_has_the_rfc5424_header_and_the_same_sd_element(void **state)
+{
+	struct alert a;
+	char buf[ALERTOUT_SYSLOG_MAX];
+	const char *want = "<84>1 2026-11-25T08:12:14.000001Z sensor-1.example.org tlswatch 42 "
+			   "cleartext-login [tlswatch@32473 "
+			   "kind=\"cleartext-login\" severity=\"high\" session=\"7\" "
+			   "flow_id=\"2995276656117235\" "
+			   "community_id=\"1:95Mtv+rT+ASx3iMlDGXmIM2RiK0=\" "
+			   "ts=\"2026-11-25T08:12:13.469686Z\" transport=\"tcp\" "
+			   "client=\"127.0.0.1:43416\" server=\"127.0.0.3:587\" "
+			   "service=\"smtp\"] cleartext-login from 127.0.0.1:43416 to "
+			   "127.0.0.3:587 (smtp): smtp PLAIN user=alice";
+	size_t n;
+
+	(void)state;
+	alert_fill(&a, ALERT_CLEARTEXT_LOGIN, SEVERITY_HIGH, "smtp PLAIN user=alice");
+	n = alertout_syslog_format_5424(buf, sizeof(buf), LOG_AUTHPRIV, &a,
+					(uint64_t)(T_NOW + 1) * 1000000u + 1u,
+					"sensor-1.example.org", 42);
+	assert_string_equal(buf, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void
+test_alertout_syslog_5424_message_without_hostname_uses_the_nilvalue(void **state)
+{
+	struct alert a;
+	char buf[ALERTOUT_SYSLOG_MAX];
+
+	(void)state;
+	alert_fill(&a, ALERT_TLS_OBSOLETE_VERSION, SEVERITY_MEDIUM, "TLS 1.0");
+	alertout_syslog_format_5424(buf, sizeof(buf), LOG_LOCAL7, &a, (uint64_t)T_NOW * 1000000u,
+				    NULL, 9);
+	assert_non_null(strstr(buf, "<189>1 2026-11-25T08:12:13.000000Z - tlswatch 9 "
+				    "tls-obsolete-version [tlswatch@32473 "));
+	alertout_syslog_format_5424(buf, sizeof(buf), LOG_LOCAL7, &a, (uint64_t)T_NOW * 1000000u,
+				    "", 9);
+	assert_non_null(strstr(buf, "Z - tlswatch 9 "));
+}
+
+static void
+test_alertout_syslog_5424_param_values_escape_quote_backslash_and_bracket(void **state)
+{
+	struct alert a;
+	char buf[ALERTOUT_SYSLOG_MAX];
+
+	(void)state;
+	alert_fill(&a, ALERT_TLS_FALLBACK, SEVERITY_HIGH, "ev]\"\\");
+	a.family = 6;
+	memset(a.server_ip, 0, sizeof(a.server_ip));
+	memset(a.client_ip, 0, sizeof(a.client_ip));
+	a.server_ip[15] = 1;
+	a.client_ip[15] = 1;
+	a.service = "a\"b\\c]d";
+	snprintf(a.pcap, sizeof(a.pcap), "/x/\"\\]/1.pcap");
+	alertout_syslog_format_5424(buf, sizeof(buf), LOG_AUTH, &a, 0, "h", 1);
+	assert_non_null(strstr(buf, " client=\"[::1\\]:43416\" server=\"[::1\\]:587\" "));
+	assert_non_null(strstr(buf, " service=\"a\\\"b\\\\c\\]d\" "));
+	assert_non_null(strstr(buf, " pcap=\"/x/\\\"\\\\\\]/1.pcap\"] "));
+	/* MSG is free-form: not escaped. */
+	assert_non_null(
+		strstr(buf, "] tls-fallback from [::1]:43416 to [::1]:587 (a\"b\\c]d): ev]\"\\"));
+}
+
+static void
+test_alertout_syslog_5424_message_is_cut_at_every_buffer_size_without_overflow(void **state)
+{
+	struct alert a;
+	char full[ALERTOUT_SYSLOG_MAX];
+	size_t n_full;
+
+	(void)state;
+	alert_fill(&a, ALERT_CLEARTEXT_LOGIN, SEVERITY_HIGH, "");
+	memset(a.evidence, 'e', sizeof(a.evidence) - 1);
+	a.evidence[sizeof(a.evidence) - 1] = '\0';
+	n_full = alertout_syslog_format_5424(full, sizeof(full), LOG_AUTHPRIV, &a, 0, "h", 1);
+	assert_int_equal(n_full, strlen(full));
+	assert_int_equal(alertout_syslog_format_5424(full, 0, LOG_AUTHPRIV, &a, 0, "h", 1), 0);
+	for (size_t sz = 1; sz <= n_full + 1; sz += 7) {
+		char *b = malloc(sz);
+		size_t n;
+
+		assert_non_null(b);
+		n = alertout_syslog_format_5424(b, sz, LOG_AUTHPRIV, &a, 0, "h", 1);
+		assert_true(n < sz);
+		assert_int_equal(strlen(b), n);
+		assert_memory_equal(b, full, n);
+		free(b);
+	}
+}
+
+static void
+test_alertout_syslog_sink_refuses_rfc3164_to_udp_and_a_malformed_target(void **state)
+{
+	struct alertout_syslog_opts o;
+	char err[256] = "";
+
+	(void)state;
+	alertout_syslog_defaults(&o);
+	assert_int_equal(o.format, ALERTOUT_SYSLOG_RFC5424);
+	o.format = ALERTOUT_SYSLOG_RFC3164;
+	o.socket_path = "udp:127.0.0.1:514";
+	assert_null(sink_syslog_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "rfc3164"));
+	o.format = ALERTOUT_SYSLOG_RFC5424;
+	for (const char *const *t = (const char *const[]){"udp:", "udp:127.0.0.1", "udp::514",
+							  "udp:[::1]514", "udp:h:5x", NULL};
+	     *t; t++) {
+		err[0] = '\0';
+		o.socket_path = *t;
+		assert_null(sink_syslog_new(&o, err, sizeof(err)));
+		assert_non_null(strstr(err, "udp:HOST:PORT"));
+	}
+}
+
+static void
+test_alertout_syslog_sink_sends_rfc5424_datagrams_to_a_udp_address(void **state)
+{
+	struct alertout_syslog_opts o;
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	char err[256] = "", target[64], buf[4096];
+	struct alert a;
+	struct sink *k;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	(void)state;
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+	snprintf(target, sizeof(target), "udp:127.0.0.1:%u", ntohs(sa.sin_port));
+	alertout_syslog_defaults(&o);
+	o.socket_path = target;
+	k = sink_syslog_new(&o, err, sizeof(err));
+	assert_non_null(k);
+	alert_fill(&a, ALERT_CLEARTEXT_LOGIN, SEVERITY_HIGH, "x");
+	k->alert(k, &a);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_memory_equal(buf, "<84>1 ", 6);
+	assert_non_null(strstr(buf, " tlswatch "));
+	k->free(k);
+	close(fd);
 }
 
 static void
@@ -274,7 +441,8 @@ test_alertout_syslog_sink_sends_one_datagram_per_alert(void **state)
 	assert_true(n > 0);
 	buf[n] = '\0';
 	assert_memory_equal(buf, "<84>", 4);
-	assert_non_null(strstr(buf, "] smtp PLAIN user=alice"));
+	assert_memory_equal(buf + 4, "1 ", 2); /* RFC 5424 by default */
+	assert_non_null(strstr(buf, "(smtp): smtp PLAIN user=alice"));
 	assert_int_equal(buf[n - 1], 'e'); /* no newline, no NUL on a datagram */
 	n = recv(l.fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	assert_true(n > 0);
@@ -765,10 +933,22 @@ main(void)
 			test_alertout_syslog_param_values_escape_quote_backslash_and_bracket),
 		cmocka_unit_test(test_alertout_syslog_message_is_one_line_of_ascii),
 		cmocka_unit_test(
-			test_alertout_syslog_message_without_service_or_evidence_ends_after_the_sd),
+			test_alertout_syslog_message_without_service_or_evidence_ends_with_the_endpoints),
 		cmocka_unit_test(
 			test_alertout_syslog_message_is_cut_at_every_buffer_size_without_overflow),
 		cmocka_unit_test(test_alertout_facility_names_parse_and_others_are_refused),
+		cmocka_unit_test(
+			test_alertout_syslog_5424_message_has_the_rfc5424_header_and_the_same_sd_element),
+		cmocka_unit_test(
+			test_alertout_syslog_5424_message_without_hostname_uses_the_nilvalue),
+		cmocka_unit_test(
+			test_alertout_syslog_5424_param_values_escape_quote_backslash_and_bracket),
+		cmocka_unit_test(
+			test_alertout_syslog_5424_message_is_cut_at_every_buffer_size_without_overflow),
+		cmocka_unit_test(
+			test_alertout_syslog_sink_refuses_rfc3164_to_udp_and_a_malformed_target),
+		cmocka_unit_test(
+			test_alertout_syslog_sink_sends_rfc5424_datagrams_to_a_udp_address),
 		cmocka_unit_test(test_alertout_syslog_sink_sends_one_datagram_per_alert),
 		cmocka_unit_test(
 			test_alertout_syslog_sink_drops_and_counts_when_the_daemon_is_behind),

@@ -260,6 +260,63 @@ test_evidence_write_never_follows_a_symlink_with_the_predictable_name(void **sta
 	close(dfd);
 }
 
+static void
+test_outfile_open_mode_appends_to_the_users_own_file(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	FILE *f;
+
+	snprintf(fx->path, sizeof(fx->path), "%s/out.jsonl", fx->dir);
+	write_file(fx->path, "old\n");
+	f = outfile_open_mode(fx->path, true, err, sizeof(err));
+	assert_non_null(f);
+	fputs("new\n", f);
+	fclose(f);
+	assert_file_is(fx->path, "old\nnew\n");
+	f = outfile_open_mode(fx->path, false, err, sizeof(err));
+	assert_non_null(f);
+	fputs("only\n", f);
+	fclose(f);
+	assert_file_is(fx->path, "only\n");
+}
+
+static void
+test_outfile_reopen_moves_the_stream_to_a_new_file_after_a_rename(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], rotated[160];
+	FILE *f;
+	int fd;
+
+	snprintf(fx->path, sizeof(fx->path), "%s/out.jsonl", fx->dir);
+	snprintf(rotated, sizeof(rotated), "%s.1", fx->path);
+	f = outfile_open_mode(fx->path, true, err, sizeof(err));
+	assert_non_null(f);
+	fd = fileno(f);
+	fputs("a\n", f); /* still buffered: it belongs to the old file */
+	assert_int_equal(rename(fx->path, rotated), 0);
+	assert_int_equal(outfile_reopen(f, fx->path, err, sizeof(err)), 0);
+	assert_int_equal(fileno(f), fd);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	fputs("b\n", f);
+	fclose(f);
+	assert_file_is(rotated, "a\n");
+	assert_file_is(fx->path, "b\n");
+	/* A symlink planted in the rotated file's place is refused, and the
+	 * stream stays on the file it had. */
+	f = outfile_open_mode(fx->path, true, err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(rename(fx->path, rotated), 0);
+	assert_int_equal(symlink(fx->target, fx->path), 0);
+	assert_int_equal(outfile_reopen(f, fx->path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "symbolic link"));
+	fputs("c\n", f);
+	fclose(f);
+	assert_file_is(rotated, "b\nc\n");
+	assert_int_equal(access(fx->target, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -273,6 +330,8 @@ main(void)
 		T(test_outfile_dir_owned_by_another_user_is_refused_unless_it_is_the_z_user),
 		T(test_outfile_open_refuses_a_symlink_and_a_hard_link_but_writes_devices),
 		T(test_outfile_open_truncates_the_users_own_file),
+		T(test_outfile_open_mode_appends_to_the_users_own_file),
+		T(test_outfile_reopen_moves_the_stream_to_a_new_file_after_a_rename),
 		T(test_evidence_write_never_follows_a_symlink_with_the_predictable_name),
 #undef T
 	};
