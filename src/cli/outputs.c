@@ -79,6 +79,27 @@ cli_outputs_engine_output(struct cli_outputs *out)
 	return (struct engine_output){.ctx = out, .session = cli_on_session, .alert = cli_on_alert};
 }
 
+/* What every JSON record (--json, --alert-exec) says of its source: the
+ * interface, or the file (with several, the first and how many more, as
+ * the dashboard names them: they are read as one capture). */
+static void
+cli_json_configure(const struct cli_options *o)
+{
+	char files[1100];
+	struct sink_json_identity id = {.style = (enum sink_json_style)o->json_style,
+					.sensor = o->sensor_name,
+					.interface = o->iface};
+
+	if (!o->iface && o->n_files) {
+		if (o->n_files > 1)
+			snprintf(files, sizeof(files), "%s +%zu", o->files[0], o->n_files - 1);
+		else
+			snprintf(files, sizeof(files), "%s", o->files[0]);
+		id.file = files;
+	}
+	sink_json_configure(&id);
+}
+
 int
 cli_outputs_open(struct cli_outputs *out)
 {
@@ -87,6 +108,7 @@ cli_outputs_open(struct cli_outputs *out)
 	bool show_secrets = o->ecfg.show_secrets;
 	char err[256];
 
+	cli_json_configure(o);
 	out->summary = summary_new();
 	if (!out->summary) {
 		fputs("tlswatch: out of memory\n", stderr);
