@@ -19,6 +19,9 @@ set -u
 bin=${1:?usage: eve.sh BINARY [TMPDIR]}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+# Suricata writes local time with its offset; tlswatch always UTC.
+export TZ=UTC LC_ALL=C
 own_tmp=
 if [ -n "${2:-}" ]; then
 	tmp=$2/eve
@@ -66,7 +69,9 @@ for f in "$top"/pcaps/*.pcap "$top"/pcaps/*.pcapng; do
 	name=$(basename "$f")
 	mkdir -p "$tmp/suricata/$name"
 	# -k none: loopback captures carry unfinished checksums (offload).
-	if ! suricata -c "$tmp/suricata.yaml" -l "$tmp/suricata/$name" -k none --runmode single \
+	# suricata -r ends with the file; the timeout only keeps a hung one
+	# from outliving the test.
+	if ! timeout 120 suricata -c "$tmp/suricata.yaml" -l "$tmp/suricata/$name" -k none --runmode single \
 		-S "$tmp/empty.rules" -r "$f" >"$tmp/suricata/$name/stderr" 2>&1; then
 		if grep -q 'datalink type .* not (yet) supported' "$tmp/suricata/$name/stderr"; then
 			# Linux SLL2 (276): Suricata 7.0 cannot read it.
