@@ -32,7 +32,7 @@ LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit e2e test-asan demo corpus bench install uninstall clean \
+.PHONY: all deps check unit e2e eve test-asan demo corpus bench install uninstall clean \
 	format format-check pcaps fuzz fuzz-regress afl
 
 all: $(BUILD)/tlswatch
@@ -69,6 +69,11 @@ unit: $(TEST_BINS)
 # One capture's golden tests only: `make e2e E2E_ONLY=smtp-starttls-tls12`.
 e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
 	@BUILD_DIR=$(BUILD) tests/e2e/run.sh $(BUILD)/tlswatch $(if $(E2E_ONLY),--only $(E2E_ONLY))
+
+# --json-style eve joined with a real Suricata's EVE records by community_id
+# over every capture in pcaps/ (suricata from tools/install-deps.sh).
+eve: $(BUILD)/tlswatch
+	@tests/e2e/eve.sh $(BUILD)/tlswatch
 
 # Fuzzing (clang's libFuzzer): `make fuzz FUZZ_SECONDS=300` runs every target
 # that long (FUZZ_TARGETS=tls for one). Seeds come from the project's own
@@ -138,7 +143,7 @@ test-asan:
 	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" unit e2e fuzz-regress
 
 check: deps
-	$(MAKE) all unit e2e
+	$(MAKE) all unit e2e eve
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
 	ASAN_OPTIONS=detect_leaks=1 tools/corpus.sh $(BUILD)/asan/tlswatch ../shared/corpus/ndpi
 	@tests/e2e/tui.sh $(BUILD)/tlswatch

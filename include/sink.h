@@ -51,9 +51,39 @@ struct sink *sink_json_new(FILE *out, bool close_out, bool show_secrets, bool li
 struct sink *sink_tui_new(const char *source, bool live, double replay_speed, size_t max_rows,
 			  char *err, size_t errsz);
 
+/* The shape of the JSON records (--json-style). */
+enum sink_json_style {
+	SINK_JSON_STYLE_TLSWATCH = 0, /* {"type":"session",...}: docs/json-schema.md */
+	SINK_JSON_STYLE_EVE,	      /* Suricata's EVE: {"timestamp":...,"event_type":...} */
+};
+
+/* Where the records come from, as every record says. */
+struct sink_json_identity {
+	enum sink_json_style style;
+	const char *sensor;    /* the sensor's name; NULL or "": the host name */
+	const char *interface; /* the live capture's interface, or NULL */
+	const char *file;      /* the capture file read, or NULL */
+};
+
+/* Sets the style and the identity of every JSON record written after it, by
+ * the --json sink and by --alert-exec alike (so their lines stay the same).
+ * Process-wide: call it once, before any record is written; the strings are
+ * copied. Without it: the tlswatch style, the host name and no source. */
+void sink_json_configure(const struct sink_json_identity *id);
+/* "tlswatch" or "eve" as a style; -1 for another name. */
+int sink_json_style_parse(const char *name);
+/* The EVE signature_id of an alert kind (0 for none). */
+uint32_t sink_json_eve_signature_id(enum alert_kind kind);
 /* Writes one alert as its JSON Lines record ({"type":"alert",...} and a
- * newline) on o; the --json sink and --alert-exec (its stdin) both use it. */
+ * newline, or the EVE alert) on o; the --json sink and --alert-exec (its
+ * stdin) both use it. */
 void sink_json_alert(FILE *o, const struct alert *a);
+/* A stats record written while the run goes on (--stats-interval): open
+ * writes its start, in the configured style, with "interval"; the caller
+ * appends ,"name":value pairs; close writes "ts" and the identity, or
+ * closes the EVE object. */
+void sink_json_stats_open(FILE *o, uint64_t ts_us, unsigned interval);
+void sink_json_stats_close(FILE *o, uint64_t ts_us);
 /* Flushes k->out, keeping the errno of the first failure in k->write_errno
  * (stdio forgets it; the caller reports it when it closes the output). */
 void sink_flush(struct sink *k);

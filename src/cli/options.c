@@ -21,8 +21,8 @@
 #include <string.h>
 
 #include "session.h" /* alert_kind_parse */
-
-#define TLSWATCH_VERSION "0.1.0"
+#include "sink.h"    /* sink_json_style_parse */
+#include "version.h"
 
 /* What parsing an option asks of the caller: go on, stop with a usage
  * error (message printed), or stop and exit 0 (--help, --version). */
@@ -89,6 +89,8 @@ static int cli_parse_fail_on(struct cli_options *o, const char *flag, const char
 static int cli_parse_syslog(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_syslog_format(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_syslog_to(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_json_style(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_sensor_name(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_replay_speed(struct cli_options *o, const char *flag, const char *arg);
 static int cli_print_help(struct cli_options *o, const char *flag, const char *arg);
 static int cli_print_version(struct cli_options *o, const char *flag, const char *arg);
@@ -118,6 +120,15 @@ static const struct cli_option cli_table[] = {
 	 .value = true,
 	 .help = "empty an existing --json FILE first (by default the\n"
 		 "records are appended to it)"},
+	{CLI_OUTPUT, "json-style", 0, required_argument, "STYLE", CLI_CALL,
+	 .parse = cli_parse_json_style,
+	 .help = "the JSON records' shape: 'tlswatch' (default) or 'eve'\n"
+		 "(Suricata's EVE: event_type, src_ip, dest_ip ..., and\n"
+		 "tlswatch's fields under \"tlswatch\"; also --alert-exec's)"},
+	{CLI_OUTPUT, "sensor-name", 0, required_argument, "NAME", CLI_CALL,
+	 .parse = cli_parse_sensor_name,
+	 .help = "the sensor named in every JSON record (default: the\n"
+		 "host name)"},
 	{CLI_OUTPUT, "stats", 0, no_argument, NULL, CLI_SET, CLI_FIELD(stats), .value = true,
 	 .help = "print counters (packets, flows, evictions, caps, drops)\n"
 		 "on stderr at the end"},
@@ -464,6 +475,39 @@ cli_parse_syslog_to(struct cli_options *o, const char *flag, const char *arg)
 	}
 	o->syslog = true;
 	o->syslog_opts.socket_path = arg;
+	return CLI_OK;
+}
+
+static int
+cli_parse_json_style(struct cli_options *o, const char *flag, const char *arg)
+{
+	int style = sink_json_style_parse(arg);
+
+	if (style < 0) {
+		fprintf(stderr, "tlswatch: %s: unknown style '%s' (tlswatch, eve)\n", flag, arg);
+		return CLI_USAGE;
+	}
+	o->json_style = style;
+	return CLI_OK;
+}
+
+/* A name a SIEM can show: not empty, at most 255 bytes, no control bytes. */
+static int
+cli_parse_sensor_name(struct cli_options *o, const char *flag, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)arg[i] < 0x20 || arg[i] == 0x7f)
+			n = 0;
+	if (n == 0 || n > 255) {
+		fprintf(stderr,
+			"tlswatch: %s: expected a name of 1 to 255 bytes without control "
+			"characters\n",
+			flag);
+		return CLI_USAGE;
+	}
+	o->sensor_name = arg;
 	return CLI_OK;
 }
 

@@ -21,7 +21,9 @@ struct cli_options {
 	bool promisc;
 	int snaplen; /* 0: libpcap's default */
 	const char *user;
-	const char *json_path; /* "-": JSON Lines on stdout instead of the text */
+	const char *json_path;	 /* "-": JSON Lines on stdout instead of the text */
+	int json_style;		 /* enum sink_json_style: --json-style */
+	const char *sensor_name; /* --sensor-name; NULL: the host name */
 	bool stats;
 	int tui;	     /* -1 auto, 0 never, 1 forced */
 	double replay_speed; /* 0: as fast as possible; 1: recorded pace */

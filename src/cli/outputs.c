@@ -100,6 +100,27 @@ cli_sources_are_streams(const struct cli_options *o)
 	return false;
 }
 
+/* What every JSON record (--json, --alert-exec) says of its source: the
+ * interface, or the file (with several, the first and how many more, as
+ * the dashboard names them: they are read as one capture). */
+static void
+cli_json_configure(const struct cli_options *o)
+{
+	char files[1100];
+	struct sink_json_identity id = {.style = (enum sink_json_style)o->json_style,
+					.sensor = o->sensor_name,
+					.interface = o->iface};
+
+	if (!o->iface && o->n_files) {
+		if (o->n_files > 1)
+			snprintf(files, sizeof(files), "%s +%zu", o->files[0], o->n_files - 1);
+		else
+			snprintf(files, sizeof(files), "%s", o->files[0]);
+		id.file = files;
+	}
+	sink_json_configure(&id);
+}
+
 int
 cli_outputs_open(struct cli_outputs *out)
 {
@@ -108,6 +129,7 @@ cli_outputs_open(struct cli_outputs *out)
 	bool show_secrets = o->ecfg.show_secrets;
 	char err[256];
 
+	cli_json_configure(o);
 	out->summary = summary_new();
 	if (!out->summary) {
 		fputs("tlswatch: out of memory\n", stderr);
@@ -239,25 +261,25 @@ cli_outputs_stats(struct cli_outputs *out, const struct stats *st)
 	struct cli_stats_line l = {stderr, "", false};
 	FILE *j = out->json_file ? out->json_file : cli_json_on_stdout(out->opt) ? stdout : NULL;
 	struct timespec now;
+	uint64_t now_us;
 	char ts[40];
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	sink_format_time((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u, ts,
-			 sizeof(ts));
+	now_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+	sink_format_time(now_us, ts, sizeof(ts));
 	fprintf(stderr, "tlswatch: stats %s: ", ts);
 	sink_stats_each(st, cli_stats_line_add, &l);
 	alertout_stats_each(out->syslog_sink, out->exec_sink, cli_stats_line_add, &l);
 	fputc('\n', stderr);
 	if (!j)
 		return;
-	/* The same keys as the closing stats record, plus when and "interval"
-	 * to tell a running record from the final one. */
-	fprintf(j, "{\"type\":\"stats\",\"ts\":\"%s\",\"interval\":%u", ts,
-		out->opt->stats_interval);
-	l = (struct cli_stats_line){j, "", true};
+	/* The same keys as the closing stats record, plus "interval" to tell a
+	 * running record from the final one. */
+	sink_json_stats_open(j, now_us, out->opt->stats_interval);
+	l = (struct cli_stats_line){j, ",", true};
 	sink_stats_each(st, cli_stats_line_add, &l);
 	alertout_stats_each(out->syslog_sink, out->exec_sink, cli_stats_line_add, &l);
-	fputs("}\n", j);
+	sink_json_stats_close(j, now_us);
 	fflush(j);
 }
 

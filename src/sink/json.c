@@ -3,13 +3,48 @@
  * `type` = session | alert | port | server | stats. Strings are escaped so the
  * output is valid UTF-8 JSON whatever bytes were on the wire (bytes >= 0x80
  * are written as \u00XX).
+ *
+ * Two styles of the same records: tlswatch's own (flat, `type`), and
+ * Suricata's EVE (--json-style eve): the EVE common section (`timestamp`,
+ * `event_type`, the 5-tuple as src/dest, `proto`, `flow_id`,
+ * `community_id`, `host`) with tlswatch's fields under `tlswatch`, so that
+ * pipelines built for Suricata's eve.json take it as it is. Alerts are
+ * Suricata alerts (an `alert` object with gid, signature_id, signature,
+ * category, severity); the other records have event types of their own
+ * (`tlswatch_session` ...), since their fields are not those of Suricata's
+ * `flow` or `stats`. Every record names the sensor, the source (interface or
+ * file) and tlswatch's version.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "flowid.h"
 #include "sink.h"
+#include "version.h"
+
+/* The gid of tlswatch's EVE alerts: Suricata's rules use 1, so a
+ * signature_id of tlswatch never collides with a rule's. */
+#define JSON_EVE_GID 443
+
+/* What every record says about where it comes from: set once by
+ * sink_json_configure before any record is written, only read after. It is
+ * process-wide because --alert-exec writes the same alert line as --json. */
+static struct {
+	bool set;
+	enum sink_json_style style;
+	char sensor[256];			 /* "": unknown (null) */
+	const char *source_key, *eve_source_key; /* NULL: no source */
+	char source[1024];
+} json_id;
+
+/* The per-sink state (k->priv). */
+struct json_sink {
+	bool close_out;
+	uint64_t last_ts_us; /* the latest packet time of a record written */
+};
 
 /*
  * Per-record writers use the unlocked stdio calls and format numbers by hand:
@@ -85,12 +120,18 @@ json_bool(FILE *o, bool b)
 	json_raw(o, b ? "true" : "false");
 }
 
+/* RFC 3339 UTC ("...56.120175Z"); in the EVE style as Suricata writes it,
+ * with a numeric offset ("...56.120175+0000"), which the EVE readers parse. */
 static void
 json_time(FILE *o, uint64_t us)
 {
 	char ts[40];
+	size_t n;
 
 	sink_format_time(us, ts, sizeof(ts));
+	n = strlen(ts);
+	if (json_id.style == SINK_JSON_STYLE_EVE && n && ts[n - 1] == 'Z')
+		memcpy(ts + n - 1, "+0000", sizeof("+0000"));
 	json_str(o, ts);
 }
 
@@ -161,6 +202,163 @@ json_community_id(FILE *o, uint8_t family, uint8_t l4, const uint8_t *cip, uint1
 
 	community_id(cid, family, l4, cip, cport, sip, sport);
 	json_kv_str_or_null(o, ",\"community_id\":", cid[0] ? cid : NULL);
+}
+
+/* ---- where a record comes from ---- */
+
+void
+sink_json_configure(const struct sink_json_identity *id)
+{
+	const char *src = id->interface ? id->interface : id->file;
+
+	memset(&json_id, 0, sizeof(json_id));
+	json_id.set = true;
+	json_id.style = id->style;
+	if (id->sensor && *id->sensor)
+		snprintf(json_id.sensor, sizeof(json_id.sensor), "%s", id->sensor);
+	else if (gethostname(json_id.sensor, sizeof(json_id.sensor) - 1) != 0)
+		json_id.sensor[0] = '\0';
+	if (src) {
+		json_id.source_key = id->interface ? "interface" : "file";
+		json_id.eve_source_key = id->interface ? "in_iface" : "pcap_filename";
+		snprintf(json_id.source, sizeof(json_id.source), "%s", src);
+	}
+}
+
+int
+sink_json_style_parse(const char *name)
+{
+	if (strcmp(name, "tlswatch") == 0)
+		return SINK_JSON_STYLE_TLSWATCH;
+	if (strcmp(name, "eve") == 0)
+		return SINK_JSON_STYLE_EVE;
+	return -1;
+}
+
+static void
+json_identity_default(void)
+{
+	if (!json_id.set)
+		sink_json_configure(
+			&(struct sink_json_identity){.style = SINK_JSON_STYLE_TLSWATCH});
+}
+
+/* The tlswatch style's last fields: ,"sensor":..,"file"|"interface":..,"version":.. */
+static void
+json_identity_tail(FILE *o)
+{
+	json_kv_str_or_null(o, ",\"sensor\":", json_id.sensor);
+	if (json_id.source_key) {
+		json_raw(o, ",\"");
+		json_raw(o, json_id.source_key);
+		json_kv_str(o, "\":", json_id.source);
+	}
+	json_kv_str(o, ",\"version\":", TLSWATCH_VERSION);
+}
+
+/* The EVE record's endpoints: src is the client, dest the server. A record
+ * without a connection has no src; a port record has no addresses. */
+struct json_eve_tuple {
+	uint8_t family; /* 4 or 6; 0: no addresses */
+	uint8_t l4;	/* 6 or 17 */
+	const uint8_t *src_ip, *dest_ip;
+	int src_port, dest_port; /* -1: none */
+};
+
+static const char *
+json_eve_proto(uint8_t l4)
+{
+	return l4 == 6 ? "TCP" : l4 == 17 ? "UDP" : NULL;
+}
+
+/*
+ * The EVE common section, in Suricata's order: {"timestamp":..,"flow_id":..,
+ * "in_iface"|"pcap_filename":..,"event_type":..,"src_ip":..,"src_port":..,
+ * "dest_ip":..,"dest_port":..,"proto":..,"community_id":..,"host":..,
+ * "app_proto":..; flow_id 0 and a NULL t leave those out, and so does an
+ * unknown service its app_proto. The object stays open.
+ */
+static void
+json_eve_header(FILE *o, uint64_t ts_us, uint64_t flow, const char *event_type,
+		const struct json_eve_tuple *t, const char *service)
+{
+	json_kv_time(o, "{\"timestamp\":", ts_us);
+	if (flow)
+		json_kv_u64(o, ",\"flow_id\":", flow);
+	if (json_id.eve_source_key) {
+		json_raw(o, ",\"");
+		json_raw(o, json_id.eve_source_key);
+		json_kv_str(o, "\":", json_id.source);
+	}
+	json_raw(o, ",\"event_type\":\"");
+	json_raw(o, event_type);
+	json_raw(o, "\"");
+	if (t) {
+		char cid[COMMUNITY_ID_LEN] = "";
+
+		if (t->family && t->src_ip) {
+			json_raw(o, ",\"src_ip\":");
+			json_ip(o, t->family, t->src_ip);
+		}
+		if (t->src_port >= 0)
+			json_kv_u64(o, ",\"src_port\":", (uint64_t)t->src_port);
+		if (t->family && t->dest_ip) {
+			json_raw(o, ",\"dest_ip\":");
+			json_ip(o, t->family, t->dest_ip);
+		}
+		if (t->dest_port >= 0)
+			json_kv_u64(o, ",\"dest_port\":", (uint64_t)t->dest_port);
+		if (json_eve_proto(t->l4))
+			json_kv_str(o, ",\"proto\":", json_eve_proto(t->l4));
+		if (t->family && t->src_ip && t->dest_ip && t->src_port >= 0 && t->dest_port >= 0) {
+			community_id(cid, t->family, t->l4, t->src_ip, (uint16_t)t->src_port,
+				     t->dest_ip, (uint16_t)t->dest_port);
+			json_kv_str_or_null(o, ",\"community_id\":", cid[0] ? cid : NULL);
+		}
+	}
+	json_kv_str_or_null(o, ",\"host\":", json_id.sensor);
+	if (service && *service && strcmp(service, "unknown") != 0)
+		json_kv_str(o, ",\"app_proto\":", service);
+}
+
+/* ,"tlswatch":{"version":"0.1.0" - tlswatch's own fields follow, each with
+ * its leading comma; the caller closes the object. */
+static void
+json_eve_own_open(FILE *o)
+{
+	json_kv_str(o, ",\"tlswatch\":{\"version\":", TLSWATCH_VERSION);
+}
+
+/*
+ * Each alert kind as a Suricata signature: its signature_id (under
+ * JSON_EVE_GID; never reused for another kind) and a category from
+ * Suricata's classification.config. test_json checks every kind has one.
+ */
+static const struct {
+	uint32_t sid;
+	const char *category;
+} json_eve_signatures[ALERT_KIND_COUNT] = {
+	[ALERT_CAPABILITY_STRIPPED] = {4430001, "Attempted Information Leak"},
+	[ALERT_CAPABILITY_MASKED] = {4430002, "Attempted Information Leak"},
+	[ALERT_UPGRADE_REFUSED] = {4430003, "Attempted Information Leak"},
+	[ALERT_NO_TLS_AFTER_ACCEPT] = {4430004, "Attempted Information Leak"},
+	[ALERT_TLS_FALLBACK] = {4430005, "Attempted Information Leak"},
+	[ALERT_PLAINTEXT_ON_TLS_PORT] = {4430006, "Attempted Information Leak"},
+	[ALERT_CLEARTEXT_LOGIN] = {4430007, "Potential Corporate Privacy Violation"},
+	[ALERT_CMD_INJECTION] = {4430008, "Attempted User Privilege Gain"},
+	[ALERT_RESP_INJECTION] = {4430009, "Attempted User Privilege Gain"},
+	[ALERT_PREAUTH_BYPASS] = {4430010, "Attempted Information Leak"},
+	[ALERT_TLS_OBSOLETE_VERSION] = {4430011, "Potential Corporate Privacy Violation"},
+	[ALERT_TLS_WEAK_CIPHER] = {4430012, "Potential Corporate Privacy Violation"},
+	[ALERT_AUTH_OFFERED_CLEARTEXT] = {4430013, "Potential Corporate Privacy Violation"},
+	[ALERT_LOGIN_BRUTEFORCE] = {4430014, "Attempted User Privilege Gain"},
+	[ALERT_DATA_CLEARTEXT] = {4430015, "Potential Corporate Privacy Violation"},
+};
+
+uint32_t
+sink_json_eve_signature_id(enum alert_kind kind)
+{
+	return (unsigned)kind < ALERT_KIND_COUNT ? json_eve_signatures[kind].sid : 0;
 }
 
 static void
@@ -250,23 +448,12 @@ json_session_extra(FILE *o, const struct session *s)
 	}
 }
 
+/* A session's facts, from ,"service": on: the same in both styles. */
 static void
-json_session(struct sink *k, const struct session *s)
+json_session_facts(FILE *o, const struct sink *k, const struct session *s)
 {
-	FILE *o = k->out;
 	const char *sep;
 
-	json_kv_u64(o, "{\"type\":\"session\",\"id\":", s->id);
-	json_kv_u64(o, ",\"flow_id\":", session_flow_id(s));
-	json_community_id(o, s->family, s->l4, s->client_ip, s->client_port, s->server_ip,
-			  s->server_port);
-	json_kv_time(o, ",\"ts_first\":", s->ts_first_us);
-	json_kv_time(o, ",\"ts_last\":", s->ts_last_us);
-	json_raw(o, ",\"transport\":\"");
-	json_raw(o, transport_name(s->l4));
-	json_raw(o, "\"");
-	json_endpoint(o, "client", s->family, s->client_ip, s->client_port);
-	json_endpoint(o, "server", s->family, s->server_ip, s->server_port);
 	json_kv_str(o, ",\"service\":", s->service);
 	json_kv_str(o, ",\"verdict\":", verdict_name(s->verdict));
 	json_kv_str_or_null(o, ",\"reason\":", reason_name(s->reason));
@@ -303,15 +490,109 @@ json_session(struct sink *k, const struct session *s)
 	json_kv_str(o, ",\"end\":", session_end_name(s->end));
 	json_kv_str_or_null(o, ",\"ndpi\":", s->ndpi);
 	json_session_extra(o, s);
-	json_raw(o, "}\n");
+}
+
+static void
+json_seen(struct sink *k, uint64_t ts_us)
+{
+	struct json_sink *js = k->priv;
+
+	if (ts_us > js->last_ts_us)
+		js->last_ts_us = ts_us;
+}
+
+static void
+json_session(struct sink *k, const struct session *s)
+{
+	FILE *o = k->out;
+
+	json_seen(k, s->ts_last_us);
+	if (json_id.style == SINK_JSON_STYLE_EVE) {
+		struct json_eve_tuple t = {.family = s->family,
+					   .l4 = s->l4,
+					   .src_ip = s->client_ip,
+					   .dest_ip = s->server_ip,
+					   .src_port = s->client_port,
+					   .dest_port = s->server_port};
+
+		/* Stamped when it ended, as Suricata stamps its flow records. */
+		json_eve_header(o, s->ts_last_us, session_flow_id(s), "tlswatch_session", &t,
+				s->service);
+		json_eve_own_open(o);
+		json_kv_u64(o, ",\"id\":", s->id);
+		json_kv_time(o, ",\"ts_first\":", s->ts_first_us);
+		json_kv_time(o, ",\"ts_last\":", s->ts_last_us);
+		json_session_facts(o, k, s);
+		json_raw(o, "}}\n");
+	} else {
+		json_kv_u64(o, "{\"type\":\"session\",\"id\":", s->id);
+		json_kv_u64(o, ",\"flow_id\":", session_flow_id(s));
+		json_community_id(o, s->family, s->l4, s->client_ip, s->client_port, s->server_ip,
+				  s->server_port);
+		json_kv_time(o, ",\"ts_first\":", s->ts_first_us);
+		json_kv_time(o, ",\"ts_last\":", s->ts_last_us);
+		json_raw(o, ",\"transport\":\"");
+		json_raw(o, transport_name(s->l4));
+		json_raw(o, "\"");
+		json_endpoint(o, "client", s->family, s->client_ip, s->client_port);
+		json_endpoint(o, "server", s->family, s->server_ip, s->server_port);
+		json_session_facts(o, k, s);
+		json_identity_tail(o);
+		json_raw(o, "}\n");
+	}
 	if (k->live)
 		sink_flush(k);
+}
+
+/* The alert as Suricata's: action, gid, signature_id, rev, signature,
+ * category and severity (1 high, 2 medium, 3 low). */
+static void
+json_eve_alert(FILE *o, const struct alert *a)
+{
+	struct json_eve_tuple t = {.family = a->family,
+				   .l4 = a->l4,
+				   .src_ip = a->client_ip,
+				   .dest_ip = a->server_ip,
+				   .src_port = a->client_port,
+				   .dest_port = a->server_port};
+	unsigned k = (unsigned)a->kind < ALERT_KIND_COUNT ? (unsigned)a->kind : 0;
+
+	json_eve_header(o, a->ts_us, a->flow_id, "alert", &t, a->service);
+	json_kv_u64(o, ",\"alert\":{\"action\":\"allowed\",\"gid\":", JSON_EVE_GID);
+	/* A kind missing from the table (test_json fails then) still makes a
+	 * valid alert, under a signature_id of its own. */
+	json_kv_u64(o, ",\"signature_id\":",
+		    json_eve_signatures[k].sid ? json_eve_signatures[k].sid : 4431000 + k);
+	json_raw(o, ",\"rev\":1,\"signature\":\"TLSWATCH ");
+	json_raw(o, alert_kind_name(a->kind));
+	json_kv_str(o, "\",\"category\":",
+		    json_eve_signatures[k].category ? json_eve_signatures[k].category
+						    : "Misc activity");
+	json_kv_u64(o, ",\"severity\":",
+		    a->severity == SEVERITY_HIGH     ? 1
+		    : a->severity == SEVERITY_MEDIUM ? 2
+						     : 3);
+	fputc_unlocked('}', o);
+	json_eve_own_open(o);
+	json_kv_str(o, ",\"kind\":", alert_kind_name(a->kind));
+	json_kv_str(o, ",\"severity\":", severity_name(a->severity));
+	json_kv_u64(o, ",\"session\":", a->session_id);
+	json_kv_str_or_null(o, ",\"service\":", a->service);
+	json_kv_str(o, ",\"evidence\":", a->evidence);
+	if (a->pcap[0])
+		json_kv_str(o, ",\"pcap\":", a->pcap);
+	json_raw(o, "}}\n");
 }
 
 /* Shared with --alert-exec (its stdin is this line), so the two never differ. */
 void
 sink_json_alert(FILE *o, const struct alert *a)
 {
+	json_identity_default();
+	if (json_id.style == SINK_JSON_STYLE_EVE) {
+		json_eve_alert(o, a);
+		return;
+	}
 	json_kv_str(o, "{\"type\":\"alert\",\"kind\":", alert_kind_name(a->kind));
 	json_kv_str(o, ",\"severity\":", severity_name(a->severity));
 	json_kv_u64(o, ",\"session\":", a->session_id);
@@ -329,12 +610,14 @@ sink_json_alert(FILE *o, const struct alert *a)
 	if (a->pcap[0]) {
 		json_kv_str(o, ",\"pcap\":", a->pcap);
 	}
+	json_identity_tail(o);
 	json_raw(o, "}\n");
 }
 
 static void
 json_alert(struct sink *k, const struct alert *a)
 {
+	json_seen(k, a->ts_us);
 	sink_json_alert(k->out, a);
 	if (k->live)
 		sink_flush(k);
@@ -374,43 +657,131 @@ json_stat(void *ctx, const char *name, uint64_t v)
 	c->sep = ",";
 }
 
+/* The time of the closing records: the latest packet time of the records
+ * written when reading files (so the same in every run), the clock in a
+ * live capture (the counters are as of now), the clock when there was no
+ * record at all. */
+static uint64_t
+json_finish_time(const struct sink *k)
+{
+	const struct json_sink *js = k->priv;
+	struct timespec now;
+
+	if (!k->live && js->last_ts_us)
+		return js->last_ts_us;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
 static void
 json_finish(struct sink *k, struct summary *sum, const struct stats *st)
 {
 	FILE *o = k->out;
 	const struct summary_row *rows;
 	size_t n;
-	struct json_stats_ctx sc = {o, ""};
+	uint64_t ts = json_finish_time(k);
+	bool eve = json_id.style == SINK_JSON_STYLE_EVE;
+	struct json_stats_ctx sc = {o, ","};
 
 	rows = summary_ports(sum, &n);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(o, "{\"type\":\"port\",\"transport\":\"%s\",\"port\":%u",
-			transport_name(rows[i].l4), rows[i].port);
+		if (eve) {
+			struct json_eve_tuple t = {
+				.l4 = rows[i].l4, .src_port = -1, .dest_port = rows[i].port};
+
+			json_eve_header(o, ts, 0, "tlswatch_port", &t, rows[i].service);
+			json_eve_own_open(o);
+		} else {
+			fprintf(o, "{\"type\":\"port\",\"transport\":\"%s\",\"port\":%u",
+				transport_name(rows[i].l4), rows[i].port);
+		}
 		json_row(o, &rows[i]);
-		fputs("}\n", o);
+		if (eve) {
+			fputs("}}\n", o);
+		} else {
+			json_kv_time(o, ",\"ts\":", ts);
+			json_identity_tail(o);
+			fputs("}\n", o);
+		}
 	}
 	rows = summary_servers(sum, &n);
 	for (size_t i = 0; i < n; i++) {
-		fputs("{\"type\":\"server\",\"server_ip\":", o);
-		json_ip(o, rows[i].family, rows[i].ip);
-		fprintf(o, ",\"server_port\":%u,\"transport\":\"%s\"", rows[i].port,
-			transport_name(rows[i].l4));
+		if (eve) {
+			struct json_eve_tuple t = {.family = rows[i].family,
+						   .l4 = rows[i].l4,
+						   .dest_ip = rows[i].ip,
+						   .src_port = -1,
+						   .dest_port = rows[i].port};
+
+			json_eve_header(o, ts, 0, "tlswatch_server", &t, rows[i].service);
+			json_eve_own_open(o);
+		} else {
+			fputs("{\"type\":\"server\",\"server_ip\":", o);
+			json_ip(o, rows[i].family, rows[i].ip);
+			fprintf(o, ",\"server_port\":%u,\"transport\":\"%s\"", rows[i].port,
+				transport_name(rows[i].l4));
+		}
 		json_row(o, &rows[i]);
-		fprintf(o, ",\"upgrade_offered\":%s,\"upgrade_not_offered\":%s}\n",
+		fprintf(o, ",\"upgrade_offered\":%s,\"upgrade_not_offered\":%s",
 			rows[i].tls_offered ? "true" : "false",
 			rows[i].tls_not_offered ? "true" : "false");
+		if (eve) {
+			fputs("}}\n", o);
+		} else {
+			json_kv_time(o, ",\"ts\":", ts);
+			json_identity_tail(o);
+			fputs("}\n", o);
+		}
 	}
-	fputs("{\"type\":\"stats\",", o);
+	if (eve) {
+		json_eve_header(o, ts, 0, "tlswatch_stats", NULL, NULL);
+		json_eve_own_open(o);
+	} else {
+		fputs("{\"type\":\"stats\"", o);
+	}
 	sink_stats_each(st, json_stat, &sc);
-	fputs("}\n", o);
+	if (eve) {
+		fputs("}}\n", o);
+	} else {
+		json_kv_time(o, ",\"ts\":", ts);
+		json_identity_tail(o);
+		fputs("}\n", o);
+	}
 	sink_flush(k);
+}
+
+void
+sink_json_stats_open(FILE *o, uint64_t ts_us, unsigned interval)
+{
+	if (json_id.style == SINK_JSON_STYLE_EVE) {
+		json_eve_header(o, ts_us, 0, "tlswatch_stats", NULL, NULL);
+		json_eve_own_open(o);
+	} else {
+		json_raw(o, "{\"type\":\"stats\"");
+	}
+	fprintf(o, ",\"interval\":%u", interval);
+}
+
+void
+sink_json_stats_close(FILE *o, uint64_t ts_us)
+{
+	if (json_id.style == SINK_JSON_STYLE_EVE) {
+		json_raw(o, "}}\n");
+		return;
+	}
+	json_kv_time(o, ",\"ts\":", ts_us);
+	json_identity_tail(o);
+	json_raw(o, "}\n");
 }
 
 static void
 json_free(struct sink *k)
 {
-	if (k->priv)
+	struct json_sink *js = k->priv;
+
+	if (js && js->close_out)
 		fclose(k->out);
+	free(js);
 	free(k);
 }
 
@@ -418,9 +789,15 @@ struct sink *
 sink_json_new(FILE *out, bool close_out, bool show_secrets, bool live)
 {
 	struct sink *k = calloc(1, sizeof(*k));
+	struct json_sink *js = calloc(1, sizeof(*js));
 
-	if (!k)
+	if (!k || !js) {
+		free(k);
+		free(js);
 		return NULL;
+	}
+	json_identity_default();
+	js->close_out = close_out;
 	k->session = json_session;
 	k->alert = json_alert;
 	k->finish = json_finish;
@@ -428,6 +805,6 @@ sink_json_new(FILE *out, bool close_out, bool show_secrets, bool live)
 	k->out = out;
 	k->show_secrets = show_secrets;
 	k->live = live;
-	k->priv = close_out ? out : NULL;
+	k->priv = js;
 	return k;
 }
