@@ -111,6 +111,9 @@ static const struct cli_option cli_table[] = {
 	{CLI_OUTPUT, "json", 0, required_argument, "FILE|-", CLI_STRING, CLI_FIELD(json_path),
 	 .help = "write JSON Lines to FILE; '-' writes them to stdout\n"
 		 "instead of the text report"},
+	{CLI_OUTPUT, "wide", 0, no_argument, NULL, CLI_SET, CLI_FIELD(wide), .value = true,
+	 .help = "text report: one line per session and alert and wide\n"
+		 "tables, not fitted to 80 columns"},
 	{CLI_OUTPUT, "stats", 0, no_argument, NULL, CLI_SET, CLI_FIELD(stats), .value = true,
 	 .help = "print counters (packets, flows, evictions, caps, drops)\n"
 		 "on stderr at the end"},

@@ -128,6 +128,7 @@ cli_outputs_open(struct cli_outputs *out)
 		out->sinks[out->n_sinks] = sink_text_new(stdout, show_secrets, live);
 		if (!out->sinks[out->n_sinks])
 			return 2;
+		out->sinks[out->n_sinks]->wide = o->wide;
 		out->text = out->sinks[out->n_sinks++];
 	}
 	return 0;

@@ -374,6 +374,8 @@ json_stat(void *ctx, const char *name, uint64_t v)
 	c->sep = ",";
 }
 
+static void json_views(FILE *o, struct summary *sum);
+
 static void
 json_finish(struct sink *k, struct summary *sum, const struct stats *st)
 {
@@ -400,6 +402,7 @@ json_finish(struct sink *k, struct summary *sum, const struct stats *st)
 			rows[i].tls_offered ? "true" : "false",
 			rows[i].tls_not_offered ? "true" : "false");
 	}
+	json_views(o, sum);
 	fputs("{\"type\":\"stats\",", o);
 	sink_stats_each(st, json_stat, &sc);
 	fputs("}\n", o);
@@ -430,4 +433,88 @@ sink_json_new(FILE *out, bool close_out, bool show_secrets, bool live)
 	k->live = live;
 	k->priv = close_out ? out : NULL;
 	return k;
+}
+
+/* ---- the client and user views (docs/json-schema.md) ---- */
+
+/* ,"sessions":N,"verdicts":{...} */
+static void
+json_verdicts(FILE *o, uint64_t sessions, const uint64_t *verdicts)
+{
+	json_kv_u64(o, ",\"sessions\":", sessions);
+	json_raw(o, ",\"verdicts\":{");
+	for (int v = VERDICT_IMPLICIT_TLS; v <= VERDICT_COUNT; v++) {
+		enum verdict vv = v < VERDICT_COUNT ? (enum verdict)v : VERDICT_UNKNOWN;
+
+		json_raw(o, v > VERDICT_IMPLICIT_TLS ? ",\"" : "\"");
+		json_raw(o, verdict_name(vv));
+		json_kv_u64(o, "\":", verdicts[vv]);
+	}
+	json_raw(o, "}");
+}
+
+static void
+json_client(FILE *o, const struct summary_client *c)
+{
+	json_raw(o, "{\"type\":\"client\",\"client_ip\":");
+	if (c->family)
+		json_ip(o, c->family, c->ip);
+	else
+		json_raw(o, "null");
+	json_kv_bool(o, ",\"others\":", !c->family);
+	json_verdicts(o, c->sessions, c->verdicts);
+	json_kv_u64(o, ",\"cleartext_logins\":", c->logins);
+	json_raw(o, ",\"cleartext_logins_by_service\":{");
+	for (int i = 0; i < SUMMARY_LOGIN_SERVICES && c->by_service[i].service; i++) {
+		if (i)
+			json_raw(o, ",");
+		json_str(o, c->by_service[i].service);
+		json_kv_u64(o, ":", c->by_service[i].logins);
+	}
+	json_kv_u64(o, "},\"cleartext_logins_other_services\":", c->logins_other);
+	fprintf(o, ",\"encrypted_share\":%.3f}\n",
+		summary_verdicts_share(c->verdicts, c->sessions));
+}
+
+static void
+json_user(FILE *o, const struct summary_user *u)
+{
+	json_raw(o, "{\"type\":\"user\",\"username\":");
+	if (u->service) {
+		json_str(o, u->user);
+		json_kv_str(o, ",\"service\":", u->service);
+		json_raw(o, ",\"server_ip\":");
+		json_ip(o, u->family, u->ip);
+		json_kv_u64(o, ",\"server_port\":", u->port);
+		json_kv_str(o, ",\"transport\":", transport_name(u->l4));
+	} else {
+		json_raw(o, "null,\"service\":null,\"server_ip\":null,\"server_port\":null,"
+			    "\"transport\":null");
+	}
+	json_kv_bool(o, ",\"others\":", !u->service);
+	json_kv_u64(o, ",\"cleartext_logins\":", u->logins);
+	json_kv_u64(o, ",\"successes\":", u->successes);
+	json_kv_u64(o, ",\"failures\":", u->failures);
+	json_raw(o, "}\n");
+}
+
+/* One client record per client address and one user record per user name,
+ * service and server, each view closed by its "others" row when it was
+ * full. */
+static void
+json_views(FILE *o, struct summary *sum)
+{
+	size_t n;
+	const struct summary_client *c = summary_clients(sum, &n);
+	const struct summary_user *u;
+
+	for (size_t i = 0; i < n; i++)
+		json_client(o, &c[i]);
+	if (summary_clients_others(sum))
+		json_client(o, summary_clients_others(sum));
+	u = summary_users(sum, &n);
+	for (size_t i = 0; i < n; i++)
+		json_user(o, &u[i]);
+	if (summary_users_others(sum))
+		json_user(o, summary_users_others(sum));
 }
