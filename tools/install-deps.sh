@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev
-	tcpdump iproute2 tmux tshark "$@")
+	tcpdump iproute2 tmux tshark chromium "$@")
 
 missing=()
 for p in "${pkgs[@]}"; do
