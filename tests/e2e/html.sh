@@ -117,5 +117,12 @@ printf 'old contents that are longer than nothing\n' >"$tmp/old.html"
 grep -q 'old contents' "$tmp/old.html" && fail "an existing report file was not replaced"
 head -1 "$tmp/old.html" | grep -q '<!DOCTYPE html>' || fail "the replaced report does not start with its doctype"
 
+# A failed write is exit status 2 with one message, like --json FILE.
+rc=0
+"$bin" -q -r "$top/pcaps/mixed-mail.pcapng" --report-html /dev/full >/dev/null 2>"$tmp/full.err" || rc=$?
+[ $rc -eq 2 ] || fail "a failed write of the report: exit status $rc, not 2"
+grep -q '^tlswatch: --report-html /dev/full: write error' "$tmp/full.err" ||
+	fail "a failed write of the report: no message ($(head -1 "$tmp/full.err"))"
+
 [ $fails -eq 0 ] && echo "html: rendered in chromium, numbers equal to the text report's, self-contained, escaped"
 [ $fails -eq 0 ]
