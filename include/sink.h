@@ -35,6 +35,8 @@ struct sink {
 	bool live;	   /* a live capture: flush after every record */
 	bool summary_only; /* text: no session lines (the dashboard shows them);
 			    * alerts and the summary at finish */
+	bool wide;	   /* text: one line per record and wide tables
+			    * (--wide), not wrapped at 80 columns */
 	void *priv;
 };
 

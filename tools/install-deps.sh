@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev
-	tcpdump iproute2 tmux tshark rsyslog "$@")
+	tcpdump iproute2 tmux tshark rsyslog chromium "$@")
 # rsyslog: tests/e2e/rsyslog.sh runs an rsyslogd of its own, on its own socket
 # and port; the system service Debian starts on install is neither used nor
 # touched.

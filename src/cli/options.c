@@ -129,6 +129,13 @@ static const struct cli_option cli_table[] = {
 	 .parse = cli_parse_sensor_name,
 	 .help = "the sensor named in every JSON record (default: the\n"
 		 "host name)"},
+	{CLI_OUTPUT, "wide", 0, no_argument, NULL, CLI_SET, CLI_FIELD(wide), .value = true,
+	 .help = "text report: one line per session and alert and wide\n"
+		 "tables, not fitted to 80 columns"},
+	{CLI_OUTPUT, "report-html", 0, required_argument, "FILE", CLI_STRING, CLI_FIELD(html_path),
+	 .help = "also write the summary as one self-contained HTML\n"
+		 "page to FILE (tables and charts; created 0600, never\n"
+		 "through a symlink)"},
 	{CLI_OUTPUT, "stats", 0, no_argument, NULL, CLI_SET, CLI_FIELD(stats), .value = true,
 	 .help = "print counters (packets, flows, evictions, caps, drops)\n"
 		 "on stderr at the end"},

@@ -25,9 +25,11 @@ struct cli_options {
 	int json_style;		 /* enum sink_json_style: --json-style */
 	const char *sensor_name; /* --sensor-name; NULL: the host name */
 	bool stats;
-	int tui;	     /* -1 auto, 0 never, 1 forced */
-	double replay_speed; /* 0: as fast as possible; 1: recorded pace */
-	size_t max_rows;     /* dashboard: sessions and alerts kept; 0: its default */
+	const char *html_path; /* --report-html; NULL: none */
+	bool wide;	       /* text report not fitted to 80 columns */
+	int tui;	       /* -1 auto, 0 never, 1 forced */
+	double replay_speed;   /* 0: as fast as possible; 1: recorded pace */
+	size_t max_rows;       /* dashboard: sessions and alerts kept; 0: its default */
 	bool quiet;
 	uint32_t fail_on; /* alert kind bits */
 	char *filter;	  /* the operands joined by spaces; NULL: none */

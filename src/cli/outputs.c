@@ -20,6 +20,7 @@
 
 #include "alertout.h"
 #include "outfile.h"
+#include "sink_html.h"
 
 static bool
 cli_json_on_stdout(const struct cli_options *o)
@@ -171,10 +172,30 @@ cli_outputs_open(struct cli_outputs *out)
 			return 2;
 		out->n_sinks++;
 	}
+	if (o->html_path) {
+		char src[160];
+
+		if (o->iface)
+			snprintf(src, sizeof(src), "%s", o->iface);
+		else if (o->n_files > 1)
+			snprintf(src, sizeof(src), "%s +%zu", o->files[0], o->n_files - 1);
+		else
+			snprintf(src, sizeof(src), "%s", o->n_files ? o->files[0] : "?");
+		out->html_file = outfile_open(o->html_path, err, sizeof(err));
+		if (!out->html_file) {
+			fprintf(stderr, "tlswatch: --report-html %s\n", err);
+			return 2;
+		}
+		out->sinks[out->n_sinks] = sink_html_new(out->html_file, src);
+		if (!out->sinks[out->n_sinks])
+			return 2;
+		out->n_sinks++;
+	}
 	if (!json_stdout) {
 		out->sinks[out->n_sinks] = sink_text_new(stdout, show_secrets, live);
 		if (!out->sinks[out->n_sinks])
 			return 2;
+		out->sinks[out->n_sinks]->wide = o->wide;
 		out->text = out->sinks[out->n_sinks++];
 	}
 	return 0;
@@ -209,7 +230,8 @@ cli_outputs_start_tui(struct cli_outputs *out)
 bool
 cli_outputs_failed(const struct cli_outputs *out)
 {
-	return (out->json_file && ferror(out->json_file)) || ferror(stdout);
+	return (out->json_file && ferror(out->json_file)) ||
+	       (out->html_file && ferror(out->html_file)) || ferror(stdout);
 }
 
 void
@@ -349,6 +371,7 @@ cli_outputs_close(struct cli_outputs *out, int status)
 		struct sink *k = out->sinks[i];
 		int *saved = k->out == stdout			  ? &out->stdout_errno
 			     : k->out && k->out == out->json_file ? &out->json_errno
+			     : k->out && k->out == out->html_file ? &out->html_errno
 								  : NULL;
 
 		if (saved && !*saved)
@@ -361,6 +384,12 @@ cli_outputs_close(struct cli_outputs *out, int status)
 		if (cli_output_close(out->json_file, what, out->json_errno) < 0)
 			status = 2;
 		out->json_file = NULL;
+	}
+	if (out->html_file) {
+		snprintf(what, sizeof(what), "--report-html %s", out->opt->html_path);
+		if (cli_output_close(out->html_file, what, out->html_errno) < 0)
+			status = 2;
+		out->html_file = NULL;
 	}
 	if (cli_output_close(stdout, "standard output", out->stdout_errno) < 0)
 		status = 2;

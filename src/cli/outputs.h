@@ -17,7 +17,7 @@
 #include "sink.h"
 #include "summary.h"
 
-#define CLI_MAX_SINKS 5
+#define CLI_MAX_SINKS 6
 
 struct cli_outputs {
 	const struct cli_options *opt; /* not owned */
@@ -32,6 +32,8 @@ struct cli_outputs {
 	struct sink *text;	      /* the text report (summary only under the dashboard) */
 	FILE *json_file;	      /* --json FILE, opened and closed here */
 	int json_errno, stdout_errno; /* first write errors the sinks saw */
+	FILE *html_file;	      /* --report-html FILE, likewise */
+	int html_errno;
 };
 
 /* Decides whether the dashboard is wanted (a warning when --tui cannot have

@@ -672,6 +672,7 @@ json_finish_time(const struct sink *k)
 	clock_gettime(CLOCK_REALTIME, &now);
 	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 }
+static void json_views(FILE *o, struct summary *sum, uint64_t ts);
 
 static void
 json_finish(struct sink *k, struct summary *sum, const struct stats *st)
@@ -733,6 +734,7 @@ json_finish(struct sink *k, struct summary *sum, const struct stats *st)
 			fputs("}\n", o);
 		}
 	}
+	json_views(o, sum, ts);
 	if (eve) {
 		json_eve_header(o, ts, 0, "tlswatch_stats", NULL, NULL);
 		json_eve_own_open(o);
@@ -807,4 +809,122 @@ sink_json_new(FILE *out, bool close_out, bool show_secrets, bool live)
 	k->live = live;
 	k->priv = js;
 	return k;
+}
+
+/* ---- the client and user views (docs/json-schema.md) ---- */
+
+/* ,"sessions":N,"verdicts":{...} */
+static void
+json_verdicts(FILE *o, uint64_t sessions, const uint64_t *verdicts)
+{
+	json_kv_u64(o, ",\"sessions\":", sessions);
+	json_raw(o, ",\"verdicts\":{");
+	for (int v = VERDICT_IMPLICIT_TLS; v <= VERDICT_COUNT; v++) {
+		enum verdict vv = v < VERDICT_COUNT ? (enum verdict)v : VERDICT_UNKNOWN;
+
+		json_raw(o, v > VERDICT_IMPLICIT_TLS ? ",\"" : "\"");
+		json_raw(o, verdict_name(vv));
+		json_kv_u64(o, "\":", verdicts[vv]);
+	}
+	json_raw(o, "}");
+}
+
+/* The end of a view record: ts and the identity, or the EVE object's end. */
+static void
+json_view_close(FILE *o, uint64_t ts)
+{
+	if (json_id.style == SINK_JSON_STYLE_EVE) {
+		json_raw(o, "}}\n");
+		return;
+	}
+	json_kv_time(o, ",\"ts\":", ts);
+	json_identity_tail(o);
+	json_raw(o, "}\n");
+}
+
+static void
+json_client(FILE *o, const struct summary_client *c, uint64_t ts)
+{
+	if (json_id.style == SINK_JSON_STYLE_EVE) {
+		struct json_eve_tuple t = {
+			.family = c->family, .src_ip = c->ip, .src_port = -1, .dest_port = -1};
+
+		json_eve_header(o, ts, 0, "tlswatch_client", c->family ? &t : NULL, NULL);
+		json_eve_own_open(o);
+		json_raw(o, ",\"client_ip\":");
+	} else {
+		json_raw(o, "{\"type\":\"client\",\"client_ip\":");
+	}
+	if (c->family)
+		json_ip(o, c->family, c->ip);
+	else
+		json_raw(o, "null");
+	json_kv_bool(o, ",\"others\":", !c->family);
+	json_verdicts(o, c->sessions, c->verdicts);
+	json_kv_u64(o, ",\"cleartext_logins\":", c->logins);
+	json_raw(o, ",\"cleartext_logins_by_service\":{");
+	for (int i = 0; i < SUMMARY_LOGIN_SERVICES && c->by_service[i].service; i++) {
+		if (i)
+			json_raw(o, ",");
+		json_str(o, c->by_service[i].service);
+		json_kv_u64(o, ":", c->by_service[i].logins);
+	}
+	json_kv_u64(o, "},\"cleartext_logins_other_services\":", c->logins_other);
+	fprintf(o, ",\"encrypted_share\":%.3f", summary_verdicts_share(c->verdicts, c->sessions));
+	json_view_close(o, ts);
+}
+
+static void
+json_user(FILE *o, const struct summary_user *u, uint64_t ts)
+{
+	if (json_id.style == SINK_JSON_STYLE_EVE) {
+		struct json_eve_tuple t = {.family = u->family,
+					   .l4 = u->l4,
+					   .dest_ip = u->ip,
+					   .src_port = -1,
+					   .dest_port = u->port};
+
+		json_eve_header(o, ts, 0, "tlswatch_user", u->service ? &t : NULL, u->service);
+		json_eve_own_open(o);
+		json_raw(o, ",\"username\":");
+	} else {
+		json_raw(o, "{\"type\":\"user\",\"username\":");
+	}
+	if (u->service) {
+		json_str(o, u->user);
+		json_kv_str(o, ",\"service\":", u->service);
+		json_raw(o, ",\"server_ip\":");
+		json_ip(o, u->family, u->ip);
+		json_kv_u64(o, ",\"server_port\":", u->port);
+		json_kv_str(o, ",\"transport\":", transport_name(u->l4));
+	} else {
+		json_raw(o, "null,\"service\":null,\"server_ip\":null,\"server_port\":null,"
+			    "\"transport\":null");
+	}
+	json_kv_bool(o, ",\"others\":", !u->service);
+	json_kv_u64(o, ",\"cleartext_logins\":", u->logins);
+	json_kv_u64(o, ",\"successes\":", u->successes);
+	json_kv_u64(o, ",\"failures\":", u->failures);
+	json_view_close(o, ts);
+}
+
+/* One client record per client address and one user record per user name,
+ * service and server, each view closed by its "others" row when it was
+ * full. */
+static void
+json_views(FILE *o, struct summary *sum, uint64_t ts)
+{
+	size_t n;
+	const struct summary_client *c = summary_clients(sum, &n);
+	const struct summary_user *u;
+
+	for (size_t i = 0; i < n; i++)
+		json_client(o, &c[i], ts);
+	if (summary_clients_others(sum))
+		json_client(o, summary_clients_others(sum), ts);
+	u = summary_users(sum, &n);
+	for (size_t i = 0; i < n; i++)
+		json_user(o, &u[i], ts);
+	if (summary_users_others(sum))
+		json_user(o, summary_users_others(sum), ts);
 }

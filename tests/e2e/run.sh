@@ -153,6 +153,20 @@ else
 	pass=$((pass + 1))
 fi
 
+# The text report within 80 columns; the client and user views add up.
+if ! "$here/views.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
+# --report-html rendered in headless Chromium.
+if ! "$here/html.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 # Hostile captures of the hardening findings (tests/hostile/).
 if ! "$here/../hostile/run.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))

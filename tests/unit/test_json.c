@@ -158,8 +158,8 @@ test_json_every_record_names_the_sensor_the_file_and_the_version(void **state)
 			   "mail.pcap\",\"version\":\"" TLSWATCH_VERSION "\"}";
 
 	(void)state;
-	assert_int_equal(count_lines(text), 5);
-	for (int i = 0; i < 5; i++) {
+	assert_int_equal(count_lines(text), 6);
+	for (int i = 0; i < 6; i++) {
 		const char *l = line_of(text, i);
 
 		assert_string_equal(l + strlen(l) - strlen(tail), tail);
@@ -169,7 +169,8 @@ test_json_every_record_names_the_sensor_the_file_and_the_version(void **state)
 	assert_starts_with(line_of(text, 2),
 			   "{\"type\":\"port\",\"transport\":\"tcp\",\"port\":587,");
 	assert_starts_with(line_of(text, 3), "{\"type\":\"server\",\"server_ip\":\"127.0.0.3\",");
-	assert_starts_with(line_of(text, 4), "{\"type\":\"stats\",\"packets\":23,");
+	assert_starts_with(line_of(text, 4), "{\"type\":\"client\",\"client_ip\":\"127.0.0.1\",");
+	assert_starts_with(line_of(text, 5), "{\"type\":\"stats\",\"packets\":23,");
 	free(text);
 }
 
@@ -296,9 +297,12 @@ test_json_eve_closing_records_have_their_own_event_types(void **state)
 	assert_contains(line_of(text, 3),
 			"\"upgrade_offered\":false,\"upgrade_not_offered\":false}}");
 	assert_contains(line_of(text, 4),
+			"\"event_type\":\"tlswatch_client\",\"src_ip\":\"127.0.0.1\",\"host\":"
+			"\"mx1\",\"tlswatch\":{\"version\":\"" TLSWATCH_VERSION "\",\"client_ip\":");
+	assert_contains(line_of(text, 5),
 			"\"event_type\":\"tlswatch_stats\",\"host\":\"mx1\",\"tlswatch\":{"
 			"\"version\":\"" TLSWATCH_VERSION "\",\"packets\":23,");
-	assert_null(strstr(line_of(text, 4), "src_ip"));
+	assert_null(strstr(line_of(text, 5), "src_ip"));
 	free(text);
 }
 

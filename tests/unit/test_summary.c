@@ -467,6 +467,281 @@ test_summary_empty_summary_has_no_rows(void **state)
 	summary_free(NULL);
 }
 
+/* ---- clients, users and the timeline ---- */
+
+/* A session from client 10.0.0.<client> to 127.0.0.<host>:port. */
+static void
+session_from(struct session *s, uint8_t client, uint8_t host, uint16_t port, const char *service,
+	     enum verdict v)
+{
+	session_to(s, host, port, service, v);
+	memset(s->client_ip, 0, 16);
+	s->client_ip[0] = 10;
+	s->client_ip[3] = client;
+}
+
+static void
+with_login(struct session *s, const char *user, enum login_outcome outcome)
+{
+	struct login *l = &s->pf.logins[s->pf.n_logins++];
+
+	snprintf(l->mechanism, sizeof(l->mechanism), "PLAIN");
+	snprintf(l->username, sizeof(l->username), "%s", user);
+	snprintf(l->secret, sizeof(l->secret), "hunter2");
+	l->has_secret = true;
+	l->outcome = outcome;
+}
+
+static const struct summary_client *
+client_row(struct summary *sum, uint8_t client)
+{
+	size_t n;
+	const struct summary_client *c = summary_clients(sum, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i].family == 4 && c[i].ip[0] == 10 && c[i].ip[3] == client)
+			return &c[i];
+	return NULL;
+}
+
+static void
+test_summary_clients_count_sessions_verdicts_and_cleartext_logins_by_service(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_client *c;
+	struct session s;
+	size_t n;
+
+	(void)state;
+	session_from(&s, 1, 2, 110, "pop3", VERDICT_CLEARTEXT);
+	with_login(&s, "alice", LOGIN_SUCCESS);
+	add(sum, &s);
+	session_from(&s, 1, 2, 110, "pop3", VERDICT_CLEARTEXT);
+	with_login(&s, "alice", LOGIN_SUCCESS);
+	with_login(&s, "alice", LOGIN_FAILURE);
+	add(sum, &s);
+	session_from(&s, 1, 3, 587, "smtp", VERDICT_DOWNGRADED);
+	with_login(&s, "alice", LOGIN_UNKNOWN);
+	add(sum, &s);
+	session_from(&s, 1, 2, 993, "imap", VERDICT_IMPLICIT_TLS);
+	add(sum, &s);
+	session_from(&s, 2, 2, 993, "imap", VERDICT_IMPLICIT_TLS);
+	add(sum, &s);
+
+	summary_clients(sum, &n);
+	assert_int_equal(n, 2);
+	c = client_row(sum, 1);
+	assert_non_null(c);
+	assert_int_equal(c->sessions, 4);
+	assert_int_equal(c->verdicts[VERDICT_CLEARTEXT], 2);
+	assert_int_equal(c->verdicts[VERDICT_DOWNGRADED], 1);
+	assert_int_equal(c->verdicts[VERDICT_IMPLICIT_TLS], 1);
+	assert_int_equal(c->logins, 4);
+	assert_string_equal(c->by_service[0].service, "pop3");
+	assert_int_equal(c->by_service[0].logins, 3);
+	assert_string_equal(c->by_service[1].service, "smtp");
+	assert_int_equal(c->by_service[1].logins, 1);
+	assert_null(c->by_service[2].service);
+	assert_int_equal(c->logins_other, 0);
+	c = client_row(sum, 2);
+	assert_int_equal(c->sessions, 1);
+	assert_int_equal(c->logins, 0);
+	assert_null(c->by_service[0].service);
+	assert_null(summary_clients_others(sum));
+	summary_free(sum);
+}
+
+static void
+test_summary_client_logins_past_the_named_services_are_counted_as_other(void **state)
+{
+	static const char *const services[] = {"pop3", "imap", "smtp", "ftp", "irc", "nntp"};
+	struct summary *sum = summary_new();
+	const struct summary_client *c;
+	struct session s;
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		session_from(&s, 1, 2, (uint16_t)(100 + i), services[i], VERDICT_CLEARTEXT);
+		with_login(&s, "bob", LOGIN_SUCCESS);
+		add(sum, &s);
+	}
+	c = client_row(sum, 1);
+	assert_int_equal(c->logins, 6);
+	for (int i = 0; i < SUMMARY_LOGIN_SERVICES; i++) {
+		assert_string_equal(c->by_service[i].service, services[i]);
+		assert_int_equal(c->by_service[i].logins, 1);
+	}
+	assert_int_equal(c->logins_other, 6 - SUMMARY_LOGIN_SERVICES);
+	summary_free(sum);
+}
+
+static void
+test_summary_users_are_per_name_service_and_server_with_outcomes(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_user *u;
+	struct session s;
+	size_t n;
+
+	(void)state;
+	session_from(&s, 1, 2, 110, "pop3", VERDICT_CLEARTEXT);
+	with_login(&s, "bob", LOGIN_FAILURE);
+	with_login(&s, "bob", LOGIN_SUCCESS);
+	add(sum, &s);
+	session_from(&s, 7, 2, 110, "pop3", VERDICT_CLEARTEXT);
+	with_login(&s, "bob", LOGIN_UNKNOWN);
+	add(sum, &s);
+	session_from(&s, 1, 3, 110, "pop3", VERDICT_CLEARTEXT); /* another server */
+	with_login(&s, "bob", LOGIN_SUCCESS);
+	add(sum, &s);
+	session_from(&s, 1, 2, 143, "imap", VERDICT_CLEARTEXT);
+	with_login(&s, "alice", LOGIN_SUCCESS);
+	with_login(&s, "", LOGIN_FAILURE);
+	add(sum, &s);
+
+	u = summary_users(sum, &n);
+	assert_int_equal(n, 4);
+	/* Sorted by name (the empty one first), then service, then server. */
+	assert_string_equal(u[0].user, "");
+	assert_string_equal(u[1].user, "alice");
+	assert_string_equal(u[1].service, "imap");
+	assert_int_equal(u[1].port, 143);
+	assert_string_equal(u[2].user, "bob");
+	assert_int_equal(u[2].ip[3], 2);
+	assert_int_equal(u[2].logins, 3);
+	assert_int_equal(u[2].successes, 1);
+	assert_int_equal(u[2].failures, 1);
+	assert_int_equal(u[3].ip[3], 3);
+	assert_int_equal(u[3].logins, 1);
+	/* The secret is no part of a user row. */
+	for (size_t i = 0; i < n; i++)
+		assert_null(memmem(&u[i], sizeof(u[i]), "hunter2", 7));
+	assert_null(summary_users_others(sum));
+	summary_free(sum);
+}
+
+static void
+test_summary_views_beyond_their_limit_count_the_rest_as_others(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_client *c, *oc;
+	const struct summary_user *u, *ou;
+	struct session s;
+	uint64_t sessions = 0, logins = 0;
+	size_t n;
+
+	(void)state;
+	summary_set_limits(sum, 3, 2);
+	for (int i = 1; i <= 10; i++) {
+		session_from(&s, (uint8_t)i, 2, 110, "pop3",
+			     i % 2 ? VERDICT_CLEARTEXT : VERDICT_STARTTLS);
+		if (i % 2) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "user%d", i);
+			with_login(&s, name, i == 9 ? LOGIN_FAILURE : LOGIN_SUCCESS);
+		}
+		add(sum, &s);
+	}
+	/* A kept client and a kept user still count after the views are full. */
+	session_from(&s, 1, 2, 110, "pop3", VERDICT_CLEARTEXT);
+	with_login(&s, "user1", LOGIN_SUCCESS);
+	add(sum, &s);
+
+	c = summary_clients(sum, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(summary_clients_max(sum), 3);
+	for (size_t i = 0; i < n; i++)
+		sessions += c[i].sessions;
+	assert_int_equal(client_row(sum, 1)->sessions, 2);
+	oc = summary_clients_others(sum);
+	assert_non_null(oc);
+	assert_int_equal(oc->family, 0);
+	assert_int_equal(oc->sessions, 7);
+	assert_int_equal(oc->verdicts[VERDICT_CLEARTEXT] + oc->verdicts[VERDICT_STARTTLS], 7);
+	assert_int_equal(sessions + oc->sessions, 11);
+	assert_int_equal(oc->logins, 3); /* clients 5, 7, 9 */
+
+	u = summary_users(sum, &n);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		logins += u[i].logins;
+	ou = summary_users_others(sum);
+	assert_non_null(ou);
+	assert_null(ou->service);
+	assert_int_equal(ou->logins, 3); /* user5, user7, user9 */
+	assert_int_equal(ou->failures, 1);
+	assert_int_equal(logins + ou->logins, 6);
+	summary_free(sum);
+}
+
+static void
+test_summary_timeline_starts_with_one_second_buckets(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_bucket *b;
+	struct session s;
+	uint64_t width;
+	size_t n;
+
+	(void)state;
+	b = summary_timeline(sum, &n, &width);
+	assert_int_equal(n, 0);
+	session_from(&s, 1, 2, 25, "smtp", VERDICT_CLEARTEXT);
+	s.ts_first_us = 1767225600500000ull; /* 2026-01-01T00:00:00.5Z */
+	add(sum, &s);
+	session_from(&s, 1, 2, 25, "smtp", VERDICT_STARTTLS);
+	s.ts_first_us = 1767225602100000ull;
+	add(sum, &s);
+	b = summary_timeline(sum, &n, &width);
+	assert_int_equal(width, 1000000);
+	assert_int_equal(n, 3);
+	assert_int_equal(b[0].start_us, 1767225600000000ull);
+	assert_int_equal(b[0].sessions, 1);
+	assert_int_equal(b[0].verdicts[VERDICT_CLEARTEXT], 1);
+	assert_int_equal(b[1].sessions, 0);
+	assert_int_equal(b[2].start_us, 1767225602000000ull);
+	assert_int_equal(b[2].verdicts[VERDICT_STARTTLS], 1);
+	summary_free(sum);
+}
+
+static void
+test_summary_timeline_widens_and_reaches_back_without_losing_a_session(void **state)
+{
+	struct summary *sum = summary_new();
+	const struct summary_bucket *b;
+	struct session s;
+	uint64_t width, t0 = 1767225600000000ull, total = 0, enc = 0;
+	size_t n;
+
+	(void)state;
+	/* A session every 7 s for an hour, then one that began an hour
+	 * before the first (a long session ends late). */
+	for (int i = 0; i < 515; i++) {
+		session_from(&s, 1, 2, 25, "smtp", i % 3 ? VERDICT_STARTTLS : VERDICT_CLEARTEXT);
+		s.ts_first_us = t0 + (uint64_t)i * 7000000;
+		add(sum, &s);
+	}
+	session_from(&s, 1, 2, 25, "smtp", VERDICT_IMPLICIT_TLS);
+	s.ts_first_us = t0 - 3600000000ull;
+	add(sum, &s);
+	b = summary_timeline(sum, &n, &width);
+	assert_true(n <= SUMMARY_BUCKETS);
+	assert_int_equal(width, 300000000); /* 2 h in at most 48 buckets: 5 min */
+	assert_int_equal(b[0].start_us % width, 0);
+	assert_true(b[0].start_us <= t0 - 3600000000ull);
+	assert_int_equal(b[0].verdicts[VERDICT_IMPLICIT_TLS], 1);
+	assert_true(b[n - 1].start_us + width > t0 + 514ull * 7000000);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(b[i].start_us, b[0].start_us + i * width);
+		total += b[i].sessions;
+		enc += b[i].verdicts[VERDICT_STARTTLS] + b[i].verdicts[VERDICT_IMPLICIT_TLS];
+	}
+	assert_int_equal(total, 516);
+	assert_int_equal(enc, 343 + 1);
+	summary_free(sum);
+}
+
 int
 main(void)
 {
@@ -489,6 +764,15 @@ main(void)
 		cmocka_unit_test(
 			test_summary_sorting_after_every_add_keeps_counts_and_memory_bounded),
 		cmocka_unit_test(test_summary_empty_summary_has_no_rows),
+		cmocka_unit_test(
+			test_summary_clients_count_sessions_verdicts_and_cleartext_logins_by_service),
+		cmocka_unit_test(
+			test_summary_client_logins_past_the_named_services_are_counted_as_other),
+		cmocka_unit_test(test_summary_users_are_per_name_service_and_server_with_outcomes),
+		cmocka_unit_test(test_summary_views_beyond_their_limit_count_the_rest_as_others),
+		cmocka_unit_test(test_summary_timeline_starts_with_one_second_buckets),
+		cmocka_unit_test(
+			test_summary_timeline_widens_and_reaches_back_without_losing_a_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
