@@ -298,7 +298,8 @@ test_json_eve_closing_records_have_their_own_event_types(void **state)
 			"\"upgrade_offered\":false,\"upgrade_not_offered\":false}}");
 	assert_contains(line_of(text, 4),
 			"\"event_type\":\"tlswatch_client\",\"src_ip\":\"127.0.0.1\",\"host\":"
-			"\"mx1\",\"tlswatch\":{\"version\":\"" TLSWATCH_VERSION "\",\"client_ip\":");
+			"\"mx1\",\"tlswatch\":{\"version\":\"" TLSWATCH_VERSION
+			"\",\"client_ip\":");
 	assert_contains(line_of(text, 5),
 			"\"event_type\":\"tlswatch_stats\",\"host\":\"mx1\",\"tlswatch\":{"
 			"\"version\":\"" TLSWATCH_VERSION "\",\"packets\":23,");
