@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/record-mysql.sh — records the MySQL captures in pcaps/ (mysql-*.pcap,
-# downgrade-mysql-strip.pcap through tools/lab/mitm.py) from a real MariaDB 10.11 from Debian 12 (mariadb-server: mariadb-install-db
+# downgrade-mysql-strip.pcap through tools/lab/mitm.py) from a real MariaDB
+# 10.11 from Debian 12 (mariadb-server: mariadb-install-db
 # and /usr/sbin/mariadbd, not the mariadb service, never Debian's datadir
 # /var/lib/mysql), started by this script as its own servers in a private
 # root, and real clients (the mariadb command-line client, on libmariadb;

@@ -608,6 +608,8 @@ check_tools()
 	done
 	"$DEB_PYTHON" -W ignore -c 'import slixmpp, ssl' 2>/dev/null ||
 		die "$DEB_PYTHON has no slixmpp (Debian package python3-slixmpp) or no ssl"
+	# The proxy's XML framing, whatever the reads (downgrade-xmpp-*).
+	"$PYTHON" -B "$LAB/mitm.py" --self-test || die "tools/lab/mitm.py --self-test failed"
 	id "$PROSODY_USER" >/dev/null 2>&1 || die "no user $PROSODY_USER (created by prosody)"
 }
 
