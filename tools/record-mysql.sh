@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tools/record-mysql.sh — records the MySQL captures in pcaps/ (mysql-*.pcap)
-# from a real MariaDB 10.11 from Debian 12 (mariadb-server: mariadb-install-db
+# tools/record-mysql.sh — records the MySQL captures in pcaps/ (mysql-*.pcap,
+# downgrade-mysql-strip.pcap through tools/lab/mitm.py) from a real MariaDB
+# 10.11 from Debian 12 (mariadb-server: mariadb-install-db
 # and /usr/sbin/mariadbd, not the mariadb service, never Debian's datadir
 # /var/lib/mysql), started by this script as its own servers in a private
 # root, and real clients (the mariadb command-line client, on libmariadb;
@@ -69,6 +70,12 @@ WAIT_TIMEOUT=30
 TLS_ADDR=127.0.0.1  # server with TLS (CLIENT_SSL offered)
 NOSSL_ADDR=127.0.0.2  # server with skip-ssl
 MY_PORT=3306
+# The man in the middle (tools/lab/mitm.py, record-lib.sh's proxied) listens
+# here and relays to the server "tls"; both sides are in the
+# downgrade-mysql-* captures. The servers know alice from this address too
+# (proxy_users).
+MITM_ADDR=127.0.0.30
+PYTHON=$DEB_PYTHON
 CERT_NAME=db.tlswatch.test
 PAM_SERVICE=tlswatch-mysql
 INSTANCES=(tls nossl)
@@ -83,6 +90,7 @@ WRONG_PW=WrongPass999
 CAPTURES=(
 	mysql-ssl mysql-native-cleartext mysql-login-failed mysql-no-ssl
 	mysql-clear-password
+	downgrade-mysql-strip
 )
 
 PACKAGES=(mariadb-server mariadb-client python3 python3-pymysql openssl
@@ -198,6 +206,25 @@ rec_mysql-clear-password()
 	cap_stop
 }
 
+# ------------------------------------------------------------ downgrades
+
+# Through the proxy (127.0.0.30:3306, relaying from 127.0.0.30 to the
+# server "tls"), the mariadb client with --ssl and no certificate check:
+# libmariadb sends an SSLRequest when the Handshake has CLIENT_SSL and
+# goes on in cleartext when it has not (as in mysql-no-ssl). The first
+# connection goes through unchanged (TLS); in the second the proxy clears
+# CLIENT_SSL in the Handshake, and the HandshakeResponse41 (alice, the
+# mysql_native_password scramble), `SELECT 1` and COM_QUIT cross in
+# cleartext.
+rec_downgrade-mysql-strip()
+{
+	proxied mysql $MY_PORT $TLS_ADDR:$MY_PORT pass,strip 2 "$1"
+	lab_mariadb "$ALICE_PW" "$MITM_ADDR" alice --ssl
+	lab_mariadb "$ALICE_PW" "$MITM_ADDR" alice --ssl
+	proxied_end
+	expect_log 'CLIENT_SSL cleared'
+}
+
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
@@ -254,6 +281,17 @@ content_rules()
 			-mysql_clear_password
 		EOF
 		;;
+	downgrade-mysql-strip)
+		# Session 1 (TLS): nothing of alice's in the clear there; the
+		# stripped session shows her login and query twice (both sides).
+		cat <<-'EOF'
+			+5.5.5-10.11.
+			+alice.
+			+tlswatch.mysql_native_password.
+			+SELECT 1
+			-AlicePass2024
+		EOF
+		;;
 	mysql-clear-password)
 		cat <<-'EOF'
 			+carol.
@@ -268,11 +306,19 @@ content_rules()
 	esac
 }
 
-# One complete TCP session, the content rules and the Handshake.
+# One complete TCP session, the content rules and the Handshake; through
+# the proxy, two TCP sessions per victim connection and the content rules.
 verify_capture()
 {
-	cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1") &&
-		check_handshake "$1" "$2"
+	case "$1" in
+	downgrade-mysql-strip)
+		cap_verify_streams "$2" 4 && check_cleartext "$1" "$2" < <(content_rules "$1")
+		;;
+	*)
+		cap_verify "$2" 1 && check_cleartext "$1" "$2" < <(content_rules "$1") &&
+			check_handshake "$1" "$2"
+		;;
+	esac
 }
 
 # What the Handshake and the client's answer say, with tshark (skipped
@@ -469,6 +515,22 @@ inst_start()
 	mariadb --no-defaults --protocol=SOCKET --socket="$dir/run/mysqld.sock" --user=root --batch \
 		<"$LAB/mariadb/users.sql" >"$dir/users.log" 2>&1 ||
 		{ cat "$dir/users.log" >&2; die "creating the users in $name failed"; }
+	proxy_users "$dir"
+}
+
+# alice from the proxy's address too (the downgrade captures: the server
+# sees the proxy, 127.0.0.30, as her host), with the same password and
+# grant as users.sql gives her from 127.0.0.1.
+proxy_users()
+{
+	local dir=$1
+	mariadb --no-defaults --protocol=SOCKET --socket="$dir/run/mysqld.sock" --user=root --batch \
+		>>"$dir/users.log" 2>&1 <<-EOF ||
+		CREATE USER 'alice'@'$MITM_ADDR'
+			IDENTIFIED VIA mysql_native_password USING PASSWORD('$ALICE_PW');
+		GRANT SELECT ON tlswatch.* TO 'alice'@'$MITM_ADDR';
+	EOF
+		{ cat "$dir/users.log" >&2; die "creating alice@$MITM_ADDR failed"; }
 }
 
 start_servers()

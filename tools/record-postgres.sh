@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/record-postgres.sh — records the PostgreSQL captures in pcaps/
-# (postgres-*.pcap) from a real PostgreSQL 15 from Debian (postgresql-15:
+# (postgres-*.pcap, downgrade-postgres-*.pcap through tools/lab/mitm.py)
+# from a real PostgreSQL 15 from Debian (postgresql-15:
 # initdb and postgres from /usr/lib/postgresql/15/bin, not the pg_wrapper,
 # not pg_ctlcluster), started by this
 # script as its own instances in a private root (never /etc, never Debian's
@@ -60,6 +61,12 @@ TRIES=5
 TLS_ADDR=127.0.0.1  # instance with ssl = on
 NOSSL_ADDR=127.0.0.2  # instance with ssl = off
 PG_PORT=5432
+# The man in the middle (tools/lab/mitm.py, record-lib.sh's proxied) listens
+# here and relays, from this address, to the instance "tlswatch-pg-tls"
+# (whose pg_hba.conf admits 127.0.0.0/8); both sides are in the
+# downgrade-postgres-* captures.
+MITM_ADDR=127.0.0.30
+PYTHON=$DEB_PYTHON
 CERT_NAME=db.tlswatch.test
 INSTANCES=(tls nossl)
 STARTED=()
@@ -73,6 +80,7 @@ WRONG_PW=WrongPass999
 CAPTURES=(
 	postgres-ssl postgres-ssl-refused postgres-cleartext-password
 	postgres-login-failed postgres-md5 postgres-scram
+	downgrade-postgres-refuse downgrade-postgres-accept-no-tls
 )
 
 PACKAGES=(postgresql postgresql-client python3 python3-psycopg2 openssl
@@ -198,6 +206,37 @@ rec_postgres-scram()
 	cap_stop
 }
 
+# ------------------------------------------------------------ downgrades
+# Through the proxy (127.0.0.30:5432), psql with sslmode=prefer (libpq's
+# default): TLS when the server answers the SSLRequest with S, cleartext
+# on the same connection when it answers N, and when the TLS handshake
+# fails after S, a new connection without SSLRequest.
+
+# The proxy answers the SSLRequest with N itself and never forwards it;
+# libpq sends its StartupMessage on the same connection, which the proxy
+# relays: the server (TLS on, but the connection is not TLS) asks for
+# alice's password in the clear (hostnossl ... password) and gets it.
+rec_downgrade-postgres-refuse()
+{
+	proxied postgres $PG_PORT $TLS_ADDR:$PG_PORT refuse 1 "$1"
+	lab_psql "$ALICE_PW" "$MITM_ADDR" alice prefer
+	proxied_end
+	expect_log 'refusing the upgrade'
+}
+
+# The proxy answers the SSLRequest with S itself and the ClientHello with
+# an ErrorResponse (cleartext where the ServerHello should be), then closes
+# the victim's side; libpq's handshake fails and, sslmode=prefer, it
+# connects again without SSLRequest: that second connection goes through
+# (StartupMessage, alice's password in the clear, SELECT 1).
+rec_downgrade-postgres-accept-no-tls()
+{
+	proxied postgres $PG_PORT $TLS_ADDR:$PG_PORT accept-no-tls 2 "$1"
+	lab_psql "$ALICE_PW" "$MITM_ADDR" alice prefer
+	proxied_end
+	expect_log 'accepting the upgrade'
+}
+
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
@@ -251,6 +290,16 @@ content_rules()
 			-SELECT 1
 		EOF
 		;;
+	downgrade-postgres-refuse | downgrade-postgres-accept-no-tls)
+		cat <<-'EOF'
+			+user.alice.database.tlswatch.
+			+AlicePass2024.
+			+server_version.15.
+			+SELECT 1.
+		EOF
+		[ "$1" != downgrade-postgres-accept-no-tls ] ||
+			echo '+SFATAL.VFATAL.C08P01.Minvalid length of startup packet'
+		;;
 	postgres-md5)
 		cat <<-'EOF'
 			+user.bob.database.tlswatch.
@@ -276,10 +325,23 @@ content_rules()
 	esac
 }
 
-# One complete TCP session, the content rules and the first bytes.
+# One complete TCP session, the content rules and the first bytes; through
+# the proxy, two TCP sessions per victim connection and the content rules.
 verify_capture()
 {
 	local name=$1 file=$2 ok=0
+	case "$name" in
+	downgrade-postgres-refuse)
+		cap_verify_streams "$file" 2 && check_cleartext "$name" "$file" < <(content_rules "$name")
+		return
+		;;
+	downgrade-postgres-accept-no-tls)
+		# the broken connection (victim side only: the proxy's upstream
+		# connection carried nothing), the retry on both sides
+		cap_verify_streams "$file" 4 && check_cleartext "$name" "$file" < <(content_rules "$name")
+		return
+		;;
+	esac
 	cap_verify "$file" 1 || return 1
 	check_cleartext "$name" "$file" < <(content_rules "$name") || ok=1
 	check_first_bytes "$name" "$file" || ok=1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/record-xmpp.sh — records the XMPP captures in pcaps/ (xmpp-*.pcap,
-# xmpps-5223.pcap) from real Prosody 0.12 servers from Debian (prosody:
+# xmpps-5223.pcap, downgrade-xmpp-*.pcap through tools/lab/mitm.py) from
+# real Prosody 0.12 servers from Debian (prosody:
 # `prosody -F --config FILE`), started by this script as its own instances
 # with a configuration in a private root (never /etc/prosody, never
 # Debian's own service), and a real client library (slixmpp from Debian,
@@ -79,6 +80,11 @@ NOTLS_ADDR=127.0.0.2    # no TLS
 REQUIRED_ADDR=127.0.0.3 # STARTTLS required
 XMPP_PORT=5222
 XMPPS_PORT=5223
+# The man in the middle (tools/lab/mitm.py, record-lib.sh's proxied) listens
+# here and relays to the instance "tls"; both sides are in the
+# downgrade-xmpp-* captures.
+MITM_ADDR=127.0.0.30
+PYTHON=$DEB_PYTHON
 MESSAGE="hello from the tlswatch lab"
 
 # Lab secrets; documented in pcaps/README.md.
@@ -89,6 +95,8 @@ CAPTURES=(
 	xmpp-starttls xmpp-starttls-required xmpps-5223 xmpp-login-not-requested
 	xmpp-login-no-starttls xmpp-scram-login-no-starttls xmpp-login-failed
 	xmpp-starttls-refused xmpp-starttls-command-injection
+	downgrade-xmpp-strip downgrade-xmpp-mask downgrade-xmpp-refuse downgrade-xmpp-accept-no-tls
+	downgrade-xmpp-response-injection
 )
 
 PACKAGES=(prosody python3 python3-slixmpp openssl tcpdump tshark iproute2 util-linux)
@@ -202,6 +210,73 @@ rec_xmpp-starttls-command-injection()
 	cap_stop
 }
 
+# ------------------------------------------------------------ downgrades
+# Through the proxy (127.0.0.30:5222, relaying to the instance "tls"), with
+# slixmpp as it comes as the victim: STARTTLS when the features offer it,
+# and when they do not, SASL in the clear all the same with the best
+# mechanism it allows there (SCRAM-SHA-1: slixmpp's unencrypted_scram is on
+# by default, its unencrypted_plain off), then the session and the message.
+
+lab_xmpp_victim()
+{
+	lab_xmpp "$ALICE_PW" "$MITM_ADDR" "$XMPP_PORT" --message "$MESSAGE" "$@"
+}
+
+# A first session through unchanged (STARTTLS, TLS), then a second whose
+# features lost <starttls/>: SCRAM-SHA-1, the session and the message in
+# cleartext.
+rec_downgrade-xmpp-strip()
+{
+	proxied xmpp $XMPP_PORT $TLS_ADDR:$XMPP_PORT pass,strip 2 "$1"
+	lab_xmpp_victim
+	expect_log 'tls: TLSv1.3'
+	lab_xmpp_victim
+	proxied_end
+	expect_log 'removed from the features'
+}
+
+# The features' <starttls/> becomes <XXXXXXXX .../>, an element the client
+# does not know: it goes on as in the stripped session.
+rec_downgrade-xmpp-mask()
+{
+	proxied xmpp $XMPP_PORT $TLS_ADDR:$XMPP_PORT mask 1 "$1"
+	lab_xmpp_victim
+	proxied_end
+	expect_log 'masked in the features'
+}
+
+# The proxy answers <starttls/> with Prosody's <failure/> and stream close
+# itself; slixmpp ends its stream, which the proxy relays to Prosody.
+rec_downgrade-xmpp-refuse()
+{
+	proxied xmpp $XMPP_PORT $TLS_ADDR:$XMPP_PORT refuse 1 "$1"
+	lab_xmpp "$ALICE_PW" "$MITM_ADDR" "$XMPP_PORT" --expect-refusal
+	proxied_end
+	expect_log 'refusing the upgrade'
+}
+
+# The proxy says <proceed/> itself and answers the ClientHello with
+# Prosody's answer to a stream that is not XML (a stream header and a
+# not-well-formed stream error); the victim's handshake fails on it.
+rec_downgrade-xmpp-accept-no-tls()
+{
+	proxied xmpp $XMPP_PORT $TLS_ADDR:$XMPP_PORT accept-no-tls 1 "$1"
+	lab_xmpp "$ALICE_PW" "$MITM_ADDR" "$XMPP_PORT" --expect-tls-failure
+	proxied_end
+	expect_log 'TLS handshake failed'
+}
+
+# A <message> of the proxy's in the segment of Prosody's <proceed/>:
+# slixmpp parses it with the go-ahead, before TLS starts, and the session
+# goes on in TLS.
+rec_downgrade-xmpp-response-injection()
+{
+	proxied xmpp $XMPP_PORT $TLS_ADDR:$XMPP_PORT inject-response 1 "$1"
+	lab_xmpp_victim
+	proxied_end
+	expect_log 'tls: TLSv1.3'
+}
+
 # ------------------------------------------------------- content checks
 
 # What `tcpdump -nr FILE -A` must (+) and must not (-) show of each capture,
@@ -300,6 +375,45 @@ content_rules()
 			-<success
 		EOF
 		;;
+	downgrade-xmpp-strip | downgrade-xmpp-mask)
+		# Prosody lists its features in no fixed order: the stripped
+		# list is checked by the proxy's log (rec_downgrade-xmpp-strip).
+		if [ "$1" = downgrade-xmpp-mask ]; then
+			echo "+<XXXXXXXX xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+			echo "-<proceed"
+		else
+			echo "+<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+		fi
+		cat <<-EOF
+			+<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="SCRAM-SHA-1">
+			+<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>
+			+<body>$MESSAGE</body>
+			-mechanism="PLAIN"
+		EOF
+		;;
+	downgrade-xmpp-refuse)
+		cat <<-EOF
+			+<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls" />
+			+<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>
+			-<proceed
+			-<auth
+		EOF
+		;;
+	downgrade-xmpp-accept-no-tls)
+		cat <<-EOF
+			+<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls" />
+			+<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>
+			+<stream:error><not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>
+			-<auth
+		EOF
+		;;
+	downgrade-xmpp-response-injection)
+		cat <<-EOF
+			+<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><message from='$DOMAIN'><body>injected</body></message>
+			-<auth
+			-$MESSAGE
+		EOF
+		;;
 	esac
 }
 
@@ -348,10 +462,21 @@ check_streams()
 	EOF
 }
 
-# One complete TCP session, the content rules and the streams.
+# One complete TCP session, the content rules and the streams; through the
+# proxy, two TCP sessions per victim connection and the content rules.
 verify_capture()
 {
 	local name=$1 file=$2 ok=0
+	case "$name" in
+	downgrade-xmpp-strip)
+		cap_verify_streams "$file" 4 && check_cleartext "$name" "$file" < <(content_rules "$name")
+		return
+		;;
+	downgrade-*)
+		cap_verify_streams "$file" 2 && check_cleartext "$name" "$file" < <(content_rules "$name")
+		return
+		;;
+	esac
 	cap_verify "$file" 1 || return 1
 	check_cleartext "$name" "$file" < <(content_rules "$name") || ok=1
 	check_streams "$name" "$file" || ok=1
@@ -483,6 +608,8 @@ check_tools()
 	done
 	"$DEB_PYTHON" -W ignore -c 'import slixmpp, ssl' 2>/dev/null ||
 		die "$DEB_PYTHON has no slixmpp (Debian package python3-slixmpp) or no ssl"
+	# The proxy's XML framing, whatever the reads (downgrade-xmpp-*).
+	"$PYTHON" -B "$LAB/mitm.py" --self-test || die "tools/lab/mitm.py --self-test failed"
 	id "$PROSODY_USER" >/dev/null 2>&1 || die "no user $PROSODY_USER (created by prosody)"
 }
 

@@ -3,15 +3,17 @@
 
 Listens on a loopback address and relays every connection to a real server
 of the lab (postfix, dovecot, vsftpd, INN's nnrpd, InspIRCd, dovecot's
-managesieved), tampering with
-the STARTTLS/STLS/AUTH TLS upgrade the way downgrade attackers and broken middleboxes do. It exists so that
+managesieved, Prosody, MariaDB, PostgreSQL), tampering with
+the STARTTLS/STLS/AUTH TLS upgrade (and the binary database protocols'
+equivalents) the way downgrade attackers and broken middleboxes do. It exists so that
 pcaps/downgrade-*.pcap show both sides of a real attack: what the victim
 client saw (victim <-> proxy) and what the server saw (proxy <-> server).
 Python 3 standard library only; loopback only.
 
   mitm.py --listen ADDR:PORT --upstream ADDR:PORT
-          --proto smtp|imap|pop3|ftp|nntp|irc|sieve
+          --proto smtp|imap|pop3|ftp|nntp|irc|sieve|xmpp|mysql|postgres
           --modes MODE[,MODE...] [--source ADDR] [--count N] [--ready FILE]
+  mitm.py --self-test
 
 Each accepted connection takes the next mode of --modes (the last one
 repeats), so "pass,strip" lets a first clean session through and strips the
@@ -26,18 +28,28 @@ STARTTLS extension; for FTP the upgrade command is AUTH TLS, AUTH SSL, AUTH
 TLS-C or AUTH TLS-P, its go-ahead a 2xx reply, 234; for NNTP the go-ahead is
 382; for IRC the offer is "tls" in the CAP LS (LIST, NEW) reply, the
 go-ahead numeric 670, a refusal 691 or 421; RFC 5804 ManageSieve: the offer
-is the "STARTTLS" capability line, the go-ahead OK, a refusal NO or BYE):
+is the "STARTTLS" capability line, the go-ahead OK, a refusal NO or BYE;
+RFC 6120 XMPP: the offer is the <starttls xmlns='urn:ietf:params:xml:ns:
+xmpp-tls'/> child of <stream:features>, the upgrade the client's
+<starttls/>, the go-ahead <proceed/>, a refusal <failure/>; the streams are
+read element by element, see below):
   pass            relay unchanged (the upgrade and TLS pass through)
   strip           remove STARTTLS/STLS from the capability lists: the EHLO
                   reply line, IMAP CAPABILITY and [CAPABILITY ...], POP3 CAPA,
                   the NNTP CAPABILITIES list; FTP: every " AUTH ..." line of
                   the FEAT reply; IRC: the "tls" token of CAP LS; ManageSieve:
-                  the "STARTTLS" line
+                  the "STARTTLS" line; XMPP: the <starttls/> element (with
+                  its <required/> if any) of <stream:features>
   mask            overwrite the keyword with X's of the same length, as some
                   firewalls do: 250-STARTTLS -> 250-XXXXXXXA, IMAP STARTTLS
                   -> XXXXXXXX, POP3 STLS -> XXXX, NNTP STARTTLS -> XXXXXXXX,
                   ManageSieve "STARTTLS" -> "XXXXXXXX", FTP FEAT " AUTH TLS"
-                  -> " XXXX XXX". Not for IRC: its
+                  -> " XXXX XXX", XMPP <starttls xmlns=...-tls'/> ->
+                  <XXXXXXXX xmlns=...-tls'/> (start and end tag; the
+                  client skips an element it does not know, so the effect
+                  is a strip's; no middlebox is known to do this to XMPP:
+                  it is the SMTP firewalls' trick, which tlswatch must
+                  recognise wherever it turns up). Not for IRC: its
                   token "tls" would become "XXX", three letters that look
                   like any other capability name, not like a mask
   mask-command    overwrite the client's upgrade command with X's on its way
@@ -45,12 +57,19 @@ is the "STARTTLS" capability line, the go-ahead OK, a refusal NO or BYE):
                   -> XXXX XXX); the server's "unknown command" goes back to
                   the client
   refuse          answer the client's upgrade command itself (454 4.7.0 /
-                  tag NO / -ERR / FTP 534 / NNTP 580 / IRC 691 / Sieve NO), never
-                  forward it, keep relaying cleartext
+                  tag NO / -ERR / FTP 534 / NNTP 580 / IRC 691 / Sieve NO /
+                  XMPP <failure/> and </stream:stream>, as Prosody closes a
+                  stream it cannot secure), never forward it, keep relaying
+                  cleartext
   accept-no-tls   answer the upgrade itself with the server's go-ahead text,
                   never forward it; answer the client's ClientHello with the
                   plaintext error a server gives to garbage; the client's
-                  TLS fails and it hangs up. IRC: InspIRCd says nothing to
+                  TLS fails and it hangs up. XMPP: the proxy's <proceed/>,
+                  then Prosody's answer to a stream that does not begin
+                  with XML (a new stream header with the id and domain of
+                  the server's, a <not-well-formed/> stream error,
+                  </stream:stream>), and it closes the victim's side.
+                  IRC: InspIRCd says nothing to
                   garbage from a client that has not registered, so the
                   proxy says nothing either; the real server closes the
                   link after its registration timeout with its own ERROR
@@ -62,8 +81,9 @@ is the "STARTTLS" capability line, the go-ahead OK, a refusal NO or BYE):
                   relayed to the server
   inject-response after the server's go-ahead, append a plaintext line in the
                   same segment (220 ... + "250 injected"; FTP 234 ... + "200
-                  injected"; IRC 670 ... + NOTICE * :injected), then relay
-                  TLS
+                  injected"; IRC 670 ... + NOTICE * :injected; XMPP
+                  <proceed/> + <message from=DOMAIN><body>injected</body>
+                  </message>), then relay TLS
   preauth         (imap) rewrite the greeting "* OK" to "* PREAUTH"
   weak-tls        answer the upgrade itself and terminate TLS with the victim
                   using TLS 1.0 and an anonymous key exchange
@@ -71,6 +91,47 @@ is the "STARTTLS" capability line, the go-ahead OK, a refusal NO or BYE):
                   nobody is authenticated), as an intercepting middlebox with an
                   old TLS stack would; relay the decrypted commands to the
                   server in cleartext (the server never sees STARTTLS)
+
+XMPP streams: each direction goes through an XmlFramer until TLS, which
+cuts it into whole units however the bytes were read (the XML
+declaration, the stream header, each complete child of the stream from
+its start tag to its end tag, text between them), so a <stream:features>
+or <starttls/> split over reads is handled whole. Quoted '>' inside
+attribute values are skipped; comments pass as units; CDATA sections are
+not (XMPP servers do not send them before TLS). `mitm.py --self-test`
+feeds a Prosody-like opening to the framer cut in every fixed chunk size
+and 200 random ways and checks the units, and what strip and mask make of
+its features (tools/record-xmpp.sh runs it before recording). Not for XMPP: weak-tls
+(refused) and preauth (IMAP only); break-tls goes through the same path
+as for the line protocols, untried with a capture.
+
+MySQL/MariaDB and PostgreSQL are binary and have fewer modes (others are
+refused):
+  mysql     pass, strip. The offer is CLIENT_SSL (0x0800) in the
+            capability flags of the server's first packet, the Handshake
+            (protocol 10); strip waits for that whole packet and clears the
+            bit, so a client that uses TLS when offered (libmariadb's
+            --ssl without a certificate check, pymysql with an ssl context)
+            sends its HandshakeResponse41 in the clear. Everything else,
+            both ways, is relayed as is. There is no refusal to fake (the
+            client's SSLRequest gets no answer: TLS follows it at once),
+            and no go-ahead either: accept-no-tls would only be a proxy
+            answering a ClientHello with garbage, which breaks the
+            connection without downgrading it.
+  postgres  pass, refuse, accept-no-tls. The upgrade is the client's
+            8-byte SSLRequest (length 8, code 80877103), the go-ahead the
+            server's single byte S, a refusal N. refuse answers the
+            SSLRequest with N itself, never forwards it, and relays the
+            StartupMessage and everything after it (libpq with
+            sslmode=prefer, its default, goes on in the clear on the same
+            connection). accept-no-tls answers S itself and the ClientHello
+            with an ErrorResponse (FATAL 08P01 "invalid length of startup
+            packet": what PostgreSQL logs for such bytes, where it itself
+            would only close), then closes the victim's side; libpq with
+            sslmode=prefer then connects again without SSLRequest, which
+            the next mode (the last one repeats: the StartupMessage is not
+            an SSLRequest and goes through) relays. A GSSENCRequest is
+            relayed like a StartupMessage.
 
 FTP data connections: while the control connection is in cleartext, every
 passive-mode reply of the server (227 Entering Passive Mode (h,h,h,h,p,p) and
@@ -93,7 +154,9 @@ protocols. NNTP: an article a client posts is relayed as lines. IRC: the
 proxy's 670/691 use the server name of the server's first line (the lab's
 irc.tlswatch.test until the server has said anything) and "*" as the
 target, which is what InspIRCd says before NICK; "sts" (a policy that
-also asks for TLS) is left alone.
+also asks for TLS) is left alone. XMPP: the offer is recognised by the
+element's name and its TLS namespace given as an xmlns attribute on it (a
+namespace declared by a prefix elsewhere is not followed).
 """
 import argparse
 import asyncio
@@ -162,6 +225,44 @@ INJECTED = {
 }
 IRC_SERVER_NAME = b"irc.tlswatch.test"
 
+# XMPP (RFC 6120 section 5): the proxy's own elements. The refusal, the
+# go-ahead and the answer to garbage are Prosody 0.12's texts: its
+# <failure/> and stream close when it cannot start TLS, its <proceed/>, and
+# what it sends when a stream's first bytes are not XML (a new stream
+# header with the id and domain of the stream it had, then a
+# not-well-formed stream error; the %s are the id and the domain).
+XMPP_TLS_NS = b"urn:ietf:params:xml:ns:xmpp-tls"
+XMPP_REFUSAL = b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>"
+XMPP_GO_AHEAD = b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+XMPP_GARBAGE_REPLY = (b"<?xml version='1.0'?><stream:stream xmlns='jabber:client'"
+                      b" xmlns:stream='http://etherx.jabber.org/streams' xml:lang='en'"
+                      b" version='1.0' id='%s' from='%s'><stream:error><not-well-formed"
+                      b" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+                      b"</stream:stream>")
+XMPP_INJECTED = b"<message from='%s'><body>injected</body></message>"
+# MySQL/MariaDB: CLIENT_SSL in the capability flags of the server's
+# initial Handshake (protocol 10).
+MYSQL_CLIENT_SSL = 0x0800
+
+# PostgreSQL (protocol 3.0, "SSL Session Encryption"): the client's 8-byte
+# SSLRequest (length 8, code 80877103) and the server's one-byte answers.
+PG_SSL_REQUEST = struct.pack("!II", 8, 80877103)
+PG_REFUSAL = b"N"
+PG_GO_AHEAD = b"S"
+# accept-no-tls: an ErrorResponse where the ClientHello should be answered
+# by a ServerHello. PostgreSQL itself answers nothing to such a startup
+# packet (it logs "invalid length of startup packet" and closes); the
+# proxy says it, in the server's message format (severity, code, message
+# fields), so that the victim gets cleartext where TLS should be.
+PG_GARBAGE_FIELDS = b"SFATAL\0VFATAL\0C08P01\0Minvalid length of startup packet\0\0"
+PG_GARBAGE_REPLY = b"E" + struct.pack("!I", 4 + len(PG_GARBAGE_FIELDS)) + PG_GARBAGE_FIELDS
+
+XML_NAME = rb"[^\s/>=]+"
+XML_START_TAG = re.compile(rb"<(" + XML_NAME + rb")")
+XMPP_STARTTLS_FEATURE = re.compile(
+    rb"<((?:[^\s/>:]+:)?)starttls(?=[\s/>])([^>]*?)(?:/>|>.*?</\1starttls\s*>)", re.DOTALL)
+XML_ATTR = rb"""\s%s\s*=\s*(?:'([^']*)'|"([^"]*)")"""
+
 IMAP_CAPA = re.compile(rb"^(\* CAPABILITY |[^ ]+ OK \[CAPABILITY |\* (OK|PREAUTH) \[CAPABILITY )",
                        re.IGNORECASE)
 IMAP_STARTTLS_TOKEN = re.compile(rb"(?i)(?<= )STARTTLS(?=[ \]\r\n])")
@@ -221,6 +322,108 @@ def reset(writer):
     writer.transport.abort()
 
 
+def xml_tag_end(buf, start):
+    """The index after the '>' that ends the markup starting at buf[start]
+    ('<'), skipping quoted attribute values; None while it is incomplete."""
+    if buf.startswith(b"<!--", start):
+        end = buf.find(b"-->", start + 4)
+        return None if end < 0 else end + 3
+    quote = None
+    for i in range(start + 1, len(buf)):
+        c = buf[i]
+        if quote is not None:
+            if c == quote:
+                quote = None
+        elif c in (0x22, 0x27):
+            quote = c
+        elif c == 0x3e:
+            return i + 1
+    return None
+
+
+def xml_local(tag):
+    """The local name of a start or end tag (its prefix dropped)."""
+    m = XML_START_TAG.match(tag.replace(b"</", b"<", 1))
+    return m.group(1).rsplit(b":", 1)[-1] if m else b""
+
+
+def xml_attr(tag, name):
+    m = re.search(XML_ATTR % re.escape(name), tag)
+    if not m:
+        return None
+    return m.group(1) if m.group(1) is not None else m.group(2)
+
+
+class XmlFramer:
+    """Cuts an XMPP stream into whole units, whatever the reads: the XML
+    declaration, the stream header (also a new one at a stream restart),
+    each complete child of the stream (a stanza, <stream:features>,
+    <starttls/> ...: everything from its start tag to its end tag), text
+    between them and the stream's end tag. Each unit is (kind, bytes) with
+    kind "decl", "open", "element", "text" or "close"; the bytes of an
+    unfinished unit wait for the next chunk."""
+
+    def __init__(self):
+        self.rest = b""
+
+    def feed(self, data):
+        buf = self.rest + data
+        units = []
+        i = 0
+        while i < len(buf):
+            if buf[i] != 0x3c:
+                j = buf.find(b"<", i)
+                j = len(buf) if j < 0 else j
+                units.append(("text", buf[i:j]))
+                i = j
+                continue
+            end = self.element_end(buf, i)
+            if end is None:
+                break
+            tag = buf[i:xml_tag_end(buf, i)]
+            if tag.startswith(b"<?"):
+                kind = "decl"
+            elif tag.startswith(b"</"):
+                kind = "close"
+            elif xml_local(tag) == b"stream" and not tag.endswith(b"/>"):
+                kind = "open"
+            else:
+                kind = "element"
+            units.append((kind, buf[i:end]))
+            i = end
+        self.rest = buf[i:]
+        return units
+
+    @staticmethod
+    def element_end(buf, start):
+        """The end of the unit starting at buf[start] ('<'): a declaration,
+        comment, end tag, stream header or empty element ends with its own
+        tag; other elements with the end tag that closes them."""
+        end = xml_tag_end(buf, start)
+        if end is None:
+            return None
+        tag = buf[start:end]
+        if (tag.startswith((b"<?", b"<!", b"</")) or tag.endswith(b"/>")
+                or xml_local(tag) == b"stream"):
+            return end
+        depth = 1
+        i = end
+        while depth:
+            i = buf.find(b"<", i)
+            if i < 0:
+                return None
+            j = xml_tag_end(buf, i)
+            if j is None:
+                return None
+            inner = buf[i:j]
+            if inner.startswith(b"</"):
+                depth -= 1
+            elif not inner.startswith((b"<?", b"<!")) and not inner.endswith(b"/>"):
+                depth += 1
+            i = j
+        return i
+
+
 class Relay:
     """One victim connection and its upstream connection."""
 
@@ -233,6 +436,10 @@ class Relay:
         self.sr = self.sw = None
         self.c2s = "plain"      # plain: line by line; raw: bytes; swallow: dropped
         self.s2c = "plain"
+        if self.proto == "mysql":
+            self.c2s = "raw"    # only the server's Handshake is touched
+        if self.proto == "postgres":
+            self.s2c = "raw"    # only the client's SSLRequest is touched
         self.c2s_rest = b""
         self.s2c_rest = b""
         self.upgrade_tag = None  # the upgrade command forwarded, its reply not seen yet
@@ -247,6 +454,11 @@ class Relay:
         self.tls_victim = None   # weak-tls: (SSLObject, incoming, outgoing) towards the victim
         self.tls_pending = b""   # weak-tls: victim bytes that came with STARTTLS
         self.tls_up = asyncio.Event()
+        self.xml_c = XmlFramer()  # XMPP: the victim's stream, in whole units
+        self.xml_s = XmlFramer()  # XMPP: the server's
+        self.stream_id = b""      # XMPP: the id and from of the server's stream header
+        self.stream_from = b""
+        self.garbage_answered = False  # accept-no-tls (XMPP, PostgreSQL): answer sent
 
     # ------------------------------------------------------------ upgrade words
 
@@ -378,6 +590,10 @@ class Relay:
         """Handles a chunk from the server; returns bytes for the victim."""
         if self.s2c == "raw":
             return self.break_handshake(data) if self.mode == "break-tls" else data
+        if self.proto == "xmpp":
+            return self.xmpp_from_server(data)
+        if self.proto == "mysql":
+            return self.mysql_from_server(data)
         lines, self.s2c_rest = split_lines(self.s2c_rest + data)
         out = []
         for i, line in enumerate(lines):
@@ -405,6 +621,157 @@ class Relay:
                         return b"".join(out)
             self.server_line(line, out)
         return b"".join(out)
+
+    # ------------------------------------------------------------ XMPP
+
+    def xmpp_from_server(self, data):
+        """The server's stream unit by unit (XmlFramer): the features lose
+        (strip) or get a masked (mask) <starttls/>; the answer to a
+        forwarded <starttls/> is watched for: after <proceed/> everything is
+        relayed as is (inject-response: behind an element of the proxy's)."""
+        units = self.xml_s.feed(data)
+        out = []
+        for i, (kind, unit) in enumerate(units):
+            if kind == "open":
+                self.stream_id = xml_attr(unit, b"id") or self.stream_id
+                self.stream_from = xml_attr(unit, b"from") or self.stream_from
+            if kind == "element" and self.upgrade_tag is not None:
+                name = xml_local(unit)
+                tag = unit[:xml_tag_end(unit, 0)]
+                if name in (b"proceed", b"failure") and XMPP_TLS_NS in tag:
+                    self.upgrade_tag = None
+                    if name == b"proceed":
+                        out.append(unit)
+                        if self.mode == "inject-response":
+                            out.append(XMPP_INJECTED % self.stream_from)
+                        rest = b"".join(u for _, u in units[i + 1:]) + self.xml_s.rest
+                        self.xml_s.rest = b""
+                        self.s2c = "raw"
+                        if rest:
+                            out.append(self.break_handshake(rest) if self.mode == "break-tls"
+                                       else rest)
+                        return b"".join(out)
+            if (kind == "element" and self.mode in ("strip", "mask")
+                    and xml_local(unit) == b"features"):
+                unit = XMPP_STARTTLS_FEATURE.sub(self.xmpp_tamper_starttls, unit)
+            out.append(unit)
+        return b"".join(out)
+
+    def xmpp_tamper_starttls(self, m):
+        """The <starttls/> of the features, in the TLS namespace: nothing
+        (strip), or the same element with its name overwritten by X's in
+        the start and end tags (mask)."""
+        whole, prefix = m.group(0), m.group(1)
+        if XMPP_TLS_NS not in m.group(2):
+            return whole
+        if self.mode == "strip":
+            log("#%d: <starttls/> removed from the features" % self.number)
+            return b""
+        log("#%d: <starttls/> masked in the features" % self.number)
+        return (whole.replace(b"<" + prefix + b"starttls", b"<" + prefix + b"XXXXXXXX", 1)
+                .replace(b"</" + prefix + b"starttls", b"</" + prefix + b"XXXXXXXX"))
+
+    async def xmpp_from_client(self, data):
+        """The victim's stream unit by unit: its <starttls/> is forwarded
+        (then everything after it as is), answered by the proxy (refuse,
+        accept-no-tls) or overwritten (mask-command)."""
+        units = self.xml_c.feed(data)
+        out = []
+        for i, (kind, unit) in enumerate(units):
+            if kind != "element" or xml_local(unit) != b"starttls":
+                out.append(unit)
+                continue
+            rest = b"".join(u for _, u in units[i + 1:]) + self.xml_c.rest
+            self.xml_c.rest = b""
+            if self.mode == "refuse":
+                log("#%d: refusing the upgrade" % self.number)
+                await self.to_victim(XMPP_REFUSAL)
+                if rest:
+                    out.append(await self.xmpp_from_client(rest))
+                return b"".join(out)
+            if self.mode == "accept-no-tls":
+                log("#%d: accepting the upgrade, no TLS follows" % self.number)
+                await self.to_victim(XMPP_GO_AHEAD)
+                self.c2s = "swallow"
+                if rest:
+                    await self.to_victim(self.xmpp_garbage_reply())
+                return b"".join(out)
+            if self.mode == "mask-command":
+                log("#%d: masking the client's upgrade command" % self.number)
+                out.append(unit.replace(b"starttls", b"XXXXXXXX"))
+                if rest:
+                    out.append(await self.xmpp_from_client(rest))
+                return b"".join(out)
+            self.upgrade_tag = b""
+            out.append(unit)
+            self.c2s = "raw"
+            out.append(rest)
+            return b"".join(out)
+        return b"".join(out)
+
+    # ------------------------------------------------------------ MySQL
+
+    def mysql_from_server(self, data):
+        """The server's first packet, the Handshake, whole: strip clears
+        CLIENT_SSL in its capability flags (lower two bytes, after the
+        server version, the connection id, 8 bytes of scramble and a
+        filler byte); everything after it is relayed as is."""
+        buf = self.s2c_rest + data
+        if len(buf) < 4 or len(buf) < 4 + int.from_bytes(buf[:3], "little"):
+            self.s2c_rest = buf
+            return b""
+        self.s2c_rest = b""
+        self.s2c = "raw"
+        end = 4 + int.from_bytes(buf[:3], "little")
+        packet = bytearray(buf[:end])
+        nul = packet.find(b"\0", 5)
+        at = nul + 1 + 4 + 8 + 1
+        if self.mode == "strip" and packet[4] == 10 and nul > 0 and at + 2 <= end:
+            flags = int.from_bytes(packet[at:at + 2], "little")
+            if flags & MYSQL_CLIENT_SSL:
+                packet[at:at + 2] = (flags & ~MYSQL_CLIENT_SSL).to_bytes(2, "little")
+                log("#%d: CLIENT_SSL cleared in the Handshake" % self.number)
+        return bytes(packet) + buf[end:]
+
+    # ------------------------------------------------------------ PostgreSQL
+
+    async def pg_from_client(self, data):
+        """The victim's first message, whole: an SSLRequest is answered by
+        the proxy (refuse: N, accept-no-tls: S) and never forwarded;
+        anything else (a StartupMessage, a GSSENCRequest, a forwarded
+        SSLRequest) is relayed and so is everything after it."""
+        buf = self.c2s_rest + data
+        if len(buf) < 8:
+            self.c2s_rest = buf
+            return b""
+        self.c2s_rest = b""
+        if buf[:8] != PG_SSL_REQUEST or self.mode not in ("refuse", "accept-no-tls"):
+            self.c2s = "raw"
+            return buf
+        rest = buf[8:]
+        if self.mode == "refuse":
+            log("#%d: refusing the upgrade (N)" % self.number)
+            await self.to_victim(PG_REFUSAL)
+            self.c2s = "raw"
+            return rest
+        log("#%d: accepting the upgrade (S), no TLS follows" % self.number)
+        await self.to_victim(PG_GO_AHEAD)
+        self.c2s = "swallow"
+        if rest:
+            await self.pg_swallow()
+        return b""
+
+    async def pg_swallow(self):
+        """accept-no-tls: the ErrorResponse once, then the victim's side is
+        closed."""
+        if self.garbage_answered:
+            return
+        self.garbage_answered = True
+        await self.to_victim(PG_GARBAGE_REPLY)
+        half_close(self.cw)
+
+    def xmpp_garbage_reply(self):
+        return XMPP_GARBAGE_REPLY % (self.stream_id, self.stream_from)
 
     def break_handshake(self, data):
         if self.broken:
@@ -513,9 +880,17 @@ class Relay:
             return data
         if self.c2s == "swallow":
             # accept-no-tls: the ClientHello meets a server that reads text.
-            if GARBAGE_REPLY[self.proto] is not None:
+            if self.proto == "xmpp":
+                await self.xmpp_swallow()
+            elif self.proto == "postgres":
+                await self.pg_swallow()
+            elif GARBAGE_REPLY[self.proto] is not None:
                 await self.to_victim(GARBAGE_REPLY[self.proto])
             return b""
+        if self.proto == "xmpp":
+            return await self.xmpp_from_client(data)
+        if self.proto == "postgres":
+            return await self.pg_from_client(data)
         lines, self.c2s_rest = split_lines(self.c2s_rest + data)
         out = []
         for i, line in enumerate(lines):
@@ -566,6 +941,16 @@ class Relay:
             out.append(rest)
             return b"".join(out)
         return b"".join(out)
+
+    async def xmpp_swallow(self):
+        """accept-no-tls: Prosody's answer to a stream that does not start
+        with XML, once; then it closes the victim's connection, as Prosody
+        does after a stream error."""
+        if self.garbage_answered:
+            return
+        self.garbage_answered = True
+        await self.to_victim(self.xmpp_garbage_reply())
+        half_close(self.cw)
 
     async def to_victim(self, data):
         if data:
@@ -641,6 +1026,8 @@ class Relay:
             if not data:
                 if self.c2s_rest and self.c2s == "plain":
                     self.sw.write(self.c2s_rest)
+                if self.xml_c.rest and self.c2s == "plain":
+                    self.sw.write(self.xml_c.rest)
                 break
             out = await self.from_client(data)
             if out:
@@ -668,6 +1055,8 @@ class Relay:
             if not data:
                 if self.s2c_rest:
                     await self.victim_write(self.s2c_rest)
+                if self.xml_s.rest:
+                    await self.victim_write(self.xml_s.rest)
                 break
             out = await self.from_server(data)
             if out:
@@ -761,12 +1150,74 @@ def host_port(text):
     return host, int(port)
 
 
+# An XMPP opening as Prosody and slixmpp write it, in the units XmlFramer
+# must find, for self_test: features with a <starttls/> that has a child,
+# attribute values with '>' and '/>' in quotes, a comment, text between
+# elements, then the first TLS bytes.
+SELF_TEST_UNITS = [
+    ("decl", b"<?xml version='1.0'?>"),
+    ("open", b"<stream:stream xmlns='jabber:client' id='a>b' from='x/>'>"),
+    ("element", b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
+                b"<required/></starttls><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                b"<mechanism>PLAIN</mechanism></mechanisms></stream:features>"),
+    ("text", b" \n"),
+    ("element", b"<!-- a > b -->"),
+    ("element", b"<iq type='get' id=\"q>1\"><ping xmlns='urn:xmpp:ping' to='/>'/></iq>"),
+    ("element", b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+    ("text", b"\x16\x03\x01"),
+]
+
+
+def self_test():
+    """XmlFramer cuts the bytes of SELF_TEST_UNITS into those units whatever
+    the reads (every fixed chunk size, then random cuts; text may come in
+    pieces), and strip and mask touch only the <starttls/> of the
+    features; 0 when all holds."""
+    import random
+    stream = b"".join(u for _, u in SELF_TEST_UNITS)
+    rng = random.Random(10)
+    cuts = [[n] * (len(stream) // n + 1) for n in range(1, len(stream) + 1)]
+    cuts += [[rng.randint(1, 40) for _ in range(len(stream))] for _ in range(200)]
+    for sizes in cuts:
+        framer, units, at = XmlFramer(), [], 0
+        for n in sizes:
+            for kind, unit in framer.feed(stream[at:at + n]):
+                if kind == "text" and units and units[-1][0] == "text":
+                    units[-1] = ("text", units[-1][1] + unit)
+                else:
+                    units.append((kind, unit))
+            at += n
+            if at >= len(stream):
+                break
+        if units != SELF_TEST_UNITS or framer.rest:
+            print("mitm self-test: chunks %r...: %r" % (sizes[:8], units), file=sys.stderr)
+            return 1
+    features = SELF_TEST_UNITS[2][1]
+    tail = (b"<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN"
+            b"</mechanism></mechanisms></stream:features>")
+    for mode, want in (("strip", b"<stream:features>" + tail),
+                       ("mask", b"<stream:features><XXXXXXXX xmlns='urn:ietf:params:xml:ns:"
+                                b"xmpp-tls'><required/></XXXXXXXX>" + tail)):
+        relay = Relay.__new__(Relay)
+        relay.mode, relay.number = mode, 0
+        got = XMPP_STARTTLS_FEATURE.sub(relay.xmpp_tamper_starttls, features)
+        if got != want:
+            print("mitm self-test: %s: %r" % (mode, got), file=sys.stderr)
+            return 1
+    print("mitm self-test: XmlFramer and the XMPP tampering hold for %d ways of cutting"
+          % len(cuts), file=sys.stderr)
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", type=host_port, required=True)
     parser.add_argument("--upstream", type=host_port, required=True)
-    parser.add_argument("--proto", choices=["smtp", "imap", "pop3", "ftp", "nntp", "irc", "sieve"],
-                        required=True)
+    parser.add_argument("--proto", required=True,
+                        choices=["smtp", "imap", "pop3", "ftp", "nntp", "irc", "sieve", "xmpp",
+                                 "mysql", "postgres"])
     parser.add_argument("--modes", required=True)
     parser.add_argument("--source", help="upstream source address (default: listen address)")
     parser.add_argument("--count", type=int, default=0)
@@ -780,8 +1231,13 @@ def main():
             parser.error("unknown mode %s (one of %s)" % (m, ", ".join(MODES)))
     if "preauth" in args.modes and args.proto != "imap":
         parser.error("preauth is an IMAP mode")
-    if "weak-tls" in args.modes and args.proto == "ftp":
-        parser.error("weak-tls is not for FTP")
+    if "weak-tls" in args.modes and args.proto in ("ftp", "xmpp"):
+        parser.error("weak-tls is not for %s" % args.proto.upper())
+    binary = {"mysql": ("pass", "strip"), "postgres": ("pass", "refuse", "accept-no-tls")}
+    for m in args.modes:
+        if args.proto in binary and m not in binary[args.proto]:
+            parser.error("%s is not a mode for %s (%s)" % (m, args.proto,
+                                                          ", ".join(binary[args.proto])))
     if "mask" in args.modes and args.proto == "irc":
         parser.error("mask is not for IRC: its token \"tls\" masked is \"XXX\", which does"
                      " not look masked")

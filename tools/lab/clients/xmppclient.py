@@ -8,15 +8,20 @@ that package is installed.
                 [--tls starttls|none|implicit] [--mech NAME]
                 [--message TEXT] [--expect-fail]
                 [--starttls-unoffered] [--inject-after-starttls]
+                [--expect-refusal] [--expect-tls-failure]
 
 The password comes from the environment (XMPP_PASSWORD), never the command
 line. One connection to ADDR:PORT (no DNS: the address is given, and the
 JID's domain only goes into the stream header, SNI and the certificate
 check against --cafile), then:
 
-  --tls starttls   slixmpp's own STARTTLS when the server offers it (and
-                   the login only inside TLS: it refuses to go on without);
-                   the default.
+  --tls starttls   slixmpp's own STARTTLS when the server offers it; the
+                   default. When the features do not offer it, slixmpp goes
+                   on without TLS (its force_starttls is never checked in
+                   1.8.3) and logs in with what it allows in the clear:
+                   SCRAM (unencrypted_scram, on by default), not PLAIN
+                   (unencrypted_plain, off): the opportunistic victim of the
+                   downgrade captures.
   --tls none       never STARTTLS, even when offered (slixmpp's
                    disable_starttls, and its feature_mechanisms option
                    unencrypted_plain so that PLAIN is allowed in the clear).
@@ -26,7 +31,13 @@ check against --cafile), then:
   login            SASL as slixmpp chooses (or --mech); with --expect-fail
                    the server must answer <failure/>: exit 0 then, after
                    closing the stream.
-  session          resource binding, presence, the roster; with --message, a
+  --expect-refusal     the server (or the proxy) must answer <starttls/>
+                       with <failure/>: exit 0 then.
+  --expect-tls-failure the TLS handshake after <proceed/> must fail
+                       (slixmpp's ssl_invalid_chain event, which it fires
+                       for any TLS error there): exit 0 then.
+  session          resource binding, presence, the roster (the client says
+                   whether the session is in TLS); with --message, a
                    message to the account's own bare JID, and the client
                    waits until it comes back; then </stream:stream> and the
                    server's.
@@ -82,7 +93,7 @@ class LabClient(ClientXMPP):
         self.add_event_handler("message", self.on_message)
         self.add_event_handler("disconnected", self.on_disconnected)
         self.add_event_handler("killed", self.on_disconnected)
-        self.add_event_handler("ssl_cert", self.on_ssl_cert)
+        self.add_event_handler("ssl_invalid_chain", self.on_tls_error)
         self.add_event_handler("stream_error", lambda e: print("< stream error:", e))
         self.register_handler(Callback("STARTTLS failure", MatchXPath("{%s}failure" % TLS_NS),
                                        self.on_tls_failure, instream=True))
@@ -120,10 +131,21 @@ class LabClient(ClientXMPP):
             return True
         return await super()._handle_stream_features(features)
 
-    def on_ssl_cert(self, pem):
+    def say_tls(self):
+        # slixmpp's own TLS events fire before it swaps in the TLS
+        # transport; at the session's start the transport is the one used.
         obj = self.transport.get_extra_info("ssl_object") if self.transport else None
         if obj:
             print("tls:", obj.version(), obj.cipher()[0], "sni", self.boundjid.domain)
+        else:
+            print("no tls: the session is in cleartext")
+
+    def on_tls_error(self, err):
+        # slixmpp names every TLS error of its STARTTLS this way, the
+        # certificate's or not; without this handler it only disconnects.
+        print("< TLS handshake failed:", err)
+        self.result = "tls-failed"
+        self.finish("TLS failed")
 
     def on_tls_failure(self, stanza):
         print("< STARTTLS failure:", stanza)
@@ -157,6 +179,7 @@ class LabClient(ClientXMPP):
 
     async def on_session_start(self, event):
         print("session started as", self.boundjid.full)
+        self.say_tls()
         self.send_presence()
         await self.get_roster(timeout=TIMEOUT)
         if self.args.message:
@@ -187,6 +210,8 @@ def main():
     ap.add_argument("--expect-fail", action="store_true")
     ap.add_argument("--starttls-unoffered", action="store_true")
     ap.add_argument("--inject-after-starttls", action="store_true")
+    ap.add_argument("--expect-refusal", action="store_true")
+    ap.add_argument("--expect-tls-failure", action="store_true")
     ap.add_argument("--debug", action="store_true")
     args = ap.parse_args()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR,
@@ -219,8 +244,10 @@ def main():
     want = "ok"
     if args.expect_fail:
         want = "auth-failed"
-    elif args.starttls_unoffered:
+    elif args.starttls_unoffered or args.expect_refusal:
         want = "refused"
+    elif args.expect_tls_failure:
+        want = "tls-failed"
     elif args.inject_after_starttls:
         want = "injected"
     if xmpp.result != want:
