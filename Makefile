@@ -11,7 +11,7 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
-PKGS      = libpcap libndpi ncursesw libgcrypt
+PKGS      = libpcap libndpi ncursesw libgcrypt hiredis
 SHELL     = /bin/bash
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

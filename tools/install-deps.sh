@@ -4,11 +4,12 @@
 # passed as arguments (the capture recorder and the benchmark add theirs).
 set -euo pipefail
 
-pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev
-	tcpdump iproute2 tmux tshark rsyslog chromium "$@")
+pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev libhiredis-dev
+	tcpdump iproute2 tmux tshark rsyslog chromium redis-server redis-tools "$@")
 # rsyslog: tests/e2e/rsyslog.sh runs an rsyslogd of its own, on its own socket
 # and port; the system service Debian starts on install is neither used nor
-# touched.
+# touched. redis-server, redis-tools: tests/e2e/redis.sh runs a redis-server of
+# its own in a network namespace of its own; the system service is not used.
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 

@@ -112,10 +112,12 @@ static const struct cli_option cli_table[] = {
 	{CLI_SOURCES, NULL, 0, no_argument, "FILTER", CLI_OPERAND,
 	 .help = "a BPF filter expression, as with tcpdump"},
 
-	{CLI_OUTPUT, "json", 0, required_argument, "FILE|-", CLI_STRING, CLI_FIELD(json_path),
+	{CLI_OUTPUT, "json", 0, required_argument, "FILE|-|URL", CLI_STRING, CLI_FIELD(json_path),
 	 .help = "write JSON Lines to FILE (appended to; reopened on\n"
 		 "SIGHUP); '-' writes them to stdout instead of the\n"
-		 "text report"},
+		 "text report; redis://HOST[:PORT][/DB]/KEY[?mode=list|\n"
+		 "channel|stream] sends each record to Redis (RPUSH,\n"
+		 "PUBLISH or XADD)"},
 	{CLI_OUTPUT, "json-truncate", 0, no_argument, NULL, CLI_SET, CLI_FIELD(json_truncate),
 	 .value = true,
 	 .help = "empty an existing --json FILE first (by default the\n"

@@ -22,6 +22,11 @@
 #include "outfile.h"
 #include "sink_html.h"
 
+/* At most this much of records waits for Redis (then they are dropped and
+ * counted), and this long at the end for the queue to drain. */
+#define CLI_REDIS_QUEUE_BYTES (64u << 20)
+#define CLI_REDIS_DRAIN_MS 5000
+
 static bool
 cli_json_on_stdout(const struct cli_options *o)
 {
@@ -154,7 +159,22 @@ cli_outputs_open(struct cli_outputs *out)
 		}
 		out->sinks[out->n_sinks++] = out->exec_sink;
 	}
-	if (o->json_path) {
+	if (redisout_is_url(o->json_path)) {
+		/* The same records, each handed to Redis by a thread of its
+		 * own (flushed after each one when live, as for a file). */
+		struct redisout_target t;
+
+		if (redisout_parse(o->json_path, &t, err, sizeof(err)) < 0 ||
+		    !(out->redis = redisout_new(&t, CLI_REDIS_QUEUE_BYTES, err, sizeof(err)))) {
+			fprintf(stderr, "tlswatch: --json %s\n", err);
+			return 2;
+		}
+		out->sinks[out->n_sinks] =
+			sink_json_new(redisout_file(out->redis), false, show_secrets, live);
+		if (!out->sinks[out->n_sinks])
+			return 2;
+		out->n_sinks++;
+	} else if (o->json_path) {
 		/* Appended to unless --json-truncate: a restart (or a run
 		 * after logrotate's copytruncate) never loses what was there. */
 		FILE *f = json_stdout ? stdout
@@ -292,6 +312,7 @@ cli_outputs_stats(struct cli_outputs *out, const struct stats *st)
 	fprintf(stderr, "tlswatch: stats %s: ", ts);
 	sink_stats_each(st, cli_stats_line_add, &l);
 	alertout_stats_each(out->syslog_sink, out->exec_sink, cli_stats_line_add, &l);
+	redisout_stats_each(out->redis, cli_stats_line_add, &l);
 	fputc('\n', stderr);
 	if (!j)
 		return;
@@ -301,6 +322,7 @@ cli_outputs_stats(struct cli_outputs *out, const struct stats *st)
 	l = (struct cli_stats_line){j, ",", true};
 	sink_stats_each(st, cli_stats_line_add, &l);
 	alertout_stats_each(out->syslog_sink, out->exec_sink, cli_stats_line_add, &l);
+	redisout_stats_each(out->redis, cli_stats_line_add, &l);
 	sink_json_stats_close(j, now_us);
 	fflush(j);
 }
@@ -330,10 +352,25 @@ cli_outputs_finish(struct cli_outputs *out, const struct stats *st, volatile sig
 			"tlswatch: warning: %" PRIu64 " packets were cut by the capture's snapshot "
 			"length; sessions that missed bytes are unknown/gap (capture with -s 0)\n",
 			st->payload_cut);
+	if (out->redis) {
+		/* Every record is in the sender's queue now: it gets a few
+		 * seconds to drain before the counters are final. */
+		const char *why;
+		uint64_t lost = redisout_finish(out->redis, CLI_REDIS_DRAIN_MS, &why);
+
+		if (lost) {
+			fprintf(stderr,
+				"tlswatch: --json %s: %" PRIu64 " records not delivered%s%s%s\n",
+				out->opt->json_path, lost, why ? " (" : "", why ? why : "",
+				why ? ")" : "");
+			out->redis_lost = true;
+		}
+	}
 	if (out->opt->stats) {
 		fputs("tlswatch statistics:\n", stderr);
 		sink_stats_each(st, cli_print_stat, stderr);
 		alertout_stats_each(out->syslog_sink, out->exec_sink, cli_print_stat, stderr);
+		redisout_stats_each(out->redis, cli_print_stat, stderr);
 	}
 }
 
@@ -379,6 +416,12 @@ cli_outputs_close(struct cli_outputs *out, int status)
 		k->free(k);
 	}
 	out->n_sinks = 0;
+	if (out->redis) {
+		if (out->redis_lost)
+			status = 2;
+		redisout_free(out->redis);
+		out->redis = NULL;
+	}
 	if (out->json_file) {
 		snprintf(what, sizeof(what), "--json %s", out->opt->json_path);
 		if (cli_output_close(out->json_file, what, out->json_errno) < 0)

@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "options.h"
+#include "redisout.h"
 #include "sink.h"
 #include "summary.h"
 
@@ -31,6 +32,8 @@ struct cli_outputs {
 	struct sink *tui;	      /* the dashboard, once open */
 	struct sink *text;	      /* the text report (summary only under the dashboard) */
 	FILE *json_file;	      /* --json FILE, opened and closed here */
+	struct redisout *redis;	      /* --json redis://...: the sender */
+	bool redis_lost;	      /* ... and some records were not delivered */
 	int json_errno, stdout_errno; /* first write errors the sinks saw */
 	FILE *html_file;	      /* --report-html FILE, likewise */
 	int html_errno;

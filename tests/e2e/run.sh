@@ -113,6 +113,13 @@ else
 	pass=$((pass + 1))
 fi
 
+# --json redis://...: a real redis-server in a namespace of the test's own.
+if ! "$here/redis.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 # Service life: SIGHUP reopens --json, append, --stats-interval, the unit.
 if ! "$here/service.sh" "$bin"; then
 	fail=$((fail + 1))
