@@ -7,6 +7,13 @@
  * rewound for libpcap; a pipe cannot be, so libpcap reads it through a
  * stream that gives those bytes back first (capture_wrap_read), and the
  * pcapng reader reads through capture_read_raw, which does the same.
+ *
+ * Input that is not a regular file (a pipe, a FIFO, a socket: `-r -` fed by
+ * `tcpdump -w -` or ssh) is read with read(2), never through stdio: fread
+ * waits until its whole buffer is full, so a packet that arrived would wait
+ * for the next few kilobytes of traffic before being analysed. read(2) hands
+ * over what has arrived, and libpcap's stream asks again for the rest of a
+ * packet.
  */
 #include "capture.h"
 
@@ -15,6 +22,7 @@
 #include <inttypes.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +45,10 @@ struct capture {
 	FILE *wrap;	      /* libpcap reads a pipe through this (see capture_wrap_read) */
 	uint8_t head[4];      /* the first bytes, read to tell pcap from pcapng */
 	size_t head_len, head_pos;
-	uint64_t bytes_read; /* through head and capture_read_raw */
+	uint64_t bytes_read;	      /* through head and capture_read_raw */
+	int raw_fd;		      /* >= 0: not a regular file, read with read(2) */
+	bool raw_error;		      /* a read(2) failed (errno says why) */
+	volatile sig_atomic_t broken; /* capture_break: an interrupted read ends */
 };
 
 static struct capture *
@@ -50,22 +61,60 @@ capture_alloc(const char *name, char *err, size_t errsz)
 		return NULL;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->raw_fd = -1;
 	return c;
 }
 
-/* Reads up to n bytes: first what is left of head, then from the file. */
+/* Reads from a pipe or other non-regular input with read(2): until n bytes
+ * when all is set (the pcapng reader wants whole blocks), else returns as
+ * soon as some bytes came. Fewer than asked: the end, a read error
+ * (raw_error) or a capture_break during the wait. */
 static size_t
-capture_read_raw(struct capture *c, void *dst, size_t n)
+capture_read_fd(struct capture *c, uint8_t *dst, size_t n, bool all)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = read(c->raw_fd, dst + got, n - got);
+
+		if (k > 0) {
+			got += (size_t)k;
+			if (!all)
+				break;
+		} else if (k == 0) {
+			break;
+		} else if (errno != EINTR) {
+			c->raw_error = true;
+			break;
+		} else if (c->broken) {
+			break;
+		}
+	}
+	return got;
+}
+
+/* Reads up to n bytes: first what is left of head, then from the file
+ * (see capture_read_fd for all). */
+static size_t
+capture_read_raw(struct capture *c, void *dst, size_t n, bool all)
 {
 	uint8_t *d = dst;
 	size_t got = 0;
 
 	while (got < n && c->head_pos < c->head_len)
 		d[got++] = c->head[c->head_pos++];
-	if (got < n)
+	if (got < n && c->raw_fd >= 0 && (all || got == 0))
+		got += capture_read_fd(c, d + got, n - got, all);
+	else if (got < n && c->raw_fd < 0)
 		got += fread(d + got, 1, n - got, c->file);
 	c->bytes_read += got;
 	return got;
+}
+
+static bool
+capture_read_failed(struct capture *c)
+{
+	return c->raw_fd >= 0 ? c->raw_error : ferror(c->file) != 0;
 }
 
 /*
@@ -78,9 +127,9 @@ static ssize_t
 capture_wrap_read(void *cookie, char *dst, size_t n)
 {
 	struct capture *c = cookie;
-	size_t got = capture_read_raw(c, dst, n);
+	size_t got = capture_read_raw(c, dst, n, false);
 
-	return got == 0 && ferror(c->file) ? -1 : (ssize_t)got;
+	return got == 0 && capture_read_failed(c) ? -1 : (ssize_t)got;
 }
 
 static int
@@ -127,15 +176,13 @@ capture_open_pcap(struct capture *c, long pos, char *err, size_t errsz)
 static size_t
 capture_ng_read(void *ctx, void *dst, size_t n)
 {
-	return capture_read_raw(ctx, dst, n);
+	return capture_read_raw(ctx, dst, n, true);
 }
 
 static bool
 capture_ng_error(void *ctx)
 {
-	struct capture *c = ctx;
-
-	return ferror(c->file) != 0;
+	return capture_read_failed(ctx);
 }
 
 /* The file starts with a Section Header Block: the pcapng reader takes it
@@ -167,9 +214,13 @@ capture_open_file(const char *path, char *err, size_t errsz)
 	c->close_file = !is_stdin;
 	if (fstat(fileno(c->file), &sb) == 0 && S_ISREG(sb.st_mode))
 		c->file_size = (uint64_t)sb.st_size;
-	pos = ftell(c->file);
-	c->head_len = fread(c->head, 1, sizeof(c->head), c->file);
-	if (ferror(c->file)) {
+	else
+		c->raw_fd = fileno(c->file); /* before stdio buffers any of it */
+	pos = c->raw_fd >= 0 ? -1 : ftell(c->file);
+	c->head_len = capture_read_raw(c, c->head, sizeof(c->head), true);
+	c->bytes_read = 0; /* counted again when given back */
+	c->head_pos = 0;
+	if (capture_read_failed(c)) {
 		snprintf(err, errsz, "%s: %s", c->name, strerror(errno));
 		goto fail;
 	}
@@ -309,9 +360,10 @@ capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t 
 void
 capture_break(struct capture *c)
 {
+	c->broken = 1;
 	if (c->ng)
 		pcapng_break(c->ng);
-	else
+	else if (c->p)
 		pcap_breakloop(c->p);
 }
 
