@@ -49,6 +49,7 @@ struct capture {
 	int raw_fd;		      /* >= 0: not a regular file, read with read(2) */
 	bool raw_error;		      /* a read(2) failed (errno says why) */
 	volatile sig_atomic_t broken; /* capture_break: an interrupted read ends */
+	size_t wire_len;	      /* of the last packet given */
 };
 
 static struct capture *
@@ -344,6 +345,7 @@ capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t 
 	case 1:
 		*frame = data;
 		*caplen = h->caplen;
+		c->wire_len = h->len > h->caplen ? h->len : h->caplen;
 		*ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		*dlt = pcap_datalink(c->p);
 		return CAPTURE_PACKET;
@@ -355,6 +357,18 @@ capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t 
 		snprintf(err, errsz, "%s: %s", c->name, pcap_geterr(c->p));
 		return CAPTURE_ERROR;
 	}
+}
+
+size_t
+capture_wire_len(const struct capture *c)
+{
+	return c->ng ? pcapng_wire_len(c->ng) : c->wire_len;
+}
+
+int
+capture_snaplen(const struct capture *c)
+{
+	return c->ng ? 0 : pcap_snapshot(c->p);
 }
 
 void
@@ -433,4 +447,134 @@ capture_drop_privileges(const char *user, char *err, size_t errsz)
 		return -1;
 	}
 	return 0;
+}
+
+int
+capture_list_interfaces(FILE *f, char *err, size_t errsz)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all = NULL;
+	int n = 0;
+
+	if (pcap_findalldevs(&all, perr) < 0) {
+		snprintf(err, errsz, "%s", perr);
+		return -1;
+	}
+	for (pcap_if_t *d = all; d; d = d->next) {
+		bool up = d->flags & PCAP_IF_UP, running = d->flags & PCAP_IF_RUNNING;
+
+		fprintf(f, "%d.%s", ++n, d->name);
+		if (d->description)
+			fprintf(f, " (%s)", d->description);
+		fprintf(f, " [%s%s%s%s]\n", up ? "Up" : "Down", running ? ", Running" : "",
+			d->flags & PCAP_IF_LOOPBACK ? ", Loopback" : "",
+			d->flags & PCAP_IF_WIRELESS ? ", Wireless" : "");
+	}
+	pcap_freealldevs(all);
+	if (n == 0) {
+		snprintf(err, errsz,
+			 "no interfaces to capture on (capturing needs root or "
+			 "CAP_NET_RAW)");
+		return -1;
+	}
+	return 0;
+}
+
+struct capture_dump {
+	FILE *f;      /* until the first packet; then the dumper's */
+	pcap_t *dead; /* the file's link type, for the dumper */
+	pcap_dumper_t *dumper;
+	int dlt;
+	uint64_t skipped;
+	char name[256];
+};
+
+struct capture_dump *
+capture_dump_new(FILE *f, const char *name)
+{
+	struct capture_dump *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->f = f;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	return d;
+}
+
+int
+capture_dump_packet(struct capture_dump *d, int dlt, const uint8_t *frame, size_t caplen,
+		    size_t wire_len, uint64_t ts_us, char *err, size_t errsz)
+{
+	struct pcap_pkthdr h;
+
+	if (!d->dumper) {
+		d->dead = pcap_open_dead_with_tstamp_precision(dlt, 262144,
+							       PCAP_TSTAMP_PRECISION_MICRO);
+		d->dumper = d->dead ? pcap_dump_fopen(d->dead, d->f) : NULL;
+		if (!d->dumper) {
+			snprintf(err, errsz, "-w %s: %s", d->name,
+				 d->dead ? pcap_geterr(d->dead) : "out of memory");
+			return -1;
+		}
+		d->f = NULL; /* the dumper's now */
+		d->dlt = dlt;
+	}
+	if (dlt != d->dlt) {
+		d->skipped++;
+		return 0;
+	}
+	h.ts.tv_sec = (time_t)(ts_us / 1000000u);
+	h.ts.tv_usec = (suseconds_t)(ts_us % 1000000u);
+	h.caplen = (bpf_u_int32)caplen;
+	h.len = (bpf_u_int32)wire_len;
+	pcap_dump((u_char *)d->dumper, &h, frame);
+	return 0;
+}
+
+void
+capture_dump_flush(struct capture_dump *d)
+{
+	if (d && d->dumper)
+		pcap_dump_flush(d->dumper);
+}
+
+uint64_t
+capture_dump_skipped(const struct capture_dump *d)
+{
+	return d ? d->skipped : 0;
+}
+
+int
+capture_dump_close(struct capture_dump *d, char *err, size_t errsz)
+{
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	if (d->dumper) {
+		FILE *f = pcap_dump_file(d->dumper);
+
+		if (pcap_dump_flush(d->dumper) < 0 || ferror(f)) {
+			snprintf(err, errsz, "-w %s: write error: %s", d->name, strerror(errno));
+			rc = -1;
+		}
+		pcap_dump_close(d->dumper);
+	} else if (d->f) {
+		/* No packet: an empty file is no capture; write the header of
+		 * an Ethernet one, as tcpdump -w leaves a header. */
+		pcap_t *dead = pcap_open_dead(1, 262144);
+		pcap_dumper_t *dumper = dead ? pcap_dump_fopen(dead, d->f) : NULL;
+
+		if (dumper) {
+			pcap_dump_close(dumper);
+		} else {
+			fclose(d->f);
+		}
+		if (dead)
+			pcap_close(dead);
+	}
+	if (d->dead)
+		pcap_close(d->dead);
+	free(d);
+	return rc;
 }

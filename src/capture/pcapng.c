@@ -113,6 +113,7 @@ struct pcapng {
 	size_t n_filters;
 	const uint8_t *pkt_data;
 	size_t pkt_caplen;
+	size_t pkt_len; /* on the wire */
 	uint64_t pkt_ts_us;
 	int pkt_dlt;
 };
@@ -534,6 +535,7 @@ pcapng_packet(struct pcapng *r, uint32_t type, struct cursor *body, uint64_t at,
 	r->last_ts_us = r->pkt_ts_us;
 	r->pkt_data = data.p ? data.p : r->buf;
 	r->pkt_caplen = caplen;
+	r->pkt_len = len > caplen ? len : caplen;
 	r->pkt_dlt = i->dlt;
 	if (r->filter_expr) {
 		struct pcap_pkthdr h = {.caplen = caplen, .len = len};
@@ -637,6 +639,12 @@ pcapng_set_filter(struct pcapng *r, const char *expr, char *err, size_t errsz)
 		}
 	}
 	return 0;
+}
+
+size_t
+pcapng_wire_len(const struct pcapng *r)
+{
+	return r->pkt_len;
 }
 
 enum capture_status

@@ -246,8 +246,8 @@ detail_row(const struct tui_model *m, const struct tui_row *r, struct tui_text *
 	char ts[40], te[40];
 	const char *reason = reason_name(r->reason);
 
-	sink_format_time(r->ts_first_us, ts, sizeof(ts));
-	sink_format_time(r->ts_last_us, te, sizeof(te));
+	sink_format_display_time(r->ts_first_us, ts, sizeof(ts));
+	sink_format_display_time(r->ts_last_us, te, sizeof(te));
 	text_add(t, tui_verdict_tone(r->verdict), "Session #%" PRIu64 "  %s  %c %s%s%s", r->id,
 		 r->service, tui_verdict_marker(r->verdict), verdict_name(r->verdict),
 		 reason ? "/" : "", reason ? reason : "");
@@ -318,7 +318,7 @@ tui_model_detail_alert(const struct tui_model *m, uint64_t alert_seq, struct tui
 	if (!ta)
 		return -1;
 	a = &ta->a;
-	sink_format_time(a->ts_us, ts, sizeof(ts));
+	sink_format_display_time(a->ts_us, ts, sizeof(ts));
 	text_add(out, a->severity == SEVERITY_LOW ? TUI_TONE_WARN : TUI_TONE_BAD, "Alert  ! %s  %s",
 		 severity_name(a->severity), alert_kind_name(a->kind));
 	text_add(out, TUI_TONE_NORMAL, "  session       #%" PRIu64, a->session_id);
