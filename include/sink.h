@@ -111,6 +111,9 @@ void sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
  * JSON stays UTC. */
 void sink_display_local_time(bool local);
 void sink_format_display_time(uint64_t ts_us, char *buf, size_t bufsz);
+/* Seconds to add to a packet time to show it as sink_format_display_time
+ * does: 0 in UTC, the local offset at that time with local time. */
+int64_t sink_display_offset(uint64_t ts_us);
 /* "127.0.0.1:25", "[::1]:25". */
 void sink_format_endpoint(uint8_t family, const uint8_t *ip, uint16_t port, char *buf,
 			  size_t bufsz);

@@ -87,6 +87,17 @@ sink_format_display_time(uint64_t ts_us, char *buf, size_t bufsz)
 	snprintf(buf, bufsz, "%s.%06u%.3s:%.2s", date, (unsigned)(ts_us % 1000000), off, off + 3);
 }
 
+int64_t
+sink_display_offset(uint64_t ts_us)
+{
+	time_t t = (time_t)(ts_us / 1000000);
+	struct tm tm;
+
+	if (!sink_local_time || !localtime_r(&t, &tm))
+		return 0;
+	return (int64_t)tm.tm_gmtoff;
+}
+
 void
 sink_format_endpoint(uint8_t family, const uint8_t *ip, uint16_t port, char *buf, size_t bufsz)
 {

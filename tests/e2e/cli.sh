@@ -147,6 +147,26 @@ cmp -s "$tmp/utc.txt" "$tmp/utc2.txt" || fail "TZ changed the report without --l
 grep -q '^#1  2026-11-25T09:12:19.205913+01:00 ' "$tmp/local.txt" || fail "--local-time: $(head -1 "$tmp/local.txt")"
 grep -q '"ts_first":"2026-11-25T08:12:19.205913Z"' "$tmp/local.json" || fail "--local-time changed JSON"
 
+# ---- --local-time on the dashboard (tmux gives it a terminal) ----
+if command -v tmux >/dev/null; then
+	sock=tlswatch-cli-$$
+	T() { tmux -L "$sock" -f /dev/null "$@"; }
+	screen_has() { T capture-pane -p -t "$1" 2>/dev/null | grep -q "$2"; }
+	for mode in utc local; do
+		check
+		want='08:12:19' opt=
+		[ $mode = local ] && want='09:12:19' opt=--local-time
+		T new-session -d -s $mode -x 100 -y 30 -- env TZ=CET-1 "$bin" --tui $opt \
+			-r "$P/imap-login.pcap" || { fail "tmux: cannot start"; continue; }
+		end=$((SECONDS + 30))
+		until screen_has $mode "^$want " || [ $SECONDS -gt $end ]; do sleep 0.05; done
+		screen_has $mode "^$want " ||
+			fail "dashboard ($mode): no session at $want: $(T capture-pane -p -t $mode | sed -n 6,9p)"
+		T send-keys -t $mode q
+	done
+	T kill-server 2>/dev/null
+fi
+
 # ---- --report ----
 check
 "$bin" -q -r "$mixed" --report alerts >"$tmp/ra.txt" 2>&1 || fail "--report alerts: exit $?"

@@ -22,7 +22,8 @@
 void
 tui_format_clock(uint64_t ts_us, char *buf, size_t bufsz)
 {
-	uint64_t s = ts_us / 1000000;
+	/* Local time with --local-time (the offset is 0 in UTC). */
+	uint64_t s = (uint64_t)((int64_t)(ts_us / 1000000) + sink_display_offset(ts_us));
 
 	snprintf(buf, bufsz, "%02u:%02u:%02u", (unsigned)(s / 3600 % 24), (unsigned)(s / 60 % 60),
 		 (unsigned)(s % 60));
