@@ -370,6 +370,8 @@ capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t 
 	case PCAP_ERROR_BREAK:
 		return CAPTURE_END;
 	default:
+		if (c->broken)
+			return CAPTURE_END; /* a break cut a read from a pipe short */
 		snprintf(err, errsz, "%s: %s", c->name, pcap_geterr(c->p));
 		return CAPTURE_ERROR;
 	}

@@ -205,6 +205,8 @@ pcapng_read(struct pcapng *r, void *dst, size_t n, uint64_t at, char *err, size_
 
 	if (got == n)
 		return 0;
+	if (r->stop)
+		return -1; /* pcapng_break cut a wait short: not the file's fault */
 	if (r->io.error(r->io.ctx))
 		return pcapng_error(r, err, errsz, "%s: read error: %s", r->name, strerror(errno));
 	return pcapng_error(r, err, errsz,
@@ -663,7 +665,7 @@ pcapng_next(struct pcapng *r, const uint8_t **frame, size_t *caplen, uint64_t *t
 		*dlt = r->pkt_dlt;
 		return CAPTURE_PACKET;
 	case STEP_ERROR:
-		return CAPTURE_ERROR;
+		return r->stop && !r->failed ? CAPTURE_END : CAPTURE_ERROR;
 	default:
 		return CAPTURE_END;
 	}

@@ -44,6 +44,26 @@ for cap in smtp-auth-plain-cleartext.pcap mixed-mail.pcapng; do
 	grep -q written "$tmp/writer.$cap.out" || fail "$cap: the writer did not write everything"
 done
 
+# ---- SIGINT while waiting on a FIFO: the run ends with its report ----
+for cap in smtp-auth-plain-cleartext.pcap mixed-mail.pcapng; do
+	check
+	fifo=$tmp/int.$cap rel=$tmp/int-release.$cap out=$tmp/int.$cap.txt
+	rm -f "$fifo" "$rel" "$out"
+	mkfifo "$fifo"
+	python3 "$here/slow-writer.py" "$top/pcaps/$cap" "$fifo" "$rel" >/dev/null &
+	wpid=$!
+	"$bin" -q -l -r "$fifo" >"$out" 2>"$tmp/int.$cap.err" &
+	tpid=$!
+	waitfor "$out" '^#1 ' 30 || fail "$cap: no session line through the FIFO before SIGINT"
+	kill -INT $tpid
+	wait $tpid
+	rc=$?
+	[ $rc = 0 ] || fail "$cap: SIGINT while reading a FIFO: exit $rc: $(head -2 "$tmp/int.$cap.err")"
+	grep -q '^Per port:' "$out" || fail "$cap: SIGINT while reading a FIFO: no report"
+	touch "$rel"
+	wait $wpid
+done
+
 P=$top/pcaps
 mixed=$P/mixed-mail.pcapng
 # ports PRINTS: the PORT column of the per-port table of a text report.
