@@ -155,6 +155,7 @@ check: deps
 	@tests/e2e/tui.sh $(BUILD)/tlswatch
 	@tests/live/run.sh $(BUILD)/tlswatch
 	@tests/live/privdrop.sh $(BUILD)/tlswatch
+	@tests/live/cli.sh $(BUILD)/tlswatch
 	@tests/live/tui.sh $(BUILD)/tlswatch
 	@echo "make check: all suites passed"
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct capture_live_opts {
 	const char *iface;
@@ -46,6 +47,12 @@ enum capture_status {
  * (DLT_*), which in a pcapng file may differ from one interface to the next. */
 enum capture_status capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
 				 uint64_t *ts_us, int *dlt, char *err, size_t errsz);
+/* The length on the wire of the packet capture_next gave last (more than
+ * its caplen when the snapshot length cut it). */
+size_t capture_wire_len(const struct capture *c);
+/* The snapshot length: the pcap file's header, the live setting; 0 for a
+ * pcapng file (each interface has its own). */
+int capture_snaplen(const struct capture *c);
 /* Makes a blocked capture_next return CAPTURE_END (async-signal-safe). */
 void capture_break(struct capture *c);
 /* Live counters; false when unavailable. */
@@ -54,6 +61,29 @@ bool capture_counters(struct capture *c, uint64_t *received, uint64_t *dropped,
 /* For files: bytes read so far and the file size (0 when unknown, e.g. a pipe). */
 void capture_progress(struct capture *c, uint64_t *done, uint64_t *total);
 void capture_close(struct capture *c);
+
+/* Lists the interfaces libpcap can capture on, as tcpdump -D does: one a
+ * line, "N.NAME (DESCRIPTION) [Up, Running, Loopback]". -1 with err. */
+int capture_list_interfaces(FILE *f, char *err, size_t errsz);
+
+/*
+ * -w: packets written to a pcap file as read. The file f (opened by the
+ * caller, by outfile's rules, before privileges are dropped) is taken over
+ * and closed by capture_dump_close. The file's link type is the first
+ * packet's; a later packet of another link type (pcapng mixes them) cannot
+ * go in a pcap file: it is skipped and counted.
+ */
+struct capture_dump;
+
+struct capture_dump *capture_dump_new(FILE *f, const char *name);
+/* 0, or -1 with err when the file could not be started. */
+int capture_dump_packet(struct capture_dump *d, int dlt, const uint8_t *frame, size_t caplen,
+			size_t wire_len, uint64_t ts_us, char *err, size_t errsz);
+void capture_dump_flush(struct capture_dump *d);
+/* Packets of another link type than the file's, skipped. */
+uint64_t capture_dump_skipped(const struct capture_dump *d);
+/* Flushes and closes; -1 with err when a write failed. */
+int capture_dump_close(struct capture_dump *d, char *err, size_t errsz);
 
 /* Switches to this user (and its groups) after the capture is open. */
 int capture_drop_privileges(const char *user, char *err, size_t errsz);

@@ -37,8 +37,21 @@ struct sink {
 			    * alerts and the summary at finish */
 	bool wide;	   /* text: one line per record and wide tables
 			    * (--wide), not wrapped at 80 columns */
+	int report;	   /* text: enum sink_text_report (--report) */
 	void *priv;
 };
+
+/* What the text report lists (--report). */
+enum sink_text_report {
+	SINK_REPORT_FULL,     /* sessions, alerts, the summary tables */
+	SINK_REPORT_PROBLEMS, /* sessions cleartext, downgraded, tls-failed or
+			       * with alerts (the dashboard's f), then alerts */
+	SINK_REPORT_ALERTS,   /* the alert lines only: nothing when none */
+	SINK_REPORT_SUMMARY,  /* the alert count and the summary tables */
+};
+
+/* "full", "problems", "alerts", "summary" as a report; -1 for another. */
+int sink_text_report_parse(const char *name);
 
 /* Text report on out (not closed by the sink). NULL when out of memory. */
 struct sink *sink_text_new(FILE *out, bool show_secrets, bool live);
@@ -91,6 +104,16 @@ void sink_json_stats_close(FILE *o, uint64_t ts_us);
 void sink_flush(struct sink *k);
 /* "2026-11-25T06:30:01.123456Z" (RFC 3339, UTC). */
 void sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
+/* Times shown to a person (the text report, the dashboard): UTC as
+ * sink_format_time, or after sink_display_local_time(true) the local time
+ * with its offset, "2026-11-25T07:30:01.123456+01:00", as Debian's rsyslog
+ * writes /var/log/mail.log. Process-wide: set it once before any record.
+ * JSON stays UTC. */
+void sink_display_local_time(bool local);
+void sink_format_display_time(uint64_t ts_us, char *buf, size_t bufsz);
+/* Seconds to add to a packet time to show it as sink_format_display_time
+ * does: 0 in UTC, the local offset at that time with local time. */
+int64_t sink_display_offset(uint64_t ts_us);
 /* "127.0.0.1:25", "[::1]:25". */
 void sink_format_endpoint(uint8_t family, const uint8_t *ip, uint16_t port, char *buf,
 			  size_t bufsz);

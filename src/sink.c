@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 /* Writes v as n decimal digits, zero-padded. */
 static char *
@@ -60,6 +61,41 @@ sink_format_time(uint64_t ts_us, char *buf, size_t bufsz)
 	*p++ = 'Z';
 	*p = '\0';
 	snprintf(buf, bufsz, "%s", tmp);
+}
+
+static bool sink_local_time; /* set once, before any record (sink.h) */
+
+void
+sink_display_local_time(bool local)
+{
+	sink_local_time = local;
+}
+
+void
+sink_format_display_time(uint64_t ts_us, char *buf, size_t bufsz)
+{
+	time_t t = (time_t)(ts_us / 1000000);
+	struct tm tm;
+	char date[32], off[8];
+
+	if (!sink_local_time || !localtime_r(&t, &tm)) {
+		sink_format_time(ts_us, buf, bufsz);
+		return;
+	}
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(off, sizeof(off), "%z", &tm); /* "+0100" */
+	snprintf(buf, bufsz, "%s.%06u%.3s:%.2s", date, (unsigned)(ts_us % 1000000), off, off + 3);
+}
+
+int64_t
+sink_display_offset(uint64_t ts_us)
+{
+	time_t t = (time_t)(ts_us / 1000000);
+	struct tm tm;
+
+	if (!sink_local_time || !localtime_r(&t, &tm))
+		return 0;
+	return (int64_t)tm.tm_gmtoff;
 }
 
 void

@@ -7,6 +7,13 @@
  * rewound for libpcap; a pipe cannot be, so libpcap reads it through a
  * stream that gives those bytes back first (capture_wrap_read), and the
  * pcapng reader reads through capture_read_raw, which does the same.
+ *
+ * Input that is not a regular file (a pipe, a FIFO, a socket: `-r -` fed by
+ * `tcpdump -w -` or ssh) is read with read(2), never through stdio: fread
+ * waits until its whole buffer is full, so a packet that arrived would wait
+ * for the next few kilobytes of traffic before being analysed. read(2) hands
+ * over what has arrived, and libpcap's stream asks again for the rest of a
+ * packet.
  */
 #include "capture.h"
 
@@ -16,6 +23,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +50,11 @@ struct capture {
 	FILE *wrap;	      /* libpcap reads a pipe through this (see capture_wrap_read) */
 	uint8_t head[4];      /* the first bytes, read to tell pcap from pcapng */
 	size_t head_len, head_pos;
-	uint64_t bytes_read; /* through head and capture_read_raw */
+	uint64_t bytes_read;	      /* through head and capture_read_raw */
+	int raw_fd;		      /* >= 0: not a regular file, read with read(2) */
+	bool raw_error;		      /* a read(2) failed (errno says why) */
+	volatile sig_atomic_t broken; /* capture_break: an interrupted read ends */
+	size_t wire_len;	      /* of the last packet given */
 };
 
 static struct capture *
@@ -55,22 +67,60 @@ capture_alloc(const char *name, char *err, size_t errsz)
 		return NULL;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->raw_fd = -1;
 	return c;
 }
 
-/* Reads up to n bytes: first what is left of head, then from the file. */
+/* Reads from a pipe or other non-regular input with read(2): until n bytes
+ * when all is set (the pcapng reader wants whole blocks), else returns as
+ * soon as some bytes came. Fewer than asked: the end, a read error
+ * (raw_error) or a capture_break during the wait. */
 static size_t
-capture_read_raw(struct capture *c, void *dst, size_t n)
+capture_read_fd(struct capture *c, uint8_t *dst, size_t n, bool all)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = read(c->raw_fd, dst + got, n - got);
+
+		if (k > 0) {
+			got += (size_t)k;
+			if (!all)
+				break;
+		} else if (k == 0) {
+			break;
+		} else if (errno != EINTR) {
+			c->raw_error = true;
+			break;
+		} else if (c->broken) {
+			break;
+		}
+	}
+	return got;
+}
+
+/* Reads up to n bytes: first what is left of head, then from the file
+ * (see capture_read_fd for all). */
+static size_t
+capture_read_raw(struct capture *c, void *dst, size_t n, bool all)
 {
 	uint8_t *d = dst;
 	size_t got = 0;
 
 	while (got < n && c->head_pos < c->head_len)
 		d[got++] = c->head[c->head_pos++];
-	if (got < n)
+	if (got < n && c->raw_fd >= 0 && (all || got == 0))
+		got += capture_read_fd(c, d + got, n - got, all);
+	else if (got < n && c->raw_fd < 0)
 		got += fread(d + got, 1, n - got, c->file);
 	c->bytes_read += got;
 	return got;
+}
+
+static bool
+capture_read_failed(struct capture *c)
+{
+	return c->raw_fd >= 0 ? c->raw_error : ferror(c->file) != 0;
 }
 
 /*
@@ -83,9 +133,9 @@ static ssize_t
 capture_wrap_read(void *cookie, char *dst, size_t n)
 {
 	struct capture *c = cookie;
-	size_t got = capture_read_raw(c, dst, n);
+	size_t got = capture_read_raw(c, dst, n, false);
 
-	return got == 0 && ferror(c->file) ? -1 : (ssize_t)got;
+	return got == 0 && capture_read_failed(c) ? -1 : (ssize_t)got;
 }
 
 static int
@@ -132,15 +182,13 @@ capture_open_pcap(struct capture *c, long pos, char *err, size_t errsz)
 static size_t
 capture_ng_read(void *ctx, void *dst, size_t n)
 {
-	return capture_read_raw(ctx, dst, n);
+	return capture_read_raw(ctx, dst, n, true);
 }
 
 static bool
 capture_ng_error(void *ctx)
 {
-	struct capture *c = ctx;
-
-	return ferror(c->file) != 0;
+	return capture_read_failed(ctx);
 }
 
 /* The file starts with a Section Header Block: the pcapng reader takes it
@@ -172,9 +220,13 @@ capture_open_file(const char *path, char *err, size_t errsz)
 	c->close_file = !is_stdin;
 	if (fstat(fileno(c->file), &sb) == 0 && S_ISREG(sb.st_mode))
 		c->file_size = (uint64_t)sb.st_size;
-	pos = ftell(c->file);
-	c->head_len = fread(c->head, 1, sizeof(c->head), c->file);
-	if (ferror(c->file)) {
+	else
+		c->raw_fd = fileno(c->file); /* before stdio buffers any of it */
+	pos = c->raw_fd >= 0 ? -1 : ftell(c->file);
+	c->head_len = capture_read_raw(c, c->head, sizeof(c->head), true);
+	c->bytes_read = 0; /* counted again when given back */
+	c->head_pos = 0;
+	if (capture_read_failed(c)) {
 		snprintf(err, errsz, "%s: %s", c->name, strerror(errno));
 		goto fail;
 	}
@@ -309,6 +361,7 @@ capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t 
 	case 1:
 		*frame = data;
 		*caplen = h->caplen;
+		c->wire_len = h->len > h->caplen ? h->len : h->caplen;
 		*ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		*dlt = pcap_datalink(c->p);
 		return CAPTURE_PACKET;
@@ -317,17 +370,32 @@ capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t 
 	case PCAP_ERROR_BREAK:
 		return CAPTURE_END;
 	default:
+		if (c->broken)
+			return CAPTURE_END; /* a break cut a read from a pipe short */
 		snprintf(err, errsz, "%s: %s", c->name, pcap_geterr(c->p));
 		return CAPTURE_ERROR;
 	}
 }
 
+size_t
+capture_wire_len(const struct capture *c)
+{
+	return c->ng ? pcapng_wire_len(c->ng) : c->wire_len;
+}
+
+int
+capture_snaplen(const struct capture *c)
+{
+	return c->ng ? 0 : pcap_snapshot(c->p);
+}
+
 void
 capture_break(struct capture *c)
 {
+	c->broken = 1;
 	if (c->ng)
 		pcapng_break(c->ng);
-	else
+	else if (c->p)
 		pcap_breakloop(c->p);
 }
 
@@ -397,4 +465,134 @@ capture_drop_privileges(const char *user, char *err, size_t errsz)
 		return -1;
 	}
 	return 0;
+}
+
+int
+capture_list_interfaces(FILE *f, char *err, size_t errsz)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all = NULL;
+	int n = 0;
+
+	if (pcap_findalldevs(&all, perr) < 0) {
+		snprintf(err, errsz, "%s", perr);
+		return -1;
+	}
+	for (pcap_if_t *d = all; d; d = d->next) {
+		bool up = d->flags & PCAP_IF_UP, running = d->flags & PCAP_IF_RUNNING;
+
+		fprintf(f, "%d.%s", ++n, d->name);
+		if (d->description)
+			fprintf(f, " (%s)", d->description);
+		fprintf(f, " [%s%s%s%s]\n", up ? "Up" : "Down", running ? ", Running" : "",
+			d->flags & PCAP_IF_LOOPBACK ? ", Loopback" : "",
+			d->flags & PCAP_IF_WIRELESS ? ", Wireless" : "");
+	}
+	pcap_freealldevs(all);
+	if (n == 0) {
+		snprintf(err, errsz,
+			 "no interfaces to capture on (capturing needs root or "
+			 "CAP_NET_RAW)");
+		return -1;
+	}
+	return 0;
+}
+
+struct capture_dump {
+	FILE *f;      /* until the first packet; then the dumper's */
+	pcap_t *dead; /* the file's link type, for the dumper */
+	pcap_dumper_t *dumper;
+	int dlt;
+	uint64_t skipped;
+	char name[256];
+};
+
+struct capture_dump *
+capture_dump_new(FILE *f, const char *name)
+{
+	struct capture_dump *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->f = f;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	return d;
+}
+
+int
+capture_dump_packet(struct capture_dump *d, int dlt, const uint8_t *frame, size_t caplen,
+		    size_t wire_len, uint64_t ts_us, char *err, size_t errsz)
+{
+	struct pcap_pkthdr h;
+
+	if (!d->dumper) {
+		d->dead = pcap_open_dead_with_tstamp_precision(dlt, 262144,
+							       PCAP_TSTAMP_PRECISION_MICRO);
+		d->dumper = d->dead ? pcap_dump_fopen(d->dead, d->f) : NULL;
+		if (!d->dumper) {
+			snprintf(err, errsz, "-w %s: %s", d->name,
+				 d->dead ? pcap_geterr(d->dead) : "out of memory");
+			return -1;
+		}
+		d->f = NULL; /* the dumper's now */
+		d->dlt = dlt;
+	}
+	if (dlt != d->dlt) {
+		d->skipped++;
+		return 0;
+	}
+	h.ts.tv_sec = (time_t)(ts_us / 1000000u);
+	h.ts.tv_usec = (suseconds_t)(ts_us % 1000000u);
+	h.caplen = (bpf_u_int32)caplen;
+	h.len = (bpf_u_int32)wire_len;
+	pcap_dump((u_char *)d->dumper, &h, frame);
+	return 0;
+}
+
+void
+capture_dump_flush(struct capture_dump *d)
+{
+	if (d && d->dumper)
+		pcap_dump_flush(d->dumper);
+}
+
+uint64_t
+capture_dump_skipped(const struct capture_dump *d)
+{
+	return d ? d->skipped : 0;
+}
+
+int
+capture_dump_close(struct capture_dump *d, char *err, size_t errsz)
+{
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	if (d->dumper) {
+		FILE *f = pcap_dump_file(d->dumper);
+
+		if (pcap_dump_flush(d->dumper) < 0 || ferror(f)) {
+			snprintf(err, errsz, "-w %s: write error: %s", d->name, strerror(errno));
+			rc = -1;
+		}
+		pcap_dump_close(d->dumper);
+	} else if (d->f) {
+		/* No packet: an empty file is no capture; write the header of
+		 * an Ethernet one, as tcpdump -w leaves a header. */
+		pcap_t *dead = pcap_open_dead(1, 262144);
+		pcap_dumper_t *dumper = dead ? pcap_dump_fopen(dead, d->f) : NULL;
+
+		if (dumper) {
+			pcap_dump_close(dumper);
+		} else {
+			fclose(d->f);
+		}
+		if (dead)
+			pcap_close(dead);
+	}
+	if (d->dead)
+		pcap_close(d->dead);
+	free(d);
+	return rc;
 }

@@ -113,6 +113,7 @@ struct pcapng {
 	size_t n_filters;
 	const uint8_t *pkt_data;
 	size_t pkt_caplen;
+	size_t pkt_len; /* on the wire */
 	uint64_t pkt_ts_us;
 	int pkt_dlt;
 };
@@ -204,6 +205,8 @@ pcapng_read(struct pcapng *r, void *dst, size_t n, uint64_t at, char *err, size_
 
 	if (got == n)
 		return 0;
+	if (r->stop)
+		return -1; /* pcapng_break cut a wait short: not the file's fault */
 	if (r->io.error(r->io.ctx))
 		return pcapng_error(r, err, errsz, "%s: read error: %s", r->name, strerror(errno));
 	return pcapng_error(r, err, errsz,
@@ -534,6 +537,7 @@ pcapng_packet(struct pcapng *r, uint32_t type, struct cursor *body, uint64_t at,
 	r->last_ts_us = r->pkt_ts_us;
 	r->pkt_data = data.p ? data.p : r->buf;
 	r->pkt_caplen = caplen;
+	r->pkt_len = len > caplen ? len : caplen;
 	r->pkt_dlt = i->dlt;
 	if (r->filter_expr) {
 		struct pcap_pkthdr h = {.caplen = caplen, .len = len};
@@ -639,6 +643,12 @@ pcapng_set_filter(struct pcapng *r, const char *expr, char *err, size_t errsz)
 	return 0;
 }
 
+size_t
+pcapng_wire_len(const struct pcapng *r)
+{
+	return r->pkt_len;
+}
+
 enum capture_status
 pcapng_next(struct pcapng *r, const uint8_t **frame, size_t *caplen, uint64_t *ts_us, int *dlt,
 	    char *err, size_t errsz)
@@ -655,7 +665,7 @@ pcapng_next(struct pcapng *r, const uint8_t **frame, size_t *caplen, uint64_t *t
 		*dlt = r->pkt_dlt;
 		return CAPTURE_PACKET;
 	case STEP_ERROR:
-		return CAPTURE_ERROR;
+		return r->stop && !r->failed ? CAPTURE_END : CAPTURE_ERROR;
 	default:
 		return CAPTURE_END;
 	}

@@ -37,6 +37,8 @@ int pcapng_set_filter(struct pcapng *r, const char *expr, char *err, size_t errs
  * gives the same error again. */
 enum capture_status pcapng_next(struct pcapng *r, const uint8_t **frame, size_t *caplen,
 				uint64_t *ts_us, int *dlt, char *err, size_t errsz);
+/* The length on the wire of the packet pcapng_next gave last. */
+size_t pcapng_wire_len(const struct pcapng *r);
 /* Makes pcapng_next return CAPTURE_END (async-signal-safe). */
 void pcapng_break(struct pcapng *r);
 void pcapng_close(struct pcapng *r);

@@ -9,8 +9,16 @@
  * Conventions kept from the getopt switch this replaces (the e2e tests
  * check them): an option with a short letter is named "-s" in its error
  * messages, one without "--memcap"; every usage error is one line on
- * stderr and exit status 2; options stop at the first operand ("+"), and
- * the operands are the BPF filter, joined by spaces.
+ * stderr and exit status 2.
+ *
+ * As with tcpdump, options and the filter's words may come in any order
+ * (GNU getopt's permutation: "tlswatch 'tcp port 25' -r x.pcap" and
+ * "tlswatch -r x.pcap tcp port 25 -q"); the operands, joined by spaces, are
+ * the BPF filter, and "--" ends the options (a filter word that starts
+ * with '-'). With -r, operands before the filter that are capture files
+ * (pcap or pcapng by their first bytes) are read too: "-r a.pcap b.pcap"
+ * and "-r *.pcap" read every file, where tcpdump would take the second name
+ * for a filter and fail.
  */
 #include "options.h"
 
@@ -19,6 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "capture.h" /* -D */
 
 #include "session.h" /* alert_kind_parse */
 #include "sink.h"    /* sink_json_style_parse */
@@ -92,25 +103,51 @@ static int cli_parse_syslog_to(struct cli_options *o, const char *flag, const ch
 static int cli_parse_json_style(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_sensor_name(struct cli_options *o, const char *flag, const char *arg);
 static int cli_parse_replay_speed(struct cli_options *o, const char *flag, const char *arg);
+static int cli_parse_report(struct cli_options *o, const char *flag, const char *arg);
+static int cli_list_interfaces(struct cli_options *o, const char *flag, const char *arg);
 static int cli_print_help(struct cli_options *o, const char *flag, const char *arg);
 static int cli_print_version(struct cli_options *o, const char *flag, const char *arg);
 
 /* Every option, in the order of --help. */
 static const struct cli_option cli_table[] = {
 	{CLI_SOURCES, "read", 'r', required_argument, "FILE", CLI_CALL, .parse = cli_parse_file,
-	 .help = "read a pcap or pcapng capture ('-' = stdin); repeatable, up to 1024"},
+	 .help = "read a pcap or pcapng capture ('-' = stdin, a pipe or\n"
+		 "FIFO: analysed as it arrives); repeatable, up to 1024;\n"
+		 "capture files named after it are read too (-r *.pcap)"},
 	{CLI_SOURCES, "interface", 'i', required_argument, "IFACE", CLI_STRING, CLI_FIELD(iface),
 	 .help = "capture live on IFACE ('any' for all interfaces)"},
+	{CLI_SOURCES, "list-interfaces", 'D', no_argument, NULL, CLI_CALL,
+	 .parse = cli_list_interfaces,
+	 .help = "list the interfaces -i can capture on, numbered, and\n"
+		 "exit (as tcpdump -D)"},
+	{CLI_SOURCES, "count", 'c', required_argument, "COUNT", CLI_NUMBER, CLI_FIELD(count),
+	 .min = 1, .max = UINT64_MAX >> 1,
+	 .help = "stop after COUNT packets read (after the filter),\n"
+		 "then report"},
 	{CLI_SOURCES, "no-promiscuous", 'p', no_argument, NULL, CLI_SET, CLI_FIELD(promisc),
 	 .value = false, .help = "do not put the interface in promiscuous mode"},
 	{CLI_SOURCES, "snaplen", 's', required_argument, "BYTES", CLI_NUMBER, CLI_FIELD(snaplen),
 	 .min = 0, .max = 262144,
 	 .help = "bytes captured per packet (default and 0: 262144); a\n"
 		 "short one makes the sessions that miss bytes unknown"},
+	{CLI_SOURCES, "buffer-size", 'B', required_argument, "KIB", CLI_NUMBER,
+	 CLI_FIELD(buffer_kib), .min = 1, .max = 4194304,
+	 .help = "the capture buffer of -i in KiB (libpcap's default:\n"
+		 "2048); a bigger one drops less in bursts"},
 	{CLI_SOURCES, "user", 'Z', required_argument, "USER", CLI_STRING, CLI_FIELD(user),
-	 .help = "drop privileges to USER once the interface is open"},
+	 .help = "drop privileges to USER once the interface is open\n"
+		 "(and -w, --json, --report-html files are open)"},
+	{CLI_SOURCES, "no-resolve", 'n', no_argument, NULL, CLI_SET, CLI_FIELD(numeric),
+	 .value = true,
+	 .help = "accepted for tcpdump's sake: tlswatch never resolves\n"
+		 "addresses or ports to names"},
+	{CLI_SOURCES, "filter-file", 'F', required_argument, "FILE", CLI_STRING,
+	 CLI_FIELD(filter_file),
+	 .help = "read the BPF filter from FILE ('#' starts a comment);\n"
+		 "no FILTER may be given with it"},
 	{CLI_SOURCES, NULL, 0, no_argument, "FILTER", CLI_OPERAND,
-	 .help = "a BPF filter expression, as with tcpdump"},
+	 .help = "a BPF filter expression, as with tcpdump; its words\n"
+		 "may come before, between or after the options"},
 
 	{CLI_OUTPUT, "json", 0, required_argument, "FILE|-|URL", CLI_STRING, CLI_FIELD(json_path),
 	 .help = "write JSON Lines to FILE (appended to; reopened on\n"
@@ -131,6 +168,28 @@ static const struct cli_option cli_table[] = {
 	 .parse = cli_parse_sensor_name,
 	 .help = "the sensor named in every JSON record (default: the\n"
 		 "host name)"},
+	{CLI_OUTPUT, "report", 0, required_argument, "WHAT", CLI_CALL, .parse = cli_parse_report,
+	 .help = "what the text report lists: 'full' (default: sessions,\n"
+		 "alerts, tables), 'problems' (sessions cleartext,\n"
+		 "downgraded, tls-failed or alerted, then the alerts),\n"
+		 "'alerts' (the alert lines only; nothing when none),\n"
+		 "'summary' (the alert count and the tables)"},
+	{CLI_OUTPUT, "local-time", 0, no_argument, NULL, CLI_SET, CLI_FIELD(local_time),
+	 .value = true,
+	 .help = "text report and dashboard: local time with its UTC\n"
+		 "offset (as /var/log/mail.log), not UTC; JSON stays UTC"},
+	{CLI_OUTPUT, "write", 'w', required_argument, "FILE", CLI_STRING, CLI_FIELD(write_path),
+	 .help = "also write the packets read (after the filter) to FILE,\n"
+		 "a pcap file as tcpdump -w (created 0600, never through\n"
+		 "a symlink; an existing file of yours is replaced)"},
+	{CLI_OUTPUT, "line-buffered", 'l', no_argument, NULL, CLI_SET, CLI_FIELD(line_buffered),
+	 .value = true,
+	 .help = "write standard output a line at a time (as tcpdump -l;\n"
+		 "the report of a live run is always written at once)"},
+	{CLI_OUTPUT, "verbose", 'v', no_argument, NULL, CLI_SET, CLI_FIELD(verbose), .value = true,
+	 .help = "on stderr: each source with its link type and snapshot\n"
+		 "length when opened, and the packets and sessions it\n"
+		 "gave when done"},
 	{CLI_OUTPUT, "wide", 0, no_argument, NULL, CLI_SET, CLI_FIELD(wide), .value = true,
 	 .help = "text report: one line per session and alert and wide\n"
 		 "tables, not fitted to 80 columns"},
@@ -204,7 +263,8 @@ static const struct cli_option cli_table[] = {
 	 .help = "dashboard: sessions and alerts kept for display\n"
 		 "(default 10000; counts stay exact)"},
 	{CLI_OUTPUT, "quiet", 'q', no_argument, NULL, CLI_SET, CLI_FIELD(quiet), .value = true,
-	 .help = "no progress line while reading files"},
+	 .help = "no progress line while reading files, no 'listening\n"
+		 "on' line (see --report for a shorter report)"},
 
 	{CLI_LIMITS, "max-flows", 0, required_argument, "N", CLI_NUMBER, CLI_FIELD(ecfg.max_flows),
 	 .min = 1, .max = 100000000,
@@ -535,6 +595,35 @@ cli_parse_replay_speed(struct cli_options *o, const char *flag, const char *arg)
 	return CLI_OK;
 }
 
+static int
+cli_parse_report(struct cli_options *o, const char *flag, const char *arg)
+{
+	int r = sink_text_report_parse(arg);
+
+	if (r < 0) {
+		fprintf(stderr,
+			"tlswatch: %s: unknown report '%s' (full, problems, alerts, summary)\n",
+			flag, arg);
+		return CLI_USAGE;
+	}
+	o->report = r;
+	return CLI_OK;
+}
+
+static int
+cli_list_interfaces(struct cli_options *o, const char *flag, const char *arg)
+{
+	char err[512];
+
+	(void)o;
+	(void)arg;
+	if (capture_list_interfaces(stdout, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlswatch: %s: %s\n", flag, err);
+		return CLI_USAGE;
+	}
+	return CLI_DONE;
+}
+
 /* Stores v in the option's field, by the field's size (see struct cli_option). */
 static void
 cli_store_integer(struct cli_options *o, const struct cli_option *opt, unsigned long long v)
@@ -592,25 +681,130 @@ cli_apply(struct cli_options *o, const struct cli_option *opt, const char *arg)
 	return CLI_USAGE;
 }
 
-/* The operands, joined by spaces, are the BPF filter. */
-static int
-cli_join_filter(struct cli_options *o, int argc, char **argv, int first)
+/* Whether path is a capture file: it starts with the magic number of pcap
+ * (either byte order, micro- or nanoseconds) or of pcapng. */
+static bool
+cli_is_capture_file(const char *path)
 {
-	size_t len = 0;
+	static const uint8_t magics[][4] = {
+		{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, {0x4d, 0x3c, 0xb2, 0xa1},
+		{0xa1, 0xb2, 0x3c, 0x4d}, {0x0a, 0x0d, 0x0d, 0x0a},
+	};
+	uint8_t head[4];
+	FILE *f = fopen(path, "rb");
+	bool is = false;
 
-	for (int i = first; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	if (len == 0)
-		return CLI_OK;
-	o->filter = calloc(1, len);
-	if (!o->filter)
-		return CLI_USAGE;
-	for (int i = first; i < argc; i++) {
-		if (i > first)
-			strcat(o->filter, " ");
-		strcat(o->filter, argv[i]);
+	if (!f)
+		return false;
+	if (fread(head, 1, sizeof(head), f) == sizeof(head))
+		for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+			is |= memcmp(head, magics[i], 4) == 0;
+	fclose(f);
+	return is;
+}
+
+/* Joins the strings with single spaces into a new string (NULL when out of
+ * memory). */
+static char *
+cli_join_words(char **words, int n)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(words[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, words[i]);
 	}
+	return s;
+}
+
+/* -F FILE: its text, comments ('#' to the end of the line) dropped and
+ * every run of white space made one space. */
+static int
+cli_read_filter_file(struct cli_options *o)
+{
+	FILE *f = fopen(o->filter_file, "r");
+	size_t len = 0, cap = 256;
+	char *buf = malloc(cap);
+	bool comment = false;
+	int ch;
+
+	if (!f || !buf) {
+		fprintf(stderr, "tlswatch: -F %s: %s\n", o->filter_file,
+			f ? "out of memory" : strerror(errno));
+		if (f)
+			fclose(f);
+		free(buf);
+		return CLI_USAGE;
+	}
+	while ((ch = getc(f)) != EOF) {
+		if (ch == '#')
+			comment = true;
+		if (ch == '\n')
+			comment = false;
+		if (comment)
+			continue;
+		if (ch == '\n' || ch == '\t' || ch == '\r')
+			ch = ' ';
+		if (ch == ' ' && (len == 0 || buf[len - 1] == ' '))
+			continue;
+		if (len + 2 > cap) {
+			char *bigger = cap < (1u << 20) ? realloc(buf, cap * 2) : NULL;
+
+			if (!bigger) {
+				fprintf(stderr, "tlswatch: -F %s: filter too long\n",
+					o->filter_file);
+				fclose(f);
+				free(buf);
+				return CLI_USAGE;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		buf[len++] = (char)ch;
+	}
+	fclose(f);
+	while (len && buf[len - 1] == ' ')
+		len--;
+	buf[len] = '\0';
+	if (len == 0) {
+		free(buf);
+		return CLI_OK; /* an empty filter file: every packet, as tcpdump */
+	}
+	o->filter = buf;
 	return CLI_OK;
+}
+
+/* The operands: with -r, leading capture files are more files to read; the
+ * rest, joined by spaces, is the BPF filter (or -F's file). */
+static int
+cli_operands(struct cli_options *o, int argc, char **argv, int first)
+{
+	while (o->n_files && first < argc && cli_is_capture_file(argv[first])) {
+		if (cli_parse_file(o, "-r", argv[first]) != CLI_OK)
+			return CLI_USAGE;
+		first++;
+	}
+	if (o->filter_file) {
+		if (first < argc) {
+			fprintf(stderr,
+				"tlswatch: -F %s: a filter was also given on the command line "
+				"('%s')\n",
+				o->filter_file, argv[first]);
+			return CLI_USAGE;
+		}
+		return cli_read_filter_file(o);
+	}
+	if (first == argc)
+		return CLI_OK;
+	o->filter = cli_join_words(argv + first, argc - first);
+	return o->filter ? CLI_OK : CLI_USAGE;
 }
 
 static void
@@ -628,8 +822,8 @@ int
 cli_options_parse(int argc, char **argv, struct cli_options *o)
 {
 	struct option longopts[CLI_N_OPTIONS + 1];
-	char shortopts[2 + 3 * CLI_N_OPTIONS] = "+"; /* stop at the first operand */
-	size_t n_long = 0, n_short = 1;
+	char shortopts[2 + 3 * CLI_N_OPTIONS] = ""; /* GNU: options after operands too */
+	size_t n_long = 0, n_short = 0;
 	int ch, rc;
 
 	cli_options_defaults(o);
@@ -677,7 +871,12 @@ cli_options_parse(int argc, char **argv, struct cli_options *o)
 		fputs("tlswatch: -r and -i cannot be combined\n", stderr);
 		return CLI_USAGE;
 	}
-	return cli_join_filter(o, argc, argv, optind);
+	if (o->write_path && strcmp(o->write_path, "-") == 0) {
+		fputs("tlswatch: -w -: the report goes to standard output; give -w a file\n",
+		      stderr);
+		return CLI_USAGE;
+	}
+	return cli_operands(o, argc, argv, optind);
 }
 
 void

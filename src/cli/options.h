@@ -41,6 +41,16 @@ struct cli_options {
 	bool json_truncate;
 	/* --stats-interval: seconds between running counters; 0: none. */
 	unsigned stats_interval;
+	/* The tcpdump reflexes. */
+	bool numeric;		 /* -n: accepted; names are never resolved */
+	uint64_t count;		 /* -c: stop after this many packets; 0: no limit */
+	const char *write_path;	 /* -w: the packets read, to a pcap file */
+	const char *filter_file; /* -F: the filter read from this file */
+	bool line_buffered;	 /* -l */
+	bool verbose;		 /* -v */
+	unsigned buffer_kib;	 /* -B: libpcap's buffer; 0: its default */
+	bool local_time;	 /* --local-time: text and dashboard times */
+	int report;		 /* --report: enum sink_text_report */
 };
 
 /*

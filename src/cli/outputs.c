@@ -216,6 +216,7 @@ cli_outputs_open(struct cli_outputs *out)
 		if (!out->sinks[out->n_sinks])
 			return 2;
 		out->sinks[out->n_sinks]->wide = o->wide;
+		out->sinks[out->n_sinks]->report = o->report;
 		out->text = out->sinks[out->n_sinks++];
 	}
 	return 0;

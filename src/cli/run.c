@@ -30,11 +30,15 @@
 #include "engine.h"
 #include "outfile.h"
 #include "outputs.h"
+#include "sink.h"
 
 #define TUI_TICK_S 0.1 /* dashboard counters: at most ten times a second */
 
 struct run {
 	const struct cli_options *opt;
+	struct capture_dump *dump; /* -w; NULL: none */
+	uint64_t packets;	   /* read, for -c */
+	bool count_reached;	   /* -c COUNT packets were read: the run ends */
 	struct cli_outputs out;
 	struct engine *engine;
 	double next_tick;  /* wall clock of the next dashboard tick */
@@ -243,7 +247,7 @@ run_source(struct run *r, struct capture *c)
 	pg.on = !capture_is_live(c) && !o->quiet && isatty(STDERR_FILENO) && !r->out.tui;
 	pg.start = pg.last = run_now();
 	current_capture = c;
-	while (!stop_requested) {
+	while (!stop_requested && !r->count_reached) {
 		const uint8_t *frame;
 		size_t caplen;
 		uint64_t ts;
@@ -258,6 +262,15 @@ run_source(struct run *r, struct capture *c)
 			if (o->replay_speed > 0 && !capture_is_live(c))
 				run_replay_pace(r, c, &pace, ts);
 			engine_packet(e, dlt, frame, caplen, ts);
+			if (r->dump &&
+			    capture_dump_packet(r->dump, dlt, frame, caplen, capture_wire_len(c),
+						ts, err, sizeof(err)) < 0) {
+				fprintf(stderr, "tlswatch: %s\n", err);
+				rc = 2;
+				break;
+			}
+			if (o->count && ++r->packets >= o->count)
+				r->count_reached = true;
 			if ((engine_packet_count(e) & 4095) == 0) {
 				run_progress_show(&pg, c, engine_stats(e), false);
 				cli_outputs_poll(&r->out);
@@ -266,6 +279,7 @@ run_source(struct run *r, struct capture *c)
 			}
 		} else if (cs == CAPTURE_TIMEOUT) {
 			engine_tick(e, (uint64_t)time(NULL) * 1000000u);
+			capture_dump_flush(r->dump); /* a quiet moment: -w's file is whole */
 			cli_outputs_poll(&r->out);
 			if (cli_outputs_failed(&r->out))
 				break;
@@ -281,6 +295,10 @@ run_source(struct run *r, struct capture *c)
 	}
 	current_capture = NULL;
 	run_progress_show(&pg, c, engine_stats(e), true);
+	if (o->verbose)
+		fprintf(stderr,
+			"tlswatch: %s: %" PRIu64 " packets read; %" PRIu64 " sessions so far\n",
+			capture_name(c), engine_packet_count(e), engine_stats(e)->sessions);
 	if (capture_is_live(c)) {
 		struct stats *st = engine_stats(e);
 
@@ -297,7 +315,7 @@ static int
 run_live(struct run *r)
 {
 	const struct cli_options *o = r->opt;
-	struct capture_live_opts lo = {o->iface, o->snaplen, o->promisc, 0};
+	struct capture_live_opts lo = {o->iface, o->snaplen, o->promisc, (int)o->buffer_kib};
 	const struct stats *st;
 	char err[512];
 	struct capture *c = capture_open_live(&lo, err, sizeof(err));
@@ -316,7 +334,12 @@ run_live(struct run *r)
 			capture_datalink(c));
 		goto fail;
 	}
-	if (!o->quiet)
+	if (o->verbose)
+		fprintf(stderr,
+			"tlswatch: listening on %s, link-type %s, snapshot length %d, Ctrl-C to "
+			"stop\n",
+			o->iface, capture_link_name(capture_datalink(c)), capture_snaplen(c));
+	else if (!o->quiet)
 		fprintf(stderr, "tlswatch: listening on %s, Ctrl-C to stop\n", o->iface);
 	cli_outputs_start_tui(&r->out);
 	rc = run_source(r, c);
@@ -343,7 +366,9 @@ run_files(struct run *r)
 	char err[512];
 	int rc, status = 0;
 
-	for (size_t i = 0; i < o->n_files && !stop_requested && !cli_outputs_failed(&r->out); i++) {
+	for (size_t i = 0;
+	     i < o->n_files && !stop_requested && !r->count_reached && !cli_outputs_failed(&r->out);
+	     i++) {
 		struct capture *c = capture_open_file(o->files[i], err, sizeof(err));
 
 		if (!c) {
@@ -358,6 +383,13 @@ run_files(struct run *r)
 			capture_close(c);
 			status = 2;
 			continue;
+		}
+		if (o->verbose) {
+			fprintf(stderr, "tlswatch: reading from file %s, link-type %s",
+				capture_name(c), capture_link_name(capture_datalink(c)));
+			if (capture_snaplen(c))
+				fprintf(stderr, ", snapshot length %d", capture_snaplen(c));
+			fputc('\n', stderr);
 		}
 		cli_outputs_start_tui(&r->out);
 		rc = run_source(r, c);
@@ -426,6 +458,9 @@ cli_run(const struct cli_options *o)
 	char err[512];
 	int status;
 
+	if (o->line_buffered)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	sink_display_local_time(o->local_time);
 	cli_outputs_init(&r.out, o);
 	if (o->ecfg.show_secrets)
 		fputs("tlswatch: --show-secrets: login secrets will appear in the output\n",
@@ -439,6 +474,19 @@ cli_run(const struct cli_options *o)
 	status = cli_outputs_open(&r.out);
 	if (status)
 		goto done;
+	/* -w, like the other outputs, before -Z drops privileges. */
+	if (o->write_path) {
+		FILE *wf = outfile_open(o->write_path, err, sizeof(err));
+
+		r.dump = wf ? capture_dump_new(wf, o->write_path) : NULL;
+		if (!r.dump) {
+			fprintf(stderr, "tlswatch: -w %s\n", wf ? "out of memory" : err);
+			if (wf)
+				fclose(wf);
+			status = 2;
+			goto done;
+		}
+	}
 	eo = cli_outputs_engine_output(&r.out);
 	err[0] = '\0';
 	r.engine = engine_new(&cfg, &eo, err, sizeof(err));
@@ -455,6 +503,18 @@ cli_run(const struct cli_options *o)
 	else
 		status = run_finish(&r, status);
 done:
+	if (r.dump) {
+		if (capture_dump_skipped(r.dump))
+			fprintf(stderr,
+				"tlswatch: -w %s: %" PRIu64
+				" packets of another link type than the file's first were not "
+				"written\n",
+				o->write_path, capture_dump_skipped(r.dump));
+		if (capture_dump_close(r.dump, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			status = 2;
+		}
+	}
 	/* The engine before the sinks: engine_free finishes whatever is still
 	 * open, and that goes through them. */
 	engine_free(r.engine);

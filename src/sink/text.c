@@ -240,6 +240,14 @@ text_tls(struct text_line *l, const struct session *s)
 
 static void text_session_extra(struct text_line *l, const struct session *s);
 
+/* As the dashboard's problems filter (its f key). */
+static bool
+text_session_is_problem(const struct session *s)
+{
+	return s->verdict == VERDICT_CLEARTEXT || s->verdict == VERDICT_DOWNGRADED ||
+	       s->verdict == VERDICT_TLS_FAILED || s->alerts != 0;
+}
+
 static void
 text_session(struct sink *k, const struct session *s)
 {
@@ -250,7 +258,10 @@ text_session(struct sink *k, const struct session *s)
 
 	if (k->summary_only)
 		return; /* the dashboard shows the sessions */
-	sink_format_time(s->ts_first_us, ts, sizeof(ts));
+	if (k->report == SINK_REPORT_ALERTS || k->report == SINK_REPORT_SUMMARY ||
+	    (k->report == SINK_REPORT_PROBLEMS && !text_session_is_problem(s)))
+		return;
+	sink_format_display_time(s->ts_first_us, ts, sizeof(ts));
 	sink_format_endpoint(s->family, s->client_ip, s->client_port, cli, sizeof(cli));
 	sink_format_endpoint(s->family, s->server_ip, s->server_port, srv, sizeof(srv));
 	/* The common part of the line without printf (it runs per session). */
@@ -759,11 +770,17 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	size_t n;
 
 	(void)st;
-	fprintf(o, "\nAlerts: %zu\n", p->n + (size_t)p->not_kept);
-	if (p->alerts.len)
+	if (k->report != SINK_REPORT_ALERTS)
+		fprintf(o, "%sAlerts: %zu\n", k->report == SINK_REPORT_SUMMARY ? "" : "\n",
+			p->n + (size_t)p->not_kept);
+	if (p->alerts.len && k->report != SINK_REPORT_SUMMARY)
 		fwrite(p->alerts.p, 1, p->alerts.len, o);
-	if (p->not_kept)
+	if (p->not_kept && k->report != SINK_REPORT_SUMMARY)
 		fprintf(o, "  ... %" PRIu64 " more alerts not listed (see --json)\n", p->not_kept);
+	if (k->report == SINK_REPORT_ALERTS || k->report == SINK_REPORT_PROBLEMS) {
+		sink_flush(k);
+		return;
+	}
 
 	rows = summary_ports(sum, &n);
 	fprintf(o, "\nPer port:\n");
@@ -790,6 +807,22 @@ text_free(struct sink *k)
 	free(p->out.p);
 	free(p);
 	free(k);
+}
+
+int
+sink_text_report_parse(const char *name)
+{
+	static const char *const names[] = {
+		[SINK_REPORT_FULL] = "full",
+		[SINK_REPORT_PROBLEMS] = "problems",
+		[SINK_REPORT_ALERTS] = "alerts",
+		[SINK_REPORT_SUMMARY] = "summary",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int)i;
+	return -1;
 }
 
 struct sink *

@@ -179,11 +179,15 @@ wait "$tw_pid"
 rc=$?
 tw_pid=
 cli LRANGE tw-fault 0 -1 >"$tmp/part2.got"
-"$bin" -r "$smtp" -r "$imap" --json - 2>/dev/null | sed -E 's/,"file":"[^"]*"//' >"$tmp/fault.want"
-cat "$tmp/part1.got" "$tmp/part2.got" | sed -E 's/,"file":"[^"]*"//' >"$tmp/fault.got"
-if [ $rc -eq 0 ] && cmp -s "$tmp/fault.want" "$tmp/fault.got" &&
+# Sessions and alerts as from the files (the closing records of a pipe are
+# stamped with the clock, not the last packet), and as many records in all.
+"$bin" -r "$smtp" -r "$imap" --json - 2>/dev/null >"$tmp/fault.all"
+cat "$tmp/part1.got" "$tmp/part2.got" | grep '^{' >"$tmp/fault.got.all"
+sessions() { grep -E '"type":"(session|alert)"' "$1" | sed -E 's/,"file":"[^"]*"//'; }
+if [ $rc -eq 0 ] && cmp -s <(sessions "$tmp/fault.all") <(sessions "$tmp/fault.got.all") &&
+	[ "$(wc -l <"$tmp/fault.all")" = "$(wc -l <"$tmp/fault.got.all")" ] &&
 	grep -Eq '^  redis_reconnects +[1-9]' "$tmp/fault.err" && grep -Eq '^  redis_errors +[1-9]' "$tmp/fault.err"; then ok; else
 	bad "restart: exit $rc; the records before and after the restart differ from --json -, or no reconnection counted" "$tmp/fault.err"
-	diff "$tmp/fault.want" "$tmp/fault.got" | head -5
+	diff <(sessions "$tmp/fault.all") <(sessions "$tmp/fault.got.all") | head -5
 fi
 done_

@@ -174,6 +174,13 @@ else
 	pass=$((pass + 1))
 fi
 
+# The command line of a tcpdump user: options, -w, -F, pipes, report modes.
+if ! "$here/cli.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 # Hostile captures of the hardening findings (tests/hostile/).
 if ! "$here/../hostile/run.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))

@@ -14,7 +14,10 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
 #include "../../src/cli/options.h"
+#include "sink.h"
 
 /* Parses a NULL-ended argument list; getopt starts afresh each time. */
 static int
@@ -156,6 +159,111 @@ test_cli_usage_errors_are_status_2(void **state)
 	}
 }
 
+static void
+test_cli_filter_words_around_the_options_are_joined(void **state)
+{
+	const char *before[] = {"tcp", "port", "25", "-r", "a.pcap", "-q", NULL};
+	const char *after[] = {"-r", "a.pcap", "tcp", "port", "25", "-q", "-c", "7", NULL};
+	const char *dashes[] = {"-r", "a.pcap", "--", "tcp", "-q", NULL};
+	struct cli_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, before), 0);
+	assert_string_equal(o.filter, "tcp port 25");
+	assert_true(o.quiet);
+	assert_int_equal(o.n_files, 1);
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, after), 0);
+	assert_string_equal(o.filter, "tcp port 25");
+	assert_true(o.quiet);
+	assert_int_equal(o.count, 7);
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, dashes), 0);
+	assert_string_equal(o.filter, "tcp -q"); /* after "--", words of the filter */
+	assert_false(o.quiet);
+	cli_options_free(&o);
+}
+
+static void
+test_cli_capture_files_after_r_are_read_not_filtered(void **state)
+{
+	char a[] = "/tmp/test_cli_a_XXXXXX", b[] = "/tmp/test_cli_b_XXXXXX";
+	static const unsigned char pcap_magic[4] = {0xd4, 0xc3, 0xb2, 0xa1};
+	int fa = mkstemp(a), fb = mkstemp(b);
+	const char *args[] = {"-r", a, b, "tcp", NULL};
+	const char *no_r[] = {"-i", "lo", a, NULL};
+	struct cli_options o;
+
+	(void)state;
+	assert_true(fa >= 0 && fb >= 0);
+	assert_int_equal(write(fa, pcap_magic, 4), 4);
+	assert_int_equal(write(fb, "\x0a\x0d\x0d\x0a", 4), 4); /* pcapng */
+	close(fa);
+	close(fb);
+	assert_int_equal(parse(&o, args), 0);
+	assert_int_equal(o.n_files, 2);
+	assert_string_equal(o.files[1], b);
+	assert_string_equal(o.filter, "tcp");
+	cli_options_free(&o);
+	/* Without -r a file name is a filter word (a bad one, for libpcap). */
+	assert_int_equal(parse(&o, no_r), 0);
+	assert_int_equal(o.n_files, 0);
+	assert_string_equal(o.filter, a);
+	cli_options_free(&o);
+	unlink(a);
+	unlink(b);
+}
+
+static void
+test_cli_filter_file_is_read_and_excludes_a_filter(void **state)
+{
+	char f[] = "/tmp/test_cli_f_XXXXXX";
+	int fd = mkstemp(f);
+	static const char text[] = "# mail only\ntcp port 25 # smtp\n\tor tcp port 587\n";
+	const char *ok[] = {"-r", "a.pcap", "-F", f, NULL};
+	const char *both[] = {"-r", "a.pcap", "-F", f, "tcp", NULL};
+	struct cli_options o;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(parse(&o, ok), 0);
+	assert_string_equal(o.filter, "tcp port 25 or tcp port 587");
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, both), 2);
+	cli_options_free(&o);
+	unlink(f);
+}
+
+static void
+test_cli_tcpdump_letters_set_their_fields(void **state)
+{
+	const char *args[] = {"-r",	"a.pcap",	"-n", "-l", "-v",	"-B",
+			      "4096",	"-s",		"0",  "-w", "out.pcap", "--report",
+			      "alerts", "--local-time", NULL};
+	const char *bad_report[] = {"-r", "a.pcap", "--report", "some", NULL};
+	const char *w_stdout[] = {"-r", "a.pcap", "-w", "-", NULL};
+	struct cli_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, args), 0);
+	assert_true(o.numeric);
+	assert_true(o.line_buffered);
+	assert_true(o.verbose);
+	assert_int_equal(o.buffer_kib, 4096);
+	assert_int_equal(o.snaplen, 0);
+	assert_string_equal(o.write_path, "out.pcap");
+	assert_int_equal(o.report, SINK_REPORT_ALERTS);
+	assert_true(o.local_time);
+	assert_null(o.filter);
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, bad_report), 2);
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, w_stdout), 2);
+	cli_options_free(&o);
+}
+
 int
 main(void)
 {
@@ -165,6 +273,10 @@ main(void)
 		cmocka_unit_test(test_cli_linger_never_outlasts_the_idle_timeout),
 		cmocka_unit_test(test_cli_many_files_up_to_the_limit),
 		cmocka_unit_test(test_cli_usage_errors_are_status_2),
+		cmocka_unit_test(test_cli_filter_words_around_the_options_are_joined),
+		cmocka_unit_test(test_cli_capture_files_after_r_are_read_not_filtered),
+		cmocka_unit_test(test_cli_filter_file_is_read_and_excludes_a_filter),
+		cmocka_unit_test(test_cli_tcpdump_letters_set_their_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

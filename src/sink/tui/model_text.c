@@ -22,7 +22,8 @@
 void
 tui_format_clock(uint64_t ts_us, char *buf, size_t bufsz)
 {
-	uint64_t s = ts_us / 1000000;
+	/* Local time with --local-time (the offset is 0 in UTC). */
+	uint64_t s = (uint64_t)((int64_t)(ts_us / 1000000) + sink_display_offset(ts_us));
 
 	snprintf(buf, bufsz, "%02u:%02u:%02u", (unsigned)(s / 3600 % 24), (unsigned)(s / 60 % 60),
 		 (unsigned)(s % 60));
@@ -246,8 +247,8 @@ detail_row(const struct tui_model *m, const struct tui_row *r, struct tui_text *
 	char ts[40], te[40];
 	const char *reason = reason_name(r->reason);
 
-	sink_format_time(r->ts_first_us, ts, sizeof(ts));
-	sink_format_time(r->ts_last_us, te, sizeof(te));
+	sink_format_display_time(r->ts_first_us, ts, sizeof(ts));
+	sink_format_display_time(r->ts_last_us, te, sizeof(te));
 	text_add(t, tui_verdict_tone(r->verdict), "Session #%" PRIu64 "  %s  %c %s%s%s", r->id,
 		 r->service, tui_verdict_marker(r->verdict), verdict_name(r->verdict),
 		 reason ? "/" : "", reason ? reason : "");
@@ -318,7 +319,7 @@ tui_model_detail_alert(const struct tui_model *m, uint64_t alert_seq, struct tui
 	if (!ta)
 		return -1;
 	a = &ta->a;
-	sink_format_time(a->ts_us, ts, sizeof(ts));
+	sink_format_display_time(a->ts_us, ts, sizeof(ts));
 	text_add(out, a->severity == SEVERITY_LOW ? TUI_TONE_WARN : TUI_TONE_BAD, "Alert  ! %s  %s",
 		 severity_name(a->severity), alert_kind_name(a->kind));
 	text_add(out, TUI_TONE_NORMAL, "  session       #%" PRIu64, a->session_id);
