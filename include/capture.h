@@ -46,6 +46,10 @@ enum capture_status {
  * (DLT_*), which in a pcapng file may differ from one interface to the next. */
 enum capture_status capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
 				 uint64_t *ts_us, int *dlt, char *err, size_t errsz);
+/* fn(ctx) is called when reading a file (a pipe) is about to wait for
+ * bytes that have not come yet, from inside capture_next: the caller may
+ * finish its work on the packets so far (NULL: nothing). */
+void capture_on_wait(struct capture *c, void (*fn)(void *ctx), void *ctx);
 /* Makes a blocked capture_next return CAPTURE_END (async-signal-safe). */
 void capture_break(struct capture *c);
 /* Live counters; false when unavailable. */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -37,7 +38,9 @@ struct capture {
 	FILE *wrap;	      /* libpcap reads a pipe through this (see capture_wrap_read) */
 	uint8_t head[4];      /* the first bytes, read to tell pcap from pcapng */
 	size_t head_len, head_pos;
-	uint64_t bytes_read; /* through head and capture_read_raw */
+	uint64_t bytes_read;	 /* through head and capture_read_raw */
+	void (*wait)(void *ctx); /* before waiting for a pipe (capture_on_wait) */
+	void *wait_ctx;
 };
 
 static struct capture *
@@ -53,6 +56,43 @@ capture_alloc(const char *name, char *err, size_t errsz)
 	return c;
 }
 
+/* Bytes the file's stdio buffer holds (glibc; elsewhere 0, which only
+ * makes capture_before_wait ask the descriptor). */
+static size_t
+capture_buffered(FILE *f)
+{
+#ifdef __GLIBC__
+	return f->_IO_read_end > f->_IO_read_ptr ? (size_t)(f->_IO_read_end - f->_IO_read_ptr) : 0;
+#else
+	(void)f;
+	return 0;
+#endif
+}
+
+/* A read is about to wait for bytes not written yet (a pipe whose writer
+ * pauses): whoever registered gets to finish its work first. Regular files
+ * always poll readable. */
+static void
+capture_before_wait(struct capture *c)
+{
+	struct pollfd p;
+
+	if (!c->wait || c->head_pos < c->head_len || capture_buffered(c->file))
+		return;
+	p.fd = fileno(c->file);
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) == 0)
+		c->wait(c->wait_ctx);
+}
+
+void
+capture_on_wait(struct capture *c, void (*fn)(void *ctx), void *ctx)
+{
+	c->wait = fn;
+	c->wait_ctx = ctx;
+}
+
 /* Reads up to n bytes: first what is left of head, then from the file. */
 static size_t
 capture_read_raw(struct capture *c, void *dst, size_t n)
@@ -60,6 +100,7 @@ capture_read_raw(struct capture *c, void *dst, size_t n)
 	uint8_t *d = dst;
 	size_t got = 0;
 
+	capture_before_wait(c);
 	while (got < n && c->head_pos < c->head_len)
 		d[got++] = c->head[c->head_pos++];
 	if (got < n)
@@ -78,8 +119,28 @@ static ssize_t
 capture_wrap_read(void *cookie, char *dst, size_t n)
 {
 	struct capture *c = cookie;
-	size_t got = capture_read_raw(c, dst, n);
+	size_t got;
 
+#ifdef __GLIBC__
+	/* What has come, without waiting for a whole buffer: a capture still
+	 * being written into a pipe is analysed as it arrives (libpcap waits
+	 * for the rest of a packet, not for the next 4 KiB). The file's own
+	 * buffer first (it read ahead with the first four bytes). */
+	if (c->head_pos >= c->head_len && capture_buffered(c->file) == 0) {
+		ssize_t r;
+
+		capture_before_wait(c);
+		r = read(fileno(c->file), dst, n);
+		if (r > 0)
+			c->bytes_read += (uint64_t)r;
+		return r;
+	}
+	if (c->head_pos >= c->head_len && capture_buffered(c->file) < n)
+		n = capture_buffered(c->file);
+	else if (c->head_pos < c->head_len && c->head_len - c->head_pos < n)
+		n = c->head_len - c->head_pos;
+#endif
+	got = capture_read_raw(c, dst, n);
 	return got == 0 && ferror(c->file) ? -1 : (ssize_t)got;
 }
 
