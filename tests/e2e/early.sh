@@ -94,26 +94,7 @@ if [ ! -f "$pcap" ]; then
 fi
 
 # The capture in two: the packets before the first FIN or RST, and the rest.
-python3 - "$pcap" "$tmp/part1.pcap" "$tmp/part2.bin" <<'EOF'
-import struct, sys
-d = open(sys.argv[1], "rb").read()
-e = "<" if struct.unpack("<I", d[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-link = struct.unpack(e + "I", d[20:24])[0]
-assert link == 1, "Ethernet expected"
-off = 24
-while off + 16 <= len(d):
-    incl = struct.unpack(e + "I", d[off + 8:off + 12])[0]
-    frame = d[off + 16:off + 16 + incl]
-    ip = frame[14:]
-    if frame[12:14] == b"\x08\x00" and ip[9] == 6:
-        tcp = ip[(ip[0] & 15) * 4:]
-        if tcp[13] & 0x05:  # FIN or RST
-            break
-    off += 16 + incl
-assert off < len(d), "no FIN or RST in the capture"
-open(sys.argv[2], "wb").write(d[:off])
-open(sys.argv[3], "wb").write(d[off:])
-EOF
+"$here/split-at-fin.py" "$pcap" "$tmp/part1.pcap" "$tmp/part2.bin"
 [ -s "$tmp/part1.pcap" ] || { echo "FAIL early: cannot cut the capture"; exit 1; }
 
 # A syslog socket that writes one line per message.
@@ -220,6 +201,18 @@ run_open() {
 
 run_open single
 run_open threads --threads 2
+
+# --evidence: an alert raised while the session was open names the file
+# only with --show-secrets, and that file is there once the session ended.
+for threads in 1 2; do
+	rm -rf "$tmp/ev" "$tmp/ev.json" && mkdir -m 700 "$tmp/ev"
+	"$bin" -q -r "$top/pcaps/downgrade-imap-refuse.pcap" --evidence "$tmp/ev" --show-secrets \
+		--threads $threads --json "$tmp/ev.json" >/dev/null 2>&1
+	named=$(sed -n 's/.*"type":"alert","kind":"upgrade-refused".*"pcap":"\([^"]*\)".*/\1/p' "$tmp/ev.json")
+	if [ -n "$named" ] && [ -s "$named" ]; then ok; else
+		bad "--evidence --threads $threads: the early upgrade-refused alert names no file, or a missing one ($named)" "$tmp/ev.json"
+	fi
+done
 
 echo "early: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
