@@ -32,7 +32,7 @@ LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit e2e eve test-asan demo corpus bench install uninstall clean \
+.PHONY: all deps check unit e2e eve docs-check test-asan demo corpus bench install uninstall clean \
 	format format-check pcaps fuzz fuzz-regress afl
 
 all: $(BUILD)/tlswatch
@@ -74,6 +74,12 @@ e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
 # over every capture in pcaps/ (suricata from tools/install-deps.sh).
 eve: $(BUILD)/tlswatch
 	@tests/e2e/eve.sh $(BUILD)/tlswatch
+
+# The example outputs in the README and the JSON schema are what the binary
+# prints (tools/readme-check.py; --update rewrites them).
+DOC_EXAMPLES = README.md docs/json-schema.md
+docs-check: $(BUILD)/tlswatch
+	@tools/readme-check.py $(BUILD)/tlswatch $(DOC_EXAMPLES)
 
 # Fuzzing (clang's libFuzzer): `make fuzz FUZZ_SECONDS=300` runs every target
 # that long (FUZZ_TARGETS=tls for one). Seeds come from the project's own
@@ -143,7 +149,7 @@ test-asan:
 	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" unit e2e fuzz-regress
 
 check: deps
-	$(MAKE) all unit e2e eve
+	$(MAKE) all unit e2e eve docs-check
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
 	ASAN_OPTIONS=detect_leaks=1 tools/corpus.sh $(BUILD)/asan/tlswatch ../shared/corpus/ndpi
 	@tests/e2e/tui.sh $(BUILD)/tlswatch

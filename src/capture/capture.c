@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +27,15 @@
 
 #include "pcapng.h"
 
+/* How long a live read waits for a packet before the run gets a tick. */
+#define CAPTURE_WAIT_MS 200
+
 struct capture {
 	pcap_t *p;	   /* live interfaces and pcap files; NULL for pcapng */
 	struct pcapng *ng; /* pcapng files */
 	char name[256];
 	bool live;
+	int live_fd; /* live: the descriptor to wait on (nonblocking reads), or -1 */
 	uint64_t file_size;
 	FILE *file;	      /* the file opened (or stdin); NULL when live */
 	bool close_file;      /* capture_close closes file (libpcap does not) */
@@ -264,7 +269,7 @@ capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz)
 	pcap_set_snaplen(c->p, o->snaplen > 0 ? o->snaplen : 262144);
 	pcap_set_promisc(c->p, o->promisc ? 1 : 0);
 	pcap_set_immediate_mode(c->p, 1);
-	pcap_set_timeout(c->p, 200);
+	pcap_set_timeout(c->p, CAPTURE_WAIT_MS);
 	if (o->buffer_kib > 0)
 		pcap_set_buffer_size(c->p, o->buffer_kib * 1024);
 	rc = pcap_activate(c->p);
@@ -285,6 +290,11 @@ capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz)
 				 why[0] ? why : pcap_statustostr(rc));
 		goto fail;
 	}
+	/* TPACKET_V3 with immediate mode blocks in poll() until a packet comes,
+	 * whatever the timeout: on a quiet link the run would never get its
+	 * ticks (idle expiry, the dashboard, --stats-interval). So reads do
+	 * not block, and capture_next waits on the descriptor itself. */
+	c->live_fd = pcap_setnonblock(c->p, 1, perr) == 0 ? pcap_get_selectable_fd(c->p) : -1;
 	return c;
 fail:
 	if (c->p)
@@ -350,6 +360,12 @@ capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t 
 	if (c->ng)
 		return pcapng_next(c->ng, frame, caplen, ts_us, dlt, err, errsz);
 	rc = pcap_next_ex(c->p, &h, &data);
+	if (rc == 0 && c->live && c->live_fd >= 0) {
+		struct pollfd pfd = {.fd = c->live_fd, .events = POLLIN};
+
+		if (poll(&pfd, 1, CAPTURE_WAIT_MS) > 0)
+			rc = pcap_next_ex(c->p, &h, &data);
+	}
 	switch (rc) {
 	case 1:
 		*frame = data;

@@ -14,7 +14,9 @@ fail() { echo "FAIL features: $*"; fails=$((fails + 1)); }
 secrets=(AlicePass2024 FtpAlice2024 ServerPass2024 CarolPass2024 BobPass2024 'Bob "Pass" 2024' WrongPass999 AGFsaWNlAEFsaWNlUGFzczIwMjQ= QWxpY2VQYXNzMjAyNA== AGFsaWNlAFdyb25nUGFzczk5OQ==
 	YWxpY2U6QWxpY2VQYXNzMjAyNA== YWxpY2U6V3JvbmdQYXNzOTk5)
 logins=()
-for f in "$top"/pcaps/*login*.pcap "$top"/pcaps/*auth*.pcap "$top"/pcaps/*user-pass*.pcap "$top"/pcaps/imap-cleartext.pcap "$top"/pcaps/pop3-cleartext.pcap; do
+# Every capture: a login of any protocol (an LDAP simple bind, a PostgreSQL
+# password message, a MySQL clear password, IRC PASS ...) is covered.
+for f in "$top"/pcaps/*.pcap "$top"/pcaps/*.pcapng; do
 	[ -f "$f" ] && logins+=(-r "$f")
 done
 if [ ${#logins[@]} -eq 0 ]; then
