@@ -53,6 +53,10 @@ size_t capture_wire_len(const struct capture *c);
 /* The snapshot length: the pcap file's header, the live setting; 0 for a
  * pcapng file (each interface has its own). */
 int capture_snaplen(const struct capture *c);
+/* fn(ctx) is called when reading a file (a pipe) is about to wait for
+ * bytes that have not come yet, from inside capture_next: the caller may
+ * finish its work on the packets so far (NULL: nothing). */
+void capture_on_wait(struct capture *c, void (*fn)(void *ctx), void *ctx);
 /* Makes a blocked capture_next return CAPTURE_END (async-signal-safe). */
 void capture_break(struct capture *c);
 /* Live counters; false when unavailable. */

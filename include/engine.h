@@ -50,6 +50,10 @@ struct engine_output {
 	void *ctx;
 	void (*session)(void *ctx, const struct session *s);
 	void (*alert)(void *ctx, const struct alert *a);
+	/* An open session as it stands, made just before the alerts its
+	 * evidence raised while it is open (NULL: not wanted). Its verdict is
+	 * not decided yet (end is END_OPEN); its record follows when it ends. */
+	void (*session_open)(void *ctx, const struct session *s);
 };
 
 struct engine;
@@ -66,6 +70,11 @@ void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caple
 uint64_t engine_packet_count(const struct engine *e);
 /* Expires idle flows as of now (live captures call it when no packet comes). */
 void engine_tick(struct engine *e, uint64_t now_us);
+/* Completes the work on the frames given so far, without expiring
+ * anything: with worker threads, waits for them and makes the callbacks
+ * their results are due (a file read from a pipe whose writer pauses;
+ * one thread has nothing pending). */
+void engine_flush(struct engine *e);
 /* Finishes every open session (end of capture, or the user stopped it). */
 void engine_finish_all(struct engine *e);
 struct stats *engine_stats(struct engine *e);

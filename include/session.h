@@ -152,6 +152,12 @@ struct session {
 	 * many of them carried cleartext. */
 	uint32_t data_sessions, data_cleartext;
 
+	/* Alerts raised while the session was open (verdict_early): their
+	 * kinds, and which logins[] were alerted. The judge at the end lists
+	 * them and does not raise them again. */
+	uint32_t alerts_early; /* 1u << enum alert_kind */
+	uint8_t logins_early;  /* 1u << index in pf.logins */
+
 	/* Filled when the session is judged (session_finish). */
 	enum verdict verdict;
 	enum reason reason;
@@ -163,7 +169,8 @@ struct session {
 	struct tls_parser *tls;
 };
 
-/* One alert: per session (raised when it is judged) or cross-session. */
+/* One alert: per session (raised when its evidence is seen, or when the
+ * session is judged) or cross-session. */
 struct alert {
 	enum alert_kind kind;
 	enum severity severity;

@@ -22,6 +22,9 @@ struct sink {
 	void (*finish)(struct sink *k, struct summary *sum, const struct stats *st);
 	void (*free)(struct sink *k);
 	/* The dashboard only (NULL in the other sinks): */
+	/* A session still open that raised an alert, as it stands (before
+	 * the alert; its record comes through session when it ends). */
+	void (*session_open)(struct sink *k, const struct session *s);
 	/* Run counters, about ten times a second from the capture loop. */
 	void (*tick)(struct sink *k, const struct stats *st, size_t open_flows);
 	/* After finish: blocks until the user quits or *stop is set (a signal),

@@ -64,7 +64,8 @@ struct tui_login {
 	enum login_outcome outcome;
 };
 
-/* One finished session, copied from its struct session. */
+/* One session, copied from its struct session: finished, or still open
+ * (end is END_OPEN) as it stood when it raised an alert. */
 struct tui_row {
 	uint64_t seq; /* arrival order, from 1 */
 	uint64_t id;
@@ -78,8 +79,9 @@ struct tui_row {
 	const char *service; /* static string */
 	enum verdict verdict;
 	enum reason reason;
-	uint32_t alerts; /* 1u << enum alert_kind */
-	enum session_end end;
+	uint32_t alerts;      /* 1u << enum alert_kind */
+	enum session_end end; /* END_OPEN: still open, no verdict yet */
+	bool superseded;      /* an open session's row, now ended: not shown */
 	bool midstream, gap;
 	uint64_t packets, bytes[2];
 	/* the upgrade */
@@ -149,6 +151,10 @@ void tui_model_free(struct tui_model *m);
  * (counted in tui_model_add_failures); the row is kept anyway. */
 int tui_model_add_session(struct tui_model *m, const struct session *s);
 void tui_model_add_alert(struct tui_model *m, const struct alert *a);
+/* A session still open, as it stands (it raised an alert): listed with
+ * verdict "open", its logins and alerts so far, until its record comes
+ * (tui_model_add_session replaces the row). Not counted as a session. */
+void tui_model_open_session(struct tui_model *m, const struct session *s);
 /* Run counters as of now_us (any monotonic clock, microseconds). The first
  * call starts the elapsed time. */
 void tui_model_set_stats(struct tui_model *m, const struct stats *st, size_t open_flows,
@@ -220,6 +226,9 @@ bool tui_row_is_problem(const struct tui_row *r);
 bool tui_row_matches(const struct tui_row *r, const char *expr);
 bool tui_alert_matches(const struct tui_alert *a, const char *expr);
 enum tui_tone tui_verdict_tone(enum verdict v);
+/* The verdict a row shows: "open" for a session still open, else its
+ * verdict's name. */
+const char *tui_row_verdict_name(const struct tui_row *r);
 /* '+' encrypted, '~' cleartext, '!' downgraded, 'x' tls-failed, '?' unknown. */
 char tui_verdict_marker(enum verdict v);
 /* "1.3", "1.2", "SSL3" ... for the narrow TLS column; "" without TLS. */

@@ -26,6 +26,20 @@ size_t verdict_judge(struct session *s, const struct verdict_input *in, struct a
 		     size_t max);
 
 /*
+ * The alerts an open session's facts already decide, raised at once rather
+ * than when the session ends: each cleartext login once its exchange is
+ * over, the parser's indicators (PREAUTH, command or response injection),
+ * an upgrade refused, a capability masked, and plaintext on a TLS-only
+ * port, each as verdict_judge would raise it were the session to end now.
+ * Records them on the session (alerts_early, logins_early) so that no call,
+ * and not verdict_judge, raises them again; verdict_judge still lists them
+ * in s->alerts. Alerts that need the rest of the session (no TLS after an
+ * accepted upgrade, a failed handshake, weak TLS) or other sessions
+ * (correlate.h) stay with the end. Writes at most max into out.
+ */
+size_t verdict_early(struct session *s, struct alert *out, size_t max);
+
+/*
  * The second half of the judgement: what correlation found across sessions
  * (correlate_observe) becomes the session's verdict, reason and alerts.
  */

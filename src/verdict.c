@@ -86,6 +86,25 @@ raise_alert_text(struct alert_out *ao, enum alert_kind kind, enum severity sev, 
 	raise_alert(ao, kind, sev, (const uint8_t *)text, strlen(text));
 }
 
+/* An alert the open session may have raised already (verdict_early): then
+ * it is only listed, not raised again. */
+static void
+raise_once(struct alert_out *ao, enum alert_kind kind, enum severity sev, const uint8_t *ev,
+	   size_t ev_len)
+{
+	if (ao->s->alerts_early & (1u << kind)) {
+		ao->s->alerts |= 1u << kind;
+		return;
+	}
+	raise_alert(ao, kind, sev, ev, ev_len);
+}
+
+static void
+raise_once_text(struct alert_out *ao, enum alert_kind kind, enum severity sev, const char *text)
+{
+	raise_once(ao, kind, sev, (const uint8_t *)text, strlen(text));
+}
+
 /* How many of the non-TLS bytes of one direction are kept as evidence:
  * first_bytes_len counts the bytes that were not TLS, which may be more
  * than first_bytes holds. */
@@ -141,6 +160,19 @@ judge_tls_params(struct alert_out *ao)
 	}
 }
 
+/* The cleartext-login alert of login i. */
+static void
+judge_login(struct alert_out *ao, size_t i)
+{
+	const struct login *l = &ao->s->pf.logins[i];
+	char ev[160];
+
+	snprintf(ev, sizeof(ev), "%s %s user=%s", ao->s->service, l->mechanism,
+		 l->username[0] ? l->username : "?");
+	raise_alert_text(ao, ALERT_CLEARTEXT_LOGIN, l->has_secret ? SEVERITY_HIGH : SEVERITY_LOW,
+			 ev);
+}
+
 static void
 judge_logins(struct alert_out *ao)
 {
@@ -148,15 +180,38 @@ judge_logins(struct alert_out *ao)
 
 	for (size_t i = 0; i < pf->n_logins; i++) {
 		const struct login *l = &pf->logins[i];
-		char ev[160];
 
 		if (l->anonymous)
 			continue; /* nobody's credentials: listed, not alerted */
-		snprintf(ev, sizeof(ev), "%s %s user=%s", ao->s->service, l->mechanism,
-			 l->username[0] ? l->username : "?");
-		raise_alert_text(ao, ALERT_CLEARTEXT_LOGIN,
-				 l->has_secret ? SEVERITY_HIGH : SEVERITY_LOW, ev);
+		if (ao->s->logins_early & (1u << i)) {
+			ao->s->alerts |= 1u << ALERT_CLEARTEXT_LOGIN; /* raised while open */
+			continue;
+		}
+		judge_login(ao, i);
 	}
+}
+
+/* The alerts a parser's indicator decides by itself, whatever follows. */
+static void
+judge_indicated(struct alert_out *ao)
+{
+	const struct proto_facts *pf = &ao->s->pf;
+
+	if (pf->indicators & IND_PREAUTH)
+		raise_once(ao, ALERT_PREAUTH_BYPASS, SEVERITY_MEDIUM, pf->evidence,
+			   pf->evidence_len);
+	if (pf->indicators & IND_CMD_INJECTION)
+		raise_once(ao, ALERT_CMD_INJECTION, SEVERITY_HIGH, pf->evidence, pf->evidence_len);
+	if (pf->indicators & IND_RESP_INJECTION)
+		raise_once(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, pf->evidence, pf->evidence_len);
+}
+
+/* Plaintext on a port where only TLS belongs: the alert's evidence. */
+static void
+tls_port_evidence(const struct session *s, char *ev, size_t evsz)
+{
+	snprintf(ev, evsz, "%s in cleartext on TLS port %u/%s", s->service, s->server_port,
+		 transport_name(s->l4));
 }
 
 static void
@@ -167,14 +222,7 @@ judge_plain(struct alert_out *ao, bool tls_port)
 	const struct tls_facts *t = &s->tf;
 	enum reason fail;
 
-	if (pf->indicators & IND_PREAUTH)
-		raise_alert(ao, ALERT_PREAUTH_BYPASS, SEVERITY_MEDIUM, pf->evidence,
-			    pf->evidence_len);
-	if (pf->indicators & IND_CMD_INJECTION)
-		raise_alert(ao, ALERT_CMD_INJECTION, SEVERITY_HIGH, pf->evidence, pf->evidence_len);
-	if (pf->indicators & IND_RESP_INJECTION)
-		raise_alert(ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, pf->evidence,
-			    pf->evidence_len);
+	judge_indicated(ao);
 	judge_logins(ao);
 
 	if (pf->switch_to_tls) {
@@ -219,25 +267,24 @@ judge_plain(struct alert_out *ao, bool tls_port)
 	if (pf->upgrade_refused) {
 		s->verdict = VERDICT_DOWNGRADED;
 		s->reason = REASON_UPGRADE_REFUSED;
-		raise_alert(ao, ALERT_UPGRADE_REFUSED, SEVERITY_HIGH, pf->evidence,
-			    pf->evidence_len);
+		raise_once(ao, ALERT_UPGRADE_REFUSED, SEVERITY_HIGH, pf->evidence,
+			   pf->evidence_len);
 		return;
 	}
 	if (pf->indicators & (IND_CAPA_MASKED | IND_CMD_MASKED)) {
 		s->verdict = VERDICT_DOWNGRADED;
 		s->reason = REASON_CAPABILITY_MASKED;
-		raise_alert(ao, ALERT_CAPABILITY_MASKED, SEVERITY_HIGH, pf->evidence,
-			    pf->evidence_len);
+		raise_once(ao, ALERT_CAPABILITY_MASKED, SEVERITY_HIGH, pf->evidence,
+			   pf->evidence_len);
 		return;
 	}
 	if (tls_port) {
 		char ev[64];
 
-		snprintf(ev, sizeof(ev), "%s in cleartext on TLS port %u/%s", s->service,
-			 s->server_port, transport_name(s->l4));
+		tls_port_evidence(s, ev, sizeof(ev));
 		s->verdict = VERDICT_DOWNGRADED;
 		s->reason = REASON_PLAINTEXT_ON_TLS_PORT;
-		raise_alert_text(ao, ALERT_PLAINTEXT_ON_TLS_PORT, SEVERITY_HIGH, ev);
+		raise_once_text(ao, ALERT_PLAINTEXT_ON_TLS_PORT, SEVERITY_HIGH, ev);
 		return;
 	}
 	if (s->gap_undecided) {
@@ -302,8 +349,8 @@ judge_data_channel(struct alert_out *ao)
 	s->reason = s->link_tls ? REASON_NOT_REQUESTED : REASON_NOT_OFFERED;
 }
 
-size_t
-verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out, size_t max)
+static size_t
+judge_session(struct session *s, const struct verdict_input *in, struct alert *out, size_t max)
 {
 	struct alert_out ao = {out, max, 0, s};
 	bool tls_port;
@@ -371,6 +418,88 @@ verdict_judge(struct session *s, const struct verdict_input *in, struct alert *o
 				    : REASON_NO_TLS_PROTOCOL;
 	} else
 		s->reason = REASON_UNRECOGNIZED;
+	return ao.n;
+}
+
+size_t
+verdict_judge(struct session *s, const struct verdict_input *in, struct alert *out, size_t max)
+{
+	size_t n = judge_session(s, in, out, max);
+
+	/* Raised while the session was open: listed even when the end changed
+	 * the picture (an upgrade refused, then accepted on a second try). */
+	s->alerts |= s->alerts_early;
+	return n;
+}
+
+/* Is login i's exchange over (so its alert says all it will say: the
+ * user name, whether a secret crossed the wire)? The server answered it,
+ * or a later login began. */
+static bool
+login_complete(const struct proto_facts *pf, size_t i)
+{
+	return pf->logins[i].outcome != LOGIN_UNKNOWN || i + 1 < pf->n_logins;
+}
+
+/* An alert raised while the session is open: remembered on the session. */
+static void
+raise_early(struct alert_out *ao, enum alert_kind kind, enum severity sev, const uint8_t *ev,
+	    size_t ev_len)
+{
+	if (ao->s->alerts_early & (1u << kind))
+		return;
+	ao->s->alerts_early |= 1u << kind;
+	raise_alert(ao, kind, sev, ev, ev_len);
+}
+
+size_t
+verdict_early(struct session *s, struct alert *out, size_t max)
+{
+	struct alert_out ao = {out, max, 0, s};
+	const struct proto_facts *pf = &s->pf;
+	bool tls_port;
+	char ev[64];
+
+	/* Only what judge_plain decides from the parser's facts alone. */
+	if (!s->plain_seen || s->implicit_tls || (s->proto && s->proto->data_channel))
+		return 0;
+	if (pf->indicators & IND_PREAUTH)
+		raise_early(&ao, ALERT_PREAUTH_BYPASS, SEVERITY_MEDIUM, pf->evidence,
+			    pf->evidence_len);
+	if (pf->indicators & IND_CMD_INJECTION)
+		raise_early(&ao, ALERT_CMD_INJECTION, SEVERITY_HIGH, pf->evidence,
+			    pf->evidence_len);
+	if (pf->indicators & IND_RESP_INJECTION)
+		raise_early(&ao, ALERT_RESP_INJECTION, SEVERITY_HIGH, pf->evidence,
+			    pf->evidence_len);
+	for (size_t i = 0; i < pf->n_logins && i < 8; i++) {
+		if ((s->logins_early & (1u << i)) || !login_complete(pf, i) ||
+		    pf->logins[i].anonymous)
+			continue;
+		s->logins_early |= (uint8_t)(1u << i);
+		s->alerts_early |= 1u << ALERT_CLEARTEXT_LOGIN;
+		judge_login(&ao, i);
+	}
+	/* After an accepted upgrade, what follows decides (TLS, or text where
+	 * TLS belongs): the end's judgement. */
+	if (pf->switch_to_tls)
+		return ao.n;
+	if (pf->upgrade_refused) {
+		raise_early(&ao, ALERT_UPGRADE_REFUSED, SEVERITY_HIGH, pf->evidence,
+			    pf->evidence_len);
+		return ao.n;
+	}
+	if (pf->indicators & (IND_CAPA_MASKED | IND_CMD_MASKED)) {
+		raise_early(&ao, ALERT_CAPABILITY_MASKED, SEVERITY_HIGH, pf->evidence,
+			    pf->evidence_len);
+		return ao.n;
+	}
+	proto_by_port(s->server_port, s->l4, &tls_port);
+	if (tls_port) {
+		tls_port_evidence(s, ev, sizeof(ev));
+		raise_early(&ao, ALERT_PLAINTEXT_ON_TLS_PORT, SEVERITY_HIGH, (const uint8_t *)ev,
+			    strlen(ev));
+	}
 	return ao.n;
 }
 

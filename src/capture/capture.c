@@ -55,6 +55,8 @@ struct capture {
 	bool raw_error;		      /* a read(2) failed (errno says why) */
 	volatile sig_atomic_t broken; /* capture_break: an interrupted read ends */
 	size_t wire_len;	      /* of the last packet given */
+	void (*wait)(void *ctx);      /* before waiting for a pipe (capture_on_wait) */
+	void *wait_ctx;
 };
 
 static struct capture *
@@ -71,6 +73,25 @@ capture_alloc(const char *name, char *err, size_t errsz)
 	return c;
 }
 
+/* A read is about to wait for bytes not written yet (a pipe whose writer
+ * pauses): whoever registered gets to finish its work first. Regular files
+ * are never waited for. */
+static void
+capture_before_wait(struct capture *c)
+{
+	struct pollfd p = {.fd = c->raw_fd, .events = POLLIN};
+
+	if (c->wait && c->raw_fd >= 0 && poll(&p, 1, 0) == 0)
+		c->wait(c->wait_ctx);
+}
+
+void
+capture_on_wait(struct capture *c, void (*fn)(void *ctx), void *ctx)
+{
+	c->wait = fn;
+	c->wait_ctx = ctx;
+}
+
 /* Reads from a pipe or other non-regular input with read(2): until n bytes
  * when all is set (the pcapng reader wants whole blocks), else returns as
  * soon as some bytes came. Fewer than asked: the end, a read error
@@ -81,7 +102,10 @@ capture_read_fd(struct capture *c, uint8_t *dst, size_t n, bool all)
 	size_t got = 0;
 
 	while (got < n) {
-		ssize_t k = read(c->raw_fd, dst + got, n - got);
+		ssize_t k;
+
+		capture_before_wait(c);
+		k = read(c->raw_fd, dst + got, n - got);
 
 		if (k > 0) {
 			got += (size_t)k;

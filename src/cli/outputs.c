@@ -81,10 +81,25 @@ cli_on_alert(void *ctx, const struct alert *a)
 		out->sinks[i]->alert(out->sinks[i], a);
 }
 
+/* An open session that raised an alert: to the sinks that list open
+ * sessions (the dashboard); the others write its record when it ends. */
+static void
+cli_on_session_open(void *ctx, const struct session *s)
+{
+	struct cli_outputs *out = ctx;
+
+	for (size_t i = 0; i < out->n_sinks; i++)
+		if (out->sinks[i]->session_open)
+			out->sinks[i]->session_open(out->sinks[i], s);
+}
+
 struct engine_output
 cli_outputs_engine_output(struct cli_outputs *out)
 {
-	return (struct engine_output){.ctx = out, .session = cli_on_session, .alert = cli_on_alert};
+	return (struct engine_output){.ctx = out,
+				      .session = cli_on_session,
+				      .alert = cli_on_alert,
+				      .session_open = cli_on_session_open};
 }
 
 /* A live interface, or a capture read as it is written (a FIFO, a pipe on

@@ -230,6 +230,17 @@ run_replay_pace(struct run *r, struct capture *c, struct pace *p, uint64_t ts)
 }
 
 /* Reads one source to its end; returns 0, or 2 after an I/O error. */
+/* A capture read from a pipe waits for its writer: the packets so far are
+ * analysed to the end (alerts out) and finished commands collected first. */
+static void
+run_on_wait(void *ctx)
+{
+	struct run *r = ctx;
+
+	engine_flush(r->engine);
+	cli_outputs_poll(&r->out);
+}
+
 static int
 run_source(struct run *r, struct capture *c)
 {
@@ -245,6 +256,8 @@ run_source(struct run *r, struct capture *c)
 		return 2;
 	}
 	pg.on = !capture_is_live(c) && !o->quiet && isatty(STDERR_FILENO) && !r->out.tui;
+	if (!capture_is_live(c))
+		capture_on_wait(c, run_on_wait, r);
 	pg.start = pg.last = run_now();
 	current_capture = c;
 	while (!stop_requested && !r->count_reached) {

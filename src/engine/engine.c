@@ -208,6 +208,13 @@ engine_tick(struct engine *e, uint64_t now_us)
 }
 
 void
+engine_flush(struct engine *e)
+{
+	if (e->ops->flush)
+		e->ops->flush(e);
+}
+
+void
 engine_finish_all(struct engine *e)
 {
 	e->ops->finish(e);
@@ -270,8 +277,16 @@ single_link(struct engine *e, const struct link_note *n)
 	links_note(e->links, n);
 }
 
+/* The single thread outputs an open session's alerts at once. */
+static void
+single_early(struct engine *e, struct conn *c, struct alert *a, size_t n)
+{
+	engine_raise_early(e, &c->sess, a, n, c->ev.head != NULL);
+}
+
 const struct engine_owner engine_owner_single = {
 	.session_id = single_session_id,
 	.finished = engine_judge_conn,
+	.early = single_early,
 	.link = single_link,
 };

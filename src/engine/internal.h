@@ -39,6 +39,7 @@ struct conn {
 	uint64_t last_idx;	/* index of the flow's last packet: its LRU rank */
 	uint32_t expect_seen;	/* announcements (sess.pf.n_expect) handed on */
 	bool pair_sent;		/* the encrypted control session's hosts handed on */
+	uint32_t early_sig;	/* the facts verdict_early last looked at */
 };
 
 /* An open flow whose session is settled (TLS established: nothing more to
@@ -71,7 +72,8 @@ struct order_key {
 enum {
 	STAGE_EXPIRE = 0, /* idle flows expired before the packet */
 	STAGE_EVICT = 1,  /* the idlest flow finished to make room */
-	STAGE_CREATE = 2, /* the packet's flow created */
+	STAGE_CREATE = 2, /* the packet's flow created (sub 0), its links (1),
+			   * the alerts its bytes raised while open (2) */
 	STAGE_CLOSE = 3,  /* the packet's RST or last FIN */
 	STAGE_TICK = 4,	  /* ticks after the packet: STAGE_TICK + n */
 };
@@ -107,6 +109,7 @@ struct engine_ops {
 	void (*expire)(struct engine *e);	  /* once per packet-time second */
 	void (*tick)(struct engine *e);		  /* the clock moved without packets */
 	void (*finish)(struct engine *e);	  /* finish every flow */
+	void (*flush)(struct engine *e);	  /* complete what was sent (NULL: nothing) */
 	struct stats *(*stats)(struct engine *e); /* counters, complete */
 	size_t (*open_flows)(const struct engine *e);
 };
@@ -119,6 +122,9 @@ struct engine_owner {
 	/* A session is finished (reassembly flushed, end set): judge it or
 	 * hand it to whoever judges. */
 	void (*finished)(struct engine *e, struct conn *c);
+	/* An open session's bytes raised alerts (verdict_early): output them
+	 * now, or hand them to whoever judges. */
+	void (*early)(struct engine *e, struct conn *c, struct alert *a, size_t n);
 	/* Before keeping an evidence packet (NULL: nothing to do). */
 	void (*evidence_room)(struct engine *e);
 	/* A session announced a data connection, or its address pair stands
@@ -199,6 +205,13 @@ void engine_judge(struct engine *e, struct session *s, const struct evidence_buf
 		  bool ndpi_cleartext);
 /* The hook of the roles that judge their own sessions. */
 void engine_judge_conn(struct engine *e, struct conn *c);
+/* After a packet's bytes: the alerts an open session's facts already
+ * decide, raised once (to the owner's early hook). */
+void engine_early(struct engine *e, struct conn *c);
+/* Outputs alerts an open session raised (the single thread's early hook,
+ * and the front's for its workers'); has_ev: packets are kept for it. */
+void engine_raise_early(struct engine *e, const struct session *s, struct alert *a, size_t n,
+			bool has_ev);
 
 /* workers.c */
 extern const struct engine_ops engine_ops_front;

@@ -33,27 +33,37 @@ engine_has_secret(const struct session *s)
 	return false;
 }
 
-/* Writes the session's kept packets for its alerts; names the file in them. */
+/* The name of the session's evidence file, and its path as alerts show it. */
+static void
+engine_evidence_name(const struct engine *e, const struct session *s, char *name, size_t namesz,
+		     char *path, size_t pathsz)
+{
+	char ts[40];
+	time_t t = (time_t)(s->ts_first_us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(name, namesz, "%s-session%" PRIu64 "-%s-%u.pcap", ts, s->id, s->service,
+		 s->server_port);
+	snprintf(path, pathsz, "%s/%s", e->cfg.evidence_dir ? e->cfg.evidence_dir : ".", name);
+}
+
+/* Writes the session's kept packets for its alerts (those raised now, n,
+ * or while it was open); names the file in them. */
 static void
 engine_write_evidence(struct engine *e, const struct session *s, const struct evidence_buf *ev,
 		      struct alert *alerts, size_t n)
 {
-	char name[256], path[512], err[600], ts[40];
-	time_t t = (time_t)(s->ts_first_us / 1000000);
-	struct tm tm;
+	char name[256], path[512], err[600];
 
-	if (e->cfg.evidence_dirfd < 0 || n == 0 || !ev->head)
+	if (e->cfg.evidence_dirfd < 0 || (n == 0 && !s->alerts_early) || !ev->head)
 		return;
 	if (engine_has_secret(s) && !e->cfg.show_secrets) {
 		e->st.evidence_withheld++;
 		return;
 	}
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(name, sizeof(name), "%s-session%" PRIu64 "-%s-%u.pcap", ts, s->id, s->service,
-		 s->server_port);
-	snprintf(path, sizeof(path), "%s/%s", e->cfg.evidence_dir ? e->cfg.evidence_dir : ".",
-		 name);
+	engine_evidence_name(e, s, name, sizeof(name), path, sizeof(path));
 	if (evidence_write(ev, e->cfg.evidence_dirfd, name, err, sizeof(err)) < 0) {
 		if (e->st.evidence_failed++ == 0)
 			fprintf(stderr, "tlswatch: --evidence: %s\n", err);
@@ -133,4 +143,67 @@ void
 engine_judge_conn(struct engine *e, struct conn *c)
 {
 	engine_judge(e, &c->sess, &c->ev, c->ndpi_cleartext);
+}
+
+/* What verdict_early reads, in one word: when it has not changed since the
+ * last look, nothing new can be raised (and the registry is not asked
+ * about the port on every packet). Never 0 for a recognised session. */
+static uint32_t
+engine_early_sig(const struct session *s)
+{
+	uint32_t sig = 1u << 31 | (s->pf.indicators & 0xffffu) << 8 | s->pf.n_logins;
+
+	for (size_t i = 0; i < s->pf.n_logins; i++)
+		if (s->pf.logins[i].outcome != LOGIN_UNKNOWN)
+			sig += 1u << 4;
+	if (s->pf.upgrade_refused)
+		sig |= 1u << 24;
+	if (s->pf.switch_to_tls)
+		sig |= 1u << 25;
+	return sig;
+}
+
+void
+engine_early(struct engine *e, struct conn *c)
+{
+	struct alert alerts[ENGINE_ALERTS_MAX];
+	struct session *s = &c->sess;
+	uint32_t sig;
+	size_t n;
+
+	if (!s->plain_seen)
+		return;
+	sig = engine_early_sig(s);
+	if (sig == c->early_sig)
+		return;
+	c->early_sig = sig;
+	n = verdict_early(s, alerts, ENGINE_ALERTS_MAX);
+	if (n)
+		e->own->early(e, c, alerts, n);
+}
+
+/*
+ * Alerts an open session raised, to the outputs now; the session's record
+ * follows when it ends. With --evidence the session's packets are written
+ * when it ends (all that were kept by then; a file is never written over),
+ * and not at all if by then it carried a login secret, unless
+ * --show-secrets: so only then is the file certain, and named now.
+ */
+void
+engine_raise_early(struct engine *e, const struct session *s, struct alert *a, size_t n,
+		   bool has_ev)
+{
+	char name[256], path[512];
+
+	if (e->cfg.evidence_dirfd >= 0 && has_ev && e->cfg.show_secrets) {
+		engine_evidence_name(e, s, name, sizeof(name), path, sizeof(path));
+		for (size_t i = 0; i < n; i++)
+			snprintf(a[i].pcap, sizeof(a[i].pcap), "%s", path);
+	}
+	e->st.alerts += n;
+	if (e->out.session_open)
+		e->out.session_open(e->out.ctx, s);
+	for (size_t i = 0; i < n; i++)
+		if (e->out.alert)
+			e->out.alert(e->out.ctx, &a[i]);
 }

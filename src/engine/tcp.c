@@ -124,6 +124,7 @@ engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	engine_conn_seen(e, c, pk);
 	settled = engine_tcp_bytes(e, c, pk, dlt, frame, caplen, dir);
 	engine_harvest_links(e, c);
+	engine_early(e, c);
 	engine_consult_ndpi(e, c, pk);
 
 	end = engine_packet_end(e, pk, c->fin, dir);

@@ -35,6 +35,7 @@ engine_udp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *fr
 	} else {
 		engine_keep_evidence(e, c, pk, dlt, frame, caplen);
 		session_on_datagram(s, dir, pk->payload, pk->payload_len, pk->payload_cut);
+		engine_early(e, c);
 	}
 	engine_consult_ndpi(e, c, pk);
 	engine_mem_update(e, c);

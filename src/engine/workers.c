@@ -39,6 +39,7 @@ enum msg_type {
 	MSG_CREATED,	/* back: a flow was created */
 	MSG_REPORT,	/* back: a finished session, to be judged */
 	MSG_LINK,	/* back: a session announced a data connection */
+	MSG_EARLY,	/* back: alerts an open session raised */
 };
 
 struct msg_packet {
@@ -67,6 +68,15 @@ struct msg_link {
 	uint32_t type;
 	struct order_key key;
 	struct link_note n; /* n.control: the worker's provisional id */
+};
+
+struct msg_early {
+	uint32_t type;
+	struct order_key key;
+	bool has_ev;	  /* packets are kept for the session */
+	size_t n;	  /* alerts that follow */
+	struct session s; /* as it stands: no parser state */
+	struct alert a[];
 };
 
 struct msg_report {
@@ -118,6 +128,22 @@ key_less(const struct order_key *a, const struct order_key *b)
 	if (a->stage != b->stage)
 		return a->stage < b->stage;
 	return a->sub < b->sub;
+}
+
+/* The order key of a message a worker handed back. */
+static struct order_key
+msg_key(const uint32_t *m)
+{
+	switch (*m) {
+	case MSG_CREATED:
+		return ((const struct msg_created *)m)->key;
+	case MSG_LINK:
+		return ((const struct msg_link *)m)->key;
+	case MSG_EARLY:
+		return ((const struct msg_early *)m)->key;
+	default:
+		return ((const struct msg_report *)m)->key;
+	}
 }
 
 static const struct order_key key_max = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
@@ -222,6 +248,28 @@ worker_link(struct engine *e, const struct link_note *n)
 	ring_commit(&w->out);
 }
 
+/* In a worker: alerts the bytes of the packet at hand raised on an open
+ * session, with the session as it stands, in their place in the order
+ * (after the packet's flow was created and its links, before the packet
+ * may end the session). */
+static void
+worker_early(struct engine *e, struct conn *c, struct alert *a, size_t n)
+{
+	struct worker *w = e->self;
+	struct msg_early *m = ring_reserve(&w->out, sizeof(*m) + n * sizeof(*a), NULL, NULL);
+
+	m->type = MSG_EARLY;
+	m->key = (struct order_key){e->key_idx, STAGE_CREATE, 2};
+	m->has_ev = c->ev.head != NULL;
+	m->n = n;
+	m->s = c->sess;
+	m->s.sniff = NULL;
+	m->s.pstate = NULL;
+	m->s.tls = NULL;
+	memcpy(m->a, a, n * sizeof(*a));
+	ring_commit(&w->out);
+}
+
 /* In a worker: what is left of its evidence cap, less what is on its way
  * to the reader. */
 static void
@@ -308,6 +356,14 @@ par_take(struct engine *e, struct worker *from, uint32_t *type)
 		if (idmap_put(&P->ids, m->provisional, e->next_id) < 0)
 			e->st.alloc_failures++;
 		e->next_id++;
+	} else if (*type == MSG_EARLY) {
+		struct msg_early *m = (struct msg_early *)type;
+
+		/* Still open: its id stays mapped until its report. */
+		m->s.id = idmap_get(&P->ids, m->s.id);
+		for (size_t i = 0; i < m->n; i++)
+			m->a[i].session_id = m->s.id;
+		engine_raise_early(e, &m->s, m->a, m->n, m->has_ev);
 	} else if (*type == MSG_LINK) {
 		struct msg_link *m = (struct msg_link *)type;
 
@@ -361,8 +417,7 @@ par_drain(struct engine *e)
 					bound = k;
 				continue;
 			}
-			k = *m == MSG_CREATED ? ((struct msg_created *)m)->key
-					      : ((struct msg_report *)m)->key;
+			k = msg_key(m);
 			if (!from || key_less(&k, &best)) {
 				best = k;
 				from = w;
@@ -496,6 +551,15 @@ par_tick(struct engine *e)
 	par_send_expire(e, e->pkt_idx, stage);
 	P->next = (struct order_key){e->pkt_idx, stage + 1, 0};
 	par_sync(e);
+}
+
+/* The reader is about to wait for input: what the workers were sent is
+ * done and its output taken now, not when more packets come. */
+static void
+par_flush(struct engine *e)
+{
+	if (!e->par->finished)
+		par_sync(e);
 }
 
 static void
@@ -685,6 +749,7 @@ const struct engine_owner engine_owner_worker = {
 	.session_id = worker_session_id,
 	.created = worker_created,
 	.finished = worker_finished,
+	.early = worker_early,
 	.evidence_room = worker_evidence_room,
 	.link = worker_link,
 };
@@ -695,6 +760,7 @@ const struct engine_ops engine_ops_front = {
 	.expire = par_expire,
 	.tick = par_tick,
 	.finish = par_finish,
+	.flush = par_flush,
 	.stats = par_stats,
 	.open_flows = par_open_flows,
 };

@@ -619,8 +619,9 @@ json_alert(struct sink *k, const struct alert *a)
 {
 	json_seen(k, a->ts_us);
 	sink_json_alert(k->out, a);
-	if (k->live)
-		sink_flush(k);
+	/* An alert is for now, even in a file being read (a capture still
+	 * being written, a pipe): never left in a buffer. Alerts are few. */
+	sink_flush(k);
 }
 
 static void

@@ -127,6 +127,13 @@ else
 	pass=$((pass + 1))
 fi
 
+# Alerts raised while their session is open (a capture fed through a FIFO).
+if ! "$here/early.sh" "$bin" "$tmp"; then
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 if ! "$here/threads.sh" "$bin" "$tmp"; then
 	fail=$((fail + 1))
 else

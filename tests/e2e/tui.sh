@@ -380,6 +380,37 @@ fi
 keys q
 restored >/dev/null
 
+# ---- a session still open that raised an alert ------------------------------------------
+# imap-login-idle cut before its FIN, through a FIFO kept open: the session
+# is listed as open, with its alert, before it ends; then its record
+# replaces the row.
+if tests/e2e/split-at-fin.py pcaps/imap-login-idle.pcap "$tmp/idle1.pcap" "$tmp/idle2.bin" &&
+	mkfifo "$tmp/idle.fifo"; then
+	exec 8<>"$tmp/idle.fifo"
+	pane 120 40
+	run "'$bin' -q -r '$tmp/idle.fifo' --tui --idle-timeout 604800 --established-timeout 604800"
+	cat "$tmp/idle1.pcap" >&8
+	if wait_for 'imap +\? open' 20 && wait_for 'high +cleartext-login' 5; then
+		pass "an open session that raised an alert is listed as open, with the alert"
+	else
+		fail "the open session or its alert is not shown"
+		screen | sed 's/^/    /' | tail -12
+	fi
+	cat "$tmp/idle2.bin" >&8
+	exec 8>&-
+	if wait_for 'REPLAY DONE' 20 && wait_for 'cleartext/not-requested' 5 &&
+		! screen | grep -qE 'imap +\? open'; then
+		pass "when it ends, its record replaces the open row"
+	else
+		fail "the open row is not replaced by the session's record"
+		screen | sed 's/^/    /' | tail -12
+	fi
+	keys q
+	restored >/dev/null
+else
+	fail "cannot cut pcaps/imap-login-idle.pcap"
+fi
+
 # ---- no terminal ------------------------------------------------------------------------
 "$bin" -q -r $rich --tui >"$tmp/out" 2>"$tmp/err"
 if grep -q 'stdout is not a terminal; using the text report' "$tmp/err" &&

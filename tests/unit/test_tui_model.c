@@ -776,6 +776,55 @@ test_tui_model_formats_counts_clocks_and_short_tls_versions(void **state)
 	assert_string_equal(tui_tls_short(&r, b), "7f1c");
 }
 
+static void
+test_tui_model_lists_an_open_session_with_its_alerts_until_its_record_replaces_it(void **state)
+{
+	struct tui_model *m = model(100, 100);
+	const struct tui_row *r;
+	struct session s;
+
+	(void)state;
+	add_five(m);
+	/* Session 6 is open: it raised a cleartext login. */
+	mk(&s, 6, 6, 4, 143, "imap", VERDICT_UNKNOWN, REASON_NONE);
+	s.end = END_OPEN;
+	add_login(&s, "LOGIN", "alice", "AlicePass2024");
+	s.alerts_early = 1u << ALERT_CLEARTEXT_LOGIN;
+	tui_model_open_session(m, &s);
+	assert_string_equal(ids(m), "6,5,4,3,2,1");
+	r = tui_model_find_row(m, 6);
+	assert_non_null(r);
+	assert_int_equal(r->end, END_OPEN);
+	assert_string_equal(tui_row_verdict_name(r), "open");
+	assert_int_equal(r->alerts, 1u << ALERT_CLEARTEXT_LOGIN);
+	assert_int_equal(r->n_logins, 1);
+	assert_string_equal(r->logins[0].username, "alice");
+	assert_true(tui_row_is_problem(r));
+	/* Not a finished session: the counts do not move. */
+	assert_int_equal(tui_model_counters(m)->sessions, 5);
+	assert_int_equal(tui_model_set_filter(m, "verdict:open"), 0);
+	assert_string_equal(ids(m), "6");
+	tui_model_set_filter(m, "");
+	/* A second alert on it: the same row, as it stands now. */
+	s.alerts_early |= 1u << ALERT_UPGRADE_REFUSED;
+	s.packets = 20;
+	tui_model_open_session(m, &s);
+	assert_string_equal(ids(m), "6,5,4,3,2,1");
+	assert_int_equal(tui_model_find_row(m, 6)->packets, 20);
+	/* Another session ends, then 6 ends: its record takes the row's place. */
+	mk(&s, 7, 7, 1, 25, "smtp", VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	add(m, &s);
+	mk(&s, 6, 6, 4, 143, "imap", VERDICT_CLEARTEXT, REASON_NOT_REQUESTED);
+	s.alerts = 1u << ALERT_CLEARTEXT_LOGIN | 1u << ALERT_UPGRADE_REFUSED;
+	add(m, &s);
+	assert_string_equal(ids(m), "6,7,5,4,3,2,1");
+	r = tui_model_find_row(m, 6);
+	assert_int_equal(r->end, END_FIN);
+	assert_string_equal(tui_row_verdict_name(r), "cleartext");
+	assert_int_equal(tui_model_counters(m)->sessions, 7);
+	tui_model_free(m);
+}
+
 int
 main(void)
 {
@@ -814,6 +863,8 @@ main(void)
 			test_tui_model_rates_are_measured_over_half_a_second_and_averaged_when_done),
 		cmocka_unit_test(test_tui_model_markers_tell_verdicts_apart_without_colour),
 		cmocka_unit_test(test_tui_model_formats_counts_clocks_and_short_tls_versions),
+		cmocka_unit_test(
+			test_tui_model_lists_an_open_session_with_its_alerts_until_its_record_replaces_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

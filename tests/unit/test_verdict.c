@@ -1245,6 +1245,194 @@ test_verdict_alert_init_copies_the_session_identity(void **state)
 	assert_string_equal(a.evidence, "");
 }
 
+/* ---- Alerts of an open session (verdict_early) ------------------------------ */
+
+/* verdict_early on an open session: the alerts it raises now. */
+static void
+early(struct session *s, struct judged *j)
+{
+	s->end = END_OPEN;
+	memset(j, 0, sizeof(*j));
+	j->n = verdict_early(s, j->a, MAX_ALERTS);
+	assert_true(j->n <= MAX_ALERTS);
+}
+
+static struct login *
+login_add(struct session *s, const char *mech, const char *user, enum login_outcome o)
+{
+	struct login *l = &s->pf.logins[s->pf.n_logins++];
+
+	memset(l, 0, sizeof(*l));
+	strcpy(l->mechanism, mech);
+	strcpy(l->username, user);
+	l->has_secret = true;
+	l->outcome = o;
+	return l;
+}
+
+static void
+test_verdict_early_answered_login_is_raised_while_open_and_not_at_the_end(void **state)
+{
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	smtp_plain(&s, 587, true);
+	login_add(&s, "PLAIN", "alice", LOGIN_SUCCESS);
+	early(&s, &j);
+	assert_int_equal(j.n, 1);
+	assert_int_equal(j.a[0].kind, ALERT_CLEARTEXT_LOGIN);
+	assert_int_equal(j.a[0].severity, SEVERITY_HIGH);
+	assert_string_equal(j.a[0].evidence, "smtp PLAIN user=alice");
+	assert_int_equal(j.a[0].session_id, s.id);
+	/* Asked again: nothing new. */
+	early(&s, &j);
+	assert_int_equal(j.n, 0);
+	/* The end lists it, does not raise it again. */
+	s.end = END_FIN;
+	judge(&s, &j);
+	assert_int_equal(j.n, 0);
+	assert_int_equal(s.alerts, 1u << ALERT_CLEARTEXT_LOGIN);
+	assert_verdict(&s, "cleartext", "not-requested");
+}
+
+static void
+test_verdict_early_login_waits_for_its_answer_or_the_next_login(void **state)
+{
+	struct session s;
+	struct judged j;
+	struct login *l;
+
+	(void)state;
+	smtp_plain(&s, 587, true);
+	l = login_add(&s, "LOGIN", "", LOGIN_UNKNOWN);
+	early(&s, &j);
+	assert_int_equal(j.n, 0); /* the user name may come yet */
+	strcpy(l->username, "bob");
+	l->outcome = LOGIN_FAILURE;
+	login_add(&s, "PLAIN", "carol", LOGIN_UNKNOWN);
+	early(&s, &j);
+	assert_int_equal(j.n, 1);
+	assert_string_equal(j.a[0].evidence, "smtp LOGIN user=bob");
+	/* The second login, never answered, is the end's. */
+	s.end = END_FIN;
+	judge(&s, &j);
+	assert_int_equal(j.n, 1);
+	assert_string_equal(j.a[0].evidence, "smtp PLAIN user=carol");
+	assert_int_equal(s.alerts, 1u << ALERT_CLEARTEXT_LOGIN);
+}
+
+static void
+test_verdict_early_anonymous_login_raises_nothing(void **state)
+{
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	session_make(&s, "ftp", 21);
+	s.plain_seen = true;
+	login_add(&s, "USER", "anonymous", LOGIN_SUCCESS)->anonymous = true;
+	early(&s, &j);
+	assert_int_equal(j.n, 0);
+	assert_int_equal(s.alerts_early, 0);
+}
+
+static void
+test_verdict_early_refusal_and_indicators_are_raised_once(void **state)
+{
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	smtp_plain(&s, 25, true);
+	s.pf.upgrade_requested = true;
+	s.pf.upgrade_refused = true;
+	s.pf.indicators |= IND_UPGRADE_REFUSED | IND_CMD_INJECTION;
+	evidence_set(&s.pf, "454 TLS not available");
+	early(&s, &j);
+	assert_int_equal(j.n, 2);
+	assert_non_null(alert_find(&j, ALERT_UPGRADE_REFUSED));
+	assert_non_null(alert_find(&j, ALERT_CMD_INJECTION));
+	s.end = END_FIN;
+	judge(&s, &j);
+	assert_int_equal(j.n, 0);
+	assert_verdict(&s, "downgraded", "upgrade-refused");
+	assert_int_equal(s.alerts, 1u << ALERT_UPGRADE_REFUSED | 1u << ALERT_CMD_INJECTION);
+}
+
+static void
+test_verdict_early_masked_capability_and_tls_port_are_raised_while_open(void **state)
+{
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	smtp_plain(&s, 25, false);
+	s.pf.indicators |= IND_CAPA_MASKED;
+	evidence_set(&s.pf, "250-XXXXXXXA");
+	early(&s, &j);
+	assert_int_equal(j.n, 1);
+	assert_int_equal(j.a[0].kind, ALERT_CAPABILITY_MASKED);
+
+	smtp_plain(&s, 465, false);
+	early(&s, &j);
+	assert_int_equal(j.n, 1);
+	assert_int_equal(j.a[0].kind, ALERT_PLAINTEXT_ON_TLS_PORT);
+	assert_string_equal(j.a[0].evidence, "smtp in cleartext on TLS port 465/tcp");
+	s.end = END_FIN;
+	judge(&s, &j);
+	assert_int_equal(j.n, 0);
+	assert_verdict(&s, "downgraded", "plaintext-on-tls-port");
+}
+
+static void
+test_verdict_early_leaves_what_needs_the_whole_session_to_the_end(void **state)
+{
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	/* Accepted upgrade, text where TLS belongs: only the end can tell. */
+	smtp_upgraded(&s);
+	s.tf.not_tls[DIR_C2S] = true;
+	s.tf.first_bytes_len[DIR_C2S] = 4;
+	memcpy(s.tf.first_bytes[DIR_C2S], "QUIT", 4);
+	early(&s, &j);
+	assert_int_equal(j.n, 0);
+	/* Weak TLS, implicit TLS, unrecognised text on a TLS port: the end's. */
+	implicit_tls(&s, 465);
+	tls_established(&s.tf);
+	s.tf.version = 0x0301;
+	early(&s, &j);
+	assert_int_equal(j.n, 0);
+	s.end = END_FIN;
+	judge(&s, &j);
+	assert_non_null(alert_find(&j, ALERT_TLS_OBSOLETE_VERSION));
+}
+
+static void
+test_verdict_early_alert_stays_listed_when_the_session_changes_course(void **state)
+{
+	struct session s;
+	struct judged j;
+
+	(void)state;
+	smtp_plain(&s, 25, true);
+	s.pf.upgrade_requested = true;
+	s.pf.upgrade_refused = true;
+	early(&s, &j);
+	assert_int_equal(j.n, 1);
+	/* Asked again, accepted, TLS followed. */
+	s.pf.upgrade_accepted = true;
+	s.pf.switch_to_tls = true;
+	tls_established(&s.tf);
+	s.end = END_FIN;
+	judge(&s, &j);
+	assert_int_equal(j.n, 0);
+	assert_verdict(&s, "starttls", NULL);
+	assert_int_equal(s.alerts, 1u << ALERT_UPGRADE_REFUSED);
+}
+
 int
 main(void)
 {
@@ -1329,6 +1517,16 @@ main(void)
 		cmocka_unit_test(test_verdict_long_evidence_is_cut_and_stays_nul_terminated),
 		cmocka_unit_test(test_verdict_judging_twice_gives_the_same_result),
 		cmocka_unit_test(test_verdict_alert_init_copies_the_session_identity),
+		cmocka_unit_test(
+			test_verdict_early_answered_login_is_raised_while_open_and_not_at_the_end),
+		cmocka_unit_test(test_verdict_early_login_waits_for_its_answer_or_the_next_login),
+		cmocka_unit_test(test_verdict_early_anonymous_login_raises_nothing),
+		cmocka_unit_test(test_verdict_early_refusal_and_indicators_are_raised_once),
+		cmocka_unit_test(
+			test_verdict_early_masked_capability_and_tls_port_are_raised_while_open),
+		cmocka_unit_test(test_verdict_early_leaves_what_needs_the_whole_session_to_the_end),
+		cmocka_unit_test(
+			test_verdict_early_alert_stays_listed_when_the_session_changes_course),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -267,7 +267,7 @@ row_verdict(const struct tui_row *r, char *buf, size_t bufsz)
 {
 	const char *reason = reason_name(r->reason);
 
-	snprintf(buf, bufsz, "%c %s%s%s", tui_verdict_marker(r->verdict), verdict_name(r->verdict),
+	snprintf(buf, bufsz, "%c %s%s%s", tui_verdict_marker(r->verdict), tui_row_verdict_name(r),
 		 reason ? "/" : "", reason ? reason : "");
 }
 

@@ -176,11 +176,49 @@ row_fill(struct tui_row *r, const struct session *s)
 	tui_row_fill_hay(r);
 }
 
+/* The row of session id while it is open, or NULL. */
+static struct tui_row *
+open_row(const struct tui_model *m, uint64_t id)
+{
+	struct tui_row *r = (struct tui_row *)tui_model_find_row(m, id);
+
+	return r && r->end == END_OPEN ? r : NULL;
+}
+
+void
+tui_model_open_session(struct tui_model *m, const struct session *s)
+{
+	struct tui_row *r = open_row(m, s->id);
+	uint64_t seq;
+
+	if (r) {
+		seq = r->seq; /* the same row, as it stands now */
+	} else {
+		r = ring_push(&m->rows);
+		if (!r) {
+			m->add_failures++;
+			return;
+		}
+		seq = m->rows.total;
+	}
+	row_fill(r, s);
+	r->seq = seq;
+	r->end = END_OPEN;
+	r->verdict = VERDICT_UNKNOWN;
+	r->reason = REASON_NONE;
+	r->alerts = s->alerts_early;
+	tui_row_fill_hay(r);
+	m->data_changed = true;
+}
+
 int
 tui_model_add_session(struct tui_model *m, const struct session *s)
 {
-	struct tui_row *r;
+	struct tui_row *r = open_row(m, s->id);
 	int rc = 0;
+
+	if (r)
+		r->superseded = true; /* the finished record takes its place */
 
 	if (summary_add(m->sum, s) < 0) {
 		m->add_failures++;
@@ -351,7 +389,7 @@ tui_model_find_row(const struct tui_model *m, uint64_t session_id)
 	for (uint64_t seq = total; seq > total - kept; seq--) {
 		const struct tui_row *r = ring_get(&m->rows, seq);
 
-		if (r && r->id == session_id)
+		if (r && r->id == session_id && !r->superseded)
 			return r;
 	}
 	return NULL;

@@ -250,7 +250,7 @@ detail_row(const struct tui_model *m, const struct tui_row *r, struct tui_text *
 	sink_format_display_time(r->ts_first_us, ts, sizeof(ts));
 	sink_format_display_time(r->ts_last_us, te, sizeof(te));
 	text_add(t, tui_verdict_tone(r->verdict), "Session #%" PRIu64 "  %s  %c %s%s%s", r->id,
-		 r->service, tui_verdict_marker(r->verdict), verdict_name(r->verdict),
+		 r->service, tui_verdict_marker(r->verdict), tui_row_verdict_name(r),
 		 reason ? "/" : "", reason ? reason : "");
 	text_add(t, TUI_TONE_NORMAL, "  client        %s", r->client);
 	text_add(t, TUI_TONE_NORMAL, "  server        %s", r->server);

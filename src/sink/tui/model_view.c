@@ -74,7 +74,7 @@ tui_row_fill_hay(struct tui_row *r)
 
 	snprintf(r->hay, sizeof(r->hay), "#%" PRIu64, r->id);
 	hay_add(r->hay, r->service);
-	hay_add(r->hay, verdict_name(r->verdict));
+	hay_add(r->hay, tui_row_verdict_name(r));
 	hay_add(r->hay, reason_name(r->reason));
 	hay_add(r->hay, r->client);
 	hay_add(r->hay, r->server);
@@ -162,7 +162,7 @@ term_row(const struct term *t, const struct tui_row *r)
 	case TERM_SERVICE:
 		return strcasecmp(r->service, t->val) == 0;
 	case TERM_VERDICT:
-		return prefix_ci(verdict_name(r->verdict), t->val);
+		return prefix_ci(tui_row_verdict_name(r), t->val);
 	case TERM_REASON:
 		return reason_name(r->reason) && prefix_ci(reason_name(r->reason), t->val);
 	case TERM_IP: {
@@ -277,6 +277,12 @@ tui_sort_name(enum tui_sort sort)
 		break;
 	}
 	return "?";
+}
+
+const char *
+tui_row_verdict_name(const struct tui_row *r)
+{
+	return r->end == END_OPEN ? "open" : verdict_name(r->verdict);
 }
 
 bool
@@ -490,7 +496,7 @@ view_rebuild(struct tui_model *m)
 	for (uint64_t seq = total; seq > total - kept && n < room; seq--) {
 		const struct tui_row *r = ring_get(&m->rows, seq);
 
-		if (!r || (m->problems_only && !tui_row_is_problem(r)) ||
+		if (!r || r->superseded || (m->problems_only && !tui_row_is_problem(r)) ||
 		    !filter_row(&m->filter, r))
 			continue;
 		m->sort_buf[n++] = r;

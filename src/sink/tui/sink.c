@@ -27,6 +27,17 @@ tui_session(struct sink *k, const struct session *s)
 }
 
 static void
+tui_session_open(struct sink *k, const struct session *s)
+{
+	struct tui *t = k->priv;
+
+	pthread_mutex_lock(&t->lock);
+	tui_model_open_session(t->m, s);
+	t->gen++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void
 tui_alert(struct sink *k, const struct alert *a)
 {
 	struct tui *t = k->priv;
@@ -131,6 +142,7 @@ sink_tui_new(const char *source, bool live, double replay_speed, size_t max_rows
 	tui_model_set_stats(t->m, &(struct stats){0}, 0, tui_now_us());
 	k->session = tui_session;
 	k->alert = tui_alert;
+	k->session_open = tui_session_open;
 	k->finish = tui_finish;
 	k->free = tui_free;
 	k->tick = tui_tick;
