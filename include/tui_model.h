@@ -190,7 +190,7 @@ void tui_model_set_server_sort(struct tui_model *m, enum tui_server_sort sort);
 enum tui_server_sort tui_model_server_sort(const struct tui_model *m);
 /* Per-server rows exactly as src/summary.c counts them for every session
  * added (the text report's "Per server" table), in the servers view's
- * order; frozen while paused (as of the first look after the pause).
+ * order; frozen while paused (as of the pause; a new sort re-reads).
  * Valid until the next call into the model. */
 const struct summary_row *tui_model_servers(struct tui_model *m, size_t *n);
 /* Problems first: more downgraded sessions, then more cleartext logins,

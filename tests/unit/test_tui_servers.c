@@ -224,6 +224,17 @@ test_tui_servers_and_timeline_stay_still_while_paused(void **state)
 	assert_int_equal(w, 1000000);
 	assert_string_equal(order(m), "3:110,7:25,4:25,5:143,2:143,6:25,1:25");
 	tui_model_free(m);
+
+	/* Frozen as of the pause, not of the first look after it. */
+	m = six_servers();
+	tui_model_set_paused(m, true);
+	mk(&s, 99, 7, 25, VERDICT_DOWNGRADED, 9);
+	add(m, &s);
+	tui_model_servers(m, &n);
+	assert_int_equal(n, 6);
+	tui_model_timeline(m, &nt, &w);
+	assert_int_equal(nt, 4);
+	tui_model_free(m);
 }
 
 static void

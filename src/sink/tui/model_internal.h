@@ -122,4 +122,8 @@ ring_get(const struct ring *r, uint64_t seq)
  * from the rest of the row (model_view.c: the filter decides what goes in). */
 void tui_row_fill_hay(struct tui_row *r);
 
+/* Freezes the servers view and the timeline as of now, for a pause
+ * (model_servers.c; model_view.c calls it). */
+void tui_model_servers_freeze(struct tui_model *m);
+
 #endif

@@ -6,8 +6,8 @@
  * buckets the HTML report draws, turned into the marks of a sparkline.
  *
  * Both are read from the summary on each call, cheap next to drawing
- * (servers are few); while paused they keep what they held, like the
- * per-port rows, until the sort is changed.
+ * (servers are few); a pause freezes them as of that moment, like the
+ * per-port rows (tui_model_servers_freeze), until the sort is changed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +127,10 @@ cmp_address(const void *pa, const void *pb)
 	return by_address(pa, pb);
 }
 
-const struct summary_row *
-tui_model_servers(struct tui_model *m, size_t *n)
+/* Copies the summary's server rows into m->servers in the view's order;
+ * servers_valid stays false when out of memory. */
+static void
+servers_read(struct tui_model *m)
 {
 	static int (*const cmp[TUI_SERVERS_SORT_COUNT])(const void *, const void *) = {
 		[TUI_SERVERS_PROBLEMS] = tui_server_cmp_problems,
@@ -139,10 +141,7 @@ tui_model_servers(struct tui_model *m, size_t *n)
 	const struct summary_row *rows;
 	size_t count;
 
-	if (m->paused && m->servers_valid) {
-		*n = m->n_servers;
-		return m->servers;
-	}
+	m->servers_valid = false;
 	rows = summary_servers(m->sum, &count);
 	if (count > m->servers_cap) {
 		size_t cap = m->servers_cap ? m->servers_cap : 16;
@@ -151,12 +150,8 @@ tui_model_servers(struct tui_model *m, size_t *n)
 		while (cap < count)
 			cap *= 2;
 		nr = realloc(m->servers, cap * sizeof(*nr));
-		if (!nr) {
-			/* Out of memory: the summary's own order, unsorted. */
-			m->servers_valid = false;
-			*n = count;
-			return rows;
-		}
+		if (!nr)
+			return;
 		m->servers = nr;
 		m->servers_cap = cap;
 	}
@@ -166,7 +161,38 @@ tui_model_servers(struct tui_model *m, size_t *n)
 		qsort(m->servers, count, sizeof(*m->servers), cmp[m->server_sort]);
 	m->n_servers = count;
 	m->servers_valid = true;
-	*n = count;
+}
+
+static void
+timeline_read(struct tui_model *m)
+{
+	size_t count;
+	uint64_t w;
+	const struct summary_bucket *b = summary_timeline(m->sum, &count, &w);
+
+	if (count > SUMMARY_BUCKETS)
+		count = SUMMARY_BUCKETS;
+	memcpy(m->timeline, b, count * sizeof(*b));
+	m->n_timeline = count;
+	m->timeline_width_us = w;
+	m->timeline_valid = true;
+}
+
+void
+tui_model_servers_freeze(struct tui_model *m)
+{
+	servers_read(m);
+	timeline_read(m);
+}
+
+const struct summary_row *
+tui_model_servers(struct tui_model *m, size_t *n)
+{
+	if (!m->paused || !m->servers_valid)
+		servers_read(m);
+	if (!m->servers_valid) /* out of memory: the summary's own order */
+		return summary_servers(m->sum, n);
+	*n = m->n_servers;
 	return m->servers;
 }
 
@@ -175,18 +201,8 @@ tui_model_servers(struct tui_model *m, size_t *n)
 const struct summary_bucket *
 tui_model_timeline(struct tui_model *m, size_t *n, uint64_t *width_us)
 {
-	if (!m->paused || !m->timeline_valid) {
-		size_t count;
-		uint64_t w;
-		const struct summary_bucket *b = summary_timeline(m->sum, &count, &w);
-
-		if (count > SUMMARY_BUCKETS)
-			count = SUMMARY_BUCKETS;
-		memcpy(m->timeline, b, count * sizeof(*b));
-		m->n_timeline = count;
-		m->timeline_width_us = w;
-		m->timeline_valid = true;
-	}
+	if (!m->paused || !m->timeline_valid)
+		timeline_read(m);
 	*n = m->n_timeline;
 	*width_us = m->timeline_width_us;
 	return m->timeline;

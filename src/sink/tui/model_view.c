@@ -361,6 +361,7 @@ tui_model_set_paused(struct tui_model *m, bool on)
 			m->n_frozen_ports = n;
 			m->ports_frozen = true;
 		}
+		tui_model_servers_freeze(m);
 		/* The view keeps what it holds now: later adds leave it alone. */
 	} else {
 		m->view_stale = true;
