@@ -397,8 +397,10 @@ if wait_for 'REPLAY DONE' 10; then
 		fail "servers: Enter did not filter to the server"
 		screen | sed 's/^/    /'
 	fi
-	keys v Escape
-	if screen | grep -q '^  Ports  5'; then
+	keys v
+	wait_for '^Servers  6' 5 || fail "servers: v did not open the view again"
+	keys Escape
+	if wait_for '^  Ports  5' 5 && ! screen | grep -q '^Servers  6'; then
 		pass "servers: Esc goes back to the panels"
 	else
 		fail "servers: Esc did not go back"
