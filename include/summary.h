@@ -105,6 +105,9 @@ size_t summary_users_max(const struct summary *sum);
  * and buckets start at multiples of it. *n is 0 before the first session. */
 const struct summary_bucket *summary_timeline(const struct summary *sum, size_t *n,
 					      uint64_t *width_us);
+/* Whether a server's capability lists offered the upgrade: "yes", "no",
+ * "some" (in some sessions only) or "-" (no capability list seen). */
+const char *summary_offer_name(const struct summary_row *r);
 /* Share of sessions with a TLS outcome (implicit-tls or starttls), 0..1. */
 double summary_encrypted_share(const struct summary_row *r);
 /* The same for counts per verdict. */

@@ -180,6 +180,58 @@ uint64_t tui_model_add_failures(const struct tui_model *m);
  * into the model. */
 const struct summary_row *tui_model_ports(struct tui_model *m, size_t *n);
 
+/* ---- Servers and the timeline (model_servers.c) ------------------------------ */
+
+/* Orders of the servers view, cycled by `s` there. */
+enum tui_server_sort {
+	TUI_SERVERS_PROBLEMS = 0, /* worst first (tui_server_cmp_problems), the default */
+	TUI_SERVERS_SESSIONS,	  /* most sessions first */
+	TUI_SERVERS_ENCRYPTED,	  /* lowest encrypted share first */
+	TUI_SERVERS_ADDRESS,	  /* address, then port */
+	TUI_SERVERS_SORT_COUNT,
+};
+
+const char *tui_server_sort_name(enum tui_server_sort sort);
+void tui_model_set_server_sort(struct tui_model *m, enum tui_server_sort sort);
+enum tui_server_sort tui_model_server_sort(const struct tui_model *m);
+/* Per-server rows exactly as src/summary.c counts them for every session
+ * added (the text report's "Per server" table), in the servers view's
+ * order; frozen while paused (as of the pause; a new sort re-reads).
+ * Valid until the next call into the model. */
+const struct summary_row *tui_model_servers(struct tui_model *m, size_t *n);
+/* Problems first: more downgraded sessions, then more cleartext logins,
+ * then more tls-failed and cleartext sessions together, then more
+ * sessions with alerts, then a lower encrypted share, then more sessions;
+ * the address and port break ties. A qsort comparator of summary rows. */
+int tui_server_cmp_problems(const void *a, const void *b);
+/* Does the server show a problem (what the view's problem count counts)? */
+bool tui_server_is_problem(const struct summary_row *r);
+
+/* The sessions over time (summary_timeline), frozen while paused like the
+ * servers. Valid until the next call into the model. */
+const struct summary_bucket *tui_model_timeline(struct tui_model *m, size_t *n, uint64_t *width_us);
+
+/* One mark of the encrypted-share sparkline. */
+struct tui_spark_mark {
+	uint64_t sessions, encrypted;
+	int level; /* 0 .. levels - 1 by the share encrypted; -1: no session */
+};
+
+/* The level of a share of encrypted sessions on a scale of levels marks
+ * (at least 2): 0 only when none was encrypted, levels - 1 only when all
+ * were, the rest spread evenly between; -1 when there was no session. */
+int tui_spark_level(uint64_t encrypted, uint64_t sessions, int levels);
+/*
+ * The sparkline of the encrypted share over time in at most max_marks
+ * marks: n buckets of width_us each (summary_timeline's, oldest first) are
+ * grouped, the same number per mark, when there are more buckets than
+ * marks. Fills out[] (max_marks entries at least) and returns the marks
+ * used; *mark_us is the time one mark covers.
+ */
+size_t tui_spark_compute(const struct summary_bucket *b, size_t n, uint64_t width_us,
+			 size_t max_marks, int levels, struct tui_spark_mark *out,
+			 uint64_t *mark_us);
+
 /* ---- The view --------------------------------------------------------------- */
 
 void tui_model_set_sort(struct tui_model *m, enum tui_sort sort);
@@ -189,7 +241,8 @@ const char *tui_sort_name(enum tui_sort sort);
  * Filter expression: words separated by spaces, all must match. A word is
  * `port:N` (server port), `service:NAME`, `verdict:NAME` (prefix, so
  * `verdict:clear` works), `reason:NAME`, `ip:TEXT` (client or server
- * address contains TEXT), `user:TEXT`, `alert:TEXT` (an alert kind contains
+ * address contains TEXT), `server:ADDR:PORT` (the server endpoint exactly,
+ * as shown: `10.0.0.1:25`, `[::1]:25`), `user:TEXT`, `alert:TEXT` (an alert kind contains
  * TEXT; `alert:` alone = any alert), or plain text looked for (case
  * insensitive) in the service, verdict, reason, both endpoints, TLS version,
  * SNI, ALPN, user names, alert kinds and nDPI name. A leading `!` negates a

@@ -544,3 +544,15 @@ summary_encrypted_share(const struct summary_row *r)
 {
 	return summary_verdicts_share(r->verdicts, r->sessions);
 }
+
+const char *
+summary_offer_name(const struct summary_row *r)
+{
+	if (r->tls_offered && r->tls_not_offered)
+		return "some";
+	if (r->tls_offered)
+		return "yes";
+	if (r->tls_not_offered)
+		return "no";
+	return "-";
+}

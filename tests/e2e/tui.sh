@@ -13,6 +13,11 @@
 #    ? (help), a window resize, a login's secret never on screen, q leaving
 #    the alternate screen with the summary printed after it;
 #  - 80x24 still shows the header, every port row and the key line;
+#  - the servers view (v) at 80x24 on two captures: the same rows and
+#    numbers as the text report's "Per server:" table, problems first, s
+#    sorts, Enter lists the server's sessions; the sparkline row of the
+#    encrypted share over time, in block characters under a UTF-8 locale
+#    and in ASCII without one;
 #  - NO_COLOR: no colour escapes, the markers still there;
 #  - Ctrl-C, SIGTERM and q during a slow --replay-speed replay restore the
 #    terminal; --replay-speed paces the replay;
@@ -317,6 +322,106 @@ fi
 cp "$tmp/small" "$tmp/screen-80x24.txt"
 keys q
 restored || fail "80x24: q did not restore the terminal"
+
+# ---- the servers view and the sparkline ---------------------------------------------------
+# Per-server rows of the servers view: the first twelve columns (server,
+# service, the eight counts, ENC, UPG), in screen order.
+screen_servers()
+{
+	screen | awk '/^SERVER +SERVICE/ { on = 1; next }
+		on && /^[0-9\[][^ ]* / { print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12; next }
+		on { exit }'
+}
+
+text_servers()
+{
+	"$bin" -q --no-tui "$@" 2>/dev/null | awk '/^Per server:/ { on = 1; next }
+		on && /^  SERVER/ { next }
+		on && /^  [0-9\[][^ ]* / { print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12; next }
+		on { exit }'
+}
+
+# Two captures: six servers over two seconds (two marks of the sparkline).
+pane 80 24 LANG=C.UTF-8
+run "'$bin' -q -r $rich -r $login --tui"
+if wait_for 'REPLAY DONE' 10; then
+	spark=$(screen | sed -n 3p)
+	if printf '%s\n' "$spark" | grep -qE '^ Encrypted share (▆▁)  last 0%  all 57%  1 s a mark'; then
+		pass "sparkline: the encrypted share over time in block characters (UTF-8)"
+	else
+		fail "sparkline: row 3 is '$spark'"
+	fi
+	keys v
+	if wait_for '^Servers  6, 4 with problems  sort: problems first' 5; then
+		screen_servers >"$tmp/servers"
+		text_servers -r "$rich" -r "$login" >"$tmp/text_servers"
+		if [ -s "$tmp/servers" ] && diff -u <(sort "$tmp/text_servers") <(sort "$tmp/servers") >"$tmp/diff"; then
+			pass "servers: v shows every server with the text report's numbers ($(wc -l <"$tmp/servers") servers)"
+		else
+			fail "servers: rows differ from the text report's Per server table"
+			sed 's/^/    /' "$tmp/diff"
+		fi
+		order=$(awk '{ printf "%s ", $1 }' "$tmp/servers")
+		if [ "$order" = "127.0.0.3:587 127.0.0.2:25 127.0.0.1:25 127.0.0.1:110 127.0.0.1:465 127.0.0.1:993 " ]; then
+			pass "servers: problems first (cleartext login, never offered, half cleartext, an alert, then clean)"
+		else
+			fail "servers: order '$order'"
+		fi
+		if grep -q '^127.0.0.3:587 smtp 1 0 0 1 0 0 0 1 0% yes$' "$tmp/servers" &&
+			grep -q '^127.0.0.2:25 smtp 1 0 0 1 0 0 0 0 0% no$' "$tmp/servers" &&
+			grep -q '^127.0.0.1:25 smtp 2 0 1 1 0 0 0 0 50% yes$' "$tmp/servers"; then
+			pass "servers: the login, the upgrade not offered and the encrypted share are shown"
+		else
+			fail "servers: known rows missing"
+			sed 's/^/    /' "$tmp/servers"
+		fi
+		if screen | tail -1 | grep -q 'Esc/v back' && screen | grep -q '^ UPG: upgrade offered?'; then
+			pass "servers: 80x24 shows the key line and the UPG legend"
+		else
+			fail "servers: no key line or legend at 80x24"
+		fi
+	else
+		fail "servers: v did not open the servers view"
+		screen | sed 's/^/    /'
+	fi
+	keys s
+	if wait_for 'sort: sessions' 5 && [ "$(screen_servers | head -1 | cut -d' ' -f1)" = 127.0.0.1:25 ]; then
+		pass "servers: s sorts by sessions"
+	else
+		fail "servers: s did not sort by sessions"
+	fi
+	keys Enter
+	if wait_for 'Sessions  2 shown / 7 seen.*filter: server:127\.0\.0\.1:25' 5; then
+		pass "servers: Enter lists the server's sessions (filter server:127.0.0.1:25)"
+	else
+		fail "servers: Enter did not filter to the server"
+		screen | sed 's/^/    /'
+	fi
+	keys v
+	wait_for '^Servers  6' 5 || fail "servers: v did not open the view again"
+	keys Escape
+	if wait_for '^  Ports  5' 5 && ! screen | grep -q '^Servers  6'; then
+		pass "servers: Esc goes back to the panels"
+	else
+		fail "servers: Esc did not go back"
+	fi
+else
+	fail "servers: no final state"
+fi
+keys q
+restored || fail "servers: q did not restore the terminal"
+
+# Without a UTF-8 locale the marks are ASCII.
+pane 80 24 "-u LANG -u LC_ALL -u LC_CTYPE"
+run "'$bin' -q -r $rich -r $login --tui"
+if wait_for 'REPLAY DONE' 10 &&
+	screen | sed -n 3p | grep -qE '^ Encrypted share \+_  last 0%  all 57%  1 s a mark'; then
+	pass "sparkline: ASCII marks without a UTF-8 locale"
+else
+	fail "sparkline: ASCII fallback: row 3 is '$(screen | sed -n 3p)'"
+fi
+keys q
+restored >/dev/null
 
 # ---- colours and NO_COLOR -------------------------------------------------------------
 pane 120 40

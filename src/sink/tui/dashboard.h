@@ -27,7 +27,8 @@
  * the model files do not include it.
  *
  * Not handled: the mouse; non-ASCII text (everything shown is ASCII:
- * addresses, protocol keywords, escaped evidence).
+ * addresses, protocol keywords, escaped evidence; only the sparkline uses
+ * block characters, and only when the locale is UTF-8).
  */
 #ifndef TLSWATCH_SINK_TUI_DASHBOARD_H
 #define TLSWATCH_SINK_TUI_DASHBOARD_H
@@ -59,6 +60,7 @@ enum view {
 	VIEW_MAIN = 0,
 	VIEW_DETAIL,
 	VIEW_HELP,
+	VIEW_SERVERS, /* the per-server table, full screen */
 };
 
 /* Colour pairs (screen.c sets them up, draw.c uses them). */
@@ -81,10 +83,12 @@ struct pane {
 /* Where the panels are on the screen. */
 struct layout {
 	bool too_small;
+	int spark_y;	      /* the encrypted share over time; -1: no room for it */
 	int ports_y, ports_h; /* title line; rows below the column header */
 	int sessions_y, sessions_h;
 	int alerts_y, alerts_h;
-	int body_y, body_h; /* detail and help */
+	int body_y, body_h;	  /* detail and help */
+	int servers_y, servers_h; /* the servers view: title line; rows */
 };
 
 /* What the UI thread copied from the model for one frame. */
@@ -102,6 +106,15 @@ struct snap {
 	bool problems_only;
 	struct tui_text detail;
 	bool detail_gone;
+	/* the servers view (only while it is shown) */
+	size_t n_servers, n_server_problems;
+	struct summary_row *servers;
+	size_t servers_cap, servers_n; /* copied, starting at the pane's top */
+	enum tui_server_sort server_sort;
+	/* the sessions over time, for the sparkline */
+	struct summary_bucket timeline[SUMMARY_BUCKETS];
+	size_t n_timeline;
+	uint64_t timeline_width_us;
 };
 
 /* One dashboard: made by sink_tui_new, shared by the two threads. */
@@ -123,6 +136,9 @@ struct tui {
 	SCREEN *scr;
 	FILE *tty_in;
 	bool color;
+	bool utf8;	      /* the locale's character set is UTF-8: block characters */
+	bool locale_set;      /* LC_CTYPE was set from the environment (restored on close) */
+	char saved_ctype[64]; /* LC_CTYPE before */
 	sigset_t saved_mask;
 	int saved_stderr;
 	FILE *err_file;
@@ -134,6 +150,7 @@ struct tui {
 	enum view view;
 	enum panel focus;
 	struct pane pane[PANEL_COUNT];
+	struct pane servers_pane; /* sel: the row's index in the view */
 	bool editing;
 	char edit[TUI_FILTER_MAX];
 	size_t edit_len;
@@ -169,6 +186,9 @@ struct layout tui_layout_compute(size_t n_ports, size_t n_rows, size_t n_alerts)
 void tui_pane_fit(struct pane *p, size_t n, int h);
 /* Rows of panel p on the screen as the last snapshot laid it out. */
 int tui_panel_height(const struct tui *t, enum panel p);
+/* The pane the moving keys act on in the current view, and its height. */
+struct pane *tui_active_pane(struct tui *t);
+int tui_active_height(const struct tui *t);
 
 /* ---- snapshot.c ---------------------------------------------------------------------- */
 

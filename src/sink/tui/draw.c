@@ -1,20 +1,23 @@
 /*
  * draw.c - draws one frame of the dashboard from the snapshot (snapshot.c)
- * with curses: the header (state, source, counters), the ports, sessions
- * and alerts panels, the detail and help views, and the footer (key hints,
- * the filter being typed, a passing status message).
+ * with curses: the header (state, source, counters), the sparkline of the
+ * encrypted share over time, the ports, sessions and alerts panels, the
+ * servers, detail and help views, and the footer (key hints, the filter
+ * being typed, a passing status message).
  *
  * A frame starts from an erased screen and is written through put(), which
  * cuts text to its column and pads it with spaces; curses sends only what
  * changed. Tones (tui_model.h) become colours, or attributes only under
  * NO_COLOR or on a terminal without colours; the verdict markers carry the
- * meaning either way. Everything shown is ASCII.
+ * meaning either way. Everything shown is ASCII but the sparkline's marks,
+ * which are block characters when the locale is UTF-8 (t->utf8).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dashboard.h"
+#include "sink.h"
 
 /* ---- Cells -------------------------------------------------------------------------- */
 
@@ -145,6 +148,81 @@ draw_header(struct tui *t)
 	put(1, 0, COLS, (c->drops || c->evicted) ? tone_attr(t, TUI_TONE_WARN) : A_NORMAL, line);
 }
 
+/* A time span for the sparkline: "1 s", "10 min", "6 h", "2 d". */
+static void
+fmt_span(uint64_t us, char *buf, size_t bufsz)
+{
+	uint64_t s = us / 1000000;
+
+	if (s && s % 86400 == 0)
+		snprintf(buf, bufsz, "%" PRIu64 " d", s / 86400);
+	else if (s && s % 3600 == 0)
+		snprintf(buf, bufsz, "%" PRIu64 " h", s / 3600);
+	else if (s && s % 60 == 0)
+		snprintf(buf, bufsz, "%" PRIu64 " min", s / 60);
+	else
+		snprintf(buf, bufsz, "%" PRIu64 " s", s);
+}
+
+#define SPARK_LEVELS 8
+
+/* The encrypted share over time, one mark per bucket of sessions (by the
+ * time of their first packet, summary_timeline, as the HTML report's
+ * chart): the taller the mark the larger the share; the lowest only when
+ * none was encrypted, the highest only when all were; a blank: no session
+ * started then. Block characters in a UTF-8 locale, else ASCII. */
+static void
+draw_spark(struct tui *t, const struct layout *l)
+{
+	static const char *const blocks[SPARK_LEVELS] = {
+		"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588",
+	};
+	static const char ascii[SPARK_LEVELS + 1] = "_.-~=+*#";
+	const struct snap *sn = &t->snap;
+	struct tui_spark_mark marks[SUMMARY_BUCKETS];
+	const char *label = " Encrypted share ";
+	int x = (int)strlen(label), y = l->spark_y, room;
+	uint64_t mark_us, all = 0, enc = 0;
+	size_t n;
+	char suffix[96], span[32];
+
+	put(y, 0, COLS, A_NORMAL, "");
+	put(y, 0, x, A_BOLD, label);
+	if (!sn->n_timeline) {
+		put(y, x, COLS - x, tone_attr(t, TUI_TONE_DIM), "(no session finished yet)");
+		return;
+	}
+	/* The marks get what the label and the numbers leave. */
+	room = COLS - x - 36;
+	if (room < 8)
+		room = 8;
+	n = tui_spark_compute(sn->timeline, sn->n_timeline, sn->timeline_width_us,
+			      (size_t)room < SUMMARY_BUCKETS ? (size_t)room : SUMMARY_BUCKETS,
+			      SPARK_LEVELS, marks, &mark_us);
+	for (size_t i = 0; i < n; i++, x++) {
+		const struct tui_spark_mark *k = &marks[i];
+		enum tui_tone tone = k->level == SPARK_LEVELS - 1 ? TUI_TONE_GOOD
+				     : k->level == 0		  ? TUI_TONE_BAD
+								  : TUI_TONE_WARN;
+		char c[2] = {k->level < 0 ? ' ' : ascii[k->level], '\0'};
+
+		all += k->sessions;
+		enc += k->encrypted;
+		attrset(tone_attr(t, tone));
+		if (t->utf8 && k->level >= 0)
+			mvaddstr(y, x, blocks[k->level]);
+		else
+			mvaddstr(y, x, c);
+		attrset(A_NORMAL);
+	}
+	fmt_span(mark_us, span, sizeof(span));
+	snprintf(suffix, sizeof(suffix), "  last %.0f%%  all %.0f%%  %s a mark",
+		 100.0 * (double)marks[n - 1].encrypted /
+			 (double)(marks[n - 1].sessions ? marks[n - 1].sessions : 1),
+		 100.0 * (double)enc / (double)(all ? all : 1), span);
+	put(y, x, COLS - x, A_NORMAL, suffix);
+}
+
 static void
 draw_title(struct tui *t, int y, enum panel p, const char *text)
 {
@@ -233,6 +311,110 @@ draw_ports(struct tui *t, const struct layout *l)
 			draw_bar(t, y, barx, COLS - barx > 28 ? 28 : COLS - barx,
 				 summary_encrypted_share(r), base);
 	}
+}
+
+/* The servers view: one row per server (ip:port) as the text report's "Per
+ * server" table counts it, problems first unless sorted otherwise, with a
+ * bar of the share encrypted when there is room. */
+static void
+draw_servers(struct tui *t, const struct layout *l)
+{
+	static const char *const heads[] = {"SESS", "IMPL", "STLS", "CLEAR",
+					    "DOWN", "FAIL", "UNKN", "LOGIN"};
+	static const char *const heads5[] = {"SESS", "IMPL", "STLS", "CLR",
+					     "DOWN", "FAIL", "UNKN", "LOGN"};
+	static const enum tui_tone tones[8] = {
+		TUI_TONE_NORMAL, TUI_TONE_GOOD, TUI_TONE_GOOD, TUI_TONE_WARN,
+		TUI_TONE_BAD,	 TUI_TONE_BAD,	TUI_TONE_DIM,  TUI_TONE_BAD,
+	};
+	const struct snap *sn = &t->snap;
+	const struct pane *p = &t->servers_pane;
+	int y = l->servers_y, w = 6, nw = 6, x, fixed, barx;
+	char line[512], buf[64];
+
+	snprintf(line, sizeof(line), "Servers  %zu, %zu with problems  sort: %s%s", sn->n_servers,
+		 sn->n_server_problems, tui_server_sort_name(sn->server_sort),
+		 t->paused ? "  PAUSED" : "");
+	put(y++, 0, COLS, A_REVERSE | A_BOLD, line);
+	for (size_t i = 0; i < sn->servers_n; i++) {
+		sink_format_endpoint(sn->servers[i].family, sn->servers[i].ip, sn->servers[i].port,
+				     buf, sizeof(buf));
+		if ((int)strlen(buf) > w)
+			w = (int)strlen(buf);
+	}
+	/* SERVER SERVICE, eight counts, ENC and UPG: narrower counts, then a
+	 * cut server column, when it does not fit. */
+	fixed = 1 + 8 + 8 * nw + 5 + 5;
+	if (w + fixed > COLS) {
+		nw = 5;
+		fixed = 1 + 8 + 8 * nw + 5 + 5;
+	}
+	if (w + fixed > COLS)
+		w = COLS - fixed > 6 ? COLS - fixed : 6;
+	barx = w + fixed + 2;
+	put(y, 0, COLS, A_UNDERLINE, "");
+	put(y, 0, w, A_UNDERLINE, "SERVER");
+	put(y, w + 1, 7, A_UNDERLINE, "SERVICE");
+	x = w + 9;
+	for (int i = 0; i < 8; i++, x += nw)
+		put_right(y, x, nw, A_UNDERLINE, nw == 6 ? heads[i] : heads5[i]);
+	put_right(y, x, 5, A_UNDERLINE, "ENC");
+	put_right(y, x + 5, 5, A_UNDERLINE, "UPG");
+	if (COLS - barx >= 8)
+		put(y, barx, COLS - barx, A_UNDERLINE, "ENCRYPTED");
+	y++;
+	if (!sn->n_servers)
+		put(y, 2, COLS - 2, tone_attr(t, TUI_TONE_DIM), "(no session finished yet)");
+	for (size_t i = 0; i < sn->servers_n; i++, y++) {
+		const struct summary_row *r = &sn->servers[i];
+		attr_t base = p->top + i == p->cursor ? A_REVERSE : A_NORMAL;
+		double share = summary_encrypted_share(r);
+		const char *offer = summary_offer_name(r);
+		uint64_t v[8] = {
+			r->sessions,
+			r->verdicts[VERDICT_IMPLICIT_TLS],
+			r->verdicts[VERDICT_STARTTLS],
+			r->verdicts[VERDICT_CLEARTEXT],
+			r->verdicts[VERDICT_DOWNGRADED],
+			r->verdicts[VERDICT_TLS_FAILED],
+			r->verdicts[VERDICT_UNKNOWN],
+			r->logins,
+		};
+		enum tui_tone st = share >= 1	? TUI_TONE_GOOD
+				   : share <= 0 ? TUI_TONE_BAD
+						: TUI_TONE_WARN;
+		enum tui_tone ot = strcmp(offer, "yes") == 0	? TUI_TONE_GOOD
+				   : strcmp(offer, "some") == 0 ? TUI_TONE_BAD
+				   : strcmp(offer, "no") == 0	? TUI_TONE_WARN
+								: TUI_TONE_DIM;
+
+		put(y, 0, COLS, base, "");
+		sink_format_endpoint(r->family, r->ip, r->port, buf, sizeof(buf));
+		put(y, 0, w, base, buf);
+		put(y, w + 1, 7, base, r->service ? r->service : "?");
+		x = w + 9;
+		for (int k = 0; k < 8; k++, x += nw) {
+			fmt_u64(v[k], nw - 1, buf, sizeof(buf));
+			put_right(y, x, nw, base | (v[k] && k ? tone_attr(t, tones[k]) : A_NORMAL),
+				  buf);
+		}
+		snprintf(buf, sizeof(buf), "%.0f%%", share * 100);
+		put_right(y, x, 5, base | tone_attr(t, st), buf);
+		put_right(y, x + 5, 5, base | tone_attr(t, ot), offer);
+		if (COLS - barx >= 8) {
+			int inner = (COLS - barx > 22 ? 22 : COLS - barx) - 2;
+			int full = (int)(share * inner + 0.5);
+
+			put(y, barx, 1, base, "[");
+			for (int b = 0; b < inner; b++)
+				put(y, barx + 1 + b, 1,
+				    base | tone_attr(t, b < full ? TUI_TONE_GOOD : TUI_TONE_DIM),
+				    b < full ? "#" : ".");
+			put(y, barx + 1 + inner, 1, base, "]");
+		}
+	}
+	put(LINES - 2, 0, COLS, tone_attr(t, TUI_TONE_DIM),
+	    " UPG: upgrade offered? yes, no, some (in some sessions only), - (none seen)");
 }
 
 enum scol {
@@ -600,10 +782,17 @@ draw_footer(struct tui *t)
 		    " Esc back  Up/Down PgUp/PgDn scroll  q quit  ? help");
 	else if (t->view == VIEW_HELP)
 		put(y, 0, COLS - 1, A_NORMAL, " Esc back  q quit");
-	else
+	else if (t->view == VIEW_SERVERS)
+		put(y, 0, COLS - 1, A_NORMAL,
+		    " Esc/v back  Up/Down move  Enter its sessions  s sort  p pause  ? help  q "
+		    "quit");
+	else if (COLS > 90)
 		put(y, 0, COLS - 1, A_NORMAL,
 		    " q quit  ? help  Tab panel  Enter detail  / filter  f problems  s sort  p "
-		    "pause");
+		    "pause  v servers");
+	else /* s and p are in the help */
+		put(y, 0, COLS - 1, A_NORMAL,
+		    " q quit  ? help  v servers  Tab panel  Enter detail  / filter  f problems");
 }
 
 void
@@ -614,6 +803,8 @@ tui_draw(struct tui *t)
 	tui_snap_take(t, &l);
 	erase();
 	draw_header(t);
+	if (!l.too_small && l.spark_y >= 0 && (t->view == VIEW_MAIN || t->view == VIEW_SERVERS))
+		draw_spark(t, &l);
 	if (l.too_small) {
 		char msg[128];
 
@@ -622,6 +813,8 @@ tui_draw(struct tui *t)
 		put(LINES / 2, 0, COLS, A_BOLD, msg);
 	} else if (t->view == VIEW_HELP) {
 		draw_help(t, &l);
+	} else if (t->view == VIEW_SERVERS) {
+		draw_servers(t, &l);
 	} else if (t->view == VIEW_DETAIL) {
 		char title[128];
 

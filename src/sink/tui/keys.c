@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "dashboard.h"
+#include "sink.h"
 
 #define STATUS_SHOW_US 3000000
 #define KEY_ESC 27
@@ -28,8 +29,10 @@
 #define IN_MAIN (1u << VIEW_MAIN)
 #define IN_DETAIL (1u << VIEW_DETAIL)
 #define IN_HELP (1u << VIEW_HELP)
+#define IN_SERVERS (1u << VIEW_SERVERS)
 #define IN_TEXT (IN_DETAIL | IN_HELP)
-#define IN_ANY (IN_MAIN | IN_TEXT)
+#define IN_LISTS (IN_MAIN | IN_SERVERS)
+#define IN_ANY (IN_LISTS | IN_TEXT)
 
 struct key_action {
 	unsigned views;		    /* IN_* */
@@ -146,37 +149,37 @@ act_panel_prev(struct tui *t)
 static void
 act_up(struct tui *t)
 {
-	pane_move(&t->pane[t->focus], -1);
+	pane_move(tui_active_pane(t), -1);
 }
 
 static void
 act_down(struct tui *t)
 {
-	pane_move(&t->pane[t->focus], 1);
+	pane_move(tui_active_pane(t), 1);
 }
 
 static void
 act_page_up(struct tui *t)
 {
-	pane_move(&t->pane[t->focus], -tui_panel_height(t, t->focus));
+	pane_move(tui_active_pane(t), -tui_active_height(t));
 }
 
 static void
 act_page_down(struct tui *t)
 {
-	pane_move(&t->pane[t->focus], tui_panel_height(t, t->focus));
+	pane_move(tui_active_pane(t), tui_active_height(t));
 }
 
 static void
 act_first(struct tui *t)
 {
-	t->pane[t->focus].cursor = 0;
+	tui_active_pane(t)->cursor = 0;
 }
 
 static void
 act_last(struct tui *t)
 {
-	t->pane[t->focus].cursor = SIZE_MAX / 2;
+	tui_active_pane(t)->cursor = SIZE_MAX / 2;
 }
 
 /* Enter: the details of the session or alert under the cursor; on a port,
@@ -266,6 +269,46 @@ act_help(struct tui *t)
 	t->view = VIEW_HELP;
 }
 
+/* ---- Actions: the servers view ---------------------------------------------------------- */
+
+static void
+act_servers(struct tui *t)
+{
+	t->view = VIEW_SERVERS;
+}
+
+static void
+act_server_sort_next(struct tui *t)
+{
+	pthread_mutex_lock(&t->lock);
+	tui_model_set_server_sort(t->m, (enum tui_server_sort)((tui_model_server_sort(t->m) + 1) %
+							       TUI_SERVERS_SORT_COUNT));
+	t->gen++;
+	pthread_mutex_unlock(&t->lock);
+	t->servers_pane.cursor = t->servers_pane.top = 0;
+}
+
+/* Enter on a server: back to the lists, the sessions filtered to it. */
+static void
+act_server_sessions(struct tui *t)
+{
+	struct pane *p = &t->servers_pane;
+	struct layout l;
+	size_t k;
+	char ep[TUI_ENDPOINT_MAX], f[TUI_ENDPOINT_MAX + 8];
+
+	tui_snap_take(t, &l); /* keys typed ahead may have moved the cursor */
+	k = p->cursor - p->top;
+	if (k >= t->snap.servers_n)
+		return;
+	sink_format_endpoint(t->snap.servers[k].family, t->snap.servers[k].ip,
+			     t->snap.servers[k].port, ep, sizeof(ep));
+	snprintf(f, sizeof(f), "server:%s", ep);
+	ui_apply_filter(t, f);
+	t->view = VIEW_MAIN;
+	t->focus = PANEL_SESSIONS;
+}
+
 /* ---- Actions: the detail and help views ------------------------------------------------- */
 
 static void
@@ -334,13 +377,13 @@ static const struct key_action key_actions[] = {
 	{IN_MAIN, {'\t'}, act_panel_next,
 	 "Tab, S-Tab", "next / previous panel: ports, sessions, alerts"},
 	{IN_MAIN, {KEY_BTAB}, act_panel_prev},
-	{IN_MAIN, {KEY_UP, 'k'}, act_up,
+	{IN_LISTS, {KEY_UP, 'k'}, act_up,
 	 "Up Down j k", "move in the panel;  PgUp PgDn  a page;  Home End g G  first / last"},
-	{IN_MAIN, {KEY_DOWN, 'j'}, act_down},
-	{IN_MAIN, {KEY_PPAGE}, act_page_up},
-	{IN_MAIN, {KEY_NPAGE}, act_page_down},
-	{IN_MAIN, {KEY_HOME, 'g'}, act_first},
-	{IN_MAIN, {KEY_END, 'G'}, act_last},
+	{IN_LISTS, {KEY_DOWN, 'j'}, act_down},
+	{IN_LISTS, {KEY_PPAGE}, act_page_up},
+	{IN_LISTS, {KEY_NPAGE}, act_page_down},
+	{IN_LISTS, {KEY_HOME, 'g'}, act_first},
+	{IN_LISTS, {KEY_END, 'G'}, act_last},
 	{IN_TEXT, {KEY_UP, 'k'}, act_scroll_up},
 	{IN_TEXT, {KEY_DOWN, 'j'}, act_scroll_down},
 	{IN_TEXT, {KEY_PPAGE}, act_scroll_page_up},
@@ -360,9 +403,17 @@ static const struct key_action key_actions[] = {
 	 "f", "problems only: cleartext, downgraded, tls-failed, or with alerts"},
 	{IN_MAIN, {'s', 'S'}, act_sort_next,
 	 "s", "next sort: newest, start time, server, verdict, service"},
-	{IN_MAIN, {'p', 'P'}, act_pause,
+	{IN_LISTS, {'p', 'P'}, act_pause,
 	 "p", "pause the display (capture and counting go on)"},
-	{IN_MAIN, {'?', KEY_F(1)}, act_help,
+	{IN_MAIN, {'v', 'V'}, act_servers,
+	 "v", "servers: sessions, verdicts, encrypted share, cleartext logins and"},
+	{IN_SERVERS, {'s', 'S'}, act_server_sort_next,
+	 "", "whether the upgrade was offered, per server, problems first; there"},
+	{IN_SERVERS, {'\n', '\r', KEY_ENTER}, act_server_sessions,
+	 "", "s sorts (problems, sessions, least encrypted, address), Enter lists"},
+	{IN_SERVERS, {KEY_ESC, 'v', 'V', KEY_BACKSPACE, KEY_LEFT, 'h', 127}, act_back,
+	 "", "the server's sessions (filter server:IP:PORT), Esc or v goes back"},
+	{IN_LISTS, {'?', KEY_F(1)}, act_help,
 	 "?", "this help"},
 	{IN_DETAIL, {'?'}, act_help_resume},
 };
@@ -374,6 +425,7 @@ static const char *const help_after_keys[] = {
 	"",
 	"Filter words (all must match; a leading ! negates a word)",
 	"  port:25 service:smtp verdict:clear reason:not-offered ip:10.0.0.1 user:alice",
+	"  server:10.0.0.1:25 (exactly that server)",
 	"  alert:login (alert: alone = any alert); plain words are looked for in the",
 	"  service, verdict, endpoints, TLS version, SNI, users, alert kinds, #id.",
 	"",
@@ -382,6 +434,10 @@ static const char *const help_after_keys[] = {
 	"  x tls-failed   ? unknown   !N in column A: N kinds of alert on the session",
 	"  Ports: IMPL implicit-tls, STLS starttls, CLEAR cleartext, DOWN downgraded,",
 	"  FAIL tls-failed, UNKN unknown, LOGIN cleartext logins; ENCRYPTED = IMPL+STLS.",
+	"  Servers: the same counts, ENC the share encrypted, UPG whether the server's",
+	"  capability lists offered the upgrade (yes, no, some sessions only, - none).",
+	"  Encrypted share: a mark per stretch of time (by the sessions' first packet),",
+	"  taller = more encrypted; lowest = none, highest = all, blank = no session.",
 	"",
 	"Secrets are never shown here: a login's password reads ********.",
 };

@@ -90,6 +90,7 @@ tui_model_free(struct tui_model *m)
 	free(m->sort_buf);
 	free(m->view_alerts);
 	free(m->frozen_ports);
+	free(m->servers);
 	free(m);
 }
 

@@ -1,5 +1,5 @@
 /*
- * model_internal.h - what the three files of the dashboard's data model
+ * model_internal.h - what the files of the dashboard's data model
  * share (the model itself is described in include/tui_model.h): the
  * struct behind struct tui_model, its rings of rows and alerts, the parsed
  * filter, and the one function a file calls in another.
@@ -7,8 +7,9 @@
  *   model.c       storage, input from the capture side, totals, lookups
  *   model_view.c  the view: filter, sort, problems only, pause
  *   model_text.c  text: counts, clocks, markers and the detail view
+ *   model_servers.c  the servers view, the encrypted share over time
  *
- * Only these three include it; the screen files see the model through
+ * Only these files include it; the screen files see the model through
  * tui_model.h alone.
  */
 #ifndef TLSWATCH_TUI_MODEL_INTERNAL_H
@@ -33,6 +34,7 @@ enum term_key {
 	TERM_IP,
 	TERM_USER,
 	TERM_ALERT,
+	TERM_SERVER,
 };
 
 struct term {
@@ -87,6 +89,17 @@ struct tui_model {
 	struct summary_row *frozen_ports;
 	size_t n_frozen_ports;
 	bool ports_frozen;
+
+	/* the servers view and the timeline (model_servers.c): recomputed on
+	 * each read unless paused */
+	enum tui_server_sort server_sort;
+	struct summary_row *servers;
+	size_t n_servers, servers_cap;
+	bool servers_valid;
+	struct summary_bucket timeline[SUMMARY_BUCKETS];
+	size_t n_timeline;
+	uint64_t timeline_width_us;
+	bool timeline_valid;
 };
 
 /* ---- Rings (model.c grows them; every file reads them) ---------------------- */
@@ -108,5 +121,9 @@ ring_get(const struct ring *r, uint64_t seq)
 /* Fills r->hay, the lower-case words a bare filter word is looked for in,
  * from the rest of the row (model_view.c: the filter decides what goes in). */
 void tui_row_fill_hay(struct tui_row *r);
+
+/* Freezes the servers view and the timeline as of now, for a pause
+ * (model_servers.c; model_view.c calls it). */
+void tui_model_servers_freeze(struct tui_model *m);
 
 #endif

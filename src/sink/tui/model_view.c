@@ -98,7 +98,7 @@ static const struct {
 } term_keys[] = {
 	{"port:", TERM_PORT},	  {"service:", TERM_SERVICE}, {"verdict:", TERM_VERDICT},
 	{"reason:", TERM_REASON}, {"ip:", TERM_IP},	      {"user:", TERM_USER},
-	{"alert:", TERM_ALERT},
+	{"alert:", TERM_ALERT},	  {"server:", TERM_SERVER},
 };
 
 static void
@@ -184,6 +184,8 @@ term_row(const struct term *t, const struct tui_row *r)
 			    strstr(alert_kind_name((enum alert_kind)k), t->val))
 				return true;
 		return false;
+	case TERM_SERVER:
+		return strcasecmp(r->server, t->val) == 0;
 	}
 	return false;
 }
@@ -220,6 +222,8 @@ term_alert(const struct term *t, const struct tui_alert *ta)
 		return contains_ci(buf, t->val);
 	case TERM_ALERT:
 		return strstr(alert_kind_name(a->kind), t->val) != NULL;
+	case TERM_SERVER:
+		return strcasecmp(ta->server, t->val) == 0;
 	case TERM_VERDICT:
 	case TERM_REASON:
 	case TERM_USER:
@@ -363,6 +367,7 @@ tui_model_set_paused(struct tui_model *m, bool on)
 			m->n_frozen_ports = n;
 			m->ports_frozen = true;
 		}
+		tui_model_servers_freeze(m);
 		/* The view keeps what it holds now: later adds leave it alone. */
 	} else {
 		m->view_stale = true;

@@ -11,14 +11,23 @@
  * A crash (SIGSEGV, SIGABRT ...) restores the tty modes, leaves the
  * alternate screen and puts stderr back before the default action runs.
  *
+ * Characters: the locale's character type is taken from the environment
+ * (LC_ALL, LC_CTYPE, LANG) only when it is UTF-8, for the sparkline's block
+ * characters (ncursesw needs the locale to write them); anything else
+ * leaves the C locale and the ASCII marks. Numbers keep the C locale
+ * (LC_NUMERIC is never set), and LC_CTYPE is put back on close.
+ *
  * Colours: encrypted green, cleartext yellow, downgraded / failed / alerts
  * red. NO_COLOR (https://no-color.org) or a terminal without colours gets
  * attributes only (draw.c); every state also has a marker (+ ~ ! x ?) so
  * the screen reads the same in monochrome.
  */
 #include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,6 +177,35 @@ ui_main(void *arg)
 	return NULL;
 }
 
+/* ---- The character set ------------------------------------------------------------------ */
+
+/* Takes LC_CTYPE from the environment when it names UTF-8; true then. */
+static bool
+locale_utf8_on(struct tui *t)
+{
+	const char *cur = setlocale(LC_CTYPE, NULL);
+	const char *cs;
+
+	snprintf(t->saved_ctype, sizeof(t->saved_ctype), "%s", cur ? cur : "C");
+	if (!setlocale(LC_CTYPE, ""))
+		return false;
+	cs = nl_langinfo(CODESET);
+	if (cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0)) {
+		t->locale_set = true;
+		return true;
+	}
+	setlocale(LC_CTYPE, t->saved_ctype);
+	return false;
+}
+
+static void
+locale_restore(struct tui *t)
+{
+	if (t->locale_set)
+		setlocale(LC_CTYPE, t->saved_ctype);
+	t->locale_set = false;
+}
+
 /* ---- Opening and closing the screen --------------------------------------------------- */
 
 void
@@ -188,6 +226,7 @@ tui_screen_close(struct tui *t)
 		fflush(stdout);
 	}
 	crash_disarm();
+	locale_restore(t);
 	if (t->tty_in) {
 		fclose(t->tty_in);
 		t->tty_in = NULL;
@@ -225,8 +264,10 @@ tui_screen_open(struct tui *t, char *err, size_t errsz)
 	}
 	crash_termios_ok = tcgetattr(STDOUT_FILENO, &crash_termios) == 0;
 	fflush(stdout);
+	t->utf8 = locale_utf8_on(t);
 	t->scr = newterm(NULL, stdout, t->tty_in);
 	if (!t->scr) {
+		locale_restore(t);
 		const char *term = getenv("TERM");
 
 		snprintf(err, errsz, "cannot drive the terminal (TERM=%s)", term ? term : "unset");

@@ -107,6 +107,7 @@ tui_free(struct sink *k)
 	free(t->snap.ports);
 	free(t->snap.rows);
 	free(t->snap.alerts);
+	free(t->snap.servers);
 	free(t);
 	free(k);
 }

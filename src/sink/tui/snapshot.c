@@ -1,7 +1,8 @@
 /*
  * snapshot.c - what the UI thread copies from the model for one frame, under
  * the lock: the counters, the view's settings, the rows each panel shows
- * from its top, and the detail text. draw.c then draws from that copy
+ * from its top, the detail text, the servers view's rows and the sessions
+ * over time for the sparkline. draw.c then draws from that copy
  * without the lock, so the capture thread never waits for the terminal.
  *
  * When new sessions arrive the list moves under the cursor: a cursor on a
@@ -100,6 +101,29 @@ snap_copy_visible(struct tui *t, const struct layout *l, const struct summary_ro
 		}
 }
 
+/* The servers view: the rows on the screen, from the pane's top. */
+static void
+snap_copy_servers(struct tui *t, const struct layout *l)
+{
+	struct snap *sn = &t->snap;
+	struct pane *p = &t->servers_pane;
+	const struct summary_row *rows = tui_model_servers(t->m, &sn->n_servers);
+	size_t want = l->servers_h > 0 ? (size_t)l->servers_h : 0;
+
+	sn->server_sort = tui_model_server_sort(t->m);
+	sn->n_server_problems = 0;
+	for (size_t i = 0; i < sn->n_servers; i++)
+		if (tui_server_is_problem(&rows[i]))
+			sn->n_server_problems++;
+	tui_pane_fit(p, sn->n_servers, l->servers_h);
+	sn->servers_n = 0;
+	if (l->too_small ||
+	    !grow((void **)&sn->servers, &sn->servers_cap, want ? want : 1, sizeof(*sn->servers)))
+		return;
+	for (size_t i = p->top; i < sn->n_servers && sn->servers_n < want; i++)
+		sn->servers[sn->servers_n++] = rows[i];
+}
+
 /* Remembers what each cursor is on. */
 static void
 snap_remember_selection(struct tui *t)
@@ -144,6 +168,15 @@ tui_snap_take(struct tui *t, struct layout *lay_out)
 	sn->sort = tui_model_sort(m);
 	snprintf(sn->filter, sizeof(sn->filter), "%s", tui_model_filter(m));
 	sn->problems_only = tui_model_problems_only(m);
+	{
+		uint64_t w;
+		size_t n;
+		const struct summary_bucket *b = tui_model_timeline(m, &n, &w);
+
+		memcpy(sn->timeline, b, n * sizeof(*b));
+		sn->n_timeline = n;
+		sn->timeline_width_us = w;
+	}
 	ports = tui_model_ports(m, &sn->n_ports);
 	sn->n_rows = tui_model_rows(m);
 	sn->n_alerts = tui_model_alerts(m);
@@ -165,6 +198,8 @@ tui_snap_take(struct tui *t, struct layout *lay_out)
 	if (!l.too_small)
 		snap_copy_visible(t, &l, ports);
 	snap_remember_selection(t);
+	if (t->view == VIEW_SERVERS)
+		snap_copy_servers(t, &l);
 	if (t->view == VIEW_DETAIL) {
 		int rc = t->detail_alert ? tui_model_detail_alert(m, t->detail_key, &sn->detail)
 					 : tui_model_detail_session(m, t->detail_key, &sn->detail);
