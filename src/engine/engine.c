@@ -226,6 +226,7 @@ engine_free(struct engine *e)
 	correlate_free(e->corr);
 	ipfrag_free(e->frag);
 	free(e);
+	session_cache_drain();
 }
 
 void
