@@ -25,6 +25,9 @@
  * (read in name order, fixed seed): the same bytes every run.
  *
  *   gen-pcap main     OUT SIZE_MB PCAP_DIR   the mixed benchmark capture
+ *   gen-pcap dense    OUT SIZE_MB PCAP_DIR   session-dense: 80 % of the bytes
+ *                                            short sessions as recorded (75 %
+ *                                            of them mail), small bulk phases
  *   gen-pcap reorder  OUT SIZE_MB PCAP_DIR   heavy reordering: segments
  *                                            shuffled within windows, some
  *                                            far out of order, some never seen
@@ -216,6 +219,8 @@ struct tpl_set {
 	size_t n;
 	struct tpl *by_cls[CLS_COUNT][GEN_MAX_TEMPLATES];
 	size_t n_cls[CLS_COUNT];
+	struct tpl *mail[GEN_MAX_TEMPLATES]; /* SMTP, LMTP, submission, IMAP, POP3 */
+	size_t n_mail;
 };
 
 /* ---- reading the templates ---------------------------------------------- */
@@ -515,6 +520,25 @@ tpl_free(struct tpl *t)
 	free(t);
 }
 
+/* A mail template: its file name starts with a mail service's name,
+ * after "downgrade-" for the attack captures. */
+static bool
+tpl_is_mail(const char *name)
+{
+	static const char *const mail[] = {"smtp", "smtps", "submission", "lmtp",
+					   "imap", "imaps", "pop3",	  "pop3s"};
+	size_t skip = strncmp(name, "downgrade-", 10) == 0 ? 10 : 0;
+
+	for (size_t i = 0; i < sizeof(mail) / sizeof(mail[0]); i++) {
+		size_t n = strlen(mail[i]);
+
+		if (strncmp(name + skip, mail[i], n) == 0 &&
+		    (name[skip + n] == '-' || name[skip + n] == '.'))
+			return true;
+	}
+	return false;
+}
+
 static void
 tpls_add_file(struct tpl_set *set, const char *dir, const char *file)
 {
@@ -580,6 +604,8 @@ tpls_add_file(struct tpl_set *set, const char *dir, const char *file)
 		t->body_at = tpl_find_body_end(t);
 		set->t[set->n++] = t;
 		set->by_cls[CLS_SHORT][set->n_cls[CLS_SHORT]++] = t;
+		if (tpl_is_mail(t->name))
+			set->mail[set->n_mail++] = t;
 		if (t->tls_at >= 0)
 			set->by_cls[CLS_TLS][set->n_cls[CLS_TLS]++] = t;
 		if (t->body_at >= 0)
@@ -802,6 +828,7 @@ struct gen_cfg {
 	uint64_t tls_min, tls_max;   /* application data added to a TLS session */
 	uint64_t body_min, body_max; /* bytes added to an SMTP body */
 	double arrival_us;	     /* mean time between session starts */
+	double mail_share;	     /* short sessions drawn from the mail templates */
 	uint64_t rate_min, rate_max; /* bulk bytes per second of one flow */
 	struct disorder dis;
 };
@@ -1442,7 +1469,13 @@ gen_sessions(const struct gen_cfg *cfg, const struct tpl_set *set, struct out *o
 		if (planned < cfg->target_bytes &&
 		    (!h.n || arrival <= h.v[0]->pk[h.v[0]->next].ts_us)) {
 			enum cls c = gen_pick_class(cfg, &cnt);
-			const struct tpl *t = set->by_cls[c][rng_below(&r, set->n_cls[c])];
+			const struct tpl *t;
+
+			if (c == CLS_SHORT && cfg->mail_share > 0 && set->n_mail &&
+			    rng_unit(&r) < cfg->mail_share)
+				t = set->mail[rng_below(&r, set->n_mail)];
+			else
+				t = set->by_cls[c][rng_below(&r, set->n_cls[c])];
 
 			s = sess_new(cfg, &r, c, t, next_id++, arrival, &cnt);
 			planned += s->file_bytes;
@@ -1527,6 +1560,23 @@ gen_config(struct gen_cfg *c, const char *mode, uint64_t size_mb)
 		c->rate_max = 10000000;
 		c->dis.p_swap = 0.015;
 		c->dis.p_retx = 0.01;
+	} else if (strcmp(mode, "dense") == 0) {
+		/* session-dense: a mail relay's or a SPAN port's mix, about 5 KB per
+		 * session; mostly short mail exchanges as recorded (with and without
+		 * STARTTLS, logins, the attacks), a few bulk transfers */
+		c->frac[CLS_SHORT] = 0.80;
+		c->frac[CLS_TLS] = 0.12;
+		c->frac[CLS_SMTP] = 0.08;
+		c->tls_min = 20000;
+		c->tls_max = 1000000;
+		c->body_min = 5000;
+		c->body_max = 200000;
+		c->arrival_us = 200;
+		c->mail_share = 0.75;
+		c->rate_min = 500000;
+		c->rate_max = 10000000;
+		c->dis.p_swap = 0.015;
+		c->dis.p_retx = 0.01;
 	} else {
 		/* reorder: every stream arrives shuffled; many flows at once so that
 		 * the per-stream and the global out-of-order caps are reached */
@@ -1563,9 +1613,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 4 || (strcmp(argv[1], "synflood") && argc < 5) ||
-	    (strcmp(argv[1], "main") && strcmp(argv[1], "reorder") &&
+	    (strcmp(argv[1], "main") && strcmp(argv[1], "dense") && strcmp(argv[1], "reorder") &&
 	     strcmp(argv[1], "synflood"))) {
-		fputs("usage: gen-pcap main|reorder OUT SIZE_MB PCAP_DIR\n"
+		fputs("usage: gen-pcap main|dense|reorder OUT SIZE_MB PCAP_DIR\n"
 		      "       gen-pcap synflood OUT FLOWS\n",
 		      stderr);
 		return 2;

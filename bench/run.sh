@@ -14,9 +14,15 @@
 # caps or a cap is hit without its counter moving) and a first profile.
 #
 # Environment (defaults in brackets):
-#   BENCH_SIZE_MB [1100]     size of the benchmark capture, MiB
+#   BENCH_SIZE_MB [1100]     size of the bulk-heavy capture (main), MiB
+#   BENCH_DENSE_MB [600]     size of the session-dense capture (dense), MiB
+#   BENCH_PROFILES [main dense]  which captures get the table
+#   BENCH_BASELINE           another tlswatch binary, measured as row 'baseline'
+#                            (before/after in the same run)
 #   BENCH_RUNS [5]           runs per tool (median); BENCH_TSHARK_RUNS [3]
-#   BENCH_TOOLS              [bare tcpdump ndpiReader tshark tlswatch tlswatch-2t]
+#   BENCH_TOOLS              [bare tcpdump ndpiReader tshark tlswatch tlswatch-json
+#                            tlswatch-text tlswatch-2t]; tshark runs on main only
+#                            unless BENCH_TSHARK_ALL=1
 #   BENCH_SYN_FLOWS [1000000]  BENCH_REORDER_MB [300]
 #   BENCH_FLOOD [1]  BENCH_PROFILE [1]  BENCH_PROFILE_MB [200] (callgrind slice)
 #   BENCH_BASE_MB [64] BENCH_FLOW_BYTES [2560] BENCH_OOO_MB [64]: the RSS bound
@@ -30,9 +36,13 @@ BIN=$(realpath "$BIN")
 
 OUT=bench/out
 SIZE_MB=${BENCH_SIZE_MB:-1100}
+DENSE_MB=${BENCH_DENSE_MB:-600}
+PROFILES=${BENCH_PROFILES:-main dense}
+BASELINE=${BENCH_BASELINE:-}
 RUNS=${BENCH_RUNS:-5}
 TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
-TOOLS=${BENCH_TOOLS:-bare tcpdump ndpiReader tshark tlswatch tlswatch-2t}
+TOOLS=${BENCH_TOOLS:-bare tcpdump ndpiReader tshark tlswatch tlswatch-json tlswatch-text tlswatch-2t}
+[ -n "$BASELINE" ] && { TOOLS="$TOOLS baseline"; BASELINE=$(realpath "$BASELINE"); }
 SYN_FLOWS=${BENCH_SYN_FLOWS:-1000000}
 REORDER_MB=${BENCH_REORDER_MB:-300}
 PROFILE_MB=${BENCH_PROFILE_MB:-200}
@@ -77,10 +87,11 @@ done
 key=$({ "$OUT/gen-pcap" --version; cat bench/gen-pcap.c; for f in $(ls pcaps/*.pcap pcaps/*.pcapng | LC_ALL=C sort); do
 	cat "$f"; done; } | sha256sum | cut -c1-10)
 MAIN=$OUT/main-${SIZE_MB}M-$key.pcap
+DENSE=$OUT/dense-${DENSE_MB}M-$key.pcap
 SLICE=$OUT/main-${PROFILE_MB}M-$key.pcap
 REORDER=$OUT/reorder-${REORDER_MB}M-$key.pcap
 SYNFLOOD=$OUT/synflood-${SYN_FLOWS}-$key.pcap
-wanted=("$MAIN")
+wanted=("$MAIN" "$DENSE")
 [ "$DO_FLOOD" = 1 ] && wanted+=("$REORDER" "$SYNFLOOD")
 [ "$DO_PROFILE" = 1 ] && wanted+=("$SLICE")
 rm -f "$OUT"/*.pcap.tmp # left by an interrupted generation
@@ -100,7 +111,13 @@ gen() { # gen FILE ARGS...
 		"$OUT/gen-pcap" "$@"
 	fi
 }
-gen "$MAIN" main "$MAIN" "$SIZE_MB" pcaps
+for prof in $PROFILES; do
+	case $prof in
+	main) gen "$MAIN" main "$MAIN" "$SIZE_MB" pcaps ;;
+	dense) gen "$DENSE" dense "$DENSE" "$DENSE_MB" pcaps ;;
+	*) echo "bench: unknown profile $prof" >&2; exit 2 ;;
+	esac
+done
 [ "$DO_FLOOD" = 1 ] && gen "$REORDER" reorder "$REORDER" "$REORDER_MB" pcaps
 [ "$DO_FLOOD" = 1 ] && gen "$SYNFLOOD" synflood "$SYNFLOOD" "$SYN_FLOWS"
 [ "$DO_PROFILE" = 1 ] && gen "$SLICE" main "$SLICE" "$PROFILE_MB" pcaps
@@ -110,8 +127,9 @@ stat_of() { # stat_of FILE NAME: a counter from tlswatch --stats
 	awk -v n="$2" '$1 == n { print $2; exit }' "$1"
 }
 
-# measure NAME RUNS CMD...: median wall seconds and peak RSS (KiB) of RUNS
-# runs; sets WALL and RSS; the last run's stdout is kept in $OUT/out-NAME.txt.
+# measure NAME RUNS CMD...: median wall and CPU (user + system) seconds and
+# the peak RSS (KiB) of RUNS runs; sets WALL, CPU and RSS; the last run's
+# stdout is kept in $OUT/out-NAME.txt.
 measure() {
 	local name=$1 runs=$2
 	shift 2
@@ -122,7 +140,7 @@ measure() {
 		for a in "$@"; do q+=("$(printf '%q' "$a")"); done
 		hyperfine -N --style basic --runs "$runs" --export-json "$OUT/hyperfine-$name.json" \
 			--output="$OUT/out-$name.txt" \
-			"/usr/bin/time -a -o $rssf -f %M ${q[*]}" >"$OUT/hyperfine-$name.log" 2>&1 ||
+			"/usr/bin/time -a -o $rssf -f '%M %U %S' ${q[*]}" >"$OUT/hyperfine-$name.log" 2>&1 ||
 			{ cat "$OUT/hyperfine-$name.log" >&2; return 1; }
 		WALL=$(awk -F'[:,]' '/"median"/ { gsub(/ /, "", $2); print $2; exit }' \
 			"$OUT/hyperfine-$name.json")
@@ -130,102 +148,122 @@ measure() {
 		local i t0 t1 times=()
 		for ((i = 0; i < runs; i++)); do
 			t0=$(date +%s.%N)
-			/usr/bin/time -a -o "$rssf" -f %M "$@" >"$OUT/out-$name.txt" 2>/dev/null
+			/usr/bin/time -a -o "$rssf" -f '%M %U %S' "$@" >"$OUT/out-$name.txt" 2>/dev/null
 			t1=$(date +%s.%N)
 			times+=("$(echo "$t1 - $t0" | bc -l)")
 		done
-		WALL=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END {
-			print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		WALL=$(printf '%s\n' "${times[@]}" | median)
 	fi
-	RSS=$(grep -E '^[0-9]+$' "$rssf" | sort -n | tail -1)
+	RSS=$(awk 'NF == 3 && $1 ~ /^[0-9]+$/ { print $1 }' "$rssf" | sort -n | tail -1)
+	CPU=$(awk 'NF == 3 && $1 ~ /^[0-9]+$/ { print $2 + $3 }' "$rssf" | median)
+}
+median() { # the median of the numbers on stdin
+	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-say "capture"
-cat "$MAIN" >/dev/null # warm-up read: every tool reads from the page cache
-read -r _ PACKETS _ CAPBYTES < <("$OUT/bare-loop" "$MAIN")
-FILE_BYTES=$(stat -c %s "$MAIN")
-"$BIN" -q -r "$MAIN" --json /dev/null --stats >/dev/null 2>"$OUT/tlswatch-stats.txt"
-SESSIONS=$(stat_of "$OUT/tlswatch-stats.txt" sessions)
-echo "$MAIN: $FILE_BYTES bytes, $PACKETS packets, $SESSIONS sessions (tlswatch's count)"
-if [ "$SIZE_MB" -ge 1024 ] && [ "$FILE_BYTES" -lt 1073741824 ]; then
-	echo "bench: $MAIN is smaller than 1 GiB" >&2
-	exit 1
-fi
-
 CSV=$OUT/results.csv
-echo "tool,runs,wall_s,MB_per_s,packets_per_s,sessions_per_s,peak_rss_MB,ratio_to_bare" >"$CSV"
-rows=()
-BARE_WALL=""
-run_tool() { # run_tool NAME RUNS CMD...
+echo "profile,tool,runs,wall_s,cpu_s,MB_per_s,packets_per_s,sessions_per_s,peak_rss_MB,ratio_to_bare,cpu_ratio_to_bare,cpu_us_per_session,cpu_ns_per_packet" >"$CSV"
+# run_tool NAME RUNS CMD...: one row of the current profile's table; MB/s,
+# packets/s and sessions/s from the wall time, the costs from the CPU time.
+run_tool() {
 	local name=$1 runs=$2
 	shift 2
-	echo "bench: $name x$runs: $*" >&2
+	echo "bench: $PROF $name x$runs: $*" >&2
 	if ! measure "$name" "$runs" "$@"; then
 		echo "bench: $name failed; left out of the table" >&2
 		return 0
 	fi
-	[ "$name" = bare ] && BARE_WALL=$WALL
-	local line
-	line=$(awk -v n="$name" -v r="$runs" -v w="$WALL" -v b="$FILE_BYTES" -v p="$PACKETS" \
-		-v s="$SESSIONS" -v rss="$RSS" -v bw="${BARE_WALL:-0}" 'BEGIN {
-		printf "%s,%d,%.3f,%.1f,%.0f,%.0f,%.1f,%s\n", n, r, w, b / 1e6 / w, p / w, s / w,
-			rss / 1024, (bw > 0 ? sprintf("%.3f", bw / w) : "") }')
-	echo "$line" >>"$CSV"
-	rows+=("$line")
+	[ "$name" = bare ] && { BARE_WALL=$WALL; BARE_CPU=$CPU; }
+	awk -v pr="$PROF" -v n="$name" -v r="$runs" -v w="$WALL" -v c="$CPU" -v b="$FILE_BYTES" \
+		-v p="$PACKETS" -v s="$SESSIONS" -v rss="$RSS" -v bw="${BARE_WALL:-0}" \
+		-v bc="${BARE_CPU:-0}" 'BEGIN {
+		printf "%s,%s,%d,%.3f,%.3f,%.1f,%.0f,%.0f,%.1f,%s,%s,%.2f,%.0f\n", pr, n, r, w, c,
+			b / 1e6 / w, p / w, s / w, rss / 1024,
+			(bw > 0 ? sprintf("%.3f", bw / w) : ""), (bc > 0 && c > 0 ? sprintf("%.3f", bc / c) : ""),
+			c * 1e6 / s, c * 1e9 / p }' >>"$CSV"
 }
 
-say "tools (median of runs, page cache warm; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ))"
-for t in $TOOLS; do
-	case $t in
-	bare) run_tool bare "$RUNS" "$OUT/bare-loop" "$MAIN" ;;
-	tcpdump)
-		have tcpdump && run_tool tcpdump "$RUNS" tcpdump -r "$MAIN" -w /dev/null ;;
-	ndpiReader)
-		if have ndpiReader; then
-			# the summary (not -q) says how many packets it read: checked below
-			run_tool ndpiReader "$RUNS" ndpiReader -i "$MAIN"
-			n=$(sed -n 's/.*IP packets: *\([0-9]*\) *of \([0-9]*\) packets total.*/\2/p' \
-				"$OUT/out-ndpiReader.txt" | tail -1)
-			[ "$n" = "$PACKETS" ] ||
-				echo "bench: WARNING ndpiReader read ${n:-?} of $PACKETS packets" >&2
-		fi ;;
-	tshark)
-		if have tshark; then
-			run_tool tshark "$TSHARK_RUNS" tshark -n -r "$MAIN" -Y "$STARTTLS_FILTER"
-			echo "bench: tshark matched $(wc -l <"$OUT/out-tshark.txt") STARTTLS/STLS commands" >&2
-		fi ;;
-	tlswatch) run_tool tlswatch "$RUNS" "$BIN" -q -r "$MAIN" --json /dev/null ;;
-	tlswatch-2t)
-		run_tool tlswatch-2t "$RUNS" "$BIN" -q -r "$MAIN" --json /dev/null --threads 2
-		# Two workers must say exactly what one thread says (stats aside).
-		"$BIN" -q -r "$MAIN" --json - | grep -v '"type":"stats"' | md5sum >"$OUT/out-1t.md5"
-		"$BIN" -q -r "$MAIN" --json - --threads 2 | grep -v '"type":"stats"' | md5sum >"$OUT/out-2t.md5"
-		if cmp -s "$OUT/out-1t.md5" "$OUT/out-2t.md5"; then
-			echo "bench: --threads 2 output identical to one thread on $MAIN" >&2
-		else
-			echo "bench: FAIL --threads 2 output differs from one thread on $MAIN" >&2
-			THREADS_DIFFER=1
-		fi ;;
-	*) echo "bench: unknown tool $t" >&2 ;;
+print_table() { # print_table CSV PROFILE
+	awk -F, -v pr="$2" 'NR == 1 { printf "%-14s %4s %7s %7s %7s %9s %9s %7s %9s %6s %6s %8s %7s\n",
+		"tool", "runs", "wall s", "CPU s", "MB/s", "packets/s", "sess/s", "RSS MB", "", "x bare",
+		"(CPU)", "us/sess", "ns/pkt"; next }
+		$1 == pr { printf "%-14s %4s %7.3f %7.3f %7.1f %9.0f %9.0f %7.1f %9s %6s %6s %8.2f %7.0f\n",
+			$2, $3, $4, $5, $6, $7, $8, $9, "", $10, $11, $12, $13 }' "$1"
+}
+
+fail=0
+for PROF in $PROFILES; do
+	case $PROF in
+	main) CAP=$MAIN ;;
+	dense) CAP=$DENSE ;;
 	esac
+	say "capture $PROF"
+	cat "$CAP" >/dev/null # warm-up read: every tool reads from the page cache
+	read -r _ PACKETS _ CAPBYTES < <("$OUT/bare-loop" "$CAP")
+	FILE_BYTES=$(stat -c %s "$CAP")
+	STATS=$OUT/tlswatch-stats-$PROF.txt
+	"$BIN" -q -r "$CAP" --json /dev/null --stats >/dev/null 2>"$STATS"
+	[ "$PROF" = main ] && cp "$STATS" "$OUT/tlswatch-stats.txt"
+	SESSIONS=$(stat_of "$STATS" sessions)
+	echo "$CAP: $FILE_BYTES bytes, $PACKETS packets, $SESSIONS sessions (tlswatch's count)"
+	if [ "$PROF" = main ] && [ "$SIZE_MB" -ge 1024 ] && [ "$FILE_BYTES" -lt 1073741824 ]; then
+		echo "bench: $CAP is smaller than 1 GiB" >&2
+		exit 1
+	fi
+	BARE_WALL="" BARE_CPU=""
+	say "tools on $PROF (median of runs, page cache warm; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ))"
+	for t in $TOOLS; do
+		case $t in
+		bare) run_tool bare "$RUNS" "$OUT/bare-loop" "$CAP" ;;
+		tcpdump)
+			have tcpdump && run_tool tcpdump "$RUNS" tcpdump -r "$CAP" -w /dev/null ;;
+		ndpiReader)
+			if have ndpiReader; then
+				# the summary (not -q) says how many packets it read: checked below
+				run_tool ndpiReader "$RUNS" ndpiReader -i "$CAP"
+				n=$(sed -n 's/.*IP packets: *\([0-9]*\) *of \([0-9]*\) packets total.*/\2/p' \
+					"$OUT/out-ndpiReader.txt" | tail -1)
+				[ "$n" = "$PACKETS" ] ||
+					echo "bench: WARNING ndpiReader read ${n:-?} of $PACKETS packets" >&2
+			fi ;;
+		tshark)
+			if have tshark && { [ "$PROF" = main ] || [ "${BENCH_TSHARK_ALL:-0}" = 1 ]; }; then
+				run_tool tshark "$TSHARK_RUNS" tshark -n -r "$CAP" -Y "$STARTTLS_FILTER"
+				echo "bench: tshark matched $(wc -l <"$OUT/out-tshark.txt") STARTTLS/STLS commands" >&2
+			fi ;;
+		# the output modes: the text report and JSON to files, each alone
+		# and both (the JSON to /dev/null: its formatting without the write)
+		tlswatch) run_tool tlswatch "$RUNS" "$BIN" -q -r "$CAP" --json /dev/null ;;
+		tlswatch-json) run_tool tlswatch-json "$RUNS" "$BIN" -q -r "$CAP" --json - ;;
+		tlswatch-text) run_tool tlswatch-text "$RUNS" "$BIN" -q -r "$CAP" ;;
+		baseline) run_tool baseline "$RUNS" "$BASELINE" -q -r "$CAP" --json /dev/null ;;
+		tlswatch-2t)
+			run_tool tlswatch-2t "$RUNS" "$BIN" -q -r "$CAP" --json /dev/null --threads 2
+			# Two workers must say exactly what one thread says (stats aside).
+			"$BIN" -q -r "$CAP" --json - | grep -v '"type":"stats"' | md5sum >"$OUT/out-1t.md5"
+			"$BIN" -q -r "$CAP" --json - --threads 2 | grep -v '"type":"stats"' | md5sum >"$OUT/out-2t.md5"
+			if cmp -s "$OUT/out-1t.md5" "$OUT/out-2t.md5"; then
+				echo "bench: --threads 2 output identical to one thread on $CAP" >&2
+			else
+				echo "bench: FAIL --threads 2 output differs from one thread on $CAP" >&2
+				fail=1
+			fi ;;
+		*) echo "bench: unknown tool $t" >&2 ;;
+		esac
+	done
+	say "results $PROF ($CAP, $((FILE_BYTES / 1000000)) MB, $PACKETS packets, $SESSIONS sessions)"
+	print_table "$CSV" "$PROF"
+	echo "(MB = 10^6 bytes of capture file; x bare = bare loop time / tool time (wall, CPU);"
+	echo " us/sess, ns/pkt: the tool's CPU time per tlswatch session, per packet; CSV: $CSV)"
+	echo "(tlswatch: text report to a file and JSON to /dev/null; tlswatch-json: --json - alone,"
+	echo " to a file; tlswatch-text: the text report alone, to a file)"
+
+	say "tlswatch --stats on $PROF"
+	grep -E '^ +(packets|tcp_packets|stray|late|flows_|sessions|alerts |bypassed|parser_cap|ndpi_|segments_|stream_gap|reasm_)' \
+		"$STATS" || cat "$STATS"
 done
 
-print_table() { # print_table CSV
-	awk -F, 'NR == 1 { printf "%-12s %4s %9s %9s %11s %11s %10s %8s\n", "tool", "runs",
-		"wall s", "MB/s", "packets/s", "sessions/s", "peak RSS", "x bare"; next }
-		{ printf "%-12s %4s %9.3f %9.1f %11.0f %11.0f %7.1f MB %8s\n", $1, $2, $3, $4, $5,
-			$6, $7, $8 }' "$1"
-}
-say "results ($MAIN, $((FILE_BYTES / 1000000)) MB, $PACKETS packets, $SESSIONS sessions)"
-print_table "$CSV"
-echo "(MB = 10^6 bytes of capture file; x bare = bare loop wall / tool wall; CSV: $CSV)"
-
-say "tlswatch --stats on $MAIN"
-grep -E '^ +(packets|tcp_packets|stray|late|flows_|sessions|alerts |bypassed|parser_cap|ndpi_|segments_|stream_gap|reasm_)' \
-	"$OUT/tlswatch-stats.txt" || cat "$OUT/tlswatch-stats.txt"
-
 # ---- floods --------------------------------------------------------------
-fail=${THREADS_DIFFER:-0}
 if [ "$DO_FLOOD" = 1 ]; then
 	say "flood tests (bound: ${BASE_MB} MiB + max_flows x ${FLOW_BYTES} B + ${OOO_MB} MiB out-of-order cap)"
 	FCSV=$OUT/flood.csv
@@ -305,6 +343,15 @@ if [ "$DO_PROFILE" = 1 ]; then
 			echo "perf record -e cpu-clock, $MAIN (self time, top 30; $OUT/profile-perf.txt):"
 			cat "$OUT/profile-perf.txt"
 		fi
+	fi
+	# the session-dense capture: where the per-session cost goes
+	if have perf && [ -s "$DENSE" ] && perf record -q -e cpu-clock -F 2000 -o "$OUT/perf-dense.data" \
+		"$BIN" -q -r "$DENSE" --json /dev/null >/dev/null 2>&1; then
+		perf report -i "$OUT/perf-dense.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
+			grep -vE '^#|^\s*$' | awk 'NR <= 30' >"$OUT/profile-perf-dense.txt"
+		echo
+		echo "perf record -e cpu-clock, $DENSE (self time, top 30; $OUT/profile-perf-dense.txt):"
+		cat "$OUT/profile-perf-dense.txt"
 	fi
 	if have valgrind && have callgrind_annotate; then
 		echo

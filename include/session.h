@@ -221,6 +221,9 @@ void session_name_service(struct session *s);
 void session_use_registry(const struct proto_desc *const *list);
 /* Frees the parser state (facts stay). */
 void session_release(struct session *s);
+/* Frees the blocks the calling thread keeps for the next sessions' parser
+ * states; each thread that handled sessions calls it before it ends. */
+void session_cache_drain(void);
 /* Heap bytes the session holds now besides itself (sniff buffer, parser
  * state, TLS parser and its hellos): what the engine's memcap counts. */
 size_t session_heap_bytes(const struct session *s);

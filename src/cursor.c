@@ -86,15 +86,16 @@ ascii_lower(uint8_t ch)
 	return (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + ('a' - 'A')) : ch;
 }
 
+/* These two run on every line against command and reply tables: they walk
+ * the word once instead of measuring it first, and stop at the first
+ * difference. */
 bool
 text_prefix_ci(const uint8_t *p, size_t n, const char *prefix)
 {
-	size_t k = strlen(prefix);
+	size_t i;
 
-	if (n < k)
-		return false;
-	for (size_t i = 0; i < k; i++)
-		if (ascii_lower(p[i]) != ascii_lower((uint8_t)prefix[i]))
+	for (i = 0; prefix[i]; i++)
+		if (i == n || ascii_lower(p[i]) != ascii_lower((uint8_t)prefix[i]))
 			return false;
 	return true;
 }
@@ -113,7 +114,12 @@ text_could_be_prefix_ci(const uint8_t *p, size_t n, const char *word)
 bool
 text_equal_ci(const uint8_t *p, size_t n, const char *word)
 {
-	return n == strlen(word) && text_prefix_ci(p, n, word);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!word[i] || ascii_lower(p[i]) != ascii_lower((uint8_t)word[i]))
+			return false;
+	return word[n] == '\0';
 }
 
 long

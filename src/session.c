@@ -7,6 +7,7 @@
 
 #include "flowid.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,94 @@ session_flow_id(const struct session *s)
 {
 	return flow_id(s->family, s->l4, s->client_ip, s->client_port, s->server_ip, s->server_port,
 		       s->ts_first_us);
+}
+
+/*
+ * A session's blocks (the sniffer's buffers, its parser's state, the TLS
+ * parser) come from a small per-thread cache of freed blocks of the same
+ * size: on a busy mail relay sessions start and end thousands of times a
+ * second, and these blocks are too big for malloc's own thread cache, so
+ * each took a trip through its bins. A block carries its size in a header;
+ * a cache slot holds blocks of one size at a time (a size that hashes to a
+ * slot holding another one goes to malloc), at most SESSION_CACHE_KEEP of
+ * them. Blocks may be freed by another thread than the one that took them.
+ */
+#define SESSION_CACHE_SLOTS 16
+#define SESSION_CACHE_KEEP 64
+
+struct session_block {
+	_Alignas(max_align_t) size_t size;
+	struct session_block *next; /* while in the cache */
+};
+
+struct session_cache_slot {
+	size_t size;
+	unsigned n;
+	struct session_block *head;
+};
+
+static _Thread_local struct session_cache_slot session_cache[SESSION_CACHE_SLOTS];
+
+static struct session_cache_slot *
+session_cache_slot(size_t size)
+{
+	return &session_cache[(size >> 3) % SESSION_CACHE_SLOTS];
+}
+
+/* size zeroed bytes, or NULL; freed with session_zfree. */
+static void *
+session_zalloc(size_t size)
+{
+	struct session_cache_slot *c = session_cache_slot(size);
+	struct session_block *b;
+
+	if (c->size == size && c->head) {
+		b = c->head;
+		c->head = b->next;
+		c->n--;
+		memset(b + 1, 0, size);
+	} else if (!(b = calloc(1, sizeof(*b) + size))) {
+		return NULL;
+	}
+	b->size = size;
+	return b + 1;
+}
+
+static void
+session_zfree(void *p)
+{
+	struct session_block *b;
+	struct session_cache_slot *c;
+
+	if (!p)
+		return;
+	b = (struct session_block *)p - 1;
+	c = session_cache_slot(b->size);
+	if (!c->head)
+		c->size = b->size;
+	if (c->size == b->size && c->n < SESSION_CACHE_KEEP) {
+		b->next = c->head;
+		c->head = b;
+		c->n++;
+		return;
+	}
+	free(b);
+}
+
+void
+session_cache_drain(void)
+{
+	for (size_t i = 0; i < SESSION_CACHE_SLOTS; i++) {
+		struct session_cache_slot *c = &session_cache[i];
+
+		while (c->head) {
+			struct session_block *b = c->head;
+
+			c->head = b->next;
+			free(b);
+		}
+		c->n = 0;
+	}
 }
 
 void
@@ -31,17 +120,17 @@ session_init(struct session *s, uint64_t id, uint64_t ts_us)
 void
 session_release(struct session *s)
 {
-	free(s->sniff);
+	session_zfree(s->sniff);
 	s->sniff = NULL;
 	if (s->pstate) {
 		if (s->proto && s->proto->fini)
 			s->proto->fini(s->pstate);
-		free(s->pstate);
+		session_zfree(s->pstate);
 		s->pstate = NULL;
 	}
 	if (s->tls) {
 		tls_parser_free(s->tls);
-		free(s->tls);
+		session_zfree(s->tls);
 		s->tls = NULL;
 	}
 }
@@ -59,10 +148,10 @@ session_start_tls(struct session *s)
 	if (s->pstate) {
 		if (s->proto->fini)
 			s->proto->fini(s->pstate);
-		free(s->pstate);
+		session_zfree(s->pstate);
 		s->pstate = NULL;
 	}
-	s->tls = calloc(1, sizeof(*s->tls));
+	s->tls = session_zalloc(sizeof(*s->tls));
 	if (!s->tls) {
 		s->mode = MODE_OPAQUE;
 		return;
@@ -175,7 +264,7 @@ static void session_feed(struct session *s, enum dir dir, const uint8_t *p, size
 static bool
 session_start_parser(struct session *s, const struct proto_desc *d)
 {
-	s->pstate = calloc(1, d->state_size ? d->state_size : 1);
+	s->pstate = session_zalloc(d->state_size ? d->state_size : 1);
 	if (!s->pstate) {
 		s->mode = MODE_OPAQUE;
 		return false;
@@ -205,7 +294,7 @@ session_sniff_replay(struct session *s, enum dir dir, const uint8_t *p, size_t l
 		session_feed(s, dir, sn->buf[dir], sn->len[dir]);
 	if (len > held)
 		session_feed(s, dir, p + held, len - held);
-	free(sn);
+	session_zfree(sn);
 }
 
 enum held_claim {
@@ -293,7 +382,7 @@ session_sniff_exhausted(struct session *s, struct session_sniff *sn, enum dir di
 		(uint8_t)(sn->len[first] < sizeof(s->unrecognized) ? sn->len[first]
 								   : sizeof(s->unrecognized));
 	memcpy(s->unrecognized, sn->buf[first], s->unrecognized_len);
-	free(sn);
+	session_zfree(sn);
 	s->sniff = NULL;
 	s->mode = MODE_WATCH;
 }
@@ -316,7 +405,7 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 	int t;
 
 	if (!sn) {
-		sn = s->sniff = calloc(1, sizeof(*sn));
+		sn = s->sniff = session_zalloc(sizeof(*sn));
 		if (!sn) {
 			s->mode = MODE_OPAQUE;
 			return;
@@ -327,7 +416,7 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 		 * claimed, is an upgrade by a protocol no parser reads. */
 		if (dir == DIR_C2S && tls_sniff_client(p, len) == 1) {
 			s->tls_after_cleartext = true;
-			free(sn);
+			session_zfree(sn);
 			s->sniff = NULL;
 			session_start_tls(s);
 			session_feed(s, dir, p, len);

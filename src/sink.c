@@ -20,6 +20,18 @@ put_digits(char *p, unsigned v, int n)
 	return p + n;
 }
 
+/* Copies the n bytes at s into buf as a string, cut to fit as snprintf cuts. */
+static void
+sink_copy(char *buf, size_t bufsz, const char *s, size_t n)
+{
+	if (bufsz == 0)
+		return;
+	if (n >= bufsz)
+		n = bufsz - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 /*
  * Formatted by hand (days to civil date, proleptic Gregorian): it runs for
  * every record, and gmtime_r + snprintf showed in the profile.
@@ -59,8 +71,7 @@ sink_format_time(uint64_t ts_us, char *buf, size_t bufsz)
 	*p++ = '.';
 	p = put_digits(p, (unsigned)(ts_us % 1000000), 6);
 	*p++ = 'Z';
-	*p = '\0';
-	snprintf(buf, bufsz, "%s", tmp);
+	sink_copy(buf, bufsz, tmp, (size_t)(p - tmp));
 }
 
 static bool sink_local_time; /* set once, before any record (sink.h) */
@@ -103,11 +114,25 @@ sink_format_endpoint(uint8_t family, const uint8_t *ip, uint16_t port, char *buf
 {
 	char a[64];
 
+	char tmp[sizeof(a) + 8], *p = tmp, digits[5];
+	int n = 0;
+
+	/* "[addr]:port" for IPv6, "addr:port" otherwise; by hand, as above. */
 	session_addr_str(family, ip, a, sizeof(a));
 	if (family == 6)
-		snprintf(buf, bufsz, "[%s]:%u", a, port);
-	else
-		snprintf(buf, bufsz, "%s:%u", a, port);
+		*p++ = '[';
+	for (const char *q = a; *q;)
+		*p++ = *q++;
+	if (family == 6)
+		*p++ = ']';
+	*p++ = ':';
+	do {
+		digits[n++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port);
+	while (n)
+		*p++ = digits[--n];
+	sink_copy(buf, bufsz, tmp, (size_t)(p - tmp));
 }
 
 const char *

@@ -233,6 +233,8 @@ engine_free(struct engine *e)
 	correlate_free(e->corr);
 	ipfrag_free(e->frag);
 	free(e);
+	session_cache_drain();
+	engine_conn_cache_drain();
 }
 
 void

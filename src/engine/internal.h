@@ -179,6 +179,8 @@ void engine_conn_seen(struct engine *e, struct conn *c, const struct packet *pk)
 void engine_keep_evidence(struct engine *e, struct conn *c, const struct packet *pk, int dlt,
 			  const uint8_t *frame, size_t caplen);
 void engine_remove(struct engine *e, struct flow *f);
+/* Frees the struct conns the calling thread keeps for its next flows. */
+void engine_conn_cache_drain(void);
 void engine_bury(struct engine *e, struct flow *f);
 void engine_pack(struct engine *e, struct conn *c);
 void engine_report(struct engine *e, struct conn *c, enum session_end end);

@@ -2,12 +2,19 @@
  * links.c - data connections tied to the session that announced them
  * (links.h). Small tables scanned linearly: a judge looks up one session at
  * a time and a busy FTP server has few announcements outstanding; each
- * table is a ring whose oldest entry makes room (counted).
+ * table is a ring whose oldest entry makes room (counted). Most sessions
+ * are no data connection: counts of the live entries (per port for the
+ * announcements) let them skip the scans, which then would find nothing
+ * and change nothing.
  */
 #include "links.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define LINKS_PORT_SLOTS 256	 /* live announcements counted by port % this */
+#define LINKS_TALLY_BUCKETS 1024 /* chains of live tallies by control id */
 
 struct link_expect {
 	bool live;
@@ -37,14 +44,34 @@ struct links {
 	struct link_expect x[LINKS_EXPECT_MAX];
 	struct link_pair p[LINKS_PAIRS_MAX];
 	struct link_tally t[LINKS_CONTROLS_MAX];
-	size_t x_next, p_next, t_next; /* the slot the next entry takes */
+	size_t x_next, p_next, t_next;		/* the slot the next entry takes */
+	uint16_t x_live_port[LINKS_PORT_SLOTS]; /* live announcements by port slot */
+	uint64_t x_oldest_ts;			/* no live announcement is older (a lower bound) */
+	size_t p_live;
+	/* The live tallies chained by control id: bucket heads and each
+	 * entry's successor, as index + 1 (0 ends a chain). Data connections
+	 * judged after their control session leave tallies nobody collects, so
+	 * the ring stays full: every judged session looks its id up here. */
+	uint16_t t_head[LINKS_TALLY_BUCKETS];
+	uint16_t t_succ[LINKS_CONTROLS_MAX];
 	struct link_stats st;
 };
 
 struct links *
 links_new(void)
 {
-	return calloc(1, sizeof(struct links));
+	struct links *l = calloc(1, sizeof(struct links));
+
+	if (l)
+		l->x_oldest_ts = UINT64_MAX;
+	return l;
+}
+
+static void
+links_expect_dead(struct links *l, struct link_expect *x)
+{
+	x->live = false;
+	l->x_live_port[x->port % LINKS_PORT_SLOTS]--;
 }
 
 void
@@ -70,6 +97,8 @@ links_note(struct links *l, const struct link_note *n)
 		l->p_next = (l->p_next + 1) % LINKS_PAIRS_MAX;
 		if (p->live)
 			l->st.dropped++;
+		else
+			l->p_live++;
 		*p = (struct link_pair){true, n->family, {0}, {0}, n->control, n->ts_us, n->data};
 		memcpy(p->client, n->client, 16);
 		memcpy(p->server, n->server, 16);
@@ -78,8 +107,13 @@ links_note(struct links *l, const struct link_note *n)
 	struct link_expect *x = &l->x[l->x_next];
 
 	l->x_next = (l->x_next + 1) % LINKS_EXPECT_MAX;
-	if (x->live)
+	if (x->live) {
 		l->st.dropped++;
+		links_expect_dead(l, x);
+	}
+	l->x_live_port[n->port % LINKS_PORT_SLOTS]++;
+	if (n->ts_us < l->x_oldest_ts)
+		l->x_oldest_ts = n->ts_us;
 	*x = (struct link_expect){true,	      n->family, {0},	 {0}, n->port, n->tls_possible,
 				  n->control, n->ts_us,	 n->data};
 	memcpy(x->addr, n->addr, 16);
@@ -92,16 +126,25 @@ static struct link_expect *
 links_find_expect(struct links *l, const struct session *s)
 {
 	size_t alen = addr_len(s->family);
+	uint64_t oldest = UINT64_MAX;
 
+	/* No live announcement on either port and none stale for this session:
+	 * the scan would neither match nor expire anything. */
+	if (!l->x_live_port[s->server_port % LINKS_PORT_SLOTS] &&
+	    !l->x_live_port[s->client_port % LINKS_PORT_SLOTS] &&
+	    (l->x_oldest_ts == UINT64_MAX || s->ts_first_us <= l->x_oldest_ts + LINKS_EXPECT_US))
+		return NULL;
 	for (size_t i = 0; i < LINKS_EXPECT_MAX; i++) {
 		struct link_expect *x = &l->x[i];
 
 		if (!x->live)
 			continue;
 		if (s->ts_first_us > x->ts_us + LINKS_EXPECT_US) {
-			x->live = false; /* stale */
+			links_expect_dead(l, x); /* stale */
 			continue;
 		}
+		if (x->ts_us < oldest)
+			oldest = x->ts_us;
 		if (x->family != s->family || s->ts_first_us + 1000000 < x->ts_us)
 			continue;
 		/* The accepting side is the TCP server, unless the session was
@@ -115,6 +158,7 @@ links_find_expect(struct links *l, const struct session *s)
 				return x;
 		}
 	}
+	l->x_oldest_ts = oldest; /* the scan saw every live one */
 	return NULL;
 }
 
@@ -126,6 +170,8 @@ links_find_pair(struct links *l, const struct session *s)
 	size_t alen = addr_len(s->family);
 	struct link_pair *best = NULL;
 
+	if (!l->p_live)
+		return NULL;
 	for (size_t i = 0; i < LINKS_PAIRS_MAX; i++) {
 		struct link_pair *p = &l->p[i];
 		bool same, crossed;
@@ -179,7 +225,7 @@ links_claim(struct links *l, struct session *s)
 	if (!x && !p)
 		return false;
 	if (x) {
-		x->live = false; /* one connection per announcement */
+		links_expect_dead(l, x); /* one connection per announcement */
 		s->control_id = x->control;
 		s->link = LINK_ANNOUNCED;
 		data = x->data;
@@ -199,21 +245,47 @@ links_claim(struct links *l, struct session *s)
 	return true;
 }
 
+static uint16_t *
+links_tally_bucket(struct links *l, uint64_t control)
+{
+	return &l->t_head[(control ^ (control >> 10)) % LINKS_TALLY_BUCKETS];
+}
+
+/* Marks tally i dead and takes it off its chain. */
+static void
+links_tally_dead(struct links *l, size_t i)
+{
+	uint16_t *pp = links_tally_bucket(l, l->t[i].control);
+
+	while (*pp && *pp != i + 1)
+		pp = &l->t_succ[*pp - 1];
+	if (*pp)
+		*pp = l->t_succ[i];
+	l->t[i].live = false;
+}
+
 static struct link_tally *
 links_tally(struct links *l, uint64_t control, bool create)
 {
+	uint16_t *b = links_tally_bucket(l, control);
 	struct link_tally *t;
+	size_t i;
 
-	for (size_t i = 0; i < LINKS_CONTROLS_MAX; i++)
-		if (l->t[i].live && l->t[i].control == control)
-			return &l->t[i];
+	for (uint16_t k = *b; k; k = l->t_succ[k - 1])
+		if (l->t[k - 1].control == control)
+			return &l->t[k - 1];
 	if (!create)
 		return NULL;
-	t = &l->t[l->t_next];
+	i = l->t_next;
+	t = &l->t[i];
 	l->t_next = (l->t_next + 1) % LINKS_CONTROLS_MAX;
-	if (t->live)
+	if (t->live) {
 		l->st.dropped++;
+		links_tally_dead(l, i);
+	}
 	*t = (struct link_tally){true, control, 0, 0};
+	l->t_succ[i] = *b;
+	*b = (uint16_t)(i + 1);
 	return t;
 }
 
@@ -239,11 +311,13 @@ links_control_judged(struct links *l, struct session *s)
 	if ((t = links_tally(l, s->id, false)) != NULL) {
 		s->data_sessions = t->data;
 		s->data_cleartext = t->cleartext;
-		t->live = false;
+		links_tally_dead(l, (size_t)(t - l->t));
 	}
-	for (size_t i = 0; i < LINKS_PAIRS_MAX; i++)
-		if (l->p[i].live && l->p[i].control == s->id)
+	for (size_t i = 0; l->p_live && i < LINKS_PAIRS_MAX; i++)
+		if (l->p[i].live && l->p[i].control == s->id) {
 			l->p[i].live = false;
+			l->p_live--;
+		}
 }
 
 void

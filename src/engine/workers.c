@@ -341,6 +341,8 @@ worker_main(void *arg)
 			worker_snapshot(w);
 		atomic_store_explicit(&w->done, done, memory_order_release);
 	}
+	session_cache_drain();
+	engine_conn_cache_drain();
 	return NULL;
 }
 
