@@ -251,8 +251,11 @@ judge_plain(struct alert_out *ao, bool tls_port)
 	s->verdict = VERDICT_CLEARTEXT;
 	if (pf->tls_offered)
 		s->reason = REASON_NOT_REQUESTED;
-	else if (!pf->upgrade_requested && s->proto && s->proto->upgrade.seldom)
-		s->reason = REASON_NO_TLS_PROTOCOL; /* nobody mentioned it */
+	else if (!pf->upgrade_requested && s->proto &&
+		 (s->proto->upgrade.seldom || !s->proto->upgrade.request))
+		/* Nobody mentioned it, or the protocol has none (DNS: its TLS
+		 * is a port of its own). */
+		s->reason = REASON_NO_TLS_PROTOCOL;
 	else if (!pf->capa_seen && !pf->upgrade_requested)
 		/* Neither the server's list (EHLO, CAPA, FEAT ...) nor an answer
 		 * to a request for TLS: whether the server offers it is not on the
