@@ -47,6 +47,7 @@ enum reason {
 	/* tls-failed */
 	REASON_ALERT,
 	REASON_CLOSED,
+	REASON_NO_ANSWER, /* a DTLS ClientHello over UDP, nothing came back */
 	/* unknown */
 	REASON_MIDSTREAM,
 	REASON_NO_PAYLOAD,

@@ -135,7 +135,22 @@ int tls_sniff_client(const uint8_t *p, size_t len);
  * the server side and for bytes after an accepted upgrade. */
 int tls_sniff_record(const uint8_t *p, size_t len);
 
-/* "SSLv2", "SSLv3", "TLSv1.0" .. "TLSv1.3", or "0xXXXX" in buf. */
+/*
+ * DTLS (src/tls/dtls.c): one UDP datagram of one direction, its records
+ * read into f (the hellos, alerts in the clear, which directions went
+ * encrypted, established). Keeps no state; safe on any bytes (a first
+ * record that is not DTLS sets not_tls and its bytes as evidence).
+ */
+void dtls_datagram(struct tls_facts *f, enum dir dir, const uint8_t *p, size_t n);
+/* A datagram that starts a DTLS conversation from a client: a handshake
+ * record of epoch 0 (version 0xfeff or 0xfefd; 0xfefc tolerated) holding
+ * the first fragment of a ClientHello with message_seq 0. */
+bool dtls_sniff_client(const uint8_t *p, size_t n);
+/* Any DTLS record start (handshake, alert, CCS, application data). */
+bool dtls_sniff_record(const uint8_t *p, size_t n);
+
+/* "SSLv2", "SSLv3", "TLSv1.0" .. "TLSv1.3", "DTLSv1.0", "DTLSv1.2",
+ * "DTLSv1.3", or "0xXXXX" in buf. */
 const char *tls_version_name(uint16_t v, char buf[8]);
 /* IANA name ("TLS_AES_128_GCM_SHA256") for known suites, else "0xXXXX" in buf. */
 const char *tls_cipher_name(uint16_t c, char buf[8]);

@@ -563,12 +563,28 @@ session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t le
 		s->proto->datagram(s->pstate, &s->pf, dir, p, len);
 		return;
 	}
+	if (s->mode == MODE_TLS && !s->tls) { /* DTLS: no stream state */
+		dtls_datagram(&s->tf, dir, p, len);
+		if (s->tf.established)
+			session_stop(s, MODE_BYPASS);
+		return;
+	}
 	if (s->mode != MODE_SNIFF) {
 		s->bypassed_bytes += len;
 		return;
 	}
 	if (len == 0)
 		return;
+	/* DTLS on any port, by content: a ClientHello first is implicit TLS
+	 * (DTLS, QUIC: DESIGN.md), a DTLS record from the server side before
+	 * any client byte is a conversation whose start was not captured. */
+	if ((dir == DIR_C2S && dtls_sniff_client(p, len)) ||
+	    (s->bytes[DIR_C2S] == 0 && dtls_sniff_record(p, len))) {
+		s->implicit_tls = dir == DIR_C2S;
+		s->mode = MODE_TLS;
+		dtls_datagram(&s->tf, dir, p, len);
+		return;
+	}
 	{
 		bool wait, weak;
 
@@ -606,7 +622,8 @@ session_on_gap(struct session *s, enum dir dir, size_t len)
 		break;
 	case MODE_TLS:
 		s->gap_undecided = !s->tf.client_hello;
-		tls_gap(s->tls, &s->tf, dir);
+		if (s->tls) /* NULL for DTLS, which has no stream */
+			tls_gap(s->tls, &s->tf, dir);
 		break;
 	case MODE_WATCH:
 		s->gap_undecided = true;

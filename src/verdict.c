@@ -106,6 +106,11 @@ tls_failure(const struct session *s)
 
 	if (t->alert && t->alert_level == 2 && !t->established)
 		return REASON_ALERT;
+	/* DTLS: UDP has no close; a ClientHello that got nothing back before
+	 * the flow went silent (or the capture ended) had no answer. */
+	if (s->l4 == 17 && t->client_hello && !t->established && s->bytes[DIR_S2C] == 0 &&
+	    (s->end == END_IDLE || s->end == END_CAPTURE))
+		return s->gap ? REASON_GAP : REASON_NO_ANSWER;
 	/* A client that sent encrypted records got through its part of the
 	 * handshake (the server side may simply not be in the capture). */
 	if (!t->established && !t->encrypted[DIR_C2S] && s->bytes[DIR_C2S] > 0 &&
