@@ -83,7 +83,7 @@ eve: $(BUILD)/tlswatch
 # every check (fuzz-regress); a target without any keeps a few hand-made
 # inputs there (one per mode of its harness), so that it is replayed too.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = session engine pcap tls tlshello dtls smtp imap pop3 ftp sieve postgres ldap nntp irc mysql http telnet dns xmpp sasl line xml proto registry others decode reasm ipfrag state
+FUZZ_TARGETS = session engine pcap tls tlshello dtls quic smtp imap pop3 ftp sieve postgres ldap nntp irc mysql http telnet dns xmpp sasl line xml proto registry others decode reasm ipfrag state
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Isrc/proto $(PKG_CFLAGS)
 
@@ -177,6 +177,7 @@ pcaps:
 	tools/record-xmpp.sh
 	tools/record-dns.sh
 	tools/record-dtls.sh
+	tools/record-quic.sh
 
 # The docs the man page refers to (FILES), with the service examples.
 DOC_FILES = README.md $(wildcard docs/*.md) docs/tlswatch.service docs/tlswatch.logrotate \

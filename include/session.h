@@ -162,6 +162,7 @@ struct session {
 	struct session_sniff *sniff; /* while identifying: the first bytes */
 	void *pstate;
 	struct tls_parser *tls;
+	struct quic_conn *quic; /* QUIC's Initial decryption (DTLS: neither) */
 };
 
 /* One alert: per session (raised when it is judged) or cross-session. */
