@@ -32,7 +32,7 @@
 #define LOGIN_FIELD_MAX 64
 #define CAPA_TEXT_MAX 160   /* capability keywords kept for display */
 #define REPLY_TEXT_MAX 96   /* the server's answer to the upgrade request */
-#define PROTO_OWN_MAX 32    /* bytes of a protocol's own facts (proto_facts.own) */
+#define PROTO_OWN_MAX 64    /* bytes of a protocol's own facts (proto_facts.own): a DNS name */
 #define PROTO_EXPECT_RING 4 /* connections announced, kept until the core reads them */
 
 /* ---- Facts ---------------------------------------------------------------- */

@@ -47,6 +47,7 @@ enum reason {
 	/* tls-failed */
 	REASON_ALERT,
 	REASON_CLOSED,
+	REASON_NO_ANSWER, /* a DTLS ClientHello over UDP, nothing came back */
 	/* unknown */
 	REASON_MIDSTREAM,
 	REASON_NO_PAYLOAD,
@@ -167,6 +168,7 @@ struct session {
 	struct session_sniff *sniff; /* while identifying: the first bytes */
 	void *pstate;
 	struct tls_parser *tls;
+	struct quic_conn *quic; /* QUIC's Initial decryption (DTLS: neither) */
 };
 
 /* One alert: per session (raised when its evidence is seen, or when the

@@ -135,7 +135,62 @@ int tls_sniff_client(const uint8_t *p, size_t len);
  * the server side and for bytes after an accepted upgrade. */
 int tls_sniff_record(const uint8_t *p, size_t len);
 
-/* "SSLv2", "SSLv3", "TLSv1.0" .. "TLSv1.3", or "0xXXXX" in buf. */
+/*
+ * DTLS (src/tls/dtls.c): one UDP datagram of one direction, its records
+ * read into f (the hellos, alerts in the clear, which directions went
+ * encrypted, established). Keeps no state; safe on any bytes (a first
+ * record that is not DTLS sets not_tls and its bytes as evidence).
+ */
+void dtls_datagram(struct tls_facts *f, enum dir dir, const uint8_t *p, size_t n);
+/* A datagram that starts a DTLS conversation from a client: a handshake
+ * record of epoch 0 (version 0xfeff or 0xfefd; 0xfefc tolerated) holding
+ * the first fragment of a ClientHello with message_seq 0. */
+bool dtls_sniff_client(const uint8_t *p, size_t n);
+/* Any DTLS record start (handshake, alert, CCS, application data). */
+bool dtls_sniff_record(const uint8_t *p, size_t n);
+
+/*
+ * QUIC (src/tls/quic.c): Initial packets decrypted with the keys their
+ * client's first Destination Connection ID gives (RFC 9001 5.2, RFC 9369
+ * for v2), CRYPTO data reassembled per side, the ClientHello and
+ * ServerHello read into the TLS facts. One struct quic_conn per session
+ * (about 9 KiB: allocated only for QUIC, freed once settled).
+ */
+#define QUIC_CRYPTO_MAX 4096 /* CRYPTO bytes kept per side: one hello */
+
+struct quic_keys {
+	uint8_t key[16], iv[12], hp[16];
+};
+
+struct quic_crypto_buf {
+	uint8_t data[QUIC_CRYPTO_MAX];
+	uint8_t have[QUIC_CRYPTO_MAX / 8]; /* which bytes arrived */
+	bool done;			   /* the hello was read (or given up) */
+};
+
+struct quic_conn {
+	uint8_t dcid[20]; /* the client's first Destination Connection ID */
+	uint8_t dcid_len;
+	bool dcid_set;
+	uint32_t version; /* of the client's first Initial */
+	struct quic_crypto_buf crypto[2];
+};
+
+/* A client's first datagram: a long-header Initial of QUIC v1, v2 or a
+ * draft version (23-34) whose header reads. */
+bool quic_sniff_initial(const uint8_t *p, size_t n);
+/* One datagram of one direction (coalesced packets read in turn). */
+void quic_datagram(struct quic_conn *q, struct tls_facts *f, enum dir dir, const uint8_t *p,
+		   size_t n);
+/* The Initial keys of version for this DCID, the client's or the server's
+ * (RFC 9001 5.2); false for a version without a known salt. */
+bool quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, bool server,
+		       struct quic_keys *k);
+/* The header protection mask: AES-128-ECB of the sample (RFC 9001 5.4.3). */
+bool quic_hp_mask(const uint8_t hp[16], const uint8_t sample[16], uint8_t mask[16]);
+
+/* "SSLv2", "SSLv3", "TLSv1.0" .. "TLSv1.3", "DTLSv1.0", "DTLSv1.2",
+ * "DTLSv1.3", or "0xXXXX" in buf. */
 const char *tls_version_name(uint16_t v, char buf[8]);
 /* IANA name ("TLS_AES_128_GCM_SHA256") for known suites, else "0xXXXX" in buf. */
 const char *tls_cipher_name(uint16_t c, char buf[8]);

@@ -133,6 +133,8 @@ session_release(struct session *s)
 		session_zfree(s->tls);
 		s->tls = NULL;
 	}
+	free(s->quic);
+	s->quic = NULL;
 }
 
 bool
@@ -255,6 +257,8 @@ session_heap_bytes(const struct session *s)
 		n += s->proto && s->proto->state_size ? s->proto->state_size : 1;
 	if (s->tls)
 		n += sizeof(*s->tls) + tls_parser_heap_bytes(s->tls);
+	if (s->quic)
+		n += sizeof(*s->quic);
 	return n;
 }
 
@@ -652,12 +656,45 @@ session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t le
 		s->proto->datagram(s->pstate, &s->pf, dir, p, len);
 		return;
 	}
+	if (s->mode == MODE_TLS && s->quic) {
+		quic_datagram(s->quic, &s->tf, dir, p, len);
+		if (s->tf.established)
+			session_stop(s, MODE_BYPASS);
+		return;
+	}
+	if (s->mode == MODE_TLS && !s->tls) { /* DTLS: no stream state */
+		dtls_datagram(&s->tf, dir, p, len);
+		if (s->tf.established)
+			session_stop(s, MODE_BYPASS);
+		return;
+	}
 	if (s->mode != MODE_SNIFF) {
 		s->bypassed_bytes += len;
 		return;
 	}
 	if (len == 0)
 		return;
+	/* DTLS and QUIC on any port, by content: a ClientHello (a QUIC
+	 * Initial) first is implicit TLS (DESIGN.md), a DTLS record from the server side before
+	 * any client byte is a conversation whose start was not captured. */
+	if (dir == DIR_C2S && quic_sniff_initial(p, len)) {
+		s->quic = calloc(1, sizeof(*s->quic));
+		if (!s->quic) {
+			s->mode = MODE_OPAQUE;
+			return;
+		}
+		s->implicit_tls = true;
+		s->mode = MODE_TLS;
+		quic_datagram(s->quic, &s->tf, dir, p, len);
+		return;
+	}
+	if ((dir == DIR_C2S && dtls_sniff_client(p, len)) ||
+	    (s->bytes[DIR_C2S] == 0 && dtls_sniff_record(p, len))) {
+		s->implicit_tls = dir == DIR_C2S;
+		s->mode = MODE_TLS;
+		dtls_datagram(&s->tf, dir, p, len);
+		return;
+	}
 	{
 		bool wait, weak;
 
@@ -695,7 +732,8 @@ session_on_gap(struct session *s, enum dir dir, size_t len)
 		break;
 	case MODE_TLS:
 		s->gap_undecided = !s->tf.client_hello;
-		tls_gap(s->tls, &s->tf, dir);
+		if (s->tls) /* NULL for DTLS, which has no stream */
+			tls_gap(s->tls, &s->tf, dir);
 		break;
 	case MODE_WATCH:
 		s->gap_undecided = true;

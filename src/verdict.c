@@ -125,6 +125,11 @@ tls_failure(const struct session *s)
 
 	if (t->alert && t->alert_level == 2 && !t->established)
 		return REASON_ALERT;
+	/* DTLS: UDP has no close; a ClientHello that got nothing back before
+	 * the flow went silent (or the capture ended) had no answer. */
+	if (s->l4 == 17 && t->client_hello && !t->established && s->bytes[DIR_S2C] == 0 &&
+	    (s->end == END_IDLE || s->end == END_CAPTURE))
+		return s->gap ? REASON_GAP : REASON_NO_ANSWER;
 	/* A client that sent encrypted records got through its part of the
 	 * handshake (the server side may simply not be in the capture). */
 	if (!t->established && !t->encrypted[DIR_C2S] && s->bytes[DIR_C2S] > 0 &&
@@ -298,8 +303,11 @@ judge_plain(struct alert_out *ao, bool tls_port)
 	s->verdict = VERDICT_CLEARTEXT;
 	if (pf->tls_offered)
 		s->reason = REASON_NOT_REQUESTED;
-	else if (!pf->upgrade_requested && s->proto && s->proto->upgrade.seldom)
-		s->reason = REASON_NO_TLS_PROTOCOL; /* nobody mentioned it */
+	else if (!pf->upgrade_requested && s->proto &&
+		 (s->proto->upgrade.seldom || !s->proto->upgrade.request))
+		/* Nobody mentioned it, or the protocol has none (DNS: its TLS
+		 * is a port of its own). */
+		s->reason = REASON_NO_TLS_PROTOCOL;
 	else if (!pf->capa_seen && !pf->upgrade_requested)
 		/* Neither the server's list (EHLO, CAPA, FEAT ...) nor an answer
 		 * to a request for TLS: whether the server offers it is not on the

@@ -29,6 +29,7 @@ static const char *const reason_names[REASON_COUNT] = {
 	[REASON_PLAINTEXT_ON_TLS_PORT] = "plaintext-on-tls-port",
 	[REASON_ALERT] = "alert",
 	[REASON_CLOSED] = "closed",
+	[REASON_NO_ANSWER] = "no-answer",
 	[REASON_MIDSTREAM] = "midstream",
 	[REASON_NO_PAYLOAD] = "no-payload",
 	[REASON_UNRECOGNIZED] = "unrecognized",

@@ -231,6 +231,7 @@ worker_finished(struct engine *e, struct conn *c)
 	m->s.sniff = NULL;
 	m->s.pstate = NULL;
 	m->s.tls = NULL;
+	m->s.quic = NULL;
 	ring_commit(&w->out);
 }
 

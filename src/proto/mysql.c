@@ -48,8 +48,12 @@ struct my_dir {
 	uint8_t body[MY_PKT_MAX];
 };
 
+/* The server version kept (cut with "..." beyond): 32 bytes, whatever
+ * room proto_facts.own has. */
+#define MY_VERSION_MAX 32
+
 struct my_own {
-	char version[PROTO_OWN_MAX];
+	char version[MY_VERSION_MAX];
 };
 
 _Static_assert(sizeof(struct my_own) <= PROTO_OWN_MAX, "my_own fits proto_facts.own");
@@ -101,7 +105,7 @@ my_handshake(struct my_state *s, struct proto_facts *f, struct cursor c)
 		return;
 	}
 	my_cstring(&c, &version);
-	sasl_field_set(((struct my_own *)(void *)f->own)->version, PROTO_OWN_MAX, version.p,
+	sasl_field_set(((struct my_own *)(void *)f->own)->version, MY_VERSION_MAX, version.p,
 		       version.len);
 	/* connection id, 8 bytes of scramble, a filler */
 	if (!cursor_skip(&c, 13) || cursor_remaining(&c) < 2)

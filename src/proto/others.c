@@ -1,7 +1,7 @@
 /*
  * others.c - the TLS-capable services tlswatch knows by name, port, nDPI
  * name and ALPN id only (DESIGN.md's table; IANA service names and port
- * assignments, RFC 8314 for mail, RFC 7858 for DNS over TLS, RFC 6614 for
+ * assignments, RFC 8314 for mail, RFC 6614 for
  * RADIUS over TLS, RFC 6083/6733 for Diameter, RFC 6353 for SNMP, RFC 5425
  * for syslog, RFC 7350 for STUN/TURN, RFC 3261 for SIP). A session of one of
  * them is named by its port or by nDPI and judged without a parser. When a
@@ -11,16 +11,6 @@
 
 #define TCP PROTO_TCP
 #define BOTH (PROTO_TCP | PROTO_UDP)
-
-const struct proto_desc proto_dns = {
-	.name = "dns",
-	.transports = BOTH,
-	.clear_ports = {53},
-	.tls_ports = {853},
-	.tls_transports = BOTH,
-	.ndpi = {"DNS", "DoH_DoT"},
-	.alpn = {"dot"},
-};
 
 const struct proto_desc proto_radius = {
 	.name = "radius",

@@ -196,10 +196,17 @@ html_alerts(FILE *o, const struct html_priv *p)
 static void
 html_row_name(const struct summary_row *r, bool server, char *buf, size_t bufsz)
 {
-	if (server)
+	if (server) {
+		size_t n;
+
 		sink_format_endpoint(r->family, r->ip, r->port, buf, bufsz);
-	else
+		/* As the text report: a UDP server says so, TCP is the rule. */
+		n = strlen(buf);
+		if (r->l4 == 17 && n < bufsz)
+			snprintf(buf + n, bufsz - n, "/%s", transport_name(r->l4));
+	} else {
 		snprintf(buf, bufsz, "%u/%s", r->port, transport_name(r->l4));
+	}
 }
 
 static int

@@ -459,9 +459,16 @@ text_max(size_t a, size_t b)
 static void
 text_row_name(const struct summary_row *r, bool server, char *buf, size_t bufsz)
 {
-	if (server)
+	if (server) {
+		size_t n;
+
 		sink_format_endpoint(r->family, r->ip, r->port, buf, bufsz);
-	else
+		/* TCP is the rule; a UDP server (DNS on 853/udp beside DoT on
+		 * 853/tcp) says so. */
+		n = strlen(buf);
+		if (r->l4 == 17 && n < bufsz)
+			snprintf(buf + n, bufsz - n, "/%s", transport_name(r->l4));
+	} else
 		snprintf(buf, bufsz, "%u/%s", r->port, transport_name(r->l4));
 }
 

@@ -28,6 +28,12 @@ tls_version_name(uint16_t v, char buf[8])
 		return "TLSv1.2";
 	case 0x0304:
 		return "TLSv1.3";
+	case 0xfeff:
+		return "DTLSv1.0";
+	case 0xfefd:
+		return "DTLSv1.2";
+	case 0xfefc:
+		return "DTLSv1.3";
 	}
 	snprintf(buf, 8, "0x%04x", v);
 	return buf;
@@ -36,7 +42,8 @@ tls_version_name(uint16_t v, char buf[8])
 bool
 tls_version_is_obsolete(uint16_t v)
 {
-	return v == 0x0002 || (v >= 0x0300 && v <= 0x0302);
+	/* DTLS 1.0 is TLS 1.1's datagram twin: deprecated with it (RFC 8996). */
+	return v == 0x0002 || (v >= 0x0300 && v <= 0x0302) || v == 0xfeff;
 }
 
 /* IANA TLS Cipher Suites registry: the suites seen in practice, sorted by

@@ -3,7 +3,8 @@
 # capture (tests/e2e/gen-udp.py) read with one thread and with two.
 # Checks: transport "udp" in session records and port rows, "53/udp" in the
 # text report, the client picked by port when the server speaks first,
-# nDPI naming DNS (cleartext/no-tls-protocol), an unknown exchange
+# DNS read by its parser (cleartext/no-tls-protocol, its counts and
+# question), an unknown exchange
 # (unknown/unrecognized), text on 853/udp (plaintext-on-tls-port), the UDP
 # idle timeout splitting a flow silent for two minutes (not with
 # --udp-timeout 300), and the same output with --threads 2.
@@ -25,6 +26,7 @@ expect() { # DESCRIPTION REGEX [FILE]
 	grep -Eq -- "$2" "${3:-$tmp/one.json}" || fail "$1: no line matches /$2/"
 }
 expect "DNS query and answer" '"transport":"udp","client_ip":"10.0.0.1","client_port":40001,"server_ip":"10.0.0.53","server_port":53,"service":"dns","verdict":"cleartext","reason":"no-tls-protocol".*"packets":2'
+expect "DNS counts and question" '"client_port":40001,.*"dns":\{"queries":1,"responses":1,"answers":1,"qtype":"A","qname":"mail.example.org"\}'
 expect "an answer without its query: the client by port" '"client_port":40005,"server_ip":"10.0.0.53","server_port":53,.*"bytes_c2s":0,"bytes_s2c":45'
 expect "unknown exchange" '"transport":"udp","client_ip":"10.0.0.1","client_port":40002,"server_ip":"10.0.0.9","server_port":40003,"service":"unknown","verdict":"unknown","reason":"unrecognized"'
 expect "text on 853/udp" '"server_port":853,"service":"dns","verdict":"downgraded","reason":"plaintext-on-tls-port"'
