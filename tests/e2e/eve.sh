@@ -99,7 +99,8 @@ tmp = sys.argv[1]
 show_pair = os.environ.get("EVE_SHOW_PAIR") == "1"
 # Suricata's own timestamp format (checked on its records too, below).
 ts_re = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000$")
-types = {"tlswatch_session", "alert", "tlswatch_port", "tlswatch_server", "tlswatch_stats"}
+types = {"tlswatch_session", "alert", "tlswatch_port", "tlswatch_server", "tlswatch_client",
+         "tlswatch_user", "tlswatch_stats"}
 tuple_types = {"tlswatch_session", "alert"}
 bad = 0
 joined = 0
@@ -171,6 +172,14 @@ for name in sorted(os.listdir(os.path.join(tmp, "suricata"))):
             problem("%s: no tlswatch object with a version" % where)
         if et in ("tlswatch_port", "tlswatch_server") and r.get("proto") not in ("TCP", "UDP"):
             problem("%s: proto %r" % (where, r.get("proto")))
+        own = r.get("tlswatch") or {}
+        if et == "tlswatch_client" and not own.get("others") and r.get("src_ip") != own.get("client_ip"):
+            problem("%s: src_ip %r is not the client %r" % (where, r.get("src_ip"), own.get("client_ip")))
+        if et == "tlswatch_user" and not own.get("others") and (
+                r.get("dest_ip") != own.get("server_ip") or r.get("dest_port") != own.get("server_port")
+                or r.get("proto") not in ("TCP", "UDP")):
+            problem("%s: dest %r:%r %r is not the server" % (where, r.get("dest_ip"),
+                                                              r.get("dest_port"), r.get("proto")))
         if et not in tuple_types:
             continue
         for k in ("flow_id", "src_ip", "src_port", "dest_ip", "dest_port", "proto",
