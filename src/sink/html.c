@@ -281,18 +281,6 @@ html_bars(FILE *o, const struct summary_row *rows, size_t n, bool server)
 	free(top);
 }
 
-static const char *
-html_offer(const struct summary_row *r)
-{
-	if (r->tls_offered && r->tls_not_offered)
-		return "some";
-	if (r->tls_offered)
-		return "yes";
-	if (r->tls_not_offered)
-		return "no";
-	return "-";
-}
-
 static void
 html_rows_table(FILE *o, const struct summary_row *rows, size_t n, bool server)
 {
@@ -327,7 +315,7 @@ html_rows_table(FILE *o, const struct summary_row *rows, size_t n, bool server)
 			r->verdicts[VERDICT_UNKNOWN], r->logins ? " bad" : "", r->logins,
 			100.0 * summary_encrypted_share(r));
 		if (server)
-			fprintf(o, "<td>%s</td>", html_offer(r));
+			fprintf(o, "<td>%s</td>", summary_offer_name(r));
 		fputs("</tr>\n", o);
 	}
 	fputs("</tbody></table>\n", o);

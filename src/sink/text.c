@@ -472,19 +472,6 @@ text_row_name(const struct summary_row *r, bool server, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%u/%s", r->port, transport_name(r->l4));
 }
 
-/* Whether the server's capability lists offered the upgrade. */
-static const char *
-text_offer(const struct summary_row *r)
-{
-	if (r->tls_offered && r->tls_not_offered)
-		return "some";
-	if (r->tls_offered)
-		return "yes";
-	if (r->tls_not_offered)
-		return "no";
-	return "-";
-}
-
 /* A first column wider than w goes on a line of its own, the row under it. */
 static void
 text_first_column(FILE *o, const char *first, size_t w)
@@ -533,7 +520,7 @@ text_rows_narrow(FILE *o, const struct summary_row *rows, size_t n, bool server)
 			fprintf(o, " %*" PRIu64, (int)wc[j], c[j]);
 		fprintf(o, " %3.0f%%", 100.0 * summary_encrypted_share(&rows[i]));
 		if (server)
-			fprintf(o, " %s", text_offer(&rows[i]));
+			fprintf(o, " %s", summary_offer_name(&rows[i]));
 		fputc('\n', o);
 	}
 }
