@@ -73,7 +73,7 @@ e2e: $(BUILD)/tlswatch $(BUILD)/tools/pcap-mutate
 # --json-style eve joined with a real Suricata's EVE records by community_id
 # over every capture in pcaps/ (suricata from tools/install-deps.sh).
 eve: $(BUILD)/tlswatch
-	@tests/e2e/eve.sh $(BUILD)/tlswatch
+	@$(WITHIN) tests/e2e/eve.sh $(BUILD)/tlswatch
 
 # The example outputs in the README and the JSON schema are what the binary
 # prints (tools/readme-check.py; --update rewrites them).
@@ -148,15 +148,21 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 test-asan:
 	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" unit e2e fuzz-regress
 
+# Every script suite of check runs under a time limit (SUITE_TIMEOUT s), killed
+# with its process group and failing by name past it: a hang never holds CI.
+SUITE_TIMEOUT ?= 900
+WITHIN = timeout -k 10 $(SUITE_TIMEOUT)
+export SUITE_TIMEOUT
+
 check: deps
 	$(MAKE) all unit e2e eve docs-check
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
 	ASAN_OPTIONS=detect_leaks=1 tools/corpus.sh $(BUILD)/asan/tlswatch ../shared/corpus/ndpi
-	@tests/e2e/tui.sh $(BUILD)/tlswatch
-	@tests/live/run.sh $(BUILD)/tlswatch
-	@tests/live/privdrop.sh $(BUILD)/tlswatch
-	@tests/live/cli.sh $(BUILD)/tlswatch
-	@tests/live/tui.sh $(BUILD)/tlswatch
+	@$(WITHIN) tests/e2e/tui.sh $(BUILD)/tlswatch
+	@$(WITHIN) tests/live/run.sh $(BUILD)/tlswatch
+	@$(WITHIN) tests/live/privdrop.sh $(BUILD)/tlswatch
+	@$(WITHIN) tests/live/cli.sh $(BUILD)/tlswatch
+	@$(WITHIN) tests/live/tui.sh $(BUILD)/tlswatch
 	@echo "make check: all suites passed"
 
 demo: deps

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev libhiredis-dev
-	tcpdump iproute2 tmux tshark rsyslog chromium redis-server redis-tools "$@")
+	procps bsdutils tcpdump iproute2 tmux tshark rsyslog chromium redis-server redis-tools "$@")
 # rsyslog: tests/e2e/rsyslog.sh runs an rsyslogd of its own, on its own socket
 # and port; the system service Debian starts on install is neither used nor
 # touched. redis-server, redis-tools: tests/e2e/redis.sh runs a redis-server of

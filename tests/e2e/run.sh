@@ -93,107 +93,59 @@ while IFS=$'\t' read -r pcap want; do
 	fi
 done <"$here/verdicts.tsv"
 
-# Bad input, exit codes and redaction.
-if ! "$here/badinput.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+# suite SCRIPT ARGS...: one script of its own, counted as one check. A script
+# still running after SUITE_TIMEOUT seconds (900 unless told) is killed with
+# its process group and fails by name: a hang must never hold the run.
+suite() {
+	local rc=0 limit=${SUITE_TIMEOUT:-900}
+	timeout -k 10 "$limit" "$@" || rc=$?
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		echo "FAIL $(basename "$1"): still running after $limit s, killed"
+	fi
+	if [ $rc -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+}
 
-if ! "$here/alertout.sh" "$bin"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+# Bad input, exit codes and redaction.
+suite "$here/badinput.sh" "$bin" "$tmp"
+
+suite "$here/alertout.sh" "$bin"
 
 # RFC 5424 syslog parsed by a real rsyslogd of the test's own.
-if ! "$here/rsyslog.sh" "$bin"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/rsyslog.sh" "$bin"
 
 # --json redis://...: a real redis-server in a namespace of the test's own.
-if ! "$here/redis.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/redis.sh" "$bin" "$tmp"
 
 # Service life: SIGHUP reopens --json, append, --stats-interval, the unit.
-if ! "$here/service.sh" "$bin"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/service.sh" "$bin"
 
 # Alerts raised while their session is open (a capture fed through a FIFO).
-if ! "$here/early.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/early.sh" "$bin" "$tmp"
 
-if ! "$here/threads.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/threads.sh" "$bin" "$tmp"
 
-if ! "$here/features.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/features.sh" "$bin" "$tmp"
 
 # Event identifiers: community_id equal to tshark's, flow ids stable.
-if ! "$here/flowid.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/flowid.sh" "$bin" "$tmp"
 
 # UDP flows as sessions (a generated capture).
-if ! "$here/udp.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/udp.sh" "$bin" "$tmp"
 
 # Captures cut by a short snapshot length.
-if ! "$here/snaplen.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/snaplen.sh" "$bin" "$tmp"
 
 # The text report within 80 columns; the client and user views add up.
-if ! "$here/views.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/views.sh" "$bin" "$tmp"
 
 # --report-html rendered in headless Chromium.
-if ! "$here/html.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/html.sh" "$bin" "$tmp"
 
 # The command line of a tcpdump user: options, -w, -F, pipes, report modes.
-if ! "$here/cli.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/cli.sh" "$bin" "$tmp"
 
 # Hostile captures of the hardening findings (tests/hostile/).
-if ! "$here/../hostile/run.sh" "$bin" "$tmp"; then
-	fail=$((fail + 1))
-else
-	pass=$((pass + 1))
-fi
+suite "$here/../hostile/run.sh" "$bin" "$tmp"
 
 echo "e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -173,26 +173,54 @@ fi
 # report), as with SIGTERM, instead of living on unseen. script(1) gives it
 # a terminal; tlswatch is ready once its SIGHUP handler is in place (bit 0
 # of SigCgt in /proc/PID/status).
+#
+# script(1) starts its command through $SHELL -c (or /bin/sh): bash replaces
+# itself with a lone command, dash does not, so the command says exec, and
+# tlswatch is looked for among all of script's descendants, through /proc
+# (neither pgrep nor $SHELL are taken for granted). Whatever happens, the
+# whole tree is killed at the end: a dashboard left running waits for its q
+# forever, and once held a CI run until its time ran out.
+descendants() {
+	local f pid ppid rest kids=() p
+	for f in /proc/[0-9]*/stat; do
+		read -r pid rest <"$f" 2>/dev/null || continue
+		rest=${rest##*) }
+		read -r _ ppid _ <<<"$rest"
+		[ "$ppid" = "$1" ] && kids+=("$pid")
+	done
+	for p in "${kids[@]}"; do
+		echo "$p"
+		descendants "$p"
+	done
+}
+tlswatch_under() {
+	local p
+	for p in $(descendants "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$(basename "$bin" | cut -c1-15)" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
 hup_caught() {
 	local p
-	p=$(pgrep -P "$1") || return 1
-	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = tlswatch ] || return 1
+	p=$(tlswatch_under "$1") || return 1
 	[ $((0x$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null || echo 0) & 1)) -eq 1 ]
+}
+kill_tree() {
+	local p
+	for p in $(descendants "$1") "$1"; do kill -KILL "$p" 2>/dev/null; done
 }
 # hup_on_terminal NAME ARGS...
 hup_on_terminal() {
 	local name=$1 script_pid
 	shift
-	script -qfec "'$bin' -r '$top/pcaps/imap-login.pcap' --replay-speed 0.02 $*" \
+	TERM=xterm script -qfec "exec '$bin' -r '$top/pcaps/imap-login.pcap' --replay-speed 0.02 $*" \
 		"$tmp/$name.tty" </dev/null >/dev/null 2>&1 &
 	script_pid=$!
 	tty_ready() { hup_caught "$script_pid"; }
 	script_done() { ! kill -0 "$script_pid" 2>/dev/null; }
 	if wait_for 20 tty_ready; then
-		tw_pid=$(pgrep -P "$script_pid")
-		kill -HUP "$tw_pid"
+		kill -HUP "$(tlswatch_under "$script_pid")"
 		if wait_for 20 script_done; then
-			tw_pid=
 			if grep -aq 'COMMAND_EXIT_CODE="0"' "$tmp/$name.tty" && grep -aq 'Per server:' "$tmp/$name.tty"; then ok; else bad "$name: no report or a bad exit status" "$tmp/$name.tty"; fi
 		else
 			bad "$name: SIGHUP did not end a run on a terminal"
@@ -200,9 +228,8 @@ hup_on_terminal() {
 	else
 		bad "$name: the run did not start" "$tmp/$name.tty"
 	fi
-	[ -n "$tw_pid" ] && kill "$tw_pid" 2>/dev/null
+	kill_tree "$script_pid"
 	wait "$script_pid" 2>/dev/null
-	tw_pid=
 }
 if command -v script >/dev/null; then
 	hup_on_terminal hup-tui --tui
