@@ -163,7 +163,8 @@ static const struct cli_option cli_table[] = {
 	 .parse = cli_parse_json_style,
 	 .help = "the JSON records' shape: 'tlswatch' (default) or 'eve'\n"
 		 "(Suricata's EVE: event_type, src_ip, dest_ip ..., and\n"
-		 "tlswatch's fields under \"tlswatch\"; also --alert-exec's)"},
+		 "tlswatch's fields under \"tlswatch\"; also the shape of\n"
+		 "--alert-exec's records)"},
 	{CLI_OUTPUT, "sensor-name", 0, required_argument, "NAME", CLI_CALL,
 	 .parse = cli_parse_sensor_name,
 	 .help = "the sensor named in every JSON record (default: the\n"
@@ -340,8 +341,8 @@ cli_label_append(char *label, size_t size, const struct cli_option *opt)
 }
 
 /* One entry of --help (with the entries after it that share its line): the
- * label, then the help lines aligned at CLI_HELP_COLUMN, or two spaces after
- * a longer label. */
+ * label, then the help lines aligned at CLI_HELP_COLUMN; a label too long for
+ * that column has its help start on the next line, so no line passes 80. */
 static void
 cli_usage_entry(FILE *f, size_t index)
 {
@@ -361,7 +362,10 @@ cli_usage_entry(FILE *f, size_t index)
 		cli_label_append(label, sizeof(label), &cli_table[j]);
 	}
 	len = strlen(label);
-	fprintf(f, "%s%*s", label, len + 2 < CLI_HELP_COLUMN ? CLI_HELP_COLUMN - (int)len : 2, "");
+	if (len + 2 <= CLI_HELP_COLUMN)
+		fprintf(f, "%s%*s", label, CLI_HELP_COLUMN - (int)len, "");
+	else
+		fprintf(f, "%s\n%*s", label, CLI_HELP_COLUMN, "");
 	while ((nl = strchr(line, '\n')) != NULL) {
 		fprintf(f, "%.*s\n%*s", (int)(nl - line), line, CLI_HELP_COLUMN, "");
 		line = nl + 1;
@@ -384,8 +388,8 @@ cli_usage(FILE *f)
 			fprintf(f, "\n%s", cli_group_heading[cli_table[i].group]);
 		cli_usage_entry(f, i);
 	}
-	fputs("\nExit status: 0 done, 1 an alert named by --fail-on was raised, 2 usage or I/O "
-	      "error.\n",
+	fputs("\nExit status: 0 done, 1 an alert named by --fail-on was raised, 2 usage or\n"
+	      "I/O error.\n",
 	      f);
 }
 

@@ -239,5 +239,14 @@ fi
 kill -INT $tpid 2>/dev/null
 wait $tpid
 
+# ---- --help fits a terminal of 80 columns --------------------------------
+# A label too long for the help column puts its text on the next line.
+check
+long=$("$bin" --help | awk 'length > 80 { print NR ": " $0 }')
+[ -z "$long" ] || fail "--help has lines over 80 columns: $long"
+check
+"$bin" --help | grep -A1 -- '^      --established-timeout S$' | tail -n 1 | grep -q '^ \{25\}seconds of silence' ||
+	fail "--help: a long label's text does not start on the next line at column 26"
+
 echo "cli: $checks checks, $fails failed"
 [ $fails -eq 0 ]
