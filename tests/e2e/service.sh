@@ -183,7 +183,7 @@ fi
 descendants() {
 	local f pid ppid rest kids=() p
 	for f in /proc/[0-9]*/stat; do
-		read -r pid rest <"$f" 2>/dev/null || continue
+		{ read -r pid rest <"$f"; } 2>/dev/null || continue # gone meanwhile
 		rest=${rest##*) }
 		read -r _ ppid _ <<<"$rest"
 		[ "$ppid" = "$1" ] && kids+=("$pid")
@@ -301,7 +301,10 @@ else
 	MANPATH=$tmp/man systemd-analyze verify "$tmp/unit/tlswatch.service" >"$tmp/verify.out" 2>&1 || rc=$?
 	if grep -Eqi 'Failed to (connect|initialize|set up)|has not been booted|System has not been booted' "$tmp/verify.out"; then
 		echo "SKIP service: systemd-analyze verify cannot run here: $(head -1 "$tmp/verify.out")"
-	elif [ $rc -eq 0 ] && [ ! -s "$tmp/verify.out" ]; then
+	# verify also loads the system's units and warns about theirs (Debian's
+	# freeradius.service: "Unit uses MemoryLimit="): only what it says of
+	# this unit counts.
+	elif [ $rc -eq 0 ] && ! grep -v '^/lib/systemd/\|^/usr/lib/systemd/\|^/etc/systemd/' "$tmp/verify.out" | grep -q .; then
 		ok
 	else
 		# Unknown keys are only warnings (exit 0): any message fails.
