@@ -32,7 +32,7 @@ LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit e2e eve docs-check test-asan demo corpus bench install uninstall clean \
+.PHONY: all deps check unit e2e eve docs-check test-asan demo corpus bench bench-scale install uninstall clean \
 	format format-check pcaps fuzz fuzz-regress afl
 
 all: $(BUILD)/tlswatch
@@ -174,6 +174,10 @@ corpus: $(BUILD)/tlswatch
 
 bench: all
 	@bench/run.sh $(BUILD)/tlswatch
+
+# What one Redis takes from several sensors (docs/scale-out.md).
+bench-scale: all
+	@bench/scale-out.sh $(BUILD)/tlswatch
 
 pcaps:
 	tools/record-pcaps.sh

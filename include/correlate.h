@@ -27,7 +27,8 @@
  *
  * --state FILE keeps the servers' capability history between runs. It is
  * written atomically (temporary file, fsync, rename); a corrupt or unreadable
- * state file is reported once and ignored, never fatal.
+ * state file is reported once and ignored, never fatal. --state redis://...
+ * shares it with other sensors instead, as it is learnt (shared.h).
  */
 #ifndef TLSWATCH_CORRELATE_H
 #define TLSWATCH_CORRELATE_H
@@ -46,7 +47,8 @@ struct correlate_config {
 	uint64_t fallback_window_us;   /* default 300 s */
 	uint64_t bruteforce_window_us; /* default 600 s */
 	unsigned bruteforce_failures;  /* failures in the window that raise it (default 5) */
-	const char *state_path;	       /* NULL: no state file */
+	const char *state_path;	       /* NULL: no state file; redis://...: shared (shared.h) */
+	const char *sensor;	       /* this sensor's name in the shared state */
 };
 
 struct correlate_stats {
@@ -54,6 +56,10 @@ struct correlate_stats {
 	uint64_t pairs_forgotten;
 	uint64_t state_servers_loaded;
 	bool state_corrupt;
+	/* --state redis://: the shared state's counters (shared.h) */
+	bool shared_on;
+	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,
+		shared_reconnects, shared_errors, shared_hits;
 };
 
 struct correlate;
@@ -87,7 +93,10 @@ struct correlate_facts {
  */
 size_t correlate_observe(struct correlate *c, const struct session *s, struct correlate_facts *cf,
 			 struct alert *out, size_t max, correlate_alert_fn fn, void *ctx);
-/* Writes the state file (when configured). -1 with err on failure. */
+/* Writes the state file (when configured); with a shared state, gives the
+ * offers still queued a few seconds to reach Redis and disconnects (what is
+ * not sent is counted in shared_dropped, not an error). -1 with err on
+ * failure. */
 int correlate_save(struct correlate *c, char *err, size_t errsz);
 void correlate_stats_get(const struct correlate *c, struct correlate_stats *out);
 void correlate_free(struct correlate *c);

@@ -48,6 +48,10 @@ struct stats {
 	uint64_t servers_forgotten; /* correlation memory full: oldest server dropped */
 	uint64_t pairs_forgotten;   /* ... oldest client/server pair dropped */
 	uint64_t state_servers_loaded;
+	/* --state redis:// (shared.h); shared_on: the fields are meaningful */
+	bool shared_on;
+	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,
+		shared_reconnects, shared_errors, shared_hits;
 	uint64_t links_announced; /* data connections announced (FTP PASV, PORT ...) */
 	uint64_t links_linked;	  /* data sessions linked to an announcement */
 	uint64_t links_inferred;  /* ... to an encrypted control session's hosts */

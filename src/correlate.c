@@ -24,7 +24,10 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "shared.h"
 #include "verdict.h"
+
+#define CORRELATE_SHARED_WAIT_MS 3000 /* for the queued offers at the end */
 
 #define KEY_LEN 40
 
@@ -87,6 +90,9 @@ struct correlate {
 	 * read (unreadable: never touched; bad_file: moved to .bad) and the last
 	 * good one (existed, clean: linked to .bak). */
 	bool existed, unreadable, bad_file;
+	struct shared *shared; /* --state redis://: NULL otherwise */
+	struct shared_stats shared_final; /* after the save */
+	bool shared_on;			  /* --state redis:// was given */
 };
 
 static uint32_t
@@ -386,17 +392,43 @@ correlate_new(const struct correlate_config *cfg, char *warn, size_t warnsz)
 		correlate_free(c);
 		return NULL;
 	}
-	if (cfg->state_path)
+	if (cfg->state_path && shared_is_url(cfg->state_path)) {
+		struct shared_target t;
+
+		c->cfg.state_path = NULL; /* no file */
+		c->shared_on = true;
+		if (shared_parse(cfg->state_path, &t, warn, warnsz) == 0 &&
+		    !(c->shared = shared_new(&t, cfg->sensor, warn, warnsz))) {
+			correlate_free(c);
+			return NULL;
+		}
+	} else if (cfg->state_path) {
 		correlate_load(c, warn, warnsz);
+	}
 	return c;
 }
 
 void
 correlate_stats_get(const struct correlate *c, struct correlate_stats *out)
 {
+	struct shared_stats ss;
+
 	*out = c->st;
 	out->servers_forgotten = c->servers.forgotten;
 	out->pairs_forgotten = c->pairs.forgotten;
+	if (c->shared)
+		shared_stats_get(c->shared, &ss);
+	else
+		ss = c->shared_final;
+	out->shared_on = c->shared_on;
+	out->shared_loaded = ss.loaded;
+	out->shared_received = ss.received;
+	out->shared_sent = ss.sent;
+	out->shared_dropped = ss.dropped;
+	out->shared_forgotten = ss.forgotten;
+	out->shared_reconnects = ss.reconnects;
+	out->shared_errors = ss.errors;
+	out->shared_hits = ss.hits;
 }
 
 /* "#3, #5" from a list of ids. */
@@ -435,11 +467,13 @@ out_add(struct out_list *o, const struct session *s, enum alert_kind kind, enum 
 }
 
 static void
-correlate_capabilities(struct server_rec *r, const struct session *s, struct correlate_facts *cf,
-		       struct out_list *o, correlate_alert_fn fn, void *ctx)
+correlate_capabilities(struct correlate *c, struct server_rec *r, const struct session *s,
+		       struct correlate_facts *cf, struct out_list *o, correlate_alert_fn fn,
+		       void *ctx)
 {
 	const struct proto_facts *pf = &s->pf;
-	char ids[128];
+	char ids[128], by[64] = "";
+	bool shared_only;
 
 	if (!s->plain_seen || !pf->capa_seen)
 		return;
@@ -465,11 +499,16 @@ correlate_capabilities(struct server_rec *r, const struct session *s, struct cor
 		}
 		r->offered = true;
 		push_id(r->offered_ids, &r->n_offered_ids, s->id);
+		shared_offer(c->shared, s->family, s->server_ip, s->server_port, s->l4,
+			     s->service, s->ts_last_us);
 		return;
 	}
 	if (pf->indicators & (IND_CAPA_MASKED | IND_CMD_MASKED))
 		return; /* masked, already judged */
-	if (r->offered || r->offered_state) {
+	shared_only = !r->offered && !r->offered_state &&
+		      shared_offered(c->shared, s->family, s->server_ip, s->server_port, s->l4, by,
+				     sizeof(by));
+	if (r->offered || r->offered_state || shared_only) {
 		struct alert *a;
 
 		if (cf->verdict != VERDICT_CLEARTEXT)
@@ -486,6 +525,12 @@ correlate_capabilities(struct server_rec *r, const struct session *s, struct cor
 				 "%s not offered, but offered by the same server in session%s %s",
 				 proto_offer_word(s->service), r->n_offered_ids > 1 ? "s" : "",
 				 ids);
+		} else if (shared_only) {
+			shared_count_hit(c->shared);
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "%s not offered, but offered by the same server as seen by sensor "
+				 "%s (shared state)",
+				 proto_offer_word(s->service), by);
 		} else {
 			snprintf(a->evidence, sizeof(a->evidence),
 				 "%s not offered, but offered by the same server in an earlier run "
@@ -598,7 +643,7 @@ correlate_observe(struct correlate *c, const struct session *s, struct correlate
 	if (r) {
 		r->last_seen_us = s->ts_last_us;
 		snprintf(r->service, sizeof(r->service), "%s", s->service);
-		correlate_capabilities(r, s, cf, &o, fn, ctx);
+		correlate_capabilities(c, r, s, cf, &o, fn, ctx);
 		if (s->verdict == VERDICT_STARTTLS)
 			r->upgraded = true;
 		if (cf->verdict == VERDICT_CLEARTEXT && cf->reason == REASON_OFFER_UNSEEN &&
@@ -633,6 +678,11 @@ correlate_save(struct correlate *c, char *err, size_t errsz)
 	FILE *f;
 	int fd;
 
+	if (c->shared) {
+		shared_free(c->shared, CORRELATE_SHARED_WAIT_MS, &c->shared_final);
+		c->shared = NULL;
+		return 0;
+	}
 	if (!c->cfg.state_path)
 		return 0;
 	if (c->unreadable) {
@@ -704,6 +754,7 @@ correlate_free(struct correlate *c)
 {
 	if (!c)
 		return;
+	shared_free(c->shared, 0, NULL);
 	if (c->servers.buckets)
 		cmap_free(&c->servers);
 	if (c->pairs.buckets)

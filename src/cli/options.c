@@ -295,10 +295,12 @@ static const struct cli_option cli_table[] = {
 		 "the output is the same; the flow, reassembly and\n"
 		 "evidence caps are shared out among the workers"},
 
-	{CLI_CORRELATION, "state", 0, required_argument, "FILE", CLI_STRING,
+	{CLI_CORRELATION, "state", 0, required_argument, "FILE|URL", CLI_STRING,
 	 CLI_FIELD(ecfg.corr.state_path),
 	 .help = "remember which servers offered STARTTLS between runs\n"
-		 "(a corrupt file is reported and ignored)"},
+		 "(a corrupt file is reported and ignored); with\n"
+		 "redis://[:PW@]HOST[:PORT][/DB][?prefix=P&ttl=S], share\n"
+		 "it with the other sensors as it is learnt"},
 	{CLI_CORRELATION, "fallback-window", 0, required_argument, "S", CLI_NUMBER,
 	 CLI_FIELD(ecfg.corr.fallback_window_us), .min = 1, .max = 86400, .scale = 1000000,
 	 .help = "a cleartext retry within S seconds of a failed TLS\n"

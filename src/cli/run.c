@@ -30,6 +30,7 @@
 #include "engine.h"
 #include "outfile.h"
 #include "outputs.h"
+#include "shared.h"
 #include "sink.h"
 
 #define TUI_TICK_S 0.1 /* dashboard counters: at most ten times a second */
@@ -436,8 +437,23 @@ run_open_output_dirs(const struct cli_options *o, struct engine_config *cfg)
 			return -1;
 		}
 	}
-	if (cfg->corr.state_path &&
-	    outfile_check_parent(cfg->corr.state_path, zuid, err, sizeof(err)) < 0) {
+	if (cfg->corr.state_path && shared_is_url(cfg->corr.state_path)) {
+		struct shared_target t;
+
+		if (shared_parse(cfg->corr.state_path, &t, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tlswatch: --state %s\n", err);
+			return -1;
+		}
+		if (o->sensor_name && *o->sensor_name) {
+			cfg->corr.sensor = o->sensor_name;
+		} else {
+			static char host[256];
+
+			if (gethostname(host, sizeof(host) - 1) == 0)
+				cfg->corr.sensor = host;
+		}
+	} else if (cfg->corr.state_path &&
+		   outfile_check_parent(cfg->corr.state_path, zuid, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch: --state %s\n", err);
 		return -1;
 	}

@@ -117,6 +117,15 @@ engine_stats_local(struct engine *e)
 		e->st.servers_forgotten = cs.servers_forgotten;
 		e->st.pairs_forgotten = cs.pairs_forgotten;
 		e->st.state_servers_loaded = cs.state_servers_loaded;
+		e->st.shared_on = cs.shared_on;
+		e->st.shared_loaded = cs.shared_loaded;
+		e->st.shared_received = cs.shared_received;
+		e->st.shared_sent = cs.shared_sent;
+		e->st.shared_dropped = cs.shared_dropped;
+		e->st.shared_forgotten = cs.shared_forgotten;
+		e->st.shared_reconnects = cs.shared_reconnects;
+		e->st.shared_errors = cs.shared_errors;
+		e->st.shared_hits = cs.shared_hits;
 	}
 	if (e->links) {
 		struct link_stats ls;

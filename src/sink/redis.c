@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "redisconn.h"
+
 #define REDISOUT_BATCH 256
 #define REDISOUT_BACKOFF_MIN_MS 100
 #define REDISOUT_BACKOFF_MAX_MS 2000
@@ -55,35 +57,10 @@ redisout_is_url(const char *s)
 	return s && strncmp(s, "redis://", 8) == 0;
 }
 
-/* Copies [p, p + n) into dst (cap bytes); false when it does not fit. */
-static bool
-redisout_copy(char *dst, size_t cap, const char *p, size_t n)
-{
-	if (n >= cap)
-		return false;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-	return true;
-}
-
-static bool
-redisout_number(const char *p, size_t n, uint64_t max, uint64_t *v)
-{
-	*v = 0;
-	if (n == 0 || n > 19)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		*v = *v * 10 + (uint64_t)(p[i] - '0');
-	}
-	return *v <= max;
-}
-
 int
 redisout_parse(const char *url, struct redisout_target *t, char *err, size_t errsz)
 {
-	const char *p, *end, *slash, *q, *at, *colon;
+	const char *p, *end, *slash, *q;
 	uint64_t v;
 
 	memset(t, 0, sizeof(*t));
@@ -101,42 +78,21 @@ redisout_parse(const char *url, struct redisout_target *t, char *err, size_t err
 		snprintf(err, errsz, "%s: no key (redis://HOST[:PORT][/DB]/KEY)", url);
 		return -1;
 	}
-	/* [:PASSWORD@]HOST[:PORT] */
-	at = memchr(p, '@', (size_t)(slash - p));
-	if (at) {
-		const char *pw = *p == ':' ? p + 1 : p;
-
-		if (!redisout_copy(t->password, sizeof(t->password), pw, (size_t)(at - pw))) {
-			snprintf(err, errsz, "%s: password too long", url);
-			return -1;
-		}
-		p = at + 1;
-	}
-	colon = memchr(p, ':', (size_t)(slash - p));
-	if (!redisout_copy(t->host, sizeof(t->host), p, (size_t)((colon ? colon : slash) - p)) ||
-	    !t->host[0]) {
-		snprintf(err, errsz, "%s: no host", url);
+	if (redis_url_authority(url, p, slash, t->host, sizeof(t->host), &t->port, t->password,
+				sizeof(t->password), err, errsz) < 0)
 		return -1;
-	}
-	if (colon) {
-		if (!redisout_number(colon + 1, (size_t)(slash - colon - 1), 65535, &v) || v == 0) {
-			snprintf(err, errsz, "%s: bad port", url);
-			return -1;
-		}
-		t->port = (int)v;
-	}
 	/* [/DB]/KEY: a number followed by another part is the database. */
 	p = slash + 1;
 	slash = memchr(p, '/', (size_t)(end - p));
 	if (slash) {
-		if (!redisout_number(p, (size_t)(slash - p), 1000000, &v)) {
+		if (!redis_url_number(p, (size_t)(slash - p), 1000000, &v)) {
 			snprintf(err, errsz, "%s: bad database number", url);
 			return -1;
 		}
 		t->db = (int)v;
 		p = slash + 1;
 	}
-	if (!redisout_copy(t->key, sizeof(t->key), p, (size_t)(end - p)) || !t->key[0] ||
+	if (!redis_url_copy(t->key, sizeof(t->key), p, (size_t)(end - p)) || !t->key[0] ||
 	    strchr(t->key, '/')) {
 		snprintf(err, errsz, "%s: bad key", url);
 		return -1;
@@ -154,7 +110,7 @@ redisout_parse(const char *url, struct redisout_target *t, char *err, size_t err
 		else if (n == 11 && strncmp(p, "mode=stream", 11) == 0)
 			t->mode = REDISOUT_STREAM;
 		else if (n > 7 && strncmp(p, "maxlen=", 7) == 0 &&
-			 redisout_number(p + 7, n - 7, UINT64_MAX / 2, &v))
+			 redis_url_number(p + 7, n - 7, UINT64_MAX / 2, &v))
 			t->maxlen = v;
 		else {
 			snprintf(err, errsz,
@@ -267,41 +223,14 @@ redisout_error(struct redisout *r, const char *what, const char *detail)
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Runs one command and checks its reply is not an error. */
-static bool
-redisout_command_ok(struct redisout *r, redisContext *c, const char *what, const char *fmt,
-		    const char *arg)
-{
-	redisReply *rep = redisCommand(c, fmt, arg);
-	bool ok = rep && rep->type != REDIS_REPLY_ERROR;
-
-	if (!ok)
-		redisout_error(r, what, rep ? rep->str : c->errstr);
-	if (rep)
-		freeReplyObject(rep);
-	return ok;
-}
-
 static redisContext *
 redisout_connect(struct redisout *r)
 {
-	struct timeval tv = {1, 0}, io = {2, 0};
-	redisContext *c = redisConnectWithTimeout(r->t.host, r->t.port, tv);
-	char db[16];
+	char why[200];
+	redisContext *c = redis_connect(r->t.host, r->t.port, r->t.password, r->t.db, why, sizeof(why));
 
-	if (!c || c->err) {
-		redisout_error(r, "connect", c ? c->errstr : "out of memory");
-		if (c)
-			redisFree(c);
-		return NULL;
-	}
-	redisSetTimeout(c, io);
-	snprintf(db, sizeof(db), "%d", r->t.db);
-	if ((r->t.password[0] && !redisout_command_ok(r, c, "AUTH", "AUTH %s", r->t.password)) ||
-	    (r->t.db >= 0 && !redisout_command_ok(r, c, "SELECT", "SELECT %s", db))) {
-		redisFree(c);
-		return NULL;
-	}
+	if (!c)
+		redisout_error(r, why, NULL);
 	return c;
 }
 

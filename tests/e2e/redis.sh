@@ -48,37 +48,8 @@ cleanup() {
 	ip netns del "$ns" 2>/dev/null
 }
 trap cleanup EXIT
-ip netns add "$ns" 2>/dev/null || { echo "redis: skipped (cannot create a network namespace)"; exit 0; }
-ip -n "$ns" link set lo up
-# (background jobs run ip netns exec themselves: it execs, so $! is the
-# process itself, not a subshell)
-N() { ip netns exec "$ns" "$@"; }
-cli() { N redis-cli -p "$port" --raw "$@"; }
-
-start_redis() {
-	ip netns exec "$ns" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-		--daemonize no >>"$tmp/redis.log" 2>&1 3>&- &
-	redis_pid=$!
-	for _ in $(seq 1 100); do
-		[ "$(cli ping 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
-	bad "redis-server did not answer PING" "$tmp/redis.log"
-	done_
-}
-stop_redis() {
-	kill "$redis_pid" 2>/dev/null
-	wait "$redis_pid" 2>/dev/null
-	redis_pid=
-}
-# Polls (at most $2 tenths of a second) until the command in $1 succeeds.
-wait_until() {
-	for _ in $(seq 1 "$2"); do
-		eval "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$here/redis-lib.sh"
+redis_ns_up redis
 
 smtp=$top/pcaps/smtp-auth-plain-cleartext.pcap
 imap=$top/pcaps/imap-login.pcap

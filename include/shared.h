@@ -1,0 +1,86 @@
+/*
+ * shared.h - correlation state shared by several sensors through Redis:
+ * `--state redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P&ttl=S]`.
+ *
+ * What one sensor learns that another needs is which servers offered the
+ * upgrade (STARTTLS, STLS ...): a server whose offer passed sensor A and
+ * whose stripped session passes sensor B is capability-stripped only if B
+ * knows what A saw. Each offer is kept in Redis as a hash
+ *
+ *   PREFIX:offer:{4/192.0.2.10/25/tcp}  service smtp  sensor A  first US  last US
+ *
+ * (the braces are a Redis Cluster hash tag: one server's keys on one shard),
+ * with a time to live renewed at each offer, and announced on the channel
+ * PREFIX:offers so that running sensors learn it at once.
+ *
+ * Capture never waits on Redis. At start the known offers are read once
+ * (connection timeout 1 s); then a thread of its own keeps a local mirror
+ * current from the channel, and sends this sensor's offers from a bounded
+ * queue, pipelined. When Redis is down the sensor judges with what it has,
+ * queues its offers (dropping and counting past the queue's size),
+ * reconnects with back-off and reads the offers again once back. Every
+ * offer that could not be sent is counted.
+ */
+#ifndef TLSWATCH_SHARED_H
+#define TLSWATCH_SHARED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHARED_MAX_SERVERS 65536 /* offers mirrored; more are counted, not kept */
+#define SHARED_QUEUE 4096	 /* offers waiting to be sent */
+
+struct shared_target {
+	char host[256];
+	int port;
+	int db; /* -1: no SELECT */
+	char password[256];
+	char prefix[64]; /* default "tlswatch" */
+	unsigned ttl_s;	 /* default 30 days */
+};
+
+struct shared_stats {
+	uint64_t loaded;     /* offers read at start (and after each reconnect) */
+	uint64_t received;   /* offers announced by other sensors while running */
+	uint64_t sent;	     /* this sensor's offers written to Redis */
+	uint64_t dropped;    /* ... not written: the queue was full, or still queued at the end */
+	uint64_t forgotten;  /* offers not mirrored: the mirror was full */
+	uint64_t reconnects; /* connections made again after a failure */
+	uint64_t errors;     /* failed connections and commands */
+	uint64_t hits;	     /* sessions judged with an offer only the shared state knew */
+	bool up;	     /* connected now */
+};
+
+struct shared;
+
+/* Whether s names Redis (starts with redis:// or rediss://). */
+bool shared_is_url(const char *s);
+/* -1 with a message in err when url is not a valid target. */
+int shared_parse(const char *url, struct shared_target *t, char *err, size_t errsz);
+/*
+ * Connects, reads the known offers and starts the thread. NULL only when out
+ * of memory; Redis being unreachable is said in warn (empty otherwise) and
+ * the sensor goes on, trying again in the background. sensor names this
+ * sensor in the offers it writes.
+ */
+struct shared *shared_new(const struct shared_target *t, const char *sensor, char *warn,
+			  size_t warnsz);
+/*
+ * Whether the server (family 4 or 6, address, port, l4 6 or 17) was seen
+ * offering the upgrade by any sensor sharing the state; the sensor that saw
+ * it last goes to by (may be NULL).
+ */
+bool shared_offered(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port, uint8_t l4,
+		    char *by, size_t bysz);
+/* This sensor saw the server offer the upgrade (queued; never waits). */
+void shared_offer(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port, uint8_t l4,
+		  const char *service, uint64_t ts_us);
+/* A session was judged with an offer only the shared state knew. */
+void shared_count_hit(struct shared *sh);
+void shared_stats_get(struct shared *sh, struct shared_stats *out);
+/* Waits at most wait_ms for the queued offers to be sent, stops the thread
+ * and frees sh; what was not sent is counted in out (may be NULL). */
+void shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out);
+
+#endif

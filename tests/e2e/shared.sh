@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# --state redis://...: two sensors judging as one, against a real
+# redis-server (Debian's, started here inside a network namespace of the
+# test's own, on its loopback). The capture is pcaps/downgrade-smtp-strip.pcap
+# (real Postfix and swaks, the project's proxy stripping STARTTLS): sensor
+# tap-a sees only the session where the server offered STARTTLS, sensor
+# tap-b only the stripped one, as two taps on two links would.
+#   - tap-b alone: cleartext (it has never seen the offer) -- the shared
+#     state is what makes the difference;
+#   - tap-a then tap-b, sharing Redis: tap-b's session is downgraded/
+#     capability-stripped, as one sensor seeing both reports it, its alert
+#     naming tap-a; the offer is in Redis under the documented key;
+#   - tap-b running first (subscribed), tap-a after: the offer reaches it
+#     through the channel while it runs;
+#   - Redis down at start: a warning, local judgement, exit 0, counted;
+#   - Redis killed while a sensor runs and started again: the offer it
+#     learnt meanwhile is sent after the reconnection, none lost;
+#   - a bad URL is a usage error (exit 2).
+#   shared.sh BINARY TMPDIR
+set -u
+bin=$1 tmp=$2/shared
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+pass=0 fails=0
+ok() { pass=$((pass + 1)); }
+bad() {
+	echo "FAIL shared: $1"
+	shift
+	for f in "$@"; do [ -f "$f" ] && sed 's/^/  /' "$f" | head -20; done
+	fails=$((fails + 1))
+}
+done_() {
+	echo "shared: $pass passed, $fails failed"
+	[ "$fails" -eq 0 ]
+	exit
+}
+
+if [ "$(id -u)" -ne 0 ] || ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null ||
+	! command -v tcpdump >/dev/null; then
+	echo "shared: skipped (needs root for a network namespace, redis-server, redis-tools, tcpdump)"
+	exit 0
+fi
+rm -rf "$tmp"
+mkdir -p "$tmp"
+ns=tlsw-shared-$$
+port=6398
+url=redis://127.0.0.1:$port
+redis_pid=
+tw_pid=
+cleanup() {
+	exec 3>&- 2>/dev/null
+	for p in $tw_pid $redis_pid; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+}
+trap cleanup EXIT
+. "$here/redis-lib.sh"
+redis_ns_up shared
+# The value of one counter in the closing stats record of a --json file.
+stat() { grep '"type":"stats"' "$1" | tail -n 1 | sed -n "s/.*\"$2\":\\([0-9]*\\).*/\\1/p"; }
+# The verdict/reason of the session record in a --json file (one session).
+verdict() { grep '"type":"session"' "$1" | sed -n 's/.*"verdict":"\([a-z-]*\)","reason":"\([a-z-]*\)".*/\1\/\2/p'; }
+
+cap=$top/pcaps/downgrade-smtp-strip.pcap
+# Session #1 (client port 48850): STARTTLS offered, upgraded. Session #3
+# (48856): the proxy stripped the offer. Each tap's own capture:
+tcpdump -r "$cap" -w "$tmp/a.pcap" 'tcp port 48850' 2>/dev/null
+tcpdump -r "$cap" -w "$tmp/b.pcap" 'tcp port 48856' 2>/dev/null
+"$bin" -q -r "$cap" --json "$tmp/one.json" --json-truncate >/dev/null 2>&1
+want=$(grep '"type":"session"' "$tmp/one.json" | grep '"client_port":48856' |
+	sed -n 's/.*"verdict":"\([a-z-]*\)","reason":"\([a-z-]*\)".*/\1\/\2/p')
+if [ "$want" = downgraded/capability-stripped ]; then ok; else bad "one sensor over the whole capture: '$want', want downgraded/capability-stripped"; fi
+
+start_redis
+key='tlswatch:offer:{4/127.0.0.10/25/tcp}'
+
+# ---- tap-b alone: nothing shared yet
+N "$bin" -q -r "$tmp/b.pcap" --sensor-name tap-b --state "$url" --json "$tmp/b0.json" >/dev/null 2>"$tmp/b0.err"
+got=$(verdict "$tmp/b0.json")
+case $got in cleartext/*) ok ;; *) bad "tap-b alone: '$got', want cleartext" "$tmp/b0.err" ;; esac
+[ "$(stat "$tmp/b0.json" shared_hits)" = 0 ] && ok || bad "tap-b alone: shared_hits not 0" "$tmp/b0.json"
+
+# ---- tap-a, then tap-b, sharing Redis
+N "$bin" -q -r "$tmp/a.pcap" --sensor-name tap-a --state "$url" --json "$tmp/a.json" >/dev/null 2>"$tmp/a.err"
+[ "$(stat "$tmp/a.json" shared_offers_sent)" = 1 ] && ok || bad "tap-a: shared_offers_sent not 1" "$tmp/a.json" "$tmp/a.err"
+[ "$(cli hget "$key" sensor)" = tap-a ] && [ "$(cli hget "$key" service)" = smtp ] &&
+	[ -n "$(cli hget "$key" first)" ] && ok || bad "tap-a: no $key with sensor tap-a, service smtp in Redis"
+ttl=$(cli ttl "$key")
+[ "$ttl" -gt 2500000 ] && [ "$ttl" -le 2592000 ] && ok || bad "tap-a: the key's TTL is '$ttl', want 30 days"
+N "$bin" -q -r "$tmp/b.pcap" --sensor-name tap-b --state "$url" --json "$tmp/b1.json" >"$tmp/b1.txt" 2>"$tmp/b1.err"
+got=$(verdict "$tmp/b1.json")
+[ "$got" = "$want" ] && ok || bad "tap-b after tap-a: '$got', want '$want' (as one sensor)" "$tmp/b1.err"
+grep '"type":"alert"' "$tmp/b1.json" | grep '"kind":"capability-stripped"' | grep -q 'seen by sensor tap-a (shared state)' &&
+	ok || bad "tap-b after tap-a: no capability-stripped alert naming tap-a" "$tmp/b1.json"
+[ "$(stat "$tmp/b1.json" shared_offers_loaded)" = 1 ] && [ "$(stat "$tmp/b1.json" shared_hits)" = 1 ] &&
+	ok || bad "tap-b after tap-a: want shared_offers_loaded 1, shared_hits 1" "$tmp/b1.json"
+
+# ---- tap-b first, subscribed; tap-a's offer arrives through the channel.
+# tap-b waits on a FIFO; it is subscribed once Redis counts a subscriber.
+cli del "$key" >/dev/null
+mkfifo "$tmp/fifo"
+ip netns exec "$ns" "$bin" -q -r "$tmp/fifo" --sensor-name tap-b --state "$url" --json "$tmp/b2.json" >/dev/null 2>"$tmp/b2.err" &
+tw_pid=$!
+exec 3>"$tmp/fifo"
+head -c 24 "$tmp/b.pcap" >&3 # the file header: tap-b starts
+if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 1 ]' 100; then
+	N "$bin" -q -r "$tmp/a.pcap" --sensor-name tap-a --state "$url" --json "$tmp/a2.json" >/dev/null 2>&1
+	tail -c +25 "$tmp/b.pcap" >&3
+	exec 3>&-
+	wait "$tw_pid"
+	tw_pid=
+	got=$(verdict "$tmp/b2.json")
+	[ "$got" = "$want" ] && ok || bad "tap-b subscribed before tap-a: '$got', want '$want'" "$tmp/b2.err"
+	[ "$(stat "$tmp/b2.json" shared_offers_loaded)" = 0 ] && [ "$(stat "$tmp/b2.json" shared_offers_received)" = 1 ] &&
+		ok || bad "tap-b subscribed before tap-a: want 0 offers loaded, 1 received" "$tmp/b2.json"
+else
+	bad "tap-b never subscribed to tlswatch:offers" "$tmp/b2.err"
+	exec 3>&-
+fi
+
+# ---- prefix= keeps sensors groups apart
+N "$bin" -q -r "$tmp/b.pcap" --state "$url?prefix=other" --json "$tmp/b3.json" >/dev/null 2>&1
+case $(verdict "$tmp/b3.json") in cleartext/*) ok ;; *) bad "prefix=other saw the offer kept under tlswatch:" ;; esac
+
+# ---- a bad URL: usage error
+rc=0
+"$bin" -q -r "$tmp/b.pcap" --state 'redis://127.0.0.1:0' >/dev/null 2>"$tmp/badurl.err" || rc=$?
+[ $rc -eq 2 ] && grep -q 'bad port' "$tmp/badurl.err" && ok || bad "bad URL: exit $rc" "$tmp/badurl.err"
+rc=0
+"$bin" -q -r "$tmp/b.pcap" --state 'rediss://127.0.0.1' >/dev/null 2>"$tmp/tls.err" || rc=$?
+[ $rc -eq 2 ] && grep -q 'hiredis' "$tmp/tls.err" && ok || bad "rediss://: exit $rc" "$tmp/tls.err"
+
+# ---- Redis down for the whole run: warned, judged locally, counted
+stop_redis
+rc=0
+N "$bin" -q -r "$tmp/a.pcap" --state "$url" --json "$tmp/down.json" >/dev/null 2>"$tmp/down.err" || rc=$?
+[ $rc -eq 0 ] && grep -q 'cannot connect or read the shared state' "$tmp/down.err" && ok ||
+	bad "Redis down: exit $rc or no warning" "$tmp/down.err"
+[ "$(stat "$tmp/down.json" shared_offers_dropped)" = 1 ] && [ "$(stat "$tmp/down.json" shared_offers_sent)" = 0 ] &&
+	ok || bad "Redis down: the offer not counted as dropped" "$tmp/down.json"
+
+# ---- Redis killed mid-run and started again: the offer learnt while it
+# was down is sent after the reconnection.
+start_redis
+rm -f "$tmp/fifo"
+mkfifo "$tmp/fifo"
+ip netns exec "$ns" "$bin" -q -r "$tmp/fifo" --sensor-name tap-a --state "$url" --json "$tmp/f.json" >/dev/null 2>"$tmp/f.err" &
+tw_pid=$!
+exec 3>"$tmp/fifo"
+head -c 24 "$tmp/a.pcap" >&3
+if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 1 ]' 100; then
+	stop_redis
+	tail -c +25 "$tmp/a.pcap" >&3 # the session, judged while Redis is down
+	start_redis
+	if wait_until '[ "$(cli hget "$key" sensor)" = tap-a ]' 100; then ok; else bad "the offer learnt while Redis was down never reached it"; fi
+	exec 3>&-
+	wait "$tw_pid"
+	tw_pid=
+	[ "$(stat "$tmp/f.json" shared_offers_sent)" = 1 ] && [ "$(stat "$tmp/f.json" shared_offers_dropped)" = 0 ] &&
+		[ "$(stat "$tmp/f.json" shared_reconnects)" -ge 1 ] && ok ||
+		bad "Redis restarted: want 1 sent, 0 dropped, a reconnection" "$tmp/f.json"
+else
+	bad "tap-a never subscribed" "$tmp/f.err"
+	exec 3>&-
+fi
+done_
