@@ -17,6 +17,10 @@ struct capture_live_opts {
 	int snaplen; /* 0: libpcap's default (262144) */
 	bool promisc;
 	int buffer_kib; /* 0: libpcap's default */
+	/* The AF_PACKET fanout group to join (0: none): PACKET_FANOUT_HASH, which
+	 * hashes both directions of a flow alike, with PACKET_FANOUT_FLAG_DEFRAG
+	 * so that the fragments of a datagram go to one member. Linux only. */
+	int fanout_group;
 };
 
 struct capture;

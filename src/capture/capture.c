@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <linux/if_packet.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pwd.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -266,6 +268,25 @@ fail:
 	return NULL;
 }
 
+/* Joins the AF_PACKET fanout group of o (after activation: the socket
+ * exists then). */
+static int
+capture_join_fanout(struct capture *c, const struct capture_live_opts *o, char *err, size_t errsz)
+{
+#ifdef PACKET_FANOUT
+	int arg = o->fanout_group | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+
+	if (setsockopt(pcap_fileno(c->p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0)
+		return 0;
+	snprintf(err, errsz, "%s: --fanout %d: %s%s", o->iface, o->fanout_group, strerror(errno),
+		 errno == EINVAL ? " (a group of another mode or interface has that number)" : "");
+#else
+	(void)c;
+	snprintf(err, errsz, "%s: --fanout: AF_PACKET fanout is Linux only", o->iface);
+#endif
+	return -1;
+}
+
 struct capture *
 capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz)
 {
@@ -305,6 +326,8 @@ capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz)
 				 why[0] ? why : pcap_statustostr(rc));
 		goto fail;
 	}
+	if (o->fanout_group > 0 && capture_join_fanout(c, o, err, errsz) < 0)
+		goto fail;
 	/* TPACKET_V3 with immediate mode blocks in poll() until a packet comes,
 	 * whatever the timeout: on a quiet link the run would never get its
 	 * ticks (idle expiry, the dashboard, --stats-interval). So reads do

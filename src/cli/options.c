@@ -134,6 +134,11 @@ static const struct cli_option cli_table[] = {
 	 CLI_FIELD(buffer_kib), .min = 1, .max = 4194304,
 	 .help = "the capture buffer of -i in KiB (libpcap's default:\n"
 		 "2048); a bigger one drops less in bursts"},
+	{CLI_SOURCES, "fanout", 0, required_argument, "GROUP", CLI_NUMBER, CLI_FIELD(fanout_group),
+	 .min = 1, .max = 65535,
+	 .help = "share -i with the other processes of the AF_PACKET\n"
+		 "fanout GROUP: each gets whole flows (hashed on both\n"
+		 "directions alike), so N processes split one link"},
 	{CLI_SOURCES, "user", 'Z', required_argument, "USER", CLI_STRING, CLI_FIELD(user),
 	 .help = "drop privileges to USER once the interface is open\n"
 		 "(and -w, --json, --report-html files are open)"},
@@ -875,6 +880,10 @@ cli_options_parse(int argc, char **argv, struct cli_options *o)
 	}
 	if (o->n_files && o->iface) {
 		fputs("tlswatch: -r and -i cannot be combined\n", stderr);
+		return CLI_USAGE;
+	}
+	if (o->fanout_group && !o->iface) {
+		fputs("tlswatch: --fanout shares a live interface: give -i IFACE\n", stderr);
 		return CLI_USAGE;
 	}
 	if (o->write_path && strcmp(o->write_path, "-") == 0) {

@@ -181,6 +181,59 @@ quiet_link_ticks()
 	echo "PASS: live netns test: a quiet $veth_cli still gives the run its ticks"
 }
 
+# --fanout: two tlswatch processes in one AF_PACKET fanout group share the
+# veth, a third without the option sees everything. Twelve real deliveries
+# (swaks, each from its own source port): each session lands whole in one
+# of the two (the kernel hashes both directions of a flow alike: no
+# midstream halves), both get some, and together they report exactly what
+# the third reports. A group number in use with another mode is refused.
+fanout_split()
+{
+	local a=$tmp/fa.jsonl b=$tmp/fb.jsonl c=$tmp/fc.jsonl pa pb pc i
+	sessions() { grep -h '"type":"session"' "$@" | sed -n 's/.*"client_port":\([0-9]*\).*"server_port":25,.*"verdict":"\([a-z-]*\)".*"midstream":\(true\|false\).*/\1 \2 \3/p' | sort; }
+	for f in a b c; do
+		case $f in a | b) opt="--fanout 4242" ;; c) opt= ;; esac
+		# shellcheck disable=SC2086
+		ip netns exec "$ns_cli" "$bin" -i "$veth_cli" --no-tui -q $opt --json "$tmp/f$f.jsonl" \
+			'tcp port 25' >"$tmp/f$f.out" 2>"$tmp/f$f.err" &
+		cap_pid=$!
+		wait_capturer || { cat "$tmp/f$f.err"; fail "--fanout: tlswatch $f exited at start"; }
+		case $f in a) pa=$cap_pid ;; b) pb=$cap_pid ;; c) pc=$cap_pid ;; esac
+	done
+	for i in $(seq 1 12); do
+		ip netns exec "$ns_cli" swaks --server "$srv_ip" --port 25 --tls --tls-sni mail.tlswatch.test \
+			--helo client.tlswatch.test --from sender@client.tlswatch.test --to alice@tlswatch.test \
+			--body "fanout $i" --timeout 10 >"$tmp/swaks-f.log" 2>&1 ||
+			{ cat "$tmp/swaks-f.log"; fail "--fanout: swaks could not send mail $i"; }
+	done
+	sleep 1
+	for cap_pid in $pa $pb $pc; do stop_capturer; done
+	local na nb nc
+	na=$(sessions "$a" | wc -l) nb=$(sessions "$b" | wc -l) nc=$(sessions "$c" | wc -l)
+	[ "$nc" -eq 12 ] || fail "--fanout: the sensor outside the group saw $nc sessions, want 12"
+	[ "$na" -gt 0 ] && [ "$nb" -gt 0 ] || fail "--fanout: the group did not split the flows ($na and $nb sessions)"
+	diff <(sessions "$a" "$b") <(sessions "$c") >"$tmp/fanout.diff" ||
+		{ cat "$tmp/fanout.diff"; fail "--fanout: the two members together do not report what one sensor does"; }
+	! sessions "$a" "$b" | grep -q ' true$' || fail "--fanout: a member got half a flow (midstream)"
+	# A group number another socket holds in another mode (load balancing,
+	# from a python3 socket of its own) is refused with a clear error.
+	ip netns exec "$ns_cli" python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+s.setsockopt(263, 18, 4243 | (1 << 16))  # SOL_PACKET, PACKET_FANOUT, group 4243, PACKET_FANOUT_LB
+print("ready", flush=True)
+time.sleep(60)' "$veth_cli" >"$tmp/lb.out" 2>&1 &
+	local lb=$! rc=0
+	for i in $(seq 1 100); do grep -q ready "$tmp/lb.out" && break; sleep 0.1; done
+	grep -q ready "$tmp/lb.out" || { cat "$tmp/lb.out"; fail "--fanout: the other group member did not start"; }
+	ip netns exec "$ns_cli" "$bin" -i "$veth_cli" --no-tui -q --fanout 4243 >/dev/null 2>"$tmp/fe.err" || rc=$?
+	kill "$lb" 2>/dev/null
+	wait "$lb" 2>/dev/null
+	[ $rc -eq 2 ] && grep -q -- '--fanout 4243' "$tmp/fe.err" ||
+		{ cat "$tmp/fe.err"; fail "--fanout into a group of another mode: exit $rc, want 2 with a message"; }
+	echo "PASS: live netns test: --fanout split 12 sessions $na/$nb, as one sensor saw them"
+}
+
 main()
 {
 	if [ "$mode" = tlswatch ]; then
@@ -235,6 +288,7 @@ main()
 	if json_has_session "$out"; then
 		echo "PASS: live netns test: tlswatch -i $veth_cli saw smtp/starttls to $srv_ip:25"
 		quiet_link_ticks
+		fanout_split
 		return 0
 	fi
 	echo "  JSON written by tlswatch:"
