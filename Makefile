@@ -150,8 +150,8 @@ test-asan:
 
 # Every script suite of check runs under a time limit (SUITE_TIMEOUT s), killed
 # with its process group and failing by name past it: a hang never holds CI.
-SUITE_TIMEOUT ?= 900
-WITHIN = timeout -k 10 $(SUITE_TIMEOUT)
+SUITE_TIMEOUT ?= 1500
+WITHIN = tools/within.sh $(SUITE_TIMEOUT)
 export SUITE_TIMEOUT
 
 check: deps

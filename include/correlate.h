@@ -59,7 +59,7 @@ struct correlate_stats {
 	/* --state redis://: the shared state's counters (shared.h) */
 	bool shared_on;
 	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,
-		shared_reconnects, shared_errors, shared_hits;
+		shared_reconnects, shared_errors, shared_hits, shared_counted;
 };
 
 struct correlate;
@@ -93,6 +93,9 @@ struct correlate_facts {
  */
 size_t correlate_observe(struct correlate *c, const struct session *s, struct correlate_facts *cf,
 			 struct alert *out, size_t max, correlate_alert_fn fn, void *ctx);
+/* With --state redis://, adds the judged session (its verdict final) to the
+ * cluster-wide per-server summary (shared.h); nothing otherwise. */
+void correlate_count(struct correlate *c, const struct session *s, bool alerted);
 /* Writes the state file (when configured); with a shared state, gives the
  * offers still queued a few seconds to reach Redis and disconnects (what is
  * not sent is counted in shared_dropped, not an error). -1 with err on

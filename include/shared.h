@@ -5,13 +5,17 @@
  * What one sensor learns that another needs is which servers offered the
  * upgrade (STARTTLS, STLS ...): a server whose offer passed sensor A and
  * whose stripped session passes sensor B is capability-stripped only if B
- * knows what A saw. Each offer is kept in Redis as a hash
+ * knows what A saw; and which clients failed a handshake with a server
+ * (tls-fallback: the failure on one sensor, the cleartext retry on
+ * another). Each fact is kept in Redis as a hash
  *
- *   PREFIX:offer:{4/192.0.2.10/25/tcp}  service smtp  sensor A  first US  last US
+ *   PREFIX:offer:{4/192.0.2.10/25/tcp}            service smtp  sensor A  first US  last US
+ *   PREFIX:fail:{4/192.0.2.10/25/tcp}:192.0.2.7   ts US  broken 0|1  sensor A
  *
  * (the braces are a Redis Cluster hash tag: one server's keys on one shard),
- * with a time to live renewed at each offer, and announced on the channel
- * PREFIX:offers so that running sensors learn it at once.
+ * an offer living ttl= seconds after its last sighting, a failure as long as
+ * the fallback window, and announced on the channel PREFIX:offers so that
+ * running sensors learn it at once.
  *
  * Capture never waits on Redis. At start the known offers are read once
  * (connection timeout 1 s); then a thread of its own keeps a local mirror
@@ -28,8 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHARED_MAX_SERVERS 65536 /* offers mirrored; more are counted, not kept */
-#define SHARED_QUEUE 4096	 /* offers waiting to be sent */
+#define SHARED_MAX_SERVERS 65536 /* facts mirrored; more are counted, not kept */
+#define SHARED_QUEUE 4096	 /* facts waiting to be sent */
 
 struct shared_target {
 	char host[256];
@@ -41,14 +45,15 @@ struct shared_target {
 };
 
 struct shared_stats {
-	uint64_t loaded;     /* offers read at start (and after each reconnect) */
-	uint64_t received;   /* offers announced by other sensors while running */
-	uint64_t sent;	     /* this sensor's offers written to Redis */
+	uint64_t loaded;     /* facts read at start (and after each reconnect) */
+	uint64_t received;   /* facts announced by other sensors while running */
+	uint64_t sent;	     /* this sensor's facts written to Redis */
 	uint64_t dropped;    /* ... not written: the queue was full, or still queued at the end */
-	uint64_t forgotten;  /* offers not mirrored: the mirror was full */
+	uint64_t forgotten;  /* facts not mirrored: the mirror was full */
+	uint64_t counted;    /* sessions added to the cluster summary (PREFIX:server:{...}) */
 	uint64_t reconnects; /* connections made again after a failure */
 	uint64_t errors;     /* failed connections and commands */
-	uint64_t hits;	     /* sessions judged with an offer only the shared state knew */
+	uint64_t hits;	     /* sessions judged with a fact only the shared state knew */
 	bool up;	     /* connected now */
 };
 
@@ -76,7 +81,29 @@ bool shared_offered(struct shared *sh, uint8_t family, const uint8_t *ip, uint16
 /* This sensor saw the server offer the upgrade (queued; never waits). */
 void shared_offer(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port, uint8_t l4,
 		  const char *service, uint64_t ts_us);
-/* A session was judged with an offer only the shared state knew. */
+/*
+ * This sensor saw a handshake from client_ip to the server fail (broken: the
+ * upgrade was accepted and no TLS followed), at ts_us; kept ttl_s seconds.
+ */
+void shared_fail(struct shared *sh, uint8_t family, const uint8_t *server_ip, uint16_t port,
+		 uint8_t l4, const uint8_t *client_ip, bool broken, uint64_t ts_us, unsigned ttl_s);
+/* The last failed handshake from client_ip to the server any sensor saw:
+ * its time, whether it was a broken upgrade, and the sensor. */
+bool shared_failed(struct shared *sh, uint8_t family, const uint8_t *server_ip, uint16_t port,
+		   uint8_t l4, const uint8_t *client_ip, uint64_t *ts_us, bool *broken, char *by,
+		   size_t bysz);
+/*
+ * Adds a judged session to the cluster-wide per-server summary: the hash
+ * PREFIX:server:{SERVER} counts sessions, v:VERDICT, logins (cleartext),
+ * alerted (sessions with alerts), offered and notoffered (capability lists
+ * with and without the upgrade: offer 1, 0; -1 none seen) and s:SENSOR, and
+ * holds service and last
+ * (queued; never waits). `tlswatch --cluster` reads them.
+ */
+void shared_count_session(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port,
+			  uint8_t l4, const char *service, const char *verdict, unsigned logins,
+			  bool alerted, int offer, uint64_t ts_us);
+/* A session was judged with a fact only the shared state knew. */
 void shared_count_hit(struct shared *sh);
 void shared_stats_get(struct shared *sh, struct shared_stats *out);
 /* Waits at most wait_ms for the queued offers to be sent, stops the thread

@@ -55,6 +55,11 @@ enum sink_text_report {
 
 /* "full", "problems", "alerts", "summary" as a report; -1 for another. */
 int sink_text_report_parse(const char *name);
+/* The text report's per-port (server false) or per-server table of rows,
+ * in 80 columns or wide (--wide); `tlswatch --cluster` prints its own rows
+ * with it. */
+struct summary_row;
+void sink_text_rows(FILE *o, const struct summary_row *rows, size_t n, bool server, bool wide);
 
 /* Text report on out (not closed by the sink). NULL when out of memory. */
 struct sink *sink_text_new(FILE *out, bool show_secrets, bool live);

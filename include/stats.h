@@ -51,7 +51,7 @@ struct stats {
 	/* --state redis:// (shared.h); shared_on: the fields are meaningful */
 	bool shared_on;
 	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,
-		shared_reconnects, shared_errors, shared_hits;
+		shared_reconnects, shared_errors, shared_hits, shared_counted;
 	uint64_t links_announced; /* data connections announced (FTP PASV, PORT ...) */
 	uint64_t links_linked;	  /* data sessions linked to an announcement */
 	uint64_t links_inferred;  /* ... to an encrypted control session's hosts */

@@ -429,6 +429,7 @@ correlate_stats_get(const struct correlate *c, struct correlate_stats *out)
 	out->shared_reconnects = ss.reconnects;
 	out->shared_errors = ss.errors;
 	out->shared_hits = ss.hits;
+	out->shared_counted = ss.counted;
 }
 
 /* "#3, #5" from a list of ids. */
@@ -561,33 +562,52 @@ static void
 correlate_fallback(struct correlate *c, struct pair_rec *p, const struct session *s,
 		   struct correlate_facts *cf, struct out_list *o)
 {
+	uint64_t ts = 0;
+	bool broken = false, remote = false;
+	char by[64] = "";
+	struct alert *a;
+
 	if (cf->verdict == VERDICT_TLS_FAILED || broken_upgrade(cf)) {
 		p->failed = true;
 		p->failed_broken = broken_upgrade(cf);
 		p->failed_ts_us = s->ts_last_us;
 		p->failed_id = s->id;
+		shared_fail(c->shared, s->family, s->server_ip, s->server_port, s->l4, s->client_ip,
+			    p->failed_broken, s->ts_last_us,
+			    (unsigned)(c->cfg.fallback_window_us / 1000000) + 60);
 		return;
 	}
-	if (cf->verdict != VERDICT_CLEARTEXT || !p->failed)
+	if (cf->verdict != VERDICT_CLEARTEXT)
 		return;
-	if (s->ts_first_us < p->failed_ts_us ||
-	    s->ts_first_us - p->failed_ts_us > c->cfg.fallback_window_us)
+	if (p->failed && s->ts_first_us >= p->failed_ts_us &&
+	    s->ts_first_us - p->failed_ts_us <= c->cfg.fallback_window_us) {
+		ts = p->failed_ts_us;
+		broken = p->failed_broken;
+	} else if (shared_failed(c->shared, s->family, s->server_ip, s->server_port, s->l4,
+				 s->client_ip, &ts, &broken, by, sizeof(by)) &&
+		   s->ts_first_us >= ts && s->ts_first_us - ts <= c->cfg.fallback_window_us) {
+		remote = true;
+		shared_count_hit(c->shared);
+	} else {
 		return;
-	{
-		struct alert *a;
-
-		cf->verdict = VERDICT_DOWNGRADED;
-		cf->reason = REASON_TLS_FALLBACK;
-		cf->alerts |= 1u << ALERT_TLS_FALLBACK;
-		a = out_add(o, s, ALERT_TLS_FALLBACK, SEVERITY_HIGH);
-		if (a)
-			snprintf(a->evidence, sizeof(a->evidence),
-				 "%s in session #%" PRIu64
-				 " %.1f s earlier; the client came back without TLS",
-				 p->failed_broken ? "upgrade accepted but no TLS followed"
-						  : "TLS handshake failed",
-				 p->failed_id, (double)(s->ts_first_us - p->failed_ts_us) / 1e6);
 	}
+	cf->verdict = VERDICT_DOWNGRADED;
+	cf->reason = REASON_TLS_FALLBACK;
+	cf->alerts |= 1u << ALERT_TLS_FALLBACK;
+	a = out_add(o, s, ALERT_TLS_FALLBACK, SEVERITY_HIGH);
+	if (!a)
+		return;
+	if (remote)
+		snprintf(a->evidence, sizeof(a->evidence),
+			 "%s %.1f s earlier, as seen by sensor %s (shared state); the client came "
+			 "back without TLS",
+			 broken ? "upgrade accepted but no TLS followed" : "TLS handshake failed",
+			 (double)(s->ts_first_us - ts) / 1e6, by);
+	else
+		snprintf(a->evidence, sizeof(a->evidence),
+			 "%s in session #%" PRIu64 " %.1f s earlier; the client came back without TLS",
+			 broken ? "upgrade accepted but no TLS followed" : "TLS handshake failed",
+			 p->failed_id, (double)(s->ts_first_us - ts) / 1e6);
 }
 
 static void
@@ -669,6 +689,14 @@ correlate_observe(struct correlate *c, const struct session *s, struct correlate
 		}
 	}
 	return o.n;
+}
+
+void
+correlate_count(struct correlate *c, const struct session *s, bool alerted)
+{
+	shared_count_session(c->shared, s->family, s->server_ip, s->server_port, s->l4, s->service,
+			     verdict_name(s->verdict), s->pf.n_logins, alerted,
+			     !s->pf.capa_seen ? -1 : s->pf.tls_offered ? 1 : 0, s->ts_last_us);
 }
 
 int

@@ -29,16 +29,31 @@
 #define SHARED_BACKOFF_MAX_MS 5000
 #define SHARED_POLL_MS 100
 
+/* One fact: an offer (key "SERVER") or a failed handshake (key
+ * "SERVER>CLIENT", with its time). */
 struct mirror_node {
 	struct mirror_node *next;
-	char key[SHARED_KEY_LEN];
+	char key[SHARED_KEY_LEN + INET6_ADDRSTRLEN];
 	char sensor[SHARED_NAME_LEN];
+	uint64_t ts_us;
+	bool broken;
 };
 
+enum pending_kind { PENDING_OFFER, PENDING_FAIL, PENDING_SESSION };
+
 struct pending {
+	enum pending_kind kind;
 	char key[SHARED_KEY_LEN];
+	char client[INET6_ADDRSTRLEN];
 	char service[16];
 	uint64_t ts_us;
+	bool broken;
+	unsigned ttl_s;
+	/* PENDING_SESSION: what the cluster summary counts */
+	char verdict[16];
+	unsigned logins;
+	bool alerted;
+	int offer; /* 1 offered, 0 not offered, -1 no capability list */
 };
 
 struct shared {
@@ -184,15 +199,37 @@ shared_hash(const char *s)
 	return h % SHARED_BUCKETS;
 }
 
-/* Adds or refreshes one offer (lock held); false when it was new. */
+/* Whether text is "SERVER" or "SERVER>CLIENT" (CLIENT an address of the
+ * server's family). */
 static bool
-mirror_put(struct shared *sh, const char *key, size_t keylen, const char *sensor, size_t sensorlen)
+shared_key_valid(const char *text, size_t n)
 {
-	char k[SHARED_KEY_LEN];
+	const char *gt = memchr(text, '>', n);
+	char addr[INET6_ADDRSTRLEN];
+	uint8_t ip[16];
+	size_t alen;
+
+	if (!gt)
+		return shared_server_valid(text, n);
+	alen = n - (size_t)(gt - text) - 1;
+	if (!shared_server_valid(text, (size_t)(gt - text)) || alen == 0 || alen >= sizeof(addr))
+		return false;
+	memcpy(addr, gt + 1, alen);
+	addr[alen] = '\0';
+	return inet_pton(text[0] == '6' ? AF_INET6 : AF_INET, addr, ip) == 1;
+}
+
+/* Adds or refreshes one fact (lock held); false when it was new. A failure
+ * keeps its latest time. */
+static bool
+mirror_put(struct shared *sh, const char *key, size_t keylen, const char *sensor, size_t sensorlen,
+	   uint64_t ts_us, bool broken)
+{
+	char k[SHARED_KEY_LEN + INET6_ADDRSTRLEN];
 	struct mirror_node *m;
 	uint32_t h;
 
-	if (!shared_server_valid(key, keylen))
+	if (keylen >= sizeof(k) || !shared_key_valid(key, keylen))
 		return true; /* not ours to keep */
 	memcpy(k, key, keylen);
 	k[keylen] = '\0';
@@ -210,12 +247,30 @@ mirror_put(struct shared *sh, const char *key, size_t keylen, const char *sensor
 		sh->buckets[h] = m;
 		sh->n_mirrored++;
 		redis_url_copy(m->sensor, sizeof(m->sensor), sensor,
-			    sensorlen < sizeof(m->sensor) ? sensorlen : sizeof(m->sensor) - 1);
+			       sensorlen < sizeof(m->sensor) ? sensorlen : sizeof(m->sensor) - 1);
+		m->ts_us = ts_us;
+		m->broken = broken;
 		return false;
 	}
+	if (ts_us < m->ts_us)
+		return true; /* an older failure */
 	redis_url_copy(m->sensor, sizeof(m->sensor), sensor,
-		    sensorlen < sizeof(m->sensor) ? sensorlen : sizeof(m->sensor) - 1);
+		       sensorlen < sizeof(m->sensor) ? sensorlen : sizeof(m->sensor) - 1);
+	m->ts_us = ts_us;
+	m->broken = broken;
 	return true;
+}
+
+/* The mirrored fact of key (lock held), or NULL. */
+static struct mirror_node *
+mirror_get(struct shared *sh, const char *k)
+{
+	struct mirror_node *m;
+
+	for (m = sh->buckets[shared_hash(k)]; m; m = m->next)
+		if (strcmp(m->key, k) == 0)
+			return m;
+	return NULL;
 }
 
 /* ---- the public side ------------------------------------------------------- */
@@ -231,37 +286,110 @@ shared_offered(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t po
 	if (!sh || !shared_server_text(k, family, ip, port, l4))
 		return false;
 	pthread_mutex_lock(&sh->lock);
-	for (m = sh->buckets[shared_hash(k)]; m; m = m->next)
-		if (strcmp(m->key, k) == 0) {
-			found = true;
-			if (by && bysz)
-				snprintf(by, bysz, "%s", m->sensor);
-			break;
-		}
+	if ((m = mirror_get(sh, k)) != NULL) {
+		found = true;
+		if (by && bysz)
+			snprintf(by, bysz, "%s", m->sensor);
+	}
 	pthread_mutex_unlock(&sh->lock);
 	return found;
+}
+
+/* "SERVER>CLIENT" into out (SHARED_KEY_LEN + INET6_ADDRSTRLEN bytes). */
+static bool
+shared_pair_text(char *out, uint8_t family, const uint8_t *server_ip, uint16_t port, uint8_t l4,
+		 const uint8_t *client_ip, char *client, size_t clientsz)
+{
+	char srv[SHARED_KEY_LEN];
+
+	if (!shared_server_text(srv, family, server_ip, port, l4) ||
+	    !inet_ntop(family == 6 ? AF_INET6 : AF_INET, client_ip, client, (socklen_t)clientsz))
+		return false;
+	snprintf(out, SHARED_KEY_LEN + INET6_ADDRSTRLEN, "%s>%s", srv, client);
+	return true;
+}
+
+bool
+shared_failed(struct shared *sh, uint8_t family, const uint8_t *server_ip, uint16_t port, uint8_t l4,
+	      const uint8_t *client_ip, uint64_t *ts_us, bool *broken, char *by, size_t bysz)
+{
+	char k[SHARED_KEY_LEN + INET6_ADDRSTRLEN], client[INET6_ADDRSTRLEN];
+	struct mirror_node *m;
+	bool found = false;
+
+	if (!sh || !shared_pair_text(k, family, server_ip, port, l4, client_ip, client,
+				     sizeof(client)))
+		return false;
+	pthread_mutex_lock(&sh->lock);
+	if ((m = mirror_get(sh, k)) != NULL) {
+		found = true;
+		*ts_us = m->ts_us;
+		*broken = m->broken;
+		if (by && bysz)
+			snprintf(by, bysz, "%s", m->sensor);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return found;
+}
+
+/* Queues one fact (lock held). */
+static void
+shared_queue(struct shared *sh, const struct pending *p)
+{
+	if (sh->q_len == SHARED_QUEUE) {
+		sh->st.dropped++;
+		return;
+	}
+	sh->queue[(sh->q_head + sh->q_len++) % SHARED_QUEUE] = *p;
+	pthread_cond_signal(&sh->cond);
+}
+
+void
+shared_fail(struct shared *sh, uint8_t family, const uint8_t *server_ip, uint16_t port, uint8_t l4,
+	    const uint8_t *client_ip, bool broken, uint64_t ts_us, unsigned ttl_s)
+{
+	char k[SHARED_KEY_LEN + INET6_ADDRSTRLEN];
+	struct pending p = {.kind = PENDING_FAIL, .ts_us = ts_us, .broken = broken, .ttl_s = ttl_s};
+
+	if (!sh || !shared_pair_text(k, family, server_ip, port, l4, client_ip, p.client,
+				     sizeof(p.client)) ||
+	    !shared_server_text(p.key, family, server_ip, port, l4))
+		return;
+	pthread_mutex_lock(&sh->lock);
+	mirror_put(sh, k, strlen(k), sh->sensor, strlen(sh->sensor), ts_us, broken);
+	shared_queue(sh, &p);
+	pthread_mutex_unlock(&sh->lock);
 }
 
 void
 shared_offer(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port, uint8_t l4,
 	     const char *service, uint64_t ts_us)
 {
-	struct pending *p;
-	char k[SHARED_KEY_LEN];
+	struct pending p = {.kind = PENDING_OFFER, .ts_us = ts_us};
 
-	if (!sh || !shared_server_text(k, family, ip, port, l4))
+	if (!sh || !shared_server_text(p.key, family, ip, port, l4))
 		return;
+	snprintf(p.service, sizeof(p.service), "%s", service ? service : "");
 	pthread_mutex_lock(&sh->lock);
-	mirror_put(sh, k, strlen(k), sh->sensor, strlen(sh->sensor));
-	if (sh->q_len == SHARED_QUEUE) {
-		sh->st.dropped++;
-	} else {
-		p = &sh->queue[(sh->q_head + sh->q_len++) % SHARED_QUEUE];
-		memcpy(p->key, k, sizeof(k));
-		snprintf(p->service, sizeof(p->service), "%s", service ? service : "");
-		p->ts_us = ts_us;
-		pthread_cond_signal(&sh->cond);
-	}
+	mirror_put(sh, p.key, strlen(p.key), sh->sensor, strlen(sh->sensor), 0, false);
+	shared_queue(sh, &p);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+void
+shared_count_session(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port,
+		     uint8_t l4, const char *service, const char *verdict, unsigned logins,
+		     bool alerted, int offer, uint64_t ts_us)
+{
+	struct pending p = {.kind = PENDING_SESSION, .ts_us = ts_us, .logins = logins,
+			    .alerted = alerted, .offer = offer};
+
+	if (!sh || !shared_server_text(p.key, family, ip, port, l4))
+		return;
+	snprintf(p.service, sizeof(p.service), "%s", service ? service : "");
+	snprintf(p.verdict, sizeof(p.verdict), "%s", verdict ? verdict : "unknown");
+	pthread_mutex_lock(&sh->lock);
+	shared_queue(sh, &p);
 	pthread_mutex_unlock(&sh->lock);
 }
 
@@ -317,34 +445,51 @@ shared_connect_one(struct shared *sh)
 	return redis_connect(sh->t.host, sh->t.port, sh->t.password, sh->t.db, why, sizeof(why));
 }
 
-/* One announcement on the channel: "SERVER SENSOR". */
+/* One announcement on the channel: "SERVER SENSOR" (an offer) or
+ * "fail SERVER>CLIENT TS BROKEN SENSOR" (a failed handshake). */
 static void
 shared_take_message(struct shared *sh, const redisReply *r)
 {
 	const redisReply *m;
-	const char *sp;
+	char buf[256], key[SHARED_KEY_LEN + INET6_ADDRSTRLEN], sensor[SHARED_NAME_LEN];
+	unsigned long long ts;
+	unsigned broken;
+	bool fresh;
 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0)
 		return;
 	m = r->element[2];
-	if (m->type != REDIS_REPLY_STRING || !(sp = memchr(m->str, ' ', m->len)))
+	if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len >= sizeof(buf))
 		return;
+	memcpy(buf, m->str, m->len);
+	buf[m->len] = '\0';
+	if (strncmp(buf, "fail ", 5) == 0) {
+		if (sscanf(buf + 5, "%109s %llu %u %63s", key, &ts, &broken, sensor) != 4)
+			return;
+	} else if (sscanf(buf, "%63s %63s", key, sensor) == 2 && !strchr(key, '>')) {
+		ts = 0;
+		broken = 0;
+	} else {
+		return;
+	}
 	pthread_mutex_lock(&sh->lock);
-	if (!mirror_put(sh, m->str, (size_t)(sp - m->str), sp + 1, m->len - (size_t)(sp - m->str) - 1))
-		sh->st.received++;
+	fresh = !mirror_put(sh, key, strlen(key), sensor, strlen(sensor), ts, broken != 0);
+	sh->st.received += fresh;
 	pthread_mutex_unlock(&sh->lock);
 }
 
-/* Reads every offer kept in Redis into the mirror (SCAN, then the sensor of
- * each). False when the connection failed. */
+/* Reads the facts of one kind kept in Redis into the mirror: SCAN
+ * PREFIX:KIND:*, then HMGET sensor ts broken of each. Keys are
+ * PREFIX:offer:{SERVER} and PREFIX:fail:{SERVER}:CLIENT. False when the
+ * connection failed. */
 static bool
-shared_load(struct shared *sh)
+shared_load_kind(struct shared *sh, const char *kind)
 {
 	char cursor[32] = "0", match[SHARED_KEY_LEN + 16];
-	size_t plen = strlen(sh->t.prefix) + 7; /* "PREFIX:offer:" */
+	size_t plen = strlen(sh->t.prefix) + strlen(kind) + 2; /* "PREFIX:KIND:" */
 
-	snprintf(match, sizeof(match), "%s:offer:*", sh->t.prefix);
+	snprintf(match, sizeof(match), "%s:%s:*", sh->t.prefix, kind);
 	do {
 		redisReply *r = redisCommand(sh->cmd, "SCAN %s MATCH %s COUNT 1000", cursor, match);
 		redisReply *keys;
@@ -359,31 +504,63 @@ shared_load(struct shared *sh)
 		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
 		keys = r->element[1];
 		for (size_t i = 0; i < keys->elements; i++)
-			redisAppendCommand(sh->cmd, "HGET %s sensor", keys->element[i]->str);
+			redisAppendCommand(sh->cmd, "HMGET %s sensor ts broken", keys->element[i]->str);
 		for (size_t i = 0; i < keys->elements; i++) {
 			void *v = NULL;
-			redisReply *s;
-			const char *k = keys->element[i]->str;
+			redisReply *f;
+			const char *k = keys->element[i]->str, *close;
+			char fact[SHARED_KEY_LEN + INET6_ADDRSTRLEN];
 			size_t klen = strlen(k);
 
 			if (redisGetReply(sh->cmd, &v) != REDIS_OK) {
 				freeReplyObject(r);
 				return false;
 			}
-			s = v;
-			/* PREFIX:offer:{SERVER} */
-			if (s->type == REDIS_REPLY_STRING && klen > plen + 2 && k[plen] == '{' &&
-			    k[klen - 1] == '}') {
-				pthread_mutex_lock(&sh->lock);
-				mirror_put(sh, k + plen + 1, klen - plen - 2, s->str, s->len);
-				sh->st.loaded++;
-				pthread_mutex_unlock(&sh->lock);
+			f = v;
+			/* {SERVER} or {SERVER}:CLIENT, into SERVER or SERVER>CLIENT */
+			close = klen > plen ? strchr(k + plen, '}') : NULL;
+			if (f->type == REDIS_REPLY_ARRAY && f->elements == 3 &&
+			    f->element[0]->type == REDIS_REPLY_STRING && close && k[plen] == '{' &&
+			    (size_t)(close - k) - plen - 1 < SHARED_KEY_LEN) {
+				uint64_t ts = 0;
+				bool ok = true;
+
+				snprintf(fact, sizeof(fact), "%.*s", (int)(close - k - (long)plen - 1),
+					 k + plen + 1);
+				if (strcmp(kind, "fail") == 0) {
+					ok = close[1] == ':' && close[2] &&
+					     f->element[1]->type == REDIS_REPLY_STRING &&
+					     f->element[2]->type == REDIS_REPLY_STRING;
+					if (ok) {
+						size_t n = strlen(fact);
+
+						snprintf(fact + n, sizeof(fact) - n, ">%s", close + 2);
+						ts = strtoull(f->element[1]->str, NULL, 10);
+					}
+				} else {
+					ok = close[1] == '\0';
+				}
+				if (ok) {
+					pthread_mutex_lock(&sh->lock);
+					mirror_put(sh, fact, strlen(fact), f->element[0]->str,
+						   f->element[0]->len, ts,
+						   ok && f->element[2]->type == REDIS_REPLY_STRING &&
+							   f->element[2]->str[0] == '1');
+					sh->st.loaded++;
+					pthread_mutex_unlock(&sh->lock);
+				}
 			}
-			freeReplyObject(s);
+			freeReplyObject(f);
 		}
 		freeReplyObject(r);
 	} while (strcmp(cursor, "0") != 0);
 	return true;
+}
+
+static bool
+shared_load(struct shared *sh)
+{
+	return shared_load_kind(sh, "offer") && shared_load_kind(sh, "fail");
 }
 
 /* Both connections, the subscription, the load. */
@@ -415,14 +592,14 @@ fail:
 	return false;
 }
 
-/* Sends up to SHARED_BATCH queued offers; false when the connection failed
+/* Sends up to SHARED_BATCH queued facts; false when the connection failed
  * (what was not answered stays queued). */
 static bool
 shared_send(struct shared *sh)
 {
 	struct pending batch[SHARED_BATCH];
 	size_t n = 0, done = 0;
-	char key[SHARED_KEY_LEN + 80], ts[24], ttl[16], msg[SHARED_KEY_LEN + SHARED_NAME_LEN + 2];
+	char key[SHARED_KEY_LEN + INET6_ADDRSTRLEN + 80], ts[24], ttl[16], msg[256];
 
 	pthread_mutex_lock(&sh->lock);
 	while (n < SHARED_BATCH && n < sh->q_len) {
@@ -432,21 +609,50 @@ shared_send(struct shared *sh)
 	pthread_mutex_unlock(&sh->lock);
 	if (n == 0)
 		return true;
-	snprintf(ttl, sizeof(ttl), "%u", sh->t.ttl_s);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "%.63s:offer:{%.63s}", sh->t.prefix, batch[i].key);
-		snprintf(ts, sizeof(ts), "%" PRIu64, batch[i].ts_us);
-		snprintf(msg, sizeof(msg), "%.63s %.63s", batch[i].key, sh->sensor);
-		redisAppendCommand(sh->cmd, "HSETNX %s first %s", key, ts);
-		redisAppendCommand(sh->cmd, "HMSET %s service %s sensor %s last %s", key,
-				   batch[i].service, sh->sensor, ts);
+		const struct pending *p = &batch[i];
+
+		snprintf(ts, sizeof(ts), "%" PRIu64, p->ts_us);
+		if (p->kind == PENDING_SESSION) {
+			snprintf(key, sizeof(key), "%.63s:server:{%.63s}", sh->t.prefix, p->key);
+			snprintf(ttl, sizeof(ttl), "%u", sh->t.ttl_s);
+			redisAppendCommand(sh->cmd, "HINCRBY %s sessions 1", key);
+			redisAppendCommand(sh->cmd, "HINCRBY %s v:%s 1", key, p->verdict);
+			redisAppendCommand(sh->cmd, "HINCRBY %s logins %u", key, p->logins);
+			redisAppendCommand(sh->cmd, "HINCRBY %s alerted %d", key, p->alerted);
+			redisAppendCommand(sh->cmd, "HINCRBY %s %s %d", key,
+					   p->offer == 0 ? "notoffered" : "offered", p->offer != -1);
+			redisAppendCommand(sh->cmd, "HINCRBY %s s:%s 1", key, sh->sensor);
+			redisAppendCommand(sh->cmd, "HMSET %s service %s last %s", key, p->service, ts);
+			redisAppendCommand(sh->cmd, "EXPIRE %s %s", key, ttl);
+			continue;
+		}
+		if (p->kind == PENDING_FAIL) {
+			snprintf(key, sizeof(key), "%.63s:fail:{%.63s}:%.45s", sh->t.prefix, p->key,
+				 p->client);
+			snprintf(ttl, sizeof(ttl), "%u", p->ttl_s ? p->ttl_s : 1);
+			snprintf(msg, sizeof(msg), "fail %.63s>%.45s %s %d %.63s", p->key, p->client,
+				 ts, p->broken, sh->sensor);
+			redisAppendCommand(sh->cmd, "HMSET %s ts %s broken %s sensor %s", key, ts,
+					   p->broken ? "1" : "0", sh->sensor);
+		} else {
+			snprintf(key, sizeof(key), "%.63s:offer:{%.63s}", sh->t.prefix, p->key);
+			snprintf(ttl, sizeof(ttl), "%u", sh->t.ttl_s);
+			snprintf(msg, sizeof(msg), "%.63s %.63s", p->key, sh->sensor);
+			redisAppendCommand(sh->cmd, "HSETNX %s first %s", key, ts);
+			redisAppendCommand(sh->cmd, "HMSET %s service %s sensor %s last %s", key,
+					   p->service, sh->sensor, ts);
+		}
 		redisAppendCommand(sh->cmd, "EXPIRE %s %s", key, ttl);
 		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->channel, msg);
 	}
 	for (; done < n; done++) {
 		bool ok = true;
 
-		for (int j = 0; j < 4; j++) {
+		static const int replies[] = {[PENDING_OFFER] = 4, [PENDING_FAIL] = 3,
+					      [PENDING_SESSION] = 8};
+
+		for (int j = 0; j < replies[batch[done].kind]; j++) {
 			void *v = NULL;
 
 			if (redisGetReply(sh->cmd, &v) != REDIS_OK)
@@ -455,7 +661,9 @@ shared_send(struct shared *sh)
 			freeReplyObject(v);
 		}
 		pthread_mutex_lock(&sh->lock);
-		if (ok) {
+		if (ok && batch[done].kind == PENDING_SESSION) {
+			sh->st.counted++;
+		} else if (ok) {
 			sh->st.sent++;
 		} else {
 			sh->st.errors++;
@@ -525,13 +733,15 @@ shared_main(void *arg)
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000L;
 			}
-			if (stopping && shared_past(&sh->deadline)) {
+			/* The back-off holds while draining at the end too (never past
+			 * the deadline): a stop request only shortens it. */
+			while (pthread_cond_timedwait(&sh->cond, &sh->lock, &until) != ETIMEDOUT)
+				if (sh->stopping && shared_past(&sh->deadline))
+					break;
+			if (sh->stopping && shared_past(&sh->deadline)) {
 				pthread_mutex_unlock(&sh->lock);
 				break;
 			}
-			while (!sh->stopping &&
-			       pthread_cond_timedwait(&sh->cond, &sh->lock, &until) != ETIMEDOUT)
-				;
 		}
 		pthread_mutex_unlock(&sh->lock);
 		if (!sh->cmd) {

@@ -224,14 +224,15 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "reasm_stream_cap_hits", r->cap_stream_hits);
 	fn(ctx, "reasm_global_cap_hits", r->cap_global_hits);
 	if (st->shared_on) {
-		fn(ctx, "shared_offers_loaded", st->shared_loaded);
-		fn(ctx, "shared_offers_received", st->shared_received);
-		fn(ctx, "shared_offers_sent", st->shared_sent);
-		fn(ctx, "shared_offers_dropped", st->shared_dropped);
-		fn(ctx, "shared_offers_forgotten", st->shared_forgotten);
+		fn(ctx, "shared_loaded", st->shared_loaded);
+		fn(ctx, "shared_received", st->shared_received);
+		fn(ctx, "shared_sent", st->shared_sent);
+		fn(ctx, "shared_dropped", st->shared_dropped);
+		fn(ctx, "shared_forgotten", st->shared_forgotten);
 		fn(ctx, "shared_reconnects", st->shared_reconnects);
 		fn(ctx, "shared_errors", st->shared_errors);
 		fn(ctx, "shared_hits", st->shared_hits);
+		fn(ctx, "shared_sessions_counted", st->shared_counted);
 	}
 	if (st->pcap_stats_valid) {
 		fn(ctx, "pcap_received", st->pcap_received);

@@ -134,6 +134,9 @@ static const struct cli_option cli_table[] = {
 	 CLI_FIELD(buffer_kib), .min = 1, .max = 4194304,
 	 .help = "the capture buffer of -i in KiB (libpcap's default:\n"
 		 "2048); a bigger one drops less in bursts"},
+	{CLI_SOURCES, "cluster", 0, required_argument, "URL", CLI_STRING, CLI_FIELD(cluster_url),
+	 .help = "read nothing: print the per-port and per-server summary\n"
+		 "of every sensor sharing --state URL (redis://...)"},
 	{CLI_SOURCES, "fanout", 0, required_argument, "GROUP", CLI_NUMBER, CLI_FIELD(fanout_group),
 	 .min = 1, .max = 65535,
 	 .help = "share -i with the other processes of the AF_PACKET\n"
@@ -874,6 +877,13 @@ cli_options_parse(int argc, char **argv, struct cli_options *o)
 		o->ecfg.established_timeout_us = o->ecfg.idle_timeout_us;
 	if (o->ecfg.linger_us > o->ecfg.idle_timeout_us)
 		o->ecfg.linger_us = o->ecfg.idle_timeout_us;
+	if (o->cluster_url) {
+		if (o->n_files || o->iface) {
+			fputs("tlswatch: --cluster reads Redis, not -r or -i\n", stderr);
+			return CLI_USAGE;
+		}
+		return 0;
+	}
 	if (o->n_files == 0 && !o->iface) {
 		fputs("tlswatch: nothing to read: give -r FILE or -i IFACE (see --help)\n", stderr);
 		return CLI_USAGE;

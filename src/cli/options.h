@@ -50,6 +50,7 @@ struct cli_options {
 	bool verbose;		 /* -v */
 	unsigned buffer_kib;	 /* -B: libpcap's buffer; 0: its default */
 	unsigned fanout_group;	 /* --fanout: the AF_PACKET fanout group; 0: none */
+	const char *cluster_url; /* --cluster: print the sensors' summary, read nothing */
 	bool local_time;	 /* --local-time: text and dashboard times */
 	int report;		 /* --report: enum sink_text_report */
 };

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "cluster.h"
 #include "decode.h"
 #include "engine.h"
 #include "outfile.h"
@@ -488,6 +489,8 @@ cli_run(const struct cli_options *o)
 	char err[512];
 	int status;
 
+	if (o->cluster_url)
+		return cluster_report(o->cluster_url, o->wide, stdout);
 	if (o->line_buffered)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	sink_display_local_time(o->local_time);

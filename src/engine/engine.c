@@ -126,6 +126,7 @@ engine_stats_local(struct engine *e)
 		e->st.shared_reconnects = cs.shared_reconnects;
 		e->st.shared_errors = cs.shared_errors;
 		e->st.shared_hits = cs.shared_hits;
+		e->st.shared_counted = cs.shared_counted;
 	}
 	if (e->links) {
 		struct link_stats ls;

@@ -126,6 +126,7 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 	n += correlate_observe(e->corr, s, &cf, alerts + n, ENGINE_ALERTS_MAX - n,
 			       engine_late_alert, e);
 	verdict_apply_correlation(s, &cf);
+	correlate_count(e->corr, s, n > 0);
 	engine_write_evidence(e, s, ev, alerts, n);
 	e->st.sessions++;
 	e->st.alerts += n;

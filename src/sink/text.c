@@ -798,6 +798,12 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	sink_flush(k);
 }
 
+void
+sink_text_rows(FILE *o, const struct summary_row *rows, size_t n, bool server, bool wide)
+{
+	(wide ? text_rows_wide : text_rows_narrow)(o, rows, n, server);
+}
+
 static void
 text_free(struct sink *k)
 {

@@ -83,7 +83,7 @@ case $got in cleartext/*) ok ;; *) bad "tap-b alone: '$got', want cleartext" "$t
 
 # ---- tap-a, then tap-b, sharing Redis
 N "$bin" -q -r "$tmp/a.pcap" --sensor-name tap-a --state "$url" --json "$tmp/a.json" >/dev/null 2>"$tmp/a.err"
-[ "$(stat "$tmp/a.json" shared_offers_sent)" = 1 ] && ok || bad "tap-a: shared_offers_sent not 1" "$tmp/a.json" "$tmp/a.err"
+[ "$(stat "$tmp/a.json" shared_sent)" = 1 ] && ok || bad "tap-a: shared_sent not 1" "$tmp/a.json" "$tmp/a.err"
 [ "$(cli hget "$key" sensor)" = tap-a ] && [ "$(cli hget "$key" service)" = smtp ] &&
 	[ -n "$(cli hget "$key" first)" ] && ok || bad "tap-a: no $key with sensor tap-a, service smtp in Redis"
 ttl=$(cli ttl "$key")
@@ -93,8 +93,44 @@ got=$(verdict "$tmp/b1.json")
 [ "$got" = "$want" ] && ok || bad "tap-b after tap-a: '$got', want '$want' (as one sensor)" "$tmp/b1.err"
 grep '"type":"alert"' "$tmp/b1.json" | grep '"kind":"capability-stripped"' | grep -q 'seen by sensor tap-a (shared state)' &&
 	ok || bad "tap-b after tap-a: no capability-stripped alert naming tap-a" "$tmp/b1.json"
-[ "$(stat "$tmp/b1.json" shared_offers_loaded)" = 1 ] && [ "$(stat "$tmp/b1.json" shared_hits)" = 1 ] &&
-	ok || bad "tap-b after tap-a: want shared_offers_loaded 1, shared_hits 1" "$tmp/b1.json"
+[ "$(stat "$tmp/b1.json" shared_loaded)" = 1 ] && [ "$(stat "$tmp/b1.json" shared_hits)" = 1 ] &&
+	ok || bad "tap-b after tap-a: want shared_loaded 1, shared_hits 1" "$tmp/b1.json"
+
+# ---- --cluster: the two sensors' summary, read from Redis, is the summary
+# one sensor prints over the whole capture (for the server they share).
+N "$bin" -q -r "$tmp/a.pcap" --sensor-name tap-a --state "$url?prefix=cl" --json "$tmp/ca.json" >/dev/null 2>&1
+N "$bin" -q -r "$tmp/b.pcap" --sensor-name tap-b --state "$url?prefix=cl" --json "$tmp/cb.json" >/dev/null 2>&1
+N "$bin" --cluster "$url?prefix=cl" >"$tmp/cluster.txt" 2>"$tmp/cluster.err"
+row() { sed -n '/^Per server:/,/^$/p' "$1" | grep "^  127.0.0.10:25 " | tr -s ' '; }
+want_row=$(row <("$bin" -q -r "$cap"))
+if [ -n "$want_row" ] && [ "$(row "$tmp/cluster.txt")" = "$want_row" ]; then ok; else
+	bad "--cluster: the server's row is '$(row "$tmp/cluster.txt")', one sensor says '$want_row'" "$tmp/cluster.txt" "$tmp/cluster.err"
+fi
+grep -q '^Cluster redis://127.0.0.1:6398 prefix cl: 2 sessions to 1 servers from tap-a tap-b$' "$tmp/cluster.txt" &&
+	grep -q '^  127.0.0.10:25 *tap-a,tap-b$' "$tmp/cluster.txt" && ok || bad "--cluster: no header or sensors line" "$tmp/cluster.txt"
+[ "$(stat "$tmp/cb.json" shared_sessions_counted)" = 1 ] && ok || bad "--cluster: tap-b did not count its session" "$tmp/cb.json"
+rc=0
+"$bin" --cluster "$url" -r "$cap" >/dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] && ok || bad "--cluster with -r: exit $rc, want 2"
+
+# ---- tls-fallback across sensors: the failed handshakes pass tap-a, the
+# cleartext retries tap-b (pcaps/downgrade-smtp-tls-fallback.pcap: real
+# Postfix behind the project's proxy breaking the handshakes).
+fb=$top/pcaps/downgrade-smtp-tls-fallback.pcap
+tcpdump -r "$fb" -w "$tmp/fa.pcap" 'tcp port 45101 or tcp port 44337' 2>/dev/null
+tcpdump -r "$fb" -w "$tmp/fb.pcap" 'tcp port 50741 or tcp port 39955' 2>/dev/null
+retries() { grep '"type":"session"' "$1" | sed -n 's/.*"verdict":"\([a-z-]*\)","reason":"\([a-z-]*\)".*/\1\/\2/p' | sort | uniq -c | tr -s ' '; }
+N "$bin" -q -r "$tmp/fb.pcap" --json "$tmp/fb0.json" >/dev/null 2>&1
+case $(retries "$tmp/fb0.json") in *downgraded/tls-fallback*) bad "the cleartext retries alone are already tls-fallback: the test proves nothing" ;; *) ok ;; esac
+N "$bin" -q -r "$tmp/fa.pcap" --sensor-name tap-a --state "$url?prefix=fb" --json "$tmp/fa.json" >/dev/null 2>&1
+N "$bin" -q -r "$tmp/fb.pcap" --sensor-name tap-b --state "$url?prefix=fb" --json "$tmp/fb1.json" >/dev/null 2>&1
+[ "$(retries "$tmp/fb1.json")" = " 2 downgraded/tls-fallback" ] && ok ||
+	bad "tls-fallback across sensors: '$(retries "$tmp/fb1.json")', want both retries downgraded/tls-fallback" "$tmp/fb1.json"
+grep '"kind":"tls-fallback"' "$tmp/fb1.json" | grep -q 'as seen by sensor tap-a (shared state)' && ok ||
+	bad "tls-fallback across sensors: the alert does not name tap-a" "$tmp/fb1.json"
+[ -n "$(cli --scan --pattern 'fb:fail:{4/*/25/tcp}:*' | head -1)" ] && ok || bad "no fb:fail:{...}:CLIENT key in Redis"
+ttl=$(cli ttl "$(cli --scan --pattern 'fb:fail:*' | head -1)")
+[ "$ttl" -gt 0 ] && [ "$ttl" -le 360 ] && ok || bad "a failure's TTL is '$ttl', want the fallback window (300 s) + 60"
 
 # ---- tap-b first, subscribed; tap-a's offer arrives through the channel.
 # tap-b waits on a FIFO; it is subscribed once Redis counts a subscriber.
@@ -112,7 +148,7 @@ if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 1 ]' 100; 
 	tw_pid=
 	got=$(verdict "$tmp/b2.json")
 	[ "$got" = "$want" ] && ok || bad "tap-b subscribed before tap-a: '$got', want '$want'" "$tmp/b2.err"
-	[ "$(stat "$tmp/b2.json" shared_offers_loaded)" = 0 ] && [ "$(stat "$tmp/b2.json" shared_offers_received)" = 1 ] &&
+	[ "$(stat "$tmp/b2.json" shared_loaded)" = 0 ] && [ "$(stat "$tmp/b2.json" shared_received)" = 1 ] &&
 		ok || bad "tap-b subscribed before tap-a: want 0 offers loaded, 1 received" "$tmp/b2.json"
 else
 	bad "tap-b never subscribed to tlswatch:offers" "$tmp/b2.err"
@@ -134,11 +170,17 @@ rc=0
 # ---- Redis down for the whole run: warned, judged locally, counted
 stop_redis
 rc=0
+N "$bin" --cluster "$url" >/dev/null 2>"$tmp/cdown.err" || rc=$?
+[ $rc -eq 2 ] && grep -q 'cluster redis://127.0.0.1:6398' "$tmp/cdown.err" && ok || bad "--cluster, Redis down: exit $rc" "$tmp/cdown.err"
+rc=0
 N "$bin" -q -r "$tmp/a.pcap" --state "$url" --json "$tmp/down.json" >/dev/null 2>"$tmp/down.err" || rc=$?
 [ $rc -eq 0 ] && grep -q 'cannot connect or read the shared state' "$tmp/down.err" && ok ||
 	bad "Redis down: exit $rc or no warning" "$tmp/down.err"
-[ "$(stat "$tmp/down.json" shared_offers_dropped)" = 1 ] && [ "$(stat "$tmp/down.json" shared_offers_sent)" = 0 ] &&
-	ok || bad "Redis down: the offer not counted as dropped" "$tmp/down.json"
+# The offer and the session's count: both dropped, and a few connection
+# attempts (back-off), not a busy loop.
+[ "$(stat "$tmp/down.json" shared_dropped)" = 2 ] && [ "$(stat "$tmp/down.json" shared_sent)" = 0 ] &&
+	[ "$(stat "$tmp/down.json" shared_errors)" -le 12 ] &&
+	ok || bad "Redis down: want the offer and the session count dropped, at most 12 attempts" "$tmp/down.json"
 
 # ---- Redis killed mid-run and started again: the offer learnt while it
 # was down is sent after the reconnection.
@@ -157,7 +199,7 @@ if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 1 ]' 100; 
 	exec 3>&-
 	wait "$tw_pid"
 	tw_pid=
-	[ "$(stat "$tmp/f.json" shared_offers_sent)" = 1 ] && [ "$(stat "$tmp/f.json" shared_offers_dropped)" = 0 ] &&
+	[ "$(stat "$tmp/f.json" shared_sent)" = 1 ] && [ "$(stat "$tmp/f.json" shared_dropped)" = 0 ] &&
 		[ "$(stat "$tmp/f.json" shared_reconnects)" -ge 1 ] && ok ||
 		bad "Redis restarted: want 1 sent, 0 dropped, a reconnection" "$tmp/f.json"
 else

@@ -118,6 +118,44 @@ test_shared_unreachable_redis_warns_keeps_local_offers_and_counts_them(void **un
 	assert_false(st.up);
 }
 
+/* A failed handshake is kept per client and server, with its latest time. */
+static void
+test_shared_failures_are_per_client_and_server_and_keep_the_latest(void **unused)
+{
+	struct shared_target t;
+	struct shared_stats st;
+	struct shared *sh;
+	char err[256] = "", warn[256] = "", by[64] = "";
+	uint8_t srv[16] = {192, 0, 2, 10}, cli[16] = {198, 51, 100, 7}, cli2[16] = {198, 51, 100, 8};
+	uint8_t srv6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, cli6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	uint64_t ts = 0;
+	bool broken = true;
+
+	(void)unused;
+	assert_int_equal(shared_parse("redis://127.0.0.1:1", &t, err, sizeof(err)), 0);
+	sh = shared_new(&t, "tap-a", warn, sizeof(warn));
+	assert_non_null(sh);
+	assert_false(shared_failed(sh, 4, srv, 25, 6, cli, &ts, &broken, by, sizeof(by)));
+	shared_fail(sh, 4, srv, 25, 6, cli, false, 5000000, 360);
+	shared_fail(sh, 4, srv, 25, 6, cli, true, 2000000, 360); /* older: kept out */
+	assert_true(shared_failed(sh, 4, srv, 25, 6, cli, &ts, &broken, by, sizeof(by)));
+	assert_int_equal(ts, 5000000);
+	assert_false(broken);
+	assert_string_equal(by, "tap-a");
+	shared_fail(sh, 4, srv, 25, 6, cli, true, 9000000, 360);
+	assert_true(shared_failed(sh, 4, srv, 25, 6, cli, &ts, &broken, NULL, 0));
+	assert_int_equal(ts, 9000000);
+	assert_true(broken);
+	assert_false(shared_failed(sh, 4, srv, 25, 6, cli2, &ts, &broken, NULL, 0));
+	assert_false(shared_failed(sh, 4, srv, 587, 6, cli, &ts, &broken, NULL, 0));
+	/* A failure is not an offer, and an offer is not a failure. */
+	assert_false(shared_offered(sh, 4, srv, 25, 6, NULL, 0));
+	shared_fail(sh, 6, srv6, 993, 6, cli6, false, 1, 360);
+	assert_true(shared_failed(sh, 6, srv6, 993, 6, cli6, &ts, &broken, NULL, 0));
+	shared_free(sh, 0, &st);
+	assert_int_equal(st.dropped, 4); /* Redis down: none of the four sent */
+}
+
 static void
 test_shared_null_store_is_inert(void **unused)
 {
@@ -141,6 +179,7 @@ main(void)
 		cmocka_unit_test(test_shared_defaults_are_6379_no_select_prefix_tlswatch_30_days),
 		cmocka_unit_test(test_shared_bad_urls_are_refused_with_a_reason),
 		cmocka_unit_test(test_shared_unreachable_redis_warns_keeps_local_offers_and_counts_them),
+		cmocka_unit_test(test_shared_failures_are_per_client_and_server_and_keep_the_latest),
 		cmocka_unit_test(test_shared_null_store_is_inert),
 	};
 
