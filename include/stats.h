@@ -48,6 +48,12 @@ struct stats {
 	uint64_t servers_forgotten; /* correlation memory full: oldest server dropped */
 	uint64_t pairs_forgotten;   /* ... oldest client/server pair dropped */
 	uint64_t state_servers_loaded;
+	uint64_t policy_answers;	/* DNS responses that taught a mail policy fact */
+	uint64_t policy_records;	/* ... records stored or refreshed */
+	uint64_t policy_evicted;	/* policy tables full: oldest record dropped */
+	uint64_t policy_expired_reused; /* ... expired record replaced */
+	uint64_t policy_file_domains;	/* domains from --policy */
+	uint64_t policy_sessions;	/* SMTP sessions a policy applied to */
 	uint64_t links_announced; /* data connections announced (FTP PASV, PORT ...) */
 	uint64_t links_linked;	  /* data sessions linked to an announcement */
 	uint64_t links_inferred;  /* ... to an encrypted control session's hosts */
