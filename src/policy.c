@@ -222,7 +222,11 @@ pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 		}
 		if (pol_same(k, e, in)) {
 			/* The newest answer decides (a later one without AD,
-			 * a shorter TTL), as a cache would. */
+			 * a shorter TTL), as a cache would. Once expired, the
+			 * record starts anew: a session that ended before this
+			 * answer must not see it (whenever it is judged). */
+			if (e->expires_us < p->now_us)
+				e->learned_us = p->now_us;
 			e->expires_us = in->expires_us;
 			e->ad = in->ad;
 			if (k == PK_STS)
