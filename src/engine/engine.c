@@ -28,6 +28,7 @@ engine_config_defaults(struct engine_config *c)
 	c->use_ndpi = true;
 	c->threads = 1;
 	c->evidence_dirfd = -1;
+	c->policy_path = NULL;
 	ipfrag_config_defaults(&c->frag);
 	correlate_config_defaults(&c->corr);
 }
