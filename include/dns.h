@@ -84,6 +84,7 @@ struct dns_msg {
 	bool response; /* QR */
 	uint8_t opcode, rcode;
 	bool tc; /* truncated: retry over TCP */
+	bool ad; /* authentic data: the resolver validated the answer (RFC 4035 3.2.3) */
 	uint16_t qdcount, ancount, nscount, arcount;
 	bool has_question; /* the first question was read */
 	char qname[DNS_NAME_KEEP];

@@ -42,6 +42,7 @@ struct engine_config {
 	unsigned threads;	   /* --threads: workers (1: everything on the caller's thread) */
 	struct ipfrag_config frag; /* IP fragment reassembly limits */
 	struct correlate_config corr;
+	const char *policy_path; /* --policy FILE, or NULL */
 };
 
 void engine_config_defaults(struct engine_config *c);

@@ -72,6 +72,8 @@ enum alert_kind {
 	ALERT_AUTH_OFFERED_CLEARTEXT,
 	ALERT_LOGIN_BRUTEFORCE,
 	ALERT_DATA_CLEARTEXT, /* an encrypted control session's data went in the clear */
+	ALERT_MTA_STS_VIOLATION, /* mail to an MTA-STS domain's MX not protected by TLS */
+	ALERT_DANE_VIOLATION,	 /* mail to an MX with DNSSEC-validated TLSA not protected */
 	ALERT_KIND_COUNT,
 };
 
@@ -79,6 +81,38 @@ enum severity {
 	SEVERITY_LOW = 0,
 	SEVERITY_MEDIUM,
 	SEVERITY_HIGH,
+	SEVERITY_CRITICAL, /* a published policy requiring TLS was violated */
+};
+
+/* Where a session's mail policy was learned (struct session_policy). */
+enum policy_source {
+	POLICY_SOURCE_NONE = 0, /* no policy known for the session */
+	POLICY_SOURCE_DNS,	/* DNS answers seen in this run */
+	POLICY_SOURCE_STATE,	/* DNS answers remembered in the --state file */
+	POLICY_SOURCE_FILE,	/* the operator's --policy file */
+};
+
+/* A domain's MTA-STS mode (RFC 8461 5). UNKNOWN: the domain announced a
+ * policy in DNS (_mta-sts TXT), whose body (the mode) went over HTTPS. */
+enum sts_mode {
+	STS_ABSENT = 0,
+	STS_UNKNOWN,
+	STS_NONE,
+	STS_TESTING,
+	STS_ENFORCE,
+};
+
+#define POLICY_DOMAIN_KEEP 96 /* bytes of the domain name kept, NUL included */
+
+/* The mail policy that applied to an SMTP session (src/policy.c); source
+ * NONE when none did. */
+struct session_policy {
+	char domain[POLICY_DOMAIN_KEEP];
+	uint8_t source;	 /* enum policy_source */
+	uint8_t mta_sts; /* enum sts_mode */
+	bool dane;	 /* TLSA published for the MX, answer validated (AD) */
+	bool tlsrpt;	 /* the domain asks for TLS reports (RFC 8460) */
+	bool mail_sent;	 /* mail content crossed (DATA accepted, BDAT) */
 };
 
 /* How the session ended. */
@@ -163,6 +197,7 @@ struct session {
 	enum verdict verdict;
 	enum reason reason;
 	uint32_t alerts; /* 1u << enum alert_kind */
+	struct session_policy policy; /* SMTP to a policy-protected domain */
 
 	/* Parser state, owned by the session. */
 	struct session_sniff *sniff; /* while identifying: the first bytes */
@@ -192,6 +227,8 @@ const char *verdict_name(enum verdict v);
 const char *reason_name(enum reason r); /* NULL for REASON_NONE */
 const char *alert_kind_name(enum alert_kind k);
 const char *severity_name(enum severity s);
+const char *policy_source_name(enum policy_source s); /* NULL for NONE */
+const char *sts_mode_name(enum sts_mode m);	      /* NULL for ABSENT */
 const char *session_end_name(enum session_end e);
 /* "tcp" or "udp" for a transport protocol number (6, 17). */
 const char *transport_name(uint8_t l4);

@@ -30,6 +30,11 @@ struct summary_row {
 	uint64_t alerts;      /* sessions with at least one alert */
 	bool tls_offered;     /* some session saw the upgrade offered */
 	bool tls_not_offered; /* some session saw capabilities without it */
+	/* Mail policy (server rows): sessions a policy applied to, the
+	 * sessions that violated it, and the first session's domain. */
+	uint64_t policy_sessions;
+	uint64_t policy_violations;
+	char policy_domain[POLICY_DOMAIN_KEEP];
 };
 
 #define SUMMARY_CLIENTS_MAX 10000 /* client rows kept by default */

@@ -207,6 +207,12 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "correlation_servers_forgotten", st->servers_forgotten);
 	fn(ctx, "correlation_pairs_forgotten", st->pairs_forgotten);
 	fn(ctx, "state_servers_loaded", st->state_servers_loaded);
+	fn(ctx, "policy_dns_answers", st->policy_answers);
+	fn(ctx, "policy_records", st->policy_records);
+	fn(ctx, "policy_records_evicted", st->policy_evicted);
+	fn(ctx, "policy_records_expired", st->policy_expired_reused);
+	fn(ctx, "policy_file_domains", st->policy_file_domains);
+	fn(ctx, "policy_sessions", st->policy_sessions);
 	fn(ctx, "data_links_announced", st->links_announced);
 	fn(ctx, "data_links_linked", st->links_linked);
 	fn(ctx, "data_links_inferred", st->links_inferred);

@@ -314,6 +314,12 @@ row_count(struct summary_row *r, const struct session *s)
 		r->tls_offered = true;
 	if (s->pf.capa_seen && !s->pf.tls_offered)
 		r->tls_not_offered = true;
+	if (s->policy.source) {
+		if (r->policy_sessions++ == 0)
+			memcpy(r->policy_domain, s->policy.domain, sizeof(r->policy_domain));
+		if (s->alerts & (1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_DANE_VIOLATION))
+			r->policy_violations++;
+	}
 	/* Name the row after the first identified service. */
 	if (!r->service || strcmp(r->service, "unknown") == 0)
 		r->service = s->service;

@@ -52,6 +52,8 @@ static const char *const alert_kind_names[ALERT_KIND_COUNT] = {
 	[ALERT_AUTH_OFFERED_CLEARTEXT] = "auth-offered-in-cleartext",
 	[ALERT_LOGIN_BRUTEFORCE] = "login-bruteforce",
 	[ALERT_DATA_CLEARTEXT] = "data-cleartext",
+	[ALERT_MTA_STS_VIOLATION] = "mta-sts-violation",
+	[ALERT_DANE_VIOLATION] = "dane-violation",
 };
 
 const char *
@@ -91,8 +93,44 @@ severity_name(enum severity s)
 		return "medium";
 	case SEVERITY_HIGH:
 		return "high";
+	case SEVERITY_CRITICAL:
+		return "critical";
 	}
 	return "?";
+}
+
+const char *
+policy_source_name(enum policy_source s)
+{
+	switch (s) {
+	case POLICY_SOURCE_NONE:
+		break;
+	case POLICY_SOURCE_DNS:
+		return "dns";
+	case POLICY_SOURCE_STATE:
+		return "state";
+	case POLICY_SOURCE_FILE:
+		return "file";
+	}
+	return NULL;
+}
+
+const char *
+sts_mode_name(enum sts_mode m)
+{
+	switch (m) {
+	case STS_ABSENT:
+		break;
+	case STS_UNKNOWN:
+		return "unknown";
+	case STS_NONE:
+		return "none";
+	case STS_TESTING:
+		return "testing";
+	case STS_ENFORCE:
+		return "enforce";
+	}
+	return NULL;
 }
 
 const char *

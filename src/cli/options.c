@@ -309,6 +309,12 @@ static const struct cli_option cli_table[] = {
 		 "(a corrupt file is reported and ignored); with\n"
 		 "redis://[:PW@]HOST[:PORT][/DB][?prefix=P&ttl=S], share\n"
 		 "it with the other sensors as it is learnt"},
+	{CLI_CORRELATION, "policy", 0, required_argument, "FILE", CLI_STRING,
+	 CLI_FIELD(ecfg.policy_path),
+	 .help = "mail policies of domains whose DNS is not seen: lines\n"
+		 "\"DOMAIN enforce|testing|none [MX-PATTERN...]\" or\n"
+		 "\"DOMAIN sts-file PATH\" (an RFC 8461 policy file);\n"
+		 "a bad line is an error (docs/alerts.md)"},
 	{CLI_CORRELATION, "fallback-window", 0, required_argument, "S", CLI_NUMBER,
 	 CLI_FIELD(ecfg.corr.fallback_window_us), .min = 1, .max = 86400, .scale = 1000000,
 	 .help = "a cleartext retry within S seconds of a failed TLS\n"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "correlate.h"
+#include "policy.h"
 
 void
 engine_config_defaults(struct engine_config *c)
@@ -27,6 +28,7 @@ engine_config_defaults(struct engine_config *c)
 	c->use_ndpi = true;
 	c->threads = 1;
 	c->evidence_dirfd = -1;
+	c->policy_path = NULL;
 	ipfrag_config_defaults(&c->frag);
 	correlate_config_defaults(&c->corr);
 }
@@ -71,9 +73,23 @@ engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
+		e->policy = policy_new(NULL);
+		if (!e->policy) {
+			snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
+		if (cfg->policy_path) {
+			char perr[600];
+
+			if (policy_load_file(e->policy, cfg->policy_path, perr, sizeof(perr)) < 0) {
+				snprintf(err, errsz, "--policy %s", perr);
+				goto fail;
+			}
+		}
 	}
 	return e;
 fail:
+	policy_free(e->policy);
 	links_free(e->links);
 	correlate_free(e->corr);
 	ipfrag_free(e->frag);
@@ -128,6 +144,17 @@ engine_stats_local(struct engine *e)
 		e->st.shared_hits = cs.shared_hits;
 		e->st.shared_counted = cs.shared_counted;
 	}
+	if (e->policy) {
+		struct policy_stats ps;
+
+		policy_stats_get(e->policy, &ps);
+		e->st.policy_answers = ps.answers_learned;
+		e->st.policy_records = ps.records_learned;
+		e->st.policy_evicted = ps.evicted;
+		e->st.policy_expired_reused = ps.expired_reused;
+		e->st.policy_file_domains = ps.file_domains;
+		e->st.policy_sessions = ps.sessions_matched;
+	}
 	if (e->links) {
 		struct link_stats ls;
 
@@ -167,6 +194,36 @@ engine_flow_packet(struct engine *e, const struct packet *pk, int dlt, const uin
 		engine_tcp(e, pk, dlt, frame, caplen);
 }
 
+/*
+ * A DNS answer teaches the mail policies before any session is judged: it
+ * is read here, where every packet passes in order (the single thread, or
+ * the front of the workers), not when its UDP flow ends (60 s later). Over
+ * TCP, the messages that start and end within this segment are read (DNS
+ * answers fit one segment; a longer one is not learned from).
+ */
+static void
+engine_policy_learn(struct engine *e, const struct packet *pk)
+{
+	const uint8_t *p = pk->payload;
+	size_t n = pk->payload_len;
+
+	if (n == 0 || pk->payload_cut)
+		return;
+	if (pk->l4 == 17) {
+		policy_learn_bytes(e->policy, p, n, pk->ts_us);
+		return;
+	}
+	while (n >= 2 + DNS_HEADER_LEN) {
+		size_t len = (size_t)p[0] << 8 | p[1];
+
+		if (len < DNS_HEADER_LEN || len > n - 2 ||
+		    !policy_learn_bytes(e->policy, p + 2, len, pk->ts_us))
+			return;
+		p += 2 + len;
+		n -= 2 + len;
+	}
+}
+
 void
 engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us)
 {
@@ -199,6 +256,8 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 			e->st.udp_packets++;
 		else
 			e->st.tcp_packets++;
+		if (e->policy && pk.sport == 53)
+			engine_policy_learn(e, &pk);
 		e->ops->packet(e, &pk, dlt, frame, caplen);
 	}
 }
@@ -241,6 +300,7 @@ engine_free(struct engine *e)
 	links_free(e->links);
 	dpi_free(e->dpi);
 	correlate_free(e->corr);
+	policy_free(e->policy);
 	ipfrag_free(e->frag);
 	free(e);
 	session_cache_drain();

@@ -140,6 +140,7 @@ struct engine {
 	struct flow_table *flows;
 	struct dpi *dpi;
 	struct correlate *corr;
+	struct policy *policy; /* mail policies (single thread or front) */
 	struct ipfrag *frag; /* the reader's (single thread or front) */
 	struct links *links; /* data connections' links (single thread or front) */
 	struct evidence_stats evs;

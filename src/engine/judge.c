@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "policy.h"
 #include "verdict.h"
 
 /* Alerts about earlier sessions, raised by the correlation. */
@@ -126,6 +127,7 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 	n += correlate_observe(e->corr, s, &cf, alerts + n, ENGINE_ALERTS_MAX - n,
 			       engine_late_alert, e);
 	verdict_apply_correlation(s, &cf);
+	n += policy_judge(e->policy, s, alerts + n, ENGINE_ALERTS_MAX - n);
 	correlate_count(e->corr, s, n > 0);
 	engine_write_evidence(e, s, ev, alerts, n);
 	e->st.sessions++;

@@ -245,6 +245,7 @@ dns_header_read(const uint8_t *p, size_t n, struct dns_msg *m)
 	m->response = flags & 0x8000;
 	m->opcode = (flags >> 11) & 0xf;
 	m->tc = flags & 0x0200;
+	m->ad = flags & 0x0020;
 	m->rcode = flags & 0xf;
 	m->qdcount = (uint16_t)(p[4] << 8 | p[5]);
 	m->ancount = (uint16_t)(p[6] << 8 | p[7]);

@@ -92,6 +92,7 @@
  *  - ETRN, TURN, VRFY/EXPN and BURL are counted as commands, nothing more.
  */
 #include "line.h"
+#include "smtp.h"
 
 #include <string.h>
 
@@ -148,6 +149,50 @@ struct smtp_state {
 };
 
 /* ---- Small text helpers ---------------------------------------------------- */
+
+static struct smtp_own *
+smtp_own_w(struct proto_facts *f)
+{
+	return (struct smtp_own *)(void *)f->own;
+}
+
+/* RCPT TO:<local@domain> [params]: keeps the first domain, lower case; a
+ * domain too long for SMTP_RCPT_DOMAIN_KEEP or with odd bytes is not kept. */
+static void
+smtp_rcpt_domain(struct proto_facts *f, const uint8_t *p, size_t n)
+{
+	struct smtp_own *o = smtp_own_w(f);
+	size_t at = n, end, len;
+
+	if (o->rcpts < 255)
+		o->rcpts++;
+	if (o->rcpt_domain[0])
+		return;
+	for (size_t i = 0; i < n && p[i] != '>' && p[i] != ' ' && p[i] != '\r'; i++)
+		if (p[i] == '@')
+			at = i;
+	if (at == n)
+		return;
+	for (end = at + 1; end < n && p[end] != '>' && p[end] != ' ' && p[end] != '\r' &&
+			   p[end] != '\n';
+	     end++)
+		;
+	len = end - at - 1;
+	if (len == 0 || len >= sizeof(o->rcpt_domain))
+		return;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = p[at + 1 + i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (uint8_t)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
+			o->rcpt_domain[0] = '\0';
+			return;
+		}
+		o->rcpt_domain[i] = (char)c;
+	}
+	o->rcpt_domain[len] = '\0';
+}
 
 /* The first token of p (up to SP, TAB or one of delims), without EOL. */
 static size_t
@@ -360,7 +405,16 @@ smtp_client_line(void *state, struct proto_facts *f, const struct line_view *l)
 		st->dot_matched = 2; /* the body starts at a line boundary */
 		break;
 	case CMD_BDAT:
+		smtp_own_w(f)->data = 1;
 		smtp_bdat_start(st, f, line + args_off, l->tn - args_off);
+		break;
+	case CMD_RCPT:
+		smtp_rcpt_domain(f, line + args_off, l->tn - args_off);
+		smtp_push(st, f, cmd, 1);
+		break;
+	case CMD_QUIT:
+		smtp_own_w(f)->quit = 1;
+		smtp_push(st, f, cmd, 1);
 		break;
 	case CMD_EHLO:
 		if (text_equal_ci(line, vn, "LHLO"))
@@ -509,6 +563,8 @@ smtp_command_reply(struct smtp_state *st, struct proto_facts *f, const struct cm
 			st->rcpt_ok++;
 		break;
 	case CMD_DATA:
+		if (code == 354)
+			smtp_own_w(f)->data = 1;
 		if (code != 354 && st->cmode == CMODE_BODY) {
 			/* Refused: what follows is commands again. */
 			st->cmode = CMODE_CMD;

@@ -353,6 +353,8 @@ static const struct {
 	[ALERT_AUTH_OFFERED_CLEARTEXT] = {4430013, "Potential Corporate Privacy Violation"},
 	[ALERT_LOGIN_BRUTEFORCE] = {4430014, "Attempted User Privilege Gain"},
 	[ALERT_DATA_CLEARTEXT] = {4430015, "Potential Corporate Privacy Violation"},
+	[ALERT_MTA_STS_VIOLATION] = {4430016, "Attempted Information Leak"},
+	[ALERT_DANE_VIOLATION] = {4430017, "Attempted Information Leak"},
 };
 
 uint32_t
@@ -432,6 +434,21 @@ json_session_extra(FILE *o, const struct session *s)
 	if (s->link) {
 		json_kv_u64(o, ",\"control\":", s->control_id);
 		json_kv_str(o, ",\"link\":", s->link == 1 ? "announced" : "inferred");
+	}
+	if (s->policy.source) {
+		const char *m = sts_mode_name((enum sts_mode)s->policy.mta_sts);
+
+		json_kv_str(o, ",\"policy\":{\"domain\":", s->policy.domain);
+		json_kv_str(o, ",\"source\":",
+			    policy_source_name((enum policy_source)s->policy.source));
+		if (m)
+			json_kv_str(o, ",\"mta_sts\":", m);
+		else
+			json_raw(o, ",\"mta_sts\":null");
+		json_kv_bool(o, ",\"dane\":", s->policy.dane);
+		json_kv_bool(o, ",\"tlsrpt\":", s->policy.tlsrpt);
+		json_kv_bool(o, ",\"mail_sent\":", s->policy.mail_sent);
+		fputc_unlocked('}', o);
 	}
 	if (s->data_sessions) {
 		json_kv_u64(o, ",\"data\":{\"sessions\":", s->data_sessions);
@@ -569,7 +586,7 @@ json_eve_alert(FILE *o, const struct alert *a)
 		    json_eve_signatures[k].category ? json_eve_signatures[k].category
 						    : "Misc activity");
 	json_kv_u64(o, ",\"severity\":",
-		    a->severity == SEVERITY_HIGH     ? 1
+		    a->severity >= SEVERITY_HIGH     ? 1
 		    : a->severity == SEVERITY_MEDIUM ? 2
 						     : 3);
 	fputc_unlocked('}', o);

@@ -143,6 +143,8 @@ int
 alertout_syslog_level(enum severity s)
 {
 	switch (s) {
+	case SEVERITY_CRITICAL:
+		return LOG_ERR;
 	case SEVERITY_HIGH:
 		return LOG_WARNING;
 	case SEVERITY_MEDIUM:

@@ -193,7 +193,7 @@ for line in open(sys.argv[1]):
     assert a["type"] == "alert", a
     for k in ("kind", "severity", "session", "ts", "server_ip", "server_port", "service", "evidence"):
         assert k in a, (k, a)
-    assert a["severity"] in ("low", "medium", "high"), a
+    assert a["severity"] in ("low", "medium", "high", "critical"), a
     assert isinstance(a["session"], int) and isinstance(a["server_port"], int), a
     n += 1
 assert n > 0

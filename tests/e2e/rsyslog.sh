@@ -118,7 +118,7 @@ check() {
 	if python3 - "$tmp/ref.alerts" "$tmp/$name.jsonl" "$input" "$name" >"$tmp/$name.check" 2>&1 <<'PY'; then ok; else bad "$name: rsyslog's records differ from the alerts" "$tmp/$name.check"; fi
 import json, sys
 ref_path, got_path, want_input, name = sys.argv[1:5]
-levels = {"high": 4, "medium": 5, "low": 6}
+levels = {"critical": 3, "high": 4, "medium": 5, "low": 6}
 def endpoint(ip, port):
     return ("[%s]:%d" if ":" in ip else "%s:%d") % (ip, port)
 want = []

@@ -1,0 +1,133 @@
+/*
+ * policy.h - the mail policies of domains (MTA-STS, DANE, TLSRPT), learned
+ * from the DNS answers on the wire and from the operator's --policy file,
+ * and the verdict they give an SMTP session to one of the domain's mail
+ * exchangers.
+ *
+ * References: RFC 8461 (MTA-STS: the _mta-sts TXT record, 3.1, and the
+ * policy file, 3.2; MX patterns, 4.1), RFC 7672 (DANE for SMTP: TLSA at
+ * _25._tcp.<mx>, usable only when DNSSEC-validated), RFC 8460 (TLSRPT: the
+ * _smtp._tls TXT record), RFC 4035 3.2.3 (the AD bit).
+ *
+ * What the wire tells and what it does not: a _mta-sts TXT record only
+ * announces that a policy exists; its mode and MX patterns are in the
+ * policy file fetched over HTTPS, which the sensor cannot read. A domain
+ * known from DNS alone has the mode STS_UNKNOWN; the --policy file makes
+ * it known. A TLSA answer counts for DANE only when the resolver set AD
+ * (it validated the answer): the sensor trusts the resolver whose answer
+ * it saw, it does not validate DNSSEC itself.
+ *
+ * What is learned from DNS (responses with RCODE 0, UDP or TCP from port
+ * 53), each with its TTL counted in packet time from the answer:
+ *   MX    domain -> MX host names
+ *   A/AAAA host -> addresses
+ *   CNAME alias -> target (followed up to POLICY_CNAME_HOPS)
+ *   TXT   _mta-sts.<domain> "v=STSv1; id=..."  the domain announces MTA-STS
+ *   TXT   _smtp._tls.<domain> "v=TLSRPTv1; rua=..."  it asks for reports
+ *   TLSA  _<port>._tcp.<host>, with the response's AD bit
+ * A record reached through a CNAME chain from the question counts for the
+ * question's name (a _mta-sts CNAME to a provider's record).
+ *
+ * Memory is bounded: each kind of record has a table of fixed size
+ * (struct policy_limits); an expired entry is reused first, else the
+ * oldest-placed one is evicted and counted (struct policy_stats). The
+ * operator's file is held whole (at most POLICY_FILE_DOMAINS domains).
+ *
+ * --policy FILE, one domain a line ('#' starts a comment):
+ *   DOMAIN MODE [MX-PATTERN ...]     MODE: enforce, testing or none
+ *   DOMAIN sts-file PATH             PATH holds the domain's RFC 8461
+ *                                    policy as served at https://mta-sts.
+ *                                    DOMAIN/.well-known/mta-sts.txt
+ *                                    (relative to FILE's directory)
+ * An MX pattern is a host name or "*." and a name (one leftmost label).
+ */
+#ifndef TLSWATCH_POLICY_H
+#define TLSWATCH_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "session.h"
+
+#define POLICY_NAME_MAX 128	 /* a name kept (longer ones are not learned) */
+#define POLICY_CNAME_HOPS 8	 /* CNAMEs followed from one name */
+#define POLICY_MX_PATTERNS 8	 /* MX patterns kept per --policy domain */
+#define POLICY_FILE_DOMAINS 4096 /* domains a --policy file may name */
+#define POLICY_STS_BODY_MAX 65536 /* bytes of an RFC 8461 policy file read */
+
+/* Table sizes (entries) of the learned records. */
+struct policy_limits {
+	size_t mx, addr, cname, sts, tlsrpt, tlsa;
+};
+
+struct policy_stats {
+	uint64_t answers_learned;  /* DNS responses that taught something */
+	uint64_t records_learned;  /* records stored or refreshed */
+	uint64_t evicted;	   /* live entries evicted by a full table */
+	uint64_t evicted_mx, evicted_addr, evicted_cname, evicted_sts, evicted_tlsrpt,
+		evicted_tlsa;
+	uint64_t expired_reused;   /* expired entries replaced */
+	uint64_t file_domains;	   /* domains from --policy */
+	uint64_t sessions_matched; /* SMTP sessions a policy applied to */
+};
+
+/* An RFC 8461 policy file's fields. */
+struct policy_sts {
+	enum sts_mode mode;
+	uint32_t max_age;
+	char mx[POLICY_MX_PATTERNS][POLICY_NAME_MAX];
+	unsigned n_mx;
+};
+
+/* What a policy makes of a session (policy_decide). */
+struct policy_decision {
+	bool sts_alert;
+	enum severity sts_severity;
+	bool dane_alert;
+	enum severity dane_severity;
+};
+
+struct policy;
+
+void policy_limits_defaults(struct policy_limits *l);
+/* NULL when out of memory; lim NULL: the defaults. */
+struct policy *policy_new(const struct policy_limits *lim);
+void policy_free(struct policy *p);
+
+/*
+ * Reads the operator's policy list (format above). -1 with "FILE:LINE:
+ * what" in err on the first bad line, or when FILE or a sts-file cannot be
+ * read.
+ */
+int policy_load_file(struct policy *p, const char *path, char *err, size_t errsz);
+/* The same for the text t[0..n) of a list named name (for messages); dir
+ * is where relative sts-file paths are found (NULL: the current one). */
+int policy_load_text(struct policy *p, const char *name, const char *dir, const char *t, size_t n,
+		     char *err, size_t errsz);
+/* Parses an RFC 8461 policy body (lines "key: value", LF or CRLF). -1 with
+ * "line N: what" in err when it is not one. */
+int policy_parse_sts(const char *t, size_t n, struct policy_sts *out, char *err, size_t errsz);
+/* Does host match the MX pattern (RFC 8461 4.1)? Case-insensitive. */
+bool policy_mx_match(const char *pattern, const char *host);
+
+/* Learns from one parsed DNS message seen at ts_us (responses only). */
+void policy_learn_msg(struct policy *p, const struct dns_msg *m, uint64_t ts_us);
+/* The same for the bytes of one message; false when they are not one. */
+bool policy_learn_bytes(struct policy *p, const uint8_t *msg, size_t n, uint64_t ts_us);
+
+/* The alerts a policy with this MTA-STS mode and DANE state asks for a
+ * session with this verdict: a pure function. */
+void policy_decide(enum sts_mode mta_sts, bool dane, enum verdict v, struct policy_decision *d);
+
+/*
+ * A judged session: when it is SMTP to port 25 of an MX (or with a RCPT TO
+ * domain) that has a policy, fills s->policy, adds the alerts to s->alerts
+ * and writes them to out (at most max; the number is returned).
+ */
+size_t policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max);
+
+void policy_stats_get(const struct policy *p, struct policy_stats *out);
+
+#endif

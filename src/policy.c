@@ -1,0 +1,1125 @@
+/*
+ * policy.c - mail policies (MTA-STS, DANE, TLSRPT) from DNS answers and the
+ * operator's --policy file, and the verdict they give SMTP sessions. The
+ * what and why are in include/policy.h; the alert rules in
+ * docs/indicators.md.
+ *
+ * Storage: one fixed table per kind of record, entries found by a linear
+ * scan guarded by a 32-bit hash of the key (the tables are small, and
+ * only DNS responses and SMTP sessions to port 25 look). An entry's
+ * expires_us is 0 when the slot is free, UINT64_MAX never.
+ */
+#include "policy.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "smtp.h"
+#include "verdict.h"
+
+enum pol_kind {
+	PK_MX = 0, /* name: domain, v.host: an MX host */
+	PK_ADDR,   /* name: host, v.addr */
+	PK_CNAME,  /* name: alias, v.host: target */
+	PK_STS,	   /* name: domain that announced MTA-STS; v.host: its id */
+	PK_TLSRPT, /* name: domain that asks for TLS reports */
+	PK_TLSA,   /* name: host, port: the service port; ad */
+	PK_COUNT,
+};
+
+struct pol_entry {
+	uint64_t expires_us;
+	uint64_t learned_us; /* when this record was first stored */
+	uint32_t hash;
+	uint16_t port;
+	uint8_t family;
+	bool ad;
+	char name[POLICY_NAME_MAX];
+	union {
+		char host[POLICY_NAME_MAX];
+		uint8_t addr[16];
+	} v;
+};
+
+struct pol_table {
+	struct pol_entry *e;
+	size_t cap;
+	size_t next; /* the next victim when full: the oldest-placed */
+	uint64_t evicted;
+};
+
+struct pol_file {
+	char domain[POLICY_NAME_MAX];
+	struct policy_sts sts;
+};
+
+struct policy {
+	struct pol_table t[PK_COUNT];
+	struct pol_file *file;
+	size_t n_file;
+	uint64_t now_us;   /* the latest packet time seen */
+	uint64_t until_us; /* while judging: the session's last packet time */
+	struct policy_stats st;
+};
+
+/* ---- Names ------------------------------------------------------------------ */
+
+static uint32_t
+pol_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* Copies a name lower case, without a final dot; false when it does not fit
+ * or is empty. */
+static bool
+pol_name(char *out, const char *in)
+{
+	size_t n = strlen(in);
+
+	if (n > 0 && in[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= POLICY_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* The name after a prefix ("_mta-sts.", "_smtp._tls."), or NULL. */
+static const char *
+pol_after(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(name, prefix, n) == 0 && name[n] ? name + n : NULL;
+}
+
+/* "_25._tcp.mx.example.org" -> port 25, "mx.example.org"; NULL otherwise. */
+static const char *
+pol_tlsa_host(const char *name, uint16_t *port)
+{
+	unsigned v = 0;
+	size_t i = 1;
+
+	if (name[0] != '_')
+		return NULL;
+	for (; name[i] >= '0' && name[i] <= '9' && i < 7; i++)
+		v = v * 10 + (unsigned)(name[i] - '0');
+	if (i == 1 || v == 0 || v > 65535)
+		return NULL;
+	if (strncmp(name + i, "._tcp.", 6) != 0 || !name[i + 6])
+		return NULL;
+	*port = (uint16_t)v;
+	return name + i + 6;
+}
+
+/* ---- Tables ------------------------------------------------------------------- */
+
+void
+policy_limits_defaults(struct policy_limits *l)
+{
+	l->mx = 2048;
+	l->addr = 4096;
+	l->cname = 1024;
+	l->sts = 1024;
+	l->tlsrpt = 1024;
+	l->tlsa = 1024;
+}
+
+struct policy *
+policy_new(const struct policy_limits *lim)
+{
+	struct policy_limits d;
+	struct policy *p = calloc(1, sizeof(*p));
+	size_t caps[PK_COUNT];
+
+	if (!p)
+		return NULL;
+	if (!lim) {
+		policy_limits_defaults(&d);
+		lim = &d;
+	}
+	caps[PK_MX] = lim->mx;
+	caps[PK_ADDR] = lim->addr;
+	caps[PK_CNAME] = lim->cname;
+	caps[PK_STS] = lim->sts;
+	caps[PK_TLSRPT] = lim->tlsrpt;
+	caps[PK_TLSA] = lim->tlsa;
+	for (int k = 0; k < PK_COUNT; k++) {
+		p->t[k].cap = caps[k] ? caps[k] : 1;
+		p->t[k].e = calloc(p->t[k].cap, sizeof(struct pol_entry));
+		if (!p->t[k].e)
+			goto fail;
+	}
+	return p;
+fail:
+	policy_free(p);
+	return NULL;
+}
+
+void
+policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	for (int k = 0; k < PK_COUNT; k++)
+		free(p->t[k].e);
+	free(p->file);
+	free(p);
+}
+
+/* Is the entry the same record (key and value)? */
+static bool
+pol_same(enum pol_kind k, const struct pol_entry *a, const struct pol_entry *b)
+{
+	if (a->hash != b->hash || strcmp(a->name, b->name) != 0)
+		return false;
+	switch (k) {
+	case PK_MX:
+	case PK_CNAME:
+		return strcmp(a->v.host, b->v.host) == 0;
+	case PK_ADDR:
+		return a->family == b->family &&
+		       memcmp(a->v.addr, b->v.addr, a->family == 6 ? 16 : 4) == 0;
+	case PK_TLSA:
+		return a->port == b->port;
+	case PK_STS:
+	case PK_TLSRPT:
+	case PK_COUNT:
+		break;
+	}
+	return true;
+}
+
+/* Stores (or refreshes) one record; a full table gives up its oldest-placed
+ * entry, counted. */
+static void
+pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
+{
+	struct pol_table *t = &p->t[k];
+	struct pol_entry *free_slot = NULL, *expired = NULL;
+
+	for (size_t i = 0; i < t->cap; i++) {
+		struct pol_entry *e = &t->e[i];
+
+		if (e->expires_us == 0) {
+			if (!free_slot)
+				free_slot = e;
+			continue;
+		}
+		if (pol_same(k, e, in)) {
+			/* The newest answer decides (a later one without AD,
+			 * a shorter TTL), as a cache would. Once expired, the
+			 * record starts anew: a session that ended before this
+			 * answer must not see it (whenever it is judged). */
+			if (e->expires_us < p->now_us)
+				e->learned_us = p->now_us;
+			e->expires_us = in->expires_us;
+			e->ad = in->ad;
+			if (k == PK_STS)
+				memcpy(e->v.host, in->v.host, sizeof(e->v.host));
+			p->st.records_learned++;
+			return;
+		}
+		if (!expired && e->expires_us < p->now_us)
+			expired = e;
+	}
+	if (!free_slot && expired) {
+		free_slot = expired;
+		p->st.expired_reused++;
+	}
+	if (!free_slot) {
+		/* Full: the oldest-placed entry goes (round robin). */
+		free_slot = &t->e[t->next];
+		t->next = (t->next + 1) % t->cap;
+		t->evicted++;
+		p->st.evicted++;
+	}
+	*free_slot = *in;
+	free_slot->learned_us = p->now_us;
+	p->st.records_learned++;
+}
+
+/* Is the entry valid for a session from t to until: stored before the
+ * session ended, not expired when it began? Entries stored later are not
+ * looked at, so the judgement is the same whenever the session is judged
+ * (at once, or later by the front of --threads). */
+static bool
+pol_live(const struct pol_entry *e, uint64_t t, uint64_t until)
+{
+	return e->expires_us != 0 && e->expires_us >= t && e->learned_us <= until;
+}
+
+/* The first live entry of kind k named name at time t after *from (an
+ * index, updated); NULL when none is left. */
+static const struct pol_entry *
+pol_next(const struct policy *p, enum pol_kind k, const char *name, uint64_t t, size_t *from)
+{
+	uint64_t until = p->until_us;
+	const struct pol_table *tb = &p->t[k];
+	uint32_t h = pol_hash(name);
+
+	for (size_t i = *from; i < tb->cap; i++) {
+		const struct pol_entry *e = &tb->e[i];
+
+		if (!pol_live(e, t, until) || e->hash != h || strcmp(e->name, name) != 0)
+			continue;
+		*from = i + 1;
+		return e;
+	}
+	*from = tb->cap;
+	return NULL;
+}
+
+static const struct pol_entry *
+pol_find(const struct policy *p, enum pol_kind k, const char *name, uint64_t t)
+{
+	size_t from = 0;
+
+	return pol_next(p, k, name, t, &from);
+}
+
+/* ---- Learning from DNS ----------------------------------------------------------- */
+
+/* TXT text that starts with tag ("v=STSv1"), followed by ';', space or the
+ * end (RFC 8461 3.1, RFC 8460 3: the version comes first). */
+static bool
+pol_txt_is(const char *text, size_t n, const char *tag)
+{
+	size_t tn = strlen(tag);
+
+	if (n < tn || strncmp(text, tag, tn) != 0)
+		return false;
+	return n == tn || text[tn] == ';' || text[tn] == ' ' || text[tn] == '\t';
+}
+
+/* The id= of an STSv1 record into out (at most 32 characters, RFC 8461
+ * 3.1: 1*32(ALPHA / DIGIT)); "" when absent or malformed. */
+static void
+pol_sts_id(const char *text, size_t n, char *out, size_t outsz)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i + 3 <= n; i++) {
+		size_t j, k = 0;
+
+		if (strncmp(text + i, "id=", 3) != 0 ||
+		    (i > 0 && text[i - 1] != ';' && text[i - 1] != ' ' && text[i - 1] != '\t'))
+			continue;
+		for (j = i + 3; j < n && k + 1 < outsz && k < 32; j++) {
+			char c = text[j];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9')))
+				break;
+			out[k++] = c;
+		}
+		out[k] = '\0';
+		return;
+	}
+}
+
+/* The name a record of the message counts for: the question's when the
+ * record's owner is reached from it through the message's CNAMEs. */
+static const char *
+pol_effective_name(const struct dns_msg *m, const char *owner, char *qbuf)
+{
+	char cur[POLICY_NAME_MAX];
+
+	if (!m->has_question || !pol_name(qbuf, m->qname) || !pol_name(cur, owner))
+		return owner;
+	if (strcmp(cur, qbuf) == 0)
+		return qbuf;
+	{
+		char at[POLICY_NAME_MAX];
+
+		memcpy(at, qbuf, sizeof(at));
+		for (int hop = 0; hop < POLICY_CNAME_HOPS; hop++) {
+			bool moved = false;
+
+			for (unsigned i = 0; i < m->n_rr; i++) {
+				char o[POLICY_NAME_MAX], tg[POLICY_NAME_MAX];
+
+				if (m->rr[i].type != DNS_TYPE_CNAME || !pol_name(o, m->rr[i].name) ||
+				    strcmp(o, at) != 0 || !pol_name(tg, m->rr[i].u.target))
+					continue;
+				memcpy(at, tg, sizeof(at));
+				moved = true;
+				break;
+			}
+			if (!moved)
+				break;
+			if (strcmp(at, cur) == 0)
+				return qbuf;
+		}
+	}
+	return owner;
+}
+
+void
+policy_learn_msg(struct policy *p, const struct dns_msg *m, uint64_t ts_us)
+{
+	uint64_t before = p->st.records_learned;
+
+	if (ts_us > p->now_us)
+		p->now_us = ts_us;
+	if (!m->response || m->opcode != 0 || m->rcode != 0)
+		return;
+	for (unsigned i = 0; i < m->n_rr; i++) {
+		const struct dns_rr *rr = &m->rr[i];
+		struct pol_entry e;
+		char qbuf[POLICY_NAME_MAX];
+		const char *owner = pol_effective_name(m, rr->name, qbuf);
+		const char *d;
+
+		if (rr->rclass != 1)
+			continue; /* IN only */
+		memset(&e, 0, sizeof(e));
+		if (!pol_name(e.name, owner))
+			continue;
+		e.expires_us = ts_us + (uint64_t)rr->ttl * 1000000u;
+		if (e.expires_us == 0)
+			e.expires_us = 1;
+		e.ad = m->ad;
+		switch (rr->type) {
+		case DNS_TYPE_MX:
+			if (!pol_name(e.v.host, rr->u.mx.host) || strcmp(e.v.host, ".") == 0)
+				continue; /* a null MX (RFC 7505) names no host */
+			e.hash = pol_hash(e.name);
+			pol_put(p, PK_MX, &e);
+			break;
+		case DNS_TYPE_A:
+		case DNS_TYPE_AAAA:
+			if (!pol_name(e.name, rr->name))
+				continue; /* addresses belong to their own owner */
+			e.family = rr->type == DNS_TYPE_A ? 4 : 6;
+			memcpy(e.v.addr, rr->u.addr, e.family == 4 ? 4 : 16);
+			e.hash = pol_hash(e.name);
+			pol_put(p, PK_ADDR, &e);
+			break;
+		case DNS_TYPE_CNAME:
+			if (!pol_name(e.name, rr->name) || !pol_name(e.v.host, rr->u.target))
+				continue;
+			e.hash = pol_hash(e.name);
+			pol_put(p, PK_CNAME, &e);
+			break;
+		case DNS_TYPE_TXT:
+			if (rr->u.txt.cut)
+				continue;
+			if ((d = pol_after(e.name, "_mta-sts.")) != NULL &&
+			    pol_txt_is(rr->u.txt.text, rr->u.txt.len, "v=STSv1")) {
+				char id[33];
+
+				pol_sts_id(rr->u.txt.text, rr->u.txt.len, id, sizeof(id));
+				memmove(e.name, d, strlen(d) + 1);
+				memcpy(e.v.host, id, sizeof(id));
+				e.hash = pol_hash(e.name);
+				pol_put(p, PK_STS, &e);
+			} else if ((d = pol_after(e.name, "_smtp._tls.")) != NULL &&
+				   pol_txt_is(rr->u.txt.text, rr->u.txt.len, "v=TLSRPTv1")) {
+				memmove(e.name, d, strlen(d) + 1);
+				e.hash = pol_hash(e.name);
+				pol_put(p, PK_TLSRPT, &e);
+			}
+			break;
+		case DNS_TYPE_TLSA:
+			if ((d = pol_tlsa_host(e.name, &e.port)) == NULL)
+				continue;
+			memmove(e.name, d, strlen(d) + 1);
+			e.hash = pol_hash(e.name);
+			pol_put(p, PK_TLSA, &e);
+			break;
+		default:
+			break;
+		}
+	}
+	if (p->st.records_learned != before)
+		p->st.answers_learned++;
+}
+
+bool
+policy_learn_bytes(struct policy *p, const uint8_t *msg, size_t n, uint64_t ts_us)
+{
+	struct dns_msg m;
+
+	if (!dns_looks_like_message(msg, n) || !dns_msg_parse(msg, n, &m))
+		return false;
+	policy_learn_msg(p, &m, ts_us);
+	return true;
+}
+
+/* ---- The operator's file ----------------------------------------------------------- */
+
+bool
+policy_mx_match(const char *pattern, const char *host)
+{
+	char pat[POLICY_NAME_MAX], h[POLICY_NAME_MAX];
+	const char *dot;
+
+	if (!pol_name(pat, pattern) || !pol_name(h, host))
+		return false;
+	if (strncmp(pat, "*.", 2) != 0)
+		return strcmp(pat, h) == 0;
+	/* "*.example.net": one label, then exactly the rest (RFC 8461 4.1). */
+	dot = strchr(h, '.');
+	return dot && dot != h && strcmp(dot + 1, pat + 2) == 0;
+}
+
+/* A name as the file may give it: letters, digits, '-', '.', '_'; with
+ * star, a leading "*." too. */
+static bool
+pol_valid_name(const char *s, bool star)
+{
+	size_t n = strlen(s);
+
+	if (star && strncmp(s, "*.", 2) == 0)
+		s += 2, n -= 2;
+	if (n == 0 || n >= POLICY_NAME_MAX || s[0] == '.' || strstr(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+pol_mode_parse(const char *s, size_t n, enum sts_mode *m)
+{
+	if (n == 7 && strncmp(s, "enforce", 7) == 0)
+		*m = STS_ENFORCE;
+	else if (n == 7 && strncmp(s, "testing", 7) == 0)
+		*m = STS_TESTING;
+	else if (n == 4 && strncmp(s, "none", 4) == 0)
+		*m = STS_NONE;
+	else
+		return false;
+	return true;
+}
+
+/* Trims spaces and tabs at both ends of t[*a..*b). */
+static void
+pol_trim(const char *t, size_t *a, size_t *b)
+{
+	while (*a < *b && (t[*a] == ' ' || t[*a] == '\t'))
+		(*a)++;
+	while (*b > *a && (t[*b - 1] == ' ' || t[*b - 1] == '\t' || t[*b - 1] == '\r'))
+		(*b)--;
+}
+
+int
+policy_parse_sts(const char *t, size_t n, struct policy_sts *out, char *err, size_t errsz)
+{
+	bool version = false, mode = false, age = false;
+	size_t pos = 0;
+	unsigned line = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (pos < n) {
+		const char *nl = memchr(t + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - t) : n, a = pos, b = end, colon, ka, kb, va, vb;
+
+		line++;
+		pos = nl ? end + 1 : n;
+		pol_trim(t, &a, &b);
+		if (a == b)
+			continue;
+		for (colon = a; colon < b && t[colon] != ':'; colon++)
+			;
+		if (colon == b) {
+			snprintf(err, errsz, "line %u: not \"key: value\"", line);
+			return -1;
+		}
+		ka = a, kb = colon, va = colon + 1, vb = b;
+		pol_trim(t, &ka, &kb);
+		pol_trim(t, &va, &vb);
+		if (kb - ka == 7 && strncmp(t + ka, "version", 7) == 0) {
+			if (vb - va != 5 || strncmp(t + va, "STSv1", 5) != 0) {
+				snprintf(err, errsz, "line %u: version is not STSv1", line);
+				return -1;
+			}
+			version = true;
+		} else if (kb - ka == 4 && strncmp(t + ka, "mode", 4) == 0) {
+			if (!pol_mode_parse(t + va, vb - va, &out->mode)) {
+				snprintf(err, errsz, "line %u: mode is not enforce, testing or none",
+					 line);
+				return -1;
+			}
+			mode = true;
+		} else if (kb - ka == 2 && strncmp(t + ka, "mx", 2) == 0) {
+			char pat[POLICY_NAME_MAX];
+
+			if (vb - va >= sizeof(pat)) {
+				snprintf(err, errsz, "line %u: mx pattern too long", line);
+				return -1;
+			}
+			memcpy(pat, t + va, vb - va);
+			pat[vb - va] = '\0';
+			if (!pol_valid_name(pat, true)) {
+				snprintf(err, errsz, "line %u: bad mx pattern", line);
+				return -1;
+			}
+			if (out->n_mx < POLICY_MX_PATTERNS)
+				memcpy(out->mx[out->n_mx++], pat, sizeof(pat));
+		} else if (kb - ka == 7 && strncmp(t + ka, "max_age", 7) == 0) {
+			uint64_t v = 0;
+
+			if (va == vb || vb - va > 10) {
+				snprintf(err, errsz, "line %u: max_age is not a number", line);
+				return -1;
+			}
+			for (size_t i = va; i < vb; i++) {
+				if (t[i] < '0' || t[i] > '9') {
+					snprintf(err, errsz, "line %u: max_age is not a number", line);
+					return -1;
+				}
+				v = v * 10 + (uint64_t)(t[i] - '0');
+			}
+			if (v > 31557600) {
+				snprintf(err, errsz, "line %u: max_age over 31557600 (RFC 8461 3.2)",
+					 line);
+				return -1;
+			}
+			out->max_age = (uint32_t)v;
+			age = true;
+		}
+		/* Other keys: extensions, ignored (RFC 8461 3.2). */
+	}
+	if (!version || !mode || !age) {
+		snprintf(err, errsz, "missing %s", !version ? "version: STSv1"
+						   : !mode  ? "mode"
+							    : "max_age");
+		return -1;
+	}
+	if (out->mode != STS_NONE && out->n_mx == 0) {
+		snprintf(err, errsz, "no mx pattern (needed unless mode is none)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a whole file of at most max bytes into a buffer the caller frees. */
+static char *
+pol_slurp(const char *path, size_t max, size_t *n, char *err, size_t errsz)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	if (!f) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		snprintf(err, errsz, "%s: out of memory", path);
+		return NULL;
+	}
+	*n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || *n > max) {
+		snprintf(err, errsz, "%s: %s", path, ferror(f) ? "read error" : "too large");
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[*n] = '\0';
+	return buf;
+}
+
+/* Adds (or replaces) a domain of the file. */
+static int
+pol_file_add(struct policy *p, const char *domain, const struct policy_sts *sts)
+{
+	struct pol_file *f;
+
+	for (size_t i = 0; i < p->n_file; i++)
+		if (strcmp(p->file[i].domain, domain) == 0) {
+			p->file[i].sts = *sts;
+			return 0;
+		}
+	if (p->n_file == POLICY_FILE_DOMAINS)
+		return -1;
+	if (p->n_file % 64 == 0) {
+		struct pol_file *grown = realloc(p->file, (p->n_file + 64) * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		p->file = grown;
+	}
+	f = &p->file[p->n_file++];
+	memset(f, 0, sizeof(*f));
+	pol_name(f->domain, domain);
+	f->sts = *sts;
+	p->st.file_domains = p->n_file;
+	return 0;
+}
+
+#define POL_WORDS (2 + POLICY_MX_PATTERNS + 1)
+
+/* One line of the list, split into words (at most POL_WORDS). */
+static int
+pol_file_line(struct policy *p, const char *dir, char **w, size_t nw, char *err, size_t errsz)
+{
+	struct policy_sts sts;
+	enum sts_mode mode;
+
+	memset(&sts, 0, sizeof(sts));
+	if (nw < 2) {
+		snprintf(err, errsz, "expected \"DOMAIN MODE [MX-PATTERN ...]\" or "
+				     "\"DOMAIN sts-file PATH\"");
+		return -1;
+	}
+	if (!pol_valid_name(w[0], false)) {
+		snprintf(err, errsz, "\"%.60s\" is not a domain name", w[0]);
+		return -1;
+	}
+	if (strcmp(w[1], "sts-file") == 0) {
+		char path[4096], sub[256];
+		size_t n;
+		char *body;
+
+		if (nw != 3) {
+			snprintf(err, errsz, "sts-file takes one PATH");
+			return -1;
+		}
+		if (w[2][0] == '/' || !dir)
+			snprintf(path, sizeof(path), "%s", w[2]);
+		else
+			snprintf(path, sizeof(path), "%s/%s", dir, w[2]);
+		body = pol_slurp(path, POLICY_STS_BODY_MAX, &n, err, errsz);
+		if (!body)
+			return -1;
+		if (policy_parse_sts(body, n, &sts, sub, sizeof(sub)) < 0) {
+			snprintf(err, errsz, "%.200s: %s", path, sub);
+			free(body);
+			return -1;
+		}
+		free(body);
+	} else {
+		if (!pol_mode_parse(w[1], strlen(w[1]), &mode)) {
+			snprintf(err, errsz, "mode \"%.20s\" is not enforce, testing or none", w[1]);
+			return -1;
+		}
+		sts.mode = mode;
+		for (size_t i = 2; i < nw; i++) {
+			if (i - 2 >= POLICY_MX_PATTERNS) {
+				snprintf(err, errsz, "more than %d MX patterns", POLICY_MX_PATTERNS);
+				return -1;
+			}
+			if (!pol_valid_name(w[i], true)) {
+				snprintf(err, errsz, "\"%.60s\" is not an MX pattern", w[i]);
+				return -1;
+			}
+			pol_name(sts.mx[sts.n_mx++], w[i]);
+		}
+	}
+	if (pol_file_add(p, w[0], &sts) < 0) {
+		snprintf(err, errsz, "more than %d domains", POLICY_FILE_DOMAINS);
+		return -1;
+	}
+	return 0;
+}
+
+int
+policy_load_text(struct policy *p, const char *name, const char *dir, const char *t, size_t n,
+		 char *err, size_t errsz)
+{
+	size_t pos = 0;
+	unsigned line = 0;
+
+	while (pos < n) {
+		const char *nl = memchr(t + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - t) : n, len = end - pos;
+		char buf[1024], sub[512], *w[POL_WORDS], *save = NULL, *tok;
+		size_t nw = 0;
+
+		line++;
+		if (len >= sizeof(buf)) {
+			snprintf(err, errsz, "%s:%u: line too long", name, line);
+			return -1;
+		}
+		memcpy(buf, t + pos, len);
+		buf[len] = '\0';
+		pos = nl ? end + 1 : n;
+		if (memchr(buf, '\0', len)) {
+			snprintf(err, errsz, "%s:%u: a NUL byte", name, line);
+			return -1;
+		}
+		if ((tok = strchr(buf, '#')) != NULL)
+			*tok = '\0';
+		for (tok = strtok_r(buf, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+			if (nw == POL_WORDS) {
+				snprintf(err, errsz, "%s:%u: more than %d MX patterns", name, line,
+					 POLICY_MX_PATTERNS);
+				return -1;
+			}
+			w[nw++] = tok;
+		}
+		if (nw == 0)
+			continue;
+		if (pol_file_line(p, dir, w, nw, sub, sizeof(sub)) < 0) {
+			snprintf(err, errsz, "%s:%u: %s", name, line, sub);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+policy_load_file(struct policy *p, const char *path, char *err, size_t errsz)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	char *text = pol_slurp(path, 16u << 20, &n, err, errsz);
+	int r;
+
+	if (!text)
+		return -1;
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	r = policy_load_text(p, path, slash ? (slash == path ? "/" : dir) : NULL, text, n, err,
+			     errsz);
+	free(text);
+	return r;
+}
+
+/* ---- Judging ------------------------------------------------------------------------ */
+
+void
+policy_decide(enum sts_mode mta_sts, bool dane, enum verdict v, struct policy_decision *d)
+{
+	bool unprotected =
+		v == VERDICT_CLEARTEXT || v == VERDICT_DOWNGRADED || v == VERDICT_TLS_FAILED;
+
+	memset(d, 0, sizeof(*d));
+	if (!unprotected)
+		return; /* TLS, or not enough seen to tell (unknown) */
+	switch (mta_sts) {
+	case STS_ENFORCE:
+		d->sts_alert = true;
+		d->sts_severity = SEVERITY_CRITICAL;
+		break;
+	case STS_UNKNOWN:
+		d->sts_alert = true;
+		d->sts_severity = SEVERITY_HIGH;
+		break;
+	case STS_TESTING:
+		d->sts_alert = true;
+		d->sts_severity = SEVERITY_MEDIUM;
+		break;
+	case STS_NONE:
+	case STS_ABSENT:
+		break;
+	}
+	if (dane) {
+		d->dane_alert = true;
+		d->dane_severity = SEVERITY_CRITICAL;
+	}
+}
+
+#define POL_HOSTS 8
+
+/* What one candidate domain has. */
+struct pol_cand {
+	char domain[POLICY_NAME_MAX];
+	char mx[POLICY_NAME_MAX]; /* the MX host the session went to, "" unknown */
+	enum sts_mode sts;
+	enum policy_source source;
+	bool dane, tlsa_unvalidated, tlsrpt;
+	char sts_id[33];
+};
+
+static int
+pol_rank(const struct pol_cand *c)
+{
+	int r = c->dane ? 8 : 0;
+
+	switch (c->sts) {
+	case STS_ENFORCE:
+		r += 5;
+		break;
+	case STS_UNKNOWN:
+		r += 4;
+		break;
+	case STS_TESTING:
+		r += 3;
+		break;
+	case STS_NONE:
+		r += 2;
+		break;
+	case STS_ABSENT:
+		break;
+	}
+	return r + (c->tlsrpt ? 1 : 0);
+}
+
+static const struct pol_file *
+pol_file_find(const struct policy *p, const char *domain)
+{
+	for (size_t i = 0; i < p->n_file; i++)
+		if (strcmp(p->file[i].domain, domain) == 0)
+			return &p->file[i];
+	return NULL;
+}
+
+/* Fills a candidate for domain reached through mx (may be ""). */
+static void
+pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, const char *mx,
+	      uint16_t port, uint64_t t)
+{
+	const struct pol_file *f = pol_file_find(p, domain);
+	const struct pol_entry *e;
+	size_t from = 0;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->domain, sizeof(c->domain), "%s", domain);
+	snprintf(c->mx, sizeof(c->mx), "%s", mx);
+	if (f) {
+		c->sts = f->sts.mode;
+		c->source = POLICY_SOURCE_FILE;
+	} else if ((e = pol_find(p, PK_STS, domain, t)) != NULL) {
+		c->sts = STS_UNKNOWN;
+		c->source = POLICY_SOURCE_DNS;
+		snprintf(c->sts_id, sizeof(c->sts_id), "%.32s", e->v.host);
+	}
+	if (pol_find(p, PK_TLSRPT, domain, t)) {
+		c->tlsrpt = true;
+		if (!c->source)
+			c->source = POLICY_SOURCE_DNS;
+	}
+	while (mx[0] && (e = pol_next(p, PK_TLSA, mx, t, &from)) != NULL) {
+		if (e->port != port)
+			continue;
+		if (e->ad)
+			c->dane = true;
+		else
+			c->tlsa_unvalidated = true;
+	}
+	if (c->dane && !c->source)
+		c->source = POLICY_SOURCE_DNS;
+}
+
+/* Host names (hosts[0..*n)) with an address of the session's server,
+ * and the aliases that lead to them. */
+static void
+pol_server_hosts(const struct policy *p, const struct session *s, uint64_t t,
+		 char hosts[POL_HOSTS][POLICY_NAME_MAX], size_t *n)
+{
+	const struct pol_table *tb = &p->t[PK_ADDR];
+	size_t alen = s->family == 6 ? 16 : 4;
+
+	*n = 0;
+	for (size_t i = 0; i < tb->cap && *n < POL_HOSTS; i++) {
+		const struct pol_entry *e = &tb->e[i];
+		bool dup = false;
+
+		if (!pol_live(e, t, p->until_us) || e->family != s->family ||
+		    memcmp(e->v.addr, s->server_ip, alen) != 0)
+			continue;
+		for (size_t j = 0; j < *n; j++)
+			dup = dup || strcmp(hosts[j], e->name) == 0;
+		if (!dup)
+			memcpy(hosts[(*n)++], e->name, POLICY_NAME_MAX);
+	}
+	/* Aliases: an MX host that is a CNAME (RFC 2181 10.3 forbids it; it is
+	 * seen), a few hops back. */
+	for (int hop = 0; hop < POLICY_CNAME_HOPS; hop++) {
+		const struct pol_table *ct = &p->t[PK_CNAME];
+		size_t before = *n;
+
+		for (size_t i = 0; i < ct->cap && *n < POL_HOSTS; i++) {
+			const struct pol_entry *e = &ct->e[i];
+			bool hit = false, dup = false;
+
+			if (!pol_live(e, t, p->until_us))
+				continue;
+			for (size_t j = 0; j < *n; j++) {
+				hit = hit || strcmp(hosts[j], e->v.host) == 0;
+				dup = dup || strcmp(hosts[j], e->name) == 0;
+			}
+			if (hit && !dup)
+				memcpy(hosts[(*n)++], e->name, POLICY_NAME_MAX);
+		}
+		if (*n == before)
+			break;
+	}
+}
+
+/* The strongest policy that applies to the session, in *best; false when
+ * none does. */
+static bool
+pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *best)
+{
+	char hosts[POL_HOSTS][POLICY_NAME_MAX];
+	size_t nh;
+	uint64_t t = s->ts_first_us;
+	const struct smtp_own *own = smtp_own_of(&s->pf);
+	struct pol_cand c;
+	bool found = false;
+
+	pol_server_hosts(p, s, t, hosts, &nh);
+#define POL_CONSIDER()                                                                     \
+	do {                                                                               \
+		if ((c.source || c.dane) && (!found || pol_rank(&c) > pol_rank(best))) { \
+			*best = c;                                                         \
+			found = true;                                                      \
+		}                                                                          \
+	} while (0)
+	for (size_t h = 0; h < nh; h++) {
+		const struct pol_table *mt = &p->t[PK_MX];
+		bool as_mx = false;
+
+		for (size_t i = 0; i < mt->cap; i++) {
+			const struct pol_entry *e = &mt->e[i];
+
+			if (!pol_live(e, t, p->until_us) || strcmp(e->v.host, hosts[h]))
+				continue;
+			as_mx = true;
+			pol_cand_fill(p, &c, e->name, hosts[h], s->server_port, t);
+			POL_CONSIDER();
+		}
+		for (size_t i = 0; i < p->n_file; i++)
+			for (unsigned k = 0; k < p->file[i].sts.n_mx; k++)
+				if (policy_mx_match(p->file[i].sts.mx[k], hosts[h])) {
+					as_mx = true;
+					pol_cand_fill(p, &c, p->file[i].domain, hosts[h],
+						      s->server_port, t);
+					POL_CONSIDER();
+				}
+		if (!as_mx) {
+			/* A host with validated TLSA and no MX seen: DANE still
+			 * binds it (its own name as the domain). */
+			pol_cand_fill(p, &c, hosts[h], hosts[h], s->server_port, t);
+			if (c.dane) {
+				c.sts = STS_ABSENT;
+				c.tlsrpt = false;
+				POL_CONSIDER();
+			}
+		}
+	}
+	if (own->rcpt_domain[0]) {
+		char d[POLICY_NAME_MAX];
+
+		if (pol_name(d, own->rcpt_domain)) {
+			pol_cand_fill(p, &c, d, nh ? hosts[0] : "", s->server_port, t);
+			if (!nh)
+				c.dane = false;
+			POL_CONSIDER();
+		}
+	}
+#undef POL_CONSIDER
+	return found;
+}
+
+/* "mail transferred (DATA/BDAT)" or what the sender did instead. */
+static const char *
+pol_mail_outcome(const struct smtp_own *own)
+{
+	if (own->data)
+		return "mail transferred (DATA/BDAT accepted)";
+	if (own->quit)
+		return "sender gave up (QUIT, no DATA/BDAT)";
+	return "no mail transferred (no DATA/BDAT)";
+}
+
+static void
+pol_session_state(const struct session *s, char *out, size_t outsz)
+{
+	const char *r = reason_name(s->reason);
+
+	snprintf(out, outsz, "%s%s%s", verdict_name(s->verdict), r ? "/" : "", r ? r : "");
+}
+
+size_t
+policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
+{
+	struct pol_cand c;
+	struct policy_decision d;
+	const struct smtp_own *own;
+	char state[64], mx[POLICY_NAME_MAX + 8], ev[600];
+	size_t n = 0;
+
+	if (!p || s->l4 != 6 || s->server_port != 25 || !s->proto ||
+	    strcmp(s->proto->name, "smtp") != 0)
+		return 0;
+	own = smtp_own_of(&s->pf);
+	p->until_us = s->ts_last_us > s->ts_first_us ? s->ts_last_us : s->ts_first_us;
+	if (!pol_find_best(p, s, &c))
+		return 0;
+	p->st.sessions_matched++;
+	snprintf(s->policy.domain, sizeof(s->policy.domain), "%.95s", c.domain);
+	s->policy.source = (uint8_t)c.source;
+	s->policy.mta_sts = (uint8_t)c.sts;
+	s->policy.dane = c.dane;
+	s->policy.tlsrpt = c.tlsrpt;
+	s->policy.mail_sent = own->data;
+	policy_decide(c.sts, c.dane, s->verdict, &d);
+	pol_session_state(s, state, sizeof(state));
+	if (c.mx[0])
+		snprintf(mx, sizeof(mx), "MX %s", c.mx);
+	else
+		snprintf(mx, sizeof(mx), "RCPT TO domain");
+	if (d.sts_alert) {
+		s->alerts |= 1u << ALERT_MTA_STS_VIOLATION;
+		if (n < max) {
+			if (c.sts == STS_UNKNOWN)
+				snprintf(ev, sizeof(ev),
+					 "%s (%s) announces MTA-STS in DNS (id=%s), mode unknown "
+					 "(the policy is fetched over HTTPS); session %s; %s",
+					 c.domain, mx, c.sts_id[0] ? c.sts_id : "?", state,
+					 pol_mail_outcome(own));
+			else
+				snprintf(ev, sizeof(ev), "%s (%s) MTA-STS mode %s (%s); session %s; %s",
+					 c.domain, mx, sts_mode_name(c.sts),
+					 c.source == POLICY_SOURCE_FILE ? "--policy" : "DNS", state,
+					 pol_mail_outcome(own));
+			verdict_alert_init(&out[n], s, ALERT_MTA_STS_VIOLATION, d.sts_severity);
+			text_escape(out[n].evidence, sizeof(out[n].evidence), (const uint8_t *)ev,
+				    strlen(ev));
+			n++;
+		}
+	}
+	if (d.dane_alert) {
+		s->alerts |= 1u << ALERT_DANE_VIOLATION;
+		if (n < max) {
+			snprintf(ev, sizeof(ev),
+				 "TLSA _%u._tcp.%s validated by the resolver (AD); domain %s; "
+				 "session %s; %s",
+				 s->server_port, c.mx, c.domain, state, pol_mail_outcome(own));
+			verdict_alert_init(&out[n], s, ALERT_DANE_VIOLATION, d.dane_severity);
+			text_escape(out[n].evidence, sizeof(out[n].evidence), (const uint8_t *)ev,
+				    strlen(ev));
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+policy_stats_get(const struct policy *p, struct policy_stats *out)
+{
+	*out = p->st;
+	out->evicted_mx = p->t[PK_MX].evicted;
+	out->evicted_addr = p->t[PK_ADDR].evicted;
+	out->evicted_cname = p->t[PK_CNAME].evicted;
+	out->evicted_sts = p->t[PK_STS].evicted;
+	out->evicted_tlsrpt = p->t[PK_TLSRPT].evicted;
+	out->evicted_tlsa = p->t[PK_TLSA].evicted;
+}

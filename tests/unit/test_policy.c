@@ -1,0 +1,643 @@
+/*
+ * test_policy.c - the mail policy store (src/policy.c): learning MX, A,
+ * AAAA, CNAME, _mta-sts and _smtp._tls TXT and TLSA answers (with and
+ * without the AD bit, through a CNAME chain, from the wire), TTL expiry in
+ * packet time, the table caps and their eviction counters, the --policy
+ * list and the RFC 8461 policy file (good and bad lines), MX patterns, the
+ * decision table (MTA-STS mode x DANE x verdict), and SMTP sessions judged
+ * against what was learned.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "policy.h"
+#include "smtp.h"
+
+extern const struct proto_desc proto_smtp;
+
+#define SEC 1000000ull
+#define T0 (1700000000ull * SEC)
+
+/* ---- Messages ---------------------------------------------------------------- */
+
+static void
+msg_init(struct dns_msg *m, const char *qname, uint16_t qtype, bool ad)
+{
+	memset(m, 0, sizeof(*m));
+	m->response = true;
+	m->ad = ad;
+	m->has_question = true;
+	snprintf(m->qname, sizeof(m->qname), "%s", qname);
+	m->qtype = qtype;
+	m->qclass = 1;
+}
+
+static struct dns_rr *
+msg_rr(struct dns_msg *m, uint16_t type, const char *name, uint32_t ttl)
+{
+	struct dns_rr *rr = &m->rr[m->n_rr++];
+
+	assert_true(m->n_rr <= DNS_RR_KEEP);
+	memset(rr, 0, sizeof(*rr));
+	rr->type = type;
+	rr->rclass = 1;
+	rr->ttl = ttl;
+	snprintf(rr->name, sizeof(rr->name), "%s", name);
+	return rr;
+}
+
+static void
+learn_mx(struct policy *p, const char *domain, const char *host, uint32_t ttl, uint64_t ts)
+{
+	struct dns_msg m;
+
+	msg_init(&m, domain, DNS_TYPE_MX, true);
+	snprintf(msg_rr(&m, DNS_TYPE_MX, domain, ttl)->u.mx.host, DNS_NAME_KEEP, "%s", host);
+	policy_learn_msg(p, &m, ts);
+}
+
+static void
+learn_a(struct policy *p, const char *host, uint8_t last, uint32_t ttl, uint64_t ts)
+{
+	struct dns_msg m;
+	struct dns_rr *rr;
+
+	msg_init(&m, host, DNS_TYPE_A, true);
+	rr = msg_rr(&m, DNS_TYPE_A, host, ttl);
+	memcpy(rr->u.addr, (uint8_t[]){192, 0, 2, last}, 4);
+	policy_learn_msg(p, &m, ts);
+}
+
+static void
+learn_txt(struct policy *p, const char *name, const char *text, uint32_t ttl, uint64_t ts)
+{
+	struct dns_msg m;
+	struct dns_rr *rr;
+
+	msg_init(&m, name, DNS_TYPE_TXT, false);
+	rr = msg_rr(&m, DNS_TYPE_TXT, name, ttl);
+	rr->u.txt.len = (uint16_t)strlen(text);
+	memcpy(rr->u.txt.text, text, strlen(text));
+	policy_learn_msg(p, &m, ts);
+}
+
+static void
+learn_tlsa(struct policy *p, const char *name, bool ad, uint32_t ttl, uint64_t ts)
+{
+	struct dns_msg m;
+	struct dns_rr *rr;
+
+	msg_init(&m, name, DNS_TYPE_TLSA, ad);
+	rr = msg_rr(&m, DNS_TYPE_TLSA, name, ttl);
+	rr->u.tlsa.usage = 3;
+	rr->u.tlsa.selector = 1;
+	rr->u.tlsa.matching = 1;
+	rr->u.tlsa.len = 32;
+	policy_learn_msg(p, &m, ts);
+}
+
+/* An SMTP session to 192.0.2.<last>:25 that started at ts. */
+static void
+smtp_session(struct session *s, uint8_t last, uint64_t ts, enum verdict v, enum reason r)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = 7;
+	s->family = 4;
+	s->l4 = 6;
+	memcpy(s->server_ip, (uint8_t[]){192, 0, 2, last}, 4);
+	memcpy(s->client_ip, (uint8_t[]){192, 0, 2, 200}, 4);
+	s->client_port = 40000;
+	s->server_port = 25;
+	s->proto = &proto_smtp;
+	s->service = "smtp";
+	s->ts_first_us = ts;
+	s->ts_last_us = ts + SEC;
+	s->verdict = v;
+	s->reason = r;
+}
+
+static struct smtp_own *
+own_of(struct session *s)
+{
+	return (struct smtp_own *)(void *)s->pf.own;
+}
+
+/* The learned policy of example.org: MX mx.example.org at 192.0.2.25. */
+static struct policy *
+example_store(bool sts, bool tlsa_ad)
+{
+	struct policy *p = policy_new(NULL);
+
+	assert_non_null(p);
+	learn_mx(p, "Example.ORG.", "mx.example.org.", 3600, T0);
+	learn_a(p, "mx.example.org", 25, 3600, T0);
+	if (sts)
+		learn_txt(p, "_mta-sts.example.org", "v=STSv1; id=20260101T000000;", 3600, T0);
+	learn_tlsa(p, "_25._tcp.mx.example.org", tlsa_ad, 3600, T0);
+	return p;
+}
+
+/* ---- Learning ------------------------------------------------------------------- */
+
+static void
+test_policy_mx_a_and_sts_txt_make_a_stripped_session_a_violation_of_unknown_mode(void **st)
+{
+	struct policy *p = example_store(true, false);
+	struct session s;
+	struct alert a[4];
+	size_t n;
+
+	(void)st;
+	smtp_session(&s, 25, T0 + 10 * SEC, VERDICT_DOWNGRADED, REASON_CAPABILITY_STRIPPED);
+	own_of(&s)->quit = 1;
+	n = policy_judge(p, &s, a, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(a[0].kind, ALERT_MTA_STS_VIOLATION);
+	assert_int_equal(a[0].severity, SEVERITY_HIGH);
+	assert_non_null(strstr(a[0].evidence, "mode unknown"));
+	assert_non_null(strstr(a[0].evidence, "id=20260101T000000"));
+	assert_non_null(strstr(a[0].evidence, "sender gave up"));
+	assert_string_equal(s.policy.domain, "example.org");
+	assert_int_equal(s.policy.source, POLICY_SOURCE_DNS);
+	assert_int_equal(s.policy.mta_sts, STS_UNKNOWN);
+	assert_false(s.policy.dane); /* TLSA without AD */
+	assert_true(s.alerts & 1u << ALERT_MTA_STS_VIOLATION);
+	policy_free(p);
+}
+
+static void
+test_policy_validated_tlsa_is_dane_and_a_cleartext_session_violates_it(void **st)
+{
+	struct policy *p = example_store(false, true);
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	smtp_session(&s, 25, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	own_of(&s)->data = 1;
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_int_equal(a[0].kind, ALERT_DANE_VIOLATION);
+	assert_int_equal(a[0].severity, SEVERITY_CRITICAL);
+	assert_non_null(strstr(a[0].evidence, "_25._tcp.mx.example.org"));
+	assert_non_null(strstr(a[0].evidence, "mail transferred"));
+	assert_true(s.policy.dane);
+	assert_true(s.policy.mail_sent);
+	assert_int_equal(s.policy.mta_sts, STS_ABSENT);
+	policy_free(p);
+}
+
+static void
+test_policy_a_later_tlsa_answer_without_ad_takes_dane_away(void **st)
+{
+	struct policy *p = example_store(false, true);
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	learn_tlsa(p, "_25._tcp.mx.example.org", false, 3600, T0 + SEC);
+	smtp_session(&s, 25, T0 + 2 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	assert_int_equal(s.policy.source, POLICY_SOURCE_NONE);
+	policy_free(p);
+}
+
+static void
+test_policy_starttls_session_gets_the_record_and_no_alert(void **st)
+{
+	struct policy *p = example_store(true, true);
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	smtp_session(&s, 25, T0 + SEC, VERDICT_STARTTLS, REASON_NONE);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	assert_int_equal(s.policy.source, POLICY_SOURCE_DNS);
+	assert_true(s.policy.dane);
+	assert_int_equal(s.alerts, 0);
+	policy_free(p);
+}
+
+static void
+test_policy_other_servers_ports_and_services_are_left_alone(void **st)
+{
+	struct policy *p = example_store(true, true);
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	smtp_session(&s, 26, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0); /* another address */
+	smtp_session(&s, 25, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	s.server_port = 587; /* submission: not MX delivery */
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	smtp_session(&s, 25, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	s.proto = NULL;
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	assert_int_equal(policy_judge(NULL, &s, a, 4), 0);
+	policy_free(p);
+}
+
+static void
+test_policy_tlsrpt_txt_is_recorded_without_an_alert(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	learn_mx(p, "example.net", "mx.example.net", 300, T0);
+	learn_a(p, "mx.example.net", 30, 300, T0);
+	learn_txt(p, "_smtp._tls.example.net", "v=TLSRPTv1; rua=mailto:r@example.net", 300, T0);
+	learn_txt(p, "_mta-sts.example.net", "v=STSv2; id=1", 300, T0); /* not STSv1 */
+	smtp_session(&s, 30, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	assert_true(s.policy.tlsrpt);
+	assert_int_equal(s.policy.mta_sts, STS_ABSENT);
+	policy_free(p);
+}
+
+static void
+test_policy_records_reached_through_cnames_count_for_the_question(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct dns_msg m;
+	struct dns_rr *rr;
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	/* _mta-sts.example.com CNAME _mta-sts.provider.net, TXT there. */
+	msg_init(&m, "_mta-sts.example.com", DNS_TYPE_TXT, false);
+	snprintf(msg_rr(&m, DNS_TYPE_CNAME, "_mta-sts.example.com", 300)->u.target, DNS_NAME_KEEP,
+		 "%s", "_mta-sts.provider.net");
+	rr = msg_rr(&m, DNS_TYPE_TXT, "_mta-sts.provider.net", 300);
+	memcpy(rr->u.txt.text, "v=STSv1; id=abc", 15);
+	rr->u.txt.len = 15;
+	policy_learn_msg(p, &m, T0);
+	/* The MX host is an alias of the host with the address. */
+	learn_mx(p, "example.com", "mail.example.com", 300, T0);
+	msg_init(&m, "mail.example.com", DNS_TYPE_A, false);
+	snprintf(msg_rr(&m, DNS_TYPE_CNAME, "mail.example.com", 300)->u.target, DNS_NAME_KEEP, "%s",
+		 "mx1.provider.net");
+	memcpy(msg_rr(&m, DNS_TYPE_A, "mx1.provider.net", 300)->u.addr, (uint8_t[]){192, 0, 2, 40},
+	       4);
+	policy_learn_msg(p, &m, T0);
+	smtp_session(&s, 40, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_string_equal(s.policy.domain, "example.com");
+	assert_int_equal(s.policy.mta_sts, STS_UNKNOWN);
+	policy_free(p);
+}
+
+static void
+test_policy_answers_with_an_error_and_queries_teach_nothing(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct dns_msg m;
+	struct policy_stats ps;
+
+	(void)st;
+	msg_init(&m, "example.org", DNS_TYPE_MX, true);
+	snprintf(msg_rr(&m, DNS_TYPE_MX, "example.org", 300)->u.mx.host, DNS_NAME_KEEP, "mx");
+	m.rcode = 2;
+	policy_learn_msg(p, &m, T0);
+	m.rcode = 0;
+	m.response = false;
+	policy_learn_msg(p, &m, T0);
+	policy_stats_get(p, &ps);
+	assert_int_equal(ps.records_learned, 0);
+	assert_int_equal(ps.answers_learned, 0);
+	policy_free(p);
+}
+
+/* A response on the wire, AD bit set: the DNS reader keeps it. */
+static void
+test_policy_learns_from_wire_bytes_with_the_ad_bit(void **st)
+{
+	static const uint8_t msg[] = {
+		0x12, 0x34, 0x81, 0xa0, 0, 1, 0, 1, 0, 0, 0, 0, /* QR RD RA AD */
+		3, '_', '2', '5', 4, '_', 't', 'c', 'p', 2, 'm', 'x', 7, 'e', 'x', 'a', 'm', 'p',
+		'l', 'e', 3, 'o', 'r', 'g', 0, 0, 52, 0, 1, /* TLSA IN */
+		0xc0, 12, 0, 52, 0, 1, 0, 0, 0x0e, 0x10, 0, 7, 3, 1, 1, 1, 2, 3, 4};
+	struct policy *p = policy_new(NULL);
+	struct session s;
+	struct alert a[4];
+	struct dns_msg m;
+
+	(void)st;
+	assert_true(dns_msg_parse(msg, sizeof(msg), &m));
+	assert_true(m.ad);
+	assert_true(policy_learn_bytes(p, msg, sizeof(msg), T0));
+	assert_false(policy_learn_bytes(p, msg, 5, T0));
+	learn_a(p, "mx.example.org", 25, 3600, T0);
+	smtp_session(&s, 25, T0 + SEC, VERDICT_TLS_FAILED, REASON_ALERT);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_int_equal(a[0].kind, ALERT_DANE_VIOLATION);
+	/* No MX seen: the host's own name stands for the domain. */
+	assert_string_equal(s.policy.domain, "mx.example.org");
+	policy_free(p);
+}
+
+/* ---- Expiry and caps ------------------------------------------------------------- */
+
+static void
+test_policy_records_expire_with_their_ttl_in_packet_time(void **st)
+{
+	struct policy *p = example_store(true, true);
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	smtp_session(&s, 25, T0 + 3600 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 2); /* the last second of the TTL */
+	smtp_session(&s, 25, T0 + 3601 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	/* A fresh answer renews it. */
+	learn_mx(p, "example.org", "mx.example.org", 60, T0 + 4000 * SEC);
+	learn_a(p, "mx.example.org", 25, 60, T0 + 4000 * SEC);
+	learn_txt(p, "_mta-sts.example.org", "v=STSv1; id=2", 60, T0 + 4000 * SEC);
+	smtp_session(&s, 25, T0 + 4001 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	policy_free(p);
+}
+
+static void
+test_policy_full_tables_reuse_expired_entries_then_evict_and_count(void **st)
+{
+	struct policy_limits lim;
+	struct policy_stats ps;
+	struct policy *p;
+	char d[64], h[64];
+
+	(void)st;
+	policy_limits_defaults(&lim);
+	lim.mx = 4;
+	p = policy_new(&lim);
+	assert_non_null(p);
+	for (int i = 0; i < 4; i++) {
+		snprintf(d, sizeof(d), "d%d.example", i);
+		snprintf(h, sizeof(h), "mx.d%d.example", i);
+		learn_mx(p, d, h, 10, T0);
+	}
+	learn_mx(p, "d0.example", "mx.d0.example", 10, T0 + SEC); /* a refresh: no new slot */
+	policy_stats_get(p, &ps);
+	assert_int_equal(ps.evicted, 0);
+	learn_mx(p, "d4.example", "mx.d4.example", 10, T0 + 2 * SEC);
+	policy_stats_get(p, &ps);
+	assert_int_equal(ps.evicted, 1);
+	assert_int_equal(ps.evicted_mx, 1);
+	assert_int_equal(ps.expired_reused, 0);
+	/* Later, all of them have expired: reused, not evicted. */
+	learn_mx(p, "d5.example", "mx.d5.example", 10, T0 + 100 * SEC);
+	policy_stats_get(p, &ps);
+	assert_int_equal(ps.evicted, 1);
+	assert_int_equal(ps.expired_reused, 1);
+	policy_free(p);
+}
+
+/* ---- The operator's file --------------------------------------------------------- */
+
+static int
+load(struct policy *p, const char *text, char *err, size_t errsz)
+{
+	return policy_load_text(p, "list", NULL, text, strlen(text), err, errsz);
+}
+
+static void
+test_policy_file_lines_set_modes_and_mx_patterns(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct session s;
+	struct alert a[4];
+	char err[256] = "";
+	struct policy_stats ps;
+
+	(void)st;
+	assert_int_equal(load(p,
+			      "# domains whose DNS the sensor does not see\n"
+			      "example.org enforce *.example.org\n"
+			      "\n"
+			      "testing.example testing mx.testing.example  # comment\r\n"
+			      "none.example none\n",
+			      err, sizeof(err)),
+			 0);
+	policy_stats_get(p, &ps);
+	assert_int_equal(ps.file_domains, 3);
+	/* The server is known by its A record, matched by the pattern. */
+	learn_a(p, "mx1.example.org", 25, 300, T0);
+	smtp_session(&s, 25, T0 + SEC, VERDICT_DOWNGRADED, REASON_CAPABILITY_STRIPPED);
+	own_of(&s)->data = 1;
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_int_equal(a[0].severity, SEVERITY_CRITICAL);
+	assert_non_null(strstr(a[0].evidence, "mode enforce (--policy)"));
+	assert_int_equal(s.policy.source, POLICY_SOURCE_FILE);
+	/* Known by the cleartext RCPT TO domain only. */
+	smtp_session(&s, 99, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	snprintf(own_of(&s)->rcpt_domain, SMTP_RCPT_DOMAIN_KEEP, "testing.example");
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_int_equal(a[0].severity, SEVERITY_MEDIUM);
+	assert_non_null(strstr(a[0].evidence, "RCPT TO domain"));
+	snprintf(own_of(&s)->rcpt_domain, SMTP_RCPT_DOMAIN_KEEP, "none.example");
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	assert_int_equal(s.policy.mta_sts, STS_NONE);
+	policy_free(p);
+}
+
+static void
+test_policy_file_bad_lines_name_their_line(void **st)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{"example.org\n", "list:1: expected"},
+		{"ok.example none\nexample.org enforcing\n", "list:2: mode \"enforcing\""},
+		{"exa mple.org enforce\n", "list:1: mode \"mple.org\""},
+		{"ex!ample.org enforce\n", "list:1: \"ex!ample.org\" is not a domain"},
+		{"example.org enforce mx..example.org\n", "is not an MX pattern"},
+		{"example.org enforce a b c d e f g h i\n", "more than 8 MX patterns"},
+		{"example.org sts-file\n", "sts-file takes one PATH"},
+		{"example.org sts-file /nonexistent/tlswatch-policy\n", "list:1: /nonexistent"},
+	};
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct policy *p = policy_new(NULL);
+		char err[512] = "";
+
+		assert_int_equal(load(p, bad[i].text, err, sizeof(err)), -1);
+		if (!strstr(err, bad[i].want))
+			fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].text, err, bad[i].want);
+		policy_free(p);
+	}
+}
+
+static int
+parse_sts(const char *t, struct policy_sts *out, char *err, size_t errsz)
+{
+	return policy_parse_sts(t, strlen(t), out, err, errsz);
+}
+
+static void
+test_policy_sts_file_is_parsed_as_rfc_8461_says(void **st)
+{
+	struct policy_sts sts;
+	char err[256];
+
+	(void)st;
+	assert_int_equal(parse_sts("version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\n"
+					  "mx: *.example.net\r\nmax_age: 604800\r\nfoo: bar\r\n", &sts, err, sizeof(err)),
+			 0);
+	assert_int_equal(sts.mode, STS_ENFORCE);
+	assert_int_equal(sts.n_mx, 2);
+	assert_string_equal(sts.mx[1], "*.example.net");
+	assert_int_equal(sts.max_age, 604800);
+	assert_int_equal(parse_sts("version: STSv1\nmode: none\nmax_age: 1\n", &sts, err,
+					  sizeof(err)),
+			 0);
+	assert_int_equal(parse_sts("version: STSv2\nmode: none\nmax_age: 1\n", &sts, err,
+					  sizeof(err)),
+			 -1);
+	assert_string_equal(err, "line 1: version is not STSv1");
+	assert_int_equal(parse_sts("version: STSv1\nmode: testing\nmax_age: 1\n", &sts,
+					  err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "no mx pattern"));
+	assert_int_equal(parse_sts("version: STSv1\nmode: enforce\nmx: a\n", &sts, err,
+					  sizeof(err)),
+			 -1);
+	assert_string_equal(err, "missing max_age");
+	assert_int_equal(parse_sts("version: STSv1\nmode: none\nmax_age: 99999999999\n", &sts, err, sizeof(err)),
+			 -1);
+	assert_int_equal(parse_sts("version STSv1\n", &sts, err, sizeof(err)), -1);
+	assert_string_equal(err, "line 1: not \"key: value\"");
+}
+
+static void
+test_policy_sts_file_line_of_the_list_reads_the_file(void **st)
+{
+	char dir[] = "/tmp/tlswatch-test-policy.XXXXXX", path[128], err[512] = "";
+	struct policy *p = policy_new(NULL);
+	struct session s;
+	struct alert a[4];
+	FILE *f;
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/example.org.txt", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("version: STSv1\nmode: testing\nmx: mx.example.org\nmax_age: 86400\n", f);
+	fclose(f);
+	assert_int_equal(policy_load_text(p, "list", dir, "example.org sts-file example.org.txt\n",
+					  36, err, sizeof(err)),
+			 0);
+	learn_a(p, "mx.example.org", 25, 300, T0);
+	smtp_session(&s, 25, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_int_equal(s.policy.mta_sts, STS_TESTING);
+	policy_free(p);
+	/* A broken policy file: the list line and the file's line. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("version: STSv1\nmode: strict\n", f);
+	fclose(f);
+	p = policy_new(NULL);
+	assert_int_equal(policy_load_text(p, "list", dir, "example.org sts-file example.org.txt\n",
+					  36, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "list:1: "));
+	assert_non_null(strstr(err, "example.org.txt: line 2: mode"));
+	policy_free(p);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_policy_mx_patterns_match_one_leftmost_label(void **st)
+{
+	(void)st;
+	assert_true(policy_mx_match("mail.example.com", "MAIL.example.com."));
+	assert_true(policy_mx_match("*.example.net", "mx1.example.net"));
+	assert_false(policy_mx_match("*.example.net", "a.b.example.net"));
+	assert_false(policy_mx_match("*.example.net", "example.net"));
+	assert_false(policy_mx_match("mail.example.com", "mail.example.org"));
+}
+
+/* ---- The decision table ----------------------------------------------------------- */
+
+static void
+test_policy_decision_table(void **st)
+{
+	static const struct {
+		enum sts_mode m;
+		bool dane;
+		enum verdict v;
+		bool sts;
+		enum severity sev;
+		bool dane_alert;
+	} rows[] = {
+		{STS_ENFORCE, false, VERDICT_CLEARTEXT, true, SEVERITY_CRITICAL, false},
+		{STS_ENFORCE, false, VERDICT_DOWNGRADED, true, SEVERITY_CRITICAL, false},
+		{STS_ENFORCE, false, VERDICT_TLS_FAILED, true, SEVERITY_CRITICAL, false},
+		{STS_ENFORCE, true, VERDICT_STARTTLS, false, 0, false},
+		{STS_ENFORCE, true, VERDICT_IMPLICIT_TLS, false, 0, false},
+		{STS_ENFORCE, true, VERDICT_UNKNOWN, false, 0, false},
+		{STS_UNKNOWN, false, VERDICT_CLEARTEXT, true, SEVERITY_HIGH, false},
+		{STS_UNKNOWN, false, VERDICT_DOWNGRADED, true, SEVERITY_HIGH, false},
+		{STS_UNKNOWN, false, VERDICT_STARTTLS, false, 0, false},
+		{STS_TESTING, false, VERDICT_CLEARTEXT, true, SEVERITY_MEDIUM, false},
+		{STS_TESTING, true, VERDICT_DOWNGRADED, true, SEVERITY_MEDIUM, true},
+		{STS_TESTING, false, VERDICT_STARTTLS, false, 0, false},
+		{STS_NONE, false, VERDICT_CLEARTEXT, false, 0, false},
+		{STS_NONE, true, VERDICT_CLEARTEXT, false, 0, true},
+		{STS_ABSENT, true, VERDICT_TLS_FAILED, false, 0, true},
+		{STS_ABSENT, false, VERDICT_CLEARTEXT, false, 0, false},
+	};
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct policy_decision d;
+
+		policy_decide(rows[i].m, rows[i].dane, rows[i].v, &d);
+		if (d.sts_alert != rows[i].sts || (d.sts_alert && d.sts_severity != rows[i].sev) ||
+		    d.dane_alert != rows[i].dane_alert ||
+		    (d.dane_alert && d.dane_severity != SEVERITY_CRITICAL))
+			fail_msg("row %zu: mta-sts %d/%d dane %d", i, d.sts_alert, d.sts_severity,
+				 d.dane_alert);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_policy_mx_a_and_sts_txt_make_a_stripped_session_a_violation_of_unknown_mode),
+		cmocka_unit_test(test_policy_validated_tlsa_is_dane_and_a_cleartext_session_violates_it),
+		cmocka_unit_test(test_policy_a_later_tlsa_answer_without_ad_takes_dane_away),
+		cmocka_unit_test(test_policy_starttls_session_gets_the_record_and_no_alert),
+		cmocka_unit_test(test_policy_other_servers_ports_and_services_are_left_alone),
+		cmocka_unit_test(test_policy_tlsrpt_txt_is_recorded_without_an_alert),
+		cmocka_unit_test(test_policy_records_reached_through_cnames_count_for_the_question),
+		cmocka_unit_test(test_policy_answers_with_an_error_and_queries_teach_nothing),
+		cmocka_unit_test(test_policy_learns_from_wire_bytes_with_the_ad_bit),
+		cmocka_unit_test(test_policy_records_expire_with_their_ttl_in_packet_time),
+		cmocka_unit_test(test_policy_full_tables_reuse_expired_entries_then_evict_and_count),
+		cmocka_unit_test(test_policy_file_lines_set_modes_and_mx_patterns),
+		cmocka_unit_test(test_policy_file_bad_lines_name_their_line),
+		cmocka_unit_test(test_policy_sts_file_is_parsed_as_rfc_8461_says),
+		cmocka_unit_test(test_policy_sts_file_line_of_the_list_reads_the_file),
+		cmocka_unit_test(test_policy_mx_patterns_match_one_leftmost_label),
+		cmocka_unit_test(test_policy_decision_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

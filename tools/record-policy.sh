@@ -1,0 +1,467 @@
+#!/usr/bin/env bash
+# tools/record-policy.sh — records the mail policy captures in pcaps/
+# (policy-*.pcap): a real DNSSEC-validating resolver answering for a
+# DNSSEC-signed zone that publishes MX, A, _mta-sts TXT, _smtp._tls TXT
+# and TLSA records; a real sending Postfix with DANE
+# (smtp_tls_security_level = dane, smtp_dns_support_level = dnssec) that
+# asks that resolver and delivers to a real receiving Postfix, through the
+# project's man in the middle (tools/lab/mitm.py); and swaks, sending after
+# dig asked the same resolver. Must run as root.
+#
+#   tools/record-policy.sh              record every capture of this set
+#   tools/record-policy.sh NAME...      only these
+#   tools/record-policy.sh --list       list the capture names
+#
+# Options: --out DIR (default pcaps/), --root DIR (private root, default
+# /tmp/tlswatch-policy-rec), --no-install.
+#
+# The network: one network namespace of this script's own
+# (tlswatch-policy), only its loopback interface, so every process of the
+# lab (the resolver, both MTAs, the proxy) sees one interface and one
+# capture on it holds the sender's DNS questions and answers and both
+# sides of its SMTP session. Nothing can leave the namespace.
+#
+#   127.0.0.53:53   unbound: resolver, validator (module-config "validator
+#                   iterator"), the zone tlswatch.test as an auth-zone for
+#                   upstream (it is resolved and validated as if fetched
+#                   from an authority, with the zone's KSK as trust anchor:
+#                   the AD bit of its answers is real)
+#   127.0.0.1:25    receiving Postfix (tools/lab/lab.sh --profile smtp)
+#   127.0.0.25:25   mitm.py (mail.tlswatch.test, the domain's MX) relaying
+#                   to 127.0.0.1:25: "pass" or "strip" (STARTTLS removed)
+#   127.0.0.2       the sending Postfix (no listener; smtp(8) client bound
+#                   here), its resolv.conf "nameserver 127.0.0.53" bound
+#                   over /etc/resolv.conf in a mount namespace of its own
+#
+# The zone (signed with ldns-signzone, ECDSA P-256 keys made per run):
+#   tlswatch.test MX 10 mail.tlswatch.test.
+#   mail.tlswatch.test A 127.0.0.25
+#   _mta-sts.tlswatch.test TXT "v=STSv1; id=20260101T000000;"
+#   _smtp._tls.tlswatch.test TXT "v=TLSRPTv1; rua=mailto:tlsrpt@tlswatch.test"
+#   _25._tcp.mail.tlswatch.test TLSA 3 1 1 <SHA-256 of the receiver's key>
+#
+# Captures:
+#   policy-dane-starttls   Postfix delivers through the proxy in "pass":
+#                          DANE-verified STARTTLS, mail delivered
+#   policy-dane-strip      the proxy strips STARTTLS: the DANE sender
+#                          refuses to go on in cleartext (QUIT, mail
+#                          deferred) — the policy working, the attack seen
+#   policy-swaks-strip     dig asks for MX, A, TLSA, the _mta-sts and
+#                          _smtp._tls TXT (AD set), then swaks
+#                          (no policy of its own) sends through the
+#                          stripping proxy: mail transferred in cleartext
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB=$REPO/tools/lab
+# shellcheck source=tools/lab/capture.sh
+. "$LAB/capture.sh"
+
+OUT=$REPO/pcaps
+ROOT=/tmp/tlswatch-policy-rec
+INSTALL=1
+NS=tlswatch-policy
+RESOLVER=127.0.0.53
+MX_ADDR=127.0.0.25
+RECV_ADDR=127.0.0.1
+SEND_ADDR=127.0.0.2
+PYTHON=${PYTHON:-python3}
+CAPTURES=(policy-dane-starttls policy-dane-strip policy-swaks-strip)
+PACKAGES=(unbound ldnsutils bind9-dnsutils postfix swaks tcpdump tshark openssl python3 iproute2)
+NS_MADE=0
+UNBOUND_PID=""
+MITM_PID=""
+CAP_PID=""
+SENDER_STARTED=0
+RECEIVER_STARTED=0
+
+log() { echo "record-policy: $*" >&2; }
+die() {
+	log "$*"
+	exit 1
+}
+
+# A command in the namespace. Background ones are started as
+# "${NSX[@]}" CMD... &: nsenter execs CMD (ip netns exec forks, and so does
+# a shell function run in the background), so $! is CMD's own pid.
+NSX=(nsenter --net="/run/netns/$NS")
+nsx() { "${NSX[@]}" "$@"; }
+
+install_deps()
+{
+	local p missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	"$REPO/tools/install-deps.sh" "${missing[@]}"
+}
+
+# ---------------------------------------------------------------- the zone
+
+make_zone()
+{
+	local z=$ROOT/zone spki ksk zsk
+	mkdir -p "$z"
+	spki=$(openssl x509 -in "$ROOT/lab/tls/cert.pem" -noout -pubkey |
+		openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+	cat >"$z/tlswatch.test.zone" <<-EOF
+		\$ORIGIN tlswatch.test.
+		\$TTL 3600
+		@ IN SOA ns.tlswatch.test. hostmaster.tlswatch.test. 1 3600 600 86400 300
+		@ IN NS ns.tlswatch.test.
+		ns IN A $RESOLVER
+		@ IN MX 10 mail.tlswatch.test.
+		mail IN A $MX_ADDR
+		_mta-sts IN TXT "v=STSv1; id=20260101T000000;"
+		_smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@tlswatch.test"
+		_25._tcp.mail IN TLSA 3 1 1 $spki
+	EOF
+	(
+		cd "$z"
+		ksk=$(ldns-keygen -a ECDSAP256SHA256 -k tlswatch.test)
+		zsk=$(ldns-keygen -a ECDSAP256SHA256 tlswatch.test)
+		ldns-signzone -n tlswatch.test.zone "$ksk" "$zsk" >/dev/null
+		# The KSK as the resolver's trust anchor.
+		cp "$ksk.key" anchor.key
+	)
+	[ -s "$z/tlswatch.test.zone.signed" ] || die "ldns-signzone made no signed zone"
+}
+
+unbound_conf()
+{
+	cat <<-EOF
+		server:
+		    chroot: ""
+		    username: ""
+		    directory: "$ROOT"
+		    pidfile: "$ROOT/unbound.pid"
+		    use-syslog: no
+		    logfile: "$ROOT/unbound.log"
+		    do-ip6: no
+		    do-daemonize: no
+		    interface: $RESOLVER@53
+		    access-control: 127.0.0.0/8 allow
+		    module-config: "validator iterator"
+		    trust-anchor-file: "$ROOT/zone/anchor.key"
+		    val-log-level: 2
+		    # test. is answered NXDOMAIN by default (RFC 6761): not here.
+		    local-zone: "test." nodefault
+		    num-threads: 1
+		auth-zone:
+		    name: "tlswatch.test"
+		    zonefile: "$ROOT/zone/tlswatch.test.zone.signed"
+		    for-downstream: no
+		    for-upstream: yes
+		remote-control:
+		    control-enable: no
+	EOF
+}
+
+# ---------------------------------------------------------------- the sender
+
+sender_conf()
+{
+	local pfx=$ROOT/sender
+	mkdir -p "$pfx/etc" "$pfx/spool" "$pfx/data"
+	chown postfix:postfix "$pfx/data"
+	cat >"$pfx/etc/main.cf" <<-EOF
+		# tools/record-policy.sh: the sending MTA, DANE for every destination.
+		compatibility_level = 3.6
+		queue_directory = $pfx/spool
+		data_directory = $pfx/data
+		daemon_directory = /usr/lib/postfix/sbin
+		command_directory = /usr/sbin
+		meta_directory = /etc/postfix
+		shlib_directory = /usr/lib/postfix
+		mail_owner = postfix
+		setgid_group = postdrop
+		maillog_file = $pfx/maillog
+		maillog_file_prefixes = $pfx
+		myhostname = client.tlswatch.test
+		mydomain = client.tlswatch.test
+		myorigin = \$myhostname
+		mydestination =
+		inet_interfaces = loopback-only
+		inet_protocols = ipv4
+		mynetworks = 127.0.0.0/8
+		smtp_bind_address = $SEND_ADDR
+		alias_maps =
+		alias_database =
+		smtputf8_enable = no
+		biff = no
+		smtp_dns_support_level = dnssec
+		smtp_tls_security_level = dane
+		smtp_tls_loglevel = 1
+		# The probe asks the root zone, which the lab's resolver cannot
+		# reach; the answers it needs are validated all the same.
+		dnssec_probe =
+		smtp_connection_cache_on_demand = no
+		smtp_address_preference = ipv4
+		relay_transport = smtp
+		default_transport = smtp
+	EOF
+	{
+		cat "$LAB/postfix/services.cf"
+		echo "smtp      unix  -       -       n       -       -       smtp"
+	} >"$pfx/etc/master.cf"
+	printf 'nameserver %s\noptions edns0 trust-ad\n' "$RESOLVER" >"$pfx/resolv.conf"
+	printf '127.0.0.1\tlocalhost\n%s\tclient.tlswatch.test\n' "$SEND_ADDR" >"$pfx/hosts"
+	chmod 0644 "$pfx/resolv.conf" "$pfx/hosts"
+	touch "$pfx/maillog"
+}
+
+# Runs a command as the sender: the namespace, its resolv.conf and hosts.
+sender_cmd()
+{
+	local pfx=$ROOT/sender
+	nsx unshare --mount sh -c \
+		'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"' \
+		sh "$pfx/resolv.conf" "$pfx/hosts" "$@"
+}
+
+sender_start()
+{
+	sender_cmd postfix -c "$ROOT/sender/etc" start >"$ROOT/sender/start.log" 2>&1 ||
+		{ cat "$ROOT/sender/start.log" >&2; die "the sending postfix did not start"; }
+	SENDER_STARTED=1
+}
+
+sender_stop()
+{
+	[ $SENDER_STARTED -eq 1 ] || return 0
+	SENDER_STARTED=0
+	local pid
+	pid=$(tr -dc '0-9' <"$ROOT/sender/spool/pid/master.pid" 2>/dev/null || true)
+	if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = master ]; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+}
+
+# sender_send: one message to alice@tlswatch.test into the sender's queue,
+# and a flush; waits until the queue is empty or the message was deferred.
+sender_send()
+{
+	local pfx=$ROOT/sender
+	sender_cmd postsuper -c "$pfx/etc" -d ALL >/dev/null 2>&1 || true
+	printf 'Subject: tlswatch lab\nMessage-Id: <policy@client.tlswatch.test>\n\nsmall test message\n' |
+		sender_cmd sendmail -C "$pfx/etc" -f sender@client.tlswatch.test alice@tlswatch.test
+	sender_cmd postqueue -c "$pfx/etc" -f || true
+}
+
+# ---------------------------------------------------------------- the rest
+
+mitm_start()
+{
+	local modes=$1
+	rm -f "$ROOT/mitm.ready"
+	"${NSX[@]}" "$PYTHON" "$LAB/mitm.py" --listen "$MX_ADDR:25" --upstream "$RECV_ADDR:25" \
+		--proto smtp --modes "$modes" --count 1 --timeout 60 \
+		--ready "$ROOT/mitm.ready" >>"$ROOT/mitm.log" 2>&1 &
+	MITM_PID=$!
+	for _ in $(seq 100); do
+		[ -f "$ROOT/mitm.ready" ] && return 0
+		sleep 0.1
+	done
+	cat "$ROOT/mitm.log" >&2
+	die "the proxy did not start"
+}
+
+# Waits for the proxy to exit after its connection (60 s at most).
+mitm_wait()
+{
+	[ -n "$MITM_PID" ] || return 0
+	for _ in $(seq 600); do
+		kill -0 "$MITM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -TERM "$MITM_PID" 2>/dev/null || true
+	wait "$MITM_PID" 2>/dev/null || true
+	MITM_PID=""
+}
+
+capture_start()
+{
+	local file=$1
+	# The sender's DNS (to and from the resolver) and both sides of the
+	# proxy; not the resolver's own look-ups (it has none: auth-zone).
+	CAP_ERR=$file.err
+	"${NSX[@]}" tcpdump -Z root -U --immediate-mode -B 65536 -n -i lo -w "$file" \
+		"(host $RESOLVER and port 53) or (tcp port 25)" 2>"$CAP_ERR" &
+	CAP_PID=$!
+	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
+}
+
+# Stops the capture (SIGTERM: a background job of a script ignores SIGINT).
+capture_stop()
+{
+	[ -n "$CAP_PID" ] || return 0
+	sleep 0.5
+	kill -TERM "$CAP_PID" 2>/dev/null || true
+	wait "$CAP_PID" 2>/dev/null || true
+	CAP_PID=""
+}
+
+# Waits until the sender's log says what became of the message.
+sender_wait_log()
+{
+	local what=$1
+	for _ in $(seq 300); do
+		grep -qE "$what" "$ROOT/sender/maillog" && return 0
+		sleep 0.1
+	done
+	tail -20 "$ROOT/sender/maillog" >&2
+	die "the sending postfix did not log /$what/"
+}
+
+rec_policy-dane-starttls()
+{
+	: >"$ROOT/sender/maillog"
+	capture_start "$1"
+	mitm_start pass
+	sender_send
+	sender_wait_log 'status=sent'
+	grep -q 'Verified TLS connection established' "$ROOT/sender/maillog" ||
+		die "policy-dane-starttls: the sender did not verify the receiver by DANE"
+	mitm_wait
+	capture_stop
+}
+
+rec_policy-dane-strip()
+{
+	: >"$ROOT/sender/maillog"
+	capture_start "$1"
+	mitm_start strip
+	sender_send
+	sender_wait_log 'status=deferred'
+	grep -q 'TLS is required, but was not offered' "$ROOT/sender/maillog" ||
+		die "policy-dane-strip: the sender did not refuse the stripped session"
+	mitm_wait
+	capture_stop
+	sender_cmd postsuper -c "$ROOT/sender/etc" -d ALL >/dev/null 2>&1 || true
+}
+
+rec_policy-swaks-strip()
+{
+	local q
+	capture_start "$1"
+	mitm_start strip
+	for q in "tlswatch.test MX" "mail.tlswatch.test A" "_25._tcp.mail.tlswatch.test TLSA" \
+		"_mta-sts.tlswatch.test TXT" "_smtp._tls.tlswatch.test TXT"; do
+		# shellcheck disable=SC2086
+		nsx dig +dnssec +time=3 +tries=1 @"$RESOLVER" $q >>"$ROOT/dig.log"
+	done
+	grep -q 'flags: qr rd ra ad' "$ROOT/dig.log" || die "policy-swaks-strip: no AD bit from the resolver"
+	nsx swaks --server "$MX_ADDR:25" --helo client.tlswatch.test --from sender@client.tlswatch.test \
+		--to alice@tlswatch.test --header "Subject: tlswatch lab" --body "small test message" \
+		>"$ROOT/swaks.log" 2>&1 || { cat "$ROOT/swaks.log" >&2; die "swaks failed"; }
+	mitm_wait
+	capture_stop
+}
+
+verify_capture()
+{
+	local name=$1 file=$2 ad smtp
+	ad=$(tshark -n -r "$file" -Y 'dns.flags.response == 1 && dns.flags.authenticated == 1' 2>/dev/null | wc -l)
+	smtp=$(tshark -n -r "$file" -Y 'smtp.req.command == "EHLO"' 2>/dev/null | wc -l)
+	[ "$ad" -ge 3 ] && [ "$smtp" -ge 2 ] || {
+		log "$name: $ad validated answers, $smtp EHLO: not as expected"
+		return 1
+	}
+}
+
+# ---------------------------------------------------------------- driver
+
+start_all()
+{
+	ip netns list | awk '{print $1}' | grep -qxF "$NS" &&
+		die "network namespace $NS exists (a killed run?): ip netns del $NS"
+	[ -d "$ROOT" ] && [ ! -f "$ROOT/.tlswatch-policy" ] && die "$ROOT exists and is not ours"
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"
+	chmod 0755 "$ROOT"
+	touch "$ROOT/.tlswatch-policy"
+	ip netns add "$NS"
+	NS_MADE=1
+	nsx ip link set lo up
+	nsx "$LAB/lab.sh" start "$ROOT/lab" --profile smtp --smtp-addr "$RECV_ADDR"
+	RECEIVER_STARTED=1
+	make_zone
+	unbound_conf >"$ROOT/unbound.conf"
+	unbound-checkconf "$ROOT/unbound.conf" >/dev/null || die "unbound-checkconf failed"
+	"${NSX[@]}" unbound -d -c "$ROOT/unbound.conf" >"$ROOT/unbound.out" 2>&1 &
+	UNBOUND_PID=$!
+	for _ in $(seq 100); do
+		nsx ss -Hlun "sport = :53" | grep -q "$RESOLVER" && break
+		sleep 0.1
+	done
+	kill -0 "$UNBOUND_PID" 2>/dev/null || { cat "$ROOT/unbound.out" "$ROOT/unbound.log" >&2; die "unbound did not start"; }
+	sender_conf
+	sender_start
+}
+
+stop_all()
+{
+	set +e
+	log "stopping the lab"
+	capture_stop
+	[ -n "$MITM_PID" ] && { kill -TERM "$MITM_PID" 2>/dev/null; wait "$MITM_PID" 2>/dev/null; }
+	sender_stop
+	if [ -n "$UNBOUND_PID" ]; then
+		kill -TERM "$UNBOUND_PID" 2>/dev/null
+		wait "$UNBOUND_PID" 2>/dev/null
+		UNBOUND_PID=""
+	fi
+	if [ $RECEIVER_STARTED -eq 1 ]; then
+		nsx "$LAB/lab.sh" stop "$ROOT/lab" >/dev/null
+		RECEIVER_STARTED=0
+	fi
+	if [ $NS_MADE -eq 1 ]; then
+		ip netns del "$NS"
+		NS_MADE=0
+	fi
+	[ -f "$ROOT/.tlswatch-policy" ] && [ -z "${KEEP_ROOT:-}" ] && rm -rf "$ROOT"
+	return 0
+}
+
+main()
+{
+	local names=() n tmp
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--list) printf '%s\n' "${CAPTURES[@]}"; return 0 ;;
+		--out) OUT=$2; shift ;;
+		--root) ROOT=$2; shift ;;
+		--no-install) INSTALL=0 ;;
+		-*) die "unknown option $1" ;;
+		*) names+=("$1") ;;
+		esac
+		shift
+	done
+	[ ${#names[@]} -gt 0 ] || names=("${CAPTURES[@]}")
+	[ "$(id -u)" = 0 ] || die "must run as root"
+	[ $INSTALL -eq 0 ] || install_deps
+	trap stop_all EXIT
+	start_all
+	for n in "${names[@]}"; do
+		declare -F "rec_$n" >/dev/null || die "no capture $n (--list)"
+		tmp=$ROOT/$n.pcap
+		log "recording $n"
+		# A fresh sender each time: smtp(8) caches TLSA answers, and a
+		# capture must hold every look-up its session depends on.
+		sender_stop
+		sender_start
+		"rec_$n" "$tmp"
+		verify_capture "$n" "$tmp" || die "$n: not recorded as it must be"
+		mkdir -p "$OUT"
+		cp "$tmp" "$OUT/$n.pcap"
+		log "wrote $OUT/$n.pcap"
+	done
+}
+
+main "$@"
