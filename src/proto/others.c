@@ -2,7 +2,7 @@
  * others.c - the TLS-capable services tlswatch knows by name, port, nDPI
  * name and ALPN id only (DESIGN.md's table; IANA service names and port
  * assignments, RFC 8314 for mail, RFC 6614 for
- * RADIUS over TLS, RFC 6083/6733 for Diameter, RFC 6353 for SNMP, RFC 5425
+ * RADIUS over TLS, RFC 6083/6733 for Diameter, RFC 5425
  * for syslog, RFC 7350 for STUN/TURN, RFC 3261 for SIP). A session of one of
  * them is named by its port or by nDPI and judged without a parser. When a
  * service gets its parser, its descriptor moves to its own file.
@@ -29,15 +29,6 @@ const struct proto_desc proto_diameter = {
 	.tls_ports = {5868},
 	.tls_transports = TCP,
 	.ndpi = {"Diameter"},
-};
-
-const struct proto_desc proto_snmp = {
-	.name = "snmp",
-	.transports = BOTH,
-	.clear_ports = {161, 162},
-	.tls_ports = {10161, 10162},
-	.tls_transports = BOTH,
-	.ndpi = {"SNMP"},
 };
 
 const struct proto_desc proto_syslog = {
