@@ -89,7 +89,7 @@ docs-check: $(BUILD)/tlswatch
 # every check (fuzz-regress); a target without any keeps a few hand-made
 # inputs there (one per mode of its harness), so that it is replayed too.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = session engine pcap tls tlshello dtls quic smtp imap pop3 ftp sieve postgres ldap nntp irc mysql http telnet dns xmpp snmp radius sasl line xml proto registry others decode reasm ipfrag state
+FUZZ_TARGETS = session engine pcap tls tlshello dtls quic smtp imap pop3 ftp sieve postgres ldap nntp irc mysql http telnet dns xmpp snmp radius sip sasl line xml proto registry others decode reasm ipfrag state
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Isrc/proto $(PKG_CFLAGS)
 
@@ -191,6 +191,7 @@ pcaps:
 	tools/record-dns.sh
 	tools/record-snmp.sh
 	tools/record-radius.sh
+	tools/record-sip.sh
 	tools/record-dtls.sh
 	tools/record-quic.sh
 

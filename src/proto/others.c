@@ -2,7 +2,7 @@
  * others.c - the TLS-capable services tlswatch knows by name, port, nDPI
  * name and ALPN id only (DESIGN.md's table; IANA service names and port
  * assignments, RFC 8314 for mail, RFC 6083/6733 for Diameter, RFC 5425
- * for syslog, RFC 7350 for STUN/TURN, RFC 3261 for SIP). A session of one of
+ * for syslog, RFC 7350 for STUN/TURN). A session of one of
  * them is named by its port or by nDPI and judged without a parser. When a
  * service gets its parser, its descriptor moves to its own file.
  */
@@ -36,16 +36,6 @@ const struct proto_desc proto_stun = {
 	.tls_ports = {5349},
 	.tls_transports = BOTH,
 	.ndpi = {"STUN"},
-};
-
-const struct proto_desc proto_sip = {
-	.name = "sip",
-	.transports = BOTH,
-	.clear_ports = {5060},
-	.tls_ports = {5061},
-	.tls_transports = TCP,
-	.ndpi = {"SIP"},
-	.alpn = {"sip/2"},
 };
 
 const struct proto_desc proto_mpls_in_udp = {
