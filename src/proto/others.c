@@ -1,8 +1,8 @@
 /*
  * others.c - the TLS-capable services tlswatch knows by name, port, nDPI
  * name and ALPN id only (DESIGN.md's table; IANA service names and port
- * assignments, RFC 8314 for mail, RFC 6083/6733 for Diameter, RFC 5425
- * for syslog, RFC 7350 for STUN/TURN). A session of one of
+ * assignments, RFC 8314 for mail, RFC 6083/6733 for Diameter, RFC 7350
+ * for STUN/TURN). A session of one of
  * them is named by its port or by nDPI and judged without a parser. When a
  * service gets its parser, its descriptor moves to its own file.
  */
@@ -18,15 +18,6 @@ const struct proto_desc proto_diameter = {
 	.tls_ports = {5868},
 	.tls_transports = TCP,
 	.ndpi = {"Diameter"},
-};
-
-const struct proto_desc proto_syslog = {
-	.name = "syslog",
-	.transports = BOTH,
-	.clear_ports = {514, 601},
-	.tls_ports = {6514},
-	.tls_transports = BOTH,
-	.ndpi = {"Syslog"},
 };
 
 const struct proto_desc proto_stun = {
