@@ -11,8 +11,8 @@ fails=0
 fail() { echo "FAIL features: $*"; fails=$((fails + 1)); }
 
 # The passwords documented in pcaps/README.md, as they cross the wire.
-secrets=(AlicePass2024 FtpAlice2024 ServerPass2024 CarolPass2024 BobPass2024 'Bob "Pass" 2024' WrongPass999 AGFsaWNlAEFsaWNlUGFzczIwMjQ= QWxpY2VQYXNzMjAyNA== AGFsaWNlAFdyb25nUGFzczk5OQ==
-	YWxpY2U6QWxpY2VQYXNzMjAyNA== YWxpY2U6V3JvbmdQYXNzOTk5)
+secrets=(AlicePass2024 tlswatch-radius-secret FtpAlice2024 ServerPass2024 CarolPass2024 BobPass2024 'Bob "Pass" 2024' WrongPass999 AGFsaWNlAEFsaWNlUGFzczIwMjQ= QWxpY2VQYXNzMjAyNA== AGFsaWNlAFdyb25nUGFzczk5OQ==
+	YWxpY2U6QWxpY2VQYXNzMjAyNA== YWxpY2U6V3JvbmdQYXNzOTk5 tlswatch-ro tlswatch-trap wrong-community)
 logins=()
 # Every capture: a login of any protocol (an LDAP simple bind, a PostgreSQL
 # password message, a MySQL clear password, IRC PASS ...) is covered.

@@ -298,7 +298,10 @@ else
 	sed "s|/usr/local/bin/tlswatch|$bin|" "$unit" >"$tmp/unit/tlswatch.service"
 	cp "$top/docs/tlswatch.1" "$tmp/man/man1/"
 	rc=0
-	MANPATH=$tmp/man systemd-analyze verify "$tmp/unit/tlswatch.service" >"$tmp/verify.out" 2>&1 || rc=$?
+	MANPATH=$tmp/man systemd-analyze verify "$tmp/unit/tlswatch.service" >"$tmp/verify.all" 2>&1 || rc=$?
+	# verify loads the machine's units too: their own warnings (Debian's
+	# freeradius.service: "MemoryLimit=") say nothing about ours.
+	grep -Ev '^/(lib|usr/lib|etc|run)/systemd/' "$tmp/verify.all" >"$tmp/verify.out" || true
 	if grep -Eqi 'Failed to (connect|initialize|set up)|has not been booted|System has not been booted' "$tmp/verify.out"; then
 		echo "SKIP service: systemd-analyze verify cannot run here: $(head -1 "$tmp/verify.out")"
 	# verify also loads the system's units and warns about theirs (Debian's

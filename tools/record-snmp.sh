@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# tools/record-snmp.sh — records the SNMP captures in pcaps/ (snmp-*.pcap)
+# from Debian's net-snmp: snmpd answering snmpget/snmpwalk (package snmp),
+# and snmptrap. Must run as root (or through sudo).
+#
+#   tools/record-snmp.sh              record every capture of this set
+#   tools/record-snmp.sh NAME...      only these (e.g. snmp-v3-161)
+#   tools/record-snmp.sh --list       list the capture names
+#
+# Options: --out DIR (default pcaps/), --root DIR (private root, default
+# /tmp/tlswatch-snmp-rec), --no-install.
+#
+# The network: as tools/record-dns.sh, two network namespaces of this
+# script's own joined by a veth pair (MAC addresses 02:00:00:00:a1:01 and
+# :02), TEST-NET-1 addresses, no route anywhere else. The server is
+# 192.0.2.1, the client 192.0.2.2. One snmpd (foreground, its own
+# configuration and persistent directory in the private root, no
+# privilege drop) listens on 192.0.2.1:161/udp and, in the clear, on
+# 192.0.2.1:10161/udp, the SNMP-over-(D)TLS port (RFC 6353). Its
+# credentials (documented in pcaps/README.md):
+#   community "tlswatch-ro" (read-only, v1 and v2c)
+#   USM users (v3): "noauth" (noAuthNoPriv), "authonly" (authNoPriv, SHA,
+#   "authpass-lab1"), "authpriv" (authPriv, SHA "authpass-lab2", AES
+#   "privpass-lab2")
+# Captures (each client command is its own socket, so its own session):
+#   snmp-v2c-161        v2c get and walk, v1 get, all with the right
+#                       community; a v2c get with a wrong community, which
+#                       snmpd drops without an answer
+#   snmp-v3-161         v3 gets: noAuthNoPriv, authNoPriv, authPriv, and an
+#                       unknown user (usmStatsUnknownUserNames report)
+#   snmp-trap-162       snmptrap: a v2c trap and a v1 trap to 192.0.2.1:162
+#                       (no receiver runs: a trap is never answered, and
+#                       only UDP is captured, not the ICMP unreachable)
+#   snmp-plaintext-on-10161   a v2c get in the clear on the port of SNMP
+#                       over DTLS: plaintext-on-tls-port
+# SNMP over DTLS/TLS itself (net-snmp's tsm with certificates) is not
+# recorded here. OIDs are numeric (Debian ships no MIB files).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB=$REPO/tools/lab
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
+
+ROOT=/tmp/tlswatch-snmp-rec
+
+NS_SRV=tlswatch-snmp-srv
+NS_CLI=tlswatch-snmp-cli
+VETH_SRV=tlsw-snmp-srv
+VETH_CLI=tlsw-snmp-cli
+MAC_SRV=02:00:00:00:a1:01
+MAC_CLI=02:00:00:00:a1:02
+CLIENT_ADDR=192.0.2.2
+SRV_ADDR=192.0.2.1
+NS_MADE=0
+SRV_PID=""
+
+CAPTURES=(snmp-v2c-161 snmp-v3-161 snmp-trap-162 snmp-plaintext-on-10161)
+
+PACKAGES=(snmpd snmp tcpdump tshark iproute2)
+
+SYSDESCR=1.3.6.1.2.1.1.1.0
+SYSTEM=1.3.6.1.2.1.1
+
+# ---------------------------------------------------------------- clients
+
+# An SNMP client in the client namespace, no MIBs, one try: lab_snmp PROGRAM ARG...
+lab_snmp()
+{
+	run_client timeout 30 ip netns exec "$NS_CLI" env MIBS= MIBDIRS=/nonexistent "$1" -On -t 2 -r 0 "${@:2}"
+}
+
+# The same for a request that gets no answer (a wrong community): it must fail.
+lab_snmp_unanswered()
+{
+	if timeout 30 ip netns exec "$NS_CLI" env MIBS= MIBDIRS=/nonexistent "$1" -On -t 2 -r 0 \
+		"${@:2}" >>"$WORK/$CUR.log" 2>&1; then
+		client_die "$1 ${*:2}: answered, but should not have been"
+	fi
+}
+
+ns_cap_start()
+{
+	local file=$1 port=$2
+	CAP_ERR=$file.err
+	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i "$VETH_CLI" \
+		-w "$file" "udp and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
+	CAP_PID=$!
+	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
+}
+
+# ---------------------------------------------------------------- captures
+
+rec_snmp-v2c-161()
+{
+	ns_cap_start "$1" 161
+	lab_snmp snmpget -v2c -c tlswatch-ro "$SRV_ADDR" "$SYSDESCR"
+	lab_snmp snmpwalk -v2c -c tlswatch-ro "$SRV_ADDR" "$SYSTEM"
+	lab_snmp snmpget -v1 -c tlswatch-ro "$SRV_ADDR" "$SYSDESCR"
+	lab_snmp_unanswered snmpget -v2c -c wrong-community "$SRV_ADDR" "$SYSDESCR"
+	cap_stop
+	expect_log 'tlswatch lab agent'
+}
+
+rec_snmp-v3-161()
+{
+	ns_cap_start "$1" 161
+	lab_snmp snmpget -v3 -l noAuthNoPriv -u noauth "$SRV_ADDR" "$SYSDESCR"
+	lab_snmp snmpget -v3 -l authNoPriv -u authonly -a SHA -A authpass-lab1 "$SRV_ADDR" "$SYSDESCR"
+	lab_snmp snmpget -v3 -l authPriv -u authpriv -a SHA -A authpass-lab2 -x AES -X privpass-lab2 \
+		"$SRV_ADDR" "$SYSDESCR"
+	lab_snmp_unanswered snmpget -v3 -l noAuthNoPriv -u nosuchuser "$SRV_ADDR" "$SYSDESCR"
+	cap_stop
+	[ "$(grep -c 'tlswatch lab agent' "$WORK/$CUR.log")" -eq 3 ] ||
+		client_die "not every v3 get was answered"
+	expect_log 'Unknown user name'
+}
+
+rec_snmp-trap-162()
+{
+	ns_cap_start "$1" 162
+	lab_snmp snmptrap -v2c -c tlswatch-trap "$SRV_ADDR" '' 1.3.6.1.6.3.1.1.5.1
+	lab_snmp snmptrap -v1 -c tlswatch-trap "$SRV_ADDR" 1.3.6.1.4.1.32473 "$CLIENT_ADDR" 0 0 ''
+	cap_stop
+}
+
+rec_snmp-plaintext-on-10161()
+{
+	ns_cap_start "$1" 10161
+	lab_snmp snmpget -v2c -c tlswatch-ro "$SRV_ADDR:10161" "$SYSDESCR"
+	cap_stop
+	expect_log 'tlswatch lab agent'
+}
+
+# ---------------------------------------------------------------- checks
+
+# verify_capture NAME FILE: the SNMP messages tshark reads in the file.
+verify_capture()
+{
+	local name=$1 file=$2 n
+	n=$(tshark -n -r "$file" -d udp.port==10161,snmp -Y snmp 2>/dev/null | wc -l)
+	case $name in
+	snmp-v2c-161) [ "$n" -ge 8 ] ;;
+	snmp-v3-161) [ "$n" -ge 8 ] ;;
+	snmp-trap-162) [ "$n" -eq 2 ] ;;
+	snmp-plaintext-on-10161) [ "$n" -eq 2 ] ;;
+	esac || {
+		log "$name: $n SNMP messages: not as expected"
+		return 1
+	}
+}
+
+# ---------------------------------------------------------------- server
+
+install_deps()
+{
+	install_packages "${PACKAGES[@]}"
+}
+
+ns_exists()
+{
+	ip netns list | awk '{print $1}' | grep -qxF -- "$1"
+}
+
+ns_up()
+{
+	local ns
+	for ns in "$NS_SRV" "$NS_CLI"; do
+		ns_exists "$ns" && die "network namespace $ns exists (another run, or a run that was killed):" \
+			"remove it with: ip netns del $ns"
+	done
+	NS_MADE=1
+	ip netns add "$NS_SRV"
+	ip netns add "$NS_CLI"
+	ip link add "$VETH_SRV" type veth peer name "$VETH_CLI"
+	ip link set "$VETH_SRV" netns "$NS_SRV"
+	ip link set "$VETH_CLI" netns "$NS_CLI"
+	ip -n "$NS_SRV" link set "$VETH_SRV" address "$MAC_SRV"
+	ip -n "$NS_CLI" link set "$VETH_CLI" address "$MAC_CLI"
+	ip netns exec "$NS_SRV" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$NS_CLI" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip -n "$NS_SRV" addr add "$SRV_ADDR/24" dev "$VETH_SRV"
+	ip -n "$NS_CLI" addr add "$CLIENT_ADDR/24" dev "$VETH_CLI"
+	ip -n "$NS_SRV" link set lo up
+	ip -n "$NS_CLI" link set lo up
+	ip -n "$NS_SRV" link set "$VETH_SRV" up
+	ip -n "$NS_CLI" link set "$VETH_CLI" up
+}
+
+snmpd_conf()
+{
+	cat <<-EOF
+		agentAddress udp:$SRV_ADDR:161,udp:$SRV_ADDR:10161
+		sysDescr tlswatch lab agent
+		sysLocation tlswatch lab
+		sysContact lab@tlswatch.test
+		rocommunity tlswatch-ro 192.0.2.0/24
+		createUser noauth
+		createUser authonly SHA "authpass-lab1"
+		createUser authpriv SHA "authpass-lab2" AES "privpass-lab2"
+		rouser noauth noauth
+		rouser authonly auth
+		rouser authpriv priv
+	EOF
+}
+
+# snmpd answers a v2c get.
+snmpd_answers()
+{
+	ip netns exec "$NS_CLI" env MIBS= MIBDIRS=/nonexistent snmpget -On -t 1 -r 0 -v2c \
+		-c tlswatch-ro "$SRV_ADDR" "$SYSDESCR" >/dev/null 2>&1
+}
+
+start_servers()
+{
+	[ -d "$ROOT" ] && [ ! -f "$ROOT/.tlswatch-snmp" ] && die "$ROOT exists and is not ours"
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT/persist"
+	touch "$ROOT/.tlswatch-snmp"
+	snmpd_conf >"$ROOT/snmpd.conf"
+	ns_up
+	ip netns exec "$NS_SRV" env SNMP_PERSISTENT_DIR="$ROOT/persist" MIBS= MIBDIRS=/nonexistent \
+		snmpd -f -Lf "$ROOT/snmpd.log" -C -c "$ROOT/snmpd.conf" -p "$ROOT/snmpd.pid" &
+	SRV_PID=$!
+	wait_until snmpd_answers || true
+	pid_alive "$SRV_PID" || { cat "$ROOT/snmpd.log" >&2 || true; die "snmpd did not start"; }
+	snmpd_answers || { cat "$ROOT/snmpd.log" >&2 || true; die "snmpd does not answer"; }
+}
+
+stop_servers()
+{
+	if [ -n "$SRV_PID" ]; then
+		kill "$SRV_PID" 2>/dev/null || true
+		wait "$SRV_PID" 2>/dev/null || true
+		SRV_PID=""
+	fi
+	if [ "$NS_MADE" = 1 ]; then
+		ip netns del "$NS_SRV" 2>/dev/null || true
+		ip netns del "$NS_CLI" 2>/dev/null || true
+		NS_MADE=0
+	fi
+	[ -f "$ROOT/.tlswatch-snmp" ] && rm -rf "$ROOT"
+	return 0
+}
+
+recorder_main "$@"

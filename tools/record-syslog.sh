@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# tools/record-syslog.sh — records the syslog captures in pcaps/
+# (syslog-*.pcap): Debian's logger (bsdutils) sending RFC 5424 and RFC 3164
+# messages to Debian's rsyslogd (imudp, imtcp). Must run as root (or
+# through sudo).
+#
+#   tools/record-syslog.sh              record every capture of this set
+#   tools/record-syslog.sh NAME...      only these (e.g. syslog-tcp-514)
+#   tools/record-syslog.sh --list       list the capture names
+#
+# Options: --out DIR (default pcaps/), --root DIR (private root, default
+# /tmp/tlswatch-syslog-rec), --no-install.
+#
+# The network: as tools/record-dns.sh, two network namespaces of this
+# script's own joined by a veth pair (MAC addresses 02:00:00:00:51:01 and
+# :02), TEST-NET-1 addresses, no route anywhere else. The server is
+# 192.0.2.1, the client 192.0.2.2. One rsyslogd (foreground, its own
+# configuration, pid file and work directory in the private root, no
+# /dev/log) listens on 192.0.2.1:514 udp and tcp and, in the clear, on
+# 192.0.2.1:6514/udp (the port of syslog over DTLS, RFC 6012); what it
+# receives goes to a file the recorder checks. Captures:
+#   syslog-udp-514            logger --udp: one RFC 5424 message, one RFC 3164
+#   syslog-tcp-514            logger --tcp: three RFC 5424 messages with
+#                             octet counting (RFC 6587 3.4.1) on one
+#                             connection, then one RFC 3164 line (3.4.2)
+#   syslog-plaintext-on-6514  logger --udp, RFC 5424, to 6514/udp in the clear
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB=$REPO/tools/lab
+# shellcheck source=tools/lab/record-lib.sh
+. "$LAB/record-lib.sh"
+
+ROOT=/tmp/tlswatch-syslog-rec
+
+NS_SRV=tlswatch-syslog-srv
+NS_CLI=tlswatch-syslog-cli
+VETH_SRV=tlsw-slog-srv
+VETH_CLI=tlsw-slog-cli
+MAC_SRV=02:00:00:00:51:01
+MAC_CLI=02:00:00:00:51:02
+CLIENT_ADDR=192.0.2.2
+SRV_ADDR=192.0.2.1
+NS_MADE=0
+SRV_PID=""
+
+CAPTURES=(syslog-udp-514 syslog-tcp-514 syslog-plaintext-on-6514)
+
+PACKAGES=(rsyslog bsdutils tcpdump tshark iproute2)
+
+# ---------------------------------------------------------------- clients
+
+# logger in the client namespace, as host "lab-client": lab_logger ARG...
+lab_logger()
+{
+	run_client timeout 30 ip netns exec "$NS_CLI" logger --server "$SRV_ADDR" -t tlswatch-lab "$@"
+}
+
+# The server's file holds a message with TEXT.
+received()
+{
+	grep -qF -- "$1" "$ROOT/received.log" 2>/dev/null
+}
+
+expect_received()
+{
+	wait_until received "$1" || client_die "rsyslogd did not receive '$1'"
+}
+
+ns_cap_start()
+{
+	local file=$1 port=$2
+	CAP_ERR=$file.err
+	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i "$VETH_CLI" \
+		-w "$file" "(tcp or udp) and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
+	CAP_PID=$!
+	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
+}
+
+# ---------------------------------------------------------------- captures
+
+rec_syslog-udp-514()
+{
+	ns_cap_start "$1" 514
+	lab_logger --udp --port 514 --rfc5424 -p auth.notice "udp 5424 lab message"
+	lab_logger --udp --port 514 --rfc3164 -p user.info "udp 3164 lab message"
+	expect_received "udp 3164 lab message"
+	cap_stop
+}
+
+rec_syslog-tcp-514()
+{
+	ns_cap_start "$1" 514
+	printf '%s\n' "tcp 5424 lab message one" "tcp 5424 lab message two" "tcp 5424 lab message three" |
+		run_client timeout 30 ip netns exec "$NS_CLI" logger --server "$SRV_ADDR" -t tlswatch-lab \
+			--tcp --port 514 --rfc5424 --octet-count
+	lab_logger --tcp --port 514 --rfc3164 "tcp 3164 lab message"
+	expect_received "tcp 3164 lab message"
+	cap_stop
+	[ "$(grep -c 'tcp 5424 lab message' "$ROOT/received.log")" -eq 3 ] ||
+		client_die "rsyslogd did not receive the three counted messages"
+}
+
+rec_syslog-plaintext-on-6514()
+{
+	ns_cap_start "$1" 6514
+	lab_logger --udp --port 6514 --rfc5424 "udp 5424 on the dtls port"
+	expect_received "udp 5424 on the dtls port"
+	cap_stop
+}
+
+# ---------------------------------------------------------------- checks
+
+# verify_capture NAME FILE: the syslog messages tshark reads in the file.
+verify_capture()
+{
+	local name=$1 file=$2 n
+	n=$(tshark -n -r "$file" -d udp.port==6514,syslog -Y syslog 2>/dev/null | wc -l)
+	case $name in
+	syslog-udp-514) [ "$n" -eq 2 ] ;;
+	syslog-tcp-514) # tshark reads 514/tcp as rsh: count the segments with data
+		n=$(tshark -n -r "$file" -Y 'tcp.dstport == 514 and tcp.len > 0' 2>/dev/null | wc -l)
+		[ "$n" -ge 2 ] ;;
+	syslog-plaintext-on-6514) [ "$n" -eq 1 ] ;;
+	esac || {
+		log "$name: $n syslog messages: not as expected"
+		return 1
+	}
+}
+
+# ---------------------------------------------------------------- server
+
+install_deps()
+{
+	install_packages "${PACKAGES[@]}"
+}
+
+ns_exists()
+{
+	ip netns list | awk '{print $1}' | grep -qxF -- "$1"
+}
+
+ns_up()
+{
+	local ns
+	for ns in "$NS_SRV" "$NS_CLI"; do
+		ns_exists "$ns" && die "network namespace $ns exists (another run, or a run that was killed):" \
+			"remove it with: ip netns del $ns"
+	done
+	NS_MADE=1
+	ip netns add "$NS_SRV"
+	ip netns add "$NS_CLI"
+	ip link add "$VETH_SRV" type veth peer name "$VETH_CLI"
+	ip link set "$VETH_SRV" netns "$NS_SRV"
+	ip link set "$VETH_CLI" netns "$NS_CLI"
+	ip -n "$NS_SRV" link set "$VETH_SRV" address "$MAC_SRV"
+	ip -n "$NS_CLI" link set "$VETH_CLI" address "$MAC_CLI"
+	ip netns exec "$NS_SRV" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$NS_CLI" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip -n "$NS_SRV" addr add "$SRV_ADDR/24" dev "$VETH_SRV"
+	ip -n "$NS_CLI" addr add "$CLIENT_ADDR/24" dev "$VETH_CLI"
+	ip -n "$NS_SRV" link set lo up
+	ip -n "$NS_CLI" link set lo up
+	ip -n "$NS_SRV" link set "$VETH_SRV" up
+	ip -n "$NS_CLI" link set "$VETH_CLI" up
+}
+
+rsyslog_conf()
+{
+	cat <<-EOF
+		global(workDirectory="$ROOT/work")
+		module(load="imudp")
+		module(load="imtcp")
+		input(type="imudp" address="$SRV_ADDR" port="514")
+		input(type="imtcp" address="$SRV_ADDR" port="514")
+		input(type="imudp" address="$SRV_ADDR" port="6514")
+		*.* action(type="omfile" file="$ROOT/received.log")
+	EOF
+}
+
+rsyslog_listening()
+{
+	ip netns exec "$NS_SRV" ss -Hltn "sport = :514" | grep -q "$SRV_ADDR"
+}
+
+start_servers()
+{
+	[ -d "$ROOT" ] && [ ! -f "$ROOT/.tlswatch-syslog" ] && die "$ROOT exists and is not ours"
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT/work"
+	touch "$ROOT/.tlswatch-syslog"
+	rsyslog_conf >"$ROOT/rsyslog.conf"
+	ns_up
+	ip netns exec "$NS_SRV" rsyslogd -n -f "$ROOT/rsyslog.conf" -i "$ROOT/rsyslogd.pid" \
+		>"$ROOT/rsyslogd.out" 2>&1 &
+	SRV_PID=$!
+	wait_until -p "$SRV_PID" rsyslog_listening || { cat "$ROOT/rsyslogd.out" >&2 || true; die "rsyslogd did not start"; }
+}
+
+stop_servers()
+{
+	if [ -n "$SRV_PID" ]; then
+		kill "$SRV_PID" 2>/dev/null || true
+		wait "$SRV_PID" 2>/dev/null || true
+		SRV_PID=""
+	fi
+	if [ "$NS_MADE" = 1 ]; then
+		ip netns del "$NS_SRV" 2>/dev/null || true
+		ip netns del "$NS_CLI" 2>/dev/null || true
+		NS_MADE=0
+	fi
+	[ -f "$ROOT/.tlswatch-syslog" ] && rm -rf "$ROOT"
+	return 0
+}
+
+recorder_main "$@"
