@@ -67,11 +67,11 @@ struct packet {
 	const uint8_t *l3; /* start of the IP header (for nDPI) */
 	size_t l3_len;	   /* captured bytes from l3 on, trimmed to the IP length */
 	const uint8_t *payload;
-	size_t payload_len; /* captured payload bytes */
-	bool payload_cut;   /* the capture holds fewer bytes than the IP length says */
-	bool tunneled;	    /* decoded from inside a tunnel (tunnel_depth > 0) */
-	uint8_t tunnel_depth;			/* encapsulations opened */
-	uint8_t tunnels[DECODE_TUNNEL_MAX];	/* enum tunnel_kind, outermost first */
+	size_t payload_len;   /* captured payload bytes */
+	bool payload_cut;     /* the capture holds fewer bytes than the IP length says */
+	bool tunneled;	      /* decoded from inside a tunnel (tunnel_depth > 0) */
+	uint8_t tunnel_depth; /* encapsulations opened */
+	uint8_t tunnels[DECODE_TUNNEL_MAX]; /* enum tunnel_kind, outermost first */
 	uint8_t tunnel_bad; /* DECODE_TUNNEL_*: the encapsulation whose header failed */
 	/* Set with DECODE_FRAGMENT: the fragment, for ipfrag.h. */
 	struct {

@@ -32,7 +32,7 @@
 #define ETHERTYPE_QINQ_OLD 0x9100
 #define ETHERTYPE_MPLS 0x8847
 #define ETHERTYPE_MPLS_MC 0x8848
-#define ETHERTYPE_TEB 0x6558	   /* transparent Ethernet bridging */
+#define ETHERTYPE_TEB 0x6558	  /* transparent Ethernet bridging */
 #define ETHERTYPE_ERSPAN_2 0x88be /* ERSPAN type I (no S bit) and II */
 #define ETHERTYPE_ERSPAN_3 0x22eb
 
