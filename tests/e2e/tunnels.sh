@@ -7,7 +7,8 @@
 #    wrapped by tools/tunnel-encap.py: its session record must be the
 #    untunnelled one's, field for field (verdict, TLS facts, packets, bytes,
 #    flow ids), plus "tunnel" naming the encapsulation; the same with
-#    --threads 2.
+#    --threads 2. The original and its ERSPAN mirror merged in one capture
+#    are one session.
 # 2. Broken tunnels are counted, never lost: VXLAN without its I flag
 #    (tunnel_malformed, tunnel_vxlan_errors), Geneve cut inside its header
 #    (tunnel_truncated), GRE nested five deep (tunnel_too_deep), all in the
@@ -58,6 +59,21 @@ for f in "$top"/pcaps/tunnel-*-smtp-generated.pcap; do
 	done
 	"$bin" -q -r "$f" | grep -q "tunnel=$want" || say_fail "$name: the text report does not say tunnel=$want"
 done
+
+# A tap that sees a conversation and its ERSPAN mirror: one session (the
+# inner 5-tuple is the key), the copies are retransmissions, same verdict.
+if command -v mergecap >/dev/null; then
+	mergecap -w "$tmp/mirror.pcap" "$top/pcaps/smtp-starttls-tls13.pcap" \
+		"$top/pcaps/tunnel-erspan2-smtp-generated.pcap"
+	"$bin" -q -r "$tmp/mirror.pcap" --stats >"$tmp/mirror.out" 2>"$tmp/mirror.stats" ||
+		say_fail "mirror: exit $?"
+	[ "$(grep -c '^#' "$tmp/mirror.out")" = 1 ] || say_fail "original + mirror: not one session"
+	grep -q 'smtp  starttls' "$tmp/mirror.out" || say_fail "original + mirror: not starttls"
+	[ "$(awk '$1 == "sessions" { print $2 }' "$tmp/mirror.stats")" = 1 ] ||
+		say_fail "original + mirror: sessions counter is not 1"
+else
+	say_fail "mergecap (tshark's package) is not installed"
+fi
 
 # A counter's value in --stats output: stat FILE NAME
 stat()
