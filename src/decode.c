@@ -36,7 +36,7 @@
 #define ETHERTYPE_ERSPAN_2 0x88be /* ERSPAN type I (no S bit) and II */
 #define ETHERTYPE_ERSPAN_3 0x22eb
 
-#define IPPROTO_GRE_ 47
+#define IP_PROTO_GRE 47
 #define PORT_VXLAN 4789
 #define PORT_GENEVE 6081
 #define PORT_MPLS_IN_UDP 6635
@@ -479,7 +479,7 @@ decode_l4(struct cursor *c, uint8_t proto, size_t ip_payload_len, bool cut, stru
 			return DECODE_TUNNEL_TOO_DEEP;
 		return decode_ip(&in, out);
 	}
-	if (proto == IPPROTO_GRE_) {
+	if (proto == IP_PROTO_GRE) {
 		struct cursor in = tunnel_inner(c, ip_payload_len);
 
 		return decode_gre(&in, TUNNEL_GRE, out);
