@@ -5,8 +5,19 @@
  * cooked capture v1 and v2 (`-i any`), BSD NULL and LOOP, raw IP (DLT_RAW,
  * LINKTYPE_IPV4, LINKTYPE_IPV6). Network: IPv4 (options skipped, fragments
  * counted and not reassembled) and IPv6 (hop-by-hop, routing, destination
- * options, fragment, AH and mobility headers skipped), with one level of
- * IP-in-IP tunnelling (protocol 4 and 41: 6in4, 4in6). Transport: TCP and UDP.
+ * options, fragment, AH and mobility headers skipped). Transport: TCP and UDP.
+ *
+ * Tunnels are opened and the inner packet is the one reported (its addresses,
+ * ports and payload; the outer headers are only walked): IP-in-IP (protocol 4
+ * and 41: 6in4, 4in6), GRE (RFC 2784/2890, protocol 47) carrying IP,
+ * Ethernet (0x6558), MPLS or ERSPAN type I, II and III, VXLAN (RFC 7348, UDP
+ * 4789), Geneve (RFC 8926, UDP 6081), MPLS label stacks (ethertype
+ * 0x8847/0x8848, RFC 3032, with the RFC 4385 pseudowire control word before
+ * an Ethernet payload), MPLS-in-UDP (RFC 7510, UDP 6635) and GRE-in-UDP
+ * (RFC 8086, UDP 4754). At most DECODE_TUNNEL_MAX of them nest; a packet
+ * with more is DECODE_TUNNEL_TOO_DEEP. Their DTLS variants (6636, 4755) are
+ * not opened: they stay UDP sessions. Fragments inside a tunnel are
+ * reported (DECODE_FRAGMENT, `tunneled` set) but not reassembled.
  *
  * Nothing is copied: the packet record points into the frame.
  */
@@ -25,6 +36,26 @@ enum {
 	TCP_ACK = 0x10,
 };
 
+/* Encapsulations, as the packet record and the session list them; stable
+ * names from decode_tunnel_name(). */
+enum tunnel_kind {
+	TUNNEL_NONE = 0,
+	TUNNEL_IPIP,	    /* "ip-in-ip": IPv4/IPv6 in IPv4/IPv6 */
+	TUNNEL_GRE,	    /* "gre" */
+	TUNNEL_ERSPAN,	    /* "erspan": GRE carrying ERSPAN I, II or III */
+	TUNNEL_VXLAN,	    /* "vxlan" */
+	TUNNEL_GENEVE,	    /* "geneve" */
+	TUNNEL_MPLS,	    /* "mpls": a label stack after an ethertype or in GRE */
+	TUNNEL_MPLS_IN_UDP, /* "mpls-in-udp" (the label stack included) */
+	TUNNEL_GRE_IN_UDP,  /* "gre-in-udp" */
+	TUNNEL_KINDS,
+};
+
+/* Encapsulations opened per packet; one more is DECODE_TUNNEL_TOO_DEEP. */
+#define DECODE_TUNNEL_MAX 4
+/* Labels walked in one MPLS stack before it is called malformed. */
+#define DECODE_MPLS_LABELS_MAX 16
+
 struct packet {
 	uint64_t ts_us;		  /* capture time, microseconds since the epoch */
 	uint8_t family;		  /* 4 or 6 */
@@ -36,9 +67,12 @@ struct packet {
 	const uint8_t *l3; /* start of the IP header (for nDPI) */
 	size_t l3_len;	   /* captured bytes from l3 on, trimmed to the IP length */
 	const uint8_t *payload;
-	size_t payload_len; /* captured payload bytes */
-	bool payload_cut;   /* the capture holds fewer bytes than the IP length says */
-	bool tunneled;	    /* decoded from inside an IP-in-IP (6in4, 4in6 ...) tunnel */
+	size_t payload_len;   /* captured payload bytes */
+	bool payload_cut;     /* the capture holds fewer bytes than the IP length says */
+	bool tunneled;	      /* decoded from inside a tunnel (tunnel_depth > 0) */
+	uint8_t tunnel_depth; /* encapsulations opened */
+	uint8_t tunnels[DECODE_TUNNEL_MAX]; /* enum tunnel_kind, outermost first */
+	uint8_t tunnel_bad; /* DECODE_TUNNEL_*: the encapsulation whose header failed */
 	/* Set with DECODE_FRAGMENT: the fragment, for ipfrag.h. */
 	struct {
 		uint32_t id;	     /* IPv4 identification, or the IPv6 fragment header's */
@@ -59,6 +93,13 @@ enum decode_result {
 	DECODE_FRAGMENT,  /* IP fragment: not reassembled */
 	DECODE_TRUNCATED, /* headers cut by the snap length or the frame */
 	DECODE_MALFORMED, /* impossible header values */
+	/* A tunnel header (tunnel_bad names which) was cut short, held
+	 * impossible values, or carried what is not decoded (GRE version 1,
+	 * an unknown protocol type); or there were too many nested. */
+	DECODE_TUNNEL_TRUNCATED,
+	DECODE_TUNNEL_MALFORMED,
+	DECODE_TUNNEL_UNSUPPORTED,
+	DECODE_TUNNEL_TOO_DEEP,
 	DECODE_RESULTS,
 };
 
@@ -67,5 +108,10 @@ enum decode_result decode_packet(int dlt, const uint8_t *frame, size_t caplen, s
 /* True when decode_packet knows this link type. */
 bool decode_link_supported(int dlt);
 const char *decode_result_name(enum decode_result r);
+/* "gre", "vxlan" ... for an enum tunnel_kind; "?" when out of range. */
+const char *decode_tunnel_name(unsigned kind);
+/* Writes the packet's or a session's tunnel list, outermost first, joined
+ * by '/' ("vxlan", "gre/mpls"); "" when depth is 0. Returns out. */
+char *decode_tunnel_list(const uint8_t *kinds, unsigned depth, char *out, size_t outsz);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decode.h"
 #include "proto.h"
 #include "reasm.h"
 #include "tls.h"
@@ -169,6 +170,11 @@ struct session {
 	 * client's, else the server's), as evidence for a TLS-only port. */
 	uint8_t unrecognized[64];
 	uint8_t unrecognized_len;
+
+	/* The encapsulations of the first tunnelled packet (decode.h: enum
+	 * tunnel_kind, outermost first); depth 0 when none came in a tunnel. */
+	uint8_t tunnel_depth;
+	uint8_t tunnels[DECODE_TUNNEL_MAX];
 
 	uint64_t packets;
 	uint64_t bytes[2];	 /* payload bytes per direction */

@@ -17,6 +17,11 @@ struct stats {
 	uint64_t bytes;	  /* captured bytes */
 	uint64_t decode[DECODE_RESULTS];
 	struct ipfrag_stats frag; /* IP fragment reassembly (the reader's) */
+	/* Per enum tunnel_kind: packets decoded through one (each level of a
+	 * nested packet counts), and tunnel headers of that kind that were cut,
+	 * malformed, unsupported or one level too deep. */
+	uint64_t tunnel_packets[TUNNEL_KINDS];
+	uint64_t tunnel_errors[TUNNEL_KINDS];
 	uint64_t tcp_packets;
 	uint64_t udp_packets;
 	uint64_t payload_cut;	/* TCP segments cut by the snap length */

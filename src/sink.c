@@ -178,6 +178,24 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "ip_frag_uncaptured", st->frag.uncaptured);
 	fn(ctx, "truncated_headers", st->decode[DECODE_TRUNCATED]);
 	fn(ctx, "malformed_headers", st->decode[DECODE_MALFORMED]);
+	fn(ctx, "tunnel_truncated", st->decode[DECODE_TUNNEL_TRUNCATED]);
+	fn(ctx, "tunnel_malformed", st->decode[DECODE_TUNNEL_MALFORMED]);
+	fn(ctx, "tunnel_unsupported", st->decode[DECODE_TUNNEL_UNSUPPORTED]);
+	fn(ctx, "tunnel_too_deep", st->decode[DECODE_TUNNEL_TOO_DEEP]);
+	for (unsigned k = TUNNEL_NONE + 1; k < TUNNEL_KINDS; k++) {
+		/* "tunnel_gre_packets", "tunnel_mpls_in_udp_errors" ... */
+		char name[48];
+		size_t n;
+
+		n = (size_t)snprintf(name, sizeof(name), "tunnel_%s", decode_tunnel_name(k));
+		for (size_t i = 0; i < n && i < sizeof(name); i++)
+			if (name[i] == '-')
+				name[i] = '_';
+		snprintf(name + n, sizeof(name) - n, "_packets");
+		fn(ctx, name, st->tunnel_packets[k]);
+		snprintf(name + n, sizeof(name) - n, "_errors");
+		fn(ctx, name, st->tunnel_errors[k]);
+	}
 	fn(ctx, "unsupported_link", st->decode[DECODE_UNSUPPORTED_LINK]);
 	fn(ctx, "payload_cut_by_snaplen", st->payload_cut);
 	fn(ctx, "stray_packets", st->stray_packets);

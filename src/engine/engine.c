@@ -240,8 +240,19 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 	if (r == DECODE_FRAGMENT && !pk.tunneled && e->frag) {
 		/* The fragment that completes a datagram becomes the packet: the
 		 * whole datagram behind this fragment's link header. */
-		if (ipfrag_add(e->frag, &pk, frame, ts_us, &frame, &caplen))
+		if (ipfrag_add(e->frag, &pk, frame, ts_us, &frame, &caplen)) {
 			r = decode_packet(dlt, frame, caplen, &pk);
+			/* A tunnel whose outer datagram was fragmented: its
+			 * failures count like an unfragmented one's. */
+			if (r >= DECODE_TUNNEL_TRUNCATED)
+				e->st.decode[r]++;
+		}
+	}
+	if (r == DECODE_OK) {
+		for (unsigned i = 0; i < pk.tunnel_depth; i++)
+			e->st.tunnel_packets[pk.tunnels[i]]++;
+	} else if (r >= DECODE_TUNNEL_TRUNCATED && r < DECODE_RESULTS) {
+		e->st.tunnel_errors[pk.tunnel_bad < TUNNEL_KINDS ? pk.tunnel_bad : 0]++;
 	}
 	/* Expire at most once per packet-time second: cheap and timely. */
 	if (e->now_us >= e->last_expire_us + 1000000) {

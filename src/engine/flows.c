@@ -124,6 +124,10 @@ engine_conn_seen(struct engine *e, struct conn *c, const struct packet *pk)
 {
 	c->sess.packets++;
 	c->sess.ts_last_us = pk->ts_us;
+	if (pk->tunnel_depth && !c->sess.tunnel_depth) {
+		c->sess.tunnel_depth = pk->tunnel_depth;
+		memcpy(c->sess.tunnels, pk->tunnels, sizeof(c->sess.tunnels));
+	}
 	if (c->flow.dormant)
 		e->st.flows_resumed++;
 	flow_table_touch(e->flows, &c->flow, e->now_us);

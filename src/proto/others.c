@@ -29,6 +29,9 @@ const struct proto_desc proto_stun = {
 	.ndpi = {"STUN"},
 };
 
+/* Datagrams to 6635 and 4754 are tunnels the decoder opens (decode.h): the
+ * inner traffic is what becomes sessions. These two name the DTLS variants
+ * (6636, 4755), which cannot be opened, and judge them as DTLS. */
 const struct proto_desc proto_mpls_in_udp = {
 	.name = "mpls-in-udp",
 	.transports = PROTO_UDP,

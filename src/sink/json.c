@@ -506,6 +506,13 @@ json_session_facts(FILE *o, const struct sink *k, const struct session *s)
 	json_kv_bool(o, ",\"gap\":", s->gap);
 	json_kv_str(o, ",\"end\":", session_end_name(s->end));
 	json_kv_str_or_null(o, ",\"ndpi\":", s->ndpi);
+	if (s->tunnel_depth) {
+		/* Only on tunnelled sessions: "vxlan", "gre/mpls" (outermost first). */
+		char t[DECODE_TUNNEL_MAX * 16];
+
+		json_kv_str(o, ",\"tunnel\":",
+			    decode_tunnel_list(s->tunnels, s->tunnel_depth, t, sizeof(t)));
+	}
 	json_session_extra(o, s);
 }
 

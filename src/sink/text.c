@@ -315,6 +315,13 @@ text_session(struct sink *k, const struct session *s)
 		text_field(l);
 		text_printf(&l->b, "ndpi=%s", s->ndpi);
 	}
+	if (s->tunnel_depth) {
+		char t[DECODE_TUNNEL_MAX * 16];
+
+		text_field(l);
+		text_printf(&l->b, "tunnel=%s",
+			    decode_tunnel_list(s->tunnels, s->tunnel_depth, t, sizeof(t)));
+	}
 	text_session_extra(l, s);
 	text_line_write(k, TEXT_SESSION_INDENT);
 	if (k->live)

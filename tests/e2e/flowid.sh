@@ -15,10 +15,16 @@ mkdir -p "$tmp"
 command -v tshark >/dev/null || { fail "tshark not installed (tools/install-deps.sh installs it)"; exit 1; }
 
 # "PORT PORT community-id" per packet, both port orders, from tshark.
+# Inside a tunnel tshark gives the inner flow's community id (as tlswatch,
+# Suricata and Zeek do) but lists the outer UDP ports too: the inner TCP
+# ports, else the innermost UDP ones, are the flow's. The pseudowire capture's
+# label 3001 is Ethernet with a control word (tshark cannot guess it).
 tshark_ids() {
-	tshark --enable-protocol communityid -r "$1" -T fields -e tcp.srcport -e tcp.dstport \
-		-e udp.srcport -e udp.dstport -e communityid 2>/dev/null |
-		awk -F'\t' '$5 != "" { sp = $1 $3; dp = $2 $4; print sp, dp, $5; print dp, sp, $5 }' | sort -u
+	tshark --enable-protocol communityid -d mpls.label==3001,pwethcw -r "$1" -T fields \
+		-e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport -e communityid 2>/dev/null |
+		awk -F'\t' 'function last(v) { sub(/.*,/, "", v); return v }
+			$5 != "" { sp = $1 != "" ? last($1) : last($3); dp = $2 != "" ? last($2) : last($4);
+				   print sp, dp, $5; print dp, sp, $5 }' | sort -u
 }
 
 for f in "$top"/pcaps/*.pcap; do
@@ -55,8 +61,14 @@ done
 [ "$checked" -gt 100 ] || fail "only $checked sessions checked"
 
 # The same flow ids in another run and with two workers.
+# The generated tunnel captures are copies of smtp-starttls-tls13's
+# conversation (pcaps/README.md): the same flow, so the same flow id by
+# design; they stay out of this run.
 all=()
-for f in "$top"/pcaps/*.pcap; do all+=(-r "$f"); done
+for f in "$top"/pcaps/*.pcap; do
+	case "$f" in */tunnel-*-generated.pcap) continue ;; esac
+	all+=(-r "$f")
+done
 ids() { grep '"type":"session"' | sed 's/.*"flow_id":\([0-9]*\),.*"community_id":"\([^"]*\)".*/\1 \2/' | sort; }
 "$bin" -q "${all[@]}" --json - 2>/dev/null | ids >"$tmp/run1"
 "$bin" -q "${all[@]}" --json - 2>/dev/null | ids >"$tmp/run2"

@@ -135,6 +135,9 @@ suite "$here/flowid.sh" "$bin" "$tmp"
 # UDP flows as sessions (a generated capture).
 suite "$here/udp.sh" "$bin" "$tmp"
 
+# Tunnelled sessions equal untunnelled ones; broken tunnels are counted.
+suite "$here/tunnels.sh" "$bin" "$tmp"
+
 # Captures cut by a short snapshot length.
 suite "$here/snaplen.sh" "$bin" "$tmp"
 

@@ -951,6 +951,569 @@ test_decode_reused_packet_record_keeps_nothing_from_the_previous_frame(void **st
 	assert_int_equal(pk.payload_len, 0);
 }
 
+/* ---- GRE, ERSPAN, VXLAN, Geneve, MPLS, MPLS-in-UDP, GRE-in-UDP ---- */
+
+/* The inner packet every tunnel test carries: IPv4 + TCP + PAYLOAD, from
+ * ip4_client:40000 to ip4_server:25 (assert_tcp4_identity). */
+#define INNER_IP_LEN (20 + 20 + PAYLOAD_LEN)
+#define INNER_ETH_LEN (14 + INNER_IP_LEN)
+
+static const uint8_t ip4_outer_a[4] = {192, 0, 2, 1};
+static const uint8_t ip4_outer_b[4] = {192, 0, 2, 2};
+
+static void
+put_inner_ip(struct frame *f)
+{
+	put_ipv4(f, 6, 20 + PAYLOAD_LEN);
+	put_tcp(f);
+	put_payload(f);
+}
+
+static void
+put_inner_eth(struct frame *f)
+{
+	put_eth(f, 0x0800);
+	put_inner_ip(f);
+}
+
+/* The underlay's IPv4 header, between addresses the inner packet never uses. */
+static void
+put_outer_ipv4(struct frame *f, uint8_t proto, size_t l4_len)
+{
+	put8(f, 0x45);
+	put8(f, 0);
+	put16(f, (uint16_t)(20 + l4_len));
+	put16(f, 0x4242);
+	put16(f, 0x4000);
+	put8(f, 64);
+	put8(f, proto);
+	put16(f, 0);
+	put(f, ip4_outer_a, 4);
+	put(f, ip4_outer_b, 4);
+}
+
+static void
+put_outer_udp(struct frame *f, uint16_t dport, size_t payload_len)
+{
+	put16(f, 51234);
+	put16(f, dport);
+	put16(f, (uint16_t)(8 + payload_len));
+	put16(f, 0);
+}
+
+static void
+put_mpls(struct frame *f, uint32_t label, bool bottom)
+{
+	put32(f, label << 12 | (bottom ? 0x100u : 0) | 64);
+}
+
+enum tun_case {
+	TC_GRE_CKS_KEY_SEQ,
+	TC_GRE_IPV6,
+	TC_GRE_TEB,
+	TC_ERSPAN_1,
+	TC_ERSPAN_2,
+	TC_ERSPAN_3_SUBHEADER,
+	TC_ERSPAN_3_IP,
+	TC_VXLAN,
+	TC_GENEVE_OPTIONS,
+	TC_MPLS_3_LABELS,
+	TC_MPLS_PW_CONTROL_WORD,
+	TC_MPLS_IN_UDP,
+	TC_GRE_IN_UDP,
+	TC_COUNT,
+};
+
+/*
+ * One tunnelled frame (Ethernet link type) and where its parts end: the
+ * outer headers (a cut before is DECODE_TRUNCATED), the tunnel's headers (a
+ * cut before is DECODE_TUNNEL_TRUNCATED), the inner headers (DECODE_TRUNCATED
+ * again; the payload starts there).
+ */
+struct tun_frame {
+	const char *name;
+	enum tunnel_kind kind;
+	size_t outer_end, tunnel_end, hdr_end;
+	bool ipv6;
+};
+
+static void
+build_tunnel(enum tun_case tc, struct frame *f, struct tun_frame *t)
+{
+	size_t inner6 = 40 + 20 + PAYLOAD_LEN;
+
+	f->n = 0;
+	memset(t, 0, sizeof(*t));
+	switch (tc) {
+	case TC_GRE_CKS_KEY_SEQ:
+		t->name = "gre with checksum, key and sequence";
+		t->kind = TUNNEL_GRE;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 47, 16 + INNER_IP_LEN);
+		t->outer_end = f->n;
+		put16(f, 0xb000);
+		put16(f, 0x0800);
+		put32(f, 0xbeef0000); /* checksum, reserved */
+		put32(f, 42);	      /* key */
+		put32(f, 7);	      /* sequence */
+		t->tunnel_end = f->n;
+		put_inner_ip(f);
+		break;
+	case TC_GRE_IPV6:
+		t->name = "gre carrying ipv6";
+		t->kind = TUNNEL_GRE;
+		t->ipv6 = true;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 47, 4 + inner6);
+		t->outer_end = f->n;
+		put16(f, 0);
+		put16(f, 0x86dd);
+		t->tunnel_end = f->n;
+		put_ipv6(f, 6, 20 + PAYLOAD_LEN);
+		put_tcp(f);
+		put_payload(f);
+		break;
+	case TC_GRE_TEB:
+		t->name = "gre transparent ethernet bridging with a key";
+		t->kind = TUNNEL_GRE;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 47, 8 + INNER_ETH_LEN);
+		t->outer_end = f->n;
+		put16(f, 0x2000);
+		put16(f, 0x6558);
+		put32(f, 1);
+		t->tunnel_end = f->n;
+		put_inner_eth(f);
+		break;
+	case TC_ERSPAN_1:
+		t->name = "erspan type I";
+		t->kind = TUNNEL_ERSPAN;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 47, 4 + INNER_ETH_LEN);
+		t->outer_end = f->n;
+		put16(f, 0);
+		put16(f, 0x88be);
+		t->tunnel_end = f->n;
+		put_inner_eth(f);
+		break;
+	case TC_ERSPAN_2:
+		t->name = "erspan type II";
+		t->kind = TUNNEL_ERSPAN;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 47, 8 + 8 + INNER_ETH_LEN);
+		t->outer_end = f->n;
+		put16(f, 0x1000);
+		put16(f, 0x88be);
+		put32(f, 99);	  /* sequence */
+		put16(f, 0x1000); /* version 1, VLAN 0 */
+		put16(f, 0x0007); /* session 7 */
+		put32(f, 0);	  /* reserved, index */
+		t->tunnel_end = f->n;
+		put_inner_eth(f);
+		break;
+	case TC_ERSPAN_3_SUBHEADER:
+		t->name = "erspan type III with the platform subheader";
+		t->kind = TUNNEL_ERSPAN;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 47, 8 + 12 + 8 + INNER_ETH_LEN);
+		t->outer_end = f->n;
+		put16(f, 0x1000);
+		put16(f, 0x22eb);
+		put32(f, 99);
+		put16(f, 0x2000);	       /* version 2 */
+		put16(f, 0x0007);	       /* session 7 */
+		put32(f, 0x12345678);	       /* timestamp */
+		put16(f, 0);		       /* SGT */
+		put16(f, 1 << 4 | 3 << 1 | 1); /* FT 0, HW ID 1, Gra 3, O */
+		put32(f, 3u << 26);	       /* platform id 3 */
+		put32(f, 0x9abcdef0);
+		t->tunnel_end = f->n;
+		put_inner_eth(f);
+		break;
+	case TC_ERSPAN_3_IP:
+		t->name = "erspan type III carrying ip (frame type 2)";
+		t->kind = TUNNEL_ERSPAN;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 47, 8 + 12 + INNER_IP_LEN);
+		t->outer_end = f->n;
+		put16(f, 0x1000);
+		put16(f, 0x22eb);
+		put32(f, 99);
+		put16(f, 0x2000);
+		put16(f, 0x0007);
+		put32(f, 0);
+		put16(f, 0);
+		put16(f, 2 << 10); /* FT 2, no subheader */
+		t->tunnel_end = f->n;
+		put_inner_ip(f);
+		break;
+	case TC_VXLAN:
+		t->name = "vxlan";
+		t->kind = TUNNEL_VXLAN;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 17, 8 + 8 + INNER_ETH_LEN);
+		put_outer_udp(f, 4789, 8 + INNER_ETH_LEN);
+		t->outer_end = f->n;
+		put32(f, 0x08000000);
+		put32(f, 42 << 8);
+		t->tunnel_end = f->n;
+		put_inner_eth(f);
+		break;
+	case TC_GENEVE_OPTIONS:
+		t->name = "geneve with two options";
+		t->kind = TUNNEL_GENEVE;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 17, 8 + 8 + 12 + INNER_ETH_LEN);
+		put_outer_udp(f, 6081, 8 + 12 + INNER_ETH_LEN);
+		t->outer_end = f->n;
+		put8(f, 3);    /* version 0, 3 words of options */
+		put8(f, 0x40); /* C: a critical option */
+		put16(f, 0x6558);
+		put32(f, 42 << 8);
+		put16(f, 0x0102); /* option class */
+		put8(f, 0x80);	  /* type */
+		put8(f, 1);	  /* one word of data */
+		put32(f, 0xcafe);
+		put16(f, 0x0103);
+		put8(f, 0x01);
+		put8(f, 0); /* no data */
+		t->tunnel_end = f->n;
+		put_inner_eth(f);
+		break;
+	case TC_MPLS_3_LABELS:
+		t->name = "mpls stack of 3 labels";
+		t->kind = TUNNEL_MPLS;
+		put_eth(f, 0x8847);
+		t->outer_end = f->n;
+		put_mpls(f, 1000, false);
+		put_mpls(f, 2000, false);
+		put_mpls(f, 3000, true);
+		t->tunnel_end = f->n + 1; /* the payload's first nibble is read */
+		put_inner_ip(f);
+		break;
+	case TC_MPLS_PW_CONTROL_WORD:
+		t->name = "mpls pseudowire with a control word";
+		t->kind = TUNNEL_MPLS;
+		put_eth(f, 0x8847);
+		t->outer_end = f->n;
+		put_mpls(f, 1000, false);
+		put_mpls(f, 3001, true);
+		put32(f, 0); /* control word */
+		t->tunnel_end = f->n;
+		put_inner_eth(f);
+		break;
+	case TC_MPLS_IN_UDP:
+		t->name = "mpls-in-udp";
+		t->kind = TUNNEL_MPLS_IN_UDP;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 17, 8 + 4 + INNER_IP_LEN);
+		put_outer_udp(f, 6635, 4 + INNER_IP_LEN);
+		t->outer_end = f->n;
+		put_mpls(f, 3000, true);
+		t->tunnel_end = f->n + 1;
+		put_inner_ip(f);
+		break;
+	case TC_GRE_IN_UDP:
+		t->name = "gre-in-udp";
+		t->kind = TUNNEL_GRE_IN_UDP;
+		put_eth(f, 0x0800);
+		put_outer_ipv4(f, 17, 8 + 4 + INNER_IP_LEN);
+		put_outer_udp(f, 4754, 4 + INNER_IP_LEN);
+		t->outer_end = f->n;
+		put16(f, 0);
+		put16(f, 0x0800);
+		t->tunnel_end = f->n;
+		put_inner_ip(f);
+		break;
+	case TC_COUNT:
+		fail();
+	}
+	t->hdr_end = f->n - PAYLOAD_LEN;
+}
+
+static void
+test_decode_each_tunnel_gives_the_inner_five_tuple_and_names_the_tunnel(void **state)
+{
+	struct decoded d = {0};
+
+	(void)state;
+	for (int tc = 0; tc < TC_COUNT; tc++) {
+		struct frame f;
+		struct tun_frame t;
+
+		build_tunnel((enum tun_case)tc, &f, &t);
+		if (decode_copy(&d, DLT_EN10MB, f.b, f.n) != DECODE_OK)
+			fail_msg("%s: %s", t.name, decode_result_name(d.r));
+		if (t.ipv6) {
+			assert_int_equal(d.pk.family, 6);
+			assert_memory_equal(d.pk.src, ip6_client, 16);
+			assert_memory_equal(d.pk.dst, ip6_server, 16);
+			assert_int_equal(d.pk.sport, 40000);
+			assert_int_equal(d.pk.dport, 25);
+		} else {
+			assert_tcp4_identity(&d.pk);
+		}
+		assert_true(d.pk.tunneled);
+		if (d.pk.tunnel_depth != 1 || d.pk.tunnels[0] != t.kind)
+			fail_msg("%s: depth %u, kind %s", t.name, d.pk.tunnel_depth,
+				 decode_tunnel_name(d.pk.tunnels[0]));
+		assert_payload_is(&d, t.hdr_end);
+		/* nDPI is handed the inner IP packet. */
+		assert_ptr_equal(d.pk.l3, d.copy + t.hdr_end - (t.ipv6 ? 60 : 40));
+		assert_int_equal(d.pk.l3_len, (t.ipv6 ? 60 : 40) + PAYLOAD_LEN);
+	}
+	decoded_free(&d);
+}
+
+/*
+ * Every prefix of every tunnelled frame: cut in the outer or the inner
+ * headers is DECODE_TRUNCATED, cut in the tunnel's own header is
+ * DECODE_TUNNEL_TRUNCATED naming an encapsulation, and past the headers the
+ * inner payload is what was captured, marked cut.
+ */
+static void
+test_decode_every_prefix_of_every_tunnel_frame_is_counted_truncated_or_cut(void **state)
+{
+	struct decoded d = {0};
+
+	(void)state;
+	for (int tc = 0; tc < TC_COUNT; tc++) {
+		struct frame f;
+		struct tun_frame t;
+
+		build_tunnel((enum tun_case)tc, &f, &t);
+		for (size_t n = 0; n <= f.n; n++) {
+			enum decode_result r = decode_copy(&d, DLT_EN10MB, f.b, n);
+			enum decode_result want = n < t.outer_end    ? DECODE_TRUNCATED
+						  : n < t.tunnel_end ? DECODE_TUNNEL_TRUNCATED
+						  : n < t.hdr_end    ? DECODE_TRUNCATED
+								     : DECODE_OK;
+
+			if (r != want)
+				fail_msg("%s: prefix of %zu bytes: %s, expected %s", t.name, n,
+					 decode_result_name(r), decode_result_name(want));
+			if (r == DECODE_TUNNEL_TRUNCATED) {
+				assert_true(d.pk.tunnel_bad > TUNNEL_NONE);
+				assert_true(d.pk.tunnel_bad < TUNNEL_KINDS);
+			}
+			if (r != DECODE_OK)
+				continue;
+			assert_int_equal(payload_offset(&d), t.hdr_end);
+			assert_int_equal(d.pk.payload_len, n - t.hdr_end);
+			assert_true(d.pk.l3 + d.pk.l3_len <= d.copy + n);
+			assert_int_equal(d.pk.payload_cut, n < f.n);
+		}
+	}
+	decoded_free(&d);
+}
+
+static void
+test_decode_erspan_header_cut_short_names_erspan_not_gre(void **state)
+{
+	struct frame f;
+	struct tun_frame t;
+	struct decoded d = {0};
+
+	(void)state;
+	build_tunnel(TC_ERSPAN_2, &f, &t);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, t.outer_end + 2),
+			 DECODE_TUNNEL_TRUNCATED);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_GRE);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, t.tunnel_end - 1),
+			 DECODE_TUNNEL_TRUNCATED);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_ERSPAN);
+	decoded_free(&d);
+}
+
+static void
+test_decode_impossible_tunnel_headers_are_malformed_or_unsupported(void **state)
+{
+	struct frame f;
+	struct tun_frame t;
+	struct decoded d = {0};
+
+	(void)state;
+	/* VXLAN without the I flag (RFC 7348: must be set). */
+	build_tunnel(TC_VXLAN, &f, &t);
+	f.b[t.outer_end] = 0;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_MALFORMED);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_VXLAN);
+	/* Geneve version 1. */
+	build_tunnel(TC_GENEVE_OPTIONS, &f, &t);
+	f.b[t.outer_end] |= 0x40;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_MALFORMED);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_GENEVE);
+	/* Geneve options longer than the datagram. */
+	build_tunnel(TC_GENEVE_OPTIONS, &f, &t);
+	f.b[t.outer_end] = 0x3f;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_TRUNCATED);
+	/* ERSPAN type II header with version 2. */
+	build_tunnel(TC_ERSPAN_2, &f, &t);
+	f.b[t.outer_end + 8] = 0x20;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_MALFORMED);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_ERSPAN);
+	/* GRE version 1 (PPTP) and an unknown protocol type. */
+	build_tunnel(TC_GRE_TEB, &f, &t);
+	f.b[t.outer_end + 1] = 0x01;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_UNSUPPORTED);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_GRE);
+	build_tunnel(TC_GRE_TEB, &f, &t);
+	f.b[t.outer_end + 2] = 0x88;
+	f.b[t.outer_end + 3] = 0x0b; /* PPP */
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_UNSUPPORTED);
+	/* An MPLS payload that is neither IP nor a control word. */
+	build_tunnel(TC_MPLS_3_LABELS, &f, &t);
+	f.b[t.tunnel_end - 1] = 0x95;
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_UNSUPPORTED);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_MPLS);
+	decoded_free(&d);
+}
+
+static void
+test_decode_mpls_stack_without_bottom_of_stack_is_malformed(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x8847);
+	for (int i = 0; i < DECODE_MPLS_LABELS_MAX; i++)
+		put_mpls(&f, (uint32_t)(100 + i), false);
+	put_inner_ip(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_MALFORMED);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_MPLS);
+	decoded_free(&d);
+}
+
+/* levels GRE headers, each in an IPv4 packet of its own, around the inner one. */
+static void
+build_nested_gre(struct frame *f, int levels)
+{
+	f->n = 0;
+	put_eth(f, 0x0800);
+	for (int i = 0; i < levels; i++) {
+		put_outer_ipv4(f, 47, 4 + (size_t)(levels - i - 1) * 24 + INNER_IP_LEN);
+		put16(f, 0);
+		put16(f, 0x0800);
+	}
+	put_inner_ip(f);
+}
+
+static void
+test_decode_nesting_up_to_the_limit_is_decoded_and_one_more_is_too_deep(void **state)
+{
+	struct frame f;
+	struct decoded d = {0};
+
+	(void)state;
+	build_nested_gre(&f, DECODE_TUNNEL_MAX);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_int_equal(d.pk.tunnel_depth, DECODE_TUNNEL_MAX);
+	assert_tcp4_identity(&d.pk);
+	build_nested_gre(&f, DECODE_TUNNEL_MAX + 1);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_TUNNEL_TOO_DEEP);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_GRE);
+	/* IP in IP counts as a level too: no way round the limit. */
+	f.n = 0;
+	for (int i = 0; i <= DECODE_TUNNEL_MAX; i++)
+		put_ipv4(&f, 4, (size_t)(DECODE_TUNNEL_MAX - i) * 20 + INNER_IP_LEN);
+	put_inner_ip(&f);
+	assert_int_equal(decode_copy(&d, DLT_RAW, f.b, f.n), DECODE_TUNNEL_TOO_DEEP);
+	assert_int_equal(d.pk.tunnel_bad, TUNNEL_IPIP);
+	decoded_free(&d);
+}
+
+static void
+test_decode_mixed_nesting_lists_every_tunnel_outermost_first(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+	char list[64];
+	size_t vx = 8 + 8 + INNER_ETH_LEN;
+
+	(void)state;
+	/* MPLS, then GRE-in-UDP, then VXLAN. */
+	put_eth(&f, 0x8847);
+	put_mpls(&f, 16, true);
+	put_outer_ipv4(&f, 17, 8 + 4 + 20 + vx);
+	put_outer_udp(&f, 4754, 4 + 20 + vx);
+	put16(&f, 0);
+	put16(&f, 0x0800);
+	put_outer_ipv4(&f, 17, vx);
+	put_outer_udp(&f, 4789, 8 + INNER_ETH_LEN);
+	put32(&f, 0x08000000);
+	put32(&f, 7 << 8);
+	put_inner_eth(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+	assert_tcp4_identity(&d.pk);
+	assert_int_equal(d.pk.tunnel_depth, 3);
+	assert_string_equal(decode_tunnel_list(d.pk.tunnels, d.pk.tunnel_depth, list, sizeof(list)),
+			    "mpls/gre-in-udp/vxlan");
+	assert_string_equal(decode_tunnel_list(d.pk.tunnels, d.pk.tunnel_depth, list, 9), "mpls");
+	assert_string_equal(decode_tunnel_list(d.pk.tunnels, 0, list, sizeof(list)), "");
+	decoded_free(&d);
+}
+
+static void
+test_decode_dtls_tunnel_ports_stay_udp_and_are_not_opened(void **state)
+{
+	static const uint16_t ports[] = {6636, 4755, 4790};
+	struct decoded d = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		struct frame f = {.n = 0};
+
+		put_eth(&f, 0x0800);
+		put_outer_ipv4(&f, 17, 8 + PAYLOAD_LEN);
+		put_outer_udp(&f, ports[i], PAYLOAD_LEN);
+		put_payload(&f);
+		assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_OK);
+		assert_int_equal(d.pk.l4, 17);
+		assert_int_equal(d.pk.dport, ports[i]);
+		assert_int_equal(d.pk.tunnel_depth, 0);
+		assert_false(d.pk.tunneled);
+	}
+	decoded_free(&d);
+}
+
+static void
+test_decode_fragment_inside_a_tunnel_is_a_tunneled_fragment(void **state)
+{
+	struct frame f = {.n = 0};
+	struct decoded d = {0};
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_outer_ipv4(&f, 17, 8 + 8 + INNER_ETH_LEN);
+	put_outer_udp(&f, 4789, 8 + INNER_ETH_LEN);
+	put32(&f, 0x08000000);
+	put32(&f, 1 << 8);
+	put_eth(&f, 0x0800);
+	put_ipv4_opts(&f, 6, 20 + PAYLOAD_LEN, 5, 0x2000); /* MF */
+	put_tcp(&f);
+	put_payload(&f);
+	assert_int_equal(decode_copy(&d, DLT_EN10MB, f.b, f.n), DECODE_FRAGMENT);
+	assert_true(d.pk.tunneled); /* so the engine does not reassemble it */
+	decoded_free(&d);
+}
+
+static void
+test_decode_tunnel_names_are_stable_strings(void **state)
+{
+	(void)state;
+	assert_string_equal(decode_tunnel_name(TUNNEL_GRE), "gre");
+	assert_string_equal(decode_tunnel_name(TUNNEL_ERSPAN), "erspan");
+	assert_string_equal(decode_tunnel_name(TUNNEL_VXLAN), "vxlan");
+	assert_string_equal(decode_tunnel_name(TUNNEL_GENEVE), "geneve");
+	assert_string_equal(decode_tunnel_name(TUNNEL_MPLS), "mpls");
+	assert_string_equal(decode_tunnel_name(TUNNEL_MPLS_IN_UDP), "mpls-in-udp");
+	assert_string_equal(decode_tunnel_name(TUNNEL_GRE_IN_UDP), "gre-in-udp");
+	assert_string_equal(decode_tunnel_name(TUNNEL_IPIP), "ip-in-ip");
+	assert_string_equal(decode_tunnel_name(TUNNEL_KINDS), "?");
+	assert_string_equal(decode_result_name(DECODE_TUNNEL_TOO_DEEP), "tunnel-too-deep");
+}
+
 /* ---- every truncation of valid frames ---- */
 
 /*
@@ -1165,6 +1728,20 @@ main(void)
 		cmocka_unit_test(test_decode_ipv6_in_ipv4_decodes_the_inner_ipv6_packet),
 		cmocka_unit_test(
 			test_decode_reused_packet_record_keeps_nothing_from_the_previous_frame),
+		cmocka_unit_test(
+			test_decode_each_tunnel_gives_the_inner_five_tuple_and_names_the_tunnel),
+		cmocka_unit_test(
+			test_decode_every_prefix_of_every_tunnel_frame_is_counted_truncated_or_cut),
+		cmocka_unit_test(test_decode_erspan_header_cut_short_names_erspan_not_gre),
+		cmocka_unit_test(
+			test_decode_impossible_tunnel_headers_are_malformed_or_unsupported),
+		cmocka_unit_test(test_decode_mpls_stack_without_bottom_of_stack_is_malformed),
+		cmocka_unit_test(
+			test_decode_nesting_up_to_the_limit_is_decoded_and_one_more_is_too_deep),
+		cmocka_unit_test(test_decode_mixed_nesting_lists_every_tunnel_outermost_first),
+		cmocka_unit_test(test_decode_dtls_tunnel_ports_stay_udp_and_are_not_opened),
+		cmocka_unit_test(test_decode_fragment_inside_a_tunnel_is_a_tunneled_fragment),
+		cmocka_unit_test(test_decode_tunnel_names_are_stable_strings),
 		cmocka_unit_test(
 			test_decode_every_prefix_of_an_ethernet_ipv4_tcp_frame_is_truncated_or_cut),
 		cmocka_unit_test(
