@@ -304,10 +304,7 @@ else
 	grep -Ev '^/(lib|usr/lib|etc|run)/systemd/' "$tmp/verify.all" >"$tmp/verify.out" || true
 	if grep -Eqi 'Failed to (connect|initialize|set up)|has not been booted|System has not been booted' "$tmp/verify.out"; then
 		echo "SKIP service: systemd-analyze verify cannot run here: $(head -1 "$tmp/verify.out")"
-	# verify also loads the system's units and warns about theirs (Debian's
-	# freeradius.service: "Unit uses MemoryLimit="): only what it says of
-	# this unit counts.
-	elif [ $rc -eq 0 ] && ! grep -v '^/lib/systemd/\|^/usr/lib/systemd/\|^/etc/systemd/' "$tmp/verify.out" | grep -q .; then
+	elif [ $rc -eq 0 ] && [ ! -s "$tmp/verify.out" ]; then
 		ok
 	else
 		# Unknown keys are only warnings (exit 0): any message fails.
