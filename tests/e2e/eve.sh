@@ -135,6 +135,16 @@ def unordered_community_id(r):
     return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
 
 
+# Tunnels Suricata 7 does not open (it decodes ERSPAN I and II, VXLAN,
+# Geneve, GRE and MPLS, not ERSPAN III nor the UDP encapsulations of RFC 7510
+# and RFC 8086): their inner sessions have no Suricata record to join; the
+# records tlswatch writes for them are still checked.
+suricata_blind = {
+    "tunnel-erspan3-smtp-generated.pcap": "ERSPAN type III",
+    "tunnel-gre-in-udp-smtp-generated.pcap": "GRE-in-UDP (RFC 8086)",
+    "tunnel-mpls-in-udp-smtp-generated.pcap": "MPLS-in-UDP (RFC 7510)",
+}
+
 common = ("timestamp", "flow_id", "event_type", "src_ip", "src_port", "dest_ip", "dest_port",
           "proto", "community_id", "app_proto", "pcap_filename", "host")
 
@@ -149,7 +159,8 @@ for name in sorted(os.listdir(os.path.join(tmp, "suricata"))):
             for k in common:
                 if k in r:
                     field_types.setdefault(k, type(r[k]))
-            if "community_id" in r and "src_ip" in r:
+            # (flows of GRE itself carry addresses but no ports)
+            if "community_id" in r and "src_ip" in r and "src_port" in r:
                 suri.setdefault(key(r), []).append(r)
     if not os.path.exists(os.path.join(tmp, "tlswatch", name + ".json")):
         continue
@@ -198,6 +209,8 @@ for name in sorted(os.listdir(os.path.join(tmp, "suricata"))):
         if et != "tlswatch_session":
             continue
         theirs = suri.get(key(r))
+        if not theirs and name in suricata_blind:
+            continue  # Suricata cannot open the tunnel (above)
         if not theirs:
             problem("%s: session %s:%s -> %s:%s: Suricata has no record of it" %
                     (name, r["src_ip"], r["src_port"], r["dest_ip"], r["dest_port"]))
