@@ -80,30 +80,8 @@ pkt_answer(struct pkt *p, uint8_t code, uint8_t id)
 	pkt_end(p);
 }
 
-struct run {
-	struct proto_facts f;
-	uint8_t state[512];
-};
-
-static void
-run_init(struct run *r)
-{
-	assert_true(proto_radius.state_size <= sizeof(r->state));
-	memset(r, 0, sizeof(*r));
-	proto_radius.init(r->state);
-}
-
-/* One datagram in a buffer of exactly its size (ASan sees a read past it). */
-static void
-run_dgram(struct run *r, enum dir dir, const uint8_t *p, size_t n)
-{
-	uint8_t *copy = malloc(n ? n : 1);
-
-	assert_non_null(copy);
-	memcpy(copy, p, n);
-	proto_radius.datagram(r->state, &r->f, dir, copy, n);
-	free(copy);
-}
+#define DGRAM_PROTO proto_radius
+#include "dgram_run.h"
 
 /* ---- Logins ----------------------------------------------------------------- */
 

@@ -45,30 +45,8 @@ extern const struct proto_desc proto_sip;
 #define OK_2 "SIP/2.0 200 OK\r\nCSeq: 2 REGISTER\r\nContent-Length: 0\r\n\r\n"
 #define FORBIDDEN_2 "SIP/2.0 403 Forbidden\r\nCSeq: 2 REGISTER\r\nContent-Length: 0\r\n\r\n"
 
-struct run {
-	struct proto_facts f;
-	uint8_t state[256];
-};
-
-static void
-run_init(struct run *r)
-{
-	assert_true(proto_sip.state_size <= sizeof(r->state));
-	memset(r, 0, sizeof(*r));
-	proto_sip.init(r->state);
-}
-
-/* One datagram in a buffer of exactly its size (ASan sees a read past it). */
-static void
-run_dgram(struct run *r, enum dir dir, const char *p, size_t n)
-{
-	uint8_t *copy = malloc(n ? n : 1);
-
-	assert_non_null(copy);
-	memcpy(copy, p, n);
-	proto_sip.datagram(r->state, &r->f, dir, copy, n);
-	free(copy);
-}
+#define DGRAM_PROTO proto_sip
+#include "dgram_run.h"
 
 #define DGRAM(r, d, s) run_dgram((r), (d), (s), sizeof(s) - 1)
 

@@ -165,31 +165,8 @@ mb_v3(struct mb *m, uint8_t flags, const char *user, uint8_t pdu, const uint8_t 
 
 /* ---- Feeding ---------------------------------------------------------------- */
 
-struct run {
-	struct proto_facts f;
-	uint8_t state[256];
-};
-
-static void
-run_init(struct run *r)
-{
-	assert_true(proto_snmp.state_size <= sizeof(r->state));
-	memset(r, 0, sizeof(*r));
-	proto_snmp.init(r->state);
-}
-
-/* One datagram, copied to a buffer of exactly its size (ASan sees a read
- * past it). */
-static void
-run_dgram(struct run *r, enum dir dir, const uint8_t *p, size_t n)
-{
-	uint8_t *copy = malloc(n ? n : 1);
-
-	assert_non_null(copy);
-	memcpy(copy, p, n);
-	proto_snmp.datagram(r->state, &r->f, dir, copy, n);
-	free(copy);
-}
+#define DGRAM_PROTO proto_snmp
+#include "dgram_run.h"
 
 /* ---- v1 and v2c ------------------------------------------------------------- */
 
