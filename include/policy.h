@@ -51,10 +51,10 @@
 #include "dns.h"
 #include "session.h"
 
-#define POLICY_NAME_MAX 128	 /* a name kept (longer ones are not learned) */
-#define POLICY_CNAME_HOPS 8	 /* CNAMEs followed from one name */
-#define POLICY_MX_PATTERNS 8	 /* MX patterns kept per --policy domain */
-#define POLICY_FILE_DOMAINS 4096 /* domains a --policy file may name */
+#define POLICY_NAME_MAX 128	  /* a name kept (longer ones are not learned) */
+#define POLICY_CNAME_HOPS 8	  /* CNAMEs followed from one name */
+#define POLICY_MX_PATTERNS 8	  /* MX patterns kept per --policy domain */
+#define POLICY_FILE_DOMAINS 4096  /* domains a --policy file may name */
 #define POLICY_STS_BODY_MAX 65536 /* bytes of an RFC 8461 policy file read */
 
 /* Table sizes (entries) of the learned records. */
@@ -63,11 +63,10 @@ struct policy_limits {
 };
 
 struct policy_stats {
-	uint64_t answers_learned;  /* DNS responses that taught something */
-	uint64_t records_learned;  /* records stored or refreshed */
-	uint64_t evicted;	   /* live entries evicted by a full table */
-	uint64_t evicted_mx, evicted_addr, evicted_cname, evicted_sts, evicted_tlsrpt,
-		evicted_tlsa;
+	uint64_t answers_learned; /* DNS responses that taught something */
+	uint64_t records_learned; /* records stored or refreshed */
+	uint64_t evicted;	  /* live entries evicted by a full table */
+	uint64_t evicted_mx, evicted_addr, evicted_cname, evicted_sts, evicted_tlsrpt, evicted_tlsa;
 	uint64_t expired_reused;   /* expired entries replaced */
 	uint64_t file_domains;	   /* domains from --policy */
 	uint64_t sessions_matched; /* SMTP sessions a policy applied to */

@@ -72,7 +72,7 @@ enum alert_kind {
 	ALERT_TLS_WEAK_CIPHER,
 	ALERT_AUTH_OFFERED_CLEARTEXT,
 	ALERT_LOGIN_BRUTEFORCE,
-	ALERT_DATA_CLEARTEXT, /* an encrypted control session's data went in the clear */
+	ALERT_DATA_CLEARTEXT,	 /* an encrypted control session's data went in the clear */
 	ALERT_MTA_STS_VIOLATION, /* mail to an MTA-STS domain's MX not protected by TLS */
 	ALERT_DANE_VIOLATION,	 /* mail to an MX with DNSSEC-validated TLSA not protected */
 	ALERT_KIND_COUNT,
@@ -202,7 +202,7 @@ struct session {
 	/* Filled when the session is judged (session_finish). */
 	enum verdict verdict;
 	enum reason reason;
-	uint32_t alerts; /* 1u << enum alert_kind */
+	uint32_t alerts;	      /* 1u << enum alert_kind */
 	struct session_policy policy; /* SMTP to a policy-protected domain */
 
 	/* Parser state, owned by the session. */

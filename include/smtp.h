@@ -15,8 +15,8 @@
 #define SMTP_RCPT_DOMAIN_KEEP 60 /* bytes of the domain kept, NUL included */
 
 struct smtp_own {
-	uint8_t data; /* 1: DATA answered 354, or BDAT sent (mail content crossed) */
-	uint8_t quit; /* the client sent QUIT */
+	uint8_t data;  /* 1: DATA answered 354, or BDAT sent (mail content crossed) */
+	uint8_t quit;  /* the client sent QUIT */
 	uint8_t rcpts; /* RCPT TO commands read (saturates at 255) */
 	char rcpt_domain[SMTP_RCPT_DOMAIN_KEEP]; /* lower case; "" when none or cut */
 };

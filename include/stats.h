@@ -63,10 +63,10 @@ struct stats {
 	uint64_t policy_expired_reused; /* ... expired record replaced */
 	uint64_t policy_file_domains;	/* domains from --policy */
 	uint64_t policy_sessions;	/* SMTP sessions a policy applied to */
-	uint64_t links_announced; /* data connections announced (FTP PASV, PORT ...) */
-	uint64_t links_linked;	  /* data sessions linked to an announcement */
-	uint64_t links_inferred;  /* ... to an encrypted control session's hosts */
-	uint64_t links_dropped;	  /* announcements forgotten: the table was full */
+	uint64_t links_announced;	/* data connections announced (FTP PASV, PORT ...) */
+	uint64_t links_linked;		/* data sessions linked to an announcement */
+	uint64_t links_inferred;	/* ... to an encrypted control session's hosts */
+	uint64_t links_dropped;		/* announcements forgotten: the table was full */
 	uint64_t evidence_files;
 	uint64_t evidence_failed;
 	uint64_t evidence_withheld;	   /* not written: the session carried a login secret */

@@ -90,7 +90,7 @@ struct correlate {
 	 * read (unreadable: never touched; bad_file: moved to .bad) and the last
 	 * good one (existed, clean: linked to .bak). */
 	bool existed, unreadable, bad_file;
-	struct shared *shared; /* --state redis://: NULL otherwise */
+	struct shared *shared;		  /* --state redis://: NULL otherwise */
 	struct shared_stats shared_final; /* after the save */
 	bool shared_on;			  /* --state redis:// was given */
 };
@@ -500,8 +500,8 @@ correlate_capabilities(struct correlate *c, struct server_rec *r, const struct s
 		}
 		r->offered = true;
 		push_id(r->offered_ids, &r->n_offered_ids, s->id);
-		shared_offer(c->shared, s->family, s->server_ip, s->server_port, s->l4,
-			     s->service, s->ts_last_us);
+		shared_offer(c->shared, s->family, s->server_ip, s->server_port, s->l4, s->service,
+			     s->ts_last_us);
 		return;
 	}
 	if (pf->indicators & (IND_CAPA_MASKED | IND_CMD_MASKED))
@@ -605,7 +605,8 @@ correlate_fallback(struct correlate *c, struct pair_rec *p, const struct session
 			 (double)(s->ts_first_us - ts) / 1e6, by);
 	else
 		snprintf(a->evidence, sizeof(a->evidence),
-			 "%s in session #%" PRIu64 " %.1f s earlier; the client came back without TLS",
+			 "%s in session #%" PRIu64
+			 " %.1f s earlier; the client came back without TLS",
 			 broken ? "upgrade accepted but no TLS followed" : "TLS handshake failed",
 			 p->failed_id, (double)(s->ts_first_us - ts) / 1e6);
 }
@@ -696,7 +697,10 @@ correlate_count(struct correlate *c, const struct session *s, bool alerted)
 {
 	shared_count_session(c->shared, s->family, s->server_ip, s->server_port, s->l4, s->service,
 			     verdict_name(s->verdict), s->pf.n_logins, alerted,
-			     !s->pf.capa_seen ? -1 : s->pf.tls_offered ? 1 : 0, s->ts_last_us);
+			     !s->pf.capa_seen	 ? -1
+			     : s->pf.tls_offered ? 1
+						 : 0,
+			     s->ts_last_us);
 }
 
 int

@@ -352,8 +352,9 @@ pol_effective_name(const struct dns_msg *m, const char *owner, char *qbuf)
 			for (unsigned i = 0; i < m->n_rr; i++) {
 				char o[POLICY_NAME_MAX], tg[POLICY_NAME_MAX];
 
-				if (m->rr[i].type != DNS_TYPE_CNAME || !pol_name(o, m->rr[i].name) ||
-				    strcmp(o, at) != 0 || !pol_name(tg, m->rr[i].u.target))
+				if (m->rr[i].type != DNS_TYPE_CNAME ||
+				    !pol_name(o, m->rr[i].name) || strcmp(o, at) != 0 ||
+				    !pol_name(tg, m->rr[i].u.target))
 					continue;
 				memcpy(at, tg, sizeof(at));
 				moved = true;
@@ -556,8 +557,8 @@ policy_parse_sts(const char *t, size_t n, struct policy_sts *out, char *err, siz
 			version = true;
 		} else if (kb - ka == 4 && strncmp(t + ka, "mode", 4) == 0) {
 			if (!pol_mode_parse(t + va, vb - va, &out->mode)) {
-				snprintf(err, errsz, "line %u: mode is not enforce, testing or none",
-					 line);
+				snprintf(err, errsz,
+					 "line %u: mode is not enforce, testing or none", line);
 				return -1;
 			}
 			mode = true;
@@ -585,14 +586,15 @@ policy_parse_sts(const char *t, size_t n, struct policy_sts *out, char *err, siz
 			}
 			for (size_t i = va; i < vb; i++) {
 				if (t[i] < '0' || t[i] > '9') {
-					snprintf(err, errsz, "line %u: max_age is not a number", line);
+					snprintf(err, errsz, "line %u: max_age is not a number",
+						 line);
 					return -1;
 				}
 				v = v * 10 + (uint64_t)(t[i] - '0');
 			}
 			if (v > 31557600) {
-				snprintf(err, errsz, "line %u: max_age over 31557600 (RFC 8461 3.2)",
-					 line);
+				snprintf(err, errsz,
+					 "line %u: max_age over 31557600 (RFC 8461 3.2)", line);
 				return -1;
 			}
 			out->max_age = (uint32_t)v;
@@ -601,9 +603,10 @@ policy_parse_sts(const char *t, size_t n, struct policy_sts *out, char *err, siz
 		/* Other keys: extensions, ignored (RFC 8461 3.2). */
 	}
 	if (!version || !mode || !age) {
-		snprintf(err, errsz, "missing %s", !version ? "version: STSv1"
-						   : !mode  ? "mode"
-							    : "max_age");
+		snprintf(err, errsz, "missing %s",
+			 !version ? "version: STSv1"
+			 : !mode  ? "mode"
+				  : "max_age");
 		return -1;
 	}
 	if (out->mode != STS_NONE && out->n_mx == 0) {
@@ -681,8 +684,9 @@ pol_file_line(struct policy *p, const char *dir, char **w, size_t nw, char *err,
 
 	memset(&sts, 0, sizeof(sts));
 	if (nw < 2) {
-		snprintf(err, errsz, "expected \"DOMAIN MODE [MX-PATTERN ...]\" or "
-				     "\"DOMAIN sts-file PATH\"");
+		snprintf(err, errsz,
+			 "expected \"DOMAIN MODE [MX-PATTERN ...]\" or "
+			 "\"DOMAIN sts-file PATH\"");
 		return -1;
 	}
 	if (!pol_valid_name(w[0], false)) {
@@ -713,13 +717,15 @@ pol_file_line(struct policy *p, const char *dir, char **w, size_t nw, char *err,
 		free(body);
 	} else {
 		if (!pol_mode_parse(w[1], strlen(w[1]), &mode)) {
-			snprintf(err, errsz, "mode \"%.20s\" is not enforce, testing or none", w[1]);
+			snprintf(err, errsz, "mode \"%.20s\" is not enforce, testing or none",
+				 w[1]);
 			return -1;
 		}
 		sts.mode = mode;
 		for (size_t i = 2; i < nw; i++) {
 			if (i - 2 >= POLICY_MX_PATTERNS) {
-				snprintf(err, errsz, "more than %d MX patterns", POLICY_MX_PATTERNS);
+				snprintf(err, errsz, "more than %d MX patterns",
+					 POLICY_MX_PATTERNS);
 				return -1;
 			}
 			if (!pol_valid_name(w[i], true)) {
@@ -763,7 +769,8 @@ policy_load_text(struct policy *p, const char *name, const char *dir, const char
 		}
 		if ((tok = strchr(buf, '#')) != NULL)
 			*tok = '\0';
-		for (tok = strtok_r(buf, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+		for (tok = strtok_r(buf, " \t\r", &save); tok;
+		     tok = strtok_r(NULL, " \t\r", &save)) {
 			if (nw == POL_WORDS) {
 				snprintf(err, errsz, "%s:%u: more than %d MX patterns", name, line,
 					 POLICY_MX_PATTERNS);
@@ -975,12 +982,12 @@ pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *
 	bool found = false;
 
 	pol_server_hosts(p, s, t, hosts, &nh);
-#define POL_CONSIDER()                                                                     \
-	do {                                                                               \
-		if ((c.source || c.dane) && (!found || pol_rank(&c) > pol_rank(best))) { \
-			*best = c;                                                         \
-			found = true;                                                      \
-		}                                                                          \
+#define POL_CONSIDER()                                                                             \
+	do {                                                                                       \
+		if ((c.source || c.dane) && (!found || pol_rank(&c) > pol_rank(best))) {           \
+			*best = c;                                                                 \
+			found = true;                                                              \
+		}                                                                                  \
 	} while (0)
 	for (size_t h = 0; h < nh; h++) {
 		const struct pol_table *mt = &p->t[PK_MX];
@@ -1086,8 +1093,9 @@ policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 					 c.domain, mx, c.sts_id[0] ? c.sts_id : "?", state,
 					 pol_mail_outcome(own));
 			else
-				snprintf(ev, sizeof(ev), "%s (%s) MTA-STS mode %s (%s); session %s; %s",
-					 c.domain, mx, sts_mode_name(c.sts),
+				snprintf(ev, sizeof(ev),
+					 "%s (%s) MTA-STS mode %s (%s); session %s; %s", c.domain,
+					 mx, sts_mode_name(c.sts),
 					 c.source == POLICY_SOURCE_FILE ? "--policy" : "DNS", state,
 					 pol_mail_outcome(own));
 			verdict_alert_init(&out[n], s, ALERT_MTA_STS_VIOLATION, d.sts_severity);

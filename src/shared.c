@@ -69,7 +69,7 @@ struct shared {
 	size_t n_mirrored;
 	struct pending queue[SHARED_QUEUE]; /* a ring */
 	size_t q_head, q_len;
-	bool stopping;		 /* drain, then stop */
+	bool stopping;		  /* drain, then stop */
 	struct timespec deadline; /* ... at most until then */
 	struct shared_stats st;
 
@@ -310,15 +310,16 @@ shared_pair_text(char *out, uint8_t family, const uint8_t *server_ip, uint16_t p
 }
 
 bool
-shared_failed(struct shared *sh, uint8_t family, const uint8_t *server_ip, uint16_t port, uint8_t l4,
-	      const uint8_t *client_ip, uint64_t *ts_us, bool *broken, char *by, size_t bysz)
+shared_failed(struct shared *sh, uint8_t family, const uint8_t *server_ip, uint16_t port,
+	      uint8_t l4, const uint8_t *client_ip, uint64_t *ts_us, bool *broken, char *by,
+	      size_t bysz)
 {
 	char k[SHARED_KEY_LEN + INET6_ADDRSTRLEN], client[INET6_ADDRSTRLEN];
 	struct mirror_node *m;
 	bool found = false;
 
-	if (!sh || !shared_pair_text(k, family, server_ip, port, l4, client_ip, client,
-				     sizeof(client)))
+	if (!sh ||
+	    !shared_pair_text(k, family, server_ip, port, l4, client_ip, client, sizeof(client)))
 		return false;
 	pthread_mutex_lock(&sh->lock);
 	if ((m = mirror_get(sh, k)) != NULL) {
@@ -351,8 +352,9 @@ shared_fail(struct shared *sh, uint8_t family, const uint8_t *server_ip, uint16_
 	char k[SHARED_KEY_LEN + INET6_ADDRSTRLEN];
 	struct pending p = {.kind = PENDING_FAIL, .ts_us = ts_us, .broken = broken, .ttl_s = ttl_s};
 
-	if (!sh || !shared_pair_text(k, family, server_ip, port, l4, client_ip, p.client,
-				     sizeof(p.client)) ||
+	if (!sh ||
+	    !shared_pair_text(k, family, server_ip, port, l4, client_ip, p.client,
+			      sizeof(p.client)) ||
 	    !shared_server_text(p.key, family, server_ip, port, l4))
 		return;
 	pthread_mutex_lock(&sh->lock);
@@ -381,8 +383,11 @@ shared_count_session(struct shared *sh, uint8_t family, const uint8_t *ip, uint1
 		     uint8_t l4, const char *service, const char *verdict, unsigned logins,
 		     bool alerted, int offer, uint64_t ts_us)
 {
-	struct pending p = {.kind = PENDING_SESSION, .ts_us = ts_us, .logins = logins,
-			    .alerted = alerted, .offer = offer};
+	struct pending p = {.kind = PENDING_SESSION,
+			    .ts_us = ts_us,
+			    .logins = logins,
+			    .alerted = alerted,
+			    .offer = offer};
 
 	if (!sh || !shared_server_text(p.key, family, ip, port, l4))
 		return;
@@ -504,7 +509,8 @@ shared_load_kind(struct shared *sh, const char *kind)
 		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
 		keys = r->element[1];
 		for (size_t i = 0; i < keys->elements; i++)
-			redisAppendCommand(sh->cmd, "HMGET %s sensor ts broken", keys->element[i]->str);
+			redisAppendCommand(sh->cmd, "HMGET %s sensor ts broken",
+					   keys->element[i]->str);
 		for (size_t i = 0; i < keys->elements; i++) {
 			void *v = NULL;
 			redisReply *f;
@@ -525,8 +531,8 @@ shared_load_kind(struct shared *sh, const char *kind)
 				uint64_t ts = 0;
 				bool ok = true;
 
-				snprintf(fact, sizeof(fact), "%.*s", (int)(close - k - (long)plen - 1),
-					 k + plen + 1);
+				snprintf(fact, sizeof(fact), "%.*s",
+					 (int)(close - k - (long)plen - 1), k + plen + 1);
 				if (strcmp(kind, "fail") == 0) {
 					ok = close[1] == ':' && close[2] &&
 					     f->element[1]->type == REDIS_REPLY_STRING &&
@@ -534,7 +540,8 @@ shared_load_kind(struct shared *sh, const char *kind)
 					if (ok) {
 						size_t n = strlen(fact);
 
-						snprintf(fact + n, sizeof(fact) - n, ">%s", close + 2);
+						snprintf(fact + n, sizeof(fact) - n, ">%s",
+							 close + 2);
 						ts = strtoull(f->element[1]->str, NULL, 10);
 					}
 				} else {
@@ -542,10 +549,11 @@ shared_load_kind(struct shared *sh, const char *kind)
 				}
 				if (ok) {
 					pthread_mutex_lock(&sh->lock);
-					mirror_put(sh, fact, strlen(fact), f->element[0]->str,
-						   f->element[0]->len, ts,
-						   ok && f->element[2]->type == REDIS_REPLY_STRING &&
-							   f->element[2]->str[0] == '1');
+					mirror_put(
+						sh, fact, strlen(fact), f->element[0]->str,
+						f->element[0]->len, ts,
+						ok && f->element[2]->type == REDIS_REPLY_STRING &&
+							f->element[2]->str[0] == '1');
 					sh->st.loaded++;
 					pthread_mutex_unlock(&sh->lock);
 				}
@@ -621,9 +629,11 @@ shared_send(struct shared *sh)
 			redisAppendCommand(sh->cmd, "HINCRBY %s logins %u", key, p->logins);
 			redisAppendCommand(sh->cmd, "HINCRBY %s alerted %d", key, p->alerted);
 			redisAppendCommand(sh->cmd, "HINCRBY %s %s %d", key,
-					   p->offer == 0 ? "notoffered" : "offered", p->offer != -1);
+					   p->offer == 0 ? "notoffered" : "offered",
+					   p->offer != -1);
 			redisAppendCommand(sh->cmd, "HINCRBY %s s:%s 1", key, sh->sensor);
-			redisAppendCommand(sh->cmd, "HMSET %s service %s last %s", key, p->service, ts);
+			redisAppendCommand(sh->cmd, "HMSET %s service %s last %s", key, p->service,
+					   ts);
 			redisAppendCommand(sh->cmd, "EXPIRE %s %s", key, ttl);
 			continue;
 		}
@@ -631,8 +641,8 @@ shared_send(struct shared *sh)
 			snprintf(key, sizeof(key), "%.63s:fail:{%.63s}:%.45s", sh->t.prefix, p->key,
 				 p->client);
 			snprintf(ttl, sizeof(ttl), "%u", p->ttl_s ? p->ttl_s : 1);
-			snprintf(msg, sizeof(msg), "fail %.63s>%.45s %s %d %.63s", p->key, p->client,
-				 ts, p->broken, sh->sensor);
+			snprintf(msg, sizeof(msg), "fail %.63s>%.45s %s %d %.63s", p->key,
+				 p->client, ts, p->broken, sh->sensor);
 			redisAppendCommand(sh->cmd, "HMSET %s ts %s broken %s sensor %s", key, ts,
 					   p->broken ? "1" : "0", sh->sensor);
 		} else {
@@ -649,8 +659,8 @@ shared_send(struct shared *sh)
 	for (; done < n; done++) {
 		bool ok = true;
 
-		static const int replies[] = {[PENDING_OFFER] = 4, [PENDING_FAIL] = 3,
-					      [PENDING_SESSION] = 8};
+		static const int replies[] = {
+			[PENDING_OFFER] = 4, [PENDING_FAIL] = 3, [PENDING_SESSION] = 8};
 
 		for (int j = 0; j < replies[batch[done].kind]; j++) {
 			void *v = NULL;

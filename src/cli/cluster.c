@@ -216,7 +216,8 @@ cluster_read(struct cluster *c, redisContext *rc, const char *prefix, char *err,
 			if (klen < plen + 3 || k[plen] != '{' || k[klen - 1] != '}' ||
 			    klen - plen - 2 >= sizeof(server))
 				continue;
-			snprintf(server, sizeof(server), "%.*s", (int)(klen - plen - 2), k + plen + 1);
+			snprintf(server, sizeof(server), "%.*s", (int)(klen - plen - 2),
+				 k + plen + 1);
 			h = redisCommand(rc, "HGETALL %s", k);
 			if (!h) {
 				snprintf(err, errsz, "HGETALL: %s", rc->errstr);
@@ -264,7 +265,8 @@ cluster_report(const char *url, bool wide, FILE *out)
 		c.s[i].row.service = c.s[i].service;
 	qsort(c.s, c.n, sizeof(*c.s), cluster_by_sessions);
 	cluster_ports(&c);
-	fprintf(out, "Cluster redis://%s:%d prefix %s: %" PRIu64 " sessions to %zu servers from %s\n",
+	fprintf(out,
+		"Cluster redis://%s:%d prefix %s: %" PRIu64 " sessions to %zu servers from %s\n",
 		t.host, t.port, t.prefix, c.sessions, c.n,
 		c.sensors_seen ? c.sensors_seen : "no sensor");
 	{
@@ -289,8 +291,8 @@ cluster_report(const char *url, bool wide, FILE *out)
 		for (size_t i = 0; i < c.n; i++) {
 			char name[80];
 
-			sink_format_endpoint(c.s[i].row.family, c.s[i].row.ip, c.s[i].row.port, name,
-					     sizeof(name));
+			sink_format_endpoint(c.s[i].row.family, c.s[i].row.ip, c.s[i].row.port,
+					     name, sizeof(name));
 			fprintf(out, "  %-22s %s%s\n", name, c.s[i].sensors,
 				strlen(c.s[i].sensors) >= CLUSTER_SENSORS_SHOWN ? " ..." : "");
 		}

@@ -141,8 +141,8 @@ struct engine {
 	struct dpi *dpi;
 	struct correlate *corr;
 	struct policy *policy; /* mail policies (single thread or front) */
-	struct ipfrag *frag; /* the reader's (single thread or front) */
-	struct links *links; /* data connections' links (single thread or front) */
+	struct ipfrag *frag;   /* the reader's (single thread or front) */
+	struct links *links;   /* data connections' links (single thread or front) */
 	struct evidence_stats evs;
 	struct stats st;
 	uint64_t next_id;

@@ -173,9 +173,8 @@ smtp_rcpt_domain(struct proto_facts *f, const uint8_t *p, size_t n)
 			at = i;
 	if (at == n)
 		return;
-	for (end = at + 1; end < n && p[end] != '>' && p[end] != ' ' && p[end] != '\r' &&
-			   p[end] != '\n';
-	     end++)
+	for (end = at + 1;
+	     end < n && p[end] != '>' && p[end] != ' ' && p[end] != '\r' && p[end] != '\n'; end++)
 		;
 	len = end - at - 1;
 	if (len == 0 || len >= sizeof(o->rcpt_domain))

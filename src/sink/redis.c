@@ -227,7 +227,8 @@ static redisContext *
 redisout_connect(struct redisout *r)
 {
 	char why[200];
-	redisContext *c = redis_connect(r->t.host, r->t.port, r->t.password, r->t.db, why, sizeof(why));
+	redisContext *c =
+		redis_connect(r->t.host, r->t.port, r->t.password, r->t.db, why, sizeof(why));
 
 	if (!c)
 		redisout_error(r, why, NULL);

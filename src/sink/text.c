@@ -833,7 +833,8 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 			continue;
 		text_row_name(&rows[i], true, first, sizeof(first));
 		if (rows[i].policy_violations)
-			text_note(k, 10, "POLICY: %s %s, VIOLATED in %" PRIu64 " of %" PRIu64 " sessions",
+			text_note(k, 10,
+				  "POLICY: %s %s, VIOLATED in %" PRIu64 " of %" PRIu64 " sessions",
 				  first, rows[i].policy_domain, rows[i].policy_violations,
 				  rows[i].policy_sessions);
 		else

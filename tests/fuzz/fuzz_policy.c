@@ -79,7 +79,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		policy_free(p);
 		break;
 	case 1:
-		if (policy_parse_sts((const char *)data + 1, size - 1, &sts, err, sizeof(err)) < 0) {
+		if (policy_parse_sts((const char *)data + 1, size - 1, &sts, err, sizeof(err)) <
+		    0) {
 			if (!err[0])
 				fuzz_fail("policy file refused without a message");
 		} else {

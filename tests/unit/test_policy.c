@@ -322,11 +322,13 @@ test_policy_answers_with_an_error_and_queries_teach_nothing(void **st)
 static void
 test_policy_learns_from_wire_bytes_with_the_ad_bit(void **st)
 {
-	static const uint8_t msg[] = {
-		0x12, 0x34, 0x81, 0xa0, 0, 1, 0, 1, 0, 0, 0, 0, /* QR RD RA AD */
-		3, '_', '2', '5', 4, '_', 't', 'c', 'p', 2, 'm', 'x', 7, 'e', 'x', 'a', 'm', 'p',
-		'l', 'e', 3, 'o', 'r', 'g', 0, 0, 52, 0, 1, /* TLSA IN */
-		0xc0, 12, 0, 52, 0, 1, 0, 0, 0x0e, 0x10, 0, 7, 3, 1, 1, 1, 2, 3, 4};
+	static const uint8_t msg[] = {0x12, 0x34, 0x81, 0xa0, 0,   1,	0,   1,	  0,	0,
+				      0,    0, /* QR RD RA AD */
+				      3,    '_',  '2',	'5',  4,   '_', 't', 'c', 'p',	2,
+				      'm',  'x',  7,	'e',  'x', 'a', 'm', 'p', 'l',	'e',
+				      3,    'o',  'r',	'g',  0,   0,	52,  0,	  1, /* TLSA IN */
+				      0xc0, 12,	  0,	52,   0,   1,	0,   0,	  0x0e, 0x10,
+				      0,    7,	  3,	1,    1,   1,	2,   3,	  4};
 	struct policy *p = policy_new(NULL);
 	struct session s;
 	struct alert a[4];
@@ -493,28 +495,27 @@ test_policy_sts_file_is_parsed_as_rfc_8461_says(void **st)
 
 	(void)st;
 	assert_int_equal(parse_sts("version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\n"
-					  "mx: *.example.net\r\nmax_age: 604800\r\nfoo: bar\r\n", &sts, err, sizeof(err)),
+				   "mx: *.example.net\r\nmax_age: 604800\r\nfoo: bar\r\n",
+				   &sts, err, sizeof(err)),
 			 0);
 	assert_int_equal(sts.mode, STS_ENFORCE);
 	assert_int_equal(sts.n_mx, 2);
 	assert_string_equal(sts.mx[1], "*.example.net");
 	assert_int_equal(sts.max_age, 604800);
-	assert_int_equal(parse_sts("version: STSv1\nmode: none\nmax_age: 1\n", &sts, err,
-					  sizeof(err)),
-			 0);
-	assert_int_equal(parse_sts("version: STSv2\nmode: none\nmax_age: 1\n", &sts, err,
-					  sizeof(err)),
-			 -1);
+	assert_int_equal(
+		parse_sts("version: STSv1\nmode: none\nmax_age: 1\n", &sts, err, sizeof(err)), 0);
+	assert_int_equal(
+		parse_sts("version: STSv2\nmode: none\nmax_age: 1\n", &sts, err, sizeof(err)), -1);
 	assert_string_equal(err, "line 1: version is not STSv1");
-	assert_int_equal(parse_sts("version: STSv1\nmode: testing\nmax_age: 1\n", &sts,
-					  err, sizeof(err)),
-			 -1);
+	assert_int_equal(
+		parse_sts("version: STSv1\nmode: testing\nmax_age: 1\n", &sts, err, sizeof(err)),
+		-1);
 	assert_non_null(strstr(err, "no mx pattern"));
-	assert_int_equal(parse_sts("version: STSv1\nmode: enforce\nmx: a\n", &sts, err,
-					  sizeof(err)),
-			 -1);
+	assert_int_equal(
+		parse_sts("version: STSv1\nmode: enforce\nmx: a\n", &sts, err, sizeof(err)), -1);
 	assert_string_equal(err, "missing max_age");
-	assert_int_equal(parse_sts("version: STSv1\nmode: none\nmax_age: 99999999999\n", &sts, err, sizeof(err)),
+	assert_int_equal(parse_sts("version: STSv1\nmode: none\nmax_age: 99999999999\n", &sts, err,
+				   sizeof(err)),
 			 -1);
 	assert_int_equal(parse_sts("version STSv1\n", &sts, err, sizeof(err)), -1);
 	assert_string_equal(err, "line 1: not \"key: value\"");
@@ -621,7 +622,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			test_policy_mx_a_and_sts_txt_make_a_stripped_session_a_violation_of_unknown_mode),
-		cmocka_unit_test(test_policy_validated_tlsa_is_dane_and_a_cleartext_session_violates_it),
+		cmocka_unit_test(
+			test_policy_validated_tlsa_is_dane_and_a_cleartext_session_violates_it),
 		cmocka_unit_test(test_policy_a_later_tlsa_answer_without_ad_takes_dane_away),
 		cmocka_unit_test(test_policy_starttls_session_gets_the_record_and_no_alert),
 		cmocka_unit_test(test_policy_other_servers_ports_and_services_are_left_alone),
@@ -630,7 +632,8 @@ main(void)
 		cmocka_unit_test(test_policy_answers_with_an_error_and_queries_teach_nothing),
 		cmocka_unit_test(test_policy_learns_from_wire_bytes_with_the_ad_bit),
 		cmocka_unit_test(test_policy_records_expire_with_their_ttl_in_packet_time),
-		cmocka_unit_test(test_policy_full_tables_reuse_expired_entries_then_evict_and_count),
+		cmocka_unit_test(
+			test_policy_full_tables_reuse_expired_entries_then_evict_and_count),
 		cmocka_unit_test(test_policy_file_lines_set_modes_and_mx_patterns),
 		cmocka_unit_test(test_policy_file_bad_lines_name_their_line),
 		cmocka_unit_test(test_policy_sts_file_is_parsed_as_rfc_8461_says),

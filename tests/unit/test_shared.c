@@ -21,8 +21,8 @@ test_shared_full_url_sets_every_part(void **unused)
 	char err[256] = "";
 
 	(void)unused;
-	assert_int_equal(shared_parse("redis://:pw@10.0.0.5:6380/3?prefix=site1&ttl=86400", &t,
-				      err, sizeof(err)),
+	assert_int_equal(shared_parse("redis://:pw@10.0.0.5:6380/3?prefix=site1&ttl=86400", &t, err,
+				      sizeof(err)),
 			 0);
 	assert_string_equal(t.host, "10.0.0.5");
 	assert_int_equal(t.port, 6380);
@@ -126,8 +126,10 @@ test_shared_failures_are_per_client_and_server_and_keep_the_latest(void **unused
 	struct shared_stats st;
 	struct shared *sh;
 	char err[256] = "", warn[256] = "", by[64] = "";
-	uint8_t srv[16] = {192, 0, 2, 10}, cli[16] = {198, 51, 100, 7}, cli2[16] = {198, 51, 100, 8};
-	uint8_t srv6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, cli6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	uint8_t srv[16] = {192, 0, 2, 10}, cli[16] = {198, 51, 100, 7},
+		cli2[16] = {198, 51, 100, 8};
+	uint8_t srv6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+		cli6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 	uint64_t ts = 0;
 	bool broken = true;
 
@@ -178,8 +180,10 @@ main(void)
 		cmocka_unit_test(test_shared_full_url_sets_every_part),
 		cmocka_unit_test(test_shared_defaults_are_6379_no_select_prefix_tlswatch_30_days),
 		cmocka_unit_test(test_shared_bad_urls_are_refused_with_a_reason),
-		cmocka_unit_test(test_shared_unreachable_redis_warns_keeps_local_offers_and_counts_them),
-		cmocka_unit_test(test_shared_failures_are_per_client_and_server_and_keep_the_latest),
+		cmocka_unit_test(
+			test_shared_unreachable_redis_warns_keeps_local_offers_and_counts_them),
+		cmocka_unit_test(
+			test_shared_failures_are_per_client_and_server_and_keep_the_latest),
 		cmocka_unit_test(test_shared_null_store_is_inert),
 	};
 
