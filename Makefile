@@ -107,7 +107,8 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seeds/.done
 		c=$(BUILD)/fuzz/corpus_$$t; mkdir -p $$c $(BUILD)/fuzz/crashes_$$t; \
 		cp -n tests/fuzz/regressions/$$t/* $$c/ 2>/dev/null; \
 		seed=$$(case $$t in session) echo conv;; engine) echo engine;; pcap) echo pcap;; \
-			tls|tlshello|smtp|imap|pop3|ftp|sieve|postgres|ldap|nntp|irc|mysql|http|telnet|dns|xmpp|syslog) echo stream;; esac); \
+			tls|tlshello|smtp|imap|pop3|ftp|sieve|postgres|ldap|nntp|irc|mysql|http|telnet|dns|xmpp|syslog) echo stream;; \
+			snmp|radius|sip) echo dgram;; policy) echo policy;; esac); \
 		[ -n "$$seed" ] && cp -n $(BUILD)/fuzz/seeds/$$seed/* $$c/ 2>/dev/null; \
 		dict=; [ -f tests/fuzz/dict/$$t.dict ] && dict=-dict=tests/fuzz/dict/$$t.dict; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
