@@ -16,6 +16,8 @@
 #   (c) a spool directory writable by others, owned by another user, or a
 #       symlink is refused with exit status 2, before anything is read;
 #       --json-spool without --json redis:// is a usage error;
+#   (e) Redis refusing writes with OOM (maxmemory): the records are kept in
+#       the spool, not dropped, and sent once it takes writes again;
 #   (d) past --json-spool-max the records are dropped and counted: spooled
 #       and dropped add up to every record, the spool stays under its bound.
 #   spool.sh BINARY TMPDIR
@@ -175,6 +177,35 @@ rc=$?
 if [ $rc -eq 2 ] && grep -q -- "--json-spool keeps what --json redis://" "$tmp/c.err"; then ok; else
 	bad "(c) --json-spool without --json redis://: exit $rc, want a usage error" "$tmp/c.err"
 fi
+
+# --- (e) Redis answering "not now" (OOM) --------------------------------------
+# Past maxmemory Redis refuses every write with OOM: the records wait in the
+# spool (not dropped as refused) and go once it takes writes again.
+cli DEL tw-e >/dev/null
+cli CONFIG SET maxmemory 1 >/dev/null
+rm -f "$tmp/fifo"
+mkfifo "$tmp/fifo"
+ip netns exec "$ns" "$bin" -r "$tmp/fifo" --stats --json "redis://127.0.0.1:$port/tw-e" \
+	--json-spool "$tmp/se" >/dev/null 2>"$tmp/e.err" &
+tw_pid=$!
+exec 3<>"$tmp/fifo"
+cat "$smtp" >&3
+wait_until '[ "$(spooled "$tmp/se" | wc -l)" -ge "$p1" ]' 150 ||
+	bad "(e) the records refused with OOM did not reach the spool" "$tmp/e.err"
+n_oom=$(cli LLEN tw-e)
+cli CONFIG SET maxmemory 0 >/dev/null
+exec 3>&-
+wait "$tw_pid"
+rc=$?
+tw_pid=
+cli LRANGE tw-e 0 -1 >"$tmp/e.got"
+if [ $rc -eq 0 ] && [ "$n_oom" = 0 ] && cmp -s <(sessions "$tmp/a1.want") <(sessions "$tmp/e.got") &&
+	[ "$(wc -l <"$tmp/e.got")" = "$n1" ] && [ "$(stat_ redis_dropped "$tmp/e.err")" = 0 ] &&
+	[ "$(stat_ json_replayed "$tmp/e.err")" = "$(stat_ json_spooled "$tmp/e.err")" ] &&
+	[ "$(stat_ json_spooled "$tmp/e.err")" -ge "$p1" ] && [ "$(stat_ redis_errors "$tmp/e.err")" -ge 1 ]; then ok; else
+	bad "(e) OOM: exit $rc, $n_oom records taken while refusing; want all $n1 records after, none dropped" "$tmp/e.err"
+fi
+echo "spool (e): $(grep -E '^  (redis_|json_)' "$tmp/e.err" | tr -s ' ' | tr '\n' ' ')"
 
 # --- (d) the size bound ------------------------------------------------------
 stop_redis
