@@ -143,7 +143,8 @@ spool_scan(struct spool *s, const char *path, char *err, size_t errsz)
 			s->next_seq = seq + 1;
 	}
 	closedir(d);
-	qsort(s->files, s->n, sizeof(*s->files), spool_file_cmp);
+	if (s->n > 1)
+		qsort(s->files, s->n, sizeof(*s->files), spool_file_cmp);
 	return 0;
 }
 
