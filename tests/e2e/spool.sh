@@ -19,7 +19,9 @@
 #   (e) Redis refusing writes with OOM (maxmemory): the records are kept in
 #       the spool, not dropped, and sent once it takes writes again;
 #   (d) past --json-spool-max the records are dropped and counted: spooled
-#       and dropped add up to every record, the spool stays under its bound.
+#       and dropped add up to every record, the spool stays under its bound;
+#   (f) a full disk (a small tmpfs): failed writes are counted and said, and
+#       the files hold whole lines only.
 #   spool.sh BINARY TMPDIR
 set -u
 bin=$1 tmp=$2/spool
@@ -223,4 +225,44 @@ if [ $rc -eq 2 ] && [ "${dr:-0}" -gt 0 ] && [ "${sp:-0}" -gt 0 ] && [ $((sp + dr
 	bad "(d) size bound: exit $rc, spooled $sp + dropped $dr of $nd records, $size bytes (at most 65536)" "$tmp/d.err"
 fi
 echo "spool (d): $nd records: json_spooled $sp, json_spool_dropped $dr, $size bytes in the spool"
+
+# --- (f) a full disk -----------------------------------------------------------
+# whole_lines FILE...: every file ends with a newline, every line is JSON.
+whole_lines() {
+	python3 - "$@" <<'EOF'
+import json, sys
+for name in sys.argv[1:]:
+    data = open(name, "rb").read()
+    if not data.endswith(b"\n"):
+        sys.exit(1)
+    for line in data.splitlines():
+        json.loads(line)
+EOF
+}
+# The spool on a 16 KiB tmpfs, mounted in a mount namespace of its own (gone
+# with it): the failed writes are counted and said, and every file left
+# holds whole lines only.
+mkdir -m 700 "$tmp/full" "$tmp/full.copy"
+N unshare -m --propagation private sh -c '
+	dir=$1
+	mount -t tmpfs -o size=16k,mode=0700 tlsw-spool "$dir" || exit 99
+	shift
+	"$@"
+	rc=$?
+	cp -p "$dir"/spool-*.jsonl "$dir.copy"/ 2>/dev/null
+	exit $rc' sh "$tmp/full" "$bin" -r "$top"/pcaps/downgrade-*.pcap --json "redis://127.0.0.1:$port/tw-f" \
+	--json-spool "$tmp/full" --stats >/dev/null 2>"$tmp/f.err"
+rc=$?
+sp=$(stat_ json_spooled "$tmp/f.err")
+dr=$(stat_ json_spool_dropped "$tmp/f.err")
+if [ $rc = 99 ]; then
+	echo "spool (f): skipped (cannot mount a tmpfs)"
+elif [ $rc -eq 2 ] && [ "${dr:-0}" -gt 0 ] && [ $((sp + dr)) = "$nd" ] &&
+	[ "$(stat_ json_spool_errors "$tmp/f.err")" -gt 0 ] &&
+	grep -q -- "--json-spool $tmp/full: write: No space left on device" "$tmp/f.err" &&
+	[ "$(cat "$tmp"/full.copy/spool-*.jsonl | wc -l)" = "$sp" ] &&
+	whole_lines "$tmp"/full.copy/spool-*.jsonl; then ok; else
+	bad "(f) full disk: exit $rc, spooled $sp + dropped $dr of $nd; want the failed writes counted and said, whole lines only" "$tmp/f.err"
+fi
+echo "spool (f): $(grep -E '^  json_' "$tmp/f.err" | tr -s ' ' | tr '\n' ' ')"
 done_
