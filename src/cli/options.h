@@ -12,7 +12,7 @@
 #include "alertout.h"
 #include "engine.h"
 
-#define CLI_MAX_FILES 1024 /* -r given more often is a usage error */
+#define CLI_MAX_FILES 1024		/* -r given more often is a usage error */
 #define CLI_JSON_SPOOL_MAX (1ull << 30) /* --json-spool-max's default */
 
 struct cli_options {

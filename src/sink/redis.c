@@ -260,8 +260,8 @@ redisout_connect(struct redisout *r)
 static bool
 redisout_error_is_transient(const char *msg)
 {
-	static const char *const words[] = {"OOM",	  "LOADING",	 "BUSY",
-					    "READONLY",	  "MASTERDOWN",	 "TRYAGAIN",
+	static const char *const words[] = {"OOM",	   "LOADING",	 "BUSY",
+					    "READONLY",	   "MASTERDOWN", "TRYAGAIN",
 					    "CLUSTERDOWN", "NOREPLICAS", "MISCONF"};
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
@@ -470,7 +470,8 @@ redisout_main(void *arg)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->abandon || (!r->head && !spool_pending(r->spool)))
 			break;
-		if (r->spool && r->head && ((!c && backoff) || r->queued_bytes > r->queue_cap / 2)) {
+		if (r->spool && r->head &&
+		    ((!c && backoff) || r->queued_bytes > r->queue_cap / 2)) {
 			batch = redisout_detach(r);
 			pthread_mutex_unlock(&r->lock);
 			redisout_spill(r, batch);

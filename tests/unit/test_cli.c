@@ -164,9 +164,15 @@ test_cli_usage_errors_are_status_2(void **state)
 static void
 test_cli_json_spool_needs_a_redis_json_and_takes_a_small_bound(void **state)
 {
-	const char *good[] = {"-r",	     "a.pcap",		 "--json",
-			      "redis://h/k", "--json-spool",	 "/var/spool/tw",
-			      "--json-spool-max", "64K", NULL};
+	const char *good[] = {"-r",
+			      "a.pcap",
+			      "--json",
+			      "redis://h/k",
+			      "--json-spool",
+			      "/var/spool/tw",
+			      "--json-spool-max",
+			      "64K",
+			      NULL};
 	const char *plain[] = {"-r", "a.pcap", "--json", "redis://h/k", NULL};
 	static const char *const bad[][8] = {
 		{"-r", "a.pcap", "--json-spool", "/tmp/x", NULL},
