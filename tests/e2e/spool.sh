@@ -21,7 +21,10 @@
 #   (d) past --json-spool-max the records are dropped and counted: spooled
 #       and dropped add up to every record, the spool stays under its bound;
 #   (f) a full disk (a small tmpfs): failed writes are counted and said, and
-#       the files hold whole lines only.
+#       the files hold whole lines only;
+#   (g) -Z nobody on a live interface: the spool is opened (made) before
+#       the drop and written after it, nobody's files 0600; replayed by
+#       the next run; a spool directory nobody could not write is refused.
 #   spool.sh BINARY TMPDIR
 set -u
 bin=$1 tmp=$2/spool
@@ -265,4 +268,46 @@ elif [ $rc -eq 2 ] && [ "${dr:-0}" -gt 0 ] && [ $((sp + dr)) = "$nd" ] &&
 	bad "(f) full disk: exit $rc, spooled $sp + dropped $dr of $nd; want the failed writes counted and said, whole lines only" "$tmp/f.err"
 fi
 echo "spool (f): $(grep -E '^  json_' "$tmp/f.err" | tr -s ' ' | tr '\n' ' ')"
+
+# --- (g) -Z: the spool is written after privileges are dropped ----------------
+# A live run on the namespace's loopback as nobody, Redis down: the spool
+# directory (made now) is nobody's and so are its files, 0600; a second run
+# as nobody, Redis up, replays them and removes them. A directory of root's
+# that nobody could not write is refused at start.
+# live NAME ARGS...: -i lo -Z nobody until "listening on lo", then SIGINT.
+live() {
+	local name=$1 pid
+	shift
+	ip netns exec "$ns" "$bin" -i lo --no-tui -Z nobody --stats "$@" >/dev/null 2>"$tmp/$name.err" &
+	pid=$!
+	tw_pid=$pid
+	wait_until 'grep -q "listening on lo" "$tmp/$name.err" || ! kill -0 $pid 2>/dev/null' 100
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	tw_pid=
+}
+if id nobody >/dev/null 2>&1; then
+	stop_redis
+	live g1 --json "redis://127.0.0.1:$port/tw-g" --json-spool "$tmp/sg"
+	n_g=$(stat_ json_spooled "$tmp/g1.err")
+	if [ $rc -eq 2 ] && [ "$(stat -c %U:%a "$tmp/sg")" = nobody:700 ] && [ "${n_g:-0}" -gt 0 ] &&
+		[ "$(stat -c %U:%a "$tmp"/sg/spool-*.jsonl)" = nobody:600 ] &&
+		[ "$(spooled "$tmp/sg" | wc -l)" = "$n_g" ]; then ok; else
+		bad "(g) -Z nobody, Redis down: exit $rc; want the spool and its files nobody's, 0700 and 0600" "$tmp/g1.err"
+		ls -la "$tmp/sg"
+	fi
+	start_redis
+	live g2 --json "redis://127.0.0.1:$port/tw-g" --json-spool "$tmp/sg"
+	if [ $rc -eq 0 ] && [ "$(stat_ json_replayed "$tmp/g2.err")" = "$n_g" ] && [ -z "$(ls "$tmp/sg")" ] &&
+		[ "$(cli LLEN tw-g)" = "$(stat_ redis_sent "$tmp/g2.err")" ]; then ok; else
+		bad "(g) -Z nobody, Redis up: exit $rc; want the $n_g spooled records replayed, the files gone" "$tmp/g2.err"
+	fi
+	mkdir -m 700 "$tmp/rootdir"
+	live g3 --json "redis://127.0.0.1:$port/tw-g" --json-spool "$tmp/rootdir"
+	if [ $rc -eq 2 ] && grep -q -- "--json-spool $tmp/rootdir: .*chown the directory" "$tmp/g3.err" &&
+		! grep -q "listening on" "$tmp/g3.err"; then ok; else
+		bad "(g) -Z nobody with root's spool directory: exit $rc, want 2 at start" "$tmp/g3.err"
+	fi
+fi
 done_
