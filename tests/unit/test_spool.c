@@ -241,6 +241,43 @@ test_spool_a_line_longer_than_the_read_buffer_comes_back_whole(void **state)
 	spool_close(s);
 }
 
+/* Past SPOOL_FILE_BYTES a new file is started, so that the first one goes
+ * as soon as its records are delivered, while the rest still waits. */
+static void
+test_spool_a_full_file_gives_way_to_a_new_one_removed_apart(void **state)
+{
+	struct fixture *fx = *state;
+	struct spool_rec recs[SPOOL_READ_MAX];
+	size_t len = 64u << 10, per_file = SPOOL_FILE_BYTES / (len + 1) + 1, total = per_file + 6;
+	size_t committed = 0;
+	char err[256], *rec = malloc(len);
+	struct spool *s = spool_open(fx->dir, 0, (uid_t)-1, err, sizeof(err));
+	int n;
+
+	assert_non_null(rec);
+	assert_non_null(s);
+	for (size_t i = 0; i < total; i++) {
+		memset(rec, 'a' + (int)(i % 26), len);
+		assert_int_equal(spool_append(s, rec, len, err, sizeof(err)), 0);
+	}
+	assert_int_equal(count_files(fx), 2);
+	while ((n = spool_read(s, recs, SPOOL_READ_MAX, err, sizeof(err))) > 0) {
+		for (int i = 0; i < n; i++) {
+			assert_int_equal(recs[i].len, len);
+			assert_int_equal(recs[i].data[0],
+					 'a' + (int)((committed + (size_t)i) % 26));
+		}
+		spool_commit(s, (size_t)n);
+		committed += (size_t)n;
+		assert_int_equal(count_files(fx), committed < per_file ? 2
+						  : committed < total  ? 1
+								       : 0);
+	}
+	assert_int_equal(committed, total);
+	free(rec);
+	spool_close(s);
+}
+
 static void
 test_spool_past_its_size_bound_records_are_refused(void **state)
 {
@@ -324,6 +361,7 @@ main(void)
 		T(test_spool_an_incomplete_last_line_is_skipped_and_counted),
 		T(test_spool_empty_files_and_empty_lines_give_nothing),
 		T(test_spool_a_line_longer_than_the_read_buffer_comes_back_whole),
+		T(test_spool_a_full_file_gives_way_to_a_new_one_removed_apart),
 		T(test_spool_past_its_size_bound_records_are_refused),
 		T(test_spool_refuses_a_writable_directory_a_symlink_and_a_second_process),
 		T(test_spool_a_planted_symlink_with_a_spool_name_is_not_read),
