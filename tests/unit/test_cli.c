@@ -174,7 +174,7 @@ test_cli_json_spool_needs_a_redis_json_and_takes_a_small_bound(void **state)
 			      "64K",
 			      NULL};
 	const char *plain[] = {"-r", "a.pcap", "--json", "redis://h/k", NULL};
-	static const char *const bad[][8] = {
+	static const char *const bad[][9] = {
 		{"-r", "a.pcap", "--json-spool", "/tmp/x", NULL},
 		{"-r", "a.pcap", "--json", "out.jsonl", "--json-spool", "/tmp/x", NULL},
 		{"-r", "a.pcap", "--json", "redis://h/k", "--json-spool", "/tmp/x",
