@@ -549,6 +549,8 @@ redisout_main(void *arg)
 	failed:
 		redisFree(c);
 		c = NULL;
+		if (r->stopping && r->spool)
+			break; /* the rest is for the next run, not a retry loop */
 		backoff = redisout_next_backoff(backoff);
 		redisout_wait_ms(r, backoff);
 	}
