@@ -80,7 +80,7 @@ struct cli_option {
 	 * unsigned, 8 a size_t or uint64_t. */
 	size_t offset, size;
 	unsigned long long value;    /* CLI_SET */
-	unsigned long long min, max; /* CLI_NUMBER: the argument's limits ... */
+	unsigned long long min, max; /* CLI_NUMBER: the argument's limits (CLI_SIZE: min) ... */
 	unsigned long long scale;    /* ... and what it is multiplied by (0: 1) */
 	/* CLI_CALL: flag is the option's name for messages ("-r", "--syslog"),
 	 * arg NULL when an optional argument was not given; returns CLI_OK,
@@ -163,6 +163,17 @@ static const struct cli_option cli_table[] = {
 		 "text report; redis://HOST[:PORT][/DB]/KEY[?mode=list|\n"
 		 "channel|stream] sends each record to Redis (RPUSH,\n"
 		 "PUBLISH or XADD)"},
+	{CLI_OUTPUT, "json-spool", 0, required_argument, "DIR", CLI_STRING,
+	 CLI_FIELD(json_spool_dir),
+	 .help = "with --json redis://: keep the records Redis cannot\n"
+		 "take yet in DIR (JSON Lines files, 0600) and send them\n"
+		 "first, in order, once it answers, in this run or the\n"
+		 "next"},
+	{CLI_OUTPUT, "json-spool-max", 0, required_argument, "SIZE", CLI_SIZE,
+	 CLI_FIELD(json_spool_max), .min = 64u << 10,
+	 .help = "the most --json-spool DIR holds (default 1G, 0: no\n"
+		 "limit; at least 64K); records past it are dropped\n"
+		 "and counted"},
 	{CLI_OUTPUT, "json-truncate", 0, no_argument, NULL, CLI_SET, CLI_FIELD(json_truncate),
 	 .value = true,
 	 .help = "empty an existing --json FILE first (by default the\n"
@@ -450,9 +461,9 @@ cli_parse_number(const char *flag, const char *arg, unsigned long long min, unsi
 }
 
 /* A byte count with an optional K, M or G suffix (powers of 1024); 0 means
- * no limit, anything else is at least 1M. */
+ * no limit, anything else is at least min (0: 1M). */
 static bool
-cli_parse_size(const char *flag, const char *arg, unsigned long long *out)
+cli_parse_size(const char *flag, const char *arg, unsigned long long min, unsigned long long *out)
 {
 	char *end;
 	unsigned long long v, mult = 1;
@@ -467,12 +478,15 @@ cli_parse_size(const char *flag, const char *arg, unsigned long long *out)
 		mult = 1ull << 30;
 	if (mult > 1)
 		end++;
+	if (!min)
+		min = 1ull << 20;
 	if (errno || end == arg || *end || arg[0] == '-' || v > (1ull << 50) / mult ||
-	    (v > 0 && v * mult < (1ull << 20))) {
+	    (v > 0 && v * mult < min)) {
 		fprintf(stderr,
-			"tlswatch: %s: expected a size of at least 1M (K, M, G suffixes) or 0 for "
-			"no limit, got '%s'\n",
-			flag, arg);
+			"tlswatch: %s: expected a size of at least %llu%s (K, M, G suffixes) or 0 "
+			"for no limit, got '%s'\n",
+			flag, min >= (1ull << 20) ? min >> 20 : min >> 10,
+			min >= (1ull << 20) ? "M" : "K", arg);
 		return false;
 	}
 	*out = v * mult;
@@ -689,7 +703,7 @@ cli_apply(struct cli_options *o, const struct cli_option *opt, const char *arg)
 		cli_store_integer(o, opt, v * (opt->scale ? opt->scale : 1));
 		return CLI_OK;
 	case CLI_SIZE:
-		if (!cli_parse_size(flag, arg, &v))
+		if (!cli_parse_size(flag, arg, opt->min, &v))
 			return CLI_USAGE;
 		cli_store_integer(o, opt, v);
 		return CLI_OK;
@@ -833,6 +847,7 @@ cli_options_defaults(struct cli_options *o)
 	memset(o, 0, sizeof(*o));
 	o->promisc = true;
 	o->tui = -1;
+	o->json_spool_max = CLI_JSON_SPOOL_MAX;
 	engine_config_defaults(&o->ecfg);
 	alertout_syslog_defaults(&o->syslog_opts);
 	alertout_exec_defaults(&o->exec_opts);
@@ -900,6 +915,12 @@ cli_options_parse(int argc, char **argv, struct cli_options *o)
 	}
 	if (o->fanout_group && !o->iface) {
 		fputs("tlswatch: --fanout shares a live interface: give -i IFACE\n", stderr);
+		return CLI_USAGE;
+	}
+	if (o->json_spool_dir && !(o->json_path && strncmp(o->json_path, "redis://", 8) == 0)) {
+		fputs("tlswatch: --json-spool keeps what --json redis://... could not send: give "
+		      "that too\n",
+		      stderr);
 		return CLI_USAGE;
 	}
 	if (o->write_path && strcmp(o->write_path, "-") == 0) {

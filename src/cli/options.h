@@ -12,7 +12,8 @@
 #include "alertout.h"
 #include "engine.h"
 
-#define CLI_MAX_FILES 1024 /* -r given more often is a usage error */
+#define CLI_MAX_FILES 1024		/* -r given more often is a usage error */
+#define CLI_JSON_SPOOL_MAX (1ull << 30) /* --json-spool-max's default */
 
 struct cli_options {
 	const char *files[CLI_MAX_FILES]; /* -r, argv's own strings */
@@ -37,6 +38,10 @@ struct cli_options {
 	struct alertout_syslog_opts syslog_opts;
 	struct alertout_exec_opts exec_opts; /* command NULL: no --alert-exec */
 	struct engine_config ecfg;	     /* ecfg.show_secrets is --show-secrets */
+	/* --json-spool: where --json redis:// keeps what it could not send;
+	 * NULL: nowhere (counted as lost). --json-spool-max bounds it. */
+	const char *json_spool_dir;
+	uint64_t json_spool_max;
 	/* --json-truncate: empty --json FILE first instead of appending. */
 	bool json_truncate;
 	/* --stats-interval: seconds between running counters; 0: none. */

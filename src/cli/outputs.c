@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 #include "alertout.h"
 #include "outfile.h"
 #include "sink_html.h"
+#include "spool.h"
 
 /* At most this much of records waits for Redis (then they are dropped and
  * counted), and this long at the end for the queue to drain. */
@@ -178,9 +180,26 @@ cli_outputs_open(struct cli_outputs *out)
 		/* The same records, each handed to Redis by a thread of its
 		 * own (flushed after each one when live, as for a file). */
 		struct redisout_target t;
+		struct spool *spool = NULL;
 
-		if (redisout_parse(o->json_path, &t, err, sizeof(err)) < 0 ||
-		    !(out->redis = redisout_new(&t, CLI_REDIS_QUEUE_BYTES, err, sizeof(err)))) {
+		if (redisout_parse(o->json_path, &t, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tlswatch: --json %s\n", err);
+			return 2;
+		}
+		if (o->json_spool_dir) {
+			/* Opened now, before -Z, for the user who will write
+			 * there after it (as --evidence). */
+			struct passwd *pw = o->user ? getpwnam(o->user) : NULL;
+
+			spool = spool_open(o->json_spool_dir, o->json_spool_max,
+					   pw ? pw->pw_uid : (uid_t)-1, err, sizeof(err));
+			if (!spool) {
+				fprintf(stderr, "tlswatch: --json-spool %s\n", err);
+				return 2;
+			}
+		}
+		out->redis = redisout_new(&t, CLI_REDIS_QUEUE_BYTES, spool, err, sizeof(err));
+		if (!out->redis) {
 			fprintf(stderr, "tlswatch: --json %s\n", err);
 			return 2;
 		}
@@ -373,6 +392,7 @@ cli_outputs_finish(struct cli_outputs *out, const struct stats *st, volatile sig
 		 * seconds to drain before the counters are final. */
 		const char *why;
 		uint64_t lost = redisout_finish(out->redis, CLI_REDIS_DRAIN_MS, &why);
+		uint64_t bytes, files;
 
 		if (lost) {
 			fprintf(stderr,
@@ -380,6 +400,22 @@ cli_outputs_finish(struct cli_outputs *out, const struct stats *st, volatile sig
 				out->opt->json_path, lost, why ? " (" : "", why ? why : "",
 				why ? ")" : "");
 			out->redis_lost = true;
+		}
+		if (redisout_spool_left(out->redis, &bytes, &files, &why)) {
+			if (why)
+				fprintf(stderr, "tlswatch: --json-spool %s: %s\n",
+					out->opt->json_spool_dir, why);
+			/* Not lost, but not delivered either: the status says
+			 * so, as without a spool. */
+			if (bytes) {
+				fprintf(stderr,
+					"tlswatch: --json %s: records not delivered yet are kept "
+					"in --json-spool %s (%" PRIu64 " bytes in %" PRIu64
+					" files) for the next run\n",
+					out->opt->json_path, out->opt->json_spool_dir, bytes,
+					files);
+				out->redis_lost = true;
+			}
 		}
 	}
 	if (out->opt->stats) {

@@ -8,7 +8,16 @@
  * doubling to 2 s) before it connects again, so a record may be sent twice
  * across a reconnection but never lost while it is queued (at-least-once).
  * A record Redis refuses (an error reply: a key of another type, say) is
- * dropped and counted, never retried.
+ * dropped and counted, never retried; an error reply that means "not now"
+ * (OOM, LOADING, READONLY ...) is treated as a lost connection.
+ *
+ * With a spool (--json-spool, spool.h) the sender also does all the disk
+ * work, so that capture never waits on it: when Redis cannot be reached,
+ * the queue is written to the spool instead of waiting in memory; when the
+ * connection works, the spool is replayed before the queue; at the end,
+ * what could not be sent is written there for the next run. Records leave
+ * the queue for the spool only in order, at the spool's end: the spool
+ * holds the oldest records, the queue the newer ones.
  */
 #include "redisout.h"
 
@@ -21,6 +30,7 @@
 #include <time.h>
 
 #include "redisconn.h"
+#include "spool.h"
 
 #define REDISOUT_BATCH 256
 #define REDISOUT_BACKOFF_MIN_MS 100
@@ -49,6 +59,15 @@ struct redisout {
 	bool finished; /* redisout_finish ran: the sender is gone */
 	uint64_t sent, dropped, reconnects, errors;
 	char last_error[256];
+
+	/* --json-spool: owned; touched by the sender thread only. */
+	struct spool *spool;
+	/* Its counters (under lock): records written to it, sent from it,
+	 * not taken by it (full or a write failed), failed writes and reads,
+	 * and what it holds now. */
+	uint64_t spooled, replayed, spool_dropped, spool_errors;
+	uint64_t spool_bytes, spool_files, spool_partial;
+	char spool_error[256];
 };
 
 bool
@@ -235,27 +254,46 @@ redisout_connect(struct redisout *r)
 	return c;
 }
 
-/* Sends n records pipelined; returns how many were answered (sent, or
- * refused and counted) before the connection failed (n: it did not). */
-static size_t
-redisout_send(struct redisout *r, redisContext *c, struct redisout_rec *batch, size_t n,
-	      uint64_t *sent, uint64_t *refused)
+/* Error replies that say "not now" (out of memory, loading, a replica,
+ * a cluster moving): the record is kept and sent again later, as after a
+ * lost connection. Any other error is about the record itself. */
+static bool
+redisout_error_is_transient(const char *msg)
 {
-	size_t i = 0;
-	struct redisout_rec *p;
+	static const char *const words[] = {"OOM",	   "LOADING",	 "BUSY",
+					    "READONLY",	   "MASTERDOWN", "TRYAGAIN",
+					    "CLUSTERDOWN", "NOREPLICAS", "MISCONF"};
 
-	for (p = batch; p; p = p->next) {
-		if (r->t.mode == REDISOUT_LIST)
-			redisAppendCommand(c, "RPUSH %s %b", r->t.key, p->data, p->len);
-		else if (r->t.mode == REDISOUT_CHANNEL)
-			redisAppendCommand(c, "PUBLISH %s %b", r->t.key, p->data, p->len);
-		else if (r->t.maxlen)
-			redisAppendCommand(c, "XADD %s MAXLEN ~ %llu * json %b", r->t.key,
-					   (unsigned long long)r->t.maxlen, p->data, p->len);
-		else
-			redisAppendCommand(c, "XADD %s * json %b", r->t.key, p->data, p->len);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i]);
+
+		if (msg && strncmp(msg, words[i], n) == 0 && (msg[n] == ' ' || !msg[n]))
+			return true;
 	}
-	for (; i < n; i++) {
+	return false;
+}
+
+static void
+redisout_append_cmd(struct redisout *r, redisContext *c, const char *data, size_t len)
+{
+	if (r->t.mode == REDISOUT_LIST)
+		redisAppendCommand(c, "RPUSH %s %b", r->t.key, data, len);
+	else if (r->t.mode == REDISOUT_CHANNEL)
+		redisAppendCommand(c, "PUBLISH %s %b", r->t.key, data, len);
+	else if (r->t.maxlen)
+		redisAppendCommand(c, "XADD %s MAXLEN ~ %llu * json %b", r->t.key,
+				   (unsigned long long)r->t.maxlen, data, len);
+	else
+		redisAppendCommand(c, "XADD %s * json %b", r->t.key, data, len);
+}
+
+/* Reads the replies of n pipelined records; returns how many were answered
+ * (sent, or refused and counted) before the connection failed or Redis
+ * said "not now" (n: neither happened). */
+static size_t
+redisout_replies(struct redisout *r, redisContext *c, size_t n, uint64_t *sent, uint64_t *refused)
+{
+	for (size_t i = 0; i < n; i++) {
 		void *v = NULL;
 		redisReply *rep;
 
@@ -264,6 +302,11 @@ redisout_send(struct redisout *r, redisContext *c, struct redisout_rec *batch, s
 			return i;
 		}
 		rep = v;
+		if (rep->type == REDIS_REPLY_ERROR && redisout_error_is_transient(rep->str)) {
+			redisout_error(r, "busy", rep->str);
+			freeReplyObject(rep);
+			return i;
+		}
 		if (rep->type == REDIS_REPLY_ERROR) {
 			redisout_error(r, "refused", rep->str);
 			(*refused)++;
@@ -273,6 +316,106 @@ redisout_send(struct redisout *r, redisContext *c, struct redisout_rec *batch, s
 		freeReplyObject(rep);
 	}
 	return n;
+}
+
+/* Sends n records pipelined; as redisout_replies. */
+static size_t
+redisout_send(struct redisout *r, redisContext *c, struct redisout_rec *batch, size_t n,
+	      uint64_t *sent, uint64_t *refused)
+{
+	for (struct redisout_rec *p = batch; p; p = p->next)
+		redisout_append_cmd(r, c, p->data, p->len);
+	return redisout_replies(r, c, n, sent, refused);
+}
+
+/* The whole queue, taken out of it (called with r->lock held). */
+static struct redisout_rec *
+redisout_detach(struct redisout *r)
+{
+	struct redisout_rec *list = r->head;
+
+	r->head = r->tail = NULL;
+	r->queued = 0;
+	r->queued_bytes = 0;
+	return list;
+}
+
+static void
+redisout_spool_error(struct redisout *r, const char *why)
+{
+	snprintf(r->spool_error, sizeof(r->spool_error), "%s", why);
+	r->spool_errors++;
+}
+
+/* The spool's own counters, copied for the other threads (r->lock held). */
+static void
+redisout_spool_sync(struct redisout *r)
+{
+	struct spool_counters sc;
+
+	spool_counters(r->spool, &sc);
+	r->spool_bytes = sc.bytes;
+	r->spool_files = sc.files;
+	r->spool_partial = sc.partial;
+}
+
+/* Writes records (oldest first) to the end of the spool and frees them;
+ * those it cannot take (full, or a failed write) are counted. The sender
+ * thread, without r->lock: the disk may be slow, capture must not wait. */
+static void
+redisout_spill(struct redisout *r, struct redisout_rec *list)
+{
+	uint64_t ok = 0, full = 0, failed = 0;
+	char why[256] = "";
+
+	while (list) {
+		struct redisout_rec *p = list;
+		int rc = spool_append(r->spool, p->data, p->len, why, sizeof(why));
+
+		ok += rc == 0;
+		full += rc == 1;
+		failed += rc < 0;
+		list = p->next;
+		free(p);
+	}
+	pthread_mutex_lock(&r->lock);
+	r->spooled += ok;
+	r->spool_dropped += full + failed;
+	if (failed) {
+		redisout_spool_error(r, why);
+		r->spool_errors += failed - 1;
+	}
+	redisout_spool_sync(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Sends one batch read back from the spool, oldest first, and commits what
+ * Redis answered. false when the connection failed (or Redis said "not
+ * now"): the rest stays in the spool. Without r->lock. */
+static bool
+redisout_replay(struct redisout *r, redisContext *c)
+{
+	struct spool_rec recs[REDISOUT_BATCH];
+	uint64_t sent = 0, refused = 0;
+	char why[256];
+	size_t done = 0;
+	int n = spool_read(r->spool, recs, REDISOUT_BATCH, why, sizeof(why));
+
+	if (n > 0) {
+		for (int i = 0; i < n; i++)
+			redisout_append_cmd(r, c, recs[i].data, recs[i].len);
+		done = redisout_replies(r, c, (size_t)n, &sent, &refused);
+		spool_commit(r->spool, done);
+	}
+	pthread_mutex_lock(&r->lock);
+	if (n < 0)
+		redisout_spool_error(r, why);
+	r->sent += sent;
+	r->replayed += sent;
+	r->dropped += refused;
+	redisout_spool_sync(r);
+	pthread_mutex_unlock(&r->lock);
+	return n <= 0 || done == (size_t)n;
 }
 
 static void
@@ -287,10 +430,28 @@ redisout_wait_ms(struct redisout *r, unsigned ms)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	while (!r->abandon && pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
+	/* With a spool, the end of the run need not wait: one more try, and
+	 * what is left goes to disk. */
+	while (!r->abandon && !(r->stopping && r->spool) &&
+	       pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
 		;
 }
 
+static unsigned
+redisout_next_backoff(unsigned backoff)
+{
+	backoff = backoff ? backoff * 2 : REDISOUT_BACKOFF_MIN_MS;
+	return backoff > REDISOUT_BACKOFF_MAX_MS ? REDISOUT_BACKOFF_MAX_MS : backoff;
+}
+
+/*
+ * The sender. Order is kept with a spool: the spool holds the oldest
+ * records and the queue the newer ones, so the spool is replayed first,
+ * and records leave the queue for the spool only at its end (when Redis
+ * cannot be reached, or the queue is half full while the spool is being
+ * replayed or Redis is slow). r->lock is held except around the network
+ * and the disk.
+ */
 static void *
 redisout_main(void *arg)
 {
@@ -303,12 +464,43 @@ redisout_main(void *arg)
 		struct redisout_rec *batch, *last, *p;
 		size_t n = 0, done, bytes = 0;
 		uint64_t sent = 0, refused = 0;
-		bool reconnected;
+		bool replayed;
 
-		while (!r->head && !r->stopping && !r->abandon)
+		while (!r->head && !spool_pending(r->spool) && !r->stopping && !r->abandon)
 			pthread_cond_wait(&r->cond, &r->lock);
-		if (r->abandon || !r->head)
+		if (r->abandon || (!r->head && !spool_pending(r->spool)))
 			break;
+		if (r->spool && r->head &&
+		    ((!c && backoff) || r->queued_bytes > r->queue_cap / 2)) {
+			batch = redisout_detach(r);
+			pthread_mutex_unlock(&r->lock);
+			redisout_spill(r, batch);
+			pthread_mutex_lock(&r->lock);
+		}
+		if (!c) {
+			pthread_mutex_unlock(&r->lock);
+			c = redisout_connect(r);
+			pthread_mutex_lock(&r->lock);
+			if (!c) {
+				if (r->stopping && r->spool)
+					break; /* all on disk for the next run */
+				backoff = redisout_next_backoff(backoff);
+				redisout_wait_ms(r, backoff);
+				continue;
+			}
+			r->reconnects += backoff != 0;
+			backoff = 0;
+		}
+		if (spool_pending(r->spool)) {
+			pthread_mutex_unlock(&r->lock);
+			replayed = redisout_replay(r, c);
+			pthread_mutex_lock(&r->lock);
+			if (replayed)
+				continue;
+			goto failed;
+		}
+		if (!r->head)
+			continue;
 		batch = last = r->head;
 		for (p = r->head; p && n < REDISOUT_BATCH; p = p->next) {
 			last = p;
@@ -320,8 +512,7 @@ redisout_main(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&r->lock);
 
-		reconnected = !c && (c = redisout_connect(r)) != NULL && backoff;
-		done = c ? redisout_send(r, c, batch, n, &sent, &refused) : 0;
+		done = redisout_send(r, c, batch, n, &sent, &refused);
 		for (size_t i = 0; i < done; i++) {
 			p = batch;
 			batch = p->next;
@@ -330,28 +521,47 @@ redisout_main(void *arg)
 		}
 
 		pthread_mutex_lock(&r->lock);
-		r->reconnects += reconnected;
 		r->sent += sent;
 		r->dropped += refused;
 		r->queued -= done;
 		r->queued_bytes -= bytes;
-		if (done == n) {
-			backoff = 0;
+		if (done == n)
 			continue;
+		if (r->spool) {
+			/* The spool is empty here: the rest starts it, and the
+			 * queue, newer, follows it there. */
+			size_t rest = 0;
+
+			for (p = batch; p; p = p->next)
+				rest += p->len;
+			r->queued -= n - done;
+			r->queued_bytes -= rest;
+			pthread_mutex_unlock(&r->lock);
+			redisout_spill(r, batch);
+			pthread_mutex_lock(&r->lock);
+		} else {
+			/* The rest goes back to the head, in order. */
+			last->next = r->head;
+			r->head = batch;
+			if (!r->tail)
+				r->tail = last;
 		}
-		/* The rest goes back to the head, in order; connect again later. */
-		last->next = r->head;
-		r->head = batch;
-		if (!r->tail)
-			r->tail = last;
-		if (c) {
-			redisFree(c);
-			c = NULL;
-		}
-		backoff = backoff ? backoff * 2 : REDISOUT_BACKOFF_MIN_MS;
-		if (backoff > REDISOUT_BACKOFF_MAX_MS)
-			backoff = REDISOUT_BACKOFF_MAX_MS;
+	failed:
+		redisFree(c);
+		c = NULL;
+		if (r->stopping && r->spool)
+			break; /* the rest is for the next run, not a retry loop */
+		backoff = redisout_next_backoff(backoff);
 		redisout_wait_ms(r, backoff);
+	}
+	/* Given up (the time to drain is over, or Redis is down at the end):
+	 * with a spool, what is still queued is kept there. */
+	if (r->spool && r->head) {
+		struct redisout_rec *rest = redisout_detach(r);
+
+		pthread_mutex_unlock(&r->lock);
+		redisout_spill(r, rest);
+		pthread_mutex_lock(&r->lock);
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (c)
@@ -360,17 +570,22 @@ redisout_main(void *arg)
 }
 
 struct redisout *
-redisout_new(const struct redisout_target *t, size_t queue_bytes, char *err, size_t errsz)
+redisout_new(const struct redisout_target *t, size_t queue_bytes, struct spool *spool, char *err,
+	     size_t errsz)
 {
 	struct redisout *r = calloc(1, sizeof(*r));
 	cookie_io_functions_t io = {.write = redisout_write, .close = redisout_stream_close};
 
 	if (!r) {
 		snprintf(err, errsz, "out of memory");
+		spool_close(spool);
 		return NULL;
 	}
 	r->t = *t;
 	r->queue_cap = queue_bytes;
+	r->spool = spool;
+	if (spool)
+		redisout_spool_sync(r);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	r->file = fopencookie(r, "w", io);
@@ -380,6 +595,7 @@ redisout_new(const struct redisout_target *t, size_t queue_bytes, char *err, siz
 			fclose(r->file);
 		pthread_cond_destroy(&r->cond);
 		pthread_mutex_destroy(&r->lock);
+		spool_close(spool);
 		free(r);
 		return NULL;
 	}
@@ -400,7 +616,7 @@ redisout_finish(struct redisout *r, unsigned wait_ms, const char **why)
 
 	if (r->finished) {
 		*why = NULL;
-		return r->dropped + r->queued;
+		return r->dropped + r->queued + r->spool_dropped;
 	}
 	r->finished = true;
 	fflush(r->file);
@@ -426,7 +642,21 @@ redisout_finish(struct redisout *r, unsigned wait_ms, const char **why)
 	}
 	snprintf(last, sizeof(last), "%s", r->last_error);
 	*why = last[0] ? last : NULL;
-	return r->dropped + r->queued;
+	return r->dropped + r->queued + r->spool_dropped;
+}
+
+bool
+redisout_spool_left(struct redisout *r, uint64_t *bytes, uint64_t *files, const char **why)
+{
+	static char last[256];
+
+	pthread_mutex_lock(&r->lock);
+	*bytes = r->spool_bytes;
+	*files = r->spool_files;
+	snprintf(last, sizeof(last), "%s", r->spool_error);
+	pthread_mutex_unlock(&r->lock);
+	*why = last[0] ? last : NULL;
+	return r->spool != NULL;
 }
 
 void
@@ -445,6 +675,7 @@ redisout_free(struct redisout *r)
 	}
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->lock);
+	spool_close(r->spool);
 	free(r->line);
 	free(r);
 }
@@ -454,6 +685,7 @@ redisout_stats_each(struct redisout *r, void (*fn)(void *ctx, const char *name, 
 		    void *ctx)
 {
 	uint64_t sent, dropped, queued, reconnects, errors;
+	uint64_t spooled, replayed, spool_dropped, spool_errors, spool_partial, spool_bytes;
 
 	if (!r)
 		return;
@@ -463,10 +695,24 @@ redisout_stats_each(struct redisout *r, void (*fn)(void *ctx, const char *name, 
 	queued = r->queued;
 	reconnects = r->reconnects;
 	errors = r->errors;
+	spooled = r->spooled;
+	replayed = r->replayed;
+	spool_dropped = r->spool_dropped;
+	spool_errors = r->spool_errors;
+	spool_partial = r->spool_partial;
+	spool_bytes = r->spool_bytes;
 	pthread_mutex_unlock(&r->lock);
 	fn(ctx, "redis_sent", sent);
 	fn(ctx, "redis_dropped", dropped);
 	fn(ctx, "redis_queued", queued);
 	fn(ctx, "redis_reconnects", reconnects);
 	fn(ctx, "redis_errors", errors);
+	if (!r->spool)
+		return;
+	fn(ctx, "json_spooled", spooled);
+	fn(ctx, "json_replayed", replayed);
+	fn(ctx, "json_spool_dropped", spool_dropped);
+	fn(ctx, "json_spool_errors", spool_errors);
+	fn(ctx, "json_spool_partial", spool_partial);
+	fn(ctx, "json_spool_bytes", spool_bytes);
 }

@@ -116,6 +116,9 @@ suite "$here/rsyslog.sh" "$bin"
 # --json redis://...: a real redis-server in a namespace of the test's own.
 suite "$here/redis.sh" "$bin" "$tmp"
 
+# --json-spool: what Redis could not take kept on disk and sent later.
+suite "$here/spool.sh" "$bin" "$tmp"
+
 # --state redis://: two sensors judging as one through a real redis-server.
 suite "$here/shared.sh" "$bin" "$tmp"
 

@@ -159,6 +159,45 @@ test_cli_usage_errors_are_status_2(void **state)
 	}
 }
 
+/* --json-spool keeps what --json redis:// could not send: alone, or with a
+ * file, it is a usage error; its bound takes K suffixes down to 64K. */
+static void
+test_cli_json_spool_needs_a_redis_json_and_takes_a_small_bound(void **state)
+{
+	const char *good[] = {"-r",
+			      "a.pcap",
+			      "--json",
+			      "redis://h/k",
+			      "--json-spool",
+			      "/var/spool/tw",
+			      "--json-spool-max",
+			      "64K",
+			      NULL};
+	const char *plain[] = {"-r", "a.pcap", "--json", "redis://h/k", NULL};
+	static const char *const bad[][9] = {
+		{"-r", "a.pcap", "--json-spool", "/tmp/x", NULL},
+		{"-r", "a.pcap", "--json", "out.jsonl", "--json-spool", "/tmp/x", NULL},
+		{"-r", "a.pcap", "--json", "redis://h/k", "--json-spool", "/tmp/x",
+		 "--json-spool-max", "63K"},
+	};
+	struct cli_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, good), 0);
+	assert_string_equal(o.json_spool_dir, "/var/spool/tw");
+	assert_true(o.json_spool_max == 64u << 10);
+	cli_options_free(&o);
+	assert_int_equal(parse(&o, plain), 0);
+	assert_null(o.json_spool_dir);
+	assert_true(o.json_spool_max == CLI_JSON_SPOOL_MAX);
+	cli_options_free(&o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("  case %zu\n", i);
+		assert_int_equal(parse(&o, (const char **)bad[i]), 2);
+		cli_options_free(&o);
+	}
+}
+
 static void
 test_cli_filter_words_around_the_options_are_joined(void **state)
 {
@@ -273,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_cli_linger_never_outlasts_the_idle_timeout),
 		cmocka_unit_test(test_cli_many_files_up_to_the_limit),
 		cmocka_unit_test(test_cli_usage_errors_are_status_2),
+		cmocka_unit_test(test_cli_json_spool_needs_a_redis_json_and_takes_a_small_bound),
 		cmocka_unit_test(test_cli_filter_words_around_the_options_are_joined),
 		cmocka_unit_test(test_cli_capture_files_after_r_are_read_not_filtered),
 		cmocka_unit_test(test_cli_filter_file_is_read_and_excludes_a_filter),
