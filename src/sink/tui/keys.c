@@ -444,7 +444,7 @@ static const struct key_action key_actions[] = {
 	{IN_MAIN, {'f', 'F'}, act_problems_only,
 	 "f", "problems only: cleartext, downgraded, tls-failed, or with alerts"},
 	{IN_MAIN, {'c', 'C'}, act_policy_violations,
-	 "c", "critical: only mail policy violations (filter word policy:violated)"},
+	 "c", "only mail policy violations (filter word policy:violated)"},
 	{IN_MAIN, {'s', 'S'}, act_sort_next,
 	 "s", "next sort: newest, start time, server, verdict, service"},
 	{IN_LISTS, {'p', 'P'}, act_pause,
