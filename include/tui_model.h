@@ -110,7 +110,7 @@ struct tui_row {
 	 * "" when it was not tunnelled. */
 	char tunnel[TUI_TUNNEL_MAX];
 	struct session_policy policy; /* source NONE: no mail policy applied */
-	char hay[TUI_HAY_MAX]; /* lower-case words a bare filter term is looked for in */
+	char hay[TUI_HAY_MAX];	      /* lower-case words a bare filter term is looked for in */
 };
 
 /* One alert, numbered in arrival order. */

@@ -202,8 +202,9 @@ html_alerts(FILE *o, const struct html_priv *p)
 			      o);
 		any = true;
 		fprintf(o, "<tr%s><td>%s</td><td>%s</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
-			p->critical[i] ? " class=\"crit\"" : "", alert_kind_name((enum alert_kind)i),
-			severity_name(p->severity[i]), p->alerts[i]);
+			p->critical[i] ? " class=\"crit\"" : "",
+			alert_kind_name((enum alert_kind)i), severity_name(p->severity[i]),
+			p->alerts[i]);
 	}
 	fputs(any ? "</tbody></table>\n" : "<p>None.</p>\n", o);
 }
@@ -405,10 +406,11 @@ html_tunnels(FILE *o, const struct summary_row *rows, size_t n)
 		sink_html_escape(o, name);
 		fputs("</td><td>", o);
 		sink_html_escape(o, r->service ? r->service : "?");
-		fprintf(o, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>",
+		fprintf(o,
+			"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>",
 			r->sessions, r->tunnelled);
-		sink_html_escape(o, decode_tunnel_list(r->tunnels, r->tunnel_depth, list,
-						       sizeof(list)));
+		sink_html_escape(
+			o, decode_tunnel_list(r->tunnels, r->tunnel_depth, list, sizeof(list)));
 		fputs("</td></tr>\n", o);
 	}
 	if (any)

@@ -408,7 +408,8 @@ main(void)
 		cmocka_unit_test(test_tui_servers_rows_are_the_summary_modules_per_server_rows),
 		cmocka_unit_test(
 			test_tui_servers_put_downgrades_then_logins_then_cleartext_and_failures_first),
-		cmocka_unit_test(test_tui_servers_put_a_violated_mail_policy_before_every_other_problem),
+		cmocka_unit_test(
+			test_tui_servers_put_a_violated_mail_policy_before_every_other_problem),
 		cmocka_unit_test(test_tui_servers_sort_by_sessions_share_and_address),
 		cmocka_unit_test(
 			test_tui_servers_a_problem_is_cleartext_downgraded_failed_a_login_or_an_alert),

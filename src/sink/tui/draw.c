@@ -330,15 +330,14 @@ draw_ports(struct tui *t, const struct layout *l)
 	}
 }
 
-/* A server's policy cell: "" without a mail policy, else what protects
- * it ("sts" MTA-STS, "dane", "sts+dane", "none") and the domain, after "!!1/2 " when 1 of its 2 sessions under the policy
- * violated it. */
+/* A server's policy cell: "" without a mail policy, else what protects it
+ * ("sts" MTA-STS, "dane", "sts+dane", "none") and the domain, after
+ * "!!1/2 " when 1 of its 2 sessions under the policy violated it. */
 static void
 server_policy(const struct summary_row *r, char *buf, size_t bufsz)
 {
 	bool sts = r->policy_mta_sts != STS_ABSENT && r->policy_mta_sts != STS_NONE;
 	char v[48] = "";
-
 
 	if (!r->policy_sessions) {
 		buf[0] = '\0';
@@ -457,8 +456,8 @@ draw_servers(struct tui *t, const struct layout *l)
 		if (pw) {
 			server_policy(r, pol, sizeof(pol));
 			put(y, x + 11, pw,
-			    base | tone_attr(t, r->policy_violations ? TUI_TONE_CRIT
-								     : TUI_TONE_GOOD),
+			    base | tone_attr(t,
+					     r->policy_violations ? TUI_TONE_CRIT : TUI_TONE_GOOD),
 			    pol);
 		}
 		if (COLS - barx >= 8) {
@@ -536,10 +535,10 @@ session_widths(const struct snap *sn, int w[SC_N])
 		enum scol col;
 		int min;
 	} shrink[] = {
-		{SC_TUNNEL, 6},	 {SC_USER, 8},	  {SC_CLIENT, 0 /* address only */},
+		{SC_TUNNEL, 6},	  {SC_USER, 8},	   {SC_CLIENT, 0 /* address only */},
 		{SC_VERDICT, 18}, {SC_SERVER, 15}, {SC_POLICY, 8},
-		{SC_TUNNEL, 3},	 {SC_USER, 5},	  {SC_VERDICT, 12},
-		{SC_SERVER, 9},	 {SC_CLIENT, 4},  {SC_VERDICT, 8},
+		{SC_TUNNEL, 3},	  {SC_USER, 5},	   {SC_VERDICT, 12},
+		{SC_SERVER, 9},	  {SC_CLIENT, 4},  {SC_VERDICT, 8},
 		{SC_POLICY, 3},
 	};
 	int total, client_addr = 6;
@@ -602,7 +601,7 @@ session_widths(const struct snap *sn, int w[SC_N])
 static void
 draw_sessions(struct tui *t, const struct layout *l)
 {
-	static const char *const heads[SC_N] = {"TIME", "CLIENT", "SERVER", "SERVICE", "VERDICT",
+	static const char *const heads[SC_N] = {"TIME",	  "CLIENT", "SERVER", "SERVICE", "VERDICT",
 						"POLICY", "TLS",    "USER",   "A",	 "TUNNEL"};
 	const struct snap *sn = &t->snap;
 	int w[SC_N], x, y = l->sessions_y;
@@ -666,7 +665,8 @@ draw_sessions(struct tui *t, const struct layout *l)
 		if (w[SC_POLICY]) {
 			tui_row_policy_short(r, buf, sizeof(buf));
 			put(y, x, w[SC_POLICY],
-			    base | (violated ? tone_attr(t, TUI_TONE_CRIT) : tone_attr(t, TUI_TONE_GOOD)),
+			    base | (violated ? tone_attr(t, TUI_TONE_CRIT)
+					     : tone_attr(t, TUI_TONE_GOOD)),
 			    buf);
 			x += w[SC_POLICY] + 1;
 		}

@@ -110,8 +110,8 @@ tui_row_policy_short(const struct tui_row *r, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%s", "");
 		return;
 	}
-	snprintf(buf, bufsz, "%s%s%s%s", tui_row_policy_violated(r) ? "!! " : "",
-		 sts ? "sts" : "", sts && p->dane ? "+" : "",
+	snprintf(buf, bufsz, "%s%s%s%s", tui_row_policy_violated(r) ? "!! " : "", sts ? "sts" : "",
+		 sts && p->dane ? "+" : "",
 		 p->dane ? "dane"
 		 : sts	 ? ""
 			 : "none");
@@ -266,8 +266,8 @@ detail_policy(const struct tui_row *r, struct tui_text *t)
 	text_add(t, TUI_TONE_NORMAL, "  dane          %s", p->dane ? "TLSA validated (AD)" : "no");
 	text_add(t, TUI_TONE_NORMAL, "  tlsrpt        %s", yes_no(p->tlsrpt));
 	text_add(t, p->mail_sent && violated ? TUI_TONE_CRIT : TUI_TONE_NORMAL,
-		 "  mail          %s", p->mail_sent ? "transferred (DATA/BDAT accepted)"
-						: "not transferred");
+		 "  mail          %s",
+		 p->mail_sent ? "transferred (DATA/BDAT accepted)" : "not transferred");
 	if (r->alerts & (1u << ALERT_MTA_STS_VIOLATION))
 		text_add(t, TUI_TONE_CRIT, "  !! %s", "mta-sts-violation");
 	if (r->alerts & (1u << ALERT_DANE_VIOLATION))
@@ -289,8 +289,8 @@ detail_alerts(const struct tui_model *m, const struct tui_row *r, struct tui_tex
 		if (!a || a->a.session_id != r->id)
 			continue;
 		shown |= 1u << a->a.kind;
-		text_add(t, tui_severity_tone(a->a.severity), "  ! %-8s %-27s %s", severity_name(a->a.severity),
-			 alert_kind_name(a->a.kind), a->a.evidence);
+		text_add(t, tui_severity_tone(a->a.severity), "  ! %-8s %-27s %s",
+			 severity_name(a->a.severity), alert_kind_name(a->a.kind), a->a.evidence);
 	}
 	for (int k = 0; k < ALERT_KIND_COUNT; k++)
 		if ((r->alerts & (1u << k)) && !(shown & (1u << k)))
