@@ -216,8 +216,8 @@ filter_row(const struct filter *f, const struct tui_row *r)
 	return true;
 }
 
-/* Words about verdicts, reasons and users say nothing about an alert and
- * leave the alerts list alone. */
+/* Words about verdicts, reasons, users and tunnels say nothing about an
+ * alert and leave the alerts list alone. */
 static bool
 term_alert(const struct term *t, const struct tui_alert *ta)
 {
