@@ -63,6 +63,18 @@ put(int y, int x, int w, attr_t a, const char *s)
 	attrset(A_NORMAL);
 }
 
+/* The same, the padding in pad and only the text in a: a reverse-video
+ * tone (critical) marks the words, not the whole column. */
+static void
+put_text(int y, int x, int w, attr_t pad, attr_t a, const char *s)
+{
+	int n = (int)strlen(s);
+
+	put(y, x, w, pad, "");
+	if (n)
+		put(y, x, n < w ? n : w, a, s);
+}
+
 /* The same, right-aligned (numbers). */
 static void
 put_right(int y, int x, int w, attr_t a, const char *s)
@@ -455,10 +467,10 @@ draw_servers(struct tui *t, const struct layout *l)
 		put_right(y, x + 5, 5, base | tone_attr(t, ot), offer);
 		if (pw) {
 			server_policy(r, pol, sizeof(pol));
-			put(y, x + 11, pw,
-			    base | tone_attr(t,
-					     r->policy_violations ? TUI_TONE_CRIT : TUI_TONE_GOOD),
-			    pol);
+			put_text(y, x + 11, pw, base,
+				 base | tone_attr(t, r->policy_violations ? TUI_TONE_CRIT
+									  : TUI_TONE_GOOD),
+				 pol);
 		}
 		if (COLS - barx >= 8) {
 			int inner = (COLS - barx > 22 ? 22 : COLS - barx) - 2;
@@ -658,16 +670,18 @@ draw_sessions(struct tui *t, const struct layout *l)
 		put(y, x, w[SC_SERVICE], base, r->service);
 		x += w[SC_SERVICE] + 1;
 		row_verdict(r, buf, sizeof(buf));
-		put(y, x, w[SC_VERDICT],
-		    base | tone_attr(t, violated ? TUI_TONE_CRIT : tui_verdict_tone(r->verdict)),
-		    buf);
+		if (violated)
+			put_text(y, x, w[SC_VERDICT], base, base | tone_attr(t, TUI_TONE_CRIT),
+				 buf);
+		else
+			put(y, x, w[SC_VERDICT], base | tone_attr(t, tui_verdict_tone(r->verdict)),
+			    buf);
 		x += w[SC_VERDICT] + 1;
 		if (w[SC_POLICY]) {
 			tui_row_policy_short(r, buf, sizeof(buf));
-			put(y, x, w[SC_POLICY],
-			    base | (violated ? tone_attr(t, TUI_TONE_CRIT)
-					     : tone_attr(t, TUI_TONE_GOOD)),
-			    buf);
+			put_text(y, x, w[SC_POLICY], base,
+				 base | tone_attr(t, violated ? TUI_TONE_CRIT : TUI_TONE_GOOD),
+				 buf);
 			x += w[SC_POLICY] + 1;
 		}
 		put(y, x, w[SC_TLS], base | (r->server_hello ? tone_attr(t, TUI_TONE_GOOD) : 0),
@@ -678,12 +692,12 @@ draw_sessions(struct tui *t, const struct layout *l)
 		x += w[SC_USER] + 1;
 		if (r->alerts) {
 			snprintf(buf, sizeof(buf), "!%d", alert_count(r->alerts));
-			put(y, x, w[SC_ALERT],
-			    base | tone_attr(t, violated ? TUI_TONE_CRIT : TUI_TONE_BAD), buf);
+			put(y, x, w[SC_ALERT], base | tone_attr(t, TUI_TONE_BAD), buf);
 		}
 		x += w[SC_ALERT] + 1;
 		if (w[SC_TUNNEL])
-			put(y, x, w[SC_TUNNEL], base | tone_attr(t, TUI_TONE_DIM), r->tunnel);
+			put_text(y, x, w[SC_TUNNEL], base, base | tone_attr(t, TUI_TONE_DIM),
+				 r->tunnel);
 	}
 }
 
@@ -743,8 +757,8 @@ draw_alerts(struct tui *t, const struct layout *l)
 		}
 		snprintf(buf, sizeof(buf), "%s %s", a->severity == SEVERITY_CRITICAL ? "!!" : "!",
 			 severity_name(a->severity));
-		put(y, x, 11, base | sev, buf);
-		put(y, x + 12, 27, base | sev, alert_kind_name(a->kind));
+		put_text(y, x, 11, base, base | sev, buf);
+		put_text(y, x + 12, 27, base, base | sev, alert_kind_name(a->kind));
 		snprintf(buf, sizeof(buf), "#%" PRIu64, a->session_id);
 		put(y, x + 40, 7, base, buf);
 		put(y, x + 48, srvw, base, ta->server);
