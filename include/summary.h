@@ -35,6 +35,13 @@ struct summary_row {
 	uint64_t policy_sessions;
 	uint64_t policy_violations;
 	char policy_domain[POLICY_DOMAIN_KEEP];
+	uint8_t policy_mta_sts; /* enum sts_mode: the highest seen */
+	bool policy_dane;	/* some session's MX had validated TLSA */
+	/* Sessions that came inside tunnels, and the first one's encapsulations
+	 * (enum tunnel_kind, outermost first). */
+	uint64_t tunnelled;
+	uint8_t tunnel_depth;
+	uint8_t tunnels[DECODE_TUNNEL_MAX];
 };
 
 #define SUMMARY_CLIENTS_MAX 10000 /* client rows kept by default */

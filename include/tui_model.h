@@ -33,6 +33,7 @@
 #define TUI_HAY_MAX 384	     /* lower-case text a bare filter word is looked for in */
 #define TUI_EVIDENCE_MAX 161 /* escaped evidence kept on a row */
 #define TUI_LINE_MAX 256     /* one line of detail text */
+#define TUI_TUNNEL_MAX (DECODE_TUNNEL_MAX * 12 + 1) /* "gre/mpls-in-udp/..." */
 
 /* Orders of the sessions list, cycled by `s`. */
 enum tui_sort {
@@ -54,6 +55,7 @@ enum tui_tone {
 	TUI_TONE_BAD,	  /* downgraded, failed, alerts */
 	TUI_TONE_DIM,	  /* unknown, secondary */
 	TUI_TONE_HEADING, /* a section title in the detail text */
+	TUI_TONE_CRIT,	  /* a mail policy violated (critical alerts): the loudest */
 };
 
 /* A login as the dashboard keeps it: never the secret. */
@@ -104,7 +106,11 @@ struct tui_row {
 	uint8_t n_logins;
 	uint32_t logins_dropped;
 	char ndpi[NDPI_NAME_MAX];
-	char hay[TUI_HAY_MAX]; /* lower-case words a bare filter term is looked for in */
+	/* The encapsulations it came in, outermost first ("vxlan", "gre/mpls");
+	 * "" when it was not tunnelled. */
+	char tunnel[TUI_TUNNEL_MAX];
+	struct session_policy policy; /* source NONE: no mail policy applied */
+	char hay[TUI_HAY_MAX];	      /* lower-case words a bare filter term is looked for in */
 };
 
 /* One alert, numbered in arrival order. */
@@ -120,6 +126,7 @@ struct tui_counters {
 	uint64_t open_flows;
 	uint64_t sessions;	       /* sessions finished (all of them, kept or not) */
 	uint64_t alerts;	       /* alerts raised (all of them) */
+	uint64_t critical;	       /* ... of severity critical (policy violations) */
 	uint64_t drops;		       /* libpcap drops (kernel + interface) */
 	bool drops_known;	       /* a live capture reported its counters */
 	uint64_t evicted;	       /* flows evicted from a full table */
@@ -199,7 +206,8 @@ enum tui_server_sort tui_model_server_sort(const struct tui_model *m);
  * order; frozen while paused (as of the pause; a new sort re-reads).
  * Valid until the next call into the model. */
 const struct summary_row *tui_model_servers(struct tui_model *m, size_t *n);
-/* Problems first: more downgraded sessions, then more cleartext logins,
+/* Problems first: more sessions that violated a mail policy, then more
+ * downgraded sessions, then more cleartext logins,
  * then more tls-failed and cleartext sessions together, then more
  * sessions with alerts, then a lower encrypted share, then more sessions;
  * the address and port break ties. A qsort comparator of summary rows. */
@@ -275,6 +283,18 @@ const struct tui_alert *tui_model_find_alert(const struct tui_model *m, uint64_t
 /* ---- Helpers shared by the view and the tests -------------------------------- */
 
 bool tui_row_is_problem(const struct tui_row *r);
+/* Did the session violate a mail policy (mta-sts-violation or
+ * dane-violation)? */
+bool tui_row_policy_violated(const struct tui_row *r);
+/* Is the alert one of a violated mail policy? */
+bool tui_alert_is_policy(enum alert_kind k);
+/* The sessions list's policy cell: "" without a policy, else what protects
+ * the domain ("sts" for MTA-STS, "dane", "sts+dane", "none"), after "!! " when
+ * the session violated it. */
+void tui_row_policy_short(const struct tui_row *r, char *buf, size_t bufsz);
+/* How an alert of this severity looks: low WARN, medium and high BAD,
+ * critical CRIT. */
+enum tui_tone tui_severity_tone(enum severity s);
 /* Does the row pass the filter expression (NULL or "" passes everything)? */
 bool tui_row_matches(const struct tui_row *r, const char *expr);
 bool tui_alert_matches(const struct tui_alert *a, const char *expr);
@@ -282,7 +302,8 @@ enum tui_tone tui_verdict_tone(enum verdict v);
 /* The verdict a row shows: "open" for a session still open, else its
  * verdict's name. */
 const char *tui_row_verdict_name(const struct tui_row *r);
-/* '+' encrypted, '~' cleartext, '!' downgraded, 'x' tls-failed, '?' unknown. */
+/* '+' encrypted, '~' cleartext, '!' downgraded, 'x' tls-failed, '?' unknown
+ * (a violated mail policy adds "!!" in its own column). */
 char tui_verdict_marker(enum verdict v);
 /* "1.3", "1.2", "SSL3" ... for the narrow TLS column; "" without TLS. */
 const char *tui_tls_short(const struct tui_row *r, char buf[8]);

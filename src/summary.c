@@ -319,6 +319,14 @@ row_count(struct summary_row *r, const struct session *s)
 			memcpy(r->policy_domain, s->policy.domain, sizeof(r->policy_domain));
 		if (s->alerts & (1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_DANE_VIOLATION))
 			r->policy_violations++;
+		if (s->policy.mta_sts > r->policy_mta_sts)
+			r->policy_mta_sts = s->policy.mta_sts;
+		if (s->policy.dane)
+			r->policy_dane = true;
+	}
+	if (s->tunnel_depth && r->tunnelled++ == 0) {
+		r->tunnel_depth = s->tunnel_depth;
+		memcpy(r->tunnels, s->tunnels, sizeof(r->tunnels));
 	}
 	/* Name the row after the first identified service. */
 	if (!r->service || strcmp(r->service, "unknown") == 0)

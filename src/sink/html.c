@@ -22,7 +22,8 @@ struct html_priv {
 	uint64_t sessions;
 	uint64_t ts_first, ts_last; /* 0: no session yet */
 	uint64_t alerts[ALERT_KIND_COUNT];
-	enum severity severity[ALERT_KIND_COUNT];
+	enum severity severity[ALERT_KIND_COUNT]; /* the highest seen */
+	uint64_t critical[ALERT_KIND_COUNT];	  /* ... of severity critical */
 };
 
 /* The verdicts as the charts stack them, with their colours. */
@@ -92,7 +93,10 @@ html_alert(struct sink *k, const struct alert *a)
 	struct html_priv *p = k->priv;
 
 	p->alerts[a->kind]++;
-	p->severity[a->kind] = a->severity;
+	if (a->severity > p->severity[a->kind])
+		p->severity[a->kind] = a->severity;
+	if (a->severity == SEVERITY_CRITICAL)
+		p->critical[a->kind]++;
 }
 
 /* "2026-11-25 08:12:12" (UTC), from the RFC 3339 form. */
@@ -118,6 +122,7 @@ static const char html_style[] =
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"tr.others td{font-style:italic}"
 	"td.bad{background:#fff3e0}"
+	".crit,tr.crit td{background:#b71c1c;color:#fff;font-weight:bold}"
 	".legend span{display:inline-block;margin-right:1em}"
 	".legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;"
 	"vertical-align:middle}"
@@ -139,7 +144,7 @@ static void
 html_head(FILE *o, const struct html_priv *p, struct summary *sum)
 {
 	char a[32], b[32];
-	uint64_t alerts = 0, enc = 0, total = 0;
+	uint64_t alerts = 0, critical = 0, enc = 0, total = 0;
 	size_t n;
 	const struct summary_row *rows = summary_ports(sum, &n);
 
@@ -147,8 +152,10 @@ html_head(FILE *o, const struct html_priv *p, struct summary *sum)
 		total += rows[i].sessions;
 		enc += rows[i].verdicts[VERDICT_IMPLICIT_TLS] + rows[i].verdicts[VERDICT_STARTTLS];
 	}
-	for (int i = 0; i < ALERT_KIND_COUNT; i++)
+	for (int i = 0; i < ALERT_KIND_COUNT; i++) {
 		alerts += p->alerts[i];
+		critical += p->critical[i];
+	}
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>tlswatch report: ",
 	      o);
@@ -166,8 +173,15 @@ html_head(FILE *o, const struct html_priv *p, struct summary *sum)
 	fprintf(o,
 		".</p>\n<table id=\"totals\"><tr><th>Sessions</th><td class=\"n\">%" PRIu64
 		"</td></tr><tr><th>Encrypted</th><td class=\"n\">%.0f%%</td></tr>"
-		"<tr><th>Alerts</th><td class=\"n\">%" PRIu64 "</td></tr></table>\n",
+		"<tr><th>Alerts</th><td class=\"n\">%" PRIu64 "</td></tr>",
 		total, total ? 100.0 * (double)enc / (double)total : 0.0, alerts);
+	/* A violated mail policy is the first thing to see. */
+	if (critical)
+		fprintf(o,
+			"<tr class=\"crit\" id=\"critical\"><th>Critical: mail policy "
+			"violated</th><td class=\"n\">%" PRIu64 "</td></tr>",
+			critical);
+	fputs("</table>\n", o);
 }
 
 static void
@@ -176,15 +190,19 @@ html_alerts(FILE *o, const struct html_priv *p)
 	bool any = false;
 
 	fputs("<h2>Alerts</h2>\n", o);
-	for (int i = 0; i < ALERT_KIND_COUNT; i++) {
-		if (!p->alerts[i])
+	/* The kinds with critical alerts first, then the rest in their order. */
+	for (int j = 0; j < 2 * ALERT_KIND_COUNT; j++) {
+		int i = j % ALERT_KIND_COUNT;
+
+		if (!p->alerts[i] || (j < ALERT_KIND_COUNT) != (p->critical[i] != 0))
 			continue;
 		if (!any)
 			fputs("<table id=\"alerts\"><thead><tr><th>Kind</th><th>Severity</th>"
 			      "<th>Alerts</th></tr></thead><tbody>\n",
 			      o);
 		any = true;
-		fprintf(o, "<tr><td>%s</td><td>%s</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
+		fprintf(o, "<tr%s><td>%s</td><td>%s</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
+			p->critical[i] ? " class=\"crit\"" : "",
 			alert_kind_name((enum alert_kind)i), severity_name(p->severity[i]),
 			p->alerts[i]);
 	}
@@ -319,6 +337,87 @@ html_rows_table(FILE *o, const struct summary_row *rows, size_t n, bool server)
 		fputs("</tr>\n", o);
 	}
 	fputs("</tbody></table>\n", o);
+}
+
+/* ---- mail policies and tunnels, per server ---- */
+
+/* The servers a mail policy (MTA-STS, DANE) protected, violations first
+ * marked; nothing when no session had a policy. */
+static void
+html_policies(FILE *o, const struct summary_row *rows, size_t n)
+{
+	char name[64];
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct summary_row *r = &rows[i];
+		const char *mode = sts_mode_name((enum sts_mode)r->policy_mta_sts);
+
+		if (!r->policy_sessions)
+			continue;
+		if (!any)
+			fputs("<h2>Mail policies</h2>\n<table id=\"policies\"><thead><tr>"
+			      "<th>Server</th><th>Domain</th><th>MTA-STS</th><th>DANE</th>"
+			      "<th>Sessions under the policy</th><th>Violations</th></tr></thead>"
+			      "<tbody>\n",
+			      o);
+		any = true;
+		html_row_name(r, true, name, sizeof(name));
+		fputs(r->policy_violations ? "<tr class=\"crit\"><td>" : "<tr><td>", o);
+		sink_html_escape(o, name);
+		fputs("</td><td>", o);
+		sink_html_escape(o, r->policy_domain);
+		fprintf(o,
+			"</td><td>%s</td><td>%s</td><td class=\"n\">%" PRIu64
+			"</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
+			mode ? mode : "-", r->policy_dane ? "yes" : "no", r->policy_sessions,
+			r->policy_violations);
+	}
+	if (any)
+		fputs("</tbody></table>\n<p class=\"note\">A violation: a session to a "
+		      "policy-protected mail exchanger that was not protected by TLS "
+		      "(alerts mta-sts-violation, dane-violation). MTA-STS unknown: the domain "
+		      "announced a policy whose mode went over HTTPS.</p>\n",
+		      o);
+}
+
+/* The servers whose sessions came inside tunnels (VXLAN, GRE, MPLS ...);
+ * nothing when none did. */
+static void
+html_tunnels(FILE *o, const struct summary_row *rows, size_t n)
+{
+	char name[64], list[DECODE_TUNNEL_MAX * 16];
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct summary_row *r = &rows[i];
+
+		if (!r->tunnelled)
+			continue;
+		if (!any)
+			fputs("<h2>Tunnelled traffic</h2>\n<table id=\"tunnels\"><thead><tr>"
+			      "<th>Server</th><th>Service</th><th>Sessions</th>"
+			      "<th>Tunnelled</th><th>Tunnels (outermost first)</th></tr></thead>"
+			      "<tbody>\n",
+			      o);
+		any = true;
+		html_row_name(r, true, name, sizeof(name));
+		fputs("<tr><td>", o);
+		sink_html_escape(o, name);
+		fputs("</td><td>", o);
+		sink_html_escape(o, r->service ? r->service : "?");
+		fprintf(o,
+			"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>",
+			r->sessions, r->tunnelled);
+		sink_html_escape(
+			o, decode_tunnel_list(r->tunnels, r->tunnel_depth, list, sizeof(list)));
+		fputs("</td></tr>\n", o);
+	}
+	if (any)
+		fputs("</tbody></table>\n<p class=\"note\">Sessions decapsulated from tunnels "
+		      "and judged like the others; the tunnels are those of the server's first "
+		      "tunnelled session.</p>\n",
+		      o);
 }
 
 /* ---- the sessions over time ---- */
@@ -528,6 +627,8 @@ html_finish(struct sink *k, struct summary *sum, const struct stats *st)
 	fputs("<p class=\"note\">Upgrade offered: the server's capability lists offered the "
 	      "upgrade (yes), did not (no), did in some sessions only (some); -: none seen.</p>\n",
 	      o);
+	html_policies(o, rows, n);
+	html_tunnels(o, rows, n);
 	html_clients(o, sum);
 	html_users(o, sum);
 	html_alerts(o, p);

@@ -19,7 +19,9 @@
 #define TEXT_WIDTH 80		/* columns of the report without --wide */
 #define TEXT_FIELDS_MAX 64	/* wrap points per line; later fields stay joined */
 #define TEXT_SESSION_INDENT 4	/* continuation lines of a session */
-#define TEXT_ALERT_INDENT 9	/* ... of an alert (under its kind) */
+#define TEXT_ALERT_INDENT 11	/* ... of an alert (under its kind) */
+#define TEXT_SEVERITY_W 8	/* "critical", the widest severity */
+#define TEXT_KIND_W 27		/* "starttls-response-injection", the widest kind */
 
 /* A growing byte buffer; a failed allocation is remembered (oom) and the
  * text that did not fit is dropped, never written past the end. */
@@ -410,8 +412,9 @@ text_alert(struct sink *k, const struct alert *a)
 	}
 	sink_format_endpoint(a->family, a->server_ip, a->server_port, srv, sizeof(srv));
 	text_line_start(l);
-	text_printf(&l->b, "  %-6s %-28s session #%" PRIu64, severity_name(a->severity),
-		    alert_kind_name(a->kind), a->session_id);
+	text_printf(&l->b, "  %-*s %-*s session #%" PRIu64, TEXT_SEVERITY_W,
+		    severity_name(a->severity), TEXT_KIND_W, alert_kind_name(a->kind),
+		    a->session_id);
 	text_field(l);
 	text_printf(&l->b, "%s %s", srv, a->service ? a->service : "?");
 	text_field(l);

@@ -219,7 +219,7 @@ check
 	>"$tmp/failon.txt" 2>&1
 rc=$?
 [ $rc = 1 ] || fail "README --fail-on example: exit $rc, not 1"
-grep -q '^  high   cleartext-login ' "$tmp/failon.txt" || fail "README --fail-on example: no alert line"
+grep -qE '^  high +cleartext-login ' "$tmp/failon.txt" || fail "README --fail-on example: no alert line"
 grep -q '^#\|^Per ' "$tmp/failon.txt" && fail "README --fail-on example printed more than the alerts"
 
 # ---- -l: a session line reaches a file as soon as it is known ----

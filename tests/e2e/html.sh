@@ -3,7 +3,8 @@
 # chromium package): the page renders with its tables, its numbers equal the
 # text report's for the same run (tests/e2e/html-compare.py), it references
 # nothing outside itself, wire strings holding HTML are shown as text, and
-# the file is created like --json FILE (0600, never through a symlink).
+# the file is created like --json FILE (0600, never through a symlink);
+# mail policies (critical first) and tunnelled servers are listed.
 #   html.sh BINARY TMPDIR [--screenshot FILE]
 # With --screenshot, the screenshot of the report of pcaps/mixed-mail.pcapng
 # and pcaps/smtp-auth-plain-cleartext.pcap is also copied to FILE (that is how
@@ -81,6 +82,29 @@ for f in "$top"/pcaps/*.pcap "$top"/pcaps/*.pcapng; do
 	[ -f "$f" ] && all+=(-r "$f")
 done
 check all "${all[@]}"
+
+# Mail policies and tunnels: a stripped delivery to a DANE- and
+# MTA-STS-protected MX (--policy: mode enforce) and a real VXLAN capture
+# (whose cleartext RCPT TO is tlswatch.test too: a third critical alert).
+check policy -r pcaps/policy-dane-strip.pcap -r pcaps/tunnel-vxlan-smtp.pcap \
+	--policy tests/e2e/policy-enforce.list
+if [ -f "$tmp/policy.dom" ]; then
+	grep -q '<tr class="crit" id="critical"><th>Critical: mail policy violated</th><td class="n">3</td></tr>' "$tmp/policy.dom" ||
+		fail "policy: no critical line in the totals"
+	grep -q '<table id="policies">' "$tmp/policy.dom" || fail "policy: no table of mail policies"
+	grep -q '<tr class="crit"><td>127.0.0.25:25</td><td>tlswatch.test</td><td>enforce</td><td>yes</td><td class="n">1</td><td class="n">1</td></tr>' "$tmp/policy.dom" ||
+		fail "policy: the violated server is not in the policies table"
+	# The critical kinds lead the alerts table.
+	sed -n '/<table id="alerts">/,/<\/table>/p' "$tmp/policy.dom" | grep -o '<tr[^>]*><td>[a-z-]*</td><td>[a-z]*</td>' |
+		head -2 | grep -c 'class="crit".*critical' | grep -q '^2$' ||
+		fail "policy: the critical alerts do not lead the alerts table"
+	grep -q '<tr><td>192.0.2.1:25</td><td>smtp</td><td class="n">2</td><td class="n">2</td><td>vxlan</td></tr>' "$tmp/policy.dom" ||
+		fail "tunnel: the VXLAN server is not in the tunnelled traffic table"
+fi
+if [ -f "$tmp/mixed.dom" ]; then
+	grep -Eq 'id="(policies|tunnels|critical)"' "$tmp/mixed.dom" &&
+		fail "mixed: policy or tunnel tables without a policy or a tunnel"
+fi
 
 # The comparison can fail: one number changed in the per-port table (one
 # the text report has too) is found.

@@ -21,6 +21,12 @@
 #  - NO_COLOR: no colour escapes, the markers still there;
 #  - Ctrl-C, SIGTERM and q during a slow --replay-speed replay restore the
 #    terminal; --replay-speed paces the replay;
+#  - mail policies (a DANE- and MTA-STS-protected MX stripped, --policy):
+#    the header's critical banner, the !! POLICY flag, critical alerts, c
+#    (policy:violated) on and off, the detail's Mail policy, the servers
+#    view's POLICY column, at 120x40 and 80x24 without colours; tunnels (a
+#    real VXLAN capture): the TUNNEL column, tunnel:vxlan, the detail's
+#    chain; neither column when no session needs it;
 #  - --tui without a terminal on stdout: a warning and the text report.
 # Prints PASS/FAIL lines, exits 1 when anything failed. tmux runs on a
 # private socket, killed on exit; it is installed when missing.
@@ -514,6 +520,132 @@ if tests/e2e/split-at-fin.py pcaps/imap-login-idle.pcap "$tmp/idle1.pcap" "$tmp/
 	restored >/dev/null
 else
 	fail "cannot cut pcaps/imap-login-idle.pcap"
+fi
+
+# ---- mail policies and tunnels ------------------------------------------------------
+# send KEY... REGEX: the keys, then until the screen shows REGEX (no fixed
+# wait: the dashboard redraws on its own time).
+send()
+{
+	local pat=${*: -1}
+
+	T send-keys -t tui "${@:1:$#-1}"
+	wait_for "$pat" 5
+}
+
+# A DANE- and MTA-STS-protected MX stripped by the man in the middle
+# (tools/record-policy.sh), with the operator's policy (mode enforce).
+pol="pcaps/policy-dane-strip.pcap --policy tests/e2e/policy-enforce.list"
+pane 120 40
+run "'$bin' -q -r $pol --tui"
+if wait_for 'REPLAY DONE' 10; then
+	screen >"$tmp/policy"
+	if sed -n 2p "$tmp/policy" | grep -q '^ !! POLICY VIOLATED: 2 critical (c lists them)'; then
+		pass "policy: the header leads with the critical alerts"
+	else
+		fail "policy: no banner on row 2: '$(sed -n 2p "$tmp/policy")'"
+	fi
+	if grep -qE '^TIME .* VERDICT +POLICY +TLS' "$tmp/policy" &&
+		grep -qE '^[0-9:]{8} .*127\.0\.0\.25:25 +smtp +~ cleartext/not-offered +!! sts\+dane .*!2' "$tmp/policy" &&
+		grep -qE '^[0-9:]{8} .*127\.0\.0\.1:25 +smtp +~ cleartext/not-requested *$' "$tmp/policy"; then
+		pass "policy: the violating session is flagged !! sts+dane, the other has no flag"
+	else
+		fail "policy: no POLICY column or flag"
+		grep -E '^(TIME|[0-9:]{8}) ' "$tmp/policy" | sed 's/^/    /'
+	fi
+	if grep -qE '^[0-9:]{8} !! critical +dane-violation +#4 ' "$tmp/policy" &&
+		grep -qE '^[0-9:]{8} !! critical +mta-sts-violation +#4 ' "$tmp/policy"; then
+		pass "policy: the alerts panel shows !! critical, not cut"
+	else
+		fail "policy: critical alerts not shown as such"
+	fi
+	if send c 'Sessions  1 shown / 5 seen.*filter: policy:violated'; then
+		pass "c: only the sessions that violated a policy (filter policy:violated)"
+	else
+		fail "c: no policy:violated filter"
+		screen | grep Sessions | sed 's/^/    /'
+	fi
+	if send Enter 'Mail policy  !! VIOLATED' &&
+		screen | grep -q 'domain        tlswatch.test  (learned from file)' &&
+		screen | grep -q 'mta-sts       enforce' && screen | grep -q 'dane          TLSA validated'; then
+		pass "policy: the detail names the domain, where it was learned, MTA-STS mode and DANE"
+	else
+		fail "policy: detail without the policy"
+		screen | sed 's/^/    /' | head -24
+	fi
+	send Escape '^> Sessions' >/dev/null
+	if send c 'Sessions  5 shown / 5 seen  sort: newest *$'; then
+		pass "c again: the filter word goes, the rest of the list comes back"
+	else
+		fail "c did not toggle the filter off"
+	fi
+	send / p o r t : 2 5 Enter 'filter: port:25' >/dev/null
+	if send c 'filter: port:25 policy:violated' && send c 'filter: port:25 *$'; then
+		pass "c keeps the other filter words"
+	else
+		fail "c with another filter word"
+		screen | grep Sessions | sed 's/^/    /'
+	fi
+	send Escape 'Sessions  5 shown' >/dev/null
+	if send v '^Servers  3' &&
+		screen | grep -qE '^127\.0\.0\.25:25 +smtp( +[0-9]+){8} +0% +no !!1/1 sts\+dane tlswatch\.test' &&
+		[ "$(screen_servers | head -1 | cut -d' ' -f1)" = 127.0.0.25:25 ]; then
+		pass "servers: the policy-protected server shows !!1/1 sts+dane tlswatch.test, first"
+	else
+		fail "servers: no POLICY column"
+		screen | sed 's/^/    /' | head -12
+	fi
+else
+	fail "policy: no final state"
+fi
+T send-keys -t tui q
+restored || fail "policy: q did not restore the terminal"
+
+# The same at 80x24 and without colours: the flag and the banner stay.
+pane 80 24 NO_COLOR=1
+run "'$bin' -q -r $pol --tui"
+if wait_for 'REPLAY DONE' 10 && screen | sed -n 2p | grep -q '^ !! POLICY VIOLATED: 2 critical' &&
+	screen | grep -qE '^[0-9:]{8} .*~ cleartext/[a-z-]* +!! sts' &&
+	screen | grep -qE '^!! critical +dane-violation'; then
+	pass "policy: 80x24 without colours keeps the banner, the !! flag and the critical alerts"
+else
+	fail "policy: 80x24 without colours"
+	screen | sed 's/^/    /'
+fi
+T send-keys -t tui q
+restored || fail "policy 80x24: q did not restore the terminal"
+
+# A real VXLAN capture: the TUNNEL column and the chain in the detail.
+pane 120 40
+run "'$bin' -q -r pcaps/tunnel-vxlan-smtp.pcap -r pcaps/smtp-starttls-tls13.pcap --tui"
+if wait_for 'REPLAY DONE' 10; then
+	screen >"$tmp/tunnel"
+	if grep -qE '^TIME .* A +TUNNEL *$' "$tmp/tunnel" &&
+		[ "$(grep -cE '^[0-9:]{8} .*192\.0\.2\.1:25 .* vxlan *$' "$tmp/tunnel")" = 2 ] &&
+		grep -qE '^[0-9:]{8} .*127\.0\.0\.1:25 .*1\.3 *$' "$tmp/tunnel"; then
+		pass "tunnel: the TUNNEL column names vxlan on the tunnelled sessions only"
+	else
+		fail "tunnel: no TUNNEL column"
+		grep -E '^(TIME|[0-9:]{8}) ' "$tmp/tunnel" | sed 's/^/    /'
+	fi
+	if send / t u n n e l : v x l a n Enter 'Sessions  2 shown / 3 seen.*filter: tunnel:vxlan' &&
+		send Enter 'tunnel        vxlan  \(outermost first\)'; then
+		pass "tunnel: / tunnel:vxlan lists them, the detail shows the tunnel chain"
+	else
+		fail "tunnel: filter or detail"
+		screen | sed 's/^/    /' | head -20
+	fi
+else
+	fail "tunnel: no final state"
+fi
+T send-keys -t tui q
+restored || fail "tunnel: q did not restore the terminal"
+
+# Without policy or tunnel the columns are not there.
+if ! grep -qE 'POLICY|TUNNEL' "$tmp/rich"; then
+	pass "no POLICY or TUNNEL column when no session has one"
+else
+	fail "POLICY or TUNNEL column on mixed-mail"
 fi
 
 # ---- no terminal ------------------------------------------------------------------------

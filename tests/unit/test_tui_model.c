@@ -825,6 +825,138 @@ test_tui_model_lists_an_open_session_with_its_alerts_until_its_record_replaces_i
 	tui_model_free(m);
 }
 
+/* Three SMTP sessions: #1 to a DANE- and MTA-STS-protected MX, stripped
+ * (both violations), #2 to the same domain over STARTTLS (policy kept), #3
+ * inside VXLAN then GRE, without a policy. */
+static void
+add_policy_and_tunnel(struct tui_model *m)
+{
+	struct session s;
+	struct alert a;
+
+	mk(&s, 1, 1, 1, 25, "smtp", VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	s.policy.source = POLICY_SOURCE_FILE;
+	s.policy.mta_sts = STS_ENFORCE;
+	s.policy.dane = true;
+	snprintf(s.policy.domain, sizeof(s.policy.domain), "Example.TEST");
+	s.alerts = 1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_DANE_VIOLATION;
+	add(m, &s);
+	mk(&s, 2, 2, 1, 25, "smtp", VERDICT_STARTTLS, REASON_NONE);
+	s.policy.source = POLICY_SOURCE_DNS;
+	s.policy.mta_sts = STS_UNKNOWN;
+	snprintf(s.policy.domain, sizeof(s.policy.domain), "example.test");
+	add(m, &s);
+	mk(&s, 3, 3, 2, 25, "smtp", VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	s.tunnel_depth = 2;
+	s.tunnels[0] = TUNNEL_VXLAN;
+	s.tunnels[1] = TUNNEL_GRE;
+	add(m, &s);
+	memset(&a, 0, sizeof(a));
+	a.kind = ALERT_DANE_VIOLATION;
+	a.severity = SEVERITY_CRITICAL;
+	a.session_id = 1;
+	a.family = 4;
+	a.server_port = 25;
+	a.service = "smtp";
+	snprintf(a.evidence, sizeof(a.evidence), "TLSA validated; domain example.test");
+	tui_model_add_alert(m, &a);
+	a.kind = ALERT_UPGRADE_REFUSED;
+	a.severity = SEVERITY_HIGH;
+	a.session_id = 3;
+	tui_model_add_alert(m, &a);
+}
+
+static void
+test_tui_model_policy_filter_words_select_violations_protection_and_domain(void **state)
+{
+	struct tui_model *m = model(100, 100);
+
+	(void)state;
+	add_policy_and_tunnel(m);
+	tui_model_set_filter(m, "policy:");
+	assert_string_equal(ids(m), "2,1");
+	tui_model_set_filter(m, "policy:violated");
+	assert_string_equal(ids(m), "1");
+	/* The alerts list keeps the policy alerts only. */
+	assert_int_equal(tui_model_alerts(m), 1);
+	assert_int_equal(tui_model_alert(m, 0)->a.kind, ALERT_DANE_VIOLATION);
+	tui_model_set_filter(m, "!policy:violated");
+	assert_string_equal(ids(m), "3,2");
+	tui_model_set_filter(m, "policy:dane");
+	assert_string_equal(ids(m), "1");
+	tui_model_set_filter(m, "policy:mta-sts");
+	assert_string_equal(ids(m), "2,1");
+	tui_model_set_filter(m, "policy:EXAMPLE");
+	assert_string_equal(ids(m), "2,1");
+	tui_model_set_filter(m, "example.test");
+	assert_string_equal(ids(m), "2,1");
+	assert_int_equal(tui_model_counters(m)->critical, 1);
+	tui_model_free(m);
+}
+
+static void
+test_tui_model_tunnel_filter_words_select_tunnelled_sessions(void **state)
+{
+	struct tui_model *m = model(100, 100);
+
+	(void)state;
+	add_policy_and_tunnel(m);
+	assert_string_equal(tui_model_find_row(m, 3)->tunnel, "vxlan/gre");
+	assert_string_equal(tui_model_find_row(m, 1)->tunnel, "");
+	tui_model_set_filter(m, "tunnel:");
+	assert_string_equal(ids(m), "3");
+	tui_model_set_filter(m, "tunnel:GRE");
+	assert_string_equal(ids(m), "3");
+	tui_model_set_filter(m, "tunnel:geneve");
+	assert_string_equal(ids(m), "");
+	tui_model_set_filter(m, "vxlan");
+	assert_string_equal(ids(m), "3");
+	/* A word about tunnels leaves the alerts list alone. */
+	tui_model_set_filter(m, "tunnel:");
+	assert_int_equal(tui_model_alerts(m), 2);
+	tui_model_free(m);
+}
+
+static void
+test_tui_model_policy_cell_and_detail_say_what_protects_and_what_was_violated(void **state)
+{
+	struct tui_model *m = model(100, 100);
+	struct tui_text t = {0};
+	char buf[64];
+
+	(void)state;
+	add_policy_and_tunnel(m);
+	tui_row_policy_short(tui_model_find_row(m, 1), buf, sizeof(buf));
+	assert_string_equal(buf, "!! sts+dane");
+	tui_row_policy_short(tui_model_find_row(m, 2), buf, sizeof(buf));
+	assert_string_equal(buf, "sts");
+	tui_row_policy_short(tui_model_find_row(m, 3), buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	assert_true(tui_row_policy_violated(tui_model_find_row(m, 1)));
+	assert_false(tui_row_policy_violated(tui_model_find_row(m, 2)));
+	assert_int_equal(tui_severity_tone(SEVERITY_CRITICAL), TUI_TONE_CRIT);
+	assert_int_equal(tui_severity_tone(SEVERITY_LOW), TUI_TONE_WARN);
+
+	assert_int_equal(tui_model_detail_session(m, 1, &t), 0);
+	assert_true(text_has(&t, "Mail policy  !! VIOLATED"));
+	assert_true(text_has(&t, "domain        Example.TEST  (learned from file)"));
+	assert_true(text_has(&t, "mta-sts       enforce"));
+	assert_true(text_has(&t, "dane          TLSA validated (AD)"));
+	assert_true(text_has(&t, "!! dane-violation"));
+	assert_true(text_has(&t, "! critical dane-violation"));
+	assert_false(text_has(&t, "tunnel  "));
+	assert_int_equal(tui_model_detail_session(m, 2, &t), 0);
+	assert_true(text_has(&t, "violations    none"));
+	assert_int_equal(tui_model_detail_session(m, 3, &t), 0);
+	assert_true(text_has(&t, "tunnel        vxlan/gre  (outermost first)"));
+	assert_false(text_has(&t, "Mail policy"));
+	assert_int_equal(tui_model_detail_alert(m, 1, &t), 0);
+	assert_true(text_has(&t, "Alert  !! critical  dane-violation"));
+	assert_int_equal(t.lines[0].tone, TUI_TONE_CRIT);
+	tui_text_free(&t);
+	tui_model_free(m);
+}
+
 int
 main(void)
 {
@@ -865,6 +997,11 @@ main(void)
 		cmocka_unit_test(test_tui_model_formats_counts_clocks_and_short_tls_versions),
 		cmocka_unit_test(
 			test_tui_model_lists_an_open_session_with_its_alerts_until_its_record_replaces_it),
+		cmocka_unit_test(
+			test_tui_model_policy_filter_words_select_violations_protection_and_domain),
+		cmocka_unit_test(test_tui_model_tunnel_filter_words_select_tunnelled_sessions),
+		cmocka_unit_test(
+			test_tui_model_policy_cell_and_detail_say_what_protects_and_what_was_violated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

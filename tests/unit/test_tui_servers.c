@@ -164,6 +164,55 @@ test_tui_servers_put_downgrades_then_logins_then_cleartext_and_failures_first(vo
 }
 
 static void
+test_tui_servers_put_a_violated_mail_policy_before_every_other_problem(void **state)
+{
+	struct tui_model *m = six_servers();
+	const struct summary_row *r;
+	struct session s;
+	size_t n;
+
+	(void)state;
+	/* 7:25: one stripped delivery to a DANE- and MTA-STS-protected MX,
+	 * one over STARTTLS; 8:25 under a policy, kept; 9:25 tunnelled. */
+	mk(&s, 100, 7, 25, VERDICT_CLEARTEXT, 3);
+	s.policy.source = POLICY_SOURCE_DNS;
+	s.policy.mta_sts = STS_TESTING;
+	snprintf(s.policy.domain, sizeof(s.policy.domain), "example.test");
+	s.alerts = 1u << ALERT_MTA_STS_VIOLATION;
+	add(m, &s);
+	mk(&s, 101, 7, 25, VERDICT_STARTTLS, 3);
+	s.policy.source = POLICY_SOURCE_FILE;
+	s.policy.mta_sts = STS_ENFORCE;
+	s.policy.dane = true;
+	snprintf(s.policy.domain, sizeof(s.policy.domain), "example.test");
+	add(m, &s);
+	mk(&s, 102, 8, 25, VERDICT_STARTTLS, 3);
+	s.policy.source = POLICY_SOURCE_DNS;
+	s.policy.dane = true;
+	snprintf(s.policy.domain, sizeof(s.policy.domain), "other.test");
+	add(m, &s);
+	mk(&s, 103, 9, 25, VERDICT_STARTTLS, 3);
+	s.tunnel_depth = 1;
+	s.tunnels[0] = TUNNEL_GENEVE;
+	add(m, &s);
+	assert_string_equal(order(m), "7:25,3:110,4:25,5:143,2:143,6:25,1:25,8:25,9:25");
+	r = tui_model_servers(m, &n);
+	assert_int_equal(r[0].policy_sessions, 2);
+	assert_int_equal(r[0].policy_violations, 1);
+	assert_int_equal(r[0].policy_mta_sts, STS_ENFORCE);
+	assert_true(r[0].policy_dane);
+	assert_string_equal(r[0].policy_domain, "example.test");
+	assert_true(tui_server_is_problem(&r[0]));
+	assert_false(tui_server_is_problem(&r[7]));
+	assert_int_equal(r[7].policy_violations, 0);
+	assert_int_equal(r[8].tunnelled, 1);
+	assert_int_equal(r[8].tunnel_depth, 1);
+	assert_int_equal(r[8].tunnels[0], TUNNEL_GENEVE);
+	assert_int_equal(r[0].tunnelled, 0);
+	tui_model_free(m);
+}
+
+static void
 test_tui_servers_sort_by_sessions_share_and_address(void **state)
 {
 	struct tui_model *m = six_servers();
@@ -359,6 +408,8 @@ main(void)
 		cmocka_unit_test(test_tui_servers_rows_are_the_summary_modules_per_server_rows),
 		cmocka_unit_test(
 			test_tui_servers_put_downgrades_then_logins_then_cleartext_and_failures_first),
+		cmocka_unit_test(
+			test_tui_servers_put_a_violated_mail_policy_before_every_other_problem),
 		cmocka_unit_test(test_tui_servers_sort_by_sessions_share_and_address),
 		cmocka_unit_test(
 			test_tui_servers_a_problem_is_cleartext_downgraded_failed_a_login_or_an_alert),

@@ -35,6 +35,9 @@ tone_attr(const struct tui *t, enum tui_tone tone)
 		return t->color ? COLOR_PAIR(PAIR_DIM) : A_DIM;
 	case TUI_TONE_HEADING:
 		return t->color ? COLOR_PAIR(PAIR_HEADING) | A_BOLD : A_BOLD;
+	case TUI_TONE_CRIT: /* reverse red: stands out even among the BAD ones */
+		return t->color ? COLOR_PAIR(PAIR_BAD) | A_BOLD | A_REVERSE
+				: A_BOLD | A_REVERSE | A_UNDERLINE;
 	case TUI_TONE_NORMAL:
 		break;
 	}
@@ -58,6 +61,18 @@ put(int y, int x, int w, attr_t a, const char *s)
 	for (int i = n; i < w; i++)
 		addch(' ');
 	attrset(A_NORMAL);
+}
+
+/* The same, the padding in pad and only the text in a: a reverse-video
+ * tone (critical) marks the words, not the whole column. */
+static void
+put_text(int y, int x, int w, attr_t pad, attr_t a, const char *s)
+{
+	int n = (int)strlen(s);
+
+	put(y, x, w, pad, "");
+	if (n)
+		put(y, x, n < w ? n : w, a, s);
 }
 
 /* The same, right-aligned (numbers). */
@@ -145,6 +160,20 @@ draw_header(struct tui *t)
 		snprintf(line, sizeof(line),
 			 " pkts %s @%s/s  bytes %s @%s/s  open %s  closed %s  drops %s  evicted %s",
 			 a, r1, b, r2, o, cl, drops, ev);
+	/* A violated mail policy is the loudest thing on the screen: it leads
+	 * the counters' line, in every view. */
+	if (c->critical) {
+		char banner[96];
+		int n = snprintf(banner, sizeof(banner),
+				 " !! POLICY VIOLATED: %" PRIu64 " critical (c lists them) ",
+				 c->critical);
+
+		n = n < COLS ? n : COLS;
+		put(1, 0, n, tone_attr(t, TUI_TONE_CRIT), banner);
+		put(1, n, COLS - n,
+		    (c->drops || c->evicted) ? tone_attr(t, TUI_TONE_WARN) : A_NORMAL, line);
+		return;
+	}
 	put(1, 0, COLS, (c->drops || c->evicted) ? tone_attr(t, TUI_TONE_WARN) : A_NORMAL, line);
 }
 
@@ -313,6 +342,29 @@ draw_ports(struct tui *t, const struct layout *l)
 	}
 }
 
+/* A server's policy cell: "" without a mail policy, else what protects it
+ * ("sts" MTA-STS, "dane", "sts+dane", "none") and the domain, after
+ * "!!1/2 " when 1 of its 2 sessions under the policy violated it. */
+static void
+server_policy(const struct summary_row *r, char *buf, size_t bufsz)
+{
+	bool sts = r->policy_mta_sts != STS_ABSENT && r->policy_mta_sts != STS_NONE;
+	char v[48] = "";
+
+	if (!r->policy_sessions) {
+		buf[0] = '\0';
+		return;
+	}
+	if (r->policy_violations)
+		snprintf(v, sizeof(v), "!!%" PRIu64 "/%" PRIu64 " ", r->policy_violations,
+			 r->policy_sessions);
+	snprintf(buf, bufsz, "%s%s%s%s %s", v, sts ? "sts" : "", sts && r->policy_dane ? "+" : "",
+		 r->policy_dane ? "dane"
+		 : sts		? ""
+				: "none",
+		 r->policy_domain);
+}
+
 /* The servers view: one row per server (ip:port) as the text report's "Per
  * server" table counts it, problems first unless sorted otherwise, with a
  * bar of the share encrypted when there is room. */
@@ -329,8 +381,8 @@ draw_servers(struct tui *t, const struct layout *l)
 	};
 	const struct snap *sn = &t->snap;
 	const struct pane *p = &t->servers_pane;
-	int y = l->servers_y, w = 6, nw = 6, x, fixed, barx;
-	char line[512], buf[64];
+	int y = l->servers_y, w = 6, nw = 6, pw = 0, x, fixed, barx;
+	char line[512], buf[64], pol[160];
 
 	snprintf(line, sizeof(line), "Servers  %zu, %zu with problems  sort: %s%s", sn->n_servers,
 		 sn->n_server_problems, tui_server_sort_name(sn->server_sort),
@@ -341,13 +393,23 @@ draw_servers(struct tui *t, const struct layout *l)
 				     buf, sizeof(buf));
 		if ((int)strlen(buf) > w)
 			w = (int)strlen(buf);
+		server_policy(&sn->servers[i], pol, sizeof(pol));
+		if ((int)strlen(pol) > pw)
+			pw = (int)strlen(pol) < 40 ? (int)strlen(pol) : 40;
 	}
-	/* SERVER SERVICE, eight counts, ENC and UPG: narrower counts, then a
-	 * cut server column, when it does not fit. */
-	fixed = 1 + 8 + 8 * nw + 5 + 5;
+	/* SERVER SERVICE, eight counts, ENC, UPG and POLICY (when a server
+	 * has a mail policy): narrower counts, then a cut policy column, then
+	 * a cut server column, when it does not fit. */
+	fixed = 1 + 8 + 8 * nw + 5 + 5 + (pw ? pw + 1 : 0);
 	if (w + fixed > COLS) {
 		nw = 5;
-		fixed = 1 + 8 + 8 * nw + 5 + 5;
+		fixed -= 8;
+	}
+	if (pw > 9 && w + fixed > COLS) {
+		int cut = w + fixed - COLS < pw - 9 ? w + fixed - COLS : pw - 9;
+
+		pw -= cut;
+		fixed -= cut;
 	}
 	if (w + fixed > COLS)
 		w = COLS - fixed > 6 ? COLS - fixed : 6;
@@ -360,6 +422,8 @@ draw_servers(struct tui *t, const struct layout *l)
 		put_right(y, x, nw, A_UNDERLINE, nw == 6 ? heads[i] : heads5[i]);
 	put_right(y, x, 5, A_UNDERLINE, "ENC");
 	put_right(y, x + 5, 5, A_UNDERLINE, "UPG");
+	if (pw)
+		put(y, x + 11, pw, A_UNDERLINE, "POLICY");
 	if (COLS - barx >= 8)
 		put(y, barx, COLS - barx, A_UNDERLINE, "ENCRYPTED");
 	y++;
@@ -401,6 +465,13 @@ draw_servers(struct tui *t, const struct layout *l)
 		snprintf(buf, sizeof(buf), "%.0f%%", share * 100);
 		put_right(y, x, 5, base | tone_attr(t, st), buf);
 		put_right(y, x + 5, 5, base | tone_attr(t, ot), offer);
+		if (pw) {
+			server_policy(r, pol, sizeof(pol));
+			put_text(y, x + 11, pw, base,
+				 base | tone_attr(t, r->policy_violations ? TUI_TONE_CRIT
+									  : TUI_TONE_GOOD),
+				 pol);
+		}
 		if (COLS - barx >= 8) {
 			int inner = (COLS - barx > 22 ? 22 : COLS - barx) - 2;
 			int full = (int)(share * inner + 0.5);
@@ -423,9 +494,11 @@ enum scol {
 	SC_SERVER,
 	SC_SERVICE,
 	SC_VERDICT,
+	SC_POLICY, /* only when a visible row had a mail policy */
 	SC_TLS,
 	SC_USER,
 	SC_ALERT,
+	SC_TUNNEL, /* only when a visible row came in a tunnel */
 	SC_N
 };
 
@@ -465,7 +538,8 @@ alert_count(uint32_t bits)
 
 /* Column widths for the sessions panel: what the visible rows need, then
  * shrunk in a fixed order until the line fits (the client's port goes
- * first: the detail view has it). */
+ * first: the detail view has it). The policy and tunnel columns are 0 wide
+ * (not shown) unless a visible row has something to put there. */
 static void
 session_widths(const struct snap *sn, int w[SC_N])
 {
@@ -473,11 +547,11 @@ session_widths(const struct snap *sn, int w[SC_N])
 		enum scol col;
 		int min;
 	} shrink[] = {
-		{SC_USER, 8},	  {SC_CLIENT, 0 /* address only */},
-		{SC_VERDICT, 18}, {SC_SERVER, 15},
-		{SC_USER, 5},	  {SC_VERDICT, 12},
-		{SC_SERVER, 9},	  {SC_CLIENT, 4},
-		{SC_VERDICT, 8},
+		{SC_TUNNEL, 6},	  {SC_USER, 8},	   {SC_CLIENT, 0 /* address only */},
+		{SC_VERDICT, 18}, {SC_SERVER, 15}, {SC_POLICY, 8},
+		{SC_TUNNEL, 3},	  {SC_USER, 5},	   {SC_VERDICT, 12},
+		{SC_SERVER, 9},	  {SC_CLIENT, 4},  {SC_VERDICT, 8},
+		{SC_POLICY, 3},
 	};
 	int total, client_addr = 6;
 	char buf[128];
@@ -490,6 +564,8 @@ session_widths(const struct snap *sn, int w[SC_N])
 	w[SC_TLS] = 4;
 	w[SC_USER] = 4;
 	w[SC_ALERT] = 2;
+	w[SC_POLICY] = 0;
+	w[SC_TUNNEL] = 0;
 	for (size_t i = 0; i < sn->rows_n; i++) {
 		const struct tui_row *r = &sn->rows[i];
 		int n;
@@ -508,13 +584,19 @@ session_widths(const struct snap *sn, int w[SC_N])
 		row_user(r, buf, sizeof(buf));
 		if ((n = (int)strlen(buf)) > w[SC_USER])
 			w[SC_USER] = n;
+		tui_row_policy_short(r, buf, sizeof(buf));
+		if ((n = (int)strlen(buf)) > w[SC_POLICY])
+			w[SC_POLICY] = n < 6 ? 6 : n; /* the heading's */
+		if ((n = (int)strlen(r->tunnel)) > w[SC_TUNNEL])
+			w[SC_TUNNEL] = n < 6 ? 6 : n;
 	}
 	if (w[SC_USER] > 16)
 		w[SC_USER] = 16;
-	shrink[1].min = client_addr;
-	total = SC_N - 1;
+	shrink[2].min = client_addr;
+	total = -1;
 	for (int i = 0; i < SC_N; i++)
-		total += w[i];
+		if (w[i])
+			total += w[i] + 1;
 	for (size_t s = 0; s < sizeof(shrink) / sizeof(shrink[0]) && total > COLS; s++) {
 		int *cw = &w[shrink[s].col];
 		int cut = total - COLS;
@@ -531,8 +613,8 @@ session_widths(const struct snap *sn, int w[SC_N])
 static void
 draw_sessions(struct tui *t, const struct layout *l)
 {
-	static const char *const heads[SC_N] = {"TIME",	   "CLIENT", "SERVER", "SERVICE",
-						"VERDICT", "TLS",    "USER",   "A"};
+	static const char *const heads[SC_N] = {"TIME",	  "CLIENT", "SERVER", "SERVICE", "VERDICT",
+						"POLICY", "TLS",    "USER",   "A",	 "TUNNEL"};
 	const struct snap *sn = &t->snap;
 	int w[SC_N], x, y = l->sessions_y;
 	char title[512], extra[256];
@@ -549,7 +631,13 @@ draw_sessions(struct tui *t, const struct layout *l)
 	put(y, 0, COLS, A_UNDERLINE, "");
 	x = 0;
 	for (int c = 0; c < SC_N; c++) {
-		put(y, x, w[c], A_UNDERLINE, c == SC_SERVICE && w[c] < 7 ? "SVC" : heads[c]);
+		if (!w[c])
+			continue;
+		put(y, x, w[c], A_UNDERLINE,
+		    c == SC_SERVICE && w[c] < 7	 ? "SVC"
+		    : c == SC_POLICY && w[c] < 6 ? "POL"
+		    : c == SC_TUNNEL && w[c] < 6 ? "TUN"
+						 : heads[c]);
 		x += w[c] + 1;
 	}
 	y++;
@@ -562,6 +650,7 @@ draw_sessions(struct tui *t, const struct layout *l)
 		bool sel = t->focus == PANEL_SESSIONS &&
 			   t->pane[PANEL_SESSIONS].top + i == t->pane[PANEL_SESSIONS].cursor;
 		attr_t base = sel ? A_REVERSE : A_NORMAL;
+		bool violated = r->seq && tui_row_policy_violated(r);
 		char buf[128], vb[8];
 
 		put(y, 0, COLS, base, "");
@@ -581,8 +670,20 @@ draw_sessions(struct tui *t, const struct layout *l)
 		put(y, x, w[SC_SERVICE], base, r->service);
 		x += w[SC_SERVICE] + 1;
 		row_verdict(r, buf, sizeof(buf));
-		put(y, x, w[SC_VERDICT], base | tone_attr(t, tui_verdict_tone(r->verdict)), buf);
+		if (violated)
+			put_text(y, x, w[SC_VERDICT], base, base | tone_attr(t, TUI_TONE_CRIT),
+				 buf);
+		else
+			put(y, x, w[SC_VERDICT], base | tone_attr(t, tui_verdict_tone(r->verdict)),
+			    buf);
 		x += w[SC_VERDICT] + 1;
+		if (w[SC_POLICY]) {
+			tui_row_policy_short(r, buf, sizeof(buf));
+			put_text(y, x, w[SC_POLICY], base,
+				 base | tone_attr(t, violated ? TUI_TONE_CRIT : TUI_TONE_GOOD),
+				 buf);
+			x += w[SC_POLICY] + 1;
+		}
 		put(y, x, w[SC_TLS], base | (r->server_hello ? tone_attr(t, TUI_TONE_GOOD) : 0),
 		    tui_tls_short(r, vb));
 		x += w[SC_TLS] + 1;
@@ -593,6 +694,10 @@ draw_sessions(struct tui *t, const struct layout *l)
 			snprintf(buf, sizeof(buf), "!%d", alert_count(r->alerts));
 			put(y, x, w[SC_ALERT], base | tone_attr(t, TUI_TONE_BAD), buf);
 		}
+		x += w[SC_ALERT] + 1;
+		if (w[SC_TUNNEL])
+			put_text(y, x, w[SC_TUNNEL], base, base | tone_attr(t, TUI_TONE_DIM),
+				 r->tunnel);
 	}
 }
 
@@ -621,11 +726,11 @@ draw_alerts(struct tui *t, const struct layout *l)
 		put(y, x, 8, A_UNDERLINE, "TIME");
 		x += 9;
 	}
-	put(y, x, 8, A_UNDERLINE, "SEVERITY");
-	put(y, x + 9, 27, A_UNDERLINE, "KIND");
-	put(y, x + 37, 7, A_UNDERLINE, "SESSION");
-	put(y, x + 45, srvw, A_UNDERLINE, "SERVER");
-	put(y, x + 46 + srvw, COLS - (x + 46 + srvw), A_UNDERLINE, "EVIDENCE");
+	put(y, x, 11, A_UNDERLINE, "SEVERITY");
+	put(y, x + 12, 27, A_UNDERLINE, "KIND");
+	put(y, x + 40, 7, A_UNDERLINE, "SESSION");
+	put(y, x + 48, srvw, A_UNDERLINE, "SERVER");
+	put(y, x + 49 + srvw, COLS - (x + 49 + srvw), A_UNDERLINE, "EVIDENCE");
 	y++;
 	if (!sn->n_alerts)
 		put(y, 2, COLS - 2, tone_attr(t, TUI_TONE_DIM),
@@ -636,8 +741,7 @@ draw_alerts(struct tui *t, const struct layout *l)
 		bool sel = t->focus == PANEL_ALERTS &&
 			   t->pane[PANEL_ALERTS].top + i == t->pane[PANEL_ALERTS].cursor;
 		attr_t base = sel ? A_REVERSE : A_NORMAL;
-		attr_t sev =
-			tone_attr(t, a->severity == SEVERITY_LOW ? TUI_TONE_WARN : TUI_TONE_BAD);
+		attr_t sev = tone_attr(t, tui_severity_tone(a->severity));
 		char buf[64];
 
 		put(y, 0, COLS, base, "");
@@ -651,13 +755,14 @@ draw_alerts(struct tui *t, const struct layout *l)
 			put(y, x, 8, base, buf);
 			x += 9;
 		}
-		snprintf(buf, sizeof(buf), "! %s", severity_name(a->severity));
-		put(y, x, 8, base | sev, buf);
-		put(y, x + 9, 27, base | sev, alert_kind_name(a->kind));
+		snprintf(buf, sizeof(buf), "%s %s", a->severity == SEVERITY_CRITICAL ? "!!" : "!",
+			 severity_name(a->severity));
+		put_text(y, x, 11, base, base | sev, buf);
+		put_text(y, x + 12, 27, base, base | sev, alert_kind_name(a->kind));
 		snprintf(buf, sizeof(buf), "#%" PRIu64, a->session_id);
-		put(y, x + 37, 7, base, buf);
-		put(y, x + 45, srvw, base, ta->server);
-		put(y, x + 46 + srvw, COLS - (x + 46 + srvw), base, a->evidence);
+		put(y, x + 40, 7, base, buf);
+		put(y, x + 48, srvw, base, ta->server);
+		put(y, x + 49 + srvw, COLS - (x + 49 + srvw), base, a->evidence);
 	}
 }
 

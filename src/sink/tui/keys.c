@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dashboard.h"
 #include "sink.h"
@@ -242,6 +243,47 @@ act_problems_only(struct tui *t)
 	t->pane[PANEL_SESSIONS].cursor = t->pane[PANEL_SESSIONS].top = 0;
 }
 
+/* c: the filter word policy:violated on or off, the rest of the filter
+ * kept: the sessions that violated a mail policy and their alerts. */
+static void
+act_policy_violations(struct tui *t)
+{
+	static const char word[] = "policy:violated";
+	char f[TUI_FILTER_MAX];
+	const char *p = t->snap.filter;
+	size_t n = 0;
+	bool had = false;
+
+	/* Copy the words but that one. */
+	while (*p) {
+		const char *w;
+		size_t len;
+
+		while (*p == ' ')
+			p++;
+		for (w = p; *p && *p != ' '; p++)
+			;
+		len = (size_t)(p - w);
+		if (!len)
+			continue;
+		if (len == sizeof(word) - 1 && strncasecmp(w, word, len) == 0) {
+			had = true;
+			continue;
+		}
+		if (n + len + 2 > sizeof(f))
+			break;
+		if (n)
+			f[n++] = ' ';
+		memcpy(f + n, w, len);
+		n += len;
+	}
+	f[n] = '\0';
+	if (!had && n + sizeof(word) + 1 <= sizeof(f))
+		snprintf(f + n, sizeof(f) - n, "%s%s", n ? " " : "", word);
+	ui_apply_filter(t, f);
+	t->focus = PANEL_SESSIONS;
+}
+
 static void
 act_sort_next(struct tui *t)
 {
@@ -401,6 +443,8 @@ static const struct key_action key_actions[] = {
 	 "/", "filter (Enter keeps it, Esc restores the previous one, ^U clears)"},
 	{IN_MAIN, {'f', 'F'}, act_problems_only,
 	 "f", "problems only: cleartext, downgraded, tls-failed, or with alerts"},
+	{IN_MAIN, {'c', 'C'}, act_policy_violations,
+	 "c", "only mail policy violations (filter word policy:violated)"},
 	{IN_MAIN, {'s', 'S'}, act_sort_next,
 	 "s", "next sort: newest, start time, server, verdict, service"},
 	{IN_LISTS, {'p', 'P'}, act_pause,
@@ -427,11 +471,18 @@ static const char *const help_after_keys[] = {
 	"  port:25 service:smtp verdict:clear reason:not-offered ip:10.0.0.1 user:alice",
 	"  server:10.0.0.1:25 (exactly that server)",
 	"  alert:login (alert: alone = any alert); plain words are looked for in the",
-	"  service, verdict, endpoints, TLS version, SNI, users, alert kinds, #id.",
+	"  service, verdict, endpoints, TLS version, SNI, users, alert kinds, #id,",
+	"  tunnels and policy domain.",
+	"  policy: (any mail policy)  policy:violated  policy:dane  policy:mta-sts",
+	"  policy:DOMAIN   tunnel: (any tunnelled session)  tunnel:vxlan",
 	"",
 	"Markers (also without colours)",
 	"  + encrypted (implicit-tls, starttls)   ~ cleartext   ! downgraded",
 	"  x tls-failed   ? unknown   !N in column A: N kinds of alert on the session",
+	"  !! a mail policy (MTA-STS, DANE) violated: critical, shown in reverse red;",
+	"  POLICY: what protects the domain (sts = MTA-STS, dane); TUNNEL: the tunnels",
+	"  the session came in, outermost first (both columns only when there is one).",
+	"  Servers: POLICY !!N/M = N of its M sessions under a policy violated it.",
 	"  Ports: IMPL implicit-tls, STLS starttls, CLEAR cleartext, DOWN downgraded,",
 	"  FAIL tls-failed, UNKN unknown, LOGIN cleartext logins; ENCRYPTED = IMPL+STLS.",
 	"  Servers: the same counts, ENC the share encrypted, UPG whether the server's",

@@ -173,6 +173,9 @@ row_fill(struct tui_row *r, const struct session *s)
 	r->logins_dropped = pf->logins_dropped;
 	memcpy(r->ndpi, s->ndpi, sizeof(r->ndpi));
 	r->ndpi[sizeof(r->ndpi) - 1] = '\0';
+	decode_tunnel_list(s->tunnels, s->tunnel_depth, r->tunnel, sizeof(r->tunnel));
+	r->policy = s->policy;
+	r->policy.domain[sizeof(r->policy.domain) - 1] = '\0';
 
 	tui_row_fill_hay(r);
 }
@@ -243,6 +246,8 @@ tui_model_add_alert(struct tui_model *m, const struct alert *a)
 	struct tui_alert *t;
 
 	m->c.alerts++;
+	if (a->severity == SEVERITY_CRITICAL)
+		m->c.critical++;
 	t = ring_push(&m->alerts);
 	if (!t) {
 		m->add_failures++;

@@ -35,6 +35,8 @@ enum term_key {
 	TERM_USER,
 	TERM_ALERT,
 	TERM_SERVER,
+	TERM_POLICY,
+	TERM_TUNNEL,
 };
 
 struct term {

@@ -48,7 +48,7 @@ bool
 tui_server_is_problem(const struct summary_row *r)
 {
 	return r->verdicts[VERDICT_DOWNGRADED] || r->verdicts[VERDICT_TLS_FAILED] ||
-	       r->verdicts[VERDICT_CLEARTEXT] || r->logins || r->alerts;
+	       r->verdicts[VERDICT_CLEARTEXT] || r->logins || r->alerts || r->policy_violations;
 }
 
 /* More first. */
@@ -87,6 +87,8 @@ tui_server_cmp_problems(const void *pa, const void *pb)
 	const struct summary_row *x = pa, *y = pb;
 	int c;
 
+	if ((c = more_first(x->policy_violations, y->policy_violations)))
+		return c;
 	if ((c = more_first(x->verdicts[VERDICT_DOWNGRADED], y->verdicts[VERDICT_DOWNGRADED])))
 		return c;
 	if ((c = more_first(x->logins, y->logins)))

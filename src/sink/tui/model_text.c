@@ -85,6 +85,38 @@ tui_verdict_marker(enum verdict v)
 	return '?';
 }
 
+enum tui_tone
+tui_severity_tone(enum severity s)
+{
+	switch (s) {
+	case SEVERITY_LOW:
+		return TUI_TONE_WARN;
+	case SEVERITY_MEDIUM:
+	case SEVERITY_HIGH:
+		return TUI_TONE_BAD;
+	case SEVERITY_CRITICAL:
+		return TUI_TONE_CRIT;
+	}
+	return TUI_TONE_BAD;
+}
+
+void
+tui_row_policy_short(const struct tui_row *r, char *buf, size_t bufsz)
+{
+	const struct session_policy *p = &r->policy;
+	bool sts = p->mta_sts != STS_ABSENT && p->mta_sts != STS_NONE;
+
+	if (!p->source) {
+		snprintf(buf, bufsz, "%s", "");
+		return;
+	}
+	snprintf(buf, bufsz, "%s%s%s%s", tui_row_policy_violated(r) ? "!! " : "", sts ? "sts" : "",
+		 sts && p->dane ? "+" : "",
+		 p->dane ? "dane"
+		 : sts	 ? ""
+			 : "none");
+}
+
 const char *
 tui_tls_short(const struct tui_row *r, char buf[8])
 {
@@ -216,6 +248,34 @@ detail_tls(const struct tui_row *r, struct tui_text *t)
 	}
 }
 
+/* The mail policy that applied: what protects the domain and whether the
+ * session kept to it. */
+static void
+detail_policy(const struct tui_row *r, struct tui_text *t)
+{
+	const struct session_policy *p = &r->policy;
+	const char *mode = sts_mode_name((enum sts_mode)p->mta_sts);
+	const char *src = policy_source_name((enum policy_source)p->source);
+	bool violated = tui_row_policy_violated(r);
+
+	text_add(t, violated ? TUI_TONE_CRIT : TUI_TONE_HEADING, "Mail policy%s",
+		 violated ? "  !! VIOLATED" : "");
+	text_add(t, TUI_TONE_NORMAL, "  domain        %s  (learned from %s)", p->domain,
+		 src ? src : "?");
+	text_add(t, TUI_TONE_NORMAL, "  mta-sts       %s", mode ? mode : "-");
+	text_add(t, TUI_TONE_NORMAL, "  dane          %s", p->dane ? "TLSA validated (AD)" : "no");
+	text_add(t, TUI_TONE_NORMAL, "  tlsrpt        %s", yes_no(p->tlsrpt));
+	text_add(t, p->mail_sent && violated ? TUI_TONE_CRIT : TUI_TONE_NORMAL,
+		 "  mail          %s",
+		 p->mail_sent ? "transferred (DATA/BDAT accepted)" : "not transferred");
+	if (r->alerts & (1u << ALERT_MTA_STS_VIOLATION))
+		text_add(t, TUI_TONE_CRIT, "  !! %s", "mta-sts-violation");
+	if (r->alerts & (1u << ALERT_DANE_VIOLATION))
+		text_add(t, TUI_TONE_CRIT, "  !! %s", "dane-violation");
+	if (!violated)
+		text_add(t, TUI_TONE_NORMAL, "  violations    none");
+}
+
 static void
 detail_alerts(const struct tui_model *m, const struct tui_row *r, struct tui_text *t)
 {
@@ -229,13 +289,12 @@ detail_alerts(const struct tui_model *m, const struct tui_row *r, struct tui_tex
 		if (!a || a->a.session_id != r->id)
 			continue;
 		shown |= 1u << a->a.kind;
-		text_add(t, a->a.severity == SEVERITY_LOW ? TUI_TONE_WARN : TUI_TONE_BAD,
-			 "  ! %-6s %-27s %s", severity_name(a->a.severity),
-			 alert_kind_name(a->a.kind), a->a.evidence);
+		text_add(t, tui_severity_tone(a->a.severity), "  ! %-8s %-27s %s",
+			 severity_name(a->a.severity), alert_kind_name(a->a.kind), a->a.evidence);
 	}
 	for (int k = 0; k < ALERT_KIND_COUNT; k++)
 		if ((r->alerts & (1u << k)) && !(shown & (1u << k)))
-			text_add(t, TUI_TONE_BAD, "  ! %-6s %-27s (evidence no longer kept)", "",
+			text_add(t, TUI_TONE_BAD, "  ! %-8s %-27s (evidence no longer kept)", "",
 				 alert_kind_name((enum alert_kind)k));
 	if (!r->alerts && !shown)
 		text_add(t, TUI_TONE_DIM, "  (none)");
@@ -269,6 +328,12 @@ detail_row(const struct tui_model *m, const struct tui_row *r, struct tui_text *
 			 r->midstream && r->gap ? "; " : "", r->gap ? "bytes missing (gap)" : "");
 	if (r->ndpi[0])
 		text_add(t, TUI_TONE_NORMAL, "  nDPI          %s", r->ndpi);
+	if (r->tunnel[0])
+		text_add(t, TUI_TONE_NORMAL, "  tunnel        %s  (outermost first)", r->tunnel);
+	if (r->policy.source) {
+		text_add(t, TUI_TONE_NORMAL, "%s", "");
+		detail_policy(r, t);
+	}
 	text_add(t, TUI_TONE_NORMAL, "%s", "");
 	detail_upgrade(r, t);
 	text_add(t, TUI_TONE_NORMAL, "%s", "");
@@ -320,8 +385,9 @@ tui_model_detail_alert(const struct tui_model *m, uint64_t alert_seq, struct tui
 		return -1;
 	a = &ta->a;
 	sink_format_display_time(a->ts_us, ts, sizeof(ts));
-	text_add(out, a->severity == SEVERITY_LOW ? TUI_TONE_WARN : TUI_TONE_BAD, "Alert  ! %s  %s",
-		 severity_name(a->severity), alert_kind_name(a->kind));
+	text_add(out, tui_severity_tone(a->severity), "Alert  %s %s  %s",
+		 a->severity == SEVERITY_CRITICAL ? "!!" : "!", severity_name(a->severity),
+		 alert_kind_name(a->kind));
 	text_add(out, TUI_TONE_NORMAL, "  session       #%" PRIu64, a->session_id);
 	text_add(out, TUI_TONE_NORMAL, "  time          %s", ts);
 	text_add(out, TUI_TONE_NORMAL, "  server        %s  %s", ta->server, a->service);

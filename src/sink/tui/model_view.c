@@ -88,6 +88,8 @@ tui_row_fill_hay(struct tui_row *r)
 		if (r->alerts & (1u << k))
 			hay_add(r->hay, alert_kind_name((enum alert_kind)k));
 	hay_add(r->hay, r->ndpi);
+	hay_add(r->hay, r->tunnel);
+	hay_add(r->hay, r->policy.domain);
 }
 
 /* ---- Filter ----------------------------------------------------------------------- */
@@ -98,7 +100,8 @@ static const struct {
 } term_keys[] = {
 	{"port:", TERM_PORT},	  {"service:", TERM_SERVICE}, {"verdict:", TERM_VERDICT},
 	{"reason:", TERM_REASON}, {"ip:", TERM_IP},	      {"user:", TERM_USER},
-	{"alert:", TERM_ALERT},	  {"server:", TERM_SERVER},
+	{"alert:", TERM_ALERT},	  {"server:", TERM_SERVER},   {"policy:", TERM_POLICY},
+	{"tunnel:", TERM_TUNNEL},
 };
 
 static void
@@ -186,6 +189,20 @@ term_row(const struct term *t, const struct tui_row *r)
 		return false;
 	case TERM_SERVER:
 		return strcasecmp(r->server, t->val) == 0;
+	case TERM_POLICY:
+		if (!r->policy.source)
+			return false;
+		if (!t->val[0])
+			return true;
+		if (strcmp(t->val, "violated") == 0)
+			return tui_row_policy_violated(r);
+		if (strcmp(t->val, "dane") == 0)
+			return r->policy.dane;
+		if (strcmp(t->val, "mta-sts") == 0)
+			return r->policy.mta_sts != STS_ABSENT && r->policy.mta_sts != STS_NONE;
+		return contains_ci(r->policy.domain, t->val);
+	case TERM_TUNNEL:
+		return r->tunnel[0] && contains_ci(r->tunnel, t->val);
 	}
 	return false;
 }
@@ -199,8 +216,8 @@ filter_row(const struct filter *f, const struct tui_row *r)
 	return true;
 }
 
-/* Words about verdicts, reasons and users say nothing about an alert and
- * leave the alerts list alone. */
+/* Words about verdicts, reasons, users and tunnels say nothing about an
+ * alert and leave the alerts list alone. */
 static bool
 term_alert(const struct term *t, const struct tui_alert *ta)
 {
@@ -224,6 +241,18 @@ term_alert(const struct term *t, const struct tui_alert *ta)
 		return strstr(alert_kind_name(a->kind), t->val) != NULL;
 	case TERM_SERVER:
 		return strcasecmp(ta->server, t->val) == 0;
+	case TERM_POLICY:
+		/* The policy alerts (their evidence names the domain). */
+		if (!tui_alert_is_policy(a->kind))
+			return false;
+		if (!t->val[0] || strcmp(t->val, "violated") == 0)
+			return true;
+		if (strcmp(t->val, "dane") == 0)
+			return a->kind == ALERT_DANE_VIOLATION;
+		if (strcmp(t->val, "mta-sts") == 0)
+			return a->kind == ALERT_MTA_STS_VIOLATION;
+		return contains_ci(a->evidence, t->val);
+	case TERM_TUNNEL:
 	case TERM_VERDICT:
 	case TERM_REASON:
 	case TERM_USER:
@@ -287,6 +316,18 @@ const char *
 tui_row_verdict_name(const struct tui_row *r)
 {
 	return r->end == END_OPEN ? "open" : verdict_name(r->verdict);
+}
+
+bool
+tui_alert_is_policy(enum alert_kind k)
+{
+	return k == ALERT_MTA_STS_VIOLATION || k == ALERT_DANE_VIOLATION;
+}
+
+bool
+tui_row_policy_violated(const struct tui_row *r)
+{
+	return (r->alerts & (1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_DANE_VIOLATION)) != 0;
 }
 
 bool
