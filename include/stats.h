@@ -63,6 +63,9 @@ struct stats {
 	uint64_t policy_expired_reused; /* ... expired record replaced */
 	uint64_t policy_file_domains;	/* domains from --policy */
 	uint64_t policy_sessions;	/* SMTP sessions a policy applied to */
+	uint64_t policy_state_loaded;	/* policy lines read from --state FILE */
+	uint64_t policy_facts_stored;	/* ... and facts from other sensors, stored */
+	uint64_t policy_facts_expired;	/* ... dropped: expired when the run began */
 	uint64_t links_announced;	/* data connections announced (FTP PASV, PORT ...) */
 	uint64_t links_linked;		/* data sessions linked to an announcement */
 	uint64_t links_inferred;	/* ... to an encrypted control session's hosts */

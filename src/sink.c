@@ -231,6 +231,9 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "policy_records_expired", st->policy_expired_reused);
 	fn(ctx, "policy_file_domains", st->policy_file_domains);
 	fn(ctx, "policy_sessions", st->policy_sessions);
+	fn(ctx, "state_policy_loaded", st->policy_state_loaded);
+	fn(ctx, "policy_facts_stored", st->policy_facts_stored);
+	fn(ctx, "policy_facts_expired", st->policy_facts_expired);
 	fn(ctx, "data_links_announced", st->links_announced);
 	fn(ctx, "data_links_linked", st->links_linked);
 	fn(ctx, "data_links_inferred", st->links_inferred);

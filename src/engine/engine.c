@@ -33,6 +33,43 @@ engine_config_defaults(struct engine_config *c)
 	correlate_config_defaults(&c->corr);
 }
 
+/* ---- The learned mail policies in the --state file (correlate_state_part) ---- */
+
+static bool
+engine_state_policy_load(void *ctx, const char *line, char *why, size_t whysz)
+{
+	struct policy_fact f;
+
+	if (!policy_fact_parse(line, &f, why, whysz))
+		return false;
+	/* Expired ones are dropped at the first packet (policy_clock). */
+	policy_fact_put(ctx, &f, POLICY_SOURCE_STATE);
+	return true;
+}
+
+struct engine_state_put {
+	void (*put)(void *pctx, const char *line);
+	void *pctx;
+};
+
+static void
+engine_state_policy_fact(void *ctx, const struct policy_fact *f)
+{
+	const struct engine_state_put *sp = ctx;
+	char line[POLICY_FACT_LINE_MAX];
+
+	if (policy_fact_format(f, line, sizeof(line)))
+		sp->put(sp->pctx, line);
+}
+
+static void
+engine_state_policy_save(void *ctx, void (*put)(void *pctx, const char *line), void *pctx)
+{
+	struct engine_state_put sp = {put, pctx};
+
+	policy_facts_each(ctx, engine_state_policy_fact, &sp);
+}
+
 struct engine *
 engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 	     enum engine_role role, char *err, size_t errsz)
@@ -66,15 +103,22 @@ engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 		}
 	}
 	if (role != ROLE_WORKER) {
-		e->corr = correlate_new(&cfg->corr, err, errsz);
-		e->frag = ipfrag_new(&cfg->frag);
-		e->links = links_new();
-		if (!e->corr || !e->frag || !e->links) {
+		struct correlate_config cc = cfg->corr;
+
+		/* The policies first: the state file holds their lines too. */
+		e->policy = policy_new(NULL);
+		if (!e->policy) {
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
-		e->policy = policy_new(NULL);
-		if (!e->policy) {
+		cc.part.word = "policy";
+		cc.part.ctx = e->policy;
+		cc.part.load = engine_state_policy_load;
+		cc.part.save = engine_state_policy_save;
+		e->corr = correlate_new(&cc, err, errsz);
+		e->frag = ipfrag_new(&cfg->frag);
+		e->links = links_new();
+		if (!e->corr || !e->frag || !e->links) {
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
@@ -133,6 +177,7 @@ engine_stats_local(struct engine *e)
 		e->st.servers_forgotten = cs.servers_forgotten;
 		e->st.pairs_forgotten = cs.pairs_forgotten;
 		e->st.state_servers_loaded = cs.state_servers_loaded;
+		e->st.policy_state_loaded = cs.state_part_loaded;
 		e->st.shared_on = cs.shared_on;
 		e->st.shared_loaded = cs.shared_loaded;
 		e->st.shared_received = cs.shared_received;
@@ -154,6 +199,8 @@ engine_stats_local(struct engine *e)
 		e->st.policy_expired_reused = ps.expired_reused;
 		e->st.policy_file_domains = ps.file_domains;
 		e->st.policy_sessions = ps.sessions_matched;
+		e->st.policy_facts_stored = ps.facts_stored;
+		e->st.policy_facts_expired = ps.facts_expired;
 	}
 	if (e->links) {
 		struct link_stats ls;
@@ -237,6 +284,8 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 	e->st.decode[r]++;
 	if (ts_us > e->now_us)
 		e->now_us = ts_us;
+	if (e->policy)
+		policy_clock(e->policy, ts_us);
 	if (r == DECODE_FRAGMENT && !pk.tunneled && e->frag) {
 		/* The fragment that completes a datagram becomes the packet: the
 		 * whole datagram behind this fragment's link header. */

@@ -129,6 +129,9 @@ suite "$here/threads.sh" "$bin" "$tmp"
 
 suite "$here/features.sh" "$bin" "$tmp"
 
+# Learned mail policies carried to the next run by --state FILE.
+suite "$here/policy-state.sh" "$bin" "$tmp"
+
 # Event identifiers: community_id equal to tshark's, flow ids stable.
 suite "$here/flowid.sh" "$bin" "$tmp"
 
