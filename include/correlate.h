@@ -78,6 +78,8 @@ struct correlate_stats {
 	bool shared_on;
 	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,
 		shared_reconnects, shared_errors, shared_hits, shared_counted;
+	uint64_t shared_policy_loaded, shared_policy_received, shared_policy_sent,
+		shared_policy_dropped;
 };
 
 struct correlate;
@@ -114,6 +116,17 @@ size_t correlate_observe(struct correlate *c, const struct session *s, struct co
 /* With --state redis://, adds the judged session (its verdict final) to the
  * cluster-wide per-server summary (shared.h); nothing otherwise. */
 void correlate_count(struct correlate *c, const struct session *s, bool alerted);
+/*
+ * With --state redis://, the mail policy facts (policy.h) go through the
+ * shared state too: share publishes one this sensor learned (its line, the
+ * name it is about, its id among that name's facts, its TTL); take hands
+ * fn the lines other sensors published, in the caller's thread; hit counts
+ * a session judged with one. Nothing otherwise.
+ */
+void correlate_policy_share(struct correlate *c, const char *name, const char *id, const char *line,
+			    unsigned ttl_s);
+void correlate_policy_take(struct correlate *c, void (*fn)(void *ctx, const char *line), void *ctx);
+void correlate_policy_hit(struct correlate *c);
 /* Writes the state file (when configured); with a shared state, gives the
  * offers still queued a few seconds to reach Redis and disconnects (what is
  * not sent is counted in shared_dropped, not an error). -1 with err on

@@ -175,6 +175,10 @@ struct policy_fact {
  * not one policy_fact_parse takes back (bufsz >= POLICY_FACT_LINE_MAX
  * always fits a valid one). */
 size_t policy_fact_format(const struct policy_fact *f, char *buf, size_t bufsz);
+/* The fact's id among the facts about its name, as the shared state keys
+ * it: "mx:HOST", "addr:4/ADDRESS", "cname:TARGET", "sts", "tlsrpt",
+ * "tlsa:PORT"; its length, 0 when it does not fit. */
+size_t policy_fact_id(const struct policy_fact *f, char *buf, size_t bufsz);
 /* Reads a line as policy_fact_format writes it (no LF); false with why
  * (a short phrase) when it is not one. */
 bool policy_fact_parse(const char *line, struct policy_fact *f, char *why, size_t whysz);

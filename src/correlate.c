@@ -471,6 +471,29 @@ correlate_stats_get(const struct correlate *c, struct correlate_stats *out)
 	out->shared_errors = ss.errors;
 	out->shared_hits = ss.hits;
 	out->shared_counted = ss.counted;
+	out->shared_policy_loaded = ss.policy_loaded;
+	out->shared_policy_received = ss.policy_received;
+	out->shared_policy_sent = ss.policy_sent;
+	out->shared_policy_dropped = ss.policy_dropped;
+}
+
+void
+correlate_policy_share(struct correlate *c, const char *name, const char *id, const char *line,
+		       unsigned ttl_s)
+{
+	shared_policy_put(c->shared, name, id, line, ttl_s);
+}
+
+void
+correlate_policy_take(struct correlate *c, void (*fn)(void *ctx, const char *line), void *ctx)
+{
+	shared_policy_take(c->shared, fn, ctx);
+}
+
+void
+correlate_policy_hit(struct correlate *c)
+{
+	shared_count_hit(c->shared);
 }
 
 /* "#3, #5" from a list of ids. */

@@ -1327,6 +1327,34 @@ policy_fact_format(const struct policy_fact *f, char *buf, size_t bufsz)
 	return n > 0 && (size_t)n < bufsz ? (size_t)n : 0;
 }
 
+size_t
+policy_fact_id(const struct policy_fact *f, char *buf, size_t bufsz)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int n = -1;
+
+	switch (f->kind) {
+	case POLICY_FACT_MX:
+	case POLICY_FACT_CNAME:
+		n = snprintf(buf, bufsz, "%s:%s", pol_fact_words[f->kind], f->value);
+		break;
+	case POLICY_FACT_ADDR:
+		if ((f->family != 4 && f->family != 6) ||
+		    !inet_ntop(f->family == 6 ? AF_INET6 : AF_INET, f->addr, addr, sizeof(addr)))
+			return 0;
+		n = snprintf(buf, bufsz, "addr:%u/%s", f->family, addr);
+		break;
+	case POLICY_FACT_STS:
+	case POLICY_FACT_TLSRPT:
+		n = snprintf(buf, bufsz, "%s", pol_fact_words[f->kind]);
+		break;
+	case POLICY_FACT_TLSA:
+		n = snprintf(buf, bufsz, "tlsa:%u", f->port);
+		break;
+	}
+	return n > 0 && (size_t)n < bufsz ? (size_t)n : 0;
+}
+
 /* A time: 1 to 20 digits that fit 64 bits. */
 static bool
 pol_fact_u64(const char *s, uint64_t *out)

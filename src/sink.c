@@ -260,6 +260,10 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 		fn(ctx, "shared_errors", st->shared_errors);
 		fn(ctx, "shared_hits", st->shared_hits);
 		fn(ctx, "shared_sessions_counted", st->shared_counted);
+		fn(ctx, "shared_policy_loaded", st->shared_policy_loaded);
+		fn(ctx, "shared_policy_received", st->shared_policy_received);
+		fn(ctx, "shared_policy_sent", st->shared_policy_sent);
+		fn(ctx, "shared_policy_dropped", st->shared_policy_dropped);
 	}
 	if (st->pcap_stats_valid) {
 		fn(ctx, "pcap_received", st->pcap_received);

@@ -70,6 +70,38 @@ engine_state_policy_save(void *ctx, void (*put)(void *pctx, const char *line), v
 	policy_facts_each(ctx, engine_state_policy_fact, &sp);
 }
 
+/* ---- The learned mail policies in the shared state (--state redis://) ---- */
+
+/* A record this run learned from DNS, published for the other sensors. */
+static void
+engine_policy_learned(void *ctx, const struct policy_fact *f, uint32_t ttl_s)
+{
+	struct engine *e = ctx;
+	char line[POLICY_FACT_LINE_MAX], id[POLICY_NAME_MAX + 32];
+
+	if (e->corr && policy_fact_format(f, line, sizeof(line)) &&
+	    policy_fact_id(f, id, sizeof(id)))
+		correlate_policy_share(e->corr, f->name, id, line, ttl_s);
+}
+
+/* A fact another sensor published. */
+static void
+engine_policy_shared(void *ctx, const char *line)
+{
+	struct policy_fact f;
+	char why[128];
+
+	if (policy_fact_parse(line, &f, why, sizeof(why)))
+		policy_fact_put(ctx, &f, POLICY_SOURCE_SHARED);
+}
+
+void
+engine_policy_judge_shared(struct engine *e)
+{
+	if (e->corr && e->policy)
+		correlate_policy_take(e->corr, engine_policy_shared, e->policy);
+}
+
 struct engine *
 engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 	     enum engine_role role, char *err, size_t errsz)
@@ -122,6 +154,7 @@ engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
+		policy_on_learn(e->policy, engine_policy_learned, e);
 		if (cfg->policy_path) {
 			char perr[600];
 
@@ -188,6 +221,10 @@ engine_stats_local(struct engine *e)
 		e->st.shared_errors = cs.shared_errors;
 		e->st.shared_hits = cs.shared_hits;
 		e->st.shared_counted = cs.shared_counted;
+		e->st.shared_policy_loaded = cs.shared_policy_loaded;
+		e->st.shared_policy_received = cs.shared_policy_received;
+		e->st.shared_policy_sent = cs.shared_policy_sent;
+		e->st.shared_policy_dropped = cs.shared_policy_dropped;
 	}
 	if (e->policy) {
 		struct policy_stats ps;

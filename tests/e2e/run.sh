@@ -119,6 +119,9 @@ suite "$here/redis.sh" "$bin" "$tmp"
 # --state redis://: two sensors judging as one through a real redis-server.
 suite "$here/shared.sh" "$bin" "$tmp"
 
+# --state redis://: learned mail policies shared between two sensors.
+suite "$here/shared-policy.sh" "$bin" "$tmp"
+
 # Service life: SIGHUP reopens --json, append, --stats-interval, the unit.
 suite "$here/service.sh" "$bin"
 
