@@ -48,7 +48,8 @@
 
 #define SHARED_MAX_SERVERS 65536 /* facts mirrored; more are counted, not kept */
 #define SHARED_QUEUE 4096	 /* facts waiting to be sent */
-#define SHARED_POLICY_QUEUE 1024 /* policy facts waiting to be sent, and to be taken */
+#define SHARED_POLICY_QUEUE 1024   /* policy facts waiting to be sent */
+#define SHARED_POLICY_WAITING 65536 /* ... read, waiting to be taken (allocated as they come) */
 #define SHARED_POLICY_LINE 384	 /* the longest policy fact line, NUL included */
 
 struct shared_target {

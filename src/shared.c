@@ -58,6 +58,12 @@ struct pending {
 	int offer; /* 1 offered, 0 not offered, -1 no capability list */
 };
 
+/* A policy fact of another sensor's, for the judging thread. */
+struct policy_in {
+	struct policy_in *next;
+	char line[];
+};
+
 /* A policy fact of this sensor's, to be written. */
 struct policy_out {
 	char name[128];
@@ -82,8 +88,8 @@ struct shared {
 	size_t q_head, q_len;
 	struct policy_out pout[SHARED_POLICY_QUEUE]; /* a ring */
 	size_t pout_head, pout_len;
-	char pin[SHARED_POLICY_QUEUE][SHARED_POLICY_LINE]; /* other sensors' facts, a ring */
-	size_t pin_head, pin_len;
+	struct policy_in *pin_head, *pin_tail; /* other sensors' facts, oldest first */
+	size_t pin_len;
 	bool stopping;		  /* drain, then stop */
 	struct timespec deadline; /* ... at most until then */
 	struct shared_stats st;
@@ -418,15 +424,23 @@ shared_count_session(struct shared *sh, uint8_t family, const uint8_t *ip, uint1
 static void
 shared_policy_in(struct shared *sh, const char *line, size_t n)
 {
+	struct policy_in *in;
+
 	if (n <= 7 || n >= SHARED_POLICY_LINE || strncmp(line, "policy ", 7) != 0 ||
 	    memchr(line, '\0', n) || memchr(line, '\n', n))
 		return; /* not a fact line: not ours to take */
-	if (sh->pin_len == SHARED_POLICY_QUEUE) {
+	if (sh->pin_len == SHARED_POLICY_WAITING || !(in = malloc(sizeof(*in) + n + 1))) {
 		sh->st.policy_dropped++;
 		return;
 	}
-	memcpy(sh->pin[(sh->pin_head + sh->pin_len) % SHARED_POLICY_QUEUE], line, n);
-	sh->pin[(sh->pin_head + sh->pin_len) % SHARED_POLICY_QUEUE][n] = '\0';
+	in->next = NULL;
+	memcpy(in->line, line, n);
+	in->line[n] = '\0';
+	if (sh->pin_tail)
+		sh->pin_tail->next = in;
+	else
+		sh->pin_head = in;
+	sh->pin_tail = in;
 	sh->pin_len++;
 }
 
@@ -456,21 +470,24 @@ shared_policy_put(struct shared *sh, const char *name, const char *id, const cha
 void
 shared_policy_take(struct shared *sh, void (*fn)(void *ctx, const char *line), void *ctx)
 {
-	char line[SHARED_POLICY_LINE];
+	struct policy_in *in;
 
 	if (!sh)
 		return;
 	for (;;) {
 		pthread_mutex_lock(&sh->lock);
-		if (sh->pin_len == 0) {
-			pthread_mutex_unlock(&sh->lock);
-			return;
+		in = sh->pin_head;
+		if (in) {
+			sh->pin_head = in->next;
+			if (!sh->pin_head)
+				sh->pin_tail = NULL;
+			sh->pin_len--;
 		}
-		memcpy(line, sh->pin[sh->pin_head], sizeof(line));
-		sh->pin_head = (sh->pin_head + 1) % SHARED_POLICY_QUEUE;
-		sh->pin_len--;
 		pthread_mutex_unlock(&sh->lock);
-		fn(ctx, line);
+		if (!in)
+			return;
+		fn(ctx, in->line);
+		free(in);
 	}
 }
 
@@ -1032,6 +1049,12 @@ shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out)
 	sh->q_len = 0;
 	sh->st.policy_dropped += sh->pout_len;
 	sh->pout_len = 0;
+	while (sh->pin_head) {
+		struct policy_in *in = sh->pin_head;
+
+		sh->pin_head = in->next;
+		free(in);
+	}
 	if (out)
 		*out = sh->st;
 	for (size_t i = 0; i < SHARED_BUCKETS; i++)
