@@ -46,11 +46,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHARED_MAX_SERVERS 65536 /* facts mirrored; more are counted, not kept */
-#define SHARED_QUEUE 4096	 /* facts waiting to be sent */
-#define SHARED_POLICY_QUEUE 1024   /* policy facts waiting to be sent */
+#define SHARED_MAX_SERVERS 65536    /* facts mirrored; more are counted, not kept */
+#define SHARED_QUEUE 4096	    /* facts waiting to be sent */
+#define SHARED_POLICY_QUEUE 1024    /* policy facts waiting to be sent */
 #define SHARED_POLICY_WAITING 65536 /* ... read, waiting to be taken (allocated as they come) */
-#define SHARED_POLICY_LINE 384	 /* the longest policy fact line, NUL included */
+#define SHARED_POLICY_LINE 384	    /* the longest policy fact line, NUL included */
 
 struct shared_target {
 	char host[256];
@@ -75,7 +75,7 @@ struct shared_stats {
 	 * (queue full, or still queued at the end) or not taken (too many
 	 * waiting) */
 	uint64_t policy_loaded, policy_received, policy_sent, policy_dropped;
-	bool up;	     /* connected now */
+	bool up; /* connected now */
 };
 
 struct shared;

@@ -377,8 +377,8 @@ correlate_load(struct correlate *c, char *warn, size_t warnsz)
 			if (!version) {
 				snprintf(warn, warnsz,
 					 "state file %s: line 1 is not \"tlswatch-state 1\" or "
-					 "\"tlswatch-state 2\": state ignored (kept as %s.bad when the "
-					 "new state is saved)",
+					 "\"tlswatch-state 2\": state ignored (kept as %s.bad "
+					 "when the new state is saved)",
 					 path, path);
 				c->st.state_corrupt = true;
 				c->bad_file = true;

@@ -224,7 +224,11 @@ pol_tell(struct policy *p, enum pol_kind k, const struct pol_entry *e)
 		return;
 	pol_to_fact(k, e, &f);
 	ttl = e->expires_us > p->now_us ? (e->expires_us - p->now_us) / 1000000u : 0;
-	p->on_learn(p->on_learn_ctx, &f, ttl == 0 ? 1 : ttl > UINT32_MAX ? UINT32_MAX : (uint32_t)ttl);
+	if (ttl == 0)
+		ttl = 1; /* the answer's own TTL was 0: a second, not forever */
+	if (ttl > UINT32_MAX)
+		ttl = UINT32_MAX;
+	p->on_learn(p->on_learn_ctx, &f, (uint32_t)ttl);
 }
 
 /* A fact from --state or another sensor for a record already stored: it
@@ -1223,15 +1227,14 @@ policy_stats_get(const struct policy *p, struct policy_stats *out)
 /* ---- Facts kept and shared (--state) ------------------------------------------------ */
 
 static const char *const pol_fact_words[] = {
-	[POLICY_FACT_MX] = "mx",	 [POLICY_FACT_ADDR] = "addr",
-	[POLICY_FACT_CNAME] = "cname",	 [POLICY_FACT_STS] = "sts",
-	[POLICY_FACT_TLSRPT] = "tlsrpt", [POLICY_FACT_TLSA] = "tlsa",
+	[POLICY_FACT_MX] = "mx",   [POLICY_FACT_ADDR] = "addr",	    [POLICY_FACT_CNAME] = "cname",
+	[POLICY_FACT_STS] = "sts", [POLICY_FACT_TLSRPT] = "tlsrpt", [POLICY_FACT_TLSA] = "tlsa",
 };
 
 static const enum pol_kind pol_fact_tables[] = {
-	[POLICY_FACT_MX] = PK_MX,	  [POLICY_FACT_ADDR] = PK_ADDR, [POLICY_FACT_CNAME] = PK_CNAME,
-	[POLICY_FACT_STS] = PK_STS,	  [POLICY_FACT_TLSRPT] = PK_TLSRPT,
-	[POLICY_FACT_TLSA] = PK_TLSA,
+	[POLICY_FACT_MX] = PK_MX,	  [POLICY_FACT_ADDR] = PK_ADDR,
+	[POLICY_FACT_CNAME] = PK_CNAME,	  [POLICY_FACT_STS] = PK_STS,
+	[POLICY_FACT_TLSRPT] = PK_TLSRPT, [POLICY_FACT_TLSA] = PK_TLSA,
 };
 
 /* A name as a fact may carry it: 1 to POLICY_NAME_MAX - 1 printable
@@ -1408,9 +1411,9 @@ policy_fact_parse(const char *line, struct policy_fact *f, char *why, size_t why
 		return false;
 	}
 	f->kind = (enum policy_fact_kind)kind;
-	need = f->kind == POLICY_FACT_TLSRPT				? 5
+	need = f->kind == POLICY_FACT_TLSRPT				    ? 5
 	       : f->kind == POLICY_FACT_ADDR || f->kind == POLICY_FACT_TLSA ? 7
-									: 6;
+									    : 6;
 	if (nw != need) {
 		snprintf(why, whysz, "policy %s: %zu words, expected %zu", w[1], nw, need);
 		return false;

@@ -70,7 +70,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct correlate_config cfg;
 	struct correlate *c;
 	/* Small tables: eviction is reached, and each run stays quick. */
-	struct policy_limits lim = {.mx = 8, .addr = 8, .cname = 4, .sts = 4, .tlsrpt = 4, .tlsa = 4};
+	struct policy_limits lim = {
+		.mx = 8, .addr = 8, .cname = 4, .sts = 4, .tlsrpt = 4, .tlsa = 4};
 	struct policy *p = policy_new(&lim);
 	char path[64], warn[512];
 	int fd = memfd_create("fuzz.state", 0);

@@ -476,9 +476,9 @@ test_state_version_2_carries_the_lines_of_a_part_and_names_a_bad_one(void **st)
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		static const char *const want[] = {
-			"tlswatch-state 2\n", "server 4 10.0.0.1 25 smtp offered 1\n",
-			"part ok one\n", "part ok two\n"};
+		static const char *const want[] = {"tlswatch-state 2\n",
+						   "server 4 10.0.0.1 25 smtp offered 1\n",
+						   "part ok one\n", "part ok two\n"};
 
 		assert_true(n < 4);
 		assert_string_equal(line, want[n]);
@@ -751,7 +751,8 @@ main(void)
 		cmocka_unit_test(test_cleartext_retry_after_a_broken_upgrade_is_a_fallback),
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
 		cmocka_unit_test(test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept),
-		cmocka_unit_test(test_state_version_2_carries_the_lines_of_a_part_and_names_a_bad_one),
+		cmocka_unit_test(
+			test_state_version_2_carries_the_lines_of_a_part_and_names_a_bad_one),
 		cmocka_unit_test(test_state_version_1_still_loads_and_has_no_part_lines),
 		cmocka_unit_test(test_a_truncated_last_state_line_is_not_accepted),
 		cmocka_unit_test(test_state_lines_carry_the_transport_and_keep_it_on_save),

@@ -870,7 +870,8 @@ main(void)
 		cmocka_unit_test(test_policy_mx_patterns_match_one_leftmost_label),
 		cmocka_unit_test(test_policy_decision_table),
 		cmocka_unit_test(test_policy_facts_round_trip_through_their_lines),
-		cmocka_unit_test(test_policy_a_session_judged_with_remembered_facts_has_source_state),
+		cmocka_unit_test(
+			test_policy_a_session_judged_with_remembered_facts_has_source_state),
 		cmocka_unit_test(
 			test_policy_facts_expired_when_the_run_begins_are_dropped_and_counted),
 		cmocka_unit_test(test_policy_hostile_and_truncated_fact_lines_are_refused),
