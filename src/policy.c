@@ -35,6 +35,7 @@ enum pol_kind {
 struct pol_entry {
 	uint64_t expires_us;
 	uint64_t learned_us; /* when this record was first stored */
+	uint64_t told_us;    /* the expiry last told (policy_on_learn); 0 never */
 	uint32_t hash;
 	uint16_t port;
 	uint8_t family;
@@ -215,13 +216,14 @@ static void pol_to_fact(enum pol_kind k, const struct pol_entry *e, struct polic
 /* A record this run learned from DNS, to whoever wants to know
  * (policy_on_learn). */
 static void
-pol_tell(struct policy *p, enum pol_kind k, const struct pol_entry *e)
+pol_tell(struct policy *p, enum pol_kind k, struct pol_entry *e)
 {
 	struct policy_fact f;
 	uint64_t ttl;
 
 	if (!p->on_learn)
 		return;
+	e->told_us = e->expires_us;
 	pol_to_fact(k, e, &f);
 	ttl = e->expires_us > p->now_us ? (e->expires_us - p->now_us) / 1000000u : 0;
 	if (ttl == 0)
@@ -280,6 +282,15 @@ pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 			 * a shorter TTL), as a cache would. Once expired, the
 			 * record starts anew: a session that ended before this
 			 * answer must not see it (whenever it is judged). */
+			/* Told again only when it changed, or when what was
+			 * told has less than half of the new life left: the
+			 * same answer repeated to many clients is told once. */
+			bool retell = e->expires_us < p->now_us || e->ad != in->ad ||
+				      e->origin != POLICY_SOURCE_DNS ||
+				      in->expires_us < e->told_us ||
+				      (k == PK_STS && strcmp(e->v.host, in->v.host) != 0) ||
+				      e->told_us < p->now_us + (in->expires_us - p->now_us) / 2;
+
 			if (e->expires_us < p->now_us)
 				e->learned_us = p->now_us;
 			e->expires_us = in->expires_us;
@@ -288,7 +299,8 @@ pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 			if (k == PK_STS)
 				memcpy(e->v.host, in->v.host, sizeof(e->v.host));
 			p->st.records_learned++;
-			pol_tell(p, k, e);
+			if (retell)
+				pol_tell(p, k, e);
 			return;
 		}
 		if (!expired && e->expires_us < p->now_us)

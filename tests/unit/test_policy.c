@@ -845,6 +845,62 @@ test_policy_hostile_and_truncated_fact_lines_are_refused(void **st)
 	assert_int_equal(policy_fact_format(&f, line, 10), 0);
 }
 
+struct told {
+	int n;
+	struct policy_fact last;
+	uint32_t ttl;
+};
+
+static void
+count_told(void *ctx, const struct policy_fact *f, uint32_t ttl_s)
+{
+	struct told *t = ctx;
+
+	t->n++;
+	t->last = *f;
+	t->ttl = ttl_s;
+}
+
+static void
+test_policy_learned_records_are_told_once_until_half_their_ttl_is_gone(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct told t = {0};
+
+	(void)st;
+	policy_on_learn(p, count_told, &t);
+	learn_mx(p, "example.org", "mx.example.org", 3600, T0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.ttl, 3600);
+	assert_int_equal(t.last.kind, POLICY_FACT_MX);
+	assert_string_equal(t.last.value, "mx.example.org");
+	/* The same answer to other clients soon after: nothing new to tell. */
+	learn_mx(p, "example.org", "mx.example.org", 3590, T0 + 10 * SEC);
+	assert_int_equal(t.n, 1);
+	/* Past half its TTL, the refresh is told (the shared key renewed). */
+	learn_mx(p, "example.org", "mx.example.org", 3600, T0 + 1900 * SEC);
+	assert_int_equal(t.n, 2);
+	/* A change is told at once: the TLSA answer loses its AD bit. */
+	learn_tlsa(p, "_25._tcp.mx.example.org", true, 3600, T0 + 1900 * SEC);
+	assert_int_equal(t.n, 3);
+	assert_true(t.last.ad);
+	learn_tlsa(p, "_25._tcp.mx.example.org", false, 3600, T0 + 1901 * SEC);
+	assert_int_equal(t.n, 4);
+	assert_false(t.last.ad);
+	/* Facts from the state or another sensor are not told again. */
+	{
+		struct policy_fact f;
+		char why[64];
+
+		assert_true(policy_fact_parse("policy tlsrpt example.org 1800003600000000 "
+					      "1700000000000000",
+					      &f, why, sizeof(why)));
+		assert_true(policy_fact_put(p, &f, POLICY_SOURCE_SHARED));
+		assert_int_equal(t.n, 4);
+	}
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -875,6 +931,8 @@ main(void)
 		cmocka_unit_test(
 			test_policy_facts_expired_when_the_run_begins_are_dropped_and_counted),
 		cmocka_unit_test(test_policy_hostile_and_truncated_fact_lines_are_refused),
+		cmocka_unit_test(
+			test_policy_learned_records_are_told_once_until_half_their_ttl_is_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
