@@ -96,7 +96,7 @@ engine_policy_shared(void *ctx, const char *line)
 }
 
 void
-engine_policy_judge_shared(struct engine *e)
+engine_policy_take_shared(struct engine *e)
 {
 	if (e->corr && e->policy)
 		correlate_policy_take(e->corr, engine_policy_shared, e->policy);

@@ -205,7 +205,7 @@ void engine_harvest_links(struct engine *e, struct conn *c);
 
 /* engine.c: stores the mail policy facts other sensors published
  * (--state redis://) before a session is judged against the policies. */
-void engine_policy_judge_shared(struct engine *e);
+void engine_policy_take_shared(struct engine *e);
 
 /* judge.c */
 void engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
