@@ -25,7 +25,8 @@
  * CORRELATE_MAX_SERVERS servers and CORRELATE_MAX_PAIRS client/server pairs
  * are remembered, the least recently seen forgotten first (counted).
  *
- * --state FILE keeps the servers' capability history between runs. It is
+ * --state FILE keeps the servers' capability history between runs (and the
+ * lines of a struct correlate_state_part: the learned mail policies). It is
  * written atomically (temporary file, fsync, rename); a corrupt or unreadable
  * state file is reported once and ignored, never fatal. --state redis://...
  * shares it with other sensors instead, as it is learnt (shared.h).
@@ -43,23 +44,42 @@
 #define CORRELATE_MAX_PAIRS 65536
 #define CORRELATE_IDS 8 /* session ids remembered per server and kind */
 
+/*
+ * Lines of the state file that belong to another module (the learned mail
+ * policies, policy.h): correlate reads and writes the file, with its header,
+ * its checks and its atomic replacement; the part knows its lines.
+ */
+struct correlate_state_part {
+	const char *word; /* the first word of its lines ("policy"); NULL: no part */
+	void *ctx;
+	/* One of its lines (no LF): false with why (a short phrase) when it is
+	 * not valid. */
+	bool (*load)(void *ctx, const char *line, char *why, size_t whysz);
+	/* Its lines, each (no LF) through put. */
+	void (*save)(void *ctx, void (*put)(void *pctx, const char *line), void *pctx);
+};
+
 struct correlate_config {
 	uint64_t fallback_window_us;   /* default 300 s */
 	uint64_t bruteforce_window_us; /* default 600 s */
 	unsigned bruteforce_failures;  /* failures in the window that raise it (default 5) */
 	const char *state_path;	       /* NULL: no state file; redis://...: shared (shared.h) */
 	const char *sensor;	       /* this sensor's name in the shared state */
+	struct correlate_state_part part;
 };
 
 struct correlate_stats {
 	uint64_t servers_forgotten;
 	uint64_t pairs_forgotten;
 	uint64_t state_servers_loaded;
+	uint64_t state_part_loaded; /* lines of the part (policy facts) loaded */
 	bool state_corrupt;
 	/* --state redis://: the shared state's counters (shared.h) */
 	bool shared_on;
 	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,
 		shared_reconnects, shared_errors, shared_hits, shared_counted;
+	uint64_t shared_policy_loaded, shared_policy_received, shared_policy_sent,
+		shared_policy_dropped;
 };
 
 struct correlate;
@@ -96,6 +116,17 @@ size_t correlate_observe(struct correlate *c, const struct session *s, struct co
 /* With --state redis://, adds the judged session (its verdict final) to the
  * cluster-wide per-server summary (shared.h); nothing otherwise. */
 void correlate_count(struct correlate *c, const struct session *s, bool alerted);
+/*
+ * With --state redis://, the mail policy facts (policy.h) go through the
+ * shared state too: share publishes one this sensor learned (its line, the
+ * name it is about, its id among that name's facts, its TTL); take hands
+ * fn the lines other sensors published, in the caller's thread; hit counts
+ * a session judged with one. Nothing otherwise.
+ */
+void correlate_policy_share(struct correlate *c, const char *name, const char *id, const char *line,
+			    unsigned ttl_s);
+void correlate_policy_take(struct correlate *c, void (*fn)(void *ctx, const char *line), void *ctx);
+void correlate_policy_hit(struct correlate *c);
 /* Writes the state file (when configured); with a shared state, gives the
  * offers still queued a few seconds to reach Redis and disconnects (what is
  * not sent is counted in shared_dropped, not an error). -1 with err on

@@ -70,6 +70,8 @@ struct policy_stats {
 	uint64_t expired_reused;   /* expired entries replaced */
 	uint64_t file_domains;	   /* domains from --policy */
 	uint64_t sessions_matched; /* SMTP sessions a policy applied to */
+	uint64_t facts_stored;	   /* facts from --state or other sensors stored */
+	uint64_t facts_expired;	   /* ... dropped: expired when the run began */
 };
 
 /* An RFC 8461 policy file's fields. */
@@ -128,5 +130,80 @@ void policy_decide(enum sts_mode mta_sts, bool dane, enum verdict v, struct poli
 size_t policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max);
 
 void policy_stats_get(const struct policy *p, struct policy_stats *out);
+
+/*
+ * Learned records kept between runs (--state FILE) and shared between
+ * sensors (--state redis://). One fact is one record of the tables above,
+ * written as one line of text, the same in the state file, in Redis and on
+ * its channel:
+ *
+ *   policy mx DOMAIN HOST EXPIRES LEARNED
+ *   policy addr HOST 4|6 ADDRESS EXPIRES LEARNED
+ *   policy cname ALIAS TARGET EXPIRES LEARNED
+ *   policy sts DOMAIN ID|- EXPIRES LEARNED
+ *   policy tlsrpt DOMAIN EXPIRES LEARNED
+ *   policy tlsa HOST PORT ad|noad EXPIRES LEARNED
+ *
+ * EXPIRES and LEARNED are packet times in microseconds since 1970 (the
+ * answer's time plus its TTL; when the record was first stored), LEARNED
+ * never after EXPIRES. Names are as pol_name keeps them (lower case, no
+ * final dot, letters, digits, '-', '_', '.', '*').
+ */
+enum policy_fact_kind {
+	POLICY_FACT_MX = 0,
+	POLICY_FACT_ADDR,
+	POLICY_FACT_CNAME,
+	POLICY_FACT_STS,
+	POLICY_FACT_TLSRPT,
+	POLICY_FACT_TLSA,
+};
+
+struct policy_fact {
+	enum policy_fact_kind kind;
+	char name[POLICY_NAME_MAX];  /* domain (mx, sts, tlsrpt), host (addr, tlsa), alias */
+	char value[POLICY_NAME_MAX]; /* mx: host; cname: target; sts: id ("" none) */
+	uint8_t family;		     /* addr: 4 or 6 */
+	uint8_t addr[16];
+	uint16_t port; /* tlsa */
+	bool ad;       /* tlsa: the answer was DNSSEC-validated */
+	uint64_t expires_us, learned_us;
+};
+
+#define POLICY_FACT_LINE_MAX 384 /* the longest line (LF and NUL included) */
+
+/* The line of a fact, without LF, into buf; its length, 0 when the fact is
+ * not one policy_fact_parse takes back (bufsz >= POLICY_FACT_LINE_MAX
+ * always fits a valid one). */
+size_t policy_fact_format(const struct policy_fact *f, char *buf, size_t bufsz);
+/* The fact's id among the facts about its name, as the shared state keys
+ * it: "mx:HOST", "addr:4/ADDRESS", "cname:TARGET", "sts", "tlsrpt",
+ * "tlsa:PORT"; its length, 0 when it does not fit. */
+size_t policy_fact_id(const struct policy_fact *f, char *buf, size_t bufsz);
+/* Reads a line as policy_fact_format writes it (no LF); false with why
+ * (a short phrase) when it is not one. */
+bool policy_fact_parse(const char *line, struct policy_fact *f, char *why, size_t whysz);
+/*
+ * Stores a fact learned elsewhere: origin POLICY_SOURCE_STATE (an earlier
+ * run) or POLICY_SOURCE_SHARED (another sensor). A session judged with it
+ * has that policy source. A record this run learned from DNS keeps its
+ * origin (the later expiry wins). False when the fact is expired at the
+ * packet time seen last.
+ */
+bool policy_fact_put(struct policy *p, const struct policy_fact *f, enum policy_source origin);
+/* Calls fn with every record not expired at the packet time seen last. */
+void policy_facts_each(const struct policy *p, void (*fn)(void *ctx, const struct policy_fact *f),
+		       void *ctx);
+/*
+ * This run learned (or refreshed) a record from DNS: fn gets it and its
+ * TTL in seconds, at once (for the shared state). NULL: no one is told.
+ */
+void policy_on_learn(struct policy *p,
+		     void (*fn)(void *ctx, const struct policy_fact *f, uint32_t ttl_s), void *ctx);
+/*
+ * The packet clock (every packet's time): the first call drops the stored
+ * facts already expired then (those loaded from --state before any packet
+ * was seen: counted in state_expired).
+ */
+void policy_clock(struct policy *p, uint64_t ts_us);
 
 #endif

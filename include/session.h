@@ -91,6 +91,7 @@ enum policy_source {
 	POLICY_SOURCE_DNS,	/* DNS answers seen in this run */
 	POLICY_SOURCE_STATE,	/* DNS answers remembered in the --state file */
 	POLICY_SOURCE_FILE,	/* the operator's --policy file */
+	POLICY_SOURCE_SHARED,	/* DNS answers another sensor saw (--state redis://) */
 };
 
 /* A domain's MTA-STS mode (RFC 8461 5). UNKNOWN: the domain announced a

@@ -17,6 +17,20 @@
  * the fallback window, and announced on the channel PREFIX:offers so that
  * running sensors learn it at once.
  *
+ * Learned mail policy facts (policy.h: MX, addresses, CNAME, _mta-sts,
+ * _smtp._tls, TLSA with AD) are kept the same way, one string key a fact,
+ * its value the fact's line, living as long as the DNS TTL said:
+ *
+ *   PREFIX:policy:{example.org}:mx:mx.example.org   policy mx example.org ...
+ *   PREFIX:policy:{mx.example.org}:addr:4/192.0.2.25
+ *   PREFIX:policy:{mx.example.org}:tlsa:25
+ *
+ * (the hash tag is the name the fact is about: one domain's facts on one
+ * shard) and announced on the same channel as "policy NONCE SENSOR LINE".
+ * The facts other sensors publish are handed to the caller's thread
+ * (shared_policy_take), which stores them: the policy store is not shared
+ * between threads.
+ *
  * Capture never waits on Redis. At start the known offers are read once
  * (connection timeout 1 s); then a thread of its own keeps a local mirror
  * current from the channel, and sends this sensor's offers from a bounded
@@ -32,8 +46,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHARED_MAX_SERVERS 65536 /* facts mirrored; more are counted, not kept */
-#define SHARED_QUEUE 4096	 /* facts waiting to be sent */
+#define SHARED_MAX_SERVERS 65536    /* facts mirrored; more are counted, not kept */
+#define SHARED_QUEUE 4096	    /* facts waiting to be sent */
+#define SHARED_POLICY_QUEUE 1024    /* policy facts waiting to be sent */
+#define SHARED_POLICY_WAITING 65536 /* ... read, waiting to be taken (allocated as they come) */
+#define SHARED_POLICY_LINE 384	    /* the longest policy fact line, NUL included */
 
 struct shared_target {
 	char host[256];
@@ -54,7 +71,11 @@ struct shared_stats {
 	uint64_t reconnects; /* connections made again after a failure */
 	uint64_t errors;     /* failed connections and commands */
 	uint64_t hits;	     /* sessions judged with a fact only the shared state knew */
-	bool up;	     /* connected now */
+	/* mail policy facts: read at start, announced, written, and not written
+	 * (queue full, or still queued at the end) or not taken (too many
+	 * waiting) */
+	uint64_t policy_loaded, policy_received, policy_sent, policy_dropped;
+	bool up; /* connected now */
 };
 
 struct shared;
@@ -103,6 +124,16 @@ bool shared_failed(struct shared *sh, uint8_t family, const uint8_t *server_ip, 
 void shared_count_session(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port,
 			  uint8_t l4, const char *service, const char *verdict, unsigned logins,
 			  bool alerted, int offer, uint64_t ts_us);
+/*
+ * A mail policy fact this sensor learned from DNS: its line (policy.h), the
+ * name it is about (the hash tag) and its id among that name's facts
+ * ("mx:HOST", "tlsa:25" ...), kept ttl_s seconds (queued; never waits).
+ */
+void shared_policy_put(struct shared *sh, const char *name, const char *id, const char *line,
+		       unsigned ttl_s);
+/* Hands fn, in the caller's thread, the lines of the facts other sensors
+ * published (read at start, or announced since the last call). */
+void shared_policy_take(struct shared *sh, void (*fn)(void *ctx, const char *line), void *ctx);
 /* A session was judged with a fact only the shared state knew. */
 void shared_count_hit(struct shared *sh);
 void shared_stats_get(struct shared *sh, struct shared_stats *out);

@@ -7,9 +7,11 @@
  * least recently seen entry is forgotten and counted.
  *
  * State file format (text, one record per line, '#' comments):
- *   tlswatch-state 1
+ *   tlswatch-state 2
  *   server <4|6> <address> <port>[/udp] <service> offered <last-seen-us>
- * (a bare port, or "<port>/tcp", is TCP).
+ *   <part word> ...   (version 2: the part's lines, e.g. policy.h's facts)
+ * (a bare port, or "<port>/tcp", is TCP). Version 1 (servers only) is read
+ * as well; version 2 is written.
  */
 #include "correlate.h"
 
@@ -246,6 +248,7 @@ correlate_config_defaults(struct correlate_config *c)
 	c->bruteforce_window_us = 600ull * 1000000;
 	c->bruteforce_failures = 5;
 	c->state_path = NULL;
+	memset(&c->part, 0, sizeof(c->part));
 }
 
 /*
@@ -253,7 +256,7 @@ correlate_config_defaults(struct correlate_config *c)
  * false when it is not valid (the caller skips it and says so).
  */
 static bool
-correlate_load_line(struct correlate *c, const char *line)
+correlate_load_server(struct correlate *c, const char *line)
 {
 	char addr[64], service[16], what[16], portstr[16], extra;
 	unsigned family, port;
@@ -290,6 +293,30 @@ correlate_load_line(struct correlate *c, const char *line)
 }
 
 /*
+ * One line of the state file (LF checked and removed) of the given version;
+ * false with why when it is not valid.
+ */
+static bool
+correlate_load_line(struct correlate *c, int version, char *line, char *why, size_t whysz)
+{
+	const struct correlate_state_part *pt = &c->cfg.part;
+	size_t wl = pt->word ? strlen(pt->word) : 0;
+
+	if (version >= 2 && wl && strncmp(line, pt->word, wl) == 0 && line[wl] == ' ') {
+		if (!pt->load(pt->ctx, line, why, whysz))
+			return false;
+		c->st.state_part_loaded++;
+		return true;
+	}
+	line[strlen(line)] = '\n'; /* the server line reader wants its LF */
+	if (!correlate_load_server(c, line)) {
+		snprintf(why, whysz, "not \"server FAMILY ADDRESS PORT SERVICE offered LAST\"");
+		return false;
+	}
+	return true;
+}
+
+/*
  * Reads the state file. Only a regular file is read (a FIFO or device would
  * block start-up or never end); it is opened without blocking. A file that
  * cannot be read at all, or whose first line is not the header, is ignored
@@ -301,8 +328,9 @@ static void
 correlate_load(struct correlate *c, char *warn, size_t warnsz)
 {
 	const char *path = c->cfg.state_path;
-	char line[512];
+	char line[512], why[160] = "", first_why[160] = "";
 	unsigned lineno = 0, bad = 0, first_bad = 0;
+	int version = 0;
 	struct stat sb;
 	FILE *f = NULL;
 	int fd;
@@ -342,10 +370,15 @@ correlate_load(struct correlate *c, char *warn, size_t warnsz)
 			       fgets(line, sizeof(line), f))
 				n = strlen(line);
 		if (lineno == 1) {
-			if (!whole || strcmp(line, "tlswatch-state 1\n") != 0) {
+			if (whole && strcmp(line, "tlswatch-state 1\n") == 0)
+				version = 1;
+			else if (whole && strcmp(line, "tlswatch-state 2\n") == 0)
+				version = 2;
+			if (!version) {
 				snprintf(warn, warnsz,
-					 "state file %s: line 1 is not \"tlswatch-state 1\": state "
-					 "ignored (kept as %s.bad when the new state is saved)",
+					 "state file %s: line 1 is not \"tlswatch-state 1\" or "
+					 "\"tlswatch-state 2\": state ignored (kept as %s.bad "
+					 "when the new state is saved)",
 					 path, path);
 				c->st.state_corrupt = true;
 				c->bad_file = true;
@@ -356,9 +389,15 @@ correlate_load(struct correlate *c, char *warn, size_t warnsz)
 		}
 		if (whole && (line[0] == '#' || line[0] == '\n'))
 			continue;
-		if (!whole || !correlate_load_line(c, line)) {
-			if (bad++ == 0)
+		if (whole)
+			line[n - 1] = '\0';
+		else
+			snprintf(why, sizeof(why), "cut short or too long");
+		if (!whole || !correlate_load_line(c, version, line, why, sizeof(why))) {
+			if (bad++ == 0) {
 				first_bad = lineno;
+				snprintf(first_why, sizeof(first_why), "%s", why);
+			}
 		}
 	}
 	fclose(f);
@@ -368,10 +407,12 @@ correlate_load(struct correlate *c, char *warn, size_t warnsz)
 		c->bad_file = true;
 	} else if (bad > 0) {
 		snprintf(warn, warnsz,
-			 "state file %s: line %u is not valid (%u bad line%s skipped, %" PRIu64
-			 " servers loaded; the file is kept as %s.bad when the new state is saved)",
-			 path, first_bad, bad, bad == 1 ? "" : "s", c->st.state_servers_loaded,
-			 path);
+			 "state file %s: line %u is not valid: %s (%u bad line%s skipped, %" PRIu64
+			 " servers and %" PRIu64
+			 " other lines loaded; the file is kept as %s.bad when the new state is "
+			 "saved)",
+			 path, first_bad, first_why, bad, bad == 1 ? "" : "s",
+			 c->st.state_servers_loaded, c->st.state_part_loaded, path);
 		c->st.state_corrupt = true;
 		c->bad_file = true;
 	}
@@ -430,6 +471,29 @@ correlate_stats_get(const struct correlate *c, struct correlate_stats *out)
 	out->shared_errors = ss.errors;
 	out->shared_hits = ss.hits;
 	out->shared_counted = ss.counted;
+	out->shared_policy_loaded = ss.policy_loaded;
+	out->shared_policy_received = ss.policy_received;
+	out->shared_policy_sent = ss.policy_sent;
+	out->shared_policy_dropped = ss.policy_dropped;
+}
+
+void
+correlate_policy_share(struct correlate *c, const char *name, const char *id, const char *line,
+		       unsigned ttl_s)
+{
+	shared_policy_put(c->shared, name, id, line, ttl_s);
+}
+
+void
+correlate_policy_take(struct correlate *c, void (*fn)(void *ctx, const char *line), void *ctx)
+{
+	shared_policy_take(c->shared, fn, ctx);
+}
+
+void
+correlate_policy_hit(struct correlate *c)
+{
+	shared_count_hit(c->shared);
 }
 
 /* "#3, #5" from a list of ids. */
@@ -703,6 +767,16 @@ correlate_count(struct correlate *c, const struct session *s, bool alerted)
 			     s->ts_last_us);
 }
 
+/* A line of the part, written when it is one the reader takes back. */
+static void
+correlate_put_line(void *pctx, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (n > 0 && n < 510 && !strchr(line, '\n'))
+		fprintf(pctx, "%s\n", line);
+}
+
 int
 correlate_save(struct correlate *c, char *err, size_t errsz)
 {
@@ -737,7 +811,7 @@ correlate_save(struct correlate *c, char *err, size_t errsz)
 		}
 		return -1;
 	}
-	fputs("tlswatch-state 1\n", f);
+	fputs("tlswatch-state 2\n", f);
 	for (struct centry *e = c->servers.head; e; e = e->next) {
 		struct server_rec *r = (struct server_rec *)e;
 		char addr[64];
@@ -749,6 +823,8 @@ correlate_save(struct correlate *c, char *err, size_t errsz)
 			r->l4 == 17 ? "/udp" : "", r->service[0] ? r->service : "unknown",
 			r->last_seen_us);
 	}
+	if (c->cfg.part.word && c->cfg.part.save)
+		c->cfg.part.save(c->cfg.part.ctx, correlate_put_line, f);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		snprintf(err, errsz, "state file %s: %s", c->cfg.state_path, strerror(errno));
 		fclose(f);

@@ -11,6 +11,7 @@
  */
 #include "policy.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,10 +35,12 @@ enum pol_kind {
 struct pol_entry {
 	uint64_t expires_us;
 	uint64_t learned_us; /* when this record was first stored */
+	uint64_t told_us;    /* the expiry last told (policy_on_learn); 0 never */
 	uint32_t hash;
 	uint16_t port;
 	uint8_t family;
 	bool ad;
+	uint8_t origin; /* enum policy_source: DNS (this run), STATE or SHARED */
 	char name[POLICY_NAME_MAX];
 	union {
 		char host[POLICY_NAME_MAX];
@@ -61,8 +64,12 @@ struct policy {
 	struct pol_table t[PK_COUNT];
 	struct pol_file *file;
 	size_t n_file;
-	uint64_t now_us;   /* the latest packet time seen */
+	uint64_t now_us;   /* the latest DNS packet time seen */
 	uint64_t until_us; /* while judging: the session's last packet time */
+	uint64_t clock_us; /* the latest packet time (policy_clock) */
+	bool clock_started;
+	void (*on_learn)(void *ctx, const struct policy_fact *f, uint32_t ttl_s);
+	void *on_learn_ctx;
 	struct policy_stats st;
 };
 
@@ -204,6 +211,52 @@ pol_same(enum pol_kind k, const struct pol_entry *a, const struct pol_entry *b)
 	return true;
 }
 
+static void pol_to_fact(enum pol_kind k, const struct pol_entry *e, struct policy_fact *f);
+
+/* A record this run learned from DNS, to whoever wants to know
+ * (policy_on_learn). */
+static void
+pol_tell(struct policy *p, enum pol_kind k, struct pol_entry *e)
+{
+	struct policy_fact f;
+	uint64_t ttl;
+
+	if (!p->on_learn)
+		return;
+	e->told_us = e->expires_us;
+	pol_to_fact(k, e, &f);
+	ttl = e->expires_us > p->now_us ? (e->expires_us - p->now_us) / 1000000u : 0;
+	if (ttl == 0)
+		ttl = 1; /* the answer's own TTL was 0: a second, not forever */
+	if (ttl > UINT32_MAX)
+		ttl = UINT32_MAX;
+	p->on_learn(p->on_learn_ctx, &f, (uint32_t)ttl);
+}
+
+/* A fact from --state or another sensor for a record already stored: it
+ * may live longer; the earliest learning counts; a record of this run's
+ * DNS stays this run's. */
+static void
+pol_merge(struct policy *p, enum pol_kind k, struct pol_entry *e, const struct pol_entry *in)
+{
+	uint64_t now = p->now_us > p->clock_us ? p->now_us : p->clock_us;
+
+	if (e->expires_us < now) {
+		*e = *in; /* the stored one had expired: the fact replaces it */
+		p->st.facts_stored++;
+		return;
+	}
+	if (in->learned_us < e->learned_us)
+		e->learned_us = in->learned_us;
+	if (in->expires_us > e->expires_us) {
+		e->expires_us = in->expires_us;
+		e->ad = in->ad;
+		if (k == PK_STS)
+			memcpy(e->v.host, in->v.host, sizeof(e->v.host));
+	}
+	p->st.facts_stored++;
+}
+
 /* Stores (or refreshes) one record; a full table gives up its oldest-placed
  * entry, counted. */
 static void
@@ -221,17 +274,33 @@ pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 			continue;
 		}
 		if (pol_same(k, e, in)) {
+			if (in->origin != POLICY_SOURCE_DNS) {
+				pol_merge(p, k, e, in);
+				return;
+			}
 			/* The newest answer decides (a later one without AD,
 			 * a shorter TTL), as a cache would. Once expired, the
 			 * record starts anew: a session that ended before this
 			 * answer must not see it (whenever it is judged). */
+			/* Told again only when it changed, or when what was
+			 * told has less than half of the new life left: the
+			 * same answer repeated to many clients is told once. */
+			bool retell = e->expires_us < p->now_us || e->ad != in->ad ||
+				      e->origin != POLICY_SOURCE_DNS ||
+				      in->expires_us < e->told_us ||
+				      (k == PK_STS && strcmp(e->v.host, in->v.host) != 0) ||
+				      e->told_us < p->now_us + (in->expires_us - p->now_us) / 2;
+
 			if (e->expires_us < p->now_us)
 				e->learned_us = p->now_us;
 			e->expires_us = in->expires_us;
 			e->ad = in->ad;
+			e->origin = POLICY_SOURCE_DNS;
 			if (k == PK_STS)
 				memcpy(e->v.host, in->v.host, sizeof(e->v.host));
 			p->st.records_learned++;
+			if (retell)
+				pol_tell(p, k, e);
 			return;
 		}
 		if (!expired && e->expires_us < p->now_us)
@@ -249,8 +318,13 @@ pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 		p->st.evicted++;
 	}
 	*free_slot = *in;
+	if (in->origin != POLICY_SOURCE_DNS) {
+		p->st.facts_stored++;
+		return; /* learned_us: when it was learned elsewhere */
+	}
 	free_slot->learned_us = p->now_us;
 	p->st.records_learned++;
+	pol_tell(p, k, free_slot);
 }
 
 /* Is the entry valid for a session from t to until: stored before the
@@ -394,6 +468,7 @@ policy_learn_msg(struct policy *p, const struct dns_msg *m, uint64_t ts_us)
 		if (e.expires_us == 0)
 			e.expires_us = 1;
 		e.ad = m->ad;
+		e.origin = POLICY_SOURCE_DNS;
 		switch (rr->type) {
 		case DNS_TYPE_MX:
 			if (!pol_name(e.v.host, rr->u.mx.host) || strcmp(e.v.host, ".") == 0)
@@ -851,7 +926,16 @@ struct pol_cand {
 	enum policy_source source;
 	bool dane, tlsa_unvalidated, tlsrpt;
 	char sts_id[33];
+	uint8_t via; /* STATE or SHARED when a record used came from there, else 0 */
 };
+
+/* Notes where a record used for a candidate came from. */
+static void
+pol_via(uint8_t *via, uint8_t origin)
+{
+	if (!*via && origin != POLICY_SOURCE_DNS)
+		*via = origin;
+}
 
 static int
 pol_rank(const struct pol_cand *c)
@@ -889,7 +973,7 @@ pol_file_find(const struct policy *p, const char *domain)
 /* Fills a candidate for domain reached through mx (may be ""). */
 static void
 pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, const char *mx,
-	      uint16_t port, uint64_t t)
+	      uint16_t port, uint64_t t, uint8_t via)
 {
 	const struct pol_file *f = pol_file_find(p, domain);
 	const struct pol_entry *e;
@@ -898,6 +982,7 @@ pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, co
 	memset(c, 0, sizeof(*c));
 	snprintf(c->domain, sizeof(c->domain), "%s", domain);
 	snprintf(c->mx, sizeof(c->mx), "%s", mx);
+	c->via = via;
 	if (f) {
 		c->sts = f->sts.mode;
 		c->source = POLICY_SOURCE_FILE;
@@ -905,29 +990,35 @@ pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, co
 		c->sts = STS_UNKNOWN;
 		c->source = POLICY_SOURCE_DNS;
 		snprintf(c->sts_id, sizeof(c->sts_id), "%.32s", e->v.host);
+		pol_via(&c->via, e->origin);
 	}
-	if (pol_find(p, PK_TLSRPT, domain, t)) {
+	if ((e = pol_find(p, PK_TLSRPT, domain, t)) != NULL) {
 		c->tlsrpt = true;
+		pol_via(&c->via, e->origin);
 		if (!c->source)
 			c->source = POLICY_SOURCE_DNS;
 	}
 	while (mx[0] && (e = pol_next(p, PK_TLSA, mx, t, &from)) != NULL) {
 		if (e->port != port)
 			continue;
-		if (e->ad)
+		if (e->ad) {
 			c->dane = true;
-		else
+			pol_via(&c->via, e->origin);
+		} else {
 			c->tlsa_unvalidated = true;
+		}
 	}
 	if (c->dane && !c->source)
 		c->source = POLICY_SOURCE_DNS;
+	if (c->source == POLICY_SOURCE_DNS && c->via)
+		c->source = c->via; /* part of it remembered or shared */
 }
 
 /* Host names (hosts[0..*n)) with an address of the session's server,
  * and the aliases that lead to them. */
 static void
 pol_server_hosts(const struct policy *p, const struct session *s, uint64_t t,
-		 char hosts[POL_HOSTS][POLICY_NAME_MAX], size_t *n)
+		 char hosts[POL_HOSTS][POLICY_NAME_MAX], uint8_t via[POL_HOSTS], size_t *n)
 {
 	const struct pol_table *tb = &p->t[PK_ADDR];
 	size_t alen = s->family == 6 ? 16 : 4;
@@ -942,8 +1033,11 @@ pol_server_hosts(const struct policy *p, const struct session *s, uint64_t t,
 			continue;
 		for (size_t j = 0; j < *n; j++)
 			dup = dup || strcmp(hosts[j], e->name) == 0;
-		if (!dup)
+		if (!dup) {
+			via[*n] = 0;
+			pol_via(&via[*n], e->origin);
 			memcpy(hosts[(*n)++], e->name, POLICY_NAME_MAX);
+		}
 	}
 	/* Aliases: an MX host that is a CNAME (RFC 2181 10.3 forbids it; it is
 	 * seen), a few hops back. */
@@ -953,16 +1047,21 @@ pol_server_hosts(const struct policy *p, const struct session *s, uint64_t t,
 
 		for (size_t i = 0; i < ct->cap && *n < POL_HOSTS; i++) {
 			const struct pol_entry *e = &ct->e[i];
-			bool hit = false, dup = false;
+			bool dup = false;
+			size_t hit = POL_HOSTS;
 
 			if (!pol_live(e, t, p->until_us))
 				continue;
 			for (size_t j = 0; j < *n; j++) {
-				hit = hit || strcmp(hosts[j], e->v.host) == 0;
+				if (hit == POL_HOSTS && strcmp(hosts[j], e->v.host) == 0)
+					hit = j;
 				dup = dup || strcmp(hosts[j], e->name) == 0;
 			}
-			if (hit && !dup)
+			if (hit != POL_HOSTS && !dup) {
+				via[*n] = via[hit];
+				pol_via(&via[*n], e->origin);
 				memcpy(hosts[(*n)++], e->name, POLICY_NAME_MAX);
+			}
 		}
 		if (*n == before)
 			break;
@@ -975,13 +1074,14 @@ static bool
 pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *best)
 {
 	char hosts[POL_HOSTS][POLICY_NAME_MAX];
+	uint8_t via[POL_HOSTS];
 	size_t nh;
 	uint64_t t = s->ts_first_us;
 	const struct smtp_own *own = smtp_own_of(&s->pf);
 	struct pol_cand c;
 	bool found = false;
 
-	pol_server_hosts(p, s, t, hosts, &nh);
+	pol_server_hosts(p, s, t, hosts, via, &nh);
 #define POL_CONSIDER()                                                                             \
 	do {                                                                                       \
 		if ((c.source || c.dane) && (!found || pol_rank(&c) > pol_rank(best))) {           \
@@ -998,8 +1098,11 @@ pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *
 
 			if (!pol_live(e, t, p->until_us) || strcmp(e->v.host, hosts[h]))
 				continue;
+			uint8_t v = via[h];
+
 			as_mx = true;
-			pol_cand_fill(p, &c, e->name, hosts[h], s->server_port, t);
+			pol_via(&v, e->origin);
+			pol_cand_fill(p, &c, e->name, hosts[h], s->server_port, t, v);
 			POL_CONSIDER();
 		}
 		for (size_t i = 0; i < p->n_file; i++)
@@ -1007,13 +1110,13 @@ pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *
 				if (policy_mx_match(p->file[i].sts.mx[k], hosts[h])) {
 					as_mx = true;
 					pol_cand_fill(p, &c, p->file[i].domain, hosts[h],
-						      s->server_port, t);
+						      s->server_port, t, via[h]);
 					POL_CONSIDER();
 				}
 		if (!as_mx) {
 			/* A host with validated TLSA and no MX seen: DANE still
 			 * binds it (its own name as the domain). */
-			pol_cand_fill(p, &c, hosts[h], hosts[h], s->server_port, t);
+			pol_cand_fill(p, &c, hosts[h], hosts[h], s->server_port, t, via[h]);
 			if (c.dane) {
 				c.sts = STS_ABSENT;
 				c.tlsrpt = false;
@@ -1025,7 +1128,8 @@ pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *
 		char d[POLICY_NAME_MAX];
 
 		if (pol_name(d, own->rcpt_domain)) {
-			pol_cand_fill(p, &c, d, nh ? hosts[0] : "", s->server_port, t);
+			pol_cand_fill(p, &c, d, nh ? hosts[0] : "", s->server_port, t,
+				      nh ? via[0] : 0);
 			if (!nh)
 				c.dane = false;
 			POL_CONSIDER();
@@ -1130,4 +1234,337 @@ policy_stats_get(const struct policy *p, struct policy_stats *out)
 	out->evicted_sts = p->t[PK_STS].evicted;
 	out->evicted_tlsrpt = p->t[PK_TLSRPT].evicted;
 	out->evicted_tlsa = p->t[PK_TLSA].evicted;
+}
+
+/* ---- Facts kept and shared (--state) ------------------------------------------------ */
+
+static const char *const pol_fact_words[] = {
+	[POLICY_FACT_MX] = "mx",   [POLICY_FACT_ADDR] = "addr",	    [POLICY_FACT_CNAME] = "cname",
+	[POLICY_FACT_STS] = "sts", [POLICY_FACT_TLSRPT] = "tlsrpt", [POLICY_FACT_TLSA] = "tlsa",
+};
+
+static const enum pol_kind pol_fact_tables[] = {
+	[POLICY_FACT_MX] = PK_MX,	  [POLICY_FACT_ADDR] = PK_ADDR,
+	[POLICY_FACT_CNAME] = PK_CNAME,	  [POLICY_FACT_STS] = PK_STS,
+	[POLICY_FACT_TLSRPT] = PK_TLSRPT, [POLICY_FACT_TLSA] = PK_TLSA,
+};
+
+/* A name as a fact may carry it: 1 to POLICY_NAME_MAX - 1 printable
+ * characters, no space, no upper case (pol_name lowered it), no brace
+ * (Redis Cluster hash tags are made of names). */
+static bool
+pol_fact_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= POLICY_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '{' || s[i] == '}' ||
+		    (s[i] >= 'A' && s[i] <= 'Z'))
+			return false;
+	return true;
+}
+
+/* An STS id: 1 to 32 letters and digits (RFC 8461 3.1). */
+static bool
+pol_fact_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+static void
+pol_to_fact(enum pol_kind k, const struct pol_entry *e, struct policy_fact *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < sizeof(pol_fact_tables) / sizeof(pol_fact_tables[0]); i++)
+		if (pol_fact_tables[i] == k)
+			f->kind = (enum policy_fact_kind)i;
+	memcpy(f->name, e->name, sizeof(f->name));
+	if (k == PK_MX || k == PK_CNAME || k == PK_STS)
+		memcpy(f->value, e->v.host, sizeof(f->value));
+	if (k == PK_ADDR) {
+		f->family = e->family;
+		memcpy(f->addr, e->v.addr, sizeof(f->addr));
+	}
+	f->port = e->port;
+	f->ad = e->ad;
+	f->expires_us = e->expires_us;
+	f->learned_us = e->learned_us;
+}
+
+size_t
+policy_fact_format(const struct policy_fact *f, char *buf, size_t bufsz)
+{
+	char addr[INET6_ADDRSTRLEN], mid[POLICY_NAME_MAX + INET6_ADDRSTRLEN + 16];
+	int n;
+
+	if ((unsigned)f->kind > POLICY_FACT_TLSA || !pol_fact_name_ok(f->name) ||
+	    f->learned_us > f->expires_us || f->expires_us == 0)
+		return 0;
+	switch (f->kind) {
+	case POLICY_FACT_MX:
+	case POLICY_FACT_CNAME:
+		if (!pol_fact_name_ok(f->value))
+			return 0;
+		snprintf(mid, sizeof(mid), " %s", f->value);
+		break;
+	case POLICY_FACT_ADDR:
+		if ((f->family != 4 && f->family != 6) ||
+		    !inet_ntop(f->family == 6 ? AF_INET6 : AF_INET, f->addr, addr, sizeof(addr)))
+			return 0;
+		snprintf(mid, sizeof(mid), " %u %s", f->family, addr);
+		break;
+	case POLICY_FACT_STS:
+		if (f->value[0] && !pol_fact_id_ok(f->value))
+			return 0;
+		snprintf(mid, sizeof(mid), " %s", f->value[0] ? f->value : "-");
+		break;
+	case POLICY_FACT_TLSRPT:
+		mid[0] = '\0';
+		break;
+	case POLICY_FACT_TLSA:
+		if (f->port == 0)
+			return 0;
+		snprintf(mid, sizeof(mid), " %u %s", f->port, f->ad ? "ad" : "noad");
+		break;
+	}
+	n = snprintf(buf, bufsz, "policy %s %s%s %" PRIu64 " %" PRIu64, pol_fact_words[f->kind],
+		     f->name, mid, f->expires_us, f->learned_us);
+	return n > 0 && (size_t)n < bufsz ? (size_t)n : 0;
+}
+
+size_t
+policy_fact_id(const struct policy_fact *f, char *buf, size_t bufsz)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int n = -1;
+
+	switch (f->kind) {
+	case POLICY_FACT_MX:
+	case POLICY_FACT_CNAME:
+		n = snprintf(buf, bufsz, "%s:%s", pol_fact_words[f->kind], f->value);
+		break;
+	case POLICY_FACT_ADDR:
+		if ((f->family != 4 && f->family != 6) ||
+		    !inet_ntop(f->family == 6 ? AF_INET6 : AF_INET, f->addr, addr, sizeof(addr)))
+			return 0;
+		n = snprintf(buf, bufsz, "addr:%u/%s", f->family, addr);
+		break;
+	case POLICY_FACT_STS:
+	case POLICY_FACT_TLSRPT:
+		n = snprintf(buf, bufsz, "%s", pol_fact_words[f->kind]);
+		break;
+	case POLICY_FACT_TLSA:
+		n = snprintf(buf, bufsz, "tlsa:%u", f->port);
+		break;
+	}
+	return n > 0 && (size_t)n < bufsz ? (size_t)n : 0;
+}
+
+/* A time: 1 to 20 digits that fit 64 bits. */
+static bool
+pol_fact_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+#define POL_FACT_WORDS 8
+
+bool
+policy_fact_parse(const char *line, struct policy_fact *f, char *why, size_t whysz)
+{
+	char buf[POLICY_FACT_LINE_MAX], *w[POL_FACT_WORDS + 1], *save = NULL, *tok;
+	size_t nw = 0, len = strlen(line), need;
+	int kind = -1;
+
+	memset(f, 0, sizeof(*f));
+	if (len >= sizeof(buf)) {
+		snprintf(why, whysz, "policy line too long");
+		return false;
+	}
+	memcpy(buf, line, len + 1);
+	for (tok = strtok_r(buf, " ", &save); tok && nw <= POL_FACT_WORDS;
+	     tok = strtok_r(NULL, " ", &save))
+		w[nw++] = tok;
+	if (nw < 2 || strcmp(w[0], "policy") != 0) {
+		snprintf(why, whysz, "not \"policy KIND ...\"");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(pol_fact_words) / sizeof(pol_fact_words[0]); i++)
+		if (strcmp(w[1], pol_fact_words[i]) == 0)
+			kind = (int)i;
+	if (kind < 0) {
+		snprintf(why, whysz, "unknown policy kind");
+		return false;
+	}
+	f->kind = (enum policy_fact_kind)kind;
+	need = f->kind == POLICY_FACT_TLSRPT				    ? 5
+	       : f->kind == POLICY_FACT_ADDR || f->kind == POLICY_FACT_TLSA ? 7
+									    : 6;
+	if (nw != need) {
+		snprintf(why, whysz, "policy %s: %zu words, expected %zu", w[1], nw, need);
+		return false;
+	}
+	if (!pol_fact_name_ok(w[2])) {
+		snprintf(why, whysz, "policy %s: bad name", w[1]);
+		return false;
+	}
+	memcpy(f->name, w[2], strlen(w[2]) + 1);
+	switch (f->kind) {
+	case POLICY_FACT_MX:
+	case POLICY_FACT_CNAME:
+		if (!pol_fact_name_ok(w[3])) {
+			snprintf(why, whysz, "policy %s: bad host name", w[1]);
+			return false;
+		}
+		memcpy(f->value, w[3], strlen(w[3]) + 1);
+		break;
+	case POLICY_FACT_ADDR:
+		if ((strcmp(w[3], "4") != 0 && strcmp(w[3], "6") != 0) ||
+		    inet_pton(w[3][0] == '6' ? AF_INET6 : AF_INET, w[4], f->addr) != 1) {
+			snprintf(why, whysz, "policy addr: bad family or address");
+			return false;
+		}
+		f->family = (uint8_t)(w[3][0] - '0');
+		break;
+	case POLICY_FACT_STS:
+		if (strcmp(w[3], "-") != 0) {
+			if (!pol_fact_id_ok(w[3])) {
+				snprintf(why, whysz, "policy sts: bad id");
+				return false;
+			}
+			memcpy(f->value, w[3], strlen(w[3]) + 1);
+		}
+		break;
+	case POLICY_FACT_TLSRPT:
+		break;
+	case POLICY_FACT_TLSA: {
+		uint64_t port;
+
+		if (!pol_fact_u64(w[3], &port) || port == 0 || port > 65535 ||
+		    (strcmp(w[4], "ad") != 0 && strcmp(w[4], "noad") != 0)) {
+			snprintf(why, whysz, "policy tlsa: bad port or ad|noad");
+			return false;
+		}
+		f->port = (uint16_t)port;
+		f->ad = strcmp(w[4], "ad") == 0;
+		break;
+	}
+	}
+	if (!pol_fact_u64(w[need - 2], &f->expires_us) ||
+	    !pol_fact_u64(w[need - 1], &f->learned_us) || f->expires_us == 0 ||
+	    f->learned_us > f->expires_us) {
+		snprintf(why, whysz, "policy %s: bad times (EXPIRES LEARNED, learned first)", w[1]);
+		return false;
+	}
+	return true;
+}
+
+bool
+policy_fact_put(struct policy *p, const struct policy_fact *f, enum policy_source origin)
+{
+	struct pol_entry e;
+	uint64_t now = p->now_us > p->clock_us ? p->now_us : p->clock_us;
+
+	if ((unsigned)f->kind > POLICY_FACT_TLSA || f->expires_us < now ||
+	    !pol_fact_name_ok(f->name))
+		return false;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.name, f->name, sizeof(e.name));
+	e.name[sizeof(e.name) - 1] = '\0';
+	switch (f->kind) {
+	case POLICY_FACT_MX:
+	case POLICY_FACT_CNAME:
+	case POLICY_FACT_STS:
+		memcpy(e.v.host, f->value, sizeof(e.v.host));
+		e.v.host[sizeof(e.v.host) - 1] = '\0';
+		break;
+	case POLICY_FACT_ADDR:
+		if (f->family != 4 && f->family != 6)
+			return false;
+		e.family = f->family;
+		memcpy(e.v.addr, f->addr, sizeof(e.v.addr));
+		break;
+	case POLICY_FACT_TLSRPT:
+	case POLICY_FACT_TLSA:
+		break;
+	}
+	e.port = f->port;
+	e.ad = f->ad;
+	e.expires_us = f->expires_us;
+	e.learned_us = f->learned_us;
+	e.origin = (uint8_t)origin;
+	e.hash = pol_hash(e.name);
+	pol_put(p, pol_fact_tables[f->kind], &e);
+	return true;
+}
+
+void
+policy_facts_each(const struct policy *p, void (*fn)(void *ctx, const struct policy_fact *f),
+		  void *ctx)
+{
+	uint64_t now = p->now_us > p->clock_us ? p->now_us : p->clock_us;
+
+	for (int k = 0; k < PK_COUNT; k++)
+		for (size_t i = 0; i < p->t[k].cap; i++) {
+			const struct pol_entry *e = &p->t[k].e[i];
+			struct policy_fact f;
+
+			if (e->expires_us == 0 || e->expires_us < now)
+				continue;
+			pol_to_fact((enum pol_kind)k, e, &f);
+			fn(ctx, &f);
+		}
+}
+
+void
+policy_on_learn(struct policy *p,
+		void (*fn)(void *ctx, const struct policy_fact *f, uint32_t ttl_s), void *ctx)
+{
+	p->on_learn = fn;
+	p->on_learn_ctx = ctx;
+}
+
+void
+policy_clock(struct policy *p, uint64_t ts_us)
+{
+	if (ts_us > p->clock_us)
+		p->clock_us = ts_us;
+	if (p->clock_started)
+		return;
+	p->clock_started = true;
+	for (int k = 0; k < PK_COUNT; k++)
+		for (size_t i = 0; i < p->t[k].cap; i++) {
+			struct pol_entry *e = &p->t[k].e[i];
+
+			if (e->expires_us != 0 && e->expires_us < ts_us) {
+				e->expires_us = 0;
+				p->st.facts_expired++;
+			}
+		}
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "redisconn.h"
 #include "shared.h"
@@ -25,6 +26,7 @@
 #define SHARED_KEY_LEN 64 /* "6/" + an IPv6 address + "/65535/tcp" */
 #define SHARED_NAME_LEN 64
 #define SHARED_BATCH 256
+#define SHARED_POLICY_BATCH 64
 #define SHARED_BACKOFF_MIN_MS 100
 #define SHARED_BACKOFF_MAX_MS 5000
 #define SHARED_POLL_MS 100
@@ -56,8 +58,23 @@ struct pending {
 	int offer; /* 1 offered, 0 not offered, -1 no capability list */
 };
 
+/* A policy fact of another sensor's, for the judging thread. */
+struct policy_in {
+	struct policy_in *next;
+	char line[];
+};
+
+/* A policy fact of this sensor's, to be written. */
+struct policy_out {
+	char name[128];
+	char id[160];
+	char line[SHARED_POLICY_LINE];
+	unsigned ttl_s;
+};
+
 struct shared {
 	struct shared_target t;
+	uint64_t nonce; /* this process's announcements, not taken back */
 	char sensor[SHARED_NAME_LEN];
 	char channel[SHARED_KEY_LEN + 16];
 	pthread_t thread;
@@ -69,6 +86,10 @@ struct shared {
 	size_t n_mirrored;
 	struct pending queue[SHARED_QUEUE]; /* a ring */
 	size_t q_head, q_len;
+	struct policy_out pout[SHARED_POLICY_QUEUE]; /* a ring */
+	size_t pout_head, pout_len;
+	struct policy_in *pin_head, *pin_tail; /* other sensors' facts, oldest first */
+	size_t pin_len;
 	bool stopping;		  /* drain, then stop */
 	struct timespec deadline; /* ... at most until then */
 	struct shared_stats st;
@@ -398,6 +419,78 @@ shared_count_session(struct shared *sh, uint8_t family, const uint8_t *ip, uint1
 	pthread_mutex_unlock(&sh->lock);
 }
 
+/* A policy fact line read from Redis or its channel, for the caller's
+ * thread (lock held). */
+static void
+shared_policy_in(struct shared *sh, const char *line, size_t n)
+{
+	struct policy_in *in;
+
+	if (n <= 7 || n >= SHARED_POLICY_LINE || strncmp(line, "policy ", 7) != 0 ||
+	    memchr(line, '\0', n) || memchr(line, '\n', n))
+		return; /* not a fact line: not ours to take */
+	if (sh->pin_len == SHARED_POLICY_WAITING || !(in = malloc(sizeof(*in) + n + 1))) {
+		sh->st.policy_dropped++;
+		return;
+	}
+	in->next = NULL;
+	memcpy(in->line, line, n);
+	in->line[n] = '\0';
+	if (sh->pin_tail)
+		sh->pin_tail->next = in;
+	else
+		sh->pin_head = in;
+	sh->pin_tail = in;
+	sh->pin_len++;
+}
+
+void
+shared_policy_put(struct shared *sh, const char *name, const char *id, const char *line,
+		  unsigned ttl_s)
+{
+	struct policy_out *o;
+
+	if (!sh || strlen(name) >= sizeof(o->name) || strlen(id) >= sizeof(o->id) ||
+	    strlen(line) >= sizeof(o->line))
+		return;
+	pthread_mutex_lock(&sh->lock);
+	if (sh->pout_len == SHARED_POLICY_QUEUE) {
+		sh->st.policy_dropped++;
+	} else {
+		o = &sh->pout[(sh->pout_head + sh->pout_len++) % SHARED_POLICY_QUEUE];
+		snprintf(o->name, sizeof(o->name), "%s", name);
+		snprintf(o->id, sizeof(o->id), "%s", id);
+		snprintf(o->line, sizeof(o->line), "%s", line);
+		o->ttl_s = ttl_s ? ttl_s : 1;
+		pthread_cond_signal(&sh->cond);
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+void
+shared_policy_take(struct shared *sh, void (*fn)(void *ctx, const char *line), void *ctx)
+{
+	struct policy_in *in;
+
+	if (!sh)
+		return;
+	for (;;) {
+		pthread_mutex_lock(&sh->lock);
+		in = sh->pin_head;
+		if (in) {
+			sh->pin_head = in->next;
+			if (!sh->pin_head)
+				sh->pin_tail = NULL;
+			sh->pin_len--;
+		}
+		pthread_mutex_unlock(&sh->lock);
+		if (!in)
+			return;
+		fn(ctx, in->line);
+		free(in);
+	}
+}
+
 void
 shared_count_hit(struct shared *sh)
 {
@@ -450,13 +543,14 @@ shared_connect_one(struct shared *sh)
 	return redis_connect(sh->t.host, sh->t.port, sh->t.password, sh->t.db, why, sizeof(why));
 }
 
-/* One announcement on the channel: "SERVER SENSOR" (an offer) or
- * "fail SERVER>CLIENT TS BROKEN SENSOR" (a failed handshake). */
+/* One announcement on the channel: "SERVER SENSOR" (an offer),
+ * "fail SERVER>CLIENT TS BROKEN SENSOR" (a failed handshake) or
+ * "policy NONCE SENSOR LINE" (a mail policy fact). */
 static void
 shared_take_message(struct shared *sh, const redisReply *r)
 {
 	const redisReply *m;
-	char buf[256], key[SHARED_KEY_LEN + INET6_ADDRSTRLEN], sensor[SHARED_NAME_LEN];
+	char buf[640], key[SHARED_KEY_LEN + INET6_ADDRSTRLEN], sensor[SHARED_NAME_LEN];
 	unsigned long long ts;
 	unsigned broken;
 	bool fresh;
@@ -469,6 +563,19 @@ shared_take_message(struct shared *sh, const redisReply *r)
 		return;
 	memcpy(buf, m->str, m->len);
 	buf[m->len] = '\0';
+	if (strncmp(buf, "policy ", 7) == 0) {
+		unsigned long long nonce;
+		int used = 0;
+
+		if (sscanf(buf + 7, "%llu %63s %n", &nonce, sensor, &used) != 2 || used == 0 ||
+		    nonce == sh->nonce)
+			return; /* not one, or this sensor's own */
+		pthread_mutex_lock(&sh->lock);
+		sh->st.policy_received++;
+		shared_policy_in(sh, buf + 7 + used, strlen(buf + 7 + used));
+		pthread_mutex_unlock(&sh->lock);
+		return;
+	}
 	if (strncmp(buf, "fail ", 5) == 0) {
 		if (sscanf(buf + 5, "%109s %llu %u %63s", key, &ts, &broken, sensor) != 4)
 			return;
@@ -565,10 +672,57 @@ shared_load_kind(struct shared *sh, const char *kind)
 	return true;
 }
 
+/* Reads the policy facts kept in Redis: SCAN PREFIX:policy:*, then GET of
+ * each, for the caller's thread. False when the connection failed. */
+static bool
+shared_load_policy(struct shared *sh)
+{
+	char cursor[32] = "0", match[SHARED_KEY_LEN + 16];
+
+	snprintf(match, sizeof(match), "%s:policy:*", sh->t.prefix);
+	do {
+		redisReply *r = redisCommand(sh->cmd, "SCAN %s MATCH %s COUNT 1000", cursor, match);
+		redisReply *keys;
+
+		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			if (r)
+				freeReplyObject(r);
+			return false;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+		keys = r->element[1];
+		for (size_t i = 0; i < keys->elements; i++)
+			redisAppendCommand(sh->cmd, "GET %b", keys->element[i]->str,
+					   keys->element[i]->len);
+		for (size_t i = 0; i < keys->elements; i++) {
+			void *v = NULL;
+			redisReply *f;
+
+			if (redisGetReply(sh->cmd, &v) != REDIS_OK) {
+				freeReplyObject(r);
+				return false;
+			}
+			f = v;
+			if (f->type == REDIS_REPLY_STRING) {
+				pthread_mutex_lock(&sh->lock);
+				sh->st.policy_loaded++;
+				shared_policy_in(sh, f->str, f->len);
+				pthread_mutex_unlock(&sh->lock);
+			}
+			freeReplyObject(f);
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	return true;
+}
+
 static bool
 shared_load(struct shared *sh)
 {
-	return shared_load_kind(sh, "offer") && shared_load_kind(sh, "fail");
+	return shared_load_kind(sh, "offer") && shared_load_kind(sh, "fail") &&
+	       shared_load_policy(sh);
 }
 
 /* Both connections, the subscription, the load. */
@@ -689,6 +843,62 @@ out:
 	return done == n;
 }
 
+/* Sends up to SHARED_BATCH queued policy facts: SET with the TTL, and the
+ * announcement; false when the connection failed (what was not answered
+ * stays queued). */
+static bool
+shared_send_policy(struct shared *sh)
+{
+	struct policy_out batch[SHARED_POLICY_BATCH];
+	size_t n = 0, done = 0;
+	char key[SHARED_KEY_LEN + 320], msg[SHARED_POLICY_LINE + 100];
+
+	pthread_mutex_lock(&sh->lock);
+	while (n < SHARED_POLICY_BATCH && n < sh->pout_len) {
+		batch[n] = sh->pout[(sh->pout_head + n) % SHARED_POLICY_QUEUE];
+		n++;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_out *o = &batch[i];
+
+		snprintf(key, sizeof(key), "%.63s:policy:{%.127s}:%.159s", sh->t.prefix, o->name,
+			 o->id);
+		snprintf(msg, sizeof(msg), "policy %" PRIu64 " %s %s", sh->nonce, sh->sensor,
+			 o->line);
+		redisAppendCommand(sh->cmd, "SET %s %s EX %u", key, o->line, o->ttl_s);
+		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->channel, msg);
+	}
+	for (; done < n; done++) {
+		bool ok = true;
+
+		for (int j = 0; j < 2; j++) {
+			void *v = NULL;
+
+			if (redisGetReply(sh->cmd, &v) != REDIS_OK)
+				goto out;
+			ok = ok && ((redisReply *)v)->type != REDIS_REPLY_ERROR;
+			freeReplyObject(v);
+		}
+		pthread_mutex_lock(&sh->lock);
+		if (ok) {
+			sh->st.policy_sent++;
+		} else {
+			sh->st.errors++;
+			sh->st.policy_dropped++;
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+out:
+	pthread_mutex_lock(&sh->lock);
+	sh->pout_head = (sh->pout_head + done) % SHARED_POLICY_QUEUE;
+	sh->pout_len -= done;
+	pthread_mutex_unlock(&sh->lock);
+	return done == n;
+}
+
 /* Takes what the subscription brought, waiting at most SHARED_POLL_MS. */
 static bool
 shared_listen(struct shared *sh, int wait_ms)
@@ -728,7 +938,7 @@ shared_main(void *arg)
 
 		pthread_mutex_lock(&sh->lock);
 		stopping = sh->stopping;
-		empty = sh->q_len == 0;
+		empty = sh->q_len == 0 && sh->pout_len == 0;
 		if (stopping && (empty || shared_past(&sh->deadline))) {
 			pthread_mutex_unlock(&sh->lock);
 			break;
@@ -763,7 +973,8 @@ shared_main(void *arg)
 			}
 			backoff = 0;
 		}
-		if (!shared_send(sh) || !shared_listen(sh, empty ? SHARED_POLL_MS : 0)) {
+		if (!shared_send(sh) || !shared_send_policy(sh) ||
+		    !shared_listen(sh, empty ? SHARED_POLL_MS : 0)) {
 			shared_error(sh);
 			shared_disconnect(sh);
 			backoff = SHARED_BACKOFF_MIN_MS;
@@ -788,6 +999,13 @@ shared_new(const struct shared_target *t, const char *sensor, char *warn, size_t
 		if (*c <= ' ' || *c >= 0x7f)
 			*c = '_'; /* one word in the announcements */
 	snprintf(sh->channel, sizeof(sh->channel), "%s:offers", t->prefix);
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		sh->nonce = ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec) ^
+			    ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)sh;
+	}
 	pthread_mutex_init(&sh->lock, NULL);
 	pthread_cond_init(&sh->cond, NULL);
 	/* The load at start, before the first packet is judged. */
@@ -829,6 +1047,14 @@ shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out)
 		shared_disconnect(sh);
 	sh->st.dropped += sh->q_len; /* never sent */
 	sh->q_len = 0;
+	sh->st.policy_dropped += sh->pout_len;
+	sh->pout_len = 0;
+	while (sh->pin_head) {
+		struct policy_in *in = sh->pin_head;
+
+		sh->pin_head = in->next;
+		free(in);
+	}
 	if (out)
 		*out = sh->st;
 	for (size_t i = 0; i < SHARED_BUCKETS; i++)

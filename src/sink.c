@@ -231,6 +231,9 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "policy_records_expired", st->policy_expired_reused);
 	fn(ctx, "policy_file_domains", st->policy_file_domains);
 	fn(ctx, "policy_sessions", st->policy_sessions);
+	fn(ctx, "state_policy_loaded", st->policy_state_loaded);
+	fn(ctx, "policy_facts_stored", st->policy_facts_stored);
+	fn(ctx, "policy_facts_expired", st->policy_facts_expired);
 	fn(ctx, "data_links_announced", st->links_announced);
 	fn(ctx, "data_links_linked", st->links_linked);
 	fn(ctx, "data_links_inferred", st->links_inferred);
@@ -257,6 +260,10 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 		fn(ctx, "shared_errors", st->shared_errors);
 		fn(ctx, "shared_hits", st->shared_hits);
 		fn(ctx, "shared_sessions_counted", st->shared_counted);
+		fn(ctx, "shared_policy_loaded", st->shared_policy_loaded);
+		fn(ctx, "shared_policy_received", st->shared_policy_received);
+		fn(ctx, "shared_policy_sent", st->shared_policy_sent);
+		fn(ctx, "shared_policy_dropped", st->shared_policy_dropped);
 	}
 	if (st->pcap_stats_valid) {
 		fn(ctx, "pcap_received", st->pcap_received);

@@ -111,6 +111,8 @@ policy_source_name(enum policy_source s)
 		return "state";
 	case POLICY_SOURCE_FILE:
 		return "file";
+	case POLICY_SOURCE_SHARED:
+		return "shared";
 	}
 	return NULL;
 }

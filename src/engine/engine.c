@@ -33,6 +33,75 @@ engine_config_defaults(struct engine_config *c)
 	correlate_config_defaults(&c->corr);
 }
 
+/* ---- The learned mail policies in the --state file (correlate_state_part) ---- */
+
+static bool
+engine_state_policy_load(void *ctx, const char *line, char *why, size_t whysz)
+{
+	struct policy_fact f;
+
+	if (!policy_fact_parse(line, &f, why, whysz))
+		return false;
+	/* Expired ones are dropped at the first packet (policy_clock). */
+	policy_fact_put(ctx, &f, POLICY_SOURCE_STATE);
+	return true;
+}
+
+struct engine_state_put {
+	void (*put)(void *pctx, const char *line);
+	void *pctx;
+};
+
+static void
+engine_state_policy_fact(void *ctx, const struct policy_fact *f)
+{
+	const struct engine_state_put *sp = ctx;
+	char line[POLICY_FACT_LINE_MAX];
+
+	if (policy_fact_format(f, line, sizeof(line)))
+		sp->put(sp->pctx, line);
+}
+
+static void
+engine_state_policy_save(void *ctx, void (*put)(void *pctx, const char *line), void *pctx)
+{
+	struct engine_state_put sp = {put, pctx};
+
+	policy_facts_each(ctx, engine_state_policy_fact, &sp);
+}
+
+/* ---- The learned mail policies in the shared state (--state redis://) ---- */
+
+/* A record this run learned from DNS, published for the other sensors. */
+static void
+engine_policy_learned(void *ctx, const struct policy_fact *f, uint32_t ttl_s)
+{
+	struct engine *e = ctx;
+	char line[POLICY_FACT_LINE_MAX], id[POLICY_NAME_MAX + 32];
+
+	if (e->corr && policy_fact_format(f, line, sizeof(line)) &&
+	    policy_fact_id(f, id, sizeof(id)))
+		correlate_policy_share(e->corr, f->name, id, line, ttl_s);
+}
+
+/* A fact another sensor published. */
+static void
+engine_policy_shared(void *ctx, const char *line)
+{
+	struct policy_fact f;
+	char why[128];
+
+	if (policy_fact_parse(line, &f, why, sizeof(why)))
+		policy_fact_put(ctx, &f, POLICY_SOURCE_SHARED);
+}
+
+void
+engine_policy_take_shared(struct engine *e)
+{
+	if (e->corr && e->policy)
+		correlate_policy_take(e->corr, engine_policy_shared, e->policy);
+}
+
 struct engine *
 engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 	     enum engine_role role, char *err, size_t errsz)
@@ -66,18 +135,26 @@ engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 		}
 	}
 	if (role != ROLE_WORKER) {
-		e->corr = correlate_new(&cfg->corr, err, errsz);
+		struct correlate_config cc = cfg->corr;
+
+		/* The policies first: the state file holds their lines too. */
+		e->policy = policy_new(NULL);
+		if (!e->policy) {
+			snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
+		cc.part.word = "policy";
+		cc.part.ctx = e->policy;
+		cc.part.load = engine_state_policy_load;
+		cc.part.save = engine_state_policy_save;
+		e->corr = correlate_new(&cc, err, errsz);
 		e->frag = ipfrag_new(&cfg->frag);
 		e->links = links_new();
 		if (!e->corr || !e->frag || !e->links) {
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
-		e->policy = policy_new(NULL);
-		if (!e->policy) {
-			snprintf(err, errsz, "out of memory");
-			goto fail;
-		}
+		policy_on_learn(e->policy, engine_policy_learned, e);
 		if (cfg->policy_path) {
 			char perr[600];
 
@@ -133,6 +210,7 @@ engine_stats_local(struct engine *e)
 		e->st.servers_forgotten = cs.servers_forgotten;
 		e->st.pairs_forgotten = cs.pairs_forgotten;
 		e->st.state_servers_loaded = cs.state_servers_loaded;
+		e->st.policy_state_loaded = cs.state_part_loaded;
 		e->st.shared_on = cs.shared_on;
 		e->st.shared_loaded = cs.shared_loaded;
 		e->st.shared_received = cs.shared_received;
@@ -143,6 +221,10 @@ engine_stats_local(struct engine *e)
 		e->st.shared_errors = cs.shared_errors;
 		e->st.shared_hits = cs.shared_hits;
 		e->st.shared_counted = cs.shared_counted;
+		e->st.shared_policy_loaded = cs.shared_policy_loaded;
+		e->st.shared_policy_received = cs.shared_policy_received;
+		e->st.shared_policy_sent = cs.shared_policy_sent;
+		e->st.shared_policy_dropped = cs.shared_policy_dropped;
 	}
 	if (e->policy) {
 		struct policy_stats ps;
@@ -154,6 +236,8 @@ engine_stats_local(struct engine *e)
 		e->st.policy_expired_reused = ps.expired_reused;
 		e->st.policy_file_domains = ps.file_domains;
 		e->st.policy_sessions = ps.sessions_matched;
+		e->st.policy_facts_stored = ps.facts_stored;
+		e->st.policy_facts_expired = ps.facts_expired;
 	}
 	if (e->links) {
 		struct link_stats ls;
@@ -237,6 +321,8 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 	e->st.decode[r]++;
 	if (ts_us > e->now_us)
 		e->now_us = ts_us;
+	if (e->policy)
+		policy_clock(e->policy, ts_us);
 	if (r == DECODE_FRAGMENT && !pk.tunneled && e->frag) {
 		/* The fragment that completes a datagram becomes the packet: the
 		 * whole datagram behind this fragment's link header. */

@@ -203,6 +203,10 @@ void engine_udp(struct engine *e, const struct packet *pk, int dlt, const uint8_
 /* links.c's notes from the flows: after each segment's bytes. */
 void engine_harvest_links(struct engine *e, struct conn *c);
 
+/* engine.c: stores the mail policy facts other sensors published
+ * (--state redis://) before a session is judged against the policies. */
+void engine_policy_take_shared(struct engine *e);
+
 /* judge.c */
 void engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 		  bool ndpi_cleartext);

@@ -127,7 +127,10 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 	n += correlate_observe(e->corr, s, &cf, alerts + n, ENGINE_ALERTS_MAX - n,
 			       engine_late_alert, e);
 	verdict_apply_correlation(s, &cf);
+	engine_policy_take_shared(e); /* what other sensors learned, first */
 	n += policy_judge(e->policy, s, alerts + n, ENGINE_ALERTS_MAX - n);
+	if (s->policy.source == POLICY_SOURCE_SHARED)
+		correlate_policy_hit(e->corr);
 	correlate_count(e->corr, s, n > 0);
 	engine_write_evidence(e, s, ev, alerts, n);
 	e->st.sessions++;

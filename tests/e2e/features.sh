@@ -105,7 +105,7 @@ printf 'not a state file\n' >"$st"
 rc=0; "$bin" -q -r "$top/pcaps/smtp-starttls-not-used.pcap" --state "$st" >/dev/null 2>"$tmp/st.err" || rc=$?
 [ $rc -eq 0 ] || fail "corrupt state file is fatal (exit $rc)"
 grep -q 'state ignored' "$tmp/st.err" || fail "corrupt state file not reported"
-grep -q '^tlswatch-state 1' "$st" || fail "corrupt state file not replaced on save"
+grep -q '^tlswatch-state 2' "$st" || fail "corrupt state file not replaced on save"
 grep -q '^not a state file' "$st.bad" || fail "corrupt state file not kept as .bad"
 # A FIFO as the state file neither blocks start-up nor is replaced (finding 7).
 rm -f "$tmp/fifo.state"; mkfifo "$tmp/fifo.state"

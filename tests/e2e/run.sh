@@ -122,6 +122,9 @@ suite "$here/spool.sh" "$bin" "$tmp"
 # --state redis://: two sensors judging as one through a real redis-server.
 suite "$here/shared.sh" "$bin" "$tmp"
 
+# --state redis://: learned mail policies shared between two sensors.
+suite "$here/shared-policy.sh" "$bin" "$tmp"
+
 # Service life: SIGHUP reopens --json, append, --stats-interval, the unit.
 suite "$here/service.sh" "$bin"
 
@@ -131,6 +134,9 @@ suite "$here/early.sh" "$bin" "$tmp"
 suite "$here/threads.sh" "$bin" "$tmp"
 
 suite "$here/features.sh" "$bin" "$tmp"
+
+# Learned mail policies carried to the next run by --state FILE.
+suite "$here/policy-state.sh" "$bin" "$tmp"
 
 # Event identifiers: community_id equal to tshark's, flow ids stable.
 suite "$here/flowid.sh" "$bin" "$tmp"

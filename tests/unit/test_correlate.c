@@ -404,6 +404,121 @@ state_cleanup(const char *path)
 	unlink(p);
 }
 
+/* A part of the state file of another module's (the mail policies'): it
+ * takes "part ok ..." lines and refuses the others, keeping what it took. */
+struct part_lines {
+	char got[4][64];
+	int n;
+};
+
+static bool
+part_load(void *ctx, const char *line, char *why, size_t whysz)
+{
+	struct part_lines *pl = ctx;
+
+	if (strncmp(line, "part ok ", 8) != 0 || pl->n == 4) {
+		snprintf(why, whysz, "a part line that is not ok");
+		return false;
+	}
+	snprintf(pl->got[pl->n++], sizeof(pl->got[0]), "%s", line);
+	return true;
+}
+
+static void
+part_save(void *ctx, void (*put)(void *pctx, const char *line), void *pctx)
+{
+	struct part_lines *pl = ctx;
+
+	for (int i = 0; i < pl->n; i++)
+		put(pctx, pl->got[i]);
+	put(pctx, "part with\na newline is not written");
+}
+
+static struct correlate *
+state_open_part(const char *path, struct part_lines *pl, char *warn, size_t warnsz)
+{
+	struct correlate_config cfg;
+	struct correlate *c;
+
+	correlate_config_defaults(&cfg);
+	cfg.state_path = path;
+	cfg.part.word = "part";
+	cfg.part.ctx = pl;
+	cfg.part.load = part_load;
+	cfg.part.save = part_save;
+	c = correlate_new(&cfg, warn, warnsz);
+	assert_non_null(c);
+	return c;
+}
+
+static void
+test_state_version_2_carries_the_lines_of_a_part_and_names_a_bad_one(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX", warn[512], err[256], line[128];
+	struct part_lines pl = {0}, pl2 = {0};
+	struct correlate_stats cs;
+	struct correlate *c;
+	FILE *f;
+	int n = 0;
+
+	(void)st;
+	state_write(path, "tlswatch-state 2\nserver 4 10.0.0.1 25 smtp offered 1\n"
+			  "part ok one\npart bad\npart ok two\n");
+	c = state_open_part(path, &pl, warn, sizeof(warn));
+	assert_non_null(strstr(warn, "line 4 is not valid: a part line that is not ok (1 bad "
+				     "line skipped, 1 servers and 2 other lines loaded"));
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.state_part_loaded, 2);
+	assert_int_equal(pl.n, 2);
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	correlate_free(c);
+	/* Written as version 2, the part's lines after the servers. */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		static const char *const want[] = {"tlswatch-state 2\n",
+						   "server 4 10.0.0.1 25 smtp offered 1\n",
+						   "part ok one\n", "part ok two\n"};
+
+		assert_true(n < 4);
+		assert_string_equal(line, want[n]);
+		n++;
+	}
+	fclose(f);
+	assert_int_equal(n, 4);
+	c = state_open_part(path, &pl2, warn, sizeof(warn));
+	assert_string_equal(warn, "");
+	assert_int_equal(pl2.n, 2);
+	correlate_free(c);
+	state_cleanup(path);
+}
+
+static void
+test_state_version_1_still_loads_and_has_no_part_lines(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX", warn[512];
+	struct part_lines pl = {0};
+	struct correlate_stats cs;
+	struct correlate *c;
+
+	(void)st;
+	state_write(path, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\n");
+	c = state_open_part(path, &pl, warn, sizeof(warn));
+	assert_string_equal(warn, "");
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.state_servers_loaded, 1);
+	correlate_free(c);
+	unlink(path);
+	/* Version 1 knew no part: such a line there is not valid. */
+	strcpy(path, "/tmp/tlswatch-state-XXXXXX");
+	state_write(path, "tlswatch-state 1\npart ok one\n");
+	c = state_open_part(path, &pl, warn, sizeof(warn));
+	assert_non_null(strstr(warn, "line 2 is not valid"));
+	assert_int_equal(pl.n, 0);
+	correlate_free(c);
+	state_cleanup(path);
+}
+
 static void
 test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept(void **st)
 {
@@ -416,7 +531,8 @@ test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept(void **st)
 	(void)st;
 	state_write(path, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\ngarbage\n");
 	c = state_open(path, warn, sizeof(warn));
-	assert_non_null(strstr(warn, "line 3 is not valid (1 bad line skipped, 1 servers loaded"));
+	assert_non_null(strstr(warn, "line 3 is not valid: not \"server FAMILY"));
+	assert_non_null(strstr(warn, "(1 bad line skipped, 1 servers and 0 other lines loaded"));
 	correlate_stats_get(c, &cs);
 	assert_int_equal(cs.state_servers_loaded, 1);
 	mk_capa(&s, 1, 100, false);
@@ -635,6 +751,9 @@ main(void)
 		cmocka_unit_test(test_cleartext_retry_after_a_broken_upgrade_is_a_fallback),
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
 		cmocka_unit_test(test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept),
+		cmocka_unit_test(
+			test_state_version_2_carries_the_lines_of_a_part_and_names_a_bad_one),
+		cmocka_unit_test(test_state_version_1_still_loads_and_has_no_part_lines),
 		cmocka_unit_test(test_a_truncated_last_state_line_is_not_accepted),
 		cmocka_unit_test(test_state_lines_carry_the_transport_and_keep_it_on_save),
 		cmocka_unit_test(test_a_state_file_without_its_header_is_ignored_and_kept_aside),

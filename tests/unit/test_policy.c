@@ -616,6 +616,291 @@ test_policy_decision_table(void **st)
 	}
 }
 
+/* ---- Facts kept in --state and shared ------------------------------------------------- */
+
+struct fact_list {
+	char lines[32][POLICY_FACT_LINE_MAX];
+	size_t n;
+};
+
+static void
+collect_fact(void *ctx, const struct policy_fact *f)
+{
+	struct fact_list *l = ctx;
+
+	assert_true(l->n < 32);
+	assert_true(policy_fact_format(f, l->lines[l->n], sizeof(l->lines[0])) > 0);
+	l->n++;
+}
+
+/* Every record of a store, as lines, into a new store as origin. */
+static struct policy *
+carry_over(struct policy *from, enum policy_source origin, struct fact_list *l)
+{
+	struct policy *to = policy_new(NULL);
+
+	assert_non_null(to);
+	memset(l, 0, sizeof(*l));
+	policy_facts_each(from, collect_fact, l);
+	for (size_t i = 0; i < l->n; i++) {
+		struct policy_fact f;
+		char why[128] = "";
+
+		assert_true(policy_fact_parse(l->lines[i], &f, why, sizeof(why)));
+		assert_true(policy_fact_put(to, &f, origin));
+	}
+	return to;
+}
+
+static void
+test_policy_facts_round_trip_through_their_lines(void **st)
+{
+	struct policy *p = example_store(true, true), *q;
+	struct fact_list l, l2;
+	struct dns_msg m;
+	struct dns_rr *rr;
+
+	(void)st;
+	/* One of each kind: an AAAA and a CNAME and a TLSRPT on top. */
+	msg_init(&m, "mx6.example.org", DNS_TYPE_AAAA, true);
+	rr = msg_rr(&m, DNS_TYPE_AAAA, "mx6.example.org", 600);
+	memcpy(rr->u.addr, (uint8_t[]){0x20, 0x01, 0x0d, 0xb8, [15] = 0x25}, 16);
+	policy_learn_msg(p, &m, T0);
+	msg_init(&m, "alias.example.org", DNS_TYPE_CNAME, true);
+	snprintf(msg_rr(&m, DNS_TYPE_CNAME, "alias.example.org", 60)->u.target, DNS_NAME_KEEP,
+		 "mx.example.org");
+	policy_learn_msg(p, &m, T0);
+	learn_txt(p, "_smtp._tls.example.org", "v=TLSRPTv1; rua=mailto:r@example.org", 300, T0);
+	q = carry_over(p, POLICY_SOURCE_STATE, &l);
+	assert_int_equal(l.n, 7); /* mx, a, aaaa, cname, sts, tlsrpt, tlsa */
+	/* Written again, the lines are the same, byte for byte. */
+	policy_free(carry_over(q, POLICY_SOURCE_STATE, &l2));
+	assert_int_equal(l2.n, l.n);
+	for (size_t i = 0; i < l.n; i++) {
+		bool same = false;
+
+		for (size_t j = 0; j < l2.n; j++)
+			same = same || strcmp(l.lines[i], l2.lines[j]) == 0;
+		assert_true(same);
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (strncmp(l.lines[i], "policy tlsa ", 12) == 0)
+			assert_string_equal(l.lines[i], "policy tlsa mx.example.org 25 ad "
+							"1700003600000000 1700000000000000");
+	policy_free(q);
+	policy_free(p);
+}
+
+static void
+test_policy_a_session_judged_with_remembered_facts_has_source_state(void **st)
+{
+	struct policy *p = example_store(true, true), *q;
+	struct fact_list l;
+	struct session s, s2;
+	struct alert a[4], b[4];
+
+	(void)st;
+	q = carry_over(p, POLICY_SOURCE_STATE, &l);
+	smtp_session(&s, 25, T0 + 10 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	s2 = s;
+	assert_int_equal(policy_judge(p, &s, a, 4), 2);
+	assert_int_equal(policy_judge(q, &s2, b, 4), 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(a[i].kind, b[i].kind);
+		assert_int_equal(a[i].severity, b[i].severity);
+		assert_string_equal(a[i].evidence, b[i].evidence);
+	}
+	assert_int_equal(s.policy.source, POLICY_SOURCE_DNS);
+	assert_int_equal(s2.policy.source, POLICY_SOURCE_STATE);
+	assert_true(s2.policy.dane);
+	/* Another sensor's facts say so. */
+	policy_free(q);
+	q = carry_over(p, POLICY_SOURCE_SHARED, &l);
+	smtp_session(&s2, 25, T0 + 10 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(q, &s2, b, 4), 2);
+	assert_int_equal(s2.policy.source, POLICY_SOURCE_SHARED);
+	/* The same answer seen again in this run makes the record this run's. */
+	learn_mx(q, "example.org", "mx.example.org", 3600, T0 + 20 * SEC);
+	learn_a(q, "mx.example.org", 25, 3600, T0 + 20 * SEC);
+	learn_txt(q, "_mta-sts.example.org", "v=STSv1; id=20260101T000000;", 3600, T0 + 20 * SEC);
+	learn_tlsa(q, "_25._tcp.mx.example.org", true, 3600, T0 + 20 * SEC);
+	smtp_session(&s2, 25, T0 + 30 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(q, &s2, b, 4), 2);
+	assert_int_equal(s2.policy.source, POLICY_SOURCE_DNS);
+	policy_free(q);
+	policy_free(p);
+}
+
+static void
+test_policy_facts_expired_when_the_run_begins_are_dropped_and_counted(void **st)
+{
+	struct policy *p = example_store(true, true), *q;
+	struct policy_stats ps;
+	struct fact_list l;
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	q = carry_over(p, POLICY_SOURCE_STATE, &l);
+	policy_clock(q, T0 + 7200 * SEC); /* the first packet: an hour after expiry */
+	policy_stats_get(q, &ps);
+	assert_int_equal(ps.facts_stored, 4); /* mx, a, sts, tlsa */
+	assert_int_equal(ps.facts_expired, 4);
+	smtp_session(&s, 25, T0 + 7300 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(q, &s, a, 4), 0);
+	memset(&l, 0, sizeof(l));
+	policy_facts_each(q, collect_fact, &l);
+	assert_int_equal(l.n, 0); /* nothing left to save */
+	policy_free(q);
+	/* A fact that expired before the packets now seen is not taken. */
+	q = policy_new(NULL);
+	policy_clock(q, T0 + 7200 * SEC);
+	{
+		struct policy_fact f;
+		char why[64];
+
+		assert_true(policy_fact_parse("policy tlsrpt example.org 1700003600000000 "
+					      "1700000000000000",
+					      &f, why, sizeof(why)));
+		assert_false(policy_fact_put(q, &f, POLICY_SOURCE_SHARED));
+	}
+	policy_free(q);
+	policy_free(p);
+}
+
+static void
+test_policy_hostile_and_truncated_fact_lines_are_refused(void **st)
+{
+	static const char *const bad[] = {
+		"",
+		"policy",
+		"policy ",
+		"server 4 10.0.0.1 25 smtp offered 1",
+		"policy mxx example.org mx.example.org 2 1",
+		"policy mx example.org mx.example.org 2",
+		"policy mx example.org mx.example.org 2 1 0",
+		"policy mx Example.org mx.example.org 2 1",
+		"policy mx {example.org} mx.example.org 2 1",
+		"policy mx example.org mx\x01.example.org 2 1",
+		"policy mx example.org mx.example.org 1 2",
+		"policy mx example.org mx.example.org 0 0",
+		"policy mx example.org mx.example.org -2 1",
+		"policy mx example.org mx.example.org 2x 1",
+		"policy mx example.org mx.example.org 18446744073709551616 1",
+		"policy addr mx.example.org 5 192.0.2.1 2 1",
+		"policy addr mx.example.org 4 2001:db8::1 2 1",
+		"policy addr mx.example.org 6 192.0.2.300 2 1",
+		"policy addr mx.example.org 4 192.0.2.1 2",
+		"policy sts example.org id-with-dash 2 1",
+		"policy sts example.org 123456789012345678901234567890123 2 1",
+		"policy tlsrpt example.org - 2 1",
+		"policy tlsa mx.example.org 0 ad 2 1",
+		"policy tlsa mx.example.org 65536 ad 2 1",
+		"policy tlsa mx.example.org 25 yes 2 1",
+		"policy tlsa mx.example.org 25 ad 2 1 x",
+	};
+	char name[200], line[POLICY_FACT_LINE_MAX * 2], why[128];
+	struct policy_fact f;
+	const char *good = "policy tlsa mx.example.org 25 noad 1700003600000000 1700000000000000";
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		if (policy_fact_parse(bad[i], &f, why, sizeof(why)))
+			fail_msg("accepted: \"%s\"", bad[i]);
+		assert_true(why[0] != '\0');
+	}
+	/* A name one byte too long; a line too long for the reader. */
+	memset(name, 'a', 128);
+	name[128] = '\0';
+	snprintf(line, sizeof(line), "policy tlsrpt %s 2 1", name);
+	assert_false(policy_fact_parse(line, &f, why, sizeof(why)));
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	memcpy(line, "policy mx ", 10);
+	assert_false(policy_fact_parse(line, &f, why, sizeof(why)));
+	/* Every cut of a good line is refused, or is itself a line that
+	 * writes back the same (a cut in the last number). */
+	assert_true(policy_fact_parse(good, &f, why, sizeof(why)));
+	assert_false(f.ad);
+	for (size_t n = 0; n < strlen(good); n++) {
+		char cut[POLICY_FACT_LINE_MAX], again[POLICY_FACT_LINE_MAX];
+
+		snprintf(cut, sizeof(cut), "%.*s", (int)n, good);
+		if (!policy_fact_parse(cut, &f, why, sizeof(why)))
+			continue;
+		assert_true(policy_fact_format(&f, again, sizeof(again)) > 0);
+		assert_string_equal(again, cut);
+		assert_true(n > strlen(good) - 17);
+	}
+	/* A fact that cannot be written back is not written. */
+	memset(&f, 0, sizeof(f));
+	f.kind = POLICY_FACT_MX;
+	snprintf(f.name, sizeof(f.name), "example.org");
+	snprintf(f.value, sizeof(f.value), "mx host");
+	f.expires_us = 2;
+	assert_int_equal(policy_fact_format(&f, line, sizeof(line)), 0);
+	snprintf(f.value, sizeof(f.value), "mx.example.org");
+	assert_true(policy_fact_format(&f, line, sizeof(line)) > 0);
+	assert_int_equal(policy_fact_format(&f, line, 10), 0);
+}
+
+struct told {
+	int n;
+	struct policy_fact last;
+	uint32_t ttl;
+};
+
+static void
+count_told(void *ctx, const struct policy_fact *f, uint32_t ttl_s)
+{
+	struct told *t = ctx;
+
+	t->n++;
+	t->last = *f;
+	t->ttl = ttl_s;
+}
+
+static void
+test_policy_learned_records_are_told_once_until_half_their_ttl_is_gone(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct told t = {0};
+
+	(void)st;
+	policy_on_learn(p, count_told, &t);
+	learn_mx(p, "example.org", "mx.example.org", 3600, T0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.ttl, 3600);
+	assert_int_equal(t.last.kind, POLICY_FACT_MX);
+	assert_string_equal(t.last.value, "mx.example.org");
+	/* The same answer to other clients soon after: nothing new to tell. */
+	learn_mx(p, "example.org", "mx.example.org", 3590, T0 + 10 * SEC);
+	assert_int_equal(t.n, 1);
+	/* Past half its TTL, the refresh is told (the shared key renewed). */
+	learn_mx(p, "example.org", "mx.example.org", 3600, T0 + 1900 * SEC);
+	assert_int_equal(t.n, 2);
+	/* A change is told at once: the TLSA answer loses its AD bit. */
+	learn_tlsa(p, "_25._tcp.mx.example.org", true, 3600, T0 + 1900 * SEC);
+	assert_int_equal(t.n, 3);
+	assert_true(t.last.ad);
+	learn_tlsa(p, "_25._tcp.mx.example.org", false, 3600, T0 + 1901 * SEC);
+	assert_int_equal(t.n, 4);
+	assert_false(t.last.ad);
+	/* Facts from the state or another sensor are not told again. */
+	{
+		struct policy_fact f;
+		char why[64];
+
+		assert_true(policy_fact_parse("policy tlsrpt example.org 1800003600000000 "
+					      "1700000000000000",
+					      &f, why, sizeof(why)));
+		assert_true(policy_fact_put(p, &f, POLICY_SOURCE_SHARED));
+		assert_int_equal(t.n, 4);
+	}
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -640,6 +925,14 @@ main(void)
 		cmocka_unit_test(test_policy_sts_file_line_of_the_list_reads_the_file),
 		cmocka_unit_test(test_policy_mx_patterns_match_one_leftmost_label),
 		cmocka_unit_test(test_policy_decision_table),
+		cmocka_unit_test(test_policy_facts_round_trip_through_their_lines),
+		cmocka_unit_test(
+			test_policy_a_session_judged_with_remembered_facts_has_source_state),
+		cmocka_unit_test(
+			test_policy_facts_expired_when_the_run_begins_are_dropped_and_counted),
+		cmocka_unit_test(test_policy_hostile_and_truncated_fact_lines_are_refused),
+		cmocka_unit_test(
+			test_policy_learned_records_are_told_once_until_half_their_ttl_is_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

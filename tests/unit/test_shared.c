@@ -158,6 +158,44 @@ test_shared_failures_are_per_client_and_server_and_keep_the_latest(void **unused
 	assert_int_equal(st.dropped, 4); /* Redis down: none of the four sent */
 }
 
+/* Redis down: this sensor's policy facts are queued, not taken back as
+ * another sensor's, and counted as dropped at the end; a name or line too
+ * long for a key is not queued. */
+static void
+take_line(void *ctx, const char *line)
+{
+	(void)line;
+	(*(int *)ctx)++;
+}
+
+static void
+test_shared_policy_facts_of_this_sensor_are_queued_and_counted(void **unused)
+{
+	struct shared_target t;
+	struct shared_stats st;
+	struct shared *sh;
+	char err[256] = "", warn[256] = "", longname[300];
+	int taken = 0;
+
+	(void)unused;
+	assert_int_equal(shared_parse("redis://127.0.0.1:1", &t, err, sizeof(err)), 0);
+	sh = shared_new(&t, "tap-a", warn, sizeof(warn));
+	assert_non_null(sh);
+	shared_policy_put(sh, "example.org", "mx:mx.example.org",
+			  "policy mx example.org mx.example.org 2000000 1000000", 3600);
+	shared_policy_put(sh, "mx.example.org", "tlsa:25",
+			  "policy tlsa mx.example.org 25 ad 2000000 1000000", 0);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	shared_policy_put(sh, longname, "sts", "policy sts x - 2 1", 60);
+	shared_policy_take(sh, take_line, &taken);
+	assert_int_equal(taken, 0);
+	shared_free(sh, 0, &st);
+	assert_int_equal(st.policy_sent, 0);
+	assert_int_equal(st.policy_dropped, 2);
+	assert_int_equal(st.dropped, 0); /* the offers' counter is the offers' */
+}
+
 static void
 test_shared_null_store_is_inert(void **unused)
 {
@@ -168,6 +206,8 @@ test_shared_null_store_is_inert(void **unused)
 	assert_false(shared_offered(NULL, 4, ip, 25, 6, NULL, 0));
 	shared_offer(NULL, 4, ip, 25, 6, "smtp", 0);
 	shared_count_hit(NULL);
+	shared_policy_put(NULL, "example.org", "sts", "policy sts example.org - 2 1", 1);
+	shared_policy_take(NULL, take_line, NULL);
 	shared_stats_get(NULL, &st);
 	assert_int_equal(st.sent, 0);
 	shared_free(NULL, 0, &st);
@@ -184,6 +224,7 @@ main(void)
 			test_shared_unreachable_redis_warns_keeps_local_offers_and_counts_them),
 		cmocka_unit_test(
 			test_shared_failures_are_per_client_and_server_and_keep_the_latest),
+		cmocka_unit_test(test_shared_policy_facts_of_this_sensor_are_queued_and_counted),
 		cmocka_unit_test(test_shared_null_store_is_inert),
 	};
 
