@@ -37,6 +37,13 @@ struct stats {
 	uint64_t flows_max_seen;       /* high-water mark of the flow table */
 	uint64_t flows_packed;	       /* settled sessions kept packed until they end */
 	uint64_t flows_evicted_memcap; /* open flows finished early for the memcap */
+	/* UDP flows (also in the flows_ counters above): started, finished by
+	 * the UDP idle timeout, finished early for a cap (--max-udp-flows,
+	 * --max-flows or the memcap), and the most open at once. */
+	uint64_t udp_flows_created;
+	uint64_t udp_flows_idle;
+	uint64_t udp_flows_evicted;
+	uint64_t udp_flows_max_seen;
 	uint64_t memory_now;	       /* bytes of flows and their state now */
 	uint64_t memory_max;	       /* ... the most at any time (sum over workers) */
 	uint64_t sessions;	       /* sessions reported */
