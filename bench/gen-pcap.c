@@ -1705,7 +1705,7 @@ static size_t
 flood_qname(struct rng *r, uint8_t *p)
 {
 	static const char *const victims[] = {"\7example\3com", "\4mail\7example\3net",
-					      "\3shop\7example\3org"};
+					      "\4shop\7example\3org"};
 	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	const char *v = victims[rng_below(r, sizeof(victims) / sizeof(victims[0]))];
 	size_t n = 8 + rng_below(r, 17), vl = strlen(v);
