@@ -38,8 +38,9 @@
  *                                            (half DNS over TCP/TLS)
  *
  * SIZE_MB counts MiB. The file is written as OUT.tmp and renamed when done.
- * Not handled: UDP templates (the flood's datagrams are made here), templates that are not complete TCP sessions (skipped
- * with a note), IPv6 extension headers, TCP options (none are written).
+ * Not handled: UDP templates (the flood's datagrams are made here),
+ * templates that are not complete TCP sessions (skipped with a note), IPv6
+ * extension headers, TCP options (none are written).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1519,8 +1520,7 @@ static void flood_write_next(struct flood *fl, struct out *o);
 /* The sessions of cfg, merged in time order with the flood's datagrams
  * when fl is not NULL. */
 static void
-gen_sessions(const struct gen_cfg *cfg, const struct tpl_set *set, struct out *o,
-	     struct flood *fl)
+gen_sessions(const struct gen_cfg *cfg, const struct tpl_set *set, struct out *o, struct flood *fl)
 {
 	struct rng r = {0x746c7377617463ull}; /* "tlswatc" */
 	struct counters cnt = {0};

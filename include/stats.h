@@ -44,16 +44,16 @@ struct stats {
 	uint64_t udp_flows_idle;
 	uint64_t udp_flows_evicted;
 	uint64_t udp_flows_max_seen;
-	uint64_t memory_now;	       /* bytes of flows and their state now */
-	uint64_t memory_max;	       /* ... the most at any time (sum over workers) */
-	uint64_t sessions;	       /* sessions reported */
-	uint64_t sessions_empty;       /* flows without payload: counted, not reported
-					* (unless --show-empty) */
-	uint64_t alerts;	       /* alerts raised */
-	uint64_t alerts_dropped;       /* alerts beyond the per-session limit */
-	uint64_t bypassed_bytes;       /* payload counted, not parsed (outcome settled) */
-	uint64_t parser_cap_hits;      /* lines cut, pipelines overflowed, hellos too large */
-	uint64_t logins_dropped;       /* logins beyond LOGIN_MAX in one session */
+	uint64_t memory_now;	  /* bytes of flows and their state now */
+	uint64_t memory_max;	  /* ... the most at any time (sum over workers) */
+	uint64_t sessions;	  /* sessions reported */
+	uint64_t sessions_empty;  /* flows without payload: counted, not reported
+				   * (unless --show-empty) */
+	uint64_t alerts;	  /* alerts raised */
+	uint64_t alerts_dropped;  /* alerts beyond the per-session limit */
+	uint64_t bypassed_bytes;  /* payload counted, not parsed (outcome settled) */
+	uint64_t parser_cap_hits; /* lines cut, pipelines overflowed, hellos too large */
+	uint64_t logins_dropped;  /* logins beyond LOGIN_MAX in one session */
 	uint64_t alloc_failures;
 	uint64_t ndpi_flows; /* flows nDPI was consulted for */
 	uint64_t ndpi_identified;
