@@ -32,10 +32,15 @@
  *                                            shuffled within windows, some
  *                                            far out of order, some never seen
  *   gen-pcap synflood OUT FLOWS              one SYN per flow, distinct 5-tuples
+ *   gen-pcap udpflood OUT SOURCES PCAP_DIR   a DNS flood: SOURCES spoofed
+ *                                            sources, one query each, a fifth
+ *                                            answered, over short sessions
+ *                                            (half DNS over TCP/TLS)
  *
  * SIZE_MB counts MiB. The file is written as OUT.tmp and renamed when done.
- * Not handled: UDP, templates that are not complete TCP sessions (skipped
- * with a note), IPv6 extension headers, TCP options (none are written).
+ * Not handled: UDP templates (the flood's datagrams are made here),
+ * templates that are not complete TCP sessions (skipped with a note), IPv6
+ * extension headers, TCP options (none are written).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,7 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GEN_VERSION "1"
+#define GEN_VERSION "2"
 #define GEN_MSS 1460
 #define GEN_MAX_TEMPLATES 512
 #define GEN_MAX_FLOWS_PER_FILE 64
@@ -58,6 +63,7 @@
 #define GEN_TLS_PLAIN_MAX 16384
 #define GEN_TLS_OVERHEAD 17   /* AEAD tag + TLS 1.3 inner content type */
 #define GEN_WRITE_CHUNK 65536 /* an application's write() */
+#define GEN_FLOOD_RATE 10000  /* udpflood: DNS queries a second */
 
 #define TF_FIN 0x01
 #define TF_SYN 0x02
@@ -221,6 +227,8 @@ struct tpl_set {
 	size_t n_cls[CLS_COUNT];
 	struct tpl *mail[GEN_MAX_TEMPLATES]; /* SMTP, LMTP, submission, IMAP, POP3 */
 	size_t n_mail;
+	struct tpl *dns[GEN_MAX_TEMPLATES]; /* DNS over TCP, DNS over TLS */
+	size_t n_dns;
 };
 
 /* ---- reading the templates ---------------------------------------------- */
@@ -606,6 +614,8 @@ tpls_add_file(struct tpl_set *set, const char *dir, const char *file)
 		set->by_cls[CLS_SHORT][set->n_cls[CLS_SHORT]++] = t;
 		if (tpl_is_mail(t->name))
 			set->mail[set->n_mail++] = t;
+		if (strncmp(t->name, "dns-", 4) == 0 || strncmp(t->name, "dot-", 4) == 0)
+			set->dns[set->n_dns++] = t;
 		if (t->tls_at >= 0)
 			set->by_cls[CLS_TLS][set->n_cls[CLS_TLS]++] = t;
 		if (t->body_at >= 0)
@@ -734,43 +744,93 @@ frame_len(int family, size_t len)
 	return 14 + (family == 6 ? 40 : 20) + 20 + len;
 }
 
-static void
-out_packet(struct out *o, uint64_t ts_us, const struct tcp_pkt *k)
+/* Writes the Ethernet and IP headers of a frame carrying l4len bytes of
+ * transport protocol proto (6, 17) into o->frame; returns where the
+ * transport header goes. */
+static uint8_t *
+out_ip(struct out *o, int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+       uint16_t ip_id, bool to_server, size_t l4len)
 {
-	uint8_t *f = o->frame, *ip = f + 14, *tcp, rec[16];
-	size_t iph = k->family == 6 ? 40 : 20, al = k->family == 6 ? 16 : 4;
-	size_t tot = frame_len(k->family, k->len);
-	uint32_t sum;
-	uint8_t pseudo[40];
+	uint8_t *f = o->frame, *ip = f + 14;
 
 	/* locally administered MACs: 02:..:01 client, 02:..:02 server */
 	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
-	if (!k->to_server) {
+	if (!to_server) {
 		f[5] = 1;
 		f[11] = 2;
 	}
-	wr16(f + 12, k->family == 6 ? 0x86dd : 0x0800);
-	if (k->family == 6) {
+	wr16(f + 12, family == 6 ? 0x86dd : 0x0800);
+	if (family == 6) {
 		wr32(ip, 0x60000000);
-		wr16(ip + 4, (uint16_t)(20 + k->len));
-		ip[6] = 6;
+		wr16(ip + 4, (uint16_t)l4len);
+		ip[6] = proto;
 		ip[7] = 64;
-		memcpy(ip + 8, k->src, 16);
-		memcpy(ip + 24, k->dst, 16);
-	} else {
-		ip[0] = 0x45;
-		ip[1] = 0;
-		wr16(ip + 2, (uint16_t)(20 + 20 + k->len));
-		wr16(ip + 4, k->ip_id);
-		wr16(ip + 6, 0x4000);
-		ip[8] = 64;
-		ip[9] = 6;
-		wr16(ip + 10, 0);
-		memcpy(ip + 12, k->src, 4);
-		memcpy(ip + 16, k->dst, 4);
-		wr16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+		memcpy(ip + 8, src, 16);
+		memcpy(ip + 24, dst, 16);
+		return ip + 40;
 	}
-	tcp = ip + iph;
+	ip[0] = 0x45;
+	ip[1] = 0;
+	wr16(ip + 2, (uint16_t)(20 + l4len));
+	wr16(ip + 4, ip_id);
+	wr16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = proto;
+	wr16(ip + 10, 0);
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	wr16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+	return ip + 20;
+}
+
+/* The TCP or UDP checksum of the l4len bytes at l4 (pseudo-header included). */
+static uint16_t
+out_l4_csum(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,
+	    size_t l4len)
+{
+	size_t al = family == 6 ? 16 : 4;
+	uint8_t pseudo[40];
+	uint32_t sum;
+
+	memset(pseudo, 0, sizeof(pseudo));
+	memcpy(pseudo, src, al);
+	memcpy(pseudo + al, dst, al);
+	if (family == 6) {
+		wr32(pseudo + 32, (uint32_t)l4len);
+		pseudo[39] = proto;
+		sum = csum_add(0, pseudo, 40);
+	} else {
+		pseudo[9] = proto;
+		wr16(pseudo + 10, (uint16_t)l4len);
+		sum = csum_add(0, pseudo, 12);
+	}
+	return csum_fold(csum_add(sum, l4, l4len));
+}
+
+/* Writes the frame in o->frame, tot bytes, as one pcap record. */
+static void
+out_record(struct out *o, uint64_t ts_us, size_t tot)
+{
+	uint8_t rec[16];
+
+	/* record header, little endian */
+	for (int i = 0; i < 4; i++) {
+		rec[i] = (uint8_t)((ts_us / 1000000) >> (8 * i));
+		rec[4 + i] = (uint8_t)((ts_us % 1000000) >> (8 * i));
+		rec[8 + i] = (uint8_t)(tot >> (8 * i));
+		rec[12 + i] = (uint8_t)(tot >> (8 * i));
+	}
+	fwrite(rec, 1, 16, o->f);
+	fwrite(o->frame, 1, tot, o->f);
+	o->packets++;
+	o->bytes += 16 + tot;
+}
+
+static void
+out_packet(struct out *o, uint64_t ts_us, const struct tcp_pkt *k)
+{
+	uint8_t *tcp = out_ip(o, k->family, k->src, k->dst, 6, k->ip_id, k->to_server, 20 + k->len);
+
 	wr16(tcp, k->sport);
 	wr16(tcp + 2, k->dport);
 	wr32(tcp + 4, k->seq);
@@ -782,31 +842,27 @@ out_packet(struct out *o, uint64_t ts_us, const struct tcp_pkt *k)
 	wr16(tcp + 18, 0);
 	if (k->len)
 		memcpy(tcp + 20, k->payload, k->len);
-	memset(pseudo, 0, sizeof(pseudo));
-	memcpy(pseudo, k->src, al);
-	memcpy(pseudo + al, k->dst, al);
-	if (k->family == 6) {
-		wr32(pseudo + 32, (uint32_t)(20 + k->len));
-		pseudo[39] = 6;
-		sum = csum_add(0, pseudo, 40);
-	} else {
-		pseudo[9] = 6;
-		wr16(pseudo + 10, (uint16_t)(20 + k->len));
-		sum = csum_add(0, pseudo, 12);
-	}
-	sum = csum_add(sum, tcp, 20 + k->len);
-	wr16(tcp + 16, csum_fold(sum));
-	/* record header, little endian */
-	for (int i = 0; i < 4; i++) {
-		rec[i] = (uint8_t)((ts_us / 1000000) >> (8 * i));
-		rec[4 + i] = (uint8_t)((ts_us % 1000000) >> (8 * i));
-		rec[8 + i] = (uint8_t)(tot >> (8 * i));
-		rec[12 + i] = (uint8_t)(tot >> (8 * i));
-	}
-	fwrite(rec, 1, 16, o->f);
-	fwrite(f, 1, tot, o->f);
-	o->packets++;
-	o->bytes += 16 + tot;
+	wr16(tcp + 16, out_l4_csum(k->family, k->src, k->dst, 6, tcp, 20 + k->len));
+	out_record(o, ts_us, frame_len(k->family, k->len));
+}
+
+/* One UDP datagram (len <= GEN_MSS). */
+static void
+out_udp(struct out *o, uint64_t ts_us, int family, const uint8_t *src, const uint8_t *dst,
+	uint16_t sport, uint16_t dport, bool to_server, uint16_t ip_id, const uint8_t *payload,
+	size_t len)
+{
+	uint8_t *udp = out_ip(o, family, src, dst, 17, ip_id, to_server, 8 + len);
+	uint16_t sum;
+
+	wr16(udp, sport);
+	wr16(udp + 2, dport);
+	wr16(udp + 4, (uint16_t)(8 + len));
+	wr16(udp + 6, 0);
+	memcpy(udp + 8, payload, len);
+	sum = out_l4_csum(family, src, dst, 17, udp, 8 + len);
+	wr16(udp + 6, sum ? sum : 0xffff); /* 0 means "no checksum" (RFC 768) */
+	out_record(o, ts_us, 14 + (family == 6 ? 40 : 20) + 8 + len);
 }
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -829,6 +885,8 @@ struct gen_cfg {
 	uint64_t body_min, body_max; /* bytes added to an SMTP body */
 	double arrival_us;	     /* mean time between session starts */
 	double mail_share;	     /* short sessions drawn from the mail templates */
+	double dns_share;	     /* ... from the DNS over TCP and TLS ones (first) */
+	uint64_t end_us;	     /* no session starts after this (0: sized by bytes) */
 	uint64_t rate_min, rate_max; /* bulk bytes per second of one flow */
 	struct disorder dis;
 };
@@ -1455,24 +1513,37 @@ gen_pick_class(const struct gen_cfg *cfg, const struct counters *cnt)
 	return best;
 }
 
+struct flood;
+static uint64_t flood_next_us(const struct flood *fl);
+static void flood_write_next(struct flood *fl, struct out *o);
+
+/* The sessions of cfg, merged in time order with the flood's datagrams
+ * when fl is not NULL. */
 static void
-gen_sessions(const struct gen_cfg *cfg, const struct tpl_set *set, struct out *o)
+gen_sessions(const struct gen_cfg *cfg, const struct tpl_set *set, struct out *o, struct flood *fl)
 {
 	struct rng r = {0x746c7377617463ull}; /* "tlswatc" */
 	struct counters cnt = {0};
 	struct heap h = {0};
 	uint64_t planned = 0, next_id = 1, arrival = GEN_T0_US, t_last = GEN_T0_US;
 
-	while (planned < cfg->target_bytes || h.n) {
+	for (;;) {
+		bool plan = planned < cfg->target_bytes && (!cfg->end_us || arrival < cfg->end_us);
+		uint64_t t_flood = fl ? flood_next_us(fl) : UINT64_MAX;
+		uint64_t t_sess = h.n ? h.v[0]->pk[h.v[0]->next].ts_us : UINT64_MAX;
 		struct session *s;
 
-		if (planned < cfg->target_bytes &&
-		    (!h.n || arrival <= h.v[0]->pk[h.v[0]->next].ts_us)) {
+		if (!plan && !h.n && t_flood == UINT64_MAX)
+			break;
+		if (plan && arrival <= t_sess && arrival <= t_flood) {
 			enum cls c = gen_pick_class(cfg, &cnt);
 			const struct tpl *t;
 
-			if (c == CLS_SHORT && cfg->mail_share > 0 && set->n_mail &&
-			    rng_unit(&r) < cfg->mail_share)
+			if (c == CLS_SHORT && cfg->dns_share > 0 && set->n_dns &&
+			    rng_unit(&r) < cfg->dns_share)
+				t = set->dns[rng_below(&r, set->n_dns)];
+			else if (c == CLS_SHORT && cfg->mail_share > 0 && set->n_mail &&
+				 rng_unit(&r) < cfg->mail_share)
 				t = set->mail[rng_below(&r, set->n_mail)];
 			else
 				t = set->by_cls[c][rng_below(&r, set->n_cls[c])];
@@ -1485,6 +1556,11 @@ gen_sessions(const struct gen_cfg *cfg, const struct tpl_set *set, struct out *o
 			if (h.n > cnt.max_concurrent)
 				cnt.max_concurrent = h.n;
 			arrival += 1 + (uint64_t)(-log(1.0 - rng_unit(&r)) * cfg->arrival_us);
+			continue;
+		}
+		if (t_flood < t_sess) {
+			t_last = t_flood;
+			flood_write_next(fl, o);
 			continue;
 		}
 		s = h.v[0];
@@ -1541,6 +1617,189 @@ gen_synflood(struct out *o, uint64_t flows)
 		o->packets, (double)o->bytes / 1048576.0, (double)flows * 10 / 1e6);
 }
 
+/* ---- the DNS flood (udpflood) --------------------------------------------- */
+
+/*
+ * A "random subdomain" flood against one resolver: each of `sources`
+ * spoofed clients (10.0.0.0/8, a tenth of them 2001:db8:f000::/48, all
+ * distinct) sends one query for a random name under an attacked domain
+ * from a random port to 192.0.2.53 or 2001:db8:53::53, port 53, at
+ * `rate` queries a second (Poisson); the resolver answers a share of them
+ * (mostly NXDOMAIN) after 0.2 to 20 ms. Every query is a UDP flow of its
+ * own: the worst case for a flow table.
+ */
+#define FLOOD_PENDING 4096 /* answers not yet due, at most */
+#define FLOOD_NAME_MAX 64
+
+struct flood_answer {
+	uint64_t ts_us;
+	uint8_t family;
+	uint8_t client[16];
+	uint16_t port, id, qtype;
+	uint8_t qname[FLOOD_NAME_MAX]; /* wire format */
+	uint8_t qlen;
+};
+
+struct flood {
+	struct rng r;
+	uint64_t sources, sent, answered, v6, answers_dropped;
+	uint64_t next_us;
+	double gap_us;	     /* mean time between queries */
+	double answer_share; /* queries the resolver answers */
+	double v6_share;
+	uint16_t ip_id;
+	struct flood_answer pend[FLOOD_PENDING]; /* in time order */
+	size_t n_pend;
+};
+
+static const uint8_t flood_resolver4[16] = {192, 0, 2, 53};
+static const uint8_t flood_resolver6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x53, [15] = 0x53};
+
+static void
+flood_init(struct flood *fl, uint64_t sources, double rate)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->r.s = 0x646e73666c6f6f64ull; /* "dnsflood" */
+	fl->sources = sources;
+	fl->gap_us = 1e6 / rate;
+	fl->answer_share = 0.2;
+	fl->v6_share = 0.1;
+	fl->next_us = GEN_T0_US;
+}
+
+/* Time of the flood's next datagram, UINT64_MAX when it is over. */
+static uint64_t
+flood_next_us(const struct flood *fl)
+{
+	uint64_t t = fl->sent < fl->sources ? fl->next_us : UINT64_MAX;
+
+	if (fl->n_pend && fl->pend[0].ts_us < t)
+		t = fl->pend[0].ts_us;
+	return t;
+}
+
+/* Source i's address: distinct for every i below 2^24 (an odd multiplier
+ * is a bijection modulo 2^24), scattered like spoofed addresses. */
+static void
+flood_source(uint64_t i, int family, uint8_t addr[16])
+{
+	uint32_t x = (uint32_t)((i + 1) * 0x9e3779b1u) & 0xffffff;
+
+	memset(addr, 0, 16);
+	if (family == 6) {
+		memcpy(addr, "\x20\x01\x0d\xb8\xf0\x00", 6);
+		addr[8] = (uint8_t)(x >> 16);
+		addr[9] = (uint8_t)(x >> 8);
+		addr[10] = (uint8_t)x;
+		addr[15] = (uint8_t)(i * 131 + 1);
+	} else {
+		addr[0] = 10;
+		addr[1] = (uint8_t)(x >> 16);
+		addr[2] = (uint8_t)(x >> 8);
+		addr[3] = (uint8_t)x;
+	}
+}
+
+/* A random name under one of the attacked domains, in wire format. */
+static size_t
+flood_qname(struct rng *r, uint8_t *p)
+{
+	static const char *const victims[] = {"\7example\3com", "\4mail\7example\3net",
+					      "\4shop\7example\3org"};
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	const char *v = victims[rng_below(r, sizeof(victims) / sizeof(victims[0]))];
+	size_t n = 8 + rng_below(r, 17), vl = strlen(v);
+
+	p[0] = (uint8_t)n;
+	for (size_t i = 1; i <= n; i++)
+		p[i] = (uint8_t)alnum[rng_below(r, sizeof(alnum) - 1)];
+	memcpy(p + 1 + n, v, vl + 1); /* with the root's 0 */
+	return 1 + n + vl + 1;
+}
+
+/* A DNS message (RFC 1035 4.1) with one question; with an answer, one
+ * A or AAAA record pointing back at the question's name. */
+static size_t
+flood_dns(uint8_t *p, uint16_t id, uint16_t flags, const uint8_t *qname, size_t qlen,
+	  uint16_t qtype, bool answer)
+{
+	size_t n = 12 + qlen + 4;
+
+	wr16(p, id);
+	wr16(p + 2, flags);
+	wr16(p + 4, 1);
+	wr16(p + 6, answer ? 1 : 0);
+	wr16(p + 8, 0);
+	wr16(p + 10, 0);
+	memcpy(p + 12, qname, qlen);
+	wr16(p + 12 + qlen, qtype);
+	wr16(p + 14 + qlen, 1); /* IN */
+	if (answer) {
+		size_t rdlen = qtype == 28 ? 16 : 4;
+
+		wr16(p + n, 0xc00c); /* the name at offset 12 */
+		wr16(p + n + 2, qtype);
+		wr16(p + n + 4, 1);
+		wr32(p + n + 6, 300);
+		wr16(p + n + 10, (uint16_t)rdlen);
+		memset(p + n + 12, 0, rdlen);
+		p[n + 12] = 198;
+		p[n + 13] = 51;
+		p[n + 14] = 100;
+		p[n + 12 + rdlen - 1] = 7;
+		n += 12 + rdlen;
+	}
+	return n;
+}
+
+static void
+flood_write_next(struct flood *fl, struct out *o)
+{
+	uint8_t msg[512];
+	size_t len;
+
+	if (fl->n_pend && (fl->sent == fl->sources || fl->pend[0].ts_us <= fl->next_us)) {
+		struct flood_answer a = fl->pend[0];
+		bool nx = (a.id & 3) != 0; /* three in four: NXDOMAIN */
+
+		memmove(fl->pend, fl->pend + 1, --fl->n_pend * sizeof(fl->pend[0]));
+		len = flood_dns(msg, a.id, nx ? 0x8183 : 0x8180, a.qname, a.qlen, a.qtype, !nx);
+		out_udp(o, a.ts_us, a.family, a.family == 6 ? flood_resolver6 : flood_resolver4,
+			a.client, 53, a.port, false, fl->ip_id++, msg, len);
+		fl->answered++;
+	} else {
+		struct flood_answer q;
+		uint64_t i = fl->sent++;
+
+		q.ts_us = fl->next_us;
+		q.family = rng_unit(&fl->r) < fl->v6_share ? 6 : 4;
+		flood_source(i, q.family, q.client);
+		q.port = (uint16_t)(1024 + rng_below(&fl->r, 64512));
+		q.id = (uint16_t)rng_next(&fl->r);
+		q.qtype = rng_below(&fl->r, 4) == 0 ? 28 : 1; /* AAAA or A */
+		q.qlen = (uint8_t)flood_qname(&fl->r, q.qname);
+		len = flood_dns(msg, q.id, 0x0100, q.qname, q.qlen, q.qtype, false);
+		out_udp(o, q.ts_us, q.family, q.client,
+			q.family == 6 ? flood_resolver6 : flood_resolver4, q.port, 53, true,
+			fl->ip_id++, msg, len);
+		fl->v6 += q.family == 6;
+		fl->next_us += 1 + (uint64_t)(-log(1.0 - rng_unit(&fl->r)) * fl->gap_us);
+		if (rng_unit(&fl->r) < fl->answer_share) {
+			size_t k;
+
+			if (fl->n_pend == FLOOD_PENDING) {
+				fl->answers_dropped++;
+				return;
+			}
+			q.ts_us += rng_logu(&fl->r, 200, 20000);
+			for (k = fl->n_pend; k > 0 && fl->pend[k - 1].ts_us > q.ts_us; k--)
+				fl->pend[k] = fl->pend[k - 1];
+			fl->pend[k] = q;
+			fl->n_pend++;
+		}
+	}
+}
+
 static void
 gen_config(struct gen_cfg *c, const char *mode, uint64_t size_mb)
 {
@@ -1572,6 +1831,21 @@ gen_config(struct gen_cfg *c, const char *mode, uint64_t size_mb)
 		c->body_min = 5000;
 		c->body_max = 200000;
 		c->arrival_us = 200;
+		c->mail_share = 0.75;
+		c->rate_min = 500000;
+		c->rate_max = 10000000;
+		c->dis.p_swap = 0.015;
+		c->dis.p_retx = 0.01;
+	} else if (strcmp(mode, "udpflood") == 0) {
+		/* the sessions that go on during the flood: DNS over TCP and TLS
+		 * and the session-dense mix, about 50 a second */
+		c->target_bytes = UINT64_MAX;
+		c->frac[CLS_SHORT] = 0.90;
+		c->frac[CLS_TLS] = 0.10;
+		c->tls_min = 20000;
+		c->tls_max = 200000;
+		c->arrival_us = 20000;
+		c->dns_share = 0.5;
 		c->mail_share = 0.75;
 		c->rate_min = 500000;
 		c->rate_max = 10000000;
@@ -1614,9 +1888,10 @@ main(int argc, char **argv)
 	}
 	if (argc < 4 || (strcmp(argv[1], "synflood") && argc < 5) ||
 	    (strcmp(argv[1], "main") && strcmp(argv[1], "dense") && strcmp(argv[1], "reorder") &&
-	     strcmp(argv[1], "synflood"))) {
+	     strcmp(argv[1], "synflood") && strcmp(argv[1], "udpflood"))) {
 		fputs("usage: gen-pcap main|dense|reorder OUT SIZE_MB PCAP_DIR\n"
-		      "       gen-pcap synflood OUT FLOWS\n",
+		      "       gen-pcap synflood OUT FLOWS\n"
+		      "       gen-pcap udpflood OUT SOURCES PCAP_DIR\n",
 		      stderr);
 		return 2;
 	}
@@ -1628,6 +1903,21 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "synflood") == 0) {
 		out_open(&o, tmp);
 		gen_synflood(&o, n);
+	} else if (strcmp(argv[1], "udpflood") == 0) {
+		static struct flood fl;
+
+		flood_init(&fl, n, GEN_FLOOD_RATE);
+		gen_config(&cfg, argv[1], 0);
+		cfg.end_us = GEN_T0_US + (uint64_t)((double)n * fl.gap_us);
+		tpls_load(&set, argv[4]);
+		out_open(&o, tmp);
+		gen_sessions(&cfg, &set, &o, &fl);
+		fprintf(stderr,
+			"  dns flood %" PRIu64 " queries from as many sources (%" PRIu64
+			" IPv6), %" PRIu64 " answers (%" PRIu64 " dropped: too many due)\n",
+			fl.sent, fl.v6, fl.answered, fl.answers_dropped);
+		for (size_t i = 0; i < set.n; i++)
+			tpl_free(set.t[i]);
 	} else {
 		gen_config(&cfg, argv[1], n);
 		tpls_load(&set, argv[4]);
@@ -1636,7 +1926,7 @@ main(int argc, char **argv)
 			"with a cleartext SMTP body\n",
 			set.n, set.n_cls[CLS_TLS], set.n_cls[CLS_SMTP]);
 		out_open(&o, tmp);
-		gen_sessions(&cfg, &set, &o);
+		gen_sessions(&cfg, &set, &o, NULL);
 		for (size_t i = 0; i < set.n; i++)
 			tpl_free(set.t[i]);
 	}

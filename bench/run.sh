@@ -12,11 +12,18 @@
 # tlswatch's --stats, runs the flood tests (1M SYN-only flows, heavy
 # reordering; fails if tlswatch's peak RSS exceeds the bound derived from its
 # caps or a cap is hit without its counter moving) and a first profile.
+# The udp-flood profile (a DNS flood from 1M spoofed sources, gen-pcap
+# udpflood) gets the same table, then tlswatch's peak RSS and UDP flow
+# counters with the default caps, a small --max-udp-flows and a short
+# --udp-timeout (fails if the UDP cap is exceeded, an eviction is not
+# counted or the RSS passes its bound).
 #
 # Environment (defaults in brackets):
 #   BENCH_SIZE_MB [1100]     size of the bulk-heavy capture (main), MiB
 #   BENCH_DENSE_MB [600]     size of the session-dense capture (dense), MiB
-#   BENCH_PROFILES [main dense]  which captures get the table
+#   BENCH_UDP_SOURCES [1000000]  spoofed sources of the DNS flood (udp-flood)
+#   BENCH_PROFILES [main dense udp-flood]  which captures get the table
+#   BENCH_UDP_SMALL_CAP [4096]  the small --max-udp-flows of udp-flood
 #   BENCH_BASELINE           another tlswatch binary, measured as row 'baseline'
 #                            (before/after in the same run)
 #   BENCH_RUNS [5]           runs per tool (median); BENCH_TSHARK_RUNS [3]
@@ -26,6 +33,7 @@
 #   BENCH_SYN_FLOWS [1000000]  BENCH_REORDER_MB [300]
 #   BENCH_FLOOD [1]  BENCH_PROFILE [1]  BENCH_PROFILE_MB [200] (callgrind slice)
 #   BENCH_BASE_MB [64] BENCH_FLOW_BYTES [2560] BENCH_OOO_MB [64]: the RSS bound
+#   BENCH_UDP_FLOW_BYTES [4096]: ... per UDP flow held (udp-flood)
 #   BENCH_INSTALL [1]        0: never install packages (skip missing tools)
 set -euo pipefail
 
@@ -37,7 +45,9 @@ BIN=$(realpath "$BIN")
 OUT=bench/out
 SIZE_MB=${BENCH_SIZE_MB:-1100}
 DENSE_MB=${BENCH_DENSE_MB:-600}
-PROFILES=${BENCH_PROFILES:-main dense}
+UDP_SOURCES=${BENCH_UDP_SOURCES:-1000000}
+PROFILES=${BENCH_PROFILES:-main dense udp-flood}
+UDP_SMALL_CAP=${BENCH_UDP_SMALL_CAP:-4096}
 BASELINE=${BENCH_BASELINE:-}
 RUNS=${BENCH_RUNS:-5}
 TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
@@ -50,8 +60,10 @@ DO_FLOOD=${BENCH_FLOOD:-1}
 DO_PROFILE=${BENCH_PROFILE:-1}
 BASE_MB=${BENCH_BASE_MB:-64}
 FLOW_BYTES=${BENCH_FLOW_BYTES:-2560}
+UDP_FLOW_BYTES=${BENCH_UDP_FLOW_BYTES:-4096}
 OOO_MB=${BENCH_OOO_MB:-64}
 DEFAULT_MAX_FLOWS=262144
+DEFAULT_MAX_UDP_FLOWS=65536
 STARTTLS_FILTER='smtp.req.command == "STARTTLS" or imap.request contains "STARTTLS" or pop.request.command == "STLS"'
 
 mkdir -p "$OUT"
@@ -91,7 +103,8 @@ DENSE=$OUT/dense-${DENSE_MB}M-$key.pcap
 SLICE=$OUT/main-${PROFILE_MB}M-$key.pcap
 REORDER=$OUT/reorder-${REORDER_MB}M-$key.pcap
 SYNFLOOD=$OUT/synflood-${SYN_FLOWS}-$key.pcap
-wanted=("$MAIN" "$DENSE")
+UDPFLOOD=$OUT/udpflood-${UDP_SOURCES}-$key.pcap
+wanted=("$MAIN" "$DENSE" "$UDPFLOOD")
 [ "$DO_FLOOD" = 1 ] && wanted+=("$REORDER" "$SYNFLOOD")
 [ "$DO_PROFILE" = 1 ] && wanted+=("$SLICE")
 rm -f "$OUT"/*.pcap.tmp # left by an interrupted generation
@@ -115,6 +128,7 @@ for prof in $PROFILES; do
 	case $prof in
 	main) gen "$MAIN" main "$MAIN" "$SIZE_MB" pcaps ;;
 	dense) gen "$DENSE" dense "$DENSE" "$DENSE_MB" pcaps ;;
+	udp-flood) gen "$UDPFLOOD" udpflood "$UDPFLOOD" "$UDP_SOURCES" pcaps ;;
 	*) echo "bench: unknown profile $prof" >&2; exit 2 ;;
 	esac
 done
@@ -191,11 +205,74 @@ print_table() { # print_table CSV PROFILE
 			$2, $3, $4, $5, $6, $7, $8, $9, "", $10, $11, $12, $13 }' "$1"
 }
 
+# udp_memory: tlswatch on the DNS flood with the default caps, a small UDP
+# cap and a short UDP idle timeout: peak RSS and the UDP flow counters.
+# The RSS bound is BASE_MB + max-udp-flows x UDP_FLOW_BYTES (the UDP flows are
+# the only flows that pile up here); the memory per UDP flow is read from
+# the RSS difference between the default and the small cap.
+udp_memory() {
+	local name mf sf rss bound k v
+	local -A rss_of conc_of
+	say "UDP flood: memory and UDP flow counters ($UDP_SOURCES sources; bound ${BASE_MB} MiB + max-udp-flows x ${UDP_FLOW_BYTES} B)"
+	UCSV=$OUT/udp-flood.csv
+	echo "run,max_udp_flows,udp_timeout_s,cpu_s,peak_rss_MB,bound_MB,udp_flows_created,udp_flows_evicted,udp_flows_idle_timeout,udp_flows_max_concurrent,flows_evicted,memory_max_bytes,sessions" >"$UCSV"
+	printf '%-14s %7s %5s %7s %8s %8s %9s %9s %9s %9s %9s\n' run max-udp udp-t "CPU s" "RSS MB" "bound" created evicted idle "peak live" "mem B/flow"
+	for run in "default $DEFAULT_MAX_UDP_FLOWS 60" "small-cap $UDP_SMALL_CAP 60" "udp-timeout-5 $DEFAULT_MAX_UDP_FLOWS 5"; do
+		read -r name mf ut <<<"$run"
+		sf=$OUT/stats-udp-$name.txt
+		/usr/bin/time -o "$OUT/rss-udp-$name.txt" -f '%M %U %S' "$BIN" -q -r "$UDPFLOOD" --json /dev/null --stats \
+			--max-udp-flows "$mf" --udp-timeout "$ut" >/dev/null 2>"$sf"
+		read -r rss cpu_u cpu_s < <(grep -E '^[0-9]+ ' "$OUT/rss-udp-$name.txt" | tail -1)
+		bound=$(awk -v b="$BASE_MB" -v m="$mf" -v fb="$UDP_FLOW_BYTES" 'BEGIN { printf "%.0f", b + m * fb / 1048576 }')
+		printf '%-14s %7s %5s %7.2f %8.1f %8s %9s %9s %9s %9s %9.0f\n' "$name" "$mf" "$ut" \
+			"$(awk -v a="$cpu_u" -v b="$cpu_s" 'BEGIN { print a + b }')" "$(awk -v r="$rss" 'BEGIN { print r / 1024 }')" \
+			"$bound" "$(stat_of "$sf" udp_flows_created)" "$(stat_of "$sf" udp_flows_evicted)" \
+			"$(stat_of "$sf" udp_flows_idle_timeout)" "$(stat_of "$sf" udp_flows_max_concurrent)" \
+			"$(awk -v m="$(stat_of "$sf" memory_max_bytes)" -v n="$(stat_of "$sf" flows_max_concurrent)" 'BEGIN { print n ? m / n : 0 }')"
+		echo "$name,$mf,$ut,$(awk -v a="$cpu_u" -v b="$cpu_s" 'BEGIN { print a + b }'),$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }'),$bound,$(stat_of "$sf" udp_flows_created),$(stat_of "$sf" udp_flows_evicted),$(stat_of "$sf" udp_flows_idle_timeout),$(stat_of "$sf" udp_flows_max_concurrent),$(stat_of "$sf" flows_evicted),$(stat_of "$sf" memory_max_bytes),$(stat_of "$sf" sessions)" >>"$UCSV"
+		rss_of[$name]=$rss
+		conc_of[$name]=$(stat_of "$sf" udp_flows_max_concurrent)
+		if [ $((rss / 1024)) -gt "$bound" ]; then
+			echo "bench: FAIL udp-flood $name: peak RSS $((rss / 1024)) MiB exceeds the bound $bound MiB" >&2
+			fail=1
+		fi
+		v=$(stat_of "$sf" udp_flows_max_concurrent)
+		if [ "${v:-0}" -gt "$mf" ]; then
+			echo "bench: FAIL udp-flood $name: $v UDP flows at once, more than --max-udp-flows $mf" >&2
+			fail=1
+		fi
+		if [ "$name" != udp-timeout-5 ] && [ "$UDP_SOURCES" -gt "$mf" ]; then
+			nonzero "$sf" udp_flows_evicted "$UDP_SOURCES sources exceed --max-udp-flows $mf"
+		fi
+		[ "$name" = udp-timeout-5 ] && nonzero "$sf" udp_flows_idle_timeout "queries stay unanswered past --udp-timeout 5"
+		# every UDP flow ends one way or the other, and is counted
+		k=$(awk '$1 == "udp_flows_created" { c = $2 } $1 == "udp_flows_evicted" { e = $2 }
+			$1 == "udp_flows_idle_timeout" { i = $2 } END { print c - e - i }' "$sf")
+		[ "$k" -ge 0 ] && [ "$k" -le "$mf" ] || {
+			echo "bench: FAIL udp-flood $name: created - evicted - idle = $k, not within 0..$mf (open at the end)" >&2
+			fail=1
+		}
+	done
+	awk -v a="${rss_of[default]}" -v b="${rss_of[small-cap]}" -v n="${conc_of[default]}" -v m="${conc_of[small-cap]}" 'BEGIN {
+		if (n > m) printf "peak RSS per UDP flow held (default - small cap): %.0f B = (%.1f - %.1f MB) / (%d - %d flows)\n",
+			(a - b) * 1024 / (n - m), a / 1024, b / 1024, n, m }'
+	echo "(mem B/flow: tlswatch's own accounting, memory_max_bytes / flows_max_concurrent; CSV: $UCSV)"
+}
+nonzero() { # nonzero STATS COUNTER WHY
+	local v
+	v=$(stat_of "$1" "$2")
+	if [ "${v:-0}" -eq 0 ]; then
+		echo "bench: FAIL $2 is 0 although $3" >&2
+		fail=1
+	fi
+}
+
 fail=0
 for PROF in $PROFILES; do
 	case $PROF in
 	main) CAP=$MAIN ;;
 	dense) CAP=$DENSE ;;
+	udp-flood) CAP=$UDPFLOOD ;;
 	esac
 	say "capture $PROF"
 	cat "$CAP" >/dev/null # warm-up read: every tool reads from the page cache
@@ -240,8 +317,13 @@ for PROF in $PROFILES; do
 		tlswatch-2t)
 			run_tool tlswatch-2t "$RUNS" "$BIN" -q -r "$CAP" --json /dev/null --threads 2
 			# Two workers must say exactly what one thread says (stats aside).
-			"$BIN" -q -r "$CAP" --json - | grep -v '"type":"stats"' | md5sum >"$OUT/out-1t.md5"
-			"$BIN" -q -r "$CAP" --json - --threads 2 | grep -v '"type":"stats"' | md5sum >"$OUT/out-2t.md5"
+			# Each worker has half the caps, so on the flood, whose UDP flows
+			# would pass them, flows end by a short idle timeout instead.
+			same=()
+			[ "$PROF" = udp-flood ] && same=(--udp-timeout 2)
+			"$BIN" -q -r "$CAP" --json - "${same[@]}" | grep -v '"type":"stats"' | md5sum >"$OUT/out-1t.md5"
+			"$BIN" -q -r "$CAP" --json - "${same[@]}" --threads 2 | grep -v '"type":"stats"' |
+				md5sum >"$OUT/out-2t.md5"
 			if cmp -s "$OUT/out-1t.md5" "$OUT/out-2t.md5"; then
 				echo "bench: --threads 2 output identical to one thread on $CAP" >&2
 			else
@@ -259,8 +341,9 @@ for PROF in $PROFILES; do
 	echo " to a file; tlswatch-text: the text report alone, to a file)"
 
 	say "tlswatch --stats on $PROF"
-	grep -E '^ +(packets|tcp_packets|stray|late|flows_|sessions|alerts |bypassed|parser_cap|ndpi_|segments_|stream_gap|reasm_)' \
+	grep -E '^ +(packets|tcp_packets|udp_packets|stray|late|flows_|udp_flows_|memory_|sessions|alerts |bypassed|parser_cap|ndpi_|segments_|stream_gap|reasm_)' \
 		"$STATS" || cat "$STATS"
+	[ "$PROF" = udp-flood ] && udp_memory
 done
 
 # ---- floods --------------------------------------------------------------
@@ -301,14 +384,6 @@ if [ "$DO_FLOOD" = 1 ]; then
 			fail=1
 		fi
 		FLOOD_STATS=$sf
-	}
-	nonzero() { # nonzero STATS COUNTER WHY
-		local v
-		v=$(stat_of "$1" "$2")
-		if [ "${v:-0}" -eq 0 ]; then
-			echo "bench: FAIL $2 is 0 although $3" >&2
-			fail=1
-		fi
 	}
 	flood synflood-default "$SYNFLOOD" $DEFAULT_MAX_FLOWS
 	[ "$SYN_FLOWS" -gt $DEFAULT_MAX_FLOWS ] &&

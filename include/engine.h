@@ -24,9 +24,14 @@
 /* Seconds of silence that end a UDP flow (--udp-timeout): UDP has no end
  * of its own, and its exchanges (a DNS query and its answer) are short. */
 #define ENGINE_UDP_TIMEOUT_DEFAULT 60
+/* Open UDP flows at once (--max-udp-flows), within max_flows: a flood of
+ * spoofed sources (one datagram each) evicts the idlest UDP flow, never a
+ * TCP session, as long as TCP flows stay below max_flows minus this. */
+#define ENGINE_MAX_UDP_FLOWS_DEFAULT 65536
 
 struct engine_config {
 	size_t max_flows;	  /* flow table limit (idlest evicted beyond) */
+	size_t max_udp_flows;	  /* open UDP flows (idlest UDP flow evicted beyond) */
 	uint64_t memcap;	  /* bytes for flows and their state (idlest evicted beyond) */
 	uint64_t idle_timeout_us; /* an open flow idle this long is finished ... */
 	uint64_t established_timeout_us; /* ... an established TCP session this long */

@@ -72,5 +72,7 @@ struct flow *flow_table_oldest_dormant(const struct flow_table *t);
 struct flow *flow_table_oldest_closed(const struct flow_table *t);
 struct flow *flow_table_oldest_udp(const struct flow_table *t);
 size_t flow_table_count(const struct flow_table *t);
+/* Open UDP flows (on their own list; counted in flow_table_count too). */
+size_t flow_table_count_udp(const struct flow_table *t);
 
 #endif

@@ -210,6 +210,11 @@ struct proto_desc {
 	const char *ndpi[PROTO_NAMES_MAX];     /* nDPI protocol names */
 	const char *alpn[PROTO_NAMES_MAX];     /* ALPN protocol ids (RFC 7301) */
 	size_t state_size;		       /* bytes of opaque per-session state */
+	/* Bytes of state a UDP session gets, when fewer do (0: state_size):
+	 * the first bytes of the same state, the rest (what only its TCP
+	 * framing needs) never touched over UDP; init then gets this many
+	 * zeroed bytes. A UDP flood holds many such sessions at once. */
+	size_t udp_state_size;
 	/* Looks at the first bytes of one direction of a new session. */
 	enum sniff_result (*sniff)(enum dir dir, const uint8_t *p, size_t len);
 	void (*init)(void *state);

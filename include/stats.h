@@ -37,16 +37,23 @@ struct stats {
 	uint64_t flows_max_seen;       /* high-water mark of the flow table */
 	uint64_t flows_packed;	       /* settled sessions kept packed until they end */
 	uint64_t flows_evicted_memcap; /* open flows finished early for the memcap */
-	uint64_t memory_now;	       /* bytes of flows and their state now */
-	uint64_t memory_max;	       /* ... the most at any time (sum over workers) */
-	uint64_t sessions;	       /* sessions reported */
-	uint64_t sessions_empty;       /* flows without payload: counted, not reported
-					* (unless --show-empty) */
-	uint64_t alerts;	       /* alerts raised */
-	uint64_t alerts_dropped;       /* alerts beyond the per-session limit */
-	uint64_t bypassed_bytes;       /* payload counted, not parsed (outcome settled) */
-	uint64_t parser_cap_hits;      /* lines cut, pipelines overflowed, hellos too large */
-	uint64_t logins_dropped;       /* logins beyond LOGIN_MAX in one session */
+	/* UDP flows (also in the flows_ counters above): started, finished by
+	 * the UDP idle timeout, finished early for a cap (--max-udp-flows,
+	 * --max-flows or the memcap), and the most open at once. */
+	uint64_t udp_flows_created;
+	uint64_t udp_flows_idle;
+	uint64_t udp_flows_evicted;
+	uint64_t udp_flows_max_seen;
+	uint64_t memory_now;	  /* bytes of flows and their state now */
+	uint64_t memory_max;	  /* ... the most at any time (sum over workers) */
+	uint64_t sessions;	  /* sessions reported */
+	uint64_t sessions_empty;  /* flows without payload: counted, not reported
+				   * (unless --show-empty) */
+	uint64_t alerts;	  /* alerts raised */
+	uint64_t alerts_dropped;  /* alerts beyond the per-session limit */
+	uint64_t bypassed_bytes;  /* payload counted, not parsed (outcome settled) */
+	uint64_t parser_cap_hits; /* lines cut, pipelines overflowed, hellos too large */
+	uint64_t logins_dropped;  /* logins beyond LOGIN_MAX in one session */
 	uint64_t alloc_failures;
 	uint64_t ndpi_flows; /* flows nDPI was consulted for */
 	uint64_t ndpi_identified;

@@ -35,6 +35,7 @@ struct flow_table {
 	 * others hold. */
 	struct flow *lru_head[4];
 	struct flow *lru_tail[4];
+	size_t lru_count[4]; /* flows on each list */
 };
 
 struct flow_table *
@@ -150,6 +151,7 @@ flow_lru_unlink(struct flow_table *t, struct flow *f)
 	else
 		t->lru_tail[l] = f->lru_prev;
 	f->lru_prev = f->lru_next = NULL;
+	t->lru_count[l]--;
 }
 
 static void
@@ -164,6 +166,7 @@ flow_lru_append(struct flow_table *t, struct flow *f)
 	else
 		t->lru_head[l] = f;
 	t->lru_tail[l] = f;
+	t->lru_count[l]++;
 }
 
 void
@@ -273,4 +276,10 @@ size_t
 flow_table_count(const struct flow_table *t)
 {
 	return t->count;
+}
+
+size_t
+flow_table_count_udp(const struct flow_table *t)
+{
+	return t->lru_count[FLOW_LIST_UDP];
 }

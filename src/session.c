@@ -70,6 +70,13 @@ session_zalloc(size_t size)
 	return b + 1;
 }
 
+/* The size a block of session_zalloc was asked for. */
+static size_t
+session_zsize(const void *p)
+{
+	return ((const struct session_block *)p - 1)->size;
+}
+
 static void
 session_zfree(void *p)
 {
@@ -254,7 +261,7 @@ session_heap_bytes(const struct session *s)
 	if (s->sniff)
 		n += sizeof(*s->sniff);
 	if (s->pstate)
-		n += s->proto && s->proto->state_size ? s->proto->state_size : 1;
+		n += session_zsize(s->pstate);
 	if (s->tls)
 		n += sizeof(*s->tls) + tls_parser_heap_bytes(s->tls);
 	if (s->quic)
@@ -264,11 +271,14 @@ session_heap_bytes(const struct session *s)
 
 static void session_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len);
 
-/* Starts the chosen service parser. */
+/* Starts the chosen service parser; a UDP session (datagrams) gets the
+ * parser's smaller UDP state when it has one. */
 static bool
-session_start_parser(struct session *s, const struct proto_desc *d)
+session_start_parser(struct session *s, const struct proto_desc *d, bool datagrams)
 {
-	s->pstate = session_zalloc(d->state_size ? d->state_size : 1);
+	size_t size = datagrams && d->udp_state_size ? d->udp_state_size : d->state_size;
+
+	s->pstate = session_zalloc(size ? size : 1);
 	if (!s->pstate) {
 		s->mode = MODE_OPAQUE;
 		return false;
@@ -470,7 +480,7 @@ session_sniff_feed(struct session *s, enum dir dir, const uint8_t *p, size_t len
 	if (d == &held_back)
 		return; /* a weak claim waits for the other side */
 	if (d) {
-		if (session_start_parser(s, d))
+		if (session_start_parser(s, d, false))
 			session_sniff_replay(s, dir, p, len, held);
 		return;
 	}
@@ -704,7 +714,7 @@ session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t le
 		if (weak)
 			d = NULL;
 	}
-	if (d && session_start_parser(s, d)) {
+	if (d && session_start_parser(s, d, true)) {
 		d->datagram(s->pstate, &s->pf, dir, p, len);
 		return;
 	}

@@ -212,6 +212,10 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "flows_open_at_end", st->flows_at_end);
 	fn(ctx, "flows_max_concurrent", st->flows_max_seen);
 	fn(ctx, "flows_packed", st->flows_packed);
+	fn(ctx, "udp_flows_created", st->udp_flows_created);
+	fn(ctx, "udp_flows_idle_timeout", st->udp_flows_idle);
+	fn(ctx, "udp_flows_evicted", st->udp_flows_evicted);
+	fn(ctx, "udp_flows_max_concurrent", st->udp_flows_max_seen);
 	fn(ctx, "sessions", st->sessions);
 	fn(ctx, "sessions_without_payload", st->sessions_empty);
 	fn(ctx, "alerts", st->alerts);

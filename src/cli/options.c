@@ -290,6 +290,10 @@ static const struct cli_option cli_table[] = {
 	 .min = 1, .max = 100000000,
 	 .help = "flows tracked at once; the idlest is evicted beyond\n"
 		 "(default 262144)"},
+	{CLI_LIMITS, "max-udp-flows", 0, required_argument, "N", CLI_NUMBER,
+	 CLI_FIELD(ecfg.max_udp_flows), .min = 1, .max = 100000000,
+	 .help = "UDP flows tracked at once, within --max-flows; the\n"
+		 "idlest UDP flow is evicted beyond (default 65536)"},
 	{CLI_LIMITS, "memcap", 0, required_argument, "SIZE", CLI_SIZE, CLI_FIELD(ecfg.memcap),
 	 .help = "bytes for all flows and their state (K, M, G; 0: no\n"
 		 "limit); the idlest are finished beyond (default 512M)"},

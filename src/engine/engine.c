@@ -18,6 +18,7 @@ void
 engine_config_defaults(struct engine_config *c)
 {
 	c->max_flows = 262144;
+	c->max_udp_flows = ENGINE_MAX_UDP_FLOWS_DEFAULT;
 	c->memcap = 512ull << 20;
 	c->idle_timeout_us = 300ull * 1000000;
 	c->established_timeout_us = 3600ull * 1000000;

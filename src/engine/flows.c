@@ -29,6 +29,7 @@
 #include <string.h>
 
 static void engine_retire(struct engine *e, struct flow *f, enum session_end end);
+static void engine_evict(struct engine *e, struct flow *f);
 
 /* Reassembly's consumer: bytes and gaps go to the session. */
 void
@@ -110,7 +111,7 @@ engine_mem_room(struct engine *e, size_t need, const struct flow *keep)
 	       old != keep) {
 		if (!old->closed)
 			e->st.flows_evicted_memcap++;
-		engine_retire(e, old, END_EVICTED);
+		engine_evict(e, old);
 	}
 }
 
@@ -349,6 +350,16 @@ engine_retire(struct engine *e, struct flow *f, enum session_end end)
 	engine_remove(e, f);
 }
 
+/* Finishes f early to make room (END_EVICTED); an open UDP flow is also
+ * counted as such (the caller counts the cap that was hit). */
+static void
+engine_evict(struct engine *e, struct flow *f)
+{
+	if (!f->closed && f->key.l4 == 17)
+		e->st.udp_flows_evicted++;
+	engine_retire(e, f, END_EVICTED);
+}
+
 /* An established session (both sides spoke, neither closed) may be silent
  * for long: IMAP IDLE up to 29 minutes (RFC 2177), a paused relay. */
 static bool
@@ -396,6 +407,7 @@ engine_expire(struct engine *e, uint64_t now)
 		if (f->ts_last_us + e->cfg.udp_timeout_us > now)
 			break;
 		e->st.flows_idle++;
+		e->st.udp_flows_idle++;
 		engine_retire(e, f, END_IDLE);
 	}
 	while ((f = flow_table_oldest_closed(e->flows)) != NULL) {
@@ -440,13 +452,23 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	int ci = src_is_client ? 0 : 1;
 	size_t alen = pk->family == 6 ? 16 : 4;
 
+	if (pk->l4 == 17 && flow_table_count_udp(e->flows) >= e->cfg.max_udp_flows) {
+		/* The UDP cap: a flood of one-datagram flows makes room among
+		 * its own kind, not among the TCP sessions. */
+		struct flow *old = flow_table_oldest_udp(e->flows);
+
+		if (old) {
+			e->st.flows_evicted++;
+			engine_evict(e, old);
+		}
+	}
 	if (flow_table_count(e->flows) >= e->cfg.max_flows) {
 		struct flow *old = flow_table_oldest(e->flows);
 
 		if (old) {
 			if (!old->closed)
 				e->st.flows_evicted++;
-			engine_retire(e, old, END_EVICTED);
+			engine_evict(e, old);
 		}
 	}
 	engine_mem_room(e, sizeof(*c), NULL);
@@ -481,6 +503,11 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 		e->own->created(e);
 	if (flow_table_count(e->flows) > e->st.flows_max_seen)
 		e->st.flows_max_seen = flow_table_count(e->flows);
+	if (pk->l4 == 17) {
+		e->st.udp_flows_created++;
+		if (flow_table_count_udp(e->flows) > e->st.udp_flows_max_seen)
+			e->st.udp_flows_max_seen = flow_table_count_udp(e->flows);
+	}
 	return c;
 }
 

@@ -606,6 +606,10 @@ stats_add(struct stats *to, const struct stats *from)
 	to->flows_max_seen += from->flows_max_seen; /* sum of the workers' highs */
 	to->flows_packed += from->flows_packed;
 	to->flows_evicted_memcap += from->flows_evicted_memcap;
+	to->udp_flows_created += from->udp_flows_created;
+	to->udp_flows_idle += from->udp_flows_idle;
+	to->udp_flows_evicted += from->udp_flows_evicted;
+	to->udp_flows_max_seen += from->udp_flows_max_seen; /* sum of the workers' highs */
 	to->memory_now += from->memory_now;
 	to->memory_max += from->memory_max; /* sum of the workers' highs */
 	to->alerts_dropped += from->alerts_dropped;
@@ -679,6 +683,7 @@ par_start(struct engine *e, char *err, size_t errsz)
 	}
 	e->par = P;
 	wc.max_flows = (e->cfg.max_flows + n - 1) / n;
+	wc.max_udp_flows = (e->cfg.max_udp_flows + n - 1) / n;
 	wc.ooo_cap = e->cfg.ooo_cap / n;
 	wc.memcap = e->cfg.memcap / n;
 	wc.threads = 1;

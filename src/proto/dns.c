@@ -34,6 +34,7 @@
  */
 #include "dns.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -388,6 +389,8 @@ struct dns_tcp {
 	uint8_t buf[DNS_TCP_KEEP];
 };
 
+/* Over UDP a session gets only the part before tcp (udp_state_size): a
+ * DNS flood's one-query flows do not carry 1 KiB of unused buffers. */
 struct dns_state {
 	bool stopped; /* first: proto_gap_stop */
 	struct dns_tcp tcp[2];
@@ -450,10 +453,11 @@ dns_message(struct proto_facts *f, const uint8_t *p, size_t n)
 	}
 }
 
+/* The state is zeroed already; over UDP it ends before tcp[]. */
 static void
 dns_init(void *state)
 {
-	memset(state, 0, sizeof(struct dns_state));
+	((struct dns_state *)state)->stopped = false;
 }
 
 static void
@@ -569,6 +573,7 @@ const struct proto_desc proto_dns = {
 	.ndpi = {"DNS", "DoH_DoT"},
 	.alpn = {"dot", "doq"},
 	.state_size = sizeof(struct dns_state),
+	.udp_state_size = offsetof(struct dns_state, tcp),
 	.sniff = dns_sniff,
 	.init = dns_init,
 	.feed = dns_feed,

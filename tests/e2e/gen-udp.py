@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
 """Generates the UDP capture of the transport tests (tests/e2e/udp.sh).
 
-    gen-udp.py OUTDIR      writes OUTDIR/udp-flows.pcap
+    gen-udp.py OUTDIR      writes OUTDIR/udp-flows.pcap and OUTDIR/udp-flood.pcap
 
 Built byte by byte with the hostile generator's helpers (Ethernet, IPv4,
 checksums): a DNS query and its answer on 53, an answer whose query was not
 captured, an unknown binary exchange between two high ports, text sent to
 the DNS-over-TLS/DTLS port 853, and one client that speaks, falls silent for
 two minutes and speaks again.
+
+udp-flood.pcap is a small DNS flood for the UDP flow cap: 20,000 spoofed
+sources (10.100.0.0/16 upwards) each send one query to 10.0.0.53:53, every
+fifth answered at once, while one implicit TLS session (IMAPS) stays open
+from before the first query to after the last.
 """
 import os
 import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile"))
-from gen import Pcap, csum, eth, ip4  # noqa: E402
+from gen import CCS, APPDATA, Pcap, Tcp, csum, eth, ip4  # noqa: E402
+from gen import tls13_server_hello, tls_client_hello  # noqa: E402
 
 C = [10, 0, 0, 1]
 DNS = [10, 0, 0, 53]
@@ -59,5 +65,28 @@ def main(out):
     cap.write(os.path.join(out, "udp-flows.pcap"))
 
 
+FLOOD_SOURCES = 20000
+
+
+def flood(out):
+    cap = Pcap()
+    client, server = [10, 0, 0, 7], [10, 0, 0, 143]
+    t = Tcp(cap, client, server, 40993, 993)
+    t.handshake()
+    t.c2s(tls_client_hello())
+    t.s2c(tls13_server_hello() + CCS + APPDATA)
+    for i in range(FLOOD_SOURCES):
+        src = [10, 100 + (i >> 16), (i >> 8) & 0xFF, i & 0xFF]
+        name = "x%05d.example.org" % i
+        send(cap, src, DNS, 1024 + i % 60000, 53, dns_query(i & 0xFFFF, name), dt=0.0001)
+        if i % 5 == 0:
+            send(cap, DNS, src, 53, 1024 + i % 60000,
+                 dns_answer(i & 0xFFFF, name, [192, 0, 2, 1]), dt=0.00001, to_server=False)
+    t.c2s(CCS + APPDATA)
+    t.close()
+    cap.write(os.path.join(out, "udp-flood.pcap"))
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
+    flood(sys.argv[1])

@@ -538,6 +538,20 @@ test_dns_in_the_clear_on_53_is_cleartext_without_a_tls_protocol(void **unused)
 }
 
 static void
+test_dns_over_udp_holds_only_the_state_udp_needs(void **unused)
+{
+	struct session s;
+
+	(void)unused;
+	assert_true(proto_dns.udp_state_size > 0);
+	assert_true(proto_dns.udp_state_size + 1000 < proto_dns.state_size);
+	judge_udp_exchange(&s, 53);
+	assert_int_equal(s.pf.commands, 1);
+	assert_int_equal(session_heap_bytes(&s), proto_dns.udp_state_size);
+	session_release(&s);
+}
+
+static void
 test_dns_in_the_clear_on_853_is_plaintext_on_tls_port(void **unused)
 {
 	struct session s;
@@ -567,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_dns_sniff_claims_queries_answers_and_framed_ones_not_text),
 		cmocka_unit_test(test_dns_in_the_clear_on_53_is_cleartext_without_a_tls_protocol),
 		cmocka_unit_test(test_dns_in_the_clear_on_853_is_plaintext_on_tls_port),
+		cmocka_unit_test(test_dns_over_udp_holds_only_the_state_udp_needs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

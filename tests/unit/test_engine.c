@@ -2,7 +2,8 @@
  * test_engine.c - the engine's memory cap: flows and what their sessions
  * hold are accounted; beyond --memcap the idlest flows are finished early
  * (reported, counted), and the accounting returns to zero when every flow
- * is gone.
+ * is gone. The UDP flow cap (--max-udp-flows): a flood of one-datagram
+ * flows evicts the idlest UDP flow, counted, and no TCP session.
  */
 #include <pcap/dlt.h>
 #include <setjmp.h>
@@ -192,6 +193,63 @@ test_engine_memcap_is_shared_out_among_workers(void **state)
 	engine_free(e);
 }
 
+/* A raw IPv4 UDP datagram (a DNS query's header) from 10.2.x.y:40000 to
+ * 10.0.0.53:53. */
+static size_t
+udp_packet(uint8_t *f, unsigned i)
+{
+	static const uint8_t dns[12] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+	size_t total = 28 + sizeof(dns);
+
+	memset(f, 0, 28);
+	f[0] = 0x45;
+	f[2] = (uint8_t)(total >> 8);
+	f[3] = (uint8_t)total;
+	f[8] = 64;
+	f[9] = 17;
+	f[12] = 10, f[13] = 2, f[14] = (uint8_t)(i >> 8), f[15] = (uint8_t)i;
+	f[16] = 10, f[19] = 53;
+	f[20] = 40000 >> 8, f[21] = 40000 & 0xff;
+	f[23] = 53;
+	f[24] = (uint8_t)((total - 20) >> 8), f[25] = (uint8_t)(total - 20);
+	memcpy(f + 28, dns, sizeof(dns));
+	return total;
+}
+
+static void
+test_engine_udp_flood_evicts_udp_flows_only_and_counts_them(void **state)
+{
+	struct engine_config cfg;
+	struct seen seen = {0};
+	struct engine_output out = {&seen, on_session, on_alert};
+	const struct stats *st;
+	struct engine *e;
+	uint8_t f[128];
+	char err[256];
+
+	(void)state;
+	engine_config_defaults(&cfg);
+	cfg.use_ndpi = false;
+	cfg.max_flows = 150;
+	cfg.max_udp_flows = 100;
+	e = engine_new(&cfg, &out, err, sizeof(err));
+	assert_non_null(e);
+	run(e, 40); /* 40 TCP sessions, opened first: the idlest flows */
+	for (unsigned i = 0; i < 5000; i++)
+		engine_packet(e, DLT_RAW, f, udp_packet(f, i), 2000000 + i);
+	st = engine_stats(e);
+	assert_int_equal(st->udp_flows_created, 5000);
+	assert_int_equal(st->udp_flows_evicted, 4900);
+	assert_int_equal(st->flows_evicted, 4900);
+	assert_int_equal(st->udp_flows_max_seen, 100);
+	assert_int_equal(seen.evicted, 4900); /* every one reported, none of them TCP */
+	assert_int_equal(engine_open_flows(e), 140);
+	engine_finish_all(e);
+	assert_int_equal(seen.sessions, 5040);
+	assert_int_equal(st->udp_flows_idle, 0);
+	engine_free(e);
+}
+
 int
 main(void)
 {
@@ -201,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_engine_memory_never_exceeds_the_memcap_whatever_its_size),
 		cmocka_unit_test(test_engine_without_a_memcap_keeps_every_flow),
 		cmocka_unit_test(test_engine_memcap_is_shared_out_among_workers),
+		cmocka_unit_test(test_engine_udp_flood_evicts_udp_flows_only_and_counts_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
