@@ -409,7 +409,11 @@ capture_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint64_t 
 		*frame = data;
 		*caplen = h->caplen;
 		c->wire_len = h->len > h->caplen ? h->len : h->caplen;
-		*ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		/* A pcap record's seconds and microseconds are 32-bit fields
+		 * that libpcap hands over signed: 0xffffffff would read as a
+		 * time before 1970 and wrap every later sum. The format defines
+		 * them unsigned (seconds up to 2106), and so they are read. */
+		*ts_us = (uint64_t)(uint32_t)h->ts.tv_sec * 1000000u + (uint32_t)h->ts.tv_usec;
 		*dlt = pcap_datalink(c->p);
 		return CAPTURE_PACKET;
 	case 0:

@@ -463,8 +463,10 @@ pcapng_add_iface(struct pcapng *r, struct cursor *body, uint64_t at, char *err, 
 
 /*
  * Microseconds since the epoch of timestamp t in the interface's units,
- * truncated as libpcap does. Unsigned arithmetic: a hostile timestamp wraps
- * to a wrong time, never to undefined behaviour.
+ * truncated as libpcap does. The seconds (if_tsoffset added) are kept
+ * within 0 .. 2^32 - 1, the range of a pcap file, so that no later sum of
+ * times can wrap: a hostile 64-bit timestamp in seconds or an offset before
+ * 1970 is clamped to a wrong but bounded time.
  */
 static uint64_t
 pcapng_ts_us(const struct pcapng_iface *i, uint64_t t)
@@ -485,7 +487,18 @@ pcapng_ts_us(const struct pcapng_iface *i, uint64_t t)
 	} else {
 		frac *= 1000000u / i->units;
 	}
-	return (sec + i->offset_s) * 1000000u + frac;
+	if (i->offset_s >> 63) {
+		uint64_t back = -i->offset_s;
+
+		sec = sec > back ? sec - back : 0;
+	} else if (i->offset_s >= UINT32_MAX || sec >= UINT32_MAX - i->offset_s) {
+		sec = UINT32_MAX;
+	} else {
+		sec += i->offset_s;
+	}
+	if (sec > UINT32_MAX)
+		sec = UINT32_MAX;
+	return sec * 1000000u + frac;
 }
 
 /* Takes the packet out of an EPB, SPB or PB body. */

@@ -91,6 +91,14 @@ if [ -n "$good" ]; then
 		{ echo "FAIL bad-input closed-pipe: rc=$(cat "$tmp/pipe.rc"), stderr: $(head -2 "$tmp/pipe.err")"; fails=$((fails + 1)); }
 fi
 
+# Found by AFL++ (make afl): a record whose seconds are 0xffffffff read as a
+# time before 1970, near 2^64 microseconds; the per-port timeline wrapped and
+# wrote out of bounds (SIGSEGV). It is 2106, and the cut record after it is
+# the usual one-line error.
+expect afl-ts-ffffffff 2 'results up to this point' -- -q -r "$top/tests/hostile/afl-ts-before-1970.pcap" --show-empty --no-ndpi
+grep -q '^#1  2106-02-07T06:28:15' "$tmp/bad.out" ||
+	{ echo "FAIL bad-input afl-ts-ffffffff: the first session is not dated 2106"; fails=$((fails + 1)); }
+
 # Exit status 1 with --fail-on when such an alert was raised, 0 otherwise.
 login=$(ls "$top"/pcaps/*login*.pcap "$top"/pcaps/*cleartext*.pcap 2>/dev/null | head -1)
 if [ -n "$login" ]; then

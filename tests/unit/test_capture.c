@@ -686,6 +686,61 @@ test_capture_pcap_file_from_a_pipe_is_still_read_by_libpcap(void **state)
 	capture_close(c);
 }
 
+/* Regression (AFL++ on the whole binary): a pcap record's seconds of
+ * 0xffffffff came from libpcap as -1, became a time near 2^64 microseconds,
+ * and the summary's timeline wrapped its bucket arithmetic and wrote out of
+ * bounds. Both fields are the format's unsigned 32-bit values. */
+static void
+test_capture_pcap_record_times_are_unsigned_32_bit(void **state)
+{
+	static const uint8_t pcap[] = {
+		0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
+		/* 0xffffffff s + 5 µs, 1 byte */
+		0xff, 0xff, 0xff, 0xff, 5, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 'a',
+		/* 7 s + 0xffffffff µs, 1 byte */
+		7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 1, 0, 0, 0, 'b'};
+	struct file f = {0};
+	struct capture *c;
+
+	(void)state;
+	put(&f, pcap, sizeof(pcap));
+	c = open_ok(&f);
+	assert_packet(c, "a", DLT_EN10MB, (uint64_t)UINT32_MAX * 1000000u + 5);
+	assert_packet(c, "b", DLT_EN10MB, 7000000u + (uint64_t)UINT32_MAX);
+	assert_int_equal(next(c).st, CAPTURE_END);
+	capture_close(c);
+}
+
+/* The same bound for pcapng: whole-second units make a 64-bit timestamp
+ * 10^6 times too big for microseconds, and if_tsoffset can point before
+ * 1970 or past 2106; each is clamped to 0 .. 2^32 - 1 seconds. */
+static void
+test_capture_pcapng_times_are_clamped_to_the_pcap_range(void **state)
+{
+	struct file f = {0};
+	struct capture *c;
+	const uint64_t top = (uint64_t)UINT32_MAX * 1000000u;
+
+	(void)state;
+	shb(&f, false);
+	idb(&f, 1, 0, 0, 0);		  /* whole seconds */
+	idb(&f, 1, 0, 0, -1000);	  /* seconds, 1000 s back */
+	idb(&f, 1, 0, 6, INT64_MAX);	  /* µs, an offset past any time */
+	epb(&f, 0, UINT64_MAX, "max", 3); /* 2^64 - 1 s */
+	epb(&f, 0, (uint64_t)1 << 44, "big", 3);
+	epb(&f, 1, 10, "before", 6);  /* 10 s - 1000 s */
+	epb(&f, 1, 1010, "after", 5); /* 10 s */
+	epb(&f, 2, 1, "far", 3);
+	c = open_ok(&f);
+	assert_packet(c, "max", DLT_EN10MB, top);
+	assert_packet(c, "big", DLT_EN10MB, top);
+	assert_packet(c, "before", DLT_EN10MB, 0);
+	assert_packet(c, "after", DLT_EN10MB, 10000000u);
+	assert_packet(c, "far", DLT_EN10MB, top + 1);
+	assert_int_equal(next(c).st, CAPTURE_END);
+	capture_close(c);
+}
+
 static void
 test_capture_drop_privileges_also_forbids_gaining_them_back(void **state)
 {
@@ -736,6 +791,8 @@ main(void)
 		cmocka_unit_test(test_capture_progress_counts_the_bytes_read_of_the_file),
 		cmocka_unit_test(test_capture_break_ends_a_pcapng_file_early),
 		cmocka_unit_test(test_capture_pcap_file_from_a_pipe_is_still_read_by_libpcap),
+		cmocka_unit_test(test_capture_pcap_record_times_are_unsigned_32_bit),
+		cmocka_unit_test(test_capture_pcapng_times_are_clamped_to_the_pcap_range),
 		cmocka_unit_test(test_capture_drop_privileges_also_forbids_gaining_them_back),
 	};
 
