@@ -129,6 +129,10 @@ spool_scan(struct spool *s, const char *path, char *err, size_t errsz)
 
 		if (!spool_name_seq(e->d_name, &seq))
 			continue;
+		/* A name set aside keeps its number too: a new file must
+		 * not be created on it (O_EXCL would fail for ever). */
+		if (seq >= s->next_seq)
+			s->next_seq = seq + 1;
 		if (fstatat(s->dirfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(sb.st_mode) || !spool_owner_ok(s, sb.st_uid) || sb.st_nlink != 1) {
 			s->skipped++;
@@ -139,8 +143,6 @@ spool_scan(struct spool *s, const char *path, char *err, size_t errsz)
 			closedir(d);
 			return -1;
 		}
-		if (seq >= s->next_seq)
-			s->next_seq = seq + 1;
 	}
 	closedir(d);
 	if (s->n > 1)

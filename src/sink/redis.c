@@ -202,7 +202,10 @@ redisout_write(void *cookie, const char *buf, size_t size)
 		const char *nl = memchr(buf + off, '\n', size - off);
 		size_t n = nl ? (size_t)(nl - (buf + off)) : size - off;
 
-		if (redisout_line_grow(r, r->line_len + n + 1)) {
+		if (r->line_len == SIZE_MAX) {
+			/* The rest of a line already lost: not kept (SIZE_MAX + n
+			 * would wrap and write before the buffer). */
+		} else if (redisout_line_grow(r, r->line_len + n + 1)) {
 			memcpy(r->line + r->line_len, buf + off, n);
 			r->line_len += n;
 		} else {

@@ -350,6 +350,28 @@ test_spool_a_planted_symlink_with_a_spool_name_is_not_read(void **state)
 	assert_int_equal(access(target, F_OK), 0);
 }
 
+/* A name that was set aside (here a symlink, the newest name) still holds
+ * its number: the next file written gets a later one, so that appending
+ * does not fail on O_EXCL for ever. */
+static void
+test_spool_a_set_aside_name_does_not_block_new_files(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], out[64], target[128];
+	struct spool *s;
+
+	snprintf(target, sizeof(target), "%s/elsewhere", fx->dir);
+	snprintf(fx->path, sizeof(fx->path), "%s/spool-%020u.jsonl", fx->dir, 1u);
+	assert_int_equal(symlink(target, fx->path), 0);
+	s = spool_open(fx->dir, 0, (uid_t)-1, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(spool_append(s, "one", 3, err, sizeof(err)), 0);
+	drain(s, out, sizeof(out));
+	assert_string_equal(out, "one\n");
+	spool_close(s);
+	assert_int_equal(access(target, F_OK), -1); /* nothing written through it */
+}
+
 int
 main(void)
 {
@@ -365,6 +387,7 @@ main(void)
 		T(test_spool_past_its_size_bound_records_are_refused),
 		T(test_spool_refuses_a_writable_directory_a_symlink_and_a_second_process),
 		T(test_spool_a_planted_symlink_with_a_spool_name_is_not_read),
+		T(test_spool_a_set_aside_name_does_not_block_new_files),
 #undef T
 	};
 
