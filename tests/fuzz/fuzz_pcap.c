@@ -3,8 +3,10 @@
  * the bytes are a capture file, pcap (read through libpcap) or pcapng (read
  * by src/capture/pcapng.c; its interfaces may mix link types and each
  * packet goes to the engine with its own), fed to the engine with nDPI off
- * and small caps, then every session judged. Truncated or corrupt files
- * must end in CAPTURE_ERROR or CAPTURE_END, never a crash or a leak.
+ * and small caps, then every session judged and counted in a summary (its
+ * per-port, per-server and timeline rows, whose time arithmetic takes the
+ * file's timestamps). Truncated or corrupt files must end in CAPTURE_ERROR
+ * or CAPTURE_END, never a crash or a leak.
  *
  * The file is handed over through a memfd (/proc/self/fd/N), so the real
  * capture_open_file runs.
@@ -18,14 +20,14 @@
 #include "capture.h"
 #include "decode.h"
 #include "engine.h"
+#include "summary.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-drop_session(void *ctx, const struct session *s)
+count_session(void *ctx, const struct session *s)
 {
-	(void)ctx;
-	(void)s;
+	(void)summary_add(ctx, s);
 }
 
 static void
@@ -38,7 +40,8 @@ drop_alert(void *ctx, const struct alert *a)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct engine_output out = {NULL, drop_session, drop_alert};
+	struct summary *sum = summary_new();
+	struct engine_output out = {sum, count_session, drop_alert};
 	struct engine_config cfg = {0}; /* the defaults set only what is not 0 */
 	struct capture *c;
 	struct engine *e;
@@ -48,12 +51,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t ts;
 	int dlt;
 	int fd = memfd_create("fuzz.pcap", 0);
+	size_t n;
 
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+	if (!sum || fd < 0 || write(fd, data, size) != (ssize_t)size)
 		abort();
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	c = capture_open_file(path, err, sizeof(err));
 	if (!c) {
+		summary_free(sum);
 		close(fd);
 		return 0;
 	}
@@ -62,6 +67,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.stream_cap = 512;
 	cfg.ooo_cap = 2048;
 	cfg.use_ndpi = false;
+	/* the last byte picks whether flows without payload are reported */
+	cfg.show_empty = size && (data[size - 1] & 1);
 	e = engine_new(&cfg, &out, err, sizeof(err));
 	if (!e)
 		abort();
@@ -71,6 +78,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			engine_packet(e, dlt, frame, caplen, ts);
 	engine_finish_all(e);
 	engine_free(e);
+	(void)summary_ports(sum, &n);
+	(void)summary_servers(sum, &n);
+	(void)summary_timeline(sum, &n, &ts);
+	summary_free(sum);
 	capture_close(c);
 	close(fd);
 	return 0;
