@@ -60,12 +60,16 @@ uint64_t redisout_finish(struct redisout *r, unsigned wait_ms, const char **why)
  * the sender has finished) and its last write or read error in *why (NULL:
  * none; a static copy). false without one. */
 bool redisout_spool_left(struct redisout *r, uint64_t *bytes, uint64_t *files, const char **why);
+/* With a spool: the files set aside so far (unsafe or unreadable: left on
+ * disk, their records neither delivered nor kept for a run that could read
+ * them) and in *name the last one's name (a static copy). 0 without one. */
+uint64_t redisout_spool_skipped(struct redisout *r, const char **name);
 /* Finishes r (at once, if redisout_finish did not run) and frees it. */
 void redisout_free(struct redisout *r);
 /* The counters so far: redis_sent, redis_dropped, redis_queued,
  * redis_reconnects, redis_errors; with a spool json_spooled, json_replayed,
  * json_spool_dropped, json_spool_errors, json_spool_partial,
- * json_spool_bytes. r may be NULL (nothing). */
+ * json_spool_bytes, json_spool_skipped_files. r may be NULL (nothing). */
 void redisout_stats_each(struct redisout *r, void (*fn)(void *ctx, const char *name, uint64_t v),
 			 void *ctx);
 

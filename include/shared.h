@@ -26,7 +26,9 @@
  *   PREFIX:policy:{mx.example.org}:tlsa:25
  *
  * (the hash tag is the name the fact is about: one domain's facts on one
- * shard) and announced on the same channel as "policy NONCE SENSOR LINE".
+ * shard) and announced on a channel of their own, PREFIX:policies, as
+ * "policy NONCE SENSOR LINE" (PREFIX:offers carries only offers and
+ * failures: sensors of an earlier release read every message there as one).
  * The facts other sensors publish are handed to the caller's thread
  * (shared_policy_take), which stores them: the policy store is not shared
  * between threads.

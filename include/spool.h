@@ -21,6 +21,11 @@
  * user, root or the -Z user. The directory is locked (flock) so that two
  * processes never share one spool.
  *
+ * A file that cannot be read (unsafe, or open or read fails) is set aside:
+ * left where it is, never removed, its records not returned, and counted
+ * with its name kept (spool_counters), so that the caller can say that
+ * records were not delivered.
+ *
  * Not thread-safe: after spool_open, one thread (the Redis sender) does all
  * the reading and writing.
  */
@@ -48,10 +53,11 @@ struct spool_rec {
 };
 
 struct spool_counters {
-	uint64_t bytes;	  /* in the spool's files now */
-	uint64_t files;	  /* spool files now */
-	uint64_t partial; /* incomplete last lines skipped */
-	uint64_t skipped; /* files found but not read (not a regular file of ours) */
+	uint64_t bytes;	       /* in the spool's files now */
+	uint64_t files;	       /* spool files now */
+	uint64_t partial;      /* incomplete last lines skipped */
+	uint64_t skipped;      /* files set aside: found but not read (unsafe, or unreadable) */
+	char skipped_name[40]; /* the last file set aside ("": none) */
 };
 
 /*

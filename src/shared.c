@@ -3,9 +3,13 @@
  * Redis (shared.h says what is kept where, and why).
  *
  * Two connections: one for commands (the load at start, this sensor's offers)
- * and one subscribed to PREFIX:offers. The subscription comes first and the
- * load after it, so that an offer written between the two is not missed (it
- * may come twice: the mirror does not mind).
+ * and one subscribed to PREFIX:offers and PREFIX:policies. The subscription
+ * comes first and the load after it, so that an offer written between the two
+ * is not missed (it may come twice: the mirror does not mind).
+ *
+ * The policy facts have a channel of their own: a sensor of an earlier
+ * release reads every message on PREFIX:offers as "SERVER SENSOR", and would
+ * take "policy ..." for an offer of a server named "policy".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,7 +80,8 @@ struct shared {
 	struct shared_target t;
 	uint64_t nonce; /* this process's announcements, not taken back */
 	char sensor[SHARED_NAME_LEN];
-	char channel[SHARED_KEY_LEN + 16];
+	char channel[SHARED_KEY_LEN + 16];	  /* PREFIX:offers: offers, failures */
+	char policy_channel[SHARED_KEY_LEN + 16]; /* PREFIX:policies: policy facts */
 	pthread_t thread;
 	bool thread_started;
 
@@ -543,13 +548,15 @@ shared_connect_one(struct shared *sh)
 	return redis_connect(sh->t.host, sh->t.port, sh->t.password, sh->t.db, why, sizeof(why));
 }
 
-/* One announcement on the channel: "SERVER SENSOR" (an offer),
- * "fail SERVER>CLIENT TS BROKEN SENSOR" (a failed handshake) or
- * "policy NONCE SENSOR LINE" (a mail policy fact). */
+/* One announcement: on PREFIX:offers "SERVER SENSOR" (an offer) or
+ * "fail SERVER>CLIENT TS BROKEN SENSOR" (a failed handshake); on
+ * PREFIX:policies "policy NONCE SENSOR LINE" (a mail policy fact). A message
+ * on the offers channel whose first word is not a server (a policy fact of a
+ * sensor that still announces them there, say) is not an offer. */
 static void
 shared_take_message(struct shared *sh, const redisReply *r)
 {
-	const redisReply *m;
+	const redisReply *c, *m;
 	char buf[640], key[SHARED_KEY_LEN + INET6_ADDRSTRLEN], sensor[SHARED_NAME_LEN];
 	unsigned long long ts;
 	unsigned broken;
@@ -558,12 +565,16 @@ shared_take_message(struct shared *sh, const redisReply *r)
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0)
 		return;
+	c = r->element[1];
 	m = r->element[2];
-	if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len >= sizeof(buf))
+	if (c->type != REDIS_REPLY_STRING || m->type != REDIS_REPLY_STRING || m->len == 0 ||
+	    m->len >= sizeof(buf))
 		return;
 	memcpy(buf, m->str, m->len);
 	buf[m->len] = '\0';
-	if (strncmp(buf, "policy ", 7) == 0) {
+	if (strcmp(c->str, sh->policy_channel) == 0) {
+		if (strncmp(buf, "policy ", 7) != 0)
+			return;
 		unsigned long long nonce;
 		int used = 0;
 
@@ -576,10 +587,14 @@ shared_take_message(struct shared *sh, const redisReply *r)
 		pthread_mutex_unlock(&sh->lock);
 		return;
 	}
+	if (strcmp(c->str, sh->channel) != 0)
+		return;
 	if (strncmp(buf, "fail ", 5) == 0) {
-		if (sscanf(buf + 5, "%109s %llu %u %63s", key, &ts, &broken, sensor) != 4)
+		if (sscanf(buf + 5, "%109s %llu %u %63s", key, &ts, &broken, sensor) != 4 ||
+		    !strchr(key, '>') || !shared_key_valid(key, strlen(key)))
 			return;
-	} else if (sscanf(buf, "%63s %63s", key, sensor) == 2 && !strchr(key, '>')) {
+	} else if (sscanf(buf, "%63s %63s", key, sensor) == 2 &&
+		   shared_server_valid(key, strlen(key))) {
 		ts = 0;
 		broken = 0;
 	} else {
@@ -733,8 +748,16 @@ shared_connect(struct shared *sh)
 
 	if (!(sh->sub = shared_connect_one(sh)) || !(sh->cmd = shared_connect_one(sh)))
 		goto fail;
-	r = redisCommand(sh->sub, "SUBSCRIBE %s", sh->channel);
+	/* Two confirmations, one a channel. */
+	r = redisCommand(sh->sub, "SUBSCRIBE %s %s", sh->channel, sh->policy_channel);
 	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		goto fail;
+	}
+	freeReplyObject(r);
+	r = NULL;
+	if (redisGetReply(sh->sub, (void **)&r) != REDIS_OK || !r || r->type != REDIS_REPLY_ARRAY) {
 		if (r)
 			freeReplyObject(r);
 		goto fail;
@@ -869,7 +892,7 @@ shared_send_policy(struct shared *sh)
 		snprintf(msg, sizeof(msg), "policy %" PRIu64 " %s %s", sh->nonce, sh->sensor,
 			 o->line);
 		redisAppendCommand(sh->cmd, "SET %s %s EX %u", key, o->line, o->ttl_s);
-		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->channel, msg);
+		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->policy_channel, msg);
 	}
 	for (; done < n; done++) {
 		bool ok = true;
@@ -999,6 +1022,7 @@ shared_new(const struct shared_target *t, const char *sensor, char *warn, size_t
 		if (*c <= ' ' || *c >= 0x7f)
 			*c = '_'; /* one word in the announcements */
 	snprintf(sh->channel, sizeof(sh->channel), "%s:offers", t->prefix);
+	snprintf(sh->policy_channel, sizeof(sh->policy_channel), "%s:policies", t->prefix);
 	{
 		struct timespec now;
 

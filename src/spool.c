@@ -52,6 +52,7 @@ struct spool {
 	uint64_t rec_end[SPOOL_READ_MAX]; /* offsets after each record of the last read */
 	size_t nread;
 	uint64_t partial, skipped;
+	char skipped_name[SPOOL_NAME_LEN + 1]; /* the last file set aside */
 };
 
 static void
@@ -76,6 +77,14 @@ spool_name_seq(const char *name, uint64_t *seq)
 		*seq = *seq * 10 + (uint64_t)(d[i] - '0');
 	}
 	return true;
+}
+
+/* A file is set aside: counted and named, left in place. */
+static void
+spool_set_aside(struct spool *s, const char *name)
+{
+	s->skipped++;
+	snprintf(s->skipped_name, sizeof(s->skipped_name), "%s", name);
 }
 
 static bool
@@ -135,7 +144,7 @@ spool_scan(struct spool *s, const char *path, char *err, size_t errsz)
 			s->next_seq = seq + 1;
 		if (fstatat(s->dirfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(sb.st_mode) || !spool_owner_ok(s, sb.st_uid) || sb.st_nlink != 1) {
-			s->skipped++;
+			spool_set_aside(s, e->d_name);
 			continue;
 		}
 		if (spool_add_file(s, seq, (uint64_t)sb.st_size) < 0) {
@@ -292,12 +301,13 @@ spool_open_oldest(struct spool *s, char *err, size_t errsz)
 	struct stat sb;
 
 	spool_name(name, sizeof(name), s->files[0].seq);
-	s->rfd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted under the name must not hold the open. */
+	s->rfd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (s->rfd < 0 || fstat(s->rfd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
 	    !spool_owner_ok(s, sb.st_uid)) {
-		snprintf(err, errsz, "%s: %s", name,
-			 s->rfd < 0 ? strerror(errno) : "not a regular file of ours (set aside)");
-		s->skipped++;
+		snprintf(err, errsz, "%s: %s (set aside)", name,
+			 s->rfd < 0 ? strerror(errno) : "not a regular file of ours");
+		spool_set_aside(s, name);
 		spool_drop_oldest(s, false);
 		return -1;
 	}
@@ -323,8 +333,12 @@ spool_read(struct spool *s, struct spool_rec *recs, size_t max, char *err, size_
 			if (got < 0 && errno == EINTR)
 				continue;
 			if (got < 0) {
-				snprintf(err, errsz, "read: %s (file set aside)", strerror(errno));
-				s->skipped++;
+				char name[SPOOL_NAME_LEN + 1];
+
+				spool_name(name, sizeof(name), s->files[0].seq);
+				snprintf(err, errsz, "%s: read: %s (set aside)", name,
+					 strerror(errno));
+				spool_set_aside(s, name);
 				spool_drop_oldest(s, false);
 				return -1;
 			}
@@ -396,4 +410,5 @@ spool_counters(const struct spool *s, struct spool_counters *c)
 	c->files = s->n;
 	c->partial = s->partial;
 	c->skipped = s->skipped;
+	snprintf(c->skipped_name, sizeof(c->skipped_name), "%s", s->skipped_name);
 }

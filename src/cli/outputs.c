@@ -417,6 +417,16 @@ cli_outputs_finish(struct cli_outputs *out, const struct stats *st, volatile sig
 				out->redis_lost = true;
 			}
 		}
+		/* A file set aside stays on disk, but its records were not
+		 * delivered: as undelivered records, the status says so. */
+		files = redisout_spool_skipped(out->redis, &why);
+		if (files) {
+			fprintf(stderr,
+				"tlswatch: --json-spool %s: %" PRIu64 " spool file%s set aside, "
+				"left in place and not delivered (last: %s)\n",
+				out->opt->json_spool_dir, files, files == 1 ? "" : "s", why);
+			out->redis_lost = true;
+		}
 	}
 	if (out->opt->stats) {
 		fputs("tlswatch statistics:\n", stderr);

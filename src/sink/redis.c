@@ -64,10 +64,12 @@ struct redisout {
 	struct spool *spool;
 	/* Its counters (under lock): records written to it, sent from it,
 	 * not taken by it (full or a write failed), failed writes and reads,
-	 * and what it holds now. */
+	 * what it holds now, and the files set aside (left on disk, their
+	 * records not delivered) with the last one's name. */
 	uint64_t spooled, replayed, spool_dropped, spool_errors;
-	uint64_t spool_bytes, spool_files, spool_partial;
+	uint64_t spool_bytes, spool_files, spool_partial, spool_skipped;
 	char spool_error[256];
+	char spool_skipped_name[40];
 };
 
 bool
@@ -360,6 +362,8 @@ redisout_spool_sync(struct redisout *r)
 	r->spool_bytes = sc.bytes;
 	r->spool_files = sc.files;
 	r->spool_partial = sc.partial;
+	r->spool_skipped = sc.skipped;
+	snprintf(r->spool_skipped_name, sizeof(r->spool_skipped_name), "%s", sc.skipped_name);
 }
 
 /* Writes records (oldest first) to the end of the spool and frees them;
@@ -662,6 +666,20 @@ redisout_spool_left(struct redisout *r, uint64_t *bytes, uint64_t *files, const 
 	return r->spool != NULL;
 }
 
+uint64_t
+redisout_spool_skipped(struct redisout *r, const char **name)
+{
+	static char last[40];
+	uint64_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->spool_skipped;
+	snprintf(last, sizeof(last), "%s", r->spool_skipped_name);
+	pthread_mutex_unlock(&r->lock);
+	*name = last;
+	return n;
+}
+
 void
 redisout_free(struct redisout *r)
 {
@@ -689,6 +707,7 @@ redisout_stats_each(struct redisout *r, void (*fn)(void *ctx, const char *name, 
 {
 	uint64_t sent, dropped, queued, reconnects, errors;
 	uint64_t spooled, replayed, spool_dropped, spool_errors, spool_partial, spool_bytes;
+	uint64_t spool_skipped;
 
 	if (!r)
 		return;
@@ -704,6 +723,7 @@ redisout_stats_each(struct redisout *r, void (*fn)(void *ctx, const char *name, 
 	spool_errors = r->spool_errors;
 	spool_partial = r->spool_partial;
 	spool_bytes = r->spool_bytes;
+	spool_skipped = r->spool_skipped;
 	pthread_mutex_unlock(&r->lock);
 	fn(ctx, "redis_sent", sent);
 	fn(ctx, "redis_dropped", dropped);
@@ -718,4 +738,5 @@ redisout_stats_each(struct redisout *r, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "json_spool_errors", spool_errors);
 	fn(ctx, "json_spool_partial", spool_partial);
 	fn(ctx, "json_spool_bytes", spool_bytes);
+	fn(ctx, "json_spool_skipped_files", spool_skipped);
 }

@@ -12,7 +12,9 @@
 #     sessions' policy source "shared"; each fact is in Redis under the
 #     documented key, its value the fact's line, its TTL the DNS TTL;
 #   - tap-b running first (subscribed), tap-a after: the facts reach it
-#     through the channel while it runs, with the same alerts.
+#     through the channel while it runs, with the same alerts; a plain
+#     subscriber of tlswatch:offers (what a sensor of an earlier release
+#     reads as offers) sees none of them: they have tlswatch:policies.
 #   shared-policy.sh BINARY TMPDIR
 set -u
 bin=$1 tmp=$2/shared-policy
@@ -45,9 +47,10 @@ port=6397
 url=redis://127.0.0.1:$port
 redis_pid=
 tw_pid=
+sub_pid=
 cleanup() {
 	exec 3>&- 2>/dev/null
-	for p in $tw_pid $redis_pid; do kill "$p" 2>/dev/null; done
+	for p in $tw_pid $sub_pid $redis_pid; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 }
@@ -113,11 +116,15 @@ cmp -s "$tmp/one.alerts" "$tmp/b1.alerts" && ok ||
 # ---- tap-b first, subscribed; tap-a's facts arrive through the channel.
 for k in $(cli --scan --pattern 'tlswatch:policy:*'); do cli del "$k" >/dev/null; done
 mkfifo "$tmp/fifo"
+# What an earlier release's sensor would read as offers.
+ip netns exec "$ns" stdbuf -oL redis-cli -p "$port" --raw SUBSCRIBE tlswatch:offers >"$tmp/offers.sub" 2>&1 &
+sub_pid=$!
 ip netns exec "$ns" "$bin" -q -r "$tmp/fifo" --sensor-name tap-b --state "$url" --json "$tmp/b2.json" >/dev/null 2>"$tmp/b2.err" &
 tw_pid=$!
 exec 3>"$tmp/fifo"
 head -c 24 "$tmp/b.pcap" >&3 # the file header: tap-b starts
-if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 1 ]' 100; then
+# (tap-b subscribes to both channels with one SUBSCRIBE)
+if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 2 ]' 100; then
 	N "$bin" -q -r "$tmp/a.pcap" --sensor-name tap-a --state "$url" --json "$tmp/a2.json" >/dev/null 2>&1
 	# tap-a wrote and announced its facts before it ended; tap-b's thread
 	# takes the announcements as Redis delivers them (as offers, shared.sh).
@@ -130,6 +137,17 @@ if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 1 ]' 100; 
 		bad "tap-b subscribed before tap-a: other policy alerts than one sensor" "$tmp/b2.alerts" "$tmp/b2.err"
 	[ "$(stat "$tmp/b2.json" shared_policy_loaded)" = 0 ] && [ "$(stat "$tmp/b2.json" shared_policy_received)" = 5 ] &&
 		ok || bad "tap-b subscribed before tap-a: want 0 facts loaded, 5 received" "$tmp/b2.json"
+	# A marker published last shows the subscriber read everything before it.
+	cli publish tlswatch:offers end-of-test >/dev/null
+	if wait_until 'grep -qx end-of-test "$tmp/offers.sub"' 50; then
+		! grep -q '^policy ' "$tmp/offers.sub" && ok ||
+			bad "policy facts announced on tlswatch:offers: earlier sensors take them for offers" "$tmp/offers.sub"
+	else
+		bad "the plain subscriber of tlswatch:offers read nothing" "$tmp/offers.sub"
+	fi
+	kill "$sub_pid" 2>/dev/null
+	wait "$sub_pid" 2>/dev/null
+	sub_pid=
 else
 	bad "tap-b never subscribed to tlswatch:offers" "$tmp/b2.err"
 	exec 3>&-

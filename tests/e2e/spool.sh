@@ -18,6 +18,9 @@
 #       --json-spool without --json redis:// is a usage error;
 #   (e) Redis refusing writes with OOM (maxmemory): the records are kept in
 #       the spool, not dropped, and sent once it takes writes again;
+#   (h) a spool file that is not read (another user's: set aside) is left
+#       in place, counted in json_spool_skipped_files and named, and the
+#       exit status is 2 although everything else was delivered;
 #   (d) past --json-spool-max the records are dropped and counted: spooled
 #       and dropped add up to every record, the spool stays under its bound;
 #   (f) a full disk (a small tmpfs): failed writes are counted and said, and
@@ -211,6 +214,24 @@ if [ $rc -eq 0 ] && [ "$n_oom" = 0 ] && cmp -s <(sessions "$tmp/a1.want") <(sess
 	bad "(e) OOM: exit $rc, $n_oom records taken while refusing; want all $n1 records after, none dropped" "$tmp/e.err"
 fi
 echo "spool (e): $(grep -E '^  (redis_|json_)' "$tmp/e.err" | tr -s ' ' | tr '\n' ' ')"
+
+# --- (h) a spool file set aside ------------------------------------------------
+# Another user's file under a spool name is not read: its records are not
+# delivered, and the run must not look clean.
+mkdir -m 700 "$tmp/sh"
+aside=spool-00000000000000000001.jsonl
+head -n 3 "$tmp/a1.want" >"$tmp/sh/$aside"
+chown nobody "$tmp/sh/$aside"
+cli DEL tw-h >/dev/null
+N "$bin" -r "$smtp" --json "redis://127.0.0.1:$port/tw-h" --json-spool "$tmp/sh" --stats \
+	>/dev/null 2>"$tmp/h.err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(stat_ json_spool_skipped_files "$tmp/h.err")" = 1 ] &&
+	grep -q -- "--json-spool $tmp/sh: 1 spool file set aside.*$aside" "$tmp/h.err" &&
+	[ "$(cli LLEN tw-h)" = "$n1" ] && [ "$(wc -l <"$tmp/sh/$aside")" = 3 ] &&
+	[ "$(stat -c %U "$tmp/sh/$aside")" = nobody ]; then ok; else
+	bad "(h) a file set aside: exit $rc; want 2, json_spool_skipped_files 1, the file named and left in place" "$tmp/h.err"
+fi
 
 # --- (d) the size bound ------------------------------------------------------
 stop_redis

@@ -2,7 +2,8 @@
  * test_spool.c - the --json-spool directory (spool.h): records come back in
  * the order they were written, across files and runs; an incomplete last
  * line is skipped and counted, never returned; delivered files go; the size
- * bound holds; the directory's rules are those of the other outputs.
+ * bound holds; the directory's rules are those of the other outputs; a
+ * file that cannot be read is set aside, left in place, counted and named.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -372,6 +373,66 @@ test_spool_a_set_aside_name_does_not_block_new_files(void **state)
 	assert_int_equal(access(target, F_OK), -1); /* nothing written through it */
 }
 
+/* A file that turns out unreadable at replay (here a directory put in its
+ * place after the spool was opened) is set aside: left where it is, counted
+ * and named, so that the caller can say its records were not delivered;
+ * the next file is read. */
+static void
+test_spool_a_file_unreadable_at_replay_is_left_in_place_counted_and_named(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], out[64], first[160];
+	struct spool_rec recs[SPOOL_READ_MAX];
+	struct spool_counters c;
+	struct spool *s;
+	struct stat sb;
+
+	write_spool_file(fx, 1, "lost\n", 5);
+	snprintf(first, sizeof(first), "%s", fx->path);
+	write_spool_file(fx, 2, "kept\n", 5);
+	s = spool_open(fx->dir, 0, (uid_t)-1, err, sizeof(err));
+	assert_non_null(s);
+	spool_counters(s, &c);
+	assert_int_equal(c.files, 2);
+	assert_int_equal(c.skipped, 0);
+	assert_string_equal(c.skipped_name, "");
+	assert_int_equal(unlink(first), 0);
+	assert_int_equal(mkdir(first, 0700), 0);
+	assert_int_equal(spool_read(s, recs, SPOOL_READ_MAX, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "spool-00000000000000000001.jsonl"));
+	assert_non_null(strstr(err, "set aside"));
+	drain(s, out, sizeof(out));
+	assert_string_equal(out, "kept\n");
+	spool_counters(s, &c);
+	assert_int_equal(c.skipped, 1);
+	assert_string_equal(c.skipped_name, "spool-00000000000000000001.jsonl");
+	assert_int_equal(c.files, 0);
+	assert_false(spool_pending(s));
+	spool_close(s);
+	assert_int_equal(stat(first, &sb), 0); /* never removed */
+	assert_true(S_ISDIR(sb.st_mode));
+}
+
+/* A file set aside when the spool is opened (a symlink) is named too. */
+static void
+test_spool_a_file_set_aside_at_open_is_named(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], target[128];
+	struct spool_counters c;
+	struct spool *s;
+
+	snprintf(target, sizeof(target), "%s/elsewhere", fx->dir);
+	snprintf(fx->path, sizeof(fx->path), "%s/spool-%020u.jsonl", fx->dir, 7u);
+	assert_int_equal(symlink(target, fx->path), 0);
+	s = spool_open(fx->dir, 0, (uid_t)-1, err, sizeof(err));
+	assert_non_null(s);
+	spool_counters(s, &c);
+	assert_int_equal(c.skipped, 1);
+	assert_string_equal(c.skipped_name, "spool-00000000000000000007.jsonl");
+	spool_close(s);
+}
+
 int
 main(void)
 {
@@ -388,6 +449,8 @@ main(void)
 		T(test_spool_refuses_a_writable_directory_a_symlink_and_a_second_process),
 		T(test_spool_a_planted_symlink_with_a_spool_name_is_not_read),
 		T(test_spool_a_set_aside_name_does_not_block_new_files),
+		T(test_spool_a_file_unreadable_at_replay_is_left_in_place_counted_and_named),
+		T(test_spool_a_file_set_aside_at_open_is_named),
 #undef T
 	};
 
