@@ -142,8 +142,11 @@ void policy_stats_get(const struct policy *p, struct policy_stats *out);
  *   policy cname ALIAS TARGET EXPIRES LEARNED
  *   policy sts DOMAIN ID|- EXPIRES LEARNED
  *   policy tlsrpt DOMAIN EXPIRES LEARNED
- *   policy tlsa HOST PORT ad|noad EXPIRES LEARNED
+ *   policy tlsa HOST PORT ad|noad [USAGE SELECTOR MATCHING HEX] EXPIRES LEARNED
  *
+ * A TLSA fact carries its association when it is usable (struct
+ * policy_tlsa): HEX is the 32 bytes kept, in lower-case hex. Lines of
+ * earlier runs without it still parse (the association is then unknown). *
  * EXPIRES and LEARNED are packet times in microseconds since 1970 (the
  * answer's time plus its TTL; when the record was first stored), LEARNED
  * never after EXPIRES. Names are as pol_name keeps them (lower case, no
@@ -158,14 +161,28 @@ enum policy_fact_kind {
 	POLICY_FACT_TLSA,
 };
 
+/*
+ * A TLSA record's certificate association (RFC 6698 2.1) as kept: usable
+ * when SMTP DANE can use it (RFC 7672 3.1: usage 2 DANE-TA or 3 DANE-EE,
+ * selector 0 or 1) and it can be compared: matching type 1 (SHA-256, the
+ * 32 bytes), 2 (SHA-512: its first 32 bytes are kept and compared) or 0
+ * (exact: the SHA-256 of the data, when the data was kept whole).
+ */
+struct policy_tlsa {
+	uint8_t usage, selector, matching;
+	bool usable;
+	uint8_t data[32];
+};
+
 struct policy_fact {
 	enum policy_fact_kind kind;
 	char name[POLICY_NAME_MAX];  /* domain (mx, sts, tlsrpt), host (addr, tlsa), alias */
 	char value[POLICY_NAME_MAX]; /* mx: host; cname: target; sts: id ("" none) */
 	uint8_t family;		     /* addr: 4 or 6 */
 	uint8_t addr[16];
-	uint16_t port; /* tlsa */
-	bool ad;       /* tlsa: the answer was DNSSEC-validated */
+	uint16_t port;		 /* tlsa */
+	bool ad;		 /* tlsa: the answer was DNSSEC-validated */
+	struct policy_tlsa tlsa; /* tlsa: its association (usable false: unknown) */
 	uint64_t expires_us, learned_us;
 };
 
@@ -177,7 +194,8 @@ struct policy_fact {
 size_t policy_fact_format(const struct policy_fact *f, char *buf, size_t bufsz);
 /* The fact's id among the facts about its name, as the shared state keys
  * it: "mx:HOST", "addr:4/ADDRESS", "cname:TARGET", "sts", "tlsrpt",
- * "tlsa:PORT"; its length, 0 when it does not fit. */
+ * "tlsa:PORT" or "tlsa:PORT:USAGE:SELECTOR:MATCHING:HEX"; its length, 0
+ * when it does not fit. */
 size_t policy_fact_id(const struct policy_fact *f, char *buf, size_t bufsz);
 /* Reads a line as policy_fact_format writes it (no LF); false with why
  * (a short phrase) when it is not one. */

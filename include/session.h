@@ -72,9 +72,13 @@ enum alert_kind {
 	ALERT_TLS_WEAK_CIPHER,
 	ALERT_AUTH_OFFERED_CLEARTEXT,
 	ALERT_LOGIN_BRUTEFORCE,
-	ALERT_DATA_CLEARTEXT,	 /* an encrypted control session's data went in the clear */
-	ALERT_MTA_STS_VIOLATION, /* mail to an MTA-STS domain's MX not protected by TLS */
-	ALERT_DANE_VIOLATION,	 /* mail to an MX with DNSSEC-validated TLSA not protected */
+	ALERT_DATA_CLEARTEXT,	  /* an encrypted control session's data went in the clear */
+	ALERT_MTA_STS_VIOLATION,  /* mail to an MTA-STS domain's MX not protected by TLS */
+	ALERT_DANE_VIOLATION,	  /* mail to an MX with DNSSEC-validated TLSA not protected */
+	ALERT_DANE_MISMATCH,	  /* the MX's certificate matches none of its validated TLSA */
+	ALERT_CERT_NAME_MISMATCH, /* the certificate does not name the MX (MTA-STS) or the SNI */
+	ALERT_CERT_EXPIRED,	  /* the certificate was expired or not yet valid */
+	ALERT_CERT_SELF_SIGNED,	  /* a self-signed certificate where MTA-STS requires PKIX */
 	ALERT_KIND_COUNT,
 };
 

@@ -13,13 +13,15 @@
  * ClientHello).
  *
  * Records may be split across segments and handshake messages across records;
- * only ClientHello and ServerHello are reassembled (under TLS_HS_CAP), every
- * other message is skipped by length. A parser never allocates when fed a
- * stream that is not TLS: it sets not_tls for that direction and stops.
+ * only ClientHello, ServerHello and (TLS <= 1.2) the server's Certificate are
+ * reassembled (under TLS_HS_CAP), every other message is skipped by length. A
+ * parser never allocates when fed a stream that is not TLS: it sets not_tls for
+ * that direction and stops.
  *
  * Implemented in src/tls/: record.c (this API: records, reassembly, alerts,
  * sniffers), hello.c (the hello messages alone, tls_hello.h, for DTLS and
- * QUIC too), names.c (version, suite and alert names, the weak-suite table).
+ * QUIC too), cert.c (the Certificate message, with OpenSSL's libcrypto),
+ * names.c (version, suite and alert names, the weak-suite table).
  */
 #ifndef TLSWATCH_TLS_H
 #define TLSWATCH_TLS_H
@@ -30,9 +32,12 @@
 
 #include "reasm.h"
 
-#define TLS_HS_CAP 32768 /* largest ClientHello/ServerHello we reassemble */
+#define TLS_HS_CAP 32768 /* largest hello or Certificate message reassembled */
 #define TLS_SNI_MAX 256
 #define TLS_ALPN_MAX 64
+#define TLS_CERT_HASHED 3  /* certificates of a chain whose hashes are kept */
+#define TLS_CERT_TEXT 64   /* subject / issuer common name kept */
+#define TLS_CERT_NAMES 160 /* the leaf's DNS names, joined by ',' (cut) */
 
 /* Anomaly bits recorded in tls_facts.anomalies. */
 enum {
@@ -40,6 +45,38 @@ enum {
 	TLS_ANOM_BAD_HANDSHAKE = 1u << 1, /* hello truncated or inconsistent */
 	TLS_ANOM_HS_CAP = 1u << 2,	  /* a hello exceeded TLS_HS_CAP */
 	TLS_ANOM_GAP = 1u << 3,		  /* stream gap: parsing stopped */
+};
+
+/* What the server's certificate said (TLS <= 1.2: the Certificate message
+ * is in the clear; TLS 1.3 encrypts it). Read by src/tls/cert.c. */
+enum tls_cert_state {
+	TLS_CERT_NONE = 0,  /* no Certificate message seen */
+	TLS_CERT_READ,	    /* the leaf parsed: the fields below hold */
+	TLS_CERT_BAD,	    /* a Certificate message whose leaf did not parse */
+	TLS_CERT_ENCRYPTED, /* TLS 1.3: the certificate went encrypted */
+};
+
+/* Hashes of one certificate, as TLSA associations compare them (RFC 6698
+ * 2.1: selector 0 full certificate, 1 SubjectPublicKeyInfo; matching type
+ * 1 SHA-256, 2 SHA-512). A SHA-512 is kept as its first 32 bytes. */
+struct tls_cert_hash {
+	uint8_t cert256[32], spki256[32];
+	uint8_t cert512[32], spki512[32];
+};
+
+struct tls_cert {
+	uint8_t state;	    /* enum tls_cert_state */
+	uint8_t chain;	    /* certificates in the message (255: more) */
+	uint8_t hashed;	    /* of them, hashed in h[] (leaf first) */
+	bool self_signed;   /* the leaf names itself as issuer and its key signs it */
+	bool names_cut;	    /* names[] could not hold every DNS name */
+	int64_t not_before; /* validity, seconds since 1970 (UTC) */
+	int64_t not_after;
+	char subject[TLS_CERT_TEXT]; /* the leaf's subject CN, "" when none */
+	char issuer[TLS_CERT_TEXT];  /* its issuer's CN (else O), "" when none */
+	char names[TLS_CERT_NAMES];  /* subjectAltName DNS names, else the CN */
+	char key[16];		     /* "rsa2048", "ec256", "ed25519", ... */
+	struct tls_cert_hash h[TLS_CERT_HASHED];
 };
 
 struct tls_facts {
@@ -58,6 +95,9 @@ struct tls_facts {
 	uint16_t version; /* negotiated (supported_versions wins over legacy) */
 	uint16_t cipher;  /* negotiated cipher suite */
 	char alpn_selected[TLS_ALPN_MAX];
+
+	/* The server's Certificate message (TLS <= 1.2) */
+	struct tls_cert cert;
 
 	/* Alerts readable in the clear (before that direction is encrypted) */
 	bool alert;
@@ -95,7 +135,7 @@ struct tls_dir_state {
 	uint8_t hs_type;
 	uint32_t hs_len;      /* body length of the current handshake message */
 	uint32_t hs_have;     /* body bytes seen so far */
-	uint8_t *hs_buf;      /* malloc'd only for CH/SH, freed when done; NULL: skip */
+	uint8_t *hs_buf;      /* malloc'd only for CH/SH/Certificate, freed when done; NULL: skip */
 	bool started;	      /* a valid record header was seen */
 	bool clear_done;      /* encrypted: handshake/alert bodies unreadable */
 	bool hello_done;      /* this direction's hello has been parsed */
@@ -130,6 +170,17 @@ void tls_gap(struct tls_parser *t, struct tls_facts *f, enum dir dir);
  * Returns 1 (yes: a handshake record 0x16 0x03 0x00-0x04, or an SSLv2-format
  * ClientHello), 0 (no), or -1 (too few bytes to tell).
  */
+/*
+ * Reads the body of a TLS 1.0-1.2 Certificate message (RFC 5246 7.4.2:
+ * certificate_list, each a DER X.509 certificate, the server's first) into
+ * c, with OpenSSL's libcrypto: state TLS_CERT_READ, or TLS_CERT_BAD when
+ * the message or its first certificate does not parse.
+ */
+void tls_cert_parse(struct tls_cert *c, const uint8_t *body, size_t len);
+/* Does the DNS name host match one of the certificate's names (RFC 6125
+ * 6.4: case-insensitive, a "*." wildcard covers one leftmost label)? */
+bool tls_cert_names_match(const struct tls_cert *c, const char *host);
+
 int tls_sniff_client(const uint8_t *p, size_t len);
 /* Same for any TLS record start (handshake, alert, CCS, app data), used for
  * the server side and for bytes after an accepted upgrade. */

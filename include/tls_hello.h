@@ -30,6 +30,7 @@
 enum {
 	TLS_HS_CLIENT_HELLO = 1,
 	TLS_HS_SERVER_HELLO = 2,
+	TLS_HS_CERTIFICATE = 11,
 };
 
 /* What a hello means for the caller; the facts are already in struct tls_facts. */

@@ -12,11 +12,14 @@
 #include "policy.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "cursor.h"
 #include "smtp.h"
@@ -45,6 +48,7 @@ struct pol_entry {
 	union {
 		char host[POLICY_NAME_MAX];
 		uint8_t addr[16];
+		struct policy_tlsa tlsa;
 	} v;
 };
 
@@ -202,7 +206,7 @@ pol_same(enum pol_kind k, const struct pol_entry *a, const struct pol_entry *b)
 		return a->family == b->family &&
 		       memcmp(a->v.addr, b->v.addr, a->family == 6 ? 16 : 4) == 0;
 	case PK_TLSA:
-		return a->port == b->port;
+		return a->port == b->port && memcmp(&a->v.tlsa, &b->v.tlsa, sizeof(a->v.tlsa)) == 0;
 	case PK_STS:
 	case PK_TLSRPT:
 	case PK_COUNT:
@@ -443,6 +447,39 @@ pol_effective_name(const struct dns_msg *m, const char *owner, char *qbuf)
 	return owner;
 }
 
+/* A TLSA answer's association, as struct policy_tlsa keeps it. */
+static void
+pol_tlsa_assoc(struct policy_tlsa *a, const struct dns_rr *rr)
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->usage = rr->u.tlsa.usage;
+	a->selector = rr->u.tlsa.selector;
+	a->matching = rr->u.tlsa.matching;
+	if ((a->usage != 2 && a->usage != 3) || a->selector > 1)
+		return;
+	switch (a->matching) {
+	case 0:
+		if (rr->u.tlsa.len == 0 || rr->u.tlsa.len > DNS_TLSA_KEEP ||
+		    !EVP_Digest(rr->u.tlsa.data, rr->u.tlsa.len, md, &mdlen, EVP_sha256(), NULL) ||
+		    mdlen != 32)
+			return;
+		memcpy(a->data, md, 32);
+		break;
+	case 1:
+	case 2:
+		if (rr->u.tlsa.len != (a->matching == 1 ? 32 : 64))
+			return;
+		memcpy(a->data, rr->u.tlsa.data, 32);
+		break;
+	default:
+		return;
+	}
+	a->usable = true;
+}
+
 void
 policy_learn_msg(struct policy *p, const struct dns_msg *m, uint64_t ts_us)
 {
@@ -514,6 +551,7 @@ policy_learn_msg(struct policy *p, const struct dns_msg *m, uint64_t ts_us)
 			if ((d = pol_tlsa_host(e.name, &e.port)) == NULL)
 				continue;
 			memmove(e.name, d, strlen(d) + 1);
+			pol_tlsa_assoc(&e.v.tlsa, rr);
 			e.hash = pol_hash(e.name);
 			pol_put(p, PK_TLSA, &e);
 			break;
@@ -918,6 +956,8 @@ policy_decide(enum sts_mode mta_sts, bool dane, enum verdict v, struct policy_de
 
 #define POL_HOSTS 8
 
+#define POL_ASSOC 8 /* TLSA associations compared per MX */
+
 /* What one candidate domain has. */
 struct pol_cand {
 	char domain[POLICY_NAME_MAX];
@@ -925,6 +965,10 @@ struct pol_cand {
 	enum sts_mode sts;
 	enum policy_source source;
 	bool dane, tlsa_unvalidated, tlsrpt;
+	/* The validated TLSA associations of the MX an SMTP DANE client can use
+	 * (struct policy_tlsa), and how many others it could not. */
+	struct policy_tlsa assoc[POL_ASSOC];
+	unsigned n_assoc, n_assoc_unusable;
 	char sts_id[33];
 	uint8_t via; /* STATE or SHARED when a record used came from there, else 0 */
 };
@@ -1004,6 +1048,10 @@ pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, co
 		if (e->ad) {
 			c->dane = true;
 			pol_via(&c->via, e->origin);
+			if (e->v.tlsa.usable && c->n_assoc < POL_ASSOC)
+				c->assoc[c->n_assoc++] = e->v.tlsa;
+			else
+				c->n_assoc_unusable++;
 		} else {
 			c->tlsa_unvalidated = true;
 		}
@@ -1158,6 +1206,106 @@ pol_session_state(const struct session *s, char *out, size_t outsz)
 	snprintf(out, outsz, "%s%s%s", verdict_name(s->verdict), r ? "/" : "", r ? r : "");
 }
 
+/* Does certificate hash h match the association a (RFC 6698 2.1)? */
+static bool
+pol_assoc_matches(const struct policy_tlsa *a, const struct tls_cert_hash *h)
+{
+	const uint8_t *mine = a->selector == 0 ? (a->matching == 2 ? h->cert512 : h->cert256)
+					       : (a->matching == 2 ? h->spki512 : h->spki256);
+
+	return memcmp(mine, a->data, 32) == 0;
+}
+
+/*
+ * Is the server's certificate chain one the MX's TLSA records allow (RFC
+ * 7672 3.1: DANE-EE binds the leaf, DANE-TA any certificate of the chain
+ * the server sent)? 1 yes, 0 no, -1 it cannot be told: the chain holds
+ * more certificates than were hashed and only DANE-TA records failed.
+ */
+static int
+pol_dane_check(const struct pol_cand *c, const struct tls_cert *cert)
+{
+	bool ta = false;
+
+	for (unsigned i = 0; i < c->n_assoc; i++) {
+		const struct policy_tlsa *a = &c->assoc[i];
+
+		if (a->usage == 3) {
+			if (cert->hashed > 0 && pol_assoc_matches(a, &cert->h[0]))
+				return 1;
+			continue;
+		}
+		ta = true;
+		for (unsigned k = 0; k < cert->hashed; k++)
+			if (pol_assoc_matches(a, &cert->h[k]))
+				return 1;
+	}
+	return ta && cert->chain > cert->hashed ? -1 : 0;
+}
+
+static void
+pol_raise(struct session *s, struct alert *out, size_t max, size_t *n, enum alert_kind k,
+	  enum severity sev, const char *ev)
+{
+	s->alerts |= 1u << k;
+	if (*n >= max)
+		return;
+	verdict_alert_init(&out[*n], s, k, sev);
+	text_escape(out[*n].evidence, sizeof(out[*n].evidence), (const uint8_t *)ev, strlen(ev));
+	(*n)++;
+}
+
+/*
+ * The certificate checks a policy asks for (TLS <= 1.2, where the server's
+ * certificate is in the clear): DANE, the TLSA records; MTA-STS, a PKIX
+ * certificate (not self-signed) naming the MX host (RFC 8461 4.2).
+ */
+static void
+pol_judge_cert(struct session *s, const struct pol_cand *c, const char *state, const char *outcome,
+	       struct alert *out, size_t max, size_t *n)
+{
+	const struct tls_cert *cert = &s->tf.cert;
+	bool sts = c->sts == STS_ENFORCE || c->sts == STS_TESTING || c->sts == STS_UNKNOWN;
+	enum severity sev = c->sts == STS_ENFORCE ? SEVERITY_HIGH : SEVERITY_MEDIUM;
+	char ev[1024], fp[20];
+
+	if (cert->state != TLS_CERT_READ)
+		return;
+	snprintf(fp, sizeof(fp), "%02x%02x%02x%02x%02x%02x...", cert->h[0].cert256[0],
+		 cert->h[0].cert256[1], cert->h[0].cert256[2], cert->h[0].cert256[3],
+		 cert->h[0].cert256[4], cert->h[0].cert256[5]);
+	if (c->dane && c->n_assoc > 0 && pol_dane_check(c, cert) == 0) {
+		const struct policy_tlsa *a = &c->assoc[0];
+
+		snprintf(ev, sizeof(ev),
+			 "certificate of %s (CN=%s, sha256 %s, %u in chain) matches none of "
+			 "the %u validated TLSA records of _%u._tcp.%s (first: %u %u %u "
+			 "%02x%02x%02x%02x...); possible interception; session %s; %s",
+			 c->mx, cert->subject, fp, cert->chain, c->n_assoc, s->server_port, c->mx,
+			 a->usage, a->selector, a->matching, a->data[0], a->data[1], a->data[2],
+			 a->data[3], state, outcome);
+		pol_raise(s, out, max, n, ALERT_DANE_MISMATCH, SEVERITY_CRITICAL, ev);
+	}
+	if (!sts || !c->mx[0])
+		return;
+	if (!tls_cert_names_match(cert, c->mx)) {
+		snprintf(ev, sizeof(ev),
+			 "%s MTA-STS mode %s: the certificate's names %s%s do not include the "
+			 "MX %s; session %s; %s",
+			 c->domain, sts_mode_name(c->sts), cert->names[0] ? cert->names : "(none)",
+			 cert->names_cut ? ",..." : "", c->mx, state, outcome);
+		pol_raise(s, out, max, n, ALERT_CERT_NAME_MISMATCH, sev, ev);
+	}
+	if (cert->self_signed) {
+		snprintf(ev, sizeof(ev),
+			 "%s MTA-STS mode %s requires a PKIX certificate; MX %s presented a "
+			 "self-signed one (CN=%s, sha256 %s); session %s; %s",
+			 c->domain, sts_mode_name(c->sts), c->mx, cert->subject, fp, state,
+			 outcome);
+		pol_raise(s, out, max, n, ALERT_CERT_SELF_SIGNED, sev, ev);
+	}
+}
+
 size_t
 policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 {
@@ -1221,6 +1369,7 @@ policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 			n++;
 		}
 	}
+	pol_judge_cert(s, &c, state, pol_mail_outcome(own), out, max, &n);
 	return n;
 }
 
@@ -1297,14 +1446,32 @@ pol_to_fact(enum pol_kind k, const struct pol_entry *e, struct policy_fact *f)
 	}
 	f->port = e->port;
 	f->ad = e->ad;
+	if (k == PK_TLSA)
+		f->tlsa = e->v.tlsa;
 	f->expires_us = e->expires_us;
 	f->learned_us = e->learned_us;
+}
+
+/* A usable TLSA fact's association as fmt (usage, selector, matching)
+ * then the data in hex; "" for any other fact. */
+static void
+pol_assoc_text(const struct policy_fact *f, const char *fmt, char *out, size_t outsz)
+{
+	int n;
+
+	out[0] = '\0';
+	if (f->kind != POLICY_FACT_TLSA || !f->tlsa.usable)
+		return;
+	n = snprintf(out, outsz, fmt, f->tlsa.usage, f->tlsa.selector, f->tlsa.matching);
+	for (size_t i = 0; n > 0 && i < sizeof(f->tlsa.data) && (size_t)n + 3 <= outsz; i++)
+		n += snprintf(out + n, outsz - (size_t)n, "%02x", f->tlsa.data[i]);
 }
 
 size_t
 policy_fact_format(const struct policy_fact *f, char *buf, size_t bufsz)
 {
 	char addr[INET6_ADDRSTRLEN], mid[POLICY_NAME_MAX + INET6_ADDRSTRLEN + 16];
+	char assoc[80];
 	int n;
 
 	if ((unsigned)f->kind > POLICY_FACT_TLSA || !pol_fact_name_ok(f->name) ||
@@ -1334,7 +1501,8 @@ policy_fact_format(const struct policy_fact *f, char *buf, size_t bufsz)
 	case POLICY_FACT_TLSA:
 		if (f->port == 0)
 			return 0;
-		snprintf(mid, sizeof(mid), " %u %s", f->port, f->ad ? "ad" : "noad");
+		pol_assoc_text(f, " %u %u %u ", assoc, sizeof(assoc));
+		snprintf(mid, sizeof(mid), " %u %s%s", f->port, f->ad ? "ad" : "noad", assoc);
 		break;
 	}
 	n = snprintf(buf, bufsz, "policy %s %s%s %" PRIu64 " %" PRIu64, pol_fact_words[f->kind],
@@ -1363,9 +1531,13 @@ policy_fact_id(const struct policy_fact *f, char *buf, size_t bufsz)
 	case POLICY_FACT_TLSRPT:
 		n = snprintf(buf, bufsz, "%s", pol_fact_words[f->kind]);
 		break;
-	case POLICY_FACT_TLSA:
-		n = snprintf(buf, bufsz, "tlsa:%u", f->port);
+	case POLICY_FACT_TLSA: {
+		char assoc[80];
+
+		pol_assoc_text(f, ":%u:%u:%u:", assoc, sizeof(assoc));
+		n = snprintf(buf, bufsz, "tlsa:%u%s", f->port, assoc);
 		break;
+	}
 	}
 	return n > 0 && (size_t)n < bufsz ? (size_t)n : 0;
 }
@@ -1393,7 +1565,36 @@ pol_fact_u64(const char *s, uint64_t *out)
 	return true;
 }
 
-#define POL_FACT_WORDS 8
+#define POL_FACT_WORDS 11
+
+/* "USAGE SELECTOR MATCHING HEX" of a TLSA fact (w[0..3]) into a; false when
+ * it is not a usable association as pol_tlsa_assoc keeps one. */
+static bool
+pol_fact_assoc(char **w, struct policy_tlsa *a)
+{
+	uint64_t v[3];
+
+	memset(a, 0, sizeof(*a));
+	for (int i = 0; i < 3; i++)
+		if (!pol_fact_u64(w[i], &v[i]) || v[i] > 255)
+			return false;
+	if ((v[0] != 2 && v[0] != 3) || v[1] > 1 || v[2] > 2 || strlen(w[3]) != 64)
+		return false;
+	for (size_t i = 0; i < 32; i++) {
+		unsigned x;
+
+		if (!isxdigit((unsigned char)w[3][2 * i]) ||
+		    !isxdigit((unsigned char)w[3][2 * i + 1]) ||
+		    sscanf(w[3] + 2 * i, "%2x", &x) != 1)
+			return false;
+		a->data[i] = (uint8_t)x;
+	}
+	a->usage = (uint8_t)v[0];
+	a->selector = (uint8_t)v[1];
+	a->matching = (uint8_t)v[2];
+	a->usable = true;
+	return true;
+}
 
 bool
 policy_fact_parse(const char *line, struct policy_fact *f, char *why, size_t whysz)
@@ -1426,6 +1627,14 @@ policy_fact_parse(const char *line, struct policy_fact *f, char *why, size_t why
 	need = f->kind == POLICY_FACT_TLSRPT				    ? 5
 	       : f->kind == POLICY_FACT_ADDR || f->kind == POLICY_FACT_TLSA ? 7
 									    : 6;
+	if (f->kind == POLICY_FACT_TLSA && nw == need + 4) {
+		/* HOST PORT ad|noad USAGE SELECTOR MATCHING HEX EXPIRES LEARNED */
+		if (!pol_fact_assoc(w + 5, &f->tlsa)) {
+			snprintf(why, whysz, "policy tlsa: bad association");
+			return false;
+		}
+		need += 4;
+	}
 	if (nw != need) {
 		snprintf(why, whysz, "policy %s: %zu words, expected %zu", w[1], nw, need);
 		return false;
@@ -1510,8 +1719,10 @@ policy_fact_put(struct policy *p, const struct policy_fact *f, enum policy_sourc
 		e.family = f->family;
 		memcpy(e.v.addr, f->addr, sizeof(e.v.addr));
 		break;
-	case POLICY_FACT_TLSRPT:
 	case POLICY_FACT_TLSA:
+		e.v.tlsa = f->tlsa;
+		break;
+	case POLICY_FACT_TLSRPT:
 		break;
 	}
 	e.port = f->port;

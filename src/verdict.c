@@ -36,6 +36,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void
 verdict_alert_init(struct alert *a, const struct session *s, enum alert_kind kind,
@@ -147,6 +148,50 @@ tls_failed_verdict(enum reason r)
 	return r == REASON_GAP ? VERDICT_UNKNOWN : VERDICT_TLS_FAILED;
 }
 
+/* YYYY-MM-DD of t (UTC). */
+static void
+cert_day(int64_t t, char *out, size_t outsz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(out, outsz, "%Y-%m-%d", &tm) == 0)
+		snprintf(out, outsz, "?");
+}
+
+/*
+ * What the server's certificate says by itself (TLS <= 1.2): outside its
+ * validity at the session's time; a name other than the SNI the client
+ * asked for. SMTP to port 25 is left to the mail policy (policy_judge): it
+ * checks the MX host name, and only where a policy asks for it.
+ */
+static void
+judge_cert(struct alert_out *ao)
+{
+	const struct session *s = ao->s;
+	const struct tls_cert *c = &s->tf.cert;
+	int64_t now = (int64_t)(s->ts_first_us / 1000000u);
+	char ev[256], from[16], to[16];
+
+	if (c->state != TLS_CERT_READ)
+		return;
+	if (now > c->not_after || now < c->not_before) {
+		cert_day(c->not_before, from, sizeof(from));
+		cert_day(c->not_after, to, sizeof(to));
+		snprintf(ev, sizeof(ev),
+			 "certificate %s%s valid %s to %s (sha256 %02x%02x%02x%02x...)",
+			 c->subject[0] ? "CN=" : "", c->subject, from, to, c->h[0].cert256[0],
+			 c->h[0].cert256[1], c->h[0].cert256[2], c->h[0].cert256[3]);
+		raise_alert_text(ao, ALERT_CERT_EXPIRED, SEVERITY_MEDIUM, ev);
+	}
+	if (s->tf.sni[0] && !(s->l4 == 6 && s->server_port == 25) &&
+	    !tls_cert_names_match(c, s->tf.sni)) {
+		snprintf(ev, sizeof(ev), "SNI %.80s not among the certificate's names %.100s%s",
+			 s->tf.sni, c->names[0] ? c->names : "(none)", c->names_cut ? ",..." : "");
+		raise_alert_text(ao, ALERT_CERT_NAME_MISMATCH, SEVERITY_LOW, ev);
+	}
+}
+
 static void
 judge_tls_params(struct alert_out *ao)
 {
@@ -163,6 +208,7 @@ judge_tls_params(struct alert_out *ao)
 		snprintf(ev, sizeof(ev), "negotiated %s", tls_cipher_name(t->cipher, buf));
 		raise_alert_text(ao, ALERT_TLS_WEAK_CIPHER, SEVERITY_MEDIUM, ev);
 	}
+	judge_cert(ao);
 }
 
 /* The cleartext-login alert of login i. */

@@ -54,6 +54,10 @@ static const char *const alert_kind_names[ALERT_KIND_COUNT] = {
 	[ALERT_DATA_CLEARTEXT] = "data-cleartext",
 	[ALERT_MTA_STS_VIOLATION] = "mta-sts-violation",
 	[ALERT_DANE_VIOLATION] = "dane-violation",
+	[ALERT_DANE_MISMATCH] = "dane-mismatch",
+	[ALERT_CERT_NAME_MISMATCH] = "cert-name-mismatch",
+	[ALERT_CERT_EXPIRED] = "cert-expired",
+	[ALERT_CERT_SELF_SIGNED] = "self-signed",
 };
 
 const char *

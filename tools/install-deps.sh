@@ -4,7 +4,7 @@
 # passed as arguments (the capture recorder and the benchmark add theirs).
 set -euo pipefail
 
-pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev libhiredis-dev
+pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev libssl-dev libhiredis-dev
 	procps bsdutils tcpdump iproute2 tmux tshark rsyslog chromium redis-server redis-tools "$@")
 # rsyslog: tests/e2e/rsyslog.sh runs an rsyslogd of its own, on its own socket
 # and port; the system service Debian starts on install is neither used nor

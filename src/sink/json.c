@@ -355,12 +355,89 @@ static const struct {
 	[ALERT_DATA_CLEARTEXT] = {4430015, "Potential Corporate Privacy Violation"},
 	[ALERT_MTA_STS_VIOLATION] = {4430016, "Attempted Information Leak"},
 	[ALERT_DANE_VIOLATION] = {4430017, "Attempted Information Leak"},
+	[ALERT_DANE_MISMATCH] = {4430018, "Attempted Information Leak"},
+	[ALERT_CERT_NAME_MISMATCH] = {4430019, "Potential Corporate Privacy Violation"},
+	[ALERT_CERT_EXPIRED] = {4430020, "Potential Corporate Privacy Violation"},
+	[ALERT_CERT_SELF_SIGNED] = {4430021, "Potential Corporate Privacy Violation"},
 };
 
 uint32_t
 sink_json_eve_signature_id(enum alert_kind kind)
 {
 	return (unsigned)kind < ALERT_KIND_COUNT ? json_eve_signatures[kind].sid : 0;
+}
+
+/* A certificate's validity bound, RFC 3339 UTC to the second. */
+static void
+json_cert_time(FILE *o, const char *key, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char b[32];
+
+	json_raw(o, key);
+	if (!gmtime_r(&tt, &tm) || strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		json_raw(o, "null");
+		return;
+	}
+	json_str(o, b);
+}
+
+static void
+json_hex(FILE *o, const char *key, const uint8_t *p, size_t n)
+{
+	char b[2 * 32 + 1];
+
+	for (size_t i = 0; i < n && i < 32; i++)
+		snprintf(b + 2 * i, 3, "%02x", p[i]);
+	b[2 * (n < 32 ? n : 32)] = '\0';
+	json_kv_str(o, key, b);
+}
+
+/* The server's certificate (tls.h struct tls_cert): null when none was seen,
+ * "encrypted" (TLS 1.3), "unreadable", or what its leaf says. */
+static void
+json_cert(FILE *o, const struct tls_cert *c)
+{
+	const char *p = c->names;
+
+	json_raw(o, ",\"certificate\":");
+	switch (c->state) {
+	case TLS_CERT_NONE:
+		json_raw(o, "null");
+		return;
+	case TLS_CERT_ENCRYPTED:
+		json_str(o, "encrypted");
+		return;
+	case TLS_CERT_BAD:
+		json_str(o, "unreadable");
+		return;
+	}
+	json_kv_str_or_null(o, "{\"subject\":", c->subject[0] ? c->subject : NULL);
+	json_kv_str_or_null(o, ",\"issuer\":", c->issuer[0] ? c->issuer : NULL);
+	json_raw(o, ",\"names\":[");
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char name[TLS_CERT_NAMES];
+
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (p != c->names)
+			fputc_unlocked(',', o);
+		json_str(o, name);
+		p += n + (end ? 1 : 0);
+	}
+	fputc_unlocked(']', o);
+	json_kv_bool(o, ",\"names_cut\":", c->names_cut);
+	json_cert_time(o, ",\"not_before\":", c->not_before);
+	json_cert_time(o, ",\"not_after\":", c->not_after);
+	json_kv_bool(o, ",\"self_signed\":", c->self_signed);
+	json_kv_str(o, ",\"key\":", c->key);
+	json_kv_u64(o, ",\"chain\":", c->chain);
+	json_hex(o, ",\"sha256\":", c->h[0].cert256, 32);
+	json_hex(o, ",\"spki_sha256\":", c->h[0].spki256, 32);
+	fputc_unlocked('}', o);
 }
 
 static void
@@ -382,6 +459,7 @@ json_tls(FILE *o, const struct session *s)
 	json_kv_str_or_null(o, ",\"client_max_version\":",
 			    t->client_hello ? tls_version_name(t->client_max_version, b) : NULL);
 	json_kv_bool(o, ",\"established\":", t->established);
+	json_cert(o, &t->cert);
 	if (t->alert) {
 		json_kv_str(o,
 			    ",\"alert\":{\"from\":", t->alert_dir == DIR_C2S ? "client" : "server");

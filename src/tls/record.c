@@ -148,6 +148,10 @@ tls_hs_begin(struct tls_parser *t, struct tls_facts *f, enum dir dir)
 	ds->hs_have = 0;
 	wanted = !ds->hello_done && ((dir == DIR_C2S && ds->hs_type == TLS_HS_CLIENT_HELLO) ||
 				     (dir == DIR_S2C && ds->hs_type == TLS_HS_SERVER_HELLO));
+	/* TLS <= 1.2: the server's certificate chain, once. */
+	if (dir == DIR_S2C && ds->hs_type == TLS_HS_CERTIFICATE && ds->hello_done && !t->tls13 &&
+	    f->cert.state == TLS_CERT_NONE)
+		wanted = true;
 	if (!wanted)
 		return;
 	if (len > TLS_HS_CAP) {
@@ -181,6 +185,8 @@ tls_server_hello_result(struct tls_parser *t, struct tls_facts *f, enum tls_hell
 		break;
 	}
 	t->d[DIR_S2C].hello_done = true;
+	if (t->tls13 && f->cert.state == TLS_CERT_NONE)
+		f->cert.state = TLS_CERT_ENCRYPTED; /* RFC 8446 4.4.2: in the encrypted part */
 	if (t->tls13) {
 		/* RFC 8446 2: everything after the ServerHello is encrypted. */
 		tls_end_cleartext(&t->d[DIR_S2C], f);
@@ -206,6 +212,8 @@ tls_hs_end(struct tls_parser *t, struct tls_facts *f, enum dir dir)
 	if (type == TLS_HS_CLIENT_HELLO) {
 		ds->hello_done = true; /* one try: a second one repeats it (RFC 8446 4.1.2) */
 		(void)tls_hello_parse_client(f, buf, len, TLS_HELLO_TLS);
+	} else if (type == TLS_HS_CERTIFICATE) {
+		tls_cert_parse(&f->cert, buf, len);
 	} else {
 		r = tls_hello_parse_server(f, buf, len, TLS_HELLO_TLS);
 		tls_server_hello_result(t, f, r);

@@ -172,6 +172,10 @@ if command -v tmux >/dev/null; then
 	sock=tlswatch-cli-$$
 	T() { tmux -L "$sock" -f /dev/null "$@"; }
 	screen_has() { T capture-pane -p -t "$1" 2>/dev/null | grep -q "$2"; }
+	# Session "keep" holds the server up: when the first dashboard quits,
+	# the server must not be exiting under the next new-session (it was,
+	# now and then: "server exited unexpectedly"), as in tui.sh.
+	T new-session -d -s keep -x 20 -y 5 -- sleep 100000 || fail "tmux: cannot start"
 	for mode in utc local; do
 		check
 		want='08:12:19' opt=

@@ -90,7 +90,9 @@ alerts "$tmp/one.json" >"$tmp/one.alerts"
 
 start_redis
 mxkey='tlswatch:policy:{tlswatch.test}:mx:mail.tlswatch.test'
-tlsakey='tlswatch:policy:{mail.tlswatch.test}:tlsa:25'
+# The TLSA key names its association (usage 3, selector 1, SHA-256 and the
+# 64 hex digits of the receiver's key hash): found by its prefix below.
+tlsapat='tlswatch:policy:{mail.tlswatch.test}:tlsa:25:3:1:1:*'
 
 # ---- tap-b alone: nothing shared yet
 N "$bin" -q -r "$tmp/b.pcap" --sensor-name tap-b --state "$url" --json "$tmp/b0.json" >/dev/null 2>"$tmp/b0.err"
@@ -101,6 +103,9 @@ N "$bin" -q -r "$tmp/a.pcap" --sensor-name tap-a --state "$url" --json "$tmp/a.j
 [ "$(stat "$tmp/a.json" shared_policy_sent)" = 5 ] && [ "$(stat "$tmp/a.json" shared_policy_dropped)" = 0 ] && ok ||
 	bad "tap-a: want shared_policy_sent 5 (mx, addr, sts, tlsrpt, tlsa), 0 dropped" "$tmp/a.json" "$tmp/a.err"
 case $(cli get "$mxkey") in "policy mx tlswatch.test mail.tlswatch.test "*) ok ;; *) bad "no $mxkey holding the MX fact line" ;; esac
+tlsakey=$(cli --scan --pattern "$tlsapat")
+[ "$(printf '%s\n' "$tlsakey" | grep -c .)" = 1 ] && [ ${#tlsakey} = $((${#tlsapat} - 1 + 64)) ] && ok ||
+	bad "want one key $tlsapat with 64 hex digits, got '$tlsakey'"
 case $(cli get "$tlsakey") in "policy tlsa mail.tlswatch.test 25 ad "*) ok ;; *) bad "no $tlsakey holding the validated TLSA" ;; esac
 ttl=$(cli ttl "$tlsakey")
 [ "$ttl" -gt 3000 ] && [ "$ttl" -le 3600 ] && ok || bad "the TLSA key's TTL is '$ttl', want the DNS TTL (3600 s)"

@@ -685,8 +685,11 @@ test_policy_facts_round_trip_through_their_lines(void **st)
 	}
 	for (size_t i = 0; i < l.n; i++)
 		if (strncmp(l.lines[i], "policy tlsa ", 12) == 0)
-			assert_string_equal(l.lines[i], "policy tlsa mx.example.org 25 ad "
-							"1700003600000000 1700000000000000");
+			assert_string_equal(
+				l.lines[i],
+				"policy tlsa mx.example.org 25 ad 3 1 1 "
+				"0000000000000000000000000000000000000000000000000000000000000000 "
+				"1700003600000000 1700000000000000");
 	policy_free(q);
 	policy_free(p);
 }
@@ -901,6 +904,200 @@ test_policy_learned_records_are_told_once_until_half_their_ttl_is_gone(void **st
 	policy_free(p);
 }
 
+/* ---- Certificates (TLS <= 1.2) ---------------------------------------------------- */
+
+/* A TLSA record with its association: data is 32 bytes, all of them v. */
+static void
+learn_tlsa_assoc(struct policy *p, uint8_t usage, uint8_t selector, uint8_t matching, uint8_t v)
+{
+	struct dns_msg m;
+	struct dns_rr *rr;
+
+	msg_init(&m, "_25._tcp.mx.example.org", DNS_TYPE_TLSA, true);
+	rr = msg_rr(&m, DNS_TYPE_TLSA, "_25._tcp.mx.example.org", 3600);
+	rr->u.tlsa.usage = usage;
+	rr->u.tlsa.selector = selector;
+	rr->u.tlsa.matching = matching;
+	rr->u.tlsa.len = matching == 2 ? 64 : 32;
+	memset(rr->u.tlsa.data, v, rr->u.tlsa.len);
+	policy_learn_msg(p, &m, T0);
+}
+
+/* An upgraded session whose server sent a certificate for names, chain
+ * certificates long, each hash of certificate k filled with k+1. */
+static void
+cert_session(struct session *s, const char *names, uint8_t chain, bool self_signed)
+{
+	struct tls_cert *c = &s->tf.cert;
+
+	smtp_session(s, 25, T0 + SEC, VERDICT_STARTTLS, REASON_NONE);
+	c->state = TLS_CERT_READ;
+	c->chain = chain;
+	c->hashed = chain < TLS_CERT_HASHED ? chain : TLS_CERT_HASHED;
+	c->self_signed = self_signed;
+	snprintf(c->subject, sizeof(c->subject), "test");
+	snprintf(c->names, sizeof(c->names), "%s", names);
+	for (uint8_t k = 0; k < c->hashed; k++)
+		memset(&c->h[k], k + 1, sizeof(c->h[k]));
+}
+
+/* mx.example.org, MX of example.org at 192.0.2.25, with one validated TLSA
+ * record (usage, selector, matching, data all v). */
+static struct policy *
+dane_store(uint8_t usage, uint8_t selector, uint8_t matching, uint8_t v)
+{
+	struct policy *p = policy_new(NULL);
+
+	assert_non_null(p);
+	learn_mx(p, "example.org", "mx.example.org", 3600, T0);
+	learn_a(p, "mx.example.org", 25, 3600, T0);
+	learn_tlsa_assoc(p, usage, selector, matching, v);
+	return p;
+}
+
+static size_t
+judge_kinds(struct policy *p, struct session *s, struct alert *a, size_t max, uint32_t *kinds)
+{
+	size_t n = policy_judge(p, s, a, max);
+
+	*kinds = 0;
+	for (size_t i = 0; i < n; i++)
+		*kinds |= 1u << a[i].kind;
+	return n;
+}
+
+static void
+test_policy_dane_ee_record_matching_the_leaf_is_quiet_and_any_other_is_a_mismatch(void **st)
+{
+	struct policy *p = dane_store(3, 1, 1, 1); /* the leaf's SPKI SHA-256 (all 1s) */
+	struct session s;
+	struct alert a[4];
+	uint32_t kinds;
+
+	(void)st;
+	cert_session(&s, "mx.example.org", 1, true);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	assert_true(s.policy.dane);
+	/* A certificate whose hashes are 2s: an interceptor's. */
+	memset(&s.tf.cert.h[0], 2, sizeof(s.tf.cert.h[0]));
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 1);
+	assert_int_equal(a[0].kind, ALERT_DANE_MISMATCH);
+	assert_int_equal(a[0].severity, SEVERITY_CRITICAL);
+	assert_non_null(strstr(a[0].evidence, "possible interception"));
+	assert_non_null(strstr(a[0].evidence, "3 1 1 01010101"));
+	assert_true(s.alerts & (1u << ALERT_DANE_MISMATCH));
+	/* SHA-512 (matching 2), full certificate (selector 0) also match. */
+	learn_tlsa_assoc(p, 3, 0, 2, 2);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	/* No certificate seen (TLS 1.3): nothing to compare. */
+	s.tf.cert.state = TLS_CERT_ENCRYPTED;
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	policy_free(p);
+}
+
+static void
+test_policy_dane_ta_matches_any_hashed_issuer_and_a_longer_chain_is_not_judged(void **st)
+{
+	struct policy *p = dane_store(2, 0, 1, 3); /* the third certificate of the chain */
+	struct session s;
+	struct alert a[4];
+	uint32_t kinds;
+
+	(void)st;
+	cert_session(&s, "mx.example.org", 3, false);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	/* Two certificates only: the anchor is missing from what was sent. */
+	cert_session(&s, "mx.example.org", 2, false);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 1);
+	assert_int_equal(a[0].kind, ALERT_DANE_MISMATCH);
+	/* Five sent, three hashed, none matching: the anchor may be one of the
+	 * two not hashed, so no claim is made. */
+	cert_session(&s, "mx.example.org", 5, false);
+	memset(&s.tf.cert.h[2], 9, sizeof(s.tf.cert.h[2]));
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	/* Usages 0 and 1 (PKIX) are not SMTP DANE (RFC 7672 3.1.3): unusable,
+	 * never compared. */
+	policy_free(p);
+	p = dane_store(1, 1, 1, 7);
+	cert_session(&s, "mx.example.org", 1, false);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	assert_true(s.policy.dane);
+	policy_free(p);
+}
+
+static void
+test_policy_mta_sts_wants_a_pkix_certificate_naming_the_mx(void **st)
+{
+	struct policy *p = example_store(true, false);
+	struct session s;
+	struct alert a[4];
+	uint32_t kinds;
+
+	(void)st;
+	cert_session(&s, "*.example.org", 2, false); /* covers mx.example.org */
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	cert_session(&s, "example.org,mail.example.net", 1, true);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 2);
+	assert_int_equal(kinds, 1u << ALERT_CERT_NAME_MISMATCH | 1u << ALERT_CERT_SELF_SIGNED);
+	assert_int_equal(a[0].severity, SEVERITY_MEDIUM); /* mode unknown */
+	assert_non_null(strstr(a[0].evidence, "do not include the MX mx.example.org"));
+	assert_non_null(strstr(a[1].evidence, "self-signed"));
+	/* Without MTA-STS (DANE only), names and self-signing are not checked
+	 * (RFC 7672 3.1.1: DANE-EE binds the key, not the names). */
+	policy_free(p);
+	p = example_store(false, true);
+	learn_tlsa_assoc(p, 3, 1, 1, 1);
+	cert_session(&s, "other.example.net", 1, true);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	policy_free(p);
+}
+
+static void
+test_policy_tlsa_association_round_trips_and_old_lines_still_parse(void **st)
+{
+	struct policy_fact f;
+	char why[128] = "", line[POLICY_FACT_LINE_MAX], id[200];
+	const char *with = "policy tlsa mx.example.org 25 ad 3 1 1 "
+			   "0102030405060708091011121314151617181920212223242526272829303132 "
+			   "1700003600000000 1700000000000000";
+
+	(void)st;
+	assert_true(policy_fact_parse(with, &f, why, sizeof(why)));
+	assert_true(f.tlsa.usable);
+	assert_int_equal(f.tlsa.usage, 3);
+	assert_int_equal(f.tlsa.data[31], 0x32);
+	assert_true(policy_fact_format(&f, line, sizeof(line)) > 0);
+	assert_string_equal(line, with);
+	assert_true(policy_fact_id(&f, id, sizeof(id)) > 0);
+	assert_string_equal(id, "tlsa:25:3:1:1:"
+				"0102030405060708091011121314151617181920212223242526272829303132");
+	/* A line of an earlier state file: no association, still a TLSA fact. */
+	assert_true(policy_fact_parse("policy tlsa mx.example.org 25 ad 1700003600000000 "
+				      "1700000000000000",
+				      &f, why, sizeof(why)));
+	assert_false(f.tlsa.usable);
+	assert_true(policy_fact_id(&f, id, sizeof(id)) > 0);
+	assert_string_equal(id, "tlsa:25");
+	/* Associations SMTP DANE cannot use, or malformed, are refused. */
+	const char *bad[] = {
+		"policy tlsa mx.example.org 25 ad 1 1 1 "
+		"0102030405060708091011121314151617181920212223242526272829303132 2 1",
+		"policy tlsa mx.example.org 25 ad 3 2 1 "
+		"0102030405060708091011121314151617181920212223242526272829303132 2 1",
+		"policy tlsa mx.example.org 25 ad 3 1 3 "
+		"0102030405060708091011121314151617181920212223242526272829303132 2 1",
+		"policy tlsa mx.example.org 25 ad 3 1 1 0102 2 1",
+		"policy tlsa mx.example.org 25 ad 3 1 1 "
+		"zz02030405060708091011121314151617181920212223242526272829303132 2 1",
+		"policy tlsa mx.example.org 25 ad 3 1 1 2 1",
+		"policy tlsa mx.example.org 25 ad 2 1 3 1 1 "
+		"0102030405060708091011121314151617181920212223242526272829303132",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (policy_fact_parse(bad[i], &f, why, sizeof(why)))
+			fail_msg("accepted: \"%s\"", bad[i]);
+}
+
 int
 main(void)
 {
@@ -933,6 +1130,13 @@ main(void)
 		cmocka_unit_test(test_policy_hostile_and_truncated_fact_lines_are_refused),
 		cmocka_unit_test(
 			test_policy_learned_records_are_told_once_until_half_their_ttl_is_gone),
+		cmocka_unit_test(
+			test_policy_dane_ee_record_matching_the_leaf_is_quiet_and_any_other_is_a_mismatch),
+		cmocka_unit_test(
+			test_policy_dane_ta_matches_any_hashed_issuer_and_a_longer_chain_is_not_judged),
+		cmocka_unit_test(test_policy_mta_sts_wants_a_pkix_certificate_naming_the_mx),
+		cmocka_unit_test(
+			test_policy_tlsa_association_round_trips_and_old_lines_still_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

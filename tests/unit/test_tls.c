@@ -16,6 +16,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "tls.h"
 #include "tls_hello.h"
@@ -422,6 +425,201 @@ test_tls12_ecdhe_session_is_established_with_its_suite(void **state)
 	assert_true(f.established);
 	assert_true(f.records[DIR_C2S] >= 4);
 	assert_true(f.records[DIR_S2C] >= 5);
+}
+
+/* ---- the server's certificate ---- */
+
+static void
+test_tls12_certificate_of_a_real_server_is_read_in_every_chunking(void **state)
+{
+	struct tls_facts f;
+	const struct tls_cert *c = &f.cert;
+
+	(void)state;
+	/* gen_tls_vectors.sh: openssl req -x509 -newkey rsa:2048
+	 * -subj /CN=tlswatch.test -days 30 */
+	replay_vector("tls12_ecdhe_gcm", &f);
+	assert_int_equal(c->state, TLS_CERT_READ);
+	assert_string_equal(c->subject, "tlswatch.test");
+	assert_string_equal(c->issuer, "tlswatch.test");
+	assert_string_equal(c->names, "tlswatch.test"); /* no SAN: the CN */
+	assert_true(c->self_signed);
+	assert_string_equal(c->key, "rsa2048");
+	assert_int_equal(c->chain, 1);
+	assert_int_equal(c->hashed, 1);
+	assert_int_equal(c->not_after - c->not_before, 30 * 86400);
+	assert_true(tls_cert_names_match(c, "TLSWATCH.test"));
+	assert_false(tls_cert_names_match(c, "mail.example.test"));
+}
+
+static void
+test_tls13_certificate_is_encrypted_and_anonymous_tls12_has_none(void **state)
+{
+	struct tls_facts f;
+
+	(void)state;
+	replay_vector("tls13_sni_alpn", &f);
+	assert_int_equal(f.cert.state, TLS_CERT_ENCRYPTED);
+	replay_vector("tls12_anon", &f);
+	assert_int_equal(f.cert.state, TLS_CERT_NONE);
+}
+
+/* A DER certificate for names (SAN DNS names, "" none) and CN, issued by
+ * "Test CA" (another key) unless self_signed; its length. */
+static size_t
+make_cert(uint8_t *out, size_t cap, const char *cn, const char *san, bool self_signed)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256"), *ca = self_signed ? key : EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *subj = X509_NAME_new(), *iss = X509_NAME_new();
+	unsigned char *der = NULL;
+	int n;
+
+	assert_non_null(key);
+	assert_non_null(ca);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC,
+				   (const unsigned char *)(self_signed ? cn : "Test CA"), -1, -1,
+				   0);
+	X509_set_subject_name(x, subj);
+	X509_set_issuer_name(x, iss);
+	X509_set_pubkey(x, key);
+	if (san[0]) {
+		X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+
+		assert_non_null(ext);
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	assert_true(X509_sign(x, ca, EVP_sha256()) > 0);
+	n = i2d_X509(x, &der);
+	assert_true(n > 0 && (size_t)n <= cap);
+	memcpy(out, der, (size_t)n);
+	OPENSSL_free(der);
+	X509_NAME_free(subj);
+	X509_NAME_free(iss);
+	X509_free(x);
+	if (ca != key)
+		EVP_PKEY_free(ca);
+	EVP_PKEY_free(key);
+	return (size_t)n;
+}
+
+/* A Certificate message body holding the certificates c[0..n). */
+static size_t
+cert_message(uint8_t *out, const uint8_t *const *c, const size_t *len, size_t n)
+{
+	size_t o = 3, total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		out[o] = (uint8_t)(len[i] >> 16);
+		out[o + 1] = (uint8_t)(len[i] >> 8);
+		out[o + 2] = (uint8_t)len[i];
+		memcpy(out + o + 3, c[i], len[i]);
+		o += 3 + len[i];
+		total += 3 + len[i];
+	}
+	out[0] = (uint8_t)(total >> 16);
+	out[1] = (uint8_t)(total >> 8);
+	out[2] = (uint8_t)total;
+	return o;
+}
+
+static void
+test_certificate_names_issuer_chain_and_hashes(void **state)
+{
+	static uint8_t leaf[2048], ca[2048], msg[8192];
+	size_t ll = make_cert(leaf, sizeof(leaf), "mx.example.test",
+			      "DNS:MX.Example.Test,DNS:*.mail.example.test", false);
+	size_t cl = make_cert(ca, sizeof(ca), "Test CA", "", true);
+	const uint8_t *certs[] = {leaf, ca};
+	size_t lens[] = {ll, cl};
+	size_t n = cert_message(msg, certs, lens, 2);
+	struct tls_cert c;
+
+	(void)state;
+	tls_cert_parse(&c, msg, n);
+	assert_int_equal(c.state, TLS_CERT_READ);
+	assert_string_equal(c.subject, "mx.example.test");
+	assert_string_equal(c.issuer, "Test CA");
+	assert_string_equal(c.names, "mx.example.test,*.mail.example.test");
+	assert_false(c.self_signed); /* another key signed it */
+	assert_string_equal(c.key, "ec256");
+	assert_int_equal(c.chain, 2);
+	assert_int_equal(c.hashed, 2);
+	assert_int_equal(c.not_after - c.not_before, 86400);
+	/* The hashes are the certificate's: SHA-256 of its DER. */
+	{
+		uint8_t md[32];
+		unsigned mdlen = 0;
+
+		assert_true(EVP_Digest(ca, cl, md, &mdlen, EVP_sha256(), NULL));
+		assert_memory_equal(c.h[1].cert256, md, 32);
+	}
+	/* RFC 6125 6.4.3: a wildcard covers one leftmost label. */
+	assert_true(tls_cert_names_match(&c, "mx.example.test"));
+	assert_true(tls_cert_names_match(&c, "a.mail.example.test"));
+	assert_true(tls_cert_names_match(&c, "mx.example.test."));
+	assert_false(tls_cert_names_match(&c, "mail.example.test"));
+	assert_false(tls_cert_names_match(&c, "a.b.mail.example.test"));
+	assert_false(tls_cert_names_match(&c, "example.test"));
+	assert_false(tls_cert_names_match(&c, ""));
+}
+
+static void
+test_certificate_with_too_many_names_is_cut_and_says_so(void **state)
+{
+	static uint8_t leaf[8192], msg[8192];
+	char san[2048] = "";
+	size_t ll, n;
+	struct tls_cert c;
+
+	(void)state;
+	for (int i = 0; i < 40; i++)
+		snprintf(san + strlen(san), sizeof(san) - strlen(san),
+			 "%sDNS:host%02d.example.test", i ? "," : "", i);
+	ll = make_cert(leaf, sizeof(leaf), "host00.example.test", san, true);
+	n = cert_message(msg, (const uint8_t *const[]){leaf}, (size_t[]){ll}, 1);
+	tls_cert_parse(&c, msg, n);
+	assert_int_equal(c.state, TLS_CERT_READ);
+	assert_true(c.self_signed);
+	assert_true(c.names_cut);
+	assert_true(strlen(c.names) < sizeof(c.names));
+	assert_true(tls_cert_names_match(&c, "host00.example.test"));
+	assert_false(tls_cert_names_match(&c, "host39.example.test")); /* cut off */
+}
+
+static void
+test_certificate_messages_cut_anywhere_or_lying_are_unreadable(void **state)
+{
+	static uint8_t leaf[2048], msg[4096];
+	size_t ll = make_cert(leaf, sizeof(leaf), "mx.example.test", "DNS:mx.example.test", true);
+	size_t n = cert_message(msg, (const uint8_t *const[]){leaf}, (size_t[]){ll}, 1);
+	struct tls_cert c;
+
+	(void)state;
+	/* Cut at every length: never read, never past the end (ASan). */
+	for (size_t cut = 0; cut < n; cut++) {
+		uint8_t *copy = malloc(cut ? cut : 1);
+
+		memcpy(copy, msg, cut);
+		tls_cert_parse(&c, copy, cut);
+		assert_int_equal(c.state, TLS_CERT_BAD);
+		free(copy);
+	}
+	/* Garbage where the DER should be; an empty list; a list length longer
+	 * than the message. */
+	msg[6] ^= 0xff;
+	tls_cert_parse(&c, msg, n);
+	assert_int_equal(c.state, TLS_CERT_BAD);
+	tls_cert_parse(&c, (const uint8_t[]){0, 0, 0}, 3);
+	assert_int_equal(c.state, TLS_CERT_BAD);
+	tls_cert_parse(&c, (const uint8_t[]){0, 0, 9, 0, 0, 1, 0x30}, 7);
+	assert_int_equal(c.state, TLS_CERT_BAD);
 }
 
 static void
@@ -1704,6 +1902,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_vector_gives_identical_facts_for_every_chunking),
+		cmocka_unit_test(test_tls12_certificate_of_a_real_server_is_read_in_every_chunking),
+		cmocka_unit_test(test_tls13_certificate_is_encrypted_and_anonymous_tls12_has_none),
+		cmocka_unit_test(test_certificate_names_issuer_chain_and_hashes),
+		cmocka_unit_test(test_certificate_with_too_many_names_is_cut_and_says_so),
+		cmocka_unit_test(test_certificate_messages_cut_anywhere_or_lying_are_unreadable),
 		cmocka_unit_test(test_tls13_client_hello_carries_sni_alpn_and_supported_versions),
 		cmocka_unit_test(test_tls13_server_hello_version_comes_from_supported_versions),
 		cmocka_unit_test(test_tls13_hello_retry_request_is_not_taken_for_the_server_hello),

@@ -893,6 +893,84 @@ test_verdict_tls_1_0_negotiated_raises_tls_obsolete_version(void **state)
 	assert_alert_identity(a, &s);
 }
 
+/* A TLS 1.2 session on port 993 whose server sent a certificate for
+ * names, valid from..to (seconds); the session starts at 1 s. */
+static void
+tls12_with_cert(struct session *s, const char *names, int64_t from, int64_t to)
+{
+	implicit_tls(s, 993);
+	tls_established(&s->tf);
+	s->tf.version = 0x0303;
+	s->tf.cipher = 0xc02f;
+	s->tf.cert.state = TLS_CERT_READ;
+	s->tf.cert.chain = 1;
+	s->tf.cert.hashed = 1;
+	snprintf(s->tf.cert.subject, sizeof(s->tf.cert.subject), "imap.example.test");
+	snprintf(s->tf.cert.names, sizeof(s->tf.cert.names), "%s", names);
+	s->tf.cert.not_before = from;
+	s->tf.cert.not_after = to;
+}
+
+static void
+test_verdict_certificate_outside_its_validity_raises_cert_expired(void **state)
+{
+	struct session s;
+	struct judged j;
+	const struct alert *a;
+
+	(void)state;
+	tls12_with_cert(&s, "imap.example.test", 0, 100);
+	judge(&s, &j);
+	assert_alerts(&s, &j, NULL, 0);
+	/* Expired before the session (which starts at 1 s)... */
+	tls12_with_cert(&s, "imap.example.test", -86400, 0);
+	judge(&s, &j);
+	assert_verdict(&s, "implicit-tls", NULL);
+	assert_alerts(&s, &j, ALERTS(ALERT_CERT_EXPIRED));
+	a = alert_find(&j, ALERT_CERT_EXPIRED);
+	assert_int_equal(a->severity, SEVERITY_MEDIUM);
+	assert_non_null(strstr(a->evidence, "valid 1969-12-31 to 1970-01-01"));
+	/* ... or not valid yet. */
+	tls12_with_cert(&s, "imap.example.test", 2, 86400);
+	judge(&s, &j);
+	assert_alerts(&s, &j, ALERTS(ALERT_CERT_EXPIRED));
+	/* TLS 1.3: the certificate is encrypted, nothing is judged. */
+	tls12_with_cert(&s, "imap.example.test", -86400, 0);
+	s.tf.cert.state = TLS_CERT_ENCRYPTED;
+	judge(&s, &j);
+	assert_alerts(&s, &j, NULL, 0);
+}
+
+static void
+test_verdict_certificate_not_naming_the_sni_raises_cert_name_mismatch(void **state)
+{
+	struct session s;
+	struct judged j;
+	const struct alert *a;
+
+	(void)state;
+	tls12_with_cert(&s, "*.example.test", 0, 100);
+	snprintf(s.tf.sni, sizeof(s.tf.sni), "IMAP.example.test");
+	judge(&s, &j);
+	assert_alerts(&s, &j, NULL, 0);
+	tls12_with_cert(&s, "imap.example.test", 0, 100);
+	snprintf(s.tf.sni, sizeof(s.tf.sni), "mail.example.org");
+	judge(&s, &j);
+	assert_alerts(&s, &j, ALERTS(ALERT_CERT_NAME_MISMATCH));
+	a = alert_find(&j, ALERT_CERT_NAME_MISMATCH);
+	assert_int_equal(a->severity, SEVERITY_LOW);
+	assert_non_null(strstr(a->evidence, "SNI mail.example.org"));
+	/* No SNI: nothing to compare. SMTP to port 25: the mail policy's. */
+	s.tf.sni[0] = '\0';
+	judge(&s, &j);
+	assert_alerts(&s, &j, NULL, 0);
+	tls12_with_cert(&s, "imap.example.test", 0, 100);
+	snprintf(s.tf.sni, sizeof(s.tf.sni), "mail.example.org");
+	s.server_port = 25;
+	judge(&s, &j);
+	assert_alerts(&s, &j, NULL, 0);
+}
+
 static void
 test_verdict_rc4_cipher_negotiated_raises_tls_weak_cipher(void **state)
 {
@@ -1492,6 +1570,9 @@ main(void)
 			test_verdict_command_injection_after_starttls_is_alerted_and_the_session_stays_starttls),
 		cmocka_unit_test(test_verdict_preauth_greeting_raises_preauth_bypass),
 		cmocka_unit_test(test_verdict_tls_1_0_negotiated_raises_tls_obsolete_version),
+		cmocka_unit_test(test_verdict_certificate_outside_its_validity_raises_cert_expired),
+		cmocka_unit_test(
+			test_verdict_certificate_not_naming_the_sni_raises_cert_name_mismatch),
 		cmocka_unit_test(test_verdict_rc4_cipher_negotiated_raises_tls_weak_cipher),
 		cmocka_unit_test(test_verdict_sslv3_with_rc4_raises_both_tls_alerts),
 		cmocka_unit_test(test_verdict_weak_ciphers_only_offered_raise_nothing),
