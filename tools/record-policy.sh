@@ -28,7 +28,12 @@
 #                   the AD bit of its answers is real)
 #   127.0.0.1:25    receiving Postfix (tools/lab/lab.sh --profile smtp)
 #   127.0.0.25:25   mitm.py (mail.tlswatch.test, the domain's MX) relaying
-#                   to 127.0.0.1:25: "pass" or "strip" (STARTTLS removed)
+#                   to 127.0.0.1:25: "pass", "strip" (STARTTLS removed) or
+#                   "swap-cert" (an intercepting proxy: it terminates the
+#                   client's TLS with a certificate of its own, self-signed
+#                   for mail.tlswatch.test with another key than the
+#                   receiver's, made per run, and makes its own TLS
+#                   session with the receiver after the receiver's 220)
 #   127.0.0.2       the sending Postfix (no listener; smtp(8) client bound
 #                   here), its resolv.conf "nameserver 127.0.0.53" bound
 #                   over /etc/resolv.conf in a mount namespace of its own
@@ -50,6 +55,26 @@
 #                          _smtp._tls TXT (AD set), then swaks
 #                          (no policy of its own) sends through the
 #                          stripping proxy: mail transferred in cleartext
+#
+# TLS 1.2 captures (the sending Postfix with smtp_tls_protocols and
+# smtp_tls_mandatory_protocols excluding TLS 1.3, swaks with
+# --tls-protocol tlsv1_2, the proxy's TLS at most 1.2 on both legs), so the
+# server's Certificate message is in clear on the wire:
+#   policy-dane-tls12      as policy-dane-starttls in TLS 1.2: the
+#                          certificate matches the TLSA 3 1 1 record,
+#                          DANE-verified, mail delivered
+#   policy-dane-badcert    the proxy in "swap-cert": the DANE sender gets the
+#                          proxy's certificate, which matches no TLSA
+#                          record ("no matching DANE TLSA records"); it
+#                          completes the handshake, sends QUIT in TLS, its
+#                          close_notify and FIN (mail deferred, "Server
+#                          certificate not verified"); the proxy relays the
+#                          QUIT to the receiver over its own TLS session
+#   policy-swaks-badcert   the look-ups of policy-swaks-strip, then swaks
+#                          (STARTTLS, TLS 1.2, no certificate check) sends
+#                          through "swap-cert": the mail goes through the
+#                          interceptor, two TLS 1.2 sessions with two
+#                          certificates in the capture
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,7 +91,10 @@ MX_ADDR=127.0.0.25
 RECV_ADDR=127.0.0.1
 SEND_ADDR=127.0.0.2
 PYTHON=${PYTHON:-python3}
-CAPTURES=(policy-dane-starttls policy-dane-strip policy-swaks-strip)
+CAPTURES=(policy-dane-starttls policy-dane-strip policy-swaks-strip
+	policy-dane-tls12 policy-dane-badcert policy-swaks-badcert)
+# The captures whose sender is limited to TLS 1.2 (and checked for it).
+TLS12_CAPTURES=" policy-dane-tls12 policy-dane-badcert policy-swaks-badcert "
 PACKAGES=(unbound ldnsutils bind9-dnsutils postfix swaks tcpdump tshark openssl python3 iproute2)
 NS_MADE=0
 UNBOUND_PID=""
@@ -212,6 +240,20 @@ sender_conf()
 	touch "$pfx/maillog"
 }
 
+# sender_tls12 on: the sending Postfix offers TLS 1.2 only (its server's
+# Certificate message then goes in clear); off: Postfix's defaults, as the
+# captures before these were recorded with.
+sender_tls12()
+{
+	local etc=$ROOT/sender/etc
+	if [ "$1" = on ]; then
+		postconf -c "$etc" -e "smtp_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.3" \
+			"smtp_tls_mandatory_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.3"
+	else
+		postconf -c "$etc" -X smtp_tls_protocols smtp_tls_mandatory_protocols
+	fi
+}
+
 # Runs a command as the sender: the namespace, its resolv.conf and hosts.
 sender_cmd()
 {
@@ -258,10 +300,11 @@ sender_send()
 
 mitm_start()
 {
-	local modes=$1
+	local modes=$1 cert=()
 	rm -f "$ROOT/mitm.ready"
+	[ "$modes" = swap-cert ] && cert=(--cert "$ROOT/mitm-tls/cert.pem" --key "$ROOT/mitm-tls/key.pem")
 	"${NSX[@]}" "$PYTHON" "$LAB/mitm.py" --listen "$MX_ADDR:25" --upstream "$RECV_ADDR:25" \
-		--proto smtp --modes "$modes" --count 1 --timeout 60 \
+		--proto smtp --modes "$modes" --count 1 --timeout 60 "${cert[@]}" \
 		--ready "$ROOT/mitm.ready" >>"$ROOT/mitm.log" 2>&1 &
 	MITM_PID=$!
 	for _ in $(seq 100); do
@@ -346,20 +389,74 @@ rec_policy-dane-strip()
 	sender_cmd postsuper -c "$ROOT/sender/etc" -d ALL >/dev/null 2>&1 || true
 }
 
-rec_policy-swaks-strip()
+# dig_policy NAME: the look-ups a sender of tlswatch.test makes (MX, A,
+# TLSA, the _mta-sts and _smtp._tls TXT), answers validated (AD set).
+dig_policy()
 {
 	local q
-	capture_start "$1"
-	mitm_start strip
+	: >"$ROOT/dig.log"
 	for q in "tlswatch.test MX" "mail.tlswatch.test A" "_25._tcp.mail.tlswatch.test TLSA" \
 		"_mta-sts.tlswatch.test TXT" "_smtp._tls.tlswatch.test TXT"; do
 		# shellcheck disable=SC2086
 		nsx dig +dnssec +time=3 +tries=1 @"$RESOLVER" $q >>"$ROOT/dig.log"
 	done
-	grep -q 'flags: qr rd ra ad' "$ROOT/dig.log" || die "policy-swaks-strip: no AD bit from the resolver"
+	grep -q 'flags: qr rd ra ad' "$ROOT/dig.log" || die "$1: no AD bit from the resolver"
+}
+
+rec_policy-swaks-strip()
+{
+	capture_start "$1"
+	mitm_start strip
+	dig_policy policy-swaks-strip
 	nsx swaks --server "$MX_ADDR:25" --helo client.tlswatch.test --from sender@client.tlswatch.test \
 		--to alice@tlswatch.test --header "Subject: tlswatch lab" --body "small test message" \
 		>"$ROOT/swaks.log" 2>&1 || { cat "$ROOT/swaks.log" >&2; die "swaks failed"; }
+	mitm_wait
+	capture_stop
+}
+
+rec_policy-dane-tls12()
+{
+	: >"$ROOT/sender/maillog"
+	capture_start "$1"
+	mitm_start pass
+	sender_send
+	sender_wait_log 'status=sent'
+	grep -q 'Verified TLS connection established to .*TLSv1.2 ' "$ROOT/sender/maillog" ||
+		die "policy-dane-tls12: the sender did not verify the receiver by DANE in TLS 1.2"
+	mitm_wait
+	capture_stop
+}
+
+rec_policy-dane-badcert()
+{
+	: >"$ROOT/sender/maillog"
+	capture_start "$1"
+	mitm_start swap-cert
+	sender_send
+	sender_wait_log 'status=deferred'
+	if ! grep -q 'server certificate verification failed for .*no matching DANE TLSA records' \
+		"$ROOT/sender/maillog" ||
+		! grep -q 'Untrusted TLS connection established to .*TLSv1.2 ' "$ROOT/sender/maillog" ||
+		! grep -q 'status=deferred (Server certificate not verified)' "$ROOT/sender/maillog"; then
+		die "policy-dane-badcert: the sender did not refuse the proxy's certificate by DANE"
+	fi
+	mitm_wait
+	capture_stop
+	sender_cmd postsuper -c "$ROOT/sender/etc" -d ALL >/dev/null 2>&1 || true
+}
+
+rec_policy-swaks-badcert()
+{
+	capture_start "$1"
+	mitm_start swap-cert
+	dig_policy policy-swaks-badcert
+	nsx swaks --server "$MX_ADDR:25" --helo client.tlswatch.test --from sender@client.tlswatch.test \
+		--to alice@tlswatch.test --header "Subject: tlswatch lab" --body "small test message" \
+		--tls --tls-protocol tlsv1_2 >"$ROOT/swaks.log" 2>&1 ||
+		{ cat "$ROOT/swaks.log" >&2; die "swaks failed"; }
+	grep -q 'TLS started with cipher TLSv1.2' "$ROOT/swaks.log" ||
+		{ cat "$ROOT/swaks.log" >&2; die "policy-swaks-badcert: swaks did not use TLS 1.2"; }
 	mitm_wait
 	capture_stop
 }
@@ -373,6 +470,18 @@ verify_capture()
 		log "$name: $ad validated answers, $smtp EHLO: not as expected"
 		return 1
 	}
+	case $TLS12_CAPTURES in *" $name "*) ;; *) return 0 ;; esac
+	# TLS 1.2 chosen by every ServerHello (no supported_versions picking
+	# 1.3), and a Certificate message in clear.
+	local hello12 hello cert
+	hello=$(tshark -n -r "$file" -Y 'tls.handshake.type == 2' 2>/dev/null | wc -l)
+	hello12=$(tshark -n -r "$file" -Y 'tls.handshake.type == 2 && tls.handshake.version == 0x0303 &&
+		!tls.handshake.extensions.supported_version' 2>/dev/null | wc -l)
+	cert=$(tshark -n -r "$file" -Y 'tls.handshake.type == 11' 2>/dev/null | wc -l)
+	if [ "$hello" -lt 1 ] || [ "$hello12" -ne "$hello" ] || [ "$cert" -lt 1 ]; then
+		log "$name: $hello ServerHello, $hello12 of them TLS 1.2, $cert Certificate: not as expected"
+		return 1
+	fi
 }
 
 # ---------------------------------------------------------------- driver
@@ -403,6 +512,8 @@ start_all()
 	kill -0 "$UNBOUND_PID" 2>/dev/null || { cat "$ROOT/unbound.out" "$ROOT/unbound.log" >&2; die "unbound did not start"; }
 	sender_conf
 	sender_start
+	# The proxy's certificate for swap-cert: its own key, made per run.
+	"$LAB/gen-cert.sh" "$ROOT/mitm-tls" mail.tlswatch.test
 }
 
 stop_all()
@@ -455,6 +566,10 @@ main()
 		# A fresh sender each time: smtp(8) caches TLSA answers, and a
 		# capture must hold every look-up its session depends on.
 		sender_stop
+		case $TLS12_CAPTURES in
+		*" $n "*) sender_tls12 on ;;
+		*) sender_tls12 off ;;
+		esac
 		sender_start
 		"rec_$n" "$tmp"
 		verify_capture "$n" "$tmp" || die "$n: not recorded as it must be"
