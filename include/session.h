@@ -82,6 +82,13 @@ enum alert_kind {
 	ALERT_KIND_COUNT,
 };
 
+/* The kinds that say a session violated its mail policy (policy_judge):
+ * unprotected mail (mta-sts-violation, dane-violation), a certificate
+ * matching no TLSA record, a self-signed one on an MTA-STS MX. */
+#define ALERTS_POLICY_VIOLATION                                                                    \
+	(1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_DANE_VIOLATION | 1u << ALERT_DANE_MISMATCH |  \
+	 1u << ALERT_CERT_SELF_SIGNED)
+
 enum severity {
 	SEVERITY_LOW = 0,
 	SEVERITY_MEDIUM,

@@ -283,8 +283,8 @@ const struct tui_alert *tui_model_find_alert(const struct tui_model *m, uint64_t
 /* ---- Helpers shared by the view and the tests -------------------------------- */
 
 bool tui_row_is_problem(const struct tui_row *r);
-/* Did the session violate a mail policy (mta-sts-violation or
- * dane-violation)? */
+/* Did the session violate a mail policy (ALERTS_POLICY_VIOLATION in
+ * session.h)? */
 bool tui_row_policy_violated(const struct tui_row *r);
 /* Is the alert one of a violated mail policy? */
 bool tui_alert_is_policy(enum alert_kind k);

@@ -282,21 +282,35 @@ pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 				pol_merge(p, k, e, in);
 				return;
 			}
+			/* Expired: the answer is stored anew in a slot of its
+			 * own, and this one stays (reused only as any expired
+			 * slot is) for the sessions it covered that are judged
+			 * later (the front of --threads): moving its
+			 * learned_us would hide it from them. */
+			if (e->expires_us < p->now_us) {
+				if (!expired)
+					expired = e;
+				continue;
+			}
+			/* An answer from before the newest DNS time seen (the
+			 * times went back between capture files: in->learned_us
+			 * is the answer's own time) changes nothing: it would
+			 * shorten the life that sessions judged later count on. */
+			if (in->learned_us < p->now_us)
+				return;
 			/* The newest answer decides (a later one without AD,
 			 * a shorter TTL), as a cache would. Once expired, the
-			 * record starts anew: a session that ended before this
-			 * answer must not see it (whenever it is judged). */
+			 * record starts anew (above): a session that ended
+			 * before this answer must not see it (whenever it is
+			 * judged). */
 			/* Told again only when it changed, or when what was
 			 * told has less than half of the new life left: the
 			 * same answer repeated to many clients is told once. */
-			bool retell = e->expires_us < p->now_us || e->ad != in->ad ||
-				      e->origin != POLICY_SOURCE_DNS ||
+			bool retell = e->ad != in->ad || e->origin != POLICY_SOURCE_DNS ||
 				      in->expires_us < e->told_us ||
 				      (k == PK_STS && strcmp(e->v.host, in->v.host) != 0) ||
 				      e->told_us < p->now_us + (in->expires_us - p->now_us) / 2;
 
-			if (e->expires_us < p->now_us)
-				e->learned_us = p->now_us;
 			e->expires_us = in->expires_us;
 			e->ad = in->ad;
 			e->origin = POLICY_SOURCE_DNS;
@@ -326,7 +340,13 @@ pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 		p->st.facts_stored++;
 		return; /* learned_us: when it was learned elsewhere */
 	}
-	free_slot->learned_us = p->now_us;
+	/* After the times went back (capture files read in a row: the
+	 * answer's time in->learned_us is before the latest packet time),
+	 * just after the latest packet time: a session that ended before
+	 * this answer was read must not see it (whenever it is judged). */
+	uint64_t latest = p->now_us > p->clock_us ? p->now_us : p->clock_us;
+
+	free_slot->learned_us = in->learned_us < latest ? latest + 1 : latest;
 	p->st.records_learned++;
 	pol_tell(p, k, free_slot);
 }
@@ -504,6 +524,7 @@ policy_learn_msg(struct policy *p, const struct dns_msg *m, uint64_t ts_us)
 		e.expires_us = ts_us + (uint64_t)rr->ttl * 1000000u;
 		if (e.expires_us == 0)
 			e.expires_us = 1;
+		e.learned_us = ts_us; /* pol_put: the answer's time (not what is stored) */
 		e.ad = m->ad;
 		e.origin = POLICY_SOURCE_DNS;
 		switch (rr->type) {
@@ -1189,8 +1210,11 @@ pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *
 
 /* "mail transferred (DATA/BDAT)" or what the sender did instead. */
 static const char *
-pol_mail_outcome(const struct smtp_own *own)
+pol_mail_outcome(const struct session *s, const struct smtp_own *own)
 {
+	/* After STARTTLS the dialogue is encrypted: DATA is not seen. */
+	if (s->verdict == VERDICT_STARTTLS || s->verdict == VERDICT_IMPLICIT_TLS)
+		return "the dialogue went on encrypted (mail transfer not visible)";
 	if (own->data)
 		return "mail transferred (DATA/BDAT accepted)";
 	if (own->quit)
@@ -1343,13 +1367,13 @@ policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 					 "%s (%s) announces MTA-STS in DNS (id=%s), mode unknown "
 					 "(the policy is fetched over HTTPS); session %s; %s",
 					 c.domain, mx, c.sts_id[0] ? c.sts_id : "?", state,
-					 pol_mail_outcome(own));
+					 pol_mail_outcome(s, own));
 			else
 				snprintf(ev, sizeof(ev),
 					 "%s (%s) MTA-STS mode %s (%s); session %s; %s", c.domain,
 					 mx, sts_mode_name(c.sts),
 					 c.source == POLICY_SOURCE_FILE ? "--policy" : "DNS", state,
-					 pol_mail_outcome(own));
+					 pol_mail_outcome(s, own));
 			verdict_alert_init(&out[n], s, ALERT_MTA_STS_VIOLATION, d.sts_severity);
 			text_escape(out[n].evidence, sizeof(out[n].evidence), (const uint8_t *)ev,
 				    strlen(ev));
@@ -1362,14 +1386,14 @@ policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 			snprintf(ev, sizeof(ev),
 				 "TLSA _%u._tcp.%s validated by the resolver (AD); domain %s; "
 				 "session %s; %s",
-				 s->server_port, c.mx, c.domain, state, pol_mail_outcome(own));
+				 s->server_port, c.mx, c.domain, state, pol_mail_outcome(s, own));
 			verdict_alert_init(&out[n], s, ALERT_DANE_VIOLATION, d.dane_severity);
 			text_escape(out[n].evidence, sizeof(out[n].evidence), (const uint8_t *)ev,
 				    strlen(ev));
 			n++;
 		}
 	}
-	pol_judge_cert(s, &c, state, pol_mail_outcome(own), out, max, &n);
+	pol_judge_cert(s, &c, state, pol_mail_outcome(s, own), out, max, &n);
 	return n;
 }
 

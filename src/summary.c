@@ -317,7 +317,7 @@ row_count(struct summary_row *r, const struct session *s)
 	if (s->policy.source) {
 		if (r->policy_sessions++ == 0)
 			memcpy(r->policy_domain, s->policy.domain, sizeof(r->policy_domain));
-		if (s->alerts & (1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_DANE_VIOLATION))
+		if (s->alerts & ALERTS_POLICY_VIOLATION)
 			r->policy_violations++;
 		if (s->policy.mta_sts > r->policy_mta_sts)
 			r->policy_mta_sts = s->policy.mta_sts;

@@ -28,10 +28,24 @@
 #                   the AD bit of its answers is real)
 #   127.0.0.1:25    receiving Postfix (tools/lab/lab.sh --profile smtp)
 #   127.0.0.25:25   mitm.py (mail.tlswatch.test, the domain's MX) relaying
-#                   to 127.0.0.1:25: "pass" or "strip" (STARTTLS removed)
+#                   to 127.0.0.1:25: "pass", "strip" (STARTTLS removed) or
+#                   "swap-cert" (an intercepting proxy: it terminates the
+#                   client's TLS with a certificate of its own, self-signed
+#                   for mail.tlswatch.test with another key than the
+#                   receiver's, made per run, and makes its own TLS
+#                   session with the receiver after the receiver's 220)
 #   127.0.0.2       the sending Postfix (no listener; smtp(8) client bound
 #                   here), its resolv.conf "nameserver 127.0.0.53" bound
 #                   over /etc/resolv.conf in a mount namespace of its own
+#   127.0.0.80:443  mta-sts.tlswatch.test (policy-sts-strip only): openssl
+#                   s_server -WWW, TLS 1.2, serving
+#                   /.well-known/mta-sts.txt (mode enforce, mx
+#                   mail.tlswatch.test) with a certificate signed by a CA
+#                   made per run
+#   127.0.0.1:8461  mta-sts-daemon (postfix-mta-sts-resolver; policy-sts-strip
+#                   only), with the sender's resolv.conf and that CA as
+#                   SSL_CERT_FILE; the sender asks it through
+#                   smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:postfix
 #
 # The zone (signed with ldns-signzone, ECDSA P-256 keys made per run):
 #   tlswatch.test MX 10 mail.tlswatch.test.
@@ -39,6 +53,7 @@
 #   _mta-sts.tlswatch.test TXT "v=STSv1; id=20260101T000000;"
 #   _smtp._tls.tlswatch.test TXT "v=TLSRPTv1; rua=mailto:tlsrpt@tlswatch.test"
 #   _25._tcp.mail.tlswatch.test TLSA 3 1 1 <SHA-256 of the receiver's key>
+#   mta-sts.tlswatch.test A 127.0.0.80
 #
 # Captures:
 #   policy-dane-starttls   Postfix delivers through the proxy in "pass":
@@ -50,6 +65,33 @@
 #                          _smtp._tls TXT (AD set), then swaks
 #                          (no policy of its own) sends through the
 #                          stripping proxy: mail transferred in cleartext
+#
+# TLS 1.2 captures (the sending Postfix with smtp_tls_protocols and
+# smtp_tls_mandatory_protocols excluding TLS 1.3, swaks with
+# --tls-protocol tlsv1_2, the proxy's TLS at most 1.2 on both legs), so the
+# server's Certificate message is in clear on the wire:
+#   policy-dane-tls12      as policy-dane-starttls in TLS 1.2: the
+#                          certificate matches the TLSA 3 1 1 record,
+#                          DANE-verified, mail delivered
+#   policy-dane-badcert    the proxy in "swap-cert": the DANE sender gets the
+#                          proxy's certificate, which matches no TLSA
+#                          record ("no matching DANE TLSA records"); it
+#                          completes the handshake, sends QUIT in TLS, its
+#                          close_notify and FIN (mail deferred, "Server
+#                          certificate not verified"); the proxy relays the
+#                          QUIT to the receiver over its own TLS session
+#   policy-swaks-badcert   the look-ups of policy-swaks-strip, then swaks
+#                          (STARTTLS, TLS 1.2, no certificate check) sends
+#                          through "swap-cert": the mail goes through the
+#                          interceptor, two TLS 1.2 sessions with two
+#                          certificates in the capture
+#   policy-sts-strip       the sender with MTA-STS instead of DANE (security
+#                          level "may", policies from mta-sts-daemon): the
+#                          daemon asks for _mta-sts TXT and mta-sts A, fetches
+#                          the policy over HTTPS (SNI mta-sts.tlswatch.test,
+#                          TLS 1.2), answers "secure match=mail.tlswatch.test";
+#                          the proxy strips STARTTLS and Postfix refuses to go
+#                          on in cleartext (QUIT, mail deferred)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,8 +108,17 @@ MX_ADDR=127.0.0.25
 RECV_ADDR=127.0.0.1
 SEND_ADDR=127.0.0.2
 PYTHON=${PYTHON:-python3}
-CAPTURES=(policy-dane-starttls policy-dane-strip policy-swaks-strip)
-PACKAGES=(unbound ldnsutils bind9-dnsutils postfix swaks tcpdump tshark openssl python3 iproute2)
+CAPTURES=(policy-dane-starttls policy-dane-strip policy-swaks-strip
+	policy-dane-tls12 policy-dane-badcert policy-swaks-badcert policy-sts-strip)
+# The captures whose sender is limited to TLS 1.2 (and checked for it).
+TLS12_CAPTURES=" policy-dane-tls12 policy-dane-badcert policy-swaks-badcert policy-sts-strip "
+# The captures whose sender takes MTA-STS policies from mta-sts-daemon.
+STS_CAPTURES=" policy-sts-strip "
+STS_ADDR=127.0.0.80
+STS_WEB_PID=""
+STS_DAEMON_PID=""
+PACKAGES=(unbound ldnsutils bind9-dnsutils postfix swaks tcpdump tshark openssl python3 iproute2
+	postfix-mta-sts-resolver)
 NS_MADE=0
 UNBOUND_PID=""
 MITM_PID=""
@@ -117,6 +168,7 @@ make_zone()
 		_mta-sts IN TXT "v=STSv1; id=20260101T000000;"
 		_smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@tlswatch.test"
 		_25._tcp.mail IN TLSA 3 1 1 $spki
+		mta-sts IN A $STS_ADDR
 	EOF
 	(
 		cd "$z"
@@ -212,6 +264,35 @@ sender_conf()
 	touch "$pfx/maillog"
 }
 
+# sender_tls12 on: the sending Postfix offers TLS 1.2 only (its server's
+# Certificate message then goes in clear); off: Postfix's defaults, as the
+# captures before these were recorded with.
+sender_tls12()
+{
+	local etc=$ROOT/sender/etc
+	if [ "$1" = on ]; then
+		postconf -c "$etc" -e "smtp_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.3" \
+			"smtp_tls_mandatory_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.3"
+	else
+		postconf -c "$etc" -X smtp_tls_protocols smtp_tls_mandatory_protocols
+	fi
+}
+
+# sender_sts on: the sending Postfix takes each destination's TLS policy
+# from mta-sts-daemon (socketmap, RFC 8461 policies) at security level
+# "may"; off: DANE for every destination, as sender_conf wrote it.
+sender_sts()
+{
+	local etc=$ROOT/sender/etc
+	if [ "$1" = on ]; then
+		postconf -c "$etc" -e "smtp_tls_security_level = may" \
+			"smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:postfix"
+	else
+		postconf -c "$etc" -e "smtp_tls_security_level = dane"
+		postconf -c "$etc" -X smtp_tls_policy_maps
+	fi
+}
+
 # Runs a command as the sender: the namespace, its resolv.conf and hosts.
 sender_cmd()
 {
@@ -258,10 +339,11 @@ sender_send()
 
 mitm_start()
 {
-	local modes=$1
+	local modes=$1 cert=()
 	rm -f "$ROOT/mitm.ready"
+	[ "$modes" = swap-cert ] && cert=(--cert "$ROOT/mitm-tls/cert.pem" --key "$ROOT/mitm-tls/key.pem")
 	"${NSX[@]}" "$PYTHON" "$LAB/mitm.py" --listen "$MX_ADDR:25" --upstream "$RECV_ADDR:25" \
-		--proto smtp --modes "$modes" --count 1 --timeout 60 \
+		--proto smtp --modes "$modes" --count 1 --timeout 60 "${cert[@]}" \
 		--ready "$ROOT/mitm.ready" >>"$ROOT/mitm.log" 2>&1 &
 	MITM_PID=$!
 	for _ in $(seq 100); do
@@ -292,7 +374,8 @@ capture_start()
 	# proxy; not the resolver's own look-ups (it has none: auth-zone).
 	CAP_ERR=$file.err
 	"${NSX[@]}" tcpdump -Z root -U --immediate-mode -B 65536 -n -i lo -w "$file" \
-		"(host $RESOLVER and port 53) or (tcp port 25)" 2>"$CAP_ERR" &
+		"(host $RESOLVER and port 53) or (tcp port 25) or (host $STS_ADDR and tcp port 443)" \
+		2>"$CAP_ERR" &
 	CAP_PID=$!
 	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
 }
@@ -346,20 +429,178 @@ rec_policy-dane-strip()
 	sender_cmd postsuper -c "$ROOT/sender/etc" -d ALL >/dev/null 2>&1 || true
 }
 
-rec_policy-swaks-strip()
+# ---------------------------------------------------------------- MTA-STS
+
+# The policy's web server (mta-sts.tlswatch.test, 127.0.0.80:443): a CA of
+# the run's own, which mta-sts-daemon trusts (SSL_CERT_FILE), a certificate
+# it signed, and the policy file (mode enforce, the MX).
+sts_prepare()
+{
+	local d=$ROOT/sts
+	mkdir -p "$d/www/.well-known"
+	(
+		umask 077
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+			-subj "/O=tlswatch capture lab/CN=tlswatch lab CA" \
+			-addext "basicConstraints=critical,CA:TRUE" \
+			-addext "keyUsage=critical,keyCertSign,cRLSign" \
+			-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+		openssl req -new -newkey rsa:2048 -nodes -sha256 \
+			-subj "/O=tlswatch capture lab/CN=mta-sts.tlswatch.test" \
+			-keyout "$d/key.pem" -out "$d/req.pem" 2>/dev/null
+		printf '%s\n' "subjectAltName=DNS:mta-sts.tlswatch.test" "basicConstraints=CA:FALSE" \
+			"keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+			>"$d/ext.cnf"
+		openssl x509 -req -in "$d/req.pem" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 3650 -sha256 -extfile "$d/ext.cnf" -out "$d/cert.pem" 2>/dev/null
+	)
+	chmod 0644 "$d/ca.pem" "$d/cert.pem"
+	printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.tlswatch.test\r\nmax_age: 86400\r\n' \
+		>"$d/www/.well-known/mta-sts.txt"
+	cat >"$d/mta-sts-daemon.yml" <<-EOF
+		host: 127.0.0.1
+		port: 8461
+		reuse_port: true
+		shutdown_timeout: 5
+		cache:
+		  type: internal
+		  options:
+		    cache_size: 100
+		default_zone:
+		  strict_testing: false
+		  timeout: 4
+	EOF
+}
+
+# Waits until something listens on ADDR:PORT in the namespace.
+wait_listen()
+{
+	for _ in $(seq 100); do
+		nsx ss -Hltn "sport = :$2" | grep -qF "$1:$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+sts_start()
+{
+	local d=$ROOT/sts
+	# openssl s_server -WWW: GET /PATH answered with the file (text/plain).
+	"${NSX[@]}" --wd="$d/www" openssl s_server -quiet -accept "$STS_ADDR:443" -WWW -tls1_2 \
+		-cert "$d/cert.pem" -key "$d/key.pem" >"$d/web.log" 2>&1 &
+	STS_WEB_PID=$!
+	wait_listen "$STS_ADDR" 443 || { cat "$d/web.log" >&2; die "the policy's web server did not start"; }
+	# The daemon as the sender: its resolver, the lab's CA.
+	"${NSX[@]}" unshare --mount sh -c \
+		'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"' \
+		sh "$ROOT/sender/resolv.conf" "$ROOT/sender/hosts" \
+		env SSL_CERT_FILE="$d/ca.pem" mta-sts-daemon -c "$d/mta-sts-daemon.yml" -v debug \
+		-l "$d/daemon.log" >"$d/daemon.out" 2>&1 &
+	STS_DAEMON_PID=$!
+	wait_listen 127.0.0.1 8461 || { cat "$d/daemon.out" "$d/daemon.log" >&2; die "mta-sts-daemon did not start"; }
+}
+
+sts_stop()
+{
+	local pid
+	for pid in "$STS_DAEMON_PID" "$STS_WEB_PID"; do
+		[ -n "$pid" ] || continue
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	STS_DAEMON_PID=""
+	STS_WEB_PID=""
+	return 0
+}
+
+rec_policy-sts-strip()
+{
+	: >"$ROOT/sender/maillog"
+	sts_prepare
+	capture_start "$1"
+	sts_start
+	mitm_start strip
+	sender_send
+	sender_wait_log 'status=deferred'
+	grep -q 'TLS is required, but was not offered' "$ROOT/sender/maillog" ||
+		die "policy-sts-strip: the sender did not refuse the stripped session"
+	grep -q 'OK secure match=mail.tlswatch.test' "$ROOT/sts/daemon.log" ||
+		grep -qi 'enforce' "$ROOT/sts/daemon.log" ||
+		{ cat "$ROOT/sts/daemon.log" >&2; die "policy-sts-strip: mta-sts-daemon gave no enforce policy"; }
+	mitm_wait
+	capture_stop
+	sts_stop
+	sender_cmd postsuper -c "$ROOT/sender/etc" -d ALL >/dev/null 2>&1 || true
+}
+
+# dig_policy NAME: the look-ups a sender of tlswatch.test makes (MX, A,
+# TLSA, the _mta-sts and _smtp._tls TXT), answers validated (AD set).
+dig_policy()
 {
 	local q
-	capture_start "$1"
-	mitm_start strip
+	: >"$ROOT/dig.log"
 	for q in "tlswatch.test MX" "mail.tlswatch.test A" "_25._tcp.mail.tlswatch.test TLSA" \
 		"_mta-sts.tlswatch.test TXT" "_smtp._tls.tlswatch.test TXT"; do
 		# shellcheck disable=SC2086
 		nsx dig +dnssec +time=3 +tries=1 @"$RESOLVER" $q >>"$ROOT/dig.log"
 	done
-	grep -q 'flags: qr rd ra ad' "$ROOT/dig.log" || die "policy-swaks-strip: no AD bit from the resolver"
+	grep -q 'flags: qr rd ra ad' "$ROOT/dig.log" || die "$1: no AD bit from the resolver"
+}
+
+rec_policy-swaks-strip()
+{
+	capture_start "$1"
+	mitm_start strip
+	dig_policy policy-swaks-strip
 	nsx swaks --server "$MX_ADDR:25" --helo client.tlswatch.test --from sender@client.tlswatch.test \
 		--to alice@tlswatch.test --header "Subject: tlswatch lab" --body "small test message" \
 		>"$ROOT/swaks.log" 2>&1 || { cat "$ROOT/swaks.log" >&2; die "swaks failed"; }
+	mitm_wait
+	capture_stop
+}
+
+rec_policy-dane-tls12()
+{
+	: >"$ROOT/sender/maillog"
+	capture_start "$1"
+	mitm_start pass
+	sender_send
+	sender_wait_log 'status=sent'
+	grep -q 'Verified TLS connection established to .*TLSv1.2 ' "$ROOT/sender/maillog" ||
+		die "policy-dane-tls12: the sender did not verify the receiver by DANE in TLS 1.2"
+	mitm_wait
+	capture_stop
+}
+
+rec_policy-dane-badcert()
+{
+	: >"$ROOT/sender/maillog"
+	capture_start "$1"
+	mitm_start swap-cert
+	sender_send
+	sender_wait_log 'status=deferred'
+	if ! grep -q 'server certificate verification failed for .*no matching DANE TLSA records' \
+		"$ROOT/sender/maillog" ||
+		! grep -q 'Untrusted TLS connection established to .*TLSv1.2 ' "$ROOT/sender/maillog" ||
+		! grep -q 'status=deferred (Server certificate not verified)' "$ROOT/sender/maillog"; then
+		die "policy-dane-badcert: the sender did not refuse the proxy's certificate by DANE"
+	fi
+	mitm_wait
+	capture_stop
+	sender_cmd postsuper -c "$ROOT/sender/etc" -d ALL >/dev/null 2>&1 || true
+}
+
+rec_policy-swaks-badcert()
+{
+	capture_start "$1"
+	mitm_start swap-cert
+	dig_policy policy-swaks-badcert
+	nsx swaks --server "$MX_ADDR:25" --helo client.tlswatch.test --from sender@client.tlswatch.test \
+		--to alice@tlswatch.test --header "Subject: tlswatch lab" --body "small test message" \
+		--tls --tls-protocol tlsv1_2 >"$ROOT/swaks.log" 2>&1 ||
+		{ cat "$ROOT/swaks.log" >&2; die "swaks failed"; }
+	grep -q 'TLS started with cipher TLSv1.2' "$ROOT/swaks.log" ||
+		{ cat "$ROOT/swaks.log" >&2; die "policy-swaks-badcert: swaks did not use TLS 1.2"; }
 	mitm_wait
 	capture_stop
 }
@@ -373,6 +614,18 @@ verify_capture()
 		log "$name: $ad validated answers, $smtp EHLO: not as expected"
 		return 1
 	}
+	case $TLS12_CAPTURES in *" $name "*) ;; *) return 0 ;; esac
+	# TLS 1.2 chosen by every ServerHello (no supported_versions picking
+	# 1.3), and a Certificate message in clear.
+	local hello12 hello cert
+	hello=$(tshark -n -r "$file" -Y 'tls.handshake.type == 2' 2>/dev/null | wc -l)
+	hello12=$(tshark -n -r "$file" -Y 'tls.handshake.type == 2 && tls.handshake.version == 0x0303 &&
+		!tls.handshake.extensions.supported_version' 2>/dev/null | wc -l)
+	cert=$(tshark -n -r "$file" -Y 'tls.handshake.type == 11' 2>/dev/null | wc -l)
+	if [ "$hello" -lt 1 ] || [ "$hello12" -ne "$hello" ] || [ "$cert" -lt 1 ]; then
+		log "$name: $hello ServerHello, $hello12 of them TLS 1.2, $cert Certificate: not as expected"
+		return 1
+	fi
 }
 
 # ---------------------------------------------------------------- driver
@@ -403,6 +656,8 @@ start_all()
 	kill -0 "$UNBOUND_PID" 2>/dev/null || { cat "$ROOT/unbound.out" "$ROOT/unbound.log" >&2; die "unbound did not start"; }
 	sender_conf
 	sender_start
+	# The proxy's certificate for swap-cert: its own key, made per run.
+	"$LAB/gen-cert.sh" "$ROOT/mitm-tls" mail.tlswatch.test
 }
 
 stop_all()
@@ -411,6 +666,7 @@ stop_all()
 	log "stopping the lab"
 	capture_stop
 	[ -n "$MITM_PID" ] && { kill -TERM "$MITM_PID" 2>/dev/null; wait "$MITM_PID" 2>/dev/null; }
+	sts_stop
 	sender_stop
 	if [ -n "$UNBOUND_PID" ]; then
 		kill -TERM "$UNBOUND_PID" 2>/dev/null
@@ -455,6 +711,14 @@ main()
 		# A fresh sender each time: smtp(8) caches TLSA answers, and a
 		# capture must hold every look-up its session depends on.
 		sender_stop
+		case $TLS12_CAPTURES in
+		*" $n "*) sender_tls12 on ;;
+		*) sender_tls12 off ;;
+		esac
+		case $STS_CAPTURES in
+		*" $n "*) sender_sts on ;;
+		*) sender_sts off ;;
+		esac
 		sender_start
 		"rec_$n" "$tmp"
 		verify_capture "$n" "$tmp" || die "$n: not recorded as it must be"

@@ -376,7 +376,9 @@ html_policies(FILE *o, const struct summary_row *rows, size_t n)
 	if (any)
 		fputs("</tbody></table>\n<p class=\"note\">A violation: a session to a "
 		      "policy-protected mail exchanger that was not protected by TLS "
-		      "(alerts mta-sts-violation, dane-violation). MTA-STS unknown: the domain "
+		      "(alerts mta-sts-violation, dane-violation), or whose certificate "
+		      "matched no TLSA record (dane-mismatch) or was self-signed where "
+		      "MTA-STS requires a CA's (self-signed). MTA-STS unknown: the domain "
 		      "announced a policy whose mode went over HTTPS.</p>\n",
 		      o);
 }

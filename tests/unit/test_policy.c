@@ -371,6 +371,56 @@ test_policy_records_expire_with_their_ttl_in_packet_time(void **st)
 	policy_free(p);
 }
 
+/* Records learned again after they expired: a session of the first
+ * answers' time, judged only now (the front of --threads judges late),
+ * still sees them, as it did when judged at once. */
+static void
+test_policy_records_learned_again_after_expiry_still_cover_earlier_sessions(void **st)
+{
+	struct policy *p = example_store(true, true);
+	struct session s;
+	struct alert a[4];
+	uint64_t later = T0 + 5 * 3600 * SEC;
+
+	(void)st;
+	learn_mx(p, "example.org", "mx.example.org", 3600, later);
+	learn_a(p, "mx.example.org", 25, 3600, later);
+	learn_txt(p, "_mta-sts.example.org", "v=STSv1; id=20260101T000000;", 3600, later);
+	learn_tlsa(p, "_25._tcp.mx.example.org", true, 3600, later);
+	smtp_session(&s, 25, T0 + 10 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 2);
+	assert_true(s.policy.dane);
+	smtp_session(&s, 25, later + 10 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 2);
+	/* Between the two lives: nothing. */
+	smtp_session(&s, 25, T0 + 2 * 3600 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	policy_free(p);
+}
+
+/* Capture files read in a row: answers from before the latest packet
+ * time neither change a stored record (a TLSA answer without AD would take
+ * DANE away) nor show themselves to a session that ended before they were
+ * read, so the judgement does not depend on when the session is judged. */
+static void
+test_policy_answers_from_back_in_time_change_nothing_for_ended_sessions(void **st)
+{
+	struct policy *p = example_store(true, true);
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	policy_clock(p, T0 + 11 * SEC); /* the session's last packet */
+	learn_tlsa(p, "_25._tcp.mx.example.org", false, 3600, T0 - 3600 * SEC);
+	learn_txt(p, "_smtp._tls.example.org", "v=TLSRPTv1; rua=mailto:r@example.org", 3600,
+		  T0 - 3600 * SEC);
+	smtp_session(&s, 25, T0 + 10 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 2);
+	assert_true(s.policy.dane);
+	assert_false(s.policy.tlsrpt);
+	policy_free(p);
+}
+
 static void
 test_policy_full_tables_reuse_expired_entries_then_evict_and_count(void **st)
 {
@@ -985,6 +1035,7 @@ test_policy_dane_ee_record_matching_the_leaf_is_quiet_and_any_other_is_a_mismatc
 	assert_int_equal(a[0].severity, SEVERITY_CRITICAL);
 	assert_non_null(strstr(a[0].evidence, "possible interception"));
 	assert_non_null(strstr(a[0].evidence, "3 1 1 01010101"));
+	assert_non_null(strstr(a[0].evidence, "mail transfer not visible"));
 	assert_true(s.alerts & (1u << ALERT_DANE_MISMATCH));
 	/* SHA-512 (matching 2), full certificate (selector 0) also match. */
 	learn_tlsa_assoc(p, 3, 0, 2, 2);
@@ -1114,6 +1165,10 @@ main(void)
 		cmocka_unit_test(test_policy_answers_with_an_error_and_queries_teach_nothing),
 		cmocka_unit_test(test_policy_learns_from_wire_bytes_with_the_ad_bit),
 		cmocka_unit_test(test_policy_records_expire_with_their_ttl_in_packet_time),
+		cmocka_unit_test(
+			test_policy_records_learned_again_after_expiry_still_cover_earlier_sessions),
+		cmocka_unit_test(
+			test_policy_answers_from_back_in_time_change_nothing_for_ended_sessions),
 		cmocka_unit_test(
 			test_policy_full_tables_reuse_expired_entries_then_evict_and_count),
 		cmocka_unit_test(test_policy_file_lines_set_modes_and_mx_patterns),

@@ -895,6 +895,35 @@ test_tui_model_policy_filter_words_select_violations_protection_and_domain(void 
 }
 
 static void
+test_tui_model_certificate_alerts_of_a_policy_count_as_violations(void **state)
+{
+	struct tui_model *m = model(100, 100);
+	struct session s;
+
+	(void)state;
+	/* An upgraded session whose certificate matched no TLSA record: TLS
+	 * was used, the policy was still violated. */
+	mk(&s, 1, 1, 1, 25, "smtp", VERDICT_STARTTLS, REASON_NONE);
+	s.policy.source = POLICY_SOURCE_DNS;
+	s.policy.dane = true;
+	s.alerts = 1u << ALERT_DANE_MISMATCH;
+	add(m, &s);
+	/* A certificate not naming the SNI is no policy's. */
+	mk(&s, 2, 2, 2, 443, "https", VERDICT_IMPLICIT_TLS, REASON_NONE);
+	s.alerts = 1u << ALERT_CERT_NAME_MISMATCH;
+	add(m, &s);
+	tui_model_set_filter(m, "policy:violated");
+	assert_string_equal(ids(m), "1");
+	tui_model_set_filter(m, "policy:dane");
+	assert_string_equal(ids(m), "1");
+	assert_true(tui_alert_is_policy(ALERT_DANE_MISMATCH));
+	assert_true(tui_alert_is_policy(ALERT_CERT_SELF_SIGNED));
+	assert_false(tui_alert_is_policy(ALERT_CERT_NAME_MISMATCH));
+	assert_false(tui_alert_is_policy(ALERT_CERT_EXPIRED));
+	tui_model_free(m);
+}
+
+static void
 test_tui_model_tunnel_filter_words_select_tunnelled_sessions(void **state)
 {
 	struct tui_model *m = model(100, 100);
@@ -999,6 +1028,7 @@ main(void)
 			test_tui_model_lists_an_open_session_with_its_alerts_until_its_record_replaces_it),
 		cmocka_unit_test(
 			test_tui_model_policy_filter_words_select_violations_protection_and_domain),
+		cmocka_unit_test(test_tui_model_certificate_alerts_of_a_policy_count_as_violations),
 		cmocka_unit_test(test_tui_model_tunnel_filter_words_select_tunnelled_sessions),
 		cmocka_unit_test(
 			test_tui_model_policy_cell_and_detail_say_what_protects_and_what_was_violated),

@@ -13,6 +13,7 @@ Python 3 standard library only; loopback only.
   mitm.py --listen ADDR:PORT --upstream ADDR:PORT
           --proto smtp|imap|pop3|ftp|nntp|irc|sieve|xmpp|mysql|postgres
           --modes MODE[,MODE...] [--source ADDR] [--count N] [--ready FILE]
+          [--cert FILE --key FILE]   (swap-cert)
   mitm.py --self-test
 
 Each accepted connection takes the next mode of --modes (the last one
@@ -91,6 +92,26 @@ read element by element, see below):
                   nobody is authenticated), as an intercepting middlebox with an
                   old TLS stack would; relay the decrypted commands to the
                   server in cleartext (the server never sees STARTTLS)
+  swap-cert       an intercepting proxy with a certificate of its own
+                  (--cert FILE --key FILE, PEM; the recorder makes a
+                  self-signed one per run, another key than the server's):
+                  the upgrade command goes to the server; once the server's
+                  go-ahead has been relayed, the proxy terminates the
+                  victim's TLS itself (at most TLS 1.2, so its Certificate
+                  message is in clear on the wire) and, once the victim's
+                  handshake is done, makes its own TLS session (at most TLS
+                  1.2, the victim's SNI if any, no certificate check) with
+                  the server over the same connection; the decrypted
+                  dialogue is relayed both ways. A victim whose handshake
+                  fails (its alert is sent on) gets no TLS towards the
+                  server: the proxy closes the server's connection after
+                  the go-ahead. A victim that completes the handshake and
+                  then refuses the certificate (Postfix with DANE: QUIT in
+                  TLS, close_notify, FIN) has its QUIT relayed; the proxy
+                  gives the server 5 s to close first, then sends its own
+                  close_notify and FIN. A refusal by the server is relayed
+                  and the victim goes on in cleartext. Not for FTP, XMPP,
+                  MySQL, PostgreSQL
 
 XMPP streams: each direction goes through an XmlFramer until TLS, which
 cuts it into whole units however the bytes were read (the XML
@@ -170,10 +191,13 @@ import sys
 import warnings
 
 MODES = ("pass", "strip", "mask", "mask-command", "refuse", "accept-no-tls", "break-tls",
-         "inject-response", "preauth", "weak-tls")
+         "inject-response", "preauth", "weak-tls", "swap-cert")
 
 # weak-tls: TLS_ECDH_anon_WITH_AES_128_CBC_SHA (0xc018), with TLS 1.0 only.
 WEAK_SUITE = "AECDH-AES128-SHA"
+
+# swap-cert: the proxy's handshake timeout on either side, seconds.
+SWAP_HANDSHAKE_TIMEOUT = 20.0
 
 TLS_HANDSHAKE = 0x16
 HS_SERVER_HELLO = 2
@@ -454,6 +478,13 @@ class Relay:
         self.tls_victim = None   # weak-tls: (SSLObject, incoming, outgoing) towards the victim
         self.tls_pending = b""   # weak-tls: victim bytes that came with STARTTLS
         self.tls_up = asyncio.Event()
+        self.upgrade_decided = asyncio.Event()  # swap-cert: the server answered the upgrade
+        self.victim_done = asyncio.Event()      # swap-cert: the victim's handshake ended
+        self.victim_ok = False
+        self.victim_sni = None
+        self.upstream_up = asyncio.Event()      # swap-cert: TLS with the server is up
+        self.upstream_tls = False
+        self.server_done = asyncio.Event()      # swap-cert: pump_s2c has ended
         self.xml_c = XmlFramer()  # XMPP: the victim's stream, in whole units
         self.xml_s = XmlFramer()  # XMPP: the server's
         self.stream_id = b""      # XMPP: the id and from of the server's stream header
@@ -607,6 +638,16 @@ class Relay:
                 accepted = self.reply_final(line)
                 if accepted is not None:
                     self.upgrade_tag = None
+                    if accepted and self.mode == "swap-cert":
+                        # The go-ahead in cleartext, then TLS on both sides
+                        # (pump_c2s and pump_s2c); nothing follows it
+                        # before the victim's ClientHello.
+                        await self.to_victim(b"".join(out) + line)
+                        self.s2c_rest = b""
+                        self.c2s = "tls"
+                        self.upstream_tls = True
+                        self.upgrade_decided.set()
+                        return b""
                     if accepted:
                         out.append(line)
                         if self.mode == "inject-response":
@@ -619,6 +660,10 @@ class Relay:
                             out.append(self.break_handshake(rest) if self.mode == "break-tls"
                                        else rest)
                         return b"".join(out)
+                    if self.c2s == "await-upgrade":
+                        # swap-cert, refused: the victim goes on in cleartext.
+                        self.c2s = "plain"
+                        self.upgrade_decided.set()
             self.server_line(line, out)
         return b"".join(out)
 
@@ -927,6 +972,13 @@ class Relay:
                 self.c2s = "tls"
                 self.tls_pending = rest
                 return b"".join(out)
+            if self.mode == "swap-cert":
+                # Forwarded; the victim's next bytes wait for the answer.
+                self.upgrade_tag = tag
+                self.c2s = "await-upgrade"
+                self.tls_pending = rest
+                out.append(line)
+                return b"".join(out)
             if self.mode == "mask-command":
                 log("#%d: masking the client's upgrade command" % self.number)
                 out.append(self.masked_command(line, tag))
@@ -963,11 +1015,19 @@ class Relay:
         """weak-tls: the TLS handshake with the victim, driven through an
         SSLObject over the TCP stream; False when the victim went away."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            ctx.minimum_version = ssl.TLSVersion.TLSv1
-            ctx.maximum_version = ssl.TLSVersion.TLSv1
-        ctx.set_ciphers(WEAK_SUITE + ":@SECLEVEL=0")
+        if self.mode == "swap-cert":
+            ctx.load_cert_chain(self.args.cert, self.args.key)
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+
+            def sni(_obj, name, _ctx):
+                self.victim_sni = name
+            ctx.sni_callback = sni
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                ctx.minimum_version = ssl.TLSVersion.TLSv1
+                ctx.maximum_version = ssl.TLSVersion.TLSv1
+            ctx.set_ciphers(WEAK_SUITE + ":@SECLEVEL=0")
         inc, outg = ssl.MemoryBIO(), ssl.MemoryBIO()
         obj = ctx.wrap_bio(inc, outg, server_side=True)
         self.tls_victim = (obj, inc, outg)
@@ -981,8 +1041,14 @@ class Relay:
                 await self.flush_victim_tls()
                 data = await read_or_reset(self.cr)
                 if not data:
+                    log("#%d: the victim left during its TLS handshake" % self.number)
                     return False
                 inc.write(data)
+            except ssl.SSLError as err:
+                # The victim's alert (a certificate it refused): sent on.
+                await self.flush_victim_tls()
+                log("#%d: victim TLS handshake failed: %s" % (self.number, err))
+                return False
         await self.flush_victim_tls()
         log("#%d: victim TLS up: %s %s" % (self.number, obj.version(), obj.cipher()[0]))
         return True
@@ -1016,6 +1082,16 @@ class Relay:
 
     async def pump_c2s(self):
         while True:
+            if self.c2s == "await-upgrade":
+                await self.upgrade_decided.wait()
+                if self.c2s == "plain" and self.tls_pending:
+                    # Refused: what the victim pipelined after the command.
+                    out = await self.from_client(self.tls_pending)
+                    self.tls_pending = b""
+                    if out:
+                        self.sw.write(out)
+                        await self.sw.drain()
+                continue
             if self.c2s == "tls":
                 await self.pump_c2s_tls()
                 break
@@ -1033,12 +1109,27 @@ class Relay:
             if out:
                 self.sw.write(out)
                 await self.sw.drain()
+        if self.sw.get_extra_info("ssl_object") is not None:
+            # swap-cert: TLS has no half close. The server's answer to a
+            # last command (221 to QUIT) may still come: a few seconds for
+            # the server to close first, then close_notify and FIN.
+            try:
+                await asyncio.wait_for(self.server_done.wait(), 5)
+            except asyncio.TimeoutError:
+                pass
+            self.sw.close()
+            return
         half_close(self.sw)
 
     async def pump_c2s_tls(self):
-        if not await self.victim_tls_pump():
+        ok = await self.victim_tls_pump()
+        self.victim_ok = ok
+        self.victim_done.set()
+        if not ok:
             return
         self.tls_up.set()
+        if self.mode == "swap-cert":
+            await self.upstream_up.wait()
         while True:
             data = await self.victim_tls_read()
             if not data:
@@ -1047,6 +1138,12 @@ class Relay:
             await self.sw.drain()
 
     async def pump_s2c(self):
+        try:
+            await self.pump_s2c_loop()
+        finally:
+            self.server_done.set()
+
+    async def pump_s2c_loop(self):
         while True:
             data = await read_or_reset(self.sr)
             if data is None:
@@ -1061,6 +1158,10 @@ class Relay:
             out = await self.from_server(data)
             if out:
                 await self.victim_write(out)
+            if self.upstream_tls:
+                self.upstream_tls = False
+                if not await self.upstream_start():
+                    break
         if self.tls_victim is not None:
             try:
                 self.tls_victim[0].unwrap()
@@ -1069,10 +1170,35 @@ class Relay:
             await self.flush_victim_tls()
         half_close(self.cw)
 
+    async def upstream_start(self):
+        """swap-cert: once the victim's handshake is done, the proxy's own
+        TLS session with the server over the same connection (at most TLS
+        1.2, no certificate check); False when there is none to make."""
+        await self.victim_done.wait()
+        if not self.victim_ok:
+            log("#%d: no TLS with the server, closing its connection" % self.number)
+            self.sw.close()
+            return False
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        await self.sw.start_tls(ctx, server_hostname=self.victim_sni,
+                                ssl_handshake_timeout=SWAP_HANDSHAKE_TIMEOUT)
+        obj = self.sw.get_extra_info("ssl_object")
+        log("#%d: server TLS up: %s %s" % (self.number, obj.version(), obj.cipher()[0]))
+        self.upstream_up.set()
+        return True
+
     async def victim_write(self, data):
         if self.c2s == "tls":
             await self.tls_up.wait()
-            await self.victim_tls_write(data)
+            try:
+                await self.victim_tls_write(data)
+            except ssl.SSLError as err:
+                # The victim sent its close_notify first (after its QUIT).
+                log("#%d: %d bytes not delivered, the victim's TLS is closed: %s"
+                    % (self.number, len(data), err.reason))
         else:
             await self.to_victim(data)
 
@@ -1224,6 +1350,8 @@ def main():
     parser.add_argument("--ready")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds a connection may last")
+    parser.add_argument("--cert", help="swap-cert: the proxy's certificate (PEM)")
+    parser.add_argument("--key", help="swap-cert: its private key (PEM)")
     args = parser.parse_args()
     args.modes = args.modes.split(",")
     for m in args.modes:
@@ -1233,6 +1361,11 @@ def main():
         parser.error("preauth is an IMAP mode")
     if "weak-tls" in args.modes and args.proto in ("ftp", "xmpp"):
         parser.error("weak-tls is not for %s" % args.proto.upper())
+    if "swap-cert" in args.modes:
+        if args.proto in ("ftp", "xmpp", "mysql", "postgres"):
+            parser.error("swap-cert is not for %s" % args.proto)
+        if not args.cert or not args.key:
+            parser.error("swap-cert needs --cert FILE and --key FILE")
     binary = {"mysql": ("pass", "strip"), "postgres": ("pass", "refuse", "accept-no-tls")}
     for m in args.modes:
         if args.proto in binary and m not in binary[args.proto]:

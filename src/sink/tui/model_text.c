@@ -272,6 +272,10 @@ detail_policy(const struct tui_row *r, struct tui_text *t)
 		text_add(t, TUI_TONE_CRIT, "  !! %s", "mta-sts-violation");
 	if (r->alerts & (1u << ALERT_DANE_VIOLATION))
 		text_add(t, TUI_TONE_CRIT, "  !! %s", "dane-violation");
+	if (r->alerts & (1u << ALERT_DANE_MISMATCH))
+		text_add(t, TUI_TONE_CRIT, "  !! %s", "dane-mismatch");
+	if (r->alerts & (1u << ALERT_CERT_SELF_SIGNED))
+		text_add(t, TUI_TONE_CRIT, "  !! %s", "self-signed");
 	if (!violated)
 		text_add(t, TUI_TONE_NORMAL, "  violations    none");
 }

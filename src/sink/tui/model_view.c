@@ -248,9 +248,10 @@ term_alert(const struct term *t, const struct tui_alert *ta)
 		if (!t->val[0] || strcmp(t->val, "violated") == 0)
 			return true;
 		if (strcmp(t->val, "dane") == 0)
-			return a->kind == ALERT_DANE_VIOLATION;
+			return a->kind == ALERT_DANE_VIOLATION || a->kind == ALERT_DANE_MISMATCH;
 		if (strcmp(t->val, "mta-sts") == 0)
-			return a->kind == ALERT_MTA_STS_VIOLATION;
+			return a->kind == ALERT_MTA_STS_VIOLATION ||
+			       a->kind == ALERT_CERT_SELF_SIGNED;
 		return contains_ci(a->evidence, t->val);
 	case TERM_TUNNEL:
 	case TERM_VERDICT:
@@ -321,13 +322,13 @@ tui_row_verdict_name(const struct tui_row *r)
 bool
 tui_alert_is_policy(enum alert_kind k)
 {
-	return k == ALERT_MTA_STS_VIOLATION || k == ALERT_DANE_VIOLATION;
+	return (ALERTS_POLICY_VIOLATION & (1u << k)) != 0;
 }
 
 bool
 tui_row_policy_violated(const struct tui_row *r)
 {
-	return (r->alerts & (1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_DANE_VIOLATION)) != 0;
+	return (r->alerts & ALERTS_POLICY_VIOLATION) != 0;
 }
 
 bool
