@@ -56,6 +56,7 @@
 #define POLICY_MX_PATTERNS 8	  /* MX patterns kept per --policy domain */
 #define POLICY_FILE_DOMAINS 4096  /* domains a --policy file may name */
 #define POLICY_STS_BODY_MAX 65536 /* bytes of an RFC 8461 policy file read */
+#define POLICY_FETCHES 1024	  /* MTA-STS policy fetches (SNI) remembered */
 
 /* Table sizes (entries) of the learned records. */
 struct policy_limits {
@@ -67,11 +68,13 @@ struct policy_stats {
 	uint64_t records_learned; /* records stored or refreshed */
 	uint64_t evicted;	  /* live entries evicted by a full table */
 	uint64_t evicted_mx, evicted_addr, evicted_cname, evicted_sts, evicted_tlsrpt, evicted_tlsa;
-	uint64_t expired_reused;   /* expired entries replaced */
-	uint64_t file_domains;	   /* domains from --policy */
-	uint64_t sessions_matched; /* SMTP sessions a policy applied to */
-	uint64_t facts_stored;	   /* facts from --state or other sensors stored */
-	uint64_t facts_expired;	   /* ... dropped: expired when the run began */
+	uint64_t expired_reused;	/* expired entries replaced */
+	uint64_t file_domains;		/* domains from --policy */
+	uint64_t sessions_matched;	/* SMTP sessions a policy applied to */
+	uint64_t facts_stored;		/* facts from --state or other sensors stored */
+	uint64_t facts_expired;		/* ... dropped: expired when the run began */
+	uint64_t sts_fetches;		/* TLS sessions with SNI mta-sts.<domain> */
+	uint64_t sts_fetches_forgotten; /* ... overwritten in the table (POLICY_FETCHES) */
 };
 
 /* An RFC 8461 policy file's fields. */
@@ -126,6 +129,13 @@ void policy_decide(enum sts_mode mta_sts, bool dane, enum verdict v, struct poli
  * A judged session: when it is SMTP to port 25 of an MX (or with a RCPT TO
  * domain) that has a policy, fills s->policy, adds the alerts to s->alerts
  * and writes them to out (at most max; the number is returned).
+ *
+ * A TLS session whose ClientHello names mta-sts.<domain> (SNI) is a sender
+ * fetching that domain's MTA-STS policy (RFC 8461 3.3) over HTTPS; the
+ * policy itself is encrypted. It is remembered for this run (the last
+ * POLICY_FETCHES, not kept in --state): an SMTP session to that domain that
+ * starts after it has MTA-STS of mode unknown even when the _mta-sts TXT
+ * record was not seen (source "sni"), and its alerts name the fetch.
  */
 size_t policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max);
 

@@ -103,6 +103,8 @@ enum policy_source {
 	POLICY_SOURCE_STATE,	/* DNS answers remembered in the --state file */
 	POLICY_SOURCE_FILE,	/* the operator's --policy file */
 	POLICY_SOURCE_SHARED,	/* DNS answers another sensor saw (--state redis://) */
+	POLICY_SOURCE_SNI,	/* a sender's HTTPS fetch of the domain's MTA-STS policy
+				 * (TLS SNI mta-sts.<domain>) seen in this run */
 };
 
 /* A domain's MTA-STS mode (RFC 8461 5). UNKNOWN: the domain announced a

@@ -66,19 +66,21 @@ struct stats {
 		shared_reconnects, shared_errors, shared_hits, shared_counted;
 	uint64_t shared_policy_loaded, shared_policy_received, shared_policy_sent,
 		shared_policy_dropped;
-	uint64_t policy_answers;	/* DNS responses that taught a mail policy fact */
-	uint64_t policy_records;	/* ... records stored or refreshed */
-	uint64_t policy_evicted;	/* policy tables full: oldest record dropped */
-	uint64_t policy_expired_reused; /* ... expired record replaced */
-	uint64_t policy_file_domains;	/* domains from --policy */
-	uint64_t policy_sessions;	/* SMTP sessions a policy applied to */
-	uint64_t policy_state_loaded;	/* policy lines read from --state FILE */
-	uint64_t policy_facts_stored;	/* ... and facts from other sensors, stored */
-	uint64_t policy_facts_expired;	/* ... dropped: expired when the run began */
-	uint64_t links_announced;	/* data connections announced (FTP PASV, PORT ...) */
-	uint64_t links_linked;		/* data sessions linked to an announcement */
-	uint64_t links_inferred;	/* ... to an encrypted control session's hosts */
-	uint64_t links_dropped;		/* announcements forgotten: the table was full */
+	uint64_t policy_answers;	       /* DNS responses that taught a mail policy fact */
+	uint64_t policy_records;	       /* ... records stored or refreshed */
+	uint64_t policy_evicted;	       /* policy tables full: oldest record dropped */
+	uint64_t policy_expired_reused;	       /* ... expired record replaced */
+	uint64_t policy_file_domains;	       /* domains from --policy */
+	uint64_t policy_sessions;	       /* SMTP sessions a policy applied to */
+	uint64_t policy_state_loaded;	       /* policy lines read from --state FILE */
+	uint64_t policy_facts_stored;	       /* ... and facts from other sensors, stored */
+	uint64_t policy_facts_expired;	       /* ... dropped: expired when the run began */
+	uint64_t policy_sts_fetches;	       /* TLS sessions to mta-sts.<domain> (SNI) */
+	uint64_t policy_sts_fetches_forgotten; /* ... overwritten (POLICY_FETCHES) */
+	uint64_t links_announced;	       /* data connections announced (FTP PASV, PORT ...) */
+	uint64_t links_linked;		       /* data sessions linked to an announcement */
+	uint64_t links_inferred;	       /* ... to an encrypted control session's hosts */
+	uint64_t links_dropped;		       /* announcements forgotten: the table was full */
 	uint64_t evidence_files;
 	uint64_t evidence_failed;
 	uint64_t evidence_withheld;	   /* not written: the session carried a login secret */

@@ -64,8 +64,17 @@ struct pol_file {
 	struct policy_sts sts;
 };
 
+/* A sender's fetch of a domain's MTA-STS policy (policy.h). */
+struct pol_fetch {
+	char domain[POLICY_NAME_MAX];
+	uint64_t ts_us;	     /* the fetch session's first packet */
+	uint64_t session_id; /* that session's */
+};
+
 struct policy {
 	struct pol_table t[PK_COUNT];
+	struct pol_fetch fetch[POLICY_FETCHES]; /* a ring, oldest overwritten */
+	size_t fetch_next;
 	struct pol_file *file;
 	size_t n_file;
 	uint64_t now_us;   /* the latest DNS packet time seen */
@@ -986,6 +995,7 @@ struct pol_cand {
 	enum sts_mode sts;
 	enum policy_source source;
 	bool dane, tlsa_unvalidated, tlsrpt;
+	uint64_t fetch_session; /* a sender's fetch of the MTA-STS policy: its session, 0 none */
 	/* The validated TLSA associations of the MX an SMTP DANE client can use
 	 * (struct policy_tlsa), and how many others it could not. */
 	struct policy_tlsa assoc[POL_ASSOC];
@@ -1036,6 +1046,44 @@ pol_file_find(const struct policy *p, const char *domain)
 }
 
 /* Fills a candidate for domain reached through mx (may be ""). */
+/* The session of the latest fetch of domain's MTA-STS policy that began by
+ * t; 0 when none was seen. */
+static uint64_t
+pol_fetch_find(const struct policy *p, const char *domain, uint64_t t)
+{
+	const struct pol_fetch *best = NULL;
+
+	for (size_t i = 0; i < POLICY_FETCHES; i++) {
+		const struct pol_fetch *f = &p->fetch[i];
+
+		if (f->session_id && f->ts_us <= t && strcmp(f->domain, domain) == 0 &&
+		    (!best || f->ts_us > best->ts_us))
+			best = f;
+	}
+	return best ? best->session_id : 0;
+}
+
+/* A TLS session to mta-sts.<domain> (SNI): a sender fetching the policy. */
+static void
+pol_fetch_note(struct policy *p, const struct session *s)
+{
+	struct pol_fetch *f;
+	char name[POLICY_NAME_MAX];
+	const char *d;
+
+	if (!s->tf.client_hello || !s->tf.sni[0] || !pol_name(name, s->tf.sni) ||
+	    (d = pol_after(name, "mta-sts.")) == NULL || !*d)
+		return;
+	f = &p->fetch[p->fetch_next];
+	if (f->session_id)
+		p->st.sts_fetches_forgotten++;
+	snprintf(f->domain, sizeof(f->domain), "%s", d);
+	f->ts_us = s->ts_first_us;
+	f->session_id = s->id ? s->id : 1;
+	p->fetch_next = (p->fetch_next + 1) % POLICY_FETCHES;
+	p->st.sts_fetches++;
+}
+
 static void
 pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, const char *mx,
 	      uint16_t port, uint64_t t, uint8_t via)
@@ -1056,6 +1104,10 @@ pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, co
 		c->source = POLICY_SOURCE_DNS;
 		snprintf(c->sts_id, sizeof(c->sts_id), "%.32s", e->v.host);
 		pol_via(&c->via, e->origin);
+	}
+	if ((c->fetch_session = pol_fetch_find(p, domain, t)) != 0 && c->sts == STS_ABSENT) {
+		c->sts = STS_UNKNOWN;
+		c->source = POLICY_SOURCE_SNI;
 	}
 	if ((e = pol_find(p, PK_TLSRPT, domain, t)) != NULL) {
 		c->tlsrpt = true;
@@ -1336,9 +1388,11 @@ policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 	struct pol_cand c;
 	struct policy_decision d;
 	const struct smtp_own *own;
-	char state[64], mx[POLICY_NAME_MAX + 8], ev[600];
+	char state[64], mx[POLICY_NAME_MAX + 8], ev[1024], fetched[64] = "";
 	size_t n = 0;
 
+	if (p)
+		pol_fetch_note(p, s);
 	if (!p || s->l4 != 6 || s->server_port != 25 || !s->proto ||
 	    strcmp(s->proto->name, "smtp") != 0)
 		return 0;
@@ -1359,14 +1413,26 @@ policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 		snprintf(mx, sizeof(mx), "MX %s", c.mx);
 	else
 		snprintf(mx, sizeof(mx), "RCPT TO domain");
+	if (c.fetch_session)
+		snprintf(fetched, sizeof(fetched), ": a sender did, in session #%" PRIu64,
+			 c.fetch_session);
 	if (d.sts_alert) {
 		s->alerts |= 1u << ALERT_MTA_STS_VIOLATION;
 		if (n < max) {
-			if (c.sts == STS_UNKNOWN)
+			if (c.sts == STS_UNKNOWN && c.source == POLICY_SOURCE_SNI)
+				snprintf(ev, sizeof(ev),
+					 "%s (%s): a sender fetched its MTA-STS policy over HTTPS "
+					 "in "
+					 "session #%" PRIu64
+					 " (SNI mta-sts.%s; the policy itself is "
+					 "encrypted), mode unknown; session %s; %s",
+					 c.domain, mx, c.fetch_session, c.domain, state,
+					 pol_mail_outcome(s, own));
+			else if (c.sts == STS_UNKNOWN)
 				snprintf(ev, sizeof(ev),
 					 "%s (%s) announces MTA-STS in DNS (id=%s), mode unknown "
-					 "(the policy is fetched over HTTPS); session %s; %s",
-					 c.domain, mx, c.sts_id[0] ? c.sts_id : "?", state,
+					 "(the policy is fetched over HTTPS%s); session %s; %s",
+					 c.domain, mx, c.sts_id[0] ? c.sts_id : "?", fetched, state,
 					 pol_mail_outcome(s, own));
 			else
 				snprintf(ev, sizeof(ev),

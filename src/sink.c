@@ -238,6 +238,8 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "state_policy_loaded", st->policy_state_loaded);
 	fn(ctx, "policy_facts_stored", st->policy_facts_stored);
 	fn(ctx, "policy_facts_expired", st->policy_facts_expired);
+	fn(ctx, "policy_sts_fetches", st->policy_sts_fetches);
+	fn(ctx, "policy_sts_fetches_forgotten", st->policy_sts_fetches_forgotten);
 	fn(ctx, "data_links_announced", st->links_announced);
 	fn(ctx, "data_links_linked", st->links_linked);
 	fn(ctx, "data_links_inferred", st->links_inferred);

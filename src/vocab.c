@@ -115,6 +115,8 @@ policy_source_name(enum policy_source s)
 		return "state";
 	case POLICY_SOURCE_FILE:
 		return "file";
+	case POLICY_SOURCE_SNI:
+		return "sni";
 	case POLICY_SOURCE_SHARED:
 		return "shared";
 	}

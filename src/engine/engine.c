@@ -239,6 +239,8 @@ engine_stats_local(struct engine *e)
 		e->st.policy_sessions = ps.sessions_matched;
 		e->st.policy_facts_stored = ps.facts_stored;
 		e->st.policy_facts_expired = ps.facts_expired;
+		e->st.policy_sts_fetches = ps.sts_fetches;
+		e->st.policy_sts_fetches_forgotten = ps.sts_fetches_forgotten;
 	}
 	if (e->links) {
 		struct link_stats ls;

@@ -1149,6 +1149,78 @@ test_policy_tlsa_association_round_trips_and_old_lines_still_parse(void **st)
 			fail_msg("accepted: \"%s\"", bad[i]);
 }
 
+/* A TLS session at ts whose ClientHello names sni, judged (session id). */
+static void
+judge_fetch(struct policy *p, const char *sni, uint64_t id, uint64_t ts)
+{
+	struct session f;
+	struct alert a[4];
+
+	smtp_session(&f, 80, ts, VERDICT_IMPLICIT_TLS, REASON_NONE);
+	f.id = id;
+	f.server_port = 443;
+	f.proto = NULL;
+	f.service = "http";
+	f.tf.client_hello = true;
+	snprintf(f.tf.sni, sizeof(f.tf.sni), "%s", sni);
+	assert_int_equal(policy_judge(p, &f, a, 4), 0);
+}
+
+static void
+test_policy_a_senders_fetch_of_the_mta_sts_policy_reveals_it_without_the_txt(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct policy_stats ps;
+	struct session s;
+	struct alert a[4];
+
+	(void)st;
+	learn_mx(p, "example.org", "mx.example.org", 3600, T0);
+	learn_a(p, "mx.example.org", 25, 3600, T0);
+	judge_fetch(p, "www.example.org", 3, T0);     /* not a policy fetch */
+	judge_fetch(p, "mta-sts.example.net", 4, T0); /* another domain's */
+	smtp_session(&s, 25, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	/* A fetch that starts after the session does not cover it. */
+	judge_fetch(p, "MTA-STS.example.org", 5, T0 + 2 * SEC);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	smtp_session(&s, 25, T0 + 3 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_int_equal(a[0].kind, ALERT_MTA_STS_VIOLATION);
+	assert_int_equal(a[0].severity, SEVERITY_HIGH); /* mode unknown */
+	assert_int_equal(s.policy.source, POLICY_SOURCE_SNI);
+	assert_int_equal(s.policy.mta_sts, STS_UNKNOWN);
+	assert_string_equal(policy_source_name(POLICY_SOURCE_SNI), "sni");
+	assert_non_null(strstr(a[0].evidence, "in session #5 (SNI mta-sts.example.org; the "
+					      "policy itself is encrypted)"));
+	policy_stats_get(p, &ps);
+	assert_int_equal(ps.sts_fetches, 2);
+	/* With the TXT seen too, DNS is the source and the fetch is named. */
+	learn_txt(p, "_mta-sts.example.org", "v=STSv1; id=1;", 3600, T0);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_int_equal(s.policy.source, POLICY_SOURCE_DNS);
+	assert_non_null(strstr(a[0].evidence, "a sender did, in session #5"));
+	policy_free(p);
+}
+
+static void
+test_policy_fetches_beyond_the_table_are_forgotten_and_counted(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct policy_stats ps;
+	char sni[64];
+
+	(void)st;
+	for (unsigned i = 0; i < POLICY_FETCHES + 3; i++) {
+		snprintf(sni, sizeof(sni), "mta-sts.d%u.example", i);
+		judge_fetch(p, sni, i + 1, T0);
+	}
+	policy_stats_get(p, &ps);
+	assert_int_equal(ps.sts_fetches, POLICY_FETCHES + 3);
+	assert_int_equal(ps.sts_fetches_forgotten, 3);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -1192,6 +1264,9 @@ main(void)
 		cmocka_unit_test(test_policy_mta_sts_wants_a_pkix_certificate_naming_the_mx),
 		cmocka_unit_test(
 			test_policy_tlsa_association_round_trips_and_old_lines_still_parse),
+		cmocka_unit_test(
+			test_policy_a_senders_fetch_of_the_mta_sts_policy_reveals_it_without_the_txt),
+		cmocka_unit_test(test_policy_fetches_beyond_the_table_are_forgotten_and_counted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
