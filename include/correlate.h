@@ -72,7 +72,8 @@ struct correlate_stats {
 	uint64_t servers_forgotten;
 	uint64_t pairs_forgotten;
 	uint64_t state_servers_loaded;
-	uint64_t state_part_loaded; /* lines of the part (policy facts) loaded */
+	uint64_t state_certs_loaded; /* "cert" lines: servers' last certificates */
+	uint64_t state_part_loaded;  /* lines of the part (policy facts) loaded */
 	bool state_corrupt;
 	/* --state redis://: the shared state's counters (shared.h) */
 	bool shared_on;

@@ -79,6 +79,7 @@ enum alert_kind {
 	ALERT_CERT_NAME_MISMATCH, /* the certificate does not name the MX (MTA-STS) or the SNI */
 	ALERT_CERT_EXPIRED,	  /* the certificate was expired or not yet valid */
 	ALERT_CERT_SELF_SIGNED,	  /* a self-signed certificate where MTA-STS requires PKIX */
+	ALERT_CERT_CHANGED,	  /* the server's certificate is not the one it had before */
 	ALERT_KIND_COUNT,
 };
 

@@ -60,6 +60,7 @@ struct stats {
 	uint64_t servers_forgotten; /* correlation memory full: oldest server dropped */
 	uint64_t pairs_forgotten;   /* ... oldest client/server pair dropped */
 	uint64_t state_servers_loaded;
+	uint64_t state_certs_loaded; /* servers' certificates read from --state FILE */
 	/* --state redis:// (shared.h); shared_on: the fields are meaningful */
 	bool shared_on;
 	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,

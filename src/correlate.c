@@ -16,6 +16,7 @@
 #include "correlate.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -66,6 +67,13 @@ struct server_rec {
 	bool auth_alerted;
 	bool upgraded; /* some session of this run upgraded to TLS */
 	uint64_t last_seen_us;
+	/* The certificate it presented last (TLS <= 1.2): its SHA-256 and
+	 * issuer, the session (0: an earlier run's, from the state file). */
+	bool cert_known;
+	uint8_t cert[32];
+	char cert_issuer[TLS_CERT_TEXT];
+	bool cert_self_signed;
+	uint64_t cert_id;
 	uint64_t offered_ids[CORRELATE_IDS];
 	unsigned n_offered_ids;
 	struct lacked lacked[CORRELATE_IDS]; /* lacked it before any offer was seen */
@@ -293,6 +301,64 @@ correlate_load_server(struct correlate *c, const char *line)
 }
 
 /*
+ * One "cert FAMILY ADDRESS PORT[/udp] SHA256 self|other LAST [ISSUER]" line:
+ * the certificate the server presented last (ISSUER: the rest of the line,
+ * printable ASCII). False when it is not one.
+ */
+static bool
+correlate_load_cert(struct correlate *c, const char *line)
+{
+	char addr[64], portstr[16], hex[65], self[8];
+	unsigned family, port;
+	uint64_t last;
+	uint8_t ip[16] = {0}, cert[32], l4 = 6;
+	struct server_rec *r;
+	int used = 0, end = 0;
+	const char *issuer;
+
+	if (sscanf(line, "cert %u %63s %15s %64s %7s %" SCNu64 "%n", &family, addr, portstr, hex,
+		   self, &last, &end) != 6 ||
+	    sscanf(portstr, "%u%n", &port, &used) != 1 || portstr[0] < '0' || portstr[0] > '9')
+		return false;
+	if (strcmp(portstr + used, "/udp") == 0)
+		l4 = 17;
+	else if (portstr[used] != '\0')
+		return false;
+	if ((family != 4 && family != 6) || port == 0 || port > 65535 || strlen(hex) != 64 ||
+	    (strcmp(self, "self") != 0 && strcmp(self, "other") != 0) ||
+	    inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, ip) != 1)
+		return false;
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) || sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		cert[i] = (uint8_t)v;
+	}
+	issuer = line + end;
+	if (*issuer == ' ')
+		issuer++;
+	else if (*issuer)
+		return false;
+	for (const char *p = issuer; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	r = server_get(c, (uint8_t)family, ip, (uint16_t)port, l4, true);
+	if (!r)
+		return true; /* table full: counted by server_get as forgotten */
+	r->cert_known = true;
+	memcpy(r->cert, cert, sizeof(cert));
+	snprintf(r->cert_issuer, sizeof(r->cert_issuer), "%s", issuer);
+	r->cert_self_signed = strcmp(self, "self") == 0;
+	r->cert_id = 0;
+	if (last > r->last_seen_us)
+		r->last_seen_us = last;
+	c->st.state_certs_loaded++;
+	return true;
+}
+
+/*
  * One line of the state file (LF checked and removed) of the given version;
  * false with why when it is not valid.
  */
@@ -306,6 +372,15 @@ correlate_load_line(struct correlate *c, int version, char *line, char *why, siz
 		if (!pt->load(pt->ctx, line, why, whysz))
 			return false;
 		c->st.state_part_loaded++;
+		return true;
+	}
+	if (version >= 2 && strncmp(line, "cert ", 5) == 0) {
+		if (!correlate_load_cert(c, line)) {
+			snprintf(
+				why, whysz,
+				"not \"cert FAMILY ADDRESS PORT SHA256 self|other LAST [ISSUER]\"");
+			return false;
+		}
 		return true;
 	}
 	line[strlen(line)] = '\n'; /* the server line reader wants its LF */
@@ -408,11 +483,12 @@ correlate_load(struct correlate *c, char *warn, size_t warnsz)
 	} else if (bad > 0) {
 		snprintf(warn, warnsz,
 			 "state file %s: line %u is not valid: %s (%u bad line%s skipped, %" PRIu64
-			 " servers and %" PRIu64
+			 " servers, %" PRIu64 " certificates and %" PRIu64
 			 " other lines loaded; the file is kept as %s.bad when the new state is "
 			 "saved)",
 			 path, first_bad, first_why, bad, bad == 1 ? "" : "s",
-			 c->st.state_servers_loaded, c->st.state_part_loaded, path);
+			 c->st.state_servers_loaded, c->st.state_certs_loaded,
+			 c->st.state_part_loaded, path);
 		c->st.state_corrupt = true;
 		c->bad_file = true;
 	}
@@ -713,6 +789,57 @@ correlate_bruteforce(struct correlate *c, struct pair_rec *p, const struct sessi
 	}
 }
 
+static void
+hex8(char *out, const uint8_t *p)
+{
+	snprintf(out, 17, "%02x%02x%02x%02x%02x%02x%02x%02x", p[0], p[1], p[2], p[3], p[4], p[5],
+		 p[6], p[7]);
+}
+
+/*
+ * The server's certificate against the one it presented before, in this run
+ * or the last (--state FILE): a different one is cert-changed, low when the
+ * issuer is the same (a renewal looks so), medium when the issuer changed
+ * or the new one signs itself where the old one did not.
+ */
+static void
+correlate_cert(struct server_rec *r, const struct session *s, struct correlate_facts *cf,
+	       struct out_list *o)
+{
+	const struct tls_cert *t = &s->tf.cert;
+	char was[17], now[17], where[48];
+	bool issuer_changed, self_now;
+	struct alert *a;
+
+	if (t->state != TLS_CERT_READ)
+		return;
+	if (r->cert_known && memcmp(r->cert, t->h[0].cert256, sizeof(r->cert)) != 0) {
+		issuer_changed = strcmp(r->cert_issuer, t->issuer) != 0;
+		self_now = t->self_signed && !r->cert_self_signed;
+		a = out_add(o, s, ALERT_CERT_CHANGED,
+			    issuer_changed || self_now ? SEVERITY_MEDIUM : SEVERITY_LOW);
+		cf->alerts |= 1u << ALERT_CERT_CHANGED;
+		hex8(was, r->cert);
+		hex8(now, t->h[0].cert256);
+		if (r->cert_id)
+			snprintf(where, sizeof(where), "session #%" PRIu64, r->cert_id);
+		else
+			snprintf(where, sizeof(where), "an earlier run (--state)");
+		if (a)
+			snprintf(a->evidence, sizeof(a->evidence),
+				 "certificate sha256 %s... (issuer %.60s%s) replaces %s... (issuer "
+				 "%.60s) seen in %s",
+				 now, t->issuer[0] ? t->issuer : "?",
+				 self_now ? ", self-signed" : "", was,
+				 r->cert_issuer[0] ? r->cert_issuer : "?", where);
+	}
+	r->cert_known = true;
+	memcpy(r->cert, t->h[0].cert256, sizeof(r->cert));
+	snprintf(r->cert_issuer, sizeof(r->cert_issuer), "%s", t->issuer);
+	r->cert_self_signed = t->self_signed;
+	r->cert_id = s->id;
+}
+
 size_t
 correlate_observe(struct correlate *c, const struct session *s, struct correlate_facts *cf,
 		  struct alert *out, size_t max, correlate_alert_fn fn, void *ctx)
@@ -729,6 +856,7 @@ correlate_observe(struct correlate *c, const struct session *s, struct correlate
 		r->last_seen_us = s->ts_last_us;
 		snprintf(r->service, sizeof(r->service), "%s", s->service);
 		correlate_capabilities(c, r, s, cf, &o, fn, ctx);
+		correlate_cert(r, s, cf, &o);
 		if (s->verdict == VERDICT_STARTTLS)
 			r->upgraded = true;
 		if (cf->verdict == VERDICT_CLEARTEXT && cf->reason == REASON_OFFER_UNSEEN &&
@@ -816,12 +944,19 @@ correlate_save(struct correlate *c, char *err, size_t errsz)
 		struct server_rec *r = (struct server_rec *)e;
 		char addr[64];
 
-		if (!r->offered && !r->offered_state)
-			continue;
 		session_addr_str(r->family, r->ip, addr, sizeof(addr));
-		fprintf(f, "server %u %s %u%s %s offered %" PRIu64 "\n", r->family, addr, r->port,
-			r->l4 == 17 ? "/udp" : "", r->service[0] ? r->service : "unknown",
-			r->last_seen_us);
+		if (r->offered || r->offered_state)
+			fprintf(f, "server %u %s %u%s %s offered %" PRIu64 "\n", r->family, addr,
+				r->port, r->l4 == 17 ? "/udp" : "",
+				r->service[0] ? r->service : "unknown", r->last_seen_us);
+		if (r->cert_known) {
+			fprintf(f, "cert %u %s %u%s ", r->family, addr, r->port,
+				r->l4 == 17 ? "/udp" : "");
+			for (int i = 0; i < 32; i++)
+				fprintf(f, "%02x", r->cert[i]);
+			fprintf(f, " %s %" PRIu64 "%s%s\n", r->cert_self_signed ? "self" : "other",
+				r->last_seen_us, r->cert_issuer[0] ? " " : "", r->cert_issuer);
+		}
 	}
 	if (c->cfg.part.word && c->cfg.part.save)
 		c->cfg.part.save(c->cfg.part.ctx, correlate_put_line, f);

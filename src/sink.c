@@ -229,6 +229,7 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "correlation_servers_forgotten", st->servers_forgotten);
 	fn(ctx, "correlation_pairs_forgotten", st->pairs_forgotten);
 	fn(ctx, "state_servers_loaded", st->state_servers_loaded);
+	fn(ctx, "state_certs_loaded", st->state_certs_loaded);
 	fn(ctx, "policy_dns_answers", st->policy_answers);
 	fn(ctx, "policy_records", st->policy_records);
 	fn(ctx, "policy_records_evicted", st->policy_evicted);

@@ -58,6 +58,7 @@ static const char *const alert_kind_names[ALERT_KIND_COUNT] = {
 	[ALERT_CERT_NAME_MISMATCH] = "cert-name-mismatch",
 	[ALERT_CERT_EXPIRED] = "cert-expired",
 	[ALERT_CERT_SELF_SIGNED] = "self-signed",
+	[ALERT_CERT_CHANGED] = "cert-changed",
 };
 
 const char *

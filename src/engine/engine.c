@@ -211,6 +211,7 @@ engine_stats_local(struct engine *e)
 		e->st.servers_forgotten = cs.servers_forgotten;
 		e->st.pairs_forgotten = cs.pairs_forgotten;
 		e->st.state_servers_loaded = cs.state_servers_loaded;
+		e->st.state_certs_loaded = cs.state_certs_loaded;
 		e->st.policy_state_loaded = cs.state_part_loaded;
 		e->st.shared_on = cs.shared_on;
 		e->st.shared_loaded = cs.shared_loaded;

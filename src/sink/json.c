@@ -359,6 +359,7 @@ static const struct {
 	[ALERT_CERT_NAME_MISMATCH] = {4430019, "Potential Corporate Privacy Violation"},
 	[ALERT_CERT_EXPIRED] = {4430020, "Potential Corporate Privacy Violation"},
 	[ALERT_CERT_SELF_SIGNED] = {4430021, "Potential Corporate Privacy Violation"},
+	[ALERT_CERT_CHANGED] = {4430022, "Potential Corporate Privacy Violation"},
 };
 
 uint32_t

@@ -89,7 +89,7 @@ grep -q '^policy ' "$st" && fail "expired: facts past their TTL were saved again
 st="$tmp/bad.state"
 awk '{ print } NR == 2 { print "policy tlsa mail.tlswatch.test 99999 ad 1 0" }' "$tmp/$cap.state.run1" >"$st"
 "$bin" -q -r "$pcap" --state "$st" --json "$tmp/bad.jsonl" 'tcp port 25' >/dev/null 2>"$tmp/bad.err" || fail "bad line: run exit"
-grep -q "state file $st: line 3 is not valid: policy tlsa: bad port or ad|noad (1 bad line skipped, 0 servers and 5 other lines loaded" "$tmp/bad.err" ||
+grep -q "state file $st: line 3 is not valid: policy tlsa: bad port or ad|noad (1 bad line skipped, 0 servers, 0 certificates and 5 other lines loaded" "$tmp/bad.err" ||
 	fail "bad line: message is '$(cat "$tmp/bad.err")'"
 alerts "$tmp/bad.jsonl" >"$tmp/bad.alerts"
 cmp -s "$tmp/$cap.whole.alerts" "$tmp/bad.alerts" || fail "bad line: the other lines did not give the same alerts"

@@ -465,8 +465,9 @@ test_state_version_2_carries_the_lines_of_a_part_and_names_a_bad_one(void **st)
 	state_write(path, "tlswatch-state 2\nserver 4 10.0.0.1 25 smtp offered 1\n"
 			  "part ok one\npart bad\npart ok two\n");
 	c = state_open_part(path, &pl, warn, sizeof(warn));
-	assert_non_null(strstr(warn, "line 4 is not valid: a part line that is not ok (1 bad "
-				     "line skipped, 1 servers and 2 other lines loaded"));
+	assert_non_null(strstr(warn,
+			       "line 4 is not valid: a part line that is not ok (1 bad "
+			       "line skipped, 1 servers, 0 certificates and 2 other lines loaded"));
 	correlate_stats_get(c, &cs);
 	assert_int_equal(cs.state_part_loaded, 2);
 	assert_int_equal(pl.n, 2);
@@ -532,7 +533,8 @@ test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept(void **st)
 	state_write(path, "tlswatch-state 1\nserver 4 10.0.0.1 25 smtp offered 1\ngarbage\n");
 	c = state_open(path, warn, sizeof(warn));
 	assert_non_null(strstr(warn, "line 3 is not valid: not \"server FAMILY"));
-	assert_non_null(strstr(warn, "(1 bad line skipped, 1 servers and 0 other lines loaded"));
+	assert_non_null(strstr(
+		warn, "(1 bad line skipped, 1 servers, 0 certificates and 0 other lines loaded"));
 	correlate_stats_get(c, &cs);
 	assert_int_equal(cs.state_servers_loaded, 1);
 	mk_capa(&s, 1, 100, false);
@@ -734,6 +736,111 @@ test_memory_is_bounded_and_forgetting_is_counted(void **st)
 	correlate_free(c);
 }
 
+/* A session of server 10.0.0.1:25 whose TLS 1.2 certificate hashes to all
+ * v, issued by issuer. */
+static void
+mk_cert(struct session *s, uint64_t id, uint64_t t, uint8_t v, const char *issuer, bool self)
+{
+	mk(s, id, t, 25, 2);
+	s->verdict = VERDICT_STARTTLS;
+	s->tf.cert.state = TLS_CERT_READ;
+	s->tf.cert.chain = 1;
+	s->tf.cert.hashed = 1;
+	s->tf.cert.self_signed = self;
+	memset(s->tf.cert.h[0].cert256, v, 32);
+	snprintf(s->tf.cert.issuer, sizeof(s->tf.cert.issuer), "%s", issuer);
+}
+
+static void
+test_a_server_presenting_another_certificate_is_cert_changed(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct session s;
+	struct alert out[8];
+
+	(void)st;
+	mk_cert(&s, 1, 100, 1, "R3", false);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	mk_cert(&s, 2, 110, 1, "R3", false); /* the same one again */
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	/* Renewed by the same issuer: low. */
+	mk_cert(&s, 3, 120, 2, "R3", false);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 1);
+	assert_int_equal(out[0].kind, ALERT_CERT_CHANGED);
+	assert_int_equal(out[0].severity, SEVERITY_LOW);
+	assert_true(s.alerts & (1u << ALERT_CERT_CHANGED));
+	assert_non_null(strstr(out[0].evidence,
+			       "sha256 0202020202020202... (issuer R3) replaces "
+			       "0101010101010101... (issuer R3) seen in session #2"));
+	/* A self-signed one from nowhere: medium. */
+	mk_cert(&s, 4, 130, 3, "mx.example.test", true);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 1);
+	assert_int_equal(out[0].severity, SEVERITY_MEDIUM);
+	assert_non_null(strstr(out[0].evidence, "self-signed"));
+	/* TLS 1.3 (encrypted) tells nothing; another port is another server. */
+	mk_cert(&s, 5, 140, 4, "R3", false);
+	s.tf.cert.state = TLS_CERT_ENCRYPTED;
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	mk_cert(&s, 6, 150, 4, "R3", false);
+	s.server_port = 587;
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	correlate_free(c);
+}
+
+static void
+test_the_state_file_carries_certificates_to_the_next_run(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX";
+	int fd = mkstemp(path);
+	struct correlate *c;
+	struct correlate_stats cs;
+	struct session s;
+	struct alert out[8];
+	char err[256], line[512];
+	FILE *f;
+	bool seen = false;
+
+	(void)st;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	c = new_corr(path);
+	mk_cert(&s, 1, 100, 0xab, "Example CA 2", false);
+	judge_with(c, &s, out, 8, NULL, NULL);
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	correlate_free(c);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		seen = seen || strncmp(line, "cert 4 10.0.0.1 25 abababab", 27) == 0;
+	fclose(f);
+	assert_true(seen);
+
+	c = new_corr(path);
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.state_certs_loaded, 1);
+	mk_cert(&s, 1, 200, 0xcd, "Other CA", false);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 1);
+	assert_int_equal(out[0].kind, ALERT_CERT_CHANGED);
+	assert_int_equal(out[0].severity, SEVERITY_MEDIUM); /* another issuer */
+	assert_non_null(strstr(out[0].evidence, "(issuer Example CA 2) seen in an earlier run"));
+	correlate_free(c);
+	unlink(path);
+	/* Bad cert lines are refused, named, and the rest is kept. */
+	char bad[] = "/tmp/tlswatch-state-XXXXXX";
+
+	state_write(bad, "tlswatch-state 2\n"
+			 "cert 4 10.0.0.1 25 abab other 1\n"
+			 "cert 4 10.0.0.1 25 "
+			 "abababababababababababababababababababababababababababababababab "
+			 "maybe 1\n");
+	c = state_open(bad, err, sizeof(err));
+	assert_non_null(strstr(err, "not \"cert FAMILY ADDRESS PORT SHA256 self|other LAST"));
+	assert_non_null(strstr(err, "2 bad lines skipped"));
+	correlate_free(c);
+	state_cleanup(bad);
+}
+
 int
 main(void)
 {
@@ -750,6 +857,8 @@ main(void)
 		cmocka_unit_test(test_cleartext_retry_after_a_failed_handshake_is_a_fallback),
 		cmocka_unit_test(test_cleartext_retry_after_a_broken_upgrade_is_a_fallback),
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
+		cmocka_unit_test(test_a_server_presenting_another_certificate_is_cert_changed),
+		cmocka_unit_test(test_the_state_file_carries_certificates_to_the_next_run),
 		cmocka_unit_test(test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept),
 		cmocka_unit_test(
 			test_state_version_2_carries_the_lines_of_a_part_and_names_a_bad_one),
