@@ -133,9 +133,10 @@ void policy_decide(enum sts_mode mta_sts, bool dane, enum verdict v, struct poli
  * A TLS session whose ClientHello names mta-sts.<domain> (SNI) is a sender
  * fetching that domain's MTA-STS policy (RFC 8461 3.3) over HTTPS; the
  * policy itself is encrypted. It is remembered for this run (the last
- * POLICY_FETCHES, not kept in --state): an SMTP session to that domain that
- * starts after it has MTA-STS of mode unknown even when the _mta-sts TXT
- * record was not seen (source "sni"), and its alerts name the fetch.
+ * POLICY_FETCHES, not kept in --state) when that session is judged: an SMTP
+ * session to that domain judged later, that starts after the fetch began,
+ * has MTA-STS of mode unknown even when the _mta-sts TXT record was not seen
+ * (source "sni"), and its alerts name the fetch.
  */
 size_t policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max);
 

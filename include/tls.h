@@ -70,6 +70,8 @@ struct tls_cert {
 	uint8_t hashed;	    /* of them, hashed in h[] (leaf first) */
 	bool self_signed;   /* the leaf names itself as issuer and its key signs it */
 	bool names_cut;	    /* names[] could not hold every DNS name */
+	bool times_known;   /* both validity times parsed (else 0 below) */
+	uint8_t linked;	    /* bit i: h[i] is issued and signed by h[i + 1] */
 	int64_t not_before; /* validity, seconds since 1970 (UTC) */
 	int64_t not_after;
 	char subject[TLS_CERT_TEXT]; /* the leaf's subject CN, "" when none */

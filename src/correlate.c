@@ -308,40 +308,66 @@ correlate_load_server(struct correlate *c, const char *line)
 static bool
 correlate_load_cert(struct correlate *c, const char *line)
 {
-	char addr[64], portstr[16], hex[65], self[8];
-	unsigned family, port;
-	uint64_t last;
+	char buf[512], *w[7], *p;
+	unsigned family = 0, port = 0;
+	uint64_t last = 0;
 	uint8_t ip[16] = {0}, cert[32], l4 = 6;
 	struct server_rec *r;
-	int used = 0, end = 0;
-	const char *issuer;
+	const char *issuer = "";
+	size_t n = strlen(line);
 
-	if (sscanf(line, "cert %u %63s %15s %64s %7s %" SCNu64 "%n", &family, addr, portstr, hex,
-		   self, &last, &end) != 6 ||
-	    sscanf(portstr, "%u%n", &port, &used) != 1 || portstr[0] < '0' || portstr[0] > '9')
+	if (n >= sizeof(buf))
 		return false;
-	if (strcmp(portstr + used, "/udp") == 0)
+	memcpy(buf, line, n + 1);
+	/* Seven words, one space apart, then the issuer (the rest). */
+	p = buf;
+	for (int i = 0; i < 7; i++) {
+		char *sp = strchr(p, ' ');
+
+		if (*p == '\0' || *p == ' ')
+			return false;
+		w[i] = p;
+		if (!sp) {
+			if (i != 6)
+				return false;
+			p += strlen(p);
+			break;
+		}
+		*sp = '\0';
+		p = sp + 1;
+		if (i == 6)
+			issuer = p;
+	}
+	if (strcmp(w[0], "cert") != 0 || strlen(w[1]) != 1 || (w[1][0] != '4' && w[1][0] != '6'))
+		return false;
+	family = (unsigned)(w[1][0] - '0');
+	for (p = w[3]; *p >= '0' && *p <= '9'; p++)
+		if ((port = port * 10 + (unsigned)(*p - '0')) > 65535)
+			return false;
+	if (p == w[3] || port == 0 || (*p && strcmp(p, "/udp") != 0))
+		return false;
+	if (*p)
 		l4 = 17;
-	else if (portstr[used] != '\0')
+	if (strlen(w[4]) != 64 || (strcmp(w[5], "self") != 0 && strcmp(w[5], "other") != 0) ||
+	    inet_pton(family == 6 ? AF_INET6 : AF_INET, w[2], ip) != 1)
 		return false;
-	if ((family != 4 && family != 6) || port == 0 || port > 65535 || strlen(hex) != 64 ||
-	    (strcmp(self, "self") != 0 && strcmp(self, "other") != 0) ||
-	    inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, ip) != 1)
+	for (p = w[6]; *p; p++) {
+		if (*p < '0' || *p > '9' || last > (UINT64_MAX - 9) / 10)
+			return false;
+		last = last * 10 + (uint64_t)(*p - '0');
+	}
+	if (w[6][0] == '\0')
 		return false;
 	for (int i = 0; i < 32; i++) {
 		unsigned v;
 
-		if (!isxdigit((unsigned char)hex[2 * i]) ||
-		    !isxdigit((unsigned char)hex[2 * i + 1]) || sscanf(hex + 2 * i, "%2x", &v) != 1)
+		if (!isxdigit((unsigned char)w[4][2 * i]) ||
+		    !isxdigit((unsigned char)w[4][2 * i + 1]) ||
+		    sscanf(w[4] + 2 * i, "%2x", &v) != 1)
 			return false;
 		cert[i] = (uint8_t)v;
 	}
-	issuer = line + end;
-	if (*issuer == ' ')
-		issuer++;
-	else if (*issuer)
-		return false;
-	for (const char *p = issuer; *p; p++)
+	for (p = (char *)issuer; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			return false;
 	r = server_get(c, (uint8_t)family, ip, (uint16_t)port, l4, true);
@@ -350,7 +376,7 @@ correlate_load_cert(struct correlate *c, const char *line)
 	r->cert_known = true;
 	memcpy(r->cert, cert, sizeof(cert));
 	snprintf(r->cert_issuer, sizeof(r->cert_issuer), "%s", issuer);
-	r->cert_self_signed = strcmp(self, "self") == 0;
+	r->cert_self_signed = strcmp(w[5], "self") == 0;
 	r->cert_id = 0;
 	if (last > r->last_seen_us)
 		r->last_seen_us = last;

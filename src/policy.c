@@ -1000,6 +1000,8 @@ struct pol_cand {
 	 * (struct policy_tlsa), and how many others it could not. */
 	struct policy_tlsa assoc[POL_ASSOC];
 	unsigned n_assoc, n_assoc_unusable;
+	bool assoc_overflow; /* more usable ones than POL_ASSOC: not all compared */
+	bool mx_known;	     /* mx is an MX of the domain (or the host with TLSA) */
 	char sts_id[33];
 	uint8_t via; /* STATE or SHARED when a record used came from there, else 0 */
 };
@@ -1123,6 +1125,8 @@ pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, co
 			pol_via(&c->via, e->origin);
 			if (e->v.tlsa.usable && c->n_assoc < POL_ASSOC)
 				c->assoc[c->n_assoc++] = e->v.tlsa;
+			else if (e->v.tlsa.usable)
+				c->assoc_overflow = true;
 			else
 				c->n_assoc_unusable++;
 		} else {
@@ -1224,6 +1228,7 @@ pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *
 			as_mx = true;
 			pol_via(&v, e->origin);
 			pol_cand_fill(p, &c, e->name, hosts[h], s->server_port, t, v);
+			c.mx_known = true;
 			POL_CONSIDER();
 		}
 		for (size_t i = 0; i < p->n_file; i++)
@@ -1232,12 +1237,14 @@ pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *
 					as_mx = true;
 					pol_cand_fill(p, &c, p->file[i].domain, hosts[h],
 						      s->server_port, t, via[h]);
+					c.mx_known = true;
 					POL_CONSIDER();
 				}
 		if (!as_mx) {
 			/* A host with validated TLSA and no MX seen: DANE still
 			 * binds it (its own name as the domain). */
 			pol_cand_fill(p, &c, hosts[h], hosts[h], s->server_port, t, via[h]);
+			c.mx_known = true;
 			if (c.dane) {
 				c.sts = STS_ABSENT;
 				c.tlsrpt = false;
@@ -1302,7 +1309,11 @@ static int
 pol_dane_check(const struct pol_cand *c, const struct tls_cert *cert)
 {
 	bool ta = false;
+	/* How far up from the leaf the chain holds, link by link. */
+	unsigned whole = cert->hashed > 0 ? 1 : 0;
 
+	while (whole < cert->hashed && (cert->linked & (1u << (whole - 1))))
+		whole++;
 	for (unsigned i = 0; i < c->n_assoc; i++) {
 		const struct policy_tlsa *a = &c->assoc[i];
 
@@ -1312,11 +1323,16 @@ pol_dane_check(const struct pol_cand *c, const struct tls_cert *cert)
 			continue;
 		}
 		ta = true;
-		for (unsigned k = 0; k < cert->hashed; k++)
+		/* A trust anchor the leaf does not chain up to proves nothing:
+		 * anyone can append the domain's public CA certificate. */
+		for (unsigned k = 0; k < whole; k++)
 			if (pol_assoc_matches(a, &cert->h[k]))
 				return 1;
 	}
-	return ta && cert->chain > cert->hashed ? -1 : 0;
+	if (c->assoc_overflow)
+		return -1; /* the matching record may be one not compared */
+	/* A whole chain longer than what was hashed: the anchor may be above. */
+	return ta && whole == TLS_CERT_HASHED && cert->chain > cert->hashed ? -1 : 0;
 }
 
 static void
@@ -1364,7 +1380,9 @@ pol_judge_cert(struct session *s, const struct pol_cand *c, const char *state, c
 	}
 	if (!sts || !c->mx[0])
 		return;
-	if (!tls_cert_names_match(cert, c->mx)) {
+	/* The name is checked against a host known to be the domain's MX (not
+	 * one picked for a RCPT TO domain), and a list cut short may hold it. */
+	if (c->mx_known && !cert->names_cut && !tls_cert_names_match(cert, c->mx)) {
 		snprintf(ev, sizeof(ev),
 			 "%s MTA-STS mode %s: the certificate's names %s%s do not include the "
 			 "MX %s; session %s; %s",

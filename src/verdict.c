@@ -175,7 +175,7 @@ judge_cert(struct alert_out *ao)
 
 	if (c->state != TLS_CERT_READ)
 		return;
-	if (now > c->not_after || now < c->not_before) {
+	if (c->times_known && (now > c->not_after || now < c->not_before)) {
 		cert_day(c->not_before, from, sizeof(from));
 		cert_day(c->not_after, to, sizeof(to));
 		snprintf(ev, sizeof(ev),
@@ -184,7 +184,8 @@ judge_cert(struct alert_out *ao)
 			 c->h[0].cert256[1], c->h[0].cert256[2], c->h[0].cert256[3]);
 		raise_alert_text(ao, ALERT_CERT_EXPIRED, SEVERITY_MEDIUM, ev);
 	}
-	if (s->tf.sni[0] && !(s->l4 == 6 && s->server_port == 25) &&
+	/* A list cut short may hold the name among those not kept. */
+	if (s->tf.sni[0] && !(s->l4 == 6 && s->server_port == 25) && !c->names_cut &&
 	    !tls_cert_names_match(c, s->tf.sni)) {
 		snprintf(ev, sizeof(ev), "SNI %.80s not among the certificate's names %.100s%s",
 			 s->tf.sni, c->names[0] ? c->names : "(none)", c->names_cut ? ",..." : "");

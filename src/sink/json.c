@@ -431,8 +431,12 @@ json_cert(FILE *o, const struct tls_cert *c)
 	}
 	fputc_unlocked(']', o);
 	json_kv_bool(o, ",\"names_cut\":", c->names_cut);
-	json_cert_time(o, ",\"not_before\":", c->not_before);
-	json_cert_time(o, ",\"not_after\":", c->not_after);
+	if (c->times_known) {
+		json_cert_time(o, ",\"not_before\":", c->not_before);
+		json_cert_time(o, ",\"not_after\":", c->not_after);
+	} else {
+		json_raw(o, ",\"not_before\":null,\"not_after\":null");
+	}
 	json_kv_bool(o, ",\"self_signed\":", c->self_signed);
 	json_kv_str(o, ",\"key\":", c->key);
 	json_kv_u64(o, ",\"chain\":", c->chain);

@@ -70,8 +70,12 @@ cert_add_name(struct tls_cert *c, const char *name)
 	}
 	if (have)
 		c->names[have++] = ',';
+	/* ',' joins the list and ' ' never is in a DNS name: neither may come
+	 * from the certificate. */
 	for (size_t i = 0; i < n; i++)
-		c->names[have + i] = (char)tolower((unsigned char)name[i]);
+		c->names[have + i] = name[i] == ',' || name[i] == ' '
+					     ? '?'
+					     : (char)tolower((unsigned char)name[i]);
 	c->names[have + n] = '\0';
 }
 
@@ -95,15 +99,18 @@ cert_names(struct tls_cert *c, X509 *x)
 		cert_add_name(c, c->subject);
 }
 
-static int64_t
-cert_time(const ASN1_TIME *t)
+/* d2i_X509 does not check the time strings: false when t is not one. */
+static bool
+cert_time(const ASN1_TIME *t, int64_t *out)
 {
 	struct tm tm;
 
 	memset(&tm, 0, sizeof(tm));
+	*out = 0;
 	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return (int64_t)timegm(&tm);
+		return false;
+	*out = (int64_t)timegm(&tm);
+	return true;
 }
 
 static void
@@ -180,8 +187,8 @@ cert_leaf(struct tls_cert *c, X509 *x)
 	if (!cert_name_entry(issuer, NID_commonName, c->issuer, sizeof(c->issuer)))
 		cert_name_entry(issuer, NID_organizationName, c->issuer, sizeof(c->issuer));
 	cert_names(c, x);
-	c->not_before = cert_time(X509_get0_notBefore(x));
-	c->not_after = cert_time(X509_get0_notAfter(x));
+	c->times_known = cert_time(X509_get0_notBefore(x), &c->not_before) &
+			 cert_time(X509_get0_notAfter(x), &c->not_after);
 	cert_key(c, x);
 	c->self_signed = X509_check_issued(x, x) == X509_V_OK && k && X509_verify(x, k) == 1;
 }
@@ -191,6 +198,7 @@ tls_cert_parse(struct tls_cert *c, const uint8_t *body, size_t len)
 {
 	struct cursor m, list, der;
 	unsigned count = 0;
+	X509 *prev = NULL; /* the certificate before, while the chain is whole */
 
 	memset(c, 0, sizeof(*c));
 	c->state = TLS_CERT_BAD;
@@ -198,30 +206,40 @@ tls_cert_parse(struct tls_cert *c, const uint8_t *body, size_t len)
 	if (!cursor_get_u24_prefixed(&m, &list) || cursor_remaining(&m) != 0)
 		return;
 	while (cursor_remaining(&list) > 0) {
-		if (!cursor_get_u24_prefixed(&list, &der) || der.len == 0)
-			return; /* a bad entry ends the list; what was read stands */
-		count++;
-		if (count <= TLS_CERT_HASHED) {
-			const unsigned char *q = der.p;
-			X509 *x = d2i_X509(NULL, &q, (long)der.len);
+		const unsigned char *q;
+		X509 *x;
 
-			if (!x || q != der.p + der.len) {
-				X509_free(x);
-				if (count == 1)
-					return;
-				continue; /* a bad issuer certificate is not hashed */
-			}
-			if (count == 1)
-				cert_leaf(c, x);
-			if (c->hashed == count - 1 &&
-			    cert_hash(&c->h[c->hashed], der.p, der.len, x))
-				c->hashed++;
-			X509_free(x);
-			if (count == 1 && c->hashed == 1)
-				c->state = TLS_CERT_READ;
-		}
+		if (!cursor_get_u24_prefixed(&list, &der) || der.len == 0)
+			break; /* a bad entry ends the list; what was read stands */
+		count++;
 		c->chain = count > 255 ? 255 : (uint8_t)count;
+		if (count > TLS_CERT_HASHED)
+			continue;
+		q = der.p;
+		x = d2i_X509(NULL, &q, (long)der.len);
+		if (!x || q != der.p + der.len) {
+			X509_free(x);
+			if (count == 1)
+				break;
+			X509_free(prev);
+			prev = NULL; /* the chain is cut: nothing after is linked */
+			continue;
+		}
+		if (count == 1)
+			cert_leaf(c, x);
+		/* RFC 7672 3.1.2: a trust anchor counts only when the chain from
+		 * the leaf up to it holds, link by link. */
+		if (prev && X509_check_issued(x, prev) == X509_V_OK &&
+		    X509_verify(prev, X509_get0_pubkey(x)) == 1)
+			c->linked |= (uint8_t)(1u << (count - 2));
+		if (c->hashed == count - 1 && cert_hash(&c->h[c->hashed], der.p, der.len, x))
+			c->hashed++;
+		X509_free(prev);
+		prev = x;
+		if (count == 1 && c->hashed == 1)
+			c->state = TLS_CERT_READ;
 	}
+	X509_free(prev);
 }
 
 /* Does the certificate name pat (one of its names) cover host? */

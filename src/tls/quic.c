@@ -243,9 +243,12 @@ quic_crypto(struct quic_conn *q, struct tls_facts *f, enum dir dir, uint64_t off
 	b->done = true;
 	if (b->data[0] == TLS_HS_CLIENT_HELLO && dir == DIR_C2S)
 		tls_hello_parse_client(f, b->data + 4, len, TLS_HELLO_TLS);
-	else if (b->data[0] == TLS_HS_SERVER_HELLO && dir == DIR_S2C)
+	else if (b->data[0] == TLS_HS_SERVER_HELLO && dir == DIR_S2C) {
 		tls_hello_parse_server(f, b->data + 4, len, TLS_HELLO_TLS);
-	else
+		/* QUIC is TLS 1.3 (RFC 9001 4.2): the certificate is encrypted. */
+		if (f->server_hello && f->cert.state == TLS_CERT_NONE)
+			f->cert.state = TLS_CERT_ENCRYPTED;
+	} else
 		f->anomalies |= TLS_ANOM_BAD_HANDSHAKE;
 }
 

@@ -833,10 +833,23 @@ test_the_state_file_carries_certificates_to_the_next_run(void **st)
 			 "cert 4 10.0.0.1 25 abab other 1\n"
 			 "cert 4 10.0.0.1 25 "
 			 "abababababababababababababababababababababababababababababababab "
-			 "maybe 1\n");
+			 "maybe 1\n"
+			 "cert 4 10.0.0.1 25 "
+			 "abababababababababababababababababababababababababababababababab "
+			 "other -1\n"
+			 "cert 4 10.0.0.1 25 "
+			 "abababababababababababababababababababababababababababababababab"
+			 "other 5\n"
+			 "cert 4  10.0.0.1 25 "
+			 "abababababababababababababababababababababababababababababababab "
+			 "other 5\n"
+			 "cert 4 10.0.0.1 25 "
+			 "abababababababababababababababababababababababababababababababab "
+			 "self 5 Example CA\n");
 	c = state_open(bad, err, sizeof(err));
 	assert_non_null(strstr(err, "not \"cert FAMILY ADDRESS PORT SHA256 self|other LAST"));
-	assert_non_null(strstr(err, "2 bad lines skipped"));
+	assert_non_null(strstr(err, "5 bad lines skipped"));
+	assert_non_null(strstr(err, "1 certificates"));
 	correlate_free(c);
 	state_cleanup(bad);
 }

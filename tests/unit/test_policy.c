@@ -985,6 +985,7 @@ cert_session(struct session *s, const char *names, uint8_t chain, bool self_sign
 	c->chain = chain;
 	c->hashed = chain < TLS_CERT_HASHED ? chain : TLS_CERT_HASHED;
 	c->self_signed = self_signed;
+	c->linked = 0xff; /* every link of the chain holds */
 	snprintf(c->subject, sizeof(c->subject), "test");
 	snprintf(c->names, sizeof(c->names), "%s", names);
 	for (uint8_t k = 0; k < c->hashed; k++)
@@ -1066,6 +1067,18 @@ test_policy_dane_ta_matches_any_hashed_issuer_and_a_longer_chain_is_not_judged(v
 	cert_session(&s, "mx.example.org", 5, false);
 	memset(&s.tf.cert.h[2], 9, sizeof(s.tf.cert.h[2]));
 	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	/* The anchor appended by an interceptor: its leaf does not chain up to
+	 * it (the link from the second to the third does not hold). */
+	cert_session(&s, "mx.example.org", 3, false);
+	s.tf.cert.linked = 1;
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 1);
+	assert_int_equal(a[0].kind, ALERT_DANE_MISMATCH);
+	/* ... and so with filler certificates: a chain cut below them is
+	 * judged on what holds. */
+	cert_session(&s, "mx.example.org", 6, false);
+	s.tf.cert.linked = 0;
+	memset(&s.tf.cert.h[2], 9, sizeof(s.tf.cert.h[2]));
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 1);
 	/* Usages 0 and 1 (PKIX) are not SMTP DANE (RFC 7672 3.1.3): unusable,
 	 * never compared. */
 	policy_free(p);
@@ -1093,6 +1106,10 @@ test_policy_mta_sts_wants_a_pkix_certificate_naming_the_mx(void **st)
 	assert_int_equal(a[0].severity, SEVERITY_MEDIUM); /* mode unknown */
 	assert_non_null(strstr(a[0].evidence, "do not include the MX mx.example.org"));
 	assert_non_null(strstr(a[1].evidence, "self-signed"));
+	/* A name list cut short may hold the MX among the names not kept. */
+	cert_session(&s, "example.org,mail.example.net", 1, false);
+	s.tf.cert.names_cut = true;
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
 	/* Without MTA-STS (DANE only), names and self-signing are not checked
 	 * (RFC 7672 3.1.1: DANE-EE binds the key, not the names). */
 	policy_free(p);
@@ -1100,6 +1117,43 @@ test_policy_mta_sts_wants_a_pkix_certificate_naming_the_mx(void **st)
 	learn_tlsa_assoc(p, 3, 1, 1, 1);
 	cert_session(&s, "other.example.net", 1, true);
 	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	policy_free(p);
+}
+
+static void
+test_policy_more_tlsa_records_than_compared_never_claim_a_mismatch(void **st)
+{
+	struct policy *p = dane_store(3, 1, 1, 1);
+	struct session s;
+	struct alert a[4];
+	uint32_t kinds;
+
+	(void)st;
+	for (uint8_t v = 2; v <= 9; v++) /* 9 records: one more than compared */
+		learn_tlsa_assoc(p, 3, 1, 1, v);
+	cert_session(&s, "mx.example.org", 1, false);
+	memset(&s.tf.cert.h[0], 0x77, sizeof(s.tf.cert.h[0]));
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	policy_free(p);
+}
+
+static void
+test_policy_the_name_is_checked_only_against_a_known_mx(void **st)
+{
+	struct policy *p = policy_new(NULL);
+	struct session s;
+	struct alert a[4];
+	uint32_t kinds;
+
+	(void)st;
+	/* example.org has MTA-STS; the server is known only by an address
+	 * name, reached for a RCPT TO domain: not known to be the MX. */
+	learn_a(p, "host.example.net", 25, 3600, T0);
+	learn_txt(p, "_mta-sts.example.org", "v=STSv1; id=1;", 3600, T0);
+	cert_session(&s, "mx.example.org", 1, false);
+	snprintf(own_of(&s)->rcpt_domain, sizeof(own_of(&s)->rcpt_domain), "example.org");
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	assert_int_equal(s.policy.mta_sts, STS_UNKNOWN);
 	policy_free(p);
 }
 
@@ -1264,6 +1318,9 @@ main(void)
 		cmocka_unit_test(test_policy_mta_sts_wants_a_pkix_certificate_naming_the_mx),
 		cmocka_unit_test(
 			test_policy_tlsa_association_round_trips_and_old_lines_still_parse),
+		cmocka_unit_test(
+			test_policy_more_tlsa_records_than_compared_never_claim_a_mismatch),
+		cmocka_unit_test(test_policy_the_name_is_checked_only_against_a_known_mx),
 		cmocka_unit_test(
 			test_policy_a_senders_fetch_of_the_mta_sts_policy_reveals_it_without_the_txt),
 		cmocka_unit_test(test_policy_fetches_beyond_the_table_are_forgotten_and_counted),

@@ -464,12 +464,28 @@ test_tls13_certificate_is_encrypted_and_anonymous_tls12_has_none(void **state)
 	assert_int_equal(f.cert.state, TLS_CERT_NONE);
 }
 
+static size_t make_cert_by(uint8_t *out, size_t cap, const char *cn, const char *san, EVP_PKEY *key,
+			   EVP_PKEY *ca, const char *issuer);
+
 /* A DER certificate for names (SAN DNS names, "" none) and CN, issued by
  * "Test CA" (another key) unless self_signed; its length. */
 static size_t
 make_cert(uint8_t *out, size_t cap, const char *cn, const char *san, bool self_signed)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256"), *ca = self_signed ? key : EVP_EC_gen("P-256");
+	size_t n = make_cert_by(out, cap, cn, san, key, ca, self_signed ? cn : "Test CA");
+
+	if (ca != key)
+		EVP_PKEY_free(ca);
+	EVP_PKEY_free(key);
+	return n;
+}
+
+/* The same with key, signed by ca in the name of issuer. */
+static size_t
+make_cert_by(uint8_t *out, size_t cap, const char *cn, const char *san, EVP_PKEY *key, EVP_PKEY *ca,
+	     const char *issuer)
+{
 	X509 *x = X509_new();
 	X509_NAME *subj = X509_NAME_new(), *iss = X509_NAME_new();
 	unsigned char *der = NULL;
@@ -482,8 +498,7 @@ make_cert(uint8_t *out, size_t cap, const char *cn, const char *san, bool self_s
 	X509_gmtime_adj(X509_getm_notBefore(x), 0);
 	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
 	X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC,
-				   (const unsigned char *)(self_signed ? cn : "Test CA"), -1, -1,
+	X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC, (const unsigned char *)issuer, -1, -1,
 				   0);
 	X509_set_subject_name(x, subj);
 	X509_set_issuer_name(x, iss);
@@ -503,9 +518,6 @@ make_cert(uint8_t *out, size_t cap, const char *cn, const char *san, bool self_s
 	X509_NAME_free(subj);
 	X509_NAME_free(iss);
 	X509_free(x);
-	if (ca != key)
-		EVP_PKEY_free(ca);
-	EVP_PKEY_free(key);
 	return (size_t)n;
 }
 
@@ -568,6 +580,44 @@ test_certificate_names_issuer_chain_and_hashes(void **state)
 	assert_false(tls_cert_names_match(&c, "a.b.mail.example.test"));
 	assert_false(tls_cert_names_match(&c, "example.test"));
 	assert_false(tls_cert_names_match(&c, ""));
+}
+
+static void
+test_certificate_chain_links_are_verified_and_a_bad_one_cuts_the_chain(void **state)
+{
+	static uint8_t leaf[2048], ca[2048], other[2048], msg[8192];
+	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *leaf_key = EVP_EC_gen("P-256");
+	size_t cl = make_cert_by(ca, sizeof(ca), "Test CA", "", ca_key, ca_key, "Test CA");
+	size_t ll = make_cert_by(leaf, sizeof(leaf), "mx.example.test", "DNS:mx.example.test",
+				 leaf_key, ca_key, "Test CA");
+	/* Another "Test CA": same name, another key (an interceptor's copy). */
+	size_t ol = make_cert(other, sizeof(other), "Test CA", "", true);
+	static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x07};
+	struct tls_cert c;
+	size_t n;
+
+	(void)state;
+	n = cert_message(msg, (const uint8_t *const[]){leaf, ca}, (size_t[]){ll, cl}, 2);
+	tls_cert_parse(&c, msg, n);
+	assert_int_equal(c.state, TLS_CERT_READ);
+	assert_int_equal(c.linked, 1); /* the CA's key signed the leaf */
+	assert_string_equal(c.issuer, "Test CA");
+	n = cert_message(msg, (const uint8_t *const[]){leaf, other}, (size_t[]){ll, ol}, 2);
+	tls_cert_parse(&c, msg, n);
+	assert_int_equal(c.hashed, 2);
+	assert_int_equal(c.linked, 0); /* the name matches, the signature does not */
+	/* An unparsable certificate in the middle: counted, not hashed, and
+	 * nothing after it is linked or hashed. */
+	n = cert_message(msg, (const uint8_t *const[]){leaf, junk, ca},
+			 (size_t[]){ll, sizeof(junk), cl}, 3);
+	tls_cert_parse(&c, msg, n);
+	assert_int_equal(c.state, TLS_CERT_READ);
+	assert_int_equal(c.chain, 3);
+	assert_int_equal(c.hashed, 1);
+	assert_int_equal(c.linked, 0);
+	assert_true(c.times_known);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(leaf_key);
 }
 
 static void
@@ -1906,6 +1956,8 @@ main(void)
 		cmocka_unit_test(test_tls13_certificate_is_encrypted_and_anonymous_tls12_has_none),
 		cmocka_unit_test(test_certificate_names_issuer_chain_and_hashes),
 		cmocka_unit_test(test_certificate_with_too_many_names_is_cut_and_says_so),
+		cmocka_unit_test(
+			test_certificate_chain_links_are_verified_and_a_bad_one_cuts_the_chain),
 		cmocka_unit_test(test_certificate_messages_cut_anywhere_or_lying_are_unreadable),
 		cmocka_unit_test(test_tls13_client_hello_carries_sni_alpn_and_supported_versions),
 		cmocka_unit_test(test_tls13_server_hello_version_comes_from_supported_versions),

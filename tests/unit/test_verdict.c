@@ -909,6 +909,7 @@ tls12_with_cert(struct session *s, const char *names, int64_t from, int64_t to)
 	snprintf(s->tf.cert.names, sizeof(s->tf.cert.names), "%s", names);
 	s->tf.cert.not_before = from;
 	s->tf.cert.not_after = to;
+	s->tf.cert.times_known = true;
 }
 
 static void
@@ -934,6 +935,12 @@ test_verdict_certificate_outside_its_validity_raises_cert_expired(void **state)
 	tls12_with_cert(&s, "imap.example.test", 2, 86400);
 	judge(&s, &j);
 	assert_alerts(&s, &j, ALERTS(ALERT_CERT_EXPIRED));
+	/* Validity strings that did not parse (d2i_X509 does not check them)
+	 * are no evidence: no alert. */
+	tls12_with_cert(&s, "imap.example.test", 0, 0);
+	s.tf.cert.times_known = false;
+	judge(&s, &j);
+	assert_alerts(&s, &j, NULL, 0);
 	/* TLS 1.3: the certificate is encrypted, nothing is judged. */
 	tls12_with_cert(&s, "imap.example.test", -86400, 0);
 	s.tf.cert.state = TLS_CERT_ENCRYPTED;
@@ -960,6 +967,11 @@ test_verdict_certificate_not_naming_the_sni_raises_cert_name_mismatch(void **sta
 	a = alert_find(&j, ALERT_CERT_NAME_MISMATCH);
 	assert_int_equal(a->severity, SEVERITY_LOW);
 	assert_non_null(strstr(a->evidence, "SNI mail.example.org"));
+	/* A list cut short may hold the SNI among the names not kept. */
+	s.tf.cert.names_cut = true;
+	judge(&s, &j);
+	assert_alerts(&s, &j, NULL, 0);
+	s.tf.cert.names_cut = false;
 	/* No SNI: nothing to compare. SMTP to port 25: the mail policy's. */
 	s.tf.sni[0] = '\0';
 	judge(&s, &j);
