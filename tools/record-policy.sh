@@ -85,6 +85,11 @@
 #                          through "swap-cert": the mail goes through the
 #                          interceptor, two TLS 1.2 sessions with two
 #                          certificates in the capture
+#   policy-swaks-wrongcert as policy-swaks-badcert, but the proxy's
+#                          certificate names another host
+#                          (other.example.net) and expired in 2020 (made
+#                          with faketime): what a careless interceptor, or
+#                          a neglected server, shows
 #   policy-sts-strip       the sender with MTA-STS instead of DANE (security
 #                          level "may", policies from mta-sts-daemon): the
 #                          daemon asks for _mta-sts TXT and mta-sts A, fetches
@@ -109,15 +114,16 @@ RECV_ADDR=127.0.0.1
 SEND_ADDR=127.0.0.2
 PYTHON=${PYTHON:-python3}
 CAPTURES=(policy-dane-starttls policy-dane-strip policy-swaks-strip
-	policy-dane-tls12 policy-dane-badcert policy-swaks-badcert policy-sts-strip)
+	policy-dane-tls12 policy-dane-badcert policy-swaks-badcert policy-sts-strip
+	policy-swaks-wrongcert)
 # The captures whose sender is limited to TLS 1.2 (and checked for it).
-TLS12_CAPTURES=" policy-dane-tls12 policy-dane-badcert policy-swaks-badcert policy-sts-strip "
+TLS12_CAPTURES=" policy-dane-tls12 policy-dane-badcert policy-swaks-badcert policy-sts-strip policy-swaks-wrongcert "
 # The captures whose sender takes MTA-STS policies from mta-sts-daemon.
 STS_CAPTURES=" policy-sts-strip "
 STS_ADDR=127.0.0.80
 STS_WEB_PID=""
 STS_DAEMON_PID=""
-PACKAGES=(unbound ldnsutils bind9-dnsutils postfix swaks tcpdump tshark openssl python3 iproute2
+PACKAGES=(unbound ldnsutils bind9-dnsutils postfix swaks tcpdump tshark openssl python3 iproute2 faketime
 	postfix-mta-sts-resolver)
 NS_MADE=0
 UNBOUND_PID=""
@@ -339,9 +345,9 @@ sender_send()
 
 mitm_start()
 {
-	local modes=$1 cert=()
+	local modes=$1 dir=${2:-$ROOT/mitm-tls} cert=()
 	rm -f "$ROOT/mitm.ready"
-	[ "$modes" = swap-cert ] && cert=(--cert "$ROOT/mitm-tls/cert.pem" --key "$ROOT/mitm-tls/key.pem")
+	[ "$modes" = swap-cert ] && cert=(--cert "$dir/cert.pem" --key "$dir/key.pem")
 	"${NSX[@]}" "$PYTHON" "$LAB/mitm.py" --listen "$MX_ADDR:25" --upstream "$RECV_ADDR:25" \
 		--proto smtp --modes "$modes" --count 1 --timeout 60 "${cert[@]}" \
 		--ready "$ROOT/mitm.ready" >>"$ROOT/mitm.log" 2>&1 &
@@ -605,6 +611,21 @@ rec_policy-swaks-badcert()
 	capture_stop
 }
 
+rec_policy-swaks-wrongcert()
+{
+	capture_start "$1"
+	mitm_start swap-cert "$ROOT/mitm-wrong"
+	dig_policy policy-swaks-wrongcert
+	nsx swaks --server "$MX_ADDR:25" --helo client.tlswatch.test --from sender@client.tlswatch.test \
+		--to alice@tlswatch.test --header "Subject: tlswatch lab" --body "small test message" \
+		--tls --tls-protocol tlsv1_2 >"$ROOT/swaks.log" 2>&1 ||
+		{ cat "$ROOT/swaks.log" >&2; die "swaks failed"; }
+	grep -q 'TLS started with cipher TLSv1.2' "$ROOT/swaks.log" ||
+		{ cat "$ROOT/swaks.log" >&2; die "policy-swaks-wrongcert: swaks did not use TLS 1.2"; }
+	mitm_wait
+	capture_stop
+}
+
 verify_capture()
 {
 	local name=$1 file=$2 ad smtp
@@ -658,6 +679,13 @@ start_all()
 	sender_start
 	# The proxy's certificate for swap-cert: its own key, made per run.
 	"$LAB/gen-cert.sh" "$ROOT/mitm-tls" mail.tlswatch.test
+	# ... and one for another host, valid only in January 2020.
+	mkdir -p "$ROOT/mitm-wrong"
+	(umask 077 && faketime '2020-01-01 00:00:00' openssl req -x509 -newkey rsa:2048 -nodes \
+		-days 30 -sha256 -subj "/O=tlswatch capture lab/CN=other.example.net" \
+		-addext "subjectAltName=DNS:other.example.net" -keyout "$ROOT/mitm-wrong/key.pem" \
+		-out "$ROOT/mitm-wrong/cert.pem" 2>/dev/null) || die "cannot make the expired certificate"
+	chmod 0644 "$ROOT/mitm-wrong/cert.pem"
 }
 
 stop_all()
