@@ -125,6 +125,11 @@ long text_find_ci(const uint8_t *p, size_t n, const char *needle);
 bool text_has_token_ci(const uint8_t *p, size_t n, const char *word, const char *delims);
 /* Length without trailing CR/LF. */
 size_t text_trim_eol(const uint8_t *p, size_t n);
+/* p[0..n) as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
+void hex_encode(const uint8_t *p, size_t n, char *out);
+/* s holds exactly 2n hex digits (either case): their bytes into out[0..n);
+ * false (out undefined) otherwise. */
+bool hex_decode(const char *s, uint8_t *out, size_t n);
 /*
  * Copies p into out (size outsz, always NUL-terminated) escaping it for
  * display: printable ASCII as is, backslash as "\\", everything else as \xHH,

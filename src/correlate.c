@@ -16,7 +16,6 @@
 #include "correlate.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cursor.h"
 #include "proto.h"
 #include "shared.h"
 #include "verdict.h"
@@ -348,7 +348,7 @@ correlate_load_cert(struct correlate *c, const char *line)
 		return false;
 	if (*p)
 		l4 = 17;
-	if (strlen(w[4]) != 64 || (strcmp(w[5], "self") != 0 && strcmp(w[5], "other") != 0) ||
+	if ((strcmp(w[5], "self") != 0 && strcmp(w[5], "other") != 0) ||
 	    inet_pton(family == 6 ? AF_INET6 : AF_INET, w[2], ip) != 1)
 		return false;
 	for (p = w[6]; *p; p++) {
@@ -358,15 +358,8 @@ correlate_load_cert(struct correlate *c, const char *line)
 	}
 	if (w[6][0] == '\0')
 		return false;
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-
-		if (!isxdigit((unsigned char)w[4][2 * i]) ||
-		    !isxdigit((unsigned char)w[4][2 * i + 1]) ||
-		    sscanf(w[4] + 2 * i, "%2x", &v) != 1)
-			return false;
-		cert[i] = (uint8_t)v;
-	}
+	if (!hex_decode(w[4], cert, sizeof(cert)))
+		return false;
 	for (p = (char *)issuer; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			return false;
@@ -815,13 +808,6 @@ correlate_bruteforce(struct correlate *c, struct pair_rec *p, const struct sessi
 	}
 }
 
-static void
-hex8(char *out, const uint8_t *p)
-{
-	snprintf(out, 17, "%02x%02x%02x%02x%02x%02x%02x%02x", p[0], p[1], p[2], p[3], p[4], p[5],
-		 p[6], p[7]);
-}
-
 /*
  * The server's certificate against the one it presented before, in this run
  * or the last (--state FILE): a different one is cert-changed, low when the
@@ -845,8 +831,8 @@ correlate_cert(struct server_rec *r, const struct session *s, struct correlate_f
 		a = out_add(o, s, ALERT_CERT_CHANGED,
 			    issuer_changed || self_now ? SEVERITY_MEDIUM : SEVERITY_LOW);
 		cf->alerts |= 1u << ALERT_CERT_CHANGED;
-		hex8(was, r->cert);
-		hex8(now, t->h[0].cert256);
+		hex_encode(r->cert, 8, was);
+		hex_encode(t->h[0].cert256, 8, now);
 		if (r->cert_id)
 			snprintf(where, sizeof(where), "session #%" PRIu64, r->cert_id);
 		else
@@ -976,12 +962,13 @@ correlate_save(struct correlate *c, char *err, size_t errsz)
 				r->port, r->l4 == 17 ? "/udp" : "",
 				r->service[0] ? r->service : "unknown", r->last_seen_us);
 		if (r->cert_known) {
-			fprintf(f, "cert %u %s %u%s ", r->family, addr, r->port,
-				r->l4 == 17 ? "/udp" : "");
-			for (int i = 0; i < 32; i++)
-				fprintf(f, "%02x", r->cert[i]);
-			fprintf(f, " %s %" PRIu64 "%s%s\n", r->cert_self_signed ? "self" : "other",
-				r->last_seen_us, r->cert_issuer[0] ? " " : "", r->cert_issuer);
+			char hex[2 * sizeof(r->cert) + 1];
+
+			hex_encode(r->cert, sizeof(r->cert), hex);
+			fprintf(f, "cert %u %s %u%s %s %s %" PRIu64 "%s%s\n", r->family, addr,
+				r->port, r->l4 == 17 ? "/udp" : "", hex,
+				r->cert_self_signed ? "self" : "other", r->last_seen_us,
+				r->cert_issuer[0] ? " " : "", r->cert_issuer);
 		}
 	}
 	if (c->cfg.part.word && c->cfg.part.save)

@@ -12,7 +12,6 @@
 #include "policy.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -1571,8 +1570,10 @@ pol_assoc_text(const struct policy_fact *f, const char *fmt, char *out, size_t o
 	if (f->kind != POLICY_FACT_TLSA || !f->tlsa.usable)
 		return;
 	n = snprintf(out, outsz, fmt, f->tlsa.usage, f->tlsa.selector, f->tlsa.matching);
-	for (size_t i = 0; n > 0 && i < sizeof(f->tlsa.data) && (size_t)n + 3 <= outsz; i++)
-		n += snprintf(out + n, outsz - (size_t)n, "%02x", f->tlsa.data[i]);
+	if (n > 0 && (size_t)n + 2 * sizeof(f->tlsa.data) < outsz)
+		hex_encode(f->tlsa.data, sizeof(f->tlsa.data), out + n);
+	else
+		out[0] = '\0';
 }
 
 size_t
@@ -1686,17 +1687,9 @@ pol_fact_assoc(char **w, struct policy_tlsa *a)
 	for (int i = 0; i < 3; i++)
 		if (!pol_fact_u64(w[i], &v[i]) || v[i] > 255)
 			return false;
-	if ((v[0] != 2 && v[0] != 3) || v[1] > 1 || v[2] > 2 || strlen(w[3]) != 64)
+	if ((v[0] != 2 && v[0] != 3) || v[1] > 1 || v[2] > 2 ||
+	    !hex_decode(w[3], a->data, sizeof(a->data)))
 		return false;
-	for (size_t i = 0; i < 32; i++) {
-		unsigned x;
-
-		if (!isxdigit((unsigned char)w[3][2 * i]) ||
-		    !isxdigit((unsigned char)w[3][2 * i + 1]) ||
-		    sscanf(w[3] + 2 * i, "%2x", &x) != 1)
-			return false;
-		a->data[i] = (uint8_t)x;
-	}
 	a->usage = (uint8_t)v[0];
 	a->selector = (uint8_t)v[1];
 	a->matching = (uint8_t)v[2];

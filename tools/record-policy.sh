@@ -596,33 +596,34 @@ rec_policy-dane-badcert()
 	sender_cmd postsuper -c "$ROOT/sender/etc" -d ALL >/dev/null 2>&1 || true
 }
 
-rec_policy-swaks-badcert()
+# swaks_intercepted NAME [CERTDIR]: the look-ups of policy-swaks-strip,
+# then swaks (STARTTLS, TLS 1.2, no certificate check) through the proxy in
+# "swap-cert" with the certificate in CERTDIR.
+swaks_intercepted()
 {
-	capture_start "$1"
-	mitm_start swap-cert
-	dig_policy policy-swaks-badcert
+	local name=$1
+	mitm_start swap-cert "${2:-$ROOT/mitm-tls}"
+	dig_policy "$name"
 	nsx swaks --server "$MX_ADDR:25" --helo client.tlswatch.test --from sender@client.tlswatch.test \
 		--to alice@tlswatch.test --header "Subject: tlswatch lab" --body "small test message" \
 		--tls --tls-protocol tlsv1_2 >"$ROOT/swaks.log" 2>&1 ||
 		{ cat "$ROOT/swaks.log" >&2; die "swaks failed"; }
 	grep -q 'TLS started with cipher TLSv1.2' "$ROOT/swaks.log" ||
-		{ cat "$ROOT/swaks.log" >&2; die "policy-swaks-badcert: swaks did not use TLS 1.2"; }
+		{ cat "$ROOT/swaks.log" >&2; die "$name: swaks did not use TLS 1.2"; }
 	mitm_wait
+}
+
+rec_policy-swaks-badcert()
+{
+	capture_start "$1"
+	swaks_intercepted policy-swaks-badcert
 	capture_stop
 }
 
 rec_policy-swaks-wrongcert()
 {
 	capture_start "$1"
-	mitm_start swap-cert "$ROOT/mitm-wrong"
-	dig_policy policy-swaks-wrongcert
-	nsx swaks --server "$MX_ADDR:25" --helo client.tlswatch.test --from sender@client.tlswatch.test \
-		--to alice@tlswatch.test --header "Subject: tlswatch lab" --body "small test message" \
-		--tls --tls-protocol tlsv1_2 >"$ROOT/swaks.log" 2>&1 ||
-		{ cat "$ROOT/swaks.log" >&2; die "swaks failed"; }
-	grep -q 'TLS started with cipher TLSv1.2' "$ROOT/swaks.log" ||
-		{ cat "$ROOT/swaks.log" >&2; die "policy-swaks-wrongcert: swaks did not use TLS 1.2"; }
-	mitm_wait
+	swaks_intercepted policy-swaks-wrongcert "$ROOT/mitm-wrong"
 	capture_stop
 }
 

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cursor.h"
 #include "flowid.h"
 #include "sink.h"
 #include "version.h"
@@ -389,9 +390,7 @@ json_hex(FILE *o, const char *key, const uint8_t *p, size_t n)
 {
 	char b[2 * 32 + 1];
 
-	for (size_t i = 0; i < n && i < 32; i++)
-		snprintf(b + 2 * i, 3, "%02x", p[i]);
-	b[2 * (n < 32 ? n : 32)] = '\0';
+	hex_encode(p, n < 32 ? n : 32, b);
 	json_kv_str(o, key, b);
 }
 

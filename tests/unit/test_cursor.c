@@ -620,6 +620,28 @@ test_text_escape_returns_the_input_bytes_represented_so_a_caller_can_continue(vo
 	assert_string_equal(joined, whole);
 }
 
+static void
+test_hex_round_trips_and_refuses_anything_but_exactly_2n_digits(void **state)
+{
+	const uint8_t in[4] = {0x00, 0x7f, 0xab, 0xff};
+	uint8_t out[4];
+	char hex[9];
+
+	(void)state;
+	hex_encode(in, sizeof(in), hex);
+	assert_string_equal(hex, "007fabff");
+	assert_true(hex_decode(hex, out, sizeof(out)));
+	assert_memory_equal(out, in, sizeof(in));
+	assert_true(hex_decode("007FABFF", out, sizeof(out)));
+	assert_memory_equal(out, in, sizeof(in));
+	assert_false(hex_decode("007fab", out, sizeof(out)));	 /* short */
+	assert_false(hex_decode("007fab0", out, sizeof(out)));	 /* odd */
+	assert_false(hex_decode("007fabff0", out, sizeof(out))); /* long */
+	assert_false(hex_decode("007fabfg", out, sizeof(out)));
+	assert_false(hex_decode("007fab f", out, sizeof(out)));
+	assert_false(hex_decode("-07fabff", out, sizeof(out)));
+}
+
 int
 main(void)
 {
@@ -671,6 +693,7 @@ main(void)
 		cmocka_unit_test(test_text_escape_cuts_plain_text_and_stays_nul_terminated),
 		cmocka_unit_test(test_text_escape_never_cuts_in_the_middle_of_an_escape),
 		cmocka_unit_test(test_text_escape_cut_before_a_two_character_escape_keeps_it_whole),
+		cmocka_unit_test(test_hex_round_trips_and_refuses_anything_but_exactly_2n_digits),
 		cmocka_unit_test(
 			test_text_escape_returns_the_input_bytes_represented_so_a_caller_can_continue),
 	};
