@@ -72,23 +72,25 @@ enum alert_kind {
 	ALERT_TLS_WEAK_CIPHER,
 	ALERT_AUTH_OFFERED_CLEARTEXT,
 	ALERT_LOGIN_BRUTEFORCE,
-	ALERT_DATA_CLEARTEXT,	  /* an encrypted control session's data went in the clear */
-	ALERT_MTA_STS_VIOLATION,  /* mail to an MTA-STS domain's MX not protected by TLS */
-	ALERT_DANE_VIOLATION,	  /* mail to an MX with DNSSEC-validated TLSA not protected */
-	ALERT_DANE_MISMATCH,	  /* the MX's certificate matches none of its validated TLSA */
-	ALERT_CERT_NAME_MISMATCH, /* the certificate does not name the MX (MTA-STS) or the SNI */
-	ALERT_CERT_EXPIRED,	  /* the certificate was expired or not yet valid */
-	ALERT_CERT_SELF_SIGNED,	  /* a self-signed certificate where MTA-STS requires PKIX */
-	ALERT_CERT_CHANGED,	  /* the server's certificate is not the one it had before */
+	ALERT_DATA_CLEARTEXT,	   /* an encrypted control session's data went in the clear */
+	ALERT_MTA_STS_VIOLATION,   /* mail to an MTA-STS domain's MX not protected by TLS */
+	ALERT_DANE_VIOLATION,	   /* mail to an MX with DNSSEC-validated TLSA not protected */
+	ALERT_DANE_MISMATCH,	   /* the MX's certificate matches none of its validated TLSA */
+	ALERT_CERT_NAME_MISMATCH,  /* the certificate does not name the MX (MTA-STS) or the SNI */
+	ALERT_CERT_EXPIRED,	   /* the certificate was expired or not yet valid */
+	ALERT_CERT_SELF_SIGNED,	   /* a self-signed certificate where MTA-STS requires PKIX */
+	ALERT_CERT_CHANGED,	   /* the server's certificate is not the one it had before */
+	ALERT_MTA_STS_MX_MISMATCH, /* an MX that no pattern of its domain's MTA-STS policy covers */
 	ALERT_KIND_COUNT,
 };
 
 /* The kinds that say a session violated its mail policy (policy_judge):
  * unprotected mail (mta-sts-violation, dane-violation), a certificate
- * matching no TLSA record, a self-signed one on an MTA-STS MX. */
+ * matching no TLSA record, a self-signed one on an MTA-STS MX, an MX its
+ * domain's MTA-STS policy does not list. */
 #define ALERTS_POLICY_VIOLATION                                                                    \
 	(1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_DANE_VIOLATION | 1u << ALERT_DANE_MISMATCH |  \
-	 1u << ALERT_CERT_SELF_SIGNED)
+	 1u << ALERT_CERT_SELF_SIGNED | 1u << ALERT_MTA_STS_MX_MISMATCH)
 
 enum severity {
 	SEVERITY_LOW = 0,

@@ -1001,6 +1001,10 @@ struct pol_cand {
 	unsigned n_assoc, n_assoc_unusable;
 	bool assoc_overflow; /* more usable ones than POL_ASSOC: not all compared */
 	bool mx_known;	     /* mx is an MX of the domain (or the host with TLSA) */
+	/* The operator's policy for the domain lists MX patterns (enforce or
+	 * testing); mx_covered: one of them matches mx (RFC 8461 4.1). */
+	bool mx_checked, mx_covered;
+	const struct policy_sts *file_sts;
 	char sts_id[33];
 	uint8_t via; /* STATE or SHARED when a record used came from there, else 0 */
 };
@@ -1100,6 +1104,12 @@ pol_cand_fill(const struct policy *p, struct pol_cand *c, const char *domain, co
 	if (f) {
 		c->sts = f->sts.mode;
 		c->source = POLICY_SOURCE_FILE;
+		if ((c->sts == STS_ENFORCE || c->sts == STS_TESTING) && f->sts.n_mx > 0 && mx[0]) {
+			c->mx_checked = true;
+			c->file_sts = &f->sts;
+			for (unsigned k = 0; k < f->sts.n_mx && !c->mx_covered; k++)
+				c->mx_covered = policy_mx_match(f->sts.mx[k], mx);
+		}
 	} else if ((e = pol_find(p, PK_STS, domain, t)) != NULL) {
 		c->sts = STS_UNKNOWN;
 		c->source = POLICY_SOURCE_DNS;
@@ -1399,6 +1409,40 @@ pol_judge_cert(struct session *s, const struct pol_cand *c, const char *state, c
 	}
 }
 
+/*
+ * The session went to an MX of the domain (from DNS, --state or another
+ * sensor) that none of the MX patterns of the domain's policy covers: a
+ * sender applying MTA-STS does not deliver there (RFC 8461 4.1, 5). A
+ * spoofed MX answer looks so; so does a policy file the domain forgot to
+ * update.
+ */
+static void
+pol_judge_mx(struct session *s, const struct pol_cand *c, const char *state, const char *outcome,
+	     struct alert *out, size_t max, size_t *n)
+{
+	char pats[256] = "", ev[1024];
+	size_t used = 0;
+	const char *from = c->via == POLICY_SOURCE_STATE    ? "remembered (--state)"
+			   : c->via == POLICY_SOURCE_SHARED ? "from another sensor"
+							    : "learned from DNS";
+
+	for (unsigned k = 0; k < c->file_sts->n_mx && used < sizeof(pats); k++) {
+		int w = snprintf(pats + used, sizeof(pats) - used, "%s%s", k ? ", " : "",
+				 c->file_sts->mx[k]);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	snprintf(ev, sizeof(ev),
+		 "%s MTA-STS mode %s (--policy) lists MX %s; the session went to %s, an MX of "
+		 "the domain %s that no pattern covers (a spoofed MX answer, or a policy "
+		 "out of date); session %s; %s",
+		 c->domain, sts_mode_name(c->sts), pats, c->mx, from, state, outcome);
+	pol_raise(s, out, max, n, ALERT_MTA_STS_MX_MISMATCH,
+		  c->sts == STS_ENFORCE ? SEVERITY_HIGH : SEVERITY_LOW, ev);
+}
+
 size_t
 policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 {
@@ -1476,6 +1520,8 @@ policy_judge(struct policy *p, struct session *s, struct alert *out, size_t max)
 			n++;
 		}
 	}
+	if (c.mx_known && c.mx_checked && !c.mx_covered)
+		pol_judge_mx(s, &c, state, pol_mail_outcome(s, own), out, max, &n);
 	pol_judge_cert(s, &c, state, pol_mail_outcome(s, own), out, max, &n);
 	return n;
 }

@@ -59,6 +59,7 @@ static const char *const alert_kind_names[ALERT_KIND_COUNT] = {
 	[ALERT_CERT_EXPIRED] = "cert-expired",
 	[ALERT_CERT_SELF_SIGNED] = "self-signed",
 	[ALERT_CERT_CHANGED] = "cert-changed",
+	[ALERT_MTA_STS_MX_MISMATCH] = "mta-sts-mx-mismatch",
 };
 
 const char *

@@ -378,7 +378,9 @@ html_policies(FILE *o, const struct summary_row *rows, size_t n)
 		      "policy-protected mail exchanger that was not protected by TLS "
 		      "(alerts mta-sts-violation, dane-violation), or whose certificate "
 		      "matched no TLSA record (dane-mismatch) or was self-signed where "
-		      "MTA-STS requires a CA's (self-signed). MTA-STS unknown: the domain "
+		      "MTA-STS requires a CA's (self-signed), or that went to an MX "
+		      "no pattern of the domain's MTA-STS policy lists "
+		      "(mta-sts-mx-mismatch). MTA-STS unknown: the domain "
 		      "announced a policy whose mode went over HTTPS.</p>\n",
 		      o);
 }

@@ -361,6 +361,7 @@ static const struct {
 	[ALERT_CERT_EXPIRED] = {4430020, "Potential Corporate Privacy Violation"},
 	[ALERT_CERT_SELF_SIGNED] = {4430021, "Potential Corporate Privacy Violation"},
 	[ALERT_CERT_CHANGED] = {4430022, "Potential Corporate Privacy Violation"},
+	[ALERT_MTA_STS_MX_MISMATCH] = {4430023, "Attempted Information Leak"},
 };
 
 uint32_t

@@ -1157,6 +1157,75 @@ test_policy_the_name_is_checked_only_against_a_known_mx(void **st)
 	policy_free(p);
 }
 
+/* RFC 8461 4.1: an MX that no pattern of an enforce or testing policy
+ * covers is mta-sts-mx-mismatch, whatever the session's protection; a
+ * covered one, a policy without patterns known (DNS only) or mode none,
+ * and a host reached only for a RCPT TO domain are not. */
+static void
+test_policy_an_mx_no_pattern_of_the_policy_covers_is_a_mismatch(void **st)
+{
+	struct policy *p = example_store(false, false);
+	struct session s;
+	struct alert a[4];
+	uint32_t kinds;
+	char err[128];
+
+	(void)st;
+	assert_int_equal(load(p, "example.org enforce mx1.example.org *.backup.example.org\n", err,
+			      sizeof(err)),
+			 0);
+	cert_session(&s, "mx.example.org", 1, false);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 1);
+	assert_int_equal(kinds, 1u << ALERT_MTA_STS_MX_MISMATCH);
+	assert_int_equal(a[0].severity, SEVERITY_HIGH);
+	assert_non_null(strstr(a[0].evidence, "lists MX mx1.example.org, *.backup.example.org"));
+	assert_non_null(strstr(a[0].evidence, "went to mx.example.org"));
+	assert_non_null(strstr(a[0].evidence, "learned from DNS"));
+	assert_true(s.alerts & ALERTS_POLICY_VIOLATION);
+	/* Stripped too: the violation and the mismatch, each said once. */
+	smtp_session(&s, 25, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 2);
+	assert_int_equal(kinds, 1u << ALERT_MTA_STS_VIOLATION | 1u << ALERT_MTA_STS_MX_MISMATCH);
+	policy_free(p);
+
+	/* Testing mode: low. */
+	p = example_store(false, false);
+	assert_int_equal(load(p, "example.org testing mx1.example.org\n", err, sizeof(err)), 0);
+	cert_session(&s, "mx.example.org", 1, false);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 1);
+	assert_int_equal(a[0].kind, ALERT_MTA_STS_MX_MISMATCH);
+	assert_int_equal(a[0].severity, SEVERITY_LOW);
+	policy_free(p);
+
+	/* A pattern covering it (one leftmost label), and mode none: quiet. */
+	p = example_store(false, false);
+	assert_int_equal(load(p, "example.org enforce *.example.org\n", err, sizeof(err)), 0);
+	cert_session(&s, "mx.example.org", 1, false);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	policy_free(p);
+	p = example_store(false, false);
+	assert_int_equal(load(p, "example.org none\n", err, sizeof(err)), 0);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	policy_free(p);
+
+	/* Patterns unknown (the TXT record only): nothing to compare. */
+	p = example_store(true, false);
+	cert_session(&s, "mx.example.org", 1, false);
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	policy_free(p);
+
+	/* A host reached for a RCPT TO domain need not be its MX. */
+	p = policy_new(NULL);
+	assert_non_null(p);
+	learn_a(p, "host.example.net", 25, 3600, T0);
+	assert_int_equal(load(p, "example.org enforce mx1.example.org\n", err, sizeof(err)), 0);
+	cert_session(&s, "host.example.net", 1, false);
+	snprintf(own_of(&s)->rcpt_domain, sizeof(own_of(&s)->rcpt_domain), "example.org");
+	assert_int_equal(judge_kinds(p, &s, a, 4, &kinds), 0);
+	assert_int_equal(s.policy.mta_sts, STS_ENFORCE);
+	policy_free(p);
+}
+
 static void
 test_policy_tlsa_association_round_trips_and_old_lines_still_parse(void **st)
 {
@@ -1298,6 +1367,7 @@ main(void)
 		cmocka_unit_test(
 			test_policy_full_tables_reuse_expired_entries_then_evict_and_count),
 		cmocka_unit_test(test_policy_file_lines_set_modes_and_mx_patterns),
+		cmocka_unit_test(test_policy_an_mx_no_pattern_of_the_policy_covers_is_a_mismatch),
 		cmocka_unit_test(test_policy_file_bad_lines_name_their_line),
 		cmocka_unit_test(test_policy_sts_file_is_parsed_as_rfc_8461_says),
 		cmocka_unit_test(test_policy_sts_file_line_of_the_list_reads_the_file),

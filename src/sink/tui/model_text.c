@@ -276,6 +276,8 @@ detail_policy(const struct tui_row *r, struct tui_text *t)
 		text_add(t, TUI_TONE_CRIT, "  !! %s", "dane-mismatch");
 	if (r->alerts & (1u << ALERT_CERT_SELF_SIGNED))
 		text_add(t, TUI_TONE_CRIT, "  !! %s", "self-signed");
+	if (r->alerts & (1u << ALERT_MTA_STS_MX_MISMATCH))
+		text_add(t, TUI_TONE_CRIT, "  !! %s", "mta-sts-mx-mismatch");
 	if (!violated)
 		text_add(t, TUI_TONE_NORMAL, "  violations    none");
 }

@@ -251,7 +251,8 @@ term_alert(const struct term *t, const struct tui_alert *ta)
 			return a->kind == ALERT_DANE_VIOLATION || a->kind == ALERT_DANE_MISMATCH;
 		if (strcmp(t->val, "mta-sts") == 0)
 			return a->kind == ALERT_MTA_STS_VIOLATION ||
-			       a->kind == ALERT_CERT_SELF_SIGNED;
+			       a->kind == ALERT_CERT_SELF_SIGNED ||
+			       a->kind == ALERT_MTA_STS_MX_MISMATCH;
 		return contains_ci(a->evidence, t->val);
 	case TERM_TUNNEL:
 	case TERM_VERDICT:
