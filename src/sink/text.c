@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sink.h"
 
@@ -247,6 +248,55 @@ text_tls(struct text_line *l, const struct session *s)
 			    t->alert_dir == DIR_C2S ? "client" : "server");
 }
 
+/* A certificate name as one word: quoted when it holds a space (cert.c
+ * keeps printable ASCII only). */
+static void
+text_cert_name(struct text_line *l, const char *before, const char *key, const char *v)
+{
+	text_printf(&l->b, strchr(v, ' ') ? "%s%s=\"%s\"" : "%s%s=%s", before, key, v);
+}
+
+static void
+text_cert_day(char *b, size_t n, bool known, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!known || !gmtime_r(&tt, &tm) || strftime(b, n, "%Y-%m-%d", &tm) == 0)
+		snprintf(b, n, "?");
+}
+
+/* The server's certificate where it was in the clear (TLS <= 1.2, DTLS
+ * 1.2): what its leaf says, as the JSON record's tls.certificate does in
+ * full. TLS 1.3 sessions say nothing here (the version says why). */
+static void
+text_cert(struct text_line *l, const struct tls_cert *c)
+{
+	char fp[2 * 8 + 1], from[16], to[16];
+
+	if (c->state == TLS_CERT_BAD) {
+		text_field(l);
+		text_puts(&l->b, "cert=unreadable");
+		return;
+	}
+	if (c->state != TLS_CERT_READ)
+		return;
+	text_field(l);
+	text_cert_name(l, "cert[", "cn", c->subject[0] ? c->subject : "-");
+	text_cert_name(l, " ", "issuer", c->issuer[0] ? c->issuer : "-");
+	text_printf(&l->b, " names=%s%s", c->names[0] ? c->names : "-", c->names_cut ? ",..." : "");
+	if (c->key[0])
+		text_printf(&l->b, " %s", c->key);
+	if (c->hashed > 0) {
+		hex_encode(c->h[0].cert256, 8, fp);
+		text_printf(&l->b, " sha256=%s...", fp);
+	}
+	text_cert_day(from, sizeof(from), c->times_known, c->not_before);
+	text_cert_day(to, sizeof(to), c->times_known, c->not_after);
+	text_printf(&l->b, " valid=%s..%s chain=%u%s]", from, to, c->chain,
+		    c->self_signed ? " self-signed" : "");
+}
+
 static void text_session_extra(struct text_line *l, const struct session *s);
 
 /* As the dashboard's problems filter (its f key). */
@@ -293,6 +343,7 @@ text_session(struct sink *k, const struct session *s)
 	}
 	if (s->tf.client_hello || s->tf.server_hello)
 		text_tls(l, s);
+	text_cert(l, &s->tf.cert);
 	for (size_t i = 0; i < s->pf.n_logins; i++) {
 		const struct login *lg = &s->pf.logins[i];
 		const char *sec = sink_secret(lg, k->show_secrets, "********");

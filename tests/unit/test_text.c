@@ -155,6 +155,64 @@ test_text_long_session_line_is_wrapped_at_80_columns_without_losing_a_field(void
 	free(wide.text);
 }
 
+/* The server's certificate (TLS <= 1.2): one cert[...] field on --wide, a
+ * name with a space quoted, unknown times as '?'; a leaf that did not
+ * parse says so; TLS 1.3 (encrypted) and none add nothing. */
+static void
+test_text_certificate_field_says_what_the_leaf_says(void **state)
+{
+	struct report r;
+	struct session s;
+
+	(void)state;
+	long_session(&s, 1);
+	s.tf.server_hello = true;
+	s.tf.version = 0x0303;
+	s.tf.cert.state = TLS_CERT_READ;
+	s.tf.cert.chain = 2;
+	s.tf.cert.hashed = 2;
+	s.tf.cert.times_known = true;
+	s.tf.cert.not_before = 1767225600; /* 2026-01-01 */
+	s.tf.cert.not_after = 1798761600;  /* 2027-01-01 */
+	snprintf(s.tf.cert.subject, sizeof(s.tf.cert.subject), "mx.example.org");
+	snprintf(s.tf.cert.issuer, sizeof(s.tf.cert.issuer), "Example CA R1");
+	snprintf(s.tf.cert.names, sizeof(s.tf.cert.names), "mx.example.org,example.org");
+	snprintf(s.tf.cert.key, sizeof(s.tf.cert.key), "ec256");
+	for (int i = 0; i < 32; i++)
+		s.tf.cert.h[0].cert256[i] = (uint8_t)(0xa0 + i);
+	report_open(&r, true);
+	report_session(&r, &s);
+	s.tf.cert.times_known = false;
+	s.tf.cert.self_signed = true;
+	s.tf.cert.names_cut = true;
+	s.id++;
+	report_session(&r, &s);
+	s.tf.cert.state = TLS_CERT_BAD;
+	s.id++;
+	report_session(&r, &s);
+	s.tf.cert.state = TLS_CERT_ENCRYPTED;
+	s.id++;
+	report_session(&r, &s);
+	report_close(&r);
+	assert_non_null(strstr(r.text, "  cert[cn=mx.example.org issuer=\"Example CA R1\" "
+				       "names=mx.example.org,example.org ec256 "
+				       "sha256=a0a1a2a3a4a5a6a7... valid=2026-01-01..2027-01-01 "
+				       "chain=2]"));
+	assert_non_null(strstr(r.text,
+			       "names=mx.example.org,example.org,... ec256 "
+			       "sha256=a0a1a2a3a4a5a6a7... valid=?..? chain=2 self-signed]"));
+	assert_non_null(strstr(r.text, "  cert=unreadable"));
+	/* Three certificate fields for four sessions: encrypted adds none. */
+	{
+		size_t n = 0;
+
+		for (const char *p = r.text; (p = strstr(p, "  cert")) != NULL; p++)
+			n++;
+		assert_int_equal(n, 3);
+	}
+	free(r.text);
+}
+
 static void
 test_text_tables_fit_80_columns_with_ipv6_servers_and_long_user_names(void **state)
 {
@@ -216,6 +274,7 @@ main(void)
 		cmocka_unit_test(
 			test_text_tables_fit_80_columns_with_ipv6_servers_and_long_user_names),
 		cmocka_unit_test(test_text_views_list_clients_users_and_what_was_not_kept),
+		cmocka_unit_test(test_text_certificate_field_says_what_the_leaf_says),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
