@@ -646,6 +646,14 @@ text_rows_wide(FILE *o, const struct summary_row *rows, size_t n, bool server)
 			fprintf(o, "  upgrade not offered");
 		if (server)
 			text_row_policy(o, &rows[i]);
+		if (server && rows[i].tunnelled) {
+			char t[64];
+
+			fprintf(o, "  tunnelled in %" PRIu64 " of %" PRIu64 " sessions (%s)",
+				rows[i].tunnelled, rows[i].sessions,
+				decode_tunnel_list(rows[i].tunnels, rows[i].tunnel_depth, t,
+						   sizeof(t)));
+		}
 		fputc('\n', o);
 	}
 }
@@ -894,6 +902,19 @@ text_finish(struct sink *k, struct summary *sum, const struct stats *st)
 		else
 			text_note(k, 10, "POLICY: %s %s, kept in %" PRIu64 " sessions", first,
 				  rows[i].policy_domain, rows[i].policy_sessions);
+	}
+	/* Servers reached inside tunnels (the first tunnelled session's
+	 * encapsulations, outermost first): "TUNNEL: 127.0.0.1:25 vxlan, 3 of
+	 * 5 sessions". */
+	for (size_t i = 0; !k->wide && i < n; i++) {
+		char first[64], t[64];
+
+		if (!rows[i].tunnelled)
+			continue;
+		text_row_name(&rows[i], true, first, sizeof(first));
+		text_note(k, 10, "TUNNEL: %s %s, %" PRIu64 " of %" PRIu64 " sessions", first,
+			  decode_tunnel_list(rows[i].tunnels, rows[i].tunnel_depth, t, sizeof(t)),
+			  rows[i].tunnelled, rows[i].sessions);
 	}
 	text_clients(k, sum);
 	text_users(k, sum);

@@ -25,7 +25,7 @@
 #    the header's critical banner, the !! POLICY flag, critical alerts, c
 #    (policy:violated) on and off, the detail's Mail policy, the servers
 #    view's POLICY column, at 120x40 and 80x24 without colours; tunnels (a
-#    real VXLAN capture): the TUNNEL column, tunnel:vxlan, the detail's
+#    real VXLAN capture): the TUNNEL column (sessions and servers), tunnel:vxlan, the detail's
 #    chain; neither column when no session needs it;
 #  - --tui without a terminal on stdout: a warning and the text report.
 # Prints PASS/FAIL lines, exits 1 when anything failed. tmux runs on a
@@ -634,6 +634,15 @@ if wait_for 'REPLAY DONE' 10; then
 	else
 		fail "tunnel: filter or detail"
 		screen | sed 's/^/    /' | head -20
+	fi
+	send Escape 'Sessions  3 shown' >/dev/null
+	if send v '^Servers  2' && screen | grep -qE '^SERVER .* UPG +TUNNEL' &&
+		screen | grep -qE '^192\.0\.2\.1:25 +smtp( +[0-9]+){8} +[0-9]+% +yes +vxlan 2/2' &&
+		screen | grep -qE '^127\.0\.0\.1:25 +smtp( +[0-9]+){8} +100% +yes +(\[|$)'; then
+		pass "tunnel: the servers view's TUNNEL column says vxlan 2/2 on the tunnelled server only"
+	else
+		fail "tunnel: no TUNNEL column in the servers view"
+		screen | sed 's/^/    /' | head -12
 	fi
 else
 	fail "tunnel: no final state"

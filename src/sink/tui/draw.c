@@ -365,6 +365,23 @@ server_policy(const struct summary_row *r, char *buf, size_t bufsz)
 		 r->policy_domain);
 }
 
+/* A server's tunnel cell: "" when none of its sessions came in a tunnel,
+ * else the first tunnelled session's encapsulations and how many of its
+ * sessions were tunnelled ("vxlan 2/5"). */
+static void
+server_tunnel(const struct summary_row *r, char *buf, size_t bufsz)
+{
+	char t[64];
+
+	if (!r->tunnelled) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, bufsz, "%s %" PRIu64 "/%" PRIu64,
+		 decode_tunnel_list(r->tunnels, r->tunnel_depth, t, sizeof(t)), r->tunnelled,
+		 r->sessions);
+}
+
 /* The servers view: one row per server (ip:port) as the text report's "Per
  * server" table counts it, problems first unless sorted otherwise, with a
  * bar of the share encrypted when there is room. */
@@ -381,8 +398,8 @@ draw_servers(struct tui *t, const struct layout *l)
 	};
 	const struct snap *sn = &t->snap;
 	const struct pane *p = &t->servers_pane;
-	int y = l->servers_y, w = 6, nw = 6, pw = 0, x, fixed, barx;
-	char line[512], buf[64], pol[160];
+	int y = l->servers_y, w = 6, nw = 6, pw = 0, tw = 0, x, fixed, barx;
+	char line[512], buf[64], pol[160], tun[96];
 
 	snprintf(line, sizeof(line), "Servers  %zu, %zu with problems  sort: %s%s", sn->n_servers,
 		 sn->n_server_problems, tui_server_sort_name(sn->server_sort),
@@ -396,14 +413,26 @@ draw_servers(struct tui *t, const struct layout *l)
 		server_policy(&sn->servers[i], pol, sizeof(pol));
 		if ((int)strlen(pol) > pw)
 			pw = (int)strlen(pol) < 40 ? (int)strlen(pol) : 40;
+		server_tunnel(&sn->servers[i], tun, sizeof(tun));
+		if ((int)strlen(tun) > tw)
+			tw = (int)strlen(tun) < 24 ? (int)strlen(tun) : 24;
 	}
-	/* SERVER SERVICE, eight counts, ENC, UPG and POLICY (when a server
-	 * has a mail policy): narrower counts, then a cut policy column, then
-	 * a cut server column, when it does not fit. */
-	fixed = 1 + 8 + 8 * nw + 5 + 5 + (pw ? pw + 1 : 0);
+	if (tw && tw < 6)
+		tw = 6; /* the heading */
+	/* SERVER SERVICE, eight counts, ENC, UPG, POLICY (when a server has a
+	 * mail policy) and TUNNEL (when one was reached in a tunnel): narrower
+	 * counts, then cut tunnel and policy columns, then a cut server
+	 * column, when it does not fit. */
+	fixed = 1 + 8 + 8 * nw + 5 + 5 + (pw ? pw + 1 : 0) + (tw ? tw + 1 : 0);
 	if (w + fixed > COLS) {
 		nw = 5;
 		fixed -= 8;
+	}
+	if (tw > 6 && w + fixed > COLS) {
+		int cut = w + fixed - COLS < tw - 6 ? w + fixed - COLS : tw - 6;
+
+		tw -= cut;
+		fixed -= cut;
 	}
 	if (pw > 9 && w + fixed > COLS) {
 		int cut = w + fixed - COLS < pw - 9 ? w + fixed - COLS : pw - 9;
@@ -424,6 +453,8 @@ draw_servers(struct tui *t, const struct layout *l)
 	put_right(y, x + 5, 5, A_UNDERLINE, "UPG");
 	if (pw)
 		put(y, x + 11, pw, A_UNDERLINE, "POLICY");
+	if (tw)
+		put(y, x + 11 + (pw ? pw + 1 : 0), tw, A_UNDERLINE, "TUNNEL");
 	if (COLS - barx >= 8)
 		put(y, barx, COLS - barx, A_UNDERLINE, "ENCRYPTED");
 	y++;
@@ -471,6 +502,10 @@ draw_servers(struct tui *t, const struct layout *l)
 				 base | tone_attr(t, r->policy_violations ? TUI_TONE_CRIT
 									  : TUI_TONE_GOOD),
 				 pol);
+		}
+		if (tw) {
+			server_tunnel(r, tun, sizeof(tun));
+			put(y, x + 11 + (pw ? pw + 1 : 0), tw, base, tun);
 		}
 		if (COLS - barx >= 8) {
 			int inner = (COLS - barx > 22 ? 22 : COLS - barx) - 2;
