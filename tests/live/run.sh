@@ -12,7 +12,10 @@
 # `BINARY -i VETH --no-tui -q --json OUT` in the client namespace, sends one
 # mail with `swaks --tls` from the client namespace, stops tlswatch with
 # SIGINT and checks that OUT has a session record with "verdict":"starttls",
-# "service":"smtp" and "server_port":25.
+# "service":"smtp" and "server_port":25. Then: a quiet link still ticks;
+# --fanout splits twelve deliveries between two processes; two taps on two
+# veths share a real redis-server and judge a stripped session as one sensor
+# would (two_taps, below).
 # Prints "SKIP: live netns test: REASON" and exits 0 when namespaces cannot
 # be made (not root, no CAP_NET_ADMIN) or the lab packages cannot be
 # installed. Everything started is stopped by PID and the namespaces are
@@ -31,6 +34,10 @@ esac
 
 ns_srv=tlsw-srv-$$
 ns_cli=tlsw-cli-$$
+ns_cli2=tlsw-cli2-$$
+ns2_made=0
+mitm_pid=""
+redis_pid=""
 veth_srv=tlws$$
 veth_cli=tlwc$$
 srv_ip=10.231.0.1
@@ -68,6 +75,11 @@ cleanup()
 		ip netns exec "$ns_srv" "$top/tools/lab/lab.sh" stop "$lab_root" >/dev/null 2>&1 ||
 			"$top/tools/lab/lab.sh" stop "$lab_root" >/dev/null 2>&1 || rc=1
 	fi
+	for p in $mitm_pid $redis_pid; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	[ $ns2_made -eq 1 ] && ip netns del "$ns_cli2" 2>/dev/null
 	if [ $ns_made -eq 1 ]; then
 		ip netns del "$ns_cli" 2>/dev/null
 		ip netns del "$ns_srv" 2>/dev/null
@@ -119,10 +131,15 @@ make_namespaces()
 # namespace; where ss cannot show it, goes on after 10 s. Fails if it exited.
 wait_capturer()
 {
+	wait_capturer_in "$ns_cli"
+}
+
+wait_capturer_in()
+{
 	local _
 	for _ in $(seq 1 100); do
 		kill -0 "$cap_pid" 2>/dev/null || return 1
-		if ip netns exec "$ns_cli" ss -0 -p 2>/dev/null | grep -q "pid=$cap_pid,"; then
+		if ip netns exec "$1" ss -0 -p 2>/dev/null | grep -q "pid=$cap_pid,"; then
 			sleep 0.2
 			return 0
 		fi
@@ -234,6 +251,107 @@ time.sleep(60)' "$veth_cli" >"$tmp/lb.out" 2>&1 &
 	echo "PASS: live netns test: --fanout split 12 sessions $na/$nb, as one sensor saw them"
 }
 
+# Two taps, one judgement (--state redis://): a second client namespace
+# reaches the same Postfix (10.231.0.1:25) over a veth of its own, through a
+# transparent interceptor in the server namespace (nft redirects port 25
+# arriving on that veth to tools/lab/mitm.py in "strip" mode, which relays to
+# Postfix over the namespace's loopback). Sensor tap-a watches the first
+# veth, where swaks --tls is offered STARTTLS; tap-b watches the second,
+# where swaks --tls-optional is stripped of it. Both share a real
+# redis-server (in the server namespace): tap-b's session is downgraded/
+# capability-stripped, its alert naming tap-a; tap-c on the same veth as
+# tap-b without --state calls it cleartext/not-offered.
+two_taps()
+{
+	local veth_bs=tlwbs$$ veth_bc=tlwbc$$ bs_ip=10.231.0.5 bc_ip=10.231.0.6
+	local rport=6397 key='tlswatch:offer:{4/10.231.0.1/25/tcp}' i pa pb pc got
+	command -v redis-server >/dev/null && command -v nft >/dev/null ||
+		"$top/tools/install-deps.sh" redis-server redis-tools nftables >&2 ||
+		fail "two taps: cannot install redis-server, redis-tools, nftables"
+	ip netns add "$ns_cli2" || fail "two taps: cannot create the second client namespace"
+	ns2_made=1
+	ip link add "$veth_bs" type veth peer name "$veth_bc" || fail "two taps: no second veth pair"
+	ip link set "$veth_bs" netns "$ns_srv" && ip link set "$veth_bc" netns "$ns_cli2" &&
+		ip -n "$ns_srv" addr add "$bs_ip/30" dev "$veth_bs" &&
+		ip -n "$ns_srv" link set "$veth_bs" up &&
+		ip -n "$ns_cli2" addr add "$bc_ip/30" dev "$veth_bc" &&
+		ip -n "$ns_cli2" link set lo up && ip -n "$ns_cli2" link set "$veth_bc" up &&
+		ip -n "$ns_cli2" route add "$srv_ip/32" via "$bs_ip" ||
+		fail "two taps: configuring the second veth pair"
+	for i in $(seq 1 50); do
+		ip -n "$ns_cli2" link show "$veth_bc" | grep -q LOWER_UP && break
+		sleep 0.1
+	done
+	printf 'table ip tlswatch_test {\n chain pre { type nat hook prerouting priority -100; iifname "%s" tcp dport 25 redirect to :10025; }\n}\n' \
+		"$veth_bs" | ip netns exec "$ns_srv" nft -f - || fail "two taps: nft could not load the redirect"
+	ip netns exec "$ns_srv" python3 "$top/tools/lab/mitm.py" --listen "$bs_ip:10025" \
+		--upstream "$srv_ip:25" --source "$srv_ip" --proto smtp --modes strip \
+		--ready "$tmp/mitm.ready" >"$tmp/mitm.log" 2>&1 &
+	mitm_pid=$!
+	ip netns exec "$ns_srv" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$tmp" --daemonize no >"$tmp/redis.log" 2>&1 &
+	redis_pid=$!
+	for i in $(seq 1 100); do
+		[ -e "$tmp/mitm.ready" ] &&
+			[ "$(ip netns exec "$ns_srv" redis-cli -p "$rport" ping 2>/dev/null)" = PONG ] && break
+		sleep 0.1
+	done
+	[ -e "$tmp/mitm.ready" ] || { cat "$tmp/mitm.log"; fail "two taps: the interceptor did not start"; }
+	[ "$(ip netns exec "$ns_srv" redis-cli -p "$rport" ping 2>/dev/null)" = PONG ] ||
+		{ cat "$tmp/redis.log"; fail "two taps: redis-server did not answer PING"; }
+	local url=redis://127.0.0.1:$rport
+	for f in a b c; do
+		case $f in
+		a) dev=$veth_srv opt="--sensor-name tap-a --state $url" ;;
+		b) dev=$veth_bs opt="--sensor-name tap-b --state $url" ;;
+		c) dev=$veth_bs opt="--sensor-name tap-c" ;;
+		esac
+		# shellcheck disable=SC2086
+		ip netns exec "$ns_srv" "$bin" -i "$dev" --no-tui -q $opt --json "$tmp/t$f.jsonl" \
+			'tcp port 25' >"$tmp/t$f.out" 2>"$tmp/t$f.err" &
+		cap_pid=$!
+		wait_capturer_in "$ns_srv" || { cat "$tmp/t$f.err"; fail "two taps: tlswatch $f exited at start"; }
+		case $f in a) pa=$cap_pid ;; b) pb=$cap_pid ;; c) pc=$cap_pid ;; esac
+	done
+	ip netns exec "$ns_cli" swaks --server "$srv_ip" --port 25 --tls --tls-sni mail.tlswatch.test \
+		--helo client.tlswatch.test --from sender@client.tlswatch.test --to alice@tlswatch.test \
+		--body "two taps: offered" --timeout 10 >"$tmp/swaks-a.log" 2>&1 ||
+		{ cat "$tmp/swaks-a.log"; fail "two taps: swaks on the first veth could not send"; }
+	# tap-a shares the offer when its session ends: wait for it in Redis.
+	for i in $(seq 1 100); do
+		[ "$(ip netns exec "$ns_srv" redis-cli -p "$rport" --raw hget "$key" sensor 2>/dev/null)" = tap-a ] && break
+		sleep 0.1
+	done
+	[ "$(ip netns exec "$ns_srv" redis-cli -p "$rport" --raw hget "$key" sensor 2>/dev/null)" = tap-a ] ||
+		{ cat "$tmp/ta.err"; fail "two taps: tap-a's offer did not reach Redis ($key)"; }
+	ip netns exec "$ns_cli2" swaks --server "$srv_ip" --port 25 --tls-optional \
+		--helo client2.tlswatch.test --from sender@client.tlswatch.test --to alice@tlswatch.test \
+		--body "two taps: stripped" --timeout 10 >"$tmp/swaks-b.log" 2>&1 ||
+		{ cat "$tmp/swaks-b.log"; fail "two taps: swaks on the second veth could not send"; }
+	grep -q "^<-  250.STARTTLS" "$tmp/swaks-b.log" &&
+		{ cat "$tmp/swaks-b.log"; fail "two taps: the interceptor did not strip STARTTLS"; }
+	sleep 1
+	for cap_pid in $pa $pb $pc; do stop_capturer; done
+	verdict_of() { grep '"type":"session"' "$1" | grep "\"client_ip\":\"$2\"" |
+		sed -n 's/.*"verdict":"\([a-z-]*\)","reason":"*\([a-z-]*\)"*,.*/\1\/\2/p'; }
+	got=$(verdict_of "$tmp/ta.jsonl" "$cli_ip")
+	[ "$got" = starttls/null ] ||
+		{ cat "$tmp/ta.jsonl"; fail "two taps: tap-a saw '$got', want starttls"; }
+	got=$(verdict_of "$tmp/tc.jsonl" "$bc_ip")
+	[ "$got" = cleartext/not-offered ] ||
+		{ cat "$tmp/tc.jsonl"; fail "two taps: tap-c (no shared state) saw '$got', want cleartext/not-offered"; }
+	got=$(verdict_of "$tmp/tb.jsonl" "$bc_ip")
+	[ "$got" = downgraded/capability-stripped ] ||
+		{ cat "$tmp/tb.jsonl" "$tmp/tb.err"; fail "two taps: tap-b saw '$got', want downgraded/capability-stripped"; }
+	grep '"type":"alert"' "$tmp/tb.jsonl" | grep '"kind":"capability-stripped"' |
+		grep -q 'seen by sensor tap-a (shared state)' ||
+		{ cat "$tmp/tb.jsonl"; fail "two taps: tap-b's alert does not name tap-a"; }
+	kill "$mitm_pid" "$redis_pid" 2>/dev/null
+	wait "$mitm_pid" "$redis_pid" 2>/dev/null
+	mitm_pid="" redis_pid=""
+	echo "PASS: live netns test: two taps sharing Redis: the offer on one veth, the stripped session on the other is capability-stripped (cleartext without the shared state)"
+}
+
 main()
 {
 	if [ "$mode" = tlswatch ]; then
@@ -289,6 +407,7 @@ main()
 		echo "PASS: live netns test: tlswatch -i $veth_cli saw smtp/starttls to $srv_ip:25"
 		quiet_link_ticks
 		fanout_split
+		two_taps
 		return 0
 	fi
 	echo "  JSON written by tlswatch:"

@@ -8,7 +8,8 @@ the STARTTLS/STLS/AUTH TLS upgrade (and the binary database protocols'
 equivalents) the way downgrade attackers and broken middleboxes do. It exists so that
 pcaps/downgrade-*.pcap show both sides of a real attack: what the victim
 client saw (victim <-> proxy) and what the server saw (proxy <-> server).
-Python 3 standard library only; loopback only.
+Python 3 standard library only; loopback only (10.0.0.0/8 is accepted too
+inside a named network namespace, which a test made with ip netns).
 
   mitm.py --listen ADDR:PORT --upstream ADDR:PORT
           --proto smtp|imap|pop3|ftp|nntp|irc|sieve|xmpp|mysql|postgres
@@ -1267,12 +1268,34 @@ class Proxy:
         log("stopped after %d connection(s)" % self.finished)
 
 
+def in_own_netns():
+    """True inside a named network namespace (`ip netns add`, bound under
+    /run/netns): one a test made, whose addresses reach nothing outside it."""
+    try:
+        me = os.stat("/proc/self/ns/net")
+        for name in os.listdir("/run/netns"):
+            st = os.stat(os.path.join("/run/netns", name))
+            if (st.st_dev, st.st_ino) == (me.st_dev, me.st_ino):
+                return True
+    except OSError:
+        pass
+    return False
+
+
+def address_allowed(host):
+    """Loopback anywhere; 10.0.0.0/8 only inside a namespace of its own
+    (tests/live/run.sh's two-taps case: a transparent interceptor between
+    two namespaces)."""
+    return host.startswith("127.") or (host.startswith("10.") and in_own_netns())
+
+
 def host_port(text):
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
         raise argparse.ArgumentTypeError("ADDR:PORT expected: %s" % text)
-    if not host.startswith("127."):
-        raise argparse.ArgumentTypeError("loopback (127.0.0.0/8) only: %s" % text)
+    if not address_allowed(host):
+        raise argparse.ArgumentTypeError(
+            "loopback (127.0.0.0/8) only, or 10.0.0.0/8 inside a network namespace: %s" % text)
     return host, int(port)
 
 
@@ -1375,8 +1398,9 @@ def main():
         parser.error("mask is not for IRC: its token \"tls\" masked is \"XXX\", which does"
                      " not look masked")
     args.source = args.source or args.listen[0]
-    if not args.source.startswith("127."):
-        parser.error("loopback (127.0.0.0/8) only: %s" % args.source)
+    if not address_allowed(args.source):
+        parser.error("loopback (127.0.0.0/8) only, or 10.0.0.0/8 inside a network namespace: %s"
+                     % args.source)
     asyncio.run(Proxy(args).serve())
     return 0
 
