@@ -81,6 +81,8 @@ struct correlate_stats {
 		shared_reconnects, shared_errors, shared_hits, shared_counted;
 	uint64_t shared_policy_loaded, shared_policy_received, shared_policy_sent,
 		shared_policy_dropped;
+	uint64_t shared_cert_loaded, shared_cert_received, shared_cert_sent, shared_cert_dropped,
+		shared_cert_unchecked;
 };
 
 struct correlate;
