@@ -20,6 +20,9 @@
  *    password logins before TLS.
  *  - login-bruteforce: repeated login failures from one client against one
  *    server within a window.
+ *  - cert-changed: a server presented another certificate (TLS <= 1.2) than
+ *    the one it presented last: in this run, the last (state file), or, with
+ *    a shared state, as any sensor last saw it.
  *
  * No parser knows this module exists. Memory is bounded: at most
  * CORRELATE_MAX_SERVERS servers and CORRELATE_MAX_PAIRS client/server pairs
