@@ -20,6 +20,9 @@
  *    password logins before TLS.
  *  - login-bruteforce: repeated login failures from one client against one
  *    server within a window.
+ *  - cert-changed: a server presented another certificate (TLS <= 1.2) than
+ *    the one it presented last: in this run, the last (state file), or, with
+ *    a shared state, as any sensor last saw it.
  *
  * No parser knows this module exists. Memory is bounded: at most
  * CORRELATE_MAX_SERVERS servers and CORRELATE_MAX_PAIRS client/server pairs
@@ -81,6 +84,8 @@ struct correlate_stats {
 		shared_reconnects, shared_errors, shared_hits, shared_counted;
 	uint64_t shared_policy_loaded, shared_policy_received, shared_policy_sent,
 		shared_policy_dropped;
+	uint64_t shared_cert_loaded, shared_cert_received, shared_cert_sent, shared_cert_dropped,
+		shared_cert_unchecked;
 };
 
 struct correlate;

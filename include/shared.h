@@ -33,6 +33,18 @@
  * (shared_policy_take), which stores them: the policy store is not shared
  * between threads.
  *
+ * The certificate each server presented last (TLS 1.2 and older: its
+ * SHA-256, whether it signs itself, the packet time it was last seen, the
+ * sensor, its issuer) is one string key too, living ttl= seconds like an
+ * offer, so that cert-changed compares with what any sensor saw:
+ *
+ *   PREFIX:cert:{4/192.0.2.10/25/tcp}   SHA256 self|other LAST SENSOR[ ISSUER]
+ *
+ * announced on PREFIX:certs as "cert SERVER VALUE". A sensor writes it when
+ * the shared state holds another certificate or none for the server, or
+ * holds this one since more than an hour (less with a short ttl=): one write
+ * an hour per busy server, not one per session.
+ *
  * Capture never waits on Redis. At start the known offers are read once
  * (connection timeout 1 s); then a thread of its own keeps a local mirror
  * current from the channel, and sends this sensor's offers from a bounded
@@ -53,6 +65,11 @@
 #define SHARED_POLICY_QUEUE 1024    /* policy facts waiting to be sent */
 #define SHARED_POLICY_WAITING 65536 /* ... read, waiting to be taken (allocated as they come) */
 #define SHARED_POLICY_LINE 384	    /* the longest policy fact line, NUL included */
+#define SHARED_MAX_CERTS 65536	    /* servers' certificates mirrored; more counted, not kept */
+#define SHARED_CERT_QUEUE 1024	    /* certificates waiting to be sent */
+#define SHARED_CERT_REFRESH_S 3600  /* the same certificate written again after (packet time) */
+#define SHARED_CERT_ISSUER 64	    /* issuer kept, NUL included (tls.h's TLS_CERT_TEXT) */
+#define SHARED_CERT_TEXT 256	    /* the longest encoded value, NUL included */
 
 struct shared_target {
 	char host[256];
@@ -77,7 +94,21 @@ struct shared_stats {
 	 * (queue full, or still queued at the end) or not taken (too many
 	 * waiting) */
 	uint64_t policy_loaded, policy_received, policy_sent, policy_dropped;
+	/* servers' certificates: read at start, announced, written, not
+	 * written (queue full, or still queued at the end), and looked up while
+	 * Redis could not be reached (judged with this sensor's own records and
+	 * what was mirrored before) */
+	uint64_t cert_loaded, cert_received, cert_sent, cert_dropped, cert_unchecked;
 	bool up; /* connected now */
+};
+
+/* A server's certificate as the shared state keeps it. */
+struct shared_cert {
+	uint8_t sha256[32];
+	bool self_signed;
+	uint64_t last_us;		 /* packet time it was last seen */
+	char sensor[64];		 /* the sensor that saw it (one word) */
+	char issuer[SHARED_CERT_ISSUER]; /* printable ASCII, "" when none */
 };
 
 struct shared;
@@ -136,6 +167,35 @@ void shared_policy_put(struct shared *sh, const char *name, const char *id, cons
 /* Hands fn, in the caller's thread, the lines of the facts other sensors
  * published (read at start, or announced since the last call). */
 void shared_policy_take(struct shared *sh, void (*fn)(void *ctx, const char *line), void *ctx);
+/*
+ * The value of a certificate's key: "SHA256 self|other LAST SENSOR[ ISSUER]"
+ * (the issuer last: it may hold spaces; a byte outside printable ASCII
+ * becomes '?', a space or control byte in the sensor '_'). Returns its
+ * length, 0 when out (outsz bytes) is too small.
+ */
+size_t shared_cert_encode(const struct shared_cert *c, char *out, size_t outsz);
+/*
+ * Reads one such value (text[0..n), not NUL-terminated): false when it is not
+ * one (a word missing or empty, not 64 hex digits, neither self nor other, a
+ * time not a number, a sensor too long, a byte outside printable ASCII). An
+ * issuer longer than SHARED_CERT_ISSUER - 1 is cut, as a state file's is.
+ */
+bool shared_cert_decode(const char *text, size_t n, struct shared_cert *c);
+/*
+ * The certificate the shared state holds for the server (any sensor's, this
+ * one's included): the latest seen. A lookup while Redis cannot be reached
+ * is counted (cert_unchecked): the answer is what was mirrored before.
+ */
+bool shared_cert_get(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port,
+		     uint8_t l4, struct shared_cert *out);
+/*
+ * This sensor saw the server present c (c->sensor is ignored: this sensor's
+ * name is written). Written when the shared state holds another certificate
+ * or none, or holds this one since more than the refresh interval; queued,
+ * never waits.
+ */
+void shared_cert_put(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port,
+		     uint8_t l4, const struct shared_cert *c);
 /* A session was judged with a fact only the shared state knew. */
 void shared_count_hit(struct shared *sh);
 void shared_stats_get(struct shared *sh, struct shared_stats *out);

@@ -67,6 +67,8 @@ struct stats {
 		shared_reconnects, shared_errors, shared_hits, shared_counted;
 	uint64_t shared_policy_loaded, shared_policy_received, shared_policy_sent,
 		shared_policy_dropped;
+	uint64_t shared_cert_loaded, shared_cert_received, shared_cert_sent, shared_cert_dropped,
+		shared_cert_unchecked;
 	uint64_t policy_answers;	       /* DNS responses that taught a mail policy fact */
 	uint64_t policy_records;	       /* ... records stored or refreshed */
 	uint64_t policy_evicted;	       /* policy tables full: oldest record dropped */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cursor.h"
@@ -68,12 +69,14 @@ struct server_rec {
 	bool upgraded; /* some session of this run upgraded to TLS */
 	uint64_t last_seen_us;
 	/* The certificate it presented last (TLS <= 1.2): its SHA-256 and
-	 * issuer, the session (0: an earlier run's, from the state file). */
+	 * issuer, the session (0: an earlier run's, from the state file), when
+	 * (packet time: which of it and the shared state's is the later). */
 	bool cert_known;
 	uint8_t cert[32];
 	char cert_issuer[TLS_CERT_TEXT];
 	bool cert_self_signed;
 	uint64_t cert_id;
+	uint64_t cert_ts_us;
 	uint64_t offered_ids[CORRELATE_IDS];
 	unsigned n_offered_ids;
 	struct lacked lacked[CORRELATE_IDS]; /* lacked it before any offer was seen */
@@ -371,6 +374,7 @@ correlate_load_cert(struct correlate *c, const char *line)
 	snprintf(r->cert_issuer, sizeof(r->cert_issuer), "%s", issuer);
 	r->cert_self_signed = strcmp(w[5], "self") == 0;
 	r->cert_id = 0;
+	r->cert_ts_us = last;
 	if (last > r->last_seen_us)
 		r->last_seen_us = last;
 	c->st.state_certs_loaded++;
@@ -570,6 +574,11 @@ correlate_stats_get(const struct correlate *c, struct correlate_stats *out)
 	out->shared_policy_received = ss.policy_received;
 	out->shared_policy_sent = ss.policy_sent;
 	out->shared_policy_dropped = ss.policy_dropped;
+	out->shared_cert_loaded = ss.cert_loaded;
+	out->shared_cert_received = ss.cert_received;
+	out->shared_cert_sent = ss.cert_sent;
+	out->shared_cert_dropped = ss.cert_dropped;
+	out->shared_cert_unchecked = ss.cert_unchecked;
 }
 
 void
@@ -810,46 +819,79 @@ correlate_bruteforce(struct correlate *c, struct pair_rec *p, const struct sessi
 
 /*
  * The server's certificate against the one it presented before, in this run
- * or the last (--state FILE): a different one is cert-changed, low when the
- * issuer is the same (a renewal looks so), medium when the issuer changed
- * or the new one signs itself where the old one did not.
+ * or the last (--state FILE), or, with --state redis://, the one any sensor
+ * saw last when that is later than this sensor's own (or this sensor has
+ * none): a different one is cert-changed, low when the issuer is the same
+ * (a renewal looks so), medium when the issuer changed or the new one signs
+ * itself where the old one did not. The certificate then goes to the shared
+ * state (shared_cert_put decides whether it is news).
  */
 static void
-correlate_cert(struct server_rec *r, const struct session *s, struct correlate_facts *cf,
-	       struct out_list *o)
+correlate_cert(struct correlate *c, struct server_rec *r, const struct session *s,
+	       struct correlate_facts *cf, struct out_list *o)
 {
 	const struct tls_cert *t = &s->tf.cert;
-	char was[17], now[17], where[48];
-	bool issuer_changed, self_now;
+	struct shared_cert sc, mine = {.self_signed = t->self_signed, .last_us = s->ts_last_us};
+	char was[17], now[17], where[160], when[32];
+	const uint8_t *old = r->cert;
+	const char *old_issuer = r->cert_issuer;
+	bool issuer_changed, self_now, old_self = r->cert_self_signed, remote;
 	struct alert *a;
 
 	if (t->state != TLS_CERT_READ)
 		return;
-	if (r->cert_known && memcmp(r->cert, t->h[0].cert256, sizeof(r->cert)) != 0) {
-		issuer_changed = strcmp(r->cert_issuer, t->issuer) != 0;
-		self_now = t->self_signed && !r->cert_self_signed;
+	/* The shared state's when it is the later: another sensor saw the
+	 * server since (or this one never did), though not after this session
+	 * (an older capture read after a newer one is not judged with what
+	 * comes after it, as the policy facts are not). */
+	remote = shared_cert_get(c->shared, s->family, s->server_ip, s->server_port, s->l4, &sc) &&
+		 (!r->cert_known || sc.last_us > r->cert_ts_us) && sc.last_us <= s->ts_last_us;
+	if (remote) {
+		old = sc.sha256;
+		old_issuer = sc.issuer;
+		old_self = sc.self_signed;
+	}
+	if ((remote || r->cert_known) && memcmp(old, t->h[0].cert256, sizeof(r->cert)) != 0) {
+		issuer_changed = strcmp(old_issuer, t->issuer) != 0;
+		self_now = t->self_signed && !old_self;
 		a = out_add(o, s, ALERT_CERT_CHANGED,
 			    issuer_changed || self_now ? SEVERITY_MEDIUM : SEVERITY_LOW);
 		cf->alerts |= 1u << ALERT_CERT_CHANGED;
-		hex_encode(r->cert, 8, was);
+		hex_encode(old, 8, was);
 		hex_encode(t->h[0].cert256, 8, now);
-		if (r->cert_id)
-			snprintf(where, sizeof(where), "session #%" PRIu64, r->cert_id);
-		else
-			snprintf(where, sizeof(where), "an earlier run (--state)");
+		if (remote) {
+			time_t secs = (time_t)(sc.last_us / 1000000);
+			struct tm tm;
+
+			if (gmtime_r(&secs, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			else
+				snprintf(when, sizeof(when), "?");
+			shared_count_hit(c->shared);
+			snprintf(where, sizeof(where), "seen by sensor %s at %s (shared state)",
+				 sc.sensor, when);
+		} else if (r->cert_id) {
+			snprintf(where, sizeof(where), "seen in session #%" PRIu64, r->cert_id);
+		} else {
+			snprintf(where, sizeof(where), "seen in an earlier run (--state)");
+		}
 		if (a)
 			snprintf(a->evidence, sizeof(a->evidence),
 				 "certificate sha256 %s... (issuer %.60s%s) replaces %s... (issuer "
-				 "%.60s) seen in %s",
+				 "%.60s) %s",
 				 now, t->issuer[0] ? t->issuer : "?",
 				 self_now ? ", self-signed" : "", was,
-				 r->cert_issuer[0] ? r->cert_issuer : "?", where);
+				 old_issuer[0] ? old_issuer : "?", where);
 	}
 	r->cert_known = true;
 	memcpy(r->cert, t->h[0].cert256, sizeof(r->cert));
 	snprintf(r->cert_issuer, sizeof(r->cert_issuer), "%s", t->issuer);
 	r->cert_self_signed = t->self_signed;
 	r->cert_id = s->id;
+	r->cert_ts_us = s->ts_last_us;
+	memcpy(mine.sha256, t->h[0].cert256, sizeof(mine.sha256));
+	snprintf(mine.issuer, sizeof(mine.issuer), "%s", t->issuer);
+	shared_cert_put(c->shared, s->family, s->server_ip, s->server_port, s->l4, &mine);
 }
 
 size_t
@@ -868,7 +910,7 @@ correlate_observe(struct correlate *c, const struct session *s, struct correlate
 		r->last_seen_us = s->ts_last_us;
 		snprintf(r->service, sizeof(r->service), "%s", s->service);
 		correlate_capabilities(c, r, s, cf, &o, fn, ctx);
-		correlate_cert(r, s, cf, &o);
+		correlate_cert(c, r, s, cf, &o);
 		if (s->verdict == VERDICT_STARTTLS)
 			r->upgraded = true;
 		if (cf->verdict == VERDICT_CLEARTEXT && cf->reason == REASON_OFFER_UNSEEN &&

@@ -9,7 +9,9 @@
  *
  * The policy facts have a channel of their own: a sensor of an earlier
  * release reads every message on PREFIX:offers as "SERVER SENSOR", and would
- * take "policy ..." for an offer of a server named "policy".
+ * take "policy ..." for an offer of a server named "policy". The servers'
+ * certificates have theirs (PREFIX:certs) for the same reason, and a mirror
+ * of their own: a certificate is more than an offer's sensor and time.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cursor.h"
 #include "redisconn.h"
 #include "shared.h"
 
@@ -31,6 +34,7 @@
 #define SHARED_NAME_LEN 64
 #define SHARED_BATCH 256
 #define SHARED_POLICY_BATCH 64
+#define SHARED_CERT_BATCH 64
 #define SHARED_BACKOFF_MIN_MS 100
 #define SHARED_BACKOFF_MAX_MS 5000
 #define SHARED_POLL_MS 100
@@ -62,6 +66,19 @@ struct pending {
 	int offer; /* 1 offered, 0 not offered, -1 no capability list */
 };
 
+/* A server's certificate (key "SERVER"), the latest any sensor saw. */
+struct cert_node {
+	struct cert_node *next;
+	char key[SHARED_KEY_LEN];
+	struct shared_cert c;
+};
+
+/* A certificate of this sensor's, to be written: its key's value. */
+struct cert_out {
+	char key[SHARED_KEY_LEN];
+	char value[SHARED_CERT_TEXT];
+};
+
 /* A policy fact of another sensor's, for the judging thread. */
 struct policy_in {
 	struct policy_in *next;
@@ -82,6 +99,8 @@ struct shared {
 	char sensor[SHARED_NAME_LEN];
 	char channel[SHARED_KEY_LEN + 16];	  /* PREFIX:offers: offers, failures */
 	char policy_channel[SHARED_KEY_LEN + 16]; /* PREFIX:policies: policy facts */
+	char cert_channel[SHARED_KEY_LEN + 16];	  /* PREFIX:certs: servers' certificates */
+	uint64_t cert_refresh_us;		  /* the same certificate written again after */
 	pthread_t thread;
 	bool thread_started;
 
@@ -95,6 +114,10 @@ struct shared {
 	size_t pout_head, pout_len;
 	struct policy_in *pin_head, *pin_tail; /* other sensors' facts, oldest first */
 	size_t pin_len;
+	struct cert_node *cert_buckets[SHARED_BUCKETS];
+	size_t n_certs;
+	struct cert_out cout[SHARED_CERT_QUEUE]; /* a ring */
+	size_t cout_head, cout_len;
 	bool stopping;		  /* drain, then stop */
 	struct timespec deadline; /* ... at most until then */
 	struct shared_stats st;
@@ -299,6 +322,130 @@ mirror_get(struct shared *sh, const char *k)
 	return NULL;
 }
 
+/* The mirrored certificate of server (lock held), or NULL. */
+static struct cert_node *
+cert_mirror_get(struct shared *sh, const char *server)
+{
+	struct cert_node *m;
+
+	for (m = sh->cert_buckets[shared_hash(server)]; m; m = m->next)
+		if (strcmp(m->key, server) == 0)
+			return m;
+	return NULL;
+}
+
+/* Keeps c as the server's certificate unless the mirror holds one seen as
+ * late or later (lock held); whether it was kept. */
+static bool
+cert_mirror_put(struct shared *sh, const char *server, const struct shared_cert *c)
+{
+	struct cert_node *m = cert_mirror_get(sh, server);
+	uint32_t h;
+
+	if (m) {
+		if (c->last_us <= m->c.last_us)
+			return false;
+		m->c = *c;
+		return true;
+	}
+	if (sh->n_certs >= SHARED_MAX_CERTS || !(m = calloc(1, sizeof(*m)))) {
+		sh->st.forgotten++;
+		return false;
+	}
+	snprintf(m->key, sizeof(m->key), "%s", server);
+	m->c = *c;
+	h = shared_hash(server);
+	m->next = sh->cert_buckets[h];
+	sh->cert_buckets[h] = m;
+	sh->n_certs++;
+	return true;
+}
+
+/* ---- a certificate's value ------------------------------------------------- */
+
+size_t
+shared_cert_encode(const struct shared_cert *c, char *out, size_t outsz)
+{
+	char hex[2 * sizeof(c->sha256) + 1], sensor[sizeof(c->sensor)], issuer[SHARED_CERT_ISSUER];
+	size_t i;
+	int n;
+
+	hex_encode(c->sha256, sizeof(c->sha256), hex);
+	for (i = 0; i < sizeof(sensor) - 1 && c->sensor[i]; i++)
+		sensor[i] = c->sensor[i] > ' ' && c->sensor[i] < 0x7f ? c->sensor[i] : '_';
+	sensor[i] = '\0';
+	if (i == 0)
+		snprintf(sensor, sizeof(sensor), "-");
+	for (i = 0; i < sizeof(issuer) - 1 && c->issuer[i]; i++)
+		issuer[i] = c->issuer[i] >= ' ' && c->issuer[i] < 0x7f ? c->issuer[i] : '?';
+	issuer[i] = '\0';
+	n = snprintf(out, outsz, "%s %s %" PRIu64 " %s%s%s", hex, c->self_signed ? "self" : "other",
+		     c->last_us, sensor, issuer[0] ? " " : "", issuer);
+	if (n < 0 || (size_t)n >= outsz) {
+		if (outsz)
+			out[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
+
+bool
+shared_cert_decode(const char *text, size_t n, struct shared_cert *c)
+{
+	const char *p = text, *end = text + n, *w[4] = {0}, *issuer = end;
+	size_t wl[4] = {0}, il = 0;
+	char hex[2 * sizeof(c->sha256) + 1];
+
+	memset(c, 0, sizeof(*c));
+	if (!text || memchr(text, '\0', n))
+		return false;
+	/* Four words, one space apart, then the issuer (the rest). */
+	for (int i = 0; i < 4; i++) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *e = sp ? sp : end;
+
+		if (e == p)
+			return false; /* a word missing, or two spaces */
+		w[i] = p;
+		wl[i] = (size_t)(e - p);
+		if (!sp && i < 3)
+			return false;
+		p = sp ? sp + 1 : end;
+		if (sp && i == 3) {
+			issuer = p;
+			il = (size_t)(end - p);
+		}
+	}
+	if (wl[0] != sizeof(hex) - 1)
+		return false;
+	memcpy(hex, w[0], wl[0]);
+	hex[wl[0]] = '\0';
+	if (!hex_decode(hex, c->sha256, sizeof(c->sha256)))
+		return false;
+	if (wl[1] == 4 && memcmp(w[1], "self", 4) == 0)
+		c->self_signed = true;
+	else if (!(wl[1] == 5 && memcmp(w[1], "other", 5) == 0))
+		return false;
+	for (size_t i = 0; i < wl[2]; i++) {
+		if (w[2][i] < '0' || w[2][i] > '9' || c->last_us > (UINT64_MAX - 9) / 10)
+			return false;
+		c->last_us = c->last_us * 10 + (uint64_t)(w[2][i] - '0');
+	}
+	if (wl[3] >= sizeof(c->sensor))
+		return false;
+	for (size_t i = 0; i < wl[3]; i++)
+		if (w[3][i] <= ' ' || w[3][i] >= 0x7f)
+			return false;
+	memcpy(c->sensor, w[3], wl[3]);
+	for (size_t i = 0; i < il; i++)
+		if (issuer[i] < ' ' || issuer[i] >= 0x7f)
+			return false;
+	if (il >= sizeof(c->issuer))
+		il = sizeof(c->issuer) - 1; /* cut, as a state file's is */
+	memcpy(c->issuer, issuer, il);
+	c->issuer[il] = '\0';
+	return true;
+}
+
 /* ---- the public side ------------------------------------------------------- */
 
 bool
@@ -401,6 +548,64 @@ shared_offer(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port
 	pthread_mutex_lock(&sh->lock);
 	mirror_put(sh, p.key, strlen(p.key), sh->sensor, strlen(sh->sensor), 0, false);
 	shared_queue(sh, &p);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+bool
+shared_cert_get(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port, uint8_t l4,
+		struct shared_cert *out)
+{
+	char k[SHARED_KEY_LEN];
+	struct cert_node *m;
+	bool found = false;
+
+	if (!sh || !shared_server_text(k, family, ip, port, l4))
+		return false;
+	pthread_mutex_lock(&sh->lock);
+	sh->st.cert_unchecked += !sh->st.up;
+	if ((m = cert_mirror_get(sh, k)) != NULL) {
+		*out = m->c;
+		found = true;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return found;
+}
+
+void
+shared_cert_put(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port, uint8_t l4,
+		const struct shared_cert *c)
+{
+	struct shared_cert mine;
+	struct cert_node *m;
+	struct cert_out *o;
+	char k[SHARED_KEY_LEN], value[SHARED_CERT_TEXT];
+
+	if (!sh || !shared_server_text(k, family, ip, port, l4))
+		return;
+	mine = *c;
+	snprintf(mine.sensor, sizeof(mine.sensor), "%s", sh->sensor);
+	if (!shared_cert_encode(&mine, value, sizeof(value)))
+		return;
+	pthread_mutex_lock(&sh->lock);
+	m = cert_mirror_get(sh, k);
+	/* Nothing to say: the shared state holds a later one (another sensor's
+	 * news, or packet times that stepped back), or this one, written
+	 * recently enough. */
+	if (m &&
+	    (c->last_us < m->c.last_us || (memcmp(m->c.sha256, c->sha256, sizeof(c->sha256)) == 0 &&
+					   c->last_us - m->c.last_us < sh->cert_refresh_us))) {
+		pthread_mutex_unlock(&sh->lock);
+		return;
+	}
+	cert_mirror_put(sh, k, &mine);
+	if (sh->cout_len == SHARED_CERT_QUEUE) {
+		sh->st.cert_dropped++;
+	} else {
+		o = &sh->cout[(sh->cout_head + sh->cout_len++) % SHARED_CERT_QUEUE];
+		snprintf(o->key, sizeof(o->key), "%s", k);
+		snprintf(o->value, sizeof(o->value), "%s", value);
+		pthread_cond_signal(&sh->cond);
+	}
 	pthread_mutex_unlock(&sh->lock);
 }
 
@@ -550,7 +755,8 @@ shared_connect_one(struct shared *sh)
 
 /* One announcement: on PREFIX:offers "SERVER SENSOR" (an offer) or
  * "fail SERVER>CLIENT TS BROKEN SENSOR" (a failed handshake); on
- * PREFIX:policies "policy NONCE SENSOR LINE" (a mail policy fact). A message
+ * PREFIX:policies "policy NONCE SENSOR LINE" (a mail policy fact); on
+ * PREFIX:certs "cert SERVER VALUE" (a server's certificate). A message
  * on the offers channel whose first word is not a server (a policy fact of a
  * sensor that still announces them there, say) is not an offer. */
 static void
@@ -584,6 +790,19 @@ shared_take_message(struct shared *sh, const redisReply *r)
 		pthread_mutex_lock(&sh->lock);
 		sh->st.policy_received++;
 		shared_policy_in(sh, buf + 7 + used, strlen(buf + 7 + used));
+		pthread_mutex_unlock(&sh->lock);
+		return;
+	}
+	if (strcmp(c->str, sh->cert_channel) == 0) {
+		struct shared_cert sc;
+		char *sp = strncmp(buf, "cert ", 5) == 0 ? strchr(buf + 5, ' ') : NULL;
+
+		if (!sp || !shared_server_valid(buf + 5, (size_t)(sp - buf - 5)) ||
+		    !shared_cert_decode(sp + 1, strlen(sp + 1), &sc))
+			return;
+		*sp = '\0';
+		pthread_mutex_lock(&sh->lock);
+		sh->st.cert_received += cert_mirror_put(sh, buf + 5, &sc);
 		pthread_mutex_unlock(&sh->lock);
 		return;
 	}
@@ -733,11 +952,69 @@ shared_load_policy(struct shared *sh)
 	return true;
 }
 
+/* Reads the servers' certificates kept in Redis: SCAN PREFIX:cert:*, then
+ * GET of each, into the mirror. Keys are PREFIX:cert:{SERVER}; a key or
+ * value that is not one is skipped. False when the connection failed. */
+static bool
+shared_load_certs(struct shared *sh)
+{
+	char cursor[32] = "0", match[SHARED_KEY_LEN + 16];
+	size_t plen = strlen(sh->t.prefix) + 6; /* "PREFIX:cert:" */
+
+	snprintf(match, sizeof(match), "%s:cert:*", sh->t.prefix);
+	do {
+		redisReply *r = redisCommand(sh->cmd, "SCAN %s MATCH %s COUNT 1000", cursor, match);
+		redisReply *keys;
+
+		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			if (r)
+				freeReplyObject(r);
+			return false;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+		keys = r->element[1];
+		for (size_t i = 0; i < keys->elements; i++)
+			redisAppendCommand(sh->cmd, "GET %b", keys->element[i]->str,
+					   keys->element[i]->len);
+		for (size_t i = 0; i < keys->elements; i++) {
+			const redisReply *k = keys->element[i];
+			void *v = NULL;
+			redisReply *f;
+			struct shared_cert sc;
+			char server[SHARED_KEY_LEN];
+			size_t slen = k->len > plen + 2 ? k->len - plen - 2 : 0;
+
+			if (redisGetReply(sh->cmd, &v) != REDIS_OK) {
+				freeReplyObject(r);
+				return false;
+			}
+			f = v;
+			/* {SERVER}, the braces around all of the rest */
+			if (f->type == REDIS_REPLY_STRING && slen > 0 && slen < sizeof(server) &&
+			    k->str[plen] == '{' && k->str[k->len - 1] == '}' &&
+			    shared_server_valid(k->str + plen + 1, slen) &&
+			    shared_cert_decode(f->str, f->len, &sc)) {
+				memcpy(server, k->str + plen + 1, slen);
+				server[slen] = '\0';
+				pthread_mutex_lock(&sh->lock);
+				cert_mirror_put(sh, server, &sc);
+				sh->st.cert_loaded++;
+				pthread_mutex_unlock(&sh->lock);
+			}
+			freeReplyObject(f);
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	return true;
+}
+
 static bool
 shared_load(struct shared *sh)
 {
 	return shared_load_kind(sh, "offer") && shared_load_kind(sh, "fail") &&
-	       shared_load_policy(sh);
+	       shared_load_policy(sh) && shared_load_certs(sh);
 }
 
 /* Both connections, the subscription, the load. */
@@ -748,21 +1025,25 @@ shared_connect(struct shared *sh)
 
 	if (!(sh->sub = shared_connect_one(sh)) || !(sh->cmd = shared_connect_one(sh)))
 		goto fail;
-	/* Two confirmations, one a channel. */
-	r = redisCommand(sh->sub, "SUBSCRIBE %s %s", sh->channel, sh->policy_channel);
+	/* Three confirmations, one a channel. */
+	r = redisCommand(sh->sub, "SUBSCRIBE %s %s %s", sh->channel, sh->policy_channel,
+			 sh->cert_channel);
 	if (!r || r->type != REDIS_REPLY_ARRAY) {
 		if (r)
 			freeReplyObject(r);
 		goto fail;
 	}
 	freeReplyObject(r);
-	r = NULL;
-	if (redisGetReply(sh->sub, (void **)&r) != REDIS_OK || !r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		goto fail;
+	for (int i = 0; i < 2; i++) {
+		r = NULL;
+		if (redisGetReply(sh->sub, (void **)&r) != REDIS_OK || !r ||
+		    r->type != REDIS_REPLY_ARRAY) {
+			if (r)
+				freeReplyObject(r);
+			goto fail;
+		}
+		freeReplyObject(r);
 	}
-	freeReplyObject(r);
 	if (!shared_load(sh))
 		goto fail;
 	pthread_mutex_lock(&sh->lock);
@@ -922,6 +1203,60 @@ out:
 	return done == n;
 }
 
+/* Sends up to SHARED_CERT_BATCH queued certificates: SET with the TTL of
+ * the offers, and the announcement; false when the connection failed (what
+ * was not answered stays queued). */
+static bool
+shared_send_certs(struct shared *sh)
+{
+	struct cert_out batch[SHARED_CERT_BATCH];
+	size_t n = 0, done = 0;
+	char key[SHARED_KEY_LEN + 80], msg[SHARED_KEY_LEN + SHARED_CERT_TEXT + 8];
+
+	pthread_mutex_lock(&sh->lock);
+	while (n < SHARED_CERT_BATCH && n < sh->cout_len) {
+		batch[n] = sh->cout[(sh->cout_head + n) % SHARED_CERT_QUEUE];
+		n++;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		const struct cert_out *o = &batch[i];
+
+		snprintf(key, sizeof(key), "%.63s:cert:{%.63s}", sh->t.prefix, o->key);
+		snprintf(msg, sizeof(msg), "cert %.63s %.255s", o->key, o->value);
+		redisAppendCommand(sh->cmd, "SET %s %s EX %u", key, o->value, sh->t.ttl_s);
+		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->cert_channel, msg);
+	}
+	for (; done < n; done++) {
+		bool ok = true;
+
+		for (int j = 0; j < 2; j++) {
+			void *v = NULL;
+
+			if (redisGetReply(sh->cmd, &v) != REDIS_OK)
+				goto out;
+			ok = ok && ((redisReply *)v)->type != REDIS_REPLY_ERROR;
+			freeReplyObject(v);
+		}
+		pthread_mutex_lock(&sh->lock);
+		if (ok) {
+			sh->st.cert_sent++;
+		} else {
+			sh->st.errors++;
+			sh->st.cert_dropped++;
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+out:
+	pthread_mutex_lock(&sh->lock);
+	sh->cout_head = (sh->cout_head + done) % SHARED_CERT_QUEUE;
+	sh->cout_len -= done;
+	pthread_mutex_unlock(&sh->lock);
+	return done == n;
+}
+
 /* Takes what the subscription brought, waiting at most SHARED_POLL_MS. */
 static bool
 shared_listen(struct shared *sh, int wait_ms)
@@ -961,7 +1296,7 @@ shared_main(void *arg)
 
 		pthread_mutex_lock(&sh->lock);
 		stopping = sh->stopping;
-		empty = sh->q_len == 0 && sh->pout_len == 0;
+		empty = sh->q_len == 0 && sh->pout_len == 0 && sh->cout_len == 0;
 		if (stopping && (empty || shared_past(&sh->deadline))) {
 			pthread_mutex_unlock(&sh->lock);
 			break;
@@ -996,7 +1331,7 @@ shared_main(void *arg)
 			}
 			backoff = 0;
 		}
-		if (!shared_send(sh) || !shared_send_policy(sh) ||
+		if (!shared_send(sh) || !shared_send_policy(sh) || !shared_send_certs(sh) ||
 		    !shared_listen(sh, empty ? SHARED_POLL_MS : 0)) {
 			shared_error(sh);
 			shared_disconnect(sh);
@@ -1023,6 +1358,13 @@ shared_new(const struct shared_target *t, const char *sensor, char *warn, size_t
 			*c = '_'; /* one word in the announcements */
 	snprintf(sh->channel, sizeof(sh->channel), "%s:offers", t->prefix);
 	snprintf(sh->policy_channel, sizeof(sh->policy_channel), "%s:policies", t->prefix);
+	snprintf(sh->cert_channel, sizeof(sh->cert_channel), "%s:certs", t->prefix);
+	/* An hour, or half the keys' life when that is shorter: a key is
+	 * renewed before it expires. */
+	sh->cert_refresh_us =
+		(uint64_t)(t->ttl_s / 2 < SHARED_CERT_REFRESH_S ? (t->ttl_s / 2 ? t->ttl_s / 2 : 1)
+								: SHARED_CERT_REFRESH_S) *
+		1000000u;
 	{
 		struct timespec now;
 
@@ -1073,6 +1415,8 @@ shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out)
 	sh->q_len = 0;
 	sh->st.policy_dropped += sh->pout_len;
 	sh->pout_len = 0;
+	sh->st.cert_dropped += sh->cout_len;
+	sh->cout_len = 0;
 	while (sh->pin_head) {
 		struct policy_in *in = sh->pin_head;
 
@@ -1081,13 +1425,20 @@ shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out)
 	}
 	if (out)
 		*out = sh->st;
-	for (size_t i = 0; i < SHARED_BUCKETS; i++)
+	for (size_t i = 0; i < SHARED_BUCKETS; i++) {
 		while (sh->buckets[i]) {
 			struct mirror_node *m = sh->buckets[i];
 
 			sh->buckets[i] = m->next;
 			free(m);
 		}
+		while (sh->cert_buckets[i]) {
+			struct cert_node *m = sh->cert_buckets[i];
+
+			sh->cert_buckets[i] = m->next;
+			free(m);
+		}
+	}
 	pthread_mutex_destroy(&sh->lock);
 	pthread_cond_destroy(&sh->cond);
 	free(sh);

@@ -271,6 +271,11 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 		fn(ctx, "shared_policy_received", st->shared_policy_received);
 		fn(ctx, "shared_policy_sent", st->shared_policy_sent);
 		fn(ctx, "shared_policy_dropped", st->shared_policy_dropped);
+		fn(ctx, "shared_cert_loaded", st->shared_cert_loaded);
+		fn(ctx, "shared_cert_received", st->shared_cert_received);
+		fn(ctx, "shared_cert_sent", st->shared_cert_sent);
+		fn(ctx, "shared_cert_dropped", st->shared_cert_dropped);
+		fn(ctx, "shared_cert_unchecked", st->shared_cert_unchecked);
 	}
 	if (st->pcap_stats_valid) {
 		fn(ctx, "pcap_received", st->pcap_received);

@@ -227,6 +227,11 @@ engine_stats_local(struct engine *e)
 		e->st.shared_policy_received = cs.shared_policy_received;
 		e->st.shared_policy_sent = cs.shared_policy_sent;
 		e->st.shared_policy_dropped = cs.shared_policy_dropped;
+		e->st.shared_cert_loaded = cs.shared_cert_loaded;
+		e->st.shared_cert_received = cs.shared_cert_received;
+		e->st.shared_cert_sent = cs.shared_cert_sent;
+		e->st.shared_cert_dropped = cs.shared_cert_dropped;
+		e->st.shared_cert_unchecked = cs.shared_cert_unchecked;
 	}
 	if (e->policy) {
 		struct policy_stats ps;

@@ -125,6 +125,9 @@ suite "$here/shared.sh" "$bin" "$tmp"
 # --state redis://: learned mail policies shared between two sensors.
 suite "$here/shared-policy.sh" "$bin" "$tmp"
 
+# --state redis://: cert-changed across sensors (servers' certificates shared).
+suite "$here/shared-cert.sh" "$bin" "$tmp"
+
 # Service life: SIGHUP reopens --json, append, --stats-interval, the unit.
 suite "$here/service.sh" "$bin"
 

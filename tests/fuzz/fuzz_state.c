@@ -4,7 +4,10 @@
  * policies in it (policy_fact_parse in src/policy.c, as the engine wires
  * them): any bytes as the state file must load or be rejected line by line
  * with a printable message, never crash or leak; every policy line accepted
- * must write back as a line that reads back the same.
+ * must write back as a line that reads back the same. Each line is also read
+ * as the value of a server's certificate in the shared state
+ * (shared_cert_decode in src/shared.c): one accepted must write back as a
+ * value that reads back the same.
  *
  * The file is handed over through a memfd (/proc/self/fd/N), so the real
  * open, fstat and line reader run.
@@ -19,6 +22,7 @@
 #include "correlate.h"
 #include "invariants.h"
 #include "policy.h"
+#include "shared.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,6 +68,35 @@ fuzz_policy_fact(void *ctx, const struct policy_fact *f)
 		fuzz_fail("a stored fact does not write");
 }
 
+/* Each line of data as a shared certificate's value. */
+static void
+fuzz_cert_values(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data, *end = p + size;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct shared_cert a, b;
+		char again[SHARED_CERT_TEXT], twice[SHARED_CERT_TEXT];
+		size_t m;
+
+		if (shared_cert_decode(p, n, &a)) {
+			fuzz_check_text(a.sensor, sizeof(a.sensor), "certificate sensor");
+			fuzz_check_text(a.issuer, sizeof(a.issuer), "certificate issuer");
+			m = shared_cert_encode(&a, again, sizeof(again));
+			if (m == 0 || !shared_cert_decode(again, m, &b) ||
+			    memcmp(&a, &b, sizeof(a)) != 0)
+				fuzz_fail("an accepted certificate value does not read back the "
+					  "same");
+			if (shared_cert_encode(&b, twice, sizeof(twice)) != m ||
+			    strcmp(again, twice) != 0)
+				fuzz_fail("a certificate value writes back differently twice");
+		}
+		p += n + 1;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -94,6 +127,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	correlate_free(c);
 	policy_free(p);
 	close(fd);
+	fuzz_cert_values(data, size);
 	return 0;
 }
 

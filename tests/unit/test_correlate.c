@@ -787,6 +787,45 @@ test_a_server_presenting_another_certificate_is_cert_changed(void **st)
 	correlate_free(c);
 }
 
+/* --state redis:// with Redis down: this sensor's own certificates still
+ * judge (as without a state), the lookups that could not reach the shared
+ * state and the certificates that could not be written are counted. */
+static void
+test_certificates_are_judged_locally_when_the_shared_state_is_down(void **st)
+{
+	struct correlate_config cfg;
+	struct correlate_stats cs;
+	struct correlate *c;
+	struct session s;
+	struct alert out[8];
+	char warn[256] = "", err[256] = "";
+
+	(void)st;
+	correlate_config_defaults(&cfg);
+	cfg.state_path = "redis://127.0.0.1:1";
+	cfg.sensor = "tap-a";
+	c = correlate_new(&cfg, warn, sizeof(warn));
+	assert_non_null(c);
+	assert_non_null(strstr(warn, "cannot connect"));
+	mk_cert(&s, 1, 100, 1, "R3", false);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	mk_cert(&s, 2, 110, 1, "R3", false);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	mk_cert(&s, 3, 120, 2, "Other CA", false);
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 1);
+	assert_int_equal(out[0].kind, ALERT_CERT_CHANGED);
+	assert_int_equal(out[0].severity, SEVERITY_MEDIUM);
+	assert_non_null(strstr(out[0].evidence, "(issuer R3) seen in session #2"));
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	correlate_stats_get(c, &cs);
+	assert_true(cs.shared_on);
+	assert_int_equal(cs.shared_cert_unchecked, 3);
+	assert_int_equal(cs.shared_cert_sent, 0);
+	assert_int_equal(cs.shared_cert_dropped, 2); /* the first, and the change */
+	assert_int_equal(cs.shared_hits, 0);
+	correlate_free(c);
+}
+
 static void
 test_the_state_file_carries_certificates_to_the_next_run(void **st)
 {
@@ -872,6 +911,8 @@ main(void)
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
 		cmocka_unit_test(test_a_server_presenting_another_certificate_is_cert_changed),
 		cmocka_unit_test(test_the_state_file_carries_certificates_to_the_next_run),
+		cmocka_unit_test(
+			test_certificates_are_judged_locally_when_the_shared_state_is_down),
 		cmocka_unit_test(test_a_bad_state_line_is_skipped_and_the_good_ones_are_kept),
 		cmocka_unit_test(
 			test_state_version_2_carries_the_lines_of_a_part_and_names_a_bad_one),

@@ -2,12 +2,16 @@
  * test_shared.c - --state redis://: what each part of the URL sets, the URLs
  * refused with a reason, and what a sensor does when Redis cannot be reached
  * (its own offers still count for it, and what it could not send is
- * counted). The exchanges with a real redis-server are in tests/e2e/shared.sh.
+ * counted), and the servers' certificates: their value in Redis read back
+ * exactly, hostile values refused or cut, the latest kept, and a certificate
+ * written again only when it is news. The exchanges with a real
+ * redis-server are in tests/e2e/shared.sh and tests/e2e/shared-cert.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -196,6 +200,221 @@ test_shared_policy_facts_of_this_sensor_are_queued_and_counted(void **unused)
 	assert_int_equal(st.dropped, 0); /* the offers' counter is the offers' */
 }
 
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* A value read back is the value written; the issuer keeps its spaces. */
+static void
+test_shared_cert_value_reads_back_what_was_written(void **unused)
+{
+	struct shared_cert c = {.self_signed = true, .last_us = 1796314409076031}, d;
+	char out[SHARED_CERT_TEXT];
+	size_t n;
+
+	(void)unused;
+	for (int i = 0; i < 32; i++)
+		c.sha256[i] = (uint8_t)(i * 7 + 1);
+	snprintf(c.sensor, sizeof(c.sensor), "tap-a");
+	snprintf(c.issuer, sizeof(c.issuer), "Example CA 2 (R3)");
+	n = shared_cert_encode(&c, out, sizeof(out));
+	assert_int_equal(n, strlen(out));
+	assert_string_equal(out + 64, " self 1796314409076031 tap-a Example CA 2 (R3)");
+	assert_true(shared_cert_decode(out, n, &d));
+	assert_memory_equal(d.sha256, c.sha256, 32);
+	assert_true(d.self_signed);
+	assert_int_equal(d.last_us, c.last_us);
+	assert_string_equal(d.sensor, "tap-a");
+	assert_string_equal(d.issuer, "Example CA 2 (R3)");
+	/* No issuer: no trailing space; "other"; upper-case hex is read too. */
+	c.issuer[0] = '\0';
+	c.self_signed = false;
+	n = shared_cert_encode(&c, out, sizeof(out));
+	assert_int_equal(out[n - 1], 'a');
+	assert_true(shared_cert_decode(out, n, &d));
+	assert_false(d.self_signed);
+	assert_string_equal(d.issuer, "");
+	{
+		const char *upper =
+			"ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789 "
+			"other 1 b";
+
+		assert_true(shared_cert_decode(upper, strlen(upper), &d));
+	}
+	assert_int_equal(d.sha256[0], 0xab);
+	/* Too small a buffer: nothing, never a value cut short. */
+	assert_int_equal(shared_cert_encode(&c, out, 40), 0);
+	assert_string_equal(out, "");
+}
+
+/* What a sensor writes is one line of words whatever the certificate held:
+ * a control byte in the issuer becomes '?', a space in the sensor '_'. */
+static void
+test_shared_cert_value_of_hostile_names_is_still_one_value(void **unused)
+{
+	struct shared_cert c = {.last_us = 5}, d;
+	char out[SHARED_CERT_TEXT];
+
+	(void)unused;
+	snprintf(c.sensor, sizeof(c.sensor), "tap a\tb");
+	snprintf(c.issuer, sizeof(c.issuer), "Evil\r\nCA\x7f");
+	assert_true(shared_cert_encode(&c, out, sizeof(out)) > 0);
+	assert_null(strchr(out, '\n'));
+	assert_true(shared_cert_decode(out, strlen(out), &d));
+	assert_string_equal(d.sensor, "tap_a_b");
+	assert_string_equal(d.issuer, "Evil??CA?");
+	c.sensor[0] = '\0';
+	assert_true(shared_cert_encode(&c, out, sizeof(out)) > 0);
+	assert_true(shared_cert_decode(out, strlen(out), &d));
+	assert_string_equal(d.sensor, "-");
+}
+
+static void
+test_shared_cert_hostile_values_are_refused(void **unused)
+{
+	static const char *bad[] = {
+		"",
+		HEX64,			     /* the other words missing */
+		HEX64 " self",		     /* ... */
+		HEX64 " self 100",	     /* no sensor */
+		HEX64 " self 100 ",	     /* an empty sensor */
+		HEX64 "  self 100 tap-a",    /* two spaces */
+		" " HEX64 " self 100 tap-a", /* a leading space */
+		HEX64 "0 self 100 tap-a",    /* 65 digits */
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde self 100 tap-a",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg self 100 tap-a",
+		"0x23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef self 100 tap-a",
+		HEX64 " Self 100 tap-a", /* neither self nor other */
+		HEX64 " selfie 100 tap-a",
+		HEX64 " self -1 tap-a", /* not a number */
+		HEX64 " self 1e6 tap-a",
+		HEX64 " self 18446744073709551616 tap-a", /* past 64 bits */
+		HEX64 " self 100 tap\ta",		  /* a control byte */
+		HEX64 " self 100 tap-a Evil\nCA",	  /* ... in the issuer */
+		HEX64 " self 100 tap-a Evil\x80"
+		      "CA", /* not ASCII */
+		HEX64
+		" self 100 "
+		"a123456789012345678901234567890123456789012345678901234567890123", /* sensor of 64
+										     */
+	};
+	struct shared_cert d;
+	char nul[] = HEX64 " self 100 tap-a CA";
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (shared_cert_decode(bad[i], strlen(bad[i]), &d))
+			fail_msg("taken: \"%s\"", bad[i]);
+	}
+	/* A NUL inside the value's bytes. */
+	nul[sizeof(HEX64) + 6] = '\0';
+	assert_false(shared_cert_decode(nul, sizeof(nul) - 1, &d));
+	/* The bytes given, not the C string: a value cut short is refused. */
+	assert_false(shared_cert_decode(HEX64 " self 100 tap-a", 70, &d));
+	{
+		const char *big = HEX64 " self 9999999999999999999 tap-a";
+
+		assert_true(shared_cert_decode(big, strlen(big), &d));
+		assert_true(d.last_us == 9999999999999999999ull);
+	}
+}
+
+/* An issuer longer than a certificate's is cut, as a state file's is; a
+ * sensor of 63 bytes is the longest taken. */
+static void
+test_shared_cert_long_issuer_is_cut(void **unused)
+{
+	char v[1200];
+	struct shared_cert d;
+	int n;
+
+	(void)unused;
+	n = snprintf(v, sizeof(v), "%s other 7 %.63s ", HEX64,
+		     "s12345678901234567890123456789012345678901234567890123456789012");
+	memset(v + n, 'I', sizeof(v) - (size_t)n - 1);
+	v[sizeof(v) - 1] = '\0';
+	assert_true(shared_cert_decode(v, strlen(v), &d));
+	assert_int_equal(strlen(d.sensor), 63);
+	assert_int_equal(strlen(d.issuer), SHARED_CERT_ISSUER - 1);
+	assert_int_equal(d.issuer[0], 'I');
+}
+
+/* Redis down: a certificate is news when the shared state has none, another
+ * one, or this one since more than the refresh interval; a later one held
+ * stays; lookups are counted as unchecked, what was queued as dropped. */
+static void
+test_shared_cert_is_written_only_when_news(void **unused)
+{
+	struct shared_target t;
+	struct shared_stats st;
+	struct shared *sh;
+	struct shared_cert c = {.last_us = 1000000}, got;
+	char err[256] = "", warn[256] = "";
+	uint8_t ip[16] = {192, 0, 2, 10};
+	const uint64_t hour = 3600ull * 1000000;
+
+	(void)unused;
+	assert_int_equal(shared_parse("redis://127.0.0.1:1", &t, err, sizeof(err)), 0);
+	sh = shared_new(&t, "tap-a", warn, sizeof(warn));
+	assert_non_null(sh);
+	assert_false(shared_cert_get(sh, 4, ip, 25, 6, &got));
+	memset(c.sha256, 0x11, 32);
+	snprintf(c.sensor, sizeof(c.sensor), "ignored");
+	snprintf(c.issuer, sizeof(c.issuer), "R3");
+	shared_cert_put(sh, 4, ip, 25, 6, &c); /* 1: none held */
+	assert_true(shared_cert_get(sh, 4, ip, 25, 6, &got));
+	assert_string_equal(got.sensor, "tap-a");
+	assert_string_equal(got.issuer, "R3");
+	assert_int_equal(got.last_us, 1000000);
+	assert_false(shared_cert_get(sh, 4, ip, 587, 6, &got)); /* another server */
+	assert_false(shared_cert_get(sh, 4, ip, 25, 17, &got));
+	c.last_us += hour - 1;
+	shared_cert_put(sh, 4, ip, 25, 6, &c); /* the same, within the hour: no */
+	assert_true(shared_cert_get(sh, 4, ip, 25, 6, &got));
+	assert_int_equal(got.last_us, 1000000);
+	c.last_us += 1;
+	shared_cert_put(sh, 4, ip, 25, 6, &c); /* 2: an hour on: renewed */
+	assert_true(shared_cert_get(sh, 4, ip, 25, 6, &got));
+	assert_int_equal(got.last_us, 1000000 + hour);
+	memset(c.sha256, 0x22, 32);
+	c.last_us += 1;
+	shared_cert_put(sh, 4, ip, 25, 6, &c); /* 3: another certificate */
+	assert_true(shared_cert_get(sh, 4, ip, 25, 6, &got));
+	assert_int_equal(got.sha256[0], 0x22);
+	memset(c.sha256, 0x33, 32);
+	c.last_us = 5;
+	shared_cert_put(sh, 4, ip, 25, 6, &c); /* older than the one held: no */
+	assert_true(shared_cert_get(sh, 4, ip, 25, 6, &got));
+	assert_int_equal(got.sha256[0], 0x22);
+	shared_free(sh, 0, &st);
+	assert_int_equal(st.cert_sent, 0);
+	assert_int_equal(st.cert_dropped, 3);
+	assert_int_equal(st.cert_unchecked, 8);
+	assert_int_equal(st.dropped, 0); /* the offers' counter is the offers' */
+}
+
+/* A short ttl= renews a key before it expires: at half its life. */
+static void
+test_shared_cert_refresh_follows_a_short_ttl(void **unused)
+{
+	struct shared_target t;
+	struct shared_stats st;
+	struct shared *sh;
+	struct shared_cert c = {.last_us = 1000000};
+	char err[256] = "", warn[256] = "";
+	uint8_t ip[16] = {192, 0, 2, 10};
+
+	(void)unused;
+	assert_int_equal(shared_parse("redis://127.0.0.1:1?ttl=60", &t, err, sizeof(err)), 0);
+	sh = shared_new(&t, "tap-a", warn, sizeof(warn));
+	assert_non_null(sh);
+	shared_cert_put(sh, 4, ip, 25, 6, &c);
+	c.last_us += 29 * 1000000;
+	shared_cert_put(sh, 4, ip, 25, 6, &c);
+	c.last_us += 1000000;
+	shared_cert_put(sh, 4, ip, 25, 6, &c);
+	shared_free(sh, 0, &st);
+	assert_int_equal(st.cert_dropped, 2);
+}
+
 static void
 test_shared_null_store_is_inert(void **unused)
 {
@@ -208,6 +427,12 @@ test_shared_null_store_is_inert(void **unused)
 	shared_count_hit(NULL);
 	shared_policy_put(NULL, "example.org", "sts", "policy sts example.org - 2 1", 1);
 	shared_policy_take(NULL, take_line, NULL);
+	{
+		struct shared_cert c = {0};
+
+		assert_false(shared_cert_get(NULL, 4, ip, 25, 6, &c));
+		shared_cert_put(NULL, 4, ip, 25, 6, &c);
+	}
 	shared_stats_get(NULL, &st);
 	assert_int_equal(st.sent, 0);
 	shared_free(NULL, 0, &st);
@@ -225,6 +450,12 @@ main(void)
 		cmocka_unit_test(
 			test_shared_failures_are_per_client_and_server_and_keep_the_latest),
 		cmocka_unit_test(test_shared_policy_facts_of_this_sensor_are_queued_and_counted),
+		cmocka_unit_test(test_shared_cert_value_reads_back_what_was_written),
+		cmocka_unit_test(test_shared_cert_value_of_hostile_names_is_still_one_value),
+		cmocka_unit_test(test_shared_cert_hostile_values_are_refused),
+		cmocka_unit_test(test_shared_cert_long_issuer_is_cut),
+		cmocka_unit_test(test_shared_cert_is_written_only_when_news),
+		cmocka_unit_test(test_shared_cert_refresh_follows_a_short_ttl),
 		cmocka_unit_test(test_shared_null_store_is_inert),
 	};
 
