@@ -86,6 +86,7 @@ struct correlate_stats {
 		shared_policy_dropped;
 	uint64_t shared_cert_loaded, shared_cert_received, shared_cert_sent, shared_cert_dropped,
 		shared_cert_unchecked;
+	uint64_t shared_arrivals_lost;
 };
 
 struct correlate;
@@ -133,6 +134,14 @@ void correlate_policy_share(struct correlate *c, const char *name, const char *i
 			    unsigned ttl_s);
 void correlate_policy_take(struct correlate *c, void (*fn)(void *ctx, const char *line), void *ctx);
 void correlate_policy_hit(struct correlate *c);
+/*
+ * With --state redis://: offers another sensor announced while this one
+ * ran, of servers this sensor had seen only without the offer. Each session
+ * it judged so (before any offer was known) gets a late capability-stripped
+ * alert through fn, as when this sensor sees the offer itself later; its
+ * record stays as written. Nothing otherwise.
+ */
+void correlate_shared_late(struct correlate *c, correlate_alert_fn fn, void *ctx);
 /* Writes the state file (when configured); with a shared state, gives the
  * offers still queued a few seconds to reach Redis and disconnects (what is
  * not sent is counted in shared_dropped, not an error). -1 with err on

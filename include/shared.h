@@ -99,6 +99,9 @@ struct shared_stats {
 	 * Redis could not be reached (judged with this sensor's own records and
 	 * what was mirrored before) */
 	uint64_t cert_loaded, cert_received, cert_sent, cert_dropped, cert_unchecked;
+	/* offers of servers new to this sensor announced while it ran, not
+	 * looked at for late alerts: more than SHARED_ARRIVALS waited */
+	uint64_t arrivals_lost;
 	bool up; /* connected now */
 };
 
@@ -198,6 +201,19 @@ void shared_cert_put(struct shared *sh, uint8_t family, const uint8_t *ip, uint1
 		     uint8_t l4, const struct shared_cert *c);
 /* A session was judged with a fact only the shared state knew. */
 void shared_count_hit(struct shared *sh);
+
+/* An offer another sensor announced while this one ran, of a server the
+ * mirror did not hold: sessions this sensor judged earlier without the
+ * offer may now be shown stripped (correlate_shared_late). */
+#define SHARED_ARRIVALS 256
+struct shared_arrival {
+	uint8_t family, l4;
+	uint8_t ip[16];
+	uint16_t port;
+	char sensor[64];
+};
+/* Takes up to max arrivals, oldest first; 0 when none (or sh NULL). */
+size_t shared_arrivals_take(struct shared *sh, struct shared_arrival *out, size_t max);
 void shared_stats_get(struct shared *sh, struct shared_stats *out);
 /* Waits at most wait_ms for the queued offers to be sent, stops the thread
  * and frees sh; what was not sent is counted in out (may be NULL). */

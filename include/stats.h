@@ -69,16 +69,18 @@ struct stats {
 		shared_policy_dropped;
 	uint64_t shared_cert_loaded, shared_cert_received, shared_cert_sent, shared_cert_dropped,
 		shared_cert_unchecked;
-	uint64_t policy_answers;	       /* DNS responses that taught a mail policy fact */
-	uint64_t policy_records;	       /* ... records stored or refreshed */
-	uint64_t policy_evicted;	       /* policy tables full: oldest record dropped */
-	uint64_t policy_expired_reused;	       /* ... expired record replaced */
-	uint64_t policy_file_domains;	       /* domains from --policy */
-	uint64_t policy_sessions;	       /* SMTP sessions a policy applied to */
-	uint64_t policy_state_loaded;	       /* policy lines read from --state FILE */
-	uint64_t policy_facts_stored;	       /* ... and facts from other sensors, stored */
-	uint64_t policy_facts_expired;	       /* ... dropped: expired when the run began */
-	uint64_t policy_sts_fetches;	       /* TLS sessions to mta-sts.<domain> (SNI) */
+	uint64_t shared_arrivals_lost;	/* offers announced while running not looked at for late
+					   alerts */
+	uint64_t policy_answers;	/* DNS responses that taught a mail policy fact */
+	uint64_t policy_records;	/* ... records stored or refreshed */
+	uint64_t policy_evicted;	/* policy tables full: oldest record dropped */
+	uint64_t policy_expired_reused; /* ... expired record replaced */
+	uint64_t policy_file_domains;	/* domains from --policy */
+	uint64_t policy_sessions;	/* SMTP sessions a policy applied to */
+	uint64_t policy_state_loaded;	/* policy lines read from --state FILE */
+	uint64_t policy_facts_stored;	/* ... and facts from other sensors, stored */
+	uint64_t policy_facts_expired;	/* ... dropped: expired when the run began */
+	uint64_t policy_sts_fetches;	/* TLS sessions to mta-sts.<domain> (SNI) */
 	uint64_t policy_sts_fetches_forgotten; /* ... overwritten (POLICY_FETCHES) */
 	uint64_t links_announced;	       /* data connections announced (FTP PASV, PORT ...) */
 	uint64_t links_linked;		       /* data sessions linked to an announcement */

@@ -579,6 +579,7 @@ correlate_stats_get(const struct correlate *c, struct correlate_stats *out)
 	out->shared_cert_sent = ss.cert_sent;
 	out->shared_cert_dropped = ss.cert_dropped;
 	out->shared_cert_unchecked = ss.cert_unchecked;
+	out->shared_arrivals_lost = ss.arrivals_lost;
 }
 
 void
@@ -592,6 +593,54 @@ void
 correlate_policy_take(struct correlate *c, void (*fn)(void *ctx, const char *line), void *ctx)
 {
 	shared_policy_take(c->shared, fn, ctx);
+}
+
+void
+correlate_shared_late(struct correlate *c, correlate_alert_fn fn, void *ctx)
+{
+	struct shared_arrival arr[32];
+	size_t n;
+
+	if (!c || !c->shared)
+		return;
+	while ((n = shared_arrivals_take(c->shared, arr, 32)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct server_rec *r = server_get(c, arr[i].family, arr[i].ip, arr[i].port,
+							  arr[i].l4, false);
+			const struct proto_desc *pd;
+
+			if (!r || r->offered || r->offered_state || r->n_lacked_ids == 0)
+				continue;
+			pd = proto_by_name(r->service);
+			for (unsigned k = 0; k < r->n_lacked_ids; k++) {
+				struct alert a;
+
+				memset(&a, 0, sizeof(a));
+				a.kind = ALERT_CAPABILITY_STRIPPED;
+				a.severity = SEVERITY_HIGH;
+				a.session_id = r->lacked[k].id;
+				a.flow_id = r->lacked[k].flow_id;
+				a.ts_us = r->last_seen_us;
+				a.family = r->family;
+				a.l4 = r->l4;
+				memcpy(a.client_ip, r->lacked[k].client_ip, sizeof(a.client_ip));
+				memcpy(a.server_ip, r->ip, sizeof(a.server_ip));
+				a.client_port = r->lacked[k].client_port;
+				a.server_port = r->port;
+				a.service = pd ? pd->name : "unknown";
+				snprintf(a.evidence, sizeof(a.evidence),
+					 "%s not offered in session #%" PRIu64
+					 " but offered by the same server as seen by sensor %s "
+					 "(shared state, announced later)",
+					 proto_offer_word(r->service), r->lacked[k].id,
+					 arr[i].sensor);
+				shared_count_hit(c->shared);
+				if (fn)
+					fn(ctx, &a);
+			}
+			r->n_lacked_ids = 0;
+		}
+	}
 }
 
 void

@@ -118,6 +118,11 @@ struct shared {
 	size_t n_certs;
 	struct cert_out cout[SHARED_CERT_QUEUE]; /* a ring */
 	size_t cout_head, cout_len;
+	/* Offers of servers new to the mirror announced while running, for
+	 * the judging thread's late alerts (shared_arrivals_take); a ring,
+	 * the oldest overwritten when full (counted in arrivals_lost). */
+	struct shared_arrival arrivals[SHARED_ARRIVALS];
+	size_t arr_head, arr_len;
 	bool stopping;		  /* drain, then stop */
 	struct timespec deadline; /* ... at most until then */
 	struct shared_stats st;
@@ -201,6 +206,68 @@ shared_parse(const char *url, struct shared_target *t, char *err, size_t errsz)
 }
 
 /* ---- the mirror ------------------------------------------------------------ */
+
+/* "4/192.0.2.10/25/tcp" back into its parts; false when it is not one. */
+static bool
+shared_server_parse(const char *text, struct shared_arrival *a)
+{
+	char buf[SHARED_KEY_LEN], addr[INET6_ADDRSTRLEN], l4[4];
+	unsigned family, port;
+	size_t n = strlen(text);
+	int used = 0;
+
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, text, n + 1);
+	for (char *c = buf; *c; c++)
+		if (*c == '/')
+			*c = ' ';
+	if (sscanf(buf, "%u %45s %u %3s%n", &family, addr, &port, l4, &used) != 4 ||
+	    (size_t)used != n || (family != 4 && family != 6) || port == 0 || port > 65535 ||
+	    (strcmp(l4, "tcp") != 0 && strcmp(l4, "udp") != 0))
+		return false;
+	memset(a->ip, 0, sizeof(a->ip));
+	if (inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, a->ip) != 1)
+		return false;
+	a->family = (uint8_t)family;
+	a->port = (uint16_t)port;
+	a->l4 = strcmp(l4, "tcp") == 0 ? 6 : 17;
+	return true;
+}
+
+/* Notes the offer of a server new to the mirror (lock held). */
+static void
+shared_arrival_note(struct shared *sh, const char *key, const char *sensor)
+{
+	struct shared_arrival a;
+
+	if (!shared_server_parse(key, &a))
+		return;
+	snprintf(a.sensor, sizeof(a.sensor), "%s", sensor);
+	if (sh->arr_len == SHARED_ARRIVALS) {
+		sh->arr_head = (sh->arr_head + 1) % SHARED_ARRIVALS;
+		sh->arr_len--;
+		sh->st.arrivals_lost++;
+	}
+	sh->arrivals[(sh->arr_head + sh->arr_len++) % SHARED_ARRIVALS] = a;
+}
+
+size_t
+shared_arrivals_take(struct shared *sh, struct shared_arrival *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!sh)
+		return 0;
+	pthread_mutex_lock(&sh->lock);
+	while (n < max && sh->arr_len > 0) {
+		out[n++] = sh->arrivals[sh->arr_head];
+		sh->arr_head = (sh->arr_head + 1) % SHARED_ARRIVALS;
+		sh->arr_len--;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
 
 /* "4/192.0.2.10/25/tcp": the server as the keys and the channel name it. */
 static bool
@@ -822,6 +889,8 @@ shared_take_message(struct shared *sh, const redisReply *r)
 	pthread_mutex_lock(&sh->lock);
 	fresh = !mirror_put(sh, key, strlen(key), sensor, strlen(sensor), ts, broken != 0);
 	sh->st.received += fresh;
+	if (fresh && ts == 0)
+		shared_arrival_note(sh, key, sensor); /* an offer */
 	pthread_mutex_unlock(&sh->lock);
 }
 

@@ -276,6 +276,7 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 		fn(ctx, "shared_cert_sent", st->shared_cert_sent);
 		fn(ctx, "shared_cert_dropped", st->shared_cert_dropped);
 		fn(ctx, "shared_cert_unchecked", st->shared_cert_unchecked);
+		fn(ctx, "shared_arrivals_lost", st->shared_arrivals_lost);
 	}
 	if (st->pcap_stats_valid) {
 		fn(ctx, "pcap_received", st->pcap_received);

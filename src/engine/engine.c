@@ -232,6 +232,7 @@ engine_stats_local(struct engine *e)
 		e->st.shared_cert_sent = cs.shared_cert_sent;
 		e->st.shared_cert_dropped = cs.shared_cert_dropped;
 		e->st.shared_cert_unchecked = cs.shared_cert_unchecked;
+		e->st.shared_arrivals_lost = cs.shared_arrivals_lost;
 	}
 	if (e->policy) {
 		struct policy_stats ps;
@@ -355,6 +356,7 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 		if (e->frag)
 			ipfrag_expire(e->frag, e->now_us);
 		e->ops->expire(e);
+		engine_shared_late(e);
 	}
 	if (r == DECODE_OK) {
 		pk.ts_us = ts_us;
@@ -380,6 +382,7 @@ engine_tick(struct engine *e, uint64_t now_us)
 	if (now_us > e->now_us)
 		e->now_us = now_us;
 	e->ops->tick(e);
+	engine_shared_late(e);
 }
 
 void

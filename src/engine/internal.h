@@ -208,6 +208,8 @@ void engine_harvest_links(struct engine *e, struct conn *c);
 void engine_policy_take_shared(struct engine *e);
 
 /* judge.c */
+/* Late alerts from offers other sensors announced (correlate_shared_late). */
+void engine_shared_late(struct engine *e);
 void engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 		  bool ndpi_cleartext);
 /* The hook of the roles that judge their own sessions. */

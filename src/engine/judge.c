@@ -25,6 +25,16 @@ engine_late_alert(void *ctx, const struct alert *a)
 		e->out.alert(e->out.ctx, a);
 }
 
+/* Late capability-stripped alerts from offers other sensors announced
+ * (--state redis://): at each judged session and each tick, so that an
+ * idle sensor raises them too. */
+void
+engine_shared_late(struct engine *e)
+{
+	if (e->corr)
+		correlate_shared_late(e->corr, engine_late_alert, e);
+}
+
 static bool
 engine_has_secret(const struct session *s)
 {
@@ -127,6 +137,7 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 	n += correlate_observe(e->corr, s, &cf, alerts + n, ENGINE_ALERTS_MAX - n,
 			       engine_late_alert, e);
 	verdict_apply_correlation(s, &cf);
+	engine_shared_late(e);
 	engine_policy_take_shared(e); /* what other sensors learned, first */
 	n += policy_judge(e->policy, s, alerts + n, ENGINE_ALERTS_MAX - n);
 	if (s->policy.source == POLICY_SOURCE_SHARED)

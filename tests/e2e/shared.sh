@@ -12,6 +12,8 @@
 #     naming tap-a; the offer is in Redis under the documented key;
 #   - tap-b running first (subscribed), tap-a after: the offer reaches it
 #     through the channel while it runs;
+#   - tap-b judging its session before tap-a's offer arrives: a late
+#     capability-stripped alert about it, naming tap-a;
 #   - Redis down at start: a warning, local judgement, exit 0, counted;
 #   - Redis killed while a sensor runs and started again: the offer it
 #     learnt meanwhile is sent after the reconnection, none lost;
@@ -152,6 +154,54 @@ if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 1 ]' 100; 
 		ok || bad "tap-b subscribed before tap-a: want 0 offers loaded, 1 received" "$tmp/b2.json"
 else
 	bad "tap-b never subscribed to tlswatch:offers" "$tmp/b2.err"
+	exec 3>&-
+fi
+
+# ---- tap-b judges its session first, tap-a's offer arrives afterwards:
+# the cleartext session's record stays as written, and a late
+# capability-stripped alert about it names tap-a, as when one sensor sees
+# the offer after the stripped session. tap-b's run goes on (the FIFO stays
+# open) until the alert is in its output.
+cli del "$key" >/dev/null
+rm -f "$tmp/fifo"
+mkfifo "$tmp/fifo"
+ip netns exec "$ns" "$bin" -q -r "$tmp/fifo" --sensor-name tap-b --state "$url" --json "$tmp/b4.json" \
+	--stats-interval 1 >/dev/null 2>"$tmp/b4.err" &
+tw_pid=$!
+exec 3>"$tmp/fifo"
+cat "$tmp/b.pcap" >&3
+if wait_until '[ "$(cli pubsub numsub tlswatch:offers | tail -n 1)" = 1 ]' 100 &&
+	wait_until 'grep -q "\"type\":\"session\"" "$tmp/b4.json"' 100; then
+	case $(verdict "$tmp/b4.json") in cleartext/*) ok ;; *) bad "late: tap-b's session before the offer is not cleartext" "$tmp/b4.json" ;; esac
+	N "$bin" -q -r "$tmp/a.pcap" --sensor-name tap-a --state "$url" --json "$tmp/a4.json" >/dev/null 2>&1
+	# A packet a second later (tap-b's own last one, its time moved on):
+	# tap-b's clock ticks and it looks at what arrived.
+	python3 - "$tmp/b.pcap" >&3 <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+off, last = 24, None
+while off + 16 <= len(data):
+    n = struct.unpack_from("<I", data, off + 8)[0]
+    last = (off, n)
+    off += 16 + n
+o, n = last
+sec, usec, incl, orig = struct.unpack_from("<IIII", data, o)
+sys.stdout.buffer.write(struct.pack("<IIII", sec + 2, usec, incl, orig) + data[o + 16:o + 16 + n])
+PY
+	if wait_until 'grep "\"type\":\"alert\"" "$tmp/b4.json" | grep -q "seen by sensor tap-a (shared state, announced later)"' 100; then
+		ok
+	else
+		bad "late: no capability-stripped alert naming tap-a after the offer arrived" "$tmp/b4.json" "$tmp/b4.err"
+	fi
+	exec 3>&-
+	wait "$tw_pid"
+	tw_pid=
+	grep '"type":"alert"' "$tmp/b4.json" | grep '"kind":"capability-stripped"' |
+		grep -q '"session":1,' && ok || bad "late: the alert does not name tap-b's session" "$tmp/b4.json"
+	case $(verdict "$tmp/b4.json") in cleartext/*) ok ;; *) bad "late: the session record changed" "$tmp/b4.json" ;; esac
+	[ "$(stat "$tmp/b4.json" shared_arrivals_lost)" = 0 ] && ok || bad "late: arrivals lost" "$tmp/b4.json"
+else
+	bad "late: tap-b never subscribed or never wrote its session" "$tmp/b4.err" "$tmp/b4.json"
 	exec 3>&-
 fi
 
