@@ -51,11 +51,23 @@ struct pol_entry {
 	} v;
 };
 
+/*
+ * A table is an array of slots (round-robin eviction, expiry in place),
+ * with two chained hash indexes over the slots a record was ever placed
+ * in: by name, and by value for the kinds looked up by value (MX and
+ * CNAME by target host, ADDR by address). Lookups walk one chain and
+ * return slots in ascending order, as a scan of the array would: the
+ * judgement does not depend on the index. Chains hold slot + 1 (0 ends).
+ */
 struct pol_table {
 	struct pol_entry *e;
 	size_t cap;
 	size_t next; /* the next victim when full: the oldest-placed */
 	uint64_t evicted;
+	uint32_t mask;			 /* buckets - 1 */
+	uint32_t *name_head, *name_next; /* by pol_hash(name) */
+	uint32_t *val_head, *val_next;	 /* by pol_val_hash (MX, CNAME, ADDR) */
+	uint8_t *indexed;		 /* slot is on its chains */
 };
 
 struct pol_file {
@@ -95,6 +107,108 @@ pol_hash(const char *s)
 	for (; *s; s++)
 		h = (h ^ (uint8_t)*s) * 16777619u;
 	return h;
+}
+
+/* ---- The index ------------------------------------------------------------------- */
+
+static bool
+pol_by_value(enum pol_kind k)
+{
+	return k == PK_MX || k == PK_CNAME || k == PK_ADDR;
+}
+
+static uint32_t
+pol_addr_hash(uint8_t family, const uint8_t *addr)
+{
+	uint32_t h = 2166136261u ^ family;
+
+	for (int i = 0; i < (family == 6 ? 16 : 4); i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h;
+}
+
+static uint32_t
+pol_val_hash(enum pol_kind k, const struct pol_entry *e)
+{
+	return k == PK_ADDR ? pol_addr_hash(e->family, e->v.addr) : pol_hash(e->v.host);
+}
+
+static void
+pol_chain_add(uint32_t *head, uint32_t *next, uint32_t b, size_t slot)
+{
+	next[slot] = head[b];
+	head[b] = (uint32_t)slot + 1;
+}
+
+static void
+pol_chain_del(uint32_t *head, uint32_t *next, uint32_t b, size_t slot)
+{
+	uint32_t *at = &head[b];
+
+	while (*at && *at != slot + 1)
+		at = &next[*at - 1];
+	if (*at)
+		*at = next[slot];
+}
+
+/* Takes slot i off its chains (before it is overwritten). */
+static void
+pol_unindex(struct pol_table *t, enum pol_kind k, size_t i)
+{
+	if (!t->indexed[i])
+		return;
+	pol_chain_del(t->name_head, t->name_next, t->e[i].hash & t->mask, i);
+	if (pol_by_value(k))
+		pol_chain_del(t->val_head, t->val_next, pol_val_hash(k, &t->e[i]) & t->mask, i);
+	t->indexed[i] = 0;
+}
+
+/* Puts slot i on its chains (after it was written). */
+static void
+pol_index(struct pol_table *t, enum pol_kind k, size_t i)
+{
+	pol_chain_add(t->name_head, t->name_next, t->e[i].hash & t->mask, i);
+	if (pol_by_value(k))
+		pol_chain_add(t->val_head, t->val_next, pol_val_hash(k, &t->e[i]) & t->mask, i);
+	t->indexed[i] = 1;
+}
+
+/* Overwrites slot i with in, keeping the index right. */
+static void
+pol_slot_write(struct pol_table *t, enum pol_kind k, size_t i, const struct pol_entry *in)
+{
+	pol_unindex(t, k, i);
+	t->e[i] = *in;
+	pol_index(t, k, i);
+}
+
+static bool
+pol_table_init(struct pol_table *t, size_t cap)
+{
+	size_t buckets = 16;
+
+	while (buckets < 2 * cap)
+		buckets *= 2;
+	t->cap = cap;
+	t->mask = (uint32_t)(buckets - 1);
+	t->e = calloc(cap, sizeof(struct pol_entry));
+	t->name_head = calloc(buckets, sizeof(uint32_t));
+	t->val_head = calloc(buckets, sizeof(uint32_t));
+	t->name_next = calloc(cap, sizeof(uint32_t));
+	t->val_next = calloc(cap, sizeof(uint32_t));
+	t->indexed = calloc(cap, 1);
+	return t->e && t->name_head && t->val_head && t->name_next && t->val_next && t->indexed;
+}
+
+static void
+pol_table_free(struct pol_table *t)
+{
+	free(t->e);
+	free(t->name_head);
+	free(t->val_head);
+	free(t->name_next);
+	free(t->val_next);
+	free(t->indexed);
 }
 
 /* Copies a name lower case, without a final dot; false when it does not fit
@@ -177,12 +291,9 @@ policy_new(const struct policy_limits *lim)
 	caps[PK_STS] = lim->sts;
 	caps[PK_TLSRPT] = lim->tlsrpt;
 	caps[PK_TLSA] = lim->tlsa;
-	for (int k = 0; k < PK_COUNT; k++) {
-		p->t[k].cap = caps[k] ? caps[k] : 1;
-		p->t[k].e = calloc(p->t[k].cap, sizeof(struct pol_entry));
-		if (!p->t[k].e)
+	for (int k = 0; k < PK_COUNT; k++)
+		if (!pol_table_init(&p->t[k], caps[k] ? caps[k] : 1))
 			goto fail;
-	}
 	return p;
 fail:
 	policy_free(p);
@@ -195,7 +306,7 @@ policy_free(struct policy *p)
 	if (!p)
 		return;
 	for (int k = 0; k < PK_COUNT; k++)
-		free(p->t[k].e);
+		pol_table_free(&p->t[k]);
 	free(p->file);
 	free(p);
 }
@@ -254,7 +365,9 @@ pol_merge(struct policy *p, enum pol_kind k, struct pol_entry *e, const struct p
 	uint64_t now = p->now_us > p->clock_us ? p->now_us : p->clock_us;
 
 	if (e->expires_us < now) {
-		*e = *in; /* the stored one had expired: the fact replaces it */
+		/* the stored one had expired: the fact replaces it (the same
+		 * name and value, pol_same: its chains stay right) */
+		*e = *in;
 		p->st.facts_stored++;
 		return;
 	}
@@ -343,7 +456,7 @@ pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 		t->evicted++;
 		p->st.evicted++;
 	}
-	*free_slot = *in;
+	pol_slot_write(t, k, (size_t)(free_slot - t->e), in);
 	if (in->origin != POLICY_SOURCE_DNS) {
 		p->st.facts_stored++;
 		return; /* learned_us: when it was learned elsewhere */
@@ -377,17 +490,50 @@ pol_next(const struct policy *p, enum pol_kind k, const char *name, uint64_t t, 
 	uint64_t until = p->until_us;
 	const struct pol_table *tb = &p->t[k];
 	uint32_t h = pol_hash(name);
+	size_t best = tb->cap;
 
-	for (size_t i = *from; i < tb->cap; i++) {
+	/* The lowest matching slot from *from on: a scan's order. */
+	for (uint32_t c = tb->name_head[h & tb->mask]; c; c = tb->name_next[c - 1]) {
+		size_t i = c - 1;
 		const struct pol_entry *e = &tb->e[i];
 
-		if (!pol_live(e, t, until) || e->hash != h || strcmp(e->name, name) != 0)
+		if (i < *from || i >= best || !pol_live(e, t, until) || e->hash != h ||
+		    strcmp(e->name, name) != 0)
 			continue;
-		*from = i + 1;
-		return e;
+		best = i;
 	}
-	*from = tb->cap;
-	return NULL;
+	if (best == tb->cap) {
+		*from = tb->cap;
+		return NULL;
+	}
+	*from = best + 1;
+	return &tb->e[best];
+}
+
+/* The lowest slot after `after` (SIZE_MAX: from the start) of an MX or
+ * CNAME table whose target host is one of hosts[0..n), live for t; cap
+ * when none. */
+static size_t
+pol_next_by_host(const struct policy *p, enum pol_kind k, char hosts[][POLICY_NAME_MAX], size_t n,
+		 uint64_t t, size_t after)
+{
+	const struct pol_table *tb = &p->t[k];
+	size_t best = tb->cap;
+
+	for (size_t j = 0; j < n; j++) {
+		uint32_t h = pol_hash(hosts[j]);
+
+		for (uint32_t c = tb->val_head[h & tb->mask]; c; c = tb->val_next[c - 1]) {
+			size_t i = c - 1;
+			const struct pol_entry *e = &tb->e[i];
+
+			if ((after != SIZE_MAX && i <= after) || i >= best ||
+			    !pol_live(e, t, p->until_us) || strcmp(e->v.host, hosts[j]) != 0)
+				continue;
+			best = i;
+		}
+	}
+	return best;
 }
 
 static const struct pol_entry *
@@ -1156,15 +1302,30 @@ pol_server_hosts(const struct policy *p, const struct session *s, uint64_t t,
 {
 	const struct pol_table *tb = &p->t[PK_ADDR];
 	size_t alen = s->family == 6 ? 16 : 4;
+	uint32_t ah = pol_addr_hash(s->family, s->server_ip);
+	size_t i = SIZE_MAX;
 
 	*n = 0;
-	for (size_t i = 0; i < tb->cap && *n < POL_HOSTS; i++) {
-		const struct pol_entry *e = &tb->e[i];
+	/* The server's address's entries, lowest slot first. */
+	while (*n < POL_HOSTS) {
+		const struct pol_entry *e;
+		size_t best = tb->cap;
 		bool dup = false;
 
-		if (!pol_live(e, t, p->until_us) || e->family != s->family ||
-		    memcmp(e->v.addr, s->server_ip, alen) != 0)
-			continue;
+		for (uint32_t c = tb->val_head[ah & tb->mask]; c; c = tb->val_next[c - 1]) {
+			size_t k = c - 1;
+			const struct pol_entry *x = &tb->e[k];
+
+			if ((i != SIZE_MAX && k <= i) || k >= best ||
+			    !pol_live(x, t, p->until_us) || x->family != s->family ||
+			    memcmp(x->v.addr, s->server_ip, alen) != 0)
+				continue;
+			best = k;
+		}
+		if (best == tb->cap)
+			break;
+		i = best;
+		e = &tb->e[i];
 		for (size_t j = 0; j < *n; j++)
 			dup = dup || strcmp(hosts[j], e->name) == 0;
 		if (!dup) {
@@ -1177,15 +1338,16 @@ pol_server_hosts(const struct policy *p, const struct session *s, uint64_t t,
 	 * seen), a few hops back. */
 	for (int hop = 0; hop < POLICY_CNAME_HOPS; hop++) {
 		const struct pol_table *ct = &p->t[PK_CNAME];
-		size_t before = *n;
+		size_t before = *n, ci = SIZE_MAX;
 
-		for (size_t i = 0; i < ct->cap && *n < POL_HOSTS; i++) {
-			const struct pol_entry *e = &ct->e[i];
+		/* The live aliases of the names so far (those added on the way
+		 * included), lowest slot first: as a scan of the table. */
+		while (*n < POL_HOSTS &&
+		       (ci = pol_next_by_host(p, PK_CNAME, hosts, *n, t, ci)) < ct->cap) {
+			const struct pol_entry *e = &ct->e[ci];
 			bool dup = false;
 			size_t hit = POL_HOSTS;
 
-			if (!pol_live(e, t, p->until_us))
-				continue;
 			for (size_t j = 0; j < *n; j++) {
 				if (hit == POL_HOSTS && strcmp(hosts[j], e->v.host) == 0)
 					hit = j;
@@ -1226,12 +1388,10 @@ pol_find_best(const struct policy *p, const struct session *s, struct pol_cand *
 	for (size_t h = 0; h < nh; h++) {
 		const struct pol_table *mt = &p->t[PK_MX];
 		bool as_mx = false;
+		size_t mi = SIZE_MAX;
 
-		for (size_t i = 0; i < mt->cap; i++) {
-			const struct pol_entry *e = &mt->e[i];
-
-			if (!pol_live(e, t, p->until_us) || strcmp(e->v.host, hosts[h]))
-				continue;
+		while ((mi = pol_next_by_host(p, PK_MX, &hosts[h], 1, t, mi)) < mt->cap) {
+			const struct pol_entry *e = &mt->e[mi];
 			uint8_t v = via[h];
 
 			as_mx = true;

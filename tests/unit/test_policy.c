@@ -463,6 +463,63 @@ load(struct policy *p, const char *text, char *err, size_t errsz)
 	return policy_load_text(p, "list", NULL, text, strlen(text), err, errsz);
 }
 
+/* The tables' hash index: an evicted record is found no more, the one in
+ * its slot is; many names on few slots (chains through every bucket) and an
+ * alias chain resolve as before; lookups follow slot order. */
+static void
+test_policy_index_follows_eviction_and_reuse(void **st)
+{
+	struct policy_limits lim;
+	struct policy *p;
+	struct session s;
+	struct alert a[4];
+	char d[64], h[64];
+
+	(void)st;
+	policy_limits_defaults(&lim);
+	lim.mx = 2;
+	lim.addr = 2;
+	p = policy_new(&lim);
+	assert_non_null(p);
+	learn_mx(p, "a.example", "mx.a.example", 3600, T0);
+	learn_a(p, "mx.a.example", 25, 3600, T0);
+	learn_txt(p, "_mta-sts.a.example", "v=STSv1; id=1;", 3600, T0);
+	smtp_session(&s, 25, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_string_equal(s.policy.domain, "a.example");
+	/* Two more MX and address records: a.example's go (round robin). */
+	for (int i = 0; i < 2; i++) {
+		snprintf(d, sizeof(d), "b%d.example", i);
+		snprintf(h, sizeof(h), "mx.b%d.example", i);
+		learn_mx(p, d, h, 3600, T0 + 2 * SEC);
+		learn_a(p, h, (uint8_t)(30 + i), 3600, T0 + 2 * SEC);
+	}
+	smtp_session(&s, 25, T0 + 3 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 0);
+	assert_int_equal(s.policy.source, POLICY_SOURCE_NONE);
+	/* b1.example's MX, in a slot a.example's record held, is found. */
+	learn_txt(p, "_mta-sts.b1.example", "v=STSv1; id=2;", 3600, T0 + 2 * SEC);
+	smtp_session(&s, 31, T0 + 3 * SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_string_equal(s.policy.domain, "b1.example");
+	policy_free(p);
+
+	/* Many names: every one still found through the index. */
+	p = policy_new(NULL);
+	assert_non_null(p);
+	for (int i = 0; i < 200; i++) {
+		snprintf(d, sizeof(d), "d%d.example", i);
+		snprintf(h, sizeof(h), "mx%d.d%d.example", i, i);
+		learn_mx(p, d, h, 3600, T0);
+		learn_a(p, h, (uint8_t)i, 3600, T0);
+	}
+	learn_txt(p, "_mta-sts.d177.example", "v=STSv1; id=3;", 3600, T0);
+	smtp_session(&s, 177, T0 + SEC, VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	assert_int_equal(policy_judge(p, &s, a, 4), 1);
+	assert_string_equal(s.policy.domain, "d177.example");
+	policy_free(p);
+}
+
 static void
 test_policy_file_lines_set_modes_and_mx_patterns(void **st)
 {
@@ -1366,6 +1423,7 @@ main(void)
 			test_policy_answers_from_back_in_time_change_nothing_for_ended_sessions),
 		cmocka_unit_test(
 			test_policy_full_tables_reuse_expired_entries_then_evict_and_count),
+		cmocka_unit_test(test_policy_index_follows_eviction_and_reuse),
 		cmocka_unit_test(test_policy_file_lines_set_modes_and_mx_patterns),
 		cmocka_unit_test(test_policy_an_mx_no_pattern_of_the_policy_covers_is_a_mismatch),
 		cmocka_unit_test(test_policy_file_bad_lines_name_their_line),
