@@ -179,6 +179,9 @@ void tls_gap(struct tls_parser *t, struct tls_facts *f, enum dir dir);
  * the message or its first certificate does not parse.
  */
 void tls_cert_parse(struct tls_cert *c, const uint8_t *body, size_t len);
+/* Frees this thread's cache of recently parsed Certificate messages (a
+ * message equal to a recent one gets its result without a new parse). */
+void tls_cert_cache_drain(void);
 /* Does the DNS name host match one of the certificate's names (RFC 6125
  * 6.4: case-insensitive, a "*." wildcard covers one leftmost label)? */
 bool tls_cert_names_match(const struct tls_cert *c, const char *host);

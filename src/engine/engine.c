@@ -413,6 +413,7 @@ engine_free(struct engine *e)
 	ipfrag_free(e->frag);
 	free(e);
 	session_cache_drain();
+	tls_cert_cache_drain();
 	engine_conn_cache_drain();
 }
 

@@ -343,6 +343,7 @@ worker_main(void *arg)
 		atomic_store_explicit(&w->done, done, memory_order_release);
 	}
 	session_cache_drain();
+	tls_cert_cache_drain();
 	engine_conn_cache_drain();
 	return NULL;
 }

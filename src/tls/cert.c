@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -193,8 +194,8 @@ cert_leaf(struct tls_cert *c, X509 *x)
 	c->self_signed = X509_check_issued(x, x) == X509_V_OK && k && X509_verify(x, k) == 1;
 }
 
-void
-tls_cert_parse(struct tls_cert *c, const uint8_t *body, size_t len)
+static void
+cert_parse_message(struct tls_cert *c, const uint8_t *body, size_t len)
 {
 	struct cursor m, list, der;
 	unsigned count = 0;
@@ -240,6 +241,80 @@ tls_cert_parse(struct tls_cert *c, const uint8_t *body, size_t len)
 			c->state = TLS_CERT_READ;
 	}
 	X509_free(prev);
+}
+
+/*
+ * A server sends the same Certificate message to every client, and parsing
+ * it (X.509, three signature checks, eight hashes) costs more than the rest
+ * of a short session. The last few messages parsed are kept per thread
+ * with what they gave: a message byte for byte equal to one of them (a
+ * 64-bit hash picks the candidate, memcmp decides: a crafted collision
+ * finds nothing) gets the same result. The parse is a function of the
+ * bytes alone, so the result is the same either way.
+ */
+#define CERT_CACHE_SLOTS 32
+#define CERT_CACHE_MAX_LEN 16384 /* larger messages are parsed every time */
+
+struct cert_cache_slot {
+	uint64_t hash;
+	size_t len; /* 0: empty */
+	uint8_t *bytes;
+	struct tls_cert result;
+};
+
+static _Thread_local struct cert_cache_slot cert_cache[CERT_CACHE_SLOTS];
+static _Thread_local unsigned cert_cache_next;
+
+static uint64_t
+cert_cache_hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull ^ n;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+void
+tls_cert_parse(struct tls_cert *c, const uint8_t *body, size_t len)
+{
+	struct cert_cache_slot *slot;
+	uint64_t h;
+	uint8_t *copy;
+
+	if (len == 0 || len > CERT_CACHE_MAX_LEN) {
+		cert_parse_message(c, body, len);
+		return;
+	}
+	h = cert_cache_hash(body, len);
+	for (unsigned i = 0; i < CERT_CACHE_SLOTS; i++) {
+		slot = &cert_cache[i];
+		if (slot->len == len && slot->hash == h && memcmp(slot->bytes, body, len) == 0) {
+			*c = slot->result;
+			return;
+		}
+	}
+	cert_parse_message(c, body, len);
+	slot = &cert_cache[cert_cache_next];
+	copy = realloc(slot->bytes, len);
+	if (!copy)
+		return; /* parsed, just not kept */
+	cert_cache_next = (cert_cache_next + 1) % CERT_CACHE_SLOTS;
+	memcpy(copy, body, len);
+	slot->bytes = copy;
+	slot->len = len;
+	slot->hash = h;
+	slot->result = *c;
+}
+
+void
+tls_cert_cache_drain(void)
+{
+	for (unsigned i = 0; i < CERT_CACHE_SLOTS; i++) {
+		free(cert_cache[i].bytes);
+		memset(&cert_cache[i], 0, sizeof(cert_cache[i]));
+	}
+	cert_cache_next = 0;
 }
 
 /* Does the certificate name pat (one of its names) cover host? */

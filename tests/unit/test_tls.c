@@ -672,6 +672,50 @@ test_certificate_messages_cut_anywhere_or_lying_are_unreadable(void **state)
 	assert_int_equal(c.state, TLS_CERT_BAD);
 }
 
+/* The per-thread cache of parsed messages gives exactly what a parse gives:
+ * the same bytes the same result, one byte changed (same length, the same
+ * 64-bit hash class is not needed: memcmp decides) a new parse, and a
+ * message pushed out by many others parsed again alike. */
+static void
+test_certificate_cache_answers_only_for_the_same_bytes(void **state)
+{
+	static uint8_t leaf[2048], other[2048], msg[4096], msg2[4096];
+	size_t ll = make_cert(leaf, sizeof(leaf), "mx.example.test", "DNS:mx.example.test", true);
+	size_t n = cert_message(msg, (const uint8_t *const[]){leaf}, (size_t[]){ll}, 1);
+	struct tls_cert first, again, changed;
+
+	(void)state;
+	tls_cert_cache_drain();
+	tls_cert_parse(&first, msg, n);
+	assert_int_equal(first.state, TLS_CERT_READ);
+	assert_true(first.self_signed);
+	tls_cert_parse(&again, msg, n);
+	assert_memory_equal(&first, &again, sizeof(first));
+	/* The last byte is in the signature: a new parse, no longer self-signed,
+	 * another hash. */
+	memcpy(msg2, msg, n);
+	msg2[n - 1] ^= 0x01;
+	tls_cert_parse(&changed, msg2, n);
+	assert_false(changed.self_signed);
+	assert_memory_not_equal(changed.h[0].cert256, first.h[0].cert256, 32);
+	/* Forty other messages push it out of the cache; parsed again, it is
+	 * the same. */
+	for (int i = 0; i < 40; i++) {
+		char cn[32];
+		size_t ol, on;
+		struct tls_cert o;
+
+		snprintf(cn, sizeof(cn), "host%02d.example.test", i);
+		ol = make_cert(other, sizeof(other), cn, "", true);
+		on = cert_message(msg2, (const uint8_t *const[]){other}, (size_t[]){ol}, 1);
+		tls_cert_parse(&o, msg2, on);
+		assert_string_equal(o.subject, cn);
+	}
+	tls_cert_parse(&again, msg, n);
+	assert_memory_equal(&first, &again, sizeof(first));
+	tls_cert_cache_drain();
+}
+
 static void
 test_tls12_client_without_sni_leaves_sni_empty(void **state)
 {
@@ -1959,6 +2003,7 @@ main(void)
 		cmocka_unit_test(
 			test_certificate_chain_links_are_verified_and_a_bad_one_cuts_the_chain),
 		cmocka_unit_test(test_certificate_messages_cut_anywhere_or_lying_are_unreadable),
+		cmocka_unit_test(test_certificate_cache_answers_only_for_the_same_bytes),
 		cmocka_unit_test(test_tls13_client_hello_carries_sni_alpn_and_supported_versions),
 		cmocka_unit_test(test_tls13_server_hello_version_comes_from_supported_versions),
 		cmocka_unit_test(test_tls13_hello_retry_request_is_not_taken_for_the_server_hello),
