@@ -194,7 +194,7 @@ lab_sipsak()
 	local lport=$1
 	shift
 	run_client timeout 30 ip netns exec "$NS_CLI" sipsak -U -i -vv -s "sip:alice@$SRV_ADDR" \
-		-H "$CLIENT_ADDR" --local-ip="$CLIENT_ADDR" -l "$lport" "$@"
+		-H "$CLIENT_ADDR" --local-ip="$CLIENT_ADDR" --auth-username=alice -l "$lport" "$@"
 }
 
 # lab_sip ARG...: one SIPp client call from 192.0.2.2; it must complete.
@@ -250,7 +250,7 @@ rec_sip-register-tcp-5060()
 	ns_cap_start "$1" 5060
 	lab_sipsak 40005 --transport tcp -r 5060 -a AlicePass2024
 	expect_fail 'SIP/2.0 403' ip netns exec "$NS_CLI" timeout 30 sipsak -U -i -vv -s "sip:alice@$SRV_ADDR" \
-		-H "$CLIENT_ADDR" --local-ip="$CLIENT_ADDR" -l 40006 --transport tcp -r 5060 -a WrongPass999
+		-H "$CLIENT_ADDR" --local-ip="$CLIENT_ADDR" --auth-username=alice -l 40006 --transport tcp -r 5060 -a WrongPass999
 	cap_stop
 	sip_server_stop
 }
