@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tools/record-syslog.sh — records the syslog captures in pcaps/
 # (syslog-*.pcap): Debian's logger (bsdutils) sending RFC 5424 and RFC 3164
-# messages to Debian's rsyslogd (imudp, imtcp). Must run as root (or
-# through sudo).
+# messages to Debian's rsyslogd (imudp, imtcp), and a second rsyslogd
+# forwarding over TLS (omfwd with the gtls stream driver of rsyslog-gnutls,
+# RFC 5425). Must run as root (or through sudo).
 #
 #   tools/record-syslog.sh              record every capture of this set
 #   tools/record-syslog.sh NAME...      only these (e.g. syslog-tcp-514)
@@ -17,13 +18,23 @@
 # 192.0.2.1, the client 192.0.2.2. One rsyslogd (foreground, its own
 # configuration, pid file and work directory in the private root, no
 # /dev/log) listens on 192.0.2.1:514 udp and tcp and, in the clear, on
-# 192.0.2.1:6514/udp (the port of syslog over DTLS, RFC 6012); what it
-# receives goes to a file the recorder checks. Captures:
+# 192.0.2.1:6514/udp (the port of syslog over DTLS, RFC 6012), and over
+# TLS on 192.0.2.1:6514/tcp (imtcp with the gtls driver, mode 1, anonymous
+# clients; its certificate for syslog.tlswatch.test is issued by a CA made
+# with openssl at record time in the private root); what it receives goes
+# to a file the recorder checks. Captures:
 #   syslog-udp-514            logger --udp: one RFC 5424 message, one RFC 3164
 #   syslog-tcp-514            logger --tcp: three RFC 5424 messages with
 #                             octet counting (RFC 6587 3.4.1) on one
 #                             connection, then one RFC 3164 line (3.4.2)
 #   syslog-plaintext-on-6514  logger --udp, RFC 5424, to 6514/udp in the clear
+#   syslog-tls-6514           three messages handed by logger to a second
+#                             rsyslogd in the client's namespace (imudp on
+#                             127.0.0.1:10514), which forwards them over TLS
+#                             (omfwd, gtls, x509/name: it checks the server's
+#                             name against the lab CA) on one connection;
+#                             that rsyslogd is stopped before the capture
+#                             ends, so the connection is closed in it
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,10 +54,11 @@ CLIENT_ADDR=192.0.2.2
 SRV_ADDR=192.0.2.1
 NS_MADE=0
 SRV_PID=""
+FWD_PID=""
 
-CAPTURES=(syslog-udp-514 syslog-tcp-514 syslog-plaintext-on-6514)
+CAPTURES=(syslog-udp-514 syslog-tcp-514 syslog-plaintext-on-6514 syslog-tls-6514)
 
-PACKAGES=(rsyslog bsdutils tcpdump tshark iproute2)
+PACKAGES=(rsyslog rsyslog-gnutls openssl bsdutils tcpdump tshark iproute2)
 
 # ---------------------------------------------------------------- clients
 
@@ -109,6 +121,22 @@ rec_syslog-plaintext-on-6514()
 	cap_stop
 }
 
+rec_syslog-tls-6514()
+{
+	local i
+	ns_cap_start "$1" 6514
+	forwarder_start
+	for i in one two three; do
+		run_client timeout 30 ip netns exec "$NS_CLI" logger --server 127.0.0.1 --udp --port 10514 \
+			-t tlswatch-lab --rfc5424 "tls 5424 lab message $i"
+	done
+	expect_received "tls 5424 lab message three"
+	forwarder_stop
+	cap_stop
+	[ "$(grep -c 'tls 5424 lab message' "$ROOT/received.log")" -eq 3 ] ||
+		client_die "rsyslogd did not receive the three messages over TLS"
+}
+
 # ---------------------------------------------------------------- checks
 
 # verify_capture NAME FILE: the syslog messages tshark reads in the file.
@@ -122,6 +150,11 @@ verify_capture()
 		n=$(tshark -n -r "$file" -Y 'tcp.dstport == 514 and tcp.len > 0' 2>/dev/null | wc -l)
 		[ "$n" -ge 2 ] ;;
 	syslog-plaintext-on-6514) [ "$n" -eq 1 ] ;;
+	syslog-tls-6514) # a ClientHello, a ServerHello, application data both ways
+		n=$(tshark -n -r "$file" -d tcp.port==6514,tls -Y 'tls.handshake.type == 1' 2>/dev/null | wc -l)
+		[ "$n" -eq 1 ] &&
+			[ "$(tshark -n -r "$file" -d tcp.port==6514,tls -Y 'tls.handshake.type == 2' 2>/dev/null | wc -l)" -eq 1 ] &&
+			[ "$(tshark -n -r "$file" -d tcp.port==6514,tls -Y 'tls.app_data' 2>/dev/null | wc -l)" -ge 1 ] ;;
 	esac || {
 		log "$name: $n syslog messages: not as expected"
 		return 1
@@ -165,22 +198,83 @@ ns_up()
 	ip -n "$NS_CLI" link set "$VETH_CLI" up
 }
 
+# make_certs: a CA, and the server's key and certificate for
+# syslog.tlswatch.test it issues, in $ROOT/tls (RSA 2048, 30 days).
+make_certs()
+{
+	local d=$ROOT/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=tlswatch lab syslog CA" \
+		-keyout "$d/ca.key" -out "$d/ca.pem" 2>>"$ROOT/openssl.log"
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=syslog.tlswatch.test" \
+		-keyout "$d/server.key" -out "$d/server.csr" 2>>"$ROOT/openssl.log"
+	printf 'subjectAltName=DNS:syslog.tlswatch.test\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 30 -extfile "$d/server.ext" -out "$d/server.pem" 2>>"$ROOT/openssl.log"
+}
+
 rsyslog_conf()
 {
 	cat <<-EOF
-		global(workDirectory="$ROOT/work")
+		global(workDirectory="$ROOT/work"
+		       defaultNetstreamDriverCAFile="$ROOT/tls/ca.pem"
+		       defaultNetstreamDriverCertFile="$ROOT/tls/server.pem"
+		       defaultNetstreamDriverKeyFile="$ROOT/tls/server.key")
 		module(load="imudp")
 		module(load="imtcp")
 		input(type="imudp" address="$SRV_ADDR" port="514")
 		input(type="imtcp" address="$SRV_ADDR" port="514")
 		input(type="imudp" address="$SRV_ADDR" port="6514")
+		input(type="imtcp" address="$SRV_ADDR" port="6514" streamDriver.name="gtls"
+		      streamDriver.mode="1" streamDriver.authMode="anon")
 		*.* action(type="omfile" file="$ROOT/received.log")
+	EOF
+}
+
+# The sending rsyslogd of syslog-tls-6514: what arrives on 127.0.0.1:10514
+# goes over TLS to the server, whose name it checks.
+forwarder_conf()
+{
+	cat <<-EOF
+		global(workDirectory="$ROOT/fwd-work"
+		       defaultNetstreamDriverCAFile="$ROOT/tls/ca.pem")
+		module(load="imudp")
+		input(type="imudp" address="127.0.0.1" port="10514")
+		*.* action(type="omfwd" target="$SRV_ADDR" port="6514" protocol="tcp"
+		           streamDriver="gtls" streamDriverMode="1" streamDriverAuthMode="x509/name"
+		           streamDriverPermittedPeers="syslog.tlswatch.test")
 	EOF
 }
 
 rsyslog_listening()
 {
-	ip netns exec "$NS_SRV" ss -Hltn "sport = :514" | grep -q "$SRV_ADDR"
+	ip netns exec "$NS_SRV" ss -Hltn "sport = :514" | grep -q "$SRV_ADDR" &&
+		ip netns exec "$NS_SRV" ss -Hltn "sport = :6514" | grep -q "$SRV_ADDR"
+}
+
+forwarder_listening()
+{
+	ip netns exec "$NS_CLI" ss -Hlun "sport = :10514" | grep -q 127.0.0.1
+}
+
+forwarder_start()
+{
+	mkdir -p "$ROOT/fwd-work"
+	forwarder_conf >"$ROOT/forwarder.conf"
+	ip netns exec "$NS_CLI" rsyslogd -n -f "$ROOT/forwarder.conf" -i "$ROOT/forwarder.pid" \
+		>"$ROOT/forwarder.out" 2>&1 &
+	FWD_PID=$!
+	wait_until -p "$FWD_PID" forwarder_listening ||
+		{ cat "$ROOT/forwarder.out" >&2 || true; client_die "the forwarding rsyslogd did not start"; }
+}
+
+forwarder_stop()
+{
+	if [ -n "$FWD_PID" ]; then
+		kill "$FWD_PID" 2>/dev/null || true
+		wait "$FWD_PID" 2>/dev/null || true
+		FWD_PID=""
+	fi
 }
 
 start_servers()
@@ -189,6 +283,7 @@ start_servers()
 	rm -rf "$ROOT"
 	mkdir -p "$ROOT/work"
 	touch "$ROOT/.tlswatch-syslog"
+	make_certs
 	rsyslog_conf >"$ROOT/rsyslog.conf"
 	ns_up
 	ip netns exec "$NS_SRV" rsyslogd -n -f "$ROOT/rsyslog.conf" -i "$ROOT/rsyslogd.pid" \
@@ -199,6 +294,7 @@ start_servers()
 
 stop_servers()
 {
+	forwarder_stop
 	if [ -n "$SRV_PID" ]; then
 		kill "$SRV_PID" 2>/dev/null || true
 		wait "$SRV_PID" 2>/dev/null || true

@@ -1,11 +1,12 @@
 /*
  * dgram_harness.h - one libFuzzer body for the service parsers that read
- * UDP datagrams only (no stream feed): the input is a conversation of
- * datagrams, each copied to a buffer of exactly its size (so a read past
- * it is seen by ASan) and given to the descriptor's datagram callback, twice
- * from a fresh state: both runs must give the same facts (nothing depends
- * on memory left from another call); every recorded string is printable;
- * sniff is shown every prefix of the first datagram.
+ * UDP datagrams (with no stream feed, or beside proto_harness.h): the
+ * input is a conversation of datagrams, each copied to a buffer of exactly
+ * its size (so a read past it is seen by ASan) and given to the
+ * descriptor's datagram callback in a state of the size a UDP session gets
+ * (udp_state_size when set), twice from a fresh state: both runs must give the same facts (nothing
+ * depends on memory left from another call); every recorded string is printable; sniff is shown
+ * every prefix of the first datagram.
  *
  * Input: records [ctl][len][len bytes]; ctl bit 0 the direction, bit 7 a
  * gap in that direction before the datagram (a cut one, to the core).
@@ -28,7 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 fuzz_dgram_run(const struct proto_desc *d, const uint8_t *data, size_t size, struct proto_facts *f)
 {
-	void *st = calloc(1, d->state_size ? d->state_size : 1);
+	/* The state a UDP session gets (the core's session_start_parser). */
+	size_t st_size = d->udp_state_size ? d->udp_state_size : d->state_size;
+	void *st = calloc(1, st_size ? st_size : 1);
 	size_t off = 0;
 
 	if (!st)

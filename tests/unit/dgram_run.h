@@ -20,7 +20,9 @@ struct run {
 static void
 run_init(struct run *r)
 {
-	assert_true(DGRAM_PROTO.state_size <= sizeof(r->state));
+	/* A UDP session's state (udp_state_size, when the parser has one). */
+	assert_true((DGRAM_PROTO.udp_state_size ? DGRAM_PROTO.udp_state_size
+						: DGRAM_PROTO.state_size) <= sizeof(r->state));
 	memset(r, 0, sizeof(*r));
 	DGRAM_PROTO.init(r->state);
 }

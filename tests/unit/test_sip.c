@@ -2,8 +2,10 @@
  * test_sip.c - the SIP parser (src/proto/sip.c): REGISTER and INVITE
  * counted, the From user, digest Authorization as a login without a
  * secret (Basic with one), the outcome from the final response of the
- * same CSeq, every cut of a datagram, sniffing; and through the session
- * and the verdict: the alert's severity, SIP in the clear on 5061.
+ * same CSeq, every cut of a datagram, sniffing; over TCP (RFC 3261 18.3)
+ * the same in every chunking, bodies skipped by Content-Length, keep-alive
+ * lines, and what stops the stream; and through the session and the
+ * verdict: the alert's severity, SIP in the clear on 5061.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -175,6 +177,127 @@ test_sip_sniff_claims_requests_and_responses_not_http(void **unused)
 			 SNIFF_NO);
 }
 
+static void
+test_sip_tcp_register_exchange_gives_the_same_logins_in_any_chunks(void **unused)
+{
+	struct replay_result r;
+	struct own_text t;
+	const struct step steps[] = {
+		C(REGISTER_1),
+		S(CHALLENGE),
+		C(REGISTER_2),
+		S(OK_2),
+	};
+
+	(void)unused;
+	transcript_run(&proto_sip, steps, N_STEPS(steps), &r);
+	assert_int_equal(r.facts.n_logins, 1);
+	assert_login(&r.facts, 0, "DIGEST", "alice", "", false, LOGIN_SUCCESS);
+	assert_int_equal(r.facts.anomalies, 0);
+	assert_string_equal(own_fields(&proto_sip, &r.facts, &t),
+			    "register=2;responses=2;final=200;from=alice@tlswatch.test;");
+}
+
+/* Two messages in one segment, the first with a body that looks like SIP:
+ * Content-Length (compact "l") says where it ends, so its lines are no
+ * message and its credentials no login; CR LF keep-alives in between. */
+static void
+test_sip_tcp_body_is_skipped_by_content_length(void **unused)
+{
+	struct replay_result r;
+	struct own_text t;
+	static const char body[] = "REGISTER sip:x SIP/2.0\r\n"
+				   "Authorization: Basic YWxpY2U6QWxpY2VQYXNzMjAyNA==\r\n\r\n";
+	char invite[512];
+	const struct step steps[] = {
+		C("\r\n\r\n"),
+		C(invite),
+		S("SIP/2.0 200 OK\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"),
+	};
+
+	(void)unused;
+	snprintf(invite, sizeof(invite),
+		 "INVITE sip:bob@tlswatch.test SIP/2.0\r\nCSeq: 1 INVITE\r\n"
+		 "From: <sip:carol@tlswatch.test>\r\nl: %zu\r\n\r\n%s\r\n\r\n"
+		 "ACK sip:bob@tlswatch.test SIP/2.0\r\nCSeq: 1 ACK\r\n\r\n",
+		 strlen(body), body);
+	transcript_run(&proto_sip, steps, N_STEPS(steps), &r);
+	assert_int_equal(r.facts.n_logins, 0);
+	assert_int_equal(r.facts.anomalies, 0);
+	assert_string_equal(own_fields(&proto_sip, &r.facts, &t),
+			    "invite=1;other_requests=1;responses=1;final=200;"
+			    "from=carol@tlswatch.test;");
+}
+
+/* A message without Content-Length has no body (RFC 3261 makes the field
+ * mandatory on a stream; what follows is the next message). */
+static void
+test_sip_tcp_message_without_content_length_has_no_body(void **unused)
+{
+	struct replay_result r;
+	struct own_text t;
+	const struct step steps[] = {
+		C("OPTIONS sip:tlswatch.test SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n" REGISTER_2),
+		S("SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\n\r\n" OK_2),
+	};
+
+	(void)unused;
+	transcript_run(&proto_sip, steps, N_STEPS(steps), &r);
+	assert_login(&r.facts, 0, "DIGEST", "alice", "", false, LOGIN_SUCCESS);
+	assert_string_equal(own_fields(&proto_sip, &r.facts, &t),
+			    "register=1;other_requests=1;responses=2;final=200;"
+			    "from=alice@tlswatch.test;");
+}
+
+/* Message boundaries are lost after a start line that is not SIP or a
+ * Content-Length that is no number: the parser stops, flagged. */
+static void
+test_sip_tcp_bad_start_line_or_length_stops_the_parser(void **unused)
+{
+	static const char *const bad[] = {
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"OPTIONS sip:x SIP/2.0\r\nContent-Length: 12x\r\n\r\n",
+		"OPTIONS sip:x SIP/2.0\r\nContent-Length: 1234567890\r\n\r\n",
+	};
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct replay_result r;
+		const struct step steps[] = {
+			C(bad[i]),
+			C(REGISTER_2),
+			S(OK_2),
+		};
+
+		transcript_run(&proto_sip, steps, N_STEPS(steps), &r);
+		assert_true(r.facts.anomalies & PROTO_ANOM_BAD_SYNTAX);
+		assert_int_equal(r.facts.n_logins, 0);
+	}
+}
+
+/* A gap stops the parser too: the credentials after it are not read. */
+static void
+test_sip_tcp_gap_stops_the_parser(void **unused)
+{
+	struct sip_run {
+		struct proto_facts f;
+		uint8_t state[4096];
+	} *r = calloc(1, sizeof(*r));
+
+	(void)unused;
+	assert_non_null(r);
+	assert_true(proto_sip.state_size <= sizeof(r->state));
+	proto_sip.init(r->state);
+	proto_sip.feed(r->state, &r->f, DIR_C2S, (const uint8_t *)REGISTER_1,
+		       sizeof(REGISTER_1) - 1);
+	proto_sip.gap(r->state, &r->f, DIR_C2S);
+	proto_sip.feed(r->state, &r->f, DIR_C2S, (const uint8_t *)REGISTER_2,
+		       sizeof(REGISTER_2) - 1);
+	assert_true(r->f.anomalies & PROTO_ANOM_GAP);
+	assert_int_equal(r->f.n_logins, 0);
+	free(r);
+}
+
 static size_t
 judge_exchange(struct session *s, uint16_t port, struct alert *alerts, size_t max)
 {
@@ -232,6 +355,12 @@ main(void)
 		cmocka_unit_test(test_sip_every_cut_of_a_register_is_read_without_harm),
 		cmocka_unit_test(test_sip_malformed_start_lines_are_anomalies),
 		cmocka_unit_test(test_sip_sniff_claims_requests_and_responses_not_http),
+		cmocka_unit_test(
+			test_sip_tcp_register_exchange_gives_the_same_logins_in_any_chunks),
+		cmocka_unit_test(test_sip_tcp_body_is_skipped_by_content_length),
+		cmocka_unit_test(test_sip_tcp_message_without_content_length_has_no_body),
+		cmocka_unit_test(test_sip_tcp_bad_start_line_or_length_stops_the_parser),
+		cmocka_unit_test(test_sip_tcp_gap_stops_the_parser),
 		cmocka_unit_test(test_sip_digest_login_is_a_low_alert),
 		cmocka_unit_test(test_sip_in_the_clear_on_5061_is_plaintext_on_tls_port),
 	};
