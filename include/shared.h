@@ -53,6 +53,8 @@
 #define SHARED_POLICY_QUEUE 1024    /* policy facts waiting to be sent */
 #define SHARED_POLICY_WAITING 65536 /* ... read, waiting to be taken (allocated as they come) */
 #define SHARED_POLICY_LINE 384	    /* the longest policy fact line, NUL included */
+#define SHARED_FEED_QUEUE 2048	    /* feed records waiting for the streams */
+#define SHARED_FEED_MAXLEN 10000    /* entries each stream keeps (XADD MAXLEN ~) */
 
 struct shared_target {
 	char host[256];
@@ -77,6 +79,9 @@ struct shared_stats {
 	 * (queue full, or still queued at the end) or not taken (too many
 	 * waiting) */
 	uint64_t policy_loaded, policy_received, policy_sent, policy_dropped;
+	/* feed records (feed.h) appended to PREFIX:sessions and PREFIX:alerts,
+	 * and not (queue full, refused, or still queued at the end) */
+	uint64_t feed_sent, feed_dropped;
 	bool up; /* connected now */
 };
 
@@ -136,6 +141,15 @@ void shared_policy_put(struct shared *sh, const char *name, const char *id, cons
 /* Hands fn, in the caller's thread, the lines of the facts other sensors
  * published (read at start, or announced since the last call). */
 void shared_policy_take(struct shared *sh, void (*fn)(void *ctx, const char *line), void *ctx);
+/*
+ * Appends one feed record (feed.h: n bytes, one line) to the stream
+ * PREFIX:alerts (alert) or PREFIX:sessions, which keeps about
+ * SHARED_FEED_MAXLEN of them (XADD MAXLEN ~, field "r"): what
+ * `tlswatch --cluster` shows in its dashboard (queued; never waits).
+ */
+void shared_feed(struct shared *sh, bool alert, const char *line, size_t n);
+/* This sensor's name as its records carry it ("-" when it has none). */
+const char *shared_sensor(const struct shared *sh);
 /* A session was judged with a fact only the shared state knew. */
 void shared_count_hit(struct shared *sh);
 void shared_stats_get(struct shared *sh, struct shared_stats *out);

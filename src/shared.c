@@ -95,6 +95,8 @@ struct shared {
 	size_t pout_head, pout_len;
 	struct policy_in *pin_head, *pin_tail; /* other sensors' facts, oldest first */
 	size_t pin_len;
+	struct feed_rec *feed[SHARED_FEED_QUEUE]; /* a ring (shared_feed) */
+	size_t feed_head, feed_len;
 	bool stopping;		  /* drain, then stop */
 	struct timespec deadline; /* ... at most until then */
 	struct shared_stats st;
@@ -103,6 +105,16 @@ struct shared {
 	redisContext *cmd, *sub;
 	bool ever_up;
 };
+
+/* A feed record waiting for its stream (shared_feed). */
+struct feed_rec {
+	bool alert;
+	size_t n;
+	char line[];
+};
+
+static bool shared_send_feed(struct shared *sh);
+static void shared_feed_clear(struct shared *sh);
 
 /* ---- the target ------------------------------------------------------------ */
 
@@ -961,7 +973,7 @@ shared_main(void *arg)
 
 		pthread_mutex_lock(&sh->lock);
 		stopping = sh->stopping;
-		empty = sh->q_len == 0 && sh->pout_len == 0;
+		empty = sh->q_len == 0 && sh->pout_len == 0 && sh->feed_len == 0;
 		if (stopping && (empty || shared_past(&sh->deadline))) {
 			pthread_mutex_unlock(&sh->lock);
 			break;
@@ -996,7 +1008,7 @@ shared_main(void *arg)
 			}
 			backoff = 0;
 		}
-		if (!shared_send(sh) || !shared_send_policy(sh) ||
+		if (!shared_send(sh) || !shared_send_policy(sh) || !shared_send_feed(sh) ||
 		    !shared_listen(sh, empty ? SHARED_POLL_MS : 0)) {
 			shared_error(sh);
 			shared_disconnect(sh);
@@ -1073,6 +1085,7 @@ shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out)
 	sh->q_len = 0;
 	sh->st.policy_dropped += sh->pout_len;
 	sh->pout_len = 0;
+	shared_feed_clear(sh);
 	while (sh->pin_head) {
 		struct policy_in *in = sh->pin_head;
 
@@ -1091,4 +1104,94 @@ shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out)
 	pthread_mutex_destroy(&sh->lock);
 	pthread_cond_destroy(&sh->cond);
 	free(sh);
+}
+
+/* ---- the feed: recent sessions and alerts for `tlswatch --cluster` --------- */
+
+void
+shared_feed(struct shared *sh, bool alert, const char *line, size_t n)
+{
+	struct feed_rec *r;
+
+	if (!sh)
+		return;
+	/* an empty record is one that did not fit: dropped, counted */
+	r = n && !memchr(line, '\n', n) ? malloc(sizeof(*r) + n) : NULL;
+	pthread_mutex_lock(&sh->lock);
+	if (!r || sh->feed_len == SHARED_FEED_QUEUE) {
+		sh->st.feed_dropped++;
+		free(r);
+	} else {
+		r->alert = alert;
+		r->n = n;
+		memcpy(r->line, line, n);
+		sh->feed[(sh->feed_head + sh->feed_len++) % SHARED_FEED_QUEUE] = r;
+		pthread_cond_signal(&sh->cond);
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+const char *
+shared_sensor(const struct shared *sh)
+{
+	return sh ? sh->sensor : "-";
+}
+
+/* Sends up to SHARED_BATCH queued feed records, pipelined; false when the
+ * connection failed (what was not answered stays queued). A record Redis
+ * refuses (the key holds another type) is dropped and counted. */
+static bool
+shared_send_feed(struct shared *sh)
+{
+	struct feed_rec *batch[SHARED_BATCH];
+	char key[2][SHARED_KEY_LEN + 16];
+	size_t n = 0, done = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	while (n < SHARED_BATCH && n < sh->feed_len) {
+		batch[n] = sh->feed[(sh->feed_head + n) % SHARED_FEED_QUEUE];
+		n++;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	if (n == 0)
+		return true;
+	snprintf(key[0], sizeof(key[0]), "%s:sessions", sh->t.prefix);
+	snprintf(key[1], sizeof(key[1]), "%s:alerts", sh->t.prefix);
+	for (size_t i = 0; i < n; i++)
+		redisAppendCommand(sh->cmd, "XADD %s MAXLEN ~ %d * r %b", key[batch[i]->alert],
+				   SHARED_FEED_MAXLEN, batch[i]->line, batch[i]->n);
+	for (; done < n; done++) {
+		void *v = NULL;
+		bool ok;
+
+		if (redisGetReply(sh->cmd, &v) != REDIS_OK)
+			break;
+		ok = ((redisReply *)v)->type != REDIS_REPLY_ERROR;
+		freeReplyObject(v);
+		pthread_mutex_lock(&sh->lock);
+		if (ok) {
+			sh->st.feed_sent++;
+		} else {
+			sh->st.errors++;
+			sh->st.feed_dropped++;
+		}
+		pthread_mutex_unlock(&sh->lock);
+		free(batch[done]);
+	}
+	pthread_mutex_lock(&sh->lock);
+	sh->feed_head = (sh->feed_head + done) % SHARED_FEED_QUEUE;
+	sh->feed_len -= done;
+	pthread_mutex_unlock(&sh->lock);
+	return done == n;
+}
+
+/* What is still queued at the end: counted as dropped, freed. */
+static void
+shared_feed_clear(struct shared *sh)
+{
+	sh->st.feed_dropped += sh->feed_len;
+	for (; sh->feed_len; sh->feed_len--) {
+		free(sh->feed[sh->feed_head]);
+		sh->feed_head = (sh->feed_head + 1) % SHARED_FEED_QUEUE;
+	}
 }
