@@ -31,7 +31,9 @@ struct cluster {
 	size_t n, cap;
 	struct summary_row *ports;
 	size_t n_ports;
-	char *sensors_seen; /* "a b c" */
+	struct summary_row *rows; /* the servers' rows, in s's order (cluster_load) */
+	char *sensors_seen;	  /* "a b c" */
+	size_t n_sensors;
 	uint64_t sessions;
 };
 
@@ -83,6 +85,7 @@ cluster_note_sensor(struct cluster *c, const char *name)
 		p[have++] = ' ';
 	memcpy(p + have, name, n + 1);
 	c->sensors_seen = p;
+	c->n_sensors++;
 }
 
 /* One PREFIX:server:{SERVER} hash (HGETALL's reply) into a row; false
@@ -261,9 +264,10 @@ cluster_report(const char *url, bool wide, FILE *out)
 		status = 2;
 		goto out;
 	}
+	/* each row names its own service once the rows stop moving */
+	qsort(c.s, c.n, sizeof(*c.s), cluster_by_sessions);
 	for (size_t i = 0; i < c.n; i++)
 		c.s[i].row.service = c.s[i].service;
-	qsort(c.s, c.n, sizeof(*c.s), cluster_by_sessions);
 	cluster_ports(&c);
 	fprintf(out,
 		"Cluster redis://%s:%d prefix %s: %" PRIu64 " sessions to %zu servers from %s\n",
@@ -304,4 +308,64 @@ out:
 	free(c.ports);
 	free(c.sensors_seen);
 	return status;
+}
+
+struct cluster *
+cluster_load(redisContext *rc, const char *prefix, char *err, size_t errsz)
+{
+	struct cluster *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (cluster_read(c, rc, prefix, err, errsz) < 0)
+		goto fail;
+	qsort(c->s, c->n, sizeof(*c->s), cluster_by_sessions);
+	for (size_t i = 0; i < c->n; i++)
+		c->s[i].row.service = c->s[i].service;
+	cluster_ports(c);
+	c->rows = calloc(c->n ? c->n : 1, sizeof(*c->rows));
+	if (!c->ports || !c->rows) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		c->rows[i] = c->s[i].row;
+	return c;
+fail:
+	cluster_free(c);
+	return NULL;
+}
+
+const struct summary_row *
+cluster_servers(const struct cluster *c, size_t *n)
+{
+	*n = c->n;
+	return c->rows;
+}
+
+const struct summary_row *
+cluster_port_rows(const struct cluster *c, size_t *n)
+{
+	*n = c->n_ports;
+	return c->ports;
+}
+
+size_t
+cluster_sensors(const struct cluster *c)
+{
+	return c->n_sensors;
+}
+
+void
+cluster_free(struct cluster *c)
+{
+	if (!c)
+		return;
+	free(c->s);
+	free(c->ports);
+	free(c->rows);
+	free(c->sensors_seen);
+	free(c);
 }

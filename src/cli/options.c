@@ -645,6 +645,7 @@ cli_parse_report(struct cli_options *o, const char *flag, const char *arg)
 		return CLI_USAGE;
 	}
 	o->report = r;
+	o->report_given = true;
 	return CLI_OK;
 }
 
