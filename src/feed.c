@@ -788,7 +788,8 @@ feed_decode_session(const char *line, size_t n, struct feed_session *out)
 	out->s.server_port = (uint16_t)c.h.sport;
 	out->s.l4 = c.h.l4 ? c.h.l4 : 6;
 	memcpy(out->sensor, c.h.sensor, sizeof(out->sensor));
-	memcpy(out->service, c.h.service[0] ? c.h.service : "unknown", sizeof(out->service));
+	snprintf(out->service, sizeof(out->service), "%s",
+		 c.h.service[0] ? c.h.service : "unknown");
 	out->s.service = NULL;
 	return true;
 }
@@ -848,7 +849,8 @@ feed_decode_alert(const char *line, size_t n, struct feed_alert *out)
 	out->a.server_port = (uint16_t)c.h.sport;
 	out->a.l4 = c.h.l4 ? c.h.l4 : 6;
 	memcpy(out->sensor, c.h.sensor, sizeof(out->sensor));
-	memcpy(out->service, c.h.service[0] ? c.h.service : "unknown", sizeof(out->service));
+	snprintf(out->service, sizeof(out->service), "%s",
+		 c.h.service[0] ? c.h.service : "unknown");
 	out->a.service = NULL;
 	return true;
 }
