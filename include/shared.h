@@ -1,6 +1,6 @@
 /*
  * shared.h - correlation state shared by several sensors through Redis:
- * `--state redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P&ttl=S]`.
+ * `--state redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P&ttl=S&feed=N]`.
  *
  * What one sensor learns that another needs is which servers offered the
  * upgrade (STARTTLS, STLS ...): a server whose offer passed sensor A and
@@ -61,8 +61,10 @@ struct shared_target {
 	int port;
 	int db; /* -1: no SELECT */
 	char password[256];
-	char prefix[64]; /* default "tlswatch" */
-	unsigned ttl_s;	 /* default 30 days */
+	char prefix[64];   /* default "tlswatch" */
+	unsigned ttl_s;	   /* default 30 days */
+	unsigned feed_max; /* feed=N: entries each feed stream keeps (default
+			    * SHARED_FEED_MAXLEN; 0: no feed written) */
 };
 
 struct shared_stats {
@@ -143,8 +145,8 @@ void shared_policy_put(struct shared *sh, const char *name, const char *id, cons
 void shared_policy_take(struct shared *sh, void (*fn)(void *ctx, const char *line), void *ctx);
 /*
  * Appends one feed record (feed.h: n bytes, one line) to the stream
- * PREFIX:alerts (alert) or PREFIX:sessions, which keeps about
- * SHARED_FEED_MAXLEN of them (XADD MAXLEN ~, field "r"): what
+ * PREFIX:alerts (alert) or PREFIX:sessions, which keeps about feed=N
+ * (SHARED_FEED_MAXLEN) of them (XADD MAXLEN ~, field "r"): what
  * `tlswatch --cluster` shows in its dashboard (queued; never waits).
  */
 void shared_feed(struct shared *sh, bool alert, const char *line, size_t n);

@@ -135,6 +135,7 @@ shared_parse(const char *url, struct shared_target *t, char *err, size_t errsz)
 	t->db = -1;
 	snprintf(t->prefix, sizeof(t->prefix), "tlswatch");
 	t->ttl_s = 30u * 86400;
+	t->feed_max = SHARED_FEED_MAXLEN;
 	if (strncmp(url, "rediss://", 9) == 0) {
 		snprintf(err, errsz,
 			 "%s: rediss:// (TLS) needs hiredis 1.0 or later with its SSL library; "
@@ -172,11 +173,15 @@ shared_parse(const char *url, struct shared_target *t, char *err, size_t errsz)
 			ok = redis_url_copy(t->prefix, sizeof(t->prefix), p + 7, n - 7);
 			for (const char *c = t->prefix; ok && *c; c++)
 				ok = *c > ' ' && *c < 0x7f && *c != '{' && *c != '}';
+		} else if (n > 5 && strncmp(p, "feed=", 5) == 0) {
+			ok = redis_url_number(p + 5, n - 5, 100000000, &v);
+			t->feed_max = (unsigned)v;
 		} else if (n > 4 && strncmp(p, "ttl=", 4) == 0) {
 			ok = redis_url_number(p + 4, n - 4, 10ull * 365 * 86400, &v) && v > 0;
 			t->ttl_s = (unsigned)v;
 		} else {
-			snprintf(err, errsz, "%s: unknown parameter '%.*s' (prefix=P, ttl=SECONDS)",
+			snprintf(err, errsz,
+				 "%s: unknown parameter '%.*s' (prefix=P, ttl=SECONDS, feed=N)",
 				 url, (int)n, p);
 			return -1;
 		}
@@ -1113,7 +1118,7 @@ shared_feed(struct shared *sh, bool alert, const char *line, size_t n)
 {
 	struct feed_rec *r;
 
-	if (!sh)
+	if (!sh || sh->t.feed_max == 0)
 		return;
 	/* an empty record is one that did not fit: dropped, counted */
 	r = n && !memchr(line, '\n', n) ? malloc(sizeof(*r) + n) : NULL;
@@ -1158,8 +1163,8 @@ shared_send_feed(struct shared *sh)
 	snprintf(key[0], sizeof(key[0]), "%s:sessions", sh->t.prefix);
 	snprintf(key[1], sizeof(key[1]), "%s:alerts", sh->t.prefix);
 	for (size_t i = 0; i < n; i++)
-		redisAppendCommand(sh->cmd, "XADD %s MAXLEN ~ %d * r %b", key[batch[i]->alert],
-				   SHARED_FEED_MAXLEN, batch[i]->line, batch[i]->n);
+		redisAppendCommand(sh->cmd, "XADD %s MAXLEN ~ %u * r %b", key[batch[i]->alert],
+				   sh->t.feed_max, batch[i]->line, batch[i]->n);
 	for (; done < n; done++) {
 		void *v = NULL;
 		bool ok;
