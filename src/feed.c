@@ -295,13 +295,19 @@ feed_unesc(const char *v, size_t n, char *out, size_t outsz, size_t *len)
 	return true;
 }
 
-/* A text value: no NUL inside. */
+/* A text value: printable ASCII only (what the parsers keep, and what the
+ * dashboard may put on a terminal). */
 static bool
 feed_text(const char *v, size_t n, char *out, size_t outsz)
 {
 	size_t len;
 
-	return feed_unesc(v, n, out, outsz, &len) && strlen(out) == len;
+	if (!feed_unesc(v, n, out, outsz, &len))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (out[i] < 0x20 || out[i] > 0x7e)
+			return false;
+	return true;
 }
 
 static bool

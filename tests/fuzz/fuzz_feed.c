@@ -5,7 +5,8 @@
  * record must be refused or read into fields that hold NUL-terminated
  * text, and a record accepted must write back as a line that reads back
  * the same (the encoder and the decoder agree on every value the decoder
- * lets through).
+ * lets through), and every text value is printable ASCII (a control byte
+ * would reach the terminal).
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -246,6 +246,9 @@ test_feed_refuses_hostile_session_records(void **state)
 	assert_false(sess(BASE " sni=%4"));
 	assert_false(sess(BASE " sni=%zz"));
 	assert_false(sess(BASE " sni=a%00b"));
+	assert_false(sess(BASE " capa=a%1Bb")); /* text is printable: no escape to the terminal */
+	assert_false(sess(BASE " sni=a%7Fb"));
+	assert_false(sess(BASE " sensor=a%C3%A9"));
 	assert_false(sess(BASE " sni=a,b"));
 	assert_false(sess(BASE "  sni=a"));
 	assert_false(sess(BASE " =x"));
