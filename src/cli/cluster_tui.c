@@ -321,13 +321,15 @@ cluster_header(struct reader *r)
 	sink_tui_set_cluster(r->k, source, r->status);
 }
 
+/* why may be the context's own errstr: it is copied before the context
+ * is freed. */
 static void
 cluster_disconnect(struct reader *r, const char *why)
 {
+	snprintf(r->status, sizeof(r->status), "REDIS LOST (%.80s) - retrying", why);
 	if (r->rc)
 		redisFree(r->rc);
 	r->rc = NULL;
-	snprintf(r->status, sizeof(r->status), "REDIS LOST (%.80s) - retrying", why);
 	cluster_header(r);
 }
 
