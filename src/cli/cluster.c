@@ -309,7 +309,8 @@ cluster_load(redisContext *rc, const char *prefix, char *err, size_t errsz)
 	}
 	if (cluster_read(c, rc, prefix, err, errsz) < 0)
 		goto fail;
-	qsort(c->s, c->n, sizeof(*c->s), cluster_by_sessions);
+	if (c->n > 1) /* none read: c->s is NULL, which qsort may not be given */
+		qsort(c->s, c->n, sizeof(*c->s), cluster_by_sessions);
 	for (size_t i = 0; i < c->n; i++)
 		c->s[i].row.service = c->s[i].service;
 	cluster_ports(c);
