@@ -81,7 +81,8 @@ struct correlate_stats {
 	/* --state redis://: the shared state's counters (shared.h) */
 	bool shared_on;
 	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,
-		shared_reconnects, shared_errors, shared_hits, shared_counted;
+		shared_reconnects, shared_errors, shared_hits, shared_counted, shared_feed_sent,
+		shared_feed_dropped;
 	uint64_t shared_policy_loaded, shared_policy_received, shared_policy_sent,
 		shared_policy_dropped;
 	uint64_t shared_cert_loaded, shared_cert_received, shared_cert_sent, shared_cert_dropped,
@@ -123,6 +124,11 @@ size_t correlate_observe(struct correlate *c, const struct session *s, struct co
 /* With --state redis://, adds the judged session (its verdict final) to the
  * cluster-wide per-server summary (shared.h); nothing otherwise. */
 void correlate_count(struct correlate *c, const struct session *s, bool alerted);
+/* With --state redis://, appends the judged session (or an alert) to the
+ * cluster feed, the streams `tlswatch --cluster` shows (feed.h, shared.h);
+ * nothing otherwise. Never waits. */
+void correlate_publish_session(struct correlate *c, const struct session *s);
+void correlate_publish_alert(struct correlate *c, const struct alert *a);
 /*
  * With --state redis://, the mail policy facts (policy.h) go through the
  * shared state too: share publishes one this sensor learned (its line, the

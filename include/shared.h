@@ -1,6 +1,6 @@
 /*
  * shared.h - correlation state shared by several sensors through Redis:
- * `--state redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P&ttl=S]`.
+ * `--state redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P&ttl=S&feed=N]`.
  *
  * What one sensor learns that another needs is which servers offered the
  * upgrade (STARTTLS, STLS ...): a server whose offer passed sensor A and
@@ -70,14 +70,18 @@
 #define SHARED_CERT_REFRESH_S 3600  /* the same certificate written again after (packet time) */
 #define SHARED_CERT_ISSUER 64	    /* issuer kept, NUL included (tls.h's TLS_CERT_TEXT) */
 #define SHARED_CERT_TEXT 256	    /* the longest encoded value, NUL included */
+#define SHARED_FEED_QUEUE 2048	    /* feed records waiting for the streams */
+#define SHARED_FEED_MAXLEN 10000    /* entries each stream keeps (XADD MAXLEN ~) */
 
 struct shared_target {
 	char host[256];
 	int port;
 	int db; /* -1: no SELECT */
 	char password[256];
-	char prefix[64]; /* default "tlswatch" */
-	unsigned ttl_s;	 /* default 30 days */
+	char prefix[64];   /* default "tlswatch" */
+	unsigned ttl_s;	   /* default 30 days */
+	unsigned feed_max; /* feed=N: entries each feed stream keeps (default
+			    * SHARED_FEED_MAXLEN; 0: no feed written) */
 };
 
 struct shared_stats {
@@ -102,6 +106,9 @@ struct shared_stats {
 	/* offers of servers new to this sensor announced while it ran, not
 	 * looked at for late alerts: more than SHARED_ARRIVALS waited */
 	uint64_t arrivals_lost;
+	/* feed records (feed.h) appended to PREFIX:sessions and PREFIX:alerts,
+	 * and not (queue full, refused, or still queued at the end) */
+	uint64_t feed_sent, feed_dropped;
 	bool up; /* connected now */
 };
 
@@ -199,6 +206,15 @@ bool shared_cert_get(struct shared *sh, uint8_t family, const uint8_t *ip, uint1
  */
 void shared_cert_put(struct shared *sh, uint8_t family, const uint8_t *ip, uint16_t port,
 		     uint8_t l4, const struct shared_cert *c);
+/*
+ * Appends one feed record (feed.h: n bytes, one line) to the stream
+ * PREFIX:alerts (alert) or PREFIX:sessions, which keeps about feed=N
+ * (SHARED_FEED_MAXLEN) of them (XADD MAXLEN ~, field "r"): what
+ * `tlswatch --cluster` shows in its dashboard (queued; never waits).
+ */
+void shared_feed(struct shared *sh, bool alert, const char *line, size_t n);
+/* This sensor's name as its records carry it ("-" when it has none). */
+const char *shared_sensor(const struct shared *sh);
 /* A session was judged with a fact only the shared state knew. */
 void shared_count_hit(struct shared *sh);
 

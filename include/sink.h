@@ -74,6 +74,21 @@ struct sink *sink_json_new(FILE *out, bool close_out, bool show_secrets, bool li
 struct sink *sink_tui_new(const char *source, bool live, double replay_speed, size_t max_rows,
 			  char *err, size_t errsz);
 
+/*
+ * The dashboard of `tlswatch --cluster` (src/cli/cluster_tui.c), on a sink
+ * sink_tui_new made. set_cluster: the header names source ("cluster
+ * redis://HOST:PORT prefix P: N sensors") instead of a capture, and status
+ * (NULL or "": none) first, loud (Redis lost). set_origin: the sessions and
+ * alerts passed next come from that sensor, where the session's id was
+ * sensor_id. set_summary: the ports panel and the servers view show these
+ * rows (the cluster's counts) instead of the sessions passed; the rows'
+ * service strings must outlive the sink. Call them from one thread.
+ */
+void sink_tui_set_cluster(struct sink *k, const char *source, const char *status);
+void sink_tui_set_origin(struct sink *k, const char *sensor, uint64_t sensor_id);
+int sink_tui_set_summary(struct sink *k, const struct summary_row *ports, size_t n_ports,
+			 const struct summary_row *servers, size_t n_servers);
+
 /* The shape of the JSON records (--json-style). */
 enum sink_json_style {
 	SINK_JSON_STYLE_TLSWATCH = 0, /* {"type":"session",...}: docs/json-schema.md */

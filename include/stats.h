@@ -64,7 +64,8 @@ struct stats {
 	/* --state redis:// (shared.h); shared_on: the fields are meaningful */
 	bool shared_on;
 	uint64_t shared_loaded, shared_received, shared_sent, shared_dropped, shared_forgotten,
-		shared_reconnects, shared_errors, shared_hits, shared_counted;
+		shared_reconnects, shared_errors, shared_hits, shared_counted, shared_feed_sent,
+		shared_feed_dropped;
 	uint64_t shared_policy_loaded, shared_policy_received, shared_policy_sent,
 		shared_policy_dropped;
 	uint64_t shared_cert_loaded, shared_cert_received, shared_cert_sent, shared_cert_dropped,

@@ -34,6 +34,7 @@
 #define TUI_EVIDENCE_MAX 161 /* escaped evidence kept on a row */
 #define TUI_LINE_MAX 256     /* one line of detail text */
 #define TUI_TUNNEL_MAX (DECODE_TUNNEL_MAX * 12 + 1) /* "gre/mpls-in-udp/..." */
+#define TUI_SENSOR_MAX 64 /* a sensor's name (tlswatch --cluster), NUL included */
 
 /* Orders of the sessions list, cycled by `s`. */
 enum tui_sort {
@@ -110,7 +111,11 @@ struct tui_row {
 	 * "" when it was not tunnelled. */
 	char tunnel[TUI_TUNNEL_MAX];
 	struct session_policy policy; /* source NONE: no mail policy applied */
-	char hay[TUI_HAY_MAX];	      /* lower-case words a bare filter term is looked for in */
+	/* The sensor that judged it and its id there (tlswatch --cluster;
+	 * "" otherwise): tui_model_set_origin. */
+	char sensor[TUI_SENSOR_MAX];
+	uint64_t sensor_id;
+	char hay[TUI_HAY_MAX]; /* lower-case words a bare filter term is looked for in */
 };
 
 /* One alert, numbered in arrival order. */
@@ -118,6 +123,8 @@ struct tui_alert {
 	uint64_t seq;
 	struct alert a;
 	char server[TUI_ENDPOINT_MAX];
+	char sensor[TUI_SENSOR_MAX]; /* as on a row */
+	uint64_t sensor_id;	     /* the session's id on that sensor */
 };
 
 /* The header's numbers. */
@@ -172,6 +179,23 @@ void tui_model_set_stats(struct tui_model *m, const struct stats *st, size_t ope
 void tui_model_set_time(struct tui_model *m, uint64_t now_us);
 /* The capture ended: the elapsed time stops and rates become averages. */
 void tui_model_set_done(struct tui_model *m, uint64_t now_us);
+
+/*
+ * The sessions and alerts added next come from another sensor (tlswatch
+ * --cluster): its name and the session's id there, kept on the row or
+ * alert (the id the model is given is the dashboard's own, unique across
+ * sensors). "" (or NULL) for none, as in a single sensor's dashboard.
+ */
+void tui_model_set_origin(struct tui_model *m, const char *sensor, uint64_t sensor_id);
+/*
+ * Per-port and per-server rows counted elsewhere (the cluster's counts
+ * from Redis) replace the model's own in tui_model_ports and
+ * tui_model_servers from now on (copied; the servers are sorted by the
+ * view's order). The strings the rows point to (service) must outlive the
+ * model or the next call. -1 when out of memory (nothing changed).
+ */
+int tui_model_set_summary(struct tui_model *m, const struct summary_row *ports, size_t n_ports,
+			  const struct summary_row *servers, size_t n_servers);
 
 /* ---- Totals ----------------------------------------------------------------- */
 
@@ -250,7 +274,8 @@ const char *tui_sort_name(enum tui_sort sort);
  * `port:N` (server port), `service:NAME`, `verdict:NAME` (prefix, so
  * `verdict:clear` works), `reason:NAME`, `ip:TEXT` (client or server
  * address contains TEXT), `server:ADDR:PORT` (the server endpoint exactly,
- * as shown: `10.0.0.1:25`, `[::1]:25`), `user:TEXT`, `alert:TEXT` (an alert kind contains
+ * as shown: `10.0.0.1:25`, `[::1]:25`), `sensor:NAME` (the sensor, exactly,
+ * any case), `user:TEXT`, `alert:TEXT` (an alert kind contains
  * TEXT; `alert:` alone = any alert), or plain text looked for (case
  * insensitive) in the service, verdict, reason, both endpoints, TLS version,
  * SNI, ALPN, user names, alert kinds and nDPI name. A leading `!` negates a

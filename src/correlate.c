@@ -28,6 +28,7 @@
 
 #include "cursor.h"
 #include "proto.h"
+#include "feed.h"
 #include "shared.h"
 #include "verdict.h"
 
@@ -570,6 +571,8 @@ correlate_stats_get(const struct correlate *c, struct correlate_stats *out)
 	out->shared_errors = ss.errors;
 	out->shared_hits = ss.hits;
 	out->shared_counted = ss.counted;
+	out->shared_feed_sent = ss.feed_sent;
+	out->shared_feed_dropped = ss.feed_dropped;
 	out->shared_policy_loaded = ss.policy_loaded;
 	out->shared_policy_received = ss.policy_received;
 	out->shared_policy_sent = ss.policy_sent;
@@ -996,6 +999,30 @@ correlate_count(struct correlate *c, const struct session *s, bool alerted)
 			     : s->pf.tls_offered ? 1
 						 : 0,
 			     s->ts_last_us);
+}
+
+void
+correlate_publish_session(struct correlate *c, const struct session *s)
+{
+	char line[FEED_LINE_MAX];
+	size_t n;
+
+	if (!c->shared)
+		return;
+	n = feed_encode_session(line, sizeof(line), shared_sensor(c->shared), s);
+	shared_feed(c->shared, false, line, n);
+}
+
+void
+correlate_publish_alert(struct correlate *c, const struct alert *a)
+{
+	char line[FEED_LINE_MAX];
+	size_t n;
+
+	if (!c->shared)
+		return;
+	n = feed_encode_alert(line, sizeof(line), shared_sensor(c->shared), a);
+	shared_feed(c->shared, true, line, n);
 }
 
 /* A line of the part, written when it is one the reader takes back. */

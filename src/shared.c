@@ -123,6 +123,8 @@ struct shared {
 	 * the oldest overwritten when full (counted in arrivals_lost). */
 	struct shared_arrival arrivals[SHARED_ARRIVALS];
 	size_t arr_head, arr_len;
+	struct feed_rec *feed[SHARED_FEED_QUEUE]; /* a ring (shared_feed) */
+	size_t feed_head, feed_len;
 	bool stopping;		  /* drain, then stop */
 	struct timespec deadline; /* ... at most until then */
 	struct shared_stats st;
@@ -131,6 +133,16 @@ struct shared {
 	redisContext *cmd, *sub;
 	bool ever_up;
 };
+
+/* A feed record waiting for its stream (shared_feed). */
+struct feed_rec {
+	bool alert;
+	size_t n;
+	char line[];
+};
+
+static bool shared_send_feed(struct shared *sh);
+static void shared_feed_clear(struct shared *sh);
 
 /* ---- the target ------------------------------------------------------------ */
 
@@ -151,6 +163,7 @@ shared_parse(const char *url, struct shared_target *t, char *err, size_t errsz)
 	t->db = -1;
 	snprintf(t->prefix, sizeof(t->prefix), "tlswatch");
 	t->ttl_s = 30u * 86400;
+	t->feed_max = SHARED_FEED_MAXLEN;
 	if (strncmp(url, "rediss://", 9) == 0) {
 		snprintf(err, errsz,
 			 "%s: rediss:// (TLS) needs hiredis 1.0 or later with its SSL library; "
@@ -188,11 +201,15 @@ shared_parse(const char *url, struct shared_target *t, char *err, size_t errsz)
 			ok = redis_url_copy(t->prefix, sizeof(t->prefix), p + 7, n - 7);
 			for (const char *c = t->prefix; ok && *c; c++)
 				ok = *c > ' ' && *c < 0x7f && *c != '{' && *c != '}';
+		} else if (n > 5 && strncmp(p, "feed=", 5) == 0) {
+			ok = redis_url_number(p + 5, n - 5, 100000000, &v);
+			t->feed_max = (unsigned)v;
 		} else if (n > 4 && strncmp(p, "ttl=", 4) == 0) {
 			ok = redis_url_number(p + 4, n - 4, 10ull * 365 * 86400, &v) && v > 0;
 			t->ttl_s = (unsigned)v;
 		} else {
-			snprintf(err, errsz, "%s: unknown parameter '%.*s' (prefix=P, ttl=SECONDS)",
+			snprintf(err, errsz,
+				 "%s: unknown parameter '%.*s' (prefix=P, ttl=SECONDS, feed=N)",
 				 url, (int)n, p);
 			return -1;
 		}
@@ -1365,7 +1382,8 @@ shared_main(void *arg)
 
 		pthread_mutex_lock(&sh->lock);
 		stopping = sh->stopping;
-		empty = sh->q_len == 0 && sh->pout_len == 0 && sh->cout_len == 0;
+		empty = sh->q_len == 0 && sh->pout_len == 0 && sh->cout_len == 0 &&
+			sh->feed_len == 0;
 		if (stopping && (empty || shared_past(&sh->deadline))) {
 			pthread_mutex_unlock(&sh->lock);
 			break;
@@ -1401,7 +1419,7 @@ shared_main(void *arg)
 			backoff = 0;
 		}
 		if (!shared_send(sh) || !shared_send_policy(sh) || !shared_send_certs(sh) ||
-		    !shared_listen(sh, empty ? SHARED_POLL_MS : 0)) {
+		    !shared_send_feed(sh) || !shared_listen(sh, empty ? SHARED_POLL_MS : 0)) {
 			shared_error(sh);
 			shared_disconnect(sh);
 			backoff = SHARED_BACKOFF_MIN_MS;
@@ -1486,6 +1504,7 @@ shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out)
 	sh->pout_len = 0;
 	sh->st.cert_dropped += sh->cout_len;
 	sh->cout_len = 0;
+	shared_feed_clear(sh);
 	while (sh->pin_head) {
 		struct policy_in *in = sh->pin_head;
 
@@ -1511,4 +1530,94 @@ shared_free(struct shared *sh, unsigned wait_ms, struct shared_stats *out)
 	pthread_mutex_destroy(&sh->lock);
 	pthread_cond_destroy(&sh->cond);
 	free(sh);
+}
+
+/* ---- the feed: recent sessions and alerts for `tlswatch --cluster` --------- */
+
+void
+shared_feed(struct shared *sh, bool alert, const char *line, size_t n)
+{
+	struct feed_rec *r;
+
+	if (!sh || sh->t.feed_max == 0)
+		return;
+	/* an empty record is one that did not fit: dropped, counted */
+	r = n && !memchr(line, '\n', n) ? malloc(sizeof(*r) + n) : NULL;
+	pthread_mutex_lock(&sh->lock);
+	if (!r || sh->feed_len == SHARED_FEED_QUEUE) {
+		sh->st.feed_dropped++;
+		free(r);
+	} else {
+		r->alert = alert;
+		r->n = n;
+		memcpy(r->line, line, n);
+		sh->feed[(sh->feed_head + sh->feed_len++) % SHARED_FEED_QUEUE] = r;
+		pthread_cond_signal(&sh->cond);
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+const char *
+shared_sensor(const struct shared *sh)
+{
+	return sh ? sh->sensor : "-";
+}
+
+/* Sends up to SHARED_BATCH queued feed records, pipelined; false when the
+ * connection failed (what was not answered stays queued). A record Redis
+ * refuses (the key holds another type) is dropped and counted. */
+static bool
+shared_send_feed(struct shared *sh)
+{
+	struct feed_rec *batch[SHARED_BATCH];
+	char key[2][SHARED_KEY_LEN + 16];
+	size_t n = 0, done = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	while (n < SHARED_BATCH && n < sh->feed_len) {
+		batch[n] = sh->feed[(sh->feed_head + n) % SHARED_FEED_QUEUE];
+		n++;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	if (n == 0)
+		return true;
+	snprintf(key[0], sizeof(key[0]), "%s:sessions", sh->t.prefix);
+	snprintf(key[1], sizeof(key[1]), "%s:alerts", sh->t.prefix);
+	for (size_t i = 0; i < n; i++)
+		redisAppendCommand(sh->cmd, "XADD %s MAXLEN ~ %u * r %b", key[batch[i]->alert],
+				   sh->t.feed_max, batch[i]->line, batch[i]->n);
+	for (; done < n; done++) {
+		void *v = NULL;
+		bool ok;
+
+		if (redisGetReply(sh->cmd, &v) != REDIS_OK)
+			break;
+		ok = ((redisReply *)v)->type != REDIS_REPLY_ERROR;
+		freeReplyObject(v);
+		pthread_mutex_lock(&sh->lock);
+		if (ok) {
+			sh->st.feed_sent++;
+		} else {
+			sh->st.errors++;
+			sh->st.feed_dropped++;
+		}
+		pthread_mutex_unlock(&sh->lock);
+		free(batch[done]);
+	}
+	pthread_mutex_lock(&sh->lock);
+	sh->feed_head = (sh->feed_head + done) % SHARED_FEED_QUEUE;
+	sh->feed_len -= done;
+	pthread_mutex_unlock(&sh->lock);
+	return done == n;
+}
+
+/* What is still queued at the end: counted as dropped, freed. */
+static void
+shared_feed_clear(struct shared *sh)
+{
+	sh->st.feed_dropped += sh->feed_len;
+	for (; sh->feed_len; sh->feed_len--) {
+		free(sh->feed[sh->feed_head]);
+		sh->feed_head = (sh->feed_head + 1) % SHARED_FEED_QUEUE;
+	}
 }

@@ -267,6 +267,8 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 		fn(ctx, "shared_errors", st->shared_errors);
 		fn(ctx, "shared_hits", st->shared_hits);
 		fn(ctx, "shared_sessions_counted", st->shared_counted);
+		fn(ctx, "shared_feed_sent", st->shared_feed_sent);
+		fn(ctx, "shared_feed_dropped", st->shared_feed_dropped);
 		fn(ctx, "shared_policy_loaded", st->shared_policy_loaded);
 		fn(ctx, "shared_policy_received", st->shared_policy_received);
 		fn(ctx, "shared_policy_sent", st->shared_policy_sent);

@@ -3,7 +3,8 @@
  * summary of every sensor sharing one Redis (--state redis://, shared.h),
  * read from the PREFIX:server:{SERVER} hashes they count their sessions in,
  * printed as the text report prints one sensor's, with the sensors that
- * saw each server.
+ * saw each server. cluster_load is also what the dashboard of --cluster
+ * (cluster_tui.c) shows in its ports panel and servers view.
  */
 #include "cluster.h"
 
@@ -31,7 +32,9 @@ struct cluster {
 	size_t n, cap;
 	struct summary_row *ports;
 	size_t n_ports;
-	char *sensors_seen; /* "a b c" */
+	struct summary_row *rows; /* the servers' rows, in s's order (cluster_load) */
+	char *sensors_seen;	  /* "a b c" */
+	size_t n_sensors;
 	uint64_t sessions;
 };
 
@@ -83,6 +86,7 @@ cluster_note_sensor(struct cluster *c, const char *name)
 		p[have++] = ' ';
 	memcpy(p + have, name, n + 1);
 	c->sensors_seen = p;
+	c->n_sensors++;
 }
 
 /* One PREFIX:server:{SERVER} hash (HGETALL's reply) into a row; false
@@ -242,66 +246,115 @@ cluster_read(struct cluster *c, redisContext *rc, const char *prefix, char *err,
 	return 0;
 }
 
+/* The per-port and per-server tables (cluster_load) as the text report
+ * prints them, then the sensors of each server. */
+static void
+cluster_print(const struct cluster *c, const struct shared_target *t, bool wide, FILE *out)
+{
+	fprintf(out,
+		"Cluster redis://%s:%d prefix %s: %" PRIu64 " sessions to %zu servers from %s\n",
+		t->host, t->port, t->prefix, c->sessions, c->n,
+		c->sensors_seen ? c->sensors_seen : "no sensor");
+	fprintf(out, "\nPer port:\n");
+	sink_text_rows(out, c->ports, c->n_ports, false, wide);
+	fprintf(out, "\nPer server:\n");
+	sink_text_rows(out, c->rows, c->n, true, wide);
+	if (!c->n)
+		return;
+	fprintf(out, "\nSensors per server:\n");
+	for (size_t i = 0; i < c->n; i++) {
+		char name[80];
+
+		sink_format_endpoint(c->s[i].row.family, c->s[i].row.ip, c->s[i].row.port, name,
+				     sizeof(name));
+		fprintf(out, "  %-22s %s%s\n", name, c->s[i].sensors,
+			strlen(c->s[i].sensors) >= CLUSTER_SENSORS_SHOWN ? " ..." : "");
+	}
+}
+
 int
 cluster_report(const char *url, bool wide, FILE *out)
 {
 	struct shared_target t;
-	struct cluster c = {0};
+	struct cluster *c = NULL;
 	char err[512];
 	redisContext *rc;
-	int status = 0;
 
 	if (shared_parse(url, &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch: --cluster %s\n", err);
 		return 2;
 	}
 	rc = redis_connect(t.host, t.port, t.password, t.db, err, sizeof(err));
-	if (!rc || cluster_read(&c, rc, t.prefix, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlswatch: --cluster redis://%s:%d: %s\n", t.host, t.port, err);
-		status = 2;
-		goto out;
-	}
-	for (size_t i = 0; i < c.n; i++)
-		c.s[i].row.service = c.s[i].service;
-	qsort(c.s, c.n, sizeof(*c.s), cluster_by_sessions);
-	cluster_ports(&c);
-	fprintf(out,
-		"Cluster redis://%s:%d prefix %s: %" PRIu64 " sessions to %zu servers from %s\n",
-		t.host, t.port, t.prefix, c.sessions, c.n,
-		c.sensors_seen ? c.sensors_seen : "no sensor");
-	{
-		struct summary_row *rows = calloc(c.n ? c.n : 1, sizeof(*rows));
-
-		if (!rows || !c.ports) {
-			fputs("tlswatch: --cluster: out of memory\n", stderr);
-			free(rows);
-			status = 2;
-			goto out;
-		}
-		fprintf(out, "\nPer port:\n");
-		sink_text_rows(out, c.ports, c.n_ports, false, wide);
-		for (size_t i = 0; i < c.n; i++)
-			rows[i] = c.s[i].row;
-		fprintf(out, "\nPer server:\n");
-		sink_text_rows(out, rows, c.n, true, wide);
-		free(rows);
-	}
-	if (c.n) {
-		fprintf(out, "\nSensors per server:\n");
-		for (size_t i = 0; i < c.n; i++) {
-			char name[80];
-
-			sink_format_endpoint(c.s[i].row.family, c.s[i].row.ip, c.s[i].row.port,
-					     name, sizeof(name));
-			fprintf(out, "  %-22s %s%s\n", name, c.s[i].sensors,
-				strlen(c.s[i].sensors) >= CLUSTER_SENSORS_SHOWN ? " ..." : "");
-		}
-	}
-out:
+	if (rc)
+		c = cluster_load(rc, t.prefix, err, sizeof(err));
 	if (rc)
 		redisFree(rc);
-	free(c.s);
-	free(c.ports);
-	free(c.sensors_seen);
-	return status;
+	if (!c) {
+		fprintf(stderr, "tlswatch: --cluster redis://%s:%d: %s\n", t.host, t.port, err);
+		return 2;
+	}
+	cluster_print(c, &t, wide, out);
+	cluster_free(c);
+	return 0;
+}
+
+struct cluster *
+cluster_load(redisContext *rc, const char *prefix, char *err, size_t errsz)
+{
+	struct cluster *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (cluster_read(c, rc, prefix, err, errsz) < 0)
+		goto fail;
+	if (c->n > 1) /* none read: c->s is NULL, which qsort may not be given */
+		qsort(c->s, c->n, sizeof(*c->s), cluster_by_sessions);
+	for (size_t i = 0; i < c->n; i++)
+		c->s[i].row.service = c->s[i].service;
+	cluster_ports(c);
+	c->rows = calloc(c->n ? c->n : 1, sizeof(*c->rows));
+	if (!c->ports || !c->rows) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		c->rows[i] = c->s[i].row;
+	return c;
+fail:
+	cluster_free(c);
+	return NULL;
+}
+
+const struct summary_row *
+cluster_servers(const struct cluster *c, size_t *n)
+{
+	*n = c->n;
+	return c->rows;
+}
+
+const struct summary_row *
+cluster_port_rows(const struct cluster *c, size_t *n)
+{
+	*n = c->n_ports;
+	return c->ports;
+}
+
+size_t
+cluster_sensors(const struct cluster *c)
+{
+	return c->n_sensors;
+}
+
+void
+cluster_free(struct cluster *c)
+{
+	if (!c)
+		return;
+	free(c->s);
+	free(c->ports);
+	free(c->rows);
+	free(c->sensors_seen);
+	free(c);
 }

@@ -135,8 +135,11 @@ static const struct cli_option cli_table[] = {
 	 .help = "the capture buffer of -i in KiB (libpcap's default:\n"
 		 "2048); a bigger one drops less in bursts"},
 	{CLI_SOURCES, "cluster", 0, required_argument, "URL", CLI_STRING, CLI_FIELD(cluster_url),
-	 .help = "read nothing: print the per-port and per-server summary\n"
-		 "of every sensor sharing --state URL (redis://...)"},
+	 .help = "read nothing: every sensor sharing --state URL\n"
+		 "(redis://...) as one: on a terminal (or with --tui)\n"
+		 "the dashboard of their recent sessions and alerts,\n"
+		 "with a SENSOR column; with --report WHAT, --no-tui\n"
+		 "or no terminal the per-port and per-server summary"},
 	{CLI_SOURCES, "fanout", 0, required_argument, "GROUP", CLI_NUMBER, CLI_FIELD(fanout_group),
 	 .min = 1, .max = 65535,
 	 .help = "share -i with the other processes of the AF_PACKET\n"
@@ -321,9 +324,11 @@ static const struct cli_option cli_table[] = {
 	{CLI_CORRELATION, "state", 0, required_argument, "FILE|URL", CLI_STRING,
 	 CLI_FIELD(ecfg.corr.state_path),
 	 .help = "remember which servers offered STARTTLS between runs\n"
-		 "(a corrupt file is reported and ignored); with\n"
-		 "redis://[:PW@]HOST[:PORT][/DB][?prefix=P&ttl=S], share\n"
-		 "it with the other sensors as it is learnt"},
+		 "(a corrupt file is reported and ignored); with a URL\n"
+		 "redis://[:PW@]HOST[:PORT][/DB][?prefix=P&ttl=S&feed=N]\n"
+		 "share it with the other sensors as it is learnt and\n"
+		 "keep the last N (10000) sessions and alerts for\n"
+		 "--cluster"},
 	{CLI_CORRELATION, "policy", 0, required_argument, "FILE", CLI_STRING,
 	 CLI_FIELD(ecfg.policy_path),
 	 .help = "mail policies of domains whose DNS is not seen: lines\n"
@@ -645,6 +650,7 @@ cli_parse_report(struct cli_options *o, const char *flag, const char *arg)
 		return CLI_USAGE;
 	}
 	o->report = r;
+	o->report_given = true;
 	return CLI_OK;
 }
 

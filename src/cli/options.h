@@ -58,6 +58,7 @@ struct cli_options {
 	const char *cluster_url; /* --cluster: print the sensors' summary, read nothing */
 	bool local_time;	 /* --local-time: text and dashboard times */
 	int report;		 /* --report: enum sink_text_report */
+	bool report_given;	 /* --report was given (--cluster: the text summary) */
 };
 
 /*

@@ -489,8 +489,21 @@ cli_run(const struct cli_options *o)
 	char err[512];
 	int status;
 
-	if (o->cluster_url)
-		return cluster_report(o->cluster_url, o->wide, stdout);
+	if (o->cluster_url) {
+		/* The dashboard on a terminal (or with --tui), unless --report
+		 * or --no-tui asks for the text summary. */
+		bool tui = o->tui == 1 || (o->tui < 0 && !o->report_given);
+
+		if (tui && !isatty(STDOUT_FILENO)) {
+			if (o->tui == 1)
+				fputs("tlswatch: --tui: stdout is not a terminal; using the text "
+				      "report\n",
+				      stderr);
+			tui = false;
+		}
+		return tui ? cluster_dashboard(o->cluster_url, o->max_rows)
+			   : cluster_report(o->cluster_url, o->wide, stdout);
+	}
 	if (o->line_buffered)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	sink_display_local_time(o->local_time);

@@ -223,6 +223,8 @@ engine_stats_local(struct engine *e)
 		e->st.shared_errors = cs.shared_errors;
 		e->st.shared_hits = cs.shared_hits;
 		e->st.shared_counted = cs.shared_counted;
+		e->st.shared_feed_sent = cs.shared_feed_sent;
+		e->st.shared_feed_dropped = cs.shared_feed_dropped;
 		e->st.shared_policy_loaded = cs.shared_policy_loaded;
 		e->st.shared_policy_received = cs.shared_policy_received;
 		e->st.shared_policy_sent = cs.shared_policy_sent;

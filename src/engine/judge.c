@@ -21,6 +21,7 @@ engine_late_alert(void *ctx, const struct alert *a)
 	struct engine *e = ctx;
 
 	e->st.alerts++;
+	correlate_publish_alert(e->corr, a);
 	if (e->out.alert)
 		e->out.alert(e->out.ctx, a);
 }
@@ -149,6 +150,9 @@ engine_judge(struct engine *e, struct session *s, const struct evidence_buf *ev,
 	e->st.parser_cap_hits += s->pf.cap_hits + s->tf.cap_hits;
 	e->st.logins_dropped += s->pf.logins_dropped;
 	e->st.bypassed_bytes += s->bypassed_bytes;
+	correlate_publish_session(e->corr, s);
+	for (size_t i = 0; i < n; i++)
+		correlate_publish_alert(e->corr, &alerts[i]);
 	if (e->out.session)
 		e->out.session(e->out.ctx, s);
 	for (size_t i = 0; i < n; i++)
@@ -220,6 +224,8 @@ engine_raise_early(struct engine *e, const struct session *s, struct alert *a, s
 	e->st.alerts += n;
 	if (e->out.session_open)
 		e->out.session_open(e->out.ctx, s);
+	for (size_t i = 0; i < n; i++)
+		correlate_publish_alert(e->corr, &a[i]);
 	for (size_t i = 0; i < n; i++)
 		if (e->out.alert)
 			e->out.alert(e->out.ctx, &a[i]);

@@ -122,6 +122,9 @@ suite "$here/spool.sh" "$bin" "$tmp"
 # --state redis://: two sensors judging as one through a real redis-server.
 suite "$here/shared.sh" "$bin" "$tmp"
 
+# --cluster: the dashboard of two sensors read back from the shared Redis.
+suite "$here/cluster-tui.sh" "$bin" "$tmp"
+
 # --state redis://: learned mail policies shared between two sensors.
 suite "$here/shared-policy.sh" "$bin" "$tmp"
 

@@ -986,6 +986,111 @@ test_tui_model_policy_cell_and_detail_say_what_protects_and_what_was_violated(vo
 	tui_model_free(m);
 }
 
+/* tlswatch --cluster: rows and alerts carry the sensor they came from. */
+static void
+test_tui_model_rows_from_sensors_carry_the_sensor_and_filter_by_it(void **state)
+{
+	struct tui_model *m = model(10, 10);
+	const struct tui_alert *a;
+	struct tui_text t = {0};
+	struct session s;
+	bool said = false;
+
+	(void)state;
+	mk(&s, 1, 1, 1, 25, "smtp", VERDICT_STARTTLS, REASON_NONE);
+	add(m, &s); /* a single sensor's row: no sensor */
+	tui_model_set_origin(m, "tap-a", 7);
+	mk(&s, 2, 2, 1, 25, "smtp", VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	add(m, &s);
+	add_alert(m, 2, ALERT_CLEARTEXT_LOGIN, 25, "AUTH PLAIN");
+	tui_model_set_origin(m, "tap-b", 7);
+	mk(&s, 3, 3, 1, 25, "smtp", VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	add(m, &s);
+	tui_model_set_origin(m, NULL, 0);
+	mk(&s, 4, 4, 1, 25, "smtp", VERDICT_STARTTLS, REASON_NONE);
+	add(m, &s);
+
+	assert_string_equal(tui_model_find_row(m, 1)->sensor, "");
+	assert_string_equal(tui_model_find_row(m, 2)->sensor, "tap-a");
+	assert_int_equal(tui_model_find_row(m, 2)->sensor_id, 7);
+	assert_string_equal(tui_model_find_row(m, 3)->sensor, "tap-b");
+	assert_string_equal(tui_model_find_row(m, 4)->sensor, "");
+	assert_int_equal(tui_model_set_filter(m, "sensor:TAP-A"), 0);
+	assert_string_equal(ids(m), "2");
+	assert_int_equal(tui_model_alerts(m), 1);
+	assert_int_equal(tui_model_set_filter(m, "sensor:tap"), 0); /* the name, exactly */
+	assert_string_equal(ids(m), "");
+	assert_int_equal(tui_model_alerts(m), 0);
+	assert_int_equal(tui_model_set_filter(m, "!sensor:tap-a"), 0);
+	assert_string_equal(ids(m), "4,3,1");
+	assert_int_equal(tui_model_set_filter(m, "tap-b"), 0); /* a bare word finds it too */
+	assert_string_equal(ids(m), "3");
+	tui_model_set_filter(m, "");
+	a = tui_model_alert(m, 0);
+	assert_non_null(a);
+	assert_string_equal(a->sensor, "tap-a");
+	assert_int_equal(tui_model_detail_session(m, 2, &t), 0);
+	for (size_t i = 0; i < t.n; i++)
+		said |= strstr(t.lines[i].text, "sensor        tap-a  (its session #7)") != NULL;
+	assert_true(said);
+	said = false;
+	assert_int_equal(tui_model_detail_session(m, 1, &t), 0);
+	for (size_t i = 0; i < t.n; i++)
+		said |= strstr(t.lines[i].text, "sensor") != NULL;
+	assert_false(said);
+	tui_text_free(&t);
+	tui_model_free(m);
+}
+
+/* tlswatch --cluster: the ports panel and the servers view show the
+ * cluster's counts, not those of the sessions added. */
+static void
+test_tui_model_summary_set_from_outside_replaces_ports_and_servers(void **state)
+{
+	struct tui_model *m = model(10, 10);
+	struct summary_row ports[1], servers[2];
+	const struct summary_row *p;
+	struct session s;
+	size_t n;
+
+	(void)state;
+	mk(&s, 1, 1, 1, 25, "smtp", VERDICT_STARTTLS, REASON_NONE);
+	add(m, &s);
+	memset(ports, 0, sizeof(ports));
+	memset(servers, 0, sizeof(servers));
+	ports[0].port = 587;
+	ports[0].l4 = 6;
+	ports[0].service = "submission";
+	ports[0].sessions = 40;
+	ports[0].verdicts[VERDICT_CLEARTEXT] = 40;
+	for (int i = 0; i < 2; i++) {
+		servers[i].family = 4;
+		servers[i].ip[0] = 192;
+		servers[i].ip[3] = (uint8_t)(1 + i);
+		servers[i].port = 587;
+		servers[i].l4 = 6;
+		servers[i].service = "submission";
+		servers[i].sessions = 20;
+		servers[i].verdicts[i ? VERDICT_DOWNGRADED : VERDICT_STARTTLS] = 20;
+	}
+	assert_int_equal(tui_model_set_summary(m, ports, 1, servers, 2), 0);
+	p = tui_model_ports(m, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].port, 587);
+	assert_int_equal(p[0].sessions, 40);
+	mk(&s, 2, 2, 1, 25, "smtp", VERDICT_CLEARTEXT, REASON_NOT_OFFERED);
+	add(m, &s); /* a session from the stream changes nothing there */
+	p = tui_model_ports(m, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].sessions, 40);
+	p = tui_model_servers(m, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].ip[3], 2); /* problems first: the downgraded one */
+	assert_int_equal(p[1].verdicts[VERDICT_STARTTLS], 20);
+	assert_int_equal(tui_model_rows(m), 2); /* the sessions list is the stream's */
+	tui_model_free(m);
+}
+
 int
 main(void)
 {
@@ -1032,6 +1137,10 @@ main(void)
 		cmocka_unit_test(test_tui_model_tunnel_filter_words_select_tunnelled_sessions),
 		cmocka_unit_test(
 			test_tui_model_policy_cell_and_detail_say_what_protects_and_what_was_violated),
+		cmocka_unit_test(
+			test_tui_model_rows_from_sensors_carry_the_sensor_and_filter_by_it),
+		cmocka_unit_test(
+			test_tui_model_summary_set_from_outside_replaces_ports_and_servers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,6 +115,9 @@ struct snap {
 	struct summary_bucket timeline[SUMMARY_BUCKETS];
 	size_t n_timeline;
 	uint64_t timeline_width_us;
+	/* tlswatch --cluster: the header's source and trouble (Redis lost) */
+	char cluster[320];
+	char cluster_status[160];
 };
 
 /* One dashboard: made by sink_tui_new, shared by the two threads. */
@@ -145,6 +148,10 @@ struct tui {
 	char source[160];
 	bool live;
 	double speed;
+	/* tlswatch --cluster (sink_tui_set_cluster): under the lock */
+	bool cluster;
+	char cluster_source[320];
+	char cluster_status[160];
 
 	/* The UI thread's own. */
 	enum view view;

@@ -113,7 +113,7 @@ draw_header(struct tui *t)
 {
 	const struct snap *sn = &t->snap;
 	const struct tui_counters *c = &sn->c;
-	char line[512], a[32], b[32], e[32], r1[32], r2[32], drops[32], o[32], cl[32], ev[32];
+	char line[1024], a[32], b[32], e[32], r1[32], r2[32], drops[32], o[32], cl[32], ev[32];
 	const char *state;
 	attr_t bar = t->color ? COLOR_PAIR(PAIR_BAR) | A_BOLD : A_REVERSE;
 
@@ -127,6 +127,37 @@ draw_header(struct tui *t)
 	else
 		state = t->live ? "running" : "replaying";
 	/* The state first: it must survive a narrow terminal. */
+	if (t->cluster) {
+		bool lost = sn->cluster_status[0] != '\0';
+
+		snprintf(line, sizeof(line), " tlswatch  %s  elapsed %s  %s",
+			 lost	     ? sn->cluster_status
+			 : t->paused ? state
+				     : "running",
+			 e, sn->cluster);
+		put(0, 0, COLS, lost ? tone_attr(t, TUI_TONE_CRIT) : bar, line);
+		if (COLS >= 100 && (int)strlen(line) < COLS - 9)
+			put(0, COLS - 8, 8, lost ? tone_attr(t, TUI_TONE_CRIT) : bar, "? help");
+		tui_format_count((double)c->sessions, cl, sizeof(cl));
+		snprintf(line, sizeof(line),
+			 " sessions %s  alerts %" PRIu64
+			 "  (recent ones from the sensors' streams; ports and servers: all)",
+			 cl, c->alerts);
+		if (c->critical) {
+			char banner[96];
+			int n = snprintf(banner, sizeof(banner),
+					 " !! POLICY VIOLATED: %" PRIu64
+					 " critical (c lists them) ",
+					 c->critical);
+
+			n = n < COLS ? n : COLS;
+			put(1, 0, n, tone_attr(t, TUI_TONE_CRIT), banner);
+			put(1, n, COLS - n, A_NORMAL, line);
+		} else {
+			put(1, 0, COLS, A_NORMAL, line);
+		}
+		return;
+	}
 	if (t->live)
 		snprintf(line, sizeof(line), " tlswatch  %s  elapsed %s  live %s", state, e,
 			 t->source);
@@ -525,6 +556,7 @@ draw_servers(struct tui *t, const struct layout *l)
 
 enum scol {
 	SC_TIME,
+	SC_SENSOR, /* only when a visible row came from a sensor (--cluster) */
 	SC_CLIENT,
 	SC_SERVER,
 	SC_SERVICE,
@@ -586,7 +618,7 @@ session_widths(const struct snap *sn, int w[SC_N])
 		{SC_VERDICT, 18}, {SC_SERVER, 15}, {SC_POLICY, 8},
 		{SC_TUNNEL, 3},	  {SC_USER, 5},	   {SC_VERDICT, 12},
 		{SC_SERVER, 9},	  {SC_CLIENT, 4},  {SC_VERDICT, 8},
-		{SC_POLICY, 3},
+		{SC_POLICY, 3},	  {SC_SENSOR, 6},
 	};
 	int total, client_addr = 6;
 	char buf[128];
@@ -601,6 +633,7 @@ session_widths(const struct snap *sn, int w[SC_N])
 	w[SC_ALERT] = 2;
 	w[SC_POLICY] = 0;
 	w[SC_TUNNEL] = 0;
+	w[SC_SENSOR] = 0;
 	for (size_t i = 0; i < sn->rows_n; i++) {
 		const struct tui_row *r = &sn->rows[i];
 		int n;
@@ -624,6 +657,8 @@ session_widths(const struct snap *sn, int w[SC_N])
 			w[SC_POLICY] = n < 6 ? 6 : n; /* the heading's */
 		if ((n = (int)strlen(r->tunnel)) > w[SC_TUNNEL])
 			w[SC_TUNNEL] = n < 6 ? 6 : n;
+		if ((n = (int)strlen(r->sensor)) > w[SC_SENSOR])
+			w[SC_SENSOR] = n < 6 ? 6 : n > 16 ? 16 : n;
 	}
 	if (w[SC_USER] > 16)
 		w[SC_USER] = 16;
@@ -648,8 +683,9 @@ session_widths(const struct snap *sn, int w[SC_N])
 static void
 draw_sessions(struct tui *t, const struct layout *l)
 {
-	static const char *const heads[SC_N] = {"TIME",	  "CLIENT", "SERVER", "SERVICE", "VERDICT",
-						"POLICY", "TLS",    "USER",   "A",	 "TUNNEL"};
+	static const char *const heads[SC_N] = {"TIME",	   "SENSOR",  "CLIENT", "SERVER",
+						"SERVICE", "VERDICT", "POLICY", "TLS",
+						"USER",	   "A",	      "TUNNEL"};
 	const struct snap *sn = &t->snap;
 	int w[SC_N], x, y = l->sessions_y;
 	char title[512], extra[256];
@@ -697,6 +733,10 @@ draw_sessions(struct tui *t, const struct layout *l)
 		tui_format_clock(r->ts_first_us, buf, sizeof(buf));
 		put(y, x, w[SC_TIME], base, buf);
 		x += w[SC_TIME] + 1;
+		if (w[SC_SENSOR]) {
+			put(y, x, w[SC_SENSOR], base, r->sensor);
+			x += w[SC_SENSOR] + 1;
+		}
 		put(y, x, w[SC_CLIENT], base,
 		    (int)strlen(r->client) <= w[SC_CLIENT] ? r->client : r->client_addr);
 		x += w[SC_CLIENT] + 1;

@@ -475,6 +475,7 @@ static const char *const help_after_keys[] = {
 	"  tunnels and policy domain.",
 	"  policy: (any mail policy)  policy:violated  policy:dane  policy:mta-sts",
 	"  policy:DOMAIN   tunnel: (any tunnelled session)  tunnel:vxlan",
+	"  sensor:tap-a (tlswatch --cluster: the sensor that judged it, exactly)",
 	"",
 	"Markers (also without colours)",
 	"  + encrypted (implicit-tls, starttls)   ~ cleartext   ! downgraded",

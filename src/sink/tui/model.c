@@ -90,6 +90,8 @@ tui_model_free(struct tui_model *m)
 	free(m->sort_buf);
 	free(m->view_alerts);
 	free(m->frozen_ports);
+	free(m->ext_ports);
+	free(m->ext_servers);
 	free(m->servers);
 	free(m);
 }
@@ -180,6 +182,24 @@ row_fill(struct tui_row *r, const struct session *s)
 	tui_row_fill_hay(r);
 }
 
+/* The sensor the row came from (tui_model_set_origin). */
+static void
+row_origin(const struct tui_model *m, struct tui_row *r)
+{
+	if (!m->origin[0])
+		return;
+	memcpy(r->sensor, m->origin, sizeof(r->sensor));
+	r->sensor_id = m->origin_id;
+	tui_row_fill_hay(r);
+}
+
+void
+tui_model_set_origin(struct tui_model *m, const char *sensor, uint64_t sensor_id)
+{
+	snprintf(m->origin, sizeof(m->origin), "%s", sensor ? sensor : "");
+	m->origin_id = sensor_id;
+}
+
 /* The row of session id while it is open, or NULL. */
 static struct tui_row *
 open_row(const struct tui_model *m, uint64_t id)
@@ -206,6 +226,7 @@ tui_model_open_session(struct tui_model *m, const struct session *s)
 		seq = m->rows.total;
 	}
 	row_fill(r, s);
+	row_origin(m, r);
 	r->seq = seq;
 	r->end = END_OPEN;
 	r->verdict = VERDICT_UNKNOWN;
@@ -235,6 +256,7 @@ tui_model_add_session(struct tui_model *m, const struct session *s)
 		return -1;
 	}
 	row_fill(r, s);
+	row_origin(m, r);
 	r->seq = m->rows.total;
 	m->data_changed = true;
 	return rc;
@@ -256,6 +278,8 @@ tui_model_add_alert(struct tui_model *m, const struct alert *a)
 	t->seq = m->alerts.total;
 	t->a = *a;
 	t->a.evidence[sizeof(t->a.evidence) - 1] = '\0';
+	memcpy(t->sensor, m->origin, sizeof(t->sensor));
+	t->sensor_id = m->origin[0] ? m->origin_id : 0;
 	if (!t->a.service)
 		t->a.service = "unknown";
 	sink_format_endpoint(a->family, a->server_ip, a->server_port, t->server, sizeof(t->server));
@@ -380,6 +404,10 @@ tui_model_ports(struct tui_model *m, size_t *n)
 	if (m->paused && m->ports_frozen) {
 		*n = m->n_frozen_ports;
 		return m->frozen_ports;
+	}
+	if (m->ext_summary) {
+		*n = m->n_ext_ports;
+		return m->ext_ports;
 	}
 	return summary_ports(m->sum, n);
 }

@@ -37,6 +37,7 @@ enum term_key {
 	TERM_SERVER,
 	TERM_POLICY,
 	TERM_TUNNEL,
+	TERM_SENSOR,
 };
 
 struct term {
@@ -102,6 +103,14 @@ struct tui_model {
 	size_t n_timeline;
 	uint64_t timeline_width_us;
 	bool timeline_valid;
+
+	/* tlswatch --cluster: where the next rows come from, and the counts
+	 * set from outside (tui_model_set_summary) */
+	char origin[TUI_SENSOR_MAX];
+	uint64_t origin_id;
+	bool ext_summary;
+	struct summary_row *ext_ports, *ext_servers;
+	size_t n_ext_ports, n_ext_servers;
 };
 
 /* ---- Rings (model.c grows them; every file reads them) ---------------------- */

@@ -144,7 +144,12 @@ servers_read(struct tui_model *m)
 	size_t count;
 
 	m->servers_valid = false;
-	rows = summary_servers(m->sum, &count);
+	if (m->ext_summary) {
+		rows = m->ext_servers;
+		count = m->n_ext_servers;
+	} else {
+		rows = summary_servers(m->sum, &count);
+	}
 	if (count > m->servers_cap) {
 		size_t cap = m->servers_cap ? m->servers_cap : 16;
 		struct summary_row *nr;
@@ -192,6 +197,10 @@ tui_model_servers(struct tui_model *m, size_t *n)
 {
 	if (!m->paused || !m->servers_valid)
 		servers_read(m);
+	if (!m->servers_valid && m->ext_summary) {
+		*n = m->n_ext_servers;
+		return m->ext_servers;
+	}
 	if (!m->servers_valid) /* out of memory: the summary's own order */
 		return summary_servers(m->sum, n);
 	*n = m->n_servers;
@@ -254,4 +263,37 @@ tui_spark_compute(const struct summary_bucket *b, size_t n, uint64_t width_us, s
 		k->level = tui_spark_level(k->encrypted, k->sessions, levels);
 	}
 	return marks;
+}
+
+/* A copy of n rows (never NULL unless out of memory). */
+static struct summary_row *
+rows_dup(const struct summary_row *rows, size_t n)
+{
+	struct summary_row *p = malloc((n ? n : 1) * sizeof(*p));
+
+	if (p && n)
+		memcpy(p, rows, n * sizeof(*p));
+	return p;
+}
+
+int
+tui_model_set_summary(struct tui_model *m, const struct summary_row *ports, size_t n_ports,
+		      const struct summary_row *servers, size_t n_servers)
+{
+	struct summary_row *p = rows_dup(ports, n_ports), *s = rows_dup(servers, n_servers);
+
+	if (!p || !s) {
+		free(p);
+		free(s);
+		return -1;
+	}
+	free(m->ext_ports);
+	free(m->ext_servers);
+	m->ext_ports = p;
+	m->n_ext_ports = n_ports;
+	m->ext_servers = s;
+	m->n_ext_servers = n_servers;
+	m->ext_summary = true;
+	m->data_changed = true;
+	return 0;
 }

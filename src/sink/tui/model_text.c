@@ -317,6 +317,9 @@ detail_row(const struct tui_model *m, const struct tui_row *r, struct tui_text *
 	text_add(t, tui_verdict_tone(r->verdict), "Session #%" PRIu64 "  %s  %c %s%s%s", r->id,
 		 r->service, tui_verdict_marker(r->verdict), tui_row_verdict_name(r),
 		 reason ? "/" : "", reason ? reason : "");
+	if (r->sensor[0])
+		text_add(t, TUI_TONE_NORMAL, "  sensor        %s  (its session #%" PRIu64 ")",
+			 r->sensor, r->sensor_id);
 	text_add(t, TUI_TONE_NORMAL, "  client        %s", r->client);
 	text_add(t, TUI_TONE_NORMAL, "  server        %s", r->server);
 	text_add(t, TUI_TONE_NORMAL, "  started       %s", ts);
@@ -394,6 +397,9 @@ tui_model_detail_alert(const struct tui_model *m, uint64_t alert_seq, struct tui
 	text_add(out, tui_severity_tone(a->severity), "Alert  %s %s  %s",
 		 a->severity == SEVERITY_CRITICAL ? "!!" : "!", severity_name(a->severity),
 		 alert_kind_name(a->kind));
+	if (ta->sensor[0])
+		text_add(out, TUI_TONE_NORMAL, "  sensor        %s  (its session #%" PRIu64 ")",
+			 ta->sensor, ta->sensor_id);
 	text_add(out, TUI_TONE_NORMAL, "  session       #%" PRIu64, a->session_id);
 	text_add(out, TUI_TONE_NORMAL, "  time          %s", ts);
 	text_add(out, TUI_TONE_NORMAL, "  server        %s  %s", ta->server, a->service);

@@ -90,6 +90,7 @@ tui_row_fill_hay(struct tui_row *r)
 	hay_add(r->hay, r->ndpi);
 	hay_add(r->hay, r->tunnel);
 	hay_add(r->hay, r->policy.domain);
+	hay_add(r->hay, r->sensor);
 }
 
 /* ---- Filter ----------------------------------------------------------------------- */
@@ -101,7 +102,7 @@ static const struct {
 	{"port:", TERM_PORT},	  {"service:", TERM_SERVICE}, {"verdict:", TERM_VERDICT},
 	{"reason:", TERM_REASON}, {"ip:", TERM_IP},	      {"user:", TERM_USER},
 	{"alert:", TERM_ALERT},	  {"server:", TERM_SERVER},   {"policy:", TERM_POLICY},
-	{"tunnel:", TERM_TUNNEL},
+	{"tunnel:", TERM_TUNNEL}, {"sensor:", TERM_SENSOR},
 };
 
 static void
@@ -203,6 +204,8 @@ term_row(const struct term *t, const struct tui_row *r)
 		return contains_ci(r->policy.domain, t->val);
 	case TERM_TUNNEL:
 		return r->tunnel[0] && contains_ci(r->tunnel, t->val);
+	case TERM_SENSOR:
+		return strcasecmp(r->sensor, t->val) == 0;
 	}
 	return false;
 }
@@ -241,6 +244,8 @@ term_alert(const struct term *t, const struct tui_alert *ta)
 		return strstr(alert_kind_name(a->kind), t->val) != NULL;
 	case TERM_SERVER:
 		return strcasecmp(ta->server, t->val) == 0;
+	case TERM_SENSOR:
+		return strcasecmp(ta->sensor, t->val) == 0;
 	case TERM_POLICY:
 		/* The policy alerts (their evidence names the domain). */
 		if (!tui_alert_is_policy(a->kind))

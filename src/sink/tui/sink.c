@@ -112,6 +112,43 @@ tui_free(struct sink *k)
 	free(k);
 }
 
+void
+sink_tui_set_cluster(struct sink *k, const char *source, const char *status)
+{
+	struct tui *t = k->priv;
+
+	pthread_mutex_lock(&t->lock);
+	t->cluster = true;
+	snprintf(t->cluster_source, sizeof(t->cluster_source), "%s", source ? source : "");
+	snprintf(t->cluster_status, sizeof(t->cluster_status), "%s", status ? status : "");
+	t->gen++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void
+sink_tui_set_origin(struct sink *k, const char *sensor, uint64_t sensor_id)
+{
+	struct tui *t = k->priv;
+
+	pthread_mutex_lock(&t->lock);
+	tui_model_set_origin(t->m, sensor, sensor_id);
+	pthread_mutex_unlock(&t->lock);
+}
+
+int
+sink_tui_set_summary(struct sink *k, const struct summary_row *ports, size_t n_ports,
+		     const struct summary_row *servers, size_t n_servers)
+{
+	struct tui *t = k->priv;
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	rc = tui_model_set_summary(t->m, ports, n_ports, servers, n_servers);
+	t->gen++;
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
 struct sink *
 sink_tui_new(const char *source, bool live, double replay_speed, size_t max_rows, char *err,
 	     size_t errsz)

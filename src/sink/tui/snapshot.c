@@ -177,6 +177,8 @@ tui_snap_take(struct tui *t, struct layout *lay_out)
 		sn->n_timeline = n;
 		sn->timeline_width_us = w;
 	}
+	snprintf(sn->cluster, sizeof(sn->cluster), "%s", t->cluster_source);
+	snprintf(sn->cluster_status, sizeof(sn->cluster_status), "%s", t->cluster_status);
 	ports = tui_model_ports(m, &sn->n_ports);
 	sn->n_rows = tui_model_rows(m);
 	sn->n_alerts = tui_model_alerts(m);
