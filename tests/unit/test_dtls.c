@@ -177,6 +177,7 @@ static void
 test_dtls_12_handshake_with_a_cookie_is_established(void **unused)
 {
 	struct tls_facts f;
+	struct dtls_conn dc = {0};
 	struct buf d;
 	struct buf hvr = {0}, body = {0};
 	static const uint8_t ccs = 1, enc[24] = {0xaa};
@@ -186,7 +187,7 @@ test_dtls_12_handshake_with_a_cookie_is_established(void **unused)
 	memset(&f, 0, sizeof(f));
 	d.n = 0;
 	client_hello_datagram(&d, 0);
-	dtls_datagram(&f, DIR_C2S, d.b, d.n);
+	dtls_datagram(&dc, &f, DIR_C2S, d.b, d.n);
 	assert_true(f.client_hello);
 	assert_string_equal(f.sni, "dtls.tlswatch.test");
 	assert_string_equal(f.alpn, "dot");
@@ -195,14 +196,14 @@ test_dtls_12_handshake_with_a_cookie_is_established(void **unused)
 	put8(&body, 4);
 	put(&body, "\x01\x02\x03\x04", 4);
 	hs_record(&hvr, 3, 0, &body);
-	dtls_datagram(&f, DIR_S2C, hvr.b, hvr.n);
+	dtls_datagram(&dc, &f, DIR_S2C, hvr.b, hvr.n);
 	assert_false(f.server_hello);
 	d.n = 0;
 	client_hello_datagram(&d, 4);
-	dtls_datagram(&f, DIR_C2S, d.b, d.n);
+	dtls_datagram(&dc, &f, DIR_C2S, d.b, d.n);
 	d.n = 0;
 	server_hello_datagram(&d, false);
-	dtls_datagram(&f, DIR_S2C, d.b, d.n);
+	dtls_datagram(&dc, &f, DIR_S2C, d.b, d.n);
 	assert_true(f.server_hello);
 	assert_string_equal(tls_version_name(f.version, v), "DTLSv1.2");
 	assert_int_equal(f.cipher, 0xc02f);
@@ -211,10 +212,10 @@ test_dtls_12_handshake_with_a_cookie_is_established(void **unused)
 	d.n = 0;
 	record(&d, 20, 0, &ccs, 1);
 	record(&d, 22, 1, enc, sizeof(enc));
-	dtls_datagram(&f, DIR_C2S, d.b, d.n);
+	dtls_datagram(&dc, &f, DIR_C2S, d.b, d.n);
 	assert_true(f.encrypted[DIR_C2S]);
 	assert_false(f.established);
-	dtls_datagram(&f, DIR_S2C, d.b, d.n);
+	dtls_datagram(&dc, &f, DIR_S2C, d.b, d.n);
 	assert_true(f.established);
 	assert_int_equal(f.anomalies, 0);
 	assert_int_equal(f.records[DIR_C2S], 4);
@@ -224,6 +225,7 @@ static void
 test_dtls_13_unified_header_records_are_encrypted(void **unused)
 {
 	struct tls_facts f;
+	struct dtls_conn dc = {0};
 	struct buf d = {0};
 	/* 001 C=0 S=1 L=1 EE=11, sequence 2 bytes, length 2, then 5 bytes. */
 	static const uint8_t unified[] = {0x2f, 0x00, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5};
@@ -232,14 +234,14 @@ test_dtls_13_unified_header_records_are_encrypted(void **unused)
 	(void)unused;
 	memset(&f, 0, sizeof(f));
 	client_hello_datagram(&d, 0);
-	dtls_datagram(&f, DIR_C2S, d.b, d.n);
+	dtls_datagram(&dc, &f, DIR_C2S, d.b, d.n);
 	d.n = 0;
 	server_hello_datagram(&d, true);
 	put(&d, unified, sizeof(unified)); /* EncryptedExtensions ... */
-	dtls_datagram(&f, DIR_S2C, d.b, d.n);
+	dtls_datagram(&dc, &f, DIR_S2C, d.b, d.n);
 	assert_string_equal(tls_version_name(f.version, v), "DTLSv1.3");
 	assert_true(f.encrypted[DIR_S2C]);
-	dtls_datagram(&f, DIR_C2S, unified, sizeof(unified));
+	dtls_datagram(&dc, &f, DIR_C2S, unified, sizeof(unified));
 	assert_true(f.established);
 }
 
@@ -247,13 +249,14 @@ static void
 test_dtls_fatal_alert_in_the_clear_is_kept(void **unused)
 {
 	struct tls_facts f;
+	struct dtls_conn dc = {0};
 	struct buf d = {0};
 	static const uint8_t alert[] = {2, 48}; /* fatal unknown_ca */
 
 	(void)unused;
 	memset(&f, 0, sizeof(f));
 	record(&d, 21, 0, alert, sizeof(alert));
-	dtls_datagram(&f, DIR_C2S, d.b, d.n);
+	dtls_datagram(&dc, &f, DIR_C2S, d.b, d.n);
 	assert_true(f.alert);
 	assert_int_equal(f.alert_level, 2);
 	assert_int_equal(f.alert_desc, 48);
@@ -270,9 +273,10 @@ test_dtls_every_cut_of_a_datagram_is_safe(void **unused)
 	server_hello_datagram(&d, true);
 	for (size_t n = 0; n <= d.n; n++) {
 		struct tls_facts f;
+		struct dtls_conn dc = {0};
 
 		memset(&f, 0, sizeof(f));
-		dtls_datagram(&f, DIR_C2S, d.b, n);
+		dtls_datagram(&dc, &f, DIR_C2S, d.b, n);
 		assert_false(f.established);
 		(void)dtls_sniff_client(d.b, n);
 		(void)dtls_sniff_record(d.b, n);
@@ -283,10 +287,11 @@ static void
 test_dtls_text_is_not_dtls_and_kept_as_evidence(void **unused)
 {
 	struct tls_facts f;
+	struct dtls_conn dc = {0};
 
 	(void)unused;
 	memset(&f, 0, sizeof(f));
-	dtls_datagram(&f, DIR_C2S, (const uint8_t *)"HELLO this is text", 18);
+	dtls_datagram(&dc, &f, DIR_C2S, (const uint8_t *)"HELLO this is text", 18);
 	assert_true(f.not_tls[DIR_C2S]);
 	assert_memory_equal(f.first_bytes[DIR_C2S], "HELLO", 5);
 	assert_int_equal(f.records[DIR_C2S], 0);
