@@ -671,7 +671,7 @@ test_dtls_certificate_of_length_zero_is_unreadable(void **unused)
 
 	(void)unused;
 	memset(&f, 0, sizeof(f));
-	hs_fragment(&d, 11, 0, 2, 0, NULL, 0);
+	hs_fragment(&d, 11, 0, 2, 0, (const uint8_t *)"", 0);
 	dtls_datagram(&dc, &f, DIR_S2C, d.b, d.n);
 	assert_int_equal(f.cert.state, TLS_CERT_BAD);
 	assert_int_equal(dtls_conn_heap_bytes(&dc), 0);
