@@ -226,7 +226,8 @@ struct session {
 	struct session_sniff *sniff; /* while identifying: the first bytes */
 	void *pstate;
 	struct tls_parser *tls;
-	struct quic_conn *quic; /* QUIC's Initial decryption (DTLS: neither) */
+	struct quic_conn *quic; /* QUIC's Initial decryption */
+	struct dtls_conn *dtls; /* DTLS: the server's Certificate reassembled */
 };
 
 /* One alert: per session (raised when its evidence is seen, or when the

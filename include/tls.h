@@ -14,14 +14,16 @@
  *
  * Records may be split across segments and handshake messages across records;
  * only ClientHello, ServerHello and (TLS <= 1.2) the server's Certificate are
- * reassembled (under TLS_HS_CAP), every other message is skipped by length. A
- * parser never allocates when fed a stream that is not TLS: it sets not_tls for
- * that direction and stops.
+ * reassembled (under TLS_HS_CAP), every other message is skipped by length.
+ * DTLS (dtls.c) reassembles the server's Certificate from its fragments
+ * under the same cap. A parser never allocates when fed a stream that is not
+ * TLS: it sets not_tls for that direction and stops.
  *
  * Implemented in src/tls/: record.c (this API: records, reassembly, alerts,
  * sniffers), hello.c (the hello messages alone, tls_hello.h, for DTLS and
  * QUIC too), cert.c (the Certificate message, with OpenSSL's libcrypto),
- * names.c (version, suite and alert names, the weak-suite table).
+ * dtls.c (DTLS records, below), names.c (version, suite and alert names,
+ * the weak-suite table).
  */
 #ifndef TLSWATCH_TLS_H
 #define TLSWATCH_TLS_H
@@ -42,18 +44,19 @@
 /* Anomaly bits recorded in tls_facts.anomalies. */
 enum {
 	TLS_ANOM_BAD_RECORD = 1u << 0,	  /* record header malformed mid-stream */
-	TLS_ANOM_BAD_HANDSHAKE = 1u << 1, /* hello truncated or inconsistent */
-	TLS_ANOM_HS_CAP = 1u << 2,	  /* a hello exceeded TLS_HS_CAP */
+	TLS_ANOM_BAD_HANDSHAKE = 1u << 1, /* hello or fragments inconsistent */
+	TLS_ANOM_HS_CAP = 1u << 2,	  /* a hello or Certificate exceeded TLS_HS_CAP */
 	TLS_ANOM_GAP = 1u << 3,		  /* stream gap: parsing stopped */
 };
 
-/* What the server's certificate said (TLS <= 1.2: the Certificate message
- * is in the clear; TLS 1.3 encrypts it). Read by src/tls/cert.c. */
+/* What the server's certificate said (TLS and DTLS <= 1.2: the Certificate
+ * message is in the clear; TLS 1.3 and DTLS 1.3 encrypt it). Read by
+ * src/tls/cert.c. */
 enum tls_cert_state {
 	TLS_CERT_NONE = 0,  /* no Certificate message seen */
 	TLS_CERT_READ,	    /* the leaf parsed: the fields below hold */
 	TLS_CERT_BAD,	    /* a Certificate message whose leaf did not parse */
-	TLS_CERT_ENCRYPTED, /* TLS 1.3: the certificate went encrypted */
+	TLS_CERT_ENCRYPTED, /* (D)TLS 1.3: the certificate went encrypted */
 };
 
 /* Hashes of one certificate, as TLSA associations compare them (RFC 6698
@@ -98,7 +101,7 @@ struct tls_facts {
 	uint16_t cipher;  /* negotiated cipher suite */
 	char alpn_selected[TLS_ALPN_MAX];
 
-	/* The server's Certificate message (TLS <= 1.2) */
+	/* The server's Certificate message (TLS and DTLS <= 1.2) */
 	struct tls_cert cert;
 
 	/* Alerts readable in the clear (before that direction is encrypted) */
@@ -119,7 +122,7 @@ struct tls_facts {
 	bool established;
 
 	uint32_t anomalies; /* TLS_ANOM_* */
-	uint32_t cap_hits;  /* hellos dropped for TLS_HS_CAP */
+	uint32_t cap_hits;  /* hellos and Certificates dropped for TLS_HS_CAP */
 };
 
 /* Per-direction parse state (private layout, embedded for allocation-free use). */
@@ -194,10 +197,28 @@ int tls_sniff_record(const uint8_t *p, size_t len);
 /*
  * DTLS (src/tls/dtls.c): one UDP datagram of one direction, its records
  * read into f (the hellos, alerts in the clear, which directions went
- * encrypted, established). Keeps no state; safe on any bytes (a first
- * record that is not DTLS sets not_tls and its bytes as evidence).
+ * encrypted, established). The one thing kept across datagrams is the
+ * server's Certificate (DTLS <= 1.2) being reassembled from its fragments
+ * (RFC 6347 4.2.3): a struct dtls_conn per session, zeroed to start, whose
+ * buffer is allocated at the first fragment (at most TLS_HS_CAP bytes and
+ * a bitmap of them) and freed once the message is read. Safe on any bytes
+ * (a first record that is not DTLS sets not_tls and its bytes as evidence).
  */
-void dtls_datagram(struct tls_facts *f, enum dir dir, const uint8_t *p, size_t n);
+struct dtls_conn {
+	uint8_t *cert_buf;  /* the Certificate body, then one bit per byte come */
+	uint32_t cert_len;  /* its length (the handshake header's) */
+	uint32_t cert_have; /* of its bytes, how many came */
+	uint16_t cert_seq;  /* its message_seq */
+	bool cert_done;	    /* read, given up or too large: no more fragments */
+	bool tls13;	    /* DTLS 1.3 known (HelloRetryRequest): encrypted */
+};
+
+void dtls_datagram(struct dtls_conn *d, struct tls_facts *f, enum dir dir, const uint8_t *p,
+		   size_t n);
+/* Frees what d holds; d can be reused once zeroed. */
+void dtls_conn_free(struct dtls_conn *d);
+/* Heap bytes d holds now (a Certificate being reassembled). */
+size_t dtls_conn_heap_bytes(const struct dtls_conn *d);
 /* A datagram that starts a DTLS conversation from a client: a handshake
  * record of epoch 0 (version 0xfeff or 0xfefd; 0xfefc tolerated) holding
  * the first fragment of a ClientHello with message_seq 0. */

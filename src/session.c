@@ -142,6 +142,11 @@ session_release(struct session *s)
 	}
 	free(s->quic);
 	s->quic = NULL;
+	if (s->dtls) {
+		dtls_conn_free(s->dtls);
+		free(s->dtls);
+		s->dtls = NULL;
+	}
 }
 
 bool
@@ -266,6 +271,8 @@ session_heap_bytes(const struct session *s)
 		n += sizeof(*s->tls) + tls_parser_heap_bytes(s->tls);
 	if (s->quic)
 		n += sizeof(*s->quic);
+	if (s->dtls)
+		n += sizeof(*s->dtls) + dtls_conn_heap_bytes(s->dtls);
 	return n;
 }
 
@@ -672,8 +679,8 @@ session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t le
 			session_stop(s, MODE_BYPASS);
 		return;
 	}
-	if (s->mode == MODE_TLS && !s->tls) { /* DTLS: no stream state */
-		dtls_datagram(&s->tf, dir, p, len);
+	if (s->mode == MODE_TLS && s->dtls) {
+		dtls_datagram(s->dtls, &s->tf, dir, p, len);
 		if (s->tf.established)
 			session_stop(s, MODE_BYPASS);
 		return;
@@ -700,9 +707,14 @@ session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t le
 	}
 	if ((dir == DIR_C2S && dtls_sniff_client(p, len)) ||
 	    (s->bytes[DIR_C2S] == 0 && dtls_sniff_record(p, len))) {
+		s->dtls = calloc(1, sizeof(*s->dtls));
+		if (!s->dtls) {
+			s->mode = MODE_OPAQUE;
+			return;
+		}
 		s->implicit_tls = dir == DIR_C2S;
 		s->mode = MODE_TLS;
-		dtls_datagram(&s->tf, dir, p, len);
+		dtls_datagram(s->dtls, &s->tf, dir, p, len);
 		return;
 	}
 	{

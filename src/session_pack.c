@@ -34,7 +34,7 @@ session_pack(const struct session *s, uint8_t *out, size_t cap)
 	const uint8_t *b = (const uint8_t *)s;
 	size_t n = sizeof(*s), i = 0, o = 0;
 
-	if (s->sniff || s->pstate || s->tls || s->quic)
+	if (s->sniff || s->pstate || s->tls || s->quic || s->dtls)
 		return 0;
 	while (i < n) {
 		size_t lit = i, zeros = 0;

@@ -160,9 +160,9 @@ cert_day(int64_t t, char *out, size_t outsz)
 }
 
 /*
- * What the server's certificate says by itself (TLS <= 1.2): outside its
- * validity at the session's time; a name other than the SNI the client
- * asked for. SMTP to port 25 is left to the mail policy (policy_judge): it
+ * What the server's certificate says by itself (TLS and DTLS <= 1.2):
+ * outside its validity at the session's time; a name other than the SNI
+ * the client asked for. SMTP to port 25 is left to the mail policy (policy_judge): it
  * checks the MX host name, and only where a policy asks for it.
  */
 static void

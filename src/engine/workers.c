@@ -232,6 +232,7 @@ worker_finished(struct engine *e, struct conn *c)
 	m->s.pstate = NULL;
 	m->s.tls = NULL;
 	m->s.quic = NULL;
+	m->s.dtls = NULL;
 	ring_commit(&w->out);
 }
 
@@ -267,6 +268,8 @@ worker_early(struct engine *e, struct conn *c, struct alert *a, size_t n)
 	m->s.sniff = NULL;
 	m->s.pstate = NULL;
 	m->s.tls = NULL;
+	m->s.quic = NULL;
+	m->s.dtls = NULL;
 	memcpy(m->a, a, n * sizeof(*a));
 	ring_commit(&w->out);
 }

@@ -826,6 +826,59 @@ test_certificates_are_judged_locally_when_the_shared_state_is_down(void **st)
 	correlate_free(c);
 }
 
+/* A DTLS server's certificate (read since DTLS 1.2 Certificates are):
+ * 4433/udp is its own server, compared with what 4433/udp presented
+ * before and never with 4433/tcp, and kept as "4433/udp" in the state. */
+static void
+test_a_dtls_server_is_compared_with_what_it_presented_over_udp(void **st)
+{
+	char path[] = "/tmp/tlswatch-state-XXXXXX";
+	int fd = mkstemp(path);
+	struct correlate *c;
+	struct session s;
+	struct alert out[8];
+	char err[256], line[512];
+	FILE *f;
+	bool seen = false;
+
+	(void)st;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	c = new_corr(path);
+	mk_cert(&s, 1, 100, 1, "R3", false);
+	s.server_port = 4433; /* TCP */
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	mk_cert(&s, 2, 110, 2, "R3", false);
+	s.server_port = 4433;
+	s.l4 = 17; /* DTLS: another server than 4433/tcp */
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 0);
+	mk_cert(&s, 3, 120, 3, "R3", false);
+	s.server_port = 4433;
+	s.l4 = 17;
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 1);
+	assert_int_equal(out[0].kind, ALERT_CERT_CHANGED);
+	assert_int_equal(out[0].l4, 17);
+	assert_non_null(strstr(out[0].evidence, "replaces 0202020202020202... (issuer R3)"));
+	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+	correlate_free(c);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		seen = seen || strncmp(line, "cert 4 10.0.0.1 4433/udp 03030303", 33) == 0;
+	fclose(f);
+	assert_true(seen);
+	c = new_corr(path);
+	mk_cert(&s, 1, 200, 4, "R3", false);
+	s.server_port = 4433;
+	s.l4 = 17;
+	assert_int_equal(judge_with(c, &s, out, 8, NULL, NULL), 1);
+	assert_non_null(strstr(out[0].evidence, "replaces 0303030303030303... (issuer R3) seen "
+						"in an earlier run"));
+	correlate_free(c);
+	unlink(path);
+}
+
 static void
 test_the_state_file_carries_certificates_to_the_next_run(void **st)
 {
@@ -910,6 +963,7 @@ main(void)
 		cmocka_unit_test(test_cleartext_retry_after_a_broken_upgrade_is_a_fallback),
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
 		cmocka_unit_test(test_a_server_presenting_another_certificate_is_cert_changed),
+		cmocka_unit_test(test_a_dtls_server_is_compared_with_what_it_presented_over_udp),
 		cmocka_unit_test(test_the_state_file_carries_certificates_to_the_next_run),
 		cmocka_unit_test(
 			test_certificates_are_judged_locally_when_the_shared_state_is_down),
