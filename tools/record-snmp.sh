@@ -15,8 +15,9 @@
 # :02), TEST-NET-1 addresses, no route anywhere else. The server is
 # 192.0.2.1, the client 192.0.2.2. One snmpd (foreground, its own
 # configuration and persistent directory in the private root, no
-# privilege drop) listens on 192.0.2.1:161/udp and, in the clear, on
-# 192.0.2.1:10161/udp, the SNMP-over-(D)TLS port (RFC 6353). Its
+# privilege drop) listens on 192.0.2.1:161/udp, on 192.0.2.1:161/tcp
+# (RFC 3430) and, in the clear, on 192.0.2.1:10161/udp, the
+# SNMP-over-(D)TLS port (RFC 6353). Its
 # credentials (documented in pcaps/README.md):
 #   community "tlswatch-ro" (read-only, v1 and v2c)
 #   USM users (v3): "noauth" (noAuthNoPriv), "authonly" (authNoPriv, SHA,
@@ -33,6 +34,11 @@
 #                       only UDP is captured, not the ICMP unreachable)
 #   snmp-plaintext-on-10161   a v2c get in the clear on the port of SNMP
 #                       over DTLS: plaintext-on-tls-port
+#   snmp-v2c-tcp-161    SNMP over TCP (RFC 3430; tcp:192.0.2.1:161), each
+#                       command its own connection: a v2c get and a v2c
+#                       walk with the right community, a v2c get with a
+#                       wrong community (unanswered; the client gives up
+#                       and closes)
 # SNMP over DTLS/TLS itself (net-snmp's tsm with certificates) is not
 # recorded here. OIDs are numeric (Debian ships no MIB files).
 set -euo pipefail
@@ -55,7 +61,7 @@ SRV_ADDR=192.0.2.1
 NS_MADE=0
 SRV_PID=""
 
-CAPTURES=(snmp-v2c-161 snmp-v3-161 snmp-trap-162 snmp-plaintext-on-10161)
+CAPTURES=(snmp-v2c-161 snmp-v3-161 snmp-trap-162 snmp-plaintext-on-10161 snmp-v2c-tcp-161)
 
 PACKAGES=(snmpd snmp tcpdump tshark iproute2)
 
@@ -81,10 +87,10 @@ lab_snmp_unanswered()
 
 ns_cap_start()
 {
-	local file=$1 port=$2
+	local file=$1 port=$2 l4=${3:-udp}
 	CAP_ERR=$file.err
 	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i "$VETH_CLI" \
-		-w "$file" "udp and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
+		-w "$file" "$l4 and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
 	CAP_PID=$!
 	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
 }
@@ -132,18 +138,29 @@ rec_snmp-plaintext-on-10161()
 	expect_log 'tlswatch lab agent'
 }
 
+rec_snmp-v2c-tcp-161()
+{
+	ns_cap_start "$1" 161 tcp
+	lab_snmp snmpget -v2c -c tlswatch-ro "tcp:$SRV_ADDR:161" "$SYSDESCR"
+	lab_snmp snmpwalk -v2c -c tlswatch-ro "tcp:$SRV_ADDR:161" "$SYSTEM"
+	lab_snmp_unanswered snmpget -v2c -c wrong-community "tcp:$SRV_ADDR:161" "$SYSDESCR"
+	cap_stop
+	[ "$(grep -c 'tlswatch lab agent' "$WORK/$CUR.log")" -eq 2 ] || client_die "not two answers"
+}
+
 # ---------------------------------------------------------------- checks
 
 # verify_capture NAME FILE: the SNMP messages tshark reads in the file.
 verify_capture()
 {
 	local name=$1 file=$2 n
-	n=$(tshark -n -r "$file" -d udp.port==10161,snmp -Y snmp 2>/dev/null | wc -l)
+	n=$(tshark -n -r "$file" -d udp.port==10161,snmp -d tcp.port==161,snmp -Y snmp 2>/dev/null | wc -l)
 	case $name in
 	snmp-v2c-161) [ "$n" -ge 8 ] ;;
 	snmp-v3-161) [ "$n" -ge 8 ] ;;
 	snmp-trap-162) [ "$n" -eq 2 ] ;;
 	snmp-plaintext-on-10161) [ "$n" -eq 2 ] ;;
+	snmp-v2c-tcp-161) [ "$n" -ge 8 ] && cap_verify "$file" 3 ;;
 	esac || {
 		log "$name: $n SNMP messages: not as expected"
 		return 1
@@ -190,7 +207,7 @@ ns_up()
 snmpd_conf()
 {
 	cat <<-EOF
-		agentAddress udp:$SRV_ADDR:161,udp:$SRV_ADDR:10161
+		agentAddress udp:$SRV_ADDR:161,tcp:$SRV_ADDR:161,udp:$SRV_ADDR:10161
 		sysDescr tlswatch lab agent
 		sysLocation tlswatch lab
 		sysContact lab@tlswatch.test
