@@ -22,10 +22,11 @@
  * Facts: an Access-Request with a User-Name is a login, once per distinct
  * user and method in a session until it is answered (an EAP conversation
  * sends the name in every round; a proxy's TCP connection carries many
- * attempts of the same user, each its own login): `PAP` when it carries User-Password, `CHAP` with
- * CHAP-Password, `EAP` with EAP-Message, `RADIUS` with none of them. None
- * has a reusable secret on the wire: User-Password is not cleartext but
- * the password XORed with MD5(shared secret + authenticator), so its
+ * attempts of the same user, each its own login): `PAP` when it carries
+ * User-Password, `CHAP` with CHAP-Password, `EAP` with EAP-Message,
+ * `RADIUS` with none of them. None has a reusable secret on the wire:
+ * User-Password is not cleartext but the password XORed with MD5(shared
+ * secret + authenticator), so its
  * severity is low (an attacker who knows or guesses the shared secret, or
  * one password, can recover the others offline); the session says it saw
  * one (user_password=obfuscated). The Access-Accept (success) or
