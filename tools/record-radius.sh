@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/record-radius.sh — records the RADIUS captures in pcaps/ (radius-*.pcap)
 # from Debian's FreeRADIUS 3 answering radtest and radclient
-# (freeradius-utils). Must run as root (or through sudo).
+# (freeradius-utils), directly or through radsecproxy, which forwards them
+# over TCP and TLS. Must run as root (or through sudo).
 #
 #   tools/record-radius.sh              record every capture of this set
 #   tools/record-radius.sh NAME...      only these (e.g. radius-acct-1813)
@@ -27,8 +28,25 @@
 #                             alice and its Accounting-Response
 #   radius-plaintext-on-2083  radtest PAP alice on 2083/udp in the clear:
 #                             plaintext-on-tls-port
-# RadSec itself (TLS/DTLS, radsecproxy) is not recorded here: a DTLS
-# session on 2083 is judged as any (tools/record-dtls.sh's dtls-2083).
+#   radsec-2083               RadSec (RFC 6614): radtest PAP alice
+#                             (Access-Accept) and PAP alice with
+#                             "WrongPass999" (Access-Reject) to radsecproxy
+#                             on 127.0.0.1:1812/udp in the client
+#                             namespace, which forwards both over one TLS
+#                             connection to freeradius's tls listener on
+#                             192.0.2.1:2083/tcp (client certificate
+#                             required, secret "radsec")
+#   radius-tcp-1812           RADIUS over TCP (RFC 6613): the same two
+#                             radtests through radsecproxy, forwarded over
+#                             one TCP connection to freeradius's tcp
+#                             listener on 192.0.2.1:1812/tcp
+# For those two, radsecproxy runs in the client namespace: the leg it
+# forwards crosses the veth pair, radtest's UDP leg is on the client
+# namespace's loopback; each is captured on its own interface and the two
+# files are merged by packet time (mergecap). Certificates (a lab CA, the
+# server's for 192.0.2.1, the proxy's client certificate) are made with
+# openssl at record time in the private root. The DTLS side of 2083 is
+# judged as any DTLS (tools/record-dtls.sh's dtls-2083).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,9 +68,13 @@ SECRET=tlswatch-radius-secret
 NS_MADE=0
 SRV_PID=""
 
-CAPTURES=(radius-access-1812 radius-acct-1813 radius-plaintext-on-2083)
+RADSEC_SECRET=radsec # RFC 6614 2.3: the shared secret of RadSec
+PROXY_PID=""
+LO_CAP_PID=""
 
-PACKAGES=(freeradius freeradius-utils tcpdump tshark iproute2)
+CAPTURES=(radius-access-1812 radius-acct-1813 radius-plaintext-on-2083 radsec-2083 radius-tcp-1812)
+
+PACKAGES=(freeradius freeradius-utils radsecproxy openssl tcpdump tshark wireshark-common iproute2)
 
 # ---------------------------------------------------------------- clients
 
@@ -111,7 +133,72 @@ rec_radius-plaintext-on-2083()
 	expect_log 'Received Access-Accept'
 }
 
+# Through radsecproxy: a capture of the forwarded leg on the veth pair (TCP
+# to 192.0.2.1:PORT) and one of radtest's UDP leg on the client namespace's
+# loopback, merged into FILE. The proxy (radsecproxy.conf NAME) runs only
+# for this capture, so its connection opens and closes inside it.
+proxied_radius()
+{
+	local file=$1 conf=$2 port=$3
+	CAP_ERR=$file.veth.err
+	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i "$VETH_CLI" \
+		-w "$file.veth" "tcp and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
+	CAP_PID=$!
+	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
+	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i lo \
+		-w "$file.lo" "udp and host 127.0.0.1 and port 1812" 2>"$file.lo.err" &
+	LO_CAP_PID=$!
+	cap_wait_for "$file.lo.err" '^(tcpdump: )?listening on'
+	proxy_start "$conf"
+	lab_rad radtest -x alice AlicePass2024 127.0.0.1 0 "$SECRET"
+	lab_rad_reject radtest -x alice WrongPass999 127.0.0.1 0 "$SECRET"
+	proxy_stop
+	wait_until server_closed "$file.veth" "$SRV_ADDR.$port" || true
+	kill -INT "$LO_CAP_PID" 2>/dev/null || true
+	wait "$LO_CAP_PID" 2>/dev/null || true
+	LO_CAP_PID=""
+	cap_stop
+	mergecap -F pcap -w "$file" "$file.veth" "$file.lo"
+	rm -f "$file.veth" "$file.lo" "$file.lo.err"
+	expect_log 'Received Access-Accept'
+	expect_log 'Received Access-Reject'
+}
+
+# The server closed its side of the connection (tcpdump -U has written it).
+server_closed()
+{
+	tcpdump -nr "$1" 2>/dev/null | grep -qE "IP $2 > .*Flags \[[^]]*[FR]"
+}
+
+rec_radsec-2083()
+{
+	proxied_radius "$1" radsecproxy-tls.conf 2083
+}
+
+rec_radius-tcp-1812()
+{
+	proxied_radius "$1" radsecproxy-tcp.conf 1812
+}
+
 # ---------------------------------------------------------------- checks
+
+# The proxied captures: four RADIUS packets on the UDP leg, and one
+# complete TCP connection to the server's PORT: on 2083 with a TLS server
+# hello that tshark reads, on 1812 with four RADIUS packets in it (one a
+# segment, as radsecproxy and freeradius write them; tshark reads RADIUS
+# over UDP only).
+radius_proxied_ok()
+{
+	local file=$1 port=$2 udp
+	udp=$(tshark -n -r "$file" -Y 'radius && udp' 2>/dev/null | wc -l)
+	[ "$udp" -eq 4 ] || return 1
+	cap_verify "$file" 1 || return 1
+	if [ "$port" = 1812 ]; then
+		[ "$(tshark -n -r "$file" -Y 'tcp.port == 1812 && tcp.len >= 20' 2>/dev/null | wc -l)" -eq 4 ]
+		return
+	fi
+	[ "$(tshark -n -r "$file" -d tcp.port==2083,tls -Y 'tls.handshake.type == 2' 2>/dev/null | wc -l)" -ge 1 ]
+}
 
 # verify_capture NAME FILE: the RADIUS packets tshark reads in the file.
 verify_capture()
@@ -122,6 +209,8 @@ verify_capture()
 	radius-access-1812) [ "$n" -eq 6 ] ;;
 	radius-acct-1813) [ "$n" -eq 2 ] ;;
 	radius-plaintext-on-2083) [ "$n" -eq 2 ] ;;
+	radsec-2083) radius_proxied_ok "$file" 2083 ;;
+	radius-tcp-1812) radius_proxied_ok "$file" 1812 ;;
 	esac || {
 		log "$name: $n RADIUS packets: not as expected"
 		return 1
@@ -206,6 +295,145 @@ radius_conf()
 	EOF
 }
 
+# The lab's certificates, made at record time: a CA, the server's for its
+# address, the proxy's client certificate.
+radius_certs()
+{
+	local d=$ROOT/certs
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=tlswatch lab RADIUS CA" \
+		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$SRV_ADDR" -keyout "$d/server.key" \
+		-out "$d/server.csr" 2>/dev/null
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 30 -extfile <(printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$SRV_ADDR") \
+		-out "$d/server.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=radsecproxy.tlswatch.test" -keyout "$d/client.key" \
+		-out "$d/client.csr" 2>/dev/null
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 30 -extfile <(printf 'extendedKeyUsage=clientAuth\n') -out "$d/client.pem" 2>/dev/null
+}
+
+# freeradius's RadSec (tls on 2083/tcp) and RADIUS/TCP (1812/tcp)
+# listeners, each with its own clients (a client's proto must match).
+radius_stream_conf()
+{
+	cat >"$ROOT/raddb/sites-enabled/tlswatch-stream" <<-EOF
+		clients tlswatch-radsec {
+			client tlswatch-proxy-tls {
+				ipaddr = 192.0.2.0/24
+				proto = tls
+				secret = $RADSEC_SECRET
+			}
+		}
+		clients tlswatch-tcp {
+			client tlswatch-proxy-tcp {
+				ipaddr = 192.0.2.0/24
+				proto = tcp
+				secret = $SECRET
+			}
+		}
+		server tlswatch-stream {
+			listen {
+				type = auth
+				ipaddr = $SRV_ADDR
+				port = 2083
+				proto = tcp
+				clients = tlswatch-radsec
+				tls {
+					private_key_file = $ROOT/certs/server.key
+					certificate_file = $ROOT/certs/server.pem
+					ca_file = $ROOT/certs/ca.pem
+					fragment_size = 8192
+					cipher_list = "DEFAULT"
+					tls_min_version = "1.2"
+					tls_max_version = "1.3"
+					cache {
+						enable = no
+					}
+					require_client_cert = yes
+					verify {
+					}
+				}
+			}
+			listen {
+				type = auth
+				ipaddr = $SRV_ADDR
+				port = 1812
+				proto = tcp
+				clients = tlswatch-tcp
+			}
+			authorize {
+				files
+				pap
+			}
+			authenticate {
+				Auth-Type PAP {
+					pap
+				}
+			}
+		}
+	EOF
+}
+
+# radsecproxy's configurations (in the client namespace): radtest's UDP on
+# 127.0.0.1:1812 in, to freeradius over TLS (radsecproxy-tls.conf) or TCP
+# (radsecproxy-tcp.conf) out.
+proxy_conf()
+{
+	local type=$1 port=$2 secret=$3
+	cat <<-EOF
+		ListenUDP 127.0.0.1:1812
+		LogLevel 3
+		LogDestination file://$ROOT/log/radsecproxy-$type.log
+		PidFile $ROOT/run/radsecproxy.pid
+		client localhost {
+			host 127.0.0.1
+			type udp
+			secret $SECRET
+		}
+		tls lab {
+			CACertificateFile $ROOT/certs/ca.pem
+			CertificateFile $ROOT/certs/client.pem
+			CertificateKeyFile $ROOT/certs/client.key
+		}
+		server freeradius {
+			host $SRV_ADDR
+			port $port
+			type $type
+			secret $secret
+	EOF
+	[ "$type" = tls ] && printf '	tls lab
+'
+	cat <<-EOF
+			StatusServer off
+		}
+		realm * {
+			server freeradius
+		}
+	EOF
+}
+
+proxy_listening()
+{
+	ip netns exec "$NS_CLI" ss -Hnul 'sport = :1812' | grep -q 127.0.0.1
+}
+
+proxy_start()
+{
+	ip netns exec "$NS_CLI" radsecproxy -f -c "$ROOT/$1" >>"$WORK/$CUR.log" 2>&1 &
+	PROXY_PID=$!
+	wait_until -p "$PROXY_PID" proxy_listening || client_die "radsecproxy did not start"
+}
+
+proxy_stop()
+{
+	[ -n "$PROXY_PID" ] || return 0
+	kill "$PROXY_PID" 2>/dev/null || true
+	wait "$PROXY_PID" 2>/dev/null || true
+	PROXY_PID=""
+}
+
 # freeradius answers a Status-Server? radtest is simpler: alice is accepted.
 radius_answers()
 {
@@ -219,6 +447,10 @@ start_servers()
 	mkdir -p "$ROOT/raddb" "$ROOT/log" "$ROOT/run"
 	touch "$ROOT/.tlswatch-radius"
 	radius_conf
+	radius_certs
+	radius_stream_conf
+	proxy_conf tls 2083 "$RADSEC_SECRET" >"$ROOT/radsecproxy-tls.conf"
+	proxy_conf tcp 1812 "$SECRET" >"$ROOT/radsecproxy-tcp.conf"
 	ns_up
 	ip netns exec "$NS_SRV" freeradius -f -d "$ROOT/raddb" -l "$ROOT/log/radius.log" &
 	SRV_PID=$!
@@ -229,6 +461,12 @@ start_servers()
 
 stop_servers()
 {
+	proxy_stop
+	if [ -n "$LO_CAP_PID" ]; then
+		kill -INT "$LO_CAP_PID" 2>/dev/null || true
+		wait "$LO_CAP_PID" 2>/dev/null || true
+		LO_CAP_PID=""
+	fi
 	if [ -n "$SRV_PID" ]; then
 		kill "$SRV_PID" 2>/dev/null || true
 		wait "$SRV_PID" 2>/dev/null || true

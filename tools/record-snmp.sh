@@ -15,13 +15,20 @@
 # :02), TEST-NET-1 addresses, no route anywhere else. The server is
 # 192.0.2.1, the client 192.0.2.2. One snmpd (foreground, its own
 # configuration and persistent directory in the private root, no
-# privilege drop) listens on 192.0.2.1:161/udp and, in the clear, on
-# 192.0.2.1:10161/udp, the SNMP-over-(D)TLS port (RFC 6353). Its
+# privilege drop) listens on 192.0.2.1:161/udp, on 192.0.2.1:161/tcp
+# (RFC 3430), in the clear on 192.0.2.1:10161/udp, the SNMP-over-(D)TLS
+# port (RFC 6353), and with TLS on 192.0.2.1:10161/tcp (net-snmp's tlstcp
+# transport and its Transport Security Model). Its
 # credentials (documented in pcaps/README.md):
 #   community "tlswatch-ro" (read-only, v1 and v2c)
 #   USM users (v3): "noauth" (noAuthNoPriv), "authonly" (authNoPriv, SHA,
 #   "authpass-lab1"), "authpriv" (authPriv, SHA "authpass-lab2", AES
 #   "privpass-lab2")
+#   TSM (v3 over TLS): the manager's certificate (CN "manager", by a lab CA
+#   made with openssl at record time) maps to the securityName "tlsuser"
+#   (read-only); net-snmp 5.9.3 offers and accepts TLS 1.0 only, whose
+#   signatures OpenSSL 3 refuses below security level 0, so both sides
+#   set tlsAlgorithms DEFAULT:@SECLEVEL=0
 # Captures (each client command is its own socket, so its own session):
 #   snmp-v2c-161        v2c get and walk, v1 get, all with the right
 #                       community; a v2c get with a wrong community, which
@@ -33,8 +40,16 @@
 #                       only UDP is captured, not the ICMP unreachable)
 #   snmp-plaintext-on-10161   a v2c get in the clear on the port of SNMP
 #                       over DTLS: plaintext-on-tls-port
-# SNMP over DTLS/TLS itself (net-snmp's tsm with certificates) is not
-# recorded here. OIDs are numeric (Debian ships no MIB files).
+#   snmp-v2c-tcp-161    SNMP over TCP (RFC 3430; tcp:192.0.2.1:161), each
+#                       command its own connection: a v2c get and a v2c
+#                       walk with the right community, a v2c get with a
+#                       wrong community (unanswered; the client gives up
+#                       and closes)
+#   snmp-tls-10161      SNMP over TLS (RFC 6353; tls:192.0.2.1:10161), each
+#                       command its own connection: a v3 get and a v3
+#                       walk as "tlsuser" with the manager's certificate
+# SNMP over DTLS is not recorded here: its port 10161/udp carries the
+# plaintext capture above. OIDs are numeric (Debian ships no MIB files).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,9 +70,10 @@ SRV_ADDR=192.0.2.1
 NS_MADE=0
 SRV_PID=""
 
-CAPTURES=(snmp-v2c-161 snmp-v3-161 snmp-trap-162 snmp-plaintext-on-10161)
+CAPTURES=(snmp-v2c-161 snmp-v3-161 snmp-trap-162 snmp-plaintext-on-10161 snmp-v2c-tcp-161
+	snmp-tls-10161)
 
-PACKAGES=(snmpd snmp tcpdump tshark iproute2)
+PACKAGES=(snmpd snmp openssl tcpdump tshark iproute2)
 
 SYSDESCR=1.3.6.1.2.1.1.1.0
 SYSTEM=1.3.6.1.2.1.1
@@ -65,9 +81,13 @@ SYSTEM=1.3.6.1.2.1.1
 # ---------------------------------------------------------------- clients
 
 # An SNMP client in the client namespace, no MIBs, one try: lab_snmp PROGRAM ARG...
+# Its configuration path is the private root's (the TLS settings and
+# certificates; nothing else is set there).
 lab_snmp()
 {
-	run_client timeout 30 ip netns exec "$NS_CLI" env MIBS= MIBDIRS=/nonexistent "$1" -On -t 2 -r 0 "${@:2}"
+	run_client timeout 30 ip netns exec "$NS_CLI" env MIBS= MIBDIRS=/nonexistent \
+		SNMPCONFPATH="$ROOT/client" SNMP_PERSISTENT_DIR="$ROOT/client-persist" \
+		"$1" -On -t 2 -r 0 "${@:2}"
 }
 
 # The same for a request that gets no answer (a wrong community): it must fail.
@@ -81,10 +101,10 @@ lab_snmp_unanswered()
 
 ns_cap_start()
 {
-	local file=$1 port=$2
+	local file=$1 port=$2 l4=${3:-udp}
 	CAP_ERR=$file.err
 	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i "$VETH_CLI" \
-		-w "$file" "udp and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
+		-w "$file" "$l4 and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
 	CAP_PID=$!
 	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
 }
@@ -132,18 +152,45 @@ rec_snmp-plaintext-on-10161()
 	expect_log 'tlswatch lab agent'
 }
 
+rec_snmp-v2c-tcp-161()
+{
+	ns_cap_start "$1" 161 tcp
+	lab_snmp snmpget -v2c -c tlswatch-ro "tcp:$SRV_ADDR:161" "$SYSDESCR"
+	lab_snmp snmpwalk -v2c -c tlswatch-ro "tcp:$SRV_ADDR:161" "$SYSTEM"
+	lab_snmp_unanswered snmpget -v2c -c wrong-community "tcp:$SRV_ADDR:161" "$SYSDESCR"
+	cap_stop
+	[ "$(grep -c 'tlswatch lab agent' "$WORK/$CUR.log")" -eq 2 ] || client_die "not two answers"
+}
+
+rec_snmp-tls-10161()
+{
+	local tls=(-v3 -l authPriv -u tlsuser -T our_identity=manager -T their_identity=snmpd
+		-T trust_cert=ca)
+	ns_cap_start "$1" 10161 tcp
+	lab_snmp snmpget "${tls[@]}" "tls:$SRV_ADDR:10161" "$SYSDESCR"
+	lab_snmp snmpwalk "${tls[@]}" "tls:$SRV_ADDR:10161" "$SYSTEM"
+	cap_stop
+	[ "$(grep -c 'tlswatch lab agent' "$WORK/$CUR.log")" -eq 2 ] || client_die "not two answers"
+}
+
 # ---------------------------------------------------------------- checks
 
 # verify_capture NAME FILE: the SNMP messages tshark reads in the file.
 verify_capture()
 {
 	local name=$1 file=$2 n
-	n=$(tshark -n -r "$file" -d udp.port==10161,snmp -Y snmp 2>/dev/null | wc -l)
+	n=$(tshark -n -r "$file" -d udp.port==10161,snmp -d tcp.port==161,snmp -Y snmp 2>/dev/null | wc -l)
 	case $name in
 	snmp-v2c-161) [ "$n" -ge 8 ] ;;
 	snmp-v3-161) [ "$n" -ge 8 ] ;;
 	snmp-trap-162) [ "$n" -eq 2 ] ;;
 	snmp-plaintext-on-10161) [ "$n" -eq 2 ] ;;
+	snmp-v2c-tcp-161) [ "$n" -ge 8 ] && cap_verify "$file" 3 ;;
+	snmp-tls-10161)
+		cap_verify "$file" 2 &&
+			[ "$(tshark -n -r "$file" -d tcp.port==10161,tls -Y 'tls.handshake.type == 2' 2>/dev/null |
+				wc -l)" -eq 2 ]
+		;;
 	esac || {
 		log "$name: $n SNMP messages: not as expected"
 		return 1
@@ -190,7 +237,7 @@ ns_up()
 snmpd_conf()
 {
 	cat <<-EOF
-		agentAddress udp:$SRV_ADDR:161,udp:$SRV_ADDR:10161
+		agentAddress udp:$SRV_ADDR:161,tcp:$SRV_ADDR:161,udp:$SRV_ADDR:10161,tlstcp:$SRV_ADDR:10161
 		sysDescr tlswatch lab agent
 		sysLocation tlswatch lab
 		sysContact lab@tlswatch.test
@@ -201,7 +248,47 @@ snmpd_conf()
 		rouser noauth noauth
 		rouser authonly auth
 		rouser authpriv priv
+		[snmp] tlsAlgorithms DEFAULT:@SECLEVEL=0
+		[snmp] localCert snmpd
+		[snmp] trustCert ca
+		certSecName 10 --sha256 $(cert_sha256 "$ROOT/server/tls/certs/manager.crt") --sn tlsuser
+		rouser -s tsm tlsuser authPriv
 	EOF
+}
+
+# cert_sha256 FILE: the certificate's SHA-256 fingerprint in hex, as
+# net-snmp's certSecName takes it.
+cert_sha256()
+{
+	openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :
+}
+
+# The TLS identities, made at record time: a lab CA, the agent's
+# certificate ("snmpd", for 192.0.2.1) and the manager's ("manager"), in
+# net-snmp's layout (tls/certs, tls/private, tls/ca-certs) under each
+# side's configuration path: $ROOT/server and $ROOT/client.
+snmp_certs()
+{
+	local d=$ROOT/ca side
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=tlswatch lab SNMP CA" \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$SRV_ADDR" -keyout "$d/snmpd.key" \
+		-out "$d/snmpd.csr" 2>/dev/null
+	openssl x509 -req -in "$d/snmpd.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 30 -extfile <(printf 'subjectAltName=IP:%s\n' "$SRV_ADDR") -out "$d/snmpd.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=manager" -keyout "$d/manager.key" \
+		-out "$d/manager.csr" 2>/dev/null
+	openssl x509 -req -in "$d/manager.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 30 -out "$d/manager.crt" 2>/dev/null
+	for side in server client; do
+		mkdir -p "$ROOT/$side/tls/certs" "$ROOT/$side/tls/private" "$ROOT/$side/tls/ca-certs"
+		cp "$d/ca.crt" "$ROOT/$side/tls/ca-certs/"
+		cp "$d/snmpd.crt" "$d/manager.crt" "$ROOT/$side/tls/certs/"
+	done
+	install -m 600 "$d/snmpd.key" "$ROOT/server/tls/private/"
+	install -m 600 "$d/manager.key" "$ROOT/client/tls/private/"
+	echo 'tlsAlgorithms DEFAULT:@SECLEVEL=0' >"$ROOT/client/snmp.conf"
 }
 
 # snmpd answers a v2c get.
@@ -215,11 +302,13 @@ start_servers()
 {
 	[ -d "$ROOT" ] && [ ! -f "$ROOT/.tlswatch-snmp" ] && die "$ROOT exists and is not ours"
 	rm -rf "$ROOT"
-	mkdir -p "$ROOT/persist"
+	mkdir -p "$ROOT/persist" "$ROOT/client-persist"
 	touch "$ROOT/.tlswatch-snmp"
+	snmp_certs
 	snmpd_conf >"$ROOT/snmpd.conf"
 	ns_up
 	ip netns exec "$NS_SRV" env SNMP_PERSISTENT_DIR="$ROOT/persist" MIBS= MIBDIRS=/nonexistent \
+		SNMPCONFPATH="$ROOT/server" \
 		snmpd -f -Lf "$ROOT/snmpd.log" -C -c "$ROOT/snmpd.conf" -p "$ROOT/snmpd.pid" &
 	SRV_PID=$!
 	wait_until snmpd_answers || true

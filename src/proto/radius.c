@@ -8,18 +8,25 @@
  * secret and the Request Authenticator (5.2), CHAP-Password 3; ports
  * 1812), RFC 2866 (accounting, 1813), RFC 5176 (Disconnect and CoA, 3799),
  * RFC 3579 (EAP-Message 79, Message-Authenticator 80), RFC 6614 and RFC
- * 7360 (RADIUS over TLS and DTLS, 2083).
+ * 7360 (RADIUS over TLS and DTLS, 2083), RFC 6613 (RADIUS over TCP: the
+ * same packets back to back, framed by their length field).
  *
  * One packet per datagram; octets after the packet's length are padding
  * (RFC 2865 3) and ignored. A datagram shorter than its length is read as
- * far as its attributes go.
+ * far as its attributes go. Over TCP each packet is framed by its own
+ * length (RFC 6613 2.6.4): any number per segment, cut anywhere; a length
+ * below 20 or above 4096, or an unknown code, loses the framing (RFC 6613
+ * closes the connection then), so that direction is read no further. A
+ * gap stops the parser.
  *
  * Facts: an Access-Request with a User-Name is a login, once per distinct
- * user and method in a session (an EAP conversation sends the name in
- * every round): `PAP` when it carries User-Password, `CHAP` with
- * CHAP-Password, `EAP` with EAP-Message, `RADIUS` with none of them. None
- * has a reusable secret on the wire: User-Password is not cleartext but
- * the password XORed with MD5(shared secret + authenticator), so its
+ * user and method in a session until it is answered (an EAP conversation
+ * sends the name in every round; a proxy's TCP connection carries many
+ * attempts of the same user, each its own login): `PAP` when it carries
+ * User-Password, `CHAP` with CHAP-Password, `EAP` with EAP-Message,
+ * `RADIUS` with none of them. None has a reusable secret on the wire:
+ * User-Password is not cleartext but the password XORed with MD5(shared
+ * secret + authenticator), so its
  * severity is low (an attacker who knows or guesses the shared secret, or
  * one password, can recover the others offline); the session says it saw
  * one (user_password=obfuscated). The Access-Accept (success) or
@@ -28,10 +35,11 @@
  * accepts, rejects, challenges, accounting requests and responses, CoA and
  * Disconnect packets.
  *
- * Not handled: RADIUS over TCP (RFC 6613; the descriptor names TCP only for
- * RadSec), checking authenticators (no shared secret is known), vendor
- * attributes, what EAP carries.
+ * Not handled: checking authenticators (no shared secret is known), vendor
+ * attributes, what EAP carries, RFC 7930's packets larger than 4096 octets
+ * over TCP.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "proto.h"
@@ -74,8 +82,19 @@ struct radius_own {
 };
 _Static_assert(sizeof(struct radius_own) <= PROTO_OWN_MAX, "radius_own fits proto_facts.own");
 
+/* One direction of a TCP connection: the packet being assembled. */
+struct radius_tcp {
+	uint16_t got;  /* bytes of the packet held in buf */
+	uint16_t need; /* its length, once the header's first four bytes came */
+	bool lost;     /* framing lost: the rest of this direction is skipped */
+	uint8_t buf[RADIUS_MAX];
+};
+
+/* Over UDP a session gets only the part before tcp (udp_state_size). */
 struct radius_state {
+	bool stopped;	      /* first: proto_gap_stop (TCP only) */
 	int8_t login_of[256]; /* identifier -> the login its request named, or -1 */
+	struct radius_tcp tcp[2];
 };
 
 static struct radius_own *
@@ -146,7 +165,8 @@ radius_attrs_read(const uint8_t *p, size_t n, struct radius_attrs *a)
 	return true;
 }
 
-/* The login of this user and method, recorded once per session. */
+/* The login of this user and method: the one still waiting for its Accept
+ * or Reject (retransmissions, EAP rounds), else a new one. */
 static int
 radius_login(struct proto_facts *f, const char *mech, const struct radius_attrs *a)
 {
@@ -156,7 +176,8 @@ radius_login(struct proto_facts *f, const char *mech, const struct radius_attrs 
 	memset(user, 0, sizeof(user));
 	sasl_field_set(user, sizeof(user), a->user, a->user_len);
 	for (size_t i = 0; i < f->n_logins; i++)
-		if (strcmp(f->logins[i].mechanism, mech) == 0 &&
+		if (f->logins[i].outcome == LOGIN_UNKNOWN &&
+		    strcmp(f->logins[i].mechanism, mech) == 0 &&
 		    strcmp(f->logins[i].username, user) == 0)
 			return (int)i;
 	idx = proto_facts_add_login_index(f, mech);
@@ -231,12 +252,52 @@ radius_packet(struct radius_state *s, struct proto_facts *f, const uint8_t *p, s
 	}
 }
 
+/* The state is zeroed already; over UDP it ends before tcp[]. */
 static void
 radius_init(void *state)
 {
 	struct radius_state *s = state;
 
 	memset(s->login_of, 0xff, sizeof(s->login_of)); /* -1: none */
+}
+
+/* RFC 6613: packets back to back, each as long as its length field says;
+ * the same facts whatever the segmentation. */
+static size_t
+radius_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t len)
+{
+	struct radius_state *s = state;
+	struct radius_tcp *t = &s->tcp[dir];
+	size_t i = 0;
+
+	if (s->stopped || t->lost)
+		return len;
+	while (i < len) {
+		size_t want = t->got < 4 ? 4 : t->need;
+		size_t take = want - t->got;
+
+		if (take > len - i)
+			take = len - i;
+		memcpy(t->buf + t->got, p + i, take);
+		t->got = (uint16_t)(t->got + take);
+		i += take;
+		if (t->got < want)
+			break;
+		if (want == 4) {
+			t->need = (uint16_t)(t->buf[2] << 8 | t->buf[3]);
+			if (!radius_code_known(t->buf[0]) || t->need < RADIUS_HEADER ||
+			    t->need > RADIUS_MAX) {
+				f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+				t->lost = true;
+				return len;
+			}
+			continue;
+		}
+		radius_packet(s, f, t->buf, t->need);
+		t->got = 0;
+		t->need = 0;
+	}
+	return len;
 }
 
 static void
@@ -246,20 +307,30 @@ radius_datagram(void *state, struct proto_facts *f, enum dir dir, const uint8_t 
 	radius_packet(state, f, p, len);
 }
 
-/* UDP only: packet boundaries never get lost. */
-static void
-radius_gap(void *state, struct proto_facts *f, enum dir dir)
+/* The attributes of a packet's start (p[0..n) after the header): true when
+ * each reads, the last one allowed to run past n. */
+static bool
+radius_attrs_start_read(const uint8_t *p, size_t n)
 {
-	(void)state;
-	(void)dir;
-	f->anomalies |= PROTO_ANOM_GAP;
+	size_t off = 0;
+
+	while (n - off >= 2) {
+		if (p[off + 1] < 2)
+			return false;
+		if (p[off + 1] > n - off)
+			return true;
+		off += p[off + 1];
+	}
+	return true;
 }
 
 /*
  * A known code, a length of at least 20 and at most 4096 that the datagram
  * covers (padding after it allowed), and attributes that end exactly at
- * that length. A datagram cut short of its length is claimed only when
- * what there is of its attributes reads.
+ * that length. Bytes short of that length (the start of a TCP stream, or
+ * a datagram cut by the capture) ask for more while what there is of the
+ * header and the attributes reads: the core waits for more of a stream
+ * and takes a datagram as it is, unclaimed.
  */
 static enum sniff_result
 radius_sniff(enum dir dir, const uint8_t *p, size_t len)
@@ -270,11 +341,17 @@ radius_sniff(enum dir dir, const uint8_t *p, size_t len)
 	(void)dir;
 	if (len >= 1 && !radius_code_known(p[0]))
 		return SNIFF_NO;
-	if (len < RADIUS_HEADER)
-		return len < 4 ? SNIFF_MORE : SNIFF_NO;
+	if (len < 4)
+		return SNIFF_MORE;
 	plen = (size_t)(p[2] << 8 | p[3]);
-	if (plen < RADIUS_HEADER || plen > RADIUS_MAX || plen > len)
+	if (plen < RADIUS_HEADER || plen > RADIUS_MAX)
 		return SNIFF_NO;
+	if (plen > len) {
+		if (len <= RADIUS_HEADER)
+			return SNIFF_MORE;
+		return radius_attrs_start_read(p + RADIUS_HEADER, len - RADIUS_HEADER) ? SNIFF_MORE
+										       : SNIFF_NO;
+	}
 	if (!radius_attrs_read(p + RADIUS_HEADER, plen - RADIUS_HEADER, &a))
 		return SNIFF_NO;
 	/* A request names someone or something: an Access-Request without
@@ -311,17 +388,19 @@ radius_write(const struct proto_facts *f, const struct proto_writer *w)
 
 const struct proto_desc proto_radius = {
 	.name = "radius",
-	.rfc = "RFC 2865, RFC 2866, RFC 5176, RFC 3579, RFC 6614, RFC 7360",
-	.transports = PROTO_UDP,
+	.rfc = "RFC 2865, RFC 2866, RFC 5176, RFC 3579, RFC 6613, RFC 6614, RFC 7360",
+	.transports = PROTO_TCP | PROTO_UDP,
 	.clear_ports = {1812, 1813, 3799},
 	.tls_ports = {2083},
 	.tls_transports = PROTO_TCP | PROTO_UDP,
 	.ndpi = {"RADIUS"},
 	.alpn = {"radius/1.0"},
 	.state_size = sizeof(struct radius_state),
+	.udp_state_size = offsetof(struct radius_state, tcp),
 	.sniff = radius_sniff,
 	.init = radius_init,
+	.feed = radius_feed,
 	.datagram = radius_datagram,
-	.gap = radius_gap,
+	.gap = proto_gap_stop,
 	.write = radius_write,
 };

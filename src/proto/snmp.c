@@ -10,9 +10,16 @@
  * 0x02 priv), RFC 3414 2.4 (USM security parameters: engine ID, boots,
  * time, msgUserName, authentication and privacy parameters) and 3.2 (the
  * usmStats report OIDs), RFC 6353 (SNMP over (D)TLS on 10161/10162),
- * ITU-T X.690 (BER: definite lengths, short and long form).
+ * ITU-T X.690 (BER: definite lengths, short and long form), RFC 3430 (SNMP
+ * over TCP: messages back to back, each framed by its own BER length).
  *
- * One message per datagram. Read: the version; v1/v2c the community and
+ * One message per datagram. Over TCP each message is framed by its outer
+ * SEQUENCE's tag and definite length: any number per segment, cut
+ * anywhere; the first SNMP_TCP_KEEP bytes of each are kept and read (the
+ * community, the v3 header and the PDU type come first; a longer message,
+ * a walk's bulk response, counts in cap_hits). Another tag, an indefinite
+ * length or one of more than four bytes loses the framing: that direction
+ * is read no further. A gap stops the parser. Read: the version; v1/v2c the community and
  * the PDU type; v3 msgFlags, msgSecurityModel, the USM msgUserName and, when
  * the PDU is not encrypted, its type (a Report's first varbind OID tells a
  * usmStats error). A datagram shorter than its outer length (cut by the
@@ -35,10 +42,10 @@
  * security field says the PDUs were encrypted and no login is recorded
  * (the user name is shown, but nothing about the session is readable).
  *
- * Not handled: SNMP over TCP (RFC 3430; the descriptor names TCP only for
- * the TLS ports), security models other than USM (their parameters are
+ * Not handled: security models other than USM (their parameters are
  * not read), the varbinds of requests and responses.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "proto.h"
@@ -94,8 +101,22 @@ struct snmp_own {
 };
 _Static_assert(sizeof(struct snmp_own) <= PROTO_OWN_MAX, "snmp_own fits proto_facts.own");
 
+#define SNMP_TCP_KEEP 512 /* bytes of a message over TCP kept and read */
+
+/* One direction of a TCP connection: the message being assembled. */
+struct snmp_tcp {
+	uint8_t hdr_need; /* bytes of tag and length, once the first length byte came */
+	bool lost;	  /* framing lost: the rest of this direction is skipped */
+	uint64_t total;	  /* the message's bytes with its header, once known (else 0) */
+	uint64_t got;	  /* bytes of it seen */
+	uint8_t buf[SNMP_TCP_KEEP];
+};
+
+/* Over UDP a session gets only the part before tcp (udp_state_size). */
 struct snmp_state {
-	uint32_t messages; /* datagrams read as SNMP */
+	bool stopped;	   /* first: proto_gap_stop (TCP only) */
+	uint32_t messages; /* messages read as SNMP */
+	struct snmp_tcp tcp[2];
 };
 
 /* One BER element: its tag and contents. */
@@ -395,9 +416,11 @@ snmp_v3_message(struct proto_facts *f, struct cursor *c, bool *cut)
 	f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 }
 
-/* One datagram: Message ::= SEQUENCE { version INTEGER, ... }. */
+/* One message: Message ::= SEQUENCE { version INTEGER, ... }; capped when
+ * p holds only its first SNMP_TCP_KEEP bytes (TCP), so that it is cut on
+ * purpose, not by the capture. */
 static void
-snmp_message(struct snmp_state *s, struct proto_facts *f, const uint8_t *p, size_t n)
+snmp_message(struct snmp_state *s, struct proto_facts *f, const uint8_t *p, size_t n, bool capped)
 {
 	struct snmp_own *o = snmp_own(f);
 	struct cursor c, m;
@@ -423,30 +446,101 @@ snmp_message(struct snmp_state *s, struct proto_facts *f, const uint8_t *p, size
 		snmp_v3_message(f, &m, &cut);
 	else
 		snmp_community_message(f, &m, &cut);
-	if (cut)
+	if (cut && !capped)
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 }
 
+/* The state is zeroed already; over UDP it ends before tcp[]. */
 static void
 snmp_init(void *state)
 {
-	memset(state, 0, sizeof(struct snmp_state));
+	(void)state;
 }
 
 static void
 snmp_datagram(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t len)
 {
 	(void)dir;
-	snmp_message(state, f, p, len);
+	snmp_message(state, f, p, len, false);
 }
 
-/* UDP only: message boundaries never get lost. */
-static void
-snmp_gap(void *state, struct proto_facts *f, enum dir dir)
+/* The framing of a message's header (t->buf[0..t->got), tag and length):
+ * sets t->hdr_need at the first length byte and t->total once the length
+ * is whole; false when it cannot frame a message. */
+static bool
+snmp_tcp_header(struct snmp_tcp *t)
 {
-	(void)state;
-	(void)dir;
-	f->anomalies |= PROTO_ANOM_GAP;
+	uint8_t l;
+
+	if (t->buf[0] != BER_SEQUENCE)
+		return false;
+	if (t->got < 2)
+		return true;
+	l = t->buf[1];
+	if (t->got == 2) {
+		if (l < 0x80) {
+			t->hdr_need = 2;
+			t->total = 2 + (uint64_t)l;
+			return true;
+		}
+		if (l == 0x80 || (l & 0x7f) > 4) /* indefinite, or too long */
+			return false;
+		t->hdr_need = (uint8_t)(2 + (l & 0x7f));
+	}
+	if (t->got == t->hdr_need) {
+		uint64_t len = 0;
+
+		for (size_t i = 2; i < t->hdr_need; i++)
+			len = len << 8 | t->buf[i];
+		t->total = t->hdr_need + len;
+	}
+	return true;
+}
+
+/* RFC 3430: messages back to back, each as long as its BER length says;
+ * the same facts whatever the segmentation. */
+static size_t
+snmp_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, size_t len)
+{
+	struct snmp_state *s = state;
+	struct snmp_tcp *t = &s->tcp[dir];
+	size_t i = 0;
+
+	if (s->stopped || t->lost)
+		return len;
+	while (i < len) {
+		if (t->total == 0) { /* the header, a byte at a time */
+			t->buf[t->got++] = p[i++];
+			if (!snmp_tcp_header(t)) {
+				f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+				t->lost = true;
+				return len;
+			}
+		} else {
+			uint64_t left = t->total - t->got;
+			size_t take = left < len - i ? (size_t)left : len - i;
+
+			if (t->got < SNMP_TCP_KEEP) {
+				size_t keep = SNMP_TCP_KEEP - (size_t)t->got;
+
+				memcpy(t->buf + t->got, p + i, take < keep ? take : keep);
+			}
+			t->got += take;
+			i += take;
+		}
+		if (t->total != 0 && t->got == t->total) {
+			bool capped = t->total > SNMP_TCP_KEEP;
+
+			if (capped)
+				f->cap_hits++;
+			snmp_message(s, f, t->buf, capped ? SNMP_TCP_KEEP : (size_t)t->total,
+				     capped);
+			t->got = 0;
+			t->total = 0;
+			t->hdr_need = 0;
+		}
+	}
+	return len;
 }
 
 /*
@@ -525,16 +619,18 @@ snmp_write(const struct proto_facts *f, const struct proto_writer *w)
 
 const struct proto_desc proto_snmp = {
 	.name = "snmp",
-	.rfc = "RFC 1157, RFC 1901, RFC 3412, RFC 3414, RFC 3416, RFC 6353",
-	.transports = PROTO_UDP,
+	.rfc = "RFC 1157, RFC 1901, RFC 3412, RFC 3414, RFC 3416, RFC 3430, RFC 6353",
+	.transports = PROTO_TCP | PROTO_UDP,
 	.clear_ports = {161, 162},
 	.tls_ports = {10161, 10162},
 	.tls_transports = PROTO_TCP | PROTO_UDP,
 	.ndpi = {"SNMP"},
 	.state_size = sizeof(struct snmp_state),
+	.udp_state_size = offsetof(struct snmp_state, tcp),
 	.sniff = snmp_sniff,
 	.init = snmp_init,
+	.feed = snmp_feed,
 	.datagram = snmp_datagram,
-	.gap = snmp_gap,
+	.gap = proto_gap_stop,
 	.write = snmp_write,
 };

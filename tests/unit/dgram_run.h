@@ -2,7 +2,8 @@
  * dgram_run.h - one session of a datagram parser in a unit test: its state
  * and facts, and datagrams fed in buffers of exactly their size (so ASan
  * sees any read past one). The test defines DGRAM_PROTO (the descriptor,
- * proto_snmp say) before including it.
+ * proto_snmp say) before including it. The state is as large as the core
+ * makes a UDP session's: udp_state_size, when the parser has one.
  */
 #ifndef TLSWATCH_TEST_DGRAM_RUN_H
 #define TLSWATCH_TEST_DGRAM_RUN_H
@@ -20,9 +21,10 @@ struct run {
 static void
 run_init(struct run *r)
 {
-	/* A UDP session's state (udp_state_size, when the parser has one). */
-	assert_true((DGRAM_PROTO.udp_state_size ? DGRAM_PROTO.udp_state_size
-						: DGRAM_PROTO.state_size) <= sizeof(r->state));
+	size_t size =
+		DGRAM_PROTO.udp_state_size ? DGRAM_PROTO.udp_state_size : DGRAM_PROTO.state_size;
+
+	assert_true(size <= sizeof(r->state));
 	memset(r, 0, sizeof(*r));
 	DGRAM_PROTO.init(r->state);
 }

@@ -3,8 +3,10 @@
  * user names as logins without a secret (PAP's User-Password is hidden,
  * not cleartext), the outcome from the Accept or Reject of the same
  * identifier, one login per user and method (EAP rounds), the counts,
- * every cut of a packet, hostile lengths, sniffing; and through the
- * session and the verdict: a low alert, RADIUS in the clear on 2083.
+ * every cut of a packet, hostile lengths, sniffing; RADIUS over TCP (RFC
+ * 6613: packets framed by their length, several a segment or cut anywhere,
+ * the same facts in every chunking); and through the session and the
+ * verdict: a low alert, RADIUS in the clear on 2083, the small UDP state.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "replay.h"
 #include "session.h"
 #include "transcript.h"
 #include "verdict.h"
@@ -142,6 +145,28 @@ test_radius_eap_rounds_are_one_login_answered_at_the_end(void **unused)
 	assert_login(&r.f, 0, "EAP", "carol@example.org", "", false, LOGIN_SUCCESS);
 	assert_string_equal(own_fields(&proto_radius, &r.f, &t),
 			    "access_requests=3;accepts=1;challenges=2;");
+}
+
+static void
+test_radius_an_attempt_after_the_answer_is_a_login_of_its_own(void **unused)
+{
+	struct run r;
+	struct pkt p;
+
+	(void)unused;
+	run_init(&r);
+	pkt_request(&p, 1, "alice", 2);
+	run_dgram(&r, DIR_C2S, p.b, p.n);
+	run_dgram(&r, DIR_C2S, p.b, p.n); /* a retransmission: the same login */
+	pkt_answer(&p, 2, 1);
+	run_dgram(&r, DIR_S2C, p.b, p.n);
+	pkt_request(&p, 2, "alice", 2); /* a proxy's next attempt for alice */
+	run_dgram(&r, DIR_C2S, p.b, p.n);
+	pkt_answer(&p, 3, 2);
+	run_dgram(&r, DIR_S2C, p.b, p.n);
+	assert_int_equal(r.f.n_logins, 2);
+	assert_login(&r.f, 0, "PAP", "alice", "", false, LOGIN_SUCCESS);
+	assert_login(&r.f, 1, "PAP", "alice", "", false, LOGIN_FAILURE);
 }
 
 static void
@@ -272,10 +297,162 @@ test_radius_sniff_claims_packets_and_not_text_or_dns(void **unused)
 	assert_int_equal(proto_radius.sniff(DIR_S2C, p.b, p.n), SNIFF_STRONG);
 	pkt_answer(&p, 1, 1); /* an Access-Request without attributes */
 	assert_int_equal(proto_radius.sniff(DIR_C2S, p.b, p.n), SNIFF_NO);
-	assert_int_equal(proto_radius.sniff(DIR_C2S, dns, sizeof(dns)), SNIFF_NO);
+	/* Its bytes read as code 1, length 256, attributes cut: more is asked
+	 * for, which a datagram never gets (the core claims it for nobody). */
+	assert_int_equal(proto_radius.sniff(DIR_C2S, dns, sizeof(dns)), SNIFF_MORE);
 	assert_int_equal(proto_radius.sniff(
 				 DIR_C2S, (const uint8_t *)"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27),
 			 SNIFF_NO);
+}
+
+/* ---- RADIUS over TCP (RFC 6613) ---------------------------------------------- */
+
+/* Packets back to back, as one TCP direction carries them. */
+struct stream {
+	uint8_t b[1024];
+	size_t n;
+};
+
+static void
+stream_add(struct stream *st, const struct pkt *p)
+{
+	assert_true(st->n + p->n <= sizeof(st->b));
+	memcpy(st->b + st->n, p->b, p->n);
+	st->n += p->n;
+}
+
+/* A proxy's connection: alice (PAP, id 1) accepted, bob (CHAP, id 2)
+ * rejected, an Accounting-Request and its response; each direction one
+ * step, so chunk 0 hands all its packets in one segment. */
+static void
+tcp_conversation(struct stream *c2s, struct stream *s2c)
+{
+	struct pkt p;
+
+	memset(c2s, 0, sizeof(*c2s));
+	memset(s2c, 0, sizeof(*s2c));
+	pkt_request(&p, 1, "alice", 2);
+	stream_add(c2s, &p);
+	pkt_request(&p, 2, "bob", 3);
+	stream_add(c2s, &p);
+	pkt_start(&p, 4, 3);
+	pkt_attr(&p, 1, "alice", 5);
+	pkt_end(&p);
+	stream_add(c2s, &p);
+	pkt_answer(&p, 2, 1);
+	stream_add(s2c, &p);
+	pkt_answer(&p, 3, 2);
+	stream_add(s2c, &p);
+	pkt_answer(&p, 5, 3);
+	stream_add(s2c, &p);
+}
+
+static void
+test_radius_over_tcp_gives_the_same_facts_in_every_chunking(void **unused)
+{
+	struct stream c2s, s2c;
+	struct replay_result first, r;
+	struct own_text t;
+
+	(void)unused;
+	tcp_conversation(&c2s, &s2c);
+	{
+		const struct step steps[] = {
+			{DIR_C2S, (const char *)c2s.b, c2s.n},
+			{DIR_S2C, (const char *)s2c.b, s2c.n},
+		};
+
+		replay(&proto_radius, steps, 2, replay_chunks[0], &first);
+		for (size_t i = 1; i < REPLAY_N_CHUNKS; i++) {
+			replay(&proto_radius, steps, 2, replay_chunks[i], &r);
+			assert_true(replay_facts_equal(&first.facts, &r.facts));
+		}
+	}
+	assert_int_equal(first.facts.anomalies, 0);
+	assert_int_equal(first.facts.n_logins, 2);
+	assert_login(&first.facts, 0, "PAP", "alice", "", false, LOGIN_SUCCESS);
+	assert_login(&first.facts, 1, "CHAP", "bob", "", false, LOGIN_FAILURE);
+	assert_int_equal(first.facts.commands, 6);
+	assert_string_equal(own_fields(&proto_radius, &first.facts, &t),
+			    "access_requests=2;accepts=1;rejects=1;accounting_requests=1;"
+			    "accounting_responses=1;user_password=obfuscated;");
+}
+
+static void
+test_radius_over_tcp_a_bad_length_loses_that_direction_only(void **unused)
+{
+	struct stream c2s, s2c;
+	struct pkt p;
+
+	(void)unused;
+	tcp_conversation(&c2s, &s2c);
+	/* Below the header, above 4096, an unknown code: the packets after it
+	 * cannot be found; the server's direction is still read. */
+	for (int bad = 0; bad < 3; bad++) {
+		struct stream lost;
+		struct replay_result r;
+
+		memset(&lost, 0, sizeof(lost));
+		pkt_request(&p, 9, "mallory", 2);
+		if (bad == 0)
+			p.b[3] = 19;
+		else if (bad == 1)
+			p.b[2] = 0x10, p.b[3] = 0x01;
+		else
+			p.b[0] = 99;
+		stream_add(&lost, &p);
+		memcpy(lost.b + lost.n, c2s.b, c2s.n);
+		lost.n += c2s.n;
+		for (size_t i = 0; i < REPLAY_N_CHUNKS; i++) {
+			const struct step steps[] = {
+				{DIR_C2S, (const char *)lost.b, lost.n},
+				{DIR_S2C, (const char *)s2c.b, s2c.n},
+			};
+
+			replay(&proto_radius, steps, 2, replay_chunks[i], &r);
+			assert_true(r.facts.anomalies & PROTO_ANOM_BAD_SYNTAX);
+			assert_int_equal(r.facts.n_logins, 0);
+			assert_int_equal(r.facts.commands, 3); /* the three answers */
+		}
+	}
+}
+
+static void
+test_radius_over_tcp_stops_at_a_gap(void **unused)
+{
+	struct stream c2s, s2c;
+	struct proto_facts f;
+	void *st = calloc(1, proto_radius.state_size);
+
+	(void)unused;
+	assert_non_null(st);
+	tcp_conversation(&c2s, &s2c);
+	memset(&f, 0, sizeof(f));
+	proto_radius.init(st);
+	assert_int_equal(proto_radius.feed(st, &f, DIR_C2S, c2s.b, 30), 30);
+	proto_radius.gap(st, &f, DIR_C2S);
+	assert_int_equal(proto_radius.feed(st, &f, DIR_C2S, c2s.b, c2s.n), c2s.n);
+	assert_int_equal(proto_radius.feed(st, &f, DIR_S2C, s2c.b, s2c.n), s2c.n);
+	assert_int_equal(f.n_logins, 0);
+	assert_int_equal(f.commands, 0);
+	assert_true(f.anomalies & PROTO_ANOM_GAP);
+	free(st);
+}
+
+static void
+test_radius_sniff_waits_for_the_rest_of_a_packet_cut_by_tcp(void **unused)
+{
+	struct pkt p;
+
+	(void)unused;
+	pkt_request(&p, 1, "alice", 2);
+	for (size_t n = 4; n < p.n; n++)
+		assert_int_equal(proto_radius.sniff(DIR_C2S, p.b, n), SNIFF_MORE);
+	p.b[21] = 1; /* User-Name of length 1: never a packet */
+	assert_int_equal(proto_radius.sniff(DIR_C2S, p.b, 30), SNIFF_NO);
+	p.b[21] = 7;
+	p.b[3] = 19;
+	assert_int_equal(proto_radius.sniff(DIR_C2S, p.b, 10), SNIFF_NO);
 }
 
 /* ---- Through the session and the verdict ------------------------------------ */
@@ -330,6 +507,20 @@ test_radius_in_the_clear_on_2083_is_plaintext_on_tls_port(void **unused)
 	session_release(&s);
 }
 
+static void
+test_radius_over_udp_holds_only_the_state_udp_needs(void **unused)
+{
+	struct session s;
+	struct alert alerts[4];
+
+	(void)unused;
+	assert_true(proto_radius.udp_state_size > 0);
+	assert_true(proto_radius.udp_state_size + 4096 < proto_radius.state_size);
+	judge_exchange(&s, 1812, alerts, 4);
+	assert_int_equal(session_heap_bytes(&s), proto_radius.udp_state_size);
+	session_release(&s);
+}
+
 int
 main(void)
 {
@@ -338,6 +529,7 @@ main(void)
 			test_radius_pap_request_is_a_login_without_a_secret_accepted_by_its_identifier),
 		cmocka_unit_test(test_radius_reject_is_a_failure_and_chap_is_its_own_mechanism),
 		cmocka_unit_test(test_radius_eap_rounds_are_one_login_answered_at_the_end),
+		cmocka_unit_test(test_radius_an_attempt_after_the_answer_is_a_login_of_its_own),
 		cmocka_unit_test(test_radius_accounting_and_coa_are_counted_not_logins),
 		cmocka_unit_test(test_radius_user_name_bytes_outside_ascii_are_kept_printable),
 		cmocka_unit_test(test_radius_every_cut_of_a_request_is_read_without_harm),
@@ -346,6 +538,11 @@ main(void)
 		cmocka_unit_test(test_radius_sniff_claims_packets_and_not_text_or_dns),
 		cmocka_unit_test(test_radius_pap_login_is_a_low_alert),
 		cmocka_unit_test(test_radius_in_the_clear_on_2083_is_plaintext_on_tls_port),
+		cmocka_unit_test(test_radius_over_tcp_gives_the_same_facts_in_every_chunking),
+		cmocka_unit_test(test_radius_over_tcp_a_bad_length_loses_that_direction_only),
+		cmocka_unit_test(test_radius_over_tcp_stops_at_a_gap),
+		cmocka_unit_test(test_radius_sniff_waits_for_the_rest_of_a_packet_cut_by_tcp),
+		cmocka_unit_test(test_radius_over_udp_holds_only_the_state_udp_needs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

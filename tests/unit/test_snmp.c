@@ -4,9 +4,11 @@
  * response), v3 messages by security level (noAuthNoPriv and authNoPriv
  * users as logins without a secret, authPriv none, discovery none, a
  * usmStatsUnknownUserNames report a failure), every cut of a datagram,
- * hostile BER lengths, sniffing; and through the session and the verdict:
- * the alert's severity and evidence, the secret redacted, SNMP in the
- * clear on 10161.
+ * hostile BER lengths, sniffing; SNMP over TCP (RFC 3430: messages
+ * framed by their BER length, several a segment or cut anywhere, the same
+ * facts in every chunking, long messages read by their start); and through
+ * the session and the verdict: the alert's severity and evidence, the
+ * secret redacted, SNMP in the clear on 10161, the small UDP state.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "replay.h"
 #include "session.h"
 #include "sink.h"
 #include "transcript.h"
@@ -454,6 +457,162 @@ test_snmp_sniff_claims_messages_and_not_text_or_dns(void **unused)
 		SNIFF_NO);
 }
 
+/* ---- SNMP over TCP (RFC 3430) ------------------------------------------------ */
+
+/* Messages back to back, as one TCP direction carries them. */
+struct stream {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void
+stream_add(struct stream *st, const void *p, size_t n)
+{
+	assert_true(st->n + n <= sizeof(st->b));
+	memcpy(st->b + st->n, p, n);
+	st->n += n;
+}
+
+/* A v2c get in short-form lengths (as some agents write them). */
+static const uint8_t short_form_get[] = {
+	0x30, 0x1c, 0x02, 0x01, 0x01, 0x04, 0x0a, 'p',	'u',  'b',  'l',  'i',	'c',  '-',  'l',
+	'a',  'b',  0xa0, 0x0b, 0x02, 0x01, 0x09, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x00,
+};
+
+/* A response longer than the parser keeps: its varbind's value is 700
+ * octets. */
+static void
+mb_long_response(struct mb *m)
+{
+	static uint8_t value[700];
+
+	memset(value, 'v', sizeof(value));
+	memset(m, 0, sizeof(*m));
+	mb_open(m, 0x30);
+	mb_int(m, 1);
+	mb_str(m, "public-lab");
+	mb_open(m, 0xa2);
+	mb_int(m, 9);
+	mb_int(m, 0);
+	mb_int(m, 0);
+	mb_open(m, 0x30);
+	mb_open(m, 0x30);
+	mb_prim(m, 0x06, "\x2b\x06\x01\x02\x01\x01\x01\x00", 8);
+	mb_open(m, 0x04);
+	mb_bytes(m, value, sizeof(value));
+	mb_close(m);
+	mb_close(m);
+	mb_close(m);
+	mb_close(m);
+	mb_close(m);
+}
+
+/* A manager's connection: a get and a getnext, then the short-form get;
+ * the agent's responses, the last one long. Each direction one step, so
+ * chunk 0 hands all its messages in one segment. */
+static void
+tcp_conversation(struct stream *c2s, struct stream *s2c)
+{
+	struct mb m;
+
+	memset(c2s, 0, sizeof(*c2s));
+	memset(s2c, 0, sizeof(*s2c));
+	mb_community(&m, 1, "public-lab", 0xa0);
+	stream_add(c2s, m.b, m.n);
+	mb_community(&m, 1, "public-lab", 0xa1);
+	stream_add(c2s, m.b, m.n);
+	stream_add(c2s, short_form_get, sizeof(short_form_get));
+	mb_community(&m, 1, "public-lab", 0xa2);
+	stream_add(s2c, m.b, m.n);
+	stream_add(s2c, m.b, m.n);
+	mb_long_response(&m);
+	stream_add(s2c, m.b, m.n);
+}
+
+static void
+test_snmp_over_tcp_gives_the_same_facts_in_every_chunking(void **unused)
+{
+	struct stream c2s, s2c;
+	struct replay_result first, r;
+	struct own_text t;
+	const struct step steps[] = {
+		{DIR_C2S, (const char *)c2s.b, 0},
+		{DIR_S2C, (const char *)s2c.b, 0},
+	};
+	struct step st[2];
+
+	(void)unused;
+	tcp_conversation(&c2s, &s2c);
+	memcpy(st, steps, sizeof(st));
+	st[0].len = c2s.n;
+	st[1].len = s2c.n;
+	replay(&proto_snmp, st, 2, replay_chunks[0], &first);
+	for (size_t i = 1; i < REPLAY_N_CHUNKS; i++) {
+		replay(&proto_snmp, st, 2, replay_chunks[i], &r);
+		assert_true(replay_facts_equal(&first.facts, &r.facts));
+		assert_int_equal(r.facts.cap_hits, 1);
+	}
+	assert_int_equal(first.facts.anomalies, 0);
+	assert_int_equal(first.facts.n_logins, 1);
+	assert_login(&first.facts, 0, "COMMUNITY", "", "public-lab", true, LOGIN_SUCCESS);
+	assert_string_equal(own_fields(&proto_snmp, &first.facts, &t),
+			    "version=2c;requests=3;responses=3;");
+}
+
+static void
+test_snmp_over_tcp_a_message_without_framing_loses_that_direction_only(void **unused)
+{
+	/* Another tag, an indefinite length, a length of five bytes. */
+	static const uint8_t bad[][3] = {
+		{0x31, 0x03, 0x02}, {0x30, 0x80, 0x02}, {0x30, 0x85, 0x01}};
+	struct stream c2s, s2c;
+	struct own_text t;
+
+	(void)unused;
+	tcp_conversation(&c2s, &s2c);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		struct stream lost;
+		struct replay_result r;
+
+		memset(&lost, 0, sizeof(lost));
+		stream_add(&lost, bad[k], sizeof(bad[k]));
+		stream_add(&lost, c2s.b, c2s.n);
+		for (size_t i = 0; i < REPLAY_N_CHUNKS; i++) {
+			const struct step steps[] = {
+				{DIR_C2S, (const char *)lost.b, lost.n},
+				{DIR_S2C, (const char *)s2c.b, s2c.n},
+			};
+
+			replay(&proto_snmp, steps, 2, replay_chunks[i], &r);
+			assert_true(r.facts.anomalies & PROTO_ANOM_BAD_SYNTAX);
+			assert_string_equal(own_fields(&proto_snmp, &r.facts, &t),
+					    "version=2c;responses=3;");
+		}
+	}
+}
+
+static void
+test_snmp_over_tcp_stops_at_a_gap(void **unused)
+{
+	struct stream c2s, s2c;
+	struct proto_facts f;
+	void *st = calloc(1, proto_snmp.state_size);
+
+	(void)unused;
+	assert_non_null(st);
+	tcp_conversation(&c2s, &s2c);
+	memset(&f, 0, sizeof(f));
+	proto_snmp.init(st);
+	assert_int_equal(proto_snmp.feed(st, &f, DIR_C2S, c2s.b, 9), 9);
+	proto_snmp.gap(st, &f, DIR_C2S);
+	assert_int_equal(proto_snmp.feed(st, &f, DIR_C2S, c2s.b, c2s.n), c2s.n);
+	assert_int_equal(proto_snmp.feed(st, &f, DIR_S2C, s2c.b, s2c.n), s2c.n);
+	assert_int_equal(f.n_logins, 0);
+	assert_int_equal(f.commands, 0);
+	assert_true(f.anomalies & PROTO_ANOM_GAP);
+	free(st);
+}
+
 /* ---- Through the session and the verdict ------------------------------------ */
 
 static size_t
@@ -508,6 +667,20 @@ test_snmp_in_the_clear_on_10161_is_plaintext_on_tls_port(void **unused)
 	session_release(&s);
 }
 
+static void
+test_snmp_over_udp_holds_only_the_state_udp_needs(void **unused)
+{
+	struct session s;
+	struct alert alerts[4];
+
+	(void)unused;
+	assert_true(proto_snmp.udp_state_size > 0);
+	assert_true(proto_snmp.udp_state_size + 1000 < proto_snmp.state_size);
+	judge_exchange(&s, 161, alerts, 4);
+	assert_int_equal(session_heap_bytes(&s), proto_snmp.udp_state_size);
+	session_release(&s);
+}
+
 int
 main(void)
 {
@@ -531,6 +704,11 @@ main(void)
 		cmocka_unit_test(
 			test_snmp_community_is_a_high_alert_without_the_secret_and_redacted),
 		cmocka_unit_test(test_snmp_in_the_clear_on_10161_is_plaintext_on_tls_port),
+		cmocka_unit_test(test_snmp_over_tcp_gives_the_same_facts_in_every_chunking),
+		cmocka_unit_test(
+			test_snmp_over_tcp_a_message_without_framing_loses_that_direction_only),
+		cmocka_unit_test(test_snmp_over_tcp_stops_at_a_gap),
+		cmocka_unit_test(test_snmp_over_udp_holds_only_the_state_udp_needs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
