@@ -53,9 +53,9 @@
 #define STUN_COOKIE 0x2112A442u
 #define STUN_HEAD 512  /* bytes of a TCP message kept to read its attributes */
 #define STUN_PENDING 8 /* requests remembered for their answers */
-#define STUN_OWN_USER 12
+#define STUN_OWN_USER 10
 #define STUN_OWN_REALM 16
-#define STUN_OWN_SOFTWARE 20
+#define STUN_OWN_SOFTWARE 22
 
 enum {
 	STUN_REQUEST = 0,

@@ -148,8 +148,9 @@ test_stun_binding_request_and_response_are_counted(void **unused)
 	run_init(&r);
 	run_dgram(&r, DIR_C2S, BINDREQ, BINDREQ_LEN);
 	run_dgram(&r, DIR_S2C, BINDOK, BINDOK_LEN);
-	assert_string_equal(own_fields(&proto_stun, &r.f, &t),
-			    "methods=binding;requests=1;successes=1;software=Coturn-4.6.1 'Go...;");
+	assert_string_equal(
+		own_fields(&proto_stun, &r.f, &t),
+		"methods=binding;requests=1;successes=1;software=Coturn-4.6.1 'Gorst';");
 	assert_int_equal(r.f.anomalies, 0);
 	assert_int_equal(r.f.n_logins, 0);
 }
@@ -177,7 +178,7 @@ test_stun_turn_allocate_with_credentials_is_a_login_without_a_secret(void **unus
 	assert_string_equal(own_fields(&proto_stun, &r.f, &t),
 			    "methods=allocate,channel-bind;requests=3;successes=2;errors=1;"
 			    "channel_data=2;error_code=401;user=alice;realm=tlswatch.test;"
-			    "software=Coturn-4.6.1 'Go...;");
+			    "software=Coturn-4.6.1 'Gorst';");
 	assert_int_equal(r.f.anomalies, 0);
 }
 
@@ -202,7 +203,7 @@ test_stun_tcp_stream_gives_the_same_facts_in_every_chunk_size(void **unused)
 	assert_string_equal(own_fields(&proto_stun, &r.facts, &t),
 			    "methods=allocate,channel-bind;requests=3;successes=2;errors=1;"
 			    "channel_data=2;error_code=401;user=alice;realm=tlswatch.test;"
-			    "software=Coturn-4.6.1 'Go...;");
+			    "software=Coturn-4.6.1 'Gorst';");
 	assert_int_equal(r.facts.anomalies, 0);
 }
 
@@ -459,6 +460,38 @@ test_stun_in_the_clear_on_3478_is_cleartext_and_on_5349_plaintext_on_tls_port(vo
 	session_release(&s);
 }
 
+/* A TLS session that offered ALPN ids to port, named without a parser. */
+static const char *
+name_tls_offering(uint16_t port, const char *alpn)
+{
+	static char service[32];
+	struct session s;
+
+	session_init(&s, 1, 1000000);
+	s.family = 4;
+	s.l4 = 6;
+	s.server_port = port;
+	s.client_port = 40000;
+	snprintf(s.tf.alpn, sizeof(s.tf.alpn), "%s", alpn);
+	session_name_service(&s);
+	snprintf(service, sizeof(service), "%s", s.service ? s.service : "");
+	session_release(&s);
+	return service;
+}
+
+static void
+test_stun_tls_offering_stun_turn_among_others_on_5349_is_stun(void **unused)
+{
+	(void)unused;
+	/* turnutils_uclient -S offers "http/1.1,stun.turn,stun.nat-discovery". */
+	assert_string_equal(name_tls_offering(5349, "http/1.1,stun.turn,stun.nat-discovery"),
+			    "stun");
+	assert_string_equal(name_tls_offering(5349, "stun.nat-discovery"), "stun");
+	assert_string_equal(name_tls_offering(5349, "h2,http/1.1"), "http");
+	assert_string_equal(name_tls_offering(443, "http/1.1,stun.turn"), "http");
+	assert_string_equal(name_tls_offering(40002, "stun.turn,h2"), "stun");
+}
+
 int
 main(void)
 {
@@ -476,6 +509,7 @@ main(void)
 		cmocka_unit_test(test_stun_sniff_claims_whole_messages_with_the_cookie),
 		cmocka_unit_test(
 			test_stun_in_the_clear_on_3478_is_cleartext_and_on_5349_plaintext_on_tls_port),
+		cmocka_unit_test(test_stun_tls_offering_stun_turn_among_others_on_5349_is_stun),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
