@@ -198,6 +198,7 @@ pcaps:
 	tools/record-radius.sh
 	tools/record-sip.sh
 	tools/record-syslog.sh
+	tools/record-stun.sh
 	tools/record-dtls.sh
 	tools/record-quic.sh
 
