@@ -484,6 +484,12 @@ stun_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 					keep = take;
 				memcpy(t->head + t->head_len, p + i, keep);
 				t->head_len = (uint16_t)(t->head_len + keep);
+				/* No cookie: not STUN; stop before skipping its length. */
+				if (t->head_len >= 8 && !stun_header_ok(t->head)) {
+					f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
+					t->stopped = true;
+					return len;
+				}
 			}
 			i += take;
 			t->left -= (uint32_t)take;
@@ -491,15 +497,10 @@ stun_feed(void *state, struct proto_facts *f, enum dir dir, const uint8_t *p, si
 		if (t->left > 0)
 			break;
 		t->in_frame = false;
-		if (t->channel) {
+		if (t->channel)
 			stun_channel_data(f);
-		} else if (!stun_header_ok(t->head)) { /* no cookie: not STUN */
-			f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-			t->stopped = true;
-			return len;
-		} else {
+		else
 			stun_message(s, f, t->head, t->head_len, t->total);
-		}
 	}
 	return len;
 }

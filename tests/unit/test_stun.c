@@ -364,6 +364,16 @@ test_stun_tcp_junk_or_a_huge_length_stops_without_harm(void **unused)
 		assert_string_equal(own_fields(&proto_stun, &r.facts, &t), "");
 	}
 	{
+		/* The wrong cookie stops the direction at once, whatever the
+		 * length says. */
+		const struct step steps[] = {
+			CB("\x00\x01\xff\xfc\x12\x34\x56\x78"),
+		};
+
+		transcript_run(&proto_stun, steps, N_STEPS(steps), &r);
+		assert_true(r.facts.anomalies & PROTO_ANOM_BAD_SYNTAX);
+	}
+	{
 		/* A 20-byte header with the wrong cookie: not STUN. */
 		const struct step steps[] = {
 			CB("\x00\x01\x00\x00\x12\x34\x56\x78"
