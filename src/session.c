@@ -633,6 +633,23 @@ session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 	session_feed(s, dir, p, len);
 }
 
+/* Does the offered ALPN list (comma-separated) name service anywhere in
+ * it? */
+static bool
+session_alpn_offers(const char *list, const char *service)
+{
+	for (const char *p = list; p; p = strchr(p, ',')) {
+		const char *name;
+
+		if (*p == ',')
+			p++;
+		name = proto_name_by_alpn(p);
+		if (name && strcmp(name, service) == 0)
+			return true;
+	}
+	return false;
+}
+
 void
 session_name_service(struct session *s)
 {
@@ -642,11 +659,14 @@ session_name_service(struct session *s)
 
 	if (s->proto)
 		return; /* named by content */
+	sp = proto_by_port(s->server_port, s->l4, &tls_port);
 	if (s->tf.alpn_selected[0])
 		by_alpn = proto_name_by_alpn(s->tf.alpn_selected);
+	else if (s->tf.alpn[0] && sp && session_alpn_offers(s->tf.alpn, sp->name))
+		by_alpn = sp->name; /* offered among others: coturn's client
+				     * offers "http/1.1,stun.turn" to 5349 */
 	else if (s->tf.alpn[0])
 		by_alpn = proto_name_by_alpn(s->tf.alpn);
-	sp = proto_by_port(s->server_port, s->l4, &tls_port);
 	if (by_alpn)
 		s->service = by_alpn;
 	else if (s->ndpi[0] && proto_name_by_ndpi(s->ndpi))

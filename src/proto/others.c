@@ -1,15 +1,14 @@
 /*
  * others.c - the TLS-capable services tlswatch knows by name, port, nDPI
  * name and ALPN id only (DESIGN.md's table; IANA service names and port
- * assignments, RFC 8314 for mail, RFC 6083/6733 for Diameter, RFC 7350
- * for STUN/TURN). A session of one of
+ * assignments, RFC 8314 for mail, RFC 6083/6733 for Diameter). A session
+ * of one of
  * them is named by its port or by nDPI and judged without a parser. When a
  * service gets its parser, its descriptor moves to its own file.
  */
 #include "proto.h"
 
 #define TCP PROTO_TCP
-#define BOTH (PROTO_TCP | PROTO_UDP)
 
 const struct proto_desc proto_diameter = {
 	.name = "diameter",
@@ -18,15 +17,6 @@ const struct proto_desc proto_diameter = {
 	.tls_ports = {5868},
 	.tls_transports = TCP,
 	.ndpi = {"Diameter"},
-};
-
-const struct proto_desc proto_stun = {
-	.name = "stun",
-	.transports = BOTH,
-	.clear_ports = {3478},
-	.tls_ports = {5349},
-	.tls_transports = BOTH,
-	.ndpi = {"STUN"},
 };
 
 /* Datagrams to 6635 and 4754 are tunnels the decoder opens (decode.h): the
