@@ -1,8 +1,7 @@
 /*
  * others.c - the TLS-capable services tlswatch knows by name, port, nDPI
  * name and ALPN id only (DESIGN.md's table; IANA service names and port
- * assignments, RFC 8314 for mail, RFC 6083/6733 for Diameter, RFC 7350
- * for STUN/TURN). A session of one of
+ * assignments, RFC 8314 for mail, RFC 7350 for STUN/TURN). A session of one of
  * them is named by its port or by nDPI and judged without a parser. When a
  * service gets its parser, its descriptor moves to its own file.
  */
@@ -10,15 +9,6 @@
 
 #define TCP PROTO_TCP
 #define BOTH (PROTO_TCP | PROTO_UDP)
-
-const struct proto_desc proto_diameter = {
-	.name = "diameter",
-	.transports = TCP,
-	.clear_ports = {3868},
-	.tls_ports = {5868},
-	.tls_transports = TCP,
-	.ndpi = {"Diameter"},
-};
 
 const struct proto_desc proto_stun = {
 	.name = "stun",
