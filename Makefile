@@ -196,6 +196,7 @@ pcaps:
 	tools/record-dns.sh
 	tools/record-snmp.sh
 	tools/record-radius.sh
+	tools/record-diameter.sh
 	tools/record-sip.sh
 	tools/record-syslog.sh
 	tools/record-dtls.sh
