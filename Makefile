@@ -89,7 +89,7 @@ docs-check: $(BUILD)/tlswatch
 # every check (fuzz-regress); a target without any keeps a few hand-made
 # inputs there (one per mode of its harness), so that it is replayed too.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = session engine pcap tls tlshello cert dtls quic smtp imap pop3 ftp sieve postgres ldap nntp irc mysql http telnet dns xmpp snmp radius sip syslog stun sasl line xml proto registry others decode reasm ipfrag state policy feed
+FUZZ_TARGETS = session engine pcap tls tlshello cert dtls quic smtp imap pop3 ftp sieve postgres ldap nntp irc mysql http telnet dns xmpp snmp radius diameter sip syslog stun sasl line xml proto registry others decode reasm ipfrag state policy feed
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Isrc/proto $(PKG_CFLAGS)
 
@@ -107,7 +107,7 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seeds/.done
 		c=$(BUILD)/fuzz/corpus_$$t; mkdir -p $$c $(BUILD)/fuzz/crashes_$$t; \
 		cp -n tests/fuzz/regressions/$$t/* $$c/ 2>/dev/null; \
 		seed=$$(case $$t in session) echo conv;; engine) echo engine;; pcap) echo pcap;; \
-			tls|tlshello|smtp|imap|pop3|ftp|sieve|postgres|ldap|nntp|irc|mysql|http|telnet|dns|xmpp|syslog|stun) echo stream;; \
+			tls|tlshello|smtp|imap|pop3|ftp|sieve|postgres|ldap|nntp|irc|mysql|http|telnet|dns|xmpp|syslog|stun|diameter) echo stream;; \
 			snmp|radius|sip) echo dgram;; policy) echo policy;; esac); \
 		[ -n "$$seed" ] && cp -n $(BUILD)/fuzz/seeds/$$seed/* $$c/ 2>/dev/null; \
 		dict=; [ -f tests/fuzz/dict/$$t.dict ] && dict=-dict=tests/fuzz/dict/$$t.dict; \
@@ -196,6 +196,7 @@ pcaps:
 	tools/record-dns.sh
 	tools/record-snmp.sh
 	tools/record-radius.sh
+	tools/record-diameter.sh
 	tools/record-sip.sh
 	tools/record-syslog.sh
 	tools/record-stun.sh

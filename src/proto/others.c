@@ -1,23 +1,13 @@
 /*
  * others.c - the TLS-capable services tlswatch knows by name, port, nDPI
  * name and ALPN id only (DESIGN.md's table; IANA service names and port
- * assignments, RFC 8314 for mail, RFC 6083/6733 for Diameter). A session
- * of one of
+ * assignments, RFC 8314 for mail). A session of one of
  * them is named by its port or by nDPI and judged without a parser. When a
  * service gets its parser, its descriptor moves to its own file.
  */
 #include "proto.h"
 
 #define TCP PROTO_TCP
-
-const struct proto_desc proto_diameter = {
-	.name = "diameter",
-	.transports = TCP,
-	.clear_ports = {3868},
-	.tls_ports = {5868},
-	.tls_transports = TCP,
-	.ndpi = {"Diameter"},
-};
 
 /* Datagrams to 6635 and 4754 are tunnels the decoder opens (decode.h): the
  * inner traffic is what becomes sessions. These two name the DTLS variants

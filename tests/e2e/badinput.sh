@@ -100,7 +100,9 @@ grep -q '^#1  2106-02-07T06:28:15' "$tmp/bad.out" ||
 	{ echo "FAIL bad-input afl-ts-ffffffff: the first session is not dated 2106"; fails=$((fails + 1)); }
 
 # Exit status 1 with --fail-on when such an alert was raised, 0 otherwise.
-login=$(ls "$top"/pcaps/*login*.pcap "$top"/pcaps/*cleartext*.pcap 2>/dev/null | head -1)
+# The *login* captures first: ls sorts all its arguments together, and a
+# *cleartext* one without a login (diameter-cleartext) would come first.
+login=$({ ls "$top"/pcaps/*login*.pcap; ls "$top"/pcaps/*cleartext*.pcap; } 2>/dev/null | head -1)
 if [ -n "$login" ]; then
 	expect fail-on-any 1 '' -- -q -r "$login" --fail-on any
 fi
