@@ -10,7 +10,8 @@
 #     PREFIX:alerts (counted in shared_feed_sent);
 #   - the dashboard's header names the cluster and its two sensors; the
 #     sessions of both sensors are listed with a SENSOR column; the
-#     capability-stripped alert of tap-b is in the alerts panel;
+#     capability-stripped alert of tap-b is in the alerts panel, its
+#     SENSOR column naming tap-b;
 #   - the servers view (v) shows the rows of `--cluster URL --report
 #     summary`'s "Per server:" table, the same numbers;
 #   - `/ sensor:tap-a` keeps tap-a's sessions only;
@@ -142,7 +143,7 @@ grep -qE '^TIME +SENSOR +CLIENT +SERVER' "$tmp/main" && ok || bad "no SENSOR col
 	bad "want $sa sessions of tap-a and $sb of tap-b listed" "$tmp/main"
 grep -qE '^[0-9:]{8} tap-b +127\.0\.0\.1:48856 +127\.0\.0\.10:25 +smtp +! downgraded/capability-stripped' "$tmp/main" &&
 	ok || bad "tap-b's stripped session is not listed as downgraded" "$tmp/main"
-grep -qE '^[0-9:]{8} ! high +capability-stripped +#[0-9]+ +127\.0\.0\.10:25 +STARTTLS not offered' "$tmp/main" &&
+grep -qE '^[0-9:]{8} ! high +capability-stripped +#[0-9]+ +127\.0\.0\.10:25 +tap-b +STARTTLS not offered' "$tmp/main" &&
 	ok || bad "no capability-stripped alert in the alerts panel" "$tmp/main"
 
 # The servers view: the rows of the text summary's "Per server:" table.

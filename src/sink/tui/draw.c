@@ -781,7 +781,7 @@ draw_alerts(struct tui *t, const struct layout *l)
 {
 	const struct snap *sn = &t->snap;
 	bool wide = COLS >= 100;
-	int y = l->alerts_y, x, srvw = 6;
+	int y = l->alerts_y, x, srvw = 6, senw = 0, evx;
 	char title[256], extra[128];
 
 	extra[0] = '\0';
@@ -795,6 +795,14 @@ draw_alerts(struct tui *t, const struct layout *l)
 			srvw = (int)strlen(sn->alerts[i].server);
 	if (srvw > 24)
 		srvw = 24;
+	/* SENSOR only when an alert came from a sensor (tlswatch --cluster). */
+	for (size_t i = 0; i < sn->alerts_n; i++)
+		if ((int)strlen(sn->alerts[i].sensor) > senw)
+			senw = (int)strlen(sn->alerts[i].sensor);
+	if (senw && senw < 6)
+		senw = 6;
+	if (senw > 16)
+		senw = 16;
 	put(y, 0, COLS, A_UNDERLINE, "");
 	x = 0;
 	if (wide) {
@@ -805,7 +813,12 @@ draw_alerts(struct tui *t, const struct layout *l)
 	put(y, x + 12, 27, A_UNDERLINE, "KIND");
 	put(y, x + 40, 7, A_UNDERLINE, "SESSION");
 	put(y, x + 48, srvw, A_UNDERLINE, "SERVER");
-	put(y, x + 49 + srvw, COLS - (x + 49 + srvw), A_UNDERLINE, "EVIDENCE");
+	evx = x + 49 + srvw;
+	if (senw) {
+		put(y, evx, senw, A_UNDERLINE, "SENSOR");
+		evx += senw + 1;
+	}
+	put(y, evx, COLS - evx, A_UNDERLINE, "EVIDENCE");
 	y++;
 	if (!sn->n_alerts)
 		put(y, 2, COLS - 2, tone_attr(t, TUI_TONE_DIM),
@@ -837,7 +850,12 @@ draw_alerts(struct tui *t, const struct layout *l)
 		snprintf(buf, sizeof(buf), "#%" PRIu64, a->session_id);
 		put(y, x + 40, 7, base, buf);
 		put(y, x + 48, srvw, base, ta->server);
-		put(y, x + 49 + srvw, COLS - (x + 49 + srvw), base, a->evidence);
+		evx = x + 49 + srvw;
+		if (senw) {
+			put(y, evx, senw, base, ta->sensor);
+			evx += senw + 1;
+		}
+		put(y, evx, COLS - evx, base, a->evidence);
 	}
 }
 
