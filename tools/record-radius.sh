@@ -40,13 +40,23 @@
 #                             radtests through radsecproxy, forwarded over
 #                             one TCP connection to freeradius's tcp
 #                             listener on 192.0.2.1:1812/tcp
-# For those two, radsecproxy runs in the client namespace: the leg it
+#   radius-dtls-2083          RADIUS over DTLS (RFC 7360): the same two
+#                             radtests through radsecproxy, forwarded over
+#                             one DTLS session to 192.0.2.1:2083/udp (secret
+#                             "radius/dtls"). FreeRADIUS 3.2 has no DTLS
+#                             listener: a second radsecproxy in the server
+#                             namespace terminates DTLS (client certificate
+#                             required) and forwards over UDP to
+#                             freeradius on 192.0.2.1:1812. 2083/udp is
+#                             freeradius's plaintext listener, so for this
+#                             capture freeradius runs without that site,
+#                             and with it again after
+# For those three, radsecproxy runs in the client namespace: the leg it
 # forwards crosses the veth pair, radtest's UDP leg is on the client
 # namespace's loopback; each is captured on its own interface and the two
 # files are merged by packet time (mergecap). Certificates (a lab CA, the
 # server's for 192.0.2.1, the proxy's client certificate) are made with
-# openssl at record time in the private root. The DTLS side of 2083 is
-# judged as any DTLS (tools/record-dtls.sh's dtls-2083).
+# openssl at record time in the private root.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -72,7 +82,11 @@ RADSEC_SECRET=radsec # RFC 6614 2.3: the shared secret of RadSec
 PROXY_PID=""
 LO_CAP_PID=""
 
-CAPTURES=(radius-access-1812 radius-acct-1813 radius-plaintext-on-2083 radsec-2083 radius-tcp-1812)
+RADDTLS_SECRET=radius/dtls # RFC 7360 2.1
+SRV_PROXY_PID=""
+
+CAPTURES=(radius-access-1812 radius-acct-1813 radius-plaintext-on-2083 radsec-2083 radius-tcp-1812
+	radius-dtls-2083)
 
 PACKAGES=(freeradius freeradius-utils radsecproxy openssl tcpdump tshark wireshark-common iproute2)
 
@@ -133,16 +147,19 @@ rec_radius-plaintext-on-2083()
 	expect_log 'Received Access-Accept'
 }
 
-# Through radsecproxy: a capture of the forwarded leg on the veth pair (TCP
-# to 192.0.2.1:PORT) and one of radtest's UDP leg on the client namespace's
-# loopback, merged into FILE. The proxy (radsecproxy.conf NAME) runs only
-# for this capture, so its connection opens and closes inside it.
+# Through radsecproxy: a capture of the forwarded leg on the veth pair (TCP,
+# or UDP for DTLS, to 192.0.2.1:PORT) and one of radtest's UDP leg on the
+# client namespace's loopback, merged into FILE. The proxy (radsecproxy.conf
+# NAME) runs only for this capture, so its connection opens and closes
+# inside it. Over UDP the filter keeps trailing IP fragments too.
 proxied_radius()
 {
-	local file=$1 conf=$2 port=$3
+	local file=$1 conf=$2 port=$3 l4=${4:-tcp} filter
+	filter="tcp and host $SRV_ADDR and port $port"
+	[ "$l4" = udp ] && filter="host $SRV_ADDR and ((udp and port $port) or (ip[6:2] & 0x1fff != 0))"
 	CAP_ERR=$file.veth.err
 	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i "$VETH_CLI" \
-		-w "$file.veth" "tcp and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
+		-w "$file.veth" "$filter" 2>"$CAP_ERR" &
 	CAP_PID=$!
 	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
 	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i lo \
@@ -153,7 +170,7 @@ proxied_radius()
 	lab_rad radtest -x alice AlicePass2024 127.0.0.1 0 "$SECRET"
 	lab_rad_reject radtest -x alice WrongPass999 127.0.0.1 0 "$SECRET"
 	proxy_stop
-	wait_until server_closed "$file.veth" "$SRV_ADDR.$port" || true
+	[ "$l4" = udp ] || wait_until server_closed "$file.veth" "$SRV_ADDR.$port" || true
 	kill -INT "$LO_CAP_PID" 2>/dev/null || true
 	wait "$LO_CAP_PID" 2>/dev/null || true
 	LO_CAP_PID=""
@@ -180,6 +197,22 @@ rec_radius-tcp-1812()
 	proxied_radius "$1" radsecproxy-tcp.conf 1812
 }
 
+# The DTLS server is a radsecproxy on 192.0.2.1:2083/udp, where freeradius
+# has its plaintext listener: freeradius runs without that site for this
+# capture (the DTLS server forwards to its 1812), then with it again.
+rec_radius-dtls-2083()
+{
+	radius_stop
+	mv "$ROOT/raddb/sites-enabled/tlswatch-2083" "$ROOT/tlswatch-2083.off"
+	radius_start
+	srv_proxy_start
+	proxied_radius "$1" radsecproxy-dtls.conf 2083 udp
+	srv_proxy_stop
+	radius_stop
+	mv "$ROOT/tlswatch-2083.off" "$ROOT/raddb/sites-enabled/tlswatch-2083"
+	radius_start
+}
+
 # ---------------------------------------------------------------- checks
 
 # The proxied captures: four RADIUS packets on the UDP leg, and one
@@ -192,6 +225,16 @@ radius_proxied_ok()
 	local file=$1 port=$2 udp
 	udp=$(tshark -n -r "$file" -Y 'radius && udp' 2>/dev/null | wc -l)
 	[ "$udp" -eq 4 ] || return 1
+	if [ "$port" = 2083/udp ]; then
+		# One DTLS session: a server hello, application data both ways
+		# (the four forwarded packets), no RADIUS in the clear on 2083.
+		[ "$(tshark -n -r "$file" -d udp.port==2083,dtls -Y 'dtls.handshake.type == 2' 2>/dev/null |
+			wc -l)" -eq 1 ] &&
+			[ "$(tshark -n -r "$file" -d udp.port==2083,dtls \
+				-Y 'udp.port == 2083 && dtls.record.content_type == 23' 2>/dev/null | wc -l)" -ge 4 ] &&
+			[ "$(tshark -n -r "$file" -Y 'udp.port == 2083 && radius' 2>/dev/null | wc -l)" -eq 0 ]
+		return
+	fi
 	cap_verify "$file" 1 || return 1
 	if [ "$port" = 1812 ]; then
 		[ "$(tshark -n -r "$file" -Y 'tcp.port == 1812 && tcp.len >= 20' 2>/dev/null | wc -l)" -eq 4 ]
@@ -211,6 +254,7 @@ verify_capture()
 	radius-plaintext-on-2083) [ "$n" -eq 2 ] ;;
 	radsec-2083) radius_proxied_ok "$file" 2083 ;;
 	radius-tcp-1812) radius_proxied_ok "$file" 1812 ;;
+	radius-dtls-2083) radius_proxied_ok "$file" 2083/udp ;;
 	esac || {
 		log "$name: $n RADIUS packets: not as expected"
 		return 1
@@ -403,7 +447,7 @@ proxy_conf()
 			type $type
 			secret $secret
 	EOF
-	[ "$type" = tls ] && printf '	tls lab
+	[ "$type" = tls ] || [ "$type" = dtls ] && printf '	tls lab
 '
 	cat <<-EOF
 			StatusServer off
@@ -412,6 +456,61 @@ proxy_conf()
 			server freeradius
 		}
 	EOF
+}
+
+# The DTLS server of radius-dtls-2083, in the server namespace: DTLS on
+# 192.0.2.1:2083 in (the proxy's client certificate required), UDP to
+# freeradius on 192.0.2.1:1812 out (as a client of 192.0.2.0/24).
+srv_proxy_conf()
+{
+	cat <<-EOF
+		ListenDTLS $SRV_ADDR:2083
+		LogLevel 3
+		LogDestination file://$ROOT/log/radsecproxy-dtls-server.log
+		PidFile $ROOT/run/radsecproxy-dtls-server.pid
+		tls lab {
+			CACertificateFile $ROOT/certs/ca.pem
+			CertificateFile $ROOT/certs/server.pem
+			CertificateKeyFile $ROOT/certs/server.key
+		}
+		client lab-proxy {
+			host 192.0.2.0/24
+			type dtls
+			secret $RADDTLS_SECRET
+			tls lab
+			CertificateNameCheck off
+		}
+		server freeradius {
+			host $SRV_ADDR
+			port 1812
+			type udp
+			secret $SECRET
+			StatusServer off
+		}
+		realm * {
+			server freeradius
+		}
+	EOF
+}
+
+srv_proxy_listening()
+{
+	ip netns exec "$NS_SRV" ss -Hnul 'sport = :2083' | grep -qF "$SRV_ADDR"
+}
+
+srv_proxy_start()
+{
+	ip netns exec "$NS_SRV" radsecproxy -f -c "$ROOT/radsecproxy-dtls-server.conf" >>"$WORK/$CUR.log" 2>&1 &
+	SRV_PROXY_PID=$!
+	wait_until -p "$SRV_PROXY_PID" srv_proxy_listening || client_die "the DTLS radsecproxy did not start"
+}
+
+srv_proxy_stop()
+{
+	[ -n "$SRV_PROXY_PID" ] || return 0
+	kill "$SRV_PROXY_PID" 2>/dev/null || true
+	wait "$SRV_PROXY_PID" 2>/dev/null || true
+	SRV_PROXY_PID=""
 }
 
 proxy_listening()
@@ -451,7 +550,14 @@ start_servers()
 	radius_stream_conf
 	proxy_conf tls 2083 "$RADSEC_SECRET" >"$ROOT/radsecproxy-tls.conf"
 	proxy_conf tcp 1812 "$SECRET" >"$ROOT/radsecproxy-tcp.conf"
+	proxy_conf dtls 2083 "$RADDTLS_SECRET" >"$ROOT/radsecproxy-dtls.conf"
+	srv_proxy_conf >"$ROOT/radsecproxy-dtls-server.conf"
 	ns_up
+	radius_start
+}
+
+radius_start()
+{
 	ip netns exec "$NS_SRV" freeradius -f -d "$ROOT/raddb" -l "$ROOT/log/radius.log" &
 	SRV_PID=$!
 	wait_until radius_answers || true
@@ -459,19 +565,25 @@ start_servers()
 	radius_answers || { cat "$ROOT/log/radius.log" >&2 || true; die "freeradius does not answer"; }
 }
 
-stop_servers()
+radius_stop()
 {
-	proxy_stop
-	if [ -n "$LO_CAP_PID" ]; then
-		kill -INT "$LO_CAP_PID" 2>/dev/null || true
-		wait "$LO_CAP_PID" 2>/dev/null || true
-		LO_CAP_PID=""
-	fi
 	if [ -n "$SRV_PID" ]; then
 		kill "$SRV_PID" 2>/dev/null || true
 		wait "$SRV_PID" 2>/dev/null || true
 		SRV_PID=""
 	fi
+}
+
+stop_servers()
+{
+	proxy_stop
+	srv_proxy_stop
+	if [ -n "$LO_CAP_PID" ]; then
+		kill -INT "$LO_CAP_PID" 2>/dev/null || true
+		wait "$LO_CAP_PID" 2>/dev/null || true
+		LO_CAP_PID=""
+	fi
+	radius_stop
 	if [ "$NS_MADE" = 1 ]; then
 		ip netns del "$NS_SRV" 2>/dev/null || true
 		ip netns del "$NS_CLI" 2>/dev/null || true

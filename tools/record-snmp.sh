@@ -48,8 +48,14 @@
 #   snmp-tls-10161      SNMP over TLS (RFC 6353; tls:192.0.2.1:10161), each
 #                       command its own connection: a v3 get and a v3
 #                       walk as "tlsuser" with the manager's certificate
-# SNMP over DTLS is not recorded here: its port 10161/udp carries the
-# plaintext capture above. OIDs are numeric (Debian ships no MIB files).
+#   snmp-dtls-10161     SNMP over DTLS (RFC 6353; dtlsudp:192.0.2.1:10161),
+#                       each command its own DTLS session: a v3 get and a
+#                       v3 walk as "tlsuser" with the manager's certificate.
+#                       10161/udp is the main snmpd's plaintext listener,
+#                       so for this capture that snmpd is stopped and a
+#                       second one (same identities, agentAddress dtlsudp
+#                       only) answers; the main one is started again after
+# OIDs are numeric (Debian ships no MIB files).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -71,7 +77,7 @@ NS_MADE=0
 SRV_PID=""
 
 CAPTURES=(snmp-v2c-161 snmp-v3-161 snmp-trap-162 snmp-plaintext-on-10161 snmp-v2c-tcp-161
-	snmp-tls-10161)
+	snmp-tls-10161 snmp-dtls-10161)
 
 PACKAGES=(snmpd snmp openssl tcpdump tshark iproute2)
 
@@ -99,12 +105,15 @@ lab_snmp_unanswered()
 	fi
 }
 
+# The filter keeps the IP fragments after the first too (they carry no
+# port): a DTLS flight with a certificate chain outgrows the MTU.
 ns_cap_start()
 {
 	local file=$1 port=$2 l4=${3:-udp}
 	CAP_ERR=$file.err
 	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i "$VETH_CLI" \
-		-w "$file" "$l4 and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
+		-w "$file" "host $SRV_ADDR and (($l4 and port $port) or (ip[6:2] & 0x1fff != 0))" \
+		2>"$CAP_ERR" &
 	CAP_PID=$!
 	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
 }
@@ -173,6 +182,24 @@ rec_snmp-tls-10161()
 	[ "$(grep -c 'tlswatch lab agent' "$WORK/$CUR.log")" -eq 2 ] || client_die "not two answers"
 }
 
+# The DTLS listener needs 10161/udp, which the main snmpd holds in the
+# clear: a DTLS-only snmpd answers for this capture, then the main one
+# comes back for the others.
+rec_snmp-dtls-10161()
+{
+	local tls=(-v3 -l authPriv -u tlsuser -T our_identity=manager -T their_identity=snmpd
+		-T trust_cert=ca)
+	snmpd_stop
+	snmpd_start "$ROOT/snmpd-dtls.conf" snmpd_dtls_answers
+	ns_cap_start "$1" 10161
+	lab_snmp snmpget "${tls[@]}" "dtlsudp:$SRV_ADDR:10161" "$SYSDESCR"
+	lab_snmp snmpwalk "${tls[@]}" "dtlsudp:$SRV_ADDR:10161" "$SYSTEM"
+	cap_stop
+	snmpd_stop
+	snmpd_start "$ROOT/snmpd.conf" snmpd_answers
+	[ "$(grep -c 'tlswatch lab agent' "$WORK/$CUR.log")" -eq 2 ] || client_die "not two answers"
+}
+
 # ---------------------------------------------------------------- checks
 
 # verify_capture NAME FILE: the SNMP messages tshark reads in the file.
@@ -190,6 +217,15 @@ verify_capture()
 		cap_verify "$file" 2 &&
 			[ "$(tshark -n -r "$file" -d tcp.port==10161,tls -Y 'tls.handshake.type == 2' 2>/dev/null |
 				wc -l)" -eq 2 ]
+		;;
+	snmp-dtls-10161)
+		# Two DTLS sessions (a ServerHello each, from the agent's port)
+		# and application data both ways; no SNMP in the clear.
+		[ "$(tshark -n -r "$file" -d udp.port==10161,dtls -Y 'dtls.handshake.type == 2' 2>/dev/null |
+			wc -l)" -eq 2 ] &&
+			[ "$(tshark -n -r "$file" -d udp.port==10161,dtls -Y 'dtls.record.content_type == 23' \
+				2>/dev/null | wc -l)" -ge 4 ] &&
+			[ "$(tshark -n -r "$file" -Y snmp 2>/dev/null | wc -l)" -eq 0 ]
 		;;
 	esac || {
 		log "$name: $n SNMP messages: not as expected"
@@ -256,6 +292,13 @@ snmpd_conf()
 	EOF
 }
 
+# The DTLS-only agent of snmp-dtls-10161: the same identities and users,
+# the one listener dtlsudp:192.0.2.1:10161.
+snmpd_dtls_conf()
+{
+	snmpd_conf | sed "1s/.*/agentAddress dtlsudp:$SRV_ADDR:10161/"
+}
+
 # cert_sha256 FILE: the certificate's SHA-256 fingerprint in hex, as
 # net-snmp's certSecName takes it.
 cert_sha256()
@@ -298,6 +341,37 @@ snmpd_answers()
 		-c tlswatch-ro "$SRV_ADDR" "$SYSDESCR" >/dev/null 2>&1
 }
 
+# The DTLS-only snmpd answers a v3 get over DTLS as tlsuser.
+snmpd_dtls_answers()
+{
+	ip netns exec "$NS_CLI" env MIBS= MIBDIRS=/nonexistent SNMPCONFPATH="$ROOT/client" \
+		SNMP_PERSISTENT_DIR="$ROOT/client-persist" snmpget -On -t 1 -r 0 -v3 -l authPriv \
+		-u tlsuser -T our_identity=manager -T their_identity=snmpd -T trust_cert=ca \
+		"dtlsudp:$SRV_ADDR:10161" "$SYSDESCR" >/dev/null 2>&1
+}
+
+# snmpd_start CONF CHECK: snmpd in the server namespace with CONF, until
+# CHECK (a function) sees it answer.
+snmpd_start()
+{
+	ip netns exec "$NS_SRV" env SNMP_PERSISTENT_DIR="$ROOT/persist" MIBS= MIBDIRS=/nonexistent \
+		SNMPCONFPATH="$ROOT/server" \
+		snmpd -f -Lf "$ROOT/snmpd.log" -C -c "$1" -p "$ROOT/snmpd.pid" &
+	SRV_PID=$!
+	wait_until "$2" || true
+	pid_alive "$SRV_PID" || { cat "$ROOT/snmpd.log" >&2 || true; die "snmpd did not start"; }
+	"$2" || { cat "$ROOT/snmpd.log" >&2 || true; die "snmpd does not answer"; }
+}
+
+snmpd_stop()
+{
+	if [ -n "$SRV_PID" ]; then
+		kill "$SRV_PID" 2>/dev/null || true
+		wait "$SRV_PID" 2>/dev/null || true
+		SRV_PID=""
+	fi
+}
+
 start_servers()
 {
 	[ -d "$ROOT" ] && [ ! -f "$ROOT/.tlswatch-snmp" ] && die "$ROOT exists and is not ours"
@@ -306,23 +380,14 @@ start_servers()
 	touch "$ROOT/.tlswatch-snmp"
 	snmp_certs
 	snmpd_conf >"$ROOT/snmpd.conf"
+	snmpd_dtls_conf >"$ROOT/snmpd-dtls.conf"
 	ns_up
-	ip netns exec "$NS_SRV" env SNMP_PERSISTENT_DIR="$ROOT/persist" MIBS= MIBDIRS=/nonexistent \
-		SNMPCONFPATH="$ROOT/server" \
-		snmpd -f -Lf "$ROOT/snmpd.log" -C -c "$ROOT/snmpd.conf" -p "$ROOT/snmpd.pid" &
-	SRV_PID=$!
-	wait_until snmpd_answers || true
-	pid_alive "$SRV_PID" || { cat "$ROOT/snmpd.log" >&2 || true; die "snmpd did not start"; }
-	snmpd_answers || { cat "$ROOT/snmpd.log" >&2 || true; die "snmpd does not answer"; }
+	snmpd_start "$ROOT/snmpd.conf" snmpd_answers
 }
 
 stop_servers()
 {
-	if [ -n "$SRV_PID" ]; then
-		kill "$SRV_PID" 2>/dev/null || true
-		wait "$SRV_PID" 2>/dev/null || true
-		SRV_PID=""
-	fi
+	snmpd_stop
 	if [ "$NS_MADE" = 1 ]; then
 		ip netns del "$NS_SRV" 2>/dev/null || true
 		ip netns del "$NS_CLI" 2>/dev/null || true
