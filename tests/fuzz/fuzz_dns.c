@@ -6,6 +6,7 @@
  * name and text NUL-terminated and printable, the kept records within
  * DNS_RR_KEEP, and never crash or hang (compression loops).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "dns.h"
@@ -50,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct dns_msg m;
 	static struct proto_facts f;
-	static uint8_t state[8192];
+	static _Alignas(max_align_t) uint8_t state[8192];
 	size_t off = 0;
 
 	if (dns_msg_parse(data, size, &m))

@@ -8,6 +8,7 @@
  * printable and NUL-terminated.
  */
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "proto.h"
@@ -31,7 +32,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct proto_facts f;
-	static uint8_t state[8192];
+	static _Alignas(max_align_t) uint8_t state[8192];
 	size_t off = 0;
 
 	memset(&f, 0, sizeof(f));

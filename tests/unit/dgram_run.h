@@ -8,6 +8,7 @@
 #ifndef TLSWATCH_TEST_DGRAM_RUN_H
 #define TLSWATCH_TEST_DGRAM_RUN_H
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@
 
 struct run {
 	struct proto_facts f;
-	uint8_t state[1024];
+	_Alignas(max_align_t) uint8_t state[1024];
 };
 
 static void

@@ -462,7 +462,7 @@ test_dns_datagrams_count_queries_answers_and_errors(void **unused)
 	struct proto_facts f;
 	struct mb m;
 	struct own_text t;
-	uint8_t state[4096];
+	_Alignas(max_align_t) uint8_t state[4096];
 
 	(void)unused;
 	assert_true(proto_dns.state_size <= sizeof(state));

@@ -281,7 +281,7 @@ test_sip_tcp_gap_stops_the_parser(void **unused)
 {
 	struct sip_run {
 		struct proto_facts f;
-		uint8_t state[4096];
+		_Alignas(max_align_t) uint8_t state[4096];
 	} *r = calloc(1, sizeof(*r));
 
 	(void)unused;

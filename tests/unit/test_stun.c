@@ -104,7 +104,7 @@ extern const struct proto_desc proto_stun;
 
 struct run {
 	struct proto_facts f;
-	uint8_t state[4096];
+	_Alignas(max_align_t) uint8_t state[4096];
 };
 
 static void

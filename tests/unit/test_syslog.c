@@ -27,7 +27,7 @@ extern const struct proto_desc proto_syslog;
 
 struct run {
 	struct proto_facts f;
-	uint8_t state[1024];
+	_Alignas(max_align_t) uint8_t state[1024];
 };
 
 static void
