@@ -1144,6 +1144,23 @@ fail:
 	return false;
 }
 
+/* Reads the k replies of one pipelined fact: false when the connection
+ * failed; *ok false when Redis answered any of them with an error. */
+static bool
+shared_replies(struct shared *sh, int k, bool *ok)
+{
+	*ok = true;
+	for (int j = 0; j < k; j++) {
+		void *v = NULL;
+
+		if (redisGetReply(sh->cmd, &v) != REDIS_OK)
+			return false;
+		*ok = *ok && ((redisReply *)v)->type != REDIS_REPLY_ERROR;
+		freeReplyObject(v);
+	}
+	return true;
+}
+
 /* Sends up to SHARED_BATCH queued facts; false when the connection failed
  * (what was not answered stays queued). */
 static bool
@@ -1201,19 +1218,12 @@ shared_send(struct shared *sh)
 		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->channel, msg);
 	}
 	for (; done < n; done++) {
-		bool ok = true;
-
 		static const int replies[] = {
 			[PENDING_OFFER] = 4, [PENDING_FAIL] = 3, [PENDING_SESSION] = 8};
+		bool ok;
 
-		for (int j = 0; j < replies[batch[done].kind]; j++) {
-			void *v = NULL;
-
-			if (redisGetReply(sh->cmd, &v) != REDIS_OK)
-				goto out;
-			ok = ok && ((redisReply *)v)->type != REDIS_REPLY_ERROR;
-			freeReplyObject(v);
-		}
+		if (!shared_replies(sh, replies[batch[done].kind], &ok))
+			goto out;
 		pthread_mutex_lock(&sh->lock);
 		if (ok && batch[done].kind == PENDING_SESSION) {
 			sh->st.counted++;
@@ -1262,16 +1272,10 @@ shared_send_policy(struct shared *sh)
 		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->policy_channel, msg);
 	}
 	for (; done < n; done++) {
-		bool ok = true;
+		bool ok;
 
-		for (int j = 0; j < 2; j++) {
-			void *v = NULL;
-
-			if (redisGetReply(sh->cmd, &v) != REDIS_OK)
-				goto out;
-			ok = ok && ((redisReply *)v)->type != REDIS_REPLY_ERROR;
-			freeReplyObject(v);
-		}
+		if (!shared_replies(sh, 2, &ok))
+			goto out;
 		pthread_mutex_lock(&sh->lock);
 		if (ok) {
 			sh->st.policy_sent++;
@@ -1316,16 +1320,10 @@ shared_send_certs(struct shared *sh)
 		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->cert_channel, msg);
 	}
 	for (; done < n; done++) {
-		bool ok = true;
+		bool ok;
 
-		for (int j = 0; j < 2; j++) {
-			void *v = NULL;
-
-			if (redisGetReply(sh->cmd, &v) != REDIS_OK)
-				goto out;
-			ok = ok && ((redisReply *)v)->type != REDIS_REPLY_ERROR;
-			freeReplyObject(v);
-		}
+		if (!shared_replies(sh, 2, &ok))
+			goto out;
 		pthread_mutex_lock(&sh->lock);
 		if (ok) {
 			sh->st.cert_sent++;
@@ -1587,13 +1585,10 @@ shared_send_feed(struct shared *sh)
 		redisAppendCommand(sh->cmd, "XADD %s MAXLEN ~ %u * r %b", key[batch[i]->alert],
 				   sh->t.feed_max, batch[i]->line, batch[i]->n);
 	for (; done < n; done++) {
-		void *v = NULL;
 		bool ok;
 
-		if (redisGetReply(sh->cmd, &v) != REDIS_OK)
+		if (!shared_replies(sh, 1, &ok))
 			break;
-		ok = ((redisReply *)v)->type != REDIS_REPLY_ERROR;
-		freeReplyObject(v);
 		pthread_mutex_lock(&sh->lock);
 		if (ok) {
 			sh->st.feed_sent++;
