@@ -299,27 +299,18 @@ shared_server_text(char *out, uint8_t family, const uint8_t *ip, uint16_t port, 
 	return true;
 }
 
-/* Whether text is a server as shared_server_text writes it. */
+/* Whether text[0..n) is a server as shared_server_text writes it. */
 static bool
 shared_server_valid(const char *text, size_t n)
 {
-	char buf[SHARED_KEY_LEN], addr[INET6_ADDRSTRLEN], l4[4];
-	unsigned family, port;
-	uint8_t ip[16];
-	int used = 0;
+	char buf[SHARED_KEY_LEN];
+	struct shared_arrival a;
 
 	if (n == 0 || n >= sizeof(buf))
 		return false;
 	memcpy(buf, text, n);
 	buf[n] = '\0';
-	for (char *c = buf; *c; c++)
-		if (*c == '/')
-			*c = ' ';
-	if (sscanf(buf, "%u %45s %u %3s%n", &family, addr, &port, l4, &used) != 4 ||
-	    (size_t)used != n || (family != 4 && family != 6) || port == 0 || port > 65535 ||
-	    (strcmp(l4, "tcp") != 0 && strcmp(l4, "udp") != 0))
-		return false;
-	return inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, ip) == 1;
+	return shared_server_parse(buf, &a);
 }
 
 static uint32_t
