@@ -5,7 +5,8 @@
  * cooked capture v1 and v2 (`-i any`), BSD NULL and LOOP, raw IP (DLT_RAW,
  * LINKTYPE_IPV4, LINKTYPE_IPV6). Network: IPv4 (options skipped, fragments
  * counted and not reassembled) and IPv6 (hop-by-hop, routing, destination
- * options, fragment, AH and mobility headers skipped). Transport: TCP and UDP.
+ * options, fragment, AH and mobility headers skipped). Transport: TCP, UDP
+ * and SCTP (the payload is the chunks after the common header: sctp.h).
  *
  * Tunnels are opened and the inner packet is the one reported (its addresses,
  * ports and payload; the outer headers are only walked): IP-in-IP (protocol 4
@@ -59,7 +60,7 @@ enum tunnel_kind {
 struct packet {
 	uint64_t ts_us;		  /* capture time, microseconds since the epoch */
 	uint8_t family;		  /* 4 or 6 */
-	uint8_t l4;		  /* 6 (TCP) or 17 (UDP) */
+	uint8_t l4;		  /* 6 (TCP), 17 (UDP) or 132 (SCTP) */
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
 	uint16_t sport, dport;
 	uint32_t seq, ack; /* TCP only */
@@ -89,7 +90,7 @@ enum decode_result {
 	DECODE_OK = 0,
 	DECODE_UNSUPPORTED_LINK,
 	DECODE_NOT_IP,	  /* ARP, LLDP, ... */
-	DECODE_OTHER_L4,  /* ICMP, SCTP, ... */
+	DECODE_OTHER_L4,  /* ICMP, ESP, ... */
 	DECODE_FRAGMENT,  /* IP fragment: not reassembled */
 	DECODE_TRUNCATED, /* headers cut by the snap length or the frame */
 	DECODE_MALFORMED, /* impossible header values */

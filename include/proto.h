@@ -162,6 +162,9 @@ enum sniff_result {
 enum {
 	PROTO_TCP = 1u << 0,
 	PROTO_UDP = 1u << 1,
+	/* SCTP: the user messages of an association, in TSN order, read as a
+	 * stream (feed), as over TCP. */
+	PROTO_SCTP = 1u << 2,
 };
 
 #define PROTO_PORTS_MAX 6 /* per list, the last one 0 */
@@ -202,7 +205,7 @@ struct proto_writer {
 struct proto_desc {
 	const char *name;   /* service name in outputs: "smtp" */
 	const char *rfc;    /* the specifications its parser follows: "RFC 5321, RFC 3207" */
-	uint8_t transports; /* PROTO_TCP | PROTO_UDP */
+	uint8_t transports; /* PROTO_TCP | PROTO_UDP | PROTO_SCTP */
 	uint16_t clear_ports[PROTO_PORTS_MAX]; /* cleartext ports, 0-ended */
 	uint16_t tls_ports[PROTO_PORTS_MAX];   /* implicit TLS ports, 0-ended */
 	uint8_t tls_transports;		       /* ... TLS on TCP, DTLS/QUIC on UDP */

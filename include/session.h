@@ -254,8 +254,11 @@ const char *severity_name(enum severity s);
 const char *policy_source_name(enum policy_source s); /* NULL for NONE */
 const char *sts_mode_name(enum sts_mode m);	      /* NULL for ABSENT */
 const char *session_end_name(enum session_end e);
-/* "tcp" or "udp" for a transport protocol number (6, 17). */
+/* "tcp", "udp" or "sctp" for a transport protocol number (6, 17, 132). */
 const char *transport_name(uint8_t l4);
+/* The protocol number of "tcp", "udp" or "sctp" (len bytes of name); 0 for
+ * anything else. */
+uint8_t transport_by_name(const char *name, size_t len);
 /* Parses an alert kind name; -1 when unknown. */
 int alert_kind_parse(const char *name);
 
@@ -273,6 +276,11 @@ void session_on_gap(struct session *s, enum dir dir, size_t len);
  * which then gets every datagram of both directions; a session no parser
  * claims keeps that datagram as evidence and is only counted. */
 void session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool cut);
+/* One SCTP user message (or fragment of one), in TSN order (cut: bytes of
+ * it were not captured). DTLS (RFC 6083: each message holds whole DTLS
+ * records) goes as datagrams; anything else is read as a stream, as over
+ * TCP. */
+void session_on_sctp(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool cut);
 /* True when no further byte can change the outcome (the engine may stop
  * reassembling and only count). */
 bool session_settled(const struct session *s);

@@ -24,6 +24,16 @@ struct stats {
 	uint64_t tunnel_errors[TUNNEL_KINDS];
 	uint64_t tcp_packets;
 	uint64_t udp_packets;
+	uint64_t sctp_packets;
+	/* SCTP chunks (the flow owner's): chunk lists that could not be
+	 * walked past a length under 4 or past the packet, DATA chunks too
+	 * short for their header, retransmitted DATA (a TSN already read),
+	 * DATA missing before the one read (a TSN skipped: the session has a
+	 * gap), and I-DATA chunks (RFC 8260 interleaving: not read, a gap). */
+	uint64_t sctp_chunks_bad;
+	uint64_t sctp_data_dup;
+	uint64_t sctp_data_gaps;
+	uint64_t sctp_idata;
 	uint64_t payload_cut;	/* TCP segments cut by the snap length */
 	uint64_t stray_packets; /* no flow and nothing to start one (lone ACK/FIN/RST) */
 	uint64_t late_packets;	/* after their session was closed */

@@ -8,7 +8,7 @@
  *
  * State file format (text, one record per line, '#' comments):
  *   tlswatch-state 2
- *   server <4|6> <address> <port>[/udp] <service> offered <last-seen-us>
+ *   server <4|6> <address> <port>[/udp|/sctp] <service> offered <last-seen-us>
  *   <part word> ...   (version 2: the part's lines, e.g. policy.h's facts)
  * (a bare port, or "<port>/tcp", is TCP). Version 1 (servers only) is read
  * as well; version 2 is written.
@@ -281,11 +281,10 @@ correlate_load_server(struct correlate *c, const char *line)
 		   service, what, &last, &extra) != 6 ||
 	    sscanf(portstr, "%u%n", &port, &used) != 1 || portstr[0] < '0' || portstr[0] > '9')
 		return false;
-	if (portstr[used] == '\0' || strcmp(portstr + used, "/tcp") == 0)
+	if (portstr[used] == '\0')
 		l4 = 6;
-	else if (strcmp(portstr + used, "/udp") == 0)
-		l4 = 17;
-	else
+	else if (portstr[used] != '/' ||
+		 !(l4 = transport_by_name(portstr + used + 1, strlen(portstr + used + 1))))
 		return false;
 	if ((family != 4 && family != 6) || port == 0 || port > 65535 ||
 	    strcmp(what, "offered") != 0 ||
@@ -305,7 +304,7 @@ correlate_load_server(struct correlate *c, const char *line)
 }
 
 /*
- * One "cert FAMILY ADDRESS PORT[/udp] SHA256 self|other LAST [ISSUER]" line:
+ * One "cert FAMILY ADDRESS PORT[/udp|/sctp] SHA256 self|other LAST [ISSUER]" line:
  * the certificate the server presented last (ISSUER: the rest of the line,
  * printable ASCII). False when it is not one.
  */
@@ -348,10 +347,9 @@ correlate_load_cert(struct correlate *c, const char *line)
 	for (p = w[3]; *p >= '0' && *p <= '9'; p++)
 		if ((port = port * 10 + (unsigned)(*p - '0')) > 65535)
 			return false;
-	if (p == w[3] || port == 0 || (*p && strcmp(p, "/udp") != 0))
+	if (p == w[3] || port == 0 ||
+	    (*p && (*p != '/' || !(l4 = transport_by_name(p + 1, strlen(p + 1))))))
 		return false;
-	if (*p)
-		l4 = 17;
 	if ((strcmp(w[5], "self") != 0 && strcmp(w[5], "other") != 0) ||
 	    inet_pton(family == 6 ? AF_INET6 : AF_INET, w[2], ip) != 1)
 		return false;
@@ -1076,15 +1074,17 @@ correlate_save(struct correlate *c, char *err, size_t errsz)
 
 		session_addr_str(r->family, r->ip, addr, sizeof(addr));
 		if (r->offered || r->offered_state)
-			fprintf(f, "server %u %s %u%s %s offered %" PRIu64 "\n", r->family, addr,
-				r->port, r->l4 == 17 ? "/udp" : "",
+			fprintf(f, "server %u %s %u%s%s %s offered %" PRIu64 "\n", r->family, addr,
+				r->port, r->l4 != 6 ? "/" : "",
+				r->l4 != 6 ? transport_name(r->l4) : "",
 				r->service[0] ? r->service : "unknown", r->last_seen_us);
 		if (r->cert_known) {
 			char hex[2 * sizeof(r->cert) + 1];
 
 			hex_encode(r->cert, sizeof(r->cert), hex);
-			fprintf(f, "cert %u %s %u%s %s %s %" PRIu64 "%s%s\n", r->family, addr,
-				r->port, r->l4 == 17 ? "/udp" : "", hex,
+			fprintf(f, "cert %u %s %u%s%s %s %s %" PRIu64 "%s%s\n", r->family, addr,
+				r->port, r->l4 != 6 ? "/" : "",
+				r->l4 != 6 ? transport_name(r->l4) : "", hex,
 				r->cert_self_signed ? "self" : "other", r->last_seen_us,
 				r->cert_issuer[0] ? " " : "", r->cert_issuer);
 		}

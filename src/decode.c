@@ -513,6 +513,16 @@ decode_l4(struct cursor *c, uint8_t proto, size_t ip_payload_len, bool cut, stru
 			out->sport = out->dport = 0;
 			return decode_udp_tunnel(&in, dport, out);
 		}
+	} else if (proto == 132) {
+		/* SCTP (RFC 9260): the common header (ports, verification tag,
+		 * CRC32c, not checked), then the chunks are the payload. */
+		if (!cursor_get_u16(&l4, &out->sport) || !cursor_get_u16(&l4, &out->dport))
+			return DECODE_TRUNCATED;
+		hlen = 12;
+		if (hlen > ip_payload_len)
+			return DECODE_MALFORMED;
+		if (!cursor_skip(c, hlen))
+			return DECODE_TRUNCATED;
 	} else {
 		return DECODE_OTHER_L4;
 	}

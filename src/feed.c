@@ -480,13 +480,8 @@ feed_head_word(struct feed_head *h, const char *k, size_t kn, const char *v, siz
 	if (KEY("sport"))
 		return feed_u64(v, vn, 65535, &h->sport) ? 1 : -1;
 	if (KEY("l4")) {
-		if (vn == 3 && memcmp(v, "tcp", 3) == 0)
-			h->l4 = 6;
-		else if (vn == 3 && memcmp(v, "udp", 3) == 0)
-			h->l4 = 17;
-		else
-			return -1;
-		return 1;
+		h->l4 = transport_by_name(v, vn);
+		return h->l4 ? 1 : -1;
 	}
 	return 0;
 #undef KEY

@@ -68,7 +68,7 @@ community_id(char out[COMMUNITY_ID_LEN], uint8_t family, uint8_t l4, const uint8
 	uint8_t buf[2 + 16 + 16 + 2 + 4], digest[20];
 
 	out[0] = '\0';
-	if ((family != 4 && family != 6) || (l4 != 6 && l4 != 17))
+	if ((family != 4 && family != 6) || (l4 != 6 && l4 != 17 && l4 != 132))
 		return false;
 	if (!endpoint_before(a, ap, b, bp, alen)) {
 		const uint8_t *t = a;

@@ -201,6 +201,8 @@ session_parser_fits(const struct session *s, const struct proto_desc *d)
 		return false;
 	if (s->l4 == 17)
 		return (d->transports & PROTO_UDP) && d->datagram;
+	if (s->l4 == 132)
+		return (d->transports & PROTO_SCTP) && d->feed;
 	return (d->transports & PROTO_TCP) && d->feed;
 }
 
@@ -756,6 +758,23 @@ session_on_datagram(struct session *s, enum dir dir, const uint8_t *p, size_t le
 		(uint8_t)(len < sizeof(s->unrecognized) ? len : sizeof(s->unrecognized));
 	memcpy(s->unrecognized, p, s->unrecognized_len);
 	s->mode = MODE_OPAQUE;
+}
+
+void
+session_on_sctp(struct session *s, enum dir dir, const uint8_t *p, size_t len, bool cut)
+{
+	/* The first bytes decide, with the same tests session_on_datagram
+	 * makes before it starts DTLS; a stream protocol's bytes never start
+	 * with a DTLS record header. */
+	if (s->dtls || (s->mode == MODE_SNIFF && s->bytes[0] == 0 && s->bytes[1] == 0 &&
+			((dir == DIR_C2S && dtls_sniff_client(p, len)) ||
+			 (dir == DIR_S2C && dtls_sniff_record(p, len))))) {
+		session_on_datagram(s, dir, p, len, cut);
+		return;
+	}
+	session_on_data(s, dir, p, len);
+	if (cut)
+		session_on_gap(s, dir, 0);
 }
 
 void

@@ -27,6 +27,7 @@
 
 #include "cursor.h"
 #include "redisconn.h"
+#include "session.h"
 #include "shared.h"
 
 #define SHARED_BUCKETS 16384
@@ -228,7 +229,7 @@ shared_parse(const char *url, struct shared_target *t, char *err, size_t errsz)
 static bool
 shared_server_parse(const char *text, struct shared_arrival *a)
 {
-	char buf[SHARED_KEY_LEN], addr[INET6_ADDRSTRLEN], l4[4];
+	char buf[SHARED_KEY_LEN], addr[INET6_ADDRSTRLEN], l4[5];
 	unsigned family, port;
 	size_t n = strlen(text);
 	int used = 0;
@@ -239,16 +240,16 @@ shared_server_parse(const char *text, struct shared_arrival *a)
 	for (char *c = buf; *c; c++)
 		if (*c == '/')
 			*c = ' ';
-	if (sscanf(buf, "%u %45s %u %3s%n", &family, addr, &port, l4, &used) != 4 ||
+	if (sscanf(buf, "%u %45s %u %4s%n", &family, addr, &port, l4, &used) != 4 ||
 	    (size_t)used != n || (family != 4 && family != 6) || port == 0 || port > 65535 ||
-	    (strcmp(l4, "tcp") != 0 && strcmp(l4, "udp") != 0))
+	    !transport_by_name(l4, strlen(l4)))
 		return false;
 	memset(a->ip, 0, sizeof(a->ip));
 	if (inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, a->ip) != 1)
 		return false;
 	a->family = (uint8_t)family;
 	a->port = (uint16_t)port;
-	a->l4 = strcmp(l4, "tcp") == 0 ? 6 : 17;
+	a->l4 = transport_by_name(l4, strlen(l4));
 	return true;
 }
 
@@ -292,10 +293,10 @@ shared_server_text(char *out, uint8_t family, const uint8_t *ip, uint16_t port, 
 {
 	char addr[INET6_ADDRSTRLEN];
 
-	if ((family != 4 && family != 6) || (l4 != 6 && l4 != 17) ||
+	if ((family != 4 && family != 6) || (l4 != 6 && l4 != 17 && l4 != 132) ||
 	    !inet_ntop(family == 6 ? AF_INET6 : AF_INET, ip, addr, sizeof(addr)))
 		return false;
-	snprintf(out, SHARED_KEY_LEN, "%u/%s/%u/%s", family, addr, port, l4 == 6 ? "tcp" : "udp");
+	snprintf(out, SHARED_KEY_LEN, "%u/%s/%u/%s", family, addr, port, transport_name(l4));
 	return true;
 }
 

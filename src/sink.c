@@ -167,6 +167,11 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "bytes", st->bytes);
 	fn(ctx, "tcp_packets", st->tcp_packets);
 	fn(ctx, "udp_packets", st->udp_packets);
+	fn(ctx, "sctp_packets", st->sctp_packets);
+	fn(ctx, "sctp_chunks_bad", st->sctp_chunks_bad);
+	fn(ctx, "sctp_data_dup", st->sctp_data_dup);
+	fn(ctx, "sctp_data_gaps", st->sctp_data_gaps);
+	fn(ctx, "sctp_idata", st->sctp_idata);
 	fn(ctx, "not_ip", st->decode[DECODE_NOT_IP]);
 	fn(ctx, "other_l4", st->decode[DECODE_OTHER_L4]);
 	fn(ctx, "ip_fragments", st->decode[DECODE_FRAGMENT]);

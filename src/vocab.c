@@ -146,7 +146,19 @@ sts_mode_name(enum sts_mode m)
 const char *
 transport_name(uint8_t l4)
 {
-	return l4 == 17 ? "udp" : "tcp";
+	return l4 == 17 ? "udp" : l4 == 132 ? "sctp" : "tcp";
+}
+
+uint8_t
+transport_by_name(const char *name, size_t len)
+{
+	if (len == 3 && memcmp(name, "tcp", 3) == 0)
+		return 6;
+	if (len == 3 && memcmp(name, "udp", 3) == 0)
+		return 17;
+	if (len == 4 && memcmp(name, "sctp", 4) == 0)
+		return 132;
+	return 0;
 }
 
 const char *

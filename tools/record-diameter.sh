@@ -48,7 +48,8 @@
 #                             in the clear on the TLS port, which the
 #                             responder's TLS handshake rejects:
 #                             plaintext-on-tls-port
-# Diameter over SCTP is not recorded: these kernels have no SCTP module.
+# Diameter over SCTP is not recorded: these kernels have no SCTP module;
+# tools/record-sctp.sh carries these captures over SCTP (generated).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -30,45 +30,18 @@ inner bytes are never changed. KIND is one of:
 
 Written for tlswatch's tests; the framing follows the RFCs, nothing else.
 """
+import os
 import struct
 import sys
 import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapio import csum, read_pcap  # noqa: E402
 
 OUTER_MAC = (b"\x02\x00\x00\x00\x47\x01", b"\x02\x00\x00\x00\x47\x02")
 OUTER_IP = (bytes([198, 51, 100, 1]), bytes([198, 51, 100, 2]))
 KINDS = ("gre", "gretap", "erspan1", "erspan2", "erspan3", "vxlan", "geneve",
          "mpls", "mpls-pw", "mpls-in-udp", "gre-in-udp")
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def read_pcap(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    magic = data[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        end = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        end = ">"
-    else:
-        sys.exit("%s: not a classic pcap file" % path)
-    linktype = struct.unpack(end + "I", data[20:24])[0] & 0x0FFFFFFF
-    if linktype != 1:
-        sys.exit("%s: link type %d, only Ethernet (1) is read" % (path, linktype))
-    off, frames = 24, []
-    while off + 16 <= len(data):
-        sec, frac, incl, orig = struct.unpack(end + "IIII", data[off:off + 16])
-        off += 16
-        frames.append((sec, frac, data[off:off + incl]))
-        off += incl
-    return data[:24], end, frames
 
 
 def inner_key(frame):

@@ -42,22 +42,17 @@ struct cluster {
 static bool
 cluster_server_key(const char *text, struct summary_row *r)
 {
-	char addr[INET6_ADDRSTRLEN], l4[4];
+	char addr[INET6_ADDRSTRLEN], l4[5];
 	unsigned family, port;
 
-	if (sscanf(text, "%u/%45[^/]/%u/%3s", &family, addr, &port, l4) != 4 ||
+	if (sscanf(text, "%u/%45[^/]/%u/%4s", &family, addr, &port, l4) != 4 ||
 	    (family != 4 && family != 6) || port == 0 || port > 65535 ||
 	    inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, r->ip) != 1)
 		return false;
 	r->family = (uint8_t)family;
 	r->port = (uint16_t)port;
-	if (strcmp(l4, "tcp") == 0)
-		r->l4 = 6;
-	else if (strcmp(l4, "udp") == 0)
-		r->l4 = 17;
-	else
-		return false;
-	return true;
+	r->l4 = transport_by_name(l4, strlen(l4));
+	return r->l4 != 0;
 }
 
 static int

@@ -279,13 +279,15 @@ engine_open_flows(const struct engine *e)
 	return e->ops->open_flows(e);
 }
 
-/* A decoded TCP or UDP packet, in a role that owns flows. */
+/* A decoded TCP, UDP or SCTP packet, in a role that owns flows. */
 void
 engine_flow_packet(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
 		   size_t caplen)
 {
 	if (pk->l4 == 17)
 		engine_udp(e, pk, dlt, frame, caplen);
+	else if (pk->l4 == 132)
+		engine_sctp(e, pk, dlt, frame, caplen);
 	else
 		engine_tcp(e, pk, dlt, frame, caplen);
 }
@@ -364,6 +366,8 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 		pk.ts_us = ts_us;
 		if (pk.l4 == 17)
 			e->st.udp_packets++;
+		else if (pk.l4 == 132)
+			e->st.sctp_packets++;
 		else
 			e->st.tcp_packets++;
 		if (e->policy && pk.sport == 53)

@@ -40,6 +40,10 @@ struct conn {
 	uint32_t expect_seen;	/* announcements (sess.pf.n_expect) handed on */
 	bool pair_sent;		/* the encrypted control session's hosts handed on */
 	uint32_t early_sig;	/* the facts verdict_early last looked at */
+	/* SCTP: per direction, the TSN of the next DATA chunk to read
+	 * (known once the first was seen). */
+	uint32_t sctp_tsn[2];
+	bool sctp_tsn_known[2];
 };
 
 /* An open flow whose session is settled (TLS established: nothing more to
@@ -197,6 +201,8 @@ void engine_consult_ndpi(struct engine *e, struct conn *c, const struct packet *
 /* tcp.c, udp.c */
 void engine_tcp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
 		size_t caplen);
+void engine_sctp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
+		 size_t caplen);
 void engine_udp(struct engine *e, const struct packet *pk, int dlt, const uint8_t *frame,
 		size_t caplen);
 

@@ -599,6 +599,10 @@ stats_add(struct stats *to, const struct stats *from)
 {
 	to->payload_cut += from->payload_cut;
 	to->stray_packets += from->stray_packets;
+	to->sctp_chunks_bad += from->sctp_chunks_bad;
+	to->sctp_data_dup += from->sctp_data_dup;
+	to->sctp_data_gaps += from->sctp_data_gaps;
+	to->sctp_idata += from->sctp_idata;
 	to->late_packets += from->late_packets;
 	to->flows_created += from->flows_created;
 	to->flows_closed += from->flows_closed;

@@ -37,8 +37,9 @@
  * the session's parsing (PROTO_ANOM_BAD_SYNTAX); nothing is read past the
  * bytes received.
  *
- * Not handled: Diameter over SCTP (no SCTP in the decoder), DTLS over SCTP
- * (RFC 6083), IPsec; grouped AVPs are not opened (Experimental-Result's
+ * Over SCTP (src/engine/sctp.c) the user messages come in TSN order as one
+ * stream, read as over TCP; DTLS over SCTP (RFC 6083) is the session's
+ * DTLS, not this parser's. Not handled: IPsec; grouped AVPs are not opened (Experimental-Result's
  * code is not read); logins: the base protocol carries no passwords
  * (applications such as NASREQ's User-Password ride on a session that is
  * judged here by its transport security only).
@@ -476,10 +477,10 @@ diam_write(const struct proto_facts *f, const struct proto_writer *w)
 const struct proto_desc proto_diameter = {
 	.name = "diameter",
 	.rfc = "RFC 3588, RFC 6733",
-	.transports = PROTO_TCP,
+	.transports = PROTO_TCP | PROTO_SCTP,
 	.clear_ports = {3868},
 	.tls_ports = {5868},
-	.tls_transports = PROTO_TCP,
+	.tls_transports = PROTO_TCP | PROTO_SCTP, /* DTLS over SCTP (RFC 6083) */
 	.upgrade = {"Inband-Security-Id TLS", "CER Inband-Security-Id TLS",
 		    "CEA Inband-Security-Id TLS"},
 	.ndpi = {"Diameter"},

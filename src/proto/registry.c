@@ -45,7 +45,7 @@ proto_has_port(const struct proto_desc *d, uint16_t port)
 static uint8_t
 transport_bit(uint8_t l4)
 {
-	return l4 == 17 ? PROTO_UDP : l4 == 6 ? PROTO_TCP : 0;
+	return l4 == 17 ? PROTO_UDP : l4 == 6 ? PROTO_TCP : l4 == 132 ? PROTO_SCTP : 0;
 }
 
 const struct proto_desc *

@@ -220,7 +220,7 @@ html_row_name(const struct summary_row *r, bool server, char *buf, size_t bufsz)
 		sink_format_endpoint(r->family, r->ip, r->port, buf, bufsz);
 		/* As the text report: a UDP server says so, TCP is the rule. */
 		n = strlen(buf);
-		if (r->l4 == 17 && n < bufsz)
+		if (r->l4 != 6 && n < bufsz)
 			snprintf(buf + n, bufsz - n, "/%s", transport_name(r->l4));
 	} else {
 		snprintf(buf, bufsz, "%u/%s", r->port, transport_name(r->l4));

@@ -269,7 +269,7 @@ struct json_eve_tuple {
 static const char *
 json_eve_proto(uint8_t l4)
 {
-	return l4 == 6 ? "TCP" : l4 == 17 ? "UDP" : NULL;
+	return l4 == 6 ? "TCP" : l4 == 17 ? "UDP" : l4 == 132 ? "SCTP" : NULL;
 }
 
 /*

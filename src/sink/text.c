@@ -536,7 +536,7 @@ text_row_name(const struct summary_row *r, bool server, char *buf, size_t bufsz)
 		/* TCP is the rule; a UDP server (DNS on 853/udp beside DoT on
 		 * 853/tcp) says so. */
 		n = strlen(buf);
-		if (r->l4 == 17 && n < bufsz)
+		if (r->l4 != 6 && n < bufsz)
 			snprintf(buf + n, bufsz - n, "/%s", transport_name(r->l4));
 	} else
 		snprintf(buf, bufsz, "%u/%s", r->port, transport_name(r->l4));

@@ -574,31 +574,35 @@ test_state_lines_carry_the_transport_and_keep_it_on_save(void **st)
 	struct correlate *c;
 	struct correlate_stats cs;
 	FILE *f;
-	int n = 0, udp = 0, tcp = 0;
+	int n = 0, udp = 0, tcp = 0, sctp = 0;
 
 	(void)st;
-	/* A bare port and "/tcp" are TCP, "/udp" UDP; another suffix is not
-	 * valid. The same address and port on both transports are two servers. */
+	/* A bare port and "/tcp" are TCP, "/udp" UDP, "/sctp" SCTP; another
+	 * suffix is not valid. The same address and port on two transports are
+	 * two servers. */
 	state_write(path, "tlswatch-state 1\nserver 4 10.0.0.1 53 dns offered 1\n"
 			  "server 4 10.0.0.1 53/udp dns offered 2\n"
 			  "server 4 10.0.0.2 25/tcp smtp offered 3\n"
-			  "server 4 10.0.0.3 25/sctp smtp offered 4\n");
+			  "server 4 10.0.0.3 3868/sctp diameter offered 4\n"
+			  "server 4 10.0.0.3 25/icmp smtp offered 5\n");
 	c = state_open(path, warn, sizeof(warn));
-	assert_non_null(strstr(warn, "line 5 is not valid"));
+	assert_non_null(strstr(warn, "line 6 is not valid"));
 	correlate_stats_get(c, &cs);
-	assert_int_equal(cs.state_servers_loaded, 3);
+	assert_int_equal(cs.state_servers_loaded, 4);
 	assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
 		n++;
 		udp += strcmp(line, "server 4 10.0.0.1 53/udp dns offered 2\n") == 0;
+		sctp += strcmp(line, "server 4 10.0.0.3 3868/sctp diameter offered 4\n") == 0;
 		tcp += strcmp(line, "server 4 10.0.0.1 53 dns offered 1\n") == 0 ||
 		       strcmp(line, "server 4 10.0.0.2 25 smtp offered 3\n") == 0;
 	}
 	fclose(f);
-	assert_int_equal(n, 4); /* the header and three servers */
+	assert_int_equal(n, 5); /* the header and four servers */
 	assert_int_equal(udp, 1);
+	assert_int_equal(sctp, 1);
 	assert_int_equal(tcp, 2);
 	correlate_free(c);
 	state_cleanup(path);

@@ -258,7 +258,8 @@ test_feed_refuses_hostile_session_records(void **state)
 	assert_false(sess(BASE " verdict=great"));
 	assert_false(sess(BASE " reason=none"));
 	assert_false(sess(BASE " end=later"));
-	assert_false(sess(BASE " l4=sctp"));
+	assert_false(sess(BASE " l4=icmp"));
+	assert_true(sess(BASE " l4=sctp")); /* Diameter over SCTP */
 	assert_false(sess(BASE " flags=cq"));
 	assert_false(sess(BASE " tunnel=vxlan/ufo"));
 	assert_false(sess(BASE " tunnel=gre/gre/gre/gre/gre"));

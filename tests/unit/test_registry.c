@@ -65,7 +65,7 @@ test_every_descriptor_is_complete(void **state)
 		print_message("  %s\n", d->name);
 		assert_true(name_ok(d->name));
 		assert_true(d->transports != 0);
-		assert_true((d->transports & ~(PROTO_TCP | PROTO_UDP)) == 0);
+		assert_true((d->transports & ~(PROTO_TCP | PROTO_UDP | PROTO_SCTP)) == 0);
 		assert_true(d->clear_ports[0] != 0 || d->tls_ports[0] != 0);
 		/* Implicit-TLS ports and the transports they run on go together. */
 		assert_int_equal(d->tls_ports[0] != 0, d->tls_transports != 0);
@@ -85,7 +85,7 @@ test_every_descriptor_is_complete(void **state)
 		assert_non_null(d->init);
 		assert_non_null(d->gap);
 		assert_true(d->state_size > 0);
-		if (d->transports & PROTO_TCP)
+		if (d->transports & (PROTO_TCP | PROTO_SCTP)) /* SCTP is read as a stream */
 			assert_non_null(d->feed);
 		if (d->transports & PROTO_UDP)
 			assert_non_null(d->datagram);
@@ -118,7 +118,7 @@ test_names_ports_and_ids_belong_to_one_protocol_each(void **state)
 static void
 test_every_lookup_is_derived_from_the_descriptors(void **state)
 {
-	static const uint8_t l4s[] = {6, 17};
+	static const uint8_t l4s[] = {6, 17, 132};
 
 	(void)state;
 	for (size_t i = 0; proto_all[i]; i++) {
@@ -126,8 +126,10 @@ test_every_lookup_is_derived_from_the_descriptors(void **state)
 		bool tls;
 
 		assert_ptr_equal(proto_by_name(d->name), d);
-		for (size_t t = 0; t < 2; t++) {
-			uint8_t bit = l4s[t] == 6 ? PROTO_TCP : PROTO_UDP;
+		for (size_t t = 0; t < sizeof(l4s); t++) {
+			uint8_t bit = l4s[t] == 6    ? PROTO_TCP
+				      : l4s[t] == 17 ? PROTO_UDP
+						     : PROTO_SCTP;
 
 			for (size_t k = 0; d->clear_ports[k]; k++) {
 				const struct proto_desc *got =

@@ -358,7 +358,7 @@ draw_ports(struct tui *t, const struct layout *l)
 		char buf[32];
 
 		put(y, 0, COLS, base, "");
-		snprintf(buf, sizeof(buf), "%u/%s", r->port, r->l4 == 17 ? "udp" : "tcp");
+		snprintf(buf, sizeof(buf), "%u/%s", r->port, transport_name(r->l4));
 		put(y, 0, 9, base, buf);
 		put(y, 10, 8, base, r->service ? r->service : "?");
 		x = 19;
