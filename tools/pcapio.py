@@ -1,6 +1,7 @@
 """tools/pcapio.py - what the project's capture generators share: reading a
 classic pcap of Ethernet frames and the Internet checksum (RFC 1071).
-Imported by tools/tunnel-encap.py and tools/sctp-encap.py."""
+Imported by tools/tunnel-encap.py, tools/sctp-encap.py and
+tests/hostile/gen.py."""
 import struct
 import sys
 

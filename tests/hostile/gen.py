@@ -12,17 +12,11 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from pcapio import csum  # noqa: E402
+
 MAC_C = b"\x02\x00\x00\x00\x00\x01"
 MAC_S = b"\x02\x00\x00\x00\x00\x02"
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ip4(src, dst, proto, payload, ident=1, frag_off=0, more=False):
