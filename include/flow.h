@@ -20,7 +20,7 @@
 
 struct flow_key {
 	uint8_t family; /* 4 or 6 */
-	uint8_t l4;	/* 6 TCP, 17 UDP */
+	uint8_t l4;	/* 6 TCP, 17 UDP, 132 SCTP */
 	uint16_t port[2];
 	uint8_t addr[2][16];
 };
