@@ -8,7 +8,8 @@
  * FINs), else by silence or at the end of the capture.
  *
  * The user data of DATA chunks goes to the session in TSN order per
- * direction (session_on_sctp): a TSN already read (a retransmission) is
+ * direction (session_on_sctp), from the Initial TSN of the sender's INIT
+ * or INIT ACK (else from the first DATA seen): a TSN already read (a retransmission) is
  * skipped and counted; a TSN past the next expected one means DATA was
  * not captured, a gap, and reading goes on from it. Messages of several
  * streams are read in the order of their TSNs, which is the order they
@@ -74,8 +75,18 @@ engine_sctp_chunks(struct engine *e, struct conn *c, const struct packet *pk, en
 				session_on_gap(&c->sess, dir, 0);
 			break;
 		case SCTP_INIT:
-			if (dir == DIR_C2S)
+		case SCTP_INIT_ACK:
+			if (ch.type == SCTP_INIT && dir == DIR_C2S)
 				c->sess.syn_seen = true;
+			/* Its Initial TSN is the sender's first DATA's: a first
+			 * DATA not captured is then a gap, not a start. */
+			if (ch.value_len >= 16) {
+				const uint8_t *v = ch.value + 12;
+
+				c->sctp_tsn[dir] = (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 |
+						   (uint32_t)v[2] << 8 | v[3];
+				c->sctp_tsn_known[dir] = true;
+			}
 			break;
 		case SCTP_ABORT:
 			end = END_RST;

@@ -304,6 +304,30 @@ test_sctp_association_reads_user_data_in_tsn_order(void **state)
 }
 
 static void
+test_sctp_first_data_missing_after_the_init_is_a_gap(void **state)
+{
+	/* Initial TSN 1000; the DATA of TSN 1000 was not captured. */
+	static const uint8_t init[16] = {0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0xa0, 0,
+					 0,    10,   0xff, 0xff, 0, 0, 0x03, 0xe8};
+	struct seen seen = {0};
+	struct engine *e = sctp_engine(&seen);
+	uint8_t m[64], ch[256], f[512];
+	size_t n = 0;
+
+	(void)state;
+	put_chunk(ch, &n, SCTP_INIT, 0, init, sizeof(init));
+	engine_packet(e, DLT_RAW, f, sctp_packet(f, true, ch, n), 1000000);
+	n = 0;
+	put_data(ch, &n, 1001, SCTP_DATA_BEGIN | SCTP_DATA_END, m, cer(m));
+	engine_packet(e, DLT_RAW, f, sctp_packet(f, true, ch, n), 1000001);
+	assert_int_equal(engine_stats(e)->sctp_data_gaps, 1);
+	engine_finish_all(e);
+	assert_int_equal(seen.sessions, 1);
+	assert_true(seen.last.gap);
+	engine_free(e);
+}
+
+static void
 test_sctp_abort_ends_and_a_lone_sack_starts_nothing(void **state)
 {
 	static const uint8_t sack[12] = {0, 0, 0, 9, 0, 1, 0, 0, 0, 0, 0, 0};
@@ -346,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_sctp_tsn_order_wraps),
 		cmocka_unit_test(test_sctp_decode_gives_the_ports_and_the_chunks_as_payload),
 		cmocka_unit_test(test_sctp_association_reads_user_data_in_tsn_order),
+		cmocka_unit_test(test_sctp_first_data_missing_after_the_init_is_a_gap),
 		cmocka_unit_test(test_sctp_abort_ends_and_a_lone_sack_starts_nothing),
 	};
 
