@@ -1153,6 +1153,40 @@ shared_replies(struct shared *sh, int k, bool *ok)
 	return true;
 }
 
+/*
+ * Reads the answers to n pipelined facts of k replies each, counting each
+ * fact in *sent or (with errors) in *dropped, and takes the facts answered
+ * off their queue (head, len, of qsize slots). Returns how many were
+ * answered: fewer than n when the connection failed (the rest stay
+ * queued).
+ */
+static size_t
+shared_settle(struct shared *sh, size_t n, int k, uint64_t *sent, uint64_t *dropped, size_t *head,
+	      size_t *len, size_t qsize)
+{
+	size_t done = 0;
+
+	for (; done < n; done++) {
+		bool ok;
+
+		if (!shared_replies(sh, k, &ok))
+			break;
+		pthread_mutex_lock(&sh->lock);
+		if (ok) {
+			(*sent)++;
+		} else {
+			sh->st.errors++;
+			(*dropped)++;
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+	pthread_mutex_lock(&sh->lock);
+	*head = (*head + done) % qsize;
+	*len -= done;
+	pthread_mutex_unlock(&sh->lock);
+	return done;
+}
+
 /* Sends up to SHARED_BATCH queued facts; false when the connection failed
  * (what was not answered stays queued). */
 static bool
@@ -1242,7 +1276,7 @@ static bool
 shared_send_policy(struct shared *sh)
 {
 	struct policy_out batch[SHARED_POLICY_BATCH];
-	size_t n = 0, done = 0;
+	size_t n = 0;
 	char key[SHARED_KEY_LEN + 320], msg[SHARED_POLICY_LINE + 100];
 
 	pthread_mutex_lock(&sh->lock);
@@ -1263,26 +1297,8 @@ shared_send_policy(struct shared *sh)
 		redisAppendCommand(sh->cmd, "SET %s %s EX %u", key, o->line, o->ttl_s);
 		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->policy_channel, msg);
 	}
-	for (; done < n; done++) {
-		bool ok;
-
-		if (!shared_replies(sh, 2, &ok))
-			goto out;
-		pthread_mutex_lock(&sh->lock);
-		if (ok) {
-			sh->st.policy_sent++;
-		} else {
-			sh->st.errors++;
-			sh->st.policy_dropped++;
-		}
-		pthread_mutex_unlock(&sh->lock);
-	}
-out:
-	pthread_mutex_lock(&sh->lock);
-	sh->pout_head = (sh->pout_head + done) % SHARED_POLICY_QUEUE;
-	sh->pout_len -= done;
-	pthread_mutex_unlock(&sh->lock);
-	return done == n;
+	return shared_settle(sh, n, 2, &sh->st.policy_sent, &sh->st.policy_dropped, &sh->pout_head,
+			     &sh->pout_len, SHARED_POLICY_QUEUE) == n;
 }
 
 /* Sends up to SHARED_CERT_BATCH queued certificates: SET with the TTL of
@@ -1292,7 +1308,7 @@ static bool
 shared_send_certs(struct shared *sh)
 {
 	struct cert_out batch[SHARED_CERT_BATCH];
-	size_t n = 0, done = 0;
+	size_t n = 0;
 	char key[SHARED_KEY_LEN + 80], msg[SHARED_KEY_LEN + SHARED_CERT_TEXT + 8];
 
 	pthread_mutex_lock(&sh->lock);
@@ -1311,26 +1327,8 @@ shared_send_certs(struct shared *sh)
 		redisAppendCommand(sh->cmd, "SET %s %s EX %u", key, o->value, sh->t.ttl_s);
 		redisAppendCommand(sh->cmd, "PUBLISH %s %s", sh->cert_channel, msg);
 	}
-	for (; done < n; done++) {
-		bool ok;
-
-		if (!shared_replies(sh, 2, &ok))
-			goto out;
-		pthread_mutex_lock(&sh->lock);
-		if (ok) {
-			sh->st.cert_sent++;
-		} else {
-			sh->st.errors++;
-			sh->st.cert_dropped++;
-		}
-		pthread_mutex_unlock(&sh->lock);
-	}
-out:
-	pthread_mutex_lock(&sh->lock);
-	sh->cout_head = (sh->cout_head + done) % SHARED_CERT_QUEUE;
-	sh->cout_len -= done;
-	pthread_mutex_unlock(&sh->lock);
-	return done == n;
+	return shared_settle(sh, n, 2, &sh->st.cert_sent, &sh->st.cert_dropped, &sh->cout_head,
+			     &sh->cout_len, SHARED_CERT_QUEUE) == n;
 }
 
 /* Takes what the subscription brought, waiting at most SHARED_POLL_MS. */
@@ -1576,25 +1574,10 @@ shared_send_feed(struct shared *sh)
 	for (size_t i = 0; i < n; i++)
 		redisAppendCommand(sh->cmd, "XADD %s MAXLEN ~ %u * r %b", key[batch[i]->alert],
 				   sh->t.feed_max, batch[i]->line, batch[i]->n);
-	for (; done < n; done++) {
-		bool ok;
-
-		if (!shared_replies(sh, 1, &ok))
-			break;
-		pthread_mutex_lock(&sh->lock);
-		if (ok) {
-			sh->st.feed_sent++;
-		} else {
-			sh->st.errors++;
-			sh->st.feed_dropped++;
-		}
-		pthread_mutex_unlock(&sh->lock);
-		free(batch[done]);
-	}
-	pthread_mutex_lock(&sh->lock);
-	sh->feed_head = (sh->feed_head + done) % SHARED_FEED_QUEUE;
-	sh->feed_len -= done;
-	pthread_mutex_unlock(&sh->lock);
+	done = shared_settle(sh, n, 1, &sh->st.feed_sent, &sh->st.feed_dropped, &sh->feed_head,
+			     &sh->feed_len, SHARED_FEED_QUEUE);
+	for (size_t i = 0; i < done; i++)
+		free(batch[i]); /* off the queue: the rest stay there, still owned */
 	return done == n;
 }
 
