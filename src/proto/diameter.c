@@ -39,8 +39,10 @@
  *
  * Over SCTP (src/engine/sctp.c) the user messages come in TSN order as one
  * stream, read as over TCP; DTLS over SCTP (RFC 6083) is the session's
- * DTLS, not this parser's. Not handled: IPsec; grouped AVPs are not opened (Experimental-Result's
- * code is not read); logins: the base protocol carries no passwords
+ * DTLS, not this parser's. An Experimental-Result (RFC 6733 7.6, grouped)
+ * is opened for its Experimental-Result-Code, which is never the success
+ * that accepts the upgrade. Not handled: IPsec; other grouped AVPs and
+ * vendor AVPs are not read; logins: the base protocol carries no passwords
  * (applications such as NASREQ's User-Password ride on a session that is
  * judged here by its transport security only).
  */
@@ -63,6 +65,8 @@
 
 #define DIAM_AVP_ORIGIN_HOST 264
 #define DIAM_AVP_RESULT_CODE 268
+#define DIAM_AVP_EXPERIMENTAL_RESULT 297 /* grouped: Vendor-Id and the code */
+#define DIAM_AVP_EXPERIMENTAL_RESULT_CODE 298
 #define DIAM_AVP_ORIGIN_REALM 296
 #define DIAM_AVP_INBAND_SECURITY 299
 
@@ -95,8 +99,8 @@ struct diam_own {
 	uint16_t other_code;  /* the first command not listed above (low 16 bits) */
 	uint8_t inband_cer;   /* DIAM_ISI_* */
 	uint8_t inband_cea;
-	uint8_t cmds; /* DIAM_SEEN_* */
-	uint8_t pad;
+	uint8_t cmds;	   /* DIAM_SEEN_* */
+	bool experimental; /* result_code is the CEA's Experimental-Result-Code */
 	char origin_host[DIAM_NAME_MAX];
 	char origin_realm[DIAM_NAME_MAX];
 };
@@ -127,6 +131,7 @@ struct diam_msg {
 	uint8_t isi; /* DIAM_ISI_* */
 	uint32_t result_code;
 	bool has_result;
+	bool experimental; /* ... from an Experimental-Result (RFC 6733 7.6) */
 	struct cursor host, realm;
 };
 
@@ -161,6 +166,31 @@ diam_header_plausible(const uint8_t *p)
  * Returns false on a hostile AVP length (under 8, or past the message's
  * end); an AVP cut only by the cap ends the reading quietly.
  */
+/* The Experimental-Result-Code inside a grouped Experimental-Result (its
+ * data, dlen bytes, all in memory); nothing when it has none. */
+static void
+diam_experimental(const uint8_t *p, uint32_t dlen, struct diam_msg *m)
+{
+	uint32_t off = 0;
+
+	while (dlen - off >= 8) {
+		uint32_t code = diam_be32(p + off), alen = diam_be24(p + off + 5);
+		uint32_t hdr = p[off + 4] & DIAM_AVP_FLAG_V ? 12u : 8u;
+
+		if (alen < hdr || alen > dlen - off)
+			return;
+		if (code == DIAM_AVP_EXPERIMENTAL_RESULT_CODE && hdr == 8 && alen == 12 &&
+		    !m->has_result) {
+			m->result_code = diam_be32(p + off + 8);
+			m->has_result = true;
+			m->experimental = true;
+		}
+		off += (alen + 3u) & ~3u;
+		if (off >= dlen)
+			return;
+	}
+}
+
 static bool
 diam_avps(const uint8_t *p, uint32_t kept, uint32_t len, struct diam_msg *m)
 {
@@ -197,7 +227,11 @@ diam_avps(const uint8_t *p, uint32_t kept, uint32_t len, struct diam_msg *m)
 				if (dlen == 4) {
 					m->result_code = diam_be32(data);
 					m->has_result = true;
+					m->experimental = false;
 				}
+				break;
+			case DIAM_AVP_EXPERIMENTAL_RESULT:
+				diam_experimental(data, dlen, m);
 				break;
 			case DIAM_AVP_INBAND_SECURITY:
 				if (dlen == 4) {
@@ -287,7 +321,7 @@ diam_cea(struct diam_state *s, struct proto_facts *f, const struct diam_msg *m)
 	struct diam_own *o = diam_own(f);
 	bool tls = m->isi & DIAM_ISI_TLS;
 	bool ok;
-	char reply[48];
+	char reply[80];
 
 	f->capa_seen = true;
 	if (tls)
@@ -295,15 +329,20 @@ diam_cea(struct diam_state *s, struct proto_facts *f, const struct diam_msg *m)
 	if (m->isi & DIAM_ISI_NONE)
 		proto_facts_add_capa_once(f, (const uint8_t *)"NO_INBAND_SECURITY", 18);
 	o->inband_cea = (uint8_t)(m->isi | DIAM_ISI_SEEN);
-	if (m->has_result)
+	if (m->has_result) {
 		o->result_code = m->result_code <= 0xffff ? (uint16_t)m->result_code : 0xffff;
+		o->experimental = m->experimental;
+	}
 	if (tls)
 		f->tls_offered = true;
 	if (!s->cea_pending)
 		return false;
 	s->cea_pending = false;
-	ok = tls && m->has_result && m->result_code == DIAM_SUCCESS;
-	snprintf(reply, sizeof(reply), "CEA Result-Code %u%s",
+	/* DIAMETER_SUCCESS is a Result-Code's: an Experimental-Result is a
+	 * vendor's answer, never the base protocol's success. */
+	ok = tls && m->has_result && !m->experimental && m->result_code == DIAM_SUCCESS;
+	snprintf(reply, sizeof(reply), "CEA %s %u%s",
+		 m->experimental ? "Experimental-Result-Code" : "Result-Code",
 		 m->has_result ? (unsigned)m->result_code : 0u,
 		 tls ? " Inband-Security-Id TLS" : " without TLS");
 	return upgrade_wait_answer(&s->tls_wait, f, ok, (const uint8_t *)reply, strlen(reply),
@@ -471,7 +510,8 @@ diam_write(const struct proto_facts *f, const struct proto_writer *w)
 	if (o->inband_cea)
 		w->str(w->ctx, "inband_answered", diam_isi_text(o->inband_cea, isi, sizeof(isi)));
 	if (o->result_code)
-		w->num(w->ctx, "result_code", o->result_code);
+		w->num(w->ctx, o->experimental ? "experimental_result_code" : "result_code",
+		       o->result_code);
 }
 
 const struct proto_desc proto_diameter = {

@@ -187,6 +187,56 @@ test_diameter_cleartext_exchange_reads_every_message(void **unused)
 }
 
 /* CER with or without TLS x CEA with or without TLS x Result-Code. */
+/* CEA_TLS with its Result-Code AVP replaced by a grouped Experimental-Result
+ * (Vendor-Id 10415, Experimental-Result-Code code): 20 bytes longer. */
+static size_t
+cea_experimental(char *dst, uint32_t code)
+{
+	static const char grouped[32] = {
+		0, 0, 0x01, 0x29, 0x40, 0, 0, 32,		    /* 297, M, 32 bytes */
+		0, 0, 0x01, 0x0a, 0x40, 0, 0, 12, 0, 0, 0x28, 0xaf, /* Vendor-Id */
+		0, 0, 0x01, 0x2a, 0x40, 0, 0, 12,		    /* 298, M, 12 bytes */
+	};
+	size_t len = sizeof(CEA_TLS) - 1 + 20;
+
+	memcpy(dst, CEA_TLS, 20);
+	dst[3] = (char)len;
+	memcpy(dst + 20, grouped, sizeof(grouped));
+	dst[48] = (char)(code >> 24);
+	dst[49] = (char)(code >> 16);
+	dst[50] = (char)(code >> 8);
+	dst[51] = (char)code;
+	memcpy(dst + 52, CEA_TLS + 32, sizeof(CEA_TLS) - 1 - 32);
+	return len;
+}
+
+/* An Experimental-Result is read, and is never the success that accepts
+ * the upgrade, even with the number 2001. */
+static void
+test_diameter_experimental_result_never_accepts_the_upgrade(void **unused)
+{
+	static const uint32_t codes[] = {5017, 2001};
+	char cea[sizeof(CEA_TLS) - 1 + 20];
+	struct own_text o;
+
+	(void)unused;
+	for (size_t i = 0; i < 2; i++) {
+		struct step t[2] = {CB(CER_TLS), {DIR_S2C, cea, 0}};
+		struct replay_result r;
+		char want[48];
+
+		t[1].len = cea_experimental(cea, codes[i]);
+		transcript_run(&proto_diameter, t, N_STEPS(t), &r);
+		assert_false(r.facts.upgrade_accepted);
+		assert_false(r.facts.switch_to_tls);
+		assert_true(r.facts.upgrade_refused);
+		assert_true(r.facts.tls_offered);
+		snprintf(want, sizeof(want), "experimental_result_code=%u;", (unsigned)codes[i]);
+		assert_non_null(strstr(own_fields(&proto_diameter, &r.facts, &o), want));
+		assert_null(strstr(own_fields(&proto_diameter, &r.facts, &o), ";result_code="));
+	}
+}
+
 static void
 test_diameter_upgrade_decision_table(void **unused)
 {
@@ -388,6 +438,7 @@ main(void)
 		cmocka_unit_test(test_diameter_inband_tls_agreed_switches_to_tls_after_the_cea),
 		cmocka_unit_test(test_diameter_cleartext_exchange_reads_every_message),
 		cmocka_unit_test(test_diameter_upgrade_decision_table),
+		cmocka_unit_test(test_diameter_experimental_result_never_accepts_the_upgrade),
 		cmocka_unit_test(test_diameter_client_bytes_before_the_cea_are_injection_or_tls),
 		cmocka_unit_test(
 			test_diameter_cleartext_after_an_accepted_upgrade_is_left_to_the_core),
