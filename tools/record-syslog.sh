@@ -3,7 +3,10 @@
 # (syslog-*.pcap): Debian's logger (bsdutils) sending RFC 5424 and RFC 3164
 # messages to Debian's rsyslogd (imudp, imtcp), and a second rsyslogd
 # forwarding over TLS (omfwd with the gtls stream driver of rsyslog-gnutls,
-# RFC 5425). Must run as root (or through sudo).
+# RFC 5425), and openssl s_server -dtls and s_client -dtls carrying syslog
+# over DTLS (RFC 6012: Debian 12's rsyslog 8.2302 has no DTLS transport,
+# and no other Debian syslog daemon speaks it). Must run as root (or
+# through sudo).
 #
 #   tools/record-syslog.sh              record every capture of this set
 #   tools/record-syslog.sh NAME...      only these (e.g. syslog-tcp-514)
@@ -35,6 +38,21 @@
 #                             name against the lab CA) on one connection;
 #                             that rsyslogd is stopped before the capture
 #                             ends, so the connection is closed in it
+#   syslog-dtls-6514          syslog over DTLS on 6514/udp: rsyslogd is
+#                             stopped (it holds 6514/udp in the clear) and
+#                             openssl s_server -dtls, with rsyslogd's
+#                             certificate and key, takes the port for one
+#                             connection; openssl s_client -dtls checks the
+#                             certificate against the lab CA and the name,
+#                             then sends two RFC 5424 messages, each in a
+#                             DTLS record of its own and framed as RFC 6012
+#                             says (octet counting, "LEN SP MSG", as RFC
+#                             5425), the second once s_server has printed
+#                             the first; then it ends its input: s_client
+#                             sends its close_notify and both exit.
+#                             rsyslogd is started again after
+# The capture filter keeps IP fragments after the first (they carry no port),
+# as tools/record-snmp.sh does for its DTLS flights.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,8 +73,12 @@ SRV_ADDR=192.0.2.1
 NS_MADE=0
 SRV_PID=""
 FWD_PID=""
+DTLS_SRV_PID=""
+DTLS_CLI_PID=""
+DTLS_IN=""
+SERVER_NAME=syslog.tlswatch.test
 
-CAPTURES=(syslog-udp-514 syslog-tcp-514 syslog-plaintext-on-6514 syslog-tls-6514)
+CAPTURES=(syslog-udp-514 syslog-tcp-514 syslog-plaintext-on-6514 syslog-tls-6514 syslog-dtls-6514)
 
 PACKAGES=(rsyslog rsyslog-gnutls openssl bsdutils tcpdump tshark iproute2)
 
@@ -84,7 +106,8 @@ ns_cap_start()
 	local file=$1 port=$2
 	CAP_ERR=$file.err
 	ip netns exec "$NS_CLI" tcpdump -Z root -U --immediate-mode -B 65536 -n -i "$VETH_CLI" \
-		-w "$file" "(tcp or udp) and host $SRV_ADDR and port $port" 2>"$CAP_ERR" &
+		-w "$file" "host $SRV_ADDR and (((tcp or udp) and port $port) or (ip[6:2] & 0x1fff != 0))" \
+		2>"$CAP_ERR" &
 	CAP_PID=$!
 	cap_wait_for "$CAP_ERR" '^(tcpdump: )?listening on'
 }
@@ -137,6 +160,98 @@ rec_syslog-tls-6514()
 		client_die "rsyslogd did not receive the three messages over TLS"
 }
 
+# dtls_frame TEXT: an RFC 5424 message from lab-client with TEXT, framed by
+# its length in octets (RFC 6012's SYSLOG-FRAME: MSG-LEN SP SYSLOG-MSG).
+dtls_frame()
+{
+	local msg
+	msg="<38>1 $(date -u +%Y-%m-%dT%H:%M:%S.%6NZ) lab-client tlswatch-lab $$ - - $1"
+	printf '%d %s' "${#msg}" "$msg"
+}
+
+# The s_server of syslog-dtls-6514 has printed (received) TEXT.
+dtls_received()
+{
+	grep -qF -- "$1" "$WORK/$CUR.srv" 2>/dev/null
+}
+
+dtls_listening()
+{
+	ip netns exec "$NS_SRV" ss -Hlun "sport = :6514" | grep -q "$SRV_ADDR"
+}
+
+# s_server's input is a FIFO it holds open both ways itself: no end of
+# input, so it stays until the client closes (-naccept 1: then it exits).
+dtls_srv_start()
+{
+	mkfifo "$WORK/$CUR.srv-in"
+	ip netns exec "$NS_SRV" openssl s_server -dtls -naccept 1 -quiet -accept "$SRV_ADDR:6514" \
+		-cert "$ROOT/tls/server.pem" -key "$ROOT/tls/server.key" \
+		0<>"$WORK/$CUR.srv-in" >"$WORK/$CUR.srv" 2>&1 &
+	DTLS_SRV_PID=$!
+	wait_until -p "$DTLS_SRV_PID" dtls_listening ||
+		{ cat "$WORK/$CUR.srv" >&2 || true; client_die "s_server -dtls did not start"; }
+}
+
+# s_client reads its input from a FIFO this script writes into (fd
+# DTLS_IN): each write is one read, so one DTLS record; closing the FIFO
+# is the end of its input (-no_ign_eof: it then sends close_notify).
+dtls_cli_start()
+{
+	mkfifo "$WORK/$CUR.cli-in"
+	exec {DTLS_IN}<>"$WORK/$CUR.cli-in"
+	timeout 30 ip netns exec "$NS_CLI" openssl s_client -dtls -connect "$SRV_ADDR:6514" \
+		-servername "$SERVER_NAME" -CAfile "$ROOT/tls/ca.pem" -verify_return_error \
+		-verify_hostname "$SERVER_NAME" -quiet -no_ign_eof \
+		<"$WORK/$CUR.cli-in" >>"$WORK/$CUR.log" 2>&1 {DTLS_IN}>&- &
+	DTLS_CLI_PID=$!
+}
+
+# dtls_send TEXT: one framed message, then wait until s_server has it.
+dtls_send()
+{
+	dtls_frame "$1" >&"$DTLS_IN"
+	wait_until -p "$DTLS_CLI_PID" dtls_received "$1" || client_die "s_server did not receive '$1'"
+}
+
+# dtls_stop: closes the client's input, waits for it and the server to
+# exit (by PID; killed after WAIT_TIMEOUT s).
+dtls_stop()
+{
+	local pid
+	if [ -n "$DTLS_IN" ]; then
+		exec {DTLS_IN}>&-
+		DTLS_IN=""
+	fi
+	for pid in "$DTLS_CLI_PID" "$DTLS_SRV_PID"; do
+		[ -n "$pid" ] || continue
+		wait_until pid_exited "$pid" || kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	DTLS_CLI_PID=""
+	DTLS_SRV_PID=""
+}
+
+pid_exited()
+{
+	! pid_alive "$1"
+}
+
+rec_syslog-dtls-6514()
+{
+	rm -f "$WORK/$CUR.srv-in" "$WORK/$CUR.cli-in" "$WORK/$CUR.srv"
+	rsyslogd_stop
+	ns_cap_start "$1" 6514
+	dtls_srv_start
+	dtls_cli_start
+	dtls_send "dtls 5424 lab message one"
+	dtls_send "dtls 5424 lab message two"
+	dtls_stop
+	cap_stop
+	rsyslogd_start
+	grep -q '^DONE' "$WORK/$CUR.log" || client_die "s_client did not end its connection"
+}
+
 # ---------------------------------------------------------------- checks
 
 # verify_capture NAME FILE: the syslog messages tshark reads in the file.
@@ -150,6 +265,16 @@ verify_capture()
 		n=$(tshark -n -r "$file" -Y 'tcp.dstport == 514 and tcp.len > 0' 2>/dev/null | wc -l)
 		[ "$n" -ge 2 ] ;;
 	syslog-plaintext-on-6514) [ "$n" -eq 1 ] ;;
+	syslog-dtls-6514) # a DTLS handshake, two messages, the close_notify; no syslog in the clear
+		[ "$(tshark -n -r "$file" -d udp.port==6514,dtls -Y 'dtls.handshake.type == 1' 2>/dev/null |
+			wc -l)" -ge 1 ] &&
+			[ "$(tshark -n -r "$file" -d udp.port==6514,dtls -Y 'dtls.handshake.type == 2' \
+				2>/dev/null | wc -l)" -eq 1 ] &&
+			[ "$(tshark -n -r "$file" -d udp.port==6514,dtls -Y 'dtls.record.content_type == 23' \
+				2>/dev/null | wc -l)" -eq 2 ] &&
+			[ "$(tshark -n -r "$file" -d udp.port==6514,dtls -Y 'dtls.record.content_type == 21' \
+				2>/dev/null | wc -l)" -ge 1 ] &&
+			! grep -qaF 'lab message' "$file" ;;
 	syslog-tls-6514) # a ClientHello, a ServerHello, application data both ways
 		n=$(tshark -n -r "$file" -d tcp.port==6514,tls -Y 'tls.handshake.type == 1' 2>/dev/null | wc -l)
 		[ "$n" -eq 1 ] &&
@@ -277,6 +402,23 @@ forwarder_stop()
 	fi
 }
 
+rsyslogd_start()
+{
+	ip netns exec "$NS_SRV" rsyslogd -n -f "$ROOT/rsyslog.conf" -i "$ROOT/rsyslogd.pid" \
+		>>"$ROOT/rsyslogd.out" 2>&1 &
+	SRV_PID=$!
+	wait_until -p "$SRV_PID" rsyslog_listening || { cat "$ROOT/rsyslogd.out" >&2 || true; die "rsyslogd did not start"; }
+}
+
+rsyslogd_stop()
+{
+	if [ -n "$SRV_PID" ]; then
+		kill "$SRV_PID" 2>/dev/null || true
+		wait "$SRV_PID" 2>/dev/null || true
+		SRV_PID=""
+	fi
+}
+
 start_servers()
 {
 	[ -d "$ROOT" ] && [ ! -f "$ROOT/.tlswatch-syslog" ] && die "$ROOT exists and is not ours"
@@ -286,20 +428,14 @@ start_servers()
 	make_certs
 	rsyslog_conf >"$ROOT/rsyslog.conf"
 	ns_up
-	ip netns exec "$NS_SRV" rsyslogd -n -f "$ROOT/rsyslog.conf" -i "$ROOT/rsyslogd.pid" \
-		>"$ROOT/rsyslogd.out" 2>&1 &
-	SRV_PID=$!
-	wait_until -p "$SRV_PID" rsyslog_listening || { cat "$ROOT/rsyslogd.out" >&2 || true; die "rsyslogd did not start"; }
+	rsyslogd_start
 }
 
 stop_servers()
 {
 	forwarder_stop
-	if [ -n "$SRV_PID" ]; then
-		kill "$SRV_PID" 2>/dev/null || true
-		wait "$SRV_PID" 2>/dev/null || true
-		SRV_PID=""
-	fi
+	dtls_stop
+	rsyslogd_stop
 	if [ "$NS_MADE" = 1 ]; then
 		ip netns del "$NS_SRV" 2>/dev/null || true
 		ip netns del "$NS_CLI" 2>/dev/null || true
