@@ -5,6 +5,8 @@
 #   make demo       install missing packages, build, analyze the captures in pcaps/
 #   make corpus     run over ../shared/corpus/ndpi when it exists
 #   make bench      benchmark (never part of check)
+#   make bench-live kernel drops of tlswatch -i against tcpdump -i, a capture replayed with
+#                   tcpreplay onto a veth pair in a namespace of its own (root; never part of check)
 #   make install    PREFIX=/usr/local DESTDIR= (binary, man page, docs in share/doc/tlswatch)
 
 CC       ?= cc
@@ -32,7 +34,7 @@ LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit e2e eve docs-check test-asan demo corpus bench bench-scale install uninstall clean \
+.PHONY: all deps check unit e2e eve docs-check test-asan demo corpus bench bench-scale bench-live install uninstall clean \
 	format format-check pcaps fuzz fuzz-regress afl
 
 all: $(BUILD)/tlswatch
@@ -179,6 +181,11 @@ bench: all
 # What one Redis takes from several sensors (docs/scale-out.md).
 bench-scale: all
 	@bench/scale-out.sh $(BUILD)/tlswatch
+
+# Live capture: what the kernel drops for tlswatch -i and for tcpdump -i on
+# the same replay (docs/performance.md, "Live capture: replay onto a veth pair").
+bench-live: all
+	@bench/live.sh $(BUILD)/tlswatch
 
 pcaps:
 	tools/record-pcaps.sh

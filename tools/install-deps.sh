@@ -5,13 +5,15 @@
 set -euo pipefail
 
 pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libncurses-dev libcmocka-dev libgcrypt20-dev libssl-dev libhiredis-dev
-	procps bsdutils tcpdump iproute2 tmux tshark rsyslog chromium redis-server redis-tools nftables "$@")
+	procps bsdutils tcpdump iproute2 tmux tshark rsyslog chromium redis-server redis-tools nftables tcpreplay "$@")
 # rsyslog: tests/e2e/rsyslog.sh runs an rsyslogd of its own, on its own socket
 # and port; the system service Debian starts on install is neither used nor
 # touched. redis-server, redis-tools: tests/e2e/redis.sh runs a redis-server of
 # its own in a network namespace of its own; the system service is not used.
 # nftables: tests/live/run.sh's two-taps case redirects port 25 inside its
 # own server namespace to the interceptor (no rule outside it).
+# tcpreplay: bench/live.sh (`make bench-live`) replays a capture onto a veth
+# pair inside a network namespace of its own.
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
