@@ -125,8 +125,9 @@ void sink_json_stats_close(FILE *o, uint64_t ts_us);
 /* Flushes k->out, keeping the errno of the first failure in k->write_errno
  * (stdio forgets it; the caller reports it when it closes the output). */
 void sink_flush(struct sink *k);
-/* "2026-11-25T06:30:01.123456Z" (RFC 3339, UTC). */
-void sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
+/* "2026-11-25T06:30:01.123456Z" (RFC 3339, UTC); returns its length
+ * (cut to fit bufsz as snprintf cuts). */
+size_t sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
 /* Times shown to a person (the text report, the dashboard): UTC as
  * sink_format_time, or after sink_display_local_time(true) the local time
  * with its offset, "2026-11-25T07:30:01.123456+01:00", as Debian's rsyslog
