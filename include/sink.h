@@ -113,9 +113,10 @@ int sink_json_style_parse(const char *name);
 /* The EVE signature_id of an alert kind (0 for none). */
 uint32_t sink_json_eve_signature_id(enum alert_kind kind);
 /* Writes one alert as its JSON Lines record ({"type":"alert",...} and a
- * newline, or the EVE alert) on o; the --json sink and --alert-exec (its
- * stdin) both use it. */
-void sink_json_alert(FILE *o, const struct alert *a);
+ * newline, or the EVE alert) on o with one fwrite; the --json sink and
+ * --alert-exec (its stdin) both use it. Returns 0, or -1 when the record
+ * could not be built or written. */
+int sink_json_alert(FILE *o, const struct alert *a);
 /* A stats record written while the run goes on (--stats-interval): open
  * writes its start, in the configured style, with "interval"; the caller
  * appends ,"name":value pairs; close writes "ts" and the identity, or

@@ -571,6 +571,21 @@ test_json_buffer_grows_past_its_first_allocation_and_stops_at_its_cap(void **sta
 	assert_null(b.p);
 }
 
+static void
+test_json_sensor_name_is_escaped_in_every_record(void **state)
+{
+	struct sink_json_identity id = {.sensor = "m\"x\\1\x01\xc3\xa9", .file = "a b.pcap"};
+	char *text;
+
+	(void)state;
+	text = run_sink(&id, false);
+	for (int i = 0; i < count_lines(text); i++)
+		assert_contains(line_of(text, i),
+				",\"sensor\":\"m\\\"x\\\\1\\u0001\\u00c3\\u00a9\","
+				"\"file\":\"a b.pcap\",\"version\":");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -596,6 +611,7 @@ main(void)
 		cmocka_unit_test(test_json_buffer_writes_every_uint64_and_int64_in_decimal),
 		cmocka_unit_test(
 			test_json_buffer_grows_past_its_first_allocation_and_stops_at_its_cap),
+		cmocka_unit_test(test_json_sensor_name_is_escaped_in_every_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
