@@ -113,9 +113,10 @@ int sink_json_style_parse(const char *name);
 /* The EVE signature_id of an alert kind (0 for none). */
 uint32_t sink_json_eve_signature_id(enum alert_kind kind);
 /* Writes one alert as its JSON Lines record ({"type":"alert",...} and a
- * newline, or the EVE alert) on o; the --json sink and --alert-exec (its
- * stdin) both use it. */
-void sink_json_alert(FILE *o, const struct alert *a);
+ * newline, or the EVE alert) on o with one fwrite; the --json sink and
+ * --alert-exec (its stdin) both use it. Returns 0, or -1 when the record
+ * could not be built or written. */
+int sink_json_alert(FILE *o, const struct alert *a);
 /* A stats record written while the run goes on (--stats-interval): open
  * writes its start, in the configured style, with "interval"; the caller
  * appends ,"name":value pairs; close writes "ts" and the identity, or
@@ -125,8 +126,9 @@ void sink_json_stats_close(FILE *o, uint64_t ts_us);
 /* Flushes k->out, keeping the errno of the first failure in k->write_errno
  * (stdio forgets it; the caller reports it when it closes the output). */
 void sink_flush(struct sink *k);
-/* "2026-11-25T06:30:01.123456Z" (RFC 3339, UTC). */
-void sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
+/* "2026-11-25T06:30:01.123456Z" (RFC 3339, UTC); returns its length
+ * (cut to fit bufsz as snprintf cuts). */
+size_t sink_format_time(uint64_t ts_us, char *buf, size_t bufsz);
 /* Times shown to a person (the text report, the dashboard): UTC as
  * sink_format_time, or after sink_display_local_time(true) the local time
  * with its offset, "2026-11-25T07:30:01.123456+01:00", as Debian's rsyslog

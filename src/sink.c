@@ -20,23 +20,25 @@ put_digits(char *p, unsigned v, int n)
 	return p + n;
 }
 
-/* Copies the n bytes at s into buf as a string, cut to fit as snprintf cuts. */
-static void
+/* Copies the n bytes at s into buf as a string, cut to fit as snprintf
+ * cuts; returns the length copied. */
+static size_t
 sink_copy(char *buf, size_t bufsz, const char *s, size_t n)
 {
 	if (bufsz == 0)
-		return;
+		return 0;
 	if (n >= bufsz)
 		n = bufsz - 1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
+	return n;
 }
 
 /*
  * Formatted by hand (days to civil date, proleptic Gregorian): it runs for
  * every record, and gmtime_r + snprintf showed in the profile.
  */
-void
+size_t
 sink_format_time(uint64_t ts_us, char *buf, size_t bufsz)
 {
 	int64_t secs = (int64_t)(ts_us / 1000000);
@@ -53,10 +55,8 @@ sink_format_time(uint64_t ts_us, char *buf, size_t bufsz)
 	d = doy - (153 * mp + 2) / 5 + 1;
 	m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	if (y < 0 || y > 9999) {
-		snprintf(buf, bufsz, "?");
-		return;
-	}
+	if (y < 0 || y > 9999)
+		return sink_copy(buf, bufsz, "?", 1);
 	p = put_digits(p, (unsigned)y, 4);
 	*p++ = '-';
 	p = put_digits(p, (unsigned)m, 2);
@@ -71,7 +71,7 @@ sink_format_time(uint64_t ts_us, char *buf, size_t bufsz)
 	*p++ = '.';
 	p = put_digits(p, (unsigned)(ts_us % 1000000), 6);
 	*p++ = 'Z';
-	sink_copy(buf, bufsz, tmp, (size_t)(p - tmp));
+	return sink_copy(buf, bufsz, tmp, (size_t)(p - tmp));
 }
 
 static bool sink_local_time; /* set once, before any record (sink.h) */

@@ -115,8 +115,7 @@ exec_render(const struct alert *a, struct exec_line *line)
 
 	if (!f)
 		return -1;
-	sink_json_alert(f, a);
-	if (ferror(f)) {
+	if (sink_json_alert(f, a) < 0 || ferror(f)) {
 		fclose(f);
 		goto fail;
 	}

@@ -5,7 +5,9 @@
  * and alert object, --alert-exec's line equals the sink's in either style,
  * and the options that choose all this reject what they cannot use.
  * Records are written to memory and checked as text (no JSON parser here;
- * tests/e2e/eve.sh parses them and compares them with Suricata's).
+ * tests/e2e/eve.sh parses them and compares them with Suricata's). The
+ * buffer records are built in (jbuf.h) is tested here too: its escapes,
+ * its numbers and its growth.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 
 #include "../../src/cli/options.h"
+#include "jbuf.h"
 #include "sink.h"
 #include "summary.h"
 #include "version.h"
@@ -449,6 +452,140 @@ test_json_options_reject_an_unknown_style_and_an_unusable_sensor_name(void **sta
 	cli_options_free(&o);
 }
 
+/* The bytes b holds, as a string (the buffer has no NUL of its own). */
+static const char *
+jbuf_text(const struct jbuf *b)
+{
+	static char t[4096];
+
+	assert_true(b->len < sizeof(t));
+	memcpy(t, b->p, b->len);
+	t[b->len] = '\0';
+	return t;
+}
+
+static void
+test_json_buffer_escapes_quotes_backslashes_control_bytes_and_bytes_past_ascii(void **state)
+{
+	struct jbuf b = {0};
+	char all[256];
+
+	(void)state;
+	jbuf_put_jstr(&b, "say \"hi\" \\ bye");
+	assert_string_equal(jbuf_text(&b), "\"say \\\"hi\\\" \\\\ bye\"");
+	jbuf_reset(&b);
+	jbuf_put_jstr(&b, "a\nb\rc\td\x01\x1f \x7e\x7f\x80\xc3\xa9\xff");
+	assert_string_equal(jbuf_text(&b), "\"a\\nb\\rc\\td\\u0001\\u001f ~\\u007f\\u0080"
+					   "\\u00c3\\u00a9\\u00ff\"");
+	jbuf_reset(&b);
+	/* With a length: a NUL is a byte like the others; "" is "". */
+	jbuf_put_jstrn(&b, "x\0y", 3);
+	jbuf_put_jstrn(&b, "", 0);
+	assert_string_equal(jbuf_text(&b), "\"x\\u0000y\"\"\"");
+	jbuf_reset(&b);
+	/* Every byte: printable ASCII as it is, the rest escaped, all of it
+	 * 7-bit (so valid UTF-8) in the output. */
+	for (int i = 0; i < 255; i++)
+		all[i] = (char)(i + 1);
+	all[255] = '\0';
+	jbuf_put_jstr(&b, all);
+	assert_false(b.failed);
+	for (size_t i = 0; i < b.len; i++)
+		assert_true(b.p[i] >= 0x20 && b.p[i] < 0x7f);
+	assert_int_equal(b.len, 2 + 31 * 6 - 3 * 4 + 2 * 2 + (0x7e - 0x20 + 1 - 2) + 129 * 6);
+	jbuf_free(&b);
+}
+
+static void
+test_json_buffer_writes_every_uint64_and_int64_in_decimal(void **state)
+{
+	struct jbuf b = {0};
+
+	(void)state;
+	jbuf_put_u64(&b, 0);
+	jbuf_putc(&b, ' ');
+	jbuf_put_u64(&b, 9);
+	jbuf_putc(&b, ' ');
+	jbuf_put_u64(&b, 10);
+	jbuf_putc(&b, ' ');
+	jbuf_put_u64(&b, UINT64_MAX);
+	assert_string_equal(jbuf_text(&b), "0 9 10 18446744073709551615");
+	jbuf_reset(&b);
+	jbuf_put_i64(&b, INT64_MIN);
+	jbuf_putc(&b, ' ');
+	jbuf_put_i64(&b, -1);
+	jbuf_putc(&b, ' ');
+	jbuf_put_i64(&b, 0);
+	jbuf_putc(&b, ' ');
+	jbuf_put_i64(&b, INT64_MAX);
+	assert_string_equal(jbuf_text(&b), "-9223372036854775808 -1 0 9223372036854775807");
+	jbuf_free(&b);
+}
+
+static void
+test_json_buffer_grows_past_its_first_allocation_and_stops_at_its_cap(void **state)
+{
+	struct jbuf b = {0};
+	char *got = NULL;
+	size_t len = 0;
+	FILE *mf;
+
+	(void)state;
+	/* 110,000 bytes in appends of every kind: nothing lost at a growth. */
+	for (int i = 0; i < 10000; i++) {
+		JB_LIT(&b, "ab");
+		jbuf_putc(&b, 'c');
+		jbuf_put_jstr(&b, "d"); /* "d" */
+		jbuf_put_u64(&b, 12345);
+	}
+	assert_false(b.failed);
+	assert_int_equal(b.len, 110000);
+	assert_true(b.cap >= b.len);
+	for (size_t i = 0; i < b.len; i += 11)
+		assert_memory_equal(b.p + i, "abc\"d\"12345", 11);
+	/* One write of it all, and the buffer is empty again. */
+	mf = open_memstream(&got, &len);
+	assert_non_null(mf);
+	assert_int_equal(jbuf_write(&b, mf), 0);
+	fclose(mf);
+	assert_int_equal(len, 110000);
+	assert_memory_equal(got, "abc\"d\"12345abc", 14);
+	assert_int_equal(b.len, 0);
+	free(got);
+	/* Past the cap the record fails: nothing of it is written, and the
+	 * next record is written whole. */
+	mf = open_memstream(&got, &len);
+	assert_non_null(mf);
+	JB_LIT(&b, "{\"big\":");
+	for (size_t i = 0; i <= JBUF_MAX / 4; i++)
+		JB_LIT(&b, "0123");
+	assert_true(b.failed);
+	assert_true(b.len <= JBUF_MAX);
+	assert_int_equal(jbuf_write(&b, mf), -1);
+	JB_LIT(&b, "{}\n");
+	assert_int_equal(jbuf_write(&b, mf), 0);
+	fclose(mf);
+	assert_string_equal(got, "{}\n");
+	free(got);
+	jbuf_free(&b);
+	assert_null(b.p);
+}
+
+static void
+test_json_sensor_name_is_escaped_in_every_record(void **state)
+{
+	struct sink_json_identity id = {.sensor = "m\"x\\1\x01\xc3\xa9", .file = "a b.pcap"};
+	char *text;
+
+	(void)state;
+	text = run_sink(&id, false);
+	for (int i = 0; i < count_lines(text); i++)
+		assert_contains(line_of(text, i),
+				",\"sensor\":\"m\\\"x\\\\1\\u0001\\u00c3\\u00a9\","
+				"\"file\":\"a b.pcap\",\"version\":");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -469,6 +606,12 @@ main(void)
 		cmocka_unit_test(test_json_options_choose_the_style_and_the_sensor_name),
 		cmocka_unit_test(
 			test_json_options_reject_an_unknown_style_and_an_unusable_sensor_name),
+		cmocka_unit_test(
+			test_json_buffer_escapes_quotes_backslashes_control_bytes_and_bytes_past_ascii),
+		cmocka_unit_test(test_json_buffer_writes_every_uint64_and_int64_in_decimal),
+		cmocka_unit_test(
+			test_json_buffer_grows_past_its_first_allocation_and_stops_at_its_cap),
+		cmocka_unit_test(test_json_sensor_name_is_escaped_in_every_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
