@@ -131,7 +131,7 @@ def unordered_community_id(r):
     7823)."""
     data = struct.pack("!H", 0) + ipaddress.ip_address(r["src_ip"]).packed + \
         ipaddress.ip_address(r["dest_ip"]).packed + \
-        struct.pack("!BBHH", 6 if r["proto"] == "TCP" else 17, 0, r["src_port"], r["dest_port"])
+        struct.pack("!BBHH", {"TCP": 6, "UDP": 17, "SCTP": 132}[r["proto"]], 0, r["src_port"], r["dest_port"])
     return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
 
 
@@ -181,14 +181,14 @@ for name in sorted(os.listdir(os.path.join(tmp, "suricata"))):
                                                          r.get("pcap_filename")))
         if not isinstance(r.get("tlswatch"), dict) or not r["tlswatch"].get("version"):
             problem("%s: no tlswatch object with a version" % where)
-        if et in ("tlswatch_port", "tlswatch_server") and r.get("proto") not in ("TCP", "UDP"):
+        if et in ("tlswatch_port", "tlswatch_server") and r.get("proto") not in ("TCP", "UDP", "SCTP"):
             problem("%s: proto %r" % (where, r.get("proto")))
         own = r.get("tlswatch") or {}
         if et == "tlswatch_client" and not own.get("others") and r.get("src_ip") != own.get("client_ip"):
             problem("%s: src_ip %r is not the client %r" % (where, r.get("src_ip"), own.get("client_ip")))
         if et == "tlswatch_user" and not own.get("others") and (
                 r.get("dest_ip") != own.get("server_ip") or r.get("dest_port") != own.get("server_port")
-                or r.get("proto") not in ("TCP", "UDP")):
+                or r.get("proto") not in ("TCP", "UDP", "SCTP")):
             problem("%s: dest %r:%r %r is not the server" % (where, r.get("dest_ip"),
                                                               r.get("dest_port"), r.get("proto")))
         if et not in tuple_types:
@@ -197,7 +197,7 @@ for name in sorted(os.listdir(os.path.join(tmp, "suricata"))):
                   "community_id"):
             if k not in r:
                 problem("%s: no %s" % (where, k))
-        if r.get("proto") not in ("TCP", "UDP"):
+        if r.get("proto") not in ("TCP", "UDP", "SCTP"):
             problem("%s: proto %r" % (where, r.get("proto")))
         if et == "alert":
             a = r.get("alert", {})
