@@ -21,6 +21,13 @@ struct capture_live_opts {
 	 * hashes both directions of a flow alike, with PACKET_FANOUT_FLAG_DEFRAG
 	 * so that the fragments of a datagram go to one member. Linux only. */
 	int fanout_group;
+	/* Packets handed over one by one as they come (libpcap's immediate
+	 * mode) instead of in blocks of the ring. Off by default: on Linux it
+	 * takes the TPACKET_V2 ring, whose fixed slots of an interface with
+	 * offloads (veth, most NICs: 64 KiB frames) hold 32 packets in the
+	 * default 2 MiB, and wakes the reader for every packet; a
+	 * session-dense link then overruns it (docs/performance.md). */
+	bool immediate;
 };
 
 struct capture;

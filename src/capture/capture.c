@@ -304,7 +304,9 @@ capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz)
 	}
 	pcap_set_snaplen(c->p, o->snaplen > 0 ? o->snaplen : 262144);
 	pcap_set_promisc(c->p, o->promisc ? 1 : 0);
-	pcap_set_immediate_mode(c->p, 1);
+	/* Blocks of the TPACKET_V3 ring by default, retired full or after
+	 * CAPTURE_WAIT_MS; immediate mode costs the ring most of its room. */
+	pcap_set_immediate_mode(c->p, o->immediate ? 1 : 0);
 	pcap_set_timeout(c->p, CAPTURE_WAIT_MS);
 	if (o->buffer_kib > 0)
 		pcap_set_buffer_size(c->p, o->buffer_kib * 1024);
@@ -328,10 +330,11 @@ capture_open_live(const struct capture_live_opts *o, char *err, size_t errsz)
 	}
 	if (o->fanout_group > 0 && capture_join_fanout(c, o, err, errsz) < 0)
 		goto fail;
-	/* TPACKET_V3 with immediate mode blocks in poll() until a packet comes,
-	 * whatever the timeout: on a quiet link the run would never get its
-	 * ticks (idle expiry, the dashboard, --stats-interval). So reads do
-	 * not block, and capture_next waits on the descriptor itself. */
+	/* A blocking read may wait in poll() until a packet comes (in
+	 * immediate mode, whatever the timeout): on a quiet link the run would
+	 * never get its ticks (idle expiry, the dashboard, --stats-interval).
+	 * So reads do not block, and capture_next waits on the descriptor
+	 * itself, at most CAPTURE_WAIT_MS. */
 	c->live_fd = pcap_setnonblock(c->p, 1, perr) == 0 ? pcap_get_selectable_fd(c->p) : -1;
 	return c;
 fail:

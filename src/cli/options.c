@@ -134,6 +134,11 @@ static const struct cli_option cli_table[] = {
 	 CLI_FIELD(buffer_kib), .min = 1, .max = 4194304,
 	 .help = "the capture buffer of -i in KiB (libpcap's default:\n"
 		 "2048); a bigger one drops less in bursts"},
+	{CLI_SOURCES, "immediate-mode", 0, no_argument, NULL, CLI_SET, CLI_FIELD(immediate),
+	 .value = true,
+	 .help = "hand -i's packets over one by one as they come (as\n"
+		 "tcpdump's): less delay, many more drops on a busy link;\n"
+		 "by default they come in blocks, within 200 ms"},
 	{CLI_SOURCES, "cluster", 0, required_argument, "URL", CLI_STRING, CLI_FIELD(cluster_url),
 	 .help = "read nothing: every sensor sharing --state URL\n"
 		 "(redis://...) as one: on a terminal (or with --tui)\n"

@@ -20,7 +20,8 @@ struct cli_options {
 	size_t n_files;
 	const char *iface; /* -i; NULL: read files */
 	bool promisc;
-	int snaplen; /* 0: libpcap's default */
+	bool immediate; /* --immediate-mode */
+	int snaplen;	/* 0: libpcap's default */
 	const char *user;
 	const char *json_path;	 /* "-": JSON Lines on stdout instead of the text */
 	int json_style;		 /* enum sink_json_style: --json-style */

@@ -330,8 +330,8 @@ static int
 run_live(struct run *r)
 {
 	const struct cli_options *o = r->opt;
-	struct capture_live_opts lo = {o->iface, o->snaplen, o->promisc, (int)o->buffer_kib,
-				       (int)o->fanout_group};
+	struct capture_live_opts lo = {o->iface,	   o->snaplen,		 o->promisc,
+				       (int)o->buffer_kib, (int)o->fanout_group, o->immediate};
 	const struct stats *st;
 	char err[512];
 	struct capture *c = capture_open_live(&lo, err, sizeof(err));
