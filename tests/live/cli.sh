@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/live/cli.sh — the tcpdump options on a live interface: -i any, -B,
-# -v, -w with -Z (the file opened before the privilege drop) and -c.
+# -v, -w with -Z (the file opened before the privilege drop), -c and
+# --immediate-mode.
 #
 #   tests/live/cli.sh BINARY
 #
@@ -12,7 +13,8 @@
 # 1. `-i any -B 4096 -v -Z nobody -w FILE`: waits for its "listening on any,
 #    link-type ..." line, then for the alert in --json; after SIGINT, exit 0,
 #    FILE is a capture (mode 0600) that gives the same alert when read back.
-# 2. `-i VETH -c 4 -v`: ends by itself after 4 packets, exit 0, with a report.
+# 2. `-i VETH -c 4 -v --immediate-mode`: ends by itself after 4 packets,
+#    exit 0, with a report.
 # Readiness is always a condition polled for, never a fixed wait. Prints
 # "SKIP: ..." and exits 0 when namespaces cannot be made (not root).
 set -uo pipefail
@@ -130,8 +132,9 @@ pid=""
 "$bin" -q -r "$tmp/live.pcap" --json - >"$tmp/back.json" 2>"$tmp/err" || fail "-w file read back: exit $?"
 grep -q '"kind":"plaintext-on-tls-port"' "$tmp/back.json" || fail "-w file read back: no alert"
 
-# ---- 2. -c 4: ends by itself ----
-ip netns exec "$ns_cli" "$bin" -i "$veth_cli" -c 4 -v --no-tui 'tcp port 995' >"$tmp/out" 2>"$tmp/err" &
+# ---- 2. -c 4 (packets one by one): ends by itself ----
+ip netns exec "$ns_cli" "$bin" -i "$veth_cli" -c 4 -v --immediate-mode --no-tui 'tcp port 995' \
+	>"$tmp/out" 2>"$tmp/err" &
 pid=$!
 poll 10 grep -q 'listening on' "$tmp/err" || fail "-c: tlswatch never said it was listening"
 exchange
@@ -142,4 +145,4 @@ pid=""
 [ $rc = 0 ] || fail "-c 4: exit $rc"
 grep -q '^Per port:' "$tmp/out" || fail "-c 4: no report"
 grep -q ": 4 packets read;" "$tmp/err" || fail "-c 4: did not stop at 4 packets"
-echo "live cli: -i any, -B, -v, -w with -Z, -c: passed"
+echo "live cli: -i any, -B, -v, -w with -Z, -c, --immediate-mode: passed"

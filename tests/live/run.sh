@@ -178,8 +178,9 @@ json_has_session()
 
 # A link where nothing matches the filter: the run must still get its ticks
 # (--stats-interval records here; idle expiry and the dashboard alike).
-# libpcap's TPACKET_V3 with immediate mode blocked in poll() until a packet
-# came, so a quiet link froze the run.
+# A blocking libpcap read can wait in poll() until a packet comes (it did
+# with immediate mode), so a quiet link froze the run; capture_next waits
+# on the descriptor itself.
 quiet_link_ticks()
 {
 	local q=$tmp/quiet.jsonl n=0 _
