@@ -582,16 +582,19 @@ json_seen(struct sink *k, uint64_t ts_us)
 
 /* Writes the record built in the sink's buffer with one fwrite. A record
  * that could not be built (jbuf.h) is not written, and the output reports
- * ENOMEM as it reports a failed write; a short write leaves the FILE's
- * error flag for sink_flush and the caller's ferror. */
+ * ENOMEM as it reports a failed write; a short write keeps its errno
+ * (ENOSPC, EPIPE ...) for the error the run ends with, as sink_flush does:
+ * a record larger than the FILE's buffer is written by fwrite itself, so a
+ * later fflush has nothing left to fail on. */
 static void
 json_emit(struct sink *k)
 {
 	struct json_sink *js = k->priv;
 	bool failed = js->rec.failed;
 
-	if (jbuf_write(&js->rec, k->out) < 0 && failed && k->write_errno == 0)
-		k->write_errno = ENOMEM;
+	errno = 0;
+	if (jbuf_write(&js->rec, k->out) < 0 && k->write_errno == 0)
+		k->write_errno = failed ? ENOMEM : errno ? errno : EIO;
 }
 
 static void

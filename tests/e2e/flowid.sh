@@ -21,10 +21,12 @@ command -v tshark >/dev/null || { fail "tshark not installed (tools/install-deps
 # label 3001 is Ethernet with a control word (tshark cannot guess it).
 tshark_ids() {
 	tshark --enable-protocol communityid -d mpls.label==3001,pwethcw -r "$1" -T fields \
-		-e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport -e communityid 2>/dev/null |
+		-e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport -e sctp.srcport \
+		-e sctp.dstport -e communityid 2>/dev/null |
 		awk -F'\t' 'function last(v) { sub(/.*,/, "", v); return v }
-			$5 != "" { sp = $1 != "" ? last($1) : last($3); dp = $2 != "" ? last($2) : last($4);
-				   print sp, dp, $5; print dp, sp, $5 }' | sort -u
+			$7 != "" { sp = $1 != "" ? last($1) : $3 != "" ? last($3) : last($5);
+				   dp = $2 != "" ? last($2) : $4 != "" ? last($4) : last($6);
+				   print sp, dp, $7; print dp, sp, $7 }' | sort -u
 }
 
 for f in "$top"/pcaps/*.pcap; do
