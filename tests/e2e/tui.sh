@@ -135,7 +135,7 @@ restored()
 screen_ports()
 {
 	screen | awk '/^PORT +SERVICE/ { on = 1; next }
-		on && /^[0-9]+\/(tcp|udp) / { print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10; next }
+		on && /^[0-9]+\/(tcp|udp|sctp) / { print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10; next }
 		on { exit }'
 }
 
@@ -144,7 +144,7 @@ text_ports()
 {
 	"$bin" -q --no-tui "$@" 2>/dev/null | awk '/^Per port:/ { on = 1; next }
 		on && /^  PORT/ { next }
-		on && /^  [0-9]+\/(tcp|udp) / { print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10; next }
+		on && /^  [0-9]+\/(tcp|udp|sctp) / { print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10; next }
 		on { exit }'
 }
 
