@@ -192,6 +192,10 @@ sctp_packet(uint8_t *f, bool from_client, const uint8_t *ch, size_t chn)
 	return total;
 }
 
+/* An INIT's value: Initiate Tag, a_rwnd, streams, Initial TSN 1000. */
+static const uint8_t init[16] = {0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0xa0, 0,
+				 0,    10,   0xff, 0xff, 0, 0, 0x03, 0xe8};
+
 /* A Capabilities-Exchange-Request (its header and an Origin-Host AVP). */
 static size_t
 cer(uint8_t *m)
@@ -255,8 +259,6 @@ test_sctp_decode_gives_the_ports_and_the_chunks_as_payload(void **state)
 static void
 test_sctp_association_reads_user_data_in_tsn_order(void **state)
 {
-	static const uint8_t init[16] = {0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0xa0, 0,
-					 0,    10,   0xff, 0xff, 0, 0, 0x03, 0xe8};
 	struct seen seen = {0};
 	struct engine *e = sctp_engine(&seen);
 	const struct stats *st;
@@ -307,8 +309,6 @@ static void
 test_sctp_first_data_missing_after_the_init_is_a_gap(void **state)
 {
 	/* Initial TSN 1000; the DATA of TSN 1000 was not captured. */
-	static const uint8_t init[16] = {0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0xa0, 0,
-					 0,    10,   0xff, 0xff, 0, 0, 0x03, 0xe8};
 	struct seen seen = {0};
 	struct engine *e = sctp_engine(&seen);
 	uint8_t m[64], ch[256], f[512];
