@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "proto.h"
 #include "session.h"
 #include "verdict.h"
 
@@ -683,24 +684,39 @@ test_verdict_cleartext_with_a_gap_is_unknown_gap(void **state)
 	assert_verdict(&s, "unknown", "gap");
 }
 
+/* Every implicit-TLS port of every TCP protocol with a parser, taken from
+ * the registry (issue 10: 990, 636, 3269, 563, 5223, 6697, 992, 443 ...):
+ * a cleartext exchange there is a downgrade, whatever the protocol. */
 static void
-test_verdict_plaintext_on_other_tls_only_ports_is_downgraded(void **state)
+test_verdict_plaintext_on_every_tls_port_is_downgraded(void **state)
 {
-	static const struct {
-		const char *service;
-		uint16_t port;
-	} cases[] = {{"imap", 993}, {"pop3", 995}, {"ldap", 636}, {"ftp", 990}, {"nntp", 563}};
+	size_t checked = 0;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct session s;
-		struct judged j;
+	for (size_t i = 0; proto_all[i]; i++) {
+		const struct proto_desc *d = proto_all[i];
 
-		smtp_plain(&s, cases[i].port, false);
-		s.service = cases[i].service;
-		judge(&s, &j);
-		assert_verdict(&s, "downgraded", "plaintext-on-tls-port");
+		if (!d->feed || d->data_channel || !(d->tls_transports & PROTO_TCP))
+			continue;
+		for (size_t k = 0; k < PROTO_PORTS_MAX && d->tls_ports[k]; k++) {
+			struct session s;
+			struct judged j;
+
+			smtp_plain(&s, d->tls_ports[k], false);
+			s.service = d->name;
+			judge(&s, &j);
+			if (strcmp(verdict_name(s.verdict), "downgraded") != 0 ||
+			    strcmp(reason_name(s.reason), "plaintext-on-tls-port") != 0)
+				fail_msg("%s on %u: %s/%s", d->name, d->tls_ports[k],
+					 verdict_name(s.verdict), reason_name(s.reason));
+			checked++;
+		}
 	}
+	/* 20 today: smtp 465, imap 993, pop3 995, ftp 990, ldap 636 3269,
+	 * nntp 563, xmpp 5223, irc 6697, telnet 992, http 443 8443, dns 853,
+	 * radius 2083, diameter 5868, snmp 10161 10162, syslog 6514, stun 5349,
+	 * sip 5061. */
+	assert_true(checked >= 20);
 }
 
 static void
@@ -1566,7 +1582,7 @@ main(void)
 			test_verdict_masked_client_command_is_downgraded_capability_masked),
 		cmocka_unit_test(
 			test_verdict_plaintext_smtp_on_port_465_is_downgraded_plaintext_on_tls_port),
-		cmocka_unit_test(test_verdict_plaintext_on_other_tls_only_ports_is_downgraded),
+		cmocka_unit_test(test_verdict_plaintext_on_every_tls_port_is_downgraded),
 		cmocka_unit_test(
 			test_verdict_unrecognised_text_on_port_993_is_plaintext_on_tls_port),
 		cmocka_unit_test(test_verdict_unrecognised_binary_on_port_993_stays_unknown),
