@@ -66,6 +66,9 @@ PG_PORT=5432
 # (whose pg_hba.conf admits 127.0.0.0/8); both sides are in the
 # downgrade-postgres-* captures.
 MITM_ADDR=127.0.0.30
+# openssl s_server standing in for a PostgreSQL 17 with direct TLS
+# (rec_postgres-direct-tls-openssl).
+DIRECT_ADDR=127.0.0.3
 PYTHON=$DEB_PYTHON
 CERT_NAME=db.tlswatch.test
 INSTANCES=(tls nossl)
@@ -79,7 +82,7 @@ WRONG_PW=WrongPass999
 
 CAPTURES=(
 	postgres-ssl postgres-ssl-refused postgres-cleartext-password
-	postgres-login-failed postgres-md5 postgres-scram
+	postgres-login-failed postgres-md5 postgres-scram postgres-direct-tls-openssl
 	downgrade-postgres-refuse downgrade-postgres-accept-no-tls
 )
 
@@ -206,6 +209,69 @@ rec_postgres-scram()
 	cap_stop
 }
 
+# PostgreSQL 17's direct TLS (libpq's sslnegotiation=direct): TLS from the
+# first byte, ALPN "postgresql" required, no SSLRequest. Debian 12 ships
+# PostgreSQL 15 and libpq 15, which cannot do it, so openssl s_server (the
+# lab certificate, -alpn postgresql) and s_client (SNI db.tlswatch.test,
+# ALPN postgresql, the certificate checked) stand in for both ends; inside
+# TLS the client sends a StartupMessage 3.0 for alice, which s_server
+# prints. The wire shows what a PostgreSQL 17 pair would show before the
+# encryption: a TLS 1.3 ClientHello with that SNI and ALPN on 5432.
+rec_postgres-direct-tls-openssl()
+{
+	local in_fd
+	cap_start "$1" lo "$(cap_server_filter "$DIRECT_ADDR" "$PG_PORT")"
+	# s_server's input is a FIFO it holds open both ways: no end of input,
+	# so it stays until the client closes (-naccept 1: then it exits).
+	mkfifo "$WORK/$CUR.srv-in" "$WORK/$CUR.cli-in"
+	openssl s_server -naccept 1 -quiet -accept "$DIRECT_ADDR:$PG_PORT" -alpn postgresql \
+		-cert "$ROOT/tls/cert.pem" -key "$ROOT/tls/key.pem" \
+		0<>"$WORK/$CUR.srv-in" >"$WORK/$CUR.srv" 2>&1 &
+	DIRECT_SRV_PID=$!
+	wait_listen -p "$DIRECT_SRV_PID" "$DIRECT_ADDR:$PG_PORT" ||
+		{ cat "$WORK/$CUR.srv" >&2 || true; direct_stop; client_die "s_server did not start"; }
+	# s_client reads a FIFO this script writes into; closing it is the end
+	# of its input (-no_ign_eof: close_notify, then it exits).
+	exec {in_fd}<>"$WORK/$CUR.cli-in"
+	timeout 30 openssl s_client -connect "$DIRECT_ADDR:$PG_PORT" -servername "$CERT_NAME" \
+		-alpn postgresql -CAfile "$ROOT/tls/cert.pem" -verify_return_error \
+		-verify_hostname "$CERT_NAME" -quiet -no_ign_eof \
+		<"$WORK/$CUR.cli-in" >>"$WORK/$CUR.log" 2>&1 {in_fd}>&- &
+	DIRECT_CLI_PID=$!
+	"$DEB_PYTHON" -c 'import struct, sys
+p = b"user\0alice\0database\0tlswatch\0application_name\0openssl\0\0"
+sys.stdout.buffer.write(struct.pack("!II", 8 + len(p), 196608) + p)' >&"$in_fd"
+	wait_until -p "$DIRECT_CLI_PID" grep -aq 'application_name' "$WORK/$CUR.srv" ||
+		{
+			cat "$WORK/$CUR.log" "$WORK/$CUR.srv" >&2 || true
+			exec {in_fd}>&-
+			direct_stop
+			client_die "s_server did not receive the StartupMessage"
+		}
+	exec {in_fd}>&-
+	direct_stop
+	cap_stop
+}
+
+# Waits for s_client and s_server to exit (by PID; killed after
+# WAIT_TIMEOUT s).
+direct_stop()
+{
+	local pid
+	for pid in "${DIRECT_CLI_PID:-}" "${DIRECT_SRV_PID:-}"; do
+		[ -n "$pid" ] || continue
+		wait_until pid_exited "$pid" || kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	DIRECT_CLI_PID=""
+	DIRECT_SRV_PID=""
+}
+
+pid_exited()
+{
+	! pid_alive "$1"
+}
+
 # ------------------------------------------------------------ downgrades
 # Through the proxy (127.0.0.30:5432), psql with sslmode=prefer (libpq's
 # default): TLS when the server answers the SSLRequest with S, cleartext
@@ -300,6 +366,15 @@ content_rules()
 		[ "$1" != downgrade-postgres-accept-no-tls ] ||
 			echo '+SFATAL.VFATAL.C08P01.Minvalid length of startup packet'
 		;;
+	postgres-direct-tls-openssl)
+		cat <<-'EOF'
+			+db.tlswatch.test
+			+postgresql
+			-alice
+			-database
+			-application_name
+		EOF
+		;;
 	postgres-md5)
 		cat <<-'EOF'
 			+user.bob.database.tlswatch.
@@ -364,6 +439,7 @@ check_first_bytes()
 	case "$name" in
 	postgres-ssl) want_c=0000000804d2162f16; want_s=53 ;;
 	postgres-ssl-refused) want_c=0000000804d2162f........00030000; want_s=4e52 ;;
+	postgres-direct-tls-openssl) want_c=16030[13]; want_s=160303 ;;
 	*) want_c=........00030000; want_s=52 ;;
 	esac
 	if ! grep -qE "^$want_c" <<<"$client"; then

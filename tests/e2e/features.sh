@@ -154,5 +154,18 @@ done
 "$bin" -q -r "$idle" --idle-timeout 1 --established-timeout 1 >"$tmp/idle2.txt" 2>/dev/null
 [ "$(grep -c '^#' "$tmp/idle2.txt")" = 2 ] || fail "--established-timeout 1 did not end the IDLE session"
 
+# Direct TLS names its service by ALPN on any port: the PostgreSQL 17
+# direct-TLS capture moved from 5432 to 15432 (tcprewrite, from tcpreplay).
+if command -v tcprewrite >/dev/null; then
+	tcprewrite --portmap=5432:15432 --fixcsum -i "$top/pcaps/postgres-direct-tls-openssl.pcap" \
+		-o "$tmp/pg15432.pcap" || fail "tcprewrite exit $?"
+	"$bin" -q -r "$tmp/pg15432.pcap" >"$tmp/pg15432.txt" 2>&1 || fail "direct-TLS run exit $?"
+	grep -q ':15432  postgres$' "$tmp/pg15432.txt" ||
+		fail "direct TLS with ALPN postgresql on 15432 is not named postgres"
+	grep -q 'alpn=postgresql' "$tmp/pg15432.txt" || fail "direct TLS: ALPN not shown"
+else
+	fail "tcprewrite (tcpreplay) is not installed: tools/install-deps.sh installs it"
+fi
+
 [ $fails -eq 0 ] && echo "features: all checks passed"
 [ $fails -eq 0 ]
