@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "correlate.h"
+#include "proto.h"
 #include "verdict.h"
 
 struct late {
@@ -209,6 +210,84 @@ test_stripped_evidence_names_the_offer_in_the_protocols_own_word(void **st)
 		assert_ptr_equal(strstr(out[0].evidence, cases[i].word), out[0].evidence);
 		correlate_free(c);
 	}
+}
+
+/* Issue 10: capability stripping across sessions and across runs (the
+ * state file), and tls-fallback, for every protocol of the registry whose
+ * server offers the upgrade, each on its own cleartext port and with its
+ * own offer word in the evidence. */
+static void
+test_every_protocol_with_an_offer_gets_stripping_state_and_fallback(void **st)
+{
+	size_t checked = 0;
+
+	(void)st;
+	for (size_t i = 0; proto_all[i]; i++) {
+		const struct proto_desc *d = proto_all[i];
+		uint16_t port = d->clear_ports[0] ? d->clear_ports[0] : 25;
+		char path[] = "/tmp/tlswatch-state-XXXXXX";
+		char word[64], err[256];
+		struct correlate *c;
+		struct session s1, s2, f, r;
+		struct alert out[8];
+		int fd;
+
+		if (!d->feed || !d->upgrade.offer || !(d->transports & PROTO_TCP))
+			continue;
+		snprintf(word, sizeof(word), "%s not offered, ", d->upgrade.offer);
+
+		/* One run: the offer, then a session without it. */
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		close(fd);
+		unlink(path);
+		c = new_corr(path);
+		mk_capa(&s1, 1, 100, true);
+		s1.service = d->name;
+		s1.server_port = port;
+		judge_with(c, &s1, out, 8, NULL, NULL);
+		mk_capa(&s2, 2, 110, false);
+		s2.service = d->name;
+		s2.server_port = port;
+		if (judge_with(c, &s2, out, 8, NULL, NULL) != 1 ||
+		    s2.reason != REASON_CAPABILITY_STRIPPED ||
+		    strstr(out[0].evidence, word) != out[0].evidence)
+			fail_msg("%s: stripping on %u not seen with \"%s\"", d->name, port, word);
+		assert_int_equal(correlate_save(c, err, sizeof(err)), 0);
+		correlate_free(c);
+
+		/* The next run knows the offer from the state file. */
+		c = new_corr(path);
+		mk_capa(&s2, 3, 200, false);
+		s2.service = d->name;
+		s2.server_port = port;
+		if (judge_with(c, &s2, out, 8, NULL, NULL) != 1 ||
+		    s2.reason != REASON_CAPABILITY_STRIPPED ||
+		    !strstr(out[0].evidence, "earlier run"))
+			fail_msg("%s: the state file did not carry the offer on %u", d->name, port);
+
+		/* A failed handshake, then the same client in cleartext. */
+		mk(&f, 4, 300, port, 7);
+		f.service = d->name;
+		f.verdict = VERDICT_TLS_FAILED;
+		f.reason = REASON_ALERT;
+		judge_with(c, &f, out, 8, NULL, NULL);
+		mk(&r, 5, 302, port, 7);
+		r.service = d->name;
+		r.verdict = VERDICT_CLEARTEXT;
+		r.reason = REASON_NOT_REQUESTED;
+		if (judge_with(c, &r, out, 8, NULL, NULL) != 1 || r.reason != REASON_TLS_FALLBACK ||
+		    out[0].kind != ALERT_TLS_FALLBACK)
+			fail_msg("%s: no tls-fallback on %u", d->name, port);
+		correlate_free(c);
+		unlink(path);
+		snprintf(err, sizeof(err), "%s.bak", path);
+		unlink(err);
+		checked++;
+	}
+	/* 14 today: smtp, imap, pop3, ftp, ldap, nntp, xmpp, sieve, irc,
+	 * postgres, mysql, telnet, http, diameter. */
+	assert_true(checked >= 14);
 }
 
 static void
@@ -962,6 +1041,8 @@ main(void)
 		cmocka_unit_test(
 			test_sessions_lacking_the_offer_before_it_is_seen_get_a_late_alert),
 		cmocka_unit_test(test_stripped_evidence_names_the_offer_in_the_protocols_own_word),
+		cmocka_unit_test(
+			test_every_protocol_with_an_offer_gets_stripping_state_and_fallback),
 		cmocka_unit_test(test_other_ports_and_masked_or_starttls_sessions_are_not_stripped),
 		cmocka_unit_test(test_cleartext_retry_after_a_failed_handshake_is_a_fallback),
 		cmocka_unit_test(test_cleartext_retry_after_a_broken_upgrade_is_a_fallback),
