@@ -28,6 +28,18 @@ else
 	grep -q cleartext-login "$tmp/s.txt" || fail "no cleartext-login alert in the text report"
 	grep -q '"secret":"redacted"' "$tmp/s.jsonl" || fail "JSON secrets are not \"redacted\""
 	grep -q 'secret=\*\*\*\*\*\*\*\*' "$tmp/s.txt" || fail "text secrets are not ********"
+	# ... and every secret a protocol parser reads, whatever its protocol:
+	# the ones the same captures show with --show-secrets.
+	mapfile -t shown < <("$bin" -q "${logins[@]}" --show-secrets --json - 2>/dev/null |
+		python3 -c 'import json, sys
+seen = set()
+for line in sys.stdin:
+    for login in json.loads(line).get("logins") or []:
+        if login.get("secret") not in (None, "none", "redacted"):
+            seen.add(login["secret"])
+print("\n".join(sorted(seen)))')
+	[ ${#shown[@]} -ge 8 ] || fail "--show-secrets showed only ${#shown[@]} secrets"
+	secrets+=("${shown[@]}")
 	for sec in "${secrets[@]}"; do
 		for out in "$tmp/s.txt" "$tmp/s.jsonl" "$tmp/s.err" "$tmp/s.state"; do
 			if grep -qF -- "$sec" "$out" 2>/dev/null; then
