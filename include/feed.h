@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "session.h"
 
@@ -64,5 +65,10 @@ size_t feed_encode_alert(char *buf, size_t bufsz, const char *sensor, const stru
  * is not a valid record of that type. */
 bool feed_decode_session(const char *line, size_t n, struct feed_session *out);
 bool feed_decode_alert(const char *line, size_t n, struct feed_alert *out);
+
+/* Whether byte c stands in a value as itself (any other is written %XX):
+ * the writer's rule (feed.c), which the reader (feed_read.c) holds the
+ * records it reads to. */
+bool feed_plain(uint8_t c);
 
 #endif

@@ -157,12 +157,32 @@ login_outcome_name(enum login_outcome o)
 	return "unknown";
 }
 
-void
-sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
-		void *ctx)
+/* Per tunnel kind: "tunnel_gre_packets", "tunnel_mpls_in_udp_errors" ... */
+static void
+sink_stats_tunnels(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		   void *ctx)
 {
-	const struct reasm_stats *r = &st->reasm;
+	for (unsigned k = TUNNEL_NONE + 1; k < TUNNEL_KINDS; k++) {
+		/* "tunnel_gre_packets", "tunnel_mpls_in_udp_errors" ... */
+		char name[48];
+		size_t n;
 
+		n = (size_t)snprintf(name, sizeof(name), "tunnel_%s", decode_tunnel_name(k));
+		for (size_t i = 0; i < n && i < sizeof(name); i++)
+			if (name[i] == '-')
+				name[i] = '_';
+		snprintf(name + n, sizeof(name) - n, "_packets");
+		fn(ctx, name, st->tunnel_packets[k]);
+		snprintf(name + n, sizeof(name) - n, "_errors");
+		fn(ctx, name, st->tunnel_errors[k]);
+	}
+}
+
+/* Capture and decoding: packets, fragments, headers, tunnels. */
+static void
+sink_stats_decode(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		  void *ctx)
+{
 	fn(ctx, "packets", st->packets);
 	fn(ctx, "bytes", st->bytes);
 	fn(ctx, "tcp_packets", st->tcp_packets);
@@ -187,24 +207,18 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "tunnel_malformed", st->decode[DECODE_TUNNEL_MALFORMED]);
 	fn(ctx, "tunnel_unsupported", st->decode[DECODE_TUNNEL_UNSUPPORTED]);
 	fn(ctx, "tunnel_too_deep", st->decode[DECODE_TUNNEL_TOO_DEEP]);
-	for (unsigned k = TUNNEL_NONE + 1; k < TUNNEL_KINDS; k++) {
-		/* "tunnel_gre_packets", "tunnel_mpls_in_udp_errors" ... */
-		char name[48];
-		size_t n;
-
-		n = (size_t)snprintf(name, sizeof(name), "tunnel_%s", decode_tunnel_name(k));
-		for (size_t i = 0; i < n && i < sizeof(name); i++)
-			if (name[i] == '-')
-				name[i] = '_';
-		snprintf(name + n, sizeof(name) - n, "_packets");
-		fn(ctx, name, st->tunnel_packets[k]);
-		snprintf(name + n, sizeof(name) - n, "_errors");
-		fn(ctx, name, st->tunnel_errors[k]);
-	}
+	sink_stats_tunnels(st, fn, ctx);
 	fn(ctx, "unsupported_link", st->decode[DECODE_UNSUPPORTED_LINK]);
 	fn(ctx, "payload_cut_by_snaplen", st->payload_cut);
 	fn(ctx, "stray_packets", st->stray_packets);
 	fn(ctx, "late_packets", st->late_packets);
+}
+
+/* The flow tables, TCP and UDP. */
+static void
+sink_stats_flows(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		 void *ctx)
+{
 	fn(ctx, "flows_created", st->flows_created);
 	fn(ctx, "flows_evicted_memcap", st->flows_evicted_memcap);
 	fn(ctx, "memory_bytes", st->memory_now);
@@ -221,6 +235,13 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "udp_flows_idle_timeout", st->udp_flows_idle);
 	fn(ctx, "udp_flows_evicted", st->udp_flows_evicted);
 	fn(ctx, "udp_flows_max_concurrent", st->udp_flows_max_seen);
+}
+
+/* Sessions and alerts, and what judging them kept: correlation, policy, data links, evidence. */
+static void
+sink_stats_judged(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		  void *ctx)
+{
 	fn(ctx, "sessions", st->sessions);
 	fn(ctx, "sessions_without_payload", st->sessions_empty);
 	fn(ctx, "alerts", st->alerts);
@@ -254,14 +275,28 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 	fn(ctx, "evidence_files_failed", st->evidence_failed);
 	fn(ctx, "evidence_withheld_secrets", st->evidence_withheld);
 	fn(ctx, "evidence_packets_dropped", st->evidence_packets_dropped);
-	fn(ctx, "segments_in_order", r->segments_in_order);
-	fn(ctx, "segments_out_of_order", r->segments_ooo);
-	fn(ctx, "segments_retransmitted", r->segments_retrans);
-	fn(ctx, "segments_overlapping", r->segments_overlap);
-	fn(ctx, "stream_gaps", r->gaps);
-	fn(ctx, "stream_gap_bytes", r->gap_bytes);
-	fn(ctx, "reasm_stream_cap_hits", r->cap_stream_hits);
-	fn(ctx, "reasm_global_cap_hits", r->cap_global_hits);
+}
+
+/* TCP reassembly. */
+static void
+sink_stats_reasm(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		 void *ctx)
+{
+	fn(ctx, "segments_in_order", st->reasm.segments_in_order);
+	fn(ctx, "segments_out_of_order", st->reasm.segments_ooo);
+	fn(ctx, "segments_retransmitted", st->reasm.segments_retrans);
+	fn(ctx, "segments_overlapping", st->reasm.segments_overlap);
+	fn(ctx, "stream_gaps", st->reasm.gaps);
+	fn(ctx, "stream_gap_bytes", st->reasm.gap_bytes);
+	fn(ctx, "reasm_stream_cap_hits", st->reasm.cap_stream_hits);
+	fn(ctx, "reasm_global_cap_hits", st->reasm.cap_global_hits);
+}
+
+/* The shared state (--state redis://) and the capture library, when there are. */
+static void
+sink_stats_shared(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		  void *ctx)
+{
 	if (st->shared_on) {
 		fn(ctx, "shared_loaded", st->shared_loaded);
 		fn(ctx, "shared_received", st->shared_received);
@@ -290,6 +325,17 @@ sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, 
 		fn(ctx, "pcap_dropped", st->pcap_dropped);
 		fn(ctx, "pcap_ifdropped", st->pcap_ifdropped);
 	}
+}
+
+void
+sink_stats_each(const struct stats *st, void (*fn)(void *ctx, const char *name, uint64_t v),
+		void *ctx)
+{
+	sink_stats_decode(st, fn, ctx);
+	sink_stats_flows(st, fn, ctx);
+	sink_stats_judged(st, fn, ctx);
+	sink_stats_reasm(st, fn, ctx);
+	sink_stats_shared(st, fn, ctx);
 }
 
 void

@@ -19,7 +19,7 @@
  * the queue for the spool only in order, at the spool's end: the spool
  * holds the oldest records, the queue the newer ones.
  */
-#include "redisout.h"
+#include "redisout_int.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -29,211 +29,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "redisconn.h"
 #include "spool.h"
 
 #define REDISOUT_BATCH 256
 #define REDISOUT_BACKOFF_MIN_MS 100
 #define REDISOUT_BACKOFF_MAX_MS 2000
-
-struct redisout_rec {
-	struct redisout_rec *next;
-	size_t len;
-	char data[];
-};
-
-struct redisout {
-	struct redisout_target t;
-	FILE *file;
-	/* The line being written (the JSON sink writes a record in pieces). */
-	char *line;
-	size_t line_len, line_cap;
-
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct redisout_rec *head, *tail;
-	size_t queued, queued_bytes, queue_cap;
-	bool stopping; /* the stream is closed: send what is left, then end */
-	bool abandon;  /* the time to drain is over: end now */
-	bool finished; /* redisout_finish ran: the sender is gone */
-	uint64_t sent, dropped, reconnects, errors;
-	char last_error[256];
-
-	/* --json-spool: owned; touched by the sender thread only. */
-	struct spool *spool;
-	/* Its counters (under lock): records written to it, sent from it,
-	 * not taken by it (full or a write failed), failed writes and reads,
-	 * what it holds now, and the files set aside (left on disk, their
-	 * records not delivered) with the last one's name. */
-	uint64_t spooled, replayed, spool_dropped, spool_errors;
-	uint64_t spool_bytes, spool_files, spool_partial, spool_skipped;
-	char spool_error[256];
-	char spool_skipped_name[40];
-};
-
-bool
-redisout_is_url(const char *s)
-{
-	return s && strncmp(s, "redis://", 8) == 0;
-}
-
-int
-redisout_parse(const char *url, struct redisout_target *t, char *err, size_t errsz)
-{
-	const char *p, *end, *slash, *q;
-	uint64_t v;
-
-	memset(t, 0, sizeof(*t));
-	t->port = 6379;
-	t->db = -1;
-	if (!redisout_is_url(url)) {
-		snprintf(err, errsz, "'%s' is not a redis:// URL", url);
-		return -1;
-	}
-	p = url + 8;
-	q = strchr(p, '?');
-	end = q ? q : p + strlen(p);
-	slash = memchr(p, '/', (size_t)(end - p));
-	if (!slash) {
-		snprintf(err, errsz, "%s: no key (redis://HOST[:PORT][/DB]/KEY)", url);
-		return -1;
-	}
-	if (redis_url_authority(url, p, slash, t->host, sizeof(t->host), &t->port, t->password,
-				sizeof(t->password), err, errsz) < 0)
-		return -1;
-	/* [/DB]/KEY: a number followed by another part is the database. */
-	p = slash + 1;
-	slash = memchr(p, '/', (size_t)(end - p));
-	if (slash) {
-		if (!redis_url_number(p, (size_t)(slash - p), 1000000, &v)) {
-			snprintf(err, errsz, "%s: bad database number", url);
-			return -1;
-		}
-		t->db = (int)v;
-		p = slash + 1;
-	}
-	if (!redis_url_copy(t->key, sizeof(t->key), p, (size_t)(end - p)) || !t->key[0] ||
-	    strchr(t->key, '/')) {
-		snprintf(err, errsz, "%s: bad key", url);
-		return -1;
-	}
-	/* ?mode=list|channel|stream&maxlen=N */
-	t->mode = REDISOUT_LIST;
-	for (p = q ? q + 1 : NULL; p && *p;) {
-		const char *amp = strchr(p, '&'), *e = amp ? amp : p + strlen(p);
-		size_t n = (size_t)(e - p);
-
-		if (n == 9 && strncmp(p, "mode=list", 9) == 0)
-			t->mode = REDISOUT_LIST;
-		else if (n == 12 && strncmp(p, "mode=channel", 12) == 0)
-			t->mode = REDISOUT_CHANNEL;
-		else if (n == 11 && strncmp(p, "mode=stream", 11) == 0)
-			t->mode = REDISOUT_STREAM;
-		else if (n > 7 && strncmp(p, "maxlen=", 7) == 0 &&
-			 redis_url_number(p + 7, n - 7, UINT64_MAX / 2, &v))
-			t->maxlen = v;
-		else {
-			snprintf(err, errsz,
-				 "%s: unknown parameter '%.*s' (mode=list|channel|stream, "
-				 "maxlen=N)",
-				 url, (int)n, p);
-			return -1;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
-	if (t->maxlen && t->mode != REDISOUT_STREAM) {
-		snprintf(err, errsz, "%s: maxlen is for mode=stream", url);
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- the queue ------------------------------------------------------------ */
-
-/* Queues one record (called with r->lock held). */
-static void
-redisout_enqueue(struct redisout *r, const char *p, size_t n)
-{
-	struct redisout_rec *rec;
-
-	if (r->queued_bytes + n > r->queue_cap || !(rec = malloc(sizeof(*rec) + n))) {
-		r->dropped++;
-		return;
-	}
-	rec->next = NULL;
-	rec->len = n;
-	memcpy(rec->data, p, n);
-	if (r->tail)
-		r->tail->next = rec;
-	else
-		r->head = rec;
-	r->tail = rec;
-	r->queued++;
-	r->queued_bytes += n;
-	pthread_cond_signal(&r->cond);
-}
-
-static bool
-redisout_line_grow(struct redisout *r, size_t want)
-{
-	size_t cap = r->line_cap ? r->line_cap : 4096;
-	char *p;
-
-	while (cap < want)
-		cap *= 2;
-	if (cap == r->line_cap)
-		return true;
-	p = realloc(r->line, cap);
-	if (!p)
-		return false;
-	r->line = p;
-	r->line_cap = cap;
-	return true;
-}
-
-/* The stream's write: every complete line is one record. Never fails: a
- * record that cannot be queued is counted as dropped. */
-static ssize_t
-redisout_write(void *cookie, const char *buf, size_t size)
-{
-	struct redisout *r = cookie;
-	size_t off = 0;
-
-	while (off < size) {
-		const char *nl = memchr(buf + off, '\n', size - off);
-		size_t n = nl ? (size_t)(nl - (buf + off)) : size - off;
-
-		if (r->line_len == SIZE_MAX) {
-			/* The rest of a line already lost: not kept (SIZE_MAX + n
-			 * would wrap and write before the buffer). */
-		} else if (redisout_line_grow(r, r->line_len + n + 1)) {
-			memcpy(r->line + r->line_len, buf + off, n);
-			r->line_len += n;
-		} else {
-			r->line_len = SIZE_MAX; /* lost: counted when its end comes */
-		}
-		off += n;
-		if (!nl)
-			break;
-		off++;
-		pthread_mutex_lock(&r->lock);
-		if (r->line_len == SIZE_MAX)
-			r->dropped++;
-		else if (r->line_len > 0)
-			redisout_enqueue(r, r->line, r->line_len);
-		pthread_mutex_unlock(&r->lock);
-		r->line_len = 0;
-	}
-	return (ssize_t)size;
-}
-
-static int
-redisout_stream_close(void *cookie)
-{
-	(void)cookie; /* redisout_close does the rest */
-	return 0;
-}
 
 /* ---- the sender ----------------------------------------------------------- */
 
@@ -430,13 +232,7 @@ redisout_wait_ms(struct redisout *r, unsigned ms)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_after_ms(&until, ms);
 	/* With a spool, the end of the run need not wait: one more try, and
 	 * what is left goes to disk. */
 	while (!r->abandon && !(r->stopping && r->spool) &&
@@ -449,6 +245,88 @@ redisout_next_backoff(unsigned backoff)
 {
 	backoff = backoff ? backoff * 2 : REDISOUT_BACKOFF_MIN_MS;
 	return backoff > REDISOUT_BACKOFF_MAX_MS ? REDISOUT_BACKOFF_MAX_MS : backoff;
+}
+
+/* Up to REDISOUT_BATCH records off the head of the queue (r->lock held),
+ * still counted as queued: *last is the batch's last record, *n their
+ * number. The queue is not empty. */
+static struct redisout_rec *
+redisout_take_batch(struct redisout *r, struct redisout_rec **last, size_t *n)
+{
+	struct redisout_rec *batch = r->head, *p;
+
+	*last = r->head;
+	*n = 0;
+	for (p = r->head; p && *n < REDISOUT_BATCH; p = p->next) {
+		*last = p;
+		(*n)++;
+	}
+	r->head = (*last)->next;
+	if (!r->head)
+		r->tail = NULL;
+	(*last)->next = NULL;
+	return batch;
+}
+
+/*
+ * Sends one batch off the head of the queue (r->lock held, released around
+ * the network and the disk). false when the connection failed or Redis
+ * said "not now": the records not answered go back to the head of the
+ * queue, in order, or with a spool (empty here) start it, the queue,
+ * newer, following them there.
+ */
+static bool
+redisout_send_queued(struct redisout *r, redisContext *c)
+{
+	struct redisout_rec *batch, *last, *p;
+	size_t n, done, bytes = 0, rest = 0;
+	uint64_t sent = 0, refused = 0;
+
+	batch = redisout_take_batch(r, &last, &n);
+	pthread_mutex_unlock(&r->lock);
+
+	done = redisout_send(r, c, batch, n, &sent, &refused);
+	for (size_t i = 0; i < done; i++) {
+		p = batch;
+		batch = p->next;
+		bytes += p->len;
+		free(p);
+	}
+
+	pthread_mutex_lock(&r->lock);
+	r->sent += sent;
+	r->dropped += refused;
+	r->queued -= done;
+	r->queued_bytes -= bytes;
+	if (done == n)
+		return true;
+	if (!r->spool) {
+		last->next = r->head;
+		r->head = batch;
+		if (!r->tail)
+			r->tail = last;
+		return false;
+	}
+	for (p = batch; p; p = p->next)
+		rest += p->len;
+	r->queued -= n - done;
+	r->queued_bytes -= rest;
+	pthread_mutex_unlock(&r->lock);
+	redisout_spill(r, batch);
+	pthread_mutex_lock(&r->lock);
+	return false;
+}
+
+/* The whole queue to the end of the spool (r->lock held, released around
+ * the disk). */
+static void
+redisout_spill_queue(struct redisout *r)
+{
+	struct redisout_rec *list = redisout_detach(r);
+
+	pthread_mutex_unlock(&r->lock);
+	redisout_spill(r, list);
+	pthread_mutex_lock(&r->lock);
 }
 
 /*
@@ -468,22 +346,14 @@ redisout_main(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		struct redisout_rec *batch, *last, *p;
-		size_t n = 0, done, bytes = 0;
-		uint64_t sent = 0, refused = 0;
 		bool replayed;
 
 		while (!r->head && !spool_pending(r->spool) && !r->stopping && !r->abandon)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->abandon || (!r->head && !spool_pending(r->spool)))
 			break;
-		if (r->spool && r->head &&
-		    ((!c && backoff) || r->queued_bytes > r->queue_cap / 2)) {
-			batch = redisout_detach(r);
-			pthread_mutex_unlock(&r->lock);
-			redisout_spill(r, batch);
-			pthread_mutex_lock(&r->lock);
-		}
+		if (r->spool && r->head && ((!c && backoff) || r->queued_bytes > r->queue_cap / 2))
+			redisout_spill_queue(r);
 		if (!c) {
 			pthread_mutex_unlock(&r->lock);
 			c = redisout_connect(r);
@@ -504,56 +374,9 @@ redisout_main(void *arg)
 			pthread_mutex_lock(&r->lock);
 			if (replayed)
 				continue;
-			goto failed;
-		}
-		if (!r->head)
+		} else if (!r->head || redisout_send_queued(r, c)) {
 			continue;
-		batch = last = r->head;
-		for (p = r->head; p && n < REDISOUT_BATCH; p = p->next) {
-			last = p;
-			n++;
 		}
-		r->head = last->next;
-		if (!r->head)
-			r->tail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&r->lock);
-
-		done = redisout_send(r, c, batch, n, &sent, &refused);
-		for (size_t i = 0; i < done; i++) {
-			p = batch;
-			batch = p->next;
-			bytes += p->len;
-			free(p);
-		}
-
-		pthread_mutex_lock(&r->lock);
-		r->sent += sent;
-		r->dropped += refused;
-		r->queued -= done;
-		r->queued_bytes -= bytes;
-		if (done == n)
-			continue;
-		if (r->spool) {
-			/* The spool is empty here: the rest starts it, and the
-			 * queue, newer, follows it there. */
-			size_t rest = 0;
-
-			for (p = batch; p; p = p->next)
-				rest += p->len;
-			r->queued -= n - done;
-			r->queued_bytes -= rest;
-			pthread_mutex_unlock(&r->lock);
-			redisout_spill(r, batch);
-			pthread_mutex_lock(&r->lock);
-		} else {
-			/* The rest goes back to the head, in order. */
-			last->next = r->head;
-			r->head = batch;
-			if (!r->tail)
-				r->tail = last;
-		}
-	failed:
 		redisFree(c);
 		c = NULL;
 		if (r->stopping && r->spool)
@@ -563,13 +386,8 @@ redisout_main(void *arg)
 	}
 	/* Given up (the time to drain is over, or Redis is down at the end):
 	 * with a spool, what is still queued is kept there. */
-	if (r->spool && r->head) {
-		struct redisout_rec *rest = redisout_detach(r);
-
-		pthread_mutex_unlock(&r->lock);
-		redisout_spill(r, rest);
-		pthread_mutex_lock(&r->lock);
-	}
+	if (r->spool && r->head)
+		redisout_spill_queue(r);
 	pthread_mutex_unlock(&r->lock);
 	if (c)
 		redisFree(c);
@@ -629,13 +447,7 @@ redisout_finish(struct redisout *r, unsigned wait_ms, const char **why)
 	fflush(r->file);
 	fclose(r->file);
 	r->file = NULL;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_after_ms(&until, wait_ms);
 	pthread_mutex_lock(&r->lock);
 	r->stopping = true;
 	pthread_cond_broadcast(&r->cond);
@@ -705,38 +517,23 @@ void
 redisout_stats_each(struct redisout *r, void (*fn)(void *ctx, const char *name, uint64_t v),
 		    void *ctx)
 {
-	uint64_t sent, dropped, queued, reconnects, errors;
-	uint64_t spooled, replayed, spool_dropped, spool_errors, spool_partial, spool_bytes;
-	uint64_t spool_skipped;
+	/* The first five always, the rest with a spool. */
+	static const char *const names[] = {
+		"redis_sent",	      "redis_dropped",	    "redis_queued",
+		"redis_reconnects",   "redis_errors",	    "json_spooled",
+		"json_replayed",      "json_spool_dropped", "json_spool_errors",
+		"json_spool_partial", "json_spool_bytes",   "json_spool_skipped_files"};
+	uint64_t v[sizeof(names) / sizeof(names[0])];
 
 	if (!r)
 		return;
 	pthread_mutex_lock(&r->lock);
-	sent = r->sent;
-	dropped = r->dropped;
-	queued = r->queued;
-	reconnects = r->reconnects;
-	errors = r->errors;
-	spooled = r->spooled;
-	replayed = r->replayed;
-	spool_dropped = r->spool_dropped;
-	spool_errors = r->spool_errors;
-	spool_partial = r->spool_partial;
-	spool_bytes = r->spool_bytes;
-	spool_skipped = r->spool_skipped;
+	memcpy(v,
+	       (const uint64_t[]){r->sent, r->dropped, r->queued, r->reconnects, r->errors,
+				  r->spooled, r->replayed, r->spool_dropped, r->spool_errors,
+				  r->spool_partial, r->spool_bytes, r->spool_skipped},
+	       sizeof(v));
 	pthread_mutex_unlock(&r->lock);
-	fn(ctx, "redis_sent", sent);
-	fn(ctx, "redis_dropped", dropped);
-	fn(ctx, "redis_queued", queued);
-	fn(ctx, "redis_reconnects", reconnects);
-	fn(ctx, "redis_errors", errors);
-	if (!r->spool)
-		return;
-	fn(ctx, "json_spooled", spooled);
-	fn(ctx, "json_replayed", replayed);
-	fn(ctx, "json_spool_dropped", spool_dropped);
-	fn(ctx, "json_spool_errors", spool_errors);
-	fn(ctx, "json_spool_partial", spool_partial);
-	fn(ctx, "json_spool_bytes", spool_bytes);
-	fn(ctx, "json_spool_skipped_files", spool_skipped);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]) && (i < 5 || r->spool); i++)
+		fn(ctx, names[i], v[i]);
 }
