@@ -467,57 +467,37 @@ xml_error(struct xml_tok *t)
 	return true;
 }
 
-/* One byte inside markup. Returns true when b must be read again in the
- * state it left (an error sends it back to character data). Sets *emit to
- * 1 for a start tag's end, 2 for an empty-element tag's, 3 for an end tag's. */
+/* After a start tag's name or an attribute's value (and between
+ * attributes): S goes on to the attributes, "/" or ">" ends the tag,
+ * anything else is an error. */
 static bool
-xml_markup_byte(struct xml_tok *t, uint8_t b, int *emit)
+xml_tag_rest(struct xml_tok *t, uint8_t b, int *emit)
 {
-	static const char cdata[] = "[CDATA[";
+	if (xml_is_space(b))
+		t->state = XS_IN_TAG;
+	else if (b == '/')
+		t->state = XS_EMPTY_SLASH;
+	else if (b == '>')
+		*emit = 1;
+	else
+		return xml_error(t);
+	return false;
+}
 
+/* One byte of a start tag, its attributes included (see xml_markup_byte). */
+static bool
+xml_start_tag_byte(struct xml_tok *t, uint8_t b, int *emit)
+{
 	switch ((enum xml_state)t->state) {
-	case XS_TEXT:
-		break;
-	case XS_LT:
-		if (b == '/') {
-			t->end_tag = true;
-			t->name_len = 0;
-			t->name_cut = false;
-			t->state = XS_END_NAME;
-		} else if (b == '?') {
-			t->match = 0;
-			t->state = XS_PI;
-		} else if (b == '!') {
-			t->state = XS_BANG;
-		} else if (xml_is_name_start(b)) {
-			xml_start_tag(t, b);
-		} else {
-			return xml_error(t);
-		}
-		break;
 	case XS_START_NAME:
-		if (xml_is_name_char(b))
-			xml_name_put(t, b);
-		else if (xml_is_space(b))
-			t->state = XS_IN_TAG;
-		else if (b == '/')
-			t->state = XS_EMPTY_SLASH;
-		else if (b == '>')
-			*emit = 1;
-		else
-			return xml_error(t);
+		if (!xml_is_name_char(b))
+			return xml_tag_rest(t, b, emit);
+		xml_name_put(t, b);
 		break;
 	case XS_IN_TAG:
-		if (xml_is_space(b))
-			break;
-		if (b == '/')
-			t->state = XS_EMPTY_SLASH;
-		else if (b == '>')
-			*emit = 1;
-		else if (xml_is_name_start(b))
-			xml_attr_begin(t, b);
-		else
-			return xml_error(t);
+		if (!xml_is_name_start(b))
+			return xml_tag_rest(t, b, emit);
+		xml_attr_begin(t, b);
 		break;
 	case XS_ATTR_NAME:
 		if (xml_is_name_char(b))
@@ -557,41 +537,51 @@ xml_markup_byte(struct xml_tok *t, uint8_t b, int *emit)
 		}
 		break;
 	case XS_ATTR_AFTER:
-		if (xml_is_space(b))
-			t->state = XS_IN_TAG;
-		else if (b == '/')
-			t->state = XS_EMPTY_SLASH;
-		else if (b == '>')
-			*emit = 1;
-		else
-			return xml_error(t);
-		break;
+		return xml_tag_rest(t, b, emit);
 	case XS_EMPTY_SLASH:
 		if (b != '>')
 			return xml_error(t);
 		*emit = 2;
 		break;
-	case XS_END_NAME:
-		if (t->name_len == 0 && !t->name_cut) {
-			if (!xml_is_name_start(b))
-				return xml_error(t);
-			xml_name_put(t, b);
-		} else if (xml_is_name_char(b)) {
-			xml_name_put(t, b);
-		} else if (xml_is_space(b)) {
-			t->state = XS_END_WS;
-		} else if (b == '>') {
-			*emit = 3;
-		} else {
-			return xml_error(t);
-		}
+	default:
 		break;
-	case XS_END_WS:
+	}
+	return false;
+}
+
+/* One byte of an end tag (see xml_markup_byte). */
+static bool
+xml_end_tag_byte(struct xml_tok *t, uint8_t b, int *emit)
+{
+	if (t->state == XS_END_WS) {
 		if (b == '>')
 			*emit = 3;
 		else if (!xml_is_space(b))
 			return xml_error(t);
-		break;
+	} else if (t->name_len == 0 && !t->name_cut) {
+		if (!xml_is_name_start(b))
+			return xml_error(t);
+		xml_name_put(t, b);
+	} else if (xml_is_name_char(b)) {
+		xml_name_put(t, b);
+	} else if (xml_is_space(b)) {
+		t->state = XS_END_WS;
+	} else if (b == '>') {
+		*emit = 3;
+	} else {
+		return xml_error(t);
+	}
+	return false;
+}
+
+/* One byte of what is no element: a PI, a comment, a CDATA section, a
+ * DOCTYPE (see xml_markup_byte). */
+static bool
+xml_other_markup_byte(struct xml_tok *t, uint8_t b)
+{
+	static const char cdata[] = "[CDATA[";
+
+	switch ((enum xml_state)t->state) {
 	case XS_PI:
 		if (b == '>' && t->match == 1)
 			t->state = XS_TEXT;
@@ -656,8 +646,53 @@ xml_markup_byte(struct xml_tok *t, uint8_t b, int *emit)
 		else if (b == '>' && t->bracket == 0)
 			t->state = XS_TEXT;
 		break;
+	default:
+		break;
 	}
 	return false;
+}
+
+/* One byte inside markup. Returns true when b must be read again in the
+ * state it left (an error sends it back to character data). Sets *emit to
+ * 1 for a start tag's end, 2 for an empty-element tag's, 3 for an end tag's. */
+static bool
+xml_markup_byte(struct xml_tok *t, uint8_t b, int *emit)
+{
+	switch ((enum xml_state)t->state) {
+	case XS_TEXT:
+		return false;
+	case XS_LT:
+		if (b == '/') {
+			t->end_tag = true;
+			t->name_len = 0;
+			t->name_cut = false;
+			t->state = XS_END_NAME;
+		} else if (b == '?') {
+			t->match = 0;
+			t->state = XS_PI;
+		} else if (b == '!') {
+			t->state = XS_BANG;
+		} else if (xml_is_name_start(b)) {
+			xml_start_tag(t, b);
+		} else {
+			return xml_error(t);
+		}
+		return false;
+	case XS_START_NAME:
+	case XS_IN_TAG:
+	case XS_ATTR_NAME:
+	case XS_ATTR_EQ:
+	case XS_ATTR_VALUE_OPEN:
+	case XS_ATTR_VALUE:
+	case XS_ATTR_AFTER:
+	case XS_EMPTY_SLASH:
+		return xml_start_tag_byte(t, b, emit);
+	case XS_END_NAME:
+	case XS_END_WS:
+		return xml_end_tag_byte(t, b, emit);
+	default:
+		return xml_other_markup_byte(t, b);
+	}
 }
 
 size_t
