@@ -91,7 +91,7 @@ docs-check: $(BUILD)/tlswatch
 # every check (fuzz-regress); a target without any keeps a few hand-made
 # inputs there (one per mode of its harness), so that it is replayed too.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = session engine pcap tls tlshello cert dtls quic smtp imap pop3 ftp sieve postgres ldap nntp irc mysql http telnet dns xmpp snmp radius diameter sip syslog stun sasl line xml proto registry others sctp decode reasm ipfrag state policy feed
+FUZZ_TARGETS = session engine pcap tls tlshello cert dtls quic smtp imap pop3 ftp sieve postgres ldap nntp irc mysql http http_auth http_msg telnet telnet_login dns xmpp snmp radius diameter sip syslog stun sasl line xml xml_events proto registry others sctp decode reasm ipfrag state policy feed
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -Isrc/proto $(PKG_CFLAGS)
 

@@ -125,6 +125,8 @@ long text_find_ci(const uint8_t *p, size_t n, const char *needle);
 bool text_has_token_ci(const uint8_t *p, size_t n, const char *word, const char *delims);
 /* Length without trailing CR/LF. */
 size_t text_trim_eol(const uint8_t *p, size_t n);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(uint8_t c);
 /* p[0..n) as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
 void hex_encode(const uint8_t *p, size_t n, char *out);
 /* s holds exactly 2n hex digits (either case): their bytes into out[0..n);

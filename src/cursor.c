@@ -223,8 +223,8 @@ hex_encode(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hex_digit(char c)
+int
+hex_digit(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -241,8 +241,8 @@ hex_decode(const char *s, uint8_t *out, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
 
-		if (!s[2 * i] || (hi = hex_digit(s[2 * i])) < 0 ||
-		    (lo = hex_digit(s[2 * i + 1])) < 0)
+		if (!s[2 * i] || (hi = hex_digit((uint8_t)s[2 * i])) < 0 ||
+		    (lo = hex_digit((uint8_t)s[2 * i + 1])) < 0)
 			return false;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -73,14 +73,10 @@
  */
 #include <string.h>
 
-#include "cursor.h"
-#include "line.h"
+#include "http.h"
 
-#define HTTP_PIPELINE_MAX 32	   /* requests waiting for their response */
-#define HTTP_VALUE_MAX LINE_CAP	   /* bytes of a field value read (folded lines too) */
-#define HTTP_NAME_MAX 16	   /* a protocol name of Upgrade kept (with its NUL) */
-#define HTTP_DECODED_MAX 768	   /* base64 credentials decoded */
-#define HTTP_SNIFF_TARGET_SURE 128 /* a request line this long with a path: HTTP */
+#define HTTP_PIPELINE_MAX 32	/* requests waiting for their response */
+#define HTTP_VALUE_MAX LINE_CAP /* bytes of a field value read (folded lines too) */
 
 enum http_phase {
 	PH_START = 0,  /* the next line is a request or status line */
@@ -92,43 +88,6 @@ enum http_phase {
 	PH_TRAILERS,   /* trailer lines after the last chunk */
 	PH_CLOSE,      /* a body that runs until the connection closes */
 	PH_TUNNEL,     /* after a CONNECT's 2xx: the tunnelled protocol */
-};
-
-/* The fields this parser reads; the others are skipped unread. */
-enum http_field {
-	FIELD_OTHER = 0,
-	FIELD_CONTENT_LENGTH,
-	FIELD_TRANSFER_ENCODING,
-	FIELD_UPGRADE,
-	FIELD_AUTHORIZATION,
-	FIELD_PROXY_AUTHORIZATION,
-	FIELD_AUTHENTICATE, /* WWW-Authenticate, Proxy-Authenticate */
-};
-
-enum http_method {
-	METHOD_OTHER = 0,
-	METHOD_HEAD,
-	METHOD_CONNECT,
-};
-
-/* What an Upgrade header names. */
-enum {
-	UPG_TLS = 1u << 0,
-	UPG_OTHER = 1u << 1,
-};
-
-/* The message being read in one direction. */
-struct http_msg {
-	uint8_t method; /* a request's enum http_method */
-	int status;	/* a response's status code */
-	bool te;	/* a Transfer-Encoding field ... */
-	bool chunked;	/* ... whose last coding is chunked */
-	bool has_length, bad_length;
-	uint64_t length;
-	uint8_t upgrade;	       /* UPG_* */
-	char tls_token[HTTP_NAME_MAX]; /* the TLS protocol as Upgrade names it */
-	char other[HTTP_NAME_MAX];     /* the first other protocol it names */
-	int8_t login, proxy_login;     /* a request's logins in f->logins, -1 none */
 };
 
 struct http_dir {
@@ -186,63 +145,6 @@ http_count(uint32_t *n)
 		(*n)++;
 }
 
-static bool
-http_is_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-http_hex(uint8_t c)
-{
-	if (http_is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool
-http_is_blank(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* p[0..n) without the blanks at either end. */
-static struct cursor
-http_trim(const uint8_t *p, size_t n)
-{
-	struct cursor c;
-
-	while (n > 0 && http_is_blank(p[0])) {
-		p++;
-		n--;
-	}
-	while (n > 0 && http_is_blank(p[n - 1]))
-		n--;
-	cursor_init(&c, p, n);
-	return c;
-}
-
-/* The next element of a comma-separated list (RFC 9110 section 5.6.1),
- * blanks trimmed; empty elements are skipped. */
-static bool
-http_list_next(struct cursor *c, struct cursor *elem)
-{
-	while (cursor_remaining(c) > 0) {
-		const uint8_t *comma = memchr(c->p, ',', c->len);
-		size_t n = comma ? (size_t)(comma - c->p) : c->len;
-
-		*elem = http_trim(c->p, n);
-		cursor_skip(c, comma ? n + 1 : n);
-		if (elem->len > 0)
-			return true;
-	}
-	return false;
-}
-
 /* ---- the request queue --------------------------------------------------------- */
 
 static void
@@ -278,239 +180,7 @@ http_queue_pop(struct http_state *s)
 	return r;
 }
 
-/* ---- logins -------------------------------------------------------------------- */
-
-static uint32_t
-http_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* One string of an NTLM message: its security buffer (length, allocated
- * length, offset; little-endian) at `at`; UTF-16LE when unicode, else OEM
- * bytes; appended to dst, non-ASCII as '?'. */
-static void
-http_ntlm_string(const uint8_t *msg, size_t len, size_t at, bool unicode, char *dst, size_t dstsz)
-{
-	size_t n = (size_t)msg[at] | (size_t)msg[at + 1] << 8;
-	size_t off = http_le32(msg + at + 4);
-
-	if (off > len || n > len - off)
-		return;
-	for (size_t i = 0; i < n; i += unicode ? 2 : 1) {
-		uint8_t ch = msg[off + i];
-
-		if (unicode && (i + 1 >= n || msg[off + i + 1] != 0))
-			ch = '?';
-		sasl_field_append(dst, dstsz, &ch, 1);
-	}
-}
-
-/* The user of an NTLM AUTHENTICATE_MESSAGE (its base64 text): "domain\user",
- * or "user" without a domain. A message that does not decode leaves it
- * empty. */
-static void
-http_ntlm_user(const uint8_t *b64, size_t n, struct login *l)
-{
-	uint8_t msg[HTTP_DECODED_MAX];
-	size_t len = 0;
-	bool unicode;
-
-	/* A message cut short still holds the fields it reached. */
-	sasl_base64_decode(b64, n - n % 4, msg, sizeof(msg), &len);
-	if (len < 64 || memcmp(msg, "NTLMSSP\0\3\0\0\0", 12) != 0)
-		return;
-	unicode = (http_le32(msg + 60) & 1u) != 0; /* NTLMSSP_NEGOTIATE_UNICODE */
-	http_ntlm_string(msg, len, 28, unicode, l->username, sizeof(l->username));
-	if (l->username[0])
-		sasl_field_append(l->username, sizeof(l->username), (const uint8_t *)"\\", 1);
-	http_ntlm_string(msg, len, 36, unicode, l->username, sizeof(l->username));
-}
-
-/*
- * Fills l from an Authorization value v[0..n) (cut: it did not all fit).
- * Returns false when it is no login: an NTLM NEGOTIATE message, Kerberos
- * through Negotiate, Basic credentials that do not decode.
- */
-static bool
-http_credentials(struct proto_facts *f, const uint8_t *v, size_t n, bool cut, bool proxy,
-		 struct login *l)
-{
-	struct cursor c, scheme, token;
-	char name[sizeof(l->mechanism)];
-	enum {
-		AUTH_OTHER,
-		AUTH_BASIC,
-		AUTH_BEARER,
-		AUTH_DIGEST,
-		AUTH_NTLM,
-	} kind = AUTH_OTHER;
-
-	cursor_init(&c, v, n);
-	if (!cursor_get_token(&c, &scheme))
-		return false;
-	cursor_skip_blanks(&c);
-	token = http_trim(c.p, c.len);
-	sasl_mech_parse(scheme.p, scheme.len, name, sizeof(name)); /* uppercased */
-	if (text_equal_ci(scheme.p, scheme.len, "Basic"))
-		kind = AUTH_BASIC;
-	else if (text_equal_ci(scheme.p, scheme.len, "Bearer"))
-		kind = AUTH_BEARER;
-	else if (text_equal_ci(scheme.p, scheme.len, "Digest"))
-		kind = AUTH_DIGEST;
-	else if (text_equal_ci(scheme.p, scheme.len, "NTLM") ||
-		 text_equal_ci(scheme.p, scheme.len, "Negotiate")) {
-		/* "NTLMSSP\0" and message type 3 (AUTHENTICATE), in base64. */
-		if (!text_prefix_ci(token.p, token.len, "TlRMTVNTUAADAAAA"))
-			return false;
-		kind = AUTH_NTLM;
-		memcpy(name, "NTLM", 5);
-	}
-
-	memset(l, 0, sizeof(*l));
-	sasl_field_set(l->mechanism, sizeof(l->mechanism), (const uint8_t *)"PROXY-",
-		       proxy ? 6 : 0);
-	sasl_field_append(l->mechanism, sizeof(l->mechanism), (const uint8_t *)name, strlen(name));
-	switch (kind) {
-	case AUTH_BASIC: {
-		uint8_t msg[HTTP_DECODED_MAX];
-		size_t len = 0, b64 = cut ? token.len - token.len % 4 : token.len;
-		const uint8_t *colon;
-
-		if (b64 > HTTP_DECODED_MAX / 3 * 4 ||
-		    !sasl_base64_decode(token.p, b64, msg, sizeof(msg), &len) ||
-		    (colon = memchr(msg, ':', len)) == NULL) {
-			f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
-			return false;
-		}
-		sasl_field_set(l->username, sizeof(l->username), msg, (size_t)(colon - msg));
-		sasl_field_set(l->secret, sizeof(l->secret), colon + 1,
-			       len - (size_t)(colon - msg) - 1);
-		l->has_secret = true;
-		break;
-	}
-	case AUTH_BEARER:
-		sasl_field_set(l->secret, sizeof(l->secret), token.p, token.len);
-		l->has_secret = token.len > 0;
-		break;
-	case AUTH_DIGEST:
-		sasl_digest_username(token.p, token.len, l);
-		break;
-	case AUTH_NTLM:
-		http_ntlm_user(token.p, token.len, l);
-		break;
-	case AUTH_OTHER:
-		break;
-	}
-	return true;
-}
-
-/*
- * An Authorization or Proxy-Authorization value: the login it carries,
- * recorded once per session (a client repeats the same header on every
- * request). Returns its index in f->logins, or -1.
- */
-static int
-http_login(struct proto_facts *f, const uint8_t *v, size_t n, bool cut, bool proxy)
-{
-	struct login l, *dst;
-	int idx;
-
-	if (!http_credentials(f, v, n, cut, proxy, &l))
-		return -1;
-	for (idx = 0; idx < f->n_logins; idx++) {
-		const struct login *o = &f->logins[idx];
-
-		if (strcmp(o->mechanism, l.mechanism) == 0 &&
-		    strcmp(o->username, l.username) == 0 && strcmp(o->secret, l.secret) == 0 &&
-		    o->has_secret == l.has_secret)
-			return idx;
-	}
-	idx = proto_facts_add_login_index(f, l.mechanism);
-	if ((dst = proto_facts_login(f, idx)) != NULL)
-		*dst = l;
-	return idx;
-}
-
-/* A final status for the login at idx: 2xx and 3xx let it in; 401 and 403
- * (407 for a proxy's) turned it away, unless it got in before. */
-static void
-http_login_outcome(struct proto_facts *f, int idx, int status, bool proxy)
-{
-	struct login *l = proto_facts_login(f, idx);
-	bool denied = proxy ? status == 407 : (status == 401 || status == 403);
-
-	if (!l)
-		return;
-	if (status >= 200 && status < 400)
-		l->outcome = LOGIN_SUCCESS;
-	else if (denied && l->outcome != LOGIN_SUCCESS)
-		l->outcome = LOGIN_FAILURE;
-}
-
 /* ---- fields -------------------------------------------------------------------- */
-
-static enum http_field
-http_field_kind(const uint8_t *name, size_t n)
-{
-	static const struct proto_word fields[] = {
-		{"Content-Length", FIELD_CONTENT_LENGTH},
-		{"Transfer-Encoding", FIELD_TRANSFER_ENCODING},
-		{"Upgrade", FIELD_UPGRADE},
-		{"Authorization", FIELD_AUTHORIZATION},
-		{"Proxy-Authorization", FIELD_PROXY_AUTHORIZATION},
-		{"WWW-Authenticate", FIELD_AUTHENTICATE},
-		{"Proxy-Authenticate", FIELD_AUTHENTICATE},
-	};
-	const struct proto_word *w =
-		proto_word_find(fields, sizeof(fields) / sizeof(fields[0]), name, n);
-
-	return w ? (enum http_field)w->value : FIELD_OTHER;
-}
-
-/* Content-Length: digits only; a second one must agree. */
-static void
-http_content_length(struct http_msg *m, struct cursor v)
-{
-	uint64_t x = 0;
-
-	if (v.len == 0)
-		m->bad_length = true;
-	for (size_t i = 0; i < v.len; i++) {
-		if (!http_is_digit(v.p[i]) || x > (UINT64_MAX >> 4) / 10) {
-			m->bad_length = true;
-			return;
-		}
-		x = x * 10 + (uint64_t)(v.p[i] - '0');
-	}
-	if (m->has_length && m->length != x)
-		m->bad_length = true;
-	m->has_length = true;
-	m->length = x;
-}
-
-/* Upgrade: protocol["/" version] list; TLS is what RFC 2817 asks for. */
-static void
-http_upgrade_list(struct http_msg *m, struct cursor v)
-{
-	struct cursor elem;
-
-	while (http_list_next(&v, &elem)) {
-		const uint8_t *slash = memchr(elem.p, '/', elem.len);
-		size_t name = slash ? (size_t)(slash - elem.p) : elem.len;
-
-		if (text_equal_ci(elem.p, name, "TLS")) {
-			if (!(m->upgrade & UPG_TLS))
-				sasl_field_set(m->tls_token, sizeof(m->tls_token), elem.p,
-					       elem.len);
-			m->upgrade |= UPG_TLS;
-		} else if (name > 0) {
-			if (!(m->upgrade & UPG_OTHER))
-				sasl_field_set(m->other, sizeof(m->other), elem.p, name);
-			m->upgrade |= UPG_OTHER;
-		}
-	}
-}
 
 /* The field being read has ended (the next field line or the empty line
  * came): what it says goes into the message or the facts. */
@@ -575,14 +245,6 @@ http_value_add(struct http_dir *d, const uint8_t *p, size_t n, bool cut)
 }
 
 /* ---- messages ------------------------------------------------------------------ */
-
-static void
-http_msg_reset(struct http_msg *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->login = -1;
-	m->proxy_login = -1;
-}
 
 /* A message of dir ended: the next line starts another. A request for TLS
  * (or a CONNECT) now waits for its answer. */
@@ -727,38 +389,6 @@ http_fields_done(struct http_state *s, struct proto_facts *f, enum dir dir)
 
 /* ---- lines --------------------------------------------------------------------- */
 
-/* method SP request-target SP HTTP-version; a line cut at LINE_CAP (a long
- * target) needs only the method and the start of its target. */
-static bool
-http_request_line(struct http_msg *m, const struct line_view *l)
-{
-	struct cursor c, method, target, version;
-
-	cursor_init(&c, l->p, l->tn);
-	if (!cursor_get_token(&c, &method) || !cursor_get_token(&c, &target))
-		return false;
-	if (!l->cut && (!cursor_get_token(&c, &version) || cursor_remaining(&c) > 0 ||
-			!text_prefix_ci(version.p, version.len, "HTTP/1.")))
-		return false;
-	http_msg_reset(m);
-	if (text_equal_ci(method.p, method.len, "HEAD"))
-		m->method = METHOD_HEAD;
-	else if (text_equal_ci(method.p, method.len, "CONNECT"))
-		m->method = METHOD_CONNECT;
-	return true;
-}
-
-/* "HTTP/1." DIGIT SP 3DIGIT [SP reason]: the status code, or -1. */
-static int
-http_status_code(const uint8_t *p, size_t n)
-{
-	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || !http_is_digit(p[7]) || p[8] != ' ' ||
-	    !http_is_digit(p[9]) || !http_is_digit(p[10]) || !http_is_digit(p[11]) ||
-	    (n > 12 && p[12] != ' '))
-		return -1;
-	return (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-}
-
 static void
 http_start_line(struct http_state *s, struct proto_facts *f, const struct line_view *l)
 {
@@ -828,12 +458,9 @@ static void
 http_chunk_size(struct http_state *s, struct proto_facts *f, const struct line_view *l)
 {
 	struct http_dir *d = &s->d[l->dir];
-	uint64_t size = 0;
-	size_t i = 0;
+	uint64_t size;
 
-	while (i < l->tn && http_hex(l->p[i]) >= 0 && i < 15)
-		size = size * 16 + (uint64_t)http_hex(l->p[i++]);
-	if (i == 0 || (i < l->tn && !http_is_blank(l->p[i]) && l->p[i] != ';')) {
+	if (!http_chunk_size_read(l->p, l->tn, &size)) {
 		f->anomalies |= PROTO_ANOM_BAD_SYNTAX;
 		d->phase = PH_START;
 		return;
@@ -975,67 +602,6 @@ http_init(void *state)
 	line_conn_init(s, sizeof(*s), &http_ops);
 	http_msg_reset(&s->d[DIR_C2S].msg);
 	http_msg_reset(&s->d[DIR_S2C].msg);
-}
-
-/*
- * The client's first line: a method, SP, and a request line ending in
- * "HTTP/1.x" (RTSP, SIP and ICAP share methods, not the version). A line
- * not complete yet is HTTP once HTTP_SNIFF_TARGET_SURE bytes of it show a
- * path or an http URL as its target. The server's: "HTTP/1.x NNN".
- */
-static enum sniff_result
-http_sniff(enum dir dir, const uint8_t *p, size_t len)
-{
-	static const char *const methods[] = {
-		"GET",	   "POST",  "HEAD",  "PUT",	 "DELETE",    "OPTIONS",
-		"CONNECT", "PATCH", "TRACE", "PROPFIND", "PROPPATCH", "MKCOL",
-		"COPY",	   "MOVE",  "LOCK",  "UNLOCK",	 "REPORT",
-	};
-	static const char status[] = "HTTP/1.0 000";
-	bool more = false;
-
-	if (len == 0)
-		return SNIFF_MORE;
-	if (dir == DIR_S2C) {
-		for (size_t i = 0; i < len && i < sizeof(status) - 1; i++) {
-			bool ok =
-				status[i] == '0' ? http_is_digit(p[i]) : p[i] == (uint8_t)status[i];
-
-			if (!ok)
-				return SNIFF_NO;
-		}
-		return len < sizeof(status) - 1 ? SNIFF_MORE : SNIFF_STRONG;
-	}
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		size_t k = strlen(methods[i]);
-		const uint8_t *lf, *t, *sp;
-		size_t n;
-
-		if (len <= k) {
-			more |= memcmp(p, methods[i], len) == 0;
-			continue;
-		}
-		if (memcmp(p, methods[i], k) != 0 || p[k] != ' ')
-			continue;
-		t = p + k + 1;
-		n = len - k - 1;
-		if ((lf = memchr(t, '\n', n)) != NULL) {
-			n = text_trim_eol(t, (size_t)(lf - t) + 1);
-			sp = n ? memrchr(t, ' ', n) : NULL;
-			return sp && sp > t &&
-					       text_prefix_ci(sp + 1, n - (size_t)(sp + 1 - t),
-							      "HTTP/1.")
-				       ? SNIFF_STRONG
-				       : SNIFF_NO;
-		}
-		if (len < HTTP_SNIFF_TARGET_SURE)
-			return SNIFF_MORE;
-		return t[0] == '/' || text_prefix_ci(t, n, "http://") ||
-				       text_prefix_ci(t, n, "https://")
-			       ? SNIFF_STRONG
-			       : SNIFF_NO;
-	}
-	return more ? SNIFF_MORE : SNIFF_NO;
 }
 
 static void

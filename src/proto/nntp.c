@@ -172,6 +172,22 @@ nntp_client_line(void *state, struct proto_facts *f, const struct line_view *l)
 	return false;
 }
 
+/* A block of either side (an article posted, an article or list sent)
+ * skipped up to CRLF "." CRLF while *in_block; its end clears it. */
+static size_t
+nntp_skip_block(uint8_t *dot_matched, bool *in_block, const uint8_t *p, size_t n)
+{
+	size_t used;
+	bool done;
+
+	if (!*in_block)
+		return 0;
+	used = body_skip_dot(dot_matched, p, n, &done);
+	if (done)
+		*in_block = false;
+	return used;
+}
+
 /* The client's first byte after STARTTLS decides (see upgrade_wait), then an
  * article is skipped up to its final dot. */
 static size_t
@@ -179,20 +195,13 @@ nntp_client_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t 
 		bool *stop)
 {
 	struct nntp_state *s = state;
-	size_t used;
-	bool done;
 
 	(void)dir;
 	if (upgrade_wait_client_byte(&s->tls_wait, f, p[0])) {
 		*stop = true;
 		return 0;
 	}
-	if (!s->client_body)
-		return 0;
-	used = body_skip_dot(&s->client_dot_matched, p, n, &done);
-	if (done)
-		s->client_body = false;
-	return used;
+	return nntp_skip_block(&s->client_dot_matched, &s->client_body, p, n);
 }
 
 /* ---- server ----------------------------------------------------------------- */
@@ -342,16 +351,13 @@ nntp_server_raw(void *state, struct proto_facts *f, enum dir dir, const uint8_t 
 		bool *stop)
 {
 	struct nntp_state *s = state;
-	size_t used;
-	bool done;
+	bool in_block = s->mode == NNTP_MODE_BODY;
+	size_t used = nntp_skip_block(&s->dot_matched, &in_block, p, n);
 
 	(void)dir;
 	(void)f;
 	(void)stop;
-	if (s->mode != NNTP_MODE_BODY)
-		return 0;
-	used = body_skip_dot(&s->dot_matched, p, n, &done);
-	if (done)
+	if (s->mode == NNTP_MODE_BODY && !in_block)
 		s->mode = NNTP_MODE_REPLY;
 	return used;
 }

@@ -70,8 +70,7 @@
 #include <string.h>
 
 #include "cursor.h"
-#include "proto.h"
-#include "sasl.h"
+#include "telnet.h"
 
 #define TN_IAC 255
 #define TN_DONT 254
@@ -95,10 +94,7 @@
 #define TN_TLS_FOLLOWS 1
 #define TN_ENCRYPT_START 3
 
-#define TN_SB_MAX 32	    /* bytes of a subnegotiation kept */
-#define TN_LINE_MAX 160	    /* bytes of the server's current line kept */
-#define TN_OUTCOME_MAX 4096 /* server data bytes read for a login's outcome */
-#define TN_WATCH_MAX 65536  /* data bytes of a direction read with no login in progress */
+#define TN_WATCH_MAX 65536 /* data bytes of a direction read with no login in progress */
 
 /* Where one direction's byte machine is. */
 enum tn_ps {
@@ -110,30 +106,10 @@ enum tn_ps {
 	TN_PS_SB_IAC, /* IAC inside a subnegotiation */
 };
 
-/* Where the login dialogue is. */
-enum tn_login {
-	TN_LOGIN_IDLE = 0, /* no prompt answered */
-	TN_LOGIN_USER,	   /* the client types the user */
-	TN_LOGIN_AWAIT_PW, /* the user was sent: the password prompt next */
-	TN_LOGIN_SECRET,   /* the client types the password */
-	TN_LOGIN_OUTCOME,  /* the password was sent: the server's answer next */
-};
-
 enum tn_upgrade {
 	TN_UP_NONE = 0,
 	TN_UP_START_TLS,
 	TN_UP_AUTH_SSL,
-};
-
-struct tn_dir {
-	uint8_t ps;   /* enum tn_ps */
-	uint8_t verb; /* WILL..DONT waiting for its option */
-	uint8_t sb_opt;
-	uint8_t sb_len; /* bytes of sb kept */
-	uint8_t sb[TN_SB_MAX];
-	bool cr;       /* the last data byte was CR: a NUL or LF after it is its pair */
-	bool follows;  /* this side sent START_TLS FOLLOWS */
-	uint32_t data; /* data bytes seen */
 };
 
 /* What the own fields hold (proto_facts.own). */
@@ -143,27 +119,6 @@ struct tn_own {
 };
 
 _Static_assert(sizeof(struct tn_own) <= PROTO_OWN_MAX, "tn_own fits proto_facts.own");
-
-struct tn_state {
-	bool stopped; /* first: proto_gap_stop sets it */
-	struct tn_dir d[2];
-	bool auth_asked;     /* the server sent DO AUTHENTICATION */
-	bool stls_asked;     /* the client sent WILL START_TLS */
-	bool ssl_asked;	     /* the client sent IS SSL START, no REPLY yet */
-	bool injection_seen; /* an injection was flagged */
-	/* The server's current line (data, CR and NUL left out); its start is
-	 * dropped when it grows past TN_LINE_MAX. */
-	uint8_t line[TN_LINE_MAX];
-	uint16_t line_len;
-	bool line_old; /* it was open when the typing began: no answer */
-	/* The login. */
-	uint8_t login; /* enum tn_login */
-	uint8_t typed[LOGIN_FIELD_MAX];
-	uint8_t typed_len;
-	char user[LOGIN_FIELD_MAX];
-	int login_idx; /* the login waiting for its outcome, -1 none */
-	uint32_t outcome_bytes;
-};
 
 static struct tn_own *
 tn_own(struct proto_facts *f)
@@ -204,219 +159,6 @@ tn_switch(struct proto_facts *f)
 {
 	f->upgrade_accepted = true;
 	f->switch_to_tls = true;
-}
-
-/* ---- the server's text -------------------------------------------------------- */
-
-/* The server's open line, trailing blanks left out, ends with word (ASCII
- * case-insensitive). */
-static bool
-tn_line_ends_with(const struct tn_state *s, const char *word)
-{
-	size_t n = s->line_len, w = strlen(word);
-
-	while (n > 0 && (s->line[n - 1] == ' ' || s->line[n - 1] == '\t'))
-		n--;
-	return n >= w && text_equal_ci(s->line + n - w, w, word);
-}
-
-static bool
-tn_prompt_user(const struct tn_state *s)
-{
-	return tn_line_ends_with(s, "login:") || tn_line_ends_with(s, "username:") ||
-	       tn_line_ends_with(s, "user name:");
-}
-
-static bool
-tn_prompt_password(const struct tn_state *s)
-{
-	return tn_line_ends_with(s, "password:") || tn_line_ends_with(s, "passcode:");
-}
-
-/* A shell's prompt: the open line ends in $ # % or > (a space after it). */
-static bool
-tn_prompt_shell(const struct tn_state *s)
-{
-	return tn_line_ends_with(s, "$") || tn_line_ends_with(s, "#") ||
-	       tn_line_ends_with(s, "%") || tn_line_ends_with(s, ">");
-}
-
-/* What login(1), PAM, and routers print when a login fails. */
-static bool
-tn_failure_text(const uint8_t *p, size_t n)
-{
-	static const char *const words[] = {
-		"incorrect",   "fail",	  "denied", "invalid", "wrong",	       "bad password",
-		"not allowed", "expired", "locked", "refused", "unknown user",
-	};
-
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (text_find_ci(p, n, words[i]) >= 0)
-			return true;
-	return false;
-}
-
-/* The login waiting for its outcome got it; back to waiting for a prompt,
- * or, after a success, the end of parsing. */
-static void
-tn_outcome(struct tn_state *s, struct proto_facts *f, bool ok)
-{
-	proto_facts_login_outcome(f, s->login_idx, ok);
-	s->login_idx = -1;
-	s->login = TN_LOGIN_IDLE;
-	if (ok)
-		s->stopped = true;
-}
-
-/* A complete server line (LF seen). */
-static void
-tn_server_line(struct tn_state *s, struct proto_facts *f)
-{
-	const uint8_t *p = s->line;
-	size_t n = s->line_len;
-
-	if (s->line_old) {
-		s->line_old = false; /* the prompt's own line, echoes and all */
-		return;
-	}
-	while (n > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		n--;
-	}
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	if (n == 0)
-		return;
-	if (s->login == TN_LOGIN_OUTCOME)
-		tn_outcome(s, f, !tn_failure_text(p, n));
-	else if (s->login == TN_LOGIN_AWAIT_PW && tn_failure_text(p, n))
-		s->login = TN_LOGIN_IDLE; /* the user was turned away before a password */
-}
-
-static void
-tn_server_byte(struct tn_state *s, struct proto_facts *f, uint8_t b)
-{
-	if (s->login == TN_LOGIN_OUTCOME && ++s->outcome_bytes > TN_OUTCOME_MAX) {
-		s->login = TN_LOGIN_IDLE; /* no answer in sight: unknown */
-		s->login_idx = -1;
-	}
-	if (b == '\n') {
-		tn_server_line(s, f);
-		s->line_len = 0;
-		return;
-	}
-	if (b == '\r' || b == '\0')
-		return;
-	if (s->line_len == TN_LINE_MAX) {
-		/* Keep the newer half: prompts are at the end of a line. */
-		memmove(s->line, s->line + TN_LINE_MAX / 2, TN_LINE_MAX / 2);
-		s->line_len = TN_LINE_MAX / 2;
-	}
-	s->line[s->line_len++] = b;
-}
-
-/* ---- the client's typing ---------------------------------------------------- */
-
-/* The client starts typing the user (secret false) or the secret. */
-static void
-tn_typing(struct tn_state *s, struct proto_facts *f, bool secret)
-{
-	s->login = secret ? TN_LOGIN_SECRET : TN_LOGIN_USER;
-	if (!secret)
-		s->user[0] = '\0';
-	s->typed_len = 0;
-	s->line_old = s->line_len > 0;
-	f->auth_cleartext_offered = true;
-	/* No TLS offer came before this prompt, unless a DO AUTHENTICATION
-	 * hid its list from a client that declined it. */
-	if (!s->auth_asked)
-		f->capa_seen = true;
-}
-
-/*
- * A client data byte is coming: the server's open line is what it answers.
- * Starts the typing of a user or a secret at a prompt, and reads a prompt
- * left open after a password as its outcome.
- */
-static void
-tn_client_event(struct tn_state *s, struct proto_facts *f)
-{
-	if (s->login == TN_LOGIN_OUTCOME) {
-		if (s->line_old)
-			return; /* still the password's own line */
-		if (tn_prompt_shell(s)) {
-			tn_outcome(s, f, true);
-			return;
-		}
-		if (!tn_prompt_user(s) && !tn_prompt_password(s))
-			return;
-		tn_outcome(s, f, false); /* asked again: the typing answers that */
-	}
-	if (s->login != TN_LOGIN_IDLE && s->login != TN_LOGIN_AWAIT_PW)
-		return;
-	if (tn_prompt_password(s))
-		tn_typing(s, f, true);
-	else if (tn_prompt_user(s))
-		tn_typing(s, f, false);
-}
-
-/* The client ended a typed line. */
-static void
-tn_typed_line(struct tn_state *s, struct proto_facts *f)
-{
-	struct login *l;
-
-	f->commands++;
-	if (s->login == TN_LOGIN_USER) {
-		if (s->typed_len == 0) {
-			s->login = TN_LOGIN_IDLE; /* an empty user: asked again */
-			return;
-		}
-		sasl_field_set(s->user, sizeof(s->user), s->typed, s->typed_len);
-		s->login = TN_LOGIN_AWAIT_PW;
-		return;
-	}
-	if (s->login != TN_LOGIN_SECRET)
-		return;
-	s->login_idx = proto_facts_add_login_index(f, "LOGIN");
-	if ((l = proto_facts_login(f, s->login_idx)) != NULL) {
-		memcpy(l->username, s->user, sizeof(l->username));
-		sasl_field_set(l->secret, sizeof(l->secret), s->typed, s->typed_len);
-		l->has_secret = true;
-	}
-	s->user[0] = '\0';
-	s->login = TN_LOGIN_OUTCOME;
-	s->outcome_bytes = 0;
-	s->line_old = s->line_len > 0;
-}
-
-static void
-tn_client_byte(struct tn_state *s, struct proto_facts *f, uint8_t b)
-{
-	struct tn_dir *d = &s->d[DIR_C2S];
-	bool eol;
-
-	if (d->cr) {
-		d->cr = false;
-		if (b == '\0' || b == '\n')
-			return; /* CR NUL, CR LF: one line end */
-	}
-	eol = b == '\r' || b == '\n';
-	d->cr = b == '\r';
-	tn_client_event(s, f);
-	if (s->login != TN_LOGIN_USER && s->login != TN_LOGIN_SECRET) {
-		if (eol)
-			f->commands++;
-		return;
-	}
-	if (eol)
-		tn_typed_line(s, f);
-	else if (b == 0x08 || b == 0x7f) /* BS, DEL */
-		s->typed_len -= s->typed_len > 0;
-	else if (b == 0x15) /* ^U */
-		s->typed_len = 0;
-	else if (b >= 0x20 && s->typed_len < sizeof(s->typed))
-		s->typed[s->typed_len++] = b;
 }
 
 /* ---- commands and subnegotiations ------------------------------------------- */
@@ -542,13 +284,13 @@ tn_data(struct tn_state *s, struct proto_facts *f, enum dir dir, uint8_t b, bool
 		}
 		if (f->upgrade_refused)
 			f->cleartext_after_refusal = true;
-		tn_client_byte(s, f, b);
+		tn_login_client_byte(s, f, b);
 	} else {
 		if (d->follows && !s->injection_seen) {
 			s->injection_seen = true;
 			tn_indicate(f, IND_RESP_INJECTION, "server data after START_TLS FOLLOWS");
 		}
-		tn_server_byte(s, f, b);
+		tn_login_server_byte(s, f, b);
 	}
 	if (d->data > TN_WATCH_MAX && s->login == TN_LOGIN_IDLE)
 		s->stopped = true;

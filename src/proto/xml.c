@@ -18,7 +18,8 @@
  *   CDSect   = "<![CDATA[" ... "]]>" doctype = "<!" ... ">" (brackets nested)
  *   reference = "&" (name / "#" digits / "#x" hexdigits) ";"
  * Anything else inside markup is an error: counted, and reading goes on as
- * character data from the byte that broke the rule.
+ * character data from the byte that broke the rule. What a complete tag
+ * becomes (its events, its namespace declarations) is xml_events.c's.
  */
 #include "xml.h"
 
@@ -71,53 +72,6 @@ xml_tok_init(struct xml_tok *t, const char *const *ns_table)
 	memset(t, 0, sizeof(*t));
 	t->ns_table = ns_table;
 	t->cur.default_ns = XML_NS_INHERIT;
-}
-
-/* ---- namespaces ----------------------------------------------------------- */
-
-static int
-xml_ns_id(const struct xml_tok *t, const uint8_t *uri, size_t n, bool cut)
-{
-	if (cut || n == 0 || !t->ns_table)
-		return XML_NS_NONE;
-	for (size_t i = 0; t->ns_table[i] && i < INT8_MAX; i++)
-		if (strlen(t->ns_table[i]) == n && memcmp(t->ns_table[i], uri, n) == 0)
-			return (int)i;
-	return XML_NS_NONE;
-}
-
-/* What scope s says of prefix: an id, XML_NS_NONE, or XML_NS_INHERIT
- * when it does not declare it. */
-static int
-xml_scope_ns(const struct xml_scope *s, const char *prefix)
-{
-	if (prefix[0] == '\0')
-		return s->default_ns;
-	for (size_t i = 0; i < s->n_decls; i++)
-		if (strcmp(s->decls[i].prefix, prefix) == 0)
-			return s->decls[i].ns;
-	return XML_NS_INHERIT;
-}
-
-/* The innermost open element's scope is t->cur when it was not kept on the
- * stack (deeper than XML_DEPTH_MAX) and is still open. */
-static bool
-cur_open_deep(const struct xml_tok *t)
-{
-	return t->depth > XML_DEPTH_MAX && t->cur_open;
-}
-
-int
-xml_tok_ns(const struct xml_tok *t, const char *prefix)
-{
-	int ns;
-
-	if (cur_open_deep(t) && (ns = xml_scope_ns(&t->cur, prefix)) != XML_NS_INHERIT)
-		return ns;
-	for (size_t i = t->depth < XML_DEPTH_MAX ? t->depth : XML_DEPTH_MAX; i-- > 0;)
-		if ((ns = xml_scope_ns(&t->scopes[i], prefix)) != XML_NS_INHERIT)
-			return ns;
-	return XML_NS_NONE;
 }
 
 /* ---- buffers ---------------------------------------------------------------- */
@@ -288,149 +242,6 @@ xml_char(struct xml_tok *t, bool value, uint8_t b)
 	xml_put(t, value, b);
 }
 
-/* ---- tags ------------------------------------------------------------------- */
-
-/* The attribute just read: a namespace declaration, or one to keep. */
-static void
-xml_attr_done(struct xml_tok *t)
-{
-	struct xml_attr *a = &t->attr;
-	int ns;
-
-	a->name[t->attr_name_len] = '\0';
-	if (!t->attr_name_cut && strcmp(a->name, "xmlns") == 0) {
-		t->cur.default_ns = (int8_t)xml_ns_id(t, a->value, a->value_len, a->value_cut);
-		return;
-	}
-	if (strncmp(a->name, "xmlns:", 6) == 0) {
-		const char *prefix = a->name + 6;
-
-		ns = xml_ns_id(t, a->value, a->value_len, a->value_cut);
-		if (t->attr_name_cut || prefix[0] == '\0' || strlen(prefix) >= XML_PREFIX_MAX ||
-		    t->cur.n_decls >= XML_DECLS_MAX) {
-			t->attrs_dropped++;
-			return;
-		}
-		strcpy(t->cur.decls[t->cur.n_decls].prefix, prefix);
-		t->cur.decls[t->cur.n_decls++].ns = (int8_t)ns;
-		return;
-	}
-	if (t->n_attrs >= XML_ATTRS_MAX) {
-		t->attrs_dropped++;
-		return;
-	}
-	t->attrs[t->n_attrs++] = *a;
-}
-
-/* Splits the tag's name into qn (prefix NUL local) and fills ev's names. */
-static void
-xml_event_names(const struct xml_tok *t, struct xml_event *ev, char *qn)
-{
-	char *colon;
-
-	memcpy(qn, t->name, t->name_len);
-	qn[t->name_len] = '\0';
-	colon = strchr(qn, ':');
-	if (colon && colon != qn) {
-		*colon = '\0';
-		ev->prefix = qn;
-		ev->local = colon + 1;
-	} else {
-		ev->prefix = "";
-		ev->local = qn;
-	}
-	ev->name_cut = t->name_cut;
-	ev->raw = t->raw;
-	ev->raw_len = t->raw_len;
-}
-
-static void
-xml_text_reset(struct xml_tok *t)
-{
-	t->text_len = 0;
-	t->text_cut = false;
-	t->in_entity = false;
-}
-
-/* The end of the innermost open element: its END, then it is closed. */
-static bool
-xml_emit_end(struct xml_tok *t, bool empty, xml_event_fn fn, void *ctx)
-{
-	struct xml_event ev = {0};
-	char qn[XML_NAME_MAX];
-	bool stop;
-
-	if (t->depth == 0) {
-		t->errors++; /* an end tag with nothing open */
-		xml_text_reset(t);
-		return false;
-	}
-	ev.type = XML_END;
-	xml_event_names(t, &ev, qn);
-	ev.ns = xml_tok_ns(t, ev.prefix);
-	ev.depth = t->depth;
-	ev.empty = empty;
-	if (!empty) {
-		ev.text = t->text;
-		ev.text_len = t->text_len;
-		ev.text_cut = t->text_cut;
-	}
-	stop = fn(ctx, &ev);
-	xml_text_reset(t);
-	t->depth--;
-	t->cur_open = false; /* its scope is gone */
-	return stop;
-}
-
-static bool
-xml_emit_start(struct xml_tok *t, bool empty, xml_event_fn fn, void *ctx)
-{
-	struct xml_event ev = {0};
-	char qn[XML_NAME_MAX];
-	bool stop;
-
-	if (t->depth < UINT32_MAX)
-		t->depth++;
-	if (t->depth <= XML_DEPTH_MAX)
-		t->scopes[t->depth - 1] = t->cur;
-	t->cur_open = true;
-	ev.type = XML_START;
-	xml_event_names(t, &ev, qn);
-	ev.ns = xml_tok_ns(t, ev.prefix);
-	ev.depth = t->depth;
-	ev.empty = empty;
-	ev.attrs = t->attrs;
-	ev.n_attrs = t->n_attrs;
-	stop = fn(ctx, &ev);
-	xml_text_reset(t);
-	if (empty)
-		stop = xml_emit_end(t, true, fn, ctx) || stop;
-	return stop;
-}
-
-void
-xml_tok_make_root(struct xml_tok *t)
-{
-	if (t->depth == 0)
-		return;
-	if (t->depth <= XML_DEPTH_MAX)
-		t->scopes[0] = t->scopes[t->depth - 1];
-	else if (t->cur_open)
-		t->scopes[0] = t->cur;
-	else
-		t->scopes[0] = (struct xml_scope){.default_ns = XML_NS_INHERIT};
-	t->depth = 1;
-}
-
-const struct xml_attr *
-xml_event_attr(const struct xml_event *ev, const char *name)
-{
-	for (size_t i = 0; i < ev->n_attrs; i++)
-		if (strcmp(ev->attrs[i].name, name) == 0)
-			return &ev->attrs[i];
-	return NULL;
-}
-
 /* ---- the byte machine ----------------------------------------------------------- */
 
 /* A start tag begins with its first name byte. */
@@ -467,57 +278,37 @@ xml_error(struct xml_tok *t)
 	return true;
 }
 
-/* One byte inside markup. Returns true when b must be read again in the
- * state it left (an error sends it back to character data). Sets *emit to
- * 1 for a start tag's end, 2 for an empty-element tag's, 3 for an end tag's. */
+/* After a start tag's name or an attribute's value (and between
+ * attributes): S goes on to the attributes, "/" or ">" ends the tag,
+ * anything else is an error. */
 static bool
-xml_markup_byte(struct xml_tok *t, uint8_t b, int *emit)
+xml_tag_rest(struct xml_tok *t, uint8_t b, int *emit)
 {
-	static const char cdata[] = "[CDATA[";
+	if (xml_is_space(b))
+		t->state = XS_IN_TAG;
+	else if (b == '/')
+		t->state = XS_EMPTY_SLASH;
+	else if (b == '>')
+		*emit = 1;
+	else
+		return xml_error(t);
+	return false;
+}
 
+/* One byte of a start tag, its attributes included (see xml_markup_byte). */
+static bool
+xml_start_tag_byte(struct xml_tok *t, uint8_t b, int *emit)
+{
 	switch ((enum xml_state)t->state) {
-	case XS_TEXT:
-		break;
-	case XS_LT:
-		if (b == '/') {
-			t->end_tag = true;
-			t->name_len = 0;
-			t->name_cut = false;
-			t->state = XS_END_NAME;
-		} else if (b == '?') {
-			t->match = 0;
-			t->state = XS_PI;
-		} else if (b == '!') {
-			t->state = XS_BANG;
-		} else if (xml_is_name_start(b)) {
-			xml_start_tag(t, b);
-		} else {
-			return xml_error(t);
-		}
-		break;
 	case XS_START_NAME:
-		if (xml_is_name_char(b))
-			xml_name_put(t, b);
-		else if (xml_is_space(b))
-			t->state = XS_IN_TAG;
-		else if (b == '/')
-			t->state = XS_EMPTY_SLASH;
-		else if (b == '>')
-			*emit = 1;
-		else
-			return xml_error(t);
+		if (!xml_is_name_char(b))
+			return xml_tag_rest(t, b, emit);
+		xml_name_put(t, b);
 		break;
 	case XS_IN_TAG:
-		if (xml_is_space(b))
-			break;
-		if (b == '/')
-			t->state = XS_EMPTY_SLASH;
-		else if (b == '>')
-			*emit = 1;
-		else if (xml_is_name_start(b))
-			xml_attr_begin(t, b);
-		else
-			return xml_error(t);
+		if (!xml_is_name_start(b))
+			return xml_tag_rest(t, b, emit);
+		xml_attr_begin(t, b);
 		break;
 	case XS_ATTR_NAME:
 		if (xml_is_name_char(b))
@@ -557,41 +348,51 @@ xml_markup_byte(struct xml_tok *t, uint8_t b, int *emit)
 		}
 		break;
 	case XS_ATTR_AFTER:
-		if (xml_is_space(b))
-			t->state = XS_IN_TAG;
-		else if (b == '/')
-			t->state = XS_EMPTY_SLASH;
-		else if (b == '>')
-			*emit = 1;
-		else
-			return xml_error(t);
-		break;
+		return xml_tag_rest(t, b, emit);
 	case XS_EMPTY_SLASH:
 		if (b != '>')
 			return xml_error(t);
 		*emit = 2;
 		break;
-	case XS_END_NAME:
-		if (t->name_len == 0 && !t->name_cut) {
-			if (!xml_is_name_start(b))
-				return xml_error(t);
-			xml_name_put(t, b);
-		} else if (xml_is_name_char(b)) {
-			xml_name_put(t, b);
-		} else if (xml_is_space(b)) {
-			t->state = XS_END_WS;
-		} else if (b == '>') {
-			*emit = 3;
-		} else {
-			return xml_error(t);
-		}
+	default:
 		break;
-	case XS_END_WS:
+	}
+	return false;
+}
+
+/* One byte of an end tag (see xml_markup_byte). */
+static bool
+xml_end_tag_byte(struct xml_tok *t, uint8_t b, int *emit)
+{
+	if (t->state == XS_END_WS) {
 		if (b == '>')
 			*emit = 3;
 		else if (!xml_is_space(b))
 			return xml_error(t);
-		break;
+	} else if (t->name_len == 0 && !t->name_cut) {
+		if (!xml_is_name_start(b))
+			return xml_error(t);
+		xml_name_put(t, b);
+	} else if (xml_is_name_char(b)) {
+		xml_name_put(t, b);
+	} else if (xml_is_space(b)) {
+		t->state = XS_END_WS;
+	} else if (b == '>') {
+		*emit = 3;
+	} else {
+		return xml_error(t);
+	}
+	return false;
+}
+
+/* One byte of what is no element: a PI, a comment, a CDATA section, a
+ * DOCTYPE (see xml_markup_byte). */
+static bool
+xml_other_markup_byte(struct xml_tok *t, uint8_t b)
+{
+	static const char cdata[] = "[CDATA[";
+
+	switch ((enum xml_state)t->state) {
 	case XS_PI:
 		if (b == '>' && t->match == 1)
 			t->state = XS_TEXT;
@@ -656,8 +457,53 @@ xml_markup_byte(struct xml_tok *t, uint8_t b, int *emit)
 		else if (b == '>' && t->bracket == 0)
 			t->state = XS_TEXT;
 		break;
+	default:
+		break;
 	}
 	return false;
+}
+
+/* One byte inside markup. Returns true when b must be read again in the
+ * state it left (an error sends it back to character data). Sets *emit to
+ * 1 for a start tag's end, 2 for an empty-element tag's, 3 for an end tag's. */
+static bool
+xml_markup_byte(struct xml_tok *t, uint8_t b, int *emit)
+{
+	switch ((enum xml_state)t->state) {
+	case XS_TEXT:
+		return false;
+	case XS_LT:
+		if (b == '/') {
+			t->end_tag = true;
+			t->name_len = 0;
+			t->name_cut = false;
+			t->state = XS_END_NAME;
+		} else if (b == '?') {
+			t->match = 0;
+			t->state = XS_PI;
+		} else if (b == '!') {
+			t->state = XS_BANG;
+		} else if (xml_is_name_start(b)) {
+			xml_start_tag(t, b);
+		} else {
+			return xml_error(t);
+		}
+		return false;
+	case XS_START_NAME:
+	case XS_IN_TAG:
+	case XS_ATTR_NAME:
+	case XS_ATTR_EQ:
+	case XS_ATTR_VALUE_OPEN:
+	case XS_ATTR_VALUE:
+	case XS_ATTR_AFTER:
+	case XS_EMPTY_SLASH:
+		return xml_start_tag_byte(t, b, emit);
+	case XS_END_NAME:
+	case XS_END_WS:
+		return xml_end_tag_byte(t, b, emit);
+	default:
+		return xml_other_markup_byte(t, b);
+	}
 }
 
 size_t

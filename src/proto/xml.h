@@ -159,4 +159,16 @@ int xml_tok_ns(const struct xml_tok *t, const char *prefix);
 /* The value of attribute `name` (qualified, exact) of a START, or NULL. */
 const struct xml_attr *xml_event_attr(const struct xml_event *ev, const char *name);
 
+/* ---- Between xml.c (the bytes) and xml_events.c (the tags) ---------------- */
+
+/* The attribute just read (t->attr): a namespace declaration into t->cur,
+ * or an attribute kept. */
+void xml_attr_done(struct xml_tok *t);
+/* The tag just read (t->name, t->attrs) opens an element: its START (and
+ * its END too when empty). Returns true when fn asked to stop. */
+bool xml_emit_start(struct xml_tok *t, bool empty, xml_event_fn fn, void *ctx);
+/* The innermost open element ends: its END, then it is closed. Returns
+ * true when fn asked to stop. */
+bool xml_emit_end(struct xml_tok *t, bool empty, xml_event_fn fn, void *ctx);
+
 #endif
