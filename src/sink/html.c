@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "sink_html.h"
 
 #define HTML_CHART_ROWS 30 /* bars per chart; the tables list every row */
@@ -41,36 +42,26 @@ static const struct {
 
 #define HTML_N_VERDICTS (sizeof(html_verdicts) / sizeof(html_verdicts[0]))
 
+/* The characters HTML gives a meaning to, as the entities that stand for
+ * them. */
+static const char *const html_entities[128] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+};
+
 void
 sink_html_escape(FILE *o, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", o);
-			break;
-		case '<':
-			fputs("&lt;", o);
-			break;
-		case '>':
-			fputs("&gt;", o);
-			break;
-		case '"':
-			fputs("&quot;", o);
-			break;
-		case '\'':
-			fputs("&#39;", o);
-			break;
-		default:
-			if (*p < 0x20 || *p >= 0x7f) {
-				fputs("\\x", o);
-				fputc(hex[*p >> 4], o);
-				fputc(hex[*p & 15], o);
-			} else {
-				fputc(*p, o);
-			}
+		if (*p < 0x80 && html_entities[*p]) {
+			fputs(html_entities[*p], o);
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			fputs("\\x", o);
+			fputc(hex[*p >> 4], o);
+			fputc(hex[*p & 15], o);
+		} else {
+			fputc(*p, o);
 		}
 	}
 }
@@ -211,22 +202,6 @@ html_alerts(FILE *o, const struct html_priv *p)
 
 /* ---- bars per port or server ---- */
 
-static void
-html_row_name(const struct summary_row *r, bool server, char *buf, size_t bufsz)
-{
-	if (server) {
-		size_t n;
-
-		sink_format_endpoint(r->family, r->ip, r->port, buf, bufsz);
-		/* As the text report: a UDP server says so, TCP is the rule. */
-		n = strlen(buf);
-		if (r->l4 != 6 && n < bufsz)
-			snprintf(buf + n, bufsz - n, "/%s", transport_name(r->l4));
-	} else {
-		snprintf(buf, bufsz, "%u/%s", r->port, transport_name(r->l4));
-	}
-}
-
 static int
 html_by_sessions(const void *a, const void *b)
 {
@@ -267,7 +242,7 @@ html_bars(FILE *o, const struct summary_row *rows, size_t n, bool server)
 		const struct summary_row *r = top[i];
 		double x = label_w, y = (double)i * 22 + 2;
 
-		html_row_name(r, server, name, sizeof(name));
+		report_row_name(r, server, name, sizeof(name));
 		fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">", label_w - 6, y + 14);
 		sink_html_escape(o, name);
 		fputs(" ", o);
@@ -314,7 +289,7 @@ html_rows_table(FILE *o, const struct summary_row *rows, size_t n, bool server)
 	for (size_t i = 0; i < n; i++) {
 		const struct summary_row *r = &rows[i];
 
-		html_row_name(r, server, name, sizeof(name));
+		report_row_name(r, server, name, sizeof(name));
 		fputs("<tr><td>", o);
 		sink_html_escape(o, name);
 		fputs("</td><td>", o);
@@ -362,7 +337,7 @@ html_policies(FILE *o, const struct summary_row *rows, size_t n)
 			      "<tbody>\n",
 			      o);
 		any = true;
-		html_row_name(r, true, name, sizeof(name));
+		report_row_name(r, true, name, sizeof(name));
 		fputs(r->policy_violations ? "<tr class=\"crit\"><td>" : "<tr><td>", o);
 		sink_html_escape(o, name);
 		fputs("</td><td>", o);
@@ -405,7 +380,7 @@ html_tunnels(FILE *o, const struct summary_row *rows, size_t n)
 			      "<tbody>\n",
 			      o);
 		any = true;
-		html_row_name(r, true, name, sizeof(name));
+		report_row_name(r, true, name, sizeof(name));
 		fputs("<tr><td>", o);
 		sink_html_escape(o, name);
 		fputs("</td><td>", o);
@@ -508,56 +483,89 @@ html_timeline(FILE *o, struct summary *sum)
 
 /* ---- clients and users ---- */
 
+/* Closes a client or user table; when its last row counted the rest
+ * together (others), a note under it says so. */
+static void
+html_table_end(FILE *o, bool others, uint64_t count, const char *what, size_t max, const char *by)
+{
+	char note[256];
+
+	fputs("</tbody></table>\n", o);
+	if (!others)
+		return;
+	report_others_note(note, sizeof(note), count, what, max, by);
+	fprintf(o, "<p class=\"note\">%s.</p>\n", note);
+}
+
+static void
+html_client_row(FILE *o, const struct summary_client *c)
+{
+	const char *sep = "";
+	char name[64];
+
+	report_client_name(c, name, sizeof(name));
+	fputs(c->family ? "<tr><td>" : "<tr class=\"others\"><td>", o);
+	sink_html_escape(o, name);
+	fprintf(o,
+		"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n%s\">%" PRIu64
+		"</td><td class=\"n%s\">%" PRIu64 "</td><td class=\"n\">%.0f%%</td>"
+		"<td class=\"n%s\">%" PRIu64 "</td><td>",
+		c->sessions, c->verdicts[VERDICT_CLEARTEXT] ? " bad" : "",
+		c->verdicts[VERDICT_CLEARTEXT], c->verdicts[VERDICT_DOWNGRADED] ? " bad" : "",
+		c->verdicts[VERDICT_DOWNGRADED],
+		100.0 * summary_verdicts_share(c->verdicts, c->sessions), c->logins ? " bad" : "",
+		c->logins);
+	for (int j = 0; j < SUMMARY_LOGIN_SERVICES && c->by_service[j].service; j++) {
+		fputs(sep, o);
+		sink_html_escape(o, c->by_service[j].service);
+		fprintf(o, ":%" PRIu64, c->by_service[j].logins);
+		sep = " ";
+	}
+	if (c->logins_other)
+		fprintf(o, "%sother:%" PRIu64, sep, c->logins_other);
+	fputs(c->logins ? "</td></tr>\n" : "-</td></tr>\n", o);
+}
+
 static void
 html_clients(FILE *o, struct summary *sum)
 {
 	size_t n;
 	const struct summary_client *rows = summary_clients(sum, &n);
 	const struct summary_client *others = summary_clients_others(sum);
-	char name[64];
 
 	fputs("<h2>Per client</h2>\n<table id=\"clients\"><thead><tr><th>Client</th>"
 	      "<th>Sessions</th><th>Cleartext</th><th>Downgraded</th><th>Encrypted</th>"
 	      "<th>Cleartext logins</th><th>Cleartext logins by service</th></tr></thead><tbody>\n",
 	      o);
-	for (size_t i = 0; i <= n; i++) {
-		const struct summary_client *c = i < n ? &rows[i] : others;
-		const char *sep = "";
-
-		if (!c)
-			continue;
-		if (c->family)
-			session_addr_str(c->family, c->ip, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "(others)");
-		fputs(c->family ? "<tr><td>" : "<tr class=\"others\"><td>", o);
-		sink_html_escape(o, name);
-		fprintf(o,
-			"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n%s\">%" PRIu64
-			"</td><td class=\"n%s\">%" PRIu64 "</td><td class=\"n\">%.0f%%</td>"
-			"<td class=\"n%s\">%" PRIu64 "</td><td>",
-			c->sessions, c->verdicts[VERDICT_CLEARTEXT] ? " bad" : "",
-			c->verdicts[VERDICT_CLEARTEXT],
-			c->verdicts[VERDICT_DOWNGRADED] ? " bad" : "",
-			c->verdicts[VERDICT_DOWNGRADED],
-			100.0 * summary_verdicts_share(c->verdicts, c->sessions),
-			c->logins ? " bad" : "", c->logins);
-		for (int j = 0; j < SUMMARY_LOGIN_SERVICES && c->by_service[j].service; j++) {
-			fputs(sep, o);
-			sink_html_escape(o, c->by_service[j].service);
-			fprintf(o, ":%" PRIu64, c->by_service[j].logins);
-			sep = " ";
-		}
-		if (c->logins_other)
-			fprintf(o, "%sother:%" PRIu64, sep, c->logins_other);
-		fputs(c->logins ? "</td></tr>\n" : "-</td></tr>\n", o);
-	}
-	fputs("</tbody></table>\n", o);
+	for (size_t i = 0; i < n; i++)
+		html_client_row(o, &rows[i]);
 	if (others)
-		fprintf(o,
-			"<p class=\"note\">(others): %" PRIu64 " sessions of clients beyond the "
-			"first %zu, counted together.</p>\n",
-			others->sessions, summary_clients_max(sum));
+		html_client_row(o, others);
+	html_table_end(o, others != NULL, others ? others->sessions : 0, "sessions of clients",
+		       summary_clients_max(sum), "");
+}
+
+static void
+html_user_row(FILE *o, const struct summary_user *u)
+{
+	char srv[64];
+
+	if (u->service) {
+		fputs("<tr><td>", o);
+		sink_html_escape(o, u->user[0] ? u->user : "?");
+		fputs("</td><td>", o);
+		sink_html_escape(o, u->service);
+		sink_format_endpoint(u->family, u->ip, u->port, srv, sizeof(srv));
+	} else {
+		fputs("<tr class=\"others\"><td>(others)</td><td>-", o);
+		snprintf(srv, sizeof(srv), "-");
+	}
+	fprintf(o,
+		"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+		"</td><td class=\"n\">%" PRIu64 "</td><td>",
+		u->logins, u->successes, u->failures);
+	sink_html_escape(o, srv);
+	fputs("</td></tr>\n", o);
 }
 
 static void
@@ -566,7 +574,6 @@ html_users(FILE *o, struct summary *sum)
 	size_t n;
 	const struct summary_user *rows = summary_users(sum, &n);
 	const struct summary_user *others = summary_users_others(sum);
-	char srv[64];
 
 	fputs("<h2>Per user (cleartext logins)</h2>\n", o);
 	if (!n && !others) {
@@ -577,34 +584,12 @@ html_users(FILE *o, struct summary *sum)
 	      "<th>Cleartext logins</th><th>Succeeded</th><th>Failed</th><th>Server</th>"
 	      "</tr></thead><tbody>\n",
 	      o);
-	for (size_t i = 0; i <= n; i++) {
-		const struct summary_user *u = i < n ? &rows[i] : others;
-
-		if (!u)
-			continue;
-		if (u->service) {
-			fputs("<tr><td>", o);
-			sink_html_escape(o, u->user[0] ? u->user : "?");
-			fputs("</td><td>", o);
-			sink_html_escape(o, u->service);
-			sink_format_endpoint(u->family, u->ip, u->port, srv, sizeof(srv));
-		} else {
-			fputs("<tr class=\"others\"><td>(others)</td><td>-", o);
-			snprintf(srv, sizeof(srv), "-");
-		}
-		fprintf(o,
-			"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-			"</td><td class=\"n\">%" PRIu64 "</td><td>",
-			u->logins, u->successes, u->failures);
-		sink_html_escape(o, srv);
-		fputs("</td></tr>\n", o);
-	}
-	fputs("</tbody></table>\n", o);
+	for (size_t i = 0; i < n; i++)
+		html_user_row(o, &rows[i]);
 	if (others)
-		fprintf(o,
-			"<p class=\"note\">(others): %" PRIu64 " logins of users beyond the first "
-			"%zu (by name, service and server), counted together.</p>\n",
-			others->logins, summary_users_max(sum));
+		html_user_row(o, others);
+	html_table_end(o, others != NULL, others ? others->logins : 0, "logins of users",
+		       summary_users_max(sum), " (by name, service and server)");
 }
 
 static void

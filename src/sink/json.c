@@ -14,6 +14,10 @@
  * (`tlswatch_session` ...), since their fields are not those of Suricata's
  * `flow` or `stats`. Every record names the sensor, the source (interface or
  * file) and tlswatch's version.
+ *
+ * This file holds that identity, the EVE common section, the session and
+ * alert records and the sink itself; a session's facts are in
+ * json_session.c, the closing records in json_summary.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,8 +28,7 @@
 
 #include "cursor.h"
 #include "flowid.h"
-#include "jbuf.h"
-#include "sink.h"
+#include "json_internal.h"
 #include "version.h"
 
 /* The gid of tlswatch's EVE alerts: Suricata's rules use 1, so a
@@ -43,45 +46,6 @@ static struct {
 	char source[1024];
 	struct jbuf tail; /* json_identity_tail's bytes, escaped once */
 } json_id;
-
-/* The per-sink state (k->priv). */
-struct json_sink {
-	bool close_out;
-	uint64_t last_ts_us; /* the latest packet time of a record written */
-	struct jbuf rec;     /* the record being built, kept between records */
-};
-
-/*
- * A record is built in a struct jbuf and written with one fwrite (jbuf.h):
- * a stdio call per field was a tenth of the run time in a session-dense
- * profile, and printf's format parsing a fifth in the first one.
- */
-
-/* A string whose length is not known when compiling, as it is. */
-static inline void
-json_raw(struct jbuf *b, const char *s)
-{
-	jbuf_put(b, s, strlen(s));
-}
-
-/* A string, or null when s is NULL or empty. */
-static void
-json_str_or_null(struct jbuf *b, const char *s)
-{
-	if (s && *s)
-		jbuf_put_jstr(b, s);
-	else
-		JB_LIT(b, "null");
-}
-
-static inline void
-json_bool(struct jbuf *b, bool v)
-{
-	if (v)
-		JB_LIT(b, "true");
-	else
-		JB_LIT(b, "false");
-}
 
 /* RFC 3339 UTC ("...56.120175Z"); in the EVE style as Suricata writes it,
  * with a numeric offset ("...56.120175+0000"), which the EVE readers parse.
@@ -102,7 +66,7 @@ json_time(struct jbuf *b, uint64_t us)
 	jbuf_putc(b, '"');
 }
 
-static void
+void
 json_ip(struct jbuf *b, uint8_t family, const uint8_t *ip)
 {
 	char a[64];
@@ -111,53 +75,40 @@ json_ip(struct jbuf *b, uint8_t family, const uint8_t *ip)
 	jbuf_put_jstr(b, a);
 }
 
-/*
- * A key with its leading comma and colon (",\"packets\":", a string
- * literal, appended with its compile-time length) and its value.
- */
-#define json_kv_u64(b, key, v)                                                                     \
-	do {                                                                                       \
-		JB_LIT(b, key);                                                                    \
-		jbuf_put_u64(b, v);                                                                \
-	} while (0)
-#define json_kv_time(b, key, us)                                                                   \
-	do {                                                                                       \
-		JB_LIT(b, key);                                                                    \
-		json_time(b, us);                                                                  \
-	} while (0)
-#define json_kv_bool(b, key, v)                                                                    \
-	do {                                                                                       \
-		JB_LIT(b, key);                                                                    \
-		json_bool(b, v);                                                                   \
-	} while (0)
-#define json_kv_str(b, key, v)                                                                     \
-	do {                                                                                       \
-		JB_LIT(b, key);                                                                    \
-		jbuf_put_jstr(b, v);                                                               \
-	} while (0)
-#define json_kv_str_or_null(b, key, v)                                                             \
-	do {                                                                                       \
-		JB_LIT(b, key);                                                                    \
-		json_str_or_null(b, v);                                                            \
-	} while (0)
+/* What the records of a session and of an alert say about its connection;
+ * JSON_CONN_OF takes it from either (the fields have the same names). */
+struct json_conn {
+	uint8_t family, l4;
+	const uint8_t *client_ip, *server_ip;
+	uint16_t client_port, server_port;
+};
 
-/* ,"<side>_ip":"...","<side>_port":N; side is "client" or "server". */
-#define json_endpoint(b, side, family, ip, port)                                                   \
-	do {                                                                                       \
-		JB_LIT(b, ",\"" side "_ip\":");                                                    \
-		json_ip(b, family, ip);                                                            \
-		json_kv_u64(b, ",\"" side "_port\":", port);                                       \
-	} while (0)
+#define JSON_CONN_OF(x)                                                                            \
+	{                                                                                          \
+		(x)->family, (x)->l4, (x)->client_ip, (x)->server_ip, (x)->client_port,            \
+			(x)->server_port                                                           \
+	}
 
 /* ,"community_id":"1:..." (null when it cannot be computed). */
 static void
-json_community_id(struct jbuf *b, uint8_t family, uint8_t l4, const uint8_t *cip, uint16_t cport,
-		  const uint8_t *sip, uint16_t sport)
+json_community_id(struct jbuf *b, const struct json_conn *c)
 {
 	char cid[COMMUNITY_ID_LEN];
 
-	community_id(cid, family, l4, cip, cport, sip, sport);
+	community_id(cid, c->family, c->l4, c->client_ip, c->client_port, c->server_ip,
+		     c->server_port);
 	json_kv_str_or_null(b, ",\"community_id\":", cid[0] ? cid : NULL);
+}
+
+/* ,"transport":..,"client_ip":..,"client_port":..,"server_ip":..,"server_port":.. */
+static void
+json_conn_fields(struct jbuf *b, const struct json_conn *c)
+{
+	JB_LIT(b, ",\"transport\":\"");
+	json_raw(b, transport_name(c->l4));
+	jbuf_putc(b, '"');
+	json_endpoint(b, "client", c->family, c->client_ip, c->client_port);
+	json_endpoint(b, "server", c->family, c->server_ip, c->server_port);
 }
 
 /* ---- where a record comes from ---- */
@@ -227,14 +178,11 @@ json_identity_tail(struct jbuf *b)
 		json_identity_tail_build(b);
 }
 
-/* The EVE record's endpoints: src is the client, dest the server. A record
- * without a connection has no src; a port record has no addresses. */
-struct json_eve_tuple {
-	uint8_t family; /* 4 or 6; 0: no addresses */
-	uint8_t l4;	/* 6 or 17 */
-	const uint8_t *src_ip, *dest_ip;
-	int src_port, dest_port; /* -1: none */
-};
+bool
+json_style_eve(void)
+{
+	return json_id.style == SINK_JSON_STYLE_EVE;
+}
 
 static const char *
 json_eve_proto(uint8_t l4)
@@ -249,7 +197,7 @@ json_eve_proto(uint8_t l4)
  * "app_proto":..; flow_id 0 and a NULL t leave those out, and so does an
  * unknown service its app_proto. The object stays open.
  */
-static void
+void
 json_eve_header(struct jbuf *b, uint64_t ts_us, uint64_t flow, const char *event_type,
 		const struct json_eve_tuple *t, const char *service)
 {
@@ -294,7 +242,7 @@ json_eve_header(struct jbuf *b, uint64_t ts_us, uint64_t flow, const char *event
 
 /* ,"tlswatch":{"version":"0.1.0" - tlswatch's own fields follow, each with
  * its leading comma; the caller closes the object. */
-static void
+void
 json_eve_own_open(struct jbuf *b)
 {
 	json_kv_str(b, ",\"tlswatch\":{\"version\":", TLSWATCH_VERSION);
@@ -340,237 +288,6 @@ sink_json_eve_signature_id(enum alert_kind kind)
 	return (unsigned)kind < ALERT_KIND_COUNT ? json_eve_signatures[kind].sid : 0;
 }
 
-/* A certificate's validity bound, RFC 3339 UTC to the second. */
-static void
-json_cert_time(struct jbuf *b, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char ts[32];
-
-	if (!gmtime_r(&tt, &tm) || strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-		JB_LIT(b, "null");
-		return;
-	}
-	jbuf_put_jstr(b, ts);
-}
-
-static void
-json_hex(struct jbuf *b, const uint8_t *p, size_t n)
-{
-	char h[2 * 32 + 1];
-
-	hex_encode(p, n < 32 ? n : 32, h);
-	jbuf_put_jstr(b, h);
-}
-
-/* The server's certificate (tls.h struct tls_cert): null when none was seen,
- * "encrypted" (TLS 1.3), "unreadable", or what its leaf says. */
-static void
-json_cert(struct jbuf *b, const struct tls_cert *c)
-{
-	const char *p = c->names;
-
-	JB_LIT(b, ",\"certificate\":");
-	switch (c->state) {
-	case TLS_CERT_NONE:
-		JB_LIT(b, "null");
-		return;
-	case TLS_CERT_ENCRYPTED:
-		JB_LIT(b, "\"encrypted\"");
-		return;
-	case TLS_CERT_BAD:
-		JB_LIT(b, "\"unreadable\"");
-		return;
-	}
-	json_kv_str_or_null(b, "{\"subject\":", c->subject[0] ? c->subject : NULL);
-	json_kv_str_or_null(b, ",\"issuer\":", c->issuer[0] ? c->issuer : NULL);
-	JB_LIT(b, ",\"names\":[");
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if (p != c->names)
-			jbuf_putc(b, ',');
-		jbuf_put_jstrn(b, p, n);
-		p += n + (end ? 1 : 0);
-	}
-	jbuf_putc(b, ']');
-	json_kv_bool(b, ",\"names_cut\":", c->names_cut);
-	if (c->times_known) {
-		JB_LIT(b, ",\"not_before\":");
-		json_cert_time(b, c->not_before);
-		JB_LIT(b, ",\"not_after\":");
-		json_cert_time(b, c->not_after);
-	} else {
-		JB_LIT(b, ",\"not_before\":null,\"not_after\":null");
-	}
-	json_kv_bool(b, ",\"self_signed\":", c->self_signed);
-	json_kv_str(b, ",\"key\":", c->key);
-	json_kv_u64(b, ",\"chain\":", c->chain);
-	JB_LIT(b, ",\"sha256\":");
-	json_hex(b, c->h[0].cert256, 32);
-	JB_LIT(b, ",\"spki_sha256\":");
-	json_hex(b, c->h[0].spki256, 32);
-	jbuf_putc(b, '}');
-}
-
-static void
-json_tls(struct jbuf *b, const struct session *s)
-{
-	const struct tls_facts *t = &s->tf;
-	char nb[8];
-
-	if (!t->client_hello && !t->server_hello) {
-		JB_LIT(b, "null");
-		return;
-	}
-	json_kv_str_or_null(
-		b, "{\"version\":", t->server_hello ? tls_version_name(t->version, nb) : NULL);
-	json_kv_str_or_null(
-		b, ",\"cipher\":", t->server_hello ? tls_cipher_name(t->cipher, nb) : NULL);
-	json_kv_str_or_null(b, ",\"sni\":", t->sni);
-	json_kv_str_or_null(b, ",\"alpn\":", t->alpn_selected[0] ? t->alpn_selected : t->alpn);
-	json_kv_str_or_null(b, ",\"client_max_version\":",
-			    t->client_hello ? tls_version_name(t->client_max_version, nb) : NULL);
-	json_kv_bool(b, ",\"established\":", t->established);
-	json_cert(b, &t->cert);
-	if (t->alert) {
-		json_kv_str(b,
-			    ",\"alert\":{\"from\":", t->alert_dir == DIR_C2S ? "client" : "server");
-		json_kv_u64(b, ",\"level\":", t->alert_level);
-		json_kv_str_or_null(b, ",\"description\":", tls_alert_name(t->alert_desc));
-		jbuf_putc(b, '}');
-	}
-	jbuf_putc(b, '}');
-}
-
-/* A protocol's own fields: "name":{"key":value,...}, nothing when none. */
-struct json_own {
-	struct jbuf *b;
-	const char *name;
-	bool opened;
-};
-
-static void
-json_own_key(struct json_own *w, const char *key)
-{
-	if (w->opened) {
-		jbuf_putc(w->b, ',');
-	} else {
-		JB_LIT(w->b, ",\"");
-		json_raw(w->b, w->name);
-		JB_LIT(w->b, "\":{");
-		w->opened = true;
-	}
-	jbuf_put_jstr(w->b, key);
-	jbuf_putc(w->b, ':');
-}
-
-static void
-json_own_str(void *ctx, const char *key, const char *value)
-{
-	json_own_key(ctx, key);
-	jbuf_put_jstr(((struct json_own *)ctx)->b, value);
-}
-
-static void
-json_own_num(void *ctx, const char *key, uint64_t value)
-{
-	json_own_key(ctx, key);
-	jbuf_put_u64(((struct json_own *)ctx)->b, value);
-}
-
-/* The links of a data connection or of a control session, then the
- * protocol's own fields. */
-static void
-json_session_extra(struct jbuf *b, const struct session *s)
-{
-	if (s->link) {
-		json_kv_u64(b, ",\"control\":", s->control_id);
-		json_kv_str(b, ",\"link\":", s->link == 1 ? "announced" : "inferred");
-	}
-	if (s->policy.source) {
-		const char *m = sts_mode_name((enum sts_mode)s->policy.mta_sts);
-
-		json_kv_str(b, ",\"policy\":{\"domain\":", s->policy.domain);
-		json_kv_str(b, ",\"source\":",
-			    policy_source_name((enum policy_source)s->policy.source));
-		if (m)
-			json_kv_str(b, ",\"mta_sts\":", m);
-		else
-			JB_LIT(b, ",\"mta_sts\":null");
-		json_kv_bool(b, ",\"dane\":", s->policy.dane);
-		json_kv_bool(b, ",\"tlsrpt\":", s->policy.tlsrpt);
-		json_kv_bool(b, ",\"mail_sent\":", s->policy.mail_sent);
-		jbuf_putc(b, '}');
-	}
-	if (s->data_sessions) {
-		json_kv_u64(b, ",\"data\":{\"sessions\":", s->data_sessions);
-		json_kv_u64(b, ",\"cleartext\":", s->data_cleartext);
-		jbuf_putc(b, '}');
-	}
-	if (s->proto && s->proto->write) {
-		struct json_own w = {b, s->proto->name, false};
-		struct proto_writer pw = {&w, json_own_str, json_own_num};
-
-		s->proto->write(&s->pf, &pw);
-		if (w.opened)
-			jbuf_putc(b, '}');
-	}
-}
-
-/* A session's facts, from ,"service": on: the same in both styles. */
-static void
-json_session_facts(struct jbuf *b, const struct sink *k, const struct session *s)
-{
-	const char *sep;
-
-	json_kv_str(b, ",\"service\":", s->service);
-	json_kv_str(b, ",\"verdict\":", verdict_name(s->verdict));
-	json_kv_str_or_null(b, ",\"reason\":", reason_name(s->reason));
-	JB_LIT(b, ",\"tls\":");
-	json_tls(b, s);
-	json_kv_bool(b, ",\"upgrade\":{\"offered\":", s->pf.tls_offered);
-	json_kv_bool(b, ",\"requested\":", s->pf.upgrade_requested);
-	json_kv_bool(b, ",\"accepted\":", s->pf.upgrade_accepted || s->pf.switch_to_tls);
-	JB_LIT(b, "},\"logins\":[");
-	for (size_t i = 0; i < s->pf.n_logins; i++) {
-		const struct login *l = &s->pf.logins[i];
-
-		json_raw(b, i ? ",{\"mechanism\":" : "{\"mechanism\":");
-		jbuf_put_jstr(b, l->mechanism);
-		json_kv_str_or_null(b, ",\"username\":", l->username);
-		json_kv_str(b, ",\"secret\":",
-			    l->has_secret ? (k->show_secrets ? l->secret : "redacted") : "none");
-		json_kv_str(b, ",\"outcome\":", login_outcome_name(l->outcome));
-		jbuf_putc(b, '}');
-	}
-	JB_LIT(b, "],\"alerts\":[");
-	sep = "";
-	for (int a = 0; a < ALERT_KIND_COUNT; a++)
-		if (s->alerts & (1u << a)) {
-			json_raw(b, sep);
-			jbuf_put_jstr(b, alert_kind_name((enum alert_kind)a));
-			sep = ",";
-		}
-	json_kv_u64(b, "],\"packets\":", s->packets);
-	json_kv_u64(b, ",\"bytes_c2s\":", s->bytes[DIR_C2S]);
-	json_kv_u64(b, ",\"bytes_s2c\":", s->bytes[DIR_S2C]);
-	json_kv_bool(b, ",\"midstream\":", s->midstream);
-	json_kv_bool(b, ",\"gap\":", s->gap);
-	json_kv_str(b, ",\"end\":", session_end_name(s->end));
-	json_kv_str_or_null(b, ",\"ndpi\":", s->ndpi);
-	if (s->tunnel_depth) {
-		/* Only on tunnelled sessions: "vxlan", "gre/mpls" (outermost first). */
-		char t[DECODE_TUNNEL_MAX * 16];
-
-		json_kv_str(b, ",\"tunnel\":",
-			    decode_tunnel_list(s->tunnels, s->tunnel_depth, t, sizeof(t)));
-	}
-	json_session_extra(b, s);
-}
-
 static void
 json_seen(struct sink *k, uint64_t ts_us)
 {
@@ -586,7 +303,7 @@ json_seen(struct sink *k, uint64_t ts_us)
  * (ENOSPC, EPIPE ...) for the error the run ends with, as sink_flush does:
  * a record larger than the FILE's buffer is written by fwrite itself, so a
  * later fflush has nothing left to fail on. */
-static void
+void
 json_emit(struct sink *k)
 {
 	struct json_sink *js = k->priv;
@@ -597,19 +314,27 @@ json_emit(struct sink *k)
 		k->write_errno = failed ? ENOMEM : errno ? errno : EIO;
 }
 
+/* The EVE endpoints of a connection: src the client, dest the server. */
+static struct json_eve_tuple
+json_eve_tuple_of(const struct json_conn *c)
+{
+	return (struct json_eve_tuple){.family = c->family,
+				       .l4 = c->l4,
+				       .src_ip = c->client_ip,
+				       .dest_ip = c->server_ip,
+				       .src_port = c->client_port,
+				       .dest_port = c->server_port};
+}
+
 static void
 json_session(struct sink *k, const struct session *s)
 {
 	struct jbuf *b = &((struct json_sink *)k->priv)->rec;
+	const struct json_conn c = JSON_CONN_OF(s);
 
 	json_seen(k, s->ts_last_us);
 	if (json_id.style == SINK_JSON_STYLE_EVE) {
-		struct json_eve_tuple t = {.family = s->family,
-					   .l4 = s->l4,
-					   .src_ip = s->client_ip,
-					   .dest_ip = s->server_ip,
-					   .src_port = s->client_port,
-					   .dest_port = s->server_port};
+		struct json_eve_tuple t = json_eve_tuple_of(&c);
 
 		/* Stamped when it ended, as Suricata stamps its flow records. */
 		json_eve_header(b, s->ts_last_us, session_flow_id(s), "tlswatch_session", &t,
@@ -623,15 +348,10 @@ json_session(struct sink *k, const struct session *s)
 	} else {
 		json_kv_u64(b, "{\"type\":\"session\",\"id\":", s->id);
 		json_kv_u64(b, ",\"flow_id\":", session_flow_id(s));
-		json_community_id(b, s->family, s->l4, s->client_ip, s->client_port, s->server_ip,
-				  s->server_port);
+		json_community_id(b, &c);
 		json_kv_time(b, ",\"ts_first\":", s->ts_first_us);
 		json_kv_time(b, ",\"ts_last\":", s->ts_last_us);
-		JB_LIT(b, ",\"transport\":\"");
-		json_raw(b, transport_name(s->l4));
-		jbuf_putc(b, '"');
-		json_endpoint(b, "client", s->family, s->client_ip, s->client_port);
-		json_endpoint(b, "server", s->family, s->server_ip, s->server_port);
+		json_conn_fields(b, &c);
 		json_session_facts(b, k, s);
 		json_identity_tail(b);
 		JB_LIT(b, "}\n");
@@ -646,12 +366,8 @@ json_session(struct sink *k, const struct session *s)
 static void
 json_eve_alert(struct jbuf *b, const struct alert *a)
 {
-	struct json_eve_tuple t = {.family = a->family,
-				   .l4 = a->l4,
-				   .src_ip = a->client_ip,
-				   .dest_ip = a->server_ip,
-				   .src_port = a->client_port,
-				   .dest_port = a->server_port};
+	const struct json_conn c = JSON_CONN_OF(a);
+	struct json_eve_tuple t = json_eve_tuple_of(&c);
 	unsigned k = (unsigned)a->kind < ALERT_KIND_COUNT ? (unsigned)a->kind : 0;
 
 	json_eve_header(b, a->ts_us, a->flow_id, "alert", &t, a->service);
@@ -684,6 +400,8 @@ json_eve_alert(struct jbuf *b, const struct alert *a)
 static void
 json_alert_record(struct jbuf *b, const struct alert *a)
 {
+	const struct json_conn c = JSON_CONN_OF(a);
+
 	json_identity_default();
 	if (json_id.style == SINK_JSON_STYLE_EVE) {
 		json_eve_alert(b, a);
@@ -693,14 +411,9 @@ json_alert_record(struct jbuf *b, const struct alert *a)
 	json_kv_str(b, ",\"severity\":", severity_name(a->severity));
 	json_kv_u64(b, ",\"session\":", a->session_id);
 	json_kv_u64(b, ",\"flow_id\":", a->flow_id);
-	json_community_id(b, a->family, a->l4, a->client_ip, a->client_port, a->server_ip,
-			  a->server_port);
+	json_community_id(b, &c);
 	json_kv_time(b, ",\"ts\":", a->ts_us);
-	JB_LIT(b, ",\"transport\":\"");
-	json_raw(b, transport_name(a->l4));
-	jbuf_putc(b, '"');
-	json_endpoint(b, "client", a->family, a->client_ip, a->client_port);
-	json_endpoint(b, "server", a->family, a->server_ip, a->server_port);
+	json_conn_fields(b, &c);
 	json_kv_str_or_null(b, ",\"service\":", a->service);
 	json_kv_str(b, ",\"evidence\":", a->evidence);
 	if (a->pcap[0]) {
@@ -735,72 +448,8 @@ json_alert(struct sink *k, const struct alert *a)
 	sink_flush(k);
 }
 
-/* ,"encrypted_share":0.123 - one per summary record, so printf's
- * rounding is kept. */
-static void
-json_share(struct jbuf *b, double share)
-{
-	char t[48];
-	int n = snprintf(t, sizeof(t), ",\"encrypted_share\":%.3f", share);
-
-	if (n > 0)
-		jbuf_put(b, t, (size_t)n < sizeof(t) ? (size_t)n : sizeof(t) - 1);
-}
-
-static void
-json_row(struct jbuf *b, const struct summary_row *r)
-{
-	static const char *const keys[VERDICT_COUNT] = {
-		[VERDICT_UNKNOWN] = "unknown",	     [VERDICT_IMPLICIT_TLS] = "implicit-tls",
-		[VERDICT_STARTTLS] = "starttls",     [VERDICT_CLEARTEXT] = "cleartext",
-		[VERDICT_DOWNGRADED] = "downgraded", [VERDICT_TLS_FAILED] = "tls-failed",
-	};
-
-	json_kv_str_or_null(b, ",\"service\":", r->service);
-	json_kv_u64(b, ",\"sessions\":", r->sessions);
-	JB_LIT(b, ",\"verdicts\":{");
-	for (int v = VERDICT_IMPLICIT_TLS; v < VERDICT_COUNT; v++) {
-		jbuf_putc(b, '"');
-		json_raw(b, keys[v]);
-		json_kv_u64(b, "\":", r->verdicts[v]);
-		jbuf_putc(b, ',');
-	}
-	json_kv_u64(b, "\"unknown\":", r->verdicts[VERDICT_UNKNOWN]);
-	json_kv_u64(b, "},\"cleartext_logins\":", r->logins);
-	json_kv_u64(b, ",\"sessions_with_alerts\":", r->alerts);
-	json_share(b, summary_encrypted_share(r));
-}
-
-/* ,"<name>":N for each counter; the names need no escape. */
-static void
-json_stat(void *ctx, const char *name, uint64_t v)
-{
-	struct jbuf *b = ctx;
-
-	JB_LIT(b, ",\"");
-	json_raw(b, name);
-	json_kv_u64(b, "\":", v);
-}
-
-/* The time of the closing records: the latest packet time of the records
- * written when reading files (so the same in every run), the clock in a
- * live capture (the counters are as of now), the clock when there was no
- * record at all. */
-static uint64_t
-json_finish_time(const struct sink *k)
-{
-	const struct json_sink *js = k->priv;
-	struct timespec now;
-
-	if (!k->live && js->last_ts_us)
-		return js->last_ts_us;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
-}
-static void json_views(struct sink *k, struct summary *sum, uint64_t ts);
-
 /* The end of a closing record: ts and the identity, or the EVE object's end. */
-static void
+void
 json_record_close(struct jbuf *b, uint64_t ts)
 {
 	if (json_id.style == SINK_JSON_STYLE_EVE) {
@@ -810,101 +459,6 @@ json_record_close(struct jbuf *b, uint64_t ts)
 	json_kv_time(b, ",\"ts\":", ts);
 	json_identity_tail(b);
 	JB_LIT(b, "}\n");
-}
-
-static void
-json_finish(struct sink *k, struct summary *sum, const struct stats *st)
-{
-	struct jbuf *b = &((struct json_sink *)k->priv)->rec;
-	const struct summary_row *rows;
-	size_t n;
-	uint64_t ts = json_finish_time(k);
-	bool eve = json_id.style == SINK_JSON_STYLE_EVE;
-
-	rows = summary_ports(sum, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (eve) {
-			struct json_eve_tuple t = {
-				.l4 = rows[i].l4, .src_port = -1, .dest_port = rows[i].port};
-
-			json_eve_header(b, ts, 0, "tlswatch_port", &t, rows[i].service);
-			json_eve_own_open(b);
-		} else {
-			JB_LIT(b, "{\"type\":\"port\",\"transport\":\"");
-			json_raw(b, transport_name(rows[i].l4));
-			json_kv_u64(b, "\",\"port\":", rows[i].port);
-		}
-		json_row(b, &rows[i]);
-		json_record_close(b, ts);
-		json_emit(k);
-	}
-	rows = summary_servers(sum, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (eve) {
-			struct json_eve_tuple t = {.family = rows[i].family,
-						   .l4 = rows[i].l4,
-						   .dest_ip = rows[i].ip,
-						   .src_port = -1,
-						   .dest_port = rows[i].port};
-
-			json_eve_header(b, ts, 0, "tlswatch_server", &t, rows[i].service);
-			json_eve_own_open(b);
-		} else {
-			JB_LIT(b, "{\"type\":\"server\",\"server_ip\":");
-			json_ip(b, rows[i].family, rows[i].ip);
-			json_kv_u64(b, ",\"server_port\":", rows[i].port);
-			JB_LIT(b, ",\"transport\":\"");
-			json_raw(b, transport_name(rows[i].l4));
-			jbuf_putc(b, '"');
-		}
-		json_row(b, &rows[i]);
-		json_kv_bool(b, ",\"upgrade_offered\":", rows[i].tls_offered);
-		json_kv_bool(b, ",\"upgrade_not_offered\":", rows[i].tls_not_offered);
-		json_record_close(b, ts);
-		json_emit(k);
-	}
-	json_views(k, sum, ts);
-	if (eve) {
-		json_eve_header(b, ts, 0, "tlswatch_stats", NULL, NULL);
-		json_eve_own_open(b);
-	} else {
-		JB_LIT(b, "{\"type\":\"stats\"");
-	}
-	sink_stats_each(st, json_stat, b);
-	json_record_close(b, ts);
-	json_emit(k);
-	sink_flush(k);
-}
-
-/*
- * The running stats record (--stats-interval) is written in three parts:
- * these two and, between them, the counters cli_outputs_stats writes on o.
- * Each part is built in a buffer of its own and written with one fwrite.
- */
-void
-sink_json_stats_open(FILE *o, uint64_t ts_us, unsigned interval)
-{
-	struct jbuf b = {0};
-
-	if (json_id.style == SINK_JSON_STYLE_EVE) {
-		json_eve_header(&b, ts_us, 0, "tlswatch_stats", NULL, NULL);
-		json_eve_own_open(&b);
-	} else {
-		JB_LIT(&b, "{\"type\":\"stats\"");
-	}
-	json_kv_u64(&b, ",\"interval\":", interval);
-	jbuf_write(&b, o);
-	jbuf_free(&b);
-}
-
-void
-sink_json_stats_close(FILE *o, uint64_t ts_us)
-{
-	struct jbuf b = {0};
-
-	json_record_close(&b, ts_us);
-	jbuf_write(&b, o);
-	jbuf_free(&b);
 }
 
 static void
@@ -942,120 +496,4 @@ sink_json_new(FILE *out, bool close_out, bool show_secrets, bool live)
 	k->live = live;
 	k->priv = js;
 	return k;
-}
-
-/* ---- the client and user views (docs/json-schema.md) ---- */
-
-/* ,"sessions":N,"verdicts":{...} */
-static void
-json_verdicts(struct jbuf *b, uint64_t sessions, const uint64_t *verdicts)
-{
-	json_kv_u64(b, ",\"sessions\":", sessions);
-	JB_LIT(b, ",\"verdicts\":{");
-	for (int v = VERDICT_IMPLICIT_TLS; v <= VERDICT_COUNT; v++) {
-		enum verdict vv = v < VERDICT_COUNT ? (enum verdict)v : VERDICT_UNKNOWN;
-
-		if (v > VERDICT_IMPLICIT_TLS)
-			jbuf_putc(b, ',');
-		jbuf_putc(b, '"');
-		json_raw(b, verdict_name(vv));
-		json_kv_u64(b, "\":", verdicts[vv]);
-	}
-	jbuf_putc(b, '}');
-}
-
-static void
-json_client(struct jbuf *b, const struct summary_client *c, uint64_t ts)
-{
-	if (json_id.style == SINK_JSON_STYLE_EVE) {
-		struct json_eve_tuple t = {
-			.family = c->family, .src_ip = c->ip, .src_port = -1, .dest_port = -1};
-
-		json_eve_header(b, ts, 0, "tlswatch_client", c->family ? &t : NULL, NULL);
-		json_eve_own_open(b);
-		JB_LIT(b, ",\"client_ip\":");
-	} else {
-		JB_LIT(b, "{\"type\":\"client\",\"client_ip\":");
-	}
-	if (c->family)
-		json_ip(b, c->family, c->ip);
-	else
-		JB_LIT(b, "null");
-	json_kv_bool(b, ",\"others\":", !c->family);
-	json_verdicts(b, c->sessions, c->verdicts);
-	json_kv_u64(b, ",\"cleartext_logins\":", c->logins);
-	JB_LIT(b, ",\"cleartext_logins_by_service\":{");
-	for (int i = 0; i < SUMMARY_LOGIN_SERVICES && c->by_service[i].service; i++) {
-		if (i)
-			jbuf_putc(b, ',');
-		jbuf_put_jstr(b, c->by_service[i].service);
-		json_kv_u64(b, ":", c->by_service[i].logins);
-	}
-	json_kv_u64(b, "},\"cleartext_logins_other_services\":", c->logins_other);
-	json_share(b, summary_verdicts_share(c->verdicts, c->sessions));
-	json_record_close(b, ts);
-}
-
-static void
-json_user(struct jbuf *b, const struct summary_user *u, uint64_t ts)
-{
-	if (json_id.style == SINK_JSON_STYLE_EVE) {
-		struct json_eve_tuple t = {.family = u->family,
-					   .l4 = u->l4,
-					   .dest_ip = u->ip,
-					   .src_port = -1,
-					   .dest_port = u->port};
-
-		json_eve_header(b, ts, 0, "tlswatch_user", u->service ? &t : NULL, u->service);
-		json_eve_own_open(b);
-		JB_LIT(b, ",\"username\":");
-	} else {
-		JB_LIT(b, "{\"type\":\"user\",\"username\":");
-	}
-	if (u->service) {
-		jbuf_put_jstr(b, u->user);
-		json_kv_str(b, ",\"service\":", u->service);
-		JB_LIT(b, ",\"server_ip\":");
-		json_ip(b, u->family, u->ip);
-		json_kv_u64(b, ",\"server_port\":", u->port);
-		json_kv_str(b, ",\"transport\":", transport_name(u->l4));
-	} else {
-		JB_LIT(b, "null,\"service\":null,\"server_ip\":null,\"server_port\":null,"
-			  "\"transport\":null");
-	}
-	json_kv_bool(b, ",\"others\":", !u->service);
-	json_kv_u64(b, ",\"cleartext_logins\":", u->logins);
-	json_kv_u64(b, ",\"successes\":", u->successes);
-	json_kv_u64(b, ",\"failures\":", u->failures);
-	json_record_close(b, ts);
-}
-
-/* One client record per client address and one user record per user name,
- * service and server, each view closed by its "others" row when it was
- * full. */
-static void
-json_views(struct sink *k, struct summary *sum, uint64_t ts)
-{
-	struct jbuf *b = &((struct json_sink *)k->priv)->rec;
-	size_t n;
-	const struct summary_client *c = summary_clients(sum, &n);
-	const struct summary_user *u;
-
-	for (size_t i = 0; i < n; i++) {
-		json_client(b, &c[i], ts);
-		json_emit(k);
-	}
-	if (summary_clients_others(sum)) {
-		json_client(b, summary_clients_others(sum), ts);
-		json_emit(k);
-	}
-	u = summary_users(sum, &n);
-	for (size_t i = 0; i < n; i++) {
-		json_user(b, &u[i], ts);
-		json_emit(k);
-	}
-	if (summary_users_others(sum)) {
-		json_user(b, summary_users_others(sum), ts);
-		json_emit(k);
-	}
 }

@@ -9,7 +9,8 @@
  *                 and the UI thread's loop
  *   layout.c      where the panels go, keeping a cursor in view
  *   snapshot.c    what the UI thread copies from the model for one frame
- *   draw.c        drawing one frame: header, panels, detail, help, footer
+ *   draw*.c       drawing one frame: header, panels, detail, help, footer
+ *                 (draw.h: draw_sessions.c, draw_servers.c, draw_cells.c)
  *   keys.c        the key table (dispatch and help text), the filter editor
  *   model*.c      the data (include/tui_model.h), no curses
  *
