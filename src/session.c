@@ -6,6 +6,7 @@
 #include "session.h"
 
 #include "flowid.h"
+#include "session_cache.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -17,101 +18,6 @@ session_flow_id(const struct session *s)
 {
 	return flow_id(s->family, s->l4, s->client_ip, s->client_port, s->server_ip, s->server_port,
 		       s->ts_first_us);
-}
-
-/*
- * A session's blocks (the sniffer's buffers, its parser's state, the TLS
- * parser) come from a small per-thread cache of freed blocks of the same
- * size: on a busy mail relay sessions start and end thousands of times a
- * second, and these blocks are too big for malloc's own thread cache, so
- * each took a trip through its bins. A block carries its size in a header;
- * a cache slot holds blocks of one size at a time (a size that hashes to a
- * slot holding another one goes to malloc), at most SESSION_CACHE_KEEP of
- * them. Blocks may be freed by another thread than the one that took them.
- */
-#define SESSION_CACHE_SLOTS 16
-#define SESSION_CACHE_KEEP 64
-
-struct session_block {
-	_Alignas(max_align_t) size_t size;
-	struct session_block *next; /* while in the cache */
-};
-
-struct session_cache_slot {
-	size_t size;
-	unsigned n;
-	struct session_block *head;
-};
-
-static _Thread_local struct session_cache_slot session_cache[SESSION_CACHE_SLOTS];
-
-static struct session_cache_slot *
-session_cache_slot(size_t size)
-{
-	return &session_cache[(size >> 3) % SESSION_CACHE_SLOTS];
-}
-
-/* size zeroed bytes, or NULL; freed with session_zfree. */
-static void *
-session_zalloc(size_t size)
-{
-	struct session_cache_slot *c = session_cache_slot(size);
-	struct session_block *b;
-
-	if (c->size == size && c->head) {
-		b = c->head;
-		c->head = b->next;
-		c->n--;
-		memset(b + 1, 0, size);
-	} else if (!(b = calloc(1, sizeof(*b) + size))) {
-		return NULL;
-	}
-	b->size = size;
-	return b + 1;
-}
-
-/* The size a block of session_zalloc was asked for. */
-static size_t
-session_zsize(const void *p)
-{
-	return ((const struct session_block *)p - 1)->size;
-}
-
-static void
-session_zfree(void *p)
-{
-	struct session_block *b;
-	struct session_cache_slot *c;
-
-	if (!p)
-		return;
-	b = (struct session_block *)p - 1;
-	c = session_cache_slot(b->size);
-	if (!c->head)
-		c->size = b->size;
-	if (c->size == b->size && c->n < SESSION_CACHE_KEEP) {
-		b->next = c->head;
-		c->head = b;
-		c->n++;
-		return;
-	}
-	free(b);
-}
-
-void
-session_cache_drain(void)
-{
-	for (size_t i = 0; i < SESSION_CACHE_SLOTS; i++) {
-		struct session_cache_slot *c = &session_cache[i];
-
-		while (c->head) {
-			struct session_block *b = c->head;
-
-			c->head = b->next;
-			free(b);
-		}
-		c->n = 0;
-	}
 }
 
 void
@@ -633,50 +539,6 @@ session_on_data(struct session *s, enum dir dir, const uint8_t *p, size_t len)
 {
 	s->bytes[dir] += len;
 	session_feed(s, dir, p, len);
-}
-
-/* Does the offered ALPN list (comma-separated) name service anywhere in
- * it? */
-static bool
-session_alpn_offers(const char *list, const char *service)
-{
-	for (const char *p = list; p; p = strchr(p, ',')) {
-		const char *name;
-
-		if (*p == ',')
-			p++;
-		name = proto_name_by_alpn(p);
-		if (name && strcmp(name, service) == 0)
-			return true;
-	}
-	return false;
-}
-
-void
-session_name_service(struct session *s)
-{
-	const struct proto_desc *sp;
-	const char *by_alpn = NULL;
-	bool tls_port;
-
-	if (s->proto)
-		return; /* named by content */
-	sp = proto_by_port(s->server_port, s->l4, &tls_port);
-	if (s->tf.alpn_selected[0])
-		by_alpn = proto_name_by_alpn(s->tf.alpn_selected);
-	else if (s->tf.alpn[0] && sp && session_alpn_offers(s->tf.alpn, sp->name))
-		by_alpn = sp->name; /* offered among others: coturn's client
-				     * offers "http/1.1,stun.turn" to 5349 */
-	else if (s->tf.alpn[0])
-		by_alpn = proto_name_by_alpn(s->tf.alpn);
-	if (by_alpn)
-		s->service = by_alpn;
-	else if (s->ndpi[0] && proto_name_by_ndpi(s->ndpi))
-		s->service = proto_name_by_ndpi(s->ndpi);
-	else if (sp)
-		s->service = sp->name;
-	else if (s->tf.client_hello || s->tf.server_hello)
-		s->service = "tls";
 }
 
 void

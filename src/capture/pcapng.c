@@ -1,7 +1,8 @@
 /*
  * pcapng.c - a reader of pcapng capture files (see pcapng.h), behind
  * capture_open_file for every file that starts with a Section Header Block
- * (first four bytes 0x0A0D0D0A).
+ * (first four bytes 0x0A0D0D0A): its blocks and packets (the sections and
+ * interfaces are pcapng_iface.c's).
  *
  * Why our own pcapng reader: dumpcap writes one Interface Description Block
  * (IDB) per interface, and their link types may differ (Ethernet on one,
@@ -34,7 +35,7 @@
  * types that differ between this host's DLT_ values and the file's
  * LINKTYPE_ values other than raw IP (101) and ATM RFC 1483 (100).
  */
-#include "pcapng.h"
+#include "pcapng_reader.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -47,77 +48,6 @@
 
 #include "cursor.h"
 
-#define PCAPNG_SHB 0x0A0D0D0Au
-#define PCAPNG_IDB 0x00000001u
-#define PCAPNG_PB 0x00000002u /* obsolete Packet Block */
-#define PCAPNG_SPB 0x00000003u
-#define PCAPNG_EPB 0x00000006u
-#define PCAPNG_BYTE_ORDER_MAGIC 0x1A2B3C4Du
-
-#define PCAPNG_OPT_END 0
-#define PCAPNG_IF_TSRESOL 9
-#define PCAPNG_IF_TSOFFSET 14
-
-/* Blocks read whole are at most this big (libpcap's limit too); the block
- * types that are skipped are read through in pieces, whatever their size. */
-#define PCAPNG_BLOCK_MAX (16u * 1024 * 1024)
-/* Interfaces per section; a section with more is taken as corrupt. */
-#define PCAPNG_IFACES_MAX 65536u
-/* libpcap's snap length for an IDB that says 0 (no limit). */
-#define PCAPNG_SNAPLEN_DEFAULT 262144u
-
-/* LINKTYPE_ values of the file whose DLT_ value differs on this host. */
-#define LINKTYPE_ATM_RFC1483 100
-#define LINKTYPE_RAW 101
-
-/* One interface (IDB) of the current section. */
-struct pcapng_iface {
-	int dlt;
-	uint32_t snaplen;  /* 0: no limit */
-	uint64_t units;	   /* timestamp units per second (if_tsresol) */
-	unsigned shift;	   /* units == 1 << shift when binary */
-	bool binary;	   /* if_tsresol is a power of 2 */
-	uint64_t offset_s; /* if_tsoffset in seconds (two's complement) */
-	size_t filter;	   /* index in pcapng.filters once a filter is set */
-};
-
-/* A filter compiled for one link type. */
-struct pcapng_filter {
-	int dlt;
-	struct bpf_program prog;
-};
-
-enum pcapng_step {
-	STEP_BLOCK,  /* a block was read (not a packet, or a filtered-out one) */
-	STEP_PACKET, /* r->pkt_* hold a packet */
-	STEP_EOF,
-	STEP_ERROR, /* err is set */
-};
-
-struct pcapng {
-	char name[256]; /* the capture's, for messages */
-	struct pcapng_io io;
-	uint64_t offset; /* bytes read so far: where the next block starts */
-	volatile sig_atomic_t stop;
-	bool big_endian; /* the current section's byte order */
-	struct pcapng_iface *ifaces;
-	size_t n_ifaces, ifaces_size;
-	int first_dlt;
-	uint8_t *buf; /* the block being read; packets point into it */
-	size_t buf_size;
-	uint64_t last_ts_us; /* for Simple Packet Blocks */
-	bool failed;
-	char failure[512]; /* repeated by pcapng_next after an error */
-	char *filter_expr;
-	struct pcapng_filter *filters;
-	size_t n_filters;
-	const uint8_t *pkt_data;
-	size_t pkt_caplen;
-	size_t pkt_len; /* on the wire */
-	uint64_t pkt_ts_us;
-	int pkt_dlt;
-};
-
 /* Reads up to n bytes from the source, counting them. */
 static size_t
 pcapng_read_raw(struct pcapng *r, void *dst, size_t n)
@@ -128,56 +58,7 @@ pcapng_read_raw(struct pcapng *r, void *dst, size_t n)
 	return got;
 }
 
-static uint32_t
-pcapng_u32(const struct pcapng *r, const uint8_t *b)
-{
-	if (r->big_endian)
-		return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-	return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
-}
-
-/* Fields in the section's byte order. */
-static bool
-pcapng_get_u16(const struct pcapng *r, struct cursor *cur, uint16_t *out)
-{
-	struct cursor b;
-
-	if (!cursor_get_bytes(cur, &b, 2))
-		return false;
-	*out = r->big_endian ? (uint16_t)(b.p[0] << 8 | b.p[1]) : (uint16_t)(b.p[1] << 8 | b.p[0]);
-	return true;
-}
-
-static bool
-pcapng_get_u32(const struct pcapng *r, struct cursor *cur, uint32_t *out)
-{
-	struct cursor b;
-
-	if (!cursor_get_bytes(cur, &b, 4))
-		return false;
-	*out = pcapng_u32(r, b.p);
-	return true;
-}
-
-static bool
-pcapng_get_u64(const struct pcapng *r, struct cursor *cur, uint64_t *out)
-{
-	uint32_t hi, lo;
-	struct cursor save = *cur;
-
-	/* In the section's byte order as a whole (if_tsoffset), not as two
-	 * halves in a fixed order like an EPB timestamp. */
-	if (!pcapng_get_u32(r, cur, r->big_endian ? &hi : &lo) ||
-	    !pcapng_get_u32(r, cur, r->big_endian ? &lo : &hi)) {
-		*cur = save;
-		return false;
-	}
-	*out = (uint64_t)hi << 32 | lo;
-	return true;
-}
-
-/* Records a reading error: err gets it now, every later pcapng_next again. */
-static int __attribute__((format(printf, 4, 5)))
+int
 pcapng_error(struct pcapng *r, char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
@@ -190,7 +71,7 @@ pcapng_error(struct pcapng *r, char *err, size_t errsz, const char *fmt, ...)
 	return -1;
 }
 
-static int
+int
 pcapng_fail(struct pcapng *r, uint64_t at, char *err, size_t errsz, const char *what)
 {
 	return pcapng_error(r, err, errsz, "%s: corrupt pcapng file at offset %" PRIu64 ": %s",
@@ -320,145 +201,6 @@ pcapng_read_block(struct pcapng *r, uint32_t *type, struct cursor *body, uint64_
 		return STEP_ERROR;
 	}
 	return STEP_BLOCK;
-}
-
-/* The file's LINKTYPE_ as this host's DLT_ (what decode and libpcap use). */
-static int
-pcapng_dlt(uint16_t linktype)
-{
-	switch (linktype) {
-	case LINKTYPE_RAW:
-		return DLT_RAW;
-	case LINKTYPE_ATM_RFC1483:
-		return DLT_ATM_RFC1483;
-	default:
-		return linktype;
-	}
-}
-
-/* Compiles the filter for link type dlt unless it already is; -1 with err
- * naming the link type when it does not compile for it. */
-static int
-pcapng_compile(struct pcapng *r, int dlt, uint32_t snaplen, size_t *index, char *err, size_t errsz)
-{
-	struct pcapng_filter *more;
-	pcap_t *dead;
-
-	for (size_t i = 0; i < r->n_filters; i++) {
-		if (r->filters[i].dlt == dlt) {
-			*index = i;
-			return 0;
-		}
-	}
-	more = realloc(r->filters, (r->n_filters + 1) * sizeof(*more));
-	if (!more) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	r->filters = more;
-	if (snaplen == 0 || snaplen > PCAPNG_SNAPLEN_DEFAULT)
-		snaplen = PCAPNG_SNAPLEN_DEFAULT;
-	dead = pcap_open_dead(dlt, (int)snaplen);
-	if (!dead) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	if (pcap_compile(dead, &r->filters[r->n_filters].prog, r->filter_expr, 1,
-			 PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(err, errsz, "bad filter '%s' for link type %d (%s) in %s: %s",
-			 r->filter_expr, dlt, capture_link_name(dlt), r->name, pcap_geterr(dead));
-		pcap_close(dead);
-		return -1;
-	}
-	pcap_close(dead);
-	r->filters[r->n_filters].dlt = dlt;
-	*index = r->n_filters++;
-	return 0;
-}
-
-static int
-pcapng_section(struct pcapng *r, struct cursor *body, uint64_t at, char *err, size_t errsz)
-{
-	uint16_t major, minor;
-	char what[96];
-
-	if (!cursor_skip(body, 4) || !pcapng_get_u16(r, body, &major) ||
-	    !pcapng_get_u16(r, body, &minor))
-		return pcapng_fail(r, at, err, errsz, "short Section Header Block");
-	if (major != 1) {
-		snprintf(what, sizeof(what), "unsupported pcapng version %u.%u", major, minor);
-		return pcapng_fail(r, at, err, errsz, what);
-	}
-	/* Interface ids are per section. */
-	r->n_ifaces = 0;
-	return 0;
-}
-
-/* The if_tsresol byte: 10^-v seconds, or 2^-(v & 0x7f) with the top bit. */
-static bool
-pcapng_set_tsresol(struct pcapng_iface *i, uint8_t v)
-{
-	if (v & 0x80) {
-		if ((v & 0x7f) > 63)
-			return false;
-		i->binary = true;
-		i->shift = v & 0x7f;
-		i->units = (uint64_t)1 << i->shift;
-		return true;
-	}
-	if (v > 19)
-		return false;
-	i->binary = false;
-	i->units = 1;
-	for (unsigned k = 0; k < v; k++)
-		i->units *= 10;
-	return true;
-}
-
-static int
-pcapng_add_iface(struct pcapng *r, struct cursor *body, uint64_t at, char *err, size_t errsz)
-{
-	struct pcapng_iface i = {0};
-	uint16_t linktype, code, len;
-	uint32_t snaplen;
-	struct cursor val;
-
-	if (!pcapng_get_u16(r, body, &linktype) || !cursor_skip(body, 2) ||
-	    !pcapng_get_u32(r, body, &snaplen))
-		return pcapng_fail(r, at, err, errsz, "short Interface Description Block");
-	i.dlt = pcapng_dlt(linktype);
-	i.snaplen = snaplen;
-	pcapng_set_tsresol(&i, 6);
-	while (cursor_remaining(body) > 0) {
-		if (!pcapng_get_u16(r, body, &code) || !pcapng_get_u16(r, body, &len) ||
-		    !cursor_get_bytes(body, &val, len) || !cursor_skip(body, (4 - len % 4) % 4))
-			return pcapng_fail(r, at, err, errsz,
-					   "an interface option runs past its block");
-		if (code == PCAPNG_OPT_END)
-			break;
-		if (code == PCAPNG_IF_TSRESOL && (len != 1 || !pcapng_set_tsresol(&i, val.p[0])))
-			return pcapng_fail(r, at, err, errsz, "bad if_tsresol option");
-		if (code == PCAPNG_IF_TSOFFSET &&
-		    (len != 8 || !pcapng_get_u64(r, &val, &i.offset_s)))
-			return pcapng_fail(r, at, err, errsz, "bad if_tsoffset option");
-	}
-	if (r->n_ifaces >= PCAPNG_IFACES_MAX)
-		return pcapng_fail(r, at, err, errsz, "too many interfaces in one section");
-	if (r->n_ifaces == r->ifaces_size) {
-		size_t n = r->ifaces_size ? r->ifaces_size * 2 : 4;
-		struct pcapng_iface *more = realloc(r->ifaces, n * sizeof(*more));
-
-		if (!more)
-			return pcapng_error(r, err, errsz, "%s: out of memory", r->name);
-		r->ifaces = more;
-		r->ifaces_size = n;
-	}
-	if (r->filter_expr && pcapng_compile(r, i.dlt, i.snaplen, &i.filter, err, errsz) < 0)
-		return pcapng_error(r, err, errsz, "%s", err);
-	if (r->first_dlt < 0)
-		r->first_dlt = i.dlt;
-	r->ifaces[r->n_ifaces++] = i;
-	return 0;
 }
 
 /*
@@ -625,43 +367,6 @@ fail:
 	return NULL;
 }
 
-int
-pcapng_datalink(const struct pcapng *r)
-{
-	return r->first_dlt;
-}
-
-int
-pcapng_set_filter(struct pcapng *r, const char *expr, char *err, size_t errsz)
-{
-	/* Compiled for each link type met, the ones known now (the first
-	 * interface's at least) at once. */
-	for (size_t i = 0; i < r->n_filters; i++)
-		pcap_freecode(&r->filters[i].prog);
-	r->n_filters = 0;
-	free(r->filter_expr);
-	r->filter_expr = strdup(expr);
-	if (!r->filter_expr) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < r->n_ifaces; i++) {
-		if (pcapng_compile(r, r->ifaces[i].dlt, r->ifaces[i].snaplen, &r->ifaces[i].filter,
-				   err, errsz) < 0) {
-			free(r->filter_expr);
-			r->filter_expr = NULL;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-size_t
-pcapng_wire_len(const struct pcapng *r)
-{
-	return r->pkt_len;
-}
-
 enum capture_status
 pcapng_next(struct pcapng *r, const uint8_t **frame, size_t *caplen, uint64_t *ts_us, int *dlt,
 	    char *err, size_t errsz)
@@ -682,6 +387,12 @@ pcapng_next(struct pcapng *r, const uint8_t **frame, size_t *caplen, uint64_t *t
 	default:
 		return CAPTURE_END;
 	}
+}
+
+size_t
+pcapng_wire_len(const struct pcapng *r)
+{
+	return r->pkt_len;
 }
 
 void

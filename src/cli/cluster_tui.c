@@ -333,34 +333,19 @@ cluster_disconnect(struct reader *r, const char *why)
 	cluster_header(r);
 }
 
-int
-cluster_dashboard(const char *url, size_t max_rows)
+/* The reader's stream keys, and Redis reached once before the screen is
+ * taken, so that Redis down at start is said on stderr. False with err. */
+static bool
+cluster_open(struct reader *r, size_t max_rows, char *err, size_t errsz)
 {
-	struct reader *r = calloc(1, sizeof(*r));
-	struct sigaction sa, old_int, old_term;
-	uint64_t next_sum = 0, next_try = 0;
-	char err[512];
-	int status = 0;
-
-	if (!r || !(r->ids = calloc(1, sizeof(*r->ids)))) {
-		fputs("tlswatch: --cluster: out of memory\n", stderr);
-		free(r);
-		return 2;
-	}
-	if (shared_parse(url, &r->t, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlswatch: --cluster %s\n", err);
-		status = 2;
-		goto out;
-	}
 	r->max_rows = max_rows ? max_rows : TUI_MAX_ROWS_DEFAULT;
 	snprintf(r->key_sessions, sizeof(r->key_sessions), "%s:sessions", r->t.prefix);
 	snprintf(r->key_alerts, sizeof(r->key_alerts), "%s:alerts", r->t.prefix);
 	snprintf(r->last_sessions, sizeof(r->last_sessions), "0-0");
 	snprintf(r->last_alerts, sizeof(r->last_alerts), "0-0");
-	/* Redis down at start: said before the screen is taken */
-	r->rc = redis_connect(r->t.host, r->t.port, r->t.password, r->t.db, err, sizeof(err));
+	r->rc = redis_connect(r->t.host, r->t.port, r->t.password, r->t.db, err, errsz);
 	if (r->rc) {
-		struct cluster *c = cluster_load(r->rc, r->t.prefix, err, sizeof(err));
+		struct cluster *c = cluster_load(r->rc, r->t.prefix, err, errsz);
 
 		if (c)
 			cluster_free(c);
@@ -369,24 +354,18 @@ cluster_dashboard(const char *url, size_t max_rows)
 			r->rc = NULL;
 		}
 	}
-	if (!r->rc) {
-		fprintf(stderr, "tlswatch: --cluster redis://%s:%d: %s\n", r->t.host, r->t.port,
-			err);
-		status = 2;
-		goto out;
-	}
-	/* q sends SIGINT to this thread (sink.h): it stops the loop */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = cluster_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	r->k = sink_tui_new(url, true, 0, r->max_rows, err, sizeof(err));
-	if (!r->k) {
-		fprintf(stderr, "tlswatch: --cluster: %s\n", err);
-		status = 2;
-		goto restore;
-	}
+	return r->rc != NULL;
+}
+
+/* The dashboard until q (or SIGINT, SIGTERM): the history, then the
+ * streams followed and the servers' counts read every CLUSTER_SUMMARY_US;
+ * Redis lost is retried every CLUSTER_RETRY_US. */
+static void
+cluster_loop(struct reader *r)
+{
+	uint64_t next_sum = 0, next_try = 0;
+	char err[512];
+
 	if (!cluster_summary(r, err, sizeof(err)) || !cluster_history(r, false) ||
 	    !cluster_history(r, true))
 		cluster_disconnect(r, r->rc && r->rc->errstr[0] ? r->rc->errstr : "read failed");
@@ -427,6 +406,45 @@ cluster_dashboard(const char *url, size_t max_rows)
 			continue;
 		}
 	}
+}
+
+int
+cluster_dashboard(const char *url, size_t max_rows)
+{
+	struct reader *r = calloc(1, sizeof(*r));
+	struct sigaction sa, old_int, old_term;
+	char err[512];
+	int status = 0;
+
+	if (!r || !(r->ids = calloc(1, sizeof(*r->ids)))) {
+		fputs("tlswatch: --cluster: out of memory\n", stderr);
+		free(r);
+		return 2;
+	}
+	if (shared_parse(url, &r->t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlswatch: --cluster %s\n", err);
+		status = 2;
+		goto out;
+	}
+	if (!cluster_open(r, max_rows, err, sizeof(err))) {
+		fprintf(stderr, "tlswatch: --cluster redis://%s:%d: %s\n", r->t.host, r->t.port,
+			err);
+		status = 2;
+		goto out;
+	}
+	/* q sends SIGINT to this thread (sink.h): it stops the loop */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cluster_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	r->k = sink_tui_new(url, true, 0, r->max_rows, err, sizeof(err));
+	if (!r->k) {
+		fprintf(stderr, "tlswatch: --cluster: %s\n", err);
+		status = 2;
+		goto restore;
+	}
+	cluster_loop(r);
 	r->k->wait(r->k, &cluster_stop);
 	r->k->free(r->k);
 restore:

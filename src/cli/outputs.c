@@ -144,13 +144,111 @@ cli_json_configure(const struct cli_options *o)
 	sink_json_configure(&id);
 }
 
+/* The sources as the HTML report and the dashboard name them: the
+ * interface, or the first file and how many more. */
+static void
+cli_source_label(const struct cli_options *o, char *src, size_t size)
+{
+	if (o->iface)
+		snprintf(src, size, "%s", o->iface);
+	else if (o->n_files > 1)
+		snprintf(src, size, "%s +%zu", o->files[0], o->n_files - 1);
+	else
+		snprintf(src, size, "%s", o->n_files ? o->files[0] : "?");
+}
+
+/* --json redis://...: the same records, each handed to Redis by a thread of
+ * its own (flushed after each one when live, as for a file). 0, or 2 with
+ * the message printed. */
+static int
+cli_outputs_open_redis(struct cli_outputs *out, bool live)
+{
+	const struct cli_options *o = out->opt;
+	struct redisout_target t;
+	struct spool *spool = NULL;
+	char err[256];
+
+	if (redisout_parse(o->json_path, &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlswatch: --json %s\n", err);
+		return 2;
+	}
+	if (o->json_spool_dir) {
+		/* Opened now, before -Z, for the user who will write
+		 * there after it (as --evidence). */
+		struct passwd *pw = o->user ? getpwnam(o->user) : NULL;
+
+		spool = spool_open(o->json_spool_dir, o->json_spool_max,
+				   pw ? pw->pw_uid : (uid_t)-1, err, sizeof(err));
+		if (!spool) {
+			fprintf(stderr, "tlswatch: --json-spool %s\n", err);
+			return 2;
+		}
+	}
+	out->redis = redisout_new(&t, CLI_REDIS_QUEUE_BYTES, spool, err, sizeof(err));
+	if (!out->redis) {
+		fprintf(stderr, "tlswatch: --json %s\n", err);
+		return 2;
+	}
+	out->sinks[out->n_sinks] =
+		sink_json_new(redisout_file(out->redis), false, o->ecfg.show_secrets, live);
+	if (!out->sinks[out->n_sinks])
+		return 2;
+	out->n_sinks++;
+	return 0;
+}
+
+/* --json FILE (appended to unless --json-truncate: a restart, or a run
+ * after logrotate's copytruncate, never loses what was there) or --json -.
+ * 0, or 2 with the message printed. */
+static int
+cli_outputs_open_json_file(struct cli_outputs *out, bool live, bool json_stdout)
+{
+	const struct cli_options *o = out->opt;
+	char err[256];
+	FILE *f = json_stdout
+			  ? stdout
+			  : outfile_open_mode(o->json_path, !o->json_truncate, err, sizeof(err));
+
+	if (!f) {
+		fprintf(stderr, "tlswatch: --json %s\n", err);
+		return 2;
+	}
+	if (!json_stdout)
+		out->json_file = f;
+	out->sinks[out->n_sinks] = sink_json_new(f, false, o->ecfg.show_secrets, live);
+	if (!out->sinks[out->n_sinks])
+		return 2;
+	out->n_sinks++;
+	return 0;
+}
+
+/* --report-html FILE: 0, or 2 with the message printed. */
+static int
+cli_outputs_open_html(struct cli_outputs *out)
+{
+	const struct cli_options *o = out->opt;
+	char src[160], err[256];
+
+	cli_source_label(o, src, sizeof(src));
+	out->html_file = outfile_open(o->html_path, err, sizeof(err));
+	if (!out->html_file) {
+		fprintf(stderr, "tlswatch: --report-html %s\n", err);
+		return 2;
+	}
+	out->sinks[out->n_sinks] = sink_html_new(out->html_file, src);
+	if (!out->sinks[out->n_sinks])
+		return 2;
+	out->n_sinks++;
+	return 0;
+}
+
 int
 cli_outputs_open(struct cli_outputs *out)
 {
 	const struct cli_options *o = out->opt;
 	bool live = cli_sources_are_streams(o), json_stdout = cli_json_on_stdout(o);
-	bool show_secrets = o->ecfg.show_secrets;
 	char err[256];
+	int rc = 0;
 
 	cli_json_configure(o);
 	out->summary = summary_new();
@@ -176,77 +274,16 @@ cli_outputs_open(struct cli_outputs *out)
 		}
 		out->sinks[out->n_sinks++] = out->exec_sink;
 	}
-	if (redisout_is_url(o->json_path)) {
-		/* The same records, each handed to Redis by a thread of its
-		 * own (flushed after each one when live, as for a file). */
-		struct redisout_target t;
-		struct spool *spool = NULL;
-
-		if (redisout_parse(o->json_path, &t, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tlswatch: --json %s\n", err);
-			return 2;
-		}
-		if (o->json_spool_dir) {
-			/* Opened now, before -Z, for the user who will write
-			 * there after it (as --evidence). */
-			struct passwd *pw = o->user ? getpwnam(o->user) : NULL;
-
-			spool = spool_open(o->json_spool_dir, o->json_spool_max,
-					   pw ? pw->pw_uid : (uid_t)-1, err, sizeof(err));
-			if (!spool) {
-				fprintf(stderr, "tlswatch: --json-spool %s\n", err);
-				return 2;
-			}
-		}
-		out->redis = redisout_new(&t, CLI_REDIS_QUEUE_BYTES, spool, err, sizeof(err));
-		if (!out->redis) {
-			fprintf(stderr, "tlswatch: --json %s\n", err);
-			return 2;
-		}
-		out->sinks[out->n_sinks] =
-			sink_json_new(redisout_file(out->redis), false, show_secrets, live);
-		if (!out->sinks[out->n_sinks])
-			return 2;
-		out->n_sinks++;
-	} else if (o->json_path) {
-		/* Appended to unless --json-truncate: a restart (or a run
-		 * after logrotate's copytruncate) never loses what was there. */
-		FILE *f = json_stdout ? stdout
-				      : outfile_open_mode(o->json_path, !o->json_truncate, err,
-							  sizeof(err));
-
-		if (!f) {
-			fprintf(stderr, "tlswatch: --json %s\n", err);
-			return 2;
-		}
-		if (!json_stdout)
-			out->json_file = f;
-		out->sinks[out->n_sinks] = sink_json_new(f, false, show_secrets, live);
-		if (!out->sinks[out->n_sinks])
-			return 2;
-		out->n_sinks++;
-	}
-	if (o->html_path) {
-		char src[160];
-
-		if (o->iface)
-			snprintf(src, sizeof(src), "%s", o->iface);
-		else if (o->n_files > 1)
-			snprintf(src, sizeof(src), "%s +%zu", o->files[0], o->n_files - 1);
-		else
-			snprintf(src, sizeof(src), "%s", o->n_files ? o->files[0] : "?");
-		out->html_file = outfile_open(o->html_path, err, sizeof(err));
-		if (!out->html_file) {
-			fprintf(stderr, "tlswatch: --report-html %s\n", err);
-			return 2;
-		}
-		out->sinks[out->n_sinks] = sink_html_new(out->html_file, src);
-		if (!out->sinks[out->n_sinks])
-			return 2;
-		out->n_sinks++;
-	}
+	if (redisout_is_url(o->json_path))
+		rc = cli_outputs_open_redis(out, live);
+	else if (o->json_path)
+		rc = cli_outputs_open_json_file(out, live, json_stdout);
+	if (rc == 0 && o->html_path)
+		rc = cli_outputs_open_html(out);
+	if (rc != 0)
+		return rc;
 	if (!json_stdout) {
-		out->sinks[out->n_sinks] = sink_text_new(stdout, show_secrets, live);
+		out->sinks[out->n_sinks] = sink_text_new(stdout, o->ecfg.show_secrets, live);
 		if (!out->sinks[out->n_sinks])
 			return 2;
 		out->sinks[out->n_sinks]->wide = o->wide;
@@ -265,12 +302,7 @@ cli_outputs_start_tui(struct cli_outputs *out)
 	if (!out->want_tui || out->tui)
 		return;
 	out->want_tui = false;
-	if (o->iface)
-		snprintf(src, sizeof(src), "%s", o->iface);
-	else if (o->n_files > 1)
-		snprintf(src, sizeof(src), "%s +%zu", o->files[0], o->n_files - 1);
-	else
-		snprintf(src, sizeof(src), "%s", o->n_files ? o->files[0] : "?");
+	cli_source_label(o, src, sizeof(src));
 	out->tui = sink_tui_new(src, o->iface != NULL, o->iface ? 0 : o->replay_speed, o->max_rows,
 				err, sizeof(err));
 	if (!out->tui) {

@@ -8,8 +8,10 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "correlate.h"
 #include "policy.h"
@@ -200,65 +202,100 @@ engine_save_state(struct engine *e, char *err, size_t errsz)
 	return correlate_save(e->corr, err, errsz);
 }
 
+/* The modules whose counters engine_stats reports as its own. */
+enum engine_counter_source {
+	ENGINE_FROM_CORRELATE, /* struct correlate_stats */
+	ENGINE_FROM_POLICY,    /* struct policy_stats */
+	ENGINE_FROM_LINKS,     /* struct link_stats */
+	ENGINE_FROM_N,
+};
+
+/* A counter another module keeps: its place in that module's stats and in
+ * struct stats (a uint64_t in both). */
+struct engine_counter {
+	enum engine_counter_source source;
+	size_t from, to;
+};
+
+#define ENGINE_COUNTER(source, type, from, to)                                                     \
+	{                                                                                          \
+		source, offsetof(struct type, from), offsetof(struct stats, to)                    \
+	}
+#define ENGINE_CORR(from, to) ENGINE_COUNTER(ENGINE_FROM_CORRELATE, correlate_stats, from, to)
+#define ENGINE_POLICY(from, to) ENGINE_COUNTER(ENGINE_FROM_POLICY, policy_stats, from, to)
+#define ENGINE_LINKS(from, to) ENGINE_COUNTER(ENGINE_FROM_LINKS, link_stats, from, to)
+
+static const struct engine_counter engine_counters[] = {
+	ENGINE_CORR(servers_forgotten, servers_forgotten),
+	ENGINE_CORR(pairs_forgotten, pairs_forgotten),
+	ENGINE_CORR(state_servers_loaded, state_servers_loaded),
+	ENGINE_CORR(state_certs_loaded, state_certs_loaded),
+	ENGINE_CORR(state_part_loaded, policy_state_loaded),
+	ENGINE_CORR(shared_loaded, shared_loaded),
+	ENGINE_CORR(shared_received, shared_received),
+	ENGINE_CORR(shared_sent, shared_sent),
+	ENGINE_CORR(shared_dropped, shared_dropped),
+	ENGINE_CORR(shared_forgotten, shared_forgotten),
+	ENGINE_CORR(shared_reconnects, shared_reconnects),
+	ENGINE_CORR(shared_errors, shared_errors),
+	ENGINE_CORR(shared_hits, shared_hits),
+	ENGINE_CORR(shared_counted, shared_counted),
+	ENGINE_CORR(shared_feed_sent, shared_feed_sent),
+	ENGINE_CORR(shared_feed_dropped, shared_feed_dropped),
+	ENGINE_CORR(shared_policy_loaded, shared_policy_loaded),
+	ENGINE_CORR(shared_policy_received, shared_policy_received),
+	ENGINE_CORR(shared_policy_sent, shared_policy_sent),
+	ENGINE_CORR(shared_policy_dropped, shared_policy_dropped),
+	ENGINE_CORR(shared_cert_loaded, shared_cert_loaded),
+	ENGINE_CORR(shared_cert_received, shared_cert_received),
+	ENGINE_CORR(shared_cert_sent, shared_cert_sent),
+	ENGINE_CORR(shared_cert_dropped, shared_cert_dropped),
+	ENGINE_CORR(shared_cert_unchecked, shared_cert_unchecked),
+	ENGINE_CORR(shared_arrivals_lost, shared_arrivals_lost),
+	ENGINE_POLICY(answers_learned, policy_answers),
+	ENGINE_POLICY(records_learned, policy_records),
+	ENGINE_POLICY(evicted, policy_evicted),
+	ENGINE_POLICY(expired_reused, policy_expired_reused),
+	ENGINE_POLICY(file_domains, policy_file_domains),
+	ENGINE_POLICY(sessions_matched, policy_sessions),
+	ENGINE_POLICY(facts_stored, policy_facts_stored),
+	ENGINE_POLICY(facts_expired, policy_facts_expired),
+	ENGINE_POLICY(sts_fetches, policy_sts_fetches),
+	ENGINE_POLICY(sts_fetches_forgotten, policy_sts_fetches_forgotten),
+	ENGINE_LINKS(announced, links_announced),
+	ENGINE_LINKS(linked, links_linked),
+	ENGINE_LINKS(inferred, links_inferred),
+	ENGINE_LINKS(dropped, links_dropped),
+};
+
 /* This engine's own counters, complete. */
 void
 engine_stats_local(struct engine *e)
 {
 	struct correlate_stats cs;
+	struct policy_stats ps;
+	struct link_stats ls;
+	const void *from[ENGINE_FROM_N] = {NULL};
 
 	if (e->corr) {
 		correlate_stats_get(e->corr, &cs);
-		e->st.servers_forgotten = cs.servers_forgotten;
-		e->st.pairs_forgotten = cs.pairs_forgotten;
-		e->st.state_servers_loaded = cs.state_servers_loaded;
-		e->st.state_certs_loaded = cs.state_certs_loaded;
-		e->st.policy_state_loaded = cs.state_part_loaded;
 		e->st.shared_on = cs.shared_on;
-		e->st.shared_loaded = cs.shared_loaded;
-		e->st.shared_received = cs.shared_received;
-		e->st.shared_sent = cs.shared_sent;
-		e->st.shared_dropped = cs.shared_dropped;
-		e->st.shared_forgotten = cs.shared_forgotten;
-		e->st.shared_reconnects = cs.shared_reconnects;
-		e->st.shared_errors = cs.shared_errors;
-		e->st.shared_hits = cs.shared_hits;
-		e->st.shared_counted = cs.shared_counted;
-		e->st.shared_feed_sent = cs.shared_feed_sent;
-		e->st.shared_feed_dropped = cs.shared_feed_dropped;
-		e->st.shared_policy_loaded = cs.shared_policy_loaded;
-		e->st.shared_policy_received = cs.shared_policy_received;
-		e->st.shared_policy_sent = cs.shared_policy_sent;
-		e->st.shared_policy_dropped = cs.shared_policy_dropped;
-		e->st.shared_cert_loaded = cs.shared_cert_loaded;
-		e->st.shared_cert_received = cs.shared_cert_received;
-		e->st.shared_cert_sent = cs.shared_cert_sent;
-		e->st.shared_cert_dropped = cs.shared_cert_dropped;
-		e->st.shared_cert_unchecked = cs.shared_cert_unchecked;
-		e->st.shared_arrivals_lost = cs.shared_arrivals_lost;
+		from[ENGINE_FROM_CORRELATE] = &cs;
 	}
 	if (e->policy) {
-		struct policy_stats ps;
-
 		policy_stats_get(e->policy, &ps);
-		e->st.policy_answers = ps.answers_learned;
-		e->st.policy_records = ps.records_learned;
-		e->st.policy_evicted = ps.evicted;
-		e->st.policy_expired_reused = ps.expired_reused;
-		e->st.policy_file_domains = ps.file_domains;
-		e->st.policy_sessions = ps.sessions_matched;
-		e->st.policy_facts_stored = ps.facts_stored;
-		e->st.policy_facts_expired = ps.facts_expired;
-		e->st.policy_sts_fetches = ps.sts_fetches;
-		e->st.policy_sts_fetches_forgotten = ps.sts_fetches_forgotten;
+		from[ENGINE_FROM_POLICY] = &ps;
 	}
 	if (e->links) {
-		struct link_stats ls;
-
 		links_stats(e->links, &ls);
-		e->st.links_announced = ls.announced;
-		e->st.links_linked = ls.linked;
-		e->st.links_inferred = ls.inferred;
-		e->st.links_dropped = ls.dropped;
+		from[ENGINE_FROM_LINKS] = &ls;
+	}
+	for (size_t i = 0; i < sizeof(engine_counters) / sizeof(engine_counters[0]); i++) {
+		const struct engine_counter *c = &engine_counters[i];
+
+		if (from[c->source])
+			memcpy((char *)&e->st + c->to, (const char *)from[c->source] + c->from,
+			       sizeof(uint64_t));
 	}
 	e->st.evidence_packets_dropped = e->evs.packets_dropped;
 	if (e->frag)

@@ -17,7 +17,8 @@
  * decided by the front from packet times and broadcast to every worker at
  * the same packet index. The caps are divided among the workers (max_flows,
  * ooo_cap, the evidence cap); while no cap is reached the output is the same
- * as with one thread.
+ * as with one thread. Starting, counting and stopping the workers is
+ * workers_life.c's.
  */
 #include "internal.h"
 
@@ -30,17 +31,7 @@
 
 #include "idmap.h"
 #include "ring.h"
-
-/* Messages from the front to a worker, and back. */
-enum msg_type {
-	MSG_PACKET = 1, /* a TCP packet of the worker's flows */
-	MSG_EXPIRE,	/* expire idle flows (at a packet, or a tick) */
-	MSG_FINISH,	/* the capture ended: finish every flow, then stop */
-	MSG_CREATED,	/* back: a flow was created */
-	MSG_REPORT,	/* back: a finished session, to be judged */
-	MSG_LINK,	/* back: a session announced a data connection */
-	MSG_EARLY,	/* back: alerts an open session raised */
-};
+#include "workers.h"
 
 struct msg_packet {
 	uint32_t type;
@@ -86,39 +77,6 @@ struct msg_report {
 	struct evidence_buf ev; /* owned by the message until judged */
 	struct session s;	/* parser state released, facts kept */
 };
-
-struct worker {
-	struct engine *e;
-	struct workers *par;
-	pthread_t thread;
-	bool running;
-	struct ring in, out;
-	_Atomic uint64_t done; /* messages processed */
-	uint64_t sent;	       /* messages sent (the front's count) */
-	/* Lower bound of the order keys of what the worker still has to
-	 * hand back: the key its current message starts at. Published
-	 * under a sequence lock (floor_seq odd while writing). */
-	_Atomic uint64_t floor_seq, floor_idx, floor_stage;
-	_Atomic uint64_t ev_transit; /* evidence bytes handed back, not yet freed */
-	uint64_t ev_cap;	     /* this worker's share of the evidence cap */
-	pthread_mutex_t snap_mu;     /* the worker's counters, for engine_stats */
-	struct stats snap;
-	size_t snap_flows;
-};
-
-struct workers {
-	size_t n;
-	struct worker *w;
-	struct order_key next; /* lower bound of what the front may still send */
-	uint64_t ticks;	       /* ticks since the last packet */
-	bool finished;
-	bool draining;
-	struct idmap ids;
-	struct stats agg; /* what engine_stats returns */
-};
-
-#define WORKER_RING_IN (4u << 20)
-#define WORKER_RING_OUT (2u << 20)
 
 static bool
 key_less(const struct order_key *a, const struct order_key *b)
@@ -186,6 +144,19 @@ worker_snapshot(struct worker *w)
 	pthread_mutex_unlock(&w->snap_mu);
 }
 
+/* The session as a message carries it to the front: its facts, without the
+ * parser state, which stays with (and is freed by) the worker. */
+static inline void
+worker_session_copy(struct session *to, const struct session *from)
+{
+	*to = *from;
+	to->sniff = NULL;
+	to->pstate = NULL;
+	to->tls = NULL;
+	to->quic = NULL;
+	to->dtls = NULL;
+}
+
 /* In a worker: a flow was created by the packet at hand, whose index is
  * the session's id for now. */
 static void
@@ -227,12 +198,7 @@ worker_finished(struct engine *e, struct conn *c)
 	if (c->ev.bytes)
 		atomic_fetch_add(&w->ev_transit, c->ev.bytes);
 	evidence_init(&c->ev);
-	m->s = c->sess;
-	m->s.sniff = NULL;
-	m->s.pstate = NULL;
-	m->s.tls = NULL;
-	m->s.quic = NULL;
-	m->s.dtls = NULL;
+	worker_session_copy(&m->s, &c->sess);
 	ring_commit(&w->out);
 }
 
@@ -264,12 +230,7 @@ worker_early(struct engine *e, struct conn *c, struct alert *a, size_t n)
 	m->key = (struct order_key){e->key_idx, STAGE_CREATE, 2};
 	m->has_ev = c->ev.head != NULL;
 	m->n = n;
-	m->s = c->sess;
-	m->s.sniff = NULL;
-	m->s.pstate = NULL;
-	m->s.tls = NULL;
-	m->s.quic = NULL;
-	m->s.dtls = NULL;
+	worker_session_copy(&m->s, &c->sess);
 	memcpy(m->a, a, n * sizeof(*a));
 	ring_commit(&w->out);
 }
@@ -305,7 +266,7 @@ worker_packet(struct engine *e, struct msg_packet *m)
 	engine_flow_packet(e, &pk, m->dlt, m->frame, m->caplen);
 }
 
-static void *
+void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -592,171 +553,6 @@ par_finish(struct engine *e)
 		pthread_join(P->w[i].thread, NULL);
 		P->w[i].running = false;
 	}
-}
-
-static void
-stats_add(struct stats *to, const struct stats *from)
-{
-	to->payload_cut += from->payload_cut;
-	to->stray_packets += from->stray_packets;
-	to->sctp_chunks_bad += from->sctp_chunks_bad;
-	to->sctp_data_dup += from->sctp_data_dup;
-	to->sctp_data_gaps += from->sctp_data_gaps;
-	to->sctp_idata += from->sctp_idata;
-	to->late_packets += from->late_packets;
-	to->flows_created += from->flows_created;
-	to->flows_closed += from->flows_closed;
-	to->flows_idle += from->flows_idle;
-	to->flows_dormant += from->flows_dormant;
-	to->flows_resumed += from->flows_resumed;
-	to->flows_evicted += from->flows_evicted;
-	to->flows_at_end += from->flows_at_end;
-	to->flows_max_seen += from->flows_max_seen; /* sum of the workers' highs */
-	to->flows_packed += from->flows_packed;
-	to->flows_evicted_memcap += from->flows_evicted_memcap;
-	to->udp_flows_created += from->udp_flows_created;
-	to->udp_flows_idle += from->udp_flows_idle;
-	to->udp_flows_evicted += from->udp_flows_evicted;
-	to->udp_flows_max_seen += from->udp_flows_max_seen; /* sum of the workers' highs */
-	to->memory_now += from->memory_now;
-	to->memory_max += from->memory_max; /* sum of the workers' highs */
-	to->alerts_dropped += from->alerts_dropped;
-	to->alloc_failures += from->alloc_failures;
-	to->ndpi_flows += from->ndpi_flows;
-	to->ndpi_identified += from->ndpi_identified;
-	to->evidence_packets_dropped += from->evidence_packets_dropped;
-	to->reasm.ooo_bytes_now += from->reasm.ooo_bytes_now;
-	to->reasm.segments_in_order += from->reasm.segments_in_order;
-	to->reasm.segments_ooo += from->reasm.segments_ooo;
-	to->reasm.segments_retrans += from->reasm.segments_retrans;
-	to->reasm.segments_overlap += from->reasm.segments_overlap;
-	to->reasm.gaps += from->reasm.gaps;
-	to->reasm.gap_bytes += from->reasm.gap_bytes;
-	to->reasm.cap_stream_hits += from->reasm.cap_stream_hits;
-	to->reasm.cap_global_hits += from->reasm.cap_global_hits;
-}
-
-/* The front's counters plus what the workers last published. The workers
- * count the flows; the front counts packets, sessions and alerts. */
-static struct stats *
-par_stats(struct engine *e)
-{
-	struct workers *P = e->par;
-	struct stats *a = &P->agg;
-	uint64_t rx = a->pcap_received, drop = a->pcap_dropped, ifdrop = a->pcap_ifdropped;
-	int valid = a->pcap_stats_valid;
-
-	*a = e->st;
-	a->reasm.stream_cap = e->cfg.stream_cap;
-	a->reasm.ooo_bytes_cap = e->cfg.ooo_cap;
-	for (size_t i = 0; i < P->n; i++) {
-		pthread_mutex_lock(&P->w[i].snap_mu);
-		stats_add(a, &P->w[i].snap);
-		pthread_mutex_unlock(&P->w[i].snap_mu);
-	}
-	a->pcap_received = rx;
-	a->pcap_dropped = drop;
-	a->pcap_ifdropped = ifdrop;
-	a->pcap_stats_valid = valid;
-	return a;
-}
-
-static size_t
-par_open_flows(const struct engine *e)
-{
-	struct workers *P = e->par;
-	size_t n = 0;
-
-	for (size_t i = 0; i < P->n; i++) {
-		pthread_mutex_lock(&P->w[i].snap_mu);
-		n += P->w[i].snap_flows;
-		pthread_mutex_unlock(&P->w[i].snap_mu);
-	}
-	return n;
-}
-
-/* Creates the workers of the front engine e (cfg.threads of them), each
- * with its share of the caps. */
-int
-par_start(struct engine *e, char *err, size_t errsz)
-{
-	struct workers *P = calloc(1, sizeof(*P));
-	struct engine_config wc = e->cfg;
-	size_t n = e->cfg.threads;
-
-	if (!P || !(P->w = calloc(n, sizeof(*P->w)))) {
-		free(P);
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	e->par = P;
-	wc.max_flows = (e->cfg.max_flows + n - 1) / n;
-	wc.max_udp_flows = (e->cfg.max_udp_flows + n - 1) / n;
-	wc.ooo_cap = e->cfg.ooo_cap / n;
-	wc.memcap = e->cfg.memcap / n;
-	wc.threads = 1;
-	for (size_t i = 0; i < n; i++) {
-		struct worker *w = &P->w[i];
-
-		w->par = P;
-		pthread_mutex_init(&w->snap_mu, NULL);
-		P->n = i + 1;
-		w->e = engine_alloc(&wc, NULL, ROLE_WORKER, err, errsz);
-		if (!w->e)
-			return -1;
-		w->e->self = w;
-		w->ev_cap = EVIDENCE_GLOBAL_CAP / n;
-		w->e->evs.cap = w->ev_cap;
-		if (ring_init(&w->in, WORKER_RING_IN) < 0 ||
-		    ring_init(&w->out, WORKER_RING_OUT) < 0) {
-			snprintf(err, errsz, "out of memory for the workers' queues");
-			return -1;
-		}
-		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-			snprintf(err, errsz, "cannot start worker thread %zu", i + 1);
-			return -1;
-		}
-		w->running = true;
-		{
-			char name[16];
-
-			snprintf(name, sizeof(name), "tlswatch-w%u", (unsigned)(i % 64));
-			pthread_setname_np(w->thread, name); /* for top -H and perf */
-		}
-	}
-	return 0;
-}
-
-void
-par_free(struct engine *e)
-{
-	struct workers *P = e->par;
-
-	if (!P)
-		return;
-	for (size_t i = 0; i < P->n; i++) {
-		struct worker *w = &P->w[i];
-
-		if (w->running) {
-			/* Only when start-up failed half way: nothing was sent. */
-			uint32_t *m = ring_reserve(&w->in, sizeof(*m), NULL, NULL);
-
-			*m = MSG_FINISH;
-			ring_commit(&w->in);
-			pthread_join(w->thread, NULL);
-		}
-		if (w->e) {
-			w->e->self = NULL;
-			engine_free(w->e);
-		}
-		ring_destroy(&w->in);
-		ring_destroy(&w->out);
-		pthread_mutex_destroy(&w->snap_mu);
-	}
-	idmap_free(&P->ids);
-	free(P->w);
-	free(P);
-	e->par = NULL;
 }
 
 /* A worker owns flows like the single thread (engine_ops_local) and hands

@@ -1,0 +1,196 @@
+/*
+ * workers_life.c - the workers of --threads N started with their share of
+ * the caps, their counters summed for engine_stats, and the workers stopped
+ * and freed (workers.c is what they do).
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idmap.h"
+#include "ring.h"
+#include "workers.h"
+
+/* The counters a worker keeps (a flow owner's), summed over the workers;
+ * flows_max_seen, udp_flows_max_seen and memory_max are sums of the
+ * workers' highs. Every one is a uint64_t. */
+#define WORKER_COUNTER(field) offsetof(struct stats, field)
+static const size_t worker_counters[] = {
+	WORKER_COUNTER(payload_cut),
+	WORKER_COUNTER(stray_packets),
+	WORKER_COUNTER(sctp_chunks_bad),
+	WORKER_COUNTER(sctp_data_dup),
+	WORKER_COUNTER(sctp_data_gaps),
+	WORKER_COUNTER(sctp_idata),
+	WORKER_COUNTER(late_packets),
+	WORKER_COUNTER(flows_created),
+	WORKER_COUNTER(flows_closed),
+	WORKER_COUNTER(flows_idle),
+	WORKER_COUNTER(flows_dormant),
+	WORKER_COUNTER(flows_resumed),
+	WORKER_COUNTER(flows_evicted),
+	WORKER_COUNTER(flows_at_end),
+	WORKER_COUNTER(flows_max_seen),
+	WORKER_COUNTER(flows_packed),
+	WORKER_COUNTER(flows_evicted_memcap),
+	WORKER_COUNTER(udp_flows_created),
+	WORKER_COUNTER(udp_flows_idle),
+	WORKER_COUNTER(udp_flows_evicted),
+	WORKER_COUNTER(udp_flows_max_seen),
+	WORKER_COUNTER(memory_now),
+	WORKER_COUNTER(memory_max),
+	WORKER_COUNTER(alerts_dropped),
+	WORKER_COUNTER(alloc_failures),
+	WORKER_COUNTER(ndpi_flows),
+	WORKER_COUNTER(ndpi_identified),
+	WORKER_COUNTER(evidence_packets_dropped),
+	WORKER_COUNTER(reasm.ooo_bytes_now),
+	WORKER_COUNTER(reasm.segments_in_order),
+	WORKER_COUNTER(reasm.segments_ooo),
+	WORKER_COUNTER(reasm.segments_retrans),
+	WORKER_COUNTER(reasm.segments_overlap),
+	WORKER_COUNTER(reasm.gaps),
+	WORKER_COUNTER(reasm.gap_bytes),
+	WORKER_COUNTER(reasm.cap_stream_hits),
+	WORKER_COUNTER(reasm.cap_global_hits),
+};
+
+static void
+stats_add(struct stats *to, const struct stats *from)
+{
+	for (size_t i = 0; i < sizeof(worker_counters) / sizeof(worker_counters[0]); i++) {
+		uint64_t sum, add;
+
+		memcpy(&sum, (char *)to + worker_counters[i], sizeof(sum));
+		memcpy(&add, (const char *)from + worker_counters[i], sizeof(add));
+		sum += add;
+		memcpy((char *)to + worker_counters[i], &sum, sizeof(sum));
+	}
+}
+
+/* The front's counters plus what the workers last published. The workers
+ * count the flows; the front counts packets, sessions and alerts. */
+struct stats *
+par_stats(struct engine *e)
+{
+	struct workers *P = e->par;
+	struct stats *a = &P->agg;
+	uint64_t rx = a->pcap_received, drop = a->pcap_dropped, ifdrop = a->pcap_ifdropped;
+	int valid = a->pcap_stats_valid;
+
+	*a = e->st;
+	a->reasm.stream_cap = e->cfg.stream_cap;
+	a->reasm.ooo_bytes_cap = e->cfg.ooo_cap;
+	for (size_t i = 0; i < P->n; i++) {
+		pthread_mutex_lock(&P->w[i].snap_mu);
+		stats_add(a, &P->w[i].snap);
+		pthread_mutex_unlock(&P->w[i].snap_mu);
+	}
+	a->pcap_received = rx;
+	a->pcap_dropped = drop;
+	a->pcap_ifdropped = ifdrop;
+	a->pcap_stats_valid = valid;
+	return a;
+}
+
+size_t
+par_open_flows(const struct engine *e)
+{
+	struct workers *P = e->par;
+	size_t n = 0;
+
+	for (size_t i = 0; i < P->n; i++) {
+		pthread_mutex_lock(&P->w[i].snap_mu);
+		n += P->w[i].snap_flows;
+		pthread_mutex_unlock(&P->w[i].snap_mu);
+	}
+	return n;
+}
+
+/* Creates the workers of the front engine e (cfg.threads of them), each
+ * with its share of the caps. */
+int
+par_start(struct engine *e, char *err, size_t errsz)
+{
+	struct workers *P = calloc(1, sizeof(*P));
+	struct engine_config wc = e->cfg;
+	size_t n = e->cfg.threads;
+
+	if (!P || !(P->w = calloc(n, sizeof(*P->w)))) {
+		free(P);
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	e->par = P;
+	wc.max_flows = (e->cfg.max_flows + n - 1) / n;
+	wc.max_udp_flows = (e->cfg.max_udp_flows + n - 1) / n;
+	wc.ooo_cap = e->cfg.ooo_cap / n;
+	wc.memcap = e->cfg.memcap / n;
+	wc.threads = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct worker *w = &P->w[i];
+
+		w->par = P;
+		pthread_mutex_init(&w->snap_mu, NULL);
+		P->n = i + 1;
+		w->e = engine_alloc(&wc, NULL, ROLE_WORKER, err, errsz);
+		if (!w->e)
+			return -1;
+		w->e->self = w;
+		w->ev_cap = EVIDENCE_GLOBAL_CAP / n;
+		w->e->evs.cap = w->ev_cap;
+		if (ring_init(&w->in, WORKER_RING_IN) < 0 ||
+		    ring_init(&w->out, WORKER_RING_OUT) < 0) {
+			snprintf(err, errsz, "out of memory for the workers' queues");
+			return -1;
+		}
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			snprintf(err, errsz, "cannot start worker thread %zu", i + 1);
+			return -1;
+		}
+		w->running = true;
+		{
+			char name[16];
+
+			snprintf(name, sizeof(name), "tlswatch-w%u", (unsigned)(i % 64));
+			pthread_setname_np(w->thread, name); /* for top -H and perf */
+		}
+	}
+	return 0;
+}
+
+void
+par_free(struct engine *e)
+{
+	struct workers *P = e->par;
+
+	if (!P)
+		return;
+	for (size_t i = 0; i < P->n; i++) {
+		struct worker *w = &P->w[i];
+
+		if (w->running) {
+			/* Only when start-up failed half way: nothing was sent. */
+			uint32_t *m = ring_reserve(&w->in, sizeof(*m), NULL, NULL);
+
+			*m = MSG_FINISH;
+			ring_commit(&w->in);
+			pthread_join(w->thread, NULL);
+		}
+		if (w->e) {
+			w->e->self = NULL;
+			engine_free(w->e);
+		}
+		ring_destroy(&w->in);
+		ring_destroy(&w->out);
+		pthread_mutex_destroy(&w->snap_mu);
+	}
+	idmap_free(&P->ids);
+	free(P->w);
+	free(P);
+	e->par = NULL;
+}
