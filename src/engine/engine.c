@@ -219,7 +219,7 @@ struct engine_counter {
 
 #define ENGINE_COUNTER(source, type, from, to)                                                     \
 	{                                                                                          \
-		source, offsetof(struct type, from), offsetof(struct stats, to)                    \
+		source, COUNTER_AT(struct type, from), COUNTER_AT(struct stats, to)                \
 	}
 #define ENGINE_CORR(from, to) ENGINE_COUNTER(ENGINE_FROM_CORRELATE, correlate_stats, from, to)
 #define ENGINE_POLICY(from, to) ENGINE_COUNTER(ENGINE_FROM_POLICY, policy_stats, from, to)

@@ -24,6 +24,17 @@
 #include "links.h"
 #include "reasm.h"
 
+/* The offset of a uint64_t counter in struct type, for the tables that copy
+ * or sum counters by offset (engine.c, workers_life.c): a field of another
+ * width stops the build instead of being copied wrongly. */
+#define COUNTER_AT(type, field)                                                                    \
+	(offsetof(type, field) + 0 * sizeof(struct {                                               \
+					 _Static_assert(sizeof(((type *)0)->field) ==              \
+								sizeof(uint64_t),                  \
+							"not a uint64_t counter: " #field);        \
+					 char c;                                                   \
+				 }))
+
 #define ENGINE_ALERTS_MAX (2 * ALERT_KIND_COUNT + LOGIN_MAX)
 
 struct conn {

@@ -18,7 +18,7 @@
 /* The counters a worker keeps (a flow owner's), summed over the workers;
  * flows_max_seen, udp_flows_max_seen and memory_max are sums of the
  * workers' highs. Every one is a uint64_t. */
-#define WORKER_COUNTER(field) offsetof(struct stats, field)
+#define WORKER_COUNTER(field) COUNTER_AT(struct stats, field)
 static const size_t worker_counters[] = {
 	WORKER_COUNTER(payload_cut),
 	WORKER_COUNTER(stray_packets),
