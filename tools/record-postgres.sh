@@ -253,23 +253,12 @@ sys.stdout.buffer.write(struct.pack("!II", 8 + len(p), 196608) + p)' >&"$in_fd"
 	cap_stop
 }
 
-# Waits for s_client and s_server to exit (by PID; killed after
-# WAIT_TIMEOUT s).
+# Waits for s_client and s_server to exit (wait_pids, record-lib.sh).
 direct_stop()
 {
-	local pid
-	for pid in "${DIRECT_CLI_PID:-}" "${DIRECT_SRV_PID:-}"; do
-		[ -n "$pid" ] || continue
-		wait_until pid_exited "$pid" || kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	wait_pids "${DIRECT_CLI_PID:-}" "${DIRECT_SRV_PID:-}"
 	DIRECT_CLI_PID=""
 	DIRECT_SRV_PID=""
-}
-
-pid_exited()
-{
-	! pid_alive "$1"
 }
 
 # ------------------------------------------------------------ downgrades

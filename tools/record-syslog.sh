@@ -218,23 +218,13 @@ dtls_send()
 # exit (by PID; killed after WAIT_TIMEOUT s).
 dtls_stop()
 {
-	local pid
 	if [ -n "$DTLS_IN" ]; then
 		exec {DTLS_IN}>&-
 		DTLS_IN=""
 	fi
-	for pid in "$DTLS_CLI_PID" "$DTLS_SRV_PID"; do
-		[ -n "$pid" ] || continue
-		wait_until pid_exited "$pid" || kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	wait_pids "$DTLS_CLI_PID" "$DTLS_SRV_PID"
 	DTLS_CLI_PID=""
 	DTLS_SRV_PID=""
-}
-
-pid_exited()
-{
-	! pid_alive "$1"
 }
 
 rec_syslog-dtls-6514()

@@ -441,6 +441,25 @@ pid_alive()
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
+# pid_exited PID: true once PID has gone (or is a zombie).
+pid_exited()
+{
+	! pid_alive "$1"
+}
+
+# wait_pids PID...: waits for each of the PIDs (children of this shell, an
+# empty one skipped) to exit, killing one still there after WAIT_TIMEOUT s,
+# and reaps it.
+wait_pids()
+{
+	local pid
+	for pid in "$@"; do
+		[ -n "$pid" ] || continue
+		wait_until pid_exited "$pid" || kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
 # pid_is PID COMM: true if the process PID is a COMM (/proc/PID/comm).
 pid_is()
 {
