@@ -9,14 +9,16 @@
 
 /*
  * Packing: the record's bytes as runs of [u16 literal length][literal bytes]
- * [u16 zero count], until the record's size is reached. Zero runs shorter
- * than 8 bytes stay inside literals, so a packed record is never much larger
- * than its non-zero part.
+ * [u16 zero count], until the record's size is reached. A zero run is cut
+ * out only when it covers a whole 8-byte word of the record (so at least 8
+ * bytes, and every run of 15 or more): the scan reads the record a word at a
+ * time, which on a 1.9 KiB record is about 240 loads instead of a test of
+ * every byte. Shorter runs stay inside literals, so a packed record is never
+ * much larger than its non-zero part.
  */
-#define PACK_MIN_ZEROS 8
-/* A literal is at most 0xffff bytes, and can overshoot its bound by up to
- * PACK_MIN_ZEROS: the whole record must stay below that. */
-_Static_assert(sizeof(struct session) < 0xffff - PACK_MIN_ZEROS, "session too large to pack");
+#define PACK_WORD 8
+/* Lengths are u16: the whole record must fit one literal. */
+_Static_assert(sizeof(struct session) < 0xffff, "session too large to pack");
 
 static bool
 pack_put16(uint8_t *out, size_t cap, size_t *o, size_t v)
@@ -28,6 +30,27 @@ pack_put16(uint8_t *out, size_t cap, size_t *o, size_t v)
 	return true;
 }
 
+static bool
+pack_word_is_zero(const uint8_t *b)
+{
+	uint64_t w;
+
+	memcpy(&w, b, sizeof(w));
+	return w == 0;
+}
+
+/* The first whole zero word at or after byte i (a multiple of PACK_WORD), or
+ * n when there is none. */
+static size_t
+pack_next_zero_word(const uint8_t *b, size_t i, size_t n)
+{
+	size_t w = (i + PACK_WORD - 1) / PACK_WORD * PACK_WORD;
+
+	while (w + PACK_WORD <= n && !pack_word_is_zero(b + w))
+		w += PACK_WORD;
+	return w + PACK_WORD <= n ? w : n;
+}
+
 size_t
 session_pack(const struct session *s, uint8_t *out, size_t cap)
 {
@@ -37,29 +60,26 @@ session_pack(const struct session *s, uint8_t *out, size_t cap)
 	if (s->sniff || s->pstate || s->tls || s->quic || s->dtls)
 		return 0;
 	while (i < n) {
-		size_t lit = i, zeros = 0;
+		size_t z = pack_next_zero_word(b, i, n), end = z;
 
-		/* The literal ends where a long enough run of zeros starts. */
-		while (lit < n && lit - i < 0xffff) {
-			size_t z = lit;
-
-			while (z < n && b[z] == 0 && z - lit < PACK_MIN_ZEROS)
-				z++;
-			if (z - lit == PACK_MIN_ZEROS || z == n)
-				break;
-			lit = z + 1;
+		/* The zero run around that word: back into the literal, then on
+		 * word by word and byte by byte. */
+		if (z < n) {
+			while (z > i && b[z - 1] == 0)
+				z--;
+			end += PACK_WORD;
+			while (end + PACK_WORD <= n && pack_word_is_zero(b + end))
+				end += PACK_WORD;
+			while (end < n && b[end] == 0)
+				end++;
 		}
-		if (lit > n)
-			lit = n;
-		while (lit + zeros < n && b[lit + zeros] == 0 && zeros < 0xffff)
-			zeros++;
-		if (!pack_put16(out, cap, &o, lit - i) || o + (lit - i) > cap)
+		if (!pack_put16(out, cap, &o, z - i) || o + (z - i) > cap)
 			return 0;
-		memcpy(out + o, b + i, lit - i);
-		o += lit - i;
-		if (!pack_put16(out, cap, &o, zeros))
+		memcpy(out + o, b + i, z - i);
+		o += z - i;
+		if (!pack_put16(out, cap, &o, end - z))
 			return 0;
-		i = lit + zeros;
+		i = end;
 	}
 	return o;
 }

@@ -11,6 +11,7 @@
  */
 #include "line.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* ---- The driver -------------------------------------------------------------- */
@@ -19,8 +20,16 @@ void
 line_conn_init(void *state, size_t size, const struct line_ops *ops)
 {
 	struct line_conn *c = state;
+	uint8_t *b = state;
+	size_t buf0 = offsetof(struct line_conn, la[0].buf);
+	size_t buf1 = offsetof(struct line_conn, la[1].buf);
 
-	memset(state, 0, size);
+	/* Everything but the two line buffers, which are only read up to their
+	 * len: zeroing them again after session_zalloc cost about 2 % of the
+	 * instructions on session-dense traffic. */
+	memset(b, 0, buf0);
+	memset(b + buf0 + LINE_CAP, 0, buf1 - buf0 - LINE_CAP);
+	memset(b + buf1 + LINE_CAP, 0, size - buf1 - LINE_CAP);
 	c->ops = ops;
 	line_asm_init(&c->la[DIR_C2S]);
 	line_asm_init(&c->la[DIR_S2C]);

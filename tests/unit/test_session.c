@@ -319,6 +319,52 @@ test_a_settled_session_packs_small_and_unpacks_to_the_same_record(void **st)
 	session_release(&s);
 }
 
+/* Zero runs of every length at every alignment, and none at all: the packed
+ * form restores each record byte for byte, and a long run is squeezed out. */
+static void
+test_packing_restores_any_pattern_of_zero_runs(void **st)
+{
+	static struct session s, back;
+	static uint8_t buf[sizeof(struct session) + 1024];
+	uint32_t seed = 12345;
+
+	(void)st;
+	for (int round = 0; round < 400; round++) {
+		uint8_t *b = (uint8_t *)&s;
+		size_t len;
+
+		for (size_t i = 0; i < sizeof(s); i++) {
+			seed = seed * 1103515245u + 12345u;
+			b[i] = (uint8_t)((seed >> 16) | 1);
+		}
+		/* round 0 has no zero byte at all; then runs of 1..40 bytes */
+		for (size_t at = (size_t)round % 13; round > 0 && at < sizeof(s);) {
+			size_t run = 1 + (size_t)(round + at) % 40;
+
+			if (run > sizeof(s) - at)
+				run = sizeof(s) - at;
+			memset(b + at, 0, run);
+			at += run + 1 + (size_t)round % 29;
+		}
+		s.sniff = NULL;
+		s.pstate = NULL;
+		s.tls = NULL;
+		s.quic = NULL;
+		s.dtls = NULL;
+		len = session_pack(&s, buf, sizeof(buf));
+		assert_true(len > 0);
+		memset(&back, 0x5a, sizeof(back));
+		assert_true(session_unpack(&back, buf, len));
+		assert_memory_equal(&back, &s, sizeof(s));
+	}
+	/* All zero: one empty literal and one run. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(session_pack(&s, buf, sizeof(buf)), 4);
+	memset(&back, 0x5a, sizeof(back));
+	assert_true(session_unpack(&back, buf, 4));
+	assert_memory_equal(&back, &s, sizeof(s));
+}
+
 static void
 test_a_session_with_parser_state_is_not_packed(void **st)
 {
@@ -670,6 +716,7 @@ main(void)
 		cmocka_unit_test(
 			test_server_text_answering_the_client_hello_is_no_tls_but_not_injection),
 		cmocka_unit_test(test_a_settled_session_packs_small_and_unpacks_to_the_same_record),
+		cmocka_unit_test(test_packing_restores_any_pattern_of_zero_runs),
 		cmocka_unit_test(test_a_session_with_parser_state_is_not_packed),
 		cmocka_unit_test(test_a_client_hello_after_unrecognised_cleartext_is_an_upgrade),
 		cmocka_unit_test(test_implicit_tls_on_any_port_is_named_by_port_or_tls),
