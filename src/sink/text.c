@@ -29,22 +29,28 @@ text_tls(struct text_line *l, const struct session *s)
 
 	text_field(l);
 	if (t->server_hello) {
-		text_printf(&l->b, "%s %s", tls_version_name(t->version, b1),
-			    tls_cipher_name(t->cipher, b2));
+		text_puts(&l->b, tls_version_name(t->version, b1));
+		text_putc(&l->b, ' ');
+		text_puts(&l->b, tls_cipher_name(t->cipher, b2));
 	} else if (t->client_hello) {
-		text_printf(&l->b, "(client offered up to %s)",
-			    tls_version_name(t->client_max_version, b1));
+		text_puts(&l->b, "(client offered up to ");
+		text_puts(&l->b, tls_version_name(t->client_max_version, b1));
+		text_putc(&l->b, ')');
 	}
-	if (t->sni[0])
-		text_printf(&l->b, " sni=%s", t->sni);
-	if (t->alpn_selected[0])
-		text_printf(&l->b, " alpn=%s", t->alpn_selected);
-	else if (t->alpn[0])
-		text_printf(&l->b, " alpn=%s", t->alpn);
-	if (t->alert)
-		text_printf(&l->b, " tls-alert=%s(%s)",
-			    tls_alert_name(t->alert_desc) ? tls_alert_name(t->alert_desc) : "?",
-			    t->alert_dir == DIR_C2S ? "client" : "server");
+	if (t->sni[0]) {
+		text_puts(&l->b, " sni=");
+		text_puts(&l->b, t->sni);
+	}
+	if (t->alpn_selected[0] || t->alpn[0]) {
+		text_puts(&l->b, " alpn=");
+		text_puts(&l->b, t->alpn_selected[0] ? t->alpn_selected : t->alpn);
+	}
+	if (t->alert) {
+		text_puts(&l->b, " tls-alert=");
+		text_puts(&l->b,
+			  tls_alert_name(t->alert_desc) ? tls_alert_name(t->alert_desc) : "?");
+		text_puts(&l->b, t->alert_dir == DIR_C2S ? "(client)" : "(server)");
+	}
 }
 
 /* A certificate name as one word: quoted when it holds a space (cert.c
@@ -52,7 +58,16 @@ text_tls(struct text_line *l, const struct session *s)
 static void
 text_cert_name(struct text_line *l, const char *before, const char *key, const char *v)
 {
-	text_printf(&l->b, strchr(v, ' ') ? "%s%s=\"%s\"" : "%s%s=%s", before, key, v);
+	bool quote = strchr(v, ' ') != NULL;
+
+	text_puts(&l->b, before);
+	text_puts(&l->b, key);
+	text_putc(&l->b, '=');
+	if (quote)
+		text_putc(&l->b, '"');
+	text_puts(&l->b, v);
+	if (quote)
+		text_putc(&l->b, '"');
 }
 
 static void
@@ -83,17 +98,31 @@ text_cert(struct text_line *l, const struct tls_cert *c)
 	text_field(l);
 	text_cert_name(l, "cert[", "cn", c->subject[0] ? c->subject : "-");
 	text_cert_name(l, " ", "issuer", c->issuer[0] ? c->issuer : "-");
-	text_printf(&l->b, " names=%s%s", c->names[0] ? c->names : "-", c->names_cut ? ",..." : "");
-	if (c->key[0])
-		text_printf(&l->b, " %s", c->key);
+	text_puts(&l->b, " names=");
+	text_puts(&l->b, c->names[0] ? c->names : "-");
+	if (c->names_cut)
+		text_puts(&l->b, ",...");
+	if (c->key[0]) {
+		text_putc(&l->b, ' ');
+		text_puts(&l->b, c->key);
+	}
 	if (c->hashed > 0) {
 		hex_encode(c->h[0].cert256, 8, fp);
-		text_printf(&l->b, " sha256=%s...", fp);
+		text_puts(&l->b, " sha256=");
+		text_puts(&l->b, fp);
+		text_puts(&l->b, "...");
 	}
 	text_cert_day(from, sizeof(from), c->times_known, c->not_before);
 	text_cert_day(to, sizeof(to), c->times_known, c->not_after);
-	text_printf(&l->b, " valid=%s..%s chain=%u%s]", from, to, c->chain,
-		    c->self_signed ? " self-signed" : "");
+	text_puts(&l->b, " valid=");
+	text_puts(&l->b, from);
+	text_puts(&l->b, "..");
+	text_puts(&l->b, to);
+	text_puts(&l->b, " chain=");
+	text_u64(&l->b, c->chain);
+	if (c->self_signed)
+		text_puts(&l->b, " self-signed");
+	text_putc(&l->b, ']');
 }
 
 static void text_session_extra(struct text_line *l, const struct session *s);
@@ -148,9 +177,16 @@ text_session(struct sink *k, const struct session *s)
 		const char *sec = sink_secret(lg, k->show_secrets, "********");
 
 		text_field(l);
-		text_printf(&l->b, "login=%s user=%s%s%s %s", lg->mechanism,
-			    lg->username[0] ? lg->username : "?", sec ? " secret=" : "",
-			    sec ? sec : "", login_outcome_name(lg->outcome));
+		text_puts(&l->b, "login=");
+		text_puts(&l->b, lg->mechanism);
+		text_puts(&l->b, " user=");
+		text_puts(&l->b, lg->username[0] ? lg->username : "?");
+		if (sec) {
+			text_puts(&l->b, " secret=");
+			text_puts(&l->b, sec);
+		}
+		text_putc(&l->b, ' ');
+		text_puts(&l->b, login_outcome_name(lg->outcome));
 	}
 	if (s->alerts) {
 		const char *sep = "alerts=";
@@ -165,7 +201,8 @@ text_session(struct sink *k, const struct session *s)
 	}
 	if (s->ndpi[0]) {
 		text_field(l);
-		text_printf(&l->b, "ndpi=%s", s->ndpi);
+		text_puts(&l->b, "ndpi=");
+		text_puts(&l->b, s->ndpi);
 	}
 	if (s->tunnel_depth) {
 		char t[DECODE_TUNNEL_MAX * 16];
@@ -192,10 +229,13 @@ text_own_key(struct text_own *w, const char *key)
 {
 	if (!w->opened) {
 		text_field(w->l);
-		text_printf(&w->l->b, "%s[%s=", w->name, key);
+		text_puts(&w->l->b, w->name);
+		text_putc(&w->l->b, '[');
 	} else {
-		text_printf(&w->l->b, " %s=", key);
+		text_putc(&w->l->b, ' ');
 	}
+	text_puts(&w->l->b, key);
+	text_putc(&w->l->b, '=');
 	w->opened = true;
 }
 
@@ -222,12 +262,16 @@ text_session_extra(struct text_line *l, const struct session *s)
 {
 	if (s->link) {
 		text_field(l);
-		text_printf(&l->b, "control=#%" PRIu64 " (%s)", s->control_id,
-			    s->link == 1 ? "announced" : "inferred");
+		text_puts(&l->b, "control=#");
+		text_u64(&l->b, s->control_id);
+		text_puts(&l->b, s->link == 1 ? " (announced)" : " (inferred)");
 	}
 	if (s->data_sessions) {
 		text_field(l);
-		text_printf(&l->b, "data=%u cleartext=%u", s->data_sessions, s->data_cleartext);
+		text_puts(&l->b, "data=");
+		text_u64(&l->b, s->data_sessions);
+		text_puts(&l->b, " cleartext=");
+		text_u64(&l->b, s->data_cleartext);
 	}
 	if (s->policy.source) {
 		const char *m = sts_mode_name((enum sts_mode)s->policy.mta_sts);
@@ -262,16 +306,22 @@ text_alert(struct sink *k, const struct alert *a)
 	}
 	sink_format_endpoint(a->family, a->server_ip, a->server_port, srv, sizeof(srv));
 	text_line_start(l);
-	text_printf(&l->b, "  %-*s %-*s session #%" PRIu64, TEXT_SEVERITY_W,
-		    severity_name(a->severity), TEXT_KIND_W, alert_kind_name(a->kind),
-		    a->session_id);
+	text_put(&l->b, "  ", 2);
+	text_pad(&l->b, severity_name(a->severity), TEXT_SEVERITY_W);
+	text_putc(&l->b, ' ');
+	text_pad(&l->b, alert_kind_name(a->kind), TEXT_KIND_W);
+	text_puts(&l->b, " session #");
+	text_u64(&l->b, a->session_id);
 	text_field(l);
-	text_printf(&l->b, "%s %s", srv, a->service ? a->service : "?");
+	text_puts(&l->b, srv);
+	text_putc(&l->b, ' ');
+	text_puts(&l->b, a->service ? a->service : "?");
 	text_field(l);
 	text_puts(&l->b, a->evidence);
 	if (a->pcap[0]) {
 		text_field(l);
-		text_printf(&l->b, "pcap=%s", a->pcap);
+		text_puts(&l->b, "pcap=");
+		text_puts(&l->b, a->pcap);
 	}
 	text_line_render(l, k->wide, TEXT_ALERT_INDENT, &p->alerts);
 	if (l->b.oom || p->alerts.oom) {

@@ -79,8 +79,23 @@ text_spaces(struct text_buf *b, size_t n)
 	}
 }
 
+static inline void
+text_putc(struct text_buf *b, char c)
+{
+	text_put(b, &c, 1);
+}
+
+/* The report's lines are appends, not printf (issue 13: the formatting ran
+ * per field of every session); text_printf stays for the rare lines. */
 void text_printf(struct text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void text_u64(struct text_buf *b, uint64_t v);
+/* v right-aligned in width columns (printf's "%*" PRIu64). */
+void text_u64_w(struct text_buf *b, uint64_t v, size_t width);
+/* s, then spaces up to width columns (printf's "%-*s"). */
+void text_pad(struct text_buf *b, const char *s, size_t width);
+/* A share of 0..1 as a whole percentage right-aligned in width columns,
+ * rounded as printf's "%.0f" rounds (to nearest, ties to even). */
+void text_percent_w(struct text_buf *b, double share, size_t width);
 
 /* Empties l for the next record. */
 void text_line_start(struct text_line *l);

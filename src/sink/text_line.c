@@ -4,6 +4,7 @@
  * and wrapped between its fields to 80 columns (continuation lines
  * indented), a field wider than a line cut at its spaces.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,40 @@ text_u64(struct text_buf *b, uint64_t v)
 		v /= 10;
 	} while (v);
 	text_put(b, d + i, sizeof(d) - i);
+}
+
+void
+text_u64_w(struct text_buf *b, uint64_t v, size_t width)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (width > sizeof(d) - i)
+		text_spaces(b, width - (sizeof(d) - i));
+	text_put(b, d + i, sizeof(d) - i);
+}
+
+void
+text_pad(struct text_buf *b, const char *s, size_t width)
+{
+	size_t n = strlen(s);
+
+	text_put(b, s, n);
+	if (width > n)
+		text_spaces(b, width - n);
+}
+
+void
+text_percent_w(struct text_buf *b, double share, size_t width)
+{
+	double v = nearbyint(100.0 * share);
+
+	text_u64_w(b, v > 0 ? (uint64_t)v : 0, width);
+	text_putc(b, '%');
 }
 
 void

@@ -194,12 +194,17 @@ text_client_logins(struct text_buf *b, const struct summary_client *c)
 		return;
 	}
 	for (int i = 0; i < SUMMARY_LOGIN_SERVICES && c->by_service[i].service; i++) {
-		text_printf(b, "%s%s:%" PRIu64, sep, c->by_service[i].service,
-			    c->by_service[i].logins);
+		text_puts(b, sep);
+		text_puts(b, c->by_service[i].service);
+		text_putc(b, ':');
+		text_u64(b, c->by_service[i].logins);
 		sep = " ";
 	}
-	if (c->logins_other)
-		text_printf(b, "%sother:%" PRIu64, sep, c->logins_other);
+	if (c->logins_other) {
+		text_puts(b, sep);
+		text_puts(b, "other:");
+		text_u64(b, c->logins_other);
+	}
 }
 
 /* Ends a client or user row: its last column, begun by text_last_column,
@@ -257,11 +262,18 @@ text_client_row(struct sink *k, const struct summary_client *c, const struct tex
 
 	report_client_name(c, name, sizeof(name));
 	text_line_start(l);
-	text_printf(&l->b, "  %-*s %*" PRIu64 " %*" PRIu64 " %*" PRIu64 " %*.0f%% %*" PRIu64,
-		    (int)w->name, name, (int)w->n[0], c->sessions, (int)w->n[1],
-		    c->verdicts[VERDICT_CLEARTEXT], (int)w->n[2], c->verdicts[VERDICT_DOWNGRADED],
-		    k->wide ? 8 : 3, 100.0 * summary_verdicts_share(c->verdicts, c->sessions),
-		    (int)w->logins, c->logins);
+	text_put(&l->b, "  ", 2);
+	text_pad(&l->b, name, w->name);
+	text_putc(&l->b, ' ');
+	text_u64_w(&l->b, c->sessions, w->n[0]);
+	text_putc(&l->b, ' ');
+	text_u64_w(&l->b, c->verdicts[VERDICT_CLEARTEXT], w->n[1]);
+	text_putc(&l->b, ' ');
+	text_u64_w(&l->b, c->verdicts[VERDICT_DOWNGRADED], w->n[2]);
+	text_putc(&l->b, ' ');
+	text_percent_w(&l->b, summary_verdicts_share(c->verdicts, c->sessions), k->wide ? 8 : 3);
+	text_putc(&l->b, ' ');
+	text_u64_w(&l->b, c->logins, w->logins);
 	indent = text_last_column(l);
 	text_client_logins(&l->b, c);
 	text_row_write(k, indent);
@@ -354,9 +366,16 @@ text_user_row(struct sink *k, const struct summary_user *u, const struct text_us
 		text_line_start(l);
 		name[0] = '\0';
 	}
-	text_printf(&l->b, "  %-*s %-*s %*" PRIu64 " %*" PRIu64 " %*" PRIu64, (int)w->user, name,
-		    (int)w->service, u->service ? u->service : "-", (int)w->n[0], u->logins,
-		    (int)w->n[1], u->successes, (int)w->n[2], u->failures);
+	text_put(&l->b, "  ", 2);
+	text_pad(&l->b, name, w->user);
+	text_putc(&l->b, ' ');
+	text_pad(&l->b, u->service ? u->service : "-", w->service);
+	text_putc(&l->b, ' ');
+	text_u64_w(&l->b, u->logins, w->n[0]);
+	text_putc(&l->b, ' ');
+	text_u64_w(&l->b, u->successes, w->n[1]);
+	text_putc(&l->b, ' ');
+	text_u64_w(&l->b, u->failures, w->n[2]);
 	indent = text_last_column(l);
 	text_puts(&l->b, srv);
 	text_row_write(k, indent);

@@ -1,13 +1,16 @@
 /*
  * test_sink.c - the helpers every renderer shares: the hand-made RFC 3339
  * time formatter agrees with gmtime_r over a wide range, endpoints are
- * bracketed for IPv6, secrets are redacted unless asked for.
+ * bracketed for IPv6, secrets are redacted unless asked for; the text
+ * report's appenders write what the printf formats they replace wrote.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +19,7 @@
 #include <cmocka.h>
 
 #include "sink.h"
+#include "../../src/sink/text_internal.h"
 
 static void
 test_time_formatting_agrees_with_gmtime_from_1970_to_2100(void **st)
@@ -108,6 +112,46 @@ test_secrets_are_redacted_unless_asked_for(void **st)
 	assert_string_equal(sink_secret(&l, true, "***"), "hunter2");
 }
 
+/* text_u64_w, text_pad and text_percent_w against "%*" PRIu64, "%-*s" and
+ * "%*.0f%%" (ties included: 1/8 is 12.5 %, printed 12, as printf rounds to
+ * even), over widths narrower and wider than the value. */
+static void
+test_text_appenders_write_what_printf_wrote(void **st)
+{
+	struct text_buf b = {0};
+	char want[64];
+	static const uint64_t nums[] = {0, 7, 42, 999, 1000, 123456789, UINT64_MAX};
+
+	(void)st;
+	for (size_t w = 0; w < 24; w++) {
+		for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+			b.len = 0;
+			text_u64_w(&b, nums[i], w);
+			snprintf(want, sizeof(want), "%*" PRIu64, (int)w, nums[i]);
+			assert_int_equal(b.len, strlen(want));
+			assert_memory_equal(b.p, want, b.len);
+		}
+		b.len = 0;
+		text_pad(&b, "smtp", w);
+		snprintf(want, sizeof(want), "%-*s", (int)w, "smtp");
+		assert_int_equal(b.len, strlen(want));
+		assert_memory_equal(b.p, want, b.len);
+	}
+	for (uint64_t d = 1; d <= 400; d++)
+		for (uint64_t n = 0; n <= d; n++)
+			for (size_t w = 3; w <= 8; w += 5) {
+				double share = (double)n / (double)d;
+
+				b.len = 0;
+				text_percent_w(&b, share, w);
+				snprintf(want, sizeof(want), "%*.0f%%", (int)w, 100.0 * share);
+				assert_int_equal(b.len, strlen(want));
+				assert_memory_equal(b.p, want, b.len);
+			}
+	assert_false(b.oom);
+	free(b.p);
+}
+
 int
 main(void)
 {
@@ -117,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_ipv4_addresses_print_as_inet_ntop_does),
 		cmocka_unit_test(test_endpoints_bracket_ipv6_and_not_ipv4),
 		cmocka_unit_test(test_secrets_are_redacted_unless_asked_for),
+		cmocka_unit_test(test_text_appenders_write_what_printf_wrote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
