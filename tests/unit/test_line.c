@@ -393,6 +393,60 @@ test_line_a_parser_cut_line_is_recorded_in_the_facts(void **unused)
 	assert_int_equal(f.cap_hits, 1);
 }
 
+/* The naive rule add_capa_once keeps: append unless capa holds the word
+ * as a whole token, ignoring case. */
+static void
+naive_add_once(char *capa, size_t cap, const char *w)
+{
+	size_t have = strlen(capa), n = strlen(w);
+
+	if (n == 0 || have + n + 1 >= cap)
+		return;
+	for (const char *p = capa; (p = strcasestr(p, w)) != NULL; p++)
+		if ((p == capa || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return;
+	if (have)
+		capa[have++] = ' ';
+	memcpy(capa + have, w, n + 1);
+}
+
+/* With words repeated in other cases, words that are prefixes of others, a
+ * word with a space, and capa written directly before (as a cluster feed
+ * does), the text is what the naive rule gives. */
+static void
+test_line_capability_words_once_follow_the_naive_rule(void **st)
+{
+	static const char *const words[] = {
+		"IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
+		"LITERAL+", "STARTTLS", "AUTH=PLAIN", "auth=plain", "AUTH", "starttls",
+		"IDLE", "id", "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "MOVE",
+		"AUTH PLAIN", "PLAIN", "X", "x", "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1",
+	};
+	uint32_t seed = 7;
+
+	(void)st;
+	for (int round = 0; round < 300; round++) {
+		struct proto_facts f;
+		char want[CAPA_TEXT_MAX] = "";
+
+		memset(&f, 0, sizeof(f));
+		if (round % 5 == 4) {
+			/* written directly, then added to */
+			strcpy(f.capa, "IDLE STARTTLS");
+			strcpy(want, f.capa);
+		}
+		for (int i = 0; i < 40; i++) {
+			const char *w;
+
+			seed = seed * 1103515245u + 12345u;
+			w = words[(seed >> 16) % (sizeof(words) / sizeof(words[0]))];
+			proto_facts_add_capa_once(&f, (const uint8_t *)w, strlen(w));
+			naive_add_once(want, sizeof(want), w);
+			assert_string_equal(f.capa, want);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -404,6 +458,7 @@ main(void)
 		cmocka_unit_test(
 			test_line_logins_are_found_by_index_and_dropped_ones_are_minus_one),
 		cmocka_unit_test(test_line_capability_keywords_are_kept_once),
+		cmocka_unit_test(test_line_capability_words_once_follow_the_naive_rule),
 		cmocka_unit_test(
 			test_line_a_masked_capability_keyword_is_kept_and_flagged_with_its_line),
 		cmocka_unit_test(test_line_a_login_outcome_lands_on_its_index_only),
