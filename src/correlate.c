@@ -73,8 +73,9 @@ cmap_append_lru(struct cmap *m, struct centry *e)
 	m->tail = e;
 }
 
+/* Takes e out of its chain and the LRU list, without freeing it. */
 static void
-cmap_remove(struct cmap *m, struct centry *e)
+cmap_detach(struct cmap *m, struct centry *e)
 {
 	struct centry **pp = &m->buckets[e->hash & m->mask];
 
@@ -84,6 +85,12 @@ cmap_remove(struct cmap *m, struct centry *e)
 		*pp = e->hnext;
 	cmap_unlink_lru(m, e);
 	m->count--;
+}
+
+static void
+cmap_remove(struct cmap *m, struct centry *e)
+{
+	cmap_detach(m, e);
 	free(e);
 }
 
@@ -103,12 +110,17 @@ cmap_get(struct cmap *m, const uint8_t *key, bool create)
 	if (!create)
 		return NULL;
 	if (m->count >= m->max && m->head) {
-		cmap_remove(m, m->head);
+		/* Full: the oldest entry is forgotten and its block reused (a
+		 * free and a calloc per new key cost more on a busy link). */
+		e = m->head;
+		cmap_detach(m, e);
 		m->forgotten++;
+		memset(e, 0, m->entry_size);
+	} else {
+		e = calloc(1, m->entry_size);
+		if (!e)
+			return NULL;
 	}
-	e = calloc(1, m->entry_size);
-	if (!e)
-		return NULL;
 	e->hash = h;
 	memcpy(e->key, key, KEY_LEN);
 	e->hnext = m->buckets[h & m->mask];

@@ -19,6 +19,7 @@
 #include "correlate.h"
 #include "proto.h"
 #include "verdict.h"
+#include "../../src/correlate_internal.h"
 
 struct late {
 	struct alert a[16];
@@ -816,6 +817,24 @@ test_memory_is_bounded_and_forgetting_is_counted(void **st)
 	}
 	correlate_stats_get(c, &cs);
 	assert_int_equal(cs.servers_forgotten, 100);
+	/* The oldest went; the newest got a record of its own, nothing left of
+	 * the forgotten server whose block it reuses. */
+	{
+		uint8_t first[16] = {10, 0, 0, 0}, last[16] = {10};
+		uint32_t i = CORRELATE_MAX_SERVERS + 99;
+		struct server_rec *r;
+
+		assert_null(correlate_server_get(c, 4, first, 25, 6, false));
+		last[1] = (uint8_t)(i >> 16);
+		last[2] = (uint8_t)(i >> 8);
+		last[3] = (uint8_t)i;
+		r = correlate_server_get(c, 4, last, 25, 6, false);
+		assert_non_null(r);
+		assert_memory_equal(r->ip, last, 16);
+		assert_int_equal(r->n_offered_ids, 1);
+		assert_int_equal(r->offered_ids[0], i + 1);
+		assert_int_equal(r->n_lacked_ids, 0);
+	}
 	correlate_free(c);
 }
 
