@@ -417,10 +417,31 @@ static void
 test_line_capability_words_once_follow_the_naive_rule(void **st)
 {
 	static const char *const words[] = {
-		"IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
-		"LITERAL+", "STARTTLS", "AUTH=PLAIN", "auth=plain", "AUTH", "starttls",
-		"IDLE", "id", "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "MOVE",
-		"AUTH PLAIN", "PLAIN", "X", "x", "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1",
+		"IMAP4rev1",
+		"SASL-IR",
+		"LOGIN-REFERRALS",
+		"ID",
+		"ENABLE",
+		"IDLE",
+		"LITERAL+",
+		"STARTTLS",
+		"AUTH=PLAIN",
+		"auth=plain",
+		"AUTH",
+		"starttls",
+		"IDLE",
+		"id",
+		"SORT",
+		"SORT=DISPLAY",
+		"THREAD=REFERENCES",
+		"MOVE",
+		"AUTH PLAIN",
+		"PLAIN",
+		"X",
+		"x",
+		"UIDPLUS",
+		"LIST-EXTENDED",
+		"I18NLEVEL=1",
 	};
 	uint32_t seed = 7;
 
