@@ -29,6 +29,7 @@
 #include "cluster.h"
 #include "decode.h"
 #include "engine.h"
+#include "hugeheap.h"
 #include "outfile.h"
 #include "outputs.h"
 #include "shared.h"
@@ -504,6 +505,7 @@ cli_run(const struct cli_options *o)
 		return tui ? cluster_dashboard(o->cluster_url, o->max_rows)
 			   : cluster_report(o->cluster_url, o->wide, stdout);
 	}
+	hugeheap_init();
 	if (o->line_buffered)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	sink_display_local_time(o->local_time);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "correlate.h"
+#include "hugeheap.h"
 #include "policy.h"
 
 void
@@ -398,6 +399,7 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 			ipfrag_expire(e->frag, e->now_us);
 		e->ops->expire(e);
 		engine_shared_late(e);
+		hugeheap_update();
 	}
 	if (r == DECODE_OK) {
 		pk.ts_us = ts_us;
