@@ -173,7 +173,8 @@ tls_parse_client_suites(struct tls_facts *f, struct cursor *suites)
 			continue;
 		if (f->n_ciphers_offered < UINT16_MAX)
 			f->n_ciphers_offered++;
-		if (tls_cipher_is_weak(c))
+		/* One weak suite is enough; the rest need no lookup. */
+		if (!f->weak_cipher_offered && tls_cipher_is_weak(c))
 			f->weak_cipher_offered = true;
 	}
 }
