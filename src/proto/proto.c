@@ -42,18 +42,47 @@ proto_facts_add_capa(struct proto_facts *f, const uint8_t *word, size_t n)
 	copy_printable(f->capa + have, word, n);
 }
 
+/* Does capa[0..have) (words separated by single spaces, as
+ * proto_facts_add_capa writes them) hold key (n bytes, no space) as a whole
+ * word, ignoring case? Word by word, comparing lengths first: the same
+ * answer as text_has_token_ci, without testing every byte. */
+static bool
+capa_has_word(const char *capa, size_t have, const char *key, size_t n)
+{
+	const char *p = capa, *end = capa + have;
+
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t len = (size_t)((sp ? sp : end) - p);
+
+		if (len == n && text_equal_ci((const uint8_t *)p, len, key))
+			return true;
+		if (!sp)
+			break;
+		p = sp + 1;
+	}
+	return false;
+}
+
 void
 proto_facts_add_capa_once(struct proto_facts *f, const uint8_t *word, size_t n)
 {
 	char key[64]; /* longer keywords are added without looking */
+	size_t have = strlen(f->capa);
 
 	/* Once the display text is full nothing more can be kept: don't look
 	 * (long capability lists would otherwise be scanned once per token). */
-	if (strlen(f->capa) + n + 1 >= sizeof(f->capa))
+	if (have + n + 1 >= sizeof(f->capa))
 		return;
 	if (n < sizeof(key)) {
+		bool held;
+
 		copy_printable(key, word, n);
-		if (text_has_token_ci((const uint8_t *)f->capa, strlen(f->capa), key, NULL))
+		/* A key with a space spans words: the general matcher. */
+		held = memchr(key, ' ', n)
+			       ? text_has_token_ci((const uint8_t *)f->capa, have, key, NULL)
+			       : capa_has_word(f->capa, have, key, n);
+		if (held)
 			return;
 	}
 	proto_facts_add_capa(f, word, n);
