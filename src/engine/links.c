@@ -48,6 +48,9 @@ struct links {
 	uint16_t x_live_port[LINKS_PORT_SLOTS]; /* live announcements by port slot */
 	uint64_t x_oldest_ts;			/* no live announcement is older (a lower bound) */
 	size_t p_live;
+	/* Bit (control id % 64) of every control with a live pair, cleared when
+	 * none is left: most judged sessions have no pair to look for. */
+	uint64_t p_controls;
 	/* The live tallies chained by control id: bucket heads and each
 	 * entry's successor, as index + 1 (0 ends a chain). Data connections
 	 * judged after their control session leave tallies nobody collects, so
@@ -99,6 +102,7 @@ links_note(struct links *l, const struct link_note *n)
 			l->st.dropped++;
 		else
 			l->p_live++;
+		l->p_controls |= (uint64_t)1 << (n->control % 64);
 		*p = (struct link_pair){true, n->family, {0}, {0}, n->control, n->ts_us, n->data};
 		memcpy(p->client, n->client, 16);
 		memcpy(p->server, n->server, 16);
@@ -313,11 +317,15 @@ links_control_judged(struct links *l, struct session *s)
 		s->data_cleartext = t->cleartext;
 		links_tally_dead(l, (size_t)(t - l->t));
 	}
+	if (!(l->p_controls & ((uint64_t)1 << (s->id % 64))))
+		return;
 	for (size_t i = 0; l->p_live && i < LINKS_PAIRS_MAX; i++)
 		if (l->p[i].live && l->p[i].control == s->id) {
 			l->p[i].live = false;
 			l->p_live--;
 		}
+	if (!l->p_live)
+		l->p_controls = 0;
 }
 
 void
