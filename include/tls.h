@@ -273,6 +273,9 @@ const char *tls_version_name(uint16_t v, char buf[8]);
 const char *tls_cipher_name(uint16_t c, char buf[8]);
 /* NULL, EXPORT, RC4, anonymous, DES or 3DES suites. */
 bool tls_cipher_is_weak(uint16_t c);
+/* The same answer from the tables each time (tls_cipher_is_weak reads a
+ * bitmap filled from them once); for tests. */
+bool tls_cipher_is_weak_uncached(uint16_t c);
 /* SSLv2, SSLv3, TLS 1.0, TLS 1.1. */
 bool tls_version_is_obsolete(uint16_t v);
 /* Alert description name ("handshake_failure"), or NULL. */

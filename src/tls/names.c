@@ -10,6 +10,7 @@
  */
 #include "tls.h"
 
+#include <pthread.h>
 #include <stdio.h>
 
 const char *
@@ -242,7 +243,7 @@ tls_cipher_name(uint16_t c, char buf[8])
 }
 
 bool
-tls_cipher_is_weak(uint16_t c)
+tls_cipher_is_weak_uncached(uint16_t c)
 {
 	const struct tls_suite *s = tls_suite_find(c);
 
@@ -252,6 +253,37 @@ tls_cipher_is_weak(uint16_t c)
 		if (c >= tls_weak_ranges[i].lo && c <= tls_weak_ranges[i].hi)
 			return true;
 	return false;
+}
+
+/* Every code's answer as one bit (8 KiB), filled once: a ClientHello offers
+ * dozens of suites and every one of them was looked up. */
+static uint64_t tls_weak_bits[65536 / 64];
+static pthread_once_t tls_weak_once = PTHREAD_ONCE_INIT;
+
+static void
+tls_weak_set(uint16_t c, bool weak)
+{
+	uint64_t bit = (uint64_t)1 << (c % 64);
+
+	tls_weak_bits[c / 64] = weak ? tls_weak_bits[c / 64] | bit : tls_weak_bits[c / 64] & ~bit;
+}
+
+/* The ranges, then the named suites over them (a name decides). */
+static void
+tls_weak_fill(void)
+{
+	for (size_t i = 0; i < sizeof(tls_weak_ranges) / sizeof(tls_weak_ranges[0]); i++)
+		for (uint32_t c = tls_weak_ranges[i].lo; c <= tls_weak_ranges[i].hi; c++)
+			tls_weak_set((uint16_t)c, true);
+	for (size_t i = 0; i < sizeof(tls_suites) / sizeof(tls_suites[0]); i++)
+		tls_weak_set(tls_suites[i].code, tls_suites[i].weak);
+}
+
+bool
+tls_cipher_is_weak(uint16_t c)
+{
+	pthread_once(&tls_weak_once, tls_weak_fill);
+	return (tls_weak_bits[c / 64] >> (c % 64)) & 1;
 }
 
 /* RFC 8446 6 and RFC 5246 7.2 (IANA TLS Alerts registry). */

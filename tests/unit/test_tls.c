@@ -1991,10 +1991,30 @@ test_alert_names_cover_rfc8446_and_rfc5246(void **state)
 	assert_null(tls_alert_name(255));
 }
 
+/* The bitmap tls_cipher_is_weak reads agrees with the tables for every
+ * code (a named suite's flag decides over the ranges). */
+static void
+test_tls_weak_suite_bitmap_agrees_with_the_tables(void **state)
+{
+	unsigned weak = 0;
+
+	(void)state;
+	for (uint32_t c = 0; c < 65536; c++) {
+		assert_int_equal(tls_cipher_is_weak((uint16_t)c),
+				 tls_cipher_is_weak_uncached((uint16_t)c));
+		weak += tls_cipher_is_weak((uint16_t)c);
+	}
+	assert_true(weak > 50);
+	assert_true(tls_cipher_is_weak(0x0005));  /* RSA_WITH_RC4_128_SHA */
+	assert_false(tls_cipher_is_weak(0x1301)); /* TLS_AES_128_GCM_SHA256 */
+	assert_true(tls_cipher_is_weak(0x000b));  /* a range: DH_DSS EXPORT */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tls_weak_suite_bitmap_agrees_with_the_tables),
 		cmocka_unit_test(test_every_vector_gives_identical_facts_for_every_chunking),
 		cmocka_unit_test(test_tls12_certificate_of_a_real_server_is_read_in_every_chunking),
 		cmocka_unit_test(test_tls13_certificate_is_encrypted_and_anonymous_tls12_has_none),
