@@ -27,7 +27,7 @@
 #   BENCH_BASELINE           another tlswatch binary, measured as row 'baseline'
 #                            (before/after in the same run)
 #   BENCH_RUNS [5]           runs per tool (median); BENCH_TSHARK_RUNS [3]
-#   BENCH_TOOLS              [bare tcpdump ndpiReader tshark tlswatch tlswatch-json
+#   BENCH_TOOLS              [bare bare-1m tcpdump ndpiReader tshark tlswatch tlswatch-json
 #                            tlswatch-text tlswatch-2t]; tshark runs on main only
 #                            unless BENCH_TSHARK_ALL=1
 #   BENCH_SYN_FLOWS [1000000]  BENCH_REORDER_MB [300]
@@ -52,7 +52,7 @@ UDP_SMALL_CAP=${BENCH_UDP_SMALL_CAP:-4096}
 BASELINE=${BENCH_BASELINE:-}
 RUNS=${BENCH_RUNS:-5}
 TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
-TOOLS=${BENCH_TOOLS:-bare tcpdump ndpiReader tshark tlswatch tlswatch-json tlswatch-text tlswatch-2t}
+TOOLS=${BENCH_TOOLS:-bare bare-1m tcpdump ndpiReader tshark tlswatch tlswatch-json tlswatch-text tlswatch-2t}
 [ -n "$BASELINE" ] && { TOOLS="$TOOLS baseline"; BASELINE=$(realpath "$BASELINE"); }
 SYN_FLOWS=${BENCH_SYN_FLOWS:-1000000}
 REORDER_MB=${BENCH_REORDER_MB:-300}
@@ -303,6 +303,9 @@ for PROF in $PROFILES; do
 	for t in $TOOLS; do
 		case $t in
 		bare) run_tool bare "$RUNS" "$OUT/bare-loop" "$CAP" ;;
+		# the same loop through the 1 MiB stdio buffer tlswatch reads files
+		# with: the floor for tlswatch's own way of reading
+		bare-1m) run_tool bare-1m "$RUNS" "$OUT/bare-loop" -b 1048576 "$CAP" ;;
 		tcpdump)
 			have tcpdump && run_tool tcpdump "$RUNS" tcpdump -r "$CAP" -w /dev/null ;;
 		ndpiReader)
