@@ -35,12 +35,14 @@ struct sink {
 	FILE *out;
 	int write_errno; /* errno of the first failed flush of out (0: none) */
 	bool show_secrets;
-	bool live;	   /* a live capture: flush after every record */
-	bool summary_only; /* text: no session lines (the dashboard shows them);
-			    * alerts and the summary at finish */
-	bool wide;	   /* text: one line per record and wide tables
-			    * (--wide), not wrapped at 80 columns */
-	int report;	   /* text: enum sink_text_report (--report) */
+	bool live;	      /* a live capture: flush after every record */
+	bool alert_unflushed; /* reading a file: an alert waits in out's buffer
+			       * for cli_outputs_poll (every 4,096 packets) */
+	bool summary_only;    /* text: no session lines (the dashboard shows them);
+			       * alerts and the summary at finish */
+	bool wide;	      /* text: one line per record and wide tables
+			       * (--wide), not wrapped at 80 columns */
+	int report;	      /* text: enum sink_text_report (--report) */
 	void *priv;
 };
 

@@ -326,6 +326,11 @@ cli_outputs_poll(struct cli_outputs *out)
 {
 	if (out->exec_sink)
 		sink_exec_poll(out->exec_sink);
+	for (size_t i = 0; i < out->n_sinks; i++)
+		if (out->sinks[i]->alert_unflushed) {
+			out->sinks[i]->alert_unflushed = false;
+			sink_flush(out->sinks[i]);
+		}
 }
 
 int

@@ -54,7 +54,9 @@ void cli_outputs_start_tui(struct cli_outputs *out);
 /* A write to the JSON file or to standard output failed: nothing more can be
  * reported. */
 bool cli_outputs_failed(const struct cli_outputs *out);
-/* Lets the --alert-exec queue move (call it now and then while reading). */
+/* Lets the --alert-exec queue move and flushes the alerts a sink holds
+ * (call it now and then while reading: run_source does every 4,096 packets
+ * and whenever the capture waits). */
 void cli_outputs_poll(struct cli_outputs *out);
 /* SIGHUP: the --json file is opened again by its name (appending, created
  * when logrotate renamed it away), what was buffered going to the old one

@@ -586,10 +586,51 @@ test_json_sensor_name_is_escaped_in_every_record(void **state)
 	free(text);
 }
 
+/* An alert is flushed at once in a live capture; reading a file it waits
+ * in the stream's buffer, marked for cli_outputs_poll, which flushes it. */
+static void
+test_json_alerts_flush_at_once_live_and_on_poll_from_a_file(void **st)
+{
+	for (int live = 0; live < 2; live++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mf = open_memstream(&text, &len);
+		struct session *s = session_new_smtp();
+		struct alert a;
+		struct sink *k;
+
+		struct sink_json_identity id = {.sensor = "s", .file = "f.pcap"};
+
+		(void)st;
+		assert_non_null(mf);
+		sink_json_configure(&id);
+		k = sink_json_new(mf, false, false, live);
+		assert_non_null(k);
+		alert_of(&a, s, ALERT_CLEARTEXT_LOGIN, SEVERITY_HIGH);
+		k->alert(k, &a);
+		if (live) {
+			assert_false(k->alert_unflushed);
+			assert_true(len > 0);
+		} else {
+			assert_true(k->alert_unflushed);
+			assert_int_equal(len, 0);
+			sink_flush(k);
+			assert_true(len > 0);
+		}
+		assert_non_null(strstr(text, "\"type\":\"alert\""));
+		k->free(k);
+		fclose(mf);
+		free(text);
+		session_release(s);
+		free(s);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_alerts_flush_at_once_live_and_on_poll_from_a_file),
 		cmocka_unit_test(test_json_every_record_names_the_sensor_the_file_and_the_version),
 		cmocka_unit_test(
 			test_json_closing_records_are_stamped_with_the_latest_packet_time_of_a_file),
