@@ -57,19 +57,6 @@ text_printf(struct text_buf *b, const char *fmt, ...)
 }
 
 void
-text_u64(struct text_buf *b, uint64_t v)
-{
-	char d[24];
-	size_t i = sizeof(d);
-
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	text_put(b, d + i, sizeof(d) - i);
-}
-
-void
 text_u64_w(struct text_buf *b, uint64_t v, size_t width)
 {
 	char d[24];
@@ -82,6 +69,12 @@ text_u64_w(struct text_buf *b, uint64_t v, size_t width)
 	if (width > sizeof(d) - i)
 		text_spaces(b, width - (sizeof(d) - i));
 	text_put(b, d + i, sizeof(d) - i);
+}
+
+void
+text_u64(struct text_buf *b, uint64_t v)
+{
+	text_u64_w(b, v, 0);
 }
 
 void
