@@ -1,7 +1,8 @@
 /*
  * test_hugeheap.c - malloc's main heap is advised for transparent huge
  * pages: after hugeheap_init and growth past the first step, the heap's
- * mapping carries the kernel's "hg" flag (VM_HUGEPAGE) in /proc/self/smaps.
+ * mapping carries the kernel's "hg" flag (VM_HUGEPAGE) in /proc/self/smaps,
+ * and so does what grows back after the heap was trimmed.
  * Skipped where the kernel has no THP, or where malloc does not use the
  * brk heap (the sanitizer build's allocator).
  */
@@ -75,6 +76,22 @@ test_the_grown_heap_is_advised_for_huge_pages(void **st)
 	assert_non_null(strstr(flags, " hg"));
 	for (int i = 0; i < PIECES; i++)
 		free(p[i]);
+	/* The break lowered (as malloc trims), then raised past where it had
+	 * been: the part between the two is advised again too. Moved with
+	 * sbrk directly, nothing allocated meanwhile; left where it ends. */
+	{
+		char *base = sbrk(0);
+
+		if (sbrk(8 << 20) == (void *)-1)
+			return;
+		hugeheap_update();
+		assert_true(sbrk(-(4 << 20)) != (void *)-1);
+		hugeheap_update();
+		assert_true(sbrk(8 << 20) != (void *)-1);
+		hugeheap_update();
+		assert_true(vm_flags_of((uintptr_t)base + (6 << 20), flags, sizeof(flags)));
+		assert_non_null(strstr(flags, " hg"));
+	}
 }
 
 int
