@@ -260,20 +260,14 @@ udp_memory() {
 			(a - b) * 1024 / (n - m), a / 1024, b / 1024, n, m }'
 	echo "(mem B/flow: tlswatch's own accounting, memory_max_bytes / flows_max_concurrent; CSV: $UCSV)"
 }
-nonzero() { # nonzero STATS COUNTER WHY
-	local v
-	v=$(stat_of "$1" "$2")
-	if [ "${v:-0}" -eq 0 ]; then
-		echo "bench: FAIL $2 is 0 although $3" >&2
-		fail=1
-	fi
-}
-nonzero_sum() { # nonzero_sum STATS COUNTER1 COUNTER2 WHY
-	local a b
-	a=$(stat_of "$1" "$2")
-	b=$(stat_of "$1" "$3")
-	if [ $((${a:-0} + ${b:-0})) -eq 0 ]; then
-		echo "bench: FAIL $2 and $3 are 0 although $4" >&2
+nonzero() { # nonzero STATS "COUNTER [COUNTER...]" WHY: fails when their sum is 0
+	local k v sum=0
+	for k in $2; do
+		v=$(stat_of "$1" "$k")
+		sum=$((sum + ${v:-0}))
+	done
+	if [ "$sum" -eq 0 ]; then
+		echo "bench: FAIL $2: 0 although $3" >&2
 		fail=1
 	fi
 }
@@ -404,7 +398,7 @@ if [ "$DO_FLOOD" = 1 ]; then
 	# With the default caps the memcap binds first (a half-open flow keeps
 	# its whole record, about 3.2 kB): evictions for either cap count.
 	[ "$SYN_FLOWS" -gt $DEFAULT_MAX_FLOWS ] &&
-		nonzero_sum "$FLOOD_STATS" flows_evicted flows_evicted_memcap \
+		nonzero "$FLOOD_STATS" "flows_evicted flows_evicted_memcap" \
 			"$SYN_FLOWS flows exceed --max-flows $DEFAULT_MAX_FLOWS"
 	flood synflood-100k "$SYNFLOOD" 100000 --max-flows 100000
 	[ "$SYN_FLOWS" -gt 100000 ] &&
