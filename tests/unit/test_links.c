@@ -48,38 +48,52 @@ data_session(struct session *s, uint64_t id, uint8_t client)
 	s->server_port = 40000;
 }
 
+/* Session id from 10.0.0.client, judged as a control session. */
+static void
+judge_control(struct links *l, uint64_t id, uint8_t client)
+{
+	struct session s;
+
+	data_session(&s, id, client);
+	links_control_judged(l, &s);
+	session_release(&s);
+}
+
+/* The control a data session id from 10.0.0.client is linked to (inferred
+ * from a pair), or 0 when it is not claimed. */
+static uint64_t
+claimed_by(struct links *l, uint64_t id, uint8_t client)
+{
+	struct session s;
+	uint64_t control = 0;
+
+	data_session(&s, id, client);
+	if (links_claim(l, &s)) {
+		assert_int_equal(s.link, LINK_INFERRED);
+		control = s.control_id;
+	}
+	session_release(&s);
+	return control;
+}
+
 static void
 test_links_a_pair_claims_until_its_control_is_judged(void **st)
 {
 	struct links *l = links_new();
-	struct session s, ctl;
 
 	(void)st;
 	assert_non_null(l);
 	note_pair(l, 5, 2);
-	data_session(&s, 10, 2);
-	assert_true(links_claim(l, &s));
-	assert_int_equal(s.link, LINK_INFERRED);
-	assert_int_equal(s.control_id, 5);
-	session_release(&s);
-
+	assert_int_equal(claimed_by(l, 10, 2), 5);
 	/* Sessions 69 and 133 share control 5's filter bit (id % 64): judging
 	 * them must not end the pair. */
 	for (uint64_t id = 69; id <= 133; id += 64) {
-		data_session(&ctl, id, 9);
-		links_control_judged(l, &ctl);
-		session_release(&ctl);
-		data_session(&s, id + 1, 2);
-		assert_true(links_claim(l, &s));
-		session_release(&s);
+		judge_control(l, id, 9);
+		assert_int_equal(claimed_by(l, id + 1, 2), 5);
 	}
 	/* Judging control 5 ends it. */
-	data_session(&ctl, 5, 2);
-	links_control_judged(l, &ctl);
-	session_release(&ctl);
-	data_session(&s, 200, 2);
-	assert_false(links_claim(l, &s));
-	session_release(&s);
+	judge_control(l, 5, 2);
+	assert_int_equal(claimed_by(l, 200, 2), 0);
 	links_free(l);
 }
 
@@ -87,36 +101,20 @@ static void
 test_links_pairs_of_several_controls_end_one_by_one(void **st)
 {
 	struct links *l = links_new();
-	struct session s, ctl;
 
 	(void)st;
+	assert_non_null(l);
 	note_pair(l, 7, 2);
 	note_pair(l, 8, 3);
-	data_session(&ctl, 7, 2);
-	links_control_judged(l, &ctl);
-	session_release(&ctl);
-	data_session(&s, 20, 2);
-	assert_false(links_claim(l, &s));
-	session_release(&s);
-	data_session(&s, 21, 3);
-	assert_true(links_claim(l, &s));
-	assert_int_equal(s.control_id, 8);
-	session_release(&s);
+	judge_control(l, 7, 2);
+	assert_int_equal(claimed_by(l, 20, 2), 0);
+	assert_int_equal(claimed_by(l, 21, 3), 8);
 	/* After the last pair ended, a new one is found again. */
-	data_session(&ctl, 8, 3);
-	links_control_judged(l, &ctl);
-	session_release(&ctl);
+	judge_control(l, 8, 3);
 	note_pair(l, 72, 4);
-	data_session(&s, 22, 4);
-	assert_true(links_claim(l, &s));
-	assert_int_equal(s.control_id, 72);
-	session_release(&s);
-	data_session(&ctl, 72, 4);
-	links_control_judged(l, &ctl);
-	session_release(&ctl);
-	data_session(&s, 23, 4);
-	assert_false(links_claim(l, &s));
-	session_release(&s);
+	assert_int_equal(claimed_by(l, 22, 4), 72);
+	judge_control(l, 72, 4);
+	assert_int_equal(claimed_by(l, 23, 4), 0);
 	links_free(l);
 }
 
