@@ -3,10 +3,10 @@
  *
  * A flow is keyed by its 5-tuple in either direction. The table owns no
  * memory of its entries: the caller embeds `struct flow` in its own record,
- * allocates and frees it, and the table only links it (hash chain and an
- * LRU list ordered by last activity, one for open flows and one for closed
- * flows that linger). That keeps the table free of per-packet allocation and
- * lets expiry and eviction pick the idlest flow in O(1).
+ * allocates and frees it, and the table only links it (in a hash table, one
+ * for open flows and one for closed flows that linger, and in an LRU list
+ * ordered by last activity). That keeps the table free of per-packet
+ * allocation and lets expiry and eviction pick the idlest flow in O(1).
  *
  * The hash is symmetric (both directions hash alike), so the multi-threaded
  * dispatcher (engine.c) routes both halves of a flow to one worker.
@@ -28,8 +28,7 @@ struct flow_key {
 struct flow {
 	struct flow_key key; /* index 0 is the client side */
 	uint32_t hash;
-	struct flow *hnext; /* hash chain */
-	struct flow *lru_prev, *lru_next;
+	uint32_t node; /* the table's: its place in the LRU lists, 0 when unlinked */
 	uint64_t ts_last_us;
 	bool closed;  /* on the closed list (flow_table_close) */
 	bool dormant; /* open, silent past the idle timeout (flow_table_make_dormant) */
@@ -49,9 +48,18 @@ uint32_t flow_key_hash(const struct flow_key *k);
  * the flow's key seen from the other side (index 1 to index 0). */
 struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *k, uint32_t hash,
 			       bool *reversed);
-/* Links f (key and hash already set) as the most recently used flow. */
-void flow_table_insert(struct flow_table *t, struct flow *f, uint64_t ts_us);
+/* Makes room to link one more flow (the tables grow); false when out of
+ * memory. A caller that reserves before it makes a flow knows that
+ * flow_table_insert will not fail. */
+bool flow_table_reserve(struct flow_table *t);
+/* Links f (key and hash already set) as the most recently used flow; false
+ * (f not linked) when out of memory. */
+bool flow_table_insert(struct flow_table *t, struct flow *f, uint64_t ts_us);
+/* Unlinks f; a flow not linked (or a copy of one) is left alone. */
 void flow_table_remove(struct flow_table *t, struct flow *f);
+/* Puts f (the same key and hash, flags and times) in old's place: in its
+ * hash table and at its place in its LRU list. Never allocates. */
+void flow_table_replace(struct flow_table *t, struct flow *old, struct flow *f);
 /* Marks f as active now (moves it to the LRU tail). */
 void flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us);
 /* Moves f from the open flows to the closed ones (which linger to absorb
@@ -71,6 +79,9 @@ void flow_table_make_dormant(struct flow_table *t, struct flow *f);
 struct flow *flow_table_oldest_dormant(const struct flow_table *t);
 struct flow *flow_table_oldest_closed(const struct flow_table *t);
 struct flow *flow_table_oldest_udp(const struct flow_table *t);
+/* The next newer and the next older flow on f's LRU list, or NULL. */
+struct flow *flow_table_newer(const struct flow_table *t, const struct flow *f);
+struct flow *flow_table_older(const struct flow_table *t, const struct flow *f);
 size_t flow_table_count(const struct flow_table *t);
 /* Open UDP flows (on their own list; counted in flow_table_count too). */
 size_t flow_table_count_udp(const struct flow_table *t);

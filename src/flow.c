@@ -1,5 +1,20 @@
 /*
- * flow.c - bidirectional flow table with an LRU list (see flow.h).
+ * flow.c - bidirectional flow table with LRU lists (see flow.h).
+ *
+ * Laid out for the cache, since every packet looks its flow up:
+ *  - Two open-addressed tables (linear probing, at most half full), one for
+ *    the flows that are open and one for the closed flows that linger. A
+ *    session-dense link keeps about ten closed flows lingering for each open
+ *    one; kept apart, the table most packets probe stays small enough to
+ *    stay in the cache. A slot holds the flow's hash beside its pointer, so
+ *    a probe reads a flow record only when the hash matches.
+ *  - The LRU lists are linked through a dense array of small nodes, not
+ *    through the records: moving a flow to the end of its list writes its
+ *    neighbours' nodes, a few bytes in one array, not two records of
+ *    kilobytes scattered over the heap.
+ * The tables grow by doubling when a flow is linked (flow_table_reserve,
+ * which a caller may run before it makes the flow), and always keep room
+ * for every flow to close, so that closing and replacing never allocate.
  */
 #include "flow.h"
 
@@ -11,6 +26,7 @@ enum {
 	FLOW_LIST_CLOSED = 1,
 	FLOW_LIST_UDP = 2,
 	FLOW_LIST_DORMANT = 3,
+	FLOW_LISTS = 4,
 };
 
 /* The LRU list a flow is on. */
@@ -24,36 +40,144 @@ flow_list(const struct flow *f)
 	return f->key.l4 == 17 ? FLOW_LIST_UDP : FLOW_LIST_OPEN;
 }
 
+struct flow_slot {
+	uint32_t hash;
+	struct flow *f; /* NULL: empty */
+};
+
+struct flow_hash {
+	struct flow_slot *slot;
+	size_t mask; /* slots - 1; slots a power of two */
+	size_t count;
+};
+
+/* A flow's place in its LRU list; index 0 is "none". */
+struct flow_node {
+	uint32_t prev, next;
+	struct flow *f;
+};
+
 struct flow_table {
-	struct flow **buckets;
-	size_t mask;
+	struct flow_hash open, closed; /* closed: the lingering flows */
+	struct flow_node *node;	       /* node[0] unused */
+	uint32_t nodes;		       /* allocated, node[0] included */
+	uint32_t node_used;	       /* node[1 .. node_used - 1] handed out once */
+	uint32_t node_free;	       /* free list through next */
 	size_t count;
 	/* Four LRU lists, each oldest first: open TCP flows, closed flows that
 	 * linger, open UDP flows, and established TCP sessions silent past the
 	 * idle timeout (FLOW_LIST_*). Each list has one time limit, so expiry
 	 * can stop at the first flow of a list that is not due, whatever the
 	 * others hold. */
-	struct flow *lru_head[4];
-	struct flow *lru_tail[4];
-	size_t lru_count[4]; /* flows on each list */
+	uint32_t lru_head[FLOW_LISTS];
+	uint32_t lru_tail[FLOW_LISTS];
+	size_t lru_count[FLOW_LISTS]; /* flows on each list */
 };
+
+#define FLOW_TABLE_MIN_SLOTS 1024
+#define FLOW_TABLE_MAX_FLOWS ((size_t)1 << 30)
+
+static int
+flow_hash_init(struct flow_hash *h, size_t slots)
+{
+	h->slot = calloc(slots, sizeof(*h->slot));
+	if (!h->slot)
+		return -1;
+	h->mask = slots - 1;
+	h->count = 0;
+	return 0;
+}
+
+/* Links f in h (not there yet; h has an empty slot). */
+static void
+flow_hash_put(struct flow_hash *h, struct flow *f)
+{
+	size_t i = f->hash & h->mask;
+
+	while (h->slot[i].f)
+		i = (i + 1) & h->mask;
+	h->slot[i].hash = f->hash;
+	h->slot[i].f = f;
+	h->count++;
+}
+
+/* Doubles h until n flows fill at most half of it; -1 (h unchanged) when
+ * out of memory. */
+static int
+flow_hash_room(struct flow_hash *h, size_t n)
+{
+	struct flow_hash bigger;
+	size_t slots = h->mask + 1;
+
+	if (n <= slots / 2)
+		return 0;
+	while (n > slots / 2)
+		slots <<= 1;
+	if (flow_hash_init(&bigger, slots) < 0)
+		return -1;
+	for (size_t i = 0; i <= h->mask; i++)
+		if (h->slot[i].f)
+			flow_hash_put(&bigger, h->slot[i].f);
+	free(h->slot);
+	*h = bigger;
+	return 0;
+}
+
+/* The slot holding f, or NULL. */
+static struct flow_slot *
+flow_hash_find(const struct flow_hash *h, const struct flow *f)
+{
+	for (size_t i = f->hash & h->mask; h->slot[i].f; i = (i + 1) & h->mask)
+		if (h->slot[i].f == f)
+			return &h->slot[i];
+	return NULL;
+}
+
+/* Empties slot s, moving later flows of its probe run back into the gap
+ * (no tombstones: a lookup may stop at the first empty slot). */
+static void
+flow_hash_del(struct flow_hash *h, struct flow_slot *s)
+{
+	size_t gap = (size_t)(s - h->slot), i = gap;
+
+	for (;;) {
+		size_t home;
+
+		i = (i + 1) & h->mask;
+		if (!h->slot[i].f)
+			break;
+		home = h->slot[i].hash & h->mask;
+		/* It may fill the gap unless its home lies in (gap, i]. */
+		if ((i > gap) ? (home <= gap || home > i) : (home <= gap && home > i)) {
+			h->slot[gap] = h->slot[i];
+			gap = i;
+		}
+	}
+	h->slot[gap].f = NULL;
+	h->slot[gap].hash = 0;
+	h->count--;
+}
 
 struct flow_table *
 flow_table_new(size_t max_flows)
 {
 	struct flow_table *t = calloc(1, sizeof(*t));
-	size_t n = 1024;
+	size_t n = FLOW_TABLE_MIN_SLOTS;
 
 	if (!t)
 		return NULL;
-	while (n < max_flows && n < ((size_t)1 << 26))
+	/* Sized for the busy moments of an ordinary link, not for the cap:
+	 * the tables grow when they must. */
+	while (n < 2 * max_flows && n < 8 * FLOW_TABLE_MIN_SLOTS)
 		n <<= 1;
-	t->buckets = calloc(n, sizeof(*t->buckets));
-	if (!t->buckets) {
-		free(t);
+	t->nodes = (uint32_t)n;
+	t->node = calloc(t->nodes, sizeof(*t->node));
+	if (!t->node || flow_hash_init(&t->open, n) < 0 ||
+	    flow_hash_init(&t->closed, FLOW_TABLE_MIN_SLOTS) < 0) {
+		flow_table_free(t);
 		return NULL;
 	}
-	t->mask = n - 1;
+	t->node_used = 1;
 	return t;
 }
 
@@ -62,8 +186,30 @@ flow_table_free(struct flow_table *t)
 {
 	if (!t)
 		return;
-	free(t->buckets);
+	free(t->open.slot);
+	free(t->closed.slot);
+	free(t->node);
 	free(t);
+}
+
+bool
+flow_table_reserve(struct flow_table *t)
+{
+	size_t n = t->count + 1;
+
+	if (n >= FLOW_TABLE_MAX_FLOWS)
+		return false;
+	if (t->node_free == 0 && t->node_used >= t->nodes) {
+		struct flow_node *bigger = realloc(t->node, 2 * (size_t)t->nodes * sizeof(*bigger));
+
+		if (!bigger)
+			return false;
+		t->node = bigger;
+		t->nodes *= 2;
+	}
+	/* Should every flow close, the closed table holds them too. */
+	return flow_hash_room(&t->open, t->open.count + 1) == 0 &&
+	       flow_hash_room(&t->closed, n) == 0;
 }
 
 /* Mixes one 32-bit word into h (a multiply-xorshift step). */
@@ -128,88 +274,151 @@ flow_key_match(const struct flow_key *a, const struct flow_key *b, bool *reverse
 	return false;
 }
 
+static inline __attribute__((always_inline)) struct flow *
+flow_hash_lookup(const struct flow_hash *h, const struct flow_key *k, uint32_t hash,
+		 bool *reversed)
+{
+	for (size_t i = hash & h->mask; h->slot[i].f; i = (i + 1) & h->mask)
+		if (h->slot[i].hash == hash && flow_key_match(&h->slot[i].f->key, k, reversed))
+			return h->slot[i].f;
+	return NULL;
+}
+
 struct flow *
 flow_table_lookup(struct flow_table *t, const struct flow_key *k, uint32_t hash, bool *reversed)
 {
-	for (struct flow *f = t->buckets[hash & t->mask]; f; f = f->hnext)
-		if (f->hash == hash && flow_key_match(&f->key, k, reversed))
-			return f;
-	return NULL;
+	struct flow *f = flow_hash_lookup(&t->open, k, hash, reversed);
+
+	if (!f && t->closed.count)
+		f = flow_hash_lookup(&t->closed, k, hash, reversed);
+	return f;
+}
+
+/* Is f linked in t (its node is its own)? A copy of a linked flow is not. */
+static bool
+flow_linked(const struct flow_table *t, const struct flow *f)
+{
+	return f->node && f->node < t->node_used && t->node[f->node].f == f;
+}
+
+static void
+flow_lru_unlink_from(struct flow_table *t, struct flow *f, int l)
+{
+	struct flow_node *n = &t->node[f->node];
+
+	if (n->prev)
+		t->node[n->prev].next = n->next;
+	else
+		t->lru_head[l] = n->next;
+	if (n->next)
+		t->node[n->next].prev = n->prev;
+	else
+		t->lru_tail[l] = n->prev;
+	n->prev = n->next = 0;
+	t->lru_count[l]--;
+}
+
+static void
+flow_lru_append_to(struct flow_table *t, struct flow *f, int l)
+{
+	uint32_t i = f->node;
+
+	t->node[i].prev = t->lru_tail[l];
+	t->node[i].next = 0;
+	if (t->lru_tail[l])
+		t->node[t->lru_tail[l]].next = i;
+	else
+		t->lru_head[l] = i;
+	t->lru_tail[l] = i;
+	t->lru_count[l]++;
 }
 
 static void
 flow_lru_unlink(struct flow_table *t, struct flow *f)
 {
-	int l = flow_list(f);
-
-	if (f->lru_prev)
-		f->lru_prev->lru_next = f->lru_next;
-	else
-		t->lru_head[l] = f->lru_next;
-	if (f->lru_next)
-		f->lru_next->lru_prev = f->lru_prev;
-	else
-		t->lru_tail[l] = f->lru_prev;
-	f->lru_prev = f->lru_next = NULL;
-	t->lru_count[l]--;
+	flow_lru_unlink_from(t, f, flow_list(f));
 }
 
 static void
 flow_lru_append(struct flow_table *t, struct flow *f)
 {
-	int l = flow_list(f);
-
-	f->lru_prev = t->lru_tail[l];
-	f->lru_next = NULL;
-	if (t->lru_tail[l])
-		t->lru_tail[l]->lru_next = f;
-	else
-		t->lru_head[l] = f;
-	t->lru_tail[l] = f;
-	t->lru_count[l]++;
+	flow_lru_append_to(t, f, flow_list(f));
 }
 
-void
+bool
 flow_table_insert(struct flow_table *t, struct flow *f, uint64_t ts_us)
 {
-	struct flow **b = &t->buckets[f->hash & t->mask];
+	uint32_t i;
 
-	f->hnext = *b;
-	*b = f;
+	if (!flow_table_reserve(t)) {
+		f->node = 0;
+		return false;
+	}
+	if (t->node_free) {
+		i = t->node_free;
+		t->node_free = t->node[i].next;
+	} else {
+		i = t->node_used++;
+	}
+	t->node[i].f = f;
+	f->node = i;
 	f->ts_last_us = ts_us;
 	f->closed = false;
+	flow_hash_put(&t->open, f);
 	flow_lru_append(t, f);
 	t->count++;
+	return true;
 }
 
 void
 flow_table_remove(struct flow_table *t, struct flow *f)
 {
-	struct flow **pp = &t->buckets[f->hash & t->mask];
+	struct flow_hash *h = f->closed ? &t->closed : &t->open;
+	struct flow_slot *s;
+	uint32_t i = f->node;
 
-	while (*pp && *pp != f)
-		pp = &(*pp)->hnext;
-	if (!*pp)
+	if (!flow_linked(t, f) || !(s = flow_hash_find(h, f)))
 		return;
-	*pp = f->hnext;
-	f->hnext = NULL;
+	flow_hash_del(h, s);
 	flow_lru_unlink(t, f);
+	t->node[i].f = NULL;
+	t->node[i].next = t->node_free;
+	t->node_free = i;
+	f->node = 0;
 	t->count--;
+}
+
+void
+flow_table_replace(struct flow_table *t, struct flow *old, struct flow *f)
+{
+	struct flow_slot *s;
+
+	if (!flow_linked(t, old) || !(s = flow_hash_find(old->closed ? &t->closed : &t->open, old)))
+		return;
+	s->f = f;
+	f->node = old->node;
+	t->node[f->node].f = f;
+	old->node = 0;
 }
 
 void
 flow_table_touch(struct flow_table *t, struct flow *f, uint64_t ts_us)
 {
+	int l;
+
 	/* Captures can step back in time slightly (merged files, clock jumps):
 	 * the LRU order then follows arrival, which is what eviction needs. */
 	f->ts_last_us = ts_us;
 	if (f->dormant) {
-		flow_lru_unlink(t, f);
+		flow_lru_unlink_from(t, f, FLOW_LIST_DORMANT);
 		f->dormant = false; /* it speaks again: back among the open */
 		flow_lru_append(t, f);
-	} else if (t->lru_tail[flow_list(f)] != f) {
-		flow_lru_unlink(t, f);
-		flow_lru_append(t, f);
+		return;
+	}
+	l = flow_list(f);
+	if (t->lru_tail[l] != f->node) {
+		flow_lru_unlink_from(t, f, l);
+		flow_lru_append_to(t, f, l);
 	}
 }
 
@@ -226,23 +435,33 @@ flow_table_make_dormant(struct flow_table *t, struct flow *f)
 void
 flow_table_close(struct flow_table *t, struct flow *f)
 {
-	if (f->closed)
+	struct flow_slot *s;
+
+	if (f->closed || !flow_linked(t, f) || !(s = flow_hash_find(&t->open, f)))
 		return;
+	flow_hash_del(&t->open, s);
+	flow_hash_put(&t->closed, f); /* room reserved with the flow */
 	flow_lru_unlink(t, f);
 	f->closed = true;
 	f->dormant = false;
 	flow_lru_append(t, f);
 }
 
+static struct flow *
+flow_head(const struct flow_table *t, int l)
+{
+	return t->node[t->lru_head[l]].f; /* node[0].f is NULL */
+}
+
 struct flow *
 flow_table_oldest(const struct flow_table *t)
 {
-	struct flow *tcp = t->lru_head[FLOW_LIST_OPEN], *udp = t->lru_head[FLOW_LIST_UDP];
+	struct flow *tcp = flow_head(t, FLOW_LIST_OPEN), *udp = flow_head(t, FLOW_LIST_UDP);
 
 	if (t->lru_head[FLOW_LIST_CLOSED])
-		return t->lru_head[FLOW_LIST_CLOSED];
+		return flow_head(t, FLOW_LIST_CLOSED);
 	if (t->lru_head[FLOW_LIST_DORMANT])
-		return t->lru_head[FLOW_LIST_DORMANT]; /* older than any open one */
+		return flow_head(t, FLOW_LIST_DORMANT); /* older than any open one */
 	if (tcp && udp)
 		return udp->ts_last_us < tcp->ts_last_us ? udp : tcp;
 	return tcp ? tcp : udp;
@@ -251,25 +470,37 @@ flow_table_oldest(const struct flow_table *t)
 struct flow *
 flow_table_oldest_open(const struct flow_table *t)
 {
-	return t->lru_head[FLOW_LIST_OPEN];
+	return flow_head(t, FLOW_LIST_OPEN);
 }
 
 struct flow *
 flow_table_oldest_closed(const struct flow_table *t)
 {
-	return t->lru_head[FLOW_LIST_CLOSED];
+	return flow_head(t, FLOW_LIST_CLOSED);
 }
 
 struct flow *
 flow_table_oldest_udp(const struct flow_table *t)
 {
-	return t->lru_head[FLOW_LIST_UDP];
+	return flow_head(t, FLOW_LIST_UDP);
 }
 
 struct flow *
 flow_table_oldest_dormant(const struct flow_table *t)
 {
-	return t->lru_head[FLOW_LIST_DORMANT];
+	return flow_head(t, FLOW_LIST_DORMANT);
+}
+
+struct flow *
+flow_table_newer(const struct flow_table *t, const struct flow *f)
+{
+	return flow_linked(t, f) ? t->node[t->node[f->node].next].f : NULL;
+}
+
+struct flow *
+flow_table_older(const struct flow_table *t, const struct flow *f)
+{
+	return flow_linked(t, f) ? t->node[t->node[f->node].prev].f : NULL;
 }
 
 size_t

@@ -240,14 +240,14 @@ engine_bury(struct engine *e, struct flow *f)
 	struct flow *t = malloc(sizeof(*t));
 	bool conn = !f->closed && !f->packed;
 
-	flow_table_remove(e->flows, f);
 	if (t) {
 		*t = *f;
 		t->packed = false;
-		flow_table_insert(e->flows, t, f->ts_last_us);
+		flow_table_replace(e->flows, f, t);
 		flow_table_close(e->flows, t);
 		engine_mem_set(e, t, sizeof(*t));
 	} else {
+		flow_table_remove(e->flows, f);
 		e->st.alloc_failures++; /* then it does not linger */
 		e->mem_now -= f->mem;
 	}
@@ -281,9 +281,7 @@ engine_pack(struct engine *e, struct conn *c)
 	p->bypassed_bytes = c->sess.bypassed_bytes;
 	p->len = len;
 	memcpy(p->data, buf, len);
-	/* The packet just touched c: it is the newest open flow, and so is p. */
-	flow_table_remove(e->flows, &c->flow);
-	flow_table_insert(e->flows, &p->flow, c->flow.ts_last_us);
+	flow_table_replace(e->flows, &c->flow, &p->flow);
 	engine_free_conn_buffers(e, c);
 	engine_conn_free(c);
 	engine_mem_set(e, &p->flow, sizeof(*p) + len);
@@ -472,7 +470,7 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 		}
 	}
 	engine_mem_room(e, sizeof(*c), NULL);
-	c = engine_conn_alloc();
+	c = flow_table_reserve(e->flows) ? engine_conn_alloc() : NULL;
 	if (!c) {
 		e->st.alloc_failures++;
 		return NULL;
@@ -497,7 +495,7 @@ engine_new_conn(struct engine *e, const struct packet *pk, bool src_is_client, u
 	memcpy(s->server_ip, c->flow.key.addr[1], 16);
 	s->client_port = c->flow.key.port[0];
 	s->server_port = c->flow.key.port[1];
-	flow_table_insert(e->flows, &c->flow, e->now_us);
+	flow_table_insert(e->flows, &c->flow, e->now_us); /* room reserved */
 	e->st.flows_created++;
 	if (e->own->created)
 		e->own->created(e);

@@ -315,7 +315,7 @@ test_flow_key_hash_spreads_distinct_keys(void **state)
 
 /* ---- LRU ---- */
 
-/* Checks the LRU order (oldest first) by following lru_next from oldest(),
+/* Checks the LRU order (oldest first) by following newer() from oldest(),
  * and the back links with it. */
 static void
 assert_lru_order(const struct flow_table *t, struct flow *const *want, size_t n)
@@ -325,8 +325,8 @@ assert_lru_order(const struct flow_table *t, struct flow *const *want, size_t n)
 	assert_int_equal(flow_table_count(t), n);
 	for (size_t i = 0; i < n; i++) {
 		assert_ptr_equal(f, want[i]);
-		assert_ptr_equal(f->lru_prev, i ? want[i - 1] : NULL);
-		f = f->lru_next;
+		assert_ptr_equal(flow_table_older(t, f), i ? want[i - 1] : NULL);
+		f = flow_table_newer(t, f);
 	}
 	assert_null(f);
 }
@@ -379,10 +379,10 @@ test_flow_closed_flows_have_their_own_list_and_are_evicted_first(void **state)
 	flow_table_close(t, &f[1]); /* closing twice changes nothing */
 	/* Open: 0, 3 (oldest first); closed: 2, 1 (in the order they closed). */
 	assert_ptr_equal(flow_table_oldest_open(t), &f[0]);
-	assert_ptr_equal(f[0].lru_next, &f[3]);
-	assert_null(f[3].lru_next);
+	assert_ptr_equal(flow_table_newer(t, &f[0]), &f[3]);
+	assert_null(flow_table_newer(t, &f[3]));
 	assert_ptr_equal(flow_table_oldest_closed(t), &f[2]);
-	assert_ptr_equal(f[2].lru_next, &f[1]);
+	assert_ptr_equal(flow_table_newer(t, &f[2]), &f[1]);
 	assert_true(f[1].closed && f[2].closed && !f[0].closed);
 	/* Eviction takes a closed flow first, even a younger one. */
 	assert_ptr_equal(flow_table_oldest(t), &f[2]);
@@ -414,9 +414,9 @@ test_flow_udp_flows_have_their_own_list_and_eviction_takes_the_idlest_of_both(vo
 		flow_table_insert(t, &f[i], (uint64_t)(10 * i));
 	}
 	assert_ptr_equal(flow_table_oldest_open(t), &f[0]);
-	assert_ptr_equal(f[0].lru_next, &f[2]);
+	assert_ptr_equal(flow_table_newer(t, &f[0]), &f[2]);
 	assert_ptr_equal(flow_table_oldest_udp(t), &f[1]);
-	assert_ptr_equal(f[1].lru_next, &f[3]);
+	assert_ptr_equal(flow_table_newer(t, &f[1]), &f[3]);
 	assert_ptr_equal(flow_table_oldest(t), &f[0]);
 	/* The TCP flow touched: the idlest is now the UDP one. */
 	flow_table_touch(t, &f[0], 40);
@@ -429,7 +429,7 @@ test_flow_udp_flows_have_their_own_list_and_eviction_takes_the_idlest_of_both(vo
 	/* Closed, it joins the closed list, and eviction takes it first. */
 	flow_table_close(t, &f[3]);
 	assert_ptr_equal(flow_table_oldest_udp(t), &f[1]);
-	assert_null(f[1].lru_next);
+	assert_null(flow_table_newer(t, &f[1]));
 	assert_ptr_equal(flow_table_oldest_closed(t), &f[3]);
 	assert_ptr_equal(flow_table_oldest(t), &f[3]);
 	flow_table_remove(t, &f[3]);
@@ -654,6 +654,81 @@ test_flow_many_flows_removed_in_random_order_keep_oldest_right_after_each(void *
 }
 
 static void
+test_flow_replace_puts_the_new_record_at_the_old_ones_place(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct flow f[3], copy;
+	bool reversed;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct flow_key k = key_make(4, (uint16_t)(600 + i), 993);
+
+		flow_set(&f[i], &k);
+		flow_table_insert(t, &f[i], (uint64_t)i);
+	}
+	/* The middle one moves to another record (as a session is packed). */
+	copy = f[1];
+	flow_table_replace(t, &f[1], &copy);
+	assert_lru_order(t, (struct flow *[]){&f[0], &copy, &f[2]}, 3);
+	assert_ptr_equal(lookup(t, &f[1].key, &reversed), &copy);
+	/* The old record is not linked any more: removing it changes nothing. */
+	flow_table_remove(t, &f[1]);
+	assert_lru_order(t, (struct flow *[]){&f[0], &copy, &f[2]}, 3);
+	/* A closed flow replaced stays closed, found, at its place. */
+	flow_table_close(t, &f[0]);
+	flow_table_close(t, &copy);
+	f[1] = copy;
+	flow_table_replace(t, &copy, &f[1]);
+	assert_ptr_equal(flow_table_oldest_closed(t), &f[0]);
+	assert_ptr_equal(flow_table_newer(t, &f[0]), &f[1]);
+	assert_ptr_equal(lookup(t, &f[1].key, &reversed), &f[1]);
+	flow_table_remove(t, &f[1]);
+	assert_null(lookup(t, &f[1].key, &reversed));
+	assert_null(flow_table_newer(t, &f[0]));
+	assert_int_equal(flow_table_count(t), 2);
+	flow_table_free(t);
+}
+
+static void
+test_flow_many_flows_closed_and_open_are_all_found_while_they_come_and_go(void **state)
+{
+	struct flow_table *t = flow_table_new(1);
+	struct flow *f = calloc(MANY, sizeof(*f));
+	bool reversed;
+
+	(void)state;
+	assert_non_null(f);
+	many_insert(t, f);
+	/* Two in three close (a session-dense link lingers many closed
+	 * flows), in an order the hash does not predict. */
+	for (uint32_t i = 0; i < MANY; i++) {
+		uint32_t j = (uint32_t)(((uint64_t)i * 7919) % MANY);
+
+		assert_true(flow_table_reserve(t));
+		if (j % 3)
+			flow_table_close(t, &f[j]);
+	}
+	assert_int_equal(flow_table_count(t), MANY);
+	for (uint32_t i = 0; i < MANY; i++) {
+		struct flow_key back = key_swap(&f[i].key);
+
+		assert_ptr_equal(lookup(t, &f[i].key, &reversed), &f[i]);
+		assert_ptr_equal(lookup(t, &back, &reversed), &f[i]);
+		assert_true(reversed);
+		assert_int_equal(f[i].closed, i % 3 != 0);
+	}
+	/* Every third closed one goes; the rest stay found. */
+	for (uint32_t i = 1; i < MANY; i += 3)
+		flow_table_remove(t, &f[i]);
+	for (uint32_t i = 0; i < MANY; i++)
+		assert_ptr_equal(lookup(t, &f[i].key, &reversed), i % 3 == 1 ? NULL : &f[i]);
+	assert_int_equal(flow_table_count(t), MANY - (MANY + 1) / 3);
+	flow_table_free(t);
+	free(f);
+}
+
+static void
 test_flow_table_free_of_null_is_harmless(void **state)
 {
 	(void)state;
@@ -687,6 +762,9 @@ main(void)
 		cmocka_unit_test(
 			test_flow_many_flows_removed_in_random_order_keep_oldest_right_after_each),
 		cmocka_unit_test(test_flow_table_free_of_null_is_harmless),
+		cmocka_unit_test(test_flow_replace_puts_the_new_record_at_the_old_ones_place),
+		cmocka_unit_test(
+			test_flow_many_flows_closed_and_open_are_all_found_while_they_come_and_go),
 		cmocka_unit_test(test_flow_closed_flows_have_their_own_list_and_are_evicted_first),
 		cmocka_unit_test(
 			test_flow_udp_flows_have_their_own_list_and_eviction_takes_the_idlest_of_both),
