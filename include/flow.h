@@ -28,7 +28,7 @@ struct flow_key {
 struct flow {
 	struct flow_key key; /* index 0 is the client side */
 	uint32_t hash;
-	uint32_t node; /* the table's: its place in the LRU lists, 0 when unlinked */
+	struct flow *lru_prev, *lru_next;
 	uint64_t ts_last_us;
 	bool closed;  /* on the closed list (flow_table_close) */
 	bool dormant; /* open, silent past the idle timeout (flow_table_make_dormant) */
