@@ -253,8 +253,7 @@ flow_key_match(const struct flow_key *a, const struct flow_key *b, bool *reverse
 }
 
 static inline __attribute__((always_inline)) struct flow *
-flow_hash_lookup(const struct flow_hash *h, const struct flow_key *k, uint32_t hash,
-		 bool *reversed)
+flow_hash_lookup(const struct flow_hash *h, const struct flow_key *k, uint32_t hash, bool *reversed)
 {
 	for (size_t i = hash & h->mask; h->slot[i].f; i = (i + 1) & h->mask)
 		if (h->slot[i].hash == hash && flow_key_match(&h->slot[i].f->key, k, reversed))
