@@ -83,7 +83,14 @@ void engine_tick(struct engine *e, uint64_t now_us);
 void engine_flush(struct engine *e);
 /* Finishes every open session (end of capture, or the user stopped it). */
 void engine_finish_all(struct engine *e);
+/* Takes its own lock (see engine_output_lock). */
 struct stats *engine_stats(struct engine *e);
+/* With worker threads a judge thread calls the output callbacks: whoever
+ * else touches the outputs holds this lock meanwhile (recursive; nothing
+ * to do with one thread). Never held across engine_packet, engine_tick,
+ * engine_flush or engine_finish_all: those may wait for the judge. */
+void engine_output_lock(struct engine *e);
+void engine_output_unlock(struct engine *e);
 size_t engine_open_flows(const struct engine *e);
 void engine_free(struct engine *e);
 

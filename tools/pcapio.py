@@ -1,7 +1,7 @@
 """tools/pcapio.py - what the project's capture generators share: reading a
 classic pcap of Ethernet frames and the Internet checksum (RFC 1071).
-Imported by tools/tunnel-encap.py, tools/sctp-encap.py and
-tests/hostile/gen.py."""
+Imported by tools/tunnel-encap.py, tools/sctp-encap.py,
+tests/hostile/gen.py and tests/e2e/gen-threads-cases.py."""
 import struct
 import sys
 

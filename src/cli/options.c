@@ -303,8 +303,9 @@ static const struct cli_option cli_table[] = {
 	 .value = false, .help = "do not consult nDPI for unrecognised sessions"},
 	{CLI_LIMITS, "threads", 0, required_argument, "N", CLI_NUMBER, CLI_FIELD(ecfg.threads),
 	 .min = 1, .max = 64,
-	 .help = "spread the flows over N worker threads (default 1);\n"
-		 "the output is the same; the flow, reassembly and\n"
+	 .help = "spread the flows over N worker threads (default 1),\n"
+		 "with a thread of its own to judge and report; the\n"
+		 "output is the same; the flow, reassembly and\n"
 		 "evidence caps are shared out among the workers"},
 
 	{CLI_CORRELATION, "state", 0, required_argument, "FILE|URL", CLI_STRING,

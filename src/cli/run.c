@@ -110,7 +110,9 @@ run_service(struct run *r, struct capture *c)
 
 	if (reopen_requested) {
 		reopen_requested = 0;
+		engine_output_lock(r->engine);
 		cli_outputs_reopen(&r->out);
+		engine_output_unlock(r->engine);
 	}
 	if (!r->opt->stats_interval)
 		return;
@@ -127,7 +129,9 @@ run_service(struct run *r, struct capture *c)
 	if (capture_is_live(c) &&
 	    capture_counters(c, &st->pcap_received, &st->pcap_dropped, &st->pcap_ifdropped))
 		st->pcap_stats_valid = 1;
+	engine_output_lock(r->engine);
 	cli_outputs_stats(&r->out, st);
+	engine_output_unlock(r->engine);
 }
 
 /* The progress line on stderr while a file is read. */
@@ -195,11 +199,13 @@ run_tui_poll(struct run *r, struct capture *c)
 	 * flows for a while). */
 	uint64_t ended = st->sessions + st->sessions_empty;
 
+	engine_output_lock(r->engine);
 	tui->tick(tui, st, st->flows_created > ended ? (size_t)(st->flows_created - ended) : 0);
 	if (tui->quit_requested(tui)) {
 		stop_requested = 1;
 		capture_break(c);
 	}
+	engine_output_unlock(r->engine);
 }
 
 struct pace {
@@ -232,7 +238,20 @@ run_replay_pace(struct run *r, struct capture *c, struct pace *p, uint64_t ts)
 	}
 }
 
-/* Reads one source to its end; returns 0, or 2 after an I/O error. */
+/* The outputs' commands collected and their failures looked at; false
+ * when an output failed. */
+static bool
+run_outputs_poll(struct run *r)
+{
+	bool ok;
+
+	engine_output_lock(r->engine);
+	cli_outputs_poll(&r->out);
+	ok = !cli_outputs_failed(&r->out);
+	engine_output_unlock(r->engine);
+	return ok;
+}
+
 /* A capture read from a pipe waits for its writer: the packets so far are
  * analysed to the end (alerts out) and finished commands collected first. */
 static void
@@ -241,7 +260,7 @@ run_on_wait(void *ctx)
 	struct run *r = ctx;
 
 	engine_flush(r->engine);
-	cli_outputs_poll(&r->out);
+	run_outputs_poll(r);
 }
 
 static int
@@ -289,15 +308,13 @@ run_source(struct run *r, struct capture *c)
 				r->count_reached = true;
 			if ((engine_packet_count(e) & 4095) == 0) {
 				run_progress_show(&pg, c, engine_stats(e), false);
-				cli_outputs_poll(&r->out);
-				if (cli_outputs_failed(&r->out))
+				if (!run_outputs_poll(r))
 					break;
 			}
 		} else if (cs == CAPTURE_TIMEOUT) {
 			engine_tick(e, (uint64_t)time(NULL) * 1000000u);
 			capture_dump_flush(r->dump); /* a quiet moment: -w's file is whole */
-			cli_outputs_poll(&r->out);
-			if (cli_outputs_failed(&r->out))
+			if (!run_outputs_poll(r))
 				break;
 		} else if (cs == CAPTURE_END) {
 			break;
@@ -358,7 +375,9 @@ run_live(struct run *r)
 			o->iface, capture_link_name(capture_datalink(c)), capture_snaplen(c));
 	else if (!o->quiet)
 		fprintf(stderr, "tlswatch: listening on %s, Ctrl-C to stop\n", o->iface);
+	engine_output_lock(r->engine);
 	cli_outputs_start_tui(&r->out);
+	engine_output_unlock(r->engine);
 	rc = run_source(r, c);
 	/* Like tcpdump: a live run always says what the kernel dropped. */
 	st = engine_stats(r->engine);
@@ -408,7 +427,9 @@ run_files(struct run *r)
 				fprintf(stderr, ", snapshot length %d", capture_snaplen(c));
 			fputc('\n', stderr);
 		}
+		engine_output_lock(r->engine);
 		cli_outputs_start_tui(&r->out);
+		engine_output_unlock(r->engine);
 		rc = run_source(r, c);
 		if (rc)
 			status = rc;

@@ -307,8 +307,13 @@ engine_stats_local(struct engine *e)
 struct stats *
 engine_stats(struct engine *e)
 {
+	struct stats *st;
+
+	engine_output_lock(e);
 	engine_stats_local(e);
-	return e->ops->stats(e);
+	st = e->ops->stats(e);
+	engine_output_unlock(e);
+	return st;
 }
 
 size_t
@@ -337,23 +342,18 @@ engine_flow_packet(struct engine *e, const struct packet *pk, int dlt, const uin
  * TCP, the messages that start and end within this segment are read (DNS
  * answers fit one segment; a longer one is not learned from).
  */
-static void
-engine_policy_learn(struct engine *e, const struct packet *pk)
+void
+engine_policy_learn(struct engine *e, int l4, const uint8_t *p, size_t n, uint64_t ts_us)
 {
-	const uint8_t *p = pk->payload;
-	size_t n = pk->payload_len;
-
-	if (n == 0 || pk->payload_cut)
-		return;
-	if (pk->l4 == 17) {
-		policy_learn_bytes(e->policy, p, n, pk->ts_us);
+	if (l4 == 17) {
+		policy_learn_bytes(e->policy, p, n, ts_us);
 		return;
 	}
 	while (n >= 2 + DNS_HEADER_LEN) {
 		size_t len = (size_t)p[0] << 8 | p[1];
 
 		if (len < DNS_HEADER_LEN || len > n - 2 ||
-		    !policy_learn_bytes(e->policy, p + 2, len, pk->ts_us))
+		    !policy_learn_bytes(e->policy, p + 2, len, ts_us))
 			return;
 		p += 2 + len;
 		n -= 2 + len;
@@ -373,8 +373,16 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 	e->st.decode[r]++;
 	if (ts_us > e->now_us)
 		e->now_us = ts_us;
-	if (e->policy)
+	if (ts_us > e->pclock_us)
+		e->pclock_us = ts_us;
+	if (e->par) {
+		/* The judge keeps the policies: their clock starts at the
+		 * first packet, as with one thread. */
+		if (e->st.packets == 1)
+			par_learn(e, NULL);
+	} else if (e->policy) {
 		policy_clock(e->policy, ts_us);
+	}
 	if (r == DECODE_FRAGMENT && !pk.tunneled && e->frag) {
 		/* The fragment that completes a datagram becomes the packet: the
 		 * whole datagram behind this fragment's link header. */
@@ -398,7 +406,8 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 		if (e->frag)
 			ipfrag_expire(e->frag, e->now_us);
 		e->ops->expire(e);
-		engine_shared_late(e);
+		if (!e->par) /* the judge does it on its own clock */
+			engine_shared_late(e);
 		hugeheap_update();
 	}
 	if (r == DECODE_OK) {
@@ -409,8 +418,12 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 			e->st.sctp_packets++;
 		else
 			e->st.tcp_packets++;
-		if (e->policy && pk.sport == 53)
-			engine_policy_learn(e, &pk);
+		if (e->policy && pk.sport == 53 && pk.payload_len && !pk.payload_cut) {
+			if (e->par)
+				par_learn(e, &pk);
+			else
+				engine_policy_learn(e, pk.l4, pk.payload, pk.payload_len, ts_us);
+		}
 		e->ops->packet(e, &pk, dlt, frame, caplen);
 	}
 }
@@ -427,7 +440,8 @@ engine_tick(struct engine *e, uint64_t now_us)
 	if (now_us > e->now_us)
 		e->now_us = now_us;
 	e->ops->tick(e);
-	engine_shared_late(e);
+	if (!e->par)
+		engine_shared_late(e);
 }
 
 void

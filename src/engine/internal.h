@@ -162,6 +162,7 @@ struct engine {
 	struct stats st;
 	uint64_t next_id;
 	uint64_t now_us;
+	uint64_t pclock_us; /* the policies' clock: the latest packet time */
 	uint64_t last_expire_us;
 	uint64_t pkt_idx;      /* packets so far; the current packet's index */
 	uint64_t mem_now;      /* bytes accounted to the flow records (flow.mem) */
@@ -175,6 +176,9 @@ struct engine {
 struct engine *engine_alloc(const struct engine_config *cfg, const struct engine_output *out,
 			    enum engine_role role, char *err, size_t errsz);
 void engine_stats_local(struct engine *e);
+/* Teaches the policies the DNS answers in a UDP datagram's or a TCP
+ * segment's payload (l4: 17 or 6). */
+void engine_policy_learn(struct engine *e, int l4, const uint8_t *p, size_t n, uint64_t ts_us);
 /* The hooks of the roles that own flows. */
 void engine_local_expire(struct engine *e);
 struct stats *engine_local_stats(struct engine *e);
@@ -247,5 +251,8 @@ extern const struct engine_ops engine_ops_local;
 extern const struct engine_owner engine_owner_single;
 int par_start(struct engine *e, char *err, size_t errsz);
 void par_free(struct engine *e);
+/* The front: a DNS answer read from pk (NULL: the first packet, which
+ * starts the policies' clock), handed to the judge in packet order. */
+void par_learn(struct engine *e, const struct packet *pk);
 
 #endif

@@ -2,7 +2,8 @@
  * judge.c - a finished session becomes output: its verdict (verdict.c), the
  * cross-session findings (correlate.c), its evidence file (--evidence), the
  * counters, then the session record and its alerts to the sinks. Runs in
- * the single thread or in the front of the workers, never in a worker.
+ * the single thread or, with workers, under the output lock (the judge
+ * thread, or the front waiting for it), never in a worker.
  */
 #include "internal.h"
 

@@ -6,13 +6,18 @@
  * worker engines chosen by the symmetric flow hash, so both directions of a
  * flow meet in one worker; each worker has its own flow table, reassembly and
  * nDPI. A worker does everything up to the verdict and hands finished
- * sessions back; the front judges them, runs the correlation and feeds the
- * output, in the order one thread would have: every finished session carries
+ * sessions back; a judge thread judges them, runs the correlation and feeds
+ * the output, in the order one thread would have: every finished session carries
  * an order key (the index of the packet that finished it, the stage within
  * that packet, and for expiry the index of the flow's last packet, which is
- * its place in the LRU order) and the front merges the workers' queues by
- * that key, taking a session only when no worker can still produce an
- * earlier one. Session ids are given by the front in the order the workers
+ * its place in the LRU order) and the judge merges the workers' queues by
+ * that key, taking a session only when no worker (nor the front, which
+ * publishes the key below which it will send nothing more) can still
+ * produce an earlier one. The DNS answers the policies learn from reach
+ * the judge through a queue of their own, with their key. Whoever touches
+ * what judging writes holds the output lock (workers.h); the front does
+ * when it waits for the judge to catch up (par_sync) and judges alongside
+ * it meanwhile. Session ids are given by the judge in the order the workers
  * created the flows (each creation is reported with its key too). Expiry is
  * decided by the front from packet times and broadcast to every worker at
  * the same packet index. The caps are divided among the workers (max_flows,
@@ -28,6 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "policy.h"
 
 #include "idmap.h"
 #include "ring.h"
@@ -37,16 +45,18 @@ struct msg_packet {
 	uint32_t type;
 	int dlt;
 	uint64_t idx;
-	uint64_t now_us;  /* the reader's clock: the latest packet time */
-	struct packet pk; /* pointers rebuilt from the offsets below */
+	uint64_t now_us;    /* the reader's clock: the latest packet time */
+	uint64_t pclock_us; /* the policies' clock (engine.pclock_us) */
+	struct packet pk;   /* pointers rebuilt from the offsets below */
 	size_t l3_off, payload_off;
 	size_t caplen;
 	uint8_t frame[];
 };
 
+/* MSG_EXPIRE, and MSG_FINISH (idx and stage unused). */
 struct msg_expire {
 	uint32_t type;
-	uint64_t idx, stage, now_us;
+	uint64_t idx, stage, now_us, pclock_us;
 };
 
 struct msg_created {
@@ -64,6 +74,7 @@ struct msg_link {
 struct msg_early {
 	uint32_t type;
 	struct order_key key;
+	uint64_t pclock_us;
 	bool has_ev;	  /* packets are kept for the session */
 	size_t n;	  /* alerts that follow */
 	struct session s; /* as it stands: no parser state */
@@ -74,8 +85,21 @@ struct msg_report {
 	uint32_t type;
 	bool ndpi_cleartext;
 	struct order_key key;
+	uint64_t pclock_us;
 	struct evidence_buf ev; /* owned by the message until judged */
 	struct session s;	/* parser state released, facts kept */
+};
+
+/* A DNS answer the front read, for the policies, in its place in the
+ * order: after the packet's expiry, before its flow's work. Without bytes,
+ * only the policies' clock starts (the first packet). */
+struct msg_learn {
+	uint32_t type;
+	uint8_t l4;
+	struct order_key key;
+	uint64_t pclock_us, ts_us;
+	size_t len;
+	uint8_t data[];
 };
 
 static bool
@@ -99,6 +123,8 @@ msg_key(const uint32_t *m)
 		return ((const struct msg_link *)m)->key;
 	case MSG_EARLY:
 		return ((const struct msg_early *)m)->key;
+	case MSG_LEARN:
+		return ((const struct msg_learn *)m)->key;
 	default:
 		return ((const struct msg_report *)m)->key;
 	}
@@ -190,6 +216,7 @@ worker_finished(struct engine *e, struct conn *c)
 	}
 	m->type = MSG_REPORT;
 	m->key = key;
+	m->pclock_us = e->pclock_us;
 	m->ndpi_cleartext = c->ndpi_cleartext;
 	m->ev = c->ev;
 	/* Still memory until the reader frees it: counted against this
@@ -228,6 +255,7 @@ worker_early(struct engine *e, struct conn *c, struct alert *a, size_t n)
 
 	m->type = MSG_EARLY;
 	m->key = (struct order_key){e->key_idx, STAGE_CREATE, 2};
+	m->pclock_us = e->pclock_us;
 	m->has_ev = c->ev.head != NULL;
 	m->n = n;
 	worker_session_copy(&m->s, &c->sess);
@@ -263,6 +291,7 @@ worker_packet(struct engine *e, struct msg_packet *m)
 	e->pkt_idx = m->idx;
 	e->key_idx = m->idx;
 	e->now_us = m->now_us;
+	e->pclock_us = m->pclock_us;
 	engine_flow_packet(e, &pk, m->dlt, m->frame, m->caplen);
 }
 
@@ -292,9 +321,13 @@ worker_main(void *arg)
 			worker_set_floor(w, m->idx, m->stage);
 			e->key_idx = m->idx;
 			e->expire_stage = m->stage;
+			e->pclock_us = m->pclock_us;
 			engine_expire(e, m->now_us);
 		} else {
+			struct msg_expire *m = (struct msg_expire *)type;
+
 			worker_set_floor(w, UINT64_MAX, 0);
+			e->pclock_us = m->pclock_us;
 			e->key_idx = UINT64_MAX;
 			e->expire_stage = 0;
 			engine_finish_local(e);
@@ -312,7 +345,48 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* The front: a message from a worker, in the order one thread made them. */
+/* The front: publishes the lower bound of what it may still send (the
+ * judge reads it before it looks at anything else). */
+static void
+par_set_next(struct workers *P, struct order_key k)
+{
+	uint64_t seq = atomic_load_explicit(&P->next_seq, memory_order_relaxed);
+
+	P->next = k;
+	atomic_store_explicit(&P->next_seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&P->next_idx, k.idx, memory_order_relaxed);
+	atomic_store_explicit(&P->next_stage, k.stage, memory_order_relaxed);
+	atomic_store_explicit(&P->next_sub, k.sub, memory_order_relaxed);
+	atomic_store_explicit(&P->next_seq, seq + 2, memory_order_release);
+}
+
+static struct order_key
+par_next(struct workers *P)
+{
+	struct order_key k;
+	uint64_t s1, s2;
+
+	do {
+		s1 = atomic_load_explicit(&P->next_seq, memory_order_acquire);
+		k.idx = atomic_load_explicit(&P->next_idx, memory_order_relaxed);
+		k.stage = atomic_load_explicit(&P->next_stage, memory_order_relaxed);
+		k.sub = atomic_load_explicit(&P->next_sub, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&P->next_seq, memory_order_relaxed);
+	} while ((s1 & 1) || s1 != s2);
+	return k;
+}
+
+static void
+par_sent(struct worker *w)
+{
+	atomic_store_explicit(&w->sent, atomic_load_explicit(&w->sent, memory_order_relaxed) + 1,
+			      memory_order_release);
+}
+
+/* The judge: a message from a worker (or the front), in the order one
+ * thread made them. Runs under out_mu. */
 static void
 par_take(struct engine *e, struct worker *from, uint32_t *type)
 {
@@ -322,7 +396,7 @@ par_take(struct engine *e, struct worker *from, uint32_t *type)
 		struct msg_created *m = (struct msg_created *)type;
 
 		if (idmap_put(&P->ids, m->provisional, e->next_id) < 0)
-			e->st.alloc_failures++;
+			P->judge_alloc_failures++;
 		e->next_id++;
 	} else if (*type == MSG_EARLY) {
 		struct msg_early *m = (struct msg_early *)type;
@@ -331,6 +405,7 @@ par_take(struct engine *e, struct worker *from, uint32_t *type)
 		m->s.id = idmap_get(&P->ids, m->s.id);
 		for (size_t i = 0; i < m->n; i++)
 			m->a[i].session_id = m->s.id;
+		policy_clock(e->policy, m->pclock_us);
 		engine_raise_early(e, &m->s, m->a, m->n, m->has_ev);
 	} else if (*type == MSG_LINK) {
 		struct msg_link *m = (struct msg_link *)type;
@@ -338,12 +413,19 @@ par_take(struct engine *e, struct worker *from, uint32_t *type)
 		m->n.control = idmap_get(&P->ids, m->n.control);
 		if (m->n.control)
 			links_note(e->links, &m->n);
+	} else if (*type == MSG_LEARN) {
+		struct msg_learn *m = (struct msg_learn *)type;
+
+		policy_clock(e->policy, m->pclock_us);
+		if (m->len)
+			engine_policy_learn(e, m->l4, m->data, m->len, m->ts_us);
 	} else {
 		struct msg_report *m = (struct msg_report *)type;
 		uint64_t kept = m->ev.bytes;
 		struct evidence_stats evs = {0, kept, 0, 0, 0, 0};
 
 		m->s.id = idmap_take(&P->ids, m->s.id);
+		policy_clock(e->policy, m->pclock_us);
 		engine_judge(e, &m->s, &m->ev, m->ndpi_cleartext);
 		evidence_free(&m->ev, &evs);
 		/* Freed: the worker may keep that much again. */
@@ -352,58 +434,117 @@ par_take(struct engine *e, struct worker *from, uint32_t *type)
 	}
 }
 
-/* The front: takes every message of the workers that no worker can still
- * precede, smallest order key first. */
-static void
-par_drain(struct engine *e)
+/* The judge (under out_mu): takes, smallest order key first, up to max of
+ * the messages of the workers and the front that none of them can still
+ * precede; returns how many it took. */
+static size_t
+par_drain(struct engine *e, size_t max)
 {
 	struct workers *P = e->par;
+	size_t took = 0;
 
 	if (P->draining)
-		return;
+		return 0;
 	P->draining = true;
-	for (;;) {
-		struct order_key bound = key_max, best = key_max, k;
+	while (took < max) {
+		/* What the front may still send, read before anything else: a
+		 * message it sends afterwards is not below it, and what it
+		 * sent before is counted in the workers' sent. */
+		struct order_key bound = par_next(P), best = key_max, k;
+		struct ring *src = NULL;
 		struct worker *from = NULL;
 		uint32_t *msg = NULL;
+		size_t len;
 
 		for (size_t i = 0; i < P->n; i++) {
 			struct worker *w = &P->w[i];
+			uint64_t sent = atomic_load_explicit(&w->sent, memory_order_acquire);
 			uint64_t done = atomic_load_explicit(&w->done, memory_order_acquire);
-			size_t len;
 			uint32_t *m;
 
 			/* What the worker may still hand back: read before its
-			 * queue, so nothing it adds afterwards is below it. */
-			if (done == w->sent)
-				k = P->next;
-			else
+			 * queue, so nothing it adds afterwards is below it (an
+			 * idle worker's is the front's bound). What it hands
+			 * back comes in order: with a message queued, that
+			 * message is its bound. */
+			bool busy = done != sent;
+
+			if (busy)
 				worker_floor(w, &k);
 			m = ring_peek(&w->out, &len);
 			if (!m) {
-				if (key_less(&k, &bound))
+				if (busy && key_less(&k, &bound))
 					bound = k;
 				continue;
 			}
 			k = msg_key(m);
-			if (!from || key_less(&k, &best)) {
+			if (!src || key_less(&k, &best)) {
 				best = k;
+				src = &w->out;
 				from = w;
 				msg = m;
 			}
 		}
-		if (!from || !key_less(&best, &bound))
+		{
+			uint32_t *m = ring_peek(&P->learn, &len);
+
+			if (m && (k = msg_key(m), !src || key_less(&k, &best))) {
+				best = k;
+				src = &P->learn;
+				from = NULL;
+				msg = m;
+			}
+		}
+		if (!src || !key_less(&best, &bound))
 			break;
 		par_take(e, from, msg);
-		ring_release(&from->out);
+		ring_release(src);
+		took++;
 	}
 	P->draining = false;
+	return took;
+}
+
+/* The judge's loop: takes what is ready, in order, until the front has
+ * finished; between batches, the reader may take out_mu. */
+void *
+judge_main(void *arg)
+{
+	struct engine *e = arg;
+	struct workers *P = e->par;
+	unsigned idle = 0;
+
+	while (!atomic_load_explicit(&P->judge_stop, memory_order_acquire)) {
+		size_t took;
+		struct timespec now;
+
+		pthread_mutex_lock(&P->out_mu);
+		took = par_drain(e, 256);
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		/* What other sensors announced (--state redis://), once a
+		 * second, so that an idle sensor raises it too. */
+		if ((uint64_t)now.tv_sec * 1000000u >= P->shared_late_us + 1000000u) {
+			P->shared_late_us = (uint64_t)now.tv_sec * 1000000u;
+			engine_shared_late(e);
+		}
+		pthread_mutex_unlock(&P->out_mu);
+		if (took) {
+			idle = 0;
+		} else if (++idle < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = {0, 100000};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
 }
 
 /* While the reader waits for room in a worker's ring: every worker must
  * see all it was sent (a worker idle in front of an unpublished batch
- * would keep its floor, and so every other worker's output, where it is),
- * then the output is taken. */
+ * would keep its floor, and so every other worker's output, where it is);
+ * the judge takes the output. */
 static void
 par_drain_cb(void *ctx)
 {
@@ -411,11 +552,10 @@ par_drain_cb(void *ctx)
 
 	for (size_t i = 0; i < e->par->n; i++)
 		ring_flush(&e->par->w[i].in);
-	par_drain(e);
 }
 
-/* The front: waits until every worker has done all it was sent, taking
- * their output meanwhile. */
+/* The front: waits until every worker has done all it was sent and all of
+ * it is judged, judging alongside the judge meanwhile. */
 static void
 par_sync(struct engine *e)
 {
@@ -426,20 +566,24 @@ par_sync(struct engine *e)
 	for (;;) {
 		bool idle = true;
 
-		par_drain(e);
+		pthread_mutex_lock(&P->out_mu);
+		par_drain(e, SIZE_MAX);
+		pthread_mutex_unlock(&P->out_mu);
 		for (size_t i = 0; i < P->n; i++)
 			if (atomic_load_explicit(&P->w[i].done, memory_order_acquire) !=
-			    P->w[i].sent)
+			    atomic_load_explicit(&P->w[i].sent, memory_order_relaxed))
 				idle = false;
 		if (idle)
 			break;
 		sched_yield();
 	}
-	par_drain(e);
+	pthread_mutex_lock(&P->out_mu);
+	par_drain(e, SIZE_MAX);
+	pthread_mutex_unlock(&P->out_mu);
 }
 
 static void
-par_send_expire(struct engine *e, uint64_t idx, uint64_t stage)
+par_send_expire(struct engine *e, uint32_t type, uint64_t idx, uint64_t stage)
 {
 	struct workers *P = e->par;
 
@@ -447,12 +591,13 @@ par_send_expire(struct engine *e, uint64_t idx, uint64_t stage)
 		struct worker *w = &P->w[i];
 		struct msg_expire *m = ring_reserve(&w->in, sizeof(*m), par_drain_cb, e);
 
-		m->type = MSG_EXPIRE;
+		m->type = type;
 		m->idx = idx;
 		m->stage = stage;
 		m->now_us = e->now_us;
+		m->pclock_us = e->pclock_us;
 		ring_commit(&w->in);
-		w->sent++;
+		par_sent(w);
 	}
 }
 
@@ -462,9 +607,38 @@ par_expire(struct engine *e)
 {
 	struct workers *P = e->par;
 
-	P->next = (struct order_key){e->pkt_idx, STAGE_EXPIRE, 0};
-	par_send_expire(e, e->pkt_idx, STAGE_EXPIRE);
-	P->next = (struct order_key){e->pkt_idx, STAGE_EVICT, 0};
+	par_set_next(P, (struct order_key){e->pkt_idx, STAGE_EXPIRE, 0});
+	par_send_expire(e, MSG_EXPIRE, e->pkt_idx, STAGE_EXPIRE);
+	par_set_next(P, (struct order_key){e->pkt_idx, STAGE_EVICT, 0});
+}
+
+/* The front: a DNS answer (or, without one, the first packet's time) for
+ * the policies, which the judge keeps: learnt in packet order, between the
+ * packet's expiry and its flow's work, as one thread does. */
+void
+par_learn(struct engine *e, const struct packet *pk)
+{
+	struct workers *P = e->par;
+	size_t n = pk ? pk->payload_len : 0;
+	struct order_key k = {e->pkt_idx, STAGE_EXPIRE, UINT64_MAX};
+	struct msg_learn *m;
+
+	if (n > ring_max_message(&P->learn) - sizeof(*m)) {
+		e->st.alloc_failures++; /* larger than any IP datagram */
+		return;
+	}
+	par_set_next(P, k);
+	m = ring_reserve(&P->learn, sizeof(*m) + n, par_drain_cb, e);
+	m->type = MSG_LEARN;
+	m->key = k;
+	m->pclock_us = e->pclock_us;
+	m->l4 = pk ? pk->l4 : 0;
+	m->ts_us = pk ? pk->ts_us : 0;
+	m->len = n;
+	if (n)
+		memcpy(m->data, pk->payload, n);
+	/* Published at once: the bound above moves past it. */
+	ring_commit(&P->learn);
 }
 
 static void
@@ -479,8 +653,8 @@ par_dispatch(struct engine *e, const struct packet *pk, int dlt, const uint8_t *
 	struct msg_packet *m;
 
 	P->ticks = 0;
-	if (P->next.idx != e->pkt_idx)
-		P->next = (struct order_key){e->pkt_idx, STAGE_EVICT, 0};
+	if (P->next.idx != e->pkt_idx || P->next.stage != STAGE_EVICT)
+		par_set_next(P, (struct order_key){e->pkt_idx, STAGE_EVICT, 0});
 	if (sizeof(*m) + caplen > WORKER_RING_IN / 4 - 64) {
 		e->st.alloc_failures++; /* larger than any libpcap snapshot */
 		return;
@@ -490,21 +664,20 @@ par_dispatch(struct engine *e, const struct packet *pk, int dlt, const uint8_t *
 	m->dlt = dlt;
 	m->idx = e->pkt_idx;
 	m->now_us = e->now_us;
+	m->pclock_us = e->pclock_us;
 	m->pk = *pk;
 	m->l3_off = pk->l3 ? (size_t)(pk->l3 - frame) : 0;
 	m->payload_off = pk->payload ? (size_t)(pk->payload - frame) : 0;
 	m->caplen = caplen;
 	memcpy(m->frame, frame, caplen);
 	ring_commit_batch(&w->in);
-	w->sent++;
-	P->next = (struct order_key){e->pkt_idx, STAGE_TICK, 0};
-	/* Taking the output every few packets keeps the queues short; the
-	 * packets are published in batches too. */
-	if ((e->pkt_idx & 1023) == 0) {
+	par_sent(w);
+	par_set_next(P, (struct order_key){e->pkt_idx, STAGE_TICK, 0});
+	/* The packets are published in batches; every few packets all of
+	 * them, so that no worker's floor holds the judge back for long. */
+	if ((e->pkt_idx & 1023) == 0)
 		for (size_t i = 0; i < P->n; i++)
 			ring_flush(&P->w[i].in);
-		par_drain(e);
-	}
 }
 
 static void
@@ -515,19 +688,31 @@ par_tick(struct engine *e)
 
 	if (P->finished)
 		return;
-	P->next = (struct order_key){e->pkt_idx, stage, 0};
-	par_send_expire(e, e->pkt_idx, stage);
-	P->next = (struct order_key){e->pkt_idx, stage + 1, 0};
+	par_set_next(P, (struct order_key){e->pkt_idx, stage, 0});
+	par_send_expire(e, MSG_EXPIRE, e->pkt_idx, stage);
+	par_set_next(P, (struct order_key){e->pkt_idx, stage + 1, 0});
 	par_sync(e);
 }
 
 /* The reader is about to wait for input: what the workers were sent is
- * done and its output taken now, not when more packets come. */
+ * done and its output judged now, not when more packets come. */
 static void
 par_flush(struct engine *e)
 {
 	if (!e->par->finished)
 		par_sync(e);
+}
+
+/* Stops the judge thread; what is left, the caller judges (under out_mu,
+ * now uncontended). */
+void
+par_stop_judge(struct workers *P)
+{
+	if (!P->judge_running)
+		return;
+	atomic_store_explicit(&P->judge_stop, true, memory_order_release);
+	pthread_join(P->judge, NULL);
+	P->judge_running = false;
 }
 
 static void
@@ -537,22 +722,16 @@ par_finish(struct engine *e)
 
 	if (P->finished)
 		return;
-	P->next = (struct order_key){UINT64_MAX, 0, 0};
-	for (size_t i = 0; i < P->n; i++) {
-		struct worker *w = &P->w[i];
-		uint32_t *m = ring_reserve(&w->in, sizeof(*m), par_drain_cb, e);
-
-		*m = MSG_FINISH;
-		ring_commit(&w->in);
-		w->sent++;
-	}
-	P->next = key_max;
+	par_set_next(P, (struct order_key){UINT64_MAX, 0, 0});
+	par_send_expire(e, MSG_FINISH, UINT64_MAX, 0);
+	par_set_next(P, key_max);
 	P->finished = true;
 	par_sync(e);
 	for (size_t i = 0; i < P->n; i++) {
 		pthread_join(P->w[i].thread, NULL);
 		P->w[i].running = false;
 	}
+	par_stop_judge(P);
 }
 
 /* A worker owns flows like the single thread (engine_ops_local) and hands

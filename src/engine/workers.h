@@ -1,7 +1,8 @@
 /*
- * workers.h - what workers.c (a worker's loop, the front's dispatch and
- * merge) and workers_life.c (start, counters, stop) share: the messages'
- * types, a worker and the set of them. Not for other modules.
+ * workers.h - what workers.c (a worker's loop, the front's dispatch, the
+ * judge's merge) and workers_life.c (start, counters, stop) share: the
+ * messages' types, a worker, the set of them and the judge. Not for other
+ * modules.
  */
 #ifndef TLSWATCH_ENGINE_WORKERS_H
 #define TLSWATCH_ENGINE_WORKERS_H
@@ -24,6 +25,7 @@ enum msg_type {
 	MSG_REPORT,	/* back: a finished session, to be judged */
 	MSG_LINK,	/* back: a session announced a data connection */
 	MSG_EARLY,	/* back: alerts an open session raised */
+	MSG_LEARN,	/* front to judge: a DNS answer to learn from */
 };
 
 struct worker {
@@ -33,7 +35,7 @@ struct worker {
 	bool running;
 	struct ring in, out;
 	_Atomic uint64_t done; /* messages processed */
-	uint64_t sent;	       /* messages sent (the front's count) */
+	_Atomic uint64_t sent; /* messages sent (written by the front) */
 	/* Lower bound of the order keys of what the worker still has to
 	 * hand back: the key its current message starts at. Published
 	 * under a sequence lock (floor_seq odd while writing). */
@@ -48,20 +50,42 @@ struct worker {
 struct workers {
 	size_t n;
 	struct worker *w;
-	struct order_key next; /* lower bound of what the front may still send */
-	uint64_t ticks;	       /* ticks since the last packet */
+	/* Lower bound of what the front may still send: the front's copy,
+	 * and the same published for the judge under a sequence lock. */
+	struct order_key next;
+	_Atomic uint64_t next_seq, next_idx, next_stage, next_sub;
+	uint64_t ticks; /* ticks since the last packet */
 	bool finished;
 	bool draining;
 	struct idmap ids;
 	struct stats agg; /* what engine_stats returns */
+	/* The judge: a thread that takes the workers' output in order and
+	 * judges it, so the front only reads and dispatches. out_mu (a
+	 * recursive mutex) is held by whoever judges or touches what judging
+	 * writes: the correlation, the policies, the links, the sinks. */
+	pthread_t judge;
+	bool judge_running;
+	_Atomic bool judge_stop;
+	pthread_mutex_t out_mu;
+	bool out_mu_init;
+	struct ring learn;	       /* front to judge: MSG_LEARN */
+	uint64_t judge_alloc_failures; /* the judge's share of alloc_failures */
+	uint64_t shared_late_us;       /* the judge: last engine_shared_late (monotonic) */
 };
 
 #define WORKER_RING_IN (4u << 20)
 #define WORKER_RING_OUT (2u << 20)
+#define JUDGE_RING_LEARN (1u << 20)
 
 /* A worker thread's loop: its messages until MSG_FINISH (arg: its struct
  * worker). */
 void *worker_main(void *arg);
+
+/* The judge thread's loop (arg: the front engine). */
+void *judge_main(void *arg);
+
+/* Stops the judge thread (nothing when it is not running). */
+void par_stop_judge(struct workers *P);
 
 /* The front's counters plus what the workers last published. */
 struct stats *par_stats(struct engine *e);

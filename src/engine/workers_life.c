@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,7 @@ par_stats(struct engine *e)
 	int valid = a->pcap_stats_valid;
 
 	*a = e->st;
+	a->alloc_failures += P->judge_alloc_failures;
 	a->reasm.stream_cap = e->cfg.stream_cap;
 	a->reasm.ooo_bytes_cap = e->cfg.ooo_cap;
 	for (size_t i = 0; i < P->n; i++) {
@@ -109,6 +111,38 @@ par_open_flows(const struct engine *e)
 		pthread_mutex_unlock(&P->w[i].snap_mu);
 	}
 	return n;
+}
+
+/* Starts the judge thread of the front engine e, with no signal to take
+ * (they are the reader's). */
+static int
+par_start_judge(struct engine *e, char *err, size_t errsz)
+{
+	struct workers *P = e->par;
+	pthread_mutexattr_t ma;
+	sigset_t all, old;
+	int rc;
+
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&P->out_mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	P->out_mu_init = true;
+	if (ring_init(&P->learn, JUDGE_RING_LEARN) < 0) {
+		snprintf(err, errsz, "out of memory for the workers' queues");
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&P->judge, NULL, judge_main, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errsz, "cannot start the judge thread");
+		return -1;
+	}
+	P->judge_running = true;
+	pthread_setname_np(P->judge, "tlswatch-judge");
+	return 0;
 }
 
 /* Creates the workers of the front engine e (cfg.threads of them), each
@@ -160,7 +194,7 @@ par_start(struct engine *e, char *err, size_t errsz)
 			pthread_setname_np(w->thread, name); /* for top -H and perf */
 		}
 	}
-	return 0;
+	return par_start_judge(e, err, errsz);
 }
 
 void
@@ -170,6 +204,7 @@ par_free(struct engine *e)
 
 	if (!P)
 		return;
+	par_stop_judge(P);
 	for (size_t i = 0; i < P->n; i++) {
 		struct worker *w = &P->w[i];
 
@@ -190,7 +225,25 @@ par_free(struct engine *e)
 		pthread_mutex_destroy(&w->snap_mu);
 	}
 	idmap_free(&P->ids);
+	if (P->learn.buf)
+		ring_destroy(&P->learn);
+	if (P->out_mu_init)
+		pthread_mutex_destroy(&P->out_mu);
 	free(P->w);
 	free(P);
 	e->par = NULL;
+}
+
+void
+engine_output_lock(struct engine *e)
+{
+	if (e->par && e->par->judge_running)
+		pthread_mutex_lock(&e->par->out_mu);
+}
+
+void
+engine_output_unlock(struct engine *e)
+{
+	if (e->par && e->par->judge_running)
+		pthread_mutex_unlock(&e->par->out_mu);
 }

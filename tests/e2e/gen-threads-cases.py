@@ -19,10 +19,18 @@ the flows where the bug was).
   time-back-linger.pcap two closed flows whose times go back; a late payload
                       packet 25.5 s later must be absorbed, not start a
                       midstream session.
+  learn-before-rst.pcap, learn-after-rst.pcap: a DANE record read from DNS
+                      just before / just after the packet that ends the
+                      session it applies to: the judge thread must learn it
+                      in packet order (a dane-violation alert, or none).
 """
 import os
 import struct
 import sys
+
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(TOP, "tools"))
+from pcapio import read_pcap  # noqa: E402
 
 M32 = 0xFFFFFFFF
 
@@ -155,6 +163,21 @@ def time_back_linger(path):
     p.close()
 
 
+def learn_order(d):
+    """policy-dane-strip.pcap (recorded by tools/record-policy.sh) with
+    its three DNS exchanges moved: before the last packet (the stripped
+    session's RST), so that the DANE record is learnt before that session
+    is judged, and after it, so that it is not. The times stay: the answers
+    are as old as before."""
+    hdr, end, frames = read_pcap(os.path.join(TOP, "pcaps", "policy-dane-strip.pcap"))
+    recs = [struct.pack(end + "IIII", sec, frac, len(fr), len(fr)) + fr for sec, frac, fr in frames]
+    dns, rest = recs[:6], recs[6:]
+    with open(os.path.join(d, "learn-before-rst.pcap"), "wb") as f:
+        f.write(hdr + b"".join(rest[:-1] + dns + rest[-1:]))
+    with open(os.path.join(d, "learn-after-rst.pcap"), "wb") as f:
+        f.write(hdr + b"".join(rest + dns))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: gen-threads-cases.py DIR")
@@ -162,6 +185,7 @@ def main():
     stalled_floor(os.path.join(d, "stalled-floor.pcap"))
     time_back_idle(os.path.join(d, "time-back-idle.pcap"))
     time_back_linger(os.path.join(d, "time-back-linger.pcap"))
+    learn_order(d)
 
 
 if __name__ == "__main__":

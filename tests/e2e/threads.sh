@@ -55,6 +55,18 @@ if python3 "$(dirname "$0")/gen-threads-cases.py" "$tmp/cases"; then
 		grep -c '"type":"session".*"transport":"tcp"')
 	checks=$((checks + 1))
 	[ "$n" = 2 ] || fail "time-back-linger: $n TCP sessions, want 2 (the late packet must be absorbed)"
+	# The judge thread learns from DNS in packet order: the DANE record
+	# read just before the stripped session's last packet counts for it,
+	# read just after does not (asserted first with one thread, so that
+	# the comparison can tell the two orders apart).
+	for c in before:1 after:0; do
+		n=$("$bin" -q -r "$tmp/cases/learn-${c%:*}-rst.pcap" --json - 2>/dev/null |
+			grep -c '"type":"alert".*"kind":"dane-violation"')
+		checks=$((checks + 1))
+		[ "$n" = "${c#*:}" ] || fail "learn-${c%:*}-rst: $n dane-violation alerts, want ${c#*:}"
+		same "2 3" "learn-${c%:*}-rst (a DNS answer just ${c%:*} the session's end)" \
+			-r "$tmp/cases/learn-${c%:*}-rst.pcap"
+	done
 else
 	fail "gen-threads-cases.py failed"
 fi
