@@ -45,6 +45,8 @@ struct engine_config {
 	const char *evidence_dir;  /* --evidence: alerted sessions' packets go here ... */
 	int evidence_dirfd;	   /* ... through this (outfile_dir_open; -1: none) */
 	unsigned threads;	   /* --threads: workers (1: everything on the caller's thread) */
+	int judge_thread;	   /* with workers, a judge thread: 1 yes, 0 no (the caller's
+				    * thread judges), -1 when the CPUs outnumber the threads */
 	struct ipfrag_config frag; /* IP fragment reassembly limits */
 	struct correlate_config corr;
 	const char *policy_path; /* --policy FILE, or NULL */

@@ -303,10 +303,17 @@ static const struct cli_option cli_table[] = {
 	 .value = false, .help = "do not consult nDPI for unrecognised sessions"},
 	{CLI_LIMITS, "threads", 0, required_argument, "N", CLI_NUMBER, CLI_FIELD(ecfg.threads),
 	 .min = 1, .max = 64,
-	 .help = "spread the flows over N worker threads (default 1),\n"
-		 "with a thread of its own to judge and report; the\n"
-		 "output is the same; the flow, reassembly and\n"
+	 .help = "spread the flows over N worker threads (default 1);\n"
+		 "the output is the same; the flow, reassembly and\n"
 		 "evidence caps are shared out among the workers"},
+	{CLI_LIMITS, "judge-thread", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.judge_thread),
+	 .value = 1,
+	 .help = "with --threads, judge and report on a thread of\n"
+		 "its own, or (--no-judge-thread) on the reading\n"
+		 "thread (default: its own when the CPUs outnumber\n"
+		 "the reading thread and the workers)"},
+	{CLI_LIMITS, "no-judge-thread", 0, no_argument, NULL, CLI_SET, CLI_FIELD(ecfg.judge_thread),
+	 .value = 0},
 
 	{CLI_CORRELATION, "state", 0, required_argument, "FILE|URL", CLI_STRING,
 	 CLI_FIELD(ecfg.corr.state_path),

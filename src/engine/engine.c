@@ -31,6 +31,7 @@ engine_config_defaults(struct engine_config *c)
 	c->ooo_cap = 64ull * 1024 * 1024;
 	c->use_ndpi = true;
 	c->threads = 1;
+	c->judge_thread = -1;
 	c->evidence_dirfd = -1;
 	c->policy_path = NULL;
 	ipfrag_config_defaults(&c->frag);
@@ -375,9 +376,9 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 		e->now_us = ts_us;
 	if (ts_us > e->pclock_us)
 		e->pclock_us = ts_us;
-	if (e->par) {
-		/* The judge keeps the policies: their clock starts at the
-		 * first packet, as with one thread. */
+	if (par_judge_thread(e)) {
+		/* The judge thread keeps the policies: their clock starts at
+		 * the first packet, as with one thread. */
 		if (e->st.packets == 1)
 			par_learn(e, NULL);
 	} else if (e->policy) {
@@ -406,7 +407,7 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 		if (e->frag)
 			ipfrag_expire(e->frag, e->now_us);
 		e->ops->expire(e);
-		if (!e->par) /* the judge does it on its own clock */
+		if (!par_judge_thread(e)) /* else the judge, on its own clock */
 			engine_shared_late(e);
 		hugeheap_update();
 	}
@@ -419,7 +420,7 @@ engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen, ui
 		else
 			e->st.tcp_packets++;
 		if (e->policy && pk.sport == 53 && pk.payload_len && !pk.payload_cut) {
-			if (e->par)
+			if (par_judge_thread(e))
 				par_learn(e, &pk);
 			else
 				engine_policy_learn(e, pk.l4, pk.payload, pk.payload_len, ts_us);
@@ -440,7 +441,7 @@ engine_tick(struct engine *e, uint64_t now_us)
 	if (now_us > e->now_us)
 		e->now_us = now_us;
 	e->ops->tick(e);
-	if (!e->par)
+	if (!par_judge_thread(e))
 		engine_shared_late(e);
 }
 

@@ -252,7 +252,9 @@ extern const struct engine_owner engine_owner_single;
 int par_start(struct engine *e, char *err, size_t errsz);
 void par_free(struct engine *e);
 /* The front: a DNS answer read from pk (NULL: the first packet, which
- * starts the policies' clock), handed to the judge in packet order. */
+ * starts the policies' clock), handed to the judge thread in packet order. */
 void par_learn(struct engine *e, const struct packet *pk);
+/* Does a judge thread (not the caller's) judge and keep the policies? */
+bool par_judge_thread(const struct engine *e);
 
 #endif

@@ -6,15 +6,16 @@
  * worker engines chosen by the symmetric flow hash, so both directions of a
  * flow meet in one worker; each worker has its own flow table, reassembly and
  * nDPI. A worker does everything up to the verdict and hands finished
- * sessions back; a judge thread judges them, runs the correlation and feeds
- * the output, in the order one thread would have: every finished session carries
+ * sessions back; the judge (a thread of its own, or the front between
+ * packets: --judge-thread) judges them, runs the correlation and feeds the
+ * output, in the order one thread would have: every finished session carries
  * an order key (the index of the packet that finished it, the stage within
  * that packet, and for expiry the index of the flow's last packet, which is
  * its place in the LRU order) and the judge merges the workers' queues by
  * that key, taking a session only when no worker (nor the front, which
  * publishes the key below which it will send nothing more) can still
- * produce an earlier one. The DNS answers the policies learn from reach
- * the judge through a queue of their own, with their key. Whoever touches
+ * produce an earlier one. The DNS answers the policies learn from reach a
+ * judge thread through a queue of their own, with their key. Whoever touches
  * what judging writes holds the output lock (workers.h); the front does
  * when it waits for the judge to catch up (par_sync) and judges alongside
  * it meanwhile. Session ids are given by the judge in the order the workers
@@ -345,20 +346,63 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* The front: publishes the lower bound of what it may still send (the
- * judge reads it before it looks at anything else). */
+/* The judge, with nothing to take: sleeps until the front publishes a new
+ * bound, or 1 ms (the workers' progress wakes nobody). */
+static void
+judge_wait(struct workers *P)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&P->judge_mu);
+	atomic_store(&P->judge_waiting, true);
+	if (!atomic_load(&P->judge_stop))
+		pthread_cond_timedwait(&P->judge_cv, &P->judge_mu, &ts);
+	atomic_store(&P->judge_waiting, false);
+	pthread_mutex_unlock(&P->judge_mu);
+}
+
+static void
+judge_wake(struct workers *P)
+{
+	if (!atomic_load_explicit(&P->judge_waiting, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&P->judge_mu);
+	pthread_cond_signal(&P->judge_cv);
+	pthread_mutex_unlock(&P->judge_mu);
+}
+
+/* The front: the lower bound of what it may still send (the judge reads
+ * it before it looks at anything else)... */
 static void
 par_set_next(struct workers *P, struct order_key k)
 {
-	uint64_t seq = atomic_load_explicit(&P->next_seq, memory_order_relaxed);
-
 	P->next = k;
+}
+
+/* ... and now and then, for the judge: when the front flushes its batches
+ * or waits, not for every packet (the judge would take the line away each
+ * time). */
+static void
+par_publish(struct workers *P)
+{
+	uint64_t seq = atomic_load_explicit(&P->next_seq, memory_order_relaxed);
+	struct order_key k = P->next;
+
+	/* The DNS answers below the bound first. */
+	ring_flush(&P->learn);
 	atomic_store_explicit(&P->next_seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&P->next_idx, k.idx, memory_order_relaxed);
 	atomic_store_explicit(&P->next_stage, k.stage, memory_order_relaxed);
 	atomic_store_explicit(&P->next_sub, k.sub, memory_order_relaxed);
 	atomic_store_explicit(&P->next_seq, seq + 2, memory_order_release);
+	judge_wake(P);
 }
 
 static struct order_key
@@ -441,66 +485,73 @@ static size_t
 par_drain(struct engine *e, size_t max)
 {
 	struct workers *P = e->par;
-	size_t took = 0;
+	struct ring *ring[PAR_SOURCES];
+	struct worker *owner[PAR_SOURCES];
+	uint32_t *head[PAR_SOURCES];
+	struct order_key key[PAR_SOURCES];
+	size_t took = 0, round;
 
 	if (P->draining)
 		return 0;
 	P->draining = true;
-	while (took < max) {
+	do {
 		/* What the front may still send, read before anything else: a
 		 * message it sends afterwards is not below it, and what it
 		 * sent before is counted in the workers' sent. */
-		struct order_key bound = par_next(P), best = key_max, k;
-		struct ring *src = NULL;
-		struct worker *from = NULL;
-		uint32_t *msg = NULL;
-		size_t len;
+		struct order_key bound = par_next(P), k;
+		size_t ns = 0, len;
 
-		for (size_t i = 0; i < P->n; i++) {
-			struct worker *w = &P->w[i];
-			uint64_t sent = atomic_load_explicit(&w->sent, memory_order_acquire);
-			uint64_t done = atomic_load_explicit(&w->done, memory_order_acquire);
+		for (size_t i = 0; i <= P->n; i++) {
+			struct worker *w = i < P->n ? &P->w[i] : NULL;
+			struct ring *r = w ? &w->out : &P->learn;
+			bool busy = false;
 			uint32_t *m;
 
-			/* What the worker may still hand back: read before its
+			/* What a worker may still hand back: read before its
 			 * queue, so nothing it adds afterwards is below it (an
 			 * idle worker's is the front's bound). What it hands
 			 * back comes in order: with a message queued, that
-			 * message is its bound. */
-			bool busy = done != sent;
-
-			if (busy)
+			 * message is its bound. The front's queue is covered
+			 * by its bound. */
+			if (w && atomic_load_explicit(&w->done, memory_order_acquire) !=
+					 atomic_load_explicit(&w->sent, memory_order_acquire)) {
+				busy = true;
 				worker_floor(w, &k);
-			m = ring_peek(&w->out, &len);
+			}
+			m = ring_peek(r, &len);
 			if (!m) {
 				if (busy && key_less(&k, &bound))
 					bound = k;
 				continue;
 			}
-			k = msg_key(m);
-			if (!src || key_less(&k, &best)) {
-				best = k;
-				src = &w->out;
-				from = w;
-				msg = m;
-			}
+			ring[ns] = r;
+			owner[ns] = w;
+			head[ns] = m;
+			key[ns] = msg_key(m);
+			ns++;
 		}
-		{
-			uint32_t *m = ring_peek(&P->learn, &len);
+		/* Take below the bound while every source still has a message
+		 * queued: one that runs dry may be followed by anything above
+		 * its floor, so the bound is worked out again. */
+		round = 0;
+		while (took < max) {
+			size_t best = SIZE_MAX;
 
-			if (m && (k = msg_key(m), !src || key_less(&k, &best))) {
-				best = k;
-				src = &P->learn;
-				from = NULL;
-				msg = m;
-			}
+			for (size_t i = 0; i < ns; i++)
+				if (best == SIZE_MAX || key_less(&key[i], &key[best]))
+					best = i;
+			if (best == SIZE_MAX || !key_less(&key[best], &bound))
+				break;
+			par_take(e, owner[best], head[best]);
+			ring_release(ring[best]);
+			took++;
+			round++;
+			head[best] = ring_peek(ring[best], &len);
+			if (!head[best])
+				break;
+			key[best] = msg_key(head[best]);
 		}
-		if (!src || !key_less(&best, &bound))
-			break;
-		par_take(e, from, msg);
-		ring_release(src);
-		took++;
-	}
+	} while (round && took < max);
 	P->draining = false;
 	return took;
 }
@@ -530,21 +581,19 @@ judge_main(void *arg)
 		pthread_mutex_unlock(&P->out_mu);
 		if (took) {
 			idle = 0;
-		} else if (++idle < 64) {
+		} else if (++idle < 4) {
 			sched_yield();
 		} else {
-			struct timespec ts = {0, 100000};
-
-			nanosleep(&ts, NULL);
+			judge_wait(P);
 		}
 	}
 	return NULL;
 }
 
-/* While the reader waits for room in a worker's ring: every worker must
- * see all it was sent (a worker idle in front of an unpublished batch
- * would keep its floor, and so every other worker's output, where it is);
- * the judge takes the output. */
+/* While the reader waits for room in a ring: every worker must see all it
+ * was sent (a worker idle in front of an unpublished batch would keep its
+ * floor, and so every other worker's output, where it is), the judge the
+ * bound, and without a judge thread the reader takes the output itself. */
 static void
 par_drain_cb(void *ctx)
 {
@@ -552,6 +601,9 @@ par_drain_cb(void *ctx)
 
 	for (size_t i = 0; i < e->par->n; i++)
 		ring_flush(&e->par->w[i].in);
+	par_publish(e->par);
+	if (!e->par->judge_running)
+		par_drain(e, SIZE_MAX); /* the reader is the judge */
 }
 
 /* The front: waits until every worker has done all it was sent and all of
@@ -563,6 +615,7 @@ par_sync(struct engine *e)
 
 	for (size_t i = 0; i < P->n; i++)
 		ring_flush(&P->w[i].in);
+	par_publish(P);
 	for (;;) {
 		bool idle = true;
 
@@ -637,8 +690,8 @@ par_learn(struct engine *e, const struct packet *pk)
 	m->len = n;
 	if (n)
 		memcpy(m->data, pk->payload, n);
-	/* Published at once: the bound above moves past it. */
-	ring_commit(&P->learn);
+	/* Published with the bound that moves past it (par_publish). */
+	ring_commit_batch(&P->learn);
 }
 
 static void
@@ -675,9 +728,13 @@ par_dispatch(struct engine *e, const struct packet *pk, int dlt, const uint8_t *
 	par_set_next(P, (struct order_key){e->pkt_idx, STAGE_TICK, 0});
 	/* The packets are published in batches; every few packets all of
 	 * them, so that no worker's floor holds the judge back for long. */
-	if ((e->pkt_idx & 1023) == 0)
+	if ((e->pkt_idx & 1023) == 0) {
 		for (size_t i = 0; i < P->n; i++)
 			ring_flush(&P->w[i].in);
+		par_publish(P);
+		if (!P->judge_running)
+			par_drain(e, SIZE_MAX); /* the reader is the judge */
+	}
 }
 
 static void
@@ -710,7 +767,10 @@ par_stop_judge(struct workers *P)
 {
 	if (!P->judge_running)
 		return;
+	pthread_mutex_lock(&P->judge_mu);
 	atomic_store_explicit(&P->judge_stop, true, memory_order_release);
+	pthread_cond_signal(&P->judge_cv);
+	pthread_mutex_unlock(&P->judge_mu);
 	pthread_join(P->judge, NULL);
 	P->judge_running = false;
 }

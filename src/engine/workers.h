@@ -8,6 +8,7 @@
 #define TLSWATCH_ENGINE_WORKERS_H
 
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,15 +35,17 @@ struct worker {
 	pthread_t thread;
 	bool running;
 	struct ring in, out;
-	_Atomic uint64_t done; /* messages processed */
-	_Atomic uint64_t sent; /* messages sent (written by the front) */
+	/* Written by the front for each packet: a line of its own. */
+	alignas(64) _Atomic uint64_t sent; /* messages sent */
+	/* Written by the worker for each message. */
+	alignas(64) _Atomic uint64_t done; /* messages processed */
 	/* Lower bound of the order keys of what the worker still has to
 	 * hand back: the key its current message starts at. Published
 	 * under a sequence lock (floor_seq odd while writing). */
 	_Atomic uint64_t floor_seq, floor_idx, floor_stage;
-	_Atomic uint64_t ev_transit; /* evidence bytes handed back, not yet freed */
-	uint64_t ev_cap;	     /* this worker's share of the evidence cap */
-	pthread_mutex_t snap_mu;     /* the worker's counters, for engine_stats */
+	alignas(64) _Atomic uint64_t ev_transit; /* evidence bytes handed back, not yet freed */
+	uint64_t ev_cap;			 /* this worker's share of the evidence cap */
+	pthread_mutex_t snap_mu;		 /* the worker's counters, for engine_stats */
 	struct stats snap;
 	size_t snap_flows;
 };
@@ -50,10 +53,11 @@ struct worker {
 struct workers {
 	size_t n;
 	struct worker *w;
-	/* Lower bound of what the front may still send: the front's copy,
-	 * and the same published for the judge under a sequence lock. */
+	/* Lower bound of what the front may still send: the front's own,
+	 * and a copy published for the judge under a sequence lock now and
+	 * then (an older one is a lower bound too). */
 	struct order_key next;
-	_Atomic uint64_t next_seq, next_idx, next_stage, next_sub;
+	alignas(64) _Atomic uint64_t next_seq, next_idx, next_stage, next_sub;
 	uint64_t ticks; /* ticks since the last packet */
 	bool finished;
 	bool draining;
@@ -63,9 +67,14 @@ struct workers {
 	 * judges it, so the front only reads and dispatches. out_mu (a
 	 * recursive mutex) is held by whoever judges or touches what judging
 	 * writes: the correlation, the policies, the links, the sinks. */
-	pthread_t judge;
+	alignas(64) pthread_t judge;
 	bool judge_running;
 	_Atomic bool judge_stop;
+	/* The judge waits here when nothing can be taken; the front wakes it
+	 * when it publishes a new bound (a 1 ms timeout covers the rest). */
+	_Atomic bool judge_waiting;
+	pthread_mutex_t judge_mu;
+	pthread_cond_t judge_cv;
 	pthread_mutex_t out_mu;
 	bool out_mu_init;
 	struct ring learn;	       /* front to judge: MSG_LEARN */
@@ -75,7 +84,8 @@ struct workers {
 
 #define WORKER_RING_IN (4u << 20)
 #define WORKER_RING_OUT (2u << 20)
-#define JUDGE_RING_LEARN (1u << 20)
+/* What the judge merges: each worker's queue and the front's. */
+#define PAR_SOURCES (64 + 1)
 
 /* A worker thread's loop: its messages until MSG_FINISH (arg: its struct
  * worker). */

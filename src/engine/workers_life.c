@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "idmap.h"
 #include "ring.h"
@@ -113,8 +114,18 @@ par_open_flows(const struct engine *e)
 	return n;
 }
 
-/* Starts the judge thread of the front engine e, with no signal to take
- * (they are the reader's). */
+/* n rounded up to a multiple of 64, as aligned_alloc wants. */
+static size_t
+par_round(size_t n)
+{
+	return (n + 63) & ~(size_t)63;
+}
+
+/* The front engine e's merge: the lock and the queue of DNS answers, and
+ * the judge thread, with no signal to take (they are the reader's), when
+ * --judge-thread asks for it or, by default, when there is a CPU for it:
+ * on fewer, the reading thread judges between packets, as the extra
+ * thread would only share its CPU and add the cost of waking each other. */
 static int
 par_start_judge(struct engine *e, char *err, size_t errsz)
 {
@@ -127,8 +138,18 @@ par_start_judge(struct engine *e, char *err, size_t errsz)
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&P->out_mu, &ma);
 	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&P->judge_mu, NULL);
+	pthread_cond_init(&P->judge_cv, NULL);
 	P->out_mu_init = true;
-	if (ring_init(&P->learn, JUDGE_RING_LEARN) < 0) {
+	if (e->cfg.judge_thread == 0 ||
+	    (e->cfg.judge_thread < 0 && sysconf(_SC_NPROCESSORS_ONLN) < (long)P->n + 2))
+		return 0;
+	/* As large as the workers' input rings together: a DNS answer's
+	 * message is smaller than its packet's, so this queue never fills
+	 * while the workers still have packets to catch up on (the answers
+	 * wait for the sessions before them; a full queue would stall the
+	 * reader on workers that are not stalled). */
+	if (ring_init(&P->learn, P->n * WORKER_RING_IN) < 0) {
 		snprintf(err, errsz, "out of memory for the workers' queues");
 		return -1;
 	}
@@ -150,15 +171,22 @@ par_start_judge(struct engine *e, char *err, size_t errsz)
 int
 par_start(struct engine *e, char *err, size_t errsz)
 {
-	struct workers *P = calloc(1, sizeof(*P));
+	/* Aligned: the rings and counters keep each thread's fields on
+	 * cache lines of their own. */
+	struct workers *P = aligned_alloc(64, par_round(sizeof(*P)));
 	struct engine_config wc = e->cfg;
 	size_t n = e->cfg.threads;
 
-	if (!P || !(P->w = calloc(n, sizeof(*P->w)))) {
+	if (P) {
+		memset(P, 0, sizeof(*P));
+		P->w = aligned_alloc(64, par_round(n * sizeof(*P->w)));
+	}
+	if (!P || !P->w) {
 		free(P);
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
+	memset(P->w, 0, n * sizeof(*P->w));
 	e->par = P;
 	wc.max_flows = (e->cfg.max_flows + n - 1) / n;
 	wc.max_udp_flows = (e->cfg.max_udp_flows + n - 1) / n;
@@ -227,8 +255,11 @@ par_free(struct engine *e)
 	idmap_free(&P->ids);
 	if (P->learn.buf)
 		ring_destroy(&P->learn);
-	if (P->out_mu_init)
+	if (P->out_mu_init) {
 		pthread_mutex_destroy(&P->out_mu);
+		pthread_mutex_destroy(&P->judge_mu);
+		pthread_cond_destroy(&P->judge_cv);
+	}
 	free(P->w);
 	free(P);
 	e->par = NULL;
@@ -246,4 +277,10 @@ engine_output_unlock(struct engine *e)
 {
 	if (e->par && e->par->judge_running)
 		pthread_mutex_unlock(&e->par->out_mu);
+}
+
+bool
+par_judge_thread(const struct engine *e)
+{
+	return e->par && e->par->judge_running;
 }

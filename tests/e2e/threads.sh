@@ -4,8 +4,9 @@
 # `stats` record) of every capture in pcaps/, of all of them read in one run
 # (-r repeated: times jump back between files), and of that run with a 1 s
 # idle timeout (flows expire in the middle, in every worker at once); each
-# capture with 2 workers, the whole set with 2, 3 and 4. The counters a
-# user reads in --stats agree too, and --evidence writes the same files.
+# capture with 2 workers, the whole set with 2, 3 and 4, each judged on a
+# thread of its own and on the reading thread. The counters a user reads in
+# --stats agree too, and --evidence writes the same files.
 set -u
 bin=${1:?usage: threads.sh BINARY TMPDIR}
 tmp=${2:?usage: threads.sh BINARY TMPDIR}
@@ -15,39 +16,45 @@ fails=0 checks=0
 fail() { echo "FAIL threads: $*"; fails=$((fails + 1)); }
 
 # same "N..." NAME ARGS...: compares the outputs of 1 and N threads for ARGS.
+# Each N is followed by j (a judge thread: --judge-thread) or r (the
+# reading thread judges: --no-judge-thread); the default depends on the
+# CPUs, so both are asked for by name.
 same() {
-	local counts=$1 name=$2 n
+	local counts=$1 name=$2 c n opt
 	shift 2
 	"$bin" -q "$@" --json - 2>/dev/null | grep -v '"type":"stats"' >"$tmp/t1.json"
 	"$bin" -q "$@" >"$tmp/t1.txt" 2>/dev/null
 	[ -s "$tmp/t1.json" ] || fail "$name: no output with one thread"
-	for n in $counts; do
+	for c in $counts; do
+		n=${c%[jr]}
+		opt=--judge-thread
+		[ "${c#"$n"}" = r ] && opt=--no-judge-thread
 		checks=$((checks + 1))
-		timeout -k 5 30 "$bin" -q "$@" --json - --threads $n 2>/dev/null | grep -v '"type":"stats"' >"$tmp/tn.json"
-		cmp -s "$tmp/t1.json" "$tmp/tn.json" || { fail "$name: JSON differs with --threads $n";
+		timeout -k 5 30 "$bin" -q "$@" --json - --threads $n $opt 2>/dev/null | grep -v '"type":"stats"' >"$tmp/tn.json"
+		cmp -s "$tmp/t1.json" "$tmp/tn.json" || { fail "$name: JSON differs with --threads $n $opt";
 			diff "$tmp/t1.json" "$tmp/tn.json" | head -6 | sed 's/^/  /'; }
-		timeout -k 5 30 "$bin" -q "$@" --threads $n >"$tmp/tn.txt" 2>/dev/null
-		cmp -s "$tmp/t1.txt" "$tmp/tn.txt" || fail "$name: text differs with --threads $n"
+		timeout -k 5 30 "$bin" -q "$@" --threads $n $opt >"$tmp/tn.txt" 2>/dev/null
+		cmp -s "$tmp/t1.txt" "$tmp/tn.txt" || fail "$name: text differs with --threads $n $opt"
 	done
 }
 
 all=()
 for f in "$top"/pcaps/*.pcap "$top"/pcaps/*.pcapng; do
-	same 2 "$(basename "$f")" -r "$f"
+	same "2j 2r" "$(basename "$f")" -r "$f"
 	all+=(-r "$f")
 done
-same "2 3 4" "all captures in one run" "${all[@]}"
-same "2 3 4" "all captures, --idle-timeout 1" "${all[@]}" --idle-timeout 1
+same "2j 3j 4j 2r 3r 4r" "all captures in one run" "${all[@]}"
+same "2j 3j 4j 2r 3r 4r" "all captures, --idle-timeout 1" "${all[@]}" --idle-timeout 1
 
 # Cases that once hung or differed (tests/e2e/gen-threads-cases.py says how).
 mkdir -p "$tmp/cases"
 if python3 "$(dirname "$0")/gen-threads-cases.py" "$tmp/cases"; then
-	same 2 "stalled-floor (a worker idle before an unpublished batch)" -r "$tmp/cases/stalled-floor.pcap"
+	same "2j 2r" "stalled-floor (a worker idle before an unpublished batch)" -r "$tmp/cases/stalled-floor.pcap"
 	# These flows carry no payload: --show-empty lists them (the cases are
 	# about the flows' lifecycle).
-	same 2 "time-back-idle (times going back, idle expiry)" -r "$tmp/cases/time-back-idle.pcap" \
+	same "2j 2r" "time-back-idle (times going back, idle expiry)" -r "$tmp/cases/time-back-idle.pcap" \
 		--idle-timeout 600 --show-empty
-	same 2 "time-back-linger (times going back, lingering closed flows)" \
+	same "2j 2r" "time-back-linger (times going back, lingering closed flows)" \
 		-r "$tmp/cases/time-back-linger.pcap" --show-empty
 	# Two TCP sessions; the UDP datagram that moves the clock is a session
 	# of its own.
@@ -64,7 +71,7 @@ if python3 "$(dirname "$0")/gen-threads-cases.py" "$tmp/cases"; then
 			grep -c '"type":"alert".*"kind":"dane-violation"')
 		checks=$((checks + 1))
 		[ "$n" = "${c#*:}" ] || fail "learn-${c%:*}-rst: $n dane-violation alerts, want ${c#*:}"
-		same "2 3" "learn-${c%:*}-rst (a DNS answer just ${c%:*} the session's end)" \
+		same "2j 3j 2r" "learn-${c%:*}-rst (a DNS answer just ${c%:*} the session's end)" \
 			-r "$tmp/cases/learn-${c%:*}-rst.pcap"
 	done
 else
@@ -73,7 +80,7 @@ fi
 
 # The counters: packets, flows and sessions add up the same.
 "$bin" -q "${all[@]}" --json /dev/null --stats 2>"$tmp/s1" >/dev/null
-"$bin" -q "${all[@]}" --json /dev/null --stats --threads 3 2>"$tmp/s3" >/dev/null
+"$bin" -q "${all[@]}" --json /dev/null --stats --threads 3 --judge-thread 2>"$tmp/s3" >/dev/null
 for k in packets tcp_packets flows_created flows_closed flows_open_at_end sessions alerts \
 	segments_in_order segments_out_of_order segments_retransmitted stray_packets late_packets; do
 	a=$(awk -v n="$k" '$1 == n { print $2 }' "$tmp/s1")
@@ -85,7 +92,7 @@ done
 # --evidence: the same pcap files, byte for byte, written by the reader.
 mkdir -p "$tmp/ev1" "$tmp/ev2"
 "$bin" -q "${all[@]}" --evidence "$tmp/ev1" --show-secrets --json /dev/null >/dev/null 2>&1
-"$bin" -q "${all[@]}" --evidence "$tmp/ev2" --show-secrets --json /dev/null --threads 2 >/dev/null 2>&1
+"$bin" -q "${all[@]}" --evidence "$tmp/ev2" --show-secrets --json /dev/null --threads 2 --judge-thread >/dev/null 2>&1
 (cd "$tmp/ev1" && md5sum -- *) >"$tmp/ev1.sums" 2>/dev/null
 (cd "$tmp/ev2" && md5sum -- *) >"$tmp/ev2.sums" 2>/dev/null
 checks=$((checks + 1))
