@@ -28,7 +28,7 @@
 #                            (before/after in the same run)
 #   BENCH_RUNS [5]           runs per tool (median); BENCH_TSHARK_RUNS [3]
 #   BENCH_TOOLS              [bare bare-1m tcpdump ndpiReader tshark tlswatch tlswatch-json
-#                            tlswatch-text tlswatch-2t]; tshark runs on main only
+#                            tlswatch-text tlswatch-2t tlswatch-2tj]; tshark runs on main only
 #                            unless BENCH_TSHARK_ALL=1
 #   BENCH_SYN_FLOWS [1000000]  BENCH_REORDER_MB [300]
 #   BENCH_FLOOD [1]  BENCH_PROFILE [1]  BENCH_PROFILE_MB [200] (callgrind slice)
@@ -52,7 +52,7 @@ UDP_SMALL_CAP=${BENCH_UDP_SMALL_CAP:-4096}
 BASELINE=${BENCH_BASELINE:-}
 RUNS=${BENCH_RUNS:-5}
 TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
-TOOLS=${BENCH_TOOLS:-bare bare-1m tcpdump ndpiReader tshark tlswatch tlswatch-json tlswatch-text tlswatch-2t}
+TOOLS=${BENCH_TOOLS:-bare bare-1m tcpdump ndpiReader tshark tlswatch tlswatch-json tlswatch-text tlswatch-2t tlswatch-2tj}
 [ -n "$BASELINE" ] && { TOOLS="$TOOLS baseline"; BASELINE=$(realpath "$BASELINE"); }
 SYN_FLOWS=${BENCH_SYN_FLOWS:-1000000}
 REORDER_MB=${BENCH_REORDER_MB:-300}
@@ -181,6 +181,24 @@ CSV=$OUT/results.csv
 echo "profile,tool,runs,wall_s,cpu_s,MB_per_s,packets_per_s,sessions_per_s,peak_rss_MB,ratio_to_bare,cpu_ratio_to_bare,cpu_us_per_session,cpu_ns_per_packet" >"$CSV"
 # run_tool NAME RUNS CMD...: one row of the current profile's table; MB/s,
 # packets/s and sessions/s from the wall time, the costs from the CPU time.
+# same_as_one_thread ARGS...: tlswatch with ARGS must say exactly what one
+# thread says (stats aside) on $CAP. Each worker has half the caps, so on
+# the flood, whose UDP flows would pass them, flows end by a short idle
+# timeout instead.
+same_as_one_thread() {
+	local same=()
+	[ "$PROF" = udp-flood ] && same=(--udp-timeout 2)
+	"$BIN" -q -r "$CAP" --json - "${same[@]}" | grep -v '"type":"stats"' | md5sum >"$OUT/out-1t.md5"
+	"$BIN" -q -r "$CAP" --json - "${same[@]}" "$@" | grep -v '"type":"stats"' |
+		md5sum >"$OUT/out-nt.md5"
+	if cmp -s "$OUT/out-1t.md5" "$OUT/out-nt.md5"; then
+		echo "bench: $* output identical to one thread on $CAP" >&2
+	else
+		echo "bench: FAIL $* output differs from one thread on $CAP" >&2
+		fail=1
+	fi
+}
+
 run_tool() {
 	local name=$1 runs=$2
 	shift 2
@@ -322,22 +340,15 @@ for PROF in $PROFILES; do
 		tlswatch-json) run_tool tlswatch-json "$RUNS" "$BIN" -q -r "$CAP" --json - ;;
 		tlswatch-text) run_tool tlswatch-text "$RUNS" "$BIN" -q -r "$CAP" ;;
 		baseline) run_tool baseline "$RUNS" "$BASELINE" -q -r "$CAP" --json /dev/null ;;
+		# two workers, the judge where the CPUs allow (on 2 CPUs the
+		# reading thread) and on a thread of its own
 		tlswatch-2t)
 			run_tool tlswatch-2t "$RUNS" "$BIN" -q -r "$CAP" --json /dev/null --threads 2
-			# Two workers must say exactly what one thread says (stats aside).
-			# Each worker has half the caps, so on the flood, whose UDP flows
-			# would pass them, flows end by a short idle timeout instead.
-			same=()
-			[ "$PROF" = udp-flood ] && same=(--udp-timeout 2)
-			"$BIN" -q -r "$CAP" --json - "${same[@]}" | grep -v '"type":"stats"' | md5sum >"$OUT/out-1t.md5"
-			"$BIN" -q -r "$CAP" --json - "${same[@]}" --threads 2 | grep -v '"type":"stats"' |
-				md5sum >"$OUT/out-2t.md5"
-			if cmp -s "$OUT/out-1t.md5" "$OUT/out-2t.md5"; then
-				echo "bench: --threads 2 output identical to one thread on $CAP" >&2
-			else
-				echo "bench: FAIL --threads 2 output differs from one thread on $CAP" >&2
-				fail=1
-			fi ;;
+			same_as_one_thread --threads 2 ;;
+		tlswatch-2tj)
+			run_tool tlswatch-2tj "$RUNS" "$BIN" -q -r "$CAP" --json /dev/null --threads 2 \
+				--judge-thread
+			same_as_one_thread --threads 2 --judge-thread ;;
 		*) echo "bench: unknown tool $t" >&2 ;;
 		esac
 	done

@@ -9,8 +9,9 @@
  * oldest message in place and releases it when done. A full ring makes the
  * producer wait and an empty one the consumer (a short spin, then a
  * condition variable with a 1 ms timeout, so a missed wake-up costs at most
- * that). Messages are 8-byte aligned; one message may use at most a quarter
- * of the ring.
+ * that; a waiting producer is woken once a quarter of the ring is free).
+ * Messages are 8-byte aligned; one message may use at most a quarter of the
+ * ring.
  */
 #ifndef TLSWATCH_RING_H
 #define TLSWATCH_RING_H

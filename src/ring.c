@@ -225,11 +225,16 @@ ring_peek_wait(struct ring *r, size_t *len)
 void
 ring_release(struct ring *r)
 {
-	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed) + r->peeked;
 
-	atomic_store_explicit(&r->tail, tail + r->peeked, memory_order_release);
+	atomic_store_explicit(&r->tail, tail, memory_order_release);
 	r->peeked = 0;
-	ring_wake(r);
+	/* A producer waiting for room is woken once a quarter of the ring
+	 * is free, not for every message: woken for each one, a producer
+	 * faster than its consumer writes one message and waits again, and
+	 * every wake-up is a system call. Its 1 ms timeout covers the rest. */
+	if (r->size - (atomic_load_explicit(&r->head, memory_order_relaxed) - tail) >= r->size / 4)
+		ring_wake(r);
 }
 
 bool
