@@ -7,6 +7,7 @@
 # Checks:
 #  - for every capture in pcaps/: the per-port panel shows the same numbers
 #    as the text report's "Per port:" table, and q gives the terminal back;
+#    the same for all of them in one run with --threads 2 --judge-thread;
 #  - on the richest capture: a cleartext session flagged with its marker,
 #    the / filter narrowing the list, Enter opening the detail view (TLS
 #    version, capability keywords), f (problems only), s (sort), p (pause),
@@ -189,6 +190,37 @@ for f in pcaps/*.pcap pcaps/*.pcapng; do
 	fi
 done
 [ $n_caps -gt 0 ] || fail "no capture in pcaps/"
+
+# ---- the dashboard fed by a judge thread (--threads 2 --judge-thread) ------------
+# The judge thread writes the dashboard's model while the reading thread
+# draws it (under the output lock): the same numbers, and q still works.
+all_caps=()
+for f in pcaps/*.pcap pcaps/*.pcapng; do all_caps+=(-r "$f"); done
+text_ports "${all_caps[@]}" >"$tmp/text"
+run "'$bin' -q ${all_caps[*]} --threads 2 --judge-thread --tui"
+if wait_for 'REPLAY DONE' 20; then
+	# All the ports are counted in the panel's title; the rows that fit
+	# are the text report's first ones.
+	screen_ports >"$tmp/screen"
+	head -n "$(wc -l <"$tmp/screen")" "$tmp/text" >"$tmp/text_top"
+	if [ "$(shown_ports)" != "$(wc -l <"$tmp/text")" ] || [ ! -s "$tmp/screen" ]; then
+		fail "--threads 2 --judge-thread: the panel counts $(shown_ports) ports, the text report $(wc -l <"$tmp/text")"
+	elif diff -u "$tmp/text_top" "$tmp/screen" >"$tmp/diff"; then
+		pass "--threads 2 --judge-thread: per-port numbers of all captures equal the text report ($(wc -l <"$tmp/screen") of $(wc -l <"$tmp/text") ports shown)"
+	else
+		fail "--threads 2 --judge-thread: per-port numbers differ from the text report"
+		sed 's/^/    /' "$tmp/diff"
+	fi
+else
+	fail "--threads 2 --judge-thread: the replay did not reach its final state"
+	screen | sed 's/^/    /' | head -12
+fi
+keys q
+if restored; then
+	pass "--threads 2 --judge-thread: q exits and restores the terminal"
+else
+	fail "--threads 2 --judge-thread: q did not restore the terminal"
+fi
 
 # ---- the richest capture, key by key ---------------------------------------------
 rich=pcaps/mixed-mail.pcapng
