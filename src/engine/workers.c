@@ -36,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "policy.h"
 
 #include "idmap.h"
@@ -353,12 +354,7 @@ judge_wait(struct workers *P)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	deadline_after_ms(&ts, 1);
 	pthread_mutex_lock(&P->judge_mu);
 	atomic_store(&P->judge_waiting, true);
 	if (!atomic_load(&P->judge_stop))
@@ -760,8 +756,8 @@ par_flush(struct engine *e)
 		par_sync(e);
 }
 
-/* Stops the judge thread; what is left, the caller judges (under out_mu,
- * now uncontended). */
+/* Stops the judge thread: everything sent is judged by then (par_finish),
+ * or nothing was sent (par_free after a failed start). */
 void
 par_stop_judge(struct workers *P)
 {
