@@ -47,22 +47,28 @@ pol_val_hash(enum pol_kind k, const struct pol_entry *e)
 	return k == PK_ADDR ? pol_addr_hash(e->family, e->v.addr) : pol_hash(e->v.host);
 }
 
+/* Chains are doubly linked (slot + 1 both ways, 0 ends): many records
+ * may share a value (a flood's answers all naming one address), and a
+ * slot leaves its chains without a walk along them. */
 static void
-pol_chain_add(uint32_t *head, uint32_t *next, uint32_t b, size_t slot)
+pol_chain_add(uint32_t *head, uint32_t *next, uint32_t *prev, uint32_t b, size_t slot)
 {
 	next[slot] = head[b];
+	prev[slot] = 0;
+	if (head[b])
+		prev[head[b] - 1] = (uint32_t)slot + 1;
 	head[b] = (uint32_t)slot + 1;
 }
 
 static void
-pol_chain_del(uint32_t *head, uint32_t *next, uint32_t b, size_t slot)
+pol_chain_del(uint32_t *head, uint32_t *next, uint32_t *prev, uint32_t b, size_t slot)
 {
-	uint32_t *at = &head[b];
-
-	while (*at && *at != slot + 1)
-		at = &next[*at - 1];
-	if (*at)
-		*at = next[slot];
+	if (prev[slot])
+		next[prev[slot] - 1] = next[slot];
+	else
+		head[b] = next[slot];
+	if (next[slot])
+		prev[next[slot] - 1] = prev[slot];
 }
 
 /* Takes slot i off its chains (before it is overwritten). */
@@ -71,9 +77,10 @@ pol_unindex(struct pol_table *t, enum pol_kind k, size_t i)
 {
 	if (!t->indexed[i])
 		return;
-	pol_chain_del(t->name_head, t->name_next, t->e[i].hash & t->mask, i);
+	pol_chain_del(t->name_head, t->name_next, t->name_prev, t->e[i].hash & t->mask, i);
 	if (pol_by_value(k))
-		pol_chain_del(t->val_head, t->val_next, pol_val_hash(k, &t->e[i]) & t->mask, i);
+		pol_chain_del(t->val_head, t->val_next, t->val_prev,
+			      pol_val_hash(k, &t->e[i]) & t->mask, i);
 	t->indexed[i] = 0;
 }
 
@@ -81,10 +88,20 @@ pol_unindex(struct pol_table *t, enum pol_kind k, size_t i)
 static void
 pol_index(struct pol_table *t, enum pol_kind k, size_t i)
 {
-	pol_chain_add(t->name_head, t->name_next, t->e[i].hash & t->mask, i);
+	pol_chain_add(t->name_head, t->name_next, t->name_prev, t->e[i].hash & t->mask, i);
 	if (pol_by_value(k))
-		pol_chain_add(t->val_head, t->val_next, pol_val_hash(k, &t->e[i]) & t->mask, i);
+		pol_chain_add(t->val_head, t->val_next, t->val_prev,
+			      pol_val_hash(k, &t->e[i]) & t->mask, i);
 	t->indexed[i] = 1;
+}
+
+/* Slot i's expiry becomes v: its block's lower bound follows it down. */
+static void
+pol_set_expiry(struct pol_table *t, size_t i, uint64_t v)
+{
+	t->e[i].expires_us = v;
+	if (v != 0 && v < t->exp_min[i / POL_BLOCK])
+		t->exp_min[i / POL_BLOCK] = v;
 }
 
 /* Overwrites slot i with in, keeping the index right. */
@@ -93,7 +110,56 @@ pol_slot_write(struct pol_table *t, enum pol_kind k, size_t i, const struct pol_
 {
 	pol_unindex(t, k, i);
 	t->e[i] = *in;
+	pol_set_expiry(t, i, in->expires_us);
 	pol_index(t, k, i);
+}
+
+void
+pol_slot_clear(struct pol_table *t, size_t i)
+{
+	t->e[i].expires_us = 0;
+	if (i < t->free_from)
+		t->free_from = i;
+}
+
+/* The lowest free slot, or NULL when every slot is in use. */
+static struct pol_entry *
+pol_first_free(struct pol_table *t)
+{
+	while (t->free_from < t->cap && t->e[t->free_from].expires_us != 0)
+		t->free_from++;
+	return t->free_from < t->cap ? &t->e[t->free_from] : NULL;
+}
+
+/* The lowest slot expired before now, or NULL. A block whose bound is
+ * below now is looked at slot by slot, and its bound made exact. */
+static struct pol_entry *
+pol_first_expired(struct pol_table *t, uint64_t now)
+{
+	size_t blocks = (t->cap + POL_BLOCK - 1) / POL_BLOCK;
+
+	for (size_t b = 0; b < blocks; b++) {
+		size_t end = (b + 1) * POL_BLOCK < t->cap ? (b + 1) * POL_BLOCK : t->cap;
+		uint64_t low = UINT64_MAX;
+		struct pol_entry *found = NULL;
+
+		if (t->exp_min[b] >= now)
+			continue;
+		for (size_t i = b * POL_BLOCK; i < end; i++) {
+			uint64_t x = t->e[i].expires_us;
+
+			if (x == 0)
+				continue;
+			if (x < low)
+				low = x;
+			if (!found && x < now)
+				found = &t->e[i];
+		}
+		t->exp_min[b] = low;
+		if (found)
+			return found;
+	}
+	return NULL;
 }
 
 static bool
@@ -110,8 +176,15 @@ pol_table_init(struct pol_table *t, size_t cap)
 	t->val_head = calloc(buckets, sizeof(uint32_t));
 	t->name_next = calloc(cap, sizeof(uint32_t));
 	t->val_next = calloc(cap, sizeof(uint32_t));
+	t->name_prev = calloc(cap, sizeof(uint32_t));
+	t->val_prev = calloc(cap, sizeof(uint32_t));
 	t->indexed = calloc(cap, 1);
-	return t->e && t->name_head && t->val_head && t->name_next && t->val_next && t->indexed;
+	t->exp_min = malloc((cap + POL_BLOCK - 1) / POL_BLOCK * sizeof(uint64_t));
+	if (t->exp_min)
+		for (size_t b = 0; b < (cap + POL_BLOCK - 1) / POL_BLOCK; b++)
+			t->exp_min[b] = UINT64_MAX;
+	return t->e && t->name_head && t->val_head && t->name_next && t->val_next && t->name_prev &&
+	       t->val_prev && t->indexed && t->exp_min;
 }
 
 static void
@@ -122,7 +195,10 @@ pol_table_free(struct pol_table *t)
 	free(t->val_head);
 	free(t->name_next);
 	free(t->val_next);
+	free(t->name_prev);
+	free(t->val_prev);
 	free(t->indexed);
+	free(t->exp_min);
 }
 
 /* Copies a name lower case, without a final dot; false when it does not fit
@@ -261,6 +337,7 @@ pol_merge(struct policy *p, enum pol_kind k, struct pol_entry *e, const struct p
 		/* the stored one had expired: the fact replaces it (the same
 		 * name and value, pol_same: its chains stay right) */
 		*e = *in;
+		pol_set_expiry(&p->t[k], (size_t)(e - p->t[k].e), in->expires_us);
 		p->st.facts_stored++;
 		return;
 	}
@@ -276,71 +353,71 @@ pol_merge(struct policy *p, enum pol_kind k, struct pol_entry *e, const struct p
 }
 
 /* Stores (or refreshes) one record; a full table gives up its oldest-placed
- * entry, counted. */
+ * entry, counted. The slot is the one a scan of the table in slot order
+ * would pick: the lowest holding the same record, else the lowest free,
+ * else the lowest expired; the index and the bounds find it without the
+ * scan (a DNS flood stores a record per answer). */
 void
 pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in)
 {
 	struct pol_table *t = &p->t[k];
-	struct pol_entry *free_slot = NULL, *expired = NULL;
+	struct pol_entry *free_slot = NULL, *e = NULL;
+	size_t best = t->cap;
 
-	for (size_t i = 0; i < t->cap; i++) {
-		struct pol_entry *e = &t->e[i];
+	/* The lowest slot with the same record; for an answer from DNS, the
+	 * lowest not yet expired. An expired one stays (reused only as any
+	 * expired slot is) for the sessions it covered that are judged later
+	 * (the front of --threads): moving its learned_us would hide it from
+	 * them, so the answer is stored anew in a slot of its own. */
+	for (uint32_t c = t->name_head[in->hash & t->mask]; c; c = t->name_next[c - 1]) {
+		size_t i = c - 1;
+		const struct pol_entry *x = &t->e[i];
 
-		if (e->expires_us == 0) {
-			if (!free_slot)
-				free_slot = e;
+		if (i >= best || x->expires_us == 0 || !pol_same(k, x, in))
 			continue;
-		}
-		if (pol_same(k, e, in)) {
-			if (in->origin != POLICY_SOURCE_DNS) {
-				pol_merge(p, k, e, in);
-				return;
-			}
-			/* Expired: the answer is stored anew in a slot of its
-			 * own, and this one stays (reused only as any expired
-			 * slot is) for the sessions it covered that are judged
-			 * later (the front of --threads): moving its
-			 * learned_us would hide it from them. */
-			if (e->expires_us < p->now_us) {
-				if (!expired)
-					expired = e;
-				continue;
-			}
-			/* An answer from before the newest DNS time seen (the
-			 * times went back between capture files: in->learned_us
-			 * is the answer's own time) changes nothing: it would
-			 * shorten the life that sessions judged later count on. */
-			if (in->learned_us < p->now_us)
-				return;
-			/* The newest answer decides (a later one without AD,
-			 * a shorter TTL), as a cache would. Once expired, the
-			 * record starts anew (above): a session that ended
-			 * before this answer must not see it (whenever it is
-			 * judged). */
-			/* Told again only when it changed, or when what was
-			 * told has less than half of the new life left: the
-			 * same answer repeated to many clients is told once. */
-			bool retell = e->ad != in->ad || e->origin != POLICY_SOURCE_DNS ||
-				      in->expires_us < e->told_us ||
-				      (k == PK_STS && strcmp(e->v.host, in->v.host) != 0) ||
-				      e->told_us < p->now_us + (in->expires_us - p->now_us) / 2;
-
-			e->expires_us = in->expires_us;
-			e->ad = in->ad;
-			e->origin = POLICY_SOURCE_DNS;
-			if (k == PK_STS)
-				memcpy(e->v.host, in->v.host, sizeof(e->v.host));
-			p->st.records_learned++;
-			if (retell)
-				pol_tell(p, k, e);
+		if (in->origin == POLICY_SOURCE_DNS && x->expires_us < p->now_us)
+			continue;
+		best = i;
+	}
+	if (best < t->cap) {
+		e = &t->e[best];
+		if (in->origin != POLICY_SOURCE_DNS) {
+			pol_merge(p, k, e, in);
 			return;
 		}
-		if (!expired && e->expires_us < p->now_us)
-			expired = e;
+		/* An answer from before the newest DNS time seen (the times
+		 * went back between capture files: in->learned_us is the
+		 * answer's own time) changes nothing: it would shorten the
+		 * life that sessions judged later count on. */
+		if (in->learned_us < p->now_us)
+			return;
+		/* The newest answer decides (a later one without AD, a
+		 * shorter TTL), as a cache would. Once expired, the record
+		 * starts anew (above): a session that ended before this
+		 * answer must not see it (whenever it is judged). Told again
+		 * only when it changed, or when what was told has less than
+		 * half of the new life left: the same answer repeated to many
+		 * clients is told once. */
+		bool retell = e->ad != in->ad || e->origin != POLICY_SOURCE_DNS ||
+			      in->expires_us < e->told_us ||
+			      (k == PK_STS && strcmp(e->v.host, in->v.host) != 0) ||
+			      e->told_us < p->now_us + (in->expires_us - p->now_us) / 2;
+
+		pol_set_expiry(t, best, in->expires_us);
+		e->ad = in->ad;
+		e->origin = POLICY_SOURCE_DNS;
+		if (k == PK_STS)
+			memcpy(e->v.host, in->v.host, sizeof(e->v.host));
+		p->st.records_learned++;
+		if (retell)
+			pol_tell(p, k, e);
+		return;
 	}
-	if (!free_slot && expired) {
-		free_slot = expired;
-		p->st.expired_reused++;
+	free_slot = pol_first_free(t);
+	if (!free_slot) {
+		free_slot = pol_first_expired(t, p->now_us);
+		if (free_slot)
+			p->st.expired_reused++;
 	}
 	if (!free_slot) {
 		/* Full: the oldest-placed entry goes (round robin). */

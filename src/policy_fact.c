@@ -394,10 +394,10 @@ policy_clock(struct policy *p, uint64_t ts_us)
 	p->clock_started = true;
 	for (int k = 0; k < PK_COUNT; k++)
 		for (size_t i = 0; i < p->t[k].cap; i++) {
-			struct pol_entry *e = &p->t[k].e[i];
+			const struct pol_entry *e = &p->t[k].e[i];
 
 			if (e->expires_us != 0 && e->expires_us < ts_us) {
-				e->expires_us = 0;
+				pol_slot_clear(&p->t[k], i);
 				p->st.facts_expired++;
 			}
 		}

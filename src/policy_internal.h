@@ -9,9 +9,8 @@
  * sessions their verdict, policy_fact.c turns records into facts and back
  * (--state, other sensors). The what and why are in include/policy.h.
  *
- * Storage: one fixed table per kind of record, entries found by a linear
- * scan guarded by a 32-bit hash of the key (the tables are small, and
- * only DNS responses and SMTP sessions to port 25 look). An entry's
+ * Storage: one fixed table per kind of record, entries found through
+ * chained hash indexes (by name, and by value for some kinds). An entry's
  * expires_us is 0 when the slot is free, UINT64_MAX never.
  */
 #ifndef TLSWATCH_POLICY_INTERNAL_H
@@ -56,18 +55,26 @@ struct pol_entry {
  * in: by name, and by value for the kinds looked up by value (MX and
  * CNAME by target host, ADDR by address). Lookups walk one chain and
  * return slots in ascending order, as a scan of the array would: the
- * judgement does not depend on the index. Chains hold slot + 1 (0 ends).
+ * judgement does not depend on the index. Chains hold slot + 1 (0 ends),
+ * both ways.
  */
 struct pol_table {
 	struct pol_entry *e;
 	size_t cap;
 	size_t next; /* the next victim when full: the oldest-placed */
 	uint64_t evicted;
-	uint32_t mask;			 /* buckets - 1 */
-	uint32_t *name_head, *name_next; /* by pol_hash(name) */
-	uint32_t *val_head, *val_next;	 /* by pol_val_hash (MX, CNAME, ADDR) */
-	uint8_t *indexed;		 /* slot is on its chains */
+	uint32_t mask;				     /* buckets - 1 */
+	uint32_t *name_head, *name_next, *name_prev; /* by pol_hash(name) */
+	uint32_t *val_head, *val_next, *val_prev;    /* by pol_val_hash (MX, CNAME, ADDR) */
+	uint8_t *indexed;			     /* slot is on its chains */
+	/* For pol_put's choice of a slot without a scan of the table: every
+	 * slot below free_from is in use, and exp_min[b] is at most the
+	 * lowest non-zero expiry of the slots of block b (POL_BLOCK slots). */
+	size_t free_from;
+	uint64_t *exp_min;
 };
+
+#define POL_BLOCK 64
 
 struct pol_file {
 	char domain[POLICY_NAME_MAX];
@@ -110,6 +117,8 @@ const char *pol_after(const char *name, const char *prefix);
 /* Stores (or refreshes) one record; a full table gives up its oldest-placed
  * entry, counted. */
 void pol_put(struct policy *p, enum pol_kind k, const struct pol_entry *in);
+/* Frees slot i of table t (an expired fact at the first packet). */
+void pol_slot_clear(struct pol_table *t, size_t i);
 /* Is the entry valid for a session from t to until (pol_live in policy.c)? */
 bool pol_live(const struct pol_entry *e, uint64_t t, uint64_t until);
 /* The first live entry of kind k named name at time t after *from (an

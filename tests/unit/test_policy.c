@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "../../src/policy_internal.h"
 #include "smtp.h"
 
 extern const struct proto_desc proto_smtp;
@@ -452,6 +453,118 @@ test_policy_full_tables_reuse_expired_entries_then_evict_and_count(void **st)
 	policy_stats_get(p, &ps);
 	assert_int_equal(ps.evicted, 1);
 	assert_int_equal(ps.expired_reused, 1);
+	policy_free(p);
+}
+
+/* The slot a scan of the MX table in slot order picks for a record (what
+ * pol_put chose before it had an index and bounds, and must still choose:
+ * the order of the slots is the order lookups see): the lowest slot with
+ * the same record (from DNS: the lowest not expired), else the lowest
+ * free, else the lowest expired, else the next victim. */
+static size_t
+scan_choice(const struct policy *p, const char *name, const char *host, bool dns, uint64_t now)
+{
+	const struct pol_table *t = &p->t[PK_MX];
+	size_t free_slot = SIZE_MAX, expired = SIZE_MAX;
+
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct pol_entry *e = &t->e[i];
+
+		if (e->expires_us == 0) {
+			if (free_slot == SIZE_MAX)
+				free_slot = i;
+			continue;
+		}
+		if (strcmp(e->name, name) == 0 && strcmp(e->v.host, host) == 0) {
+			if (!dns || e->expires_us >= now)
+				return i;
+		}
+		if (expired == SIZE_MAX && e->expires_us < now)
+			expired = i;
+	}
+	if (free_slot != SIZE_MAX)
+		return free_slot;
+	return expired != SIZE_MAX ? expired : t->next;
+}
+
+static uint32_t
+xorshift(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* Random answers and remembered facts on a table of 150 slots (blocks of
+ * 64, the last one short), with holes left by facts that expired before
+ * the first packet: every store touches only the slot the scan picks. */
+static void
+test_policy_slot_choice_matches_a_scan_of_the_table(void **st)
+{
+	struct policy_limits lim;
+	struct policy_stats ps;
+	struct policy *p;
+	struct pol_entry *before;
+	uint32_t x = 2463534242u;
+	uint64_t ts = T0;
+	char d[64], h[96];
+	size_t cap;
+
+	(void)st;
+	policy_limits_defaults(&lim);
+	lim.mx = 150;
+	p = policy_new(&lim);
+	assert_non_null(p);
+	cap = p->t[PK_MX].cap;
+	before = malloc(cap * sizeof(*before));
+	assert_non_null(before);
+	for (int step = 0; step < 6000; step++) {
+		bool dns = step >= 120 && xorshift(&x) % 5 != 0;
+		struct policy_fact f;
+		uint64_t now;
+		size_t want, changed = 0;
+
+		if (step == 120)
+			policy_clock(p, T0 + 300 * SEC); /* frees the facts expired by then */
+		snprintf(d, sizeof(d), "d%u.example", xorshift(&x) % 90);
+		snprintf(h, sizeof(h), "mx%u.%s", xorshift(&x) % 2, d);
+		memcpy(before, p->t[PK_MX].e, cap * sizeof(*before));
+		if (dns) {
+			static const uint32_t ttls[] = {0, 1, 5, 30, 600};
+			uint32_t r = xorshift(&x);
+
+			/* mostly forward in time, now and then back */
+			ts = r % 17 == 0 ? ts - 20 * SEC : ts + (r % 4) * SEC;
+			now = ts > p->now_us ? ts : p->now_us;
+			want = scan_choice(p, d, h, true, now);
+			learn_mx(p, d, h, ttls[xorshift(&x) % 5], ts);
+		} else {
+			memset(&f, 0, sizeof(f));
+			f.kind = POLICY_FACT_MX;
+			snprintf(f.name, sizeof(f.name), "%s", d);
+			snprintf(f.value, sizeof(f.value), "%s", h);
+			f.learned_us = ts - (xorshift(&x) % 100) * SEC;
+			f.expires_us = (step < 120 ? T0 : ts) + (xorshift(&x) % 600) * SEC;
+			want = scan_choice(p, d, h, false, p->now_us);
+			if (!policy_fact_put(p, &f, POLICY_SOURCE_STATE))
+				continue;
+		}
+		for (size_t i = 0; i < cap; i++)
+			if (memcmp(&before[i], &p->t[PK_MX].e[i], sizeof(before[i])) != 0) {
+				assert_int_equal(i, want);
+				changed++;
+			}
+		assert_true(changed <= 1);
+		if (changed)
+			assert_string_equal(p->t[PK_MX].e[want].name, d);
+	}
+	/* every way to a slot was taken */
+	policy_stats_get(p, &ps);
+	assert_true(ps.evicted > 0);
+	assert_true(ps.expired_reused > 0);
+	assert_true(ps.facts_expired > 0);
+	free(before);
 	policy_free(p);
 }
 
@@ -1424,6 +1537,7 @@ main(void)
 		cmocka_unit_test(
 			test_policy_full_tables_reuse_expired_entries_then_evict_and_count),
 		cmocka_unit_test(test_policy_index_follows_eviction_and_reuse),
+		cmocka_unit_test(test_policy_slot_choice_matches_a_scan_of_the_table),
 		cmocka_unit_test(test_policy_file_lines_set_modes_and_mx_patterns),
 		cmocka_unit_test(test_policy_an_mx_no_pattern_of_the_policy_covers_is_a_mismatch),
 		cmocka_unit_test(test_policy_file_bad_lines_name_their_line),
