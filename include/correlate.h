@@ -26,7 +26,9 @@
  *
  * No parser knows this module exists. Memory is bounded: at most
  * CORRELATE_MAX_SERVERS servers and CORRELATE_MAX_PAIRS client/server pairs
- * are remembered, the least recently seen forgotten first (counted).
+ * are remembered, the least recently seen forgotten first (counted). A pair
+ * is made only by a session with something to remember (a failed handshake
+ * or upgrade, a failed login); a cleartext session only looks it up.
  *
  * --state FILE keeps the servers' capability history between runs (and the
  * lines of a struct correlate_state_part: the learned mail policies). It is

@@ -167,14 +167,17 @@ correlate_server_get(struct correlate *c, uint8_t family, const uint8_t *ip, uin
 	return r;
 }
 
+/* The client/server pair's record; made only when create is set (a
+ * session with something to remember: a failed handshake, a broken
+ * upgrade, a failed login). */
 static struct pair_rec *
-pair_get(struct correlate *c, const struct session *s)
+pair_get(struct correlate *c, const struct session *s, bool create)
 {
 	uint8_t key[KEY_LEN];
 
 	server_key(key, s->family, s->server_ip, s->server_port, s->l4);
 	memcpy(key + 20, s->client_ip, 16);
-	return (struct pair_rec *)cmap_get(&c->pairs, key, true);
+	return (struct pair_rec *)cmap_get(&c->pairs, key, create);
 }
 
 void
@@ -344,6 +347,17 @@ broken_upgrade(const struct correlate_facts *cf)
 	return cf->verdict == VERDICT_DOWNGRADED && cf->reason == REASON_NO_TLS_AFTER_ACCEPT;
 }
 
+/* Did a login of the session fail (what login-bruteforce counts)? */
+static bool
+failed_login(const struct session *s)
+{
+	for (size_t i = 0; i < s->pf.n_logins; i++)
+		if (s->pf.logins[i].outcome == LOGIN_FAILURE)
+			return true;
+	return false;
+}
+
+/* p: the pair's record, NULL when a cleartext session's pair has none. */
 static void
 correlate_fallback(struct correlate *c, struct pair_rec *p, const struct session *s,
 		   struct correlate_facts *cf, struct out_list *o)
@@ -365,7 +379,7 @@ correlate_fallback(struct correlate *c, struct pair_rec *p, const struct session
 	}
 	if (cf->verdict != VERDICT_CLEARTEXT)
 		return;
-	if (p->failed && s->ts_first_us >= p->failed_ts_us &&
+	if (p && p->failed && s->ts_first_us >= p->failed_ts_us &&
 	    s->ts_first_us - p->failed_ts_us <= c->cfg.fallback_window_us) {
 		ts = p->failed_ts_us;
 		broken = p->failed_broken;
@@ -545,13 +559,19 @@ correlate_observe(struct correlate *c, const struct session *s, struct correlate
 					 "%s server offers password logins before TLS", s->service);
 		}
 	}
-	if (cf->verdict == VERDICT_TLS_FAILED || cf->verdict == VERDICT_CLEARTEXT ||
-	    broken_upgrade(cf) || s->pf.n_logins > 0) {
-		p = pair_get(c, s);
+	/* A pair is remembered for what a later session of the client needs:
+	 * a failed handshake or a broken upgrade (tls-fallback), failed
+	 * logins (login-bruteforce). A cleartext session only looks: on a
+	 * link where every DNS query is a session, making a pair for each
+	 * pushed out the pairs that hold a failure. */
+	if (cf->verdict == VERDICT_TLS_FAILED || broken_upgrade(cf) || failed_login(s)) {
+		p = pair_get(c, s, true);
 		if (p) {
 			correlate_fallback(c, p, s, cf, &o);
 			correlate_bruteforce(c, p, s, cf, &o);
 		}
+	} else if (cf->verdict == VERDICT_CLEARTEXT) {
+		correlate_fallback(c, pair_get(c, s, false), s, cf, &o);
 	}
 	return o.n;
 }

@@ -381,6 +381,72 @@ test_cleartext_retry_after_a_failed_handshake_is_a_fallback(void **st)
 	correlate_free(c);
 }
 
+/* More cleartext sessions from distinct clients than there are pair
+ * records (a DNS flood: every query a session) push out nothing: a
+ * cleartext session only looks its pair up. The client whose handshake
+ * failed before the flood still gets its tls-fallback after it; failed
+ * logins still make pairs, and those are forgotten oldest first. */
+static void
+test_a_flood_of_cleartext_clients_keeps_the_pair_of_a_failed_handshake(void **st)
+{
+	struct correlate *c = new_corr(NULL);
+	struct correlate_stats cs;
+	struct session f, r;
+	struct alert out[8];
+
+	(void)st;
+	mk(&f, 1, 1000, 25, 2);
+	f.verdict = VERDICT_TLS_FAILED;
+	f.reason = REASON_ALERT;
+	judge_with(c, &f, out, 8, NULL, NULL);
+	for (uint32_t i = 0; i < CORRELATE_MAX_PAIRS + 1000; i++) {
+		struct session s;
+
+		mk(&s, i + 10, 1001, 53, 0);
+		s.service = "dns";
+		s.l4 = 17;
+		s.client_ip[1] = (uint8_t)(i >> 16);
+		s.client_ip[2] = (uint8_t)(i >> 8);
+		s.client_ip[3] = (uint8_t)i;
+		s.verdict = VERDICT_CLEARTEXT;
+		s.reason = REASON_NO_TLS_PROTOCOL;
+		judge_with(c, &s, out, 8, NULL, NULL);
+	}
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.pairs_forgotten, 0);
+	mk(&r, 2, 1020, 25, 2);
+	r.verdict = VERDICT_CLEARTEXT;
+	r.reason = REASON_NOT_REQUESTED;
+	assert_int_equal(judge_with(c, &r, out, 8, NULL, NULL), 1);
+	assert_int_equal(out[0].kind, ALERT_TLS_FALLBACK);
+	assert_int_equal(r.verdict, VERDICT_DOWNGRADED);
+
+	/* Failed logins from as many clients: pairs made, the oldest (the
+	 * failed handshake's among them) forgotten and counted. */
+	for (uint32_t i = 0; i < CORRELATE_MAX_PAIRS + 1000; i++) {
+		struct session s;
+
+		mk(&s, i + 100000, 1030, 110, 0);
+		s.service = "pop3";
+		s.client_ip[1] = (uint8_t)(i >> 16);
+		s.client_ip[2] = (uint8_t)(i >> 8);
+		s.client_ip[3] = (uint8_t)i;
+		s.verdict = VERDICT_CLEARTEXT;
+		s.reason = REASON_NOT_OFFERED;
+		s.pf.n_logins = 1;
+		s.pf.logins[0].outcome = LOGIN_FAILURE;
+		judge_with(c, &s, out, 8, NULL, NULL);
+	}
+	correlate_stats_get(c, &cs);
+	assert_int_equal(cs.pairs_forgotten, 1001);
+	mk(&r, 3, 1040, 25, 2);
+	r.verdict = VERDICT_CLEARTEXT;
+	r.reason = REASON_NOT_REQUESTED;
+	assert_int_equal(judge_with(c, &r, out, 8, NULL, NULL), 0);
+	assert_int_equal(r.verdict, VERDICT_CLEARTEXT);
+	correlate_free(c);
+}
+
 /* Issue 10: Postfix behind a proxy that said 220 to STARTTLS and answered
  * the ClientHello in cleartext retried in cleartext; the broken session
  * (no-tls-after-accept) counts as the failed attempt. */
@@ -1064,6 +1130,8 @@ main(void)
 			test_every_protocol_with_an_offer_gets_stripping_state_and_fallback),
 		cmocka_unit_test(test_other_ports_and_masked_or_starttls_sessions_are_not_stripped),
 		cmocka_unit_test(test_cleartext_retry_after_a_failed_handshake_is_a_fallback),
+		cmocka_unit_test(
+			test_a_flood_of_cleartext_clients_keeps_the_pair_of_a_failed_handshake),
 		cmocka_unit_test(test_cleartext_retry_after_a_broken_upgrade_is_a_fallback),
 		cmocka_unit_test(test_the_state_file_carries_offers_to_the_next_run),
 		cmocka_unit_test(test_a_server_presenting_another_certificate_is_cert_changed),
