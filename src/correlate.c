@@ -21,14 +21,22 @@
 #include "shared.h"
 #include "verdict.h"
 
+/* Eight bytes at a time (a byte at a time was a tenth of a DNS flood's
+ * correlation): multiply and fold, the high bits brought down. */
 static uint32_t
 cmap_hash(const uint8_t *key)
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = 0x9e3779b97f4a7c15ull;
 
-	for (int i = 0; i < KEY_LEN; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h ^ (h >> 15);
+	_Static_assert(KEY_LEN % 8 == 0, "cmap_hash reads the key in words");
+	for (int i = 0; i < KEY_LEN; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, key + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)(h ^ (h >> 29));
 }
 
 static int
