@@ -20,6 +20,8 @@ struct row_set {
 	size_t n, cap;
 	size_t max;	 /* rows kept at most; 0: no limit */
 	uint32_t *index; /* 1-based row numbers, 0 = empty */
+	uint32_t *tags;	 /* the hash of each index slot's row: most misses
+			  * (a full client table on a flood) touch no row */
 	size_t index_size;
 	bool sorted;
 };
@@ -179,19 +181,26 @@ row_at(const struct row_set *rs, size_t i)
 static int
 row_set_rehash(struct row_set *rs, size_t size)
 {
-	uint32_t *idx = calloc(size, sizeof(*idx));
+	uint32_t *idx = calloc(size, sizeof(*idx)), *tags = malloc(size * sizeof(*tags));
 
-	if (!idx)
+	if (!idx || !tags) {
+		free(idx);
+		free(tags);
 		return -1;
+	}
 	free(rs->index);
+	free(rs->tags);
 	rs->index = idx;
+	rs->tags = tags;
 	rs->index_size = size;
 	for (size_t i = 0; i < rs->n; i++) {
-		size_t j = rs->hash(row_at(rs, i)) & (size - 1);
+		uint32_t h = rs->hash(row_at(rs, i));
+		size_t j = h & (size - 1);
 
 		while (idx[j])
 			j = (j + 1) & (size - 1);
 		idx[j] = (uint32_t)(i + 1);
+		tags[j] = h;
 	}
 	return 0;
 }
@@ -202,6 +211,7 @@ static void *
 row_set_get(struct row_set *rs, const void *k, bool *full)
 {
 	size_t j;
+	uint32_t h;
 
 	*full = false;
 	if (rs->sorted || (rs->n + 1) * 2 > rs->index_size) {
@@ -215,11 +225,12 @@ row_set_get(struct row_set *rs, const void *k, bool *full)
 			return NULL;
 		rs->sorted = false;
 	}
-	j = rs->hash(k) & (rs->index_size - 1);
+	h = rs->hash(k);
+	j = h & (rs->index_size - 1);
 	while (rs->index[j]) {
 		void *r = row_at(rs, rs->index[j] - 1);
 
-		if (rs->same(r, k))
+		if (rs->tags[j] == h && rs->same(r, k))
 			return r;
 		j = (j + 1) & (rs->index_size - 1);
 	}
@@ -241,6 +252,7 @@ row_set_get(struct row_set *rs, const void *k, bool *full)
 	}
 	memcpy(row_at(rs, rs->n), k, rs->elem);
 	rs->index[j] = (uint32_t)(rs->n + 1);
+	rs->tags[j] = h;
 	return row_at(rs, rs->n++);
 }
 
@@ -262,6 +274,7 @@ row_set_free(struct row_set *rs)
 {
 	free(rs->rows);
 	free(rs->index);
+	free(rs->tags);
 }
 
 /* ---- the summary ---- */
