@@ -471,6 +471,12 @@ correlate_cert(struct correlate *c, struct server_rec *r, const struct session *
 	       struct correlate_facts *cf, struct out_list *o)
 {
 	const struct tls_cert *t = &s->tf.cert;
+
+	/* Before anything is set up: most sessions have no certificate, and
+	 * zeroing `mine` for each was 3 % of a DNS flood. */
+	if (t->state != TLS_CERT_READ)
+		return;
+
 	struct shared_cert sc, mine = {.self_signed = t->self_signed, .last_us = s->ts_last_us};
 	char was[17], now[17], where[160], when[32];
 	const uint8_t *old = r->cert;
@@ -478,8 +484,6 @@ correlate_cert(struct correlate *c, struct server_rec *r, const struct session *
 	bool issuer_changed, self_now, old_self = r->cert_self_signed, remote;
 	struct alert *a;
 
-	if (t->state != TLS_CERT_READ)
-		return;
 	/* The shared state's when it is the later: another sensor saw the
 	 * server since (or this one never did), though not after this session
 	 * (an older capture read after a newer one is not judged with what
@@ -548,7 +552,8 @@ correlate_observe(struct correlate *c, const struct session *s, struct correlate
 	r = correlate_server_get(c, s->family, s->server_ip, s->server_port, s->l4, true);
 	if (r) {
 		r->last_seen_us = s->ts_last_us;
-		snprintf(r->service, sizeof(r->service), "%s", s->service);
+		if (strncmp(r->service, s->service, sizeof(r->service)) != 0)
+			snprintf(r->service, sizeof(r->service), "%s", s->service);
 		correlate_capabilities(c, r, s, cf, &o, fn, ctx);
 		correlate_cert(c, r, s, cf, &o);
 		if (s->verdict == VERDICT_STARTTLS)
