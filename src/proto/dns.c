@@ -357,7 +357,16 @@ dns_type_name(uint16_t type, char *buf, size_t bufsz)
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].type == type) {
-			snprintf(buf, bufsz, "%s", names[i].name);
+			size_t n = strlen(names[i].name);
+
+			/* no printf for the usual names: written twice for each
+			 * query of a flood */
+			if (bufsz == 0)
+				return buf;
+			if (n >= bufsz)
+				n = bufsz - 1;
+			memcpy(buf, names[i].name, n);
+			buf[n] = '\0';
 			return buf;
 		}
 	snprintf(buf, bufsz, "TYPE%u", type);

@@ -563,6 +563,26 @@ test_dns_in_the_clear_on_853_is_plaintext_on_tls_port(void **unused)
 	session_release(&s);
 }
 
+/* The query type's name in the records: the usual mnemonics, TYPEn for
+ * the others (RFC 3597), cut to the buffer like snprintf. */
+static void
+test_dns_type_names_are_mnemonics_or_typen_cut_to_the_buffer(void **st)
+{
+	char b[16];
+
+	(void)st;
+	assert_string_equal(dns_type_name(DNS_TYPE_A, b, sizeof(b)), "A");
+	assert_string_equal(dns_type_name(DNS_TYPE_AAAA, b, sizeof(b)), "AAAA");
+	assert_string_equal(dns_type_name(DNS_TYPE_TLSA, b, sizeof(b)), "TLSA");
+	assert_string_equal(dns_type_name(255, b, sizeof(b)), "ANY");
+	assert_string_equal(dns_type_name(99, b, sizeof(b)), "TYPE99");
+	assert_string_equal(dns_type_name(DNS_TYPE_AAAA, b, 3), "AA");
+	assert_string_equal(dns_type_name(DNS_TYPE_CNAME, b, 1), "");
+	b[0] = 'x';
+	dns_type_name(DNS_TYPE_MX, b, 0);
+	assert_int_equal(b[0], 'x');
+}
+
 int
 main(void)
 {
@@ -582,6 +602,7 @@ main(void)
 		cmocka_unit_test(test_dns_in_the_clear_on_53_is_cleartext_without_a_tls_protocol),
 		cmocka_unit_test(test_dns_in_the_clear_on_853_is_plaintext_on_tls_port),
 		cmocka_unit_test(test_dns_over_udp_holds_only_the_state_udp_needs),
+		cmocka_unit_test(test_dns_type_names_are_mnemonics_or_typen_cut_to_the_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
