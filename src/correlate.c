@@ -106,9 +106,12 @@ cmap_remove(struct cmap *m, struct centry *e)
 static struct centry *
 cmap_get(struct cmap *m, const uint8_t *key, bool create)
 {
-	uint32_t h = cmap_hash(key);
+	uint32_t h;
 	struct centry *e;
 
+	if (!create && m->count == 0)
+		return NULL; /* a flood's cleartext sessions, before any pair */
+	h = cmap_hash(key);
 	for (e = m->buckets[h & m->mask]; e; e = e->hnext)
 		if (e->hash == h && memcmp(e->key, key, KEY_LEN) == 0) {
 			cmap_unlink_lru(m, e);
