@@ -33,8 +33,10 @@
  * this size: with the default (the file's block size, 4 KiB) a DNS flood's
  * 700 MB of JSON was 180,000 write(2) calls, each dearer than its copy on a
  * VM. A live capture flushes after every record, so nothing waits longer;
- * a terminal keeps its line buffering. Static: stdout is flushed at exit,
- * after any free. */
+ * a terminal keeps its line buffering. A failed write (a full disk) shows
+ * after 1 MiB, or at the end of the capture file being read (run_files
+ * flushes), and stops the run. Static: stdout is flushed at exit, after
+ * any free. */
 #define CLI_OUTPUT_BUFFER (1u << 20)
 
 static char cli_stdout_buf[CLI_OUTPUT_BUFFER], cli_json_buf[CLI_OUTPUT_BUFFER];
@@ -334,6 +336,15 @@ cli_outputs_start_tui(struct cli_outputs *out)
 	out->sinks[out->n_sinks++] = out->tui;
 	if (out->text)
 		out->text->summary_only = true;
+}
+
+void
+cli_outputs_flush(struct cli_outputs *out)
+{
+	if (out->json_file)
+		fflush(out->json_file);
+	if (!out->tui)
+		fflush(stdout);
 }
 
 bool

@@ -51,6 +51,10 @@ struct engine_output cli_outputs_engine_output(struct cli_outputs *out);
  * first packet, so that a source that cannot be opened is reported on a
  * plain terminal. On failure the text report stays as it was. */
 void cli_outputs_start_tui(struct cli_outputs *out);
+/* Writes out what the JSON file's and standard output's buffers hold (not
+ * under the dashboard): a full disk or a closed pipe then shows in
+ * cli_outputs_failed. */
+void cli_outputs_flush(struct cli_outputs *out);
 /* A write to the JSON file or to standard output failed: nothing more can be
  * reported. */
 bool cli_outputs_failed(const struct cli_outputs *out);

@@ -434,6 +434,11 @@ run_files(struct run *r)
 		if (rc)
 			status = rc;
 		capture_close(c);
+		/* What the file led to leaves the output buffers: a failed
+		 * output stops the run before the next file is read. */
+		engine_output_lock(r->engine);
+		cli_outputs_flush(&r->out);
+		engine_output_unlock(r->engine);
 	}
 	return status;
 }

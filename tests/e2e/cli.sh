@@ -243,22 +243,25 @@ fi
 kill -INT $tpid 2>/dev/null
 wait $tpid
 
-# ---- -l against the output buffer: lines before a later file's error ----
-# Standard output to a pipe is written through a large buffer (at the end
-# here); -l keeps a write per line, so the first file's session line comes
-# before the error about the second file.
+# ---- -l against the output buffer: lines before a cut file's error ----
+# Standard output to a pipe is written through a large buffer, flushed at
+# the end of each capture file; -l keeps a write per line. A file cut in
+# the middle: with -l the sessions finished before the cut are on the pipe
+# before the error about the cut, without -l they come after it.
 check
-"$bin" -l -r "$top/pcaps/smtp-no-starttls.pcap" -r "$tmp/no-such.pcap" 2>&1 | cat >"$tmp/l-order.txt"
+mm=$top/pcaps/mixed-mail.pcapng
+head -c $(($(stat -c %s "$mm") / 2 + 7)) "$mm" >"$tmp/cut.pcapng"
+"$bin" -l -r "$tmp/cut.pcapng" 2>&1 | cat >"$tmp/l-order.txt"
 first=$(grep -n -m1 '^#1 ' "$tmp/l-order.txt" | cut -d: -f1)
-errl=$(grep -n -m1 'no-such.pcap' "$tmp/l-order.txt" | cut -d: -f1)
+errl=$(grep -n -m1 'cut short' "$tmp/l-order.txt" | cut -d: -f1)
 [ -n "$first" ] && [ -n "$errl" ] && [ "$first" -lt "$errl" ] ||
-	fail "-l: the session line did not come before the second file's error"
+	fail "-l: the first session line did not come before the error about the cut"
 check
-"$bin" -r "$top/pcaps/smtp-no-starttls.pcap" -r "$tmp/no-such.pcap" 2>&1 | cat >"$tmp/buf-order.txt"
+"$bin" -r "$tmp/cut.pcapng" 2>&1 | cat >"$tmp/buf-order.txt"
 first=$(grep -n -m1 '^#1 ' "$tmp/buf-order.txt" | cut -d: -f1)
-errl=$(grep -n -m1 'no-such.pcap' "$tmp/buf-order.txt" | cut -d: -f1)
+errl=$(grep -n -m1 'cut short' "$tmp/buf-order.txt" | cut -d: -f1)
 [ -n "$first" ] && [ -n "$errl" ] && [ "$errl" -lt "$first" ] ||
-	fail "without -l: the report was not buffered to the end"
+	fail "without -l: the report was not buffered to the end of the file"
 
 # ---- --help fits a terminal of 80 columns --------------------------------
 # A label too long for the help column puts its text on the next line.
