@@ -381,6 +381,36 @@ test_cleartext_retry_after_a_failed_handshake_is_a_fallback(void **st)
 	correlate_free(c);
 }
 
+/* CORRELATE_MAX_PAIRS + 1000 cleartext sessions to 10.0.0.1:port at t
+ * seconds, each from a client of its own: DNS queries over UDP, or POP3
+ * sessions with a failed login. */
+static void
+flood_clients(struct correlate *c, uint64_t first_id, uint64_t t, uint16_t port, bool failed_login)
+{
+	struct alert out[8];
+
+	for (uint32_t i = 0; i < CORRELATE_MAX_PAIRS + 1000; i++) {
+		struct session s;
+
+		mk(&s, first_id + i, t, port, 0);
+		s.client_ip[1] = (uint8_t)(i >> 16);
+		s.client_ip[2] = (uint8_t)(i >> 8);
+		s.client_ip[3] = (uint8_t)i;
+		s.verdict = VERDICT_CLEARTEXT;
+		if (failed_login) {
+			s.service = "pop3";
+			s.reason = REASON_NOT_OFFERED;
+			s.pf.n_logins = 1;
+			s.pf.logins[0].outcome = LOGIN_FAILURE;
+		} else {
+			s.service = "dns";
+			s.l4 = 17;
+			s.reason = REASON_NO_TLS_PROTOCOL;
+		}
+		judge_with(c, &s, out, 8, NULL, NULL);
+	}
+}
+
 /* More cleartext sessions from distinct clients than there are pair
  * records (a DNS flood: every query a session) push out nothing: a
  * cleartext session only looks its pair up. The client whose handshake
@@ -399,19 +429,7 @@ test_a_flood_of_cleartext_clients_keeps_the_pair_of_a_failed_handshake(void **st
 	f.verdict = VERDICT_TLS_FAILED;
 	f.reason = REASON_ALERT;
 	judge_with(c, &f, out, 8, NULL, NULL);
-	for (uint32_t i = 0; i < CORRELATE_MAX_PAIRS + 1000; i++) {
-		struct session s;
-
-		mk(&s, i + 10, 1001, 53, 0);
-		s.service = "dns";
-		s.l4 = 17;
-		s.client_ip[1] = (uint8_t)(i >> 16);
-		s.client_ip[2] = (uint8_t)(i >> 8);
-		s.client_ip[3] = (uint8_t)i;
-		s.verdict = VERDICT_CLEARTEXT;
-		s.reason = REASON_NO_TLS_PROTOCOL;
-		judge_with(c, &s, out, 8, NULL, NULL);
-	}
+	flood_clients(c, 10, 1001, 53, false);
 	correlate_stats_get(c, &cs);
 	assert_int_equal(cs.pairs_forgotten, 0);
 	mk(&r, 2, 1020, 25, 2);
@@ -423,20 +441,7 @@ test_a_flood_of_cleartext_clients_keeps_the_pair_of_a_failed_handshake(void **st
 
 	/* Failed logins from as many clients: pairs made, the oldest (the
 	 * failed handshake's among them) forgotten and counted. */
-	for (uint32_t i = 0; i < CORRELATE_MAX_PAIRS + 1000; i++) {
-		struct session s;
-
-		mk(&s, i + 100000, 1030, 110, 0);
-		s.service = "pop3";
-		s.client_ip[1] = (uint8_t)(i >> 16);
-		s.client_ip[2] = (uint8_t)(i >> 8);
-		s.client_ip[3] = (uint8_t)i;
-		s.verdict = VERDICT_CLEARTEXT;
-		s.reason = REASON_NOT_OFFERED;
-		s.pf.n_logins = 1;
-		s.pf.logins[0].outcome = LOGIN_FAILURE;
-		judge_with(c, &s, out, 8, NULL, NULL);
-	}
+	flood_clients(c, 100000, 1030, 110, true);
 	correlate_stats_get(c, &cs);
 	assert_int_equal(cs.pairs_forgotten, 1001);
 	mk(&r, 3, 1040, 25, 2);
