@@ -17,20 +17,32 @@
 #define TLSWATCH_RING_H
 
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+/* Each side's fields are on a cache line of their own, and each side keeps
+ * a copy of the other's counter that it reads again only when the copy says
+ * the ring is full (producer) or empty (consumer): a line that both sides
+ * write for every message moves between the CPUs for every message. */
 struct ring {
 	uint8_t *buf;
-	size_t size;	     /* a power of two */
-	_Atomic size_t head; /* bytes ever published (producer) */
-	size_t head_local;   /* producer: bytes ever committed */
-	_Atomic size_t tail; /* bytes ever released (consumer) */
-	size_t reserved;     /* producer: bytes of the reservation in progress */
-	size_t peeked;	     /* consumer: bytes of the message being read */
-	_Atomic int waiting; /* threads waiting on cv */
+	size_t size; /* a power of two */
+	/* The producer's. */
+	alignas(64) size_t head_local; /* bytes ever committed */
+	size_t head_shown;	       /* what head was last set to */
+	size_t reserved;	       /* bytes of the reservation in progress */
+	size_t tail_seen;	       /* tail as last read (at most tail) */
+	/* Written by the producer when it publishes. */
+	alignas(64) _Atomic size_t head; /* bytes ever published */
+	/* The consumer's. */
+	alignas(64) size_t peeked; /* bytes of the message being read */
+	size_t head_seen;	   /* head as last read (at most head) */
+	/* Written by the consumer for each message it releases. */
+	alignas(64) _Atomic size_t tail; /* bytes ever released */
+	alignas(64) _Atomic int waiting; /* threads waiting on cv */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
@@ -61,7 +73,7 @@ void *ring_peek(struct ring *r, size_t *len);
 void *ring_peek_wait(struct ring *r, size_t *len);
 /* Consumer: frees the message ring_peek returned. */
 void ring_release(struct ring *r);
-/* True when nothing is waiting to be read (either side may ask). */
+/* Consumer: true when nothing is waiting to be read. */
 bool ring_empty(struct ring *r);
 
 #endif

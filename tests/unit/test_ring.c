@@ -187,6 +187,141 @@ test_ring_the_largest_message_fits_after_any_fill(void **st)
 	ring_destroy(&r);
 }
 
+static void
+never_wait(void *ctx)
+{
+	(void)ctx;
+	fail_msg("the producer waited on a ring with room");
+}
+
+/* Each side keeps a copy of the other's counter: a consumer that found the
+ * ring empty still sees what is published later, and a producer that found
+ * it full still sees the room the consumer made since. */
+static void
+test_ring_each_side_sees_the_other_move_after_finding_the_ring_empty_or_full(void **st)
+{
+	struct ring r;
+	size_t len, max, n = 0;
+	uint8_t *p;
+
+	(void)st;
+	assert_int_equal(ring_init(&r, 4096), 0);
+	max = ring_max_message(&r);
+	/* A batched message is not seen until it is published. */
+	p = ring_reserve(&r, 8, never_wait, NULL);
+	memset(p, 7, 8);
+	ring_commit_batch(&r);
+	assert_true(ring_empty(&r));
+	assert_null(ring_peek(&r, &len));
+	ring_flush(&r);
+	assert_false(ring_empty(&r));
+	p = ring_peek(&r, &len);
+	assert_non_null(p);
+	assert_int_equal(len, 8);
+	assert_int_equal(p[7], 7);
+	ring_release(&r);
+	assert_true(ring_empty(&r));
+	/* A sixteenth of the ring in a batch publishes it. */
+	while (ring_empty(&r)) {
+		p = ring_reserve(&r, 24, never_wait, NULL);
+		memcpy(p, &n, sizeof(n));
+		ring_commit_batch(&r);
+		n++;
+		assert_true(n * 32 <= r.size / 16);
+	}
+	assert_int_equal(n * 32, r.size / 16);
+	for (size_t i = 0; i < n; i++) {
+		size_t got;
+
+		p = ring_peek(&r, &len);
+		assert_non_null(p);
+		memcpy(&got, p, sizeof(got));
+		assert_int_equal(got, i);
+		ring_release(&r);
+	}
+	assert_null(ring_peek(&r, &len));
+	/* Fill it with the largest messages until the next would not fit,
+	 * empty it, and the producer (its copy of the consumer's counter
+	 * says full) finds the room without waiting. */
+	for (int round = 0; round < 5; round++) {
+		size_t k = 0;
+
+		while (r.size - (r.head_local - atomic_load(&r.tail)) >= 2 * (max + 8)) {
+			ring_reserve(&r, max, never_wait, NULL);
+			ring_commit(&r);
+			k++;
+		}
+		assert_true(k >= 1);
+		while (ring_peek(&r, &len)) {
+			assert_int_equal(len, max);
+			ring_release(&r);
+			k--;
+		}
+		assert_int_equal(k, 0);
+		for (int i = 0; i < 3; i++) {
+			ring_reserve(&r, max, never_wait, NULL);
+			ring_commit(&r);
+		}
+		for (int i = 0; i < 3; i++) {
+			assert_non_null(ring_peek(&r, &len));
+			ring_release(&r);
+		}
+	}
+	assert_true(ring_empty(&r));
+	ring_destroy(&r);
+}
+
+/* Batched messages of every size up to the largest, the consumer slower
+ * than the producer: padding records at the wrap, waits on a full ring,
+ * and the producer's last batch published by its flush. */
+static void *
+batch_producer(void *arg)
+{
+	struct pair *pr = arg;
+	size_t max = ring_max_message(&pr->r);
+
+	for (uint32_t i = 0; i < pr->n; i++) {
+		size_t len = sizeof(i) + 1 + (i * 131u) % (max - sizeof(i));
+		uint8_t *p = ring_reserve(&pr->r, len, on_wait, pr);
+
+		memcpy(p, &i, sizeof(i));
+		p[len - 1] = (uint8_t)i;
+		ring_commit_batch(&pr->r);
+	}
+	ring_flush(&pr->r);
+	return NULL;
+}
+
+static void
+test_ring_batched_messages_of_any_size_pass_between_threads(void **st)
+{
+	struct pair pr = {.n = 5000, .slow_consumer = 1};
+	size_t max;
+	pthread_t t;
+
+	(void)st;
+	assert_int_equal(ring_init(&pr.r, 8192), 0);
+	max = ring_max_message(&pr.r);
+	assert_int_equal(pthread_create(&t, NULL, batch_producer, &pr), 0);
+	for (uint32_t i = 0; i < pr.n; i++) {
+		size_t len;
+		uint8_t *p = ring_peek_wait(&pr.r, &len);
+		uint32_t got;
+
+		assert_int_equal(len, sizeof(i) + 1 + (i * 131u) % (max - sizeof(i)));
+		memcpy(&got, p, sizeof(got));
+		assert_int_equal(got, i);
+		assert_int_equal(p[len - 1], (uint8_t)i);
+		ring_release(&pr.r);
+		if (i % 16 == 0)
+			nap();
+	}
+	pthread_join(t, NULL);
+	assert_true(ring_empty(&pr.r));
+	assert_true(pr.waits > 0);
+	ring_destroy(&pr.r);
+}
+
 int
 main(void)
 {
@@ -197,6 +332,9 @@ main(void)
 		cmocka_unit_test(
 			test_ring_a_slow_producer_makes_the_consumer_wait_and_loses_nothing),
 		cmocka_unit_test(test_ring_the_largest_message_fits_after_any_fill),
+		cmocka_unit_test(
+			test_ring_each_side_sees_the_other_move_after_finding_the_ring_empty_or_full),
+		cmocka_unit_test(test_ring_batched_messages_of_any_size_pass_between_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
