@@ -9,7 +9,8 @@
  * oldest message in place and releases it when done. A full ring makes the
  * producer wait and an empty one the consumer (a short spin, then a
  * condition variable with a 1 ms timeout, so a missed wake-up costs at most
- * that; a waiting producer is woken once a quarter of the ring is free).
+ * that; a waiting producer is woken when the consumer's releases pass a
+ * quarter of the ring or catch up with what was published).
  * Messages are 8-byte aligned; one message may use at most a quarter of the
  * ring.
  */
