@@ -214,12 +214,18 @@ ring_peek(struct ring *r, size_t *len)
 {
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
-	if (r->head_seen == tail)
-		r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
-	while (r->head_seen != tail) {
+	for (;;) {
 		size_t pos = tail & (r->size - 1);
 		struct ring_hdr h;
 
+		/* Empty only by a head read in this call: the judge reads a
+		 * worker's progress before its queue and counts on seeing all
+		 * that was published before (workers.c, par_drain). */
+		if (r->head_seen == tail) {
+			r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+			if (r->head_seen == tail)
+				return NULL;
+		}
 		memcpy(&h, r->buf + pos, sizeof(h));
 		if (h.flags & RING_PAD) {
 			ring_advance(r, tail, tail + RING_HDR + h.len);
@@ -230,7 +236,6 @@ ring_peek(struct ring *r, size_t *len)
 		r->peeked = RING_HDR + ring_round(h.len);
 		return r->buf + pos + RING_HDR;
 	}
-	return NULL;
 }
 
 void *
