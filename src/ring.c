@@ -11,8 +11,9 @@
  * wake-up per packet would cost more than the packet), the consumer frees
  * them with one of tail. Each side reads the other's counter again only
  * when its last copy says the ring is full or empty, and the consumer looks
- * for a waiting producer only when its releases pass a quarter of the ring,
- * so that a message costs neither side a cache miss on the other's line.
+ * for a waiting producer only when its releases pass a quarter of the ring
+ * or catch up with what it saw published, so that a message costs neither
+ * side a cache miss on the other's line.
  */
 #include "ring.h"
 
@@ -125,7 +126,7 @@ ring_has_room(struct ring *r, size_t need)
 	return r->size - (r->head_local - r->tail_seen) >= need;
 }
 
-/* The consumer (or the producer, while it waits: head and tail only). */
+/* The consumer, while it waits (head and tail, not its copy). */
 static bool
 ring_has_data(struct ring *r, size_t unused)
 {
