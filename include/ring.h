@@ -33,10 +33,10 @@ struct ring {
 	size_t size; /* a power of two */
 	/* The producer's. */
 	alignas(64) size_t head_local; /* bytes ever committed */
-	size_t head_shown;	       /* what head was last set to */
 	size_t reserved;	       /* bytes of the reservation in progress */
 	size_t tail_seen;	       /* tail as last read (at most tail) */
-	/* Written by the producer when it publishes. */
+	/* Written by the producer when it publishes (and read by it: only
+	 * the consumer's reads share the line, which costs no miss). */
 	alignas(64) _Atomic size_t head; /* bytes ever published */
 	/* The consumer's. */
 	alignas(64) size_t peeked; /* bytes of the message being read */

@@ -180,16 +180,15 @@ ring_commit_batch(struct ring *r)
 {
 	r->head_local += r->reserved;
 	r->reserved = 0;
-	if (r->head_local - r->head_shown >= r->size / 16)
+	if (r->head_local - atomic_load_explicit(&r->head, memory_order_relaxed) >= r->size / 16)
 		ring_flush(r);
 }
 
 void
 ring_flush(struct ring *r)
 {
-	if (r->head_shown == r->head_local)
+	if (atomic_load_explicit(&r->head, memory_order_relaxed) == r->head_local)
 		return;
-	r->head_shown = r->head_local;
 	atomic_store_explicit(&r->head, r->head_local, memory_order_release);
 	ring_wake(r);
 }
